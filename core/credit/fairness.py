@@ -1,0 +1,89 @@
+"""Fairness of approve / decline decisions by sensitive group.
+
+For each group: approval rate, observed default rate, the true positive rate (share of actual
+defaulters the model declines) and the false positive rate (share of good applicants the model
+declines), and the disparate-impact ratio: the group's approval rate over the highest group's.
+The four-fifths rule (US EEOC guidance, widely used in lending reviews) flags a ratio below 0.8.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+
+FOUR_FIFTHS = 0.8
+# Age bands used when the sensitive column is a numeric age.
+AGE_BINS = [-np.inf, 25, 35, 45, 55, 65, np.inf]
+AGE_LABELS = ["under 25", "25-34", "35-44", "45-54", "55-64", "65+"]
+
+
+def make_groups(values: pd.Series, *, max_groups: int = 12) -> pd.Series:
+    """Group labels for a sensitive column: age bands for ages, quartiles for other numbers,
+    the category itself otherwise (rare ones beyond ``max_groups`` pooled as 'other')."""
+    s = pd.Series(values).reset_index(drop=True)
+    numeric = pd.to_numeric(s, errors="coerce")
+    is_numeric = s.notna().any() and numeric.notna().sum() == s.notna().sum()
+    is_age = re.search(r"(^|[_ ])age([_ ]|$)", str(s.name).lower()) is not None
+    if is_numeric and (is_age or s.nunique() > max_groups):
+        if is_age:
+            out = pd.cut(numeric, AGE_BINS, labels=AGE_LABELS, right=False).astype("object")
+        else:
+            out = pd.qcut(numeric, 4, duplicates="drop").astype(str).astype("object")
+            out[numeric.isna()] = np.nan
+    else:
+        out = s.astype("object").map(lambda v: v if pd.isna(v) else str(v))
+        top = out.value_counts().index[:max_groups]
+        out = out.where(out.isin(top) | out.isna(), "other")
+    return out.fillna("missing").astype(str)
+
+
+def compute_fairness_table(y, p_default, groups, *, threshold: float) -> pd.DataFrame:
+    """Per-group decision rates and the disparate-impact ratio, one row per group.
+
+    Columns: group, count, default_rate, approval_rate, tpr, fpr, di_ratio, four_fifths
+    ('pass' or 'FLAG'). The reference for the ratio is the group with the highest approval rate.
+    """
+    y = np.asarray(y).astype(int).ravel()
+    p = np.asarray(p_default, dtype=float).ravel()
+    g = pd.Series(groups).astype(str).to_numpy()
+    if not len(y) == len(p) == len(g):
+        raise DataValidationError(
+            f"Outcomes, probabilities and groups must have the same length; got {len(y)}, "
+            f"{len(p)} and {len(g)}. Fix: pass the sensitive column for the scored rows."
+        )
+    if len(y) == 0:
+        raise DataValidationError(
+            "Fairness needs scored applicants; got none. Fix: train a model first."
+        )
+    decline = p >= threshold
+    rows = []
+    for name in sorted(set(g)):
+        m = g == name
+        bad, good = m & (y == 1), m & (y == 0)
+        rows.append({
+            "group": name,
+            "count": int(m.sum()),
+            "default_rate": float(y[m].mean()),
+            "approval_rate": float((~decline[m]).mean()),
+            "tpr": float(decline[bad].sum() / bad.sum()) if bad.any() else float("nan"),
+            "fpr": float(decline[good].sum() / good.sum()) if good.any() else float("nan"),
+        })
+    out = pd.DataFrame(rows)
+    best = out["approval_rate"].max()
+    out["di_ratio"] = out["approval_rate"] / best if best > 0 else float("nan")
+    out["four_fifths"] = np.where(out["di_ratio"] < FOUR_FIFTHS, "FLAG", "pass")
+    return out
+
+
+def summarise_fairness(table: pd.DataFrame) -> str:
+    """One sentence: which groups fail the four-fifths rule, or that none do."""
+    flagged = table.loc[table["four_fifths"] == "FLAG", "group"].tolist()
+    if not flagged:
+        low = table["di_ratio"].min()
+        return f"No group falls below the four-fifths rule (lowest disparate-impact ratio {low:.2f})."
+    return (f"{len(flagged)} group(s) fall below the four-fifths rule (approval rate under 80 % of the "
+            f"best group's): {', '.join(flagged)}.")

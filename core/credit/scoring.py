@@ -1,0 +1,103 @@
+"""Scoring applicants: one edited applicant (what-if) and whole files (scored CSV export).
+
+Both take the model as a plain ``predict_fn(DataFrame) -> probabilities of default`` and,
+optionally, ``explain_fn(DataFrame) -> (contributions[n_rows, n_sources], source_names)``, so they
+work the same with a freshly trained run, a model loaded from the registry, or a stub in a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.credit.reasons import get_reason_codes
+from core.credit.scorecard import ScorecardConfig, assign_grades, compute_score_points
+
+PredictFn = Callable[[pd.DataFrame], np.ndarray]
+ExplainFn = Callable[[pd.DataFrame], tuple[np.ndarray, list[str]]]
+N_REASONS = 4
+APPROVE, DECLINE = "approve", "decline"
+
+
+@dataclass(frozen=True)
+class ApplicantScore:
+    """The outcome for one applicant: probability of default, points, grade, decision, reasons."""
+
+    probability: float
+    points: float
+    grade: str
+    decision: str
+    reasons: list[str] = field(default_factory=list)
+
+
+def decide(p_default, threshold: float) -> np.ndarray:
+    """'decline' where the probability of default is at or above the threshold, else 'approve'."""
+    return np.where(np.asarray(p_default, dtype=float) >= threshold, DECLINE, APPROVE)
+
+
+def score_applicant(row: Mapping, *, predict_fn: PredictFn, threshold: float,
+                    config: ScorecardConfig = ScorecardConfig(), explain_fn: ExplainFn | None = None,
+                    references: Mapping[str, float] | None = None, k: int = N_REASONS) -> ApplicantScore:
+    """Score one applicant given as a mapping of column -> value (the what-if editor's row).
+
+    Reasons (the features that raised the risk most) are given whenever ``explain_fn`` is passed;
+    a page shows them as adverse-action reasons when the decision is 'decline'.
+    """
+    frame = pd.DataFrame([dict(row)])
+    p = float(np.asarray(predict_fn(frame), dtype=float).ravel()[0])
+    points = float(compute_score_points([p], config)[0])
+    reasons: list[str] = []
+    if explain_fn is not None:
+        values, names = explain_fn(frame)
+        reasons = get_reason_codes(np.asarray(values)[0], names, dict(row), k=k, references=references)
+    return ApplicantScore(
+        probability=p,
+        points=points,
+        grade=str(assign_grades([points], config)[0]),
+        decision=str(decide([p], threshold)[0]),
+        reasons=reasons,
+    )
+
+
+def build_scored_frame(df: pd.DataFrame, p_default, *, threshold: float,
+                       config: ScorecardConfig = ScorecardConfig(),
+                       reasons: Mapping[int, Sequence[str]] | None = None,
+                       k: int = N_REASONS) -> pd.DataFrame:
+    """The input rows plus probability_of_default, score_points, grade, decision and reason_1..k.
+
+    ``reasons`` maps a row position to its reason sentences (usually only declined rows have
+    them); rows without reasons get empty strings, so the CSV keeps a fixed set of columns.
+    """
+    p = np.asarray(p_default, dtype=float).ravel()
+    out = df.reset_index(drop=True).copy()
+    points = compute_score_points(p, config)
+    out["probability_of_default"] = np.round(p, 6)
+    out["score_points"] = points.astype(int)
+    out["grade"] = assign_grades(points, config)
+    out["decision"] = decide(p, threshold)
+    reasons = reasons or {}
+    for j in range(k):
+        out[f"reason_{j + 1}"] = [
+            reasons[i][j] if i in reasons and j < len(reasons[i]) else "" for i in range(len(out))
+        ]
+    return out
+
+
+def compute_reasons_for_rows(df: pd.DataFrame, rows: Sequence[int], *, explain_fn: ExplainFn,
+                             references: Mapping[str, float] | None = None,
+                             k: int = N_REASONS) -> dict[int, list[str]]:
+    """Reason codes for the given row positions of ``df``, explained in one batched call."""
+    rows = list(rows)
+    if not rows:
+        return {}
+    part = df.iloc[rows].reset_index(drop=True)
+    values, names = explain_fn(part)
+    values = np.asarray(values)
+    records = part.to_dict("records")
+    return {
+        r: get_reason_codes(values[i], names, records[i], k=k, references=references)
+        for i, r in enumerate(rows)
+    }
