@@ -1,0 +1,188 @@
+"""Plotly figure builders: data in, ``go.Figure`` out. No Streamlit here."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+PALETTE = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04"]
+POS_COLOR, NEG_COLOR = "#dc2626", "#2563eb"
+
+
+def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title=title,
+        xaxis_title=x,
+        yaxis_title=y,
+        height=height,
+        margin=dict(l=40, r=20, t=50, b=40),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        template="plotly_white",
+    )
+    return fig
+
+
+def plot_roc(curves: Mapping[str, pd.DataFrame], aucs: Mapping[str, float] | None = None) -> go.Figure:
+    """ROC curves for one or more models (``name -> compute_roc frame``)."""
+    fig = go.Figure()
+    for i, (name, c) in enumerate(curves.items()):
+        label = f"{name} (AUC {aucs[name]:.3f})" if aucs and name in aucs else name
+        fig.add_scatter(x=c["fpr"], y=c["tpr"], mode="lines", name=label, line=dict(color=PALETTE[i % 7]))
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(dash="dot", color="#999"))
+    return _layout(fig, "ROC curve", "False positive rate", "True positive rate")
+
+
+def plot_pr(curves: Mapping[str, pd.DataFrame], aps: Mapping[str, float] | None = None,
+            prevalence: float | None = None) -> go.Figure:
+    """Precision–recall curves for one or more models."""
+    fig = go.Figure()
+    for i, (name, c) in enumerate(curves.items()):
+        label = f"{name} (AP {aps[name]:.3f})" if aps and name in aps else name
+        fig.add_scatter(x=c["recall"], y=c["precision"], mode="lines", name=label, line=dict(color=PALETTE[i % 7]))
+    if prevalence is not None:
+        fig.add_hline(y=prevalence, line_dash="dot", line_color="#999", annotation_text="base rate")
+    return _layout(fig, "Precision–recall curve", "Recall", "Precision")
+
+
+def plot_calibration(tables: Mapping[str, pd.DataFrame]) -> go.Figure:
+    """Reliability diagram: mean predicted probability against observed rate per bin."""
+    fig = go.Figure()
+    for i, (name, t) in enumerate(tables.items()):
+        fig.add_scatter(x=t["mean_predicted"], y=t["observed_rate"], mode="lines+markers", name=name,
+                        line=dict(color=PALETTE[i % 7]), customdata=t["count"],
+                        hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}<br>rows %{customdata}")
+    fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect", line=dict(dash="dot", color="#999"))
+    return _layout(fig, "Calibration", "Mean predicted probability", "Observed rate")
+
+
+def plot_confusion(c: Mapping[str, int], labels: tuple[str, str] = ("negative", "positive")) -> go.Figure:
+    """Confusion matrix heatmap from ``compute_confusion`` counts."""
+    z = [[c["tn"], c["fp"]], [c["fn"], c["tp"]]]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[f"predicted {labels[0]}", f"predicted {labels[1]}"],
+        y=[f"actual {labels[0]}", f"actual {labels[1]}"], colorscale="Blues", showscale=False,
+        text=[[f"{v:,}" for v in row] for row in z], texttemplate="%{text}",
+    ))
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "Confusion matrix", "", "", height=320)
+
+
+def plot_score_distribution(y, p, labels: tuple[str, str] = ("negative", "positive"),
+                            threshold: float | None = None) -> go.Figure:
+    """Overlaid histograms of the predicted probability for each actual class."""
+    y, p = np.asarray(y).astype(int), np.asarray(p, dtype=float)
+    fig = go.Figure()
+    for cls, name, color in ((0, labels[0], NEG_COLOR), (1, labels[1], POS_COLOR)):
+        fig.add_histogram(x=p[y == cls], name=f"actual {name}", marker_color=color, opacity=0.6,
+                          xbins=dict(start=0, end=1, size=0.02), histnorm="probability")
+    fig.update_layout(barmode="overlay")
+    if threshold is not None:
+        fig.add_vline(x=threshold, line_dash="dash", annotation_text="threshold")
+    return _layout(fig, "Score distribution by class", "Predicted probability", "Share of class")
+
+
+def plot_training_history(history: Mapping[str, list[float]]) -> go.Figure:
+    """Loss and metric curves per epoch (training solid, validation dashed)."""
+    fig = go.Figure()
+    names = [k for k in history if not k.startswith("val_")]
+    for i, k in enumerate(names):
+        color = PALETTE[i % 7]
+        epochs = list(range(1, len(history[k]) + 1))
+        fig.add_scatter(x=epochs, y=history[k], mode="lines+markers", name=k, line=dict(color=color))
+        if f"val_{k}" in history:
+            fig.add_scatter(x=epochs, y=history[f"val_{k}"], mode="lines+markers", name=f"val_{k}",
+                            line=dict(color=color, dash="dash"))
+    return _layout(fig, "Training curves", "Epoch", "Value", height=320)
+
+
+def plot_metric_curve(df: pd.DataFrame, x: str, ys: Mapping[str, str], title: str,
+                      x_title: str, y_title: str, marker_x: float | None = None) -> go.Figure:
+    """Generic line chart of ``df[x]`` against several columns (``label -> column``)."""
+    fig = go.Figure()
+    for i, (label, col) in enumerate(ys.items()):
+        fig.add_scatter(x=df[x], y=df[col], mode="lines", name=label, line=dict(color=PALETTE[i % 7]))
+    if marker_x is not None:
+        fig.add_vline(x=marker_x, line_dash="dash", line_color="#444")
+    return _layout(fig, title, x_title, y_title)
+
+
+def plot_cost_curve(curve: pd.DataFrame, *, threshold: float, best: float,
+                    value_label: str = "Expected value") -> go.Figure:
+    """Value (profit / savings) by threshold with the current and the optimal threshold marked."""
+    fig = go.Figure()
+    fig.add_scatter(x=curve["threshold"], y=curve["value"], mode="lines", name=value_label,
+                    line=dict(color=PALETTE[0], width=3))
+    fig.add_vline(x=threshold, line_dash="dash", line_color="#444", annotation_text="current")
+    fig.add_vline(x=best, line_dash="dot", line_color=PALETTE[2], annotation_text="optimal",
+                  annotation_position="bottom right")
+    return _layout(fig, f"{value_label} by threshold", "Threshold", value_label)
+
+
+def plot_shap_bar(importance: pd.DataFrame, top: int = 15) -> go.Figure:
+    """Global importance: mean |SHAP| per feature (``feature``, ``importance`` columns)."""
+    d = importance.head(top).iloc[::-1]
+    fig = go.Figure(go.Bar(x=d["importance"], y=d["feature"], orientation="h", marker_color=PALETTE[0]))
+    return _layout(fig, "Global importance (mean |SHAP|)", "Mean |SHAP value|", "", height=120 + 24 * len(d))
+
+
+def plot_shap_beeswarm(values: np.ndarray, data: pd.DataFrame, feature_order: list[str],
+                       top: int = 15, seed: int = 0) -> go.Figure:
+    """Beeswarm: one dot per row and feature, x = SHAP value, colour = feature value (scaled)."""
+    rng = np.random.default_rng(seed)
+    feats = feature_order[:top][::-1]
+    cols = list(data.columns)
+    fig = go.Figure()
+    for j, f in enumerate(feats):
+        k = cols.index(f)
+        sv = values[:, k]
+        raw = pd.to_numeric(data[f], errors="coerce").to_numpy(dtype=float)
+        if np.all(np.isnan(raw)):  # categorical: colour by category code
+            raw = pd.Series(data[f]).astype("category").cat.codes.to_numpy(dtype=float)
+        lo, hi = np.nanpercentile(raw, 5), np.nanpercentile(raw, 95)
+        color = np.clip((raw - lo) / (hi - lo), 0, 1) if hi > lo else np.full(len(raw), 0.5)
+        fig.add_scatter(
+            x=sv, y=j + rng.uniform(-0.3, 0.3, len(sv)), mode="markers", name=f, showlegend=False,
+            marker=dict(size=5, color=np.nan_to_num(color, nan=0.5), colorscale="RdBu_r", cmin=0, cmax=1,
+                        showscale=(j == len(feats) - 1),
+                        colorbar=dict(title="feature value", tickvals=[0, 1], ticktext=["low", "high"])),
+            text=[f"{f} = {v}" for v in data[f].astype(str)], hovertemplate="%{text}<br>SHAP %{x:.4f}",
+        )
+    fig.update_yaxes(tickvals=list(range(len(feats))), ticktext=feats)
+    return _layout(fig, "SHAP values per row (beeswarm)", "SHAP value (impact on predicted probability)", "",
+                   height=140 + 26 * len(feats))
+
+
+def plot_shap_waterfall(base_value: float, contributions: pd.DataFrame, prediction: float,
+                        top: int = 12) -> go.Figure:
+    """Local explanation: from the base value, each feature's push to the final prediction.
+
+    ``contributions`` has ``feature``, ``value`` (shown) and ``shap`` columns.
+    """
+    d = contributions.reindex(contributions["shap"].abs().sort_values(ascending=False).index)
+    head, rest = d.head(top), d.iloc[top:]
+    labels = [f"{f} = {v}" for f, v in zip(head["feature"], head["value"])]
+    deltas = list(head["shap"])
+    if len(rest):
+        labels.append(f"{len(rest)} other features")
+        deltas.append(float(rest["shap"].sum()))
+    fig = go.Figure(go.Waterfall(
+        orientation="h", y=["base value"] + labels[::-1] + ["prediction"],
+        x=[base_value] + deltas[::-1] + [0], measure=["absolute"] + ["relative"] * len(deltas) + ["total"],
+        increasing=dict(marker=dict(color=POS_COLOR)), decreasing=dict(marker=dict(color=NEG_COLOR)),
+        totals=dict(marker=dict(color="#444")),
+    ))
+    return _layout(fig, f"Why this prediction ({prediction:.3f})", "Predicted probability", "",
+                   height=160 + 26 * (len(deltas) + 2))
+
+
+def plot_class_counts(before: Mapping, after: Mapping) -> go.Figure:
+    """Class counts in the training split before and after rebalancing."""
+    classes = [str(k) for k in before]
+    fig = go.Figure()
+    fig.add_bar(x=classes, y=[before[k] for k in before], name="before", marker_color=PALETTE[0])
+    fig.add_bar(x=classes, y=[after.get(k, 0) for k in before], name="after", marker_color=PALETTE[1])
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Training rows per class", "Class", "Rows", height=300)

@@ -1,0 +1,127 @@
+"""Headless command line over the same engine the pages use.
+
+    python -m core train --scenario credit --data FILE [--test-data FILE] [--target COL]
+        [--positive VALUE] [--imbalance METHOD] [--epochs N] [--seed N] [--save DIR] --json
+    python -m core score --model DIR --data FILE --out FILE
+
+Each scenario package ``core/<name>/cli.py`` adds its own flags (``add_train_arguments``) and runs
+the work (``run_train(args) -> dict``); this module only parses and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import sys
+from typing import Sequence
+
+from core.errors import DataValidationError
+
+SCENARIOS = ("credit", "fraud", "demand", "quality")
+
+
+def _scenario_module(name: str):
+    if name not in SCENARIOS:
+        raise DataValidationError(f"Scenario must be one of {', '.join(SCENARIOS)}; got '{name}'.")
+    return importlib.import_module(f"core.{name}.cli")
+
+
+def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m core train", description="Train a scenario's model headless.")
+    p.add_argument("--scenario", required=True, choices=SCENARIOS)
+    p.add_argument("--data", required=True, help="training data file (CSV/Parquet, or images for quality)")
+    p.add_argument("--test-data", help="evaluate on this file instead of a split of --data")
+    p.add_argument("--target", help="target column")
+    p.add_argument("--positive", help="value of the target that counts as the positive class")
+    p.add_argument("--imbalance", default=None, help="none, class_weight, oversample, undersample, smote, adasyn, smote_tomek")
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save", help="save the trained run into this directory")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    if scenario_module is not None:
+        scenario_module.add_train_arguments(p)
+    return p
+
+
+def _score_parser(scenario_module=None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m core score", description="Score new rows with a saved model.")
+    p.add_argument("--model", required=True, help="a saved run directory")
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True, help="output CSV")
+    p.add_argument("--scenario", choices=SCENARIOS, help="defaults to the saved run's scenario")
+    p.add_argument("--chunk-size", type=int, default=50_000)
+    p.add_argument("--json", action="store_true")
+    if scenario_module is not None and hasattr(scenario_module, "add_score_arguments"):
+        scenario_module.add_score_arguments(p)
+    return p
+
+
+def _clean(o):
+    """JSON has no NaN: turn them into null so every consumer can parse the output."""
+    if isinstance(o, float):
+        return None if math.isnan(o) or math.isinf(o) else o
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if hasattr(o, "item") and not isinstance(o, (str, bytes)):
+        try:
+            return _clean(o.item())
+        except (ValueError, AttributeError):
+            pass
+    return o
+
+
+def _emit(result: dict, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(_clean(result)))
+        return
+    for section, value in result.items():
+        if isinstance(value, dict):
+            print(f"{section}:")
+            for k, v in value.items():
+                print(f"  {k}: {v}")
+        else:
+            print(f"{section}: {value}")
+
+
+def _scenario_from_argv(argv: Sequence[str]) -> str | None:
+    for i, a in enumerate(argv):
+        if a == "--scenario" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--scenario="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("train", "score"):
+        print("usage: python -m core {train,score} --help", file=sys.stderr)
+        return 2
+    command, rest = argv[0], argv[1:]
+    try:
+        scenario = _scenario_from_argv(rest)
+        if command == "score" and scenario is None and "--model" in rest:
+            from core.registry import read_metadata
+
+            scenario = read_metadata(rest[rest.index("--model") + 1]).get("scenario")
+        module = _scenario_module(scenario) if scenario in SCENARIOS else None
+        parser = (_train_parser if command == "train" else _score_parser)(module)
+        args = parser.parse_args(rest)
+        if module is None:
+            module = _scenario_module(args.scenario)
+        if command == "train":
+            result = module.run_train(args)
+        else:
+            if not hasattr(module, "run_score"):
+                raise DataValidationError(f"Scenario '{scenario}' has no batch scoring from the command line yet.")
+            args.scenario = scenario
+            result = module.run_score(args)
+    except DataValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _emit(result, getattr(args, "json", False))
+    return 0

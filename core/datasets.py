@@ -1,0 +1,291 @@
+"""Reading uploads and sample files, schema inference and validation with plain-words errors."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+
+ROLES = ("numeric", "categorical", "date", "identifier", "text")
+DEFAULT_MAX_ROWS = 200_000
+SENSITIVE_PATTERN = re.compile(
+    r"(^|[_\W])(sex|gender|race|ethnic\w*|religion|nationality|marital\w*|age_band|age_group|"
+    r"personal_status\w*|foreign\w*|disab\w*|pregnan\w*)($|[_\W])",
+    re.IGNORECASE,
+)
+_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+_DELIMITERS = ",;\t|"
+
+
+@dataclass
+class LoadedTable:
+    """A table read from a file, with notices about what was changed while reading it."""
+
+    df: pd.DataFrame
+    notices: list[str] = field(default_factory=list)
+    name: str = ""
+
+
+def _to_bytes(source: Any) -> tuple[bytes, str]:
+    if isinstance(source, (str, Path)):
+        p = Path(source)
+        if not p.exists():
+            raise DataValidationError(f"File not found: '{p}'. Check the path.")
+        return p.read_bytes(), p.name
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source), ""
+    if hasattr(source, "getvalue"):  # Streamlit UploadedFile, BytesIO
+        return bytes(source.getvalue()), getattr(source, "name", "") or ""
+    if hasattr(source, "read"):
+        return source.read(), getattr(source, "name", "") or ""
+    raise DataValidationError(f"Expected a file path or uploaded file; got {type(source).__name__}.")
+
+
+def _decode(raw: bytes, name: str) -> str:
+    if b"\x00" in raw[:4096]:
+        raise DataValidationError(
+            f"'{name or 'the file'}' is not a text table: it contains binary data. "
+            "Upload a CSV (comma, semicolon or tab separated) or a Parquet file."
+        )
+    for enc in _ENCODINGS:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise DataValidationError(
+        f"Could not read '{name or 'the file'}' as text: it is neither UTF-8 nor Windows-1252. "
+        "Save it again as CSV UTF-8."
+    )
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        header = sample.splitlines()[0] if sample else ""
+        counts = {d: header.count(d) for d in _DELIMITERS}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+def _check_header(text: str, delimiter: str, name: str) -> list[str]:
+    first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
+    header = [h.strip() for h in first]
+    seen, dups = set(), []
+    for h in header:
+        if h in seen and h not in dups:
+            dups.append(h)
+        seen.add(h)
+    if dups:
+        raise DataValidationError(
+            f"Column names must be unique; '{name or 'the file'}' repeats {dups}. "
+            "Rename the repeated columns and upload again."
+        )
+    if any(h == "" for h in header) and len(header) > 1:
+        # An unnamed first column is a typical saved index; name it instead of failing.
+        pass
+    return header
+
+
+def read_table(source: Any, *, name: str | None = None, max_rows: int | None = DEFAULT_MAX_ROWS,
+               seed: int = 0) -> LoadedTable:
+    """Read a CSV (optionally gzip) or Parquet file into a DataFrame.
+
+    Raises ``DataValidationError`` for an empty file, a header without rows, an unreadable encoding
+    or delimiter and duplicate column names. Files above ``max_rows`` are sampled (seeded), with a
+    notice.
+    """
+    raw, detected = _to_bytes(source)
+    name = name or detected or "the file"
+    notices: list[str] = []
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except OSError as exc:
+            raise DataValidationError(f"'{name}' looks gzip-compressed but cannot be unpacked ({exc}).") from exc
+    if len(raw.strip()) == 0:
+        raise DataValidationError(f"'{name}' is empty: expected a header row and data rows. Upload a file with data.")
+    if raw[:4] == b"PAR1" or name.lower().endswith(".parquet"):
+        try:
+            df = pd.read_parquet(io.BytesIO(raw))
+        except Exception as exc:
+            raise DataValidationError(f"'{name}' is not a readable Parquet file ({exc}).") from exc
+    else:
+        text = _decode(raw, name)
+        delimiter = _sniff_delimiter(text)
+        header = _check_header(text, delimiter, name)
+        try:
+            df = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True, low_memory=False)
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise DataValidationError(
+                f"Could not split '{name}' into columns with delimiter {delimiter!r}: {str(exc).splitlines()[0]}. "
+                "Check that every row has the same number of fields."
+            ) from exc
+        if df.shape[1] <= 1 and len(header) <= 1 and any(d in text[:2000] for d in ";\t|"):
+            raise DataValidationError(
+                f"Could not detect the delimiter of '{name}': everything landed in one column. "
+                "Save the file as comma- or semicolon-separated CSV."
+            )
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(df) == 0:
+        raise DataValidationError(
+            f"'{name}' has column names but no data rows ({len(df.columns)} columns, 0 rows). "
+            "Upload a file with data."
+        )
+    if max_rows and len(df) > max_rows:
+        notices.append(
+            f"The file has {len(df):,} rows; the app uses a random sample of {max_rows:,} "
+            "(seeded, so the same sample every time)."
+        )
+        df = df.sample(n=max_rows, random_state=seed).sort_index().reset_index(drop=True)
+    return LoadedTable(df=df, notices=notices, name=name)
+
+
+def _numeric_share(s: pd.Series) -> float:
+    vals = s.dropna()
+    if len(vals) == 0:
+        return 0.0
+    return float(pd.to_numeric(vals.astype(str).str.replace(",", "", regex=False), errors="coerce").notna().mean())
+
+
+def _date_share(s: pd.Series) -> float:
+    vals = s.dropna().astype(str).head(500)
+    if len(vals) == 0 or not vals.str.contains(r"\d{2,4}[-/.]\d{1,2}", regex=True).mean() > 0.9:
+        return 0.0
+    parsed = pd.to_datetime(vals, errors="coerce", format="mixed")
+    return float(parsed.notna().mean())
+
+
+def infer_roles(df: pd.DataFrame) -> dict[str, str]:
+    """Guess a role for each column: numeric, categorical, date, identifier or text."""
+    roles: dict[str, str] = {}
+    n = len(df)
+    for c in df.columns:
+        s = df[c]
+        nunique = s.nunique(dropna=True)
+        unique_ratio = nunique / max(1, s.notna().sum())
+        id_name = bool(re.search(r"(^|_)(id|uuid|key)$|^id_|_id_|number$", str(c), re.IGNORECASE))
+        if pd.api.types.is_bool_dtype(s):
+            roles[c] = "categorical"
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            roles[c] = "date"
+        elif pd.api.types.is_numeric_dtype(s):
+            is_int = pd.api.types.is_integer_dtype(s) or bool((s.dropna() % 1 == 0).all())
+            roles[c] = "identifier" if (id_name and is_int and unique_ratio > 0.5) or (
+                is_int and unique_ratio == 1.0 and n > 50 and id_name) else "numeric"
+        elif _numeric_share(s) >= 0.9:
+            roles[c] = "numeric"
+        elif _date_share(s) >= 0.9:
+            roles[c] = "date"
+        elif unique_ratio > 0.9 and n > 20:
+            avg_len = s.dropna().astype(str).str.len().mean()
+            roles[c] = "text" if avg_len > 30 or s.dropna().astype(str).str.contains(" ").mean() > 0.5 else "identifier"
+        elif s.dropna().astype(str).str.len().mean() > 60:
+            roles[c] = "text"
+        else:
+            roles[c] = "categorical"
+    return roles
+
+
+def detect_sensitive(columns) -> list[str]:
+    """Columns whose names suggest a protected attribute (sex, age band, race, ...)."""
+    return [c for c in columns if SENSITIVE_PATTERN.search(str(c)) or str(c).lower() in {"age", "sex", "gender"}]
+
+
+def clean_features(df: pd.DataFrame, roles: dict[str, str]) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """Coerce numeric columns (junk text becomes missing), drop empty and constant columns.
+
+    Returns the cleaned frame, the updated roles and plain-words notices for the analyst.
+    """
+    df = df.copy()
+    roles = dict(roles)
+    notices: list[str] = []
+    for c, role in list(roles.items()):
+        if c not in df.columns:
+            raise DataValidationError(f"Column '{c}' has a role but is not in the data. Check the column list.")
+        if role == "numeric" and not pd.api.types.is_numeric_dtype(df[c]):
+            raw = df[c]
+            coerced = pd.to_numeric(raw.astype(str).str.replace(",", "", regex=False).where(raw.notna()),
+                                    errors="coerce")
+            bad = raw.notna() & coerced.isna()
+            if bad.any():
+                examples = ", ".join(repr(v) for v in raw[bad].astype(str).unique()[:3])
+                notices.append(
+                    f"'{c}': {int(bad.sum())} value(s) are not numbers (e.g. {examples}); treated as missing."
+                )
+            df[c] = coerced
+        if role in ("numeric", "categorical"):
+            s = df[c]
+            if s.isna().all():
+                notices.append(f"'{c}' is empty in every row; dropped.")
+                roles.pop(c)
+            elif s.nunique(dropna=True) <= 1 and not s.isna().any():
+                notices.append(f"'{c}' has the same value in every row ({s.iloc[0]!r}); dropped.")
+                roles.pop(c)
+    return df, roles, notices
+
+
+POSITIVE_HINTS = ("1", "1.0", "true", "yes", "y", "bad", "default", "defaulted", "fraud", "defect", "positive")
+
+
+def get_target_values(df: pd.DataFrame, target: str) -> list:
+    """Distinct values of the target column (for the positive-value selector)."""
+    if target not in df.columns:
+        raise DataValidationError(
+            f"Target column '{target}' is not in the data; the columns are {list(df.columns)[:20]}. "
+            "Pick the column that holds the outcome."
+        )
+    return sorted(df[target].dropna().unique().tolist(), key=str)
+
+
+def guess_positive(values) -> Any:
+    """The value most likely to mean 'event happened' (default, fraud, 1, yes ...)."""
+    for v in values:
+        if str(v).strip().lower() in POSITIVE_HINTS:
+            return v
+    return values[-1] if values else None
+
+
+def validate_binary_target(df: pd.DataFrame, target: str, positive: Any = None) -> tuple[np.ndarray, Any]:
+    """Turn the target column into 0/1 labels (1 = ``positive``).
+
+    With more than two values the analyst must say which value is positive; everything else then
+    counts as negative. Rows with a missing target are not allowed here (drop them first).
+    """
+    values = get_target_values(df, target)
+    if df[target].isna().any():
+        raise DataValidationError(
+            f"Target column '{target}' is empty in {int(df[target].isna().sum())} row(s). "
+            "Remove those rows or fill in the outcome."
+        )
+    if positive is None:
+        if len(values) > 2:
+            shown = values[:10]
+            raise DataValidationError(
+                f"Target column '{target}' must have two values; got {len(values)}: {shown}. "
+                "Pick the positive value or map the others."
+            )
+        positive = guess_positive(values)
+    elif str(positive) not in {str(v) for v in values}:
+        raise DataValidationError(
+            f"Positive value {positive!r} does not occur in '{target}'; its values are {values[:10]}. "
+            "Pick one of them."
+        )
+    y = (df[target].astype(str) == str(positive)).to_numpy().astype(int)
+    if y.sum() == 0 or y.sum() == len(y):
+        only = values[0] if values else None
+        raise DataValidationError(
+            f"Target column '{target}' has only one class ({only!r}, {len(y)} rows); a model needs both. "
+            "Upload data with both outcomes."
+        )
+    return y, positive

@@ -1,0 +1,255 @@
+"""The tabular binary-classification pipeline shared by credit and fraud.
+
+split (train/validation) -> preprocess (fit on train) -> rebalance (train only) -> Keras network
+-> baselines on the same rows -> probabilities and metrics on the test rows.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+from core.imbalance import IMBALANCE_METHODS, RebalanceResult, check_method, rebalance
+from core.metrics import compute_binary_metrics, compute_threshold_grid
+from core.preprocess import TabularPreprocessor
+from core.training import ProgressFn
+
+BASELINES = {
+    "logistic_regression": "Logistic regression",
+    "gradient_boosting": "Gradient boosting",
+}
+NETWORK = "network"
+
+
+@dataclass(frozen=True)
+class TabularConfig:
+    """Every option of a tabular training run (keyword-only, validated in ``validate``)."""
+
+    imbalance: str = "class_weight"
+    width: int = 64
+    depth: int = 2
+    dropout: float = 0.2
+    l2: float = 1e-4
+    learning_rate: float = 1e-3
+    epochs: int = 40
+    batch_size: int = 256
+    seed: int = 0
+    val_fraction: float = 0.2
+    patience: int = 6
+    baselines: tuple[str, ...] = ("logistic_regression", "gradient_boosting")
+    threshold_rule: str = "f1"  # how the default threshold is chosen on the validation rows
+
+    def validate(self) -> "TabularConfig":
+        if self.imbalance not in IMBALANCE_METHODS:
+            check_method(self.imbalance, [0, 1])
+        checks = [
+            (1 <= self.width <= 4096, "width", "between 1 and 4096", self.width),
+            (1 <= self.depth <= 10, "depth", "between 1 and 10", self.depth),
+            (0 <= self.dropout < 1, "dropout", "from 0 up to (not including) 1", self.dropout),
+            (self.l2 >= 0, "L2", "zero or more", self.l2),
+            (0 < self.learning_rate <= 1, "learning rate", "above 0 and at most 1", self.learning_rate),
+            (1 <= self.epochs <= 1000, "epochs", "between 1 and 1000", self.epochs),
+            (1 <= self.batch_size <= 65536, "batch size", "between 1 and 65536", self.batch_size),
+            (0.05 <= self.val_fraction <= 0.5, "validation share", "between 0.05 and 0.5", self.val_fraction),
+        ]
+        for ok, name, expected, got in checks:
+            if not ok:
+                raise DataValidationError(f"{name.capitalize()} must be {expected}; got {got}. Change the setting.")
+        unknown = [b for b in self.baselines if b not in BASELINES]
+        if unknown:
+            raise DataValidationError(f"Unknown baselines {unknown}; choose from {list(BASELINES)}.")
+        return self
+
+
+@dataclass
+class TabularRun:
+    """A trained network, its baselines and their scores on the test rows."""
+
+    config: TabularConfig
+    preprocessor: TabularPreprocessor
+    model: Any
+    history: dict[str, list[float]]
+    rebalance_info: RebalanceResult
+    y_test: np.ndarray
+    proba: dict[str, np.ndarray]  # model name -> test probabilities ("network" first)
+    threshold: float
+    metrics: dict[str, dict[str, float]]
+    timings: dict[str, float]
+    background: np.ndarray  # code-space training sample for SHAP
+    device: str = ""
+    notices: list[str] = field(default_factory=list)
+    baseline_models: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def p_test(self) -> np.ndarray:
+        return self.proba[NETWORK]
+
+    def predict_codes(self, Z: np.ndarray) -> np.ndarray:
+        """Network probabilities for a code-space matrix (what SHAP perturbs)."""
+        from core.models import predict_batched
+
+        return predict_batched(self.model, self.preprocessor.encode(Z))
+
+    def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
+        """Network probabilities for raw rows with the training columns."""
+        return self.predict_codes(self.preprocessor.transform_codes(df))
+
+    def explain(self, df: pd.DataFrame, *, seed: int | None = None):
+        """SHAP values for raw rows ``df`` (one value per source column)."""
+        from core.explain import compute_shap_tabular
+
+        pre = self.preprocessor
+        return compute_shap_tabular(
+            self.predict_codes, self.background, pre.transform_codes(df), pre.columns,
+            df[pre.columns], seed=self.config.seed if seed is None else seed,
+        )
+
+    def threshold_grid(self, model: str = NETWORK) -> pd.DataFrame:
+        return compute_threshold_grid(self.y_test, self.proba[model])
+
+    def metrics_table(self) -> pd.DataFrame:
+        """One row per model with the headline metrics at each model's threshold."""
+        names = {NETWORK: "Keras network", **BASELINES}
+        rows = [{"model": names.get(k, k), **v} for k, v in self.metrics.items()]
+        return pd.DataFrame(rows)
+
+    def save_metadata(self) -> dict:
+        return {
+            "config": asdict(self.config),
+            "preprocessor": self.preprocessor.to_dict(),
+            "threshold": self.threshold,
+            "metrics": self.metrics,
+            "timings": self.timings,
+            "history": self.history,
+            "counts_before": self.rebalance_info.counts_before,
+            "counts_after": self.rebalance_info.counts_after,
+        }
+
+
+def _stratified_split(y: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(y))
+    strat = y if np.bincount(y, minlength=2).min() >= 2 else None
+    fit_idx, val_idx = train_test_split(idx, test_size=frac, random_state=seed, stratify=strat)
+    return np.sort(fit_idx), np.sort(val_idx)
+
+
+def choose_threshold(y: np.ndarray, p: np.ndarray, rule: str = "f1") -> float:
+    """Default decision threshold from validation rows: the F1-best one, or 0.5."""
+    if rule != "f1" or y.sum() == 0:
+        return 0.5
+    grid = compute_threshold_grid(y, p, n=201)
+    prec, rec = grid["precision"].to_numpy(), grid["recall"].to_numpy()
+    f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0)
+    return float(grid["threshold"].iloc[int(np.argmax(f1))])
+
+
+def _fit_baseline(name: str, pre: TabularPreprocessor, Z: np.ndarray, X: np.ndarray, y, weights, seed: int):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    sw = None if weights is None else np.vectorize(weights.get)(y).astype(float)
+    if name == "logistic_regression":
+        m = LogisticRegression(max_iter=2000, C=1.0)
+        m.fit(X, y, sample_weight=sw)
+        return m, "encoded"
+    cat_mask = np.zeros(Z.shape[1], dtype=bool)
+    cat_mask[pre.categorical_idx] = True
+    m = HistGradientBoostingClassifier(
+        max_iter=300, learning_rate=0.05, early_stopping=True, validation_fraction=0.15,
+        n_iter_no_change=20, random_state=seed, categorical_features=cat_mask if cat_mask.any() else None,
+    )
+    m.fit(Z, y, sample_weight=sw)
+    return m, "codes"
+
+
+def train_tabular(
+    train_df: pd.DataFrame,
+    y_train: np.ndarray,
+    test_df: pd.DataFrame,
+    y_test: np.ndarray,
+    *,
+    numeric: list[str],
+    categorical: list[str],
+    config: TabularConfig = TabularConfig(),
+    progress: ProgressFn | None = None,
+    status: Any = None,
+) -> TabularRun:
+    """Train the network and its baselines on ``train_df`` and score ``test_df``.
+
+    ``status(message)`` is called between stages so a page can say what is happening.
+    """
+    from core.models import build_tabular_model, predict_batched
+    from core.training import train_keras
+
+    config = config.validate()
+    say = status or (lambda _m: None)
+    y_train = np.asarray(y_train).astype(int)
+    y_test = np.asarray(y_test).astype(int)
+    if len(train_df) != len(y_train) or len(test_df) != len(y_test):
+        raise DataValidationError("Each data row needs exactly one label; the row and label counts differ.")
+    if len(test_df) == 0:
+        raise DataValidationError("The test set is empty; a model cannot be evaluated on no rows. "
+                                  "Use a larger file or a different split.")
+    check_method(config.imbalance, y_train)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    fit_idx, val_idx = _stratified_split(y_train, config.val_fraction, config.seed)
+    fit_df, val_df = train_df.iloc[fit_idx], train_df.iloc[val_idx]
+    y_fit, y_val = y_train[fit_idx], y_train[val_idx]
+    pre = TabularPreprocessor(list(numeric), list(categorical)).fit(fit_df)
+    Z_fit = pre.transform_codes(fit_df)
+    Z_val, Z_test = pre.transform_codes(val_df), pre.transform_codes(test_df)
+    timings["preprocess"] = time.perf_counter() - t0
+
+    say("Rebalancing the training rows")
+    t0 = time.perf_counter()
+    rb = rebalance(Z_fit, y_fit, method=config.imbalance, categorical_idx=pre.categorical_idx, seed=config.seed)
+    X_fit = pre.encode(rb.X)
+    X_val, X_test = pre.encode(Z_val), pre.encode(Z_test)
+    timings["rebalance"] = time.perf_counter() - t0
+
+    say("Training the Keras network")
+    fit = train_keras(
+        lambda: build_tabular_model(
+            X_fit.shape[1], width=config.width, depth=config.depth, dropout=config.dropout,
+            l2=config.l2, learning_rate=config.learning_rate,
+        ),
+        X_fit, rb.y, X_val, y_val, epochs=config.epochs, batch_size=config.batch_size,
+        class_weight=rb.class_weight, seed=config.seed, patience=config.patience, progress=progress,
+    )
+    timings["train"] = fit.seconds
+    t0 = time.perf_counter()
+    p_val = predict_batched(fit.model, X_val)
+    threshold = choose_threshold(y_val, p_val, config.threshold_rule)
+    proba = {NETWORK: predict_batched(fit.model, X_test)}
+    timings["predict"] = time.perf_counter() - t0
+    metrics = {NETWORK: compute_binary_metrics(y_test, proba[NETWORK], threshold)}
+
+    models = {}
+    for name in config.baselines:
+        say(f"Training the {BASELINES[name].lower()} baseline")
+        t0 = time.perf_counter()
+        m, space = _fit_baseline(name, pre, rb.X, X_fit, rb.y, rb.class_weight, config.seed)
+        val_in, test_in = (X_val, X_test) if space == "encoded" else (Z_val, Z_test)
+        t_b = choose_threshold(y_val, m.predict_proba(val_in)[:, 1], config.threshold_rule)
+        proba[name] = m.predict_proba(test_in)[:, 1]
+        metrics[name] = compute_binary_metrics(y_test, proba[name], t_b)
+        timings[f"baseline_{name}"] = time.perf_counter() - t0
+        models[name] = m
+
+    rng = np.random.default_rng(config.seed)
+    bg = Z_fit[rng.choice(len(Z_fit), min(200, len(Z_fit)), replace=False)]
+    return TabularRun(
+        config=config, preprocessor=pre, model=fit.model, history=fit.history, rebalance_info=rb,
+        y_test=y_test, proba=proba, threshold=threshold, metrics=metrics, timings=timings,
+        background=bg, device=fit.device.label if fit.device else "",
+        notices=pre.grouping_notices(), baseline_models=models,
+    )

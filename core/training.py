@@ -1,0 +1,212 @@
+"""Device selection, seeding and the Keras training loop shared by every scenario."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+# Logged once per process: TensorFlow's C++ start-up chatter is noise for an analyst.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ProgressFn = Callable[[int, int, dict], None]
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """The compute device a model trains on."""
+
+    kind: str  # "GPU" or "CPU"
+    name: str
+    n_gpus: int
+    tf_version: str
+    mixed_precision: bool = False
+    strategy: str = "default"
+
+    @property
+    def label(self) -> str:
+        extra = f" x{self.n_gpus}" if self.n_gpus > 1 else ""
+        return f"{self.kind}: {self.name}{extra} · TensorFlow {self.tf_version}"
+
+
+_CONFIGURED: dict[str, Any] = {}
+
+
+def _list_gpus() -> list:
+    import tensorflow as tf
+
+    return list(tf.config.list_physical_devices("GPU"))
+
+
+def _gpu_name(gpu: Any) -> str:
+    try:
+        import tensorflow as tf
+
+        details = tf.config.experimental.get_device_details(gpu)
+        if details.get("device_name"):
+            return str(details["device_name"])
+    except Exception:  # details are cosmetic; the device name is enough
+        pass
+    return str(getattr(gpu, "name", gpu))
+
+
+def get_device_info(gpus: Sequence | None = None) -> DeviceInfo:
+    """Describe the device training will use. ``gpus`` injects a device list (tests)."""
+    import tensorflow as tf
+
+    gpus = _list_gpus() if gpus is None else list(gpus)
+    if not gpus:
+        return DeviceInfo("CPU", f"{os.cpu_count() or 1} CPU core(s)", 0, tf.__version__)
+    return DeviceInfo(
+        "GPU",
+        _gpu_name(gpus[0]),
+        len(gpus),
+        tf.__version__,
+        mixed_precision=True,
+        strategy="mirrored" if len(gpus) > 1 else "default",
+    )
+
+
+def configure_devices(gpus: Sequence | None = None, *, tf_module: Any = None) -> DeviceInfo:
+    """Prepare the process for training: memory growth and mixed precision on GPUs.
+
+    Memory growth can only be set before a GPU is initialised, and raises afterwards; it is set
+    once per process and the error is tolerated, because a second call (a Streamlit rerun) finds
+    the GPU already in use, which is fine.
+    """
+    if tf_module is None:
+        import tensorflow as tf_module  # noqa: N813
+    gpus = _list_gpus() if gpus is None else list(gpus)
+    info = get_device_info(gpus)
+    if gpus and not _CONFIGURED.get("memory_growth"):
+        for gpu in gpus:
+            try:
+                tf_module.config.experimental.set_memory_growth(gpu, True)
+            except (RuntimeError, ValueError):
+                pass
+        _CONFIGURED["memory_growth"] = True
+    return info
+
+
+def get_strategy(info: DeviceInfo, *, tf_module: Any = None):
+    """Distribution strategy for ``info``: MirroredStrategy over several GPUs, else the default."""
+    if tf_module is None:
+        import tensorflow as tf_module  # noqa: N813
+    if info.strategy == "mirrored":
+        return tf_module.distribute.MirroredStrategy()
+    return tf_module.distribute.get_strategy()
+
+
+def set_precision_policy(info: DeviceInfo) -> str:
+    """Mixed precision on a GPU, float32 on a CPU. Keras' policy is thread-local, so this is
+    called inside the function that builds the model, on every run."""
+    import keras
+
+    policy = "mixed_float16" if info.mixed_precision else "float32"
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and Keras/TensorFlow, and make TensorFlow ops deterministic."""
+    random.seed(seed)
+    np.random.seed(seed)
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+    try:
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+    except Exception:  # older TF builds: seeding alone is still reproducible on CPU
+        pass
+
+
+def make_progress_callback(fn: ProgressFn, epochs: int):
+    """A Keras callback that reports ``fn(epoch, epochs, logs)`` after every epoch."""
+    import keras
+
+    class _Progress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            fn(epoch + 1, epochs, {k: float(v) for k, v in (logs or {}).items()})
+
+    return _Progress()
+
+
+@dataclass
+class FitResult:
+    """A trained Keras model and what happened while training it."""
+
+    model: Any
+    history: dict[str, list[float]]
+    epochs_run: int
+    best_epoch: int
+    seconds: float
+    device: DeviceInfo | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def train_keras(
+    build_fn: Callable[[], Any],
+    X,
+    y,
+    X_val,
+    y_val,
+    *,
+    epochs: int = 30,
+    batch_size: int = 256,
+    class_weight: dict | None = None,
+    sample_weight=None,
+    seed: int = 0,
+    patience: int = 5,
+    progress: ProgressFn | None = None,
+    gpus: Sequence | None = None,
+) -> FitResult:
+    """Build a model with ``build_fn`` and fit it with early stopping on validation loss.
+
+    The best weights are restored. Seeds and the precision policy are set here, inside the call,
+    because Keras keeps them per thread and every Streamlit rerun runs in a new thread.
+    """
+    import keras
+
+    keras.backend.clear_session()
+    set_seed(seed)
+    info = configure_devices(gpus)
+    set_precision_policy(info)
+    with get_strategy(info).scope():
+        model = build_fn()
+    callbacks = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=patience, restore_best_weights=True, mode="min"
+        )
+    ]
+    if progress is not None:
+        callbacks.append(make_progress_callback(progress, epochs))
+    start = time.perf_counter()
+    hist = model.fit(
+        X,
+        y,
+        validation_data=(X_val, y_val),
+        epochs=int(epochs),
+        batch_size=int(batch_size),
+        class_weight=class_weight,
+        sample_weight=sample_weight,
+        shuffle=True,
+        verbose=0,
+        callbacks=callbacks,
+    )
+    seconds = time.perf_counter() - start
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    losses = history.get("val_loss") or history.get("loss") or [0.0]
+    return FitResult(
+        model=model,
+        history=history,
+        epochs_run=len(losses),
+        best_epoch=int(np.argmin(losses)) + 1,
+        seconds=seconds,
+        device=info,
+    )

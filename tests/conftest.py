@@ -1,0 +1,127 @@
+"""Shared fixtures: the real data sets, a running app and a browser page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "datasets"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Flags for a sandboxed, offline machine: no background downloads, no sandbox as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def _require(env: str) -> bool:
+    return os.environ.get(env, "") == "1"
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Path of a file or folder in ../shared/datasets.
+
+    Skips with a reason on a user's machine, where the folder does not exist; fails instead when
+    REQUIRE_SHARED_DATA=1 (CI), so a missing data set can never pass as a skip there.
+    """
+
+    def get(relative: str) -> Path:
+        path = SHARED / relative
+        if not path.exists():
+            msg = f"real data set not found at {path} (see ../shared/datasets/README.md)"
+            if _require("REQUIRE_SHARED_DATA"):
+                pytest.fail(msg + "; REQUIRE_SHARED_DATA=1 makes this a failure")
+            pytest.skip(msg)
+        return path
+
+    return get
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Start ``streamlit run app.py`` on a free localhost port for the whole session."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "STUDIO_RUNS_DIR": str(tmp_path_factory.mktemp("runs"))}
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited early:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail(f"streamlit did not answer within 90 s:\n{log.read_text()[-3000:]}")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright. Missing Chromium fails in CI (REQUIRE_BROWSER=1)."""
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        msg = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if _require("REQUIRE_BROWSER"):
+            pytest.fail(msg + "; REQUIRE_BROWSER=1 makes this a failure")
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page (own cookies and session) sized like a laptop screen."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Where browser tests save screenshots (kept after the run for a person to look at)."""
+    d = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "_screenshots"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d

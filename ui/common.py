@@ -1,0 +1,36 @@
+"""Small Streamlit helpers shared by every page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import DataValidationError
+
+
+@st.cache_resource(show_spinner=False)
+def get_device_label() -> str:
+    """The compute device in use. Cached for the process: it cannot change while running."""
+    from core.training import get_device_info
+
+    return get_device_info().label
+
+
+def show_device(container=None) -> None:
+    """A one-line caption naming the training device (imports TensorFlow on first call)."""
+    (container or st).caption(f":material/memory: Training device — {get_device_label()}")
+
+
+def show_notices(notices: list[str], *, title: str = "Notes on your data") -> None:
+    """Plain-words notices about what the app changed in the data (dropped, grouped, sampled)."""
+    if notices:
+        with st.expander(f"{title} ({len(notices)})", expanded=True):
+            for n in notices:
+                st.markdown(f"- {n}")
+
+
+def show_error(exc: Exception) -> None:
+    """Show a data problem as a message, never a traceback."""
+    if isinstance(exc, DataValidationError):
+        st.error(str(exc), icon=":material/error:")
+    else:
+        st.error(f"Something went wrong: {exc}", icon=":material/error:")
