@@ -1,0 +1,153 @@
+"""Credit flags for ``python -m core train --scenario credit`` and ``python -m core score``.
+
+The common flags (--data, --test-data, --target, --positive, --imbalance, --epochs, --seed,
+--save, --json) are parsed by core/cli.py; this module adds the credit ones and does the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from core.errors import DataValidationError
+
+EXPLAIN_ROWS = 500
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Network options, the test share, sensitive columns, costs and scorecard scaling."""
+    g = parser.add_argument_group("credit")
+    g.add_argument("--width", type=int, default=None, help="units in the first hidden layer")
+    g.add_argument("--depth", type=int, default=None, help="hidden layers")
+    g.add_argument("--dropout", type=float, default=None)
+    g.add_argument("--l2", type=float, default=None)
+    g.add_argument("--learning-rate", type=float, default=None)
+    g.add_argument("--batch-size", type=int, default=None)
+    g.add_argument("--test-size", type=float, default=0.25, help="held-out share when --test-data is not given")
+    g.add_argument("--sensitive", default=None,
+                   help="comma-separated sensitive columns kept out of the features ('none' for none); "
+                        "default: detected from the column names")
+    g.add_argument("--loss-default", type=float, default=5000.0, help="loss from approving a defaulter")
+    g.add_argument("--margin-good", type=float, default=1000.0, help="margin lost by rejecting a good applicant")
+    g.add_argument("--base-score", type=float, default=600.0)
+    g.add_argument("--base-odds", type=float, default=50.0)
+    g.add_argument("--pdo", type=float, default=20.0, help="points to double the odds")
+    g.add_argument("--no-explain", action="store_true", help="skip the SHAP timing")
+
+
+def add_score_arguments(parser: argparse.ArgumentParser) -> None:
+    """Scoring options: the threshold and whether to compute reason codes for declines."""
+    g = parser.add_argument_group("credit")
+    g.add_argument("--threshold", type=float, default=None, help="decline at or above this probability "
+                   "(default: the threshold saved with the model)")
+    g.add_argument("--no-reasons", action="store_true", help="skip SHAP reason codes for declined rows")
+
+
+def _sensitive(arg: str | None) -> list[str] | None:
+    if arg is None:
+        return None
+    if arg.strip().lower() in ("", "none"):
+        return []
+    return [c.strip() for c in arg.split(",") if c.strip()]
+
+
+def _config(args):
+    from core.credit.pipeline import default_credit_config
+
+    overrides = {k: getattr(args, k) for k in ("width", "depth", "dropout", "l2", "learning_rate",
+                                               "batch_size", "epochs", "imbalance")
+                 if getattr(args, k, None) is not None}
+    return replace(default_credit_config(), seed=int(args.seed), **overrides)
+
+
+def run_train(args) -> dict:
+    """Train on --data, evaluate on a split or --test-data, and report metrics, baselines, timings."""
+    from core.credit.pipeline import guess_target, train_credit
+    from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
+    from core.credit.scorecard import ScorecardConfig
+    from core.datasets import read_table
+
+    t_start = time.perf_counter()
+    table = read_table(args.data)
+    test_table = read_table(args.test_data) if getattr(args, "test_data", None) else None
+    target = args.target or guess_target(table.df.columns)
+    if target is None:
+        raise DataValidationError(
+            f"No target column given and none of {list(table.df.columns)[:12]} looks like one. "
+            "Fix: pass --target COLUMN."
+        )
+    config = _config(args)
+    run = train_credit(table.df, target=target, positive=args.positive, sensitive=_sensitive(args.sensitive),
+                       config=config, test_df=None if test_table is None else test_table.df,
+                       test_size=args.test_size)
+    tab = run.tabular
+    timings = {"train": tab.timings["train"], **{k: v for k, v in tab.timings.items() if k != "train"}}
+    if not args.no_explain:
+        t0 = time.perf_counter()
+        run.explain(run.test_df.iloc[:EXPLAIN_ROWS])
+        timings["explain"] = time.perf_counter() - t0
+    curve = compute_profit_curve(run.y_test, run.p_test, loss_default=args.loss_default,
+                                 margin_good=args.margin_good)
+    best = find_optimal_threshold(curve)
+    kpis = compute_decision_kpis(run.y_test, run.p_test, threshold=best["threshold"],
+                                 loss_default=args.loss_default, margin_good=args.margin_good)
+    scorecard = ScorecardConfig(base_score=args.base_score, base_odds=args.base_odds, pdo=args.pdo)
+    result = {
+        "scenario": "credit",
+        "data": {"rows": int(len(table.df)), "train_rows": int(len(run.train_df)),
+                 "test_rows": int(len(run.test_df)), "target": target, "positive": str(run.setup.positive),
+                 "default_rate": float(np.mean(run.y_test)), "features": run.setup.features,
+                 "sensitive": run.setup.sensitive, "notices": [*table.notices, *run.setup.notices, *tab.notices]},
+        "config": {k: getattr(config, k) for k in ("imbalance", "width", "depth", "dropout", "l2",
+                                                   "learning_rate", "epochs", "batch_size", "seed")},
+        "epochs_run": len(tab.history.get("loss", [])),
+        "metrics": tab.metrics["network"],
+        "baselines": {k: v for k, v in tab.metrics.items() if k != "network"},
+        "decision": {"loss_default": args.loss_default, "margin_good": args.margin_good,
+                     "optimal_threshold": best["threshold"], **{k: v for k, v in kpis.items() if k != "threshold"}},
+    }
+    if args.save:
+        from core.credit.persist import save_credit_run
+
+        result["saved_to"] = str(save_credit_run(run, args.save, threshold=best["threshold"], scorecard=scorecard))
+    timings["total"] = time.perf_counter() - t_start
+    result["timings"] = timings
+    return result
+
+
+def run_score(args) -> dict:
+    """Score --data with the saved model in --model and write the scored CSV to --out."""
+    from core.credit.persist import load_credit_model
+    from core.credit.scoring import build_scored_frame, compute_reasons_for_rows
+    from core.datasets import read_table
+
+    t0 = time.perf_counter()
+    model = load_credit_model(args.model)
+    df = read_table(args.data, max_rows=None).df
+    threshold = model.threshold if args.threshold is None else float(args.threshold)
+    if not 0 <= threshold <= 1:
+        raise DataValidationError(f"--threshold must be between 0 and 1; got {threshold}. Fix: pass e.g. 0.2.")
+    chunk = max(1, int(getattr(args, "chunk_size", 50_000)))
+    p = np.concatenate([model.predict(df.iloc[i:i + chunk]) for i in range(0, len(df), chunk)])
+    t_pred = time.perf_counter() - t0
+    declined = np.flatnonzero(p >= threshold)
+    reasons = {}
+    if not args.no_reasons and len(declined):
+        reasons = compute_reasons_for_rows(df, declined, explain_fn=model.explain_fn,
+                                           references=model.references)
+    scored = build_scored_frame(df, p, threshold=threshold, config=model.scorecard, reasons=reasons)
+    scored.to_csv(args.out, index=False)
+    result = {"rows": int(len(df)), "approved": int(len(df) - len(declined)), "declined": int(len(declined)),
+              "approval_rate": float(1 - len(declined) / max(len(df), 1)), "threshold": threshold,
+              "mean_probability": float(p.mean()) if len(p) else None, "out": str(args.out),
+              "timings": {"predict": t_pred, "total": time.perf_counter() - t0}}
+    target = model.credit["target"]
+    if target in df.columns and df[target].nunique() == 2:
+        from core.metrics import compute_binary_metrics
+
+        y = (df[target].astype(str) == model.credit["positive"]).to_numpy().astype(int)
+        result["metrics"] = compute_binary_metrics(y, p, threshold)
+    return result

@@ -1,0 +1,137 @@
+"""Saving a credit run and loading it back to score new files, without pickle.
+
+The run folder (written atomically by `core.registry`) holds the Keras file and one JSON with the
+preprocessor, the decision threshold, scorecard settings, training medians for reason codes and a
+small code-space background sample, so a loaded model can still give SHAP reason codes.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.credit.scorecard import ScorecardConfig
+from core.errors import DataValidationError
+
+
+def build_metadata(run, *, threshold: float | None = None,
+                   scorecard: ScorecardConfig = ScorecardConfig()) -> dict:
+    """JSON-ready description of a `CreditRun` (everything but the Keras weights)."""
+    tab = run.tabular
+    return {
+        "scenario": "credit",
+        **tab.save_metadata(),
+        "credit": {
+            "target": run.setup.target,
+            "positive": str(run.setup.positive),
+            "numeric": run.setup.numeric,
+            "categorical": run.setup.categorical,
+            "sensitive": run.setup.sensitive,
+            "threshold": float(run.threshold if threshold is None else threshold),
+            "scorecard": asdict(scorecard),
+            "references": run.references,
+            "background": np.asarray(tab.background, dtype=float).round(6).tolist(),
+        },
+    }
+
+
+def save_credit_run(run, path, *, threshold: float | None = None,
+                    scorecard: ScorecardConfig = ScorecardConfig()) -> Path:
+    """Save ``run`` so that its folder is exactly ``path`` (which must not exist yet)."""
+    from core.registry import save_run
+
+    path = Path(path)
+    if path.exists():
+        raise DataValidationError(
+            f"Cannot save the model to '{path}': that folder already exists. "
+            "Fix: choose a new folder name (the model is saved into a folder of its own)."
+        )
+    return save_run(path.parent, model=run.tabular.model, run_id=path.name,
+                    metadata=build_metadata(run, threshold=threshold, scorecard=scorecard))
+
+
+def export_model_zip(run, *, threshold: float | None = None,
+                     scorecard: ScorecardConfig = ScorecardConfig()) -> bytes:
+    """The saved run folder as zip bytes, for a download button."""
+    tmp = Path(tempfile.mkdtemp(prefix="credit-export-"))
+    try:
+        folder = save_credit_run(run, tmp / "credit_model", threshold=threshold, scorecard=scorecard)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(folder.iterdir()):
+                zf.write(f, arcname=f"credit_model/{f.name}")
+        return buf.getvalue()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class LoadedCreditModel:
+    """A saved credit model, ready to score raw rows."""
+
+    model: Any
+    preprocessor: Any
+    metadata: dict
+
+    @property
+    def credit(self) -> dict:
+        return self.metadata["credit"]
+
+    @property
+    def threshold(self) -> float:
+        return float(self.credit["threshold"])
+
+    @property
+    def scorecard(self) -> ScorecardConfig:
+        sc = dict(self.credit["scorecard"])
+        if sc.get("grade_cuts") is not None:
+            sc["grade_cuts"] = tuple(sc["grade_cuts"])
+        return ScorecardConfig(**sc)
+
+    @property
+    def references(self) -> dict[str, float]:
+        return dict(self.credit.get("references", {}))
+
+    def predict_codes(self, Z: np.ndarray) -> np.ndarray:
+        from core.models import predict_batched
+
+        return predict_batched(self.model, self.preprocessor.encode(Z))
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        """Probability of default for raw rows with the training columns."""
+        return self.predict_codes(self.preprocessor.transform_codes(df))
+
+    def explain_fn(self, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """SHAP values per source column, against the saved background sample."""
+        from core.explain import compute_shap_tabular
+
+        pre = self.preprocessor
+        df = df.reset_index(drop=True)
+        res = compute_shap_tabular(self.predict_codes, np.asarray(self.credit["background"], dtype=np.float32),
+                                   pre.transform_codes(df), pre.columns, df[pre.columns],
+                                   seed=int(self.metadata.get("config", {}).get("seed", 0)))
+        return res.values, list(res.feature_names)
+
+
+def load_credit_model(path) -> LoadedCreditModel:
+    """Load a folder written by `save_credit_run` (Keras safe mode, JSON settings)."""
+    from core.preprocess import TabularPreprocessor
+    from core.registry import load_run
+
+    run = load_run(path)
+    meta = run.metadata
+    if meta.get("scenario") != "credit" or "credit" not in meta:
+        raise DataValidationError(
+            f"'{path}' holds a {meta.get('scenario', 'unknown')!r} model, not a credit model. "
+            "Fix: pass the folder saved by the credit scenario."
+        )
+    return LoadedCreditModel(model=run.model, preprocessor=TabularPreprocessor.from_dict(meta["preprocessor"]),
+                             metadata=meta)

@@ -1,0 +1,189 @@
+"""The credit scenario end to end: choose columns, split, train (via core.tabular), explain, save.
+
+`train_credit` is what the page, the CLI and the benchmark call, so all three see exactly the same
+model. The raw training and test rows are kept on the run (with the sensitive columns, which are
+never features) for the fairness table, PSI and scored exports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.credit.reasons import compute_reference_values
+from core.errors import DataValidationError
+
+SAMPLE_PATH = Path(__file__).resolve().parents[2] / "sample_data" / "credit_applications.csv"
+FEATURE_ROLES = ("numeric", "categorical")
+_TARGET_NAMES = ("default", "defaulted", "creditability", "target", "label", "bad", "outcome")
+
+
+def default_credit_config(**overrides):
+    """Training defaults for credit: no rebalancing, so the network's probabilities stay
+    calibrated probabilities of default, which scorecard points and the profit curve rely on."""
+    from core.tabular import TabularConfig
+
+    return TabularConfig(**{**CREDIT_DEFAULTS, **overrides})
+
+
+CREDIT_DEFAULTS = dict(imbalance="none", width=64, depth=2, dropout=0.2, l2=1e-4, learning_rate=1e-3,
+                       epochs=40, batch_size=256)
+
+
+def guess_target(columns) -> str | None:
+    """The column most likely to hold the outcome ('default', 'creditability', 'target' ...)."""
+    cols = [str(c) for c in columns]
+    lower = {c.lower(): c for c in cols}
+    for name in _TARGET_NAMES:
+        if name in lower:
+            return lower[name]
+    return next((c for c in cols if "default" in c.lower()), None)
+
+
+@dataclass(frozen=True)
+class CreditSetup:
+    """Which column is the outcome, which value means default, and what the model may use."""
+
+    target: str
+    positive: Any
+    numeric: list[str]
+    categorical: list[str]
+    sensitive: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def features(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+
+def prepare_credit_data(df: pd.DataFrame, *, target: str, positive: Any = None,
+                        roles: dict[str, str] | None = None, sensitive: list[str] | None = None,
+                        ) -> tuple[pd.DataFrame, np.ndarray, CreditSetup]:
+    """Validate the target, clean feature columns and decide the feature list.
+
+    Sensitive columns (by default those whose names look protected: sex, gender, age, ...) are
+    kept in the frame for the fairness view but excluded from the features. Identifier, date and
+    free-text columns are never features. Returns (cleaned frame, 0/1 labels, setup).
+    """
+    from core.datasets import clean_features, detect_sensitive, infer_roles, validate_binary_target
+
+    if target not in df.columns:
+        raise DataValidationError(
+            f"Target column '{target}' is not in the data; the columns are {list(df.columns)[:20]}. "
+            "Fix: pick the column that says whether the applicant defaulted."
+        )
+    y, positive = validate_binary_target(df, target, positive)
+    roles = dict(roles) if roles is not None else infer_roles(df)
+    roles.pop(target, None)
+    sensitive = detect_sensitive([c for c in df.columns if c != target]) if sensitive is None else list(sensitive)
+    unknown = [c for c in sensitive if c not in df.columns]
+    if unknown:
+        raise DataValidationError(
+            f"Sensitive columns must be in the data; {unknown} are not. Fix: pick from the column list."
+        )
+    feature_roles = {c: r for c, r in roles.items()
+                     if r in FEATURE_ROLES and c not in sensitive and c in df.columns}
+    cleaned, feature_roles, notices = clean_features(df, feature_roles)
+    numeric = [c for c, r in feature_roles.items() if r == "numeric"]
+    categorical = [c for c, r in feature_roles.items() if r == "categorical"]
+    if not numeric and not categorical:
+        raise DataValidationError(
+            "The model needs at least one feature column; none is left after excluding the target, "
+            f"sensitive columns {sensitive} and identifier/date/text columns. "
+            "Fix: mark at least one column as numeric or categorical."
+        )
+    if sensitive:
+        notices = [f"Sensitive attribute(s) {sensitive} are excluded from the model's features and "
+                   "used only for the fairness check.", *notices]
+    setup = CreditSetup(target=target, positive=positive, numeric=numeric, categorical=categorical,
+                        sensitive=list(sensitive), notices=notices)
+    return cleaned, y, setup
+
+
+@dataclass
+class CreditRun:
+    """A trained credit model with the raw rows it was trained and tested on."""
+
+    tabular: Any  # core.tabular.TabularRun
+    setup: CreditSetup
+    train_df: pd.DataFrame
+    test_df: pd.DataFrame
+    y_train: np.ndarray
+    y_test: np.ndarray
+    references: dict[str, float]
+    p_train: np.ndarray
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def p_test(self) -> np.ndarray:
+        return self.tabular.p_test
+
+    @property
+    def threshold(self) -> float:
+        return float(self.tabular.threshold)
+
+    def predict(self, df: pd.DataFrame) -> np.ndarray:
+        """Probability of default for raw rows with the training columns."""
+        return self.tabular.predict_proba(df)
+
+    def explain(self, df: pd.DataFrame):
+        """SHAP values (probability of default) per source column for raw rows."""
+        return self.tabular.explain(df.reset_index(drop=True))
+
+    def explain_fn(self, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """(values, feature names) in the shape `core.credit.scoring` expects."""
+        res = self.explain(df)
+        return res.values, list(res.feature_names)
+
+
+def split_rows(y: np.ndarray, *, test_size: float = 0.25, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified train / test row positions (seeded)."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.05 <= test_size <= 0.5:
+        raise DataValidationError(f"Test share must be between 0.05 and 0.5; got {test_size}. Fix: use e.g. 0.25.")
+    counts = np.bincount(y, minlength=2)
+    if counts.min() < 4:
+        raise DataValidationError(
+            f"Too few rows in the rarer class to split into training and test sets: got {counts.min()} "
+            "(need at least 4). Fix: upload more data with both outcomes."
+        )
+    idx = np.arange(len(y))
+    tr, te = train_test_split(idx, test_size=test_size, random_state=seed, stratify=y)
+    return np.sort(tr), np.sort(te)
+
+
+def train_credit(df: pd.DataFrame, *, target: str, positive: Any = None,
+                 roles: dict[str, str] | None = None, sensitive: list[str] | None = None,
+                 config=None, test_df: pd.DataFrame | None = None, test_size: float = 0.25,
+                 progress=None, status=None) -> CreditRun:
+    """Train the credit network and its baselines; evaluate on a held-out split or ``test_df``."""
+    import time
+
+    from core.tabular import train_tabular
+
+    config = config or default_credit_config()
+    data, y, setup = prepare_credit_data(df, target=target, positive=positive, roles=roles, sensitive=sensitive)
+    if test_df is None:
+        tr, te = split_rows(y, test_size=test_size, seed=config.seed)
+        train_df, test_rows = data.iloc[tr].reset_index(drop=True), data.iloc[te].reset_index(drop=True)
+        y_train, y_test = y[tr], y[te]
+    else:
+        test_rows, y_test, _ = prepare_credit_data(test_df, target=target, positive=setup.positive,
+                                                   roles={**{c: "numeric" for c in setup.numeric},
+                                                          **{c: "categorical" for c in setup.categorical}},
+                                                   sensitive=[c for c in setup.sensitive if c in test_df])
+        train_df, y_train = data.reset_index(drop=True), y
+        test_rows = test_rows.reset_index(drop=True)
+    run = train_tabular(train_df, y_train, test_rows, y_test, numeric=setup.numeric,
+                        categorical=setup.categorical, config=config, progress=progress, status=status)
+    t0 = time.perf_counter()
+    p_train = run.predict_proba(train_df)
+    timings = {**run.timings, "score_train": time.perf_counter() - t0}
+    return CreditRun(tabular=run, setup=setup, train_df=train_df, test_df=test_rows, y_train=y_train,
+                     y_test=np.asarray(y_test), references=compute_reference_values(train_df, setup.numeric),
+                     p_train=p_train, timings=timings)
