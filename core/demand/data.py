@@ -1,0 +1,251 @@
+"""Loading and validating sales history: columns, frequency, duplicates, gaps, negatives.
+
+Everything the loader changes is written into a ``DataReport`` so the planner sees exactly what
+was done to the data before any model saw it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+
+SERIES_COL = "series"
+# Seasonal period used by seasonal naive, MASE and the input window, per detected frequency.
+SEASON = {"daily": 7, "weekly": 52, "monthly": 12}
+GAP_FILLS = ("interpolate", "zero")
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which columns hold the date, the quantity, the series identifiers and the covariates.
+
+    ``covariates=None`` means every other numeric column (known in advance, e.g. price, promo).
+    """
+
+    date: str
+    target: str
+    series: tuple[str, ...] = ()
+    covariates: tuple[str, ...] | None = None
+
+
+@dataclass
+class DataReport:
+    """What was found in the data and what the loader did about it."""
+
+    frequency: str = ""
+    n_series: int = 0
+    n_rows: int = 0
+    start: str = ""
+    end: str = ""
+    issues: list[dict] = field(default_factory=list)  # {"issue", "count", "action"}
+
+    def add(self, issue: str, count: int, action: str) -> None:
+        if count:
+            self.issues.append({"issue": issue, "count": int(count), "action": action})
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.issues, columns=["issue", "count", "action"])
+
+
+@dataclass
+class SalesData:
+    """Clean, regular sales history: one row per series and period, no gaps, no duplicates.
+
+    ``frame`` has columns ``series`` (str), ``date`` (Timestamp), ``y`` (float >= 0) and the
+    covariates (float). Rows are sorted by series, then date.
+    """
+
+    frame: pd.DataFrame
+    frequency: str  # "daily" | "weekly" | "monthly"
+    freq: str  # pandas offset alias used to extend dates into the future
+    season: int
+    covariates: list[str]
+    binary_covariates: list[str]
+    columns: ColumnMap
+    report: DataReport
+
+    @property
+    def series_ids(self) -> list[str]:
+        return list(dict.fromkeys(self.frame[SERIES_COL]))
+
+    def series(self, sid: str) -> pd.DataFrame:
+        """One series' rows (date-sorted)."""
+        return self.frame[self.frame[SERIES_COL] == sid]
+
+    def lengths(self) -> pd.Series:
+        return self.frame.groupby(SERIES_COL, sort=False).size()
+
+
+def _require_columns(df: pd.DataFrame, cols: list[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"{what} column(s) {missing} not found; the file has columns {list(df.columns)}. "
+            "Pick columns that exist in the file."
+        )
+
+
+def detect_frequency(dates: pd.Series, series: pd.Series) -> tuple[str, str]:
+    """Return (label, pandas alias) from the typical spacing of dates within each series."""
+    d = pd.DataFrame({"s": series.to_numpy(), "d": dates.to_numpy()}).drop_duplicates()
+    d = d.sort_values(["s", "d"])
+    step = d.groupby("s")["d"].diff().dt.days.dropna()
+    step = step[step > 0]
+    if step.empty:
+        raise DataValidationError(
+            "Could not detect the frequency: every series has a single date. Expected daily, weekly "
+            "or monthly history with at least two dates per series; check the date column."
+        )
+    typical = float(step.median())
+    if typical == 1:
+        return "daily", "D"
+    if 6 <= typical <= 8:
+        weekday = pd.Series(pd.DatetimeIndex(d["d"]).day_name().str[:3].str.upper()).mode()[0]
+        return "weekly", f"W-{weekday}"
+    if 28 <= typical <= 31:
+        return "monthly", "MS"
+    raise DataValidationError(
+        f"Dates are typically {typical:g} days apart; expected daily (1), weekly (7) or monthly "
+        "(28-31). Aggregate the data to one of these frequencies before uploading."
+    )
+
+
+def _snap(dates: pd.Series, frequency: str, freq: str) -> pd.Series:
+    """Put every date on the frequency's grid (month start, the week's anchor day)."""
+    if frequency == "monthly":
+        return dates.dt.to_period("M").dt.to_timestamp()
+    if frequency == "weekly":
+        anchor = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"].index(freq[2:])
+        shift = (anchor - dates.dt.dayofweek) % 7
+        return (dates + pd.to_timedelta(shift, unit="D")).dt.normalize()
+    return dates.dt.normalize()
+
+
+def _parse_dates(df: pd.DataFrame, col: str, report: DataReport) -> pd.Series:
+    raw = df[col]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        parsed = raw
+    else:
+        parsed = pd.to_datetime(raw.astype(str).str.strip(), errors="coerce", format="mixed")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
+    bad = int(parsed.isna().sum())
+    if bad > 0.05 * len(df):
+        examples = list(raw[parsed.isna()].astype(str).unique()[:3])
+        raise DataValidationError(
+            f"Date column '{col}' must hold dates; {bad} of {len(df)} values could not be read "
+            f"(e.g. {examples}). Pick the right date column or write dates as YYYY-MM-DD."
+        )
+    report.add("unreadable dates", bad, "rows dropped")
+    return parsed
+
+
+def _numeric_covariates(df: pd.DataFrame, cmap: ColumnMap) -> list[str]:
+    used = {cmap.date, cmap.target, *cmap.series}
+    if cmap.covariates is None:
+        return [c for c in df.columns if c not in used and (
+            pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c]))]
+    _require_columns(df, list(cmap.covariates), "Covariate")
+    clash = [c for c in cmap.covariates if c in used]
+    if clash:
+        raise DataValidationError(
+            f"Covariates {clash} are already used as date, quantity or series columns. "
+            "Remove them from the covariates."
+        )
+    bad = [c for c in cmap.covariates if pd.to_numeric(df[c], errors="coerce").notna().mean() < 0.95]
+    if bad:
+        raise DataValidationError(
+            f"Covariates must be numeric (price, promotion 0/1, holiday 0/1); {bad} are not. "
+            "Drop them from the covariates or encode them as numbers."
+        )
+    return list(cmap.covariates)
+
+
+def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpolate") -> SalesData:
+    """Validate and clean raw sales rows into a regular ``SalesData``.
+
+    Duplicate (series, date) rows are summed, negative quantities (returns) set to 0, missing
+    periods inserted and filled (``fill_gaps``: "interpolate" or "zero"), covariate gaps carried
+    forward. Each change is counted in ``report``.
+    """
+    if fill_gaps not in GAP_FILLS:
+        raise DataValidationError(f"Gap filling must be one of {GAP_FILLS}; got '{fill_gaps}'.")
+    if df is None or len(df) == 0:
+        raise DataValidationError("The sales table is empty; expected rows of date, quantity. Upload a file with data.")
+    _require_columns(df, [cmap.date], "Date")
+    _require_columns(df, [cmap.target], "Quantity")
+    _require_columns(df, list(cmap.series), "Series")
+    if cmap.target == cmap.date or cmap.target in cmap.series or cmap.date in cmap.series:
+        raise DataValidationError(
+            f"Date '{cmap.date}', quantity '{cmap.target}' and series columns {list(cmap.series)} "
+            "must be different columns. Pick a separate column for each role."
+        )
+    report = DataReport()
+    covs = _numeric_covariates(df, cmap)
+    y = pd.to_numeric(df[cmap.target], errors="coerce").astype(float)
+    if y.notna().sum() == 0:
+        raise DataValidationError(
+            f"Quantity column '{cmap.target}' must be numeric; got values like "
+            f"{list(df[cmap.target].astype(str).unique()[:3])}. Pick the units sold column."
+        )
+    dates = _parse_dates(df, cmap.date, report)
+    sid = (df[list(cmap.series)].astype(str).agg(" / ".join, axis=1) if cmap.series
+           else pd.Series("all", index=df.index))
+    work = pd.DataFrame({SERIES_COL: sid, "date": dates, "y": y})
+    for c in covs:
+        work[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    work = work[work["date"].notna()]
+    frequency, freq = detect_frequency(work["date"], work[SERIES_COL])
+    work["date"] = _snap(work["date"], frequency, freq)
+    report.add("missing quantities", int(work["y"].isna().sum()), f"filled like gaps ({fill_gaps})")
+    neg = work["y"] < 0
+    report.add("negative quantities (returns)", int(neg.sum()), "set to 0")
+    work.loc[neg, "y"] = 0.0
+    dup = work.duplicated([SERIES_COL, "date"], keep=False)
+    if dup.any():
+        report.add("duplicate series/date rows", int(dup.sum()), "quantities summed, covariates averaged")
+        agg = {"y": lambda s: s.sum(min_count=1), **{c: "mean" for c in covs}}
+        work = work.groupby([SERIES_COL, "date"], as_index=False, sort=False).agg(agg)
+    frames, n_gaps, n_cov_gaps = [], 0, 0
+    for s, g in work.sort_values([SERIES_COL, "date"]).groupby(SERIES_COL, sort=False):
+        full = pd.date_range(g["date"].iloc[0], g["date"].iloc[-1], freq=freq)
+        g = g.set_index("date").reindex(full)
+        n_gaps += int(g[SERIES_COL].isna().sum())
+        g[SERIES_COL] = s
+        if fill_gaps == "zero":
+            g["y"] = g["y"].fillna(0.0)
+        else:
+            g["y"] = g["y"].interpolate(limit_direction="both").fillna(0.0)
+        if covs:
+            n_cov_gaps += int(g[covs].isna().sum().sum())
+            g[covs] = g[covs].ffill().bfill().fillna(0.0)
+        frames.append(g.rename_axis("date").reset_index())
+    report.add("missing periods (gaps)", n_gaps, f"inserted and filled ({fill_gaps})")
+    report.add("missing covariate values", n_cov_gaps, "carried forward from the previous period")
+    frame = pd.concat(frames, ignore_index=True)[[SERIES_COL, "date", "y", *covs]]
+    binary = [c for c in covs if set(np.unique(frame[c])) <= {0.0, 1.0}]
+    report.frequency, report.n_series, report.n_rows = frequency, frame[SERIES_COL].nunique(), len(frame)
+    report.start, report.end = str(frame["date"].min().date()), str(frame["date"].max().date())
+    return SalesData(frame, frequency, freq, SEASON[frequency], covs, binary, cmap, report)
+
+
+def guess_columns(df: pd.DataFrame) -> ColumnMap:
+    """Best guess of the column roles for a raw upload (the page lets the planner change it)."""
+    names = {c.lower(): c for c in df.columns}
+    date = next((names[k] for k in ("date", "ds", "month", "week", "day", "period") if k in names), None)
+    if date is None:
+        date = next((c for c in df.columns if pd.to_datetime(df[c].astype(str).head(50), errors="coerce",
+                                                             format="mixed").notna().mean() > 0.9
+                     and not pd.api.types.is_numeric_dtype(df[c])), df.columns[0])
+    target = next((names[k] for k in ("units", "quantity", "qty", "sales", "demand", "y", "passengers")
+                   if k in names), None)
+    numeric = [c for c in df.columns if c != date and pd.api.types.is_numeric_dtype(df[c])]
+    if target is None:
+        target = numeric[0] if numeric else df.columns[-1]
+    series = tuple(c for c in df.columns if c not in (date, target) and not pd.api.types.is_numeric_dtype(df[c])
+                   and df[c].nunique() <= max(1, len(df) // 10))
+    return ColumnMap(date=date, target=target, series=series)
