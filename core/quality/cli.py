@@ -1,0 +1,139 @@
+"""Quality flags for ``python -m core train --scenario quality`` and ``python -m core score``.
+
+    python -m core train --scenario quality --data DIR_OR_ZIP [--test-data DIR_OR_ZIP]
+        [--image-size N] [--epochs N] [--seed N] [--imbalance METHOD] [--save DIR] --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+import numpy as np
+
+from core.quality.data import LoadOptions, load_image_dataset
+from core.quality.engine import QualityConfig, train_quality
+from core.quality.evaluate import compute_multiclass_metrics
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Image size, colour mode, backbone, costs and the OK class."""
+    g = parser.add_argument_group("quality")
+    g.add_argument("--image-size", type=int, default=64, help="images are resized to N x N pixels")
+    g.add_argument("--color", default="auto", choices=("auto", "grayscale", "rgb"))
+    g.add_argument("--backbone", default="cnn", choices=("cnn", "mobilenetv2"))
+    g.add_argument("--no-augment", action="store_true", help="train without flips/rotations/contrast jitter")
+    g.add_argument("--ok-class", default=None, help="the 'no defect' class (default: a class named ok/good/...)")
+    g.add_argument("--batch-size", type=int, default=None)
+    g.add_argument("--learning-rate", type=float, default=None)
+    g.add_argument("--test-size", type=float, default=0.2, help="held-out share when --test-data is not given")
+    g.add_argument("--min-per-class", type=int, default=5)
+    g.add_argument("--max-images", type=int, default=20_000)
+    g.add_argument("--threshold", type=float, default=0.5, help="reject when P(defect) reaches this")
+    g.add_argument("--cost-escape", type=float, default=50.0, help="cost of a defect that passes")
+    g.add_argument("--cost-false-reject", type=float, default=2.0, help="cost of rejecting a good part")
+
+
+def add_score_arguments(parser: argparse.ArgumentParser) -> None:
+    """Scoring reads the image size, colours and threshold from the saved run."""
+    g = parser.add_argument_group("quality")
+    g.add_argument("--threshold", type=float, default=None, help="override the saved reject threshold")
+
+
+def _baselines(X_train, y_train, X_test, y_test, class_names) -> dict:
+    """Majority class, and logistic regression on 16x16 thumbnails (what a CNN must beat)."""
+    from sklearn.linear_model import LogisticRegression
+
+    k = len(class_names)
+    majority = np.bincount(y_train, minlength=k).argmax()
+    out = {"majority_class": compute_multiclass_metrics(y_test, np.eye(k)[np.full(len(y_test), majority)], class_names)}
+
+    def thumbs(images):
+        n, s = images.shape[0], images.shape[1]
+        f = max(1, s // 16)
+        x = images[:, : f * (s // f), : f * (s // f)].astype(np.float32) / 255.0
+        x = x.reshape(n, s // f, f, s // f, f, -1).mean(axis=(2, 4)).reshape(n, -1)
+        return (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-6)
+
+    t = time.perf_counter()
+    lr = LogisticRegression(max_iter=500, class_weight="balanced")
+    lr.fit(thumbs(X_train), y_train)
+    proba = np.zeros((len(y_test), k))
+    proba[:, lr.classes_] = lr.predict_proba(thumbs(X_test))
+    out["logistic_16px"] = {**compute_multiclass_metrics(y_test, proba, class_names),
+                            "train_s": round(time.perf_counter() - t, 3)}
+    return out
+
+
+def run_train(args) -> dict:
+    """Load --data (and --test-data), train, and report metrics, baselines and timings."""
+    from core.quality.data import split_indices
+    from core.quality.evaluate import compute_cost_analysis, get_defect_labels, get_defect_scores
+
+    t0 = time.perf_counter()
+    opts = LoadOptions(image_size=args.image_size, color=args.color, min_per_class=args.min_per_class,
+                       max_images=args.max_images)
+    data = load_image_dataset(args.data, options=opts)
+    test = (load_image_dataset(args.test_data, options=replace(opts, min_per_class=1), class_names=data.class_names)
+            if getattr(args, "test_data", None) else None)
+    t_load = time.perf_counter() - t0
+    config = QualityConfig(backbone=args.backbone, augment=not args.no_augment, seed=int(args.seed),
+                           test_size=args.test_size, threshold=args.threshold,
+                           **{k: v for k, v in {"epochs": args.epochs, "imbalance": args.imbalance,
+                                                "batch_size": args.batch_size,
+                                                "learning_rate": args.learning_rate}.items() if v is not None})
+    run = train_quality(data, config=config, test=test, ok_class=args.ok_class)
+    m = run.metrics
+    result = {
+        "scenario": "quality",
+        "data": {"images": int(len(data.labels)), "classes": data.counts(), "image_size": data.image_size,
+                 "channels": data.channels, "test_images": int(len(run.test.labels)),
+                 "notices": list(data.notices)},
+        "metrics": {k: v for k, v in m.items() if k not in ("confusion",)},
+        "confusion": m["confusion"],
+        "backbone": run.backbone_used,
+        "device": run.device,
+        "notices": run.notices,
+    }
+    if run.ok_class is not None:
+        y_def = get_defect_labels(run.test.labels, run.class_names, run.ok_class)
+        p_def = get_defect_scores(run.test_proba, run.class_names, run.ok_class)
+        cost = compute_cost_analysis(y_def, p_def, cost_escape=args.cost_escape,
+                                     cost_false_reject=args.cost_false_reject, threshold=args.threshold)
+        result["decision"] = {"ok_class": run.ok_class, "threshold": args.threshold,
+                              "cost_per_part": cost.cost_at_threshold, "best_threshold": cost.best_threshold,
+                              "best_cost_per_part": cost.best_cost}
+    # Baselines see the same training images (train + validation) and the same test images.
+    if test is None:
+        tr, va, _ = split_indices(data.labels, test_size=config.test_size, val_size=config.val_size, seed=config.seed)
+        fit_idx = np.r_[tr, va]
+    else:
+        fit_idx = np.arange(len(data.labels))
+    result["baselines"] = _baselines(data.images[fit_idx], data.labels[fit_idx], run.test.images,
+                                     run.test.labels, run.class_names)
+    result["timings"] = {"load_s": round(t_load, 3), **run.timings}
+    if getattr(args, "save", None):
+        from core.quality.export import save_quality_run
+
+        result["saved_to"] = str(save_quality_run(args.save, run, threshold=args.threshold))
+    return result
+
+
+def run_score(args) -> dict:
+    """Score a folder / zip of images with a saved run; write one CSV row per image."""
+    from core.quality.export import load_quality_model
+
+    saved = load_quality_model(args.model)
+    if args.threshold is not None:
+        saved.threshold = float(args.threshold)
+    t0 = time.perf_counter()
+    data = load_image_dataset(args.data, options=LoadOptions(image_size=saved.image_size, min_per_class=1,
+                                                             color="rgb" if saved.channels == 3 else "grayscale"),
+                              class_names=saved.class_names)
+    df = saved.score(data)
+    df.to_csv(args.out, index=False)
+    out = {"rows": int(len(df)), "out": str(args.out), "timings": {"score_s": round(time.perf_counter() - t0, 3)}}
+    if "verdict" in df:
+        out["rejected"] = int((df["verdict"] == "reject").sum())
+    return out

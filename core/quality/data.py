@@ -1,0 +1,358 @@
+"""Labelled image sets for quality inspection: load, decode, resize, validate, split.
+
+Accepted layouts (zip upload, local zip or local folder):
+
+* one folder per class: ``ok/a.png``, ``scratch/b.png`` (a single wrapping folder such as
+  ``my_images/ok/a.png`` is fine);
+* image files plus one CSV with a file-name column and a label column.
+
+Images are stored as uint8 arrays (N, S, S, C) to keep memory small; the model rescales.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+from core.quality.archive import ArchiveLimits, read_directory, read_zip
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+OK_NAMES = ("ok", "good", "normal", "pass", "passed", "no_defect", "nodefect", "non_defective",
+            "nondefective", "clean", "negative", "none", "intact")
+FILE_COLUMNS = ("filename", "file", "image", "path", "file_name", "image_path", "name")
+LABEL_COLUMNS = ("label", "class", "target", "category", "defect", "y")
+MAX_PIXELS = 40_000_000  # a single 40-megapixel image is already far beyond inspection crops
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to turn files into a training set."""
+
+    image_size: int = 64
+    color: str = "auto"  # "auto", "grayscale" or "rgb"
+    min_per_class: int = 5
+    max_images: int = 5_000
+    limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+
+@dataclass(frozen=True)
+class ImageDataset:
+    """Decoded images (uint8, N x S x S x C), integer labels and what was noticed on the way."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    class_names: tuple[str, ...]
+    names: tuple[str, ...]
+    notices: tuple[str, ...] = ()
+
+    @property
+    def channels(self) -> int:
+        return int(self.images.shape[-1])
+
+    @property
+    def image_size(self) -> int:
+        return int(self.images.shape[1])
+
+    def counts(self) -> dict[str, int]:
+        """Images per class, in class order."""
+        c = Counter(self.labels.tolist())
+        return {name: int(c.get(i, 0)) for i, name in enumerate(self.class_names)}
+
+    def subset(self, idx) -> "ImageDataset":
+        """The images at positions ``idx`` (same classes)."""
+        idx = np.asarray(idx, dtype=int)
+        return ImageDataset(self.images[idx], self.labels[idx], self.class_names,
+                            tuple(self.names[i] for i in idx), self.notices)
+
+
+def find_ok_class(class_names) -> str | None:
+    """The class that means 'no defect', recognised by name; None when no class looks like it."""
+    for name in class_names:
+        if str(name).strip().lower().replace(" ", "_").replace("-", "_") in OK_NAMES:
+            return str(name)
+    return None
+
+
+def decode_image(data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int, int], bool]:
+    """Decode one image to an RGB uint8 array resized to ``image_size`` square.
+
+    Returns (pixels, original (width, height), whether the source was grayscale).  Raises
+    ``ValueError`` for anything that is not a readable image.
+    """
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        w, h = im.size
+        if w * h > MAX_PIXELS:
+            raise ValueError(f"{w}x{h} pixels is larger than the {MAX_PIXELS:,}-pixel limit")
+        im.load()
+        gray = im.mode in ("1", "L", "LA", "I", "I;16", "F")
+        if im.mode in ("I", "I;16", "F"):
+            # 16-bit / float grayscale: scale to 8 bit by the image's own range.
+            arr = np.asarray(im, dtype=np.float64)
+            lo, hi = float(arr.min()), float(arr.max())
+            arr = (arr - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(arr)
+            im = Image.fromarray(arr.astype(np.uint8), mode="L")
+        rgb = im.convert("RGB")
+        if rgb.size != (image_size, image_size):
+            # Area-averaging (BOX) keeps thin scratches visible when shrinking big images.
+            resample = Image.Resampling.BOX if max(w, h) > image_size else Image.Resampling.BILINEAR
+            rgb = rgb.resize((image_size, image_size), resample)
+        return np.asarray(rgb, dtype=np.uint8), (w, h), gray
+
+
+def _strip_common_root(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Drop a single folder that wraps everything (``my_images/ok/a.png`` -> ``ok/a.png``)."""
+    while files:
+        firsts = {PurePosixPath(p).parts[0] for p in files}
+        if len(firsts) != 1 or any(len(PurePosixPath(p).parts) < 3 for p in files):
+            break
+        files = {str(PurePosixPath(*PurePosixPath(p).parts[1:])): b for p, b in files.items()}
+    return files
+
+
+def _pick_column(df: pd.DataFrame, candidates, kind: str) -> str:
+    lower = {str(c).strip().lower(): c for c in df.columns}
+    for cand in candidates:
+        if cand in lower:
+            return lower[cand]
+    raise DataValidationError(
+        f"The labels CSV needs a {kind} column named one of {', '.join(candidates)}; "
+        f"got columns {', '.join(map(str, df.columns))}. Rename the column in the CSV."
+    )
+
+
+def _labels_from_csv(files: dict[str, bytes], csv_names: list[str]) -> tuple[dict[str, str], list[str]]:
+    if len(csv_names) > 1:
+        raise DataValidationError(
+            f"Expected at most one labels CSV; got {len(csv_names)}: {', '.join(csv_names[:5])}. "
+            "Keep a single CSV with columns filename,label."
+        )
+    name = csv_names[0]
+    try:
+        df = pd.read_csv(io.BytesIO(files[name]), dtype=str)
+    except Exception as exc:  # pandas raises many parser error types
+        raise DataValidationError(
+            f"Could not read the labels CSV '{name}' ({exc}); expected columns filename,label. "
+            "Save it as a plain comma-separated file."
+        ) from exc
+    if df.shape[1] == 2 and not set(map(str.lower, map(str, df.columns))) & set(FILE_COLUMNS):
+        file_col, label_col = df.columns
+    else:
+        file_col = _pick_column(df, FILE_COLUMNS, "file name")
+        label_col = _pick_column(df, LABEL_COLUMNS, "label")
+    base = str(PurePosixPath(name).parent)
+    images = {p for p in files if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS}
+    by_basename = {PurePosixPath(p).name: p for p in images}
+    mapping, missing = {}, []
+    for fname, label in zip(df[file_col].astype(str), df[label_col]):
+        if pd.isna(label) or not str(label).strip():
+            continue
+        rel = str(PurePosixPath(base) / fname) if base not in ("", ".") else fname
+        path = rel if rel in images else fname if fname in images else by_basename.get(PurePosixPath(fname).name)
+        if path is None:
+            missing.append(fname)
+        else:
+            mapping[path] = str(label).strip()
+    notices = []
+    if missing:
+        notices.append(f"{len(missing)} file(s) listed in {name} were not found in the upload and were "
+                       f"skipped: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}.")
+    unlabelled = len(images) - len(mapping)
+    if unlabelled > 0:
+        notices.append(f"{unlabelled} image(s) have no label in {name} and were ignored.")
+    return mapping, notices
+
+
+def _labels_from_folders(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
+    mapping, loose = {}, []
+    for p in files:
+        path = PurePosixPath(p)
+        if path.suffix.lower() not in IMAGE_EXTENSIONS:
+            continue
+        if len(path.parts) < 2:
+            loose.append(p)
+        else:
+            mapping[p] = path.parts[0]
+    notices = []
+    if loose:
+        notices.append(f"{len(loose)} image(s) are not inside a class folder and were ignored: "
+                       f"{', '.join(loose[:5])}{' ...' if len(loose) > 5 else ''}.")
+    return mapping, notices
+
+
+def read_files(source, *, limits: ArchiveLimits = ArchiveLimits()) -> tuple[dict[str, bytes], list[str]]:
+    """Files of a zip (path, bytes or uploaded file object) or of a folder, with skip notices."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if path.is_dir():
+            return read_directory(path, limits=limits), []
+        if not path.exists():
+            raise DataValidationError(
+                f"Expected a zip file or a folder of images; got '{source}', which does not exist. "
+                "Check the path."
+            )
+        if path.stat().st_size > limits.max_archive_bytes:
+            raise DataValidationError(
+                f"The archive is {path.stat().st_size / 1024**2:,.1f} MB; the limit is "
+                f"{limits.max_archive_bytes / 1024**2:,.1f} MB. Upload fewer or smaller images."
+            )
+        data = path.read_bytes()
+    elif isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    elif hasattr(source, "getvalue"):
+        data = source.getvalue()
+    elif hasattr(source, "read"):
+        data = source.read()
+    else:
+        raise DataValidationError(
+            f"Expected a zip upload, a zip path or a folder; got {type(source).__name__}. "
+            "Upload a .zip of class folders."
+        )
+    files, damaged = read_zip(data, limits=limits)
+    notices = []
+    if damaged:
+        notices.append(f"{len(damaged)} damaged archive member(s) were skipped: {', '.join(damaged[:5])}.")
+    return files, notices
+
+
+def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
+                       class_names: tuple[str, ...] | None = None) -> ImageDataset:
+    """Load a labelled image set from a zip (path / bytes / upload) or a folder.
+
+    Damaged or non-image files are skipped with a notice; classes with fewer than
+    ``options.min_per_class`` images are dropped with a notice while at least two classes
+    remain.  ``class_names`` fixes the class list (a test set must use the training classes).
+    """
+    if options.image_size < 16 or options.image_size > 256:
+        raise DataValidationError(
+            f"Image size must be between 16 and 256 pixels; got {options.image_size}. "
+            "64 suits small crops, 128-200 suits larger inspection images."
+        )
+    if options.color not in ("auto", "grayscale", "rgb"):
+        raise DataValidationError(
+            f"Colour mode must be 'auto', 'grayscale' or 'rgb'; got '{options.color}'. Pick one of those."
+        )
+    files, notices = read_files(source, limits=options.limits)
+    files = _strip_common_root(files)
+    csv_names = sorted(p for p in files if PurePosixPath(p).suffix.lower() == ".csv")
+    if csv_names:
+        mapping, more = _labels_from_csv(files, csv_names)
+    else:
+        mapping, more = _labels_from_folders(files)
+    notices += more
+    other = sorted(p for p in files if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS | {".csv"})
+    if other:
+        notices.append(f"{len(other)} file(s) are not images and were skipped: "
+                       f"{', '.join(other[:5])}{' ...' if len(other) > 5 else ''}.")
+    if not mapping:
+        raise DataValidationError(
+            "Expected images in one folder per class (e.g. ok/img1.png, scratch/img2.png) or images "
+            f"plus a labels CSV; got {len(files)} file(s) and no labelled images. "
+            "Put each class's images in a folder named after the class and zip the folders."
+        )
+    if len(mapping) > options.max_images:
+        # Stratified cap: keep every class's share, keep the choice deterministic.
+        rng = np.random.default_rng(0)
+        keep = sorted(rng.choice(sorted(mapping), size=options.max_images, replace=False))
+        notices.append(f"The upload has {len(mapping):,} images; the first {options.max_images:,} "
+                       "(a random, reproducible subset) are used to keep memory within limits.")
+        mapping = {p: mapping[p] for p in keep}
+    pixels, labels, names, bad, sizes, gray_all = [], [], [], [], Counter(), True
+    for path in sorted(mapping):
+        try:
+            arr, size, gray = decode_image(files[path], image_size=options.image_size)
+        except Exception as exc:  # PIL raises many error types for broken files
+            bad.append(f"{path} ({type(exc).__name__})")
+            continue
+        pixels.append(arr)
+        labels.append(mapping[path])
+        names.append(path)
+        sizes[size] += 1
+        gray_all &= gray or bool(np.all(arr[..., 0] == arr[..., 1]) and np.all(arr[..., 1] == arr[..., 2]))
+    if bad:
+        notices.append(f"{len(bad)} file(s) could not be read as images and were skipped: "
+                       f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}.")
+    if not pixels:
+        raise DataValidationError(
+            f"Expected readable images (PNG, JPEG, BMP, GIF, TIFF, WebP); got {len(bad)} file(s), none "
+            "of which could be decoded. Check that the files are real images, not renamed documents."
+        )
+    if len(sizes) > 1 or next(iter(sizes)) != (options.image_size, options.image_size):
+        notices.append(f"Images came in {len(sizes)} size(s) (e.g. {'x'.join(map(str, sizes.most_common(1)[0][0]))}); "
+                       f"all were resized to {options.image_size}x{options.image_size}.")
+    use_gray = options.color == "grayscale" or (options.color == "auto" and gray_all)
+    images = np.stack(pixels)
+    images = images[..., :1] if use_gray and options.color != "grayscale" else images
+    if options.color == "grayscale":
+        images = np.round(images @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
+    counts = Counter(labels)
+    if class_names is None:
+        small = sorted(c for c, n in counts.items() if n < options.min_per_class)
+        keep_classes = sorted(c for c in counts if c not in small)
+        if len(keep_classes) < 2:
+            raise DataValidationError(
+                f"Training needs at least two classes with {options.min_per_class}+ images each; got "
+                + ", ".join(f"{c}: {n}" for c, n in sorted(counts.items()))
+                + ". Add images to the small classes or merge them into a broader class."
+            )
+        if small:
+            notices.append("Class(es) with fewer than "
+                           f"{options.min_per_class} images were left out: "
+                           + ", ".join(f"{c} ({counts[c]})" for c in small)
+                           + ". Add images to train on them.")
+        class_names = tuple(keep_classes)
+    else:
+        unknown = sorted(set(counts) - set(class_names))
+        if unknown:
+            raise DataValidationError(
+                f"The test images use class(es) the model was not trained on: {', '.join(unknown)}; "
+                f"expected only {', '.join(class_names)}. Use the same folder names as the training set."
+            )
+    index = {c: i for i, c in enumerate(class_names)}
+    keep = np.array([lab in index for lab in labels])
+    return ImageDataset(
+        images=images[keep],
+        labels=np.array([index[lab] for lab in labels if lab in index], dtype=np.int64),
+        class_names=tuple(class_names),
+        names=tuple(n for n, k in zip(names, keep) if k),
+        notices=tuple(notices),
+    )
+
+
+def split_indices(labels, *, test_size: float = 0.2, val_size: float = 0.15, seed: int = 0):
+    """Stratified train / validation / test positions (every class in every split when possible)."""
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(labels)
+    idx = np.arange(len(labels))
+
+    def _split(ix, frac):
+        strat = labels[ix] if np.min(np.bincount(labels[ix])[np.unique(labels[ix])]) >= 2 else None
+        return train_test_split(ix, test_size=frac, random_state=seed, stratify=strat)
+
+    rest, test = _split(idx, test_size) if test_size > 0 else (idx, idx[:0])
+    train, val = _split(rest, val_size / (1 - test_size))
+    return np.sort(train), np.sort(val), np.sort(test)
+
+
+def load_single_image(source, *, image_size: int, channels: int) -> np.ndarray:
+    """One uploaded image as a (1, S, S, C) uint8 batch matching a trained model's input."""
+    data = source.getvalue() if hasattr(source, "getvalue") else source.read() if hasattr(source, "read") \
+        else Path(source).read_bytes() if isinstance(source, (str, Path)) else bytes(source)
+    try:
+        arr, _, _ = decode_image(data, image_size=image_size)
+    except Exception as exc:  # PIL raises many error types for broken files
+        raise DataValidationError(
+            f"Expected an image file (PNG, JPEG, BMP, GIF, TIFF, WebP); got a file that cannot be "
+            f"decoded ({type(exc).__name__}: {str(exc)[:120]}). Upload the original image."
+        ) from exc
+    if channels == 1:
+        arr = np.round(arr @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
+    return arr[None]

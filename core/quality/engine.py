@@ -1,0 +1,195 @@
+"""Train and score a defect classifier on an ImageDataset (the headless core of the page)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.errors import DataValidationError
+from core.imbalance import IMBALANCE_METHODS, rebalance
+from core.quality.data import ImageDataset, find_ok_class, split_indices
+from core.quality.evaluate import (
+    compute_defect_metrics,
+    compute_multiclass_metrics,
+    get_defect_labels,
+    get_defect_scores,
+)
+from core.quality.models import BACKBONES, BackboneUnavailable, build_cnn, build_pretrained
+
+# Synthetic minority images (SMOTE and friends) would be pixel blends of two defects, which are
+# not plausible parts, so images are rebalanced only by weighting or by repeating / dropping.
+QUALITY_IMBALANCE = {k: IMBALANCE_METHODS[k] for k in ("none", "class_weight", "oversample", "undersample")}
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """All training options; frozen so a run records exactly what produced it."""
+
+    backbone: str = "cnn"
+    epochs: int = 25
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    imbalance: str = "class_weight"
+    augment: bool = True
+    test_size: float = 0.2
+    val_size: float = 0.15
+    patience: int = 6
+    threshold: float = 0.5
+    seed: int = 0
+
+    def validate(self) -> None:
+        if self.backbone not in BACKBONES:
+            raise DataValidationError(
+                f"Backbone must be one of {', '.join(BACKBONES)}; got '{self.backbone}'. Pick one from the list."
+            )
+        if self.imbalance not in QUALITY_IMBALANCE:
+            raise DataValidationError(
+                f"For images the imbalance method must be one of {', '.join(QUALITY_IMBALANCE)}; got "
+                f"'{self.imbalance}'. Synthetic methods (SMOTE, ADASYN) blend pixels and are not offered."
+            )
+        if not 1 <= int(self.epochs) <= 500:
+            raise DataValidationError(f"Epochs must be between 1 and 500; got {self.epochs}. Use 10-30 to start.")
+
+
+@dataclass
+class QualityRun:
+    """A trained model with its test-set scores and everything the page and CLI display."""
+
+    model: Any
+    config: QualityConfig
+    class_names: tuple[str, ...]
+    ok_class: str | None
+    image_size: int
+    channels: int
+    test: ImageDataset
+    test_proba: np.ndarray
+    background: np.ndarray  # a few training images: the SHAP baseline distribution
+    history: dict
+    metrics: dict
+    backbone_used: str
+    device: str
+    counts_before: dict
+    counts_after: dict
+    timings: dict
+    notices: list[str] = field(default_factory=list)
+
+    def predict_proba(self, images, *, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities for uint8 images of this run's size and channels (one batched call)."""
+        images = check_images(images, self.image_size, self.channels)
+        return np.asarray(self.model.predict(images, batch_size=batch_size, verbose=0), dtype=float)
+
+    def metadata(self) -> dict:
+        """JSON-serialisable description for the registry and the CLI."""
+        return {
+            "scenario": "quality",
+            "class_names": list(self.class_names),
+            "ok_class": self.ok_class,
+            "image_size": self.image_size,
+            "channels": self.channels,
+            "backbone": self.backbone_used,
+            "config": asdict(self.config),
+            "metrics": self.metrics,
+            "timings": self.timings,
+            "device": self.device,
+            "notices": list(self.notices),
+        }
+
+
+def check_images(images, image_size: int, channels: int) -> np.ndarray:
+    """Validate an image batch against the model's input shape."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[None]
+    if images.ndim != 4 or images.shape[1:] != (image_size, image_size, channels):
+        raise DataValidationError(
+            f"Expected images of shape (n, {image_size}, {image_size}, {channels}); got {images.shape}. "
+            "Load them with load_image_dataset / load_single_image using the model's image size."
+        )
+    return images
+
+
+def _class_weight_all(weights: dict | None, n_classes: int) -> dict | None:
+    # Keras wants a weight for every class index, even one missing from a small training split.
+    if weights is None:
+        return None
+    return {i: float(weights.get(i, 1.0)) for i in range(n_classes)}
+
+
+def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig(),
+                  test: ImageDataset | None = None, ok_class: str | None = None,
+                  progress=None, backbone_loader=None) -> QualityRun:
+    """Split (unless ``test`` is given), rebalance the training split, train, score the test set."""
+    from core.training import train_keras
+
+    config.validate()
+    notices: list[str] = []
+    t0 = time.perf_counter()
+    if test is not None:
+        train_idx, val_idx, _ = split_indices(data.labels, test_size=0.0, val_size=config.val_size, seed=config.seed)
+        test_set = test
+    else:
+        train_idx, val_idx, test_idx = split_indices(
+            data.labels, test_size=config.test_size, val_size=config.val_size, seed=config.seed)
+        test_set = data.subset(test_idx)
+    ok_class = ok_class if ok_class is not None else find_ok_class(data.class_names)
+    if ok_class is not None and ok_class not in data.class_names:
+        raise DataValidationError(
+            f"OK class must be one of {', '.join(data.class_names)}; got '{ok_class}'. Pick it from the list."
+        )
+    y_train = data.labels[train_idx]
+    # Rebalance positions rather than pixels: over-sampling repeats an image by index, so the
+    # imbalance core works on a one-column array and no image is copied until batching.
+    rb = rebalance(train_idx.reshape(-1, 1), y_train, method=config.imbalance, seed=config.seed)
+    fit_idx = rb.X.ravel()
+    X_train, y_fit = data.images[fit_idx], rb.y
+    X_val, y_val = data.images[val_idx], data.labels[val_idx]
+    k, size, ch = len(data.class_names), data.image_size, data.channels
+
+    def cnn():
+        return build_cnn(size, ch, k, augment=config.augment, learning_rate=config.learning_rate, seed=config.seed)
+
+    def pretrained():
+        return build_pretrained(size, ch, k, augment=config.augment, learning_rate=config.learning_rate / 2,
+                                seed=config.seed, loader=backbone_loader)
+
+    common = dict(epochs=config.epochs, batch_size=config.batch_size,
+                  class_weight=_class_weight_all(rb.class_weight, k),
+                  seed=config.seed, patience=config.patience, progress=progress)
+    backbone_used = config.backbone
+    try:
+        fit = train_keras(pretrained if config.backbone == "mobilenetv2" else cnn,
+                          X_train, y_fit, X_val, y_val, **common)
+    except BackboneUnavailable as exc:
+        notices.append(str(exc))
+        backbone_used = "cnn"
+        fit = train_keras(cnn, X_train, y_fit, X_val, y_val, **common)
+    t_train = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    proba = np.asarray(fit.model.predict(test_set.images, batch_size=256, verbose=0), dtype=float)
+    t_pred = time.perf_counter() - t1
+    metrics = compute_multiclass_metrics(test_set.labels, proba, data.class_names)
+    if ok_class is not None:
+        metrics.update(compute_defect_metrics(get_defect_labels(test_set.labels, data.class_names, ok_class),
+                                              get_defect_scores(proba, data.class_names, ok_class),
+                                              config.threshold))
+    else:
+        notices.append("No class is named like 'ok' / 'good', so the reject decision (defect vs. OK) is off; "
+                       "the model still classifies the defect types.")
+    rng = np.random.default_rng(config.seed)
+    background = data.images[rng.choice(train_idx, size=min(32, len(train_idx)), replace=False)]
+    names = data.class_names
+    return QualityRun(
+        model=fit.model, config=config, class_names=names, ok_class=ok_class,
+        image_size=size, channels=ch, test=test_set, test_proba=proba, background=background,
+        history=fit.history, metrics=metrics, backbone_used=backbone_used,
+        device=fit.device.label if fit.device else "CPU",
+        counts_before={names[i]: n for i, n in rb.counts_before.items()},
+        counts_after={names[i]: n for i, n in rb.counts_after.items()},
+        timings={"train_s": round(t_train, 3), "predict_s": round(t_pred, 4),
+                 "images_per_s": round(len(test_set.labels) / max(t_pred, 1e-9), 1),
+                 "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch},
+        notices=notices,
+    )

@@ -1,0 +1,127 @@
+"""Where in an image the model looked: Grad-CAM and SHAP heatmaps.
+
+Both return one (S, S) map per image for a *target*: a class index, or "defect", meaning
+P(defect) = 1 - P(ok).  SHAP uses ``shap.GradientExplainer`` (expected gradients over a small
+background of training images); DeepExplainer is never used because a failure inside it leaves
+TensorFlow's gradient registry patched for the whole process (see DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import DataValidationError
+from core.quality.models import FEATURE_LAYER
+
+
+@dataclass(frozen=True)
+class Heatmaps:
+    """Per-image maps (n, S, S) for ``target``; SHAP maps are signed, Grad-CAM maps are in [0, 1]."""
+
+    maps: np.ndarray
+    target: str
+    method: str
+
+
+def _target_index(target, class_names, ok_class) -> tuple[int | None, str]:
+    """(class index or None for 'defect', readable label)."""
+    if target == "defect":
+        if ok_class is None:
+            raise DataValidationError(
+                "A 'defect' heatmap needs an OK class; got none. Explain a specific class instead."
+            )
+        return None, "P(defect)"
+    if isinstance(target, str):
+        if target not in class_names:
+            raise DataValidationError(
+                f"Heatmap target must be 'defect' or one of {', '.join(class_names)}; got '{target}'. "
+                "Pick a class from the list."
+            )
+        target = list(class_names).index(target)
+    if not 0 <= int(target) < len(class_names):
+        raise DataValidationError(
+            f"Heatmap class index must be between 0 and {len(class_names) - 1}; got {target}."
+        )
+    return int(target), f"P({class_names[int(target)]})"
+
+
+def _target_model(model, class_idx: int | None, ok_idx: int | None):
+    """A model whose single output is the explained score (shap wants one output per call)."""
+    import keras
+    from keras import layers
+
+    proba = model.output
+    if class_idx is None:
+        # 1 - P(ok) as a Dense layer with fixed weights keeps the graph free of Lambda layers.
+        dense = layers.Dense(1, name="target_score", trainable=False)
+        score = dense(proba)
+        w = np.zeros((proba.shape[-1], 1), dtype="float32")
+        w[ok_idx, 0] = -1.0
+        dense.set_weights([w, np.ones(1, dtype="float32")])
+    else:
+        dense = layers.Dense(1, name="target_score", trainable=False, use_bias=False)
+        score = dense(proba)
+        w = np.zeros((proba.shape[-1], 1), dtype="float32")
+        w[class_idx, 0] = 1.0
+        dense.set_weights([w])
+    return keras.Model(model.inputs, score)
+
+
+def compute_gradcam(model, images, *, target="defect", class_names, ok_class=None) -> Heatmaps:
+    """Grad-CAM: feature maps of the last conv layer weighted by the mean gradient of the target
+    score, rectified and upsampled to the image size, each map scaled to [0, 1]."""
+    import keras
+    import tensorflow as tf
+
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[None]
+    idx, label = _target_index(target, class_names, ok_class)
+    ok_idx = list(class_names).index(ok_class) if ok_class is not None else None
+    feature = model.get_layer(FEATURE_LAYER).output
+    grad_model = keras.Model(model.inputs, [feature, model.output])
+    x = tf.convert_to_tensor(images.astype("float32"))
+    with tf.GradientTape() as tape:
+        feats, proba = grad_model(x, training=False)
+        score = 1.0 - proba[:, ok_idx] if idx is None else proba[:, idx]
+    grads = tape.gradient(score, feats)
+    weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
+    cam = tf.nn.relu(tf.reduce_sum(weights * feats, axis=-1))[..., None]
+    cam = tf.image.resize(cam, images.shape[1:3], method="bilinear")[..., 0].numpy()
+    peak = cam.reshape(len(cam), -1).max(axis=1).reshape(-1, 1, 1)
+    cam = np.where(peak > 0, cam / np.maximum(peak, 1e-12), 0.0)
+    return Heatmaps(cam.astype(np.float32), label, "Grad-CAM")
+
+
+def compute_shap_maps(model, images, background, *, target="defect", class_names, ok_class=None,
+                      nsamples: int = 64, seed: int = 0) -> Heatmaps:
+    """SHAP (expected gradients) per pixel, summed over colour channels.
+
+    Positive values push the target score up.  ``nsamples`` gradient evaluations are made in
+    batches, so one image costs about as much as scoring ``nsamples`` images.
+    """
+    import shap
+
+    images = np.asarray(images, dtype="float32")
+    if images.ndim == 3:
+        images = images[None]
+    background = np.asarray(background, dtype="float32")
+    if len(background) == 0:
+        raise DataValidationError("SHAP needs background images from the training set; got none.")
+    idx, label = _target_index(target, class_names, ok_class)
+    ok_idx = list(class_names).index(ok_class) if ok_class is not None else None
+    target_model = _target_model(model, idx, ok_idx)
+    explainer = shap.GradientExplainer(target_model, background, batch_size=64)
+    # GradientExplainer draws its interpolation points from NumPy's global generator.
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        values = explainer.shap_values(images, nsamples=nsamples)
+    finally:
+        np.random.set_state(state)
+    values = np.asarray(values[0] if isinstance(values, list) else values, dtype=np.float32)
+    if values.ndim == 5:  # (n, S, S, C, outputs) in recent shap versions
+        values = values[..., 0]
+    return Heatmaps(values.sum(axis=-1), label, "SHAP (expected gradients)")

@@ -1,0 +1,85 @@
+"""Export a quality run (model + JSON + predictions CSV) and score new images with a saved one."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+from core.quality.data import ImageDataset
+from core.quality.evaluate import get_predictions_frame
+
+PREDICTIONS_FILE = "test_predictions.csv"
+
+
+def get_test_predictions(run, threshold: float) -> pd.DataFrame:
+    """The test set's predictions at ``threshold`` (what the page offers as a CSV download)."""
+    return get_predictions_frame(run.test.names, run.test.labels, run.test_proba, run.class_names,
+                                 run.ok_class, threshold)
+
+
+def save_quality_run(root, run, *, threshold: float, costs: dict | None = None) -> Path:
+    """Save the trained model, its metadata (classes, image size, threshold, costs) and the test
+    predictions through the shared registry (atomic, JSON only, safe-mode Keras file)."""
+    from core.registry import save_run
+
+    meta = {**run.metadata(), "threshold": float(threshold), "costs": costs or {}}
+    csv = get_test_predictions(run, threshold).to_csv(index=False).encode()
+    return save_run(root, model=run.model, metadata=meta, files={PREDICTIONS_FILE: csv})
+
+
+def get_model_zip(run, *, threshold: float, costs: dict | None = None) -> bytes:
+    """The saved run as one zip (for a browser download), built in a temporary folder."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = save_quality_run(tmp, run, threshold=threshold, costs=costs)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in sorted(path.iterdir()):
+                zf.write(f, f"{path.name}/{f.name}")
+        return buf.getvalue()
+
+
+@dataclass
+class SavedQualityModel:
+    """A loaded quality model and what it needs to score new images."""
+
+    model: Any
+    class_names: tuple[str, ...]
+    ok_class: str | None
+    image_size: int
+    channels: int
+    threshold: float
+
+    def predict_proba(self, images) -> np.ndarray:
+        from core.quality.engine import check_images
+
+        images = check_images(images, self.image_size, self.channels)
+        return np.asarray(self.model.predict(images, batch_size=256, verbose=0), dtype=float)
+
+    def score(self, data: ImageDataset) -> pd.DataFrame:
+        """Predictions for a loaded image set (labels are compared when the set has them)."""
+        proba = self.predict_proba(data.images)
+        return get_predictions_frame(data.names, data.labels, proba, self.class_names, self.ok_class, self.threshold)
+
+
+def load_quality_model(path) -> SavedQualityModel:
+    """Load a run saved by :func:`save_quality_run`."""
+    from core.registry import load_run
+
+    run = load_run(Path(path))
+    meta = run.metadata
+    if meta.get("scenario") != "quality" or run.model is None:
+        raise DataValidationError(
+            f"Expected a saved quality-inspection run; got scenario '{meta.get('scenario')}' at {path}. "
+            "Point --model to a folder written by the quality page or CLI."
+        )
+    return SavedQualityModel(run.model, tuple(meta["class_names"]), meta.get("ok_class"),
+                             int(meta["image_size"]), int(meta["channels"]), float(meta.get("threshold", 0.5)))

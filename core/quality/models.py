@@ -1,0 +1,141 @@
+"""Keras image classifiers for defect detection: a small CNN from scratch, or MobileNetV2.
+
+Every model takes raw pixel values (0-255, any dtype) and ends in a float32 softmax over the
+classes, so a two-class set and a defect-type set are handled alike.  The layer whose feature
+maps Grad-CAM uses is named ``FEATURE_LAYER`` in both builders.
+"""
+
+from __future__ import annotations
+
+import os
+
+FEATURE_LAYER = "feature_maps"
+BACKBONES = {
+    "cnn": "Small CNN trained from scratch (fast, works offline)",
+    "mobilenetv2": "MobileNetV2 pretrained on ImageNet (needs the weights file or internet)",
+}
+# Optional local copy of the MobileNetV2 ImageNet weights (no-top .h5), for offline servers.
+WEIGHTS_ENV = "QUALITY_MOBILENET_WEIGHTS"
+
+
+class BackboneUnavailable(RuntimeError):
+    """The pretrained backbone's weights could not be loaded; the caller falls back to the CNN."""
+
+
+def _augmentation(seed: int):
+    import keras
+    from keras import layers
+
+    # Surfaces have no canonical orientation, so flips and rotations are label-preserving;
+    # contrast/brightness jitter mimics lighting drift between cameras and shifts.
+    return keras.Sequential(
+        [
+            layers.RandomFlip("horizontal_and_vertical", seed=seed),
+            layers.RandomRotation(0.25, fill_mode="reflect", seed=seed + 1),
+            layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 2),
+            layers.RandomContrast(0.2, seed=seed + 3),
+        ],
+        name="augmentation",
+    )
+
+
+def build_cnn(image_size: int, channels: int, n_classes: int, *, augment: bool = True,
+              filters: tuple[int, ...] = (12, 24, 48), dropout: float = 0.2,
+              learning_rate: float = 2e-3, seed: int = 0):
+    """Compact CNN: conv blocks, then global max pooling (a defect is small and local, so the
+    strongest response anywhere in the image is the evidence that matters)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((image_size, image_size, channels), name="image")
+    x = _augmentation(seed)(inputs) if augment else inputs
+    # Per-image standardisation: surfaces differ in overall brightness and contrast from
+    # part to part, while a defect is a local deviation from the image's own texture.
+    x = layers.LayerNormalization(axis=[1, 2, 3], center=False, scale=False, name="standardise")(x)
+    for f in filters:
+        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Conv2D(filters[-1], 3, padding="same", activation="relu", name=FEATURE_LAYER)(x)
+    x = layers.GlobalMaxPooling2D()(x)
+    x = layers.Dropout(dropout, seed=seed)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="proba")(x)
+    model = keras.Model(inputs, outputs, name="defect_cnn")
+    _compile(model, learning_rate)
+    return model
+
+
+def build_plain_cnn(image_size: int, channels: int, n_classes: int):
+    """The reference 'plain Keras CNN script': Conv 32-64-64, Dense 64, Adam (defaults)."""
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([
+        keras.Input((image_size, image_size, channels)),
+        layers.Rescaling(1.0 / 255.0),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.Flatten(),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(n_classes, activation="softmax"),
+    ], name="plain_cnn")
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def load_backbone(input_size: int, *, weights: str | None = None, loader=None):
+    """MobileNetV2 without its top, with ImageNet weights; raises BackboneUnavailable when
+    the weights cannot be had (offline, firewalled, corrupt cache).  ``loader`` is injectable."""
+    import keras
+
+    weights = weights or os.environ.get(WEIGHTS_ENV) or "imagenet"
+    loader = loader or keras.applications.MobileNetV2
+    try:
+        return loader(input_shape=(input_size, input_size, 3), include_top=False, weights=weights)
+    except Exception as exc:  # URL errors, HDF5 errors, shape mismatches all mean "no backbone"
+        reason = str(exc).split("\n")[0][:200]
+        raise BackboneUnavailable(
+            f"Pretrained MobileNetV2 weights could not be loaded ({reason}). "
+            f"Trained the small CNN from scratch instead. To use the backbone offline, download "
+            f"the no-top ImageNet weights file once and set {WEIGHTS_ENV} to its path."
+        ) from exc
+
+
+def build_pretrained(image_size: int, channels: int, n_classes: int, *, augment: bool = True,
+                     learning_rate: float = 1e-3, seed: int = 0, weights: str | None = None,
+                     loader=None):
+    """Frozen MobileNetV2 features plus a small trainable head.  Inputs are resized to at least
+    96 pixels (the smallest size with published weights) and grey images repeated to RGB."""
+    import keras
+    from keras import layers
+
+    size = max(96, image_size)
+    backbone = load_backbone(size, weights=weights, loader=loader)
+    backbone.trainable = False
+    inputs = keras.Input((image_size, image_size, channels), name="image")
+    x = _augmentation(seed)(inputs) if augment else inputs
+    if size != image_size:
+        x = layers.Resizing(size, size)(x)
+    if channels == 1:
+        x = layers.Concatenate()([x, x, x])
+    x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(x)  # MobileNetV2 expects [-1, 1]
+    x = backbone(x, training=False)
+    x = layers.Conv2D(64, 1, activation="relu", name=FEATURE_LAYER)(x)
+    x = layers.GlobalMaxPooling2D()(x)
+    x = layers.Dropout(0.2, seed=seed)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="proba")(x)
+    model = keras.Model(inputs, outputs, name="defect_mobilenetv2")
+    _compile(model, learning_rate)
+    return model
+
+
+def _compile(model, learning_rate: float) -> None:
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
