@@ -1,0 +1,166 @@
+"""Column roles of a transaction log, their detection, and validation of the raw log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+
+# Names seen in public fraud data sets (handbook simulator, Kaggle sets, our sample), lower case.
+ALIASES = {
+    "time": ("timestamp", "tx_datetime", "datetime", "transaction_time", "trans_date_trans_time",
+             "event_time", "time", "date"),
+    "amount": ("amount", "tx_amount", "amt", "transaction_amount", "value"),
+    "customer": ("customer_id", "card_id", "cc_num", "card", "customer", "account_id", "user_id"),
+    "terminal": ("terminal_id", "merchant_id", "merchant", "terminal", "store_id"),
+    "target": ("is_fraud", "tx_fraud", "fraud", "isfraud", "label", "class"),
+}
+ROLE_NAMES = {"time": "timestamp", "amount": "amount", "customer": "customer / card",
+              "terminal": "terminal / merchant", "target": "fraud label"}
+# Columns that describe the label rather than the transaction; never used as model inputs.
+LEAKY = ("tx_fraud_scenario", "fraud_scenario", "pattern")
+
+
+@dataclass(frozen=True)
+class FraudColumns:
+    """Which column plays which role. ``customer`` and ``terminal`` are optional."""
+
+    time: str
+    amount: str
+    target: str | None = "is_fraud"
+    customer: str | None = None
+    terminal: str | None = None
+
+    def roles(self) -> dict[str, str]:
+        """Role -> column, for the roles that are set."""
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+def detect_columns(df: pd.DataFrame) -> dict[str, str | None]:
+    """Guess each role's column from common names; ``None`` where nothing matches."""
+    lower = {str(c).lower(): c for c in df.columns}
+    found: dict[str, str | None] = {}
+    for role, names in ALIASES.items():
+        found[role] = next((lower[n] for n in names if n in lower), None)
+    return found
+
+
+def make_columns(df: pd.DataFrame, *, time=None, amount=None, target=None, customer=None,
+                 terminal=None, require_target: bool = True) -> FraudColumns:
+    """Fill unset roles from :func:`detect_columns` and check the result against ``df``."""
+    guess = detect_columns(df)
+    given = {"time": time, "amount": amount, "target": target, "customer": customer,
+             "terminal": terminal}
+    roles = {k: (v if v else guess[k]) for k, v in given.items()}
+    needed = ["time", "amount"] + (["target"] if require_target else [])
+    for role in needed:
+        if not roles[role]:
+            raise DataValidationError(
+                f"Expected a {ROLE_NAMES[role]} column; got none of the usual names "
+                f"({', '.join(ALIASES[role][:4])}, ...) among {list(map(str, df.columns))[:12]}. "
+                f"Fix: choose the {ROLE_NAMES[role]} column in the column mapping "
+                f"(CLI: --{'target' if role == 'target' else role + '-col'}).")
+    for role, col in roles.items():
+        if col and col not in df.columns:
+            raise DataValidationError(
+                f"Expected column '{col}' for the {ROLE_NAMES[role]}; it is not in the file, "
+                f"which has {list(map(str, df.columns))[:12]}. Fix: pick one of those columns.")
+    used = [c for c in roles.values() if c]
+    dupes = sorted({c for c in used if used.count(c) > 1})
+    if dupes:
+        raise DataValidationError(
+            f"Expected a different column for each role; got '{dupes[0]}' in more than one role. "
+            "Fix: map each of timestamp, amount, customer, terminal and label to its own column.")
+    return FraudColumns(**roles)
+
+
+def extra_feature_columns(df: pd.DataFrame, cols: FraudColumns) -> list[str]:
+    """Other columns that can feed the model: numeric or low-cardinality text, not IDs."""
+    taken = set(cols.roles().values())
+    out = []
+    for c in df.columns:
+        if c in taken or str(c).lower() in LEAKY or str(c).lower().endswith("_id"):
+            continue
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            # A numeric column with a distinct value per row is a row number, not a feature.
+            if s.nunique() < 0.9 * len(s):
+                out.append(c)
+        elif s.nunique() <= 30:
+            out.append(c)
+    return out
+
+
+def parse_labels(s: pd.Series, name: str) -> np.ndarray:
+    """Fraud labels as 0/1 (NaN where unknown). Accepts 0/1, True/False, yes/no, fraud/legit."""
+    if pd.api.types.is_bool_dtype(s):
+        return s.astype(float).to_numpy()
+    mapping = {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0,
+               "fraud": 1.0, "legit": 0.0, "genuine": 0.0, "1.0": 1.0, "0.0": 0.0}
+    text = s.astype("string").str.strip().str.lower()
+    out = text.map(mapping)
+    bad = text.notna() & out.isna()
+    if bad.any():
+        examples = sorted(text[bad].unique().tolist())[:5]
+        raise DataValidationError(
+            f"Expected the fraud label '{name}' to hold 0/1 (or yes/no, true/false); got "
+            f"{int(bad.sum())} other value(s), e.g. {examples}. Fix: map the label to 0 = legitimate, "
+            "1 = fraud, or choose the right label column.")
+    return out.astype(float).to_numpy()
+
+
+def prepare_log(df: pd.DataFrame, cols: FraudColumns, *, require_labels: bool = True
+                ) -> pd.DataFrame:
+    """A clean copy of the log sorted by time: parsed timestamps, numeric amounts, 0/1 labels.
+
+    The original row number is kept in column ``_row`` so results map back to the user's file.
+    """
+    if len(df) == 0:
+        raise DataValidationError("Expected a transaction log with rows; got an empty file. "
+                                  "Fix: upload a file with at least a few hundred transactions.")
+    out = df.copy()
+    out["_row"] = np.arange(len(df))
+    raw_t = df[cols.time]
+    if pd.api.types.is_datetime64_any_dtype(raw_t):
+        t = raw_t
+    else:
+        # ISO 8601 is fast and covers most exports; "mixed" is slower but reads anything else.
+        t = pd.to_datetime(raw_t, errors="coerce", format="ISO8601")
+        if t.isna().any():
+            t = pd.to_datetime(raw_t, errors="coerce", format="mixed")
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_convert(None)
+    bad = t.isna()
+    if bad.any():
+        examples = raw_t[bad].astype(str).head(3).tolist()
+        raise DataValidationError(
+            f"Expected timestamps in '{cols.time}'; {int(bad.sum())} of {len(df)} rows could not be "
+            f"read as a date and time, e.g. {examples}. Fix: use a format like 2024-03-04 13:45:00, "
+            "or pick the right timestamp column.")
+    out[cols.time] = t.astype("datetime64[ns]")
+    amt = pd.to_numeric(df[cols.amount], errors="coerce")
+    bad = amt.isna()
+    if bad.any():
+        examples = df[cols.amount][bad].astype(str).head(3).tolist()
+        raise DataValidationError(
+            f"Expected numbers in the amount column '{cols.amount}'; {int(bad.sum())} rows are empty "
+            f"or not numbers, e.g. {examples}. Fix: remove currency signs and fill the gaps.")
+    out[cols.amount] = amt.astype(float)
+    if cols.target and cols.target in df.columns:
+        y = parse_labels(df[cols.target], cols.target)
+        if require_labels and np.isnan(y).any():
+            raise DataValidationError(
+                f"Expected a fraud label on every row of '{cols.target}'; got {int(np.isnan(y).sum())} "
+                "empty labels. Fix: fill them (0 = legitimate, 1 = fraud) or drop those rows.")
+        out[cols.target] = y
+    elif require_labels:
+        raise DataValidationError(
+            f"Expected a fraud label column; got none. Fix: choose the label column.")
+    for role in ("customer", "terminal"):
+        c = getattr(cols, role)
+        if c:
+            out[c] = df[c].astype("string").fillna("(missing)")
+    return out.sort_values([cols.time, "_row"], kind="stable").reset_index(drop=True)
