@@ -1,0 +1,39 @@
+import numpy as np
+import pandas as pd
+
+from core import charts
+from core.metrics import compute_calibration, compute_pr, compute_roc, compute_threshold_grid, compute_cost_curve
+
+
+def test_figures_carry_the_data():
+    y = np.array([0, 1, 0, 1, 1, 0])
+    p = np.array([0.2, 0.7, 0.4, 0.9, 0.3, 0.1])
+    roc = charts.plot_roc({"net": compute_roc(y, p)}, {"net": 0.78})
+    assert roc.data[0].name == "net (AUC 0.780)"
+    assert list(roc.data[0].x) == compute_roc(y, p)["fpr"].tolist()
+    pr = charts.plot_pr({"net": compute_pr(y, p)}, prevalence=0.5)
+    assert pr.layout.shapes[0].y0 == 0.5
+    cm = charts.plot_confusion({"tp": 2, "fp": 1, "tn": 2, "fn": 1})
+    assert [list(r) for r in cm.data[0].z] == [[2, 1], [1, 2]]
+    cal = charts.plot_calibration({"net": compute_calibration(y, p)})
+    assert len(cal.data) == 2
+    dist = charts.plot_score_distribution(y, p, threshold=0.5)
+    assert len(dist.data[1].x) == 3
+    curve = compute_cost_curve(compute_threshold_grid(y, p, 11), cost_fn=5, cost_fp=1)
+    cost = charts.plot_cost_curve(curve, threshold=0.5, best=0.2)
+    assert [s.x0 for s in cost.layout.shapes] == [0.5, 0.2]
+
+
+def test_shap_figures():
+    imp = pd.DataFrame({"feature": ["a", "b"], "importance": [0.3, 0.1]})
+    bar = charts.plot_shap_bar(imp)
+    assert list(bar.data[0].y) == ["b", "a"]
+    values = np.array([[0.1, -0.2], [0.3, 0.0]])
+    data = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
+    bee = charts.plot_shap_beeswarm(values, data, ["a", "b"])
+    assert list(bee.data[1].x) == [0.1, 0.3]  # top feature drawn last (top of the chart)
+    contrib = pd.DataFrame({"feature": ["a", "b"], "value": [1, "x"], "shap": [0.2, -0.05]})
+    wf = charts.plot_shap_waterfall(0.1, contrib, 0.25)
+    assert list(wf.data[0].x) == [0.1, -0.05, 0.2, 0]
+    hist = charts.plot_training_history({"loss": [1, 0.5], "val_loss": [1.1, 0.7]})
+    assert [t.name for t in hist.data] == ["loss", "val_loss"]

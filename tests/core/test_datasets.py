@@ -1,0 +1,125 @@
+import gzip
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.datasets import (
+    clean_features,
+    detect_sensitive,
+    infer_roles,
+    read_table,
+    validate_binary_target,
+)
+from core.errors import DataValidationError
+
+
+def test_reads_csv_semicolon_and_reports_nothing():
+    t = read_table(b"a;b;c\n1;x;2.5\n2;y;3.5\n", name="semi.csv")
+    assert list(t.df.columns) == ["a", "b", "c"]
+    assert t.df["c"].tolist() == [2.5, 3.5]
+    assert t.notices == []
+
+
+def test_reads_gzip_and_parquet():
+    raw = b"a,b\n1,2\n3,4\n"
+    assert read_table(gzip.compress(raw), name="x.csv.gz").df.shape == (2, 2)
+    buf = io.BytesIO()
+    pd.DataFrame({"a": [1, 2, 3]}).to_parquet(buf)
+    assert read_table(buf.getvalue(), name="x.parquet").df["a"].tolist() == [1, 2, 3]
+
+
+def test_reads_windows_1252_text():
+    t = read_table("name,v\nCaf\u00e9,1\n".encode("cp1252"), name="w.csv")
+    assert t.df["name"].iloc[0] == "Caf\u00e9"
+
+
+@pytest.mark.parametrize(
+    "raw, match",
+    [
+        (b"", "is empty"),
+        (b"   \n", "is empty"),
+        (b"a,b,c\n", "no data rows"),
+        (b"a,b,a\n1,2,3\n", r"repeats \['a'\]"),
+        (b"\x00\x01\x02binary", "binary data"),
+        (b"a,b\n1,2\n3,4,5,6\n", "same number of fields"),
+    ],
+)
+def test_read_errors_say_what_is_wrong(raw, match):
+    with pytest.raises(DataValidationError, match=match):
+        read_table(raw, name="up.csv")
+
+
+def test_unreadable_encoding():
+    # 0x81 is undefined in Windows-1252 and invalid UTF-8.
+    with pytest.raises(DataValidationError, match="neither UTF-8 nor Windows-1252"):
+        read_table(b"a,b\n\x81\x8d,1\n", name="enc.csv")
+
+
+def test_bad_parquet():
+    with pytest.raises(DataValidationError, match="not a readable Parquet"):
+        read_table(b"PAR1garbage", name="x.parquet")
+
+
+def test_large_file_is_sampled_with_notice():
+    raw = ("x\n" + "\n".join(str(i) for i in range(1000))).encode()
+    t = read_table(raw, name="big.csv", max_rows=100, seed=1)
+    assert len(t.df) == 100
+    assert "1,000 rows" in t.notices[0] and "100" in t.notices[0]
+    assert read_table(raw, name="big.csv", max_rows=100, seed=1).df.equals(t.df)
+
+
+def test_infer_roles():
+    n = 60
+    df = pd.DataFrame({
+        "customer_id": np.arange(n),
+        "income": np.linspace(1, 2, n),
+        "purpose": ["car", "home", "edu"] * 20,
+        "opened": pd.date_range("2020-01-01", periods=n).astype(str),
+        "comment": [f"free text comment number {i} about the applicant" for i in range(n)],
+        "amount_text": [str(i) for i in range(n - 1)] + ["n/a"],
+    })
+    roles = infer_roles(df)
+    assert roles == {
+        "customer_id": "identifier", "income": "numeric", "purpose": "categorical",
+        "opened": "date", "comment": "text", "amount_text": "numeric",
+    }
+
+
+def test_clean_features_coerces_junk_and_drops_useless_columns():
+    df = pd.DataFrame({"x": ["1", "2", "abc", None], "empty": [None] * 4, "const": [5] * 4, "c": list("abab")})
+    out, roles, notices = clean_features(df, {"x": "numeric", "empty": "numeric", "const": "numeric", "c": "categorical"})
+    assert out["x"].tolist()[:2] == [1.0, 2.0] and np.isnan(out["x"].iloc[2])
+    assert set(roles) == {"x", "c"}
+    text = " ".join(notices)
+    assert "1 value(s) are not numbers (e.g. 'abc')" in text
+    assert "'empty' is empty in every row; dropped." in text
+    assert "'const' has the same value in every row" in text
+
+
+def test_detect_sensitive():
+    assert detect_sensitive(["income", "sex", "Gender", "age_band", "marital_status", "purpose"]) == [
+        "sex", "Gender", "age_band", "marital_status"]
+
+
+def test_validate_binary_target_guesses_positive():
+    df = pd.DataFrame({"t": ["good", "bad", "good"]})
+    y, pos = validate_binary_target(df, "t")
+    assert pos == "bad" and y.tolist() == [0, 1, 0]
+
+
+def test_validate_binary_target_errors():
+    df = pd.DataFrame({"t": ["no", "yes", "maybe"], "one": [1, 1, 1]})
+    with pytest.raises(DataValidationError, match=r"must have two values; got 3: \['maybe', 'no', 'yes'\]. Pick the positive value"):
+        validate_binary_target(df, "t")
+    y, _ = validate_binary_target(df, "t", positive="yes")
+    assert y.tolist() == [0, 1, 0]
+    with pytest.raises(DataValidationError, match="is not in the data"):
+        validate_binary_target(df, "missing")
+    with pytest.raises(DataValidationError, match="has only one class"):
+        validate_binary_target(df, "one")
+    with pytest.raises(DataValidationError, match="does not occur"):
+        validate_binary_target(df, "t", positive="perhaps")
+    with pytest.raises(DataValidationError, match="is empty in 1 row"):
+        validate_binary_target(pd.DataFrame({"t": [0, 1, None]}), "t")

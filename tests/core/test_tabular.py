@@ -1,0 +1,67 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import DataValidationError
+from core.tabular import NETWORK, TabularConfig, choose_threshold, train_tabular
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    n = 1500
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "c": rng.choice(list("xyz"), n)})
+    logit = 1.5 * df["a"] - df["b"] + (df["c"] == "x") * 1.0 - 1.5
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return df, y
+
+
+@pytest.fixture(scope="module")
+def run(data):
+    df, y = data
+    return train_tabular(df[:1000], y[:1000], df[1000:], y[1000:], numeric=["a", "b"], categorical=["c"],
+                         config=TabularConfig(epochs=8, imbalance="smote", seed=1))
+
+
+def test_network_and_baselines_learn(run, data):
+    assert set(run.metrics) == {NETWORK, "logistic_regression", "gradient_boosting"}
+    for m in run.metrics.values():
+        assert m["roc_auc"] > 0.75
+    assert run.rebalance_info.counts_after[0] == run.rebalance_info.counts_after[1]
+    assert run.metrics_table()["model"].tolist()[0] == "Keras network"
+    assert {"train", "preprocess", "rebalance"} <= set(run.timings)
+
+
+def test_predict_and_explain_match(run, data):
+    df, _ = data
+    p = run.predict_proba(df[1000:1010])
+    assert np.allclose(p, run.p_test[:10], atol=1e-6)
+    shap = run.explain(df[1000:1003])
+    assert shap.values.shape == (3, 3)
+    assert np.allclose(shap.values.sum(axis=1) + shap.base_value, shap.predictions, atol=1e-4)
+    assert shap.importance()["feature"].iloc[0] in ("a", "b")
+
+
+def test_threshold_rule():
+    y = np.array([0, 0, 1, 1])
+    # Any threshold in (0.2, 0.3] flags exactly the two positives; the lowest such is chosen.
+    assert 0.2 < choose_threshold(y, np.array([0.1, 0.2, 0.3, 0.4])) <= 0.21
+    assert choose_threshold(y, np.array([0.1, 0.2, 0.3, 0.4]), "fixed") == 0.5
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"dropout": 1.5}, "Dropout must be from 0 up to"),
+    ({"epochs": 0}, "Epochs must be between 1 and 1000; got 0"),
+    ({"learning_rate": 0}, "Learning rate must be above 0"),
+    ({"imbalance": "magic"}, "must be one of"),
+    ({"baselines": ("svm",)}, r"Unknown baselines \['svm'\]"),
+])
+def test_config_errors(kwargs, match):
+    with pytest.raises(DataValidationError, match=match):
+        TabularConfig(**kwargs).validate()
+
+
+def test_empty_test_set(data):
+    df, y = data
+    with pytest.raises(DataValidationError, match="test set is empty"):
+        train_tabular(df[:100], y[:100], df[:0], y[:0], numeric=["a"], categorical=[])
