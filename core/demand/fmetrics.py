@@ -92,4 +92,6 @@ def compute_per_series(results: pd.DataFrame, prefix: str) -> pd.DataFrame:
 
 def clean_metrics(d: dict) -> dict:
     """JSON-safe metrics: NaN -> None, numbers rounded."""
-    return _nan_to_none({k: (round(v, 6) if isinstance(v, float) else v) for k, v in d.items()})
+    ints = ("n", "mape_zero_skipped")
+    return _nan_to_none({k: (int(v) if k in ints and v == v else round(float(v), 6) if isinstance(v, float) else v)
+                         for k, v in d.items()})

@@ -251,6 +251,12 @@ def forecast_future(model, arrays, wcfg: WindowConfig, n_train: dict, predict) -
     return pd.concat(rows, ignore_index=True)
 
 
+def get_naive_sd(run: DemandRun) -> dict[str, float]:
+    """Per series: spread of the seasonal-naive in-sample errors (the naive policy's uncertainty)."""
+    return {sid: float(np.std(bl.in_sample_errors(run.arrays[sid].y, nt, "seasonal_naive", run.wcfg.season)))
+            for sid, nt in run.n_train.items()}
+
+
 def get_history(run: DemandRun, sid: str) -> pd.DataFrame:
     """Observed history of one series with a flag for the held-out part."""
     a = run.arrays[sid]

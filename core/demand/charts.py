@@ -1,0 +1,82 @@
+"""Plotly figures for the demand scenario: data in, ``go.Figure`` out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.charts import PALETTE, _layout
+
+_NAMES = {"nn": "Keras network", "seasonal_naive": "Seasonal naive", "moving_average": "Moving average"}
+
+
+def plot_forecast(history: pd.DataFrame, backtest: pd.DataFrame, future: pd.DataFrame, sid: str,
+                  *, last: int | None = 180) -> go.Figure:
+    """History, backtest forecasts and the forward forecast with P10-P90 bands for one series."""
+    fig = go.Figure()
+    h = history if last is None else history.tail(last)
+    fig.add_scatter(x=h["date"], y=h["y"], mode="lines", name="actual", line=dict(color="#444", width=1.5))
+    b = backtest[backtest["series"] == sid]
+    for k, (origin, g) in enumerate(b.groupby("origin")):
+        _band(fig, g["date"], g["nn_p10"], g["nn_p90"], "P10-P90 (backtest)", k == 0, PALETTE[0])
+        fig.add_scatter(x=g["date"], y=g["nn_p50"], mode="lines", name="P50 (backtest)", showlegend=k == 0,
+                        line=dict(color=PALETTE[0], dash="dot"))
+        fig.add_scatter(x=g["date"], y=g["seasonal_naive_p50"], mode="lines", name="seasonal naive",
+                        showlegend=k == 0, line=dict(color=PALETTE[1], width=1, dash="dash"))
+    f = future[future["series"] == sid]
+    _band(fig, f["date"], f["p10"], f["p90"], "P10-P90 (forecast)", True, PALETTE[2])
+    fig.add_scatter(x=f["date"], y=f["p50"], mode="lines", name="P50 (forecast)", line=dict(color=PALETTE[2]))
+    return _layout(fig, f"{sid}: history, backtest and forecast", "date", "units", height=420)
+
+
+def _band(fig: go.Figure, x, lo, hi, name: str, show: bool, color: str) -> None:
+    fig.add_scatter(x=list(x) + list(x)[::-1], y=list(hi) + list(lo)[::-1], fill="toself", mode="lines",
+                    line=dict(width=0), fillcolor=_rgba(color, 0.18), name=name, showlegend=show,
+                    hoverinfo="skip")
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+def plot_error_by_step(backtest: pd.DataFrame) -> go.Figure:
+    """Backtest mean absolute error by horizon step, network vs baselines."""
+    fig = go.Figure()
+    for i, (p, name) in enumerate(_NAMES.items()):
+        err = (backtest[f"{p}_p50"] - backtest["y"]).abs().groupby(backtest["step"]).mean()
+        fig.add_scatter(x=err.index, y=err.values, mode="lines+markers", name=name, line=dict(color=PALETTE[i]))
+    return _layout(fig, "Backtest error by horizon step", "periods ahead", "mean absolute error (units)")
+
+
+def plot_error_by_series(per_series: pd.DataFrame, metric: str = "wape") -> go.Figure:
+    """A metric per series (rows) for every method (bars side by side)."""
+    fig = go.Figure()
+    for i, (method, g) in enumerate(per_series.groupby("method", sort=False)):
+        fig.add_bar(y=g["series"], x=g[metric], name=method, orientation="h", marker_color=PALETTE[i])
+    n = per_series["series"].nunique()
+    fig.update_layout(barmode="group")
+    return _layout(fig, f"{metric.upper()} by series", metric, "", height=160 + 22 * n * 1.5)
+
+
+def plot_policy(table: pd.DataFrame) -> go.Figure:
+    """Reorder point per series: network quantiles vs naive forecast."""
+    fig = go.Figure()
+    fig.add_bar(x=table["series"], y=table["reorder_point"], name="from network quantiles", marker_color=PALETTE[0])
+    fig.add_bar(x=table["series"], y=table["naive_reorder_point"], name="from seasonal naive", marker_color=PALETTE[1])
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Reorder point (order-up-to level) per series", "series", "units")
+
+
+def plot_events(test: pd.DataFrame, sid: str) -> go.Figure:
+    """Held-out demand of one series, its event level and the classifier's event probability."""
+    t = test[test["series"] == sid]
+    fig = go.Figure()
+    fig.add_scatter(x=t["date"], y=t["y"], mode="lines+markers", name="demand", line=dict(color="#444"))
+    fig.add_scatter(x=t["date"], y=t["level"], mode="lines", name="event level", line=dict(color=PALETTE[4], dash="dash"))
+    fig.add_scatter(x=t["date"], y=t["p_classifier"], mode="lines", name="P(event), classifier", yaxis="y2",
+                    line=dict(color=PALETTE[0]))
+    fig.add_scatter(x=t["date"], y=t["p_quantile"], mode="lines", name="P(event), quantiles", yaxis="y2",
+                    line=dict(color=PALETTE[2], dash="dot"))
+    fig.update_layout(yaxis2=dict(overlaying="y", side="right", range=[0, 1], title="probability"))
+    return _layout(fig, f"{sid}: demand events in the test periods", "date", "units")

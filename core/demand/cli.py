@@ -1,0 +1,107 @@
+"""Demand flags for ``python -m core train --scenario demand``.
+
+    python -m core train --scenario demand --data FILE [--date-col COL] [--target COL]
+        [--series-cols A,B] --horizon H [--test-data FILE] [--epochs N] [--seed N] [--save DIR] --json
+
+The test set is the last H periods of each series (more with ``--origins``), or ``--test-data``.
+The common flags are parsed by core/cli.py; this module adds the demand ones and does the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from core.errors import DataValidationError
+
+DEFAULT_HORIZON = {"daily": 28, "weekly": 8, "monthly": 12}
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Column roles, horizon, backtest origins, gap filling and the demand-event level."""
+    g = parser.add_argument_group("demand")
+    g.add_argument("--date-col", default=None, help="date column (default: guessed, e.g. 'date')")
+    g.add_argument("--series-cols", default=None, help="comma-separated series id columns, e.g. store,product "
+                   "('none' for one series; default: guessed)")
+    g.add_argument("--covariates", default=None, help="comma-separated known-in-advance covariates "
+                   "('none' for none; default: every other numeric column)")
+    g.add_argument("--horizon", type=int, default=None, help="periods to forecast (default 28 daily, 8 weekly, 12 monthly)")
+    g.add_argument("--origins", type=int, default=1, help="rolling-origin backtest origins (default 1)")
+    g.add_argument("--step", type=int, default=None, help="periods between origins (default: horizon)")
+    g.add_argument("--input-len", type=int, default=None, help="input window length (default from season and horizon)")
+    g.add_argument("--fill-gaps", default="interpolate", choices=("interpolate", "zero"))
+    g.add_argument("--event-level", type=float, default=2.0,
+                   help="demand event = next period above this multiple of the series' mean (0 to skip)")
+
+
+def _split_list(arg: str | None):
+    if arg is None:
+        return None
+    if arg.strip().lower() in ("", "none"):
+        return ()
+    return tuple(c.strip() for c in arg.split(",") if c.strip())
+
+
+def _load(path: str, args, cmap=None):
+    from core.datasets import read_table
+    from core.demand.data import ColumnMap, guess_columns, load_sales
+
+    table = read_table(path, max_rows=None)
+    if cmap is None:
+        guess = guess_columns(table.df)
+        series = _split_list(args.series_cols)
+        cmap = ColumnMap(date=args.date_col or guess.date, target=args.target or guess.target,
+                         series=guess.series if series is None else series,
+                         covariates=_split_list(args.covariates))
+    return load_sales(table.df, cmap, fill_gaps=args.fill_gaps), cmap
+
+
+def run_train(args) -> dict:
+    """Train, backtest against the baselines, cost the inventory policy; return a JSON-able dict."""
+    from core.demand.forecast import DemandConfig, get_naive_sd, run_summary, train_demand
+    from core.demand.fmetrics import clean_metrics
+    from core.demand.inventory import PolicyParams, compute_policy_backtest, summarize_policy
+
+    t0 = time.perf_counter()
+    data, cmap = _load(args.data, args)
+    test = _load(args.test_data, args, cmap)[0] if args.test_data else None
+    horizon = args.horizon or DEFAULT_HORIZON[data.frequency]
+    cfg = DemandConfig(horizon=horizon, input_len=args.input_len, origins=args.origins, step=args.step,
+                       seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+    run = train_demand(data, cfg, test=test)
+    table = run.metrics
+    nn = table.loc["Keras quantile network"].to_dict()
+    sn = table.loc["Seasonal naive"].to_dict()
+    nn["relmae_snaive"] = nn["mae"] / sn["mae"] if sn["mae"] else None
+    baselines = {"seasonal_naive": clean_metrics(sn),
+                 "moving_average": clean_metrics(table.loc["Moving average"].to_dict())}
+    half = max(1, horizon // 2)
+    params = PolicyParams(lead_time=min(half, horizon - 1), review_period=max(1, horizon - min(half, horizon - 1)))
+    policy = summarize_policy(compute_policy_backtest(run.backtest, params, horizon, get_naive_sd(run)))
+    out = {"scenario": "demand", "metrics": clean_metrics(nn), "baselines": baselines,
+           "data": {"frequency": data.frequency, "series": data.report.n_series, "rows": data.report.n_rows,
+                    "start": data.report.start, "end": data.report.end, "issues": data.report.issues,
+                    "columns": {"date": cmap.date, "target": cmap.target, "series": list(cmap.series),
+                                "covariates": data.covariates}},
+           "policy": {"params": params.__dict__, **policy}, **run_summary(run)}
+    if args.event_level and args.event_level > 0:
+        out["events"] = _events(run, args)
+    if args.save:
+        from core.demand.export import save_demand_run
+
+        out["saved"] = str(save_demand_run(run, args.save, params))
+    out["timings"] = {**run.timings, "cli_total": round(time.perf_counter() - t0, 3)}
+    return out
+
+
+def _events(run, args) -> dict:
+    from core.demand.events import EventConfig, compute_event_metrics, train_events
+
+    try:
+        ev = train_events(run, EventConfig(value=args.event_level, imbalance=args.imbalance or "class_weight",
+                                           seed=args.seed, epochs=min(args.epochs or 15, 15)))
+        table = compute_event_metrics(ev)
+    except DataValidationError as exc:  # no events at this level: report, do not fail the run
+        return {"skipped": str(exc)}
+    return {"level": args.event_level, "imbalance": ev.config.imbalance, "train_counts": ev.train_counts,
+            **{name.lower().replace(" ", "_"): row.to_dict() for name, row in table.iterrows()}}

@@ -1,0 +1,128 @@
+"""Demand events: will next period's demand exceed a level the planner sets (e.g. shelf capacity)?
+
+A rare yes/no question, so it runs through the shared imbalanced-classification core:
+``core.imbalance.rebalance`` on the training windows, ``core.models.build_tabular_model`` +
+``core.training.train_keras``, scored with ``core.metrics.compute_binary_metrics``. The quantile
+forecast gives a second opinion for free: P(demand > level) read from its P10/P50/P90.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.demand.features import make_windows
+from core.demand.forecast import DemandRun, _training_origins
+from core.demand.inventory import Z_WIDTH
+from core.errors import DataValidationError
+
+LEVEL_MODES = ("relative", "absolute")
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    """``relative``: level = value x each series' mean training demand; ``absolute``: units."""
+
+    mode: str = "relative"
+    value: float = 1.6
+    imbalance: str = "class_weight"
+    epochs: int = 15
+    seed: int = 0
+
+
+@dataclass
+class EventRun:
+    """Test-period labels and scores of the event classifier and of the quantile forecast."""
+
+    config: EventConfig
+    levels: dict[str, float]
+    test: pd.DataFrame  # series, date, y, level, event, p_classifier, p_quantile
+    train_counts: dict
+    rebalanced_counts: dict
+    history: dict
+    timings: dict = field(default_factory=dict)
+
+
+def compute_levels(run: DemandRun, cfg: EventConfig) -> dict[str, float]:
+    """The event level per series, in units."""
+    if cfg.mode not in LEVEL_MODES:
+        raise DataValidationError(f"Event level mode must be one of {LEVEL_MODES}; got '{cfg.mode}'.")
+    if not (cfg.value > 0 and math.isfinite(cfg.value)):
+        raise DataValidationError(
+            f"The event level must be a positive number; got {cfg.value}. Enter e.g. 1.6 (x mean demand) "
+            "or a shelf capacity in units."
+        )
+    if cfg.mode == "absolute":
+        return {sid: float(cfg.value) for sid in run.n_train}
+    return {sid: float(cfg.value * max(np.mean(run.arrays[sid].y[:nt]), 1e-9)) for sid, nt in run.n_train.items()}
+
+
+def _features(run: DemandRun, origins: dict, levels: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+    w = make_windows(run.arrays, run.wcfg, origins, with_target=False)
+    thr = np.array([math.log1p(levels[s]) for s in w.sid]) - w.level
+    X = np.concatenate([w.hist, w.fut[:, 0, :], thr[:, None]], axis=1).astype(np.float32)
+    y = np.array([run.arrays[s].y[t + 1] > levels[s] for s, t in zip(w.sid, w.origin)], dtype=int)
+    return X, y, thr, w
+
+
+def train_events(run: DemandRun, cfg: EventConfig = EventConfig(), *, progress=None) -> EventRun:
+    """Train the event classifier on training windows and score every held-out period."""
+    from core.demand.model import apply_spread, predict_quantiles
+    from core.imbalance import rebalance
+    from core.models import build_tabular_model
+    from core.training import train_keras
+
+    t0 = time.perf_counter()
+    levels = compute_levels(run, cfg)
+    tr_o, va_o, _ = _training_origins(run.n_train, run.wcfg, run.config.max_windows)
+    Xtr, ytr, _, _ = _features(run, tr_o, levels)
+    if ytr.sum() == 0:
+        raise DataValidationError(
+            f"No demand events in the training periods at this level ({cfg.value:g}, {cfg.mode}); "
+            "expected some periods above it. Lower the event level."
+        )
+    test_o = {sid: np.arange(nt - 1, run.arrays[sid].n - 1) for sid, nt in run.n_train.items()}
+    Xte, yte, thr, wte = _features(run, test_o, levels)
+    has_val = sum(len(v) for v in va_o.values()) > 0
+    Xva, yva, _, _ = _features(run, va_o, levels) if has_val else (Xtr, ytr, None, None)
+    mean, sd = Xtr.mean(axis=0), Xtr.std(axis=0) + 1e-6
+    rb = rebalance((Xtr - mean) / sd, ytr, method=cfg.imbalance, seed=cfg.seed)
+    fit = train_keras(lambda: build_tabular_model(Xtr.shape[1], width=32, dropout=0.1),
+                      rb.X, rb.y, (Xva - mean) / sd, yva, epochs=cfg.epochs, batch_size=256,
+                      class_weight=rb.class_weight, seed=cfg.seed, patience=4, progress=progress)
+    from core.models import predict_batched
+
+    p_clf = predict_batched(fit.model, (Xte - mean) / sd)
+    # P(demand > level) from the calibrated quantile forecast at step 1, normal in log space.
+    qz = apply_spread(predict_quantiles(run.model, wte.inputs()), run.spread_factor)[:, 0, :]
+    sigma = np.maximum((qz[:, 2] - qz[:, 0]) / Z_WIDTH, 1e-6)
+    zs = (thr - qz[:, 1]) / sigma
+    p_q = 0.5 * (1 - np.vectorize(math.erf)(zs / math.sqrt(2)))
+    dates = [run.arrays[s].dates[t + 1] for s, t in zip(wte.sid, wte.origin)]
+    test = pd.DataFrame({"series": wte.sid, "date": dates,
+                         "y": [run.arrays[s].y[t + 1] for s, t in zip(wte.sid, wte.origin)],
+                         "level": [levels[s] for s in wte.sid], "event": yte,
+                         "p_classifier": p_clf, "p_quantile": p_q})
+    return EventRun(cfg, levels, test, rb.counts_before, rb.counts_after, fit.history,
+                    {"train": round(time.perf_counter() - t0, 3)})
+
+
+def compute_event_metrics(ev: EventRun, threshold: float = 0.5) -> pd.DataFrame:
+    """Precision, recall, F1, ROC-AUC, PR-AUC for the classifier and the quantile forecast."""
+    from core.metrics import compute_binary_metrics
+
+    t = ev.test
+    if t["event"].nunique() < 2:
+        raise DataValidationError(
+            f"The test periods hold {'no' if t['event'].sum() == 0 else 'only'} demand events at this "
+            "level, so precision and recall cannot be judged. Change the event level."
+        )
+    rows = {}
+    for name, col in (("Event classifier", "p_classifier"), ("Quantile forecast", "p_quantile")):
+        m = compute_binary_metrics(t["event"].to_numpy(), t[col].to_numpy(), threshold)
+        rows[name] = {k: m[k] for k in ("precision", "recall", "f1", "roc_auc", "pr_auc", "prevalence")}
+    return pd.DataFrame(rows).T

@@ -1,0 +1,153 @@
+"""Inventory policy from forecast quantiles: safety stock, reorder point and expected cost.
+
+Periodic review (R, S): every ``review_period`` periods, order up to S. Stock must cover demand
+over the protection interval P = lead time + review period. From the forecast, demand over P has
+mean mu = sum of P50 and spread sigma = sqrt(sum sigma_t^2), with sigma_t = (P90 - P10) / 2.563
+(the P10-P90 width of a normal distribution). Safety stock = z(service level) * sigma, reorder
+point (order-up-to level) S = mu + safety stock. The same policy on the seasonal-naive forecast
+uses its in-sample error spread. Cheap NumPy only: the page recomputes it on every slider move.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+
+Z_WIDTH = 2 * 1.2815515655446004  # P90 - P10 of a standard normal
+
+
+@dataclass(frozen=True)
+class PolicyParams:
+    """Planner inputs. Costs are per unit: holding per period, stock-out per unit short."""
+
+    service_level: float = 0.95
+    lead_time: int = 7
+    review_period: int = 7
+    holding_cost: float = 0.1
+    stockout_cost: float = 2.0
+
+
+def _phi(z: float) -> float:
+    return math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
+def _cdf(z: float) -> float:
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+def _z(p: float) -> float:
+    """Inverse normal CDF (bisection; exact enough and free of SciPy)."""
+    lo, hi = -8.0, 8.0
+    for _ in range(80):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _cdf(mid) < p else (lo, mid)
+    return (lo + hi) / 2
+
+
+def loss_function(z: float) -> float:
+    """Standard normal loss G(z) = E[(Z - z)+]: expected units short per unit of sigma."""
+    return _phi(z) - z * (1 - _cdf(z))
+
+
+def check_params(p: PolicyParams, horizon: int) -> None:
+    """Raise a clear error for policy inputs that cannot be used."""
+    if not 0.5 <= p.service_level < 1:
+        raise DataValidationError(
+            f"Service level must be at least 0.5 and below 1 (e.g. 0.95); got {p.service_level}. "
+            "Pick a value like 0.9, 0.95 or 0.99."
+        )
+    if p.lead_time < 0 or p.review_period < 1:
+        raise DataValidationError(
+            f"Lead time must be >= 0 and review period >= 1 period; got lead time {p.lead_time}, "
+            f"review period {p.review_period}. Enter whole periods."
+        )
+    if p.lead_time + p.review_period > horizon:
+        raise DataValidationError(
+            f"Lead time + review period ({p.lead_time + p.review_period} periods) must fit in the "
+            f"forecast horizon ({horizon}). Shorten them or train with a longer horizon."
+        )
+    if p.holding_cost < 0 or p.stockout_cost < 0:
+        raise DataValidationError(
+            f"Costs must not be negative; got holding {p.holding_cost}, stock-out {p.stockout_cost}. "
+            "Enter costs per unit as positive numbers."
+        )
+
+
+def policy_from_quantiles(q: np.ndarray, p: PolicyParams) -> dict:
+    """Policy for one series from its (H, 3) forecast quantiles."""
+    P = p.lead_time + p.review_period
+    mu = float(np.sum(q[:P, 1]))
+    sd = (np.asarray(q[:P, 2]) - np.asarray(q[:P, 0])) / Z_WIDTH
+    return _policy(mu, float(np.sqrt(np.sum(sd ** 2))), float(np.mean(q[:P, 1])), p)
+
+
+def policy_from_point(point: np.ndarray, sd_per_period: float, p: PolicyParams) -> dict:
+    """The same policy for a point forecast with a constant per-period error spread."""
+    P = p.lead_time + p.review_period
+    return _policy(float(np.sum(point[:P])), float(sd_per_period) * math.sqrt(P),
+                   float(np.mean(point[:P])), p)
+
+
+def _policy(mu: float, sigma: float, per_period: float, p: PolicyParams) -> dict:
+    z = _z(p.service_level)
+    ss = max(z * sigma, 0.0)
+    short = sigma * loss_function(z)  # expected units short per review cycle
+    holding = p.holding_cost * (ss + per_period * p.review_period / 2)
+    return {"demand_protection": mu, "sigma_protection": sigma, "safety_stock": ss,
+            "reorder_point": mu + ss, "expected_short": short,
+            "expected_cost": holding + p.stockout_cost * short / p.review_period}
+
+
+def realized_cost(order_up_to: float, actual: np.ndarray, p: PolicyParams) -> dict:
+    """What the policy would have cost on actual demand over the protection interval."""
+    P = p.lead_time + p.review_period
+    d = float(np.sum(actual[:P]))
+    short, left = max(d - order_up_to, 0.0), max(order_up_to - d, 0.0)
+    return {"actual_demand": d, "short": short, "leftover": left,
+            "realized_cost": (p.holding_cost * left + p.stockout_cost * short) / p.review_period,
+            "stocked_out": short > 0}
+
+
+def compute_policy_table(future: pd.DataFrame, p: PolicyParams, horizon: int) -> pd.DataFrame:
+    """Policy per series for the forward forecast: network quantiles vs seasonal naive."""
+    check_params(p, horizon)
+    rows = []
+    for sid, g in future.groupby("series", sort=False):
+        nn = policy_from_quantiles(g[["p10", "p50", "p90"]].to_numpy(), p)
+        nv = policy_from_point(g["naive_p50"].to_numpy(), float(g["naive_sd"].iloc[0]), p)
+        rows.append({"series": sid, **nn, "naive_safety_stock": nv["safety_stock"],
+                     "naive_reorder_point": nv["reorder_point"], "naive_expected_cost": nv["expected_cost"]})
+    return pd.DataFrame(rows)
+
+
+def compute_policy_backtest(backtest: pd.DataFrame, p: PolicyParams, horizon: int,
+                            naive_sd: dict[str, float]) -> pd.DataFrame:
+    """Both policies set at each backtest origin, costed on the demand that really happened."""
+    check_params(p, horizon)
+    rows = []
+    for (sid, origin), g in backtest.groupby(["series", "origin"], sort=False):
+        g = g.sort_values("step")
+        y = g["y"].to_numpy()
+        nn = policy_from_quantiles(g[["nn_p10", "nn_p50", "nn_p90"]].to_numpy(), p)
+        nv = policy_from_point(g["seasonal_naive_p50"].to_numpy(), naive_sd.get(sid, 0.0), p)
+        rn, rv = realized_cost(nn["reorder_point"], y, p), realized_cost(nv["reorder_point"], y, p)
+        rows.append({"series": sid, "origin": origin, "actual_demand": rn["actual_demand"],
+                     "reorder_point": nn["reorder_point"], "cost": rn["realized_cost"],
+                     "stocked_out": rn["stocked_out"], "naive_reorder_point": nv["reorder_point"],
+                     "naive_cost": rv["realized_cost"], "naive_stocked_out": rv["stocked_out"]})
+    return pd.DataFrame(rows)
+
+
+def summarize_policy(bt: pd.DataFrame) -> dict:
+    """Totals over the backtest: cost and fill (share of cycles without a stock-out) per policy."""
+    if bt.empty:
+        return {}
+    return {"cost_model": float(bt["cost"].sum()), "cost_naive": float(bt["naive_cost"].sum()),
+            "cycle_service_model": float(1 - bt["stocked_out"].mean()),
+            "cycle_service_naive": float(1 - bt["naive_stocked_out"].mean()),
+            "stock_model": float(bt["reorder_point"].sum()), "stock_naive": float(bt["naive_reorder_point"].sum())}
