@@ -44,6 +44,15 @@ def guess_target(columns) -> str | None:
     return next((c for c in cols if "default" in c.lower()), None)
 
 
+def find_id_column(df: pd.DataFrame) -> str | None:
+    """A column that names applicants ('applicant_id', 'ID', ...) with one distinct value per row."""
+    for c in df.columns:
+        name = str(c).lower()
+        if (name == "id" or name.endswith("_id") or name.startswith("id_")) and df[c].is_unique:
+            return c
+    return None
+
+
 @dataclass(frozen=True)
 class CreditSetup:
     """Which column is the outcome, which value means default, and what the model may use."""

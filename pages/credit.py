@@ -1,0 +1,513 @@
+"""Credit scoring: from loan applications to a trained network, a profit-optimal approval line,
+scorecard grades, reason codes, fairness, drift and a scored file. Layout only; the work is in core."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.charts import (
+    plot_calibration, plot_class_counts, plot_confusion, plot_pr, plot_roc, plot_score_distribution,
+    plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall, plot_training_history,
+)
+from core.credit import charts as cc
+from core.credit.fairness import compute_fairness_table, make_groups, summarise_fairness
+from core.credit.pipeline import CREDIT_DEFAULTS, SAMPLE_PATH, find_id_column, guess_target, train_credit
+from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
+from core.credit.psi import compute_psi_table
+from core.credit.reasons import get_reason_codes
+from core.credit.scorecard import (
+    ScorecardConfig, compute_grade_table, compute_score_points, parse_grade_cuts, threshold_to_points,
+)
+from core.credit.scoring import build_scored_frame, compute_reasons_for_rows, decide, score_applicant
+from core.datasets import ROLES, detect_sensitive, get_target_values, guess_positive, infer_roles, read_table
+from core.errors import DataValidationError
+from core.imbalance import IMBALANCE_METHODS
+from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
+
+K = "credit."  # namespace of this page's session state
+UPLOAD_TYPES = ["csv", "txt", "tsv", "gz", "parquet"]
+SHAP_ROWS = 300
+MODEL_NAMES = {"network": "Keras network", "logistic_regression": "Logistic regression",
+               "gradient_boosting": "Gradient boosting"}
+
+st.title(":material/credit_score: Credit scoring")
+st.caption("Who will repay, and where should the approval line be? Train a Keras network against "
+           "scikit-learn baselines, then set the decline threshold by profit, read scorecard grades, "
+           "explain declines and check fairness and drift.")
+
+
+@st.cache_resource(show_spinner=False)
+def load_sample() -> pd.DataFrame:
+    """The bundled sample, shared by all sessions: never modified in place."""
+    return read_table(SAMPLE_PATH).df
+
+
+def fail(exc: Exception) -> None:
+    st.error(str(exc) if isinstance(exc, DataValidationError) else f"Something went wrong: {exc}",
+             icon=":material/error:")
+
+
+class timed:
+    """Server time of one section of this rerun, kept in session state for the benchmark."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc):
+        st.session_state.setdefault(K + "section_seconds", {})[self.name] = time.perf_counter() - self.t0
+
+
+def pct(v: float) -> str:
+    return f"{v:.1%}"
+
+
+# ---------------------------------------------------------------- data
+def get_data() -> tuple[pd.DataFrame | None, str, list[str]]:
+    choice = st.radio("Data", ["Bundled sample (5,000 applications)", "Upload my file"], horizontal=True,
+                      key=K + "source")
+    if choice.startswith("Bundled"):
+        return load_sample(), "sample", []
+    up = st.file_uploader("Loan applications (CSV or Parquet, one row per application, with an outcome "
+                          "column)", type=UPLOAD_TYPES, key=K + "upload")
+    if up is None:
+        st.info("Upload a file to work on your own data, or switch back to the bundled sample.")
+        return None, "", []
+    if st.session_state.get(K + "upload_id") != up.file_id:
+        st.session_state[K + "upload_id"] = up.file_id
+        try:
+            table = read_table(up, name=up.name)
+            st.session_state[K + "upload"] = (table.df, table.notices, None)
+        except DataValidationError as exc:
+            st.session_state[K + "upload"] = (None, [], exc)
+    df, notices, err = st.session_state[K + "upload"]
+    if err is not None:
+        fail(err)
+        return None, "", []
+    return df, f"upload:{up.file_id}", notices
+
+
+def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, list[str]] | None:
+    if st.session_state.get(K + "schema_key") != data_key:
+        st.session_state[K + "schema_key"] = data_key
+        st.session_state[K + "roles"] = infer_roles(df)
+    roles = st.session_state[K + "roles"]
+    cols = list(df.columns)
+    target_guess = guess_target(cols) or cols[-1]
+    c1, c2 = st.columns(2)
+    target = c1.selectbox("Outcome column (target)", cols, index=cols.index(target_guess), key=K + f"target:{data_key}")
+    try:
+        values = get_target_values(df, target)
+    except DataValidationError as exc:
+        fail(exc)
+        return None
+    if len(values) < 2:
+        fail(DataValidationError(f"Target column '{target}' has only one value ({values[:1]}); a model needs "
+                                 "both outcomes. Pick another column or upload data with defaults and repayments."))
+        return None
+    guess = guess_positive(values)
+    positive = c2.selectbox("Value that means default (positive class)", values, index=values.index(guess),
+                            key=K + f"positive:{data_key}:{target}", format_func=str)
+    sensitive_default = set(detect_sensitive([c for c in cols if c != target]))
+    table = pd.DataFrame({
+        "column": cols,
+        "role": [roles.get(c, "categorical") for c in cols],
+        "sensitive": [c in sensitive_default for c in cols],
+        "missing": [f"{df[c].isna().mean():.1%}" for c in cols],
+        "example": [str(df[c].dropna().iloc[0]) if df[c].notna().any() else "" for c in cols],
+    })
+    st.markdown("**Columns** — check the guessed roles; sensitive columns are kept out of the model and used "
+                "for the fairness check only. Identifier, date and text columns are not used as features.")
+    edited = st.data_editor(
+        table, key=K + f"schema:{data_key}", hide_index=True, width="stretch", disabled=["column", "missing", "example"],
+        column_config={"role": st.column_config.SelectboxColumn("role", options=list(ROLES), required=True),
+                       "sensitive": st.column_config.CheckboxColumn("sensitive")},
+    )
+    new_roles = dict(zip(edited["column"], edited["role"]))
+    sensitive = [c for c, s in zip(edited["column"], edited["sensitive"]) if s and c != target]
+    return target, positive, new_roles, sensitive
+
+
+def training_form() -> dict | None:
+    d = CREDIT_DEFAULTS
+    with st.form(K + "train_form"):
+        st.markdown("**Training options**")
+        c1, c2, c3, c4 = st.columns(4)
+        methods = list(IMBALANCE_METHODS)
+        imbalance = c1.selectbox("Imbalance handling", methods, index=methods.index(d["imbalance"]),
+                                 format_func=lambda m: IMBALANCE_METHODS[m].split(":")[0],
+                                 help="'None' keeps the network's probabilities calibrated, which scorecard "
+                                      "points and the profit curve rely on.")
+        width = c2.number_input("Width (units in first layer)", 4, 1024, d["width"], step=8)
+        depth = c3.number_input("Depth (hidden layers)", 1, 6, d["depth"])
+        dropout = c4.slider("Dropout", 0.0, 0.7, float(d["dropout"]), 0.05)
+        c1, c2, c3, c4 = st.columns(4)
+        l2 = c1.select_slider("L2 penalty", [0.0, 1e-5, 1e-4, 1e-3, 1e-2], value=d["l2"])
+        lr = c2.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=d["learning_rate"])
+        epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 500, d["epochs"])
+        batch = c4.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], value=d["batch_size"])
+        c1, c2, c3, c4 = st.columns(4)
+        seed = c1.number_input("Seed", 0, 10_000, 0)
+        test_size = c2.slider("Test share", 0.1, 0.4, 0.25, 0.05)
+        max_rows = c3.number_input("Use at most this many rows (0 = all)", 0, 1_000_000, 0, step=500)
+        shap_rows = c4.number_input("Rows explained with SHAP", 50, 1000, SHAP_ROWS, step=50)
+        if not st.form_submit_button("Train model", type="primary", icon=":material/model_training:"):
+            return None
+    return dict(imbalance=imbalance, width=int(width), depth=int(depth), dropout=float(dropout), l2=float(l2),
+                learning_rate=float(lr), epochs=int(epochs), batch_size=int(batch), seed=int(seed),
+                test_size=float(test_size), max_rows=int(max_rows), shap_rows=int(shap_rows))
+
+
+def train(df, target, positive, roles, sensitive, opts) -> None:
+    from core.credit.pipeline import default_credit_config
+
+    if opts["max_rows"] and len(df) > opts["max_rows"]:
+        df = df.sample(n=opts["max_rows"], random_state=opts["seed"]).reset_index(drop=True)
+        st.info(f"Training on a random sample of {opts['max_rows']:,} rows (seeded).")
+    config = default_credit_config(**{k: opts[k] for k in ("imbalance", "width", "depth", "dropout", "l2",
+                                                           "learning_rate", "epochs", "batch_size", "seed")})
+    bar = st.progress(0.0, text="Preparing the data")
+    status = st.empty()
+    curve_slot = st.empty()
+    history: dict[str, list[float]] = {}
+
+    def on_epoch(epoch, epochs, logs):
+        for k, v in logs.items():
+            if "loss" in k:
+                history.setdefault(k, []).append(v)
+        bar.progress(min(epoch / epochs, 1.0), text=f"Epoch {epoch} of {epochs} — loss {logs.get('loss', 0):.4f}, "
+                                                    f"validation loss {logs.get('val_loss', 0):.4f}")
+        curve_slot.plotly_chart(plot_training_history(history), key=f"{K}live{epoch}")
+
+    t0 = time.perf_counter()
+    run = train_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive, config=config,
+                       test_size=opts["test_size"], progress=on_epoch, status=lambda m: status.caption(m))
+    status.caption("Explaining the test rows with SHAP")
+    t1 = time.perf_counter()
+    shap = run.explain(run.test_df.iloc[: opts["shap_rows"]])
+    run.timings["explain"] = time.perf_counter() - t1
+    run.timings["total"] = time.perf_counter() - t0
+    bar.progress(1.0, text=f"Done in {run.timings['total']:.1f} s")
+    curve_slot.empty()
+    status.empty()
+    best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=st.session_state[K + "loss"],
+                                                       margin_good=st.session_state[K + "margin"]))
+    for key in list(st.session_state):
+        if key.startswith(K + "out:"):
+            del st.session_state[key]
+    st.session_state[K + "run"] = run
+    st.session_state[K + "shap"] = shap
+    st.session_state[K + "threshold"] = round(best["threshold"], 3)
+
+
+st.session_state.setdefault(K + "loss", 5000.0)
+st.session_state.setdefault(K + "margin", 1000.0)
+
+tabs = st.tabs(["Data & training", "Performance", "Decision & profit", "Scorecard", "Explanations",
+                "Reason codes", "Fairness", "Drift (PSI)", "What-if", "Export"])
+
+with tabs[0], timed("data"):
+    df, data_key, notices = get_data()
+    if df is not None:
+        st.caption(f"{len(df):,} rows × {df.shape[1]} columns")
+        for n in notices:
+            st.info(n)
+        st.dataframe(df.head(8), width="stretch", hide_index=True)
+        schema = schema_editor(df, data_key)
+        if schema is not None:
+            opts = training_form()
+            if opts is not None:
+                try:
+                    train(df, *schema, opts)
+                except DataValidationError as exc:
+                    fail(exc)
+    run = st.session_state.get(K + "run")
+    if run is not None:
+        rb = run.tabular.rebalance_info
+        st.success(f"Model trained: {len(run.train_df):,} training and {len(run.test_df):,} test applicants, "
+                   f"{len(run.setup.features)} features, {len(run.tabular.history.get('loss', []))} epochs on "
+                   f"{run.tabular.device or 'CPU'}. Open the other tabs for results.", icon=":material/check_circle:")
+        for n in [*run.setup.notices, *run.tabular.notices]:
+            st.caption(n)
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(plot_class_counts({f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_before.items()},
+                                          {f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_after.items()}),
+                        key=K + "counts")
+        c2.plotly_chart(plot_training_history(run.tabular.history), key=K + "history")
+
+if run is None:
+    for tab in tabs[1:]:
+        with tab:
+            st.info("Train a model in the first tab to see this view.")
+    st.stop()
+
+y, p = run.y_test, run.p_test
+st.session_state.setdefault(K + "threshold", round(run.threshold, 3))
+threshold = float(st.session_state[K + "threshold"])
+
+
+def cached_fig(name: str, build):
+    """Figures that do not depend on the threshold or costs are built once per trained model."""
+    figs = st.session_state.setdefault(K + "figs", {})
+    if figs.get("_run") is not run:
+        figs.clear()
+        figs["_run"] = run
+    if name not in figs:
+        figs[name] = build()
+    return figs[name]
+
+
+def use_best(value: float) -> None:
+    # A callback runs before the script, so every tab sees the new threshold in the same rerun.
+    st.session_state[K + "threshold"] = value
+
+
+with tabs[1], timed("performance"):
+    st.subheader("Network against the baselines (test rows)")
+    rows = []
+    for name, m in run.tabular.metrics.items():
+        rows.append({"model": MODEL_NAMES.get(name, name), **{k: m[k] for k in ("roc_auc", "pr_auc", "ks", "gini", "brier",
+                                                                                   "precision", "recall", "f1")}})
+    table = pd.DataFrame(rows)
+    st.dataframe(table.style.format(precision=3), hide_index=True, width="stretch", key=K + "models")
+    best_base = max(v["roc_auc"] for k, v in run.tabular.metrics.items() if k != "network")
+    gap = run.tabular.metrics["network"]["roc_auc"] - best_base
+    (st.success if gap >= -0.005 else st.warning)(
+        f"The network's ROC-AUC is {gap:+.3f} against the best baseline"
+        + (" — it earns its place." if gap >= -0.005 else " — a simpler model does as well on this data."))
+    m = compute_binary_metrics(y, p, threshold)
+    cols = st.columns(6)
+    for col, (label, key) in zip(cols, [("ROC-AUC", "roc_auc"), ("PR-AUC", "pr_auc"), ("KS", "ks"),
+                                        ("Gini", "gini"), ("Brier", "brier"), ("Recall of defaults", "recall")]):
+        col.metric(label, f"{m[key]:.3f}")
+    st.caption(f"At the current decline threshold {threshold:.3f} (set in 'Decision & profit'); "
+               f"timings: training {run.timings.get('train', 0):.1f} s, SHAP {run.timings.get('explain', 0):.1f} s.")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(plot_confusion(compute_confusion(y, p, threshold), labels=("repaid", "default")), key=K + "cm")
+    c2.plotly_chart(plot_score_distribution(y, p, labels=("repaid", "default"), threshold=threshold), key=K + "dist")
+    proba = run.tabular.proba
+    c1.plotly_chart(cached_fig("roc", lambda: plot_roc(
+        {MODEL_NAMES[k]: compute_roc(y, v) for k, v in proba.items()},
+        {MODEL_NAMES[k]: run.tabular.metrics[k]["roc_auc"] for k in proba})), key=K + "roc")
+    c2.plotly_chart(cached_fig("pr", lambda: plot_pr(
+        {MODEL_NAMES[k]: compute_pr(y, v) for k, v in proba.items()},
+        {MODEL_NAMES[k]: run.tabular.metrics[k]["pr_auc"] for k in proba}, prevalence=float(y.mean()))), key=K + "pr")
+    c1.plotly_chart(cached_fig("cal", lambda: plot_calibration(
+        {MODEL_NAMES[k]: compute_calibration(y, v) for k, v in proba.items()})), key=K + "cal")
+
+with tabs[2], timed("decision"):
+    st.subheader("Approve or decline: set the line by money")
+    c1, c2, c3 = st.columns(3)
+    c1.number_input("Loss from approving a defaulter", 0.0, 1e9, step=500.0, key=K + "loss")
+    c2.number_input("Margin lost by rejecting a good applicant", 0.0, 1e9, step=100.0, key=K + "margin")
+    loss, margin = st.session_state[K + "loss"], st.session_state[K + "margin"]
+    try:
+        curve = compute_profit_curve(y, p, loss_default=loss, margin_good=margin)
+        best = find_optimal_threshold(curve)
+        c3.button("Use the profit-optimal threshold", key=K + "use_best", on_click=use_best,
+                  args=(round(best["threshold"], 3),))
+        st.slider("Decline when the probability of default is at least", 0.0, 1.0, step=0.005, key=K + "threshold")
+        threshold = float(st.session_state[K + "threshold"])
+        kpi = compute_decision_kpis(y, p, threshold=threshold, loss_default=loss, margin_good=margin)
+        cols = st.columns(5)
+        cols[0].metric("Approval rate", pct(kpi["approval_rate"]))
+        cols[1].metric("Bad rate of approved", pct(kpi["bad_rate"]))
+        cols[2].metric("Expected profit (test rows)", f"{kpi['profit']:,.0f}",
+                       delta=f"{kpi['profit'] - best['profit']:,.0f} vs optimal")
+        cols[3].metric("Defaults declined", pct(kpi["defaults_caught"]))
+        cols[4].metric("Profit-optimal threshold", f"{best['threshold']:.3f}")
+        st.plotly_chart(cc.plot_profit_curve(curve, threshold=threshold, optimal=best["threshold"]), key=K + "profit")
+        st.caption(f"Profit is counted on the {len(y):,} test applicants against declining everyone: each approved "
+                   f"good applicant earns {margin:,.0f}, each approved defaulter loses {loss:,.0f}.")
+    except DataValidationError as exc:
+        fail(exc)
+
+with tabs[3], timed("scorecard"):
+    st.subheader("Scorecard points and grades")
+    c1, c2, c3, c4 = st.columns(4)
+    base_score = c1.number_input("Base score", 100.0, 2000.0, 600.0, step=10.0, key=K + "base_score")
+    base_odds = c2.number_input("Base odds (good : bad)", 1.0, 1000.0, 50.0, step=1.0, key=K + "base_odds")
+    pdo = c3.number_input("Points to double the odds", 1.0, 200.0, 20.0, step=1.0, key=K + "pdo")
+    cuts_text = c4.text_input("Grade cut points (blank = every PDO below the base)", key=K + "cuts")
+    try:
+        scorecard = ScorecardConfig(base_score=base_score, base_odds=base_odds, pdo=pdo,
+                                    grade_cuts=parse_grade_cuts(cuts_text))
+    except DataValidationError as exc:
+        fail(exc)
+        scorecard = ScorecardConfig()
+    points = compute_score_points(p, scorecard)
+    cut_points = threshold_to_points(threshold, scorecard)
+    st.caption(f"{base_score:g} points = odds {base_odds:g}:1, +{pdo:g} points doubles the odds. The current "
+               f"threshold {threshold:.3f} means declining below {cut_points:.0f} points.")
+    grades = compute_grade_table(points, p, y, threshold=threshold, config=scorecard)
+    st.dataframe(grades.style.format({"share": "{:.1%}", "predicted_default_rate": "{:.1%}", "default_rate": "{:.1%}"}),
+                 hide_index=True, width="stretch", key=K + "grades")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(cc.plot_grade_table(grades), key=K + "grade_chart")
+    c2.plotly_chart(cc.plot_points_distribution(points, y, cut_points=cut_points), key=K + "points")
+
+shap = st.session_state[K + "shap"]
+with tabs[4], timed("explanations"):
+    st.subheader("What drives the predicted risk (SHAP)")
+    st.caption(f"Computed on {len(shap.values):,} test applicants. Positive values push towards default.")
+    imp = shap.importance()
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(cached_fig("shap_bar", lambda: plot_shap_bar(imp)), key=K + "shap_bar")
+    c2.plotly_chart(cached_fig("beeswarm", lambda: plot_shap_beeswarm(shap.values, shap.data, imp["feature"].tolist())),
+                    key=K + "beeswarm")
+
+    @st.fragment
+    def local_view():
+        i = st.number_input("Explain test applicant number", 0, len(run.test_df) - 1, 0, key=K + "local_row")
+        if i < len(shap.values):
+            res, j = shap, int(i)
+        else:  # outside the explained sample: explain this one row now (a fraction of a second)
+            res, j = run.explain(run.test_df.iloc[[int(i)]]), 0
+        st.plotly_chart(plot_shap_waterfall(res.base_value, res.contributions(j), float(res.predictions[j])),
+                        key=K + "waterfall")
+
+    local_view()
+
+with tabs[5], timed("reasons"):
+    st.subheader("Reason codes for declined applicants")
+    declined = np.flatnonzero(shap.predictions >= threshold)
+    st.caption(f"{len(declined):,} of the {len(shap.values):,} explained test applicants are declined at threshold "
+               f"{threshold:.3f}. The four features that raised each one's risk most, in plain words:")
+    id_col = find_id_column(run.test_df)
+    records = run.test_df.iloc[: len(shap.values)].to_dict("records")
+    rows = []
+    for i in declined[:200]:
+        reasons = get_reason_codes(shap.values[i], shap.feature_names, records[i], references=run.references)
+        rows.append({"applicant": records[i][id_col] if id_col else int(i), "probability": shap.predictions[i],
+                     "points": compute_score_points([shap.predictions[i]], scorecard)[0],
+                     **{f"reason {k + 1}": (reasons[k] if k < len(reasons) else "") for k in range(4)}})
+    if rows:
+        st.dataframe(pd.DataFrame(rows).style.format({"probability": "{:.3f}", "points": "{:.0f}"}),
+                     hide_index=True, width="stretch", key=K + "reasons")
+    else:
+        st.info("No explained applicant is declined at this threshold.")
+
+with tabs[6], timed("fairness"):
+    st.subheader("Fairness by sensitive group")
+    candidates = [c for c in run.test_df.columns if c != run.setup.target and run.test_df[c].nunique() <= 200
+                  and c not in run.setup.numeric] + [c for c in run.setup.sensitive if c in run.setup.numeric]
+    candidates = list(dict.fromkeys([*run.setup.sensitive, *candidates]))
+    if not candidates:
+        st.info("No column to group by: mark a sensitive column (sex, age band, ...) in the first tab and retrain.")
+    else:
+        attr = st.selectbox("Group by", candidates, key=K + "fair_attr")
+        ft = compute_fairness_table(y, p, make_groups(run.test_df[attr].rename(attr)), threshold=threshold)
+        st.dataframe(ft.style.format({"default_rate": "{:.1%}", "approval_rate": "{:.1%}", "tpr": "{:.1%}",
+                                      "fpr": "{:.1%}", "di_ratio": "{:.2f}"}),
+                     hide_index=True, width="stretch", key=K + "fair")
+        (st.warning if (ft["four_fifths"] == "FLAG").any() else st.success)(summarise_fairness(ft))
+        st.caption("TPR: share of actual defaulters declined; FPR: share of good applicants declined; DI ratio: "
+                   "approval rate over the best group's (four-fifths rule flags < 0.80).")
+        st.plotly_chart(cc.plot_fairness(ft), key=K + "fair_chart")
+
+with tabs[7], timed("psi"):
+    st.subheader("Has the applicant population shifted? (PSI)")
+    new = st.file_uploader("New applications (same columns; the outcome is not needed)", type=UPLOAD_TYPES,
+                           key=K + "psi_upload")
+    if new is None:
+        st.session_state.pop(K + "psi_new", None)
+        st.info("Upload a recent batch of applications to compare it with the training population.")
+    else:
+        try:
+            # Read and score the file once per upload (and per model); slider reruns reuse the result.
+            cache_key = (new.file_id, id(run))
+            if st.session_state.get(K + "psi_key") != cache_key:
+                st.session_state.pop(K + "psi_new", None)
+                st.session_state[K + "psi_key"] = cache_key
+                new_df = read_table(new, name=new.name).df
+                p_new = run.predict(new_df)
+                st.session_state[K + "psi_table"] = compute_psi_table(
+                    run.train_df, new_df, numeric=run.setup.numeric, categorical=run.setup.categorical,
+                    score_train=run.p_train, score_new=p_new)
+                st.session_state[K + "psi_new"] = (new_df, p_new)
+            psi = st.session_state[K + "psi_table"]
+            st.dataframe(psi.style.format({"psi": "{:.3f}"}), hide_index=True, width="stretch", key=K + "psi")
+            st.plotly_chart(cc.plot_psi(psi), key=K + "psi_chart")
+            st.caption("Below 0.1 stable, 0.1–0.25 watch, above 0.25 shifted.")
+        except DataValidationError as exc:
+            st.session_state[K + "psi_key"] = None
+            fail(exc)
+
+with tabs[8], timed("whatif"):
+    st.subheader("What if: edit one applicant")
+
+    @st.fragment
+    def what_if():
+        start = st.number_input("Start from test applicant number", 0, len(run.test_df) - 1, 0, key=K + "wi_row")
+        base = run.test_df.iloc[int(start)]
+        row = {}
+        cols = st.columns(3)
+        for j, c in enumerate(run.setup.features):
+            with cols[j % 3]:
+                if c in run.setup.numeric:
+                    v = pd.to_numeric(base[c], errors="coerce")
+                    row[c] = st.number_input(c, value=float(v) if pd.notna(v) else float(run.references.get(c, 0.0)),
+                                             key=f"{K}wi:{start}:{c}")
+                else:
+                    opts = sorted(run.train_df[c].dropna().astype(str).unique().tolist())
+                    cur = str(base[c]) if pd.notna(base[c]) and str(base[c]) in opts else opts[0]
+                    row[c] = st.selectbox(c, opts, index=opts.index(cur), key=f"{K}wi:{start}:{c}")
+        # The model call and SHAP for an edited row are kept, so moving the threshold elsewhere on the
+        # page does not explain the same applicant again.
+        memo = st.session_state.setdefault(K + "wi_memo", {})
+        row_key = (id(run), tuple((c, str(v)) for c, v in row.items()))
+
+        def explain_once(frame):
+            if row_key not in memo:
+                memo.clear()
+                memo[row_key] = run.explain_fn(frame)
+            return memo[row_key]
+
+        try:
+            res = score_applicant(row, predict_fn=run.predict, threshold=threshold, config=scorecard,
+                                  explain_fn=explain_once, references=run.references)
+        except DataValidationError as exc:
+            fail(exc)
+            return
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Probability of default", f"{res.probability:.3f}")
+        c2.metric("Score points", f"{res.points:.0f}")
+        c3.metric("Grade", res.grade)
+        c4.metric("Decision", res.decision.upper())
+        if res.decision == "decline":
+            st.markdown("**Reasons for decline**\n" + "\n".join(f"1. {r}" for r in res.reasons))
+        elif res.reasons:
+            st.caption("Approved. Main risk factors: " + "; ".join(res.reasons))
+
+    what_if()
+
+with tabs[9], timed("export"):
+    st.subheader("Downloads")
+    psi_new = st.session_state.get(K + "psi_new")
+    sources = ["Test applicants"] + (["File uploaded in 'Drift (PSI)'"] if psi_new is not None else [])
+    which = st.radio("Rows to score", sources, horizontal=True, key=K + "export_src")
+    out_key = f"{K}out:{which}:{threshold}:{scorecard}"
+    if st.button("Prepare scored CSV (with reason codes for declines)", key=K + "prep_csv"):
+        frame, probs = (run.test_df, p) if which == sources[0] else psi_new
+        with st.spinner("Explaining declined applicants"):
+            reasons = compute_reasons_for_rows(frame, np.flatnonzero(decide(probs, threshold) == "decline"),
+                                               explain_fn=run.explain_fn, references=run.references)
+        st.session_state[out_key] = build_scored_frame(frame, probs, threshold=threshold, config=scorecard,
+                                                       reasons=reasons).to_csv(index=False).encode()
+    if out_key in st.session_state:
+        st.download_button("Download scored CSV", st.session_state[out_key], "credit_scored.csv", "text/csv",
+                           key=K + "dl_csv")
+    if st.button("Prepare model download", key=K + "prep_zip"):
+        from core.credit.persist import export_model_zip
+
+        st.session_state[K + "out:zip"] = export_model_zip(run, threshold=threshold, scorecard=scorecard)
+    if K + "out:zip" in st.session_state:
+        st.download_button("Download model (zip: Keras file + JSON settings)", st.session_state[K + "out:zip"],
+                           "credit_model.zip", "application/zip", key=K + "dl_zip")
+        st.caption("Score new files headless with `python -m core score --model credit_model --data FILE --out FILE`.")
