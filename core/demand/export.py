@@ -38,3 +38,13 @@ def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None) ->
         "metrics": run.metrics.reset_index().to_dict(orient="records")}
     return save_run(root, model=run.model, metadata=meta,
                     files={"forecast.csv": forecast_csv(run, params)})
+
+
+def model_bytes(run: DemandRun) -> bytes:
+    """The trained Keras model as a ``.keras`` file (for a download button)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demand_model.keras"
+        run.model.save(path)
+        return path.read_bytes()
