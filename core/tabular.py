@@ -224,6 +224,7 @@ def train_tabular(
         ),
         X_fit, rb.y, X_val, y_val, epochs=config.epochs, batch_size=config.batch_size,
         class_weight=rb.class_weight, seed=config.seed, patience=config.patience, progress=progress,
+        validation_auc=True,
     )
     timings["train"] = fit.seconds
     t0 = time.perf_counter()

@@ -137,6 +137,31 @@ def make_progress_callback(fn: ProgressFn, epochs: int):
     return _Progress()
 
 
+def make_validation_auc_callback(X_val, y_val):
+    """A Keras callback adding ``val_roc_auc`` and ``val_pr_auc`` to each epoch's logs.
+
+    One batched prediction on the validation rows per epoch is far cheaper than Keras' streaming
+    AUC metrics, which update a 200-threshold confusion table on every training batch.
+    """
+    import keras
+
+    from core.metrics import compute_binary_metrics
+
+    y_val = np.asarray(y_val).astype(int).ravel()
+
+    class _ValidationAUC(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is None or not 0 < y_val.sum() < len(y_val):
+                return
+            from core.models import predict_batched
+
+            m = compute_binary_metrics(y_val, predict_batched(self.model, X_val))
+            logs["val_roc_auc"] = m["roc_auc"]
+            logs["val_pr_auc"] = m["pr_auc"]
+
+    return _ValidationAUC()
+
+
 @dataclass
 class FitResult:
     """A trained Keras model and what happened while training it."""
@@ -165,10 +190,12 @@ def train_keras(
     patience: int = 5,
     progress: ProgressFn | None = None,
     gpus: Sequence | None = None,
+    validation_auc: bool = False,
 ) -> FitResult:
     """Build a model with ``build_fn`` and fit it with early stopping on validation loss.
 
-    The best weights are restored. Seeds and the precision policy are set here, inside the call,
+    The best weights are restored. ``validation_auc`` adds validation ROC-AUC and PR-AUC per
+    epoch to the history (binary models only). Seeds and the precision policy are set here, inside the call,
     because Keras keeps them per thread and every Streamlit rerun runs in a new thread.
     """
     import keras
@@ -184,6 +211,9 @@ def train_keras(
             monitor="val_loss", patience=patience, restore_best_weights=True, mode="min"
         )
     ]
+    if validation_auc:
+        # Before the progress callback, so each epoch's report already carries the AUCs.
+        callbacks.insert(0, make_validation_auc_callback(X_val, y_val))
     if progress is not None:
         callbacks.append(make_progress_callback(progress, epochs))
     start = time.perf_counter()

@@ -100,13 +100,14 @@ def test_training_is_seeded_reproducible_and_reports_progress():
 
     def run():
         return training.train_keras(lambda: build_tabular_model(3, width=16, depth=1, learning_rate=0.02), X[:300], y[:300],
-                                    X[300:], y[300:], epochs=4, batch_size=32, seed=7,
+                                    X[300:], y[300:], epochs=4, batch_size=32, seed=7, validation_auc=True,
                                     progress=lambda e, n, logs: seen.append((e, n, "val_loss" in logs)))
 
     a, b = run(), run()
     assert np.allclose(predict_batched(a.model, X), predict_batched(b.model, X))
     assert seen[:4] == [(1, 4, True), (2, 4, True), (3, 4, True), (4, 4, True)]
     assert a.epochs_run == 4 and len(a.history["val_loss"]) == 4
+    assert len(a.history["val_roc_auc"]) == 4 and 0 <= a.history["val_pr_auc"][-1] <= 1
     assert 0 < a.seconds
     # The network learns the rule.
     from core.metrics import compute_binary_metrics
