@@ -136,7 +136,8 @@ def read_zip(data: bytes, *, limits: ArchiveLimits = ArchiveLimits()) -> tuple[d
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits) -> bytes:
-    """Read one member, never more than its declared size allows (headers can lie)."""
+    """Read one member, never more than its declared size allows (headers can lie: such a
+    member fails its CRC check and is reported as damaged)."""
     cap = min(info.file_size, limits.max_member_bytes)
     buf = bytearray()
     try:
@@ -147,11 +148,8 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimi
                     break
                 buf.extend(chunk)
                 if len(buf) > cap:
-                    raise DataValidationError(
-                        f"Archive entry '{info.filename}' unpacks to more than its declared "
-                        f"{_fmt_mb(info.file_size)}; the archive is corrupt or a zip bomb. "
-                        "Re-create the zip from the original images."
-                    )
+                    # zipfile already stops at the declared size; this is a second fence.
+                    raise CorruptMember(info.filename, "more data than its declared size")
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
         # A damaged member (CRC error, unsupported compression): the caller skips it.
         raise CorruptMember(info.filename, str(exc)) from exc
