@@ -1,0 +1,128 @@
+"""Exact expectations on tiny series: metrics, baselines, windows, quantile helpers, inventory."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.demand import baselines as bl
+from core.demand.data import ColumnMap, load_sales
+from core.demand.features import make_config, make_windows, series_arrays, covariate_scales, to_units
+from core.demand.fmetrics import compute_forecast_metrics
+from core.demand.inventory import (PolicyParams, Z_WIDTH, check_params, loss_function, policy_from_point,
+                                   policy_from_quantiles, realized_cost)
+from core.demand.model import apply_spread, calibrate_spread, pinball_numpy
+from core.errors import DataValidationError
+
+
+def test_forecast_metrics_exact():
+    m = compute_forecast_metrics([0, 2, 4], [1, 2, 2], [0, 1, 4.5], [2, 3, 5], scale=2.0)
+    assert m["mae"] == pytest.approx(1.0)
+    assert m["rmse"] == pytest.approx(math.sqrt(5 / 3))
+    assert m["mape"] == pytest.approx(25.0) and m["mape_zero_skipped"] == 1
+    assert m["smape"] == pytest.approx((2 + 0 + 4 / 6) / 3 * 100)
+    assert m["wape"] == pytest.approx(50.0)
+    assert m["bias"] == pytest.approx(-1 / 3) and m["bias_pct"] == pytest.approx(-100 / 6)
+    assert m["coverage_p10_p90"] == pytest.approx(200 / 3)
+    assert m["mase"] == pytest.approx(0.5)
+
+
+def test_metrics_safe_with_all_zero_demand():
+    m = compute_forecast_metrics([0, 0], [0, 0])
+    assert m["smape"] == 0.0 and math.isnan(m["mape"]) and math.isnan(m["wape"]) and math.isnan(m["mase"])
+
+
+def test_seasonal_naive_and_moving_average():
+    y = np.array([1, 2, 3, 4, 5, 6], dtype=float)
+    assert list(bl.seasonal_naive(y, 5, 4, 3)) == [4, 5, 6, 4]
+    assert list(bl.moving_average(y, 5, 2, 3)) == [5, 5]
+    assert list(bl.in_sample_errors(y, 6, "seasonal_naive", 3)) == [3, 3, 3]
+    assert list(bl.in_sample_errors(y, 6, "moving_average", 3)) == [2, 2, 2]
+    assert bl.mase_scale(y, 6, 3) == 3.0
+    assert math.isnan(bl.mase_scale(np.ones(10), 10, 3))
+
+
+def test_baseline_quantiles_widen_with_seasons_back():
+    y = np.arange(12, dtype=float)
+    q = bl.baseline_quantiles("seasonal_naive", y, 11, 6, 3, np.array([-1.0, 1.0]))
+    q10, q90 = np.quantile([-1, 1], 0.1), np.quantile([-1, 1], 0.9)
+    assert q[0, 1] == 9 and q[0, 0] == pytest.approx(9 + q10) and q[3, 2] == pytest.approx(9 + q90 * math.sqrt(2))
+
+
+def tiny_sales(n=60, **extra):
+    dates = pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d")
+    df = pd.DataFrame({"date": dates, "units": np.arange(n) % 7 + 1, **extra})
+    return load_sales(df, ColumnMap("date", "units"))
+
+
+def test_windows_reference_is_the_seasonal_naive_forecast():
+    s = tiny_sales(promo=[0, 1] * 30)
+    cfg = make_config(s, 7)
+    assert cfg.input_len == 28  # daily windows are at least four weeks
+    arrs = series_arrays(s, cfg, covariate_scales(s, cfg, {"all": 50}))
+    w = make_windows(arrs, cfg, {"all": np.array([40])})
+    assert w.hist.shape == (1, 28 * 2 + 1) and w.fut.shape == (1, 7, 9 + 1 + 2 + 1)
+    y = arrs["all"].y
+    np.testing.assert_allclose(to_units(w.ref[..., 0], w.level)[0], bl.seasonal_naive(y, 40, 7, 7), rtol=1e-5)
+    np.testing.assert_allclose(to_units(w.target, w.level)[0], y[41:48], rtol=1e-5)
+    assert w.fut[0, :, 9].tolist() == [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]  # promo on the forecast days
+
+
+def test_future_binary_covariates_assumed_off():
+    s = tiny_sales(promo=[1] * 60)
+    cfg = make_config(s, 7)
+    a = series_arrays(s, cfg, covariate_scales(s, cfg, {"all": 60}))["all"]
+    assert len(a.dates) == 67 and a.cov[59, 0] == 1.0 and a.cov[60:, 0].tolist() == [0.0] * 7
+
+
+def test_make_config_errors():
+    s = tiny_sales()
+    with pytest.raises(DataValidationError, match="Horizon must be a whole number of periods between 1 and 120; got 0"):
+        make_config(s, 0)
+    with pytest.raises(DataValidationError, match="Input window must cover at least 14 periods"):
+        make_config(s, 10, input_len=7)
+
+
+def test_pinball_and_interval_calibration():
+    assert pinball_numpy(np.array([1.0]), np.array([[0.0, 1.0, 2.0]])) == pytest.approx(0.2 / 3)
+    qz = np.tile([-1.0, 0.0, 1.0], (10, 1))
+    t = np.array([0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7, -0.8, 2.0, -3.0])
+    f = calibrate_spread(qz, t, 0.8)
+    assert f == pytest.approx(np.quantile(np.abs(t), 0.8))
+    np.testing.assert_allclose(apply_spread(qz, 2.0)[0], [-2, 0, 2])
+
+
+def test_policy_from_quantiles_exact():
+    p = PolicyParams(service_level=0.95, lead_time=1, review_period=1, holding_cost=0.5, stockout_cost=4.0)
+    q = np.array([[10 - Z_WIDTH / 2, 10, 10 + Z_WIDTH / 2]] * 4)  # sigma 1 per period
+    r = policy_from_quantiles(q, p)
+    z = 1.6448536
+    assert r["demand_protection"] == pytest.approx(20)
+    assert r["sigma_protection"] == pytest.approx(math.sqrt(2))
+    assert r["safety_stock"] == pytest.approx(z * math.sqrt(2), rel=1e-5)
+    assert r["reorder_point"] == pytest.approx(20 + z * math.sqrt(2), rel=1e-5)
+    short = math.sqrt(2) * loss_function(z)
+    assert r["expected_cost"] == pytest.approx(0.5 * (z * math.sqrt(2) + 10 / 2) + 4.0 * short, rel=1e-5)
+    assert loss_function(0.0) == pytest.approx(1 / math.sqrt(2 * math.pi))
+
+
+def test_naive_policy_and_realized_cost():
+    p = PolicyParams(service_level=0.5, lead_time=2, review_period=2, holding_cost=1.0, stockout_cost=3.0)
+    r = policy_from_point(np.array([5.0, 5, 5, 5, 9]), 2.0, p)
+    assert r["demand_protection"] == 20 and r["sigma_protection"] == pytest.approx(4.0)
+    assert r["safety_stock"] == pytest.approx(0.0, abs=1e-6)
+    assert realized_cost(10, np.array([4, 3, 0, 0, 100]), p) == {
+        "actual_demand": 7.0, "short": 0.0, "leftover": 3.0, "realized_cost": 1.5, "stocked_out": False}
+    assert realized_cost(5, np.array([4, 3, 1, 0]), p)["realized_cost"] == pytest.approx(3 * 3 / 2)
+
+
+@pytest.mark.parametrize("kw,msg", [
+    ({"service_level": 1.0}, "Service level must be at least 0.5 and below 1"),
+    ({"review_period": 0}, "Lead time must be >= 0 and review period >= 1 period"),
+    ({"lead_time": 6, "review_period": 3}, r"Lead time \+ review period \(9 periods\) must fit in the forecast horizon \(7\)"),
+    ({"holding_cost": -1.0}, "Costs must not be negative"),
+])
+def test_policy_errors(kw, msg):
+    with pytest.raises(DataValidationError, match=msg):
+        check_params(PolicyParams(**{"lead_time": 1, "review_period": 1, **kw}), 7)
