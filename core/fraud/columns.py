@@ -59,7 +59,7 @@ def make_columns(df: pd.DataFrame, *, time=None, amount=None, target=None, custo
     for role in needed:
         if not roles[role]:
             raise DataValidationError(
-                f"Expected a {ROLE_NAMES[role]} column; got none of the usual names "
+                f"Expected {'an' if ROLE_NAMES[role][0] in 'aeiou' else 'a'} {ROLE_NAMES[role]} column; got none of the usual names "
                 f"({', '.join(ALIASES[role][:4])}, ...) among {list(map(str, df.columns))[:12]}. "
                 f"Fix: choose the {ROLE_NAMES[role]} column in the column mapping "
                 f"(CLI: --{'target' if role == 'target' else role + '-col'}).")

@@ -1,0 +1,60 @@
+"""Plotly figures for the fraud page: savings curve, decision bands, per-day precision, imbalance."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.charts import PALETTE, _layout
+
+BAND_COLORS = {"approve": "#16a34a", "review": "#f59e0b", "block": "#dc2626"}
+
+
+def plot_savings_curve(curve: pd.DataFrame, *, current_alerts: float, best_alerts: float) -> go.Figure:
+    """Savings and total cost against the number of alerts (riskiest first)."""
+    fig = go.Figure()
+    fig.add_scatter(x=curve["alerts"], y=curve["savings"], mode="lines", name="Savings vs no model",
+                    line=dict(color=PALETTE[2], width=3),
+                    customdata=curve[["threshold", "fraud_caught"]].to_numpy(),
+                    hovertemplate="alerts %{x}<br>savings %{y:,.0f}<br>threshold %{customdata[0]:.3f}"
+                                  "<br>frauds caught %{customdata[1]:.0f}")
+    fig.add_scatter(x=curve["alerts"], y=curve["total_cost"], mode="lines", name="Total cost",
+                    line=dict(color=PALETTE[4], dash="dot"))
+    fig.add_vline(x=current_alerts, line_dash="dash", line_color="#444", annotation_text="current")
+    fig.add_vline(x=best_alerts, line_dash="dot", line_color=PALETTE[2], annotation_text="optimal",
+                  annotation_position="bottom right")
+    return _layout(fig, "Cost and savings by number of alerts", "Alerts in the test period (riskiest first)",
+                   "Money")
+
+
+def plot_decision_bands(bands: pd.DataFrame) -> go.Figure:
+    """Transactions and fraud amount per band (approve / review / block)."""
+    fig = go.Figure()
+    colors = [BAND_COLORS.get(b, PALETTE[0]) for b in bands["band"]]
+    fig.add_bar(x=bands["band"], y=bands["amount"], name="Money in band", marker_color=colors, opacity=0.35)
+    fig.add_bar(x=bands["band"], y=bands["fraud_amount"], name="Fraud money in band", marker_color=colors)
+    fig.update_layout(barmode="overlay")
+    return _layout(fig, "Money at stake per decision band", "Band", "Amount", height=320)
+
+
+def plot_precision_per_day(per_day: Mapping[str, pd.DataFrame], column: str, title: str) -> go.Figure:
+    """One line per model: a per-day precision column (``day`` on the x axis)."""
+    fig = go.Figure()
+    for i, (name, d) in enumerate(per_day.items()):
+        fig.add_scatter(x=d["day"], y=d[column], mode="lines+markers", name=name,
+                        line=dict(color=PALETTE[i % len(PALETTE)]))
+    return _layout(fig, title, "Day", "Precision", height=320)
+
+
+def plot_imbalance_comparison(table: pd.DataFrame, recall_col: str) -> go.Figure:
+    """PR-AUC and recall at the fixed precision per strategy (bars), training time on hover."""
+    ok = table[table["error"].fillna("") == ""] if "error" in table else table
+    fig = go.Figure()
+    fig.add_bar(x=ok["method"], y=ok["pr_auc"], name="PR-AUC", marker_color=PALETTE[0],
+                customdata=ok["train_seconds"], hovertemplate="%{x}<br>PR-AUC %{y:.3f}<br>%{customdata:.1f} s")
+    fig.add_bar(x=ok["method"], y=ok[recall_col], name=recall_col.replace("_", " "),
+                marker_color=PALETTE[1])
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Imbalance strategies side by side", "Strategy", "Score", height=340)

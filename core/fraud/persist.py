@@ -1,0 +1,85 @@
+"""Saving a trained fraud run (model, preprocessing, labelled history) and scoring files with it."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+from core.fraud.columns import FraudColumns
+from core.fraud.features import FeatureConfig
+
+HISTORY_FILE = "history.parquet"
+
+
+def save_fraud_run(run, root) -> Path:
+    """Save a :class:`FraudRun` with the registry: Keras model, JSON metadata, history as Parquet.
+
+    The history is needed to score new transactions: their window features look back up to
+    30 days plus the label delay.
+    """
+    from core.fraud.pipeline import NETWORK, run_summary
+    from core.registry import save_run
+
+    buf = io.BytesIO()
+    run.history.to_parquet(buf, index=False)
+    meta = {
+        "scenario": "fraud",
+        **run_summary(run),
+        "extra_columns": run.extra_columns,
+        "preprocessor": run.tabular.preprocessor.to_dict(),
+        "threshold": run.tabular.threshold,
+        "metrics": run.metrics[NETWORK],
+        "descriptions": run.features.descriptions,
+    }
+    return save_run(root, model=run.tabular.model, metadata=meta, files={HISTORY_FILE: buf.getvalue()})
+
+
+@dataclass
+class SavedFraudModel:
+    """A loaded fraud run that can score new transaction files."""
+
+    model: object
+    preprocessor: object
+    columns: FraudColumns
+    feature_config: FeatureConfig
+    extra_columns: list[str]
+    history: pd.DataFrame
+    threshold: float
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        from core.models import predict_batched
+
+        return predict_batched(self.model, self.preprocessor.transform(X))
+
+    def score(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        from core.fraud.pipeline import score_transactions
+
+        return score_transactions(df, history=self.history, cols=self.columns,
+                                  feature_config=self.feature_config,
+                                  extra_columns=self.extra_columns, predict_proba=self.predict_proba)
+
+
+def load_fraud_model(path) -> SavedFraudModel:
+    """Load a run saved by :func:`save_fraud_run`."""
+    from core.preprocess import TabularPreprocessor
+    from core.registry import load_run
+
+    run = load_run(path)
+    meta = run.metadata
+    if meta.get("scenario") != "fraud":
+        raise DataValidationError(f"Expected a saved fraud run; '{Path(path).name}' is a "
+                                  f"{meta.get('scenario')} run. Fix: pick a fraud run.")
+    cfg = meta["config"]["features"]
+    return SavedFraudModel(
+        model=run.model, preprocessor=TabularPreprocessor.from_dict(meta["preprocessor"]),
+        columns=FraudColumns(**meta["columns"]),
+        feature_config=FeatureConfig(windows=tuple(cfg["windows"]), delay_days=cfg["delay_days"],
+                                     spending_ratios=cfg["spending_ratios"]),
+        extra_columns=list(meta.get("extra_columns", [])),
+        history=pd.read_parquet(io.BytesIO(run.read_file(HISTORY_FILE))),
+        threshold=float(meta["threshold"]))

@@ -1,0 +1,108 @@
+"""AppTest of pages/fraud.py: trains on the sample, shows results, recomputes the policy instantly,
+compares imbalance strategies, and shows st.error (never an exception) for bad uploads."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pathlib import Path
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "fraud.py")
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label.startswith(label))
+
+
+def _metric(at, label):
+    return next(m for m in at.metric if m.label.startswith(label))
+
+
+@pytest.fixture(scope="module")
+def trained():
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.run()
+    assert not at.exception, at.exception
+    assert _metric(at, "Transactions").value.replace(",", "").isdigit()
+    at.number_input(key="fraud.epochs").set_value(4)
+    at.number_input(key="fraud.n_explain").set_value(20)
+    _button(at, "Train model").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_training_shows_metrics_baselines_and_queue(trained):
+    at = trained
+    pr = float(_metric(at, "PR-AUC (headline)").value)
+    assert 0 < pr <= 1
+    table = next(d.value for d in at.dataframe if "model" in d.value.columns)
+    assert list(table["model"]) == ["Keras network", "Logistic regression", "Gradient boosting"]
+    assert table["pr_auc"].between(0, 1).all() and "card_precision_at_100" in table
+    queue = next(d.value for d in at.dataframe if "top_reasons" in d.value.columns)
+    assert len(queue) > 0 and queue["risk"].is_monotonic_decreasing
+    assert queue["top_reasons"].iloc[0].count("typical") >= 1
+    assert any(b.label.startswith("Download alert queue") for b in at.get("download_button"))
+    assert len(at.get("plotly_chart")) >= 6
+
+
+def test_policy_recomputes_without_retraining(trained):
+    at = trained
+    before = _metric(at, "Optimal: savings").value
+    at.number_input(key="fraud.fee").set_value(200.0).run()
+    assert not at.exception
+    after = _metric(at, "Optimal: savings").value
+    assert before != after  # a much dearer review changes the optimum...
+    bands = next(d.value for d in at.dataframe if "band" in d.value.columns)
+    assert bands["transactions"].sum() > 0
+    at.slider(key="fraud.review_t").set_value(0.95)
+    at.slider(key="fraud.block_t").set_value(0.2).run()
+    assert any("block threshold at or above" in e.value for e in at.error)  # ...and bad bands say why
+    at.slider(key="fraud.block_t").set_value(0.99).run()
+    assert not at.error
+
+
+def test_imbalance_comparison_panel(trained):
+    at = trained
+    at.multiselect(key="fraud.cmp_methods").set_value(["none", "undersample"])
+    at.number_input(key="fraud.cmp_epochs").set_value(2)
+    _button(at, "Compare strategies").click().run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "method" in d.value.columns)
+    assert list(table["method"]) == ["none", "undersample"]
+    assert (table["train_seconds"] > 0).all()
+    assert any("PR-AUC" in s.value for s in at.success)
+
+
+def _upload(df):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.session_state["fraud.upload"] = (df, "mine.csv", None)
+    at.run()
+    at.radio(key="fraud.source").set_value("Upload my file").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _log(n_days=40, fraud_every=5, start="2024-01-01"):
+    rng = np.random.default_rng(0)
+    t = pd.Timestamp(start) + pd.to_timedelta(np.sort(rng.integers(0, n_days * 86400, 2000)), unit="s")
+    return pd.DataFrame({"timestamp": t.astype(str), "card_id": rng.integers(0, 50, 2000), "shop": rng.integers(0, 30, 2000),
+                         "amount": rng.uniform(1, 100, 2000).round(2),
+                         "is_fraud": (np.arange(2000) % (2000 // (n_days * 2 // fraud_every)) == 0).astype(int)})
+
+
+@pytest.mark.parametrize("df, match", [
+    (_log().drop(columns="amount"), "Expected an amount column"),
+    (_log().assign(timestamp=lambda d: d["timestamp"].where(d.index % 7 > 0, "soon")), "could not be read as a date"),
+    (_log().assign(is_fraud=0), "fraud cases in the training period"),
+])
+def test_bad_uploads_show_errors(df, match):
+    at = _upload(df)
+    assert any(match in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_empty_test_period_shows_error():
+    at = _upload(_log())
+    at.date_input(key="fraud.test_start:upload:mine.csv").set_value(pd.Timestamp("2024-06-01").date()).run()
+    assert any("transactions in the test period" in e.value for e in at.error)
