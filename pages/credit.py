@@ -17,7 +17,7 @@ from core.credit import charts as cc
 from core.credit.fairness import compute_fairness_table, make_groups, summarise_fairness
 from core.credit.pipeline import CREDIT_DEFAULTS, SAMPLE_PATH, find_id_column, guess_target, train_credit
 from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
-from core.credit.psi import compute_psi_table
+from core.credit.psi import check_population, compute_psi_table
 from core.credit.reasons import get_reason_codes
 from core.credit.scorecard import (
     ScorecardConfig, compute_grade_table, compute_score_points, parse_grade_cuts, threshold_to_points,
@@ -83,10 +83,10 @@ def get_data() -> tuple[pd.DataFrame | None, str, list[str]]:
         st.session_state[K + "upload_id"] = up.file_id
         try:
             table = read_table(up, name=up.name)
-            st.session_state[K + "upload"] = (table.df, table.notices, None)
+            st.session_state[K + "upload_data"] = (table.df, table.notices, None)
         except DataValidationError as exc:
-            st.session_state[K + "upload"] = (None, [], exc)
-    df, notices, err = st.session_state[K + "upload"]
+            st.session_state[K + "upload_data"] = (None, [], exc)
+    df, notices, err = st.session_state[K + "upload_data"]
     if err is not None:
         fail(err)
         return None, "", []
@@ -426,6 +426,7 @@ with tabs[7], timed("psi"):
                 st.session_state.pop(K + "psi_new", None)
                 st.session_state[K + "psi_key"] = cache_key
                 new_df = read_table(new, name=new.name).df
+                check_population(new_df, run.setup.features)
                 p_new = run.predict(new_df)
                 st.session_state[K + "psi_table"] = compute_psi_table(
                     run.train_df, new_df, numeric=run.setup.numeric, categorical=run.setup.categorical,
@@ -492,17 +493,19 @@ with tabs[9], timed("export"):
     psi_new = st.session_state.get(K + "psi_new")
     sources = ["Test applicants"] + (["File uploaded in 'Drift (PSI)'"] if psi_new is not None else [])
     which = st.radio("Rows to score", sources, horizontal=True, key=K + "export_src")
-    out_key = f"{K}out:{which}:{threshold}:{scorecard}"
+    signature = (which, threshold, scorecard)
     if st.button("Prepare scored CSV (with reason codes for declines)", key=K + "prep_csv"):
         frame, probs = (run.test_df, p) if which == sources[0] else psi_new
         with st.spinner("Explaining declined applicants"):
             reasons = compute_reasons_for_rows(frame, np.flatnonzero(decide(probs, threshold) == "decline"),
                                                explain_fn=run.explain_fn, references=run.references)
-        st.session_state[out_key] = build_scored_frame(frame, probs, threshold=threshold, config=scorecard,
-                                                       reasons=reasons).to_csv(index=False).encode()
-    if out_key in st.session_state:
-        st.download_button("Download scored CSV", st.session_state[out_key], "credit_scored.csv", "text/csv",
-                           key=K + "dl_csv")
+        st.session_state[K + "out:csv"] = (signature, build_scored_frame(
+            frame, probs, threshold=threshold, config=scorecard, reasons=reasons).to_csv(index=False).encode())
+    prepared = st.session_state.get(K + "out:csv")
+    if prepared is not None and prepared[0] == signature:
+        st.download_button("Download scored CSV", prepared[1], "credit_scored.csv", "text/csv", key=K + "dl_csv")
+    elif prepared is not None:
+        st.caption("The threshold, scorecard or rows changed since the file was prepared: prepare it again.")
     if st.button("Prepare model download", key=K + "prep_zip"):
         from core.credit.persist import export_model_zip
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
@@ -71,6 +72,12 @@ def run_train(args) -> dict:
     from core.datasets import read_table
 
     t_start = time.perf_counter()
+    if args.save and Path(args.save).exists():
+        # Checked before training, so nobody waits for a model that cannot be saved.
+        raise DataValidationError(
+            f"Cannot save the model to '{args.save}': that folder already exists. "
+            "Fix: choose a new folder name (the model is saved into a folder of its own)."
+        )
     table = read_table(args.data)
     test_table = read_table(args.test_data) if getattr(args, "test_data", None) else None
     target = args.target or guess_target(table.df.columns)

@@ -64,6 +64,22 @@ def compute_psi_categorical(expected, actual) -> float:
     return _psi_from_counts(ec, ac)
 
 
+def check_population(new: pd.DataFrame, columns: Sequence[str]) -> None:
+    """Raise `DataValidationError` when a new population is empty or lacks model columns."""
+    if len(new) == 0:
+        raise DataValidationError(
+            "The new population has no rows; expected at least one applicant. "
+            "Fix: upload a file with data rows below the header."
+        )
+    missing = [c for c in columns if c not in new.columns]
+    if missing:
+        raise DataValidationError(
+            f"The new file must have the model's feature columns; missing {missing[:8]}"
+            f"{' ...' if len(missing) > 8 else ''}. Fix: upload a file with the same columns as "
+            "the training data (extra columns are ignored)."
+        )
+
+
 def compute_psi_table(train: pd.DataFrame, new: pd.DataFrame, *, numeric: Sequence[str],
                       categorical: Sequence[str], score_train=None, score_new=None,
                       bins: int = 10) -> pd.DataFrame:
@@ -72,18 +88,7 @@ def compute_psi_table(train: pd.DataFrame, new: pd.DataFrame, *, numeric: Sequen
     Columns: variable, kind, psi, status. Raises `DataValidationError` when the new file is empty
     or lacks columns the model uses.
     """
-    if len(new) == 0:
-        raise DataValidationError(
-            "The new population has no rows; expected at least one applicant. "
-            "Fix: upload a file with data rows below the header."
-        )
-    missing = [c for c in [*numeric, *categorical] if c not in new.columns]
-    if missing:
-        raise DataValidationError(
-            f"The new file must have the model's feature columns; missing {missing[:8]}"
-            f"{' ...' if len(missing) > 8 else ''}. Fix: upload a file with the same columns as "
-            "the training data (extra columns are ignored)."
-        )
+    check_population(new, [*numeric, *categorical])
     rows = []
     if score_train is not None and score_new is not None:
         v = compute_psi_numeric(score_train, score_new, bins=bins)

@@ -1,0 +1,124 @@
+"""AppTest tests of the credit page: it opens, trains on a small sample, shows results and errors."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "credit.py")
+
+
+def _labels(at, kind):
+    return {w.label: w for w in getattr(at, kind)}
+
+
+@pytest.fixture(scope="module")
+def trained_app():
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.run()
+    assert not at.exception
+    ni = _labels(at, "number_input")
+    ni["Epochs (early stopping may end sooner)"].set_value(2)
+    ni["Use at most this many rows (0 = all)"].set_value(1200)
+    ni["Rows explained with SHAP"].set_value(50)
+    next(b for b in at.button if b.label == "Train model").click().run()
+    return at
+
+
+def test_opens_on_sample_with_schema_and_nothing_trained():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    assert not at.exception and not at.error
+    assert any("5,000 rows" in c.value for c in at.caption)
+    assert at.selectbox(key="credit.target:sample").value == "default"
+    schema = at.dataframe(key="credit.schema:sample").value.set_index("column")
+    assert schema.loc["debt_to_income", "role"] == "numeric"
+    assert schema.loc["purpose", "role"] == "categorical"
+    assert schema.loc["applicant_id", "role"] == "identifier"
+    assert schema.loc["sex", "sensitive"] and not schema.loc["income" if "income" in schema.index else "purpose", "sensitive"]
+    assert any("Train a model" in i.value for i in at.info)
+
+
+def test_training_shows_metrics_and_charts(trained_app):
+    at = trained_app
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    metrics = {m.label: m.value for m in at.metric}
+    for label in ["ROC-AUC", "PR-AUC", "KS", "Gini", "Brier", "Approval rate", "Bad rate of approved",
+                  "Profit-optimal threshold", "Probability of default", "Grade", "Decision"]:
+        assert label in metrics
+    assert 0.5 < float(metrics["ROC-AUC"]) <= 1.0
+    assert any(s.value.startswith("Model trained") for s in at.success)
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 12  # counts, history, confusion, ROC, PR, calibration, profit, grades, SHAP, ...
+    state = at.session_state
+    assert state["credit.run"].setup.sensitive == ["age", "sex"]
+    assert len(state["credit.shap"].values) == 50
+
+
+def test_threshold_moves_kpis_without_retraining(trained_app):
+    at = trained_app
+    run_before = at.session_state["credit.run"]
+    at.slider(key="credit.threshold").set_value(0.05).run()
+    low = {m.label: m.value for m in at.metric}["Approval rate"]
+    at.slider(key="credit.threshold").set_value(0.95).run()
+    high = {m.label: m.value for m in at.metric}["Approval rate"]
+    assert float(low.rstrip("%")) < float(high.rstrip("%"))
+    assert at.session_state["credit.run"] is run_before
+    assert not at.exception
+
+
+def test_bad_scorecard_and_bad_psi_upload_show_errors(trained_app):
+    at = trained_app
+    at.text_input(key="credit.cuts").set_value("520, 500").run()
+    assert any("strictly increasing" in e.value for e in at.error)
+    at.text_input(key="credit.cuts").set_value("").run()
+    at.file_uploader(key="credit.psi_upload").set_value(("new.csv", b"x,y\n1,2\n", "text/csv")).run()
+    assert any("missing" in e.value and "feature columns" in e.value for e in at.error)
+    assert not at.exception
+    ok = at.session_state["credit.run"].test_df.drop(columns=["default"]).to_csv(index=False).encode()
+    at.file_uploader(key="credit.psi_upload").set_value(("new.csv", ok, "text/csv")).run()
+    assert not at.error and not at.exception
+    psi = at.session_state["credit.psi_table"]
+    assert psi["variable"].iloc[0] == "score" and (psi["status"] == "stable").all()
+
+
+def test_exports(trained_app):
+    at = trained_app
+    next(b for b in at.button if b.label.startswith("Prepare scored CSV")).click().run()
+    assert not at.exception
+    text = at.session_state["credit.out:csv"][1].decode()
+    lines = text.splitlines()
+    assert "probability_of_default,score_points,grade,decision,reason_1" in lines[0]
+    assert len(lines) == 1 + len(at.session_state["credit.run"].test_df)
+    assert any(b.label == "Download scored CSV" for b in at.get("download_button"))
+    next(b for b in at.button if b.label == "Prepare model download").click().run()
+    assert at.session_state["credit.out:zip"][:2] == b"PK"
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"", "is empty"),
+    (b"a,b,default\n", "no data rows"),
+    (b"income,default\n1,0\n2,0\n3,0\n", "only one"),
+])
+def test_bad_upload_shows_error(content, match):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.radio(key="credit.source").set_value("Upload my file").run()
+    at.file_uploader(key="credit.upload").set_value(("bad.csv", content, "text/csv")).run()
+    assert not at.exception
+    assert any(match in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_good_upload_offers_target_and_positive_value(small_df):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.radio(key="credit.source").set_value("Upload my file").run()
+    df = small_df.head(300).assign(default=small_df.head(300)["default"].map({1: "bad", 0: "good"}))
+    at.file_uploader(key="credit.upload").set_value(("mine.csv", df.to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert any("300 rows" in c.value for c in at.caption)
+    target = next(s for s in at.selectbox if s.label.startswith("Outcome column"))
+    positive = next(s for s in at.selectbox if s.label.startswith("Value that means default"))
+    assert target.value == "default" and positive.value == "bad"
+    assert sorted(positive.options) == ["bad", "good"]

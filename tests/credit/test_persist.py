@@ -1,0 +1,44 @@
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from core.credit.persist import export_model_zip, load_credit_model, save_credit_run
+from core.credit.scorecard import ScorecardConfig
+from core.errors import DataValidationError
+
+
+def test_save_load_round_trip(credit_run, tmp_path):
+    sc = ScorecardConfig(base_score=500, base_odds=20, pdo=40, grade_cuts=(450, 500))
+    folder = save_credit_run(credit_run, tmp_path / "model", threshold=0.3, scorecard=sc)
+    assert folder == tmp_path / "model"
+    assert sorted(f.name for f in folder.iterdir()) == ["metadata.json", "model.keras"]
+    assert not any(f.suffix in (".pkl", ".pickle") for f in folder.iterdir())
+    loaded = load_credit_model(folder)
+    assert loaded.threshold == 0.3 and loaded.scorecard == sc
+    np.testing.assert_allclose(loaded.predict(credit_run.test_df), credit_run.p_test, atol=1e-6)
+    values, names = loaded.explain_fn(credit_run.test_df.iloc[:2])
+    assert values.shape == (2, len(names)) and names == credit_run.tabular.preprocessor.columns
+
+
+def test_save_refuses_existing_folder(credit_run, tmp_path):
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(DataValidationError, match="already exists"):
+        save_credit_run(credit_run, tmp_path / "taken")
+
+
+def test_load_refuses_other_scenarios(credit_run, tmp_path):
+    folder = save_credit_run(credit_run, tmp_path / "m")
+    meta = json.loads((folder / "metadata.json").read_text())
+    meta["scenario"] = "fraud"
+    (folder / "metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(DataValidationError, match="not a credit model"):
+        load_credit_model(folder)
+
+
+def test_model_zip(credit_run):
+    data = export_model_zip(credit_run, threshold=0.25)
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    assert sorted(names) == ["credit_model/metadata.json", "credit_model/model.keras"]

@@ -1,0 +1,89 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.credit.pipeline import find_id_column, guess_target, prepare_credit_data, split_rows
+from core.credit.scoring import compute_reasons_for_rows, score_applicant
+from core.errors import DataValidationError
+
+
+def test_guess_target_and_id_column():
+    assert guess_target(["applicant_id", "income", "default"]) == "default"
+    assert guess_target(["x", "creditability"]) == "creditability"
+    assert guess_target(["x", "default.payment.next.month"]) == "default.payment.next.month"
+    assert guess_target(["x", "y_value"]) is None
+    df = pd.DataFrame({"applicant_id": [1, 2, 3], "present_residence_since": [1, 1, 2]})
+    assert find_id_column(df) == "applicant_id"
+    assert find_id_column(df[["present_residence_since"]]) is None
+
+
+def test_prepare_excludes_sensitive_and_identifiers(sample_df):
+    data, y, setup = prepare_credit_data(sample_df, target="default")
+    assert set(setup.sensitive) == {"sex", "age"}
+    assert "sex" not in setup.features and "age" not in setup.features
+    assert "applicant_id" not in setup.features and "default" not in setup.features
+    assert {"purpose", "housing", "region"} <= set(setup.categorical)
+    assert "debt_to_income" in setup.numeric
+    assert y.mean() == pytest.approx(sample_df["default"].mean())
+    assert any("excluded" in n for n in setup.notices)
+    # The analyst can put a sensitive column back.
+    _, _, setup2 = prepare_credit_data(sample_df, target="default", sensitive=["sex"])
+    assert "age" in setup2.numeric and "sex" not in setup2.features
+
+
+def test_prepare_errors(sample_df):
+    with pytest.raises(DataValidationError, match="Target column 'nope' is not in the data"):
+        prepare_credit_data(sample_df, target="nope")
+    with pytest.raises(DataValidationError, match="Sensitive columns must be in the data"):
+        prepare_credit_data(sample_df, target="default", sensitive=["gender"])
+    with pytest.raises(DataValidationError, match="only one class"):
+        prepare_credit_data(sample_df.assign(default=0), target="default")
+    only_ids = sample_df[["applicant_id", "sex", "default"]]
+    with pytest.raises(DataValidationError, match="needs at least one feature column"):
+        prepare_credit_data(only_ids, target="default")
+
+
+def test_split_rows_is_stratified_and_checked():
+    y = np.array([0] * 90 + [1] * 10)
+    tr, te = split_rows(y, test_size=0.2, seed=0)
+    assert len(te) == 20 and y[te].sum() == 2 and len(np.intersect1d(tr, te)) == 0
+    with pytest.raises(DataValidationError, match="Too few rows in the rarer class"):
+        split_rows(np.array([0] * 20 + [1] * 3))
+    with pytest.raises(DataValidationError, match="Test share must be between"):
+        split_rows(y, test_size=0.9)
+
+
+def test_trained_run_scores_and_explains(credit_run):
+    run = credit_run
+    assert len(run.test_df) == len(run.y_test) == len(run.p_test)
+    assert run.tabular.metrics["network"]["roc_auc"] > 0.6  # learns something on 1,500 rows
+    assert np.all((run.p_test >= 0) & (run.p_test <= 1))
+    assert set(run.references) == set(run.setup.numeric)
+    # Sensitive columns stay on the raw rows for fairness, never in the model.
+    assert "sex" in run.test_df.columns and "sex" not in run.tabular.preprocessor.columns
+    np.testing.assert_allclose(run.predict(run.test_df), run.p_test, atol=1e-6)
+
+
+def test_what_if_moves_with_risk_drivers(credit_run):
+    run = credit_run
+    row = run.test_df.iloc[0][run.setup.features].to_dict()
+    safe = {**row, "debt_to_income": 0.05, "credit_utilisation": 0.05, "past_delinquencies": 0}
+    risky = {**row, "debt_to_income": 1.2, "credit_utilisation": 1.0, "past_delinquencies": 5}
+    a = score_applicant(safe, predict_fn=run.predict, threshold=0.5, explain_fn=run.explain_fn,
+                        references=run.references)
+    b = score_applicant(risky, predict_fn=run.predict, threshold=0.5, explain_fn=run.explain_fn,
+                        references=run.references)
+    assert b.probability > a.probability and b.points < a.points
+    assert 1 <= len(b.reasons) <= 4
+    assert any(r.startswith(("Debt-to-income ratio is high", "Credit utilisation is high",
+                             "Past delinquencies is high")) for r in b.reasons)
+
+
+def test_reasons_for_declined_rows_come_from_shap(credit_run):
+    run = credit_run
+    rows = list(np.argsort(-run.p_test)[:3])
+    reasons = compute_reasons_for_rows(run.test_df, rows, explain_fn=run.explain_fn, references=run.references)
+    assert set(reasons) == set(rows)
+    for r in rows:
+        assert 1 <= len(reasons[r]) <= 4
+        assert all(isinstance(s, str) and s for s in reasons[r])
