@@ -125,3 +125,36 @@ def compute_shap_maps(model, images, background, *, target="defect", class_names
     if values.ndim == 5:  # (n, S, S, C, outputs) in recent shap versions
         values = values[..., 0]
     return Heatmaps(values.sum(axis=-1), label, "SHAP (expected gradients)")
+
+
+@dataclass(frozen=True)
+class ImageExplanation:
+    """One image's class probabilities, verdict at a threshold, and both heatmaps."""
+
+    image: np.ndarray  # (S, S, C) uint8
+    proba: dict[str, float]
+    predicted: str
+    p_defect: float | None
+    verdict: str | None  # "reject" / "pass", None without an OK class
+    gradcam: Heatmaps
+    shap: Heatmaps
+
+
+def explain_image(run, image, *, threshold: float = 0.5, target="auto", nsamples: int = 64) -> ImageExplanation:
+    """Score one image with a trained run and explain it with Grad-CAM and SHAP.
+
+    ``target="auto"`` explains P(defect) when the run has an OK class, else the predicted class.
+    """
+    x = np.asarray(image)
+    x = x[None] if x.ndim == 3 else x
+    proba = run.predict_proba(x)[0]
+    predicted = run.class_names[int(proba.argmax())]
+    if target == "auto":
+        target = "defect" if run.ok_class is not None else predicted
+    p_def = None if run.ok_class is None else float(1.0 - proba[run.class_names.index(run.ok_class)])
+    verdict = None if p_def is None else ("reject" if p_def >= threshold else "pass")
+    kw = dict(target=target, class_names=run.class_names, ok_class=run.ok_class)
+    cam = compute_gradcam(run.model, x, **kw)
+    shap_maps = compute_shap_maps(run.model, x, run.background, nsamples=nsamples, seed=run.config.seed, **kw)
+    return ImageExplanation(x[0], {c: float(p) for c, p in zip(run.class_names, proba)}, predicted, p_def,
+                            verdict, cam, shap_maps)

@@ -1,0 +1,106 @@
+"""AppTest of pages/quality.py: train on the sample, move the threshold, explain, upload bad input."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.quality.conftest import make_zip, png_bytes, sample_entries
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "quality.py")
+
+
+def _metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.fixture(scope="module")
+def trained():
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.run()
+    assert not at.exception
+    at.select_slider(key="quality.image_size").set_value(32)
+    at.run()
+    at.number_input(key="quality.epochs").set_value(2)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, at.exception[0].value if at.exception else ""
+    return at
+
+
+def test_trains_on_sample_and_shows_results(trained):
+    at = trained
+    m = _metrics(at)
+    assert m["Images"] == "1,000" and m["Size used"] == "32×32×1"
+    for label in ("Accuracy", "Macro recall", "Macro F1", "ROC-AUC (one-vs-rest)", "Escape rate", "Optimal threshold"):
+        assert label in m
+    assert any("Model trained" in s.value for s in at.success)
+    assert not at.error
+    figs = at.get("plotly_chart")
+    assert len(figs) >= 5  # class bar, history, confusion, per-class, cost curve
+
+
+def test_threshold_and_costs_recompute_without_retraining(trained):
+    at = trained
+    run = at.session_state["quality.run"]
+    at.slider(key="quality.threshold").set_value(0.0).run()
+    assert _metrics(at)["Reject rate"] == "100.0%" and _metrics(at)["Escape rate"] == "0.0%"
+    at.slider(key="quality.threshold").set_value(1.0).run()
+    assert _metrics(at)["Reject rate"] == "0.0%"
+    at.number_input(key="quality.cost_fr").set_value(1000.0).run()
+    best_expensive_fr = float(_metrics(at)["Optimal threshold"])
+    at.number_input(key="quality.cost_fr").set_value(0.0).run()
+    assert float(_metrics(at)["Optimal threshold"]) <= best_expensive_fr
+    at.button(key="quality.use_best").click().run()
+    assert at.slider(key="quality.threshold").value == pytest.approx(float(_metrics(at)["Optimal threshold"]), abs=0.011)
+    assert at.session_state["quality.run"] is run  # nothing was retrained
+    assert not at.exception
+
+
+def test_heatmaps_for_test_image_and_uploaded_image(trained):
+    at = trained
+    n_before = len(at.get("plotly_chart"))
+    at.button(key="quality.explain_btn").click().run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == n_before + 3
+    img = np.round(np.random.default_rng(0).uniform(0, 255, (40, 40))).astype(np.uint8)
+    at.file_uploader(key="quality.single").set_value(("part.png", png_bytes(img), "image/png")).run()
+    assert not at.exception
+    assert any("Verdict" in e.value for e in [*at.error, *at.success])
+    at.file_uploader(key="quality.single").set_value(("part.png", b"not an image", "image/png")).run()
+    assert any("cannot be decoded" in e.value for e in at.error)
+    assert at.session_state["quality.run"] is not None  # the trained model is kept
+
+
+def test_export_offers_predictions_and_model(trained):
+    at = trained
+    at.button(key="quality.prep_zip").click().run()
+    assert not at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any("predictions" in lab for lab in labels) and any("model" in lab for lab in labels)
+
+
+@pytest.mark.parametrize("entries, message", [
+    ({"../evil/a.png": b"x"}, "points outside the archive"),
+    ({**sample_entries({"ok": 8, "pit": 2}, size=16)}, "at least two classes"),
+    ({"ok/a.png": b"junk", "nok/b.png": b"junk"}, "none of which could be decoded"),
+])
+def test_bad_uploads_show_clear_errors(entries, message):
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.radio(key="quality.source").set_value("Upload a zip").run()
+    at.file_uploader(key="quality.upload").set_value(("bad.zip", make_zip(entries), "application/zip")).run()
+    assert not at.exception
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+
+
+def test_upload_with_corrupt_file_still_loads_the_rest():
+    entries = sample_entries({"ok": 8, "pit": 8}, size=16) | {"pit/broken.png": b"\x89PNG junk"}
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.radio(key="quality.source").set_value("Upload a zip").run()
+    at.file_uploader(key="quality.upload").set_value(("parts.zip", make_zip(entries), "application/zip")).run()
+    assert not at.exception and not at.error
+    assert _metrics(at)["Images"] == "16"
+    assert any("pit/broken.png" in w.value for w in at.warning)
