@@ -89,18 +89,29 @@ def compute_demand_shap(run: DemandRun, origins: dict[str, np.ndarray], *, step:
 
 
 def _display(run: DemandRun, w, names: list[str], step: int | None) -> pd.DataFrame:
-    """Readable values per group: units for lags, the covariate at the explained step."""
-    d = pd.DataFrame(np.nan, index=range(len(w)), columns=names, dtype=float)
-    L = run.wcfg.input_len
+    """Readable values per group: units for lags and the reference, the forecast date's calendar,
+    covariates at the explained step (or over the input window for their past values)."""
+    d = pd.DataFrame("", index=range(len(w)), columns=names, dtype=object)
+    L, m, s = run.wcfg.input_len, run.wcfg.season, step or 1
+    ref_lag = m * int(np.ceil(s / m))
     for i, (sid, T) in enumerate(zip(w.sid, w.origin)):
         a = run.arrays[sid]
         for k in range(1, L + 1):
-            d.loc[i, f"lag {k}"] = a.y[T - k + 1]
+            d.loc[i, f"lag {k}"] = round(float(a.y[T - k + 1]), 2)
         d.loc[i, "recent level"] = round(float(np.expm1(w.level[i])), 2)
-        s = (step or 1)
+        d.loc[i, "seasonal naive reference"] = round(float(a.y[T + s - ref_lag]), 2)
+        date = a.dates[T + s]
+        for g, v in (("day of week", date.day_name()), ("day of year", str(date.date())),
+                     ("week of year", f"week {date.isocalendar().week}"), ("month", date.month_name()),
+                     ("horizon position", f"step {s}" if step else "all steps")):
+            if g in d.columns:
+                d.loc[i, g] = v
         for j, c in enumerate(run.wcfg.covariates):
-            v = float(a.cov[T + s, j])  # binary covariates are stored raw, others relative to their mean
-            d.loc[i, f"{c} (forecast period)"] = v if c in run.wcfg.binary else round((v + 1) * run.scales[sid][j], 4)
+            raw = a.cov[:, j] if c in run.wcfg.binary else (a.cov[:, j] + 1) * run.scales[sid][j]
+            past = raw[T - L + 1:T + 1]
+            d.loc[i, f"past {c}"] = (f"{int(past.sum())} of {L} periods" if c in run.wcfg.binary
+                                     else f"mean {past.mean():.4g}")
+            d.loc[i, f"{c} (forecast period)"] = round(float(raw[T + s]), 4)
     return d
 
 

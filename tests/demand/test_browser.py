@@ -1,0 +1,24 @@
+"""The demand page in Chromium: train on the sample, see the backtest, policy and a SHAP waterfall."""
+
+import pytest
+
+
+@pytest.mark.browser
+def test_demand_page_trains_and_explains(app_url, page, screenshot_dir):
+    page.goto(f"{app_url}/demand")
+    page.get_by_role("heading", name="Data report").wait_for(timeout=120_000)
+    for label, value in (("Horizon (periods to forecast)", "7"), ("Backtest origins", "1"), ("Max epochs", "2")):
+        box = page.get_by_role("spinbutton", name=label)
+        box.fill(value)
+        box.press("Tab")
+    page.get_by_role("button", name="Train forecast model").click()
+    page.get_by_role("heading", name="Backtest: network vs baselines").wait_for(timeout=240_000)
+    page.get_by_role("heading", name="Inventory policy").wait_for()
+    page.get_by_text("Backtest cost — network policy").wait_for()
+    page.get_by_text("vs seasonal naive", exact=False).first.wait_for()  # tables are canvas: check the caption
+    page.get_by_role("button", name="Explain this forecast").click()
+    page.get_by_text("drivers of P50").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot
+    page.screenshot(path=str(screenshot_dir / "demand.png"), full_page=True)
+    assert not page.get_by_text("Traceback").count()
+    assert not page.locator("[data-testid='stException']").count()

@@ -1,0 +1,95 @@
+"""The demand page headless (AppTest): trains on the sample, shows results, recomputes the policy
+instantly, trains the event classifier, explains a forecast, and shows st.error for bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "demand.py")
+
+
+def button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def number(at, label):
+    return next(n for n in at.number_input if n.label == label)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    at = AppTest.from_file(PAGE, default_timeout=300).run()
+    assert not at.exception
+    number(at, "Horizon (periods to forecast)").set_value(7)
+    number(at, "Backtest origins").set_value(1)
+    number(at, "Max epochs").set_value(2)
+    button(at, "Train forecast model").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_data_report_before_training():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Frequency"] == "daily" and metrics["Series"] == "23"
+    assert metrics["Date range"] == "2023-01-01 → 2025-12-31"
+
+
+def test_training_shows_backtest_against_baselines(trained):
+    at = trained
+    assert not at.error
+    run = at.session_state["demand.run"]
+    assert run.wcfg.horizon == 7
+    table = at.dataframe[1].value  # [0] is the data report's issues or none; metrics table next
+    names = [s.value for s in at.subheader]
+    assert "Backtest: network vs baselines" in names and "Inventory policy" in names
+    assert any("Seasonal naive" in str(df.value.index.tolist()) for df in at.dataframe)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titles = [c["layout"]["title"]["text"] for c in charts if "title" in c["layout"]]
+    assert "Backtest error by horizon step" in titles
+    assert any(t.endswith("history, backtest and forecast") for t in titles)
+    assert table is not None
+
+
+def test_policy_recomputes_without_retraining(trained):
+    at = trained
+    run = at.session_state["demand.run"]
+    before = at.metric[-1].value
+    at.slider(key="demand.sl").set_value(0.99).run()
+    assert not at.exception and at.session_state["demand.run"] is run
+    after = at.metric[-1].value  # stock held rises with the service level
+    assert float(after.replace(",", "")) > float(before.replace(",", ""))
+
+
+def test_policy_error_shown(trained):
+    at = trained
+    at.number_input(key="demand.lead").set_value(6)
+    at.number_input(key="demand.review").set_value(5).run()
+    assert not at.exception
+    assert any("must fit in the forecast horizon (7)" in e.value for e in at.error)
+    at.number_input(key="demand.lead").set_value(3)
+    at.number_input(key="demand.review").set_value(2).run()
+    assert not at.error
+
+
+def test_events_and_shap_panels(trained):
+    at = trained
+    number(at, "Epochs").set_value(1)
+    button(at, "Train event classifier").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["demand.events"] is not None
+    button(at, "Explain this forecast").click().run()
+    assert not at.exception and not at.error
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any("drivers of P50" in c["layout"].get("title", {}).get("text", "") for c in charts)
+
+
+def test_bad_quantity_column_shows_error_and_keeps_results(trained):
+    at = trained
+    at.selectbox(key="demand.target:sample").set_value("store").run()
+    assert not at.exception
+    assert any("Quantity column 'store' must be numeric" in e.value for e in at.error)
+    assert at.session_state["demand.run"] is not None  # the trained model is not lost
