@@ -248,7 +248,7 @@ def show_explanation(exp, key: str) -> None:
     c1.plotly_chart(plot_image_heatmap(exp.image, title="Image"), key=key + "img")
     c2.plotly_chart(plot_image_heatmap(exp.image, exp.gradcam.maps[0], title=f"Grad-CAM · {exp.gradcam.target}"),
                     key=key + "cam")
-    c3.plotly_chart(plot_image_heatmap(exp.image, exp.shap.maps[0], signed=True, opacity=0.65,
+    c3.plotly_chart(plot_image_heatmap(exp.image, exp.shap.maps[0], signed=True,
                                        title=f"SHAP · {exp.shap.target}"), key=key + "shap")
     probs = ", ".join(f"{c} {p:.2f}" for c, p in sorted(exp.proba.items(), key=lambda kv: -kv[1]))
     st.caption(f"Predicted **{exp.predicted}** ({probs}). Grad-CAM: where the last convolution layer's evidence "

@@ -12,6 +12,12 @@ from plotly.subplots import make_subplots
 from core.charts import PALETTE, _layout
 
 
+HEAT_SCALE = [[0.0, "rgba(255,230,0,0)"], [0.25, "rgba(255,200,0,0.1)"], [0.6, "rgba(255,110,0,0.6)"],
+              [1.0, "rgba(220,0,0,0.9)"]]
+SIGNED_SCALE = [[0.0, "rgba(29,78,216,0.95)"], [0.35, "rgba(59,130,246,0.4)"], [0.5, "rgba(255,255,255,0)"],
+                [0.65, "rgba(239,68,68,0.4)"], [1.0, "rgba(185,28,28,0.95)"]]
+
+
 def _as_rgb(image: np.ndarray) -> np.ndarray:
     img = np.asarray(image)
     if img.ndim == 2:
@@ -22,7 +28,7 @@ def _as_rgb(image: np.ndarray) -> np.ndarray:
 
 
 def plot_image_heatmap(image: np.ndarray, heatmap: np.ndarray | None = None, *, title: str = "",
-                       signed: bool = False, opacity: float = 0.5, height: int = 320) -> go.Figure:
+                       signed: bool = False, opacity: float = 1.0, height: int = 320) -> go.Figure:
     """The image, optionally overlaid with a heatmap of the same size.
 
     Unsigned maps (Grad-CAM, 0..1) use a hot colour scale; signed maps (SHAP) a red/blue scale
@@ -31,12 +37,14 @@ def plot_image_heatmap(image: np.ndarray, heatmap: np.ndarray | None = None, *, 
     fig = go.Figure(go.Image(z=_as_rgb(image), hoverinfo="skip"))
     if heatmap is not None:
         h = np.asarray(heatmap, dtype=float)
+        # Colour scales fade to transparent where the map is near zero, so the part itself
+        # stays visible and only the evidence is coloured.
         if signed:
             lim = float(np.abs(h).max()) or 1.0
-            fig.add_heatmap(z=h, colorscale="RdBu_r", zmid=0, zmin=-lim, zmax=lim, opacity=opacity,
+            fig.add_heatmap(z=h, colorscale=SIGNED_SCALE, zmid=0, zmin=-lim, zmax=lim, opacity=opacity,
                             colorbar=dict(title="SHAP", thickness=12), hovertemplate="x %{x}, y %{y}<br>SHAP %{z:.4f}<extra></extra>")
         else:
-            fig.add_heatmap(z=h, colorscale="Inferno", zmin=0, zmax=1, opacity=opacity,
+            fig.add_heatmap(z=h, colorscale=HEAT_SCALE, zmin=0, zmax=1, opacity=opacity,
                             colorbar=dict(title="weight", thickness=12), hovertemplate="x %{x}, y %{y}<br>%{z:.2f}<extra></extra>")
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")

@@ -108,13 +108,24 @@ def decode_image(data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int
 
 
 def _strip_common_root(files: dict[str, bytes]) -> dict[str, bytes]:
-    """Drop a single folder that wraps everything (``my_images/ok/a.png`` -> ``ok/a.png``)."""
-    while files:
-        firsts = {PurePosixPath(p).parts[0] for p in files}
-        if len(firsts) != 1 or any(len(PurePosixPath(p).parts) < 3 for p in files):
-            break
-        files = {str(PurePosixPath(*PurePosixPath(p).parts[1:])): b for p, b in files.items()}
-    return files
+    """Drop a single folder that wraps everything (``my_images/ok/a.png`` -> ``ok/a.png``).
+
+    Only images and CSVs decide whether there is a wrapper: a stray ``my_images/readme.txt``
+    must not turn the wrapper folder into a class.
+    """
+    while True:
+        data_paths = [PurePosixPath(p) for p in files
+                      if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS | {".csv"}]
+        if not data_paths:
+            return files
+        firsts = {p.parts[0] for p in data_paths}
+        csv_at_root = any(p.suffix.lower() == ".csv" and len(p.parts) == 2 for p in data_paths)
+        images_deep = all(len(p.parts) >= 3 for p in data_paths if p.suffix.lower() != ".csv")
+        if len(firsts) != 1 or not (images_deep or csv_at_root):
+            return files
+        root = next(iter(firsts))
+        files = {str(PurePosixPath(*PurePosixPath(p).parts[1:])) if PurePosixPath(p).parts[0] == root
+                 and len(PurePosixPath(p).parts) > 1 else p: b for p, b in files.items()}
 
 
 def _pick_column(df: pd.DataFrame, candidates, kind: str) -> str:

@@ -167,3 +167,18 @@ def test_find_ok_class():
     assert find_ok_class(["crack", "OK"]) == "OK"
     assert find_ok_class(["No-Defect", "x"]) == "No-Defect"
     assert find_ok_class(["crazing", "inclusion"]) is None
+
+
+def test_wrapper_folder_with_stray_files_is_still_stripped():
+    entries = sample_entries({"ok": 5, "pit": 5}, size=16, prefix="line3/") | {"line3/readme.txt": b"x"}
+    ds = load_image_dataset(make_zip(entries), options=LoadOptions(image_size=16))
+    assert ds.class_names == ("ok", "pit")
+    assert any("readme.txt" in n for n in ds.notices)
+
+
+def test_wrapper_folder_around_images_and_labels_csv():
+    entries = {f"batch/img/{i}.png": _img(value=10 * i) for i in range(10)}
+    entries["batch/labels.csv"] = ("filename,label\n" + "".join(
+        f"img/{i}.png,{'ok' if i < 5 else 'dent'}\n" for i in range(10))).encode()
+    ds = load_image_dataset(make_zip(entries), options=LoadOptions(image_size=16))
+    assert ds.counts() == {"dent": 5, "ok": 5}
