@@ -1,0 +1,161 @@
+"""Fraud benchmark: quality on the handbook's raw log, and training time / memory by log size.
+
+    python bench/bench_fraud.py                  # both parts
+    python bench/bench_fraud.py --part quality --seeds 0,1,2
+    python bench/bench_fraud.py --part scale --sizes 100000,300000,1000000
+
+Quality: the raw log ``raw_transactions_2018-06-25_2018-08-14.csv.gz`` (only TX_DATETIME,
+CUSTOMER_ID, TERMINAL_ID, TX_AMOUNT, TX_FRAUD) goes through the project's own feature engineering;
+train 2018-07-25..07-31, 7-day delay, test 2018-08-08..08-14 with known compromised cards removed,
+as in the handbook's chapter 3.4. The network is compared with the published baselines (computed
+there with the handbook's precomputed features) and, in the same run, with logistic regression
+and gradient boosting on the project's features.
+
+Scale: logs of each size from scripts/make_fraud_sample.py, each trained in a fresh subprocess
+(default settings: features, network, both baselines) so peak memory is that run's own.
+Prints markdown tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+RAW = ROOT.parent / "shared" / "datasets" / "fraud_detection" / "handbook_simulated" / \
+    "raw_transactions_2018-06-25_2018-08-14.csv.gz"
+PUBLISHED = {  # handbook chapter 3.4, test week 2018-08-08..14 (see the data set's README)
+    "Logistic regression (handbook features)": (0.871, 0.606, 0.291),
+    "Random forest (handbook features)": (0.867, 0.658, 0.287),
+    "XGBoost (handbook features)": (0.862, 0.639, 0.273),
+}
+TARGET = (0.871, 0.658, 0.291)  # the best published figure of each metric
+NAMES = {"network": "Keras network", "logistic_regression": "Logistic regression",
+         "gradient_boosting": "Gradient boosting"}
+
+
+def quality(seeds: list[int]) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from core.fraud.columns import make_columns
+    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud
+
+    raw = pd.read_csv(RAW)
+    cols = make_columns(raw)
+    rows, nets = [], []
+    for i, seed in enumerate(seeds):
+        # Baselines are deterministic given the split: train them once, with the first seed.
+        tab = replace(FRAUD_TABULAR, seed=seed, baselines=FRAUD_TABULAR.baselines if i == 0 else ())
+        cfg = FraudConfig(train_start="2018-07-25", test_start="2018-08-08", gap_days=7, tabular=tab)
+        run = run_fraud(raw, cols, config=cfg)
+        m = run.metrics["network"]
+        nets.append((m["roc_auc"], m["pr_auc"], m["card_precision_at_100"], run.timings["train"],
+                     len(run.tabular.history["loss"])))
+        if i == 0:
+            n_train, n_test, feat_s = len(run.split.train_idx), len(run.test), run.timings["features"]
+            for name in ("logistic_regression", "gradient_boosting"):
+                b = run.metrics[name]
+                rows.append((f"{NAMES[name]} (project features)", b["roc_auc"], b["pr_auc"],
+                             b["card_precision_at_100"], f"{run.timings['baseline_' + name]:.1f}"))
+    a = np.array(nets)
+    print(f"\n### Fraud: handbook simulated data, raw log, project feature engineering\n")
+    print(f"Train 2018-07-25..07-31 ({n_train:,} tx), 7-day delay, test 2018-08-08..08-14 ({n_test:,} tx, "
+          f"known compromised cards removed); features for all 488,678 rows in {feat_s:.1f} s.\n")
+    print("| model | ROC-AUC | average precision (PR-AUC) | card precision@100 | train s |")
+    print("|---|---|---|---|---|")
+    for name, (roc, ap, cp) in PUBLISHED.items():
+        print(f"| {name}, published | {roc:.3f} | {ap:.3f} | {cp:.3f} | – |")
+    label = f"**Keras network (project features), mean of {len(seeds)} seeds**" if len(seeds) > 1 else \
+        "**Keras network (project features)**"
+    sd = a.std(axis=0) if len(seeds) > 1 else np.zeros(a.shape[1])
+    print(f"| {label} | **{a[:, 0].mean():.3f}** ± {sd[0]:.3f} | **{a[:, 1].mean():.3f}** ± {sd[1]:.3f} | "
+          f"**{a[:, 2].mean():.3f}** ± {sd[2]:.3f} | {a[:, 3].mean():.1f} ({a[:, 4].mean():.0f} epochs) |")
+    for name, roc, ap, cp, secs in rows:
+        print(f"| {name} | {roc:.3f} | {ap:.3f} | {cp:.3f} | {secs} |")
+    if len(seeds) > 1:
+        print("\nPer seed (ROC-AUC / AP / CP@100): " + "; ".join(
+            f"seed {s}: {r[0]:.3f} / {r[1]:.3f} / {r[2]:.3f}" for s, r in zip(seeds, nets)))
+    verdict = [f"{n} {'beats' if v > t else 'does NOT beat'} {t:.3f} ({v:.3f})"
+               for n, v, t in zip(("ROC-AUC", "AP", "CP@100"), a[:, :3].mean(axis=0), TARGET)]
+    print("\nTargets (best published figure of each metric): " + "; ".join(verdict) + ".")
+
+
+def scale_one(path: str) -> None:
+    """Child process: train with default settings on one log, print JSON timings and peak RSS."""
+    import pandas as pd
+
+    from core.fraud.columns import make_columns
+    from core.fraud.pipeline import FraudConfig, run_fraud
+
+    t0 = time.perf_counter()
+    df = pd.read_csv(path)
+    t_read = time.perf_counter() - t0
+    run = run_fraud(df, make_columns(df), config=FraudConfig())
+    t = run.timings
+    print(json.dumps({
+        "rows": len(df), "train_rows": len(run.split.train_idx), "read": t_read,
+        "features": t["features"], "network": t["train"] + t["preprocess"] + t["rebalance"] + t["predict"],
+        "baselines": t.get("baseline_logistic_regression", 0) + t.get("baseline_gradient_boosting", 0),
+        "total": t_read + t["total"], "epochs": len(run.tabular.history["loss"]),
+        "batch": run.config.tabular.batch_size, "pr_auc": run.metrics["network"]["pr_auc"],
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def scale(sizes: list[int]) -> None:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"log_{n}.csv.gz"
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "make_fraud_sample.py"), "--rows", str(n),
+                            "--out", str(path)], check=True, capture_output=True)
+            out = subprocess.run([sys.executable, __file__, "--scale-one", str(path)], check=True,
+                                 capture_output=True, text=True).stdout
+            results.append(json.loads(out.strip().splitlines()[-1]))
+            print(f"  {n:,} rows done in {results[-1]['total']:.0f} s", file=sys.stderr)
+    print("\n### Fraud: training time and peak memory by log size (sample generator, 9 weeks)\n")
+    print("| transactions | training rows | read s | features s | network s (epochs, batch) | "
+          "baselines s | total s | s per 100k tx | peak memory MB | network PR-AUC |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['rows']:,} | {r['train_rows']:,} | {r['read']:.1f} | {r['features']:.1f} | "
+              f"{r['network']:.1f} ({r['epochs']}, {r['batch']}) | {r['baselines']:.1f} | {r['total']:.1f} | "
+              f"{r['total'] / r['rows'] * 1e5:.1f} | {r['peak_mb']:,.0f} | {r['pr_auc']:.3f} |")
+    big = results[-1]
+    print(f"\nLargest log: {big['rows']:,} transactions in {big['total']:.0f} s "
+          f"({'under' if big['total'] < 180 else 'OVER'} the 3-minute target), peak {big['peak_mb']:,.0f} MB "
+          f"({'under' if big['peak_mb'] < 2560 else 'OVER'} the 2.5 GB target).")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--part", choices=("quality", "scale", "all"), default="all")
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--sizes", default="100000,300000,1000000")
+    ap.add_argument("--scale-one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.scale_one:
+        scale_one(args.scale_one)
+        return
+    if args.part in ("quality", "all"):
+        if not RAW.exists():
+            print(f"Skipping the quality part: {RAW} not found (see ../shared/datasets/README.md).")
+        else:
+            quality([int(s) for s in args.seeds.split(",")])
+    if args.part in ("scale", "all"):
+        scale([int(s) for s in args.sizes.split(",")])
+
+
+if __name__ == "__main__":
+    main()
