@@ -97,11 +97,12 @@ def get_sales(df: pd.DataFrame, cmap: ColumnMap, fill: str, key: str):
 
 def data_report(sales) -> None:
     r = sales.report
-    c = st.columns(4)
+    c = st.columns(5)
     c[0].metric("Frequency", r.frequency)
     c[1].metric("Series", r.n_series)
     c[2].metric("Periods", f"{r.n_rows:,}")
-    c[3].metric("Date range", f"{r.start} → {r.end}")
+    c[3].metric("First date", r.start)
+    c[4].metric("Last date", r.end)
     if r.issues:
         st.warning("The data needed fixing before training:", icon=":material/build:")
         st.dataframe(r.to_frame(), hide_index=True, width="stretch")
@@ -121,7 +122,7 @@ def training(sales) -> None:
         horizon = c[0].number_input("Horizon (periods to forecast)", 1, 120, DEFAULT_H[sales.frequency])
         origins = c[1].number_input("Backtest origins", 1, 6, 2, help="Rolling-origin backtest: forecast from this "
                                     "many origins, one horizon apart, in the held-out tail of every series.")
-        epochs = c[2].number_input("Max epochs", 1, 200, 40, help="Early stopping on the most recent training windows.")
+        epochs = c[2].number_input("Max epochs", 1, 200, 60, help="Early stopping on the most recent training windows.")
         seed = c[3].number_input("Seed", 0, 10_000, 0)
         submitted = st.form_submit_button("Train forecast model", type="primary", icon=":material/model_training:")
     if not submitted:

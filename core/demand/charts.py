@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 
 from core.charts import PALETTE, _layout
 
+_LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0)
 _NAMES = {"nn": "Keras network", "seasonal_naive": "Seasonal naive", "moving_average": "Moving average"}
 
 
@@ -26,7 +27,8 @@ def plot_forecast(history: pd.DataFrame, backtest: pd.DataFrame, future: pd.Data
     f = future[future["series"] == sid]
     _band(fig, f["date"], f["p10"], f["p90"], "P10-P90 (forecast)", True, PALETTE[2])
     fig.add_scatter(x=f["date"], y=f["p50"], mode="lines", name="P50 (forecast)", line=dict(color=PALETTE[2]))
-    return _layout(fig, f"{sid}: history, backtest and forecast", "date", "units", height=420)
+    fig = _layout(fig, f"{sid}: history, backtest and forecast", "date", "units", height=460)
+    return fig.update_layout(legend=_LEGEND_BELOW)
 
 
 def _band(fig: go.Figure, x, lo, hi, name: str, show: bool, color: str) -> None:
@@ -46,7 +48,8 @@ def plot_error_by_step(backtest: pd.DataFrame) -> go.Figure:
     for i, (p, name) in enumerate(_NAMES.items()):
         err = (backtest[f"{p}_p50"] - backtest["y"]).abs().groupby(backtest["step"]).mean()
         fig.add_scatter(x=err.index, y=err.values, mode="lines+markers", name=name, line=dict(color=PALETTE[i]))
-    return _layout(fig, "Backtest error by horizon step", "periods ahead", "mean absolute error (units)")
+    fig = _layout(fig, "Backtest error by horizon step", "periods ahead", "mean absolute error (units)", height=420)
+    return fig.update_layout(legend=_LEGEND_BELOW)
 
 
 def plot_error_by_series(per_series: pd.DataFrame, metric: str = "wape") -> go.Figure:
@@ -79,4 +82,5 @@ def plot_events(test: pd.DataFrame, sid: str) -> go.Figure:
     fig.add_scatter(x=t["date"], y=t["p_quantile"], mode="lines", name="P(event), quantiles", yaxis="y2",
                     line=dict(color=PALETTE[2], dash="dot"))
     fig.update_layout(yaxis2=dict(overlaying="y", side="right", range=[0, 1], title="probability"))
-    return _layout(fig, f"{sid}: demand events in the test periods", "date", "units")
+    fig = _layout(fig, f"{sid}: demand events in the test periods", "date", "units", height=420)
+    return fig.update_layout(legend=_LEGEND_BELOW)

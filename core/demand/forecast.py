@@ -33,7 +33,7 @@ class DemandConfig:
     input_len: int | None = None
     origins: int = 1  # rolling-origin backtest: how many forecast origins
     step: int | None = None  # periods between origins (default: the horizon)
-    epochs: int = 40
+    epochs: int = 60
     batch_size: int = 256
     width: int = 64
     learning_rate: float = 3e-3

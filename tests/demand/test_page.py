@@ -35,7 +35,7 @@ def test_data_report_before_training():
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Frequency"] == "daily" and metrics["Series"] == "23"
-    assert metrics["Date range"] == "2023-01-01 → 2025-12-31"
+    assert (metrics["First date"], metrics["Last date"]) == ("2023-01-01", "2025-12-31")
 
 
 def test_training_shows_backtest_against_baselines(trained):
