@@ -58,10 +58,10 @@ def get_raw() -> tuple[pd.DataFrame | None, str]:
     if st.session_state.get(K + "upload_id") != up.file_id:
         st.session_state[K + "upload_id"] = up.file_id
         try:
-            st.session_state[K + "upload"] = (read_table(up, name=up.name).df, None)
+            st.session_state[K + "upload_table"] = (read_table(up, name=up.name).df, None)
         except DataValidationError as exc:
-            st.session_state[K + "upload"] = (None, exc)
-    df, err = st.session_state[K + "upload"]
+            st.session_state[K + "upload_table"] = (None, exc)
+    df, err = st.session_state[K + "upload_table"]
     if err is not None:
         fail(err)
         return None, ""
@@ -97,12 +97,11 @@ def get_sales(df: pd.DataFrame, cmap: ColumnMap, fill: str, key: str):
 
 def data_report(sales) -> None:
     r = sales.report
-    c = st.columns(5)
+    c = st.columns([1, 1, 1, 2])
     c[0].metric("Frequency", r.frequency)
     c[1].metric("Series", r.n_series)
     c[2].metric("Periods", f"{r.n_rows:,}")
-    c[3].metric("First date", r.start)
-    c[4].metric("Last date", r.end)
+    c[3].markdown(f"**Date range**  \n{r.start} → {r.end}")
     if r.issues:
         st.warning("The data needed fixing before training:", icon=":material/build:")
         st.dataframe(r.to_frame(), hide_index=True, width="stretch")
@@ -167,6 +166,9 @@ def results(run) -> None:
     st.plotly_chart(dc.plot_forecast(get_history(run, sid), run.backtest, run.future, sid), key=K + "forecast")
     metric = st.radio("Error by series", ["wape", "mase", "mae", "coverage_p10_p90"], horizontal=True, key=K + "metric")
     st.plotly_chart(dc.plot_error_by_series(run.per_series, metric), key=K + "err_series")
+    with st.expander("Metrics per series (table)"):
+        cols = ["series", "method", *METRIC_COLS]
+        st.dataframe(run.per_series[cols].round(3), hide_index=True, width="stretch")
 
 
 def inventory(run) -> PolicyParams | None:
@@ -239,8 +241,11 @@ def shap_panels(run) -> None:
     st.subheader("Why the model forecasts what it does (SHAP)")
     st.caption("Values are in log demand relative to the series' recent level: +0.10 ≈ 10 % more demand.")
     if st.button("Compute overall importance", key=K + "shap_go"):
-        with st.spinner("Explaining 150 training windows"):
-            st.session_state[K + "shap_global"] = compute_global_shap(run, seed=0)
+        try:
+            with st.spinner("Explaining 150 training windows"):
+                st.session_state[K + "shap_global"] = compute_global_shap(run, seed=0)
+        except DataValidationError as exc:
+            fail(exc)
     g = st.session_state.get(K + "shap_global")
     if g is not None:
         st.plotly_chart(plot_shap_bar(g.result.importance()), key=K + "shap_bar")

@@ -120,7 +120,7 @@ def _snap(dates: pd.Series, frequency: str, freq: str) -> pd.Series:
         return dates.dt.to_period("M").dt.to_timestamp()
     if frequency == "weekly":
         anchor = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"].index(freq[2:])
-        shift = (anchor - dates.dt.dayofweek) % 7
+        shift = (anchor - dates.dt.day_of_week) % 7
         return (dates + pd.to_timedelta(shift, unit="D")).dt.normalize()
     return dates.dt.normalize()
 

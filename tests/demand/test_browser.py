@@ -1,10 +1,15 @@
 """The demand page in Chromium: train on the sample, see the backtest, policy and a SHAP waterfall."""
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.browser
-def test_demand_page_trains_and_explains(app_url, page, screenshot_dir):
+def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path):
     page.goto(f"{app_url}/demand")
     page.get_by_role("heading", name="Data report").wait_for(timeout=120_000)
     for label, value in (("Horizon (periods to forecast)", "7"), ("Backtest origins", "1"), ("Max epochs", "2")):
@@ -21,4 +26,17 @@ def test_demand_page_trains_and_explains(app_url, page, screenshot_dir):
     page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot
     page.screenshot(path=str(screenshot_dir / "demand.png"), full_page=True)
     assert not page.get_by_text("Traceback").count()
+    assert not page.locator("[data-testid='stException']").count()
+    # Upload a weekly file with other column names: the mapping is guessed and the report shows it.
+    df = pd.read_csv(ROOT / "sample_data" / "demand_sales.csv", parse_dates=["date"])
+    weekly = (df[df["store"] == "S1"].groupby(["product", pd.Grouper(key="date", freq="W-SUN")])["units"].sum()
+              .reset_index().rename(columns={"date": "Day", "units": "Qty", "product": "sku"}))
+    weekly.to_csv(tmp_path / "weekly.csv", index=False)
+    page.get_by_text("Upload my file").click()
+    page.locator("input[type='file']").set_input_files(str(tmp_path / "weekly.csv"))
+    try:
+        page.get_by_text("weekly", exact=True).wait_for(timeout=60_000)
+    finally:
+        page.screenshot(path=str(screenshot_dir / "demand_upload.png"))
+    page.screenshot(path=str(screenshot_dir / "demand_upload.png"))
     assert not page.locator("[data-testid='stException']").count()

@@ -126,3 +126,15 @@ def test_naive_policy_and_realized_cost():
 def test_policy_errors(kw, msg):
     with pytest.raises(DataValidationError, match=msg):
         check_params(PolicyParams(**{"lead_time": 1, "review_period": 1, **kw}), 7)
+
+
+def test_weekly_windows_cover_a_year_for_the_seasonal_reference():
+    dates = pd.date_range("2022-01-02", periods=120, freq="W-SUN").strftime("%Y-%m-%d")
+    s = load_sales(pd.DataFrame({"date": dates, "units": np.arange(120) % 52 + 1}), ColumnMap("date", "units"))
+    cfg = make_config(s, 8)
+    assert (s.frequency, s.freq, cfg.input_len) == ("weekly", "W-SUN", 52)
+    arrs = series_arrays(s, cfg, covariate_scales(s, cfg, {"all": 100}))
+    w = make_windows(arrs, cfg, {"all": np.array([99])})
+    assert w.fut.shape == (1, 8, 2 + 2 + 1)  # week-of-year sin/cos, position x2, reference
+    np.testing.assert_allclose(to_units(w.ref[..., 0], w.level)[0], bl.seasonal_naive(arrs["all"].y, 99, 8, 52),
+                               rtol=1e-5)

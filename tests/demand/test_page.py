@@ -35,7 +35,7 @@ def test_data_report_before_training():
     assert not at.exception and not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Frequency"] == "daily" and metrics["Series"] == "23"
-    assert (metrics["First date"], metrics["Last date"]) == ("2023-01-01", "2025-12-31")
+    assert any("2023-01-01 → 2025-12-31" in m.value for m in at.markdown)
 
 
 def test_training_shows_backtest_against_baselines(trained):
@@ -93,3 +93,10 @@ def test_bad_quantity_column_shows_error_and_keeps_results(trained):
     assert not at.exception
     assert any("Quantity column 'store' must be numeric" in e.value for e in at.error)
     assert at.session_state["demand.run"] is not None  # the trained model is not lost
+
+
+def test_upload_choice_without_a_file_asks_for_one():
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.radio(key="demand.source").set_value("Upload my file").run()
+    assert not at.exception and not at.error
+    assert "Upload a file to forecast your own sales" in at.info[0].value
