@@ -109,6 +109,15 @@ class CostAnalysis:
     threshold: float
 
 
+def _middle_of_optimum(cost: np.ndarray) -> int:
+    """Position of the lowest cost; when a range of thresholds ties (common on a small test set),
+    the middle of the longest tied run, so the chosen threshold is not on the edge of a cliff."""
+    best = np.flatnonzero(cost <= cost.min() + 1e-12)
+    runs = np.split(best, np.flatnonzero(np.diff(best) > 1) + 1)
+    longest = max(runs, key=len)
+    return int(longest[len(longest) // 2])
+
+
 def compute_cost_analysis(y_defect, p_defect, *, cost_escape: float, cost_false_reject: float,
                           threshold: float = 0.5, n: int = 101) -> CostAnalysis:
     """Expected cost per inspected part = (escapes x cost_escape + false rejects x cost_false_reject) / parts."""
@@ -119,12 +128,11 @@ def compute_cost_analysis(y_defect, p_defect, *, cost_escape: float, cost_false_
     parts = len(np.asarray(y_defect))
     curve["cost_per_part"] = -curve["value"] / parts
     curve["reject_rate"] = curve["flagged_rate"]
-    # The lowest cost; among ties the highest threshold (fewest rejects for the same cost).
-    best_row = curve.iloc[::-1]["cost_per_part"].idxmin()
+    best_row = _middle_of_optimum(curve["cost_per_part"].to_numpy())
     # The current threshold's cost is computed exactly, not read off the 101-point grid.
     cost_now = float(((p_defect >= threshold) & (np.asarray(y_defect) == 0)).sum() * cost_false_reject
                      + ((p_defect < threshold) & (np.asarray(y_defect) == 1)).sum() * cost_escape) / parts
-    return CostAnalysis(curve, float(curve.loc[best_row, "threshold"]), float(curve.loc[best_row, "cost_per_part"]),
+    return CostAnalysis(curve, float(curve["threshold"].iloc[best_row]), float(curve["cost_per_part"].iloc[best_row]),
                         cost_now, float(threshold))
 
 

@@ -70,8 +70,8 @@ def _target_model(model, class_idx: int | None, ok_idx: int | None):
 
 
 def compute_gradcam(model, images, *, target="defect", class_names, ok_class=None) -> Heatmaps:
-    """Grad-CAM: feature maps of the last conv layer weighted by the mean gradient of the target
-    score, rectified and upsampled to the image size, each map scaled to [0, 1]."""
+    """Grad-CAM: feature maps of the last conv layer weighted by the mean gradient of the target's
+    log-odds, rectified and upsampled to the image size, each map scaled to [0, 1]."""
     import keras
     import tensorflow as tf
 
@@ -85,7 +85,11 @@ def compute_gradcam(model, images, *, target="defect", class_names, ok_class=Non
     x = tf.convert_to_tensor(images.astype("float32"))
     with tf.GradientTape() as tape:
         feats, proba = grad_model(x, training=False)
-        score = 1.0 - proba[:, ok_idx] if idx is None else proba[:, idx]
+        p = 1.0 - proba[:, ok_idx] if idx is None else proba[:, idx]
+        # Log-odds, not the probability: a confident softmax is flat (P = 1.00 has no gradient),
+        # which would leave exactly the clearest defects with an empty map.
+        eps = 1e-7
+        score = tf.math.log(p + eps) - tf.math.log(1.0 - p + eps)
     grads = tape.gradient(score, feats)
     weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
     cam = tf.nn.relu(tf.reduce_sum(weights * feats, axis=-1))[..., None]

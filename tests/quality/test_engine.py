@@ -96,3 +96,21 @@ def test_pretrained_request_falls_back_to_cnn_offline(small_zip):
     # Over-sampling repeats defect images until every class matches the largest.
     assert len(set(run.counts_after.values())) == 1
     assert run.counts_after["pit"] > run.counts_before["pit"]
+
+
+def test_pretrained_model_builds_on_grey_images_when_weights_load():
+    """The happy path, with an untrained MobileNetV2 standing in for the ImageNet download."""
+    import keras
+
+    def no_download(**kwargs):
+        kwargs["weights"] = None
+        return keras.applications.MobileNetV2(**kwargs)
+
+    model = build_pretrained(32, 1, 3, loader=no_download, augment=False)
+    x = np.random.default_rng(0).integers(0, 255, (2, 32, 32, 1)).astype("uint8")
+    proba = model.predict(x, verbose=0)
+    assert proba.shape == (2, 3) and np.allclose(proba.sum(axis=1), 1, atol=1e-4)
+    cam = compute_gradcam(model, x, target=1, class_names=("a", "b", "c"))
+    assert cam.maps.shape == (2, 32, 32)
+    assert not model.get_layer(index=-1).name.startswith("mobilenet")  # a head sits on the frozen backbone
+    assert sum(int(np.prod(w.shape)) for w in model.trainable_weights) < 100_000

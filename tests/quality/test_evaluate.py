@@ -95,3 +95,12 @@ def test_predictions_frame():
     assert df["actual"].tolist() == ["ok", "pit"]
     assert df["verdict"].tolist() == ["pass", "reject"]
     assert df["p_defect"].tolist() == pytest.approx([0.1, 0.8])
+
+
+def test_optimal_threshold_is_the_middle_of_a_tied_range():
+    # Perfect separation between 0.2 and 0.8: every threshold in (0.2, 0.8] costs nothing.
+    y = np.array([0, 0, 0, 1, 1, 1])
+    p = np.array([.0, .1, .2, .8, .9, 1.0])
+    a = compute_cost_analysis(y, p, cost_escape=10, cost_false_reject=1)
+    assert a.best_cost == 0
+    assert a.best_threshold == pytest.approx(0.5, abs=0.011)
