@@ -105,3 +105,19 @@ def _events(run, args) -> dict:
         return {"skipped": str(exc)}
     return {"level": args.event_level, "imbalance": ev.config.imbalance, "train_counts": ev.train_counts,
             **{name.lower().replace(" ", "_"): row.to_dict() for name, row in table.iterrows()}}
+
+
+def add_score_arguments(parser: argparse.ArgumentParser) -> None:
+    """No extra flags: the saved run carries its column map, horizon and calibration."""
+
+
+def run_score(args) -> dict:
+    """Forecast the horizon after the history in --data with the saved run in --model; CSV to --out."""
+    from core.datasets import read_table
+    from core.demand.export import forecast_with_saved
+
+    t0 = time.perf_counter()
+    table, notices = forecast_with_saved(args.model, read_table(args.data, max_rows=None).df)
+    table.to_csv(args.out, index=False)
+    return {"rows": int(len(table)), "series": int(table["series"].nunique()), "out": str(args.out),
+            "notices": notices, "timings": {"total": round(time.perf_counter() - t0, 3)}}

@@ -48,3 +48,48 @@ def model_bytes(run: DemandRun) -> bytes:
         path = Path(tmp) / "demand_model.keras"
         run.model.save(path)
         return path.read_bytes()
+
+
+def forecast_with_saved(path, df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Forecast the horizon after each series' last date in ``df`` with a saved demand run.
+
+    Uses the saved column map, window configuration, covariate scales and interval calibration.
+    Returns the forecast table and notices (series skipped as too short).
+    """
+    import numpy as np
+
+    from core.demand.data import ColumnMap, load_sales
+    from core.demand.features import WindowConfig, covariate_scales, make_windows, series_arrays, to_units
+    from core.demand.model import apply_spread, predict_quantiles
+    from core.errors import DataValidationError
+    from core.registry import load_run
+
+    run = load_run(path)
+    meta = run.metadata
+    if meta.get("scenario") != "demand" or run.model is None:
+        raise DataValidationError(f"'{path}' is not a saved demand run (scenario {meta.get('scenario')!r}). "
+                                  "Pass a folder saved by the demand scenario.")
+    cm = meta["column_map"]
+    data = load_sales(df, ColumnMap(cm["date"], cm["target"], tuple(cm["series"]), tuple(cm["covariates"])))
+    wcfg = WindowConfig.from_dict(meta["window"])
+    if data.frequency != wcfg.frequency:
+        raise DataValidationError(f"The model forecasts {wcfg.frequency} data; this file is {data.frequency}. "
+                                  "Upload history at the model's frequency.")
+    lengths = data.lengths()
+    scales = {**covariate_scales(data, wcfg, lengths.to_dict()), **meta.get("covariate_scales", {})}
+    arrays = series_arrays(data, wcfg, scales)
+    ok = [s for s in data.series_ids if lengths[s] >= wcfg.input_len]
+    notices = [f"'{s}' skipped: {lengths[s]} periods, needs at least {wcfg.input_len}"
+               for s in data.series_ids if s not in ok]
+    if not ok:
+        raise DataValidationError(f"No series has the {wcfg.input_len} periods of history the model reads. "
+                                  "Upload a longer history.")
+    w = make_windows(arrays, wcfg, {s: np.array([arrays[s].n - 1]) for s in ok}, with_target=False)
+    factor = float(meta.get("interval_calibration_factor", 1.0))
+    q = to_units(apply_spread(predict_quantiles(run.model, w.inputs()), factor), w.level)
+    H = wcfg.horizon
+    out = pd.concat([pd.DataFrame({
+        "series": s, "date": arrays[s].dates[arrays[s].n:arrays[s].n + H].strftime("%Y-%m-%d"),
+        "step": np.arange(1, H + 1), "p10": q[i, :, 0].round(3), "p50": q[i, :, 1].round(3),
+        "p90": q[i, :, 2].round(3)}) for i, s in enumerate(w.sid)], ignore_index=True)
+    return out, notices
