@@ -31,6 +31,28 @@ from core.quality.evaluate import (  # noqa: E402
 )
 
 
+NEU_PREFIXES = {"cr": "crazing", "in": "inclusion", "pa": "patches", "ps": "pitted_surface",
+                "rs": "rolled-in_scale", "sc": "scratches"}
+
+
+def neu_source(path: str):
+    """The NEU set as a loadable source: a folder per class as is, or the original flat NEU-CLS
+    folder (Cr_1.bmp, In_1.bmp, ...) regrouped in memory into a zip of class folders."""
+    import io
+    import zipfile
+
+    root = Path(path)
+    if not root.is_dir() or any(p.is_dir() for p in root.iterdir()):
+        return path
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        for f in sorted(root.iterdir()):
+            cls = NEU_PREFIXES.get(f.name.split("_")[0].lower())
+            if cls and f.suffix.lower() in (".bmp", ".png", ".jpg", ".jpeg"):
+                zf.write(f, f"{cls}/{f.name}")
+    return buf.getvalue()
+
+
 def inference_rate(model, images, *, repeats: int = 3) -> float:
     """Images per second for a batched predict over ``images`` (after one warm-up call)."""
     model.predict(images[:256], batch_size=256, verbose=0)
@@ -115,7 +137,8 @@ def main() -> None:
     rows, notes = [], []
     for name, path, size in sets:
         t = time.perf_counter()
-        data = load_image_dataset(path, options=LoadOptions(image_size=size, max_images=20_000))
+        source = neu_source(path) if name.startswith("NEU") else path
+        data = load_image_dataset(source, options=LoadOptions(image_size=size, max_images=20_000))
         notes.append(f"{name}: {len(data.labels)} images, classes {data.counts()}, loaded in "
                      f"{time.perf_counter() - t:.1f} s")
         studio = mean_of([run_studio(data, s, args.epochs) for s in args.seeds])
