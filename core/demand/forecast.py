@@ -184,12 +184,15 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
         )
     train_w = make_windows(arrays, wcfg, tr_o)
     val_w = make_windows(arrays, wcfg, va_o) if sum(len(t) for t in va_o.values()) else train_w
+    # Small data sets (one monthly series gives ~50 windows) need several gradient steps per epoch,
+    # or early stopping ends training after a handful of updates and results swing with the seed.
+    batch = int(min(cfg.batch_size, max(16, len(train_w) // 8)))
     t1 = time.perf_counter()
     fit = train_keras(
         lambda: build_quantile_model(train_w.hist.shape[1], wcfg.horizon, train_w.fut.shape[2],
                                      width=cfg.width, learning_rate=cfg.learning_rate),
         train_w.inputs(), train_w.target, val_w.inputs(), val_w.target,
-        epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed, patience=cfg.patience, progress=progress)
+        epochs=cfg.epochs, batch_size=batch, seed=cfg.seed, patience=cfg.patience, progress=progress)
     t2 = time.perf_counter()
     factor = calibrate_spread(predict_quantiles(fit.model, val_w.inputs()), val_w.target)
 
