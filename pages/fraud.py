@@ -14,8 +14,8 @@ from core.charts import plot_pr, plot_roc, plot_shap_bar, plot_shap_beeswarm, pl
 from core.datasets import read_table
 from core.errors import DataValidationError
 from core.fraud import charts as fc
-from core.fraud.alerts import build_alert_queue, filter_alerts, get_reasons
-from core.fraud.columns import ROLE_NAMES, detect_columns, make_columns, prepare_log
+from core.fraud.alerts import build_alert_queue, filter_alerts, format_value, get_reasons
+from core.fraud.columns import ROLE_NAMES, detect_columns, extra_feature_columns, make_columns, prepare_log
 from core.fraud.decisions import (
     compute_card_precision_at_k, compute_cost_curve, compute_decision_bands,
     compute_precision_at_k_per_day, get_optimal_threshold,
@@ -146,12 +146,14 @@ if df is not None:
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Transactions", f"{len(log):,}")
         c2.metric("Fraud rate", f"{log[cols.target].mean():.2%}")
-        c3.metric("From", str(t.min().date()))
-        c4.metric("To", str(t.max().date()))
+        c3.metric("Days", f"{(t.max().normalize() - t.min().normalize()).days + 1}")
+        c4.metric("Cards", f"{log[cols.customer].nunique():,}" if cols.customer else "–")
+        st.caption(f"From {t.min():%Y-%m-%d %H:%M} to {t.max():%Y-%m-%d %H:%M}.")
         fcfg_delay = st.session_state.get(K + "delay", 7)
         fcfg = FeatureConfig(delay_days=int(fcfg_delay))
         with st.expander("Engineered features (computed from each transaction's past only)"):
-            st.dataframe(compute_features(log.head(50), cols, config=fcfg).describe(),
+            extra = extra_feature_columns(log.drop(columns="_row"), cols)
+            st.dataframe(compute_features(log.head(50), cols, config=fcfg, extra=extra).describe(),
                          hide_index=True, width="stretch")
         st.markdown("**Time split** — earlier rows are history for the features; the gap mirrors "
                     "the delay before fraud labels are known.")
@@ -215,10 +217,11 @@ with tabs[0]:
     c1.metric("PR-AUC (headline)", f"{net['pr_auc']:.3f}", f"{net['pr_auc'] - best_base:+.3f} vs best baseline")
     c2.metric("ROC-AUC", f"{net['roc_auc']:.3f}")
     c3.metric(f"Card precision@{run.config.k}", f"{net[f'card_precision_at_{run.config.k}']:.3f}")
-    c4.metric("Fraud in test period", f"{int(y.sum())} of {len(y):,}")
+    c4.metric("Frauds in test period", f"{int(y.sum()):,}", f"of {len(y):,} transactions", delta_color="off")
     st.dataframe(run.metrics_table().round(4), hide_index=True, width="stretch")
-    k = st.slider("k: alerts the team can review per day", 1, 500, min(100, max(5, len(test) // 100)),
-                  key=K + "k")
+    per_day = len(test) / max(test["day"].nunique(), 1)
+    k = st.slider("k: alerts the team can review per day", 1, 500, int(min(100, max(5, per_day // 50))),
+                  key=K + "k", help="Precision@k and card precision@k below use this k; the table uses 100.")
     days, cards = test["day"].to_numpy(), test["customer"].to_numpy()
     pk, cpk = {}, {}
     for m in run.metrics:
@@ -326,7 +329,9 @@ with tabs[4]:
     st.markdown(f"**{row['time']}** · customer {row['customer']} · terminal {row['terminal']} · amount "
                 f"{row['amount']:,.2f} · risk {p[i]:.3f} · truly fraud: {'yes' if row['label'] else 'no'}")
     st.markdown("Top reasons: " + get_reasons(res, ex.typical, k=3)[0])
-    st.plotly_chart(plot_shap_waterfall(res.base_value, res.contributions(0), float(res.predictions[0])),
+    contrib = res.contributions(0)
+    contrib["value"] = [format_value(f, v) for f, v in zip(contrib["feature"], contrib["value"])]
+    st.plotly_chart(plot_shap_waterfall(res.base_value, contrib, float(res.predictions[0])),
                     key=K + "waterfall")
     with st.expander("What each feature means"):
         st.dataframe(run.features.describe(), hide_index=True, width="stretch")

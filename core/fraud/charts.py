@@ -25,6 +25,9 @@ def plot_savings_curve(curve: pd.DataFrame, *, current_alerts: float, best_alert
     fig.add_vline(x=current_alerts, line_dash="dash", line_color="#444", annotation_text="current")
     fig.add_vline(x=best_alerts, line_dash="dot", line_color=PALETTE[2], annotation_text="optimal",
                   annotation_position="bottom right")
+    # The interesting part is the first few hundred alerts; show up to four times the optimum.
+    right = min(float(curve["alerts"].max()), max(4 * float(best_alerts), 100.0, 1.5 * float(current_alerts)))
+    fig.update_xaxes(range=[0, right])
     return _layout(fig, "Cost and savings by number of alerts", "Alerts in the test period (riskiest first)",
                    "Money")
 

@@ -127,7 +127,10 @@ def _cli(*args):
 
 
 def test_cli_train_save_and_score(tmp_path, sample):
-    out = _cli("train", "--scenario", "fraud", "--data", str(SAMPLE), "--epochs", "2",
+    # A third of the customers keeps the subprocess quick; every pattern is still there.
+    small = tmp_path / "small.csv.gz"
+    sample[sample["customer_id"] < "C000250"].to_csv(small, index=False)
+    out = _cli("train", "--scenario", "fraud", "--data", str(small), "--epochs", "2",
                "--train-start", "2024-04-01", "--test-start", "2024-04-22", "--gap-days", "7",
                "--save", str(tmp_path / "runs"), "--json")
     assert out.returncode == 0, out.stderr[-2000:]
@@ -146,6 +149,21 @@ def test_cli_train_save_and_score(tmp_path, sample):
     got = pd.read_csv(scored)
     assert len(got) == 200 and got["risk"].is_monotonic_decreasing
     assert json.loads(out.stdout)["alerts"] == int(got["alert"].sum())
+    from argparse import Namespace
+
+    from core.fraud.cli import run_score
+
+    with pytest.raises(DataValidationError, match="Expected --threshold between 0 and 1"):
+        run_score(Namespace(model=res["saved_to"], data=str(new), out=str(scored), threshold=2.0))
+
+
+def test_loading_another_scenarios_run_is_refused(tmp_path):
+    from core.fraud.persist import load_fraud_model
+    from core.registry import save_run
+
+    path = save_run(tmp_path, model=None, metadata={"scenario": "credit"})
+    with pytest.raises(DataValidationError, match="Expected a saved fraud run"):
+        load_fraud_model(path)
 
 
 def test_cli_errors(tmp_path):
