@@ -70,7 +70,7 @@ def get_data(image_size: int):
             with st.spinner("Checking and decoding the images"):
                 st.session_state[K + "upload_data"] = (load_image_dataset(
                     up, options=LoadOptions(image_size=image_size)), None)
-        except DataValidationError as exc:
+        except Exception as exc:  # any unreadable upload is a message, never a traceback
             st.session_state[K + "upload_data"] = (None, exc)
     data, err = st.session_state[K + "upload_data"]
     if err is not None:
@@ -164,7 +164,7 @@ with tabs[0]:
         if opts is not None:
             try:
                 train(data, opts)
-            except DataValidationError as exc:
+            except Exception as exc:  # shown as a message; the previous run stays available
                 fail(exc)
     run = st.session_state.get(K + "run")
     if run is not None:
@@ -269,9 +269,12 @@ with tabs[3]:
                           key=K + "target")
     exp_key = f"{K}exp:{pick}:{target}"
     if st.button("Compute heatmaps", key=K + "explain_btn", icon=":material/visibility:"):
-        with st.spinner("Grad-CAM and SHAP"):
-            st.session_state[exp_key] = explain_image(run, run.test.images[int(pick)], threshold=threshold,
-                                                      target=target)
+        try:
+            with st.spinner("Grad-CAM and SHAP"):
+                st.session_state[exp_key] = explain_image(run, run.test.images[int(pick)], threshold=threshold,
+                                                          target=target)
+        except Exception as exc:  # shown as a message, never a traceback
+            fail(exc)
     if exp_key in st.session_state:
         exp = st.session_state[exp_key]
         if exp.verdict:
@@ -296,7 +299,7 @@ with tabs[3]:
             else:
                 st.info(f"Most likely class: {exp.predicted}.")
             show_explanation(exp, K + "upload_")
-        except DataValidationError as exc:
+        except Exception as exc:  # a bad image is a message; the trained model is kept
             fail(exc)
 
 with tabs[4]:

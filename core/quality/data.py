@@ -346,7 +346,11 @@ def split_indices(labels, *, test_size: float = 0.2, val_size: float = 0.15, see
 
     def _split(ix, frac):
         strat = labels[ix] if np.min(np.bincount(labels[ix])[np.unique(labels[ix])]) >= 2 else None
-        return train_test_split(ix, test_size=frac, random_state=seed, stratify=strat)
+        try:
+            return train_test_split(ix, test_size=frac, random_state=seed, stratify=strat)
+        except ValueError:
+            # Too few images for every class to appear in a small split: split without strata.
+            return train_test_split(ix, test_size=frac, random_state=seed)
 
     rest, test = _split(idx, test_size) if test_size > 0 else (idx, idx[:0])
     train, val = _split(rest, val_size / (1 - test_size))

@@ -182,3 +182,9 @@ def test_wrapper_folder_around_images_and_labels_csv():
         f"img/{i}.png,{'ok' if i < 5 else 'dent'}\n" for i in range(10))).encode()
     ds = load_image_dataset(make_zip(entries), options=LoadOptions(image_size=16))
     assert ds.counts() == {"dent": 5, "ok": 5}
+
+
+def test_split_of_a_tiny_many_class_set_does_not_fail():
+    y = np.repeat(np.arange(4), 5)  # 20 images: a 15 % validation split cannot hold all 4 classes
+    tr, va, te = split_indices(y, seed=0)
+    assert len(tr) + len(va) + len(te) == 20 and len(va) >= 1 and len(te) >= 1
