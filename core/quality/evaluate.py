@@ -123,6 +123,7 @@ def compute_cost_analysis(y_defect, p_defect, *, cost_escape: float, cost_false_
     """Expected cost per inspected part = (escapes x cost_escape + false rejects x cost_false_reject) / parts."""
     if not 0.0 <= threshold <= 1.0:
         raise DataValidationError(f"Threshold must be between 0 and 1; got {threshold}. Move the slider into range.")
+    y_defect, p_defect = np.asarray(y_defect).astype(int), np.asarray(p_defect, dtype=float)
     grid = compute_threshold_grid(y_defect, p_defect, n=n)
     curve = compute_cost_curve(grid, cost_fp=cost_false_reject, cost_fn=cost_escape)
     parts = len(np.asarray(y_defect))
@@ -130,8 +131,8 @@ def compute_cost_analysis(y_defect, p_defect, *, cost_escape: float, cost_false_
     curve["reject_rate"] = curve["flagged_rate"]
     best_row = _middle_of_optimum(curve["cost_per_part"].to_numpy())
     # The current threshold's cost is computed exactly, not read off the 101-point grid.
-    cost_now = float(((p_defect >= threshold) & (np.asarray(y_defect) == 0)).sum() * cost_false_reject
-                     + ((p_defect < threshold) & (np.asarray(y_defect) == 1)).sum() * cost_escape) / parts
+    cost_now = float(((p_defect >= threshold) & (y_defect == 0)).sum() * cost_false_reject
+                     + ((p_defect < threshold) & (y_defect == 1)).sum() * cost_escape) / parts
     return CostAnalysis(curve, float(curve["threshold"].iloc[best_row]), float(curve["cost_per_part"].iloc[best_row]),
                         cost_now, float(threshold))
 
