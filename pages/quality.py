@@ -47,6 +47,12 @@ def pct(v: float) -> str:
     return f"{v:.1%}"
 
 
+def max_images(image_size: int) -> int:
+    """Cap decoded pixels at ~150 MB (colour worst case) so one session fits a small cloud server;
+    the loader says so with a notice when it keeps a subset."""
+    return int(min(5_000, 150e6 // (image_size * image_size * 3)))
+
+
 def thumb(img: np.ndarray) -> np.ndarray:
     """st.image wants (H, W) for grey images, not (H, W, 1)."""
     return img[..., 0] if img.shape[-1] == 1 else img
@@ -69,7 +75,7 @@ def get_data(image_size: int):
         try:
             with st.spinner("Checking and decoding the images"):
                 st.session_state[K + "upload_data"] = (load_image_dataset(
-                    up, options=LoadOptions(image_size=image_size)), None)
+                    up, options=LoadOptions(image_size=image_size, max_images=max_images(image_size))), None)
         except Exception as exc:  # any unreadable upload is a message, never a traceback
             st.session_state[K + "upload_data"] = (None, exc)
     data, err = st.session_state[K + "upload_data"]
