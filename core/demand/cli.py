@@ -77,7 +77,9 @@ def run_train(args) -> dict:
                  "moving_average": clean_metrics(table.loc["Moving average"].to_dict())}
     half = max(1, horizon // 2)
     params = PolicyParams(lead_time=min(half, horizon - 1), review_period=max(1, horizon - min(half, horizon - 1)))
-    policy = summarize_policy(compute_policy_backtest(run.backtest, params, horizon, get_naive_sd(run)))
+    agg = run.aggregate_scale(params.lead_time + params.review_period)
+    policy = summarize_policy(compute_policy_backtest(run.backtest, params, horizon, get_naive_sd(run), agg))
+    policy["aggregate_sigma_scale"] = round(agg, 4)
     out = {"scenario": "demand", "metrics": clean_metrics(nn), "baselines": baselines,
            "data": {"frequency": data.frequency, "series": data.report.n_series, "rows": data.report.n_rows,
                     "start": data.report.start, "end": data.report.end, "issues": data.report.issues,

@@ -12,7 +12,8 @@ from core.demand.inventory import PolicyParams, compute_policy_table
 
 def get_forecast_table(run: DemandRun, params: PolicyParams) -> pd.DataFrame:
     """One row per series and forecast date: P10/P50/P90, naive forecast, policy per series."""
-    policy = compute_policy_table(run.future, params, run.wcfg.horizon)
+    policy = compute_policy_table(run.future, params, run.wcfg.horizon,
+                                  run.aggregate_scale(params.lead_time + params.review_period))
     cols = ["series", "safety_stock", "reorder_point", "expected_cost", "naive_reorder_point"]
     out = run.future.merge(policy[cols], on="series", how="left")
     out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")

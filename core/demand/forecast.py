@@ -64,6 +64,18 @@ class DemandRun:
     device: str = ""
     train_windows: Windows | None = None
     spread_factor: float = 1.0
+    val_actual: np.ndarray | None = None  # (N, H) units, validation windows
+    val_quantiles: np.ndarray | None = None  # (N, H, 3) calibrated quantiles in units
+
+    def aggregate_scale(self, periods: int) -> float:
+        """How much wider the demand spread over ``periods`` really is than the per-period spreads
+        combined as if independent (forecast errors of neighbouring periods are correlated).
+        Root mean square of standardised validation residuals of the summed demand."""
+        from core.demand.inventory import aggregate_scale
+
+        if self.val_actual is None or self.val_quantiles is None:
+            return 1.0
+        return aggregate_scale(self.val_actual, self.val_quantiles, periods)
 
     def predict(self, w: Windows) -> np.ndarray:
         """Calibrated quantiles in units, (N, H, 3), for windows ``w``."""
@@ -194,7 +206,10 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
         train_w.inputs(), train_w.target, val_w.inputs(), val_w.target,
         epochs=cfg.epochs, batch_size=batch, seed=cfg.seed, patience=cfg.patience, progress=progress)
     t2 = time.perf_counter()
-    factor = calibrate_spread(predict_quantiles(fit.model, val_w.inputs()), val_w.target)
+    val_qz = predict_quantiles(fit.model, val_w.inputs())
+    factor = calibrate_spread(val_qz, val_w.target)
+    val_q = to_units(apply_spread(val_qz, factor), val_w.level)
+    val_y = to_units(val_w.target, val_w.level)
 
     def predict(model, inputs):
         return apply_spread(predict_quantiles(model, inputs), factor)
@@ -211,7 +226,7 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
     timings = {"prepare": t1 - t0, "train": t2 - t1, "backtest": t3 - t2, "total": t3 - t0}
     return DemandRun(cfg, wcfg, data, fit.model, fit.history, arrays, n_train, scales, backtest, metrics,
                      per_series, future, excluded, {k: round(v, 3) for k, v in timings.items()}, notices,
-                     fit.device.label if fit.device else "", train_w, factor)
+                     fit.device.label if fit.device else "", train_w, factor, val_y, val_q)
 
 
 def _backtest(model, arrays, wcfg: WindowConfig, origins: dict, n_train: dict, predict) -> pd.DataFrame:

@@ -4,7 +4,8 @@ Periodic review (R, S): every ``review_period`` periods, order up to S. Stock mu
 over the protection interval P = lead time + review period. From the forecast, demand over P has
 mean mu = sum of P50 and spread sigma = sqrt(sum sigma_t^2), with sigma_t = (P90 - P10) / 2.563
 (the P10-P90 width of a normal distribution). Safety stock = z(service level) * sigma, reorder
-point (order-up-to level) S = mu + safety stock. The same policy on the seasonal-naive forecast
+point (order-up-to level) S = mu + safety stock. Errors of neighbouring periods are correlated, so
+sigma is widened by ``agg_scale``, measured on the model's validation windows (``aggregate_scale``). The same policy on the seasonal-naive forecast
 uses its in-sample error spread. Cheap NumPy only: the page recomputes it on every slider move.
 """
 
@@ -78,12 +79,24 @@ def check_params(p: PolicyParams, horizon: int) -> None:
         )
 
 
-def policy_from_quantiles(q: np.ndarray, p: PolicyParams) -> dict:
+def policy_from_quantiles(q: np.ndarray, p: PolicyParams, agg_scale: float = 1.0) -> dict:
     """Policy for one series from its (H, 3) forecast quantiles."""
     P = p.lead_time + p.review_period
     mu = float(np.sum(q[:P, 1]))
     sd = (np.asarray(q[:P, 2]) - np.asarray(q[:P, 0])) / Z_WIDTH
-    return _policy(mu, float(np.sqrt(np.sum(sd ** 2))), float(np.mean(q[:P, 1])), p)
+    return _policy(mu, agg_scale * float(np.sqrt(np.sum(sd ** 2))), float(np.mean(q[:P, 1])), p)
+
+
+def aggregate_scale(actual: np.ndarray, q: np.ndarray, periods: int) -> float:
+    """RMS of (sum of actuals - sum of P50) / sqrt(sum sigma_t^2) over the first ``periods`` steps
+    of held-out windows: 1.0 if per-period errors were independent, larger when they move together."""
+    P = max(1, min(int(periods), actual.shape[1]))
+    r = actual[:, :P].sum(axis=1) - q[:, :P, 1].sum(axis=1)
+    sd = np.sqrt((((q[:, :P, 2] - q[:, :P, 0]) / Z_WIDTH) ** 2).sum(axis=1))
+    ok = sd > 1e-9
+    if not ok.any():
+        return 1.0
+    return float(np.clip(np.sqrt(np.mean((r[ok] / sd[ok]) ** 2)), 0.5, 10.0))
 
 
 def policy_from_point(point: np.ndarray, sd_per_period: float, p: PolicyParams) -> dict:
@@ -113,12 +126,12 @@ def realized_cost(order_up_to: float, actual: np.ndarray, p: PolicyParams) -> di
             "stocked_out": short > 0}
 
 
-def compute_policy_table(future: pd.DataFrame, p: PolicyParams, horizon: int) -> pd.DataFrame:
+def compute_policy_table(future: pd.DataFrame, p: PolicyParams, horizon: int, agg_scale: float = 1.0) -> pd.DataFrame:
     """Policy per series for the forward forecast: network quantiles vs seasonal naive."""
     check_params(p, horizon)
     rows = []
     for sid, g in future.groupby("series", sort=False):
-        nn = policy_from_quantiles(g[["p10", "p50", "p90"]].to_numpy(), p)
+        nn = policy_from_quantiles(g[["p10", "p50", "p90"]].to_numpy(), p, agg_scale)
         nv = policy_from_point(g["naive_p50"].to_numpy(), float(g["naive_sd"].iloc[0]), p)
         rows.append({"series": sid, **nn, "naive_safety_stock": nv["safety_stock"],
                      "naive_reorder_point": nv["reorder_point"], "naive_expected_cost": nv["expected_cost"]})
@@ -126,14 +139,14 @@ def compute_policy_table(future: pd.DataFrame, p: PolicyParams, horizon: int) ->
 
 
 def compute_policy_backtest(backtest: pd.DataFrame, p: PolicyParams, horizon: int,
-                            naive_sd: dict[str, float]) -> pd.DataFrame:
+                            naive_sd: dict[str, float], agg_scale: float = 1.0) -> pd.DataFrame:
     """Both policies set at each backtest origin, costed on the demand that really happened."""
     check_params(p, horizon)
     rows = []
     for (sid, origin), g in backtest.groupby(["series", "origin"], sort=False):
         g = g.sort_values("step")
         y = g["y"].to_numpy()
-        nn = policy_from_quantiles(g[["nn_p10", "nn_p50", "nn_p90"]].to_numpy(), p)
+        nn = policy_from_quantiles(g[["nn_p10", "nn_p50", "nn_p90"]].to_numpy(), p, agg_scale)
         nv = policy_from_point(g["seasonal_naive_p50"].to_numpy(), naive_sd.get(sid, 0.0), p)
         rn, rv = realized_cost(nn["reorder_point"], y, p), realized_cost(nv["reorder_point"], y, p)
         rows.append({"series": sid, "origin": origin, "actual_demand": rn["actual_demand"],

@@ -138,3 +138,13 @@ def test_weekly_windows_cover_a_year_for_the_seasonal_reference():
     assert w.fut.shape == (1, 8, 2 + 2 + 1)  # week-of-year sin/cos, position x2, reference
     np.testing.assert_allclose(to_units(w.ref[..., 0], w.level)[0], bl.seasonal_naive(arrs["all"].y, 99, 8, 52),
                                rtol=1e-5)
+
+
+def test_aggregate_scale_measures_error_correlation():
+    from core.demand.inventory import aggregate_scale
+
+    q = np.tile([[-Z_WIDTH / 2, 0.0, Z_WIDTH / 2]], (2, 2, 1))  # P50 0, sigma 1 per period
+    together = np.array([[1.0, 1.0], [-1.0, -1.0]])  # errors move together: sum spread is sqrt(2) x wider
+    assert aggregate_scale(together, q, 2) == pytest.approx(math.sqrt(2))
+    assert aggregate_scale(np.array([[1.0, -1.0], [-1.0, 1.0]]), q, 2) == 0.5  # cancel out: clipped floor
+    assert aggregate_scale(together, q, 1) == pytest.approx(1.0)
