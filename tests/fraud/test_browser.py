@@ -1,10 +1,16 @@
-"""The fraud page in a real browser: train on the sample, read the results, open the alert queue."""
+"""The fraud page in a real browser: train on the sample, read the results, open the alert queue,
+explain a transaction and score a newly uploaded file."""
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "fraud_transactions.csv.gz"
 
 
 @pytest.mark.browser
-def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir):
+def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, tmp_path):
     page.goto(f"{app_url}/fraud")
     page.get_by_text("Column mapping").wait_for(timeout=90_000)
     page.get_by_text("Fraud rate").wait_for(timeout=60_000)
@@ -38,8 +44,20 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir):
     assert "typical" in text
 
     page.get_by_role("tab", name="Explanations").click()
-    page.get_by_text("Top reasons:").first.wait_for()
+    reasons = page.get_by_role("tabpanel", name="Explanations").get_by_text("Top reasons:")
+    reasons.wait_for()
     page.wait_for_timeout(1000)
-    page.get_by_text("Top reasons:").first.scroll_into_view_if_needed()
+    reasons.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_explain.png"), full_page=False)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+    new = tmp_path / "new_transactions.csv"
+    pd.read_csv(SAMPLE).tail(150).drop(columns="is_fraud").to_csv(new, index=False)
+    page.get_by_role("tab", name="Score a new file").click()
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(new))
+    page.get_by_role("button", name="Download scored file (CSV)").wait_for(timeout=120_000)
+    page.wait_for_timeout(1000)
+    page.get_by_role("tabpanel", name="Score a new file").get_by_text("reasons for the 50 riskiest") \
+        .scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "fraud_score_new.png"))
     assert page.locator("[data-testid='stException']").count() == 0
