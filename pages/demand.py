@@ -24,6 +24,7 @@ K = "demand."  # namespace of this page's session state
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "demand_sales.csv"
 UPLOAD_TYPES = ["csv", "txt", "tsv", "gz", "parquet"]
 DEFAULT_H = {"daily": 28, "weekly": 8, "monthly": 12}
+MAX_PERIODS = 300_000  # series x periods kept on a small cloud instance; older history is dropped
 METRIC_COLS = ["mae", "rmse", "mape", "smape", "wape", "mase", "bias_pct", "coverage_p10_p90"]
 
 st.title(":material/trending_up: Demand forecasting")
@@ -58,7 +59,8 @@ def get_raw() -> tuple[pd.DataFrame | None, str]:
     if st.session_state.get(K + "upload_id") != up.file_id:
         st.session_state[K + "upload_id"] = up.file_id
         try:
-            st.session_state[K + "upload_table"] = (read_table(up, name=up.name).df, None)
+            # No row sampling here: load_sales caps by keeping recent history instead.
+            st.session_state[K + "upload_table"] = (read_table(up, name=up.name, max_rows=None).df, None)
         except DataValidationError as exc:
             st.session_state[K + "upload_table"] = (None, exc)
     df, err = st.session_state[K + "upload_table"]
@@ -88,7 +90,7 @@ def get_sales(df: pd.DataFrame, cmap: ColumnMap, fill: str, key: str):
     sig = (key, cmap, fill)
     if st.session_state.get(K + "sales_sig") != sig:
         try:
-            st.session_state[K + "sales"] = (load_sales(df, cmap, fill_gaps=fill), None)
+            st.session_state[K + "sales"] = (load_sales(df, cmap, fill_gaps=fill, max_rows=MAX_PERIODS), None)
         except DataValidationError as exc:
             st.session_state[K + "sales"] = (None, exc)
         st.session_state[K + "sales_sig"] = sig

@@ -165,12 +165,14 @@ def _numeric_covariates(df: pd.DataFrame, cmap: ColumnMap) -> list[str]:
     return list(cmap.covariates)
 
 
-def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpolate") -> SalesData:
+def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpolate",
+               max_rows: int | None = None) -> SalesData:
     """Validate and clean raw sales rows into a regular ``SalesData``.
 
     Duplicate (series, date) rows are summed, negative quantities (returns) set to 0, missing
     periods inserted and filled (``fill_gaps``: "interpolate" or "zero"), covariate gaps carried
-    forward. Each change is counted in ``report``.
+    forward. Each change is counted in ``report``. ``max_rows`` caps the cleaned history by keeping
+    the most recent periods of every series (random row sampling would punch holes in a time series).
     """
     if fill_gaps not in GAP_FILLS:
         raise DataValidationError(f"Gap filling must be one of {GAP_FILLS}; got '{fill_gaps}'.")
@@ -227,6 +229,12 @@ def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpola
     report.add("missing periods (gaps)", n_gaps, f"inserted and filled ({fill_gaps})")
     report.add("missing covariate values", n_cov_gaps, "carried forward from the previous period")
     frame = pd.concat(frames, ignore_index=True)[[SERIES_COL, "date", "y", *covs]]
+    if max_rows and len(frame) > max_rows:
+        keep = max(1, max_rows // frame[SERIES_COL].nunique())
+        before = len(frame)
+        frame = frame.groupby(SERIES_COL, sort=False, group_keys=False).tail(keep).reset_index(drop=True)
+        report.add("periods beyond the size limit", before - len(frame),
+                   f"dropped: kept the most recent {keep:,} periods of each series")
     binary = [c for c in covs if set(np.unique(frame[c])) <= {0.0, 1.0}]
     report.frequency, report.n_series, report.n_rows = frequency, frame[SERIES_COL].nunique(), len(frame)
     report.start, report.end = str(frame["date"].min().date()), str(frame["date"].max().date())

@@ -131,3 +131,13 @@ def test_error_empty_table():
 def test_error_bad_gap_fill():
     with pytest.raises(DataValidationError, match="Gap filling must be one of"):
         load_sales(frame(["2024-01-01"], [1]), CM, fill_gaps="mean")
+
+
+def test_history_capped_by_keeping_recent_periods():
+    df = pd.concat([frame(pd.date_range("2024-01-01", periods=10).strftime("%Y-%m-%d"), range(10), store=s)
+                    for s in ("A", "B")])
+    out = load_sales(df, CM, max_rows=8)
+    assert out.lengths().tolist() == [4, 4]
+    assert out.series("A")["y"].tolist() == [6.0, 7.0, 8.0, 9.0]
+    assert out.report.issues[-1] == {"issue": "periods beyond the size limit", "count": 12,
+                                     "action": "dropped: kept the most recent 4 periods of each series"}
