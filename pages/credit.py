@@ -28,6 +28,10 @@ from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
 
+from ui.common import ensure_router
+
+ensure_router()
+
 K = "credit."  # namespace of this page's session state
 UPLOAD_TYPES = ["csv", "txt", "tsv", "gz", "parquet"]
 SHAP_ROWS = 300

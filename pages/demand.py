@@ -20,6 +20,10 @@ from core.demand.inventory import PolicyParams, compute_policy_backtest, compute
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
 
+from ui.common import ensure_router
+
+ensure_router()
+
 K = "demand."  # namespace of this page's session state
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "demand_sales.csv"
 UPLOAD_TYPES = ["csv", "txt", "tsv", "gz", "parquet"]

@@ -25,6 +25,10 @@ from core.fraud.split import split_by_time, suggest_split
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_pr, compute_roc
 
+from ui.common import ensure_router
+
+ensure_router()
+
 K = "fraud."
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "fraud_transactions.csv.gz"
 MAX_ROWS = 300_000  # a Community Cloud session keeps the most recent transactions above this

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from core.scenarios import SCENARIOS
-from ui.common import show_device
+from ui.common import ensure_router, show_device
+
+ensure_router()
 
 st.title("AI Use-Case Studio")
 st.markdown(

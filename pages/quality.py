@@ -20,6 +20,10 @@ from core.quality.evaluate import (
 )
 from core.quality.models import BACKBONES
 
+from ui.common import ensure_router
+
+ensure_router()
+
 K = "quality."  # namespace of this page's session state
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "quality_images"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"]

@@ -34,3 +34,20 @@ def show_error(exc: Exception) -> None:
         st.error(str(exc), icon=":material/error:")
     else:
         st.error(f"Something went wrong: {exc}", icon=":material/error:")
+
+
+def ensure_router() -> None:
+    """Send a page opened by direct link through the router in ``app.py``.
+
+    Streamlit treats a ``pages/`` folder beside the main script as a legacy multipage app until
+    the first ``st.navigation`` call of the process. A visitor whose first request is a deep link
+    (``/credit``) would get that page run on its own: file names in the sidebar, no wide layout.
+    Turning the legacy mode off and rerunning makes the same request go through ``app.py``.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # A future Streamlit without the legacy mode: nothing to do.
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -13,26 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from core.drift import SHIFTED, STABLE, WATCH, psi_from_counts as _psi_from_counts, psi_status  # noqa: F401
 from core.errors import DataValidationError
-
-# Empty bins would make the log blow up; a small floor is the usual convention.
-_FLOOR = 1e-4
-STABLE, WATCH, SHIFTED = "stable", "watch", "shifted"
-
-
-def psi_status(value: float) -> str:
-    """'stable' below 0.1, 'watch' from 0.1 to 0.25, 'shifted' above 0.25."""
-    if value < 0.1:
-        return STABLE
-    if value <= 0.25:
-        return WATCH
-    return SHIFTED
-
-
-def _psi_from_counts(expected: np.ndarray, actual: np.ndarray) -> float:
-    e = np.maximum(expected / max(expected.sum(), 1), _FLOOR)
-    a = np.maximum(actual / max(actual.sum(), 1), _FLOOR)
-    return float(np.sum((a - e) * np.log(a / e)))
 
 
 def compute_psi_numeric(expected, actual, *, bins: int = 10) -> float:

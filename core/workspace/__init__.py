@@ -1,0 +1,50 @@
+"""The studio workspace: saved runs of every scenario, batch scoring, reports and the overview.
+
+Every scenario saves its runs through `core.registry` (atomic folder: Keras file + JSON). The
+workspace adds, under the metadata key ``"workspace"`` of each run, what the overview, the Runs
+page, the Score page and the report need, in one shape for all four scenarios:
+
+    "workspace": {
+        "name": "credit sample, class weights",         # label the analyst sees
+        "dataset": {"name": "credit_applications.csv",   # data fingerprint
+                    "rows": 5000, "columns": [...], "sha256": "..."},
+        "params": {...},                                  # training settings, JSON
+        "headline": {
+            "quality": [{"label": "ROC-AUC", "value": 0.81, "fmt": ".3f"}, ...],
+            "impact": [{"label": "Loss avoided", "value": 123456.0, "unit": "€", "fmt": ",.0f"}, ...],
+            "assumptions": ["Loss per approved defaulter €5,000", ...],
+        },
+        "input": {"columns": [...], "numeric": [...], "categorical": [...],
+                  "kind": "table" | "images"},            # what a file to score must contain
+        "profile": {...},                                  # core.drift.build_profile of training rows
+    }
+
+Runs saved before this key existed, or by the CLI without it, still list and load; the pages show
+"not recorded" where a field is absent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pandas as pd
+
+RUNS_DIR_ENV = "STUDIO_RUNS_DIR"
+DEFAULT_RUNS_DIR = "runs"
+
+
+def get_runs_dir(override: str | os.PathLike | None = None) -> Path:
+    """Where runs are saved: ``override``, else ``$STUDIO_RUNS_DIR``, else ``./runs``."""
+    chosen = override or os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR
+    return Path(chosen).expanduser().resolve()
+
+
+def get_fingerprint(df: pd.DataFrame, *, name: str | None = None) -> dict:
+    """Row count, column names and a SHA-256 of the content (stable across runs and machines)."""
+    h = hashlib.sha256()
+    h.update("\x1f".join(map(str, df.columns)).encode("utf-8"))
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    return {"name": name, "rows": int(len(df)), "columns": [str(c) for c in df.columns],
+            "sha256": h.hexdigest()}
