@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.scenarios import SCENARIOS
+from core.scenarios import ROOT, SCENARIOS
 
 st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insights:", layout="wide")
 
@@ -12,4 +12,9 @@ pages += [
     for spec in SCENARIOS.values()
     if spec.available
 ]
+# Workspace pages: saved runs and batch scoring over every scenario.
+for path, title, icon, url in (("pages/runs.py", "Runs", ":material/folder_open:", "runs"),
+                               ("pages/score.py", "Score", ":material/batch_prediction:", "score")):
+    if (ROOT / path).exists():
+        pages.append(st.Page(path, title=title, icon=icon, url_path=url))
 st.navigation(pages).run()

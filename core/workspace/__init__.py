@@ -17,6 +17,11 @@ page, the Score page and the report need, in one shape for all four scenarios:
         "input": {"columns": [...], "numeric": [...], "categorical": [...],
                   "kind": "table" | "images"},            # what a file to score must contain
         "profile": {...},                                  # core.drift.build_profile of training rows
+        "curves": {"roc": {"x": [...], "y": [...], "x_label": "False positive rate",
+                           "y_label": "True positive rate"}, ...},  # <= 200 points each, for overlays
+        "decision": {"threshold": 0.31, ...},            # the decision settings saved with the run
+        "explain": {"importance": {"feature": mean_abs_shap, ...}},  # global SHAP, when computed
+        "intended_use": "...", "limitations": ["..."],   # texts for the report / model card
     }
 
 Runs saved before this key existed, or by the CLI without it, still list and load; the pages show
