@@ -3,8 +3,12 @@
 import streamlit as st
 
 from core.scenarios import ROOT, SCENARIOS
+from ui.auth import require_sign_in
 
 st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insights:", layout="wide")
+
+# Sign-in first when the deployment configures it in its secrets; open otherwise.
+require_sign_in()
 
 pages = [st.Page("pages/home.py", title="Overview", icon=":material/home:", url_path="home", default=True)]
 pages += [
