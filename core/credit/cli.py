@@ -92,9 +92,10 @@ def run_train(args) -> dict:
                        test_size=args.test_size)
     tab = run.tabular
     timings = {"train": tab.timings["train"], **{k: v for k, v in tab.timings.items() if k != "train"}}
+    shap = None
     if not args.no_explain:
         t0 = time.perf_counter()
-        run.explain(run.test_df.iloc[:EXPLAIN_ROWS])
+        shap = run.explain(run.test_df.iloc[:EXPLAIN_ROWS])
         timings["explain"] = time.perf_counter() - t0
     curve = compute_profit_curve(run.y_test, run.p_test, loss_default=args.loss_default,
                                  margin_good=args.margin_good)
@@ -118,8 +119,14 @@ def run_train(args) -> dict:
     }
     if args.save:
         from core.credit.persist import save_credit_run
+        from core.workspace.summary import build_credit_summary, default_run_name
 
-        result["saved_to"] = str(save_credit_run(run, args.save, threshold=best["threshold"], scorecard=scorecard))
+        workspace = build_credit_summary(
+            run, name=default_run_name("credit", args.data), threshold=best["threshold"],
+            loss_default=args.loss_default, margin_good=args.margin_good, data=table.df,
+            dataset_name=Path(args.data).name, shap=shap, scorecard=scorecard)
+        result["saved_to"] = str(save_credit_run(run, args.save, threshold=best["threshold"], scorecard=scorecard,
+                                                 extra_metadata=workspace))
     timings["total"] = time.perf_counter() - t_start
     result["timings"] = timings
     return result

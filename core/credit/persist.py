@@ -23,10 +23,13 @@ from core.errors import DataValidationError
 
 
 def build_metadata(run, *, threshold: float | None = None,
-                   scorecard: ScorecardConfig = ScorecardConfig()) -> dict:
-    """JSON-ready description of a `CreditRun` (everything but the Keras weights)."""
+                   scorecard: ScorecardConfig = ScorecardConfig(), extra_metadata: dict | None = None) -> dict:
+    """JSON-ready description of a `CreditRun` (everything but the Keras weights).
+
+    ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace".
+    """
     tab = run.tabular
-    return {
+    meta = {
         "scenario": "credit",
         **tab.save_metadata(),
         "credit": {
@@ -41,10 +44,13 @@ def build_metadata(run, *, threshold: float | None = None,
             "background": np.asarray(tab.background, dtype=float).round(6).tolist(),
         },
     }
+    if extra_metadata:
+        meta["workspace"] = {**meta.get("workspace", {}), **extra_metadata}
+    return meta
 
 
 def save_credit_run(run, path, *, threshold: float | None = None,
-                    scorecard: ScorecardConfig = ScorecardConfig()) -> Path:
+                    scorecard: ScorecardConfig = ScorecardConfig(), extra_metadata: dict | None = None) -> Path:
     """Save ``run`` so that its folder is exactly ``path`` (which must not exist yet)."""
     from core.registry import save_run
 
@@ -55,7 +61,8 @@ def save_credit_run(run, path, *, threshold: float | None = None,
             "Fix: choose a new folder name (the model is saved into a folder of its own)."
         )
     return save_run(path.parent, model=run.tabular.model, run_id=path.name,
-                    metadata=build_metadata(run, threshold=threshold, scorecard=scorecard))
+                    metadata=build_metadata(run, threshold=threshold, scorecard=scorecard,
+                                            extra_metadata=extra_metadata))
 
 
 def export_model_zip(run, *, threshold: float | None = None,

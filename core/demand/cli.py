@@ -89,9 +89,14 @@ def run_train(args) -> dict:
     if args.event_level and args.event_level > 0:
         out["events"] = _events(run, args)
     if args.save:
-        from core.demand.export import save_demand_run
+        from pathlib import Path
 
-        out["saved"] = str(save_demand_run(run, args.save, params))
+        from core.demand.export import save_demand_run
+        from core.workspace.summary import build_demand_summary, default_run_name
+
+        workspace = build_demand_summary(run, name=default_run_name("demand", args.data), params=params,
+                                         dataset_name=Path(args.data).name)
+        out["saved"] = str(save_demand_run(run, args.save, params, extra_metadata=workspace))
     out["timings"] = {**run.timings, "cli_total": round(time.perf_counter() - t0, 3)}
     return out
 

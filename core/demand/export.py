@@ -27,8 +27,12 @@ def forecast_csv(run: DemandRun, params: PolicyParams) -> bytes:
     return get_forecast_table(run, params).to_csv(index=False).encode("utf-8")
 
 
-def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None) -> Path:
-    """Save the model, its window configuration and the forecast table atomically (core.registry)."""
+def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None, *,
+                    extra_metadata: dict | None = None) -> Path:
+    """Save the model, its window configuration and the forecast table atomically (core.registry).
+
+    ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace".
+    """
     from core.registry import save_run
 
     params = params or PolicyParams(lead_time=min(7, run.wcfg.horizon // 2),
@@ -37,6 +41,8 @@ def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None) ->
         "date": run.data.columns.date, "target": run.data.columns.target, "series": list(run.data.columns.series),
         "covariates": run.data.covariates}, "covariate_scales": run.scales,
         "metrics": run.metrics.reset_index().to_dict(orient="records")}
+    if extra_metadata:
+        meta["workspace"] = dict(extra_metadata)
     return save_run(root, model=run.model, metadata=meta,
                     files={"forecast.csv": forecast_csv(run, params)})
 

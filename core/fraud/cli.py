@@ -95,6 +95,7 @@ def run_train(args) -> dict:
         result["imbalance_comparison"] = table_cmp.to_dict(orient="records")
         result["imbalance_recommendation"] = recommend_imbalance(table_cmp)
         timings["compare_imbalance"] = time.perf_counter() - t1
+    ex = None
     if not args.no_explain:
         ex = explain_run(run, top_alerts=20, global_rows=200)
         timings["explain"] = ex.seconds
@@ -105,9 +106,15 @@ def run_train(args) -> dict:
             for i in ex.alert_positions[:10]]
         result["global_importance"] = ex.global_sample.importance().head(10).to_dict(orient="records")
     if getattr(args, "save", None):
-        from core.fraud.persist import save_fraud_run
+        from pathlib import Path
 
-        result["saved_to"] = str(save_fraud_run(run, args.save))
+        from core.fraud.persist import save_fraud_run
+        from core.workspace.summary import build_fraud_summary, default_run_name
+
+        workspace = build_fraud_summary(
+            run, name=default_run_name("fraud", args.data), review_threshold=min(best["threshold"], 1.0),
+            review_fee=args.review_fee, data=table.df, dataset_name=Path(args.data).name, explanations=ex)
+        result["saved_to"] = str(save_fraud_run(run, args.save, extra_metadata=workspace))
     timings["total"] = time.perf_counter() - t0
     result["timings"] = timings
     return result

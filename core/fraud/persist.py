@@ -16,11 +16,11 @@ from core.fraud.features import FeatureConfig
 HISTORY_FILE = "history.parquet"
 
 
-def save_fraud_run(run, root) -> Path:
+def save_fraud_run(run, root, *, extra_metadata: dict | None = None) -> Path:
     """Save a :class:`FraudRun` with the registry: Keras model, JSON metadata, history as Parquet.
 
     The history is needed to score new transactions: their window features look back up to
-    30 days plus the label delay.
+    30 days plus the label delay. ``extra_metadata`` (the workspace summary) goes under "workspace".
     """
     from core.fraud.pipeline import NETWORK, run_summary
     from core.registry import save_run
@@ -36,6 +36,8 @@ def save_fraud_run(run, root) -> Path:
         "metrics": run.metrics[NETWORK],
         "descriptions": run.features.descriptions,
     }
+    if extra_metadata:
+        meta["workspace"] = dict(extra_metadata)
     return save_run(root, model=run.tabular.model, metadata=meta, files={HISTORY_FILE: buf.getvalue()})
 
 

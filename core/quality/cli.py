@@ -114,9 +114,19 @@ def run_train(args) -> dict:
                                      run.test.labels, run.class_names)
     result["timings"] = {"load_s": round(t_load, 3), **run.timings}
     if getattr(args, "save", None):
-        from core.quality.export import save_quality_run
+        from pathlib import Path
 
-        result["saved_to"] = str(save_quality_run(args.save, run, threshold=args.threshold))
+        from core.quality.export import save_quality_run
+        from core.workspace.summary import build_quality_summary, default_run_name
+
+        workspace = build_quality_summary(
+            run, name=default_run_name("quality", args.data), threshold=args.threshold,
+            cost_escape=args.cost_escape, cost_false_reject=args.cost_false_reject, data=data,
+            dataset_name=Path(args.data).name)
+        result["saved_to"] = str(save_quality_run(args.save, run, threshold=args.threshold,
+                                                  costs={"escape": args.cost_escape,
+                                                         "false_reject": args.cost_false_reject},
+                                                  extra_metadata=workspace))
     return result
 
 

@@ -24,12 +24,16 @@ def get_test_predictions(run, threshold: float) -> pd.DataFrame:
                                  run.ok_class, threshold)
 
 
-def save_quality_run(root, run, *, threshold: float, costs: dict | None = None) -> Path:
+def save_quality_run(root, run, *, threshold: float, costs: dict | None = None,
+                     extra_metadata: dict | None = None) -> Path:
     """Save the trained model, its metadata (classes, image size, threshold, costs) and the test
-    predictions through the shared registry (atomic, JSON only, safe-mode Keras file)."""
+    predictions through the shared registry (atomic, JSON only, safe-mode Keras file).
+    ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace"."""
     from core.registry import save_run
 
     meta = {**run.metadata(), "threshold": float(threshold), "costs": costs or {}}
+    if extra_metadata:
+        meta["workspace"] = dict(extra_metadata)
     csv = get_test_predictions(run, threshold).to_csv(index=False).encode()
     return save_run(root, model=run.model, metadata=meta, files={PREDICTIONS_FILE: csv})
 
