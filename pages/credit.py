@@ -29,6 +29,7 @@ from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
 
 from ui.common import ensure_router
+from ui.workspace import save_to_workspace
 
 ensure_router()
 
@@ -518,3 +519,18 @@ with tabs[9], timed("export"):
         st.download_button("Download model (zip: Keras file + JSON settings)", st.session_state[K + "out:zip"],
                            "credit_model.zip", "application/zip", key=K + "dl_zip")
         st.caption("Score new files headless with `python -m core score --model credit_model --data FILE --out FILE`.")
+
+    def save_credit(name, root):
+        from core.credit.persist import save_credit_run
+        from core.registry import new_run_id
+        from core.workspace.summary import build_credit_summary
+
+        summary = build_credit_summary(run, name=name, threshold=threshold, loss_default=loss, margin_good=margin,
+                                       dataset_name=dataset_name, shap=shap, scorecard=scorecard)
+        return save_credit_run(run, root / new_run_id("credit"), threshold=threshold, scorecard=scorecard,
+                               extra_metadata=summary)
+
+    upload = st.session_state.get(K + "upload")
+    dataset_name = (SAMPLE_PATH.name if st.session_state.get(K + "source", "Bundled").startswith("Bundled")
+                    else getattr(upload, "name", None))
+    save_to_workspace("credit", run, save_credit, dataset_name=dataset_name)

@@ -21,6 +21,7 @@ from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
 
 from ui.common import ensure_router
+from ui.workspace import save_to_workspace
 
 ensure_router()
 
@@ -289,6 +290,20 @@ def downloads(run, params: PolicyParams | None) -> None:
     st.dataframe(get_forecast_table(run, params).head(50), hide_index=True, width="stretch")
 
 
+def save_panel(run, params: PolicyParams | None, dataset_name: str | None) -> None:
+    def save_demand(name, root):
+        from core.demand.export import save_demand_run
+        from core.workspace.summary import build_demand_summary
+
+        summary = build_demand_summary(run, name=name, params=params, dataset_name=dataset_name,
+                                       shap=st.session_state.get(K + "shap_global"))
+        return save_demand_run(run, root, params, extra_metadata=summary)
+
+    save_to_workspace("demand", run, save_demand, dataset_name=dataset_name,
+                      disabled_reason=None if params is not None else
+                      "Fix the inventory policy inputs above first: the saved run records its policy and costs.")
+
+
 raw, key = get_raw()
 if raw is not None:
     with st.expander("Column mapping", expanded=key != "sample"):
@@ -307,3 +322,4 @@ if run is not None:
     events(run)
     shap_panels(run)
     downloads(run, params)
+    save_panel(run, params, SAMPLE.name if key == "sample" else getattr(st.session_state.get(K + "upload"), "name", None))

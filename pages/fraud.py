@@ -26,6 +26,7 @@ from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_pr, compute_roc
 
 from ui.common import ensure_router
+from ui.workspace import save_to_workspace
 
 ensure_router()
 
@@ -368,3 +369,20 @@ with tabs[5]:
         st.dataframe(out, hide_index=True, width="stretch")
         st.download_button("Download scored file (CSV)", out.to_csv(index=False).encode(), "fraud_scored.csv",
                            "text/csv", icon=":material/download:")
+
+
+def save_fraud(name, root):
+    from core.fraud.persist import save_fraud_run
+    from core.workspace.summary import build_fraud_summary
+
+    review = float(st.session_state.get(K + "review_t", 0.5))
+    summary = build_fraud_summary(run, name=name, review_threshold=review,
+                                  block_threshold=float(st.session_state.get(K + "block_t", max(0.9, review))),
+                                  review_fee=float(st.session_state.get(K + "fee", 5.0)),
+                                  dataset_name=fraud_dataset, explanations=ex)
+    return save_fraud_run(run, root, extra_metadata=summary)
+
+
+fraud_dataset = SAMPLE.name if data_key == "sample" else (data_key.removeprefix("upload:") or None)
+st.divider()
+save_to_workspace("fraud", run, save_fraud, dataset_name=fraud_dataset)

@@ -1,11 +1,19 @@
-"""Overview: what the studio does, the four scenarios, and the device models train on."""
+"""Overview: the four scenarios, the headline figures of each one's latest saved run, a button that
+runs all four demos, and the device models train on."""
+
+import time
 
 import streamlit as st
 
 from core.scenarios import SCENARIOS
-from ui.common import ensure_router, show_device
+from core.workspace import get_runs_dir
+from core.workspace.summary import format_figure, get_latest_runs
+from ui.common import ensure_router, show_device, show_error
+from ui.workspace import link_to_runs_page
 
 ensure_router()
+
+K = "home."
 
 st.title("AI Use-Case Studio")
 st.markdown(
@@ -14,6 +22,77 @@ st.markdown(
     "without code. Each scenario opens on bundled sample data; upload your own file to work on it."
 )
 
+runs_dir = get_runs_dir()
+
+
+def run_demos() -> None:
+    """Train every scenario on its sample and save it; the cards below show the new runs after."""
+    from core.workspace.demos import run_all_demos
+
+    bar = st.progress(0.0, text="Starting the demos (TensorFlow loads first, a few seconds)")
+    names = {k: s.title for k, s in SCENARIOS.items()}
+
+    def on_progress(scenario: str, fraction: float, message: str) -> None:
+        label = f"{names.get(scenario, 'Demos')}: {message}" if scenario else message
+        bar.progress(min(max(fraction, 0.0), 1.0), text=label)
+
+    t0 = time.perf_counter()
+    try:
+        report = run_all_demos(runs_dir, progress=on_progress)
+    except Exception as exc:  # shown as a message, never a traceback
+        show_error(exc)
+        return
+    st.session_state[K + "demo_report"] = {"saved": {k: p.name for k, p in report.saved.items()},
+                                           "errors": dict(report.errors),
+                                           "seconds": time.perf_counter() - t0}
+    st.rerun()  # redraw the cards with the runs just saved
+
+
+with st.container(border=True):
+    c1, c2 = st.columns([3, 1], vertical_alignment="center")
+    c1.markdown("**Run all four demos** — trains every scenario on its sample data with fast demo settings "
+                "(a few epochs each) and saves each as a run, so the figures below fill in. Takes a few "
+                "minutes on a small server.")
+    # The click only leaves a request in session state; the script then runs the demos here, under
+    # the button, with a progress bar (a rerun between click and body cannot lose the request).
+    c2.button("Run all four demos", key=K + "run_demos", type="primary", icon=":material/play_arrow:",
+              width="stretch", on_click=lambda: st.session_state.update({K + "demos_requested": True}))
+    if st.session_state.pop(K + "demos_requested", False):
+        run_demos()
+    report = st.session_state.get(K + "demo_report")
+    if report:
+        if report["saved"]:
+            st.success(f"{len(report['saved'])} demo run(s) saved in {report['seconds']:.0f} s: "
+                       + ", ".join(f"{SCENARIOS[k].title} (`{v}`)" for k, v in report["saved"].items()),
+                       icon=":material/check_circle:")
+        for key, msg in report["errors"].items():
+            st.error(f"{SCENARIOS[key].title} demo failed: {msg}", icon=":material/error:")
+
+latest, skipped = get_latest_runs(runs_dir)
+
+
+def show_latest(meta: dict | None) -> None:
+    """The headline of a scenario's newest saved run, or a plain 'no run yet'."""
+    if meta is None:
+        st.markdown("**Latest run:** no run yet. Train on the scenario page and press *Save to "
+                    "workspace*, or run all four demos above.")
+        return
+    ws = meta.get("workspace") or {}
+    saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(meta.get("saved_at", 0))))
+    st.markdown(f"**Latest run:** {ws.get('name') or meta.get('run_id')} · saved {saved}")
+    head = ws.get("headline") or {}
+    figures = [*head.get("quality", [])[:3], *head.get("impact", [])[:3]]
+    if not figures:
+        st.caption("Saved without headline figures (an older run, or saved before the workspace existed).")
+        return
+    for row in range(0, len(figures), 3):
+        cols = st.columns(3)
+        for col, fig in zip(cols, figures[row:row + 3]):
+            col.metric(fig.get("label", ""), format_figure(fig))
+    if head.get("assumptions"):
+        st.caption("Assumptions: " + " · ".join(head["assumptions"]))
+
+
 cols = st.columns(2)
 for i, spec in enumerate(SCENARIOS.values()):
     with cols[i % 2].container(border=True):
@@ -21,11 +100,15 @@ for i, spec in enumerate(SCENARIOS.values()):
         st.markdown(f"*{spec.question}*")
         st.markdown(spec.summary)
         st.caption(f"Data: {spec.data_format}")
+        show_latest(latest.get(spec.key))
         if spec.available:
             st.page_link(spec.page, label=f"Open {spec.title.lower()}", icon=":material/arrow_forward:")
         else:
             st.info("Not built yet: this scenario is on the roadmap and has no page in this version.")
 
+st.caption(f"Saved runs are read from `{runs_dir}`"
+           + (f"; {len(skipped)} damaged or incompatible run(s) skipped." if skipped else "."))
+link_to_runs_page()
 st.divider()
 st.markdown(
     "**How every scenario works:** load → validate → split → preprocess (fitted on training rows "

@@ -21,6 +21,7 @@ from core.quality.evaluate import (
 from core.quality.models import BACKBONES
 
 from ui.common import ensure_router
+from ui.workspace import save_to_workspace
 
 ensure_router()
 
@@ -330,3 +331,19 @@ with tabs[4]:
                            st.session_state[zip_key], "quality_model.zip", "application/zip", key=K + "dl_zip")
         st.caption("Score a folder or zip headless: unzip, then `python -m core score --model DIR --data IMAGES "
                    "--out scored.csv`.")
+
+    def save_quality(name, root):
+        from core.quality.export import save_quality_run
+        from core.workspace.summary import build_quality_summary
+
+        ce = float(st.session_state.get(K + "cost_escape") or 50.0)
+        cf = float(st.session_state.get(K + "cost_fr") or 2.0)
+        summary = build_quality_summary(run, name=name, threshold=threshold, cost_escape=ce, cost_false_reject=cf,
+                                        dataset_name=dataset_name)
+        return save_quality_run(root, run, threshold=threshold, costs={"escape": ce, "false_reject": cf},
+                                extra_metadata=summary)
+
+    upload = st.session_state.get(K + "upload")
+    dataset_name = (SAMPLE_DIR.name if st.session_state.get(K + "source", "Bundled").startswith("Bundled")
+                    else getattr(upload, "name", None))
+    save_to_workspace("quality", run, save_quality, dataset_name=dataset_name)

@@ -1,13 +1,36 @@
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.registry import save_run
 from core.scenarios import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
+NO_RUN = "no run yet"
+
+WORKSPACE = {
+    "name": "credit sample, class weights",
+    "headline": {
+        "quality": [{"label": "ROC-AUC", "value": 0.8123, "fmt": ".3f"},
+                    {"label": "Approval rate", "value": 0.84, "fmt": ".1%"}],
+        "impact": [{"label": "Loss avoided vs approving everyone", "value": 123456.0, "unit": "€", "fmt": ",.0f"}],
+        "assumptions": ["Loss per approved defaulter €5,000", "Margin per approved good applicant €1,000"],
+    },
+}
 
 
-def test_home_lists_scenarios_and_device():
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def _text(at) -> str:
+    return " ".join(m.value for m in [*at.markdown, *at.caption])
+
+
+def test_home_lists_scenarios_and_device(runs_dir):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
     assert at.title[0].value == "AI Use-Case Studio"
@@ -18,4 +41,52 @@ def test_home_lists_scenarios_and_device():
     assert "Training device — CPU" in captions and "TensorFlow" in captions
     # A scenario whose page does not exist yet says so plainly instead of linking to nothing.
     missing = [s for s in SCENARIOS.values() if not s.available]
-    assert len(at.info) == len(missing)
+    assert sum("Not built yet" in i.value for i in at.info) == len(missing)
+    # Nothing saved yet: every scenario says so plainly, and the demo button is offered.
+    assert _text(at).count(NO_RUN) == len(SCENARIOS)
+    assert any(b.label == "Run all four demos" for b in at.button)
+    assert str(runs_dir) in captions
+
+
+def test_home_shows_the_latest_saved_run(runs_dir):
+    save_run(runs_dir, model=None, run_id="credit-old",
+             metadata={"scenario": "credit", "workspace": {**WORKSPACE, "name": "older credit run"}})
+    save_run(runs_dir, model=None, run_id="credit-new", metadata={"scenario": "credit", "workspace": WORKSPACE})
+    save_run(runs_dir, model=None, run_id="demand-cli", metadata={"scenario": "demand"})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    text = _text(at)
+    assert "credit sample, class weights" in text and "older credit run" not in text
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["ROC-AUC"] == "0.812"
+    assert metrics["Approval rate"] == "84.0%"
+    assert metrics["Loss avoided vs approving everyone"] == "€123,456"
+    assert "Assumptions: Loss per approved defaulter €5,000 · Margin per approved good applicant €1,000" in text
+    # A run saved without the workspace summary is named but has no figures; the others have no run.
+    assert "Saved without headline figures" in text
+    assert text.count(NO_RUN) == len(SCENARIOS) - 2
+
+
+def test_demo_button_saves_runs_and_reports_a_failed_demo(runs_dir, monkeypatch):
+    from core.errors import DataValidationError
+    from core.workspace import demos
+
+    def fake(key):
+        def run(root, settings, progress):
+            if key == "fraud":
+                raise DataValidationError("Expected transactions; got none. Fix: check the sample file.")
+            return save_run(root, model=None, run_id=f"{key}-demo", metadata={"scenario": key, "workspace": {
+                "name": f"{key} demo run", "headline": {"quality": [{"label": f"{key} score", "value": 0.5,
+                                                                     "fmt": ".2f"}], "impact": [],
+                                                        "assumptions": []}}})
+        return run
+
+    monkeypatch.setattr(demos, "DEMOS", {k: fake(k) for k in demos.DEMOS})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    next(b for b in at.button if b.label == "Run all four demos").click().run()
+    assert not at.exception
+    assert any("3 demo run(s) saved" in s.value for s in at.success)
+    assert any("Fraud detection demo failed: Expected transactions; got none." in e.value for e in at.error)
+    text = _text(at)
+    assert "credit demo run" in text and "quality demo run" in text
+    assert text.count(NO_RUN) == 1  # fraud still has none

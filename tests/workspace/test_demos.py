@@ -1,0 +1,88 @@
+"""Run all four demos: every scenario trains on its sample and is saved with a workspace summary;
+progress moves forward to 1; one failing demo does not stop the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.errors import DataValidationError
+from core.registry import load_run, read_metadata
+from core.workspace import demos
+from core.workspace.demos import DemoSettings, run_all_demos
+from core.workspace.summary import get_latest_runs
+
+TINY = DemoSettings(epochs=1, shap_rows=20, credit_rows=700, fraud_customers=120, demand_series=2,
+                    quality_images=110, image_size=32)
+
+
+@pytest.fixture(scope="module")
+def demo_result(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    events = []
+    report = run_all_demos(root, settings=TINY, progress=lambda *e: events.append(e))
+    return root, report, events
+
+
+def test_all_four_demos_are_saved_with_summaries(demo_result):
+    root, report, _ = demo_result
+    assert report.ok, report.errors
+    assert set(report.saved) == {"credit", "fraud", "demand", "quality"}
+    for key, path in report.saved.items():
+        assert Path(path).parent == root
+        meta = read_metadata(path)
+        ws = meta["workspace"]
+        assert meta["scenario"] == key and ws["name"].startswith(f"{key} demo")
+        assert ws["headline"]["quality"] and ws["headline"]["impact"] and ws["headline"]["assumptions"]
+        assert ws["input"]["kind"] == ("images" if key == "quality" else "table")
+    latest, skipped = get_latest_runs(root)
+    assert set(latest) == set(report.saved) and not skipped
+    # Shrunk samples are what the fingerprint records.
+    assert read_metadata(report.saved["credit"])["workspace"]["dataset"]["rows"] == 700
+    # A saved demo loads back through the registry (Keras safe mode).
+    assert load_run(report.saved["demand"]).model is not None
+
+
+def test_progress_moves_forward_to_one(demo_result):
+    _, _, events = demo_result
+    fractions = [f for _, f, _ in events]
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == 1.0 and 0 < fractions[len(fractions) // 2] < 1
+    seen = [s for s, _, _ in events if s]
+    assert list(dict.fromkeys(seen)) == ["credit", "fraud", "demand", "quality"]
+    assert any("Epoch" in m for _, _, m in events)
+
+
+def test_one_failing_demo_does_not_stop_the_others(tmp_path, monkeypatch):
+    calls = []
+
+    def fake(key):
+        def run(root, settings, progress):
+            calls.append(key)
+            progress(0.5, "half way")
+            if key == "fraud":
+                raise DataValidationError("Expected a log; got nothing. Fix: check the sample.")
+            if key == "demand":
+                raise RuntimeError("out of memory")
+            path = root / f"{key}-run"
+            path.mkdir(parents=True)
+            return path
+        return run
+
+    monkeypatch.setattr(demos, "DEMOS", {k: fake(k) for k in demos.DEMOS})
+    events = []
+    report = run_all_demos(tmp_path, progress=lambda *e: events.append(e))
+    assert calls == ["credit", "fraud", "demand", "quality"]
+    assert set(report.saved) == {"credit", "quality"}
+    assert report.errors["fraud"] == "Expected a log; got nothing. Fix: check the sample."
+    assert report.errors["demand"] == "RuntimeError: out of memory"
+    assert not report.ok and events[-1] == ("", 1.0, "2 demo(s) failed")
+    assert ("fraud", pytest.approx(0.55), "Failed: Expected a log; got nothing. Fix: check the sample.") in events
+
+
+def test_bad_demo_requests_are_refused(tmp_path):
+    with pytest.raises(DataValidationError, match="Demos exist for credit, fraud, demand, quality"):
+        run_all_demos(tmp_path, scenarios=("weather",))
+    with pytest.raises(DataValidationError, match="Demo epochs must be between 1 and 200"):
+        run_all_demos(tmp_path, settings=DemoSettings(epochs=0))

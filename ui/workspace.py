@@ -1,0 +1,65 @@
+"""The "Save to workspace" control every scenario page shows beside its downloads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import streamlit as st
+
+from core.scenarios import ROOT
+from core.workspace import get_runs_dir
+from core.workspace.summary import default_run_name
+from ui.common import show_error
+
+RUNS_PAGE = "pages/runs.py"
+
+
+def link_to_runs_page() -> None:
+    """A link to the Runs page when it exists (and is in the navigation); nothing otherwise."""
+    if not (ROOT / RUNS_PAGE).exists():
+        return
+    try:
+        st.page_link(RUNS_PAGE, label="Open the Runs page", icon=":material/folder_open:")
+    except Exception:  # page run outside the router (tests): the page is not registered there
+        st.caption("Open the Runs page from the navigation to compare, score and report on it.")
+
+
+def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path], *,
+                      dataset_name: str | None = None, disabled_reason: str | None = None) -> Path | None:
+    """Run-name input and a button that saves ``run`` under the workspace's runs folder.
+
+    ``save(name, root)`` builds the workspace summary with the page's current decision settings and
+    saves the run (the scenario's save function); it returns the run folder. The result stays on
+    screen until another model is trained; a failure is shown as a message and keeps the model.
+    """
+    k = f"{scenario}.ws_"
+    root = get_runs_dir()
+    # A new model gets a fresh default name; the analyst's edits to the name are kept otherwise.
+    if st.session_state.get(k + "for") is not run:
+        st.session_state[k + "for"] = run
+        st.session_state[k + "name"] = default_run_name(scenario, dataset_name)
+        st.session_state.pop(k + "saved", None)
+    with st.container(border=True):
+        st.markdown("**Save to workspace** — keep this model with its figures and decision settings, to "
+                    "compare runs, score new files and print a report later.")
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        c1.text_input("Run name", key=k + "name", max_chars=120)
+        clicked = c2.button("Save to workspace", key=k + "save", icon=":material/save:", type="primary",
+                            disabled=bool(disabled_reason), width="stretch")
+        if disabled_reason:
+            st.caption(disabled_reason)
+        st.caption(f"Runs folder: `{root}` (set `STUDIO_RUNS_DIR` to change it).")
+        if clicked:
+            try:
+                with st.spinner("Saving the run"):
+                    path = Path(save(st.session_state[k + "name"], root))
+                st.session_state[k + "saved"] = (path.name, st.session_state[k + "name"])
+            except Exception as exc:  # shown as a message; the trained model stays on the page
+                show_error(exc)
+        saved = st.session_state.get(k + "saved")
+        if saved is not None:
+            st.success(f"Saved as run `{saved[0]}` — “{saved[1]}”.", icon=":material/check_circle:")
+            link_to_runs_page()
+            return root / saved[0]
+    return None
