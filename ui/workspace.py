@@ -51,6 +51,7 @@ def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path]
             st.caption(disabled_reason)
         st.caption(f"Runs folder: `{root}` (set `STUDIO_RUNS_DIR` to change it).")
         if clicked:
+            st.session_state.pop(k + "saved", None)  # the message below is about this click only
             try:
                 with st.spinner("Saving the run"):
                     path = Path(save(st.session_state[k + "name"], root))

@@ -72,7 +72,7 @@ class DemoReport:
 
 
 def _demo_name(scenario: str) -> str:
-    return f"{scenario} demo · sample data · {time.strftime('%Y-%m-%d %H:%M')}"
+    return f"{scenario} demo · sample data"
 
 
 def _new_path(root: Path, scenario: str) -> Path:

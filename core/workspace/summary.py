@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import time
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
@@ -124,6 +124,11 @@ def _curve(x, y, x_label: str, y_label: str) -> dict:
             "y_label": y_label}
 
 
+def _period(text: str) -> str:
+    """'2024-04-22 .. 2024-05-05 (3,550 rows)' -> '2024-04-22 to 2024-05-05'."""
+    return re.sub(r"\s*\(.*\)\s*$", "", str(text)).replace(" .. ", " to ")
+
+
 def _roc_pr(y, p) -> dict:
     from core.metrics import compute_pr, compute_roc
 
@@ -178,9 +183,8 @@ def _envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality:
 
 
 def default_run_name(scenario: str, dataset_name: str | None = None) -> str:
-    """``'credit · credit_applications.csv · 2026-11-22 17:48'``: a name the analyst can keep."""
-    parts = [scenario, Path(dataset_name).name if dataset_name else None, time.strftime("%Y-%m-%d %H:%M")]
-    return " · ".join(p for p in parts if p)
+    """``'credit · credit_applications.csv'``: a name the analyst can keep (the date is saved apart)."""
+    return " · ".join(p for p in (scenario, Path(dataset_name).name if dataset_name else None) if p)
 
 
 # ---------------------------------------------------------------- credit
@@ -216,11 +220,12 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
         quality=[_quality("ROC-AUC", m["roc_auc"]), _quality("PR-AUC", m["pr_auc"]), _quality("Gini", m["gini"]),
                  _quality("Approval rate", kpi["approval_rate"], ".1%"),
                  _quality("Bad rate of approved", kpi["bad_rate"], ".1%")],
-        impact=[_money("Loss avoided vs approving everyone", kpi["profit"] - approve_all, currency),
+        impact=[_money("Loss avoided", kpi["profit"] - approve_all, currency),
                 _money("Expected profit", kpi["profit"], currency)],
         assumptions=[f"Loss per approved defaulter {_money_text(loss_default, currency)}",
                      f"Margin per approved good applicant {_money_text(margin_good, currency)}",
-                     f"Decline when P(default) ≥ {threshold:.3f}",
+                     f"Decline when P(default) ≥ {threshold:.3f}; loss avoided = profit at this threshold "
+                     "minus profit when approving everyone",
                      f"Counted on {len(y):,} held-out test applicants ({y.mean():.1%} defaults); declined "
                      "applicants earn and cost nothing"],
         input_={"columns": list(setup.features), "numeric": list(setup.numeric),
@@ -274,12 +279,13 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
         quality=[_quality("PR-AUC", net.get("pr_auc")), _quality("ROC-AUC", net.get("roc_auc")),
                  _quality(f"Card precision@{k}", net.get(f"card_precision_at_{k}")),
                  _quality("Share of fraud amount caught", caught / total_fraud if total_fraud else None, ".1%")],
-        impact=[_money("Fraud amount caught", caught, currency), _money("Alert review cost", review_cost, currency),
-                _money("Net saving vs no model", caught - review_cost, currency)],
+        impact=[_money("Fraud caught", caught, currency), _money("Review cost", review_cost, currency),
+                _money("Net saving", caught - review_cost, currency)],
         assumptions=[f"Review fee {_money_text(review_fee, currency)} per alert",
                      f"Alert (review) at risk ≥ {review_threshold:.3f}; block at ≥ {block:.3f}",
-                     "A reviewed fraud is stopped and its amount saved; a missed fraud costs its amount",
-                     f"Test period {run.split.summary().get('test', '')}: {len(y):,} transactions, "
+                     "A reviewed fraud is stopped and its amount saved; net saving = fraud caught minus "
+                     "review cost, against no model (nothing reviewed)",
+                     f"Test period {_period(run.split.summary().get('test', ''))}: {len(y):,} transactions, "
                      f"{alerts:,} alerts, {int(y.sum()):,} frauds"],
         input_={"columns": raw, "numeric": numeric, "categorical": categorical, "kind": "table",
                 "time": cols.time, "amount": cols.amount, "customer": cols.customer, "terminal": cols.terminal,
@@ -333,11 +339,12 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
                  _quality("MAE vs seasonal naive", nn["mae"] / sn["mae"] if sn["mae"] else None, ".0%"),
                  _quality("P10–P90 coverage", nn["coverage_p10_p90"], ".0f") | {"unit": "%"},
                  _quality("Cycles without stock-out", s["cycle_service_model"], ".0%")],
-        impact=[_money("Stock-out + holding cost saved vs seasonal naive", saved, currency),
-                _money("Inventory cost, network policy", s["cost_model"], currency),
-                _money("Inventory cost, seasonal-naive policy", s["cost_naive"], currency)],
+        impact=[_money("Inventory cost saved", saved, currency),
+                _money("Cost, network policy", s["cost_model"], currency),
+                _money("Cost, naive policy", s["cost_naive"], currency)],
         assumptions=[f"Holding cost {_money_text(params.holding_cost, currency)} per unit per {unit}",
-                     f"Stock-out cost {_money_text(params.stockout_cost, currency)} per unit short",
+                     f"Stock-out cost {_money_text(params.stockout_cost, currency)} per unit short; cost "
+                     "saved = stock-out + holding cost of the seasonal-naive policy minus the network's",
                      f"Service level {params.service_level:.1%}, lead time {params.lead_time} and review "
                      f"period {params.review_period} {unit}s",
                      f"Backtest over {len(run.n_train)} series × {run.config.origins} origin(s) of the held-out "
@@ -392,15 +399,18 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
                                      threshold=threshold)
         dm = compute_defect_metrics(y_def, p_def, threshold)
         prevented, fr_cost = dm["caught"] * cost_escape, dm["false_rejects"] * cost_false_reject
-        quality = [_quality("Defect ROC-AUC", dm["defect_roc_auc"]), *quality,
+        # The reject decision's figures first: they are what the overview shows.
+        quality = [_quality("Defect ROC-AUC", dm["defect_roc_auc"]),
                    _quality("Defect recall", dm["defect_recall"], ".1%"),
-                   _quality("Escape rate", dm["escape_rate"], ".1%")]
+                   _quality("Escape rate", dm["escape_rate"], ".1%"), *quality]
         impact = [_money("Escape cost prevented", prevented, currency),
                   _money("False-reject cost", fr_cost, currency),
-                  _money("Net saving vs no inspection model", prevented - fr_cost, currency)]
+                  _money("Net saving", prevented - fr_cost, currency)]
         assumptions = [f"Cost of an escaped defect {_money_text(cost_escape, currency)}",
                        f"Cost of a false reject (good part scrapped) {_money_text(cost_false_reject, currency)}",
-                       f"Reject when P(defect) ≥ {threshold:.2f} (cost per part {cost.cost_at_threshold:,.3f})",
+                       f"Reject when P(defect) ≥ {threshold:.2f} ({_money_text(cost.cost_at_threshold, currency)} "
+                       "per part); net saving = escapes prevented minus false-reject cost, against passing "
+                       "every part",
                        f"{assumptions[0]}: {int(y_def.sum())} defective, {int(n - y_def.sum())} OK"]
         curves = _roc_pr(y_def, p_def)
     else:

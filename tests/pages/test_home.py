@@ -14,7 +14,7 @@ WORKSPACE = {
     "headline": {
         "quality": [{"label": "ROC-AUC", "value": 0.8123, "fmt": ".3f"},
                     {"label": "Approval rate", "value": 0.84, "fmt": ".1%"}],
-        "impact": [{"label": "Loss avoided vs approving everyone", "value": 123456.0, "unit": "€", "fmt": ",.0f"}],
+        "impact": [{"label": "Loss avoided", "value": 123456.0, "unit": "€", "fmt": ",.0f"}],
         "assumptions": ["Loss per approved defaulter €5,000", "Margin per approved good applicant €1,000"],
     },
 }
@@ -60,7 +60,7 @@ def test_home_shows_the_latest_saved_run(runs_dir):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["ROC-AUC"] == "0.812"
     assert metrics["Approval rate"] == "84.0%"
-    assert metrics["Loss avoided vs approving everyone"] == "€123,456"
+    assert metrics["Loss avoided"] == "€123,456"
     assert "Assumptions: Loss per approved defaulter €5,000 · Margin per approved good applicant €1,000" in text
     # A run saved without the workspace summary is named but has no figures; the others have no run.
     assert "Saved without headline figures" in text
