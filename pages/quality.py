@@ -338,8 +338,11 @@ with tabs[4]:
 
         ce = float(st.session_state.get(K + "cost_escape") or 50.0)
         cf = float(st.session_state.get(K + "cost_fr") or 2.0)
+        # Fingerprint the image set the model was trained on (the one still loaded, if it matches).
+        same = data is not None and tuple(data.class_names) == tuple(run.class_names) and \
+            data.image_size == run.image_size
         summary = build_quality_summary(run, name=name, threshold=threshold, cost_escape=ce, cost_false_reject=cf,
-                                        dataset_name=dataset_name)
+                                        data=data if same else None, dataset_name=dataset_name)
         return save_quality_run(root, run, threshold=threshold, costs={"escape": ce, "false_reject": cf},
                                 extra_metadata=summary)
 
