@@ -213,6 +213,27 @@ def test_cli_save_writes_the_workspace_summary(tmp_path, credit_small):
     assert ws["decision"]["loss_default"] == 5000.0 and ws["headline"]["impact"]
 
 
+@pytest.mark.parametrize("scenario", ["fraud", "demand"])
+def test_other_clis_save_the_summary_too(tmp_path, scenario, fraud_small, demand_small):
+    from core.cli import main
+
+    data = tmp_path / f"{scenario}.csv"
+    (fraud_small if scenario == "fraud" else demand_small).to_csv(data, index=False)
+    extra = (["--no-explain", "--review-fee", "3"] if scenario == "fraud"
+             else ["--horizon", "14", "--event-level", "0"])
+    code = main(["train", "--scenario", scenario, "--data", str(data), "--epochs", "1",
+                 "--save", str(tmp_path / "runs"), "--json", *extra])
+    assert code == 0
+    runs, _ = list_runs(tmp_path / "runs")
+    ws = runs[0]["workspace"]
+    assert runs[0]["scenario"] == scenario and ws["name"] == f"{scenario} · {scenario}.csv"
+    assert ws["headline"]["impact"] and ws["profile"]["columns"]
+    if scenario == "fraud":
+        assert ws["decision"]["review_fee"] == 3.0
+    else:
+        assert ws["decision"]["lead_time"] + ws["decision"]["review_period"] == 14
+
+
 # ---------------------------------------------------------------- small helpers
 def test_format_figure():
     assert format_figure({"value": 12345.6, "unit": "€", "fmt": ",.0f"}) == "€12,346"
