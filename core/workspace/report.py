@@ -1,0 +1,304 @@
+"""The one-click report of a saved run: a self-contained HTML model card.
+
+One file an investor or a risk committee can open anywhere, offline: plotly.js is inlined once,
+charts stay interactive, there is no external URL (no CDN, web font or remote image). Sections:
+data summary, method, metrics, business impact with its assumptions, explanations, fairness,
+limitations and intended use, with the run id, save date and app version.
+
+Everything read from the run is treated as untrusted text (column names come from user files):
+every string is HTML-escaped, chart labels too, and metadata keys that look like secrets are
+dropped before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core.errors import DataValidationError
+from core.workspace.runs import (NOT_RECORDED, format_figure, get_curve_names, get_headline, get_metrics_table,
+                                 get_params, get_run_name, get_saved_at, plot_run_curves)
+
+SECRET_KEY = re.compile(r"pass(word|wd)?|token|secret|api[_-]?key|credential|private[_-]?key|auth[_-]?key",
+                        re.IGNORECASE)
+SCENARIO_TITLES = {"credit": "Credit scoring", "fraud": "Fraud detection", "demand": "Demand forecasting",
+                   "quality": "Quality inspection"}
+MODEL_TEXT = {
+    "credit": "Keras feed-forward network on the application's numeric and one-hot categorical columns, "
+              "compared with logistic regression and gradient boosting baselines on the same held-out rows.",
+    "fraud": "Keras feed-forward network on history features per customer and terminal (built from each "
+             "transaction's past only), trained on an earlier period and tested on a later one.",
+    "demand": "One global Keras sequence model for all series, giving P10 / P50 / P90 forecasts, backtested "
+              "over rolling origins against seasonal-naive and moving-average forecasts.",
+    "quality": "Keras convolutional network on product images, evaluated on held-out images.",
+}
+
+
+def strip_secrets(obj: Any) -> Any:
+    """A copy of ``obj`` without any dict key that looks like a secret (password, token, api_key ...)."""
+    if isinstance(obj, dict):
+        return {k: strip_secrets(v) for k, v in obj.items() if not SECRET_KEY.search(str(k))}
+    if isinstance(obj, list):
+        return [strip_secrets(v) for v in obj]
+    return obj
+
+
+def _e(v: Any) -> str:
+    return html.escape(str(v), quote=True)
+
+
+def _na(what: str = "") -> str:
+    return f'<p class="na">{_e(what or "Not recorded for this run.")}</p>'
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return NOT_RECORDED
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def _kv_table(items: list[tuple[str, Any]]) -> str:
+    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(_text(v))}</td></tr>" for k, v in items)
+    return f'<table class="kv">{rows}</table>'
+
+
+def _frame_table(df: pd.DataFrame, *, fmt: str = "{:.4g}") -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in [df.index.name or "", *df.columns])
+    body = []
+    for idx, row in df.iterrows():
+        cells = "".join(
+            f"<td>{_e(NOT_RECORDED if v is None or (isinstance(v, float) and v != v) else (fmt.format(v) if isinstance(v, float) else v))}</td>"
+            for v in row)
+        body.append(f"<tr><th>{_e(idx)}</th>{cells}</tr>")
+    return f'<div class="scroll"><table class="grid"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _figures(figs: list[dict]) -> str:
+    if not figs:
+        return ""
+    cards = "".join(f'<div class="fig"><div class="label">{_e(f.get("label", "?"))}</div>'
+                    f'<div class="value">{_e(format_figure(f))}</div></div>' for f in figs if isinstance(f, dict))
+    return f'<div class="figs">{cards}</div>'
+
+
+def _chart(fig, n: int) -> str:
+    import plotly.io as pio
+
+    fig.update_layout(font=dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif"))
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=f"chart-{n}",
+                       config={"displaylogo": False, "responsive": True,
+                               "showSendToCloud": False})
+
+
+def _escape_labels(names) -> list[str]:
+    # Plotly renders a subset of HTML in labels (<b>, <a href=...>); escaped text shows as typed.
+    return [html.escape(str(n), quote=False) for n in names]
+
+
+# ---------------------------------------------------------------- sections
+def _section_data(meta: dict, ws: dict) -> str:
+    ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else None
+    inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
+    if not ds:
+        return _na("The data fingerprint was not recorded for this run (saved before the workspace summary "
+                   "existed).")
+    cols = ds.get("columns") or []
+    items = [("File", ds.get("name") or NOT_RECORDED), ("Rows", f"{ds['rows']:,}" if isinstance(ds.get("rows"), int) else None),
+             ("Columns", len(cols) if cols else None), ("SHA-256 of the content", ds.get("sha256")),
+             ("Kind of input", inp.get("kind")), ("Target", inp.get("target"))]
+    out = _kv_table(items)
+    if cols:
+        out += f'<p class="small"><b>Columns:</b> {_e(", ".join(map(str, cols[:200])))}' \
+               f'{_e(f" … and {len(cols) - 200} more") if len(cols) > 200 else ""}</p>'
+    used = inp.get("columns")
+    if used:
+        out += f'<p class="small"><b>Used by the model:</b> {_e(", ".join(map(str, used)))}</p>'
+    return out
+
+
+def _find_imbalance(meta: dict, params: dict) -> str | None:
+    for key in ("imbalance", "tabular.imbalance", "config.imbalance"):
+        if params.get(key) is not None:
+            return str(params[key])
+    cfg = meta.get("config")
+    return str(cfg["imbalance"]) if isinstance(cfg, dict) and cfg.get("imbalance") is not None else None
+
+
+def _section_method(meta: dict, ws: dict) -> str:
+    scenario = str(meta.get("scenario"))
+    params = get_params(meta)
+    out = f"<p>{_e(MODEL_TEXT.get(scenario, 'Keras model.'))}</p>"
+    items = [("Imbalance handling", _find_imbalance(meta, params) or NOT_RECORDED)]
+    cb, ca = meta.get("counts_before"), meta.get("counts_after")
+    if isinstance(cb, dict) and isinstance(ca, dict):
+        items.append(("Training rows per class before → after", f"{cb} → {ca}"))
+    out += _kv_table(items)
+    if params:
+        out += "<h3>Parameters</h3>" + _kv_table(sorted(params.items()))
+    else:
+        out += _na("Training parameters were not recorded.")
+    return out
+
+
+def _section_metrics(meta: dict, head: dict) -> str:
+    out = _figures(head["quality"])
+    table = get_metrics_table(meta)
+    if table is not None:
+        keep = [c for c in table.columns if c not in ("tp", "fp", "tn", "fn")]
+        out += "<h3>All metrics on the held-out data</h3>" + _frame_table(table[keep])
+    if not out:
+        return _na()
+    return out
+
+
+def _section_impact(ws: dict, head: dict) -> str:
+    out = _figures(head["impact"]) or _na("No money figures were recorded for this run.")
+    assumptions = [a for a in head["assumptions"] if isinstance(a, str)]
+    out += "<h3>Assumptions</h3>"
+    out += ("<ul>" + "".join(f"<li>{_e(a)}</li>" for a in assumptions) + "</ul>") if assumptions else _na(
+        "The assumptions behind the figures were not recorded.")
+    decision = ws.get("decision")
+    if isinstance(decision, dict) and decision:
+        out += "<h3>Decision settings</h3>" + _kv_table(
+            [(k, v) for k, v in decision.items() if not isinstance(v, (dict, list))])
+    return out
+
+
+def _section_explain(ws: dict, charts: list[str]) -> str:
+    from core.charts import plot_shap_bar
+
+    exp = ws.get("explain") if isinstance(ws.get("explain"), dict) else {}
+    imp = exp.get("importance")
+    if isinstance(imp, dict) and imp:
+        df = pd.DataFrame({"feature": _escape_labels(imp), "importance": [float(v) for v in imp.values()]})
+        df = df.sort_values("importance", ascending=False, kind="stable")
+        charts.append(_chart(plot_shap_bar(df, top=20), len(charts)))
+        return ("<p>Mean absolute SHAP value per input column: how much each column moves the model's output "
+                "on average. Larger bars matter more; the chart says nothing about direction.</p>" + charts[-1])
+    return _na(str(exp.get("note") or "Global SHAP importance was not recorded for this run."))
+
+
+def _section_fairness(meta: dict, ws: dict) -> str:
+    scenario = meta.get("scenario")
+    if scenario != "credit":
+        return _na("A fairness check by sensitive group applies to the credit scenario; it is not part of "
+                   f"the {SCENARIO_TITLES.get(str(scenario), str(scenario))} card.")
+    table = ws.get("fairness", meta.get("fairness"))
+    inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
+    sensitive = inp.get("sensitive")
+    if sensitive is None and isinstance(meta.get("credit"), dict):
+        sensitive = meta["credit"].get("sensitive")
+    out = ""
+    if sensitive:
+        out += (f"<p>Sensitive attributes kept out of the model's features: <b>{_e(', '.join(map(str, sensitive)))}"
+                "</b>. Correlated columns can still act as proxies.</p>")
+    else:
+        out += "<p>No sensitive attributes were declared for this run.</p>"
+    rows = table.get("rows") if isinstance(table, dict) and "rows" in table else table
+    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+        df = pd.DataFrame(rows)
+        df = df.set_index(df.columns[0])
+        out += "<h3>Outcomes by group</h3>" + _frame_table(df)
+        if isinstance(table, dict) and table.get("summary"):
+            out += f"<p>{_e(table['summary'])}</p>"
+    else:
+        out += _na("The fairness table (approval rate and four-fifths ratio by group) was not saved with this "
+                   "run: open the credit page's fairness view on the training data to review it before use.")
+    return out
+
+
+def _section_texts(ws: dict, key: str) -> str:
+    v = ws.get(key)
+    if isinstance(v, list) and v:
+        return "<ul>" + "".join(f"<li>{_e(x)}</li>" for x in v) + "</ul>"
+    if isinstance(v, str) and v.strip():
+        return f"<p>{_e(v)}</p>"
+    return _na()
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2937;margin:0;background:#f8fafc}
+main{max-width:1000px;margin:0 auto;padding:32px 24px 64px;background:#fff}
+h1{font-size:1.7rem;margin:0 0 4px}h2{font-size:1.25rem;border-bottom:2px solid #e5e7eb;padding-bottom:4px;margin-top:36px}
+h3{font-size:1rem;margin:20px 0 8px}.meta{color:#6b7280;font-size:.9rem}.small{font-size:.88rem;color:#374151}
+.na{color:#6b7280;font-style:italic}.figs{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}
+.fig{border:1px solid #e5e7eb;border-radius:8px;padding:10px 14px;min-width:140px}
+.fig .label{font-size:.8rem;color:#6b7280}.fig .value{font-size:1.35rem;font-weight:600}
+table{border-collapse:collapse;font-size:.88rem;margin:6px 0}th,td{padding:4px 10px;border-bottom:1px solid #eef0f3;text-align:left;vertical-align:top}
+table.kv th{color:#4b5563;font-weight:500;white-space:nowrap}table.grid thead th{background:#f3f4f6}
+.scroll{overflow-x:auto}footer{margin-top:40px;color:#6b7280;font-size:.8rem}
+@media print{body{background:#fff}main{padding:0}}
+"""
+
+
+def build_report_html(run_dir) -> str:
+    """A self-contained HTML model card of the run saved in ``run_dir`` (reads JSON only)."""
+    import plotly.offline
+
+    from core import __version__
+    from core.registry import read_metadata
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise DataValidationError(f"Expected a saved run folder; '{run_dir}' is not a folder. "
+                                  "Fix: pick a run from the Runs page.")
+    meta = strip_secrets(read_metadata(run_dir))
+    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+    head = get_headline(meta)
+    scenario = str(meta.get("scenario") or "unknown")
+    saved = get_saved_at(meta)
+    name = get_run_name(meta)
+    charts: list[str] = []
+    curves = ""
+    for c in get_curve_names([meta]):
+        charts.append(_chart(_escape_curve(plot_run_curves([meta], c)), len(charts)))
+        curves += charts[-1]
+    sections = [
+        ("Intended use", _section_texts(ws, "intended_use")),
+        ("Data summary", _section_data(meta, ws)),
+        ("Method", _section_method(meta, ws)),
+        ("Metrics", _section_metrics(meta, head) + curves),
+        ("Business impact", _section_impact(ws, head)),
+        ("Explanations", _section_explain(ws, charts)),
+        ("Fairness", _section_fairness(meta, ws)),
+        ("Limitations", _section_texts(ws, "limitations")),
+    ]
+    body = "".join(f'<section id="{_e(t.lower().replace(" ", "-"))}"><h2>{_e(t)}</h2>{s}</section>' for t, s in sections)
+    stamp = saved.strftime("%Y-%m-%d %H:%M") if saved else NOT_RECORDED
+    ident = (f"Run <code>{_e(meta.get('run_id', run_dir.name))}</code> · saved {_e(stamp)} · "
+             f"AI Use-Case Studio {_e(__version__)} · report made {_e(dt.datetime.now().strftime('%Y-%m-%d %H:%M'))}")
+    plotly_js = f"<script>{plotly.offline.get_plotlyjs()}</script>" if charts else ""
+    if not ws:
+        body = _na("This run was saved without the workspace summary (older version or CLI): the sections "
+                   "below show what its metadata holds and 'not recorded' for the rest.") + body
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>Model card — {_e(name)}</title><style>{CSS}</style>{plotly_js}</head><body><main>"
+        f"<h1>Model card — {_e(name)}</h1>"
+        f"<p class=\"meta\">{_e(SCENARIO_TITLES.get(scenario, scenario))} · {ident}</p>"
+        f"{body}<footer>{ident}. Generated by AI Use-Case Studio from the run's saved metadata; the figures "
+        "are those measured when the model was trained.</footer></main></body></html>"
+    )
+
+
+def _escape_curve(fig):
+    for tr in fig.data:
+        if tr.name:
+            tr.name = html.escape(tr.name, quote=False)
+        if tr.x is not None and len(tr.x) and isinstance(tr.x[0], str):
+            tr.x = _escape_labels(tr.x)
+    return fig
+
+
+def get_report_filename(meta: dict) -> str:
+    """A safe file name for the downloaded report: ``model-card-<run id>.html``."""
+    rid = re.sub(r"[^A-Za-z0-9._-]+", "-", str(meta.get("run_id") or "run")).strip("-.") or "run"
+    return f"model-card-{rid}.html"

@@ -1,0 +1,384 @@
+"""Saved runs for the Runs page: listing with filters, side-by-side comparison, curve overlays, deletion.
+
+Everything here reads the JSON metadata only (``core.registry.list_runs``), never a Keras file, so a
+folder of hundreds of runs lists in a blink. Runs saved without the ``"workspace"`` summary (older
+runs, the CLI) still list, compare and delete; absent fields read "not recorded".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.errors import DataValidationError
+
+NOT_RECORDED = "not recorded"
+TRASH_PREFIX = ".trash-"
+_RUN_FILES = ("metadata.json", "model.keras")
+
+
+# ---------------------------------------------------------------- reading one run's metadata
+def _ws(meta: dict) -> dict:
+    ws = meta.get("workspace")
+    return ws if isinstance(ws, dict) else {}
+
+
+def get_saved_at(meta: dict) -> dt.datetime | None:
+    """When the run was saved (local time), or None when the metadata has no usable time."""
+    try:
+        return dt.datetime.fromtimestamp(float(meta["saved_at"]))
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def get_run_name(meta: dict) -> str:
+    """The analyst's name for the run, else its id."""
+    name = _ws(meta).get("name")
+    return str(name) if name else str(meta.get("run_id") or Path(str(meta.get("path", "run"))).name)
+
+
+def format_figure(fig: dict) -> str:
+    """One headline figure as text (delegates to the summary module's formatting)."""
+    from core.workspace.summary import format_figure as _fmt
+
+    return _fmt(fig) if isinstance(fig, dict) else NOT_RECORDED
+
+
+def get_headline(meta: dict) -> dict:
+    """``{"quality": [...], "impact": [...], "assumptions": [...]}``, empty lists when not recorded."""
+    head = _ws(meta).get("headline")
+    head = head if isinstance(head, dict) else {}
+    return {k: [x for x in head.get(k) or [] if isinstance(x, (dict, str))]
+            for k in ("quality", "impact", "assumptions")}
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return None
+    return float(v) if math.isfinite(float(v)) else None
+
+
+def get_metrics(meta: dict) -> dict[str, float]:
+    """The saved model's own metrics as ``name -> number``, whatever the scenario's layout.
+
+    Credit keeps ``{"network": {...}, "<baseline>": {...}}``; demand a list of rows per method with
+    the network first; fraud and quality a flat dict (nested per-class tables are left out).
+    """
+    m = meta.get("metrics")
+    if isinstance(m, dict) and isinstance(m.get("network"), dict):
+        m = m["network"]
+    elif isinstance(m, list):
+        m = m[0] if m and isinstance(m[0], dict) else {}
+    if not isinstance(m, dict):
+        return {}
+    out = {}
+    for k, v in m.items():
+        x = _number(v)
+        if x is not None:
+            out[str(k)] = x
+    return out
+
+
+def get_metrics_table(meta: dict) -> pd.DataFrame | None:
+    """All models' metrics, one row per model (network first), or None when nothing was saved."""
+    m = meta.get("metrics")
+    rows: list[dict] = []
+    if isinstance(m, dict) and m and all(isinstance(v, dict) for v in m.values()):
+        rows = [{"model": str(k), **{str(a): _number(b) for a, b in v.items() if _number(b) is not None}}
+                for k, v in m.items()]
+    elif isinstance(m, list):
+        for r in m:
+            if isinstance(r, dict):
+                label = r.get("method", r.get("model", f"model {len(rows) + 1}"))
+                rows.append({"model": str(label),
+                             **{str(a): _number(b) for a, b in r.items() if _number(b) is not None}})
+    else:
+        flat = get_metrics(meta)
+        if flat:
+            rows = [{"model": "network", **flat}]
+    return pd.DataFrame(rows).set_index("model") if rows else None
+
+
+def get_params(meta: dict) -> dict[str, Any]:
+    """Training settings, flattened to ``"a.b" -> value`` (workspace params, else the saved config)."""
+    params = _ws(meta).get("params")
+    if not isinstance(params, dict):
+        params = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    return _flatten(params)
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        elif isinstance(v, (list, tuple)):
+            out[key] = ", ".join(map(str, v)) if v else "(none)"
+        else:
+            out[key] = v
+    return out
+
+
+def get_run_row(meta: dict) -> dict:
+    """One line of the runs list: id, name, scenario, date, data, first quality and money figure."""
+    ws = _ws(meta)
+    ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else {}
+    head = get_headline(meta)
+    q = [f for f in head["quality"] if isinstance(f, dict)]
+    i = [f for f in head["impact"] if isinstance(f, dict)]
+    saved = get_saved_at(meta)
+    return {
+        "run_id": str(meta.get("run_id") or Path(str(meta.get("path", ""))).name),
+        "name": get_run_name(meta),
+        "scenario": str(meta.get("scenario") or "unknown"),
+        "saved": saved.strftime("%Y-%m-%d %H:%M") if saved else NOT_RECORDED,
+        "data": str(ds.get("name") or NOT_RECORDED),
+        "rows": ds.get("rows") if isinstance(ds.get("rows"), int) else None,
+        "quality": f"{q[0].get('label', '?')} {format_figure(q[0])}" if q else NOT_RECORDED,
+        "impact": f"{i[0].get('label', '?')} {format_figure(i[0])}" if i else NOT_RECORDED,
+        "path": str(meta.get("path", "")),
+    }
+
+
+# ---------------------------------------------------------------- listing and filters
+def list_workspace_runs(root) -> tuple[list[dict], list[str]]:
+    """Metadata of every readable run under ``root`` (newest first) and notes on skipped runs.
+
+    Damaged or incompatible runs are skipped with a note (``core.registry.list_runs``); a runs
+    folder that is not a folder is reported the same way instead of failing.
+    """
+    from core.registry import list_runs
+
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        return [], [f"The runs folder '{root}' is a file, not a folder. Fix: pick a folder."]
+    try:
+        return list_runs(root)
+    except OSError as exc:
+        return [], [f"The runs folder '{root}' cannot be read ({exc.strerror or exc}). "
+                    "Fix: check its permissions or pick another folder."]
+
+
+def filter_runs(runs: Iterable[dict], *, scenario: str | None = None, text: str | None = None,
+                date_from: dt.date | None = None, date_to: dt.date | None = None) -> list[dict]:
+    """Runs of ``scenario`` whose name or id contains ``text`` (any case), saved within the dates.
+
+    Dates are inclusive; a run without a save time is kept only when no date bound is set.
+    """
+    if date_from and date_to and date_from > date_to:
+        raise DataValidationError(
+            f"The date range must start on or before its end; got {date_from:%Y-%m-%d} to {date_to:%Y-%m-%d}. "
+            "Fix: swap the two dates.")
+    needle = (text or "").strip().lower()
+    out = []
+    for meta in runs:
+        if scenario and meta.get("scenario") != scenario:
+            continue
+        if needle and needle not in get_run_name(meta).lower() and needle not in str(meta.get("run_id", "")).lower():
+            continue
+        if date_from or date_to:
+            saved = get_saved_at(meta)
+            if saved is None:
+                continue
+            if (date_from and saved.date() < date_from) or (date_to and saved.date() > date_to):
+                continue
+        out.append(meta)
+    return out
+
+
+# ---------------------------------------------------------------- comparison
+def _check_same_scenario(runs: list[dict]) -> str:
+    if len(runs) < 2:
+        raise DataValidationError(
+            f"A comparison needs two or more runs; got {len(runs)}. Fix: select at least two runs.")
+    scenarios = sorted({str(m.get("scenario")) for m in runs})
+    if len(scenarios) > 1:
+        raise DataValidationError(
+            f"Runs to compare must be of one scenario; got {', '.join(scenarios)}. "
+            "Fix: filter the list by scenario and select runs from it.")
+    return scenarios[0]
+
+
+def get_run_labels(runs: list[dict]) -> list[str]:
+    """Column labels for a comparison: the run name with its save time, unique."""
+    labels = []
+    for meta in runs:
+        saved = get_saved_at(meta)
+        label = f"{get_run_name(meta)} · {saved:%Y-%m-%d %H:%M}" if saved else get_run_name(meta)
+        if label in labels:
+            label = f"{label} · {meta.get('run_id')}"
+        labels.append(label)
+    return labels
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return NOT_RECORDED
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def compute_comparison(runs: list[dict]) -> pd.DataFrame:
+    """Runs side by side: one column per run, rows grouped by ``section``, ``differs`` flags rows.
+
+    Sections: Headline (quality and money figures as shown on the overview), Metrics (the model's
+    own metrics), Decision (the saved decision settings), Parameters (training settings), Data
+    (fingerprint). Cells are text; a field a run does not hold reads "not recorded".
+    """
+    _check_same_scenario(runs)
+    labels = get_run_labels(runs)
+    per_run: list[dict[tuple[str, str], str]] = []
+    for meta in runs:
+        ws = _ws(meta)
+        cells: dict[tuple[str, str], str] = {}
+        head = get_headline(meta)
+        for f in head["quality"] + head["impact"]:
+            if isinstance(f, dict):
+                cells[("Headline", str(f.get("label", "?")))] = format_figure(f)
+        for k, v in get_metrics(meta).items():
+            cells[("Metrics", k)] = f"{v:.4g}"
+        decision = ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
+        for k, v in _flatten(decision).items():
+            if k != "rule":
+                cells[("Decision", k)] = _cell(v)
+        for k, v in get_params(meta).items():
+            cells[("Parameters", k)] = _cell(v)
+        ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else {}
+        for k in ("name", "rows", "sha256"):
+            if ds.get(k) is not None:
+                v = ds[k]
+                cells[("Data", k)] = str(v)[:12] if k == "sha256" else _cell(v)
+        per_run.append(cells)
+    order = ["Headline", "Metrics", "Decision", "Parameters", "Data"]
+    keys: list[tuple[str, str]] = []
+    for cells in per_run:
+        for key in cells:
+            if key not in keys:
+                keys.append(key)
+    keys.sort(key=lambda k: order.index(k[0]))  # stable: first-seen order within a section
+    rows = []
+    for key in keys:
+        values = [cells.get(key, NOT_RECORDED) for cells in per_run]
+        rows.append({"section": key[0], "item": key[1], **dict(zip(labels, values)),
+                     "differs": len(set(values)) > 1})
+    return pd.DataFrame(rows, columns=["section", "item", *labels, "differs"])
+
+
+def get_curve_names(runs: list[dict]) -> list[str]:
+    """Curve keys (``roc``, ``pr``, ``backtest_p50``, ...) recorded by at least one of the runs."""
+    names: list[str] = []
+    for meta in runs:
+        curves = _ws(meta).get("curves")
+        for k, c in (curves.items() if isinstance(curves, dict) else []):
+            if isinstance(c, dict) and c.get("x") and k not in names:
+                names.append(k)
+    return names
+
+
+CURVE_TITLES = {"roc": "ROC curve", "pr": "Precision–recall curve"}
+
+
+def plot_run_curves(runs: list[dict], curve: str) -> go.Figure:
+    """One curve of several runs overlaid (a line per run); runs without it are named in the title."""
+    from core.charts import PALETTE, _layout
+
+    fig = go.Figure()
+    labels = get_run_labels(runs)
+    missing, x_label, y_label = [], "", ""
+    for i, (meta, label) in enumerate(zip(runs, labels)):
+        curves = _ws(meta).get("curves")
+        c = curves.get(curve) if isinstance(curves, dict) else None
+        if not isinstance(c, dict) or not c.get("x"):
+            missing.append(label)
+            continue
+        x_label, y_label = c.get("x_label", x_label), c.get("y_label", y_label)
+        fig.add_scatter(x=c["x"], y=c.get("y", []), mode="lines", name=label, line=dict(color=PALETTE[i % 7]))
+    if curve == "roc" and len(fig.data):
+        fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(dash="dot", color="#999"))
+    title = CURVE_TITLES.get(curve, curve.replace("_", " ").capitalize())
+    if missing:
+        title += f" (not recorded for {len(missing)} run{'s' if len(missing) > 1 else ''})"
+    return _layout(fig, title, x_label, y_label)
+
+
+# ---------------------------------------------------------------- runs folder and deletion
+def check_runs_dir(text: str | os.PathLike) -> Path:
+    """The runs folder the analyst typed, validated: a writable folder, or one that can be created."""
+    raw = str(text or "").strip()
+    if not raw:
+        raise DataValidationError("Expected a runs folder; got an empty path. Fix: type a folder path, e.g. 'runs'.")
+    path = Path(raw).expanduser().resolve()
+    if path.exists():
+        if not path.is_dir():
+            raise DataValidationError(
+                f"Expected a folder for the runs; got '{path}', which is a file. Fix: pick a folder.")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise DataValidationError(
+                f"Expected a runs folder the app can write to; '{path}' is not writable. "
+                "Fix: pick another folder or change its permissions.")
+        return path
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise DataValidationError(
+            f"The runs folder '{path}' does not exist and cannot be created: '{parent}' is not a writable "
+            "folder. Fix: pick an existing writable folder.")
+    return path
+
+
+def delete_run(root, run) -> None:
+    """Delete one run folder, atomically and only inside ``root``.
+
+    ``run`` is a run id or a path. Only a direct child folder of ``root`` that holds run files is
+    deleted; ``..``, symbolic links and anything outside ``root`` are refused. The folder is first
+    renamed to a hidden trash name (one atomic step: the run stops listing at once) and then removed,
+    so a crash can leave only a hidden folder that ``list_runs`` ignores and the next delete clears.
+    """
+    root_path = Path(root)
+    raw = str(run).strip()
+    name = Path(raw).name
+    if not raw or ".." in Path(raw).parts or name in ("", ".", "..") or name.startswith("."):
+        raise DataValidationError(
+            f"Expected the id of a run in the runs folder; got '{raw}'. Fix: pick a run from the list.")
+    root_real = root_path.resolve()
+    target = root_path / name
+    if Path(raw).is_absolute() or len(Path(raw).parts) > 1:
+        # A path was given: it must name exactly that child of the runs folder.
+        if Path(raw).parent.resolve() != root_real:
+            raise DataValidationError(
+                f"Only runs inside the runs folder '{root_real}' can be deleted; got '{raw}'. "
+                "Fix: pick a run from the list.")
+    if target.is_symlink() or target.resolve().parent != root_real:
+        raise DataValidationError(
+            f"Run '{name}' is a link to another place, not a run folder; it was not deleted. "
+            "Fix: remove the link by hand if it is not wanted.")
+    if not target.is_dir():
+        raise DataValidationError(
+            f"Expected a run folder '{name}' in '{root_real}'; there is none (already deleted?). "
+            "Fix: refresh the list.")
+    if not any((target / f).exists() for f in _RUN_FILES):
+        raise DataValidationError(
+            f"Folder '{name}' holds no saved run ({' or '.join(_RUN_FILES)}); it was not deleted. "
+            "Fix: pick a run from the list.")
+    _purge_trash(root_real)
+    trash = root_real / f"{TRASH_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
+    os.rename(target, trash)
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _purge_trash(root: Path) -> None:
+    """Finish deletions a crash interrupted (hidden trash folders of this module only)."""
+    for p in root.iterdir():
+        if p.name.startswith(TRASH_PREFIX) and p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
