@@ -128,6 +128,11 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def get_run_id(meta: dict) -> str:
+    """The run's folder name (its id on disk), else the id saved in its metadata."""
+    return Path(str(meta["path"])).name if meta.get("path") else str(meta.get("run_id", ""))
+
+
 def get_run_row(meta: dict) -> dict:
     """One line of the runs list: id, name, scenario, date, data, first quality and money figure."""
     ws = _ws(meta)
@@ -137,7 +142,8 @@ def get_run_row(meta: dict) -> dict:
     i = [f for f in head["impact"] if isinstance(f, dict)]
     saved = get_saved_at(meta)
     return {
-        "run_id": str(meta.get("run_id") or Path(str(meta.get("path", ""))).name),
+        # The folder name identifies a run on disk (a copied folder keeps its old id inside).
+        "run_id": get_run_id(meta),
         "name": get_run_name(meta),
         "scenario": str(meta.get("scenario") or "unknown"),
         "saved": saved.strftime("%Y-%m-%d %H:%M") if saved else NOT_RECORDED,

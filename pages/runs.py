@@ -1,0 +1,194 @@
+"""Runs: every saved run of every scenario; filter, compare side by side, report, delete."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from core.errors import DataValidationError
+from core.workspace import get_runs_dir
+from core.workspace.report import build_report_html, get_report_filename
+from core.workspace.runs import (NOT_RECORDED, check_runs_dir, compute_comparison, delete_run, filter_runs,
+                                 format_figure, get_curve_names, get_headline, get_params, get_run_labels,
+                                 get_run_row, list_workspace_runs, plot_run_curves)
+from core.workspace.summary import SCENARIO_KEYS
+from ui.common import ensure_router, show_error
+
+ensure_router()
+
+ALL = "All scenarios"
+K = "runs."  # session-state namespace of this page
+
+st.title("Runs")
+st.caption("Every model saved from a scenario page or the command line. Filter them, compare runs of one "
+           "scenario side by side, download a model card, or delete what you no longer need.")
+
+# ---------------------------------------------------------------- runs folder (per session)
+if K + "dir" not in st.session_state:
+    st.session_state[K + "dir"] = str(get_runs_dir())
+    st.session_state[K + "dir_text"] = st.session_state[K + "dir"]
+with st.expander(f"Runs folder: `{st.session_state[K + 'dir']}`"):
+    typed = st.text_input("Runs folder for this session", key=K + "dir_text",
+                          help="Scenario pages save into the folder set by STUDIO_RUNS_DIR (default: ./runs). "
+                               "Change this to browse another folder of runs.")
+    try:
+        st.session_state[K + "dir"] = str(check_runs_dir(typed))
+    except DataValidationError as exc:
+        show_error(exc)
+        st.caption(f"Still showing `{st.session_state[K + 'dir']}`.")
+root = st.session_state[K + "dir"]
+
+# A deletion confirmed in the previous rerun reports here, once.
+done = st.session_state.pop(K + "deleted", None)
+if done:
+    st.success(f"Deleted run “{done}”.", icon=":material/delete:")
+
+runs, skipped = list_workspace_runs(root)
+if skipped:
+    st.warning(f"{len(skipped)} run folder(s) could not be read and are left out of the list below.",
+               icon=":material/warning:")
+    with st.expander("Why runs were skipped"):
+        for note in skipped:
+            st.markdown(f"- {note}")
+if not runs:
+    st.info("No saved runs yet in this folder. Train a model on a scenario page and press **Save to "
+            "workspace**, or use `python -m core train --scenario credit --data FILE --save DIR`.",
+            icon=":material/folder_open:")
+    st.stop()
+
+# ---------------------------------------------------------------- filters and list
+c1, c2, c3, c4 = st.columns([1.2, 2, 1, 1])
+present = sorted({str(m.get("scenario")) for m in runs})
+choices = [ALL, *[s for s in SCENARIO_KEYS if s in present], *[s for s in present if s not in SCENARIO_KEYS]]
+scenario = c1.selectbox("Scenario", choices, key=K + "scenario")
+text = c2.text_input("Name contains", key=K + "text", placeholder="e.g. smote")
+date_from = c3.date_input("Saved from", value=None, key=K + "from")
+date_to = c4.date_input("Saved until", value=None, key=K + "to")
+try:
+    shown = filter_runs(runs, scenario=None if scenario == ALL else scenario, text=text,
+                        date_from=date_from, date_to=date_to)
+except DataValidationError as exc:
+    show_error(exc)
+    shown = filter_runs(runs, scenario=None if scenario == ALL else scenario, text=text)
+
+st.subheader(f"{len(shown)} of {len(runs)} runs")
+if not shown:
+    st.info("No run matches these filters. Clear the name or widen the dates.", icon=":material/filter_alt:")
+    st.stop()
+rows = [get_run_row(m) for m in shown]
+st.dataframe(
+    [{k: r[k] for k in ("name", "scenario", "saved", "quality", "impact", "data", "rows", "run_id")} for r in rows],
+    hide_index=True, width="stretch",
+    column_config={"name": "Run", "scenario": "Scenario", "saved": "Saved", "quality": "Model quality",
+                   "impact": "Money", "data": "Data", "rows": st.column_config.NumberColumn("Rows", format="%d"),
+                   "run_id": "Run id"})
+
+by_id = {r["run_id"]: m for r, m in zip(rows, shown)}
+label_of = dict(zip(by_id, (f"{lbl} ({m.get('scenario')})" for lbl, m in zip(get_run_labels(shown), shown))))
+
+# ---------------------------------------------------------------- comparison
+st.subheader("Compare runs")
+# Runs deleted or filtered out since the last rerun leave the selection (a multiselect refuses them).
+if K + "compare" in st.session_state:
+    st.session_state[K + "compare"] = [r for r in st.session_state[K + "compare"] if r in by_id]
+picked = st.multiselect("Runs to compare (two or more of one scenario)", list(by_id), key=K + "compare",
+                        format_func=lambda r: label_of[r], placeholder="Pick runs from the list")
+if len(picked) == 1:
+    st.caption("Pick at least one more run of the same scenario.")
+elif len(picked) >= 2:
+    chosen = [by_id[r] for r in picked]
+    try:
+        table = compute_comparison(chosen)
+    except DataValidationError as exc:
+        show_error(exc)
+    else:
+        only_diff = st.toggle("Only rows that differ", key=K + "only_diff")
+        view = table[table["differs"]] if only_diff else table
+        run_cols = [c for c in view.columns if c not in ("section", "item", "differs")]
+        highlight = view["differs"] & view["section"].isin(["Parameters", "Decision", "Data"])
+
+        def _style(row):
+            color = "background-color: #fef3c7" if highlight.loc[row.name] else ""
+            return [color] * len(row)
+
+        shown_table = view[["section", "item", *run_cols]]
+        st.dataframe(shown_table.style.apply(_style, axis=1), hide_index=True, width="stretch",
+                     height=min(35 * (len(shown_table) + 1) + 3, 700))
+        st.caption("Settings that differ between the runs are highlighted. "
+                   f"“{NOT_RECORDED}”: that run was saved without this field.")
+        names = get_curve_names(chosen)
+        if names:
+            curve = st.selectbox("Curve", names, key=K + "curve",
+                                 format_func=lambda c: {"roc": "ROC", "pr": "Precision–recall"}.get(
+                                     c, c.replace("_", " ").capitalize()))
+            st.plotly_chart(plot_run_curves(chosen, curve), width="stretch", key=K + "curve_chart")
+        else:
+            st.caption("None of these runs recorded curves to overlay.")
+
+# ---------------------------------------------------------------- one run: details, report, delete
+st.subheader("Run details")
+if st.session_state.get(K + "detail") not in by_id:
+    st.session_state.pop(K + "detail", None)
+rid = st.selectbox("Run", list(by_id), key=K + "detail", format_func=lambda r: label_of[r])
+meta = by_id[rid]
+ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+head = get_headline(meta)
+if not ws:
+    st.caption("This run was saved without the workspace summary (older version or command line): only its "
+               "metrics and settings are shown.")
+figs = [f for f in head["quality"] + head["impact"] if isinstance(f, dict)]
+if figs:
+    cols = st.columns(min(len(figs), 5))
+    for i, f in enumerate(figs):
+        cols[i % len(cols)].metric(str(f.get("label", "?")), format_figure(f))
+else:
+    st.caption(f"Headline figures: {NOT_RECORDED}.")
+if head["assumptions"]:
+    st.markdown("**Assumptions**\n" + "\n".join(f"- {a}" for a in head["assumptions"]))
+left, right = st.columns(2)
+ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else {}
+with left:
+    st.markdown("**Data**")
+    st.dataframe([{"field": k, "value": str(ds.get(k, NOT_RECORDED))[:80]} for k in ("name", "rows", "sha256")],
+                 hide_index=True, width="stretch")
+with right:
+    st.markdown("**Parameters**")
+    params = [{"parameter": k, "value": str(v)} for k, v in get_params(meta).items()] or [
+        {"parameter": NOT_RECORDED, "value": ""}]
+    st.dataframe(params, hide_index=True, width="stretch", height=min(35 * (len(params) + 1) + 3, 320))
+if ws.get("intended_use"):
+    st.markdown(f"**Intended use.** {ws['intended_use']}")
+
+
+def _report() -> str:
+    """The model card, built when the button is pressed (a few MB with plotly.js inlined)."""
+    try:
+        return build_report_html(meta["path"])
+    except DataValidationError as exc:  # deleted or damaged since the list was read
+        return f"<!DOCTYPE html><meta charset='utf-8'><p>{html.escape(str(exc))}</p>"
+
+
+b1, b2, _ = st.columns([1, 1, 2])
+b1.download_button("Download report", data=_report, file_name=get_report_filename(meta), mime="text/html",
+                   icon=":material/description:", key=K + "report", on_click="ignore", width="stretch",
+                   help="A self-contained HTML model card: opens offline, charts stay interactive.")
+if b2.button("Delete run…", icon=":material/delete:", key=K + "ask_delete", width="stretch"):
+    st.session_state[K + "confirm"] = rid
+if st.session_state.get(K + "confirm") == rid:
+    with st.container(border=True):
+        st.warning(f"Delete run “{label_of[rid]}” (`{rid}`) permanently? Its model file and figures are removed; "
+                   "this cannot be undone.", icon=":material/warning:")
+        y, n, _ = st.columns([1, 1, 4])
+        if y.button("Yes, delete", type="primary", key=K + "confirm_yes"):
+            try:
+                delete_run(root, rid)
+            except (DataValidationError, OSError) as exc:
+                show_error(exc)
+            else:
+                st.session_state.pop(K + "confirm", None)
+                st.session_state[K + "deleted"] = label_of[rid]
+                st.rerun()
+        if n.button("Cancel", key=K + "confirm_no"):
+            st.session_state.pop(K + "confirm", None)
+            st.rerun()
