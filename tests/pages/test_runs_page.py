@@ -1,0 +1,135 @@
+"""AppTest tests of the Runs page over a temporary runs folder of hand-made runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.workspace.run_factory import populate
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "runs.py")
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    populate(root)
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(root))
+    return root
+
+
+def _open() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _listed(at) -> list[str]:
+    return list(at.dataframe[0].value["run_id"])
+
+
+def _text(at) -> str:
+    return " ".join(e.value for e in [*at.markdown, *at.caption, *at.warning, *at.error, *at.success, *at.info])
+
+
+def test_lists_runs_and_reports_the_damaged_one(runs_dir):
+    at = _open()
+    assert _listed(at) == ["fraud-x", "credit-b", "credit-a", "credit-old"]
+    assert at.subheader[0].value == "4 of 4 runs"
+    assert "1 run folder(s) could not be read" in at.warning[0].value
+    assert "credit-damaged" in _text(at) and "damaged" in _text(at)
+    table = at.dataframe[0].value.set_index("run_id")
+    assert table.loc["credit-b", "quality"] == "ROC-AUC 0.780"
+    assert table.loc["credit-old", "impact"] == "not recorded"
+    assert str(runs_dir) in at.text_input(key="runs.dir_text").value
+
+
+def test_filters(runs_dir):
+    at = _open()
+    at.selectbox(key="runs.scenario").set_value("credit").run()
+    assert _listed(at) == ["credit-b", "credit-a", "credit-old"]
+    at.text_input(key="runs.text").set_value("weights").run()
+    assert _listed(at) == ["credit-a"]
+    at.text_input(key="runs.text").set_value("").run()
+    at.date_input(key="runs.from").set_value(dt.date.today() - dt.timedelta(days=2)).run()
+    assert _listed(at) == ["credit-b"]
+    # A reversed range is a message, not a traceback; the list falls back to the other filters.
+    at.date_input(key="runs.to").set_value(dt.date.today() - dt.timedelta(days=5)).run()
+    assert not at.exception
+    assert "must start on or before its end" in at.error[0].value
+    assert _listed(at) == ["credit-b", "credit-a", "credit-old"]
+    at.text_input(key="runs.text").set_value("no such run").run()
+    assert "No run matches these filters" in at.info[0].value
+
+
+def test_compare_two_runs_of_one_scenario(runs_dir):
+    at = _open()
+    at.multiselect(key="runs.compare").set_value(["credit-b", "credit-a"]).run()
+    assert not at.exception
+    table = at.dataframe[1].value
+    run_cols = [c for c in table.columns if c not in ("section", "item")]
+    assert len(run_cols) == 2 and run_cols[0].startswith("credit smote")
+    imb = table[(table["section"] == "Parameters") & (table["item"] == "imbalance")]
+    assert list(imb.iloc[0][run_cols]) == ["smote", "class_weight"]
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert len([t for t in chart["data"] if t.get("name") != "chance"]) == 2
+    # Only the differing rows: the shared epochs row goes, the imbalance row stays.
+    at.toggle(key="runs.only_diff").set_value(True).run()
+    items = list(at.dataframe[1].value["item"])
+    assert "imbalance" in items and "epochs" not in items
+
+
+def test_compare_refuses_mixed_scenarios(runs_dir):
+    at = _open()
+    at.multiselect(key="runs.compare").set_value(["credit-a", "fraud-x"]).run()
+    assert not at.exception
+    assert "must be of one scenario; got credit, fraud" in at.error[0].value
+    assert len(at.dataframe) == 3  # list + the two detail tables; no comparison table
+
+
+def test_delete_needs_confirmation(runs_dir):
+    at = _open()
+    at.multiselect(key="runs.compare").set_value(["credit-b", "credit-a"]).run()
+    at.selectbox(key="runs.detail").set_value("credit-a").run()
+    at.button(key="runs.ask_delete").click().run()
+    assert (runs_dir / "credit-a").is_dir()  # asking is not deleting
+    assert "permanently" in at.warning[-1].value
+    at.button(key="runs.confirm_no").click().run()
+    assert (runs_dir / "credit-a").is_dir() and not any("permanently" in w.value for w in at.warning)
+    at.button(key="runs.ask_delete").click().run()
+    at.button(key="runs.confirm_yes").click().run()
+    assert not at.exception
+    assert not (runs_dir / "credit-a").exists()
+    assert "credit-a" not in _listed(at) and "credit-b" in _listed(at)
+    assert "Deleted run “credit weights" in at.success[0].value
+    assert at.multiselect(key="runs.compare").value == ["credit-b"]  # the deleted run left the selection
+
+
+def test_runs_folder_setting_is_validated(runs_dir, tmp_path):
+    at = _open()
+    not_a_dir = tmp_path / "file.csv"
+    not_a_dir.write_text("a,b\n")
+    at.text_input(key="runs.dir_text").set_value(str(not_a_dir)).run()
+    assert not at.exception
+    assert "which is a file" in at.error[0].value
+    assert _listed(at)[0] == "fraud-x"  # the previous folder's list stays
+    empty = tmp_path / "other"
+    empty.mkdir()
+    at.text_input(key="runs.dir_text").set_value(str(empty)).run()
+    assert "No saved runs yet" in at.info[0].value
+
+
+def test_report_download_is_offered(runs_dir):
+    at = _open()
+    at.selectbox(key="runs.detail").set_value("credit-b").run()
+    assert not at.exception
+    buttons = at.get("download_button")
+    assert len(buttons) == 1 and buttons[0].proto.label == "Download report"
+    labels = [m.label for m in at.metric]
+    assert labels == ["ROC-AUC", "Loss avoided"]
+    assert "Loss per approved defaulter €4,321" in _text(at)
