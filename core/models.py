@@ -11,11 +11,17 @@ def build_tabular_model(
     dropout: float = 0.2,
     l2: float = 1e-4,
     learning_rate: float = 1e-3,
+    batch_norm: bool = True,
+    wide: bool = False,
 ):
     """A feed-forward network for binary classification on a tabular matrix.
 
-    Width halves with each hidden layer. The output layer is float32 so that mixed precision on a
-    GPU does not round the probabilities.
+    Width halves with each hidden layer. ``batch_norm`` normalises each hidden layer; on small,
+    already standardised tables (German credit's 800 training rows) it cost ROC-AUC, so credit
+    turns it off. ``wide`` adds a linear skip ("wide & deep"): a Dense(1) on the inputs is added
+    to the deep tower's logit, so the network starts from what logistic regression sees and the
+    hidden layers only have to learn what a linear score misses. The output is float32 so that
+    mixed precision on a GPU does not round the probabilities.
     """
     import keras
     from keras import layers
@@ -26,11 +32,18 @@ def build_tabular_model(
     for i in range(depth):
         units = max(8, int(width) // (2**i))
         x = layers.Dense(units, kernel_regularizer=reg, name=f"dense_{i}")(x)
-        x = layers.BatchNormalization(name=f"bn_{i}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"bn_{i}")(x)
         x = layers.Activation("relu", name=f"relu_{i}")(x)
         if dropout > 0:
             x = layers.Dropout(dropout, name=f"dropout_{i}")(x)
-    outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="probability")(x)
+    if wide:
+        deep_logit = layers.Dense(1, name="deep_logit")(x)
+        wide_logit = layers.Dense(1, kernel_regularizer=reg, name="wide_logit")(inputs)
+        logit = layers.Add(name="logit")([deep_logit, wide_logit])
+        outputs = layers.Activation("sigmoid", dtype="float32", name="probability")(logit)
+    else:
+        outputs = layers.Dense(1, activation="sigmoid", dtype="float32", name="probability")(x)
     model = keras.Model(inputs, outputs, name="tabular_network")
     # No Keras metrics here: streaming AUC metrics doubled the training time on a CPU. Validation
     # ROC-AUC and PR-AUC are computed once per epoch instead (core.training.ValidationAUC).
@@ -38,17 +51,19 @@ def build_tabular_model(
     return model
 
 
-def predict_batched(model, X, batch_size: int = 8192):
-    """Probabilities from a Keras model in large batches with one graph call per batch.
+def predict_batched(model, X, batch_size: int = 65536):
+    """Probabilities from a Keras model in large batches through its compiled predict function.
 
-    ``model(x, training=False)`` avoids ``predict``'s per-call set-up cost, which dominates when
-    SHAP or a slider asks for many small predictions.
+    ``predict_on_batch`` runs Keras' cached, traced predict function: for SHAP's 750,000
+    perturbed rows it was 9x faster than eager ``model(x, training=False)`` calls in 8,192-row
+    batches (0.16 s against 1.41 s on 2 cores), with identical outputs, and it avoids
+    ``predict``'s per-call set-up cost, which dominates when a slider asks for a few rows.
     """
     import numpy as np
 
     X = np.asarray(X, dtype=np.float32)
     if len(X) == 0:
         return np.zeros(0, dtype=float)
-    out = [np.asarray(model(X[i : i + batch_size], training=False)).reshape(-1)
+    out = [np.asarray(model.predict_on_batch(X[i : i + batch_size])).reshape(-1)
            for i in range(0, len(X), batch_size)]
     return np.concatenate(out).astype(float)

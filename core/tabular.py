@@ -7,7 +7,7 @@ split (train/validation) -> preprocess (fit on train) -> rebalance (train only) 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -37,12 +37,14 @@ class TabularConfig:
     l2: float = 1e-4
     learning_rate: float = 1e-3
     epochs: int = 40
-    batch_size: int = 256
+    batch_size: int | None = 256  # None: scaled with the training rows (see auto_batch_size)
     seed: int = 0
     val_fraction: float = 0.2
     patience: int = 6
     baselines: tuple[str, ...] = ("logistic_regression", "gradient_boosting")
     threshold_rule: str = "f1"  # how the default threshold is chosen on the validation rows
+    batch_norm: bool = True  # BatchNormalization after each hidden layer
+    wide: bool = False  # add a linear skip from the inputs to the logit ("wide & deep")
 
     def validate(self) -> "TabularConfig":
         if self.imbalance not in IMBALANCE_METHODS:
@@ -54,7 +56,8 @@ class TabularConfig:
             (self.l2 >= 0, "L2", "zero or more", self.l2),
             (0 < self.learning_rate <= 1, "learning rate", "above 0 and at most 1", self.learning_rate),
             (1 <= self.epochs <= 1000, "epochs", "between 1 and 1000", self.epochs),
-            (1 <= self.batch_size <= 65536, "batch size", "between 1 and 65536", self.batch_size),
+            (self.batch_size is None or 1 <= self.batch_size <= 65536, "batch size",
+             "between 1 and 65536 (or automatic)", self.batch_size),
             (0.05 <= self.val_fraction <= 0.5, "validation share", "between 0.05 and 0.5", self.val_fraction),
         ]
         for ok, name, expected, got in checks:
@@ -129,6 +132,18 @@ class TabularRun:
             "counts_before": self.rebalance_info.counts_before,
             "counts_after": self.rebalance_info.counts_after,
         }
+
+
+def auto_batch_size(n_rows: int, *, steps: int = 20, smallest: int = 32, largest: int = 2048) -> int:
+    """A power of two near ``n_rows / steps``, between ``smallest`` and ``largest``.
+
+    A fixed batch of 256 gives German credit's 640 fitting rows three optimiser steps per epoch, so
+    early stopping ends training before the network has learnt much (batches of 32: +0.001 to
+    +0.006 ROC-AUC there); the sample's 3,000 rows get 128 (as good as 64, 20 % faster) and tens
+    of thousands of rows train several times faster in large batches.
+    """
+    target = max(n_rows / steps, 1)
+    return int(np.clip(2 ** int(np.floor(np.log2(target))), smallest, largest))
 
 
 def _stratified_split(y: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -216,11 +231,15 @@ def train_tabular(
     X_val, X_test = pre.encode(Z_val), pre.encode(Z_test)
     timings["rebalance"] = time.perf_counter() - t0
 
+    if config.batch_size is None:
+        # The run records the batch size really used, so a saved model says how it was trained.
+        config = replace(config, batch_size=auto_batch_size(len(rb.y)))
     say("Training the Keras network")
     fit = train_keras(
         lambda: build_tabular_model(
             X_fit.shape[1], width=config.width, depth=config.depth, dropout=config.dropout,
-            l2=config.l2, learning_rate=config.learning_rate,
+            l2=config.l2, learning_rate=config.learning_rate, batch_norm=config.batch_norm,
+            wide=config.wide,
         ),
         X_fit, rb.y, X_val, y_val, epochs=config.epochs, batch_size=config.batch_size,
         class_weight=rb.class_weight, seed=config.seed, patience=config.patience, progress=progress,

@@ -24,14 +24,23 @@ _TARGET_NAMES = ("default", "defaulted", "creditability", "target", "label", "ba
 
 def default_credit_config(**overrides):
     """Training defaults for credit: no rebalancing, so the network's probabilities stay
-    calibrated probabilities of default, which scorecard points and the profit curve rely on."""
+    calibrated probabilities of default, which scorecard points and the profit curve rely on.
+
+    The batch size scales with the training rows unless one is given (see CREDIT_DEFAULTS)."""
     from core.tabular import TabularConfig
 
-    return TabularConfig(**{**CREDIT_DEFAULTS, **overrides})
+    return TabularConfig(**{**CREDIT_DEFAULTS, "batch_size": None, **overrides})
 
 
-CREDIT_DEFAULTS = dict(imbalance="none", width=64, depth=2, dropout=0.2, l2=1e-4, learning_rate=1e-3,
-                       epochs=40, batch_size=256)
+# Chosen with bench/bench_credit.py --part ablation (5-fold CV on German credit, the sample's fixed
+# split, 3-fold CV on Taiwan): BatchNormalization off (it cost German 0.005 ROC-AUC), a linear skip
+# to the logit ("wide & deep") and L2 1e-2, which took the network from 0.769 to 0.783 on German
+# and from 0.759 to 0.781 on the sample, level with or above logistic regression on both.
+# ``batch_size`` here is only the page's widget default (what the automatic rule gives the sample's
+# 3,000 fitting rows); ``default_credit_config`` uses the automatic rule, which gives German
+# credit's 640 fitting rows batches of 32 instead of three steps per epoch.
+CREDIT_DEFAULTS = dict(imbalance="none", width=64, depth=2, dropout=0.2, l2=1e-2, learning_rate=1e-3,
+                       epochs=40, batch_size=128, batch_norm=False, wide=True)
 
 
 def guess_target(columns) -> str | None:
