@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.workspace.runs import (NOT_RECORDED, format_figure, get_curve_names, get_headline, get_metrics_table,
-                                 get_params, get_run_name, get_saved_at, plot_run_curves)
+from core.workspace.runs import (CURVE_TITLES, NOT_RECORDED, format_figure, get_headline, get_metrics_table,
+                                 get_params, get_run_name, get_saved_at)
 
 SECRET_KEY = re.compile(r"pass(word|wd)?|token|secret|api[_-]?key|credential|private[_-]?key|auth[_-]?key",
                         re.IGNORECASE)
@@ -56,16 +56,16 @@ def _na(what: str = "") -> str:
     return f'<p class="na">{_e(what or "Not recorded for this run.")}</p>'
 
 
-def _text(v: Any) -> str:
+def _text(v: Any, none: str = NOT_RECORDED) -> str:
     if v is None:
-        return NOT_RECORDED
+        return none
     if isinstance(v, float):
         return f"{v:.6g}"
     return str(v)
 
 
-def _kv_table(items: list[tuple[str, Any]]) -> str:
-    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(_text(v))}</td></tr>" for k, v in items)
+def _kv_table(items: list[tuple[str, Any]], *, none: str = NOT_RECORDED) -> str:
+    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(_text(v, none))}</td></tr>" for k, v in items)
     return f'<table class="kv">{rows}</table>'
 
 
@@ -135,13 +135,14 @@ def _section_method(meta: dict, ws: dict) -> str:
     scenario = str(meta.get("scenario"))
     params = get_params(meta)
     out = f"<p>{_e(MODEL_TEXT.get(scenario, 'Keras model.'))}</p>"
-    items = [("Imbalance handling", _find_imbalance(meta, params) or NOT_RECORDED)]
+    imbalance = _find_imbalance(meta, params)
+    items = [("Imbalance handling", imbalance or NOT_RECORDED)] if imbalance or scenario in ("credit", "fraud") else []
     cb, ca = meta.get("counts_before"), meta.get("counts_after")
     if isinstance(cb, dict) and isinstance(ca, dict):
         items.append(("Training rows per class before → after", f"{cb} → {ca}"))
-    out += _kv_table(items)
+    out += _kv_table(items) if items else ""
     if params:
-        out += "<h3>Parameters</h3>" + _kv_table(sorted(params.items()))
+        out += "<h3>Parameters</h3>" + _kv_table(sorted(params.items()), none="(none)")
     else:
         out += _na("Training parameters were not recorded.")
     return out
@@ -257,8 +258,8 @@ def build_report_html(run_dir) -> str:
     name = get_run_name(meta)
     charts: list[str] = []
     curves = ""
-    for c in get_curve_names([meta]):
-        charts.append(_chart(_escape_curve(plot_run_curves([meta], c)), len(charts)))
+    for fig in _plot_own_curves(ws):
+        charts.append(_chart(fig, len(charts)))
         curves += charts[-1]
     sections = [
         ("Intended use", _section_texts(ws, "intended_use")),
@@ -289,13 +290,36 @@ def build_report_html(run_dir) -> str:
     )
 
 
-def _escape_curve(fig):
-    for tr in fig.data:
-        if tr.name:
-            tr.name = html.escape(tr.name, quote=False)
-        if tr.x is not None and len(tr.x) and isinstance(tr.x[0], str):
-            tr.x = _escape_labels(tr.x)
-    return fig
+def _plot_own_curves(ws: dict) -> list:
+    """The run's recorded curves: ROC and PR each on its own, the others grouped by their x axis
+    (demand's actual, forecast and naive backtest lines share one date axis)."""
+    import plotly.graph_objects as go
+
+    from core.charts import PALETTE, _layout
+
+    curves = ws.get("curves") if isinstance(ws.get("curves"), dict) else {}
+    curves = {k: c for k, c in curves.items() if isinstance(c, dict) and c.get("x") and c.get("y")}
+    groups: dict[str, list[str]] = {}
+    for k, c in curves.items():
+        groups.setdefault(k if k in CURVE_TITLES else "x:" + str(c.get("x_label", "")), []).append(k)
+    figs = []
+    for key, names in groups.items():
+        fig = go.Figure()
+        for i, k in enumerate(names):
+            c = curves[k]
+            label = "Model" if k in CURVE_TITLES else str(c.get("y_label") or k)
+            fig.add_scatter(x=_escape_labels(c["x"]) if isinstance(c["x"][0], str) else c["x"], y=c["y"],
+                            mode="lines", name=html.escape(label, quote=False), line=dict(color=PALETTE[i % 7]))
+        first = curves[names[0]]
+        if key == "roc":
+            fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(dash="dot", color="#999"))
+        title = CURVE_TITLES.get(key, "Backtest: actual against forecasts" if all(
+            k.startswith("backtest_") for k in names) else ", ".join(names))
+        y_label = first.get("y_label", "") if len(names) == 1 or key in CURVE_TITLES else ""
+        figs.append(_layout(fig, html.escape(title, quote=False), html.escape(str(first.get("x_label", "")),
+                                                                              quote=False),
+                            html.escape(str(y_label), quote=False)))
+    return figs
 
 
 def get_report_filename(meta: dict) -> str:

@@ -112,11 +112,13 @@ def test_old_run_without_workspace_still_reports(tmp_path):
 
 def test_demand_curves_with_dates(tmp_path):
     ws = workspace_meta(name="demand run", auc=0.5, scenario="demand")
-    ws["curves"] = {"backtest_p50": {"x": ["2024-01-01", "2024-01-02"], "y": [3.0, 4.0], "x_label": "Date",
-                                     "y_label": "Forecast"}}
+    ws["curves"] = {k: {"x": ["2024-01-01", "2024-01-02"], "y": [3.0, v], "x_label": "Date", "y_label": label}
+                    for k, v, label in (("backtest_actual", 5.0, "Actual demand"), ("backtest_p50", 4.0, "Forecast P50"))}
     ws["explain"] = {"note": "Press 'Compute overall importance' before saving."}
     text = build_report_html(make_run(tmp_path, "demand-1", scenario="demand", workspace=ws))
+    # Actual and forecast share one date axis: one chart, a line each.
     assert text.count("Plotly.newPlot") == 1 and "2024-01-02" in text
+    assert "Actual demand" in text and "Forecast P50" in text and "Backtest: actual against forecasts" in text
     assert "Press &#x27;Compute overall importance&#x27; before saving." in text
     assert "not part of the Demand forecasting card" in text
 
