@@ -128,8 +128,10 @@ elif len(picked) >= 2:
 
 # ---------------------------------------------------------------- one run: details, report, delete
 st.subheader("Run details")
+# A run filtered out or deleted gives way to the first compared run, else the newest listed one.
+# (Setting the value, rather than dropping it, keeps the box's text in step with what is shown.)
 if st.session_state.get(K + "detail") not in by_id:
-    st.session_state.pop(K + "detail", None)
+    st.session_state[K + "detail"] = picked[0] if picked else next(iter(by_id))
 rid = st.selectbox("Run", list(by_id), key=K + "detail", format_func=lambda r: label_of[r])
 meta = by_id[rid]
 ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
@@ -154,7 +156,7 @@ with left:
                  hide_index=True, width="stretch")
 with right:
     st.markdown("**Parameters**")
-    params = [{"parameter": k, "value": str(v)} for k, v in get_params(meta).items()] or [
+    params = [{"parameter": k, "value": "(none)" if v is None else str(v)} for k, v in get_params(meta).items()] or [
         {"parameter": NOT_RECORDED, "value": ""}]
     st.dataframe(params, hide_index=True, width="stretch", height=min(35 * (len(params) + 1) + 3, 320))
 if ws.get("intended_use"):

@@ -51,8 +51,10 @@ def test_lists_runs_and_reports_the_damaged_one(runs_dir):
 
 def test_filters(runs_dir):
     at = _open()
+    assert at.selectbox(key="runs.detail").value == "fraud-x"
     at.selectbox(key="runs.scenario").set_value("credit").run()
     assert _listed(at) == ["credit-b", "credit-a", "credit-old"]
+    assert at.selectbox(key="runs.detail").value == "credit-b"  # the filtered-out run's details give way
     at.text_input(key="runs.text").set_value("weights").run()
     assert _listed(at) == ["credit-a"]
     at.text_input(key="runs.text").set_value("").run()
@@ -108,6 +110,7 @@ def test_delete_needs_confirmation(runs_dir):
     assert "credit-a" not in _listed(at) and "credit-b" in _listed(at)
     assert "Deleted run “credit weights" in at.success[0].value
     assert at.multiselect(key="runs.compare").value == ["credit-b"]  # the deleted run left the selection
+    assert at.selectbox(key="runs.detail").value == "credit-b"  # details move to the compared run
 
 
 def test_runs_folder_setting_is_validated(runs_dir, tmp_path):
