@@ -69,3 +69,11 @@ def test_shap_and_reason_codes(run):
     for sentences in reasons.values():
         assert 1 <= len(sentences) <= 4
         assert all(isinstance(s, str) and s for s in sentences)
+
+
+def test_l2_scales_with_the_training_rows(run):
+    from core.credit.pipeline import credit_l2
+
+    assert run.tabular.config.l2 == credit_l2(600) == 1e-2  # 750 training rows, 600 after validation
+    assert credit_l2(3000) == pytest.approx(1e-2) and credit_l2(19_200) == pytest.approx(1.5625e-3)
+    assert credit_l2(10_000_000) == 1e-4
