@@ -51,7 +51,8 @@ def _score_parser(scenario_module=None) -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True, help="output CSV")
     p.add_argument("--scenario", choices=SCENARIOS, help="defaults to the saved run's scenario")
-    p.add_argument("--chunk-size", type=int, default=50_000)
+    p.add_argument("--chunk-size", type=int, default=50_000, help="rows read, scored and written at a time")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
     p.add_argument("--json", action="store_true")
     if scenario_module is not None and hasattr(scenario_module, "add_score_arguments"):
         scenario_module.add_score_arguments(p)

@@ -289,3 +289,85 @@ def validate_binary_target(df: pd.DataFrame, target: str, positive: Any = None) 
             "Upload data with both outcomes."
         )
     return y, positive
+
+
+def iter_table_chunks(path, *, chunk_size: int = 50_000):
+    """Read a CSV (optionally gzip) or Parquet file from disk in chunks of ``chunk_size`` rows.
+
+    For files too large to hold in memory (batch scoring from the command line): encoding,
+    delimiter and header are checked on the first 64 KB with the same rules as ``read_table``,
+    then pandas / pyarrow stream the rest, so memory stays flat whatever the file's length.
+    Yields DataFrames; raises ``DataValidationError`` for the same problems ``read_table`` reports.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise DataValidationError(f"File not found: '{p}'. Check the path.")
+    if chunk_size < 1:
+        raise DataValidationError(f"Chunk size must be at least 1 row; got {chunk_size}. Fix: pass e.g. 50000.")
+    name = p.name
+    with open(p, "rb") as fh:
+        magic = fh.read(4)
+    if magic == b"PAR1" or name.lower().endswith(".parquet"):
+        yield from _iter_parquet(p, chunk_size)
+        return
+    gz = magic[:2] == b"\x1f\x8b"
+    opener = gzip.open if gz else open
+    try:
+        with opener(p, "rb") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise DataValidationError(f"'{name}' looks gzip-compressed but cannot be unpacked ({exc}).") from exc
+    if len(head.strip()) == 0:
+        raise DataValidationError(f"'{name}' is empty: expected a header row and data rows. Upload a file with data.")
+    if len(head) == 65536 and b"\n" in head:
+        # Sniff whole lines only: a multi-byte character may be cut at the 64 KB mark.
+        head = head[: head.rindex(b"\n") + 1]
+    text = _decode(head, name)
+    delimiter = _sniff_delimiter(text)
+    _check_header(text, delimiter, name)
+    encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else next(
+        enc for enc in _ENCODINGS if _decodes(head, enc))
+    n = 0
+    try:
+        reader = pd.read_csv(p, sep=delimiter, skipinitialspace=True, low_memory=False, encoding=encoding,
+                             compression="gzip" if gz else None, chunksize=chunk_size)
+        with reader:
+            for chunk in reader:
+                chunk.columns = [str(c).strip() for c in chunk.columns]
+                n += len(chunk)
+                yield chunk
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            f"Could not read '{name}' past row {n:,}: the text is not {encoding} throughout ({exc.reason}). "
+            "Save the whole file again as CSV UTF-8."
+        ) from exc
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise DataValidationError(
+            f"Could not split '{name}' into columns with delimiter {delimiter!r} after row {n:,}: "
+            f"{str(exc).splitlines()[0]}. Check that every row has the same number of fields."
+        ) from exc
+    if n == 0:
+        raise DataValidationError(f"'{name}' has column names but no data rows. Upload a file with data.")
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _iter_parquet(p: Path, chunk_size: int):
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(p)
+    except Exception as exc:
+        raise DataValidationError(f"'{p.name}' is not a readable Parquet file ({exc}).") from exc
+    if pf.metadata.num_rows == 0:
+        raise DataValidationError(f"'{p.name}' has column names but no data rows. Upload a file with data.")
+    for batch in pf.iter_batches(batch_size=chunk_size):
+        chunk = batch.to_pandas()
+        chunk.columns = [str(c).strip() for c in chunk.columns]
+        yield chunk

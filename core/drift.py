@@ -83,21 +83,43 @@ def compare_to_profile(profile: dict, new: pd.DataFrame) -> pd.DataFrame:
     Columns of the result: variable, kind, psi, status. Profiled columns missing from ``new`` are
     left out (the caller reports missing columns separately).
     """
-    rows = []
-    for c, p in profile.get("columns", {}).items():
-        if c not in new.columns:
-            continue
-        if p["kind"] == "numeric":
-            actual = _numeric_counts(new[c], p["edges"])
-            value = psi_from_counts(p["shares"], actual)
-        else:
-            labels = _as_labels(new[c])
-            known = list(p["shares"])
-            counts = labels.value_counts()
-            actual = [float(counts.get(k, 0)) for k in known]
-            actual.append(float(len(labels) - sum(actual)))
-            value = psi_from_counts([*p["shares"].values(), p.get("other", 0.0)], actual)
-        rows.append({"variable": c, "kind": p["kind"], "psi": value})
-    out = pd.DataFrame(rows, columns=["variable", "kind", "psi"])
-    out["status"] = out["psi"].map(psi_status)
-    return out.sort_values("psi", ascending=False, ignore_index=True)
+    acc = DriftAccumulator(profile)
+    acc.update(new)
+    return acc.result()
+
+
+class DriftAccumulator:
+    """PSI against a saved profile, counted chunk by chunk (flat memory for files of any length).
+
+    ``update(chunk)`` adds a chunk's bin counts; ``result()`` gives the same table as
+    ``compare_to_profile`` on the whole file would.
+    """
+
+    def __init__(self, profile: dict):
+        self._cols = {c: p for c, p in (profile or {}).get("columns", {}).items()}
+        self._counts: dict[str, np.ndarray] = {}
+        self.rows = 0
+
+    def update(self, chunk: pd.DataFrame) -> None:
+        self.rows += len(chunk)
+        for c, p in self._cols.items():
+            if c not in chunk.columns:
+                continue
+            if p["kind"] == "numeric":
+                counts = _numeric_counts(chunk[c], p["edges"])
+            else:
+                labels = _as_labels(chunk[c])
+                vc = labels.value_counts()
+                known = [float(vc.get(k, 0)) for k in p["shares"]]
+                counts = np.array([*known, float(len(labels) - sum(known))])
+            self._counts[c] = self._counts.get(c, 0) + counts
+
+    def result(self) -> pd.DataFrame:
+        rows = []
+        for c, counts in self._counts.items():
+            p = self._cols[c]
+            expected = p["shares"] if p["kind"] == "numeric" else [*p["shares"].values(), p.get("other", 0.0)]
+            rows.append({"variable": c, "kind": p["kind"], "psi": psi_from_counts(expected, counts)})
+        out = pd.DataFrame(rows, columns=["variable", "kind", "psi"])
+        out["status"] = out["psi"].map(psi_status)
+        return out.sort_values("psi", ascending=False, ignore_index=True)

@@ -7,13 +7,13 @@ import html
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.workspace import get_runs_dir
 from core.workspace.report import build_report_html, get_report_filename
-from core.workspace.runs import (NOT_RECORDED, check_runs_dir, compute_comparison, delete_run, filter_runs,
+from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
                                  format_figure, get_curve_names, get_headline, get_params, get_run_labels,
                                  get_run_row, list_workspace_runs, plot_run_curves)
 from core.workspace.summary import SCENARIO_KEYS
 from ui.common import ensure_router, show_error
+from ui.workspace import pick_runs_dir
 
 ensure_router()
 
@@ -24,20 +24,7 @@ st.title("Runs")
 st.caption("Every model saved from a scenario page or the command line. Filter them, compare runs of one "
            "scenario side by side, download a model card, or delete what you no longer need.")
 
-# ---------------------------------------------------------------- runs folder (per session)
-if K + "dir" not in st.session_state:
-    st.session_state[K + "dir"] = str(get_runs_dir())
-    st.session_state[K + "dir_text"] = st.session_state[K + "dir"]
-with st.expander(f"Runs folder: `{st.session_state[K + 'dir']}`"):
-    typed = st.text_input("Runs folder for this session", key=K + "dir_text",
-                          help="Scenario pages save into the folder set by STUDIO_RUNS_DIR (default: ./runs). "
-                               "Change this to browse another folder of runs.")
-    try:
-        st.session_state[K + "dir"] = str(check_runs_dir(typed))
-    except DataValidationError as exc:
-        show_error(exc)
-        st.caption(f"Still showing `{st.session_state[K + 'dir']}`.")
-root = st.session_state[K + "dir"]
+root = pick_runs_dir()
 
 # A deletion confirmed in the previous rerun reports here, once.
 done = st.session_state.pop(K + "deleted", None)

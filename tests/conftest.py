@@ -134,3 +134,16 @@ def screenshot_dir() -> Path:
     d = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "tests" / "_screenshots"))
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+@pytest.fixture(scope="session")
+def saved_demo_runs(tmp_path_factory) -> dict:
+    """Tiny saved runs of all four scenarios (one epoch on small samples): scenario -> run folder."""
+    from core.workspace.demos import DemoSettings, run_all_demos
+
+    root = tmp_path_factory.mktemp("demo_runs")
+    tiny = DemoSettings(epochs=1, shap_rows=20, credit_rows=700, fraud_customers=120, demand_series=2,
+                        quality_images=110, image_size=32)
+    report = run_all_demos(root, settings=tiny)
+    assert report.ok, report.errors
+    return {k: Path(v) for k, v in report.saved.items()}

@@ -64,3 +64,30 @@ def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path]
             link_to_runs_page()
             return root / saved[0]
     return None
+
+
+def pick_runs_dir() -> str:
+    """The runs folder this session browses (Runs and Score pages share it), with a box to change it.
+
+    Starts at the folder the scenario pages save into; a folder that cannot be used is reported and
+    the previous one stays in use.
+    """
+    from core.errors import DataValidationError
+    from core.workspace.runs import check_runs_dir
+
+    key = "workspace.dir"
+    if key not in st.session_state:
+        st.session_state[key] = str(get_runs_dir())
+    # Streamlit forgets a widget's value on pages that do not show it: restore it from the choice.
+    if key + "_text" not in st.session_state:
+        st.session_state[key + "_text"] = st.session_state[key]
+    with st.expander(f"Runs folder: `{st.session_state[key]}`"):
+        typed = st.text_input("Runs folder for this session", key=key + "_text",
+                              help="Scenario pages save into the folder set by STUDIO_RUNS_DIR (default: ./runs). "
+                                   "Change this to browse another folder of runs.")
+        try:
+            st.session_state[key] = str(check_runs_dir(typed))
+        except DataValidationError as exc:
+            show_error(exc)
+            st.caption(f"Still showing `{st.session_state[key]}`.")
+    return st.session_state[key]

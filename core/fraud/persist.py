@@ -22,6 +22,7 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None) -> Path:
     The history is needed to score new transactions: their window features look back up to
     30 days plus the label delay. ``extra_metadata`` (the workspace summary) goes under "workspace".
     """
+    from core.fraud.alerts import get_typical_values
     from core.fraud.pipeline import NETWORK, run_summary
     from core.registry import save_run
 
@@ -35,6 +36,10 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None) -> Path:
         "threshold": run.tabular.threshold,
         "metrics": run.metrics[NETWORK],
         "descriptions": run.features.descriptions,
+        # What a loaded model needs to give reasons for new alerts: SHAP background rows (code
+        # space) and the typical value of each feature quoted beside it.
+        "background": np.asarray(run.tabular.background, dtype=float).round(6).tolist(),
+        "typical": get_typical_values(run.features.frame.iloc[run.split.train_idx]),
     }
     if extra_metadata:
         meta["workspace"] = dict(extra_metadata)
@@ -52,11 +57,33 @@ class SavedFraudModel:
     extra_columns: list[str]
     history: pd.DataFrame
     threshold: float
+    background: np.ndarray | None = None
+    typical: dict | None = None
+    seed: int = 0
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         from core.models import predict_batched
 
         return predict_batched(self.model, self.preprocessor.transform(X))
+
+    def predict_codes(self, Z: np.ndarray) -> np.ndarray:
+        from core.models import predict_batched
+
+        return predict_batched(self.model, self.preprocessor.encode(Z))
+
+    def get_reasons(self, X: pd.DataFrame, k: int = 3) -> list[str] | None:
+        """Plain-words SHAP reasons for engineered feature rows ``X``; None for runs saved without
+        a SHAP background."""
+        if self.background is None or len(X) == 0:
+            return None if self.background is None else []
+        from core.explain import compute_shap_tabular
+        from core.fraud.alerts import get_reasons
+
+        pre = self.preprocessor
+        X = X.reset_index(drop=True)
+        res = compute_shap_tabular(self.predict_codes, self.background, pre.transform_codes(X), pre.columns,
+                                   X[pre.columns], seed=self.seed)
+        return get_reasons(res, self.typical or {}, k=k)
 
     def score(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         from core.fraud.pipeline import score_transactions
@@ -84,4 +111,6 @@ def load_fraud_model(path) -> SavedFraudModel:
                                      spending_ratios=cfg["spending_ratios"]),
         extra_columns=list(meta.get("extra_columns", [])),
         history=pd.read_parquet(io.BytesIO(run.read_file(HISTORY_FILE))),
-        threshold=float(meta["threshold"]))
+        threshold=float(meta["threshold"]),
+        background=np.asarray(meta["background"], dtype=np.float32) if meta.get("background") else None,
+        typical=meta.get("typical"), seed=int(meta["config"]["tabular"].get("seed", 0)))

@@ -121,7 +121,9 @@ def _strip_common_root(files: dict[str, bytes]) -> dict[str, bytes]:
         firsts = {p.parts[0] for p in data_paths}
         csv_at_root = any(p.suffix.lower() == ".csv" and len(p.parts) == 2 for p in data_paths)
         images_deep = all(len(p.parts) >= 3 for p in data_paths if p.suffix.lower() != ".csv")
-        if len(firsts) != 1 or not (images_deep or csv_at_root):
+        # Only a real folder can be a wrapper: a lone file at the top (e.g. labels.csv with no
+        # images) is not, and stripping nothing would loop for ever.
+        if len(firsts) != 1 or any(len(p.parts) < 2 for p in data_paths) or not (images_deep or csv_at_root):
             return files
         root = next(iter(firsts))
         files = {str(PurePosixPath(*PurePosixPath(p).parts[1:])) if PurePosixPath(p).parts[0] == root
@@ -368,6 +370,59 @@ def load_single_image(source, *, image_size: int, channels: int) -> np.ndarray:
             f"Expected an image file (PNG, JPEG, BMP, GIF, TIFF, WebP); got a file that cannot be "
             f"decoded ({type(exc).__name__}: {str(exc)[:120]}). Upload the original image."
         ) from exc
+    return _to_channels(arr, channels)[None]
+
+
+def _to_channels(arr: np.ndarray, channels: int) -> np.ndarray:
+    """A decoded RGB image with the model's channel count (luma for grayscale models)."""
     if channels == 1:
-        arr = np.round(arr @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
-    return arr[None]
+        return np.round(arr @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
+    return arr
+
+
+def load_images_for_scoring(source, *, image_size: int, channels: int, class_names,
+                            limits: ArchiveLimits = ArchiveLimits(), max_images: int = 5_000):
+    """Images to score with a trained model, from a zip or folder, labelled or not.
+
+    Images sorted into folders named after the training classes keep those labels (so the Score
+    page can compare); any other layout is scored unlabelled. Damaged files and non-images are
+    skipped with a notice. Returns ``(images N x S x S x C uint8, names, labels or None, notices)``.
+    """
+    files, notices = read_files(source, limits=limits)
+    files = _strip_common_root(files)
+    paths = sorted(p for p in files if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS)
+    other = sorted(p for p in files if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS)
+    if other:
+        notices.append(f"{len(other)} file(s) are not images and were skipped: "
+                       f"{', '.join(other[:5])}{' ...' if len(other) > 5 else ''}.")
+    if not paths:
+        raise DataValidationError(
+            f"Expected image files (PNG, JPEG, BMP, GIF, TIFF, WebP) in the upload; got {len(files)} file(s) "
+            "and no images. Zip the images to score (in class folders if you know their labels)."
+        )
+    if len(paths) > max_images:
+        notices.append(f"The upload has {len(paths):,} images; the first {max_images:,} are scored to keep "
+                       "memory within limits. Score the rest from the command line.")
+        paths = paths[:max_images]
+    classes = list(class_names)
+    labelled = all(len(PurePosixPath(p).parts) >= 2 and PurePosixPath(p).parts[0] in classes for p in paths)
+    pixels, names, labels, bad = [], [], [], []
+    for p in paths:
+        try:
+            arr, _, _ = decode_image(files[p], image_size=image_size)
+        except Exception as exc:  # PIL raises many error types for broken files
+            bad.append(f"{p} ({type(exc).__name__})")
+            continue
+        pixels.append(_to_channels(arr, channels))
+        names.append(p)
+        labels.append(classes.index(PurePosixPath(p).parts[0]) if labelled else -1)
+    if bad:
+        notices.append(f"{len(bad)} file(s) could not be read as images and were skipped: "
+                       f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}.")
+    if not pixels:
+        raise DataValidationError(
+            f"Expected readable images; got {len(bad)} file(s), none of which could be decoded. "
+            "Check that the files are real images, not renamed documents."
+        )
+    return (np.stack(pixels).astype(np.uint8), tuple(names),
+            np.asarray(labels, dtype=int) if labelled else None, notices)

@@ -71,3 +71,42 @@ def test_cli_errors_are_messages(trained, capsys):
                  "--json", "--no-explain"])
     assert code == 1
     assert "already exists" in capsys.readouterr().err
+
+
+def test_score_in_chunks_matches_one_pass_and_reports_drift(trained, capsys, small_df):
+    d, data = trained
+    model = d / "model"
+    if not model.exists():
+        assert main(["train", "--scenario", "credit", "--data", str(data), "--epochs", "1", "--save", str(model),
+                     "--json", "--no-explain"]) == 0
+    capsys.readouterr()
+    new = small_df.head(230)
+    new.to_parquet(d / "new.parquet", index=False)
+    args = ["score", "--model", str(model), "--data", str(d / "new.parquet"), "--no-reasons", "--json"]
+    assert main([*args, "--out", str(d / "one.csv"), "--chunk-size", "1000"]) == 0
+    one = _json(capsys)
+    assert main([*args, "--out", str(d / "many.csv"), "--chunk-size", "50"]) == 0
+    captured = capsys.readouterr()
+    many = json.loads(captured.out.strip().splitlines()[-1])
+    # Five chunks, each reported on standard error; the scored files are the same row for row.
+    assert captured.err.count("scored ") == 5 and "scored 230 rows" in captured.err
+    pd.testing.assert_frame_equal(pd.read_csv(d / "one.csv"), pd.read_csv(d / "many.csv"))
+    assert len(pd.read_csv(d / "many.csv")) == 230
+    assert one["declined"] == many["declined"] and one["metrics"]["roc_auc"] == pytest.approx(many["metrics"]["roc_auc"])
+    assert many["drift"] and {r["status"] for r in many["drift"]} <= {"stable", "watch", "shifted"}
+    assert not list(d.glob(".*.partial"))
+
+
+def test_score_refuses_a_file_without_the_model_columns_and_leaves_no_output(trained, capsys, small_df):
+    d, data = trained
+    model = d / "model"
+    if not model.exists():
+        assert main(["train", "--scenario", "credit", "--data", str(data), "--epochs", "1", "--save", str(model),
+                     "--json", "--no-explain"]) == 0
+    capsys.readouterr()
+    small_df.drop(columns=["annual_income"]).head(20).to_csv(d / "short.csv", index=False)
+    code = main(["score", "--model", str(model), "--data", str(d / "short.csv"), "--out", str(d / "x.csv"), "--json"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "missing: ['annual_income']" in err and "Fix:" in err
+    assert not (d / "x.csv").exists() and not list(d.glob(".*.partial"))

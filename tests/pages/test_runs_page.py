@@ -46,7 +46,7 @@ def test_lists_runs_and_reports_the_damaged_one(runs_dir):
     table = at.dataframe[0].value.set_index("run_id")
     assert table.loc["credit-b", "quality"] == "ROC-AUC 0.780"
     assert table.loc["credit-old", "impact"] == "not recorded"
-    assert str(runs_dir) in at.text_input(key="runs.dir_text").value
+    assert str(runs_dir) in at.text_input(key="workspace.dir_text").value
 
 
 def test_filters(runs_dir):
@@ -117,13 +117,13 @@ def test_runs_folder_setting_is_validated(runs_dir, tmp_path):
     at = _open()
     not_a_dir = tmp_path / "file.csv"
     not_a_dir.write_text("a,b\n")
-    at.text_input(key="runs.dir_text").set_value(str(not_a_dir)).run()
+    at.text_input(key="workspace.dir_text").set_value(str(not_a_dir)).run()
     assert not at.exception
     assert "which is a file" in at.error[0].value
     assert _listed(at)[0] == "fraud-x"  # the previous folder's list stays
     empty = tmp_path / "other"
     empty.mkdir()
-    at.text_input(key="runs.dir_text").set_value(str(empty)).run()
+    at.text_input(key="workspace.dir_text").set_value(str(empty)).run()
     assert "No saved runs yet" in at.info[0].value
 
 

@@ -188,3 +188,17 @@ def test_split_of_a_tiny_many_class_set_does_not_fail():
     y = np.repeat(np.arange(4), 5)  # 20 images: a 15 % validation split cannot hold all 4 classes
     tr, va, te = split_indices(y, seed=0)
     assert len(tr) + len(va) + len(te) == 20 and len(va) >= 1 and len(te) >= 1
+
+
+def test_zip_with_a_csv_and_no_images_is_refused_not_looped(tmp_path):
+    import io
+    import zipfile
+
+    from core.quality.data import load_image_dataset
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("labels.csv", "file,label\na.png,ok\n")
+        zf.writestr("notes.txt", "x")
+    with pytest.raises(DataValidationError):
+        load_image_dataset(buf.getvalue())

@@ -1,0 +1,187 @@
+"""Score: pick a saved run, upload new data, get predictions with the scenario's decision and reasons."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.credit.charts import plot_psi
+from core.datasets import read_table
+from core.errors import DataValidationError
+from core.workspace.inputs import ColumnMismatchError, get_expected_input
+from core.workspace.runs import format_figure, get_headline, get_run_labels, list_workspace_runs
+from core.workspace.scoring import PAGE_MAX_ROWS, get_decision_settings, score_with_run
+from ui.common import ensure_router, show_error, show_notices
+from ui.workspace import pick_runs_dir
+
+ensure_router()
+
+K = "score."  # session-state namespace of this page
+PREVIEW_ROWS = 1_000
+DECISION_WORDS = {
+    "credit": "approve / decline with scorecard points, grade and reason codes",
+    "fraud": "approve / review / block with the top reasons for each alert",
+    "demand": "P10 / P50 / P90 forecast, safety stock, reorder point (and order quantity with stock on hand)",
+    "quality": "pass / reject per image with the class probabilities",
+}
+
+st.title("Score")
+st.caption("Score new data with a saved run: predictions with the scenario's decision and reasons, a check of "
+           "the columns against what the model reads, and drift against the training data. Download the "
+           "result as CSV.")
+
+root = pick_runs_dir()
+runs, skipped = list_workspace_runs(root)
+if skipped:
+    st.warning(f"{len(skipped)} run folder(s) could not be read and are not offered below.", icon=":material/warning:")
+if not runs:
+    st.info("No saved runs yet in this folder. Train a model on a scenario page and press **Save to workspace**, "
+            "then come back here to score new files.", icon=":material/folder_open:")
+    st.stop()
+
+by_id = {m["run_id"]: m for m in runs}
+labels = dict(zip(by_id, (f"{lbl} ({m.get('scenario')})" for lbl, m in zip(get_run_labels(runs), runs))))
+if st.session_state.get(K + "run") not in by_id:
+    st.session_state[K + "run"] = next(iter(by_id))  # the newest run
+rid = st.selectbox("Saved run", list(by_id), key=K + "run", format_func=lambda r: labels[r])
+meta = by_id[rid]
+scenario = str(meta.get("scenario"))
+head = get_headline(meta)
+figs = [f for f in head["quality"] if isinstance(f, dict)][:4]
+if figs:
+    cols = st.columns(len(figs))
+    for c, f in zip(cols, figs):
+        c.metric(str(f.get("label", "?")), format_figure(f))
+st.caption(f"Decision: {DECISION_WORDS.get(scenario, 'predictions')}.")
+
+# ---------------------------------------------------------------- what the file must contain
+try:
+    expected = get_expected_input(meta)
+    saved_settings = get_decision_settings(meta)
+except DataValidationError as exc:
+    show_error(exc)
+    st.stop()
+with st.expander("What the file must contain", expanded=False):
+    if expected["kind"] == "images":
+        st.markdown(f"A **zip of images** (PNG, JPEG, BMP, GIF, TIFF, WebP); they are resized to "
+                    f"{expected['image_size']}×{expected['image_size']} px. Images in folders named after the "
+                    f"training classes ({', '.join(expected['class_names'])}) are compared with their label.")
+    else:
+        st.markdown("A **CSV or Parquet** file with these columns (same names); other columns are ignored and "
+                    "kept in the scored file.")
+        st.dataframe([{"column": c, "kind": k} for c, k in expected["columns"].items()], hide_index=True,
+                     width="stretch")
+        if scenario == "fraud":
+            st.caption("Transactions should follow the training log in time: their history features look back "
+                       "over the saved log.")
+        if scenario == "demand":
+            st.caption("Give each series' recent history; the forecast starts after its last date. Add an "
+                       "`on_hand` column to get order quantities.")
+
+# ---------------------------------------------------------------- decision settings and upload
+with st.form(K + "form"):
+    st.markdown("**Decision settings** (saved with the run; change them for this scoring only)")
+    settings: dict = {}
+    if scenario == "credit":
+        settings["threshold"] = st.slider("Decline when P(default) is at or above", 0.0, 1.0,
+                                          float(saved_settings["threshold"]), 0.005, key=K + f"{rid}.thr")
+    elif scenario == "fraud":
+        c1, c2 = st.columns(2)
+        settings["review_threshold"] = c1.slider("Review when risk is at or above", 0.0, 1.0,
+                                                 float(saved_settings["review_threshold"]), 0.005,
+                                                 key=K + f"{rid}.review")
+        settings["block_threshold"] = c2.slider("Block when risk is at or above", 0.0, 1.0,
+                                                float(saved_settings["block_threshold"]), 0.005,
+                                                key=K + f"{rid}.block")
+    elif scenario == "quality":
+        settings["threshold"] = st.slider("Reject when P(defect) is at or above", 0.0, 1.0,
+                                          float(saved_settings["threshold"]), 0.01, key=K + f"{rid}.thr")
+    elif scenario == "demand":
+        c1, c2, c3 = st.columns(3)
+        settings["service_level"] = c1.number_input("Service level", 0.5, 0.999,
+                                                    float(saved_settings["service_level"]), 0.01,
+                                                    key=K + f"{rid}.sl")
+        settings["lead_time"] = c2.number_input("Lead time (periods)", 0, 365, int(saved_settings["lead_time"]),
+                                                key=K + f"{rid}.lt")
+        settings["review_period"] = c3.number_input("Review period (periods)", 1, 365,
+                                                    int(saved_settings["review_period"]), key=K + f"{rid}.rp")
+        c4, c5 = st.columns(2)
+        settings["holding_cost"] = c4.number_input("Holding cost per unit per period", 0.0, 1e6,
+                                                   float(saved_settings["holding_cost"]), key=K + f"{rid}.hc")
+        settings["stockout_cost"] = c5.number_input("Stock-out cost per unit short", 0.0, 1e6,
+                                                    float(saved_settings["stockout_cost"]), key=K + f"{rid}.sc")
+    images = expected["kind"] == "images"
+    up = st.file_uploader("Images to score (zip)" if images else "File to score (CSV or Parquet)",
+                          type=["zip"] if images else ["csv", "gz", "parquet", "txt"], key=K + f"upload.{images}")
+    clicked = st.form_submit_button("Score file", type="primary", icon=":material/batch_prediction:")
+
+if clicked:
+    if up is None:
+        st.error("No file to score yet. Fix: choose a file above, then press **Score file**.", icon=":material/error:")
+    else:
+        bar = st.progress(0.0, text="Reading the file")
+        try:
+            data = up if images else read_table(up, name=up.name, max_rows=None).df
+            result = score_with_run(meta["path"], data, settings=settings, max_rows=PAGE_MAX_ROWS,
+                                    progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        except ColumnMismatchError as exc:
+            show_error(exc)
+            st.dataframe(exc.report.table(), hide_index=True, width="stretch")
+            st.session_state[K + "failed"] = True
+        except Exception as exc:  # any failure is a message; the previous result stays below
+            show_error(exc)
+            st.session_state[K + "failed"] = True
+        else:
+            st.session_state[K + "result"] = (rid, up.name, result)
+            st.session_state[K + "failed"] = False
+        finally:
+            bar.empty()
+
+# ---------------------------------------------------------------- result
+held = st.session_state.get(K + "result")
+if held is None:
+    st.info("Choose a run and a file, then press **Score file**.", icon=":material/upload_file:")
+    st.stop()
+held_rid, held_name, result = held
+if st.session_state.get(K + "failed"):
+    st.caption("Showing the previous result below; it was not replaced.")
+if held_rid != rid:
+    st.caption(f"Showing the result of run “{labels.get(held_rid, held_rid)}” on {held_name}; press **Score file** "
+               "to score with the run selected above.")
+
+st.subheader(f"Scored: {held_name}")
+cols = st.columns(min(len(result.figures), 6))
+for i, (label, value) in enumerate(result.figures):
+    cols[i % len(cols)].metric(label, value)
+show_notices(result.notices, title="Notes on this scoring")
+
+left, right = st.columns([1, 1])
+with left:
+    st.markdown("**Decisions**" if result.scenario != "demand" else "**Inventory policy per series**")
+    table = result.decisions.rename(columns=lambda c: str(c).replace("_", " ").capitalize())
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"Share": st.column_config.NumberColumn("Share", format="percent")})
+with right:
+    st.markdown("**Drift against the training data (PSI)**")
+    if result.drift is not None and len(result.drift):
+        worst = result.drift["status"].iloc[0]
+        shifted = result.drift[result.drift["status"] != "stable"]["variable"].tolist()
+        if worst == "stable":
+            st.success("Every column is stable (PSI < 0.1).", icon=":material/check_circle:")
+        else:
+            st.warning(f"{len(shifted)} column(s) to watch or shifted: {', '.join(shifted[:6])}. Below 0.1 "
+                       "stable, 0.1–0.25 watch, above 0.25 shifted.", icon=":material/warning:")
+        st.plotly_chart(plot_psi(result.drift), width="stretch", key=K + "psi")
+    else:
+        st.caption("No drift for this run (images, or no training profile recorded).")
+if result.columns is not None:
+    with st.expander("Column check"):
+        st.dataframe(result.columns.table(), hide_index=True, width="stretch")
+
+st.markdown(f"**Scored rows** ({len(result.scored):,}; the first {min(PREVIEW_ROWS, len(result.scored)):,} "
+            "shown, all in the download)")
+st.dataframe(result.scored.head(PREVIEW_ROWS), hide_index=True, width="stretch", height=380)
+stem = held_name.rsplit(".", 1)[0] if "." in held_name else held_name
+# The CSV is built when the button is pressed, not on every rerun (200,000 rows take a second).
+st.download_button("Download scored file (CSV)", data=lambda: result.scored.to_csv(index=False).encode("utf-8"),
+                   file_name=f"{stem}_scored.csv", mime="text/csv", icon=":material/download:", type="primary",
+                   key=K + "download", on_click="ignore")

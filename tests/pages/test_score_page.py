@@ -1,0 +1,151 @@
+"""AppTest tests of the Score page over saved runs of every scenario."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.workspace.demos import SAMPLES
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = str(ROOT / "pages" / "score.py")
+
+
+@pytest.fixture
+def runs_root(saved_demo_runs, monkeypatch):
+    root = next(iter(saved_demo_runs.values())).parent
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(root))
+    return root
+
+
+def _open() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _text(at) -> str:
+    return " ".join(e.value for e in [*at.markdown, *at.caption, *at.warning, *at.error, *at.success, *at.info])
+
+
+def _frame(at, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column``."""
+    for df in at.dataframe:
+        value = df.value
+        if hasattr(value, "columns") and column in value.columns:
+            return value
+    raise AssertionError(f"no table with a '{column}' column")
+
+
+def _pick(at, saved_demo_runs, scenario: str) -> AppTest:
+    at.selectbox(key="score.run").set_value(saved_demo_runs[scenario].name).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _upload(at, scenario: str, name: str, data: bytes, mime: str = "text/csv") -> AppTest:
+    images = scenario == "quality"
+    at.file_uploader(key=f"score.upload.{images}").set_value((name, data, mime))
+    at.button(key="FormSubmitter:score.form-Score file").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_empty_runs_folder_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path))
+    at = _open()
+    assert "No saved runs yet" in at.info[0].value
+
+
+def test_credit_file_is_scored_with_decisions_drift_and_download(runs_root, saved_demo_runs):
+    at = _pick(_open(), saved_demo_runs, "credit")
+    assert "approve / decline" in _text(at)
+    rows = pd.read_csv(SAMPLES["credit"]).iloc[:300]
+    at = _upload(at, "credit", "applicants.csv", rows.to_csv(index=False).encode())
+    assert not at.error
+    assert at.subheader[0].value == "Scored: applicants.csv"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Applicants scored"] == "300"
+    decisions = _frame(at, "Applicants")
+    assert set(decisions["Decision"]) == {"approve", "decline"} and decisions["Applicants"].sum() == 300
+    scored = _frame(at, "probability_of_default")
+    assert {"probability_of_default", "score_points", "grade", "decision", "reason_1"} <= set(scored.columns)
+    psi = [c for c in at.get("plotly_chart") if "Population stability" in c.proto.spec]
+    assert psi, "the drift chart is shown"
+    assert at.get("download_button"), "the scored file can be downloaded"
+
+
+def test_missing_columns_are_listed_and_the_previous_result_is_kept(runs_root, saved_demo_runs):
+    at = _pick(_open(), saved_demo_runs, "credit")
+    rows = pd.read_csv(SAMPLES["credit"]).iloc[:100]
+    at = _upload(at, "credit", "good.csv", rows.to_csv(index=False).encode())
+    at = _upload(at, "credit", "bad.csv", rows.drop(columns=["annual_income", "purpose"]).to_csv(index=False).encode())
+    assert "does not match the model" in at.error[0].value
+    assert "missing: ['annual_income', 'purpose']" in at.error[0].value
+    report = _frame(at, "status").set_index("column")
+    assert report.loc["annual_income", "status"] == "missing" and report.loc["region", "status"] == "ok"
+    assert "Showing the previous result" in _text(at)
+    assert at.subheader[0].value == "Scored: good.csv"
+
+
+@pytest.mark.parametrize("content, match", [
+    (b"", "is empty"),
+    (b"a,b\n", "no data rows"),
+    (b"x,x\n1,2\n", "Column names must be unique"),
+])
+def test_unreadable_uploads_show_an_error(runs_root, saved_demo_runs, content, match):
+    at = _pick(_open(), saved_demo_runs, "credit")
+    at = _upload(at, "credit", "bad.csv", content)
+    assert match in at.error[0].value
+
+
+def test_pressing_score_without_a_file_says_so(runs_root, saved_demo_runs):
+    at = _pick(_open(), saved_demo_runs, "credit")
+    at.button(key="FormSubmitter:score.form-Score file").click().run()
+    assert "No file to score yet" in at.error[0].value
+
+
+def test_fraud_file_gets_bands_with_the_chosen_thresholds(runs_root, saved_demo_runs):
+    from core.datasets import read_table
+
+    at = _pick(_open(), saved_demo_runs, "fraud")
+    rid = saved_demo_runs["fraud"].name
+    at.slider(key=f"score.{rid}.review").set_value(0.1)
+    at.slider(key=f"score.{rid}.block").set_value(0.5)
+    tail = read_table(SAMPLES["fraud"], max_rows=None).df.tail(800)
+    at = _upload(at, "fraud", "today.csv", tail.to_csv(index=False).encode())
+    assert not at.error
+    scored = _frame(at, "risk")
+    expect = scored["risk"].map(lambda r: "block" if r >= 0.5 else "review" if r >= 0.1 else "approve")
+    assert (scored["decision"] == expect).all()
+    assert {"Decision", "Transactions", "Amount at stake"} <= set(_frame(at, "Transactions").columns)
+
+
+def test_demand_history_gives_reorder_points(runs_root, saved_demo_runs):
+    at = _pick(_open(), saved_demo_runs, "demand")
+    df = pd.read_csv(SAMPLES["demand"])
+    keep = df[["store", "product"]].drop_duplicates().iloc[:2]
+    at = _upload(at, "demand", "history.csv", df.merge(keep).to_csv(index=False).encode())
+    assert not at.error
+    policy = _frame(at, "Expected cost per period")
+    assert len(policy) == 2 and (policy["Reorder point"] >= policy["Safety stock"]).all()
+    assert "Order quantities need the stock on hand" in _text(at)
+
+
+def test_quality_zip_gets_verdicts_and_a_bad_zip_an_error(runs_root, saved_demo_runs):
+    at = _pick(_open(), saved_demo_runs, "quality")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for p in sorted((SAMPLES["quality"] / "ok").iterdir())[:5]:
+            zf.writestr(f"new/{p.name}", p.read_bytes())
+    at = _upload(at, "quality", "parts.zip", buf.getvalue(), "application/zip")
+    assert not at.error
+    scored = _frame(at, "verdict")
+    assert len(scored) == 5 and set(scored["verdict"]) <= {"pass", "reject"}
+    at = _upload(at, "quality", "junk.zip", b"not a zip at all", "application/zip")
+    assert at.error and "zip" in at.error[0].value.lower()
