@@ -13,16 +13,22 @@ from core.workspace.summary import default_run_name
 from ui.common import show_error
 
 RUNS_PAGE = "pages/runs.py"
+SCORE_PAGE = "pages/score.py"
 
 
 def link_to_runs_page() -> None:
-    """A link to the Runs page when it exists (and is in the navigation); nothing otherwise."""
-    if not (ROOT / RUNS_PAGE).exists():
-        return
-    try:
-        st.page_link(RUNS_PAGE, label="Open the Runs page", icon=":material/folder_open:")
-    except Exception:  # page run outside the router (tests): the page is not registered there
-        st.caption("Open the Runs page from the navigation to compare, score and report on it.")
+    """Links to the Runs and Score pages when they exist (and are in the navigation)."""
+    links = ((RUNS_PAGE, "Open the Runs page", ":material/folder_open:",
+              "Open the Runs page from the navigation to compare, score and report on it."),
+             (SCORE_PAGE, "Score new data with a saved run", ":material/batch_prediction:",
+              "Open the Score page from the navigation to score new files with a saved run."))
+    for page, label, icon, fallback in links:
+        if not (ROOT / page).exists():
+            continue
+        try:
+            st.page_link(page, label=label, icon=icon)
+        except Exception:  # page run outside the router (tests): the page is not registered there
+            st.caption(fallback)
 
 
 def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path], *,

@@ -69,3 +69,45 @@ def test_safe_mode_refuses_a_model_with_code(tmp_path):
     (path / registry.META_FILE).write_text(json.dumps({"format_version": registry.FORMAT_VERSION}))
     with pytest.raises(DataValidationError, match="cannot be loaded safely"):
         registry.load_run(path)
+
+
+def test_process_killed_mid_save_leaves_no_run(tmp_path):
+    """A real crash: the saving process is killed (SIGKILL) while its model file is half written."""
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    marker = tmp_path / "writing"
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(registry.Path(registry.__file__).resolve().parents[1])!r})
+        from core import registry
+
+        class SlowModel:
+            def save(self, path):
+                with open(path, "wb") as fh:
+                    fh.write(b"half a model")
+                    fh.flush()
+                    open({str(marker)!r}, "w").close()
+                    time.sleep(60)
+
+        registry.save_run({str(tmp_path / "runs")!r}, model=SlowModel(), metadata={{"scenario": "credit"}},
+                          run_id="killed")
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.time() + 60
+    while not marker.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the saving process never reached the model file"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=20)
+    root = tmp_path / "runs"
+    assert not (root / "killed").exists()
+    leftovers = [p.name for p in root.iterdir()]
+    assert leftovers and all(n.startswith(".killed.") for n in leftovers)  # only the hidden temp folder
+    assert registry.list_runs(root) == ([], [])
+    # The next save of the same name is not blocked by the debris.
+    registry.save_run(root, model=None, metadata={"scenario": "credit"}, run_id="killed")
+    assert [r["run_id"] for r in registry.list_runs(root)[0]] == ["killed"]

@@ -73,13 +73,20 @@ def test_cli_errors_are_messages(trained, capsys):
     assert "already exists" in capsys.readouterr().err
 
 
-def test_score_in_chunks_matches_one_pass_and_reports_drift(trained, capsys, small_df):
+def _saved_model(trained, capsys):
+    """The model saved by the first test, or a fresh one when this test runs alone."""
     d, data = trained
     model = d / "model"
     if not model.exists():
         assert main(["train", "--scenario", "credit", "--data", str(data), "--epochs", "1", "--save", str(model),
                      "--json", "--no-explain"]) == 0
     capsys.readouterr()
+    return model
+
+
+def test_score_in_chunks_matches_one_pass_and_reports_drift(trained, capsys, small_df):
+    d, _ = trained
+    model = _saved_model(trained, capsys)
     new = small_df.head(230)
     new.to_parquet(d / "new.parquet", index=False)
     args = ["score", "--model", str(model), "--data", str(d / "new.parquet"), "--no-reasons", "--json"]
@@ -98,12 +105,8 @@ def test_score_in_chunks_matches_one_pass_and_reports_drift(trained, capsys, sma
 
 
 def test_score_refuses_a_file_without_the_model_columns_and_leaves_no_output(trained, capsys, small_df):
-    d, data = trained
-    model = d / "model"
-    if not model.exists():
-        assert main(["train", "--scenario", "credit", "--data", str(data), "--epochs", "1", "--save", str(model),
-                     "--json", "--no-explain"]) == 0
-    capsys.readouterr()
+    d, _ = trained
+    model = _saved_model(trained, capsys)
     small_df.drop(columns=["annual_income"]).head(20).to_csv(d / "short.csv", index=False)
     code = main(["score", "--model", str(model), "--data", str(d / "short.csv"), "--out", str(d / "x.csv"), "--json"])
     assert code == 1
