@@ -131,19 +131,22 @@ def run_train(args) -> dict:
 
 
 def run_score(args) -> dict:
-    """Score a folder / zip of images with a saved run; write one CSV row per image."""
-    from core.quality.export import load_quality_model
+    """Score a folder / zip of images with a saved run; write one CSV row per image.
 
-    saved = load_quality_model(args.model)
-    if args.threshold is not None:
-        saved.threshold = float(args.threshold)
+    Images may be unlabelled (any layout) or sorted into folders named after the training classes,
+    which are then compared with their label. The same engine as the Score page.
+    """
+    from core.workspace.scoring import score_with_run
+
     t0 = time.perf_counter()
-    data = load_image_dataset(args.data, options=LoadOptions(image_size=saved.image_size, min_per_class=1,
-                                                             color="rgb" if saved.channels == 3 else "grayscale"),
-                              class_names=saved.class_names)
-    df = saved.score(data)
+    settings = {} if args.threshold is None else {"threshold": float(args.threshold)}
+    result = score_with_run(args.model, args.data, settings=settings)
+    df = result.scored
     df.to_csv(args.out, index=False)
-    out = {"rows": int(len(df)), "out": str(args.out), "timings": {"score_s": round(time.perf_counter() - t0, 3)}}
+    out = {"rows": int(len(df)), "out": str(args.out), "threshold": result.settings["threshold"],
+           "notices": result.notices, "timings": {"score_s": round(time.perf_counter() - t0, 3)}}
     if "verdict" in df:
         out["rejected"] = int((df["verdict"] == "reject").sum())
+    if "actual" in df:
+        out["accuracy"] = float((df["actual"] == df["predicted"]).mean())
     return out

@@ -30,6 +30,18 @@ def test_train_with_test_data_save_and_score(tmp_path, capsys):
     df = pd.read_csv(tmp_path / "s.csv")
     assert code == 0 and scored["rows"] == 16 == len(df)
     assert {"file", "actual", "predicted", "p_defect", "verdict"} <= set(df.columns)
+    assert scored["accuracy"] == (df["actual"] == df["predicted"]).mean()
+
+    # New parts arrive unlabelled, in no class folders: they are scored all the same.
+    loose = tmp_path / "loose.zip"
+    loose.write_bytes(make_zip({f"today/part_{i}.png": data for i, data in
+                                enumerate(sample_entries({"ok": 3, "pit": 2}, size=24, seed=5).values())}))
+    code = main(["score", "--model", out["saved_to"], "--data", str(loose), "--out", str(tmp_path / "l.csv"),
+                 "--threshold", "0", "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    df = pd.read_csv(tmp_path / "l.csv")
+    assert code == 0 and summary["rows"] == 5 and "actual" not in df.columns
+    assert summary["rejected"] == 5  # threshold 0 rejects every part
 
 
 def test_cli_reports_bad_data_without_traceback(tmp_path, capsys):
