@@ -71,6 +71,50 @@ def get_device_info(gpus: Sequence | None = None) -> DeviceInfo:
     )
 
 
+def probe_device_info(*, run: Callable | None = None, which: Callable | None = None,
+                      env: dict | None = None) -> DeviceInfo:
+    """The device training will use, found without importing TensorFlow (about 600 MB).
+
+    The overview page shows the device on a server that may never train a model; importing
+    TensorFlow just to name the device would take most of a small cloud server's memory. Once
+    TensorFlow is loaded in the process (a model was trained), its own answer is used. Otherwise
+    the version comes from the installed package's metadata and the GPUs from the NVIDIA driver's
+    ``nvidia-smi`` (honouring ``CUDA_VISIBLE_DEVICES``). ``run``, ``which`` and ``env`` are
+    injected by tests.
+    """
+    import importlib.metadata
+    import shutil
+    import subprocess
+    import sys
+
+    if run is None and "tensorflow" in sys.modules:
+        return get_device_info()
+    run = run or subprocess.run
+    which = which or shutil.which
+    env = os.environ if env is None else env
+    try:
+        version = importlib.metadata.version("tensorflow")
+    except importlib.metadata.PackageNotFoundError:
+        version = "not installed"
+    names: list[str] = []
+    visible = env.get("CUDA_VISIBLE_DEVICES")
+    if visible not in ("", "-1") and which("nvidia-smi"):
+        try:
+            out = run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                      text=True, timeout=5)
+            if out.returncode == 0:
+                names = [line.strip() for line in out.stdout.splitlines() if line.strip()]
+        except (OSError, subprocess.SubprocessError):
+            names = []
+        if visible:
+            keep = [int(i) for i in visible.split(",") if i.strip().isdigit()]
+            names = [names[i] for i in keep if i < len(names)]
+    if not names:
+        return DeviceInfo("CPU", f"{os.cpu_count() or 1} CPU core(s)", 0, version)
+    return DeviceInfo("GPU", names[0], len(names), version, mixed_precision=True,
+                      strategy="mirrored" if len(names) > 1 else "default")
+
+
 def configure_devices(gpus: Sequence | None = None, *, tf_module: Any = None) -> DeviceInfo:
     """Prepare the process for training: memory growth and mixed precision on GPUs.
 

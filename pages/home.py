@@ -114,7 +114,7 @@ st.markdown(
     "only) → rebalance the rare class → train a Keras network beside scikit-learn baselines → "
     "evaluate → decide with costs → explain with SHAP → export."
 )
-# The device line comes last: it imports TensorFlow, which takes seconds, and the rest of the page
+# The device line comes last: it may ask the GPU driver, and the rest of the page
 # should not wait for it.
 device_slot = st.empty()
 device_slot.caption(":material/memory: Detecting the compute device…")

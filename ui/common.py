@@ -8,15 +8,23 @@ from core.errors import DataValidationError
 
 
 @st.cache_resource(show_spinner=False)
-def get_device_label() -> str:
-    """The compute device in use. Cached for the process: it cannot change while running."""
-    from core.training import get_device_info
+def _device_label(tensorflow_loaded: bool) -> str:
+    from core.training import probe_device_info
 
-    return get_device_info().label
+    return probe_device_info().label
+
+
+def get_device_label() -> str:
+    """The compute device in use, without importing TensorFlow for it. Cached for the process
+    (the devices cannot change while it runs); asked again once TensorFlow is loaded, which then
+    answers itself."""
+    import sys
+
+    return _device_label("tensorflow" in sys.modules)
 
 
 def show_device(container=None) -> None:
-    """A one-line caption naming the training device (imports TensorFlow on first call)."""
+    """A one-line caption naming the training device."""
     (container or st).caption(f":material/memory: Training device — {get_device_label()}")
 
 

@@ -121,3 +121,46 @@ def test_early_stopping_restores_best_weights():
                                X[:300], y[:300], X[300:], y[300:], epochs=30, batch_size=32, seed=0, patience=2)
     assert fit.epochs_run < 30
     assert fit.best_epoch == int(np.argmin(fit.history["val_loss"])) + 1
+
+
+class _Done:
+    def __init__(self, stdout: str, returncode: int = 0):
+        self.stdout, self.returncode = stdout, returncode
+
+
+def test_probe_names_gpus_from_the_driver_without_tensorflow():
+    from core.training import probe_device_info
+
+    calls = []
+
+    def run(cmd, **kw):
+        calls.append(cmd)
+        return _Done("NVIDIA A10G\nNVIDIA A10G\n")
+
+    two = probe_device_info(run=run, which=lambda name: "/usr/bin/nvidia-smi", env={})
+    assert (two.kind, two.name, two.n_gpus, two.strategy, two.mixed_precision) == (
+        "GPU", "NVIDIA A10G", 2, "mirrored", True)
+    assert calls and calls[0][0] == "nvidia-smi"
+    one = probe_device_info(run=run, which=lambda name: "/usr/bin/nvidia-smi", env={"CUDA_VISIBLE_DEVICES": "1"})
+    assert (one.n_gpus, one.strategy) == (1, "default")
+    hidden = probe_device_info(run=run, which=lambda name: "/usr/bin/nvidia-smi", env={"CUDA_VISIBLE_DEVICES": "-1"})
+    assert hidden.kind == "CPU"
+    no_driver = probe_device_info(run=run, which=lambda name: None, env={})
+    assert no_driver.kind == "CPU" and "CPU core(s)" in no_driver.label
+    failing = probe_device_info(run=lambda *a, **k: _Done("", returncode=9), which=lambda n: "x", env={})
+    assert failing.kind == "CPU"
+    import importlib.metadata
+
+    assert no_driver.tf_version == importlib.metadata.version("tensorflow")
+
+
+def test_probe_does_not_import_tensorflow():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; from core.training import probe_device_info; info = probe_device_info(); "
+            "print(info.kind, 'tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(Path(__file__).resolve().parents[2]), timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "False"
