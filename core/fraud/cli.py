@@ -128,18 +128,92 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_score(args) -> dict:
-    """Score --data with the saved run in --model; write rows riskiest first to --out."""
-    from core.datasets import read_table
+    """Score --data with the saved run in --model; write the scored rows to --out.
+
+    The file is read and scored in chunks of --chunk-size rows with a rolling history: each chunk's
+    window features look back over the saved log and the rows scored before it, and history older
+    than the longest window plus the label delay is dropped, so memory stays flat for a log of any
+    length. A file in time order gives exactly the figures of scoring it in one piece. Rows keep the
+    file's order; the CSV appears under its name only when complete. Columns are checked against
+    the model's on the first chunk, and drift (PSI) is counted over every chunk.
+    """
+    import os
+    import sys
+    from pathlib import Path
+
+    import numpy as np
+    import pandas as pd
+
+    from core.datasets import iter_table_chunks
+    from core.drift import DriftAccumulator
+    from core.fraud.columns import prepare_log
     from core.fraud.persist import load_fraud_model
+    from core.fraud.pipeline import score_transactions
+    from core.registry import read_metadata
+    from core.workspace.inputs import ColumnMismatchError, check_columns, coerce_numbers
+    from core.workspace.scoring import fraud_decisions, get_decision_settings
 
     t0 = time.perf_counter()
+    meta = read_metadata(args.model)
     saved = load_fraud_model(args.model)
-    df = read_table(args.data, max_rows=None).df
-    scored, _ = saved.score(df)
-    threshold = saved.threshold if args.threshold is None else float(args.threshold)
-    if not 0 <= threshold <= 1:
-        raise DataValidationError(f"Expected --threshold between 0 and 1; got {threshold}. Fix: e.g. 0.3.")
-    scored.insert(1, "alert", scored["risk"] >= threshold)
-    scored.to_csv(args.out, index=False)
-    return {"rows": int(len(scored)), "alerts": int(scored["alert"].sum()), "threshold": threshold,
-            "out": str(args.out), "timings": {"total": time.perf_counter() - t0}}
+    decided = get_decision_settings(meta)
+    review = decided["review_threshold"] if args.threshold is None else float(args.threshold)
+    if not 0 <= review <= 1:
+        raise DataValidationError(f"Expected --threshold between 0 and 1; got {review}. Fix: e.g. 0.3.")
+    block = max(decided["block_threshold"], review)
+    cols, cfg = saved.columns, saved.feature_config
+    need = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal) if c] + list(saved.extra_columns)
+    keep = pd.Timedelta(days=max(cfg.windows) + cfg.delay_days + 1)
+    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+    drift = DriftAccumulator(ws["profile"]) if (ws.get("profile") or {}).get("columns") else None
+    history = saved.history
+    out = Path(args.out)
+    partial = out.with_name(f".{out.name}.partial")
+    rows = alerts = blocked = 0
+    notices: list[str] = []
+    report, last_time = None, None
+    chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
+    try:
+        with open(partial, "w", newline="", encoding="utf-8") as fh:
+            for part in iter_table_chunks(args.data, chunk_size=chunk):
+                if report is None:
+                    report = check_columns(meta, part)
+                    if not report.ok:
+                        raise ColumnMismatchError(report)
+                    notices += report.notices()
+                part = coerce_numbers(part, report).reset_index(drop=True)
+                new_log = prepare_log(part[need], replace(cols, target=None), require_labels=False)
+                if last_time is not None and new_log[cols.time].min() < last_time - keep:
+                    notices.append("The file is not in time order: rows far older than the rows before them "
+                                   "were scored with part of their history missing. Sort the file by time.")
+                scored, _ = score_transactions(part.assign(_pos=np.arange(len(part))), history=history,
+                                               cols=cols, feature_config=cfg, extra_columns=saved.extra_columns,
+                                               predict_proba=saved.predict_proba)
+                scored = scored.sort_values("_pos", kind="stable").drop(columns="_pos")
+                decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
+                scored.insert(1, "decision", decision)
+                scored.insert(2, "alert", decision != "approve")
+                scored.to_csv(fh, header=rows == 0, index=False)
+                if drift is not None:
+                    drift.update(part)
+                # The scored rows become history for the next chunk (their labels are unknown).
+                new_log[cols.target] = np.nan
+                history = pd.concat([history, new_log.assign(_row=-1)[history.columns]], ignore_index=True)
+                last_time = max(last_time or new_log[cols.time].max(), new_log[cols.time].max())
+                history = history[history[cols.time] >= last_time - keep].reset_index(drop=True)
+                rows += len(scored)
+                alerts += int((decision != "approve").sum())
+                blocked += int((decision == "block").sum())
+                if not getattr(args, "quiet", False):
+                    print(f"scored {rows:,} transactions ({time.perf_counter() - t0:.1f} s)", file=sys.stderr,
+                          flush=True)
+        os.replace(partial, out)
+    finally:
+        if partial.exists():
+            partial.unlink()
+    result = {"rows": rows, "alerts": alerts, "blocked": blocked, "threshold": review, "block_threshold": block,
+              "out": str(out), "notices": list(dict.fromkeys(notices)),
+              "timings": {"total": time.perf_counter() - t0}}
+    if drift is not None:
+        result["drift"] = drift.result().to_dict(orient="records")
+    return result

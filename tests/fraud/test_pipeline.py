@@ -147,14 +147,38 @@ def test_cli_train_save_and_score(tmp_path, sample):
     out = _cli("score", "--model", res["saved_to"], "--data", str(new), "--out", str(scored), "--json")
     assert out.returncode == 0, out.stderr[-2000:]
     got = pd.read_csv(scored)
-    assert len(got) == 200 and got["risk"].is_monotonic_decreasing
-    assert json.loads(out.stdout)["alerts"] == int(got["alert"].sum())
+    summary = json.loads(out.stdout)
+    assert len(got) == 200 and list(got["transaction_id"]) == list(sample.tail(200)["transaction_id"])
+    assert summary["alerts"] == int(got["alert"].sum()) == int((got["decision"] != "approve").sum())
+    assert ((got["risk"] >= summary["threshold"]) == got["alert"]).all()
+    assert summary["drift"] and "scored 200 transactions" in out.stderr
+
+    # In chunks with a rolling history: the same risk for every row as in one piece.
+    more = tmp_path / "more.csv"
+    sample.tail(1500).drop(columns="is_fraud").to_csv(more, index=False)
+    one, many = tmp_path / "one.csv", tmp_path / "many.csv"
+    assert _cli("score", "--model", res["saved_to"], "--data", str(more), "--out", str(one), "--quiet",
+                "--json").returncode == 0
+    out = _cli("score", "--model", res["saved_to"], "--data", str(more), "--out", str(many),
+               "--chunk-size", "400", "--json")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stderr.count("scored ") == 4
+    a, b = pd.read_csv(one), pd.read_csv(many)
+    assert list(a["transaction_id"]) == list(b["transaction_id"])
+    assert np.allclose(a["risk"], b["risk"], atol=1e-6)
+    assert (a["decision"] == b["decision"]).all()
+
+    missing = tmp_path / "missing.csv"
+    sample.tail(50).drop(columns=["is_fraud", "terminal_id"]).to_csv(missing, index=False)
+    out = _cli("score", "--model", res["saved_to"], "--data", str(missing), "--out", str(tmp_path / "x.csv"))
+    assert out.returncode == 1 and "missing: ['terminal_id']" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "x.csv").exists()
     from argparse import Namespace
 
     from core.fraud.cli import run_score
 
     with pytest.raises(DataValidationError, match="Expected --threshold between 0 and 1"):
-        run_score(Namespace(model=res["saved_to"], data=str(new), out=str(scored), threshold=2.0))
+        run_score(Namespace(model=res["saved_to"], data=str(new), out=str(scored), threshold=2.0, quiet=True))
 
 
 def test_loading_another_scenarios_run_is_refused(tmp_path):
