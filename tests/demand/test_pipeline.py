@@ -166,6 +166,8 @@ def test_cli_score_with_saved_run(small_run, small_sales_frame, tmp_path, capsys
     assert code == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     fc = pd.read_csv(tmp_path / "fc.csv")
-    assert out["rows"] == len(fc) == 3 * 7 and out["notices"] == ["'S3 / P7' skipped: 26 periods, needs at least 28"]
+    assert out["rows"] == len(fc) == 3 * 7 and "'S3 / P7' skipped: 26 periods, needs at least 28." in out["notices"]
+    assert {"safety_stock", "reorder_point"} <= set(fc.columns)
+    assert (fc.groupby("series")["reorder_point"].nunique() == 1).all()  # one policy per series
     # The saved model reproduces the in-memory forward forecast.
     np.testing.assert_allclose(fc["p50"].to_numpy(), small_run.future["p50"].to_numpy(), rtol=1e-3, atol=1e-3)
