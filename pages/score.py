@@ -171,8 +171,10 @@ with right:
             st.warning(f"{len(shifted)} column(s) to watch or shifted: {', '.join(shifted[:6])}. Below 0.1 "
                        "stable, 0.1–0.25 watch, above 0.25 shifted.", icon=":material/warning:")
         st.plotly_chart(plot_psi(result.drift), width="stretch", key=K + "psi")
+    elif result.scenario == "quality":
+        st.caption("Drift is not measured for images (it would need image embeddings).")
     else:
-        st.caption("No drift for this run (images, or no training profile recorded).")
+        st.caption("No drift: this run was saved without a profile of its training data.")
 if result.columns is not None:
     with st.expander("Column check"):
         st.dataframe(result.columns.table(), hide_index=True, width="stretch")

@@ -108,12 +108,16 @@ class ColumnReport:
                 + "; ".join(parts) + ". Fix: use the training file's column names and value formats, "
                 "or pick the run that was trained on this layout.")
 
-    def notices(self) -> list[str]:
+    def notices(self, *, kept: bool = True, used: tuple[str, ...] = ()) -> list[str]:
+        """Plain-words notes. ``kept``: the scored file keeps the upload's rows and columns (not
+        so for a forecast); ``used``: extra columns the scoring reads for something else."""
         out = [f"'{c}': {n:,} value(s) are not readable as {self.expected[c]}s (e.g. {ex}); treated as missing."
                for c, n, ex in self.partly_invalid]
-        if self.extra:
-            out.append(f"{len(self.extra)} column(s) the model does not read are ignored and kept in the "
-                       f"scored file: {list(self.extra)[:10]}{' ...' if len(self.extra) > 10 else ''}.")
+        extra = [c for c in self.extra if c not in used]
+        if extra:
+            where = " and kept in the scored file" if kept else ""
+            out.append(f"{len(extra)} column(s) the model does not read are ignored{where}: "
+                       f"{extra[:10]}{' ...' if len(extra) > 10 else ''}.")
         return out
 
 

@@ -105,7 +105,13 @@ def score_with_run(run_dir, data: Any, *, settings: dict | None = None, max_rows
     report = check_columns(meta, data)
     if not report.ok:
         raise ColumnMismatchError(report)
-    notices += report.notices()
+    if scenario == "demand":
+        # A forecast is a new table, not the upload's rows; stock on hand feeds the order quantities.
+        on_hand = tuple(c for c in report.extra if str(c).strip().lower() in ON_HAND_COLUMNS)
+        notices += report.notices(kept=False, used=on_hand)
+        notices += [f"'{c}' is read as the stock on hand (its latest value per series)." for c in on_hand[:1]]
+    else:
+        notices += report.notices()
     df = coerce_numbers(data, report).reset_index(drop=True)
     drift = None
     profile = (meta.get("workspace") or {}).get("profile") if isinstance(meta.get("workspace"), dict) else None

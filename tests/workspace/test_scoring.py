@@ -137,6 +137,8 @@ def test_demand_reorder_points_and_order_quantities(saved_demo_runs):
         assert policy.loc[sid, "reorder_point"] == pytest.approx(expect["reorder_point"], abs=0.01)
         assert policy.loc[sid, "order_quantity"] == pytest.approx(max(0.0, expect["reorder_point"] - 40), abs=0.01)
     assert "Units to order" in dict(r.figures)
+    assert any("'on_hand' is read as the stock on hand" in n for n in r.notices)
+    assert not any("kept in the scored file" in n for n in r.notices)
     no_stock = score_with_run(run, df.drop(columns=["on_hand"]))
     assert "order_quantity" not in no_stock.decisions.columns
     assert any("stock on hand" in n for n in no_stock.notices)
