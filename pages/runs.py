@@ -158,10 +158,17 @@ def _report() -> str:
         return f"<!DOCTYPE html><meta charset='utf-8'><p>{html.escape(str(exc))}</p>"
 
 
-b1, b2, _ = st.columns([1, 1, 2])
+b1, b2, b3, _ = st.columns([1, 1, 1, 1])
 b1.download_button("Download report", data=_report, file_name=get_report_filename(meta), mime="text/html",
                    icon=":material/description:", key=K + "report", on_click="ignore", width="stretch",
                    help="A self-contained HTML model card: opens offline, charts stay interactive.")
+if b3.button("Score new data…", icon=":material/batch_prediction:", key=K + "to_score", width="stretch",
+             help="Open the Score page with this run selected."):
+    st.session_state["score.run"] = rid
+    try:
+        st.switch_page("pages/score.py")
+    except Exception:  # page run outside the router (tests): the Score page is not registered there
+        st.caption("Open the Score page from the navigation; this run is selected there.")
 if b2.button("Delete run…", icon=":material/delete:", key=K + "ask_delete", width="stretch"):
     st.session_state[K + "confirm"] = rid
 if st.session_state.get(K + "confirm") == rid:

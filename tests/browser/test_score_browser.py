@@ -66,4 +66,10 @@ def test_train_save_score_and_report(browser, tmp_path, screenshot_dir):
         dl.value.save_as(report)
         text = report.read_text(encoding="utf-8")
         assert "credit for scoring" in text and "Plotly.newPlot" in text
+
+        # From the run's details straight to the Score page, with that run selected.
+        page.get_by_role("button", name="Score new data…").click()
+        page.get_by_role("heading", name="Score").wait_for(timeout=60_000)
+        assert page.url.rstrip("/").endswith("/score")
+        assert page.get_by_role("combobox", name="Saved run").input_value().startswith("credit for scoring")
     context.close()

@@ -136,3 +136,13 @@ def test_report_download_is_offered(runs_dir):
     labels = [m.label for m in at.metric]
     assert labels == ["ROC-AUC", "Loss avoided"]
     assert "Loss per approved defaulter €4,321" in _text(at)
+
+
+def test_score_button_hands_the_run_to_the_score_page(runs_dir):
+    at = _open()
+    rid = at.selectbox(key="runs.detail").value
+    at.button(key="runs.to_score").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["score.run"] == rid
+    # Outside the router (as here) the page cannot switch; it says where to go instead.
+    assert "Open the Score page from the navigation" in _text(at)
