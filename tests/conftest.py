@@ -128,6 +128,23 @@ def page(browser):
     context.close()
 
 
+def click_tab(page, name: str) -> None:
+    """Click a tab and make sure it stays selected. While a rerun redraws the page (after a
+    download, say) the old and the new tab bar are briefly both there, and a click on the old one
+    is lost when it goes; so wait for a single tab bar, click, and check, a few times over."""
+    tab = page.get_by_role("tab", name=name)
+    for _ in range(20):
+        for _ in range(50):
+            if tab.count() == 1:
+                break
+            page.wait_for_timeout(200)
+        tab.click()
+        page.wait_for_timeout(700)
+        if tab.count() == 1 and tab.get_attribute("aria-selected") == "true":
+            return
+    raise AssertionError(f"tab '{name}' could not be selected")
+
+
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
     """Where browser tests save screenshots (kept after the run for a person to look at)."""

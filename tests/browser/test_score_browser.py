@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.workspace.demos import SAMPLES
-from tests.conftest import run_app
+from tests.conftest import click_tab, run_app
 
 
 @pytest.mark.browser
@@ -25,7 +25,7 @@ def test_train_save_score_and_report(browser, tmp_path, screenshot_dir):
         page.get_by_label("Use at most this many rows (0 = all)").fill("1200")
         page.get_by_role("button", name="Train model").click()
         page.get_by_text("Model trained").wait_for(timeout=240_000)
-        page.get_by_role("tab", name="Export").click()
+        click_tab(page, "Export")
         page.get_by_label("Run name").fill("credit for scoring")
         page.get_by_label("Run name").press("Enter")
         page.get_by_role("button", name="Save to workspace").click()

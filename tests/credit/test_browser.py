@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import click_tab
+
 
 @pytest.mark.browser
 def test_credit_page_trains_and_explains(app_url, page, screenshot_dir):
@@ -13,10 +15,10 @@ def test_credit_page_trains_and_explains(app_url, page, screenshot_dir):
     rows.fill("1200")
     page.get_by_role("button", name="Train model").click()
     page.get_by_text("Model trained").wait_for(timeout=240_000)
-    page.get_by_role("tab", name="Performance").click()
+    click_tab(page, "Performance")
     page.get_by_text("ROC-AUC").first.wait_for()
     assert page.get_by_text("Network against the baselines").is_visible()
-    page.get_by_role("tab", name="Explanations").click()
+    click_tab(page, "Explanations")
     page.get_by_text("What drives the predicted risk").wait_for()
     shap_chart = page.locator(".js-plotly-plot").filter(has_text="Global importance (mean |SHAP|)")
     shap_chart.wait_for()

@@ -6,18 +6,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.conftest import click_tab
+
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "fraud_transactions.csv.gz"
-
-
-def _click_tab(page, name: str) -> None:
-    """Click a tab once the rerun that redraws the page has settled: while it runs, the old and
-    the new tab bar are briefly both in the page."""
-    tab = page.get_by_role("tab", name=name)
-    for _ in range(100):
-        if tab.count() == 1:
-            break
-        page.wait_for_timeout(200)
-    tab.click()
 
 
 @pytest.mark.browser
@@ -38,13 +29,13 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, 
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Keras network").count() >= 1
 
-    _click_tab(page, "Alert policy")
+    click_tab(page, "Alert policy")
     page.get_by_text("Optimal: savings vs no model").wait_for()
     page.wait_for_timeout(1000)
     page.get_by_text("Review fee per alert").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_policy.png"), full_page=False)
 
-    _click_tab(page, "Alert queue")
+    click_tab(page, "Alert queue")
     page.get_by_role("button", name="Download alert queue (CSV)").wait_for()
     page.wait_for_timeout(1000)
     page.screenshot(path=str(screenshot_dir / "fraud_queue.png"), full_page=False)
@@ -54,7 +45,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, 
     assert text.splitlines()[0].startswith("rank,") and "top_reasons" in text.splitlines()[0]
     assert "typical" in text
 
-    _click_tab(page, "Explanations")
+    click_tab(page, "Explanations")
     reasons = page.get_by_role("tabpanel", name="Explanations").get_by_text("Top reasons:")
     reasons.wait_for()
     page.wait_for_timeout(1000)
@@ -64,7 +55,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, 
 
     new = tmp_path / "new_transactions.csv"
     pd.read_csv(SAMPLE).tail(150).drop(columns="is_fraud").to_csv(new, index=False)
-    _click_tab(page, "Score a new file")
+    click_tab(page, "Score a new file")
     page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(new))
     page.get_by_role("button", name="Download scored file (CSV)").wait_for(timeout=120_000)
     page.wait_for_timeout(1000)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.conftest import click_tab
 from tests.quality.conftest import make_zip, sample_entries
 
 pytestmark = pytest.mark.browser
@@ -27,11 +28,11 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     page.screenshot(path="/tmp/quality_trained.png", full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
 
-    page.get_by_role("tab", name="Decision & costs").click()
+    click_tab(page, "Decision & costs")
     page.get_by_text("Expected inspection cost by threshold").first.wait_for()
     page.screenshot(path="/tmp/quality_decision.png", full_page=True)
 
-    page.get_by_role("tab", name="Heatmaps").click()
+    click_tab(page, "Heatmaps")
     page.get_by_role("button", name="Compute heatmaps").click()
     page.get_by_text("Grad-CAM ·").first.wait_for(timeout=120_000)
     page.get_by_text("SHAP ·").first.wait_for()
