@@ -50,7 +50,9 @@ def _to_bytes(source: Any) -> tuple[bytes, str]:
     raise DataValidationError(f"Expected a file path or uploaded file; got {type(source).__name__}.")
 
 
-def _decode(raw: bytes, name: str) -> str:
+def _detect_encoding(raw: bytes, name: str) -> str:
+    """The first of UTF-8 / UTF-8 with BOM / Windows-1252 that reads ``raw``; a clear error for
+    binary data or text in none of them."""
     if b"\x00" in raw[:4096]:
         raise DataValidationError(
             f"'{name or 'the file'}' is not a text table: it contains binary data. "
@@ -58,13 +60,18 @@ def _decode(raw: bytes, name: str) -> str:
         )
     for enc in _ENCODINGS:
         try:
-            return raw.decode(enc)
+            raw.decode(enc)
         except UnicodeDecodeError:
             continue
+        return enc
     raise DataValidationError(
         f"Could not read '{name or 'the file'}' as text: it is neither UTF-8 nor Windows-1252. "
         "Save it again as CSV UTF-8."
     )
+
+
+def _decode(raw: bytes, name: str) -> str:
+    return raw.decode(_detect_encoding(raw, name))
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -322,11 +329,11 @@ def iter_table_chunks(path, *, chunk_size: int = 50_000):
     if len(head) == 65536 and b"\n" in head:
         # Sniff whole lines only: a multi-byte character may be cut at the 64 KB mark.
         head = head[: head.rindex(b"\n") + 1]
-    text = _decode(head, name)
+    # pandas drops a UTF-8 byte-order mark itself, as read_table's parser does.
+    encoding = _detect_encoding(head, name)
+    text = head.decode(encoding)
     delimiter = _sniff_delimiter(text)
     _check_header(text, delimiter, name)
-    encoding = "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else next(
-        enc for enc in _ENCODINGS if _decodes(head, enc))
     n = 0
     try:
         reader = pd.read_csv(p, sep=delimiter, skipinitialspace=True, low_memory=False, encoding=encoding,
@@ -348,14 +355,6 @@ def iter_table_chunks(path, *, chunk_size: int = 50_000):
         ) from exc
     if n == 0:
         raise DataValidationError(f"'{name}' has column names but no data rows. Upload a file with data.")
-
-
-def _decodes(raw: bytes, encoding: str) -> bool:
-    try:
-        raw.decode(encoding)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _iter_parquet(p: Path, chunk_size: int):
