@@ -146,9 +146,8 @@ def run_score(args) -> dict:
 
     from core.datasets import iter_table_chunks
     from core.drift import DriftAccumulator
-    from core.fraud.columns import prepare_log
     from core.fraud.persist import load_fraud_model
-    from core.fraud.pipeline import score_transactions
+    from core.fraud.pipeline import prepare_new_transactions, score_transactions
     from core.registry import read_metadata
     from core.workspace.inputs import ColumnMismatchError, check_columns, coerce_numbers
     from core.workspace.scoring import fraud_decisions, get_decision_settings
@@ -162,7 +161,6 @@ def run_score(args) -> dict:
         raise DataValidationError(f"Expected --threshold between 0 and 1; got {review}. Fix: e.g. 0.3.")
     block = max(decided["block_threshold"], review)
     cols, cfg = saved.columns, saved.feature_config
-    need = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal) if c] + list(saved.extra_columns)
     keep = pd.Timedelta(days=max(cfg.windows) + cfg.delay_days + 1)
     ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
     drift = DriftAccumulator(ws["profile"]) if (ws.get("profile") or {}).get("columns") else None
@@ -182,13 +180,13 @@ def run_score(args) -> dict:
                         raise ColumnMismatchError(report)
                     notices += report.notices()
                 part = coerce_numbers(part, report).reset_index(drop=True)
-                new_log = prepare_log(part[need], replace(cols, target=None), require_labels=False)
+                new_log = prepare_new_transactions(part, cols, saved.extra_columns)
                 if last_time is not None and new_log[cols.time].min() < last_time - keep:
                     notices.append("The file is not in time order: rows far older than the rows before them "
                                    "were scored with part of their history missing. Sort the file by time.")
                 scored, _ = score_transactions(part.assign(_pos=np.arange(len(part))), history=history,
                                                cols=cols, feature_config=cfg, extra_columns=saved.extra_columns,
-                                               predict_proba=saved.predict_proba)
+                                               predict_proba=saved.predict_proba, prepared=new_log)
                 scored = scored.sort_values("_pos", kind="stable").drop(columns="_pos")
                 decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
                 scored.insert(1, "decision", decision)
@@ -197,7 +195,6 @@ def run_score(args) -> dict:
                 if drift is not None:
                     drift.update(part)
                 # The scored rows become history for the next chunk (their labels are unknown).
-                new_log[cols.target] = np.nan
                 history = pd.concat([history, new_log.assign(_row=-1)[history.columns]], ignore_index=True)
                 last_time = max(last_time or new_log[cols.time].max(), new_log[cols.time].max())
                 history = history[history[cols.time] >= last_time - keep].reset_index(drop=True)

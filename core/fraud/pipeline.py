@@ -163,15 +163,9 @@ def score_new_file(run: FraudRun, new_df: pd.DataFrame) -> tuple[pd.DataFrame, p
                               predict_proba=run.tabular.predict_proba)
 
 
-def score_transactions(new_df: pd.DataFrame, *, history: pd.DataFrame, cols: FraudColumns,
-                       feature_config: FeatureConfig, extra_columns: list[str],
-                       predict_proba) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Risk for new transactions, with their window features computed over the known history.
-
-    The new rows need their own past, so they are appended to the labelled log the model was
-    trained on; their own labels, if any, are ignored (unknown at scoring time). Returns (the new
-    rows riskiest first with a ``risk`` column, their engineered features in the same order).
-    """
+def prepare_new_transactions(new_df: pd.DataFrame, cols: FraudColumns, extra_columns: list[str]) -> pd.DataFrame:
+    """New transactions as a log ready to join the history: the training columns, parsed, sorted
+    by time, ``_row`` pointing back to ``new_df``, labels unknown (NaN) whatever the file says."""
     need = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal) if c]
     need += list(extra_columns)
     missing = [c for c in need if c not in new_df.columns]
@@ -181,6 +175,20 @@ def score_transactions(new_df: pd.DataFrame, *, history: pd.DataFrame, cols: Fra
             "Fix: upload a file with the same column names as the training data.")
     new_log = prepare_log(new_df[need], replace(cols, target=None), require_labels=False)
     new_log[cols.target] = np.nan  # unknown at scoring time
+    return new_log
+
+
+def score_transactions(new_df: pd.DataFrame, *, history: pd.DataFrame, cols: FraudColumns,
+                       feature_config: FeatureConfig, extra_columns: list[str],
+                       predict_proba, prepared: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Risk for new transactions, with their window features computed over the known history.
+
+    The new rows need their own past, so they are appended to the labelled log the model was
+    trained on; their own labels, if any, are ignored (unknown at scoring time). ``prepared`` is
+    ``prepare_new_transactions(new_df, ...)`` when the caller has it already. Returns (the new
+    rows riskiest first with a ``risk`` column, their engineered features in the same order).
+    """
+    new_log = prepare_new_transactions(new_df, cols, extra_columns) if prepared is None else prepared
     hist = history.assign(_row=-1)
     both = pd.concat([hist, new_log[hist.columns]], ignore_index=True)
     both["_new"] = np.r_[np.zeros(len(hist), bool), np.ones(len(new_log), bool)]
