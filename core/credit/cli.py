@@ -135,71 +135,50 @@ def run_train(args) -> dict:
 def run_score(args) -> dict:
     """Score --data with the saved model in --model and write the scored CSV to --out.
 
-    The file is read, scored and written in chunks of --chunk-size rows, so memory stays flat
-    however long it is; progress goes to standard error. The CSV appears under its name only when
-    complete (written beside it, then renamed). Columns are checked against the model's on the
-    first chunk, and drift (PSI) against the training profile is counted over every chunk.
+    The file is read, scored and written in chunks of --chunk-size rows (``stream_score``), so
+    memory stays flat however long it is; progress goes to standard error. Columns are checked
+    against the model's on the first chunk, and drift (PSI) is counted over every chunk.
     """
-    import os
     import sys
 
     from core.credit.persist import load_credit_model
     from core.credit.scoring import build_scored_frame, compute_reasons_for_rows
-    from core.datasets import iter_table_chunks
-    from core.drift import DriftAccumulator
-    from core.workspace.inputs import ColumnMismatchError, check_columns, coerce_numbers
+    from core.workspace.stream import stream_score
 
     t0 = time.perf_counter()
     model = load_credit_model(args.model)
     threshold = model.threshold if args.threshold is None else float(args.threshold)
     if not 0 <= threshold <= 1:
         raise DataValidationError(f"--threshold must be between 0 and 1; got {threshold}. Fix: pass e.g. 0.2.")
-    chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
-    ws = model.metadata.get("workspace") if isinstance(model.metadata.get("workspace"), dict) else {}
-    drift = DriftAccumulator(ws["profile"]) if (ws.get("profile") or {}).get("columns") else None
     target, positive = model.credit["target"], model.credit["positive"]
-    out = Path(args.out)
-    partial = out.with_name(f".{out.name}.partial")
-    rows = declined = 0
-    p_sum = 0.0
-    ys, ps, notices = [], [], []
-    report = None
-    quiet = bool(getattr(args, "quiet", False))
-    try:
-        with open(partial, "w", newline="", encoding="utf-8") as fh:
-            for part in iter_table_chunks(args.data, chunk_size=chunk):
-                if report is None:
-                    report = check_columns(model.metadata, part)
-                    if not report.ok:
-                        raise ColumnMismatchError(report)
-                    notices += report.notices()
-                part = coerce_numbers(part, report).reset_index(drop=True)
-                p = model.predict(part)
-                bad = np.flatnonzero(p >= threshold)
-                reasons = {} if args.no_reasons or not len(bad) else compute_reasons_for_rows(
-                    part, bad, explain_fn=model.explain_fn, references=model.references)
-                scored = build_scored_frame(part, p, threshold=threshold, config=model.scorecard, reasons=reasons)
-                scored.to_csv(fh, header=rows == 0, index=False)
-                if drift is not None:
-                    drift.update(part)
-                if target in part.columns:
-                    ys.append((part[target].astype(str) == positive).to_numpy(np.int8))
-                    ps.append(p.astype(np.float32))
-                rows += len(part)
-                declined += len(bad)
-                p_sum += float(p.sum())
-                if not quiet:
-                    print(f"scored {rows:,} rows ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
-        os.replace(partial, out)
-    finally:
-        if partial.exists():
-            partial.unlink()
+    declined, p_sum, ys, ps = 0, 0.0, [], []
+
+    def score_chunk(part):
+        nonlocal declined, p_sum
+        p = model.predict(part)
+        bad = np.flatnonzero(p >= threshold)
+        reasons = {} if args.no_reasons or not len(bad) else compute_reasons_for_rows(
+            part, bad, explain_fn=model.explain_fn, references=model.references)
+        if target in part.columns:
+            ys.append((part[target].astype(str) == positive).to_numpy(np.int8))
+            ps.append(p.astype(np.float32))
+        declined += len(bad)
+        p_sum += float(p.sum())
+        return build_scored_frame(part, p, threshold=threshold, config=model.scorecard, reasons=reasons)
+
+    def progress(rows):
+        if not getattr(args, "quiet", False):
+            print(f"scored {rows:,} rows ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+
+    done = stream_score(model.metadata, args.data, args.out, score_chunk,
+                        chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress)
+    rows = done.rows
     result = {"rows": rows, "approved": rows - declined, "declined": declined,
               "approval_rate": float(1 - declined / max(rows, 1)), "threshold": threshold,
-              "mean_probability": p_sum / rows if rows else None, "out": str(out), "notices": notices,
+              "mean_probability": p_sum / rows if rows else None, "out": str(args.out), "notices": done.notices,
               "timings": {"total": time.perf_counter() - t0}}
-    if drift is not None:
-        result["drift"] = drift.result().to_dict(orient="records")
+    if done.drift is not None:
+        result["drift"] = done.drift.to_dict(orient="records")
     if ys:
         y, p = np.concatenate(ys), np.concatenate(ps)
         if 0 < y.sum() < len(y):

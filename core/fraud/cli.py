@@ -130,27 +130,23 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
 def run_score(args) -> dict:
     """Score --data with the saved run in --model; write the scored rows to --out.
 
-    The file is read and scored in chunks of --chunk-size rows with a rolling history: each chunk's
-    window features look back over the saved log and the rows scored before it, and history older
-    than the longest window plus the label delay is dropped, so memory stays flat for a log of any
-    length. A file in time order gives exactly the figures of scoring it in one piece. Rows keep the
-    file's order; the CSV appears under its name only when complete. Columns are checked against
-    the model's on the first chunk, and drift (PSI) is counted over every chunk.
+    The file is read and scored in chunks of --chunk-size rows (``stream_score``) with a rolling
+    history: each chunk's window features look back over the saved log and the rows scored before
+    it, and history older than the longest window plus the label delay is dropped, so memory stays
+    flat for a log of any length. A file in time order gives exactly the figures of scoring it in
+    one piece. Rows keep the file's order. Columns are checked against the model's on the first
+    chunk, and drift (PSI) is counted over every chunk.
     """
-    import os
     import sys
-    from pathlib import Path
 
     import numpy as np
     import pandas as pd
 
-    from core.datasets import iter_table_chunks
-    from core.drift import DriftAccumulator
     from core.fraud.persist import load_fraud_model
     from core.fraud.pipeline import prepare_new_transactions, score_transactions
     from core.registry import read_metadata
-    from core.workspace.inputs import ColumnMismatchError, check_columns, coerce_numbers
     from core.workspace.scoring import fraud_decisions, get_decision_settings
+    from core.workspace.stream import stream_score
 
     t0 = time.perf_counter()
     meta = read_metadata(args.model)
@@ -162,55 +158,43 @@ def run_score(args) -> dict:
     block = max(decided["block_threshold"], review)
     cols, cfg = saved.columns, saved.feature_config
     keep = pd.Timedelta(days=max(cfg.windows) + cfg.delay_days + 1)
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    drift = DriftAccumulator(ws["profile"]) if (ws.get("profile") or {}).get("columns") else None
-    history = saved.history
-    out = Path(args.out)
-    partial = out.with_name(f".{out.name}.partial")
-    rows = alerts = blocked = 0
-    notices: list[str] = []
-    report, last_time = None, None
-    chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
-    try:
-        with open(partial, "w", newline="", encoding="utf-8") as fh:
-            for part in iter_table_chunks(args.data, chunk_size=chunk):
-                if report is None:
-                    report = check_columns(meta, part)
-                    if not report.ok:
-                        raise ColumnMismatchError(report)
-                    notices += report.notices()
-                part = coerce_numbers(part, report).reset_index(drop=True)
-                new_log = prepare_new_transactions(part, cols, saved.extra_columns)
-                if last_time is not None and new_log[cols.time].min() < last_time - keep:
-                    notices.append("The file is not in time order: rows far older than the rows before them "
-                                   "were scored with part of their history missing. Sort the file by time.")
-                scored, _ = score_transactions(part.assign(_pos=np.arange(len(part))), history=history,
-                                               cols=cols, feature_config=cfg, extra_columns=saved.extra_columns,
-                                               predict_proba=saved.predict_proba, prepared=new_log)
-                scored = scored.sort_values("_pos", kind="stable").drop(columns="_pos")
-                decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
-                scored.insert(1, "decision", decision)
-                scored.insert(2, "alert", decision != "approve")
-                scored.to_csv(fh, header=rows == 0, index=False)
-                if drift is not None:
-                    drift.update(part)
-                # The scored rows become history for the next chunk (their labels are unknown).
-                history = pd.concat([history, new_log.assign(_row=-1)[history.columns]], ignore_index=True)
-                last_time = max(last_time or new_log[cols.time].max(), new_log[cols.time].max())
-                history = history[history[cols.time] >= last_time - keep].reset_index(drop=True)
-                rows += len(scored)
-                alerts += int((decision != "approve").sum())
-                blocked += int((decision == "block").sum())
-                if not getattr(args, "quiet", False):
-                    print(f"scored {rows:,} transactions ({time.perf_counter() - t0:.1f} s)", file=sys.stderr,
-                          flush=True)
-        os.replace(partial, out)
-    finally:
-        if partial.exists():
-            partial.unlink()
-    result = {"rows": rows, "alerts": alerts, "blocked": blocked, "threshold": review, "block_threshold": block,
-              "out": str(out), "notices": list(dict.fromkeys(notices)),
+    state = {"history": saved.history, "last_time": None, "alerts": 0, "blocked": 0, "unordered": False}
+
+    def score_chunk(part):
+        new_log = prepare_new_transactions(part, cols, saved.extra_columns)
+        last = state["last_time"]
+        if last is not None and new_log[cols.time].min() < last - keep:
+            state["unordered"] = True
+        scored, _ = score_transactions(part.assign(_pos=np.arange(len(part))), history=state["history"],
+                                       cols=cols, feature_config=cfg, extra_columns=saved.extra_columns,
+                                       predict_proba=saved.predict_proba, prepared=new_log)
+        scored = scored.sort_values("_pos", kind="stable").drop(columns="_pos")
+        decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
+        scored.insert(1, "decision", decision)
+        scored.insert(2, "alert", decision != "approve")
+        # The scored rows become history for the next chunk (their labels are unknown).
+        history = state["history"]
+        history = pd.concat([history, new_log.assign(_row=-1)[history.columns]], ignore_index=True)
+        last = new_log[cols.time].max() if last is None else max(last, new_log[cols.time].max())
+        state["history"] = history[history[cols.time] >= last - keep].reset_index(drop=True)
+        state["last_time"] = last
+        state["alerts"] += int((decision != "approve").sum())
+        state["blocked"] += int((decision == "block").sum())
+        return scored
+
+    def progress(rows):
+        if not getattr(args, "quiet", False):
+            print(f"scored {rows:,} transactions ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
+
+    done = stream_score(meta, args.data, args.out, score_chunk,
+                        chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress)
+    notices = list(done.notices)
+    if state["unordered"]:
+        notices.append("The file is not in time order: rows far older than the rows before them were scored "
+                       "with part of their history missing. Sort the file by time.")
+    result = {"rows": done.rows, "alerts": state["alerts"], "blocked": state["blocked"], "threshold": review,
+              "block_threshold": block, "out": str(args.out), "notices": notices,
               "timings": {"total": time.perf_counter() - t0}}
-    if drift is not None:
-        result["drift"] = drift.result().to_dict(orient="records")
+    if done.drift is not None:
+        result["drift"] = done.drift.to_dict(orient="records")
     return result

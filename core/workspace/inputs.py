@@ -29,6 +29,13 @@ class ColumnMismatchError(DataValidationError):
         self.report = report
 
 
+def get_training_profile(meta: dict) -> dict | None:
+    """The drift profile of the training rows saved with a run (``core.drift``), or None."""
+    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+    profile = ws.get("profile")
+    return profile if isinstance(profile, dict) and profile.get("columns") else None
+
+
 def get_expected_input(meta: dict) -> dict:
     """``{"kind": "table" | "images", "columns": {name: number|date|category}, ...}`` of a saved run."""
     ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}

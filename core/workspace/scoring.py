@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.workspace.inputs import ColumnMismatchError, ColumnReport, check_columns, coerce_numbers
+from core.workspace.inputs import (ColumnMismatchError, ColumnReport, check_columns, coerce_numbers,
+                                   get_training_profile)
 
 PAGE_MAX_ROWS = 200_000
 REASON_ROWS = 200  # SHAP reasons for the riskiest rows; the CLI explains every declined row
@@ -114,8 +115,8 @@ def score_with_run(run_dir, data: Any, *, settings: dict | None = None, max_rows
         notices += report.notices()
     df = coerce_numbers(data, report).reset_index(drop=True)
     drift = None
-    profile = (meta.get("workspace") or {}).get("profile") if isinstance(meta.get("workspace"), dict) else None
-    if profile and profile.get("columns"):
+    profile = get_training_profile(meta)
+    if profile is not None:
         from core.drift import compare_to_profile
 
         drift = compare_to_profile(profile, df)
