@@ -165,6 +165,14 @@ def _numeric_covariates(df: pd.DataFrame, cmap: ColumnMap) -> list[str]:
     return list(cmap.covariates)
 
 
+def series_ids(df: pd.DataFrame, series) -> pd.Series:
+    """Each row's series id: the series columns joined with " / " ("S1 / P7"), or "all"."""
+    series = list(series)
+    if not series:
+        return pd.Series("all", index=df.index)
+    return df[series].astype(str).agg(" / ".join, axis=1)
+
+
 def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpolate",
                max_rows: int | None = None) -> SalesData:
     """Validate and clean raw sales rows into a regular ``SalesData``.
@@ -195,8 +203,7 @@ def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpola
             f"{list(df[cmap.target].astype(str).unique()[:3])}. Pick the units sold column."
         )
     dates = _parse_dates(df, cmap.date, report)
-    sid = (df[list(cmap.series)].astype(str).agg(" / ".join, axis=1) if cmap.series
-           else pd.Series("all", index=df.index))
+    sid = series_ids(df, cmap.series)
     work = pd.DataFrame({SERIES_COL: sid, "date": dates, "y": y})
     for c in covs:
         work[c] = pd.to_numeric(df[c], errors="coerce").astype(float)

@@ -275,13 +275,14 @@ def _score_demand(run_dir, meta, df, s, progress, reason_rows) -> BatchResult:
 
 def _stock_on_hand(df: pd.DataFrame, meta: dict) -> dict | None:
     """Latest stock on hand per series id (the ids ``load_sales`` builds), if the file has it."""
+    from core.demand.data import series_ids
+
     col = next((c for c in df.columns if str(c).strip().lower() in ON_HAND_COLUMNS), None)
     if col is None:
         return None
     cm = meta["column_map"]
     dates = pd.to_datetime(df[cm["date"]], errors="coerce", format="mixed")
-    sid = (df[list(cm["series"])].astype(str).agg(" / ".join, axis=1) if cm["series"]
-           else pd.Series("all", index=df.index))
+    sid = series_ids(df, cm["series"])
     frame = pd.DataFrame({"sid": sid, "date": dates, "v": pd.to_numeric(df[col], errors="coerce")}).dropna()
     last = frame.sort_values("date", kind="stable").groupby("sid")["v"].last()
     return {str(k): float(v) for k, v in last.items()}
