@@ -69,6 +69,24 @@ class TabularConfig:
         return self
 
 
+def predict_codes(model, preprocessor: TabularPreprocessor, Z: np.ndarray) -> np.ndarray:
+    """A tabular network's probabilities for code-space rows (what SHAP perturbs), batched."""
+    from core.models import predict_batched
+
+    return predict_batched(model, preprocessor.encode(Z))
+
+
+def explain_rows(model, preprocessor: TabularPreprocessor, background: np.ndarray, df: pd.DataFrame, *,
+                 seed: int = 0):
+    """SHAP values of a tabular network for raw rows ``df``, one value per source column, against
+    code-space ``background`` rows. Serves a freshly trained run and every saved-model loader."""
+    from core.explain import compute_shap_tabular
+
+    return compute_shap_tabular(lambda Z: predict_codes(model, preprocessor, Z), background,
+                                preprocessor.transform_codes(df), preprocessor.columns, df[preprocessor.columns],
+                                seed=seed)
+
+
 @dataclass
 class TabularRun:
     """A trained network, its baselines and their scores on the test rows."""
@@ -94,9 +112,7 @@ class TabularRun:
 
     def predict_codes(self, Z: np.ndarray) -> np.ndarray:
         """Network probabilities for a code-space matrix (what SHAP perturbs)."""
-        from core.models import predict_batched
-
-        return predict_batched(self.model, self.preprocessor.encode(Z))
+        return predict_codes(self.model, self.preprocessor, Z)
 
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
         """Network probabilities for raw rows with the training columns."""
@@ -104,13 +120,8 @@ class TabularRun:
 
     def explain(self, df: pd.DataFrame, *, seed: int | None = None):
         """SHAP values for raw rows ``df`` (one value per source column)."""
-        from core.explain import compute_shap_tabular
-
-        pre = self.preprocessor
-        return compute_shap_tabular(
-            self.predict_codes, self.background, pre.transform_codes(df), pre.columns,
-            df[pre.columns], seed=self.config.seed if seed is None else seed,
-        )
+        return explain_rows(self.model, self.preprocessor, self.background, df,
+                            seed=self.config.seed if seed is None else seed)
 
     def threshold_grid(self, model: str = NETWORK) -> pd.DataFrame:
         return compute_threshold_grid(self.y_test, self.proba[model])

@@ -108,9 +108,9 @@ class LoadedCreditModel:
         return dict(self.credit.get("references", {}))
 
     def predict_codes(self, Z: np.ndarray) -> np.ndarray:
-        from core.models import predict_batched
+        from core.tabular import predict_codes
 
-        return predict_batched(self.model, self.preprocessor.encode(Z))
+        return predict_codes(self.model, self.preprocessor, Z)
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         """Probability of default for raw rows with the training columns."""
@@ -118,13 +118,10 @@ class LoadedCreditModel:
 
     def explain_fn(self, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         """SHAP values per source column, against the saved background sample."""
-        from core.explain import compute_shap_tabular
+        from core.tabular import explain_rows
 
-        pre = self.preprocessor
-        df = df.reset_index(drop=True)
-        res = compute_shap_tabular(self.predict_codes, np.asarray(self.credit["background"], dtype=np.float32),
-                                   pre.transform_codes(df), pre.columns, df[pre.columns],
-                                   seed=int(self.metadata.get("config", {}).get("seed", 0)))
+        res = explain_rows(self.model, self.preprocessor, np.asarray(self.credit["background"], dtype=np.float32),
+                           df.reset_index(drop=True), seed=int(self.metadata.get("config", {}).get("seed", 0)))
         return res.values, list(res.feature_names)
 
 

@@ -66,23 +66,15 @@ class SavedFraudModel:
 
         return predict_batched(self.model, self.preprocessor.transform(X))
 
-    def predict_codes(self, Z: np.ndarray) -> np.ndarray:
-        from core.models import predict_batched
-
-        return predict_batched(self.model, self.preprocessor.encode(Z))
-
     def get_reasons(self, X: pd.DataFrame, k: int = 3) -> list[str] | None:
         """Plain-words SHAP reasons for engineered feature rows ``X``; None for runs saved without
         a SHAP background."""
         if self.background is None or len(X) == 0:
             return None if self.background is None else []
-        from core.explain import compute_shap_tabular
         from core.fraud.alerts import get_reasons
+        from core.tabular import explain_rows
 
-        pre = self.preprocessor
-        X = X.reset_index(drop=True)
-        res = compute_shap_tabular(self.predict_codes, self.background, pre.transform_codes(X), pre.columns,
-                                   X[pre.columns], seed=self.seed)
+        res = explain_rows(self.model, self.preprocessor, self.background, X.reset_index(drop=True), seed=self.seed)
         return get_reasons(res, self.typical or {}, k=k)
 
     def score(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
