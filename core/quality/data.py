@@ -17,16 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
-import pandas as pd
 
 from core.errors import DataValidationError
 from core.quality.archive import ArchiveLimits, read_directory, read_zip
+from core.quality.labels import IMAGE_EXTENSIONS, labels_from_csv, labels_from_folders, strip_common_root
 
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 OK_NAMES = ("ok", "good", "normal", "pass", "passed", "no_defect", "nodefect", "non_defective",
             "nondefective", "clean", "negative", "none", "intact")
-FILE_COLUMNS = ("filename", "file", "image", "path", "file_name", "image_path", "name")
-LABEL_COLUMNS = ("label", "class", "target", "category", "defect", "y")
 MAX_PIXELS = 40_000_000  # a single 40-megapixel image is already far beyond inspection crops
 
 
@@ -107,99 +104,6 @@ def decode_image(data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int
         return np.asarray(rgb, dtype=np.uint8), (w, h), gray
 
 
-def _strip_common_root(files: dict[str, bytes]) -> dict[str, bytes]:
-    """Drop a single folder that wraps everything (``my_images/ok/a.png`` -> ``ok/a.png``).
-
-    Only images and CSVs decide whether there is a wrapper: a stray ``my_images/readme.txt``
-    must not turn the wrapper folder into a class.
-    """
-    while True:
-        data_paths = [PurePosixPath(p) for p in files
-                      if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS | {".csv"}]
-        if not data_paths:
-            return files
-        firsts = {p.parts[0] for p in data_paths}
-        csv_at_root = any(p.suffix.lower() == ".csv" and len(p.parts) == 2 for p in data_paths)
-        images_deep = all(len(p.parts) >= 3 for p in data_paths if p.suffix.lower() != ".csv")
-        # Only a real folder can be a wrapper: a lone file at the top (e.g. labels.csv with no
-        # images) is not, and stripping nothing would loop for ever.
-        if len(firsts) != 1 or any(len(p.parts) < 2 for p in data_paths) or not (images_deep or csv_at_root):
-            return files
-        root = next(iter(firsts))
-        files = {str(PurePosixPath(*PurePosixPath(p).parts[1:])) if PurePosixPath(p).parts[0] == root
-                 and len(PurePosixPath(p).parts) > 1 else p: b for p, b in files.items()}
-
-
-def _pick_column(df: pd.DataFrame, candidates, kind: str) -> str:
-    lower = {str(c).strip().lower(): c for c in df.columns}
-    for cand in candidates:
-        if cand in lower:
-            return lower[cand]
-    raise DataValidationError(
-        f"The labels CSV needs a {kind} column named one of {', '.join(candidates)}; "
-        f"got columns {', '.join(map(str, df.columns))}. Rename the column in the CSV."
-    )
-
-
-def _labels_from_csv(files: dict[str, bytes], csv_names: list[str]) -> tuple[dict[str, str], list[str]]:
-    if len(csv_names) > 1:
-        raise DataValidationError(
-            f"Expected at most one labels CSV; got {len(csv_names)}: {', '.join(csv_names[:5])}. "
-            "Keep a single CSV with columns filename,label."
-        )
-    name = csv_names[0]
-    try:
-        df = pd.read_csv(io.BytesIO(files[name]), dtype=str)
-    except Exception as exc:  # pandas raises many parser error types
-        raise DataValidationError(
-            f"Could not read the labels CSV '{name}' ({exc}); expected columns filename,label. "
-            "Save it as a plain comma-separated file."
-        ) from exc
-    if df.shape[1] == 2 and not set(map(str.lower, map(str, df.columns))) & set(FILE_COLUMNS):
-        file_col, label_col = df.columns
-    else:
-        file_col = _pick_column(df, FILE_COLUMNS, "file name")
-        label_col = _pick_column(df, LABEL_COLUMNS, "label")
-    base = str(PurePosixPath(name).parent)
-    images = {p for p in files if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS}
-    by_basename = {PurePosixPath(p).name: p for p in images}
-    mapping, missing = {}, []
-    for fname, label in zip(df[file_col].astype(str), df[label_col]):
-        if pd.isna(label) or not str(label).strip():
-            continue
-        rel = str(PurePosixPath(base) / fname) if base not in ("", ".") else fname
-        path = rel if rel in images else fname if fname in images else by_basename.get(PurePosixPath(fname).name)
-        if path is None:
-            missing.append(fname)
-        else:
-            mapping[path] = str(label).strip()
-    notices = []
-    if missing:
-        notices.append(f"{len(missing)} file(s) listed in {name} were not found in the upload and were "
-                       f"skipped: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}.")
-    unlabelled = len(images) - len(mapping)
-    if unlabelled > 0:
-        notices.append(f"{unlabelled} image(s) have no label in {name} and were ignored.")
-    return mapping, notices
-
-
-def _labels_from_folders(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
-    mapping, loose = {}, []
-    for p in files:
-        path = PurePosixPath(p)
-        if path.suffix.lower() not in IMAGE_EXTENSIONS:
-            continue
-        if len(path.parts) < 2:
-            loose.append(p)
-        else:
-            mapping[p] = path.parts[0]
-    notices = []
-    if loose:
-        notices.append(f"{len(loose)} image(s) are not inside a class folder and were ignored: "
-                       f"{', '.join(loose[:5])}{' ...' if len(loose) > 5 else ''}.")
-    return mapping, notices
-
-
 def read_files(source, *, limits: ArchiveLimits = ArchiveLimits()) -> tuple[dict[str, bytes], list[str]]:
     """Files of a zip (path, bytes or uploaded file object) or of a folder, with skip notices."""
     if isinstance(source, (str, Path)):
@@ -235,6 +139,46 @@ def read_files(source, *, limits: ArchiveLimits = ArchiveLimits()) -> tuple[dict
     return files, notices
 
 
+def _skipped(paths, what: str) -> list[str]:
+    """'3 file(s) <what>: a, b, c.' for the first five, or nothing."""
+    paths = sorted(paths)
+    if not paths:
+        return []
+    return [f"{len(paths)} file(s) {what}: {', '.join(paths[:5])}{' ...' if len(paths) > 5 else ''}."]
+
+
+@dataclass
+class _Decoded:
+    pixels: list  # RGB uint8 arrays, S x S x 3
+    names: list  # the paths that decoded, in order
+    sizes: Counter  # original sizes
+    all_gray: bool
+    notices: list
+
+
+def _decode_all(files: dict[str, bytes], paths, image_size: int) -> _Decoded:
+    """Decode ``paths`` of ``files``; damaged ones are skipped with a notice, none readable is an error."""
+    out = _Decoded([], [], Counter(), True, [])
+    bad = []
+    for path in paths:
+        try:
+            arr, size, gray = decode_image(files[path], image_size=image_size)
+        except Exception as exc:  # PIL raises many error types for broken files
+            bad.append(f"{path} ({type(exc).__name__})")
+            continue
+        out.pixels.append(arr)
+        out.names.append(path)
+        out.sizes[size] += 1
+        out.all_gray &= gray or bool(np.all(arr[..., 0] == arr[..., 1]) and np.all(arr[..., 1] == arr[..., 2]))
+    out.notices = _skipped(bad, "could not be read as images and were skipped")
+    if not out.pixels:
+        raise DataValidationError(
+            f"Expected readable images (PNG, JPEG, BMP, GIF, TIFF, WebP); got {len(bad)} file(s), none "
+            "of which could be decoded. Check that the files are real images, not renamed documents."
+        )
+    return out
+
+
 def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
                        class_names: tuple[str, ...] | None = None) -> ImageDataset:
     """Load a labelled image set from a zip (path / bytes / upload) or a folder.
@@ -253,17 +197,15 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
             f"Colour mode must be 'auto', 'grayscale' or 'rgb'; got '{options.color}'. Pick one of those."
         )
     files, notices = read_files(source, limits=options.limits)
-    files = _strip_common_root(files)
+    files = strip_common_root(files)
     csv_names = sorted(p for p in files if PurePosixPath(p).suffix.lower() == ".csv")
     if csv_names:
-        mapping, more = _labels_from_csv(files, csv_names)
+        mapping, more = labels_from_csv(files, csv_names)
     else:
-        mapping, more = _labels_from_folders(files)
+        mapping, more = labels_from_folders(files)
     notices += more
-    other = sorted(p for p in files if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS | {".csv"})
-    if other:
-        notices.append(f"{len(other)} file(s) are not images and were skipped: "
-                       f"{', '.join(other[:5])}{' ...' if len(other) > 5 else ''}.")
+    notices += _skipped([p for p in files if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS | {".csv"}],
+                        "are not images and were skipped")
     if not mapping:
         raise DataValidationError(
             "Expected images in one folder per class (e.g. ok/img1.png, scratch/img2.png) or images "
@@ -277,34 +219,18 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
         notices.append(f"The upload has {len(mapping):,} images; the first {options.max_images:,} "
                        "(a random, reproducible subset) are used to keep memory within limits.")
         mapping = {p: mapping[p] for p in keep}
-    pixels, labels, names, bad, sizes, gray_all = [], [], [], [], Counter(), True
-    for path in sorted(mapping):
-        try:
-            arr, size, gray = decode_image(files[path], image_size=options.image_size)
-        except Exception as exc:  # PIL raises many error types for broken files
-            bad.append(f"{path} ({type(exc).__name__})")
-            continue
-        pixels.append(arr)
-        labels.append(mapping[path])
-        names.append(path)
-        sizes[size] += 1
-        gray_all &= gray or bool(np.all(arr[..., 0] == arr[..., 1]) and np.all(arr[..., 1] == arr[..., 2]))
-    if bad:
-        notices.append(f"{len(bad)} file(s) could not be read as images and were skipped: "
-                       f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}.")
-    if not pixels:
-        raise DataValidationError(
-            f"Expected readable images (PNG, JPEG, BMP, GIF, TIFF, WebP); got {len(bad)} file(s), none "
-            "of which could be decoded. Check that the files are real images, not renamed documents."
-        )
+    decoded = _decode_all(files, sorted(mapping), options.image_size)
+    notices += decoded.notices
+    pixels, names, sizes = decoded.pixels, decoded.names, decoded.sizes
+    labels = [mapping[p] for p in names]
     if len(sizes) > 1 or next(iter(sizes)) != (options.image_size, options.image_size):
         notices.append(f"Images came in {len(sizes)} size(s) (e.g. {'x'.join(map(str, sizes.most_common(1)[0][0]))}); "
                        f"all were resized to {options.image_size}x{options.image_size}.")
-    use_gray = options.color == "grayscale" or (options.color == "auto" and gray_all)
+    use_gray = options.color == "grayscale" or (options.color == "auto" and decoded.all_gray)
     images = np.stack(pixels)
     images = images[..., :1] if use_gray and options.color != "grayscale" else images
     if options.color == "grayscale":
-        images = np.round(images @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)[..., None]
+        images = _to_channels(images, 1)
     counts = Counter(labels)
     if class_names is None:
         small = sorted(c for c, n in counts.items() if n < options.min_per_class)
@@ -389,12 +315,10 @@ def load_images_for_scoring(source, *, image_size: int, channels: int, class_nam
     skipped with a notice. Returns ``(images N x S x S x C uint8, names, labels or None, notices)``.
     """
     files, notices = read_files(source, limits=limits)
-    files = _strip_common_root(files)
+    files = strip_common_root(files)
     paths = sorted(p for p in files if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS)
-    other = sorted(p for p in files if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS)
-    if other:
-        notices.append(f"{len(other)} file(s) are not images and were skipped: "
-                       f"{', '.join(other[:5])}{' ...' if len(other) > 5 else ''}.")
+    notices += _skipped([p for p in files if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS],
+                        "are not images and were skipped")
     if not paths:
         raise DataValidationError(
             f"Expected image files (PNG, JPEG, BMP, GIF, TIFF, WebP) in the upload; got {len(files)} file(s) "
@@ -406,23 +330,10 @@ def load_images_for_scoring(source, *, image_size: int, channels: int, class_nam
         paths = paths[:max_images]
     classes = list(class_names)
     labelled = all(len(PurePosixPath(p).parts) >= 2 and PurePosixPath(p).parts[0] in classes for p in paths)
-    pixels, names, labels, bad = [], [], [], []
-    for p in paths:
-        try:
-            arr, _, _ = decode_image(files[p], image_size=image_size)
-        except Exception as exc:  # PIL raises many error types for broken files
-            bad.append(f"{p} ({type(exc).__name__})")
-            continue
-        pixels.append(_to_channels(arr, channels))
-        names.append(p)
-        labels.append(classes.index(PurePosixPath(p).parts[0]) if labelled else -1)
-    if bad:
-        notices.append(f"{len(bad)} file(s) could not be read as images and were skipped: "
-                       f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}.")
-    if not pixels:
-        raise DataValidationError(
-            f"Expected readable images; got {len(bad)} file(s), none of which could be decoded. "
-            "Check that the files are real images, not renamed documents."
-        )
+    decoded = _decode_all(files, paths, image_size)
+    notices += decoded.notices
+    names = decoded.names
+    pixels = [_to_channels(a, channels) for a in decoded.pixels]
+    labels = [classes.index(PurePosixPath(p).parts[0]) for p in names] if labelled else None
     return (np.stack(pixels).astype(np.uint8), tuple(names),
-            np.asarray(labels, dtype=int) if labelled else None, notices)
+            None if labels is None else np.asarray(labels, dtype=int), notices)
