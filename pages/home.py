@@ -9,7 +9,7 @@ from core.scenarios import SCENARIOS
 from core.workspace import get_runs_dir
 from core.workspace.summary import format_figure, get_latest_runs
 from ui.common import ensure_router, show_device, show_error
-from ui.workspace import link_to_runs_page
+from ui.workspace import link_to_workspace_pages
 
 ensure_router()
 
@@ -107,7 +107,7 @@ for i, spec in enumerate(SCENARIOS.values()):
 
 st.caption(f"Saved runs are read from `{runs_dir}`"
            + (f"; {len(skipped)} damaged or incompatible run(s) skipped." if skipped else "."))
-link_to_runs_page()
+link_to_workspace_pages()
 st.divider()
 st.markdown(
     "**How every scenario works:** load → validate → split → preprocess (fitted on training rows "

@@ -16,7 +16,7 @@ RUNS_PAGE = "pages/runs.py"
 SCORE_PAGE = "pages/score.py"
 
 
-def link_to_runs_page() -> None:
+def link_to_workspace_pages() -> None:
     """Links to the Runs and Score pages when they exist (and are in the navigation)."""
     links = ((RUNS_PAGE, "Open the Runs page", ":material/folder_open:",
               "Open the Runs page from the navigation to compare, score and report on it."),
@@ -67,7 +67,7 @@ def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path]
         saved = st.session_state.get(k + "saved")
         if saved is not None:
             st.success(f"Saved as run `{saved[0]}` — “{saved[1]}”.", icon=":material/check_circle:")
-            link_to_runs_page()
+            link_to_workspace_pages()
             return root / saved[0]
     return None
 
