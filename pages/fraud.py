@@ -191,15 +191,19 @@ if df is not None:
                 seed = c4.number_input("Seed", 0, 10_000, 0, key=K + "seed")
                 n_explain = c5.number_input("Alerts explained (SHAP)", 20, 1000, 200, step=20, key=K + "n_explain")
                 go = st.form_submit_button("Train model", type="primary", icon=":material/model_training:")
+            # Drawn on every run, so that the training progress (only there on the run that trains)
+            # does not move the tabs below: moved, Streamlit redraws them and the chosen tab is lost.
+            progress_slot = st.container()
             if go:
-                try:
-                    train(log.drop(columns="_row"), cols, fcfg, dict(imbalance=imbalance, epochs=int(epochs), width=int(width),
-                                               seed=int(seed), explain=int(n_explain), gap=int(gap),
-                                               train_start=train_start, test_start=test_start,
-                                               drop_known=drop_known))
-                    run = st.session_state[K + "run"]
-                except DataValidationError as exc:
-                    fail(exc)
+                with progress_slot:
+                    try:
+                        train(log.drop(columns="_row"), cols, fcfg,
+                              dict(imbalance=imbalance, epochs=int(epochs), width=int(width), seed=int(seed),
+                                   explain=int(n_explain), gap=int(gap), train_start=train_start,
+                                   test_start=test_start, drop_known=drop_known))
+                        run = st.session_state[K + "run"]
+                    except DataValidationError as exc:
+                        fail(exc)
 
 if run is None:
     st.stop()
@@ -313,7 +317,7 @@ with tabs[3]:
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={"risk": st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.3f")})
     st.download_button("Download alert queue (CSV)", shown.to_csv(index=False).encode(), "fraud_alerts.csv",
-                       "text/csv", icon=":material/download:")
+                       "text/csv", icon=":material/download:", on_click="ignore")
 
 with tabs[4]:
     g = ex.global_sample
@@ -368,7 +372,7 @@ with tabs[5]:
                    f"threshold {thr:.3f}; reasons for the 50 riskiest.")
         st.dataframe(out, hide_index=True, width="stretch")
         st.download_button("Download scored file (CSV)", out.to_csv(index=False).encode(), "fraud_scored.csv",
-                           "text/csv", icon=":material/download:")
+                           "text/csv", icon=":material/download:", on_click="ignore")
 
 
 def save_fraud(name, root):
