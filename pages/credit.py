@@ -508,7 +508,8 @@ with tabs[9], timed("export"):
             frame, probs, threshold=threshold, config=scorecard, reasons=reasons).to_csv(index=False).encode())
     prepared = st.session_state.get(K + "out:csv")
     if prepared is not None and prepared[0] == signature:
-        st.download_button("Download scored CSV", prepared[1], "credit_scored.csv", "text/csv", key=K + "dl_csv")
+        st.download_button("Download scored CSV", prepared[1], "credit_scored.csv", "text/csv", key=K + "dl_csv",
+                           on_click="ignore")
     elif prepared is not None:
         st.caption("The threshold, scorecard or rows changed since the file was prepared: prepare it again.")
     if st.button("Prepare model download", key=K + "prep_zip"):
@@ -517,7 +518,7 @@ with tabs[9], timed("export"):
         st.session_state[K + "out:zip"] = export_model_zip(run, threshold=threshold, scorecard=scorecard)
     if K + "out:zip" in st.session_state:
         st.download_button("Download model (zip: Keras file + JSON settings)", st.session_state[K + "out:zip"],
-                           "credit_model.zip", "application/zip", key=K + "dl_zip")
+                           "credit_model.zip", "application/zip", key=K + "dl_zip", on_click="ignore")
         st.caption("Score new files headless with `python -m core score --model credit_model --data FILE --out FILE`.")
 
     def save_credit(name, root):

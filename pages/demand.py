@@ -281,12 +281,13 @@ def downloads(run, params: PolicyParams | None) -> None:
     params = params or PolicyParams(lead_time=0, review_period=1)
     c1, c2 = st.columns(2)
     c1.download_button("Forecast table (CSV: P10/P50/P90, reorder points)", forecast_csv(run, params),
-                       "demand_forecast.csv", "text/csv", key=K + "dl_csv", icon=":material/download:")
+                       "demand_forecast.csv", "text/csv", key=K + "dl_csv", icon=":material/download:",
+                       on_click="ignore")
     if c2.button("Prepare model file", key=K + "prep_model"):
         st.session_state[K + "model_bytes"] = model_bytes(run)
     if st.session_state.get(K + "model_bytes"):
         c2.download_button("Trained model (.keras)", st.session_state[K + "model_bytes"], "demand_model.keras",
-                           key=K + "dl_model", icon=":material/download:")
+                           key=K + "dl_model", icon=":material/download:", on_click="ignore")
     st.dataframe(get_forecast_table(run, params).head(50), hide_index=True, width="stretch")
 
 

@@ -320,7 +320,7 @@ with tabs[4]:
     preds = get_test_predictions(run, threshold)
     st.dataframe(preds.head(50), hide_index=True, width="stretch")
     st.download_button("Download test predictions (CSV)", preds.to_csv(index=False).encode(),
-                       "quality_predictions.csv", "text/csv", key=K + "dl_csv")
+                       "quality_predictions.csv", "text/csv", key=K + "dl_csv", on_click="ignore")
     zip_key = f"{K}out:zip:{threshold}"
     if st.button("Prepare model download", key=K + "prep_zip"):
         with st.spinner("Saving the model"):
@@ -328,7 +328,8 @@ with tabs[4]:
                 "escape": st.session_state.get(K + "cost_escape"), "false_reject": st.session_state.get(K + "cost_fr")})
     if zip_key in st.session_state:
         st.download_button("Download model (zip: Keras file + JSON settings + predictions)",
-                           st.session_state[zip_key], "quality_model.zip", "application/zip", key=K + "dl_zip")
+                           st.session_state[zip_key], "quality_model.zip", "application/zip", key=K + "dl_zip",
+                           on_click="ignore")
         st.caption("Score a folder or zip headless: unzip, then `python -m core score --model DIR --data IMAGES "
                    "--out scored.csv`.")
 

@@ -134,10 +134,12 @@ def click_tab(page, name: str) -> None:
     is lost when it goes; so wait for a single tab bar, click, and check, a few times over."""
     tab = page.get_by_role("tab", name=name)
     for _ in range(20):
-        for _ in range(50):
+        for _ in range(150):  # a rerun on a loaded 2-core machine can take tens of seconds
             if tab.count() == 1:
                 break
             page.wait_for_timeout(200)
+        else:
+            raise AssertionError(f"the page kept {tab.count()} tab bars with a '{name}' tab for 30 s")
         tab.click()
         page.wait_for_timeout(700)
         if tab.count() == 1 and tab.get_attribute("aria-selected") == "true":
