@@ -11,12 +11,13 @@ import streamlit as st
 from core.charts import plot_shap_bar, plot_shap_waterfall, plot_training_history
 from core.datasets import read_table
 from core.demand import charts as dc
-from core.demand.data import GAP_FILLS, ColumnMap, guess_columns, load_sales
+from core.demand.data import GAP_FILLS, ColumnMap, load_sales
 from core.demand.events import LEVEL_MODES, EventConfig, compute_event_metrics, train_events
 from core.demand.explain import compute_global_shap, compute_local_shap
 from core.demand.export import forecast_csv, get_forecast_table, model_bytes
 from core.demand.forecast import DemandConfig, get_history, get_naive_sd, train_demand
 from core.demand.inventory import PolicyParams, compute_policy_backtest, compute_policy_table, summarize_policy
+from core.demand.roles import guess_roles
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
 
@@ -75,12 +76,23 @@ def get_raw() -> tuple[pd.DataFrame | None, str]:
     return df, f"upload:{up.file_id}"
 
 
-def column_mapping(df: pd.DataFrame, key: str) -> tuple[ColumnMap, str]:
-    guess = guess_columns(df)
+def get_guess(df: pd.DataFrame, key: str):
+    """The guessed column roles of this file, worked out once per file."""
+    if st.session_state.get(K + "guess_key") != key:
+        st.session_state[K + "guess"] = guess_roles(df)
+        st.session_state[K + "guess_key"] = key
+    return st.session_state[K + "guess"]
+
+
+def column_mapping(df: pd.DataFrame, key: str, guess) -> tuple[ColumnMap | None, str]:
+    """Column pickers preset from the guess, and why each column got its role. Returns no column map
+    while the date or the quantity has not been picked: nothing trains on a guessed quantity."""
     cols = list(df.columns)
     c1, c2, c3 = st.columns(3)
-    date = c1.selectbox("Date column", cols, index=cols.index(guess.date), key=K + f"date:{key}")
-    target = c2.selectbox("Quantity column", cols, index=cols.index(guess.target), key=K + f"target:{key}")
+    date = c1.selectbox("Date column", cols, index=cols.index(guess.date) if guess.date else None,
+                        placeholder="Pick the date column", key=K + f"date:{key}")
+    target = c2.selectbox("Quantity column", cols, index=cols.index(guess.target) if guess.target else None,
+                          placeholder="Pick the quantity column", key=K + f"target:{key}")
     fill = c3.selectbox("Fill missing periods with", GAP_FILLS, key=K + f"fill:{key}")
     rest = [c for c in cols if c not in (date, target)]
     series = st.multiselect("Series columns (one forecast per combination)", rest,
@@ -88,6 +100,12 @@ def column_mapping(df: pd.DataFrame, key: str) -> tuple[ColumnMap, str]:
     numeric = [c for c in rest if c not in series and pd.api.types.is_numeric_dtype(df[c])]
     covs = st.multiselect("Known-in-advance covariates (e.g. price, promotion, holiday)", [c for c in rest if c not in series],
                           default=numeric, key=K + f"covs:{key}")
+    st.caption("Guessed from the column names and values — check each role before training, and change any above:")
+    st.dataframe(pd.DataFrame(guess.roles(), columns=["column", "role", "why"]), hide_index=True, width="stretch")
+    if guess.problem and (date is None or target is None):
+        st.warning(guess.problem, icon=":material/help:")
+    if date is None or target is None:
+        return None, fill
     return ColumnMap(date=date, target=target, series=tuple(series), covariates=tuple(covs)), fill
 
 
@@ -307,15 +325,19 @@ def save_panel(run, params: PolicyParams | None, dataset_name: str | None) -> No
 
 raw, key = get_raw()
 if raw is not None:
-    with st.expander("Column mapping", expanded=key != "sample"):
-        cmap, fill = column_mapping(raw, key)
-    sales, err = get_sales(raw, cmap, fill, key)
-    if err is not None:
-        fail(err)
+    guess = get_guess(raw, key)
+    with st.expander("Column mapping", expanded=key != "sample" or guess.problem is not None):
+        cmap, fill = column_mapping(raw, key, guess)
+    if cmap is None:
+        st.info("Pick the date and quantity columns under Column mapping to load the data.", icon=":material/info:")
     else:
-        st.subheader("Data report")
-        data_report(sales)
-        training(sales)
+        sales, err = get_sales(raw, cmap, fill, key)
+        if err is not None:
+            fail(err)
+        else:
+            st.subheader("Data report")
+            data_report(sales)
+            training(sales)
 run = st.session_state.get(K + "run")
 if run is not None:
     results(run)

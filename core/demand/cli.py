@@ -43,17 +43,27 @@ def _split_list(arg: str | None):
 
 
 def _load(path: str, args, cmap=None):
+    """Read and clean one file. Without ``cmap`` the column roles are guessed (flags win) and the
+    guess, with the reason for each role, is printed on standard error before anything trains."""
+    import sys
+
     from core.datasets import read_table
-    from core.demand.data import ColumnMap, guess_columns, load_sales
+    from core.demand.data import ColumnMap, load_sales
+    from core.demand.roles import guess_roles
 
     table = read_table(path, max_rows=None)
+    guess = None
     if cmap is None:
-        guess = guess_columns(table.df)
         series = _split_list(args.series_cols)
-        cmap = ColumnMap(date=args.date_col or guess.date, target=args.target or guess.target,
-                         series=guess.series if series is None else series,
+        guess = guess_roles(table.df, date=args.date_col, target=args.target, series=series,
+                            covariates=_split_list(args.covariates))
+        print("demand column roles (pass --date-col / --target / --series-cols to change them):", file=sys.stderr)
+        for line in guess.describe():
+            print(f"  {line}", file=sys.stderr)
+        base = guess.to_columns()  # stops here, listing the candidates, when the quantity is only a guess
+        cmap = ColumnMap(date=base.date, target=base.target, series=base.series,
                          covariates=_split_list(args.covariates))
-    return load_sales(table.df, cmap, fill_gaps=args.fill_gaps), cmap
+    return load_sales(table.df, cmap, fill_gaps=args.fill_gaps), cmap, guess
 
 
 def run_train(args) -> dict:
@@ -63,7 +73,7 @@ def run_train(args) -> dict:
     from core.demand.inventory import PolicyParams, compute_policy_backtest, summarize_policy
 
     t0 = time.perf_counter()
-    data, cmap = _load(args.data, args)
+    data, cmap, guess = _load(args.data, args)
     test = _load(args.test_data, args, cmap)[0] if args.test_data else None
     horizon = args.horizon or DEFAULT_HORIZON[data.frequency]
     cfg = DemandConfig(horizon=horizon, input_len=args.input_len, origins=args.origins, step=args.step,
@@ -84,7 +94,8 @@ def run_train(args) -> dict:
            "data": {"frequency": data.frequency, "series": data.report.n_series, "rows": data.report.n_rows,
                     "start": data.report.start, "end": data.report.end, "issues": data.report.issues,
                     "columns": {"date": cmap.date, "target": cmap.target, "series": list(cmap.series),
-                                "covariates": data.covariates}},
+                                "covariates": data.covariates},
+                    "column_roles": guess.roles()},
            "policy": {"params": params.__dict__, **policy}, **run_summary(run)}
     if args.event_level and args.event_level > 0:
         out["events"] = _events(run, args)

@@ -249,18 +249,11 @@ def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpola
 
 
 def guess_columns(df: pd.DataFrame) -> ColumnMap:
-    """Best guess of the column roles for a raw upload (the page lets the planner change it)."""
-    names = {c.lower(): c for c in df.columns}
-    date = next((names[k] for k in ("date", "ds", "month", "week", "day", "period") if k in names), None)
-    if date is None:
-        date = next((c for c in df.columns if pd.to_datetime(df[c].astype(str).head(50), errors="coerce",
-                                                             format="mixed").notna().mean() > 0.9
-                     and not pd.api.types.is_numeric_dtype(df[c])), df.columns[0])
-    target = next((names[k] for k in ("units", "quantity", "qty", "sales", "demand", "y", "passengers")
-                   if k in names), None)
-    numeric = [c for c in df.columns if c != date and pd.api.types.is_numeric_dtype(df[c])]
-    if target is None:
-        target = numeric[0] if numeric else df.columns[-1]
-    series = tuple(c for c in df.columns if c not in (date, target) and not pd.api.types.is_numeric_dtype(df[c])
-                   and df[c].nunique() <= max(1, len(df) // 10))
-    return ColumnMap(date=date, target=target, series=series)
+    """The guessed column roles of a raw upload (``core.demand.roles.guess_roles`` says why each).
+
+    Raises ``DataValidationError`` listing the candidate columns when no column is named like a
+    quantity: training on a guessed quantity would answer the wrong question without saying so.
+    """
+    from core.demand.roles import guess_roles
+
+    return guess_roles(df).to_columns()

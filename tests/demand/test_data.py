@@ -1,11 +1,15 @@
 """Sales loader: frequency detection, cleaning with a report, and every error message."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from core.demand.data import ColumnMap, detect_frequency, guess_columns, load_sales
+from core.demand.roles import guess_roles, name_tokens
 from core.errors import DataValidationError
+from tests.demand.walmart_like import make_walmart_like
 
 CM = ColumnMap(date="date", target="units", series=("store",))
 
@@ -141,3 +145,79 @@ def test_history_capped_by_keeping_recent_periods():
     assert out.series("A")["y"].tolist() == [6.0, 7.0, 8.0, 9.0]
     assert out.report.issues[-1] == {"issue": "periods beyond the size limit", "count": 12,
                                      "action": "dropped: kept the most recent 4 periods of each series"}
+
+
+# ---------------------------------------------------------------- guessing the column roles
+
+@pytest.mark.parametrize("name,tokens", [("Weekly_Sales", ["weekly", "sales"]), ("units_sold", ["units", "sold"]),
+                                         ("QtyOrdered", ["qty", "ordered"]), ("IsHoliday", ["is", "holiday"]),
+                                         ("SKU ID", ["sku", "id"]), ("unitsSoldUSA", ["units", "sold", "usa"])])
+def test_name_tokens(name, tokens):
+    assert name_tokens(name) == tokens
+
+
+@pytest.mark.parametrize("name", ["Weekly_Sales", "units_sold", "qty", "UnitsSold", "Quantity", "demand"])
+def test_quantity_found_by_name_token_not_by_position(name):
+    df = pd.DataFrame({"day": pd.date_range("2024-01-01", periods=20).strftime("%Y-%m-%d"),
+                       "price": np.linspace(1, 2, 20), name: np.arange(20) + 5.0})
+    g = guess_roles(df)
+    assert g.target == name and g.problem is None and g.covariates == ("price",)
+
+
+def test_walmart_like_file_is_guessed_with_integer_series_ids():
+    g = guess_roles(make_walmart_like())
+    assert (g.date, g.target, g.series, g.covariates) == ("Date", "Weekly_Sales", ("Store", "Dept"), ("IsHoliday",))
+    assert g.to_columns() == ColumnMap("Date", "Weekly_Sales", ("Store", "Dept"))
+    why = {r["column"]: (r["role"], r["why"]) for r in g.roles()}
+    assert why["Weekly_Sales"] == ("quantity", "numeric, and its name has the word 'sales'")
+    assert why["Store"][0] == "series" and "5 distinct values, and the same date repeats" in why["Store"][1]
+    assert why["Dept"][0] == "series" and "0 after" in why["Dept"][1]
+    assert why["IsHoliday"] == ("covariate", "0/1 flag: a known-in-advance covariate, never the quantity")
+    assert "quantity = Weekly_Sales: numeric, and its name has the word 'sales'" in g.describe()
+
+
+def test_integer_columns_are_not_series_ids_when_dates_do_not_repeat():
+    df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=40).strftime("%Y-%m-%d"),
+                       "units": np.arange(40.0), "shelf": np.arange(40) % 4})
+    g = guess_roles(df)
+    assert g.series == () and g.covariates == ("shelf",)
+
+
+def test_a_flag_is_never_the_quantity():
+    df = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=10).strftime("%Y-%m-%d"),
+                       "sold_out": [0, 1] * 5, "on_sale": [True, False] * 5, "amount": np.arange(10.0)})
+    g = guess_roles(df)
+    assert g.target is None and g.candidates == ("amount",)
+    assert g.covariates == ("sold_out", "on_sale")
+    assert {"column": "amount", "role": "quantity?",
+            "why": "numeric, could be the quantity, but its name does not say so"} in g.roles()
+
+
+def test_error_weak_guess_lists_candidates_instead_of_training_on_one():
+    df = make_walmart_like(stores=2, depts=2, weeks=10).rename(columns={"Weekly_Sales": "Amount"})
+    with pytest.raises(DataValidationError, match=r"Could not tell which column holds the quantity to forecast: "
+                       r"expected a numeric column named like units, qty, quantity, sales or demand; got none .*"
+                       r"Candidate columns: \['Amount'\]\. Pass --target COLUMN on the command line, or pick the "
+                       r"quantity column on the page"):
+        guess_columns(df)
+    # Naming the quantity resolves it; the other roles are still guessed.
+    g = guess_roles(df, target="Amount")
+    assert g.to_columns() == ColumnMap("Date", "Amount", ("Store", "Dept"))
+    assert {"column": "Amount", "role": "quantity", "why": "given"} in g.roles()
+
+
+def test_error_no_date_column():
+    df = pd.DataFrame({"units": [1.0, 2.0], "store": ["a", "b"]})
+    with pytest.raises(DataValidationError, match=r"No date column found: expected a column of dates such as "
+                       r"2024-01-31; the file has columns \['units', 'store'\]\. Pass --date-col"):
+        guess_columns(df)
+
+
+def test_bundled_sample_guessed_without_flags():
+    df = pd.read_csv(Path(__file__).resolve().parents[2] / "sample_data" / "demand_sales.csv")
+    assert guess_columns(df) == ColumnMap("date", "units", ("store", "product"))
+
+
+def test_air_passengers_guessed_without_flags(shared_data):
+    df = pd.read_csv(shared_data("demand_forecasting/air_passengers/airline_passengers.csv"))
+    assert guess_columns(df) == ColumnMap("Month", "Passengers", ())

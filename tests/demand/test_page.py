@@ -100,3 +100,39 @@ def test_upload_choice_without_a_file_asks_for_one():
     at.radio(key="demand.source").set_value("Upload my file").run()
     assert not at.exception and not at.error
     assert "Upload a file to forecast your own sales" in at.info[0].value
+
+
+def _upload(df):
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    at.radio(key="demand.source").set_value("Upload my file").run()
+    at.file_uploader(key="demand.upload").set_value(("sales.csv", df.to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_upload_shows_the_guessed_roles_and_why():
+    from tests.demand.walmart_like import make_walmart_like
+
+    at = _upload(make_walmart_like(stores=2, depts=3, weeks=60))
+    assert not at.error
+    roles = at.dataframe[0].value.set_index("column")
+    assert roles.loc["Weekly_Sales", "role"] == "quantity" and "'sales'" in roles.loc["Weekly_Sales", "why"]
+    assert roles.loc["Store", "role"] == "series" and roles.loc["Dept", "role"] == "series"
+    assert roles.loc["IsHoliday", "role"] == "covariate"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Frequency"] == "weekly" and metrics["Series"] == "6"
+
+
+def test_upload_without_a_quantity_name_asks_to_pick_it():
+    from tests.demand.walmart_like import make_walmart_like
+
+    at = _upload(make_walmart_like(stores=2, depts=3, weeks=60).rename(columns={"Weekly_Sales": "Amount"}))
+    assert any("Could not tell which column holds the quantity" in w.value and "['Amount']" in w.value
+               for w in at.warning)
+    quantity = next(s for s in at.selectbox if s.label == "Quantity column")
+    assert quantity.value is None
+    assert not at.metric and any("Pick the date and quantity columns" in i.value for i in at.info)
+    assert not any(b.label == "Train forecast model" for b in at.button)
+    quantity.set_value("Amount").run()
+    assert not at.exception and not any("Could not tell" in w.value for w in at.warning)
+    assert {m.label: m.value for m in at.metric}["Series"] == "6"

@@ -1,0 +1,55 @@
+"""The command line on a weekly retail export (``walmart_like.make_walmart_like``: integer Store and
+Dept ids, Friday dates over three years, Weekly_Sales dollars with near-zero and negative weeks, an
+IsHoliday flag), trained once with a 39-week horizon as a planner would run it, with no column flags."""
+
+import contextlib
+import io
+import json
+
+import pytest
+
+from core.cli import main
+from tests.demand.walmart_like import make_walmart_like
+
+
+def run_cli(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def retail(tmp_path_factory):
+    path = tmp_path_factory.mktemp("retail") / "sales.csv"
+    make_walmart_like(stores=3, depts=10, weeks=156).to_csv(path, index=False)
+    code, out, err = run_cli(["train", "--scenario", "demand", "--data", str(path), "--horizon", "39",
+                              "--epochs", "1", "--seed", "0", "--json"])
+    assert code == 0, err
+    return json.loads(out.strip().splitlines()[-1]), err
+
+
+def test_roles_guessed_from_names_and_values_and_printed(retail):
+    out, err = retail
+    assert out["data"]["columns"] == {"date": "Date", "target": "Weekly_Sales", "series": ["Store", "Dept"],
+                                      "covariates": ["IsHoliday"]}
+    assert out["data"]["series"] == 30
+    roles = {r["column"]: r for r in out["data"]["column_roles"]}
+    assert roles["Weekly_Sales"]["why"] == "numeric, and its name has the word 'sales'"
+    assert roles["Dept"]["role"] == "series" and "a series id" in roles["Dept"]["why"]
+    assert "demand column roles" in err
+    assert "  quantity = Weekly_Sales: numeric, and its name has the word 'sales'" in err
+    assert "  covariate = IsHoliday: 0/1 flag: a known-in-advance covariate, never the quantity" in err
+
+
+def test_weak_guess_stops_before_training(tmp_path):
+    path = tmp_path / "amounts.csv"
+    make_walmart_like(stores=2, depts=2, weeks=60).rename(columns={"Weekly_Sales": "Amount"}).to_csv(path, index=False)
+    argv = ["train", "--scenario", "demand", "--data", str(path), "--horizon", "8", "--epochs", "1", "--json"]
+    code, out, err = run_cli(argv)
+    assert code == 1 and out == ""
+    assert "error: Could not tell which column holds the quantity to forecast" in err
+    assert "Candidate columns: ['Amount']. Pass --target COLUMN" in err
+    # The roles printed first say no column was taken as the quantity, and which one might be.
+    assert "quantity = " not in err
+    assert "  quantity? = Amount: numeric, could be the quantity, but its name does not say so" in err
