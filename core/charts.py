@@ -95,6 +95,17 @@ def plot_training_history(history: Mapping[str, list[float]]) -> go.Figure:
         if f"val_{k}" in history:
             fig.add_scatter(x=epochs, y=history[f"val_{k}"], mode="lines+markers", name=f"val_{k}",
                             line=dict(color=color, dash="dash"))
+    fit = history.get("val_fit_loss")
+    if fit:
+        # What early stopping watches (the validation loss without the weight penalty), and the
+        # epoch whose weights were kept.
+        epochs = list(range(1, len(fit) + 1))
+        fig.add_scatter(x=epochs, y=fit, mode="lines+markers", name="val_loss without penalty",
+                        line=dict(color=PALETTE[len(names) % 7], dash="dot"))
+        finite = [v if np.isfinite(v) else np.inf for v in fit]
+        best = int(np.argmin(finite)) + 1
+        fig.add_vline(x=best, line_dash="dash", line_color="#444",
+                      annotation_text=f"best epoch {best} (kept)", annotation_position="top right")
     return _layout(fig, "Training curves", "Epoch", "Value", height=320)
 
 

@@ -206,6 +206,84 @@ def make_validation_auc_callback(X_val, y_val):
     return _ValidationAUC()
 
 
+# The key early stopping watches: the validation loss without the weight penalty (see
+# make_fit_loss_callback). Keras' own ``val_loss`` includes the L2 penalty of every regularised
+# layer, which shrinks a little every epoch as the weights decay, so it kept "improving" by 1e-4
+# long after the fit to the data had stopped improving and early stopping never stopped.
+MONITOR = "val_fit_loss"
+# An epoch counts as an improvement only if it lowers the monitored loss by at least this share.
+MIN_REL_IMPROVEMENT = 1e-3
+
+
+def make_fit_loss_callback():
+    """A Keras callback adding ``val_fit_loss`` (validation loss minus the weight penalty) to each
+    epoch's logs. Keras evaluates ``val_loss`` as the compiled loss plus ``model.losses`` (the L2
+    penalties); subtracting the penalty at the epoch-end weights leaves the data loss."""
+    import keras
+
+    class _FitLoss(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is None or "val_loss" not in logs:
+                return
+            penalty = sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses)
+            logs[MONITOR] = float(logs["val_loss"]) - penalty
+
+    return _FitLoss()
+
+
+def make_early_stopping(patience: int, *, min_rel_improvement: float = MIN_REL_IMPROVEMENT):
+    """Early stopping on ``val_fit_loss``: stop after ``patience`` epochs without an improvement
+    of at least ``min_rel_improvement`` of the best loss so far, and restore the best weights."""
+    import keras
+
+    class _EarlyStopping(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.best, self.best_epoch, self.wait, self.best_weights = np.inf, 0, 0, None
+            self.stopped_epoch = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            current = (logs or {}).get(MONITOR)
+            if current is None or not np.isfinite(current):
+                return
+            if current < self.best - min_rel_improvement * abs(self.best if np.isfinite(self.best) else current):
+                self.best, self.best_epoch, self.wait = float(current), epoch + 1, 0
+                self.best_weights = self.model.get_weights()
+                return
+            self.wait += 1
+            if self.wait >= patience:
+                self.stopped_epoch = epoch + 1
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return _EarlyStopping()
+
+
+def summarize_epochs(history: dict, epochs: int | None = None) -> dict:
+    """Epochs run, the best epoch (the weights kept) and whether early stopping ended training."""
+    losses = history.get(MONITOR) or history.get("val_loss") or history.get("loss") or []
+    finite = [v if np.isfinite(v) else np.inf for v in losses]
+    out = {"epochs_run": len(losses), "best_epoch": int(np.argmin(finite)) + 1 if finite else 0}
+    if epochs is not None:
+        out["epochs_max"] = int(epochs)
+        out["stopped_early"] = bool(len(losses) < int(epochs))
+    return out
+
+
+def describe_epochs(summary: dict) -> str:
+    """One sentence for the CLI and the pages, e.g. 'Early stopping ended training after 40 of 120
+    epochs; the weights of epoch 34 (the best on validation) are kept.'"""
+    run, best = summary.get("epochs_run", 0), summary.get("best_epoch", 0)
+    if summary.get("stopped_early"):
+        return (f"Early stopping ended training after {run} of {summary['epochs_max']} epochs; the weights "
+                f"of epoch {best} (the best on validation) are kept.")
+    limit = f" of {summary['epochs_max']}" if "epochs_max" in summary else ""
+    return (f"Trained all {run}{limit} epochs (still improving on validation: more epochs may help); "
+            f"the weights of epoch {best} (the best on validation) are kept.")
+
+
 @dataclass
 class FitResult:
     """A trained Keras model and what happened while training it."""
@@ -236,7 +314,8 @@ def train_keras(
     gpus: Sequence | None = None,
     validation_auc: bool = False,
 ) -> FitResult:
-    """Build a model with ``build_fn`` and fit it with early stopping on validation loss.
+    """Build a model with ``build_fn`` and fit it with early stopping on the validation loss
+    without the weight penalty (``val_fit_loss``).
 
     The best weights are restored. ``validation_auc`` adds validation ROC-AUC and PR-AUC per
     epoch to the history (binary models only). Seeds and the precision policy are set here, inside the call,
@@ -250,14 +329,12 @@ def train_keras(
     set_precision_policy(info)
     with get_strategy(info).scope():
         model = build_fn()
-    callbacks = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=patience, restore_best_weights=True, mode="min"
-        )
-    ]
+    # Order matters: the callbacks that add keys to the epoch's logs run before early stopping
+    # reads them and before the progress report shows them.
+    callbacks = [make_fit_loss_callback()]
     if validation_auc:
-        # Before the progress callback, so each epoch's report already carries the AUCs.
-        callbacks.insert(0, make_validation_auc_callback(X_val, y_val))
+        callbacks.append(make_validation_auc_callback(X_val, y_val))
+    callbacks.append(make_early_stopping(patience))
     if progress is not None:
         callbacks.append(make_progress_callback(progress, epochs))
     start = time.perf_counter()
@@ -275,12 +352,12 @@ def train_keras(
     )
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
-    losses = history.get("val_loss") or history.get("loss") or [0.0]
+    summary = summarize_epochs(history)
     return FitResult(
         model=model,
         history=history,
-        epochs_run=len(losses),
-        best_epoch=int(np.argmin(losses)) + 1,
+        epochs_run=summary["epochs_run"],
+        best_epoch=summary["best_epoch"],
         seconds=seconds,
         device=info,
     )

@@ -10,6 +10,7 @@ core/cli.py; this module adds the column mapping, the time split and the alert s
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
 
@@ -64,6 +65,7 @@ def run_train(args) -> dict:
     from core.fraud.columns import make_columns
     from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
     from core.fraud.pipeline import NETWORK, explain_run, run_fraud, run_summary
+    from core.training import describe_epochs, summarize_epochs
 
     t0 = time.perf_counter()
     table = read_table(args.data, max_rows=None)  # never sample a log: windows need every row
@@ -71,6 +73,8 @@ def run_train(args) -> dict:
     cols = make_columns(table.df, time=args.time_col, amount=args.amount_col, target=args.target,
                         customer=args.customer_col, terminal=args.terminal_col)
     run = run_fraud(table.df, cols, config=build_config(args))
+    print(describe_epochs(summarize_epochs(run.tabular.history, run.config.tabular.epochs)), file=sys.stderr,
+          flush=True)
     timings = {"read": t_read, **run.timings}
     test = run.test
     curve = compute_cost_curve(test["label"], test[f"score_{NETWORK}"], test["amount"],
@@ -82,7 +86,7 @@ def run_train(args) -> dict:
                  "train_rows": int(len(run.split.train_idx)), "test_rows": int(len(test)),
                  "notices": [*table.notices, *run.notices]},
         **run_summary(run),
-        "epochs_run": len(run.tabular.history.get("loss", [])),
+        **summarize_epochs(run.tabular.history, run.config.tabular.epochs),
         "metrics": run.metrics[NETWORK],
         "baselines": {k: v for k, v in run.metrics.items() if k != NETWORK},
         "cost_policy": {"review_fee": args.review_fee, **best},

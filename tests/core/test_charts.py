@@ -37,3 +37,12 @@ def test_shap_figures():
     assert list(wf.data[0].x) == [0.1, -0.05, 0.2, 0]
     hist = charts.plot_training_history({"loss": [1, 0.5], "val_loss": [1.1, 0.7]})
     assert [t.name for t in hist.data] == ["loss", "val_loss"]
+
+
+def test_training_history_marks_the_kept_epoch_and_the_early_stopping_curve():
+    hist = charts.plot_training_history({"loss": [1, 0.5, 0.4], "val_loss": [1.1, 0.7, 0.6],
+                                         "val_fit_loss": [0.5, 0.3, 0.35]})
+    assert [t.name for t in hist.data] == ["loss", "val_loss", "val_loss without penalty"]
+    marks = [s for s in hist.layout.shapes if s.type == "line"]
+    assert len(marks) == 1 and marks[0].x0 == 2
+    assert hist.layout.annotations[0].text == "best epoch 2 (kept)"

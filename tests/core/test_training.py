@@ -120,7 +120,49 @@ def test_early_stopping_restores_best_weights():
     fit = training.train_keras(lambda: build_tabular_model(3, width=8, depth=1, learning_rate=0.5),
                                X[:300], y[:300], X[300:], y[300:], epochs=30, batch_size=32, seed=0, patience=2)
     assert fit.epochs_run < 30
-    assert fit.best_epoch == int(np.argmin(fit.history["val_loss"])) + 1
+    assert fit.best_epoch == int(np.argmin(fit.history["val_fit_loss"])) + 1
+
+
+def _bce(y, p):
+    p = np.clip(np.asarray(p, dtype=float).ravel(), 1e-7, 1 - 1e-7)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def test_early_stopping_stops_when_the_fit_stops_improving_despite_a_shrinking_penalty():
+    """Labels independent of the inputs: the data loss cannot improve after the first epochs, while
+    the L2 penalty keeps shrinking as the weights decay. Keras' ``val_loss`` (data loss + penalty)
+    keeps falling all the way, which is why early stopping on it never stopped; the penalty-free
+    loss stops improving, so training must end well before the epoch limit."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 8)).astype(np.float32)
+    y = rng.integers(0, 2, size=600)
+    fit = training.train_keras(lambda: build_tabular_model(8, width=64, depth=2, l2=1e-2, learning_rate=1e-3),
+                               X[:400], y[:400], X[400:], y[400:], epochs=80, batch_size=64, seed=0, patience=4)
+    val_loss = np.array(fit.history["val_loss"])
+    # The penalty-carrying loss is still falling at the end: the old monitor would have run on.
+    assert val_loss[-1] < val_loss[-5]
+    assert fit.epochs_run < 80
+    assert fit.epochs_run == fit.best_epoch + 4
+    # The restored weights are the best epoch's: their validation data loss is the recorded one.
+    assert _bce(y[400:], predict_batched(fit.model, X[400:])) == pytest.approx(
+        fit.history["val_fit_loss"][fit.best_epoch - 1], abs=1e-4)
+
+
+def test_fit_loss_is_the_validation_loss_without_the_penalty():
+    X, y = _toy()
+    fit = training.train_keras(lambda: build_tabular_model(3, width=16, depth=1, l2=5e-2, learning_rate=0.02),
+                               X[:300], y[:300], X[300:], y[300:], epochs=3, batch_size=32, seed=1, patience=10)
+    # With a strong penalty the two differ, and the penalty-free one is the plain cross-entropy.
+    assert all(v < t - 1e-3 for v, t in zip(fit.history["val_fit_loss"], fit.history["val_loss"]))
+    assert _bce(y[300:], predict_batched(fit.model, X[300:])) == pytest.approx(fit.history["val_fit_loss"][-1], abs=1e-4)
+
+
+def test_summarize_epochs_reports_best_epoch_and_early_stop():
+    history = {"loss": [3, 2, 1, 1, 1], "val_loss": [5, 4, 3, 2, 1], "val_fit_loss": [0.9, 0.7, 0.8, 0.75, 0.72]}
+    assert training.summarize_epochs(history, epochs=40) == {
+        "epochs_run": 5, "best_epoch": 2, "epochs_max": 40, "stopped_early": True}
+    assert training.summarize_epochs({"loss": [1.0, 0.5]}, epochs=2) == {
+        "epochs_run": 2, "best_epoch": 2, "epochs_max": 2, "stopped_early": False}
 
 
 class _Done:
