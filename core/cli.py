@@ -11,11 +11,14 @@ the work (``run_train(args) -> dict``); this module only parses and prints.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import json
 import math
+import os
 import sys
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from core.errors import DataValidationError
 
@@ -40,6 +43,7 @@ def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save", help="save the trained run into this directory")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--verbose", action="store_true", help="keep TensorFlow's own start-up and device log lines")
     if scenario_module is not None:
         scenario_module.add_train_arguments(p)
     return p
@@ -54,6 +58,7 @@ def _score_parser(scenario_module=None) -> argparse.ArgumentParser:
     p.add_argument("--chunk-size", type=int, default=50_000, help="rows read, scored and written at a time")
     p.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--verbose", action="store_true", help="keep TensorFlow's own start-up and device log lines")
     if scenario_module is not None and hasattr(scenario_module, "add_score_arguments"):
         scenario_module.add_score_arguments(p)
     return p
@@ -88,6 +93,48 @@ def _emit(result: dict, as_json: bool) -> None:
             print(f"{section}: {value}")
 
 
+@contextlib.contextmanager
+def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
+    """Send what native libraries write to standard error to /dev/null; keep Python's own lines.
+
+    TensorFlow's C++ start-up chatter (absl's "All log messages before absl::InitializeLog()",
+    oneDNN, "Could not find cuda drivers", cuInit failures) is written straight to file
+    descriptor 2, before and regardless of ``TF_CPP_MIN_LOG_LEVEL``, so no environment variable
+    silences all of it. Descriptor 2 is pointed at /dev/null for the command's duration while
+    ``sys.stderr`` writes to a copy of the real one, so progress lines, notices, warnings and
+    errors from Python still reach the user. Only applies when ``sys.stderr`` is the process's
+    real standard error (not under a test runner's capture); ``--verbose`` turns it off.
+    """
+    try:
+        real = enabled and sys.stderr is not None and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        real = False
+    if not real:
+        yield
+        return
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    original = sys.stderr
+    sys.stderr = io.TextIOWrapper(os.fdopen(os.dup(saved_fd), "wb"), encoding=original.encoding,
+                                  errors="backslashreplace", line_buffering=True)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved_fd, 2)
+        sys.stderr.close()
+        sys.stderr = original
+        os.close(saved_fd)
+        os.close(devnull)
+
+
+def say(message: str) -> None:
+    """One line for the user on standard error (stdout carries the result)."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def _scenario_from_argv(argv: Sequence[str]) -> str | None:
     for i, a in enumerate(argv):
         if a == "--scenario" and i + 1 < len(argv):
@@ -114,13 +161,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(rest)
         if module is None:
             module = _scenario_module(args.scenario)
-        if command == "train":
-            result = module.run_train(args)
-        else:
-            if not hasattr(module, "run_score"):
-                raise DataValidationError(f"Scenario '{scenario}' has no batch scoring from the command line yet.")
-            args.scenario = scenario
-            result = module.run_score(args)
+        with quiet_native_stderr(not args.verbose):
+            if command == "train":
+                from core.training import probe_device_info
+
+                # One line naming the device, in place of TensorFlow's own start-up lines.
+                say(f"Training on {probe_device_info().label}")
+                result = module.run_train(args)
+            else:
+                if not hasattr(module, "run_score"):
+                    raise DataValidationError(f"Scenario '{scenario}' has no batch scoring from the command line yet.")
+                args.scenario = scenario
+                result = module.run_score(args)
     except DataValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
