@@ -27,6 +27,7 @@ from core.datasets import ROLES, detect_sensitive, get_target_values, guess_posi
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
+from core.training import describe_epochs, summarize_epochs
 
 from ui.common import ensure_router
 from ui.workspace import save_to_workspace
@@ -119,7 +120,10 @@ def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, l
     guess = guess_positive(values)
     positive = c2.selectbox("Value that means default (positive class)", values, index=values.index(guess),
                             key=K + f"positive:{data_key}:{target}", format_func=str)
-    sensitive_default = set(detect_sensitive([c for c in cols if c != target]))
+    # Columns the analyst chose to use as features despite a protected-looking name ("Use as a
+    # feature" in the callout below); per upload, so a new file starts from the safe default.
+    released = st.session_state.setdefault(K + f"released:{data_key}", [])
+    sensitive_default = set(detect_sensitive([c for c in cols if c != target])) - set(released)
     table = pd.DataFrame({
         "column": cols,
         "role": [roles.get(c, "categorical") for c in cols],
@@ -130,13 +134,32 @@ def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, l
     st.markdown("**Columns** — check the guessed roles; sensitive columns are kept out of the model and used "
                 "for the fairness check only. Identifier, date and text columns are not used as features.")
     edited = st.data_editor(
-        table, key=K + f"schema:{data_key}", hide_index=True, width="stretch", disabled=["column", "missing", "example"],
+        table, key=K + f"schema:{data_key}" + "".join(f":{c}" for c in released), hide_index=True, width="stretch", disabled=["column", "missing", "example"],
         column_config={"role": st.column_config.SelectboxColumn("role", options=list(ROLES), required=True),
                        "sensitive": st.column_config.CheckboxColumn("sensitive")},
     )
     new_roles = dict(zip(edited["column"], edited["role"]))
     sensitive = [c for c, s in zip(edited["column"], edited["sensitive"]) if s and c != target]
+    sensitive_callout(sensitive, data_key)
     return target, positive, new_roles, sensitive
+
+
+def sensitive_callout(sensitive: list[str], data_key: str) -> None:
+    """Say which columns are kept out of the model, and offer one click to use each as a feature."""
+    if not sensitive:
+        return
+    names = ", ".join(f"`{c}`" for c in sensitive)
+    with st.container(border=True):
+        st.markdown(f":material/shield_person: **Kept out of the model: {names}.** "
+                    f"{'It looks' if len(sensitive) == 1 else 'They look'} like a protected attribute, so "
+                    "the model does not use it; it is used only for the fairness check. Using it may raise "
+                    "accuracy, but lending decisions based on it can be unlawful discrimination.")
+        buttons = st.columns(min(len(sensitive), 4))
+        for i, col in enumerate(sensitive):
+            if buttons[i % len(buttons)].button(f"Use {col} as a feature", key=K + f"release:{data_key}:{col}",
+                                                icon=":material/add_circle:"):
+                st.session_state[K + f"released:{data_key}"].append(col)
+                st.rerun()
 
 
 def training_form() -> dict | None:
@@ -236,10 +259,17 @@ with tabs[0], timed("data"):
     if run is not None:
         rb = run.tabular.rebalance_info
         st.success(f"Model trained: {len(run.train_df):,} training and {len(run.test_df):,} test applicants, "
-                   f"{len(run.setup.features)} features, {len(run.tabular.history.get('loss', []))} epochs on "
-                   f"{run.tabular.device or 'CPU'}. Open the other tabs for results.", icon=":material/check_circle:")
+                   f"{len(run.setup.features)} features, on {run.tabular.device or 'CPU'}. "
+                   f"{describe_epochs(summarize_epochs(run.tabular.history, run.tabular.config.epochs))} "
+                   "Open the other tabs for results.", icon=":material/check_circle:")
+        if run.setup.sensitive:
+            st.info(f"Kept out of this model: {', '.join(f'`{c}`' for c in run.setup.sensitive)} (sensitive "
+                    "attribute, used only for the fairness check). To use one as a feature, press its "
+                    "**Use … as a feature** button above (or untick it in the column table) and train again.",
+                    icon=":material/shield_person:")
         for n in [*run.setup.notices, *run.tabular.notices]:
-            st.caption(n)
+            if not n.startswith("Sensitive attribute(s)"):
+                st.caption(n)
         c1, c2 = st.columns(2)
         c1.plotly_chart(plot_class_counts({f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_before.items()},
                                           {f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_after.items()}),

@@ -7,6 +7,7 @@ The common flags (--data, --test-data, --target, --positive, --imbalance, --epoc
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -47,6 +48,14 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--no-reasons", action="store_true", help="skip SHAP reason codes for declined rows")
 
 
+def sensitive_notice(columns: list[str], *, by_default: bool) -> str:
+    """The line the CLI prints when sensitive attributes are kept out of the features."""
+    why = "detected as sensitive attribute(s)" if by_default else "named with --sensitive"
+    return (f"Note: {', '.join(map(str, columns))} {'is' if len(columns) == 1 else 'are'} kept out of the model's "
+            f"features ({why}; used only for the fairness check). To use a column as a feature, list only the "
+            "columns to keep out with --sensitive COL,... or pass --sensitive none.")
+
+
 def _sensitive(arg: str | None) -> list[str] | None:
     if arg is None:
         return None
@@ -70,6 +79,7 @@ def run_train(args) -> dict:
     from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
     from core.credit.scorecard import ScorecardConfig
     from core.datasets import read_table
+    from core.training import describe_epochs, summarize_epochs
 
     t_start = time.perf_counter()
     if args.save and Path(args.save).exists():
@@ -91,6 +101,9 @@ def run_train(args) -> dict:
                        config=config, test_df=None if test_table is None else test_table.df,
                        test_size=args.test_size)
     tab = run.tabular
+    if run.setup.sensitive:
+        print(sensitive_notice(run.setup.sensitive, by_default=args.sensitive is None), file=sys.stderr, flush=True)
+    print(describe_epochs(summarize_epochs(tab.history, config.epochs)), file=sys.stderr, flush=True)
     timings = {"train": tab.timings["train"], **{k: v for k, v in tab.timings.items() if k != "train"}}
     shap = None
     if not args.no_explain:
@@ -111,7 +124,7 @@ def run_train(args) -> dict:
                  "sensitive": run.setup.sensitive, "notices": [*table.notices, *run.setup.notices, *tab.notices]},
         "config": {k: getattr(config, k) for k in ("imbalance", "width", "depth", "dropout", "l2",
                                                    "learning_rate", "epochs", "batch_size", "seed")},
-        "epochs_run": len(tab.history.get("loss", [])),
+        **summarize_epochs(tab.history, config.epochs),
         "metrics": tab.metrics["network"],
         "baselines": {k: v for k, v in tab.metrics.items() if k != "network"},
         "decision": {"loss_default": args.loss_default, "margin_good": args.margin_good,

@@ -120,6 +120,11 @@ def _section_data(meta: dict, ws: dict) -> str:
     used = inp.get("columns")
     if used:
         out += f'<p class="small"><b>Used by the model:</b> {_e(", ".join(map(str, used)))}</p>'
+    sensitive = inp.get("sensitive")
+    if sensitive:
+        out += (f'<p class="excluded"><b>Kept out of the model (sensitive attributes):</b> '
+                f'{_e(", ".join(map(str, sensitive)))}. They are used only for the fairness check; a model '
+                "that used them could discriminate unlawfully.</p>")
     return out
 
 

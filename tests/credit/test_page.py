@@ -39,6 +39,24 @@ def test_opens_on_sample_with_schema_and_nothing_trained():
     assert any("Train a model" in i.value for i in at.info)
 
 
+def _callout(at):
+    return [m.value for m in at.markdown if "Kept out of the model" in m.value]
+
+
+def test_sensitive_columns_are_called_out_and_one_click_makes_one_a_feature():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    callout = _callout(at)
+    assert len(callout) == 1 and "`age`" in callout[0] and "`sex`" in callout[0]
+    next(b for b in at.button if b.label == "Use age as a feature").click().run()
+    assert not at.exception and not at.error
+    callout = _callout(at)
+    assert len(callout) == 1 and "`age`" not in callout[0] and "`sex`" in callout[0]
+    schema = at.dataframe(key="credit.schema:sample:age").value.set_index("column")
+    assert not schema.loc["age", "sensitive"] and schema.loc["sex", "sensitive"]
+    assert not [b for b in at.button if b.label == "Use age as a feature"]
+
+
 def test_training_shows_metrics_and_charts(trained_app):
     at = trained_app
     assert not at.exception, at.exception
@@ -49,6 +67,10 @@ def test_training_shows_metrics_and_charts(trained_app):
         assert label in metrics
     assert 0.5 < float(metrics["ROC-AUC"]) <= 1.0
     assert any(s.value.startswith("Model trained") for s in at.success)
+    # Epochs run and the epoch whose weights were kept are said where the user sees them.
+    trained = next(s.value for s in at.success if s.value.startswith("Model trained"))
+    assert "of 2 epochs" in trained and "weights of epoch" in trained
+    assert any("Kept out of this model: `age`, `sex`" in i.value for i in at.info)
     charts = at.get("plotly_chart")
     assert len(charts) >= 12  # counts, history, confusion, ROC, PR, calibration, profit, grades, SHAP, ...
     state = at.session_state

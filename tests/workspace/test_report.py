@@ -75,6 +75,9 @@ def test_contains_metrics_impact_and_assumptions(credit_report):
         assert f"<h2>{title}</h2>" in credit_report
     # Credit: the sensitive attributes are named; the fairness table was not saved and the card says so.
     assert "<b>sex</b>" in credit_report and "was not saved with this run" in credit_report
+    # ... and said in the data summary too, where a reader looks for what the model was fed.
+    data_section = credit_report.split("<h2>Data summary</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "Kept out of the model (sensitive attributes):</b> sex." in data_section
 
 
 def test_malicious_column_name_is_escaped(credit_report):
