@@ -151,9 +151,12 @@ def sensitive_callout(sensitive: list[str], data_key: str) -> None:
     names = ", ".join(f"`{c}`" for c in sensitive)
     with st.container(border=True):
         st.markdown(f":material/shield_person: **Kept out of the model: {names}.** "
-                    f"{'It looks' if len(sensitive) == 1 else 'They look'} like a protected attribute, so "
-                    "the model does not use it; it is used only for the fairness check. Using it may raise "
-                    "accuracy, but lending decisions based on it can be unlawful discrimination.")
+                    + ("It looks like a protected attribute, so the model does not use it; it is used only "
+                       "for the fairness check. Using it may raise accuracy, but lending decisions based on "
+                       "it can be unlawful discrimination." if len(sensitive) == 1 else
+                       "They look like protected attributes, so the model does not use them; they are used "
+                       "only for the fairness check. Using one may raise accuracy, but lending decisions based "
+                       "on it can be unlawful discrimination."))
         buttons = st.columns(min(len(sensitive), 4))
         for i, col in enumerate(sensitive):
             if buttons[i % len(buttons)].button(f"Use {col} as a feature", key=K + f"release:{data_key}:{col}",

@@ -13,8 +13,17 @@ def test_credit_page_trains_and_explains(app_url, page, screenshot_dir):
     epochs.fill("2")
     rows = page.get_by_label("Use at most this many rows (0 = all)")
     rows.fill("1200")
+    # Sensitive columns are called out before training, with the way to use one as a feature.
+    callout = page.get_by_text("Kept out of the model: age, sex.")
+    assert callout.is_visible()
+    assert page.get_by_role("button", name="Use age as a feature").is_visible()
     page.get_by_role("button", name="Train model").click()
     page.get_by_text("Model trained").wait_for(timeout=240_000)
+    trained = page.get_by_text("Model trained").inner_text()
+    assert "of 2 epochs" in trained and "weights of epoch" in trained
+    assert page.get_by_text("Kept out of this model: age, sex").is_visible()
+    page.get_by_text("Model trained").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "credit_trained.png"))
     click_tab(page, "Performance")
     page.get_by_text("ROC-AUC").first.wait_for()
     assert page.get_by_text("Network against the baselines").is_visible()
