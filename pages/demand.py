@@ -12,9 +12,10 @@ from core.charts import plot_shap_bar, plot_shap_waterfall, plot_training_histor
 from core.datasets import read_table
 from core.demand import charts as dc
 from core.demand.data import GAP_FILLS, ColumnMap, load_sales
-from core.demand.events import LEVEL_MODES, EventConfig, compute_event_metrics, train_events
+from core.demand.events import LEVEL_MODES, EventConfig, compute_event_metrics, event_note, train_events
 from core.demand.explain import compute_global_shap, compute_local_shap
 from core.demand.export import forecast_csv, get_forecast_table, model_bytes
+from core.demand.fmetrics import mape_note
 from core.demand.forecast import DemandConfig, get_history, get_naive_sd, train_demand
 from core.demand.inventory import PolicyParams, compute_policy_backtest, compute_policy_table, summarize_policy
 from core.demand.roles import guess_roles
@@ -31,7 +32,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "demand_sales.csv
 UPLOAD_TYPES = ["csv", "txt", "tsv", "gz", "parquet"]
 DEFAULT_H = {"daily": 28, "weekly": 8, "monthly": 12}
 MAX_PERIODS = 300_000  # series x periods kept on a small cloud instance; older history is dropped
-METRIC_COLS = ["mae", "rmse", "mape", "smape", "wape", "mase", "bias_pct", "coverage_p10_p90"]
+# WAPE and MASE lead: MAPE is shown only where no actual is near zero (core/demand/fmetrics.py).
+METRIC_COLS = ["wape", "mase", "mae", "rmse", "bias_pct", "coverage_p10_p90", "smape", "mape"]
 
 st.title(":material/trending_up: Demand forecasting")
 st.caption("How much will each store sell, and when should it reorder? One global Keras model forecasts "
@@ -172,13 +174,20 @@ def training(sales) -> None:
 
 def results(run) -> None:
     st.subheader("Backtest: network vs baselines")
+    nn, sn = run.metrics.iloc[0], run.metrics.loc["Seasonal naive"]
+    t = st.columns(4)
+    t[0].metric("WAPE (error / total demand)", f"{nn['wape']:.1f} %", delta=f"naive {sn['wape']:.1f} %",
+                delta_color="off")
+    t[1].metric("MASE (< 1 beats in-sample naive)", f"{nn['mase']:.2f}", delta=f"naive {sn['mase']:.2f}",
+                delta_color="off")
+    t[2].metric("MAE vs seasonal naive", f"{nn['mae'] / sn['mae']:.0%}" if sn["mae"] else "—")
+    t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", delta="target 80 %", delta_color="off")
     table = run.metrics[METRIC_COLS].rename(columns={"bias_pct": "bias %", "coverage_p10_p90": "P10–P90 coverage %"})
     st.dataframe(table.style.format("{:.2f}", na_rep="—"), width="stretch")
-    nn, sn = run.metrics.iloc[0], run.metrics.loc["Seasonal naive"]
-    st.caption(f"MAE {nn['mae']:.2f} vs seasonal naive {sn['mae']:.2f} ({nn['mae'] / sn['mae']:.0%} of it) · "
-               f"MASE < 1 beats the in-sample seasonal naive · MAPE skips {int(nn['mape_zero_skipped'])} zero-demand "
-               f"periods · {run.device} · trained in {run.timings['train']:.1f} s, "
-               f"{len(run.history.get('loss', []))} epochs · interval calibration × {run.spread_factor:.2f}")
+    st.caption(f"MAE {nn['mae']:.2f} vs seasonal naive {sn['mae']:.2f} · "
+               f"{mape_note(nn) or 'MAPE is given: no actual is near zero'} · {run.device} · trained in "
+               f"{run.timings['train']:.1f} s, {len(run.history.get('loss', []))} epochs · interval calibration "
+               f"× {run.spread_factor:.2f}")
     for note in run.notices:
         st.info(note, icon=":material/info:")
     if run.excluded:
@@ -255,12 +264,19 @@ def events(run) -> None:
         return
     thr = st.slider("Alert threshold (probability)", 0.01, 0.99, 0.5, 0.01, key=K + "ev_thr")
     try:
-        st.dataframe(compute_event_metrics(ev, thr).style.format("{:.3f}"), width="stretch")
+        table = compute_event_metrics(ev, thr)
     except DataValidationError as exc:
         fail(exc)
         return
+    numbers = [c for c in table.columns if c != "verdict"]
+    st.dataframe(table.style.format("{:.3f}", subset=numbers, na_rep="—"), width="stretch")
+    for name, row in table.iterrows():
+        if note := event_note(name, row):
+            st.warning(note, icon=":material/casino:")
     st.caption(f"Training windows before rebalancing {ev.train_counts}, after {ev.rebalanced_counts} "
-               f"({ev.config.imbalance}). The quantile forecast row reads P(demand > level) from P10/P50/P90.")
+               f"({ev.config.imbalance}). The quantile forecast row reads P(demand > level) from P10/P50/P90. "
+               "ROC-AUC low / high: 95 % bootstrap interval over the test periods; when it holds 0.5 the "
+               "scores rank events no better than chance.")
     sid = st.selectbox("Series", sorted(ev.test["series"].unique()), key=K + "ev_series")
     st.plotly_chart(dc.plot_events(ev.test, sid), key=K + "ev_chart")
 

@@ -69,7 +69,7 @@ def _load(path: str, args, cmap=None):
 def run_train(args) -> dict:
     """Train, backtest against the baselines, cost the inventory policy; return a JSON-able dict."""
     from core.demand.forecast import DemandConfig, get_naive_sd, run_summary, train_demand
-    from core.demand.fmetrics import clean_metrics
+    from core.demand.fmetrics import clean_metrics, mape_note
     from core.demand.inventory import PolicyParams, compute_policy_backtest, summarize_policy
 
     t0 = time.perf_counter()
@@ -97,6 +97,8 @@ def run_train(args) -> dict:
                                 "covariates": data.covariates},
                     "column_roles": guess.roles()},
            "policy": {"params": params.__dict__, **policy}, **run_summary(run)}
+    if mape_note(nn):
+        out["metric_notes"] = [mape_note(nn)]
     if args.event_level and args.event_level > 0:
         out["events"] = _events(run, args)
     if args.save:
@@ -113,7 +115,7 @@ def run_train(args) -> dict:
 
 
 def _events(run, args) -> dict:
-    from core.demand.events import EventConfig, compute_event_metrics, train_events
+    from core.demand.events import EventConfig, compute_event_metrics, event_note, train_events
 
     try:
         ev = train_events(run, EventConfig(value=args.event_level, imbalance=args.imbalance or "class_weight",
@@ -121,8 +123,10 @@ def _events(run, args) -> dict:
         table = compute_event_metrics(ev)
     except DataValidationError as exc:  # no events at this level: report, do not fail the run
         return {"skipped": str(exc)}
-    return {"level": args.event_level, "imbalance": ev.config.imbalance, "train_counts": ev.train_counts,
-            **{name.lower().replace(" ", "_"): row.to_dict() for name, row in table.iterrows()}}
+    out = {"level": args.event_level, "imbalance": ev.config.imbalance, "train_counts": ev.train_counts,
+           **{name.lower().replace(" ", "_"): row.to_dict() for name, row in table.iterrows()}}
+    notes = [event_note(name, row) for name, row in table.iterrows()]
+    return out | ({"notes": [n for n in notes if n]} if any(notes) else {})
 
 
 def add_score_arguments(parser: argparse.ArgumentParser) -> None:

@@ -111,8 +111,33 @@ def train_events(run: DemandRun, cfg: EventConfig = EventConfig(), *, progress=N
                     {"train": round(time.perf_counter() - t0, 3)})
 
 
+CHANCE_VERDICT = "no better than chance"
+
+
+def compute_auc_interval(y, p, *, n_boot: int = 300, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of the ROC-AUC over the test rows (seeded, so the same run gives the same
+    interval). Events and non-events are resampled separately, keeping their counts, so that every
+    resample has both classes even when events are rare. AUC = Mann-Whitney rank statistic."""
+    from scipy.stats import rankdata
+
+    y = np.asarray(y).astype(bool)
+    p = np.asarray(p, dtype=float)
+    pos, neg = p[y], p[~y]
+    if len(pos) == 0 or len(neg) == 0:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    bp = pos[rng.integers(0, len(pos), (n_boot, len(pos)))]
+    bn = neg[rng.integers(0, len(neg), (n_boot, len(neg)))]
+    ranks = rankdata(np.concatenate([bp, bn], axis=1), axis=1)[:, : len(pos)]
+    auc = (ranks.sum(axis=1) - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+    a = (1 - level) / 2
+    return float(np.quantile(auc, a)), float(np.quantile(auc, 1 - a))
+
+
 def compute_event_metrics(ev: EventRun, threshold: float = 0.5) -> pd.DataFrame:
-    """Precision, recall, F1, ROC-AUC, PR-AUC for the classifier and the quantile forecast."""
+    """Precision, recall, F1, ROC-AUC with its 95 % bootstrap interval, PR-AUC, for the classifier
+    and the quantile forecast. ``verdict`` is "no better than chance" when the interval holds 0.5:
+    then precision, recall and F1 at any threshold say nothing about next period's demand."""
     from core.metrics import compute_binary_metrics
 
     t = ev.test
@@ -124,5 +149,18 @@ def compute_event_metrics(ev: EventRun, threshold: float = 0.5) -> pd.DataFrame:
     rows = {}
     for name, col in (("Event classifier", "p_classifier"), ("Quantile forecast", "p_quantile")):
         m = compute_binary_metrics(t["event"].to_numpy(), t[col].to_numpy(), threshold)
-        rows[name] = {k: m[k] for k in ("precision", "recall", "f1", "roc_auc", "pr_auc", "prevalence")}
-    return pd.DataFrame(rows).T
+        lo, hi = compute_auc_interval(t["event"].to_numpy(), t[col].to_numpy(), seed=ev.config.seed)
+        rows[name] = {**{k: m[k] for k in ("roc_auc",)}, "roc_auc_low": lo, "roc_auc_high": hi,
+                      "verdict": CHANCE_VERDICT if lo <= 0.5 <= hi else
+                      ("better than chance" if lo > 0.5 else "worse than chance"),
+                      **{k: m[k] for k in ("precision", "recall", "f1", "pr_auc", "prevalence")}}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def event_note(name: str, row) -> str | None:
+    """A warning for a row of ``compute_event_metrics`` whose ROC-AUC interval holds 0.5, else None."""
+    if row["verdict"] != CHANCE_VERDICT:
+        return None
+    return (f"{name}: ROC-AUC {row['roc_auc']:.2f} (95 % interval {row['roc_auc_low']:.2f}–{row['roc_auc_high']:.2f}) "
+            f"is {CHANCE_VERDICT}; its alerts, precision, recall and F1 say nothing about the next period. "
+            "Try another level or more history.")

@@ -53,3 +53,29 @@ def test_weak_guess_stops_before_training(tmp_path):
     # The roles printed first say no column was taken as the quantity, and which one might be.
     assert "quantity = " not in err
     assert "  quantity? = Amount: numeric, could be the quantity, but its name does not say so" in err
+
+
+def test_headline_leads_with_wape_and_mase_and_mape_is_withheld_near_zero(retail):
+    out, _ = retail
+    m = out["metrics"]
+    assert list(m)[:2] == ["wape", "mase"]
+    for name in ("seasonal_naive", "moving_average"):
+        assert list(out["baselines"][name])[:2] == ["wape", "mase"]
+        assert out["baselines"][name]["mape"] is None
+    # Department 7 sells almost nothing and returns exceed sales in some weeks: MAPE would explode.
+    assert m["mape"] is None and m["near_zero_actuals"] > 0 and 0 < m["wape"] < 100
+    assert out["metric_notes"] == [f"MAPE not shown: {m['near_zero_actuals']} of {m['n']} actuals are near zero "
+                                   "(at most 10% of their series' mean), where a percentage error explodes; "
+                                   "read WAPE and MASE."]
+
+
+def test_event_scores_carry_an_interval_and_a_chance_label(retail):
+    out, _ = retail
+    ev = out["events"]
+    for name in ("event_classifier", "quantile_forecast"):
+        row = ev[name]
+        assert row["roc_auc_low"] <= row["roc_auc_high"]
+        chance = row["roc_auc_low"] <= 0.5 <= row["roc_auc_high"]
+        assert (row["verdict"] == "no better than chance") == chance
+        assert any(n.startswith("Event classifier" if name == "event_classifier" else "Quantile forecast")
+                   for n in ev.get("notes", [])) == chance

@@ -20,12 +20,50 @@ def test_forecast_metrics_exact():
     m = compute_forecast_metrics([0, 2, 4], [1, 2, 2], [0, 1, 4.5], [2, 3, 5], scale=2.0)
     assert m["mae"] == pytest.approx(1.0)
     assert m["rmse"] == pytest.approx(math.sqrt(5 / 3))
-    assert m["mape"] == pytest.approx(25.0) and m["mape_zero_skipped"] == 1
+    # A zero actual makes MAPE meaningless: it is withheld, and the near-zero period counted.
+    assert math.isnan(m["mape"]) and m["near_zero_actuals"] == 1
     assert m["smape"] == pytest.approx((2 + 0 + 4 / 6) / 3 * 100)
     assert m["wape"] == pytest.approx(50.0)
     assert m["bias"] == pytest.approx(-1 / 3) and m["bias_pct"] == pytest.approx(-100 / 6)
     assert m["coverage_p10_p90"] == pytest.approx(200 / 3)
     assert m["mase"] == pytest.approx(0.5)
+
+
+def test_mape_given_only_when_no_actual_is_near_zero():
+    m = compute_forecast_metrics([10, 20, 30], [11, 18, 30])
+    assert m["mape"] == pytest.approx((0.1 + 0.1 + 0) / 3 * 100) and m["near_zero_actuals"] == 0
+    # 1.0 is at most 10 % of this series' mean (13.75): its 1,100 % error would dominate MAPE.
+    m = compute_forecast_metrics([10, 20, 1.0, 24], [11, 18, 12, 24])
+    assert math.isnan(m["mape"]) and m["near_zero_actuals"] == 1
+    assert m["wape"] == pytest.approx(14 / 55 * 100)
+    # The same 1.0 on a series of about the same size is not near zero.
+    assert compute_forecast_metrics([2, 3, 1.0], [2, 3, 1.1])["mape"] == pytest.approx(10 / 3)
+
+
+def test_near_zero_is_judged_against_each_series_scale():
+    from core.demand.fmetrics import compute_metrics_table, compute_per_series
+
+    rows = pd.DataFrame({"series": ["big"] * 3 + ["small"] * 3, "y": [1000.0, 900.0, 50.0, 5.0, 4.0, 6.0],
+                         "scale": 1.0})
+    for c in ("p10", "p50", "p90"):
+        rows[f"m_{c}"] = rows["y"] * 1.1
+    table = compute_metrics_table(rows, {"m": "model"})
+    # 50 is 5.3 % of the big series' mean; 4.0 is 80 % of the small series' mean.
+    assert math.isnan(table.loc["model", "mape"]) and table.loc["model", "near_zero_actuals"] == 1
+    per = compute_per_series(rows, "m").set_index("series")
+    assert math.isnan(per.loc["big", "mape"]) and per.loc["small", "mape"] == pytest.approx(10.0)
+    assert list(table.columns[:2]) == ["wape", "mase"]  # the headline metrics come first
+
+
+def test_clean_metrics_lead_with_wape_and_mase():
+    from core.demand.fmetrics import clean_metrics, mape_note
+
+    m = compute_forecast_metrics([0, 2, 4], [1, 2, 2], scale=2.0)
+    out = clean_metrics({"relmae_snaive": 0.5, **m})
+    assert list(out)[:2] == ["wape", "mase"] and out["mape"] is None
+    assert mape_note(m) == ("MAPE not shown: 1 of 3 actuals are near zero (at most 10% of their series' mean), "
+                            "where a percentage error explodes; read WAPE and MASE.")
+    assert mape_note(compute_forecast_metrics([1, 2], [1, 2])) is None
 
 
 def test_metrics_safe_with_all_zero_demand():
@@ -148,3 +186,33 @@ def test_aggregate_scale_measures_error_correlation():
     assert aggregate_scale(together, q, 2) == pytest.approx(math.sqrt(2))
     assert aggregate_scale(np.array([[1.0, -1.0], [-1.0, 1.0]]), q, 2) == 0.5  # cancel out: clipped floor
     assert aggregate_scale(together, q, 1) == pytest.approx(1.0)
+
+
+def test_auc_interval_is_seeded_and_separates_skill_from_chance():
+    from core.demand.events import compute_auc_interval
+
+    rng = np.random.default_rng(3)
+    y = rng.random(2000) < 0.1
+    assert compute_auc_interval(y, y + 0.0) == (1.0, 1.0)  # perfect ranking
+    noise = rng.random(2000)
+    lo, hi = compute_auc_interval(y, noise, seed=1)
+    assert lo < 0.5 < hi and hi - lo < 0.15
+    assert compute_auc_interval(y, noise, seed=1) == (lo, hi) != compute_auc_interval(y, noise, seed=2)
+    assert all(math.isnan(v) for v in compute_auc_interval(np.zeros(5), np.arange(5.0)))
+
+
+def test_event_metrics_label_a_chance_classifier():
+    from core.demand.events import EventConfig, EventRun, compute_event_metrics, event_note
+
+    rng = np.random.default_rng(0)
+    event = (rng.random(300) < 0.1).astype(int)
+    test = pd.DataFrame({"series": "a", "date": pd.Timestamp("2024-01-01"), "y": 1.0, "level": 1.0, "event": event,
+                         "p_classifier": rng.random(300), "p_quantile": 0.2 + 0.6 * event})
+    m = compute_event_metrics(EventRun(EventConfig(seed=0), {}, test, {}, {}, {}), 0.5)
+    clf, q = m.loc["Event classifier"], m.loc["Quantile forecast"]
+    assert clf["verdict"] == "no better than chance" and clf["roc_auc_low"] < 0.5 < clf["roc_auc_high"]
+    assert q["verdict"] == "better than chance" and q["roc_auc_low"] == 1.0
+    assert event_note("Event classifier", clf).startswith(
+        f"Event classifier: ROC-AUC {clf['roc_auc']:.2f} (95 % interval {clf['roc_auc_low']:.2f}–")
+    assert "is no better than chance; its alerts, precision, recall and F1 say nothing" in event_note("x", clf)
+    assert event_note("Quantile forecast", q) is None

@@ -52,6 +52,12 @@ def test_training_shows_backtest_against_baselines(trained):
     assert "Backtest error by horizon step" in titles
     assert any(t.endswith("history, backtest and forecast") for t in titles)
     assert table is not None
+    labels = [m.label for m in at.metric]
+    assert labels.index("WAPE (error / total demand)") < labels.index("MASE (< 1 beats in-sample naive)") < \
+        labels.index("MAE vs seasonal naive")
+    nn = run.metrics.iloc[0]
+    note = "MAPE not shown" if nn["near_zero_actuals"] else "MAPE is given: no actual is near zero"
+    assert any(note in c.value for c in at.caption)
 
 
 def test_policy_recomputes_without_retraining(trained):
@@ -81,6 +87,9 @@ def test_events_and_shap_panels(trained):
     button(at, "Train event classifier").click().run()
     assert not at.exception and not at.error
     assert at.session_state["demand.events"] is not None
+    ev_table = next(d.value for d in at.dataframe if "verdict" in getattr(d.value, "columns", []))
+    chance = ev_table["verdict"] == "no better than chance"
+    assert chance.sum() == sum("no better than chance; its alerts" in w.value for w in at.warning)
     button(at, "Explain this forecast").click().run()
     assert not at.exception and not at.error
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]

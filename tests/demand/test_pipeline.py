@@ -21,8 +21,11 @@ def test_backtest_has_every_method_origin_and_step(small_run):
     # Quantiles are ordered and never negative.
     assert (r.backtest["nn_p10"] <= r.backtest["nn_p50"]).all() and (r.backtest["nn_p50"] <= r.backtest["nn_p90"]).all()
     assert (r.backtest["nn_p10"] >= 0).all()
-    for col in ("mae", "rmse", "mape", "wape", "mase", "coverage_p10_p90"):
+    for col in ("mae", "rmse", "wape", "mase", "coverage_p10_p90"):
         assert np.isfinite(r.metrics[col]).all()
+    # MAPE only where no actual is near zero; the same actuals for every method.
+    assert (np.isfinite(r.metrics["mape"]) == (r.metrics["near_zero_actuals"] == 0)).all()
+    assert r.metrics["near_zero_actuals"].nunique() == 1
 
 
 def test_short_series_reported_not_forecast(small_run):
@@ -75,6 +78,10 @@ def test_events_classifier_and_errors(small_run):
     m = compute_event_metrics(ev, 0.5)
     assert list(m.index) == ["Event classifier", "Quantile forecast"]
     assert ((m["roc_auc"] >= 0) & (m["roc_auc"] <= 1)).all()
+    assert (m["roc_auc_low"] <= m["roc_auc_high"]).all()
+    chance = (m["roc_auc_low"] <= 0.5) & (m["roc_auc_high"] >= 0.5)
+    assert ((m["verdict"] == "no better than chance") == chance).all()
+    assert compute_event_metrics(ev, 0.5).equals(m)  # the bootstrap is seeded
     with pytest.raises(DataValidationError, match="No demand events in the training periods at this level"):
         train_events(small_run, EventConfig(mode="absolute", value=1e6, epochs=1))
     with pytest.raises(DataValidationError, match="The event level must be a positive number"):
@@ -133,9 +140,11 @@ def test_cli_train_json(small_sales_frame, tmp_path, capsys):
                  "--horizon", "7", "--epochs", "2", "--event-level", "0", "--json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    for k in ("mae", "rmse", "mape", "wape", "mase", "coverage_p10_p90"):
+    assert list(out["metrics"])[:2] == list(out["baselines"]["seasonal_naive"])[:2] == ["wape", "mase"]
+    for k in ("mae", "rmse", "wape", "mase", "coverage_p10_p90"):
         assert isinstance(out["metrics"][k], float)
         assert isinstance(out["baselines"]["seasonal_naive"][k], float)
+    assert (out["metrics"]["mape"] is None) == (out["metrics"]["near_zero_actuals"] > 0)
     assert out["metrics"]["n"] == 3 * 7 and out["timings"]["train"] > 0
 
 
