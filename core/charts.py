@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Mapping
 
 import numpy as np
@@ -132,10 +133,23 @@ def plot_cost_curve(curve: pd.DataFrame, *, threshold: float, best: float,
     return _layout(fig, f"{value_label} by threshold", "Threshold", value_label)
 
 
+def feature_labels(names) -> list[str]:
+    """Plain names for columns ("Credit utilisation"); a raw name is kept where two columns would
+    read the same, so no two bars or rows merge."""
+    from core.glossary import feature_label
+
+    names = [str(n) for n in names]
+    labels = [feature_label(n) for n in names]
+    clash = {lab for lab in labels if labels.count(lab) > 1}
+    return [n if lab in clash else lab for n, lab in zip(names, labels)]
+
+
 def plot_shap_bar(importance: pd.DataFrame, top: int = 15) -> go.Figure:
     """Global importance: mean |SHAP| per feature (``feature``, ``importance`` columns)."""
     d = importance.head(top).iloc[::-1]
-    fig = go.Figure(go.Bar(x=d["importance"], y=d["feature"], orientation="h", marker_color=PALETTE[0]))
+    fig = go.Figure(go.Bar(x=d["importance"], y=feature_labels(d["feature"]), orientation="h",
+                           marker_color=PALETTE[0], customdata=[str(f) for f in d["feature"]],
+                           hovertemplate="%{y} (column %{customdata})<br>mean |SHAP| %{x:.4f}<extra></extra>"))
     return _layout(fig, "Global importance (mean |SHAP|)", "Mean |SHAP value|", "", height=120 + 24 * len(d))
 
 
@@ -146,6 +160,7 @@ def plot_shap_beeswarm(values: np.ndarray, data: pd.DataFrame, feature_order: li
     feats = feature_order[:top][::-1]
     cols = list(data.columns)
     fig = go.Figure()
+    names = feature_labels(feats)
     for j, f in enumerate(feats):
         k = cols.index(f)
         sv = values[:, k]
@@ -159,9 +174,10 @@ def plot_shap_beeswarm(values: np.ndarray, data: pd.DataFrame, feature_order: li
             marker=dict(size=5, color=np.nan_to_num(color, nan=0.5), colorscale="RdBu_r", cmin=0, cmax=1,
                         showscale=(j == len(feats) - 1),
                         colorbar=dict(title="feature value", tickvals=[0, 1], ticktext=["low", "high"])),
-            text=[f"{f} = {v}" for v in data[f].astype(str)], hovertemplate="%{text}<br>SHAP %{x:.4f}",
+            text=[f"{names[j]} = {v}" for v in data[f].astype(str)],
+            hovertemplate=f"%{{text}}<br>SHAP %{{x:.4f}}<extra>column {html.escape(str(f))}</extra>",
         )
-    fig.update_yaxes(tickvals=list(range(len(feats))), ticktext=feats)
+    fig.update_yaxes(tickvals=list(range(len(feats))), ticktext=names)
     return _layout(fig, "SHAP values per row (beeswarm)", "SHAP value (impact on predicted probability)", "",
                    height=140 + 26 * len(feats))
 
@@ -174,7 +190,7 @@ def plot_shap_waterfall(base_value: float, contributions: pd.DataFrame, predicti
     """
     d = contributions.reindex(contributions["shap"].abs().sort_values(ascending=False).index)
     head, rest = d.head(top), d.iloc[top:]
-    labels = [f"{f} = {v}" for f, v in zip(head["feature"], head["value"])]
+    labels = [f"{f} = {v}" for f, v in zip(feature_labels(head["feature"]), head["value"])]
     deltas = list(head["shap"])
     if len(rest):
         labels.append(f"{len(rest)} other features")

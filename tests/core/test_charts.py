@@ -27,7 +27,8 @@ def test_figures_carry_the_data():
 def test_shap_figures():
     imp = pd.DataFrame({"feature": ["a", "b"], "importance": [0.3, 0.1]})
     bar = charts.plot_shap_bar(imp)
-    assert list(bar.data[0].y) == ["b", "a"]
+    # Plain names on the axis, the raw column name kept for the hover.
+    assert list(bar.data[0].y) == ["B", "A"] and list(bar.data[0].customdata) == ["b", "a"]
     values = np.array([[0.1, -0.2], [0.3, 0.0]])
     data = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
     bee = charts.plot_shap_beeswarm(values, data, ["a", "b"])
@@ -46,3 +47,13 @@ def test_training_history_marks_the_kept_epoch_and_the_early_stopping_curve():
     marks = [s for s in hist.layout.shapes if s.type == "line"]
     assert len(marks) == 1 and marks[0].x0 == 2
     assert hist.layout.annotations[0].text == "best epoch 2 (kept)"
+
+
+def test_feature_labels_are_plain_and_never_merge_two_columns():
+    assert charts.feature_labels(["credit_utilisation", "NumberOfDependents", "applicant_id"]) == [
+        "Credit utilisation", "Number of dependents", "Applicant ID"]
+    # "income_band" and "IncomeBand" would both read "Income band": keep the raw names apart.
+    assert charts.feature_labels(["income_band", "IncomeBand", "age"]) == ["income_band", "IncomeBand", "Age"]
+    wf = charts.plot_shap_waterfall(0.1, pd.DataFrame({"feature": ["debt_to_income"], "value": [0.4],
+                                                       "shap": [0.2]}), 0.3)
+    assert "Debt to income = 0.4" in list(wf.data[0].y)

@@ -1,0 +1,105 @@
+"""Plain names for everything a person reads: metrics, models and the analyst's own columns.
+
+One place, used by the pages, the charts and the model card, so ``roc_auc`` is "ROC-AUC" and
+``credit_utilisation`` is "Credit utilisation" everywhere, with the raw name kept for hover text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Metric keys as the engine computes them -> the name a reader knows, and one line of meaning.
+METRICS: dict[str, tuple[str, str]] = {
+    "roc_auc": ("ROC-AUC", "Chance that a random positive is ranked above a random negative (0.5 = guessing, 1 = perfect)."),
+    "pr_auc": ("PR-AUC", "Average precision over all recall levels; the honest ranking score when positives are rare."),
+    "ks": ("KS statistic", "Largest gap between the score distributions of positives and negatives."),
+    "gini": ("Gini", "2 x ROC-AUC - 1: the scorecard industry's name for ranking power."),
+    "brier": ("Brier score", "Mean squared error of the predicted probabilities (lower is better)."),
+    "precision": ("Precision", "Share of flagged cases that are really positive."),
+    "recall": ("Recall", "Share of real positives that are flagged."),
+    "f1": ("F1 score", "Harmonic mean of precision and recall."),
+    "accuracy": ("Accuracy", "Share of all cases classified correctly."),
+    "threshold": ("Threshold", "Probability at or above which a case is flagged."),
+    "macro_f1": ("Macro F1", "F1 averaged over classes, each class counting the same."),
+    "mae": ("MAE", "Mean absolute error, in units."),
+    "rmse": ("RMSE", "Root mean squared error, in units."),
+    "mape": ("MAPE", "Mean absolute percentage error; shown only where no actual is near zero."),
+    "wape": ("WAPE", "Total absolute error as a share of total demand."),
+    "mase": ("MASE", "Error relative to the in-sample seasonal naive forecast (below 1 beats it)."),
+    "wmae": ("Holiday-weighted MAE", "MAE with holiday weeks weighted 5, as retail competitions score it."),
+    "bias": ("Bias", "Mean forecast minus mean actual, as a share of the actual (positive = over-forecast)."),
+    "coverage": ("P10–P90 coverage", "Share of actuals inside the P10–P90 interval (target about 80 %)."),
+    "coverage_80": ("P10–P90 coverage", "Share of actuals inside the P10–P90 interval (target about 80 %)."),
+    "pinball": ("Pinball loss", "Quantile loss averaged over P10, P50 and P90."),
+    "psi": ("PSI", "Population stability index: < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted."),
+}
+
+MODELS: dict[str, str] = {
+    "network": "Keras network",
+    "nn": "Keras network",
+    "logistic_regression": "Logistic regression",
+    "gradient_boosting": "Gradient boosting",
+    "seasonal_naive": "Seasonal naive",
+    "moving_average": "Moving average",
+    "ensemble": "Ensemble (network + best baseline)",
+}
+
+_AT_K = re.compile(r"^(card_)?precision_at_(\d+)(_per_day)?$")
+# Words kept in capitals when a column name is turned into words.
+_ACRONYMS = {"id", "ids", "psi", "cpi", "sku", "roi", "dti", "ltv", "apr", "gdp", "usd", "eur", "gbp", "vat",
+             "ip", "url", "pd", "lgd", "ead", "ks", "mae", "mape", "wape", "mase", "auc", "roc", "tx"}
+
+
+def metric_label(key: str) -> str:
+    """``roc_auc`` -> "ROC-AUC"; ``card_precision_at_100`` -> "Card precision@100"; unknown keys
+    become words ("val_loss" -> "Val loss")."""
+    k = str(key)
+    if k in METRICS:
+        return METRICS[k][0]
+    m = _AT_K.match(k)
+    if m:
+        return f"{'Card precision' if m.group(1) else 'Precision'}@{m.group(2)}{' per day' if m.group(3) else ''}"
+    return feature_label(k)
+
+
+def metric_help(key: str) -> str:
+    """One line saying what a metric means ("" for unknown keys)."""
+    k = str(key)
+    if k in METRICS:
+        return METRICS[k][1]
+    m = _AT_K.match(k)
+    if m:
+        what = "cards" if m.group(1) else "transactions"
+        return f"Share of the {m.group(2)} riskiest {what}{' each day' if m.group(3) else ''} that are really fraudulent."
+    return ""
+
+
+def model_label(key: str) -> str:
+    """``logistic_regression`` -> "Logistic regression"."""
+    return MODELS.get(str(key), feature_label(str(key)))
+
+
+def feature_label(name) -> str:
+    """A column name as words: ``credit_utilisation`` -> "Credit utilisation", ``NumberOfDependents``
+    -> "Number of dependents", ``TX_AMOUNT`` -> "TX amount", ``MarkDown1`` -> "Mark down 1"."""
+    raw = str(name)
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", raw)  # camelCase -> camel Case
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", text)  # HTTPServer -> HTTP Server
+    text = re.sub(r"([A-Za-z])(\d)", r"\1 \2", text)  # MarkDown1 -> MarkDown 1
+    text = re.sub(r"(\d)-(\d)", "\\1\u2013\\2", text)  # 30-59 days -> 30–59 days
+    words = [w for w in re.split(r"[_\s\-.]+", text) if w]
+    if not words:
+        return raw
+    out = []
+    for i, w in enumerate(words):
+        low = w.lower()
+        if low in _ACRONYMS or (w.isupper() and len(w) <= 3 and not w.isdigit()):
+            out.append(w.upper())
+        else:
+            out.append(low.capitalize() if i == 0 else low)
+    return " ".join(out)
+
+
+def rename_metrics(columns) -> dict[str, str]:
+    """A ``DataFrame.rename(columns=...)`` mapping from metric keys to plain names."""
+    return {c: metric_label(c) for c in columns}
