@@ -30,6 +30,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--step", type=int, default=None, help="periods between origins (default: horizon)")
     g.add_argument("--input-len", type=int, default=None, help="input window length (default from season and horizon)")
     g.add_argument("--fill-gaps", default="interpolate", choices=("interpolate", "zero"))
+    g.add_argument("--lead-time-days", type=float, default=None,
+                   help="supplier lead time in days (default 7), rounded up to whole periods of the data")
+    g.add_argument("--review-days", type=float, default=None,
+                   help="days between orders (default 7), rounded up to whole periods of the data")
     g.add_argument("--event-level", type=float, default=2.0,
                    help="demand event = next period above this multiple of the series' mean (0 to skip)")
 
@@ -70,7 +74,8 @@ def run_train(args) -> dict:
     """Train, backtest against the baselines, cost the inventory policy; return a JSON-able dict."""
     from core.demand.forecast import DemandConfig, get_naive_sd, run_summary, train_demand
     from core.demand.fmetrics import clean_metrics, mape_note
-    from core.demand.inventory import PolicyParams, compute_policy_backtest, summarize_policy
+    from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, compute_policy_backtest,
+                                       default_policy, describe_params, summarize_policy)
 
     t0 = time.perf_counter()
     data, cmap, guess = _load(args.data, args)
@@ -85,10 +90,11 @@ def run_train(args) -> dict:
     nn["relmae_snaive"] = nn["mae"] / sn["mae"] if sn["mae"] else None
     baselines = {"seasonal_naive": clean_metrics(sn),
                  "moving_average": clean_metrics(table.loc["Moving average"].to_dict())}
-    half = max(1, horizon // 2)
-    params = PolicyParams(lead_time=min(half, horizon - 1), review_period=max(1, horizon - min(half, horizon - 1)))
+    days = {"lead_time_days": DEFAULT_LEAD_TIME_DAYS if args.lead_time_days is None else args.lead_time_days,
+            "review_days": DEFAULT_REVIEW_DAYS if args.review_days is None else args.review_days}
+    params, policy_notes = default_policy(data.frequency, horizon, **days)
     agg = run.aggregate_scale(params.lead_time + params.review_period)
-    policy = summarize_policy(compute_policy_backtest(run.backtest, params, horizon, get_naive_sd(run), agg))
+    policy = summarize_policy(compute_policy_backtest(run.backtest, params, horizon, get_naive_sd(run), agg), params)
     policy["aggregate_sigma_scale"] = round(agg, 4)
     out = {"scenario": "demand", "metrics": clean_metrics(nn), "baselines": baselines,
            "data": {"frequency": data.frequency, "series": data.report.n_series, "rows": data.report.n_rows,
@@ -96,7 +102,8 @@ def run_train(args) -> dict:
                     "columns": {"date": cmap.date, "target": cmap.target, "series": list(cmap.series),
                                 "covariates": data.covariates},
                     "column_roles": guess.roles()},
-           "policy": {"params": params.__dict__, **policy}, **run_summary(run)}
+           "policy": {"params": params.__dict__, "units": {**describe_params(params, data.frequency), **days},
+                      "notes": policy_notes, **policy}, **run_summary(run)}
     if mape_note(nn):
         out["metric_notes"] = [mape_note(nn)]
     if args.event_level and args.event_level > 0:

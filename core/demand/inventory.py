@@ -22,15 +22,66 @@ from core.errors import DataValidationError
 Z_WIDTH = 2 * 1.2815515655446004  # P90 - P10 of a standard normal
 
 
+# Lead time and review period are agreed with suppliers in days; the policy works in periods of the
+# data, so the defaults are set in days and rounded up to whole periods (stock covers at least the
+# real lead time): 7 days is 7 periods on daily data, 1 on weekly data and 1 on monthly data.
+DEFAULT_LEAD_TIME_DAYS = 7.0
+DEFAULT_REVIEW_DAYS = 7.0
+PERIOD_DAYS = {"daily": 1.0, "weekly": 7.0, "monthly": 365.25 / 12}
+PERIOD_UNIT = {"daily": "day", "weekly": "week", "monthly": "month"}
+
+
 @dataclass(frozen=True)
 class PolicyParams:
-    """Planner inputs. Costs are per unit: holding per period, stock-out per unit short."""
+    """Planner inputs, in periods of the data (see ``default_policy`` for days). Costs are per unit:
+    holding per period, stock-out per unit short."""
 
     service_level: float = 0.95
     lead_time: int = 7
     review_period: int = 7
     holding_cost: float = 0.1
     stockout_cost: float = 2.0
+
+
+def periods_from_days(days: float, frequency: str) -> int:
+    """Whole periods that cover ``days`` (rounded up): 7 days -> 1 week, 10 days -> 2 weeks."""
+    if frequency not in PERIOD_DAYS:
+        raise DataValidationError(f"Frequency must be one of {list(PERIOD_DAYS)}; got '{frequency}'.")
+    if not (days >= 0 and math.isfinite(days)):
+        raise DataValidationError(
+            f"Lead time and review period must be zero or more days; got {days}. Enter days, e.g. 7."
+        )
+    return int(math.ceil(days / PERIOD_DAYS[frequency] - 1e-9))
+
+
+def default_policy(frequency: str, horizon: int, *, lead_time_days: float = DEFAULT_LEAD_TIME_DAYS,
+                   review_days: float = DEFAULT_REVIEW_DAYS, **costs) -> tuple[PolicyParams, list[str]]:
+    """The policy for lead time and review period given in days, in whole periods of ``frequency``,
+    shortened (with a note) when lead time + review period would not fit in the forecast horizon."""
+    lead = periods_from_days(lead_time_days, frequency)
+    review = max(1, periods_from_days(review_days, frequency))
+    unit, notes = PERIOD_UNIT[frequency], []
+    if lead + review > horizon:
+        new_lead = min(lead, max(0, horizon - 1))
+        new_review = max(1, min(review, horizon - new_lead))
+        notes.append(f"Lead time {lead} + review period {review} {unit}s do not fit in the {horizon}-{unit} "
+                     f"horizon: shortened to {new_lead} + {new_review}. Train with a longer horizon to plan "
+                     "the full lead time.")
+        lead, review = new_lead, new_review
+    return PolicyParams(lead_time=lead, review_period=review, **costs), notes
+
+
+def describe_params(p: PolicyParams, frequency: str) -> dict:
+    """Lead time and review period with their units, e.g. for the CLI JSON and the page."""
+    unit, days = PERIOD_UNIT[frequency], PERIOD_DAYS[frequency]
+
+    def one(n: int) -> dict:
+        return {"periods": int(n), "unit": unit, "days": round(n * days, 1)}
+
+    return {"lead_time": one(p.lead_time), "review_period": one(p.review_period),
+            "text": f"lead time {p.lead_time} {unit}{'s' * (p.lead_time != 1)} (~{p.lead_time * days:g} days), "
+                    f"review every {p.review_period} {unit}{'s' * (p.review_period != 1)} "
+                    f"(~{p.review_period * days:g} days)"}
 
 
 def _phi(z: float) -> float:
@@ -156,11 +207,41 @@ def compute_policy_backtest(backtest: pd.DataFrame, p: PolicyParams, horizon: in
     return pd.DataFrame(rows)
 
 
-def summarize_policy(bt: pd.DataFrame) -> dict:
-    """Totals over the backtest: cost and fill (share of cycles without a stock-out) per policy."""
+def summarize_policy(bt: pd.DataFrame, params: PolicyParams | None = None) -> dict:
+    """Totals over the backtest: cost, fill (share of cycles without a stock-out) and stock held per
+    policy, stock-outs counted, and ``explanation``: why the network's policy holds more (or less)
+    stock than the naive one, in terms of stock-outs avoided and the service level reached."""
     if bt.empty:
         return {}
-    return {"cost_model": float(bt["cost"].sum()), "cost_naive": float(bt["naive_cost"].sum()),
-            "cycle_service_model": float(1 - bt["stocked_out"].mean()),
-            "cycle_service_naive": float(1 - bt["naive_stocked_out"].mean()),
-            "stock_model": float(bt["reorder_point"].sum()), "stock_naive": float(bt["naive_reorder_point"].sum())}
+    s = {"cost_model": float(bt["cost"].sum()), "cost_naive": float(bt["naive_cost"].sum()),
+         "cycle_service_model": float(1 - bt["stocked_out"].mean()),
+         "cycle_service_naive": float(1 - bt["naive_stocked_out"].mean()),
+         "stock_model": float(bt["reorder_point"].sum()), "stock_naive": float(bt["naive_reorder_point"].sum()),
+         "cycles": int(len(bt)), "stockouts_model": int(bt["stocked_out"].sum()),
+         "stockouts_naive": int(bt["naive_stocked_out"].sum())}
+    s["extra_stock_pct"] = (100 * (s["stock_model"] / s["stock_naive"] - 1)) if s["stock_naive"] > 0 else None
+    s["explanation"] = explain_stock(s, None if params is None else params.service_level)
+    return s
+
+
+def explain_stock(s: dict, service_level: float | None = None) -> str:
+    """One sentence on the stock the network's policy holds against the naive one, and what it buys."""
+    n, m, v = s["cycles"], s["stockouts_model"], s["stockouts_naive"]
+    target = f" against a {service_level:.0%} target" if service_level else ""
+    service = (f"{s['cycle_service_model']:.0%} of cycles without a stock-out{target} (naive "
+               f"{s['cycle_service_naive']:.0%}); backtest cost {s['cost_model']:,.1f} vs {s['cost_naive']:,.1f}")
+    pct = s.get("extra_stock_pct")
+    if pct is None:
+        return f"The naive policy holds no stock; the network's policy holds {s['stock_model']:,.0f}: {service}."
+    if pct > 0.05:
+        if m < v:
+            return (f"The network's policy holds {pct:.0f}% more stock than the naive one to avoid stock-outs: "
+                    f"{m} of {n} replenishment cycles ran short against {v} for the naive policy ({v - m} avoided); "
+                    f"{service}.")
+        return (f"The network's policy holds {pct:.0f}% more stock than the naive one without avoiding stock-outs "
+                f"({m} vs {v} of {n} cycles short); {service}. Its intervals are wider than this service level "
+                "needs here: compare the costs, or lower the service level, before using it.")
+    if pct < -0.05:
+        return (f"The network's policy holds {-pct:.0f}% less stock than the naive one, with {m} vs {v} of {n} "
+                f"cycles short; {service}.")
+    return f"Both policies hold about the same stock, with {m} vs {v} of {n} cycles short; {service}."

@@ -79,3 +79,28 @@ def test_event_scores_carry_an_interval_and_a_chance_label(retail):
         assert (row["verdict"] == "no better than chance") == chance
         assert any(n.startswith("Event classifier" if name == "event_classifier" else "Quantile forecast")
                    for n in ev.get("notes", [])) == chance
+
+
+def test_policy_defaults_are_a_week_on_weekly_data_and_the_stock_is_explained(retail):
+    out, _ = retail
+    pol = out["policy"]
+    # 7-day lead time and weekly review are 1 week each, not half of the 39-week horizon.
+    assert (pol["params"]["lead_time"], pol["params"]["review_period"]) == (1, 1)
+    assert pol["units"]["lead_time"] == {"periods": 1, "unit": "week", "days": 7.0}
+    assert pol["units"]["lead_time_days"] == 7.0 and pol["units"]["review_days"] == 7.0
+    assert pol["units"]["text"] == "lead time 1 week (~7 days), review every 1 week (~7 days)"
+    assert pol["notes"] == []
+    more = pol["stock_model"] > pol["stock_naive"] * 1.0005
+    assert ("more stock than the naive one" in pol["explanation"]) == more
+    assert f"{pol['stockouts_model']} " in pol["explanation"] and f"{pol['stockouts_naive']} " in pol["explanation"]
+
+
+def test_policy_days_flags_convert_per_frequency(tmp_path):
+    path = tmp_path / "sales.csv"
+    make_walmart_like(stores=1, depts=3, weeks=120).to_csv(path, index=False)
+    code, out, err = run_cli(["train", "--scenario", "demand", "--data", str(path), "--horizon", "8", "--epochs", "1",
+                              "--lead-time-days", "10", "--review-days", "14", "--event-level", "0", "--json"])
+    assert code == 0, err
+    pol = json.loads(out.strip().splitlines()[-1])["policy"]
+    assert (pol["params"]["lead_time"], pol["params"]["review_period"]) == (2, 2)
+    assert pol["units"]["text"] == "lead time 2 weeks (~14 days), review every 2 weeks (~14 days)"

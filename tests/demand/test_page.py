@@ -70,6 +70,15 @@ def test_policy_recomputes_without_retraining(trained):
     assert float(after.replace(",", "")) > float(before.replace(",", ""))
 
 
+def test_policy_defaults_in_days_with_units_and_the_stock_explained(trained):
+    at = trained
+    # The sample is daily with a 7-day horizon: 7 days of lead time + 7 of review are shortened to fit.
+    assert at.number_input(key="demand.lead").label == "Lead time (days)"
+    assert at.number_input(key="demand.review").label == "Review period (days)"
+    assert any("Policy: lead time " in c.value and "shortened to 6 + 1" in c.value for c in at.caption)
+    assert any(i.value.startswith(("The network's policy holds", "Both policies hold")) for i in at.info)
+
+
 def test_policy_error_shown(trained):
     at = trained
     at.number_input(key="demand.lead").set_value(6)
