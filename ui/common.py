@@ -59,3 +59,24 @@ def ensure_router() -> None:
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+def show_verdict(verdict, *, model: str = "The network", container=None) -> None:
+    """The network against the best baseline, in one box whose colour follows the verdict:
+    green when better outside the noise, blue when on par, amber when a baseline is better."""
+    box = {"better": st.success, "on par": st.info, "worse": st.warning}[verdict.outcome]
+    icon = {"better": ":material/trending_up:", "on par": ":material/drag_handle:",
+            "worse": ":material/trending_down:"}[verdict.outcome]
+    with container or st.container():
+        box(verdict.sentence(model), icon=icon)
+
+
+def get_verdicts(key: str, run, compute) -> list:
+    """Verdicts of a trained run, computed once per run (a bootstrap over the test rows) and kept in
+    the session under ``key`` beside the run they belong to."""
+    cached = st.session_state.get(key)
+    if cached is not None and cached[0] is run:
+        return cached[1]
+    verdicts = compute()
+    st.session_state[key] = (run, verdicts)
+    return verdicts

@@ -62,7 +62,7 @@ def test_training_shows_metrics_and_charts(trained_app):
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
     metrics = {m.label: m.value for m in at.metric}
-    for label in ["ROC-AUC", "PR-AUC", "KS", "Gini", "Brier", "Approval rate", "Bad rate of approved",
+    for label in ["ROC-AUC", "PR-AUC", "KS statistic", "Gini", "Brier score", "Approval rate", "Bad rate of approved",
                   "Profit-optimal threshold", "Probability of default", "Grade", "Decision"]:
         assert label in metrics
     assert 0.5 < float(metrics["ROC-AUC"]) <= 1.0
@@ -71,6 +71,14 @@ def test_training_shows_metrics_and_charts(trained_app):
     trained = next(s.value for s in at.success if s.value.startswith("Model trained"))
     assert "of 2 epochs" in trained and "weights of epoch" in trained
     assert any("Kept out of this model: `age`, `sex`" in i.value for i in at.info)
+    # The network is judged against the best baseline with an interval, never a bare difference.
+    verdicts = [b.value for b in [*at.success, *at.info, *at.warning] if "(the best baseline)" in b.value]
+    assert len(verdicts) == 2 and all("95% interval" in v for v in verdicts)
+    assert any(v.startswith("The network's ROC-AUC") for v in verdicts)
+    assert not any("earns its place" in b.value for b in [*at.success, *at.info, *at.warning])
+    models = next(d.value for d in at.dataframe if list(d.value.columns[:1]) == ["Model"])
+    assert list(models.columns[:4]) == ["Model", "ROC-AUC", "PR-AUC", "KS statistic"]
+    assert list(models["Model"]) == ["Keras network", "Logistic regression", "Gradient boosting"]
     charts = at.get("plotly_chart")
     assert len(charts) >= 12  # counts, history, confusion, ROC, PR, calibration, profit, grades, SHAP, ...
     state = at.session_state
