@@ -4,8 +4,13 @@ Accepted layouts (zip upload, local zip or local folder):
 
 * one folder per class: ``ok/a.png``, ``scratch/b.png`` (a single wrapping folder such as
   ``my_images/ok/a.png`` is fine);
-* image files plus one CSV with a file-name column and a label column.
+* image files plus one CSV with a file-name column and a label column;
+* images flat in one folder with the class in the file name: ``scratches_12.jpg``,
+  ``rolled-in_scale_7.jpg``, ``crazing-3.png``, ``Cr_1.bmp`` (see ``core.quality.labels``).
 
+Grey images stored as RGB (three equal channels, up to JPEG noise) are read as grayscale.
+The input size is a number of pixels, ``"native"`` (the images' own size) or ``"auto"`` (the
+largest of native / 128 / 64 that keeps training within the time budget, see ``choose_image_size``).
 Images are stored as uint8 arrays (N, S, S, C) to keep memory small; the model rescales.
 """
 
@@ -20,18 +25,25 @@ import numpy as np
 
 from core.errors import DataValidationError
 from core.quality.archive import ArchiveLimits, read_directory, read_zip
-from core.quality.labels import IMAGE_EXTENSIONS, labels_from_csv, labels_from_folders, strip_common_root
+from core.quality.sizing import (  # noqa: F401  (re-exported: the loader's public options)
+    IMAGE_SIZES, MAX_SIZE, MIN_SIZE, check_image_size, choose_image_size, is_near_gray, native_size,
+)
+from core.quality.labels import (
+    IMAGE_EXTENSIONS, class_from_filename, is_flat, labels_from_csv, labels_from_filenames, labels_from_folders,
+    strip_common_root,
+)
 
 OK_NAMES = ("ok", "good", "normal", "pass", "passed", "no_defect", "nodefect", "non_defective",
             "nondefective", "clean", "negative", "none", "intact")
 MAX_PIXELS = 40_000_000  # a single 40-megapixel image is already far beyond inspection crops
+LAYOUTS = {"folders": "one folder per class", "csv": "a labels CSV", "filenames": "the file names"}
 
 
 @dataclass(frozen=True)
 class LoadOptions:
     """How to turn files into a training set."""
 
-    image_size: int = 64
+    image_size: int | str = "auto"  # pixels (16-256), "native" or "auto"
     color: str = "auto"  # "auto", "grayscale" or "rgb"
     min_per_class: int = 5
     max_images: int = 5_000
@@ -47,6 +59,7 @@ class ImageDataset:
     class_names: tuple[str, ...]
     names: tuple[str, ...]
     notices: tuple[str, ...] = ()
+    layout: str = "folders"  # where the labels came from: "folders", "csv" or "filenames"
 
     @property
     def channels(self) -> int:
@@ -65,7 +78,7 @@ class ImageDataset:
         """The images at positions ``idx`` (same classes)."""
         idx = np.asarray(idx, dtype=int)
         return ImageDataset(self.images[idx], self.labels[idx], self.class_names,
-                            tuple(self.names[i] for i in idx), self.notices)
+                            tuple(self.names[i] for i in idx), self.notices, self.layout)
 
 
 def find_ok_class(class_names) -> str | None:
@@ -154,6 +167,7 @@ class _Decoded:
     sizes: Counter  # original sizes
     all_gray: bool
     notices: list
+    gray_as_rgb: int = 0  # images stored as colour whose channels are equal within JPEG noise
 
 
 def _decode_all(files: dict[str, bytes], paths, image_size: int) -> _Decoded:
@@ -169,7 +183,9 @@ def _decode_all(files: dict[str, bytes], paths, image_size: int) -> _Decoded:
         out.pixels.append(arr)
         out.names.append(path)
         out.sizes[size] += 1
-        out.all_gray &= gray or bool(np.all(arr[..., 0] == arr[..., 1]) and np.all(arr[..., 1] == arr[..., 2]))
+        stored_gray = gray or is_near_gray(arr)
+        out.gray_as_rgb += int(stored_gray and not gray)
+        out.all_gray &= stored_gray
     out.notices = _skipped(bad, "could not be read as images and were skipped")
     if not out.pixels:
         raise DataValidationError(
@@ -187,11 +203,7 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
     ``options.min_per_class`` images are dropped with a notice while at least two classes
     remain.  ``class_names`` fixes the class list (a test set must use the training classes).
     """
-    if options.image_size < 16 or options.image_size > 256:
-        raise DataValidationError(
-            f"Image size must be between 16 and 256 pixels; got {options.image_size}. "
-            "64 suits small crops, 128-200 suits larger inspection images."
-        )
+    size_choice = check_image_size(options.image_size)
     if options.color not in ("auto", "grayscale", "rgb"):
         raise DataValidationError(
             f"Colour mode must be 'auto', 'grayscale' or 'rgb'; got '{options.color}'. Pick one of those."
@@ -200,16 +212,19 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
     files = strip_common_root(files)
     csv_names = sorted(p for p in files if PurePosixPath(p).suffix.lower() == ".csv")
     if csv_names:
-        mapping, more = labels_from_csv(files, csv_names)
+        layout, (mapping, more) = "csv", labels_from_csv(files, csv_names)
+    elif is_flat(files):
+        layout, (mapping, more) = "filenames", labels_from_filenames(files)
     else:
-        mapping, more = labels_from_folders(files)
+        layout, (mapping, more) = "folders", labels_from_folders(files)
     notices += more
     notices += _skipped([p for p in files if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS | {".csv"}],
                         "are not images and were skipped")
     if not mapping:
         raise DataValidationError(
-            "Expected images in one folder per class (e.g. ok/img1.png, scratch/img2.png) or images "
-            f"plus a labels CSV; got {len(files)} file(s) and no labelled images. "
+            "Expected images in one folder per class (e.g. ok/img1.png, scratch/img2.png), images "
+            "named after their class (scratches_12.jpg) or images plus a labels CSV; got "
+            f"{len(files)} file(s) and no labelled images. "
             "Put each class's images in a folder named after the class and zip the folders."
         )
     if len(mapping) > options.max_images:
@@ -219,18 +234,29 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
         notices.append(f"The upload has {len(mapping):,} images; the first {options.max_images:,} "
                        "(a random, reproducible subset) are used to keep memory within limits.")
         mapping = {p: mapping[p] for p in keep}
-    decoded = _decode_all(files, sorted(mapping), options.image_size)
+    if size_choice in ("auto", "native"):
+        native = native_size(files, sorted(mapping))
+        image_size = native if size_choice == "native" else choose_image_size(native, len(mapping))
+        image_size = int(min(max(image_size, MIN_SIZE), MAX_SIZE))
+        if size_choice == "auto":
+            notices.append(f"Input size {image_size}x{image_size} chosen automatically for {len(mapping):,} "
+                           f"images of {native}x{native} (keeps training within a few minutes on 2 CPU "
+                           "cores); pick 64, 128 or native to override.")
+    else:
+        image_size = size_choice
+    decoded = _decode_all(files, sorted(mapping), image_size)
     notices += decoded.notices
     pixels, names, sizes = decoded.pixels, decoded.names, decoded.sizes
     labels = [mapping[p] for p in names]
-    if len(sizes) > 1 or next(iter(sizes)) != (options.image_size, options.image_size):
+    if len(sizes) > 1 or next(iter(sizes)) != (image_size, image_size):
         notices.append(f"Images came in {len(sizes)} size(s) (e.g. {'x'.join(map(str, sizes.most_common(1)[0][0]))}); "
-                       f"all were resized to {options.image_size}x{options.image_size}.")
+                       f"all were resized to {image_size}x{image_size}.")
     use_gray = options.color == "grayscale" or (options.color == "auto" and decoded.all_gray)
-    images = np.stack(pixels)
-    images = images[..., :1] if use_gray and options.color != "grayscale" else images
-    if options.color == "grayscale":
-        images = _to_channels(images, 1)
+    if use_gray and options.color == "auto" and decoded.gray_as_rgb:
+        notices.append(f"{decoded.gray_as_rgb:,} image(s) are stored as colour (RGB) but their three channels "
+                       "are equal within JPEG noise; all images were read as grayscale (one channel).")
+    # Per image, so a large set never holds a float copy of every pixel at once.
+    images = np.stack([_to_channels(a, 1) for a in pixels] if use_gray else pixels)
     counts = Counter(labels)
     if class_names is None:
         small = sorted(c for c, n in counts.items() if n < options.min_per_class)
@@ -262,6 +288,7 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
         class_names=tuple(class_names),
         names=tuple(n for n, k in zip(names, keep) if k),
         notices=tuple(notices),
+        layout=layout,
     )
 
 
@@ -329,11 +356,16 @@ def load_images_for_scoring(source, *, image_size: int, channels: int, class_nam
                        "memory within limits. Score the rest from the command line.")
         paths = paths[:max_images]
     classes = list(class_names)
-    labelled = all(len(PurePosixPath(p).parts) >= 2 and PurePosixPath(p).parts[0] in classes for p in paths)
+    by_folder = {p: PurePosixPath(p).parts[0] if len(PurePosixPath(p).parts) >= 2 else None for p in paths}
+    # Images named after the training classes (scratches_12.jpg) are labelled by their names.
+    lower = {c.lower(): c for c in classes}
+    by_name = {p: lower.get((class_from_filename(p) or "").lower()) for p in paths}
+    label_of = next((m for m in (by_folder, by_name) if all(m[p] in classes for p in paths)), None)
+    labelled = label_of is not None
     decoded = _decode_all(files, paths, image_size)
     notices += decoded.notices
     names = decoded.names
     pixels = [_to_channels(a, channels) for a in decoded.pixels]
-    labels = [classes.index(PurePosixPath(p).parts[0]) for p in names] if labelled else None
+    labels = [classes.index(label_of[p]) for p in names] if labelled else None
     return (np.stack(pixels).astype(np.uint8), tuple(names),
             None if labels is None else np.asarray(labels, dtype=int), notices)

@@ -1,13 +1,17 @@
 """How the layout of an image upload gives each image its label.
 
-Two layouts: one folder per class (``ok/a.png``), or images plus a CSV with a file-name column and
-a label column. A single folder wrapping everything (``my_images/ok/a.png``) is dropped first.
+Three layouts: one folder per class (``ok/a.png``); images plus a CSV with a file-name column and
+a label column; or images flat in one folder with the class in the file name
+(``scratches_12.jpg``, ``rolled-in_scale_7.jpg``, ``Cr_1.bmp``). A single folder wrapping
+everything (``my_images/ok/a.png``) is dropped first.
 Files are the archive's ``{path: bytes}``; nothing here decodes an image.
 """
 
 from __future__ import annotations
 
 import io
+import re
+from collections import Counter
 from pathlib import PurePosixPath
 
 import pandas as pd
@@ -110,3 +114,83 @@ def labels_from_folders(files: dict[str, bytes]) -> tuple[dict[str, str], list[s
         notices.append(f"{len(loose)} image(s) are not inside a class folder and were ignored: "
                        f"{', '.join(loose[:5])}{' ...' if len(loose) > 5 else ''}.")
     return mapping, notices
+
+
+# The class is the name's prefix before a last separator and number: "scratches_12",
+# "rolled-in_scale_7", "crazing-3", "Cr_1", "pit (3)", "scratch_0012".
+_NAME_PATTERN = re.compile(r"^(?P<cls>.*?[^\W_])(?:[_\-\s]+\(?|\s*\()(?P<num>\d+)\)?$")
+
+
+def class_from_filename(path: str) -> str | None:
+    """The class a file name gives (``scratches_12.jpg`` -> ``scratches``), or None."""
+    stem = PurePosixPath(path).stem.strip()
+    match = _NAME_PATTERN.match(stem)
+    return match.group("cls") if match else None
+
+
+def is_flat(files: dict[str, bytes]) -> bool:
+    """Labels come from file names: no labels CSV, and the images sit side by side in one folder,
+    either at the top (``scratches_1.jpg``) or in a single folder whose file names give two or
+    more classes (``NEU-CLS/Cr_1.bmp``; a lone class folder ``ok/0001.png`` stays a folder)."""
+    paths = [PurePosixPath(p) for p in files if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS | {".csv"}]
+    if not paths or any(p.suffix.lower() == ".csv" for p in paths):
+        return False
+    if all(len(p.parts) == 1 for p in paths):
+        return True
+    if len({p.parent for p in paths}) != 1:
+        return False
+    return len({(class_from_filename(str(p)) or "").lower() for p in paths} - {""}) >= 2
+
+
+def labels_from_filenames(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
+    """Labels from file names in a flat folder: ``scratches_12.jpg`` is a ``scratches`` image.
+
+    Prefixes that differ only in case (``Cr_1.bmp``, ``cr_2.bmp``) are one class, spelt as most
+    files spell it.  Names without a class prefix are skipped with a notice; none at all, a
+    single prefix for every image (a camera's ``IMG_0001``), or about one class per image
+    (names that are identifiers, not classes) are errors.
+    """
+    images = sorted(p for p in files if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS)
+    raw = {p: class_from_filename(p) for p in images}
+    named = {p: c for p, c in raw.items() if c}
+    unnamed = [p for p, c in raw.items() if not c]
+    fix = ("Name each file <class>_<number> (e.g. scratches_12.jpg), put each class's images in a folder "
+           "named after the class, or add a labels CSV with columns filename,label.")
+    if not named:
+        raise DataValidationError(
+            "Expected the class in each file name (e.g. scratches_12.jpg, rolled-in_scale_7.jpg, Cr_1.bmp) "
+            f"when images sit in one folder; got {len(images)} image(s) whose names carry no class, "
+            f"e.g. {', '.join(images[:3])}. {fix}"
+        )
+    spellings: dict[str, Counter] = {}
+    for c in named.values():
+        spellings.setdefault(c.lower(), Counter())[c] += 1
+    canonical = {key: cnt.most_common(1)[0][0] for key, cnt in spellings.items()}
+    mapping = {p: canonical[c.lower()] for p, c in named.items()}
+    counts = Counter(mapping.values())
+    if len(counts) == 1:
+        only = next(iter(counts))
+        raise DataValidationError(
+            f"Expected file names that start with their class (two or more classes); got {len(mapping)} "
+            f"image(s) whose names all start with '{only}', which gives a single class. {fix}"
+        )
+    singles = sum(1 for n in counts.values() if n == 1)
+    if len(counts) > 2 and singles > len(counts) / 2:
+        examples = ", ".join(sorted(counts)[:4])
+        raise DataValidationError(
+            f"Expected a few classes with many images each in the file names; got {len(counts)} different "
+            f"prefixes for {len(mapping)} images ({singles} with a single image, e.g. {examples}), so the "
+            f"names look like identifiers rather than classes. {fix}"
+        )
+    notices = []
+    if unnamed:
+        notices.append(f"{len(unnamed)} image(s) have no class in their file name (expected <class>_<number>) "
+                       f"and were ignored: {', '.join(unnamed[:5])}{' ...' if len(unnamed) > 5 else ''}.")
+    return mapping, notices
+
+
+def describe_layout(layout: str, counts: dict[str, int]) -> str:
+    """One sentence naming where the labels came from and the images per class, for confirmation."""
+    source = {"folders": "the folder names", "csv": "the labels CSV", "filenames": "the file names"}.get(layout, layout)
+    per_class = ", ".join(f"{name} ({n:,})" for name, n in counts.items())
+    return f"{len(counts)} classes taken from {source}: {per_class}."

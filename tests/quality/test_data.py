@@ -104,6 +104,9 @@ def test_labels_csv_missing_files_and_bad_columns():
 
 def test_no_labelled_images_is_an_error():
     with pytest.raises(DataValidationError, match="no labelled images"):
+        load_image_dataset(make_zip({"notes/b.txt": b"x", "notes/c.txt": b"y"}), options=LoadOptions(image_size=16))
+    # A lone image in no folder and with no class in its name: the file-name layout says what is missing.
+    with pytest.raises(DataValidationError, match="Expected the class in each file name"):
         load_image_dataset(make_zip({"a.png": _img(), "b.txt": b"x"}), options=LoadOptions(image_size=16))
 
 
@@ -113,7 +116,7 @@ def test_only_unreadable_images_is_an_error():
 
 
 def test_option_validation_and_missing_path(tmp_path):
-    with pytest.raises(DataValidationError, match="between 16 and 256 pixels; got 8"):
+    with pytest.raises(DataValidationError, match="a number of pixels between 16 and 256; got 8"):
         load_image_dataset(b"", options=LoadOptions(image_size=8))
     with pytest.raises(DataValidationError, match="Colour mode must be"):
         load_image_dataset(b"", options=LoadOptions(color="sepia"))
