@@ -47,3 +47,23 @@ def tiny_run(small_zip):
 
     data = load_image_dataset(small_zip, options=LoadOptions(image_size=32))
     return train_quality(data, config=QualityConfig(epochs=3, batch_size=16, seed=1))
+
+
+@pytest.fixture(scope="session")
+def typing_zip() -> bytes:
+    """A small NEU-like defect-typing set: six defect classes, no good class, flat RGB JPEGs with the
+    class in the file name, inside one wrapping folder."""
+    from core.quality.synth_neu import neu_like_files
+
+    files = neu_like_files(per_class=10, size=48, seed=3)
+    return make_zip({f"steel/{name}": data for name, data in files.items()})
+
+
+@pytest.fixture(scope="session")
+def typing_run(typing_zip):
+    """A defect-typing model trained for two epochs on 60 images of 32x32."""
+    from core.quality.data import LoadOptions, load_image_dataset
+    from core.quality.engine import QualityConfig, train_quality
+
+    data = load_image_dataset(typing_zip, options=LoadOptions(image_size=32))
+    return data, train_quality(data, config=QualityConfig(epochs=2, batch_size=16, seed=1))
