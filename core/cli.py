@@ -3,6 +3,7 @@
     python -m core train --scenario credit --data FILE [--test-data FILE] [--target COL]
         [--positive VALUE] [--imbalance METHOD] [--epochs N] [--seed N] [--save DIR] --json
     python -m core score --model DIR --data FILE --out FILE
+        [--engine dask [--scheduler tcp://HOST:PORT] [--workers N] [--out-format csv|parquet]]
 
 Each scenario package ``core/<name>/cli.py`` adds its own flags (``add_train_arguments``) and runs
 the work (``run_train(args) -> dict``); this module only parses and prints.
@@ -44,6 +45,15 @@ def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
     p.add_argument("--save", help="save the trained run into this directory")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--verbose", action="store_true", help="keep TensorFlow's own start-up and device log lines")
+    s = p.add_argument_group("model search")
+    s.add_argument("--search-budget", type=float, default=None, metavar="SECONDS",
+                   help="search the network's settings on the training rows for this many seconds, then train "
+                        "the best (off unless given)")
+    s.add_argument("--search-trials", type=int, default=None, metavar="N",
+                   help="stop the search after N trials (makes the best trial reproducible)")
+    s.add_argument("--ensemble", action="store_true",
+                   help="with --search-budget: average the network with the best baseline when that beats "
+                        "both on validation")
     if scenario_module is not None:
         scenario_module.add_train_arguments(p)
     return p
@@ -53,9 +63,20 @@ def _score_parser(scenario_module=None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m core score", description="Score new rows with a saved model.")
     p.add_argument("--model", required=True, help="a saved run directory")
     p.add_argument("--data", required=True)
-    p.add_argument("--out", required=True, help="output CSV")
+    p.add_argument("--out", required=True, help="output CSV (with --engine dask: a Parquet folder, or a CSV "
+                   "when the name ends in .csv or --out-format csv)")
     p.add_argument("--scenario", choices=SCENARIOS, help="defaults to the saved run's scenario")
-    p.add_argument("--chunk-size", type=int, default=50_000, help="rows read, scored and written at a time")
+    p.add_argument("--chunk-size", type=int, default=50_000, help="rows read, scored and written at a time "
+                   "(with --engine dask: rows per partition)")
+    g = p.add_argument_group("scaling out (--engine dask)")
+    g.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: one process, chunk by chunk; dask: partitions scored in parallel on a Dask cluster")
+    g.add_argument("--scheduler", default=None, help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+                   "(default: start a cluster on this machine's cores)")
+    g.add_argument("--workers", type=int, default=None, help="worker processes of the cluster started on this "
+                   "machine (default: one per core)")
+    g.add_argument("--out-format", choices=("csv", "parquet"), default=None,
+                   help="parquet: a folder with one part per partition; csv: one file (default: from --out's name)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
     p.add_argument("--json", action="store_true")
     p.add_argument("--verbose", action="store_true", help="keep TensorFlow's own start-up and device log lines")
@@ -161,6 +182,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(rest)
         if module is None:
             module = _scenario_module(args.scenario)
+        if command == "train" and getattr(args, "search_budget", None) is not None:
+            from core.search import check_budget
+
+            check_budget(args.search_budget)
+            if not getattr(module, "SUPPORTS_SEARCH", False):
+                raise DataValidationError(
+                    f"--search-budget is not available for the {args.scenario} scenario yet; got "
+                    f"--search-budget {args.search_budget:g}. Fix: train without it.")
         with quiet_native_stderr(not args.verbose):
             if command == "train":
                 from core.training import probe_device_info

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = {"sklearn", "imblearn", "keras", "tensorflow", "shap"}
+HEAVY = {"sklearn", "imblearn", "keras", "tensorflow", "shap", "optuna"}
 
 
 def _imports(path: Path) -> set[str]:

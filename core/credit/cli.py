@@ -17,6 +17,7 @@ import numpy as np
 from core.errors import DataValidationError
 
 EXPLAIN_ROWS = 500
+SUPPORTS_SEARCH = True  # --search-budget (see core/search)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,6 +98,17 @@ def run_train(args) -> dict:
             "Fix: pass --target COLUMN."
         )
     config = _config(args)
+    search = None
+    if getattr(args, "search_budget", None) is not None:
+        from core.search.scenarios import print_trials, search_credit
+
+        search = search_credit(table.df, target=target, budget=args.search_budget, positive=args.positive,
+                               sensitive=_sensitive(args.sensitive), config=config,
+                               test_df=None if test_table is None else test_table.df, test_size=args.test_size,
+                               n_trials=args.search_trials, ensemble=args.ensemble, progress=print_trials)
+        for notice in search.result.notices:
+            print(notice, file=sys.stderr, flush=True)
+        config = search.config
     run = train_credit(table.df, target=target, positive=args.positive, sensitive=_sensitive(args.sensitive),
                        config=config, test_df=None if test_table is None else test_table.df,
                        test_size=args.test_size)
@@ -130,6 +142,11 @@ def run_train(args) -> dict:
         "decision": {"loss_default": args.loss_default, "margin_good": args.margin_good,
                      "optimal_threshold": best["threshold"], **{k: v for k, v in kpis.items() if k != "threshold"}},
     }
+    if search is not None:
+        from core.search.scenarios import search_section
+
+        result["search"] = search_section(search, tab)
+        timings["search"] = search.result.seconds
     if args.save:
         from core.credit.persist import save_credit_run
         from core.workspace.summary import build_credit_summary, default_run_name
@@ -138,11 +155,27 @@ def run_train(args) -> dict:
             run, name=default_run_name("credit", args.data), threshold=best["threshold"],
             loss_default=args.loss_default, margin_good=args.margin_good, data=table.df,
             dataset_name=Path(args.data).name, shap=shap, scorecard=scorecard)
+        if search is not None:
+            from core.search.scenarios import attach_search
+
+            attach_search(workspace, result["search"])
         result["saved_to"] = str(save_credit_run(run, args.save, threshold=best["threshold"], scorecard=scorecard,
                                                  extra_metadata=workspace))
     timings["total"] = time.perf_counter() - t_start
     result["timings"] = timings
     return result
+
+
+def score_credit_chunk(model, part, *, threshold: float, reasons: bool = True):
+    """One chunk's scored rows and probabilities of default: the single-process scorer's step,
+    which the Dask engine (``core.scale.credit``) runs on each partition too."""
+    from core.credit.scoring import build_scored_frame, compute_reasons_for_rows
+
+    p = model.predict(part)
+    bad = np.flatnonzero(p >= threshold)
+    why = {} if not reasons or not len(bad) else compute_reasons_for_rows(
+        part, bad, explain_fn=model.explain_fn, references=model.references)
+    return build_scored_frame(part, p, threshold=threshold, config=model.scorecard, reasons=why), p
 
 
 def run_score(args) -> dict:
@@ -154,8 +187,11 @@ def run_score(args) -> dict:
     """
     import sys
 
+    if getattr(args, "engine", "local") == "dask":
+        from core.scale.credit import run_score_dask
+
+        return run_score_dask(args)
     from core.credit.persist import load_credit_model
-    from core.credit.scoring import build_scored_frame, compute_reasons_for_rows
     from core.workspace.stream import stream_score
 
     t0 = time.perf_counter()
@@ -168,16 +204,13 @@ def run_score(args) -> dict:
 
     def score_chunk(part):
         nonlocal declined, p_sum
-        p = model.predict(part)
-        bad = np.flatnonzero(p >= threshold)
-        reasons = {} if args.no_reasons or not len(bad) else compute_reasons_for_rows(
-            part, bad, explain_fn=model.explain_fn, references=model.references)
+        scored, p = score_credit_chunk(model, part, threshold=threshold, reasons=not args.no_reasons)
         if target in part.columns:
             ys.append((part[target].astype(str) == positive).to_numpy(np.int8))
             ps.append(p.astype(np.float32))
-        declined += len(bad)
+        declined += int((p >= threshold).sum())
         p_sum += float(p.sum())
-        return build_scored_frame(part, p, threshold=threshold, config=model.scorecard, reasons=reasons)
+        return scored
 
     def progress(rows):
         if not getattr(args, "quiet", False):

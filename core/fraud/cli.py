@@ -16,6 +16,8 @@ from dataclasses import replace
 
 from core.errors import DataValidationError
 
+SUPPORTS_SEARCH = True  # --search-budget (see core/search)
+
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Column mapping, split dates, label delay, k and network options."""
@@ -38,6 +40,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--learning-rate", type=float, default=None)
     g.add_argument("--compare-imbalance", default=None,
                    help="comma-separated strategies to train side by side (e.g. none,class_weight,smote)")
+    g.add_argument("--search-metric", choices=("pr_auc", "roc_auc"), default="pr_auc",
+                   help="validation metric the search maximises (default pr_auc: average precision)")
     g.add_argument("--review-fee", type=float, default=5.0, help="cost of reviewing one alert")
     g.add_argument("--no-explain", action="store_true", help="skip SHAP reasons for the alert queue")
 
@@ -72,7 +76,17 @@ def run_train(args) -> dict:
     t_read = time.perf_counter() - t0
     cols = make_columns(table.df, time=args.time_col, amount=args.amount_col, target=args.target,
                         customer=args.customer_col, terminal=args.terminal_col)
-    run = run_fraud(table.df, cols, config=build_config(args))
+    config = build_config(args)
+    search = None
+    if getattr(args, "search_budget", None) is not None:
+        from core.search.scenarios import print_trials, search_fraud
+
+        search, config = search_fraud(table.df, cols, budget=args.search_budget, config=config,
+                                      n_trials=args.search_trials, metric=args.search_metric,
+                                      ensemble=args.ensemble, progress=print_trials)
+        for notice in search.result.notices:
+            print(notice, file=sys.stderr, flush=True)
+    run = run_fraud(table.df, cols, config=config)
     print(describe_epochs(summarize_epochs(run.tabular.history, run.config.tabular.epochs)), file=sys.stderr,
           flush=True)
     timings = {"read": t_read, **run.timings}
@@ -91,6 +105,16 @@ def run_train(args) -> dict:
         "baselines": {k: v for k, v in run.metrics.items() if k != NETWORK},
         "cost_policy": {"review_fee": args.review_fee, **best},
     }
+    if search is not None:
+        from core.fraud.pipeline import compute_fraud_metrics
+        from core.search.scenarios import search_section
+
+        def fraud_metrics(p, base):
+            return compute_fraud_metrics(test.assign(score_ensemble=p), "score_ensemble", base, k=run.config.k,
+                                         has_cards=bool(cols.customer))
+
+        result["search"] = search_section(search, run.tabular, fraud_metrics=fraud_metrics)
+        timings["search"] = search.result.seconds
     if args.compare_imbalance:
         from core.fraud.compare import compare_imbalance, recommend_imbalance
 
@@ -118,6 +142,10 @@ def run_train(args) -> dict:
         workspace = build_fraud_summary(
             run, name=default_run_name("fraud", args.data), review_threshold=min(best["threshold"], 1.0),
             review_fee=args.review_fee, data=table.df, dataset_name=Path(args.data).name, explanations=ex)
+        if search is not None:
+            from core.search.scenarios import attach_search
+
+            attach_search(workspace, result["search"])
         result["saved_to"] = str(save_fraud_run(run, args.save, extra_metadata=workspace))
     timings["total"] = time.perf_counter() - t0
     result["timings"] = timings
@@ -129,6 +157,41 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("fraud")
     g.add_argument("--threshold", type=float, default=None,
                    help="alert at or above this risk (default: the threshold saved with the model)")
+
+
+def history_keep(feature_config):
+    """How far back scoring needs the log: the longest window plus the label delay, and a day."""
+    import pandas as pd
+
+    return pd.Timedelta(days=max(feature_config.windows) + feature_config.delay_days + 1)
+
+
+def score_fraud_chunk(saved, part, new_log, history, *, review: float, block: float):
+    """One chunk's scored rows in the file's order, their window features over ``history``: the
+    single-process scorer's step, which the Dask engine (``core.scale.fraud``) runs per partition."""
+    import numpy as np
+
+    from core.fraud.pipeline import score_transactions
+    from core.workspace.scoring import fraud_decisions
+
+    scored, _ = score_transactions(part.assign(_pos=np.arange(len(part))), history=history, cols=saved.columns,
+                                   feature_config=saved.feature_config, extra_columns=saved.extra_columns,
+                                   predict_proba=saved.predict_proba, prepared=new_log)
+    scored = scored.sort_values("_pos", kind="stable").drop(columns="_pos")
+    decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
+    scored.insert(1, "decision", decision)
+    scored.insert(2, "alert", decision != "approve")
+    return scored
+
+
+def roll_history(history, new_log, time_col: str, last, keep):
+    """(history with the scored rows appended, labels unknown, and rows older than ``keep`` before
+    the latest time dropped; that latest time)."""
+    import pandas as pd
+
+    history = pd.concat([history, new_log.assign(_row=-1)[history.columns]], ignore_index=True)
+    last = new_log[time_col].max() if last is None else max(last, new_log[time_col].max())
+    return history[history[time_col] >= last - keep].reset_index(drop=True), last
 
 
 def run_score(args) -> dict:
@@ -143,13 +206,14 @@ def run_score(args) -> dict:
     """
     import sys
 
-    import numpy as np
-    import pandas as pd
+    if getattr(args, "engine", "local") == "dask":
+        from core.scale.fraud import run_score_dask
 
+        return run_score_dask(args)
     from core.fraud.persist import load_fraud_model
-    from core.fraud.pipeline import prepare_new_transactions, score_transactions
+    from core.fraud.pipeline import prepare_new_transactions
     from core.registry import read_metadata
-    from core.workspace.scoring import fraud_decisions, get_decision_settings
+    from core.workspace.scoring import get_decision_settings
     from core.workspace.stream import stream_score
 
     t0 = time.perf_counter()
@@ -160,8 +224,7 @@ def run_score(args) -> dict:
     if not 0 <= review <= 1:
         raise DataValidationError(f"Expected --threshold between 0 and 1; got {review}. Fix: e.g. 0.3.")
     block = max(decided["block_threshold"], review)
-    cols, cfg = saved.columns, saved.feature_config
-    keep = pd.Timedelta(days=max(cfg.windows) + cfg.delay_days + 1)
+    cols, keep = saved.columns, history_keep(saved.feature_config)
     state = {"history": saved.history, "last_time": None, "alerts": 0, "blocked": 0, "unordered": False}
 
     def score_chunk(part):
@@ -169,19 +232,10 @@ def run_score(args) -> dict:
         last = state["last_time"]
         if last is not None and new_log[cols.time].min() < last - keep:
             state["unordered"] = True
-        scored, _ = score_transactions(part.assign(_pos=np.arange(len(part))), history=state["history"],
-                                       cols=cols, feature_config=cfg, extra_columns=saved.extra_columns,
-                                       predict_proba=saved.predict_proba, prepared=new_log)
-        scored = scored.sort_values("_pos", kind="stable").drop(columns="_pos")
-        decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
-        scored.insert(1, "decision", decision)
-        scored.insert(2, "alert", decision != "approve")
+        scored = score_fraud_chunk(saved, part, new_log, state["history"], review=review, block=block)
         # The scored rows become history for the next chunk (their labels are unknown).
-        history = state["history"]
-        history = pd.concat([history, new_log.assign(_row=-1)[history.columns]], ignore_index=True)
-        last = new_log[cols.time].max() if last is None else max(last, new_log[cols.time].max())
-        state["history"] = history[history[cols.time] >= last - keep].reset_index(drop=True)
-        state["last_time"] = last
+        state["history"], state["last_time"] = roll_history(state["history"], new_log, cols.time, last, keep)
+        decision = scored["decision"].to_numpy()
         state["alerts"] += int((decision != "approve").sum())
         state["blocked"] += int((decision == "block").sum())
         return scored

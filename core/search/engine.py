@@ -1,0 +1,307 @@
+"""The budgeted search loop, generic over a scenario's objective.
+
+An objective says which settings to try (``suggest``), what today's recipe is
+(``default_params``, always the first trial, so the search can only match or beat it on
+validation) and how to score one set of settings on the training split's validation rows
+(``evaluate``), reporting the validation metric after every epoch. The loop runs an Optuna study
+with a seeded TPE sampler and a median pruner, and keeps to the time budget: a trial is stopped at
+the first epoch that ends past the deadline, and no trial starts that could not reach its first
+epoch in the time left.
+
+Determinism: the sampler is seeded and every trial trains with the same seed, so two searches with
+the same seed try the same settings in the same order and score them identically, for every
+trial both completed. How many trials fit in a time budget depends on the machine; with a trial
+cap (``n_trials``) that the budget does not cut short, the best trial is the same as well.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Protocol
+
+import pandas as pd
+
+from core.errors import DataValidationError
+
+DEFAULT_PAGE_BUDGET = 60.0
+MAX_BUDGET = 6 * 3600.0
+# TPE samples at random for its first trials, then models what worked; a short budget fits a
+# dozen trials or so, so it starts modelling after five.
+N_STARTUP_TRIALS = 5
+# The pruner compares a trial with the median of earlier ones at the same epoch once three trials
+# have finished, and never before a trial's third epoch (the first epochs are noisy).
+PRUNER_STARTUP_TRIALS = 3
+PRUNER_WARMUP_STEPS = 2
+
+STATE_TEXT = {"complete": "complete", "pruned": "pruned (below the median at the same epoch)",
+              "stopped": "stopped (budget spent)", "failed": "failed"}
+
+ReportFn = Callable[[int, "float | None"], None]
+
+
+class SearchObjective(Protocol):
+    """What a scenario gives the search loop."""
+
+    name: str  # e.g. "credit network"
+    metric: str  # key of the validation score, e.g. "roc_auc"
+    metric_label: str  # e.g. "validation ROC-AUC"
+    direction: str  # "maximize" or "minimize"
+
+    def default_params(self) -> dict: ...
+
+    def suggest(self, trial) -> dict: ...
+
+    def evaluate(self, params: dict, report: ReportFn) -> float: ...
+
+    # Optional: ``warm_up()`` imports what training needs (TensorFlow takes seconds to load), so
+    # the budget is spent on trials rather than on start-up.
+
+
+class _BudgetSpent(Exception):
+    """Raised inside a trial when an epoch ends past the deadline."""
+
+
+@dataclass(frozen=True)
+class TrialRecord:
+    """One trial: its settings, how it ended and its validation score."""
+
+    number: int
+    params: dict
+    state: str  # complete | pruned | stopped | failed
+    score: float | None
+    seconds: float
+    epochs: int
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SearchProgress:
+    """What a page shows while the search runs: sent after every epoch and every trial."""
+
+    kind: str  # "epoch" or "trial"
+    elapsed: float
+    budget: float
+    trials: list[TrialRecord]
+    best: TrialRecord | None
+    trial_number: int
+    epoch: int = 0
+    value: float | None = None
+
+    @property
+    def trials_done(self) -> int:
+        return len(self.trials)
+
+
+def check_budget(budget: Any) -> float:
+    """The search budget in seconds, checked: a number from 1 s up to six hours."""
+    try:
+        value = float(budget)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (math.isfinite(value) and 1 <= value <= MAX_BUDGET):
+        raise DataValidationError(
+            f"The search budget must be between 1 and {MAX_BUDGET:.0f} seconds; got {budget!r}. "
+            "Fix: give the seconds the search may take, e.g. 60.")
+    return value
+
+
+def _better(a: float, b: float, direction: str) -> bool:
+    return a > b if direction == "maximize" else a < b
+
+
+@dataclass
+class SearchResult:
+    """Every trial of a search, the best one and today's recipe's score on the same rows."""
+
+    objective: str
+    metric: str
+    metric_label: str
+    direction: str
+    budget: float
+    seed: int
+    n_trials: int | None
+    trials: list[TrialRecord]
+    default_params: dict
+    seconds: float
+    importances: dict[str, float] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)  # what the scenario adds (ensemble check, final figures)
+
+    @property
+    def complete(self) -> list[TrialRecord]:
+        return [t for t in self.trials if t.state == "complete"]
+
+    @property
+    def best(self) -> TrialRecord | None:
+        best = None
+        for t in self.complete:  # in trial order, so a tie keeps the earlier trial
+            if best is None or _better(t.score, best.score, self.direction):
+                best = t
+        return best
+
+    @property
+    def found(self) -> bool:
+        return self.best is not None
+
+    @property
+    def best_params(self) -> dict:
+        """The best trial's settings, or today's recipe when no trial completed."""
+        return dict(self.best.params) if self.best is not None else dict(self.default_params)
+
+    @property
+    def default_score(self) -> float | None:
+        """Today's recipe's validation score (trial 0), when it completed."""
+        first = next((t for t in self.trials if t.number == 0), None)
+        return first.score if first is not None and first.state == "complete" else None
+
+    def trials_frame(self) -> pd.DataFrame:
+        """One row per trial: number, state, score, seconds, epochs and every setting tried."""
+        rows = [{"trial": t.number, "state": t.state, self.metric_label: t.score, "seconds": round(t.seconds, 1),
+                 "epochs": t.epochs, **t.params} for t in self.trials]
+        return pd.DataFrame(rows)
+
+    def to_dict(self, *, with_trials: bool = True) -> dict:
+        """JSON-friendly summary: what the CLI prints and a saved run records."""
+        best = self.best
+        out = {
+            "objective": self.objective, "metric": self.metric, "metric_label": self.metric_label,
+            "budget_seconds": self.budget, "seconds": round(self.seconds, 2), "seed": self.seed,
+            "n_trials_cap": self.n_trials, "trials_run": len(self.trials),
+            "trials_complete": len(self.complete),
+            "trials_pruned": sum(t.state == "pruned" for t in self.trials),
+            "best_trial": None if best is None else best.number,
+            "best_params": self.best_params,
+            "best_validation_score": None if best is None else best.score,
+            "recipe_params": dict(self.default_params),
+            "recipe_validation_score": self.default_score,
+            "importances": dict(self.importances), "notices": list(self.notices), **self.extra,
+        }
+        if with_trials:
+            out["trials"] = [t.to_dict() for t in self.trials]
+        return out
+
+
+def _importances(study, seed: int) -> dict[str, float]:
+    """Parameter importance (fANOVA over the completed trials); empty when there are too few."""
+    import optuna
+
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if len(done) < 3:
+        return {}
+    try:
+        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+        return {k: float(v) for k, v in optuna.importance.get_param_importances(study, evaluator=evaluator).items()}
+    except (RuntimeError, ValueError):  # all trials alike: nothing to attribute
+        return {}
+
+
+def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_trials: int | None = None,
+               progress: Callable[[SearchProgress], None] | None = None,
+               clock: Callable[[], float] = time.perf_counter) -> SearchResult:
+    """Search ``objective``'s settings for at most ``budget`` seconds (and ``n_trials`` trials).
+
+    Trial 0 is always today's recipe. ``progress`` receives a ``SearchProgress`` after every epoch
+    and every trial. When not even trial 0 completes within the budget, the result has no best
+    trial, says so in ``notices``, and its ``best_params`` are today's recipe.
+    """
+    budget = check_budget(budget)
+    if n_trials is not None and int(n_trials) < 1:
+        raise DataValidationError(f"The trial cap must be 1 or more; got {n_trials}. Fix: leave it empty "
+                                  "for no cap, or give e.g. 20.")
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        direction=objective.direction,
+        sampler=optuna.samplers.TPESampler(seed=int(seed), n_startup_trials=N_STARTUP_TRIALS),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS,
+                                           n_warmup_steps=PRUNER_WARMUP_STEPS))
+    default = objective.default_params()
+    study.enqueue_trial(default)
+    if hasattr(objective, "warm_up"):
+        objective.warm_up()
+    records: list[TrialRecord] = []
+    first_epoch: list[float] = []  # seconds each trial took to reach its first epoch
+    start = clock()
+    deadline = start + budget
+
+    def best() -> TrialRecord | None:
+        done = [t for t in records if t.state == "complete"]
+        out = None
+        for t in done:
+            if out is None or _better(t.score, out.score, objective.direction):
+                out = t
+        return out
+
+    def tell(kind: str, number: int, epoch: int = 0, value: float | None = None) -> None:
+        if progress is not None:
+            progress(SearchProgress(kind=kind, elapsed=clock() - start, budget=budget, trials=list(records),
+                                    best=best(), trial_number=number, epoch=epoch, value=value))
+
+    def run_trial(trial) -> float:
+        params = objective.suggest(trial)
+        t0 = clock()
+        seen = {"epoch": 0}
+
+        def report(epoch: int, value: float | None) -> None:
+            if seen["epoch"] == 0:
+                first_epoch.append(clock() - t0)
+            seen["epoch"] = int(epoch)
+            tell("epoch", trial.number, int(epoch), value)
+            if clock() > deadline:
+                raise _BudgetSpent()
+            if value is not None and math.isfinite(value):
+                trial.report(float(value), int(epoch))
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+
+        def record(state: str, score: float | None = None, note: str = "") -> None:
+            records.append(TrialRecord(number=trial.number, params=dict(params), state=state, score=score,
+                                       seconds=clock() - t0, epochs=seen["epoch"], note=note))
+            tell("trial", trial.number)
+
+        try:
+            score = objective.evaluate(params, report)
+        except _BudgetSpent:
+            record("stopped")
+            trial.study.stop()
+            raise optuna.TrialPruned() from None
+        except optuna.TrialPruned:
+            record("pruned")
+            raise
+        except ValueError as exc:  # settings this data cannot take (e.g. SMOTE with too few rare rows)
+            record("failed", note=str(exc))
+            raise optuna.TrialPruned() from None
+        if score is None or not math.isfinite(float(score)):
+            record("failed", note="the validation score is not a number")
+            raise optuna.TrialPruned()
+        record("complete", float(score))
+        return float(score)
+
+    def after_trial(study_, _trial) -> None:
+        # Do not start a trial that could not reach its first epoch before the deadline.
+        need = min(first_epoch) if first_epoch else 0.0
+        if clock() + need > deadline:
+            study_.stop()
+
+    study.optimize(run_trial, n_trials=None if n_trials is None else int(n_trials), timeout=budget,
+                   callbacks=[after_trial], gc_after_trial=False, show_progress_bar=False)
+    seconds = clock() - start
+    result = SearchResult(objective=objective.name, metric=objective.metric, metric_label=objective.metric_label,
+                          direction=objective.direction, budget=budget, seed=int(seed),
+                          n_trials=None if n_trials is None else int(n_trials), trials=records,
+                          default_params=dict(default), seconds=seconds, importances=_importances(study, seed))
+    if not result.found:
+        spent = records[0].seconds if records else seconds
+        result.notices.append(
+            f"The search budget of {budget:.0f} s was too small for one trial: today's recipe alone was still "
+            f"training after {spent:.0f} s. The model is trained with today's recipe instead; give the search "
+            f"at least {max(30, math.ceil(spent * 4 / 10) * 10)} s to compare settings.")
+    elif result.best.number == 0 and len(result.complete) > 1:
+        result.notices.append("No setting tried beat today's recipe on validation, so the recipe is kept.")
+    return result

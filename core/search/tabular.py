@@ -1,0 +1,258 @@
+"""The search objective of the tabular network, shared by credit and fraud, and the optional
+ensemble of the network with the best baseline.
+
+Every trial trains on the training split only: its rows are cut once into fitting rows and
+validation rows (the latest ones by time for fraud, a stratified random share for credit), and a
+trial is scored on those validation rows. The test rows are never passed in; the scenario trains
+its final model with the best settings afterwards, and that is the one time the test rows are used.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+from core.search.engine import SearchProgress, SearchResult, run_search
+
+SEARCH_IMBALANCE = ("none", "class_weight", "smote", "undersample")
+BATCH_SIZES = (32, 64, 128, 256, 512, 1024, 2048)
+TUNED = ("depth", "width", "dropout", "l2", "learning_rate", "batch_size", "imbalance", "wide")
+METRIC_LABELS = {"roc_auc": "validation ROC-AUC", "pr_auc": "validation average precision"}
+ENSEMBLE = "ensemble"
+
+
+def split_for_search(y, *, times=None, val_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the fitting and validation rows inside a training split.
+
+    With ``times`` (fraud) the validation rows are the latest ``val_fraction`` of the training
+    period, as the test period is later than the training one; otherwise a stratified random share.
+    """
+    y = np.asarray(y).astype(int)
+    n_val = int(round(len(y) * val_fraction))
+    if times is not None:
+        order = np.argsort(np.asarray(times), kind="stable")
+        fit, val = np.sort(order[: len(y) - n_val]), np.sort(order[len(y) - n_val:])
+    else:
+        from sklearn.model_selection import train_test_split
+
+        strat = y if np.bincount(y, minlength=2).min() >= 2 else None
+        fit, val = train_test_split(np.arange(len(y)), test_size=n_val or 1, random_state=seed, stratify=strat)
+        fit, val = np.sort(fit), np.sort(val)
+    for name, part in (("fitting", fit), ("validation", val)):
+        counts = np.bincount(y[part], minlength=2)
+        if counts.min() < 2:
+            raise DataValidationError(
+                f"The search needs at least 2 rows of each outcome in its {name} rows (part of the training "
+                f"split); got {counts.tolist()} (class 0, class 1). Fix: use more data, or train without the "
+                "search.")
+    return fit, val
+
+
+@dataclass
+class TabularObjective:
+    """Settings of the tabular network scored on validation rows of the training split."""
+
+    fit_df: pd.DataFrame
+    y_fit: np.ndarray
+    val_df: pd.DataFrame
+    y_val: np.ndarray
+    numeric: list[str]
+    categorical: list[str]
+    base: Any  # core.tabular.TabularConfig: today's recipe; the search changes only TUNED fields
+    metric: str = "roc_auc"
+    name: str = "tabular network"
+    direction: str = "maximize"
+    imbalance_choices: tuple[str, ...] = SEARCH_IMBALANCE
+
+    def __post_init__(self):
+        if self.metric not in METRIC_LABELS:
+            raise DataValidationError(f"The search metric must be one of {list(METRIC_LABELS)}; got "
+                                      f"{self.metric!r}. Fix: pick one of them.")
+        from core.imbalance import check_method
+
+        usable = []
+        for m in self.imbalance_choices:
+            try:
+                check_method(m, self.y_fit)
+                usable.append(m)
+            except DataValidationError:  # e.g. SMOTE with too few rare rows: not offered
+                pass
+        self.imbalance_choices = tuple(dict.fromkeys([self.base.imbalance, *usable]))
+
+    @property
+    def metric_label(self) -> str:
+        return METRIC_LABELS[self.metric]
+
+    def _batch_default(self) -> int:
+        from core.tabular import auto_batch_size
+
+        if self.base.batch_size is not None:
+            return int(self.base.batch_size)
+        return auto_batch_size(round(len(self.fit_df) * (1 - self.base.val_fraction)))
+
+    def batch_choices(self) -> list[int]:
+        """Batch sizes that give at least ~8 optimiser steps an epoch, plus today's."""
+        n = len(self.fit_df) * (1 - self.base.val_fraction)
+        sizes = [b for b in BATCH_SIZES if b <= max(n / 8, BATCH_SIZES[0])]
+        return sorted(set(sizes) | {self._batch_default()})
+
+    def default_params(self) -> dict:
+        """Today's recipe, as the first trial."""
+        params = {k: getattr(self.base, k) for k in TUNED}
+        params["batch_size"] = self._batch_default()
+        params["l2"] = float(params["l2"])
+        return params
+
+    def suggest(self, trial) -> dict:
+        return {
+            "depth": trial.suggest_int("depth", 1, 4),
+            "width": trial.suggest_int("width", 16, 512, log=True),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+            "l2": trial.suggest_float("l2", 1e-6, 1e-1, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 1e-4, 1e-2, log=True),
+            "batch_size": trial.suggest_categorical("batch_size", self.batch_choices()),
+            "imbalance": trial.suggest_categorical("imbalance", list(self.imbalance_choices)),
+            "wide": trial.suggest_categorical("wide", [False, True]),
+        }
+
+    def warm_up(self) -> None:
+        """Load TensorFlow and Keras before the clock starts."""
+        import logging
+
+        import keras  # noqa: F401
+
+        # Every trial builds a new model, which Keras' retracing warning reports as a possible
+        # mistake; it is expected here.
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+        from core.training import get_device_info
+
+        get_device_info()
+
+    def config_for(self, params: dict, *, baselines: tuple[str, ...] = ()):
+        return replace(self.base, **{k: params[k] for k in TUNED if k in params}, baselines=baselines)
+
+    def train(self, params: dict, *, baselines: tuple[str, ...] = (), progress=None):
+        """Train on the fitting rows with ``params`` and score the validation rows."""
+        from core.tabular import train_tabular
+
+        return train_tabular(self.fit_df, self.y_fit, self.val_df, self.y_val, numeric=self.numeric,
+                             categorical=self.categorical, config=self.config_for(params, baselines=baselines),
+                             progress=progress)
+
+    def evaluate(self, params: dict, report: Callable[[int, float | None], None]) -> float:
+        key = "val_pr_auc" if self.metric == "pr_auc" else "val_roc_auc"
+        run = self.train(params, progress=lambda epoch, _epochs, logs: report(epoch, logs.get(key)))
+        return float(run.metrics["network"][self.metric])
+
+
+def _score(y, p, metric: str) -> float:
+    from core.metrics import compute_binary_metrics
+
+    return float(compute_binary_metrics(y, p)[metric])
+
+
+def check_ensemble(objective: TabularObjective, params: dict, baselines: tuple[str, ...]) -> dict:
+    """Whether the network averaged with its best baseline beats both on the validation rows.
+
+    Trains the best settings once more on the fitting rows, with the baselines, and compares the
+    three on the validation rows. The ensemble is used only when it beats both.
+    """
+    from core.tabular import choose_threshold
+
+    t0 = time.perf_counter()
+    run = objective.train(params, baselines=baselines)
+    y, metric = objective.y_val, objective.metric
+    scores = {name: _score(y, p, metric) for name, p in run.proba.items()}
+    base = [b for b in baselines if b in scores]
+    if not base:
+        return {"checked": False, "use": False, "note": "No baseline to average with."}
+    best_base = max(base, key=lambda b: scores[b])
+    p_ens = (run.proba["network"] + run.proba[best_base]) / 2
+    scores[ENSEMBLE] = _score(y, p_ens, metric)
+    use = scores[ENSEMBLE] > max(scores["network"], scores[best_base])
+    return {"checked": True, "use": bool(use), "baseline": best_base, "metric": metric,
+            "validation_scores": scores, "threshold": choose_threshold(y, p_ens, objective.base.threshold_rule),
+            "seconds": time.perf_counter() - t0}
+
+
+def ensemble_predict_codes(tab, baseline: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Probabilities of the network averaged with ``baseline`` for code-space rows (what SHAP
+    perturbs): logistic regression reads the encoded columns, gradient boosting the codes."""
+    from core.tabular import predict_codes
+
+    model, pre = tab.baseline_models[baseline], tab.preprocessor
+
+    def predict(Z: np.ndarray) -> np.ndarray:
+        X = pre.encode(Z) if baseline == "logistic_regression" else Z
+        return (np.asarray(predict_codes(tab.model, pre, Z)).ravel() + model.predict_proba(X)[:, 1]) / 2
+
+    return predict
+
+
+def explain_ensemble(tab, baseline: str, df: pd.DataFrame, *, seed: int = 0):
+    """SHAP values of the ensemble for raw rows, one per source column, like the network's."""
+    from core.explain import compute_shap_tabular
+
+    pre = tab.preprocessor
+    return compute_shap_tabular(ensemble_predict_codes(tab, baseline), tab.background, pre.transform_codes(df),
+                                pre.columns, df[pre.columns], seed=seed)
+
+
+def ensemble_metrics(tab, ensemble: dict) -> dict | None:
+    """Test metrics of the ensemble from a final run's probabilities, at the threshold chosen on
+    validation; None when the ensemble is not used."""
+    from core.metrics import compute_binary_metrics
+
+    if not ensemble.get("use") or ensemble.get("baseline") not in tab.proba:
+        return None
+    p = (tab.proba["network"] + tab.proba[ensemble["baseline"]]) / 2
+    return compute_binary_metrics(tab.y_test, p, ensemble["threshold"])
+
+
+@dataclass
+class TabularSearch:
+    """A finished search: its result and the training config built from the best settings."""
+
+    result: SearchResult
+    config: Any  # core.tabular.TabularConfig with the best settings (or today's recipe)
+    ensemble: dict = field(default_factory=dict)
+
+
+def search_tabular(train_df: pd.DataFrame, y_train, *, numeric: list[str], categorical: list[str], base,
+                   budget: float, seed: int = 0, n_trials: int | None = None, times=None,
+                   metric: str = "roc_auc", ensemble: bool = False, name: str = "tabular network",
+                   recipe=None, progress: Callable[[SearchProgress], None] | None = None) -> TabularSearch:
+    """Search the network's settings on ``train_df`` (the training split only) within ``budget``
+    seconds; return the result and the config to train the final model with.
+
+    ``base`` is today's recipe with every setting resolved for the search's fitting rows (trial 0);
+    ``recipe`` (default ``base``) is the config returned when no setting beats it, so rules that
+    scale with the rows (batch size, L2) apply to the final training as they always do.
+    """
+    from core.search.engine import check_budget
+
+    budget = check_budget(budget)
+    y_train = np.asarray(y_train).astype(int)
+    fit, val = split_for_search(y_train, times=times, val_fraction=base.val_fraction, seed=seed)
+    base = replace(base, seed=int(seed))
+    objective = TabularObjective(train_df.iloc[fit], y_train[fit], train_df.iloc[val], y_train[val],
+                                 list(numeric), list(categorical), base, metric=metric, name=name)
+    result = run_search(objective, budget=budget, seed=seed, n_trials=n_trials, progress=progress)
+    best = result.best_params
+    if result.best is None or result.best.number == 0:
+        config = replace(recipe if recipe is not None else base, seed=int(seed))
+    else:
+        config = objective.config_for(best, baselines=base.baselines)
+    ens: dict = {}
+    if ensemble and result.found and base.baselines:
+        ens = check_ensemble(objective, best, tuple(base.baselines))
+        result.extra["ensemble"] = ens
+    result.extra["split"] = {"fit_rows": int(len(fit)), "validation_rows": int(len(val)),
+                             "validation": "latest rows by time" if times is not None else "stratified random"}
+    return TabularSearch(result=result, config=config, ensemble=ens)

@@ -1,0 +1,310 @@
+"""Budgeted model search: the loop (budget, pruning, determinism, fallback), the tabular objective
+(test rows never used, same trials for the same seed) and the CLI flag."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import DataValidationError
+from core.search import check_budget, run_search
+from core.search.charts import plot_optimisation_history, plot_param_importance
+from core.search.tabular import TabularObjective, split_for_search
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class QuadraticObjective:
+    """A network stand-in: the score peaks at x = 0.3, epochs advance a clock."""
+
+    clock: FakeClock | None = None
+    epoch_seconds: float = 1.0
+    epochs: int = 5
+    name: str = "toy"
+    metric: str = "score"
+    metric_label: str = "validation score"
+    direction: str = "maximize"
+    real_sleep: float = 0.0
+    values: bool = True  # report a value each epoch (lets the pruner act)
+
+    def default_params(self) -> dict:
+        return {"x": 0.9, "k": "a"}
+
+    def suggest(self, trial) -> dict:
+        return {"x": trial.suggest_float("x", 0.0, 1.0), "k": trial.suggest_categorical("k", ["a", "b"])}
+
+    def evaluate(self, params, report) -> float:
+        final = 1 - (params["x"] - 0.3) ** 2 + (0.05 if params["k"] == "b" else 0)
+        for e in range(1, self.epochs + 1):
+            if self.clock is not None:
+                self.clock.now += self.epoch_seconds
+            if self.real_sleep:
+                time.sleep(self.real_sleep)
+            report(e, final * e / self.epochs if self.values else None)
+        return final
+
+
+def test_budget_is_honoured_a_trial_is_stopped_at_the_first_epoch_past_it():
+    clock = FakeClock()
+    res = run_search(QuadraticObjective(clock=clock, epoch_seconds=1.0, values=False), budget=23, seed=0,
+                     clock=clock)
+    # Five one-second epochs a trial: four trials end at 20 s; the fifth is stopped at its epoch
+    # ending at 24 s, the first past the budget.
+    assert [t.state for t in res.trials] == ["complete"] * 4 + ["stopped"]
+    assert res.trials[-1].epochs == 4
+    assert res.seconds == 24 <= 23 * 1.1
+    assert res.found and res.best.score >= res.default_score
+
+
+def test_no_trial_starts_that_could_not_reach_its_first_epoch():
+    clock = FakeClock()
+    res = run_search(QuadraticObjective(clock=clock, epoch_seconds=1.0, values=False), budget=20.5, seed=0,
+                     clock=clock)
+    assert [t.state for t in res.trials] == ["complete"] * 4
+    assert res.seconds == 20
+
+
+def test_budget_with_the_real_clock_stays_within_ten_percent():
+    res = run_search(QuadraticObjective(real_sleep=0.05, epochs=4), budget=2, seed=0)
+    assert res.seconds <= 2 * 1.1
+    assert len(res.trials) >= 3
+
+
+def test_same_seed_gives_the_same_trials_and_best_trial():
+    a = run_search(QuadraticObjective(clock=FakeClock()), budget=600, seed=7, n_trials=12, clock=FakeClock())
+    b = run_search(QuadraticObjective(clock=FakeClock()), budget=600, seed=7, n_trials=12, clock=FakeClock())
+    c = run_search(QuadraticObjective(clock=FakeClock()), budget=600, seed=8, n_trials=12, clock=FakeClock())
+    assert len(a.trials) == 12
+    assert [(t.params, t.state, t.score) for t in a.trials] == [(t.params, t.state, t.score) for t in b.trials]
+    assert a.best.number == b.best.number and a.best_params == b.best_params
+    assert [t.params for t in a.trials[1:]] != [t.params for t in c.trials[1:]]
+    # Trial 0 is today's recipe, whatever the seed.
+    assert a.trials[0].params == c.trials[0].params == {"x": 0.9, "k": "a"}
+
+
+def test_search_beats_the_recipe_and_prunes_weak_trials():
+    res = run_search(QuadraticObjective(), budget=600, seed=0, n_trials=25)
+    assert res.best.score > res.default_score
+    assert abs(res.best_params["x"] - 0.3) < 0.25
+    assert any(t.state == "pruned" for t in res.trials)
+    assert set(res.importances) == {"x", "k"}
+    frame = res.trials_frame()
+    assert list(frame.columns[:5]) == ["trial", "state", "validation score", "seconds", "epochs"]
+    assert len(frame) == len(res.trials)
+
+
+def test_budget_too_small_for_one_trial_keeps_todays_recipe():
+    clock = FakeClock()
+    res = run_search(QuadraticObjective(clock=clock, epoch_seconds=2.0), budget=1, seed=0, clock=clock)
+    assert not res.found
+    assert [t.state for t in res.trials] == ["stopped"]
+    assert res.best_params == {"x": 0.9, "k": "a"}
+    assert any("too small for one trial" in n and "today's recipe" in n for n in res.notices)
+    d = res.to_dict()
+    assert d["best_trial"] is None and d["best_params"] == d["recipe_params"]
+
+
+def test_a_failing_setting_is_recorded_and_the_search_goes_on():
+    class Picky(QuadraticObjective):
+        def evaluate(self, params, report):
+            if params["k"] == "b":
+                raise DataValidationError("SMOTE needs at least 6 rows of the rare class")
+            return super().evaluate(params, report)
+
+    res = run_search(Picky(), budget=600, seed=0, n_trials=8)
+    failed = [t for t in res.trials if t.state == "failed"]
+    assert failed and "SMOTE" in failed[0].note
+    assert res.found and res.best.params["k"] == "a"
+
+
+def test_progress_reports_epochs_and_trials():
+    events = []
+    run_search(QuadraticObjective(), budget=600, seed=0, n_trials=2, progress=events.append)
+    kinds = [e.kind for e in events]
+    assert kinds.count("trial") == 2 and kinds.count("epoch") >= 5
+    last = events[-1]
+    assert last.trials_done == 2 and last.best is not None
+
+
+@pytest.mark.parametrize("budget", [0, -5, "soon", float("nan"), 10 ** 6])
+def test_budget_errors(budget):
+    with pytest.raises(DataValidationError, match="search budget must be between 1 and 21600 seconds"):
+        check_budget(budget)
+
+
+def test_trial_cap_error():
+    with pytest.raises(DataValidationError, match="trial cap must be 1 or more; got 0"):
+        run_search(QuadraticObjective(), budget=10, n_trials=0)
+
+
+def test_charts_from_the_trials():
+    res = run_search(QuadraticObjective(), budget=600, seed=0, n_trials=8)
+    hist = plot_optimisation_history(res)
+    scores = [t.score for t in res.trials if t.state == "complete"]
+    best_line = [tr for tr in hist.data if tr.name == "best so far"][0]
+    assert max(best_line.y) == pytest.approx(max(scores))
+    assert list(best_line.y) == sorted(best_line.y)
+    imp = plot_param_importance(res)
+    assert sorted(imp.data[0].y) == sorted(res.importances)
+
+
+# ---------------------------------------------------------------- the tabular objective
+def _credit_frame(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"income": rng.normal(50, 10, n), "debt": rng.normal(size=n),
+                       "region": rng.choice(["north", "south", "east"], n)})
+    logit = 0.08 * (50 - df["income"]) + df["debt"] - 1.2
+    df["default"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    return df
+
+
+def test_split_for_search_by_time_keeps_the_latest_rows_for_validation():
+    y = np.array([0, 1] * 10)
+    times = np.arange(20)[::-1]  # the first rows are the latest
+    fit, val = split_for_search(y, times=times, val_fraction=0.2)
+    assert sorted(val.tolist()) == [0, 1, 2, 3]
+    assert times[val].min() > times[fit].max()
+
+
+def test_split_for_search_needs_both_outcomes():
+    with pytest.raises(DataValidationError, match="at least 2 rows of each outcome in its validation rows"):
+        split_for_search(np.array([1, 1] + [0] * 18), times=np.arange(20), val_fraction=0.2)
+
+
+def test_unknown_search_metric():
+    from core.tabular import TabularConfig
+
+    df = _credit_frame(40)
+    with pytest.raises(DataValidationError, match="search metric must be one of"):
+        TabularObjective(df, df["default"].to_numpy(), df, df["default"].to_numpy(), ["income"], [],
+                         TabularConfig(), metric="accuracy")
+
+
+def _recording_train_tabular(calls):
+    """Stands in for core.tabular.train_tabular: records the rows it gets, scores by a formula."""
+
+    def fake(train_df, y_train, test_df, y_test, *, numeric, categorical, config, progress=None, status=None):
+        calls.append((train_df.index.to_numpy(), test_df.index.to_numpy()))
+        score = 0.7 + 0.1 * config.dropout - 0.01 * config.depth
+        for e in range(1, 4):
+            if progress is not None:
+                progress(e, 3, {"val_roc_auc": score, "val_pr_auc": score / 2})
+        return SimpleNamespace(metrics={"network": {"roc_auc": score, "pr_auc": score / 2}})
+
+    return fake
+
+
+def test_credit_search_never_touches_the_test_rows(monkeypatch):
+    import core.tabular
+    from core.credit.pipeline import prepare_credit_data, split_rows
+    from core.search.scenarios import search_credit
+
+    calls = []
+    monkeypatch.setattr(core.tabular, "train_tabular", _recording_train_tabular(calls))
+    df = _credit_frame(400)
+    search = search_credit(df, target="default", budget=600, n_trials=6, test_size=0.25)
+    _, y, _ = prepare_credit_data(df, target="default")
+    train_rows, test_rows = split_rows(y, test_size=0.25, seed=0)
+    assert len(calls) == 6
+    seen = set()
+    for fit_idx, val_idx in calls:
+        assert not set(fit_idx) & set(test_rows)
+        assert not set(val_idx) & set(test_rows)
+        assert not set(fit_idx) & set(val_idx)
+        seen |= set(fit_idx) | set(val_idx)
+    assert seen == set(train_rows)
+    assert search.result.found and search.result.trials[0].params["depth"] == 2
+
+
+def test_fraud_search_validates_on_the_latest_training_days_only(monkeypatch):
+    import core.tabular
+    from core.fraud.columns import make_columns, prepare_log
+    from core.fraud.split import split_by_time
+    from core.search.scenarios import search_fraud
+
+    calls = []
+    monkeypatch.setattr(core.tabular, "train_tabular", _recording_train_tabular(calls))
+    raw = pd.read_csv("sample_data/fraud_transactions.csv.gz")
+    cols = make_columns(raw)
+    search, config = search_fraud(raw, cols, budget=600, n_trials=3)
+    log = prepare_log(raw, cols)
+    split = split_by_time(log, cols)
+    times = log[cols.time].to_numpy()
+    for fit_idx, val_idx in calls:
+        assert set(fit_idx) | set(val_idx) <= set(split.train_idx)
+        assert not (set(fit_idx) | set(val_idx)) & set(split.test_idx)
+        assert times[val_idx].min() >= times[fit_idx].max()
+    assert search.result.metric == "pr_auc"
+    best = search.result.best
+    assert (config.tabular.dropout == best.params["dropout"]) if best.number else config.auto_batch
+
+
+def test_tabular_search_is_deterministic_for_the_same_seed():
+    from core.credit.pipeline import default_credit_config
+    from core.search.scenarios import search_credit
+
+    df = _credit_frame(300)
+    cfg = default_credit_config(epochs=3)
+    runs = [search_credit(df, target="default", budget=600, n_trials=3, config=cfg).result for _ in range(2)]
+    a, b = runs
+    assert [t.state for t in a.trials] == ["complete"] * 3
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+    assert [t.score for t in a.trials] == [t.score for t in b.trials]
+    assert a.best.number == b.best.number
+
+
+# ---------------------------------------------------------------- CLI
+def test_cli_search_flag_errors(capsys):
+    from core.cli import main
+
+    assert main(["train", "--scenario", "credit", "--data", "sample_data/credit_applications.csv",
+                 "--search-budget", "0"]) == 1
+    assert "search budget must be between 1" in capsys.readouterr().err
+    assert main(["train", "--scenario", "demand", "--data", "sample_data/demand_sales.csv",
+                 "--search-budget", "30"]) == 1
+    assert "--search-budget is not available for the demand scenario" in capsys.readouterr().err
+
+
+def test_cli_credit_search_section(tmp_path, capsys):
+    from core.cli import main
+
+    path = tmp_path / "credit.csv"
+    _credit_frame(300).to_csv(path, index=False)
+    code = main(["train", "--scenario", "credit", "--data", str(path), "--target", "default", "--epochs", "2",
+                 "--search-budget", "300", "--search-trials", "2", "--ensemble", "--no-explain",
+                 "--sensitive", "none", "--json", "--save", str(tmp_path / "run")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    result = json.loads(out.out)
+    s = result["search"]
+    assert s["trials_run"] == 2 and len(s["trials"]) == 2
+    assert s["recipe_params"] == s["trials"][0]["params"]
+    assert s["best_validation_score"] == max(t["score"] for t in s["trials"] if t["state"] == "complete")
+    assert s["ensemble"]["checked"] and set(s["ensemble"]["validation_scores"]) >= {"network", "ensemble"}
+    assert "search trial 1:" in out.err
+    meta = json.loads((tmp_path / "run" / "metadata.json").read_text())
+    ws = meta.get("workspace", meta)
+    assert ws["params"]["search"]["trials_run"] == 2
+
+
+def test_importing_the_search_loads_neither_optuna_nor_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, core.search, core.search.charts, core.search.scenarios, core.search.tabular; "
+            "print(sorted(m for m in ('optuna', 'tensorflow', 'keras', 'sklearn') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
