@@ -37,9 +37,19 @@ def test_training_shows_metrics_baselines_and_queue(trained):
     at = trained
     pr = float(_metric(at, "PR-AUC (headline)").value)
     assert 0 < pr <= 1
-    table = next(d.value for d in at.dataframe if "model" in d.value.columns)
-    assert list(table["model"]) == ["Keras network", "Logistic regression", "Gradient boosting"]
-    assert table["pr_auc"].between(0, 1).all() and "card_precision_at_100" in table
+    table = next(d.value for d in at.dataframe if "Model" in d.value.columns)
+    assert list(table["Model"]) == ["Keras network", "Logistic regression", "Gradient boosting"]
+    assert table["PR-AUC"].between(0, 1).all() and "Card precision@100" in table
+    # One k for the tile, the caption and the chart: the slider's.
+    k = at.slider(key="fraud.k").value
+    tile = _metric(at, "Card precision@")
+    assert tile.label == f"Card precision@{k} per day"
+    caption = next(c.value for c in at.caption if c.value.startswith("Keras network: precision@"))
+    assert f"card precision@{k} per day {tile.value}" in caption
+    # The network is judged against the best baseline with an interval on both ranking metrics.
+    verdicts = [b.value for b in [*at.success, *at.info, *at.warning] if "(the best baseline)" in b.value]
+    assert sorted(v.split("'s ")[1].split(" is ")[0] for v in verdicts) == ["PR-AUC", "ROC-AUC"]
+    assert all("95% interval" in v for v in verdicts)
     queue = next(d.value for d in at.dataframe if "top_reasons" in d.value.columns)
     assert len(queue) > 0 and queue["risk"].is_monotonic_decreasing
     assert queue["top_reasons"].iloc[0].count("typical") >= 1
