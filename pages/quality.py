@@ -16,8 +16,10 @@ from core.quality.charts import (
 )
 from core.quality.data import LoadOptions, find_ok_class, load_image_dataset, load_single_image
 from core.quality.evaluate import (
-    compute_cost_analysis, compute_defect_metrics, get_defect_labels, get_defect_scores, get_error_gallery,
+    DEFECT_TYPING_NOTE, compute_cost_analysis, compute_defect_metrics, get_defect_labels, get_defect_scores,
+    get_error_gallery, get_misclassified,
 )
+from core.quality.labels import describe_layout
 from core.quality.models import BACKBONES
 
 from ui.common import ensure_router
@@ -28,6 +30,8 @@ ensure_router()
 K = "quality."  # namespace of this page's session state
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "quality_images"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"]
+SIZES = {"auto": "Auto (fits the time budget)", 64: "64 × 64", 128: "128 × 128 (finer texture, ~4× slower)",
+         "native": "Native (the images' own size)"}
 IMBALANCE = {"class_weight": "Class weights", "oversample": "Over-sample defect images",
              "none": "None", "undersample": "Under-sample OK images"}
 
@@ -43,7 +47,7 @@ def fail(exc: Exception) -> None:
 
 
 @st.cache_resource(show_spinner="Loading the sample images")
-def load_sample(image_size: int):
+def load_sample(image_size):
     """The bundled sample, shared by all sessions and never modified."""
     return load_image_dataset(SAMPLE_DIR, options=LoadOptions(image_size=image_size))
 
@@ -52,10 +56,12 @@ def pct(v: float) -> str:
     return f"{v:.1%}"
 
 
-def max_images(image_size: int) -> int:
+def max_images(image_size) -> int:
     """Cap decoded pixels at ~150 MB (colour worst case) so one session fits a small cloud server;
-    the loader says so with a notice when it keeps a subset."""
-    return int(min(5_000, 150e6 // (image_size * image_size * 3)))
+    the loader says so with a notice when it keeps a subset.  'auto' never decodes above 128 pixels
+    for more than ~600 images; 'native' is capped as if 256."""
+    side = {"auto": 128, "native": 256}.get(image_size, image_size)
+    return int(min(5_000, 150e6 // (side * side * 3)))
 
 
 def thumb(img: np.ndarray) -> np.ndarray:
@@ -69,7 +75,8 @@ def get_data(image_size: int):
                       key=K + "source")
     if choice.startswith("Bundled"):
         return load_sample(image_size)
-    up = st.file_uploader("Zip with one folder per class (e.g. ok/, scratch/), or images plus a labels CSV "
+    up = st.file_uploader("Zip with one folder per class (e.g. ok/, scratch/), images named after their class "
+                          "(scratches_12.jpg, rolled-in_scale_7.jpg, Cr_1.bmp), or images plus a labels CSV "
                           "(columns filename,label)", type=["zip"], key=K + "upload")
     if up is None:
         st.info("Upload a zip to work on your own images, or switch back to the bundled sample.")
@@ -101,6 +108,17 @@ def show_summary(data) -> None:
     c4.metric("Size used", f"{data.image_size}×{data.image_size}×{data.channels}")
     for note in data.notices:
         st.warning(note, icon=":material/info:")
+    # Confirm where the labels came from: a wrong split of file names shows up here, before training.
+    st.info(describe_layout(data.layout, counts) + ("" if data.layout != "filenames" else
+            " Check these classes before training; if one is wrong, rename the files or sort them into folders."),
+            icon=":material/label:")
+    if data.layout == "filenames":
+        st.dataframe(pd.DataFrame({"class (from file names)": list(counts), "images": list(counts.values()),
+                                   "example file": [data.names[int(np.flatnonzero(data.labels == i)[0])]
+                                                    for i in range(len(counts))]}),
+                     hide_index=True, key=K + "layout_table")
+    if ok is None:
+        st.info(DEFECT_TYPING_NOTE, icon=":material/category:")
     left, right = st.columns([1, 2])
     left.plotly_chart(plot_class_bar(counts, ok), key=K + "class_bar")
     with right:
@@ -159,13 +177,20 @@ def train(data, opts) -> None:
     st.session_state[K + "threshold"] = float(config.threshold)
 
 
-tabs = st.tabs(["Data & training", "Performance", "Decision & costs", "Heatmaps", "Export"])
+# The third tab is the reject decision when a class means 'good part', the error analysis when
+# every class is a defect type; its label follows the run on screen.
+shown = st.session_state.get(K + "run")
+third = "Decision & costs" if shown is None or shown.ok_class is not None else "Errors by class"
+tabs = st.tabs(["Data & training", "Performance", third, "Heatmaps", "Export"])
 
 with tabs[0]:
-    size = st.select_slider("Image size (pixels, images are resized to a square)", [32, 48, 64, 96, 128, 160, 200],
-                            value=64, key=K + "image_size")
+    size = st.selectbox("Input size (images are resized to a square)", list(SIZES), format_func=SIZES.get,
+                        key=K + "image_size",
+                        help="Auto picks the largest of native, 128 and 64 pixels that keeps training within a "
+                             "few minutes on 2 CPU cores; 64 is fast, 128 keeps finer texture, native the images' "
+                             "own size.")
     try:
-        data = get_data(int(size))
+        data = get_data(size)
     except DataValidationError as exc:
         fail(exc)
         data = None
@@ -177,6 +202,9 @@ with tabs[0]:
                 train(data, opts)
             except Exception as exc:  # shown as a message; the previous run stays available
                 fail(exc)
+            new = st.session_state.get(K + "run")
+            if new is not None and (new.ok_class is not None) != (third == "Decision & costs"):
+                st.rerun()  # redraw the tab bar for the new framing (decision vs. defect typing)
     run = st.session_state.get(K + "run")
     if run is not None:
         st.success(f"Model trained ({run.backbone_used}, {run.timings['epochs_run']} epochs, "
@@ -199,6 +227,8 @@ if has_ok:
     p_def = get_defect_scores(run.test_proba, run.class_names, run.ok_class)
 
 with tabs[1]:
+    if not has_ok:
+        st.info(DEFECT_TYPING_NOTE, icon=":material/category:")
     c = st.columns(5)
     c[0].metric("Accuracy", pct(m["accuracy"]))
     c[1].metric("Macro recall", pct(m["macro_recall"]))
@@ -207,6 +237,9 @@ with tabs[1]:
     if has_ok:
         c[4].metric("Defect recall at 0.5", pct(m["defect_recall"]),
                     help=f"Escape rate {pct(m['escape_rate'])}: defective parts the model would pass.")
+    else:
+        weakest = min(m["per_class"], key=lambda name: m["per_class"][name]["recall"])
+        c[4].metric("Lowest class recall", pct(m["per_class"][weakest]["recall"]), help=f"class {weakest}")
     left, right = st.columns(2)
     left.plotly_chart(plot_multiclass_confusion(m["confusion"], run.class_names), key=K + "cm")
     right.plotly_chart(plot_per_class_metrics(m["per_class"]), key=K + "per_class")
@@ -215,7 +248,21 @@ with tabs[1]:
 
 with tabs[2]:
     if not has_ok:
-        st.info("No 'no defect' class was chosen, so there is no reject decision; the model classifies defect types.")
+        st.markdown("**Per-class precision and recall**: of the images predicted as a class, the share that "
+                    "are; of the images of a class, the share found.")
+        st.dataframe(pd.DataFrame(m["per_class"]).T.reset_index(names="class")[
+            ["class", "precision", "recall", "f1", "support"]].round(3), hide_index=True, key=K + "typing_table")
+        st.plotly_chart(plot_multiclass_confusion(m["confusion"], run.class_names), key=K + "typing_cm")
+        wrong = get_misclassified(run.test.labels, run.test_proba, run.class_names, limit=24)
+        n_wrong = int(np.sum(run.test_proba.argmax(axis=1) != run.test.labels))
+        st.markdown(f"**Misclassified test images: {n_wrong} of {len(run.test.labels)}**"
+                    + (" — most confidently wrong first" if n_wrong else ""))
+        if len(wrong):
+            st.image([thumb(run.test.images[int(i)]) for i in wrong["position"]], width=88,
+                     caption=[f"{a} → {p} ({c:.2f})" for a, p, c in
+                              zip(wrong["actual"], wrong["predicted"], wrong["confidence"])])
+        else:
+            st.caption("Every test image got its class.")
     else:
         c1, c2, c3 = st.columns(3)
         cost_escape = c1.number_input("Cost of an escaped defect", 0.0, 1e7, 50.0, step=5.0, key=K + "cost_escape")

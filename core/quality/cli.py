@@ -1,7 +1,12 @@
 """Quality flags for ``python -m core train --scenario quality`` and ``python -m core score``.
 
     python -m core train --scenario quality --data DIR_OR_ZIP [--test-data DIR_OR_ZIP]
-        [--image-size N] [--epochs N] [--seed N] [--imbalance METHOD] [--save DIR] --json
+        [--image-size auto|native|N] [--epochs N] [--seed N] [--imbalance METHOD] [--save DIR] --json
+
+The labels come from class folders, a labels CSV or the file names (``scratches_12.jpg``); which
+one, and the images per class, is printed before training and returned under ``data``.  Without
+a 'good part' class the run is multi-class defect typing: the JSON has ``task: defect_typing``,
+per-class precision / recall and the confusion matrix, and no reject decision.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from core.quality.evaluate import compute_multiclass_metrics
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Image size, colour mode, backbone, costs and the OK class."""
     g = parser.add_argument_group("quality")
-    g.add_argument("--image-size", type=int, default=64, help="images are resized to N x N pixels")
+    g.add_argument("--image-size", default="auto",
+                   help="input size: auto (fits the time budget), native (the images' own size), 64, 128 "
+                        "or any N from 16 to 256 pixels")
     g.add_argument("--color", default="auto", choices=("auto", "grayscale", "rgb"))
     g.add_argument("--backbone", default="cnn", choices=("cnn", "mobilenetv2"))
     g.add_argument("--no-augment", action="store_true", help="train without flips/rotations/contrast jitter")
@@ -71,11 +78,19 @@ def run_train(args) -> dict:
     from core.quality.data import split_indices
     from core.quality.evaluate import compute_cost_analysis, get_defect_labels, get_defect_scores
 
+    from core.cli import say
+    from core.quality.data import check_image_size
+    from core.quality.labels import describe_layout
+
     t0 = time.perf_counter()
-    opts = LoadOptions(image_size=args.image_size, color=args.color, min_per_class=args.min_per_class,
-                       max_images=args.max_images)
+    opts = LoadOptions(image_size=check_image_size(args.image_size), color=args.color,
+                       min_per_class=args.min_per_class, max_images=args.max_images)
     data = load_image_dataset(args.data, options=opts)
-    test = (load_image_dataset(args.test_data, options=replace(opts, min_per_class=1), class_names=data.class_names)
+    say(describe_layout(data.layout, data.counts()))
+    say(f"Input {data.image_size}x{data.image_size}, {'grayscale' if data.channels == 1 else 'colour'}")
+    # The test set is read at the training set's size, whatever the choice said.
+    test = (load_image_dataset(args.test_data, options=replace(opts, min_per_class=1, image_size=data.image_size),
+                               class_names=data.class_names)
             if getattr(args, "test_data", None) else None)
     t_load = time.perf_counter() - t0
     config = QualityConfig(backbone=args.backbone, augment=not args.no_augment, seed=int(args.seed),
@@ -87,10 +102,12 @@ def run_train(args) -> dict:
     m = run.metrics
     result = {
         "scenario": "quality",
-        "data": {"images": int(len(data.labels)), "classes": data.counts(), "image_size": data.image_size,
-                 "channels": data.channels, "test_images": int(len(run.test.labels)),
-                 "notices": list(data.notices)},
+        "data": {"images": int(len(data.labels)), "classes": data.counts(), "layout": data.layout,
+                 "image_size": data.image_size, "channels": data.channels,
+                 "test_images": int(len(run.test.labels)), "notices": list(data.notices)},
+        "task": m["task"],
         "metrics": {k: v for k, v in m.items() if k not in ("confusion",)},
+        "per_class_recall": {c: v["recall"] for c, v in m["per_class"].items()},
         "confusion": m["confusion"],
         "backbone": run.backbone_used,
         "device": run.device,
@@ -136,6 +153,10 @@ def run_score(args) -> dict:
     Images may be unlabelled (any layout) or sorted into folders named after the training classes,
     which are then compared with their label. The same engine as the Score page.
     """
+    if getattr(args, "engine", "local") == "dask":
+        from core.scale.quality import run_score_dask
+
+        return run_score_dask(args)
     from core.workspace.scoring import score_with_run
 
     t0 = time.perf_counter()

@@ -11,11 +11,13 @@ import numpy as np
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS, rebalance
 from core.quality.data import ImageDataset, find_ok_class, split_indices
-from core.quality.evaluate import (
+from core.quality.evaluate import (  # noqa: F401  (DEFECT_TYPING_NOTE, get_task: the engine's framing)
+    DEFECT_TYPING_NOTE,
     compute_defect_metrics,
     compute_multiclass_metrics,
     get_defect_labels,
     get_defect_scores,
+    get_task,
 )
 from core.quality.models import BACKBONES, BackboneUnavailable, build_cnn, build_pretrained
 
@@ -87,6 +89,7 @@ class QualityRun:
             "scenario": "quality",
             "class_names": list(self.class_names),
             "ok_class": self.ok_class,
+            "task": get_task(self.ok_class),
             "image_size": self.image_size,
             "channels": self.channels,
             "backbone": self.backbone_used,
@@ -171,13 +174,13 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
     proba = np.asarray(fit.model.predict(test_set.images, batch_size=256, verbose=0), dtype=float)
     t_pred = time.perf_counter() - t1
     metrics = compute_multiclass_metrics(test_set.labels, proba, data.class_names)
+    metrics["task"] = get_task(ok_class)
     if ok_class is not None:
         metrics.update(compute_defect_metrics(get_defect_labels(test_set.labels, data.class_names, ok_class),
                                               get_defect_scores(proba, data.class_names, ok_class),
                                               config.threshold))
     else:
-        notices.append("No class is named like 'ok' / 'good', so the reject decision (defect vs. OK) is off; "
-                       "the model still classifies the defect types.")
+        notices.append(DEFECT_TYPING_NOTE)
     rng = np.random.default_rng(config.seed)
     background = data.images[rng.choice(train_idx, size=min(32, len(train_idx)), replace=False)]
     names = data.class_names

@@ -1,9 +1,12 @@
 """Metrics and the reject decision for image classifiers.
 
 Class-level quality (per-class precision / recall / F1, macro averages, one-vs-rest ROC-AUC,
-confusion matrix) comes from the arg-max class.  The business decision is binary: reject a part
-when P(defect) = 1 - P(ok) reaches a threshold; it reuses the shared threshold grid and cost
-curve from ``core.metrics`` so the page can move the threshold without retraining.
+confusion matrix) comes from the arg-max class.  When one class means 'good part', the business
+decision is binary: reject a part when P(defect) = 1 - P(ok) reaches a threshold; it reuses the
+shared threshold grid and cost curve from ``core.metrics`` so the page can move the threshold
+without retraining.  When every class is a defect type (multi-class defect typing) there is no
+such decision: per-class figures, the confusion matrix and the misclassified images
+(``get_misclassified``) are the whole story.
 """
 
 from __future__ import annotations
@@ -15,6 +18,20 @@ import pandas as pd
 
 from core.errors import DataValidationError
 from core.metrics import compute_binary_metrics, compute_cost_curve, compute_threshold_grid
+
+
+TASKS = {
+    "inspection": "Inspection: one class means 'good part', so each image gets a pass / reject verdict",
+    "defect_typing": "Defect typing: every class is a defect type and none means 'good part'",
+}
+DEFECT_TYPING_NOTE = ("Every class is a defect type and none means 'good part' (multi-class defect typing), so "
+                      "there is no pass / reject decision, escape rate or cost threshold; judge the model by "
+                      "per-class precision and recall, the confusion matrix and the misclassified images.")
+
+
+def get_task(ok_class: str | None) -> str:
+    """'inspection' when a class means 'good part', else 'defect_typing'."""
+    return "inspection" if ok_class is not None else "defect_typing"
 
 
 def _check(y, proba, class_names) -> tuple[np.ndarray, np.ndarray]:
@@ -148,6 +165,20 @@ def get_error_gallery(y_defect, p_defect, threshold: float, *, limit: int = 12) 
         "false_rejects": fr[np.argsort(-p[fr], kind="stable")][:limit],
         "escapes": esc[np.argsort(p[esc], kind="stable")][:limit],
     }
+
+
+def get_misclassified(y, proba, class_names, *, limit: int = 24) -> pd.DataFrame:
+    """Test images whose arg-max class is wrong, most confidently wrong first: position, actual,
+    predicted, confidence (P of the predicted class) and P of the actual class.  The error
+    gallery of a defect-typing model, where there is no good class to escape or reject."""
+    y, proba = _check(y, proba, class_names)
+    pred = proba.argmax(axis=1)
+    wrong = np.flatnonzero(pred != y)
+    wrong = wrong[np.argsort(-proba[wrong, pred[wrong]], kind="stable")][:limit]
+    names = [str(c) for c in class_names]
+    return pd.DataFrame({"position": wrong.astype(int), "actual": [names[i] for i in y[wrong]],
+                         "predicted": [names[i] for i in pred[wrong]],
+                         "confidence": proba[wrong, pred[wrong]], "p_actual": proba[wrong, y[wrong]]})
 
 
 def get_predictions_frame(names, y, proba, class_names, ok_class: str | None, threshold: float) -> pd.DataFrame:

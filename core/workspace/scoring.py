@@ -310,9 +310,14 @@ def _score_quality(run_dir, meta, data, s, progress, _reason_rows=None) -> Batch
         figures += [("Rejected", f"{int(rej.sum()):,}"), ("Reject rate", f"{rej.mean():.1%}")]
     else:
         decisions = scored["predicted"].value_counts().rename_axis("predicted").reset_index(name="images")
-        notices.append("The model has no 'good part' class, so there is no pass / reject verdict; "
-                       "the predicted class is given per image.")
+        notices.append("Every class of this model is a defect type and none means 'good part' (defect typing), "
+                       "so there is no pass / reject verdict and the threshold is not used; the predicted "
+                       "defect type is given per image.")
     if labels is not None:
         figures.append(("Accuracy on labelled images", f"{(scored['actual'] == scored['predicted']).mean():.1%}"))
+        if "verdict" not in scored:
+            # Defect typing: the weakest class is the figure to watch, not a reject rate.
+            recall = (scored["actual"] == scored["predicted"]).groupby(scored["actual"]).mean()
+            figures.append(("Lowest class recall", f"{recall.min():.1%} ({recall.idxmin()})"))
     progress(1.0, "Done")
     return BatchResult("quality", run_dir.name, scored, figures, decisions, {"threshold": thr}, notices=notices)

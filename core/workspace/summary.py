@@ -415,7 +415,9 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
         curves = _roc_pr(y_def, p_def)
     else:
         quality.insert(0, _quality("ROC-AUC (one-vs-rest)", m["roc_auc"]))
-        assumptions.append("No 'no defect' class: no reject decision, so no money figures")
+        quality.append(_quality("Lowest class recall", min(v["recall"] for v in m["per_class"].values()), ".1%"))
+        assumptions.append("Every class is a defect type, none means 'good part' (defect typing): no reject "
+                           "decision, so no escape rate, cost threshold or money figures")
     dataset = image_fingerprint(data) if data is not None else image_fingerprint(run.test)
     dataset["name"] = dataset_name
     return _envelope(
@@ -430,7 +432,10 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
         curves=curves,
         decision={"threshold": float(threshold), "cost_escape": float(cost_escape),
                   "cost_false_reject": float(cost_false_reject), "ok_class": run.ok_class,
-                  "rule": "reject when P(defect) = 1 - P(ok) >= threshold"},
+                  "rule": "reject when P(defect) = 1 - P(ok) >= threshold"} if run.ok_class is not None else
+        # Defect typing: every class is a defect type, so there is no reject threshold or cost.
+        {"task": "defect_typing", "ok_class": None, "rule": "the most probable defect type per image",
+         "per_class_recall": {c: v["recall"] for c, v in m["per_class"].items()}},
         explain=_explain(None, "Image explanations are per image (Grad-CAM and SHAP heatmaps); no global "
                                "importance is recorded."),
     )

@@ -20,7 +20,7 @@ def trained():
     at = AppTest.from_file(PAGE, default_timeout=300)
     at.run()
     assert not at.exception
-    at.select_slider(key="quality.image_size").set_value(32)
+    at.selectbox(key="quality.image_size").set_value(64)
     at.run()
     at.number_input(key="quality.epochs").set_value(2)
     at.get("form_submit_button")[0].click()
@@ -32,7 +32,8 @@ def trained():
 def test_trains_on_sample_and_shows_results(trained):
     at = trained
     m = _metrics(at)
-    assert m["Images"] == "1,000" and m["Size used"] == "32×32×1"
+    assert m["Images"] == "1,000" and m["Size used"] == "64×64×1"
+    assert any("4 classes taken from the folder names" in i.value for i in at.info)
     for label in ("Accuracy", "Macro recall", "Macro F1", "ROC-AUC (one-vs-rest)", "Escape rate", "Optimal threshold"):
         assert label in m
     assert any("Model trained" in s.value for s in at.success)
@@ -104,3 +105,39 @@ def test_upload_with_corrupt_file_still_loads_the_rest():
     assert not at.exception and not at.error
     assert _metrics(at)["Images"] == "16"
     assert any("pit/broken.png" in w.value for w in at.warning)
+
+
+def test_defect_typing_upload_confirms_classes_and_skips_the_reject_decision(typing_zip):
+    """Six defect classes named in the file names, no good class: the page shows the classes it read
+    from the names, says there is no reject decision, and shows per-class figures and errors instead."""
+    from core.quality.engine import DEFECT_TYPING_NOTE
+
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.run()
+    at.radio(key="quality.source").set_value("Upload a zip").run()
+    at.file_uploader(key="quality.upload").set_value(("steel.zip", typing_zip, "application/zip")).run()
+    assert not at.exception and not at.error
+    infos = [i.value for i in at.info]
+    assert any(v.startswith("6 classes taken from the file names: crazing (10), inclusion (10), patches (10)")
+               for v in infos)
+    assert DEFECT_TYPING_NOTE in infos
+    layout = next(d.value for d in at.dataframe if "class (from file names)" in d.value.columns)
+    assert layout["images"].tolist() == [10] * 6 and layout["example file"].iloc[0] == "steel/crazing_1.jpg"
+    m = _metrics(at)
+    assert m["Defect share"] == "n/a" and m["Size used"] == "48×48×1"
+    assert any("read as grayscale" in w.value for w in at.warning)
+
+    at.number_input(key="quality.epochs").set_value(1)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, at.exception[0].value if at.exception else ""
+    assert [t.label for t in at.tabs][2] == "Errors by class"
+    m = _metrics(at)
+    assert "Lowest class recall" in m and "Accuracy" in m
+    for label in ("Escape rate", "Reject rate", "Optimal threshold", "Defect recall at 0.5", "Cost per part"):
+        assert label not in m
+    assert any("Misclassified test images" in md.value for md in at.markdown)
+    table = next(d.value for d in at.dataframe if list(d.value.columns[:3]) == ["class", "precision", "recall"])
+    assert table["class"].tolist() == list(at.session_state["quality.run"].class_names)
+    assert {"precision", "recall"} <= set(table.columns)
+    assert not [s for s in at.slider if s.key == "quality.threshold"]  # no cost threshold without a good class
