@@ -45,6 +45,7 @@ class EventRun:
     rebalanced_counts: dict
     history: dict
     timings: dict = field(default_factory=dict)
+    auc_intervals: dict = field(default_factory=dict)  # score column -> (low, high), set once per run
 
 
 def compute_levels(run: DemandRun, cfg: EventConfig) -> dict[str, float]:
@@ -114,22 +115,40 @@ def train_events(run: DemandRun, cfg: EventConfig = EventConfig(), *, progress=N
 CHANCE_VERDICT = "no better than chance"
 
 
+def _draw_counts(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """(k, n) counts of each of n rows in k resamples of n rows drawn with replacement."""
+    idx = rng.integers(0, n, (k, n)) + (np.arange(k) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=k * n).reshape(k, n)
+
+
 def compute_auc_interval(y, p, *, n_boot: int = 300, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Bootstrap interval of the ROC-AUC over the test rows (seeded, so the same run gives the same
     interval). Events and non-events are resampled separately, keeping their counts, so that every
-    resample has both classes even when events are rare. AUC = Mann-Whitney rank statistic."""
-    from scipy.stats import rankdata
+    resample has both classes even when events are rare.
 
+    A resample is a vector of counts per row, so its AUC is read from each event's position among the
+    sorted non-event scores (ties count half) without sorting again: linear in the rows, with memory
+    bounded by doing the resamples in chunks (about 2 s for 100,000 test periods on one core). The
+    page computes it once per trained classifier (``EventRun.auc_intervals``), not per threshold.
+    """
     y = np.asarray(y).astype(bool)
     p = np.asarray(p, dtype=float)
-    pos, neg = p[y], p[~y]
-    if len(pos) == 0 or len(neg) == 0:
+    pos, neg = p[y], np.sort(p[~y])
+    n1, n0 = len(pos), len(neg)
+    if n1 == 0 or n0 == 0:
         return math.nan, math.nan
+    below = np.searchsorted(neg, pos, side="left")  # non-events scored strictly lower than each event
+    upto = np.searchsorted(neg, pos, side="right")
     rng = np.random.default_rng(seed)
-    bp = pos[rng.integers(0, len(pos), (n_boot, len(pos)))]
-    bn = neg[rng.integers(0, len(neg), (n_boot, len(neg)))]
-    ranks = rankdata(np.concatenate([bp, bn], axis=1), axis=1)[:, : len(pos)]
-    auc = (ranks.sum(axis=1) - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg))
+    aucs, chunk = [], max(1, 2_000_000 // (n0 + n1))
+    for start in range(0, n_boot, chunk):
+        k = min(chunk, n_boot - start)
+        w0, w1 = _draw_counts(rng, n0, k), _draw_counts(rng, n1, k)  # how often each row is drawn
+        c0 = np.concatenate([np.zeros((k, 1)), np.cumsum(w0, axis=1)], axis=1)
+        less = np.take_along_axis(c0, np.broadcast_to(below, (k, n1)), axis=1)
+        ties = np.take_along_axis(c0, np.broadcast_to(upto, (k, n1)), axis=1) - less
+        aucs.append(((less + 0.5 * ties) * w1).sum(axis=1) / (n1 * n0))
+    auc = np.concatenate(aucs)
     a = (1 - level) / 2
     return float(np.quantile(auc, a)), float(np.quantile(auc, 1 - a))
 
@@ -149,7 +168,10 @@ def compute_event_metrics(ev: EventRun, threshold: float = 0.5) -> pd.DataFrame:
     rows = {}
     for name, col in (("Event classifier", "p_classifier"), ("Quantile forecast", "p_quantile")):
         m = compute_binary_metrics(t["event"].to_numpy(), t[col].to_numpy(), threshold)
-        lo, hi = compute_auc_interval(t["event"].to_numpy(), t[col].to_numpy(), seed=ev.config.seed)
+        # The interval does not depend on the threshold: computed once, then reused on every slider move.
+        if col not in ev.auc_intervals:
+            ev.auc_intervals[col] = compute_auc_interval(t["event"].to_numpy(), t[col].to_numpy(), seed=ev.config.seed)
+        lo, hi = ev.auc_intervals[col]
         rows[name] = {**{k: m[k] for k in ("roc_auc",)}, "roc_auc_low": lo, "roc_auc_high": hi,
                       "verdict": CHANCE_VERDICT if lo <= 0.5 <= hi else
                       ("better than chance" if lo > 0.5 else "worse than chance"),

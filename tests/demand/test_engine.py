@@ -199,6 +199,12 @@ def test_auc_interval_is_seeded_and_separates_skill_from_chance():
     assert lo < 0.5 < hi and hi - lo < 0.15
     assert compute_auc_interval(y, noise, seed=1) == (lo, hi) != compute_auc_interval(y, noise, seed=2)
     assert all(math.isnan(v) for v in compute_auc_interval(np.zeros(5), np.arange(5.0)))
+    # Some skill, with tied scores: the interval brackets the rank-based ROC-AUC and excludes chance.
+    skill = np.round(noise + 0.3 * y, 1)
+    pos, neg = skill[y], skill[~y]
+    auc = ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (len(pos) * len(neg))
+    lo, hi = compute_auc_interval(y, skill, seed=0)
+    assert 0.5 < lo < auc < hi < 1
 
 
 def test_event_metrics_label_a_chance_classifier():
@@ -208,8 +214,13 @@ def test_event_metrics_label_a_chance_classifier():
     event = (rng.random(300) < 0.1).astype(int)
     test = pd.DataFrame({"series": "a", "date": pd.Timestamp("2024-01-01"), "y": 1.0, "level": 1.0, "event": event,
                          "p_classifier": rng.random(300), "p_quantile": 0.2 + 0.6 * event})
-    m = compute_event_metrics(EventRun(EventConfig(seed=0), {}, test, {}, {}, {}), 0.5)
+    ev = EventRun(EventConfig(seed=0), {}, test, {}, {}, {})
+    m = compute_event_metrics(ev, 0.5)
     clf, q = m.loc["Event classifier"], m.loc["Quantile forecast"]
+    # The interval is worked out once per run and kept: moving the alert threshold does not redo it.
+    assert set(ev.auc_intervals) == {"p_classifier", "p_quantile"}
+    other = compute_event_metrics(ev, 0.3)
+    assert other["roc_auc_low"].equals(m["roc_auc_low"]) and not other["recall"].equals(m["recall"])
     assert clf["verdict"] == "no better than chance" and clf["roc_auc_low"] < 0.5 < clf["roc_auc_high"]
     assert q["verdict"] == "better than chance" and q["roc_auc_low"] == 1.0
     assert event_note("Event classifier", clf).startswith(
