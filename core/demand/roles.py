@@ -166,6 +166,13 @@ def guess_roles(df: pd.DataFrame, *, date: str | None = None, target: str | None
                 series: tuple[str, ...] | None = None, covariates: tuple[str, ...] | None = None) -> ColumnGuess:
     """Guess every column's role; ``date`` / ``target`` / ``series`` / ``covariates`` given by the
     planner are kept (``covariates=None``: every other numeric column, as ``load_sales`` does)."""
+    given = [c for c in (date, target, *(series or ()), *(covariates or ())) if c is not None]
+    missing = [c for c in given if c not in df.columns]
+    if missing:
+        raise DataValidationError(
+            f"Column(s) {missing} not found; the file has columns {list(df.columns)}. "
+            "Name columns that exist in the file (spelling and case must match)."
+        )
     why: dict[str, str] = {}
     if date is not None:
         why[date] = "given"

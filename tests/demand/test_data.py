@@ -221,3 +221,10 @@ def test_bundled_sample_guessed_without_flags():
 def test_air_passengers_guessed_without_flags(shared_data):
     df = pd.read_csv(shared_data("demand_forecasting/air_passengers/airline_passengers.csv"))
     assert guess_columns(df) == ColumnMap("Month", "Passengers", ())
+
+
+def test_error_given_column_not_in_the_file():
+    df = make_walmart_like(stores=1, depts=2, weeks=5)
+    with pytest.raises(DataValidationError, match=r"Column\(s\) \['date'\] not found; the file has columns "
+                       r"\['Store', 'Dept', 'Date', 'Weekly_Sales', 'IsHoliday'\]\. Name columns that exist"):
+        guess_roles(df, date="date")
