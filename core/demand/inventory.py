@@ -79,9 +79,9 @@ def describe_params(p: PolicyParams, frequency: str) -> dict:
         return {"periods": int(n), "unit": unit, "days": round(n * days, 1)}
 
     return {"lead_time": one(p.lead_time), "review_period": one(p.review_period),
-            "text": f"lead time {p.lead_time} {unit}{'s' * (p.lead_time != 1)} (~{p.lead_time * days:g} days), "
+            "text": f"lead time {p.lead_time} {unit}{'s' * (p.lead_time != 1)} (~{p.lead_time * days:.0f} days), "
                     f"review every {p.review_period} {unit}{'s' * (p.review_period != 1)} "
-                    f"(~{p.review_period * days:g} days)"}
+                    f"(~{p.review_period * days:.0f} days)"}
 
 
 def _phi(z: float) -> float:

@@ -246,6 +246,9 @@ def test_default_policy_is_set_in_days_and_fits_the_horizon():
         "lead_time": {"periods": 1, "unit": "week", "days": 7.0},
         "review_period": {"periods": 1, "unit": "week", "days": 7.0},
         "text": "lead time 1 week (~7 days), review every 1 week (~7 days)"}
+    monthly, _ = default_policy("monthly", 12)
+    assert describe_params(monthly, "monthly")["text"] == "lead time 1 month (~30 days), review every 1 month (~30 days)"
+    assert describe_params(monthly, "monthly")["lead_time"]["days"] == 30.4
     p, notes = default_policy("daily", 28, lead_time_days=3, review_days=7, holding_cost=0.5)
     assert (p.lead_time, p.review_period, p.holding_cost, notes) == (3, 7, 0.5, [])
     p, notes = default_policy("daily", 7)
