@@ -10,7 +10,16 @@ st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insight
 # Sign-in first when the deployment configures it in its secrets; open otherwise.
 require_sign_in()
 
-pages = [st.Page("pages/home.py", title="Overview", icon=":material/home:", url_path="home", default=True)]
+overview = st.Page("pages/home.py", title="Overview", icon=":material/home:", url_path="overview", default=True)
+
+
+def _to_overview() -> None:
+    st.switch_page(overview)
+
+
+# The overview is served at "/"; links to "/home" (older shares, bookmarks) land on it too instead
+# of Streamlit's "Page not found" dialog, through a hidden page that only forwards.
+pages = [overview, st.Page(_to_overview, title="Overview", url_path="home", visibility="hidden")]
 pages += [
     st.Page(spec.page, title=spec.title, icon=spec.icon, url_path=spec.key)
     for spec in SCENARIOS.values()

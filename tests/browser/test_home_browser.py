@@ -41,3 +41,15 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(tmp_path, page, scr
         if spec.available:
             assert spec.title in titles
     assert legacy == 0
+
+
+@pytest.mark.browser
+def test_old_home_link_lands_on_the_overview_without_a_not_found_dialog(app_url, page, screenshot_dir):
+    page.goto(f"{app_url}/home")
+    page.get_by_role("heading", name="AI Use-Case Studio").wait_for()
+    page.wait_for_timeout(1500)  # the dialog, when there is one, opens right after the first render
+    assert page.get_by_text("Page not found").count() == 0
+    nav = page.get_by_test_id("stSidebarNav")
+    # One "Overview" entry in the navigation: the forwarding page stays hidden.
+    assert nav.get_by_role("link", name="Overview").count() == 1
+    page.screenshot(path=str(screenshot_dir / "home_link.png"))
