@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from core.money import CURRENCIES, DEFAULT_CURRENCY
 from core.scenarios import ROOT, SCENARIOS
+from ui.common import CURRENCY_KEY
 from ui.auth import require_sign_in
 
 st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insights:", layout="wide")
@@ -30,4 +32,9 @@ for path, title, icon, url in (("pages/runs.py", "Runs", ":material/folder_open:
                                ("pages/score.py", "Score", ":material/batch_prediction:", "score")):
     if (ROOT / path).exists():
         pages.append(st.Page(path, title=title, icon=icon, url_path=url))
-st.navigation(pages).run()
+navigation = st.navigation(pages)
+# One money setting for every page, the overview and the reports of this session.
+st.sidebar.selectbox("Currency", list(CURRENCIES), key=CURRENCY_KEY,
+                     index=list(CURRENCIES).index(DEFAULT_CURRENCY),
+                     help="Costs and gains are typed and shown in this currency (no conversion).")
+navigation.run()

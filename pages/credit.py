@@ -31,7 +31,8 @@ from core.glossary import MODELS, metric_help, metric_label, model_label
 from core.training import describe_epochs, summarize_epochs
 from core.verdict import compare_binary
 
-from ui.common import ensure_router, get_verdicts, show_verdict
+from ui.common import ensure_router, get_currency, get_verdicts, money, money_label, show_verdict
+from ui.search import SearchLive, search_options, show_search
 from ui.workspace import save_to_workspace
 
 ensure_router()
@@ -179,19 +180,23 @@ def training_form() -> dict | None:
         depth = c3.number_input("Depth (hidden layers)", 1, 6, d["depth"])
         dropout = c4.slider("Dropout", 0.0, 0.7, float(d["dropout"]), 0.05)
         c1, c2, c3, c4 = st.columns(4)
-        l2 = c1.select_slider("L2 penalty", [0.0, 1e-5, 1e-4, 1e-3, 1e-2], value=d["l2"])
+        # "auto" scales L2 and the batch with the training rows (core.credit.pipeline.credit_l2,
+        # core.tabular.auto_batch_size): fixed values suit a few thousand rows, not 150,000.
+        l2 = c1.select_slider("L2 penalty", ["auto", 0.0, 1e-5, 1e-4, 1e-3, 1e-2], value="auto")
         lr = c2.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=d["learning_rate"])
         epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 500, d["epochs"])
-        batch = c4.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], value=d["batch_size"])
+        batch = c4.select_slider("Batch size", ["auto", 32, 64, 128, 256, 512, 1024, 2048], value="auto")
         c1, c2, c3, c4 = st.columns(4)
         seed = c1.number_input("Seed", 0, 10_000, 0)
         test_size = c2.slider("Test share", 0.1, 0.4, 0.25, 0.05)
         max_rows = c3.number_input("Use at most this many rows (0 = all)", 0, 1_000_000, 0, step=500)
         shap_rows = c4.number_input("Rows explained with SHAP", 50, 1000, SHAP_ROWS, step=50)
+        search = search_options(K)
         if not st.form_submit_button("Train model", type="primary", icon=":material/model_training:"):
             return None
-    return dict(imbalance=imbalance, width=int(width), depth=int(depth), dropout=float(dropout), l2=float(l2),
-                learning_rate=float(lr), epochs=int(epochs), batch_size=int(batch), seed=int(seed),
+    return dict(search=search, imbalance=imbalance, width=int(width), depth=int(depth), dropout=float(dropout),
+                l2=None if l2 == "auto" else float(l2), learning_rate=float(lr), epochs=int(epochs),
+                batch_size=None if batch == "auto" else int(batch), seed=int(seed),
                 test_size=float(test_size), max_rows=int(max_rows), shap_rows=int(shap_rows))
 
 
@@ -217,11 +222,26 @@ def train(df, target, positive, roles, sensitive, opts) -> None:
         curve_slot.plotly_chart(plot_training_history(history), key=f"{K}live{epoch}")
 
     t0 = time.perf_counter()
+    search = None
+    if opts["search"]["enabled"]:
+        from core.search.scenarios import search_credit
+
+        live = SearchLive()
+        search = search_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive,
+                               config=config, test_size=opts["test_size"], budget=opts["search"]["budget"],
+                               ensemble=opts["search"]["ensemble"], progress=live)
+        live.clear()
+        config = search.config
     run = train_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive, config=config,
                        test_size=opts["test_size"], progress=on_epoch, status=lambda m: status.caption(m))
     status.caption("Explaining the test rows with SHAP")
     t1 = time.perf_counter()
     shap = run.explain(run.test_df.iloc[: opts["shap_rows"]])
+    if search is not None:
+        from core.search.tabular import ensemble_report
+
+        st.session_state[K + "search"] = (run, search, *ensemble_report(
+            run.tabular, search.ensemble, run.test_df.iloc[: opts["shap_rows"]], seed=opts["seed"]))
     run.timings["explain"] = time.perf_counter() - t1
     run.timings["total"] = time.perf_counter() - t0
     bar.progress(1.0, text=f"Done in {run.timings['total']:.1f} s")
@@ -273,6 +293,9 @@ with tabs[0], timed("data"):
         for n in [*run.setup.notices, *run.tabular.notices]:
             if not n.startswith("Sensitive attribute(s)"):
                 st.caption(n)
+        searched = st.session_state.get(K + "search")
+        if searched is not None and searched[0] is run:
+            show_search(searched[1], key=K + "search", ensemble_test=searched[2], ensemble_shap=searched[3])
         c1, c2 = st.columns(2)
         c1.plotly_chart(plot_class_counts({f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_before.items()},
                                           {f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_after.items()}),
@@ -345,8 +368,10 @@ with tabs[1], timed("performance"):
 with tabs[2], timed("decision"):
     st.subheader("Approve or decline: set the line by money")
     c1, c2, c3 = st.columns(3)
-    c1.number_input("Loss from approving a defaulter", 0.0, 1e9, step=500.0, key=K + "loss")
-    c2.number_input("Margin lost by rejecting a good applicant", 0.0, 1e9, step=100.0, key=K + "margin")
+    c1.number_input(money_label("Loss from approving a defaulter"), 0.0, 1e9, step=500.0, key=K + "loss",
+                    format="%.0f")
+    c2.number_input(money_label("Margin lost by rejecting a good applicant"), 0.0, 1e9, step=100.0,
+                    key=K + "margin", format="%.0f")
     loss, margin = st.session_state[K + "loss"], st.session_state[K + "margin"]
     try:
         curve = compute_profit_curve(y, p, loss_default=loss, margin_good=margin)
@@ -359,13 +384,14 @@ with tabs[2], timed("decision"):
         cols = st.columns(5)
         cols[0].metric("Approval rate", pct(kpi["approval_rate"]))
         cols[1].metric("Bad rate of approved", pct(kpi["bad_rate"]))
-        cols[2].metric("Expected profit (test rows)", f"{kpi['profit']:,.0f}",
-                       delta=f"{kpi['profit'] - best['profit']:,.0f} vs optimal")
+        cols[2].metric("Expected profit (test rows)", money(kpi["profit"]),
+                       delta=f"{money(kpi['profit'] - best['profit'])} vs optimal")
         cols[3].metric("Defaults declined", pct(kpi["defaults_caught"]))
         cols[4].metric("Profit-optimal threshold", f"{best['threshold']:.3f}")
-        st.plotly_chart(cc.plot_profit_curve(curve, threshold=threshold, optimal=best["threshold"]), key=K + "profit")
+        st.plotly_chart(cc.plot_profit_curve(curve, threshold=threshold, optimal=best["threshold"],
+                                             currency=f"({get_currency()})"), key=K + "profit")
         st.caption(f"Profit is counted on the {len(y):,} test applicants against declining everyone: each approved "
-                   f"good applicant earns {margin:,.0f}, each approved defaulter loses {loss:,.0f}.")
+                   f"good applicant earns {money(margin)}, each approved defaulter loses {money(loss)}.")
     except DataValidationError as exc:
         fail(exc)
 
@@ -564,6 +590,11 @@ with tabs[9], timed("export"):
 
         summary = build_credit_summary(run, name=name, threshold=threshold, loss_default=loss, margin_good=margin,
                                        dataset_name=dataset_name, shap=shap, scorecard=scorecard)
+        searched = st.session_state.get(K + "search")
+        if searched is not None and searched[0] is run:
+            from core.search.scenarios import attach_search, search_section
+
+            attach_search(summary, search_section(searched[1], run.tabular))
         return save_credit_run(run, root / new_run_id("credit"), threshold=threshold, scorecard=scorecard,
                                extra_metadata=summary)
 

@@ -27,7 +27,7 @@ from core.glossary import MODELS, metric_help, rename_metrics
 from core.metrics import compute_pr, compute_roc
 from core.verdict import compare_binary
 
-from ui.common import ensure_router, get_verdicts, show_verdict
+from ui.common import ensure_router, get_currency, get_verdicts, money, money_label, show_verdict
 from ui.workspace import save_to_workspace
 
 ensure_router()
@@ -286,7 +286,7 @@ with tabs[1]:
         st.plotly_chart(fc.plot_imbalance_comparison(table, rcol), key=K + "cmp_chart")
 
 with tabs[2]:
-    fee = st.number_input("Review fee per alert", 0.0, 1000.0, 5.0, 1.0, key=K + "fee",
+    fee = st.number_input(money_label("Review fee per alert"), 0.0, 1000.0, 5.0, 1.0, key=K + "fee", format="%.2f",
                           help="Each missed fraud costs its amount; each alert costs this fee.")
     curve = compute_cost_curve(y, p, amounts, review_fee=fee)
     best = get_optimal_threshold(curve)
@@ -299,10 +299,11 @@ with tabs[2]:
     alerts_now = int((p >= review_t).sum())
     c1, c2, c3 = st.columns(3)
     c1.metric("Optimal: alerts", f"{best['alerts']:,.0f}", f"threshold {best['threshold']:.3f}", delta_color="off")
-    c2.metric("Optimal: savings vs no model", f"{best['savings']:,.0f}")
+    c2.metric("Optimal: savings vs no model", money(best["savings"]))
     now = curve.iloc[(curve["alerts"] - alerts_now).abs().argmin()]
-    c3.metric("Your review threshold: savings", f"{now['savings']:,.0f}", f"{alerts_now:,} alerts", delta_color="off")
-    st.plotly_chart(fc.plot_savings_curve(curve, current_alerts=alerts_now, best_alerts=best["alerts"]),
+    c3.metric("Your review threshold: savings", money(now["savings"]), f"{alerts_now:,} alerts", delta_color="off")
+    st.plotly_chart(fc.plot_savings_curve(curve, current_alerts=alerts_now, best_alerts=best["alerts"],
+                                          currency=f"({get_currency()})"),
                     key=K + "savings")
     try:
         bands = compute_decision_bands(y, p, amounts, review_threshold=review_t, block_threshold=block_t)
@@ -344,7 +345,7 @@ with tabs[4]:
     res = st.session_state[K + "local_res"]
     row = test.iloc[i]
     st.markdown(f"**{row['time']}** · customer {row['customer']} · terminal {row['terminal']} · amount "
-                f"{row['amount']:,.2f} · risk {p[i]:.3f} · truly fraud: {'yes' if row['label'] else 'no'}")
+                f"{money(row['amount'], cents=True)} · risk {p[i]:.3f} · truly fraud: {'yes' if row['label'] else 'no'}")
     st.markdown("Top reasons: " + get_reasons(res, ex.typical, k=3)[0])
     contrib = res.contributions(0)
     contrib["value"] = [format_value(f, v) for f, v in zip(contrib["feature"], contrib["value"])]

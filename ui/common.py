@@ -5,6 +5,24 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataValidationError
+from core.money import DEFAULT_CURRENCY, currency_symbol, format_money
+
+CURRENCY_KEY = "studio.currency"
+
+
+def get_currency() -> str:
+    """The session's currency code (the sidebar setting; EUR until changed)."""
+    return str(st.session_state.get(CURRENCY_KEY) or DEFAULT_CURRENCY)
+
+
+def money(value, **kwargs) -> str:
+    """An amount in the session's currency: ``€12,345``."""
+    return format_money(value, get_currency(), **kwargs)
+
+
+def money_label(what: str) -> str:
+    """A money input's label with its currency: ``Review fee per alert (€)``."""
+    return f"{what} ({currency_symbol(get_currency()).strip()})"
 
 
 @st.cache_resource(show_spinner=False)

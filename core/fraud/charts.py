@@ -12,7 +12,8 @@ from core.charts import PALETTE, _layout
 BAND_COLORS = {"approve": "#16a34a", "review": "#f59e0b", "block": "#dc2626"}
 
 
-def plot_savings_curve(curve: pd.DataFrame, *, current_alerts: float, best_alerts: float) -> go.Figure:
+def plot_savings_curve(curve: pd.DataFrame, *, current_alerts: float, best_alerts: float,
+                       currency: str = "") -> go.Figure:
     """Savings and total cost against the number of alerts (riskiest first)."""
     fig = go.Figure()
     fig.add_scatter(x=curve["alerts"], y=curve["savings"], mode="lines", name="Savings vs no model",
@@ -29,7 +30,7 @@ def plot_savings_curve(curve: pd.DataFrame, *, current_alerts: float, best_alert
     right = min(float(curve["alerts"].max()), max(4 * float(best_alerts), 100.0, 1.5 * float(current_alerts)))
     fig.update_xaxes(range=[0, right])
     return _layout(fig, "Cost and savings by number of alerts", "Alerts in the test period (riskiest first)",
-                   "Money")
+                   f"Money {currency}".strip())
 
 
 def plot_decision_bands(bands: pd.DataFrame) -> go.Figure:

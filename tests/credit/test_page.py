@@ -66,6 +66,8 @@ def test_training_shows_metrics_and_charts(trained_app):
                   "Profit-optimal threshold", "Probability of default", "Grade", "Decision"]:
         assert label in metrics
     assert 0.5 < float(metrics["ROC-AUC"]) <= 1.0
+    assert metrics["Expected profit (test rows)"].lstrip("-").startswith("€")
+    assert at.number_input(key="credit.loss").label == "Loss from approving a defaulter (€)"
     assert any(s.value.startswith("Model trained") for s in at.success)
     # Epochs run and the epoch whose weights were kept are said where the user sees them.
     trained = next(s.value for s in at.success if s.value.startswith("Model trained"))

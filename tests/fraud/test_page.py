@@ -64,6 +64,8 @@ def test_policy_recomputes_without_retraining(trained):
     assert not at.exception
     after = _metric(at, "Optimal: savings").value
     assert before != after  # a much dearer review changes the optimum...
+    assert before.lstrip("-").startswith("€") and after.lstrip("-").startswith("€")  # money with its currency
+    assert at.number_input(key="fraud.fee").label == "Review fee per alert (€)"
     bands = next(d.value for d in at.dataframe if "band" in d.value.columns)
     assert bands["transactions"].sum() > 0
     at.slider(key="fraud.review_t").set_value(0.95)
