@@ -11,6 +11,7 @@ import streamlit as st
 from core.charts import plot_shap_bar, plot_shap_waterfall, plot_training_history
 from core.datasets import read_table
 from core.demand import charts as dc
+from core.demand.covariates import horizon_covariates, join_covariates
 from core.demand.data import GAP_FILLS, ColumnMap, load_sales
 from core.demand.events import LEVEL_MODES, EventConfig, compute_event_metrics, event_note, train_events
 from core.demand.explain import compute_global_shap, compute_local_shap
@@ -80,6 +81,47 @@ def get_raw() -> tuple[pd.DataFrame | None, str]:
     return df, f"upload:{up.file_id}"
 
 
+def get_covariates_file() -> tuple[pd.DataFrame | None, str]:
+    """An optional second file of known-in-advance covariates (per store and date, say)."""
+    up = st.file_uploader("Covariates file (optional, CSV or Parquet): known-in-advance values per date, or per "
+                          "store and date (temperature, fuel price, markdowns, holiday flag), joined on the "
+                          "columns it shares with the sales file's date and series columns", type=UPLOAD_TYPES,
+                          key=K + "cov_upload")
+    if up is None:
+        return None, ""
+    if st.session_state.get(K + "cov_upload_id") != up.file_id:
+        st.session_state[K + "cov_upload_id"] = up.file_id
+        try:
+            st.session_state[K + "cov_table"] = (read_table(up, name=up.name, max_rows=None).df, None)
+        except DataValidationError as exc:
+            st.session_state[K + "cov_table"] = (None, exc)
+    df, err = st.session_state[K + "cov_table"]
+    if err is not None:
+        fail(err)
+        return None, ""
+    return df, up.file_id
+
+
+def get_join(raw: pd.DataFrame, cov: pd.DataFrame, cmap: ColumnMap, key: str):
+    """The covariates joined onto the sales rows, once per file pair and key columns; None when the join
+    fails (the error is shown and the sales file is used on its own)."""
+    sig = (key, cmap.date, cmap.series)
+    if st.session_state.get(K + "join_sig") != sig:
+        try:
+            st.session_state[K + "join"] = (join_covariates(raw, cov, date_col=cmap.date, series_cols=cmap.series), None)
+        except DataValidationError as exc:
+            st.session_state[K + "join"] = (None, exc)
+        st.session_state[K + "join_sig"] = sig
+    join, err = st.session_state[K + "join"]
+    if err is not None:
+        fail(err)
+        return None
+    st.info(join.summary(), icon=":material/join:")
+    for note in join.notices:
+        st.caption(note)
+    return join
+
+
 def get_guess(df: pd.DataFrame, key: str):
     """The guessed column roles of this file, worked out once per file."""
     if st.session_state.get(K + "guess_key") != key:
@@ -143,7 +185,7 @@ def data_report(sales) -> None:
 
 
 # ---------------------------------------------------------------- training
-def training(sales) -> None:
+def training(sales, join=None) -> None:
     with st.form(K + "train_form"):
         st.markdown("**Training options**")
         c = st.columns(4)
@@ -162,8 +204,9 @@ def training(sales) -> None:
                      f"{logs.get('loss', 0):.4f}, validation {logs.get('val_loss', 0):.4f}")
 
     try:
+        future = None if join is None else horizon_covariates(join, sales.columns.series, sales)
         run = train_demand(sales, DemandConfig(horizon=int(horizon), origins=int(origins), epochs=int(epochs),
-                                               seed=int(seed)), progress=on_epoch)
+                                               seed=int(seed)), future_covariates=future, progress=on_epoch)
     except DataValidationError as exc:
         bar.empty()
         fail(exc)
@@ -184,7 +227,10 @@ def results(run) -> None:
                 delta_color="off")
     t[2].metric("MAE vs seasonal naive", f"{nn['mae'] / sn['mae']:.0%}" if sn["mae"] else "—")
     t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", delta="target 80 %", delta_color="off")
-    table = run.metrics[METRIC_COLS].rename(columns={"bias_pct": "bias %", "coverage_p10_p90": "P10–P90 coverage %"})
+    # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
+    shown = METRIC_COLS + (["wmae"] if "wmae" in run.metrics else [])
+    table = run.metrics[shown].rename(columns={"bias_pct": "bias %", "coverage_p10_p90": "P10–P90 coverage %",
+                                               "wmae": f"WMAE ({run.holiday_col} weeks × 5)"})
     st.dataframe(table.style.format("{:.2f}", na_rep="—"), width="stretch")
     st.caption(f"MAE {nn['mae']:.2f} vs seasonal naive {sn['mae']:.2f} · "
                f"{mape_note(nn) or 'MAPE is given: no actual is near zero'} · {run.device} · trained in "
@@ -353,6 +399,7 @@ def save_panel(run, params: PolicyParams | None, dataset_name: str | None) -> No
 
 
 raw, key = get_raw()
+cov_df, cov_key = get_covariates_file() if raw is not None and key != "sample" else (None, "")
 if raw is not None:
     guess = get_guess(raw, key)
     with st.expander("Column mapping", expanded=key != "sample" or guess.problem is not None):
@@ -360,13 +407,18 @@ if raw is not None:
     if cmap is None:
         st.info("Pick the date and quantity columns under Column mapping to load the data.", icon=":material/info:")
     else:
-        sales, err = get_sales(raw, cmap, fill, key)
+        join = get_join(raw, cov_df, cmap, f"{key}|{cov_key}") if cov_df is not None else None
+        if join is not None:  # every joined covariate feeds the model, next to those picked above
+            cmap = ColumnMap(cmap.date, cmap.target, cmap.series,
+                             tuple(dict.fromkeys([*(cmap.covariates or ()), *join.joined])))
+        sales, err = get_sales(join.frame if join is not None else raw, cmap, fill,
+                               f"{key}|{cov_key}" if join is not None else key)
         if err is not None:
             fail(err)
         else:
             st.subheader("Data report")
             data_report(sales)
-            training(sales)
+            training(sales, join)
 run = st.session_state.get(K + "run")
 if run is not None:
     results(run)

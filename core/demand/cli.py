@@ -1,8 +1,12 @@
 """Demand flags for ``python -m core train --scenario demand``.
 
     python -m core train --scenario demand --data FILE [--date-col COL] [--target COL]
-        [--series-cols A,B] --horizon H [--test-data FILE] [--epochs N] [--seed N] [--save DIR] --json
+        [--series-cols A,B] [--covariates-file FILE] --horizon H [--test-data FILE] [--epochs N]
+        [--seed N] [--save DIR] --json
 
+``--covariates-file`` joins a second file of known-in-advance covariates (e.g. per store and date)
+on the columns it shares with the sales file's date and series columns; its rows past the sales
+history are the covariates of the forecast horizon. The JSON's ``covariates_file`` says what joined.
 The test set is the last H periods of each series (more with ``--origins``), or ``--test-data``.
 The common flags are parsed by core/cli.py; this module adds the demand ones and does the work.
 """
@@ -25,6 +29,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                    "('none' for one series; default: guessed)")
     g.add_argument("--covariates", default=None, help="comma-separated known-in-advance covariates "
                    "('none' for none; default: every other numeric column)")
+    g.add_argument("--covariates-file", default=None, help="second file of known-in-advance covariates "
+                   "(e.g. Store, Date, Temperature, MarkDown1..5), joined on the shared date / series columns")
     g.add_argument("--horizon", type=int, default=None, help="periods to forecast (default 28 daily, 8 weekly, 12 monthly)")
     g.add_argument("--origins", type=int, default=1, help="rolling-origin backtest origins (default 1)")
     g.add_argument("--step", type=int, default=None, help="periods between origins (default: horizon)")
@@ -59,15 +65,25 @@ def _load(path: str, args, cmap=None):
     guess = None
     if cmap is None:
         series = _split_list(args.series_cols)
-        guess = guess_roles(table.df, date=args.date_col, target=args.target, series=series,
-                            covariates=_split_list(args.covariates))
+        covs = _split_list(args.covariates)
+        if covs and getattr(args, "covariates_file", None):  # the rest come from the covariates file
+            covs = tuple(c for c in covs if c in table.df.columns)
+        guess = guess_roles(table.df, date=args.date_col, target=args.target, series=series, covariates=covs)
         print("demand column roles (pass --date-col / --target / --series-cols to change them):", file=sys.stderr)
         for line in guess.describe():
             print(f"  {line}", file=sys.stderr)
         base = guess.to_columns()  # stops here, listing the candidates, when the quantity is only a guess
         cmap = ColumnMap(date=base.date, target=base.target, series=base.series,
                          covariates=_split_list(args.covariates))
-    return load_sales(table.df, cmap, fill_gaps=args.fill_gaps), cmap, guess
+    df, join = table.df, None
+    if getattr(args, "covariates_file", None):
+        from core.demand.covariates import join_covariates
+
+        join = join_covariates(df, read_table(args.covariates_file, max_rows=None).df, date_col=cmap.date,
+                               series_cols=cmap.series)
+        df = join.frame
+        print(f"demand covariates file: {join.summary()}", file=sys.stderr)
+    return load_sales(df, cmap, fill_gaps=args.fill_gaps), cmap, guess, join
 
 
 def run_train(args) -> dict:
@@ -78,12 +94,17 @@ def run_train(args) -> dict:
                                        default_policy, describe_params, summarize_policy)
 
     t0 = time.perf_counter()
-    data, cmap, guess = _load(args.data, args)
+    data, cmap, guess, join = _load(args.data, args)
     test = _load(args.test_data, args, cmap)[0] if args.test_data else None
     horizon = args.horizon or DEFAULT_HORIZON[data.frequency]
     cfg = DemandConfig(horizon=horizon, input_len=args.input_len, origins=args.origins, step=args.step,
                        seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
-    run = train_demand(data, cfg, test=test)
+    future = None
+    if join is not None:
+        from core.demand.covariates import horizon_covariates
+
+        future = horizon_covariates(join, cmap.series, data)
+    run = train_demand(data, cfg, test=test, future_covariates=future)
     table = run.metrics
     nn = table.loc["Keras quantile network"].to_dict()
     sn = table.loc["Seasonal naive"].to_dict()
@@ -106,6 +127,8 @@ def run_train(args) -> dict:
                       "notes": policy_notes, **policy}, **run_summary(run)}
     if mape_note(nn):
         out["metric_notes"] = [mape_note(nn)]
+    if join is not None:
+        out["covariates_file"] = {"file": str(args.covariates_file), "summary": join.summary(), **join.to_dict()}
     if args.event_level and args.event_level > 0:
         out["events"] = _events(run, args)
     if args.save:

@@ -1,7 +1,14 @@
 """Input windows for the global forecasting model: lags, calendar features, covariates, scaling.
 
 Every window is scaled by its own level (mean of log1p(units) over the input window), so one model
-serves slow and fast movers alike and a trend only shifts the level. Quantiles survive the
+serves slow and fast movers alike and a trend only shifts the level.
+
+With two or more series columns (store and department), each column is also a group: a series reads
+its group's seasonal reference, the mean over the group's series of their own seasonal-naive
+reference (log demand one season before the forecast period, relative to that series' level over the
+input window ending at the origin). Departments share their seasonal shape across stores, so the
+group mean is a far less noisy seasonal reference than the series' own value of a year ago. It uses
+other series' values only up to the forecast origin's date. Quantiles survive the
 monotone log transform exactly, so P10/P50/P90 learned in log space are P10/P50/P90 in units.
 """
 
@@ -29,6 +36,8 @@ class WindowConfig:
     frequency: str
     covariates: tuple[str, ...]
     binary: tuple[str, ...]
+    groups: tuple[str, ...] = ()  # series columns whose groups give a seasonal reference
+    past: tuple[str, ...] | None = None  # covariates with past values in the history (None: all, as saved before)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -58,8 +67,26 @@ def make_config(data: SalesData, horizon: int, input_len: int | None = None) -> 
             f"Input window must cover at least {need} periods for a {horizon}-period horizon "
             f"(season {data.season}); got {L}. Use a longer window or a shorter horizon."
         )
-    return WindowConfig(L, int(horizon), data.season, data.frequency,
-                        tuple(data.covariates), tuple(data.binary_covariates))
+    return WindowConfig(L, int(horizon), data.season, data.frequency, tuple(data.covariates),
+                        tuple(data.binary_covariates), _group_columns(data, int(horizon)),
+                        tuple(c for c in data.covariates if c in data.binary_covariates))
+
+
+GROUP_BYTES = 256 * 2 ** 20  # memory for the group references (groups x periods^2 floats)
+
+
+def _group_columns(data: SalesData, horizon: int) -> tuple[str, ...]:
+    """The series columns that act as groups: with two or more series columns, while the group
+    references fit in ``GROUP_BYTES`` (long daily histories with many groups would not)."""
+    series = tuple(data.columns.series) if data.columns is not None else ()
+    if len(series) < 2:
+        return ()
+    parts = pd.Series(data.series_ids).str.split(" / ", expand=True)
+    if parts.shape[1] != len(series):
+        return ()
+    periods = len(pd.date_range(data.frame["date"].min(), data.frame["date"].max(), freq=data.freq)) + horizon
+    n_groups = sum(parts[j].nunique() for j in range(parts.shape[1]))
+    return series if n_groups * periods ** 2 * 4 <= GROUP_BYTES else ()
 
 
 def calendar_features(dates: pd.DatetimeIndex, frequency: str) -> tuple[np.ndarray, list[str]]:
@@ -98,6 +125,8 @@ class SeriesArrays:
     logy: np.ndarray  # n + horizon (NaN in the future)
     cov: np.ndarray  # (n + horizon, k) scaled covariates
     cal: np.ndarray  # (n + horizon, c)
+    grp: tuple = ()  # per group column: (periods x periods) group reference [period, origin] of this series' group
+    offset: int = 0  # this series' first period on the grid the ``grp`` matrices are indexed by
 
     @property
     def n(self) -> int:
@@ -105,39 +134,127 @@ class SeriesArrays:
 
 
 def covariate_scales(data: SalesData, cfg: WindowConfig, train_end: dict[str, int]) -> dict[str, list[float]]:
-    """Per-series mean of each non-binary covariate over its training rows (price -> relative price)."""
+    """Per-series mean of each non-binary covariate over its training rows (price -> relative price).
+
+    A series whose covariate is (almost) always 0 in its training rows (a markdown that only started
+    later) takes a tenth of the mean over all series instead: dividing by a near-zero mean would turn
+    the first real value into an input thousands of times larger than anything seen in training."""
+    if not cfg.covariates:
+        return {sid: [] for sid in data.series_ids}
+    rows = data.frame.groupby(SERIES_COL, sort=False).indices
+    values = np.abs(data.frame[list(cfg.covariates)].to_numpy(dtype=float))
+    train = {sid: rows[sid][: train_end.get(sid, 0)] for sid in data.series_ids}
+    every = np.concatenate([t for t in train.values()] + [np.zeros(0, dtype=int)])
+    floor = 0.1 * values[every].mean(axis=0) if len(every) else np.zeros(values.shape[1])
     scales = {}
     for sid in data.series_ids:
-        g = data.series(sid).iloc[: train_end.get(sid, 0)]
-        scales[sid] = [1.0 if c in cfg.binary or len(g) == 0 else float(np.abs(g[c]).mean()) or 1.0
-                       for c in cfg.covariates]
+        v = values[train[sid]]
+        scales[sid] = [1.0 if c in cfg.binary or len(v) == 0 else float(max(v[:, j].mean(), floor[j])) or 1.0
+                       for j, c in enumerate(cfg.covariates)]
     return scales
+
+
+def squash(v: np.ndarray) -> np.ndarray:
+    """Identity on [-1, 1], logarithmic beyond: relative covariates (price -1 .. +1) pass unchanged,
+    rare large ones (a markdown 30x its usual size) stay in the range the network was trained on."""
+    a = np.abs(v)
+    return np.where(a <= 1.0, v, np.sign(v) * (1.0 + np.log(np.maximum(a, 1.0))))
+
+
+def _ffill_rows(a: np.ndarray) -> np.ndarray:
+    """Carry the last non-NaN value of every column forward (NaN before the first value stays NaN)."""
+    idx = np.where(np.isnan(a), 0, np.arange(len(a))[:, None])
+    np.maximum.accumulate(idx, axis=0, out=idx)
+    return a[idx, np.arange(a.shape[1])[None, :]]
 
 
 def series_arrays(data: SalesData, cfg: WindowConfig, scales: dict[str, list[float]],
                   future_cov: pd.DataFrame | None = None) -> dict[str, SeriesArrays]:
-    """Arrays for every series. Future covariates come from ``future_cov`` when given, else binary
-    ones (promotion, holiday) are assumed off and others (price) keep their last value."""
+    """Arrays for every series. Covariates of the periods after the history come from ``future_cov``
+    (``series``, ``date`` and covariate columns) where it has them; periods it does not cover carry
+    the last known value forward, except 0/1 flags (promotion, holiday), which are assumed off."""
+    frame, H, covs = data.frame, cfg.horizon, list(cfg.covariates)
+    # One date grid and one set of calendar features for all series: every series' dates lie on the
+    # same frequency grid, so each series is a slice of it (thousands of series stay fast).
+    grid = pd.date_range(frame["date"].min(), frame["date"].max(), freq=data.freq)
+    grid = grid.append(pd.date_range(grid[-1], periods=H + 1, freq=data.freq)[1:])
+    pos = grid.get_indexer(frame["date"])
+    cal_all, _ = calendar_features(grid, cfg.frequency)
+    rows = frame.groupby(SERIES_COL, sort=False).indices
+    y_all = frame["y"].to_numpy(dtype=float)
+    c_all = frame[covs].to_numpy(dtype=float) if covs else np.zeros((len(frame), 0))
+    binary = np.array([c in cfg.binary for c in covs], dtype=bool)
+    fut_rows, fut_pos, fut_vals, fut_cols = {}, None, None, []
+    if future_cov is not None and len(future_cov) and covs:
+        fut_cols = [j for j, c in enumerate(covs) if c in future_cov.columns]
+        fut_rows = future_cov.groupby(SERIES_COL, sort=False).indices
+        fut_pos = grid.get_indexer(pd.DatetimeIndex(future_cov["date"]))
+        fut_vals = future_cov[[covs[j] for j in fut_cols]].to_numpy(dtype=float)
+    profiles = group_profiles(data, cfg, grid, pos, rows)
     out = {}
-    for sid in data.series_ids:
-        g = data.series(sid)
-        n = len(g)
-        dates = pd.date_range(g["date"].iloc[0], periods=n + cfg.horizon, freq=data.freq)
-        cov = np.zeros((n + cfg.horizon, len(cfg.covariates)), dtype=np.float32)
-        for j, c in enumerate(cfg.covariates):
-            vals = g[c].to_numpy(dtype=float)
-            tail = 0.0 if c in cfg.binary else (vals[-1] if n else 0.0)
-            full = np.concatenate([vals, np.full(cfg.horizon, tail)])
-            if future_cov is not None and c in future_cov:
-                fut = future_cov[future_cov[SERIES_COL] == sid].set_index("date")[c]
-                known = pd.Series(full, index=dates)
-                known.update(fut[fut.index.isin(dates[n:])])
-                full = known.to_numpy(dtype=float)
-            cov[:, j] = full if c in cfg.binary else full / scales[sid][j] - 1.0
-        cal, _ = calendar_features(dates, cfg.frequency)
-        y = g["y"].to_numpy(dtype=float)
-        logy = np.concatenate([np.log1p(y), np.full(cfg.horizon, np.nan)])
-        out[sid] = SeriesArrays(sid, dates, y, logy, cov, cal)
+    for sid, idx in rows.items():
+        n = len(idx)
+        p0 = int(pos[idx[0]])
+        if p0 < 0 or pos[idx[-1]] != p0 + n - 1:  # off the grid (never after load_sales): build it alone
+            dates = pd.date_range(frame["date"].iloc[idx[0]], periods=n + H, freq=data.freq)
+            cal, _ = calendar_features(dates, cfg.frequency)
+            p0 = -1
+        else:
+            dates, cal = grid[p0:p0 + n + H], cal_all[p0:p0 + n + H]
+        full = np.concatenate([c_all[idx], np.full((H, len(covs)), np.nan)])
+        if sid in fut_rows and p0 >= 0 and fut_cols:
+            fi = fut_rows[sid]
+            step = fut_pos[fi] - (p0 + n)
+            ok = (fut_pos[fi] >= 0) & (step >= 0) & (step < H)
+            full[n + step[ok][:, None], np.array(fut_cols)[None, :]] = fut_vals[fi[ok]]
+        if covs:
+            full[n:, binary] = np.nan_to_num(full[n:, binary], nan=0.0)
+            full = np.nan_to_num(_ffill_rows(full), nan=0.0)
+            sc = np.array(scales[sid], dtype=float)
+            full = np.where(binary[None, :], full, squash(full / sc[None, :] - 1.0))
+        y = y_all[idx]
+        logy = np.concatenate([np.log1p(y), np.full(H, np.nan)])
+        grp = tuple(mats[code[sid]] for mats, code in profiles) if profiles and p0 >= 0 else ()
+        out[sid] = SeriesArrays(sid, dates, y, logy, full.astype(np.float32), cal, grp, max(p0, 0))
+    return out
+
+
+def group_profiles(data: SalesData, cfg: WindowConfig, grid: pd.DatetimeIndex, pos: np.ndarray,
+                   rows: dict) -> list[tuple[np.ndarray, dict]]:
+    """Per group column: (reference matrices, one per group, and each series' group index).
+
+    ``R[g][t, T]`` is the mean over the series of group ``g`` that have a value at grid period ``t``
+    and a full input window ending at origin ``T`` of log1p(demand at t) minus that series' mean
+    log1p(demand) over the window (the level the model scales by). Only periods ``t <= T`` are read.
+    """
+    if not cfg.groups:
+        return []
+    sids = list(rows)
+    parts = [str(s).split(" / ") for s in sids]
+    if any(len(p) != len(cfg.groups) for p in parts):  # ids not built from the group columns
+        return []
+    G = len(grid)
+    z = np.full((len(sids), G), np.nan)
+    y_all = data.frame["y"].to_numpy(dtype=float)
+    for i, sid in enumerate(sids):
+        idx = rows[sid]
+        ok = pos[idx] >= 0
+        z[i, pos[idx][ok]] = np.log1p(y_all[idx][ok])
+    L = cfg.input_len
+    level = pd.DataFrame(z.T).rolling(L, min_periods=L).mean().to_numpy().T  # window level per origin
+    has_z, has_l = ~np.isnan(z), ~np.isnan(level)
+    zf, lf = np.where(has_z, z, 0.0), np.where(has_l, level, 0.0)
+    mz, ml = has_z.astype(float), has_l.astype(float)
+    out = []
+    for j in range(len(cfg.groups)):
+        codes, _ = pd.factorize(pd.Series([p[j] for p in parts]))
+        mats = np.zeros((codes.max() + 1, G, G), dtype=np.float32)
+        for g in range(codes.max() + 1):
+            r = codes == g
+            count = mz[r].T @ ml[r]
+            total = zf[r].T @ ml[r] - mz[r].T @ lf[r]
+            mats[g] = np.where(count > 0, total / np.maximum(count, 1.0), 0.0)
+        out.append((mats, dict(zip(sids, codes))))
     return out
 
 
@@ -160,15 +277,23 @@ class Windows:
         return len(self.level)
 
 
+def history_covariates(cfg: WindowConfig) -> list[str]:
+    """Covariates whose past values the history input holds (``cfg.past``): the 0/1 flags (a promotion's after-effect
+    shows in the weeks after it). Continuous covariates (temperature, fuel price, an index) enter in
+    the forecast periods only: their past values are dozens of inputs each that mostly add noise."""
+    return list(cfg.covariates) if cfg.past is None else [c for c in cfg.covariates if c in cfg.past]
+
+
 def feature_names(cfg: WindowConfig) -> tuple[list[str], list[str]]:
     """Names of the flattened history inputs and of the per-step future inputs."""
     hist = [f"lag {cfg.input_len - i}" for i in range(cfg.input_len)]
-    for c in cfg.covariates:
+    for c in history_covariates(cfg):
         hist += [f"past {c} (lag {cfg.input_len - i})" for i in range(cfg.input_len)]
     hist.append("recent level")
     _, cal = calendar_features(pd.DatetimeIndex(["2020-01-01"]), cfg.frequency)
     fut = cal + [f"{c} (forecast period)" for c in cfg.covariates] + [
-        "horizon step", "seasons back", "seasonal naive reference"]
+        "horizon step", "seasons back"] + [f"{c} group seasonal reference" for c in cfg.groups] + [
+        "seasonal naive reference"]
     return hist, fut
 
 
@@ -179,6 +304,7 @@ def make_windows(arrs: dict[str, SeriesArrays], cfg: WindowConfig, origins: dict
     steps = np.arange(1, H + 1)
     ref_off = steps - m * np.ceil(steps / m).astype(int)
     pos = np.stack([steps / H, np.ceil(steps / m) / math.ceil(H / m)], axis=1).astype(np.float32)
+    past = [cfg.covariates.index(c) for c in history_covariates(cfg)]
     parts = {k: [] for k in ("hist", "fut", "ref", "level", "target", "sid", "origin")}
     for sid, T in origins.items():
         T = np.asarray(T, dtype=int)
@@ -190,9 +316,14 @@ def make_windows(arrs: dict[str, SeriesArrays], cfg: WindowConfig, origins: dict
         z = a.logy[hidx]
         level = z.mean(axis=1)
         zc = z - level[:, None]
-        hist = [zc] + [a.cov[hidx, j] for j in range(a.cov.shape[1])] + [level[:, None] / 5.0]
+        hist = [zc] + [a.cov[hidx, j] for j in past] + [level[:, None] / 5.0]
         ref = a.logy[T[:, None] + ref_off] - level[:, None]
-        fut = np.concatenate([a.cal[fidx], a.cov[fidx], np.broadcast_to(pos, (len(T), H, 2)),
+        if cfg.groups and a.grp:
+            t_idx, o_idx = a.offset + T[:, None] + ref_off, np.broadcast_to(a.offset + T[:, None], (len(T), H))
+            grp = np.stack([m[t_idx, o_idx] for m in a.grp], axis=2)
+        else:
+            grp = np.zeros((len(T), H, len(cfg.groups)))
+        fut = np.concatenate([a.cal[fidx], a.cov[fidx], np.broadcast_to(pos, (len(T), H, 2)), grp,
                               ref[..., None]], axis=2)
         parts["hist"].append(np.concatenate(hist, axis=1))
         parts["fut"].append(fut)

@@ -9,7 +9,7 @@ after the origin), as do the two baselines.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -20,6 +20,7 @@ from core.demand.data import SERIES_COL, SalesData
 from core.demand.features import (SeriesArrays, WindowConfig, Windows, covariate_scales, make_config,
                                   make_windows, series_arrays, to_units)
 from core.demand.fmetrics import compute_metrics_table, compute_per_series
+from core.demand.holidays import add_wmae, find_holiday_column
 from core.errors import DataValidationError
 
 METHODS = {"nn": "Keras quantile network", "seasonal_naive": "Seasonal naive", "moving_average": "Moving average"}
@@ -66,6 +67,7 @@ class DemandRun:
     spread_factor: float = 1.0
     val_actual: np.ndarray | None = None  # (N, H) units, validation windows
     val_quantiles: np.ndarray | None = None  # (N, H, 3) calibrated quantiles in units
+    holiday_col: str | None = None  # the 0/1 holiday covariate behind the WMAE column, if any
 
     def aggregate_scale(self, periods: int) -> float:
         """How much wider the demand spread over ``periods`` really is than the per-period spreads
@@ -171,8 +173,14 @@ def _training_origins(n_train: dict[str, int], wcfg: WindowConfig, cap: int) -> 
 
 
 def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: SalesData | None = None,
+                 future_covariates: pd.DataFrame | None = None,
                  progress: Callable[[int, int, dict], None] | None = None) -> DemandRun:
-    """Train the global quantile network and evaluate it against the baselines on the backtest."""
+    """Train the global quantile network and evaluate it against the baselines on the backtest.
+
+    ``future_covariates`` (``series``, ``date`` and covariate columns, e.g. from
+    ``core.demand.covariates.horizon_covariates``) gives the known-in-advance covariates of the
+    periods after each series' history, for the forward forecast. With a 0/1 holiday covariate
+    (IsHoliday / holiday / is_holiday) the metrics include the holiday-weighted MAE (``wmae``)."""
     from core.demand.model import apply_spread, build_quantile_model, calibrate_spread, predict_quantiles
     from core.training import train_keras
 
@@ -183,8 +191,10 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
     if test is not None:
         data, given_train, notices = combine_test(data, test)
     n_train, origins, excluded = plan_split(data, wcfg, cfg, given_train)
+    wcfg, dropped = screen_covariates(data, wcfg, n_train)
+    notices += dropped
     scales = covariate_scales(data, wcfg, n_train)
-    arrays = series_arrays(data, wcfg, scales)
+    arrays = series_arrays(data, wcfg, scales, future_covariates)
     tr_o, va_o, stride = _training_origins(n_train, wcfg, cfg.max_windows)
     if stride > 1:
         notices.append(f"Training used every {stride}th window (cap {cfg.max_windows:,}) to stay within memory.")
@@ -214,39 +224,108 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
     def predict(model, inputs):
         return apply_spread(predict_quantiles(model, inputs), factor)
 
-    backtest = _backtest(fit.model, arrays, wcfg, origins, n_train, predict)
+    holiday = find_holiday_column(wcfg.covariates, wcfg.binary)
+    backtest = _backtest(fit.model, arrays, wcfg, origins, n_train, predict,
+                         None if holiday is None else wcfg.covariates.index(holiday))
     metrics = compute_metrics_table(backtest, METHODS)
+    if holiday is not None:
+        metrics = add_wmae(metrics, backtest, METHODS)
     per_series = pd.concat([compute_per_series(backtest, p).assign(method=METHODS[p]) for p in METHODS],
                            ignore_index=True)
     future = forecast_future(fit.model, arrays, wcfg, n_train, predict)
-    if data.covariates:
-        notices.append("Future covariates are not in the data: promotions/holidays are assumed off and "
-                       "other covariates (e.g. price) keep their last value in the forward forecast.")
+    if wcfg.covariates:
+        notices += horizon_notices(data, wcfg, n_train, future_covariates)
     t3 = time.perf_counter()
     timings = {"prepare": t1 - t0, "train": t2 - t1, "backtest": t3 - t2, "total": t3 - t0}
     return DemandRun(cfg, wcfg, data, fit.model, fit.history, arrays, n_train, scales, backtest, metrics,
                      per_series, future, excluded, {k: round(v, 3) for k, v in timings.items()}, notices,
-                     fit.device.label if fit.device else "", train_w, factor, val_y, val_q)
+                     fit.device.label if fit.device else "", train_w, factor, val_y, val_q, holiday)
 
 
-def _backtest(model, arrays, wcfg: WindowConfig, origins: dict, n_train: dict, predict) -> pd.DataFrame:
+def screen_covariates(data: SalesData, wcfg: WindowConfig, n_train: dict) -> tuple[WindowConfig, list[str]]:
+    """Leave out covariates that hold values (non-zero) on fewer than one season of training dates.
+
+    A markdown recorded only for the last weeks of the training history coincides with whatever
+    those weeks were (the holiday season): the network would learn the season as the markdown's
+    effect and overshoot every later week with a markdown. 0/1 flags are events by nature and stay.
+    """
+    candidates = [c for c in wcfg.covariates if c not in wcfg.binary]
+    if not candidates:
+        return wcfg, []
+    f = data.frame
+    in_train = f.groupby(SERIES_COL, sort=False).cumcount().to_numpy() < f[SERIES_COL].map(n_train).fillna(0).to_numpy()
+    train = f[in_train]
+    n_dates = train["date"].nunique()
+    short = {c: int(train.loc[train[c] != 0, "date"].nunique()) for c in candidates}
+    short = {c: k for c, k in short.items() if k < min(wcfg.season, n_dates)}
+    if not short:
+        return wcfg, []
+    keep = tuple(c for c in wcfg.covariates if c not in short)
+    detail = ", ".join(f"{c} ({k})" for c, k in short.items())
+    note = (f"Covariates with values on fewer than {min(wcfg.season, n_dates)} of the {n_dates} training "
+            f"dates were left out of the network (dates with a value): {detail}. So little history "
+            "cannot separate their effect from the season's; they are used once the history holds a full season.")
+    return replace(wcfg, covariates=keep, binary=tuple(c for c in wcfg.binary if c in keep)), [note]
+
+
+def horizon_notices(data: SalesData, wcfg: WindowConfig, n_train: dict, future: pd.DataFrame | None) -> list[str]:
+    """What the forward forecast assumes about covariates the data does not give for the horizon."""
+    assume = ("0/1 flags (promotion, holiday) are assumed off and other covariates (e.g. price) keep "
+              "their last known value")
+    if future is None or len(future) == 0:
+        return [f"Future covariates are not in the data: {assume} in the forward forecast."]
+    last = data.frame.groupby(SERIES_COL, sort=False)["date"].max()
+    known = future[future[SERIES_COL].isin(list(n_train))]
+    ahead = known.merge(last.rename("last").reset_index(), on=SERIES_COL)
+    ends = ahead["last"] + pd.tseries.frequencies.to_offset(data.freq) * wcfg.horizon
+    covered = ahead[(ahead["date"] > ahead["last"]) & (ahead["date"] <= ends)].groupby(SERIES_COL).size()
+    short = {sid: wcfg.horizon - int(covered.get(sid, 0)) for sid in n_train}
+    short = {sid: k for sid, k in short.items() if k > 0}
+    if not short:
+        return [f"The covariates file covers the whole {wcfg.horizon}-period forecast horizon of every series."]
+    end = known["date"].max()
+    return [f"The covariates file does not cover the forecast horizon for {len(short):,} of {len(n_train):,} "
+            f"series (it ends {'on ' + str(end.date()) if pd.notna(end) else 'before the horizon'}; up to "
+            f"{max(short.values())} of {wcfg.horizon} periods missing): there {assume}. Add the "
+            "missing dates to the covariates file for a better forward forecast."]
+
+
+def _backtest(model, arrays, wcfg: WindowConfig, origins: dict, n_train: dict, predict,
+              holiday_idx: int | None = None) -> pd.DataFrame:
     w = make_windows(arrays, wcfg, origins, with_target=False)
     q = to_units(predict(model, w.inputs()), w.level)  # (N, H, 3)
     H, m = wcfg.horizon, wcfg.season
-    rows = []
-    for i, (sid, T) in enumerate(zip(w.sid, w.origin)):
+    cols: dict[str, list] = {k: [] for k in ("origin", "date", "y", "scale", "holiday")}
+    for kind in bl.BASELINES:
+        cols[kind] = []
+    errs: dict[tuple, np.ndarray] = {}
+    for sid, T in zip(w.sid, w.origin):
         a = arrays[sid]
         nt = n_train[sid]
         y = a.y
-        block = {"series": sid, "origin": a.dates[T], "date": a.dates[T + 1:T + H + 1],
-                 "step": np.arange(1, H + 1), "y": y[T + 1:T + H + 1],
-                 "scale": bl.mase_scale(y, nt, m),
-                 "nn_p10": q[i, :, 0], "nn_p50": q[i, :, 1], "nn_p90": q[i, :, 2]}
+        cols["origin"].append(np.repeat(a.dates[T], H))
+        cols["date"].append(a.dates[T + 1:T + H + 1])
+        cols["y"].append(y[T + 1:T + H + 1])
+        cols["scale"].append(np.full(H, bl.mase_scale(y, nt, m)))
+        cols["holiday"].append(a.cov[T + 1:T + H + 1, holiday_idx] if holiday_idx is not None else np.zeros(H))
         for kind in bl.BASELINES:
-            bq = bl.baseline_quantiles(kind, y, int(T), H, m, bl.in_sample_errors(y, nt, kind, m))
-            block[f"{kind}_p10"], block[f"{kind}_p50"], block[f"{kind}_p90"] = bq[:, 0], bq[:, 1], bq[:, 2]
-        rows.append(pd.DataFrame(block))
-    return pd.concat(rows, ignore_index=True)
+            key = (sid, kind)
+            if key not in errs:
+                errs[key] = bl.in_sample_errors(y, nt, kind, m)
+            cols[kind].append(bl.baseline_quantiles(kind, y, int(T), H, m, errs[key]))
+    out = pd.DataFrame({"series": np.repeat(w.sid, H), "origin": np.concatenate(cols["origin"]),
+                        "date": np.concatenate([np.asarray(d) for d in cols["date"]]),
+                        "step": np.tile(np.arange(1, H + 1), len(w)), "y": np.concatenate(cols["y"]),
+                        "scale": np.concatenate(cols["scale"])})
+    for j, name in enumerate(("p10", "p50", "p90")):
+        out[f"nn_{name}"] = q[:, :, j].ravel()
+    for kind in bl.BASELINES:
+        bq = np.concatenate(cols[kind])
+        for j, name in enumerate(("p10", "p50", "p90")):
+            out[f"{kind}_{name}"] = bq[:, j]
+    if holiday_idx is not None:
+        out["holiday"] = np.concatenate(cols["holiday"]).astype(float)
+    return out
 
 
 def forecast_future(model, arrays, wcfg: WindowConfig, n_train: dict, predict) -> pd.DataFrame:
@@ -255,18 +334,18 @@ def forecast_future(model, arrays, wcfg: WindowConfig, n_train: dict, predict) -
     w = make_windows(arrays, wcfg, origins, with_target=False)
     q = to_units(predict(model, w.inputs()), w.level)
     H, m = wcfg.horizon, wcfg.season
-    rows = []
-    for i, sid in enumerate(w.sid):
+    dates, naive, sd = [], [], []
+    for sid in w.sid:
         a = arrays[sid]
         T = a.n - 1
         errs = bl.in_sample_errors(a.y, a.n, "seasonal_naive", m)
-        sn = bl.baseline_quantiles("seasonal_naive", a.y, T, H, m, errs)
-        rows.append(pd.DataFrame({
-            "series": sid, "date": a.dates[T + 1:T + H + 1], "step": np.arange(1, H + 1),
-            "p10": q[i, :, 0], "p50": q[i, :, 1], "p90": q[i, :, 2],
-            "naive_p50": sn[:, 1], "naive_sd": float(np.std(errs)),
-        }))
-    return pd.concat(rows, ignore_index=True)
+        dates.append(np.asarray(a.dates[T + 1:T + H + 1]))
+        naive.append(bl.baseline_quantiles("seasonal_naive", a.y, T, H, m, errs)[:, 1])
+        sd.append(float(np.std(errs)))
+    return pd.DataFrame({"series": np.repeat(w.sid, H), "date": np.concatenate(dates),
+                         "step": np.tile(np.arange(1, H + 1), len(w)),
+                         "p10": q[:, :, 0].ravel(), "p50": q[:, :, 1].ravel(), "p90": q[:, :, 2].ravel(),
+                         "naive_p50": np.concatenate(naive), "naive_sd": np.repeat(sd, H)})
 
 
 def get_naive_sd(run: DemandRun) -> dict[str, float]:
@@ -283,7 +362,9 @@ def get_history(run: DemandRun, sid: str) -> pd.DataFrame:
 
 def run_summary(run: DemandRun) -> dict:
     """JSON-serialisable summary (configuration, window shape, timings, exclusions)."""
+    from core.training import summarize_epochs
+
     return {"config": asdict(run.config), "window": run.wcfg.to_dict(), "timings": run.timings,
             "excluded": run.excluded, "notices": run.notices, "device": run.device,
-            "epochs_run": len(run.history.get("loss", [])), "frequency": run.data.frequency,
+            **summarize_epochs(run.history, run.config.epochs), "frequency": run.data.frequency,
             "n_series": len(run.n_train), "interval_calibration_factor": round(run.spread_factor, 4)}

@@ -1,0 +1,61 @@
+"""`python -m core train --scenario demand --covariates-file FILE`: the join is reported, WMAE is
+given for the network and every baseline, and the --covariates column list still picks columns."""
+
+import json
+
+import pytest
+
+from scripts.make_retail_weekly import make_retail_weekly
+
+FLAGS = ["--target", "Weekly_Sales", "--series-cols", "Store,Dept", "--date-col", "Date", "--horizon", "8",
+         "--epochs", "1", "--event-level", "0", "--json"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = make_retail_weekly(12, seed=1)
+    root = tmp_path_factory.mktemp("retail")
+    d.sales.to_csv(root / "train.csv", index=False)
+    d.features.to_csv(root / "features.csv", index=False)
+    d.features.drop(columns="Date").to_csv(root / "no_date.csv", index=False)
+    return root
+
+
+def _train(capsys, *args):
+    from core.cli import main
+
+    code = main(["train", "--scenario", "demand", *args])
+    out = capsys.readouterr()
+    return code, out
+
+
+def test_cli_joins_the_covariates_file_and_reports_wmae(files, capsys):
+    code, out = _train(capsys, "--data", str(files / "train.csv"), "--covariates-file", str(files / "features.csv"),
+                       *FLAGS)
+    assert code == 0, out.err
+    res = json.loads(out.out.strip().splitlines()[-1])
+    cov = res["covariates_file"]
+    assert cov["keys"] == ["Date", "Store"] and cov["unmatched_rows"] == 0
+    assert cov["joined"] == ["Temperature", "Fuel_Price", *[f"MarkDown{k}" for k in range(1, 6)], "CPI", "Unemployment"]
+    assert cov["summary"].startswith("Joined 9 covariate column(s)") and cov["last_covariate_date"] == "2013-07-26"
+    assert "demand covariates file: Joined 9 covariate column(s)" in out.err
+    assert set(res["data"]["columns"]["covariates"]) == {"IsHoliday", *cov["joined"]}
+    assert isinstance(res["metrics"]["wmae"], float)
+    for name in ("seasonal_naive", "moving_average"):
+        assert isinstance(res["baselines"][name]["wmae"], float)
+    assert any("covers the whole 8-period forecast horizon" in n for n in res["notices"])
+
+
+def test_cli_covariates_list_still_picks_columns_from_the_joined_file(files, capsys):
+    code, out = _train(capsys, "--data", str(files / "train.csv"), "--covariates-file", str(files / "features.csv"),
+                       "--covariates", "IsHoliday,Temperature", *FLAGS)
+    assert code == 0, out.err
+    res = json.loads(out.out.strip().splitlines()[-1])
+    assert res["data"]["columns"]["covariates"] == ["IsHoliday", "Temperature"]
+
+
+def test_cli_bad_covariates_file_says_what_to_fix(files, capsys):
+    code, out = _train(capsys, "--data", str(files / "train.csv"), "--covariates-file", str(files / "no_date.csv"),
+                       *FLAGS)
+    assert code == 1
+    assert "must have the sales file's date column 'Date' to join on" in out.err
