@@ -173,12 +173,54 @@ def _date_share(s: pd.Series) -> float:
     return float(parsed.notna().mean())
 
 
+_UNNAMED = re.compile(r"^Unnamed: \d+$|^index$|^level_\d+$", re.IGNORECASE)
+
+
+def is_row_number(s: pd.Series, name: Any = None) -> bool:
+    """Whether a column is a saved row number rather than data.
+
+    Two kinds: a column pandas names ``Unnamed: 0`` (the empty header ``to_csv`` writes over the
+    index, or a spreadsheet's unnamed first column) holding distinct whole numbers, and any
+    column holding exactly the whole numbers 0 .. n-1 or 1 .. n once each (in any order), which
+    no measurement does by chance in a table of more than 50 rows.
+    """
+    name = s.name if name is None else name
+    if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any() or len(s) == 0:
+        return False
+    v = s.to_numpy()
+    if not (pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(v, 1) == 0))):
+        return False
+    if not s.is_unique:
+        return False
+    if _UNNAMED.match(str(name)):
+        return True
+    lo, hi = float(v.min()), float(v.max())
+    return len(s) > 50 and lo in (0.0, 1.0) and hi - lo == len(s) - 1
+
+
+def row_number_notices(df: pd.DataFrame, roles: dict[str, str]) -> list[str]:
+    """Plain-words notices for the identifier columns that are saved row numbers."""
+    out = []
+    for c, role in roles.items():
+        if role == "identifier" and c in df.columns and is_row_number(df[c], c):
+            v = df[c]
+            out.append(f"'{c}' holds row numbers ({v.min():,.0f} … {v.max():,.0f}, one per row), not data; "
+                       "kept out of the model as an identifier.")
+    return out
+
+
 def infer_roles(df: pd.DataFrame) -> dict[str, str]:
-    """Guess a role for each column: numeric, categorical, date, identifier or text."""
+    """Guess a role for each column: numeric, categorical, date, identifier or text.
+
+    Row numbers saved with the data (``Unnamed: 0``, or a 0 .. n-1 / 1 .. n sequence) are
+    identifiers, see ``is_row_number``."""
     roles: dict[str, str] = {}
     n = len(df)
     for c in df.columns:
         s = df[c]
+        if is_row_number(s, c):
+            roles[c] = "identifier"
+            continue
         nunique = s.nunique(dropna=True)
         unique_ratio = nunique / max(1, s.notna().sum())
         id_name = bool(re.search(r"(^|_)(id|uuid|key)$|^id_|_id_|number$", str(c), re.IGNORECASE))

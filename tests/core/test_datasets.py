@@ -9,7 +9,9 @@ from core.datasets import (
     clean_features,
     detect_sensitive,
     infer_roles,
+    is_row_number,
     read_table,
+    row_number_notices,
     validate_binary_target,
 )
 from core.errors import DataValidationError
@@ -123,3 +125,37 @@ def test_validate_binary_target_errors():
         validate_binary_target(df, "t", positive="perhaps")
     with pytest.raises(DataValidationError, match="is empty in 1 row"):
         validate_binary_target(pd.DataFrame({"t": [0, 1, None]}), "t")
+
+
+def test_unnamed_leading_index_column_is_an_identifier_with_a_notice():
+    # What DataFrame.to_csv writes by default: an empty header over the row numbers 1 .. n.
+    n = 80
+    body = "".join(f"{i},{i % 7},{(i * 37) % 101 / 10}\n" for i in range(1, n + 1))
+    df = read_table((",target,x\n" + body).encode(), name="cs-training.csv").df
+    assert df.columns[0] == "Unnamed: 0"
+    roles = infer_roles(df)
+    assert roles["Unnamed: 0"] == "identifier" and roles["x"] == "numeric"
+    assert row_number_notices(df, roles) == [
+        "'Unnamed: 0' holds row numbers (1 … 80, one per row), not data; kept out of the model as an identifier."]
+    # An unnamed column from a small file is still a row number, whatever the count.
+    small = read_table(b",a\n0,5\n1,6\n2,7\n", name="s.csv").df
+    assert infer_roles(small)["Unnamed: 0"] == "identifier"
+
+
+def test_plain_row_number_sequences_are_identifiers_and_measurements_are_not():
+    rng = np.random.default_rng(0)
+    n = 60
+    df = pd.DataFrame({
+        "row": rng.permutation(n),  # 0 .. n-1 in any order
+        "seq": np.arange(1, n + 1, dtype=float),  # 1 .. n stored as floats
+        "amount": rng.integers(100, 10_000, n),
+        "gappy": np.arange(n) * 2,  # distinct integers, but not a row count
+        "dup": np.r_[np.arange(n - 1), 0],  # a repeat: not one per row
+    })
+    roles = infer_roles(df)
+    assert roles["row"] == roles["seq"] == "identifier"
+    assert roles["amount"] == roles["gappy"] == roles["dup"] == "numeric"
+    assert row_number_notices(df, {"amount": "identifier"}) == []  # only row numbers get the notice
+    # In a table of 50 rows or fewer, a 1 .. n column may be a measurement, so it stays a feature.
+    assert infer_roles(pd.DataFrame({"k": np.arange(1, 31)}))["k"] == "numeric"
+    assert not is_row_number(pd.Series([1.0, 2.0, np.nan], name="Unnamed: 0"))
