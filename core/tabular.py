@@ -16,7 +16,7 @@ import pandas as pd
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS, RebalanceResult, check_method, rebalance
 from core.metrics import compute_binary_metrics, compute_threshold_grid
-from core.preprocess import TabularPreprocessor
+from core.preprocess import SCALINGS, TabularPreprocessor
 from core.training import ProgressFn
 
 BASELINES = {
@@ -45,6 +45,7 @@ class TabularConfig:
     threshold_rule: str = "f1"  # how the default threshold is chosen on the validation rows
     batch_norm: bool = True  # BatchNormalization after each hidden layer
     wide: bool = False  # add a linear skip from the inputs to the logit ("wide & deep")
+    scaling: str = "standard"  # numeric columns: "standard" or "quantile" (see core.preprocess)
 
     def validate(self) -> "TabularConfig":
         if self.imbalance not in IMBALANCE_METHODS:
@@ -63,6 +64,9 @@ class TabularConfig:
         for ok, name, expected, got in checks:
             if not ok:
                 raise DataValidationError(f"{name.capitalize()} must be {expected}; got {got}. Change the setting.")
+        if self.scaling not in SCALINGS:
+            raise DataValidationError(f"Numeric scaling must be one of {list(SCALINGS)}; got {self.scaling!r}. "
+                                      "Change the setting.")
         unknown = [b for b in self.baselines if b not in BASELINES]
         if unknown:
             raise DataValidationError(f"Unknown baselines {unknown}; choose from {list(BASELINES)}.")
@@ -176,6 +180,18 @@ def choose_threshold(y: np.ndarray, p: np.ndarray, rule: str = "f1") -> float:
     return float(grid["threshold"].iloc[int(np.argmax(f1))])
 
 
+def _rebalance_codes(pre: TabularPreprocessor, Z: np.ndarray, y: np.ndarray, config: TabularConfig
+                     ) -> RebalanceResult:
+    """Rebalance code-space rows. Samplers cannot take the NaN codes of missing values, so for them
+    missingness travels as extra category columns (SMOTE-NC copies it from a neighbour) and comes
+    back as NaN afterwards."""
+    if config.imbalance in ("none", "class_weight") or not pre.indicators:
+        return rebalance(Z, y, method=config.imbalance, categorical_idx=pre.categorical_idx, seed=config.seed)
+    Zc, cat_idx = pre.missing_to_categories(Z)
+    rb = rebalance(Zc, y, method=config.imbalance, categorical_idx=cat_idx, seed=config.seed)
+    return replace(rb, X=pre.missing_from_categories(rb.X))
+
+
 def _fit_baseline(name: str, pre: TabularPreprocessor, Z: np.ndarray, X: np.ndarray, y, weights, seed: int):
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
@@ -230,14 +246,14 @@ def train_tabular(
     fit_idx, val_idx = _stratified_split(y_train, config.val_fraction, config.seed)
     fit_df, val_df = train_df.iloc[fit_idx], train_df.iloc[val_idx]
     y_fit, y_val = y_train[fit_idx], y_train[val_idx]
-    pre = TabularPreprocessor(list(numeric), list(categorical)).fit(fit_df)
+    pre = TabularPreprocessor(list(numeric), list(categorical), scaling=config.scaling).fit(fit_df)
     Z_fit = pre.transform_codes(fit_df)
     Z_val, Z_test = pre.transform_codes(val_df), pre.transform_codes(test_df)
     timings["preprocess"] = time.perf_counter() - t0
 
     say("Rebalancing the training rows")
     t0 = time.perf_counter()
-    rb = rebalance(Z_fit, y_fit, method=config.imbalance, categorical_idx=pre.categorical_idx, seed=config.seed)
+    rb = _rebalance_codes(pre, Z_fit, y_fit, config)
     X_fit = pre.encode(rb.X)
     X_val, X_test = pre.encode(Z_val), pre.encode(Z_test)
     timings["rebalance"] = time.perf_counter() - t0
@@ -282,5 +298,5 @@ def train_tabular(
         config=config, preprocessor=pre, model=fit.model, history=fit.history, rebalance_info=rb,
         y_test=y_test, proba=proba, threshold=threshold, metrics=metrics, timings=timings,
         background=bg, device=fit.device.label if fit.device else "",
-        notices=pre.grouping_notices(), baseline_models=models,
+        notices=pre.fit_notices(), baseline_models=models,
     )

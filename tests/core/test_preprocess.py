@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataValidationError
-from core.preprocess import OTHER, TabularPreprocessor
+from core.preprocess import OTHER, TabularPreprocessor, find_sentinels, is_sentinel_code
 
 
 def _df():
@@ -21,16 +21,18 @@ def test_fit_uses_training_rows_only_and_transforms_new_rows():
     # 'rare' (1 of 5 = 0.2) is kept, categories ordered by frequency; '(other)' last.
     assert pre.categories["c"][0] == "a" and pre.categories["c"][-1] == OTHER
     Z = pre.transform_codes(pd.DataFrame({"x": [np.nan, 2.5], "c": ["a", "never-seen"]}))
-    assert Z[0, 0] == pytest.approx(Z[1, 0])  # missing imputed with the training median
+    assert np.isnan(Z[0, 0])  # 'x' had missing training rows: missing stays visible as such
     assert Z[1, 1] == len(pre.categories["c"]) - 1  # unseen -> (other)
     X = pre.encode(Z)
-    assert X.shape == (2, 1 + len(pre.categories["c"]))
-    assert X[:, 1:].sum(axis=1).tolist() == [1.0, 1.0]
+    assert X.shape == (2, 1 + 1 + len(pre.categories["c"]))
+    assert X[0, 0] == pytest.approx(X[1, 0])  # missing imputed with the training median ...
+    assert X[:, 1].tolist() == [1.0, 0.0]  # ... and flagged by the indicator
+    assert X[:, 2:].sum(axis=1).tolist() == [1.0, 1.0]
     assert len(pre.feature_names) == X.shape[1]
 
 
 def test_scaling_is_standard():
-    pre = TabularPreprocessor(["x"], []).fit(pd.DataFrame({"x": [0.0, 2.0, 4.0]}))
+    pre = TabularPreprocessor(["x"], [], scaling="standard").fit(pd.DataFrame({"x": [0.0, 2.0, 4.0]}))
     z = pre.transform(pd.DataFrame({"x": [0.0, 2.0, 4.0]}))[:, 0]
     assert z.mean() == pytest.approx(0) and z.std() == pytest.approx(1)
 
@@ -56,3 +58,118 @@ def test_errors():
     pre = TabularPreprocessor(["x"], ["c"]).fit(_df())
     with pytest.raises(DataValidationError, match=r"missing \['c'\]"):
         pre.transform(pd.DataFrame({"x": [1.0]}))
+
+
+def _bureau_like(n=2000, seed=0):
+    """Past-due counts 0..13 with the codes 96 / 98, a heavy-tailed ratio, income missing for 20 %."""
+    rng = np.random.default_rng(seed)
+    late = np.minimum(rng.poisson(0.3, n), 13).astype(float)
+    late[:6] = [96, 98, 98, 98, 98, 13]
+    ratio = rng.beta(1, 3, n)
+    tail = rng.random(n) < 0.05
+    ratio[tail] = rng.uniform(500, 50_000, tail.sum())
+    income = rng.lognormal(8.5, 0.6, n)
+    income[rng.random(n) < 0.2] = np.nan
+    return pd.DataFrame({"late": late, "ratio": ratio, "income": income})
+
+
+def test_sentinel_codes_look_like_codes_and_lie_far_beyond_the_bulk():
+    assert [is_sentinel_code(v) for v in (96, 98, 99, 999, 9998, -999, 97.5, 89, 100, 13)] == [
+        True, True, True, True, True, True, False, False, False, False]
+    counts = pd.Series([0] * 90 + [1] * 5 + [13, 96, 96, 98, 98])
+    assert find_sentinels(counts) == [96.0, 98.0]
+    # An age column with a few people of 99 and an income of exactly 9,999 are ordinary values.
+    assert find_sentinels(pd.Series([30, 45, 60, 95, 99, 99, 70, 80] * 10)) == []
+    assert find_sentinels(pd.Series([2_000.0, 5_000, 9_999, 9_999, 25_000, 40_000] * 10)) == []
+    # A code seen once is not a pattern.
+    assert find_sentinels(pd.Series([0] * 50 + [1, 2, 98])) == []
+
+
+def test_sentinels_become_missing_with_an_indicator_and_a_notice():
+    df = _bureau_like()
+    pre = TabularPreprocessor(["late", "ratio", "income"], [], scaling="quantile").fit(df)
+    assert pre.sentinels == {"late": [96.0, 98.0]}
+    assert pre.indicators == ["late", "income"]  # ratio has no missing values, so no indicator
+    assert pre.feature_names == ["late", "ratio", "income", "late (missing)", "income (missing)"]
+    assert pre.feature_groups["late (missing)"] == "late" and pre.feature_groups["income (missing)"] == "income"
+    Z = pre.transform_codes(pd.DataFrame({"late": [98, 0, np.nan], "ratio": [0.2] * 3, "income": [np.nan, 3e3, 4e3]}))
+    assert np.isnan(Z[0, 0]) and np.isnan(Z[2, 0]) and not np.isnan(Z[1, 0])  # 98 and empty are both missing
+    X = pre.encode(Z)
+    assert not np.isnan(X).any()
+    assert X[:, 3].tolist() == [1, 0, 1] and X[:, 4].tolist() == [1, 0, 0]
+    median_code = pre.transform_codes(pd.DataFrame({"late": [pre.medians["late"]], "ratio": [0.2],
+                                                    "income": [1.0]}))[0, 0]
+    assert X[0, 0] == pytest.approx(median_code)
+    notes = pre.fit_notices()
+    assert any("'late': the value(s) 96, 98 (5 training rows)" in n and "codes for 'unknown'" in n for n in notes)
+    assert any(n.startswith("'income': ") and "missing-value indicator" in n for n in notes)
+
+
+def test_sentinels_and_clipping_are_learned_on_training_rows_only():
+    df = _bureau_like()
+    train, test = df.iloc[:1500], df.iloc[1500:].copy()
+    test.loc[test.index[:3], "ratio"] = [1e9, -5.0, 0.5]
+    test.loc[test.index[:2], "late"] = [999, 50]
+    pre = TabularPreprocessor(["late", "ratio", "income"], [], scaling="quantile").fit(train)
+    fitted = json.dumps(pre.to_dict(), sort_keys=True)
+    Z = pre.transform_codes(test)
+    assert json.dumps(pre.to_dict(), sort_keys=True) == fitted  # transforming never refits
+    refit = TabularPreprocessor(["late", "ratio", "income"], [], scaling="quantile").fit(train)
+    assert json.dumps(refit.to_dict(), sort_keys=True) == fitted
+    top = pre.transform_codes(pd.DataFrame({"late": [0], "ratio": [train["ratio"].max()], "income": [1.0]}))[0, 1]
+    assert Z[0, 1] == pytest.approx(top)  # 1e9 is clipped to the training maximum's code
+    # 999 never occurred in training, so it is not a learned code: an extreme count, clipped.
+    assert not np.isnan(Z[0, 0]) and Z[0, 0] == pytest.approx(Z[1, 0])
+
+
+def test_heavy_tail_does_not_dominate_with_quantile_scaling():
+    df = _bureau_like()
+    q = TabularPreprocessor(["ratio"], [], scaling="quantile").fit(df).transform(df)[:, 0]
+    s = TabularPreprocessor(["ratio"], [], scaling="standard").fit(df).transform(df)[:, 0]
+    assert np.abs(q).max() < 3.1 and abs(q.mean()) < 0.05 and 0.9 < q.std() < 1.1
+    assert np.abs(s).max() > 4  # standard scaling leaves thousands far out ...
+    bulk = df["ratio"] < 1
+    assert np.ptp(s[bulk]) < 0.1  # ... and squeezes 95 % of the rows into a sliver
+    assert np.ptp(q[bulk]) > 4  # the quantile codes spread them out
+    # Order is kept: a larger ratio never gets a smaller code.
+    order = np.argsort(df["ratio"].to_numpy())
+    assert np.all(np.diff(q[order]) >= -1e-6)
+
+
+def test_round_trip_json_with_sentinels_indicators_and_quantiles():
+    df = _bureau_like().assign(c=["a", "b"] * 1000)
+    pre = TabularPreprocessor(["late", "ratio", "income"], ["c"], scaling="quantile").fit(df)
+    text = json.dumps(pre.to_dict(), allow_nan=False)  # strict JSON: no NaN, no numpy types
+    again = TabularPreprocessor.from_dict(json.loads(text))
+    assert again.scaling == "quantile" and again.sentinels == pre.sentinels and again.indicators == pre.indicators
+    assert np.array_equal(pre.transform(df), again.transform(df))
+    back = again.decode_codes(again.transform_codes(df.iloc[:50]))
+    assert np.allclose(back["ratio"], df["ratio"].iloc[:50], rtol=1e-3)
+    assert back["income"].isna().tolist() == df["income"].iloc[:50].isna().tolist()
+
+
+def test_old_saved_preprocessor_loads_and_transforms_as_before():
+    old = {"numeric": ["x"], "categorical": ["c"], "rare_min_frac": 0.01, "max_categories": 30,
+           "medians": {"x": 2.5}, "means": {"x": 2.5}, "stds": {"x": 1.118033988749895},
+           "categories": {"c": ["a", "b", "(missing)", "rare", OTHER]}, "grouped": {"c": 0}}
+    pre = TabularPreprocessor.from_dict(old)
+    assert pre.scaling == "standard" and pre.indicators == [] and pre.sentinels == {}
+    X = pre.transform(_df())
+    assert X.shape == (5, 1 + 5) and not np.isnan(X).any()
+    assert X[:, 0] == pytest.approx((np.array([1, 2, 2.5, 3, 4]) - 2.5) / 1.118033988749895)
+    assert pre.feature_names[0] == "x" and pre.feature_groups["c=a"] == "c"
+
+
+def test_missing_values_travel_through_a_resampler_as_categories():
+    df = _bureau_like(200)
+    pre = TabularPreprocessor(["late", "ratio", "income"], [], scaling="quantile").fit(df)
+    Z = pre.transform_codes(df)
+    Zc, cat_idx = pre.missing_to_categories(Z)
+    assert Zc.shape == (200, 5) and cat_idx == [3, 4] and not np.isnan(Zc).any()
+    back = pre.missing_from_categories(Zc)
+    assert np.array_equal(np.isnan(back), np.isnan(Z)) and np.allclose(np.nan_to_num(back), np.nan_to_num(Z))
+
+
+def test_unknown_scaling_is_refused():
+    with pytest.raises(DataValidationError, match=r"Numeric scaling must be one of \['standard', 'quantile'\]"):
+        TabularPreprocessor(["x"], [], scaling="log")
