@@ -6,12 +6,14 @@ import time
 import streamlit as st
 
 from core.scenarios import SCENARIOS
+from core.verdict import Verdict
 from core.workspace import get_runs_dir
 from core.workspace.summary import format_figure, get_latest_runs
-from ui.common import ensure_router, show_device, show_error
+from ui.common import ensure_router, fit_metric_values, show_device, show_error
 from ui.workspace import link_to_workspace_pages
 
 ensure_router()
+fit_metric_values()
 
 K = "home."
 
@@ -71,6 +73,15 @@ with st.container(border=True):
 latest, skipped = get_latest_runs(runs_dir)
 
 
+def verdict_line(verdict: dict) -> str:
+    """'On par with logistic regression (ROC-AUC +0.002, 95% interval -0.010 to +0.014)'."""
+    v = Verdict.from_dict(verdict)
+    words = {"better": f":green[**Better than {v.baseline}**]", "on par": f"**On par with {v.baseline}**",
+             "worse": f":orange[**{v.baseline.capitalize()} does better**]"}[v.outcome]
+    return (f"{words} ({v.metric} {v.diff:+.3f}, {v.level:.0%} interval {v.low:+.3f} to {v.high:+.3f} on the "
+            "test rows)")
+
+
 def show_latest(meta: dict | None) -> None:
     """The headline of a scenario's newest saved run, or a plain 'no run yet'."""
     if meta is None:
@@ -88,6 +99,9 @@ def show_latest(meta: dict | None) -> None:
     for figs in rows:  # model quality on one row, money on the next
         for col, fig in zip(st.columns(3), figs):
             col.metric(fig.get("label", ""), format_figure(fig))
+    verdict = head.get("verdict")
+    if isinstance(verdict, dict):
+        st.markdown(verdict_line(verdict))
     if head.get("assumptions"):
         st.caption("Assumptions: " + " · ".join(head["assumptions"]))
 

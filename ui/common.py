@@ -98,3 +98,9 @@ def get_verdicts(key: str, run, compute) -> list:
     verdicts = compute()
     st.session_state[key] = (run, verdicts)
     return verdicts
+
+
+def fit_metric_values(font_rem: float = 1.6) -> None:
+    """Smaller metric values on pages that put three tiles in a half-width card, so a seven-figure
+    sum ("-€1,527,609") is shown whole instead of cut with an ellipsis."""
+    st.html(f"<style>[data-testid='stMetricValue'] > div {{font-size: {font_rem}rem;}}</style>")

@@ -154,11 +154,22 @@ def _section_method(meta: dict, ws: dict) -> str:
 
 
 def _section_metrics(meta: dict, head: dict) -> str:
+    from core.glossary import metric_label, model_label
+    from core.verdict import Verdict
+
     out = _figures(head["quality"])
+    verdict = head.get("verdict")
+    if isinstance(verdict, dict):
+        try:
+            out += f'<p class="verdict"><b>Against the baselines:</b> {_e(Verdict.from_dict(verdict).sentence())}</p>'
+        except (TypeError, ValueError, KeyError):
+            pass  # a verdict saved by another version: the figures above still stand
     table = get_metrics_table(meta)
     if table is not None:
         keep = [c for c in table.columns if c not in ("tp", "fp", "tn", "fn")]
-        out += "<h3>All metrics on the held-out data</h3>" + _frame_table(table[keep])
+        table = table[keep].rename(columns=metric_label, index=model_label)
+        table.index.name = "Model"
+        out += "<h3>All metrics on the held-out data</h3>" + _frame_table(table)
     if not out:
         return _na()
     return out

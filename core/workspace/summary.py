@@ -166,9 +166,20 @@ def _jsonable(d: dict) -> dict:
     return json.loads(json.dumps(d, default=_json_default))
 
 
+def _verdict(y, p_model, baselines: dict, metric: str) -> dict | None:
+    """The network against the best baseline with its bootstrap interval (``core.verdict``), or
+    None when there is nothing to compare with."""
+    from core.glossary import MODELS
+    from core.verdict import compare_binary
+
+    if not baselines or len(np.unique(np.asarray(y).astype(int))) < 2:
+        return None
+    return compare_binary(y, p_model, baselines, metric=metric, names=MODELS, seed=0).to_dict()
+
+
 def _envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality: list, impact: list,
               assumptions: list[str], input_: dict, profile: dict, curves: dict, decision: dict,
-              explain: dict) -> dict:
+              explain: dict, verdict: dict | None = None) -> dict:
     name = (name or "").strip()
     if not name:
         raise DataValidationError(
@@ -176,7 +187,8 @@ def _envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality:
             "class weights'.")
     return _jsonable({
         "name": name, "scenario": scenario, "dataset": dataset, "params": params,
-        "headline": {"quality": quality, "impact": impact, "assumptions": assumptions},
+        "headline": {"quality": quality, "impact": impact, "assumptions": assumptions,
+                     **({"verdict": verdict} if verdict else {})},
         "input": input_, "profile": profile, "curves": curves, "decision": decision, "explain": explain,
         "intended_use": INTENDED_USE[scenario], "limitations": list(LIMITATIONS[scenario]),
     })
@@ -234,6 +246,7 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
         profile=build_profile(run.train_df, numeric=setup.numeric, categorical=setup.categorical),
         curves=_roc_pr(y, p), decision=decision,
         explain=_explain(shap, "Train with SHAP rows above 0 to record global importance."),
+        verdict=_verdict(y, p, {k: v for k, v in run.tabular.proba.items() if k != "network"}, "roc_auc"),
     )
 
 
@@ -296,6 +309,7 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
                   "block_threshold": block, "review_fee": float(review_fee),
                   "rule": "review when risk >= review_threshold, block when risk >= block_threshold"},
         explain=_explain(None if explanations is None else explanations.global_sample),
+        verdict=_verdict(y, p, {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != NETWORK}, "pr_auc"),
     )
 
 

@@ -20,11 +20,32 @@ WORKSPACE = {
 }
 
 
+DEMAND = {
+    "name": "demand, weekly stores",
+    "headline": {
+        "quality": [{"label": "WAPE", "value": 11.42, "unit": "%", "fmt": ".1f"},
+                    {"label": "MASE", "value": 0.954, "fmt": ".3f"}],
+        "impact": [{"label": "Inventory cost saved", "value": 293041.7, "unit": "€", "fmt": ",.0f"},
+                   {"label": "Cost, network policy", "value": 1234567.0, "unit": "€", "fmt": ",.0f"},
+                   {"label": "Cost, naive policy", "value": -1527608.7, "unit": "€", "fmt": ",.0f"}],
+        "assumptions": ["Holding cost €0.35 per unit per week"],
+        "verdict": {"metric": "MAE", "value": 10.0, "baseline": "Seasonal naive", "baseline_value": 10.1,
+                    "diff": -0.1, "low": -0.4, "high": 0.2, "higher_is_better": False, "level": 0.95},
+    },
+}
+
+# Elements whose text is cut (wider than their box) on the page: metric values and labels.
+CLIPPED = """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+    .flatMap(m => [m, ...m.querySelectorAll('*')])
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)"""
+
+
 @pytest.mark.browser
 def test_overview_shows_the_latest_saved_run(tmp_path, page, screenshot_dir):
     from tests.conftest import run_app
 
     save_run(tmp_path / "runs", model=None, run_id="fraud-pilot", metadata={"scenario": "fraud", "workspace": WORKSPACE})
+    save_run(tmp_path / "runs", model=None, run_id="demand-weekly", metadata={"scenario": "demand", "workspace": DEMAND})
     with run_app(tmp_path) as url:  # serves runs from tmp_path / "runs"
         page.set_viewport_size({"width": 1440, "height": 2200})
         page.goto(url)
@@ -32,11 +53,18 @@ def test_overview_shows_the_latest_saved_run(tmp_path, page, screenshot_dir):
         page.get_by_text("fraud pilot, October log").wait_for()
         page.get_by_text("€48,210").wait_for()
         page.get_by_text(re.compile(r"Training device — (CPU|GPU)")).wait_for(timeout=120_000)
+        page.get_by_text("€1,234,567").wait_for()
         body = page.inner_text("body")
+        clipped = page.evaluate(CLIPPED)
         page.screenshot(path=str(screenshot_dir / "overview_saved_run.png"))
     assert "0.623" in body and "€2,275" in body
     assert "Assumptions: Review fee €5 per alert · Alert (review) at risk ≥ 0.300; block at ≥ 0.900" in body
-    # The three scenarios without a run say so plainly.
-    assert body.count("no run yet") == 3
+    # Six- and seven-figure sums and long labels are shown whole, never cut with an ellipsis.
+    assert "€293,042" in body and "-€1,527,609" in body
+    assert clipped == []
+    # The saved verdict reads as a plain sentence with its interval.
+    assert "On par with Seasonal naive (MAE -0.100, 95% interval -0.400 to +0.200 on the test rows)" in body
+    # The two scenarios without a run say so plainly.
+    assert body.count("no run yet") == 2
     assert "Run all four demos" in body
     assert "Traceback" not in body

@@ -63,6 +63,14 @@ def test_credit_summary_money_matches_hand_computation(credit_run, credit_small)
     roc = ws["curves"]["roc"]
     assert roc["x"][0] == 0 and roc["x"][-1] == 1 and roc["y"][-1] == 1
     assert ws["explain"].get("importance") is None and "note" in ws["explain"]
+    # The verdict against the best baseline is saved with its interval, for the overview and the card.
+    from sklearn.metrics import roc_auc_score
+
+    v = ws["headline"]["verdict"]
+    assert v["metric"] == "ROC-AUC" and v["value"] == pytest.approx(roc_auc_score(y, p))
+    best = max(roc_auc_score(y, q) for k, q in credit_run.tabular.proba.items() if k != "network")
+    assert v["baseline_value"] == pytest.approx(best) and v["low"] <= v["diff"] <= v["high"]
+    assert v["outcome"] in ("better", "on par", "worse")
 
 
 def test_credit_summary_at_approve_all_threshold_avoids_nothing(credit_run):
@@ -106,6 +114,7 @@ def test_fraud_summary_money_matches_hand_computation(fraud_run, fraud_small):
     assert ws["input"]["columns"][:4] == ["timestamp", "amount", "customer_id", "terminal_id"]
     assert "amount" in ws["profile"]["columns"] and ws["dataset"]["rows"] == len(fraud_small)
     assert ws["explain"].get("importance") is None
+    assert ws["headline"]["verdict"]["metric"] == "PR-AUC"
 
 
 def test_fraud_summary_rejects_negative_fee(fraud_run):
