@@ -54,8 +54,9 @@ def find_sentinels(x: pd.Series, *, min_count: int = 2, gap: float = 3.0) -> lis
     """Sentinel codes among a numeric column's (training) values.
 
     A value counts as a code for "unknown" when it looks like one (``is_sentinel_code``), lies far
-    beyond the bulk of the other values — more than ``gap`` times their 99th percentile (in
-    absolute value) and above their maximum — and is a pattern rather than one stray value: it
+    beyond every other value — more than ``gap`` times their largest absolute value, so the long
+    tail of an ordinary count (a terminal's 99 transactions next to one with 60) is not taken for a
+    code — and is a pattern rather than one stray value: it
     occurs in at least ``min_count`` rows, or another code of the same column does (96 seen once
     next to 98 seen often). A count of past-due payments running 0 .. 13 with 96 and 98 qualifies;
     an age column with a few people of 99 does not, and neither does an income column where 9,999
@@ -71,8 +72,8 @@ def find_sentinels(x: pd.Series, *, min_count: int = 2, gap: float = 3.0) -> lis
     rest = vals[~vals.isin(cand)].abs()
     if rest.empty:
         return []
-    bulk, top = float(rest.quantile(0.99)), float(rest.max())
-    far = [v for v in cand if abs(v) > top and abs(v) > gap * max(bulk, 1.0)]
+    top = float(rest.max())
+    far = [v for v in cand if abs(v) > gap * max(top, 1.0)]
     if not far or max(counts[v] for v in far) < min_count:
         return []
     return sorted(far)

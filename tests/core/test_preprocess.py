@@ -81,8 +81,9 @@ def test_sentinel_codes_look_like_codes_and_lie_far_beyond_the_bulk():
     # An age column with a few people of 99 and an income of exactly 9,999 are ordinary values.
     assert find_sentinels(pd.Series([30, 45, 60, 95, 99, 99, 70, 80] * 10)) == []
     assert find_sentinels(pd.Series([2_000.0, 5_000, 9_999, 9_999, 25_000, 40_000] * 10)) == []
-    # A code seen once is not a pattern.
+    # A code seen once is not a pattern, and the tail of an ordinary count is not a code.
     assert find_sentinels(pd.Series([0] * 50 + [1, 2, 98])) == []
+    assert find_sentinels(pd.Series([0] * 50 + [5] * 20 + [40, 60, 99, 99])) == []
 
 
 def test_sentinels_become_missing_with_an_indicator_and_a_notice():
