@@ -30,8 +30,8 @@ ensure_router()
 K = "quality."  # namespace of this page's session state
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "quality_images"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"]
-SIZES = {"auto": "Auto (fits the time budget)", 64: "64 × 64", 128: "128 × 128 (finer texture, ~4× slower)",
-         "native": "Native (the images' own size)"}
+SIZES = {"auto": "Auto (fits the time budget)", 64: "64 × 64 (fastest)", 96: "96 × 96",
+         128: "128 × 128 (finer texture, ~4× slower than 64)", "native": "Native (the images' own size)"}
 IMBALANCE = {"class_weight": "Class weights", "oversample": "Over-sample defect images",
              "none": "None", "undersample": "Under-sample OK images"}
 
@@ -134,7 +134,7 @@ def training_form(data) -> dict | None:
         c1, c2, c3, c4 = st.columns(4)
         backbone = c1.selectbox("Model", list(BACKBONES), format_func=lambda b: BACKBONES[b], key=K + "backbone")
         imbalance = c2.selectbox("Class imbalance", list(IMBALANCE), format_func=IMBALANCE.get, key=K + "imbalance")
-        epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 200, 30, key=K + "epochs")
+        epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 200, 40, key=K + "epochs")
         augment = c4.checkbox("Augment (flips, rotations, contrast)", True, key=K + "augment")
         c1, c2, c3, c4 = st.columns(4)
         names = list(data.class_names)
@@ -186,8 +186,8 @@ tabs = st.tabs(["Data & training", "Performance", third, "Heatmaps", "Export"])
 with tabs[0]:
     size = st.selectbox("Input size (images are resized to a square)", list(SIZES), format_func=SIZES.get,
                         key=K + "image_size",
-                        help="Auto picks the largest of native, 128 and 64 pixels that keeps training within a "
-                             "few minutes on 2 CPU cores; 64 is fast, 128 keeps finer texture, native the images' "
+                        help="Auto picks the largest of native, 128, 96 and 64 pixels that keeps training within "
+                             "a few minutes on 2 CPU cores; 64 is fast, 128 keeps finer texture, native the images' "
                              "own size.")
     try:
         data = get_data(size)

@@ -10,7 +10,8 @@ Accepted layouts (zip upload, local zip or local folder):
 
 Grey images stored as RGB (three equal channels, up to JPEG noise) are read as grayscale.
 The input size is a number of pixels, ``"native"`` (the images' own size) or ``"auto"`` (the
-largest of native / 128 / 64 that keeps training within the time budget, see ``choose_image_size``).
+largest of native / 128 / 96 / 64 that keeps training within the time budget, see
+``choose_image_size``).
 Images are stored as uint8 arrays (N, S, S, C) to keep memory small; the model rescales.
 """
 
@@ -241,7 +242,7 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
         if size_choice == "auto":
             notices.append(f"Input size {image_size}x{image_size} chosen automatically for {len(mapping):,} "
                            f"images of {native}x{native} (keeps training within a few minutes on 2 CPU "
-                           "cores); pick 64, 128 or native to override.")
+                           "cores); pick 64, 96, 128 or native to override.")
     else:
         image_size = size_choice
     decoded = _decode_all(files, sorted(mapping), image_size)

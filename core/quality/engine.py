@@ -31,14 +31,17 @@ class QualityConfig:
     """All training options; frozen so a run records exactly what produced it."""
 
     backbone: str = "cnn"
-    epochs: int = 25
+    # 40 epochs with patience 10 and a cosine learning-rate decay: what six texture classes of a few
+    # hundred images need from scratch (bench/bench_quality.py --neu-like); early stopping ends
+    # easy sets sooner.
+    epochs: int = 40
     batch_size: int = 32
     learning_rate: float = 2e-3
     imbalance: str = "class_weight"
     augment: bool = True
     test_size: float = 0.2
     val_size: float = 0.15
-    patience: int = 6
+    patience: int = 10
     threshold: float = 0.5
     seed: int = 0
 
@@ -151,8 +154,12 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
     X_val, y_val = data.images[val_idx], data.labels[val_idx]
     k, size, ch = len(data.class_names), data.image_size, data.channels
 
+    # Cosine decay over the planned epochs (early stopping may end sooner).
+    steps = int(np.ceil(len(y_fit) / config.batch_size)) * int(config.epochs)
+
     def cnn():
-        return build_cnn(size, ch, k, augment=config.augment, learning_rate=config.learning_rate, seed=config.seed)
+        return build_cnn(size, ch, k, augment=config.augment, learning_rate=config.learning_rate,
+                         decay_steps=steps, seed=config.seed)
 
     def pretrained():
         return build_pretrained(size, ch, k, augment=config.augment, learning_rate=config.learning_rate / 2,

@@ -40,10 +40,14 @@ def _augmentation(seed: int):
 
 
 def build_cnn(image_size: int, channels: int, n_classes: int, *, augment: bool = True,
-              filters: tuple[int, ...] = (12, 24, 48), dropout: float = 0.2,
-              learning_rate: float = 2e-3, seed: int = 0):
-    """Compact CNN: conv blocks, then global max pooling (a defect is small and local, so the
-    strongest response anywhere in the image is the evidence that matters)."""
+              filters: tuple[int, ...] = (16, 32, 64, 96), dropout: float = 0.2,
+              learning_rate: float = 2e-3, decay_steps: int | None = None, seed: int = 0):
+    """Compact CNN: conv blocks (pooling after all but the last, so Grad-CAM keeps an 8x8 map at
+    64 px), then global max and average pooling side by side.  Max pooling is the evidence for a
+    small local defect (the strongest response anywhere); average pooling is the evidence for a
+    texture spread over the surface (how much crazing, how many pits), which multi-class defect
+    typing needs.  ``decay_steps`` (the number of training steps) turns on a cosine learning-rate
+    decay, which settles the weights at the end of training instead of leaving them jumping."""
     import keras
     from keras import layers
 
@@ -52,15 +56,16 @@ def build_cnn(image_size: int, channels: int, n_classes: int, *, augment: bool =
     # Per-image standardisation: surfaces differ in overall brightness and contrast from
     # part to part, while a defect is a local deviation from the image's own texture.
     x = layers.LayerNormalization(axis=[1, 2, 3], center=False, scale=False, name="standardise")(x)
-    for f in filters:
+    for i, f in enumerate(filters):
         x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-        x = layers.MaxPooling2D()(x)
+        if i < len(filters) - 1:
+            x = layers.MaxPooling2D()(x)
     x = layers.Conv2D(filters[-1], 3, padding="same", activation="relu", name=FEATURE_LAYER)(x)
-    x = layers.GlobalMaxPooling2D()(x)
+    x = layers.Concatenate(name="pooled")([layers.GlobalMaxPooling2D()(x), layers.GlobalAveragePooling2D()(x)])
     x = layers.Dropout(dropout, seed=seed)(x)
     outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="proba")(x)
     model = keras.Model(inputs, outputs, name="defect_cnn")
-    _compile(model, learning_rate)
+    _compile(model, learning_rate, decay_steps)
     return model
 
 
@@ -131,11 +136,14 @@ def build_pretrained(image_size: int, channels: int, n_classes: int, *, augment:
     return model
 
 
-def _compile(model, learning_rate: float) -> None:
+def _compile(model, learning_rate: float, decay_steps: int | None = None) -> None:
     import keras
 
+    lr = learning_rate
+    if decay_steps:
+        lr = keras.optimizers.schedules.CosineDecay(learning_rate, int(decay_steps), alpha=0.05)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=keras.optimizers.Adam(lr),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )

@@ -14,10 +14,11 @@ from core.errors import DataValidationError
 # a few levels at most, almost nowhere.  A real colour cast (rust, paint) goes beyond either bound.
 GRAY_MAX_SPREAD = 6
 GRAY_MEAN_SPREAD = 1.0
-IMAGE_SIZES = ("auto", "native", 64, 128)
+IMAGE_SIZES = ("auto", "native", 64, 96, 128)
 MIN_SIZE, MAX_SIZE = 16, 256
 # Training cost grows with images x pixels.  This budget (1,800 images of 64x64 per epoch, x 1.5)
-# keeps a from-scratch run of ~40 epochs within a few minutes on 2 CPU cores.
+# keeps a from-scratch run of 40 epochs within a few minutes on 2 busy CPU cores
+# (bench/bench_quality.py --neu-like; 1,800 images at 96 px took over 5 minutes there).
 AUTO_PIXEL_BUDGET = int(1.5 * 1_800 * 64 * 64)
 
 
@@ -39,10 +40,10 @@ def check_image_size(image_size) -> int | str:
 
 
 def choose_image_size(native: int, n_images: int) -> int:
-    """The 'auto' input size: the largest of native / 128 / 64 whose pixels per epoch fit the budget
-    (never larger than the images themselves, never below 16)."""
+    """The 'auto' input size: the largest of native / 128 / 96 / 64 whose pixels per epoch fit the
+    budget (never larger than the images themselves, never below 16)."""
     native = int(min(max(native, MIN_SIZE), MAX_SIZE))
-    for size in sorted({native, 128, 64}, reverse=True):
+    for size in sorted({native, 128, 96, 64}, reverse=True):
         if size <= native and n_images * size * size <= AUTO_PIXEL_BUDGET:
             return size
     return min(native, 64)

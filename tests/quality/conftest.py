@@ -41,12 +41,13 @@ def small_zip() -> bytes:
 
 @pytest.fixture(scope="session")
 def tiny_run(small_zip):
-    """One model trained for a few epochs on 84 images of 32x32: fast, shared by many tests."""
+    """One model trained for twelve epochs on 84 images of 32x32 (enough to tell parts apart, so
+    explanations have something to explain): fast, shared by many tests."""
     from core.quality.data import LoadOptions, load_image_dataset
     from core.quality.engine import QualityConfig, train_quality
 
     data = load_image_dataset(small_zip, options=LoadOptions(image_size=32))
-    return train_quality(data, config=QualityConfig(epochs=3, batch_size=16, seed=1))
+    return train_quality(data, config=QualityConfig(epochs=12, batch_size=16, seed=1))
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ def test_tiny_run_shapes_and_metrics(tiny_run):
     for key in ("accuracy", "macro_recall", "macro_f1", "roc_auc", "defect_recall", "escape_rate"):
         assert 0 <= r.metrics[key] <= 1, key
     assert set(r.metrics["per_class"]) == {"ok", "pit", "scratch"}
-    assert r.timings["epochs_run"] <= 3 and r.timings["images_per_s"] > 0
+    assert r.timings["epochs_run"] <= 12 and r.timings["images_per_s"] > 0
     # Class weights make each defect image count more than an OK image.
     assert r.counts_before == r.counts_after
     assert r.predict_proba(r.test.images[:2]).shape == (2, 3)

@@ -143,7 +143,8 @@ def test_a_colour_cast_keeps_rgb():
 
 
 # ---------------------------------------------------------------- input size
-@pytest.mark.parametrize("value, expected", [("auto", "auto"), ("Native", "native"), ("64", 64), (128, 128), (16, 16)])
+@pytest.mark.parametrize("value, expected", [("auto", "auto"), ("Native", "native"), ("64", 64), (96, 96), (128, 128),
+                                             (16, 16)])
 def test_image_size_choices(value, expected):
     assert check_image_size(value) == expected
 
@@ -162,6 +163,8 @@ def test_bad_image_size_is_refused_by_the_loader():
 
 def test_auto_size_fits_the_time_budget():
     assert choose_image_size(200, 1_800) == 64  # NEU-sized: 6 x 300 images of 200 x 200
+    assert choose_image_size(200, 5_000) == 64  # many images: the smallest standard size
+    assert choose_image_size(200, 1_000) == 96
     assert choose_image_size(200, 500) == 128  # few images: finer texture is affordable
     assert choose_image_size(200, 100) == 200  # very few: their own size
     assert choose_image_size(48, 5_000) == 48  # never larger than the images
