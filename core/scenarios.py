@@ -17,6 +17,15 @@ class ScenarioSpec:
     summary: str
     data_format: str
     page: str
+    # A bundled "next month" file (made by the sample script, with mild drift) that the Score page
+    # and the drift view can use without the user bringing a file; None where there is none.
+    sample_batch: str | None = None
+
+    @property
+    def sample_batch_path(self) -> Path | None:
+        """The bundled new-data sample, if this scenario has one and it is on disk."""
+        path = ROOT / self.sample_batch if self.sample_batch else None
+        return path if path is not None and path.exists() else None
 
     @property
     def available(self) -> bool:
@@ -35,6 +44,7 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             "threshold, reason codes for declines, fairness checks and drift (PSI).",
             "CSV or Parquet, one row per application, a binary outcome column (e.g. default).",
             "pages/credit.py",
+            "sample_data/credit_new_month.csv",
         ),
         ScenarioSpec(
             "fraud", "Fraud detection", ":material/policy:",
@@ -44,6 +54,7 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             "builds an explained alert queue.",
             "CSV or Parquet transaction log: timestamp, amount, optional customer and terminal ids, fraud label.",
             "pages/fraud.py",
+            "sample_data/fraud_new_month.csv.gz",
         ),
         ScenarioSpec(
             "demand", "Demand forecasting", ":material/trending_up:",

@@ -9,7 +9,8 @@ from core.datasets import read_table
 from core.errors import DataValidationError
 from core.workspace.inputs import ColumnMismatchError, get_expected_input
 from core.workspace.runs import format_figure, get_headline, get_run_labels, list_workspace_runs
-from core.workspace.scoring import PAGE_MAX_ROWS, get_decision_settings, score_with_run
+from core.scenarios import SCENARIOS
+from core.workspace.scoring import PAGE_MAX_ROWS, describe_overlap, get_decision_settings, score_with_run
 from ui.common import ensure_router, show_error, show_notices
 from ui.workspace import pick_runs_dir
 
@@ -112,15 +113,23 @@ with st.form(K + "form"):
     images = expected["kind"] == "images"
     up = st.file_uploader("Images to score (zip)" if images else "File to score (CSV or Parquet)",
                           type=["zip"] if images else ["csv", "gz", "parquet", "txt"], key=K + f"upload.{images}")
-    clicked = st.form_submit_button("Score file", type="primary", icon=":material/batch_prediction:")
+    c1, c2 = st.columns([1, 2])
+    clicked = c1.form_submit_button("Score file", type="primary", icon=":material/batch_prediction:")
+    spec = SCENARIOS.get(scenario)
+    batch = spec.sample_batch_path if spec is not None else None
+    use_sample = batch is not None and c2.form_submit_button(
+        f"Use the sample batch ({batch.name})", icon=":material/science:",
+        help="A bundled file of the month after the sample data, with mild drift: shows scoring, reasons "
+             "and drift without bringing a file.")
 
-if clicked:
-    if up is None:
+if clicked or use_sample:
+    source = (batch, batch.name) if use_sample else (up, up.name if up is not None else "")
+    if source[0] is None:
         st.error("No file to score yet. Fix: choose a file above, then press **Score file**.", icon=":material/error:")
     else:
         bar = st.progress(0.0, text="Reading the file")
         try:
-            data = up if images else read_table(up, name=up.name, max_rows=None).df
+            data = source[0] if images else read_table(source[0], name=source[1], max_rows=None).df
             result = score_with_run(meta["path"], data, settings=settings, max_rows=PAGE_MAX_ROWS,
                                     progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         except ColumnMismatchError as exc:
@@ -131,7 +140,7 @@ if clicked:
             show_error(exc)
             st.session_state[K + "failed"] = True
         else:
-            st.session_state[K + "result"] = (rid, up.name, result)
+            st.session_state[K + "result"] = (rid, source[1], result)
             st.session_state[K + "failed"] = False
         finally:
             bar.empty()
@@ -152,6 +161,8 @@ st.subheader(f"Scored: {held_name}")
 cols = st.columns(min(len(result.figures), 6))
 for i, (label, value) in enumerate(result.figures):
     cols[i % len(cols)].metric(label, value)
+if result.training_overlap:
+    st.warning(describe_overlap(result), icon=":material/warning:")
 show_notices(result.notices, title="Notes on this scoring")
 
 left, right = st.columns([1, 1])

@@ -6,7 +6,8 @@ is drawn from a latent risk model with noise, so a good model reaches a ROC-AUC 
 classes are not trivially separable. Everything is drawn from one seeded numpy Generator, so the
 file is identical on every run:
 
-    python scripts/make_credit_sample.py            # writes sample_data/credit_applications.csv
+    python scripts/make_credit_sample.py            # sample_data/credit_applications.csv and
+                                                    # credit_new_month.csv (next month, mild drift)
     python scripts/make_credit_sample.py --rows 2000 --seed 7 --out /tmp/x.csv
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_data" / "credit_applications.csv"
+NEW_MONTH_OUT = DEFAULT_OUT.with_name("credit_new_month.csv")
 
 PURPOSES = ["debt_consolidation", "car", "home_improvement", "education", "business", "medical", "other"]
 PURPOSE_P = [0.34, 0.20, 0.16, 0.07, 0.08, 0.06, 0.09]
@@ -31,12 +33,18 @@ REGION_RISK = {"North": -0.05, "South": 0.1, "East": 0.05, "West": -0.1, "Centra
 HOUSING_RISK = {"own": -0.35, "mortgage": -0.15, "rent": 0.2, "other": 0.3}
 
 
-def make_credit_sample(n_rows: int = 5000, seed: int = 42) -> pd.DataFrame:
-    """Return a synthetic credit applications frame with a 0/1 `default` target."""
+def make_credit_sample(n_rows: int = 5000, seed: int = 42, *, shift: float = 0.0,
+                       first_id: int = 100000) -> pd.DataFrame:
+    """Return a synthetic credit applications frame with a 0/1 `default` target.
+
+    ``shift`` > 0 makes a later population with mild drift (applicants a little younger, more
+    financial stress: higher utilisation, more inquiries, more business loans); 0 gives the
+    bundled sample unchanged. The same random draws are made either way.
+    """
     rng = np.random.default_rng(seed)
     n = n_rows
 
-    age = np.clip(rng.gamma(shape=9.0, scale=4.3, size=n) + 2, 21, 75).round().astype(int)
+    age = np.clip(rng.gamma(shape=9.0, scale=4.3, size=n) + 2 - 3 * shift, 21, 75).round().astype(int)
     sex = rng.choice(["F", "M"], size=n, p=[0.46, 0.54])
     region = rng.choice(REGIONS, size=n, p=REGION_P)
 
@@ -60,7 +68,8 @@ def make_credit_sample(n_rows: int = 5000, seed: int = 42) -> pd.DataFrame:
     housing = np.array(["own", "mortgage", "rent", "other"])[
         (rng.random(n)[:, None] > np.cumsum(housing_p, axis=1)).sum(axis=1)]
 
-    purpose = rng.choice(PURPOSES, size=n, p=PURPOSE_P)
+    purpose_p = np.array(PURPOSE_P) + shift * np.array([0, -0.04, 0, 0, 0.06, 0, -0.02])
+    purpose = rng.choice(PURPOSES, size=n, p=purpose_p / purpose_p.sum())
     loan_term_months = rng.choice([12, 24, 36, 48, 60], size=n, p=[0.12, 0.23, 0.33, 0.17, 0.15])
     loan_amount = np.round(np.clip(annual_income * rng.lognormal(np.log(0.22), 0.55, size=n),
                                    1000, 60000), -2)
@@ -70,7 +79,7 @@ def make_credit_sample(n_rows: int = 5000, seed: int = 42) -> pd.DataFrame:
 
     # A latent "financial stress" factor drives utilisation, delinquencies and debt ratio together,
     # which is what makes these features correlated in real bureau data.
-    stress = rng.normal(0, 1, size=n)
+    stress = rng.normal(0, 1, size=n) + 0.35 * shift
     credit_utilisation = np.round(np.clip(1 / (1 + np.exp(-(-0.6 + 0.9 * stress + rng.normal(0, 0.8, n)))), 0, 1.2), 3)
     past_delinquencies = rng.poisson(np.exp(-1.6 + 0.7 * stress), size=n)
     recent_inquiries = rng.poisson(np.exp(-0.2 + 0.35 * stress), size=n)
@@ -98,7 +107,7 @@ def make_credit_sample(n_rows: int = 5000, seed: int = 42) -> pd.DataFrame:
     default = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
 
     df = pd.DataFrame({
-        "applicant_id": [f"APP{100000 + i}" for i in range(n)],
+        "applicant_id": [f"APP{first_id + i}" for i in range(n)],
         "age": age,
         "sex": sex,
         "region": region,
@@ -123,16 +132,26 @@ def make_credit_sample(n_rows: int = 5000, seed: int = 42) -> pd.DataFrame:
     return df
 
 
+def make_new_month(n_rows: int = 1500, seed: int = 43) -> pd.DataFrame:
+    """The next month's applicants (mild drift, new ids) for the Score page and the Drift tab demos."""
+    return make_credit_sample(n_rows, seed, shift=0.6, first_id=200000)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--new-month-out", type=Path, default=NEW_MONTH_OUT,
+                        help="also write the next month's applicants here (drifted sample batch)")
     args = parser.parse_args(argv)
     df = make_credit_sample(args.rows, args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(args.out, index=False)
     print(f"wrote {len(df)} rows to {args.out} (default rate {df['default'].mean():.1%})")
+    new = make_new_month()
+    new.to_csv(args.new_month_out, index=False)
+    print(f"wrote {len(new)} rows to {args.new_month_out} (default rate {new['default'].mean():.1%})")
 
 
 if __name__ == "__main__":

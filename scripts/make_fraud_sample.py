@@ -14,6 +14,7 @@ Legitimate customers also make occasional large purchases, so a large amount alo
 Everything is vectorised with NumPy, so the benchmark can make 300k or 1M rows in seconds:
 
     python scripts/make_fraud_sample.py                      # sample_data/fraud_transactions.csv.gz
+                                                             # and fraud_new_month.csv.gz (28 more days)
     python scripts/make_fraud_sample.py --rows 1000000 --out /tmp/fraud_1m.csv.gz
 """
 
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "sample_data" / "fraud_transactions.csv.gz"
+NEW_MONTH_OUT = DEFAULT_OUT.with_name("fraud_new_month.csv.gz")
 START_DATE = "2024-03-04"  # a Monday, so weeks line up with calendar weeks
 N_DAYS = 63
 MEAN_TX_PER_DAY = 2.0  # the customers' rate is uniform on [0, 4]
@@ -119,15 +121,29 @@ def make_transactions(n_rows: int = 100_000, *, n_days: int = N_DAYS, seed: int 
     return df
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=N_DAYS)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
-    df = make_transactions(args.rows, n_days=args.days, seed=args.seed)
-    out = args.out
+def make_new_month(n_rows: int = 100_000, *, seed: int = 7, days: int = 28,
+                   n_days: int = N_DAYS) -> pd.DataFrame:
+    """The ``days`` after the sample log (same seed, customers and terminals), with mild drift.
+
+    The same seed with a longer period draws the same customer and terminal profiles first, so
+    the new rows continue the sample's cards and terminals, whose history the fraud run keeps;
+    only the days after the sample are kept. Drift: amounts about 8 % higher and more online
+    payments, as in a holiday month. Transaction ids continue after the sample's.
+    """
+    n_customers = max(20, int(round(n_rows / (MEAN_TX_PER_DAY * n_days))))
+    longer = make_transactions(int(n_customers * MEAN_TX_PER_DAY * (n_days + days)), n_days=n_days + days,
+                               seed=seed)
+    start = pd.Timestamp(START_DATE) + pd.Timedelta(days=n_days)
+    new = longer[longer["timestamp"] >= start].reset_index(drop=True)
+    rng = np.random.default_rng(seed + 1)
+    new["amount"] = np.round(new["amount"] * rng.normal(1.08, 0.03, len(new)), 2)
+    flip = (new["channel"] == "in-store") & (rng.random(len(new)) < 0.08)
+    new.loc[flip, "channel"] = "online"
+    new["transaction_id"] = np.arange(10_000_001, 10_000_001 + len(new))
+    return new
+
+
+def _write(df: pd.DataFrame, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":
         df.to_parquet(out, index=False)
@@ -135,9 +151,29 @@ def main(argv: list[str] | None = None) -> None:
         # mtime=0 in the gzip header keeps the file byte-identical between runs.
         df.to_csv(out, index=False, date_format="%Y-%m-%d %H:%M:%S",
                   compression={"method": "gzip", "mtime": 0} if out.suffix == ".gz" else None)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=N_DAYS)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--new-month-out", type=Path, default=None,
+                        help="also write the 28 days after the log (drifted sample batch); default: beside "
+                             "the bundled sample when --out is the bundled sample")
+    args = parser.parse_args(argv)
+    df = make_transactions(args.rows, n_days=args.days, seed=args.seed)
+    out = args.out
+    _write(df, out)
     pats = np.bincount(df.attrs["pattern"], minlength=4)
     print(f"{out}: {len(df):,} rows, {df['is_fraud'].mean():.2%} fraud "
           f"(terminals {pats[1]}, cards {pats[2]}, spikes {pats[3]})")
+    new_out = args.new_month_out or (NEW_MONTH_OUT if out == DEFAULT_OUT else None)
+    if new_out is not None:
+        new = make_new_month(args.rows, seed=args.seed, n_days=args.days)
+        _write(new, new_out)
+        print(f"{new_out}: {len(new):,} rows, {new['is_fraud'].mean():.2%} fraud")
 
 
 if __name__ == "__main__":

@@ -60,9 +60,14 @@ def save_credit_run(run, path, *, threshold: float | None = None,
             f"Cannot save the model to '{path}': that folder already exists. "
             "Fix: choose a new folder name (the model is saved into a folder of its own)."
         )
-    return save_run(path.parent, model=run.tabular.model, run_id=path.name,
-                    metadata=build_metadata(run, threshold=threshold, scorecard=scorecard,
-                                            extra_metadata=extra_metadata))
+    from core.rowhash import ROW_HASH_FILE, compute_row_hashes, hashes_to_bytes
+
+    meta = build_metadata(run, threshold=threshold, scorecard=scorecard, extra_metadata=extra_metadata)
+    # One hash per training row, so scoring can tell when a file repeats the training rows.
+    meta["row_hash_columns"] = list(run.setup.features)
+    hashes = hashes_to_bytes(compute_row_hashes(run.train_df, run.setup.features))
+    return save_run(path.parent, model=run.tabular.model, run_id=path.name, metadata=meta,
+                    files={ROW_HASH_FILE: hashes})
 
 
 def export_model_zip(run, *, threshold: float | None = None,

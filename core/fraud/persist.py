@@ -25,6 +25,7 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None) -> Path:
     from core.fraud.alerts import get_typical_values
     from core.fraud.pipeline import NETWORK, run_summary
     from core.registry import save_run
+    from core.rowhash import ROW_HASH_FILE, compute_row_hashes, hashes_to_bytes
 
     buf = io.BytesIO()
     run.history.to_parquet(buf, index=False)
@@ -43,7 +44,13 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None) -> Path:
     }
     if extra_metadata:
         meta["workspace"] = dict(extra_metadata)
-    return save_run(root, model=run.tabular.model, metadata=meta, files={HISTORY_FILE: buf.getvalue()})
+    # One hash per training transaction, so scoring can tell when a file repeats the training rows.
+    cols = run.columns
+    hashed = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal) if c and c in run.history.columns]
+    meta["row_hash_columns"] = hashed
+    hashes = hashes_to_bytes(compute_row_hashes(run.history.iloc[run.split.train_idx], hashed))
+    return save_run(root, model=run.tabular.model, metadata=meta,
+                    files={HISTORY_FILE: buf.getvalue(), ROW_HASH_FILE: hashes})
 
 
 @dataclass

@@ -40,6 +40,7 @@ class BatchResult:
     drift: pd.DataFrame | None = None
     columns: ColumnReport | None = None
     notices: list[str] = field(default_factory=list)
+    training_overlap: int = 0  # rows of the file that are training rows of the run (by row hash)
 
 
 def get_decision_settings(meta: dict) -> dict:
@@ -122,11 +123,34 @@ def score_with_run(run_dir, data: Any, *, settings: dict | None = None, max_rows
         drift = compare_to_profile(profile, df)
     else:
         notices.append("This run was saved without a profile of its training data, so drift is not shown.")
+    overlap = get_training_overlap(run_dir, meta, df)
     scorer = {"credit": _score_credit, "fraud": _score_fraud, "demand": _score_demand}[scenario]
     result = scorer(run_dir, meta, df, chosen, progress, reason_rows)
-    result.drift, result.columns = drift, report
+    result.drift, result.columns, result.training_overlap = drift, report, overlap
+    if overlap:
+        result.figures = [(f"{label} (not a test figure)" if label.startswith("ROC-AUC") else label, value)
+                          for label, value in result.figures]
     result.notices = notices + result.notices
     return result
+
+
+def get_training_overlap(run_dir, meta: dict, df: pd.DataFrame) -> int:
+    """Rows of ``df`` the run was trained on (by the row hashes saved with it; 0 when the run has none)."""
+    from core.rowhash import ROW_HASH_FILE, count_overlap, load_hashes
+
+    columns = meta.get("row_hash_columns")
+    path = Path(run_dir) / ROW_HASH_FILE
+    if not columns or not path.exists():
+        return 0
+    return count_overlap(load_hashes(path), df, list(columns))
+
+
+def describe_overlap(result: "BatchResult") -> str:
+    """The warning the Score page shows when a file repeats training rows."""
+    n, total = result.training_overlap, len(result.scored)
+    return (f"{n:,} of {total:,} rows in this file ({n / max(total, 1):.0%}) are rows the model was trained on. "
+            "Figures measured on them (ROC-AUC, bad rate) are not test figures: the model has seen these "
+            "answers. Score rows from after the training period, or the run's held-out rows, for an honest figure.")
 
 
 # ---------------------------------------------------------------- credit

@@ -80,6 +80,38 @@ def test_credit_file_is_scored_with_decisions_drift_and_download(runs_root, save
     assert at.get("download_button"), "the scored file can be downloaded"
 
 
+def test_training_rows_in_the_file_are_flagged_and_the_sample_batch_is_not(runs_root, saved_demo_runs):
+    from core.credit.persist import load_credit_model
+    from core.rowhash import ROW_HASH_FILE, compute_row_hashes, load_hashes
+
+    at = _pick(_open(), saved_demo_runs, "credit")
+    sample = pd.read_csv(SAMPLES["credit"])
+    # The demo run trained on a seeded subset of the sample: count the file's training rows by hand.
+    cols = load_credit_model(saved_demo_runs["credit"]).metadata["row_hash_columns"]
+    saved = load_hashes(saved_demo_runs["credit"] / ROW_HASH_FILE)
+    expected = int(pd.Series(compute_row_hashes(sample, cols)).isin(saved).sum())
+    assert 0 < expected < len(sample)
+    at = _upload(at, "credit", "everything.csv", sample.to_csv(index=False).encode())
+    warning = next(w.value for w in at.warning if "rows the model was trained on" in w.value)
+    assert warning.startswith(f"{expected:,} of {len(sample):,} rows in this file")
+    assert "ROC-AUC on this file (not a test figure)" in {m.label for m in at.metric}
+    # The bundled next-month batch: one click, no upload, and none of its rows were trained on.
+    at.button(key="FormSubmitter:score.form-Use the sample batch (credit_new_month.csv)").click().run()
+    assert not at.exception and not at.error
+    assert at.subheader[0].value == "Scored: credit_new_month.csv"
+    assert not any("rows the model was trained on" in w.value for w in at.warning)
+    assert {m.label: m.value for m in at.metric}["Applicants scored"] == "1,500"
+    assert "ROC-AUC on this file" in {m.label for m in at.metric}
+
+
+def test_fraud_sample_batch_scores_the_next_month(runs_root, saved_demo_runs):
+    at = _pick(_open(), saved_demo_runs, "fraud")
+    at.button(key="FormSubmitter:score.form-Use the sample batch (fraud_new_month.csv.gz)").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.subheader[0].value == "Scored: fraud_new_month.csv.gz"
+    assert len(_frame(at, "risk")) > 0
+
+
 def test_missing_columns_are_listed_and_the_previous_result_is_kept(runs_root, saved_demo_runs):
     at = _pick(_open(), saved_demo_runs, "credit")
     rows = pd.read_csv(SAMPLES["credit"]).iloc[:100]
