@@ -38,3 +38,34 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     page.get_by_text("SHAP ·").first.wait_for()
     page.screenshot(path="/tmp/quality_heatmaps.png", full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_defect_typing_upload_from_file_names(app_url, page, tmp_path):
+    """NEU-like steel images, class in the file name, no good class: the page lists the classes it
+    read, trains, and shows per-class figures and misclassified images instead of a reject decision."""
+    from core.quality.synth_neu import neu_like_files
+
+    zip_path = tmp_path / "steel.zip"
+    files = neu_like_files(per_class=20, size=64, seed=2)
+    zip_path.write_bytes(make_zip({f"NEU-like/{name}": data for name, data in files.items()}))
+    page.goto(f"{app_url}/quality")
+    page.get_by_text("Upload a zip").click()
+    page.locator("input[type=file]").first.set_input_files(str(zip_path))
+    page.get_by_text("6 classes taken from the file names").wait_for()
+    assert page.get_by_text("multi-class defect typing").count() >= 1
+    epochs = page.get_by_label("Epochs (early stopping may end sooner)")
+    epochs.fill("4")
+    epochs.press("Tab")
+    page.get_by_role("button", name="Train model").click()
+    page.get_by_text("Model trained").wait_for(timeout=240_000)
+    click_tab(page, "Errors by class")
+    gallery = page.get_by_text("Misclassified test images").first
+    gallery.wait_for()
+    page.screenshot(path="/tmp/quality_typing.png", full_page=True)
+    gallery.scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/quality_typing_gallery.png")
+    assert page.get_by_role("tab", name="Decision & costs").count() == 0
+    # No reject-decision figures (the defect-typing note itself mentions them in a sentence).
+    for label in ("Escape rate", "Reject rate", "Optimal threshold", "Cost per part"):
+        assert page.get_by_text(label, exact=True).count() == 0, label
+    assert page.locator("[data-testid=stException]").count() == 0
