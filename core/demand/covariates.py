@@ -38,10 +38,11 @@ class CovariateJoin:
     def summary(self) -> str:
         """One sentence for the page and the CLI: which columns joined on which keys, what did not match."""
         matched = self.sales_rows - self.unmatched_rows
-        return (f"Joined {len(self.joined)} covariate column(s) ({', '.join(self.joined)}) on "
+        text = (f"Joined {len(self.joined)} covariate column(s) ({', '.join(self.joined)}) on "
                 f"{' + '.join(self.keys)}: {matched:,} of {self.sales_rows:,} sales rows matched, "
-                f"{self.unmatched_rows:,} did not (their covariates come from the same series' nearest "
-                "matched period, or are the median where a series has none).")
+                f"{self.unmatched_rows:,} did not")
+        return text + (" (their covariates come from the same series' nearest matched period, or are the "
+                       "median where a series has none)." if self.unmatched_rows else ".")
 
     def to_dict(self) -> dict:
         return {"keys": list(self.keys), "joined": list(self.joined), "sales_rows": self.sales_rows,

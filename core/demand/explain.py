@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.demand.features import calendar_group, feature_names, make_windows
+from core.demand.features import calendar_group, feature_names, make_windows, unsquash
 from core.demand.forecast import DemandRun, _training_origins
 from core.errors import DataValidationError
 from core.explain import ShapResult
@@ -107,10 +107,11 @@ def _display(run: DemandRun, w, names: list[str], step: int | None) -> pd.DataFr
             if g in d.columns:
                 d.loc[i, g] = v
         for j, c in enumerate(run.wcfg.covariates):
-            raw = a.cov[:, j] if c in run.wcfg.binary else (a.cov[:, j] + 1) * run.scales[sid][j]
+            raw = a.cov[:, j] if c in run.wcfg.binary else (unsquash(a.cov[:, j]) + 1) * run.scales[sid][j]
             past = raw[T - L + 1:T + 1]
-            d.loc[i, f"past {c}"] = (f"{int(past.sum())} of {L} periods" if c in run.wcfg.binary
-                                     else f"mean {past.mean():.4g}")
+            if f"past {c}" in d.columns:  # continuous covariates have no past inputs in newer runs
+                d.loc[i, f"past {c}"] = (f"{int(past.sum())} of {L} periods" if c in run.wcfg.binary
+                                         else f"mean {past.mean():.4g}")
             d.loc[i, f"{c} (forecast period)"] = round(float(raw[T + s]), 4)
     return d
 

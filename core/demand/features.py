@@ -38,6 +38,7 @@ class WindowConfig:
     binary: tuple[str, ...]
     groups: tuple[str, ...] = ()  # series columns whose groups give a seasonal reference
     past: tuple[str, ...] | None = None  # covariates with past values in the history (None: all, as saved before)
+    window_relative: bool = False  # continuous covariates of the forecast periods relative to the input window
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -69,7 +70,7 @@ def make_config(data: SalesData, horizon: int, input_len: int | None = None) -> 
         )
     return WindowConfig(L, int(horizon), data.season, data.frequency, tuple(data.covariates),
                         tuple(data.binary_covariates), _group_columns(data, int(horizon)),
-                        tuple(c for c in data.covariates if c in data.binary_covariates))
+                        tuple(c for c in data.covariates if c in data.binary_covariates), True)
 
 
 GROUP_BYTES = 256 * 2 ** 20  # memory for the group references (groups x periods^2 floats)
@@ -152,6 +153,12 @@ def covariate_scales(data: SalesData, cfg: WindowConfig, train_end: dict[str, in
         scales[sid] = [1.0 if c in cfg.binary or len(v) == 0 else float(max(v[:, j].mean(), floor[j])) or 1.0
                        for j, c in enumerate(cfg.covariates)]
     return scales
+
+
+def unsquash(v: np.ndarray) -> np.ndarray:
+    """The inverse of ``squash`` (to show a covariate's value in its own units)."""
+    a = np.abs(v)
+    return np.where(a <= 1.0, v, np.sign(v) * np.exp(a - 1.0))
 
 
 def squash(v: np.ndarray) -> np.ndarray:
@@ -305,6 +312,7 @@ def make_windows(arrs: dict[str, SeriesArrays], cfg: WindowConfig, origins: dict
     ref_off = steps - m * np.ceil(steps / m).astype(int)
     pos = np.stack([steps / H, np.ceil(steps / m) / math.ceil(H / m)], axis=1).astype(np.float32)
     past = [cfg.covariates.index(c) for c in history_covariates(cfg)]
+    cont = [j for j, c in enumerate(cfg.covariates) if c not in cfg.binary]
     parts = {k: [] for k in ("hist", "fut", "ref", "level", "target", "sid", "origin")}
     for sid, T in origins.items():
         T = np.asarray(T, dtype=int)
@@ -323,7 +331,13 @@ def make_windows(arrs: dict[str, SeriesArrays], cfg: WindowConfig, origins: dict
             grp = np.stack([m[t_idx, o_idx] for m in a.grp], axis=2)
         else:
             grp = np.zeros((len(T), H, len(cfg.groups)))
-        fut = np.concatenate([a.cal[fidx], a.cov[fidx], np.broadcast_to(pos, (len(T), H, 2)), grp,
+        cov_f = a.cov[fidx]
+        if cfg.window_relative and len(cont):
+            # Continuous covariates as the change from their mean over the input window, like demand:
+            # a drifting index (CPI, fuel price) then never leaves the range seen in training.
+            cov_f = cov_f.copy()
+            cov_f[:, :, cont] -= a.cov[hidx][:, :, cont].mean(axis=1, keepdims=True)
+        fut = np.concatenate([a.cal[fidx], cov_f, np.broadcast_to(pos, (len(T), H, 2)), grp,
                               ref[..., None]], axis=2)
         parts["hist"].append(np.concatenate(hist, axis=1))
         parts["fut"].append(fut)
