@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.search.engine import STATE_TEXT, SearchResult
+from core.search.engine import STATE_TEXT, SearchProgress, SearchResult
 
 STATE_COLOURS = {"complete": "#1f77b4", "pruned": "#bbbbbb", "stopped": "#ff7f0e", "failed": "#d62728"}
 
@@ -13,9 +13,9 @@ def _params_text(params: dict) -> str:
     return "<br>".join(f"{k}: {v:.3g}" if isinstance(v, float) else f"{k}: {v}" for k, v in params.items())
 
 
-def plot_optimisation_history(result: SearchResult) -> go.Figure:
+def plot_optimisation_history(result: SearchResult | SearchProgress) -> go.Figure:
     """Each trial's validation score in trial order, the best so far as a step line, and today's
-    recipe (trial 0) as a dashed reference."""
+    recipe (trial 0) as a dashed reference. Takes a finished search or its progress so far."""
     fig = go.Figure()
     for state in ("complete", "pruned", "stopped", "failed"):
         ts = [t for t in result.trials if t.state == state and t.score is not None]

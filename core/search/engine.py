@@ -55,6 +55,10 @@ class SearchObjective(Protocol):
 
     def evaluate(self, params: dict, report: ReportFn) -> float: ...
 
+    # ``evaluate`` may also return (score, payload), e.g. the validation predictions; the loop
+    # keeps the payloads of trial 0 and of the best trial for the optional ``confirm(best, recipe)``
+    # -> (keep the best trial?, details) that can keep today's recipe when the best trial's lead is
+    # inside the noise.
     # Optional: ``warm_up()`` imports what training needs (TensorFlow takes seconds to load), so
     # the budget is spent on trials rather than on start-up.
 
@@ -91,10 +95,17 @@ class SearchProgress:
     trial_number: int
     epoch: int = 0
     value: float | None = None
+    metric_label: str = "validation score"
+    direction: str = "maximize"
 
     @property
     def trials_done(self) -> int:
         return len(self.trials)
+
+    @property
+    def default_score(self) -> float | None:
+        first = next((t for t in self.trials if t.number == 0), None)
+        return first.score if first is not None and first.state == "complete" else None
 
 
 def check_budget(budget: Any) -> float:
@@ -131,6 +142,7 @@ class SearchResult:
     importances: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # what the scenario adds (ensemble check, final figures)
+    selected_number: int | None = None  # the trial whose settings are used (None: the best)
 
     @property
     def complete(self) -> list[TrialRecord]:
@@ -149,9 +161,18 @@ class SearchResult:
         return self.best is not None
 
     @property
+    def selected(self) -> TrialRecord | None:
+        """The trial whose settings are used: the best one, or trial 0 (today's recipe) when the
+        best one's lead over it was inside the noise."""
+        if self.selected_number is not None:
+            return next(t for t in self.trials if t.number == self.selected_number)
+        return self.best
+
+    @property
     def best_params(self) -> dict:
-        """The best trial's settings, or today's recipe when no trial completed."""
-        return dict(self.best.params) if self.best is not None else dict(self.default_params)
+        """The selected trial's settings, or today's recipe when no trial completed."""
+        chosen = self.selected
+        return dict(chosen.params) if chosen is not None else dict(self.default_params)
 
     @property
     def default_score(self) -> float | None:
@@ -175,6 +196,7 @@ class SearchResult:
             "trials_complete": len(self.complete),
             "trials_pruned": sum(t.state == "pruned" for t in self.trials),
             "best_trial": None if best is None else best.number,
+            "selected_trial": None if self.selected is None else self.selected.number,
             "best_params": self.best_params,
             "best_validation_score": None if best is None else best.score,
             "recipe_params": dict(self.default_params),
@@ -226,6 +248,7 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
     if hasattr(objective, "warm_up"):
         objective.warm_up()
     records: list[TrialRecord] = []
+    payloads: dict[int, Any] = {}  # trial 0's and the best trial's
     first_epoch: list[float] = []  # seconds each trial took to reach its first epoch
     start = clock()
     deadline = start + budget
@@ -241,7 +264,8 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
     def tell(kind: str, number: int, epoch: int = 0, value: float | None = None) -> None:
         if progress is not None:
             progress(SearchProgress(kind=kind, elapsed=clock() - start, budget=budget, trials=list(records),
-                                    best=best(), trial_number=number, epoch=epoch, value=value))
+                                    best=best(), trial_number=number, epoch=epoch, value=value,
+                                    metric_label=objective.metric_label, direction=objective.direction))
 
     def run_trial(trial) -> float:
         params = objective.suggest(trial)
@@ -267,6 +291,9 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
 
         try:
             score = objective.evaluate(params, report)
+            payload = None
+            if isinstance(score, tuple):
+                score, payload = score
         except _BudgetSpent:
             record("stopped")
             trial.study.stop()
@@ -280,7 +307,13 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
         if score is None or not math.isfinite(float(score)):
             record("failed", note="the validation score is not a number")
             raise optuna.TrialPruned()
+        previous = best()
         record("complete", float(score))
+        if payload is not None and (trial.number == 0 or previous is None
+                                    or _better(float(score), previous.score, objective.direction)):
+            for n in [n for n in payloads if n not in (0,)]:
+                del payloads[n]
+            payloads[trial.number] = payload
         return float(score)
 
     def after_trial(study_, _trial) -> None:
@@ -296,6 +329,17 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
                           direction=objective.direction, budget=budget, seed=int(seed),
                           n_trials=None if n_trials is None else int(n_trials), trials=records,
                           default_params=dict(default), seconds=seconds, importances=_importances(study, seed))
+    best_trial = result.best
+    if (best_trial is not None and best_trial.number != 0 and hasattr(objective, "confirm")
+            and 0 in payloads and best_trial.number in payloads):
+        keep, details = objective.confirm(payloads[best_trial.number], payloads[0])
+        result.extra["selection"] = details
+        if not keep:
+            result.selected_number = 0
+            result.notices.append(
+                f"Trial {best_trial.number} scored best ({best_trial.score:.4f} against {result.default_score:.4f} "
+                f"for today's recipe, {objective.metric_label}), but its lead is inside the noise of the "
+                f"validation rows ({details.get('sentence', '')}); today's recipe is kept.")
     if not result.found:
         spent = records[0].seconds if records else seconds
         result.notices.append(

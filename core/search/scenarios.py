@@ -72,7 +72,7 @@ def search_fraud(df: pd.DataFrame, cols, *, budget: float, config=None, n_trials
                             base=base, recipe=config.tabular, budget=budget, seed=config.tabular.seed,
                             n_trials=n_trials, times=log[cols.time].iloc[idx].to_numpy(), metric=metric,
                             ensemble=ensemble, name="fraud network", progress=progress)
-    best = search.result.best
+    best = search.result.selected
     final = config if best is None or best.number == 0 else replace(config, tabular=search.config,
                                                                     auto_batch=False)
     return search, final

@@ -150,7 +150,29 @@ def _section_method(meta: dict, ws: dict) -> str:
         out += "<h3>Parameters</h3>" + _kv_table(sorted(params.items()), none="(none)")
     else:
         out += _na("Training parameters were not recorded.")
-    return out
+    return out + _search_table(ws.get("search"))
+
+
+def _search_table(search: Any) -> str:
+    """The model search a run was trained after (if any): its budget and trials, and the settings
+    it chose beside today's recipe."""
+    if not isinstance(search, dict):
+        return ""
+    ens = search.get("ensemble") if isinstance(search.get("ensemble"), dict) else {}
+    items = [("Budget / time taken", f"{_text(search.get('budget_seconds'))} s / {_text(search.get('seconds'))} s"),
+             ("Trials run / complete / pruned", f"{search.get('trials_run')} / {search.get('trials_complete')} / "
+                                                f"{search.get('trials_pruned')}"),
+             ("Scored on", search.get("metric_label")), ("Seed", search.get("seed")),
+             ("Best trial (its score)", f"{search.get('best_trial')} ({_text(search.get('best_validation_score'))})"),
+             ("Today's recipe's score", search.get("recipe_validation_score")),
+             ("Settings used", "today's recipe" if search.get("selected_trial") in (0, None)
+              else f"trial {search.get('selected_trial')}"),
+             ("Ensemble", ens.get("label", "not used") if ens.get("use") else "not used")]
+    best, recipe = search.get("best_params") or {}, search.get("recipe_params") or {}
+    rows = pd.DataFrame({"today's recipe": [recipe.get(k) for k in best], "used": list(best.values())},
+                        index=pd.Index(list(best), name="setting"), dtype=object)
+    notes = "".join(f"<p class=\"small\">{_e(n)}</p>" for n in search.get("notices") or [])
+    return "<h3>Model search</h3>" + _kv_table(items) + notes + (_frame_table(rows.astype(str)) if best else "")
 
 
 def _section_metrics(meta: dict, head: dict) -> str:

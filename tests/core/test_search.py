@@ -193,6 +193,44 @@ def test_unknown_search_metric():
                          TabularConfig(), metric="accuracy")
 
 
+def test_best_trial_replaces_the_recipe_only_outside_the_noise():
+    from core.tabular import TabularConfig
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(150, int), np.ones(50, int)]
+    df = pd.DataFrame({"a": rng.normal(size=200)})
+    obj = TabularObjective(df, y, df, y, ["a"], [], TabularConfig())
+    recipe = rng.random(200)
+    clear_lead = y * 0.6 + rng.random(200) * 0.5
+    keep, details = obj.confirm(clear_lead, recipe)
+    assert keep and details["low"] > 0
+    # Predictors that ignore the outcome: whichever leads, the lead is chance, and it should
+    # replace the recipe about 5 % of the time (the upper tail of a 90 % interval).
+    leads = []
+    for _ in range(40):
+        chance = rng.random(200)
+        keep, details = obj.confirm(chance, recipe)
+        if details["difference"] > 0:
+            leads.append(keep)
+    assert len(leads) >= 10 and sum(leads) <= 0.2 * len(leads)
+
+
+def test_recipe_kept_when_the_best_lead_is_noise():
+    @dataclass
+    class Noisy(QuadraticObjective):
+        def evaluate(self, params, report):
+            return super().evaluate(params, report), params["x"]
+
+        def confirm(self, best, recipe):
+            return False, {"sentence": "90% interval of the difference -0.01 to +0.02"}
+
+    res = run_search(Noisy(), budget=600, seed=0, n_trials=6)
+    assert res.best.number != 0 and res.selected.number == 0
+    assert res.best_params == res.default_params
+    assert any("inside the noise" in n and "today's recipe is kept" in n for n in res.notices)
+    assert res.to_dict()["selected_trial"] == 0
+
+
 def _recording_train_tabular(calls):
     """Stands in for core.tabular.train_tabular: records the rows it gets, scores by a formula."""
 
@@ -202,7 +240,8 @@ def _recording_train_tabular(calls):
         for e in range(1, 4):
             if progress is not None:
                 progress(e, 3, {"val_roc_auc": score, "val_pr_auc": score / 2})
-        return SimpleNamespace(metrics={"network": {"roc_auc": score, "pr_auc": score / 2}})
+        return SimpleNamespace(metrics={"network": {"roc_auc": score, "pr_auc": score / 2}},
+                               proba={"network": np.linspace(0, 1, len(test_df))})
 
     return fake
 
@@ -248,8 +287,8 @@ def test_fraud_search_validates_on_the_latest_training_days_only(monkeypatch):
         assert not (set(fit_idx) | set(val_idx)) & set(split.test_idx)
         assert times[val_idx].min() >= times[fit_idx].max()
     assert search.result.metric == "pr_auc"
-    best = search.result.best
-    assert (config.tabular.dropout == best.params["dropout"]) if best.number else config.auto_batch
+    chosen = search.result.selected
+    assert (config.tabular.dropout == chosen.params["dropout"]) if chosen.number else config.auto_batch
 
 
 def test_tabular_search_is_deterministic_for_the_same_seed():
@@ -298,6 +337,11 @@ def test_cli_credit_search_section(tmp_path, capsys):
     meta = json.loads((tmp_path / "run" / "metadata.json").read_text())
     ws = meta.get("workspace", meta)
     assert ws["params"]["search"]["trials_run"] == 2
+    from core.workspace.report import build_report_html
+
+    card = build_report_html(tmp_path / "run")
+    assert "<h3>Model search</h3>" in card and "Settings used" in card
+    assert f"2 / {s['trials_complete']} / {s['trials_pruned']}" in card
 
 
 def test_importing_the_search_loads_neither_optuna_nor_tensorflow():
