@@ -114,6 +114,12 @@ class DriftAccumulator:
                 counts = np.array([*known, float(len(labels) - sum(known))])
             self._counts[c] = self._counts.get(c, 0) + counts
 
+    def merge(self, other: "DriftAccumulator") -> None:
+        """Add the counts of another accumulator of the same profile (e.g. one per partition)."""
+        self.rows += other.rows
+        for c, counts in other._counts.items():
+            self._counts[c] = self._counts.get(c, 0) + counts
+
     def result(self) -> pd.DataFrame:
         rows = []
         for c, counts in self._counts.items():

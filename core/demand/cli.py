@@ -170,6 +170,10 @@ def run_score(args) -> dict:
     safety stock and reorder point under the policy saved with the run (order quantities when the
     file has an ``on_hand`` column), columns checked first, drift against the training history.
     """
+    if getattr(args, "engine", "local") == "dask":
+        from core.scale.demand import run_score_dask
+
+        return run_score_dask(args)
     from core.datasets import read_table
     from core.workspace.scoring import score_with_run
 
