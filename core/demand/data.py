@@ -170,7 +170,11 @@ def series_ids(df: pd.DataFrame, series) -> pd.Series:
     series = list(series)
     if not series:
         return pd.Series("all", index=df.index)
-    return df[series].astype(str).agg(" / ".join, axis=1)
+    # Column-wise string concatenation: a row-wise join takes minutes on a few hundred thousand rows.
+    ids = df[series[0]].astype(str)
+    for c in series[1:]:
+        ids = ids + " / " + df[c].astype(str)
+    return ids
 
 
 def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpolate",
