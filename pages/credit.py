@@ -14,7 +14,8 @@ from core.charts import (
     plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall, plot_training_history,
 )
 from core.credit import charts as cc
-from core.credit.fairness import compute_fairness_table, make_groups, summarise_fairness
+from core.credit.fairness import (PROXY_ASSOCIATION, compute_fairness_table, find_proxy_features, make_groups,
+                                  summarise_fairness)
 from core.credit.pipeline import CREDIT_DEFAULTS, SAMPLE_PATH, find_id_column, guess_target, train_credit
 from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
 from core.credit.psi import check_population, compute_psi_table
@@ -27,7 +28,8 @@ from core.datasets import ROLES, detect_sensitive, get_target_values, guess_posi
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
-from core.glossary import MODELS, metric_help, metric_label, model_label
+from core.glossary import MODELS, feature_label, metric_help, metric_label, model_label
+from core.scenarios import SCENARIOS
 from core.training import describe_epochs, summarize_epochs
 from core.verdict import compare_binary
 
@@ -40,6 +42,7 @@ ensure_router()
 K = "credit."  # namespace of this page's session state
 UPLOAD_TYPES = ["csv", "txt", "tsv", "gz", "parquet"]
 SHAP_ROWS = 300
+MAX_REASON_ROWS = 20_000  # reason codes on the page; the CLI explains every declined row
 
 st.title(":material/credit_score: Credit scoring")
 st.caption("Who will repay, and where should the approval line be? Train a Keras network against "
@@ -441,24 +444,46 @@ with tabs[4], timed("explanations"):
 
     local_view()
 
+def declined_explanations(idx: np.ndarray) -> dict[int, tuple[np.ndarray, float]]:
+    """SHAP values of the test applicants ``idx``, computed once each and kept for the session (a
+    threshold change only explains the newly declined)."""
+    held = st.session_state.get(K + "reason_cache")
+    if held is None or held[0] is not run:
+        held = (run, {i: (shap.values[i], float(shap.predictions[i])) for i in range(len(shap.values))})
+        st.session_state[K + "reason_cache"] = held
+    cache = held[1]
+    missing = [int(i) for i in idx if int(i) not in cache]
+    if missing:
+        with st.spinner(f"Explaining {len(missing):,} more declined applicants with SHAP"):
+            res = run.explain(run.test_df.iloc[missing])
+        cache.update({i: (res.values[k], float(res.predictions[k])) for k, i in enumerate(missing)})
+    return cache
+
+
 with tabs[5], timed("reasons"):
     st.subheader("Reason codes for declined applicants")
-    declined = np.flatnonzero(shap.predictions >= threshold)
-    st.caption(f"{len(declined):,} of the {len(shap.values):,} explained test applicants are declined at threshold "
-               f"{threshold:.3f}. The four features that raised each one's risk most, in plain words:")
-    id_col = find_id_column(run.test_df)
-    records = run.test_df.iloc[: len(shap.values)].to_dict("records")
-    rows = []
-    for i in declined[:200]:
-        reasons = get_reason_codes(shap.values[i], shap.feature_names, records[i], references=run.references)
-        rows.append({"applicant": records[i][id_col] if id_col else int(i), "probability": shap.predictions[i],
-                     "points": compute_score_points([shap.predictions[i]], scorecard)[0],
-                     **{f"reason {k + 1}": (reasons[k] if k < len(reasons) else "") for k in range(4)}})
-    if rows:
-        st.dataframe(pd.DataFrame(rows).style.format({"probability": "{:.3f}", "points": "{:.0f}"}),
-                     hide_index=True, width="stretch", key=K + "reasons")
+    declined = np.flatnonzero(p >= threshold)
+    shown = declined[np.argsort(-p[declined], kind="stable")][:MAX_REASON_ROWS]
+    st.caption(f"{len(declined):,} of the {len(p):,} test applicants are declined at threshold {threshold:.3f}, "
+               "riskiest first. The four features that raised each one's risk most, in plain words"
+               + (f" (the {MAX_REASON_ROWS:,} riskiest here; the command line gives them for all):"
+                  if len(declined) > MAX_REASON_ROWS else ":"))
+    if len(shown):
+        explained = declined_explanations(shown)
+        id_col = find_id_column(run.test_df)
+        records = run.test_df.iloc[shown].to_dict("records")
+        rows = []
+        for rec, i in zip(records, shown):
+            values, prob = explained[int(i)]
+            reasons = get_reason_codes(values, shap.feature_names, rec, references=run.references)
+            rows.append({"Applicant": rec[id_col] if id_col else int(i), "Probability of default": prob,
+                         "Points": compute_score_points([prob], scorecard)[0],
+                         **{f"Reason {k + 1}": (reasons[k] if k < len(reasons) else "") for k in range(4)}})
+        st.dataframe(pd.DataFrame(rows).style.format({"Probability of default": "{:.3f}", "Points": "{:.0f}"}),
+                     hide_index=True, width="stretch", key=K + "reasons",
+                     column_config={f"Reason {k + 1}": st.column_config.TextColumn(width="large") for k in range(4)})
     else:
-        st.info("No explained applicant is declined at this threshold.")
+        st.info("No test applicant is declined at this threshold.")
 
 with tabs[6], timed("fairness"):
     st.subheader("Fairness by sensitive group")
@@ -477,22 +502,39 @@ with tabs[6], timed("fairness"):
         st.caption("TPR: share of actual defaulters declined; FPR: share of good applicants declined; DI ratio: "
                    "approval rate over the best group's (four-fifths rule flags < 0.80).")
         st.plotly_chart(cc.plot_fairness(ft), key=K + "fair_chart")
+    proxies = find_proxy_features(run.train_df, run.setup.features, run.setup.sensitive)
+    flagged = proxies[proxies["flagged"]]
+    if len(flagged):
+        st.warning("**Features that may stand in for a protected attribute.** Leaving a sensitive column out "
+                   "does not stop the model from learning it through these:\n\n"
+                   + "\n".join(f"- **{feature_label(r.feature)}** (`{r.feature}`): {r.why}."
+                                for r in flagged.itertuples()),
+                   icon=":material/visibility:")
+    elif run.setup.sensitive:
+        st.caption(f"No model feature is strongly associated with {', '.join(run.setup.sensitive)} "
+                   f"(Cramér's V below {PROXY_ASSOCIATION}) or named like a place or a person's origin.")
 
 with tabs[7], timed("psi"):
     st.subheader("Has the applicant population shifted? (PSI)")
     new = st.file_uploader("New applications (same columns; the outcome is not needed)", type=UPLOAD_TYPES,
                            key=K + "psi_upload")
-    if new is None:
+    batch = SCENARIOS["credit"].sample_batch_path
+    if batch is not None:
+        st.toggle(f"Use the sample batch instead ({batch.name}: the month after the sample, with mild drift)",
+                  key=K + "psi_sample")
+    use_batch = batch is not None and st.session_state.get(K + "psi_sample", False)
+    if new is None and not use_batch:
         st.session_state.pop(K + "psi_new", None)
-        st.info("Upload a recent batch of applications to compare it with the training population.")
+        st.info("Upload a recent batch of applications to compare it with the training population"
+                + (", or use the sample batch above." if batch is not None else "."))
     else:
         try:
             # Read and score the file once per upload (and per model); slider reruns reuse the result.
-            cache_key = (new.file_id, id(run))
+            cache_key = (batch.name if use_batch else new.file_id, id(run))
             if st.session_state.get(K + "psi_key") != cache_key:
                 st.session_state.pop(K + "psi_new", None)
                 st.session_state[K + "psi_key"] = cache_key
-                new_df = read_table(new, name=new.name).df
+                new_df = read_table(batch if use_batch else new, name=batch.name if use_batch else new.name).df
                 check_population(new_df, run.setup.features)
                 p_new = run.predict(new_df)
                 st.session_state[K + "psi_table"] = compute_psi_table(

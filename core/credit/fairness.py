@@ -41,6 +41,85 @@ def make_groups(values: pd.Series, *, max_groups: int = 12) -> pd.Series:
     return out.fillna("missing").astype(str)
 
 
+def natural_group_key(name: str):
+    """Groups in their natural order: age bands youngest first, number ranges by their lower end,
+    other names alphabetically, then 'other' and 'missing' last."""
+    name = str(name)
+    if name in AGE_LABELS:
+        return (0, AGE_LABELS.index(name), "")
+    m = re.match(r"^[\(\[]\s*(-?[\d.]+(?:e[-+]?\d+)?)", name)
+    if m:
+        return (1, float(m.group(1)), name)
+    if name in ("other", "missing"):
+        return (3, ("other", "missing").index(name), name)
+    return (2, 0, name.lower())
+
+
+# Column names that often stand in for a protected attribute (ethnicity, nationality, religion)
+# even when the attribute itself is left out: where people live, what they are called, speak.
+PROXY_NAMES = re.compile(r"region|post.?code|zip|postal|district|neighbou?rhood|city|address|county|"
+                         r"nationality|citizenship|language|religion|first.?name|surname|last.?name|ethnic",
+                         re.IGNORECASE)
+PROXY_ASSOCIATION = 0.3  # Cramér's V at or above which a feature is said to carry the attribute
+
+
+def _cramers_v(a: pd.Series, b: pd.Series) -> float:
+    """Bias-corrected Cramér's V between two categorical series (0 = independent, 1 = the same)."""
+    table = pd.crosstab(a, b).to_numpy(dtype=float)
+    n = table.sum()
+    if n == 0 or min(table.shape) < 2:
+        return 0.0
+    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
+    chi2 = float(((table - expected) ** 2 / np.where(expected > 0, expected, 1)).sum())
+    r, k = table.shape
+    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / max(n - 1, 1))
+    rc, kc = r - (r - 1) ** 2 / max(n - 1, 1), k - (k - 1) ** 2 / max(n - 1, 1)
+    denom = min(kc - 1, rc - 1)
+    return float(np.sqrt(phi2 / denom)) if denom > 0 else 0.0
+
+
+def _as_groups(s: pd.Series) -> pd.Series:
+    numeric = pd.to_numeric(s, errors="coerce")
+    if s.notna().any() and numeric.notna().sum() == s.notna().sum() and s.nunique() > 12:
+        return pd.qcut(numeric, 5, duplicates="drop").astype(str).where(numeric.notna(), "missing")
+    return make_groups(s)
+
+
+def find_proxy_features(df: pd.DataFrame, features: list[str], sensitive: list[str], *,
+                        threshold: float = PROXY_ASSOCIATION) -> pd.DataFrame:
+    """Model features that may stand in for a sensitive attribute.
+
+    A feature is flagged when its association with a sensitive column (bias-corrected Cramér's V,
+    numbers in quintiles) is at least ``threshold``, or when its name is one that often carries a
+    protected attribute (region, postcode, nationality, language ...). Columns: feature,
+    attribute, association, flagged, why; strongest first.
+    """
+    rows = []
+    for f in features:
+        if f not in df.columns:
+            continue
+        by_name = bool(PROXY_NAMES.search(str(f)))
+        fg = _as_groups(df[f].reset_index(drop=True))
+        best = (None, 0.0)
+        for a in sensitive:
+            if a not in df.columns or a == f:
+                continue
+            v = _cramers_v(fg, make_groups(df[a].reset_index(drop=True).rename(a)))
+            if v > best[1]:
+                best = (a, v)
+        attr, v = best
+        why = []
+        if v >= threshold:
+            why.append(f"strongly associated with {attr} (Cramér's V {v:.2f})")
+        if by_name:
+            why.append("its name suggests where a person lives or who they are, which can stand in for "
+                       "ethnicity or nationality")
+        rows.append({"feature": f, "attribute": attr, "association": round(v, 3), "flagged": bool(why),
+                     "why": "; ".join(why)})
+    out = pd.DataFrame(rows, columns=["feature", "attribute", "association", "flagged", "why"])
+    return out.sort_values(["flagged", "association"], ascending=[False, False]).reset_index(drop=True)
+
+
 def compute_fairness_table(y, p_default, groups, *, threshold: float) -> pd.DataFrame:
     """Per-group decision rates and the disparate-impact ratio, one row per group.
 
@@ -61,7 +140,7 @@ def compute_fairness_table(y, p_default, groups, *, threshold: float) -> pd.Data
         )
     decline = p >= threshold
     rows = []
-    for name in sorted(set(g)):
+    for name in sorted(set(g), key=natural_group_key):
         m = g == name
         bad, good = m & (y == 1), m & (y == 0)
         rows.append({

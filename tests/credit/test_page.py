@@ -115,6 +115,38 @@ def test_bad_scorecard_and_bad_psi_upload_show_errors(trained_app):
     assert psi["variable"].iloc[0] == "score" and (psi["status"] == "stable").all()
 
 
+def test_every_declined_applicant_gets_reason_codes(trained_app):
+    at = trained_app
+    run = at.session_state["credit.run"]
+    at.slider(key="credit.threshold").set_value(0.1).run()
+    assert not at.exception
+    declined = int((run.p_test >= 0.1).sum())
+    assert declined > 50  # more than the 50 rows explained after training
+    table = next(d.value for d in at.dataframe if "Reason 1" in d.value.columns)
+    assert len(table) == declined and (table["Reason 1"].str.len() > 0).all()
+    assert table["Probability of default"].is_monotonic_decreasing  # riskiest first
+    assert {"Applicant", "Points", "Reason 4"} <= set(table.columns)
+
+
+def test_fairness_groups_in_order_and_proxy_features_flagged(trained_app):
+    at = trained_app
+    at.selectbox(key="credit.fair_attr").set_value("age").run()
+    fair = next(d.value for d in at.dataframe if "four_fifths" in d.value.columns)
+    groups = [g for g in fair["group"] if g != "missing"]
+    assert groups[0] == "under 25" and groups[-1] == "65+"
+    proxies = [w.value for w in at.warning if "stand in for a protected attribute" in w.value]
+    assert len(proxies) == 1 and "**Region** (`region`)" in proxies[0]
+
+
+def test_drift_on_the_bundled_sample_batch(trained_app):
+    at = trained_app
+    at.toggle(key="credit.psi_sample").set_value(True).run()
+    assert not at.exception and not at.error
+    psi = at.session_state["credit.psi_table"]
+    # The next month was generated with more financial stress: the score and utilisation move.
+    assert psi["psi"].max() > 0.02 and set(psi["status"]) <= {"stable", "watch", "shifted"}
+
+
 def test_exports(trained_app):
     at = trained_app
     next(b for b in at.button if b.label.startswith("Prepare scored CSV")).click().run()
