@@ -305,13 +305,31 @@ def guess_positive(values) -> Any:
     return values[-1] if values else None
 
 
+MAX_OUTCOME_NUMBERS = 10  # a numeric column with more distinct values is a measurement, not an outcome
+
+
+def check_outcome_column(df: pd.DataFrame, target: str) -> list:
+    """The distinct values of a column offered as a yes/no outcome; refuses a numeric column with
+    many values (an amount or a count is not an outcome, and 'income == 52,000' is no positive class)."""
+    values = get_target_values(df, target)
+    if pd.api.types.is_numeric_dtype(df[target]) and not pd.api.types.is_bool_dtype(df[target]) \
+            and len(values) > MAX_OUTCOME_NUMBERS:
+        shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values[:4])
+        raise DataValidationError(
+            f"Column '{target}' holds numbers with {len(values):,} different values (e.g. {shown}, ...); a "
+            "yes/no outcome has two values (such as 0/1 or good/bad). Fix: pick the column that says whether "
+            "the event happened, or add one to the file, e.g. default = 1 when days past due > 90, else 0."
+        )
+    return values
+
+
 def validate_binary_target(df: pd.DataFrame, target: str, positive: Any = None) -> tuple[np.ndarray, Any]:
     """Turn the target column into 0/1 labels (1 = ``positive``).
 
     With more than two values the analyst must say which value is positive; everything else then
     counts as negative. Rows with a missing target are not allowed here (drop them first).
     """
-    values = get_target_values(df, target)
+    values = check_outcome_column(df, target)
     if df[target].isna().any():
         raise DataValidationError(
             f"Target column '{target}' is empty in {int(df[target].isna().sum())} row(s). "

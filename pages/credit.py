@@ -16,7 +16,7 @@ from core.charts import (
 from core.credit import charts as cc
 from core.credit.fairness import (PROXY_ASSOCIATION, compute_fairness_table, find_proxy_features, make_groups,
                                   summarise_fairness)
-from core.credit.pipeline import CREDIT_DEFAULTS, SAMPLE_PATH, find_id_column, guess_target, train_credit
+from core.credit.pipeline import CREDIT_DEFAULTS, FEATURE_ROLES, SAMPLE_PATH, find_id_column, guess_target, train_credit
 from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
 from core.credit.psi import check_population, compute_psi_table
 from core.credit.reasons import get_reason_codes
@@ -24,7 +24,7 @@ from core.credit.scorecard import (
     ScorecardConfig, compute_grade_table, compute_score_points, parse_grade_cuts, threshold_to_points,
 )
 from core.credit.scoring import build_scored_frame, compute_reasons_for_rows, decide, score_applicant
-from core.datasets import ROLES, detect_sensitive, get_target_values, guess_positive, infer_roles, read_table
+from core.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles, read_table
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
@@ -113,7 +113,7 @@ def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, l
     c1, c2 = st.columns(2)
     target = c1.selectbox("Outcome column (target)", cols, index=cols.index(target_guess), key=K + f"target:{data_key}")
     try:
-        values = get_target_values(df, target)
+        values = check_outcome_column(df, target)
     except DataValidationError as exc:
         fail(exc)
         return None
@@ -145,6 +145,14 @@ def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, l
     new_roles = dict(zip(edited["column"], edited["role"]))
     sensitive = [c for c, s in zip(edited["column"], edited["sensitive"]) if s and c != target]
     sensitive_callout(sensitive, data_key)
+    usable = [c for c, r in new_roles.items() if r in FEATURE_ROLES and c != target and c not in sensitive]
+    if not usable:
+        fail(DataValidationError(
+            f"No column is left for the model to learn from: besides the outcome '{target}', every column is "
+            "an identifier, a date, free text or marked sensitive. Fix: set the role of at least one column to "
+            "numeric or categorical in the table above (or untick 'sensitive'), or upload a file with "
+            "applicant attributes such as income, loan amount or debt ratio."))
+        return None
     return target, positive, new_roles, sensitive
 
 

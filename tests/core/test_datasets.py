@@ -159,3 +159,18 @@ def test_plain_row_number_sequences_are_identifiers_and_measurements_are_not():
     # In a table of 50 rows or fewer, a 1 .. n column may be a measurement, so it stays a feature.
     assert infer_roles(pd.DataFrame({"k": np.arange(1, 31)}))["k"] == "numeric"
     assert not is_row_number(pd.Series([1.0, 2.0, np.nan], name="Unnamed: 0"))
+
+
+def test_numeric_column_with_many_values_is_no_outcome():
+    import pandas as pd
+
+    from core.datasets import check_outcome_column, validate_binary_target
+
+    df = pd.DataFrame({"income": [1000.0 + 17 * i for i in range(30)], "grade": [i % 5 for i in range(30)]})
+    with pytest.raises(DataValidationError, match=r"holds numbers with 30 different values .*Fix: pick the column"):
+        check_outcome_column(df, "income")
+    # Naming a 'positive' income does not make it an outcome either.
+    with pytest.raises(DataValidationError, match="a yes/no outcome has two values"):
+        validate_binary_target(df, "income", positive=1000.0)
+    # A coded outcome with a few values is still offered (the analyst picks the positive one).
+    assert check_outcome_column(df, "grade") == [0, 1, 2, 3, 4]

@@ -174,6 +174,34 @@ def test_bad_upload_shows_error(content, match):
     assert any(match in e.value for e in at.error), [e.value for e in at.error]
 
 
+def _upload(content: bytes) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.radio(key="credit.source").set_value("Upload my file").run()
+    at.file_uploader(key="credit.upload").set_value(("mine.csv", content, "text/csv")).run()
+    assert not at.exception
+    return at
+
+
+def test_a_numeric_column_with_many_values_is_not_taken_as_the_outcome():
+    rows = "\n".join(f"{20000 + 137 * i},{i % 7},{'north' if i % 2 else 'south'}" for i in range(60))
+    at = _upload(f"income,dependants,region\n{rows}\n".encode())
+    # No column is named like an outcome: the last one is offered; pick the income instead.
+    at.selectbox(key="credit.target:upload:" + at.session_state["credit.schema_key"].split(":", 1)[1]).set_value(
+        "income").run()
+    err = [e.value for e in at.error]
+    assert any("holds numbers with 60 different values" in e and "Fix: pick the column" in e for e in err), err
+    assert not [b for b in at.button if b.label == "Train model"]  # nothing to train on a measurement
+
+
+def test_a_file_with_no_usable_feature_is_refused_at_upload():
+    rows = "\n".join(f"APP{i},2024-01-{1 + i % 28:02d},{i % 2}" for i in range(40))
+    at = _upload(f"applicant_id,applied_on,default\n{rows}\n".encode())
+    err = [e.value for e in at.error]
+    assert any("No column is left for the model to learn from" in e and "Fix: set the role" in e for e in err), err
+    assert not [b for b in at.button if b.label == "Train model"]
+
+
 def test_good_upload_offers_target_and_positive_value(small_df):
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
