@@ -10,7 +10,8 @@ from core.errors import DataValidationError
 from core.workspace.inputs import ColumnMismatchError, get_expected_input
 from core.workspace.runs import format_figure, get_headline, get_run_labels, list_workspace_runs
 from core.scenarios import SCENARIOS
-from core.workspace.scoring import PAGE_MAX_ROWS, describe_overlap, get_decision_settings, score_with_run
+from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap, get_decision_settings,
+                                   score_with_run)
 from ui.common import ensure_router, show_error, show_notices
 from ui.workspace import pick_runs_dir
 
@@ -18,6 +19,9 @@ ensure_router()
 
 K = "score."  # session-state namespace of this page
 PREVIEW_ROWS = 1_000
+# Every declined applicant gets reason codes on the page (batched SHAP, about a millisecond a row);
+# beyond this many the riskiest are explained here and the command line explains the rest.
+CREDIT_REASON_ROWS = 20_000
 DECISION_WORDS = {
     "credit": "approve / decline with scorecard points, grade and reason codes",
     "fraud": "approve / review / block with the top reasons for each alert",
@@ -131,6 +135,7 @@ if clicked or use_sample:
         try:
             data = source[0] if images else read_table(source[0], name=source[1], max_rows=None).df
             result = score_with_run(meta["path"], data, settings=settings, max_rows=PAGE_MAX_ROWS,
+                                    reason_rows=CREDIT_REASON_ROWS if scenario == "credit" else REASON_ROWS,
                                     progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         except ColumnMismatchError as exc:
             show_error(exc)

@@ -75,6 +75,9 @@ def test_credit_file_is_scored_with_decisions_drift_and_download(runs_root, save
     assert set(decisions["Decision"]) == {"approve", "decline"} and decisions["Applicants"].sum() == 300
     scored = _frame(at, "probability_of_default")
     assert {"probability_of_default", "score_points", "grade", "decision", "reason_1"} <= set(scored.columns)
+    # Every declined applicant has its reasons, not only the riskiest few hundred.
+    declined = scored[scored["decision"] == "decline"]
+    assert len(declined) > 0 and declined["reason_1"].fillna("").str.len().gt(0).all()
     psi = [c for c in at.get("plotly_chart") if "Population stability" in c.proto.spec]
     assert psi, "the drift chart is shown"
     assert at.get("download_button"), "the scored file can be downloaded"
@@ -101,6 +104,10 @@ def test_training_rows_in_the_file_are_flagged_and_the_sample_batch_is_not(runs_
     assert at.subheader[0].value == "Scored: credit_new_month.csv"
     assert not any("rows the model was trained on" in w.value for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Applicants scored"] == "1,500"
+    scored = _frame(at, "probability_of_default")
+    declined = scored[scored["decision"] == "decline"]
+    assert len(declined) > 200  # more than the old cap of 200 explained rows ...
+    assert declined["reason_1"].fillna("").str.len().gt(0).all()  # ... and all of them explained
     assert "ROC-AUC on this file" in {m.label for m in at.metric}
 
 
