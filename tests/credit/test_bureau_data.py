@@ -46,7 +46,7 @@ def test_generator_is_deterministic_and_shaped_like_the_kaggle_file(bureau_csv):
 def test_outcome_is_found_and_the_row_numbers_are_kept_out_with_a_notice(bureau_csv):
     df = pd.read_csv(bureau_csv)
     assert guess_target(df.columns) == TARGET
-    _, y, setup = prepare_credit_data(df, target=TARGET)
+    _, _, setup = prepare_credit_data(df, target=TARGET)
     assert "Unnamed: 0" not in setup.features and len(setup.numeric) == 9  # age is sensitive by default
     assert "'Unnamed: 0' holds row numbers (1 … 5,000, one per row), not data; kept out of the model as an " \
            "identifier." in setup.notices
