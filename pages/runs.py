@@ -64,12 +64,25 @@ if not shown:
     st.info("No run matches these filters. Clear the name or widen the dates.", icon=":material/filter_alt:")
     st.stop()
 rows = [get_run_row(m) for m in shown]
+
+
+def _text_column(label: str, records: list[dict], key: str):
+    """A text column wide enough for its longest entry (about 7 px a character, at most 320 px)."""
+    longest = max([len(label), *(len(str(r.get(key) or "")) for r in records)])
+    return st.column_config.TextColumn(label, width=min(320, 20 + 7 * longest))
+
+
 st.dataframe(
-    [{k: r[k] for k in ("name", "scenario", "saved", "quality", "impact", "data", "rows", "run_id")} for r in rows],
+    # The data file is in the default run name and in the details below: left out here, so the run id
+    # (what the command line's --model needs) fits whole on a laptop screen.
+    [{k: r[k] for k in ("name", "scenario", "saved", "quality", "impact", "rows", "run_id")} for r in rows],
     hide_index=True, width="stretch",
-    column_config={"name": "Run", "scenario": "Scenario", "saved": "Saved", "quality": "Model quality",
-                   "impact": "Money", "data": "Data", "rows": st.column_config.NumberColumn("Rows", format="%d"),
-                   "run_id": "Run id"})
+    # Widths from the longest entry, so ids and figures are read whole, not cut with an ellipsis.
+    column_config={"name": _text_column("Run", rows, "name"), "scenario": "Scenario", "saved": "Saved",
+                   "quality": _text_column("Model quality", rows, "quality"),
+                   "impact": _text_column("Money", rows, "impact"),
+                   "rows": st.column_config.NumberColumn("Rows", format="localized"),
+                   "run_id": _text_column("Run id", rows, "run_id")})
 
 by_id = {r["run_id"]: m for r, m in zip(rows, shown)}
 label_of = dict(zip(by_id, (f"{lbl} ({m.get('scenario')})" for lbl, m in zip(get_run_labels(shown), shown))))
@@ -139,8 +152,10 @@ left, right = st.columns(2)
 ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else {}
 with left:
     st.markdown("**Data**")
-    st.dataframe([{"field": k, "value": str(ds.get(k, NOT_RECORDED))[:80]} for k in ("name", "rows", "sha256")],
-                 hide_index=True, width="stretch")
+    rows_text = f"{ds['rows']:,}" if isinstance(ds.get("rows"), int) else NOT_RECORDED
+    st.markdown(f"- **File:** {ds.get('name') or NOT_RECORDED}\n- **Rows:** {rows_text}\n"
+                "- **SHA-256 of the content** (to check a file is the one trained on):")
+    st.code(str(ds.get("sha256") or NOT_RECORDED), language=None, wrap_lines=True)
 with right:
     st.markdown("**Parameters**")
     params = [{"parameter": k, "value": "(none)" if v is None else str(v)} for k, v in get_params(meta).items()] or [

@@ -47,6 +47,11 @@ def test_lists_runs_and_reports_the_damaged_one(runs_dir):
     assert table.loc["credit-b", "quality"] == "ROC-AUC 0.780"
     assert table.loc["credit-old", "impact"] == "not recorded"
     assert str(runs_dir) in at.text_input(key="workspace.dir_text").value
+    # The run id is listed whole (the data file lives in the name and the details, not a column) ...
+    assert list(table.columns) == ["name", "scenario", "saved", "quality", "impact", "rows"]
+    # ... and the data fingerprint is shown in full, wrapped, never cut to a fixed width.
+    sha = [c.value for c in at.code]
+    assert sha and all(len(v) == 64 for v in sha if v != "not recorded")
 
 
 def test_filters(runs_dir):
@@ -91,7 +96,7 @@ def test_compare_refuses_mixed_scenarios(runs_dir):
     at.multiselect(key="runs.compare").set_value(["credit-a", "fraud-x"]).run()
     assert not at.exception
     assert "must be of one scenario; got credit, fraud" in at.error[0].value
-    assert len(at.dataframe) == 3  # list + the two detail tables; no comparison table
+    assert len(at.dataframe) == 2  # the list and the parameters (the data is text); no comparison table
 
 
 def test_delete_needs_confirmation(runs_dir):
