@@ -295,11 +295,11 @@ def test_tabular_search_is_deterministic_for_the_same_seed():
     from core.credit.pipeline import default_credit_config
     from core.search.scenarios import search_credit
 
-    df = _credit_frame(300)
-    cfg = default_credit_config(epochs=3)
-    runs = [search_credit(df, target="default", budget=600, n_trials=3, config=cfg).result for _ in range(2)]
+    df = _credit_frame(240)
+    cfg = default_credit_config(epochs=2)
+    runs = [search_credit(df, target="default", budget=600, n_trials=2, config=cfg).result for _ in range(2)]
     a, b = runs
-    assert [t.state for t in a.trials] == ["complete"] * 3
+    assert [t.state for t in a.trials] == ["complete"] * 2
     assert [t.params for t in a.trials] == [t.params for t in b.trials]
     assert [t.score for t in a.trials] == [t.score for t in b.trials]
     assert a.best.number == b.best.number
@@ -321,7 +321,7 @@ def test_cli_credit_search_section(tmp_path, capsys):
     from core.cli import main
 
     path = tmp_path / "credit.csv"
-    _credit_frame(300).to_csv(path, index=False)
+    _credit_frame(240).to_csv(path, index=False)
     code = main(["train", "--scenario", "credit", "--data", str(path), "--target", "default", "--epochs", "2",
                  "--search-budget", "300", "--search-trials", "2", "--ensemble", "--no-explain",
                  "--sensitive", "none", "--json", "--save", str(tmp_path / "run")])
