@@ -14,16 +14,30 @@ POS_COLOR, NEG_COLOR = "#dc2626", "#2563eb"
 
 
 def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go.Figure:
+    # The title sits on its own line at the top and the legend on the next, just above the plot, so a
+    # long legend never runs over the title.
     fig.update_layout(
-        title=title,
+        title=dict(text=title, x=0, xanchor="left", y=1, yanchor="top", pad=dict(t=12, l=4)),
         xaxis_title=x,
         yaxis_title=y,
-        height=height,
-        margin=dict(l=40, r=20, t=50, b=40),
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        height=height + 30,
+        margin=dict(l=40, r=20, t=80, b=40),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
         template="plotly_white",
     )
     return fig
+
+
+def percent_axis(max_value: float, *, at_most: float = 1.0) -> dict:
+    """A 0-based share axis with round ticks (0/10/20 %, or 0/2/4 % for small rates), never negative:
+    ``fig.update_yaxes(**percent_axis(rates.max()), secondary_y=True)``."""
+    top = float(np.nan_to_num(max_value, nan=0.0))
+    top = min(max(top, 0.01), at_most)
+    for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25):
+        if top / step <= 6:
+            break
+    upper = min(at_most, float(np.ceil(top / step - 1e-9) * step))
+    return dict(range=[0, max(upper, step)], dtick=step, tickformat=".0%", rangemode="nonnegative", showgrid=False)
 
 
 def plot_roc(curves: Mapping[str, pd.DataFrame], aucs: Mapping[str, float] | None = None) -> go.Figure:

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts import NEG_COLOR, PALETTE, POS_COLOR, _layout
+from core.charts import NEG_COLOR, PALETTE, POS_COLOR, _layout, percent_axis
 
 STATUS_COLORS = {"stable": "#16a34a", "watch": "#ca8a04", "shifted": "#dc2626"}
 
@@ -28,7 +28,7 @@ def plot_profit_curve(curve: pd.DataFrame, *, threshold: float, optimal: float,
                   annotation_position="bottom right")
     _layout(fig, "Expected profit by decline threshold", "Decline when probability of default ≥ threshold",
             f"Expected profit {currency}".strip(), height=420)
-    fig.update_yaxes(title_text="Rate", tickformat=".0%", secondary_y=True, range=[0, 1])
+    fig.update_yaxes(title_text="Rate", secondary_y=True, **percent_axis(1.0))
     return fig
 
 
@@ -42,7 +42,7 @@ def plot_grade_table(table: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=table["grade"], y=table[rate_col], name=rate_col.replace("_", " "),
                     mode="lines+markers", line=dict(color="#111"), secondary_y=True)
     _layout(fig, "Applicants and default rate by grade", "Grade (A = lowest risk)", "Applicants")
-    fig.update_yaxes(title_text="Default rate", tickformat=".0%", secondary_y=True)
+    fig.update_yaxes(title_text="Default rate", secondary_y=True, **percent_axis(table[rate_col].max()))
     return fig
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts import PALETTE, _layout
+from core.charts import PALETTE, _layout, percent_axis
 
 
 HEAT_SCALE = [[0.0, "rgba(255,230,0,0)"], [0.25, "rgba(255,200,0,0.1)"], [0.6, "rgba(255,110,0,0.6)"],
@@ -83,7 +83,7 @@ def plot_inspection_cost(curve: pd.DataFrame, *, threshold: float, best: float) 
     fig.add_vline(x=threshold, line_dash="dash", line_color="#444", annotation_text="current")
     fig.add_vline(x=best, line_dash="dot", line_color=PALETTE[2], annotation_text="optimal",
                   annotation_position="bottom right")
-    fig.update_yaxes(title_text="Reject rate", tickformat=".0%", secondary_y=True, range=[0, 1])
+    fig.update_yaxes(title_text="Reject rate", secondary_y=True, **percent_axis(1.0))
     return _layout(fig, "Expected inspection cost by threshold", "Reject when P(defect) ≥ threshold",
                    "Cost per inspected part")
 

@@ -57,3 +57,18 @@ def test_feature_labels_are_plain_and_never_merge_two_columns():
     wf = charts.plot_shap_waterfall(0.1, pd.DataFrame({"feature": ["debt_to_income"], "value": [0.4],
                                                        "shap": [0.2]}), 0.3)
     assert "Debt to income = 0.4" in list(wf.data[0].y)
+
+
+def test_percent_axis_has_round_ticks_and_never_goes_negative():
+    assert charts.percent_axis(0.43) == {"range": [0, 0.5], "dtick": 0.1, "tickformat": ".0%",
+                                         "rangemode": "nonnegative", "showgrid": False}
+    small = charts.percent_axis(0.037)
+    assert small["range"] == [0, 0.04] and small["dtick"] == 0.01
+    assert charts.percent_axis(1.0)["range"] == [0, 1.0] and charts.percent_axis(1.0)["dtick"] == 0.2
+    assert charts.percent_axis(float("nan"))["range"][0] == 0
+
+
+def test_legend_sits_below_the_title():
+    fig = charts.plot_roc({"a": pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1]})})
+    assert fig.layout.title.yanchor == "top" and fig.layout.legend.yanchor == "bottom"
+    assert fig.layout.legend.y > 1 and fig.layout.margin.t >= 80
