@@ -8,24 +8,63 @@ import streamlit as st
 from core.scenarios import SCENARIOS
 from core.verdict import Verdict
 from core.workspace import get_runs_dir
+from core.workspace.present import presenter_sentence
+from core.workspace.runs import get_headline
 from core.workspace.summary import format_figure, get_latest_runs
 from ui.common import ensure_router, fit_metric_values, show_device, show_error
 from ui.workspace import link_to_workspace_pages
 
 ensure_router()
-fit_metric_values()
 
 K = "home."
+PRESENT = K + "present"
 
 st.title("AI Use-Case Studio")
+st.toggle("Presenter mode", key=PRESENT, help="Hides the settings, enlarges the headline figures and walks "
+          "the four scenarios in order, one sentence each.")
+runs_dir = get_runs_dir()
+latest, skipped = get_latest_runs(runs_dir)
+
+
+def present() -> None:
+    """One scenario per screen: what the model found and what it is worth, in large figures."""
+    # Settings (sidebar, currency) are hidden while presenting; the toggle above brings them back.
+    st.html("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] {display: none;}"
+            "[data-testid='stMetricValue'] > div {font-size: 3.2rem;}"
+            "[data-testid='stMetricLabel'] p {font-size: 1.15rem;}</style>")
+    specs = [spec for spec in SCENARIOS.values() if spec.available]
+    step = int(st.session_state.get(K + "step", 0)) % len(specs)
+    spec = specs[step]
+    meta = latest.get(spec.key)
+    st.caption(f"Scenario {step + 1} of {len(specs)}")
+    st.header(f"{spec.icon} {spec.title}")
+    sentence = presenter_sentence(spec.title, meta).split(": ", 1)[1]
+    st.markdown(f"### {sentence[:1].upper()}{sentence[1:]}")
+    st.markdown(f"*{spec.question}*")
+    if meta is not None:
+        head = get_headline(meta)
+        for figs in (head["quality"][:2], head["impact"][:2]):
+            if figs:
+                for col, fig in zip(st.columns(2), figs):
+                    col.metric(fig.get("label", ""), format_figure(fig))
+        if head["assumptions"]:
+            st.caption("Assumptions: " + " · ".join(head["assumptions"]))
+    prev, nxt = st.columns(2)
+    prev.button("Previous scenario", icon=":material/arrow_back:", width="stretch", disabled=step == 0,
+                on_click=lambda: st.session_state.update({K + "step": step - 1}))
+    nxt.button("Next scenario", icon=":material/arrow_forward:", width="stretch", disabled=step == len(specs) - 1,
+               on_click=lambda: st.session_state.update({K + "step": step + 1}))
+
+
+if st.session_state.get(PRESENT):
+    present()
+    st.stop()
+fit_metric_values()
 st.markdown(
     "Take an industry scenario from **raw data** to a **trained Keras model**, its **metrics**, the "
     "**business decision** it drives and an **explanation of every prediction** — in the browser, "
     "without code. Each scenario opens on bundled sample data; upload your own file to work on it."
 )
-
-runs_dir = get_runs_dir()
-
 
 def run_demos() -> None:
     """Train every scenario on its sample and save it; the cards below show the new runs after."""
@@ -69,9 +108,6 @@ with st.container(border=True):
                        icon=":material/check_circle:")
         for key, msg in report["errors"].items():
             st.error(f"{SCENARIOS[key].title} demo failed: {msg}", icon=":material/error:")
-
-latest, skipped = get_latest_runs(runs_dir)
-
 
 def verdict_line(verdict: dict) -> str:
     """'On par with logistic regression (ROC-AUC +0.002, 95% interval -0.010 to +0.014)'."""

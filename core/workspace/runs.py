@@ -53,11 +53,15 @@ def format_figure(fig: dict) -> str:
 
 
 def get_headline(meta: dict) -> dict:
-    """``{"quality": [...], "impact": [...], "assumptions": [...]}``, empty lists when not recorded."""
+    """``{"quality": [...], "impact": [...], "assumptions": [...]}``, empty lists when not recorded, and
+    ``"verdict"`` (the network against the best baseline) when the run saved one."""
     head = _ws(meta).get("headline")
     head = head if isinstance(head, dict) else {}
-    return {k: [x for x in head.get(k) or [] if isinstance(x, (dict, str))]
-            for k in ("quality", "impact", "assumptions")}
+    out = {k: [x for x in head.get(k) or [] if isinstance(x, (dict, str))]
+           for k in ("quality", "impact", "assumptions")}
+    if isinstance(head.get("verdict"), dict):
+        out["verdict"] = head["verdict"]
+    return out
 
 
 def _number(v: Any) -> float | None:

@@ -68,3 +68,31 @@ def test_overview_shows_the_latest_saved_run(tmp_path, page, screenshot_dir):
     assert body.count("no run yet") == 2
     assert "Run all four demos" in body
     assert "Traceback" not in body
+
+
+@pytest.mark.browser
+def test_presenter_mode_walks_the_scenarios_in_large_figures(tmp_path, page, screenshot_dir):
+    from tests.conftest import run_app
+
+    save_run(tmp_path / "runs", model=None, run_id="fraud-pilot", metadata={"scenario": "fraud", "workspace": WORKSPACE})
+    with run_app(tmp_path) as url:
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.goto(url)
+        page.get_by_role("heading", name="AI Use-Case Studio").wait_for()
+        page.get_by_text("Presenter mode").click()
+        page.get_by_text("Scenario 1 of 4").wait_for()
+        assert page.get_by_text("No saved run yet").count() == 1  # credit has no run in this folder
+        assert not page.get_by_test_id("stSidebar").is_visible()  # settings are hidden
+        page.get_by_role("button", name="Next scenario").click()
+        page.get_by_text("Scenario 2 of 4").wait_for()
+        page.get_by_text("The model reaches PR-AUC 0.623; fraud caught €48,210.").wait_for()
+        size = page.locator('[data-testid="stMetricValue"] > div').first.evaluate(
+            "e => parseFloat(getComputedStyle(e).fontSize)")
+        clipped = page.evaluate(CLIPPED)
+        page.screenshot(path=str(screenshot_dir / "overview_presenter.png"))
+        page.get_by_role("button", name="Next scenario").click()
+        page.get_by_text("Scenario 3 of 4").wait_for()
+        page.get_by_text("Presenter mode").click()  # off again: the settings come back
+        page.get_by_text("Run all four demos").first.wait_for()
+        assert page.get_by_test_id("stSidebar").is_visible()
+    assert size >= 48 and clipped == []
