@@ -169,6 +169,7 @@ def join_covariates(sales: pd.DataFrame, covariates: pd.DataFrame, *, date_col: 
             agree = float((np.isclose(mine[matched], col[matched])).mean()) if mine is not None else 0.0
             if agree >= 0.99:
                 duplicates[c] = "kept once"
+                renames[c] = c  # the sales rows keep theirs; the horizon still reads the file's values
                 notices.append(f"'{c}' is in both files and agrees on {agree:.1%} of the matched rows: kept once.")
                 continue
             name = f"{c}_covariates"
@@ -219,7 +220,7 @@ def horizon_covariates(join: CovariateJoin, series_cols: Sequence[str], data) ->
     from core.demand.data import SERIES_COL, _snap, series_ids
 
     date_col = join.keys[0]
-    covs = [c for c in join.joined if c in data.covariates]
+    covs = [c for c in join.table.columns if c not in join.keys and c in data.covariates]
     combos = join.frame[list(series_cols)].drop_duplicates() if series_cols else pd.DataFrame(index=[0])
     combos = combos.assign(**{SERIES_COL: series_ids(combos, series_cols).to_numpy()})
     on = list(join.keys[1:])

@@ -81,6 +81,13 @@ def test_horizon_covariates_are_the_rows_after_each_series():
     fut = horizon_covariates(j, ("Store", "Dept"), data)
     assert fut.groupby("series").size().to_dict() == {"1 / 5": 1, "2 / 5": 2}
     assert list(fut.loc[fut["series"] == "2 / 5", "Temperature"]) == [52, 53]
+    # IsHoliday is kept once (from the sales rows), but the horizon reads the covariates file's flags.
+    j = join_covariates(sales_frame(), features_frame(IsHoliday=[False, True, False, True] * 2), date_col="Date",
+                        series_cols=("Store", "Dept"))
+    assert "IsHoliday" not in j.joined
+    fut = horizon_covariates(j, ("Store", "Dept"), load_sales(j.frame, ColumnMap("Date", "Weekly_Sales", ("Store", "Dept"))))
+    assert list(fut.loc[fut["series"] == "2 / 5", "IsHoliday"]) == [0.0, 1.0]
+    assert list(fut.loc[fut["series"] == "1 / 5", "IsHoliday"]) == [1.0]
 
 
 @pytest.mark.parametrize("cov, match", [
