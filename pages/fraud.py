@@ -25,9 +25,11 @@ from core.fraud.split import split_by_time, suggest_split
 from core.imbalance import IMBALANCE_METHODS
 from core.glossary import MODELS, metric_help, rename_metrics
 from core.metrics import compute_pr, compute_roc
+from core.training import describe_epochs, summarize_epochs
 from core.verdict import compare_binary
 
 from ui.common import ensure_router, get_currency, get_verdicts, money, money_label, show_verdict
+from ui.search import SearchLive, search_options, show_search
 from ui.workspace import save_to_workspace
 
 ensure_router()
@@ -112,6 +114,14 @@ def train(df, cols, fcfg, opts):
     config = FraudConfig(train_start=opts["train_start"], test_start=opts["test_start"],
                          gap_days=opts["gap"], features=fcfg, drop_known_cards=opts["drop_known"],
                          tabular=tab)
+    search = None
+    if opts["search"]["enabled"]:
+        from core.search.scenarios import search_fraud
+
+        live = SearchLive()
+        search, config = search_fraud(df, cols, budget=opts["search"]["budget"], config=config,
+                                      ensemble=opts["search"]["ensemble"], progress=live)
+        live.clear()
     bar = st.progress(0.0, text="Preparing")
     status = st.empty()
 
@@ -129,6 +139,12 @@ def train(df, cols, fcfg, opts):
         del st.session_state[k]
     st.session_state[K + "run"] = run
     st.session_state[K + "explain"] = explanations
+    if search is not None:
+        from core.search.tabular import ensemble_report
+
+        top = run.feature_frame_test.iloc[explanations.alert_positions]
+        st.session_state[K + "search"] = (run, search, *ensemble_report(run.tabular, search.ensemble, top,
+                                                                        seed=opts["seed"]))
 
 
 # ---------------------------------------------------------------- data, mapping, features, split
@@ -190,6 +206,7 @@ if df is not None:
                 width = c3.select_slider("Width", [32, 64, 128, 256], 128, key=K + "width")
                 seed = c4.number_input("Seed", 0, 10_000, 0, key=K + "seed")
                 n_explain = c5.number_input("Alerts explained (SHAP)", 20, 1000, 200, step=20, key=K + "n_explain")
+                search_opts = search_options(K)
                 go = st.form_submit_button("Train model", type="primary", icon=":material/model_training:")
             # Drawn on every run, so that the training progress (only there on the run that trains)
             # does not move the tabs below: moved, Streamlit redraws them and the chosen tab is lost.
@@ -200,7 +217,7 @@ if df is not None:
                         train(log.drop(columns="_row"), cols, fcfg,
                               dict(imbalance=imbalance, epochs=int(epochs), width=int(width), seed=int(seed),
                                    explain=int(n_explain), gap=int(gap), train_start=train_start,
-                                   test_start=test_start, drop_known=drop_known))
+                                   test_start=test_start, drop_known=drop_known, search=search_opts))
                         run = st.session_state[K + "run"]
                     except DataValidationError as exc:
                         fail(exc)
@@ -215,8 +232,12 @@ y, amounts = test["label"].to_numpy(), test["amount"].to_numpy()
 p = test["score_network"].to_numpy()
 net = run.metrics["network"]
 st.divider()
+st.caption(f":material/model_training: {describe_epochs(summarize_epochs(run.tabular.history, run.config.tabular.epochs))}")
 for note in run.notices:
     st.caption(note)
+searched = st.session_state.get(K + "search")
+if searched is not None and searched[0] is run:
+    show_search(searched[1], key=K + "search", ensemble_test=searched[2], ensemble_shap=searched[3])
 tabs = st.tabs(["Performance", "Imbalance comparison", "Alert policy", "Alert queue", "Explanations",
                 "Score a new file"])
 
@@ -393,6 +414,13 @@ def save_fraud(name, root):
                                   block_threshold=float(st.session_state.get(K + "block_t", max(0.9, review))),
                                   review_fee=float(st.session_state.get(K + "fee", 5.0)),
                                   dataset_name=fraud_dataset, explanations=ex)
+    if searched is not None and searched[0] is run:
+        from core.fraud.pipeline import compute_fraud_metrics
+        from core.search.scenarios import attach_search, search_section
+
+        attach_search(summary, search_section(searched[1], run.tabular, fraud_metrics=lambda p, m: compute_fraud_metrics(
+            run.test.assign(score_ensemble=p), "score_ensemble", m, k=run.config.k,
+            has_cards=bool(run.columns.customer))))
     return save_fraud_run(run, root, extra_metadata=summary)
 
 

@@ -35,6 +35,7 @@ def trained():
 
 def test_training_shows_metrics_baselines_and_queue(trained):
     at = trained
+    assert any("weights of epoch" in c.value and "epochs" in c.value for c in at.caption)
     pr = float(_metric(at, "PR-AUC (headline)").value)
     assert 0 < pr <= 1
     table = next(d.value for d in at.dataframe if "Model" in d.value.columns)
