@@ -148,7 +148,7 @@ def summarise(name: str, rows: list[dict]) -> str:
     trials = "/".join(f"{r['complete']}" for r in rows)
     secs = max(r["search_seconds"] for r in rows)
     load = max(max(r["load"]) for r in rows)
-    kept = sum(1 for r in rows if r.get("selected_trial") == 0)
+    kept = sum(1 for r in rows if r.get("selected_trial") in (0, None))  # None: no trial finished
     lines.append(f"|  | {len(rows)} split(s); recipe kept in {kept}; ensemble chosen in {ens}; completed trials per "
                  f"split {trials}; "
                  f"longest search {secs:.0f} s of {rows[0]['budget']:.0f} s; load average up to {load:.1f} "
