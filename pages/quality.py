@@ -134,7 +134,7 @@ def training_form(data) -> dict | None:
         c1, c2, c3, c4 = st.columns(4)
         backbone = c1.selectbox("Model", list(BACKBONES), format_func=lambda b: BACKBONES[b], key=K + "backbone")
         imbalance = c2.selectbox("Class imbalance", list(IMBALANCE), format_func=IMBALANCE.get, key=K + "imbalance")
-        epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 200, 40, key=K + "epochs")
+        epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 200, 60, key=K + "epochs")
         augment = c4.checkbox("Augment (flips, rotations, contrast)", True, key=K + "augment")
         c1, c2, c3, c4 = st.columns(4)
         names = list(data.class_names)

@@ -17,7 +17,7 @@ GRAY_MEAN_SPREAD = 1.0
 IMAGE_SIZES = ("auto", "native", 64, 96, 128)
 MIN_SIZE, MAX_SIZE = 16, 256
 # Training cost grows with images x pixels.  This budget (1,800 images of 64x64 per epoch, x 1.5)
-# keeps a from-scratch run of 40 epochs within a few minutes on 2 busy CPU cores
+# keeps a from-scratch run of 60 epochs within a few minutes on 2 busy CPU cores
 # (bench/bench_quality.py --neu-like; 1,800 images at 96 px took over 5 minutes there).
 AUTO_PIXEL_BUDGET = int(1.5 * 1_800 * 64 * 64)
 
