@@ -14,7 +14,7 @@ def test_save_load_round_trip(credit_run, tmp_path):
     sc = ScorecardConfig(base_score=500, base_odds=20, pdo=40, grade_cuts=(450, 500))
     folder = save_credit_run(credit_run, tmp_path / "model", threshold=0.3, scorecard=sc)
     assert folder == tmp_path / "model"
-    assert sorted(f.name for f in folder.iterdir()) == ["metadata.json", "model.keras"]
+    assert sorted(f.name for f in folder.iterdir()) == ["metadata.json", "model.keras", "train_row_hashes.npy"]
     assert not any(f.suffix in (".pkl", ".pickle") for f in folder.iterdir())
     loaded = load_credit_model(folder)
     assert loaded.threshold == 0.3 and loaded.scorecard == sc
@@ -41,4 +41,5 @@ def test_load_refuses_other_scenarios(credit_run, tmp_path):
 def test_model_zip(credit_run):
     data = export_model_zip(credit_run, threshold=0.25)
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert sorted(names) == ["credit_model/metadata.json", "credit_model/model.keras"]
+    assert sorted(names) == ["credit_model/metadata.json", "credit_model/model.keras",
+                            "credit_model/train_row_hashes.npy"]
