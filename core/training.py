@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import random
 import time
@@ -14,6 +16,39 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 ProgressFn = Callable[[int, int, dict], None]
+
+# A deadline for every Keras fit started in this context (a time-budgeted model search sets it):
+# (deadline, clock). Kept in a context variable because Streamlit runs each session in its own thread.
+_DEADLINE: contextvars.ContextVar = contextvars.ContextVar("training_deadline", default=None)
+
+
+class TrainingDeadlineExceeded(Exception):
+    """Raised from inside a fit when a batch ends past the deadline set by ``training_deadline``."""
+
+
+@contextlib.contextmanager
+def training_deadline(deadline: float | None, clock: Callable[[], float] = time.perf_counter):
+    """Stop any fit started inside this block at the first training batch that ends after
+    ``deadline`` (a ``clock()`` value), by raising ``TrainingDeadlineExceeded``. An epoch of tens of
+    thousands of rows in small batches can take minutes on a busy machine; an end-of-epoch check
+    alone would overrun a time budget by that much."""
+    token = _DEADLINE.set(None if deadline is None else (float(deadline), clock))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def make_deadline_callback(deadline: float, clock: Callable[[], float] = time.perf_counter):
+    """A Keras callback raising ``TrainingDeadlineExceeded`` when a batch ends past ``deadline``."""
+    import keras
+
+    class _Deadline(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if clock() > deadline:
+                raise TrainingDeadlineExceeded()
+
+    return _Deadline()
 
 
 @dataclass(frozen=True)
@@ -337,6 +372,8 @@ def train_keras(
     callbacks.append(make_early_stopping(patience))
     if progress is not None:
         callbacks.append(make_progress_callback(progress, epochs))
+    if _DEADLINE.get() is not None:
+        callbacks.append(make_deadline_callback(*_DEADLINE.get()))
     start = time.perf_counter()
     hist = model.fit(
         X,

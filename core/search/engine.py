@@ -5,7 +5,7 @@ An objective says which settings to try (``suggest``), what today's recipe is
 validation) and how to score one set of settings on the training split's validation rows
 (``evaluate``), reporting the validation metric after every epoch. The loop runs an Optuna study
 with a seeded TPE sampler and a median pruner, and keeps to the time budget: a trial is stopped at
-the first epoch that ends past the deadline, and no trial starts that could not reach its first
+the first epoch (or Keras training batch) that ends past the deadline, and no trial starts that could not reach its first
 epoch in the time left.
 
 Determinism: the sampler is seeded and every trial trains with the same seed, so two searches with
@@ -237,6 +237,8 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
                                   "for no cap, or give e.g. 20.")
     import optuna
 
+    from core.training import TrainingDeadlineExceeded, training_deadline
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         direction=objective.direction,
@@ -290,11 +292,14 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
             tell("trial", trial.number)
 
         try:
-            score = objective.evaluate(params, report)
+            # Keras fits inside the trial stop at the first batch past the deadline, not only at
+            # the end of an epoch (an epoch can take minutes on a busy machine).
+            with training_deadline(deadline, clock):
+                score = objective.evaluate(params, report)
             payload = None
             if isinstance(score, tuple):
                 score, payload = score
-        except _BudgetSpent:
+        except (_BudgetSpent, TrainingDeadlineExceeded):
             record("stopped")
             trial.study.stop()
             raise optuna.TrialPruned() from None

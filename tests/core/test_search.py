@@ -352,3 +352,53 @@ def test_importing_the_search_loads_neither_optuna_nor_tensorflow():
             "print(sorted(m for m in ('optuna', 'tensorflow', 'keras', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_trial_is_stopped_mid_epoch_when_a_batch_ends_past_the_budget():
+    """An objective whose one long 'epoch' raises from inside (as a Keras fit does under
+    training_deadline) is recorded as stopped, and the search ends within the budget."""
+    from core.training import TrainingDeadlineExceeded, _DEADLINE
+
+    clock = FakeClock()
+
+    class LongEpochs(QuadraticObjective):
+        def evaluate(self, params, report):
+            deadline, tick = _DEADLINE.get()
+            for _batch in range(1000):  # one epoch of 1000 batches of 0.1 s
+                clock.now += 0.1
+                if tick() > deadline:
+                    raise TrainingDeadlineExceeded()
+            report(1, 0.5)
+            return 0.5
+
+    res = run_search(LongEpochs(), budget=30, seed=0, clock=clock)
+    assert [t.state for t in res.trials] == ["stopped"]
+    assert 30 < res.seconds <= 30.1 + 1e-9
+    assert not res.found and any("too small for one trial" in n for n in res.notices)
+
+
+def test_keras_fit_stops_at_the_first_batch_past_the_deadline():
+    import time as _time
+
+    from core.training import TrainingDeadlineExceeded, train_keras, training_deadline
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(2000, 4)).astype("float32"), (rng.random(2000) < 0.3).astype("float32")
+    batches = []
+
+    def build():
+        import keras
+
+        m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+        m.compile(optimizer="adam", loss="binary_crossentropy")
+        return m
+
+    class CountingClock:
+        def __call__(self):
+            batches.append(1)
+            return _time.perf_counter() + (1000 if len(batches) > 3 else 0)
+
+    with training_deadline(_time.perf_counter() + 500, CountingClock()):
+        with pytest.raises(TrainingDeadlineExceeded):
+            train_keras(build, X, y, X[:100], y[:100], epochs=5, batch_size=32)
+    assert len(batches) == 4  # three batches within the deadline, the fourth past it
