@@ -22,10 +22,13 @@ from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, 
                                    PolicyParams, compute_policy_backtest, compute_policy_table, default_policy,
                                    describe_params, summarize_policy)
 from core.demand.roles import guess_roles
+from core.demand.verdict import compare_demand, demand_warnings
 from core.errors import DataValidationError
+from core.glossary import metric_help, metric_label, rename_metrics
 from core.imbalance import IMBALANCE_METHODS
+from core.training import describe_epochs, summarize_epochs
 
-from ui.common import ensure_router
+from ui.common import ensure_router, get_verdicts, show_verdict
 from ui.workspace import save_to_workspace
 
 ensure_router()
@@ -174,8 +177,9 @@ def data_report(sales) -> None:
     c[2].metric("Periods", f"{r.n_rows:,}")
     c[3].markdown(f"**Date range**  \n{r.start} → {r.end}")
     if r.issues:
-        st.warning("The data needed fixing before training:", icon=":material/build:")
-        st.dataframe(r.to_frame(), hide_index=True, width="stretch")
+        st.warning("The data needed fixing before training: "
+                   + "; ".join(f"{i['count']:,} {i['issue']} ({i['action']})" for i in r.issues) + ".",
+                   icon=":material/build:")
     else:
         st.success("No gaps, duplicates or negative quantities found.", icon=":material/check_circle:")
     lengths = sales.lengths()
@@ -195,9 +199,13 @@ def training(sales, join=None) -> None:
         epochs = c[2].number_input("Max epochs", 1, 200, 60, help="Early stopping on the most recent training windows.")
         seed = c[3].number_input("Seed", 0, 10_000, 0)
         submitted = st.form_submit_button("Train forecast model", type="primary", icon=":material/model_training:")
+    # The progress bar draws into a slot that exists on every run: an element that only appeared on
+    # the training run would shift the result tabs below, and Streamlit would redraw them and jump
+    # back to the first tab at the next click.
+    slot = st.empty()
     if not submitted:
         return
-    bar = st.progress(0.0, text="Preparing windows")
+    bar = slot.progress(0.0, text="Preparing windows")
 
     def on_epoch(epoch, total, logs):
         bar.progress(min(epoch / total, 1.0), text=f"Epoch {epoch} of {total} — pinball loss "
@@ -217,36 +225,53 @@ def training(sales, join=None) -> None:
     st.session_state[K + "run"] = run
 
 
+def forecast_tab(run) -> None:
+    st.subheader("Forecast")
+    st.caption(f"P10 / P50 / P90 for the next {run.wcfg.horizon} periods after each series' history, with the "
+               "backtest forecasts over the held-out tail.")
+    sid = st.selectbox("Series", run.series_ids, key=K + "series_pick")
+    st.plotly_chart(dc.plot_forecast(get_history(run, sid), run.backtest, run.future, sid), key=K + "forecast")
+
+
 def results(run) -> None:
     st.subheader("Backtest: network vs baselines")
     nn, sn = run.metrics.iloc[0], run.metrics.loc["Seasonal naive"]
     t = st.columns(4)
     t[0].metric("WAPE (error / total demand)", f"{nn['wape']:.1f} %", delta=f"naive {sn['wape']:.1f} %",
-                delta_color="off")
+                delta_color="off", help=metric_help("wape"))
     t[1].metric("MASE (< 1 beats in-sample naive)", f"{nn['mase']:.2f}", delta=f"naive {sn['mase']:.2f}",
-                delta_color="off")
+                delta_color="off", help=metric_help("mase"))
     t[2].metric("MAE vs seasonal naive", f"{nn['mae'] / sn['mae']:.0%}" if sn["mae"] else "—")
-    t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", delta="target 80 %", delta_color="off")
+    t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", delta="target 80 %", delta_color="off",
+                help=metric_help("coverage"))
+    # The network against the best baseline (not only seasonal naive), and what a headline error hides.
+    show_verdict(get_verdicts(K + "verdicts", run, lambda: [compare_demand(run)])[0])
+    for note in demand_warnings(run.metrics):
+        st.warning(note, icon=":material/warning:")
     # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
     shown = METRIC_COLS + (["wmae"] if "wmae" in run.metrics else [])
-    table = run.metrics[shown].rename(columns={"bias_pct": "bias %", "coverage_p10_p90": "P10–P90 coverage %",
-                                               "wmae": f"WMAE ({run.holiday_col} weeks × 5)"})
+    table = run.metrics[shown].rename(columns={**rename_metrics(shown), "bias_pct": "Bias %",
+                                               "coverage_p10_p90": "P10–P90 coverage %",
+                                               "wmae": f"Holiday-weighted MAE ({run.holiday_col} weeks × 5)"})
+    table.index.name = "Method"
     st.dataframe(table.style.format("{:.2f}", na_rep="—"), width="stretch")
     st.caption(f"MAE {nn['mae']:.2f} vs seasonal naive {sn['mae']:.2f} · "
                f"{mape_note(nn) or 'MAPE is given: no actual is near zero'} · {run.device} · trained in "
-               f"{run.timings['train']:.1f} s, {len(run.history.get('loss', []))} epochs · interval calibration "
-               f"× {run.spread_factor:.2f}")
+               f"{run.timings['train']:.1f} s · {describe_epochs(summarize_epochs(run.history, run.config.epochs))} "
+               f"· interval calibration × {run.spread_factor:.2f}")
     for note in run.notices:
         st.info(note, icon=":material/info:")
     if run.excluded:
-        st.warning(f"{len(run.excluded)} series excluded:", icon=":material/warning:")
+        reasons = pd.DataFrame(run.excluded)["reason"].value_counts()
+        st.warning(f"{len(run.excluded)} series left out of the model: "
+                   + "; ".join(f"{n} {'has' if n == 1 else 'have'} {r}" for r, n in reasons.items())
+                   + ". They are listed below.", icon=":material/warning:")
         st.dataframe(pd.DataFrame(run.excluded), hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     c1.plotly_chart(dc.plot_error_by_step(run.backtest), key=K + "err_step")
     c2.plotly_chart(plot_training_history(run.history), key=K + "history")
-    sid = st.selectbox("Series", run.series_ids, key=K + "series_pick")
-    st.plotly_chart(dc.plot_forecast(get_history(run, sid), run.backtest, run.future, sid), key=K + "forecast")
-    metric = st.radio("Error by series", ["wape", "mase", "mae", "coverage_p10_p90"], horizontal=True, key=K + "metric")
+    metric = st.radio("Error by series", ["wape", "mase", "mae", "coverage_p10_p90"], horizontal=True, key=K + "metric",
+                      format_func=lambda m: metric_label("coverage" if m == "coverage_p10_p90" else m))
     st.plotly_chart(dc.plot_error_by_series(run.per_series, metric), key=K + "err_series")
     with st.expander("Metrics per series (table)"):
         cols = ["series", "method", *METRIC_COLS]
@@ -421,9 +446,18 @@ if raw is not None:
             training(sales, join)
 run = st.session_state.get(K + "run")
 if run is not None:
-    results(run)
-    params = inventory(run)
-    events(run)
-    shap_panels(run)
-    downloads(run, params)
-    save_panel(run, params, SAMPLE.name if key == "sample" else getattr(st.session_state.get(K + "upload"), "name", None))
+    # One screen per question, like the other scenarios, instead of one very long page.
+    tabs = st.tabs(["Forecast", "Backtest", "Inventory", "Explanations", "Export"])
+    with tabs[0]:
+        forecast_tab(run)
+    with tabs[1]:
+        results(run)
+    with tabs[2]:
+        params = inventory(run)
+    with tabs[3]:
+        events(run)
+        shap_panels(run)
+    with tabs[4]:
+        downloads(run, params)
+        save_panel(run, params, SAMPLE.name if key == "sample" else
+                   getattr(st.session_state.get(K + "upload"), "name", None))

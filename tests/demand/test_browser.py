@@ -5,6 +5,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.conftest import click_tab
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -17,10 +19,17 @@ def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path
         box.fill(value)
         box.press("Tab")
     page.get_by_role("button", name="Train forecast model").click()
-    page.get_by_role("heading", name="Backtest: network vs baselines").wait_for(timeout=240_000)
+    page.get_by_role("tab", name="Forecast").wait_for(timeout=240_000)
+    page.get_by_role("heading", name="Forecast", exact=True).wait_for()
+    click_tab(page, "Backtest")
+    page.get_by_role("heading", name="Backtest: network vs baselines").wait_for()
+    page.get_by_text("vs seasonal naive", exact=False).first.wait_for()  # tables are canvas: check the caption
+    page.get_by_text("(the best baseline)", exact=False).first.wait_for()
+    page.screenshot(path=str(screenshot_dir / "demand_backtest.png"))
+    click_tab(page, "Inventory")
     page.get_by_role("heading", name="Inventory policy").wait_for()
     page.get_by_text("Backtest cost — network policy").wait_for()
-    page.get_by_text("vs seasonal naive", exact=False).first.wait_for()  # tables are canvas: check the caption
+    click_tab(page, "Explanations")
     page.get_by_role("button", name="Explain this forecast").click()
     page.get_by_text("drivers of P50").first.wait_for(timeout=120_000)
     page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot

@@ -58,6 +58,13 @@ def test_training_shows_backtest_against_baselines(trained):
     nn = run.metrics.iloc[0]
     note = "MAPE not shown" if nn["near_zero_actuals"] else "MAPE is given: no actual is near zero"
     assert any(note in c.value for c in at.caption)
+    # Results in tabs like the other scenarios, and the network judged against the best baseline.
+    assert [t.label for t in at.tabs] == ["Forecast", "Backtest", "Inventory", "Explanations", "Export"]
+    verdicts = [b.value for b in [*at.success, *at.info, *at.warning] if "(the best baseline)" in b.value]
+    assert len(verdicts) == 1 and verdicts[0].startswith("The network's ") and "95% interval" in verdicts[0]
+    best = run.metrics.iloc[1:]["mae"].idxmin().lower()
+    if "wmae" not in run.metrics:
+        assert f"for {best} (the best baseline)" in verdicts[0]
 
 
 def test_policy_recomputes_without_retraining(trained):

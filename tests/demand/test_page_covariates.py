@@ -38,7 +38,7 @@ def test_covariates_file_joins_and_the_page_says_on_which_keys_and_what_did_not_
     assert not at.exception, at.exception
     run = at.session_state["demand.run"]
     assert run.holiday_col == "IsHoliday" and "wmae" in run.metrics
-    assert any("WMAE (IsHoliday weeks × 5)" in df.value.columns for df in at.dataframe)
+    assert any("Holiday-weighted MAE (IsHoliday weeks × 5)" in df.value.columns for df in at.dataframe)
 
 
 def test_bad_covariates_file_shows_an_error_and_keeps_the_sales():

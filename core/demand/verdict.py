@@ -1,0 +1,50 @@
+"""The demand network against the best statistical baseline, and the warnings a planner needs.
+
+The same rule as every other scenario (``core.verdict``): a paired bootstrap interval of the
+difference in mean absolute error over the backtest's forecast points (holiday weeks weighted 5
+when the data has a holiday flag), "on par" when it contains zero. On top of that, two things a
+headline error hides: the network having the worst bias of all methods, and its P10–P90 interval
+missing its coverage target.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.verdict import Verdict, compare_losses
+
+BASELINES = {"seasonal_naive": "seasonal naive", "moving_average": "moving average"}
+COVERAGE_TARGET = (70.0, 90.0)  # % of actuals inside P10–P90 (80 % ideal)
+
+
+def compare_demand(run, *, seed: int = 0) -> Verdict:
+    """Network vs the best baseline on (holiday-weighted) MAE over every backtest forecast point."""
+    bt = run.backtest
+    errors = {m: (bt[f"{m}_p50"] - bt["y"]).abs().to_numpy(float)
+              for m in ("nn", *BASELINES) if f"{m}_p50" in bt}
+    weights = None
+    if getattr(run, "holiday_col", None) and "holiday" in bt:
+        weights = np.where(bt["holiday"].to_numpy(float) > 0.5, 5.0, 1.0)
+    return compare_losses(errors.pop("nn"), errors, metric="holiday-weighted MAE" if weights is not None else "MAE",
+                          weights=weights, names=BASELINES, seed=seed)
+
+
+def demand_warnings(metrics) -> list[str]:
+    """Plain warnings from the backtest metrics table (index: method names, network first)."""
+    out = []
+    nn = metrics.iloc[0]
+    if "bias_pct" in metrics and metrics["bias_pct"].notna().all():
+        worst = metrics["bias_pct"].abs().idxmax()
+        if worst == metrics.index[0] and abs(nn["bias_pct"]) >= 1.0:
+            side = "over" if nn["bias_pct"] > 0 else "under"
+            others = ", ".join(f"{m.lower()} {b:+.1f} %" for m, b in metrics["bias_pct"].iloc[1:].items())
+            out.append(f"The network has the largest bias of all methods: it {side}-forecasts by "
+                       f"{abs(nn['bias_pct']):.1f} % on the backtest ({others}). Orders built on it will "
+                       f"{'carry too much stock' if side == 'over' else 'run short'} unless the bias is corrected.")
+    cov = nn.get("coverage_p10_p90") if hasattr(nn, "get") else None
+    if cov is not None and np.isfinite(cov) and not COVERAGE_TARGET[0] <= cov <= COVERAGE_TARGET[1]:
+        too = "narrow" if cov < COVERAGE_TARGET[0] else "wide"
+        out.append(f"The network's P10–P90 interval holds {cov:.0f} % of the actuals, outside its "
+                   f"{COVERAGE_TARGET[0]:.0f}–{COVERAGE_TARGET[1]:.0f} % target (80 % ideal): the intervals are too "
+                   f"{too}, so safety stock built on them is {'too low' if too == 'narrow' else 'larger than needed'}.")
+    return out
