@@ -37,12 +37,14 @@ FEATURE_LABELS: dict[str, str] = {
 
 
 def humanise(name: str, labels: Mapping[str, str] | None = None) -> str:
-    """'credit_history_years' -> 'Credit history years' unless a label is known."""
+    """'credit_history_years' -> 'Credit history years', 'NumberOfDependents' -> 'Number of dependents'
+    (``core.glossary``), unless a label is known."""
     labels = FEATURE_LABELS if labels is None else {**FEATURE_LABELS, **labels}
     if name in labels:
         return labels[name]
-    text = str(name).replace("_", " ").replace(".", " ").strip()
-    return text[:1].upper() + text[1:] if text else str(name)
+    from core.glossary import feature_label
+
+    return feature_label(name) or str(name)
 
 
 def format_value(value) -> str:

@@ -67,3 +67,11 @@ def test_aggregate_by_source_sums_one_hot_columns():
 def test_reference_values_are_medians():
     df = pd.DataFrame({"a": [1, 2, 3, None], "b": ["x", "y", "z", "w"]})
     assert compute_reference_values(df, ["a", "missing_col"]) == {"a": 2.0}
+
+
+def test_unknown_columns_read_as_words_including_camel_case():
+    from core.credit.reasons import humanise
+
+    assert humanise("NumberOfDependents") == "Number of dependents"
+    assert humanise("RevolvingUtilizationOfUnsecuredLines") == "Revolving utilization of unsecured lines"
+    assert humanise("credit_history_years") == "Length of credit history (years)"  # a known label wins
