@@ -20,6 +20,10 @@ from core.errors import DataValidationError
 from core.search.engine import SearchProgress, SearchResult, run_search
 
 SEARCH_IMBALANCE = ("none", "class_weight", "smote", "undersample")
+SYNTHESISING = ("smote", "adasyn", "smote_tomek")
+# The search offers SMOTE only when it has at most this many rare rows to make; above it, class
+# weights give the rare class the same weight at no cost.
+MAX_SYNTHETIC_ROWS = 5_000
 BATCH_SIZES = (32, 64, 128, 256, 512, 1024, 2048)
 TUNED = ("depth", "width", "dropout", "l2", "learning_rate", "batch_size", "imbalance", "wide")
 METRIC_LABELS = {"roc_auc": "validation ROC-AUC", "pr_auc": "validation average precision"}
@@ -79,7 +83,12 @@ class TabularObjective:
         from core.imbalance import check_method
 
         usable = []
+        counts = np.bincount(np.asarray(self.y_fit).astype(int), minlength=2)
         for m in self.imbalance_choices:
+            # SMOTE-NC synthesises every missing rare row one by one: ~18,000 of them took a
+            # minute before the first batch on a busy machine, longer than a short budget.
+            if m in SYNTHESISING and counts.max() - counts.min() > MAX_SYNTHETIC_ROWS:
+                continue
             try:
                 check_method(m, self.y_fit)
                 usable.append(m)

@@ -402,3 +402,17 @@ def test_keras_fit_stops_at_the_first_batch_past_the_deadline():
         with pytest.raises(TrainingDeadlineExceeded):
             train_keras(build, X, y, X[:100], y[:100], epochs=5, batch_size=32)
     assert len(batches) == 4  # three batches within the deadline, the fourth past it
+
+
+def test_smote_is_offered_only_when_it_has_few_rows_to_make():
+    from core.search.tabular import MAX_SYNTHETIC_ROWS
+    from core.tabular import TabularConfig
+
+    def choices(n_major, n_minor):
+        y = np.r_[np.zeros(n_major, int), np.ones(n_minor, int)]
+        df = pd.DataFrame({"a": np.arange(len(y), dtype=float)})
+        return TabularObjective(df, y, df, y, ["a"], [], TabularConfig()).imbalance_choices
+
+    assert "smote" in choices(300, 100)
+    big = choices(MAX_SYNTHETIC_ROWS + 200, 100)
+    assert "smote" not in big and {"class_weight", "undersample", "none"} <= set(big)
