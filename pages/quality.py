@@ -22,7 +22,7 @@ from core.quality.evaluate import (
 from core.quality.labels import describe_layout
 from core.quality.models import BACKBONES
 
-from ui.common import ensure_router
+from ui.common import ensure_router, money, money_label
 from ui.workspace import save_to_workspace
 
 ensure_router()
@@ -32,6 +32,7 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data" / "quality_i
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"]
 SIZES = {"auto": "Auto (fits the time budget)", 64: "64 × 64 (fastest)", 96: "96 × 96",
          128: "128 × 128 (finer texture, ~4× slower than 64)", "native": "Native (the images' own size)"}
+SHORT_BACKBONES = {"cnn": "Small CNN, from scratch", "mobilenetv2": "MobileNetV2, ImageNet"}
 IMBALANCE = {"class_weight": "Class weights", "oversample": "Over-sample defect images",
              "none": "None", "undersample": "Under-sample OK images"}
 
@@ -132,7 +133,9 @@ def training_form(data) -> dict | None:
     with st.form(K + "train_form"):
         st.markdown("**Training options**")
         c1, c2, c3, c4 = st.columns(4)
-        backbone = c1.selectbox("Model", list(BACKBONES), format_func=lambda b: BACKBONES[b], key=K + "backbone")
+        # Short names in the box (a long one is cut off in a quarter-width column); the detail on hover.
+        backbone = c1.selectbox("Model", list(BACKBONES), format_func=SHORT_BACKBONES.get, key=K + "backbone",
+                                help=" · ".join(BACKBONES.values()))
         imbalance = c2.selectbox("Class imbalance", list(IMBALANCE), format_func=IMBALANCE.get, key=K + "imbalance")
         epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 200, 60, key=K + "epochs")
         augment = c4.checkbox("Augment (flips, rotations, contrast)", True, key=K + "augment")
@@ -265,9 +268,10 @@ with tabs[2]:
             st.caption("Every test image got its class.")
     else:
         c1, c2, c3 = st.columns(3)
-        cost_escape = c1.number_input("Cost of an escaped defect", 0.0, 1e7, 50.0, step=5.0, key=K + "cost_escape")
-        cost_fr = c2.number_input("Cost of a false reject (good part scrapped)", 0.0, 1e7, 2.0, step=0.5,
-                                  key=K + "cost_fr")
+        cost_escape = c1.number_input(money_label("Cost of an escaped defect"), 0.0, 1e7, 50.0, step=5.0,
+                                      key=K + "cost_escape", format="%.2f")
+        cost_fr = c2.number_input(money_label("Cost of a false reject (good part scrapped)"), 0.0, 1e7, 2.0,
+                                  step=0.5, key=K + "cost_fr", format="%.2f")
         threshold = c3.slider("Reject when P(defect) ≥", 0.0, 1.0, key=K + "threshold", step=0.01)
         try:
             cost = compute_cost_analysis(y_def, p_def, cost_escape=cost_escape, cost_false_reject=cost_fr,
@@ -280,8 +284,9 @@ with tabs[2]:
         c[0].metric("Defect recall", pct(dm["defect_recall"]))
         c[1].metric("Escape rate", pct(dm["escape_rate"]), help=f"{dm['escapes']} defective test parts pass")
         c[2].metric("Reject rate", pct(dm["reject_rate"]), help=f"{dm['false_rejects']} good parts rejected")
-        c[3].metric("Cost per part", f"{cost.cost_at_threshold:,.3f}")
-        c[4].metric("Optimal threshold", f"{cost.best_threshold:.2f}", help=f"cost per part {cost.best_cost:,.3f}")
+        c[3].metric("Cost per part", money(cost.cost_at_threshold, cents=True))
+        c[4].metric("Optimal threshold", f"{cost.best_threshold:.2f}",
+                    help=f"cost per part {money(cost.best_cost, cents=True)}")
 
         def use_best():
             st.session_state[K + "threshold"] = round(cost.best_threshold, 2)

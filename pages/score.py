@@ -97,6 +97,9 @@ with st.form(K + "form"):
         settings["block_threshold"] = c2.slider("Block when risk is at or above", 0.0, 1.0,
                                                 float(saved_settings["block_threshold"]), 0.005,
                                                 key=K + f"{rid}.block")
+    elif scenario == "quality" and meta.get("task") == "defect_typing":
+        st.caption("This model types defects (no class means 'good part'): each image gets its most likely "
+                   "class, with no reject threshold to set.")
     elif scenario == "quality":
         settings["threshold"] = st.slider("Reject when P(defect) is at or above", 0.0, 1.0,
                                           float(saved_settings["threshold"]), 0.01, key=K + f"{rid}.thr")

@@ -47,6 +47,8 @@ def test_threshold_and_costs_recompute_without_retraining(trained):
     run = at.session_state["quality.run"]
     at.slider(key="quality.threshold").set_value(0.0).run()
     assert _metrics(at)["Reject rate"] == "100.0%" and _metrics(at)["Escape rate"] == "0.0%"
+    assert _metrics(at)["Cost per part"].startswith("€")  # money with its currency
+    assert at.number_input(key="quality.cost_escape").label == "Cost of an escaped defect (€)"
     at.slider(key="quality.threshold").set_value(1.0).run()
     assert _metrics(at)["Reject rate"] == "0.0%"
     at.number_input(key="quality.cost_fr").set_value(1000.0).run()
