@@ -70,18 +70,24 @@ def get_raw() -> tuple[pd.DataFrame | None, str]:
     if up is None:
         st.info("Upload a file to forecast your own sales, or switch back to the bundled sample.")
         return None, ""
-    if st.session_state.get(K + "upload_id") != up.file_id:
-        st.session_state[K + "upload_id"] = up.file_id
+    # No row sampling here: load_sales caps by keeping recent history instead.
+    df = read_upload_once(up, "upload")
+    return (None, "") if df is None else (df, f"upload:{up.file_id}")
+
+
+def read_upload_once(up, name: str) -> pd.DataFrame | None:
+    """The uploaded table, read once per file (reruns reuse it); None, with the message shown, when
+    the file cannot be read."""
+    if st.session_state.get(K + f"{name}_id") != up.file_id:
+        st.session_state[K + f"{name}_id"] = up.file_id
         try:
-            # No row sampling here: load_sales caps by keeping recent history instead.
-            st.session_state[K + "upload_table"] = (read_table(up, name=up.name, max_rows=None).df, None)
+            st.session_state[K + f"{name}_table"] = (read_table(up, name=up.name, max_rows=None).df, None)
         except DataValidationError as exc:
-            st.session_state[K + "upload_table"] = (None, exc)
-    df, err = st.session_state[K + "upload_table"]
+            st.session_state[K + f"{name}_table"] = (None, exc)
+    df, err = st.session_state[K + f"{name}_table"]
     if err is not None:
         fail(err)
-        return None, ""
-    return df, f"upload:{up.file_id}"
+    return df
 
 
 def get_covariates_file() -> tuple[pd.DataFrame | None, str]:
@@ -92,17 +98,8 @@ def get_covariates_file() -> tuple[pd.DataFrame | None, str]:
                           key=K + "cov_upload")
     if up is None:
         return None, ""
-    if st.session_state.get(K + "cov_upload_id") != up.file_id:
-        st.session_state[K + "cov_upload_id"] = up.file_id
-        try:
-            st.session_state[K + "cov_table"] = (read_table(up, name=up.name, max_rows=None).df, None)
-        except DataValidationError as exc:
-            st.session_state[K + "cov_table"] = (None, exc)
-    df, err = st.session_state[K + "cov_table"]
-    if err is not None:
-        fail(err)
-        return None, ""
-    return df, up.file_id
+    df = read_upload_once(up, "cov")
+    return (None, "") if df is None else (df, up.file_id)
 
 
 def get_join(raw: pd.DataFrame, cov: pd.DataFrame, cmap: ColumnMap, key: str):
