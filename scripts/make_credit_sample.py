@@ -38,7 +38,8 @@ def make_credit_sample(n_rows: int = 5000, seed: int = 42, *, shift: float = 0.0
     """Return a synthetic credit applications frame with a 0/1 `default` target.
 
     ``shift`` > 0 makes a later population with mild drift (applicants a little younger, more
-    financial stress: higher utilisation, more inquiries, more business loans); 0 gives the
+    financial stress: higher utilisation, more inquiries, more business loans, and a campaign that
+    brings more applicants from the North); 0 gives the
     bundled sample unchanged. The same random draws are made either way.
     """
     rng = np.random.default_rng(seed)
@@ -46,7 +47,9 @@ def make_credit_sample(n_rows: int = 5000, seed: int = 42, *, shift: float = 0.0
 
     age = np.clip(rng.gamma(shape=9.0, scale=4.3, size=n) + 2 - 3 * shift, 21, 75).round().astype(int)
     sex = rng.choice(["F", "M"], size=n, p=[0.46, 0.54])
-    region = rng.choice(REGIONS, size=n, p=REGION_P)
+    # A later month's campaign in the North shifts the regional mix (a "watch" on the drift view).
+    region_p = np.array(REGION_P) + shift * np.array([0.5, 0, 0, 0, 0])
+    region = rng.choice(REGIONS, size=n, p=region_p / region_p.sum())
 
     # Employment length grows with age but is capped by working life.
     employment_years = np.minimum(rng.exponential(scale=2.0 + 0.12 * (age - 21), size=n), age - 18)
