@@ -128,6 +128,20 @@ def page(browser):
     context.close()
 
 
+# Text cut off in its box (an ellipsis instead of the end of a figure or a label): metric tiles,
+# widget labels and the values shown in select boxes.
+_CLIPPED_JS = """() => [...document.querySelectorAll(
+        '[data-testid="stMetric"], [data-testid="stWidgetLabel"], [data-baseweb="select"] [value], [data-baseweb="select"] div')]
+    .flatMap(m => [m, ...m.querySelectorAll('*')])
+    .filter(e => e.offsetParent !== null && e.children.length === 0 && e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.innerText.trim()).filter(t => t.length > 0)"""
+
+
+def clipped_texts(page) -> list[str]:
+    """Visible tile values, widget labels and select-box values whose text does not fit its box."""
+    return sorted(set(page.evaluate(_CLIPPED_JS)))
+
+
 def click_tab(page, name: str) -> None:
     """Click a tab and make sure it stays selected. While a rerun redraws the page (after a
     download, say) the old and the new tab bar are briefly both there, and a click on the old one

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.workspace.demos import SAMPLES
-from tests.conftest import click_tab, run_app
+from tests.conftest import click_tab, clipped_texts, run_app
 
 
 @pytest.mark.browser
@@ -48,6 +48,7 @@ def test_train_save_score_and_report(browser, tmp_path, screenshot_dir):
         page.get_by_text("Scored: new_applicants.csv").evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(500)
         page.screenshot(path=str(screenshot_dir / "score_page_result.png"))
+        assert clipped_texts(page) == []
         with page.expect_download(timeout=60_000) as dl:
             page.get_by_role("button", name="Download scored file (CSV)").click()
         scored_path = tmp_path / dl.value.suggested_filename

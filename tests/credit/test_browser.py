@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import click_tab
+from tests.conftest import click_tab, clipped_texts
 
 
 @pytest.mark.browser
@@ -24,8 +24,11 @@ def test_credit_page_trains_and_explains(app_url, page, screenshot_dir):
     assert page.get_by_text("Kept out of this model: age, sex").is_visible()
     page.get_by_text("Model trained").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "credit_trained.png"))
+    assert clipped_texts(page) == []  # form labels and tiles are read whole
     click_tab(page, "Performance")
-    page.get_by_text("ROC-AUC").first.wait_for()
+    page.get_by_text("(the best baseline)").first.wait_for()
+    assert page.locator('[data-testid="stMetric"]').filter(has_text="Brier score").count() == 1  # plain names
+    assert clipped_texts(page) == []
     assert page.get_by_text("Network against the baselines").is_visible()
     click_tab(page, "Explanations")
     page.get_by_text("What drives the predicted risk").wait_for()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import click_tab
+from tests.conftest import click_tab, clipped_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +26,7 @@ def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path
     page.get_by_text("vs seasonal naive", exact=False).first.wait_for()  # tables are canvas: check the caption
     page.get_by_text("(the best baseline)", exact=False).first.wait_for()
     page.screenshot(path=str(screenshot_dir / "demand_backtest.png"))
+    assert clipped_texts(page) == []
     click_tab(page, "Inventory")
     page.get_by_role("heading", name="Inventory policy").wait_for()
     page.get_by_text("Backtest cost — network policy").wait_for()

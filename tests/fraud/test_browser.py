@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import click_tab
+from tests.conftest import click_tab, clipped_texts
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "fraud_transactions.csv.gz"
 
@@ -26,6 +26,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, 
     page.wait_for_timeout(1500)
     page.get_by_text("PR-AUC (headline)").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_performance.png"), full_page=False)
+    assert clipped_texts(page) == []
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_text("Keras network").count() >= 1
 
@@ -34,6 +35,9 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, 
     page.wait_for_timeout(1000)
     page.get_by_text("Review fee per alert").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_policy.png"), full_page=False)
+    assert clipped_texts(page) == []
+    savings = page.locator('[data-testid="stMetric"]').filter(has_text="Optimal: savings vs no model")
+    assert "€" in savings.inner_text()  # money with its currency
 
     click_tab(page, "Alert queue")
     page.get_by_role("button", name="Download alert queue (CSV)").wait_for()

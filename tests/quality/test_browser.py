@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import click_tab
+from tests.conftest import click_tab, clipped_texts
 from tests.quality.conftest import make_zip, sample_entries
 
 pytestmark = pytest.mark.browser
@@ -31,6 +31,7 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     click_tab(page, "Decision & costs")
     page.get_by_text("Expected inspection cost by threshold").first.wait_for()
     page.screenshot(path="/tmp/quality_decision.png", full_page=True)
+    assert clipped_texts(page) == []
 
     click_tab(page, "Heatmaps")
     page.get_by_role("button", name="Compute heatmaps").click()
