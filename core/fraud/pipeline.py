@@ -96,21 +96,31 @@ def compute_fraud_metrics(test: pd.DataFrame, score_col: str, base: dict, *, k: 
     return out
 
 
+def prepare_fraud_inputs(df: pd.DataFrame, cols: FraudColumns, config: FraudConfig, say=None):
+    """The checked log, the extra columns used as features, the history features, the time split and
+    the 0/1 labels: what training and the model search both start from.
+    Returns (log, extra, feats, split, y)."""
+    say = say or (lambda _m: None)
+    say("Checking the transaction log")
+    log = prepare_log(df, cols)
+    extra = extra_feature_columns(df, cols) if config.use_extra_columns else []
+    say("Engineering features from each transaction's past")
+    feats = compute_features(log, cols, config=config.features, extra=extra)
+    split = split_by_time(log, cols, train_start=config.train_start, test_start=config.test_start,
+                          gap_days=config.gap_days, drop_known_cards=config.drop_known_cards)
+    y = log[cols.target].to_numpy(float).astype(int)
+    return log, extra, feats, split, y
+
+
 def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = FraudConfig(),
               progress=None, status=None) -> FraudRun:
     """Train and evaluate on a raw transaction log. ``status(msg)`` reports each stage."""
     say = status or (lambda _m: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    say("Checking the transaction log")
-    log = prepare_log(df, cols)
-    extra = extra_feature_columns(df, cols) if config.use_extra_columns else []
-    say("Engineering features from each transaction's past")
-    feats = compute_features(log, cols, config=config.features, extra=extra)
+    log, extra, feats, split, y = prepare_fraud_inputs(df, cols, config, say)
+    # Features and the split together: the split takes a fraction of the feature time.
     timings["features"] = time.perf_counter() - t0
-    split = split_by_time(log, cols, train_start=config.train_start, test_start=config.test_start,
-                          gap_days=config.gap_days, drop_known_cards=config.drop_known_cards)
-    y = log[cols.target].to_numpy(float).astype(int)
     frame = feats.frame
     tab_config = config.tabular
     if config.auto_batch:

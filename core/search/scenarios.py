@@ -52,18 +52,10 @@ def search_fraud(df: pd.DataFrame, cols, *, budget: float, config=None, n_trials
                  progress: Callable[[SearchProgress], None] | None = None):
     """Search the fraud network's settings on the training period ``run_fraud`` uses, validating on
     its latest days. Returns (search, FraudConfig to pass to ``run_fraud``)."""
-    from core.fraud.columns import extra_feature_columns, prepare_log
-    from core.fraud.features import compute_features
-    from core.fraud.pipeline import FraudConfig, auto_batch_size
-    from core.fraud.split import split_by_time
+    from core.fraud.pipeline import FraudConfig, auto_batch_size, prepare_fraud_inputs
 
     config = config or FraudConfig()
-    log = prepare_log(df, cols)
-    extra = extra_feature_columns(df, cols) if config.use_extra_columns else []
-    feats = compute_features(log, cols, config=config.features, extra=extra)
-    split = split_by_time(log, cols, train_start=config.train_start, test_start=config.test_start,
-                          gap_days=config.gap_days, drop_known_cards=config.drop_known_cards)
-    y = log[cols.target].to_numpy(float).astype(int)
+    log, _extra, feats, split, y = prepare_fraud_inputs(df, cols, config)
     idx = split.train_idx
     base = config.tabular
     if config.auto_batch:
