@@ -19,7 +19,7 @@ from core.credit.fairness import (PROXY_ASSOCIATION, compute_fairness_table, fin
 from core.credit.pipeline import CREDIT_DEFAULTS, FEATURE_ROLES, SAMPLE_PATH, find_id_column, guess_target, train_credit
 from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
 from core.credit.psi import check_population, compute_psi_table
-from core.credit.reasons import get_reason_codes
+from core.credit.reasons import get_reason_codes, humanise
 from core.credit.scorecard import (
     ScorecardConfig, compute_grade_table, compute_score_points, parse_grade_cuts, threshold_to_points,
 )
@@ -568,14 +568,20 @@ with tabs[8], timed("whatif"):
         cols = st.columns(3)
         for j, c in enumerate(run.setup.features):
             with cols[j % 3]:
+                # Plain names, the column's own name on hover; whole-number columns (counts, terms,
+                # ages) are edited as whole numbers, not 3.000.
+                label, raw_name = humanise(c), f"Column `{c}`"
                 if c in run.setup.numeric:
                     v = pd.to_numeric(base[c], errors="coerce")
-                    row[c] = st.number_input(c, value=float(v) if pd.notna(v) else float(run.references.get(c, 0.0)),
-                                             key=f"{K}wi:{start}:{c}")
+                    start_value = float(v) if pd.notna(v) else float(run.references.get(c, 0.0))
+                    whole = bool((run.train_df[c].dropna() % 1 == 0).all())
+                    row[c] = st.number_input(label, value=int(round(start_value)) if whole else start_value,
+                                             step=1 if whole else None, key=f"{K}wi:{start}:{c}", help=raw_name)
                 else:
                     opts = sorted(run.train_df[c].dropna().astype(str).unique().tolist())
                     cur = str(base[c]) if pd.notna(base[c]) and str(base[c]) in opts else opts[0]
-                    row[c] = st.selectbox(c, opts, index=opts.index(cur), key=f"{K}wi:{start}:{c}")
+                    row[c] = st.selectbox(label, opts, index=opts.index(cur), key=f"{K}wi:{start}:{c}",
+                                          help=raw_name)
         # The model call and SHAP for an edited row are kept, so moving the threshold elsewhere on the
         # page does not explain the same applicant again.
         memo = st.session_state.setdefault(K + "wi_memo", {})

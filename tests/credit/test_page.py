@@ -147,6 +147,19 @@ def test_drift_on_the_bundled_sample_batch(trained_app):
     assert psi.set_index("variable").loc["region", "status"] == "watch"
 
 
+def test_what_if_fields_have_plain_names_and_whole_numbers_for_counts(trained_app):
+    at = trained_app
+    fields = {n.label: n for n in at.number_input if n.key and n.key.startswith("credit.wi:")}
+    assert "Number of open accounts" in fields and "Debt-to-income ratio" in fields
+    assert isinstance(fields["Number of open accounts"].value, int)  # a count, not 3.000
+    assert isinstance(fields["Debt-to-income ratio"].value, float)
+    assert "`open_accounts`" in fields["Number of open accounts"].help
+    before = float(next(m.value for m in at.metric if m.label == "Probability of default"))
+    fields["Past delinquencies"].set_value(12).run()
+    after = float(next(m.value for m in at.metric if m.label == "Probability of default"))
+    assert not at.exception and after > before
+
+
 def test_exports(trained_app):
     at = trained_app
     next(b for b in at.button if b.label.startswith("Prepare scored CSV")).click().run()
