@@ -17,8 +17,25 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def plain_main_module():
+    """Worker processes start with multiprocessing's spawn, which re-runs the parent's ``__main__``
+    script in the child. Streamlit's AppTest (the page tests that run before these) leaves
+    ``sys.modules["__main__"]`` pointing at the last page script, so every worker would run a page
+    in bare mode and fail to start. A plain ``__main__`` (what ``python -m core`` gives the real
+    CLI, whose package ``__main__`` spawn never re-runs) is put in place while these tests run."""
+    import sys
+    import types
+
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    yield
+    if saved is not None:
+        sys.modules["__main__"] = saved
+
+
 @pytest.fixture(scope="session")
-def cluster():
+def cluster(plain_main_module):
     from distributed import Client, LocalCluster
 
     lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
