@@ -105,10 +105,10 @@ def run_score_dask(args) -> dict:
     from core.cli import say
     from core.registry import read_metadata
     from core.scale.cluster import open_client
-    from core.scale.engine import Progress, n_workers, ship_run
-    from core.scale.output import StagedOutput, choose_format, write_part
-    from core.scale.run import plan_input
-    from core.scale.tables import check_first_block, merge_drift
+    from core.scale.engine import n_workers, ship_run
+    from core.scale.output import write_part
+    from core.scale.run import plan_job
+    from core.scale.tables import merge_drift
     from core.workspace.inputs import get_training_profile
 
     t0 = time.perf_counter()
@@ -120,13 +120,8 @@ def run_score_dask(args) -> dict:
     window = meta.get("window") or {}
     scaled = [c for c in window.get("covariates", []) if c not in window.get("binary", [])]
     known = set(meta.get("covariate_scales", {})) if scaled else None
-    chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
-    files, blocks, _ = plan_input(args.data, chunk)
-    report, blocks = check_first_block(meta, blocks)
+    files, blocks, _, report, fmt, staged, progress = plan_job(args, meta, "forecast rows")
     profile = get_training_profile(meta)
-    fmt = choose_format(args.out, getattr(args, "out_format", None))
-    staged = StagedOutput(args.out, fmt)
-    progress = Progress(quiet=getattr(args, "quiet", False), what="forecast rows")
     notices: list[str] = []
     try:
         with open_client(getattr(args, "scheduler", None), workers=getattr(args, "workers", None), say=say) as client:

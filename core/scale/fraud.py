@@ -77,10 +77,9 @@ def run_score_dask(args) -> dict:
     from core.fraud.features import FeatureConfig
     from core.registry import read_metadata
     from core.scale.cluster import open_client
-    from core.scale.engine import Progress, n_workers, ship_run
-    from core.scale.output import StagedOutput, choose_format
-    from core.scale.run import plan_input
-    from core.scale.tables import check_first_block, merge_drift
+    from core.scale.engine import n_workers, ship_run
+    from core.scale.run import plan_job
+    from core.scale.tables import merge_drift
     from core.workspace.inputs import get_training_profile
     from core.workspace.scoring import get_decision_settings
 
@@ -96,13 +95,8 @@ def run_score_dask(args) -> dict:
     block_thr = max(decided["block_threshold"], review)
     cfg = meta["config"]["features"]
     keep = history_keep(FeatureConfig(windows=tuple(cfg["windows"]), delay_days=cfg["delay_days"]))
-    chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
-    files, blocks, total = plan_input(args.data, chunk)
-    report, blocks = check_first_block(meta, blocks)
+    files, blocks, total, report, fmt, staged, progress = plan_job(args, meta, "transactions")
     profile = get_training_profile(meta)
-    fmt = choose_format(args.out, getattr(args, "out_format", None))
-    staged = StagedOutput(args.out, fmt)
-    progress = Progress(quiet=getattr(args, "quiet", False), what="transactions")
     results: dict[int, dict] = {}
     try:
         with open_client(getattr(args, "scheduler", None), workers=getattr(args, "workers", None), say=say) as client:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator, NamedTuple
 
 import pandas as pd
 
@@ -38,6 +38,35 @@ class ScaledRun:
         return {"name": "dask", "partitions": self.partitions, "out_format": self.fmt, "files": self.files}
 
 
+class Job(NamedTuple):
+    """What every scaled run starts from: the input files, the planned blocks (the first checked),
+    the row count when known, the column report, the output format, the staged output and the
+    progress bar."""
+
+    files: list
+    blocks: Iterator
+    total: int | None
+    report: object
+    fmt: str
+    staged: object
+    progress: object
+
+
+def plan_job(args, meta: dict, what: str) -> Job:
+    """Plan ``args.data`` in ``--chunk-size`` blocks, check the first block's columns against the
+    run in ``meta`` (raising before anything is scored), and stage ``args.out``."""
+    from core.scale.engine import Progress
+    from core.scale.output import StagedOutput, choose_format
+    from core.scale.tables import check_first_block
+
+    chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
+    files, blocks, total = plan_input(args.data, chunk)
+    report, blocks = check_first_block(meta, blocks)
+    fmt = choose_format(args.out, getattr(args, "out_format", None))
+    return Job(files, blocks, total, report, fmt, StagedOutput(args.out, fmt),
+               Progress(quiet=getattr(args, "quiet", False), what=what))
+
+
 def plan_input(data, chunk_size: int):
     """(input files, blocks, number of blocks or None when a gzip file is read block by block here)."""
     from core.scale.inputs import find_input_files, is_gzip, plan_blocks
@@ -59,18 +88,11 @@ def run_table_scoring(args, meta: dict, task: Callable, *, what: str = "rows", *
     """
     from core.cli import say
     from core.scale.cluster import open_client
-    from core.scale.engine import Progress, run_ordered, ship_run
-    from core.scale.output import StagedOutput, choose_format
-    from core.scale.tables import check_first_block
+    from core.scale.engine import run_ordered, ship_run
 
     t0 = time.perf_counter()
-    chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
-    files, blocks, total = plan_input(args.data, chunk)
-    report, blocks = check_first_block(meta, blocks)
-    fmt = choose_format(args.out, getattr(args, "out_format", None))
-    staged = StagedOutput(args.out, fmt)
+    files, blocks, total, report, fmt, staged, progress = plan_job(args, meta, what)
     results: dict[int, dict] = {}
-    progress = Progress(quiet=getattr(args, "quiet", False), what=what)
     try:
         with open_client(getattr(args, "scheduler", None), workers=getattr(args, "workers", None), say=say) as client:
             packed = ship_run(client, args.model)
