@@ -32,7 +32,41 @@ METRICS: dict[str, tuple[str, str]] = {
     "coverage_80": ("P10–P90 coverage", "Share of actuals inside the P10–P90 interval (target about 80 %)."),
     "pinball": ("Pinball loss", "Quantile loss averaged over P10, P50 and P90."),
     "psi": ("PSI", "Population stability index: < 0.1 stable, 0.1–0.25 watch, > 0.25 shifted."),
+    "positive_rate": ("Flagged share", "Share of cases at or above the threshold."),
+    "prevalence": ("Positive share", "Share of cases that are really positive."),
+    "tp": ("True positives", "Positives flagged at the threshold."),
+    "fp": ("False positives", "Negatives flagged at the threshold."),
+    "tn": ("True negatives", "Negatives left alone at the threshold."),
+    "fn": ("False negatives", "Positives missed at the threshold."),
+    "log_loss": ("Log loss", "Cross-entropy of the predicted probabilities (lower is better)."),
+    "average_precision": ("Average precision", "Precision averaged over recall levels; same as PR-AUC here."),
 }
+
+# Training and decision settings as saved with a run -> the name a reader knows.
+SETTINGS: dict[str, str] = {
+    "imbalance": "Imbalance handling", "width": "Units per layer", "depth": "Hidden layers",
+    "dropout": "Dropout", "l2": "L2 penalty", "learning_rate": "Learning rate", "epochs": "Epochs (at most)",
+    "batch_size": "Batch size", "seed": "Random seed", "val_fraction": "Validation share",
+    "val_size": "Validation share", "test_size": "Test share", "patience": "Early-stopping patience",
+    "baselines": "Baselines", "threshold_rule": "Threshold rule", "batch_norm": "Batch normalisation",
+    "wide": "Wide & deep (linear skip)", "scaling": "Numeric scaling", "test_rows": "Test rows",
+    "train_rows": "Training rows", "threshold": "Threshold", "review_threshold": "Review threshold",
+    "block_threshold": "Block threshold", "review_fee": "Cost of a review", "loss_default": "Loss per default",
+    "margin_good": "Margin per good loan", "base_score": "Base score", "base_odds": "Base odds",
+    "pdo": "Points to double the odds", "grade_cuts": "Grade cut-offs", "train_start": "Training from",
+    "test_start": "Test from", "gap_days": "Gap before the test (days)", "drop_known_cards": "Drop known compromised cards",
+    "k": "Alerts per day (k)", "use_extra_columns": "Use extra columns", "auto_batch": "Batch scaled with rows",
+    "windows": "History windows (days)", "delay_days": "Label delay (days)", "spending_ratios": "Spending ratios",
+    "horizon": "Forecast horizon", "input_len": "Input window", "origins": "Backtest origins",
+    "step": "Periods between origins", "max_windows": "Training windows (at most)", "frequency": "Frequency",
+    "service_level": "Service level", "lead_time": "Lead time (periods)", "review_period": "Review period (periods)",
+    "holding_cost": "Holding cost per unit", "stockout_cost": "Stock-out cost per unit",
+    "aggregate_sigma_scale": "Aggregate error scale", "backbone": "Image model", "backbone_used": "Image model used",
+    "image_size": "Image size (px)", "augment": "Augmentation", "search_budget": "Search budget (s)",
+    "scorecard": "Scorecard", "features": "Features", "tabular": "Network", "events": "Events",
+}
+# Settings that are amounts of money (shown with the currency).
+MONEY_SETTINGS = frozenset({"review_fee", "loss_default", "margin_good", "holding_cost", "stockout_cost"})
 
 MODELS: dict[str, str] = {
     "network": "Keras network",
@@ -98,6 +132,21 @@ def feature_label(name) -> str:
         else:
             out.append(low.capitalize() if i == 0 else low)
     return " ".join(out)
+
+
+def setting_label(key) -> str:
+    """``learning_rate`` -> "Learning rate"; dotted keys of nested settings read as "Scorecard: base
+    score"; unknown keys become words."""
+    parts = str(key).split(".")
+    names = [SETTINGS.get(p) or feature_label(p) for p in parts]
+    if len(names) == 1:
+        return names[0]
+    return f"{': '.join(names[:-1])}: {names[-1][:1].lower() + names[-1][1:] if not names[-1][:2].isupper() else names[-1]}"
+
+
+def is_money_setting(key) -> bool:
+    """Whether a (possibly dotted) setting key holds an amount of money."""
+    return str(key).split(".")[-1] in MONEY_SETTINGS
 
 
 def rename_metrics(columns) -> dict[str, str]:

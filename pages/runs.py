@@ -7,12 +7,13 @@ import html
 import streamlit as st
 
 from core.errors import DataValidationError
+from core.glossary import is_money_setting, metric_label, setting_label
 from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
                                  format_figure, get_curve_names, get_headline, get_params, get_run_labels,
                                  get_run_row, list_workspace_runs, plot_run_curves)
 from core.workspace.summary import SCENARIO_KEYS
-from ui.common import ensure_router, show_error
+from ui.common import ensure_router, money, show_error
 from ui.workspace import pick_runs_dir
 
 ensure_router()
@@ -84,6 +85,30 @@ st.dataframe(
                    "rows": st.column_config.NumberColumn("Rows", format="localized"),
                    "run_id": _text_column("Run id", rows, "run_id")})
 
+DATA_ITEMS = {"name": "File", "rows": "Rows", "sha256": "SHA-256 (first 12 characters)"}
+
+
+def _item_label(section: str, item: str) -> str:
+    """The comparison row's name as a reader knows it (the raw key stays in the table's hover)."""
+    if section == "Metrics":
+        return metric_label(item)
+    if section in ("Decision", "Parameters"):
+        return setting_label(item)
+    if section == "Data":
+        return DATA_ITEMS.get(item, item)
+    return item  # headline labels are already plain
+
+
+def _setting_value(key: str, value) -> str:
+    """A saved setting as text: money with the currency, other values as saved."""
+    if is_money_setting(key):
+        try:
+            return money(float(value))
+        except (TypeError, ValueError):
+            pass
+    return value if isinstance(value, str) else ("(none)" if value is None else str(value))
+
+
 by_id = {r["run_id"]: m for r, m in zip(rows, shown)}
 label_of = dict(zip(by_id, (f"{lbl} ({m.get('scenario')})" for lbl, m in zip(get_run_labels(shown), shown))))
 
@@ -112,7 +137,13 @@ elif len(picked) >= 2:
             color = "background-color: #fef3c7" if highlight.loc[row.name] else ""
             return [color] * len(row)
 
-        shown_table = view[["section", "item", *run_cols]]
+        shown_table = view[["section", "item", *run_cols]].copy()
+        for col in run_cols:  # money settings with the currency, as on the scenario pages
+            money_rows = shown_table["section"].eq("Decision") & shown_table["item"].map(is_money_setting)
+            shown_table.loc[money_rows, col] = [_setting_value(k, v) for k, v in
+                                                zip(shown_table.loc[money_rows, "item"], shown_table.loc[money_rows, col])]
+        shown_table["item"] = [_item_label(sec, it) for sec, it in zip(shown_table["section"], shown_table["item"])]
+        shown_table = shown_table.rename(columns={"section": "Section", "item": "Item"})
         st.dataframe(shown_table.style.apply(_style, axis=1), hide_index=True, width="stretch",
                      height=min(35 * (len(shown_table) + 1) + 3, 700))
         st.caption("Settings that differ between the runs are highlighted. "
@@ -158,8 +189,8 @@ with left:
     st.code(str(ds.get("sha256") or NOT_RECORDED), language=None, wrap_lines=True)
 with right:
     st.markdown("**Parameters**")
-    params = [{"parameter": k, "value": "(none)" if v is None else str(v)} for k, v in get_params(meta).items()] or [
-        {"parameter": NOT_RECORDED, "value": ""}]
+    params = [{"Setting": setting_label(k), "Value": _setting_value(k, v)} for k, v in get_params(meta).items()] or [
+        {"Setting": NOT_RECORDED, "Value": ""}]
     st.dataframe(params, hide_index=True, width="stretch", height=min(35 * (len(params) + 1) + 3, 320))
 if ws.get("intended_use"):
     st.markdown(f"**Intended use.** {ws['intended_use']}")

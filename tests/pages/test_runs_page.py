@@ -79,16 +79,26 @@ def test_compare_two_runs_of_one_scenario(runs_dir):
     at.multiselect(key="runs.compare").set_value(["credit-b", "credit-a"]).run()
     assert not at.exception
     table = at.dataframe[1].value
-    run_cols = [c for c in table.columns if c not in ("section", "item")]
+    run_cols = [c for c in table.columns if c not in ("Section", "Item")]
     assert len(run_cols) == 2 and run_cols[0].startswith("credit smote")
-    imb = table[(table["section"] == "Parameters") & (table["item"] == "imbalance")]
+    # Plain names for settings and metrics, never the raw keys.
+    imb = table[(table["Section"] == "Parameters") & (table["Item"] == "Imbalance handling")]
     assert list(imb.iloc[0][run_cols]) == ["smote", "class_weight"]
+    items = set(table["Item"])
+    assert not items & {"imbalance", "epochs", "roc_auc", "learning_rate", "sha256"}, items
+    assert "Epochs (at most)" in items and "ROC-AUC" in items
+    # Money settings carry the currency and thousands separators, as on the scenario pages.
+    loss = table[(table["Section"] == "Decision") & (table["Item"] == "Loss per default")]
+    assert list(loss.iloc[0][run_cols]) == ["€4,321", "€4,321"]
+    # The details' settings table reads the same way.
+    params = at.dataframe[2].value
+    assert list(params.columns) == ["Setting", "Value"] and "Units per layer" in set(params["Setting"])
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert len([t for t in chart["data"] if t.get("name") != "chance"]) == 2
     # Only the differing rows: the shared epochs row goes, the imbalance row stays.
     at.toggle(key="runs.only_diff").set_value(True).run()
-    items = list(at.dataframe[1].value["item"])
-    assert "imbalance" in items and "epochs" not in items
+    items = list(at.dataframe[1].value["Item"])
+    assert "Imbalance handling" in items and "Epochs (at most)" not in items
 
 
 def test_compare_refuses_mixed_scenarios(runs_dir):
