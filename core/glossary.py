@@ -38,6 +38,9 @@ METRICS: dict[str, tuple[str, str]] = {
     "fp": ("False positives", "Negatives flagged at the threshold."),
     "tn": ("True negatives", "Negatives left alone at the threshold."),
     "fn": ("False negatives", "Positives missed at the threshold."),
+    "bias_pct": ("Bias (%)", "Total forecast minus total actual, as a percentage of the actual (positive = over-forecast)."),
+    "coverage_p10_p90": ("P10–P90 coverage (%)", "Percentage of actuals inside the P10–P90 interval (target about 80 %)."),
+    "smape": ("sMAPE", "Symmetric mean absolute percentage error."),
     "log_loss": ("Log loss", "Cross-entropy of the predicted probabilities (lower is better)."),
     "average_precision": ("Average precision", "Precision averaged over recall levels; same as PR-AUC here."),
 }
@@ -65,6 +68,9 @@ SETTINGS: dict[str, str] = {
     "image_size": "Image size (px)", "augment": "Augmentation", "search_budget": "Search budget (s)",
     "scorecard": "Scorecard", "features": "Features", "tabular": "Network", "events": "Events",
 }
+# Metrics that are shares of cases (shown as percentages).
+# (Demand keeps WAPE, bias and coverage in percent already.)
+SHARE_METRICS = frozenset({"positive_rate", "prevalence", "approval_rate"})
 # Settings that are amounts of money (shown with the currency).
 MONEY_SETTINGS = frozenset({"review_fee", "loss_default", "margin_good", "holding_cost", "stockout_cost"})
 

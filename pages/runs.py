@@ -7,7 +7,7 @@ import html
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.glossary import is_money_setting, metric_label, setting_label
+from core.glossary import SHARE_METRICS, is_money_setting, metric_label, setting_label
 from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
                                  format_figure, get_curve_names, get_headline, get_params, get_run_labels,
@@ -109,6 +109,13 @@ def _setting_value(key: str, value) -> str:
     return value if isinstance(value, str) else ("(none)" if value is None else str(value))
 
 
+def _percent(value: str) -> str:
+    try:
+        return f"{float(value):.1%}"
+    except (TypeError, ValueError):
+        return value
+
+
 by_id = {r["run_id"]: m for r, m in zip(rows, shown)}
 label_of = dict(zip(by_id, (f"{lbl} ({m.get('scenario')})" for lbl, m in zip(get_run_labels(shown), shown))))
 
@@ -142,6 +149,9 @@ elif len(picked) >= 2:
             money_rows = shown_table["section"].eq("Decision") & shown_table["item"].map(is_money_setting)
             shown_table.loc[money_rows, col] = [_setting_value(k, v) for k, v in
                                                 zip(shown_table.loc[money_rows, "item"], shown_table.loc[money_rows, col])]
+        share_rows = shown_table["section"].eq("Metrics") & shown_table["item"].isin(SHARE_METRICS)
+        for col in run_cols:  # shares as percentages
+            shown_table.loc[share_rows, col] = [_percent(v) for v in shown_table.loc[share_rows, col]]
         shown_table["item"] = [_item_label(sec, it) for sec, it in zip(shown_table["section"], shown_table["item"])]
         shown_table = shown_table.rename(columns={"section": "Section", "item": "Item"})
         st.dataframe(shown_table.style.apply(_style, axis=1), hide_index=True, width="stretch",

@@ -87,6 +87,8 @@ def test_compare_two_runs_of_one_scenario(runs_dir):
     items = set(table["Item"])
     assert not items & {"imbalance", "epochs", "roc_auc", "learning_rate", "sha256"}, items
     assert "Epochs (at most)" in items and "ROC-AUC" in items
+    flagged = table[(table["Section"] == "Metrics") & (table["Item"] == "Flagged share")]
+    assert list(flagged.iloc[0][run_cols]) == ["25.0%", "25.0%"]  # shares as percentages
     # Money settings carry the currency and thousands separators, as on the scenario pages.
     loss = table[(table["Section"] == "Decision") & (table["Item"] == "Loss per default")]
     assert list(loss.iloc[0][run_cols]) == ["€4,321", "€4,321"]

@@ -40,7 +40,7 @@ def make_run(root, run_id: str, *, scenario: str = "credit", saved_at: float | N
 
     meta = {"scenario": scenario, "config": {"imbalance": "none", "epochs": 3},
             "metrics": {"network": {"roc_auc": (workspace or {}).get("headline", {}).get("quality", [{}])[0].get(
-                "value", 0.7), "pr_auc": 0.4}}}
+                "value", 0.7), "pr_auc": 0.4, "positive_rate": 0.25}}}
     if workspace is not None:
         meta["workspace"] = workspace
     meta.update(extra or {})
