@@ -1,0 +1,53 @@
+"""What every part of the credit page shares: its session-state namespace, limits and small helpers."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from core.credit.pipeline import SAMPLE_PATH
+from core.datasets import read_table
+from ui.common import show_error
+
+K = "credit."  # namespace of this page's session state
+UPLOAD_TYPES = ["csv", "txt", "tsv", "gz", "parquet"]
+SHAP_ROWS = 300
+MAX_REASON_ROWS = 20_000  # reason codes on the page; the CLI explains every declined row
+
+fail = show_error
+
+
+@st.cache_resource(show_spinner=False)
+def load_sample() -> pd.DataFrame:
+    """The bundled sample, shared by all sessions: never modified in place."""
+    return read_table(SAMPLE_PATH).df
+
+
+class timed:
+    """Server time of one section of this rerun, kept in session state for the benchmark."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc):
+        st.session_state.setdefault(K + "section_seconds", {})[self.name] = time.perf_counter() - self.t0
+
+
+def pct(v: float) -> str:
+    return f"{v:.1%}"
+
+
+def cached_fig(run, name: str, build):
+    """Figures that do not depend on the threshold or costs are built once per trained model."""
+    figs = st.session_state.setdefault(K + "figs", {})
+    if figs.get("_run") is not run:
+        figs.clear()
+        figs["_run"] = run
+    if name not in figs:
+        figs[name] = build()
+    return figs[name]

@@ -1,0 +1,84 @@
+"""Credit page, check tabs: fairness by sensitive group (with features that may proxy one) and
+population drift (PSI) of a new batch of applications."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.credit import charts as cc
+from core.credit.fairness import (PROXY_ASSOCIATION, compute_fairness_table, find_proxy_features, make_groups,
+                                  summarise_fairness)
+from core.credit.psi import check_population, compute_psi_table
+from core.datasets import read_table
+from core.errors import DataValidationError
+from core.glossary import feature_label
+from core.scenarios import SCENARIOS
+
+from ui.credit.base import K, UPLOAD_TYPES, fail
+
+
+def show_fairness(run, threshold: float) -> None:
+    y, p = run.y_test, run.p_test
+    st.subheader("Fairness by sensitive group")
+    candidates = [c for c in run.test_df.columns if c != run.setup.target and run.test_df[c].nunique() <= 200
+                  and c not in run.setup.numeric] + [c for c in run.setup.sensitive if c in run.setup.numeric]
+    candidates = list(dict.fromkeys([*run.setup.sensitive, *candidates]))
+    if not candidates:
+        st.info("No column to group by: mark a sensitive column (sex, age band, ...) in the first tab and retrain.")
+    else:
+        attr = st.selectbox("Group by", candidates, key=K + "fair_attr")
+        ft = compute_fairness_table(y, p, make_groups(run.test_df[attr].rename(attr)), threshold=threshold)
+        st.dataframe(ft.style.format({"default_rate": "{:.1%}", "approval_rate": "{:.1%}", "tpr": "{:.1%}",
+                                      "fpr": "{:.1%}", "di_ratio": "{:.2f}"}),
+                     hide_index=True, width="stretch", key=K + "fair")
+        (st.warning if (ft["four_fifths"] == "FLAG").any() else st.success)(summarise_fairness(ft))
+        st.caption("TPR: share of actual defaulters declined; FPR: share of good applicants declined; DI ratio: "
+                   "approval rate over the best group's (four-fifths rule flags < 0.80).")
+        st.plotly_chart(cc.plot_fairness(ft), key=K + "fair_chart")
+    proxies = find_proxy_features(run.train_df, run.setup.features, run.setup.sensitive)
+    flagged = proxies[proxies["flagged"]]
+    if len(flagged):
+        st.warning("**Features that may stand in for a protected attribute.** Leaving a sensitive column out "
+                   "does not stop the model from learning it through these:\n\n"
+                   + "\n".join(f"- **{feature_label(r.feature)}** (`{r.feature}`): {r.why}."
+                                for r in flagged.itertuples()),
+                   icon=":material/visibility:")
+    elif run.setup.sensitive:
+        st.caption(f"No model feature is strongly associated with {', '.join(run.setup.sensitive)} "
+                   f"(Cramér's V below {PROXY_ASSOCIATION}) or named like a place or a person's origin.")
+
+
+def show_drift(run) -> None:
+    st.subheader("Has the applicant population shifted? (PSI)")
+    new = st.file_uploader("New applications (same columns; the outcome is not needed)", type=UPLOAD_TYPES,
+                           key=K + "psi_upload")
+    batch = SCENARIOS["credit"].sample_batch_path
+    if batch is not None:
+        st.toggle(f"Use the sample batch instead ({batch.name}: the month after the sample, with mild drift)",
+                  key=K + "psi_sample")
+    use_batch = batch is not None and st.session_state.get(K + "psi_sample", False)
+    if new is None and not use_batch:
+        st.session_state.pop(K + "psi_new", None)
+        st.info("Upload a recent batch of applications to compare it with the training population"
+                + (", or use the sample batch above." if batch is not None else "."))
+    else:
+        try:
+            # Read and score the file once per upload (and per model); slider reruns reuse the result.
+            cache_key = (batch.name if use_batch else new.file_id, id(run))
+            if st.session_state.get(K + "psi_key") != cache_key:
+                st.session_state.pop(K + "psi_new", None)
+                st.session_state[K + "psi_key"] = cache_key
+                new_df = read_table(batch if use_batch else new, name=batch.name if use_batch else new.name).df
+                check_population(new_df, run.setup.features)
+                p_new = run.predict(new_df)
+                st.session_state[K + "psi_table"] = compute_psi_table(
+                    run.train_df, new_df, numeric=run.setup.numeric, categorical=run.setup.categorical,
+                    score_train=run.p_train, score_new=p_new)
+                st.session_state[K + "psi_new"] = (new_df, p_new)
+            psi = st.session_state[K + "psi_table"]
+            st.dataframe(psi.style.format({"psi": "{:.3f}"}), hide_index=True, width="stretch", key=K + "psi")
+            st.plotly_chart(cc.plot_psi(psi), key=K + "psi_chart")
+            st.caption("Below 0.1 stable, 0.1–0.25 watch, above 0.25 shifted.")
+        except DataValidationError as exc:
+            st.session_state[K + "psi_key"] = None
+            fail(exc)

@@ -1,0 +1,110 @@
+"""Credit page, first tab: where the applications come from, and the column roles the model uses."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.credit.pipeline import FEATURE_ROLES, guess_target
+from core.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles, read_table
+from core.errors import DataValidationError
+
+from ui.credit.base import K, UPLOAD_TYPES, fail, load_sample
+
+
+def get_data() -> tuple[pd.DataFrame | None, str, list[str]]:
+    choice = st.radio("Data", ["Bundled sample (5,000 applications)", "Upload my file"], horizontal=True,
+                      key=K + "source")
+    if choice.startswith("Bundled"):
+        return load_sample(), "sample", []
+    up = st.file_uploader("Loan applications (CSV or Parquet, one row per application, with an outcome "
+                          "column)", type=UPLOAD_TYPES, key=K + "upload")
+    if up is None:
+        st.info("Upload a file to work on your own data, or switch back to the bundled sample.")
+        return None, "", []
+    if st.session_state.get(K + "upload_id") != up.file_id:
+        st.session_state[K + "upload_id"] = up.file_id
+        try:
+            table = read_table(up, name=up.name)
+            st.session_state[K + "upload_data"] = (table.df, table.notices, None)
+        except DataValidationError as exc:
+            st.session_state[K + "upload_data"] = (None, [], exc)
+    df, notices, err = st.session_state[K + "upload_data"]
+    if err is not None:
+        fail(err)
+        return None, "", []
+    return df, f"upload:{up.file_id}", notices
+
+
+def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, list[str]] | None:
+    if st.session_state.get(K + "schema_key") != data_key:
+        st.session_state[K + "schema_key"] = data_key
+        st.session_state[K + "roles"] = infer_roles(df)
+    roles = st.session_state[K + "roles"]
+    cols = list(df.columns)
+    target_guess = guess_target(cols) or cols[-1]
+    c1, c2 = st.columns(2)
+    target = c1.selectbox("Outcome column (target)", cols, index=cols.index(target_guess), key=K + f"target:{data_key}")
+    try:
+        values = check_outcome_column(df, target)
+    except DataValidationError as exc:
+        fail(exc)
+        return None
+    if len(values) < 2:
+        fail(DataValidationError(f"Target column '{target}' has only one value ({values[:1]}); a model needs "
+                                 "both outcomes. Pick another column or upload data with defaults and repayments."))
+        return None
+    guess = guess_positive(values)
+    positive = c2.selectbox("Value that means default (positive class)", values, index=values.index(guess),
+                            key=K + f"positive:{data_key}:{target}", format_func=str)
+    # Columns the analyst chose to use as features despite a protected-looking name ("Use as a
+    # feature" in the callout below); per upload, so a new file starts from the safe default.
+    released = st.session_state.setdefault(K + f"released:{data_key}", [])
+    sensitive_default = set(detect_sensitive([c for c in cols if c != target])) - set(released)
+    table = pd.DataFrame({
+        "column": cols,
+        "role": [roles.get(c, "categorical") for c in cols],
+        "sensitive": [c in sensitive_default for c in cols],
+        "missing": [f"{df[c].isna().mean():.1%}" for c in cols],
+        "example": [str(df[c].dropna().iloc[0]) if df[c].notna().any() else "" for c in cols],
+    })
+    st.markdown("**Columns** — check the guessed roles; sensitive columns are kept out of the model and used "
+                "for the fairness check only. Identifier, date and text columns are not used as features.")
+    edited = st.data_editor(
+        table, key=K + f"schema:{data_key}" + "".join(f":{c}" for c in released), hide_index=True, width="stretch", disabled=["column", "missing", "example"],
+        column_config={"role": st.column_config.SelectboxColumn("role", options=list(ROLES), required=True),
+                       "sensitive": st.column_config.CheckboxColumn("sensitive")},
+    )
+    new_roles = dict(zip(edited["column"], edited["role"]))
+    sensitive = [c for c, s in zip(edited["column"], edited["sensitive"]) if s and c != target]
+    sensitive_callout(sensitive, data_key)
+    usable = [c for c, r in new_roles.items() if r in FEATURE_ROLES and c != target and c not in sensitive]
+    if not usable:
+        fail(DataValidationError(
+            f"No column is left for the model to learn from: besides the outcome '{target}', every column is "
+            "an identifier, a date, free text or marked sensitive. Fix: set the role of at least one column to "
+            "numeric or categorical in the table above (or untick 'sensitive'), or upload a file with "
+            "applicant attributes such as income, loan amount or debt ratio."))
+        return None
+    return target, positive, new_roles, sensitive
+
+
+def sensitive_callout(sensitive: list[str], data_key: str) -> None:
+    """Say which columns are kept out of the model, and offer one click to use each as a feature."""
+    if not sensitive:
+        return
+    names = ", ".join(f"`{c}`" for c in sensitive)
+    with st.container(border=True):
+        st.markdown(f":material/shield_person: **Kept out of the model: {names}.** "
+                    + ("It looks like a protected attribute, so the model does not use it; it is used only "
+                       "for the fairness check. Using it may raise accuracy, but lending decisions based on "
+                       "it can be unlawful discrimination." if len(sensitive) == 1 else
+                       "They look like protected attributes, so the model does not use them; they are used "
+                       "only for the fairness check. Using one may raise accuracy, but lending decisions based "
+                       "on it can be unlawful discrimination."))
+        buttons = st.columns(min(len(sensitive), 4))
+        for i, col in enumerate(sensitive):
+            if buttons[i % len(buttons)].button(f"Use {col} as a feature", key=K + f"release:{data_key}:{col}",
+                                                icon=":material/add_circle:"):
+                st.session_state[K + f"released:{data_key}"].append(col)
+                st.rerun()

@@ -1,0 +1,62 @@
+"""Credit page, last tab: the scored file, the model download and saving the run to the workspace."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.credit.pipeline import SAMPLE_PATH
+from core.credit.scoring import build_scored_frame, compute_reasons_for_rows, decide
+
+from ui.credit.base import K
+from ui.workspace import save_to_workspace
+
+
+def show_export(run, shap, threshold: float, scorecard, loss: float, margin: float) -> None:
+    p = run.p_test
+    st.subheader("Downloads")
+    psi_new = st.session_state.get(K + "psi_new")
+    sources = ["Test applicants"] + (["File uploaded in 'Drift (PSI)'"] if psi_new is not None else [])
+    which = st.radio("Rows to score", sources, horizontal=True, key=K + "export_src")
+    signature = (which, threshold, scorecard)
+    if st.button("Prepare scored CSV (with reason codes for declines)", key=K + "prep_csv"):
+        frame, probs = (run.test_df, p) if which == sources[0] else psi_new
+        with st.spinner("Explaining declined applicants"):
+            reasons = compute_reasons_for_rows(frame, np.flatnonzero(decide(probs, threshold) == "decline"),
+                                               explain_fn=run.explain_fn, references=run.references)
+        st.session_state[K + "out:csv"] = (signature, build_scored_frame(
+            frame, probs, threshold=threshold, config=scorecard, reasons=reasons).to_csv(index=False).encode())
+    prepared = st.session_state.get(K + "out:csv")
+    if prepared is not None and prepared[0] == signature:
+        st.download_button("Download scored CSV", prepared[1], "credit_scored.csv", "text/csv", key=K + "dl_csv",
+                           on_click="ignore")
+    elif prepared is not None:
+        st.caption("The threshold, scorecard or rows changed since the file was prepared: prepare it again.")
+    if st.button("Prepare model download", key=K + "prep_zip"):
+        from core.credit.persist import export_model_zip
+
+        st.session_state[K + "out:zip"] = export_model_zip(run, threshold=threshold, scorecard=scorecard)
+    if K + "out:zip" in st.session_state:
+        st.download_button("Download model (zip: Keras file + JSON settings)", st.session_state[K + "out:zip"],
+                           "credit_model.zip", "application/zip", key=K + "dl_zip", on_click="ignore")
+        st.caption("Score new files headless with `python -m core score --model credit_model --data FILE --out FILE`.")
+
+    def save_credit(name, root):
+        from core.credit.persist import save_credit_run
+        from core.registry import new_run_id
+        from core.workspace.summary import build_credit_summary
+
+        summary = build_credit_summary(run, name=name, threshold=threshold, loss_default=loss, margin_good=margin,
+                                       dataset_name=dataset_name, shap=shap, scorecard=scorecard)
+        searched = st.session_state.get(K + "search")
+        if searched is not None and searched[0] is run:
+            from core.search.scenarios import attach_search, search_section
+
+            attach_search(summary, search_section(searched[1], run.tabular))
+        return save_credit_run(run, root / new_run_id("credit"), threshold=threshold, scorecard=scorecard,
+                               extra_metadata=summary)
+
+    upload = st.session_state.get(K + "upload")
+    dataset_name = (SAMPLE_PATH.name if st.session_state.get(K + "source", "Bundled").startswith("Bundled")
+                    else getattr(upload, "name", None))
+    save_to_workspace("credit", run, save_credit, dataset_name=dataset_name)
