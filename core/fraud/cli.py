@@ -44,6 +44,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                    help="validation metric the search maximises (default pr_auc: average precision)")
     g.add_argument("--review-fee", type=float, default=5.0, help="cost of reviewing one alert")
     g.add_argument("--no-explain", action="store_true", help="skip SHAP reasons for the alert queue")
+    from core.scale.sample import add_sample_arguments
+
+    add_sample_arguments(parser)  # --sample-rows, --engine dask: a log larger than memory
 
 
 def build_config(args):
@@ -69,14 +72,22 @@ def run_train(args) -> dict:
     from core.fraud.columns import make_columns
     from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
     from core.fraud.pipeline import NETWORK, explain_run, run_fraud, run_summary
+    from core.scale.sample import wants_sample
     from core.training import describe_epochs, summarize_epochs
 
     t0 = time.perf_counter()
-    table = read_table(args.data, max_rows=None)  # never sample a log: windows need every row
+    config, sample = build_config(args), None
+    if wants_sample(args):  # a log larger than memory: the documented time-aware sample (core/scale/sample.py)
+        from core.scale.sample import read_fraud_sample
+
+        table, sample = read_fraud_sample(args, config)
+        if sample.train_start is not None:
+            config = replace(config, train_start=sample.train_start)
+    else:
+        table = read_table(args.data, max_rows=None)  # never sample a log: windows need every row
     t_read = time.perf_counter() - t0
     cols = make_columns(table.df, time=args.time_col, amount=args.amount_col, target=args.target,
                         customer=args.customer_col, terminal=args.terminal_col)
-    config = build_config(args)
     search = None
     if getattr(args, "search_budget", None) is not None:
         from core.search.scenarios import print_trials, search_fraud
@@ -105,6 +116,8 @@ def run_train(args) -> dict:
         "baselines": {k: v for k, v in run.metrics.items() if k != NETWORK},
         "cost_policy": {"review_fee": args.review_fee, **best},
     }
+    if sample is not None:
+        result["data"]["sample"] = sample.summary()
     if search is not None:
         from core.fraud.pipeline import compute_fraud_metrics
         from core.search.scenarios import search_section
@@ -137,7 +150,8 @@ def run_train(args) -> dict:
         from pathlib import Path
 
         from core.fraud.persist import save_fraud_run
-        from core.workspace.summary import build_fraud_summary, default_run_name
+        from core.fraud.summary import build_fraud_summary
+        from core.runsummary import default_run_name
 
         workspace = build_fraud_summary(
             run, name=default_run_name("fraud", args.data), review_threshold=min(best["threshold"], 1.0),
@@ -172,7 +186,7 @@ def score_fraud_chunk(saved, part, new_log, history, *, review: float, block: fl
     import numpy as np
 
     from core.fraud.pipeline import score_transactions
-    from core.workspace.scoring import fraud_decisions
+    from core.decisions import fraud_decisions
 
     scored, _ = score_transactions(part.assign(_pos=np.arange(len(part))), history=history, cols=saved.columns,
                                    feature_config=saved.feature_config, extra_columns=saved.extra_columns,
@@ -213,8 +227,8 @@ def run_score(args) -> dict:
     from core.fraud.persist import load_fraud_model
     from core.fraud.pipeline import prepare_new_transactions
     from core.registry import read_metadata
-    from core.workspace.scoring import get_decision_settings
-    from core.workspace.stream import stream_score
+    from core.decisions import get_decision_settings
+    from core.streaming import stream_score
 
     t0 = time.perf_counter()
     meta = read_metadata(args.model)

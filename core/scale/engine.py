@@ -71,8 +71,8 @@ def worker_loads() -> dict[str, int]:
 class Progress:
     """A bar on standard error, one update per block done: blocks, rows, rows/s."""
 
-    def __init__(self, *, quiet: bool = False, what: str = "rows", stream=None):
-        self.quiet, self.what, self.t0 = quiet, what, time.perf_counter()
+    def __init__(self, *, quiet: bool = False, what: str = "rows", stream=None, verb: str = "scored"):
+        self.quiet, self.what, self.verb, self.t0 = quiet, what, verb, time.perf_counter()
         self.stream = stream
         self.done, self.rows, self.total = 0, 0, None
 
@@ -88,7 +88,7 @@ class Progress:
             bar = f"[{'#' * filled}{'.' * (20 - filled)}] {self.done}/{self.total} partitions"
         else:
             bar = f"{self.done} partitions"
-        print(f"{bar}, {self.rows:,} {self.what} scored ({s:.1f} s, {self.rows / max(s, 1e-9):,.0f} {self.what}/s)",
+        print(f"{bar}, {self.rows:,} {self.what} {self.verb} ({s:.1f} s, {self.rows / max(s, 1e-9):,.0f} {self.what}/s)",
               file=self.stream or sys.stderr, flush=True)
 
 

@@ -1,0 +1,324 @@
+"""Training on a transaction log larger than memory: a documented, time-aware sample.
+
+Training stays on one machine, but ``--data`` may be a log that does not fit in it (one large
+file, a glob of files or a folder of Parquet parts). It is cut into the same row blocks the scaled
+scorer reads (``core.scale.inputs``) and read twice, block by block, in one process
+(``--engine local``) or in parallel on a Dask cluster (``--engine dask``); only the sample is ever
+held in memory.
+
+The rule (``choose_start``), with K = the longest feature window + the label delay + 1 day (the
+reach of every window feature, ``core.fraud.cli.history_keep``):
+
+1. First pass: every block's transactions per day and frauds per day (timestamps and labels
+   parsed and checked by ``prepare_log``, exactly as training does).
+2. The sample is the most recent whole days whose rows, together with the rows of the K days
+   before them, number at most ``--sample-rows``. The first of those days starts the training
+   period (a later ``--train-start`` is kept; an earlier one is moved to it, with a notice); the
+   K days before it are read as history for the window features only, never trained on. Every
+   fraud inside the sample is kept; none from outside is added, so the fraud rate the model
+   learns is the recent one.
+3. Second pass: each block keeps its rows from the first history day on, in the file's order.
+
+Because no window reaches further back than K, every sampled transaction gets exactly the features
+it would get from the whole log. When the whole log fits, every row is read and nothing changes.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+
+DEFAULT_SAMPLE_ROWS = 2_000_000  # rows held in memory with --engine dask and no --sample-rows
+READ_CHUNK = 200_000  # rows per block while reading the log for the sample
+
+
+def add_sample_arguments(parser) -> None:
+    """``--sample-rows``, ``--engine``, ``--scheduler``, ``--workers`` and ``--chunk-size`` for training."""
+    g = parser.add_argument_group("logs larger than memory")
+    g.add_argument("--sample-rows", type=int, default=None, metavar="N",
+                   help="hold at most N rows in memory: train on the most recent whole days that fit, with the "
+                        "window reach before them read as feature history (counted in N); --data may then be "
+                        "a glob or a folder of Parquet parts")
+    g.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="how the log is read for the sample: local, block by block in this process; dask, blocks "
+                        f"read in parallel on a Dask cluster (then --sample-rows defaults to {DEFAULT_SAMPLE_ROWS:,})")
+    g.add_argument("--scheduler", default=None,
+                   help="with --engine dask: a running scheduler, e.g. tcp://10.0.0.5:8786 (default: this machine)")
+    g.add_argument("--workers", type=int, default=None,
+                   help="with --engine dask and no --scheduler: worker processes (default: one per core)")
+    g.add_argument("--chunk-size", type=int, default=READ_CHUNK,
+                   help=f"rows per block while reading the log for the sample (default {READ_CHUNK:,})")
+
+
+def wants_sample(args) -> bool:
+    """True when training should read ``--data`` through the sample (``--sample-rows`` or ``--engine dask``)."""
+    return getattr(args, "sample_rows", None) is not None or getattr(args, "engine", "local") == "dask"
+
+
+def sample_budget(args) -> int:
+    n = getattr(args, "sample_rows", None)
+    n = DEFAULT_SAMPLE_ROWS if n is None else int(n)
+    if n < 1:
+        raise DataValidationError(f"Expected --sample-rows of 1 or more; got {n}. Fix: e.g. --sample-rows 2000000.")
+    return n
+
+
+@dataclass
+class TimeSample:
+    """Which rows were trained on, and why: the JSON's ``data.sample`` and the notice on stderr."""
+
+    budget: int
+    file_rows: int
+    file_frauds: int
+    first_day: pd.Timestamp  # first day in the file
+    last_day: pd.Timestamp
+    train_start: pd.Timestamp | None  # first day of the sample's training period (None: the whole log)
+    history_from: pd.Timestamp | None  # first day read as feature history only
+    loaded_rows: int
+    history_rows: int
+    sample_frauds: int
+    older_frauds: int  # frauds before history_from: not read
+    reach_days: int
+    engine: str
+    partitions: int
+    files: int
+    moved_train_start: str | None = None  # the --train-start that was moved to train_start
+
+    @property
+    def whole(self) -> bool:
+        return self.train_start is None
+
+    def notice(self) -> str:
+        if self.whole:
+            return (f"The whole log fits --sample-rows {self.budget:,}: all {self.file_rows:,} transactions "
+                    f"({self.first_day.date()} .. {self.last_day.date()}) are read.")
+        left, left_frauds = self.file_rows - self.loaded_rows, self.older_frauds
+        text = (f"Training on a time-aware sample of a log of {self.file_rows:,} transactions "
+                f"({self.first_day.date()} .. {self.last_day.date()}): the most recent whole days that fit "
+                f"--sample-rows {self.budget:,}, i.e. {self.loaded_rows - self.history_rows:,} transactions from "
+                f"{self.train_start.date()} on ({self.sample_frauds:,} frauds, all kept) for the training, gap and "
+                f"test periods, plus {self.history_rows:,} from the {self.reach_days} days before "
+                f"({self.history_from.date()} on) read as history for the window features only. "
+                f"The {left:,} older transactions ({left_frauds:,} frauds) are not used; raise --sample-rows "
+                "to train on more.")
+        if self.moved_train_start:
+            text += f" --train-start {self.moved_train_start} was moved to {self.train_start.date()}."
+        return text
+
+    def summary(self) -> dict:
+        day = (lambda d: None if d is None else str(pd.Timestamp(d).date()))
+        return {
+            "rule": ("most recent whole days whose rows, with the rows of the window reach before them, fit the "
+                     "budget; the reach is read as feature history only; every fraud inside is kept, none "
+                     "outside is added"),
+            "budget_rows": self.budget, "file_rows": self.file_rows, "file_frauds": self.file_frauds,
+            "file_first_day": day(self.first_day), "file_last_day": day(self.last_day),
+            "whole_log": self.whole, "train_start": day(self.train_start), "history_from": day(self.history_from),
+            "reach_days": self.reach_days, "rows_read": self.loaded_rows, "history_rows": self.history_rows,
+            "sample_rows": self.loaded_rows - self.history_rows, "sample_frauds": self.sample_frauds,
+            "rows_left_out": self.file_rows - self.loaded_rows,
+            "frauds_left_out": self.older_frauds,
+            "moved_train_start": self.moved_train_start,
+            "engine": self.engine, "partitions": self.partitions, "files": self.files,
+        }
+
+
+# ---------------------------------------------------------------- per block (run on a worker)
+def _roles(cols) -> list[str]:
+    return [c for c in (cols.time, cols.amount, cols.customer, cols.terminal, cols.target) if c]
+
+
+def _missing_roles(df: pd.DataFrame, cols, block) -> None:
+    missing = [c for c in _roles(cols) if c not in df.columns]
+    if missing:
+        from pathlib import Path
+
+        raise DataValidationError(
+            f"Expected every file of the log to have the columns {_roles(cols)}; '{Path(block.path).name}' "
+            f"lacks {missing}. Fix: give every file the same header.")
+
+
+def block_days(block, cols) -> pd.DataFrame:
+    """Transactions and frauds per day of one block (``rows``, ``frauds``, indexed by day)."""
+    from core.fraud.columns import prepare_log
+    from core.scale.inputs import read_block
+
+    df = read_block(block)
+    _missing_roles(df, cols, block)
+    log = prepare_log(df[_roles(cols)], cols)
+    day = log[cols.time].dt.normalize()
+    return log.groupby(day)[cols.target].agg(rows="size", frauds="sum")
+
+
+def block_rows_since(block, cols, since) -> pd.DataFrame:
+    """The block's rows (every column, in the file's order) from ``since`` on; all of them when None."""
+    from core.fraud.columns import prepare_log
+    from core.scale.inputs import read_block
+
+    df = read_block(block)
+    if since is None:
+        return df
+    log = prepare_log(df[_roles(cols)], cols)
+    keep = np.sort(log.loc[log[cols.time] >= since, "_row"].to_numpy())
+    return df.iloc[keep].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- the rule
+def choose_start(days: pd.DataFrame, budget: int, reach: pd.Timedelta, *, gap_days: int,
+                 train_start=None, test_start=None) -> tuple[pd.Timestamp | None, str | None]:
+    """(first training day of the sample or None when the whole log fits, the --train-start moved).
+
+    ``days``: rows and frauds per day (index: days, ascending). Raises when the budget cannot hold
+    the last day with its history, or leaves no training period before the test period.
+    """
+    from core.fraud.split import _day, suggest_split
+
+    total = int(days["rows"].sum())
+    if total <= budget:
+        return None, None
+    index = days.index
+    cum = days["rows"].to_numpy()[::-1].cumsum()[::-1]  # rows from each day to the end
+
+    def rows_from(day) -> int:
+        i = int(index.searchsorted(day, side="left"))
+        return int(cum[i]) if i < len(cum) else 0
+
+    fits = [d for d in index if rows_from(d - reach) <= budget]
+    if not fits:
+        need = rows_from(index[-1] - reach)
+        raise DataValidationError(
+            f"Expected --sample-rows to hold at least the last day of the log and the {reach.days} days of history "
+            f"its features need ({need:,} rows); got {budget:,}. Fix: --sample-rows {need:,} or more.")
+    start = fits[0]
+    moved = None
+    if train_start is not None:
+        asked = _day(train_start, "train-start")
+        if asked >= start:
+            start = asked
+        else:
+            moved = str(asked.date())
+    first_read = index[index.searchsorted(start - reach, side="left")]
+    if test_start is not None:
+        test = _day(test_start, "test-start")
+    else:
+        test = suggest_split(pd.Series([first_read, index[-1]]), gap_days=gap_days)[1]
+    if start >= test - pd.Timedelta(days=gap_days):
+        latest = test - pd.Timedelta(days=gap_days + 7)  # a week of training before the gap
+        need = rows_from(latest - reach)
+        raise DataValidationError(
+            f"Expected the sample to reach back before the test period from {test.date()} (minus the {gap_days}-day "
+            f"gap) so that some days are left to train on; got --sample-rows {budget:,}, which reaches back to "
+            f"{start.date()} only. Fix: --sample-rows {need:,} or more for a week of training"
+            + (", or a later --test-start." if test_start is not None else ", or a smaller --gap-days."))
+    return start, moved
+
+
+# ---------------------------------------------------------------- reading the log twice
+class _Reader:
+    """Maps a per-block function over ``--data``'s blocks, in this process or on a Dask cluster."""
+
+    def __init__(self, args, files, client=None):
+        from core.scale.engine import Progress
+
+        self.args, self.files, self.client = args, files, client
+        self.chunk = int(getattr(args, "chunk_size", READ_CHUNK) or READ_CHUNK)
+        self.progress_cls = Progress
+        self.partitions = 0
+
+    def blocks(self):
+        from core.scale.inputs import plan_blocks
+
+        return plan_blocks(self.files, chunk_size=self.chunk)
+
+    def map(self, fn: Callable, *fn_args, what: str) -> list:
+        from core.scale.engine import run_ordered
+
+        from core.scale.inputs import is_gzip
+
+        progress = self.progress_cls(what="transactions", verb=what)
+        out: dict[int, object] = {}
+        blocks = self.blocks()
+        total = None
+        if not any(is_gzip(f) for f in self.files):  # gzip is unpacked here block by block: no count ahead
+            blocks = list(blocks)
+            total = len(blocks)
+
+        def rows_of(res) -> int:
+            return int(res["rows"].sum()) if "frauds" in getattr(res, "columns", []) else len(res)
+
+        if self.client is None:
+            for block in blocks:
+                out[block.index] = fn(block, *fn_args)
+                progress.update(rows_of(out[block.index]), total=total)
+        else:
+            def submit(block):
+                return self.client.submit(fn, block, *fn_args, pure=False)
+
+            def done(block, res):
+                out[block.index] = res
+                progress.update(rows_of(res), total=total)
+
+            run_ordered(self.client, blocks, submit, done, total=total)
+        self.partitions = len(out)
+        return [out[i] for i in range(len(out))]
+
+
+def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None):
+    """(a ``LoadedTable`` holding the sample, the ``TimeSample`` saying which rows) for fraud training.
+
+    ``config`` is the run's ``FraudConfig`` (its windows, label delay, gap and split dates).
+    """
+    import contextlib
+
+    from core.datasets import LoadedTable
+    from core.fraud.cli import history_keep
+    from core.fraud.columns import make_columns
+    from core.scale.inputs import find_input_files, plan_blocks, read_block
+
+    say = say or (lambda m: print(m, file=sys.stderr, flush=True))
+    budget = sample_budget(args)
+    files = find_input_files(args.data)
+    chunk = int(getattr(args, "chunk_size", READ_CHUNK) or READ_CHUNK)
+    if chunk < 1:
+        raise DataValidationError(f"Chunk size must be at least 1 row; got {chunk}. Fix: pass e.g. 200000.")
+    first = read_block(next(iter(plan_blocks(files[:1], chunk_size=min(chunk, 10_000)))))
+    cols = make_columns(first, time=args.time_col, amount=args.amount_col, target=args.target,
+                        customer=args.customer_col, terminal=args.terminal_col)
+    reach = history_keep(config.features)
+    engine = getattr(args, "engine", "local")
+    if engine == "dask":
+        from core.cli import say as cli_say
+        from core.scale.cluster import open_client
+
+        opened = open_client(getattr(args, "scheduler", None), workers=getattr(args, "workers", None), say=cli_say)
+    else:
+        opened = contextlib.nullcontext(None)
+    with opened as client:
+        reader = _Reader(args, files, client)
+        per_block = reader.map(block_days, cols, what="counted")
+        days = pd.concat(per_block).groupby(level=0).sum().sort_index()
+        start, moved = choose_start(days, budget, reach, gap_days=config.gap_days,
+                                    train_start=config.train_start, test_start=config.test_start)
+        since = None if start is None else start - reach
+        parts = reader.map(block_rows_since, cols, since, what="kept")
+    df = pd.concat(parts, ignore_index=True)
+    in_sample = days if start is None else days[days.index >= start]
+    sample = TimeSample(
+        budget=budget, file_rows=int(days["rows"].sum()), file_frauds=int(days["frauds"].sum()),
+        first_day=days.index[0], last_day=days.index[-1], train_start=start, history_from=since,
+        loaded_rows=len(df),
+        history_rows=0 if start is None else int(days.loc[(days.index >= since) & (days.index < start), "rows"].sum()),
+        sample_frauds=int(in_sample["frauds"].sum()),
+        older_frauds=0 if start is None else int(days.loc[days.index < since, "frauds"].sum()), reach_days=int(math.ceil(reach / pd.Timedelta(days=1))),
+        engine=engine, partitions=reader.partitions, files=len(files), moved_train_start=moved)
+    say(sample.notice())
+    table = LoadedTable(df=df, notices=[sample.notice()], name=", ".join(f.name for f in files[:3])
+                        + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
+    return table, sample
