@@ -1,0 +1,258 @@
+"""Kill-a-process trials shared by the fault tests (a few seeded trials) and bench/bench_faults.py
+(50 per kind): start a process that trains, saves or scores, SIGKILL it at a random point, then
+check what is on disk: no partial run, no partial output file, and the runs listing still loads."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "sample_data" / "credit_applications.csv"
+
+
+@dataclass
+class TrialCounts:
+    """Outcomes of one kind of trial: the file or run complete, absent, or (never) partial."""
+
+    kind: str
+    trials: int = 0
+    killed: int = 0  # the kill landed before the process ended by itself
+    complete: int = 0
+    absent: int = 0
+    partial: int = 0
+    listing_failed: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.partial == 0 and self.listing_failed == 0 and not self.problems
+
+    def row(self) -> dict:
+        return {"kind": self.kind, "trials": self.trials, "killed": self.killed, "complete": self.complete,
+                "absent": self.absent, "partial": self.partial, "listing_failed": self.listing_failed}
+
+
+def write_credit_file(path: Path, rows: int, *, seed: int = 0) -> Path:
+    """``rows`` applications drawn (seeded, with replacement) from the bundled credit sample."""
+    import pandas as pd
+
+    df = pd.read_csv(SAMPLE)
+    df.sample(n=rows, replace=rows > len(df), random_state=seed).to_csv(path, index=False)
+    return path
+
+
+def env() -> dict:
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": "-1"}
+
+
+def run_and_kill(cmd: list[str], *, delay: float, ready: Callable[[], bool] | None = None,
+                 timeout: float = 300, cwd: Path = ROOT) -> tuple[bool, float]:
+    """Start ``cmd``; once ``ready()`` is true (at once without it) wait ``delay`` seconds and SIGKILL
+    it. Returns (killed before it ended by itself, seconds it ran)."""
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while ready is not None and not ready():
+            if proc.poll() is not None or time.monotonic() - t0 > timeout:
+                break
+            time.sleep(0.002)
+        end = time.monotonic() + delay
+        while time.monotonic() < end and proc.poll() is None:
+            time.sleep(0.002)
+        killed = proc.poll() is None
+        if killed:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        return killed, time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def check_runs(root: Path, run_id: str, counts: TrialCounts) -> None:
+    """The runs listing loads, lists no damaged run, and ``run_id`` is complete or absent."""
+    from core.registry import check_run_folder, list_runs
+
+    try:
+        runs, skipped = list_runs(root)
+    except Exception as exc:  # the listing itself must never fail
+        counts.listing_failed += 1
+        counts.problems.append(f"listing failed: {exc!r}")
+        return
+    visible = [p.name for p in root.iterdir() if not p.name.startswith(".")] if root.exists() else []
+    if skipped:
+        counts.partial += 1
+        counts.problems.append(f"{run_id}: skipped {skipped}")
+    elif run_id in visible:
+        problem = check_run_folder(root / run_id, verify_hashes=True)
+        if problem is None and any(r["run_id"] == run_id for r in runs):
+            counts.complete += 1
+        else:
+            counts.partial += 1
+            counts.problems.append(f"{run_id}: {problem}")
+    else:
+        counts.absent += 1
+
+
+def check_output(out: Path, rows: int, counts: TrialCounts) -> None:
+    """``out`` is absent or holds every scored row; no other visible file beside it."""
+    import pandas as pd
+
+    visible = sorted(p.name for p in out.parent.iterdir() if not p.name.startswith(".") and p != out
+                     and p.suffix == out.suffix)
+    if visible:
+        counts.partial += 1
+        counts.problems.append(f"visible partial files: {visible}")
+    if not out.exists():
+        counts.absent += 1
+        return
+    try:
+        got = len(pd.read_csv(out))
+    except Exception as exc:
+        got = f"unreadable ({exc!r})"
+    if got == rows:
+        counts.complete += 1
+    else:
+        counts.partial += 1
+        counts.problems.append(f"{out.name}: {got} rows, expected {rows}")
+
+
+# ------------------------------------------------------------------ light trials (no TensorFlow)
+SAVE_SCRIPT = textwrap.dedent("""
+    import os, sys, time
+    from core import registry
+
+    class Model:
+        # Writes a model file of a few MB in pieces, flushing each, like a real model's weights.
+        def save(self, path):
+            with open(path, "wb") as fh:
+                for _ in range(40):
+                    fh.write(os.urandom(100_000))
+                    fh.flush()
+                    time.sleep(0.002)
+
+    registry.save_run(sys.argv[1], model=Model(), metadata={"scenario": "", "note": "x" * 100_000},
+                      files={"history.parquet": os.urandom(500_000), "rows.npy": os.urandom(200_000)},
+                      run_id=sys.argv[2])
+""")
+
+SCORE_SCRIPT = textwrap.dedent("""
+    import sys
+    import pandas as pd
+    from core.workspace.stream import stream_score
+
+    def score(part):
+        out = part.copy()
+        out["probability"] = (part["annual_income"].rank(pct=True) * 0.9).round(4)
+        return out
+
+    stream_score({}, sys.argv[1], sys.argv[2], score, chunk_size=int(sys.argv[3]))
+""")
+
+
+def save_trials(work: Path, n: int, *, seed: int = 0) -> TrialCounts:
+    """``n`` processes killed at random points of ``core.registry.save_run`` (a stub model file of 4 MB)."""
+    rng = random.Random(seed)
+    counts = TrialCounts("save (registry, stub model)")
+    root = work / "runs"
+    for i in range(n):
+        run_id = f"run-{i}"
+        killed, _ = run_and_kill([sys.executable, "-c", SAVE_SCRIPT, str(root), run_id],
+                                 delay=rng.uniform(0.0, 0.35),
+                                 ready=lambda: root.exists() and any(p.name.startswith(f".{run_id}.")
+                                                                     for p in root.iterdir()))
+        counts.trials += 1
+        counts.killed += killed
+        check_runs(root, run_id, counts)
+    return counts
+
+
+def score_trials(work: Path, n: int, *, seed: int = 0, rows: int = 30_000, chunk: int = 2_000) -> TrialCounts:
+    """``n`` processes killed at random points of the chunked scoring loop (``stream_score``)."""
+    rng = random.Random(seed)
+    counts = TrialCounts("scoring (stream loop, stub scorer)")
+    data = write_credit_file(work / "to_score.csv", rows, seed=seed)
+    for i in range(n):
+        out_dir = work / f"out-{i}"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out = out_dir / "scored.csv"
+        killed, _ = run_and_kill([sys.executable, "-c", SCORE_SCRIPT, str(data), str(out), str(chunk)],
+                                 delay=rng.uniform(0.0, 2.5))
+        counts.trials += 1
+        counts.killed += killed
+        check_output(out, rows, counts)
+    return counts
+
+
+# ------------------------------------------------------------------ real command-line trials
+def cli_train_cmd(data: Path, save: Path, *, epochs: int = 3) -> list[str]:
+    return [sys.executable, "-m", "core", "train", "--scenario", "credit", "--data", str(data), "--epochs",
+            str(epochs), "--no-explain", "--save", str(save), "--json"]
+
+
+def cli_train_trials(work: Path, n: int, *, seed: int = 0, rows: int = 400, span: float | None = None,
+                     during_save: bool = False) -> TrialCounts:
+    """``n`` real ``python -m core train ... --save`` processes killed at random points: uniformly over
+    the process's life (``span`` seconds, measured by one full run when not given), or with
+    ``during_save`` at a random point after the hidden save folder appears."""
+    rng = random.Random(seed)
+    counts = TrialCounts("save (CLI, real model)" if during_save else "training (CLI)")
+    data = write_credit_file(work / "train.csv", rows, seed=seed)
+    root = work / "runs"
+    if span is None and not during_save:
+        t0 = time.monotonic()
+        subprocess.run(cli_train_cmd(data, root / "calibration"), cwd=ROOT, env=env(), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        span = time.monotonic() - t0
+    for i in range(n):
+        run_id = f"train-{i}"
+
+        def saving(run_id=run_id):
+            return root.exists() and any(p.name.startswith(f".{run_id}.") for p in root.iterdir())
+
+        killed, _ = run_and_kill(cli_train_cmd(data, root / run_id),
+                                 delay=rng.uniform(0.0, 0.4) if during_save else rng.uniform(0.0, span * 1.05),
+                                 ready=saving if during_save else None)
+        counts.trials += 1
+        counts.killed += killed
+        check_runs(root, run_id, counts)
+    return counts
+
+
+def cli_score_trials(work: Path, n: int, *, seed: int = 0, rows: int = 20_000, span: float | None = None) -> TrialCounts:
+    """``n`` real ``python -m core score`` processes killed uniformly over their life."""
+    rng = random.Random(seed)
+    counts = TrialCounts("scoring (CLI)")
+    model = work / "runs" / "model-for-scoring"
+    if not model.exists():
+        subprocess.run(cli_train_cmd(write_credit_file(work / "train.csv", 400, seed=seed), model), cwd=ROOT,
+                       env=env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    data = write_credit_file(work / "score.csv", rows, seed=seed + 1)
+
+    def cmd(out):
+        return [sys.executable, "-m", "core", "score", "--model", str(model), "--data", str(data), "--out", str(out),
+                "--chunk-size", "2000", "--quiet", "--json"]
+
+    if span is None:
+        (work / "calib").mkdir(exist_ok=True)
+        t0 = time.monotonic()
+        subprocess.run(cmd(work / "calib" / "scored.csv"), cwd=ROOT, env=env(), check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        span = time.monotonic() - t0
+    for i in range(n):
+        out_dir = work / f"score-{i}"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        killed, _ = run_and_kill(cmd(out_dir / "scored.csv"), delay=rng.uniform(0.0, span * 1.05))
+        counts.trials += 1
+        counts.killed += killed
+        check_output(out_dir / "scored.csv", rows, counts)
+    return counts
