@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,11 @@ SENSITIVE_PATTERN = re.compile(
 )
 _ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
 _DELIMITERS = ",;\t|"
+# A table wider than this is not a case for the studio's models (and every per-column step would
+# take minutes on a shared server): refused with a message instead.
+MAX_COLUMNS = 2_000
+# A gzip upload may unpack to at most this much (a few KB can unpack to gigabytes: a gzip bomb).
+MAX_UNPACKED_BYTES = 1_000 * 1024 * 1024
 
 
 @dataclass
@@ -33,6 +39,8 @@ class LoadedTable:
     df: pd.DataFrame
     notices: list[str] = field(default_factory=list)
     name: str = ""
+    # Columns of personal data dropped or hashed on reading: [{"column", "kind", "action"}], no values.
+    personal: list[dict] = field(default_factory=list)
 
 
 def _to_bytes(source: Any) -> tuple[bytes, str]:
@@ -50,9 +58,32 @@ def _to_bytes(source: Any) -> tuple[bytes, str]:
     raise DataValidationError(f"Expected a file path or uploaded file; got {type(source).__name__}.")
 
 
+def _utf16(raw: bytes) -> str | None:
+    """"utf-16" for text with a UTF-16 byte-order mark, "utf-16-le" / "utf-16-be" for UTF-16
+    without one (every other byte of plain text is then zero), else None."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = raw[:4096]
+    if len(head) >= 8:
+        even, odd = head[0::2], head[1::2]
+        if odd.count(0) > 0.4 * len(odd) and even.count(0) == 0:
+            return "utf-16-le"
+        if even.count(0) > 0.4 * len(even) and odd.count(0) == 0:
+            return "utf-16-be"
+    return None
+
+
 def _detect_encoding(raw: bytes, name: str) -> str:
-    """The first of UTF-8 / UTF-8 with BOM / Windows-1252 that reads ``raw``; a clear error for
-    binary data or text in none of them."""
+    """The first of UTF-16 (by its byte-order mark or zero bytes) / UTF-8 / UTF-8 with BOM /
+    Windows-1252 that reads ``raw``; a clear error for binary data or text in none of them."""
+    wide = _utf16(raw)
+    if wide:
+        try:
+            raw.decode(wide)
+        except UnicodeDecodeError:
+            pass
+        else:
+            return wide
     if b"\x00" in raw[:4096]:
         raise DataValidationError(
             f"'{name or 'the file'}' is not a text table: it contains binary data. "
@@ -71,7 +102,48 @@ def _detect_encoding(raw: bytes, name: str) -> str:
 
 
 def _decode(raw: bytes, name: str) -> str:
-    return raw.decode(_detect_encoding(raw, name))
+    text = raw.decode(_detect_encoding(raw, name))
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\x00" in text:
+        row = text.count("\n", 0, text.index("\x00")) + 1
+        raise DataValidationError(
+            f"'{name or 'the file'}' is not a clean text table: line {row:,} holds binary zero bytes (a damaged or "
+            "partly binary file). Expected plain text throughout. Fix: export the table again as CSV UTF-8."
+        )
+    if "\r" in text and "\n" not in text:
+        # Classic Mac line endings: one 'line' for every reader below unless turned into newlines.
+        text = text.replace("\r", "\n")
+    return text
+
+
+def _gunzip(raw: bytes, name: str, limit: int) -> bytes:
+    """Unpack a gzip upload, never more than ``limit`` bytes (a gzip bomb is refused, not unpacked)."""
+    out = bytearray()
+    try:
+        while raw:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            while True:
+                chunk = d.decompress(raw, 1024 * 1024)
+                out.extend(chunk)
+                if len(out) > limit:
+                    raise DataValidationError(
+                        f"'{name}' unpacks to more than {limit / 1024 ** 2:,.0f} MB (from {len(raw) / 1024 ** 2:,.1f} MB "
+                        "compressed); expected a table that fits the server's memory. Fix: upload a smaller extract "
+                        "or score it from the command line in chunks.")
+                raw = d.unconsumed_tail
+                if not raw or d.eof:
+                    break
+            if not d.eof:
+                raise EOFError("the compressed data ends early")
+            raw = d.unused_data  # a second gzip member follows (concatenated files)
+            if raw and raw[:2] != b"\x1f\x8b":
+                break
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataValidationError(
+            f"'{name}' looks gzip-compressed but cannot be unpacked ({exc}). Expected a complete .gz file. "
+            "Fix: compress the file again, or upload the CSV itself.") from exc
+    return bytes(out)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -86,7 +158,14 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _check_header(text: str, delimiter: str, name: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
+    try:
+        first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise DataValidationError(
+            f"Could not read the header row of '{name or 'the file'}' ({exc}). Expected one line of column names. "
+            "Fix: save the file again as CSV UTF-8.") from exc
+    if len(first) > MAX_COLUMNS:
+        raise _too_wide(name, len(first))
     header = [h.strip() for h in first]
     seen, dups = set(), []
     for h in header:
@@ -104,44 +183,67 @@ def _check_header(text: str, delimiter: str, name: str) -> list[str]:
     return header
 
 
+def _too_wide(name: str, n: int) -> DataValidationError:
+    return DataValidationError(
+        f"'{name or 'the file'}' has {n:,} columns; expected at most {MAX_COLUMNS:,}. Fix: keep the columns the "
+        "model should learn from (and the outcome) and upload again.")
+
+
+def _decimal_comma(text: str, delimiter: str) -> bool:
+    """Whether a semicolon-separated file writes decimals with a comma (1234,56), as European
+    spreadsheets do: such numbers must not be read as text and then stripped of the comma."""
+    if delimiter != ";":
+        return False
+    sample = "\n".join(text.splitlines()[1:200])
+    return bool(re.search(r"(^|;)\s*-?\d+,\d+\s*(;|$)", sample, re.MULTILINE))
+
+
 def read_table(source: Any, *, name: str | None = None, max_rows: int | None = DEFAULT_MAX_ROWS,
-               seed: int = 0) -> LoadedTable:
+               seed: int = 0, personal: str | None = None, salt: bytes | None = None) -> LoadedTable:
     """Read a CSV (optionally gzip) or Parquet file into a DataFrame.
 
     Raises ``DataValidationError`` for an empty file, a header without rows, an unreadable encoding
     or delimiter and duplicate column names. Files above ``max_rows`` are sampled (seeded), with a
-    notice.
+    notice. ``personal="drop"`` / ``"hash"`` (with the session's ``salt``) removes or hashes the
+    columns that hold personal data (``core.privacy``) before the frame is returned; what was done
+    is in ``LoadedTable.personal`` and ``df.attrs["personal_data"]`` (column names and kinds only).
     """
     raw, detected = _to_bytes(source)
     name = name or detected or "the file"
     notices: list[str] = []
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except OSError as exc:
-            raise DataValidationError(f"'{name}' looks gzip-compressed but cannot be unpacked ({exc}).") from exc
+        raw = _gunzip(raw, name, MAX_UNPACKED_BYTES)
     if len(raw.strip()) == 0:
         raise DataValidationError(f"'{name}' is empty: expected a header row and data rows. Upload a file with data.")
     if raw[:4] == b"PAR1" or name.lower().endswith(".parquet"):
         try:
             df = pd.read_parquet(io.BytesIO(raw))
         except Exception as exc:
-            raise DataValidationError(f"'{name}' is not a readable Parquet file ({exc}).") from exc
+            raise DataValidationError(
+                f"'{name}' is not a readable Parquet file ({str(exc).splitlines()[0][:200]}). Expected a complete "
+                "Parquet file or a CSV. Fix: export the table again, or save it as CSV UTF-8.") from exc
+        if df.shape[1] > MAX_COLUMNS:
+            raise _too_wide(name, df.shape[1])
     else:
         text = _decode(raw, name)
         delimiter = _sniff_delimiter(text)
         header = _check_header(text, delimiter, name)
+        decimal = "," if _decimal_comma(text, delimiter) else "."
         try:
-            df = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True, low_memory=False)
-        except (pd.errors.ParserError, ValueError) as exc:
+            df = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True, low_memory=False,
+                             decimal=decimal)
+        except (pd.errors.ParserError, ValueError, csv.Error, OverflowError) as exc:
             raise DataValidationError(
                 f"Could not split '{name}' into columns with delimiter {delimiter!r}: {str(exc).splitlines()[0]}. "
                 "Check that every row has the same number of fields."
             ) from exc
-        if df.shape[1] <= 1 and len(header) <= 1 and any(d in text[:2000] for d in ";\t|"):
+        lines = text.split("\n", 2)[:2]
+        spaced = len(lines) == 2 and any(lines[0].count(d) >= 1 and lines[0].count(d) == lines[1].count(d)
+                                         for d in " :")
+        if df.shape[1] <= 1 and len(header) <= 1 and (any(d in text[:2000] for d in ";\t|") or spaced):
             raise DataValidationError(
-                f"Could not detect the delimiter of '{name}': everything landed in one column. "
-                "Save the file as comma- or semicolon-separated CSV."
+                f"Could not detect the delimiter of '{name}': everything landed in one column. Expected commas, "
+                "semicolons, tabs or pipes between fields. Fix: save the file as comma- or semicolon-separated CSV."
             )
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
@@ -155,7 +257,53 @@ def read_table(source: Any, *, name: str | None = None, max_rows: int | None = D
             "(seeded, so the same sample every time)."
         )
         df = df.sample(n=max_rows, random_state=seed).sort_index().reset_index(drop=True)
-    return LoadedTable(df=df, notices=notices, name=name)
+    excluded: list[dict] = []
+    if personal is not None:
+        from core.privacy import protect_personal_data
+
+        result = protect_personal_data(df, mode=personal, salt=salt)
+        df, excluded = result.df, result.excluded
+        notices = [*result.notices, *notices]
+        # Travels with the frame (copies and row subsets keep attrs) so a saved run's summary can list it.
+        df.attrs["personal_data"] = excluded
+    return LoadedTable(df=df, notices=notices, name=name, personal=excluded)
+
+
+# The range a pandas nanosecond timestamp can hold; dates outside it (year 9999, year 1) are unreadable.
+_TS_MIN, _TS_MAX = pd.Timestamp("1677-09-22"), pd.Timestamp("2262-04-11")
+
+
+def parse_datetimes(s: pd.Series, *, formats: tuple[str, ...] = ("ISO8601", "mixed"),
+                    local: bool = False) -> pd.Series:
+    """``s`` as naive ``datetime64[ns]`` timestamps, missing (NaT) where a value cannot be read.
+
+    Tries each format in turn (ISO 8601 is fast; "mixed" reads anything else) and keeps the first
+    that reads every value. Values with different time zones are converted to UTC; dates outside
+    1677-2262 (what a nanosecond timestamp can hold) count as unreadable instead of overflowing.
+    Times with one time zone are converted to UTC, or keep their wall-clock time with ``local``
+    (a sales date stays the date written).
+    """
+    if pd.api.types.is_datetime64_any_dtype(s):
+        t = s
+    else:
+        t = None
+        for fmt in formats:
+            try:
+                got = pd.to_datetime(s, errors="coerce", format=fmt)
+            except (ValueError, TypeError, OverflowError):
+                try:  # mixed time zones (+02:00 beside Z): one common clock, UTC
+                    got = pd.to_datetime(s, errors="coerce", format=fmt, utc=True)
+                except (ValueError, TypeError, OverflowError):
+                    continue
+            t = got
+            if not t.isna().any():
+                break
+        if t is None:
+            return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_localize(None) if local else t.dt.tz_convert(None)
+    in_range = (t >= _TS_MIN) & (t <= _TS_MAX)
+    return t.where(in_range).astype("datetime64[ns]")
 
 
 def _numeric_share(s: pd.Series) -> float:
@@ -169,7 +317,7 @@ def _date_share(s: pd.Series) -> float:
     vals = s.dropna().astype(str).head(500)
     if len(vals) == 0 or not vals.str.contains(r"\d{2,4}[-/.]\d{1,2}", regex=True).mean() > 0.9:
         return 0.0
-    parsed = pd.to_datetime(vals, errors="coerce", format="mixed")
+    parsed = parse_datetimes(vals, formats=("mixed",))
     return float(parsed.notna().mean())
 
 
@@ -188,7 +336,7 @@ def is_row_number(s: pd.Series, name: Any = None) -> bool:
     if not pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s) or s.isna().any() or len(s) == 0:
         return False
     v = s.to_numpy()
-    if not (pd.api.types.is_integer_dtype(s) or bool(np.all(np.mod(v, 1) == 0))):
+    if not (pd.api.types.is_integer_dtype(s) or bool(np.all(np.isfinite(v)) and np.all(np.mod(v, 1) == 0))):
         return False
     if not s.is_unique:
         return False
@@ -382,22 +530,28 @@ def iter_table_chunks(path, *, chunk_size: int = 50_000):
     try:
         with opener(p, "rb") as fh:
             head = fh.read(65536)
-    except OSError as exc:
-        raise DataValidationError(f"'{name}' looks gzip-compressed but cannot be unpacked ({exc}).") from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataValidationError(
+            f"'{name}' looks gzip-compressed but cannot be unpacked ({exc}). Expected a complete .gz file. "
+            "Fix: compress the file again, or pass the CSV itself.") from exc
     if len(head.strip()) == 0:
         raise DataValidationError(f"'{name}' is empty: expected a header row and data rows. Upload a file with data.")
     if len(head) == 65536 and b"\n" in head:
         # Sniff whole lines only: a multi-byte character may be cut at the 64 KB mark.
-        head = head[: head.rindex(b"\n") + 1]
+        cut = head.rindex(b"\n") + 1
+        if _utf16(head) and cut % 2:
+            cut += 1  # UTF-16 writes a newline as two bytes: keep both
+        head = head[:cut]
     # pandas drops a UTF-8 byte-order mark itself, as read_table's parser does.
     encoding = _detect_encoding(head, name)
-    text = head.decode(encoding)
+    text = _decode(head, name)
     delimiter = _sniff_delimiter(text)
     _check_header(text, delimiter, name)
+    decimal = "," if _decimal_comma(text, delimiter) else "."
     n = 0
     try:
         reader = pd.read_csv(p, sep=delimiter, skipinitialspace=True, low_memory=False, encoding=encoding,
-                             compression="gzip" if gz else None, chunksize=chunk_size)
+                             compression="gzip" if gz else None, chunksize=chunk_size, decimal=decimal)
         with reader:
             for chunk in reader:
                 chunk.columns = [str(c).strip() for c in chunk.columns]
@@ -408,7 +562,7 @@ def iter_table_chunks(path, *, chunk_size: int = 50_000):
             f"Could not read '{name}' past row {n:,}: the text is not {encoding} throughout ({exc.reason}). "
             "Save the whole file again as CSV UTF-8."
         ) from exc
-    except (pd.errors.ParserError, ValueError) as exc:
+    except (pd.errors.ParserError, ValueError, csv.Error, OverflowError, EOFError, zlib.error) as exc:
         raise DataValidationError(
             f"Could not split '{name}' into columns with delimiter {delimiter!r} after row {n:,}: "
             f"{str(exc).splitlines()[0]}. Check that every row has the same number of fields."
@@ -423,7 +577,9 @@ def _iter_parquet(p: Path, chunk_size: int):
     try:
         pf = pq.ParquetFile(p)
     except Exception as exc:
-        raise DataValidationError(f"'{p.name}' is not a readable Parquet file ({exc}).") from exc
+        raise DataValidationError(
+            f"'{p.name}' is not a readable Parquet file ({str(exc).splitlines()[0][:200]}). Expected a complete "
+            "Parquet file or a CSV. Fix: export the table again, or save it as CSV UTF-8.") from exc
     if pf.metadata.num_rows == 0:
         raise DataValidationError(f"'{p.name}' has column names but no data rows. Upload a file with data.")
     for batch in pf.iter_batches(batch_size=chunk_size):

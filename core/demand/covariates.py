@@ -51,10 +51,11 @@ class CovariateJoin:
 
 
 def _dates(s: pd.Series, col: str, what: str) -> pd.Series:
-    parsed = s if pd.api.types.is_datetime64_any_dtype(s) else pd.to_datetime(
-        s.astype(str).str.strip(), errors="coerce", format="mixed")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
+    from core.datasets import parse_datetimes
+
+    # Mixed time zones and years pandas cannot hold (9999) must not escape as exceptions.
+    parsed = parse_datetimes(s if pd.api.types.is_datetime64_any_dtype(s) else s.astype(str).str.strip(),
+                             formats=("mixed",), local=True)
     if parsed.notna().mean() < 0.95:
         bad = list(s[parsed.isna()].astype(str).unique()[:3])
         raise DataValidationError(
@@ -196,7 +197,9 @@ def join_covariates(sales: pd.DataFrame, covariates: pd.DataFrame, *, date_col: 
 def _fill_unmatched(out: pd.DataFrame, joined: list[str], sales: pd.DataFrame, series_cols: Sequence[str],
                     date_col: str, notices: list[str]) -> pd.DataFrame:
     """Covariates of unmatched sales rows: the same series' nearest matched period, else the median."""
-    order = pd.to_datetime(sales[date_col].astype(str), errors="coerce", format="mixed")
+    from core.datasets import parse_datetimes
+
+    order = parse_datetimes(sales[date_col].astype(str), formats=("mixed",), local=True)
     work = out.assign(__order=order).sort_values("__order", kind="stable")
     if series_cols:
         g = work.groupby(list(series_cols), sort=False)[joined]

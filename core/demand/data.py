@@ -127,12 +127,11 @@ def _snap(dates: pd.Series, frequency: str, freq: str) -> pd.Series:
 
 def _parse_dates(df: pd.DataFrame, col: str, report: DataReport) -> pd.Series:
     raw = df[col]
-    if pd.api.types.is_datetime64_any_dtype(raw):
-        parsed = raw
-    else:
-        parsed = pd.to_datetime(raw.astype(str).str.strip(), errors="coerce", format="mixed")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_localize(None)
+    from core.datasets import parse_datetimes
+
+    # Mixed time zones become UTC and years pandas cannot hold (9999) count as unreadable.
+    parsed = parse_datetimes(raw if pd.api.types.is_datetime64_any_dtype(raw) else raw.astype(str).str.strip(),
+                             formats=("mixed",), local=True)
     bad = int(parsed.isna().sum())
     if bad > 0.05 * len(df):
         examples = list(raw[parsed.isna()].astype(str).unique()[:3])

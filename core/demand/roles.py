@@ -52,7 +52,9 @@ def _reads_as_dates(s: pd.Series) -> bool:
     head = s.dropna().astype(str).head(50)
     if head.empty:
         return False
-    return bool(pd.to_datetime(head, errors="coerce", format="mixed").notna().mean() > 0.9)
+    from core.datasets import parse_datetimes
+
+    return bool(parse_datetimes(head, formats=("mixed",)).notna().mean() > 0.9)
 
 
 @dataclass(frozen=True)

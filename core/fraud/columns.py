@@ -124,15 +124,11 @@ def prepare_log(df: pd.DataFrame, cols: FraudColumns, *, require_labels: bool = 
     out = df.copy()
     out["_row"] = np.arange(len(df))
     raw_t = df[cols.time]
-    if pd.api.types.is_datetime64_any_dtype(raw_t):
-        t = raw_t
-    else:
-        # ISO 8601 is fast and covers most exports; "mixed" is slower but reads anything else.
-        t = pd.to_datetime(raw_t, errors="coerce", format="ISO8601")
-        if t.isna().any():
-            t = pd.to_datetime(raw_t, errors="coerce", format="mixed")
-    if getattr(t.dt, "tz", None) is not None:
-        t = t.dt.tz_convert(None)
+    # ISO 8601 is fast and covers most exports; "mixed" is slower but reads anything else. Mixed
+    # time zones become UTC; years pandas cannot hold (9999) count as unreadable.
+    from core.datasets import parse_datetimes
+
+    t = parse_datetimes(raw_t)
     bad = t.isna()
     if bad.any():
         examples = raw_t[bad].astype(str).head(3).tolist()

@@ -1,0 +1,264 @@
+"""Personal data in uploads: find the columns that hold it, then drop or hash them.
+
+A shared demo server must not keep what identifies a person: e-mail addresses, phone numbers,
+card and account numbers, national id numbers or names. ``detect_personal_columns`` finds such
+columns from their values (a sample of each column; card numbers must pass the Luhn check and
+IBANs the mod-97 check, so an ordinary 16-digit id is not mistaken for a card) and, for names,
+from their headers. ``protect_personal_data`` then drops them (the default) or replaces each value
+with a salted SHA-256 digest, so a column can still group rows (a customer's transactions) without
+holding the original. The salt is made per session (``new_salt``) and kept only in memory: the
+same value hashes alike within a session and cannot be looked up from a saved digest.
+
+Nothing here logs or returns the original values: notices name the column and the kind of data only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.errors import DataValidationError
+
+MODES = ("drop", "hash")
+DEFAULT_MODE = "drop"
+# Share of a column's non-empty sampled values that must look personal for the column to count.
+MIN_SHARE = 0.8
+SAMPLE = 500
+
+KINDS = {
+    "email": "e-mail addresses",
+    "phone": "phone numbers",
+    "card": "payment card numbers",
+    "iban": "bank account numbers (IBAN)",
+    "ssn": "national id numbers (US SSN)",
+    "nino": "national id numbers (UK National Insurance)",
+    "name": "people's names",
+}
+
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+_SSN = re.compile(r"^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$")
+_NINO = re.compile(r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TY][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]$",
+                   re.IGNORECASE)
+_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
+_CARD_CHARS = re.compile(r"^\d[\d -]{11,22}\d$")
+_PHONE = re.compile(r"^(\+|00)?\(?\d[\d ().-]{6,18}\d$")
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
+# Headers that name a person (lower case, words split on _ - . and spaces, camelCase split).
+_NAME_HEADERS = {
+    ("name",), ("first", "name"), ("firstname",), ("last", "name"), ("lastname",), ("surname",),
+    ("full", "name"), ("fullname",), ("given", "name"), ("family", "name"), ("middle", "name"),
+    ("customer", "name"), ("client", "name"), ("applicant", "name"), ("holder", "name"),
+    ("card", "holder"), ("cardholder",), ("cardholder", "name"), ("account", "holder"),
+    ("account", "name"), ("forename",), ("maiden", "name"), ("first",), ("last",),
+    ("user", "name"), ("username",), ("contact", "name"), ("person",), ("employee", "name"),
+}
+_HEADER_HINTS = {  # headers that say what the values are, checked with a looser value share
+    "email": ("email", "e_mail", "mail", "email_address"),
+    "phone": ("phone", "telephone", "tel", "mobile", "cell", "phone_number", "mobile_number"),
+    "ssn": ("ssn", "social_security", "social_security_number"),
+    "nino": ("ni_number", "nino", "national_insurance", "national_insurance_number"),
+    "iban": ("iban",),
+    "card": ("card_number", "cc_number", "pan", "credit_card", "card_no"),
+}
+
+
+@dataclass(frozen=True)
+class PersonalColumn:
+    """One column found to hold personal data: its name, what kind and why."""
+
+    column: str
+    kind: str  # a key of KINDS
+    reason: str
+
+    @property
+    def label(self) -> str:
+        return KINDS[self.kind]
+
+
+@dataclass
+class PrivacyResult:
+    """The frame with personal columns dropped or hashed, and a record of what was done."""
+
+    df: pd.DataFrame
+    mode: str
+    columns: list[PersonalColumn] = field(default_factory=list)
+
+    @property
+    def excluded(self) -> list[dict]:
+        """``[{"column", "kind", "action"}]``: safe to save (no values), for the run summary."""
+        action = "dropped" if self.mode == "drop" else "hashed (salted SHA-256)"
+        return [{"column": c.column, "kind": c.label, "action": action} for c in self.columns]
+
+    @property
+    def notices(self) -> list[str]:
+        if not self.columns:
+            return []
+        names = ", ".join(f"'{c.column}' ({c.label})" for c in self.columns)
+        if self.mode == "drop":
+            return [f"Personal data left out: {names}. These columns were removed when the file was read, "
+                    "so no model, saved run, report or log sees them."]
+        return [f"Personal data hashed: {names}. Each value was replaced by a salted SHA-256 code kept for "
+                "this session only; equal values still match, the originals are not kept."]
+
+
+def luhn_ok(digits: str) -> bool:
+    """Whether a string of digits passes the Luhn check used by payment card numbers."""
+    if not digits.isdigit():
+        return False
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def iban_ok(text: str) -> bool:
+    """Whether ``text`` (spaces allowed) is an IBAN with a valid mod-97 check."""
+    s = text.replace(" ", "").upper()
+    if not _IBAN.match(s):
+        return False
+    moved = s[4:] + s[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+def _is_card(v: str) -> bool:
+    if not _CARD_CHARS.match(v):
+        return False
+    digits = re.sub(r"[ -]", "", v)
+    return 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1
+
+
+def _is_phone(v: str) -> bool:
+    if not _PHONE.match(v) or _DATE_LIKE.match(v):
+        return False
+    digits = re.sub(r"\D", "", v)
+    if not 9 <= len(digits) <= 15:
+        return False
+    # Bare digits are a phone only when written like one (leading + / 00 / 0); an amount or an
+    # id of nine digits is not.
+    return bool(re.search(r"[ ().-]", v)) or v.startswith(("+", "0"))
+
+
+_CHECKS = (
+    ("email", lambda v: bool(_EMAIL.match(v))),
+    ("iban", iban_ok),
+    ("ssn", lambda v: bool(_SSN.match(v))),
+    ("nino", lambda v: bool(_NINO.match(v))),
+    ("card", _is_card),
+    ("phone", _is_phone),
+)
+
+
+def _tokens(name) -> tuple[str, ...]:
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(name))
+    return tuple(t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t)
+
+
+def _sample_text(s: pd.Series) -> pd.Series:
+    """Up to ``SAMPLE`` non-empty values as stripped text (whole numbers written without '.0')."""
+    vals = s.dropna()
+    if pd.api.types.is_bool_dtype(vals) or pd.api.types.is_datetime64_any_dtype(vals):
+        return pd.Series([], dtype=object)
+    if pd.api.types.is_float_dtype(vals):
+        vals = vals[(vals % 1 == 0) & (vals.abs() < 1e19)]
+        if len(vals) == 0:
+            return pd.Series([], dtype=object)
+        vals = vals.astype("int64", errors="ignore") if (vals.abs() < 2 ** 63).all() else vals
+    if len(vals) > SAMPLE:
+        vals = vals.sample(SAMPLE, random_state=0)
+    text = vals.astype(str).str.strip()
+    return text[text != ""]
+
+
+def _share(text: pd.Series, check) -> float:
+    if len(text) == 0:
+        return 0.0
+    return float(text.map(lambda v: check(v) if len(v) <= 64 else False).mean())
+
+
+def detect_personal_columns(df: pd.DataFrame) -> list[PersonalColumn]:
+    """Columns of ``df`` that hold personal data, by their values (e-mail, phone, card with Luhn,
+    IBAN with mod-97, US SSN, UK NI number) or their header (names). Looks at a seeded sample of
+    up to 500 values per column."""
+    found: list[PersonalColumn] = []
+    for c in df.columns:
+        s = df[c]
+        if isinstance(s, pd.DataFrame):  # duplicate labels: judge the first
+            s = s.iloc[:, 0]
+        tokens = _tokens(c)
+        joined = "_".join(tokens)
+        text = _sample_text(s)
+        hit = None
+        numeric = pd.api.types.is_numeric_dtype(s)
+        for kind, check in _CHECKS:
+            if numeric and kind != "card":
+                # Numbers read as numbers are amounts, counts or ids; only a card number can hide there.
+                continue
+            share = _share(text, check)
+            hinted = joined in _HEADER_HINTS.get(kind, ())
+            if share >= MIN_SHARE or (hinted and share >= 0.5):
+                hit = PersonalColumn(str(c), kind, f"{share:.0%} of the sampled values look like {KINDS[kind]}")
+                break
+        if hit is None and tokens in _NAME_HEADERS and len(text) and not pd.api.types.is_numeric_dtype(s):
+            letters = float(text.str.fullmatch(r"[^\W\d_][^\d@]{0,60}").mean())
+            if letters >= 0.5:
+                hit = PersonalColumn(str(c), "name", f"the header '{c}' names a person and the values are words")
+        if hit is None and joined in sum(_HEADER_HINTS.values(), ()) and not pd.api.types.is_numeric_dtype(s) \
+                and len(text) and text.str.contains(r"\d|@").mean() >= 0.5:
+            kind = next(k for k, v in _HEADER_HINTS.items() if joined in v)
+            hit = PersonalColumn(str(c), kind, f"the header '{c}' says it holds {KINDS[kind]}")
+        if hit is not None:
+            found.append(hit)
+    return found
+
+
+def new_salt() -> bytes:
+    """A random 16-byte salt for one session (keep it in memory only, never save it)."""
+    return secrets.token_bytes(16)
+
+
+def hash_values(s: pd.Series, salt: bytes) -> pd.Series:
+    """Each non-empty value replaced by ``"h:" + the first 16 hex digits of SHA-256(salt + value)``."""
+    if not isinstance(salt, (bytes, bytearray)) or len(salt) < 8:
+        raise DataValidationError("Expected a random salt of at least 8 bytes for hashing personal data; "
+                                  "got none. Fix: create one with core.privacy.new_salt() per session.")
+    cache: dict = {}
+
+    def one(v):
+        if v is None or (isinstance(v, float) and v != v):
+            return v
+        key = str(v).strip()
+        if key not in cache:
+            cache[key] = "h:" + hashlib.sha256(bytes(salt) + key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        return cache[key]
+
+    return s.map(one).astype(object)
+
+
+def protect_personal_data(df: pd.DataFrame, *, mode: str = DEFAULT_MODE, salt: bytes | None = None,
+                          columns: list[PersonalColumn] | None = None) -> PrivacyResult:
+    """Drop (``mode="drop"``, the default) or hash (``mode="hash"``, needs ``salt``) the personal
+    columns of ``df`` (found with ``detect_personal_columns`` unless given). Returns a new frame."""
+    if mode not in MODES:
+        raise DataValidationError(f"Personal data handling must be one of {list(MODES)}; got {mode!r}. "
+                                  "Fix: choose drop or hash.")
+    found = detect_personal_columns(df) if columns is None else list(columns)
+    if not found:
+        return PrivacyResult(df, mode, [])
+    names = [c.column for c in found]
+    if mode == "drop":
+        out = df.drop(columns=[c for c in df.columns if str(c) in names])
+    else:
+        out = df.copy()
+        for i, c in enumerate(out.columns):
+            if str(c) in names:
+                out.isetitem(i, hash_values(out.iloc[:, i], salt))
+    return PrivacyResult(out, mode, found)
