@@ -1,0 +1,65 @@
+"""Fraud page, decision tabs: the alert policy set by money, and the alert queue it produces."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import DataValidationError
+from core.fraud import charts as fc
+from core.fraud.alerts import build_alert_queue, filter_alerts
+from core.fraud.decisions import compute_cost_curve, compute_decision_bands, get_optimal_threshold
+
+from ui.common import get_currency, money, money_label
+from ui.fraud.base import K, fail
+
+
+def show_alert_policy(run) -> None:
+    """Review fee, review and block thresholds, the savings curve and the decision bands."""
+    test = run.test
+    y, amounts = test["label"].to_numpy(), test["amount"].to_numpy()
+    p = test["score_network"].to_numpy()
+    fee = st.number_input(money_label("Review fee per alert"), 0.0, 1000.0, 5.0, 1.0, key=K + "fee", format="%.2f",
+                          help="Each missed fraud costs its amount; each alert costs this fee.")
+    curve = compute_cost_curve(y, p, amounts, review_fee=fee)
+    best = get_optimal_threshold(curve)
+    st.session_state.setdefault(K + "review_t", round(min(best["threshold"], 1.0), 3))
+    c1, c2 = st.columns(2)
+    review_t = c1.slider("Review at or above risk", 0.0, 1.0, key=K + "review_t", step=0.005)
+    block_t = c2.slider("Block at or above risk", 0.0, 1.0, max(0.9, review_t), step=0.005, key=K + "block_t")
+    st.button(f"Use the optimal review threshold ({best['threshold']:.3f})",
+              on_click=lambda: st.session_state.update({K + "review_t": round(min(best["threshold"], 1.0), 3)}))
+    alerts_now = int((p >= review_t).sum())
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Optimal: alerts", f"{best['alerts']:,.0f}", f"threshold {best['threshold']:.3f}", delta_color="off")
+    c2.metric("Optimal: savings vs no model", money(best["savings"]))
+    now = curve.iloc[(curve["alerts"] - alerts_now).abs().argmin()]
+    c3.metric("Your review threshold: savings", money(now["savings"]), f"{alerts_now:,} alerts", delta_color="off")
+    st.plotly_chart(fc.plot_savings_curve(curve, current_alerts=alerts_now, best_alerts=best["alerts"],
+                                          currency=f"({get_currency()})"),
+                    key=K + "savings")
+    try:
+        bands = compute_decision_bands(y, p, amounts, review_threshold=review_t, block_threshold=block_t)
+        st.dataframe(bands.round(3), hide_index=True, width="stretch")
+        st.plotly_chart(fc.plot_decision_bands(bands), key=K + "bands")
+    except DataValidationError as exc:
+        fail(exc)
+
+
+def show_alert_queue(run, ex) -> None:
+    """The transactions at or above the review threshold, filtered and downloadable."""
+    test = run.test
+    p = test["score_network"].to_numpy()
+    threshold = st.session_state.get(K + "review_t", 0.5)
+    scored = test[["time", "customer", "terminal", "amount", "label"]].assign(risk=p)
+    queue = build_alert_queue(scored, threshold=threshold, reasons=ex.reasons)
+    c1, c2, c3 = st.columns(3)
+    min_risk = c1.slider("Minimum risk", 0.0, 1.0, float(threshold), 0.01, key=K + "q_risk")
+    min_amt = c2.number_input("Minimum amount", 0.0, value=0.0, key=K + "q_amt")
+    text = c3.text_input("Search customer, terminal or reason", key=K + "q_text")
+    shown = filter_alerts(queue, min_risk=min_risk, min_amount=min_amt, text=text)
+    st.caption(f"{len(shown):,} of {len(queue):,} alerts at risk ≥ {threshold:.3f} (the review threshold); "
+               f"'label' is the true outcome, known here because this is the test period.")
+    st.dataframe(shown, hide_index=True, width="stretch",
+                 column_config={"risk": st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.3f")})
+    st.download_button("Download alert queue (CSV)", shown.to_csv(index=False).encode(), "fraud_alerts.csv",
+                       "text/csv", icon=":material/download:", on_click="ignore")

@@ -1,0 +1,119 @@
+"""Fraud page, data steps: the transaction log, its column mapping, what it holds, and the time split."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.datasets import read_table
+from core.errors import DataValidationError
+from core.fraud.columns import ROLE_NAMES, detect_columns, extra_feature_columns, make_columns, prepare_log
+from core.fraud.features import FeatureConfig, compute_features
+from core.fraud.split import split_by_time, suggest_split
+
+from ui.fraud.base import K, MAX_ROWS, NONE, fail, load_sample
+
+
+def get_data():
+    choice = st.radio("Data", ["Bundled sample (~100,000 transactions, 9 weeks)", "Upload my file"],
+                      horizontal=True, key=K + "source")
+    if choice.startswith("Bundled"):
+        return load_sample(), "sample"
+    up = st.file_uploader("Transaction log (CSV or Parquet): timestamp, amount, customer/card id, "
+                          "terminal/merchant id, fraud label", type=["csv", "gz", "parquet", "txt"],
+                          key=K + "file")
+    if up is not None and st.session_state.get(K + "upload_id") != up.file_id:
+        st.session_state[K + "upload_id"] = up.file_id
+        try:
+            table = read_table(up, name=up.name, max_rows=None)
+            st.session_state[K + "upload"] = (table.df, up.name, None)
+        except DataValidationError as exc:
+            st.session_state[K + "upload"] = (None, up.name, exc)
+    if K + "upload" not in st.session_state:
+        st.info("Upload a transaction log, or switch back to the bundled sample.")
+        return None, ""
+    df, name, err = st.session_state[K + "upload"]
+    if err is not None:
+        fail(err)
+        return None, ""
+    if up is None:
+        st.caption(f"Using the file uploaded earlier: {name}")
+    return df, f"upload:{name}"
+
+
+def column_mapping(df: pd.DataFrame, key: str):
+    guess = detect_columns(df)
+    cols = [str(c) for c in df.columns]
+    st.markdown("**Column mapping**")
+    picks = {}
+    for slot, role in zip(st.columns(5), ("time", "amount", "customer", "terminal", "target")):
+        optional = role in ("customer", "terminal")
+        options = ([NONE] if optional else ["(choose)"]) + cols
+        default = options.index(guess[role]) if guess[role] in options else 0
+        picks[role] = slot.selectbox(ROLE_NAMES[role].capitalize(), options, index=default,
+                                     key=f"{K}map:{key}:{role}")
+    chosen = {r: (None if v in (NONE, "(choose)") else v) for r, v in picks.items()}
+    return make_columns(df, **chosen)
+
+
+def prepared(df, cols, key):
+    """The validated, time-sorted log, kept per data and mapping (cheap reruns)."""
+    cache_key = (key, tuple(cols.roles().items()))
+    if st.session_state.get(K + "prep_key") != cache_key:
+        st.session_state[K + "prep"] = prepare_log(df, cols)
+        st.session_state[K + "prep_key"] = cache_key
+    return st.session_state[K + "prep"]
+
+
+def keep_recent(log: pd.DataFrame) -> pd.DataFrame:
+    """The log, cut to the most recent MAX_ROWS transactions (said on screen) when longer."""
+    if len(log) > MAX_ROWS:
+        # Keep the most recent rows, never a random sample: windows need every transaction.
+        st.warning(f"The file has {len(log):,} transactions; the app keeps the {MAX_ROWS:,} most recent "
+                   "(the command line has no limit).")
+        log = log.iloc[-MAX_ROWS:].reset_index(drop=True)
+    return log
+
+
+def show_log(log: pd.DataFrame, cols) -> FeatureConfig:
+    """Transactions, fraud rate, days and cards, and the engineered features; returns the feature settings."""
+    t = log[cols.time]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Transactions", f"{len(log):,}")
+    c2.metric("Fraud rate", f"{log[cols.target].mean():.2%}")
+    c3.metric("Days", f"{(t.max().normalize() - t.min().normalize()).days + 1}")
+    c4.metric("Cards", f"{log[cols.customer].nunique():,}" if cols.customer else "–")
+    st.caption(f"From {t.min():%Y-%m-%d %H:%M} to {t.max():%Y-%m-%d %H:%M}.")
+    fcfg_delay = st.session_state.get(K + "delay", 7)
+    fcfg = FeatureConfig(delay_days=int(fcfg_delay))
+    with st.expander("Engineered features (computed from each transaction's past only)"):
+        extra = extra_feature_columns(log.drop(columns="_row"), cols)
+        st.dataframe(compute_features(log.head(50), cols, config=fcfg, extra=extra).describe(),
+                     hide_index=True, width="stretch")
+    return fcfg
+
+
+def time_split(log: pd.DataFrame, cols, data_key: str) -> dict | None:
+    """The train / test dates, gap and known-card rule, checked on the log; None (with the message
+    shown) when the split does not work."""
+    t = log[cols.time]
+    st.markdown("**Time split** — earlier rows are history for the features; the gap mirrors "
+                "the delay before fraud labels are known.")
+    auto_train, auto_test = suggest_split(t, gap_days=7)
+    c1, c2, c3, c4 = st.columns(4)
+    train_start = c1.date_input("Train from", auto_train.date(), key=f"{K}train_start:{data_key}")
+    test_start = c2.date_input("Test from", auto_test.date(), key=f"{K}test_start:{data_key}")
+    gap = c3.number_input("Gap (days)", 0, 60, 7, key=K + "gap")
+    c4.number_input("Label delay for terminal risk (days)", 0, 60, 7, key=K + "delay")
+    drop_known = st.checkbox("Set aside test transactions of cards already known to be compromised "
+                             "(handbook convention)", True, key=K + "drop_known")
+    try:
+        split = split_by_time(log, cols, train_start=train_start, test_start=test_start,
+                              gap_days=int(gap), drop_known_cards=drop_known)
+        s = split.summary()
+        st.caption(f"History: {s['history']} · Train: {s['train']} · Gap: {s['gap_days']} days · "
+                   f"Test: {s['test']}")
+    except DataValidationError as exc:
+        fail(exc)
+        return None
+    return dict(gap=int(gap), train_start=train_start, test_start=test_start, drop_known=drop_known)

@@ -1,0 +1,71 @@
+"""Fraud page, last tab and footer: scoring a file of newer transactions, and saving the run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.datasets import read_table
+from core.errors import DataValidationError
+from core.fraud.alerts import get_reasons
+
+from ui.fraud.base import K, SAMPLE, fail
+from ui.workspace import save_to_workspace
+
+
+def show_score_new_file(run, ex) -> None:
+    """Score transactions that arrived after training, with reasons for the riskiest."""
+    from core.fraud.pipeline import score_new_file
+
+    st.markdown("Score transactions that arrived after training. Their features use the training log as "
+                "history, so they should follow it in time and use the same column names.")
+    new = st.file_uploader("New transactions (CSV or Parquet)", type=["csv", "gz", "parquet", "txt"], key=K + "new")
+    if new is not None and st.session_state.get(K + "scored_id") != new.file_id:
+        try:
+            new_df = read_table(new, name=new.name, max_rows=None).df
+            scored_new, X_new = score_new_file(run, new_df)
+            top = min(50, len(scored_new))
+            res_new = run.tabular.explain(X_new.iloc[:top])
+            reasons = get_reasons(res_new, ex.typical, k=3)
+            scored_new.insert(1, "top_reasons", reasons + [""] * (len(scored_new) - top))
+            st.session_state[K + "scored"] = scored_new
+        except DataValidationError as exc:
+            st.session_state[K + "scored"] = exc
+        st.session_state[K + "scored_id"] = new.file_id
+    out = st.session_state.get(K + "scored")
+    if isinstance(out, Exception):
+        fail(out)
+    elif out is not None:
+        thr = st.session_state.get(K + "review_t", 0.5)
+        st.caption(f"{int((out['risk'] >= thr).sum()):,} of {len(out):,} transactions at or above the review "
+                   f"threshold {thr:.3f}; reasons for the 50 riskiest.")
+        st.dataframe(out, hide_index=True, width="stretch")
+        st.download_button("Download scored file (CSV)", out.to_csv(index=False).encode(), "fraud_scored.csv",
+                           "text/csv", icon=":material/download:", on_click="ignore")
+
+
+def save_panel(run, ex, data_key: str) -> None:
+    """The "Save to workspace" control, with the page's current alert policy."""
+    searched = st.session_state.get(K + "search")
+
+    def save_fraud(name, root):
+        from core.fraud.persist import save_fraud_run
+        from core.workspace.summary import build_fraud_summary
+
+        review = float(st.session_state.get(K + "review_t", 0.5))
+        summary = build_fraud_summary(run, name=name, review_threshold=review,
+                                      block_threshold=float(st.session_state.get(K + "block_t", max(0.9, review))),
+                                      review_fee=float(st.session_state.get(K + "fee", 5.0)),
+                                      dataset_name=fraud_dataset, explanations=ex)
+        if searched is not None and searched[0] is run:
+            from core.fraud.pipeline import compute_fraud_metrics
+            from core.search.scenarios import attach_search, search_section
+
+            attach_search(summary, search_section(
+                searched[1], run.tabular, fraud_metrics=lambda p, m: compute_fraud_metrics(
+                    run.test.assign(score_ensemble=p), "score_ensemble", m, k=run.config.k,
+                    has_cards=bool(run.columns.customer))))
+        return save_fraud_run(run, root, extra_metadata=summary)
+
+    fraud_dataset = SAMPLE.name if data_key == "sample" else (data_key.removeprefix("upload:") or None)
+    st.divider()
+    save_to_workspace("fraud", run, save_fraud, dataset_name=fraud_dataset)

@@ -1,0 +1,91 @@
+"""Fraud page, result tabs: the network against the baselines at the team's daily capacity, and
+the same network trained with each imbalance strategy."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.charts import plot_pr, plot_roc
+from core.errors import DataValidationError
+from core.fraud import charts as fc
+from core.fraud.decisions import compute_card_precision_at_k, compute_precision_at_k_per_day
+from core.glossary import MODELS, metric_help, rename_metrics
+from core.imbalance import IMBALANCE_METHODS
+from core.metrics import compute_pr, compute_roc
+from core.verdict import compare_binary
+
+from ui.common import get_verdicts, show_verdict
+from ui.fraud.base import K, fail
+
+
+def show_performance(run) -> None:
+    """Tiles at one k, the verdict, the metrics table and the curves."""
+    test = run.test
+    y, p = test["label"].to_numpy(), test["score_network"].to_numpy()
+    net = run.metrics["network"]
+    per_day = len(test) / max(test["day"].nunique(), 1)
+    # One k for the tiles, the caption and the chart: the team's daily review capacity.
+    k = st.slider("k: alerts the team can review per day", 1, 500, int(min(100, max(5, per_day // 50))),
+                  key=K + "k", help="The tiles, the caption and the chart below use this k. The table keeps "
+                                    f"the run's k = {run.config.k}, named in its column headers.")
+    days, cards = test["day"].to_numpy(), test["customer"].to_numpy()
+    pk, cpk = {}, {}
+    for m in run.metrics:
+        s = test[f"score_{m}"].to_numpy()
+        pk[MODELS[m]] = compute_precision_at_k_per_day(days, y, s, k)[1]
+        cpk[MODELS[m]] = compute_card_precision_at_k(days, cards if run.columns.customer else np.arange(len(y)),
+                                                     y, s, k)[1]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("PR-AUC (headline)", f"{net['pr_auc']:.3f}", help=metric_help("pr_auc"))
+    c2.metric("ROC-AUC", f"{net['roc_auc']:.3f}", help=metric_help("roc_auc"))
+    c3.metric(f"Card precision@{k} per day", f"{cpk[MODELS['network']]['card_precision_at_k'].mean():.3f}",
+              help=metric_help(f"card_precision_at_{k}_per_day"))
+    c4.metric("Frauds in test period", f"{int(y.sum()):,}", f"of {len(y):,} transactions", delta_color="off")
+    baselines = {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != "network"}
+    for verdict in get_verdicts(K + "verdicts", run, lambda: [
+            compare_binary(y, p, baselines, metric=m, names=MODELS, seed=0) for m in ("pr_auc", "roc_auc")]):
+        show_verdict(verdict)
+    table = run.metrics_table()
+    st.dataframe(table.rename(columns={"model": "Model", **rename_metrics(table.columns[1:])}).round(4),
+                 hide_index=True, width="stretch")
+    st.caption(" · ".join(f"{m}: precision@{k} per day {d['precision_at_k'].mean():.3f}, card precision@{k} "
+                          f"per day {cpk[m]['card_precision_at_k'].mean():.3f}" for m, d in pk.items()))
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(fc.plot_precision_per_day(cpk, "card_precision_at_k", f"Card precision@{k} per day"),
+                    key=K + "cpk")
+    c2.plotly_chart(plot_pr({MODELS[m]: compute_pr(y, test[f"score_{m}"]) for m in run.metrics},
+                            {MODELS[m]: v["pr_auc"] for m, v in run.metrics.items()}, prevalence=y.mean()),
+                    key=K + "pr")
+    c1.plotly_chart(plot_roc({MODELS[m]: compute_roc(y, test[f"score_{m}"]) for m in run.metrics},
+                             {MODELS[m]: v["roc_auc"] for m, v in run.metrics.items()}), key=K + "roc")
+
+
+def show_imbalance_comparison(run) -> None:
+    """Train the same network with each imbalance strategy and recommend one."""
+    st.markdown("Train the same network with each strategy on the same features and split.")
+    with st.form(K + "compare_form"):
+        chosen = st.multiselect("Strategies", list(IMBALANCE_METHODS), ["none", "class_weight", "undersample", "smote"],
+                                format_func=lambda m: IMBALANCE_METHODS[m].split(":")[0], key=K + "cmp_methods")
+        c1, c2 = st.columns(2)
+        min_prec = c1.slider("Recall measured at precision", 0.1, 0.95, 0.8, 0.05, key=K + "cmp_prec")
+        cmp_epochs = c2.number_input("Epochs per strategy", 1, 200, min(run.config.tabular.epochs, 20),
+                                     key=K + "cmp_epochs")
+        go_cmp = st.form_submit_button("Compare strategies", icon=":material/compare_arrows:")
+    if go_cmp:
+        from core.fraud.compare import compare_imbalance, recommend_imbalance
+
+        bar = st.progress(0.0)
+        try:
+            table = compare_imbalance(run, chosen, min_precision=min_prec, epochs=int(cmp_epochs),
+                                      progress=lambda i, n, m: bar.progress(i / n, text=f"Training with {m}"))
+            st.session_state[K + "compare"] = (table, recommend_imbalance(table))
+        except DataValidationError as exc:
+            fail(exc)
+        bar.empty()
+    if K + "compare" in st.session_state:
+        table, advice = st.session_state[K + "compare"]
+        st.success(advice, icon=":material/recommend:")
+        st.dataframe(table.round(4), hide_index=True, width="stretch")
+        rcol = [c for c in table.columns if c.startswith("recall_at")][0]
+        st.plotly_chart(fc.plot_imbalance_comparison(table, rcol), key=K + "cmp_chart")

@@ -1,0 +1,86 @@
+"""Fraud page, training: the form, the training run with its progress, and what was trained."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from core.imbalance import IMBALANCE_METHODS
+from core.training import describe_epochs, summarize_epochs
+
+from ui.fraud.base import K
+from ui.search import SearchLive, search_options, show_search
+
+
+def training_form() -> dict | None:
+    """The training options; returned when the form is submitted, None otherwise."""
+    with st.form(K + "train_form"):
+        st.markdown("**Training**")
+        c1, c2, c3, c4, c5 = st.columns(5)
+        methods = list(IMBALANCE_METHODS)
+        imbalance = c1.selectbox("Imbalance handling", methods, index=0,
+                                 format_func=lambda m: IMBALANCE_METHODS[m].split(":")[0], key=K + "imbalance")
+        epochs = c2.number_input("Epochs (early stopping)", 1, 200, 30, key=K + "epochs")
+        width = c3.select_slider("Width", [32, 64, 128, 256], 128, key=K + "width")
+        seed = c4.number_input("Seed", 0, 10_000, 0, key=K + "seed")
+        n_explain = c5.number_input("Alerts explained (SHAP)", 20, 1000, 200, step=20, key=K + "n_explain")
+        search_opts = search_options(K)
+        go = st.form_submit_button("Train model", type="primary", icon=":material/model_training:")
+    if not go:
+        return None
+    return dict(imbalance=imbalance, epochs=int(epochs), width=int(width), seed=int(seed), explain=int(n_explain),
+                search=search_opts)
+
+
+def train(df, cols, fcfg, opts):
+    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
+
+    tab = replace(FRAUD_TABULAR, imbalance=opts["imbalance"], epochs=opts["epochs"],
+                  width=opts["width"], seed=opts["seed"])
+    config = FraudConfig(train_start=opts["train_start"], test_start=opts["test_start"],
+                         gap_days=opts["gap"], features=fcfg, drop_known_cards=opts["drop_known"],
+                         tabular=tab)
+    search = None
+    if opts["search"]["enabled"]:
+        from core.search.scenarios import search_fraud
+
+        live = SearchLive()
+        search, config = search_fraud(df, cols, budget=opts["search"]["budget"], config=config,
+                                      ensemble=opts["search"]["ensemble"], progress=live)
+        live.clear()
+    bar = st.progress(0.0, text="Preparing")
+    status = st.empty()
+
+    def on_epoch(epoch, epochs, logs):
+        bar.progress(min(epoch / epochs, 1.0), text=f"Epoch {epoch} of {epochs} — loss "
+                     f"{logs.get('loss', 0):.4f}, validation loss {logs.get('val_loss', 0):.4f}")
+
+    run = run_fraud(df, cols, config=config, progress=on_epoch, status=lambda m: status.caption(m))
+    status.caption("Explaining the riskiest transactions with SHAP")
+    explanations = explain_run(run, top_alerts=opts["explain"], global_rows=300, seed=opts["seed"])
+    bar.progress(1.0, text=f"Done in {run.timings['total'] + explanations.seconds:.1f} s")
+    status.empty()
+    stale = (K + "compare", K + "scored", K + "review_t", K + "block_t", K + "q_risk", K + "local")
+    for k in [k for k in st.session_state if k.startswith(stale)]:
+        del st.session_state[k]
+    st.session_state[K + "run"] = run
+    st.session_state[K + "explain"] = explanations
+    if search is not None:
+        from core.search.tabular import ensemble_report
+
+        top = run.feature_frame_test.iloc[explanations.alert_positions]
+        st.session_state[K + "search"] = (run, search, *ensemble_report(run.tabular, search.ensemble, top,
+                                                                        seed=opts["seed"]))
+
+
+def show_trained(run) -> None:
+    """Epochs run, the run's notices and the model search, above the result tabs."""
+    st.divider()
+    epochs = describe_epochs(summarize_epochs(run.tabular.history, run.config.tabular.epochs))
+    st.caption(f":material/model_training: {epochs}")
+    for note in run.notices:
+        st.caption(note)
+    searched = st.session_state.get(K + "search")
+    if searched is not None and searched[0] is run:
+        show_search(searched[1], key=K + "search", ensemble_test=searched[2], ensemble_shap=searched[3])
