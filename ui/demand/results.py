@@ -1,0 +1,71 @@
+"""Demand page, result tabs: the forecast per series, and the backtest of the network against
+the baselines."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.charts import plot_training_history
+from core.demand import charts as dc
+from core.demand.fmetrics import mape_note
+from core.demand.forecast import get_history
+from core.demand.verdict import compare_demand, demand_warnings
+from core.glossary import metric_help, metric_label, rename_metrics
+from core.training import describe_epochs, summarize_epochs
+
+from ui.common import get_verdicts, show_verdict
+from ui.demand.base import K, METRIC_COLS
+
+
+def forecast_tab(run) -> None:
+    st.subheader("Forecast")
+    st.caption(f"P10 / P50 / P90 for the next {run.wcfg.horizon} periods after each series' history, with the "
+               "backtest forecasts over the held-out tail.")
+    sid = st.selectbox("Series", run.series_ids, key=K + "series_pick")
+    st.plotly_chart(dc.plot_forecast(get_history(run, sid), run.backtest, run.future, sid), key=K + "forecast")
+
+
+def results(run) -> None:
+    st.subheader("Backtest: network vs baselines")
+    nn, sn = run.metrics.iloc[0], run.metrics.loc["Seasonal naive"]
+    t = st.columns(4)
+    t[0].metric("WAPE (error / total demand)", f"{nn['wape']:.1f} %", delta=f"naive {sn['wape']:.1f} %",
+                delta_color="off", help=metric_help("wape"))
+    t[1].metric("MASE (< 1 beats in-sample naive)", f"{nn['mase']:.2f}", delta=f"naive {sn['mase']:.2f}",
+                delta_color="off", help=metric_help("mase"))
+    t[2].metric("MAE vs seasonal naive", f"{nn['mae'] / sn['mae']:.0%}" if sn["mae"] else "—")
+    t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", delta="target 80 %", delta_color="off",
+                help=metric_help("coverage"))
+    # The network against the best baseline (not only seasonal naive), and what a headline error hides.
+    show_verdict(get_verdicts(K + "verdicts", run, lambda: [compare_demand(run)])[0])
+    for note in demand_warnings(run.metrics):
+        st.warning(note, icon=":material/warning:")
+    # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
+    shown = METRIC_COLS + (["wmae"] if "wmae" in run.metrics else [])
+    table = run.metrics[shown].rename(columns={**rename_metrics(shown), "bias_pct": "Bias %",
+                                               "coverage_p10_p90": "P10–P90 coverage %",
+                                               "wmae": f"Holiday-weighted MAE ({run.holiday_col} weeks × 5)"})
+    table.index.name = "Method"
+    st.dataframe(table.style.format("{:.2f}", na_rep="—"), width="stretch")
+    st.caption(f"MAE {nn['mae']:.2f} vs seasonal naive {sn['mae']:.2f} · "
+               f"{mape_note(nn) or 'MAPE is given: no actual is near zero'} · {run.device} · trained in "
+               f"{run.timings['train']:.1f} s · {describe_epochs(summarize_epochs(run.history, run.config.epochs))} "
+               f"· interval calibration × {run.spread_factor:.2f}")
+    for note in run.notices:
+        st.info(note, icon=":material/info:")
+    if run.excluded:
+        reasons = pd.DataFrame(run.excluded)["reason"].value_counts()
+        st.warning(f"{len(run.excluded)} series left out of the model: "
+                   + "; ".join(f"{n} {'has' if n == 1 else 'have'} {r}" for r, n in reasons.items())
+                   + ". They are listed below.", icon=":material/warning:")
+        st.dataframe(pd.DataFrame(run.excluded), hide_index=True, width="stretch")
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(dc.plot_error_by_step(run.backtest), key=K + "err_step")
+    c2.plotly_chart(plot_training_history(run.history), key=K + "history")
+    metric = st.radio("Error by series", ["wape", "mase", "mae", "coverage_p10_p90"], horizontal=True, key=K + "metric",
+                      format_func=lambda m: metric_label("coverage" if m == "coverage_p10_p90" else m))
+    st.plotly_chart(dc.plot_error_by_series(run.per_series, metric), key=K + "err_series")
+    with st.expander("Metrics per series (table)"):
+        cols = ["series", "method", *METRIC_COLS]
+        st.dataframe(run.per_series[cols].round(3), hide_index=True, width="stretch")

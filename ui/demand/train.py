@@ -1,0 +1,48 @@
+"""Demand page, training: the form and the training run with its progress."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.demand.covariates import horizon_covariates
+from core.demand.forecast import DemandConfig, train_demand
+from core.errors import DataValidationError
+
+from ui.demand.base import DEFAULT_H, K, fail
+
+
+def training_form(sales) -> dict | None:
+    """The training options; returned when the form is submitted, None otherwise."""
+    with st.form(K + "train_form"):
+        st.markdown("**Training options**")
+        c = st.columns(4)
+        horizon = c[0].number_input("Horizon (periods to forecast)", 1, 120, DEFAULT_H[sales.frequency])
+        origins = c[1].number_input("Backtest origins", 1, 6, 2, help="Rolling-origin backtest: forecast from this "
+                                    "many origins, one horizon apart, in the held-out tail of every series.")
+        epochs = c[2].number_input("Max epochs", 1, 200, 60, help="Early stopping on the most recent training windows.")
+        seed = c[3].number_input("Seed", 0, 10_000, 0)
+        submitted = st.form_submit_button("Train forecast model", type="primary", icon=":material/model_training:")
+    if not submitted:
+        return None
+    return dict(horizon=int(horizon), origins=int(origins), epochs=int(epochs), seed=int(seed))
+
+
+def train(sales, join, opts: dict, slot) -> None:
+    """Train the forecast model, its progress drawn in ``slot``; the run is kept in the session."""
+    bar = slot.progress(0.0, text="Preparing windows")
+
+    def on_epoch(epoch, total, logs):
+        bar.progress(min(epoch / total, 1.0), text=f"Epoch {epoch} of {total} — pinball loss "
+                     f"{logs.get('loss', 0):.4f}, validation {logs.get('val_loss', 0):.4f}")
+
+    try:
+        future = None if join is None else horizon_covariates(join, sales.columns.series, sales)
+        run = train_demand(sales, DemandConfig(**opts), future_covariates=future, progress=on_epoch)
+    except DataValidationError as exc:
+        bar.empty()
+        fail(exc)
+        return
+    bar.progress(1.0, text=f"Done in {run.timings['total']:.1f} s")
+    for k in ("events", "shap_global", "shap_local", "model_bytes"):
+        st.session_state.pop(K + k, None)
+    st.session_state[K + "run"] = run
