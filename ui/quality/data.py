@@ -1,0 +1,81 @@
+"""Quality page, first tab: the images (sample or a zip), the input size, and what the set holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.quality.charts import plot_class_bar
+from core.quality.data import LoadOptions, find_ok_class, load_image_dataset
+from core.quality.evaluate import DEFECT_TYPING_NOTE
+from core.quality.labels import describe_layout
+
+from ui.quality.base import K, SIZES, fail, load_sample, max_images, pct, thumb
+
+
+def pick_image_size():
+    """The input size every image is resized to."""
+    return st.selectbox("Input size (images are resized to a square)", list(SIZES), format_func=SIZES.get,
+                        key=K + "image_size",
+                        help="Auto picks the largest of native, 128, 96 and 64 pixels that keeps training within "
+                             "a few minutes on 2 CPU cores; 64 is fast, 128 keeps finer texture, native the images' "
+                             "own size.")
+
+
+def get_data(image_size: int):
+    choice = st.radio("Images", ["Bundled sample (1,000 synthetic surfaces)", "Upload a zip"], horizontal=True,
+                      key=K + "source")
+    if choice.startswith("Bundled"):
+        return load_sample(image_size)
+    up = st.file_uploader("Zip with one folder per class (e.g. ok/, scratch/), images named after their class "
+                          "(scratches_12.jpg, rolled-in_scale_7.jpg, Cr_1.bmp), or images plus a labels CSV "
+                          "(columns filename,label)", type=["zip"], key=K + "upload")
+    if up is None:
+        st.info("Upload a zip to work on your own images, or switch back to the bundled sample.")
+        return None
+    key = (up.file_id, image_size)
+    if st.session_state.get(K + "upload_key") != key:
+        st.session_state[K + "upload_key"] = key
+        try:
+            with st.spinner("Checking and decoding the images"):
+                st.session_state[K + "upload_data"] = (load_image_dataset(
+                    up, options=LoadOptions(image_size=image_size, max_images=max_images(image_size))), None)
+        except Exception as exc:  # any unreadable upload is a message, never a traceback
+            st.session_state[K + "upload_data"] = (None, exc)
+    data, err = st.session_state[K + "upload_data"]
+    if err is not None:
+        fail(err)
+    return data
+
+
+def show_summary(data) -> None:
+    counts = data.counts()
+    ok = find_ok_class(data.class_names)
+    n = len(data.labels)
+    defects = n - counts.get(ok, 0) if ok else n
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Images", f"{n:,}")
+    c2.metric("Classes", len(counts))
+    c3.metric("Defect share", pct(defects / n) if ok else "n/a")
+    c4.metric("Size used", f"{data.image_size}×{data.image_size}×{data.channels}")
+    for note in data.notices:
+        st.warning(note, icon=":material/info:")
+    # Confirm where the labels came from: a wrong split of file names shows up here, before training.
+    st.info(describe_layout(data.layout, counts) + ("" if data.layout != "filenames" else
+            " Check these classes before training; if one is wrong, rename the files or sort them into folders."),
+            icon=":material/label:")
+    if data.layout == "filenames":
+        st.dataframe(pd.DataFrame({"class (from file names)": list(counts), "images": list(counts.values()),
+                                   "example file": [data.names[int(np.flatnonzero(data.labels == i)[0])]
+                                                    for i in range(len(counts))]}),
+                     hide_index=True, key=K + "layout_table")
+    if ok is None:
+        st.info(DEFECT_TYPING_NOTE, icon=":material/category:")
+    left, right = st.columns([1, 2])
+    left.plotly_chart(plot_class_bar(counts, ok), key=K + "class_bar")
+    with right:
+        st.markdown("**Examples per class**")
+        for i, name in enumerate(data.class_names):
+            idx = np.flatnonzero(data.labels == i)[:6]
+            st.image([thumb(data.images[j]) for j in idx], caption=[name] * len(idx), width=72)

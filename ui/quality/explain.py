@@ -1,0 +1,74 @@
+"""Quality page, heatmaps tab: where in each image the model looked (Grad-CAM and SHAP)."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from core.quality.charts import plot_image_heatmap
+from core.quality.data import load_single_image
+
+from ui.quality.base import IMAGE_TYPES, K, defect_scores, fail
+
+
+def show_explanation(exp, key: str) -> None:
+    c1, c2, c3 = st.columns(3)
+    c1.plotly_chart(plot_image_heatmap(exp.image, title="Image"), key=key + "img")
+    c2.plotly_chart(plot_image_heatmap(exp.image, exp.gradcam.maps[0], title=f"Grad-CAM · {exp.gradcam.target}"),
+                    key=key + "cam")
+    c3.plotly_chart(plot_image_heatmap(exp.image, exp.shap.maps[0], signed=True,
+                                       title=f"SHAP · {exp.shap.target}"), key=key + "shap")
+    probs = ", ".join(f"{c} {p:.2f}" for c, p in sorted(exp.proba.items(), key=lambda kv: -kv[1]))
+    st.caption(f"Predicted **{exp.predicted}** ({probs}). Grad-CAM: where the last convolution layer's evidence "
+               "sits. SHAP: each pixel's push on the score, red raising it, blue lowering it.")
+
+
+def show_heatmaps(run) -> None:
+    """Grad-CAM and SHAP for a test image, or for a new image the user uploads."""
+    from core.quality.explain import explain_image
+
+    has_ok = run.ok_class is not None
+    _, p_def = defect_scores(run)
+    threshold = float(st.session_state.get(K + "threshold", 0.5))
+    st.subheader("A test image")
+    labels = [f"#{i} · {run.test.names[i]} · actual {run.class_names[run.test.labels[i]]}"
+              + (f" · P(defect) {p_def[i]:.2f}" if has_ok else "") for i in range(len(run.test.labels))]
+    order = np.argsort(-p_def) if has_ok else np.arange(len(labels))
+    pick = st.selectbox("Image (most suspicious first)", order, format_func=lambda i: labels[i], key=K + "pick")
+    targets = (["defect"] if has_ok else []) + list(run.class_names)
+    target = st.selectbox("Explain", targets, format_func=lambda t: "P(defect)" if t == "defect" else f"P({t})",
+                          key=K + "target")
+    exp_key = f"{K}exp:{pick}:{target}"
+    if st.button("Compute heatmaps", key=K + "explain_btn", icon=":material/visibility:"):
+        try:
+            with st.spinner("Grad-CAM and SHAP"):
+                st.session_state[exp_key] = explain_image(run, run.test.images[int(pick)], threshold=threshold,
+                                                          target=target)
+        except Exception as exc:  # shown as a message, never a traceback
+            fail(exc)
+    if exp_key in st.session_state:
+        exp = st.session_state[exp_key]
+        if exp.verdict:
+            st.markdown(f"Verdict at threshold {threshold:.2f}: **{exp.verdict.upper()}** "
+                        f"(P(defect) {exp.p_defect:.2f})")
+        show_explanation(exp, K + "test_")
+
+    st.subheader("A new image")
+    one = st.file_uploader("One product image", type=IMAGE_TYPES, key=K + "single")
+    if one is not None:
+        try:
+            x = load_single_image(one, image_size=run.image_size, channels=run.channels)
+            key = f"{K}exp:upload:{one.file_id}:{threshold}"
+            if key not in st.session_state:
+                with st.spinner("Scoring and explaining the image"):
+                    st.session_state[key] = explain_image(run, x[0], threshold=threshold)
+            exp = st.session_state[key]
+            if exp.verdict:
+                (st.error if exp.verdict == "reject" else st.success)(
+                    f"Verdict: {exp.verdict.upper()} — P(defect) {exp.p_defect:.2f} at threshold {threshold:.2f}; "
+                    f"most likely class: {exp.predicted}.")
+            else:
+                st.info(f"Most likely class: {exp.predicted}.")
+            show_explanation(exp, K + "upload_")
+        except Exception as exc:  # a bad image is a message; the trained model is kept
+            fail(exc)

@@ -1,0 +1,49 @@
+"""Quality page, export tab: test predictions, the model download and saving the run."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.quality.base import K, SAMPLE_DIR
+from ui.workspace import save_to_workspace
+
+
+def show_export(run, data) -> None:
+    """Test predictions, the model download and saving the run (``data``: the image set still loaded)."""
+    from core.quality.export import get_model_zip, get_test_predictions
+
+    threshold = float(st.session_state.get(K + "threshold", 0.5))
+    preds = get_test_predictions(run, threshold)
+    st.dataframe(preds.head(50), hide_index=True, width="stretch")
+    st.download_button("Download test predictions (CSV)", preds.to_csv(index=False).encode(),
+                       "quality_predictions.csv", "text/csv", key=K + "dl_csv", on_click="ignore")
+    zip_key = f"{K}out:zip:{threshold}"
+    if st.button("Prepare model download", key=K + "prep_zip"):
+        with st.spinner("Saving the model"):
+            st.session_state[zip_key] = get_model_zip(run, threshold=threshold, costs={
+                "escape": st.session_state.get(K + "cost_escape"), "false_reject": st.session_state.get(K + "cost_fr")})
+    if zip_key in st.session_state:
+        st.download_button("Download model (zip: Keras file + JSON settings + predictions)",
+                           st.session_state[zip_key], "quality_model.zip", "application/zip", key=K + "dl_zip",
+                           on_click="ignore")
+        st.caption("Score a folder or zip headless: unzip, then `python -m core score --model DIR --data IMAGES "
+                   "--out scored.csv`.")
+
+    def save_quality(name, root):
+        from core.quality.export import save_quality_run
+        from core.workspace.summary import build_quality_summary
+
+        ce = float(st.session_state.get(K + "cost_escape") or 50.0)
+        cf = float(st.session_state.get(K + "cost_fr") or 2.0)
+        # Fingerprint the image set the model was trained on (the one still loaded, if it matches).
+        same = data is not None and tuple(data.class_names) == tuple(run.class_names) and \
+            data.image_size == run.image_size
+        summary = build_quality_summary(run, name=name, threshold=threshold, cost_escape=ce, cost_false_reject=cf,
+                                        data=data if same else None, dataset_name=dataset_name)
+        return save_quality_run(root, run, threshold=threshold, costs={"escape": ce, "false_reject": cf},
+                                extra_metadata=summary)
+
+    upload = st.session_state.get(K + "upload")
+    dataset_name = (SAMPLE_DIR.name if st.session_state.get(K + "source", "Bundled").startswith("Bundled")
+                    else getattr(upload, "name", None))
+    save_to_workspace("quality", run, save_quality, dataset_name=dataset_name)

@@ -1,0 +1,102 @@
+"""Quality page, result tabs: performance on the held-out images, and the reject decision by
+cost (or the errors by class when every class is a defect type)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.errors import DataValidationError
+from core.quality.charts import plot_inspection_cost, plot_multiclass_confusion, plot_per_class_metrics
+from core.quality.evaluate import (DEFECT_TYPING_NOTE, compute_cost_analysis, compute_defect_metrics,
+                                   get_error_gallery, get_misclassified)
+
+from ui.common import money, money_label
+from ui.quality.base import K, defect_scores, fail, pct, thumb
+
+
+def show_performance(run) -> None:
+    """Accuracy, recall, F1 and ROC-AUC tiles, the confusion matrix and per-class figures."""
+    m = run.metrics
+    has_ok = run.ok_class is not None
+    if not has_ok:
+        st.info(DEFECT_TYPING_NOTE, icon=":material/category:")
+    c = st.columns(5)
+    c[0].metric("Accuracy", pct(m["accuracy"]))
+    c[1].metric("Macro recall", pct(m["macro_recall"]))
+    c[2].metric("Macro F1", pct(m["macro_f1"]))
+    c[3].metric("ROC-AUC (one-vs-rest)", f"{m['roc_auc']:.3f}")
+    if has_ok:
+        c[4].metric("Defect recall at 0.5", pct(m["defect_recall"]),
+                    help=f"Escape rate {pct(m['escape_rate'])}: defective parts the model would pass.")
+    else:
+        weakest = min(m["per_class"], key=lambda name: m["per_class"][name]["recall"])
+        c[4].metric("Lowest class recall", pct(m["per_class"][weakest]["recall"]), help=f"class {weakest}")
+    left, right = st.columns(2)
+    left.plotly_chart(plot_multiclass_confusion(m["confusion"], run.class_names), key=K + "cm")
+    right.plotly_chart(plot_per_class_metrics(m["per_class"]), key=K + "per_class")
+    table = pd.DataFrame(m["per_class"]).T.reset_index(names="class")
+    st.dataframe(table.round(3), hide_index=True, width="stretch")
+
+
+def show_errors_by_class(run) -> None:
+    """Defect typing (no 'good part' class): per-class precision and recall and the misclassified images."""
+    m = run.metrics
+    st.markdown("**Per-class precision and recall**: of the images predicted as a class, the share that "
+                "are; of the images of a class, the share found.")
+    st.dataframe(pd.DataFrame(m["per_class"]).T.reset_index(names="class")[
+        ["class", "precision", "recall", "f1", "support"]].round(3), hide_index=True, key=K + "typing_table")
+    st.plotly_chart(plot_multiclass_confusion(m["confusion"], run.class_names), key=K + "typing_cm")
+    wrong = get_misclassified(run.test.labels, run.test_proba, run.class_names, limit=24)
+    n_wrong = int(np.sum(run.test_proba.argmax(axis=1) != run.test.labels))
+    st.markdown(f"**Misclassified test images: {n_wrong} of {len(run.test.labels)}**"
+                + (" — most confidently wrong first" if n_wrong else ""))
+    if len(wrong):
+        st.image([thumb(run.test.images[int(i)]) for i in wrong["position"]], width=88,
+                 caption=[f"{a} → {p} ({c:.2f})" for a, p, c in
+                          zip(wrong["actual"], wrong["predicted"], wrong["confidence"])])
+    else:
+        st.caption("Every test image got its class.")
+
+
+def show_decision(run) -> None:
+    """The reject threshold set by the cost of escapes and false rejects, and the images it gets wrong."""
+    y_def, p_def = defect_scores(run)
+    c1, c2, c3 = st.columns(3)
+    cost_escape = c1.number_input(money_label("Cost of an escaped defect"), 0.0, 1e7, 50.0, step=5.0,
+                                  key=K + "cost_escape", format="%.2f")
+    cost_fr = c2.number_input(money_label("Cost of a false reject (good part scrapped)"), 0.0, 1e7, 2.0,
+                              step=0.5, key=K + "cost_fr", format="%.2f")
+    threshold = c3.slider("Reject when P(defect) ≥", 0.0, 1.0, key=K + "threshold", step=0.01)
+    try:
+        cost = compute_cost_analysis(y_def, p_def, cost_escape=cost_escape, cost_false_reject=cost_fr,
+                                     threshold=threshold)
+    except DataValidationError as exc:
+        fail(exc)
+        st.stop()
+    dm = compute_defect_metrics(y_def, p_def, threshold)
+    c = st.columns(5)
+    c[0].metric("Defect recall", pct(dm["defect_recall"]))
+    c[1].metric("Escape rate", pct(dm["escape_rate"]), help=f"{dm['escapes']} defective test parts pass")
+    c[2].metric("Reject rate", pct(dm["reject_rate"]), help=f"{dm['false_rejects']} good parts rejected")
+    c[3].metric("Cost per part", money(cost.cost_at_threshold, cents=True))
+    c[4].metric("Optimal threshold", f"{cost.best_threshold:.2f}",
+                help=f"cost per part {money(cost.best_cost, cents=True)}")
+
+    def use_best():
+        st.session_state[K + "threshold"] = round(cost.best_threshold, 2)
+
+    st.button("Use the optimal threshold", on_click=use_best, key=K + "use_best")
+    st.plotly_chart(plot_inspection_cost(cost.curve, threshold=threshold, best=cost.best_threshold),
+                    key=K + "cost_curve")
+    gallery = get_error_gallery(y_def, p_def, threshold, limit=12)
+    for title, key in (("False rejects (good parts the model rejects)", "false_rejects"),
+                       ("Escapes (defects the model passes)", "escapes")):
+        st.markdown(f"**{title}: {int(dm[key])}**" + (" — most confident first" if dm[key] else ""))
+        idx = gallery[key]
+        if len(idx):
+            st.image([thumb(run.test.images[i]) for i in idx], width=88,
+                     caption=[f"{run.class_names[run.test.labels[i]]} · P(defect) {p_def[i]:.2f}" for i in idx])
+        else:
+            st.caption("None at this threshold.")

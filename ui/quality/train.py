@@ -1,0 +1,76 @@
+"""Quality page, first tab: the training options, the training run with its live progress,
+and what was trained."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.charts import plot_training_history
+from core.quality.data import find_ok_class
+from core.quality.models import BACKBONES
+
+from ui.quality.base import IMBALANCE, K, SHORT_BACKBONES
+
+
+def training_form(data) -> dict | None:
+    with st.form(K + "train_form"):
+        st.markdown("**Training options**")
+        c1, c2, c3, c4 = st.columns(4)
+        # Short names in the box (a long one is cut off in a quarter-width column); the detail on hover.
+        backbone = c1.selectbox("Model", list(BACKBONES), format_func=SHORT_BACKBONES.get, key=K + "backbone",
+                                help=" · ".join(BACKBONES.values()))
+        imbalance = c2.selectbox("Class imbalance", list(IMBALANCE), format_func=IMBALANCE.get, key=K + "imbalance")
+        epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 200, 60, key=K + "epochs")
+        augment = c4.checkbox("Augment (flips, rotations, contrast)", True, key=K + "augment")
+        c1, c2, c3, c4 = st.columns(4)
+        names = list(data.class_names)
+        guess = find_ok_class(names)
+        ok_choice = c1.selectbox("'No defect' class", names + ["(none: defect types only)"],
+                                 index=names.index(guess) if guess else len(names), key=K + "ok_class")
+        test_size = c2.slider("Test share", 0.1, 0.4, 0.2, 0.05, key=K + "test_size")
+        batch = c3.select_slider("Batch size", [16, 32, 64, 128], value=32, key=K + "batch")
+        seed = c4.number_input("Seed", 0, 10_000, 0, key=K + "seed")
+        if not st.form_submit_button("Train model", type="primary", icon=":material/model_training:"):
+            return None
+    return dict(backbone=backbone, imbalance=imbalance, epochs=int(epochs), augment=bool(augment),
+                ok_class=ok_choice if ok_choice in names else None, test_size=float(test_size),
+                batch_size=int(batch), seed=int(seed))
+
+
+def train(data, opts) -> None:
+    from core.quality.engine import QualityConfig, train_quality
+
+    ok_class = opts.pop("ok_class")
+    config = QualityConfig(**opts)
+    bar = st.progress(0.0, text="Preparing the images")
+    history: dict[str, list[float]] = {}
+    slot = st.empty()
+
+    def on_epoch(epoch, epochs, logs):
+        for k, v in logs.items():
+            history.setdefault(k, []).append(v)
+        bar.progress(min(epoch / epochs, 1.0), text=f"Epoch {epoch} of {epochs} — loss {logs.get('loss', 0):.3f}, "
+                                                    f"validation accuracy {logs.get('val_accuracy', 0):.3f}")
+        slot.plotly_chart(plot_training_history({k: v for k, v in history.items() if "loss" in k}),
+                          key=f"{K}live{epoch}")
+
+    run = train_quality(data, config=config, ok_class=ok_class, progress=on_epoch)
+    bar.progress(1.0, text=f"Done in {run.timings['train_s']:.1f} s")
+    slot.empty()
+    for key in [k for k in st.session_state if k.startswith(K + "out:") or k.startswith(K + "exp:")]:
+        del st.session_state[key]
+    st.session_state[K + "run"] = run
+    st.session_state[K + "threshold"] = float(config.threshold)
+
+
+# The third tab is the reject decision when a class means 'good part', the error analysis when
+
+
+def show_trained(run) -> None:
+    """What was trained, its notices and the training curves."""
+    st.success(f"Model trained ({run.backbone_used}, {run.timings['epochs_run']} epochs, "
+               f"{run.timings['train_s']:.1f} s on {run.device}); tested on {len(run.test.labels)} held-out "
+               "images. Open the other tabs for results.", icon=":material/check_circle:")
+    for note in run.notices:
+        st.warning(note, icon=":material/info:")
+    st.plotly_chart(plot_training_history(run.history), key=K + "history")
