@@ -1,18 +1,27 @@
 """Demand on a Dask cluster: series forecast in parallel, each series whole on one worker.
 
 A forecast reads a series' whole history, and this model also reads the mean demand profile of
-the other series in the same store and of the same product (its group columns): series that share
-a store or a product, directly or through others, must be forecast together. The series ids are
-collected from every block on the workers, joined into those connected sets, and the sets packed
-into one group per worker; each group's rows (in file order) are forecast with the single-process
+the other series in the same store and of the same product (its group columns). Those profiles are
+sums over every series of a store or a product, so they are computed once, over all rows, with the
+single-process engine's own code (the scorer is run up to ``group_profiles`` and stopped there),
+and sent to every worker. The series are then split into one group per worker, balanced by count,
+whatever stores and products they share; each group's rows (in file order) are forecast with the
+single-process
 engine (``core.workspace.scoring.score_with_run``), and the tables are put back in the
-single-process order (sorted series ids). When every series is tied to every other (one store
-selling every product), the forecast runs as one group on one worker and a notice says so.
+single-process order (sorted series ids). On a worker the engine's ``group_profiles`` returns the
+shared profiles (cut to that worker's date grid, the same numbers) instead of the profiles of the
+worker's own series: safety stock and reorder points come out as in one process.
+
+One case still runs as one group: a model with continuous covariates (price, temperature) scales
+them per series with the scales saved at training; a series without a saved scale gets a floor
+computed over every series, so then all series are forecast together and a notice says so.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -42,38 +51,70 @@ def split_by_group(read: dict, group_of: dict, n_groups: int) -> list[pd.DataFra
     return [read["raw"][g == i] for i in range(n_groups)]
 
 
-def series_sets(ids: list[str], groups, known: set | None) -> list[list[str]]:
-    """Series that must be forecast together: connected through a shared value of a group column
-    (the model's store / product profiles). All of them in one set when the ids are not built from
-    the group columns, or when a series has no saved covariate scale (``known``) and would take a
-    floor computed over every series."""
-    groups = list(groups or [])
+def series_sets(ids: list[str], known: set | None) -> list[list[str]]:
+    """Series that must be forecast together: each on its own (the store and product profiles
+    are shared with every worker), or all of them in one set when a series has no saved covariate
+    scale (``known``) and would take a floor computed over every series."""
     if known is not None and any(s not in known for s in ids):
         return [list(ids)]
-    if not groups:
-        return [[s] for s in ids]
-    parts = [str(s).split(" / ") for s in ids]
-    if any(len(p) != len(groups) for p in parts):
-        return [list(ids)]
-    parent = list(range(len(ids)))
+    return [[s] for s in ids]
 
-    def find(i):
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
-    first: dict[tuple[int, str], int] = {}
-    for i, p in enumerate(parts):
-        for j, value in enumerate(p):
-            other = first.setdefault((j, value), i)
-            a, b = find(i), find(other)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    sets: dict[int, list[str]] = {}
-    for i, s in enumerate(ids):
-        sets.setdefault(find(i), []).append(s)
-    return list(sets.values())
+@dataclass
+class SharedProfiles:
+    """The store and product profiles of all series (``group_profiles`` over the whole input) on
+    the date grid they were computed on."""
+
+    grid: pd.DatetimeIndex
+    profiles: list  # [(matrices per group value, {series id: group value index})] per group column
+
+    def for_grid(self, grid: pd.DatetimeIndex, rows) -> list:
+        """The profiles a worker's series read, on the worker's own date grid (a window of this one)."""
+        if not self.profiles:
+            return []
+        a = int(self.grid.get_indexer(grid[:1])[0])
+        if a < 0 or a + len(grid) > len(self.grid) or not self.grid[a:a + len(grid)].equals(grid):
+            raise DataValidationError(
+                "Expected every group of series to lie on the date grid of the whole file; got a group whose "
+                f"dates ({grid[0].date()} .. {grid[-1].date()}) do not. Fix: score this file with --engine local.")
+        out = []
+        for mats, code in self.profiles:
+            used = sorted({int(code[s]) for s in rows})
+            local = {g: i for i, g in enumerate(used)}
+            out.append((mats[used][:, a:a + len(grid), a:a + len(grid)], {s: local[int(code[s])] for s in rows}))
+        return out
+
+
+_WORKER = threading.local()  # this task's shared profiles, or a box to capture them into
+_HOOK_LOCK = threading.Lock()
+
+
+class _Captured(BaseException):
+    """Stops the scorer once the profiles are computed (not an Exception: nothing may catch it)."""
+
+
+def _install_profile_hook() -> None:
+    """Route ``core.demand.features.group_profiles`` through this task's shared profiles (once per
+    process). Outside a scaled demand task it is the engine's own function, unchanged."""
+    import core.demand.features as features
+
+    with _HOOK_LOCK:
+        if not getattr(features.group_profiles, "shared_profiles_hook", False):
+            features.group_profiles = _hooked(features.group_profiles)
+
+
+def _hooked(original):
+    def group_profiles(data, cfg, grid, pos, rows):
+        shared, box = getattr(_WORKER, "shared", None), getattr(_WORKER, "capture", None)
+        if box is not None:
+            box["shared"] = SharedProfiles(grid, original(data, cfg, grid, pos, rows))
+            raise _Captured
+        if shared is not None:
+            return shared.for_grid(grid, rows)
+        return original(data, cfg, grid, pos, rows)
+
+    group_profiles.shared_profiles_hook = True
+    return group_profiles
 
 
 def pack_groups(sets: list[list[str]], n: int) -> dict[str, int]:
@@ -87,13 +128,35 @@ def pack_groups(sets: list[list[str]], n: int) -> dict[str, int]:
     return group_of
 
 
-def forecast_group(pieces: list[list[pd.DataFrame]], group: int, packed, settings: dict | None) -> dict:
-    """On a worker: forecast one group's series with the single-process engine."""
+def forecast_group(pieces: list, group: int | None, packed, settings: dict | None,
+                   shared: SharedProfiles | None = None) -> dict:
+    """On a worker: forecast one group's series with the single-process engine and the shared
+    profiles. With ``group`` None, ``pieces`` are all blocks' rows and the scorer only computes
+    the profiles (a ``SharedProfiles``)."""
     from core.scale.engine import shipped_run_dir
     from core.workspace.scoring import score_with_run
 
+    _install_profile_hook()
+    if group is None:
+        df = pd.concat([p["raw"] for p in pieces], ignore_index=True)
+        box: dict = {}
+        _WORKER.capture = box
+        try:
+            score_with_run(shipped_run_dir(packed), df, settings=settings, max_rows=10 ** 12)
+        except _Captured:
+            pass
+        finally:
+            _WORKER.capture = None
+        if "shared" not in box:
+            raise DataValidationError("Expected the forecast engine to compute store and product profiles; it did "
+                                      "not. Fix: score this file with --engine local.")
+        return box["shared"]
     df = pd.concat([p[group] for p in pieces], ignore_index=True)
-    result = score_with_run(shipped_run_dir(packed), df, settings=settings, max_rows=10 ** 12)
+    _WORKER.shared = shared
+    try:
+        result = score_with_run(shipped_run_dir(packed), df, settings=settings, max_rows=10 ** 12)
+    finally:
+        _WORKER.shared = None
     return {"table": result.scored, "notices": result.notices, "settings": result.settings}
 
 
@@ -129,16 +192,21 @@ def run_score_dask(args) -> dict:
             reads = [client.submit(read_demand_block, b, profile, report, series_cols, pure=False) for b in blocks]
             seen = client.gather([client.submit(block_series, r, pure=False) for r in reads])
             ids = sorted(set().union(*[s for s, _, _ in seen]))
-            sets = series_sets(ids, window.get("groups"), known)
+            sets = series_sets(ids, known)
             group_of = pack_groups(sets, n_workers(client))
             n_groups = max(group_of.values()) + 1
             if len(sets) == 1 and len(ids) > 1:
-                notices.append(f"All {len(ids):,} series are forecast together on one worker: the model reads the "
-                               "demand profile of each store and product, and these series share stores or products "
-                               "(or some have no saved covariate scale).")
+                notices.append(f"All {len(ids):,} series are forecast together on one worker: some have no "
+                               "covariate scale saved with the model, and the floor that replaces it is computed "
+                               "over every series.")
+            shared = None
+            if n_groups > 1 and window.get("groups"):
+                # The store and product profiles, once over all rows, shared with every group.
+                shared = client.submit(forecast_group, reads, None, packed, None, pure=False)
             splits = [client.submit(split_by_group, r, group_of, n_groups, pure=False) for r in reads]
             del reads
-            groups = {client.submit(forecast_group, splits, g, packed, None, pure=False): g for g in range(n_groups)}
+            groups = {client.submit(forecast_group, splits, g, packed, None, shared, pure=False): g
+                      for g in range(n_groups)}
             results = {}
             for f in as_completed(list(groups), loop=client.loop):
                 results[groups[f]] = f.result()

@@ -1,10 +1,19 @@
-"""Quality inspection on a Dask cluster: a folder of images cut into blocks of files, each block
-decoded and classified on a worker with the single-process engine's own steps.
+"""Quality inspection on a Dask cluster: a folder or a zip of images cut into blocks of files, each
+block decoded and classified on a worker with the single-process engine's own steps.
 
 The file list, the wrapper folder that is dropped and whether images are labelled by their class
-folders or names are decided here once for the whole folder, exactly as
+folders or names are decided here once for the whole input, exactly as
 ``core.quality.data.load_images_for_scoring`` decides them, so every block reads its images the
-same way; the parts joined in order are the single-process table.
+same way; the parts joined in order are the single-process table, and the notices (damaged
+archive members, files that are not images, images that do not decode) are gathered from every
+block into the single-process sentences.
+
+A zip is never unpacked: its directory is read here, with the upload's safety checks on every
+entry (paths leaving the archive, links, password protection, members that unpack to far more
+than they hold), and each worker reads its block's members from the zip by path, so the zip must
+be on storage every worker sees, like every other input. The upload's caps on the whole archive
+(200 MB, 20,000 entries) and the Score page's 5,000-image cap do not apply here: scoring large
+sets is what this engine is for.
 """
 
 from __future__ import annotations
@@ -18,29 +27,102 @@ from core.errors import DataValidationError
 IMAGES_PER_BLOCK = 1_000
 
 
-def list_images(folder) -> tuple[list[str], dict[str, str], list[str]]:
-    """(sorted image names as the scorer sees them, name -> path under the folder, notices)."""
+def list_images(source) -> tuple[list[str], dict[str, str], list[str], list[str]]:
+    """(sorted image names as the scorer sees them, name -> path under the folder or zip member,
+    notices about files that are not images, damaged archive members found here)."""
     from core.quality.archive import _skip_entry
     from core.quality.data import _skipped
     from core.quality.labels import IMAGE_EXTENSIONS, strip_common_root
 
-    root = Path(folder)
-    if not root.is_dir():
+    root = Path(source)
+    damaged: list[str] = []
+    if root.is_dir():
+        rel = [p.relative_to(root).as_posix() for p in sorted(root.rglob("*")) if p.is_file()]
+        rel = {r: r for r in rel if not _skip_entry(PurePosixPath(r))}
+    elif root.is_file() and _is_zip(root):
+        rel = zip_members(root)
+    else:
         raise DataValidationError(
-            f"Expected a folder of images for --engine dask; got '{folder}'. Fix: unpack the zip into a folder "
-            "on storage every worker can read and pass that folder, or score the zip with --engine local.")
-    rel = [p.relative_to(root).as_posix() for p in sorted(root.rglob("*")) if p.is_file()]
-    rel = [r for r in rel if not _skip_entry(PurePosixPath(r))]
+            f"Expected a folder of images or a zip of images for --engine dask; got '{source}'. Fix: point --data "
+            "to the folder or the .zip (on storage every worker can read).")
     stripped = strip_common_root({r: r.encode() for r in rel})  # the value carries the original path
-    where = {name: orig.decode() for name, orig in stripped.items()}
+    where = {name: rel[orig.decode()] for name, orig in stripped.items()}
     paths = sorted(p for p in where if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS)
-    notices = _skipped([p for p in where if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS],
-                       "are not images and were skipped")
+    others = [p for p in where if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS]
+    if not root.is_dir() and others:
+        # A damaged member is skipped as damaged, not as "not an image" (as the upload reader does).
+        damaged = read_members(root, [where[p] for p in others])[1]
+        others = [p for p in others if where[p] not in damaged]
+    notices = _skipped(others, "are not images and were skipped")
     if not paths:
         raise DataValidationError(
-            f"Expected image files (PNG, JPEG, BMP, GIF, TIFF, WebP) in '{folder}'; got {len(where)} file(s) and no "
-            "images. Fix: point --data to the folder of images (in class folders if you know their labels).")
-    return paths, where, notices
+            f"Expected image files (PNG, JPEG, BMP, GIF, TIFF, WebP) in '{source}'; got {len(where)} file(s) and no "
+            "images. Fix: point --data to the folder or zip of images (in class folders if you know their labels).")
+    return paths, where, notices, damaged
+
+
+def _is_zip(path: Path) -> bool:
+    import zipfile
+
+    return zipfile.is_zipfile(path)
+
+
+def zip_members(path: Path) -> dict[str, str]:
+    """{entry path as the upload reader names it: member name} of a zip's regular files, after the
+    upload's checks on every entry (``core.quality.archive.read_zip``), clutter left out."""
+    import zipfile
+
+    from core.quality.archive import ArchiveLimits, _fmt_mb, _is_symlink, _skip_entry, check_member_path
+
+    limits = ArchiveLimits()
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise DataValidationError(
+            f"Expected a zip archive of images; got '{path.name}', which is not a readable zip ({exc}). "
+            "Fix: create it with your system's 'Compress' / 'Send to zip' command.") from exc
+    out: dict[str, str] = {}
+    for info in infos:
+        check_member_path(info.filename)
+        if _is_symlink(info):
+            raise DataValidationError(
+                f"Archive entry '{info.filename}' is a symbolic link; expected regular image files. "
+                "Re-create the zip without links.")
+    for info in infos:
+        entry = PurePosixPath(info.filename.replace("\\", "/"))
+        if _skip_entry(entry):
+            continue
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > limits.max_member_bytes or (
+                info.file_size >= limits.ratio_min_bytes and ratio > limits.max_ratio):
+            raise DataValidationError(
+                f"Archive entry '{info.filename}' unpacks to {_fmt_mb(info.file_size)} from "
+                f"{_fmt_mb(info.compress_size)} (ratio {ratio:,.0f}:1); expected image files under "
+                f"{_fmt_mb(limits.max_member_bytes)} and ratios under {limits.max_ratio:.0f}:1. "
+                "This looks like a zip bomb; upload the images themselves.")
+        if info.flag_bits & 0x1:
+            raise DataValidationError(
+                f"Archive entry '{info.filename}' is password-protected; expected an unencrypted zip. "
+                "Re-create the zip without a password.")
+        out[str(entry)] = info.filename
+    return out
+
+
+def read_members(path, members: list[str]) -> tuple[dict[str, bytes], list[str]]:
+    """({member: bytes}, damaged members) read from the zip at ``path``, each capped at its declared size."""
+    import zipfile
+
+    from core.quality.archive import ArchiveLimits, CorruptMember, _read_capped
+
+    files, damaged = {}, []
+    with zipfile.ZipFile(path) as zf:
+        for m in members:
+            try:
+                files[m] = _read_capped(zf, zf.getinfo(m), ArchiveLimits())
+            except CorruptMember as exc:
+                damaged.append(exc.name)
+    return files, damaged
 
 
 def label_images(paths: list[str], class_names) -> dict[str, str] | None:
@@ -55,26 +137,44 @@ def label_images(paths: list[str], class_names) -> dict[str, str] | None:
     return next((m for m in (by_folder, by_name) if all(m[p] in classes for p in paths)), None)
 
 
-def score_image_block(index: int, names: list[str], folder: str, where: dict, labels: dict | None, packed,
+def score_image_block(index: int, names: list[str], source: str, where: dict, labels: dict | None, packed,
                       staging: str, fmt: str, *, threshold: float) -> dict:
-    """On a worker: decode and classify one block of images; write its part."""
+    """On a worker: read, decode and classify one block of images; write its part. Returns its
+    counts, the damaged archive members and the images that did not decode (for the notices)."""
     import numpy as np
 
-    from core.quality.data import _decode_all, _to_channels
+    from core.quality.data import _to_channels, decode_image
     from core.quality.evaluate import get_predictions_frame
     from core.quality.export import load_quality_model
     from core.scale.engine import load_shipped
     from core.scale.output import write_part
 
     saved = load_shipped(packed, load_quality_model)
-    files = {n: (Path(folder) / where[n]).read_bytes() for n in names}
-    decoded = _decode_all(files, names, saved.image_size)
-    pixels = np.stack([_to_channels(a, saved.channels) for a in decoded.pixels]).astype(np.uint8)
-    y = None if labels is None else np.asarray([list(saved.class_names).index(labels[n]) for n in decoded.names])
-    proba = saved.predict_proba(pixels)
-    scored = get_predictions_frame(decoded.names, y, proba, saved.class_names, saved.ok_class, threshold)
+    if Path(source).is_dir():
+        files, damaged = {n: (Path(source) / where[n]).read_bytes() for n in names}, []
+    else:
+        raw, damaged = read_members(source, [where[n] for n in names])
+        files = {n: raw[where[n]] for n in names if where[n] in raw}
+    decoded, pixels, bad = [], [], []
+    for n in names:  # as core.quality.data._decode_all: a file that does not decode is skipped
+        if n not in files:
+            continue
+        try:
+            arr = decode_image(files[n], image_size=saved.image_size)[0]
+        except Exception as exc:  # PIL raises many error types for broken files
+            bad.append(f"{n} ({type(exc).__name__})")
+            continue
+        decoded.append(n)
+        pixels.append(_to_channels(arr, saved.channels))
+    classes = list(saved.class_names)
+    y = None if labels is None else np.asarray([classes.index(labels[n]) for n in decoded], dtype=int)
+    if pixels:
+        proba = saved.predict_proba(np.stack(pixels).astype(np.uint8))
+    else:
+        proba = np.zeros((0, len(classes)), dtype=np.float32)
+    scored = get_predictions_frame(decoded, y, proba, saved.class_names, saved.ok_class, threshold)
     write_part(scored, staging, index, fmt)
-    out = {"rows": len(scored), "notices": decoded.notices,
+    out = {"rows": len(scored), "damaged": damaged, "bad": bad,
            "rejected": int((scored["verdict"] == "reject").sum()) if "verdict" in scored else None}
     if "actual" in scored:
         out["correct"] = int((scored["actual"] == scored["predicted"]).sum())
@@ -98,7 +198,7 @@ def run_score_dask(args) -> dict:
     threshold = get_decision_settings(meta)["threshold"] if args.threshold is None else float(args.threshold)
     if not 0 <= threshold <= 1:
         raise DataValidationError(f"The reject threshold must be between 0 and 1; got {threshold}. Fix: e.g. 0.3.")
-    paths, where, notices = list_images(args.data)
+    paths, where, skipped, damaged = list_images(args.data)
     labels = label_images(paths, meta["class_names"])
     size = max(1, min(int(getattr(args, "chunk_size", 0) or IMAGES_PER_BLOCK), IMAGES_PER_BLOCK))
     blocks = [(i, paths[i * size:(i + 1) * size]) for i in range(math.ceil(len(paths) / size))]
@@ -121,6 +221,11 @@ def run_score_dask(args) -> dict:
                 progress.update(res["rows"], total=len(blocks))
 
             run_ordered(client, blocks, submit, done)
+        if not any(results[i]["rows"] for i, _ in blocks):
+            bad = sum(len(results[i]["bad"]) for i, _ in blocks)
+            raise DataValidationError(  # the single-process message (core.quality.data._decode_all)
+                f"Expected readable images (PNG, JPEG, BMP, GIF, TIFF, WebP); got {bad} file(s), none "
+                "of which could be decoded. Check that the files are real images, not renamed documents.")
         staged.finish(len(blocks))
     except BaseException:
         staged.abort()
@@ -128,7 +233,7 @@ def run_score_dask(args) -> dict:
     parts = [results[i] for i, _ in blocks]
     rows = sum(p["rows"] for p in parts)
     out = {"rows": rows, "out": str(args.out), "threshold": threshold,
-           "notices": notices + [n for p in parts for n in p["notices"]],
+           "notices": gather_notices(damaged, skipped, parts, list(where.values())),
            "engine": {"name": "dask", "partitions": len(blocks), "out_format": fmt, "files": len(paths)},
            "timings": {"score_s": round(time.perf_counter() - t0, 3)}}
     if parts and parts[0]["rejected"] is not None:
@@ -136,3 +241,16 @@ def run_score_dask(args) -> dict:
     if labels is not None:
         out["accuracy"] = sum(p["correct"] for p in parts) / max(rows, 1)
     return out
+
+
+def gather_notices(damaged: list[str], skipped: list[str], parts: list[dict], members: list[str]) -> list[str]:
+    """The single-process notices from every block's findings, in its order: damaged archive
+    members (in the archive's order, ``members``), files that are not images, images that did
+    not decode."""
+    from core.quality.data import _skipped
+
+    order = {m: i for i, m in enumerate(members)}
+    damaged = sorted(list(damaged) + [m for p in parts for m in p["damaged"]], key=lambda m: order.get(m, -1))
+    notices = [f"{len(damaged)} damaged archive member(s) were skipped: {', '.join(damaged[:5])}."] if damaged else []
+    return notices + list(skipped) + _skipped([b for p in parts for b in p["bad"]],
+                                              "could not be read as images and were skipped")

@@ -119,11 +119,24 @@ def test_demand_identical_to_single_process(capsys, tmp_path, work, demand_model
 
     local, dask, a, b, _ = both(capsys, tmp_path, demand_model, demand_sales(work), scheduler, "--chunk-size", "5000")
     assert local.read_bytes() == dask.read_bytes()
-    # Stores S1-S2 and S3-S4 share no store and no product: two groups, one per worker.
     assert b["engine"] == {"name": "dask", "partitions": 2, "groups": 2, "out_format": "csv", "files": 1}
     assert b["series"] == a["series"] > 2
     assert {k: v for k, v in a.items() if k not in SKIP | {"notices"}} == \
         {k: v for k, v in b.items() if k not in SKIP | {"notices"}}
+    assert set(a["notices"]) == set(b["notices"])
+
+    # Stores S1 and S2 both sell P1 and P2: every series reads profiles the others feed, and the
+    # four are still split over the two workers, with the same forecasts, safety stock and reorder points.
+    df = pd.read_csv(demand_sales(work))
+    tied = tmp_path / "tied.csv"
+    df[df["store"].isin(["S1", "S2"])].to_csv(tied, index=False)
+    local, dask, a, b, err = both(capsys, tmp_path, demand_model, tied, scheduler, "--chunk-size", "1500",
+                                  name="tied.csv")
+    assert b["engine"]["groups"] == 2 and b["engine"]["partitions"] >= 3 and b["series"] == a["series"] == 4
+    assert local.read_bytes() == dask.read_bytes()
+    x = pd.read_csv(dask)
+    assert {"p50", "safety_stock", "reorder_point"} <= set(x.columns) and x["safety_stock"].gt(0).any()
+    assert not any("forecast together" in n for n in b["notices"])
     assert set(a["notices"]) == set(b["notices"])
 
 
@@ -138,6 +151,42 @@ def test_quality_identical_to_single_process(capsys, tmp_path, quality_model, sc
     assert local.read_bytes() == dask.read_bytes()
     assert b["engine"]["partitions"] == 4 and b["rows"] == 25 and "actual" in pd.read_csv(dask).columns
     same_summary(a, b)
+
+
+def test_quality_zip_identical_to_single_process(capsys, tmp_path, quality_model, scheduler):
+    import io
+    import zipfile
+
+    from tests.quality.conftest import make_zip, sample_entries
+
+    entries = sample_entries({"ok": 14, "pit": 6, "crack": 5}, size=24, seed=7, prefix="lot/")
+    entries["lot/ok/broken.png"] = b"not a png"  # does not decode: skipped with a notice
+    entries["lot/pit/broken2.png"] = b"nor this"  # in another block: one notice for both
+    entries["lot/readme.txt"] = b"batch 7"  # not an image
+    entries["__MACOSX/lot/._0001.png"] = b"x"  # clutter, never listed
+    entries["lot/crack/damaged.png"] = entries["lot/crack/0024.png"]
+    raw = bytearray(make_zip(entries, compression=zipfile.ZIP_STORED))
+    info = zipfile.ZipFile(io.BytesIO(bytes(raw))).getinfo("lot/crack/damaged.png")
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    raw[start + 40] ^= 0xFF  # a flipped byte: the member fails its CRC check and is skipped as damaged
+    data = tmp_path / "lot.zip"
+    data.write_bytes(bytes(raw))
+
+    local, dask, a, b, _ = both(capsys, tmp_path, quality_model, data, scheduler, "--chunk-size", "7")
+    assert local.read_bytes() == dask.read_bytes()
+    assert b["engine"]["partitions"] == 4 and b["rows"] == 25 and "actual" in pd.read_csv(dask).columns
+    same_summary(a, b)
+    assert b["notices"][0] == "1 damaged archive member(s) were skipped: lot/crack/damaged.png."
+    assert any(n.startswith("1 file(s) are not images") and "readme.txt" in n for n in b["notices"])
+    assert any(n.startswith("2 file(s) could not be read as images") for n in b["notices"])
+
+    # A zip of nothing readable: the single-process message, and no output.
+    bad = tmp_path / "bad.zip"
+    bad.write_bytes(make_zip({"a.png": b"x", "b.png": b"y"}))
+    code, _, err = score(capsys, "--model", str(quality_model), "--data", str(bad), "--out", str(tmp_path / "o.csv"),
+                         "--engine", "dask", "--scheduler", scheduler, "--quiet")
+    assert code == 1 and "none of which could be decoded" in err and "Traceback" not in err
+    assert not (tmp_path / "o.csv").exists()
 
 
 def test_the_saved_run_is_loaded_once_per_worker(cluster, credit_model, scheduler, capsys, tmp_path):

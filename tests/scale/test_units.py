@@ -175,7 +175,7 @@ def test_scenario_checks_before_any_cluster(tmp_path):
     qu = _saved(tmp_path / "q", "quality", class_names=["ok", "pit"], threshold=0.5)
     with pytest.raises(DataValidationError, match="The reject threshold must be between 0 and 1; got 2.0"):
         quality.run_score_dask(Namespace(model=str(qu), data="x", out="o", threshold=2.0))
-    with pytest.raises(DataValidationError, match="Expected a folder of images for --engine dask"):
+    with pytest.raises(DataValidationError, match="Expected a folder of images or a zip of images for --engine dask"):
         quality.run_score_dask(Namespace(model=str(qu), data=str(tmp_path / "x.zip"), out="o", threshold=None))
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").write_text("x")
@@ -190,17 +190,34 @@ def test_empty_input_is_refused():
         check_first_block({}, iter([]))
 
 
-def test_series_sets_follow_shared_stores_and_products():
+def test_series_are_split_freely_unless_a_covariate_scale_is_missing():
     from core.scale.demand import pack_groups, series_sets
 
     ids = ["S1 / P1", "S1 / P2", "S2 / P2", "S3 / Q1", "S4 / Q2"]
-    assert series_sets(ids, ["store", "product"], None) == [["S1 / P1", "S1 / P2", "S2 / P2"], ["S3 / Q1"],
-                                                          ["S4 / Q2"]]
-    assert series_sets(ids, [], None) == [[s] for s in ids]
-    assert series_sets(ids, ["store", "product"], {"S1 / P1"}) == [ids]  # unseen series: all together
-    assert series_sets(["all"], ["store", "product"], None) == [["all"]]
-    groups = pack_groups(series_sets(ids, ["store", "product"], None), 2)
-    assert groups == {"S1 / P1": 0, "S1 / P2": 0, "S2 / P2": 0, "S3 / Q1": 1, "S4 / Q2": 1}
+    # Store and product profiles are shared with every worker: series sharing them need not stay together.
+    assert series_sets(ids, None) == [[s] for s in ids]
+    assert series_sets(ids, set(ids)) == [[s] for s in ids]
+    assert series_sets(ids, {"S1 / P1"}) == [ids]  # unseen series: a floor over all series, all together
+    groups = pack_groups(series_sets(ids, None), 2)
+    assert groups == {"S1 / P1": 0, "S1 / P2": 1, "S2 / P2": 0, "S3 / Q1": 1, "S4 / Q2": 0}
+    assert pack_groups(series_sets(ids, {"S1 / P1"}), 2) == {s: 0 for s in ids}
+
+
+def test_shared_profiles_are_cut_to_a_workers_date_grid():
+    import numpy as np
+
+    from core.scale.demand import SharedProfiles
+
+    grid = pd.date_range("2024-01-01", periods=6, freq="D")
+    mats = np.arange(3 * 36, dtype=np.float32).reshape(3, 6, 6)  # three stores
+    shared = SharedProfiles(grid, [(mats, {"a": 0, "b": 1, "c": 2})])
+    (sub, codes), = shared.for_grid(grid[2:5], ["c", "a"])
+    assert codes == {"c": 1, "a": 0}
+    assert np.array_equal(sub[codes["c"]], mats[2][2:5, 2:5]) and np.array_equal(sub[codes["a"]], mats[0][2:5, 2:5])
+    assert SharedProfiles(grid, []).for_grid(grid[1:3], ["a"]) == []
+    with pytest.raises(DataValidationError, match="Expected every group of series to lie on the date grid of the "
+                                                  "whole file.*Fix: score this file with --engine local"):
+        shared.for_grid(pd.date_range("2024-01-01 12:00", periods=2, freq="D"), ["a"])
 
 
 def test_dask_stays_out_of_the_app_and_cli_start_up():
