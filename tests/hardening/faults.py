@@ -57,7 +57,7 @@ def env() -> dict:
 def run_and_kill(cmd: list[str], *, delay: float, ready: Callable[[], bool] | None = None,
                  timeout: float = 300, cwd: Path = ROOT) -> tuple[bool, float]:
     """Start ``cmd``; once ``ready()`` is true (at once without it) wait ``delay`` seconds and SIGKILL
-    it. Returns (killed before it ended by itself, seconds it ran)."""
+    it. Returns (killed before it ended by itself, seconds it ran after ``ready``)."""
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -65,14 +65,15 @@ def run_and_kill(cmd: list[str], *, delay: float, ready: Callable[[], bool] | No
             if proc.poll() is not None or time.monotonic() - t0 > timeout:
                 break
             time.sleep(0.002)
-        end = time.monotonic() + delay
+        t_ready = time.monotonic()
+        end = t_ready + delay
         while time.monotonic() < end and proc.poll() is None:
             time.sleep(0.002)
         killed = proc.poll() is None
         if killed:
             proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
-        return killed, time.monotonic() - t0
+        return killed, time.monotonic() - t_ready
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -138,7 +139,7 @@ SAVE_SCRIPT = textwrap.dedent("""
                 for _ in range(40):
                     fh.write(os.urandom(100_000))
                     fh.flush()
-                    time.sleep(0.002)
+                    time.sleep(0.005)
 
     registry.save_run(sys.argv[1], model=Model(), metadata={"scenario": "", "note": "x" * 100_000},
                       files={"history.parquet": os.urandom(500_000), "rows.npy": os.urandom(200_000)},
@@ -164,12 +165,18 @@ def save_trials(work: Path, n: int, *, seed: int = 0) -> TrialCounts:
     rng = random.Random(seed)
     counts = TrialCounts("save (registry, stub model)")
     root = work / "runs"
+
+    def saving(run_id):
+        return lambda: root.exists() and any(p.name.startswith(f".{run_id}.") for p in root.iterdir())
+
+    # One save run to its end measures how long a save takes on this machine now.
+    calib = work / "calibration"
+    _, span = run_and_kill([sys.executable, "-c", SAVE_SCRIPT, str(calib), "c"], delay=600,
+                           ready=lambda: calib.exists() and any(calib.iterdir()))
     for i in range(n):
         run_id = f"run-{i}"
         killed, _ = run_and_kill([sys.executable, "-c", SAVE_SCRIPT, str(root), run_id],
-                                 delay=rng.uniform(0.0, 0.35),
-                                 ready=lambda: root.exists() and any(p.name.startswith(f".{run_id}.")
-                                                                     for p in root.iterdir()))
+                                 delay=rng.uniform(0.0, span), ready=saving(run_id))
         counts.trials += 1
         counts.killed += killed
         check_runs(root, run_id, counts)
@@ -181,12 +188,15 @@ def score_trials(work: Path, n: int, *, seed: int = 0, rows: int = 30_000, chunk
     rng = random.Random(seed)
     counts = TrialCounts("scoring (stream loop, stub scorer)")
     data = write_credit_file(work / "to_score.csv", rows, seed=seed)
+    (work / "calibration").mkdir(exist_ok=True)
+    _, span = run_and_kill([sys.executable, "-c", SCORE_SCRIPT, str(data), str(work / "calibration" / "s.csv"),
+                            str(chunk)], delay=600)
     for i in range(n):
         out_dir = work / f"out-{i}"
         out_dir.mkdir(parents=True, exist_ok=True)
         out = out_dir / "scored.csv"
         killed, _ = run_and_kill([sys.executable, "-c", SCORE_SCRIPT, str(data), str(out), str(chunk)],
-                                 delay=rng.uniform(0.0, 2.5))
+                                 delay=rng.uniform(0.0, span))
         counts.trials += 1
         counts.killed += killed
         check_output(out, rows, counts)
@@ -208,20 +218,17 @@ def cli_train_trials(work: Path, n: int, *, seed: int = 0, rows: int = 400, span
     counts = TrialCounts("save (CLI, real model)" if during_save else "training (CLI)")
     data = write_credit_file(work / "train.csv", rows, seed=seed)
     root = work / "runs"
-    if span is None and not during_save:
-        t0 = time.monotonic()
-        subprocess.run(cli_train_cmd(data, root / "calibration"), cwd=ROOT, env=env(), check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        span = time.monotonic() - t0
+    def saving(run_id):
+        return lambda: root.exists() and any(p.name.startswith(f".{run_id}.") for p in root.iterdir())
+
+    if span is None:
+        # One run to its end: how long the whole command, or its save, takes on this machine now.
+        _, span = run_and_kill(cli_train_cmd(data, root / "calibration"), delay=900,
+                               ready=saving("calibration") if during_save else None)
     for i in range(n):
         run_id = f"train-{i}"
-
-        def saving(run_id=run_id):
-            return root.exists() and any(p.name.startswith(f".{run_id}.") for p in root.iterdir())
-
-        killed, _ = run_and_kill(cli_train_cmd(data, root / run_id),
-                                 delay=rng.uniform(0.0, 0.4) if during_save else rng.uniform(0.0, span * 1.05),
-                                 ready=saving if during_save else None)
+        killed, _ = run_and_kill(cli_train_cmd(data, root / run_id), delay=rng.uniform(0.0, span * 1.05),
+                                 ready=saving(run_id) if during_save else None)
         counts.trials += 1
         counts.killed += killed
         check_runs(root, run_id, counts)
