@@ -1,0 +1,63 @@
+"""Concurrent sessions on one app server: N browser contexts upload their own credit file and train at once.
+
+    python bench/bench_load.py [--sessions 6] [--limit 2] [--epochs 2] [--json-out FILE]
+
+One `streamlit run app.py` with STUDIO_MAX_CONCURRENT_TRAININGS=--limit, one Chromium (Debian's,
+/usr/bin/chromium), one context per session (own cookies, own Streamlit session). Prints the server's
+resident memory at start and at its peak (sampled every 0.2 s, the server and its children), how many
+sessions showed the queue, each session's wait for a slot and time from "Train model" to its result,
+whether any page showed another session's figures or an error, and the machine's load. Never part of
+the test run; tests/browser/test_concurrent_sessions.py runs the same with 6 sessions and asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.browser.test_concurrent_sessions import run_sessions  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=6)
+    ap.add_argument("--limit", type=int, default=2, help="STUDIO_MAX_CONCURRENT_TRAININGS for the server")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--json-out")
+    args = ap.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    load0 = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            figures = run_sessions(browser, Path(tmp), n=args.sessions, limit=args.limit, epochs=args.epochs,
+                                   timeout=900)
+        finally:
+            browser.close()
+    figures.pop("_sessions")
+    figures["load_average_before"] = round(load0, 1)
+    figures["load_average_after"] = round(os.getloadavg()[0], 1)
+    print(json.dumps(figures, indent=2))
+    print()
+    print(f"{'sessions':>8} {'limit':>5} {'server start MB':>15} {'server peak MB':>14} {'saw queue':>9} "
+          f"{'max wait s':>10} {'max s to result':>15} {'errors':>6}")
+    done = [s for s in figures["seconds_to_result"] if s is not None]
+    print(f"{figures['sessions']:>8} {figures['limit']:>5} {figures['server_start_mb']:>15} "
+          f"{figures['server_peak_mb']:>14} {figures['saw_queue']:>9} {max(figures['waited_s']):>10.0f} "
+          f"{max(done) if done else float('nan'):>15.1f} {len(figures['errors']):>6}")
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(figures, indent=2))
+    return 0 if not figures["errors"] and figures["all_trained"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
