@@ -180,7 +180,10 @@ def run_score(args) -> dict:
     t0 = time.perf_counter()
     result = score_with_run(args.model, read_table(args.data, max_rows=None).df, max_rows=10 ** 12)
     table = result.scored
-    table.to_csv(args.out, index=False)
+    from core.registry import write_atomic
+
+    # Complete or absent under its name, even if the process is killed while writing.
+    write_atomic(args.out, table.to_csv(index=False), what="Writing the forecast")
     out = {"rows": int(len(table)), "series": int(table["series"].nunique()), "out": str(args.out),
            "notices": result.notices, "policy": result.settings,
            "timings": {"total": round(time.perf_counter() - t0, 3)}}

@@ -163,7 +163,10 @@ def run_score(args) -> dict:
     settings = {} if args.threshold is None else {"threshold": float(args.threshold)}
     result = score_with_run(args.model, args.data, settings=settings)
     df = result.scored
-    df.to_csv(args.out, index=False)
+    from core.registry import write_atomic
+
+    # Complete or absent under its name, even if the process is killed while writing.
+    write_atomic(args.out, df.to_csv(index=False), what="Writing the scored file")
     out = {"rows": int(len(df)), "out": str(args.out), "threshold": result.settings["threshold"],
            "notices": result.notices, "timings": {"score_s": round(time.perf_counter() - t0, 3)}}
     if "verdict" in df:
