@@ -19,6 +19,7 @@ import time
 from core.errors import DataValidationError
 
 DEFAULT_HORIZON = {"daily": 28, "weekly": 8, "monthly": 12}
+SUPPORTS_SEARCH = True  # --search-budget (see core/search/demand.py)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -104,6 +105,9 @@ def run_train(args) -> dict:
         from core.demand.covariates import horizon_covariates
 
         future = horizon_covariates(join, cmap.series, data)
+    search = None
+    if getattr(args, "search_budget", None) is not None:
+        search, cfg = _search(data, cfg, test, args)
     run = train_demand(data, cfg, test=test, future_covariates=future)
     table = run.metrics
     nn = table.loc["Keras quantile network"].to_dict()
@@ -131,6 +135,8 @@ def run_train(args) -> dict:
         out["covariates_file"] = {"file": str(args.covariates_file), "summary": join.summary(), **join.to_dict()}
     if args.event_level and args.event_level > 0:
         out["events"] = _events(run, args)
+    if search is not None:
+        out["search"] = search.result.to_dict()
     if args.save:
         from pathlib import Path
 
@@ -139,9 +145,30 @@ def run_train(args) -> dict:
 
         workspace = build_demand_summary(run, name=default_run_name("demand", args.data), params=params,
                                          dataset_name=Path(args.data).name)
+        if search is not None:
+            from core.search.scenarios import attach_search
+
+            attach_search(workspace, out["search"])
         out["saved"] = str(save_demand_run(run, args.save, params, extra_metadata=workspace))
-    out["timings"] = {**run.timings, "cli_total": round(time.perf_counter() - t0, 3)}
+    out["timings"] = {**run.timings, **({"search": round(search.result.seconds, 3)} if search else {}),
+                      "cli_total": round(time.perf_counter() - t0, 3)}
     return out
+
+
+def _search(data, cfg, test, args):
+    """--search-budget: search the network's settings on the training history (test periods left
+    out), print a line per trial, and return the search and the config to train the final model."""
+    from core.cli import say
+    from core.search.demand import search_demand
+    from core.search.scenarios import print_trials
+
+    if getattr(args, "ensemble", False):
+        say("--ensemble applies to credit and fraud; the demand search tunes the network alone.")
+    search = search_demand(data, cfg, budget=args.search_budget, test=test, n_trials=args.search_trials,
+                           progress=print_trials)
+    for notice in search.result.notices:
+        say(f"search: {notice}")
+    return search, search.config
 
 
 def _events(run, args) -> dict:

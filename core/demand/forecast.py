@@ -41,6 +41,12 @@ class DemandConfig:
     patience: int = 6
     seed: int = 0
     max_windows: int = 40_000  # cap on training windows (memory on small cloud instances)
+    # Network and loss settings the model search tunes (core/search/demand.py); these are today's.
+    depth: int = 2
+    dropout: float = 0.1
+    l2: float = 0.0
+    tail_quantile: float = 0.1
+    median_weight: float = 1.0
 
 
 @dataclass
@@ -212,7 +218,9 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
     t1 = time.perf_counter()
     fit = train_keras(
         lambda: build_quantile_model(train_w.hist.shape[1], wcfg.horizon, train_w.fut.shape[2],
-                                     width=cfg.width, learning_rate=cfg.learning_rate),
+                                     width=cfg.width, learning_rate=cfg.learning_rate, depth=cfg.depth,
+                                     dropout=cfg.dropout, l2=cfg.l2, tail=cfg.tail_quantile,
+                                     median_weight=cfg.median_weight),
         train_w.inputs(), train_w.target, val_w.inputs(), val_w.target,
         epochs=cfg.epochs, batch_size=batch, seed=cfg.seed, patience=cfg.patience, progress=progress)
     t2 = time.perf_counter()

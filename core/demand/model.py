@@ -31,6 +31,53 @@ def get_pinball_loss():
     return pinball_loss
 
 
+def get_quantile_loss(tail: float = 0.1, median_weight: float = 1.0):
+    """Pinball loss with the outer outputs trained at quantiles ``tail`` / ``1 - tail`` and the
+    middle one weighted ``median_weight`` (the model search's loss settings). The interval is
+    recalibrated to P10-P90 on validation windows afterwards, so other tails change how the
+    spread is learnt, not what the outputs mean. Today's settings give the registered loss."""
+    if (float(tail), float(median_weight)) == (0.1, 1.0):
+        return get_pinball_loss()
+    if "class" not in _REGISTERED:
+        import keras
+        from keras import ops
+
+        @keras.saving.register_keras_serializable(package="demand", name="QuantileLoss")
+        class QuantileLoss(keras.losses.Loss):
+            def __init__(self, tail=0.1, median_weight=1.0, name="quantile_loss", **kwargs):
+                super().__init__(name=name, **kwargs)
+                self.tail, self.median_weight = float(tail), float(median_weight)
+
+            def call(self, y_true, y_pred):
+                q = ops.convert_to_tensor(np.array([self.tail, 0.5, 1 - self.tail], dtype="float32"))
+                w = ops.convert_to_tensor(np.array([1.0, self.median_weight, 1.0], dtype="float32"))
+                err = ops.expand_dims(y_true, -1) - y_pred
+                return ops.mean(w * ops.maximum(q * err, (q - 1.0) * err), axis=(-2, -1)) * 3.0 / (
+                    2.0 + self.median_weight)
+
+            def get_config(self):
+                return {**super().get_config(), "tail": self.tail, "median_weight": self.median_weight}
+
+        _REGISTERED["class"] = QuantileLoss
+    return _REGISTERED["class"](tail=tail, median_weight=median_weight)
+
+
+def get_p50_error():
+    """Mean absolute error of the middle output (scaled units): a validation figure per epoch that
+    does not depend on the loss settings, so the model search can compare trials epoch by epoch."""
+    if "p50" in _REGISTERED:
+        return _REGISTERED["p50"]
+    import keras
+    from keras import ops
+
+    @keras.saving.register_keras_serializable(package="demand", name="p50_error")
+    def p50_error(y_true, y_pred):
+        return ops.mean(ops.abs(y_true - y_pred[..., 1]))
+
+    _REGISTERED["p50"] = p50_error
+    return p50_error
+
+
 def pinball_numpy(y: np.ndarray, qpred: np.ndarray) -> float:
     """The same loss in NumPy (tests and reports): y (...), qpred (..., 3)."""
     q = np.array(QUANTILES)
@@ -39,20 +86,27 @@ def pinball_numpy(y: np.ndarray, qpred: np.ndarray) -> float:
 
 
 def build_quantile_model(hist_dim: int, horizon: int, fut_dim: int, *, width: int = 64,
-                         dropout: float = 0.1, learning_rate: float = 3e-3):
-    """Direct multi-horizon model: inputs (history, future features, reference) -> (H, 3) quantiles."""
+                         dropout: float = 0.1, learning_rate: float = 3e-3, depth: int = 2, l2: float = 0.0,
+                         tail: float = 0.1, median_weight: float = 1.0):
+    """Direct multi-horizon model: inputs (history, future features, reference) -> (H, 3) quantiles.
+
+    ``depth`` per-step layers of ``width``, ``width / 2``, ... units; ``l2`` weight penalty on the
+    dense layers; ``tail`` / ``median_weight`` the loss settings (``get_quantile_loss``)."""
     import keras
     from keras import layers
 
     hist = keras.Input(shape=(hist_dim,), name="history")
     fut = keras.Input(shape=(horizon, fut_dim), name="future")
     ref = keras.Input(shape=(horizon, 1), name="reference")
-    h = layers.Dense(width, activation="relu", name="history_encoder")(hist)
+    reg = keras.regularizers.L2(l2) if l2 else None
+    h = layers.Dense(width, activation="relu", name="history_encoder", kernel_regularizer=reg)(hist)
     h = layers.Dropout(dropout, name="history_dropout")(h)
     h = layers.RepeatVector(horizon, name="repeat")(h)
     x = layers.Concatenate(name="join")([h, fut])
-    z = layers.Dense(width, activation="relu", name="step_dense_1")(x)
-    z = layers.Dense(width // 2, activation="relu", name="step_dense_2")(z)
+    z = x
+    for i in range(max(1, int(depth))):
+        z = layers.Dense(max(8, width // 2 ** i), activation="relu", name=f"step_dense_{i + 1}",
+                         kernel_regularizer=reg)(z)
     # A linear path next to the non-linear one: smoothing and seasonal corrections are mostly
     # linear in the inputs, and this keeps them easy to learn from a few hundred windows.
     center = layers.Add(name="center_sum")([
@@ -69,7 +123,8 @@ def build_quantile_model(hist_dim: int, horizon: int, fut_dim: int, *, width: in
     p90 = layers.Add(name="p90", dtype="float32")([p50, high])
     out = layers.Concatenate(axis=-1, name="quantiles", dtype="float32")([p10, p50, p90])
     model = keras.Model([hist, fut, ref], out, name="demand_quantile_network")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=get_pinball_loss())
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=get_quantile_loss(tail, median_weight),
+                  metrics=[get_p50_error()])
     return model
 
 

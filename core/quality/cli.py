@@ -21,6 +21,8 @@ from core.quality.data import LoadOptions, load_image_dataset
 from core.quality.engine import QualityConfig, train_quality
 from core.quality.evaluate import compute_multiclass_metrics
 
+SUPPORTS_SEARCH = True  # --search-budget (see core/search/quality.py)
+
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Image size, colour mode, backbone, costs and the OK class."""
@@ -98,6 +100,9 @@ def run_train(args) -> dict:
                            **{k: v for k, v in {"epochs": args.epochs, "imbalance": args.imbalance,
                                                 "batch_size": args.batch_size,
                                                 "learning_rate": args.learning_rate}.items() if v is not None})
+    search = None
+    if getattr(args, "search_budget", None) is not None:
+        search, config, data, test = _search(data, config, test, args, opts)
     run = train_quality(data, config=config, test=test, ok_class=args.ok_class)
     m = run.metrics
     result = {
@@ -130,6 +135,10 @@ def run_train(args) -> dict:
     result["baselines"] = _baselines(data.images[fit_idx], data.labels[fit_idx], run.test.images,
                                      run.test.labels, run.class_names)
     result["timings"] = {"load_s": round(t_load, 3), **run.timings}
+    if search is not None:
+        result["search"] = search.result.to_dict()
+        result["config"] = {**run.metadata()["config"], "image_size": run.image_size}
+        result["timings"]["search_s"] = round(search.result.seconds, 3)
     if getattr(args, "save", None):
         from pathlib import Path
 
@@ -140,11 +149,39 @@ def run_train(args) -> dict:
             run, name=default_run_name("quality", args.data), threshold=args.threshold,
             cost_escape=args.cost_escape, cost_false_reject=args.cost_false_reject, data=data,
             dataset_name=Path(args.data).name)
+        if search is not None:
+            from core.search.scenarios import attach_search
+
+            attach_search(workspace, result["search"])
         result["saved_to"] = str(save_quality_run(args.save, run, threshold=args.threshold,
                                                   costs={"escape": args.cost_escape,
                                                          "false_reject": args.cost_false_reject},
                                                   extra_metadata=workspace))
     return result
+
+
+def _search(data, config, test, args, opts):
+    """--search-budget: search the CNN's settings on the training images (test images left out),
+    print a line per trial; returns the search, the config, and the data (and test set) read again
+    at the chosen input size when the search picked another one."""
+    from core.cli import say
+    from core.search.quality import search_quality
+    from core.search.scenarios import print_trials
+
+    if getattr(args, "ensemble", False):
+        say("--ensemble applies to credit and fraud; the quality search tunes the network alone.")
+    search = search_quality(data, config, budget=args.search_budget, test=test, ok_class=args.ok_class,
+                            n_trials=args.search_trials, progress=print_trials)
+    for notice in search.result.notices:
+        say(f"search: {notice}")
+    if search.image_size != data.image_size:
+        size = search.image_size
+        say(f"Input {size}x{size} (chosen by the search)")
+        data = load_image_dataset(args.data, options=replace(opts, image_size=size))
+        if test is not None:
+            test = load_image_dataset(args.test_data, options=replace(opts, min_per_class=1, image_size=size),
+                                      class_names=data.class_names)
+    return search, search.config, data, test
 
 
 def run_score(args) -> dict:

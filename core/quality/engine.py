@@ -44,6 +44,9 @@ class QualityConfig:
     patience: int = 15
     threshold: float = 0.5
     seed: int = 0
+    # The small CNN's convolution filters and dropout (the model search tunes them); today's.
+    filters: tuple[int, ...] = (16, 32, 64, 96)
+    dropout: float = 0.2
 
     def validate(self) -> None:
         if self.backbone not in BACKBONES:
@@ -159,7 +162,7 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
 
     def cnn():
         return build_cnn(size, ch, k, augment=config.augment, learning_rate=config.learning_rate,
-                         decay_steps=steps, seed=config.seed)
+                         decay_steps=steps, seed=config.seed, filters=tuple(config.filters), dropout=config.dropout)
 
     def pretrained():
         return build_pretrained(size, ch, k, augment=config.augment, learning_rate=config.learning_rate / 2,

@@ -312,9 +312,9 @@ def test_cli_search_flag_errors(capsys):
     assert main(["train", "--scenario", "credit", "--data", "sample_data/credit_applications.csv",
                  "--search-budget", "0"]) == 1
     assert "search budget must be between 1" in capsys.readouterr().err
-    assert main(["train", "--scenario", "demand", "--data", "sample_data/demand_sales.csv",
-                 "--search-budget", "30"]) == 1
-    assert "--search-budget is not available for the demand scenario" in capsys.readouterr().err
+    assert main(["train", "--scenario", "quality", "--data", "sample_data/quality_images",
+                 "--backbone", "mobilenetv2", "--search-budget", "30"]) == 1
+    assert "model search tunes the small CNN; got backbone 'mobilenetv2'" in capsys.readouterr().err
 
 
 def test_cli_credit_search_section(tmp_path, capsys):
@@ -348,7 +348,8 @@ def test_importing_the_search_loads_neither_optuna_nor_tensorflow():
     import subprocess
     import sys
 
-    code = ("import sys, core.search, core.search.charts, core.search.scenarios, core.search.tabular; "
+    code = ("import sys, core.search, core.search.charts, core.search.scenarios, core.search.tabular, "
+            "core.search.demand, core.search.quality; "
             "print(sorted(m for m in ('optuna', 'tensorflow', 'keras', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

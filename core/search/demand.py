@@ -1,0 +1,193 @@
+"""The search for demand forecasting: window length, the quantile loss's settings and the network's.
+
+Validation is time-aware and inside the training split only: every series is cut at the end of its
+training part (the test periods, the last ``horizon + (origins - 1) * step`` of each series or the
+separate test file, are never passed in), and a trial trains ``train_demand`` on that history,
+which holds out its last ``horizon`` periods as the validation forecast. A trial is scored by the
+validation MAE of P50 (holiday weeks weighted 5 when the data has a holiday flag, as the demand
+verdict does); the pruner watches the validation P50 error after every epoch, a figure that does
+not depend on the loss settings being tried. The final model is trained afterwards by the caller
+with ``DemandSearch.config`` on the whole training history, the one time the test periods are used.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+import numpy as np
+
+from core.errors import DataValidationError
+from core.search.engine import SearchProgress, SearchResult, run_search
+
+TUNED = ("input_len", "tail_quantile", "median_weight", "depth", "width", "dropout", "l2", "learning_rate",
+         "batch_size")
+BATCH_SIZES = (32, 64, 128, 256, 512)
+TAILS = (0.05, 0.1, 0.2, 0.25)
+# Today's network has no weight penalty; the search draws L2 on a log scale, whose floor stands for
+# "none" (trial 0 is today's recipe exactly, and a chosen floor trains without a penalty).
+L2_OFF = 1e-7
+CONFIRM_LEVEL = 0.9  # as for credit and fraud: the best trial must lead outside a 90 % interval
+
+
+def _holdout(cfg) -> int:
+    return cfg.horizon + (cfg.origins - 1) * (cfg.step or cfg.horizon)
+
+
+def split_for_demand_search(data, cfg, *, test=None):
+    """The history the search may see, and the window lengths it may try.
+
+    Returns (search data: each usable series cut at the end of its training part, training
+    length per series of the full run, window-length choices). A series enters the search when its
+    training part holds the longest window tried plus two horizons (fitting windows and the
+    validation forecast); shorter ones are left out of the search only.
+    """
+    from core.demand.data import SERIES_COL, SalesData
+    from core.demand.features import make_config
+
+    wcfg = make_config(data, cfg.horizon, cfg.input_len)
+    H, L0 = wcfg.horizon, wcfg.input_len
+    lengths = data.lengths()
+    if test is not None:
+        n_train = {sid: int(n) for sid, n in lengths.items()}
+    else:
+        n_train = {sid: int(n) - _holdout(cfg) for sid, n in lengths.items()}
+    usable = {sid: n for sid, n in n_train.items() if n >= L0 + 2 * H}
+    if not usable:
+        longest = max(n_train.values()) if n_train else 0
+        raise DataValidationError(
+            f"The model search needs a series with at least {L0 + 2 * H} periods before the test period "
+            f"(input window {L0} + a {H}-period validation forecast + {H} periods of targets to fit on); the "
+            f"longest has {max(longest, 0)}. Fix: train without the search, choose a shorter horizon, or upload "
+            "more history.")
+    need = wcfg.season * math.ceil(H / wcfg.season)
+    room = min(usable.values()) - 2 * H
+    choices = sorted({L for L in (need, L0, (3 * L0) // 2, 2 * L0) if need <= L <= room} | {L0})
+    f = data.frame
+    pos = f.groupby(SERIES_COL, sort=False).cumcount().to_numpy()
+    keep = pos < f[SERIES_COL].map(usable).fillna(-1).to_numpy()
+    frame = f[keep].reset_index(drop=True)
+    search_data = SalesData(frame, data.frequency, data.freq, data.season, data.covariates,
+                            data.binary_covariates, data.columns, data.report)
+    return search_data, n_train, choices
+
+
+@dataclass
+class DemandObjective:
+    """Settings of the quantile network scored on the validation forecast of the training history."""
+
+    data: Any  # SalesData: the training history only (split_for_demand_search)
+    base: Any  # DemandConfig: today's recipe
+    window_choices: list[int]
+    name: str = "demand network"
+    direction: str = "minimize"
+    metric: str = "mae"
+    metric_label: str = "validation MAE of P50"
+    holiday: bool = False
+
+    def default_params(self) -> dict:
+        from core.demand.features import make_config
+
+        L0 = make_config(self.data, self.base.horizon, self.base.input_len).input_len
+        return {"input_len": int(L0), "tail_quantile": float(self.base.tail_quantile),
+                "median_weight": float(self.base.median_weight), "depth": int(self.base.depth),
+                "width": int(self.base.width), "dropout": float(self.base.dropout), "l2": max(float(self.base.l2), L2_OFF),
+                "learning_rate": float(self.base.learning_rate), "batch_size": int(self.base.batch_size)}
+
+    def suggest(self, trial) -> dict:
+        return {
+            "input_len": trial.suggest_categorical("input_len", list(self.window_choices)),
+            "tail_quantile": trial.suggest_categorical("tail_quantile", list(TAILS)),
+            "median_weight": trial.suggest_float("median_weight", 0.5, 4.0, log=True),
+            "depth": trial.suggest_int("depth", 1, 4),
+            "width": trial.suggest_int("width", 16, 256, log=True),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.5),
+            "l2": trial.suggest_float("l2", L2_OFF, 1e-2, log=True),
+            "learning_rate": trial.suggest_float("learning_rate", 3e-4, 1e-2, log=True),
+            "batch_size": trial.suggest_categorical("batch_size", list(BATCH_SIZES)),
+        }
+
+    def warm_up(self) -> None:
+        """Load TensorFlow and Keras before the clock starts."""
+        import logging
+
+        import keras  # noqa: F401
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+
+    def config_for(self, params: dict):
+        over = {k: params[k] for k in TUNED if k in params}
+        if "l2" in over and over["l2"] <= L2_OFF:
+            over["l2"] = 0.0
+        return replace(self.base, **over)
+
+    def evaluate(self, params: dict, report: Callable[[int, float | None], None]):
+        from core.demand import forecast
+
+        cfg = replace(self.config_for(params), origins=1, step=None)
+        run = forecast.train_demand(self.data, cfg,
+                                    progress=lambda epoch, _epochs, logs: report(epoch, logs.get("val_p50_error")))
+        bt = run.backtest
+        errors = (bt["nn_p50"] - bt["y"]).abs().to_numpy(float)
+        weights = (np.where(bt["holiday"].to_numpy(float) > 0.5, 5.0, 1.0)
+                   if self.holiday and "holiday" in bt else np.ones(len(errors)))
+        keys = list(zip(bt["series"].astype(str), bt["date"].astype(str)))
+        return float((errors * weights).sum() / weights.sum()), (keys, errors, weights)
+
+    def confirm(self, best, recipe) -> tuple[bool, dict]:
+        """Keep the best trial only when its lower error is outside the noise: the upper end of a
+        paired bootstrap interval of the difference in (weighted) MAE on the validation forecast
+        points is below zero. Trials that forecast different points are not compared."""
+        from core.verdict import compare_losses
+
+        (kb, eb, w), (kr, er, _w) = best, recipe
+        if kb != kr:
+            return True, {"sentence": "the trials forecast different validation points; not compared"}
+        v = compare_losses(eb, {"recipe": er}, metric="MAE", weights=w, seed=self.base.seed, level=CONFIRM_LEVEL)
+        return bool(v.high < 0), {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
+                                  "sentence": f"{v.level:.0%} interval of the difference {v.low:+.4f} to "
+                                              f"{v.high:+.4f}"}
+
+
+@dataclass
+class DemandSearch:
+    """A finished demand search: its result and the DemandConfig to train the final model with."""
+
+    result: SearchResult
+    config: Any
+    ensemble: dict = field(default_factory=dict)  # not offered for forecasts; kept for ui.search
+
+
+def search_demand(data, cfg=None, *, budget: float, test=None, n_trials: int | None = None,
+                  progress: Callable[[SearchProgress], None] | None = None,
+                  clock: Callable[[], float] | None = None) -> DemandSearch:
+    """Search the demand network's settings on the training history of ``data`` within ``budget``
+    seconds (same split as ``train_demand(data, cfg, test=test)``); pass ``.config`` to
+    ``train_demand`` with the same data to train the final model."""
+    from core.demand.forecast import DemandConfig
+    from core.demand.holidays import find_holiday_column
+    from core.search.engine import check_budget
+
+    budget = check_budget(budget)
+    cfg = cfg or DemandConfig()
+    search_data, n_train, choices = split_for_demand_search(data, cfg, test=test)
+    holiday = find_holiday_column(tuple(data.covariates), tuple(data.binary_covariates)) is not None
+    objective = DemandObjective(search_data, cfg, choices, holiday=holiday,
+                                metric="wmae" if holiday else "mae",
+                                metric_label="validation holiday-weighted MAE of P50" if holiday
+                                else "validation MAE of P50")
+    result = run_search(objective, budget=budget, seed=cfg.seed, n_trials=n_trials, progress=progress,
+                        **({} if clock is None else {"clock": clock}))
+    chosen = result.selected
+    config = cfg if chosen is None or chosen.number == 0 else objective.config_for(result.best_params)
+    left_out = len(n_train) - len(search_data.series_ids)
+    result.extra["split"] = {
+        "series": len(search_data.series_ids), "series_left_out": int(left_out),
+        "validation": f"last {cfg.horizon} periods of each series' training history",
+        "search_rows": int(len(search_data.frame)),
+    }
+    if left_out:
+        result.notices.append(f"{left_out} series too short for a validation forecast inside their training "
+                              "history were left out of the search (the final model still uses them).")
+    return DemandSearch(result=result, config=config)

@@ -1,0 +1,179 @@
+"""The demand model search: validation inside each series' training history (the test periods
+never passed in), the time budget, determinism, the too-small budget and the CLI flag."""
+
+from __future__ import annotations
+
+import json
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import DataValidationError
+
+ROOT_SAMPLE = "sample_data/demand_sales.csv"
+
+
+@pytest.fixture(scope="module")
+def sales():
+    from core.demand.data import ColumnMap, load_sales
+
+    df = pd.read_csv(ROOT_SAMPLE)
+    df = df[df["store"].isin(["S1", "S2"]) & (df["product"] == "P1") & (df["date"] >= "2025-05-01")]
+    return load_sales(df.reset_index(drop=True), ColumnMap("date", "units", ("store", "product")))
+
+
+def _config(**kw):
+    from core.demand.forecast import DemandConfig
+
+    return DemandConfig(**{"horizon": 7, "origins": 2, "epochs": 2, "seed": 3, **kw})
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _recording_train_demand(calls, clock=None, epoch_seconds=1.0):
+    """Stands in for train_demand: records the history it is given, scores by a formula of the
+    settings, and reports a validation P50 error every epoch (advancing ``clock`` if given)."""
+
+    def fake(data, cfg, *, test=None, future_covariates=None, progress=None):
+        calls.append((data.frame.copy(), cfg))
+        err = 1.0 + abs(cfg.dropout - 0.3) + 0.1 * cfg.depth + (cfg.input_len or 28) / 100
+        for e in range(1, 4):
+            if clock is not None:
+                clock.now += epoch_seconds
+            if progress is not None:
+                progress(e, 3, {"val_p50_error": err * (1 + 1 / e)})
+        rows = []
+        for sid, g in data.frame.groupby("series", sort=False):
+            for d in g["date"].iloc[-cfg.horizon:]:
+                rows.append({"series": sid, "date": d, "y": 10.0, "nn_p50": 10.0 + err})
+        return SimpleNamespace(backtest=pd.DataFrame(rows))
+
+    return fake
+
+
+def test_search_sees_only_the_training_history_of_each_series(sales, monkeypatch):
+    import core.demand.forecast
+    from core.search.demand import search_demand
+
+    calls = []
+    monkeypatch.setattr(core.demand.forecast, "train_demand", _recording_train_demand(calls))
+    cfg = _config()
+    search = search_demand(sales, cfg, budget=600, n_trials=4)
+    hold = cfg.horizon + (cfg.origins - 1) * cfg.horizon  # the test periods of each series
+    frame = sales.frame
+    first_test = {sid: g["date"].iloc[len(g) - hold] for sid, g in frame.groupby("series")}
+    train_pos = {sid: set(g.index[: len(g) - hold]) for sid, g in frame.groupby("series")}
+    assert len(calls) == 4
+    for seen, trial_cfg in calls:
+        assert trial_cfg.origins == 1  # the trial's own holdout: the last horizon of the history
+        for sid, g in seen.groupby("series"):
+            assert g["date"].max() < first_test[sid]
+            # the same rows (by position in the full data) as the training part, none of the test rows
+            rows = frame[(frame["series"] == sid) & frame["date"].isin(g["date"])].index
+            assert set(rows) == train_pos[sid]
+    assert search.result.found and search.result.direction == "minimize"
+    assert search.result.trials[0].params["input_len"] == 28  # today's window for a 7-day horizon, weekly season
+
+
+def test_same_seed_gives_the_same_trials_and_best_trial(sales, monkeypatch):
+    import core.demand.forecast
+    from core.search.demand import search_demand
+
+    monkeypatch.setattr(core.demand.forecast, "train_demand", _recording_train_demand([]))
+    a, b = (search_demand(sales, _config(), budget=600, n_trials=8).result for _ in range(2))
+    c = search_demand(sales, _config(seed=4), budget=600, n_trials=8).result
+    assert [(t.params, t.score) for t in a.trials] == [(t.params, t.score) for t in b.trials]
+    assert a.best.number == b.best.number and a.best_params == b.best_params
+    assert [t.params for t in a.trials[1:]] != [t.params for t in c.trials[1:]]
+
+
+def test_budget_is_honoured_a_trial_stops_at_the_first_epoch_past_it(sales, monkeypatch):
+    import core.demand.forecast
+    from core.search.demand import search_demand
+
+    clock = FakeClock()
+    monkeypatch.setattr(core.demand.forecast, "train_demand", _recording_train_demand([], clock, 2.0))
+    res = search_demand(sales, _config(), budget=15, clock=clock).result
+    # Three two-second epochs a trial: two trials end at 12 s, the third is stopped at 16 s.
+    assert [t.state for t in res.trials] == ["complete", "complete", "stopped"]
+    assert res.seconds == 16 <= 15 * 1.1
+
+
+def test_real_search_is_repeatable_and_retrains_the_choice(sales):
+    from core.search.demand import search_demand
+
+    runs = [search_demand(sales, _config(epochs=1), budget=600, n_trials=2) for _ in range(2)]
+    a, b = (r.result for r in runs)
+    assert [t.state for t in a.trials] == ["complete", "complete"]
+    assert [t.score for t in a.trials] == [t.score for t in b.trials]
+    assert a.best.number == b.best.number and a.selected.number == b.selected.number
+    chosen, cfg = a.selected, runs[0].config
+    if chosen.number == 0:
+        assert cfg == _config(epochs=1)
+    else:
+        assert (cfg.input_len, cfg.depth, cfg.width) == tuple(chosen.params[k] for k in ("input_len", "depth", "width"))
+
+
+def test_history_too_short_for_a_validation_forecast(sales):
+    from core.search.demand import search_demand
+
+    with pytest.raises(DataValidationError, match="model search needs a series with at least"):
+        search_demand(sales, _config(horizon=60, input_len=120, origins=1), budget=30)
+
+
+def test_cli_budget_too_small_keeps_todays_recipe(tmp_path, capsys):
+    from core.cli import main
+
+    df = pd.read_csv(ROOT_SAMPLE)
+    df = df[(df["store"] == "S1") & (df["product"] == "P1") & (df["date"] >= "2025-05-01")]
+    path = tmp_path / "sales.csv"
+    df.to_csv(path, index=False)
+    code = main(["train", "--scenario", "demand", "--data", str(path), "--target", "units",
+                 "--series-cols", "store,product", "--horizon", "7", "--epochs", "2", "--event-level", "0",
+                 "--search-budget", "1", "--json", "--save", str(tmp_path / "run")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    result = json.loads(out.out)
+    s = result["search"]
+    assert s["best_trial"] is None and s["best_params"] == s["recipe_params"]
+    assert any("too small for one trial" in n and "today's recipe" in n for n in s["notices"])
+    assert "too small for one trial" in out.err
+    cfg = result["config"]
+    assert (cfg["depth"], cfg["width"], cfg["l2"], cfg["tail_quantile"]) == (2, 64, 0.0, 0.1)
+    from pathlib import Path
+
+    meta = json.loads((Path(result["saved"]) / "metadata.json").read_text())
+    ws = meta.get("workspace", meta)
+    assert ws["search"]["budget_seconds"] == 1 and ws["params"]["search"]["trials_complete"] == 0
+
+
+def test_quantile_loss_settings():
+    import keras
+
+    from core.demand.model import build_quantile_model, get_pinball_loss, get_quantile_loss, pinball_numpy
+
+    assert get_quantile_loss() is get_pinball_loss()
+    y = np.array([[1.0, 2.0]], dtype="float32")
+    q = np.array([[[0.5, 1.5, 2.0], [1.0, 2.5, 3.0]]], dtype="float32")
+    loss = get_quantile_loss(0.1, 1.0 + 1e-9)
+    assert float(loss(y, q)) == pytest.approx(pinball_numpy(y, q), rel=1e-5)
+    # the middle output weighted 3 and the tails at 0.25 / 0.75, normalised by the weights' mean
+    err = y[..., None] - q
+    qs, w = np.array([0.25, 0.5, 0.75]), np.array([1.0, 3.0, 1.0])
+    want = np.mean(w * np.maximum(qs * err, (qs - 1) * err)) * 3 / 5
+    assert float(get_quantile_loss(0.25, 3.0)(y, q)) == pytest.approx(want, rel=1e-5)
+    model = build_quantile_model(4, 2, 3, depth=3, l2=1e-3, tail=0.25, median_weight=3.0)
+    assert [layer.name for layer in model.layers if layer.name.startswith("step_dense")] == [
+        "step_dense_1", "step_dense_2", "step_dense_3"]
+    assert model.get_layer("step_dense_3").units == 16 and model.losses  # the L2 penalties
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model.loss))
+    assert (restored.tail, restored.median_weight) == (0.25, 3.0)
