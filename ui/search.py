@@ -10,21 +10,79 @@ from core.search import DEFAULT_PAGE_BUDGET, SearchProgress
 from core.search.charts import plot_optimisation_history, plot_param_importance
 
 
-def search_options(prefix: str, *, ensemble: bool = True) -> dict:
-    """Widgets for a training form: search on/off, budget in seconds, ensemble check."""
+TUNED_TEXT = {
+    "tabular": "depth, width, dropout, L2, learning rate, batch size and imbalance handling",
+    "demand": "the input window's length, the quantile loss (tail quantiles, weight of P50), depth, width, "
+              "dropout, L2, learning rate and batch size",
+    "quality": "the CNN's filters, input size, augmentation, learning rate and dropout",
+}
+HELD_OUT_TEXT = {
+    "tabular": "The test rows are used once, by the final model.",
+    "demand": "Validation is the last horizon of each series' training history; the backtest periods are used "
+              "once, by the final model.",
+    "quality": "Validation is the training split's validation images; the test images are used once, by the "
+               "final model.",
+}
+
+
+def search_options(prefix: str, *, ensemble: bool = True, kind: str = "tabular") -> dict:
+    """Widgets for a training form: search on/off, budget in seconds, ensemble check (credit and
+    fraud; ``kind`` "demand" or "quality" names what those searches tune and has no ensemble)."""
     st.markdown("**Model search** — is deep learning worth it here? Try network settings within a time "
                 "budget, on validation rows of the training split only, and keep the best.")
     c1, c2, c3 = st.columns(3)
     on = c1.toggle("Search the network's settings first", False, key=prefix + "search_on",
-                   help="Tries depth, width, dropout, L2, learning rate, batch size and imbalance handling "
-                        "(Optuna, seeded), starting with today's recipe. The test rows are used once, by the "
-                        "final model.")
+                   help=f"Tries {TUNED_TEXT[kind]} (Optuna, seeded), starting with today's recipe. "
+                        f"{HELD_OUT_TEXT[kind]}")
     budget = c2.number_input("Search budget (seconds)", 5, 3600, int(DEFAULT_PAGE_BUDGET), step=15,
                              key=prefix + "search_budget")
-    ens = c3.checkbox("Also try the network averaged with the best baseline", False, key=prefix + "search_ensemble",
-                      disabled=not ensemble,
-                      help="Used only when the average beats both on validation; labelled 'Ensemble'.")
+    ens = False
+    if kind == "tabular":
+        ens = c3.checkbox("Also try the network averaged with the best baseline", False,
+                          key=prefix + "search_ensemble", disabled=not ensemble,
+                          help="Used only when the average beats both on validation; labelled 'Ensemble'.")
     return {"enabled": bool(on), "budget": float(budget), "ensemble": bool(ens and ensemble)}
+
+
+def run_demand_search(sales, config, options: dict, *, test=None, container=None):
+    """The demand search with live progress, when ``options`` (from ``search_options``) turn it on.
+    Returns (search or None, the DemandConfig to train with)."""
+    if not options or not options.get("enabled"):
+        return None, config
+    from core.search.demand import search_demand
+
+    live = SearchLive(container)
+    search = search_demand(sales, config, budget=options["budget"], test=test, progress=live)
+    live.clear()
+    return search, search.config
+
+
+def run_quality_search(data, config, options: dict, *, ok_class=None, container=None):
+    """The quality search with live progress, when ``options`` turn it on. Returns (search or
+    None, the QualityConfig to train with, the images at the input size it chose)."""
+    if not options or not options.get("enabled"):
+        return None, config, data
+    from core.search.quality import resize_dataset, search_quality
+
+    live = SearchLive(container)
+    search = search_quality(data, config, budget=options["budget"], ok_class=ok_class, progress=live)
+    live.clear()
+    return search, search.config, resize_dataset(data, search.image_size)
+
+
+def keep_search(prefix: str, run, search) -> None:
+    """Keep a finished search next to the run it chose the settings of (or forget an old one)."""
+    if search is None:
+        st.session_state.pop(prefix + "search", None)
+    else:
+        st.session_state[prefix + "search"] = (run, search)
+
+
+def show_kept_search(prefix: str, run) -> None:
+    """The search section of ``run``, when a search chose its settings."""
+    kept = st.session_state.get(prefix + "search")
+    if kept is not None and kept[0] is run:
+        show_search(kept[1], key=prefix + "search")
 
 
 class SearchLive:
