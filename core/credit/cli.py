@@ -39,6 +39,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--base-odds", type=float, default=50.0)
     g.add_argument("--pdo", type=float, default=20.0, help="points to double the odds")
     g.add_argument("--no-explain", action="store_true", help="skip the SHAP timing")
+    from core.scale.sample import UNIFORM_RULE, add_sample_arguments
+
+    add_sample_arguments(parser, rule=UNIFORM_RULE)  # --sample-rows, --engine dask: a file larger than memory
 
 
 def add_score_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +83,7 @@ def run_train(args) -> dict:
     from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
     from core.credit.scorecard import ScorecardConfig
     from core.datasets import read_table
+    from core.scale.sample import wants_sample
     from core.training import describe_epochs, summarize_epochs
 
     t_start = time.perf_counter()
@@ -89,7 +93,13 @@ def run_train(args) -> dict:
             f"Cannot save the model to '{args.save}': that folder already exists. "
             "Fix: choose a new folder name (the model is saved into a folder of its own)."
         )
-    table = read_table(args.data)
+    sample = None
+    if wants_sample(args):  # a file larger than memory: a seeded sample read block by block (core/scale/sample.py)
+        from core.scale.sample import read_uniform_sample
+
+        table, sample = read_uniform_sample(args, seed=int(args.seed))
+    else:
+        table = read_table(args.data)
     test_table = read_table(args.test_data) if getattr(args, "test_data", None) else None
     target = args.target or guess_target(table.df.columns)
     if target is None:
@@ -142,6 +152,8 @@ def run_train(args) -> dict:
         "decision": {"loss_default": args.loss_default, "margin_good": args.margin_good,
                      "optimal_threshold": best["threshold"], **{k: v for k, v in kpis.items() if k != "threshold"}},
     }
+    if sample is not None:
+        result["data"]["sample"] = sample
     if search is not None:
         from core.search.scenarios import search_section
 

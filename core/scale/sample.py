@@ -1,4 +1,4 @@
-"""Training on a transaction log larger than memory: a documented, time-aware sample.
+"""Training on a file larger than memory: a documented sample (time-aware for a transaction log).
 
 Training stays on one machine, but ``--data`` may be a log that does not fit in it (one large
 file, a glob of files or a folder of Parquet parts). It is cut into the same row blocks the scaled
@@ -19,8 +19,13 @@ reach of every window feature, ``core.fraud.cli.history_keep``):
    learns is the recent one.
 3. Second pass: each block keeps its rows from the first history day on, in the file's order.
 
-Because no window reaches further back than K, every sampled transaction gets exactly the features
-it would get from the whole log. When the whole log fits, every row is read and nothing changes.
+Because no window reaches further back than K, every sampled transaction gets the features it
+would get from the whole log (equal up to floating-point rounding: window sums are differences of
+running sums that start at another row). When the whole log fits, every row is read.
+
+Credit applications have no time order the model learns from: ``read_uniform_sample`` takes the
+seeded random sample the app already takes of a file that fits in memory, over every block's row
+numbers, without holding the file.
 """
 
 from __future__ import annotations
@@ -39,22 +44,25 @@ DEFAULT_SAMPLE_ROWS = 2_000_000  # rows held in memory with --engine dask and no
 READ_CHUNK = 200_000  # rows per block while reading the log for the sample
 
 
-def add_sample_arguments(parser) -> None:
+TIME_RULE = ("hold at most N rows in memory: train on the most recent whole days that fit, with the window reach "
+             "before them read as feature history (counted in N)")
+UNIFORM_RULE = "hold at most N rows in memory: train on a random sample of N rows (seeded with --seed)"
+
+
+def add_sample_arguments(parser, *, rule: str = TIME_RULE) -> None:
     """``--sample-rows``, ``--engine``, ``--scheduler``, ``--workers`` and ``--chunk-size`` for training."""
-    g = parser.add_argument_group("logs larger than memory")
+    g = parser.add_argument_group("files larger than memory")
     g.add_argument("--sample-rows", type=int, default=None, metavar="N",
-                   help="hold at most N rows in memory: train on the most recent whole days that fit, with the "
-                        "window reach before them read as feature history (counted in N); --data may then be "
-                        "a glob or a folder of Parquet parts")
+                   help=f"{rule}; --data may then be a glob or a folder of Parquet parts")
     g.add_argument("--engine", choices=("local", "dask"), default="local",
-                   help="how the log is read for the sample: local, block by block in this process; dask, blocks "
+                   help="how the file is read for the sample: local, block by block in this process; dask, blocks "
                         f"read in parallel on a Dask cluster (then --sample-rows defaults to {DEFAULT_SAMPLE_ROWS:,})")
     g.add_argument("--scheduler", default=None,
                    help="with --engine dask: a running scheduler, e.g. tcp://10.0.0.5:8786 (default: this machine)")
     g.add_argument("--workers", type=int, default=None,
                    help="with --engine dask and no --scheduler: worker processes (default: one per core)")
     g.add_argument("--chunk-size", type=int, default=READ_CHUNK,
-                   help=f"rows per block while reading the log for the sample (default {READ_CHUNK:,})")
+                   help=f"rows per block while reading the file for the sample (default {READ_CHUNK:,})")
 
 
 def wants_sample(args) -> bool:
@@ -237,7 +245,8 @@ class _Reader:
 
         return plan_blocks(self.files, chunk_size=self.chunk)
 
-    def map(self, fn: Callable, *fn_args, what: str) -> list:
+    def map(self, fn: Callable, *fn_args, what: str, per_block: Callable | None = None) -> list:
+        """``fn(block, *fn_args[, per_block(block.index)])`` for every block, in block order."""
         from core.scale.engine import run_ordered
 
         from core.scale.inputs import is_gzip
@@ -251,15 +260,20 @@ class _Reader:
             total = len(blocks)
 
         def rows_of(res) -> int:
+            if isinstance(res, int):
+                return res
             return int(res["rows"].sum()) if "frauds" in getattr(res, "columns", []) else len(res)
+
+        def args_of(block) -> tuple:
+            return fn_args if per_block is None else (*fn_args, per_block(block.index))
 
         if self.client is None:
             for block in blocks:
-                out[block.index] = fn(block, *fn_args)
+                out[block.index] = fn(block, *args_of(block))
                 progress.update(rows_of(out[block.index]), total=total)
         else:
             def submit(block):
-                return self.client.submit(fn, block, *fn_args, pure=False)
+                return self.client.submit(fn, block, *args_of(block), pure=False)
 
             def done(block, res):
                 out[block.index] = res
@@ -270,37 +284,51 @@ class _Reader:
         return [out[i] for i in range(len(out))]
 
 
+def _client(args):
+    """A Dask client for ``--engine dask`` (a LocalCluster or ``--scheduler``), else nothing."""
+    import contextlib
+
+    if getattr(args, "engine", "local") != "dask":
+        return contextlib.nullcontext(None)
+    from core.cli import say as cli_say
+    from core.scale.cluster import open_client
+
+    return open_client(getattr(args, "scheduler", None), workers=getattr(args, "workers", None), say=cli_say)
+
+
+def _files_and_chunk(args):
+    from core.scale.inputs import find_input_files
+
+    files = find_input_files(args.data)
+    chunk = int(getattr(args, "chunk_size", READ_CHUNK) or READ_CHUNK)
+    if chunk < 1:
+        raise DataValidationError(f"Chunk size must be at least 1 row; got {chunk}. Fix: pass e.g. 200000.")
+    return files, chunk
+
+
+def _table_name(files) -> str:
+    return ", ".join(f.name for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+
+
 def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None):
     """(a ``LoadedTable`` holding the sample, the ``TimeSample`` saying which rows) for fraud training.
 
     ``config`` is the run's ``FraudConfig`` (its windows, label delay, gap and split dates).
     """
-    import contextlib
-
     from core.datasets import LoadedTable
     from core.fraud.cli import history_keep
     from core.fraud.columns import make_columns
-    from core.scale.inputs import find_input_files, plan_blocks, read_block
+    from core.scale.inputs import plan_blocks, read_block
 
     say = say or (lambda m: print(m, file=sys.stderr, flush=True))
     budget = sample_budget(args)
-    files = find_input_files(args.data)
-    chunk = int(getattr(args, "chunk_size", READ_CHUNK) or READ_CHUNK)
-    if chunk < 1:
-        raise DataValidationError(f"Chunk size must be at least 1 row; got {chunk}. Fix: pass e.g. 200000.")
+    files, chunk = _files_and_chunk(args)
     first = read_block(next(iter(plan_blocks(files[:1], chunk_size=min(chunk, 10_000)))))
     cols = make_columns(first, time=args.time_col, amount=args.amount_col, target=args.target,
                         customer=args.customer_col, terminal=args.terminal_col)
     reach = history_keep(config.features)
     engine = getattr(args, "engine", "local")
-    if engine == "dask":
-        from core.cli import say as cli_say
-        from core.scale.cluster import open_client
-
-        opened = open_client(getattr(args, "scheduler", None), workers=getattr(args, "workers", None), say=cli_say)
-    else:
-        opened = contextlib.nullcontext(None)
-    with opened as client:
+    with _client(args) as client:
         reader = _Reader(args, files, client)
         per_block = reader.map(block_days, cols, what="counted")
         days = pd.concat(per_block).groupby(level=0).sum().sort_index()
@@ -319,6 +347,60 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
         older_frauds=0 if start is None else int(days.loc[days.index < since, "frauds"].sum()), reach_days=int(math.ceil(reach / pd.Timedelta(days=1))),
         engine=engine, partitions=reader.partitions, files=len(files), moved_train_start=moved)
     say(sample.notice())
-    table = LoadedTable(df=df, notices=[sample.notice()], name=", ".join(f.name for f in files[:3])
-                        + (f" and {len(files) - 3} more" if len(files) > 3 else ""))
+    table = LoadedTable(df=df, notices=[sample.notice()], name=_table_name(files))
     return table, sample
+
+
+# ---------------------------------------------------------------- credit: a seeded uniform sample
+def block_count(block) -> int:
+    """Rows of one block."""
+    from core.scale.inputs import read_block
+
+    return len(read_block(block))
+
+
+def block_take(block, positions) -> pd.DataFrame:
+    """The block's rows at ``positions`` (all of them when None), in the file's order."""
+    from core.scale.inputs import read_block
+
+    df = read_block(block)
+    return df if positions is None else df.iloc[positions].reset_index(drop=True)
+
+
+def read_uniform_sample(args, *, seed: int = 0, say: Callable[[str], None] | None = None):
+    """(a ``LoadedTable`` of at most ``--sample-rows`` rows, its ``data.sample`` summary) for credit.
+
+    Applications carry no time order the model learns from, so the sample is the one the app takes
+    of a file that fits in memory (``read_table``: ``DataFrame.sample(n, random_state=seed)``, rows
+    kept in file order), drawn over the row numbers of every block without holding the file: the
+    same rows whichever engine reads it.
+    """
+    from core.datasets import LoadedTable
+
+    say = say or (lambda m: print(m, file=sys.stderr, flush=True))
+    budget = sample_budget(args)
+    files, _ = _files_and_chunk(args)
+    engine = getattr(args, "engine", "local")
+    with _client(args) as client:
+        reader = _Reader(args, files, client)
+        counts = reader.map(block_count, what="counted")
+        total = int(sum(counts))
+        if total <= budget:
+            picks = None
+        else:
+            chosen = np.sort(np.random.RandomState(seed).choice(total, size=budget, replace=False))
+            edges = np.r_[0, np.cumsum(counts)]
+            picks = [chosen[(chosen >= edges[i]) & (chosen < edges[i + 1])] - edges[i] for i in range(len(counts))]
+        parts = reader.map(block_take, what="kept", per_block=lambda i: None if picks is None else picks[i])
+    df = pd.concat(parts, ignore_index=True)
+    if picks is None:
+        notice = f"The whole file fits --sample-rows {budget:,}: all {total:,} rows are read."
+    else:
+        notice = (f"Training on a random sample of {budget:,} of the file's {total:,} rows (seeded with --seed {seed}, "
+                  "so the same rows every time, in the file's order; the app's own sample of a file that fits in "
+                  "memory). Raise --sample-rows to train on more.")
+    say(notice)
+    summary = {"rule": "seeded uniform sample of rows (DataFrame.sample with random_state=seed), file order kept",
+               "budget_rows": budget, "file_rows": total, "rows_read": len(df), "whole_file": picks is None,
+               "seed": seed, "engine": engine, "partitions": reader.partitions, "files": len(files)}
+    return LoadedTable(df=df, notices=[notice], name=_table_name(files)), summary

@@ -154,3 +154,33 @@ def test_bad_sample_options_are_clear(weekly_log, tmp_path):
     args, config = parse("--data", str(tmp_path / "a.parquet"), "--sample-rows", "10")
     with pytest.raises(DataValidationError, match="Expected a fraud label column"):
         read_fraud_sample(args, config)
+
+
+def test_credit_sample_is_the_apps_seeded_sample_whichever_engine_reads_it(tmp_path, scheduler, capsys):
+    from argparse import Namespace
+
+    from core.scale.sample import read_uniform_sample
+
+    whole = pd.read_csv(SAMPLES / "credit_applications.csv").iloc[:3000]
+    for i in range(3):
+        whole.iloc[i * 1000:(i + 1) * 1000].to_parquet(tmp_path / f"day{i}.parquet", index=False)
+    glob = str(tmp_path / "day*.parquet")
+    expected = whole.sample(n=1200, random_state=3).sort_index().reset_index(drop=True)  # read_table's rule
+    for engine in ("local", "dask"):
+        args = Namespace(data=glob, sample_rows=1200, engine=engine, scheduler=scheduler, workers=None,
+                         chunk_size=400)
+        table, summary = read_uniform_sample(args, seed=3, say=lambda _m: None)
+        pd.testing.assert_frame_equal(table.df, expected)
+        assert summary["file_rows"] == 3000 and summary["rows_read"] == 1200 and summary["partitions"] == 9
+        assert summary["engine"] == engine and not summary["whole_file"]
+        assert table.notices[0].startswith("Training on a random sample of 1,200 of the file's 3,000 rows")
+
+    capsys.readouterr()
+    code = main(["train", "--scenario", "credit", "--data", glob, "--sample-rows", "1200", "--seed", "3",
+                 "--epochs", "1", "--no-explain", "--json", "--chunk-size", "400"])
+    cap = capsys.readouterr()
+    assert code == 0, cap.err
+    res = json.loads(cap.out.strip().splitlines()[-1])
+    assert res["data"]["rows"] == 1200 and res["data"]["sample"]["file_rows"] == 3000
+    assert res["data"]["train_rows"] + res["data"]["test_rows"] == 1200 and 0 <= res["metrics"]["roc_auc"] <= 1
+    assert "Training on a random sample of 1,200" in cap.err
