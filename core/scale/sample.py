@@ -41,8 +41,7 @@ import pandas as pd
 from core.errors import DataValidationError
 
 DEFAULT_SAMPLE_ROWS = 2_000_000  # rows held in memory with --engine dask and no --sample-rows
-READ_CHUNK = 200_000  # rows per block while reading the log for the sample
-
+READ_CHUNK = 200_000  # rows per block while reading the file for the sample
 
 TIME_RULE = ("hold at most N rows in memory: train on the most recent whole days that fit, with the window reach "
              "before them read as feature history (counted in N)")
@@ -232,10 +231,10 @@ def choose_start(days: pd.DataFrame, budget: int, reach: pd.Timedelta, *, gap_da
 class _Reader:
     """Maps a per-block function over ``--data``'s blocks, in this process or on a Dask cluster."""
 
-    def __init__(self, args, files, client=None):
+    def __init__(self, args, files, client=None, *, noun: str = "rows"):
         from core.scale.engine import Progress
 
-        self.args, self.files, self.client = args, files, client
+        self.args, self.files, self.client, self.noun = args, files, client, noun
         self.chunk = int(getattr(args, "chunk_size", READ_CHUNK) or READ_CHUNK)
         self.progress_cls = Progress
         self.partitions = 0
@@ -248,10 +247,9 @@ class _Reader:
     def map(self, fn: Callable, *fn_args, what: str, per_block: Callable | None = None) -> list:
         """``fn(block, *fn_args[, per_block(block.index)])`` for every block, in block order."""
         from core.scale.engine import run_ordered
-
         from core.scale.inputs import is_gzip
 
-        progress = self.progress_cls(what="transactions", verb=what)
+        progress = self.progress_cls(what=self.noun, verb=what)
         out: dict[int, object] = {}
         blocks = self.blocks()
         total = None
@@ -329,7 +327,7 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
     reach = history_keep(config.features)
     engine = getattr(args, "engine", "local")
     with _client(args) as client:
-        reader = _Reader(args, files, client)
+        reader = _Reader(args, files, client, noun="transactions")
         per_block = reader.map(block_days, cols, what="counted")
         days = pd.concat(per_block).groupby(level=0).sum().sort_index()
         start, moved = choose_start(days, budget, reach, gap_days=config.gap_days,
@@ -344,7 +342,8 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
         loaded_rows=len(df),
         history_rows=0 if start is None else int(days.loc[(days.index >= since) & (days.index < start), "rows"].sum()),
         sample_frauds=int(in_sample["frauds"].sum()),
-        older_frauds=0 if start is None else int(days.loc[days.index < since, "frauds"].sum()), reach_days=int(math.ceil(reach / pd.Timedelta(days=1))),
+        older_frauds=0 if start is None else int(days.loc[days.index < since, "frauds"].sum()),
+        reach_days=int(math.ceil(reach / pd.Timedelta(days=1))),
         engine=engine, partitions=reader.partitions, files=len(files), moved_train_start=moved)
     say(sample.notice())
     table = LoadedTable(df=df, notices=[sample.notice()], name=_table_name(files))

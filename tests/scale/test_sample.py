@@ -129,8 +129,9 @@ def test_the_rule_and_its_messages():
     assert choose_start(days, 5_000, reach, gap_days=7, train_start="2024-03-10") == (pd.Timestamp("2024-03-10"), None)
     assert choose_start(days, 5_000, reach, gap_days=7, train_start="2024-01-15") == \
         (pd.Timestamp("2024-03-01"), "2024-01-15")
-    with pytest.raises(DataValidationError, match=r"hold at least the last day of the log and the 10 days of history "
-                                                  r"its features need \(1,100 rows\); got 1,000. Fix: --sample-rows 1,100"):
+    with pytest.raises(DataValidationError, match=r"hold at least the last day of the log and the 10 days of "
+                                                  r"history its features need \(1,100 rows\); got 1,000. "
+                                                  r"Fix: --sample-rows 1,100"):
         choose_start(days, 1_000, reach, gap_days=7)
     with pytest.raises(DataValidationError, match=r"reach back before the test period from 2024-03-05 \(minus the "
                                                   r"7-day gap\).*reaches back to 2024-03-01 only. Fix: --sample-rows "
