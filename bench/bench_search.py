@@ -2,6 +2,7 @@
 
     python bench/bench_search.py --datasets german,taiwan,fraud,credit_sample,fraud_sample --budget 120
     python bench/bench_search.py --datasets german --folds 5 --budget 120 --jsonl /tmp/search.jsonl
+    python bench/bench_search.py --datasets demand_sample,air_passengers,quality_sample --budget 120
 
 For every evaluation split: today's recipe (the untuned network) and the two baselines are trained
 on the training rows and scored on the test rows; then the search runs on the training rows only
@@ -11,7 +12,11 @@ the app does); the fraud handbook's raw log uses its published weeks (train 2018
 delay, test 2018-08-08..14); the samples use the app's own splits. The baselines in the table are
 those trained with today's recipe's settings (the search does not tune them). "Network or
 ensemble" is the model the product reports: the ensemble only when the search chose it on
-validation. Each row also gives the machine's load average while it ran (``uptime``): the budget is
+validation. Demand (the bundled sales sample, 28-day horizon, 2 backtest origins; the air passengers
+series, 12-month horizon) compares P50's MAE on the backtest with the seasonal-naive and
+moving-average forecasts; quality (the bundled 1,000 surfaces at 64 px) compares test accuracy,
+macro F1 and ROC-AUC with the majority class and logistic regression on 16-pixel thumbnails.
+Each row also gives the machine's load average while it ran (``uptime``): the budget is
 wall-clock, so a loaded machine fits fewer trials.
 """
 
@@ -131,6 +136,105 @@ def run_fraud_set(name: str, *, budget: float, seed: int, n_trials: int | None):
                     time.perf_counter() - t0, load0)
 
 
+DEMAND = {
+    "demand_sample": (ROOT / "sample_data" / "demand_sales.csv", ("date", "units", ("store", "product")), 28, 2),
+    "air_passengers": (SHARED / "demand_forecasting" / "air_passengers" / "airline_passengers.csv",
+                       ("Month", "Passengers", ()), 12, 1),
+}
+DEMAND_METHODS = {"Keras quantile network": "network", "Seasonal naive": "seasonal_naive",
+                  "Moving average": "moving_average"}
+
+
+def run_demand_set(name: str, *, budget: float, seed: int, n_trials: int | None) -> dict:
+    """A demand data set: today's recipe and the searched network on the same backtest, with the
+    seasonal-naive and moving-average baselines (lower MAE is better)."""
+    from core.demand.data import ColumnMap, load_sales
+    from core.demand.forecast import DemandConfig, train_demand
+    from core.search.demand import search_demand
+
+    path, (date, target, series), horizon, origins = DEMAND[name]
+    data = load_sales(pd.read_csv(path), ColumnMap(date, target, series))
+    cfg = DemandConfig(horizon=horizon, origins=origins, seed=seed)
+    load0 = load_avg()
+    t0 = time.perf_counter()
+    recipe = train_demand(data, cfg)
+    t_recipe = time.perf_counter() - t0
+    search = search_demand(data, cfg, budget=budget, n_trials=n_trials)
+    t0 = time.perf_counter()
+    final = recipe if search.config == cfg else train_demand(data, search.config)
+    pick = ("mae", "mase", "coverage_p10_p90")
+    res = search.result
+
+    def metrics(run, method):
+        return {k: float(run.metrics.loc[method, k]) for k in pick if k in run.metrics}
+
+    return {"recipe": metrics(recipe, "Keras quantile network"), "tuned": metrics(final, "Keras quantile network"),
+            "seasonal_naive": metrics(recipe, "Seasonal naive"), "moving_average": metrics(recipe, "Moving average"),
+            "trials": len(res.trials), "complete": len(res.complete),
+            "best_trial": None if res.best is None else res.best.number,
+            "selected_trial": None if res.selected is None else res.selected.number, "budget": res.budget,
+            "search_seconds": res.seconds, "recipe_seconds": t_recipe, "final_seconds": time.perf_counter() - t0,
+            "best_params": res.best_params, "notices": res.notices, "load": [round(load0, 1), round(load_avg(), 1)]}
+
+
+def run_quality_set(name: str, *, budget: float, seed: int, n_trials: int | None) -> dict:
+    """The bundled quality sample at 64 px: today's recipe and the searched CNN on the same test
+    images, with the majority class and logistic regression on thumbnails."""
+    from core.quality.cli import _baselines
+    from core.quality.data import LoadOptions, load_image_dataset, split_indices
+    from core.quality.engine import QualityConfig, train_quality
+    from core.search.quality import resize_dataset, search_quality
+
+    data = load_image_dataset(ROOT / "sample_data" / "quality_images", options=LoadOptions(image_size=64))
+    cfg = QualityConfig(seed=seed)
+    load0 = load_avg()
+    t0 = time.perf_counter()
+    recipe = train_quality(data, config=cfg)
+    t_recipe = time.perf_counter() - t0
+    search = search_quality(data, cfg, budget=budget, n_trials=n_trials)
+    t0 = time.perf_counter()
+    final = (recipe if search.config == cfg and search.image_size == data.image_size
+             else train_quality(resize_dataset(data, search.image_size), config=search.config))
+    tr, va, _ = split_indices(data.labels, test_size=cfg.test_size, val_size=cfg.val_size, seed=cfg.seed)
+    fit = np.r_[tr, va]
+    base = _baselines(data.images[fit], data.labels[fit], recipe.test.images, recipe.test.labels, data.class_names)
+    pick = ("accuracy", "macro_f1", "roc_auc")
+    res = search.result
+    return {"recipe": {k: recipe.metrics[k] for k in pick}, "tuned": {k: final.metrics[k] for k in pick},
+            **{b: {k: float(m[k]) for k in pick} for b, m in base.items()},
+            "trials": len(res.trials), "complete": len(res.complete),
+            "best_trial": None if res.best is None else res.best.number,
+            "selected_trial": None if res.selected is None else res.selected.number, "budget": res.budget,
+            "search_seconds": res.seconds, "recipe_seconds": t_recipe, "final_seconds": time.perf_counter() - t0,
+            "best_params": res.best_params, "image_size": search.image_size, "notices": res.notices,
+            "load": [round(load0, 1), round(load_avg(), 1)]}
+
+
+def summarise_other(name: str, row: dict) -> str:
+    """One table row per metric for a demand or quality data set."""
+    lines = []
+    if name in DEMAND:
+        for metric, label in (("mae", "MAE of P50 (lower is better)"), ("mase", "MASE")):
+            r, t = row["recipe"][metric], row["tuned"][metric]
+            sn, ma = row["seasonal_naive"][metric], row["moving_average"][metric]
+            lines.append(f"| {name} | {label} | {r:.3f} | {t:.3f} | {sn:.3f} (seasonal naive) | {ma:.3f} (moving "
+                         f"average) | {'yes' if t <= min(sn, ma) else 'no'} |")
+    else:
+        for metric, label in (("accuracy", "accuracy"), ("macro_f1", "macro F1"), ("roc_auc", "ROC-AUC")):
+            r, t = row["recipe"][metric], row["tuned"][metric]
+            mj, lr = row["majority_class"][metric], row["logistic_16px"][metric]
+            lines.append(f"| {name} | {label} | {r:.3f} | {t:.3f} | {mj:.3f} (majority class) | {lr:.3f} (logistic "
+                         f"regression, 16 px) | {'yes' if t >= max(mj, lr) else 'no'} |")
+    lines.append(f"|  | recipe kept: {'yes' if row['selected_trial'] in (0, None) else 'no'}; completed trials "
+                 f"{row['complete']}; search {row['search_seconds']:.0f} s of {row['budget']:.0f} s; load average up "
+                 f"to {max(row['load']):.1f} |  |  |  |  |  |")
+    return "\n".join(lines)
+
+
+OTHER_HEADER = ("| data set | metric | today's recipe | searched network | baseline 1 | baseline 2 | "
+                "searched >= best baseline |\n|---|---|---|---|---|---|---|")
+
+
 def summarise(name: str, rows: list[dict]) -> str:
     def mean(key, metric):
         vals = [r[key][metric] for r in rows if r.get(key)]
@@ -171,8 +275,20 @@ def main() -> None:
     ap.add_argument("--max-splits", type=int, default=None, help="only the first N cross-validation folds")
     args = ap.parse_args()
     print(f"Search budget {args.budget:.0f} s, seed {args.seed}, {os.cpu_count()} CPU core(s)\n", flush=True)
-    summaries = []
+    summaries, others = [], []
     for name in args.datasets.split(","):
+        if name in DEMAND or name == "quality_sample":
+            row = (run_demand_set if name in DEMAND else run_quality_set)(
+                name, budget=args.budget, seed=args.seed, n_trials=args.trials)
+            print(f"{name}: " + json.dumps({k: row[k] for k in ("recipe", "tuned", "complete", "best_trial",
+                                                                "selected_trial", "search_seconds", "load")}),
+                  flush=True)
+            if args.jsonl:
+                with open(args.jsonl, "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps({"dataset": name, "split": 0, **row}, default=str) + "\n")
+            others.append(summarise_other(name, row))
+            print("\n" + OTHER_HEADER + "\n" + "\n".join(others) + "\n", flush=True)
+            continue
         runner = (run_fraud_set(name, budget=args.budget, seed=args.seed, n_trials=args.trials)
                   if name in ("fraud", "fraud_sample") else
                   run_credit(name, folds=args.folds, budget=args.budget, seed=args.seed, n_trials=args.trials,
