@@ -154,6 +154,10 @@ def test_cli_budget_too_small_keeps_todays_recipe(tmp_path, capsys):
     meta = json.loads((Path(result["saved"]) / "metadata.json").read_text())
     ws = meta.get("workspace", meta)
     assert ws["search"]["budget_seconds"] == 1 and ws["params"]["search"]["trials_complete"] == 0
+    from core.workspace.report import build_report_html
+
+    card = build_report_html(Path(result["saved"]))
+    assert "<h3>Model search</h3>" in card and "too small for one trial" in card
 
 
 def test_quantile_loss_settings():
