@@ -42,8 +42,8 @@ def test_limit_from_environment_and_budget(tmp_path):
 def test_tabular_estimate_grows_with_rows_features_and_smote():
     small, big = estimate_tabular(_credit(1_000)), estimate_tabular(_credit(100_000))
     assert big.parts["encoded features"] == pytest.approx(100 * small.parts["encoded features"], rel=0.01)
-    # 2 numeric + target + 4 regions (+1 for unseen) = 8 encoded columns of float32, 6 copies.
-    assert small.parts["encoded features"] == pytest.approx(1_000 * 8 * 4 * 6 / 2**20, rel=0.01)
+    # 2 numeric + target + 4 regions (+1 for unseen) = 8 encoded columns of float32, 9 copies.
+    assert small.parts["encoded features"] == pytest.approx(1_000 * 8 * 4 * 9 / 2**20, rel=0.01)
     smote = estimate_tabular(_credit(100_000), imbalance="smote")
     assert smote.parts["encoded features"] == pytest.approx(2.2 * big.parts["encoded features"])
     shap = estimate_tabular(_credit(1_000), shap_rows=5_000)
