@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.safety import short_list
 
 ROLES = ("numeric", "categorical", "date", "identifier", "text")
 DEFAULT_MAX_ROWS = 200_000
@@ -159,7 +160,8 @@ def _sniff_delimiter(text: str) -> str:
 
 def _check_header(text: str, delimiter: str, name: str) -> list[str]:
     try:
-        first = next(csv.reader(io.StringIO(text.split("\n", 1)[0]), delimiter=delimiter), [])
+        # The first record, not the first line: a quoted header name may hold a line break.
+        first = next(csv.reader(io.StringIO(text[:2_000_000]), delimiter=delimiter), [])
     except csv.Error as exc:
         raise DataValidationError(
             f"Could not read the header row of '{name or 'the file'}' ({exc}). Expected one line of column names. "
@@ -174,7 +176,7 @@ def _check_header(text: str, delimiter: str, name: str) -> list[str]:
         seen.add(h)
     if dups:
         raise DataValidationError(
-            f"Column names must be unique; '{name or 'the file'}' repeats {dups}. "
+            f"Column names must be unique; '{name or 'the file'}' repeats {short_list(dups)}. "
             "Rename the repeated columns and upload again."
         )
     if any(h == "" for h in header) and len(header) > 1:
@@ -245,6 +247,8 @@ def read_table(source: Any, *, name: str | None = None, max_rows: int | None = D
                 f"Could not detect the delimiter of '{name}': everything landed in one column. Expected commas, "
                 "semicolons, tabs or pipes between fields. Fix: save the file as comma- or semicolon-separated CSV."
             )
+        if df.shape[1] > MAX_COLUMNS:
+            raise _too_wide(name, df.shape[1])
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise DataValidationError(
@@ -416,7 +420,7 @@ def clean_features(df: pd.DataFrame, roles: dict[str, str]) -> tuple[pd.DataFram
                                     errors="coerce")
             bad = raw.notna() & coerced.isna()
             if bad.any():
-                examples = ", ".join(repr(v) for v in raw[bad].astype(str).unique()[:3])
+                examples = short_list(raw[bad].astype(str).unique(), limit=3)[1:-1]
                 notices.append(
                     f"'{c}': {int(bad.sum())} value(s) are not numbers (e.g. {examples}); treated as missing."
                 )
@@ -439,7 +443,7 @@ def get_target_values(df: pd.DataFrame, target: str) -> list:
     """Distinct values of the target column (for the positive-value selector)."""
     if target not in df.columns:
         raise DataValidationError(
-            f"Target column '{target}' is not in the data; the columns are {list(df.columns)[:20]}. "
+            f"Target column '{target}' is not in the data; the columns are {short_list(df.columns, limit=20)}. "
             "Pick the column that holds the outcome."
         )
     return sorted(df[target].dropna().unique().tolist(), key=str)
@@ -485,7 +489,7 @@ def validate_binary_target(df: pd.DataFrame, target: str, positive: Any = None) 
         )
     if positive is None:
         if len(values) > 2:
-            shown = values[:10]
+            shown = short_list(values, limit=10)
             raise DataValidationError(
                 f"Target column '{target}' must have two values; got {len(values)}: {shown}. "
                 "Pick the positive value or map the others."
@@ -493,7 +497,7 @@ def validate_binary_target(df: pd.DataFrame, target: str, positive: Any = None) 
         positive = guess_positive(values)
     elif str(positive) not in {str(v) for v in values}:
         raise DataValidationError(
-            f"Positive value {positive!r} does not occur in '{target}'; its values are {values[:10]}. "
+            f"Positive value {positive!r} does not occur in '{target}'; its values are {short_list(values, limit=10)}. "
             "Pick one of them."
         )
     y = (df[target].astype(str) == str(positive)).to_numpy().astype(int)

@@ -14,6 +14,7 @@ column is written as ``-3.5``.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import pandas as pd
@@ -53,6 +54,37 @@ def safe_csv_bytes(df: pd.DataFrame, **kwargs) -> bytes:
     return escape_formula_cells(df).to_csv(**kwargs).encode("utf-8")
 
 
+_MARKDOWN_ACTIVE = re.compile(r"(\\|!(?=\[)|(?<=\])\(|\$|`)")
+
+
+def escape_markdown(value: Any) -> str:
+    """``str(value)`` safe inside ``st.markdown`` / ``st.error`` / ``st.caption`` when it quotes user
+    text (column names, cell values, file names).
+
+    Streamlit already shows raw HTML as text; what Markdown itself would still do with a hostile
+    column name is neutralised: an image (``![x](http://tracker/p.png)`` would make every
+    visitor's browser fetch that address), a link target (``[ok](http://phish)``), a formula
+    (``$...$``) and code spans, by backslash-escaping ``\\``, ``!`` before ``[``, ``(`` after ``]``,
+    ``$`` and backticks. Everything else is left as written, so ordinary messages read the same.
+    """
+    return _MARKDOWN_ACTIVE.sub(r"\\\1", str(value))
+
+
 def escape_html(value: Any) -> str:
     """``str(value)`` with ``& < > " '`` escaped, for HTML built from user data."""
     return html.escape(str(value), quote=True)
+
+
+def short_text(value: Any, width: int = 40) -> str:
+    """``str(value)`` cut to ``width`` characters with an ellipsis, for messages that quote user data."""
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def short_list(values, *, limit: int = 12, width: int = 40) -> str:
+    """A readable list for a message: at most ``limit`` items, each cut to ``width`` characters,
+    then how many more (a file can have 2,000 columns, or one name of 20,000 characters)."""
+    values = list(values)
+    shown = [short_text(v, width) for v in values[:limit]]
+    more = f", … and {len(values) - limit:,} more" if len(values) > limit else ""
+    return "[" + ", ".join(repr(v) for v in shown) + more + "]"

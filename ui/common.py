@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import DataValidationError
 from core.money import DEFAULT_CURRENCY, currency_symbol, format_money
+from core.safety import escape_markdown
 
 CURRENCY_KEY = "studio.currency"
 
@@ -51,15 +52,17 @@ def show_notices(notices: list[str], *, title: str = "Notes on your data") -> No
     if notices:
         with st.expander(f"{title} ({len(notices)})", expanded=True):
             for n in notices:
-                st.markdown(f"- {n}")
+                # Notices quote column names and values from the upload: shown as typed, never as Markdown.
+                st.markdown(f"- {escape_markdown(n)}")
 
 
 def show_error(exc: Exception) -> None:
     """Show a data problem as a message, never a traceback."""
+    # Messages quote column names and values from the upload: shown as typed, never as Markdown.
     if isinstance(exc, DataValidationError):
-        st.error(str(exc), icon=":material/error:")
+        st.error(escape_markdown(exc), icon=":material/error:")
     else:
-        st.error(f"Something went wrong: {exc}", icon=":material/error:")
+        st.error(f"Something went wrong: {escape_markdown(exc)}", icon=":material/error:")
 
 
 def ensure_router() -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.credit.reasons import compute_reference_values
 from core.errors import DataValidationError
+from core.safety import short_list, short_text
 
 SAMPLE_PATH = Path(__file__).resolve().parents[2] / "sample_data" / "credit_applications.csv"
 FEATURE_ROLES = ("numeric", "categorical")
@@ -108,7 +109,8 @@ def prepare_credit_data(df: pd.DataFrame, *, target: str, positive: Any = None,
 
     if target not in df.columns:
         raise DataValidationError(
-            f"Target column '{target}' is not in the data; the columns are {list(df.columns)[:20]}. "
+            f"Target column '{short_text(target)}' is not in the data; the columns are "
+            f"{short_list(df.columns, limit=20)}. "
             "Fix: pick the column that says whether the applicant defaulted."
         )
     y, positive = validate_binary_target(df, target, positive)

@@ -57,7 +57,9 @@ def _dates(s: pd.Series, col: str, what: str) -> pd.Series:
     parsed = parse_datetimes(s if pd.api.types.is_datetime64_any_dtype(s) else s.astype(str).str.strip(),
                              formats=("mixed",), local=True)
     if parsed.notna().mean() < 0.95:
-        bad = list(s[parsed.isna()].astype(str).unique()[:3])
+        from core.safety import short_list
+
+        bad = short_list(s[parsed.isna()].astype(str).unique(), limit=3)
         raise DataValidationError(
             f"Date column '{col}' of the {what} must hold dates; {int(parsed.isna().sum())} of {len(s)} "
             f"could not be read (e.g. {bad}). Write dates as YYYY-MM-DD in both files.")

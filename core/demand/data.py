@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.safety import short_list
 
 SERIES_COL = "series"
 # Seasonal period used by seasonal naive, MASE and the input window, per detected frequency.
@@ -84,7 +85,7 @@ def _require_columns(df: pd.DataFrame, cols: list[str], what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise DataValidationError(
-            f"{what} column(s) {missing} not found; the file has columns {list(df.columns)}. "
+            f"{what} column(s) {short_list(missing)} not found; the file has columns {short_list(df.columns, limit=30)}. "
             "Pick columns that exist in the file."
         )
 
@@ -134,7 +135,7 @@ def _parse_dates(df: pd.DataFrame, col: str, report: DataReport) -> pd.Series:
                              formats=("mixed",), local=True)
     bad = int(parsed.isna().sum())
     if bad > 0.05 * len(df):
-        examples = list(raw[parsed.isna()].astype(str).unique()[:3])
+        examples = short_list(raw[parsed.isna()].astype(str).unique(), limit=3)
         raise DataValidationError(
             f"Date column '{col}' must hold dates; {bad} of {len(df)} values could not be read "
             f"(e.g. {examples}). Pick the right date column or write dates as YYYY-MM-DD."
@@ -158,7 +159,7 @@ def _numeric_covariates(df: pd.DataFrame, cmap: ColumnMap) -> list[str]:
     bad = [c for c in cmap.covariates if pd.to_numeric(df[c], errors="coerce").notna().mean() < 0.95]
     if bad:
         raise DataValidationError(
-            f"Covariates must be numeric (price, promotion 0/1, holiday 0/1); {bad} are not. "
+            f"Covariates must be numeric (price, promotion 0/1, holiday 0/1); {short_list(bad)} are not. "
             "Drop them from the covariates or encode them as numbers."
         )
     return list(cmap.covariates)
@@ -248,6 +249,9 @@ def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpola
     binary = [c for c in covs if set(np.unique(frame[c])) <= {0.0, 1.0}]
     report.frequency, report.n_series, report.n_rows = frequency, frame[SERIES_COL].nunique(), len(frame)
     report.start, report.end = str(frame["date"].min().date()), str(frame["date"].max().date())
+    # What the reader left out as personal data travels with the cleaned frame to the saved summary.
+    if df.attrs.get("personal_data"):
+        frame.attrs["personal_data"] = list(df.attrs["personal_data"])
     return SalesData(frame, frequency, freq, SEASON[frequency], covs, binary, cmap, report)
 
 

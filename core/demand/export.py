@@ -8,6 +8,7 @@ import pandas as pd
 
 from core.demand.forecast import DemandRun, run_summary
 from core.demand.inventory import PolicyParams, compute_policy_table
+from core.safety import escape_formula_cells
 
 
 def get_forecast_table(run: DemandRun, params: PolicyParams) -> pd.DataFrame:
@@ -24,7 +25,8 @@ def get_forecast_table(run: DemandRun, params: PolicyParams) -> pd.DataFrame:
 
 def forecast_csv(run: DemandRun, params: PolicyParams) -> bytes:
     """The forecast table as CSV bytes (for a download button)."""
-    return get_forecast_table(run, params).to_csv(index=False).encode("utf-8")
+    # Series names come from the upload: formula text is quoted so a spreadsheet shows it as text.
+    return escape_formula_cells(get_forecast_table(run, params)).to_csv(index=False).encode("utf-8")
 
 
 def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None, *,

@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.demand.data import ColumnMap
 from core.errors import DataValidationError
+from core.safety import short_list
 
 # Name tokens that mark the quantity to forecast, best first.
 QUANTITY_TOKENS = ("units", "unit", "quantity", "qty", "sold", "demand", "sales", "sale", "volume",
@@ -172,7 +173,7 @@ def guess_roles(df: pd.DataFrame, *, date: str | None = None, target: str | None
     missing = [c for c in given if c not in df.columns]
     if missing:
         raise DataValidationError(
-            f"Column(s) {missing} not found; the file has columns {list(df.columns)}. "
+            f"Column(s) {short_list(missing)} not found; the file has columns {short_list(df.columns, limit=30)}. "
             "Name columns that exist in the file (spelling and case must match)."
         )
     why: dict[str, str] = {}
@@ -216,11 +217,11 @@ def guess_roles(df: pd.DataFrame, *, date: str | None = None, target: str | None
     problem = None
     if date is None:
         problem = (f"No date column found: expected a column of dates such as 2024-01-31; the file has columns "
-                   f"{list(df.columns)}. Pass --date-col COLUMN on the command line, or pick the date column "
+                   f"{short_list(df.columns, limit=30)}. Pass --date-col COLUMN on the command line, or pick the date column "
                    "on the page.")
     elif target is None:
         problem = (f"Could not tell which column holds the quantity to forecast: expected a numeric column named "
-                   f"like units, qty, quantity, sales or demand; got none among {list(df.columns)}. "
+                   f"like units, qty, quantity, sales or demand; got none among {short_list(df.columns, limit=30)}. "
                    f"Candidate columns: {list(candidates)}. Pass --target COLUMN on the command line, or pick the "
                    "quantity column on the page, instead of training on a guess.")
     return ColumnGuess(date, target, series, covs, why, candidates, problem)

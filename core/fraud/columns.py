@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.safety import short_list
 
 # Names seen in public fraud data sets (handbook simulator, Kaggle sets, our sample), lower case.
 ALIASES = {
@@ -60,14 +61,14 @@ def make_columns(df: pd.DataFrame, *, time=None, amount=None, target=None, custo
         if not roles[role]:
             raise DataValidationError(
                 f"Expected {'an' if ROLE_NAMES[role][0] in 'aeiou' else 'a'} {ROLE_NAMES[role]} column; got none of the usual names "
-                f"({', '.join(ALIASES[role][:4])}, ...) among {list(map(str, df.columns))[:12]}. "
+                f"({', '.join(ALIASES[role][:4])}, ...) among {short_list(df.columns)}. "
                 f"Fix: choose the {ROLE_NAMES[role]} column in the column mapping "
                 f"(CLI: --{'target' if role == 'target' else role + '-col'}).")
     for role, col in roles.items():
         if col and col not in df.columns:
             raise DataValidationError(
                 f"Expected column '{col}' for the {ROLE_NAMES[role]}; it is not in the file, "
-                f"which has {list(map(str, df.columns))[:12]}. Fix: pick one of those columns.")
+                f"which has {short_list(df.columns)}. Fix: pick one of those columns.")
     used = [c for c in roles.values() if c]
     dupes = sorted({c for c in used if used.count(c) > 1})
     if dupes:
@@ -104,7 +105,7 @@ def parse_labels(s: pd.Series, name: str) -> np.ndarray:
     out = text.map(mapping)
     bad = text.notna() & out.isna()
     if bad.any():
-        examples = sorted(text[bad].unique().tolist())[:5]
+        examples = short_list(sorted(text[bad].unique().tolist()), limit=5)
         raise DataValidationError(
             f"Expected the fraud label '{name}' to hold 0/1 (or yes/no, true/false); got "
             f"{int(bad.sum())} other value(s), e.g. {examples}. Fix: map the label to 0 = legitimate, "
@@ -131,7 +132,7 @@ def prepare_log(df: pd.DataFrame, cols: FraudColumns, *, require_labels: bool = 
     t = parse_datetimes(raw_t)
     bad = t.isna()
     if bad.any():
-        examples = raw_t[bad].astype(str).head(3).tolist()
+        examples = short_list(raw_t[bad].astype(str).head(3))
         raise DataValidationError(
             f"Expected timestamps in '{cols.time}'; {int(bad.sum())} of {len(df)} rows could not be "
             f"read as a date and time, e.g. {examples}. Fix: use a format like 2024-03-04 13:45:00, "
@@ -140,7 +141,7 @@ def prepare_log(df: pd.DataFrame, cols: FraudColumns, *, require_labels: bool = 
     amt = pd.to_numeric(df[cols.amount], errors="coerce")
     bad = amt.isna()
     if bad.any():
-        examples = df[cols.amount][bad].astype(str).head(3).tolist()
+        examples = short_list(df[cols.amount][bad].astype(str).head(3))
         raise DataValidationError(
             f"Expected numbers in the amount column '{cols.amount}'; {int(bad.sum())} rows are empty "
             f"or not numbers, e.g. {examples}. Fix: remove currency signs and fill the gaps.")

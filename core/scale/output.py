@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.safety import escape_formula_cells
 
 FORMATS = ("csv", "parquet")
 
@@ -43,7 +44,8 @@ def write_part(df: pd.DataFrame, staging: str, index: int, fmt: str) -> None:
     try:
         if fmt == "csv":
             # The header only on the first part, exactly as the single-process scorer writes it.
-            df.to_csv(tmp, header=index == 0, index=False)
+            # Text a spreadsheet would run as a formula (=, +, -, @) is written with a leading quote.
+            escape_formula_cells(df).to_csv(tmp, header=index == 0, index=False)
         else:
             df.to_parquet(tmp, index=False)
         os.replace(tmp, final)

@@ -1,0 +1,182 @@
+"""Personal data in an upload: found, kept out (or hashed with a session salt), and absent from
+everything a trained and saved run writes: run folder, model card, scored CSV and log lines."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.privacy import (detect_personal_columns, hash_values, iban_ok, luhn_ok, new_salt,
+                          protect_personal_data)
+
+ROOT = Path(__file__).resolve().parents[2]
+N = 300
+
+
+def _card(rng) -> str:
+    digits = "4" + "".join(str(d) for d in rng.integers(0, 10, 14))
+    return digits + next(str(c) for c in range(10) if luhn_ok(digits + str(c)))
+
+
+def _iban(rng) -> str:
+    bban = "".join(str(d) for d in rng.integers(0, 10, 18))
+    check = 98 - int("".join(str(int(ch, 36)) for ch in bban + "DE00")) % 97
+    return f"DE{check:02d}{bban}"
+
+
+def personal_values(n: int = N, seed: int = 7) -> dict[str, list[str]]:
+    rng = np.random.default_rng(seed)
+    first = ["Alice", "Bram", "Chloé", "Dmitri", "Eun-ji", "Farah", "Gus", "Hana"]
+    return {
+        "contact_email": [f"{first[i % 8].lower()}.{i}@example.org" for i in range(n)],
+        "mobile": [f"+44 7700 {900000 + i:06d}" for i in range(n)],
+        "card_number": [_card(rng) for _ in range(n)],
+        "account": [_iban(rng) for _ in range(n)],
+        "ssn": [f"{100 + i % 600:03d}-{10 + i % 80:02d}-{1000 + i:04d}" for i in range(n)],
+        "first_name": [first[i % 8] for i in range(n)],
+        "surname": [f"Okafor{chr(97 + i // 26 % 26)}{chr(97 + i % 26)}son" for i in range(n)],
+    }
+
+
+def credit_with_personal_data(n: int = N) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    df = pd.read_csv(ROOT / "sample_data" / "credit_applications.csv").head(n).reset_index(drop=True)
+    values = personal_values(n)
+    for i, (c, v) in enumerate(values.items()):
+        df.insert(1 + i, c, v)
+    return df, values
+
+
+# ---------------------------------------------------------------- detection
+def test_each_kind_is_found_and_ordinary_columns_are_not():
+    df, values = credit_with_personal_data(120)
+    found = {c.column: c.kind for c in detect_personal_columns(df)}
+    assert found == {"contact_email": "email", "mobile": "phone", "card_number": "card", "account": "iban",
+                     "ssn": "ssn", "first_name": "name", "surname": "name"}
+
+
+@pytest.mark.parametrize("values", [
+    [str(10 ** 15 + 7919 * i) for i in range(200)],  # 16-digit ids: most fail the Luhn check
+    [f"2024-01-{1 + i % 28:02d}" for i in range(200)],  # dates are not phone numbers
+    [f"{100000 + i}" for i in range(200)],  # six-digit codes
+    [f"{i * 1.5:.2f}" for i in range(200)],  # amounts written as text
+])
+def test_look_alikes_are_not_personal(values):
+    assert detect_personal_columns(pd.DataFrame({"v": values})) == []
+
+
+def test_card_numbers_read_as_integers_are_found():
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"pan": [int(_card(rng)) for _ in range(50)], "amount": rng.normal(50, 5, 50)})
+    assert [(c.column, c.kind) for c in detect_personal_columns(df)] == [("pan", "card")]
+
+
+def test_checksums():
+    assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
+    assert iban_ok("GB82 WEST 1234 5698 7654 32") and not iban_ok("GB82 WEST 1234 5698 7654 33")
+
+
+def test_hashing_is_salted_stable_and_keeps_missing_values():
+    s = pd.Series(["a@x.org", "b@x.org", "a@x.org", None])
+    salt, other = new_salt(), new_salt()
+    h = hash_values(s, salt)
+    assert h[0] == h[2] != h[1] and h[0].startswith("h:") and pd.isna(h[3])
+    assert hash_values(s, other)[0] != h[0]  # another session's salt gives other codes
+    from core.errors import DataValidationError
+
+    with pytest.raises(DataValidationError, match="salt of at least 8 bytes.*Fix: create one"):
+        hash_values(s, b"")
+    with pytest.raises(DataValidationError, match="must be one of \\['drop', 'hash'\\]; got 'keep'. Fix"):
+        protect_personal_data(pd.DataFrame({"a": [1]}), mode="keep")
+
+
+def test_read_table_drops_or_hashes_and_records_only_names():
+    from core.datasets import read_table
+
+    df, values = credit_with_personal_data(80)
+    raw = df.to_csv(index=False).encode()
+    dropped = read_table(raw, name="apps.csv", personal="drop")
+    assert not set(values) & set(dropped.df.columns)
+    assert {p["column"] for p in dropped.personal} == set(values)
+    assert dropped.df.attrs["personal_data"] == dropped.personal
+    assert "Personal data left out" in dropped.notices[0]
+    assert not any(v in " ".join(dropped.notices) for vals in values.values() for v in vals[:5])
+    hashed = read_table(raw, name="apps.csv", personal="hash", salt=new_salt())
+    assert set(values) <= set(hashed.df.columns)
+    assert hashed.df["contact_email"].str.startswith("h:").all()
+    assert not hashed.df["card_number"].isin(values["card_number"]).any()
+    assert read_table(raw, name="apps.csv").personal == []  # not asked: nothing changed
+
+
+# ---------------------------------------------------------------- nothing personal in what a run writes
+def _needles(values: dict[str, list[str]]) -> set[str]:
+    out = set()
+    for col, vals in values.items():
+        if col == "first_name":
+            continue  # eight common first names also occur in ordinary words; the surnames are unique
+        for v in vals:
+            out.add(v)
+            if col in ("card_number", "mobile", "account"):
+                out.add(v.replace(" ", ""))
+    return out
+
+
+def test_a_trained_saved_and_reported_run_holds_no_personal_value(tmp_path, capsys, caplog):
+    from core.credit.persist import save_credit_run
+    from core.credit.pipeline import default_credit_config, train_credit
+    from core.credit.scoring import build_scored_frame
+    from core.datasets import read_table
+    from core.safety import safe_csv_bytes
+    from core.workspace.report import build_report_html
+    from core.workspace.summary import build_credit_summary
+
+    caplog.set_level(logging.DEBUG)
+    df, values = credit_with_personal_data()
+    upload = tmp_path / "applicants.csv"
+    df.to_csv(upload, index=False)
+    table = read_table(upload, personal="drop")
+    print("\n".join(table.notices))  # what the CLI prints: names of columns, never values
+    run = train_credit(table.df, target="default",
+                       config=replace(default_credit_config(), epochs=2, seed=0, batch_size=64))
+    ws = build_credit_summary(run, name="privacy check", threshold=0.3, loss_default=5000, margin_good=1000,
+                              data=table.df, dataset_name=upload.name)
+    path = save_credit_run(run, tmp_path / "run", threshold=0.3, extra_metadata=ws)
+    report = build_report_html(path)
+    scored = safe_csv_bytes(build_scored_frame(table.df, run.predict(table.df), threshold=0.3))
+    logs = capsys.readouterr()
+
+    artefacts = {f"run/{p.relative_to(path)}": p.read_bytes() for p in path.rglob("*") if p.is_file()}
+    artefacts.update({"report.html": report.encode(), "scored.csv": scored,
+                      "stdout": logs.out.encode(), "stderr": logs.err.encode(), "log": caplog.text.encode()})
+    assert len(artefacts) >= 7 and any(k.endswith(".keras") for k in artefacts)
+    needles = _needles(values)
+    leaks = {name: sorted(v for v in needles if v.encode() in blob)[:3] for name, blob in artefacts.items()}
+    assert not any(leaks.values()), leaks
+    # The card says what was left out, by column and kind only.
+    assert "contact_email" in report and "e-mail addresses" in report and "card_number" in report
+
+
+def test_exclusions_reach_each_scenarios_data_fingerprint():
+    from core.datasets import read_table
+    from core.demand.data import ColumnMap, load_sales
+    from core.fraud.columns import make_columns, prepare_log
+    from core.runsummary import get_fingerprint
+
+    from tests.hardening.catalogue import demand_frame, fraud_frame
+
+    demand, fraud = demand_frame(), fraud_frame()
+    demand["email"] = [f"user{i}@example.org" for i in range(len(demand))]
+    fraud["email"] = [f"user{i}@example.org" for i in range(len(fraud))]
+    read = {name: read_table(f.to_csv(index=False).encode(), name=f"{name}.csv", max_rows=None, personal="drop").df
+            for name, f in (("demand", demand), ("fraud", fraud))}
+    sales = load_sales(read["demand"], ColumnMap(date="date", target="units_sold", series=("store",)))
+    cols = make_columns(read["fraud"])
+    history = prepare_log(read["fraud"], cols)[["timestamp", "amount", "is_fraud"]]
+    for frame in (sales.frame, history):
+        ds = get_fingerprint(frame, name="x.csv")
+        assert ds["personal_data"] == [{"column": "email", "kind": "e-mail addresses", "action": "dropped"}]
+        assert "email" not in ds["columns"]

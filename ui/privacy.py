@@ -1,0 +1,97 @@
+"""Personal data at upload: every table upload is read through here, so columns holding e-mail
+addresses, phone numbers, card or account numbers, national id numbers or names are left out
+(the default) or replaced by salted hashes before any page, model, saved run or report sees them.
+
+Use in a page, right after ``st.file_uploader``::
+
+    if st.session_state.get(K + "upload_id") != upload_key(up):   # shows the notice and the choice
+        st.session_state[K + "upload_id"] = upload_key(up)
+        table = read_upload(up, max_rows=None)                     # read_table + the choice
+
+``upload_key`` draws, under the uploader, what was found and the choice (leave out / keep as
+hashed codes) and returns a key that changes with the choice, so the page reads the file again
+when the analyst changes it. The salt is made once per session and lives only in
+``st.session_state``: it is never written to disk, so a saved hash cannot be looked up later.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core.datasets import DEFAULT_MAX_ROWS, LoadedTable, read_table
+
+MODE_KEY = "privacy.mode."  # + upload id: "drop" or "hash" for that file
+FOUND_KEY = "privacy.found"  # {upload id: [{"column", "kind", "action"}]}
+SALT_KEY = "privacy.salt"
+SLOT_KEY = "privacy.slot"
+CHOICES = {"drop": "Leave them out (recommended)", "hash": "Keep them as hashed codes (salted SHA-256)"}
+
+
+def get_salt() -> bytes:
+    """This session's random salt for hashing personal data (memory only, never saved)."""
+    from core.privacy import new_salt
+
+    if SALT_KEY not in st.session_state:
+        st.session_state[SALT_KEY] = new_salt()
+    return st.session_state[SALT_KEY]
+
+
+def _upload_id(source: Any) -> str:
+    if hasattr(source, "file_id"):
+        return str(source.file_id)
+    if isinstance(source, (str, Path)):
+        return f"path:{source}"
+    return f"obj:{id(source)}"
+
+
+def get_mode(source: Any) -> str:
+    """How personal data in this upload is handled: "drop" (the default) or "hash"."""
+    return str(st.session_state.get(MODE_KEY + _upload_id(source)) or "drop")
+
+
+def _draw(slot, upload_id: str, found: list[dict]) -> None:
+    names = ", ".join(f"{f['column']} ({f['kind']})" for f in found)
+    with slot:
+        with st.container(border=True):
+            st.markdown(":material/privacy_tip: **Personal data found**")
+            st.text(f"{len(found)} column(s) hold personal data: {names}.")
+            st.radio("What to do with these columns", list(CHOICES), format_func=CHOICES.get,
+                     key=MODE_KEY + upload_id, horizontal=True,
+                     help="Left out: removed as the file is read, so no model, saved run, report or log sees "
+                          "them. Hashed: each value becomes a code that still matches equal values (e.g. the "
+                          "same card), made with a salt kept only for this session.")
+
+
+def upload_key(up: Any) -> str:
+    """A key for the page's read-once check that changes when the analyst changes the choice;
+    draws what was found in this upload and the choice under the uploader."""
+    uid = _upload_id(up)
+    slot = st.container()
+    found = st.session_state.get(FOUND_KEY, {}).get(uid)
+    if found:
+        _draw(slot, uid, found)
+    else:
+        # Filled by read_upload in this same run when the file turns out to hold personal data.
+        st.session_state[SLOT_KEY] = (uid, slot)
+    return f"{uid}:{get_mode(up)}"
+
+
+def read_upload(up: Any, *, name: str | None = None, max_rows: int | None = DEFAULT_MAX_ROWS) -> LoadedTable:
+    """``read_table`` of an upload with this session's handling of personal data (left out by
+    default, or hashed with the session's salt); remembers what was found for ``upload_key``."""
+    uid = _upload_id(up)
+    mode = get_mode(up)
+    table = read_table(up, name=name or getattr(up, "name", None), max_rows=max_rows, personal=mode,
+                       salt=get_salt() if mode == "hash" else None)
+    st.session_state.setdefault(FOUND_KEY, {})[uid] = table.personal
+    pending = st.session_state.pop(SLOT_KEY, None)
+    if table.personal:
+        if pending is not None and pending[0] == uid:
+            _draw(pending[1], uid, table.personal)
+        else:
+            # No choice drawn for this upload (a form, a bundled file): say what was left out.
+            st.caption(":material/privacy_tip: " + " ".join(table.notices[:1]))
+    return table
