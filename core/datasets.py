@@ -169,8 +169,40 @@ def _check_header(text: str, delimiter: str, name: str) -> list[str]:
     if len(first) > MAX_COLUMNS:
         raise _too_wide(name, len(first))
     header = [h.strip() for h in first]
+    _check_unique(header, name)
+    if any(h == "" for h in header) and len(header) > 1:
+        # An unnamed first column is a typical saved index; name it instead of failing.
+        pass
+    return header
+
+
+_NESTED = (list, tuple, dict, set, np.ndarray, bytes, bytearray)
+
+
+def _as_text(v: Any) -> Any:
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", "replace")
+    if isinstance(v, np.ndarray):
+        return str(v.tolist())
+    return str(v) if isinstance(v, _NESTED) else v
+
+
+def _plain_cells(df: pd.DataFrame) -> list[str]:
+    """Turn Parquet cells holding lists, maps or bytes into text, in place (the models read
+    numbers, categories and dates; a list in a cell breaks counting distinct values). Returns
+    the names of the columns changed."""
+    changed = []
+    for i, c in enumerate(df.columns):
+        s = df.iloc[:, i]
+        if s.dtype == object and bool(s.map(lambda v: isinstance(v, _NESTED)).any()):
+            df.isetitem(i, s.map(_as_text))
+            changed.append(str(c))
+    return changed
+
+
+def _check_unique(names: list[str], name: str) -> None:
     seen, dups = set(), []
-    for h in header:
+    for h in names:
         if h in seen and h not in dups:
             dups.append(h)
         seen.add(h)
@@ -179,10 +211,6 @@ def _check_header(text: str, delimiter: str, name: str) -> list[str]:
             f"Column names must be unique; '{name or 'the file'}' repeats {short_list(dups)}. "
             "Rename the repeated columns and upload again."
         )
-    if any(h == "" for h in header) and len(header) > 1:
-        # An unnamed first column is a typical saved index; name it instead of failing.
-        pass
-    return header
 
 
 def _too_wide(name: str, n: int) -> DataValidationError:
@@ -219,13 +247,21 @@ def read_table(source: Any, *, name: str | None = None, max_rows: int | None = D
         raise DataValidationError(f"'{name}' is empty: expected a header row and data rows. Upload a file with data.")
     if raw[:4] == b"PAR1" or name.lower().endswith(".parquet"):
         try:
+            import pyarrow.parquet as pq
+
+            _check_unique([str(c) for c in pq.ParquetFile(io.BytesIO(raw)).schema_arrow.names], name)
             df = pd.read_parquet(io.BytesIO(raw))
+        except DataValidationError:
+            raise
         except Exception as exc:
             raise DataValidationError(
                 f"'{name}' is not a readable Parquet file ({str(exc).splitlines()[0][:200]}). Expected a complete "
                 "Parquet file or a CSV. Fix: export the table again, or save it as CSV UTF-8.") from exc
         if df.shape[1] > MAX_COLUMNS:
             raise _too_wide(name, df.shape[1])
+        nested = _plain_cells(df)
+        if nested:
+            notices.append(f"{len(nested)} column(s) hold lists or binary values ({short_list(nested)}); read as text.")
     else:
         text = _decode(raw, name)
         delimiter = _sniff_delimiter(text)
@@ -584,9 +620,13 @@ def _iter_parquet(p: Path, chunk_size: int):
         raise DataValidationError(
             f"'{p.name}' is not a readable Parquet file ({str(exc).splitlines()[0][:200]}). Expected a complete "
             "Parquet file or a CSV. Fix: export the table again, or save it as CSV UTF-8.") from exc
+    _check_unique([str(c).strip() for c in pf.schema_arrow.names], p.name)
+    if len(pf.schema_arrow.names) > MAX_COLUMNS:
+        raise _too_wide(p.name, len(pf.schema_arrow.names))
     if pf.metadata.num_rows == 0:
         raise DataValidationError(f"'{p.name}' has column names but no data rows. Upload a file with data.")
     for batch in pf.iter_batches(batch_size=chunk_size):
         chunk = batch.to_pandas()
         chunk.columns = [str(c).strip() for c in chunk.columns]
+        _plain_cells(chunk)
         yield chunk

@@ -111,6 +111,27 @@ def _zip_bytes(entries: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
+def pa_table(df: pd.DataFrame):
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+def _dup_table(df: pd.DataFrame):
+    import pyarrow as pa
+
+    t = pa_table(df)
+    return pa.table(list(t.columns) + [t.column(0)], names=[*t.column_names, t.column_names[0]])
+
+
+def _parquet(table) -> bytes:
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    return buf.getvalue()
+
+
 # ---------------------------------------------------------------- classes shared by every table scenario
 TABLE_CASES: dict[str, Case] = {
     "empty file": lambda df: b"",
@@ -173,6 +194,12 @@ TABLE_CASES: dict[str, Case] = {
     "Excel workbook renamed .csv": lambda df: _zip_bytes({"[Content_Types].xml": b"<Types/>",
                                                           "xl/workbook.xml": b"<workbook/>"}),
     "JSON renamed .csv": lambda df: df.to_json(orient="records").encode(),
+    "Parquet with list and binary cells": lambda df: _parquet(pa_table(df.assign(
+        tags=[[1, 2]] * len(df), blob=[b"\x00\x01"] * len(df)))),
+    "Parquet with duplicate column names": lambda df: _parquet(_dup_table(df)),
+    "Parquet with no rows": lambda df: _parquet(pa_table(df.head(0))),
+    "Parquet with time-zone timestamps and categories": lambda df: _parquet(pa_table(df.assign(
+        seen_at=pd.Timestamp("2024-01-01", tz="Europe/Paris"), kind=pd.Categorical(["a", "b"] * (len(df) // 2))))),
     "HTML and formula text in headers and cells": lambda df: _csv(
         _with_text(df, 3, ['=HYPERLINK("http://x","y")', "<img src=x onerror=alert(1)>", "@SUM(A1)", "+1+1"])
         .rename(columns={df.columns[3]: "<script>alert(1)</script>"})),
