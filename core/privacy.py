@@ -19,6 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
@@ -46,6 +47,7 @@ _NINO = re.compile(r"^(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TY][A-CEGHJ-NPR-TW-Z] 
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
 _CARD_CHARS = re.compile(r"^\d[\d -]{11,22}\d$")
 _PHONE = re.compile(r"^(\+|00)?\(?\d[\d ().-]{6,18}\d$")
+_WORDS = re.compile(r"[^\W\d_][^\d@]{0,60}")
 _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
 # Headers that name a person (lower case, words split on _ - . and spaces, camelCase split).
 _NAME_HEADERS = {
@@ -162,26 +164,33 @@ def _tokens(name) -> tuple[str, ...]:
     return tuple(t for t in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if t)
 
 
-def _sample_text(s: pd.Series) -> pd.Series:
+def _sample_text(s: pd.Series) -> list[str]:
     """Up to ``SAMPLE`` non-empty values as stripped text (whole numbers written without '.0')."""
     vals = s.dropna()
-    if pd.api.types.is_bool_dtype(vals) or pd.api.types.is_datetime64_any_dtype(vals):
-        return pd.Series([], dtype=object)
-    if pd.api.types.is_float_dtype(vals):
-        vals = vals[(vals % 1 == 0) & (vals.abs() < 1e19)]
-        if len(vals) == 0:
-            return pd.Series([], dtype=object)
-        vals = vals.astype("int64", errors="ignore") if (vals.abs() < 2 ** 63).all() else vals
     if len(vals) > SAMPLE:
         vals = vals.sample(SAMPLE, random_state=0)
-    text = vals.astype(str).str.strip()
-    return text[text != ""]
+    if pd.api.types.is_float_dtype(vals):
+        vals = vals[(vals % 1 == 0) & (vals.abs() < 1e19)]
+        return [str(int(v)) for v in vals]
+    return [t for t in (str(v).strip() for v in vals.tolist()) if t]
 
 
-def _share(text: pd.Series, check) -> float:
-    if len(text) == 0:
+def _share(text: list[str], check) -> float:
+    if not text:
         return 0.0
-    return float(text.map(lambda v: check(v) if len(v) <= 64 else False).mean())
+    return sum(1 for v in text if len(v) <= 64 and check(v)) / len(text)
+
+
+def _could_be_card(s: pd.Series) -> bool:
+    """Whether a numeric column holds numbers as long as a card number (13+ digits) at all."""
+    if pd.api.types.is_bool_dtype(s):
+        return False
+    v = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    v = np.abs(v[np.isfinite(v)])
+    return bool(len(v)) and float(v.max()) >= 1e12
+
+
+_HINTED = {h: k for k, hs in _HEADER_HINTS.items() for h in hs}
 
 
 def detect_personal_columns(df: pd.DataFrame) -> list[PersonalColumn]:
@@ -189,31 +198,31 @@ def detect_personal_columns(df: pd.DataFrame) -> list[PersonalColumn]:
     IBAN with mod-97, US SSN, UK NI number) or their header (names). Looks at a seeded sample of
     up to 500 values per column."""
     found: list[PersonalColumn] = []
-    for c in df.columns:
-        s = df[c]
-        if isinstance(s, pd.DataFrame):  # duplicate labels: judge the first
-            s = s.iloc[:, 0]
+    for i, c in enumerate(df.columns):
+        s = df.iloc[:, i]
         tokens = _tokens(c)
         joined = "_".join(tokens)
+        numeric = pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s)
+        if numeric:
+            # Numbers read as numbers are amounts, counts or ids; only a card number can hide there.
+            if _could_be_card(s) and _share(_sample_text(s), _is_card) >= MIN_SHARE:
+                found.append(PersonalColumn(str(c), "card", f"the values look like {KINDS['card']}"))
+            continue
         text = _sample_text(s)
         hit = None
-        numeric = pd.api.types.is_numeric_dtype(s)
-        for kind, check in _CHECKS:
-            if numeric and kind != "card":
-                # Numbers read as numbers are amounts, counts or ids; only a card number can hide there.
-                continue
-            share = _share(text, check)
-            hinted = joined in _HEADER_HINTS.get(kind, ())
-            if share >= MIN_SHARE or (hinted and share >= 0.5):
-                hit = PersonalColumn(str(c), kind, f"{share:.0%} of the sampled values look like {KINDS[kind]}")
-                break
-        if hit is None and tokens in _NAME_HEADERS and len(text) and not pd.api.types.is_numeric_dtype(s):
-            letters = float(text.str.fullmatch(r"[^\W\d_][^\d@]{0,60}").mean())
+        if any(ch.isdigit() or ch == "@" for v in text[:50] for ch in v):
+            for kind, check in _CHECKS:
+                share = _share(text, check)
+                if share >= MIN_SHARE or (_HINTED.get(joined) == kind and share >= 0.5):
+                    hit = PersonalColumn(str(c), kind, f"{share:.0%} of the sampled values look like {KINDS[kind]}")
+                    break
+        if hit is None and tokens in _NAME_HEADERS and text:
+            letters = sum(1 for v in text if _WORDS.fullmatch(v)) / len(text)
             if letters >= 0.5:
                 hit = PersonalColumn(str(c), "name", f"the header '{c}' names a person and the values are words")
-        if hit is None and joined in sum(_HEADER_HINTS.values(), ()) and not pd.api.types.is_numeric_dtype(s) \
-                and len(text) and text.str.contains(r"\d|@").mean() >= 0.5:
-            kind = next(k for k, v in _HEADER_HINTS.items() if joined in v)
+        if hit is None and joined in _HINTED and text and \
+                sum(1 for v in text if any(ch.isdigit() or ch == "@" for ch in v)) >= 0.5 * len(text):
+            kind = _HINTED[joined]
             hit = PersonalColumn(str(c), kind, f"the header '{c}' says it holds {KINDS[kind]}")
         if hit is not None:
             found.append(hit)
