@@ -22,6 +22,7 @@ from typing import Any
 import streamlit as st
 
 from core.datasets import DEFAULT_MAX_ROWS, LoadedTable, read_table
+from core.safety import escape_markdown
 
 MODE_KEY = "privacy.mode."  # + upload id: "drop" or "hash" for that file
 FOUND_KEY = "privacy.found"  # {upload id: [{"column", "kind", "action"}]}
@@ -57,7 +58,7 @@ def _draw(slot, upload_id: str, found: list[dict]) -> None:
     with slot:
         with st.container(border=True):
             st.markdown(":material/privacy_tip: **Personal data found**")
-            st.text(f"{len(found)} column(s) hold personal data: {names}.")
+            st.caption(escape_markdown(f"{len(found)} column(s) hold personal data: {names}."))
             st.radio("What to do with these columns", list(CHOICES), format_func=CHOICES.get,
                      key=MODE_KEY + upload_id, horizontal=True,
                      help="Left out: removed as the file is read, so no model, saved run, report or log sees "
@@ -69,6 +70,7 @@ def upload_key(up: Any) -> str:
     """A key for the page's read-once check that changes when the analyst changes the choice;
     draws what was found in this upload and the choice under the uploader."""
     uid = _upload_id(up)
+    st.session_state.pop(SLOT_KEY, None)  # a slot left from an earlier run is never drawn into
     slot = st.container()
     found = st.session_state.get(FOUND_KEY, {}).get(uid)
     if found:
@@ -93,5 +95,5 @@ def read_upload(up: Any, *, name: str | None = None, max_rows: int | None = DEFA
             _draw(pending[1], uid, table.personal)
         else:
             # No choice drawn for this upload (a form, a bundled file): say what was left out.
-            st.caption(":material/privacy_tip: " + " ".join(table.notices[:1]))
+            st.caption(":material/privacy_tip: " + escape_markdown(table.notices[0]))
     return table
