@@ -151,3 +151,11 @@ def test_damaged_images_are_skipped_with_a_notice():
         data = load_image_dataset(C.ZIP_CASES[case](), options=LoadOptions(image_size=32, min_per_class=2))
         assert len(data.labels) == 6, case
         assert any("could not be read as images and were skipped" in n for n in data.notices), case
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_chunked_reader_reads_utf16_past_its_64_kb_sniffing_window(encoding):
+    df = pd.DataFrame({"city": ["Zürich"] * 6000, "amount": range(6000)})
+    raw = df.to_csv(index=False).encode(encoding)
+    assert len(raw) > 65536
+    assert P.stream_chunks(raw) == 6000
