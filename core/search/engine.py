@@ -6,7 +6,9 @@ validation) and how to score one set of settings on the training split's validat
 (``evaluate``), reporting the validation metric after every epoch. The loop runs an Optuna study
 with a seeded TPE sampler and a median pruner, and keeps to the time budget: a trial is stopped at
 the first epoch (or Keras training batch) that ends past the deadline, and no trial starts that could not reach its first
-epoch in the time left.
+epoch in the time left. Each trial trains in its own thread: one that cannot stop by itself in time
+(a new model's first batch can take tens of seconds on a busy machine) is left to stop in the
+background, and the search ends a moment (3 % of the budget, at most 5 s) after the deadline.
 
 Determinism: the sampler is seeded and every trial trains with the same seed, so two searches with
 the same seed try the same settings in the same order and score them identically, for every
@@ -16,7 +18,10 @@ cap (``n_trials``) that the budget does not cut short, the best trial is the sam
 
 from __future__ import annotations
 
+import contextvars
 import math
+import queue
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Protocol
@@ -35,6 +40,9 @@ N_STARTUP_TRIALS = 5
 PRUNER_STARTUP_TRIALS = 3
 PRUNER_WARMUP_STEPS = 2
 
+# How long after the deadline the loop waits for a running trial to stop by itself, as a share
+# of the budget (at least 0.05 s, at most 5 s), before it leaves it and ends the search.
+GRACE = 0.03
 STATE_TEXT = {"complete": "complete", "pruned": "pruned (below the median at the same epoch)",
               "stopped": "stopped (budget spent)", "failed": "failed"}
 
@@ -274,11 +282,13 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
         t0 = clock()
         seen = {"epoch": 0}
 
-        def report(epoch: int, value: float | None) -> None:
+        events: queue.Queue = queue.Queue()
+
+        def report(epoch: int, value: float | None) -> None:  # runs in the trial's thread
             if seen["epoch"] == 0:
                 first_epoch.append(clock() - t0)
             seen["epoch"] = int(epoch)
-            tell("epoch", trial.number, int(epoch), value)
+            events.put(("epoch", (int(epoch), value)))
             if clock() > deadline:
                 raise _BudgetSpent()
             if value is not None and math.isfinite(value):
@@ -291,11 +301,36 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
                                        seconds=clock() - t0, epochs=seen["epoch"], note=note))
             tell("trial", trial.number)
 
+        def work() -> None:
+            try:
+                # Keras fits inside the trial stop at the first batch past the deadline, not only
+                # at the end of an epoch (an epoch can take minutes on a busy machine).
+                with training_deadline(deadline, clock):
+                    events.put(("done", objective.evaluate(params, report)))
+            except BaseException as exc:  # handed to the search loop, which decides what it means
+                events.put(("error", exc))
+
+        # The trial trains in its own thread while this one waits for its epochs, so the search
+        # can end on time even when a trial cannot stop by itself: the first batch of a new
+        # model (graph tracing) can take tens of seconds on a busy machine. A trial still running
+        # a moment past the deadline is left to stop at its next batch, and recorded as stopped.
+        # Progress is drawn from this thread (a page can only draw from its own).
+        give_up = time.monotonic() + max(deadline - clock(), 0.0) + min(max(GRACE * budget, 0.05), 5.0)
+        threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True,
+                         name=f"search-trial-{trial.number}").start()
         try:
-            # Keras fits inside the trial stop at the first batch past the deadline, not only at
-            # the end of an epoch (an epoch can take minutes on a busy machine).
-            with training_deadline(deadline, clock):
-                score = objective.evaluate(params, report)
+            while True:
+                try:
+                    kind, value = events.get(timeout=max(give_up - time.monotonic(), 0.0))
+                except queue.Empty:
+                    raise _BudgetSpent() from None
+                if kind == "epoch":
+                    tell("epoch", trial.number, *value)
+                    continue
+                if kind == "error":
+                    raise value
+                score = value
+                break
             payload = None
             if isinstance(score, tuple):
                 score, payload = score

@@ -108,6 +108,15 @@ def test_budget_is_honoured_a_trial_stops_at_the_first_epoch_past_it(sales, monk
     assert res.seconds == 16 <= 15 * 1.1
 
 
+def test_budget_is_honoured_with_real_training(sales):
+    from core.search.demand import search_demand
+
+    res = search_demand(sales, _config(epochs=500, patience=500), budget=3).result
+    # However long a new model's first batch takes on this machine, the search ends on time.
+    assert 3 <= res.seconds <= 3 * 1.1
+    assert res.trials[-1].state == "stopped"
+
+
 def test_real_search_is_repeatable_and_retrains_the_choice(sales):
     from core.search.demand import search_demand
 

@@ -97,6 +97,14 @@ def test_budget_is_honoured_and_the_same_seed_gives_the_same_best_trial(parts, m
     assert a.best.number == b.best.number and a.best.number != 0 and a.best.params["dropout"] > 0.2
 
 
+def test_budget_is_honoured_with_real_training(parts):
+    from core.search.quality import search_quality
+
+    res = search_quality(parts, _config(epochs=500, patience=500), budget=3).result
+    assert 3 <= res.seconds <= 3 * 1.1
+    assert res.trials[-1].state == "stopped"
+
+
 def test_real_search_is_repeatable(parts):
     from core.search.quality import search_quality
 
