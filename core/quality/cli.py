@@ -17,6 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from core.quality.baselines import compute_baselines as _baselines
 from core.quality.data import LoadOptions, load_image_dataset
 from core.quality.engine import QualityConfig, train_quality
 from core.quality.evaluate import compute_multiclass_metrics
@@ -48,31 +49,6 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
     """Scoring reads the image size, colours and threshold from the saved run."""
     g = parser.add_argument_group("quality")
     g.add_argument("--threshold", type=float, default=None, help="override the saved reject threshold")
-
-
-def _baselines(X_train, y_train, X_test, y_test, class_names) -> dict:
-    """Majority class, and logistic regression on 16x16 thumbnails (what a CNN must beat)."""
-    from sklearn.linear_model import LogisticRegression
-
-    k = len(class_names)
-    majority = np.bincount(y_train, minlength=k).argmax()
-    out = {"majority_class": compute_multiclass_metrics(y_test, np.eye(k)[np.full(len(y_test), majority)], class_names)}
-
-    def thumbs(images):
-        n, s = images.shape[0], images.shape[1]
-        f = max(1, s // 16)
-        x = images[:, : f * (s // f), : f * (s // f)].astype(np.float32) / 255.0
-        x = x.reshape(n, s // f, f, s // f, f, -1).mean(axis=(2, 4)).reshape(n, -1)
-        return (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-6)
-
-    t = time.perf_counter()
-    lr = LogisticRegression(max_iter=500, class_weight="balanced")
-    lr.fit(thumbs(X_train), y_train)
-    proba = np.zeros((len(y_test), k))
-    proba[:, lr.classes_] = lr.predict_proba(thumbs(X_test))
-    out["logistic_16px"] = {**compute_multiclass_metrics(y_test, proba, class_names),
-                            "train_s": round(time.perf_counter() - t, 3)}
-    return out
 
 
 def run_train(args) -> dict:

@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import DataValidationError
+from core.quality.baselines import compare_quality
 from core.quality.charts import plot_inspection_cost, plot_multiclass_confusion, plot_per_class_metrics
 from core.quality.evaluate import (DEFECT_TYPING_NOTE, compute_cost_analysis, compute_defect_metrics,
                                    get_error_gallery, get_misclassified)
 
-from ui.common import money, money_label
+from ui.common import get_verdicts, money, money_label, show_verdict
 from ui.quality.base import K, defect_scores, fail, pct, thumb
 
 
@@ -33,11 +34,27 @@ def show_performance(run) -> None:
     else:
         weakest = min(m["per_class"], key=lambda name: m["per_class"][name]["recall"])
         c[4].metric("Lowest class recall", pct(m["per_class"][weakest]["recall"]), help=f"class {weakest}")
+    show_baseline_verdicts(run)
     left, right = st.columns(2)
     left.plotly_chart(plot_multiclass_confusion(m["confusion"], run.class_names), key=K + "cm")
     right.plotly_chart(plot_per_class_metrics(m["per_class"]), key=K + "per_class")
     table = pd.DataFrame(m["per_class"]).T.reset_index(names="class")
     st.dataframe(table.round(3), hide_index=True, width="stretch")
+
+
+def show_baseline_verdicts(run) -> None:
+    """The CNN against the best baseline on the same test images, with the interval of the difference."""
+    held = st.session_state.get(K + "baselines")
+    if held is None or held[0] is not run:
+        st.caption("No baselines for this model: train again to compare it with them.")
+        return
+    try:
+        verdicts = get_verdicts(K + "verdicts", run, lambda: compare_quality(run, held[1]))
+    except DataValidationError as exc:
+        fail(exc)
+        return
+    for verdict in verdicts:
+        show_verdict(verdict, model="The CNN")
 
 
 def show_errors_by_class(run) -> None:

@@ -38,6 +38,7 @@ def training_form(data) -> dict | None:
 
 
 def train(data, opts) -> None:
+    from core.quality.baselines import fit_baselines_for_run
     from core.quality.engine import QualityConfig, train_quality
 
     ok_class = opts.pop("ok_class")
@@ -55,15 +56,17 @@ def train(data, opts) -> None:
                           key=f"{K}live{epoch}")
 
     run = train_quality(data, config=config, ok_class=ok_class, progress=on_epoch)
-    bar.progress(1.0, text=f"Done in {run.timings['train_s']:.1f} s")
     slot.empty()
+    # The baselines a CNN must beat, on the same training and test images, for the verdict.
+    bar.progress(1.0, text="Training the baselines (majority class, logistic regression on thumbnails)")
+    baselines = fit_baselines_for_run(data, run, config)
+    bar.progress(1.0, text=f"Done in {run.timings['train_s']:.1f} s")
     for key in [k for k in st.session_state if k.startswith(K + "out:") or k.startswith(K + "exp:")]:
         del st.session_state[key]
     st.session_state[K + "run"] = run
+    st.session_state[K + "baselines"] = (run, baselines)
     st.session_state[K + "threshold"] = float(config.threshold)
 
-
-# The third tab is the reject decision when a class means 'good part', the error analysis when
 
 
 def show_trained(run) -> None:
