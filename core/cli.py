@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import io
 import json
 import math
@@ -22,14 +21,17 @@ import sys
 from typing import Iterator, Sequence
 
 from core.errors import DataValidationError
+from core.scenarios import ScenarioKeys, find_scenario
 
-SCENARIOS = ("credit", "fraud", "demand", "quality")
+SCENARIOS = ScenarioKeys()  # every registered scenario (core.scenarios), read when the parser is built
 
 
 def _scenario_module(name: str):
-    if name not in SCENARIOS:
+    """The scenario's train / score arguments and runners (its ``cli`` hook)."""
+    scenario = find_scenario(name)
+    if scenario is None:
         raise DataValidationError(f"Scenario must be one of {', '.join(SCENARIOS)}; got '{name}'.")
-    return importlib.import_module(f"core.{name}.cli")
+    return scenario.cli()
 
 
 def _train_parser(scenario_module=None) -> argparse.ArgumentParser:

@@ -150,7 +150,8 @@ def run_train(args) -> dict:
         from pathlib import Path
 
         from core.fraud.persist import save_fraud_run
-        from core.workspace.summary import build_fraud_summary, default_run_name
+        from core.fraud.summary import build_fraud_summary
+        from core.runsummary import default_run_name
 
         workspace = build_fraud_summary(
             run, name=default_run_name("fraud", args.data), review_threshold=min(best["threshold"], 1.0),
@@ -185,7 +186,7 @@ def score_fraud_chunk(saved, part, new_log, history, *, review: float, block: fl
     import numpy as np
 
     from core.fraud.pipeline import score_transactions
-    from core.workspace.scoring import fraud_decisions
+    from core.decisions import fraud_decisions
 
     scored, _ = score_transactions(part.assign(_pos=np.arange(len(part))), history=history, cols=saved.columns,
                                    feature_config=saved.feature_config, extra_columns=saved.extra_columns,
@@ -226,8 +227,8 @@ def run_score(args) -> dict:
     from core.fraud.persist import load_fraud_model
     from core.fraud.pipeline import prepare_new_transactions
     from core.registry import read_metadata
-    from core.workspace.scoring import get_decision_settings
-    from core.workspace.stream import stream_score
+    from core.decisions import get_decision_settings
+    from core.streaming import stream_score
 
     t0 = time.perf_counter()
     meta = read_metadata(args.model)

@@ -119,7 +119,8 @@ def run_train(args) -> dict:
         from pathlib import Path
 
         from core.quality.export import save_quality_run
-        from core.workspace.summary import build_quality_summary, default_run_name
+        from core.quality.summary import build_quality_summary
+        from core.runsummary import default_run_name
 
         workspace = build_quality_summary(
             run, name=default_run_name("quality", args.data), threshold=args.threshold,
@@ -170,7 +171,7 @@ def run_score(args) -> dict:
         from core.scale.quality import run_score_dask
 
         return run_score_dask(args)
-    from core.workspace.scoring import score_with_run
+    from core.batch import score_with_run
 
     t0 = time.perf_counter()
     settings = {} if args.threshold is None else {"threshold": float(args.threshold)}

@@ -73,6 +73,8 @@ def run_score_dask(args) -> dict:
     from distributed import as_completed
 
     from core.cli import say
+    from core.columncheck import get_training_profile
+    from core.decisions import get_decision_settings
     from core.fraud.cli import history_keep
     from core.fraud.features import FeatureConfig
     from core.registry import read_metadata
@@ -80,8 +82,6 @@ def run_score_dask(args) -> dict:
     from core.scale.engine import n_workers, ship_run
     from core.scale.run import plan_job
     from core.scale.tables import merge_drift
-    from core.workspace.inputs import get_training_profile
-    from core.workspace.scoring import get_decision_settings
 
     t0 = time.perf_counter()
     meta = read_metadata(args.model)

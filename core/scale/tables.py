@@ -19,7 +19,7 @@ from core.scale.inputs import Block, read_block
 def check_first_block(meta: dict, blocks: Iterator[Block]):
     """(column report, the blocks again) after checking the first block; raises
     ``ColumnMismatchError`` before anything is scored when the file does not fit the model."""
-    from core.workspace.inputs import ColumnMismatchError, check_columns
+    from core.columncheck import ColumnMismatchError, check_columns
 
     blocks = iter(blocks)
     first = next(blocks, None)
@@ -37,7 +37,7 @@ def prepare_block(block: Block, profile: dict | None, report) -> tuple[pd.DataFr
     """(the block's rows with numbers coerced and a fresh index, its drift counts against the
     training ``profile`` or None)."""
     from core.drift import DriftAccumulator
-    from core.workspace.inputs import coerce_numbers
+    from core.columncheck import coerce_numbers
 
     part = coerce_numbers(read_block(block), report).reset_index(drop=True)
     drift = None

@@ -82,9 +82,9 @@ def test_imbalance_comparison_panel(trained):
     at.number_input(key="fraud.cmp_epochs").set_value(2)
     _button(at, "Compare strategies").click().run()
     assert not at.exception, at.exception
-    table = next(d.value for d in at.dataframe if "method" in d.value.columns)
-    assert list(table["method"]) == ["none", "undersample"]
-    assert (table["train_seconds"] > 0).all()
+    table = next(d.value for d in at.dataframe if "Strategy" in d.value.columns)
+    assert list(table["Strategy"]) == ["None", "Random under-sampling"]
+    assert (table["Training time (s)"] > 0).all()
     assert any("PR-AUC" in s.value for s in at.success)
 
 

@@ -3,14 +3,17 @@ the same network trained with each imbalance strategy."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.charts import plot_pr, plot_roc
 from core.errors import DataValidationError
 from core.fraud import charts as fc
 from core.fraud.decisions import compute_card_precision_at_k, compute_precision_at_k_per_day
-from core.glossary import MODELS, metric_help, rename_metrics
+from core.glossary import MODELS, metric_help, metric_label, rename_metrics
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_pr, compute_roc
 from core.verdict import compare_binary
@@ -86,6 +89,24 @@ def show_imbalance_comparison(run) -> None:
     if K + "compare" in st.session_state:
         table, advice = st.session_state[K + "compare"]
         st.success(advice, icon=":material/recommend:")
-        st.dataframe(table.round(4), hide_index=True, width="stretch")
+        st.dataframe(comparison_table(table), hide_index=True, width="stretch", key=K + "cmp_table")
         rcol = [c for c in table.columns if c.startswith("recall_at")][0]
         st.plotly_chart(fc.plot_imbalance_comparison(table, rcol), key=K + "cmp_chart")
+
+
+def comparison_table(table: pd.DataFrame):
+    """The strategy comparison with plain headers and strategy names, counts as whole numbers."""
+    shown = table.assign(method=[IMBALANCE_METHODS.get(m, m).split(":")[0] for m in table["method"]])
+    if "error" in shown and not shown["error"].fillna("").astype(bool).any():
+        shown = shown.drop(columns="error")
+    names = {"method": "Strategy", "mean_score_vs_fraud_rate": "Mean score ÷ fraud rate (1 = calibrated)",
+             "train_rows": "Training rows", "train_seconds": "Training time (s)", "error": "Problem"}
+    for c in shown.columns:
+        m = re.fullmatch(r"recall_at_precision_(\d+%)", str(c))
+        if m:
+            names[c] = f"Recall at {m.group(1)} precision"
+    shown = shown.rename(columns={c: names.get(c, metric_label(c)) for c in shown.columns})
+    fmt = {c: "{:.3f}" for c in shown.columns if shown[c].dtype.kind == "f"}
+    fmt.update({"Mean score ÷ fraud rate (1 = calibrated)": "{:.2f}", "Training rows": "{:,.0f}",
+                "Training time (s)": "{:.1f}"})
+    return shown.style.format({c: f for c, f in fmt.items() if c in shown.columns}, na_rep="—")
