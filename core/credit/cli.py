@@ -161,7 +161,8 @@ def run_train(args) -> dict:
         timings["search"] = search.result.seconds
     if args.save:
         from core.credit.persist import save_credit_run
-        from core.workspace.summary import build_credit_summary, default_run_name
+        from core.credit.summary import build_credit_summary
+        from core.runsummary import default_run_name
 
         workspace = build_credit_summary(
             run, name=default_run_name("credit", args.data), threshold=best["threshold"],
@@ -204,7 +205,7 @@ def run_score(args) -> dict:
 
         return run_score_dask(args)
     from core.credit.persist import load_credit_model
-    from core.workspace.stream import stream_score
+    from core.streaming import stream_score
 
     t0 = time.perf_counter()
     model = load_credit_model(args.model)

@@ -141,7 +141,8 @@ def run_train(args) -> dict:
         from pathlib import Path
 
         from core.demand.export import save_demand_run
-        from core.workspace.summary import build_demand_summary, default_run_name
+        from core.demand.summary import build_demand_summary
+        from core.runsummary import default_run_name
 
         workspace = build_demand_summary(run, name=default_run_name("demand", args.data), params=params,
                                          dataset_name=Path(args.data).name)
@@ -202,7 +203,7 @@ def run_score(args) -> dict:
 
         return run_score_dask(args)
     from core.datasets import read_table
-    from core.workspace.scoring import score_with_run
+    from core.batch import score_with_run
 
     t0 = time.perf_counter()
     result = score_with_run(args.model, read_table(args.data, max_rows=None).df, max_rows=10 ** 12)

@@ -12,12 +12,12 @@ from core.errors import DataValidationError
 
 def score_block(block, packed, report, staging: str, fmt: str, *, threshold: float, reasons: bool) -> dict:
     """On a worker: read, check and score one block, write its part; return its counts."""
+    from core.columncheck import get_training_profile
     from core.credit.cli import score_credit_chunk
     from core.credit.persist import load_credit_model
     from core.scale.engine import load_shipped
     from core.scale.output import write_part
     from core.scale.tables import prepare_block
-    from core.workspace.inputs import get_training_profile
 
     model = load_shipped(packed, load_credit_model)
     part, drift = prepare_block(block, get_training_profile(model.metadata), report)

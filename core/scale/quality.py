@@ -188,7 +188,7 @@ def run_score_dask(args) -> dict:
     from core.scale.cluster import open_client
     from core.scale.engine import Progress, run_ordered, ship_run
     from core.scale.output import StagedOutput, choose_format
-    from core.workspace.scoring import get_decision_settings
+    from core.decisions import get_decision_settings
 
     t0 = time.perf_counter()
     meta = read_metadata(args.model)

@@ -2,7 +2,8 @@
 
 Every scenario saves its runs through `core.registry` (atomic folder: Keras file + JSON). The
 workspace adds, under the metadata key ``"workspace"`` of each run, what the overview, the Runs
-page, the Score page and the report need, in one shape for all four scenarios:
+page, the Score page and the report need, in one shape for every scenario (each builds it in
+its ``core/<name>/summary.py`` with ``core.runsummary``; see ``core.scenarios`` for the hooks):
 
     "workspace": {
         "name": "credit sample, class weights",         # label the analyst sees
@@ -13,6 +14,7 @@ page, the Score page and the report need, in one shape for all four scenarios:
             "quality": [{"label": "ROC-AUC", "value": 0.81, "fmt": ".3f"}, ...],
             "impact": [{"label": "Loss avoided", "value": 123456.0, "unit": "€", "fmt": ",.0f"}, ...],
             "assumptions": ["Loss per approved defaulter €5,000", ...],
+            "verdict": {"metric": "ROC-AUC", "outcome": "on par", ...},  # vs the best baseline, when compared
         },
         "input": {"columns": [...], "numeric": [...], "categorical": [...],
                   "kind": "table" | "images"},            # what a file to score must contain
@@ -30,11 +32,12 @@ Runs saved before this key existed, or by the CLI without it, still list and loa
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
-import pandas as pd
+from core.runsummary import get_fingerprint  # its home is core.runsummary
+
+__all__ = ["DEFAULT_RUNS_DIR", "RUNS_DIR_ENV", "get_fingerprint", "get_runs_dir"]
 
 RUNS_DIR_ENV = "STUDIO_RUNS_DIR"
 DEFAULT_RUNS_DIR = "runs"
@@ -44,12 +47,3 @@ def get_runs_dir(override: str | os.PathLike | None = None) -> Path:
     """Where runs are saved: ``override``, else ``$STUDIO_RUNS_DIR``, else ``./runs``."""
     chosen = override or os.environ.get(RUNS_DIR_ENV) or DEFAULT_RUNS_DIR
     return Path(chosen).expanduser().resolve()
-
-
-def get_fingerprint(df: pd.DataFrame, *, name: str | None = None) -> dict:
-    """Row count, column names and a SHA-256 of the content (stable across runs and machines)."""
-    h = hashlib.sha256()
-    h.update("\x1f".join(map(str, df.columns)).encode("utf-8"))
-    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    return {"name": name, "rows": int(len(df)), "columns": [str(c) for c in df.columns],
-            "sha256": h.hexdigest()}

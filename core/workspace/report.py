@@ -3,7 +3,9 @@
 One file an investor or a risk committee can open anywhere, offline: plotly.js is inlined once,
 charts stay interactive, there is no external URL (no CDN, web font or remote image). Sections:
 data summary, method, metrics, business impact with its assumptions, explanations, fairness,
-limitations and intended use, with the run id, save date and app version.
+limitations and intended use, with the run id, save date and app version. The scenario supplies its
+title, method paragraph and the sections only it can fill (credit's fairness table) through its
+hooks (``core.scenarios``); the card's other sections read the saved summary the same way for all.
 
 Everything read from the run is treated as untrusted text (column names come from user files):
 every string is HTML-escaped, chart labels too, and metadata keys that look like secrets are
@@ -20,23 +22,23 @@ from typing import Any
 
 import pandas as pd
 
+from core.card import esc as _e
+from core.card import frame_table as _frame_table
+from core.card import kv_table as _kv_table
+from core.card import not_recorded as _na
+from core.card import text as _text
 from core.errors import DataValidationError
+from core.scenarios import ByScenario, find_scenario
 from core.workspace.runs import (CURVE_TITLES, NOT_RECORDED, format_figure, get_headline, get_metrics_table,
                                  get_params, get_run_name, get_saved_at)
 
 SECRET_KEY = re.compile(r"pass(word|wd)?|token|secret|api[_-]?key|credential|private[_-]?key|auth[_-]?key",
                         re.IGNORECASE)
-SCENARIO_TITLES = {"credit": "Credit scoring", "fraud": "Fraud detection", "demand": "Demand forecasting",
-                   "quality": "Quality inspection"}
-MODEL_TEXT = {
-    "credit": "Keras feed-forward network on the application's numeric and one-hot categorical columns, "
-              "compared with logistic regression and gradient boosting baselines on the same held-out rows.",
-    "fraud": "Keras feed-forward network on history features per customer and terminal (built from each "
-             "transaction's past only), trained on an earlier period and tested on a later one.",
-    "demand": "One global Keras sequence model for all series, giving P10 / P50 / P90 forecasts, backtested "
-              "over rolling origins against seasonal-naive and moving-average forecasts.",
-    "quality": "Keras convolutional network on product images, evaluated on held-out images.",
-}
+SCENARIO_TITLES = ByScenario("title")
+MODEL_TEXT = ByScenario("model_text")
+# The card's sections in order; a scenario's own sections (``card_sections``) fill or follow them.
+SECTIONS = ("Intended use", "Data summary", "Method", "Metrics", "Business impact", "Explanations", "Fairness",
+            "Limitations")
 
 
 def strip_secrets(obj: Any) -> Any:
@@ -46,38 +48,6 @@ def strip_secrets(obj: Any) -> Any:
     if isinstance(obj, list):
         return [strip_secrets(v) for v in obj]
     return obj
-
-
-def _e(v: Any) -> str:
-    return html.escape(str(v), quote=True)
-
-
-def _na(what: str = "") -> str:
-    return f'<p class="na">{_e(what or "Not recorded for this run.")}</p>'
-
-
-def _text(v: Any, none: str = NOT_RECORDED) -> str:
-    if v is None:
-        return none
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
-
-
-def _kv_table(items: list[tuple[str, Any]], *, none: str = NOT_RECORDED) -> str:
-    rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(_text(v, none))}</td></tr>" for k, v in items)
-    return f'<table class="kv">{rows}</table>'
-
-
-def _frame_table(df: pd.DataFrame, *, fmt: str = "{:.4g}") -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in [df.index.name or "", *df.columns])
-    body = []
-    for idx, row in df.iterrows():
-        cells = "".join(
-            f"<td>{_e(NOT_RECORDED if v is None or (isinstance(v, float) and v != v) else (fmt.format(v) if isinstance(v, float) else v))}</td>"
-            for v in row)
-        body.append(f"<tr><th>{_e(idx)}</th>{cells}</tr>")
-    return f'<div class="scroll"><table class="grid"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
 def _figures(figs: list[dict]) -> str:
@@ -125,6 +95,12 @@ def _section_data(meta: dict, ws: dict) -> str:
         out += (f'<p class="excluded"><b>Kept out of the model (sensitive attributes):</b> '
                 f'{_e(", ".join(map(str, sensitive)))}. They are used only for the fairness check; a model '
                 "that used them could discriminate unlawfully.</p>")
+    personal = ds.get("personal_data")
+    if isinstance(personal, list) and personal:
+        found = "; ".join(f"{p.get('column')} ({p.get('kind')}, {p.get('action')})" for p in personal
+                          if isinstance(p, dict))
+        out += (f'<p class="excluded"><b>Personal data excluded:</b> {_e(found)}. Found when the file was read, '
+                "before anything else saw it; the original values are in no model, saved run or report.</p>")
     return out
 
 
@@ -137,11 +113,12 @@ def _find_imbalance(meta: dict, params: dict) -> str | None:
 
 
 def _section_method(meta: dict, ws: dict) -> str:
-    scenario = str(meta.get("scenario"))
+    spec = find_scenario(meta.get("scenario"))
     params = get_params(meta)
-    out = f"<p>{_e(MODEL_TEXT.get(scenario, 'Keras model.'))}</p>"
+    out = f"<p>{_e(spec.model_text if spec is not None else 'Keras model.')}</p>"
     imbalance = _find_imbalance(meta, params)
-    items = [("Imbalance handling", imbalance or NOT_RECORDED)] if imbalance or scenario in ("credit", "fraud") else []
+    applies = spec is not None and spec.imbalance_applies
+    items = [("Imbalance handling", imbalance or NOT_RECORDED)] if imbalance or applies else []
     cb, ca = meta.get("counts_before"), meta.get("counts_after")
     if isinstance(cb, dict) and isinstance(ca, dict):
         items.append(("Training rows per class before → after", f"{cb} → {ca}"))
@@ -225,32 +202,10 @@ def _section_explain(ws: dict, charts: list[str]) -> str:
 
 
 def _section_fairness(meta: dict, ws: dict) -> str:
-    scenario = meta.get("scenario")
-    if scenario != "credit":
-        return _na("A fairness check by sensitive group applies to the credit scenario; it is not part of "
-                   f"the {SCENARIO_TITLES.get(str(scenario), str(scenario))} card.")
-    table = ws.get("fairness", meta.get("fairness"))
-    inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
-    sensitive = inp.get("sensitive")
-    if sensitive is None and isinstance(meta.get("credit"), dict):
-        sensitive = meta["credit"].get("sensitive")
-    out = ""
-    if sensitive:
-        out += (f"<p>Sensitive attributes kept out of the model's features: <b>{_e(', '.join(map(str, sensitive)))}"
-                "</b>. Correlated columns can still act as proxies.</p>")
-    else:
-        out += "<p>No sensitive attributes were declared for this run.</p>"
-    rows = table.get("rows") if isinstance(table, dict) and "rows" in table else table
-    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
-        df = pd.DataFrame(rows)
-        df = df.set_index(df.columns[0])
-        out += "<h3>Outcomes by group</h3>" + _frame_table(df)
-        if isinstance(table, dict) and table.get("summary"):
-            out += f"<p>{_e(table['summary'])}</p>"
-    else:
-        out += _na("The fairness table (approval rate and four-fifths ratio by group) was not saved with this "
-                   "run: open the credit page's fairness view on the training data to review it before use.")
-    return out
+    """The note shown when the run's scenario does not fill the Fairness section itself."""
+    scenario = str(meta.get("scenario"))
+    return _na("A fairness check by sensitive group applies to the credit scenario; it is not part of "
+               f"the {SCENARIO_TITLES.get(scenario, scenario)} card.")
 
 
 def _section_texts(ws: dict, key: str) -> str:
@@ -299,16 +254,20 @@ def build_report_html(run_dir) -> str:
     for fig in _plot_own_curves(ws):
         charts.append(_chart(fig, len(charts)))
         curves += charts[-1]
-    sections = [
-        ("Intended use", _section_texts(ws, "intended_use")),
-        ("Data summary", _section_data(meta, ws)),
-        ("Method", _section_method(meta, ws)),
-        ("Metrics", _section_metrics(meta, head) + curves),
-        ("Business impact", _section_impact(ws, head)),
-        ("Explanations", _section_explain(ws, charts)),
-        ("Fairness", _section_fairness(meta, ws)),
-        ("Limitations", _section_texts(ws, "limitations")),
-    ]
+    spec = find_scenario(meta.get("scenario"))
+    own = spec.card_sections(meta, ws) if spec is not None else {}
+    shared = {
+        "Intended use": lambda: _section_texts(ws, "intended_use"),
+        "Data summary": lambda: _section_data(meta, ws),
+        "Method": lambda: _section_method(meta, ws),
+        "Metrics": lambda: _section_metrics(meta, head) + curves,
+        "Business impact": lambda: _section_impact(ws, head),
+        "Explanations": lambda: _section_explain(ws, charts),
+        "Fairness": lambda: _section_fairness(meta, ws),
+        "Limitations": lambda: _section_texts(ws, "limitations"),
+    }
+    titles = [t for t in SECTIONS if t != "Limitations"] + [t for t in own if t not in SECTIONS] + ["Limitations"]
+    sections = [(t, own[t] if t in own else shared[t]()) for t in titles]
     body = "".join(f'<section id="{_e(t.lower().replace(" ", "-"))}"><h2>{_e(t)}</h2>{s}</section>' for t, s in sections)
     stamp = saved.strftime("%Y-%m-%d %H:%M") if saved else NOT_RECORDED
     ident = (f"Run <code>{_e(meta.get('run_id', run_dir.name))}</code> · saved {_e(stamp)} · "

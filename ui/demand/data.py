@@ -103,7 +103,8 @@ def column_mapping(df: pd.DataFrame, key: str, guess) -> tuple[ColumnMap | None,
     covs = st.multiselect("Known-in-advance covariates (e.g. price, promotion, holiday)", [c for c in rest if c not in series],
                           default=numeric, key=K + f"covs:{key}")
     st.caption("Guessed from the column names and values — check each role before training, and change any above:")
-    st.dataframe(pd.DataFrame(guess.roles(), columns=["column", "role", "why"]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(guess.roles(), columns=["column", "role", "why"]), hide_index=True, width="stretch",
+                 column_config={"column": "Column", "role": "Role", "why": "Why"})
     if guess.problem and (date is None or target is None):
         st.warning(guess.problem, icon=":material/help:")
     if date is None or target is None:

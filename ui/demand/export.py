@@ -8,6 +8,7 @@ from core.demand.export import forecast_csv, get_forecast_table, model_bytes
 from core.demand.inventory import PolicyParams
 
 from ui.demand.base import K
+from ui.demand.tables import forecast_table
 from ui.workspace import save_to_workspace
 
 
@@ -23,7 +24,7 @@ def downloads(run, params: PolicyParams | None) -> None:
     if st.session_state.get(K + "model_bytes"):
         c2.download_button("Trained model (.keras)", st.session_state[K + "model_bytes"], "demand_model.keras",
                            key=K + "dl_model", icon=":material/download:", on_click="ignore")
-    st.dataframe(get_forecast_table(run, params).head(50), hide_index=True, width="stretch")
+    st.dataframe(forecast_table(get_forecast_table(run, params).head(50)), hide_index=True, width="stretch")
 
 
 def save_panel(run, params: PolicyParams | None, dataset_name: str | None) -> None:

@@ -12,7 +12,9 @@ from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, 
                                    describe_params, summarize_policy)
 from core.errors import DataValidationError
 
+from ui.common import money, money_label
 from ui.demand.base import K, fail
+from ui.demand.tables import policy_table
 
 
 def inventory(run) -> PolicyParams | None:
@@ -31,8 +33,8 @@ def inventory(run) -> PolicyParams | None:
                              help=days_help(DEFAULT_LEAD_TIME_DAYS))
     review = c[2].number_input(f"Review period ({unit}s)", 1, H, default.review_period, key=K + "review",
                                help=days_help(DEFAULT_REVIEW_DAYS))
-    hold = c[3].number_input(f"Holding cost / unit / {unit}", 0.0, 1e6, 0.1, key=K + "hold")
-    short = c[4].number_input("Stock-out cost / unit", 0.0, 1e6, 2.0, key=K + "short")
+    hold = c[3].number_input(money_label(f"Holding cost / unit / {unit}"), 0.0, 1e6, 0.1, key=K + "hold")
+    short = c[4].number_input(money_label("Stock-out cost / unit"), 0.0, 1e6, 2.0, key=K + "short")
     params = PolicyParams(sl, int(lead), int(review), float(hold), float(short))
     st.caption(f"Policy: {describe_params(params, freq)['text']}. " + " ".join(notes))
     try:
@@ -44,8 +46,8 @@ def inventory(run) -> PolicyParams | None:
         return None
     s = summarize_policy(bt, params)
     m = st.columns(3)
-    m[0].metric("Backtest cost — network policy", f"{s['cost_model']:,.1f}",
-                delta=f"{s['cost_model'] - s['cost_naive']:,.1f} vs naive", delta_color="inverse")
+    m[0].metric("Backtest cost — network policy", money(s["cost_model"]),
+                delta=f"{money(s['cost_model'] - s['cost_naive'])} vs naive", delta_color="inverse")
     m[1].metric("Cycles without stock-out — network", f"{s['cycle_service_model']:.0%}",
                 delta=f"naive {s['cycle_service_naive']:.0%}", delta_color="off")
     m[2].metric("Stock held (sum of reorder points)", f"{s['stock_model']:,.0f}",
@@ -58,5 +60,5 @@ def inventory(run) -> PolicyParams | None:
                "neighbouring periods move together (measured on validation windows). Newsvendor hint: a service "
                f"level of about {ratio:.1%} balances these costs.")
     st.plotly_chart(dc.plot_policy(table), key=K + "policy_chart")
-    st.dataframe(table.round(2), hide_index=True, width="stretch")
+    st.dataframe(policy_table(table), hide_index=True, width="stretch")
     return params

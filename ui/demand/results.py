@@ -11,11 +11,12 @@ from core.demand import charts as dc
 from core.demand.fmetrics import mape_note
 from core.demand.forecast import get_history
 from core.demand.verdict import compare_demand, demand_warnings
-from core.glossary import metric_help, metric_label, rename_metrics
+from core.glossary import metric_help, metric_label
 from core.training import describe_epochs, summarize_epochs
 
 from ui.common import get_verdicts, show_verdict
 from ui.demand.base import K, METRIC_COLS
+from ui.demand.tables import backtest_table, series_table
 
 
 def forecast_tab(run) -> None:
@@ -43,12 +44,8 @@ def results(run) -> None:
         st.warning(note, icon=":material/warning:")
     # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
     shown = METRIC_COLS + (["wmae"] if "wmae" in run.metrics else [])
-    table = run.metrics[shown].rename(columns={**rename_metrics(shown), "bias_pct": "Bias %",
-                                               "coverage_p10_p90": "P10–P90 coverage %",
-                                               "wmae": f"Holiday-weighted MAE ({run.holiday_col} weeks × 5)"})
-    table.index.name = "Method"
-    st.dataframe(table.style.format("{:.2f}", na_rep="—"), width="stretch")
-    st.caption(f"MAE {nn['mae']:.2f} vs seasonal naive {sn['mae']:.2f} · "
+    st.dataframe(backtest_table(run.metrics, shown, run.holiday_col), width="stretch")
+    st.caption(f"MAE {nn['mae']:,.1f} vs seasonal naive {sn['mae']:,.1f} units · "
                f"{mape_note(nn) or 'MAPE is given: no actual is near zero'} · {run.device} · trained in "
                f"{run.timings['train']:.1f} s · {describe_epochs(summarize_epochs(run.history, run.config.epochs))} "
                f"· interval calibration × {run.spread_factor:.2f}")
@@ -68,4 +65,4 @@ def results(run) -> None:
     st.plotly_chart(dc.plot_error_by_series(run.per_series, metric), key=K + "err_series")
     with st.expander("Metrics per series (table)"):
         cols = ["series", "method", *METRIC_COLS]
-        st.dataframe(run.per_series[cols].round(3), hide_index=True, width="stretch")
+        st.dataframe(series_table(run.per_series, cols), hide_index=True, width="stretch")

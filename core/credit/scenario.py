@@ -1,0 +1,177 @@
+"""Credit scoring as the workspace sees it: the ``Scenario`` hooks (``core.scenarios``) for saved
+runs, batch scoring, the model card, the command line and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.scenarios import ROOT, SCENARIOS, Demo, ScenarioBase, register
+
+
+class CreditScenario(ScenarioBase):
+    key = "credit"
+    title = SCENARIOS["credit"].title
+    input_kind = "table"
+    imbalance_applies = True
+    decision_words = "approve / decline with scorecard points, grade and reason codes"
+    intended_use = ("Rank loan applications by probability of default and support an approve / decline "
+                    "decision at a profit-based threshold, with reason codes for declines. A decision aid for "
+                    "credit analysts; final decisions and adverse-action notices stay with people.")
+    limitations = (
+        "Trained on past approved applicants only: applicants who were declined never had an outcome "
+        "(reject inference is not applied).",
+        "Sensitive attributes are excluded from the features, but correlated columns can still act as "
+        "proxies; check the fairness table before use.",
+        "Probabilities are calibrated to the training population; re-check drift (PSI) on new batches.",
+    )
+    model_text = ("Keras feed-forward network on the application's numeric and one-hot categorical columns, "
+                  "compared with logistic regression and gradient boosting baselines on the same held-out rows.")
+
+    def build_summary(self, run, **settings) -> dict:
+        from core.credit.summary import build_credit_summary
+
+        return build_credit_summary(run, **settings)
+
+    def expected_input(self, meta: dict) -> dict:
+        from core.columncheck import CATEGORY, NUMBER, expected_from_summary
+
+        cr = meta.get("credit")
+        if not isinstance(cr, dict):
+            return expected_from_summary(meta)
+        kinds = {c: NUMBER for c in cr.get("numeric", [])}
+        kinds.update({c: CATEGORY for c in cr.get("categorical", [])})
+        return expected_from_summary(meta, kinds)
+
+    def decision_settings(self, meta: dict) -> dict:
+        from core.decisions import saved_decision
+
+        dec = saved_decision(meta)
+        thr = dec.get("threshold", (meta.get("credit") or {}).get("threshold", meta.get("threshold", 0.5)))
+        return {"threshold": float(thr)}
+
+    def score(self, run_dir, meta, df, s, *, progress, reason_rows):
+        return score_credit_batch(Path(run_dir), meta, df, s, progress, reason_rows)
+
+    def card_sections(self, meta: dict, ws: dict) -> dict[str, str]:
+        return {"Fairness": fairness_card(meta, ws)}
+
+    def demo(self) -> Demo:
+        return Demo(sample=SAMPLE, weight=0.2, run=run_demo)
+
+
+SAMPLE = ROOT / "sample_data" / "credit_applications.csv"
+
+
+def score_credit_batch(run_dir: Path, meta, df, s, progress, reason_rows):
+    """Approve / decline every applicant at the threshold, reason codes for the riskiest declines,
+    and the file's own ROC-AUC and bad rate when it holds the outcome."""
+    from core.batch import BatchResult
+    from core.credit.persist import load_credit_model
+    from core.credit.scoring import APPROVE, DECLINE, build_scored_frame, compute_reasons_for_rows
+    from core.decisions import check_probability
+
+    thr = check_probability("decline threshold", s["threshold"])
+    progress(0.05, "Loading the model")
+    model = load_credit_model(run_dir)
+    chunk = 20_000
+    parts = []
+    for i in range(0, len(df), chunk):
+        parts.append(model.predict(df.iloc[i:i + chunk]))
+        progress(0.1 + 0.5 * min(1.0, (i + chunk) / max(len(df), 1)), f"Scored {min(i + chunk, len(df)):,} rows")
+    p = np.concatenate(parts) if parts else np.zeros(0)
+    declined = np.flatnonzero(p >= thr)
+    top = declined[np.argsort(-p[declined], kind="stable")][:reason_rows]
+    progress(0.65, f"Reason codes for {len(top):,} declined applicants")
+    reasons = compute_reasons_for_rows(df, top.tolist(), explain_fn=model.explain_fn, references=model.references)
+    scored = build_scored_frame(df, p, threshold=thr, config=model.scorecard, reasons=reasons)
+    notices = []
+    if len(declined) > len(top):
+        notices.append(f"Reason codes are given for the {len(top):,} riskiest of {len(declined):,} declined "
+                       "applicants; the command line gives them for all.")
+    counts = scored["decision"].value_counts()
+    decisions = pd.DataFrame({"decision": [APPROVE, DECLINE],
+                              "applicants": [int(counts.get(APPROVE, 0)), int(counts.get(DECLINE, 0))]})
+    decisions["share"] = decisions["applicants"] / max(len(scored), 1)
+    decisions["mean_probability_of_default"] = [float(p[p < thr].mean()) if (p < thr).any() else np.nan,
+                                                float(p[p >= thr].mean()) if len(declined) else np.nan]
+    figures = [("Applicants scored", f"{len(scored):,}"),
+               ("Approval rate", f"{1 - len(declined) / max(len(scored), 1):.1%}"),
+               ("Declined", f"{len(declined):,}"),
+               ("Mean P(default)", f"{p.mean():.3f}" if len(p) else "–")]
+    target, positive = meta["credit"]["target"], meta["credit"]["positive"]
+    if target in df.columns and df[target].nunique() == 2:
+        from core.metrics import compute_binary_metrics
+
+        y = (df[target].astype(str) == str(positive)).to_numpy().astype(int)
+        if 0 < y.sum() < len(y):
+            m = compute_binary_metrics(y, p, thr)
+            figures.append(("ROC-AUC on this file", f"{m['roc_auc']:.3f}"))
+            approved = p < thr
+            figures.append(("Bad rate of approved", f"{y[approved].mean():.1%}" if approved.any() else "–"))
+    progress(1.0, "Done")
+    return BatchResult("credit", run_dir.name, scored, figures, decisions, {"threshold": thr}, notices=notices)
+
+
+def fairness_card(meta: dict, ws: dict) -> str:
+    """The model card's Fairness section: the sensitive attributes kept out and outcomes by group."""
+    from core.card import esc, frame_table, not_recorded
+
+    table = ws.get("fairness", meta.get("fairness"))
+    inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
+    sensitive = inp.get("sensitive")
+    if sensitive is None and isinstance(meta.get("credit"), dict):
+        sensitive = meta["credit"].get("sensitive")
+    out = ""
+    if sensitive:
+        out += (f"<p>Sensitive attributes kept out of the model's features: <b>{esc(', '.join(map(str, sensitive)))}"
+                "</b>. Correlated columns can still act as proxies.</p>")
+    else:
+        out += "<p>No sensitive attributes were declared for this run.</p>"
+    rows = table.get("rows") if isinstance(table, dict) and "rows" in table else table
+    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+        df = pd.DataFrame(rows)
+        df = df.set_index(df.columns[0])
+        out += "<h3>Outcomes by group</h3>" + frame_table(df)
+        if isinstance(table, dict) and table.get("summary"):
+            out += f"<p>{esc(table['summary'])}</p>"
+    else:
+        out += not_recorded("The fairness table (approval rate and four-fifths ratio by group) was not saved with "
+                            "this run: open the credit page's fairness view on the training data to review it "
+                            "before use.")
+    return out
+
+
+def run_demo(root: Path, s, progress) -> Path:
+    """Train on the bundled applications with the demo settings, pick the profit-optimal threshold
+    (the page's "use the optimal threshold") and save the run with its workspace summary."""
+    from core.credit.persist import save_credit_run
+    from core.credit.pipeline import default_credit_config, train_credit
+    from core.credit.profit import compute_profit_curve, find_optimal_threshold
+    from core.credit.summary import build_credit_summary
+    from core.datasets import read_table
+    from core.registry import new_run_id
+    from core.runsummary import demo_run_name
+
+    progress(0.0, "Reading the loan applications")
+    df = read_table(SAMPLE).df
+    if s.credit_rows and len(df) > s.credit_rows:
+        df = df.sample(n=s.credit_rows, random_state=s.seed).reset_index(drop=True)
+    config = default_credit_config(epochs=s.epochs, seed=s.seed)
+    run = train_credit(df, target="default", config=config,
+                       progress=lambda e, n, _l: progress(0.1 + 0.6 * e / n, f"Epoch {e} of {n}"))
+    progress(0.75, "Explaining test applicants with SHAP")
+    shap = run.explain(run.test_df.iloc[: s.shap_rows]) if s.shap_rows else None
+    best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=s.loss_default,
+                                                       margin_good=s.margin_good))
+    threshold = round(best["threshold"], 3)
+    summary = build_credit_summary(run, name=demo_run_name("credit"), threshold=threshold,
+                                   loss_default=s.loss_default, margin_good=s.margin_good, data=df,
+                                   dataset_name=SAMPLE.name, shap=shap)
+    progress(0.95, "Saving the run")
+    return save_credit_run(run, root / new_run_id("credit"), threshold=threshold, extra_metadata=summary)
+
+
+SCENARIO = register(CreditScenario())

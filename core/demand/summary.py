@@ -1,0 +1,87 @@
+"""The workspace summary of a demand run: forecast accuracy, the inventory policy's cost against the
+seasonal-naive policy, the verdict against the best baseline, the columns scoring needs and the training profile."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pandas as pd
+
+from core.runsummary import (CURRENCY, curve, envelope, explain_section, get_fingerprint, money_figure,
+                             money_text, quality_figure)
+
+
+def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = None,
+                         dataset_name: str | None = None, shap=None, currency: str = CURRENCY) -> dict:
+    """Workspace dict of a ``DemandRun`` with the inventory policy ``params`` (``PolicyParams``).
+
+    Money: stock-out plus holding cost of the network's policy on the backtest, against the same
+    policy built on the seasonal-naive forecast (``compute_policy_backtest`` / ``summarize_policy``).
+    """
+    from core.demand.forecast import get_naive_sd
+    from core.demand.inventory import compute_policy_backtest, summarize_policy
+    from core.drift import build_profile
+    H = run.wcfg.horizon
+    agg = run.aggregate_scale(params.lead_time + params.review_period)
+    s = summarize_policy(compute_policy_backtest(run.backtest, params, H, get_naive_sd(run), agg))
+    nn, sn = run.metrics.iloc[0], run.metrics.loc["Seasonal naive"]
+    cm = run.data.columns
+    target = cm.target
+    covs = list(run.data.covariates)
+    # Training periods only (the held-out tail is the backtest), in the upload's column names.
+    frame = run.data.frame
+    pos = frame.groupby("series", sort=False).cumcount().to_numpy()
+    n_train = frame["series"].map(run.n_train).fillna(0).to_numpy()
+    train_rows = frame[pos < n_train].rename(columns={"y": target})
+    bt = run.backtest.groupby("date", sort=True)[["y", "nn_p50", "seasonal_naive_p50"]].sum()
+    dates = [d.strftime("%Y-%m-%d") for d in pd.to_datetime(bt.index)]
+    freq = run.data.frequency
+    unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(freq, "period")
+    saved = s["cost_naive"] - s["cost_model"]
+    return envelope(
+        "demand", name=name,
+        dataset=get_fingerprint(data if data is not None else run.data.frame, name=dataset_name),
+        params={**asdict(run.config), "frequency": freq, "input_len": run.wcfg.input_len,
+                "n_series": len(run.n_train), "interval_calibration_factor": round(run.spread_factor, 4)},
+        quality=[quality_figure("WAPE", nn["wape"], ".1f") | {"unit": "%"},
+                 quality_figure("MASE", nn["mase"], ".2f"),
+                 quality_figure("MAE vs seasonal naive", nn["mae"] / sn["mae"] if sn["mae"] else None, ".0%"),
+                 quality_figure("P10–P90 coverage", nn["coverage_p10_p90"], ".0f") | {"unit": "%"},
+                 quality_figure("Cycles without stock-out", s["cycle_service_model"], ".0%")],
+        impact=[money_figure("Inventory cost saved", saved, currency),
+                money_figure("Cost, network policy", s["cost_model"], currency),
+                money_figure("Cost, naive policy", s["cost_naive"], currency)],
+        assumptions=[f"Holding cost {money_text(params.holding_cost, currency)} per unit per {unit}",
+                     f"Stock-out cost {money_text(params.stockout_cost, currency)} per unit short; cost "
+                     "saved = stock-out + holding cost of the seasonal-naive policy minus the network's",
+                     f"Service level {params.service_level:.1%}, lead time {params.lead_time} and review "
+                     f"period {params.review_period} {unit}s",
+                     f"Backtest over {len(run.n_train)} series × {run.config.origins} origin(s) of the held-out "
+                     f"{H}-{unit} horizon: cost per {unit} of each replenishment cycle, summed; both policies "
+                     "costed on the demand that really followed"],
+        input_={"columns": [cm.date, target, *cm.series, *covs], "numeric": [target, *covs],
+                "categorical": list(cm.series), "kind": "table", "date": cm.date, "target": target,
+                "series": list(cm.series), "covariates": covs, "frequency": freq},
+        profile=build_profile(train_rows, numeric=[target, *covs]),
+        curves={"backtest_actual": curve(dates, bt["y"], "Date", "Actual demand (all series)"),
+                "backtest_p50": curve(dates, bt["nn_p50"], "Date", "Forecast P50 (all series)"),
+                "backtest_naive": curve(dates, bt["seasonal_naive_p50"], "Date", "Seasonal naive (all series)")},
+        decision={"service_level": params.service_level, "lead_time": params.lead_time,
+                  "review_period": params.review_period, "holding_cost": params.holding_cost,
+                  "stockout_cost": params.stockout_cost, "aggregate_sigma_scale": round(agg, 4),
+                  "rule": "order up to the reorder point every review period"},
+        explain=explain_section(None if shap is None else getattr(shap, "result", shap),
+                                "Press 'Compute overall importance' before saving to record global SHAP."),
+        verdict=demand_verdict(run),
+    )
+
+
+def demand_verdict(run) -> dict | None:
+    """The network against the best baseline on (holiday-weighted) MAE over the backtest
+    (``core.demand.verdict.compare_demand``, the page's rule), or None without a baseline."""
+    from core.demand.verdict import compare_demand
+
+    bt = run.backtest
+    if "nn_p50" not in bt or not any(f"{m}_p50" in bt for m in ("seasonal_naive", "moving_average")):
+        return None
+    return compare_demand(run).to_dict()

@@ -1,0 +1,150 @@
+"""Fraud detection as the workspace sees it: the ``Scenario`` hooks (``core.scenarios``) for saved
+runs, batch scoring, the model card, the command line and the demo."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from core.errors import DataValidationError
+from core.scenarios import ROOT, SCENARIOS, Demo, ScenarioBase, register
+
+SAMPLE = ROOT / "sample_data" / "fraud_transactions.csv.gz"
+
+
+class FraudScenario(ScenarioBase):
+    key = "fraud"
+    title = SCENARIOS["fraud"].title
+    input_kind = "table"
+    imbalance_applies = True
+    decision_words = "approve / review / block with the top reasons for each alert"
+    intended_use = ("Rank card transactions by fraud risk so that a review team sees the riskiest first, with an "
+                    "approve / review / block policy set by review capacity and cost.")
+    limitations = (
+        "Fraud patterns change quickly; the model needs retraining as new labelled fraud arrives.",
+        "Labels arrive late: recent transactions are treated as legitimate until confirmed.",
+        "Money figures are measured on the test period only and assume every reviewed fraud is stopped.",
+    )
+    model_text = ("Keras feed-forward network on history features per customer and terminal (built from each "
+                  "transaction's past only), trained on an earlier period and tested on a later one.")
+
+    def build_summary(self, run, **settings) -> dict:
+        from core.fraud.summary import build_fraud_summary
+
+        return build_fraud_summary(run, **settings)
+
+    def expected_input(self, meta: dict) -> dict:
+        from core.columncheck import CATEGORY, DATE, NUMBER, expected_from_summary
+
+        cols = meta.get("columns")
+        if not isinstance(cols, dict):
+            return expected_from_summary(meta)
+        ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+        inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
+        numeric = set(inp.get("numeric", []))
+        kinds: dict[str, str] = {}
+        for role, kind in (("time", DATE), ("amount", NUMBER), ("customer", CATEGORY), ("terminal", CATEGORY)):
+            if cols.get(role):
+                kinds[cols[role]] = kind
+        kinds.update({c: NUMBER if c in numeric else CATEGORY for c in meta.get("extra_columns", [])})
+        return expected_from_summary(meta, kinds)
+
+    def decision_settings(self, meta: dict) -> dict:
+        from core.decisions import saved_decision
+
+        dec = saved_decision(meta)
+        review = float(dec.get("review_threshold", meta.get("threshold", 0.5)))
+        return {"review_threshold": review, "block_threshold": float(dec.get("block_threshold", max(0.9, review)))}
+
+    def score(self, run_dir, meta, df, s, *, progress, reason_rows):
+        return score_fraud_batch(Path(run_dir), meta, df, s, progress, reason_rows)
+
+    def demo(self) -> Demo:
+        return Demo(sample=SAMPLE, weight=0.35, run=run_demo)
+
+
+def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
+    """Approve / review / block every transaction (history features over the saved log), with the
+    top reasons for the riskiest alerts and the amount at stake per band."""
+    from core.batch import BatchResult
+    from core.decisions import check_probability, fraud_decisions
+    from core.fraud.persist import load_fraud_model
+
+    review = check_probability("review threshold", s["review_threshold"])
+    block = check_probability("block threshold", s["block_threshold"])
+    if block < review:
+        raise DataValidationError(f"The block threshold ({block}) must be at or above the review threshold "
+                                  f"({review}). Fix: raise the block threshold.")
+    progress(0.05, "Loading the model and its transaction history")
+    saved = load_fraud_model(run_dir)
+    progress(0.2, "Computing history features and risk")
+    scored, X = saved.score(df)
+    decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
+    scored.insert(1, "decision", decision)
+    alerts = int((decision != "approve").sum())
+    top = min(alerts, reason_rows)
+    notices = []
+    progress(0.7, f"Reasons for the {top:,} riskiest alerts")
+    reasons = saved.get_reasons(X.iloc[:top]) if top else []
+    if reasons is None:
+        notices.append("This run was saved without a SHAP background, so alerts have no reasons. Save the run "
+                       "again from the fraud page to get them.")
+        reasons = []
+    scored.insert(2, "top_reasons", list(reasons) + [""] * (len(scored) - len(reasons)))
+    if alerts > top:
+        notices.append(f"Reasons are given for the {top:,} riskiest of {alerts:,} alerts.")
+    amount = saved.columns.amount
+    label = saved.columns.target
+    rows = []
+    for band in ("approve", "review", "block"):
+        m = decision == band
+        row = {"decision": band, "transactions": int(m.sum()), "share": float(m.mean()) if len(m) else 0.0,
+               "amount_at_stake": float(pd.to_numeric(scored.loc[m, amount], errors="coerce").sum())}
+        if label and label in scored.columns:
+            row["known_fraud"] = int(pd.to_numeric(scored.loc[m, label], errors="coerce").fillna(0).sum())
+        rows.append(row)
+    figures = [("Transactions scored", f"{len(scored):,}"), ("Alerts (review + block)", f"{alerts:,}"),
+               ("Blocked", f"{int((decision == 'block').sum()):,}"),
+               ("Amount in alerts", f"{sum(r['amount_at_stake'] for r in rows[1:]):,.0f}")]
+    progress(1.0, "Done")
+    return BatchResult("fraud", run_dir.name, scored, figures, pd.DataFrame(rows),
+                       {"review_threshold": review, "block_threshold": block}, notices=notices)
+
+
+def run_demo(root: Path, s, progress) -> Path:
+    """Train on the bundled log with the demo settings (whole customers when shrunk), pick the
+    cost-optimal review threshold and save the run with its workspace summary."""
+    from core.datasets import read_table
+    from core.fraud.columns import make_columns
+    from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
+    from core.fraud.persist import save_fraud_run
+    from core.fraud.pipeline import FRAUD_TABULAR, NETWORK, FraudConfig, explain_run, run_fraud
+    from core.fraud.summary import build_fraud_summary
+    from core.runsummary import demo_run_name
+
+    progress(0.0, "Reading the transaction log")
+    df = read_table(SAMPLE, max_rows=None).df
+    cols = make_columns(df)
+    if s.fraud_customers and cols.customer:
+        # Whole customers, never random rows: history windows need every transaction of a card.
+        keep = df[cols.customer].drop_duplicates().sample(frac=1.0, random_state=s.seed).iloc[: s.fraud_customers]
+        df = df[df[cols.customer].isin(set(keep))].reset_index(drop=True)
+    config = FraudConfig(tabular=replace(FRAUD_TABULAR, epochs=s.epochs, seed=s.seed))
+    run = run_fraud(df, cols, config=config,
+                    progress=lambda e, n, _l: progress(0.2 + 0.5 * e / n, f"Epoch {e} of {n}"),
+                    status=lambda m: progress(0.1, m))
+    progress(0.75, "Explaining the riskiest transactions with SHAP")
+    ex = explain_run(run, top_alerts=20, global_rows=min(s.shap_rows, 100), seed=s.seed) if s.shap_rows else None
+    test = run.test
+    curve = compute_cost_curve(test["label"], test[f"score_{NETWORK}"], test["amount"], review_fee=s.review_fee)
+    review = round(float(min(get_optimal_threshold(curve)["threshold"], 1.0)), 3)
+    summary = build_fraud_summary(run, name=demo_run_name("fraud"), review_threshold=review,
+                                  block_threshold=max(0.9, review), review_fee=s.review_fee, data=df,
+                                  dataset_name=SAMPLE.name, explanations=ex)
+    progress(0.95, "Saving the run")
+    return save_fraud_run(run, root, extra_metadata=summary)
+
+
+SCENARIO = register(FraudScenario())

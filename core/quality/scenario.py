@@ -1,0 +1,127 @@
+"""Quality inspection as the workspace sees it: the ``Scenario`` hooks (``core.scenarios``) for saved
+runs, batch scoring of images, the command line and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.scenarios import ROOT, SCENARIOS, Demo, ScenarioBase, register
+
+SAMPLE = ROOT / "sample_data" / "quality_images"
+
+
+class QualityScenario(ScenarioBase):
+    key = "quality"
+    title = SCENARIOS["quality"].title
+    input_kind = "images"
+    decision_words = "pass / reject per image with the class probabilities"
+    intended_use = ("Flag product images that probably show a defect, so that an inspector checks or rejects "
+                    "the part; heatmaps show where the model looked.")
+    limitations = (
+        "Trained on the labelled images provided; defect types or lighting not seen in training may pass.",
+        "Test sets of a few hundred images give wide uncertainty on escape rates.",
+        "Heatmaps show where the model looked, not a proof that the defect is there.",
+    )
+    model_text = "Keras convolutional network on product images, evaluated on held-out images."
+
+    def build_summary(self, run, **settings) -> dict:
+        from core.quality.summary import build_quality_summary
+
+        return build_quality_summary(run, **settings)
+
+    def expected_input(self, meta: dict) -> dict:
+        from core.columncheck import images_input
+
+        return images_input(meta)
+
+    def decision_settings(self, meta: dict) -> dict:
+        from core.decisions import saved_decision
+
+        return {"threshold": float(saved_decision(meta).get("threshold", meta.get("threshold", 0.5)))}
+
+    def training_profile(self, meta: dict) -> dict | None:
+        return None  # images have no column profile (drift would need image embeddings)
+
+    def score(self, run_dir, meta, data, s, *, progress, reason_rows):
+        return score_quality_batch(Path(run_dir), meta, data, s, progress)
+
+    def demo(self) -> Demo:
+        return Demo(sample=SAMPLE, weight=0.2, run=run_demo)
+
+
+def score_quality_batch(run_dir: Path, meta, data, s, progress):
+    """Pass / reject every image at the threshold (or its most likely defect type), with the class
+    probabilities, and accuracy when the images are sorted into class folders."""
+    from core.batch import BatchResult
+    from core.decisions import check_probability
+    from core.quality.data import load_images_for_scoring
+    from core.quality.evaluate import get_predictions_frame
+    from core.quality.export import load_quality_model
+
+    thr = check_probability("reject threshold", s["threshold"])
+    progress(0.05, "Reading the images")
+    saved = load_quality_model(run_dir)
+    images, names, labels, notices = load_images_for_scoring(
+        data, image_size=saved.image_size, channels=saved.channels, class_names=saved.class_names)
+    progress(0.4, f"Classifying {len(images):,} images")
+    proba = saved.predict_proba(images)
+    scored = get_predictions_frame(names, labels, proba, saved.class_names, saved.ok_class, thr)
+    figures = [("Images scored", f"{len(scored):,}")]
+    if "verdict" in scored:
+        rej = scored["verdict"] == "reject"
+        decisions = pd.DataFrame({"decision": ["pass", "reject"],
+                                  "images": [int((~rej).sum()), int(rej.sum())]})
+        figures += [("Rejected", f"{int(rej.sum()):,}"), ("Reject rate", f"{rej.mean():.1%}")]
+    else:
+        decisions = scored["predicted"].value_counts().rename_axis("predicted").reset_index(name="images")
+        notices.append("Every class of this model is a defect type and none means 'good part' (defect typing), "
+                       "so there is no pass / reject verdict and the threshold is not used; the predicted "
+                       "defect type is given per image.")
+    if labels is not None:
+        figures.append(("Accuracy on labelled images", f"{(scored['actual'] == scored['predicted']).mean():.1%}"))
+        if "verdict" not in scored:
+            # Defect typing: the weakest class is the figure to watch, not a reject rate.
+            recall = (scored["actual"] == scored["predicted"]).groupby(scored["actual"]).mean()
+            figures.append(("Lowest class recall", f"{recall.min():.1%} ({recall.idxmin()})"))
+    progress(1.0, "Done")
+    return BatchResult("quality", run_dir.name, scored, figures, decisions, {"threshold": thr}, notices=notices)
+
+
+def run_demo(root: Path, s, progress) -> Path:
+    """Train on the bundled images with the demo settings (stratified when shrunk), pick the
+    cheapest reject threshold and save the run with its workspace summary."""
+    from core.quality.data import LoadOptions, load_image_dataset
+    from core.quality.engine import QualityConfig, train_quality
+    from core.quality.evaluate import compute_cost_analysis, get_defect_labels, get_defect_scores
+    from core.quality.export import save_quality_run
+    from core.quality.summary import build_quality_summary
+    from core.runsummary import demo_run_name
+
+    progress(0.0, "Loading the sample images")
+    data = load_image_dataset(SAMPLE, options=LoadOptions(image_size=s.image_size))
+    if s.quality_images and len(data.labels) > s.quality_images:
+        rng = np.random.default_rng(s.seed)
+        frac = s.quality_images / len(data.labels)
+        idx = np.concatenate([rng.permutation(np.flatnonzero(data.labels == c))[: max(8, round(frac * n))]
+                              for c, n in enumerate(np.bincount(data.labels))])
+        data = data.subset(np.sort(idx))
+    run = train_quality(data, config=QualityConfig(epochs=s.epochs, seed=s.seed),
+                        progress=lambda e, n, _l: progress(0.1 + 0.8 * e / n, f"Epoch {e} of {n}"))
+    threshold = 0.5
+    if run.ok_class is not None:
+        cost = compute_cost_analysis(get_defect_labels(run.test.labels, run.class_names, run.ok_class),
+                                     get_defect_scores(run.test_proba, run.class_names, run.ok_class),
+                                     cost_escape=s.cost_escape, cost_false_reject=s.cost_false_reject)
+        threshold = round(cost.best_threshold, 2)
+    summary = build_quality_summary(run, name=demo_run_name("quality"), threshold=threshold,
+                                    cost_escape=s.cost_escape, cost_false_reject=s.cost_false_reject, data=data,
+                                    dataset_name=SAMPLE.name)
+    progress(0.95, "Saving the run")
+    return save_quality_run(root, run, threshold=threshold, extra_metadata=summary,
+                            costs={"escape": s.cost_escape, "false_reject": s.cost_false_reject})
+
+
+SCENARIO = register(QualityScenario())

@@ -1,0 +1,177 @@
+"""The shape of a saved run's ``"workspace"`` metadata, and the small builders every scenario's
+summary uses: headline figures, curves, the verdict, the data fingerprint and the envelope.
+
+Each scenario's ``core/<name>/summary.py`` builds its summary from a trained run with these; the
+schema is documented in ``core/workspace/__init__.py``. Everything returned is plain JSON
+(floats, ints, strings, lists, dicts).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+
+MAX_CURVE_POINTS = 200
+CURRENCY = "€"  # the app takes costs as plain numbers; this is the unit they are shown in
+CURRENCY_SYMBOLS = ("€", "$", "£", "¥", "₹")
+
+
+def get_fingerprint(df: pd.DataFrame, *, name: str | None = None) -> dict:
+    """Row count, column names and a SHA-256 of the content (stable across runs and machines)."""
+    h = hashlib.sha256()
+    h.update("\x1f".join(map(str, df.columns)).encode("utf-8"))
+    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    out = {"name": name, "rows": int(len(df)), "columns": [str(c) for c in df.columns], "sha256": h.hexdigest()}
+    # Personal-data columns dropped or hashed as the file was read (core.privacy): names and kinds only.
+    personal = df.attrs.get("personal_data")
+    if personal:
+        out["personal_data"] = [{k: str(v) for k, v in dict(p).items()} for p in personal]
+    return out
+
+
+def json_float(v: Any) -> float | None:
+    """A JSON-safe float (None for NaN / infinity)."""
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def quality_figure(label: str, value, fmt: str = ".3f") -> dict:
+    return {"label": label, "value": json_float(value), "fmt": fmt}
+
+
+def money_figure(label: str, value, unit: str = CURRENCY) -> dict:
+    # Whole units for large sums; cents where the sums are small (a few cycles of holding cost).
+    v = json_float(value)
+    return {"label": label, "value": v, "unit": unit, "fmt": ",.0f" if v is None or abs(v) >= 100 else ",.2f"}
+
+
+def money_text(v: float, unit: str = CURRENCY) -> str:
+    return f"{unit}{v:,.2f}" if abs(v) < 100 and v != int(v) else f"{unit}{v:,.0f}"
+
+
+def format_figure(fig: dict) -> str:
+    """One headline figure as text: ``0.812``, ``€12,345``, ``84.0%`` ("not recorded" if missing)."""
+    value = fig.get("value")
+    if value is None:
+        return "not recorded"
+    try:
+        text = format(value, fig.get("fmt") or "")
+    except (TypeError, ValueError):
+        text = str(value)
+    unit = fig.get("unit") or ""
+    if not unit:
+        return text
+    if unit in CURRENCY_SYMBOLS:  # €1,234 and -€1,234
+        return f"-{unit}{text[1:]}" if text.startswith("-") else f"{unit}{text}"
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def thin(x, y, n: int = MAX_CURVE_POINTS) -> tuple[list, list]:
+    """At most ``n`` points, evenly spread along the curve, always keeping both ends."""
+    x, y = list(x), list(y)
+    if len(x) > n:
+        keep = np.unique(np.linspace(0, len(x) - 1, n).round().astype(int))
+        x, y = [x[i] for i in keep], [y[i] for i in keep]
+    return x, y
+
+
+def curve(x, y, x_label: str, y_label: str) -> dict:
+    x, y = thin(x, y)
+    conv = (lambda v: v) if x and isinstance(x[0], str) else (lambda v: round(float(v), 6))
+    return {"x": [conv(v) for v in x], "y": [round(float(v), 6) for v in y], "x_label": x_label,
+            "y_label": y_label}
+
+
+def period_text(text: str) -> str:
+    """'2024-04-22 .. 2024-05-05 (3,550 rows)' -> '2024-04-22 to 2024-05-05'."""
+    return re.sub(r"\s*\(.*\)\s*$", "", str(text)).replace(" .. ", " to ")
+
+
+def roc_pr_curves(y, p) -> dict:
+    from core.metrics import compute_pr, compute_roc
+
+    y = np.asarray(y).astype(int)
+    if len(np.unique(y)) < 2:
+        return {}
+    roc, pr = compute_roc(y, p), compute_pr(y, p)
+    # sklearn gives the PR curve from high to low recall; overlays read better left to right.
+    pr = pr.iloc[::-1]
+    return {"roc": curve(roc["fpr"], roc["tpr"], "False positive rate", "True positive rate"),
+            "pr": curve(pr["recall"], pr["precision"], "Recall", "Precision")}
+
+
+def shap_importance(shap_result) -> dict | None:
+    """Mean |SHAP| per feature from a ``ShapResult`` (None when nothing was explained)."""
+    if shap_result is None:
+        return None
+    imp = shap_result.importance()
+    return {str(f): round(float(v), 6) for f, v in zip(imp["feature"], imp["importance"])}
+
+
+def explain_section(shap_result, note: str = "") -> dict:
+    imp = shap_importance(shap_result)
+    if imp is not None:
+        return {"importance": imp}
+    return {"note": note or "Global SHAP importance was not computed for this run."}
+
+
+def jsonable(d: dict) -> dict:
+    """Round-trip through the registry's JSON rules (numpy numbers, tuples, dates)."""
+    import json
+
+    from core.registry import _json_default
+
+    return json.loads(json.dumps(d, default=_json_default))
+
+
+def binary_verdict(y, p_model, baselines: dict, metric: str) -> dict | None:
+    """The network against the best baseline with its bootstrap interval (``core.verdict``), or
+    None when there is nothing to compare with."""
+    from core.glossary import MODELS
+    from core.verdict import compare_binary
+
+    if not baselines or len(np.unique(np.asarray(y).astype(int))) < 2:
+        return None
+    return compare_binary(y, p_model, baselines, metric=metric, names=MODELS, seed=0).to_dict()
+
+
+def envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality: list, impact: list,
+             assumptions: list[str], input_: dict, profile: dict, curves: dict, decision: dict,
+             explain: dict, verdict: dict | None = None) -> dict:
+    """The whole ``"workspace"`` dict; intended use and limitations come from the scenario's hooks."""
+    from core.scenarios import get_scenario
+
+    name = (name or "").strip()
+    if not name:
+        raise DataValidationError(
+            "A saved run needs a name; got an empty one. Fix: type a short name, e.g. 'credit sample, "
+            "class weights'.")
+    spec = get_scenario(scenario)
+    return jsonable({
+        "name": name, "scenario": scenario, "dataset": dataset, "params": params,
+        "headline": {"quality": quality, "impact": impact, "assumptions": assumptions,
+                     **({"verdict": verdict} if verdict else {})},
+        "input": input_, "profile": profile, "curves": curves, "decision": decision, "explain": explain,
+        "intended_use": spec.intended_use, "limitations": list(spec.limitations),
+    })
+
+
+def default_run_name(scenario: str, dataset_name: str | None = None) -> str:
+    """``'credit · credit_applications.csv'``: a name the analyst can keep (the date is saved apart)."""
+    return " · ".join(p for p in (scenario, Path(dataset_name).name if dataset_name else None) if p)
+
+
+def demo_run_name(scenario: str) -> str:
+    """The name a demo run is saved under: ``'credit demo · sample data'``."""
+    return f"{scenario} demo · sample data"

@@ -1,0 +1,78 @@
+"""How the demand page shows its tables: plain headers, units as whole numbers where they are stock
+and with one decimal where fractional demand is real (forecasts, errors), money in the session's
+currency, and no three-decimal unit counts."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.glossary import metric_label
+from ui.common import money
+
+UNIT = "{:,.1f}"  # forecast and error in units: fractional demand is real (3.4 a day on average)
+WHOLE = "{:,.0f}"  # stock to hold or order: whole units
+
+
+def _money(v) -> str:
+    return "—" if pd.isna(v) else money(v)
+
+
+def _metric_names(columns, holiday_col: str | None = None) -> dict[str, str]:
+    names = {c: metric_label(c) for c in columns}
+    names.update({"series": "Series", "method": "Method", "bias_pct": "Bias %", "coverage_p10_p90": "P10–P90 coverage %",
+                  "wape": "WAPE %", "smape": "sMAPE %", "mape": "MAPE %", "wmae": f"Holiday-weighted MAE ({holiday_col} weeks × 5)"})
+    return names
+
+
+def _metric_formats(names: dict[str, str]) -> dict[str, str]:
+    fmt = {"wape": "{:.1f}", "mase": "{:.2f}", "mae": UNIT, "rmse": UNIT, "bias_pct": "{:+.1f}",
+           "coverage_p10_p90": "{:.0f}", "smape": "{:.1f}", "mape": "{:.1f}", "wmae": UNIT}
+    return {names[c]: f for c, f in fmt.items() if c in names}
+
+
+def backtest_table(metrics: pd.DataFrame, columns: list[str], holiday_col: str | None = None):
+    """Backtest metrics per method (index), in plain names: errors in units with one decimal."""
+    names = _metric_names(columns, holiday_col)
+    table = metrics[columns].rename(columns=names)
+    table.index.name = "Method"
+    return table.style.format(_metric_formats(names), na_rep="—")
+
+
+def series_table(per_series: pd.DataFrame, columns: list[str]):
+    """Metrics per series and method, in plain names."""
+    names = _metric_names(columns)
+    return per_series[columns].rename(columns=names).style.format(_metric_formats(names), na_rep="—")
+
+
+POLICY_NAMES = {
+    "series": "Series", "demand_protection": "Demand over lead time + review", "sigma_protection": "Spread (σ)",
+    "safety_stock": "Safety stock", "reorder_point": "Reorder point", "expected_short": "Expected units short",
+    "expected_cost": "Expected cost per period", "naive_safety_stock": "Naive: safety stock",
+    "naive_reorder_point": "Naive: reorder point", "naive_expected_cost": "Naive: expected cost per period",
+}
+POLICY_FORMATS = {"demand_protection": UNIT, "sigma_protection": UNIT, "safety_stock": WHOLE, "reorder_point": WHOLE,
+                  "expected_short": UNIT, "expected_cost": _money, "naive_safety_stock": WHOLE,
+                  "naive_reorder_point": WHOLE, "naive_expected_cost": _money}
+
+
+def policy_table(table: pd.DataFrame):
+    """The policy per series: stock in whole units, demand and spread with one decimal, costs as money."""
+    return _plain(table, POLICY_NAMES, POLICY_FORMATS)
+
+
+FORECAST_NAMES = {"series": "Series", "date": "Date", "step": "Step", "p10": "P10", "p50": "P50 (median)",
+                  "p90": "P90", "naive_p50": "Seasonal naive", "safety_stock": "Safety stock",
+                  "reorder_point": "Reorder point", "expected_cost": "Expected cost per period",
+                  "naive_reorder_point": "Naive: reorder point"}
+FORECAST_FORMATS = {"p10": UNIT, "p50": UNIT, "p90": UNIT, "naive_p50": UNIT, "safety_stock": WHOLE,
+                    "reorder_point": WHOLE, "expected_cost": _money, "naive_reorder_point": WHOLE}
+
+
+def forecast_table(table: pd.DataFrame):
+    """The forecast per series and date: quantiles with one decimal, stock in whole units, costs as money."""
+    return _plain(table, FORECAST_NAMES, FORECAST_FORMATS)
+
+
+def _plain(table: pd.DataFrame, names: dict, formats: dict):
+    shown = table.rename(columns={c: names.get(c, metric_label(c)) for c in table.columns})
+    return shown.style.format({names[c]: f for c, f in formats.items() if c in table.columns}, na_rep="—")
