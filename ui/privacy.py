@@ -25,6 +25,7 @@ from core.datasets import DEFAULT_MAX_ROWS, LoadedTable, read_table
 from core.safety import escape_markdown
 
 MODE_KEY = "privacy.mode."  # + upload id: "drop" or "hash" for that file
+LAST_KEY = "privacy.last"  # the choice made last in this session, for uploads without a choice of their own
 FOUND_KEY = "privacy.found"  # {upload id: [{"column", "kind", "action"}]}
 SALT_KEY = "privacy.salt"
 SLOT_KEY = "privacy.slot"
@@ -49,8 +50,10 @@ def _upload_id(source: Any) -> str:
 
 
 def get_mode(source: Any) -> str:
-    """How personal data in this upload is handled: "drop" (the default) or "hash"."""
-    return str(st.session_state.get(MODE_KEY + _upload_id(source)) or "drop")
+    """How personal data in this upload is handled: its own choice, else the session's last choice
+    (a file to score is hashed like the training file, so the same card gets the same code), else
+    "drop"."""
+    return str(st.session_state.get(MODE_KEY + _upload_id(source)) or st.session_state.get(LAST_KEY) or "drop")
 
 
 def _draw(slot, upload_id: str, found: list[dict]) -> None:
@@ -59,8 +62,9 @@ def _draw(slot, upload_id: str, found: list[dict]) -> None:
         with st.container(border=True):
             st.markdown(":material/privacy_tip: **Personal data found**")
             st.caption(escape_markdown(f"{len(found)} column(s) hold personal data: {names}."))
+            current = str(st.session_state.get(MODE_KEY + upload_id) or st.session_state.get(LAST_KEY) or "drop")
             st.radio("What to do with these columns", list(CHOICES), format_func=CHOICES.get,
-                     key=MODE_KEY + upload_id, horizontal=True,
+                     index=list(CHOICES).index(current), key=MODE_KEY + upload_id, horizontal=True,
                      help="Left out: removed as the file is read, so no model, saved run, report or log sees "
                           "them. Hashed: each value becomes a code that still matches equal values (e.g. the "
                           "same card), made with a salt kept only for this session.")
@@ -89,6 +93,8 @@ def read_upload(up: Any, *, name: str | None = None, max_rows: int | None = DEFA
     table = read_table(up, name=name or getattr(up, "name", None), max_rows=max_rows, personal=mode,
                        salt=get_salt() if mode == "hash" else None)
     st.session_state.setdefault(FOUND_KEY, {})[uid] = table.personal
+    if MODE_KEY + uid in st.session_state:
+        st.session_state[LAST_KEY] = mode
     pending = st.session_state.pop(SLOT_KEY, None)
     if table.personal:
         if pending is not None and pending[0] == uid:

@@ -180,3 +180,93 @@ def test_exclusions_reach_each_scenarios_data_fingerprint():
         ds = get_fingerprint(frame, name="x.csv")
         assert ds["personal_data"] == [{"column": "email", "kind": "e-mail addresses", "action": "dropped"}]
         assert "email" not in ds["columns"]
+
+
+# ---------------------------------------------------------------- the upload on a page
+def _session_text(at) -> str:
+    """Everything the session holds, as text: frames as CSV, the rest as repr."""
+    parts = []
+    for k, v in at.session_state.items():
+        for item in (v if isinstance(v, (tuple, list)) else [v]):
+            parts.append(item.to_csv() if isinstance(item, pd.DataFrame) else repr(item))
+    return "\n".join(parts)
+
+
+def test_credit_upload_leaves_personal_data_out_and_offers_hashing():
+    from streamlit.testing.v1 import AppTest
+
+    df, values = credit_with_personal_data(120)
+    at = AppTest.from_file(str(ROOT / "pages" / "credit.py"), default_timeout=120)
+    at.run()
+    at.radio(key="credit.source").set_value("Upload my file").run()
+    at.file_uploader(key="credit.upload").set_value(("applicants.csv", df.to_csv(index=False).encode(),
+                                                     "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Personal data found" in m.value for m in at.markdown)
+    choice = next(r for r in at.radio if r.label == "What to do with these columns")
+    assert choice.value == "drop"
+    held = _session_text(at)
+    assert not any(v in held for col, vals in values.items() if col != "first_name" for v in vals)
+    schema = next(d for d in at.dataframe if "column" in d.value.columns).value
+    assert not set(values) & set(schema["column"])
+    choice.set_value("hash").run()
+    assert not at.exception
+    held = _session_text(at)
+    assert not any(v in held for col, vals in values.items() if col != "first_name" for v in vals)
+    schema = next(d for d in at.dataframe if "column" in d.value.columns).value
+    assert set(values) <= set(schema["column"])  # hashed: present as codes, for grouping or as ids
+
+
+def test_objects_shared_between_sessions_never_take_an_upload():
+    """``st.cache_resource`` / ``st.cache_data`` results are shared by every visitor of the server:
+    the cached functions of the pages take no file, frame or upload, only settings."""
+    import ast
+
+    allowed = {"image_size", "tensorflow_loaded", "scenario", "path", "name", "seed"}
+    cached = {}
+    for path in [*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and any("cache_" in ast.unparse(d) for d in node.decorator_list):
+                cached[f"{path.relative_to(ROOT)}:{node.name}"] = {a.arg for a in node.args.args}
+    assert len(cached) >= 4
+    assert all(args <= allowed for args in cached.values()), cached
+
+
+def _privacy_page():
+    import streamlit as st
+
+    from ui.privacy import read_upload, upload_key
+
+    up = st.file_uploader("Table", key="f")
+    if up is not None:
+        key = upload_key(up)
+        if st.session_state.get("read_for") != key:
+            st.session_state["read_for"] = key
+            st.session_state["table"] = read_upload(up, max_rows=None).df
+        st.dataframe(st.session_state["table"])
+
+
+def test_upload_component_drops_by_default_and_hashes_on_request():
+    from streamlit.testing.v1 import AppTest
+
+    df, values = credit_with_personal_data(60)
+    at = AppTest.from_function(_privacy_page, default_timeout=60)
+    at.run()
+    at.file_uploader(key="f").set_value(("apps.csv", df.to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception
+    assert any("Personal data found" in m.value for m in at.markdown)
+    assert any("contact_email (e-mail addresses)" in c.value for c in at.caption)
+    choice = next(r for r in at.radio if r.label == "What to do with these columns")
+    assert choice.value == "drop"
+    assert not set(values) & set(at.dataframe[0].value.columns)
+    choice.set_value("hash").run()
+    shown = at.dataframe[0].value
+    assert set(values) <= set(shown.columns) and shown["card_number"].str.startswith("h:").all()
+    salt = at.session_state["privacy.salt"]
+    assert isinstance(salt, bytes) and len(salt) == 16
+    held = _session_text(at)
+    assert not any(v in held for col, vals in values.items() if col != "first_name" for v in vals)
+    # A second file in the same session is hashed like the first (the same card gets the same code).
+    at.file_uploader(key="f").set_value(("more.csv", df.head(5).to_csv(index=False).encode(), "text/csv")).run()
+    again = at.dataframe[0].value
+    assert again["card_number"].tolist() == shown["card_number"].head(5).tolist()
