@@ -13,7 +13,6 @@ from core.errors import DataValidationError
 def score_block(block, packed, report, staging: str, fmt: str, *, threshold: float, reasons: bool) -> dict:
     """On a worker: read, check and score one block, write its part; return its counts."""
     from core.columncheck import get_training_profile
-    from core.columncheck import get_training_profile
     from core.credit.cli import score_credit_chunk
     from core.credit.persist import load_credit_model
     from core.scale.engine import load_shipped
