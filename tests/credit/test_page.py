@@ -131,8 +131,8 @@ def test_every_declined_applicant_gets_reason_codes(trained_app):
 def test_fairness_groups_in_order_and_proxy_features_flagged(trained_app):
     at = trained_app
     at.selectbox(key="credit.fair_attr").set_value("age").run()
-    fair = next(d.value for d in at.dataframe if "four_fifths" in d.value.columns)
-    groups = [g for g in fair["group"] if g != "missing"]
+    fair = next(d.value for d in at.dataframe if "Four-fifths rule" in d.value.columns)
+    groups = [g for g in fair["Age"] if g != "missing"]
     assert groups[0] == "under 25" and groups[-1] == "65+"
     proxies = [w.value for w in at.warning if "stand in for a protected attribute" in w.value]
     assert len(proxies) == 1 and "**Region** (`region`)" in proxies[0]

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.credit.pipeline import SAMPLE_PATH
 from core.datasets import read_table
+from core.glossary import feature_label
 from ui.common import show_error
 
 K = "credit."  # namespace of this page's session state
@@ -51,3 +52,10 @@ def cached_fig(run, name: str, build):
     if name not in figs:
         figs[name] = build()
     return figs[name]
+
+
+def plain(df: pd.DataFrame, names: dict[str, str], formats: dict[str, str] | None = None):
+    """``df`` with plain column headers (``names``, else the glossary's words for the column name),
+    styled with ``formats`` given by the original column names."""
+    shown = df.rename(columns={c: names.get(c, feature_label(c)) for c in df.columns})
+    return shown.style.format({names.get(c, feature_label(c)): f for c, f in (formats or {}).items()})

@@ -9,12 +9,13 @@ from core.credit import charts as cc
 from core.credit.fairness import (PROXY_ASSOCIATION, compute_fairness_table, find_proxy_features, make_groups,
                                   summarise_fairness)
 from core.credit.psi import check_population, compute_psi_table
+from core.credit.reasons import humanise
 from core.datasets import read_table
 from core.errors import DataValidationError
 from core.glossary import feature_label
 from core.scenarios import SCENARIOS
 
-from ui.credit.base import K, UPLOAD_TYPES, fail
+from ui.credit.base import K, UPLOAD_TYPES, fail, plain
 
 
 def show_fairness(run, threshold: float) -> None:
@@ -26,10 +27,13 @@ def show_fairness(run, threshold: float) -> None:
     if not candidates:
         st.info("No column to group by: mark a sensitive column (sex, age band, ...) in the first tab and retrain.")
     else:
-        attr = st.selectbox("Group by", candidates, key=K + "fair_attr")
+        attr = st.selectbox("Group by", candidates, key=K + "fair_attr", format_func=humanise)
         ft = compute_fairness_table(y, p, make_groups(run.test_df[attr].rename(attr)), threshold=threshold)
-        st.dataframe(ft.style.format({"default_rate": "{:.1%}", "approval_rate": "{:.1%}", "tpr": "{:.1%}",
-                                      "fpr": "{:.1%}", "di_ratio": "{:.2f}"}),
+        st.dataframe(plain(ft, {"group": humanise(attr), "count": "Applicants", "tpr": "Defaulters declined (TPR)",
+                                "fpr": "Good applicants declined (FPR)", "di_ratio": "DI ratio",
+                                "four_fifths": "Four-fifths rule"},
+                           {"default_rate": "{:.1%}", "approval_rate": "{:.1%}", "tpr": "{:.1%}", "fpr": "{:.1%}",
+                            "di_ratio": "{:.2f}"}),
                      hide_index=True, width="stretch", key=K + "fair")
         (st.warning if (ft["four_fifths"] == "FLAG").any() else st.success)(summarise_fairness(ft))
         st.caption("TPR: share of actual defaulters declined; FPR: share of good applicants declined; DI ratio: "
@@ -76,7 +80,13 @@ def show_drift(run) -> None:
                     score_train=run.p_train, score_new=p_new)
                 st.session_state[K + "psi_new"] = (new_df, p_new)
             psi = st.session_state[K + "psi_table"]
-            st.dataframe(psi.style.format({"psi": "{:.3f}"}), hide_index=True, width="stretch", key=K + "psi")
+            # Plain feature names, with the file's own column name beside them.
+            named = psi.assign(column=psi["variable"]).assign(
+                variable=[("Model score" if k == "score" else humanise(v)) for v, k in zip(psi["variable"], psi["kind"])])
+            st.dataframe(plain(named[["variable", "column", *[c for c in psi.columns if c != "variable"]]],
+                               {"variable": "Feature", "column": "Column in the file", "psi": "PSI"},
+                               {"psi": "{:.3f}"}),
+                         hide_index=True, width="stretch", key=K + "psi")
             st.plotly_chart(cc.plot_psi(psi), key=K + "psi_chart")
             st.caption("Below 0.1 stable, 0.1–0.25 watch, above 0.25 shifted.")
         except DataValidationError as exc:

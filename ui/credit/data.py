@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.credit.pipeline import FEATURE_ROLES, guess_target
+from core.credit.reasons import humanise
 from core.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles, read_table
 from core.errors import DataValidationError
 
@@ -63,6 +64,7 @@ def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, l
     sensitive_default = set(detect_sensitive([c for c in cols if c != target])) - set(released)
     table = pd.DataFrame({
         "column": cols,
+        "name": [humanise(c) for c in cols],
         "role": [roles.get(c, "categorical") for c in cols],
         "sensitive": [c in sensitive_default for c in cols],
         "missing": [f"{df[c].isna().mean():.1%}" for c in cols],
@@ -71,9 +73,17 @@ def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, l
     st.markdown("**Columns** — check the guessed roles; sensitive columns are kept out of the model and used "
                 "for the fairness check only. Identifier, date and text columns are not used as features.")
     edited = st.data_editor(
-        table, key=K + f"schema:{data_key}" + "".join(f":{c}" for c in released), hide_index=True, width="stretch", disabled=["column", "missing", "example"],
-        column_config={"role": st.column_config.SelectboxColumn("role", options=list(ROLES), required=True),
-                       "sensitive": st.column_config.CheckboxColumn("sensitive")},
+        table, key=K + f"schema:{data_key}" + "".join(f":{c}" for c in released), hide_index=True, width="stretch",
+        disabled=["column", "name", "missing", "example"],
+        column_config={
+            "column": st.column_config.TextColumn("Column", help="The column's name in your file"),
+            "name": st.column_config.TextColumn("Shown as", help="The plain name the charts and reason codes use"),
+            "role": st.column_config.SelectboxColumn("Role", options=list(ROLES), required=True,
+                                                     help="How the model uses the column"),
+            "sensitive": st.column_config.CheckboxColumn(
+                "Sensitive", help="Kept out of the model; used for the fairness check only"),
+            "missing": st.column_config.TextColumn("Missing", help="Share of rows with no value"),
+            "example": st.column_config.TextColumn("Example", help="The first value in the file")},
     )
     new_roles = dict(zip(edited["column"], edited["role"]))
     sensitive = [c for c, s in zip(edited["column"], edited["sensitive"]) if s and c != target]

@@ -18,7 +18,7 @@ from core.metrics import compute_binary_metrics, compute_calibration, compute_co
 from core.verdict import compare_binary
 
 from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
-from ui.credit.base import K, cached_fig, fail, pct
+from ui.credit.base import K, cached_fig, fail, pct, plain
 
 
 def use_best(value: float) -> None:
@@ -120,7 +120,8 @@ def show_scorecard(run, threshold: float) -> ScorecardConfig:
     st.caption(f"{base_score:g} points = odds {base_odds:g}:1, +{pdo:g} points doubles the odds. The current "
                f"threshold {threshold:.3f} means declining below {cut_points:.0f} points.")
     grades = compute_grade_table(points, p, y, threshold=threshold, config=scorecard)
-    st.dataframe(grades.style.format({"share": "{:.1%}", "predicted_default_rate": "{:.1%}", "default_rate": "{:.1%}"}),
+    st.dataframe(plain(grades, {"count": "Applicants", "share": "Share of applicants"},
+                       {"share": "{:.1%}", "predicted_default_rate": "{:.1%}", "default_rate": "{:.1%}"}),
                  hide_index=True, width="stretch", key=K + "grades")
     c1, c2 = st.columns(2)
     c1.plotly_chart(cc.plot_grade_table(grades), key=K + "grade_chart")
