@@ -89,17 +89,29 @@ def show_imbalance_comparison(run) -> None:
     if K + "compare" in st.session_state:
         table, advice = st.session_state[K + "compare"]
         st.success(advice, icon=":material/recommend:")
-        st.dataframe(comparison_table(table), hide_index=True, width="stretch", key=K + "cmp_table")
+        st.dataframe(comparison_table(table), hide_index=True, width="stretch", key=K + "cmp_table",
+                     column_config={RATIO: st.column_config.NumberColumn(
+                         help="Mean predicted score over the real fraud rate: 1 means calibrated probabilities, "
+                              "above 1 scores run high (read them as a ranking)")})
         rcol = [c for c in table.columns if c.startswith("recall_at")][0]
-        st.plotly_chart(fc.plot_imbalance_comparison(table, rcol), key=K + "cmp_chart")
+        st.plotly_chart(fc.plot_imbalance_comparison(table.assign(method=plain_strategies(table["method"])), rcol),
+                        key=K + "cmp_chart")
+
+
+RATIO = "Score ÷ fraud rate"
+
+
+def plain_strategies(methods) -> list[str]:
+    """Imbalance strategy keys as their names ("class_weight" -> "Class weights")."""
+    return [IMBALANCE_METHODS.get(m, m).split(":")[0] for m in methods]
 
 
 def comparison_table(table: pd.DataFrame):
     """The strategy comparison with plain headers and strategy names, counts as whole numbers."""
-    shown = table.assign(method=[IMBALANCE_METHODS.get(m, m).split(":")[0] for m in table["method"]])
+    shown = table.assign(method=plain_strategies(table["method"]))
     if "error" in shown and not shown["error"].fillna("").astype(bool).any():
         shown = shown.drop(columns="error")
-    names = {"method": "Strategy", "mean_score_vs_fraud_rate": "Mean score ÷ fraud rate (1 = calibrated)",
+    names = {"method": "Strategy", "mean_score_vs_fraud_rate": RATIO,
              "train_rows": "Training rows", "train_seconds": "Training time (s)", "error": "Problem"}
     for c in shown.columns:
         m = re.fullmatch(r"recall_at_precision_(\d+%)", str(c))
@@ -107,6 +119,6 @@ def comparison_table(table: pd.DataFrame):
             names[c] = f"Recall at {m.group(1)} precision"
     shown = shown.rename(columns={c: names.get(c, metric_label(c)) for c in shown.columns})
     fmt = {c: "{:.3f}" for c in shown.columns if shown[c].dtype.kind == "f"}
-    fmt.update({"Mean score ÷ fraud rate (1 = calibrated)": "{:.2f}", "Training rows": "{:,.0f}",
+    fmt.update({RATIO: "{:.2f}", "Training rows": "{:,.0f}",
                 "Training time (s)": "{:.1f}"})
     return shown.style.format({c: f for c, f in fmt.items() if c in shown.columns}, na_rep="—")
