@@ -5,14 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from core.credit.charts import plot_psi
-from core.datasets import read_table
 from core.errors import DataValidationError
+from core.safety import safe_csv_bytes
 from core.workspace.inputs import ColumnMismatchError, get_expected_input
 from core.workspace.runs import format_figure, get_headline, get_run_labels, list_workspace_runs
 from core.scenarios import SCENARIOS
 from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap, get_decision_settings,
                                    score_with_run)
 from ui.common import ensure_router, show_error, show_notices
+from ui.privacy import read_upload
 from ui.workspace import pick_runs_dir
 
 ensure_router()
@@ -136,7 +137,7 @@ if clicked or use_sample:
     else:
         bar = st.progress(0.0, text="Reading the file")
         try:
-            data = source[0] if images else read_table(source[0], name=source[1], max_rows=None).df
+            data = source[0] if images else read_upload(source[0], name=source[1], max_rows=None).df
             result = score_with_run(meta["path"], data, settings=settings, max_rows=PAGE_MAX_ROWS,
                                     reason_rows=CREDIT_REASON_ROWS if scenario == "credit" else REASON_ROWS,
                                     progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
@@ -203,6 +204,6 @@ st.markdown(f"**Scored rows** ({len(result.scored):,}; the first {min(PREVIEW_RO
 st.dataframe(result.scored.head(PREVIEW_ROWS), hide_index=True, width="stretch", height=380)
 stem = held_name.rsplit(".", 1)[0] if "." in held_name else held_name
 # The CSV is built when the button is pressed, not on every rerun (200,000 rows take a second).
-st.download_button("Download scored file (CSV)", data=lambda: result.scored.to_csv(index=False).encode("utf-8"),
+st.download_button("Download scored file (CSV)", data=lambda: safe_csv_bytes(result.scored),
                    file_name=f"{stem}_scored.csv", mime="text/csv", icon=":material/download:", type="primary",
                    key=K + "download", on_click="ignore")

@@ -10,12 +10,12 @@ from core.credit.fairness import (PROXY_ASSOCIATION, compute_fairness_table, fin
                                   summarise_fairness)
 from core.credit.psi import check_population, compute_psi_table
 from core.credit.reasons import humanise
-from core.datasets import read_table
 from core.errors import DataValidationError
 from core.glossary import feature_label
 from core.scenarios import SCENARIOS
 
 from ui.credit.base import K, UPLOAD_TYPES, fail, plain
+from ui.privacy import read_upload
 
 
 def show_fairness(run, threshold: float) -> None:
@@ -72,7 +72,7 @@ def show_drift(run) -> None:
             if st.session_state.get(K + "psi_key") != cache_key:
                 st.session_state.pop(K + "psi_new", None)
                 st.session_state[K + "psi_key"] = cache_key
-                new_df = read_table(batch if use_batch else new, name=batch.name if use_batch else new.name).df
+                new_df = read_upload(batch if use_batch else new, name=batch.name if use_batch else new.name).df
                 check_population(new_df, run.setup.features)
                 p_new = run.predict(new_df)
                 st.session_state[K + "psi_table"] = compute_psi_table(

@@ -7,10 +7,11 @@ import streamlit as st
 
 from core.credit.pipeline import FEATURE_ROLES, guess_target
 from core.credit.reasons import humanise
-from core.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles, read_table
+from core.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles
 from core.errors import DataValidationError
 
 from ui.credit.base import K, UPLOAD_TYPES, fail, load_sample
+from ui.privacy import read_upload, upload_key
 
 
 def get_data() -> tuple[pd.DataFrame | None, str, list[str]]:
@@ -23,10 +24,11 @@ def get_data() -> tuple[pd.DataFrame | None, str, list[str]]:
     if up is None:
         st.info("Upload a file to work on your own data, or switch back to the bundled sample.")
         return None, "", []
-    if st.session_state.get(K + "upload_id") != up.file_id:
-        st.session_state[K + "upload_id"] = up.file_id
+    key = upload_key(up)  # personal data found in the file, and the choice to leave it out or hash it
+    if st.session_state.get(K + "upload_id") != key:
+        st.session_state[K + "upload_id"] = key
         try:
-            table = read_table(up, name=up.name)
+            table = read_upload(up)
             st.session_state[K + "upload_data"] = (table.df, table.notices, None)
         except DataValidationError as exc:
             st.session_state[K + "upload_data"] = (None, [], exc)
@@ -34,7 +36,7 @@ def get_data() -> tuple[pd.DataFrame | None, str, list[str]]:
     if err is not None:
         fail(err)
         return None, "", []
-    return df, f"upload:{up.file_id}", notices
+    return df, f"upload:{key}", notices
 
 
 def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, list[str]] | None:

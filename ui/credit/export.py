@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.credit.pipeline import SAMPLE_PATH
 from core.credit.scoring import build_scored_frame, compute_reasons_for_rows, decide
+from core.safety import safe_csv_bytes
 
 from ui.credit.base import K
 from ui.workspace import save_to_workspace
@@ -24,8 +25,8 @@ def show_export(run, shap, threshold: float, scorecard, loss: float, margin: flo
         with st.spinner("Explaining declined applicants"):
             reasons = compute_reasons_for_rows(frame, np.flatnonzero(decide(probs, threshold) == "decline"),
                                                explain_fn=run.explain_fn, references=run.references)
-        st.session_state[K + "out:csv"] = (signature, build_scored_frame(
-            frame, probs, threshold=threshold, config=scorecard, reasons=reasons).to_csv(index=False).encode())
+        st.session_state[K + "out:csv"] = (signature, safe_csv_bytes(build_scored_frame(
+            frame, probs, threshold=threshold, config=scorecard, reasons=reasons)))
     prepared = st.session_state.get(K + "out:csv")
     if prepared is not None and prepared[0] == signature:
         st.download_button("Download scored CSV", prepared[1], "credit_scored.csv", "text/csv", key=K + "dl_csv",

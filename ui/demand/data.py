@@ -6,13 +6,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.datasets import read_table
 from core.demand.covariates import join_covariates
 from core.demand.data import GAP_FILLS, ColumnMap, load_sales
 from core.demand.roles import guess_roles
 from core.errors import DataValidationError
 
 from ui.demand.base import K, MAX_PERIODS, UPLOAD_TYPES, fail, load_sample
+from ui.privacy import read_upload, upload_key
 
 
 def get_raw() -> tuple[pd.DataFrame | None, str]:
@@ -34,10 +34,11 @@ def get_raw() -> tuple[pd.DataFrame | None, str]:
 def read_upload_once(up, name: str) -> pd.DataFrame | None:
     """The uploaded table, read once per file (reruns reuse it); None, with the message shown, when
     the file cannot be read."""
-    if st.session_state.get(K + f"{name}_id") != up.file_id:
-        st.session_state[K + f"{name}_id"] = up.file_id
+    key = upload_key(up)  # personal data found in the file, and the choice to leave it out or hash it
+    if st.session_state.get(K + f"{name}_id") != key:
+        st.session_state[K + f"{name}_id"] = key
         try:
-            st.session_state[K + f"{name}_table"] = (read_table(up, name=up.name, max_rows=None).df, None)
+            st.session_state[K + f"{name}_table"] = (read_upload(up, max_rows=None).df, None)
         except DataValidationError as exc:
             st.session_state[K + f"{name}_table"] = (None, exc)
     df, err = st.session_state[K + f"{name}_table"]

@@ -8,6 +8,7 @@ from core.errors import DataValidationError
 from core.fraud import charts as fc
 from core.fraud.alerts import build_alert_queue, filter_alerts
 from core.fraud.decisions import compute_cost_curve, compute_decision_bands, get_optimal_threshold
+from core.safety import safe_csv_bytes
 
 from ui.common import get_currency, money, money_label
 from ui.fraud.base import K, fail
@@ -61,5 +62,5 @@ def show_alert_queue(run, ex) -> None:
                f"'label' is the true outcome, known here because this is the test period.")
     st.dataframe(shown, hide_index=True, width="stretch",
                  column_config={"risk": st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.3f")})
-    st.download_button("Download alert queue (CSV)", shown.to_csv(index=False).encode(), "fraud_alerts.csv",
+    st.download_button("Download alert queue (CSV)", safe_csv_bytes(shown), "fraud_alerts.csv",
                        "text/csv", icon=":material/download:", on_click="ignore")

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.datasets import read_table
 from core.errors import DataValidationError
 from core.fraud.columns import ROLE_NAMES, detect_columns, extra_feature_columns, make_columns, prepare_log
 from core.fraud.features import FeatureConfig, compute_features
 from core.fraud.split import split_by_time, suggest_split
 
 from ui.fraud.base import K, MAX_ROWS, NONE, fail, load_sample
+from ui.privacy import read_upload, upload_key
 
 
 def get_data():
@@ -22,10 +22,11 @@ def get_data():
     up = st.file_uploader("Transaction log (CSV or Parquet): timestamp, amount, customer/card id, "
                           "terminal/merchant id, fraud label", type=["csv", "gz", "parquet", "txt"],
                           key=K + "file")
-    if up is not None and st.session_state.get(K + "upload_id") != up.file_id:
-        st.session_state[K + "upload_id"] = up.file_id
+    key = upload_key(up) if up is not None else None  # personal data found, and the drop / hash choice
+    if up is not None and st.session_state.get(K + "upload_id") != key:
+        st.session_state[K + "upload_id"] = key
         try:
-            table = read_table(up, name=up.name, max_rows=None)
+            table = read_upload(up, max_rows=None)
             st.session_state[K + "upload"] = (table.df, up.name, None)
         except DataValidationError as exc:
             st.session_state[K + "upload"] = (None, up.name, exc)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.datasets import read_table
 from core.errors import DataValidationError
 from core.fraud.alerts import get_reasons
+from core.safety import safe_csv_bytes
 
 from ui.fraud.base import K, SAMPLE, fail
+from ui.privacy import read_upload
 from ui.workspace import save_to_workspace
 
 
@@ -21,7 +22,7 @@ def show_score_new_file(run, ex) -> None:
     new = st.file_uploader("New transactions (CSV or Parquet)", type=["csv", "gz", "parquet", "txt"], key=K + "new")
     if new is not None and st.session_state.get(K + "scored_id") != new.file_id:
         try:
-            new_df = read_table(new, name=new.name, max_rows=None).df
+            new_df = read_upload(new, max_rows=None).df
             scored_new, X_new = score_new_file(run, new_df)
             top = min(50, len(scored_new))
             res_new = run.tabular.explain(X_new.iloc[:top])
@@ -39,7 +40,7 @@ def show_score_new_file(run, ex) -> None:
         st.caption(f"{int((out['risk'] >= thr).sum()):,} of {len(out):,} transactions at or above the review "
                    f"threshold {thr:.3f}; reasons for the 50 riskiest.")
         st.dataframe(out, hide_index=True, width="stretch")
-        st.download_button("Download scored file (CSV)", out.to_csv(index=False).encode(), "fraud_scored.csv",
+        st.download_button("Download scored file (CSV)", safe_csv_bytes(out), "fraud_scored.csv",
                            "text/csv", icon=":material/download:", on_click="ignore")
 
 

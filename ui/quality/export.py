@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.safety import safe_csv_bytes
 from ui.quality.base import K, SAMPLE_DIR
 from ui.workspace import save_to_workspace
 
@@ -15,7 +16,7 @@ def show_export(run, data) -> None:
     threshold = float(st.session_state.get(K + "threshold", 0.5))
     preds = get_test_predictions(run, threshold)
     st.dataframe(preds.head(50), hide_index=True, width="stretch")
-    st.download_button("Download test predictions (CSV)", preds.to_csv(index=False).encode(),
+    st.download_button("Download test predictions (CSV)", safe_csv_bytes(preds),
                        "quality_predictions.csv", "text/csv", key=K + "dl_csv", on_click="ignore")
     zip_key = f"{K}out:zip:{threshold}"
     if st.button("Prepare model download", key=K + "prep_zip"):
