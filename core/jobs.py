@@ -69,10 +69,10 @@ class QueueState:
     waited: float
 
     def sentence(self) -> str:
-        jobs = "training" if self.ahead == 1 else "trainings"
-        return (f"Waiting for a free training slot: {self.ahead} {jobs} ahead of you "
-                f"({self.running} of {self.limit} running now, waited {self.waited:.0f} s). "
-                "Your training starts by itself; keep this page open.")
+        where = ("you are next" if self.ahead == 0 else
+                 f"{self.ahead} training{'' if self.ahead == 1 else 's'} ahead of you")
+        return (f"Waiting for a free training slot: {where} ({self.running} of {self.limit} running now, "
+                f"waited {self.waited:.0f} s). Your training starts by itself; keep this page open.")
 
 
 class TrainingQueue:

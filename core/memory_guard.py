@@ -40,7 +40,7 @@ JOB_BASE_MB = 60.0
 # raw table.
 TABULAR_COPIES = 9.0
 # SMOTE-family methods create synthetic rows up to the majority count (about doubling the training
-# matrix) and keep neighbour tables over the minority rows.
+# matrix) and keep neighbour tables over the minority rows (counted, not yet measured).
 RESAMPLE_FACTOR = {"smote": 2.2, "adasyn": 2.2, "smote_tomek": 2.6, "smotenc": 2.2, "borderline_smote": 2.2,
                    "oversample": 2.0, "random_over": 2.0}
 # Raw DataFrame copies made while cleaning and splitting (on top of the upload itself).

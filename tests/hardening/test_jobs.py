@@ -36,7 +36,9 @@ def test_at_most_limit_run_and_the_rest_wait_in_order():
     def job(i):
         def on_wait(state):
             seen_ahead.setdefault(i, state.ahead)
-            assert state.limit == 2 and "ahead of you" in state.sentence()
+            assert state.limit == 2
+            expected = "you are next" if state.ahead == 0 else f"{state.ahead} training"
+            assert state.sentence().startswith(f"Waiting for a free training slot: {expected}")
 
         with q.slot(f"job{i}", on_wait=on_wait, poll=0.01):
             with lock:
@@ -63,6 +65,15 @@ def test_at_most_limit_run_and_the_rest_wait_in_order():
     assert q.running() == 0 and q.waiting() == 0
     assert q.max_running == 2 and q.max_waiting == 4
     assert len(q.waits) == 6 and max(q.waits) > 0.15
+
+
+def test_queue_sentence():
+    from core.jobs import QueueState
+
+    assert QueueState(ahead=0, running=2, limit=2, waited=3.4).sentence().startswith(
+        "Waiting for a free training slot: you are next (2 of 2 running now, waited 3 s).")
+    assert "1 training ahead of you" in QueueState(ahead=1, running=2, limit=2, waited=0).sentence()
+    assert "3 trainings ahead of you" in QueueState(ahead=3, running=1, limit=1, waited=0).sentence()
 
 
 def test_a_visitor_who_leaves_is_taken_out_of_the_queue():
