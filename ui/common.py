@@ -82,14 +82,15 @@ def ensure_router() -> None:
         st.rerun()
 
 
-def show_verdict(verdict, *, model: str = "The network", container=None) -> None:
+def show_verdict(verdict, *, model: str = "The network", container=None, fmt: str = ".3f") -> None:
     """The network against the best baseline, in one box whose colour follows the verdict:
-    green when better outside the noise, blue when on par, amber when a baseline is better."""
+    green when better outside the noise, blue when on par, amber when a baseline is better.
+    ``fmt`` formats the figures (".1f" for errors in units)."""
     box = {"better": st.success, "on par": st.info, "worse": st.warning}[verdict.outcome]
     icon = {"better": ":material/trending_up:", "on par": ":material/drag_handle:",
             "worse": ":material/trending_down:"}[verdict.outcome]
     with container or st.container():
-        box(verdict.sentence(model), icon=icon)
+        box(verdict.sentence(model, fmt=fmt), icon=icon)
 
 
 def get_verdicts(key: str, run, compute) -> list:

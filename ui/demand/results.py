@@ -39,7 +39,7 @@ def results(run) -> None:
     t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", delta="target 80 %", delta_color="off",
                 help=metric_help("coverage"))
     # The network against the best baseline (not only seasonal naive), and what a headline error hides.
-    show_verdict(get_verdicts(K + "verdicts", run, lambda: [compare_demand(run)])[0])
+    show_verdict(get_verdicts(K + "verdicts", run, lambda: [compare_demand(run)])[0], fmt=",.1f")  # units
     for note in demand_warnings(run.metrics):
         st.warning(note, icon=":material/warning:")
     # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
@@ -56,7 +56,8 @@ def results(run) -> None:
         st.warning(f"{len(run.excluded)} series left out of the model: "
                    + "; ".join(f"{n} {'has' if n == 1 else 'have'} {r}" for r, n in reasons.items())
                    + ". They are listed below.", icon=":material/warning:")
-        st.dataframe(pd.DataFrame(run.excluded), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(run.excluded), hide_index=True, width="stretch",
+                     column_config={"series": "Series", "periods": "Periods", "reason": "Reason"})
     c1, c2 = st.columns(2)
     c1.plotly_chart(dc.plot_error_by_step(run.backtest), key=K + "err_step")
     c2.plotly_chart(plot_training_history(run.history), key=K + "history")

@@ -20,7 +20,8 @@ def _money(v) -> str:
 def _metric_names(columns, holiday_col: str | None = None) -> dict[str, str]:
     names = {c: metric_label(c) for c in columns}
     names.update({"series": "Series", "method": "Method", "bias_pct": "Bias %", "coverage_p10_p90": "P10–P90 coverage %",
-                  "wape": "WAPE %", "smape": "sMAPE %", "mape": "MAPE %", "wmae": f"Holiday-weighted MAE ({holiday_col} weeks × 5)"})
+                  "wape": "WAPE %", "smape": "sMAPE %", "mape": "MAPE %",
+                  "wmae": f"Holiday-weighted MAE ({holiday_col} weeks × 5)"})
     return names
 
 
@@ -33,7 +34,8 @@ def _metric_formats(names: dict[str, str]) -> dict[str, str]:
 def backtest_table(metrics: pd.DataFrame, columns: list[str], holiday_col: str | None = None):
     """Backtest metrics per method (index), in plain names: errors in units with one decimal."""
     names = _metric_names(columns, holiday_col)
-    table = metrics[columns].rename(columns=names)
+    # A metric left out for a method (MAPE near zero actuals) is None: shown as a dash, not "None".
+    table = metrics[columns].apply(pd.to_numeric, errors="coerce").rename(columns=names)
     table.index.name = "Method"
     return table.style.format(_metric_formats(names), na_rep="—")
 
