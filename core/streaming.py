@@ -18,6 +18,7 @@ import pandas as pd
 
 from core.columncheck import ColumnMismatchError, check_columns, coerce_numbers, get_training_profile
 from core.datasets import iter_table_chunks
+from core.safety import escape_formula_cells
 
 
 @dataclass
@@ -51,7 +52,8 @@ def stream_score(meta: dict, data, out, score_chunk: Callable[[pd.DataFrame], pd
                         raise ColumnMismatchError(report)
                     notices += report.notices()
                 part = coerce_numbers(part, report).reset_index(drop=True)
-                score_chunk(part).to_csv(fh, header=rows == 0, index=False)
+                # Text a spreadsheet would run as a formula (=, +, -, @) is written with a leading quote.
+                escape_formula_cells(score_chunk(part)).to_csv(fh, header=rows == 0, index=False)
                 if drift is not None:
                     drift.update(part)
                 rows += len(part)

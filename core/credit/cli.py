@@ -99,8 +99,9 @@ def run_train(args) -> dict:
 
         table, sample = read_uniform_sample(args, seed=int(args.seed))
     else:
-        table = read_table(args.data)
-    test_table = read_table(args.test_data) if getattr(args, "test_data", None) else None
+        # Personal data (e-mail, phone, card numbers, ids, names) is left out as the file is read.
+        table = read_table(args.data, personal="drop")
+    test_table = read_table(args.test_data, personal="drop") if getattr(args, "test_data", None) else None
     target = args.target or guess_target(table.df.columns)
     if target is None:
         raise DataValidationError(

@@ -17,6 +17,7 @@ import argparse
 import time
 
 from core.errors import DataValidationError
+from core.safety import escape_formula_cells
 
 DEFAULT_HORIZON = {"daily": 28, "weekly": 8, "monthly": 12}
 SUPPORTS_SEARCH = True  # --search-budget (see core/search/demand.py)
@@ -62,7 +63,7 @@ def _load(path: str, args, cmap=None):
     from core.demand.data import ColumnMap, load_sales
     from core.demand.roles import guess_roles
 
-    table = read_table(path, max_rows=None)
+    table = read_table(path, max_rows=None, personal="drop")  # personal data left out as it is read
     guess = None
     if cmap is None:
         series = _split_list(args.series_cols)
@@ -80,7 +81,7 @@ def _load(path: str, args, cmap=None):
     if getattr(args, "covariates_file", None):
         from core.demand.covariates import join_covariates
 
-        join = join_covariates(df, read_table(args.covariates_file, max_rows=None).df, date_col=cmap.date,
+        join = join_covariates(df, read_table(args.covariates_file, max_rows=None, personal="drop").df, date_col=cmap.date,
                                series_cols=cmap.series)
         df = join.frame
         print(f"demand covariates file: {join.summary()}", file=sys.stderr)
@@ -211,7 +212,7 @@ def run_score(args) -> dict:
     from core.registry import write_atomic
 
     # Complete or absent under its name, even if the process is killed while writing.
-    write_atomic(args.out, table.to_csv(index=False), what="Writing the forecast")
+    write_atomic(args.out, escape_formula_cells(table).to_csv(index=False), what="Writing the forecast")
     out = {"rows": int(len(table)), "series": int(table["series"].nunique()), "out": str(args.out),
            "notices": result.notices, "policy": result.settings,
            "timings": {"total": round(time.perf_counter() - t0, 3)}}

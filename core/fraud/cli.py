@@ -84,7 +84,8 @@ def run_train(args) -> dict:
         if sample.train_start is not None:
             config = replace(config, train_start=sample.train_start)
     else:
-        table = read_table(args.data, max_rows=None)  # never sample a log: windows need every row
+        # Never sample a log (windows need every row); personal data is left out as it is read.
+        table = read_table(args.data, max_rows=None, personal="drop")
     t_read = time.perf_counter() - t0
     cols = make_columns(table.df, time=args.time_col, amount=args.amount_col, target=args.target,
                         customer=args.customer_col, terminal=args.terminal_col)

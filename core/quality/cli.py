@@ -21,6 +21,7 @@ from core.quality.baselines import compute_baselines as _baselines
 from core.quality.data import LoadOptions, load_image_dataset
 from core.quality.engine import QualityConfig, train_quality
 from core.quality.evaluate import compute_multiclass_metrics
+from core.safety import escape_formula_cells
 
 SUPPORTS_SEARCH = True  # --search-budget (see core/search/quality.py)
 
@@ -180,7 +181,7 @@ def run_score(args) -> dict:
     from core.registry import write_atomic
 
     # Complete or absent under its name, even if the process is killed while writing.
-    write_atomic(args.out, df.to_csv(index=False), what="Writing the scored file")
+    write_atomic(args.out, escape_formula_cells(df).to_csv(index=False), what="Writing the scored file")
     out = {"rows": int(len(df)), "out": str(args.out), "threshold": result.settings["threshold"],
            "notices": result.notices, "timings": {"score_s": round(time.perf_counter() - t0, 3)}}
     if "verdict" in df:

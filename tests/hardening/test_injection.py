@@ -77,6 +77,20 @@ def test_scaled_scoring_parts_are_escaped(tmp_path):
     assert rows[1][1] == "-1.5"
 
 
+def test_command_line_scored_file_is_escaped(tmp_path):
+    from core.streaming import stream_score
+
+    from tests.hardening.pipelines import SCORE_META
+
+    data = tmp_path / "new.csv"
+    pd.DataFrame({"age": [30, 41], "income": [-1.5, 2.0], "region": [FORMULA, "North"],
+                  "purpose": ["@car", "home"]}).to_csv(data, index=False)
+    out = tmp_path / "scored.csv"
+    done = stream_score(SCORE_META["credit"], data, out, lambda part: part.assign(score=[-0.5, 0.5]))
+    rows = _cells(out.read_bytes())
+    assert done.rows == 2 and rows[1] == ["30", "-1.5", "'" + FORMULA, "'@car", "-0.5"]
+
+
 # ---------------------------------------------------------------- messages on the pages
 def test_markdown_escape_neutralises_images_links_formulas_and_code():
     assert escape_markdown(MD_IMAGE) == "\\![x]\\(http://127.0.0.1:9/track.png)"

@@ -4,7 +4,6 @@ everything a trained and saved run writes: run folder, model card, scored CSV an
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -126,38 +125,41 @@ def _needles(values: dict[str, list[str]]) -> set[str]:
 
 
 def test_a_trained_saved_and_reported_run_holds_no_personal_value(tmp_path, capsys, caplog):
-    from core.credit.persist import save_credit_run
-    from core.credit.pipeline import default_credit_config, train_credit
-    from core.credit.scoring import build_scored_frame
+    """Train and save with the command line, print the model card, score the same file as the Score
+    page does and download it: nothing written or logged holds an e-mail, phone, card, IBAN, SSN or
+    surname of the upload."""
+    from core.batch import score_with_run
+    from core.cli import main
     from core.datasets import read_table
+    from core.registry import read_metadata
     from core.safety import safe_csv_bytes
     from core.workspace.report import build_report_html
-    from core.workspace.summary import build_credit_summary
 
     caplog.set_level(logging.DEBUG)
     df, values = credit_with_personal_data()
     upload = tmp_path / "applicants.csv"
     df.to_csv(upload, index=False)
-    table = read_table(upload, personal="drop")
-    print("\n".join(table.notices))  # what the CLI prints: names of columns, never values
-    run = train_credit(table.df, target="default",
-                       config=replace(default_credit_config(), epochs=2, seed=0, batch_size=64))
-    ws = build_credit_summary(run, name="privacy check", threshold=0.3, loss_default=5000, margin_good=1000,
-                              data=table.df, dataset_name=upload.name)
-    path = save_credit_run(run, tmp_path / "run", threshold=0.3, extra_metadata=ws)
-    report = build_report_html(path)
-    scored = safe_csv_bytes(build_scored_frame(table.df, run.predict(table.df), threshold=0.3))
+    run_dir = tmp_path / "run"
+    assert main(["train", "--scenario", "credit", "--data", str(upload), "--save", str(run_dir), "--epochs", "2",
+                 "--no-explain", "--json"]) == 0
+    report = build_report_html(run_dir)
+    scored = score_with_run(run_dir, read_table(upload, max_rows=None, personal="drop").df, max_rows=10_000,
+                            reason_rows=20)
+    download = safe_csv_bytes(scored.scored)
     logs = capsys.readouterr()
 
-    artefacts = {f"run/{p.relative_to(path)}": p.read_bytes() for p in path.rglob("*") if p.is_file()}
-    artefacts.update({"report.html": report.encode(), "scored.csv": scored,
+    artefacts = {f"run/{p.relative_to(run_dir)}": p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    artefacts.update({"report.html": report.encode(), "scored.csv": download,
                       "stdout": logs.out.encode(), "stderr": logs.err.encode(), "log": caplog.text.encode()})
     assert len(artefacts) >= 7 and any(k.endswith(".keras") for k in artefacts)
+    assert len(scored.scored) == N and "contact_email" in logs.out  # the CLI's JSON names what it left out
     needles = _needles(values)
     leaks = {name: sorted(v for v in needles if v.encode() in blob)[:3] for name, blob in artefacts.items()}
     assert not any(leaks.values()), leaks
-    # The card says what was left out, by column and kind only.
-    assert "contact_email" in report and "e-mail addresses" in report and "card_number" in report
+    # The saved summary and the card say what was left out, by column and kind only.
+    saved = read_metadata(run_dir)["workspace"]["dataset"]["personal_data"]
+    assert {p["column"] for p in saved} == set(values)
+    assert "Personal data excluded" in report and "contact_email (e-mail addresses, dropped)" in report
 
 
 def test_exclusions_reach_each_scenarios_data_fingerprint():
