@@ -265,3 +265,23 @@ def test_model_card_has_the_toy_texts_and_its_own_section(trained):
     assert '<section id="retention-offer"><h2>Retention offer</h2><p>Offer cost 25.0 per contacted' in html
     assert html.index("Retention offer") < html.index('id="limitations"')
     assert "not part of the Customer churn card" in html  # the shared Fairness note names the scenario
+
+
+def test_registering_or_asking_for_a_scenario_wrongly_says_how_to_fix_it():
+    from core.errors import DataValidationError
+    from core.scenarios import get_scenario
+
+    class NoKey(ChurnScenario):
+        key = "customer churn"
+
+    class NoScore:
+        key, title = "half", "Half a scenario"
+
+    with pytest.raises(DataValidationError, match="needs a key made of letters.*got 'customer churn'.*Fix: set"):
+        register(NoKey())
+    with pytest.raises(DataValidationError, match=r"'half' does not implement .*'input_kind'.*Fix: subclass"):
+        register(NoScore())
+    with pytest.raises(DataValidationError, match="Scenario must be one of credit, fraud, demand, quality; got "
+                                                  "'weather'.*Fix:"):
+        get_scenario("weather")
+    assert "half" not in scenario_keys() and "customer churn" not in scenario_keys()
