@@ -79,9 +79,8 @@ def upload_key(up: Any) -> str:
     found = st.session_state.get(FOUND_KEY, {}).get(uid)
     if found:
         _draw(slot, uid, found)
-    else:
-        # Filled by read_upload in this same run when the file turns out to hold personal data.
-        st.session_state[SLOT_KEY] = (uid, slot)
+    # Filled by read_upload in this same run when the file turns out to hold personal data.
+    st.session_state[SLOT_KEY] = (uid, slot, bool(found))
     return f"{uid}:{get_mode(up)}"
 
 
@@ -98,7 +97,8 @@ def read_upload(up: Any, *, name: str | None = None, max_rows: int | None = DEFA
     pending = st.session_state.pop(SLOT_KEY, None)
     if table.personal:
         if pending is not None and pending[0] == uid:
-            _draw(pending[1], uid, table.personal)
+            if not pending[2]:
+                _draw(pending[1], uid, table.personal)
         else:
             # No choice drawn for this upload (a form, a bundled file): say what was left out.
             st.caption(":material/privacy_tip: " + escape_markdown(table.notices[0]))

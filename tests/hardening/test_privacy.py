@@ -264,6 +264,9 @@ def test_upload_component_drops_by_default_and_hashes_on_request():
     choice.set_value("hash").run()
     shown = at.dataframe[0].value
     assert set(values) <= set(shown.columns) and shown["card_number"].str.startswith("h:").all()
+    # One notice with the choice, not a second line repeating it.
+    assert sum("Personal data found" in m.value for m in at.markdown) == 1
+    assert not any("Personal data hashed" in c.value for c in at.caption)
     salt = at.session_state["privacy.salt"]
     assert isinstance(salt, bytes) and len(salt) == 16
     held = _session_text(at)
