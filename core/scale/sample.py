@@ -164,12 +164,19 @@ def block_days(block, cols) -> pd.DataFrame:
     return log.groupby(day)[cols.target].agg(rows="size", frauds="sum")
 
 
-def block_rows_since(block, cols, since) -> pd.DataFrame:
-    """The block's rows (every column, in the file's order) from ``since`` on; all of them when None."""
+def _without(df: pd.DataFrame, drop) -> pd.DataFrame:
+    """``df`` less the personal-data columns named in ``drop`` (left out as the block is read)."""
+    gone = [c for c in df.columns if str(c) in set(drop or ())]
+    return df.drop(columns=gone) if gone else df
+
+
+def block_rows_since(block, cols, since, drop=()) -> pd.DataFrame:
+    """The block's rows (every column but the personal ones in ``drop``, in the file's order) from
+    ``since`` on; all of them when None."""
     from core.fraud.columns import prepare_log
     from core.scale.inputs import read_block
 
-    df = read_block(block)
+    df = _without(read_block(block), drop)
     if since is None:
         return df
     log = prepare_log(df[_roles(cols)], cols)
@@ -304,6 +311,27 @@ def _files_and_chunk(args):
     return files, chunk
 
 
+def _personal_data(files, chunk: int):
+    """(the first block with personal data left out, the ``PrivacyResult`` saying which columns).
+
+    As the command line's ``read_table(..., personal="drop")`` does for a file that fits, the
+    columns are found from a sample of values (here of the first block) and dropped from every
+    block as it is read, so no personal value reaches the sample."""
+    from core.privacy import protect_personal_data
+    from core.scale.inputs import plan_blocks, read_block
+
+    first = read_block(next(iter(plan_blocks(files[:1], chunk_size=min(chunk, 10_000)))))
+    found = protect_personal_data(first, mode="drop")
+    return found.df, found
+
+
+def _loaded(df: pd.DataFrame, notices: list[str], files, found):
+    from core.datasets import LoadedTable
+
+    df.attrs["personal_data"] = found.excluded
+    return LoadedTable(df=df, notices=[*found.notices, *notices], name=_table_name(files), personal=found.excluded)
+
+
 def _table_name(files) -> str:
     return ", ".join(f.name for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
 
@@ -313,15 +341,14 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
 
     ``config`` is the run's ``FraudConfig`` (its windows, label delay, gap and split dates).
     """
-    from core.datasets import LoadedTable
     from core.fraud.cli import history_keep
     from core.fraud.columns import make_columns
-    from core.scale.inputs import plan_blocks, read_block
 
     say = say or (lambda m: print(m, file=sys.stderr, flush=True))
     budget = sample_budget(args)
     files, chunk = _files_and_chunk(args)
-    first = read_block(next(iter(plan_blocks(files[:1], chunk_size=min(chunk, 10_000)))))
+    first, found = _personal_data(files, chunk)
+    drop = [c.column for c in found.columns]
     cols = make_columns(first, time=args.time_col, amount=args.amount_col, target=args.target,
                         customer=args.customer_col, terminal=args.terminal_col)
     reach = history_keep(config.features)
@@ -333,7 +360,7 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
         start, moved = choose_start(days, budget, reach, gap_days=config.gap_days,
                                     train_start=config.train_start, test_start=config.test_start)
         since = None if start is None else start - reach
-        parts = reader.map(block_rows_since, cols, since, what="kept")
+        parts = reader.map(block_rows_since, cols, since, drop, what="kept")
     df = pd.concat(parts, ignore_index=True)
     in_sample = days if start is None else days[days.index >= start]
     sample = TimeSample(
@@ -346,8 +373,7 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
         reach_days=int(math.ceil(reach / pd.Timedelta(days=1))),
         engine=engine, partitions=reader.partitions, files=len(files), moved_train_start=moved)
     say(sample.notice())
-    table = LoadedTable(df=df, notices=[sample.notice()], name=_table_name(files))
-    return table, sample
+    return _loaded(df, [sample.notice()], files, found), sample
 
 
 # ---------------------------------------------------------------- credit: a seeded uniform sample
@@ -358,11 +384,12 @@ def block_count(block) -> int:
     return len(read_block(block))
 
 
-def block_take(block, positions) -> pd.DataFrame:
-    """The block's rows at ``positions`` (all of them when None), in the file's order."""
+def block_take(block, drop, positions) -> pd.DataFrame:
+    """The block's rows at ``positions`` (all of them when None), in the file's order, without the
+    personal-data columns in ``drop``."""
     from core.scale.inputs import read_block
 
-    df = read_block(block)
+    df = _without(read_block(block), drop)
     return df if positions is None else df.iloc[positions].reset_index(drop=True)
 
 
@@ -374,11 +401,11 @@ def read_uniform_sample(args, *, seed: int = 0, say: Callable[[str], None] | Non
     kept in file order), drawn over the row numbers of every block without holding the file: the
     same rows whichever engine reads it.
     """
-    from core.datasets import LoadedTable
-
     say = say or (lambda m: print(m, file=sys.stderr, flush=True))
     budget = sample_budget(args)
-    files, _ = _files_and_chunk(args)
+    files, chunk = _files_and_chunk(args)
+    _, found = _personal_data(files, chunk)
+    drop = [c.column for c in found.columns]
     engine = getattr(args, "engine", "local")
     with _client(args) as client:
         reader = _Reader(args, files, client)
@@ -390,7 +417,7 @@ def read_uniform_sample(args, *, seed: int = 0, say: Callable[[str], None] | Non
             chosen = np.sort(np.random.RandomState(seed).choice(total, size=budget, replace=False))
             edges = np.r_[0, np.cumsum(counts)]
             picks = [chosen[(chosen >= edges[i]) & (chosen < edges[i + 1])] - edges[i] for i in range(len(counts))]
-        parts = reader.map(block_take, what="kept", per_block=lambda i: None if picks is None else picks[i])
+        parts = reader.map(block_take, drop, what="kept", per_block=lambda i: None if picks is None else picks[i])
     df = pd.concat(parts, ignore_index=True)
     if picks is None:
         notice = f"The whole file fits --sample-rows {budget:,}: all {total:,} rows are read."
@@ -402,4 +429,4 @@ def read_uniform_sample(args, *, seed: int = 0, say: Callable[[str], None] | Non
     summary = {"rule": "seeded uniform sample of rows (DataFrame.sample with random_state=seed), file order kept",
                "budget_rows": budget, "file_rows": total, "rows_read": len(df), "whole_file": picks is None,
                "seed": seed, "engine": engine, "partitions": reader.partitions, "files": len(files)}
-    return LoadedTable(df=df, notices=[notice], name=_table_name(files)), summary
+    return _loaded(df, [notice], files, found), summary

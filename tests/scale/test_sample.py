@@ -91,12 +91,11 @@ def test_the_sample_is_the_documented_rows_with_the_whole_logs_features(weekly_l
     assert (a["cust_nb_tx_30d"] == b["cust_nb_tx_30d"]).all() and (a["term_nb_tx_30d"] == b["term_nb_tx_30d"]).all()
 
 
-def test_training_on_a_sample_with_dask(weekly_log, scheduler, capsys, tmp_path):
+def test_training_on_a_sample_with_dask(weekly_log, scheduler, capsys):
     glob, whole = weekly_log
     capsys.readouterr()
     code = main(["train", "--scenario", "fraud", "--data", glob, "--sample-rows", str(BUDGET), "--engine", "dask",
-                 "--scheduler", scheduler, "--chunk-size", "1500", "--epochs", "1", "--no-explain", "--json",
-                 "--save", str(tmp_path / "runs")])
+                 "--scheduler", scheduler, "--chunk-size", "1500", "--epochs", "1", "--no-explain", "--json"])
     cap = capsys.readouterr()
     assert code == 0, cap.err
     res = json.loads(cap.out.strip().splitlines()[-1])
@@ -106,7 +105,7 @@ def test_training_on_a_sample_with_dask(weekly_log, scheduler, capsys, tmp_path)
     assert res["data"]["rows"] == s["rows_read"] and s["rows_read"] + s["rows_left_out"] == len(whole)
     assert res["split"]["train"].startswith(f"{start.date()} ..")
     assert res["split"]["history"].endswith(f"({s['history_rows']:,} rows)")
-    assert res["epochs_run"] == 1 and 0 <= res["metrics"]["roc_auc"] <= 1 and res["saved_to"]
+    assert res["epochs_run"] == 1 and 0 <= res["metrics"]["roc_auc"] <= 1
     assert f"Dask scheduler {scheduler}" in cap.err and "partitions" in cap.err
     assert "Training on a time-aware sample of a log of" in cap.err
     assert any(n.startswith("Training on a time-aware sample") for n in res["data"]["notices"])
@@ -163,10 +162,11 @@ def test_credit_sample_is_the_apps_seeded_sample_whichever_engine_reads_it(tmp_p
     from core.scale.sample import read_uniform_sample
 
     whole = pd.read_csv(SAMPLES / "credit_applications.csv").iloc[:3000]
+    whole["email"] = [f"applicant{i}@example.com" for i in range(len(whole))]  # personal data: left out
     for i in range(3):
         whole.iloc[i * 1000:(i + 1) * 1000].to_parquet(tmp_path / f"day{i}.parquet", index=False)
     glob = str(tmp_path / "day*.parquet")
-    expected = whole.sample(n=1200, random_state=3).sort_index().reset_index(drop=True)  # read_table's rule
+    expected = whole.drop(columns="email").sample(n=1200, random_state=3).sort_index().reset_index(drop=True)
     for engine in ("local", "dask"):
         args = Namespace(data=glob, sample_rows=1200, engine=engine, scheduler=scheduler, workers=None,
                          chunk_size=400)
@@ -174,7 +174,9 @@ def test_credit_sample_is_the_apps_seeded_sample_whichever_engine_reads_it(tmp_p
         pd.testing.assert_frame_equal(table.df, expected)
         assert summary["file_rows"] == 3000 and summary["rows_read"] == 1200 and summary["partitions"] == 9
         assert summary["engine"] == engine and not summary["whole_file"]
-        assert table.notices[0].startswith("Training on a random sample of 1,200 of the file's 3,000 rows")
+        assert table.notices[0].startswith("Personal data left out: 'email' (e-mail addresses)")
+        assert table.notices[1].startswith("Training on a random sample of 1,200 of the file's 3,000 rows")
+        assert table.personal == [{"column": "email", "kind": "e-mail addresses", "action": "dropped"}]
 
     capsys.readouterr()
     code = main(["train", "--scenario", "credit", "--data", glob, "--sample-rows", "1200", "--seed", "3",
