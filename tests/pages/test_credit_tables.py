@@ -58,6 +58,10 @@ def test_grades_fairness_and_drift_tables_have_plain_headers():
     assert rows["score"] == "Model score"
     for frame in (grades, fairness, psi):
         assert not [c for c in frame.columns if "_" in c], frame.columns
+    # The PSI chart names the features as the table does.
+    psi_chart = next(c for c in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+                     if c["layout"]["title"]["text"] == "Population stability (PSI)")
+    assert "Credit utilisation" in psi_chart["data"][0]["y"] and "credit_utilisation" not in psi_chart["data"][0]["y"]
     # The group-by choice shows plain names too; its value stays the column's own name.
     group_by = at.selectbox(key="credit.fair_attr")
     assert group_by.value == "sex" and "Sex" in group_by.options

@@ -87,7 +87,7 @@ def show_drift(run) -> None:
                                {"variable": "Feature", "column": "Column in the file", "psi": "PSI"},
                                {"psi": "{:.3f}"}),
                          hide_index=True, width="stretch", key=K + "psi")
-            st.plotly_chart(cc.plot_psi(psi), key=K + "psi_chart")
+            st.plotly_chart(cc.plot_psi(named), key=K + "psi_chart")
             st.caption("Below 0.1 stable, 0.1–0.25 watch, above 0.25 shifted.")
         except DataValidationError as exc:
             st.session_state[K + "psi_key"] = None
