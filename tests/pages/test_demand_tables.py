@@ -53,6 +53,9 @@ def test_backtest_and_per_series_tables_have_plain_headers_and_one_decimal_units
         cells = " ".join(table.astype(str).to_numpy().ravel())
         assert not THREE_DECIMALS.search(cells), THREE_DECIMALS.findall(cells)[:5]
     assert all(re.fullmatch(r"-?[\d,]+\.\d", v) for v in per_series["MAE"])
+    # A metric left out (MAPE where actuals are near zero) reads as a dash, never "None" or "nan".
+    raw = next(d.value for d in page.dataframe if "WAPE %" in d.value.columns)
+    assert not raw.astype(str).isin(["None", "nan"]).any().any()
 
 
 def test_policy_and_forecast_tables_show_whole_stock_and_money(page):

@@ -31,19 +31,31 @@ def _metric_formats(names: dict[str, str]) -> dict[str, str]:
     return {names[c]: f for c, f in fmt.items() if c in names}
 
 
+def _dash_missing(table: pd.DataFrame, formats: dict[str, str]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Columns with a missing value (MAPE where actuals are near zero) as formatted text with a dash
+    for the gaps: the table shows a missing number as "None" whatever the styling says."""
+    table, formats = table.copy(), dict(formats)
+    for c in table.columns:
+        values = pd.to_numeric(table[c], errors="coerce")
+        if values.isna().any() and c in formats:
+            fmt = formats.pop(c)
+            table[c] = ["—" if pd.isna(v) else fmt.format(v) for v in values]
+    return table, formats
+
+
 def backtest_table(metrics: pd.DataFrame, columns: list[str], holiday_col: str | None = None):
     """Backtest metrics per method (index), in plain names: errors in units with one decimal."""
     names = _metric_names(columns, holiday_col)
-    # A metric left out for a method (MAPE near zero actuals) is None: shown as a dash, not "None".
-    table = metrics[columns].apply(pd.to_numeric, errors="coerce").rename(columns=names)
+    table, formats = _dash_missing(metrics[columns].rename(columns=names), _metric_formats(names))
     table.index.name = "Method"
-    return table.style.format(_metric_formats(names), na_rep="—")
+    return table.style.format(formats, na_rep="—")
 
 
 def series_table(per_series: pd.DataFrame, columns: list[str]):
     """Metrics per series and method, in plain names."""
     names = _metric_names(columns)
-    return per_series[columns].rename(columns=names).style.format(_metric_formats(names), na_rep="—")
+    table, formats = _dash_missing(per_series[columns].rename(columns=names), _metric_formats(names))
+    return table.style.format(formats, na_rep="—")
 
 
 POLICY_NAMES = {

@@ -40,7 +40,10 @@ def show_alert_policy(run) -> None:
                     key=K + "savings")
     try:
         bands = compute_decision_bands(y, p, amounts, review_threshold=review_t, block_threshold=block_t)
-        st.dataframe(bands.round(3), hide_index=True, width="stretch")
+        st.dataframe(bands.round(3), hide_index=True, width="stretch", column_config={
+            "band": "Band", "transactions": "Transactions", "share": "Share of transactions", "fraud": "Frauds",
+            "share_of_all_fraud": "Share of all fraud", "amount": money_label("Amount"),
+            "fraud_amount": money_label("Fraud amount")})
         st.plotly_chart(fc.plot_decision_bands(bands), key=K + "bands")
     except DataValidationError as exc:
         fail(exc)

@@ -17,6 +17,11 @@ from ui.common import get_verdicts, money, money_label, show_verdict
 from ui.quality.base import K, defect_scores, fail, pct, thumb
 
 
+# Plain headers for the per-class tables (the data keeps its column names).
+PER_CLASS_HEADERS = {"class": "Class", "precision": "Precision", "recall": "Recall", "f1": "F1 score",
+                     "support": "Test images", "roc_auc": "ROC-AUC"}
+
+
 def show_performance(run) -> None:
     """Accuracy, recall, F1 and ROC-AUC tiles, the confusion matrix and per-class figures."""
     m = run.metrics
@@ -39,7 +44,7 @@ def show_performance(run) -> None:
     left.plotly_chart(plot_multiclass_confusion(m["confusion"], run.class_names), key=K + "cm")
     right.plotly_chart(plot_per_class_metrics(m["per_class"]), key=K + "per_class")
     table = pd.DataFrame(m["per_class"]).T.reset_index(names="class")
-    st.dataframe(table.round(3), hide_index=True, width="stretch")
+    st.dataframe(table.round(3), hide_index=True, width="stretch", column_config=PER_CLASS_HEADERS)
 
 
 def show_baseline_verdicts(run) -> None:
@@ -63,7 +68,8 @@ def show_errors_by_class(run) -> None:
     st.markdown("**Per-class precision and recall**: of the images predicted as a class, the share that "
                 "are; of the images of a class, the share found.")
     st.dataframe(pd.DataFrame(m["per_class"]).T.reset_index(names="class")[
-        ["class", "precision", "recall", "f1", "support"]].round(3), hide_index=True, key=K + "typing_table")
+        ["class", "precision", "recall", "f1", "support"]].round(3), hide_index=True, key=K + "typing_table",
+        column_config=PER_CLASS_HEADERS)
     st.plotly_chart(plot_multiclass_confusion(m["confusion"], run.class_names), key=K + "typing_cm")
     wrong = get_misclassified(run.test.labels, run.test_proba, run.class_names, limit=24)
     n_wrong = int(np.sum(run.test_proba.argmax(axis=1) != run.test.labels))
