@@ -117,19 +117,15 @@ def test_budget_is_honoured_with_real_training(sales):
     assert res.trials[-1].state == "stopped"
 
 
-def test_real_search_is_repeatable_and_retrains_the_choice(sales):
+def test_real_training_of_a_trial_is_repeatable(sales):
+    """Real training scores the same settings identically (the sampled settings' order is
+    checked above): two searches with the same seed give trial 0 the same validation MAE."""
     from core.search.demand import search_demand
 
-    runs = [search_demand(sales, _config(epochs=1), budget=600, n_trials=2) for _ in range(2)]
-    a, b = (r.result for r in runs)
-    assert [t.state for t in a.trials] == ["complete", "complete"]
-    assert [t.score for t in a.trials] == [t.score for t in b.trials]
-    assert a.best.number == b.best.number and a.selected.number == b.selected.number
-    chosen, cfg = a.selected, runs[0].config
-    if chosen.number == 0:
-        assert cfg == _config(epochs=1)
-    else:
-        assert (cfg.input_len, cfg.depth, cfg.width) == tuple(chosen.params[k] for k in ("input_len", "depth", "width"))
+    a, b = (search_demand(sales, _config(epochs=1), budget=600, n_trials=1) for _ in range(2))
+    assert [t.state for t in a.result.trials] == ["complete"]
+    assert a.result.trials[0].score == b.result.trials[0].score
+    assert a.result.selected.number == 0 and a.config == _config(epochs=1)
 
 
 def test_history_too_short_for_a_validation_forecast(sales):
