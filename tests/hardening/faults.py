@@ -30,15 +30,25 @@ class TrialCounts:
     absent: int = 0
     partial: int = 0
     listing_failed: int = 0
+    failed: int = 0  # ended by itself with an error (not a kill): a broken command, not a fault trial
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.partial == 0 and self.listing_failed == 0 and not self.problems
+        return self.partial == 0 and self.listing_failed == 0 and self.failed == 0 and not self.problems
 
     def row(self) -> dict:
         return {"kind": self.kind, "trials": self.trials, "killed": self.killed, "complete": self.complete,
-                "absent": self.absent, "partial": self.partial, "listing_failed": self.listing_failed}
+                "absent": self.absent, "partial": self.partial, "listing_failed": self.listing_failed,
+                "failed": self.failed}
+
+    def record(self, killed: bool, code: int | None, err: str) -> None:
+        """One trial's process: killed by the trial, ended cleanly, or failed on its own."""
+        self.trials += 1
+        self.killed += killed
+        if not killed and code != 0:
+            self.failed += 1
+            self.problems.append(f"ended by itself with exit code {code}: {err[-300:]}")
 
 
 def write_credit_file(path: Path, rows: int, *, seed: int = 0) -> Path:
@@ -54,12 +64,19 @@ def env() -> dict:
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT), "CUDA_VISIBLE_DEVICES": "-1"}
 
 
+LAST = {"code": None, "err": ""}
+
+
 def run_and_kill(cmd: list[str], *, delay: float, ready: Callable[[], bool] | None = None,
                  timeout: float = 300, cwd: Path = ROOT) -> tuple[bool, float]:
     """Start ``cmd``; once ``ready()`` is true (at once without it) wait ``delay`` seconds and SIGKILL
-    it. Returns (killed before it ended by itself, seconds it ran after ``ready``)."""
+    it. Returns (killed before it ended by itself, seconds it ran after ``ready``); the exit code and
+    the end of standard error are left in ``LAST``."""
+    import tempfile
+
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    errfile = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=errfile)
     try:
         while ready is not None and not ready():
             if proc.poll() is not None or time.monotonic() - t0 > timeout:
@@ -73,10 +90,13 @@ def run_and_kill(cmd: list[str], *, delay: float, ready: Callable[[], bool] | No
         if killed:
             proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
+        errfile.seek(0)
+        LAST.update(code=proc.returncode, err=errfile.read()[-2000:].decode("utf-8", "replace"))
         return killed, time.monotonic() - t_ready
     finally:
         if proc.poll() is None:
             proc.kill()
+        errfile.close()
 
 
 def check_runs(root: Path, run_id: str, counts: TrialCounts) -> None:
@@ -177,8 +197,7 @@ def save_trials(work: Path, n: int, *, seed: int = 0) -> TrialCounts:
         run_id = f"run-{i}"
         killed, _ = run_and_kill([sys.executable, "-c", SAVE_SCRIPT, str(root), run_id],
                                  delay=rng.uniform(0.0, span), ready=saving(run_id))
-        counts.trials += 1
-        counts.killed += killed
+        counts.record(killed, LAST["code"], LAST["err"])
         check_runs(root, run_id, counts)
     return counts
 
@@ -197,8 +216,7 @@ def score_trials(work: Path, n: int, *, seed: int = 0, rows: int = 30_000, chunk
         out = out_dir / "scored.csv"
         killed, _ = run_and_kill([sys.executable, "-c", SCORE_SCRIPT, str(data), str(out), str(chunk)],
                                  delay=rng.uniform(0.0, span))
-        counts.trials += 1
-        counts.killed += killed
+        counts.record(killed, LAST["code"], LAST["err"])
         check_output(out, rows, counts)
     return counts
 
@@ -227,10 +245,11 @@ def cli_train_trials(work: Path, n: int, *, seed: int = 0, rows: int = 400, span
                                ready=saving("calibration") if during_save else None)
     for i in range(n):
         run_id = f"train-{i}"
-        killed, _ = run_and_kill(cli_train_cmd(data, root / run_id), delay=rng.uniform(0.0, span * 1.05),
-                                 ready=saving(run_id) if during_save else None)
-        counts.trials += 1
-        counts.killed += killed
+        killed, took = run_and_kill(cli_train_cmd(data, root / run_id), delay=rng.uniform(0.0, span * 1.05),
+                                    ready=saving(run_id) if during_save else None)
+        if not killed and LAST["code"] == 0:
+            span = took  # the machine got faster: draw the next kill points over the new length
+        counts.record(killed, LAST["code"], LAST["err"])
         check_runs(root, run_id, counts)
     return counts
 
@@ -258,8 +277,9 @@ def cli_score_trials(work: Path, n: int, *, seed: int = 0, rows: int = 20_000, s
     for i in range(n):
         out_dir = work / f"score-{i}"
         out_dir.mkdir(parents=True, exist_ok=True)
-        killed, _ = run_and_kill(cmd(out_dir / "scored.csv"), delay=rng.uniform(0.0, span * 1.05))
-        counts.trials += 1
-        counts.killed += killed
+        killed, took = run_and_kill(cmd(out_dir / "scored.csv"), delay=rng.uniform(0.0, span * 1.05))
+        if not killed and LAST["code"] == 0:
+            span = took
+        counts.record(killed, LAST["code"], LAST["err"])
         check_output(out_dir / "scored.csv", rows, counts)
     return counts
