@@ -41,9 +41,12 @@ def escape_formula_cells(df: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(s.dtype, pd.CategoricalDtype):
             s = s.astype(object)
-        text = s.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES))
-        if bool(text.any()):
-            out.isetitem(i, s.map(escape_formula_text).astype(object))
+        try:  # vectorised: a scored file can have hundreds of thousands of rows
+            risky = s.str.startswith(FORMULA_PREFIXES, na=False).astype(bool)
+        except AttributeError:  # an object column without any text
+            continue
+        if bool(risky.any()):
+            out.isetitem(i, s.astype(object).where(~risky, "'" + s[risky].astype(str)))
     out.columns = [escape_formula_text(c) for c in out.columns]
     return out
 
