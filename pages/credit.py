@@ -16,6 +16,7 @@ from ui.credit.explain import show_explanations, show_reason_codes, show_what_if
 from ui.credit.export import show_export
 from ui.credit.results import show_decision, show_performance, show_scorecard
 from ui.credit.train import show_trained, train, training_form
+from ui.jobs import training_slot
 
 ensure_router()
 
@@ -43,7 +44,9 @@ with tabs[0], timed("data"):
             opts = training_form()
             if opts is not None:
                 try:
-                    train(df, *schema, opts)
+                    with training_slot("credit", df, seed=opts["seed"], imbalance=opts["imbalance"],
+                                       shap_rows=opts["shap_rows"]) as job:
+                        train(job.data, *schema, opts)
                 except DataValidationError as exc:
                     fail(exc)
     run = st.session_state.get(K + "run")

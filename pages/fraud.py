@@ -15,6 +15,7 @@ from ui.fraud.explain import show_explanations
 from ui.fraud.export import save_panel, show_score_new_file
 from ui.fraud.results import show_imbalance_comparison, show_performance
 from ui.fraud.train import show_trained, train, training_form
+from ui.jobs import training_slot
 
 ensure_router()
 
@@ -44,7 +45,8 @@ if df is not None:
             if opts is not None:
                 with progress_slot:
                     try:
-                        train(log.drop(columns="_row"), cols, fcfg, {**opts, **split})
+                        with training_slot("fraud", log, imbalance=opts["imbalance"], shap_rows=opts["explain"] + 300):
+                            train(log.drop(columns="_row"), cols, fcfg, {**opts, **split})
                         run = st.session_state[K + "run"]
                     except DataValidationError as exc:
                         fail(exc)

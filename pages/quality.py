@@ -8,6 +8,7 @@ import streamlit as st
 from core.errors import DataValidationError
 
 from ui.common import ensure_router
+from ui.jobs import training_slot
 from ui.quality.base import K, fail
 from ui.quality.data import get_data, pick_image_size, show_summary
 from ui.quality.explain import show_heatmaps
@@ -41,7 +42,8 @@ with tabs[0]:
         opts = training_form(data)
         if opts is not None:
             try:
-                train(data, opts)
+                with training_slot("quality", data):
+                    train(data, opts)
             except Exception as exc:  # shown as a message; the previous run stays available
                 fail(exc)
             new = st.session_state.get(K + "run")
