@@ -15,6 +15,7 @@ from ui.demand.export import downloads, save_panel
 from ui.demand.inventory import inventory
 from ui.demand.results import forecast_tab, results
 from ui.demand.train import train, training_form
+from ui.search import show_kept_search
 
 ensure_router()
 
@@ -61,6 +62,7 @@ if run is not None:
         forecast_tab(run)
     with tabs[1]:
         results(run)
+        show_kept_search(K, run)
     with tabs[2]:
         params = inventory(run)
     with tabs[3]:

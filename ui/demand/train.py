@@ -9,6 +9,7 @@ from core.demand.forecast import DemandConfig, train_demand
 from core.errors import DataValidationError
 
 from ui.demand.base import DEFAULT_H, K, fail
+from ui.search import keep_search, run_demand_search, search_options
 from ui.jobs import training_slot
 
 
@@ -22,14 +23,21 @@ def training_form(sales) -> dict | None:
                                     "many origins, one horizon apart, in the held-out tail of every series.")
         epochs = c[2].number_input("Max epochs", 1, 200, 60, help="Early stopping on the most recent training windows.")
         seed = c[3].number_input("Seed", 0, 10_000, 0)
+        search = search_options(K, kind="demand")
         submitted = st.form_submit_button("Train forecast model", type="primary", icon=":material/model_training:")
     if not submitted:
         return None
-    return dict(horizon=int(horizon), origins=int(origins), epochs=int(epochs), seed=int(seed))
+    return dict(horizon=int(horizon), origins=int(origins), epochs=int(epochs), seed=int(seed), search=search)
 
 
 def train(sales, join, opts: dict, slot) -> None:
     """Train the forecast model, its progress drawn in ``slot``; the run is kept in the session."""
+    search_opts = opts.pop("search", None)
+    try:
+        search, cfg = run_demand_search(sales, DemandConfig(**opts), search_opts, container=slot)
+    except DataValidationError as exc:
+        fail(exc)
+        return
     bar = slot.progress(0.0, text="Preparing windows")
 
     def on_epoch(epoch, total, logs):
@@ -39,7 +47,7 @@ def train(sales, join, opts: dict, slot) -> None:
     try:
         future = None if join is None else horizon_covariates(join, sales.columns.series, sales)
         with training_slot("demand", sales, horizon=opts["horizon"]):
-            run = train_demand(sales, DemandConfig(**opts), future_covariates=future, progress=on_epoch)
+            run = train_demand(sales, cfg, future_covariates=future, progress=on_epoch)
     except DataValidationError as exc:
         bar.empty()
         fail(exc)
@@ -48,3 +56,4 @@ def train(sales, join, opts: dict, slot) -> None:
     for k in ("events", "shap_global", "shap_local", "model_bytes"):
         st.session_state.pop(K + k, None)
     st.session_state[K + "run"] = run
+    keep_search(K, run, search)

@@ -10,6 +10,7 @@ from core.quality.data import find_ok_class
 from core.quality.models import BACKBONES
 
 from ui.quality.base import IMBALANCE, K, SHORT_BACKBONES
+from ui.search import keep_search, run_quality_search, search_options, show_kept_search
 
 
 def training_form(data) -> dict | None:
@@ -30,11 +31,12 @@ def training_form(data) -> dict | None:
         test_size = c2.slider("Test share", 0.1, 0.4, 0.2, 0.05, key=K + "test_size")
         batch = c3.select_slider("Batch size", [16, 32, 64, 128], value=32, key=K + "batch")
         seed = c4.number_input("Seed", 0, 10_000, 0, key=K + "seed")
+        search = search_options(K, kind="quality")
         if not st.form_submit_button("Train model", type="primary", icon=":material/model_training:"):
             return None
     return dict(backbone=backbone, imbalance=imbalance, epochs=int(epochs), augment=bool(augment),
                 ok_class=ok_choice if ok_choice in names else None, test_size=float(test_size),
-                batch_size=int(batch), seed=int(seed))
+                batch_size=int(batch), seed=int(seed), search=search)
 
 
 def train(data, opts) -> None:
@@ -42,7 +44,9 @@ def train(data, opts) -> None:
     from core.quality.engine import QualityConfig, train_quality
 
     ok_class = opts.pop("ok_class")
+    search_opts = opts.pop("search", None)
     config = QualityConfig(**opts)
+    search, config, data = run_quality_search(data, config, search_opts, ok_class=ok_class)
     bar = st.progress(0.0, text="Preparing the images")
     history: dict[str, list[float]] = {}
     slot = st.empty()
@@ -64,6 +68,7 @@ def train(data, opts) -> None:
     for key in [k for k in st.session_state if k.startswith(K + "out:") or k.startswith(K + "exp:")]:
         del st.session_state[key]
     st.session_state[K + "run"] = run
+    keep_search(K, run, search)
     st.session_state[K + "baselines"] = (run, baselines)
     st.session_state[K + "threshold"] = float(config.threshold)
 
@@ -77,3 +82,4 @@ def show_trained(run) -> None:
     for note in run.notices:
         st.warning(note, icon=":material/info:")
     st.plotly_chart(plot_training_history(run.history), key=K + "history")
+    show_kept_search(K, run)
