@@ -13,6 +13,7 @@ A job that cannot fit in memory is refused with ``DataValidationError`` (the pag
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -29,13 +30,21 @@ class Job:
 
     data: Any
     plan: MemoryPlan
-    ticket: Ticket
+    ticket: Ticket | None
+
+
+# A training inside a training (a model search, then the final fit) runs in the slot its caller
+# holds: taking a second slot would deadlock with a limit of one.
+_HELD = threading.local()
 
 
 @contextlib.contextmanager
 def training_slot(scenario: str, data: Any = None, *, seed: int = 0, container=None, **opts) -> Iterator[Job]:
     """Check the job's memory, wait for a training slot (showing the queue), yield a :class:`Job`."""
     estimate = estimate_job(scenario, data, **opts)
+    if getattr(_HELD, "slot", False):
+        yield Job(data=data, plan=plan_memory(estimate), ticket=None)
+        return
     # A job larger than the whole limit would be refused after any wait: say so before queueing.
     plan_memory(estimate, MemoryBudget(limit_mb=get_memory_limit_mb(), available_mb=None, process_mb=0.0))
     box = (container or st).empty()
@@ -54,4 +63,8 @@ def training_slot(scenario: str, data: Any = None, *, seed: int = 0, container=N
             (container or st).info(notice, icon=":material/memory:")
         if ticket.waited >= 1:
             (container or st).caption(f":material/hourglass_bottom: Waited {ticket.waited:.0f} s for a training slot.")
-        yield Job(data=data, plan=plan, ticket=ticket)
+        _HELD.slot = True
+        try:
+            yield Job(data=data, plan=plan, ticket=ticket)
+        finally:
+            _HELD.slot = False

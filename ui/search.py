@@ -51,8 +51,12 @@ def run_demand_search(sales, config, options: dict, *, test=None, container=None
         return None, config
     from core.search.demand import search_demand
 
+    from ui.jobs import training_slot
+
     live = SearchLive(container)
-    search = search_demand(sales, config, budget=options["budget"], test=test, progress=live)
+    # The search trains many networks: it waits for a training slot like the final fit.
+    with training_slot("demand", sales, horizon=config.horizon):
+        search = search_demand(sales, config, budget=options["budget"], test=test, progress=live)
     live.clear()
     return search, search.config
 

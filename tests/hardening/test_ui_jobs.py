@@ -72,3 +72,25 @@ def test_credit_rows_sampled_with_a_notice(monkeypatch):
     rows = int(at.markdown[-1].value.split()[2])
     assert 4_900 <= rows <= 5_000
     assert any("seeded random sample of" in i.value and "of 20,000 rows" in i.value for i in at.info)
+
+
+def _nested_page():
+    import pandas as pd
+    import streamlit as st
+
+    from ui.jobs import training_slot
+
+    df = pd.DataFrame({"x": [1.0, 2.0], "y": [0, 1]})
+    with training_slot("credit", df) as outer:
+        with training_slot("credit", df) as inner:  # a search's fits inside the page's training
+            st.write(f"outer {outer.ticket is not None}, inner {inner.ticket is None}")
+    with training_slot("credit", df) as again:
+        st.write(f"again {again.ticket is not None}")
+
+
+def test_a_training_inside_a_training_uses_the_callers_slot(monkeypatch):
+    monkeypatch.setenv("STUDIO_MAX_CONCURRENT_TRAININGS", "1")
+    at = AppTest.from_function(_nested_page, default_timeout=20).run()
+    assert not at.exception
+    assert [m.value for m in at.markdown] == ["outer True, inner True", "again True"]
+    assert get_training_queue().running() == 0
