@@ -4,9 +4,10 @@ addresses, phone numbers, card or account numbers, national id numbers or names 
 
 Use in a page, right after ``st.file_uploader``::
 
-    if st.session_state.get(K + "upload_id") != upload_key(up):   # shows the notice and the choice
-        st.session_state[K + "upload_id"] = upload_key(up)
-        table = read_upload(up, max_rows=None)                     # read_table + the choice
+    key = upload_key(up)                          # draws the notice and the choice; call it once per run
+    if st.session_state.get(K + "upload_id") != key:
+        st.session_state[K + "upload_id"] = key
+        table = read_upload(up, max_rows=None)     # read_table with the choice
 
 ``upload_key`` draws, under the uploader, what was found and the choice (leave out / keep as
 hashed codes) and returns a key that changes with the choice, so the page reads the file again
