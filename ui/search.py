@@ -134,7 +134,8 @@ def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble
                      expanded=True):
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Trials (complete / pruned)", f"{len(res.complete)} / {sum(t.state == 'pruned' for t in res.trials)}")
-        delta = None if best is None or res.default_score is None else f"{best.score - res.default_score:+.4f} vs recipe"
+        delta = (None if best is None or res.default_score is None or best.number == 0
+                 else f"{best.score - res.default_score:+.4f} vs recipe")
         c2.metric(f"Best {res.metric_label}", "–" if best is None else f"{best.score:.4f}", delta,
                   delta_color="inverse" if res.direction == "minimize" else "normal")  # lower error is better
         c3.metric("Search time", f"{res.seconds:.0f} s", f"budget {res.budget:.0f} s", delta_color="off")

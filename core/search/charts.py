@@ -51,6 +51,10 @@ def plot_param_importance(result: SearchResult) -> go.Figure:
     title = "Setting importance"
     if not items:
         title += " (needs at least 3 completed trials)"
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        fig.add_annotation(text="Not enough completed trials to tell which setting matters.", showarrow=False,
+                           x=0.5, y=0.5, xref="paper", yref="paper")
     fig.update_layout(title=title, xaxis_title="share of the score's variance", xaxis_tickformat=".0%",
                       height=80 + 28 * max(len(items), 3), margin=dict(l=10, r=10, t=50, b=10))
     return fig

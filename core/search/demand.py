@@ -150,6 +150,10 @@ class DemandObjective:
                                               f"{v.high:+.4f}"}
 
 
+def _plain(params: dict) -> dict:
+    return {**params, "l2": 0.0} if params.get("l2", 1.0) <= L2_OFF else dict(params)
+
+
 @dataclass
 class DemandSearch:
     """A finished demand search: its result and the DemandConfig to train the final model with."""
@@ -179,6 +183,9 @@ def search_demand(data, cfg=None, *, budget: float, test=None, n_trials: int | N
                                 else "validation MAE of P50")
     result = run_search(objective, budget=budget, seed=cfg.seed, n_trials=n_trials, progress=progress,
                         **({} if clock is None else {"clock": clock}))
+    # The floor of the L2 scale means no penalty: show it as 0, as the model is trained.
+    result.trials = [replace(t, params=_plain(t.params)) for t in result.trials]
+    result.default_params = _plain(result.default_params)
     chosen = result.selected
     config = cfg if chosen is None or chosen.number == 0 else objective.config_for(result.best_params)
     left_out = len(n_train) - len(search_data.series_ids)
