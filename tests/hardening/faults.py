@@ -99,6 +99,31 @@ def run_and_kill(cmd: list[str], *, delay: float, ready: Callable[[], bool] | No
         errfile.close()
 
 
+def measure_window(cmd: list[str], ready: Callable[[], bool], finished: Callable[[], bool], *,
+                   timeout: float = 900, cwd: Path = ROOT) -> float:
+    """Seconds from ``ready()`` to ``finished()`` in one uninterrupted run of ``cmd`` (e.g. from the
+    hidden save folder appearing to the run folder renamed into place)."""
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    t_ready = t_done = None
+    try:
+        while proc.poll() is None and time.monotonic() - t0 < timeout:
+            now = time.monotonic()
+            if t_ready is None and ready():
+                t_ready = now
+            if t_ready is not None and finished():
+                t_done = now
+                break
+            time.sleep(0.001)
+        proc.wait(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    if t_ready is None or t_done is None:
+        raise RuntimeError(f"could not measure the window of {cmd}")
+    return max(t_done - t_ready, 0.01)
+
+
 def check_runs(root: Path, run_id: str, counts: TrialCounts) -> None:
     """The runs listing loads, lists no damaged run, and ``run_id`` is complete or absent."""
     from core.registry import check_run_folder, list_runs
@@ -239,15 +264,18 @@ def cli_train_trials(work: Path, n: int, *, seed: int = 0, rows: int = 400, span
     def saving(run_id):
         return lambda: root.exists() and any(p.name.startswith(f".{run_id}.") for p in root.iterdir())
 
-    if span is None:
-        # One run to its end: how long the whole command, or its save, takes on this machine now.
-        _, span = run_and_kill(cli_train_cmd(data, root / "calibration"), delay=900,
-                               ready=saving("calibration") if during_save else None)
+    if span is None and during_save:
+        # One run measures its save: from the hidden folder appearing to the run renamed into place.
+        span = measure_window(cli_train_cmd(data, root / "calibration"), saving("calibration"),
+                              lambda: (root / "calibration").exists())
+    elif span is None:
+        # One run to its end: how long the whole command takes on this machine now.
+        _, span = run_and_kill(cli_train_cmd(data, root / "calibration"), delay=900)
     for i in range(n):
         run_id = f"train-{i}"
         killed, took = run_and_kill(cli_train_cmd(data, root / run_id), delay=rng.uniform(0.0, span * 1.05),
                                     ready=saving(run_id) if during_save else None)
-        if not killed and LAST["code"] == 0:
+        if not killed and LAST["code"] == 0 and not during_save:
             span = took  # the machine got faster: draw the next kill points over the new length
         counts.record(killed, LAST["code"], LAST["err"])
         check_runs(root, run_id, counts)
