@@ -196,5 +196,6 @@ def search_demand(data, cfg=None, *, budget: float, test=None, n_trials: int | N
     }
     if left_out:
         result.notices.append(f"{left_out} series too short for a validation forecast inside their training "
-                              "history were left out of the search (the final model still uses them).")
+                              f"history {'was' if left_out == 1 else 'were'} left out of the search (the final "
+                              "model still uses them).")
     return DemandSearch(result=result, config=config)
