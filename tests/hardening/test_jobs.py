@@ -31,7 +31,7 @@ def test_at_most_limit_run_and_the_rest_wait_in_order():
     q = TrainingQueue(2)
     lock = threading.Lock()
     running, peak, order, seen_ahead = [0], [0], [], {}
-    started = []
+    finish = [threading.Event() for _ in range(6)]
 
     def job(i):
         def on_wait(state):
@@ -45,7 +45,7 @@ def test_at_most_limit_run_and_the_rest_wait_in_order():
                 order.append(i)
                 running[0] += 1
                 peak[0] = max(peak[0], running[0])
-            time.sleep(0.15)
+            finish[i].wait(10)
             with lock:
                 running[0] -= 1
 
@@ -54,8 +54,15 @@ def test_at_most_limit_run_and_the_rest_wait_in_order():
         t = threading.Thread(target=job, args=(i,))
         t.start()
         threads.append(t)
-        started.append(i)
-        time.sleep(0.02)  # arrivals in a known order
+        # Arrivals in a known order: the next job starts once this one is running or queued.
+        deadline = time.monotonic() + 10
+        while q.running() + q.waiting() < i + 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+    time.sleep(0.1)
+    assert q.running() == 2 and q.waiting() == 4
+    for i in range(6):  # finish the jobs one by one, oldest first
+        time.sleep(0.05)
+        finish[i].set()
     for t in threads:
         t.join(10)
     assert peak[0] == 2
@@ -64,7 +71,7 @@ def test_at_most_limit_run_and_the_rest_wait_in_order():
     assert seen_ahead == {2: 0, 3: 1, 4: 2, 5: 3}
     assert q.running() == 0 and q.waiting() == 0
     assert q.max_running == 2 and q.max_waiting == 4
-    assert len(q.waits) == 6 and max(q.waits) > 0.15
+    assert len(q.waits) == 6 and min(q.waits[2:]) > 0.05
 
 
 def test_queue_sentence():
