@@ -239,8 +239,10 @@ def score_trials(work: Path, n: int, *, seed: int = 0, rows: int = 30_000, chunk
         out_dir = work / f"out-{i}"
         out_dir.mkdir(parents=True, exist_ok=True)
         out = out_dir / "scored.csv"
-        killed, _ = run_and_kill([sys.executable, "-c", SCORE_SCRIPT, str(data), str(out), str(chunk)],
-                                 delay=rng.uniform(0.0, span))
+        killed, took = run_and_kill([sys.executable, "-c", SCORE_SCRIPT, str(data), str(out), str(chunk)],
+                                    delay=rng.uniform(0.0, span))
+        if not killed and LAST["code"] == 0:
+            span = took  # the machine got faster: draw the next kill points over the new length
         counts.record(killed, LAST["code"], LAST["err"])
         check_output(out, rows, counts)
     return counts
