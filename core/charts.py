@@ -28,6 +28,25 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go
     return fig
 
 
+# Corners of the plot that the curve leaves empty: ROC curves stay above the diagonal (bottom right
+# is free), precision–recall curves fall towards the right (top right is free once recall is high,
+# bottom left is free only when precision stays high), calibration sits near the diagonal.
+_CORNERS = {
+    "bottom right": dict(x=0.99, xanchor="right", y=0.02, yanchor="bottom"),
+    "bottom left": dict(x=0.01, xanchor="left", y=0.02, yanchor="bottom"),
+    "top left": dict(x=0.01, xanchor="left", y=0.98, yanchor="top"),
+}
+
+
+def _legend_inside(fig: go.Figure, corner: str) -> go.Figure:
+    """A vertical legend in an empty corner of the plot: several long model names in a half-width
+    column wrap a horizontal legend onto lines that climb over the title."""
+    fig.update_layout(legend=dict(orientation="v", bgcolor="rgba(255,255,255,0.85)", bordercolor="#e5e7eb",
+                                  borderwidth=1, font=dict(size=11), **_CORNERS[corner]),
+                      margin=dict(t=50))
+    return fig
+
+
 def percent_axis(max_value: float, *, at_most: float = 1.0) -> dict:
     """A 0-based share axis with round ticks (0/10/20 %, or 0/2/4 % for small rates), never negative:
     ``fig.update_yaxes(**percent_axis(rates.max()), secondary_y=True)``."""
@@ -47,7 +66,7 @@ def plot_roc(curves: Mapping[str, pd.DataFrame], aucs: Mapping[str, float] | Non
         label = f"{name} (AUC {aucs[name]:.3f})" if aucs and name in aucs else name
         fig.add_scatter(x=c["fpr"], y=c["tpr"], mode="lines", name=label, line=dict(color=PALETTE[i % 7]))
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(dash="dot", color="#999"))
-    return _layout(fig, "ROC curve", "False positive rate", "True positive rate")
+    return _legend_inside(_layout(fig, "ROC curve", "False positive rate", "True positive rate"), "bottom right")
 
 
 def plot_pr(curves: Mapping[str, pd.DataFrame], aps: Mapping[str, float] | None = None,
@@ -59,7 +78,7 @@ def plot_pr(curves: Mapping[str, pd.DataFrame], aps: Mapping[str, float] | None 
         fig.add_scatter(x=c["recall"], y=c["precision"], mode="lines", name=label, line=dict(color=PALETTE[i % 7]))
     if prevalence is not None:
         fig.add_hline(y=prevalence, line_dash="dot", line_color="#999", annotation_text="base rate")
-    return _layout(fig, "Precision–recall curve", "Recall", "Precision")
+    return _legend_inside(_layout(fig, "Precision–recall curve", "Recall", "Precision"), "bottom left")
 
 
 def plot_calibration(tables: Mapping[str, pd.DataFrame]) -> go.Figure:
@@ -70,7 +89,7 @@ def plot_calibration(tables: Mapping[str, pd.DataFrame]) -> go.Figure:
                         line=dict(color=PALETTE[i % 7]), customdata=t["count"],
                         hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}<br>rows %{customdata}")
     fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect", line=dict(dash="dot", color="#999"))
-    return _layout(fig, "Calibration", "Mean predicted probability", "Observed rate")
+    return _legend_inside(_layout(fig, "Calibration", "Mean predicted probability", "Observed rate"), "top left")
 
 
 def plot_confusion(c: Mapping[str, int], labels: tuple[str, str] = ("negative", "positive")) -> go.Figure:

@@ -69,6 +69,20 @@ def test_percent_axis_has_round_ticks_and_never_goes_negative():
 
 
 def test_legend_sits_below_the_title():
-    fig = charts.plot_roc({"a": pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1]})})
+    fig = charts.plot_training_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
     assert fig.layout.title.yanchor == "top" and fig.layout.legend.yanchor == "bottom"
     assert fig.layout.legend.y > 1 and fig.layout.margin.t >= 80
+
+
+def test_model_comparison_legends_sit_in_an_empty_corner_of_the_plot():
+    """Three long model names in a half-width column wrapped the legend over the title: ROC,
+    precision–recall and calibration put it inside the plot, in the corner their curves leave empty."""
+    frame = pd.DataFrame({"fpr": [0, 1], "tpr": [0, 1], "recall": [0, 1], "precision": [1, 0.1]})
+    roc = charts.plot_roc({"Keras network": frame, "Logistic regression": frame, "Gradient boosting": frame})
+    pr = charts.plot_pr({"Keras network": frame}, prevalence=0.1)
+    cal = charts.plot_calibration({"Keras network": pd.DataFrame(
+        {"mean_predicted": [0.1, 0.9], "observed_rate": [0.1, 0.9], "count": [5, 5]})})
+    for fig, (x, y) in ((roc, ("right", "bottom")), (pr, ("left", "bottom")), (cal, ("left", "top"))):
+        lg = fig.layout.legend
+        assert lg.orientation == "v" and 0 <= lg.x <= 1 and 0 <= lg.y <= 1  # inside the plot
+        assert (lg.xanchor, lg.yanchor) == (x, y)
