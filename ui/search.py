@@ -38,9 +38,10 @@ def search_options(prefix: str, *, ensemble: bool = True, kind: str = "tabular")
                              key=prefix + "search_budget")
     ens = False
     if kind == "tabular":
-        ens = c3.checkbox("Also try the network averaged with the best baseline", False,
+        ens = c3.checkbox("Try an ensemble", False,
                           key=prefix + "search_ensemble", disabled=not ensemble,
-                          help="Used only when the average beats both on validation; labelled 'Ensemble'.")
+                          help="Also try the network averaged with the best baseline. Used only when the "
+                               "average beats both on validation; labelled 'Ensemble' wherever it is shown.")
     return {"enabled": bool(on), "budget": float(budget), "ensemble": bool(ens and ensemble)}
 
 
