@@ -207,7 +207,7 @@ def compute_policy_backtest(backtest: pd.DataFrame, p: PolicyParams, horizon: in
     return pd.DataFrame(rows)
 
 
-def summarize_policy(bt: pd.DataFrame, params: PolicyParams | None = None) -> dict:
+def summarize_policy(bt: pd.DataFrame, params: PolicyParams | None = None, *, currency: str | None = None) -> dict:
     """Totals over the backtest: cost, fill (share of cycles without a stock-out) and stock held per
     policy, stock-outs counted, and ``explanation``: why the network's policy holds more (or less)
     stock than the naive one, in terms of stock-outs avoided and the service level reached."""
@@ -220,16 +220,23 @@ def summarize_policy(bt: pd.DataFrame, params: PolicyParams | None = None) -> di
          "cycles": int(len(bt)), "stockouts_model": int(bt["stocked_out"].sum()),
          "stockouts_naive": int(bt["naive_stocked_out"].sum())}
     s["extra_stock_pct"] = (100 * (s["stock_model"] / s["stock_naive"] - 1)) if s["stock_naive"] > 0 else None
-    s["explanation"] = explain_stock(s, None if params is None else params.service_level)
+    s["explanation"] = explain_stock(s, None if params is None else params.service_level, currency=currency)
     return s
 
 
-def explain_stock(s: dict, service_level: float | None = None) -> str:
-    """One sentence on the stock the network's policy holds against the naive one, and what it buys."""
+def explain_stock(s: dict, service_level: float | None = None, *, currency: str | None = None) -> str:
+    """One sentence on the stock the network's policy holds against the naive one, and what it buys;
+    costs in ``currency`` when given (the page's), else as plain numbers."""
+    if currency:
+        from core.money import format_money
+
+        cost_model, cost_naive = format_money(s["cost_model"], currency), format_money(s["cost_naive"], currency)
+    else:
+        cost_model, cost_naive = f"{s['cost_model']:,.1f}", f"{s['cost_naive']:,.1f}"
     n, m, v = s["cycles"], s["stockouts_model"], s["stockouts_naive"]
     target = f" against a {service_level:.0%} target" if service_level else ""
     service = (f"{s['cycle_service_model']:.0%} of cycles without a stock-out{target} (naive "
-               f"{s['cycle_service_naive']:.0%}); backtest cost {s['cost_model']:,.1f} vs {s['cost_naive']:,.1f}")
+               f"{s['cycle_service_naive']:.0%}); backtest cost {cost_model} vs {cost_naive}")
     pct = s.get("extra_stock_pct")
     if pct is None:
         return f"The naive policy holds no stock; the network's policy holds {s['stock_model']:,.0f}: {service}."

@@ -23,7 +23,7 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     from core.drift import build_profile
     H = run.wcfg.horizon
     agg = run.aggregate_scale(params.lead_time + params.review_period)
-    s = summarize_policy(compute_policy_backtest(run.backtest, params, H, get_naive_sd(run), agg))
+    s = summarize_policy(compute_policy_backtest(run.backtest, params, H, get_naive_sd(run), agg), currency=currency)
     nn, sn = run.metrics.iloc[0], run.metrics.loc["Seasonal naive"]
     cm = run.data.columns
     target = cm.target

@@ -279,6 +279,10 @@ def test_policy_summary_says_why_the_network_holds_more_stock():
         "The network's policy holds 20% more stock than the naive one to avoid stock-outs: 1 of 4 replenishment "
         "cycles ran short against 3 for the naive policy (2 avoided); 75% of cycles without a stock-out against "
         "a 95% target (naive 25%); backtest cost 4.0 vs 8.0.")
+    # With the page's currency the costs read as money.
+    s = summarize_policy(_policy_bt(120.0, 100.0, [False, False, False, True], [True, True, False, True]),
+                         PolicyParams(service_level=0.95), currency="USD")
+    assert s["explanation"].endswith("backtest cost $4 vs $8.")
     s = summarize_policy(_policy_bt(150.0, 100.0, [True, False], [True, False]))
     assert s["explanation"].startswith("The network's policy holds 50% more stock than the naive one without "
                                        "avoiding stock-outs (1 vs 1 of 2 cycles short)")

@@ -12,7 +12,7 @@ from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, 
                                    describe_params, summarize_policy)
 from core.errors import DataValidationError
 
-from ui.common import money, money_label
+from ui.common import get_currency, money, money_label
 from ui.demand.base import K, fail
 from ui.demand.tables import policy_table
 
@@ -44,7 +44,7 @@ def inventory(run) -> PolicyParams | None:
     except DataValidationError as exc:
         fail(exc)
         return None
-    s = summarize_policy(bt, params)
+    s = summarize_policy(bt, params, currency=get_currency())
     m = st.columns(3)
     m[0].metric("Backtest cost — network policy", money(s["cost_model"]),
                 delta=f"{money(s['cost_model'] - s['cost_naive'])} vs naive", delta_color="inverse")
