@@ -90,7 +90,9 @@ def recommend_imbalance(table: pd.DataFrame) -> str:
                  f"probabilities (Brier {calib['brier']:.4f}).")
     inflated = ok[ok["mean_score_vs_fraud_rate"] > 3]
     if len(inflated):
-        names = ", ".join(IMBALANCE_METHODS[m].split(":")[0].lower() for m in inflated["method"])
+        plain = [IMBALANCE_METHODS[m].split(":")[0] for m in inflated["method"]]
+        # "class weights", but SMOTE and ADASYN keep their capitals
+        names = ", ".join(n if n[:2].isupper() else n[:1].lower() + n[1:] for n in plain)
         text += (f" With {names} the scores run well above the real fraud rate: read them as a "
                  "ranking, and set thresholds from the cost curve, not at 0.5.")
     return text

@@ -198,3 +198,12 @@ def test_cli_errors(tmp_path):
     out = _cli("train", "--scenario", "fraud", "--data", str(bad), "--time-col", "when",
                "--delay-days", "-1", "--json")
     assert out.returncode == 1 and "Expected --delay-days of 0 or more" in out.stderr
+
+
+def test_recommendation_names_inflated_strategies_in_plain_words():
+    table = pd.DataFrame({"method": ["smote", "class_weight", "none"], "pr_auc": [0.60, 0.62, 0.55],
+                          "train_seconds": [9.0, 3.0, 2.0], "brier": [0.02, 0.03, 0.01],
+                          "mean_score_vs_fraud_rate": [5.0, 4.0, 1.0]})
+    text = recommend_imbalance(table)
+    assert "With SMOTE, class weights the scores run well above" in text
+    assert "smote" not in text and "class_weight" not in text
