@@ -46,10 +46,10 @@ if raw is not None:
             st.subheader("Data report")
             data_report(sales)
             opts = training_form(sales)
-            # The progress bar draws into a slot that exists on every run: an element that only appeared
-            # on the training run would shift the result tabs below, and Streamlit would redraw them and
-            # jump back to the first tab at the next click.
-            slot = st.empty()
+            # Progress, the queue and memory notices draw into a container that exists on every run: an
+            # element that only appeared on the training run would shift the result tabs below, and
+            # Streamlit would redraw them and jump back to the first tab at the next click.
+            slot = st.container()
             if opts is not None:
                 train(sales, join, opts, slot)
 

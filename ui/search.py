@@ -56,7 +56,7 @@ def run_demand_search(sales, config, options: dict, *, test=None, container=None
 
     live = SearchLive(container)
     # The search trains many networks: it waits for a training slot like the final fit.
-    with training_slot("demand", sales, horizon=config.horizon):
+    with training_slot("demand", sales, horizon=config.horizon, container=container):
         search = search_demand(sales, config, budget=options["budget"], test=test, progress=live)
     live.clear()
     return search, search.config

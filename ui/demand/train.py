@@ -46,7 +46,7 @@ def train(sales, join, opts: dict, slot) -> None:
 
     try:
         future = None if join is None else horizon_covariates(join, sales.columns.series, sales)
-        with training_slot("demand", sales, horizon=opts["horizon"]):
+        with training_slot("demand", sales, horizon=opts["horizon"], container=slot):
             run = train_demand(sales, cfg, future_covariates=future, progress=on_epoch)
     except DataValidationError as exc:
         bar.empty()
