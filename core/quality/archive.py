@@ -94,13 +94,7 @@ def read_zip(data: bytes, *, limits: ArchiveLimits = ArchiveLimits()) -> tuple[d
             "Upload a smaller subset of images."
         )
     files = [i for i in infos if not i.is_dir()]
-    for info in files:
-        check_member_path(info.filename)
-        if _is_symlink(info):
-            raise DataValidationError(
-                f"Archive entry '{info.filename}' is a symbolic link; expected regular image files. "
-                "Re-create the zip without links."
-            )
+    check_entries(files)
     declared = sum(i.file_size for i in files)
     if declared > limits.max_total_bytes:
         raise DataValidationError(
@@ -113,26 +107,42 @@ def read_zip(data: bytes, *, limits: ArchiveLimits = ArchiveLimits()) -> tuple[d
         path = PurePosixPath(info.filename.replace("\\", "/"))
         if _skip_entry(path):
             continue
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > limits.max_member_bytes or (
-            info.file_size >= limits.ratio_min_bytes and ratio > limits.max_ratio
-        ):
-            raise DataValidationError(
-                f"Archive entry '{info.filename}' unpacks to {_fmt_mb(info.file_size)} from "
-                f"{_fmt_mb(info.compress_size)} (ratio {ratio:,.0f}:1); expected image files under "
-                f"{_fmt_mb(limits.max_member_bytes)} and ratios under {limits.max_ratio:.0f}:1. "
-                "This looks like a zip bomb; upload the images themselves."
-            )
-        if info.flag_bits & 0x1:
-            raise DataValidationError(
-                f"Archive entry '{info.filename}' is password-protected; expected an unencrypted zip. "
-                "Re-create the zip without a password."
-            )
+        check_member(info, limits)
         try:
             out[str(path)] = _read_capped(zf, info, limits)
         except CorruptMember as exc:
             skipped.append(exc.name)
     return out, skipped
+
+
+def check_entries(files: list[zipfile.ZipInfo]) -> None:
+    """Every entry's path stays inside the archive and none is a symbolic link."""
+    for info in files:
+        check_member_path(info.filename)
+        if _is_symlink(info):
+            raise DataValidationError(
+                f"Archive entry '{info.filename}' is a symbolic link; expected regular image files. "
+                "Re-create the zip without links."
+            )
+
+
+def check_member(info: zipfile.ZipInfo, limits: ArchiveLimits) -> None:
+    """One member to be read: not a zip bomb (size and compression ratio), not password-protected."""
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > limits.max_member_bytes or (
+        info.file_size >= limits.ratio_min_bytes and ratio > limits.max_ratio
+    ):
+        raise DataValidationError(
+            f"Archive entry '{info.filename}' unpacks to {_fmt_mb(info.file_size)} from "
+            f"{_fmt_mb(info.compress_size)} (ratio {ratio:,.0f}:1); expected image files under "
+            f"{_fmt_mb(limits.max_member_bytes)} and ratios under {limits.max_ratio:.0f}:1. "
+            "This looks like a zip bomb; upload the images themselves."
+        )
+    if info.flag_bits & 0x1:
+        raise DataValidationError(
+            f"Archive entry '{info.filename}' is password-protected; expected an unencrypted zip. "
+            "Re-create the zip without a password."
+        )
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits) -> bytes:

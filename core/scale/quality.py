@@ -72,7 +72,7 @@ def zip_members(path: Path) -> dict[str, str]:
     upload's checks on every entry (``core.quality.archive.read_zip``), clutter left out."""
     import zipfile
 
-    from core.quality.archive import ArchiveLimits, _fmt_mb, _is_symlink, _skip_entry, check_member_path
+    from core.quality.archive import ArchiveLimits, _skip_entry, check_entries, check_member
 
     limits = ArchiveLimits()
     try:
@@ -83,28 +83,12 @@ def zip_members(path: Path) -> dict[str, str]:
             f"Expected a zip archive of images; got '{path.name}', which is not a readable zip ({exc}). "
             "Fix: create it with your system's 'Compress' / 'Send to zip' command.") from exc
     out: dict[str, str] = {}
-    for info in infos:
-        check_member_path(info.filename)
-        if _is_symlink(info):
-            raise DataValidationError(
-                f"Archive entry '{info.filename}' is a symbolic link; expected regular image files. "
-                "Re-create the zip without links.")
+    check_entries(infos)
     for info in infos:
         entry = PurePosixPath(info.filename.replace("\\", "/"))
         if _skip_entry(entry):
             continue
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > limits.max_member_bytes or (
-                info.file_size >= limits.ratio_min_bytes and ratio > limits.max_ratio):
-            raise DataValidationError(
-                f"Archive entry '{info.filename}' unpacks to {_fmt_mb(info.file_size)} from "
-                f"{_fmt_mb(info.compress_size)} (ratio {ratio:,.0f}:1); expected image files under "
-                f"{_fmt_mb(limits.max_member_bytes)} and ratios under {limits.max_ratio:.0f}:1. "
-                "This looks like a zip bomb; upload the images themselves.")
-        if info.flag_bits & 0x1:
-            raise DataValidationError(
-                f"Archive entry '{info.filename}' is password-protected; expected an unencrypted zip. "
-                "Re-create the zip without a password.")
+        check_member(info, limits)
         out[str(entry)] = info.filename
     return out
 
