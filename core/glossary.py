@@ -84,6 +84,78 @@ MODELS: dict[str, str] = {
     "ensemble": "Ensemble (network + best baseline)",
 }
 
+# Columns of the tables the studio itself builds (alert queues, predictions, scored files, column
+# checks) -> the header a reader sees and one line of meaning. Columns of the analyst's own data are
+# not listed: ``column_label`` turns them into words and the raw name goes in the hover text.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "rank": ("Rank", "1 = the riskiest alert."),
+    "time": ("Time", "When the transaction happened."),
+    "customer": ("Customer", "Customer (card) id from the log."),
+    "terminal": ("Terminal", "Terminal (merchant) id from the log."),
+    "amount": ("Amount", "Transaction amount."),
+    "label": ("Fraud (true outcome)", "1 = the transaction was fraud. Known here because this is the test period."),
+    "risk": ("Risk", "The network's fraud score, 0 to 1."),
+    "top_reasons": ("Top reasons", "The features that raised this transaction's risk most (SHAP)."),
+    "decision": ("Decision", "The decision at the thresholds set above."),
+    "transactions": ("Transactions", ""),
+    "applicants": ("Applicants", ""),
+    "share": ("Share", "Share of the scored rows."),
+    "amount_at_stake": ("Amount at stake", "Sum of the transaction amounts in this band."),
+    "known_fraud": ("Known frauds", "Frauds in this band, where the file holds the outcome."),
+    "mean_probability_of_default": ("Mean probability of default", ""),
+    "probability_of_default": ("Probability of default", "The network's probability that the loan defaults."),
+    "score_points": ("Score points", "Scorecard points: higher is safer."),
+    "grade": ("Grade", "Risk grade from the scorecard points."),
+    "series": ("Series", "One store × product combination."),
+    "step": ("Periods ahead", "How many periods after the last date in the history."),
+    "date": ("Date", ""),
+    "p10": ("P10", "Demand is below this in 10 % of cases."),
+    "p50": ("P50 (forecast)", "The median forecast."),
+    "p90": ("P90", "Demand is below this in 90 % of cases."),
+    "demand_over_protection": ("Demand over lead time + review", "P50 demand over the lead time plus review period."),
+    "safety_stock": ("Safety stock", "Stock held above the expected demand to reach the service level."),
+    "reorder_point": ("Reorder point", "Order when stock on hand and on order falls to this."),
+    "expected_cost_per_period": ("Expected cost per period", "Holding plus stock-out cost at this policy."),
+    "on_hand": ("Stock on hand", "The file's latest stock on hand for the series."),
+    "order_quantity": ("Order quantity", "Reorder point minus stock on hand (0 when above it)."),
+    "file": ("File", "Image file name."),
+    "actual": ("Actual class", "The class of the image's folder or file name."),
+    "predicted": ("Predicted class", "The most likely class."),
+    "confidence": ("Confidence", "Probability of the predicted class."),
+    "p_defect": ("P(defect)", "Probability that the part is defective (every class but the good one)."),
+    "verdict": ("Verdict", ""),
+    "column": ("Column", "Column name in the file."),
+    "kind": ("Kind", "What the model reads from the column."),
+    "expected": ("Expected", "What the model reads from the column."),
+    "status": ("Status", ""),
+    "detail": ("Detail", ""),
+    "feature": ("Feature", ""),
+    "description": ("What it measures", ""),
+    "support": ("Images", "Test images of this class."),
+    "roc_auc_low": ("ROC-AUC low", "Lower end of the 95 % bootstrap interval."),
+    "roc_auc_high": ("ROC-AUC high", "Upper end of the 95 % bootstrap interval."),
+}
+
+# How those columns read: money in the currency, whole units (counts, stock), shares as %, units of
+# demand with one decimal, probabilities with three.
+MONEY_COLUMNS = frozenset({"amount", "amount_at_stake", "fraud_amount", "expected_cost_per_period", "expected_cost"})
+WHOLE_COLUMNS = frozenset({"rank", "transactions", "applicants", "known_fraud", "fraud", "score_points", "safety_stock",
+                           "reorder_point", "order_quantity", "on_hand", "support", "images", "step"})
+SHARE_COLUMNS = frozenset({"share", "share_of_all_fraud", "prevalence", "positive_rate"})
+UNIT_COLUMNS = frozenset({"p10", "p50", "p90", "demand_over_protection"})
+PROBABILITY_COLUMNS = frozenset({"probability_of_default", "mean_probability_of_default", "risk", "confidence",
+                                 "p_defect"})
+
+
+def column_kind(name) -> str | None:
+    """"money", "whole", "share", "unit" or "probability" for the studio's own columns, else None."""
+    raw = str(name)
+    for kind, names in (("money", MONEY_COLUMNS), ("whole", WHOLE_COLUMNS), ("share", SHARE_COLUMNS),
+                        ("unit", UNIT_COLUMNS), ("probability", PROBABILITY_COLUMNS)):
+        if raw in names:
+            return kind
+    return "probability" if raw.startswith("p_") and len(raw) > 2 else None
+
 _AT_K = re.compile(r"^(card_)?precision_at_(\d+)(_per_day)?$")
 # Words kept in capitals when a column name is turned into words.
 _ACRONYMS = {"id", "ids", "psi", "cpi", "sku", "roi", "dti", "ltv", "apr", "gdp", "usd", "eur", "gbp", "vat",
@@ -158,3 +230,32 @@ def is_money_setting(key) -> bool:
 def rename_metrics(columns) -> dict[str, str]:
     """A ``DataFrame.rename(columns=...)`` mapping from metric keys to plain names."""
     return {c: metric_label(c) for c in columns}
+
+
+def column_label(name) -> str:
+    """The header a reader sees for a table column: the studio's own columns from ``COLUMNS``
+    (``top_reasons`` -> "Top reasons"), class probabilities as "P(scratch)", metric keys as metric
+    names, anything else (the analyst's columns) as words."""
+    raw = str(name)
+    if raw in COLUMNS:
+        return COLUMNS[raw][0]
+    if raw in METRICS:
+        return METRICS[raw][0]
+    if raw.startswith("p_") and len(raw) > 2:
+        return f"P({raw[2:]})"
+    m = re.fullmatch(r"reason_(\d+)", raw)
+    if m:
+        return f"Reason {m.group(1)}"
+    return feature_label(raw)
+
+
+def column_help(name) -> str:
+    """Hover text for a column header: what a studio column means, and the raw name wherever the
+    header differs from it (so an analyst can find the column in the file or the download)."""
+    raw = str(name)
+    meaning = (COLUMNS.get(raw) or METRICS.get(raw) or ("", ""))[1]
+    if raw.startswith("p_") and raw not in COLUMNS and len(raw) > 2:
+        meaning = f"Probability of class {raw[2:]}."
+    if column_label(raw) == raw:
+        return meaning
+    return f"{meaning} Column `{raw}`.".strip()

@@ -95,6 +95,24 @@ SCENARIOS: dict[str, ScenarioSpec] = {
 
 
 # ---------------------------------------------------------------- the contract
+@dataclass(frozen=True)
+class DecisionControl:
+    """One decision setting the Score page lets a person change for one scoring: ``name`` is its key
+    in ``decision_settings``, ``key`` the widget's key suffix (stable, so tests and sessions keep it),
+    a slider between ``low`` and ``high`` or (``slider=False``) a number field; ``whole`` for counts
+    of periods. Money settings (``core.glossary.is_money_setting``) get the currency in their label."""
+
+    name: str
+    label: str
+    low: float
+    high: float
+    step: float | None = None
+    key: str = ""
+    slider: bool = True
+    whole: bool = False
+    help: str = ""
+
+
 @runtime_checkable
 class ScenarioCli(Protocol):
     """What ``python -m core train / score`` needs from a scenario (a ``core/<name>/cli.py`` module
@@ -113,7 +131,9 @@ class Scenario(Protocol):
     (saved with every run for the model card), ``model_text`` (the card's Method paragraph),
     ``decision_words`` (what the Score page decides). ``input_kind`` is ``"table"`` or
     ``"images"``; ``imbalance_applies`` makes the card report the imbalance handling even when
-    none was recorded.
+    none was recorded. For the Score page: ``input_hint`` (a line under the columns a file must
+    contain), ``decisions_title`` (the heading of the decisions table) and ``page_reason_rows``
+    (how many rows the page explains; None for the workspace's default).
     """
 
     key: str
@@ -124,6 +144,9 @@ class Scenario(Protocol):
     model_text: str
     decision_words: str
     imbalance_applies: bool
+    input_hint: str
+    decisions_title: str
+    page_reason_rows: int | None
 
     def build_summary(self, run, **settings) -> dict:
         """The run's ``"workspace"`` metadata (``core.runsummary.envelope``) at the chosen settings."""
@@ -138,6 +161,12 @@ class Scenario(Protocol):
 
     def decision_settings(self, meta: dict) -> dict:
         """The decision settings saved with a run, with this scenario's defaults where none were saved."""
+
+    def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
+        """The decision settings the Score page offers for a saved run (values from ``decision_settings``)."""
+
+    def decision_note(self, meta: dict) -> str:
+        """A line shown with the decision settings ("" for none), e.g. why a run has none to set."""
 
     def input_notices(self, report: "ColumnReport", df: "pd.DataFrame") -> list[str]:
         """Plain-words notes on how an upload's columns differ from the model's (after the check passed)."""
@@ -182,6 +211,9 @@ class ScenarioBase:
     model_text = "Keras model."
     decision_words = "predictions"
     imbalance_applies = False
+    input_hint = ""
+    decisions_title = "Decisions"
+    page_reason_rows: int | None = None
 
     def build_summary(self, run, **settings) -> dict:  # pragma: no cover - every scenario overrides
         raise NotImplementedError
@@ -201,6 +233,12 @@ class ScenarioBase:
 
         return dict(saved_decision(meta))
 
+    def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
+        return ()
+
+    def decision_note(self, meta: dict) -> str:
+        return ""
+
     def input_notices(self, report, df) -> list[str]:
         return report.notices()
 
@@ -219,7 +257,8 @@ class ScenarioBase:
 
 # Every attribute and hook of ``Scenario``, checked when a scenario registers.
 SCENARIO_HOOKS = ("key", "title", "input_kind", "intended_use", "limitations", "model_text", "decision_words",
-                  "imbalance_applies", "build_summary", "expected_input", "training_profile", "decision_settings",
+                  "imbalance_applies", "input_hint", "decisions_title", "page_reason_rows", "build_summary",
+                  "expected_input", "training_profile", "decision_settings", "decision_controls", "decision_note",
                   "input_notices", "score", "card_sections", "cli", "demo")
 
 

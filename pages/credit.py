@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.errors import DataValidationError
 
-from ui.common import ensure_router
+from ui.common import ensure_router, plain_columns
 from ui.credit.base import K, fail, timed
 from ui.credit.checks import show_drift, show_fairness
 from ui.credit.data import get_data, schema_editor
@@ -38,7 +38,9 @@ with tabs[0], timed("data"):
         st.caption(f"{len(df):,} rows × {df.shape[1]} columns")
         for n in notices:
             st.info(n)
-        st.dataframe(df.head(8), width="stretch", hide_index=True)
+        # Headers in words; each one's name in the file is on hover (data columns are not the studio's kinds).
+        st.dataframe(df.head(8), width="stretch", hide_index=True,
+                     column_config=plain_columns(df.columns, kinds=False))
         schema = schema_editor(df, data_key)
         if schema is not None:
             opts = training_form()

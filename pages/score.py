@@ -9,10 +9,11 @@ from core.errors import DataValidationError
 from core.safety import safe_csv_bytes
 from core.workspace.inputs import ColumnMismatchError, get_expected_input
 from core.workspace.runs import format_figure, get_headline, get_run_labels, list_workspace_runs
-from core.scenarios import SCENARIOS
+from core.glossary import COLUMNS, column_label, is_money_setting
+from core.scenarios import SCENARIOS, find_scenario
 from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap, get_decision_settings,
                                    score_with_run)
-from ui.common import ensure_router, show_error, show_notices
+from ui.common import ensure_router, money_label, plain_columns, show_error, show_notices
 from ui.privacy import read_upload
 from ui.workspace import pick_runs_dir
 
@@ -20,15 +21,13 @@ ensure_router()
 
 K = "score."  # session-state namespace of this page
 PREVIEW_ROWS = 1_000
-# Every declined applicant gets reason codes on the page (batched SHAP, about a millisecond a row);
-# beyond this many the riskiest are explained here and the command line explains the rest.
-CREDIT_REASON_ROWS = 20_000
-DECISION_WORDS = {
-    "credit": "approve / decline with scorecard points, grade and reason codes",
-    "fraud": "approve / review / block with the top reasons for each alert",
-    "demand": "P10 / P50 / P90 forecast, safety stock, reorder point (and order quantity with stock on hand)",
-    "quality": "pass / reject per image with the class probabilities",
-}
+
+
+def _title(key) -> str:
+    """A scenario's title for a saved run's ``"scenario"`` (its key when no scenario is registered under it)."""
+    found = find_scenario(key)
+    return found.title if found is not None else str(key)
+
 
 st.title("Score")
 st.caption("Score new data with a saved run: predictions with the scenario's decision and reasons, a check of "
@@ -45,19 +44,20 @@ if not runs:
     st.stop()
 
 by_id = {m["run_id"]: m for m in runs}
-labels = dict(zip(by_id, (f"{lbl} ({m.get('scenario')})" for lbl, m in zip(get_run_labels(runs), runs))))
+labels = dict(zip(by_id, (f"{lbl} ({_title(m.get('scenario'))})" for lbl, m in zip(get_run_labels(runs), runs))))
 if st.session_state.get(K + "run") not in by_id:
     st.session_state[K + "run"] = next(iter(by_id))  # the newest run
 rid = st.selectbox("Saved run", list(by_id), key=K + "run", format_func=lambda r: labels[r])
 meta = by_id[rid]
 scenario = str(meta.get("scenario"))
+contract = find_scenario(scenario)  # None for a run saved by a scenario that is no longer registered
 head = get_headline(meta)
 figs = [f for f in head["quality"] if isinstance(f, dict)][:4]
 if figs:
     cols = st.columns(len(figs))
     for c, f in zip(cols, figs):
         c.metric(str(f.get("label", "?")), format_figure(f))
-st.caption(f"Decision: {DECISION_WORDS.get(scenario, 'predictions')}.")
+st.caption(f"Decision: {contract.decision_words if contract is not None else 'predictions'}.")
 
 # ---------------------------------------------------------------- what the file must contain
 try:
@@ -74,50 +74,29 @@ with st.expander("What the file must contain", expanded=False):
     else:
         st.markdown("A **CSV or Parquet** file with these columns (same names); other columns are ignored and "
                     "kept in the scored file.")
-        st.dataframe([{"column": c, "kind": k} for c, k in expected["columns"].items()], hide_index=True,
+        st.dataframe([{"Column": c, "Kind": k} for c, k in expected["columns"].items()], hide_index=True,
                      width="stretch")
-        if scenario == "fraud":
-            st.caption("Transactions should follow the training log in time: their history features look back "
-                       "over the saved log.")
-        if scenario == "demand":
-            st.caption("Give each series' recent history; the forecast starts after its last date. Add an "
-                       "`on_hand` column to get order quantities.")
+        if contract is not None and contract.input_hint:
+            st.caption(contract.input_hint)
 
 # ---------------------------------------------------------------- decision settings and upload
 with st.form(K + "form"):
     st.markdown("**Decision settings** (saved with the run; change them for this scoring only)")
     settings: dict = {}
-    if scenario == "credit":
-        settings["threshold"] = st.slider("Decline when P(default) is at or above", 0.0, 1.0,
-                                          float(saved_settings["threshold"]), 0.005, key=K + f"{rid}.thr")
-    elif scenario == "fraud":
-        c1, c2 = st.columns(2)
-        settings["review_threshold"] = c1.slider("Review when risk is at or above", 0.0, 1.0,
-                                                 float(saved_settings["review_threshold"]), 0.005,
-                                                 key=K + f"{rid}.review")
-        settings["block_threshold"] = c2.slider("Block when risk is at or above", 0.0, 1.0,
-                                                float(saved_settings["block_threshold"]), 0.005,
-                                                key=K + f"{rid}.block")
-    elif scenario == "quality" and meta.get("task") == "defect_typing":
-        st.caption("This model types defects (no class means 'good part'): each image gets its most likely "
-                   "class, with no reject threshold to set.")
-    elif scenario == "quality":
-        settings["threshold"] = st.slider("Reject when P(defect) is at or above", 0.0, 1.0,
-                                          float(saved_settings["threshold"]), 0.01, key=K + f"{rid}.thr")
-    elif scenario == "demand":
-        c1, c2, c3 = st.columns(3)
-        settings["service_level"] = c1.number_input("Service level", 0.5, 0.999,
-                                                    float(saved_settings["service_level"]), 0.01,
-                                                    key=K + f"{rid}.sl")
-        settings["lead_time"] = c2.number_input("Lead time (periods)", 0, 365, int(saved_settings["lead_time"]),
-                                                key=K + f"{rid}.lt")
-        settings["review_period"] = c3.number_input("Review period (periods)", 1, 365,
-                                                    int(saved_settings["review_period"]), key=K + f"{rid}.rp")
-        c4, c5 = st.columns(2)
-        settings["holding_cost"] = c4.number_input("Holding cost per unit per period", 0.0, 1e6,
-                                                   float(saved_settings["holding_cost"]), key=K + f"{rid}.hc")
-        settings["stockout_cost"] = c5.number_input("Stock-out cost per unit short", 0.0, 1e6,
-                                                    float(saved_settings["stockout_cost"]), key=K + f"{rid}.sc")
+    controls = contract.decision_controls(meta) if contract is not None else ()
+    for row in range(0, len(controls), 3):
+        chunk = controls[row:row + 3]
+        for col, ctl in zip(st.columns(len(chunk)) if len(chunk) > 1 else [st], chunk):
+            label = money_label(ctl.label) if is_money_setting(ctl.name) else ctl.label
+            value = int(saved_settings[ctl.name]) if ctl.whole else float(saved_settings[ctl.name])
+            low, high = (int(ctl.low), int(ctl.high)) if ctl.whole else (float(ctl.low), float(ctl.high))
+            step = (int(ctl.step or 1) if ctl.whole else ctl.step)
+            widget = col.slider if ctl.slider else col.number_input
+            settings[ctl.name] = widget(label, low, high, value, step, key=K + f"{rid}.{ctl.key or ctl.name}",
+                                        help=ctl.help or None)
+    note = contract.decision_note(meta) if contract is not None else ""
+    if note or not controls:
+        st.caption(note or "This run has no decision settings to change: it is scored as saved.")
     images = expected["kind"] == "images"
     up = st.file_uploader("Images to score (zip)" if images else "File to score (CSV or Parquet)",
                           type=["zip"] if images else ["csv", "gz", "parquet", "txt"], key=K + f"upload.{images}")
@@ -139,11 +118,13 @@ if clicked or use_sample:
         try:
             data = source[0] if images else read_upload(source[0], name=source[1], max_rows=None).df
             result = score_with_run(meta["path"], data, settings=settings, max_rows=PAGE_MAX_ROWS,
-                                    reason_rows=CREDIT_REASON_ROWS if scenario == "credit" else REASON_ROWS,
+                                    reason_rows=(contract.page_reason_rows if contract is not None
+                                                 and contract.page_reason_rows else REASON_ROWS),
                                     progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         except ColumnMismatchError as exc:
             show_error(exc)
-            st.dataframe(exc.report.table(), hide_index=True, width="stretch")
+            check = exc.report.table()
+            st.dataframe(check, hide_index=True, width="stretch", column_config=plain_columns(check.columns))
             st.session_state[K + "failed"] = True
         except Exception as exc:  # any failure is a message; the previous result stays below
             show_error(exc)
@@ -174,12 +155,14 @@ if result.training_overlap:
     st.warning(describe_overlap(result), icon=":material/warning:")
 show_notices(result.notices, title="Notes on this scoring")
 
+held_contract = find_scenario(result.scenario)
 left, right = st.columns([1, 1])
 with left:
-    st.markdown("**Decisions**" if result.scenario != "demand" else "**Inventory policy per series**")
-    table = result.decisions.rename(columns=lambda c: str(c).replace("_", " ").capitalize())
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"Share": st.column_config.NumberColumn("Share", format="percent")})
+    st.markdown(f"**{held_contract.decisions_title if held_contract is not None else 'Decisions'}**")
+    # Plain headers in the data too (the decisions are not downloaded); each column's kind from its raw name.
+    table = result.decisions.rename(columns=column_label)
+    config = {column_label(c): v for c, v in plain_columns(result.decisions.columns).items()}
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
 with right:
     st.markdown("**Drift against the training data (PSI)**")
     if result.drift is not None and len(result.drift):
@@ -191,17 +174,23 @@ with right:
             st.warning(f"{len(shifted)} column(s) to watch or shifted: {', '.join(shifted[:6])}. Below 0.1 "
                        "stable, 0.1–0.25 watch, above 0.25 shifted.", icon=":material/warning:")
         st.plotly_chart(plot_psi(result.drift), width="stretch", key=K + "psi")
-    elif result.scenario == "quality":
+    elif held_contract is not None and held_contract.input_kind == "images":
         st.caption("Drift is not measured for images (it would need image embeddings).")
     else:
         st.caption("No drift: this run was saved without a profile of its training data.")
 if result.columns is not None:
     with st.expander("Column check"):
-        st.dataframe(result.columns.table(), hide_index=True, width="stretch")
+        check = result.columns.table()
+        st.dataframe(check, hide_index=True, width="stretch", column_config=plain_columns(check.columns))
 
 st.markdown(f"**Scored rows** ({len(result.scored):,}; the first {min(PREVIEW_ROWS, len(result.scored)):,} "
             "shown, all in the download)")
-st.dataframe(result.scored.head(PREVIEW_ROWS), hide_index=True, width="stretch", height=380)
+preview = result.scored.head(PREVIEW_ROWS)
+st.dataframe(preview, hide_index=True, width="stretch", height=380, column_config=plain_columns(preview.columns))
+machine = [str(c) for c in preview.columns if str(c) in COLUMNS or str(c).startswith(("p_", "reason_"))]
+st.caption("The download keeps the file's own column names and the model's machine names"
+           + (f" ({', '.join(machine[:5])}{', …' if len(machine) > 5 else ''})" if machine else "")
+           + " so that other tools can read it; hover a header above to see each one.")
 stem = held_name.rsplit(".", 1)[0] if "." in held_name else held_name
 # The CSV is built when the button is pressed, not on every rerun (200,000 rows take a second).
 st.download_button("Download scored file (CSV)", data=lambda: safe_csv_bytes(result.scored),

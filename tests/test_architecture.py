@@ -86,8 +86,10 @@ def test_the_branch_detector_finds_branching_on_scenario_names(tmp_path):
 
 
 def test_workspace_never_branches_on_a_scenario_name():
-    """The workspace asks the scenario (``core.scenarios`` hooks); adding a scenario edits no shared file."""
-    offenders = [f for p in sorted((ROOT / "core" / "workspace").glob("*.py")) for f in _scenario_branches(p)]
+    """The workspace and the Score page ask the scenario (``core.scenarios`` hooks: decision words,
+    decision controls, input hints); adding a scenario edits no shared file."""
+    shared = [*sorted((ROOT / "core" / "workspace").glob("*.py")), ROOT / "pages" / "score.py"]
+    offenders = [f for p in shared for f in _scenario_branches(p)]
     assert offenders == []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataValidationError
+from core.glossary import column_help, column_kind, column_label, feature_label
 from core.money import DEFAULT_CURRENCY, currency_symbol, format_money
 from core.safety import escape_markdown
 
@@ -24,6 +25,42 @@ def money(value, **kwargs) -> str:
 def money_label(what: str) -> str:
     """A money input's label with its currency: ``Review fee per alert (€)``."""
     return f"{what} ({currency_symbol(get_currency()).strip()})"
+
+
+def plain_columns(columns, *, money=(), percent=(), whole=(), decimals: dict | None = None,
+                  names: dict | None = None, risk=(), kinds: bool = True) -> dict:
+    """``st.dataframe`` column settings that show every column under its plain name
+    (``core.glossary.column_label``) with its meaning and raw name on hover; the data (and any CSV
+    built from it) keeps the machine names. ``money`` columns carry the session's currency in the
+    header, ``percent`` columns are shares shown as %, ``whole`` columns integers with separators,
+    ``decimals`` ``{column: n}`` fixed decimals, ``risk`` columns a 0–1 bar. The studio's own
+    columns get their kind from the glossary (``column_kind``) unless listed here or ``kinds`` is
+    False (a preview of the analyst's own file, whose columns are not the studio's)."""
+    names, decimals = names or {}, decimals or {}
+    config = {}
+    for c in columns:
+        if kinds:
+            label, helptext = names.get(c) or column_label(c), column_help(c) or None
+        else:  # the analyst's own columns: their name in words, the name in the file on hover
+            label = names.get(c) or feature_label(c)
+            helptext = f"Column `{c}` in the file." if label != str(c) else None
+        kind = ("money" if c in money else "share" if c in percent else "whole" if c in whole else
+                "decimals" if c in decimals else "risk" if c in risk else column_kind(c) if kinds else None)
+        if kind == "money":
+            config[c] = st.column_config.NumberColumn(money_label(label), help=helptext, format="%,.2f")
+        elif kind == "share":
+            config[c] = st.column_config.NumberColumn(label, help=helptext, format="percent")
+        elif kind == "whole":
+            config[c] = st.column_config.NumberColumn(label, help=helptext, format="%,d")
+        elif kind == "unit":
+            config[c] = st.column_config.NumberColumn(label, help=helptext, format="%,.1f")
+        elif kind in ("decimals", "probability"):
+            config[c] = st.column_config.NumberColumn(label, help=helptext, format=f"%.{int(decimals.get(c, 3))}f")
+        elif kind == "risk":
+            config[c] = st.column_config.ProgressColumn(label, help=helptext, min_value=0, max_value=1, format="%.3f")
+        else:
+            config[c] = st.column_config.Column(label, help=helptext)
+    return config
 
 
 @st.cache_resource(show_spinner=False)

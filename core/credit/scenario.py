@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.scenarios import ROOT, SCENARIOS, Demo, ScenarioBase, register
+from core.scenarios import ROOT, SCENARIOS, DecisionControl, Demo, ScenarioBase, register
 
 
 class CreditScenario(ScenarioBase):
@@ -17,6 +17,9 @@ class CreditScenario(ScenarioBase):
     input_kind = "table"
     imbalance_applies = True
     decision_words = "approve / decline with scorecard points, grade and reason codes"
+    # Every declined applicant gets reason codes on the Score page (batched SHAP, about a millisecond
+    # a row); beyond this many the riskiest are explained there and the command line explains the rest.
+    page_reason_rows = 20_000
     intended_use = ("Rank loan applications by probability of default and support an approve / decline "
                     "decision at a profit-based threshold, with reason codes for declines. A decision aid for "
                     "credit analysts; final decisions and adverse-action notices stay with people.")
@@ -51,6 +54,9 @@ class CreditScenario(ScenarioBase):
         dec = saved_decision(meta)
         thr = dec.get("threshold", (meta.get("credit") or {}).get("threshold", meta.get("threshold", 0.5)))
         return {"threshold": float(thr)}
+
+    def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
+        return (DecisionControl("threshold", "Decline when P(default) is at or above", 0.0, 1.0, 0.005, key="thr"),)
 
     def score(self, run_dir, meta, df, s, *, progress, reason_rows):
         return score_credit_batch(Path(run_dir), meta, df, s, progress, reason_rows)

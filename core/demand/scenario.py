@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.scenarios import ROOT, SCENARIOS, Demo, ScenarioBase, register
+from core.scenarios import ROOT, SCENARIOS, DecisionControl, Demo, ScenarioBase, register
 
 SAMPLE = ROOT / "sample_data" / "demand_sales.csv"
 ON_HAND_COLUMNS = ("on_hand", "stock_on_hand", "inventory_on_hand", "stock")
@@ -19,6 +19,9 @@ class DemandScenario(ScenarioBase):
     title = SCENARIOS["demand"].title
     input_kind = "table"
     decision_words = "P10 / P50 / P90 forecast, safety stock, reorder point (and order quantity with stock on hand)"
+    input_hint = ("Give each series' recent history; the forecast starts after its last date. Add an `on_hand` "
+                  "column to get order quantities.")
+    decisions_title = "Inventory policy per series"
     intended_use = ("Forecast unit demand per series with P10 / P50 / P90 intervals and turn them into safety "
                     "stock and reorder points for periodic-review replenishment.")
     limitations = (
@@ -57,6 +60,19 @@ class DemandScenario(ScenarioBase):
                 "holding_cost": float(dec.get("holding_cost", 0.1)),
                 "stockout_cost": float(dec.get("stockout_cost", 2.0)),
                 "aggregate_sigma_scale": float(dec.get("aggregate_sigma_scale", 1.0))}
+
+    def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
+        unit = {"daily": "days", "weekly": "weeks", "monthly": "months"}.get(
+            (meta.get("window") or {}).get("frequency"), "periods")
+        return (DecisionControl("service_level", "Service level", 0.5, 0.999, 0.01, key="sl", slider=False,
+                                help="Share of periods with no stock-out the safety stock aims for."),
+                DecisionControl("lead_time", f"Lead time ({unit})", 0, 365, 1, key="lt", slider=False, whole=True),
+                DecisionControl("review_period", f"Review period ({unit})", 1, 365, 1, key="rp", slider=False,
+                                whole=True),
+                DecisionControl("holding_cost", "Holding cost per unit per period", 0.0, 1e6, None, key="hc",
+                                slider=False),
+                DecisionControl("stockout_cost", "Stock-out cost per unit short", 0.0, 1e6, None, key="sc",
+                                slider=False))
 
     def input_notices(self, report, df) -> list[str]:
         # A forecast is a new table, not the upload's rows; stock on hand feeds the order quantities.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.scenarios import ROOT, SCENARIOS, Demo, ScenarioBase, register
+from core.scenarios import ROOT, SCENARIOS, DecisionControl, Demo, ScenarioBase, register
 
 SAMPLE = ROOT / "sample_data" / "fraud_transactions.csv.gz"
 
@@ -20,6 +20,7 @@ class FraudScenario(ScenarioBase):
     input_kind = "table"
     imbalance_applies = True
     decision_words = "approve / review / block with the top reasons for each alert"
+    input_hint = "Transactions should follow the training log in time: their history features look back over the saved log."
     intended_use = ("Rank card transactions by fraud risk so that a review team sees the riskiest first, with an "
                     "approve / review / block policy set by review capacity and cost.")
     limitations = (
@@ -57,6 +58,10 @@ class FraudScenario(ScenarioBase):
         dec = saved_decision(meta)
         review = float(dec.get("review_threshold", meta.get("threshold", 0.5)))
         return {"review_threshold": review, "block_threshold": float(dec.get("block_threshold", max(0.9, review)))}
+
+    def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
+        return (DecisionControl("review_threshold", "Review when risk is at or above", 0.0, 1.0, 0.005, key="review"),
+                DecisionControl("block_threshold", "Block when risk is at or above", 0.0, 1.0, 0.005, key="block"))
 
     def score(self, run_dir, meta, df, s, *, progress, reason_rows):
         return score_fraud_batch(Path(run_dir), meta, df, s, progress, reason_rows)
@@ -107,10 +112,19 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
         rows.append(row)
     figures = [("Transactions scored", f"{len(scored):,}"), ("Alerts (review + block)", f"{alerts:,}"),
                ("Blocked", f"{int((decision == 'block').sum()):,}"),
-               ("Amount in alerts", f"{sum(r['amount_at_stake'] for r in rows[1:]):,.0f}")]
+               ("Amount in alerts", f"{run_currency(meta)}{sum(r['amount_at_stake'] for r in rows[1:]):,.0f}")]
     progress(1.0, "Done")
     return BatchResult("fraud", run_dir.name, scored, figures, pd.DataFrame(rows),
                        {"review_threshold": review, "block_threshold": block}, notices=notices)
+
+
+def run_currency(meta: dict) -> str:
+    """The currency symbol the run's money figures were saved in (the studio's default when none was)."""
+    from core.runsummary import CURRENCY
+
+    head = ((meta.get("workspace") or {}).get("headline") or {}) if isinstance(meta.get("workspace"), dict) else {}
+    units = [f.get("unit") for f in head.get("impact", []) if isinstance(f, dict) and f.get("unit")]
+    return str(units[0]) if units else CURRENCY
 
 
 def run_demo(root: Path, s, progress) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.scenarios import ROOT, SCENARIOS, Demo, ScenarioBase, register
+from core.scenarios import ROOT, SCENARIOS, DecisionControl, Demo, ScenarioBase, register
 
 SAMPLE = ROOT / "sample_data" / "quality_images"
 
@@ -41,6 +41,17 @@ class QualityScenario(ScenarioBase):
         from core.decisions import saved_decision
 
         return {"threshold": float(saved_decision(meta).get("threshold", meta.get("threshold", 0.5)))}
+
+    def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
+        if meta.get("task") == "defect_typing":
+            return ()
+        return (DecisionControl("threshold", "Reject when P(defect) is at or above", 0.0, 1.0, 0.01, key="thr"),)
+
+    def decision_note(self, meta: dict) -> str:
+        if meta.get("task") == "defect_typing":
+            return ("This model types defects (no class means 'good part'): each image gets its most likely "
+                    "class, with no reject threshold to set.")
+        return ""
 
     def training_profile(self, meta: dict) -> dict | None:
         return None  # images have no column profile (drift would need image embeddings)

@@ -123,8 +123,8 @@ def test_defect_typing_upload_confirms_classes_and_skips_the_reject_decision(typ
     assert any(v.startswith("6 classes taken from the file names: crazing (10), inclusion (10), patches (10)")
                for v in infos)
     assert DEFECT_TYPING_NOTE in infos
-    layout = next(d.value for d in at.dataframe if "class (from file names)" in d.value.columns)
-    assert layout["images"].tolist() == [10] * 6 and layout["example file"].iloc[0] == "steel/crazing_1.jpg"
+    layout = next(d.value for d in at.dataframe if "Class (from file names)" in d.value.columns)
+    assert layout["Images"].tolist() == [10] * 6 and layout["Example file"].iloc[0] == "steel/crazing_1.jpg"
     m = _metrics(at)
     assert m["Defect share"] == "n/a" and m["Size used"] == "48×48×1"
     assert any("read as grayscale" in w.value for w in at.warning)

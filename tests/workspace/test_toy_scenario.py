@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from core.batch import BatchResult
 from core.columncheck import ColumnMismatchError
 from core.decisions import check_probability, saved_decision
-from core.scenarios import ScenarioBase, register, scenario_keys, unregister
+from core.scenarios import DecisionControl, ScenarioBase, register, scenario_keys, unregister
 
 ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ["tenure_months", "monthly_charges", "support_calls"]
@@ -129,6 +129,9 @@ class ChurnScenario(ScenarioBase):
 
     def decision_settings(self, meta: dict) -> dict:
         return {"threshold": float(saved_decision(meta).get("threshold", 0.5))}
+
+    def decision_controls(self, meta: dict):
+        return (DecisionControl("threshold", "Offer when P(leave) is at or above", 0.0, 1.0, 0.01, key="thr"),)
 
     def score(self, run_dir, meta, df, s, *, progress, reason_rows) -> BatchResult:
         thr = check_probability("offer threshold", s["threshold"])
@@ -247,12 +250,18 @@ def test_score_with_run_and_the_score_page_score_the_toy(trained):
     # The Score page: pick the run, upload a file, read the figures and the decisions.
     at = AppTest.from_file(str(ROOT / "pages" / "score.py"), default_timeout=60).run()
     assert not at.exception, at.exception
+    # The page draws the toy's own decision setting from its hook, at the saved value, and uses it.
+    slider = at.slider(key="score.churn-1.thr")
+    assert slider.label == "Offer when P(leave) is at or above" and slider.value == 0.4
+    assert "Decision: offer / no offer per customer." in [c.value for c in at.caption]
+    slider.set_value(0.9)
     at.file_uploader(key="score.upload.False").set_value(("customers.csv", df.to_csv(index=False).encode(),
                                                           "text/csv"))
     at.button(key="FormSubmitter:score.form-Score file").click().run()
     assert not at.exception, at.exception
     assert [m.label for m in at.metric][-2:] == ["Customers scored", "Offers"]
     assert at.metric[-2].value == "300"
+    assert at.metric[-1].value == f"{int((result.scored['churn_probability'] >= 0.9).sum()):,}"
     decisions = next(d.value for d in at.dataframe if "Customers" in getattr(d.value, "columns", []))
     assert decisions["Customers"].sum() == 300 and set(decisions["Decision"]) <= {"offer", "no offer"}
 

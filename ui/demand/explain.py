@@ -12,6 +12,7 @@ from core.demand.explain import compute_global_shap, compute_local_shap
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
 
+from ui.common import plain_columns
 from ui.demand.base import K, fail
 
 
@@ -42,8 +43,11 @@ def events(run) -> None:
     except DataValidationError as exc:
         fail(exc)
         return
-    numbers = [c for c in table.columns if c != "verdict"]
-    st.dataframe(table.style.format("{:.3f}", subset=numbers, na_rep="—"), width="stretch")
+    shown = table.rename_axis("method").reset_index()
+    numbers = [c for c in table.columns if c not in ("verdict", "prevalence")]
+    st.dataframe(shown.style.format("{:.3f}", subset=numbers, na_rep="—").format("{:.1%}", subset=["prevalence"]),
+                 hide_index=True, width="stretch", column_config=plain_columns(
+                     shown.columns, names={"method": "Scores from", "prevalence": "Event share"}))
     for name, row in table.iterrows():
         if note := event_note(name, row):
             st.warning(note, icon=":material/casino:")

@@ -10,7 +10,7 @@ from core.fraud.alerts import build_alert_queue, filter_alerts
 from core.fraud.decisions import compute_cost_curve, compute_decision_bands, get_optimal_threshold
 from core.safety import safe_csv_bytes
 
-from ui.common import get_currency, money, money_label
+from ui.common import get_currency, money, money_label, plain_columns
 from ui.fraud.base import K, fail
 
 
@@ -40,10 +40,10 @@ def show_alert_policy(run) -> None:
                     key=K + "savings")
     try:
         bands = compute_decision_bands(y, p, amounts, review_threshold=review_t, block_threshold=block_t)
-        st.dataframe(bands.round(3), hide_index=True, width="stretch", column_config={
-            "band": "Band", "transactions": "Transactions", "share": "Share of transactions", "fraud": "Frauds",
-            "share_of_all_fraud": "Share of all fraud", "amount": money_label("Amount"),
-            "fraud_amount": money_label("Fraud amount")})
+        st.dataframe(bands, hide_index=True, width="stretch", column_config=plain_columns(
+            bands.columns, names={"band": "Band", "share": "Share of transactions", "fraud": "Frauds",
+                                  "share_of_all_fraud": "Share of all fraud", "fraud_amount": "Fraud amount"},
+            money=("amount", "fraud_amount"), percent=("share", "share_of_all_fraud"), whole=("transactions", "fraud")))
         st.plotly_chart(fc.plot_decision_bands(bands), key=K + "bands")
     except DataValidationError as exc:
         fail(exc)
@@ -62,8 +62,9 @@ def show_alert_queue(run, ex) -> None:
     text = c3.text_input("Search customer, terminal or reason", key=K + "q_text")
     shown = filter_alerts(queue, min_risk=min_risk, min_amount=min_amt, text=text)
     st.caption(f"{len(shown):,} of {len(queue):,} alerts at risk ≥ {threshold:.3f} (the review threshold); "
-               f"'label' is the true outcome, known here because this is the test period.")
+               "'Fraud (true outcome)' is known here because this is the test period. The CSV keeps the "
+               "machine column names (rank, risk, label, top_reasons) for other tools; hover a header to see it.")
     st.dataframe(shown, hide_index=True, width="stretch",
-                 column_config={"risk": st.column_config.ProgressColumn("risk", min_value=0, max_value=1, format="%.3f")})
+                 column_config=plain_columns(shown.columns, money=("amount",), whole=("rank",), risk=("risk",)))
     st.download_button("Download alert queue (CSV)", safe_csv_bytes(shown), "fraud_alerts.csv",
                        "text/csv", icon=":material/download:", on_click="ignore")

@@ -8,6 +8,7 @@ import streamlit as st
 from core.errors import DataValidationError
 from core.fraud.columns import ROLE_NAMES, detect_columns, extra_feature_columns, make_columns, prepare_log
 from core.fraud.features import FeatureConfig, compute_features
+from core.glossary import feature_label
 from core.fraud.split import split_by_time, suggest_split
 
 from ui.fraud.base import K, MAX_ROWS, NONE, fail, load_sample
@@ -89,8 +90,9 @@ def show_log(log: pd.DataFrame, cols) -> FeatureConfig:
     fcfg = FeatureConfig(delay_days=int(fcfg_delay))
     with st.expander("Engineered features (computed from each transaction's past only)"):
         extra = extra_feature_columns(log.drop(columns="_row"), cols)
-        st.dataframe(compute_features(log.head(50), cols, config=fcfg, extra=extra).describe(),
-                     hide_index=True, width="stretch")
+        fs = compute_features(log.head(50), cols, config=fcfg, extra=extra)
+        st.dataframe(pd.DataFrame({"Feature": [feature_label(n) for n in fs.names], "Column": fs.names,
+                              "What it measures": [fs.descriptions[n] for n in fs.names]}), hide_index=True, width="stretch")
     return fcfg
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.charts import plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall
 from core.fraud.alerts import format_value, get_reasons
+from core.glossary import feature_label
 
 from ui.common import money
 from ui.fraud.base import K
@@ -38,4 +40,6 @@ def show_explanations(run, ex) -> None:
     st.plotly_chart(plot_shap_waterfall(res.base_value, contrib, float(res.predictions[0])),
                     key=K + "waterfall")
     with st.expander("What each feature means"):
-        st.dataframe(run.features.describe(), hide_index=True, width="stretch")
+        fs = run.features
+        st.dataframe(pd.DataFrame({"Feature": [feature_label(n) for n in fs.names], "Column": fs.names,
+                              "What it measures": [fs.descriptions[n] for n in fs.names]}), hide_index=True, width="stretch")

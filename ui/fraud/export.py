@@ -8,6 +8,7 @@ from core.errors import DataValidationError
 from core.fraud.alerts import get_reasons
 from core.safety import safe_csv_bytes
 
+from ui.common import plain_columns
 from ui.fraud.base import K, SAMPLE, fail
 from ui.privacy import read_upload
 from ui.workspace import save_to_workspace
@@ -38,8 +39,9 @@ def show_score_new_file(run, ex) -> None:
     elif out is not None:
         thr = st.session_state.get(K + "review_t", 0.5)
         st.caption(f"{int((out['risk'] >= thr).sum()):,} of {len(out):,} transactions at or above the review "
-                   f"threshold {thr:.3f}; reasons for the 50 riskiest.")
-        st.dataframe(out, hide_index=True, width="stretch")
+                   f"threshold {thr:.3f}; reasons for the 50 riskiest. The CSV keeps the file's and the "
+                   "model's machine column names (risk, top_reasons); hover a header to see it.")
+        st.dataframe(out, hide_index=True, width="stretch", column_config=plain_columns(out.columns, risk=("risk",)))
         st.download_button("Download scored file (CSV)", safe_csv_bytes(out), "fraud_scored.csv",
                            "text/csv", icon=":material/download:", on_click="ignore")
 

@@ -66,8 +66,8 @@ def show_summary(data) -> None:
             " Check these classes before training; if one is wrong, rename the files or sort them into folders."),
             icon=":material/label:")
     if data.layout == "filenames":
-        st.dataframe(pd.DataFrame({"class (from file names)": list(counts), "images": list(counts.values()),
-                                   "example file": [data.names[int(np.flatnonzero(data.labels == i)[0])]
+        st.dataframe(pd.DataFrame({"Class (from file names)": list(counts), "Images": list(counts.values()),
+                                   "Example file": [data.names[int(np.flatnonzero(data.labels == i)[0])]
                                                     for i in range(len(counts))]}),
                      hide_index=True, key=K + "layout_table")
     if ok is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.safety import safe_csv_bytes
+from ui.common import plain_columns
 from ui.quality.base import K, SAMPLE_DIR
 from ui.workspace import save_to_workspace
 
@@ -15,7 +16,12 @@ def show_export(run, data) -> None:
 
     threshold = float(st.session_state.get(K + "threshold", 0.5))
     preds = get_test_predictions(run, threshold)
-    st.dataframe(preds.head(50), hide_index=True, width="stretch")
+    shown = preds.head(50)
+    st.markdown(f"**Test predictions** (the first {len(shown):,} of {len(preds):,} test images; all in the download)")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=plain_columns(
+        shown.columns, decimals={c: 3 for c in shown.columns if c == "confidence" or c.startswith("p_")}))
+    st.caption("The CSV keeps the machine column names (file, actual, predicted, p_<class>, verdict) for other "
+               "tools; hover a header above to see it.")
     st.download_button("Download test predictions (CSV)", safe_csv_bytes(preds),
                        "quality_predictions.csv", "text/csv", key=K + "dl_csv", on_click="ignore")
     zip_key = f"{K}out:zip:{threshold}"
