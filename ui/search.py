@@ -25,9 +25,17 @@ HELD_OUT_TEXT = {
 }
 
 
+ENSEMBLE_TEXT = {
+    "tabular": "Also try the network blended with a baseline (logistic regression or gradient boosting)",
+    "demand": "Also try the network's forecast blended with a baseline's (seasonal naive or moving average)",
+    "quality": "Also try the CNN's class probabilities blended with a baseline's (majority class or logistic "
+               "regression on thumbnails)",
+}
+
+
 def search_options(prefix: str, *, ensemble: bool = True, kind: str = "tabular") -> dict:
-    """Widgets for a training form: search on/off, budget in seconds, ensemble check (credit and
-    fraud; ``kind`` "demand" or "quality" names what those searches tune and has no ensemble)."""
+    """Widgets for a training form: search on/off, budget in seconds, ensemble check; ``kind``
+    ("tabular", "demand" or "quality") names what the search tunes and blends."""
     st.markdown("**Model search** — is deep learning worth it here? Try network settings within a time "
                 "budget, on validation rows of the training split only, and keep the best.")
     c1, c2, c3 = st.columns(3)
@@ -36,12 +44,11 @@ def search_options(prefix: str, *, ensemble: bool = True, kind: str = "tabular")
                         f"{HELD_OUT_TEXT[kind]}")
     budget = c2.number_input("Search budget (seconds)", 5, 3600, int(DEFAULT_PAGE_BUDGET), step=15,
                              key=prefix + "search_budget")
-    ens = False
-    if kind == "tabular":
-        ens = c3.checkbox("Try an ensemble", False,
-                          key=prefix + "search_ensemble", disabled=not ensemble,
-                          help="Also try the network averaged with the best baseline. Used only when the "
-                               "average beats both on validation; labelled 'Ensemble' wherever it is shown.")
+    ens = c3.checkbox("Try an ensemble", False,
+                      key=prefix + "search_ensemble", disabled=not ensemble,
+                      help=f"{ENSEMBLE_TEXT[kind]}, at a weight of 25, 50 or 75 % for the network, chosen on "
+                           "validation. Used only when the blend beats both on validation; labelled 'Ensemble' "
+                           "wherever it is shown.")
     return {"enabled": bool(on), "budget": float(budget), "ensemble": bool(ens and ensemble)}
 
 
@@ -57,7 +64,8 @@ def run_demand_search(sales, config, options: dict, *, test=None, container=None
     live = SearchLive(container)
     # The search trains many networks: it waits for a training slot like the final fit.
     with training_slot("demand", sales, horizon=config.horizon, container=container):
-        search = search_demand(sales, config, budget=options["budget"], test=test, progress=live)
+        search = search_demand(sales, config, budget=options["budget"], test=test,
+                               ensemble=bool(options.get("ensemble")), progress=live)
     live.clear()
     return search, search.config
 
@@ -70,7 +78,8 @@ def run_quality_search(data, config, options: dict, *, ok_class=None, container=
     from core.search.quality import resize_dataset, search_quality
 
     live = SearchLive(container)
-    search = search_quality(data, config, budget=options["budget"], ok_class=ok_class, progress=live)
+    search = search_quality(data, config, budget=options["budget"], ok_class=ok_class,
+                            ensemble=bool(options.get("ensemble")), progress=live)
     live.clear()
     return search, search.config, resize_dataset(data, search.image_size)
 
@@ -83,11 +92,35 @@ def keep_search(prefix: str, run, search) -> None:
         st.session_state[prefix + "search"] = (run, search)
 
 
+def _kept_baselines(prefix: str, run):
+    kept = st.session_state.get(prefix + "baselines")
+    return kept[1] if isinstance(kept, tuple) and len(kept) == 2 and kept[0] is run else None
+
+
+def kept_search_section(prefix: str, run) -> dict | None:
+    """The search section (with the ensemble's test figures when used) of the demand or quality
+    search kept with ``run``, to save with the run; None when no search chose its settings."""
+    kept = st.session_state.get(prefix + "search")
+    if kept is None or kept[0] is not run:
+        return None
+    search = kept[1]
+    if hasattr(search, "image_size"):
+        from core.search.quality import quality_search_section
+
+        return quality_search_section(search, run, _kept_baselines(prefix, run))
+    from core.search.demand import demand_search_section
+
+    return demand_search_section(search, run)
+
+
 def show_kept_search(prefix: str, run) -> None:
-    """The search section of ``run``, when a search chose its settings."""
+    """The search section of ``run``, when a search chose its settings (with the ensemble's test
+    figures when the search chose the ensemble)."""
     kept = st.session_state.get(prefix + "search")
     if kept is not None and kept[0] is run:
-        show_search(kept[1], key=prefix + "search")
+        section = kept_search_section(prefix, run) or {}
+        show_search(kept[1], key=prefix + "search",
+                    ensemble_test=(section.get("ensemble") or {}).get("test_metrics"))
 
 
 class SearchLive:
@@ -152,18 +185,10 @@ def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble
                      hide_index=True, width="stretch", key=key + ".settings")
         ens = search.ensemble or {}
         if ens.get("checked"):
-            sc = ens["validation_scores"]
-            line = (f"network {sc['network']:.4f}, {ens['baseline'].replace('_', ' ')} {sc[ens['baseline']]:.4f}, "
-                    f"their average {sc['ensemble']:.4f} ({res.metric_label})")
-            if ens.get("use"):
-                st.success(f"**Ensemble used**: the network averaged with {ens['baseline'].replace('_', ' ')} beats "
-                           f"both on validation — {line}. The saved model file is the network; the ensemble's "
-                           "figures are recorded with the run.", icon=":material/merge:")
-            else:
-                st.caption(f"Ensemble not used: the average does not beat both on validation — {line}.")
+            (st.success if ens.get("use") else st.caption)(ensemble_text(ens, res.metric_label))
         if ensemble_test:
-            st.markdown(f"**Ensemble on the test rows** — ROC-AUC {ensemble_test['roc_auc']:.3f}, "
-                        f"PR-AUC {ensemble_test['pr_auc']:.3f}")
+            st.markdown(f"**{ens.get('label', 'Ensemble')}, on the {test_part(ensemble_test)}** — "
+                        f"{ensemble_test_text(ensemble_test)}")
         if ensemble_shap is not None:
             from core.charts import plot_shap_bar
 
@@ -173,3 +198,44 @@ def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble
         c1.plotly_chart(plot_optimisation_history(res), key=key + ".history")
         c2.plotly_chart(plot_param_importance(res), key=key + ".importance")
         st.dataframe(res.trials_frame(), hide_index=True, width="stretch", key=key + ".trials")
+
+
+def _name(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def ensemble_text(ens: dict, metric_label: str) -> str:
+    """One line on the ensemble check: used or not, the chosen blend, and the validation scores
+    of the network, the best baseline and the blend."""
+    sc = ens["validation_scores"]
+    best = ens.get("best_baseline") or ens["baseline"]
+    w = float(ens.get("weight", 0.5))
+    line = (f"network {sc['network']:.4f}, best baseline ({_name(best)}) {sc[best]:.4f}, blend of "
+            f"{w:.0%} network + {1 - w:.0%} {_name(ens['baseline'])} {sc['ensemble']:.4f} ({metric_label})"
+            ).replace("% ", " % ")
+    if ens.get("use"):
+        return (f"**Ensemble used — {ens.get('label', 'Ensemble')}**: it beats both on validation — "
+                f"{line}. The saved model file is the network; the ensemble's figures are recorded with the run.")
+    return f"Ensemble not used: no blend beats both on validation — {line}."
+
+
+ENSEMBLE_METRICS = {"roc_auc": ("ROC-AUC", 3), "pr_auc": ("PR-AUC", 3), "mae": ("MAE of P50", 2),
+                    "wmae": ("holiday-weighted MAE", 2), "mase": ("MASE", 3), "accuracy": ("accuracy", 3),
+                    "macro_f1": ("macro F1", 3), "log_loss": ("log loss", 3)}
+
+
+def ensemble_test_text(metrics: dict) -> str:
+    """The ensemble's headline test figures, e.g. "ROC-AUC 0.912, PR-AUC 0.561"."""
+    parts = []
+    for k, (label, digits) in ENSEMBLE_METRICS.items():
+        v = metrics.get(k)
+        if isinstance(v, (int, float)) and v == v:
+            parts.append(f"{label} {v:.{digits}f}")
+    return ", ".join(parts)
+
+
+def test_part(metrics: dict) -> str:
+    """What the test figures were measured on."""
+    if "pr_auc" in metrics:
+        return "test rows"
+    return "backtest periods" if "mae" in metrics else "test images"

@@ -137,7 +137,9 @@ def run_train(args) -> dict:
     if args.event_level and args.event_level > 0:
         out["events"] = _events(run, args)
     if search is not None:
-        out["search"] = search.result.to_dict()
+        from core.search.demand import demand_search_section
+
+        out["search"] = demand_search_section(search, run)
     if args.save:
         from pathlib import Path
 
@@ -164,10 +166,8 @@ def _search(data, cfg, test, args):
     from core.search.demand import search_demand
     from core.search.scenarios import print_trials
 
-    if getattr(args, "ensemble", False):
-        say("--ensemble applies to credit and fraud; the demand search tunes the network alone.")
     search = search_demand(data, cfg, budget=args.search_budget, test=test, n_trials=args.search_trials,
-                           progress=print_trials)
+                           ensemble=bool(getattr(args, "ensemble", False)), progress=print_trials)
     for notice in search.result.notices:
         say(f"search: {notice}")
     return search, search.config

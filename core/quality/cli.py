@@ -113,7 +113,10 @@ def run_train(args) -> dict:
                                      run.test.labels, run.class_names)
     result["timings"] = {"load_s": round(t_load, 3), **run.timings}
     if search is not None:
-        result["search"] = search.result.to_dict()
+        from core.search.quality import quality_baseline_proba, quality_search_section
+
+        result["search"] = quality_search_section(
+            search, run, quality_baseline_proba(data, run, config, test=test) if search.ensemble.get("use") else None)
         result["config"] = {**run.metadata()["config"], "image_size": run.image_size}
         result["timings"]["search_s"] = round(search.result.seconds, 3)
     if getattr(args, "save", None):
@@ -146,10 +149,9 @@ def _search(data, config, test, args, opts):
     from core.search.quality import search_quality
     from core.search.scenarios import print_trials
 
-    if getattr(args, "ensemble", False):
-        say("--ensemble applies to credit and fraud; the quality search tunes the network alone.")
     search = search_quality(data, config, budget=args.search_budget, test=test, ok_class=args.ok_class,
-                            n_trials=args.search_trials, progress=print_trials)
+                            n_trials=args.search_trials, ensemble=bool(getattr(args, "ensemble", False)),
+                            progress=print_trials)
     for notice in search.result.notices:
         say(f"search: {notice}")
     if search.image_size != data.image_size:

@@ -29,6 +29,9 @@ TAILS = (0.05, 0.1, 0.2, 0.25)
 # "none" (trial 0 is today's recipe exactly, and a chosen floor trains without a penalty).
 L2_OFF = 1e-7
 CONFIRM_LEVEL = 0.9  # as for credit and fraud: the best trial must lead outside a 90 % interval
+BASELINES = ("seasonal_naive", "moving_average")  # the backtest's baseline prefixes, in the order tried
+BASELINE_NAMES = {"seasonal_naive": "seasonal naive", "moving_average": "moving average"}
+NETWORK = "Keras network's forecast"
 
 
 def _holdout(cfg) -> int:
@@ -133,7 +136,10 @@ class DemandObjective:
         weights = (np.where(bt["holiday"].to_numpy(float) > 0.5, 5.0, 1.0)
                    if self.holiday and "holiday" in bt else np.ones(len(errors)))
         keys = list(zip(bt["series"].astype(str), bt["date"].astype(str)))
-        return float((errors * weights).sum() / weights.sum()), (keys, errors, weights)
+        # The validation forecasts (P10 / P50 / P90) of the network and the baselines, for the ensemble check.
+        forecasts = {p: bt[[f"{p}_p10", f"{p}_p50", f"{p}_p90"]].to_numpy(float) for p in ("nn", *BASELINES)}
+        return float((errors * weights).sum() / weights.sum()), (keys, errors, weights,
+                                                                 {"y": bt["y"].to_numpy(float), **forecasts})
 
     def confirm(self, best, recipe) -> tuple[bool, dict]:
         """Keep the best trial only when its lower error is outside the noise: the upper end of a
@@ -141,7 +147,7 @@ class DemandObjective:
         points is below zero. Trials that forecast different points are not compared."""
         from core.verdict import compare_losses
 
-        (kb, eb, w), (kr, er, _w) = best, recipe
+        (kb, eb, w, *_), (kr, er, *_) = best, recipe
         if kb != kr:
             return True, {"sentence": "the trials forecast different validation points; not compared"}
         v = compare_losses(eb, {"recipe": er}, metric="MAE", weights=w, seed=self.base.seed, level=CONFIRM_LEVEL)
@@ -160,11 +166,72 @@ class DemandSearch:
 
     result: SearchResult
     config: Any
-    ensemble: dict = field(default_factory=dict)  # not offered for forecasts; kept for ui.search
+    ensemble: dict = field(default_factory=dict)  # the ensemble check, when asked for
+
+
+def check_demand_ensemble(payload, *, holiday: bool = False) -> dict:
+    """Whether the network's forecast blended with a baseline's (seasonal naive or moving average)
+    beats both on the validation forecast of the training history, by the search's own score (MAE
+    of P50, holiday weeks weighted 5 where flagged). ``payload`` is the selected trial's
+    validation forecasts (``DemandObjective.evaluate``); every quantile is blended with the same
+    weight, so the ensemble has P10 / P50 / P90 like the network."""
+    from core.search.ensemble import choose_ensemble, ensemble_label
+
+    _keys, _errors, weights, fc = payload
+    y = fc["y"]
+
+    def score(q):
+        return float((np.abs(q[:, 1] - y) * weights).sum() / weights.sum())
+
+    ens = choose_ensemble(score, fc["nn"], {b: fc[b] for b in BASELINES}, direction="minimize")
+    if ens["checked"]:
+        ens["metric"] = "wmae" if holiday else "mae"
+        ens["label"] = ensemble_label(ens, network=NETWORK, names=BASELINE_NAMES)
+    return ens
+
+
+def ensemble_backtest(run, ens: dict):
+    """The final run's backtest with the ensemble's forecasts as columns ``ensemble_p10/p50/p90``."""
+    from core.search.ensemble import blend
+
+    bt = run.backtest.copy()
+    for q in ("p10", "p50", "p90"):
+        bt[f"ensemble_{q}"] = blend(bt[f"nn_{q}"], bt[f"{ens['baseline']}_{q}"], ens.get("weight", 0.5))
+    return bt
+
+
+def demand_ensemble_metrics(run, ens: dict) -> dict | None:
+    """The ensemble's backtest metrics (the test periods, as the network's), or None when the search
+    did not choose it."""
+    if not (ens or {}).get("use"):
+        return None
+    from core.demand.fmetrics import compute_metrics_table
+
+    bt = ensemble_backtest(run, ens)
+    table = compute_metrics_table(bt, {"ensemble": "ensemble"})
+    if "holiday" in bt and getattr(run, "holiday_col", None) is not None:
+        from core.demand.holidays import add_wmae
+
+        table = add_wmae(table, bt, {"ensemble": "ensemble"})
+    return {k: (None if v is None or (isinstance(v, float) and not math.isfinite(v)) else float(v))
+            for k, v in table.loc["ensemble"].items()}
+
+
+def demand_search_section(search: "DemandSearch", run) -> dict:
+    """The "search" section of the CLI's JSON and a saved run: the search, and the ensemble with its
+    test figures when the search chose it."""
+    out = search.result.to_dict()
+    if search.ensemble:
+        ens = dict(search.ensemble)
+        m = demand_ensemble_metrics(run, ens)
+        if m is not None:
+            ens["test_metrics"] = m
+        out["ensemble"] = ens
+    return out
 
 
 def search_demand(data, cfg=None, *, budget: float, test=None, n_trials: int | None = None,
-                  progress: Callable[[SearchProgress], None] | None = None,
+                  ensemble: bool = False, progress: Callable[[SearchProgress], None] | None = None,
                   clock: Callable[[], float] | None = None) -> DemandSearch:
     """Search the demand network's settings on the training history of ``data`` within ``budget``
     seconds (same split as ``train_demand(data, cfg, test=test)``); pass ``.config`` to
@@ -198,4 +265,8 @@ def search_demand(data, cfg=None, *, budget: float, test=None, n_trials: int | N
         result.notices.append(f"{left_out} series too short for a validation forecast inside their training "
                               f"history {'was' if left_out == 1 else 'were'} left out of the search (the final "
                               "model still uses them).")
-    return DemandSearch(result=result, config=config)
+    ens: dict = {}
+    if ensemble and result.payload is not None:
+        ens = check_demand_ensemble(result.payload, holiday=holiday)
+        result.extra["ensemble"] = ens
+    return DemandSearch(result=result, config=config, ensemble=ens)

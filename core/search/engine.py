@@ -151,6 +151,9 @@ class SearchResult:
     notices: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # what the scenario adds (ensemble check, final figures)
     selected_number: int | None = None  # the trial whose settings are used (None: the best)
+    # What the selected trial's ``evaluate`` returned besides its score (e.g. its validation
+    # predictions, for the ensemble check); not part of the saved summary.
+    payload: Any = field(default=None, repr=False, compare=False)
 
     @property
     def complete(self) -> list[TrialRecord]:
@@ -380,6 +383,8 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
                 f"Trial {best_trial.number} scored best ({best_trial.score:.4f} against {result.default_score:.4f} "
                 f"for today's recipe, {objective.metric_label}), but its lead is inside the noise of the "
                 f"validation rows ({details.get('sentence', '')}); today's recipe is kept.")
+    if result.selected is not None:
+        result.payload = payloads.get(result.selected.number)
     if not result.found:
         spent = records[0].seconds if records else seconds
         result.notices.append(

@@ -138,13 +138,15 @@ class QualityObjective:
         run = engine.train_quality(fit, config=self.config_for(params), test=val, ok_class=self.ok_class,
                                    progress=lambda epoch, _epochs, logs: report(epoch, logs.get("val_loss")))
         losses = log_losses(run.test.labels, run.test_proba)
-        return float(losses.mean()), losses
+        # The validation probabilities too, for the ensemble check.
+        return float(losses.mean()), (losses, np.asarray(run.test_proba, dtype=float))
 
-    def confirm(self, best: np.ndarray, recipe: np.ndarray) -> tuple[bool, dict]:
+    def confirm(self, best: tuple, recipe: tuple) -> tuple[bool, dict]:
         """Keep the best trial only when its lower log loss is outside the noise of the validation
         images (paired bootstrap, 90 % interval of the difference below zero)."""
         from core.verdict import compare_losses
 
+        best, recipe = best[0], recipe[0]
         v = compare_losses(best, {"recipe": recipe}, metric="log loss", seed=self.base.seed, level=CONFIRM_LEVEL)
         return bool(v.high < 0), {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
                                   "sentence": f"{v.level:.0%} interval of the difference {v.low:+.4f} to "
@@ -158,11 +160,76 @@ class QualitySearch:
     result: SearchResult
     config: Any
     image_size: int
-    ensemble: dict = field(default_factory=dict)  # not offered for images; kept for ui.search
+    ensemble: dict = field(default_factory=dict)  # the ensemble check, when asked for
+
+
+NETWORK = "CNN"
+
+
+def check_quality_ensemble(fit, val, val_proba: np.ndarray) -> dict:
+    """Whether the CNN's class probabilities blended with a baseline's (majority class, or logistic
+    regression on 16x16 thumbnails, fitted on the fitting images) beat both on the validation
+    images, by validation log loss (the search's own score)."""
+    from core.quality.baselines import BASELINE_NAMES, fit_baselines
+    from core.search.ensemble import choose_ensemble, ensemble_label
+
+    proba, _ = fit_baselines(fit.images, fit.labels, val.images, val_proba.shape[1])
+    labels = np.asarray(val.labels)
+    ens = choose_ensemble(lambda p: float(log_losses(labels, p).mean()), val_proba,
+                          {b: proba[b] for b in BASELINE_NAMES if b in proba}, direction="minimize")
+    if ens["checked"]:
+        ens["metric"] = "log_loss"
+        ens["label"] = ensemble_label(ens, network=NETWORK,
+                                      names={k: v[0].lower() + v[1:] for k, v in BASELINE_NAMES.items()})
+    return ens
+
+
+def quality_baseline_proba(data, run, config, *, test=None) -> dict[str, np.ndarray]:
+    """The baselines' probabilities on ``run``'s test images, fitted on the images the network
+    trained on (its training and validation images; all of ``data`` when a test set was given)."""
+    from core.quality.baselines import fit_baselines, fit_baselines_for_run
+
+    if test is None:
+        return fit_baselines_for_run(data, run, config)
+    proba, _ = fit_baselines(data.images, data.labels, run.test.images, len(run.class_names))
+    return proba
+
+
+def quality_ensemble_proba(run, ens: dict, baseline_proba: dict[str, np.ndarray]) -> np.ndarray:
+    from core.search.ensemble import blend
+
+    return blend(run.test_proba, baseline_proba[ens["baseline"]], ens.get("weight", 0.5))
+
+
+def quality_ensemble_metrics(run, ens: dict, baseline_proba: dict[str, np.ndarray] | None) -> dict | None:
+    """The ensemble's test metrics (accuracy, macro F1, log loss, ...), or None when the search did
+    not choose it or the baselines' test probabilities are not at hand."""
+    if not (ens or {}).get("use") or not baseline_proba or ens.get("baseline") not in baseline_proba:
+        return None
+    from core.quality.evaluate import compute_multiclass_metrics
+
+    p = quality_ensemble_proba(run, ens, baseline_proba)
+    m = compute_multiclass_metrics(run.test.labels, p, run.class_names)
+    out = {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    out["log_loss"] = float(log_losses(run.test.labels, p).mean())
+    return out
+
+
+def quality_search_section(search: "QualitySearch", run, baseline_proba: dict | None = None) -> dict:
+    """The "search" section of the CLI's JSON and a saved run: the search, and the ensemble with its
+    test figures when the search chose it."""
+    out = search.result.to_dict()
+    if search.ensemble:
+        ens = dict(search.ensemble)
+        m = quality_ensemble_metrics(run, ens, baseline_proba)
+        if m is not None:
+            ens["test_metrics"] = m
+        out["ensemble"] = ens
+    return out
 
 
 def search_quality(data, config=None, *, budget: float, test=None, ok_class: str | None = None,
-                   n_trials: int | None = None,
+                   n_trials: int | None = None, ensemble: bool = False,
                    progress: Callable[[SearchProgress], None] | None = None,
                   clock: Callable[[], float] | None = None) -> QualitySearch:
     """Search the CNN's settings on the training images of ``data`` within ``budget`` seconds (the
@@ -193,4 +260,10 @@ def search_quality(data, config=None, *, budget: float, test=None, ok_class: str
         final, size = objective.config_for(result.best_params), int(result.best_params["image_size"])
     result.extra["split"] = {"fit_images": int(len(fit_idx)), "validation_images": int(len(val_idx)),
                              "validation": "the training split's validation images"}
-    return QualitySearch(result=result, config=final, image_size=size)
+    ens: dict = {}
+    if ensemble and result.payload is not None:
+        # Baselines read the images at the size they were given; the CNN's probabilities are per
+        # image, whatever size the selected trial read them at.
+        ens = check_quality_ensemble(objective.fit, objective.val, result.payload[1])
+        result.extra["ensemble"] = ens
+    return QualitySearch(result=result, config=final, image_size=size, ensemble=ens)

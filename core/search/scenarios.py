@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from core.search.engine import SearchProgress
-from core.search.tabular import TabularSearch, ensemble_metrics, search_tabular
+from core.search.ensemble import ensemble_label
+from core.search.tabular import TabularSearch, ensemble_metrics, ensemble_proba, search_tabular
 
 
 def search_credit(df: pd.DataFrame, *, target: str, budget: float, positive: Any = None,
@@ -82,10 +83,9 @@ def search_section(search: TabularSearch, tab=None, *, fraud_metrics: Callable[[
         m = ensemble_metrics(tab, ens)
         if m is not None:
             if fraud_metrics is not None:
-                p = (tab.proba["network"] + tab.proba[ens["baseline"]]) / 2
-                m = fraud_metrics(p, m)
+                m = fraud_metrics(ensemble_proba(tab, ens), m)
             ens["test_metrics"] = m
-            ens["label"] = f"Ensemble: Keras network averaged with {ens['baseline'].replace('_', ' ')}"
+            ens["label"] = ensemble_label(ens)
         out["ensemble"] = ens
     return out
 

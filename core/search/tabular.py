@@ -18,6 +18,7 @@ import pandas as pd
 
 from core.errors import DataValidationError
 from core.search.engine import SearchProgress, SearchResult, run_search
+from core.search.ensemble import ENSEMBLE, blend, choose_ensemble, ensemble_label  # noqa: F401 (ENSEMBLE re-exported)
 
 SEARCH_IMBALANCE = ("none", "class_weight", "smote", "undersample")
 SYNTHESISING = ("smote", "adasyn", "smote_tomek")
@@ -27,7 +28,6 @@ MAX_SYNTHETIC_ROWS = 5_000
 BATCH_SIZES = (32, 64, 128, 256, 512, 1024, 2048)
 TUNED = ("depth", "width", "dropout", "l2", "learning_rate", "batch_size", "imbalance", "wide")
 METRIC_LABELS = {"roc_auc": "validation ROC-AUC", "pr_auc": "validation average precision"}
-ENSEMBLE = "ensemble"
 # The best trial replaces today's recipe only when the lower end of this paired bootstrap interval
 # of its lead on the validation rows is above zero.
 CONFIRM_LEVEL = 0.9
@@ -182,31 +182,32 @@ def _score(y, p, metric: str) -> float:
 
 
 def check_ensemble(objective: TabularObjective, params: dict, baselines: tuple[str, ...]) -> dict:
-    """Whether the network averaged with its best baseline beats both on the validation rows.
+    """Whether the network blended with a baseline beats both on the validation rows.
 
-    Trains the best settings once more on the fitting rows, with the baselines, and compares the
-    three on the validation rows. The ensemble is used only when it beats both.
-    """
+    Trains the best settings once more on the fitting rows, with the baselines, and tries every
+    baseline at every weight of ``WEIGHTS`` on the validation rows (``choose_ensemble``). The
+    ensemble is used only when its best blend beats the network and the best baseline."""
     from core.tabular import choose_threshold
 
     t0 = time.perf_counter()
     run = objective.train(params, baselines=baselines)
     y, metric = objective.y_val, objective.metric
-    scores = {name: _score(y, p, metric) for name, p in run.proba.items()}
-    base = [b for b in baselines if b in scores]
-    if not base:
-        return {"checked": False, "use": False, "note": "No baseline to average with."}
-    best_base = max(base, key=lambda b: scores[b])
-    p_ens = (run.proba["network"] + run.proba[best_base]) / 2
-    scores[ENSEMBLE] = _score(y, p_ens, metric)
-    use = scores[ENSEMBLE] > max(scores["network"], scores[best_base])
-    return {"checked": True, "use": bool(use), "baseline": best_base, "metric": metric,
-            "validation_scores": scores, "threshold": choose_threshold(y, p_ens, objective.base.threshold_rule),
-            "seconds": time.perf_counter() - t0}
+    base = {b: run.proba[b] for b in baselines if b in run.proba}
+    ens = choose_ensemble(lambda p: _score(y, p, metric), run.proba["network"], base, direction="maximize")
+    if not ens["checked"]:
+        return ens
+    p_ens = blend(run.proba["network"], base[ens["baseline"]], ens["weight"])
+    return {**ens, "metric": metric, "threshold": choose_threshold(y, p_ens, objective.base.threshold_rule),
+            "label": ensemble_label(ens), "seconds": time.perf_counter() - t0}
 
 
-def ensemble_predict_codes(tab, baseline: str) -> Callable[[np.ndarray], np.ndarray]:
-    """Probabilities of the network averaged with ``baseline`` for code-space rows (what SHAP
+def ensemble_proba(tab, ensemble: dict) -> np.ndarray:
+    """The ensemble's test probabilities from a final run's network and baseline probabilities."""
+    return blend(tab.proba["network"], tab.proba[ensemble["baseline"]], ensemble.get("weight", 0.5))
+
+
+def ensemble_predict_codes(tab, baseline: str, weight: float = 0.5) -> Callable[[np.ndarray], np.ndarray]:
+    """Probabilities of the network blended with ``baseline`` for code-space rows (what SHAP
     perturbs): logistic regression reads the encoded columns, gradient boosting the codes."""
     from core.tabular import predict_codes
 
@@ -214,18 +215,18 @@ def ensemble_predict_codes(tab, baseline: str) -> Callable[[np.ndarray], np.ndar
 
     def predict(Z: np.ndarray) -> np.ndarray:
         X = pre.encode(Z) if baseline == "logistic_regression" else Z
-        return (np.asarray(predict_codes(tab.model, pre, Z)).ravel() + model.predict_proba(X)[:, 1]) / 2
+        return blend(np.asarray(predict_codes(tab.model, pre, Z)).ravel(), model.predict_proba(X)[:, 1], weight)
 
     return predict
 
 
-def explain_ensemble(tab, baseline: str, df: pd.DataFrame, *, seed: int = 0):
+def explain_ensemble(tab, baseline: str, df: pd.DataFrame, *, seed: int = 0, weight: float = 0.5):
     """SHAP values of the ensemble for raw rows, one per source column, like the network's."""
     from core.explain import compute_shap_tabular
 
     pre = tab.preprocessor
-    return compute_shap_tabular(ensemble_predict_codes(tab, baseline), tab.background, pre.transform_codes(df),
-                                pre.columns, df[pre.columns], seed=seed)
+    return compute_shap_tabular(ensemble_predict_codes(tab, baseline, weight), tab.background,
+                                pre.transform_codes(df), pre.columns, df[pre.columns], seed=seed)
 
 
 def ensemble_metrics(tab, ensemble: dict) -> dict | None:
@@ -235,8 +236,7 @@ def ensemble_metrics(tab, ensemble: dict) -> dict | None:
 
     if not ensemble.get("use") or ensemble.get("baseline") not in tab.proba:
         return None
-    p = (tab.proba["network"] + tab.proba[ensemble["baseline"]]) / 2
-    return compute_binary_metrics(tab.y_test, p, ensemble["threshold"])
+    return compute_binary_metrics(tab.y_test, ensemble_proba(tab, ensemble), ensemble["threshold"])
 
 
 @dataclass
@@ -288,4 +288,5 @@ def ensemble_report(tab, ensemble: dict, rows: pd.DataFrame, *, seed: int = 0):
     metrics = ensemble_metrics(tab, ensemble or {})
     if metrics is None:
         return None, None
-    return metrics, explain_ensemble(tab, ensemble["baseline"], rows.reset_index(drop=True), seed=seed)
+    return metrics, explain_ensemble(tab, ensemble["baseline"], rows.reset_index(drop=True), seed=seed,
+                                     weight=ensemble.get("weight", 0.5))

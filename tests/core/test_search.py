@@ -240,8 +240,11 @@ def _recording_train_tabular(calls):
         for e in range(1, 4):
             if progress is not None:
                 progress(e, 3, {"val_roc_auc": score, "val_pr_auc": score / 2})
-        return SimpleNamespace(metrics={"network": {"roc_auc": score, "pr_auc": score / 2}},
-                               proba={"network": np.linspace(0, 1, len(test_df))})
+        # Network and baselines: the outcome plus independent noise, so a blend is better than each.
+        y = np.asarray(y_test, dtype=float)
+        proba = {name: y + np.random.default_rng(i).normal(0, 0.8, len(y))
+                 for i, name in enumerate(("network", *config.baselines))}
+        return SimpleNamespace(metrics={"network": {"roc_auc": score, "pr_auc": score / 2}}, proba=proba)
 
     return fake
 
@@ -254,10 +257,11 @@ def test_credit_search_never_touches_the_test_rows(monkeypatch):
     calls = []
     monkeypatch.setattr(core.tabular, "train_tabular", _recording_train_tabular(calls))
     df = _credit_frame(400)
-    search = search_credit(df, target="default", budget=600, n_trials=6, test_size=0.25)
+    search = search_credit(df, target="default", budget=600, n_trials=6, test_size=0.25, ensemble=True)
     _, y, _ = prepare_credit_data(df, target="default")
     train_rows, test_rows = split_rows(y, test_size=0.25, seed=0)
-    assert len(calls) == 6
+    assert len(calls) == 7  # six trials and the ensemble check, all on the same fitting / validation rows
+    assert all(np.array_equal(c[0], calls[0][0]) and np.array_equal(c[1], calls[0][1]) for c in calls)
     seen = set()
     for fit_idx, val_idx in calls:
         assert not set(fit_idx) & set(test_rows)
@@ -266,6 +270,12 @@ def test_credit_search_never_touches_the_test_rows(monkeypatch):
         seen |= set(fit_idx) | set(val_idx)
     assert seen == set(train_rows)
     assert search.result.found and search.result.trials[0].params["depth"] == 2
+    ens = search.ensemble
+    sc = ens["validation_scores"]
+    assert ens["use"] and sc["ensemble"] > max(sc["network"], sc["logistic_regression"], sc["gradient_boosting"])
+    assert ens["weight"] in (0.25, 0.5, 0.75) and ens["baseline"] in ("logistic_regression", "gradient_boosting")
+    assert len(ens["candidates"]) == 6 and ens["label"].startswith("Ensemble: ")
+    assert search.result.to_dict()["ensemble"]["use"]
 
 
 def test_fraud_search_validates_on_the_latest_training_days_only(monkeypatch):
@@ -305,6 +315,65 @@ def test_tabular_search_is_deterministic_for_the_same_seed():
     assert a.best.number == b.best.number
 
 
+# ---------------------------------------------------------------- ensemble
+def _auc(y):
+    from sklearn.metrics import roc_auc_score
+
+    return lambda p: float(roc_auc_score(y, p))
+
+
+def test_ensemble_is_used_only_when_it_beats_both_on_validation():
+    from core.search.ensemble import choose_ensemble
+
+    y = np.tile([0, 1], 100)
+    net = y + np.random.default_rng(0).normal(0, 0.8, len(y))
+    weak = y + np.random.default_rng(1).normal(0, 2.0, len(y))
+    good = y + np.random.default_rng(2).normal(0, 0.8, len(y))
+    ens = choose_ensemble(_auc(y), net, {"weak": weak, "good": good}, direction="maximize")
+    sc = ens["validation_scores"]
+    assert ens["use"] and ens["best_baseline"] == "good" and ens["baseline"] == "good"
+    assert sc["ensemble"] == max(c["score"] for c in ens["candidates"]) > max(sc["network"], sc["good"])
+    assert ens == choose_ensemble(_auc(y), net, {"weak": weak, "good": good}, direction="maximize")
+    # A baseline that ranks every row right cannot be beaten: no ensemble.
+    assert not choose_ensemble(_auc(y), net, {"perfect": y + 0.0}, direction="maximize")["use"]
+    # Nor can a network that does (a tie is not a win).
+    assert not choose_ensemble(_auc(y), y + 0.0, {"weak": weak}, direction="maximize")["use"]
+    # Lower is better for errors; a tie between weights keeps the plain average.
+    mae = lambda p: float(np.abs(p - 10).mean())  # noqa: E731
+    e = choose_ensemble(mae, np.full(4, 12.0), {"naive": np.full(4, 8.0)}, direction="minimize")
+    assert e["use"] and e["weight"] == 0.5 and e["validation_scores"]["ensemble"] == 0
+    assert choose_ensemble(mae, np.full(4, 12.0), {}, direction="minimize") == {
+        "checked": False, "use": False, "note": "No baseline to blend with."}
+
+
+def test_ensemble_weight_is_used_for_the_test_figures_and_label():
+    from core.search.ensemble import ensemble_label
+    from core.search.tabular import ensemble_metrics, ensemble_proba
+
+    tab = SimpleNamespace(proba={"network": np.array([0.2, 0.4, 0.9, 0.6]),
+                                 "gradient_boosting": np.array([0.6, 0.0, 0.5, 1.0])},
+                          y_test=np.array([0, 0, 1, 1]))
+    ens = {"use": True, "baseline": "gradient_boosting", "weight": 0.75, "threshold": 0.5}
+    assert ensemble_proba(tab, ens) == pytest.approx([0.3, 0.3, 0.8, 0.7])
+    assert ensemble_metrics(tab, ens)["roc_auc"] == 1.0
+    assert ensemble_metrics(tab, {**ens, "use": False}) is None
+    assert ensemble_label(ens) == "Ensemble: 75 % Keras network + 25 % gradient boosting"
+    assert ensemble_label({**ens, "weight": 0.5}) == "Ensemble: Keras network averaged with gradient boosting"
+
+
+def test_ensemble_lines_on_the_page():
+    from ui.search import ensemble_test_text, ensemble_text
+
+    ens = {"use": True, "baseline": "seasonal_naive", "best_baseline": "moving_average", "weight": 0.25,
+           "label": "Ensemble: 25 % Keras network's forecast + 75 % seasonal naive",
+           "validation_scores": {"network": 9.0, "seasonal_naive": 8.5, "moving_average": 8.0, "ensemble": 7.0}}
+    line = ensemble_text(ens, "validation MAE of P50")
+    assert line.startswith("**Ensemble used — Ensemble: 25 % Keras network's forecast + 75 % seasonal naive**")
+    assert "best baseline (moving average) 8.0000" in line and "25 % network + 75 % seasonal naive 7.0000" in line
+    assert ensemble_text({**ens, "use": False}, "x").startswith("Ensemble not used: no blend beats both")
+    assert ensemble_test_text({"mae": 7.126, "mase": 0.7, "n": 4}) == "MAE of P50 7.13, MASE 0.700"
+
+
 # ---------------------------------------------------------------- CLI
 def test_cli_search_flag_errors(capsys):
     from core.cli import main
@@ -332,7 +401,10 @@ def test_cli_credit_search_section(tmp_path, capsys):
     assert s["trials_run"] == 2 and len(s["trials"]) == 2
     assert s["recipe_params"] == s["trials"][0]["params"]
     assert s["best_validation_score"] == max(t["score"] for t in s["trials"] if t["state"] == "complete")
-    assert s["ensemble"]["checked"] and set(s["ensemble"]["validation_scores"]) >= {"network", "ensemble"}
+    ens = s["ensemble"]
+    assert ens["checked"] and set(ens["validation_scores"]) >= {"network", "ensemble"}
+    assert ens["weight"] in (0.25, 0.5, 0.75) and len(ens["candidates"]) == 6
+    assert ("test_metrics" in ens and ens["label"].startswith("Ensemble: ")) == ens["use"]
     assert "search trial 1:" in out.err
     meta = json.loads((tmp_path / "run" / "metadata.json").read_text())
     ws = meta.get("workspace", meta)

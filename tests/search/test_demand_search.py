@@ -39,6 +39,10 @@ class FakeClock:
         return self.now
 
 
+def _quantiles(prefix: str, p50: float) -> dict:
+    return {f"{prefix}_p10": p50 - 2.0, f"{prefix}_p50": p50, f"{prefix}_p90": p50 + 2.0}
+
+
 def _recording_train_demand(calls, clock=None, epoch_seconds=1.0):
     """Stands in for train_demand: records the history it is given, scores by a formula of the
     settings, and reports a validation P50 error every epoch (advancing ``clock`` if given)."""
@@ -54,7 +58,11 @@ def _recording_train_demand(calls, clock=None, epoch_seconds=1.0):
         rows = []
         for sid, g in data.frame.groupby("series", sort=False):
             for d in g["date"].iloc[-cfg.horizon:]:
-                rows.append({"series": sid, "date": d, "y": 10.0, "nn_p50": 10.0 + err})
+                # The network over-forecasts by ``err``, seasonal naive under-forecasts by 0.8 ``err``
+                # and the moving average over-forecasts by 2 ``err``: their plain average is best.
+                rows.append({"series": sid, "date": d, "y": 10.0,
+                             **_quantiles("nn", 10.0 + err), **_quantiles("seasonal_naive", 10.0 - 0.8 * err),
+                             **_quantiles("moving_average", 10.0 + 2 * err)})
         return SimpleNamespace(backtest=pd.DataFrame(rows))
 
     return fake
@@ -67,7 +75,7 @@ def test_search_sees_only_the_training_history_of_each_series(sales, monkeypatch
     calls = []
     monkeypatch.setattr(core.demand.forecast, "train_demand", _recording_train_demand(calls))
     cfg = _config()
-    search = search_demand(sales, cfg, budget=600, n_trials=4)
+    search = search_demand(sales, cfg, budget=600, n_trials=4, ensemble=True)
     hold = cfg.horizon + (cfg.origins - 1) * cfg.horizon  # the test periods of each series
     frame = sales.frame
     first_test = {sid: g["date"].iloc[len(g) - hold] for sid, g in frame.groupby("series")}
@@ -82,6 +90,31 @@ def test_search_sees_only_the_training_history_of_each_series(sales, monkeypatch
             assert set(rows) == train_pos[sid]
     assert search.result.found and search.result.direction == "minimize"
     assert search.result.trials[0].params["input_len"] == 28  # today's window for a 7-day horizon, weekly season
+    # The ensemble is checked on the selected trial's validation forecasts: no further training, so
+    # the test periods stay unseen (the four calls above are all there were).
+    ens = search.ensemble
+    assert ens["use"] and (ens["baseline"], ens["weight"], ens["best_baseline"]) == ("seasonal_naive", 0.5,
+                                                                                    "seasonal_naive")
+    sc = ens["validation_scores"]
+    assert sc["ensemble"] < min(sc["network"], sc["seasonal_naive"], sc["moving_average"])
+    assert ens["label"] == "Ensemble: Keras network's forecast averaged with seasonal naive"
+    assert search.result.to_dict()["ensemble"]["label"] == ens["label"]
+
+
+def test_ensemble_metrics_on_the_final_backtest():
+    from core.search.demand import demand_ensemble_metrics, demand_search_section
+
+    bt = pd.DataFrame({"series": ["a"] * 4, "date": pd.date_range("2025-01-01", periods=4), "y": [10.0] * 4,
+                       "scale": [1.0] * 4, **_quantiles("nn", 12.0), **_quantiles("moving_average", 9.0),
+                       **_quantiles("seasonal_naive", 20.0)})
+    run = SimpleNamespace(backtest=bt, holiday_col=None)
+    ens = {"use": True, "baseline": "moving_average", "weight": 0.25}
+    m = demand_ensemble_metrics(run, ens)
+    assert m["mae"] == pytest.approx(abs(0.25 * 12 + 0.75 * 9 - 10))
+    assert demand_ensemble_metrics(run, {**ens, "use": False}) is None
+    assert "ensemble_p50" not in bt  # the run's own backtest is left as it was
+    search = SimpleNamespace(result=SimpleNamespace(to_dict=lambda: {"objective": "demand network"}), ensemble=ens)
+    assert demand_search_section(search, run)["ensemble"]["test_metrics"]["mae"] == pytest.approx(0.25)
 
 
 def test_same_seed_gives_the_same_trials_and_best_trial(sales, monkeypatch):

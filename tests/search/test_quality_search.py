@@ -65,10 +65,19 @@ def test_search_never_sees_the_test_images(parts, monkeypatch):
     from core.quality.data import split_indices
     from core.search.quality import search_quality
 
-    calls = []
+    import core.quality.baselines
+
+    calls, fitted = [], []
     monkeypatch.setattr(core.quality.engine, "train_quality", _recording_train_quality(calls))
+    real_fit = core.quality.baselines.fit_baselines
+
+    def fit_baselines(X_train, y_train, X_test, n_classes):
+        fitted.append((X_train, X_test))
+        return real_fit(X_train, y_train, X_test, n_classes)
+
+    monkeypatch.setattr(core.quality.baselines, "fit_baselines", fit_baselines)
     cfg = _config()
-    search = search_quality(parts, cfg, budget=600, n_trials=5)
+    search = search_quality(parts, cfg, budget=600, n_trials=5, ensemble=True)
     tr, va, te = split_indices(parts.labels, test_size=cfg.test_size, val_size=cfg.val_size, seed=cfg.seed)
     names = np.array(parts.names)
     test_names, train_names, val_names = set(names[te]), set(names[tr]), set(names[va])
@@ -76,6 +85,15 @@ def test_search_never_sees_the_test_images(parts, monkeypatch):
     for fit, scored, _size, _cfg in calls:
         assert not fit & test_names and not scored & test_names
         assert fit == train_names and scored == val_names
+    # The ensemble check fits the baselines on the training images and scores the validation ones.
+    ((X_fit, X_val),) = fitted
+    assert np.array_equal(X_fit, parts.images[tr]) and np.array_equal(X_val, parts.images[va])
+    ens = search.ensemble
+    assert ens["checked"] and set(ens["validation_scores"]) == {"network", "majority_class", "logistic_16px",
+                                                                 "ensemble"}
+    sc = ens["validation_scores"]
+    assert ens["use"] == (sc["ensemble"] < min(sc["network"], sc["majority_class"], sc["logistic_16px"]))
+    assert ens["weight"] in (0.25, 0.5, 0.75) and ens["label"].startswith("Ensemble: ")
     assert search.result.trials[0].params == {"filters": "16-32-64-96", "image_size": 32, "augment": True,
                                               "learning_rate": 0.002, "dropout": 0.2}
     assert {c[2] for c in calls} <= {32}  # never larger than the images as loaded
@@ -153,3 +171,20 @@ def test_resize_images_keeps_shape_and_mean():
     out = resize_images(img, 16)
     assert out.shape == (2, 16, 16, 1) and out.dtype == np.uint8
     assert out[:, :, :8].max() == 0 and out[:, :, 8:].min() == 200
+
+
+def test_quality_ensemble_metrics_blend_the_test_probabilities():
+    from core.search.quality import quality_ensemble_metrics, quality_search_section
+
+    labels = np.array([0, 1, 1, 0])
+    net = np.array([[0.6, 0.4], [0.4, 0.6], [0.6, 0.4], [0.9, 0.1]])
+    base = {"logistic_16px": np.array([[0.5, 0.5], [0.2, 0.8], [0.2, 0.8], [0.5, 0.5]])}
+    run = SimpleNamespace(test=SimpleNamespace(labels=labels), test_proba=net, class_names=["ok", "pit"])
+    ens = {"use": True, "baseline": "logistic_16px", "weight": 0.5}
+    m = quality_ensemble_metrics(run, ens, base)
+    assert m["accuracy"] == 1.0  # the network alone gets the third image wrong
+    assert m["log_loss"] == pytest.approx(-np.mean(np.log([0.55, 0.7, 0.6, 0.7])))
+    assert quality_ensemble_metrics(run, ens, None) is None
+    assert quality_ensemble_metrics(run, {**ens, "use": False}, base) is None
+    search = SimpleNamespace(result=SimpleNamespace(to_dict=lambda: {}), ensemble=ens)
+    assert quality_search_section(search, run, base)["ensemble"]["test_metrics"]["accuracy"] == 1.0
