@@ -6,7 +6,8 @@
 
 For every evaluation split: today's recipe (the untuned network) and the two baselines are trained
 on the training rows and scored on the test rows; then the search runs on the training rows only
-(``--budget`` seconds, ensemble check on), the best settings are retrained and scored on the same
+(``--budget`` seconds, ensemble check on: the network blended with either baseline at a network
+weight of 0.25, 0.5 or 0.75, chosen on validation), the best settings are retrained and scored on the same
 test rows. German credit and Taiwan default use stratified k-fold CV (sensitive columns kept out as
 the app does); the fraud handbook's raw log uses its published weeks (train 2018-07-25..31, 7-day
 delay, test 2018-08-08..14); the samples use the app's own splits. The baselines in the table are
@@ -84,6 +85,7 @@ def row_of(recipe_metrics: dict, tuned: dict, ens: dict | None, search, t_recipe
            **{b: _pick(recipe_metrics[b]) for b in BASELINES if b in recipe_metrics},
            "ensemble": None if ens is None else _pick(ens),
            "ensemble_with": search.ensemble.get("baseline") if ens is not None else None,
+           "ensemble_weight": search.ensemble.get("weight") if ens is not None else None,
            "trials": len(res.trials), "complete": len(res.complete), "best_trial": None if res.best is None
            else res.best.number, "selected_trial": None if res.selected is None else res.selected.number,
            "budget": res.budget, "search_seconds": res.seconds,
@@ -159,7 +161,9 @@ def run_demand_set(name: str, *, budget: float, seed: int, n_trials: int | None)
     t0 = time.perf_counter()
     recipe = train_demand(data, cfg)
     t_recipe = time.perf_counter() - t0
-    search = search_demand(data, cfg, budget=budget, n_trials=n_trials)
+    from core.search.demand import demand_ensemble_metrics
+
+    search = search_demand(data, cfg, budget=budget, n_trials=n_trials, ensemble=True)
     t0 = time.perf_counter()
     final = recipe if search.config == cfg else train_demand(data, search.config)
     pick = ("mae", "mase", "coverage_p10_p90")
@@ -168,7 +172,13 @@ def run_demand_set(name: str, *, budget: float, seed: int, n_trials: int | None)
     def metrics(run, method):
         return {k: float(run.metrics.loc[method, k]) for k in pick if k in run.metrics}
 
-    return {"recipe": metrics(recipe, "Keras quantile network"), "tuned": metrics(final, "Keras quantile network"),
+    ens = demand_ensemble_metrics(final, search.ensemble)
+    tuned = metrics(final, "Keras quantile network")
+    return {"recipe": metrics(recipe, "Keras quantile network"), "tuned": tuned,
+            "ensemble": None if ens is None else {k: ens[k] for k in pick if k in ens},
+            "product": tuned if ens is None else {k: ens[k] for k in pick if k in ens},
+            "ensemble_label": search.ensemble.get("label") if ens is not None else None,
+            "ensemble_check": search.ensemble.get("validation_scores"),
             "seasonal_naive": metrics(recipe, "Seasonal naive"), "moving_average": metrics(recipe, "Moving average"),
             "trials": len(res.trials), "complete": len(res.complete),
             "best_trial": None if res.best is None else res.best.number,
@@ -191,7 +201,7 @@ def run_quality_set(name: str, *, budget: float, seed: int, n_trials: int | None
     t0 = time.perf_counter()
     recipe = train_quality(data, config=cfg)
     t_recipe = time.perf_counter() - t0
-    search = search_quality(data, cfg, budget=budget, n_trials=n_trials)
+    search = search_quality(data, cfg, budget=budget, n_trials=n_trials, ensemble=True)
     t0 = time.perf_counter()
     final = (recipe if search.config == cfg and search.image_size == data.image_size
              else train_quality(resize_dataset(data, search.image_size), config=search.config))
@@ -200,7 +210,18 @@ def run_quality_set(name: str, *, budget: float, seed: int, n_trials: int | None
     base = _baselines(data.images[fit], data.labels[fit], recipe.test.images, recipe.test.labels, data.class_names)
     pick = ("accuracy", "macro_f1", "roc_auc")
     res = search.result
-    return {"recipe": {k: recipe.metrics[k] for k in pick}, "tuned": {k: final.metrics[k] for k in pick},
+    from core.search.quality import quality_baseline_proba, quality_ensemble_metrics
+
+    ens = None
+    if search.ensemble.get("use"):
+        sized = resize_dataset(data, search.image_size)
+        ens = quality_ensemble_metrics(final, search.ensemble, quality_baseline_proba(sized, final, search.config))
+    tuned = {k: final.metrics[k] for k in pick}
+    return {"recipe": {k: recipe.metrics[k] for k in pick}, "tuned": tuned,
+            "ensemble": None if ens is None else {k: ens[k] for k in pick},
+            "product": tuned if ens is None else {k: ens[k] for k in pick},
+            "ensemble_label": search.ensemble.get("label") if ens is not None else None,
+            "ensemble_check": search.ensemble.get("validation_scores"),
             **{b: {k: float(m[k]) for k in pick} for b, m in base.items()},
             "trials": len(res.trials), "complete": len(res.complete),
             "best_trial": None if res.best is None else res.best.number,
@@ -215,24 +236,27 @@ def summarise_other(name: str, row: dict) -> str:
     lines = []
     if name in DEMAND:
         for metric, label in (("mae", "MAE of P50 (lower is better)"), ("mase", "MASE")):
-            r, t = row["recipe"][metric], row["tuned"][metric]
+            r, t, p = row["recipe"][metric], row["tuned"][metric], row["product"][metric]
             sn, ma = row["seasonal_naive"][metric], row["moving_average"][metric]
-            lines.append(f"| {name} | {label} | {r:.3f} | {t:.3f} | {sn:.3f} (seasonal naive) | {ma:.3f} (moving "
-                         f"average) | {'yes' if t <= min(sn, ma) else 'no'} |")
+            lines.append(f"| {name} | {label} | {r:.3f} | {t:.3f} | {p:.3f} | {sn:.3f} (seasonal naive) | {ma:.3f} "
+                         f"(moving average) | {'yes' if p <= min(sn, ma) else 'no'} |")
     else:
         for metric, label in (("accuracy", "accuracy"), ("macro_f1", "macro F1"), ("roc_auc", "ROC-AUC")):
-            r, t = row["recipe"][metric], row["tuned"][metric]
+            r, t, p = row["recipe"][metric], row["tuned"][metric], row["product"][metric]
             mj, lr = row["majority_class"][metric], row["logistic_16px"][metric]
-            lines.append(f"| {name} | {label} | {r:.3f} | {t:.3f} | {mj:.3f} (majority class) | {lr:.3f} (logistic "
-                         f"regression, 16 px) | {'yes' if t >= max(mj, lr) else 'no'} |")
-    lines.append(f"|  | recipe kept: {'yes' if row['selected_trial'] in (0, None) else 'no'}; completed trials "
-                 f"{row['complete']}; search {row['search_seconds']:.0f} s of {row['budget']:.0f} s; load average up "
-                 f"to {max(row['load']):.1f} |  |  |  |  |  |")
+            lines.append(f"| {name} | {label} | {r:.3f} | {t:.3f} | {p:.3f} | {mj:.3f} (majority class) | {lr:.3f} "
+                         f"(logistic regression, 16 px) | {'yes' if p >= max(mj, lr) else 'no'} |")
+    check = row.get("ensemble_check")
+    ens = (row["ensemble_label"] if row.get("ensemble_label") else
+           "not chosen on validation" if check else "not checked (no trial completed)")
+    lines.append(f"|  | recipe kept: {'yes' if row['selected_trial'] in (0, None) else 'no'}; ensemble: {ens}; completed "
+                 f"trials {row['complete']}; search {row['search_seconds']:.0f} s of {row['budget']:.0f} s; load "
+                 f"average up to {max(row['load']):.1f} |  |  |  |  |  |  |")
     return "\n".join(lines)
 
 
-OTHER_HEADER = ("| data set | metric | today's recipe | searched network | baseline 1 | baseline 2 | "
-                "searched >= best baseline |\n|---|---|---|---|---|---|---|")
+OTHER_HEADER = ("| data set | metric | today's recipe | searched network | network or ensemble | baseline 1 | "
+                "baseline 2 | network or ensemble >= best baseline |\n|---|---|---|---|---|---|---|---|")
 
 
 def summarise(name: str, rows: list[dict]) -> str:
@@ -249,11 +273,14 @@ def summarise(name: str, rows: list[dict]) -> str:
         lines.append(f"| {name} | {label} | {rec[0]:.3f} ± {rec[1]:.3f} | {tun[0]:.3f} ± {tun[1]:.3f} | "
                      f"{prod[0]:.3f} ± {prod[1]:.3f} | {lr[0]:.3f} | {gb[0]:.3f} | {verdict} |")
     ens = sum(1 for r in rows if r.get("ensemble"))
+    blends = ", ".join(f"{r['ensemble_with'].replace('_', ' ')} at network weight {r['ensemble_weight']:g}"
+                       for r in rows if r.get("ensemble"))
     trials = "/".join(f"{r['complete']}" for r in rows)
     secs = max(r["search_seconds"] for r in rows)
     load = max(max(r["load"]) for r in rows)
     kept = sum(1 for r in rows if r.get("selected_trial") in (0, None))  # None: no trial finished
-    lines.append(f"|  | {len(rows)} split(s); recipe kept in {kept}; ensemble chosen in {ens}; completed trials per "
+    lines.append(f"|  | {len(rows)} split(s); recipe kept in {kept}; ensemble chosen in {ens}"
+                 f"{f' ({blends})' if blends else ''}; completed trials per "
                  f"split {trials}; "
                  f"longest search {secs:.0f} s of {rows[0]['budget']:.0f} s; load average up to {load:.1f} "
                  "|  |  |  |  |  |  |")
@@ -280,7 +307,8 @@ def main() -> None:
         if name in DEMAND or name == "quality_sample":
             row = (run_demand_set if name in DEMAND else run_quality_set)(
                 name, budget=args.budget, seed=args.seed, n_trials=args.trials)
-            print(f"{name}: " + json.dumps({k: row[k] for k in ("recipe", "tuned", "complete", "best_trial",
+            print(f"{name}: " + json.dumps({k: row[k] for k in ("recipe", "tuned", "ensemble", "ensemble_label",
+                                                                "ensemble_check", "complete", "best_trial",
                                                                 "selected_trial", "search_seconds", "load")}),
                   flush=True)
             if args.jsonl:

@@ -113,6 +113,17 @@ def kept_search_section(prefix: str, run) -> dict | None:
     return demand_search_section(search, run)
 
 
+def attach_kept_search(prefix: str, run, summary: dict) -> dict:
+    """Record the demand or quality search kept with ``run`` (and its ensemble, when used) in the
+    run's saved summary, so the Runs page and the model card show it."""
+    section = kept_search_section(prefix, run)
+    if section is not None:
+        from core.search.scenarios import attach_search
+
+        attach_search(summary, section)
+    return summary
+
+
 def show_kept_search(prefix: str, run) -> None:
     """The search section of ``run``, when a search chose its settings (with the ensemble's test
     figures when the search chose the ensemble)."""

@@ -220,3 +220,32 @@ def test_quantile_loss_settings():
     assert model.get_layer("step_dense_3").units == 16 and model.losses  # the L2 penalties
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model.loss))
     assert (restored.tail, restored.median_weight) == (0.25, 3.0)
+
+
+def test_page_saves_the_kept_search_with_its_ensemble_and_the_card_labels_it():
+    import streamlit as st
+
+    from core.workspace.report import _search_table
+    from ui.search import attach_kept_search
+
+    bt = pd.DataFrame({"series": ["a"] * 2, "date": pd.date_range("2025-01-01", periods=2), "y": [10.0] * 2,
+                       "scale": [1.0] * 2, **_quantiles("nn", 12.0), **_quantiles("seasonal_naive", 8.0),
+                       **_quantiles("moving_average", 9.0)})
+    run = SimpleNamespace(backtest=bt, holiday_col=None)
+    label = "Ensemble: Keras network's forecast averaged with seasonal naive"
+    section = {"budget_seconds": 60.0, "seconds": 59.0, "trials_run": 3, "trials_complete": 2, "trials_pruned": 1,
+               "best_trial": 0, "selected_trial": 0, "metric_label": "validation MAE of P50",
+               "best_validation_score": 1.0, "recipe_validation_score": 1.0, "seed": 0}
+    search = SimpleNamespace(result=SimpleNamespace(to_dict=lambda: dict(section)),
+                             ensemble={"use": True, "baseline": "seasonal_naive", "weight": 0.5, "label": label})
+    st.session_state["demand.search"] = (run, search)
+    try:
+        summary = attach_kept_search("demand.", run, {})
+        assert attach_kept_search("demand.", SimpleNamespace(), {}) == {}  # another run: nothing attached
+    finally:
+        del st.session_state["demand.search"]
+    assert summary["search"]["ensemble"]["test_metrics"]["mae"] == 0.0
+    assert summary["params"]["search"]["ensemble"] == label
+    import html
+
+    assert f"<th>Ensemble</th><td>{html.escape(label)}</td>" in _search_table(summary["search"])

@@ -34,7 +34,9 @@ def save_panel(run, params: PolicyParams | None, dataset_name: str | None) -> No
 
         summary = build_demand_summary(run, name=name, params=params, dataset_name=dataset_name,
                                        shap=st.session_state.get(K + "shap_global"))
-        return save_demand_run(run, root, params, extra_metadata=summary)
+        from ui.search import attach_kept_search
+
+        return save_demand_run(run, root, params, extra_metadata=attach_kept_search(K, run, summary))
 
     save_to_workspace("demand", run, save_demand, dataset_name=dataset_name,
                       disabled_reason=None if params is not None else

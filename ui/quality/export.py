@@ -47,8 +47,10 @@ def show_export(run, data) -> None:
             data.image_size == run.image_size
         summary = build_quality_summary(run, name=name, threshold=threshold, cost_escape=ce, cost_false_reject=cf,
                                         data=data if same else None, dataset_name=dataset_name)
+        from ui.search import attach_kept_search
+
         return save_quality_run(root, run, threshold=threshold, costs={"escape": ce, "false_reject": cf},
-                                extra_metadata=summary)
+                                extra_metadata=attach_kept_search(K, run, summary))
 
     upload = st.session_state.get(K + "upload")
     dataset_name = (SAMPLE_DIR.name if st.session_state.get(K + "source", "Bundled").startswith("Bundled")
