@@ -96,16 +96,17 @@ def compute_fraud_metrics(test: pd.DataFrame, score_col: str, base: dict, *, k: 
     return out
 
 
-def prepare_fraud_inputs(df: pd.DataFrame, cols: FraudColumns, config: FraudConfig, say=None):
+def prepare_fraud_inputs(df: pd.DataFrame, cols: FraudColumns, config: FraudConfig, say=None, features=None):
     """The checked log, the extra columns used as features, the history features, the time split and
-    the 0/1 labels: what training and the model search both start from.
+    the 0/1 labels: what training and the model search both start from. ``features`` replaces
+    ``compute_features`` (same arguments), e.g. features built on a Dask cluster (core/scale).
     Returns (log, extra, feats, split, y)."""
     say = say or (lambda _m: None)
     say("Checking the transaction log")
     log = prepare_log(df, cols)
     extra = extra_feature_columns(df, cols) if config.use_extra_columns else []
     say("Engineering features from each transaction's past")
-    feats = compute_features(log, cols, config=config.features, extra=extra)
+    feats = (features or compute_features)(log, cols, config=config.features, extra=extra)
     split = split_by_time(log, cols, train_start=config.train_start, test_start=config.test_start,
                           gap_days=config.gap_days, drop_known_cards=config.drop_known_cards)
     y = log[cols.target].to_numpy(float).astype(int)
@@ -113,12 +114,13 @@ def prepare_fraud_inputs(df: pd.DataFrame, cols: FraudColumns, config: FraudConf
 
 
 def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = FraudConfig(),
-              progress=None, status=None) -> FraudRun:
-    """Train and evaluate on a raw transaction log. ``status(msg)`` reports each stage."""
+              progress=None, status=None, features=None) -> FraudRun:
+    """Train and evaluate on a raw transaction log. ``status(msg)`` reports each stage; ``features``
+    (see ``prepare_fraud_inputs``) builds the window features in place of ``compute_features``."""
     say = status or (lambda _m: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    log, extra, feats, split, y = prepare_fraud_inputs(df, cols, config, say)
+    log, extra, feats, split, y = prepare_fraud_inputs(df, cols, config, say, features=features)
     # Features and the split together: the split takes a fraction of the feature time.
     timings["features"] = time.perf_counter() - t0
     frame = feats.frame

@@ -97,6 +97,7 @@ class TimeSample:
     partitions: int
     files: int
     moved_train_start: str | None = None  # the --train-start that was moved to train_start
+    features: object = None  # with --engine dask: the window features built on the cluster (BuiltFeatures)
 
     @property
     def whole(self) -> bool:
@@ -134,6 +135,8 @@ class TimeSample:
             "frauds_left_out": self.older_frauds,
             "moved_train_start": self.moved_train_start,
             "engine": self.engine, "partitions": self.partitions, "files": self.files,
+            "features": ({"built_on": "dask", **self.features.summary} if self.features is not None
+                         else {"built_on": "this process"}),
         }
 
 
@@ -339,7 +342,10 @@ def _table_name(files) -> str:
 def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None):
     """(a ``LoadedTable`` holding the sample, the ``TimeSample`` saying which rows) for fraud training.
 
-    ``config`` is the run's ``FraudConfig`` (its windows, label delay, gap and split dates).
+    ``config`` is the run's ``FraudConfig`` (its windows, label delay, gap and split dates). With
+    ``--engine dask`` the sample's window features are built on the same cluster, in time
+    partitions with the overlap the windows need (``core.scale.fraud.features_on_cluster``), and
+    handed to training as ``sample.features``.
     """
     from core.fraud.cli import history_keep
     from core.fraud.columns import make_columns
@@ -361,7 +367,8 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
                                     train_start=config.train_start, test_start=config.test_start)
         since = None if start is None else start - reach
         parts = reader.map(block_rows_since, cols, since, drop, what="kept")
-    df = pd.concat(parts, ignore_index=True)
+        df = pd.concat(parts, ignore_index=True)
+        built = None if client is None else _features_on(client, df, cols, config, reader.chunk)
     in_sample = days if start is None else days[days.index >= start]
     sample = TimeSample(
         budget=budget, file_rows=int(days["rows"].sum()), file_frauds=int(days["frauds"].sum()),
@@ -371,9 +378,35 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
         sample_frauds=int(in_sample["frauds"].sum()),
         older_frauds=0 if start is None else int(days.loc[days.index < since, "frauds"].sum()),
         reach_days=int(math.ceil(reach / pd.Timedelta(days=1))),
-        engine=engine, partitions=reader.partitions, files=len(files), moved_train_start=moved)
+        engine=engine, partitions=reader.partitions, files=len(files), moved_train_start=moved, features=built)
     say(sample.notice())
+    if built is not None:
+        say(built.notice)
     return _loaded(df, [sample.notice()], files, found), sample
+
+
+def _features_on(client, df: pd.DataFrame, cols, config, chunk: int):
+    """The sample's window features built on the cluster, as training would build them here: the
+    log prepared and the extra columns chosen as ``prepare_fraud_inputs`` does, then time
+    partitions of at least ``chunk`` rows, one per worker or more."""
+    import time
+
+    from core.fraud.columns import extra_feature_columns, prepare_log
+    from core.scale.engine import n_workers
+    from core.scale.fraud import BuiltFeatures, features_on_cluster
+
+    t0 = time.perf_counter()
+    log = prepare_log(df, cols)
+    extra = extra_feature_columns(df, cols) if config.use_extra_columns else []
+    size = max(chunk, -(-len(log) // n_workers(client)))
+    feats, info = features_on_cluster(client, log, cols, config=config.features, extra=extra,
+                                      rows_per_partition=size)
+    info["seconds"] = round(time.perf_counter() - t0, 3)
+    built = BuiltFeatures(feats, log, config=config.features, extra=extra, summary=info)
+    built.notice = (f"Window features built on the Dask workers: {info['partitions']} time partition(s) of up to "
+                    f"{info['rows_per_partition']:,} rows, each with the rows of the {info['reach_days']} days "
+                    f"before it as history ({info['overlap_rows']:,} rows read twice), in {info['seconds']:.1f} s.")
+    return built
 
 
 # ---------------------------------------------------------------- credit: a seeded uniform sample

@@ -91,6 +91,37 @@ def test_the_sample_is_the_documented_rows_with_the_whole_logs_features(weekly_l
     assert (a["cust_nb_tx_30d"] == b["cust_nb_tx_30d"]).all() and (a["term_nb_tx_30d"] == b["term_nb_tx_30d"]).all()
 
 
+def test_window_features_built_on_the_workers_equal_the_in_process_ones(weekly_log, cluster):
+    """The training path's features on the cluster: time partitions, each with the earlier rows
+    within the 38-day reach (the scaled scorer's schedule and overlap), row by row the same as
+    one pass over the whole log."""
+    from core.fraud.columns import extra_feature_columns, make_columns, prepare_log
+    from core.fraud.features import FeatureConfig, compute_features
+    from core.scale.fraud import features_on_cluster
+
+    _, whole = weekly_log
+    cols, config = make_columns(whole), FeatureConfig()
+    log = prepare_log(whole, cols)
+    extra = extra_feature_columns(whole, cols)
+    assert extra == ["channel"]  # a text column: the categorical path is covered too
+    feats, info = features_on_cluster(cluster[1], log, cols, config=config, extra=extra, rows_per_partition=6000)
+    ref = compute_features(log, cols, config=config, extra=extra)
+
+    assert info["partitions"] == -(-len(log) // 6000) == 8 and info["reach_days"] == 38
+    assert (feats.numeric, feats.categorical, feats.descriptions) == (ref.numeric, ref.categorical, ref.descriptions)
+    assert feats.frame.index.equals(log.index) and list(feats.frame.columns) == list(ref.frame.columns)
+    # Means, ratios and z-scores to rounding (a z-score of an amount at its card's mean is a difference
+    # of two near-equal numbers: 1e-9 apart at most here).
+    pd.testing.assert_frame_equal(feats.frame, ref.frame, check_exact=False, rtol=1e-9, atol=1e-8)
+    counted = [c for c in ref.frame if "_nb_tx_" in c or c.startswith("term_risk") or c == "channel"]
+    assert (feats.frame[counted] == ref.frame[counted]).all().all()  # counts and fraud rates: exactly
+    # The overlap is what makes them equal: the last partition on its own misses its cards' past.
+    tail = log.iloc[(info["partitions"] - 1) * 6000:]
+    alone = compute_features(tail.reset_index(drop=True), cols, config=config, extra=extra).frame
+    assert (alone["cust_nb_tx_30d"].to_numpy() < ref.frame["cust_nb_tx_30d"].iloc[-len(tail):].to_numpy()).any()
+    assert info["overlap_rows"] >= (info["partitions"] - 1) * 6000
+
+
 def test_training_on_a_sample_with_dask(weekly_log, scheduler, capsys):
     glob, whole = weekly_log
     capsys.readouterr()
@@ -108,6 +139,11 @@ def test_training_on_a_sample_with_dask(weekly_log, scheduler, capsys):
     assert res["epochs_run"] == 1 and 0 <= res["metrics"]["roc_auc"] <= 1
     assert f"Dask scheduler {scheduler}" in cap.err and "partitions" in cap.err
     assert "Training on a time-aware sample of a log of" in cap.err
+    # The sample's window features were built on the workers (two time partitions, one per worker).
+    f = s["features"]
+    assert f["built_on"] == "dask" and f["partitions"] == 2 and f["reach_days"] == 38 and f["overlap_rows"] > 0
+    assert f"Window features built on the Dask workers: 2 time partition(s) of up to {f['rows_per_partition']:,}" \
+        in cap.err
     assert any(n.startswith("Training on a time-aware sample") for n in res["data"]["notices"])
 
 
