@@ -10,6 +10,12 @@ from core.workspace.demos import SAMPLES
 from tests.conftest import click_tab, clipped_texts, run_app
 
 
+def headers(page) -> list[str]:
+    """The column headers of every table on screen (the grid's accessible header cells; the grid
+    itself is drawn on a canvas)."""
+    return page.locator("[data-testid='stDataFrame'] th[role=columnheader]").all_text_contents()
+
+
 @pytest.mark.browser
 def test_train_save_score_and_report(browser, tmp_path, screenshot_dir):
     new = pd.read_csv(SAMPLES["credit"]).iloc[-400:].drop(columns=["default"])
@@ -49,6 +55,13 @@ def test_train_save_score_and_report(browser, tmp_path, screenshot_dir):
         page.wait_for_timeout(500)
         page.screenshot(path=str(screenshot_dir / "score_page_result.png"))
         assert clipped_texts(page) == []
+        # The run is offered under its scenario's title; decisions and scored rows read in plain headers
+        # (the download keeps the machine names, as the caption says).
+        assert chosen.input_value().endswith("(Credit scoring)")
+        shown = headers(page)
+        assert {"Decision", "Applicants", "Share", "Probability of default", "Score points", "Reason 1"} <= set(shown)
+        assert "probability_of_default" not in shown and "score_points" not in shown
+        page.get_by_text("The download keeps the file's own column names").wait_for()
         with page.expect_download(timeout=60_000) as dl:
             page.get_by_role("button", name="Download scored file (CSV)").click()
         scored_path = tmp_path / dl.value.suggested_filename

@@ -5,10 +5,19 @@ import pytest
 from tests.conftest import click_tab, clipped_texts
 
 
+def headers(page) -> list[str]:
+    """The column headers of every table on screen (the grid's accessible header cells; the grid
+    itself is drawn on a canvas)."""
+    return page.locator("[data-testid='stDataFrame'] th[role=columnheader]").all_text_contents()
+
+
 @pytest.mark.browser
 def test_credit_page_trains_and_explains(app_url, page, screenshot_dir):
     page.goto(f"{app_url}/credit")
     page.get_by_text("Training options").wait_for(timeout=90_000)
+    # The data preview names the analyst's columns in words (the file's name is on hover).
+    preview = headers(page)
+    assert "Applicant ID" in preview and "Loan amount" in preview and not [h for h in preview if "_" in h], preview
     epochs = page.get_by_label("Epochs (early stopping may end sooner)")
     epochs.fill("2")
     rows = page.get_by_label("Use at most this many rows (0 = all)")

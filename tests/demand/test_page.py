@@ -103,7 +103,11 @@ def test_events_and_shap_panels(trained):
     button(at, "Train event classifier").click().run()
     assert not at.exception and not at.error
     assert at.session_state["demand.events"] is not None
-    ev_table = next(d.value for d in at.dataframe if "verdict" in getattr(d.value, "columns", []))
+    ev_element = next(d for d in at.dataframe if "verdict" in getattr(d.value, "columns", []))
+    ev_table = ev_element.value
+    labels = {k: v.get("label") for k, v in json.loads(ev_element.proto.columns).items()}
+    assert labels["roc_auc_low"] == "ROC-AUC low" and labels["prevalence"] == "Event share"
+    assert labels["method"] == "Scores from" and labels["verdict"] == "Verdict"
     chance = ev_table["verdict"] == "no better than chance"
     assert chance.sum() == sum("no better than chance; its alerts" in w.value for w in at.warning)
     button(at, "Explain this forecast").click().run()

@@ -11,6 +11,12 @@ from tests.conftest import click_tab, clipped_texts
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "fraud_transactions.csv.gz"
 
 
+def headers(page) -> list[str]:
+    """The column headers of every table on screen (the grid's accessible header cells; the grid
+    itself is drawn on a canvas)."""
+    return page.locator("[data-testid='stDataFrame'] th[role=columnheader]").all_text_contents()
+
+
 @pytest.mark.browser
 def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, tmp_path):
     page.goto(f"{app_url}/fraud")
@@ -45,6 +51,10 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, 
     page.get_by_role("button", name="Download alert queue (CSV)").wait_for()
     page.wait_for_timeout(1000)
     page.screenshot(path=str(screenshot_dir / "fraud_queue.png"), full_page=False)
+    # Plain headers on screen (money with its currency); the CSV below keeps the machine names.
+    shown = headers(page.get_by_role("tabpanel", name="Alert queue"))
+    assert {"Rank", "Risk", "Fraud (true outcome)", "Amount (€)"} <= set(shown), shown
+    assert not [h for h in shown if "_" in h or h in ("label", "risk", "rank")], shown
     with page.expect_download() as dl:
         page.get_by_role("button", name="Download alert queue (CSV)").click()
     text = open(dl.value.path(), encoding="utf-8").read()

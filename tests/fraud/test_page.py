@@ -1,6 +1,8 @@
 """AppTest of pages/fraud.py: trains on the sample, shows results, recomputes the policy instantly,
 compares imbalance strategies, and shows st.error (never an exception) for bad uploads."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -51,7 +53,11 @@ def test_training_shows_metrics_baselines_and_queue(trained):
     verdicts = [b.value for b in [*at.success, *at.info, *at.warning] if "(the best baseline)" in b.value]
     assert sorted(v.split("'s ")[1].split(" is ")[0] for v in verdicts) == ["PR-AUC", "ROC-AUC"]
     assert all("95% interval" in v for v in verdicts)
-    queue = next(d.value for d in at.dataframe if "top_reasons" in d.value.columns)
+    table = next(d for d in at.dataframe if "top_reasons" in d.value.columns)
+    queue = table.value  # the data (and its CSV) keep the machine names; the headers read in words
+    labels = {k: v.get("label") for k, v in json.loads(table.proto.columns).items()}
+    assert labels["top_reasons"] == "Top reasons" and labels["label"] == "Fraud (true outcome)"
+    assert labels["amount"] == "Amount (€)" and labels["rank"] == "Rank"
     assert len(queue) > 0 and queue["risk"].is_monotonic_decreasing
     assert queue["top_reasons"].iloc[0].count("typical") >= 1
     assert any(b.label.startswith("Download alert queue") for b in at.get("download_button"))

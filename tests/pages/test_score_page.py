@@ -167,6 +167,11 @@ def test_fraud_file_gets_bands_with_the_chosen_thresholds(runs_root, saved_demo_
 
 def test_demand_history_gives_reorder_points(runs_root, saved_demo_runs):
     at = _pick(_open(), saved_demo_runs, "demand")
+    rid = saved_demo_runs["demand"].name
+    # The settings come from the scenario's hook: periods in the run's own unit, costs in the currency.
+    assert at.number_input(key=f"score.{rid}.lt").label == "Lead time (days)"
+    assert at.number_input(key=f"score.{rid}.hc").label == "Holding cost per unit per period (€)"
+    assert "Give each series' recent history" in _text(at)
     df = pd.read_csv(SAMPLES["demand"])
     keep = df[["store", "product"]].drop_duplicates().iloc[:2]
     at = _upload(at, "demand", "history.csv", df.merge(keep).to_csv(index=False).encode())

@@ -8,6 +8,12 @@ from tests.quality.conftest import make_zip, sample_entries
 pytestmark = pytest.mark.browser
 
 
+def headers(page) -> list[str]:
+    """The column headers of every table on screen (the grid's accessible header cells; the grid
+    itself is drawn on a canvas)."""
+    return page.locator("[data-testid='stDataFrame'] th[role=columnheader]").all_text_contents()
+
+
 def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     zip_path = tmp_path / "parts.zip"
     zip_path.write_bytes(make_zip(sample_entries({"ok": 40, "pit": 12, "scratch": 12}, size=64, prefix="line3/")
@@ -40,6 +46,12 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     page.screenshot(path="/tmp/quality_heatmaps.png", full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
 
+    click_tab(page, "Export")
+    page.get_by_text("Test predictions").first.wait_for()
+    shown = headers(page.get_by_role("tabpanel", name="Export"))
+    assert {"File", "Actual class", "Predicted class", "Confidence", "P(ok)"} <= set(shown), shown
+    assert not [h for h in shown if "_" in h], shown
+
 
 def test_defect_typing_upload_from_file_names(app_url, page, tmp_path):
     """NEU-like steel images, class in the file name, no good class: the page lists the classes it
@@ -54,6 +66,7 @@ def test_defect_typing_upload_from_file_names(app_url, page, tmp_path):
     page.locator("input[type=file]").first.set_input_files(str(zip_path))
     page.get_by_text("6 classes taken from the file names").wait_for()
     assert page.get_by_text("multi-class defect typing").count() >= 1
+    assert headers(page)[:3] == ["Class (from file names)", "Images", "Example file"]
     epochs = page.get_by_label("Epochs (early stopping may end sooner)")
     epochs.fill("4")
     epochs.press("Tab")

@@ -58,4 +58,10 @@ def plain(df: pd.DataFrame, names: dict[str, str], formats: dict[str, str] | Non
     """``df`` with plain column headers (``names``, else the glossary's words for the column name),
     styled with ``formats`` given by the original column names."""
     shown = df.rename(columns={c: names.get(c, feature_label(c)) for c in df.columns})
-    return shown.style.format({names.get(c, feature_label(c)): f for c, f in (formats or {}).items()})
+    fmts = {names.get(c, feature_label(c)): f for c, f in (formats or {}).items()}
+    # A missing value (a rate with no case to count: no defaulters in a group) reads as a dash; the
+    # table shows NaN as "None" whatever the styling says, so those columns become formatted text.
+    for col in [c for c in fmts if c in shown.columns and shown[c].isna().any()]:
+        fmt = fmts.pop(col)
+        shown[col] = ["—" if pd.isna(v) else fmt.format(v) for v in shown[col]]
+    return shown.style.format(fmts)

@@ -80,7 +80,9 @@ def show_reason_codes(run, shap, threshold: float, scorecard) -> None:
                          **{f"Reason {k + 1}": (reasons[k] if k < len(reasons) else "") for k in range(4)}})
         st.dataframe(pd.DataFrame(rows).style.format({"Probability of default": "{:.3f}", "Points": "{:.0f}"}),
                      hide_index=True, width="stretch", key=K + "reasons",
-                     column_config={f"Reason {k + 1}": st.column_config.TextColumn(width="large") for k in range(4)})
+                     column_config={"Applicant": st.column_config.Column(pinned=True),
+                                    **{f"Reason {k + 1}": st.column_config.TextColumn(width="large") for k in range(4)}})
+        st.caption("Scroll the table sideways for reasons 3 and 4; the applicant stays in view.")
     else:
         st.info("No test applicant is declined at this threshold.")
 

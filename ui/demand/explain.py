@@ -51,8 +51,13 @@ def events(run) -> None:
     for name, row in table.iterrows():
         if note := event_note(name, row):
             st.warning(note, icon=":material/casino:")
-    st.caption(f"Training windows before rebalancing {ev.train_counts}, after {ev.rebalanced_counts} "
-               f"({ev.config.imbalance}). The quantile forecast row reads P(demand > level) from P10/P50/P90. "
+    def windows(counts) -> str:
+        return f"{int(counts.get(1, 0)):,} with an event and {int(counts.get(0, 0)):,} without"
+
+    method = IMBALANCE_METHODS.get(ev.config.imbalance, str(ev.config.imbalance)).split(":")[0]
+    method = method if method[:2].isupper() else method[:1].lower() + method[1:]  # SMOTE stays in capitals
+    st.caption(f"Training windows: {windows(ev.train_counts)}; after {method if method != 'none' else 'no rebalancing'}, "
+               f"{windows(ev.rebalanced_counts)}. The quantile forecast row reads P(demand > level) from P10/P50/P90. "
                "ROC-AUC low / high: 95 % bootstrap interval over the test periods; when it holds 0.5 the "
                "scores rank events no better than chance.")
     sid = st.selectbox("Series", sorted(ev.test["series"].unique()), key=K + "ev_series")

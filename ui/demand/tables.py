@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.glossary import metric_label
+from core.glossary import column_label, metric_label
 from ui.common import money
 
 UNIT = "{:,.1f}"  # forecast and error in units: fractional demand is real (3.4 a day on average)
@@ -58,12 +58,7 @@ def series_table(per_series: pd.DataFrame, columns: list[str]):
     return table.style.format(formats, na_rep="—")
 
 
-POLICY_NAMES = {
-    "series": "Series", "demand_protection": "Demand over lead time + review", "sigma_protection": "Spread (σ)",
-    "safety_stock": "Safety stock", "reorder_point": "Reorder point", "expected_short": "Expected units short",
-    "expected_cost": "Expected cost per period", "naive_safety_stock": "Naive: safety stock",
-    "naive_reorder_point": "Naive: reorder point", "naive_expected_cost": "Naive: expected cost per period",
-}
+# Headers come from the glossary (core.glossary.COLUMNS); only the formats are the page's own.
 POLICY_FORMATS = {"demand_protection": UNIT, "sigma_protection": UNIT, "safety_stock": WHOLE, "reorder_point": WHOLE,
                   "expected_short": UNIT, "expected_cost": _money, "naive_safety_stock": WHOLE,
                   "naive_reorder_point": WHOLE, "naive_expected_cost": _money}
@@ -71,22 +66,18 @@ POLICY_FORMATS = {"demand_protection": UNIT, "sigma_protection": UNIT, "safety_s
 
 def policy_table(table: pd.DataFrame):
     """The policy per series: stock in whole units, demand and spread with one decimal, costs as money."""
-    return _plain(table, POLICY_NAMES, POLICY_FORMATS)
+    return _plain(table, POLICY_FORMATS)
 
 
-FORECAST_NAMES = {"series": "Series", "date": "Date", "step": "Step", "p10": "P10", "p50": "P50 (median)",
-                  "p90": "P90", "naive_p50": "Seasonal naive", "safety_stock": "Safety stock",
-                  "reorder_point": "Reorder point", "expected_cost": "Expected cost per period",
-                  "naive_reorder_point": "Naive: reorder point"}
 FORECAST_FORMATS = {"p10": UNIT, "p50": UNIT, "p90": UNIT, "naive_p50": UNIT, "safety_stock": WHOLE,
                     "reorder_point": WHOLE, "expected_cost": _money, "naive_reorder_point": WHOLE}
 
 
 def forecast_table(table: pd.DataFrame):
     """The forecast per series and date: quantiles with one decimal, stock in whole units, costs as money."""
-    return _plain(table, FORECAST_NAMES, FORECAST_FORMATS)
+    return _plain(table, FORECAST_FORMATS)
 
 
-def _plain(table: pd.DataFrame, names: dict, formats: dict):
-    shown = table.rename(columns={c: names.get(c, metric_label(c)) for c in table.columns})
-    return shown.style.format({names[c]: f for c, f in formats.items() if c in table.columns}, na_rep="—")
+def _plain(table: pd.DataFrame, formats: dict):
+    shown = table.rename(columns=column_label)
+    return shown.style.format({column_label(c): f for c, f in formats.items() if c in table.columns}, na_rep="—")
