@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from core.safety import escape_figure_text
+
 PALETTE = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04"]
 POS_COLOR, NEG_COLOR = "#dc2626", "#2563eb"
 
@@ -25,7 +27,8 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, height: int = 380) -> go
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
         template="plotly_white",
     )
-    return fig
+    # Column names, category values and run names come from uploads: Plotly would read tags in them.
+    return escape_figure_text(fig)
 
 
 # Corners of the plot that the curve leaves empty: ROC curves stay above the diagonal (bottom right

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.charts import PALETTE, _layout, percent_axis
+from core.safety import escape_figure_text
 
 
 HEAT_SCALE = [[0.0, "rgba(255,230,0,0)"], [0.25, "rgba(255,200,0,0.1)"], [0.6, "rgba(255,110,0,0.6)"],
@@ -49,7 +50,7 @@ def plot_image_heatmap(image: np.ndarray, heatmap: np.ndarray | None = None, *, 
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x")
     fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10), template="plotly_white")
-    return fig
+    return escape_figure_text(fig)  # the title names a class, i.e. an uploaded folder name
 
 
 def plot_multiclass_confusion(matrix: Sequence[Sequence[int]], class_names: Sequence[str]) -> go.Figure:
