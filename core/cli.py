@@ -2,7 +2,7 @@
 
     python -m core train --scenario credit --data FILE [--test-data FILE] [--target COL]
         [--positive VALUE] [--imbalance METHOD] [--epochs N] [--seed N] [--save DIR] --json
-    python -m core score --model DIR --data FILE --out FILE
+    python -m core score --model DIR --data FILE --out FILE [--personal-data drop|hash|keep]
         [--engine dask [--scheduler tcp://HOST:PORT] [--workers N] [--out-format csv|parquet]]
 
 Each scenario package ``core/<name>/cli.py`` adds its own flags (``add_train_arguments``) and runs
@@ -22,6 +22,8 @@ from typing import Iterator, Sequence
 
 from core.errors import DataValidationError
 from core.scenarios import ScenarioKeys, find_scenario
+
+PERSONAL_DATA_MODES = ("drop", "hash", "keep")  # core.privacy.OUTPUT_MODES, without importing pandas here
 
 SCENARIOS = ScenarioKeys()  # every registered scenario (core.scenarios), read when the parser is built
 
@@ -79,6 +81,10 @@ def _score_parser(scenario_module=None) -> argparse.ArgumentParser:
                    "machine (default: one per core)")
     g.add_argument("--out-format", choices=("csv", "parquet"), default=None,
                    help="parquet: a folder with one part per partition; csv: one file (default: from --out's name)")
+    p.add_argument("--personal-data", choices=PERSONAL_DATA_MODES, default="drop",
+                   help="columns holding personal data (e-mail, phone, card / account and national id numbers, "
+                        "names), found on the first rows read: drop leaves them out of the output (default), hash "
+                        "writes salted SHA-256 codes (a new salt every run, never saved), keep copies them as they are")
     p.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
     p.add_argument("--json", action="store_true")
     p.add_argument("--verbose", action="store_true", help="keep TensorFlow's own start-up and device log lines")
@@ -202,8 +208,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 if not hasattr(module, "run_score"):
                     raise DataValidationError(f"Scenario '{scenario}' has no batch scoring from the command line yet.")
+                from core.privacy import PersonalDataFilter
+
                 args.scenario = scenario
+                # Found on the first rows read, then dropped / hashed the same way in every chunk or block.
+                args.personal = PersonalDataFilter(args.personal_data)
                 result = module.run_score(args)
+                if args.personal.notice():
+                    say(args.personal.notice())
+                    if isinstance(result, dict):
+                        result["personal_data"] = args.personal.excluded
     except DataValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -271,3 +271,88 @@ def protect_personal_data(df: pd.DataFrame, *, mode: str = DEFAULT_MODE, salt: b
             if str(c) in names:
                 out.isetitem(i, hash_values(out.iloc[:, i], salt))
     return PrivacyResult(out, mode, found)
+
+
+# ---------------------------------------------------------------- files read in chunks (command line)
+OUTPUT_MODES = ("drop", "hash", "keep")  # ``python -m core score --personal-data``
+DEFAULT_OUTPUT_MODE = "drop"
+
+
+def _hash_key(s: pd.Series) -> pd.Series:
+    """Whole numbers written without '.0', so a card number read as an integer in one chunk and as a
+    float in another (a chunk with an empty cell) hashes alike."""
+    if pd.api.types.is_float_dtype(s):
+        whole = s.notna() & (s % 1 == 0) & (s.abs() < 1e19)
+        return s.astype(object).where(~whole, s[whole].map(lambda v: str(int(v))))
+    return s
+
+
+class PersonalDataFilter:
+    """One run's handling of personal data in a file read chunk by chunk (or block by block on a
+    cluster): the columns are found on the first chunk and the same columns are then dropped or
+    hashed in every chunk, so a column is never left out of one chunk and written from the next.
+    ``hash`` uses one random salt made for this run and held in memory only (never printed, logged
+    or written), so equal values get equal codes across chunks and workers of the run, and no code
+    can be looked up afterwards. ``keep`` passes the columns through (and still names them).
+    """
+
+    def __init__(self, mode: str = DEFAULT_OUTPUT_MODE):
+        if mode not in OUTPUT_MODES:
+            raise DataValidationError(f"Expected personal data handling {' / '.join(OUTPUT_MODES)}; got {mode!r}. "
+                                      "Fix: pass --personal-data drop, hash or keep.")
+        self.mode = mode
+        self._salt = new_salt() if mode == "hash" else None
+        self.columns: list[PersonalColumn] | None = None  # None until the first chunk is seen
+
+    def __repr__(self) -> str:  # never the salt
+        return f"PersonalDataFilter(mode={self.mode!r}, columns={self.names})"
+
+    @property
+    def names(self) -> list[str]:
+        return [c.column for c in self.columns or []]
+
+    def detect(self, df: pd.DataFrame) -> list[PersonalColumn]:
+        """The personal columns, found on the first frame given and fixed from then on."""
+        if self.columns is None:
+            self.columns = detect_personal_columns(df)
+        return self.columns
+
+    def apply(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with this run's personal columns dropped / hashed (a new frame), or as it is for keep."""
+        names = {c.column for c in self.detect(df)}
+        if self.mode == "keep" or not names:
+            return df
+        if self.mode == "drop":
+            return df.drop(columns=[c for c in df.columns if str(c) in names])
+        out = df.copy()
+        for i, c in enumerate(out.columns):
+            if str(c) in names:
+                out.isetitem(i, hash_values(_hash_key(out.iloc[:, i]), self._salt))
+        return out
+
+    @property
+    def excluded(self) -> list[dict]:
+        """``[{"column", "kind", "action"}]`` with no values, for the command's JSON."""
+        action = {"drop": "dropped", "hash": "hashed (salted SHA-256, salt not kept)", "keep": "kept"}[self.mode]
+        return [{"column": c.column, "kind": c.label, "action": action} for c in self.columns or []]
+
+    def notice(self) -> str | None:
+        """One line for standard error naming the columns and what was done, or None."""
+        if not self.columns:
+            return None
+        names = ", ".join(f"'{c.column}' ({c.label})" for c in self.columns)
+        return {"drop": f"Personal data left out of the output: {names}. Pass --personal-data hash to keep them "
+                        "as salted codes.",
+                "hash": f"Personal data hashed in the output: {names} (salted SHA-256 with a salt made for this "
+                        "run and not kept; equal values share a code within this run only).",
+                "keep": f"Personal data copied into the output as it is (--personal-data keep): {names}."}[self.mode]
+
+    def check_missing(self, missing) -> None:
+        """Raise a clear error when a column the model reads was left out here as personal data."""
+        gone = [c for c in self.columns or [] if self.mode == "drop" and c.column in set(map(str, missing))]
+        if gone:
+            names = ", ".join(f"'{c.column}' ({c.label})" for c in gone)
+            raise DataValidationError(
+                f"Expected the column(s) the model reads; {names} hold personal data and were left out "
+                "(--personal-data drop, the default). Fix: pass --personal-data hash to score them as salted "
+                "codes (new codes for every run), or --personal-data keep to read them as they are.")

@@ -231,7 +231,8 @@ def run_score(args) -> dict:
             print(f"scored {rows:,} rows ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
 
     done = stream_score(model.metadata, args.data, args.out, score_chunk,
-                        chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress)
+                        chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress,
+                        personal=getattr(args, "personal", None))  # --personal-data: drop (default), hash, keep
     rows = done.rows
     result = {"rows": rows, "approved": rows - declined, "declined": declined,
               "approval_rate": float(1 - declined / max(rows, 1)), "threshold": threshold,

@@ -207,7 +207,11 @@ def run_score(args) -> dict:
     from core.batch import score_with_run
 
     t0 = time.perf_counter()
-    result = score_with_run(args.model, read_table(args.data, max_rows=None).df, max_rows=10 ** 12)
+    from core.privacy import PersonalDataFilter
+
+    # --personal-data: personal columns left out (default), hashed or kept before anything reads them.
+    guard = getattr(args, "personal", None) or PersonalDataFilter()
+    result = score_with_run(args.model, guard.apply(read_table(args.data, max_rows=None).df), max_rows=10 ** 12)
     table = result.scored
     from core.registry import write_atomic
 

@@ -261,7 +261,8 @@ def run_score(args) -> dict:
             print(f"scored {rows:,} transactions ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
 
     done = stream_score(meta, args.data, args.out, score_chunk,
-                        chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress)
+                        chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress,
+                        personal=getattr(args, "personal", None))  # --personal-data: drop (default), hash, keep
     notices = list(done.notices)
     if state["unordered"]:
         notices.append("The file is not in time order: rows far older than the rows before them were scored "

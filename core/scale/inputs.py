@@ -45,6 +45,8 @@ class Block:
     sep: str = ","
     encoding: str = "utf-8"
     frame: Any = None
+    # The run's core.privacy.PersonalDataFilter (columns found on the first block), applied as the block is read.
+    personal: Any = None
 
 
 def find_input_files(data) -> list[Path]:
@@ -197,6 +199,8 @@ def read_block(block: Block) -> pd.DataFrame:
                 f"{block.start:,}-{block.stop:,}: {str(exc).splitlines()[0]}. Check that every row has the same "
                 "number of fields.") from exc
     df.columns = [str(c).strip() for c in df.columns]
+    if block.personal is not None:
+        df = block.personal.apply(df)
     return df.reset_index(drop=True)
 
 

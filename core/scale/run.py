@@ -61,7 +61,7 @@ def plan_job(args, meta: dict, what: str) -> Job:
 
     chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
     files, blocks, total = plan_input(args.data, chunk)
-    report, blocks = check_first_block(meta, blocks)
+    report, blocks = check_first_block(meta, blocks, getattr(args, "personal", None))  # --personal-data
     fmt = choose_format(args.out, getattr(args, "out_format", None))
     return Job(files, blocks, total, report, fmt, StagedOutput(args.out, fmt),
                Progress(quiet=getattr(args, "quiet", False), what=what))

@@ -16,9 +16,15 @@ import pandas as pd
 from core.scale.inputs import Block, read_block
 
 
-def check_first_block(meta: dict, blocks: Iterator[Block]):
+def check_first_block(meta: dict, blocks: Iterator[Block], personal=None):
     """(column report, the blocks again) after checking the first block; raises
-    ``ColumnMismatchError`` before anything is scored when the file does not fit the model."""
+    ``ColumnMismatchError`` before anything is scored when the file does not fit the model.
+
+    ``personal`` (a ``core.privacy.PersonalDataFilter``) finds the personal columns on the first
+    block; every block returned carries it, so each worker drops / hashes the same columns with the
+    same salt as it reads its block."""
+    import dataclasses
+
     from core.columncheck import ColumnMismatchError, check_columns
 
     blocks = iter(blocks)
@@ -27,8 +33,13 @@ def check_first_block(meta: dict, blocks: Iterator[Block]):
         from core.errors import DataValidationError
 
         raise DataValidationError("Expected rows to score; the input has none. Fix: point --data to a file with rows.")
+    if personal is not None:
+        first = dataclasses.replace(first, personal=personal)
+        blocks = (dataclasses.replace(b, personal=personal) for b in blocks)
     report = check_columns(meta, read_block(first))
     if not report.ok:
+        if personal is not None:
+            personal.check_missing(report.missing)
         raise ColumnMismatchError(report)
     return report, itertools.chain([first], blocks)
 
