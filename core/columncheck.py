@@ -132,7 +132,7 @@ class ColumnReport:
         if extra:
             where = " and kept in the scored file" if kept else ""
             out.append(f"{len(extra)} column(s) the model does not read are ignored{where}: "
-                       f"{extra[:10]}{' ...' if len(extra) > 10 else ''}.")
+                       f"{', '.join(str(c) for c in extra[:10])}{', …' if len(extra) > 10 else ''}.")
         return out
 
 
