@@ -1,13 +1,16 @@
-"""Concurrent sessions on one app server: N browser contexts upload their own credit file and train at once.
+"""Concurrent sessions on one app server: N browser contexts each upload their own file and train their own scenario at once.
 
-    python bench/bench_load.py [--sessions 6] [--limit 2] [--epochs 2] [--json-out FILE]
+    python bench/bench_load.py [--sessions 6] [--limit 2] [--epochs 1] [--json-out FILE]
 
-One `streamlit run app.py` with STUDIO_MAX_CONCURRENT_TRAININGS=--limit, one Chromium (Debian's,
-/usr/bin/chromium), one context per session (own cookies, own Streamlit session). Prints the server's
-resident memory at start and at its peak (sampled every 0.2 s, the server and its children), how many
-sessions showed the queue, each session's wait for a slot and time from "Train model" to its result,
-whether any page showed another session's figures or an error, and the machine's load. Never part of
-the test run; tests/browser/test_concurrent_sessions.py runs the same with 6 sessions and asserts.
+One `streamlit run app.py` with STUDIO_MAX_CONCURRENT_TRAININGS=--limit and STUDIO_RUNS_PER_SESSION=1,
+one Chromium (Debian's, /usr/bin/chromium), one context per session (own cookies, own Streamlit
+session), the sessions cycling through credit, fraud, demand, quality, credit, fraud, each on a small
+file of its own. Prints the server's resident memory at start and at its peak (sampled every 0.2 s,
+the server and its children), how many sessions showed the queue, each session's wait for a slot and
+time from "Train" to its result, the rows of each session's download, how many runs folders the saved
+runs landed in, whether any page, download or runs folder showed another session's data or an error,
+and the machine's load. Never part of the test run; tests/browser/test_concurrent_sessions.py runs
+the same with 6 sessions and asserts (the steps are in tests/browser/concurrent_scenarios.py).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.browser.test_concurrent_sessions import run_sessions  # noqa: E402
+from tests.browser.concurrent_scenarios import run_sessions  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
@@ -30,7 +33,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=6)
     ap.add_argument("--limit", type=int, default=2, help="STUDIO_MAX_CONCURRENT_TRAININGS for the server")
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
@@ -49,11 +52,16 @@ def main(argv=None) -> int:
     print(json.dumps(figures, indent=2))
     print()
     print(f"{'sessions':>8} {'limit':>5} {'server start MB':>15} {'server peak MB':>14} {'saw queue':>9} "
-          f"{'max wait s':>10} {'max s to result':>15} {'errors':>6}")
+          f"{'max wait s':>10} {'max s to result':>15} {'runs folders':>12} {'errors':>6}")
     done = [s for s in figures["seconds_to_result"] if s is not None]
     print(f"{figures['sessions']:>8} {figures['limit']:>5} {figures['server_start_mb']:>15} "
           f"{figures['server_peak_mb']:>14} {figures['saw_queue']:>9} {max(figures['waited_s']):>10.0f} "
-          f"{max(done) if done else float('nan'):>15.1f} {len(figures['errors']):>6}")
+          f"{max(done) if done else float('nan'):>15.1f} {figures['runs_folders']:>12} {len(figures['errors']):>6}")
+    print()
+    print(f"{'session':>7} {'scenario':>8} {'waited s':>8} {'s to result':>11} {'download rows':>13}")
+    for i, (sc, w, t, r) in enumerate(zip(figures["scenarios"], figures["waited_s"], figures["seconds_to_result"],
+                                          figures["download_rows"]), 1):
+        print(f"{i:>7} {sc:>8} {w:>8.0f} {'-' if t is None else f'{t:.1f}':>11} {r:>13}")
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2))
     return 0 if not figures["errors"] and figures["all_trained"] else 1

@@ -7,12 +7,11 @@ import streamlit as st
 
 from core.scenarios import SCENARIOS
 from core.verdict import Verdict
-from core.workspace import get_runs_dir
 from core.workspace.present import presenter_sentence
 from core.workspace.runs import get_headline
 from core.workspace.summary import format_figure, get_latest_runs
 from ui.common import ensure_router, fit_metric_values, show_device, show_error
-from ui.workspace import link_to_workspace_pages
+from ui.workspace import link_to_workspace_pages, session_runs_dir
 
 ensure_router()
 
@@ -22,7 +21,7 @@ PRESENT = K + "present"
 st.title("AI Use-Case Studio")
 st.toggle("Presenter mode", key=PRESENT, help="Hides the settings, enlarges the headline figures and walks "
           "the four scenarios in order, one sentence each.")
-runs_dir = get_runs_dir()
+runs_dir = session_runs_dir()
 latest, skipped = get_latest_runs(runs_dir)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Any, Callable
 
@@ -14,6 +16,22 @@ from ui.common import show_error
 
 RUNS_PAGE = "pages/runs.py"
 SCORE_PAGE = "pages/score.py"
+
+
+# With STUDIO_RUNS_PER_SESSION=1 (a demo link shared by many visitors) every browser session saves
+# into, and lists, its own hidden sub-folder of the runs folder, so no visitor sees another's runs.
+PER_SESSION_ENV = "STUDIO_RUNS_PER_SESSION"
+
+
+def session_runs_dir() -> Path:
+    """The runs folder this session saves into and lists by default: ``get_runs_dir()``, or its
+    private sub-folder ``.session-<random>`` when STUDIO_RUNS_PER_SESSION=1 (hidden folders are left
+    out of every runs listing, so the shared folder shows none of them)."""
+    root = get_runs_dir()
+    if os.environ.get(PER_SESSION_ENV, "").strip().lower() not in ("1", "true", "yes"):
+        return root
+    token = st.session_state.setdefault("workspace.session_token", secrets.token_hex(8))
+    return root / f".session-{token}"
 
 
 def link_to_workspace_pages() -> None:
@@ -40,7 +58,7 @@ def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path]
     screen until another model is trained; a failure is shown as a message and keeps the model.
     """
     k = f"{scenario}.ws_"
-    root = get_runs_dir()
+    root = session_runs_dir()
     # A new model gets a fresh default name; the analyst's edits to the name are kept otherwise.
     if st.session_state.get(k + "for") is not run:
         st.session_state[k + "for"] = run
@@ -83,7 +101,7 @@ def pick_runs_dir() -> str:
 
     key = "workspace.dir"
     if key not in st.session_state:
-        st.session_state[key] = str(get_runs_dir())
+        st.session_state[key] = str(session_runs_dir())
     # Streamlit forgets a widget's value on pages that do not show it: restore it from the choice.
     if key + "_text" not in st.session_state:
         st.session_state[key + "_text"] = st.session_state[key]
