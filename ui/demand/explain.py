@@ -11,6 +11,7 @@ from core.demand.events import LEVEL_MODES, EventConfig, compute_event_metrics, 
 from core.demand.explain import compute_global_shap, compute_local_shap
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
+from core.safety import escape_plotly_text
 
 from ui.common import plain_columns
 from ui.demand.base import K, fail
@@ -89,5 +90,7 @@ def shap_panels(run) -> None:
     if loc is not None:
         lsid, ldate, ls = loc
         fig = plot_shap_waterfall(ls.result.base_value, ls.result.contributions(0), float(ls.result.predictions[0]))
-        fig.update_layout(title=f"{lsid} on {ldate}: drivers of P50", xaxis_title="log demand vs recent level")
+        # The series id comes from the upload: escaped, as the chart builders escape theirs.
+        fig.update_layout(title=f"{escape_plotly_text(lsid)} on {ldate}: drivers of P50",
+                          xaxis_title="log demand vs recent level")
         st.plotly_chart(fig, key=K + "shap_waterfall")
