@@ -233,6 +233,17 @@ def _importances(study, seed: int) -> dict[str, float]:
         return {}
 
 
+def wait_for_stopped_trials(timeout: float = 30.0) -> bool:
+    """Wait (at most ``timeout`` seconds in all) for trials a search left to stop in the background;
+    True when none is still running. Training that must be repeatable (the ensemble check, a
+    final model) waits first: a trial still running shares the seeds and the cores."""
+    end = time.monotonic() + max(float(timeout), 0.0)
+    for t in threading.enumerate():
+        if t.name.startswith("search-trial-") and t is not threading.current_thread():
+            t.join(max(end - time.monotonic(), 0.0))
+    return not any(t.name.startswith("search-trial-") and t.is_alive() for t in threading.enumerate())
+
+
 def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_trials: int | None = None,
                progress: Callable[[SearchProgress], None] | None = None,
                clock: Callable[[], float] = time.perf_counter) -> SearchResult:

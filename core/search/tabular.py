@@ -275,6 +275,9 @@ def search_tabular(train_df: pd.DataFrame, y_train, *, numeric: list[str], categ
         config = objective.config_for(best, baselines=base.baselines)
     ens: dict = {}
     if ensemble and result.found and base.baselines:
+        from core.search.engine import wait_for_stopped_trials
+
+        wait_for_stopped_trials()
         ens = check_ensemble(objective, best, tuple(base.baselines))
         result.extra["ensemble"] = ens
     result.extra["split"] = {"fit_rows": int(len(fit)), "validation_rows": int(len(val)),

@@ -392,28 +392,29 @@ def test_cli_credit_search_section(tmp_path, capsys):
     path = tmp_path / "credit.csv"
     _credit_frame(240).to_csv(path, index=False)
     code = main(["train", "--scenario", "credit", "--data", str(path), "--target", "default", "--epochs", "2",
-                 "--search-budget", "300", "--search-trials", "2", "--ensemble", "--no-explain",
+                 "--search-budget", "300", "--search-trials", "1", "--ensemble", "--no-explain",
                  "--sensitive", "none", "--json", "--save", str(tmp_path / "run")])
     out = capsys.readouterr()
     assert code == 0, out.err
     result = json.loads(out.out)
     s = result["search"]
-    assert s["trials_run"] == 2 and len(s["trials"]) == 2
+    assert s["trials_run"] == 1 and len(s["trials"]) == 1  # the trial cap (one trial: the check needs no more)
     assert s["recipe_params"] == s["trials"][0]["params"]
     assert s["best_validation_score"] == max(t["score"] for t in s["trials"] if t["state"] == "complete")
     ens = s["ensemble"]
     assert ens["checked"] and set(ens["validation_scores"]) >= {"network", "ensemble"}
     assert ens["weight"] in (0.25, 0.5, 0.75) and len(ens["candidates"]) == 6
     assert ("test_metrics" in ens and ens["label"].startswith("Ensemble: ")) == ens["use"]
-    assert "search trial 1:" in out.err
+    assert "search trial 0:" in out.err
     meta = json.loads((tmp_path / "run" / "metadata.json").read_text())
     ws = meta.get("workspace", meta)
-    assert ws["params"]["search"]["trials_run"] == 2
+    assert ws["params"]["search"]["trials_run"] == 1
     from core.workspace.report import build_report_html
 
     card = build_report_html(tmp_path / "run")
     assert "<h3>Model search</h3>" in card and "Settings used" in card
-    assert f"2 / {s['trials_complete']} / {s['trials_pruned']}" in card
+    assert f"1 / {s['trials_complete']} / {s['trials_pruned']}" in card
+    assert ("Ensemble: " in card) == ens["use"]
 
 
 def test_importing_the_search_loads_neither_optuna_nor_tensorflow():
