@@ -77,7 +77,7 @@ def train_models(work: Path) -> dict[str, str]:
     df[df["customer_id"] < "C000250"].to_csv(small, index=False)
     fraud = _cli("train", "--scenario", "fraud", "--data", str(small), "--epochs", "2", "--no-explain",
                  "--train-start", "2024-04-01", "--test-start", "2024-04-22", "--gap-days", "7",
-                 "--save", str(work / "fraud_runs"))
+                 "--save", str(work / "fraud_run"))
     return {"credit": credit["json"]["saved_to"], "fraud": fraud["json"]["saved_to"]}
 
 

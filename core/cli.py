@@ -46,7 +46,8 @@ def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
     p.add_argument("--imbalance", default=None, help="none, class_weight, oversample, undersample, smote, adasyn, smote_tomek")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--save", help="save the trained run into this directory")
+    p.add_argument("--save", metavar="DIR", help="save the trained run as this new folder, e.g. runs/credit-1 "
+                   "(then: score --model runs/credit-1)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--verbose", action="store_true", help="keep TensorFlow's own start-up and device log lines")
     s = p.add_argument_group("model search")
@@ -198,6 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise DataValidationError(
                     f"--search-budget is not available for the {args.scenario} scenario yet; got "
                     f"--search-budget {args.search_budget:g}. Fix: train without it.")
+        if command == "train" and getattr(args, "save", None):
+            from core.registry import check_save_target
+
+            check_save_target(args.save, scenario=args.scenario)  # before training: the run must be savable
         with quiet_native_stderr(not args.verbose):
             if command == "train":
                 from core.training import probe_device_info

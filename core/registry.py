@@ -180,6 +180,42 @@ def save_run(root, *, model: Any, metadata: dict, files: dict[str, bytes] | None
     return final
 
 
+def check_save_target(path, *, scenario: str = "run") -> Path:
+    """``--save DIR``: the new run is saved as the folder DIR (``score --model DIR`` then reads it;
+    the runs folder holding it, e.g. ``runs/``, is what the Runs page lists). DIR must not exist
+    yet; an existing run, folder or file gets a message naming a free folder name. Checked before
+    training, so nobody waits for a run that cannot be saved."""
+    import re
+
+    path = Path(path)
+
+    def free(folder: Path, name: str) -> Path:
+        m = re.fullmatch(r"(.+)-(\d+)", name)
+        stem, n = (m.group(1), int(m.group(2))) if m else (name, 1)
+        while (folder / f"{stem}-{n}").exists():
+            n += 1
+        return folder / f"{stem}-{n}"
+
+    if not path.name or path.name in (".", ".."):
+        raise DataValidationError(f"Expected --save to name the new run's folder; got '{path}'. "
+                                  f"Fix: e.g. --save runs/{scenario}-1.")
+    if (path / META_FILE).exists():
+        raise DataValidationError(
+            f"Cannot save the run as '{path}': that folder already exists and holds a saved run. "
+            f"Fix: choose a new folder name, e.g. --save {free(path.parent, path.name)} (--save names the "
+            "new run's own folder).")
+    if path.is_dir():
+        raise DataValidationError(
+            f"Cannot save the run as '{path}': that folder already exists and is not a saved run. --save names "
+            f"the new run's own folder; it does not save into a folder. Fix: --save {free(path, scenario)} (a new "
+            "folder inside it), or another new folder name.")
+    if path.exists() or path.is_symlink():
+        raise DataValidationError(
+            f"Cannot save the run as '{path}': a file of that name already exists. --save names the new run's own "
+            f"folder. Fix: --save {free(path.parent, scenario)}, or another new folder name.")
+    return path
+
+
 def _json_default(o):
     import numpy as np
 

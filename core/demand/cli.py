@@ -153,7 +153,9 @@ def run_train(args) -> dict:
             from core.search.scenarios import attach_search
 
             attach_search(workspace, out["search"])
-        out["saved"] = str(save_demand_run(run, args.save, params, extra_metadata=workspace))
+        target = Path(args.save)  # --save DIR: the run's own folder (core.registry.check_save_target)
+        out["saved_to"] = out["saved"] = str(save_demand_run(run, target.parent, params, run_id=target.name,
+                                                             extra_metadata=workspace))
     out["timings"] = {**run.timings, **({"search": round(search.result.seconds, 3)} if search else {}),
                       "cli_total": round(time.perf_counter() - t0, 3)}
     return out

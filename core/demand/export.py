@@ -30,7 +30,7 @@ def forecast_csv(run: DemandRun, params: PolicyParams) -> bytes:
 
 
 def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None, *,
-                    extra_metadata: dict | None = None) -> Path:
+                    extra_metadata: dict | None = None, run_id: str | None = None) -> Path:
     """Save the model, its window configuration and the forecast table atomically (core.registry).
 
     ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace".
@@ -45,7 +45,7 @@ def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None, *,
         "metrics": run.metrics.reset_index().to_dict(orient="records")}
     if extra_metadata:
         meta["workspace"] = dict(extra_metadata)
-    return save_run(root, model=run.model, metadata=meta,
+    return save_run(root, model=run.model, metadata=meta, run_id=run_id,
                     files={"forecast.csv": forecast_csv(run, params)})
 
 

@@ -162,7 +162,8 @@ def run_train(args) -> dict:
             from core.search.scenarios import attach_search
 
             attach_search(workspace, result["search"])
-        result["saved_to"] = str(save_fraud_run(run, args.save, extra_metadata=workspace))
+        target = Path(args.save)  # --save DIR: the run's own folder (core.registry.check_save_target)
+        result["saved_to"] = str(save_fraud_run(run, target.parent, run_id=target.name, extra_metadata=workspace))
     timings["total"] = time.perf_counter() - t0
     result["timings"] = timings
     return result

@@ -16,7 +16,7 @@ from core.fraud.features import FeatureConfig
 HISTORY_FILE = "history.parquet"
 
 
-def save_fraud_run(run, root, *, extra_metadata: dict | None = None) -> Path:
+def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str | None = None) -> Path:
     """Save a :class:`FraudRun` with the registry: Keras model, JSON metadata, history as Parquet.
 
     The history is needed to score new transactions: their window features look back up to
@@ -49,7 +49,7 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None) -> Path:
     hashed = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal) if c and c in run.history.columns]
     meta["row_hash_columns"] = hashed
     hashes = hashes_to_bytes(compute_row_hashes(run.history.iloc[run.split.train_idx], hashed))
-    return save_run(root, model=run.tabular.model, metadata=meta,
+    return save_run(root, model=run.tabular.model, metadata=meta, run_id=run_id,
                     files={HISTORY_FILE: buf.getvalue(), ROW_HASH_FILE: hashes})
 
 

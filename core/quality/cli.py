@@ -134,7 +134,8 @@ def run_train(args) -> dict:
             from core.search.scenarios import attach_search
 
             attach_search(workspace, result["search"])
-        result["saved_to"] = str(save_quality_run(args.save, run, threshold=args.threshold,
+        target = Path(args.save)  # --save DIR: the run's own folder (core.registry.check_save_target)
+        result["saved_to"] = str(save_quality_run(target.parent, run, run_id=target.name, threshold=args.threshold,
                                                   costs={"escape": args.cost_escape,
                                                          "false_reject": args.cost_false_reject},
                                                   extra_metadata=workspace))

@@ -25,7 +25,7 @@ def get_test_predictions(run, threshold: float) -> pd.DataFrame:
 
 
 def save_quality_run(root, run, *, threshold: float, costs: dict | None = None,
-                     extra_metadata: dict | None = None) -> Path:
+                     extra_metadata: dict | None = None, run_id: str | None = None) -> Path:
     """Save the trained model, its metadata (classes, image size, threshold, costs) and the test
     predictions through the shared registry (atomic, JSON only, safe-mode Keras file).
     ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace"."""
@@ -35,7 +35,7 @@ def save_quality_run(root, run, *, threshold: float, costs: dict | None = None,
     if extra_metadata:
         meta["workspace"] = dict(extra_metadata)
     csv = get_test_predictions(run, threshold).to_csv(index=False).encode()
-    return save_run(root, model=run.model, metadata=meta, files={PREDICTIONS_FILE: csv})
+    return save_run(root, model=run.model, metadata=meta, run_id=run_id, files={PREDICTIONS_FILE: csv})
 
 
 def get_model_zip(run, *, threshold: float, costs: dict | None = None) -> bytes:

@@ -71,7 +71,7 @@ def fraud_model(work, pytestconfig) -> Path:
     df[df["customer_id"] < "C000120"].to_csv(data, index=False)
     return _train(pytestconfig, "--scenario", "fraud", "--data", str(data), "--epochs", "2", "--no-explain",
                   "--train-start", "2024-04-01", "--test-start", "2024-04-22", "--gap-days", "7",
-                  "--save", str(work / "fraud_runs"))
+                  "--save", str(work / "fraud_run"))
 
 
 def demand_sales(work) -> Path:
@@ -99,7 +99,7 @@ def quality_model(work, pytestconfig) -> Path:
     data = work / "quality_train.zip"
     data.write_bytes(make_zip(sample_entries({"ok": 30, "pit": 10, "crack": 10}, size=24, seed=1)))
     return _train(pytestconfig, "--scenario", "quality", "--data", str(data), "--image-size", "24", "--epochs", "2",
-                  "--save", str(work / "quality_runs"))
+                  "--save", str(work / "quality_run"))
 
 
 def _train(pytestconfig, *argv) -> Path:

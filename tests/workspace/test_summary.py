@@ -223,17 +223,20 @@ def test_cli_save_writes_the_workspace_summary(tmp_path, credit_small):
 
 
 @pytest.mark.parametrize("scenario", ["fraud", "demand"])
-def test_other_clis_save_the_summary_too(tmp_path, scenario, fraud_small, demand_small):
+def test_other_clis_save_the_summary_too(tmp_path, scenario, fraud_small, demand_small, capsys):
     from core.cli import main
 
     data = tmp_path / f"{scenario}.csv"
     (fraud_small if scenario == "fraud" else demand_small).to_csv(data, index=False)
     extra = (["--no-explain", "--review-fee", "3"] if scenario == "fraud"
              else ["--horizon", "14", "--event-level", "0"])
-    code = main(["train", "--scenario", scenario, "--data", str(data), "--epochs", "1",
-                 "--save", str(tmp_path / "runs"), "--json", *extra])
-    assert code == 0
+    argv = ["train", "--scenario", scenario, "--data", str(data), "--epochs", "1", "--json", *extra]
+    target = tmp_path / "runs" / f"{scenario}-1"
+    assert main([*argv, "--save", str(target)]) == 0
+    # --save DIR saves the run as DIR, as credit does: the Runs page lists it in its runs folder.
+    assert json.loads(capsys.readouterr().out)["saved_to"] == str(target)
     runs, _ = list_runs(tmp_path / "runs")
+    assert len(runs) == 1
     ws = runs[0]["workspace"]
     assert runs[0]["scenario"] == scenario and ws["name"] == f"{scenario} · {scenario}.csv"
     assert ws["headline"]["impact"] and ws["profile"]["columns"]
@@ -241,6 +244,32 @@ def test_other_clis_save_the_summary_too(tmp_path, scenario, fraud_small, demand
         assert ws["decision"]["review_fee"] == 3.0
     else:
         assert ws["decision"]["lead_time"] + ws["decision"]["review_period"] == 14
+
+
+@pytest.mark.parametrize("scenario", ["credit", "fraud", "demand", "quality"])
+def test_save_names_the_runs_own_folder_in_every_scenario(tmp_path, scenario, capsys):
+    """--save DIR means the same for all four: the run is saved as DIR. An existing run, a folder that
+    is not a run (e.g. the runs folder) or a file there is refused before any training starts."""
+    from core.cli import main
+
+    run = tmp_path / "runs" / f"{scenario}-1"
+    run.mkdir(parents=True)
+    (run / "metadata.json").write_text("{}")
+    (tmp_path / "notes.txt").write_text("x")
+    argv = ["train", "--scenario", scenario, "--data", str(tmp_path / "any.csv"), "--epochs", "1", "--json"]
+    said = {}
+    for name, target in {"run": run, "folder": tmp_path / "runs", "file": tmp_path / "notes.txt"}.items():
+        assert main([*argv, "--save", str(target)]) == 1
+        cap = capsys.readouterr()
+        assert cap.out == "" and "Training on" not in cap.err  # refused before training
+        said[name] = cap.err
+    assert f"Cannot save the run as '{run}': that folder already exists and holds a saved run. Fix: choose a new " \
+           f"folder name, e.g. --save {tmp_path / 'runs' / f'{scenario}-2'}" in said["run"]
+    assert f"'{tmp_path / 'runs'}': that folder already exists and is not a saved run. --save names the new run's " \
+           f"own folder; it does not save into a folder. Fix: --save {tmp_path / 'runs' / f'{scenario}-2'}" \
+           in said["folder"]
+    assert f"a file of that name already exists" in said["file"] and f"--save {tmp_path / f'{scenario}-1'}" \
+        in said["file"]
 
 
 # ---------------------------------------------------------------- small helpers
