@@ -67,12 +67,16 @@ SETTINGS: dict[str, str] = {
     "aggregate_sigma_scale": "Aggregate error scale", "backbone": "Image model", "backbone_used": "Image model used",
     "image_size": "Image size (px)", "augment": "Augmentation", "search_budget": "Search budget (s)",
     "scorecard": "Scorecard", "features": "Features", "tabular": "Network", "events": "Events",
+    "cost_escape": "Cost of an escaped defect", "cost_false_reject": "Cost of a false reject",
+    "ok_class": "Good-part class", "rule": "Decision rule", "channels": "Colour channels",
+    "filters": "Filters per convolution block", "model": "Model", "task": "Task",
 }
 # Metrics that are shares of cases (shown as percentages).
 # (Demand keeps WAPE, bias and coverage in percent already.)
 SHARE_METRICS = frozenset({"positive_rate", "prevalence", "approval_rate"})
 # Settings that are amounts of money (shown with the currency).
-MONEY_SETTINGS = frozenset({"review_fee", "loss_default", "margin_good", "holding_cost", "stockout_cost"})
+MONEY_SETTINGS = frozenset({"review_fee", "loss_default", "margin_good", "holding_cost", "stockout_cost",
+                            "cost_escape", "cost_false_reject"})
 
 MODELS: dict[str, str] = {
     "network": "Keras network",

@@ -9,7 +9,7 @@ from core.errors import DataValidationError
 from core.safety import safe_csv_bytes
 from core.workspace.inputs import ColumnMismatchError, get_expected_input
 from core.workspace.runs import format_figure, get_headline, get_run_labels, list_workspace_runs
-from core.glossary import COLUMNS, column_label, is_money_setting
+from core.glossary import COLUMNS, column_label, feature_label, is_money_setting
 from core.scenarios import SCENARIOS, find_scenario
 from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap, get_decision_settings,
                                    score_with_run)
@@ -166,14 +166,17 @@ with left:
 with right:
     st.markdown("**Drift against the training data (PSI)**")
     if result.drift is not None and len(result.drift):
-        worst = result.drift["status"].iloc[0]
-        shifted = result.drift[result.drift["status"] != "stable"]["variable"].tolist()
+        # Plain feature names in the chart and the warning (the model's own score keeps its name).
+        named = result.drift.assign(variable=["Model score" if v == "score" else feature_label(v)
+                                              for v in result.drift["variable"]])
+        worst = named["status"].iloc[0]
+        shifted = named[named["status"] != "stable"]["variable"].tolist()
         if worst == "stable":
             st.success("Every column is stable (PSI < 0.1).", icon=":material/check_circle:")
         else:
             st.warning(f"{len(shifted)} column(s) to watch or shifted: {', '.join(shifted[:6])}. Below 0.1 "
                        "stable, 0.1–0.25 watch, above 0.25 shifted.", icon=":material/warning:")
-        st.plotly_chart(plot_psi(result.drift), width="stretch", key=K + "psi")
+        st.plotly_chart(plot_psi(named), width="stretch", key=K + "psi")
     elif held_contract is not None and held_contract.input_kind == "images":
         st.caption("Drift is not measured for images (it would need image embeddings).")
     else:

@@ -124,7 +124,10 @@ def _section_method(meta: dict, ws: dict) -> str:
         items.append(("Training rows per class before → after", f"{cb} → {ca}"))
     out += _kv_table(items) if items else ""
     if params:
-        out += "<h3>Parameters</h3>" + _kv_table(sorted(params.items()), none="(none)")
+        from core.glossary import setting_label
+
+        out += "<h3>Parameters</h3>" + _kv_table([(setting_label(k), v) for k, v in sorted(params.items())],
+                                                 none="(none)")
     else:
         out += _na("Training parameters were not recorded.")
     return out + _search_table(ws.get("search"))
@@ -175,6 +178,8 @@ def _section_metrics(meta: dict, head: dict) -> str:
 
 
 def _section_impact(ws: dict, head: dict) -> str:
+    from core.glossary import setting_label
+
     out = _figures(head["impact"]) or _na("No money figures were recorded for this run.")
     assumptions = [a for a in head["assumptions"] if isinstance(a, str)]
     out += "<h3>Assumptions</h3>"
@@ -183,7 +188,7 @@ def _section_impact(ws: dict, head: dict) -> str:
     decision = ws.get("decision")
     if isinstance(decision, dict) and decision:
         out += "<h3>Decision settings</h3>" + _kv_table(
-            [(k, v) for k, v in decision.items() if not isinstance(v, (dict, list))])
+            [(setting_label(k), v) for k, v in decision.items() if not isinstance(v, (dict, list))])
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -80,6 +81,8 @@ def test_credit_file_is_scored_with_decisions_drift_and_download(runs_root, save
     assert len(declined) > 0 and declined["reason_1"].fillna("").str.len().gt(0).all()
     psi = [c for c in at.get("plotly_chart") if "Population stability" in c.proto.spec]
     assert psi, "the drift chart is shown"
+    names = json.loads(psi[0].proto.spec)["data"][0]["y"]
+    assert "Credit utilisation" in names and "credit_utilisation" not in names  # plain feature names
     assert at.get("download_button"), "the scored file can be downloaded"
 
 

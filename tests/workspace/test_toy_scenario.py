@@ -230,7 +230,7 @@ def test_runs_listing_and_the_runs_page_show_the_toy_run(trained):
     at = AppTest.from_file(str(ROOT / "pages" / "runs.py"), default_timeout=60).run()
     assert not at.exception, at.exception
     table = at.dataframe[0].value
-    assert list(table["run_id"]) == ["churn-1"] and list(table["scenario"]) == ["churn"]
+    assert list(table["run_id"]) == ["churn-1"] and list(table["scenario"]) == ["Customer churn"]
 
 
 def test_score_with_run_and_the_score_page_score_the_toy(trained):
