@@ -266,8 +266,8 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
 
 def _features_on(client, df: pd.DataFrame, cols, config, chunk: int):
     """The sample's window features built on the cluster, as training would build them here: the
-    log prepared and the extra columns chosen as ``prepare_fraud_inputs`` does, then time
-    partitions of at least ``chunk`` rows, one per worker or more."""
+    log prepared and the extra columns chosen as ``prepare_fraud_inputs`` does, then one time
+    partition per worker (fewer when a partition would hold less than ``chunk`` rows)."""
     import time
 
     from core.fraud.columns import extra_feature_columns, prepare_log
