@@ -9,7 +9,7 @@ from core.errors import DataValidationError
 from core.safety import safe_csv_bytes
 from core.workspace.inputs import ColumnMismatchError, get_expected_input
 from core.workspace.runs import format_figure, get_headline, get_run_labels, list_workspace_runs
-from core.glossary import COLUMNS, column_label, feature_label, is_money_setting
+from core.glossary import column_label, feature_label, is_money_setting
 from core.scenarios import SCENARIOS, find_scenario
 from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap, get_decision_settings,
                                    score_with_run)
@@ -189,8 +189,13 @@ if result.columns is not None:
 st.markdown(f"**Scored rows** ({len(result.scored):,}; the first {min(PREVIEW_ROWS, len(result.scored)):,} "
             "shown, all in the download)")
 preview = result.scored.head(PREVIEW_ROWS)
-st.dataframe(preview, hide_index=True, width="stretch", height=380, column_config=plain_columns(preview.columns))
-machine = [str(c) for c in preview.columns if str(c) in COLUMNS or str(c).startswith(("p_", "reason_"))]
+# The model's own columns: those the upload did not have (every column, for images).
+given = set() if result.columns is None else {*map(str, result.columns.expected), *map(str, result.columns.extra)}
+machine = [str(c) for c in preview.columns if str(c) not in given]
+# The model's answers first on screen (the file's own columns after them); the download keeps the file's order.
+order = [c for c in preview.columns if str(c) in machine] + [c for c in preview.columns if str(c) not in machine]
+st.dataframe(preview, hide_index=True, width="stretch", height=380, column_config=plain_columns(preview.columns),
+             column_order=order)
 st.caption("The download keeps the file's own column names and the model's machine names"
            + (f" ({', '.join(machine[:5])}{', …' if len(machine) > 5 else ''})" if machine else "")
            + " so that other tools can read it; hover a header above to see each one.")
