@@ -14,7 +14,9 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "fraud_transactio
 def headers(page) -> list[str]:
     """The column headers of every table on screen (the grid's accessible header cells; the grid
     itself is drawn on a canvas)."""
-    return page.locator("[data-testid='stDataFrame'] th[role=columnheader]").all_text_contents()
+    cells = page.locator("[data-testid='stDataFrame'] th[role=columnheader]")
+    cells.first.wait_for(state="attached")  # the grid draws a moment after its frame appears
+    return cells.all_text_contents()
 
 
 @pytest.mark.browser

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.browser
 def headers(page) -> list[str]:
     """The column headers of every table on screen (the grid's accessible header cells; the grid
     itself is drawn on a canvas)."""
-    return page.locator("[data-testid='stDataFrame'] th[role=columnheader]").all_text_contents()
+    cells = page.locator("[data-testid='stDataFrame'] th[role=columnheader]")
+    cells.first.wait_for(state="attached")  # the grid draws a moment after its frame appears
+    return cells.all_text_contents()
 
 
 def test_upload_zip_train_and_explain(app_url, page, tmp_path):
