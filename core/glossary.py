@@ -272,3 +272,158 @@ def column_help(name) -> str:
     if column_label(raw) == raw:
         return meaning
     return f"{meaning} Column `{raw}`.".strip()
+
+
+# ---------------------------------------------------------------- values as a person reads them
+# Metric keys of the quality scenario's and the fraud scenario's saved tables.
+METRICS.update({
+    "macro_precision": ("Macro precision", "Precision averaged over classes, each class counting the same."),
+    "macro_recall": ("Macro recall", "Recall averaged over classes, each class counting the same."),
+    "n_test": ("Test cases", "Cases in the held-out test data."),
+    "defect_recall": ("Defect recall", "Share of defective parts rejected."),
+    "defect_precision": ("Defect precision", "Share of rejected parts that are really defective."),
+    "escape_rate": ("Escape rate", "Share of defective parts that pass."),
+    "false_reject_rate": ("False-reject rate", "Share of good parts rejected."),
+    "reject_rate": ("Reject rate", "Share of all parts rejected."),
+    "defect_roc_auc": ("Defect ROC-AUC", "ROC-AUC of P(defect) against defective / good."),
+    "defect_pr_auc": ("Defect PR-AUC", "PR-AUC of P(defect) against defective / good."),
+    "escapes": ("Escapes", "Defective test parts the model passes."),
+    "false_rejects": ("False rejects", "Good test parts the model rejects."),
+    "caught": ("Defects caught", "Defective test parts the model rejects."),
+})
+# Metrics shown as a percentage (shares of cases) and as whole counts; demand's errors in units and
+# its percentages (kept in percent by the engine) have their own formats.
+PERCENT_METRICS = SHARE_METRICS | {"reject_rate", "escape_rate", "false_reject_rate", "defect_recall", "bad_rate",
+                                   "flagged_rate", "share_of_fraud_amount_caught"}
+COUNT_METRICS = frozenset({"tp", "fp", "tn", "fn", "n_test", "escapes", "false_rejects", "caught", "support", "alerts",
+                           "frauds", "epochs", "trial"})
+_METRIC_FORMATS = {"mae": "{:,.1f}", "rmse": "{:,.1f}", "wmae": "{:,.1f}", "pinball": "{:,.2f}", "mase": "{:.2f}",
+                   "wape": "{:.1f} %", "smape": "{:.1f} %", "mape": "{:.1f} %", "bias_pct": "{:+.1f} %",
+                   "coverage_p10_p90": "{:.0f} %", "train_s": "{:,.1f} s", "seconds": "{:,.1f} s"}
+BLANK = "—"  # an empty cell, as every table shows it
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if v == v and abs(v) != float("inf") else None
+
+
+def is_blank(value) -> bool:
+    """None, NaN, NaT or an empty string: a cell with nothing to show."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    try:
+        return bool(value != value)  # NaN / NaT
+    except (TypeError, ValueError):
+        return False
+
+
+def metric_text(key, value) -> str:
+    """A metric value as a reader sees it: shares as % (``positive_rate`` 0.01125 -> "1.1%"), counts
+    as whole numbers with separators, errors in units with one decimal, scores with three decimals;
+    "—" when missing."""
+    if is_blank(value):
+        return BLANK
+    v = _number(value)
+    if v is None:
+        return str(value)
+    k = str(key).split(".")[-1]
+    if k in PERCENT_METRICS:
+        return f"{v:.1%}"
+    if k in COUNT_METRICS or k.startswith("n_"):
+        return f"{v:,.0f}"
+    if k in _METRIC_FORMATS:
+        return _METRIC_FORMATS[k].format(v)
+    return f"{v:.3f}"
+
+
+# Saved option values -> plain words.
+OPTION_VALUES: dict[str, dict[str, str]] = {
+    "backbone": {"cnn": "Small CNN trained from scratch", "mobilenetv2": "MobileNetV2 pretrained on ImageNet"},
+    "threshold_rule": {"f1": "Best F1 score on the validation rows"},
+    "scaling": {"standard": "Standardised (mean 0, spread 1)", "quantile": "Quantile (robust to outliers)"},
+    "image_size": {"auto": "Auto (fits the time budget)", "native": "Native (the images' own size)"},
+}
+OPTION_VALUES["backbone_used"] = OPTION_VALUES["backbone"]
+SHARE_SETTINGS = frozenset({"val_fraction", "val_size", "test_size"})
+THRESHOLD_SETTINGS = frozenset({"threshold", "review_threshold", "block_threshold"})
+
+
+def imbalance_label(method) -> str:
+    """``class_weight`` -> "Class weights", the names the fraud strategy comparison uses."""
+    from core.imbalance import IMBALANCE_METHODS
+
+    return IMBALANCE_METHODS.get(str(method), str(method)).split(":")[0]
+
+
+def image_size_text(size) -> str:
+    """``64`` -> "64×64" (pixels); "auto" / "native" as words."""
+    v = _number(size)
+    if v is not None and v == int(v):
+        return f"{int(v)}×{int(v)}"
+    return OPTION_VALUES["image_size"].get(str(size), str(size))
+
+
+def setting_text(key, value, currency: str | None = None) -> str:
+    """A saved setting's value as a reader sees it: money in ``currency`` (an ISO code such as
+    "EUR"), "Yes" / "No" for switches, option values in words ("Class weights" for
+    ``class_weight``), image sizes as 64×64, shares as %, thresholds with three decimals and "—"
+    when missing. ``key`` may be dotted (``tabular.imbalance``)."""
+    from core.money import DEFAULT_CURRENCY, format_money
+
+    k = str(key).split(".")[-1]
+    if is_blank(value):
+        return BLANK
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if k in MONEY_SETTINGS and _number(value) is not None:
+        return format_money(value, currency or DEFAULT_CURRENCY)
+    if k == "imbalance":
+        return imbalance_label(value)
+    if k == "image_size":
+        return image_size_text(value)
+    if k == "baselines" and isinstance(value, str):
+        return ", ".join(model_label(b.strip()) for b in value.split(",") if b.strip())
+    if k == "rule" and isinstance(value, str):
+        text = value.replace(">=", "≥").replace("<=", "≤")
+        for raw in sorted(THRESHOLD_SETTINGS, key=len, reverse=True):
+            text = re.sub(rf"\b{raw}\b", SETTINGS[raw].lower(), text)
+        return text
+    if isinstance(value, str):
+        return OPTION_VALUES.get(k, {}).get(value, value)
+    if isinstance(value, dict):
+        return " · ".join(f"{a}: {setting_text(a, b, currency)}" for a, b in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(setting_text(k, v, currency) for v in value) or BLANK
+    v = _number(value)
+    if v is None:
+        return str(value)
+    if k in SHARE_SETTINGS:
+        return f"{v:.0%}" if round(v * 100, 6) == int(round(v * 100)) else f"{v:.1%}"
+    if k in THRESHOLD_SETTINGS:
+        return f"{v:.3f}"
+    if v == int(v) and abs(v) < 1e15:
+        return f"{int(v):,}"
+    return f"{v:.4g}"
+
+
+# The model search's saved record and trial table.
+SETTINGS.update({
+    "search": "Model search", "budget_seconds": "Budget (s)", "seconds": "Time taken (s)",
+    "trials_run": "Trials run", "trials_complete": "Trials complete", "trials_pruned": "Trials pruned",
+    "best_trial": "Best trial", "best_validation_score": "Best validation score",
+    "recipe_validation_score": "Today's recipe's score", "metric": "Scored on", "ensemble": "Ensemble",
+    "tail_quantile": "Tail quantiles", "median_weight": "Weight of P50 in the loss", "n_layers": "Hidden layers",
+    "units": "Units per layer",
+})
+COLUMNS.update({
+    "trial": ("Trial", "Trial number; trial 0 is today's recipe."),
+    "state": ("State", "Complete, pruned (stopped early as unpromising), stopped at the budget, or failed."),
+    "seconds": ("Seconds", "Training time of the trial."),
+    "epochs": ("Epochs", "Epochs the trial trained."),
+})

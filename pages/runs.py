@@ -7,14 +7,14 @@ import html
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.glossary import SHARE_METRICS, is_money_setting, metric_label, setting_label
+from core.glossary import SHARE_METRICS, metric_label, setting_label, setting_text
 from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
                                  format_figure, get_curve_names, get_headline, get_params, get_run_labels,
                                  get_run_row, list_workspace_runs, plot_run_curves)
 from core.scenarios import find_scenario
 from core.workspace.summary import SCENARIO_KEYS
-from ui.common import ensure_router, money, show_error
+from ui.common import ensure_router, get_currency, show_error
 from ui.workspace import pick_runs_dir
 
 ensure_router()
@@ -110,13 +110,16 @@ def _item_label(section: str, item: str) -> str:
 
 
 def _setting_value(key: str, value) -> str:
-    """A saved setting as text: money with the currency, other values as saved."""
-    if is_money_setting(key):
+    """A saved setting as text: money with the currency, switches as Yes / No, options in words."""
+    if value == NOT_RECORDED:
+        return value
+    if isinstance(value, str):  # the comparison's cells are text already: read them back as values
+        value = {"True": True, "False": False, "None": None}.get(value, value)
         try:
-            return money(float(value))
-        except (TypeError, ValueError):
+            value = float(value) if isinstance(value, str) else value
+        except ValueError:
             pass
-    return value if isinstance(value, str) else ("(none)" if value is None else str(value))
+    return setting_text(key, value, get_currency())
 
 
 def _percent(value: str) -> str:
@@ -155,10 +158,10 @@ elif len(picked) >= 2:
             return [color] * len(row)
 
         shown_table = view[["section", "item", *run_cols]].copy()
-        for col in run_cols:  # money settings with the currency, as on the scenario pages
-            money_rows = shown_table["section"].eq("Decision") & shown_table["item"].map(is_money_setting)
-            shown_table.loc[money_rows, col] = [_setting_value(k, v) for k, v in
-                                                zip(shown_table.loc[money_rows, "item"], shown_table.loc[money_rows, col])]
+        for col in run_cols:  # settings in words and money with the currency, as on the scenario pages
+            setting_rows = shown_table["section"].isin(["Decision", "Parameters"])
+            shown_table.loc[setting_rows, col] = [_setting_value(k, v) for k, v in
+                                                  zip(shown_table.loc[setting_rows, "item"], shown_table.loc[setting_rows, col])]
         share_rows = shown_table["section"].eq("Metrics") & shown_table["item"].isin(SHARE_METRICS)
         for col in run_cols:  # shares as percentages
             shown_table.loc[share_rows, col] = [_percent(v) for v in shown_table.loc[share_rows, col]]

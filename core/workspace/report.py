@@ -25,7 +25,9 @@ import pandas as pd
 from core.card import esc as _e
 from core.card import frame_table as _frame_table
 from core.card import kv_table as _kv_table
+from core.card import metrics_table as _metrics_table
 from core.card import not_recorded as _na
+from core.card import run_currency, settings_table
 from core.card import text as _text
 from core.errors import DataValidationError
 from core.scenarios import ByScenario, find_scenario
@@ -118,19 +120,24 @@ def _section_method(meta: dict, ws: dict) -> str:
     out = f"<p>{_e(spec.model_text if spec is not None else 'Keras model.')}</p>"
     imbalance = _find_imbalance(meta, params)
     applies = spec is not None and spec.imbalance_applies
-    items = [("Imbalance handling", imbalance or NOT_RECORDED)] if imbalance or applies else []
+    from core.glossary import imbalance_label, setting_label
+
+    items = [("Imbalance handling", imbalance_label(imbalance) if imbalance else NOT_RECORDED)] if imbalance or applies else []
     cb, ca = meta.get("counts_before"), meta.get("counts_after")
     if isinstance(cb, dict) and isinstance(ca, dict):
-        items.append(("Training rows per class before → after", f"{cb} → {ca}"))
+        items.append(("Training rows per class before → after", f"{_counts(cb)} → {_counts(ca)}"))
     out += _kv_table(items) if items else ""
     if params:
-        from core.glossary import setting_label
-
-        out += "<h3>Parameters</h3>" + _kv_table([(setting_label(k), v) for k, v in sorted(params.items())],
-                                                 none="(none)")
+        shown = sorted(params.items(), key=lambda kv: setting_label(kv[0]).lower())
+        out += "<h3>Parameters</h3>" + settings_table(dict(shown), currency=run_currency(meta))
     else:
         out += _na("Training parameters were not recorded.")
     return out + _search_table(ws.get("search"))
+
+
+def _counts(counts: dict) -> str:
+    """Rows per class as "0: 2,595 · 1: 405"."""
+    return " · ".join(f"{k}: {v:,}" if isinstance(v, int) else f"{k}: {v}" for k, v in counts.items())
 
 
 def _search_table(search: Any) -> str:
@@ -143,20 +150,24 @@ def _search_table(search: Any) -> str:
              ("Trials run / complete / pruned", f"{search.get('trials_run')} / {search.get('trials_complete')} / "
                                                 f"{search.get('trials_pruned')}"),
              ("Scored on", search.get("metric_label")), ("Seed", search.get("seed")),
-             ("Best trial (its score)", f"{search.get('best_trial')} ({_text(search.get('best_validation_score'))})"),
+             ("Best trial (its score)", NOT_RECORDED if search.get("best_trial") is None else
+              f"{search.get('best_trial')} ({_text(search.get('best_validation_score'))})"),
              ("Today's recipe's score", search.get("recipe_validation_score")),
              ("Settings used", "today's recipe" if search.get("selected_trial") in (0, None)
               else f"trial {search.get('selected_trial')}"),
              ("Ensemble", ens.get("label", "not used") if ens.get("use") else "not used")]
     best, recipe = search.get("best_params") or {}, search.get("recipe_params") or {}
-    rows = pd.DataFrame({"today's recipe": [recipe.get(k) for k in best], "used": list(best.values())},
-                        index=pd.Index(list(best), name="setting"), dtype=object)
+    from core.glossary import setting_label, setting_text
+
+    rows = pd.DataFrame({"Today's recipe": [setting_text(k, recipe.get(k)) for k in best],
+                         "Used": [setting_text(k, v) for k, v in best.items()]},
+                        index=pd.Index([setting_label(k) for k in best], name="Setting"), dtype=object)
     notes = "".join(f"<p class=\"small\">{_e(n)}</p>" for n in search.get("notices") or [])
-    return "<h3>Model search</h3>" + _kv_table(items) + notes + (_frame_table(rows.astype(str)) if best else "")
+    return "<h3>Model search</h3>" + _kv_table(items) + notes + (_frame_table(rows) if best else "")
 
 
 def _section_metrics(meta: dict, head: dict) -> str:
-    from core.glossary import metric_label, model_label
+    from core.glossary import model_label
     from core.verdict import Verdict
 
     out = _figures(head["quality"])
@@ -169,17 +180,15 @@ def _section_metrics(meta: dict, head: dict) -> str:
     table = get_metrics_table(meta)
     if table is not None:
         keep = [c for c in table.columns if c not in ("tp", "fp", "tn", "fn")]
-        table = table[keep].rename(columns=metric_label, index=model_label)
+        table = table[keep].rename(index=model_label)
         table.index.name = "Model"
-        out += "<h3>All metrics on the held-out data</h3>" + _frame_table(table)
+        out += "<h3>All metrics on the held-out data</h3>" + _metrics_table(table)
     if not out:
         return _na()
     return out
 
 
-def _section_impact(ws: dict, head: dict) -> str:
-    from core.glossary import setting_label
-
+def _section_impact(meta: dict, ws: dict, head: dict) -> str:
     out = _figures(head["impact"]) or _na("No money figures were recorded for this run.")
     assumptions = [a for a in head["assumptions"] if isinstance(a, str)]
     out += "<h3>Assumptions</h3>"
@@ -187,8 +196,8 @@ def _section_impact(ws: dict, head: dict) -> str:
         "The assumptions behind the figures were not recorded.")
     decision = ws.get("decision")
     if isinstance(decision, dict) and decision:
-        out += "<h3>Decision settings</h3>" + _kv_table(
-            [(setting_label(k), v) for k, v in decision.items() if not isinstance(v, (dict, list))])
+        out += "<h3>Decision settings</h3>" + settings_table(
+            {k: v for k, v in decision.items() if not isinstance(v, (dict, list))}, currency=run_currency(meta))
     return out
 
 
@@ -266,7 +275,7 @@ def build_report_html(run_dir) -> str:
         "Data summary": lambda: _section_data(meta, ws),
         "Method": lambda: _section_method(meta, ws),
         "Metrics": lambda: _section_metrics(meta, head) + curves,
-        "Business impact": lambda: _section_impact(ws, head),
+        "Business impact": lambda: _section_impact(meta, ws, head),
         "Explanations": lambda: _section_explain(ws, charts),
         "Fairness": lambda: _section_fairness(meta, ws),
         "Limitations": lambda: _section_texts(ws, "limitations"),

@@ -83,7 +83,7 @@ def test_compare_two_runs_of_one_scenario(runs_dir):
     assert len(run_cols) == 2 and run_cols[0].startswith("credit smote")
     # Plain names for settings and metrics, never the raw keys.
     imb = table[(table["Section"] == "Parameters") & (table["Item"] == "Imbalance handling")]
-    assert list(imb.iloc[0][run_cols]) == ["smote", "class_weight"]
+    assert list(imb.iloc[0][run_cols]) == ["SMOTE", "Class weights"]
     items = set(table["Item"])
     assert not items & {"imbalance", "epochs", "roc_auc", "learning_rate", "sha256"}, items
     assert "Epochs (at most)" in items and "ROC-AUC" in items
