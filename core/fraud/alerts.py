@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.money import DEFAULT_CURRENCY, format_money
 
 _LABELS = {
     "amount": "Amount",
@@ -36,11 +37,23 @@ def short_label(name: str) -> str:
     m = re.fullmatch(r"cust_avg_(\d+)d_to_(\d+)d", name)
     if m:
         return f"Customer's {m.group(1)}-day vs {m.group(2)}-day average amount"
-    return name
+    from core.glossary import feature_label
+
+    return feature_label(name)  # a column of the analyst's own file: its name in words
 
 
-def format_value(name: str, value) -> str:
-    """A feature value as an analyst would read it (rates as %, flags as yes/no, ratios as x)."""
+def is_money_feature(name: str) -> bool:
+    """Whether a feature holds an amount of money (``amount``, ``cust_avg_amount_7d``, an extra
+    column such as ``TX_AMOUNT``), not a ratio, z-score or count built from one."""
+    low = str(name).lower()
+    words = set(re.split(r"[^a-z]+", low))
+    moneyish = "amount" in low or bool(words & {"amt", "price", "value", "spend", "spent", "balance"})
+    return moneyish and not any(t in low for t in ("_to_", "zscore", "nb_", "count", "ratio", "pct", "share"))
+
+
+def format_value(name: str, value, currency: str | None = None) -> str:
+    """A feature value as an analyst would read it (rates as %, flags as yes/no, ratios as x,
+    amounts of money in ``currency`` with thousands separators, the studio's default when None)."""
     if isinstance(value, str):
         return value
     try:
@@ -61,14 +74,16 @@ def format_value(name: str, value) -> str:
         return f"{v:.0f}"
     if name == "tx_hour":
         return f"{int(v):02d}:{int(round((v % 1) * 60)) % 60:02d}"
+    if is_money_feature(name):
+        return format_money(v, currency or DEFAULT_CURRENCY)
     return f"{v:,.2f}"
 
 
-def reason_text(name: str, value, typical) -> str:
-    """'Terminal fraud rate, 7 days: 40% (typical 0%)'."""
-    text = f"{short_label(name)}: {format_value(name, value)}"
+def reason_text(name: str, value, typical, currency: str | None = None) -> str:
+    """'Terminal fraud rate, 7 days: 40% (typical 0%)'; 'Amount: €1,250 (typical €42.10)'."""
+    text = f"{short_label(name)}: {format_value(name, value, currency)}"
     if typical is not None and not isinstance(value, str):
-        text += f" (typical {format_value(name, typical)})"
+        text += f" (typical {format_value(name, typical, currency)})"
     return text
 
 
@@ -78,12 +93,13 @@ def get_typical_values(features: pd.DataFrame) -> dict:
     return {c: float(v) for c, v in num.median().items()}
 
 
-def get_reasons(shap_result, typical: dict, k: int = 3) -> list[str]:
-    """For every explained row, its ``k`` strongest risk-raising features in plain words."""
+def get_reasons(shap_result, typical: dict, k: int = 3, *, currency: str | None = None) -> list[str]:
+    """For every explained row, its ``k`` strongest risk-raising features in plain words (amounts
+    in ``currency``, an ISO code such as "EUR"; the studio's default when None)."""
     out = []
     for i in range(len(shap_result.data)):
         top = shap_result.top_reasons(i, k)
-        out.append("; ".join(reason_text(r.feature, r.value, typical.get(r.feature))
+        out.append("; ".join(reason_text(r.feature, r.value, typical.get(r.feature), currency)
                              for r in top.itertuples()) or "no feature raises the risk")
     return out
 

@@ -73,7 +73,7 @@ class SavedFraudModel:
 
         return predict_batched(self.model, self.preprocessor.transform(X))
 
-    def get_reasons(self, X: pd.DataFrame, k: int = 3) -> list[str] | None:
+    def get_reasons(self, X: pd.DataFrame, k: int = 3, *, currency: str | None = None) -> list[str] | None:
         """Plain-words SHAP reasons for engineered feature rows ``X``; None for runs saved without
         a SHAP background."""
         if self.background is None or len(X) == 0:
@@ -82,7 +82,7 @@ class SavedFraudModel:
         from core.tabular import explain_rows
 
         res = explain_rows(self.model, self.preprocessor, self.background, X.reset_index(drop=True), seed=self.seed)
-        return get_reasons(res, self.typical or {}, k=k)
+        return get_reasons(res, self.typical or {}, k=k, currency=currency)
 
     def score(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         from core.fraud.pipeline import score_transactions

@@ -238,7 +238,7 @@ class RunExplanations:
 
 
 def explain_run(run: FraudRun, *, top_alerts: int = 200, global_rows: int = 300,
-                seed: int = 0) -> RunExplanations:
+                seed: int = 0, currency: str | None = None) -> RunExplanations:
     """SHAP reasons for the ``top_alerts`` riskiest test rows plus a global sample."""
     from core.fraud.alerts import get_reasons, get_typical_values
 
@@ -247,7 +247,7 @@ def explain_run(run: FraudRun, *, top_alerts: int = 200, global_rows: int = 300,
     typical = get_typical_values(run.features.frame.iloc[run.split.train_idx])
     top = np.argsort(-run.test[f"score_{NETWORK}"].to_numpy(), kind="stable")[:top_alerts]
     shap_alerts = run.tabular.explain(X.iloc[top], seed=seed)
-    reasons = dict(zip(top.tolist(), get_reasons(shap_alerts, typical)))
+    reasons = dict(zip(top.tolist(), get_reasons(shap_alerts, typical, currency=currency)))
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(len(X), min(global_rows, len(X)), replace=False))
     shap_global = run.tabular.explain(X.iloc[sample], seed=seed)

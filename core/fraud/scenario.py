@@ -74,6 +74,7 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     """Approve / review / block every transaction (history features over the saved log), with the
     top reasons for the riskiest alerts and the amount at stake per band."""
     from core.batch import BatchResult
+    from core.card import run_currency as run_currency_code
     from core.decisions import check_probability, fraud_decisions
     from core.fraud.persist import load_fraud_model
 
@@ -92,7 +93,7 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     top = min(alerts, reason_rows)
     notices = []
     progress(0.7, f"Reasons for the {top:,} riskiest alerts")
-    reasons = saved.get_reasons(X.iloc[:top]) if top else []
+    reasons = saved.get_reasons(X.iloc[:top], currency=run_currency_code(meta)) if top else []
     if reasons is None:
         notices.append("This run was saved without a SHAP background, so alerts have no reasons. Save the run "
                        "again from the fraud page to get them.")

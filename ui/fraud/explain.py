@@ -10,7 +10,7 @@ from core.charts import plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall
 from core.fraud.alerts import format_value, get_reasons
 from core.glossary import feature_label
 
-from ui.common import money
+from ui.common import get_currency, money
 from ui.fraud.base import K
 
 
@@ -34,9 +34,9 @@ def show_explanations(run, ex) -> None:
     row = test.iloc[i]
     st.markdown(f"**{row['time']}** · customer {row['customer']} · terminal {row['terminal']} · amount "
                 f"{money(row['amount'], cents=True)} · risk {p[i]:.3f} · truly fraud: {'yes' if row['label'] else 'no'}")
-    st.markdown("Top reasons: " + get_reasons(res, ex.typical, k=3)[0])
+    st.markdown("Top reasons: " + get_reasons(res, ex.typical, k=3, currency=get_currency())[0])
     contrib = res.contributions(0)
-    contrib["value"] = [format_value(f, v) for f, v in zip(contrib["feature"], contrib["value"])]
+    contrib["value"] = [format_value(f, v, get_currency()) for f, v in zip(contrib["feature"], contrib["value"])]
     st.plotly_chart(plot_shap_waterfall(res.base_value, contrib, float(res.predictions[0])),
                     key=K + "waterfall")
     with st.expander("What each feature means"):

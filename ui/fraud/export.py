@@ -8,7 +8,7 @@ from core.errors import DataValidationError
 from core.fraud.alerts import get_reasons
 from core.safety import safe_csv_bytes
 
-from ui.common import plain_columns
+from ui.common import get_currency, plain_columns
 from ui.fraud.base import K, SAMPLE, fail
 from ui.privacy import read_upload
 from ui.workspace import save_to_workspace
@@ -27,7 +27,7 @@ def show_score_new_file(run, ex) -> None:
             scored_new, X_new = score_new_file(run, new_df)
             top = min(50, len(scored_new))
             res_new = run.tabular.explain(X_new.iloc[:top])
-            reasons = get_reasons(res_new, ex.typical, k=3)
+            reasons = get_reasons(res_new, ex.typical, k=3, currency=get_currency())
             scored_new.insert(1, "top_reasons", reasons + [""] * (len(scored_new) - top))
             st.session_state[K + "scored"] = scored_new
         except DataValidationError as exc:

@@ -9,6 +9,7 @@ import streamlit as st
 from core.imbalance import IMBALANCE_METHODS
 from core.training import describe_epochs, summarize_epochs
 
+from ui.common import get_currency
 from ui.fraud.base import K
 from ui.search import SearchLive, search_options, show_search
 
@@ -58,7 +59,8 @@ def train(df, cols, fcfg, opts):
 
     run = run_fraud(df, cols, config=config, progress=on_epoch, status=lambda m: status.caption(m))
     status.caption("Explaining the riskiest transactions with SHAP")
-    explanations = explain_run(run, top_alerts=opts["explain"], global_rows=300, seed=opts["seed"])
+    explanations = explain_run(run, top_alerts=opts["explain"], global_rows=300, seed=opts["seed"],
+                               currency=get_currency())
     bar.progress(1.0, text=f"Done in {run.timings['total'] + explanations.seconds:.1f} s")
     status.empty()
     stale = (K + "compare", K + "scored", K + "review_t", K + "block_t", K + "q_risk", K + "local")
