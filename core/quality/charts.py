@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.charts import PALETTE, _layout, percent_axis
+from core.money import DEFAULT_CURRENCY, currency_symbol, money_axis_title
 from core.safety import escape_figure_text
 
 
@@ -74,19 +75,24 @@ def plot_per_class_metrics(per_class: Mapping[str, Mapping[str, float]]) -> go.F
     return _layout(fig, "Per-class precision, recall and F1", "Class", "Score", height=340)
 
 
-def plot_inspection_cost(curve: pd.DataFrame, *, threshold: float, best: float) -> go.Figure:
-    """Expected cost per part (left axis) and reject rate (right axis) by threshold."""
+def plot_inspection_cost(curve: pd.DataFrame, *, threshold: float, best: float,
+                         currency: str = DEFAULT_CURRENCY) -> go.Figure:
+    """Expected cost per part (left axis, in ``currency``: an ISO code such as "EUR") and reject
+    rate (right axis) by threshold."""
+    symbol = currency_symbol(currency)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_scatter(x=curve["threshold"], y=curve["cost_per_part"], mode="lines", name="cost per part",
-                    line=dict(color=PALETTE[0], width=3), secondary_y=False)
+                    line=dict(color=PALETTE[0], width=3), secondary_y=False,
+                    hovertemplate=f"threshold %{{x:.2f}}: {symbol}%{{y:,.2f}} per part<extra></extra>")
     fig.add_scatter(x=curve["threshold"], y=curve["reject_rate"], mode="lines", name="reject rate",
                     line=dict(color=PALETTE[1], dash="dot"), secondary_y=True)
     fig.add_vline(x=threshold, line_dash="dash", line_color="#444", annotation_text="current")
     fig.add_vline(x=best, line_dash="dot", line_color=PALETTE[2], annotation_text="optimal",
                   annotation_position="bottom right")
     fig.update_yaxes(title_text="Reject rate", secondary_y=True, **percent_axis(1.0))
+    fig.update_yaxes(tickprefix=symbol, tickformat=",.2f", rangemode="tozero", secondary_y=False)
     return _layout(fig, "Expected inspection cost by threshold", "Reject when P(defect) ≥ threshold",
-                   "Cost per inspected part")
+                   money_axis_title("Cost per inspected part", currency))
 
 
 def plot_class_bar(counts: Mapping[str, int], ok_class: str | None = None) -> go.Figure:

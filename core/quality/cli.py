@@ -66,7 +66,7 @@ def run_train(args) -> dict:
                        min_per_class=args.min_per_class, max_images=args.max_images)
     data = load_image_dataset(args.data, options=opts)
     say(describe_layout(data.layout, data.counts()))
-    say(f"Input {data.image_size}x{data.image_size}, {'grayscale' if data.channels == 1 else 'colour'}")
+    say(f"Input {data.image_size}×{data.image_size}, {'grayscale' if data.channels == 1 else 'colour'}")
     # The test set is read at the training set's size, whatever the choice said.
     test = (load_image_dataset(args.test_data, options=replace(opts, min_per_class=1, image_size=data.image_size),
                                class_names=data.class_names)
@@ -157,7 +157,7 @@ def _search(data, config, test, args, opts):
         say(f"search: {notice}")
     if search.image_size != data.image_size:
         size = search.image_size
-        say(f"Input {size}x{size} (chosen by the search)")
+        say(f"Input {size}×{size} (chosen by the search)")
         data = load_image_dataset(args.data, options=replace(opts, image_size=size))
         if test is not None:
             test = load_image_dataset(args.test_data, options=replace(opts, min_per_class=1, image_size=size),

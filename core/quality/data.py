@@ -240,8 +240,8 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
         image_size = native if size_choice == "native" else choose_image_size(native, len(mapping))
         image_size = int(min(max(image_size, MIN_SIZE), MAX_SIZE))
         if size_choice == "auto":
-            notices.append(f"Input size {image_size}x{image_size} chosen automatically for {len(mapping):,} "
-                           f"images of {native}x{native} (keeps training within a few minutes on 2 CPU "
+            notices.append(f"Input size {image_size}×{image_size} chosen automatically for {len(mapping):,} "
+                           f"images of {native}×{native} (keeps training within a few minutes on 2 CPU "
                            "cores); pick 64, 96, 128 or native to override.")
     else:
         image_size = size_choice
@@ -250,8 +250,8 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
     pixels, names, sizes = decoded.pixels, decoded.names, decoded.sizes
     labels = [mapping[p] for p in names]
     if len(sizes) > 1 or next(iter(sizes)) != (image_size, image_size):
-        notices.append(f"Images came in {len(sizes)} size(s) (e.g. {'x'.join(map(str, sizes.most_common(1)[0][0]))}); "
-                       f"all were resized to {image_size}x{image_size}.")
+        notices.append(f"Images came in {len(sizes)} size(s) (e.g. {'×'.join(map(str, sizes.most_common(1)[0][0]))}); "
+                       f"all were resized to {image_size}×{image_size}.")
     use_gray = options.color == "grayscale" or (options.color == "auto" and decoded.all_gray)
     if use_gray and options.color == "auto" and decoded.gray_as_rgb:
         notices.append(f"{decoded.gray_as_rgb:,} image(s) are stored as colour (RGB) but their three channels "

@@ -37,7 +37,7 @@ def test_mixed_sizes_are_resized_and_noticed():
     entries |= {f"bad/{i}.jpg": _img((100, 100), fmt="JPEG") for i in range(5)}
     ds = load_image_dataset(make_zip(entries), options=LoadOptions(image_size=24))
     assert ds.images.shape == (10, 24, 24, 1)
-    assert any("resized to 24x24" in n for n in ds.notices)
+    assert any("resized to 24×24" in n for n in ds.notices)
 
 
 def test_colour_images_keep_three_channels_and_grayscale_mode_converts():

@@ -80,7 +80,7 @@ def test_cli_trains_and_scores_a_file_name_layout_zip(typing_zip, tmp_path, caps
     out = json.loads(captured.out)
     assert code == 0
     assert "6 classes taken from the file names: crazing (10), inclusion (10)" in captured.err
-    assert "Input 32x32, grayscale" in captured.err
+    assert "Input 32×32, grayscale" in captured.err
     assert out["data"]["layout"] == "filenames" and out["data"]["classes"] == {c: 10 for c in NEU_CLASSES}
     assert out["data"]["channels"] == 1 and out["data"]["image_size"] == 32
     assert out["task"] == "defect_typing" and "decision" not in out

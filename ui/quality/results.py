@@ -13,7 +13,7 @@ from core.quality.charts import plot_inspection_cost, plot_multiclass_confusion,
 from core.quality.evaluate import (DEFECT_TYPING_NOTE, compute_cost_analysis, compute_defect_metrics,
                                    get_error_gallery, get_misclassified)
 
-from ui.common import get_verdicts, money, money_label, show_verdict
+from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
 from ui.quality.base import K, defect_scores, fail, pct, thumb
 
 
@@ -111,7 +111,8 @@ def show_decision(run) -> None:
         st.session_state[K + "threshold"] = round(cost.best_threshold, 2)
 
     st.button("Use the optimal threshold", on_click=use_best, key=K + "use_best")
-    st.plotly_chart(plot_inspection_cost(cost.curve, threshold=threshold, best=cost.best_threshold),
+    st.plotly_chart(plot_inspection_cost(cost.curve, threshold=threshold, best=cost.best_threshold,
+                                         currency=get_currency()),
                     key=K + "cost_curve")
     gallery = get_error_gallery(y_def, p_def, threshold, limit=12)
     for title, key in (("False rejects (good parts the model rejects)", "false_rejects"),
