@@ -6,8 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.glossary import BLANK, is_blank, setting_label, setting_text
 from core.search import DEFAULT_PAGE_BUDGET, SearchProgress
 from core.search.charts import plot_optimisation_history, plot_param_importance
+from ui.common import plain_columns
 
 
 TUNED_TEXT = {
@@ -152,7 +154,8 @@ class SearchLive:
                                f"far {best} · {p.elapsed:.0f} s of {p.budget:.0f} s")
         if p.kind == "trial":
             self.chart.plotly_chart(plot_optimisation_history(p), key=f"search.live.{p.trials_done}")
-            self.table.dataframe(_trials_table(p.trials, p.metric_label), hide_index=True, width="stretch")
+            table, config = trials_table(_trials_frame(p.trials, p.metric_label), p.metric_label)
+            self.table.dataframe(table, hide_index=True, width="stretch", column_config=config)
 
     def clear(self) -> None:
         self.bar.empty()
@@ -160,13 +163,47 @@ class SearchLive:
         self.table.empty()
 
 
-def _trials_table(trials, metric_label: str) -> pd.DataFrame:
+def _trials_frame(trials, metric_label: str) -> pd.DataFrame:
     return pd.DataFrame([{"trial": t.number, "state": t.state, metric_label: t.score,
                           "seconds": round(t.seconds, 1), "epochs": t.epochs, **t.params} for t in trials])
 
 
-def _fmt(v) -> str:
-    return f"{v:.3g}" if isinstance(v, float) else str(v)
+TRIAL_COLUMNS = ("trial", "state", "seconds", "epochs")
+STATE_WORDS = {"complete": "Complete", "pruned": "Pruned (below the median)", "stopped": "Stopped at the budget",
+               "failed": "Failed"}
+
+
+def trials_table(frame: pd.DataFrame, metric_label: str) -> tuple[pd.DataFrame, dict]:
+    """Every trial as a person reads it, and its ``st.dataframe`` column settings: settings under
+    their plain names (the raw name on hover), values in words (Class weights, Yes / No, 64×64),
+    the score with four decimals and "—" where a trial has no value (a pruned trial's score)."""
+    shown = frame.copy()
+    settings = [c for c in shown.columns if c not in TRIAL_COLUMNS and c != metric_label]
+    if "state" in shown:
+        shown["state"] = [STATE_WORDS.get(s, s) for s in shown["state"]]
+    for c in settings:  # option values in words; numbers stay numbers where every trial has one
+        values = list(shown[c])
+        if any(is_blank(v) or not isinstance(v, (int, float)) or isinstance(v, bool) for v in values) or c == "image_size":
+            shown[c] = [setting_text(c, v) for v in values]
+    for c, fmt in ((metric_label, "{:.4f}"), ("seconds", "{:,.1f}"), ("epochs", "{:,.0f}")):
+        if c in shown and any(is_blank(v) for v in shown[c]):
+            shown[c] = [BLANK if is_blank(v) else fmt.format(v) for v in shown[c]]
+    names = {c: setting_label(c) for c in settings}
+    names[metric_label] = metric_label[:1].upper() + metric_label[1:]
+    numeric = {c: 4 for c in [metric_label] if pd.api.types.is_numeric_dtype(shown[c])} if metric_label in shown else {}
+    decimals = {**numeric, **{c: 1 for c in ["seconds"] if c in shown and pd.api.types.is_numeric_dtype(shown[c])}}
+    whole = [c for c in ("trial", "epochs") if c in shown and pd.api.types.is_numeric_dtype(shown[c])]
+    config = plain_columns(shown.columns, names=names, decimals=decimals, whole=whole)
+    for c in settings:  # a setting's raw name on hover, as in every other table
+        config[c]["help"] = f"Setting `{c}`."
+    return shown, config
+
+
+def settings_frame(chosen: dict, recipe: dict) -> pd.DataFrame:
+    """The settings the search chose beside today's recipe, in plain names and words."""
+    return pd.DataFrame({"Setting": [setting_label(k) for k in chosen],
+                         "Today's recipe": [setting_text(k, recipe.get(k)) for k in chosen],
+                         "Chosen": [setting_text(k, v) for k, v in chosen.items()]})
 
 
 def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble_shap=None) -> None:
@@ -190,10 +227,8 @@ def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble
         for n in res.notices:
             st.info(n, icon=":material/info:")
         chosen = res.best_params
-        st.dataframe(pd.DataFrame({"setting": list(chosen), "today's recipe": [_fmt(res.default_params.get(k))
-                                                                               for k in chosen],
-                                   "chosen": [_fmt(v) for v in chosen.values()]}),
-                     hide_index=True, width="stretch", key=key + ".settings")
+        st.dataframe(settings_frame(chosen, res.default_params), hide_index=True, width="stretch",
+                     key=key + ".settings")
         ens = search.ensemble or {}
         if ens.get("checked"):
             (st.success if ens.get("use") else st.caption)(ensemble_text(ens, res.metric_label))
@@ -208,7 +243,8 @@ def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble
         c1, c2 = st.columns(2)
         c1.plotly_chart(plot_optimisation_history(res), key=key + ".history")
         c2.plotly_chart(plot_param_importance(res), key=key + ".importance")
-        st.dataframe(res.trials_frame(), hide_index=True, width="stretch", key=key + ".trials")
+        table, config = trials_table(res.trials_frame(), res.metric_label)
+        st.dataframe(table, hide_index=True, width="stretch", column_config=config, key=key + ".trials")
 
 
 def _name(key: str) -> str:

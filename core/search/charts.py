@@ -10,7 +10,9 @@ STATE_COLOURS = {"complete": "#1f77b4", "pruned": "#bbbbbb", "stopped": "#ff7f0e
 
 
 def _params_text(params: dict) -> str:
-    return "<br>".join(f"{k}: {v:.3g}" if isinstance(v, float) else f"{k}: {v}" for k, v in params.items())
+    from core.glossary import setting_label, setting_text
+
+    return "<br>".join(f"{setting_label(k)}: {setting_text(k, v)}" for k, v in params.items())
 
 
 def plot_optimisation_history(result: SearchResult | SearchProgress) -> go.Figure:
@@ -37,7 +39,8 @@ def plot_optimisation_history(result: SearchResult | SearchProgress) -> go.Figur
     if result.default_score is not None:
         fig.add_hline(y=result.default_score, line_dash="dash", line_color="#7f7f7f",
                       annotation_text="today's recipe", annotation_position="bottom right")
-    fig.update_layout(title="Optimisation history", xaxis_title="trial", yaxis_title=result.metric_label,
+    fig.update_layout(title="Optimisation history", xaxis_title="Trial",
+                      yaxis_title=result.metric_label[:1].upper() + result.metric_label[1:],
                       height=360, margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.25))
     return fig
 
@@ -45,9 +48,13 @@ def plot_optimisation_history(result: SearchResult | SearchProgress) -> go.Figur
 def plot_param_importance(result: SearchResult) -> go.Figure:
     """How much each setting explains the spread of validation scores (fANOVA over completed
     trials), largest at the top; an empty chart says why when there are too few trials."""
+    from core.glossary import setting_label
+
     items = sorted(result.importances.items(), key=lambda kv: kv[1])
-    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[k for k, _ in items], orientation="h",
-                           marker_color="#1f77b4", hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    # Settings under their plain names ("Learning rate"), the raw name in the hover text.
+    fig = go.Figure(go.Bar(x=[v for _, v in items], y=[setting_label(k) for k, _ in items], orientation="h",
+                           customdata=[k for k, _ in items], marker_color="#1f77b4",
+                           hovertemplate="%{y} (%{customdata}): %{x:.1%}<extra></extra>"))
     title = "Setting importance"
     if not items:
         title += " (needs at least 3 completed trials)"
@@ -55,6 +62,6 @@ def plot_param_importance(result: SearchResult) -> go.Figure:
         fig.update_yaxes(visible=False)
         fig.add_annotation(text="Not enough completed trials to tell which setting matters.", showarrow=False,
                            x=0.5, y=0.5, xref="paper", yref="paper")
-    fig.update_layout(title=title, xaxis_title="share of the score's variance", xaxis_tickformat=".0%",
+    fig.update_layout(title=title, xaxis_title="Share of the score's variance", xaxis_tickformat=".0%",
                       height=80 + 28 * max(len(items), 3), margin=dict(l=10, r=10, t=50, b=10))
     return fig
