@@ -86,13 +86,15 @@ st.dataframe(
     # The data file is in the default run name and in the details below: left out here, so the run id
     # (what the command line's --model needs) fits whole on a laptop screen.
     [{**{k: r[k] for k in ("name", "scenario", "saved", "quality", "impact", "rows", "run_id")},
-      "scenario": _title(r["scenario"])} for r in rows],
+      "scenario": _title(r["scenario"]),
+      # A run saved without its data fingerprint: a dash, not the grid's "None".
+      "rows": f"{r['rows']:,}" if isinstance(r["rows"], int) else "—"} for r in rows],
     hide_index=True, width="stretch",
     # Widths from the longest entry, so ids and figures are read whole, not cut with an ellipsis.
     column_config={"name": _text_column("Run", rows, "name"), "scenario": _text_column("Scenario", [{"t": _title(r["scenario"])} for r in rows], "t"), "saved": "Saved",
                    "quality": _text_column("Model quality", rows, "quality"),
                    "impact": _text_column("Money", rows, "impact"),
-                   "rows": st.column_config.NumberColumn("Rows", format="localized"),
+                   "rows": st.column_config.TextColumn("Rows"),
                    "run_id": _text_column("Run id", rows, "run_id")})
 
 DATA_ITEMS = {"name": "File", "rows": "Rows", "sha256": "SHA-256 (first 12 characters)"}

@@ -46,6 +46,7 @@ def test_lists_runs_and_reports_the_damaged_one(runs_dir):
     table = at.dataframe[0].value.set_index("run_id")
     assert table.loc["credit-b", "quality"] == "ROC-AUC 0.780"
     assert table.loc["credit-old", "impact"] == "not recorded"
+    assert table.loc["credit-b", "rows"] == "321" and table.loc["credit-old", "rows"] == "—"  # a dash, never None
     assert str(runs_dir) in at.text_input(key="workspace.dir_text").value
     # The run id is listed whole (the data file lives in the name and the details, not a column) ...
     assert list(table.columns) == ["name", "scenario", "saved", "quality", "impact", "rows"]
