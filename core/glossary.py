@@ -350,7 +350,7 @@ OPTION_VALUES: dict[str, dict[str, str]] = {
     "image_size": {"auto": "Auto (fits the time budget)", "native": "Native (the images' own size)"},
 }
 OPTION_VALUES["backbone_used"] = OPTION_VALUES["backbone"]
-SHARE_SETTINGS = frozenset({"val_fraction", "val_size", "test_size"})
+SHARE_SETTINGS = frozenset({"val_fraction", "val_size", "test_size", "service_level"})
 THRESHOLD_SETTINGS = frozenset({"threshold", "review_threshold", "block_threshold"})
 
 

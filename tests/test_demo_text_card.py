@@ -26,6 +26,7 @@ def test_setting_values_in_words():
     assert setting_text("review_fee", 2.5) == "€2.50"  # the studio's default currency
     assert setting_text("image_size", 64) == "64×64"
     assert setting_text("val_fraction", 0.2) == "20%"
+    assert setting_text("service_level", 0.975) == "97.5%" and setting_text("holding_cost", 0.35) == "€0.35"
     assert setting_text("threshold", 0.8050677) == "0.805"
     assert setting_text("test_rows", 1250) == "1,250"
     assert setting_text("baselines", "logistic_regression, gradient_boosting") == "Logistic regression, Gradient boosting"
