@@ -158,7 +158,7 @@ def test_charts_from_the_trials():
     assert max(best_line.y) == pytest.approx(max(scores))
     assert list(best_line.y) == sorted(best_line.y)
     imp = plot_param_importance(res)
-    assert sorted(imp.data[0].y) == sorted(res.importances)
+    assert sorted(imp.data[0].customdata) == sorted(res.importances)  # raw names on hover, plain names on the axis
 
 
 # ---------------------------------------------------------------- the tabular objective
