@@ -183,16 +183,19 @@ def trials_table(frame: pd.DataFrame, metric_label: str) -> tuple[pd.DataFrame, 
         shown["state"] = [STATE_WORDS.get(s, s) for s in shown["state"]]
     for c in settings:  # option values in words; numbers stay numbers where every trial has one
         values = list(shown[c])
-        if any(is_blank(v) or not isinstance(v, (int, float)) or isinstance(v, bool) for v in values) or c == "image_size":
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) and not is_blank(v) for v in values)
+        if not numbers or c == "image_size":
             shown[c] = [setting_text(c, v) for v in values]
     for c, fmt in ((metric_label, "{:.4f}"), ("seconds", "{:,.1f}"), ("epochs", "{:,.0f}")):
         if c in shown and any(is_blank(v) for v in shown[c]):
             shown[c] = [BLANK if is_blank(v) else fmt.format(v) for v in shown[c]]
     names = {c: setting_label(c) for c in settings}
     names[metric_label] = metric_label[:1].upper() + metric_label[1:]
-    numeric = {c: 4 for c in [metric_label] if pd.api.types.is_numeric_dtype(shown[c])} if metric_label in shown else {}
-    decimals = {**numeric, **{c: 1 for c in ["seconds"] if c in shown and pd.api.types.is_numeric_dtype(shown[c])}}
-    whole = [c for c in ("trial", "epochs") if c in shown and pd.api.types.is_numeric_dtype(shown[c])]
+    def numeric(c) -> bool:  # still numbers (no blank turned them into text)
+        return c in shown and pd.api.types.is_numeric_dtype(shown[c])
+
+    decimals = {c: n for c, n in ((metric_label, 4), ("seconds", 1)) if numeric(c)}
+    whole = [c for c in ("trial", "epochs") if numeric(c)]
     config = plain_columns(shown.columns, names=names, decimals=decimals, whole=whole)
     for c in settings:  # a setting's raw name on hover, as in every other table
         config[c]["help"] = f"Setting `{c}`."

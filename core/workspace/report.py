@@ -122,7 +122,8 @@ def _section_method(meta: dict, ws: dict) -> str:
     applies = spec is not None and spec.imbalance_applies
     from core.glossary import imbalance_label, setting_label
 
-    items = [("Imbalance handling", imbalance_label(imbalance) if imbalance else NOT_RECORDED)] if imbalance or applies else []
+    shown_imbalance = imbalance_label(imbalance) if imbalance else NOT_RECORDED
+    items = [("Imbalance handling", shown_imbalance)] if imbalance or applies else []
     cb, ca = meta.get("counts_before"), meta.get("counts_after")
     if isinstance(cb, dict) and isinstance(ca, dict):
         items.append(("Training rows per class before → after", f"{_counts(cb)} → {_counts(ca)}"))
