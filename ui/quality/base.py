@@ -15,8 +15,8 @@ from ui.common import show_error
 K = "quality."  # namespace of this page's session state
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "quality_images"
 IMAGE_TYPES = ["png", "jpg", "jpeg", "bmp", "gif", "tif", "tiff", "webp"]
-SIZES = {"auto": "Auto (fits the time budget)", 64: "64 × 64 (fastest)", 96: "96 × 96",
-         128: "128 × 128 (finer texture, ~4× slower than 64)", "native": "Native (the images' own size)"}
+SIZES = {"auto": "Auto (fits the time budget)", 64: "64×64 (fastest)", 96: "96×96",
+         128: "128×128 (finer texture, ~4× slower than 64)", "native": "Native (the images' own size)"}
 SHORT_BACKBONES = {"cnn": "Small CNN, from scratch", "mobilenetv2": "MobileNetV2, ImageNet"}
 IMBALANCE = {"class_weight": "Class weights", "oversample": "Over-sample defect images",
              "none": "None", "undersample": "Under-sample OK images"}
