@@ -80,24 +80,28 @@ class StagedOutput:
                 f"Expected {n_parts} scored parts; {len(missing)} are missing (e.g. part {missing[0]}), so nothing "
                 f"was written to '{self.out}'. Fix: check that --out is on storage every worker can write to, "
                 "then run again.")
+        from core.registry import _fsync_dir, _fsync_file, atomic_output
+
         if self.fmt == "csv":
-            partial = self.out.with_name(f".{self.out.name}.partial")
-            try:
+            # The joined file is flushed to disk before its rename and the folder after (the same
+            # durable write as every other output), and a partial file a killed run left is removed.
+            with atomic_output(self.out, what="Writing the scored file") as partial:
                 with open(partial, "wb") as dst:
                     for i in range(n_parts):
                         with open(self.staging / part_name(i, self.fmt), "rb") as src:
                             shutil.copyfileobj(src, dst, 1 << 20)
-                os.replace(partial, self.out)
-            finally:
-                if partial.exists():
-                    partial.unlink()
             shutil.rmtree(self.staging, ignore_errors=True)
             return
+        # Parquet: every part and the staging folder reach the disk before the folder is renamed in.
+        for i in range(n_parts):
+            _fsync_file(self.staging / part_name(i, self.fmt))
+        _fsync_dir(self.staging)
         old = None
         if self.out.exists():
             old = self.out.with_name(f".{self.out.name}.old-{uuid.uuid4().hex[:12]}")
             os.replace(self.out, old)
         os.replace(self.staging, self.out)
+        _fsync_dir(self.out.parent)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 

@@ -123,6 +123,45 @@ def test_output_format_and_staging(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d.csv", "f", "pq", "s.csv"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_staged_output_reaches_the_disk_before_it_is_renamed_into_place(tmp_path, monkeypatch, fmt):
+    import os
+    import stat
+
+    out = tmp_path / ("s.csv" if fmt == "csv" else "scored")
+    staged = StagedOutput(out, fmt)
+    for i in range(2):
+        write_part(pd.DataFrame({"a": [i, i]}), str(staged.staging), i, fmt)
+    if fmt == "csv":  # a partial file a killed run left an hour ago
+        stale = tmp_path / ".s.csv.dead0000.partial"
+        stale.write_text("a\n0\n")
+        os.utime(stale, (0, 0))
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append("fsync folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        return real_fsync(fd)
+
+    def replace(src, dst):
+        if Path(dst) == out:
+            events.append("rename")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    staged.finish(2)
+    # Every file written is flushed before the rename puts the output in place; the folder after.
+    assert "rename" in events and events[-1] == "fsync folder", events
+    assert events.index("rename") > 0 and "fsync file" in events[:events.index("rename")], events
+    if fmt == "csv":
+        assert out.read_text() == "a\n0\n0\n1\n1\n" and not stale.exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    else:
+        assert events[:events.index("rename")].count("fsync file") == 2
+        assert sorted(p.name for p in out.iterdir()) == ["part-00000.parquet", "part-00001.parquet"]
+
+
 def test_scheduler_address_and_workers_are_checked():
     assert check_scheduler_address(" tcp://10.0.0.5:8786 ") == "tcp://10.0.0.5:8786"
     for bad in ("localhost:8786", "http://host:8786/", "tcp://"):
