@@ -7,7 +7,7 @@ import html
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.glossary import SHARE_METRICS, metric_label, setting_label, setting_text
+from core.glossary import metric_label, metric_text, setting_label, setting_text
 from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
                                  format_figure, get_curve_names, get_headline, get_params, get_run_labels,
@@ -124,9 +124,10 @@ def _setting_value(key: str, value) -> str:
     return setting_text(key, value, get_currency())
 
 
-def _percent(value: str) -> str:
+def _metric_value(key: str, value: str) -> str:
+    """A compared metric as the model card shows it: shares as %, scores to three decimals."""
     try:
-        return f"{float(value):.1%}"
+        return metric_text(key, float(value))
     except (TypeError, ValueError):
         return value
 
@@ -164,9 +165,10 @@ elif len(picked) >= 2:
             setting_rows = shown_table["section"].isin(["Decision", "Parameters"])
             shown_table.loc[setting_rows, col] = [_setting_value(k, v) for k, v in
                                                   zip(shown_table.loc[setting_rows, "item"], shown_table.loc[setting_rows, col])]
-        share_rows = shown_table["section"].eq("Metrics") & shown_table["item"].isin(SHARE_METRICS)
-        for col in run_cols:  # shares as percentages
-            shown_table.loc[share_rows, col] = [_percent(v) for v in shown_table.loc[share_rows, col]]
+        metric_rows = shown_table["section"].eq("Metrics")
+        for col in run_cols:  # shares as percentages, scores to three decimals, counts whole
+            shown_table.loc[metric_rows, col] = [_metric_value(k, v) for k, v in
+                                                 zip(shown_table.loc[metric_rows, "item"], shown_table.loc[metric_rows, col])]
         shown_table["item"] = [_item_label(sec, it) for sec, it in zip(shown_table["section"], shown_table["item"])]
         shown_table = shown_table.rename(columns={"section": "Section", "item": "Item"})
         st.dataframe(shown_table.style.apply(_style, axis=1), hide_index=True, width="stretch",

@@ -90,6 +90,8 @@ def test_compare_two_runs_of_one_scenario(runs_dir):
     assert "Epochs (at most)" in items and "ROC-AUC" in items
     flagged = table[(table["Section"] == "Metrics") & (table["Item"] == "Flagged share")]
     assert list(flagged.iloc[0][run_cols]) == ["25.0%", "25.0%"]  # shares as percentages
+    roc = table[(table["Section"] == "Metrics") & (table["Item"] == "ROC-AUC")]
+    assert list(roc.iloc[0][run_cols]) == ["0.780", "0.710"]  # scores to three decimals, as on the model card
     # Money settings carry the currency and thousands separators, as on the scenario pages.
     loss = table[(table["Section"] == "Decision") & (table["Item"] == "Loss per default")]
     assert list(loss.iloc[0][run_cols]) == ["€4,321", "€4,321"]
