@@ -28,7 +28,7 @@ import pandas as pd
 
 from core.errors import DataValidationError
 
-_SCAN_BLOCK = 1 << 25  # 32 MB of CSV at a time while looking for record starts
+_SCAN_BLOCK = 1 << 23  # 8 MB of CSV at a time while looking for record starts
 _CSV_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".gz")
 
 
@@ -131,46 +131,65 @@ def _csv_format(p: Path) -> tuple[str, str]:
     return encoding, delimiter
 
 
-def record_starts(p: Path) -> np.ndarray:
-    """Byte offsets where each record of a CSV starts (the header's included), and the file's size last.
+def _record_start_blocks(p: Path, size: int) -> Iterator[np.ndarray]:
+    """The byte offsets where records start, one array per 8 MB read (the header's included).
 
     A newline inside a quoted field ("..."), with quotes doubled inside, does not end a record;
-    blank lines are not records (pandas skips them too).
+    blank lines are not records (pandas skips them too). Only one block of the file and its
+    offsets are held at a time, so planning a file of any length keeps memory flat.
     """
+    quotes_before, next_start = 0, 0
+    prev = np.zeros(0, np.uint8)  # the block before, for a record that started in it
+    with open(p, "rb") as fh:
+        for lo in range(0, size, _SCAN_BLOCK):
+            block = np.frombuffer(fh.read(_SCAN_BLOCK), dtype=np.uint8)
+            nl = np.flatnonzero(block == 10)
+            q = np.flatnonzero(block == 34)
+            if len(q) or quotes_before % 2:  # a quoted field may go on from the block before
+                inside = (quotes_before + np.searchsorted(q, nl)) % 2 == 1
+                nl = nl[~inside]
+            quotes_before += len(q)
+            ends = nl.astype(np.int64) + lo
+            if lo + len(block) >= size and (not len(ends) or ends[-1] < size - 1):
+                ends = np.r_[ends, size]  # the last record, without a newline at the end of the file
+            if len(ends):
+                starts = np.r_[next_start, ends[:-1] + 1]
+                next_start = int(ends[-1]) + 1
+                length = ends - starts
+                one = np.flatnonzero(length == 1)  # a record of one byte is blank when it is a CR
+                first = np.array([block[s - lo] if s >= lo else prev[s - lo + len(prev)] for s in starts[one]],
+                                 dtype=np.uint8)
+                blank = length == 0
+                blank[one] = first == 13
+                yield starts[~blank]
+            prev = block
+
+
+def record_starts(p: Path) -> np.ndarray:
+    """Byte offsets where each record of a CSV starts (the header's included), and the file's size last."""
     size = p.stat().st_size
     if size == 0:
         return np.array([0], dtype=np.int64)
-    mm = np.memmap(p, dtype=np.uint8, mode="r")
-    ends, quotes_before, last_end = [], 0, -1
-    for lo in range(0, size, _SCAN_BLOCK):
-        block = np.asarray(mm[lo:lo + _SCAN_BLOCK])
-        nl = np.flatnonzero(block == 10)
-        q = np.flatnonzero(block == 34)
-        if len(q):
-            inside = (quotes_before + np.searchsorted(q, nl)) % 2 == 1
-            nl = nl[~inside]
-        quotes_before += len(q)
-        ends.append(nl.astype(np.int64) + lo)
-    ends = np.concatenate(ends) if ends else np.zeros(0, np.int64)
-    starts = np.r_[0, ends + 1]
-    stops = np.r_[ends, size]  # exclusive end of each record's text (its newline or the file end)
-    keep = starts < size
-    starts, stops = starts[keep], stops[keep]
-    length = stops - starts
-    blank = (length == 0) | ((length == 1) & (np.asarray(mm[np.minimum(starts, size - 1)]) == 13))
-    del mm
-    return np.r_[starts[~blank], size].astype(np.int64)
+    return np.r_[np.concatenate([np.zeros(0, np.int64), *_record_start_blocks(p, size)]), size].astype(np.int64)
 
 
 def _csv_blocks(p: Path, chunk_size: int) -> Iterator[dict]:
+    """Blocks of ``chunk_size`` data rows, found in one pass that keeps only every block's first
+    offset (not every row's)."""
     encoding, sep = _csv_format(p)
-    starts = record_starts(p)
-    if len(starts) <= 2:  # a header and no data
+    size = p.stat().st_size
+    header_seen, edges, seen = False, [], 0  # seen: data records counted so far
+    for starts in (_record_start_blocks(p, size) if size else ()):
+        if not header_seen and len(starts):  # the first record is the header; data rows follow it
+            header_seen, starts = True, starts[1:]
+        idx = np.arange(seen, seen + len(starts))
+        edges.extend(int(x) for x in starts[idx % chunk_size == 0])
+        seen += len(starts)
+    if seen == 0:  # a header and no data
         raise DataValidationError(f"'{p.name}' has column names but no data rows. Upload a file with data.")
     with open(p, "rb") as fh:
-        header = fh.read(int(starts[1]))
-    rows = starts[1:-1]  # data records
-    edges = np.r_[rows[::chunk_size], starts[-1]]
+        header = fh.read(edges[0])
+    edges.append(size)
     for a, b in zip(edges[:-1], edges[1:]):
         yield {"kind": "csv", "path": str(p), "start": int(a), "stop": int(b), "header": header,
                "sep": sep, "encoding": encoding}

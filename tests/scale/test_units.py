@@ -25,10 +25,16 @@ def test_record_starts_skip_quoted_newlines_and_blank_lines(tmp_path):
     assert record_starts(f).tolist() == [0, 4, 13, 23, 27, 35]
 
 
-@pytest.mark.parametrize("chunk", [1, 2, 3, 10])
-def test_csv_blocks_are_the_single_process_chunks(tmp_path, chunk):
+@pytest.mark.parametrize("scan", [None, 1, 3, 7])
+@pytest.mark.parametrize("chunk", [1, 3, 10])
+@pytest.mark.parametrize("tail", [b"5;\n", b"5;\r\n\r\n", b"5;x"])
+def test_csv_blocks_are_the_single_process_chunks(tmp_path, monkeypatch, chunk, scan, tail):
+    # The file is scanned a few bytes at a time too, so records, quotes and blank lines straddle
+    # the scan's block edges as they do in a large file.
+    if scan is not None:
+        monkeypatch.setattr("core.scale.inputs._SCAN_BLOCK", scan)
     f = tmp_path / "q.csv"
-    f.write_bytes(b'a;b\n1;"x\ny"\n\n2;"z""q"\r\n3;w\n4;"a;b"\n5;\n')
+    f.write_bytes(b'a;b\n1;"x\ny"\n\n2;"z""q"\r\n3;w\n4;"a;b"\n' + tail)
     blocks = list(plan_blocks([f], chunk_size=chunk))
     chunks = list(iter_table_chunks(f, chunk_size=chunk))
     assert len(blocks) == len(chunks)
