@@ -25,12 +25,12 @@ def test_search_section_after_training_with_a_short_budget():
     frames = [d.value for d in at.dataframe]
     (trials,) = [f for f in frames if {"trial", "state", "epochs"} <= set(f.columns)]
     assert len(trials) >= 1 and trials["trial"].iloc[0] == 0
-    (settings,) = [f for f in frames if "setting" in f.columns]
-    assert set(settings["setting"]) >= {"depth", "width", "learning_rate", "imbalance"}
+    (settings,) = [f for f in frames if "Setting" in f.columns]
+    assert set(settings["Setting"]) >= {"Hidden layers", "Units per layer", "Learning rate", "Imbalance handling"}
     metrics = {m.label: m.value for m in at.metric}
-    if (trials["state"] == "complete").any():
+    if (trials["state"] == "Complete").any():
         assert metrics["Best validation ROC-AUC"] != "–"
     else:  # not even today's recipe finished in 5 s: said so, and the recipe is what was trained
         assert any("too small for one trial" in i.value for i in at.info)
         assert metrics["Model trained with"] == "today's recipe"
-        assert (settings["today's recipe"] == settings["chosen"]).all()
+        assert (settings["Today's recipe"] == settings["Chosen"]).all()
