@@ -2,6 +2,7 @@
 compares imbalance strategies, and shows st.error (never an exception) for bad uploads."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,9 @@ def test_training_shows_metrics_baselines_and_queue(trained):
     assert labels["amount"] == "Amount (€)" and labels["rank"] == "Rank"
     assert len(queue) > 0 and queue["risk"].is_monotonic_decreasing
     assert queue["top_reasons"].iloc[0].count("typical") >= 1
+    # Amounts in the reasons carry the page's currency (never a bare "Amount: 57.16").
+    amounts = re.findall(r"(?:^|; )(?:Amount|Customer average amount, [^:;]+): ([^;(]+)", "; ".join(queue["top_reasons"]))
+    assert amounts and all(a.startswith("€") for a in amounts), amounts[:5]
     assert any(b.label.startswith("Download alert queue") for b in at.get("download_button"))
     assert len(at.get("plotly_chart")) >= 6
 
