@@ -75,13 +75,24 @@ def credit_split(df: pd.DataFrame, target: str, positive, tr, te, *, budget: flo
     final = train_credit(train, config=search.config, **kw)
     ens = ensemble_metrics(final.tabular, search.ensemble) if search.ensemble else None
     return row_of(recipe.tabular.metrics, final.tabular.metrics["network"], ens, search, t_recipe,
-                  time.perf_counter() - t0, load0)
+                  time.perf_counter() - t0, load0, test=test_probabilities(recipe.tabular, final.tabular, ens, search))
+
+
+def test_probabilities(recipe_tab, final_tab, ens: dict | None, search) -> dict:
+    """The split's test labels with the product's probabilities (the ensemble where it was chosen,
+    else the searched network) and the baselines' (trained with today's settings), for the pooled
+    noise check."""
+    from core.search.tabular import ensemble_proba
+
+    product = ensemble_proba(final_tab, search.ensemble) if ens is not None else final_tab.proba["network"]
+    return {"y": np.asarray(recipe_tab.y_test).astype(int), "product": np.asarray(product, dtype=float),
+            **{b: np.asarray(recipe_tab.proba[b], dtype=float) for b in BASELINES if b in recipe_tab.proba}}
 
 
 def row_of(recipe_metrics: dict, tuned: dict, ens: dict | None, search, t_recipe: float, t_final: float,
-           load0: float) -> dict:
+           load0: float, test: dict | None = None) -> dict:
     res = search.result
-    out = {"recipe": _pick(recipe_metrics["network"]), "tuned": _pick(tuned),
+    out = {"_test": test, "recipe": _pick(recipe_metrics["network"]), "tuned": _pick(tuned),
            **{b: _pick(recipe_metrics[b]) for b in BASELINES if b in recipe_metrics},
            "ensemble": None if ens is None else _pick(ens),
            "ensemble_with": search.ensemble.get("baseline") if ens is not None else None,
@@ -135,7 +146,7 @@ def run_fraud_set(name: str, *, budget: float, seed: int, n_trials: int | None):
     final = run_fraud(raw, cols, config=final_cfg)
     ens = ensemble_metrics(final.tabular, search.ensemble) if search.ensemble else None
     yield 0, row_of(recipe.metrics, final.metrics["network"], ens, search, t_recipe,
-                    time.perf_counter() - t0, load0)
+                    time.perf_counter() - t0, load0, test=test_probabilities(recipe.tabular, final.tabular, ens, search))
 
 
 DEMAND = {
@@ -271,7 +282,8 @@ def summarise(name: str, rows: list[dict]) -> str:
         best_base = max(lr[0], gb[0])
         verdict = "yes" if prod[0] >= best_base else "no"
         lines.append(f"| {name} | {label} | {rec[0]:.3f} ± {rec[1]:.3f} | {tun[0]:.3f} ± {tun[1]:.3f} | "
-                     f"{prod[0]:.3f} ± {prod[1]:.3f} | {lr[0]:.3f} | {gb[0]:.3f} | {verdict} |")
+                     f"{prod[0]:.3f} ± {prod[1]:.3f} | {lr[0]:.3f} | {gb[0]:.3f} | {verdict} | "
+                     f"{noise_verdict(rows, metric)} |")
     ens = sum(1 for r in rows if r.get("ensemble"))
     blends = ", ".join(f"{r['ensemble_with'].replace('_', ' ')} at network weight {r['ensemble_weight']:g}"
                        for r in rows if r.get("ensemble"))
@@ -283,12 +295,29 @@ def summarise(name: str, rows: list[dict]) -> str:
                  f"{f' ({blends})' if blends else ''}; completed trials per "
                  f"split {trials}; "
                  f"longest search {secs:.0f} s of {rows[0]['budget']:.0f} s; load average up to {load:.1f} "
-                 "|  |  |  |  |  |  |")
+                 "|  |  |  |  |  |  |  |")
     return "\n".join(lines)
 
 
+def noise_verdict(rows: list[dict], metric: str) -> str:
+    """The product against the best baseline on every split's test rows pooled (each row is a test
+    row once across the folds), with the app's own rule (core.verdict: a 95 % paired bootstrap
+    interval of the difference): better / on par / worse."""
+    from core.verdict import compare_binary
+
+    tests = [r["_test"] for r in rows if r.get("_test")]
+    if not tests:
+        return "n/a"
+    y = np.concatenate([t["y"] for t in tests])
+    prod = np.concatenate([t["product"] for t in tests])
+    base = {b: np.concatenate([t[b] for t in tests]) for b in BASELINES if all(b in t for t in tests)}
+    v = compare_binary(y, prod, base, metric=metric)
+    return f"{v.outcome} ({v.diff:+.3f}, {v.low:+.3f} to {v.high:+.3f})"
+
+
 HEADER = ("| data set | metric | today's recipe | searched network | network or ensemble | logistic regression "
-          "| gradient boosting | >= best baseline |\n|---|---|---|---|---|---|---|---|")
+          "| gradient boosting | >= best baseline | against the best baseline, pooled test rows (difference, 95 % "
+          "interval) |\n|---|---|---|---|---|---|---|---|---|")
 
 
 def main() -> None:
@@ -329,7 +358,8 @@ def main() -> None:
                 "best_trial", "selected_trial", "search_seconds", "load")}), flush=True)
             if args.jsonl:
                 with open(args.jsonl, "a", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"dataset": name, "split": k, **row}, default=str) + "\n")
+                    fh.write(json.dumps({"dataset": name, "split": k,
+                                         **{key: v for key, v in row.items() if key != "_test"}}, default=str) + "\n")
         summaries.append(summarise(name, rows))
         print("\n" + HEADER + "\n" + "\n".join(summaries) + "\n", flush=True)
 
