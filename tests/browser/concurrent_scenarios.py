@@ -430,8 +430,13 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
             texts = {s.index: _text(s.page, visible=False) for s in sessions}
             # Save: every run lands in a runs folder of its own session.
             for s in sessions:
-                DRIVERS[s.scenario].to_save(s.page)
-                s.page.get_by_role("button", name="Save to workspace").click()
+                try:
+                    DRIVERS[s.scenario].to_save(s.page)
+                    save = s.page.get_by_role("button", name="Save to workspace")
+                    save.wait_for(timeout=240_000)  # a page may still be redrawing after its download
+                    save.click()
+                except Exception as exc:  # reported per session with the others' checks
+                    s.errors.append(f"save failed: {str(exc).splitlines()[0][:200]}")
             for s in sessions:
                 try:
                     s.page.get_by_text("Saved as run").first.wait_for(timeout=120_000)
