@@ -17,30 +17,41 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def plain_main_module():
+@contextlib.contextmanager
+def plain_main():
     """Worker processes start with multiprocessing's spawn, which re-runs the parent's ``__main__``
-    script in the child. Streamlit's AppTest (the page tests that run before these) leaves
-    ``sys.modules["__main__"]`` pointing at the last page script, so every worker would run a page
-    in bare mode and fail to start. A plain ``__main__`` (what ``python -m core`` gives the real
-    CLI, whose package ``__main__`` spawn never re-runs) is put in place while these tests run."""
+    script in the child. Streamlit's AppTest (the page tests) leaves ``sys.modules["__main__"]``
+    pointing at the last page script, so a worker would run a page in bare mode and fail to start.
+    A plain ``__main__`` (what ``python -m core`` gives the real CLI, whose package ``__main__``
+    spawn never re-runs) is put in place while workers may start. With several pytest workers a
+    page test can run between two of these tests on the same process, so the swap is made for each
+    test and around the cluster's start, never once for the session."""
     import sys
     import types
 
     saved = sys.modules.get("__main__")
     sys.modules["__main__"] = types.ModuleType("__main__")
-    yield
-    if saved is not None:
-        sys.modules["__main__"] = saved
+    try:
+        yield
+    finally:
+        if saved is not None:
+            sys.modules["__main__"] = saved
+
+
+@pytest.fixture(autouse=True)
+def plain_main_module():
+    with plain_main():
+        yield
 
 
 @pytest.fixture(scope="session")
-def cluster(plain_main_module):
+def cluster():
     from distributed import Client, LocalCluster
 
-    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
-    client = Client(lc, set_as_default=False)
+    with plain_main():
+        lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                          dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
+        client = Client(lc, set_as_default=False)
     yield lc, client
     client.close()
     lc.close()
