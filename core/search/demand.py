@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from core.errors import DataValidationError
-from core.search.engine import SearchProgress, SearchResult, run_search
+from core.search.engine import SearchProgress, SearchResult, confirm_boots, confirm_level, level_text, run_search
 
 TUNED = ("input_len", "tail_quantile", "median_weight", "depth", "width", "dropout", "l2", "learning_rate",
          "batch_size")
@@ -28,7 +28,6 @@ TAILS = (0.05, 0.1, 0.2, 0.25)
 # Today's network has no weight penalty; the search draws L2 on a log scale, whose floor stands for
 # "none" (trial 0 is today's recipe exactly, and a chosen floor trains without a penalty).
 L2_OFF = 1e-7
-CONFIRM_LEVEL = 0.9  # as for credit and fraud: the best trial must lead outside a 90 % interval
 BASELINES = ("seasonal_naive", "moving_average")  # the backtest's baseline prefixes, in the order tried
 BASELINE_NAMES = {"seasonal_naive": "seasonal naive", "moving_average": "moving average"}
 NETWORK = "Keras network's forecast"
@@ -141,18 +140,21 @@ class DemandObjective:
         return float((errors * weights).sum() / weights.sum()), (keys, errors, weights,
                                                                  {"y": bt["y"].to_numpy(float), **forecasts})
 
-    def confirm(self, best, recipe) -> tuple[bool, dict]:
+    def confirm(self, best, recipe, *, comparisons: int = 1) -> tuple[bool, dict]:
         """Keep the best trial only when its lower error is outside the noise: the upper end of a
         paired bootstrap interval of the difference in (weighted) MAE on the validation forecast
-        points is below zero. Trials that forecast different points are not compared."""
+        points is below zero, at a level widened for the ``comparisons`` trials the best one was picked
+        from. Trials that forecast different points are not compared."""
         from core.verdict import compare_losses
 
+        level = confirm_level(comparisons)
         (kb, eb, w, *_), (kr, er, *_) = best, recipe
         if kb != kr:
             return True, {"sentence": "the trials forecast different validation points; not compared"}
-        v = compare_losses(eb, {"recipe": er}, metric="MAE", weights=w, seed=self.base.seed, level=CONFIRM_LEVEL)
+        v = compare_losses(eb, {"recipe": er}, metric="MAE", weights=w, seed=self.base.seed,
+                           level=level, n_boot=confirm_boots(level))
         return bool(v.high < 0), {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
-                                  "sentence": f"{v.level:.0%} interval of the difference {v.low:+.4f} to "
+                                  "sentence": f"{level_text(v.level)} interval of the difference {v.low:+.4f} to "
                                               f"{v.high:+.4f}"}
 
 

@@ -18,13 +18,12 @@ from typing import Any, Callable
 import numpy as np
 
 from core.errors import DataValidationError
-from core.search.engine import SearchProgress, SearchResult, run_search
+from core.search.engine import SearchProgress, SearchResult, confirm_boots, confirm_level, level_text, run_search
 
 TUNED = ("filters", "image_size", "augment", "learning_rate", "dropout")
 # Convolution filters per block, as text so Optuna can treat them as one choice.
 FILTERS = ("16-32-64-96", "8-16-32-48", "16-32-64", "32-64-96", "16-32-64-128", "32-64-128-128")
 IMAGE_SIZES = (32, 48, 64, 96, 128)
-CONFIRM_LEVEL = 0.9
 
 
 def filters_text(filters) -> str:
@@ -141,15 +140,18 @@ class QualityObjective:
         # The validation probabilities too, for the ensemble check.
         return float(losses.mean()), (losses, np.asarray(run.test_proba, dtype=float))
 
-    def confirm(self, best: tuple, recipe: tuple) -> tuple[bool, dict]:
+    def confirm(self, best: tuple, recipe: tuple, *, comparisons: int = 1) -> tuple[bool, dict]:
         """Keep the best trial only when its lower log loss is outside the noise of the validation
-        images (paired bootstrap, 90 % interval of the difference below zero)."""
+        images: the upper end of a paired bootstrap interval of the difference is below zero, at a
+        level widened for the ``comparisons`` trials the best one was picked from."""
         from core.verdict import compare_losses
 
+        level = confirm_level(comparisons)
         best, recipe = best[0], recipe[0]
-        v = compare_losses(best, {"recipe": recipe}, metric="log loss", seed=self.base.seed, level=CONFIRM_LEVEL)
+        v = compare_losses(best, {"recipe": recipe}, metric="log loss", seed=self.base.seed,
+                           level=level, n_boot=confirm_boots(level))
         return bool(v.high < 0), {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
-                                  "sentence": f"{v.level:.0%} interval of the difference {v.low:+.4f} to "
+                                  "sentence": f"{level_text(v.level)} interval of the difference {v.low:+.4f} to "
                                               f"{v.high:+.4f}"}
 
 

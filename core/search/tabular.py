@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.search.engine import SearchProgress, SearchResult, run_search
+from core.search.engine import SearchProgress, SearchResult, confirm_boots, confirm_level, level_text, run_search
 from core.search.ensemble import ENSEMBLE, blend, choose_ensemble, ensemble_label  # noqa: F401 (ENSEMBLE re-exported)
 
 SEARCH_IMBALANCE = ("none", "class_weight", "smote", "undersample")
@@ -28,9 +28,6 @@ MAX_SYNTHETIC_ROWS = 5_000
 BATCH_SIZES = (32, 64, 128, 256, 512, 1024, 2048)
 TUNED = ("depth", "width", "dropout", "l2", "learning_rate", "batch_size", "imbalance", "wide")
 METRIC_LABELS = {"roc_auc": "validation ROC-AUC", "pr_auc": "validation average precision"}
-# The best trial replaces today's recipe only when the lower end of this paired bootstrap interval
-# of its lead on the validation rows is above zero.
-CONFIRM_LEVEL = 0.9
 
 
 def split_for_search(y, *, times=None, val_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -162,17 +159,20 @@ class TabularObjective:
         run = self.train(params, progress=lambda epoch, _epochs, logs: report(epoch, logs.get(key)))
         return float(run.metrics["network"][self.metric]), np.asarray(run.proba["network"], dtype=float)
 
-    def confirm(self, p_best: np.ndarray, p_recipe: np.ndarray) -> tuple[bool, dict]:
+    def confirm(self, p_best: np.ndarray, p_recipe: np.ndarray, *, comparisons: int = 1) -> tuple[bool, dict]:
         """Keep the best trial only when its lead over today's recipe is outside the noise: the
         lower end of a paired bootstrap interval of the difference on the validation rows is above
-        zero. On a few hundred validation rows a lead of 0.01 ROC-AUC is often chance, and a tuned
-        network that only looked better would do worse on the test rows than the recipe."""
+        zero, at a level widened for the ``comparisons`` trials the best one was picked from
+        (``core.search.engine.confirm_level``). On a few hundred validation rows a lead of 0.01
+        ROC-AUC is often chance, and a tuned network that only looked better would do worse on the
+        test rows than the recipe."""
         from core.verdict import compare_binary
 
+        level = confirm_level(comparisons)
         v = compare_binary(self.y_val, p_best, {"recipe": p_recipe}, metric=self.metric, seed=self.base.seed,
-                           level=CONFIRM_LEVEL)
+                           level=level, n_boot=confirm_boots(level))
         return v.low > 0, {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
-                           "sentence": f"{v.level:.0%} interval of the difference {v.low:+.4f} to {v.high:+.4f}"}
+                           "sentence": f"{level_text(v.level)} interval of the difference {v.low:+.4f} to {v.high:+.4f}"}
 
 
 def _score(y, p, metric: str) -> float:

@@ -215,17 +215,51 @@ def test_best_trial_replaces_the_recipe_only_outside_the_noise():
     assert len(leads) >= 10 and sum(leads) <= 0.2 * len(leads)
 
 
+def test_the_check_is_stricter_for_the_best_of_many_trials():
+    """The best of 11 settings must lead by more than one setting alone: the interval widens from
+    90 % to 1 - 0.1 / 11 (99.1 %), so a lead that passes for one comparison can fail for eleven."""
+    from core.search.engine import confirm_boots, confirm_level
+    from core.tabular import TabularConfig
+
+    assert confirm_level(1) == pytest.approx(0.9) and confirm_level(11) == pytest.approx(1 - 0.1 / 11)
+    assert confirm_boots(0.9) == 300 and confirm_boots(confirm_level(11)) == 2000
+    rng = np.random.default_rng(3)
+    y = np.r_[np.zeros(120, int), np.ones(40, int)]
+    df = pd.DataFrame({"a": rng.normal(size=160)})
+    obj = TabularObjective(df, y, df, y, ["a"], [], TabularConfig())
+    recipe = y * 0.3 + rng.random(160)
+    found = None
+    for k in range(200):  # a modest lead: above zero at 90 %, not at 99.1 %
+        noise = np.random.default_rng(k).random(160)
+        best = 0.7 * recipe + 0.3 * noise + y * 0.05
+        one = obj.confirm(best, recipe)
+        many = obj.confirm(best, recipe, comparisons=11)
+        if one[0] and not many[0]:
+            found = (one, many)
+            break
+    assert found is not None
+    one, many = found
+    assert one[1]["low"] > 0 >= many[1]["low"] and many[1]["low"] < one[1]["low"]
+    assert one[1]["sentence"].startswith("90% interval") and many[1]["sentence"].startswith("99.1% interval")
+
+
 def test_recipe_kept_when_the_best_lead_is_noise():
     @dataclass
     class Noisy(QuadraticObjective):
         def evaluate(self, params, report):
             return super().evaluate(params, report), params["x"]
 
-        def confirm(self, best, recipe):
+        def confirm(self, best, recipe, *, comparisons=1):
+            seen.append(comparisons)
             return False, {"sentence": "90% interval of the difference -0.01 to +0.02"}
 
+    seen = []
     res = run_search(Noisy(), budget=600, seed=0, n_trials=6)
+    # The best trial was picked from the 5 completed trials besides the recipe.
+    assert seen == [sum(t.state == "complete" and t.number != 0 for t in res.trials)] and seen[0] >= 2
     assert res.best.number != 0 and res.selected.number == 0
+    assert res.to_dict()["selection"]["comparisons"] == seen[0]
+    assert any(f"the best of {seen[0]} settings compared with it" in n for n in res.notices)
     assert res.best_params == res.default_params
     assert any("inside the noise" in n and "today's recipe is kept" in n for n in res.notices)
     assert res.to_dict()["selected_trial"] == 0
