@@ -336,6 +336,11 @@ def _error_on(text: str) -> str | None:
     return None
 
 
+def _left(end: float, least: float = 5.0) -> float:
+    """Milliseconds until ``end`` (time.monotonic), at least ``least`` seconds."""
+    return max(end - time.monotonic(), least) * 1000
+
+
 def _read_csv(path: str) -> pd.DataFrame:
     return pd.read_csv(path)
 
@@ -411,13 +416,17 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
                 if _error_on(text):
                     s.errors.append("shows an error: " + _error_on(text))
             # Downloads: each file holds this session's rows only.
+            phase_end = time.monotonic() + 300
             for s in sessions:
-                DRIVERS[s.scenario].start_download(s.page)
+                try:
+                    DRIVERS[s.scenario].start_download(s.page)
+                except Exception as exc:
+                    s.errors.append(f"no download offered: {str(exc).splitlines()[0][:200]}")
             for s in sessions:
                 d = DRIVERS[s.scenario]
                 try:
                     button = d.download(s.page)
-                    button.wait_for(timeout=120_000)
+                    button.wait_for(timeout=_left(phase_end))
                     with s.page.expect_download() as dl:
                         button.click()
                     df = _read_csv(dl.value.path())
@@ -428,28 +437,36 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
             timings["download_s"] = round(time.monotonic() - t_start - sum(timings.values()), 1)
             # Nothing of one session on another's page, in any tab.
             texts = {s.index: _text(s.page, visible=False) for s in sessions}
-            # Save: every run lands in a runs folder of its own session.
+            # Save: every run lands in a runs folder of its own session. The sessions' waits share
+            # one deadline, so a page that never offers its button costs minutes, not six times that.
+            phase_end = time.monotonic() + 300
+            saved = []
             for s in sessions:
                 try:
                     DRIVERS[s.scenario].to_save(s.page)
                     save = s.page.get_by_role("button", name="Save to workspace")
-                    save.wait_for(timeout=240_000)  # a page may still be redrawing after its download
+                    save.wait_for(timeout=_left(phase_end))  # a page may still be redrawing after its download
                     save.click()
                 except Exception as exc:  # reported per session with the others' checks
                     s.errors.append(f"save failed: {str(exc).splitlines()[0][:200]}")
             for s in sessions:
                 try:
-                    s.page.get_by_text("Saved as run").first.wait_for(timeout=120_000)
+                    s.page.get_by_text("Saved as run").first.wait_for(timeout=_left(phase_end))
                     m = re.search(r"Runs folder:\s*(\S+?)\s*\(set", _text(s.page, visible=False))
                     s.runs_dir = m.group(1).strip("`") if m else ""
+                    saved.append(s)
                 except Exception as exc:
-                    s.errors.append(f"save failed: {str(exc).splitlines()[0][:200]}")
+                    s.errors.append(f"save failed: {_text(s.page)[-300:]!r} ({str(exc).splitlines()[0][:120]})")
             # The Runs page of each session lists its one run, in its own folder, and nothing else.
-            for s in sessions:
-                s.page.get_by_role("link", name="Open the Runs page").first.click()
-            for s in sessions:
+            phase_end = time.monotonic() + 180
+            for s in saved:
                 try:
-                    s.page.get_by_text("1 of 1 runs").wait_for(timeout=60_000)
+                    s.page.get_by_role("link", name="Open the Runs page").first.click(timeout=_left(phase_end))
+                except Exception as exc:
+                    s.errors.append(f"no link to the Runs page after saving: {str(exc).splitlines()[0][:150]}")
+            for s in saved:
+                try:
+                    s.page.get_by_text("1 of 1 runs").wait_for(timeout=_left(phase_end))
                     text = _text(s.page, visible=False)
                     texts[s.index] += text
                     if s.runs_dir and s.runs_dir not in text:
