@@ -12,6 +12,8 @@ with ``DemandSearch.config`` on the whole training history, the one time the tes
 
 from __future__ import annotations
 
+import time
+
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
@@ -242,6 +244,7 @@ def search_demand(data, cfg=None, *, budget: float, test=None, n_trials: int | N
     from core.demand.holidays import find_holiday_column
     from core.search.engine import check_budget
 
+    started = (clock or time.perf_counter)()  # the budget counts from here, preparation included
     budget = check_budget(budget)
     cfg = cfg or DemandConfig()
     search_data, n_train, choices = split_for_demand_search(data, cfg, test=test)
@@ -251,7 +254,7 @@ def search_demand(data, cfg=None, *, budget: float, test=None, n_trials: int | N
                                 metric_label="validation holiday-weighted MAE of P50" if holiday
                                 else "validation MAE of P50")
     result = run_search(objective, budget=budget, seed=cfg.seed, n_trials=n_trials, progress=progress,
-                        **({} if clock is None else {"clock": clock}))
+                        started=started, **({} if clock is None else {"clock": clock}))
     # The floor of the L2 scale means no penalty: show it as 0, as the model is trained.
     result.trials = [replace(t, params=_plain(t.params)) for t in result.trials]
     result.default_params = _plain(result.default_params)

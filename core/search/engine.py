@@ -273,10 +273,12 @@ def wait_for_stopped_trials(timeout: float = 30.0) -> bool:
 
 def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_trials: int | None = None,
                progress: Callable[[SearchProgress], None] | None = None,
-               clock: Callable[[], float] = time.perf_counter) -> SearchResult:
+               clock: Callable[[], float] = time.perf_counter, started: float | None = None) -> SearchResult:
     """Search ``objective``'s settings for at most ``budget`` seconds (and ``n_trials`` trials).
 
-    Trial 0 is always today's recipe. ``progress`` receives a ``SearchProgress`` after every epoch
+    The budget counts from ``started`` (a ``clock`` reading; default: now), so what the scenario
+    prepared before the loop (features, image resizing) and loading TensorFlow count against it: the
+    user waits for all of it. Trial 0 is always today's recipe. ``progress`` receives a ``SearchProgress`` after every epoch
     and every trial. When not even trial 0 completes within the budget, the result has no best
     trial, says so in ``notices``, and its ``best_params`` are today's recipe.
     """
@@ -294,6 +296,8 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
         sampler=optuna.samplers.TPESampler(seed=int(seed), n_startup_trials=N_STARTUP_TRIALS),
         pruner=optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS,
                                            n_warmup_steps=PRUNER_WARMUP_STEPS))
+    start = clock() if started is None else float(started)
+    deadline = start + budget
     default = objective.default_params()
     study.enqueue_trial(default)
     if hasattr(objective, "warm_up"):
@@ -301,8 +305,6 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
     records: list[TrialRecord] = []
     payloads: dict[int, Any] = {}  # trial 0's and the best trial's
     first_epoch: list[float] = []  # seconds each trial took to reach its first epoch
-    start = clock()
-    deadline = start + budget
 
     def best() -> TrialRecord | None:
         done = [t for t in records if t.state == "complete"]
@@ -403,7 +405,7 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
         if clock() + need > deadline:
             study_.stop()
 
-    study.optimize(run_trial, n_trials=None if n_trials is None else int(n_trials), timeout=budget,
+    study.optimize(run_trial, n_trials=None if n_trials is None else int(n_trials), timeout=max(deadline - clock(), 0.0),
                    callbacks=[after_trial], gc_after_trial=False, show_progress_bar=False)
     seconds = clock() - start
     result = SearchResult(objective=objective.name, metric=objective.metric, metric_label=objective.metric_label,

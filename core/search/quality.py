@@ -12,6 +12,8 @@ every epoch, on the trial's own early-stopping images.
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
@@ -241,6 +243,7 @@ def search_quality(data, config=None, *, budget: float, test=None, ok_class: str
     from core.quality.engine import QualityConfig
     from core.search.engine import check_budget
 
+    started = (clock or time.perf_counter)()  # the budget counts from here, preparation included
     budget = check_budget(budget)
     config = config or QualityConfig()
     if config.backbone != "cnn":
@@ -254,7 +257,7 @@ def search_quality(data, config=None, *, budget: float, test=None, ok_class: str
     objective = QualityObjective(data.subset(fit_idx), data.subset(val_idx), config, ok_class=ok,
                                  size_choices=sizes)
     result = run_search(objective, budget=budget, seed=config.seed, n_trials=n_trials, progress=progress,
-                        **({} if clock is None else {"clock": clock}))
+                        started=started, **({} if clock is None else {"clock": clock}))
     chosen = result.selected
     if chosen is None or chosen.number == 0:
         final, size = config, data.image_size

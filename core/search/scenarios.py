@@ -7,6 +7,8 @@ train the final model with. ``search_section`` is the JSON the CLI prints and a 
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -24,7 +26,9 @@ def search_credit(df: pd.DataFrame, *, target: str, budget: float, positive: Any
                   metric: str = "roc_auc", ensemble: bool = False,
                   progress: Callable[[SearchProgress], None] | None = None) -> TabularSearch:
     """Search the credit network's settings on the rows ``train_credit`` trains on (same split,
-    same seed). Pass the returned ``.config`` to ``train_credit`` with the same arguments."""
+    same seed). Pass the returned ``.config`` to ``train_credit`` with the same arguments. The budget
+    counts from this call, preparing the rows included."""
+    started = time.perf_counter()
     from core.credit.pipeline import credit_l2, default_credit_config, prepare_credit_data, split_rows
     from core.tabular import auto_batch_size
 
@@ -45,14 +49,16 @@ def search_credit(df: pd.DataFrame, *, target: str, budget: float, positive: Any
         base = replace(base, batch_size=auto_batch_size(n_fit))
     return search_tabular(train_df, y_train, numeric=setup.numeric, categorical=setup.categorical, base=base,
                           recipe=recipe, budget=budget, seed=recipe.seed, n_trials=n_trials, metric=metric,
-                          ensemble=ensemble, name="credit network", progress=progress)
+                          ensemble=ensemble, name="credit network", progress=progress, started=started)
 
 
 def search_fraud(df: pd.DataFrame, cols, *, budget: float, config=None, n_trials: int | None = None,
                  metric: str = "pr_auc", ensemble: bool = False,
                  progress: Callable[[SearchProgress], None] | None = None):
     """Search the fraud network's settings on the training period ``run_fraud`` uses, validating on
-    its latest days. Returns (search, FraudConfig to pass to ``run_fraud``)."""
+    its latest days. Returns (search, FraudConfig to pass to ``run_fraud``). The budget counts from
+    this call, building the features included."""
+    started = time.perf_counter()
     from core.fraud.pipeline import FraudConfig, auto_batch_size, prepare_fraud_inputs
 
     config = config or FraudConfig()
@@ -64,7 +70,7 @@ def search_fraud(df: pd.DataFrame, cols, *, budget: float, config=None, n_trials
     search = search_tabular(feats.frame.iloc[idx], y[idx], numeric=feats.numeric, categorical=feats.categorical,
                             base=base, recipe=config.tabular, budget=budget, seed=config.tabular.seed,
                             n_trials=n_trials, times=log[cols.time].iloc[idx].to_numpy(), metric=metric,
-                            ensemble=ensemble, name="fraud network", progress=progress)
+                            ensemble=ensemble, name="fraud network", progress=progress, started=started)
     best = search.result.selected
     final = config if best is None or best.number == 0 else replace(config, tabular=search.config,
                                                                     auto_batch=False)

@@ -251,15 +251,20 @@ class TabularSearch:
 def search_tabular(train_df: pd.DataFrame, y_train, *, numeric: list[str], categorical: list[str], base,
                    budget: float, seed: int = 0, n_trials: int | None = None, times=None,
                    metric: str = "roc_auc", ensemble: bool = False, name: str = "tabular network",
-                   recipe=None, progress: Callable[[SearchProgress], None] | None = None) -> TabularSearch:
+                   recipe=None, progress: Callable[[SearchProgress], None] | None = None,
+                   started: float | None = None) -> TabularSearch:
     """Search the network's settings on ``train_df`` (the training split only) within ``budget``
     seconds; return the result and the config to train the final model with.
 
     ``base`` is today's recipe with every setting resolved for the search's fitting rows (trial 0);
     ``recipe`` (default ``base``) is the config returned when no setting beats it, so rules that
     scale with the rows (batch size, L2) apply to the final training as they always do.
+    ``started`` (a ``time.perf_counter`` reading) is when the user asked for the search: the
+    budget counts from there (default: now).
     """
     from core.search.engine import check_budget
+
+    started = time.perf_counter() if started is None else started
 
     budget = check_budget(budget)
     y_train = np.asarray(y_train).astype(int)
@@ -267,7 +272,8 @@ def search_tabular(train_df: pd.DataFrame, y_train, *, numeric: list[str], categ
     base = replace(base, seed=int(seed))
     objective = TabularObjective(train_df.iloc[fit], y_train[fit], train_df.iloc[val], y_train[val],
                                  list(numeric), list(categorical), base, metric=metric, name=name)
-    result = run_search(objective, budget=budget, seed=seed, n_trials=n_trials, progress=progress)
+    result = run_search(objective, budget=budget, seed=seed, n_trials=n_trials, progress=progress,
+                        started=started)
     best = result.best_params
     if result.selected is None or result.selected.number == 0:
         config = replace(recipe if recipe is not None else base, seed=int(seed))

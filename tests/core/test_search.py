@@ -77,6 +77,18 @@ def test_no_trial_starts_that_could_not_reach_its_first_epoch():
     assert res.seconds == 20
 
 
+def test_the_budget_counts_from_when_the_search_was_asked_for():
+    """Preparation before the loop (features, images) and loading TensorFlow are part of the wait:
+    with 10 of 23 s already spent when the loop starts, two five-second trials fit, not four."""
+    clock = FakeClock()
+    asked = clock()
+    clock.now += 10.0  # what the scenario prepared before the loop
+    res = run_search(QuadraticObjective(clock=clock, epoch_seconds=1.0, values=False), budget=23, seed=0,
+                     clock=clock, started=asked)
+    assert [t.state for t in res.trials] == ["complete"] * 2 + ["stopped"]
+    assert res.seconds == 24 <= 23 * 1.1
+
+
 def test_budget_with_the_real_clock_stays_within_ten_percent():
     res = run_search(QuadraticObjective(real_sleep=0.05, epochs=4), budget=2, seed=0)
     assert res.seconds <= 2 * 1.1
