@@ -128,12 +128,14 @@ def attach_kept_search(prefix: str, run, summary: dict) -> dict:
 
 def show_kept_search(prefix: str, run) -> None:
     """The search section of ``run``, when a search chose its settings (with the ensemble's test
-    figures when the search chose the ensemble)."""
+    figures and its SHAP, when kept, when the search chose the ensemble)."""
     kept = st.session_state.get(prefix + "search")
     if kept is not None and kept[0] is run:
         section = kept_search_section(prefix, run) or {}
+        explained = st.session_state.get(prefix + "ensemble_shap")
         show_search(kept[1], key=prefix + "search",
-                    ensemble_test=(section.get("ensemble") or {}).get("test_metrics"))
+                    ensemble_test=(section.get("ensemble") or {}).get("test_metrics"),
+                    ensemble_shap=explained[1] if isinstance(explained, tuple) and explained[0] is run else None)
 
 
 class SearchLive:
@@ -239,15 +241,34 @@ def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble
             st.markdown(f"**{ens.get('label', 'Ensemble')}, on the {test_part(ensemble_test)}** — "
                         f"{ensemble_test_text(ensemble_test)}")
         if ensemble_shap is not None:
-            from core.charts import plot_shap_bar
-
-            st.plotly_chart(plot_shap_bar(ensemble_shap.importance()).update_layout(
-                title="Ensemble: global importance (mean |SHAP|)"), key=key + ".ens_shap")
+            show_ensemble_shap(ensemble_shap, key=key + ".ens_shap")
         c1, c2 = st.columns(2)
         c1.plotly_chart(plot_optimisation_history(res), key=key + ".history")
         c2.plotly_chart(plot_param_importance(res), key=key + ".importance")
         table, config = trials_table(res.trials_frame(), res.metric_label)
         st.dataframe(table, hide_index=True, width="stretch", column_config=config, key=key + ".trials")
+
+
+def show_ensemble_shap(explained, *, key: str) -> None:
+    """The ensemble's SHAP: global importance for credit and fraud (a ``ShapResult``), or the map
+    of one test image for quality (``core.quality.ensemble.EnsembleExplanation``)."""
+    if hasattr(explained, "importance"):
+        from core.charts import plot_shap_bar
+
+        st.plotly_chart(plot_shap_bar(explained.importance()).update_layout(
+            title="Ensemble: global importance (mean |SHAP|)"), key=key)
+        return
+    from core.quality.charts import plot_image_heatmap
+
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(plot_image_heatmap(explained.image, title=f"Test image {explained.index + 1}"), key=key + ".img")
+    c2.plotly_chart(plot_image_heatmap(explained.image, explained.shap.maps[0], signed=True,
+                                       title=f"Ensemble SHAP · {explained.target}"), key=key + ".map")
+    probs = ", ".join(f"{c} {p:.2f}" for c, p in sorted(explained.proba.items(), key=lambda kv: -kv[1]))
+    st.caption(f"{explained.label}, explained with SHAP (expected gradients) on the test image it scores most "
+               f"surely as {'a defect' if explained.target == 'P(defect)' else 'one class'} ({probs}): each "
+               "pixel's push on the blended score, red raising it, blue lowering it. The CNN and the baseline "
+               "are one model here, so the map covers both.")
 
 
 def _name(key: str) -> str:

@@ -27,18 +27,34 @@ def _thumbs(images: np.ndarray) -> np.ndarray:
     return (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-6)
 
 
+def fit_thumbnail_logistic(X_train, y_train):
+    """The thumbnail baseline's model: logistic regression (balanced classes) on ``_thumbs``."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=500, class_weight="balanced").fit(_thumbs(X_train), np.asarray(y_train))
+
+
+def baseline_fit_images(data, config, *, test=None) -> tuple[np.ndarray, np.ndarray]:
+    """The images (and labels) the baselines are fitted on: those the network trained and
+    validated on (all of ``data`` when a separate test set was given)."""
+    if test is not None:
+        return data.images, data.labels
+    from core.quality.data import split_indices
+
+    tr, va, _ = split_indices(data.labels, test_size=config.test_size, val_size=config.val_size, seed=config.seed)
+    fit_idx = np.r_[tr, va]
+    return data.images[fit_idx], data.labels[fit_idx]
+
+
 def fit_baselines(X_train, y_train, X_test, n_classes: int) -> tuple[dict[str, np.ndarray], dict[str, float]]:
     """Test-image class probabilities of each baseline fitted on the training images, and the
     seconds each took to fit."""
-    from sklearn.linear_model import LogisticRegression
-
     y_train = np.asarray(y_train)
     k = int(n_classes)
     majority = np.bincount(y_train, minlength=k).argmax()
     proba = {"majority_class": np.eye(k)[np.full(len(X_test), majority)]}
     t = time.perf_counter()
-    lr = LogisticRegression(max_iter=500, class_weight="balanced")
-    lr.fit(_thumbs(X_train), y_train)
+    lr = fit_thumbnail_logistic(X_train, y_train)
     p = np.zeros((len(X_test), k))
     p[:, lr.classes_] = lr.predict_proba(_thumbs(X_test))
     proba["logistic_16px"] = p
@@ -57,11 +73,8 @@ def compute_baselines(X_train, y_train, X_test, y_test, class_names) -> dict:
 def fit_baselines_for_run(data, run, config) -> dict[str, np.ndarray]:
     """Baseline probabilities on ``run``'s test images, fitted on the same training and validation
     images the network saw (``data`` and ``config`` as given to ``train_quality``, no separate test set)."""
-    from core.quality.data import split_indices
-
-    tr, va, _ = split_indices(data.labels, test_size=config.test_size, val_size=config.val_size, seed=config.seed)
-    fit_idx = np.r_[tr, va]
-    proba, _ = fit_baselines(data.images[fit_idx], data.labels[fit_idx], run.test.images, len(run.class_names))
+    images, labels = baseline_fit_images(data, config)
+    proba, _ = fit_baselines(images, labels, run.test.images, len(run.class_names))
     return proba
 
 

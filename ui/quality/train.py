@@ -64,12 +64,20 @@ def train(data, opts) -> None:
     # The baselines a CNN must beat, on the same training and test images, for the verdict.
     bar.progress(1.0, text="Training the baselines (majority class, logistic regression on thumbnails)")
     baselines = fit_baselines_for_run(data, run, config)
+    explained = None
+    if search is not None and (search.ensemble or {}).get("use"):
+        from core.quality.baselines import baseline_fit_images
+        from core.quality.ensemble import explain_quality_ensemble
+
+        bar.progress(1.0, text="Explaining the ensemble with SHAP")
+        explained = explain_quality_ensemble(run, search.ensemble, *baseline_fit_images(data, config))
     bar.progress(1.0, text=f"Done in {run.timings['train_s']:.1f} s")
     for key in [k for k in st.session_state if k.startswith(K + "out:") or k.startswith(K + "exp:")]:
         del st.session_state[key]
     st.session_state[K + "run"] = run
     keep_search(K, run, search)
     st.session_state[K + "baselines"] = (run, baselines)
+    st.session_state[K + "ensemble_shap"] = (run, explained)
     st.session_state[K + "threshold"] = float(config.threshold)
 
 
