@@ -136,6 +136,8 @@ def show_kept_search(prefix: str, run) -> None:
         show_search(kept[1], key=prefix + "search",
                     ensemble_test=(section.get("ensemble") or {}).get("test_metrics"),
                     ensemble_shap=explained[1] if isinstance(explained, tuple) and explained[0] is run else None)
+        if isinstance(explained, tuple) and explained[0] is run and len(explained) > 2 and explained[1] is not None:
+            st.caption(explained[2])
 
 
 class SearchLive:

@@ -55,8 +55,13 @@ def _readout_model(model, horizon: int, step: int | None):
 
 
 def compute_demand_shap(run: DemandRun, origins: dict[str, np.ndarray], *, step: int | None = None,
-                        n_background: int = 100, nsamples: int = 200, seed: int = 0) -> DemandShap:
-    """SHAP values for the windows ending at ``origins`` (series -> period indices)."""
+                        n_background: int = 100, nsamples: int = 200, seed: int = 0,
+                        readout=None) -> DemandShap:
+    """SHAP values for the windows ending at ``origins`` (series -> period indices).
+
+    ``readout(model, horizon, step)`` builds the explained model from the network (default: its
+    P50 in log space relative to the level, ``_readout_model``); ``core.demand.ensemble`` passes
+    the ensemble's P50 in units."""
     import shap
 
     H = run.wcfg.horizon
@@ -68,7 +73,7 @@ def compute_demand_shap(run: DemandRun, origins: dict[str, np.ndarray], *, step:
     rng = np.random.default_rng(seed)
     bg_idx = rng.choice(len(run.train_windows), min(n_background, len(run.train_windows)), replace=False)
     bg = [x[bg_idx] for x in run.train_windows.inputs()]
-    wrap = _readout_model(run.model, H, step)
+    wrap = (readout or _readout_model)(run.model, H, step)
     explainer = shap.GradientExplainer(wrap, bg)
     sv = explainer.shap_values(w.inputs(), nsamples=nsamples, rseed=seed)
     sv = [np.asarray(s)[..., 0] if np.asarray(s).shape[-1] == 1 and np.asarray(s).ndim > 2 else np.asarray(s)
@@ -116,8 +121,9 @@ def _display(run: DemandRun, w, names: list[str], step: int | None) -> pd.DataFr
     return d
 
 
-def compute_global_shap(run: DemandRun, *, n_rows: int = 150, seed: int = 0) -> DemandShap:
-    """Overall importance: mean P50 over the horizon, for a seeded sample of training windows."""
+def compute_global_shap(run: DemandRun, *, n_rows: int = 150, seed: int = 0, readout=None) -> DemandShap:
+    """Overall importance: mean P50 over the horizon, for a seeded sample of training windows
+    (``readout`` as for ``compute_demand_shap``)."""
     tr, _, _ = _training_origins(run.n_train, run.wcfg, run.config.max_windows)
     pairs = [(s, t) for s, ts in tr.items() for t in ts]
     rng = np.random.default_rng(seed)
@@ -125,7 +131,8 @@ def compute_global_shap(run: DemandRun, *, n_rows: int = 150, seed: int = 0) -> 
     origins: dict[str, list] = {}
     for k in sorted(pick):
         origins.setdefault(pairs[k][0], []).append(pairs[k][1])
-    return compute_demand_shap(run, {s: np.array(v) for s, v in origins.items()}, step=None, seed=seed)
+    return compute_demand_shap(run, {s: np.array(v) for s, v in origins.items()}, step=None, seed=seed,
+                               readout=readout)
 
 
 def compute_local_shap(run: DemandRun, sid: str, date, *, seed: int = 0) -> DemandShap:

@@ -30,6 +30,12 @@ def training_form(sales) -> dict | None:
     return dict(horizon=int(horizon), origins=int(origins), epochs=int(epochs), seed=int(seed), search=search)
 
 
+ENSEMBLE_NOTE = ("Ensemble SHAP: each input's push on the blended P50 forecast in units of demand, averaged over "
+                 "the horizon, for a sample of training windows. The network and the baseline are one model here: "
+                 "the seasonal naive forecast moves with the seasonal reference, the moving average with the "
+                 "last season's lags.")
+
+
 def train(sales, join, opts: dict, slot) -> None:
     """Train the forecast model, its progress drawn in ``slot``; the run is kept in the session."""
     search_opts = opts.pop("search", None)
@@ -57,3 +63,11 @@ def train(sales, join, opts: dict, slot) -> None:
         st.session_state.pop(K + k, None)
     st.session_state[K + "run"] = run
     keep_search(K, run, search)
+    st.session_state.pop(K + "ensemble_shap", None)
+    if search is not None and (search.ensemble or {}).get("use"):
+        from core.demand.ensemble import explain_demand_ensemble
+
+        bar.progress(1.0, text="Explaining the ensemble with SHAP")
+        explained = explain_demand_ensemble(run, search.ensemble)
+        st.session_state[K + "ensemble_shap"] = (run, explained.result, ENSEMBLE_NOTE)
+        bar.progress(1.0, text=f"Done in {run.timings['total']:.1f} s")
