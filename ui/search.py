@@ -133,11 +133,11 @@ def show_kept_search(prefix: str, run) -> None:
     if kept is not None and kept[0] is run:
         section = kept_search_section(prefix, run) or {}
         explained = st.session_state.get(prefix + "ensemble_shap")
+        if not (isinstance(explained, tuple) and explained[0] is run):
+            explained = (run, None)
         show_search(kept[1], key=prefix + "search",
                     ensemble_test=(section.get("ensemble") or {}).get("test_metrics"),
-                    ensemble_shap=explained[1] if isinstance(explained, tuple) and explained[0] is run else None)
-        if isinstance(explained, tuple) and explained[0] is run and len(explained) > 2 and explained[1] is not None:
-            st.caption(explained[2])
+                    ensemble_shap=explained[1], ensemble_note=explained[2] if len(explained) > 2 else None)
 
 
 class SearchLive:
@@ -213,10 +213,11 @@ def settings_frame(chosen: dict, recipe: dict) -> pd.DataFrame:
                          "Chosen": [setting_text(k, v) for k, v in chosen.items()]})
 
 
-def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble_shap=None) -> None:
+def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble_shap=None,
+                ensemble_note: str | None = None) -> None:
     """A finished search: headline figures, notices, chosen against today's settings, the ensemble
     check, both charts and every trial. ``ensemble_test`` are the ensemble's test metrics and
-    ``ensemble_shap`` its SHAP result when the ensemble is used."""
+    ``ensemble_shap`` its SHAP result when the ensemble is used (``ensemble_note`` under it)."""
     res = search.result
     best = res.best
     with st.expander(f"Model search — {len(res.trials)} trial(s) in {res.seconds:.0f} s of {res.budget:.0f} s",
@@ -244,6 +245,8 @@ def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble
                         f"{ensemble_test_text(ensemble_test)}")
         if ensemble_shap is not None:
             show_ensemble_shap(ensemble_shap, key=key + ".ens_shap")
+            if ensemble_note:
+                st.caption(ensemble_note)
         c1, c2 = st.columns(2)
         c1.plotly_chart(plot_optimisation_history(res), key=key + ".history")
         c2.plotly_chart(plot_param_importance(res), key=key + ".importance")
@@ -273,8 +276,11 @@ def show_ensemble_shap(explained, *, key: str) -> None:
                "are one model here, so the map covers both.")
 
 
+BASELINE_WORDS = {"logistic_16px": "logistic regression on 16×16 thumbnails"}
+
+
 def _name(key: str) -> str:
-    return key.replace("_", " ")
+    return BASELINE_WORDS.get(key, key.replace("_", " "))
 
 
 def ensemble_text(ens: dict, metric_label: str) -> str:

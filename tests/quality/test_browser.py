@@ -28,6 +28,8 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     finally:
         page.screenshot(path="/tmp/quality_upload.png", full_page=True)
     assert page.get_by_text("not images and were skipped").count() >= 1
+    page.get_by_text("Augment images").wait_for()
+    assert clipped_texts(page) == []  # the training form's labels fit their columns
     epochs = page.get_by_label("Epochs (early stopping may end sooner)")
     epochs.fill("3")
     epochs.press("Tab")

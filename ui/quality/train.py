@@ -22,7 +22,8 @@ def training_form(data) -> dict | None:
                                 help=" · ".join(BACKBONES.values()))
         imbalance = c2.selectbox("Class imbalance", list(IMBALANCE), format_func=IMBALANCE.get, key=K + "imbalance")
         epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 200, 60, key=K + "epochs")
-        augment = c4.checkbox("Augment (flips, rotations, contrast)", True, key=K + "augment")
+        augment = c4.checkbox("Augment images", True, key=K + "augment",
+                              help="Random flips, rotations and contrast changes of the training images.")
         c1, c2, c3, c4 = st.columns(4)
         names = list(data.class_names)
         guess = find_ok_class(names)
