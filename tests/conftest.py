@@ -184,21 +184,3 @@ def saved_demo_runs(tmp_path_factory) -> dict:
     report = run_all_demos(root, settings=tiny)
     assert report.ok, report.errors
     return {k: Path(v) for k, v in report.saved.items()}
-
-
-# The slowest files (measured with --durations on two workers), started first: with two workers and
-# `--dist loadfile` a long file handed out near the end keeps one worker busy for minutes after the
-# other has finished. Every other file keeps its collection order.
-SLOW_FIRST = (
-    "tests/browser/test_concurrent_sessions.py", "tests/scale/test_scenarios.py", "tests/fraud/test_pipeline.py",
-    "tests/pages/test_score_page.py", "tests/workspace/test_summary.py", "tests/quality/test_browser.py",
-    "tests/credit/test_page.py", "tests/core/test_search.py", "tests/search/test_page_search.py",
-    "tests/fraud/test_browser.py", "tests/browser/test_score_browser.py", "tests/quality/test_page.py",
-    "tests/demand/test_pipeline.py", "tests/fraud/test_page.py", "tests/fraud/test_page_search.py",
-    "tests/demand/test_page.py", "tests/workspace/test_demos.py",
-)
-
-
-def pytest_collection_modifyitems(session, config, items):
-    rank = {path: i for i, path in enumerate(SLOW_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
