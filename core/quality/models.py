@@ -30,10 +30,10 @@ def _augmentation(seed: int):
     # contrast/brightness jitter mimics lighting drift between cameras and shifts.
     return keras.Sequential(
         [
-            layers.RandomFlip("horizontal_and_vertical", seed=seed),
-            layers.RandomRotation(0.25, fill_mode="reflect", seed=seed + 1),
-            layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 2),
-            layers.RandomContrast(0.2, seed=seed + 3),
+            layers.RandomFlip("horizontal_and_vertical", seed=seed, name="random_flip"),
+            layers.RandomRotation(0.25, fill_mode="reflect", seed=seed + 1, name="random_rotation"),
+            layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=seed + 2, name="random_translation"),
+            layers.RandomContrast(0.2, seed=seed + 3, name="random_contrast"),
         ],
         name="augmentation",
     )
@@ -57,12 +57,16 @@ def build_cnn(image_size: int, channels: int, n_classes: int, *, augment: bool =
     # part to part, while a defect is a local deviation from the image's own texture.
     x = layers.LayerNormalization(axis=[1, 2, 3], center=False, scale=False, name="standardise")(x)
     for i, f in enumerate(filters):
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+        # Every layer named: Keras numbers unnamed layers from a process-wide counter that another
+        # session's training resets (clear_session) while this model is being built, which gave
+        # two layers the name "conv2d" when two trainings started at once on a shared server.
+        x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv_{i + 1}")(x)
         if i < len(filters) - 1:
-            x = layers.MaxPooling2D()(x)
+            x = layers.MaxPooling2D(name=f"pool_{i + 1}")(x)
     x = layers.Conv2D(filters[-1], 3, padding="same", activation="relu", name=FEATURE_LAYER)(x)
-    x = layers.Concatenate(name="pooled")([layers.GlobalMaxPooling2D()(x), layers.GlobalAveragePooling2D()(x)])
-    x = layers.Dropout(dropout, seed=seed)(x)
+    x = layers.Concatenate(name="pooled")([layers.GlobalMaxPooling2D(name="global_max")(x),
+                                             layers.GlobalAveragePooling2D(name="global_average")(x)])
+    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
     outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="proba")(x)
     model = keras.Model(inputs, outputs, name="defect_cnn")
     _compile(model, learning_rate, decay_steps)
@@ -122,14 +126,14 @@ def build_pretrained(image_size: int, channels: int, n_classes: int, *, augment:
     inputs = keras.Input((image_size, image_size, channels), name="image")
     x = _augmentation(seed)(inputs) if augment else inputs
     if size != image_size:
-        x = layers.Resizing(size, size)(x)
+        x = layers.Resizing(size, size, name="resize")(x)
     if channels == 1:
-        x = layers.Concatenate()([x, x, x])
-    x = layers.Rescaling(1.0 / 127.5, offset=-1.0)(x)  # MobileNetV2 expects [-1, 1]
+        x = layers.Concatenate(name="grey_to_rgb")([x, x, x])
+    x = layers.Rescaling(1.0 / 127.5, offset=-1.0, name="to_unit_range")(x)  # MobileNetV2 expects [-1, 1]
     x = backbone(x, training=False)
     x = layers.Conv2D(64, 1, activation="relu", name=FEATURE_LAYER)(x)
-    x = layers.GlobalMaxPooling2D()(x)
-    x = layers.Dropout(0.2, seed=seed)(x)
+    x = layers.GlobalMaxPooling2D(name="global_max")(x)
+    x = layers.Dropout(0.2, seed=seed, name="dropout")(x)
     outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="proba")(x)
     model = keras.Model(inputs, outputs, name="defect_mobilenetv2")
     _compile(model, learning_rate)

@@ -142,3 +142,23 @@ def test_the_search_section_shows_the_ensembles_shap_map(tiny_run, fitted):
     at.session_state["quality.ensemble_shap"] = (object(), exp)
     at.run()
     assert not any("Ensemble SHAP" in c.proto.spec for c in at.get("plotly_chart"))
+
+
+def test_the_cnn_builds_while_another_session_clears_keras(monkeypatch):
+    """Keras numbers unnamed layers from a process-wide counter that another session's training
+    resets (clear_session). Reset between two layers of the CNN, as a second training starting on
+    the shared server does, an unnamed model would hold two layers called "conv2d"."""
+    import keras
+
+    from core.quality.models import build_cnn
+
+    real = keras.layers.MaxPooling2D.__init__
+
+    def clearing(self, *a, **kw):
+        keras.backend.clear_session()  # what a training in another thread does
+        real(self, *a, **kw)
+
+    monkeypatch.setattr(keras.layers.MaxPooling2D, "__init__", clearing)
+    model = build_cnn(32, 3, 3, augment=True)
+    names = [layer.name for layer in model.layers]
+    assert len(names) == len(set(names)) and "conv_1" in names and "conv_4" in names
