@@ -276,11 +276,12 @@ def show_ensemble_shap(explained, *, key: str) -> None:
                "are one model here, so the map covers both.")
 
 
-BASELINE_WORDS = {"logistic_16px": "logistic regression on 16×16 thumbnails"}
-
-
 def _name(key: str) -> str:
-    return BASELINE_WORDS.get(key, key.replace("_", " "))
+    from core.quality.baselines import BASELINE_NAMES
+
+    if key == "logistic_16px":  # the baseline's own name, in running text
+        return BASELINE_NAMES[key][0].lower() + BASELINE_NAMES[key][1:]
+    return key.replace("_", " ")
 
 
 def ensemble_text(ens: dict, metric_label: str) -> str:

@@ -12,9 +12,8 @@ covariates as the network's. Values are in units of demand, not in the network's
 
 from __future__ import annotations
 
+from core.demand.baselines import BASELINES
 from core.errors import DataValidationError
-
-BASELINES = ("seasonal_naive", "moving_average")
 
 
 def _readout_layer():

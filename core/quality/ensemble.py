@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.errors import DataValidationError
+from core.quality.baselines import BASELINE_NAMES
 
-NAMES = {"majority_class": "the majority class", "logistic_16px": "logistic regression on 16×16 thumbnails"}
 
 
 def _layers():
@@ -98,7 +98,7 @@ def ensemble_model(model, ens: dict, train_images: np.ndarray, train_labels: np.
         one_hot = np.eye(k, dtype="float32")[int(np.bincount(np.asarray(train_labels), minlength=k).argmax())]
         const.set_weights([np.zeros((flat, k), dtype="float32"), one_hot])
     else:
-        raise DataValidationError(f"The ensemble's baseline must be one of {list(NAMES)}; got {baseline!r}. "
+        raise DataValidationError(f"The ensemble's baseline must be one of {list(BASELINE_NAMES)}; got {baseline!r}. "
                                   "Fix: run the search with the ensemble check again.")
     out = Blend(weight, name="ensemble_blend")(model.output, base)
     return keras.Model(model.inputs, out, name="quality_ensemble")

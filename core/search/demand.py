@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from core.errors import DataValidationError
-from core.search.engine import SearchProgress, SearchResult, confirm_boots, confirm_level, level_text, run_search
+from core.search.engine import SearchProgress, SearchResult, confirm_boots, confirm_details, confirm_level, run_search
 
 TUNED = ("input_len", "tail_quantile", "median_weight", "depth", "width", "dropout", "l2", "learning_rate",
          "batch_size")
@@ -155,9 +155,7 @@ class DemandObjective:
             return True, {"sentence": "the trials forecast different validation points; not compared"}
         v = compare_losses(eb, {"recipe": er}, metric="MAE", weights=w, seed=self.base.seed,
                            level=level, n_boot=confirm_boots(level))
-        return bool(v.high < 0), {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
-                                  "sentence": f"{level_text(v.level)} interval of the difference {v.low:+.4f} to "
-                                              f"{v.high:+.4f}"}
+        return bool(v.high < 0), confirm_details(v)
 
 
 def _plain(params: dict) -> dict:

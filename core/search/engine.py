@@ -156,6 +156,13 @@ def level_text(level: float) -> str:
     return f"{level:.0%}" if abs(level * 100 - round(level * 100)) < 1e-9 else f"{level:.1%}"
 
 
+def confirm_details(v) -> dict:
+    """What an objective's ``confirm`` reports of its verdict ``v`` (``core.verdict.Verdict``):
+    the difference, its interval and level, and the sentence the notice quotes."""
+    return {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
+            "sentence": f"{level_text(v.level)} interval of the difference {v.low:+.4f} to {v.high:+.4f}"}
+
+
 def _better(a: float, b: float, direction: str) -> bool:
     return a > b if direction == "maximize" else a < b
 

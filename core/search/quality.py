@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from core.errors import DataValidationError
-from core.search.engine import SearchProgress, SearchResult, confirm_boots, confirm_level, level_text, run_search
+from core.search.engine import SearchProgress, SearchResult, confirm_boots, confirm_details, confirm_level, run_search
 
 TUNED = ("filters", "image_size", "augment", "learning_rate", "dropout")
 # Convolution filters per block, as text so Optuna can treat them as one choice.
@@ -152,9 +152,7 @@ class QualityObjective:
         best, recipe = best[0], recipe[0]
         v = compare_losses(best, {"recipe": recipe}, metric="log loss", seed=self.base.seed,
                            level=level, n_boot=confirm_boots(level))
-        return bool(v.high < 0), {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
-                                  "sentence": f"{level_text(v.level)} interval of the difference {v.low:+.4f} to "
-                                              f"{v.high:+.4f}"}
+        return bool(v.high < 0), confirm_details(v)
 
 
 @dataclass

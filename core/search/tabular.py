@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.search.engine import SearchProgress, SearchResult, confirm_boots, confirm_level, level_text, run_search
+from core.search.engine import SearchProgress, SearchResult, confirm_boots, confirm_details, confirm_level, run_search
 from core.search.ensemble import ENSEMBLE, blend, choose_ensemble, ensemble_label  # noqa: F401 (ENSEMBLE re-exported)
 
 SEARCH_IMBALANCE = ("none", "class_weight", "smote", "undersample")
@@ -171,8 +171,7 @@ class TabularObjective:
         level = confirm_level(comparisons)
         v = compare_binary(self.y_val, p_best, {"recipe": p_recipe}, metric=self.metric, seed=self.base.seed,
                            level=level, n_boot=confirm_boots(level))
-        return v.low > 0, {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
-                           "sentence": f"{level_text(v.level)} interval of the difference {v.low:+.4f} to {v.high:+.4f}"}
+        return v.low > 0, confirm_details(v)
 
 
 def _score(y, p, metric: str) -> float:
