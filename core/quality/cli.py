@@ -4,7 +4,8 @@
         [--image-size auto|native|N] [--epochs N] [--seed N] [--imbalance METHOD] [--save DIR] --json
 
 The labels come from class folders, a labels CSV or the file names (``scratches_12.jpg``); which
-one, and the images per class, is printed before training and returned under ``data``.  Without
+one, and the images per class, is printed before training and returned under ``data``, with the
+good-part class and the masks left out (``--keep-masks`` keeps them).  Without
 a 'good part' class the run is multi-class defect typing: the JSON has ``task: defect_typing``,
 per-class precision / recall and the confusion matrix, and no reject decision.
 """
@@ -35,7 +36,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--color", default="auto", choices=("auto", "grayscale", "rgb"))
     g.add_argument("--backbone", default="cnn", choices=("cnn", "mobilenetv2"))
     g.add_argument("--no-augment", action="store_true", help="train without flips/rotations/contrast jitter")
-    g.add_argument("--ok-class", default=None, help="the 'no defect' class (default: a class named ok/good/...)")
+    g.add_argument("--ok-class", default=None,
+                   help="the 'no defect' class (default: the class whose name means it: ok, good, normal, free, "
+                        "defect-free, ..., also with a prefix or suffix such as MT_Free or OK_parts)")
+    g.add_argument("--keep-masks", action="store_true",
+                   help="read images that look like masks or annotations (x.png beside x.jpg, ground_truth/, "
+                        "x_mask.png, two-valued images among photos) as photos instead of leaving them out")
     g.add_argument("--batch-size", type=int, default=None)
     g.add_argument("--learning-rate", type=float, default=None)
     g.add_argument("--test-size", type=float, default=0.2, help="held-out share when --test-data is not given")
@@ -50,6 +56,8 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
     """Scoring reads the image size, colours and threshold from the saved run."""
     g = parser.add_argument_group("quality")
     g.add_argument("--threshold", type=float, default=None, help="override the saved reject threshold")
+    g.add_argument("--keep-masks", action="store_true",
+                   help="score images that look like masks or annotations instead of leaving them out")
 
 
 def run_train(args) -> dict:
@@ -59,13 +67,17 @@ def run_train(args) -> dict:
 
     from core.cli import say
     from core.quality.data import check_image_size
-    from core.quality.labels import describe_layout
+    from core.quality.labels import describe_layout, describe_ok_class
 
     t0 = time.perf_counter()
     opts = LoadOptions(image_size=check_image_size(args.image_size), color=args.color,
-                       min_per_class=args.min_per_class, max_images=args.max_images)
+                       min_per_class=args.min_per_class, max_images=args.max_images,
+                       keep_masks=bool(getattr(args, "keep_masks", False)))
     data = load_image_dataset(args.data, options=opts)
     say(describe_layout(data.layout, data.counts()))
+    if data.masks:
+        say(f"{len(data.masks):,} mask or annotation image(s) left out (see notices; --keep-masks keeps them)")
+    say(describe_ok_class(data.class_names, args.ok_class))
     say(f"Input {data.image_size}×{data.image_size}, {'grayscale' if data.channels == 1 else 'colour'}")
     # The test set is read at the training set's size, whatever the choice said.
     test = (load_image_dataset(args.test_data, options=replace(opts, min_per_class=1, image_size=data.image_size),
@@ -86,7 +98,8 @@ def run_train(args) -> dict:
         "scenario": "quality",
         "data": {"images": int(len(data.labels)), "classes": data.counts(), "layout": data.layout,
                  "image_size": data.image_size, "channels": data.channels,
-                 "test_images": int(len(run.test.labels)), "notices": list(data.notices)},
+                 "test_images": int(len(run.test.labels)), "masks_left_out": len(data.masks),
+                 "notices": list(data.notices)},
         "task": m["task"],
         "metrics": {k: v for k, v in m.items() if k not in ("confusion",)},
         "per_class_recall": {c: v["recall"] for c, v in m["per_class"].items()},
@@ -179,6 +192,8 @@ def run_score(args) -> dict:
 
     t0 = time.perf_counter()
     settings = {} if args.threshold is None else {"threshold": float(args.threshold)}
+    if getattr(args, "keep_masks", False):
+        settings["keep_masks"] = True
     result = score_with_run(args.model, args.data, settings=settings)
     df = result.scored
     from core.registry import write_atomic

@@ -8,6 +8,11 @@ Accepted layouts (zip upload, local zip or local folder):
 * images flat in one folder with the class in the file name: ``scratches_12.jpg``,
   ``rolled-in_scale_7.jpg``, ``crazing-3.png``, ``Cr_1.bmp`` (see ``core.quality.labels``).
 
+Extra folder levels with generic names (``MT_Crack/Imgs/x.jpg``, ``crack/images/train/x.jpg``) are
+skipped: the class is the nearest folder with another name. Masks and annotation images beside
+the photos (``x.png`` beside ``x.jpg``, ``ground_truth/``, ``x_mask.png``, two-valued images among
+photos) are left out with a notice and recorded in ``ImageDataset.masks`` (``core.quality.masks``).
+
 Grey images stored as RGB (three equal channels, up to JPEG noise) are read as grayscale.
 The input size is a number of pixels, ``"native"`` (the images' own size) or ``"auto"`` (the
 largest of native / 128 / 96 / 64 that keeps training within the time budget, see
@@ -29,13 +34,14 @@ from core.quality.archive import ArchiveLimits, read_directory, read_zip
 from core.quality.sizing import (  # noqa: F401  (re-exported: the loader's public options)
     IMAGE_SIZES, MAX_SIZE, MIN_SIZE, check_image_size, choose_image_size, is_near_gray, native_size,
 )
-from core.quality.labels import (
-    IMAGE_EXTENSIONS, class_from_filename, is_flat, labels_from_csv, labels_from_filenames, labels_from_folders,
-    strip_common_root,
+from core.quality.labels import (  # noqa: F401  (find_ok_class, OK_NAMES re-exported)
+    IMAGE_EXTENSIONS, OK_NAMES, find_ok_class, is_flat, labels_from_csv, labels_from_filenames,
+    labels_from_folders, scoring_labels, split_common_root,
+)
+from core.quality.masks import (
+    MaskReport, binary_kept_notice, binary_minority, count_levels, describe_masks, leave_out_masks, only_masks_text,
 )
 
-OK_NAMES = ("ok", "good", "normal", "pass", "passed", "no_defect", "nodefect", "non_defective",
-            "nondefective", "clean", "negative", "none", "intact")
 MAX_PIXELS = 40_000_000  # a single 40-megapixel image is already far beyond inspection crops
 LAYOUTS = {"folders": "one folder per class", "csv": "a labels CSV", "filenames": "the file names"}
 
@@ -49,6 +55,7 @@ class LoadOptions:
     min_per_class: int = 5
     max_images: int = 5_000
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    keep_masks: bool = False  # read images that look like masks as photos (the notice says which)
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,8 @@ class ImageDataset:
     names: tuple[str, ...]
     notices: tuple[str, ...] = ()
     layout: str = "folders"  # where the labels came from: "folders", "csv" or "filenames"
+    # Masks / annotation images left out: (mask path, its photo's path or ""), for checking heatmaps later.
+    masks: tuple[tuple[str, str], ...] = ()
 
     @property
     def channels(self) -> int:
@@ -79,15 +88,7 @@ class ImageDataset:
         """The images at positions ``idx`` (same classes)."""
         idx = np.asarray(idx, dtype=int)
         return ImageDataset(self.images[idx], self.labels[idx], self.class_names,
-                            tuple(self.names[i] for i in idx), self.notices, self.layout)
-
-
-def find_ok_class(class_names) -> str | None:
-    """The class that means 'no defect', recognised by name; None when no class looks like it."""
-    for name in class_names:
-        if str(name).strip().lower().replace(" ", "_").replace("-", "_") in OK_NAMES:
-            return str(name)
-    return None
+                            tuple(self.names[i] for i in idx), self.notices, self.layout, self.masks)
 
 
 def decode_image(data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int, int], bool]:
@@ -96,6 +97,11 @@ def decode_image(data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int
     Returns (pixels, original (width, height), whether the source was grayscale).  Raises
     ``ValueError`` for anything that is not a readable image.
     """
+    return decode_with_levels(data, image_size=image_size)[:3]
+
+
+def decode_with_levels(data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int, int], bool, bool]:
+    """``decode_image``, plus whether the image is two-valued (every pixel one of two values, as masks are)."""
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as im:
@@ -103,6 +109,7 @@ def decode_image(data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int
         if w * h > MAX_PIXELS:
             raise ValueError(f"{w}x{h} pixels is larger than the {MAX_PIXELS:,}-pixel limit")
         im.load()
+        two_valued = count_levels(im) <= 2
         gray = im.mode in ("1", "L", "LA", "I", "I;16", "F")
         if im.mode in ("I", "I;16", "F"):
             # 16-bit / float grayscale: scale to 8 bit by the image's own range.
@@ -115,7 +122,7 @@ def decode_image(data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int
             # Area-averaging (BOX) keeps thin scratches visible when shrinking big images.
             resample = Image.Resampling.BOX if max(w, h) > image_size else Image.Resampling.BILINEAR
             rgb = rgb.resize((image_size, image_size), resample)
-        return np.asarray(rgb, dtype=np.uint8), (w, h), gray
+        return np.asarray(rgb, dtype=np.uint8), (w, h), gray, two_valued
 
 
 def read_files(source, *, limits: ArchiveLimits = ArchiveLimits()) -> tuple[dict[str, bytes], list[str]]:
@@ -163,30 +170,56 @@ def _skipped(paths, what: str) -> list[str]:
 
 @dataclass
 class _Decoded:
+    """The images that decoded, one entry per image in every list."""
+
     pixels: list  # RGB uint8 arrays, S x S x 3
     names: list  # the paths that decoded, in order
-    sizes: Counter  # original sizes
-    all_gray: bool
+    sizes: list  # original (width, height)
+    gray: list  # stored grey, or colour with channels equal within JPEG noise
+    stored_rgb: list  # stored as colour
+    two_valued: list  # every pixel one of two values (masks are)
     notices: list
-    gray_as_rgb: int = 0  # images stored as colour whose channels are equal within JPEG noise
+
+    @property
+    def all_gray(self) -> bool:
+        return all(self.gray)
+
+    @property
+    def gray_as_rgb(self) -> int:
+        """Images stored as colour whose channels are equal within JPEG noise."""
+        return sum(g and c for g, c in zip(self.gray, self.stored_rgb))
+
+    def drop_binary(self, masks: MaskReport, keep: bool) -> None:
+        """Two-valued images among photos that are not are masks (``core.quality.masks``): recorded
+        in ``masks`` and, unless ``keep``, removed."""
+        if not binary_minority(self.two_valued):
+            self.notices += binary_kept_notice(sum(self.two_valued), len(self.two_valued))
+            return
+        for name, two in zip(self.names, self.two_valued):
+            if two:
+                masks.add(name, "binary")
+        if not keep:
+            at = [i for i, two in enumerate(self.two_valued) if not two]
+            for key in ("pixels", "names", "sizes", "gray", "stored_rgb", "two_valued"):
+                setattr(self, key, [getattr(self, key)[i] for i in at])
 
 
 def _decode_all(files: dict[str, bytes], paths, image_size: int) -> _Decoded:
     """Decode ``paths`` of ``files``; damaged ones are skipped with a notice, none readable is an error."""
-    out = _Decoded([], [], Counter(), True, [])
+    out = _Decoded([], [], [], [], [], [], [])
     bad = []
     for path in paths:
         try:
-            arr, size, gray = decode_image(files[path], image_size=image_size)
+            arr, size, gray, two = decode_with_levels(files[path], image_size=image_size)
         except Exception as exc:  # PIL raises many error types for broken files
             bad.append(f"{path} ({type(exc).__name__})")
             continue
         out.pixels.append(arr)
         out.names.append(path)
-        out.sizes[size] += 1
-        stored_gray = gray or is_near_gray(arr)
-        out.gray_as_rgb += int(stored_gray and not gray)
-        out.all_gray &= stored_gray
+        out.sizes.append(size)
+        out.gray.append(gray or is_near_gray(arr))
+        out.stored_rgb.append(not gray)
+        out.two_valued.append(two)
     out.notices = _skipped(bad, "could not be read as images and were skipped")
     if not out.pixels:
         raise DataValidationError(
@@ -210,14 +243,15 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
             f"Colour mode must be 'auto', 'grayscale' or 'rgb'; got '{options.color}'. Pick one of those."
         )
     files, notices = read_files(source, limits=options.limits)
-    files = strip_common_root(files)
+    files, root = split_common_root(files)
+    files, masks = leave_out_masks(files, keep=options.keep_masks)
     csv_names = sorted(p for p in files if PurePosixPath(p).suffix.lower() == ".csv")
     if csv_names:
         layout, (mapping, more) = "csv", labels_from_csv(files, csv_names)
-    elif is_flat(files):
+    elif is_flat(files) and not _folders_name_classes(files, root, class_names):
         layout, (mapping, more) = "filenames", labels_from_filenames(files)
     else:
-        layout, (mapping, more) = "folders", labels_from_folders(files)
+        layout, (mapping, more) = "folders", labels_from_folders(files, root)
     notices += more
     notices += _skipped([p for p in files if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS | {".csv"}],
                         "are not images and were skipped")
@@ -225,7 +259,7 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
         raise DataValidationError(
             "Expected images in one folder per class (e.g. ok/img1.png, scratch/img2.png), images "
             "named after their class (scratches_12.jpg) or images plus a labels CSV; got "
-            f"{len(files)} file(s) and no labelled images. "
+            f"{len(files) + len(masks.reasons)} file(s) and no labelled images{only_masks_text(masks)}. "
             "Put each class's images in a folder named after the class and zip the folders."
         )
     if len(mapping) > options.max_images:
@@ -246,8 +280,9 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
     else:
         image_size = size_choice
     decoded = _decode_all(files, sorted(mapping), image_size)
-    notices += decoded.notices
-    pixels, names, sizes = decoded.pixels, decoded.names, decoded.sizes
+    decoded.drop_binary(masks, keep=options.keep_masks)
+    notices += decoded.notices + describe_masks(masks.reasons, kept=options.keep_masks)
+    pixels, names, sizes = decoded.pixels, decoded.names, Counter(decoded.sizes)
     labels = [mapping[p] for p in names]
     if len(sizes) > 1 or next(iter(sizes)) != (image_size, image_size):
         notices.append(f"Images came in {len(sizes)} size(s) (e.g. {'×'.join(map(str, sizes.most_common(1)[0][0]))}); "
@@ -290,7 +325,17 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
         names=tuple(n for n, k in zip(names, keep) if k),
         notices=tuple(notices),
         layout=layout,
+        masks=() if options.keep_masks else masks.pairs(),
     )
+
+
+def _folders_name_classes(files, root, class_names) -> bool:
+    """A test set in one folder named after a training class (``MT_Free/Imgs/exp1_num_2.jpg``) is
+    labelled by that folder, whatever its file names look like."""
+    if class_names is None:
+        return False
+    mapping = labels_from_folders(files, root)[0]
+    return bool(mapping) and set(mapping.values()) <= set(class_names)
 
 
 def split_indices(labels, *, test_size: float = 0.2, val_size: float = 0.15, seed: int = 0):
@@ -335,36 +380,37 @@ def _to_channels(arr: np.ndarray, channels: int) -> np.ndarray:
 
 
 def load_images_for_scoring(source, *, image_size: int, channels: int, class_names,
-                            limits: ArchiveLimits = ArchiveLimits(), max_images: int = 5_000):
+                            limits: ArchiveLimits = ArchiveLimits(), max_images: int = 5_000,
+                            keep_masks: bool = False):
     """Images to score with a trained model, from a zip or folder, labelled or not.
 
     Images sorted into folders named after the training classes keep those labels (so the Score
     page can compare); any other layout is scored unlabelled. Damaged files and non-images are
-    skipped with a notice. Returns ``(images N x S x S x C uint8, names, labels or None, notices)``.
+    skipped with a notice, masks beside the photos are left out with one (unless ``keep_masks``).
+    Returns ``(images N x S x S x C uint8, names, labels or None, notices)``.
     """
     files, notices = read_files(source, limits=limits)
-    files = strip_common_root(files)
+    files, root = split_common_root(files)
+    files, masks = leave_out_masks(files, keep=keep_masks)
     paths = sorted(p for p in files if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS)
     notices += _skipped([p for p in files if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS],
                         "are not images and were skipped")
     if not paths:
         raise DataValidationError(
-            f"Expected image files (PNG, JPEG, BMP, GIF, TIFF, WebP) in the upload; got {len(files)} file(s) "
-            "and no images. Zip the images to score (in class folders if you know their labels)."
+            f"Expected image files (PNG, JPEG, BMP, GIF, TIFF, WebP) in the upload; got "
+            f"{len(files) + len(masks.reasons)} file(s) and no images{only_masks_text(masks)}. "
+            "Zip the images to score (in class folders if you know their labels)."
         )
     if len(paths) > max_images:
         notices.append(f"The upload has {len(paths):,} images; the first {max_images:,} are scored to keep "
                        "memory within limits. Score the rest from the command line.")
         paths = paths[:max_images]
     classes = list(class_names)
-    by_folder = {p: PurePosixPath(p).parts[0] if len(PurePosixPath(p).parts) >= 2 else None for p in paths}
-    # Images named after the training classes (scratches_12.jpg) are labelled by their names.
-    lower = {c.lower(): c for c in classes}
-    by_name = {p: lower.get((class_from_filename(p) or "").lower()) for p in paths}
-    label_of = next((m for m in (by_folder, by_name) if all(m[p] in classes for p in paths)), None)
+    label_of = scoring_labels(paths, classes, root)
     labelled = label_of is not None
     decoded = _decode_all(files, paths, image_size)
-    notices += decoded.notices
+    decoded.drop_binary(masks, keep=keep_masks)
+    notices += decoded.notices + describe_masks(masks.reasons, kept=keep_masks)
     names = decoded.names
     pixels = [_to_channels(a, channels) for a in decoded.pixels]
     labels = [classes.index(label_of[p]) for p in names] if labelled else None

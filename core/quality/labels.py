@@ -4,6 +4,12 @@ Three layouts: one folder per class (``ok/a.png``); images plus a CSV with a fil
 a label column; or images flat in one folder with the class in the file name
 (``scratches_12.jpg``, ``rolled-in_scale_7.jpg``, ``Cr_1.bmp``). A single folder wrapping
 everything (``my_images/ok/a.png``) is dropped first.
+
+In the folder layout the class is the nearest folder above an image whose name is not generic
+(``GENERIC_WORDS``: Imgs, images, img, train, test, val, data, ...), so ``MT_Crack/Imgs/x.jpg``,
+``crack/images/train/x.jpg`` and ``train/crack/x.jpg`` are all class ``crack``. The class that means
+"no defect" is found by name (``find_ok_class``: ok, good, normal, pass, free, defect-free, no_defect,
+non-defective, intact, clean, ... as whole words, with or without a prefix or suffix).
 Files are the archive's ``{path: bytes}``; nothing here decodes an image.
 """
 
@@ -29,21 +35,99 @@ def strip_common_root(files: dict[str, bytes]) -> dict[str, bytes]:
     Only images and CSVs decide whether there is a wrapper: a stray ``my_images/readme.txt``
     must not turn the wrapper folder into a class.
     """
+    return split_common_root(files)[0]
+
+
+def split_common_root(files: dict[str, bytes]) -> tuple[dict[str, bytes], tuple[str, ...]]:
+    """``strip_common_root``, and the wrapper folders it dropped (outermost first)."""
+    root: tuple[str, ...] = ()
     while True:
         data_paths = [PurePosixPath(p) for p in files
                       if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS | {".csv"}]
         if not data_paths:
-            return files
+            return files, root
         firsts = {p.parts[0] for p in data_paths}
         csv_at_root = any(p.suffix.lower() == ".csv" and len(p.parts) == 2 for p in data_paths)
         images_deep = all(len(p.parts) >= 3 for p in data_paths if p.suffix.lower() != ".csv")
         # Only a real folder can be a wrapper: a lone file at the top (e.g. labels.csv with no
         # images) is not, and stripping nothing would loop for ever.
         if len(firsts) != 1 or any(len(p.parts) < 2 for p in data_paths) or not (images_deep or csv_at_root):
-            return files
-        root = next(iter(firsts))
-        files = {str(PurePosixPath(*PurePosixPath(p).parts[1:])) if PurePosixPath(p).parts[0] == root
+            return files, root
+        top = next(iter(firsts))
+        root += (top,)
+        files = {str(PurePosixPath(*PurePosixPath(p).parts[1:])) if PurePosixPath(p).parts[0] == top
                  and len(PurePosixPath(p).parts) > 1 else p: b for p, b in files.items()}
+
+
+def name_tokens(name: str) -> list[str]:
+    """The words of a file or folder name, lower-case: separators and camelCase split them
+    (``MT_Free`` -> mt, free; ``OKParts`` -> ok, parts; ``defect-free`` -> defect, free)."""
+    words = []
+    for chunk in re.split(r"[\W_]+", str(name)):
+        words += [w.lower() for w in _CAMEL.split(chunk) if w]
+    return words
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])")
+
+# Folder levels that say what the files are, not which class they belong to: the class of an image
+# is the nearest folder above it whose name is not made of these words (``MT_Crack/Imgs/x.jpg``,
+# ``crack/images/train/x.jpg`` and ``train/crack/x.jpg`` are all class ``crack``).
+GENERIC_WORDS = frozenset({
+    "img", "imgs", "image", "images", "pic", "pics", "picture", "pictures", "photo", "photos", "jpg", "jpeg",
+    "png", "bmp", "tif", "tiff", "train", "training", "trainval", "test", "testing", "val", "valid",
+    "validation", "eval", "data", "dataset", "datasets", "sample", "samples", "raw", "all", "original",
+    "originals", "source", "set", "split"})
+
+
+def is_generic_folder(name: str) -> bool:
+    """A folder name made only of generic words (and numbers): ``Imgs``, ``train``, ``Train_Images``, ``images2``."""
+    words = name_tokens(name)
+    named = [w for w in words if not w.isdigit()]
+    return bool(named) and all(w in GENERIC_WORDS for w in named)
+
+
+def folder_class(path: str, root: tuple[str, ...] = ()) -> str | None:
+    """The class an image's folders give: the nearest folder above it that is not generic, looking
+    through the wrapper folders ``root`` too (a lone ``MT_Free/Imgs/`` test folder is class MT_Free)."""
+    for part in reversed((*root, *PurePosixPath(path).parts[:-1])):
+        if not is_generic_folder(part):
+            return part
+    return None
+
+
+# Names that mean "no defect", as word sequences; a class is the good class when its name is one of
+# them or holds one as whole words (MT_Free, class_ok, OK_parts, defect-free), never inside another
+# word (broken, freeze, passivation) and never negated (not_ok, no_good, non_clean).
+OK_PHRASES = (("ok",), ("okay",), ("good",), ("normal",), ("pass",), ("passed",), ("free",), ("defect", "free"),
+              ("defects", "free"), ("defectfree",), ("no", "defect"), ("no", "defects"), ("nodefect",),
+              ("nodefects",), ("non", "defective"), ("nondefective",), ("not", "defective"), ("intact",),
+              ("clean",), ("without", "defect"), ("without", "defects"))
+OK_EXACT = (("negative",), ("none",))  # good only as the whole name: "negative_print" is a defect
+NEGATIONS = frozenset({"not", "no", "non", "un", "without"})
+OK_NAMES = tuple("_".join(p) for p in OK_PHRASES + OK_EXACT)
+
+
+def ok_name_rank(name: str) -> int | None:
+    """0 when ``name`` is a good-part name, 1 when it holds one with a prefix or suffix, else None."""
+    words = name_tokens(name)
+    if tuple(words) in OK_PHRASES + OK_EXACT:
+        return 0
+    for phrase in OK_PHRASES:
+        n = len(phrase)
+        for i in range(len(words) - n + 1):
+            negated = i > 0 and words[i - 1] in NEGATIONS and phrase[0] not in NEGATIONS
+            if tuple(words[i:i + n]) == phrase and not negated:
+                return 1
+    return None
+
+
+def find_ok_class(class_names) -> str | None:
+    """The class that means 'no defect', recognised by name (case-insensitive, with or without a
+    prefix or suffix: ``ok``, ``MT_Free``, ``class_ok``, ``OK_parts``, ``defect-free``, ``no_defect``);
+    a whole-name match wins over a prefixed one; None when no class looks like it."""
+    ranked = [(rank, i, str(c)) for i, c in enumerate(class_names) if (rank := ok_name_rank(str(c))) is not None]
+    return min(ranked)[2] if ranked else None
 
 
 def _pick_column(df: pd.DataFrame, candidates, kind: str) -> str:
@@ -99,20 +183,28 @@ def labels_from_csv(files: dict[str, bytes], csv_names: list[str]) -> tuple[dict
     return mapping, notices
 
 
-def labels_from_folders(files: dict[str, bytes]) -> tuple[dict[str, str], list[str]]:
-    mapping, loose = {}, []
+def labels_from_folders(files: dict[str, bytes], root: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
+    """Each image's class from its folders (``folder_class``: the nearest folder that is not a generic
+    name such as Imgs, images, train or test); ``root`` is the wrapper folder(s) already dropped."""
+    mapping, loose, generic = {}, [], set()
     for p in files:
         path = PurePosixPath(p)
         if path.suffix.lower() not in IMAGE_EXTENSIONS:
             continue
-        if len(path.parts) < 2:
+        cls = folder_class(p, root)
+        if cls is None:
             loose.append(p)
-        else:
-            mapping[p] = path.parts[0]
+            continue
+        mapping[p] = cls
+        generic.update(part for part in path.parts[:-1] if is_generic_folder(part))
     notices = []
     if loose:
         notices.append(f"{len(loose)} image(s) are not inside a class folder and were ignored: "
                        f"{', '.join(loose[:5])}{' ...' if len(loose) > 5 else ''}.")
+    if generic:
+        notices.append(f"Folder level(s) {', '.join(sorted(generic)[:5])} have generic names and were skipped: each "
+                       "image's class is the nearest folder above it with another name (images of the same class "
+                       "in train / test folders are pooled; the app makes its own split).")
     return mapping, notices
 
 
@@ -187,6 +279,27 @@ def labels_from_filenames(files: dict[str, bytes]) -> tuple[dict[str, str], list
         notices.append(f"{len(unnamed)} image(s) have no class in their file name (expected <class>_<number>) "
                        f"and were ignored: {', '.join(unnamed[:5])}{' ...' if len(unnamed) > 5 else ''}.")
     return mapping, notices
+
+
+def describe_ok_class(class_names, chosen: str | None = None) -> str:
+    """One sentence on the good-part class: the one chosen, the one recognised by name, or none."""
+    if chosen is not None:
+        return f"Good-part class: {chosen} (chosen with --ok-class)."
+    ok = find_ok_class(class_names)
+    if ok is not None:
+        return f"Good-part class: {ok} (recognised by its name; --ok-class NAME picks another)."
+    return ("No class name means 'good part' (ok, good, normal, free, ...): the run types defects; "
+            "--ok-class NAME makes it an inspection with a reject decision.")
+
+
+def scoring_labels(paths, class_names, root: tuple[str, ...] = ()) -> dict[str, str] | None:
+    """Each image's class when all images to score are in folders (``folder_class``) or have names
+    (``class_from_filename``) of the training classes, else None (they are scored unlabelled)."""
+    classes = list(class_names)
+    by_folder = {p: folder_class(p, root) for p in paths}
+    lower = {c.lower(): c for c in classes}
+    by_name = {p: lower.get((class_from_filename(p) or "").lower()) for p in paths}
+    return next((m for m in (by_folder, by_name) if all(m[p] in classes for p in paths)), None)
 
 
 def describe_layout(layout: str, counts: dict[str, int]) -> str:

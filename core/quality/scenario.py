@@ -76,7 +76,8 @@ def score_quality_batch(run_dir: Path, meta, data, s, progress):
     progress(0.05, "Reading the images")
     saved = load_quality_model(run_dir)
     images, names, labels, notices = load_images_for_scoring(
-        data, image_size=saved.image_size, channels=saved.channels, class_names=saved.class_names)
+        data, image_size=saved.image_size, channels=saved.channels, class_names=saved.class_names,
+        keep_masks=bool(s.get("keep_masks", False)))
     progress(0.4, f"Classifying {len(images):,} images")
     proba = saved.predict_proba(images)
     scored = get_predictions_frame(names, labels, proba, saved.class_names, saved.ok_class, thr)

@@ -64,6 +64,11 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
                            "decision, so no escape rate, cost threshold or money figures")
     dataset = image_fingerprint(data) if data is not None else image_fingerprint(run.test)
     dataset["name"] = dataset_name
+    masks = getattr(data if data is not None else run.test, "masks", ())
+    if masks:
+        # Masks left out of training, with their photos: what a heatmap could later be checked against.
+        dataset["masks"] = {"left_out": len(masks), "by_photo": {photo: mask for mask, photo in masks if photo},
+                            "without_photo": [mask for mask, photo in masks if not photo]}
     return envelope(
         "quality", name=name, dataset=dataset,
         params={**asdict(run.config), "backbone_used": run.backbone_used, "image_size": run.image_size,

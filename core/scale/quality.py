@@ -1,12 +1,14 @@
 """Quality inspection on a Dask cluster: a folder or a zip of images cut into blocks of files, each
 block decoded and classified on a worker with the single-process engine's own steps.
 
-The file list, the wrapper folder that is dropped and whether images are labelled by their class
-folders or names are decided here once for the whole input, exactly as
-``core.quality.data.load_images_for_scoring`` decides them, so every block reads its images the
-same way; the parts joined in order are the single-process table, and the notices (damaged
-archive members, files that are not images, images that do not decode) are gathered from every
-block into the single-process sentences.
+The file list, the wrapper folder that is dropped, the masks beside the photos that are left out
+and whether images are labelled by their class folders or names are decided here once for the
+whole input, exactly as ``core.quality.data.load_images_for_scoring`` decides them, so every block
+reads its images the same way; the parts joined in order are the single-process table, and the
+notices (damaged archive members, files that are not images, images that do not decode, masks)
+are gathered from every block into the single-process sentences. Two-valued images among photos
+(masks by content alone) are only known once every block has decoded its images: the few blocks
+that hold them are scored again without them, replacing their parts.
 
 A zip is never unpacked: its directory is read here, with the upload's safety checks on every
 entry (paths leaving the archive, links, password protection, members that unpack to far more
@@ -27,12 +29,14 @@ from core.errors import DataValidationError
 IMAGES_PER_BLOCK = 1_000
 
 
-def list_images(source) -> tuple[list[str], dict[str, str], list[str], list[str]]:
+def list_images(source, *, keep_masks: bool = False):
     """(sorted image names as the scorer sees them, name -> path under the folder or zip member,
-    notices about files that are not images, damaged archive members found here)."""
+    notices about files that are not images, damaged archive members found here, the wrapper
+    folders dropped, the masks found beside the photos (``core.quality.masks.MaskReport``))."""
     from core.quality.archive import _skip_entry
     from core.quality.data import _skipped
-    from core.quality.labels import IMAGE_EXTENSIONS, strip_common_root
+    from core.quality.labels import IMAGE_EXTENSIONS, split_common_root
+    from core.quality.masks import find_masks
 
     root = Path(source)
     damaged: list[str] = []
@@ -45,9 +49,13 @@ def list_images(source) -> tuple[list[str], dict[str, str], list[str], list[str]
         raise DataValidationError(
             f"Expected a folder of images or a zip of images for --engine dask; got '{source}'. Fix: point --data "
             "to the folder or the .zip (on storage every worker can read).")
-    stripped = strip_common_root({r: r.encode() for r in rel})  # the value carries the original path
+    stripped, root = split_common_root({r: r.encode() for r in rel})  # the value carries the original path
     where = {name: rel[orig.decode()] for name, orig in stripped.items()}
     paths = sorted(p for p in where if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS)
+    with _Reader(Path(source), where) as read:
+        masks = find_masks(paths, read)  # reads only images with a same-name partner or a mask word
+    if not keep_masks:
+        paths = [p for p in paths if p not in masks.reasons]
     others = [p for p in where if PurePosixPath(p).suffix.lower() not in IMAGE_EXTENSIONS]
     if not root.is_dir() and others:
         # A damaged member is skipped as damaged, not as "not an image" (as the upload reader does).
@@ -55,10 +63,38 @@ def list_images(source) -> tuple[list[str], dict[str, str], list[str], list[str]
         others = [p for p in others if where[p] not in damaged]
     notices = _skipped(others, "are not images and were skipped")
     if not paths:
+        from core.quality.masks import only_masks_text
+
         raise DataValidationError(
             f"Expected image files (PNG, JPEG, BMP, GIF, TIFF, WebP) in '{source}'; got {len(where)} file(s) and no "
-            "images. Fix: point --data to the folder or zip of images (in class folders if you know their labels).")
-    return paths, where, notices, damaged
+            f"images{only_masks_text(masks)}. Fix: point --data to the folder or zip of images (in class folders if "
+            "you know their labels).")
+    return paths, where, notices, damaged, root, masks
+
+
+class _Reader:
+    """``read(name)``: one file's bytes from the folder or the zip, the zip opened once."""
+
+    def __init__(self, source: Path, where: dict[str, str]):
+        self.source, self.where, self.zf = source, where, None
+
+    def __enter__(self):
+        if not self.source.is_dir():
+            import zipfile
+
+            self.zf = zipfile.ZipFile(self.source)
+        return self.read
+
+    def __exit__(self, *exc):
+        if self.zf is not None:
+            self.zf.close()
+
+    def read(self, name: str) -> bytes:
+        from core.quality.archive import ArchiveLimits, _read_capped
+
+        if self.zf is None:
+            return (self.source / self.where[name]).read_bytes()
+        return _read_capped(self.zf, self.zf.getinfo(self.where[name]), ArchiveLimits())
 
 
 def _is_zip(path: Path) -> bool:
@@ -109,25 +145,14 @@ def read_members(path, members: list[str]) -> tuple[dict[str, bytes], list[str]]
     return files, damaged
 
 
-def label_images(paths: list[str], class_names) -> dict[str, str] | None:
-    """Each image's class when all are in folders (or have names) of the training classes, else None:
-    the rule of ``load_images_for_scoring``, applied to the whole folder."""
-    from core.quality.labels import class_from_filename
-
-    classes = list(class_names)
-    by_folder = {p: PurePosixPath(p).parts[0] if len(PurePosixPath(p).parts) >= 2 else None for p in paths}
-    lower = {c.lower(): c for c in classes}
-    by_name = {p: lower.get((class_from_filename(p) or "").lower()) for p in paths}
-    return next((m for m in (by_folder, by_name) if all(m[p] in classes for p in paths)), None)
-
-
 def score_image_block(index: int, names: list[str], source: str, where: dict, labels: dict | None, packed,
-                      staging: str, fmt: str, *, threshold: float) -> dict:
-    """On a worker: read, decode and classify one block of images; write its part. Returns its
-    counts, the damaged archive members and the images that did not decode (for the notices)."""
+                      staging: str, fmt: str, *, threshold: float, drop=()) -> dict:
+    """On a worker: read, decode and classify one block of images (less the two-valued images in
+    ``drop``); write its part. Returns its counts, the damaged archive members, the images that did
+    not decode and the two-valued images (for the notices and the mask rule)."""
     import numpy as np
 
-    from core.quality.data import _to_channels, decode_image
+    from core.quality.data import _to_channels, decode_with_levels
     from core.quality.evaluate import get_predictions_frame
     from core.quality.export import load_quality_model
     from core.scale.engine import load_shipped
@@ -139,15 +164,19 @@ def score_image_block(index: int, names: list[str], source: str, where: dict, la
     else:
         raw, damaged = read_members(source, [where[n] for n in names])
         files = {n: raw[where[n]] for n in names if where[n] in raw}
-    decoded, pixels, bad = [], [], []
+    decoded, pixels, bad, two_valued = [], [], [], []
     for n in names:  # as core.quality.data._decode_all: a file that does not decode is skipped
         if n not in files:
             continue
         try:
-            arr = decode_image(files[n], image_size=saved.image_size)[0]
+            arr, _, _, two = decode_with_levels(files[n], image_size=saved.image_size)
         except Exception as exc:  # PIL raises many error types for broken files
             bad.append(f"{n} ({type(exc).__name__})")
             continue
+        if two:
+            two_valued.append(n)
+            if n in drop:
+                continue
         decoded.append(n)
         pixels.append(_to_channels(arr, saved.channels))
     classes = list(saved.class_names)
@@ -158,7 +187,7 @@ def score_image_block(index: int, names: list[str], source: str, where: dict, la
         proba = np.zeros((0, len(classes)), dtype=np.float32)
     scored = get_predictions_frame(decoded, y, proba, saved.class_names, saved.ok_class, threshold)
     write_part(scored, staging, index, fmt)
-    out = {"rows": len(scored), "damaged": damaged, "bad": bad,
+    out = {"rows": len(scored), "damaged": damaged, "bad": bad, "two_valued": two_valued,
            "rejected": int((scored["verdict"] == "reject").sum()) if "verdict" in scored else None}
     if "actual" in scored:
         out["correct"] = int((scored["actual"] == scored["predicted"]).sum())
@@ -182,8 +211,11 @@ def run_score_dask(args) -> dict:
     threshold = get_decision_settings(meta)["threshold"] if args.threshold is None else float(args.threshold)
     if not 0 <= threshold <= 1:
         raise DataValidationError(f"The reject threshold must be between 0 and 1; got {threshold}. Fix: e.g. 0.3.")
-    paths, where, skipped, damaged = list_images(args.data)
-    labels = label_images(paths, meta["class_names"])
+    from core.quality.labels import scoring_labels
+
+    keep = bool(getattr(args, "keep_masks", False))
+    paths, where, skipped, damaged, root, masks = list_images(args.data, keep_masks=keep)
+    labels = scoring_labels(paths, meta["class_names"], root)
     size = max(1, min(int(getattr(args, "chunk_size", 0) or IMAGES_PER_BLOCK), IMAGES_PER_BLOCK))
     blocks = [(i, paths[i * size:(i + 1) * size]) for i in range(math.ceil(len(paths) / size))]
     fmt = choose_format(args.out, getattr(args, "out_format", None))
@@ -195,16 +227,24 @@ def run_score_dask(args) -> dict:
             packed = ship_run(client, args.model)
             where_f, labels_f = client.scatter([where, labels], broadcast=True, hash=False)
 
+            drop: set[str] = set()
+
             def submit(block):
                 i, names = block
                 return client.submit(score_image_block, i, names, str(Path(args.data).resolve()), where_f, labels_f,
-                                     packed, str(staged.staging), fmt, threshold=threshold, pure=False)
+                                     packed, str(staged.staging), fmt, threshold=threshold,
+                                     drop=sorted(drop.intersection(names)), pure=False)
 
             def done(block, res):
                 results[block[0]] = res
                 progress.update(res["rows"], total=len(blocks))
 
             run_ordered(client, blocks, submit, done)
+            drop.update(binary_masks([results[i] for i, _ in blocks], masks))
+            if drop and not keep:
+                # Two-valued images among photos are masks: score the blocks holding them again without them.
+                run_ordered(client, [b for b in blocks if drop.intersection(b[1])], submit,
+                            lambda block, res: results.__setitem__(block[0], res))
         if not any(results[i]["rows"] for i, _ in blocks):
             bad = sum(len(results[i]["bad"]) for i, _ in blocks)
             raise DataValidationError(  # the single-process message (core.quality.data._decode_all)
@@ -217,7 +257,7 @@ def run_score_dask(args) -> dict:
     parts = [results[i] for i, _ in blocks]
     rows = sum(p["rows"] for p in parts)
     out = {"rows": rows, "out": str(args.out), "threshold": threshold,
-           "notices": gather_notices(damaged, skipped, parts, list(where.values())),
+           "notices": gather_notices(damaged, skipped, parts, list(where.values()), masks, keep),
            "engine": {"name": "dask", "partitions": len(blocks), "out_format": fmt, "files": len(paths)},
            "timings": {"score_s": round(time.perf_counter() - t0, 3)}}
     if parts and parts[0]["rejected"] is not None:
@@ -227,14 +267,35 @@ def run_score_dask(args) -> dict:
     return out
 
 
-def gather_notices(damaged: list[str], skipped: list[str], parts: list[dict], members: list[str]) -> list[str]:
+def binary_masks(parts: list[dict], masks) -> set[str]:
+    """The two-valued images that are masks among photos (``core.quality.masks.binary_minority`` over
+    every block's images), recorded in ``masks``; none when they are half or more of the images."""
+    from core.quality.masks import binary_minority
+
+    two = [n for p in parts for n in p["two_valued"]]
+    total = sum(p["rows"] for p in parts)  # the first pass drops nothing: every decoded image is a row
+    if not binary_minority([True] * len(two) + [False] * (total - len(two))):
+        return set()
+    for n in two:
+        masks.add(n, "binary")
+    return set(two)
+
+
+def gather_notices(damaged: list[str], skipped: list[str], parts: list[dict], members: list[str], masks=None,
+                   keep: bool = False) -> list[str]:
     """The single-process notices from every block's findings, in its order: damaged archive
     members (in the archive's order, ``members``), files that are not images, images that did
-    not decode."""
+    not decode, two-valued images kept as photos, masks left out."""
     from core.quality.data import _skipped
+    from core.quality.masks import binary_kept_notice, describe_masks
 
     order = {m: i for i, m in enumerate(members)}
     damaged = sorted(list(damaged) + [m for p in parts for m in p["damaged"]], key=lambda m: order.get(m, -1))
     notices = [f"{len(damaged)} damaged archive member(s) were skipped: {', '.join(damaged[:5])}."] if damaged else []
-    return notices + list(skipped) + _skipped([b for p in parts for b in p["bad"]],
-                                              "could not be read as images and were skipped")
+    notices += list(skipped) + _skipped([b for p in parts for b in p["bad"]],
+                                        "could not be read as images and were skipped")
+    reasons = {} if masks is None else masks.reasons
+    if "binary" not in reasons.values():
+        two = sum(len(p["two_valued"]) for p in parts)
+        notices += binary_kept_notice(two, sum(p["rows"] for p in parts))
+    return notices + describe_masks(reasons, kept=keep)

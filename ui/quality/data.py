@@ -10,6 +10,7 @@ from core.quality.charts import plot_class_bar
 from core.quality.data import LoadOptions, find_ok_class, load_image_dataset
 from core.quality.evaluate import DEFECT_TYPING_NOTE
 from core.quality.labels import describe_layout
+from core.safety import escape_markdown
 
 from ui.quality.base import K, SIZES, fail, load_sample, max_images, pct, thumb
 
@@ -28,19 +29,23 @@ def get_data(image_size: int):
                       key=K + "source")
     if choice.startswith("Bundled"):
         return load_sample(image_size)
-    up = st.file_uploader("Zip with one folder per class (e.g. ok/, scratch/), images named after their class "
-                          "(scratches_12.jpg, rolled-in_scale_7.jpg, Cr_1.bmp), or images plus a labels CSV "
-                          "(columns filename,label)", type=["zip"], key=K + "upload")
+    up = st.file_uploader("Zip with one folder per class (e.g. ok/, scratch/; levels such as Imgs/ or train/ "
+                          "inside are fine), images named after their class (scratches_12.jpg, Cr_1.bmp), or "
+                          "images plus a labels CSV (columns filename,label)", type=["zip"], key=K + "upload",
+                          help="Masks or annotation images beside the photos (x.png beside x.jpg, ground_truth/, "
+                               "x_mask.png) are left out with a notice.")
     if up is None:
         st.info("Upload a zip to work on your own images, or switch back to the bundled sample.")
         return None
-    key = (up.file_id, image_size)
+    keep = bool(st.session_state.get(K + "keep_masks", False))
+    key = (up.file_id, image_size, keep)
     if st.session_state.get(K + "upload_key") != key:
         st.session_state[K + "upload_key"] = key
         try:
             with st.spinner("Checking and decoding the images"):
                 st.session_state[K + "upload_data"] = (load_image_dataset(
-                    up, options=LoadOptions(image_size=image_size, max_images=max_images(image_size))), None)
+                    up, options=LoadOptions(image_size=image_size, max_images=max_images(image_size),
+                                            keep_masks=keep)), None)
         except Exception as exc:  # any unreadable upload is a message, never a traceback
             st.session_state[K + "upload_data"] = (None, exc)
     data, err = st.session_state[K + "upload_data"]
@@ -59,8 +64,12 @@ def show_summary(data) -> None:
     c2.metric("Classes", len(counts))
     c3.metric("Defect share", pct(defects / n) if ok else "n/a")
     c4.metric("Size used", f"{data.image_size}×{data.image_size}×{data.channels}")
-    for note in data.notices:
-        st.warning(note, icon=":material/info:")
+    for note in data.notices:  # notices quote file names from the upload: shown as typed
+        st.warning(escape_markdown(note), icon=":material/info:")
+    uploaded = str(st.session_state.get(K + "source", "")).startswith("Upload")
+    if uploaded and (data.masks or st.session_state.get(K + "keep_masks")):
+        st.checkbox("Keep mask-like images as photos", key=K + "keep_masks",
+                    help="Read the images the notice lists as photos too (only when they really are photos).")
     # Confirm where the labels came from: a wrong split of file names shows up here, before training.
     st.info(describe_layout(data.layout, counts) + ("" if data.layout != "filenames" else
             " Check these classes before training; if one is wrong, rename the files or sort them into folders."),
@@ -72,6 +81,9 @@ def show_summary(data) -> None:
                      hide_index=True, key=K + "layout_table")
     if ok is None:
         st.info(DEFECT_TYPING_NOTE, icon=":material/category:")
+    else:
+        st.info(f"Good-part class: **{escape_markdown(ok)}** (recognised by its name); every other class is a defect. Change it "
+                "with 'No defect' class in the training options.", icon=":material/verified:")
     left, right = st.columns([1, 2])
     left.plotly_chart(plot_class_bar(counts, ok), key=K + "class_bar")
     with right:
