@@ -79,6 +79,8 @@ GENERIC_WORDS = frozenset({
     "validation", "eval", "data", "dataset", "datasets", "sample", "samples", "raw", "all", "original",
     "originals", "source", "set", "split"})
 
+SPLIT_WORDS = frozenset({"train", "training", "trainval", "test", "testing", "val", "valid", "validation", "eval"})
+
 
 def is_generic_folder(name: str) -> bool:
     """A folder name made only of generic words (and numbers): ``Imgs``, ``train``, ``Train_Images``, ``images2``."""
@@ -202,9 +204,11 @@ def labels_from_folders(files: dict[str, bytes], root: tuple[str, ...] = ()) -> 
         notices.append(f"{len(loose)} image(s) are not inside a class folder and were ignored: "
                        f"{', '.join(loose[:5])}{' ...' if len(loose) > 5 else ''}.")
     if generic:
+        splits = any(set(name_tokens(g)) & SPLIT_WORDS for g in generic)
         notices.append(f"Folder level(s) {', '.join(sorted(generic)[:5])} have generic names and were skipped: each "
-                       "image's class is the nearest folder above it with another name (images of the same class "
-                       "in train / test folders are pooled; the app makes its own split).")
+                       "image's class is the nearest folder above it with another name"
+                       + (" (images of a class in train / test folders are pooled; the app makes its own split)."
+                          if splits else "."))
     return mapping, notices
 
 

@@ -49,7 +49,7 @@ def list_images(source, *, keep_masks: bool = False):
         raise DataValidationError(
             f"Expected a folder of images or a zip of images for --engine dask; got '{source}'. Fix: point --data "
             "to the folder or the .zip (on storage every worker can read).")
-    stripped, root = split_common_root({r: r.encode() for r in rel})  # the value carries the original path
+    stripped, wrapper = split_common_root({r: r.encode() for r in rel})  # the value carries the original path
     where = {name: rel[orig.decode()] for name, orig in stripped.items()}
     paths = sorted(p for p in where if PurePosixPath(p).suffix.lower() in IMAGE_EXTENSIONS)
     with _Reader(Path(source), where) as read:
@@ -69,7 +69,7 @@ def list_images(source, *, keep_masks: bool = False):
             f"Expected image files (PNG, JPEG, BMP, GIF, TIFF, WebP) in '{source}'; got {len(where)} file(s) and no "
             f"images{only_masks_text(masks)}. Fix: point --data to the folder or zip of images (in class folders if "
             "you know their labels).")
-    return paths, where, notices, damaged, root, masks
+    return paths, where, notices, damaged, wrapper, masks
 
 
 class _Reader:

@@ -87,3 +87,35 @@ def test_defect_typing_upload_from_file_names(app_url, page, tmp_path):
     for label in ("Escape rate", "Reject rate", "Optimal threshold", "Cost per part"):
         assert page.get_by_text(label, exact=True).count() == 0, label
     assert page.locator("[data-testid=stException]").count() == 0
+
+
+def test_catalogue_as_downloaded_upload(app_url, page, tmp_path):
+    """The magnetic-tile look-alike as downloaded (a mask beside every photo): the page reads each
+    photo once, says how many masks it left out and how, and names MT_Free as the good class."""
+    from tests.quality.mtlike import magnetic_tile_files, photo_count
+
+    files = magnetic_tile_files(seed=0)
+    n = photo_count(files)
+    zip_path = tmp_path / "Magnetic-tile-defect-datasets.zip"
+    zip_path.write_bytes(make_zip(files))
+    page.goto(f"{app_url}/quality")
+    page.get_by_text("Upload a zip").click()
+    page.locator("input[type=file]").first.set_input_files(str(zip_path))
+    try:
+        page.get_by_text("Examples per class").wait_for()
+    finally:
+        page.screenshot(path="/tmp/quality_catalogue.png", full_page=True)
+    assert page.get_by_text(f"{n} mask or annotation image(s) were left out, not read as photos").count() == 1
+    assert page.get_by_text("Good-part class: MT_Free (recognised by its name)").count() == 1
+    assert page.get_by_role("checkbox", name="Keep mask-like images as photos").count() == 1
+    page.get_by_text("Good-part class: MT_Free").scroll_into_view_if_needed()
+    # The example thumbnails are the photos (one per file, none a mask): wait until they are drawn.
+    thumbs = page.locator("[data-testid=stImage] img")
+    assert thumbs.count() == 34  # up to six per class: 6 + 6 + 5 + 5 + 6 + 6
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
+    page.screenshot(path="/tmp/quality_catalogue_notices.png")
+    tiles = page.locator("[data-testid=stMetric]").all_inner_texts()
+    assert any(t.startswith("Images") and t.endswith(f"\n{n}") for t in tiles), tiles
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert clipped_texts(page) == []

@@ -143,3 +143,28 @@ def test_defect_typing_upload_confirms_classes_and_skips_the_reject_decision(typ
     assert table["class"].tolist() == list(at.session_state["quality.run"].class_names)
     assert {"precision", "recall"} <= set(table.columns)
     assert not [s for s in at.slider if s.key == "quality.threshold"]  # no cost threshold without a good class
+
+
+def test_catalogue_as_downloaded_shows_the_masks_notice_and_the_good_class():
+    """The magnetic-tile look-alike (a mask beside every photo, MT_ prefixes, Imgs/ levels): the page
+    counts the photos once, says how many masks it left out and how, names MT_Free as the good class
+    and preselects it for training; the analyst can keep the masks as photos."""
+    from tests.quality.mtlike import magnetic_tile_files, photo_count
+
+    files = magnetic_tile_files(seed=0)
+    n = photo_count(files)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.radio(key="quality.source").set_value("Upload a zip").run()
+    at.file_uploader(key="quality.upload").set_value(("mt.zip", make_zip(files), "application/zip")).run()
+    assert not at.exception and not at.error
+    m = _metrics(at)
+    assert m["Images"] == f"{n}" and m["Classes"] == "6" and m["Defect share"] == f"{(n - 30) / n:.1%}"
+    assert any(w.value.startswith(f"{n} mask or annotation image(s) were left out, not read as photos") for w in at.warning)
+    infos = [i.value for i in at.info]
+    assert any(v.startswith("Good-part class: **MT_Free** (recognised by its name)") for v in infos)
+    assert at.selectbox(key="quality.ok_class").value == "MT_Free"
+    at.checkbox(key="quality.keep_masks").check().run()
+    assert not at.exception
+    assert _metrics(at)["Images"] == f"{2 * n}"
+    assert any("kept as photos, as asked" in w.value for w in at.warning)

@@ -189,6 +189,38 @@ def test_quality_zip_identical_to_single_process(capsys, tmp_path, quality_model
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_quality_catalogue_with_masks_identical_to_single_process(capsys, tmp_path, quality_model, scheduler):
+    """A catalogue as downloaded (a mask beside every photo, Imgs/ levels) plus one stray two-valued image:
+    both engines leave the same masks out with the same notice; the stray one is only known once every
+    block has decoded its images, so its block is scored again without it."""
+    from tests.quality.conftest import make_zip
+    from tests.quality.mtlike import magnetic_tile_files
+
+    files = magnetic_tile_files({"ok": 8, "pit": 6, "crack": 5}, seed=4, root="lot")
+    stray = next(v for k, v in files.items() if k.endswith(".png"))  # a mask, alone under another name
+    files["lot/crack/Imgs/stray.png"] = stray
+    data = tmp_path / "lot.zip"
+    data.write_bytes(make_zip(files))
+    local, dask, a, b, _ = both(capsys, tmp_path, quality_model, data, scheduler, "--chunk-size", "7")
+    assert local.read_bytes() == dask.read_bytes()
+    same_summary(a, b)
+    assert b["rows"] == 19 and "accuracy" in b and b["engine"]["partitions"] == 3
+    scored = pd.read_csv(dask)
+    assert scored["file"].str.endswith(".jpg").all() and (scored["actual"] == scored["file"].str[:-4].str.split("/").str[0]).all()
+    notice = next(n for n in b["notices"] if "were left out" in n)
+    assert notice.startswith("20 mask or annotation image(s) were left out") and "1 are black-and-white" in notice
+
+    folder = tmp_path / "lot"
+    for name, raw in files.items():
+        (folder.parent / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder.parent / name).write_bytes(raw)
+    local, dask, a, b, _ = both(capsys, tmp_path, quality_model, folder, scheduler, "--chunk-size", "7",
+                                "--keep-masks", name="kept.csv")
+    assert local.read_bytes() == dask.read_bytes()
+    same_summary(a, b)
+    assert b["rows"] == 39 and any("kept as photos, as asked" in n for n in b["notices"])
+
+
 def test_the_saved_run_is_loaded_once_per_worker(cluster, credit_model, scheduler, capsys, tmp_path):
     from core.scale.engine import pack_run, worker_loads
 
