@@ -379,7 +379,23 @@ ZIP_CASES: dict[str, Callable[[], bytes]] = {
     "password-protected flag": lambda: _encrypted_flag(),
     "gzip instead of zip": lambda: gzip.compress(_zip_with()),
     "a single PNG instead of a zip": lambda: image_bytes(),
+    "masks only (named as masks, two-valued)": lambda: _zip_with({f"{c}/{i}_mask.png": _mask_bytes(i)
+                                                                  for c in ("ok", "dent") for i in range(3)}, base=False),
+    "a mask beside every photo (x.png beside x.jpg)": lambda: _zip_with(
+        {f"{c}/Imgs/img_{i}.{ext}": image_bytes("JPEG", colour=i + 7 * k) if ext == "jpg" else _mask_bytes(i)
+         for k, c in enumerate(("ok", "dent")) for i in range(3) for ext in ("jpg", "png")}, base=False),
 }
+
+
+def _mask_bytes(seed: int, size: int = 24) -> bytes:
+    """A black-and-white segmentation mask (0 / 255), as catalogues ship beside their photos."""
+    from PIL import Image
+
+    arr = np.zeros((size, size), np.uint8)
+    arr[seed:seed + 8, 4:12] = 255
+    buf = io.BytesIO()
+    Image.fromarray(arr, mode="L").save(buf, format="PNG")
+    return buf.getvalue()
 
 
 def count_by_scenario() -> dict[str, int]:
