@@ -110,10 +110,10 @@ def test_catalogue_as_downloaded_upload(app_url, page, tmp_path):
     assert page.get_by_role("checkbox", name="Keep mask-like images as photos").count() == 1
     page.get_by_text("Good-part class: MT_Free").scroll_into_view_if_needed()
     # The example thumbnails are the photos (one per file, none a mask): wait until they are drawn.
-    thumbs = page.locator("[data-testid=stImage] img")
-    assert thumbs.count() == 34  # up to six per class: 6 + 6 + 5 + 5 + 6 + 6
-    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
-                           ".every(i => i.complete && i.naturalWidth > 0)")
+    # Up to six per class: 6 + 6 + 5 + 5 + 6 + 6 = 34 (with the masks read as photos, 36).
+    page.wait_for_function("() => { const imgs = [...document.querySelectorAll('[data-testid=stImage] img')];"
+                           " return imgs.length >= 34 && imgs.every(i => i.complete && i.naturalWidth > 0); }")
+    assert page.locator("[data-testid=stImage] img").count() == 34
     page.screenshot(path="/tmp/quality_catalogue_notices.png")
     tiles = page.locator("[data-testid=stMetric]").all_inner_texts()
     assert any(t.startswith("Images") and t.endswith(f"\n{n}") for t in tiles), tiles

@@ -240,6 +240,18 @@ def test_scoring_masks_only_is_refused_with_the_fix():
         load_images_for_scoring(make_zip(only), image_size=16, channels=1, class_names=("ok", "pit"))
 
 
+def test_dask_listing_of_masks_only_is_refused_with_the_fix(tmp_path):
+    from core.scale.quality import list_images
+
+    for i in range(3):
+        (tmp_path / "lot" / "gt").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "lot" / "gt" / f"{i}.png").write_bytes(mask(i))
+    with pytest.raises(DataValidationError, match=r"got 3 file\(s\) and no images \(3 image\(s\) were left out as "
+                                                  r"masks .*--keep-masks on the command line\)\. Fix: point --data"):
+        list_images(tmp_path / "lot")
+    assert len(list_images(tmp_path / "lot", keep_masks=True)[0]) == 3
+
+
 # ---------------------------------------------------------------- folder levels
 def test_class_images_train_layout_and_train_test_splits_are_pooled():
     entries = {}
