@@ -9,7 +9,7 @@ Accepted layouts (zip upload, local zip or local folder):
   ``rolled-in_scale_7.jpg``, ``crazing-3.png``, ``Cr_1.bmp`` (see ``core.quality.labels``).
 
 Extra folder levels with generic names (``MT_Crack/Imgs/x.jpg``, ``crack/images/train/x.jpg``) are
-skipped: the class is the nearest folder with another name. Masks and annotation images beside
+skipped: the class is the outermost folder with another name. Masks and annotation images beside
 the photos (``x.png`` beside ``x.jpg``, ``ground_truth/``, ``x_mask.png``, two-valued images among
 photos) are left out with a notice and recorded in ``ImageDataset.masks`` (``core.quality.masks``).
 

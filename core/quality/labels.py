@@ -5,8 +5,9 @@ a label column; or images flat in one folder with the class in the file name
 (``scratches_12.jpg``, ``rolled-in_scale_7.jpg``, ``Cr_1.bmp``). A single folder wrapping
 everything (``my_images/ok/a.png``) is dropped first.
 
-In the folder layout the class is the nearest folder above an image whose name is not generic
-(``GENERIC_WORDS``: Imgs, images, img, train, test, val, data, ...), so ``MT_Crack/Imgs/x.jpg``,
+In the folder layout the class is the outermost folder above an image whose name is not generic
+(``GENERIC_WORDS``: Imgs, images, img, train, test, val, data, ...), so ``ok/batch1/x.png`` is class
+``ok`` and ``MT_Crack/Imgs/x.jpg``,
 ``crack/images/train/x.jpg`` and ``train/crack/x.jpg`` are all class ``crack``. The class that means
 "no defect" is found by name (``find_ok_class``: ok, good, normal, pass, free, defect-free, no_defect,
 non-defective, intact, clean, ... as whole words, with or without a prefix or suffix).
@@ -71,7 +72,7 @@ def name_tokens(name: str) -> list[str]:
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])")
 
 # Folder levels that say what the files are, not which class they belong to: the class of an image
-# is the nearest folder above it whose name is not made of these words (``MT_Crack/Imgs/x.jpg``,
+# is the outermost folder above it whose name is not made of these words (``MT_Crack/Imgs/x.jpg``,
 # ``crack/images/train/x.jpg`` and ``train/crack/x.jpg`` are all class ``crack``).
 GENERIC_WORDS = frozenset({
     "img", "imgs", "image", "images", "pic", "pics", "picture", "pictures", "photo", "photos", "jpg", "jpeg",
@@ -90,9 +91,15 @@ def is_generic_folder(name: str) -> bool:
 
 
 def folder_class(path: str, root: tuple[str, ...] = ()) -> str | None:
-    """The class an image's folders give: the nearest folder above it that is not generic, looking
-    through the wrapper folders ``root`` too (a lone ``MT_Free/Imgs/`` test folder is class MT_Free)."""
-    for part in reversed((*root, *PurePosixPath(path).parts[:-1])):
+    """The class an image's folders give: the outermost folder below the wrapper folders ``root``
+    whose name is not generic (as Keras' ``image_dataset_from_directory`` takes the first level and
+    reads the images nested below it), so ``ok/batch1/x.png`` is class ``ok``; when every folder
+    there is generic, the innermost wrapper folder that is not (a lone ``MT_Free/Imgs/`` test folder
+    is class MT_Free)."""
+    for part in PurePosixPath(path).parts[:-1]:
+        if not is_generic_folder(part):
+            return part
+    for part in reversed(root):
         if not is_generic_folder(part):
             return part
     return None
@@ -186,7 +193,7 @@ def labels_from_csv(files: dict[str, bytes], csv_names: list[str]) -> tuple[dict
 
 
 def labels_from_folders(files: dict[str, bytes], root: tuple[str, ...] = ()) -> tuple[dict[str, str], list[str]]:
-    """Each image's class from its folders (``folder_class``: the nearest folder that is not a generic
+    """Each image's class from its folders (``folder_class``: the outermost folder that is not a generic
     name such as Imgs, images, train or test); ``root`` is the wrapper folder(s) already dropped."""
     mapping, loose, generic = {}, [], set()
     for p in files:
@@ -206,7 +213,7 @@ def labels_from_folders(files: dict[str, bytes], root: tuple[str, ...] = ()) -> 
     if generic:
         splits = any(set(name_tokens(g)) & SPLIT_WORDS for g in generic)
         notices.append(f"Folder level(s) {', '.join(sorted(generic)[:5])} have generic names and were skipped: each "
-                       "image's class is the nearest folder above it with another name"
+                       "image's class is the outermost folder above it with another name"
                        + (" (images of a class in train / test folders are pooled; the app makes its own split)."
                           if splits else "."))
     return mapping, notices

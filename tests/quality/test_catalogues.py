@@ -275,8 +275,12 @@ def test_class_images_train_layout_and_train_test_splits_are_pooled():
     ("Imgs/x.jpg", (), None),
     ("0/x.png", (), "0"),  # classes named by numbers stay classes
     ("x.jpg", (), None),
+    # Sub-folders inside a class folder (batches, lots, dates) belong to that class.
+    ("ok/batch1/x.png", (), "ok"),
+    ("scratch/lot_7/Imgs/x.png", (), "scratch"),
+    ("ok/x.png", ("my_upload",), "ok"),
 ])
-def test_folder_class_is_the_nearest_non_generic_folder(path, root, expected):
+def test_folder_class_is_the_outermost_non_generic_folder(path, root, expected):
     assert folder_class(path, root) == expected
 
 
