@@ -8,6 +8,7 @@ import streamlit as st
 from core.demand.data import ColumnMap
 
 from ui.common import ensure_router
+from ui.demand.audit import covariate_audit
 from ui.demand.base import K, SAMPLE, fail
 from ui.demand.data import column_mapping, data_report, get_covariates_file, get_guess, get_join, get_raw, get_sales
 from ui.demand.explain import events, shap_panels
@@ -45,13 +46,14 @@ if raw is not None:
         else:
             st.subheader("Data report")
             data_report(sales)
+            choices = covariate_audit(sales, join, f"{key}|{cov_key}")  # before training: known in advance or not
             opts = training_form(sales)
             # Progress, the queue and memory notices draw into a container that exists on every run: an
             # element that only appeared on the training run would shift the result tabs below, and
             # Streamlit would redraw them and jump back to the first tab at the next click.
             slot = st.container()
             if opts is not None:
-                train(sales, join, opts, slot)
+                train(sales, join, {**opts, **choices}, slot)
 
 # ---------------------------------------------------------------- results
 run = st.session_state.get(K + "run")

@@ -39,7 +39,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--base-odds", type=float, default=50.0)
     g.add_argument("--pdo", type=float, default=20.0, help="points to double the odds")
     g.add_argument("--no-explain", action="store_true", help="skip the SHAP timing")
+    from core.audit import add_keep_argument
     from core.scale.sample import UNIFORM_RULE, add_sample_arguments
+
+    add_keep_argument(parser)  # --keep-column: keep a column the leakage audit leaves out
 
     add_sample_arguments(parser, rule=UNIFORM_RULE)  # --sample-rows, --engine dask: a file larger than memory
 
@@ -79,6 +82,7 @@ def _config(args):
 
 def run_train(args) -> dict:
     """Train on --data, evaluate on a split or --test-data, and report metrics, baselines, timings."""
+    from core.audit import LeakAudit, keep_list
     from core.credit.pipeline import guess_target, train_credit
     from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
     from core.credit.scorecard import ScorecardConfig
@@ -116,14 +120,17 @@ def run_train(args) -> dict:
         search = search_credit(table.df, target=target, budget=args.search_budget, positive=args.positive,
                                sensitive=_sensitive(args.sensitive), config=config,
                                test_df=None if test_table is None else test_table.df, test_size=args.test_size,
-                               n_trials=args.search_trials, ensemble=args.ensemble, progress=print_trials)
+                               n_trials=args.search_trials, ensemble=args.ensemble, progress=print_trials,
+                               keep_columns=keep_list(args))
         for notice in search.result.notices:
             print(notice, file=sys.stderr, flush=True)
         config = search.config
     run = train_credit(table.df, target=target, positive=args.positive, sensitive=_sensitive(args.sensitive),
                        config=config, test_df=None if test_table is None else test_table.df,
-                       test_size=args.test_size)
+                       test_size=args.test_size, keep_columns=keep_list(args))
     tab = run.tabular
+    for notice in LeakAudit.from_dict(run.setup.leakage).notices():
+        print(f"credit leakage audit: {notice}", file=sys.stderr, flush=True)
     if run.setup.sensitive:
         print(sensitive_notice(run.setup.sensitive, by_default=args.sensitive is None), file=sys.stderr, flush=True)
     print(describe_epochs(summarize_epochs(tab.history, config.epochs)), file=sys.stderr, flush=True)
@@ -145,6 +152,7 @@ def run_train(args) -> dict:
                  "test_rows": int(len(run.test_df)), "target": target, "positive": str(run.setup.positive),
                  "default_rate": float(np.mean(run.y_test)), "features": run.setup.features,
                  "sensitive": run.setup.sensitive, "notices": [*table.notices, *run.setup.notices, *tab.notices]},
+        "leakage": run.setup.leakage,
         "config": {k: getattr(config, k) for k in ("imbalance", "width", "depth", "dropout", "l2",
                                                    "learning_rate", "epochs", "batch_size", "seed")},
         **summarize_epochs(tab.history, config.epochs),

@@ -89,10 +89,39 @@ class CreditSetup:
     categorical: list[str]
     sensitive: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    leakage: dict | None = None  # the leakage audit of the features (core.audit.LeakAudit.to_dict())
 
     @property
     def features(self) -> list[str]:
         return [*self.numeric, *self.categorical]
+
+
+def audit_credit(train_df: pd.DataFrame, y_train: np.ndarray, setup: CreditSetup, *, keep=(),
+                 seed: int = 0) -> CreditSetup:
+    """The leakage audit (``core.audit.audit_outcome``) of the features on the training rows: suspects leave
+    the features (unless in ``keep``), with a notice each; identifiers are checked for an encoded outcome."""
+    from core.audit import audit_outcome
+
+    missing = [c for c in keep if c not in train_df.columns]
+    if missing:
+        raise DataValidationError(
+            f"--keep-column must name columns of the data; {short_list(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not among {short_list(train_df.columns, limit=20)}. "
+            "Fix: use the column names as the file spells them.")
+    others = [c for c in train_df.columns if c not in setup.features and c != setup.target
+              and c not in setup.sensitive]
+    audit = audit_outcome(train_df, y_train, numeric=setup.numeric, categorical=setup.categorical, others=others,
+                          keep=keep, outcome="default", seed=seed)
+    out = set(audit.left_out)
+    numeric = [c for c in setup.numeric if c not in out]
+    categorical = [c for c in setup.categorical if c not in out]
+    if not numeric and not categorical:
+        raise DataValidationError(
+            f"Every feature column is a suspected leak ({short_list(sorted(out))}): "
+            + " ".join(audit.notices()) + " Fix: keep the ones known before the outcome with --keep-column NAME "
+            "(one click on the page), or add applicant attributes recorded at application time.")
+    return replace(setup, numeric=numeric, categorical=categorical, notices=[*setup.notices, *audit.notices()],
+                   leakage=audit.to_dict())
 
 
 def prepare_credit_data(df: pd.DataFrame, *, target: str, positive: Any = None,
@@ -198,8 +227,10 @@ def split_rows(y: np.ndarray, *, test_size: float = 0.25, seed: int = 0) -> tupl
 def train_credit(df: pd.DataFrame, *, target: str, positive: Any = None,
                  roles: dict[str, str] | None = None, sensitive: list[str] | None = None,
                  config=None, test_df: pd.DataFrame | None = None, test_size: float = 0.25,
-                 progress=None, status=None) -> CreditRun:
-    """Train the credit network and its baselines; evaluate on a held-out split or ``test_df``."""
+                 progress=None, status=None, keep_columns=()) -> CreditRun:
+    """Train the credit network and its baselines; evaluate on a held-out split or ``test_df``.
+
+    The leakage audit runs on the training rows first (``audit_credit``); ``keep_columns`` keeps suspects."""
     import time
 
     from core.tabular import train_tabular
@@ -210,7 +241,9 @@ def train_credit(df: pd.DataFrame, *, target: str, positive: Any = None,
         tr, te = split_rows(y, test_size=test_size, seed=config.seed)
         train_df, test_rows = data.iloc[tr].reset_index(drop=True), data.iloc[te].reset_index(drop=True)
         y_train, y_test = y[tr], y[te]
+        setup = audit_credit(train_df, y_train, setup, keep=keep_columns, seed=config.seed)
     else:
+        setup = audit_credit(data, y, setup, keep=keep_columns, seed=config.seed)
         test_rows, y_test, _ = prepare_credit_data(test_df, target=target, positive=setup.positive,
                                                    roles={**{c: "numeric" for c in setup.numeric},
                                                           **{c: "categorical" for c in setup.categorical}},

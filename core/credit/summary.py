@@ -21,6 +21,7 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
     approving everyone (the same profit rule as the page: approved goods earn ``margin_good``,
     approved defaulters lose ``loss_default``).
     """
+    from core.audit import attach_to_fingerprint
     from core.credit.profit import compute_decision_kpis
     from core.drift import build_profile
     from core.metrics import compute_binary_metrics
@@ -38,7 +39,8 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
     if scorecard is not None:
         decision["scorecard"] = asdict(scorecard)
     return envelope(
-        "credit", name=name, dataset=get_fingerprint(frame, name=dataset_name), params=params,
+        "credit", name=name, dataset=attach_to_fingerprint(get_fingerprint(frame, name=dataset_name), setup.leakage),
+        params=params,
         quality=[quality_figure("ROC-AUC", m["roc_auc"]), quality_figure("PR-AUC", m["pr_auc"]), quality_figure("Gini", m["gini"]),
                  quality_figure("Approval rate", kpi["approval_rate"], ".1%"),
                  quality_figure("Bad rate of approved", kpi["bad_rate"], ".1%")],

@@ -2,12 +2,15 @@
 
     python -m core train --scenario demand --data FILE [--date-col COL] [--target COL]
         [--series-cols A,B] [--covariates-file FILE] --horizon H [--test-data FILE] [--epochs N]
-        [--seed N] [--save DIR] --json
+        [--seed N] [--keep-column NAME ...] [--lag-column NAME ...] [--save DIR] --json
 
 ``--covariates-file`` joins a second file of known-in-advance covariates (e.g. per store and date)
 on the columns it shares with the sales file's date and series columns; its rows past the sales
 history are the covariates of the forecast horizon. The JSON's ``covariates_file`` says what joined.
 The test set is the last H periods of each series (more with ``--origins``), or ``--test-data``.
+Before training, the leakage audit (``core.demand.leakage``) checks every covariate on the training
+periods: one that reconstructs the quantity or is observed with it is read through its past values
+only (notices on standard error, ``leakage`` in the JSON); ``--keep-column`` overrides it.
 The common flags are parsed by core/cli.py; this module adds the demand ones and does the work.
 """
 
@@ -44,6 +47,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                    help="days between orders (default 7), rounded up to whole periods of the data")
     g.add_argument("--event-level", type=float, default=2.0,
                    help="demand event = next period above this multiple of the series' mean (0 to skip)")
+    from core.audit import add_keep_argument
+
+    add_keep_argument(parser, demand=True)  # --keep-column / --lag-column: the leakage audit's overrides
 
 
 def _split_list(arg: str | None):
@@ -92,6 +98,7 @@ def run_train(args) -> dict:
     """Train, backtest against the baselines, cost the inventory policy; return a JSON-able dict."""
     from core.demand.forecast import DemandConfig, get_naive_sd, run_summary, train_demand
     from core.demand.fmetrics import clean_metrics, mape_note
+    from core.demand.leakage import hold_periods, roles_with_audit
     from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, compute_policy_backtest,
                                        default_policy, describe_params, summarize_policy)
 
@@ -99,6 +106,7 @@ def run_train(args) -> dict:
     data, cmap, guess, join = _load(args.data, args)
     test = _load(args.test_data, args, cmap)[0] if args.test_data else None
     horizon = args.horizon or DEFAULT_HORIZON[data.frequency]
+    data, audit = _audit(data, join, args, hold=0 if test is not None else hold_periods(horizon, args.origins, args.step))
     cfg = DemandConfig(horizon=horizon, input_len=args.input_len, origins=args.origins, step=args.step,
                        seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
     future = None
@@ -126,8 +134,9 @@ def run_train(args) -> dict:
            "data": {"frequency": data.frequency, "series": data.report.n_series, "rows": data.report.n_rows,
                     "start": data.report.start, "end": data.report.end, "issues": data.report.issues,
                     "columns": {"date": cmap.date, "target": cmap.target, "series": list(cmap.series),
-                                "covariates": data.covariates},
-                    "column_roles": guess.roles()},
+                                "covariates": data.covariates, "past_only": list(data.columns.lagged)},
+                    "column_roles": roles_with_audit(guess.roles(), audit)},
+           "leakage": audit.to_dict(),
            "policy": {"params": params.__dict__, "units": {**describe_params(params, data.frequency), **days},
                       "notes": policy_notes, **policy}, **run_summary(run)}
     if mape_note(nn):
@@ -159,6 +168,20 @@ def run_train(args) -> dict:
     out["timings"] = {**run.timings, **({"search": round(search.result.seconds, 3)} if search else {}),
                       "cli_total": round(time.perf_counter() - t0, 3)}
     return out
+
+
+def _audit(data, join, args, *, hold: int):
+    """The leakage audit of the covariates on the training periods (``core.demand.leakage``), its notices on
+    standard error; returns the data to train on (suspects as past values only) and the audit."""
+    from core.audit import keep_list
+    from core.cli import say
+    from core.demand.leakage import apply_audit, audit_sales, known_ahead
+
+    audit = audit_sales(data, hold=hold, known=known_ahead(join, data), keep=keep_list(args),
+                        lag=keep_list(args, "lag_column"), seed=args.seed)
+    for notice in audit.notices():
+        say(f"demand leakage audit: {notice}")
+    return apply_audit(data, audit), audit
 
 
 def _search(data, cfg, test, args):

@@ -25,12 +25,15 @@ class ColumnMap:
     """Which columns hold the date, the quantity, the series identifiers and the covariates.
 
     ``covariates=None`` means every other numeric column (known in advance, e.g. price, promo).
+    ``lagged`` are covariates observed with the quantity (the leakage audit, ``core.demand.leakage``):
+    the network reads only their past values, never their value for the period it forecasts.
     """
 
     date: str
     target: str
     series: tuple[str, ...] = ()
     covariates: tuple[str, ...] | None = None
+    lagged: tuple[str, ...] = ()
 
 
 @dataclass
@@ -43,6 +46,7 @@ class DataReport:
     start: str = ""
     end: str = ""
     issues: list[dict] = field(default_factory=list)  # {"issue", "count", "action"}
+    leakage: dict | None = None  # the leakage audit of the covariates (core.audit.LeakAudit.to_dict())
 
     def add(self, issue: str, count: int, action: str) -> None:
         if count:

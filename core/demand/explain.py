@@ -117,7 +117,8 @@ def _display(run: DemandRun, w, names: list[str], step: int | None) -> pd.DataFr
             if f"past {c}" in d.columns:  # continuous covariates have no past inputs in newer runs
                 d.loc[i, f"past {c}"] = (f"{int(past.sum())} of {L} periods" if c in run.wcfg.binary
                                          else f"mean {past.mean():.4g}")
-            d.loc[i, f"{c} (forecast period)"] = round(float(raw[T + s]), 4)
+            if f"{c} (forecast period)" in d.columns:  # observed covariates are never read for the forecast period
+                d.loc[i, f"{c} (forecast period)"] = round(float(raw[T + s]), 4)
     return d
 
 

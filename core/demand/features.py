@@ -39,6 +39,7 @@ class WindowConfig:
     groups: tuple[str, ...] = ()  # series columns whose groups give a seasonal reference
     past: tuple[str, ...] | None = None  # covariates with past values in the history (None: all, as saved before)
     window_relative: bool = False  # continuous covariates of the forecast periods relative to the input window
+    lagged: tuple[str, ...] = ()  # observed covariates: past values only, never read for a forecast period
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -68,9 +69,11 @@ def make_config(data: SalesData, horizon: int, input_len: int | None = None) -> 
             f"Input window must cover at least {need} periods for a {horizon}-period horizon "
             f"(season {data.season}); got {L}. Use a longer window or a shorter horizon."
         )
+    lagged = tuple(c for c in data.covariates if c in getattr(data.columns, "lagged", ()))
     return WindowConfig(L, int(horizon), data.season, data.frequency, tuple(data.covariates),
                         tuple(data.binary_covariates), _group_columns(data, int(horizon)),
-                        tuple(c for c in data.covariates if c in data.binary_covariates), True)
+                        tuple(c for c in data.covariates if c in data.binary_covariates or c in lagged), True,
+                        lagged)
 
 
 GROUP_BYTES = 256 * 2 ** 20  # memory for the group references (groups x periods^2 floats)
@@ -286,9 +289,20 @@ class Windows:
 
 def history_covariates(cfg: WindowConfig) -> list[str]:
     """Covariates whose past values the history input holds (``cfg.past``): the 0/1 flags (a promotion's after-effect
-    shows in the weeks after it). Continuous covariates (temperature, fuel price, an index) enter in
-    the forecast periods only: their past values are dozens of inputs each that mostly add noise."""
+    shows in the weeks after it) and the observed covariates (``cfg.lagged``). Other continuous covariates
+    (fuel price, an index) enter in the forecast periods only: their past values are dozens of inputs each
+    that mostly add noise."""
     return list(cfg.covariates) if cfg.past is None else [c for c in cfg.covariates if c in cfg.past]
+
+
+def same_period_covariates(cfg: WindowConfig) -> list[str]:
+    """Covariates read for each forecast period: all but the observed ones (``cfg.lagged``).
+
+    An observed covariate (measured weather, a count of the same thing) is known only once its period
+    has passed. It enters through the input window, which ends at the forecast origin: for the forecast
+    of step h its newest value is h periods old (lag 1 for the next period, lag h for h periods ahead),
+    exactly what is known when the forecast is made, in the backtest as in the forward forecast."""
+    return [c for c in cfg.covariates if c not in cfg.lagged]
 
 
 def feature_names(cfg: WindowConfig) -> tuple[list[str], list[str]]:
@@ -298,7 +312,7 @@ def feature_names(cfg: WindowConfig) -> tuple[list[str], list[str]]:
         hist += [f"past {c} (lag {cfg.input_len - i})" for i in range(cfg.input_len)]
     hist.append("recent level")
     _, cal = calendar_features(pd.DatetimeIndex(["2020-01-01"]), cfg.frequency)
-    fut = cal + [f"{c} (forecast period)" for c in cfg.covariates] + [
+    fut = cal + [f"{c} (forecast period)" for c in same_period_covariates(cfg)] + [
         "horizon step", "seasons back"] + [f"{c} group seasonal reference" for c in cfg.groups] + [
         "seasonal naive reference"]
     return hist, fut
@@ -312,7 +326,8 @@ def make_windows(arrs: dict[str, SeriesArrays], cfg: WindowConfig, origins: dict
     ref_off = steps - m * np.ceil(steps / m).astype(int)
     pos = np.stack([steps / H, np.ceil(steps / m) / math.ceil(H / m)], axis=1).astype(np.float32)
     past = [cfg.covariates.index(c) for c in history_covariates(cfg)]
-    cont = [j for j, c in enumerate(cfg.covariates) if c not in cfg.binary]
+    now = [cfg.covariates.index(c) for c in same_period_covariates(cfg)]
+    cont = [i for i, j in enumerate(now) if cfg.covariates[j] not in cfg.binary]  # positions within ``now``
     parts = {k: [] for k in ("hist", "fut", "ref", "level", "target", "sid", "origin")}
     for sid, T in origins.items():
         T = np.asarray(T, dtype=int)
@@ -331,12 +346,12 @@ def make_windows(arrs: dict[str, SeriesArrays], cfg: WindowConfig, origins: dict
             grp = np.stack([m[t_idx, o_idx] for m in a.grp], axis=2)
         else:
             grp = np.zeros((len(T), H, len(cfg.groups)))
-        cov_f = a.cov[fidx]
+        cov_f = a.cov[fidx][:, :, now]
         if cfg.window_relative and len(cont):
             # Continuous covariates as the change from their mean over the input window, like demand:
             # a drifting index (CPI, fuel price) then never leaves the range seen in training.
             cov_f = cov_f.copy()
-            cov_f[:, :, cont] -= a.cov[hidx][:, :, cont].mean(axis=1, keepdims=True)
+            cov_f[:, :, cont] -= a.cov[hidx][:, :, [now[i] for i in cont]].mean(axis=1, keepdims=True)
         fut = np.concatenate([a.cal[fidx], cov_f, np.broadcast_to(pos, (len(T), H, 2)), grp,
                               ref[..., None]], axis=2)
         parts["hist"].append(np.concatenate(hist, axis=1))

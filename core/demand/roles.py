@@ -20,7 +20,7 @@ from core.safety import short_list
 
 # Name tokens that mark the quantity to forecast, best first.
 QUANTITY_TOKENS = ("units", "unit", "quantity", "qty", "sold", "demand", "sales", "sale", "volume",
-                   "orders", "passengers", "count")
+                   "orders", "passengers", "count", "cnt")
 # Tokens that mark a column as something else even when a quantity token is present ("sales_price").
 NOT_QUANTITY_TOKENS = ("price", "cost", "id", "promo", "promotion", "holiday", "discount", "flag", "is",
                        "has", "date", "pct", "percent", "rate", "share", "store", "dept", "sku")
@@ -210,7 +210,7 @@ def guess_roles(df: pd.DataFrame, *, date: str | None = None, target: str | None
         covs = tuple(numeric_rest)
     for c in numeric_rest:
         why[c] = ("0/1 flag: a known-in-advance covariate, never the quantity" if _is_flag(df[c])
-                  else "other numeric column: a known-in-advance covariate")
+                  else "other numeric column: a covariate (the leakage audit checks whether it is known in advance)")
     for c in df.columns:
         why.setdefault(c, "text that is neither a date nor a series id (too many distinct values): not used")
     why = {c: why[c] for c in df.columns if c in why}

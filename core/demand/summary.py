@@ -20,6 +20,7 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     """
     from core.demand.forecast import get_naive_sd
     from core.demand.inventory import compute_policy_backtest, summarize_policy
+    from core.audit import attach_to_fingerprint
     from core.drift import build_profile
     H = run.wcfg.horizon
     agg = run.aggregate_scale(params.lead_time + params.review_period)
@@ -40,7 +41,8 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     saved = s["cost_naive"] - s["cost_model"]
     return envelope(
         "demand", name=name,
-        dataset=get_fingerprint(data if data is not None else run.data.frame, name=dataset_name),
+        dataset=attach_to_fingerprint(get_fingerprint(data if data is not None else run.data.frame, name=dataset_name),
+                                      run.data.report.leakage),
         params={**asdict(run.config), "frequency": freq, "input_len": run.wcfg.input_len,
                 "n_series": len(run.n_train), "interval_calibration_factor": round(run.spread_factor, 4)},
         quality=[quality_figure("WAPE", nn["wape"], ".1f") | {"unit": "%"},

@@ -44,13 +44,17 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                    help="validation metric the search maximises (default pr_auc: average precision)")
     g.add_argument("--review-fee", type=float, default=5.0, help="cost of reviewing one alert")
     g.add_argument("--no-explain", action="store_true", help="skip SHAP reasons for the alert queue")
+    from core.audit import add_keep_argument
     from core.scale.sample import add_sample_arguments
+
+    add_keep_argument(parser)  # --keep-column: keep a column the leakage audit leaves out
 
     add_sample_arguments(parser)  # --sample-rows, --engine dask: a log larger than memory
 
 
 def build_config(args):
     """A FraudConfig from parsed CLI arguments."""
+    from core.audit import keep_list
     from core.fraud.features import FeatureConfig
     from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig
 
@@ -63,7 +67,7 @@ def build_config(args):
     return FraudConfig(train_start=args.train_start, test_start=args.test_start,
                        gap_days=args.gap_days, features=FeatureConfig(delay_days=delay),
                        drop_known_cards=not args.keep_known_cards, k=args.k, tabular=tab,
-                       auto_batch=args.batch_size is None)
+                       auto_batch=args.batch_size is None, keep_columns=keep_list(args))
 
 
 def run_train(args) -> dict:
@@ -100,6 +104,10 @@ def run_train(args) -> dict:
             print(notice, file=sys.stderr, flush=True)
     # With --engine dask the sample's window features were built on the cluster (core/scale/fraud.py).
     run = run_fraud(table.df, cols, config=config, features=getattr(sample, "features", None))
+    from core.audit import LeakAudit
+
+    for notice in LeakAudit.from_dict(run.features.leakage).notices():
+        print(f"fraud leakage audit: {notice}", file=sys.stderr, flush=True)
     print(describe_epochs(summarize_epochs(run.tabular.history, run.config.tabular.epochs)), file=sys.stderr,
           flush=True)
     timings = {"read": t_read, **run.timings}
@@ -113,6 +121,7 @@ def run_train(args) -> dict:
                  "train_rows": int(len(run.split.train_idx)), "test_rows": int(len(test)),
                  "notices": [*table.notices, *run.notices]},
         **run_summary(run),
+        "leakage": run.features.leakage,
         **summarize_epochs(run.tabular.history, run.config.tabular.epochs),
         "metrics": run.metrics[NETWORK],
         "baselines": {k: v for k, v in run.metrics.items() if k != NETWORK},

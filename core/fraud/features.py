@@ -39,6 +39,7 @@ class FeatureSet:
     descriptions: dict[str, str]
     numeric: list[str]
     categorical: list[str] = field(default_factory=list)
+    leakage: dict | None = None  # the leakage audit of the log's columns (core.audit.LeakAudit.to_dict())
 
     @property
     def names(self) -> list[str]:

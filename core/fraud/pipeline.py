@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.safety import short_list
 from core.fraud.columns import FraudColumns, extra_feature_columns, prepare_log
 from core.fraud.decisions import compute_card_precision_at_k, compute_precision_at_k_per_day
 from core.fraud.features import FeatureConfig, FeatureSet, compute_features
@@ -41,6 +42,7 @@ class FraudConfig:
     use_extra_columns: bool = True
     tabular: TabularConfig = FRAUD_TABULAR
     auto_batch: bool = True  # scale the batch with the training rows (see auto_batch_size)
+    keep_columns: tuple[str, ...] = ()  # suspected leaks the analyst keeps as inputs (core.audit)
 
 
 def auto_batch_size(n_train: int, *, largest: int = 2048) -> int:
@@ -110,7 +112,43 @@ def prepare_fraud_inputs(df: pd.DataFrame, cols: FraudColumns, config: FraudConf
     split = split_by_time(log, cols, train_start=config.train_start, test_start=config.test_start,
                           gap_days=config.gap_days, drop_known_cards=config.drop_known_cards)
     y = log[cols.target].to_numpy(float).astype(int)
-    return log, extra, feats, split, y
+    say("Checking the columns for leaks on the training rows")
+    audit = audit_fraud_inputs(log, cols, extra, split.train_idx, y, keep=config.keep_columns,
+                               seed=config.tabular.seed)
+    out = set(audit.left_out)
+    gone = [c for c in feats.names if _source(c, cols) in out]
+    feats = replace(feats, frame=feats.frame.drop(columns=gone), numeric=[c for c in feats.numeric if c not in gone],
+                    categorical=[c for c in feats.categorical if c not in gone], leakage=audit.to_dict())
+    return log, [c for c in extra if c not in out], feats, split, y
+
+
+def _source(feature: str, cols: FraudColumns) -> str:
+    """The log column a feature is: the amount is the feature ``amount``, the extra columns keep their names."""
+    return cols.amount if feature == "amount" else feature
+
+
+def audit_fraud_inputs(log: pd.DataFrame, cols: FraudColumns, extra: list[str], train_idx: np.ndarray,
+                       y: np.ndarray, *, keep=(), seed: int = 0):
+    """The leakage audit (``core.audit.audit_outcome``) of the log's own inputs (the amount and the extra
+    columns) on the training rows; the other columns (ids) are checked for an identifier that encodes fraud.
+    The window features are built by the studio from each transaction's past, terminal risk only from labels
+    older than the label delay, so they are not audited."""
+    from core.audit import audit_outcome
+    from core.fraud.columns import LEAKY
+
+    missing = [c for c in keep if c not in log.columns]
+    if missing:
+        raise DataValidationError(
+            f"--keep-column must name columns of the log; {short_list(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not among {short_list([c for c in log.columns if c != '_row'])}. "
+            "Fix: use the column names as the file spells them.")
+    frame = log.iloc[train_idx]
+    numeric = [cols.amount] + [c for c in extra if pd.api.types.is_numeric_dtype(log[c])
+                               or pd.api.types.is_bool_dtype(log[c])]
+    taken = {*cols.roles().values(), *extra, "_row"}
+    others = [c for c in log.columns if c not in taken and str(c).lower() not in LEAKY]
+    return audit_outcome(frame, y[train_idx], numeric=numeric, categorical=[c for c in extra if c not in numeric],
+                         others=others, keep=keep, outcome="fraud", seed=seed)
 
 
 def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = FraudConfig(),
@@ -140,7 +178,9 @@ def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = Fra
                                            has_cards=bool(cols.customer))
                for name, m in tab.metrics.items()}
     timings["total"] = time.perf_counter() - t0
-    notices = list(tab.notices)
+    from core.audit import LeakAudit
+
+    notices = [*LeakAudit.from_dict(feats.leakage).notices(), *tab.notices]
     if not cols.customer:
         notices.append("No customer/card column: customer features are skipped and card "
                        "precision@k counts single transactions.")

@@ -18,6 +18,7 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
     Money: fraud amount in the alerted transactions (review + block bands) against the cost of
     reviewing every alert, on the test period; net = caught minus review cost (savings vs no model).
     """
+    from core.audit import attach_to_fingerprint
     from core.drift import build_profile
     from core.fraud.decisions import compute_decision_bands
     from core.fraud.pipeline import NETWORK, run_summary
@@ -44,7 +45,8 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
     train_rows = hist.iloc[run.split.train_idx]
     total_fraud = float((a * y).sum())
     return envelope(
-        "fraud", name=name, dataset=get_fingerprint(data if data is not None else hist, name=dataset_name),
+        "fraud", name=name, dataset=attach_to_fingerprint(get_fingerprint(data if data is not None else hist,
+                                                                          name=dataset_name), run.features.leakage),
         params=run_summary(run)["config"],
         quality=[quality_figure("PR-AUC", net.get("pr_auc")), quality_figure("ROC-AUC", net.get("roc_auc")),
                  quality_figure(f"Card precision@{k}", net.get(f"card_precision_at_{k}")),

@@ -24,12 +24,12 @@ def search_credit(df: pd.DataFrame, *, target: str, budget: float, positive: Any
                   roles: dict[str, str] | None = None, sensitive: list[str] | None = None, config=None,
                   test_df: pd.DataFrame | None = None, test_size: float = 0.25, n_trials: int | None = None,
                   metric: str = "roc_auc", ensemble: bool = False,
-                  progress: Callable[[SearchProgress], None] | None = None) -> TabularSearch:
+                  progress: Callable[[SearchProgress], None] | None = None, keep_columns=()) -> TabularSearch:
     """Search the credit network's settings on the rows ``train_credit`` trains on (same split,
     same seed). Pass the returned ``.config`` to ``train_credit`` with the same arguments. The budget
     counts from this call, preparing the rows included."""
     started = time.perf_counter()
-    from core.credit.pipeline import credit_l2, default_credit_config, prepare_credit_data, split_rows
+    from core.credit.pipeline import audit_credit, credit_l2, default_credit_config, prepare_credit_data, split_rows
     from core.tabular import auto_batch_size
 
     recipe = config or default_credit_config()
@@ -39,6 +39,7 @@ def search_credit(df: pd.DataFrame, *, target: str, budget: float, positive: Any
         train_df, y_train = data.iloc[tr], y[tr]
     else:
         train_df, y_train = data, y
+    setup = audit_credit(train_df, y_train, setup, keep=keep_columns, seed=recipe.seed)  # as train_credit does
     # Today's recipe, resolved for the search's fitting rows as train_credit resolves it for its own.
     vf = recipe.val_fraction
     n_fit = round(len(train_df) * (1 - vf) * (1 - vf))

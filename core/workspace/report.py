@@ -103,7 +103,23 @@ def _section_data(meta: dict, ws: dict) -> str:
                           if isinstance(p, dict))
         out += (f'<p class="excluded"><b>Personal data excluded:</b> {_e(found)}. Found when the file was read, '
                 "before anything else saw it; the original values are in no model, saved run or report.</p>")
-    return out
+    return out + _leakage(ds.get("leakage"))
+
+
+def _leakage(audit) -> str:
+    """The leakage audit saved with the run (``core.audit``): each suspected column, its evidence and what was done."""
+    if not isinstance(audit, dict):
+        return ""
+    from core.audit import ACTION_WORDS
+
+    found = [f for f in audit.get("findings") or [] if isinstance(f, dict)]
+    checked = f"{len(audit.get('checked') or [])} input column(s) checked on {audit.get('rows', 0):,} training rows"
+    if not found:
+        return f'<p class="small"><b>Leakage audit:</b> no suspected leak ({_e(checked)}).</p>'
+    items = "".join(f"<li><b>{_e(f.get('column'))}</b> — {_e(ACTION_WORDS.get(f.get('action'), f.get('action')))}: "
+                    f"{_e(f.get('evidence'))}</li>" for f in found)
+    return (f'<p class="excluded"><b>Leakage audit</b> ({_e(checked)}): columns that could reveal or rebuild the '
+            f"outcome.</p><ul class=\"small\">{items}</ul>")
 
 
 def _find_imbalance(meta: dict, params: dict) -> str | None:

@@ -15,6 +15,7 @@ from core.glossary import metric_help, metric_label
 from core.training import describe_epochs, summarize_epochs
 
 from ui.common import get_verdicts, show_verdict
+from ui.demand.audit import show_run_audit
 from ui.demand.base import K, METRIC_COLS
 from ui.demand.tables import backtest_table, series_table
 
@@ -49,6 +50,7 @@ def results(run) -> None:
                f"{mape_note(nn) or 'MAPE is given: no actual is near zero'} · {run.device} · trained in "
                f"{run.timings['train']:.1f} s · {describe_epochs(summarize_epochs(run.history, run.config.epochs))} "
                f"· interval calibration × {run.spread_factor:.2f}")
+    show_run_audit(run)
     for note in run.notices:
         st.info(note, icon=":material/info:")
     if run.excluded:

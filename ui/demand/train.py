@@ -8,6 +8,7 @@ from core.demand.covariates import horizon_covariates
 from core.demand.forecast import DemandConfig, train_demand
 from core.errors import DataValidationError
 
+from ui.demand.audit import audited
 from ui.demand.base import DEFAULT_H, K, fail
 from ui.search import keep_search, run_demand_search, search_options
 from ui.jobs import training_slot
@@ -39,7 +40,9 @@ ENSEMBLE_NOTE = ("Ensemble SHAP: each input's push on the blended P50 forecast i
 def train(sales, join, opts: dict, slot) -> None:
     """Train the forecast model, its progress drawn in ``slot``; the run is kept in the session."""
     search_opts = opts.pop("search", None)
+    choices = {k: opts.pop(k, ()) for k in ("keep", "lag")}
     try:
+        sales = audited(sales, join, {**opts, **choices})  # the leakage audit on this split's training rows
         search, cfg = run_demand_search(sales, DemandConfig(**opts), search_opts, container=slot)
     except DataValidationError as exc:
         fail(exc)
