@@ -11,7 +11,7 @@ from core.errors import DataValidationError
 from ui.common import ensure_router, plain_columns
 from ui.credit.base import K, fail, timed
 from ui.credit.checks import show_drift, show_fairness
-from ui.credit.data import get_data, schema_editor
+from ui.credit.data import get_data, leak_check, schema_editor
 from ui.credit.explain import show_explanations, show_reason_codes, show_what_if
 from ui.credit.export import show_export
 from ui.credit.results import show_decision, show_performance, show_scorecard
@@ -42,13 +42,14 @@ with tabs[0], timed("data"):
         st.dataframe(df.head(8), width="stretch", hide_index=True,
                      column_config=plain_columns(df.columns, kinds=False))
         schema = schema_editor(df, data_key)
-        if schema is not None:
+        keep = leak_check(df, data_key, schema) if schema is not None else None
+        if keep is not None:
             opts = training_form()
             if opts is not None:
                 try:
                     with training_slot("credit", df, seed=opts["seed"], imbalance=opts["imbalance"],
                                        shap_rows=opts["shap_rows"]) as job:
-                        train(job.data, *schema, opts)
+                        train(job.data, *schema, {**opts, "keep": keep})
                 except DataValidationError as exc:
                     fail(exc)
     run = st.session_state.get(K + "run")

@@ -10,7 +10,7 @@ from core.errors import DataValidationError
 from ui.common import ensure_router
 from ui.fraud.alerts import show_alert_policy, show_alert_queue
 from ui.fraud.base import K, fail
-from ui.fraud.data import column_mapping, get_data, keep_recent, prepared, show_log, time_split
+from ui.fraud.data import column_mapping, get_data, keep_recent, leak_check, prepared, show_log, time_split
 from ui.fraud.explain import show_explanations
 from ui.fraud.export import save_panel, show_score_new_file
 from ui.fraud.results import show_imbalance_comparison, show_performance
@@ -38,6 +38,7 @@ if df is not None:
         fcfg = show_log(log, cols)
         split = time_split(log, cols, data_key)
         if split is not None:
+            keep = leak_check(log, cols, split, data_key)  # before training: columns that give fraud away
             opts = training_form()
             # Drawn on every run, so that the training progress (only there on the run that trains)
             # does not move the tabs below: moved, Streamlit redraws them and the chosen tab is lost.
@@ -46,7 +47,7 @@ if df is not None:
                 with progress_slot:
                     try:
                         with training_slot("fraud", log, imbalance=opts["imbalance"], shap_rows=opts["explain"] + 300):
-                            train(log.drop(columns="_row"), cols, fcfg, {**opts, **split})
+                            train(log.drop(columns="_row"), cols, fcfg, {**opts, **split, "keep": keep})
                         run = st.session_state[K + "run"]
                     except DataValidationError as exc:
                         fail(exc)

@@ -171,6 +171,18 @@ def prepare_credit_data(df: pd.DataFrame, *, target: str, positive: Any = None,
     return cleaned, y, setup
 
 
+def get_credit_audit(df: pd.DataFrame, *, target: str, positive: Any = None, roles: dict[str, str] | None = None,
+                     sensitive: list[str] | None = None, test_size: float = 0.25, seed: int = 0, keep=()):
+    """The leakage audit ``train_credit`` runs with these arguments (same rows, same split), before training:
+    the page shows it with the column roles. Returns a ``core.audit.LeakAudit``."""
+    from core.audit import LeakAudit
+
+    data, y, setup = prepare_credit_data(df, target=target, positive=positive, roles=roles, sensitive=sensitive)
+    tr, _te = split_rows(y, test_size=test_size, seed=seed)
+    audited = audit_credit(data.iloc[tr].reset_index(drop=True), y[tr], setup, keep=keep, seed=seed)
+    return LeakAudit.from_dict(audited.leakage)
+
+
 @dataclass
 class CreditRun:
     """A trained credit model with the raw rows it was trained and tested on."""

@@ -122,6 +122,17 @@ def prepare_fraud_inputs(df: pd.DataFrame, cols: FraudColumns, config: FraudConf
     return log, [c for c in extra if c not in out], feats, split, y
 
 
+def get_fraud_audit(log: pd.DataFrame, cols: FraudColumns, config: FraudConfig = FraudConfig()):
+    """The leakage audit ``run_fraud`` runs on this prepared log and split, before training (the page shows
+    it under the time split). Returns a ``core.audit.LeakAudit``."""
+    raw = log.drop(columns="_row", errors="ignore")
+    extra = extra_feature_columns(raw, cols) if config.use_extra_columns else []
+    split = split_by_time(log, cols, train_start=config.train_start, test_start=config.test_start,
+                          gap_days=config.gap_days, drop_known_cards=config.drop_known_cards)
+    y = log[cols.target].to_numpy(float).astype(int)
+    return audit_fraud_inputs(log, cols, extra, split.train_idx, y, keep=config.keep_columns, seed=config.tabular.seed)
+
+
 def _source(feature: str, cols: FraudColumns) -> str:
     """The log column a feature is: the amount is the feature ``amount``, the extra columns keep their names."""
     return cols.amount if feature == "amount" else feature

@@ -10,6 +10,7 @@ from core.credit.reasons import humanise
 from core.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles
 from core.errors import DataValidationError
 
+from ui.audit import kept_columns, leak_callout
 from ui.credit.base import K, UPLOAD_TYPES, fail, load_sample
 from ui.privacy import read_upload, upload_key
 
@@ -120,3 +121,27 @@ def sensitive_callout(sensitive: list[str], data_key: str) -> None:
                                                 icon=":material/add_circle:"):
                 st.session_state[K + f"released:{data_key}"].append(col)
                 st.rerun()
+
+
+def leak_check(df: pd.DataFrame, data_key: str, schema) -> list[str] | None:
+    """The leakage audit training will run (the form's default split), with one click to keep each suspect;
+    returns the columns kept, or None (with the message shown) when the data cannot be audited."""
+    from core.credit.pipeline import get_credit_audit
+
+    target, positive, roles, sensitive = schema
+    keep_key = K + f"keep_leaks:{data_key}"
+    keep = [c for c in kept_columns(keep_key) if c in df.columns]
+    sig = (data_key, target, str(positive), tuple(sorted(roles.items())), tuple(sensitive), tuple(keep))
+    if st.session_state.get(K + "audit_sig") != sig:
+        try:
+            st.session_state[K + "audit"] = (get_credit_audit(df, target=target, positive=positive, roles=roles,
+                                                              sensitive=sensitive, keep=keep), None)
+        except DataValidationError as exc:
+            st.session_state[K + "audit"] = (None, exc)
+        st.session_state[K + "audit_sig"] = sig
+    audit, err = st.session_state[K + "audit"]
+    if err is not None:
+        fail(err)
+        return None
+    leak_callout(audit, keep_key, button_key=K + f"leak:{data_key}")
+    return keep

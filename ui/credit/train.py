@@ -80,11 +80,12 @@ def train(df, target, positive, roles, sensitive, opts) -> None:
         live = SearchLive()
         search = search_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive,
                                config=config, test_size=opts["test_size"], budget=opts["search"]["budget"],
-                               ensemble=opts["search"]["ensemble"], progress=live)
+                               ensemble=opts["search"]["ensemble"], progress=live, keep_columns=opts.get("keep", ()))
         live.clear()
         config = search.config
     run = train_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive, config=config,
-                       test_size=opts["test_size"], progress=on_epoch, status=lambda m: status.caption(m))
+                       test_size=opts["test_size"], progress=on_epoch, status=lambda m: status.caption(m),
+                       keep_columns=opts.get("keep", ()))
     status.caption("Explaining the test rows with SHAP")
     t1 = time.perf_counter()
     shap = run.explain(run.test_df.iloc[: opts["shap_rows"]])

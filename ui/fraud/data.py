@@ -11,6 +11,7 @@ from core.fraud.features import FeatureConfig, compute_features
 from core.glossary import feature_label
 from core.fraud.split import split_by_time, suggest_split
 
+from ui.audit import kept_columns, leak_callout
 from ui.fraud.base import K, MAX_ROWS, NONE, fail, load_sample
 from ui.privacy import read_upload, upload_key
 
@@ -120,3 +121,21 @@ def time_split(log: pd.DataFrame, cols, data_key: str) -> dict | None:
         fail(exc)
         return None
     return dict(gap=int(gap), train_start=train_start, test_start=test_start, drop_known=drop_known)
+
+
+def leak_check(log: pd.DataFrame, cols, split: dict, data_key: str) -> list[str]:
+    """The leakage audit training will run on this split's training rows, with one click to keep each suspect;
+    returns the columns kept."""
+    from core.fraud.pipeline import FraudConfig, get_fraud_audit
+
+    keep_key = K + f"keep_leaks:{data_key}"
+    keep = [c for c in kept_columns(keep_key) if c in log.columns]
+    sig = (data_key, tuple(cols.roles().items()), len(log), str(split["train_start"]), str(split["test_start"]),
+           split["gap"], split["drop_known"], tuple(keep))
+    if st.session_state.get(K + "audit_sig") != sig:
+        config = FraudConfig(train_start=split["train_start"], test_start=split["test_start"], gap_days=split["gap"],
+                             drop_known_cards=split["drop_known"], keep_columns=tuple(keep))
+        st.session_state[K + "audit"] = get_fraud_audit(log, cols, config)
+        st.session_state[K + "audit_sig"] = sig
+    leak_callout(st.session_state[K + "audit"], keep_key, button_key=K + f"leak:{data_key}")
+    return keep

@@ -41,7 +41,7 @@ def train(df, cols, fcfg, opts):
                   width=opts["width"], seed=opts["seed"])
     config = FraudConfig(train_start=opts["train_start"], test_start=opts["test_start"],
                          gap_days=opts["gap"], features=fcfg, drop_known_cards=opts["drop_known"],
-                         tabular=tab)
+                         tabular=tab, keep_columns=tuple(opts.get("keep", ())))
     search = None
     if opts["search"]["enabled"]:
         from core.search.scenarios import search_fraud
