@@ -35,7 +35,8 @@ def leak_callout(audit: LeakAudit | None, keep_key: str, *, button_key: str) -> 
                            "it is known before the outcome; the figures may look better than they will be.",
                            icon=":material/warning:")
             elif f.action == NOT_INPUT:
-                st.info(f"{escape_markdown(f.evidence)}: an identifier, never a model input, but it encodes the "
+                st.info(f"{escape_markdown(f.evidence[:1].upper() + f.evidence[1:])}: an identifier, never a model "
+                        "input, but it encodes the "
                         "outcome. The file may have been put together from separate extracts per outcome; check "
                         "that the other columns were recorded the same way for every row.", icon=":material/badge:")
         cols = [f for f in audit.findings if f.action != NOT_INPUT]
@@ -44,7 +45,8 @@ def leak_callout(audit: LeakAudit | None, keep_key: str, *, button_key: str) -> 
         buttons = st.columns(min(len(cols), 4))
         for i, f in enumerate(cols):
             kept = f.action == KEPT
-            label = f"Leave {f.column} out" if kept else f"Keep {f.column} as a feature"
+            name = escape_markdown(f.column)
+            label = f"Leave {name} out" if kept else f"Keep {name} as a feature"
             if buttons[i % len(buttons)].button(label, key=f"{button_key}:{f.column}",
                                                 icon=":material/remove_circle:" if kept else ":material/add_circle:"):
                 now = kept_columns(keep_key)

@@ -159,13 +159,13 @@ def audit_covariates(frame: pd.DataFrame, *, covariates: Sequence[str], binary: 
     the analyst keeps as same-period inputs, ``lag`` covariates the analyst wants as past values only."""
     covariates = list(covariates)
     rows = frame.loc[np.asarray(train, dtype=bool)]
-    y = rows[target].to_numpy(float)
+    y = np.nan_to_num(rows[target].to_numpy(float), nan=0.0, posinf=0.0, neginf=0.0)
     n = f"{len(rows):,} training rows"
     keep, lag, known_ahead = set(keep), set(lag), set(known_ahead)
     evidence: dict[str, tuple[str, str, float | None, tuple[str, ...]]] = {}
     numeric = [c for c in covariates if c not in binary]
     if numeric and len(rows) >= 10:
-        X = rows[numeric].astype(float)
+        X = rows[numeric].astype(float).replace([np.inf, -np.inf], np.nan).fillna(0.0)
         for cols, share in _sum_subsets(X, y, seed):
             text = (f"'{cols[0]}' equals '{quantity}'" if len(cols) == 1 else f"{_names(cols)} sum to '{quantity}'")
             for c in cols:

@@ -84,7 +84,7 @@ def separation(score: np.ndarray, y: np.ndarray) -> float:
 
 def numeric_separation(x: pd.Series, y: np.ndarray) -> float:
     """Separation of a number as it is; blanks tried below and above every value, the better kept."""
-    v = pd.to_numeric(x, errors="coerce").to_numpy(dtype=float)
+    v = pd.to_numeric(x, errors="coerce").astype(float).to_numpy()
     ok = np.isfinite(v)
     if not ok.any():
         return 0.5

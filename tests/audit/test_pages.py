@@ -36,11 +36,11 @@ def test_demand_role_table_says_why_and_one_click_reads_a_suspect_for_the_foreca
     assert "- 'temp' is named like weather measured in the same period as 'cnt'" in notice
     roles = _roles(at)
     assert roles["casual"] == roles["temp"] == "past values only" and roles["holiday"] == "same period"
-    _button(at, "Read casual for the forecast period").click().run()
+    _button(at, "Keep casual").click().run()
     assert _roles(at)["casual"] == "same period" and _roles(at)["registered"] == "past values only"
     assert any(w.value.startswith("Read for the forecast period at your request: 'casual' + 'registered'")
                for w in at.warning)
-    assert [b for b in at.button if b.label == "Use casual's past values only"]
+    assert [b for b in at.button if b.label == "Past only: casual"]
     next(m for m in at.multiselect if m.label.startswith("Also observed")).set_value(["weekday"]).run()
     assert _roles(at)["weekday"] == "past values only"
     for label, value in (("Horizon (periods to forecast)", 7), ("Backtest origins", 1), ("Max epochs", 1)):

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.audit import KEPT, LeakAudit
 from core.demand.leakage import apply_audit, audit_sales, hold_periods, known_ahead
+from core.safety import escape_markdown
 
 from ui.demand.base import DEFAULT_H, K
 
@@ -39,26 +40,32 @@ def covariate_audit(sales, join, data_key: str) -> dict:
     if suspects:
         st.warning(
             "**Not known in advance — used through their past values only:**\n\n"
-            + "\n".join(f"- {f.evidence}." for f in {f.evidence: f for f in suspects}.values())
+            + "\n".join(f"- {escape_markdown(f.evidence)}." for f in {f.evidence: f for f in suspects}.values())
             + "\n\nTheir value for a period is known only once the period is over, so the network reads them up to "
             "the forecast origin (the newest value it sees for step h is h periods old). Read for the forecast "
-            "period, they would give a backtest error no real forecast can reach.", icon=":material/policy:")
+            "period, they would give a backtest error no real forecast can reach. Press **Keep …** below to read "
+            "one for the forecast period anyway.", icon=":material/policy:")
     for f in audit.findings:
         if f.action == KEPT:
-            st.warning(f"Read for the forecast period at your request: {f.evidence}. The backtest error will look "
+            st.warning(f"Read for the forecast period at your request: {escape_markdown(f.evidence)}. The backtest "
+                       "error will look "
                      "better than real forecasts can be.", icon=":material/warning:")
     flagged = [f.column for f in audit.findings]
     if flagged:
         buttons = st.columns(min(len(flagged), 4))
         for i, c in enumerate(flagged):
-            label = f"Use {c}'s past values only" if c in keep else f"Read {c} for the forecast period"
-            if buttons[i % len(buttons)].button(label, key=K + f"audit_toggle:{data_key}:{c}",
+            name = escape_markdown(c)
+            label, why = ((f"Past only: {name}", f"Read {name} through its past values only again") if c in keep else
+                          (f"Keep {name}", f"Read {name}'s value for the forecast period (a same-period input)"))
+            if buttons[i % len(buttons)].button(label, key=K + f"audit_toggle:{data_key}:{c}", help=why,
                                                 icon=":material/history:" if c in keep else ":material/lock_open:"):
                 st.session_state[K + f"audit_keep:{data_key}"] = ([k for k in kept if k != c] if c in keep
                                                                   else [*kept, c])
                 st.rerun()
     st.dataframe(pd.DataFrame(audit.roles, columns=["column", "role", "why"]), hide_index=True, width="stretch",
-                 key=K + "audit_roles", column_config={"column": "Covariate", "role": "Role", "why": "Why"})
+                 key=K + "audit_roles", column_config={"column": st.column_config.TextColumn("Covariate", width="small"),
+                                                       "role": st.column_config.TextColumn("Role", width="small"),
+                                                       "why": st.column_config.TextColumn("Why", width="large")})
     others = [c for c in sales.covariates if c not in flagged]
     if others:
         st.multiselect("Also observed with demand (past values only), e.g. footfall or measured weather", others,
@@ -89,4 +96,4 @@ def show_run_audit(run) -> None:
             "Every covariate was read for the forecast period (known in advance).")
     if kept:
         text += f" Kept as same-period inputs at your request although flagged: {', '.join(kept)}."
-    st.caption(f":material/policy: Leakage audit on {audit.rows:,} training periods — {text}")
+    st.caption(f":material/policy: Leakage audit on {audit.rows:,} training periods — {escape_markdown(text)}")
