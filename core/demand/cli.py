@@ -134,7 +134,7 @@ def run_train(args) -> dict:
            "data": {"frequency": data.frequency, "series": data.report.n_series, "rows": data.report.n_rows,
                     "start": data.report.start, "end": data.report.end, "issues": data.report.issues,
                     "columns": {"date": cmap.date, "target": cmap.target, "series": list(cmap.series),
-                                "covariates": data.covariates, "past_only": list(data.columns.lagged)},
+                                "covariates": data.covariates},
                     "column_roles": roles_with_audit(guess.roles(), audit)},
            "leakage": audit.to_dict(),
            "policy": {"params": params.__dict__, "units": {**describe_params(params, data.frequency), **days},

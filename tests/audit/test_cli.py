@@ -43,7 +43,7 @@ def test_bike_rentals_leak_free_run_reports_an_honest_error_and_keeping_the_leak
     assert set(findings) == {"casual", "registered", "temp", "hum", "windspeed"}
     assert {f["action"] for f in findings.values()} == {"past_only"}
     assert res["window"]["lagged"] == ["temp", "hum", "windspeed", "casual", "registered"]
-    assert res["data"]["columns"]["past_only"] == res["window"]["lagged"]
+    assert [r["column"] for r in res["leakage"]["roles"] if r["role"] == "past values only"] == res["window"]["lagged"]
     roles = {r["column"]: r["role"] for r in res["data"]["column_roles"]}
     assert roles["casual"] == "covariate (past values only)" and roles["holiday"] == "covariate (same period)"
     honest = res["metrics"]["mase"]

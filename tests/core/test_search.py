@@ -330,6 +330,8 @@ def test_fraud_search_validates_on_the_latest_training_days_only(monkeypatch):
     from core.fraud.split import split_by_time
     from core.search.scenarios import search_fraud
 
+    import core.fraud.pipeline  # noqa: F401  imported before the patch, so it keeps the real train_tabular
+
     calls = []
     monkeypatch.setattr(core.tabular, "train_tabular", _recording_train_tabular(calls))
     raw = pd.read_csv("sample_data/fraud_transactions.csv.gz")
