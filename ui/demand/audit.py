@@ -1,5 +1,5 @@
 """Demand page, the leakage audit before training: each covariate's role (read for the forecast period, or
-past values only) and why, with one tick to change it. The work is in core.demand.leakage."""
+past values only) and why, with one click to change it. The work is in core.demand.leakage."""
 
 from __future__ import annotations
 
