@@ -1,8 +1,9 @@
 """Headless command line over the same engine the pages use.
 
-    python -m core train --scenario credit --data FILE [--test-data FILE] [--target COL]
-        [--positive VALUE] [--imbalance METHOD] [--epochs N] [--seed N] [--save DIR] --json
-    python -m core score --model DIR --data FILE --out FILE [--personal-data drop|hash|keep]
+    python -m core train --scenario credit --data FILE [--member NAME] [--sheet NAME] [--test-data FILE]
+        [--target COL] [--positive VALUE] [--imbalance METHOD] [--epochs N] [--seed N] [--save DIR] --json
+    python -m core score --model DIR --data FILE [--member NAME] [--sheet NAME] --out FILE
+        [--personal-data drop|hash|keep]
         [--engine dask [--scheduler tcp://HOST:PORT] [--workers N] [--out-format csv|parquet]]
 
 Each scenario package ``core/<name>/cli.py`` adds its own flags (``add_train_arguments``) and runs
@@ -36,10 +37,30 @@ def _scenario_module(name: str):
     return scenario.cli()
 
 
+def _add_table_choice(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--member", metavar="NAME", help="the table to read when --data is a zip holding several "
+                   "(its path in the zip, or its file name)")
+    p.add_argument("--sheet", metavar="NAME", help="the sheet to read when --data is an Excel workbook "
+                   "(default: the first sheet with data)")
+
+
+def _check_table_choice(args) -> None:
+    """--member / --sheet name a table; a scenario that reads images has none to name."""
+    contract = find_scenario(args.scenario)
+    given = [f for f, v in (("--member", getattr(args, "member", None)), ("--sheet", getattr(args, "sheet", None)))
+             if v is not None]
+    if given and contract is not None and contract.input_kind != "table":
+        raise DataValidationError(
+            f"{' and '.join(given)} name a table in a zip or workbook, but the {contract.key} scenario reads "
+            f"{contract.input_kind}. Expected them only with a table file. Fix: leave out {' and '.join(given)}.")
+
+
 def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m core train", description="Train a scenario's model headless.")
     p.add_argument("--scenario", required=True, choices=SCENARIOS)
-    p.add_argument("--data", required=True, help="training data file (CSV/Parquet, or images for quality)")
+    p.add_argument("--data", required=True, help="training data file: CSV or text of any extension, gzip, zip, "
+                   "Excel (.xlsx, .xls) or Parquet; images (a zip or folder) for quality")
+    _add_table_choice(p)
     p.add_argument("--test-data", help="evaluate on this file instead of a split of --data")
     p.add_argument("--target", help="target column")
     p.add_argument("--positive", help="value of the target that counts as the positive class")
@@ -67,7 +88,9 @@ def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
 def _score_parser(scenario_module=None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m core score", description="Score new rows with a saved model.")
     p.add_argument("--model", required=True, help="a saved run directory")
-    p.add_argument("--data", required=True)
+    p.add_argument("--data", required=True, help="the file to score: CSV or text of any extension, gzip, zip, "
+                   "Excel (.xlsx, .xls) or Parquet; images for a quality run")
+    _add_table_choice(p)
     p.add_argument("--out", required=True, help="output CSV (with --engine dask: a Parquet folder, or a CSV "
                    "when the name ends in .csv or --out-format csv)")
     p.add_argument("--scenario", choices=SCENARIOS, help="defaults to the saved run's scenario")
@@ -208,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from core.training import probe_device_info
 
                 # One line naming the device, in place of TensorFlow's own start-up lines.
+                _check_table_choice(args)
                 say(f"Training on {probe_device_info().label}")
                 result = module.run_train(args)
             else:
@@ -216,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from core.privacy import PersonalDataFilter
 
                 args.scenario = scenario
+                _check_table_choice(args)
                 # Found on the first rows read, then dropped / hashed the same way in every chunk or block.
                 args.personal = PersonalDataFilter(args.personal_data)
                 result = module.run_score(args)

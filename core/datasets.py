@@ -1,12 +1,17 @@
-"""Reading uploads and sample files, schema inference and validation with plain-words errors."""
+"""Reading uploads and sample files, schema inference and validation with plain-words errors.
+
+``read_table`` reads a table however it was exported: CSV of any extension (or none), gzip, a zip
+holding one table or several (``member`` names the one), Excel workbooks (``sheet``), Parquet;
+the byte-level checks are in ``core.tablefile``, zips in ``core.archivefile``, workbooks in
+``core.excel``, the chunked reader in ``core.tablestream`` and the outcome column in
+``core.outcome`` (their public names are importable from here too).
+"""
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,13 @@ from core.safety import short_list
 from core.tablefile import (  # noqa: F401
     MAX_COLUMNS, MAX_UNPACKED_BYTES, _check_header, _check_unique, _decimal_comma, _decode,
     _detect_encoding, _gunzip, _plain_cells, _sniff_delimiter, _too_wide, _utf16, parse_datetimes,
+    read_missing_markers, sniff_kind, text_layout,
 )
+from core.outcome import (  # noqa: F401  (the outcome helpers' old home)
+    MAX_OUTCOME_NUMBERS, POSITIVE_HINTS, check_outcome_column, get_target_values, guess_positive,
+    validate_binary_target,
+)
+from core.tablestream import iter_table_chunks  # noqa: F401  (the chunked reader's old home)
 
 ROLES = ("numeric", "categorical", "date", "identifier", "text")
 DEFAULT_MAX_ROWS = 200_000
@@ -39,6 +50,11 @@ class LoadedTable:
     name: str = ""
     # Columns of personal data dropped or hashed on reading: [{"column", "kind", "action"}], no values.
     personal: list[dict] = field(default_factory=list)
+    # A workbook's sheet names and the one read; a zip's tables and the one read (for a pick).
+    sheets: list[str] = field(default_factory=list)
+    sheet: str | None = None
+    members: list[str] = field(default_factory=list)
+    member: str | None = None
 
 
 def _to_bytes(source: Any) -> tuple[bytes, str]:
@@ -57,62 +73,24 @@ def _to_bytes(source: Any) -> tuple[bytes, str]:
 
 
 def read_table(source: Any, *, name: str | None = None, max_rows: int | None = DEFAULT_MAX_ROWS,
-               seed: int = 0, personal: str | None = None, salt: bytes | None = None) -> LoadedTable:
-    """Read a CSV (optionally gzip) or Parquet file into a DataFrame.
+               seed: int = 0, personal: str | None = None, salt: bytes | None = None,
+               member: str | None = None, sheet: str | None = None) -> LoadedTable:
+    """Read a table file into a DataFrame, whatever its name says: CSV / text (a first row of values
+    is data, with columns ``column_1`` …), gzip, a zip of tables (``member``: which one, when it
+    holds several), an Excel workbook (``sheet``: default the first with data) or Parquet.
 
     Raises ``DataValidationError`` for an empty file, a header without rows, an unreadable encoding
-    or delimiter and duplicate column names. Files above ``max_rows`` are sampled (seeded), with a
-    notice. ``personal="drop"`` / ``"hash"`` (with the session's ``salt``) removes or hashes the
-    columns that hold personal data (``core.privacy``) before the frame is returned; what was done
-    is in ``LoadedTable.personal`` and ``df.attrs["personal_data"]`` (column names and kinds only).
+    or delimiter and duplicate column names; ``core.archivefile.TableChoiceNeeded`` (one) for a zip
+    of several tables without ``member``. Missing-value markers (``?``, ``-``, ``NA``, ``n/a``) are
+    read as missing. Files above ``max_rows`` are sampled (seeded), with a notice.
+    ``personal="drop"`` / ``"hash"`` (with the session's ``salt``) removes or hashes the columns
+    that hold personal data (``core.privacy``) before the frame is returned; what was done is in
+    ``LoadedTable.personal`` and ``df.attrs["personal_data"]`` (column names and kinds only).
     """
     raw, detected = _to_bytes(source)
     name = name or detected or "the file"
-    notices: list[str] = []
-    if raw[:2] == b"\x1f\x8b":
-        raw = _gunzip(raw, name, MAX_UNPACKED_BYTES)
-    if len(raw.strip()) == 0:
-        raise DataValidationError(f"'{name}' is empty: expected a header row and data rows. Upload a file with data.")
-    if raw[:4] == b"PAR1" or name.lower().endswith(".parquet"):
-        try:
-            import pyarrow.parquet as pq
-
-            _check_unique([str(c) for c in pq.ParquetFile(io.BytesIO(raw)).schema_arrow.names], name)
-            df = pd.read_parquet(io.BytesIO(raw))
-        except DataValidationError:
-            raise
-        except Exception as exc:
-            raise DataValidationError(
-                f"'{name}' is not a readable Parquet file ({str(exc).splitlines()[0][:200]}). Expected a complete "
-                "Parquet file or a CSV. Fix: export the table again, or save it as CSV UTF-8.") from exc
-        if df.shape[1] > MAX_COLUMNS:
-            raise _too_wide(name, df.shape[1])
-        nested = _plain_cells(df)
-        if nested:
-            notices.append(f"{len(nested)} column(s) hold lists or binary values ({short_list(nested)}); read as text.")
-    else:
-        text = _decode(raw, name)
-        delimiter = _sniff_delimiter(text)
-        header = _check_header(text, delimiter, name)
-        decimal = "," if _decimal_comma(text, delimiter) else "."
-        try:
-            df = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True, low_memory=False,
-                             decimal=decimal)
-        except (pd.errors.ParserError, ValueError, csv.Error, OverflowError) as exc:
-            raise DataValidationError(
-                f"Could not split '{name}' into columns with delimiter {delimiter!r}: {str(exc).splitlines()[0]}. "
-                "Check that every row has the same number of fields."
-            ) from exc
-        lines = text.split("\n", 2)[:2]
-        spaced = len(lines) == 2 and any(lines[0].count(d) >= 1 and lines[0].count(d) == lines[1].count(d)
-                                         for d in " :")
-        if df.shape[1] <= 1 and len(header) <= 1 and (any(d in text[:2000] for d in ";\t|") or spaced):
-            raise DataValidationError(
-                f"Could not detect the delimiter of '{name}': everything landed in one column. Expected commas, "
-                "semicolons, tabs or pipes between fields. Fix: save the file as comma- or semicolon-separated CSV."
-            )
-        if df.shape[1] > MAX_COLUMNS:
-            raise _too_wide(name, df.shape[1])
+    table = parse_table_bytes(raw, name, member=member, sheet=sheet)
+    df, notices = table.df, table.notices
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise DataValidationError(
@@ -134,7 +112,107 @@ def read_table(source: Any, *, name: str | None = None, max_rows: int | None = D
         notices = [*result.notices, *notices]
         # Travels with the frame (copies and row subsets keep attrs) so a saved run's summary can list it.
         df.attrs["personal_data"] = excluded
-    return LoadedTable(df=df, notices=notices, name=name, personal=excluded)
+    table.df, table.notices, table.name, table.personal = df, notices, name, excluded
+    return table
+
+
+def _not_for(option: str, kind: str, name: str) -> DataValidationError:
+    flag, what = ("--member", "zip archives") if option == "member" else ("--sheet", "Excel workbooks")
+    return DataValidationError(
+        f"A {option} to read was named, but '{name}' is {kind}; expected one of {what}. Fix: leave out {flag} "
+        "for this file.")
+
+
+_KIND_WORDS = {"parquet": "a Parquet file", "text": "a text table", "zip": "a zip archive", "xlsx": "an Excel workbook",
+               "ole2": "an Excel workbook"}
+
+
+def parse_table_bytes(raw: bytes, name: str, *, member: str | None = None, sheet: str | None = None,
+                      _inside: str | None = None) -> LoadedTable:
+    """The table in ``raw`` (no row cap, no personal-data step): ``read_table``'s reader."""
+    kind = sniff_kind(raw)
+    if kind == "gzip":
+        raw = _gunzip(raw, name, MAX_UNPACKED_BYTES)
+        kind = sniff_kind(raw)
+    if len(raw.strip()) == 0:
+        raise DataValidationError(f"'{name}' is empty: expected a header row and data rows. Upload a file with data.")
+    if kind == "zip":
+        if b"opendocument" in raw[:200]:
+            raise DataValidationError(
+                f"'{name}' is an OpenDocument spreadsheet (.ods), which is not read here. Expected CSV, Excel "
+                "(.xlsx, .xls) or Parquet. Fix: save it as .xlsx or CSV UTF-8 and upload that.")
+        if _inside is not None:
+            raise DataValidationError(
+                f"'{name}' is a zip inside the zip '{_inside}'. Expected a table inside the zip. Fix: unzip the "
+                "outer archive and upload the inner one.")
+        from core.archivefile import unzip_table
+
+        data, path, notices, members = unzip_table(raw, name, member=member, limit=MAX_UNPACKED_BYTES)
+        table = parse_table_bytes(data, f"{name}/{path}", sheet=sheet, _inside=name)
+        table.notices, table.members, table.member = [*notices, *table.notices], members, path
+        return table
+    if member is not None and _inside is None:
+        raise _not_for("member", _KIND_WORDS[kind], name)
+    if kind in ("xlsx", "ole2"):
+        from core.excel import read_workbook
+
+        book = read_workbook(raw, name, kind=kind, sheet=sheet, limit=MAX_UNPACKED_BYTES)
+        return LoadedTable(df=book.df, notices=book.notices, sheets=book.sheets, sheet=book.sheet)
+    if sheet is not None:
+        raise _not_for("sheet", _KIND_WORDS[kind], name)
+    notices: list[str] = []
+    if kind == "parquet" or name.lower().endswith(".parquet"):
+        try:
+            import pyarrow.parquet as pq
+
+            _check_unique([str(c) for c in pq.ParquetFile(io.BytesIO(raw)).schema_arrow.names], name)
+            df = pd.read_parquet(io.BytesIO(raw))
+        except DataValidationError:
+            raise
+        except Exception as exc:
+            raise DataValidationError(
+                f"'{name}' is not a readable Parquet file ({str(exc).splitlines()[0][:200]}). Expected a complete "
+                "Parquet file or a CSV. Fix: export the table again, or save it as CSV UTF-8.") from exc
+        if df.shape[1] > MAX_COLUMNS:
+            raise _too_wide(name, df.shape[1])
+        nested = _plain_cells(df)
+        if nested:
+            notices.append(f"{len(nested)} column(s) hold lists or binary values ({short_list(nested)}); read as text.")
+    else:
+        df, notices = _read_text(raw, name)
+    df, marked = read_missing_markers(df)
+    return LoadedTable(df=df, notices=[*notices, *marked])
+
+
+def _read_text(raw: bytes, name: str) -> tuple[pd.DataFrame, list[str]]:
+    text = _decode(raw, name)
+    layout = text_layout(text, name)
+    delimiter = layout.delimiter
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True, low_memory=False,
+                         decimal=layout.decimal, **csv_header_options(layout))
+    except (pd.errors.ParserError, ValueError, csv.Error, OverflowError) as exc:
+        raise DataValidationError(
+            f"Could not split '{name}' into columns with delimiter {delimiter!r}: {str(exc).splitlines()[0]}. "
+            "Check that every row has the same number of fields."
+        ) from exc
+    lines = text.split("\n", 2)[:2]
+    spaced = len(lines) == 2 and any(lines[0].count(d) >= 1 and lines[0].count(d) == lines[1].count(d)
+                                     for d in " :")
+    if df.shape[1] <= 1 and len(layout.names) <= 1 and (any(d in text[:2000] for d in ";\t|") or spaced):
+        raise DataValidationError(
+            f"Could not detect the delimiter of '{name}': everything landed in one column. Expected commas, "
+            "semicolons, tabs or pipes between fields. Fix: save the file as comma- or semicolon-separated CSV."
+        )
+    if df.shape[1] > MAX_COLUMNS:
+        raise _too_wide(name, df.shape[1])
+    return df, layout.notices(name)
+
+
+def csv_header_options(layout) -> dict:
+    """``pandas.read_csv`` options for a text table's header: its first row, or ``layout.names``
+    for a file whose first row is data (every field kept: no column becomes the index)."""
+    return {} if layout.header else {"header": None, "names": layout.names, "index_col": False}
 
 
 def _numeric_share(s: pd.Series) -> float:
@@ -261,163 +339,3 @@ def clean_features(df: pd.DataFrame, roles: dict[str, str]) -> tuple[pd.DataFram
                 notices.append(f"'{c}' has the same value in every row ({s.iloc[0]!r}); dropped.")
                 roles.pop(c)
     return df, roles, notices
-
-
-POSITIVE_HINTS = ("1", "1.0", "true", "yes", "y", "bad", "default", "defaulted", "fraud", "defect", "positive")
-
-
-def get_target_values(df: pd.DataFrame, target: str) -> list:
-    """Distinct values of the target column (for the positive-value selector)."""
-    if target not in df.columns:
-        raise DataValidationError(
-            f"Target column '{target}' is not in the data; the columns are {short_list(df.columns, limit=20)}. "
-            "Pick the column that holds the outcome."
-        )
-    return sorted(df[target].dropna().unique().tolist(), key=str)
-
-
-def guess_positive(values) -> Any:
-    """The value most likely to mean 'event happened' (default, fraud, 1, yes ...)."""
-    for v in values:
-        if str(v).strip().lower() in POSITIVE_HINTS:
-            return v
-    return values[-1] if values else None
-
-
-MAX_OUTCOME_NUMBERS = 10  # a numeric column with more distinct values is a measurement, not an outcome
-
-
-def check_outcome_column(df: pd.DataFrame, target: str) -> list:
-    """The distinct values of a column offered as a yes/no outcome; refuses a numeric column with
-    many values (an amount or a count is not an outcome, and 'income == 52,000' is no positive class)."""
-    values = get_target_values(df, target)
-    if pd.api.types.is_numeric_dtype(df[target]) and not pd.api.types.is_bool_dtype(df[target]) \
-            and len(values) > MAX_OUTCOME_NUMBERS:
-        shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values[:4])
-        raise DataValidationError(
-            f"Column '{target}' holds numbers with {len(values):,} different values (e.g. {shown}, ...); a "
-            "yes/no outcome has two values (such as 0/1 or good/bad). Fix: pick the column that says whether "
-            "the event happened, or add one to the file, e.g. default = 1 when days past due > 90, else 0."
-        )
-    return values
-
-
-def validate_binary_target(df: pd.DataFrame, target: str, positive: Any = None) -> tuple[np.ndarray, Any]:
-    """Turn the target column into 0/1 labels (1 = ``positive``).
-
-    With more than two values the analyst must say which value is positive; everything else then
-    counts as negative. Rows with a missing target are not allowed here (drop them first).
-    """
-    values = check_outcome_column(df, target)
-    if df[target].isna().any():
-        raise DataValidationError(
-            f"Target column '{target}' is empty in {int(df[target].isna().sum())} row(s). "
-            "Remove those rows or fill in the outcome."
-        )
-    if positive is None:
-        if len(values) > 2:
-            shown = short_list(values, limit=10)
-            raise DataValidationError(
-                f"Target column '{target}' must have two values; got {len(values)}: {shown}. "
-                "Pick the positive value or map the others."
-            )
-        positive = guess_positive(values)
-    elif str(positive) not in {str(v) for v in values}:
-        raise DataValidationError(
-            f"Positive value {positive!r} does not occur in '{target}'; its values are {short_list(values, limit=10)}. "
-            "Pick one of them."
-        )
-    y = (df[target].astype(str) == str(positive)).to_numpy().astype(int)
-    if y.sum() == 0 or y.sum() == len(y):
-        only = values[0] if values else None
-        raise DataValidationError(
-            f"Target column '{target}' has only one class ({only!r}, {len(y)} rows); a model needs both. "
-            "Upload data with both outcomes."
-        )
-    return y, positive
-
-
-def iter_table_chunks(path, *, chunk_size: int = 50_000):
-    """Read a CSV (optionally gzip) or Parquet file from disk in chunks of ``chunk_size`` rows.
-
-    For files too large to hold in memory (batch scoring from the command line): encoding,
-    delimiter and header are checked on the first 64 KB with the same rules as ``read_table``,
-    then pandas / pyarrow stream the rest, so memory stays flat whatever the file's length.
-    Yields DataFrames; raises ``DataValidationError`` for the same problems ``read_table`` reports.
-    """
-    p = Path(path)
-    if not p.exists():
-        raise DataValidationError(f"File not found: '{p}'. Check the path.")
-    if chunk_size < 1:
-        raise DataValidationError(f"Chunk size must be at least 1 row; got {chunk_size}. Fix: pass e.g. 50000.")
-    name = p.name
-    with open(p, "rb") as fh:
-        magic = fh.read(4)
-    if magic == b"PAR1" or name.lower().endswith(".parquet"):
-        yield from _iter_parquet(p, chunk_size)
-        return
-    gz = magic[:2] == b"\x1f\x8b"
-    opener = gzip.open if gz else open
-    try:
-        with opener(p, "rb") as fh:
-            head = fh.read(65536)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataValidationError(
-            f"'{name}' looks gzip-compressed but cannot be unpacked ({exc}). Expected a complete .gz file. "
-            "Fix: compress the file again, or pass the CSV itself.") from exc
-    if len(head.strip()) == 0:
-        raise DataValidationError(f"'{name}' is empty: expected a header row and data rows. Upload a file with data.")
-    if len(head) == 65536 and b"\n" in head:
-        # Sniff whole lines only: a multi-byte character may be cut at the 64 KB mark.
-        cut = head.rindex(b"\n") + 1
-        if _utf16(head) and cut % 2:
-            cut += 1  # UTF-16 writes a newline as two bytes: keep both
-        head = head[:cut]
-    # pandas drops a UTF-8 byte-order mark itself, as read_table's parser does.
-    encoding = _detect_encoding(head, name)
-    text = _decode(head, name)
-    delimiter = _sniff_delimiter(text)
-    _check_header(text, delimiter, name)
-    decimal = "," if _decimal_comma(text, delimiter) else "."
-    n = 0
-    try:
-        reader = pd.read_csv(p, sep=delimiter, skipinitialspace=True, low_memory=False, encoding=encoding,
-                             compression="gzip" if gz else None, chunksize=chunk_size, decimal=decimal)
-        with reader:
-            for chunk in reader:
-                chunk.columns = [str(c).strip() for c in chunk.columns]
-                n += len(chunk)
-                yield chunk
-    except UnicodeDecodeError as exc:
-        raise DataValidationError(
-            f"Could not read '{name}' past row {n:,}: the text is not {encoding} throughout ({exc.reason}). "
-            "Save the whole file again as CSV UTF-8."
-        ) from exc
-    except (pd.errors.ParserError, ValueError, csv.Error, OverflowError, EOFError, zlib.error) as exc:
-        raise DataValidationError(
-            f"Could not split '{name}' into columns with delimiter {delimiter!r} after row {n:,}: "
-            f"{str(exc).splitlines()[0]}. Check that every row has the same number of fields."
-        ) from exc
-    if n == 0:
-        raise DataValidationError(f"'{name}' has column names but no data rows. Upload a file with data.")
-
-
-def _iter_parquet(p: Path, chunk_size: int):
-    import pyarrow.parquet as pq
-
-    try:
-        pf = pq.ParquetFile(p)
-    except Exception as exc:
-        raise DataValidationError(
-            f"'{p.name}' is not a readable Parquet file ({str(exc).splitlines()[0][:200]}). Expected a complete "
-            "Parquet file or a CSV. Fix: export the table again, or save it as CSV UTF-8.") from exc
-    _check_unique([str(c).strip() for c in pf.schema_arrow.names], p.name)
-    if len(pf.schema_arrow.names) > MAX_COLUMNS:
-        raise _too_wide(p.name, len(pf.schema_arrow.names))
-    if pf.metadata.num_rows == 0:
-        raise DataValidationError(f"'{p.name}' has column names but no data rows. Upload a file with data.")
-    for batch in pf.iter_batches(batch_size=chunk_size):
-        chunk = batch.to_pandas()
-        chunk.columns = [str(c).strip() for c in chunk.columns]
-        _plain_cells(chunk)
-        yield chunk

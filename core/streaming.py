@@ -99,14 +99,15 @@ def remove_stale_partials(out) -> list[Path]:
 
 def stream_score(meta: dict, data, out, score_chunk: Callable[[pd.DataFrame], pd.DataFrame], *,
                  chunk_size: int = 50_000, progress: Callable[[int], None] | None = None,
-                 personal=None) -> StreamResult:
+                 personal=None, member: str | None = None, sheet: str | None = None) -> StreamResult:
     """Score ``data`` chunk by chunk with ``score_chunk(part) -> scored rows`` and write them to ``out``.
 
     ``part`` has a fresh 0..n-1 index, personal data handled by ``personal`` (a
     ``core.privacy.PersonalDataFilter``, or its mode ``"drop"`` / ``"hash"`` / ``"keep"``; left out
     when not given) and numeric columns already coerced; ``progress(rows)`` is called after each
-    chunk. Raises ``ColumnMismatchError`` (nothing written) when the file's columns do not fit the
-    model, and ``DataValidationError`` for unreadable files, a missing output folder or a full disk.
+    chunk. ``member`` / ``sheet`` name the table to read in a zip or workbook (``--member`` /
+    ``--sheet``). Raises ``ColumnMismatchError`` (nothing written) when the file's columns do not fit
+    the model, and ``DataValidationError`` for unreadable files, a missing output folder or a full disk.
     """
     from core.drift import DriftAccumulator
     from core.privacy import PersonalDataFilter
@@ -122,9 +123,11 @@ def stream_score(meta: dict, data, out, score_chunk: Callable[[pd.DataFrame], pd
             remove_stale_partials(out)
             lock = _lock(partial)
             with open(partial, "w", newline="", encoding="utf-8") as fh:
-                for part in iter_table_chunks(data, chunk_size=chunk_size):
+                for part in iter_table_chunks(data, chunk_size=chunk_size, member=member, sheet=sheet):
+                    read_notices = part.attrs.get("read_notices", [])  # a zip member, a sheet, no header row
                     part = guard.apply(part)  # the columns are found on the first chunk, then fixed
                     if report is None:
+                        notices += read_notices
                         report = check_columns(meta, part)
                         if not report.ok:
                             guard.check_missing(report.missing)

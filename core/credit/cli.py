@@ -23,6 +23,10 @@ SUPPORTS_SEARCH = True  # --search-budget (see core/search)
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Network options, the test share, sensitive columns, costs and scorecard scaling."""
     g = parser.add_argument_group("credit")
+    g.add_argument("--negative", default=None, metavar="VALUE[,VALUE]",
+                   help="with --positive, for an outcome with more than two values: the value(s) that mean "
+                        "repaid; rows with any other value are left out (list every other value to count them "
+                        "all as repaid)")
     g.add_argument("--width", type=int, default=None, help="units in the first hidden layer")
     g.add_argument("--depth", type=int, default=None, help="hidden layers")
     g.add_argument("--dropout", type=float, default=None)
@@ -87,7 +91,9 @@ def run_train(args) -> dict:
     from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
     from core.credit.scorecard import ScorecardConfig
     from core.datasets import read_table
+    from core.outcome import choose_outcome_rows
     from core.scale.sample import wants_sample
+    from core.tablestream import choice_of
     from core.training import describe_epochs, summarize_epochs
 
     t_start = time.perf_counter()
@@ -104,7 +110,7 @@ def run_train(args) -> dict:
         table, sample = read_uniform_sample(args, seed=int(args.seed))
     else:
         # Personal data (e-mail, phone, card numbers, ids, names) is left out as the file is read.
-        table = read_table(args.data, personal="drop")
+        table = read_table(args.data, personal="drop", **choice_of(args))  # --member / --sheet
     test_table = read_table(args.test_data, personal="drop") if getattr(args, "test_data", None) else None
     target = args.target or guess_target(table.df.columns)
     if target is None:
@@ -112,6 +118,16 @@ def run_train(args) -> dict:
             f"No target column given and none of {list(table.df.columns)[:12]} looks like one. "
             "Fix: pass --target COLUMN."
         )
+    # An outcome with more than two values: --negative says which mean repaid, the rest are left out.
+    negative = None if args.negative is None else [v.strip() for v in str(args.negative).split(",") if v.strip()]
+    table.df, outcome_notices = choose_outcome_rows(table.df, target, positive=args.positive, negative=negative)
+    table.notices = [*table.notices, *outcome_notices]
+    if test_table is not None:
+        test_table.df, test_notices = choose_outcome_rows(test_table.df, target, positive=args.positive,
+                                                          negative=negative)
+        table.notices += [f"--test-data: {n}" for n in test_notices]
+    for notice in [n for n in table.notices if not n.startswith("Personal data")]:
+        print(notice, file=sys.stderr, flush=True)
     config = _config(args)
     search = None
     if getattr(args, "search_budget", None) is not None:
@@ -215,6 +231,7 @@ def run_score(args) -> dict:
         return run_score_dask(args)
     from core.credit.persist import load_credit_model
     from core.streaming import stream_score
+    from core.tablestream import choice_of
 
     t0 = time.perf_counter()
     model = load_credit_model(args.model)
@@ -240,7 +257,8 @@ def run_score(args) -> dict:
 
     done = stream_score(model.metadata, args.data, args.out, score_chunk,
                         chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress,
-                        personal=getattr(args, "personal", None))  # --personal-data: drop (default), hash, keep
+                        personal=getattr(args, "personal", None),  # --personal-data: drop (default), hash, keep
+                        **choice_of(args))  # --member / --sheet
     rows = done.rows
     result = {"rows": rows, "approved": rows - declined, "declined": declined,
               "approval_rate": float(1 - declined / max(rows, 1)), "threshold": threshold,

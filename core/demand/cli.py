@@ -60,16 +60,19 @@ def _split_list(arg: str | None):
     return tuple(c.strip() for c in arg.split(",") if c.strip())
 
 
-def _load(path: str, args, cmap=None):
-    """Read and clean one file. Without ``cmap`` the column roles are guessed (flags win) and the
-    guess, with the reason for each role, is printed on standard error before anything trains."""
+def _load(path: str, args, cmap=None, *, choice: dict | None = None):
+    """Read and clean one file (``choice``: the --member / --sheet of --data). Without ``cmap`` the
+    column roles are guessed (flags win) and the guess, with the reason for each role, is printed
+    on standard error before anything trains."""
     import sys
 
     from core.datasets import read_table
     from core.demand.data import ColumnMap, load_sales
     from core.demand.roles import guess_roles
 
-    table = read_table(path, max_rows=None, personal="drop")  # personal data left out as it is read
+    table = read_table(path, max_rows=None, personal="drop", **(choice or {}))  # personal data left out as it is read
+    for notice in [n for n in table.notices if not n.startswith("Personal data")]:
+        print(notice, file=sys.stderr)
     guess = None
     if cmap is None:
         series = _split_list(args.series_cols)
@@ -103,7 +106,9 @@ def run_train(args) -> dict:
                                        default_policy, describe_params, summarize_policy)
 
     t0 = time.perf_counter()
-    data, cmap, guess, join = _load(args.data, args)
+    from core.tablestream import choice_of
+
+    data, cmap, guess, join = _load(args.data, args, choice=choice_of(args))  # --member / --sheet
     test = _load(args.test_data, args, cmap)[0] if args.test_data else None
     horizon = args.horizon or DEFAULT_HORIZON[data.frequency]
     data, audit = _audit(data, join, args, hold=0 if test is not None else hold_periods(horizon, args.origins, args.step))
@@ -236,14 +241,17 @@ def run_score(args) -> dict:
 
     # --personal-data: personal columns left out (default), hashed or kept before anything reads them.
     guard = getattr(args, "personal", None) or PersonalDataFilter()
-    result = score_with_run(args.model, guard.apply(read_table(args.data, max_rows=None).df), max_rows=10 ** 12)
+    from core.tablestream import choice_of
+
+    read = read_table(args.data, max_rows=None, **choice_of(args))  # --member / --sheet
+    result = score_with_run(args.model, guard.apply(read.df), max_rows=10 ** 12)
     table = result.scored
     from core.registry import write_atomic
 
     # Complete or absent under its name, even if the process is killed while writing.
     write_atomic(args.out, escape_formula_cells(table).to_csv(index=False), what="Writing the forecast")
     out = {"rows": int(len(table)), "series": int(table["series"].nunique()), "out": str(args.out),
-           "notices": result.notices, "policy": result.settings,
+           "notices": [*read.notices, *result.notices], "policy": result.settings,
            "timings": {"total": round(time.perf_counter() - t0, 3)}}
     if result.drift is not None:
         out["drift"] = result.drift.to_dict(orient="records")

@@ -89,7 +89,9 @@ def run_train(args) -> dict:
             config = replace(config, train_start=sample.train_start)
     else:
         # Never sample a log (windows need every row); personal data is left out as it is read.
-        table = read_table(args.data, max_rows=None, personal="drop")
+        from core.tablestream import choice_of
+
+        table = read_table(args.data, max_rows=None, personal="drop", **choice_of(args))  # --member / --sheet
     t_read = time.perf_counter() - t0
     cols = make_columns(table.df, time=args.time_col, amount=args.amount_col, target=args.target,
                         customer=args.customer_col, terminal=args.terminal_col)
@@ -270,9 +272,12 @@ def run_score(args) -> dict:
         if not getattr(args, "quiet", False):
             print(f"scored {rows:,} transactions ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
 
+    from core.tablestream import choice_of
+
     done = stream_score(meta, args.data, args.out, score_chunk,
                         chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress,
-                        personal=getattr(args, "personal", None))  # --personal-data: drop (default), hash, keep
+                        personal=getattr(args, "personal", None),  # --personal-data: drop (default), hash, keep
+                        **choice_of(args))  # --member / --sheet
     notices = list(done.notices)
     if state["unordered"]:
         notices.append("The file is not in time order: rows far older than the rows before them were scored "

@@ -47,15 +47,16 @@ class CorruptMember(Exception):
         self.reason = reason
 
 
-def check_member_path(name: str) -> PurePosixPath:
-    """Normalised relative path of an archive entry; raise when it would escape the archive."""
+def check_member_path(name: str, *, example: str = "ok/img_001.png", source: str = "image folder") -> PurePosixPath:
+    """Normalised relative path of an archive entry; raise when it would escape the archive.
+    ``example`` and ``source`` word the message for what the archive holds (images, tables)."""
     clean = name.replace("\\", "/")
     path = PurePosixPath(clean)
     if clean.startswith("/") or (len(clean) > 1 and clean[1] == ":") or ".." in path.parts:
         raise DataValidationError(
             f"Archive entry '{name}' points outside the archive (absolute path or '..'). "
-            "Expected relative paths such as 'ok/img_001.png'; got a path that could overwrite "
-            "other files. Re-create the zip from the image folder itself."
+            f"Expected relative paths such as '{example}'; got a path that could overwrite "
+            f"other files. Re-create the zip from the {source} itself."
         )
     return path
 
@@ -115,13 +116,14 @@ def read_zip(data: bytes, *, limits: ArchiveLimits = ArchiveLimits()) -> tuple[d
     return out, skipped
 
 
-def check_entries(files: list[zipfile.ZipInfo]) -> None:
+def check_entries(files: list[zipfile.ZipInfo], *, what: str = "image files", example: str = "ok/img_001.png",
+                  source: str = "image folder") -> None:
     """Every entry's path stays inside the archive and none is a symbolic link."""
     for info in files:
-        check_member_path(info.filename)
+        check_member_path(info.filename, example=example, source=source)
         if _is_symlink(info):
             raise DataValidationError(
-                f"Archive entry '{info.filename}' is a symbolic link; expected regular image files. "
+                f"Archive entry '{info.filename}' is a symbolic link; expected regular {what}. "
                 "Re-create the zip without links."
             )
 

@@ -9,7 +9,10 @@ other (``core.datasets.iter_table_chunks``):
   with the file's header, delimiter and encoding;
 - Parquet: a worker reads the row groups that overlap its row range;
 - gzip CSV cannot be cut without unpacking it from the start, so this process unpacks it in
-  blocks and hands each block to the cluster.
+  blocks and hands each block to the cluster; so too a table inside a zip and an Excel workbook
+  (``--member`` / ``--sheet`` name which one);
+- a text file whose first row is data (no header) is cut the same way, its columns named
+  ``column_1`` … as ``read_table`` names them.
 
 Workers read the files by path: on several machines the paths must be on storage they all see.
 """
@@ -45,6 +48,7 @@ class Block:
     sep: str = ","
     encoding: str = "utf-8"
     frame: Any = None
+    names: tuple | None = None  # the column names of a CSV without a header row (its first row is data)
     # The run's core.privacy.PersonalDataFilter (columns found on the first block), applied as the block is read.
     personal: Any = None
 
@@ -76,8 +80,10 @@ def _hidden(rel: Path) -> bool:
     return any(part.startswith((".", "_")) for part in rel.parts)
 
 
-def plan_blocks(files: list[Path], *, chunk_size: int) -> Iterator[Block]:
-    """Blocks of ``chunk_size`` rows over ``files`` in order, numbered from 0.
+def plan_blocks(files: list[Path], *, chunk_size: int, member: str | None = None,
+                sheet: str | None = None) -> Iterator[Block]:
+    """Blocks of ``chunk_size`` rows over ``files`` in order, numbered from 0 (``member`` / ``sheet``:
+    the table to read in a zip or a workbook).
 
     Raises ``DataValidationError`` for the same unreadable files ``iter_table_chunks`` rejects.
     """
@@ -85,15 +91,23 @@ def plan_blocks(files: list[Path], *, chunk_size: int) -> Iterator[Block]:
         raise DataValidationError(f"Chunk size must be at least 1 row; got {chunk_size}. Fix: pass e.g. 50000.")
     index = 0
     for f in files:
-        for block in _file_blocks(Path(f), chunk_size):
+        for block in _file_blocks(Path(f), chunk_size, member, sheet):
             yield Block(index=index, **{k: v for k, v in block.items()})
             index += 1
 
 
-def _file_blocks(p: Path, chunk_size: int) -> Iterator[dict]:
+def _file_blocks(p: Path, chunk_size: int, member: str | None = None, sheet: str | None = None) -> Iterator[dict]:
+    from core.tablefile import sniff_kind
+
     with open(p, "rb") as fh:
-        magic = fh.read(4)
-    if magic == b"PAR1" or p.name.lower().endswith(".parquet"):
+        kind = sniff_kind(fh.read(65536))
+    if kind in ("gzip", "zip", "xlsx", "ole2") or member is not None or sheet is not None:
+        from core.datasets import iter_table_chunks
+
+        for chunk in iter_table_chunks(p, chunk_size=chunk_size, member=member, sheet=sheet):
+            yield {"kind": "frame", "path": str(p), "frame": chunk.reset_index(drop=True)}
+        return
+    if kind == "parquet" or p.name.lower().endswith(".parquet"):
         import pyarrow.parquet as pq
 
         try:
@@ -105,18 +119,13 @@ def _file_blocks(p: Path, chunk_size: int) -> Iterator[dict]:
         for start in range(0, n, chunk_size):
             yield {"kind": "parquet", "path": str(p), "start": start, "stop": min(n, start + chunk_size)}
         return
-    if magic[:2] == b"\x1f\x8b":
-        from core.datasets import iter_table_chunks
-
-        for chunk in iter_table_chunks(p, chunk_size=chunk_size):
-            yield {"kind": "frame", "path": str(p), "frame": chunk.reset_index(drop=True)}
-        return
     yield from _csv_blocks(p, chunk_size)
 
 
-def _csv_format(p: Path) -> tuple[str, str]:
-    """The encoding and delimiter ``iter_table_chunks`` would use (same checks, same errors)."""
-    from core.datasets import _check_header, _detect_encoding, _sniff_delimiter
+def _csv_format(p: Path):
+    """The encoding and ``core.tablefile.TextLayout`` (delimiter, header or column names)
+    ``iter_table_chunks`` would use (same checks, same errors)."""
+    from core.tablefile import _detect_encoding, text_layout
 
     with open(p, "rb") as fh:
         head = fh.read(65536)
@@ -125,10 +134,7 @@ def _csv_format(p: Path) -> tuple[str, str]:
     if len(head) == 65536 and b"\n" in head:
         head = head[: head.rindex(b"\n") + 1]
     encoding = _detect_encoding(head, p.name)
-    text = head.decode(encoding)
-    delimiter = _sniff_delimiter(text)
-    _check_header(text, delimiter, p.name)
-    return encoding, delimiter
+    return encoding, text_layout(head.decode(encoding), p.name)
 
 
 def _record_start_blocks(p: Path, size: int) -> Iterator[np.ndarray]:
@@ -176,9 +182,10 @@ def record_starts(p: Path) -> np.ndarray:
 def _csv_blocks(p: Path, chunk_size: int) -> Iterator[dict]:
     """Blocks of ``chunk_size`` data rows, found in one pass that keeps only every block's first
     offset (not every row's)."""
-    encoding, sep = _csv_format(p)
+    encoding, layout = _csv_format(p)
     size = p.stat().st_size
-    header_seen, edges, seen = False, [], 0  # seen: data records counted so far
+    # seen: data records counted so far; a file whose first row is data has no header record to skip
+    header_seen, edges, seen = not layout.header, [], 0
     for starts in (_record_start_blocks(p, size) if size else ()):
         if not header_seen and len(starts):  # the first record is the header; data rows follow it
             header_seen, starts = True, starts[1:]
@@ -192,7 +199,7 @@ def _csv_blocks(p: Path, chunk_size: int) -> Iterator[dict]:
     edges.append(size)
     for a, b in zip(edges[:-1], edges[1:]):
         yield {"kind": "csv", "path": str(p), "start": int(a), "stop": int(b), "header": header,
-               "sep": sep, "encoding": encoding}
+               "sep": layout.delimiter, "encoding": encoding, "names": None if layout.header else tuple(layout.names)}
 
 
 def read_block(block: Block) -> pd.DataFrame:
@@ -205,9 +212,10 @@ def read_block(block: Block) -> pd.DataFrame:
         with open(block.path, "rb") as fh:
             fh.seek(block.start)
             raw = fh.read(block.stop - block.start)
+        names = {} if block.names is None else {"header": None, "names": list(block.names), "index_col": False}
         try:
             df = pd.read_csv(io.BytesIO(block.header + raw), sep=block.sep, skipinitialspace=True,
-                             low_memory=False, encoding=block.encoding)
+                             low_memory=False, encoding=block.encoding, **names)
         except UnicodeDecodeError as exc:
             raise DataValidationError(
                 f"Could not read '{Path(block.path).name}' in bytes {block.start:,}-{block.stop:,}: the text is not "
@@ -218,6 +226,10 @@ def read_block(block: Block) -> pd.DataFrame:
                 f"{block.start:,}-{block.stop:,}: {str(exc).splitlines()[0]}. Check that every row has the same "
                 "number of fields.") from exc
     df.columns = [str(c).strip() for c in df.columns]
+    if block.kind != "frame":  # a frame block was read by iter_table_chunks, which does this itself
+        from core.tablefile import read_missing_markers
+
+        df, _ = read_missing_markers(df)
     if block.personal is not None:
         df = block.personal.apply(df)
     return df.reset_index(drop=True)
@@ -237,6 +249,26 @@ def _read_parquet_rows(p: Path, start: int, stop: int) -> pd.DataFrame:
         offset += n
     table = pf.read_row_groups(groups) if groups else pa.table({})
     return table.slice(start - (first or 0), stop - start).to_pandas()
+
+
+def block_notices(block: Block) -> list[str]:
+    """What reading the block's file noticed: the table read from a zip or sheet, a first row of data."""
+    if block.kind == "frame":
+        return list(getattr(block.frame, "attrs", {}).get("read_notices", []))
+    if block.kind == "csv" and block.names is not None:
+        from core.tablefile import headerless_notice
+
+        return [headerless_notice(Path(block.path).name, len(block.names))]
+    return []
+
+
+def read_here(path) -> bool:
+    """Whether the file's blocks are read in this process (gzip, a zip, a workbook): its blocks
+    cannot be counted before they are read."""
+    from core.tablefile import sniff_kind
+
+    with open(path, "rb") as fh:
+        return sniff_kind(fh.read(65536)) in ("gzip", "zip", "xlsx", "ole2")
 
 
 def is_gzip(path) -> bool:

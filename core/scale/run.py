@@ -58,22 +58,24 @@ def plan_job(args, meta: dict, what: str) -> Job:
     from core.scale.engine import Progress
     from core.scale.output import StagedOutput, choose_format
     from core.scale.tables import check_first_block
+    from core.tablestream import choice_of
 
     chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
-    files, blocks, total = plan_input(args.data, chunk)
+    files, blocks, total = plan_input(args.data, chunk, **choice_of(args))  # --member / --sheet
     report, blocks = check_first_block(meta, blocks, getattr(args, "personal", None))  # --personal-data
     fmt = choose_format(args.out, getattr(args, "out_format", None))
     return Job(files, blocks, total, report, fmt, StagedOutput(args.out, fmt),
                Progress(quiet=getattr(args, "quiet", False), what=what))
 
 
-def plan_input(data, chunk_size: int):
-    """(input files, blocks, number of blocks or None when a gzip file is read block by block here)."""
-    from core.scale.inputs import find_input_files, is_gzip, plan_blocks
+def plan_input(data, chunk_size: int, *, member: str | None = None, sheet: str | None = None):
+    """(input files, blocks, number of blocks or None when a gzip file, a zip or a workbook is read
+    block by block here)."""
+    from core.scale.inputs import find_input_files, plan_blocks, read_here
 
     files = find_input_files(data)
-    blocks = plan_blocks(files, chunk_size=chunk_size)
-    if any(is_gzip(f) for f in files):
+    blocks = plan_blocks(files, chunk_size=chunk_size, member=member, sheet=sheet)
+    if any(read_here(f) for f in files):
         return files, blocks, None
     blocks = list(blocks)
     return files, blocks, len(blocks)

@@ -131,18 +131,20 @@ class _Reader:
     def blocks(self):
         from core.scale.inputs import plan_blocks
 
-        return plan_blocks(self.files, chunk_size=self.chunk)
+        from core.tablestream import choice_of
+
+        return plan_blocks(self.files, chunk_size=self.chunk, **choice_of(self.args))  # --member / --sheet
 
     def map(self, fn: Callable, *fn_args, what: str, per_block: Callable | None = None) -> list:
         """``fn(block, *fn_args[, per_block(block.index)])`` for every block, in block order."""
         from core.scale.engine import run_ordered
-        from core.scale.inputs import is_gzip
+        from core.scale.inputs import read_here
 
         progress = self.progress_cls(what=self.noun, verb=what)
         out: dict[int, object] = {}
         blocks = self.blocks()
         total = None
-        if not any(is_gzip(f) for f in self.files):  # gzip is unpacked here block by block: no count ahead
+        if not any(read_here(f) for f in self.files):  # gzip, zip, workbooks are read here block by block: no count ahead
             blocks = list(blocks)
             total = len(blocks)
 
@@ -193,18 +195,21 @@ def _files_and_chunk(args):
     return files, chunk
 
 
-def _personal_data(files, chunk: int):
-    """(the first block with personal data left out, the ``PrivacyResult`` saying which columns).
+def _personal_data(files, chunk: int, args=None):
+    """(the first block with personal data left out, the ``PrivacyResult`` saying which columns,
+    the notices of reading the file).
 
     As the command line's ``read_table(..., personal="drop")`` does for a file that fits, the
     columns are found from a sample of values (here of the first block) and dropped from every
-    block as it is read, so no personal value reaches the sample."""
+    block as it is read, so no personal value reaches the sample. Reading the file may notice the
+    table read from a zip or a sheet, or a first row of data."""
     from core.privacy import protect_personal_data
-    from core.scale.inputs import plan_blocks, read_block
+    from core.scale.inputs import block_notices, plan_blocks, read_block
+    from core.tablestream import choice_of
 
-    first = read_block(next(iter(plan_blocks(files[:1], chunk_size=min(chunk, 10_000)))))
-    found = protect_personal_data(first, mode="drop")
-    return found.df, found
+    block = next(iter(plan_blocks(files[:1], chunk_size=min(chunk, 10_000), **choice_of(args))))
+    found = protect_personal_data(read_block(block), mode="drop")
+    return found.df, found, block_notices(block)
 
 
 def _loaded(df: pd.DataFrame, notices: list[str], files, found):
@@ -232,7 +237,7 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
     say = say or (lambda m: print(m, file=sys.stderr, flush=True))
     budget = sample_budget(args)
     files, chunk = _files_and_chunk(args)
-    first, found = _personal_data(files, chunk)
+    first, found, read_notices = _personal_data(files, chunk, args)
     drop = [c.column for c in found.columns]
     cols = make_columns(first, time=args.time_col, amount=args.amount_col, target=args.target,
                         customer=args.customer_col, terminal=args.terminal_col)
@@ -261,7 +266,7 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
     say(sample.notice())
     if built is not None:
         say(built.notice)
-    return _loaded(df, [sample.notice()], files, found), sample
+    return _loaded(df, [*read_notices, sample.notice()], files, found), sample
 
 
 def _features_on(client, df: pd.DataFrame, cols, config, chunk: int):
@@ -316,7 +321,7 @@ def read_uniform_sample(args, *, seed: int = 0, say: Callable[[str], None] | Non
     say = say or (lambda m: print(m, file=sys.stderr, flush=True))
     budget = sample_budget(args)
     files, chunk = _files_and_chunk(args)
-    _, found = _personal_data(files, chunk)
+    _, found, read_notices = _personal_data(files, chunk, args)
     drop = [c.column for c in found.columns]
     engine = getattr(args, "engine", "local")
     with _client(args) as client:
@@ -341,4 +346,4 @@ def read_uniform_sample(args, *, seed: int = 0, say: Callable[[str], None] | Non
     summary = {"rule": "seeded uniform sample of rows (DataFrame.sample with random_state=seed), file order kept",
                "budget_rows": budget, "file_rows": total, "rows_read": len(df), "whole_file": picks is None,
                "seed": seed, "engine": engine, "partitions": reader.partitions, "files": len(files)}
-    return _loaded(df, [notice], files, found), summary
+    return _loaded(df, [*read_notices, notice], files, found), summary

@@ -113,7 +113,7 @@ def test_validate_binary_target_guesses_positive():
 
 def test_validate_binary_target_errors():
     df = pd.DataFrame({"t": ["no", "yes", "maybe"], "one": [1, 1, 1]})
-    with pytest.raises(DataValidationError, match=r"must have two values; got 3: \['maybe', 'no', 'yes'\]. Pick the positive value"):
+    with pytest.raises(DataValidationError, match=r"must have two values; got 3: 'maybe' \(1 row\), 'no' \(1\), 'yes' \(1\)\. Pick the positive value"):
         validate_binary_target(df, "t")
     y, _ = validate_binary_target(df, "t", positive="yes")
     assert y.tolist() == [0, 1, 0]
