@@ -90,7 +90,8 @@ def _choose(tables: list[zipfile.ZipInfo], others: list[str], name: str, member:
     if len(tables) > 1:
         raise TableChoiceNeeded(
             f"'{name}' holds {len(tables)} tables: {short_list(names, width=80)}. Expected one table, or the one to "
-            "read named. Fix: pass --member NAME with one of these (on a page: pick it in the list).", options=names)
+            "read named. Fix: name one of these (command line: --member NAME; on a page: pick it in the list shown "
+            "with the upload).", options=names)
     return tables[0]
 
 

@@ -75,20 +75,29 @@ def read_workbook(raw: bytes, name: str, *, kind: str, sheet: str | None = None,
         chosen = _match_sheet(names, sheet, name)
         rows = _trim(get_rows(chosen))
     else:
+        # The first sheet that holds a table: a cover sheet with a title or a note is passed over.
         chosen, rows = names[0], _trim(get_rows(names[0]))
         for other in names[1:]:
-            if rows:
+            if sum(1 for r in rows if r) >= 2:
                 break
-            chosen, rows = other, _trim(get_rows(other))
+            more = _trim(get_rows(other))
+            if sum(1 for r in more if r) >= 2:
+                chosen, rows = other, more
         if len(names) > 1:
             notices.append(f"Read the sheet '{chosen}' of {len(names)} ({short_list(names, limit=6)[1:-1]}); pick "
                            "another sheet on the page or with --sheet NAME.")
     if not rows:
-        raise DataValidationError(
+        exc = DataValidationError(
             f"The sheet '{chosen}' of '{name}' is empty. Expected a table with a header row and data rows. Fix: "
             + (f"pick a sheet with data ({short_list(names, limit=6)[1:-1]})." if len(names) > 1 else
                "put the data on the sheet, or upload another file."))
-    df, more = _to_frame(rows, name, chosen)
+        exc.sheets, exc.sheet = names, chosen
+        raise exc
+    try:
+        df, more = _to_frame(rows, name, chosen)
+    except DataValidationError as exc:
+        exc.sheets, exc.sheet = names, chosen  # a page offers the other sheets beside the message
+        raise
     return SheetTable(df=df, sheet=chosen, sheets=names, notices=[*notices, *more])
 
 

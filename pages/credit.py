@@ -7,11 +7,12 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataValidationError
+from core.safety import escape_markdown
 
 from ui.common import ensure_router, plain_columns
 from ui.credit.base import K, fail, timed
 from ui.credit.checks import show_drift, show_fairness
-from ui.credit.data import get_data, leak_check, schema_editor
+from ui.credit.data import get_data, leak_check, outcome_rows, schema_editor
 from ui.credit.explain import show_explanations, show_reason_codes, show_what_if
 from ui.credit.export import show_export
 from ui.credit.results import show_decision, show_performance, show_scorecard
@@ -37,19 +38,23 @@ with tabs[0], timed("data"):
     if df is not None:
         st.caption(f"{len(df):,} rows × {df.shape[1]} columns")
         for n in notices:
-            st.info(n)
+            st.info(escape_markdown(n))
         # Headers in words; each one's name in the file is on hover (data columns are not the studio's kinds).
         st.dataframe(df.head(8), width="stretch", hide_index=True,
                      column_config=plain_columns(df.columns, kinds=False))
         schema = schema_editor(df, data_key)
-        keep = leak_check(df, data_key, schema) if schema is not None else None
+        chosen = outcome_rows(df, data_key, schema) if schema is not None else None  # the rows the outcome pick keeps
+        keep = None
+        if chosen is not None:
+            rows, target, positive, roles, sensitive, left_out, rows_key = chosen
+            keep = leak_check(rows, data_key, (target, positive, roles, sensitive), rows_key=rows_key)
         if keep is not None:
             opts = training_form()
             if opts is not None:
                 try:
-                    with training_slot("credit", df, seed=opts["seed"], imbalance=opts["imbalance"],
+                    with training_slot("credit", rows, seed=opts["seed"], imbalance=opts["imbalance"],
                                        shap_rows=opts["shap_rows"]) as job:
-                        train(job.data, *schema, {**opts, "keep": keep})
+                        train(job.data, target, positive, roles, sensitive, {**opts, "keep": keep}, notices=left_out)
                 except DataValidationError as exc:
                     fail(exc)
     run = st.session_state.get(K + "run")

@@ -85,13 +85,15 @@ def upload_key(up: Any) -> str:
     return f"{uid}:{get_mode(up)}"
 
 
-def read_upload(up: Any, *, name: str | None = None, max_rows: int | None = DEFAULT_MAX_ROWS) -> LoadedTable:
+def read_upload(up: Any, *, name: str | None = None, max_rows: int | None = DEFAULT_MAX_ROWS,
+                member: str | None = None, sheet: str | None = None) -> LoadedTable:
     """``read_table`` of an upload with this session's handling of personal data (left out by
-    default, or hashed with the session's salt); remembers what was found for ``upload_key``."""
+    default, or hashed with the session's salt); remembers what was found for ``upload_key``.
+    ``member`` / ``sheet``: the table to read in a zip or a workbook (``ui.upload``'s picks)."""
     uid = _upload_id(up)
     mode = get_mode(up)
     table = read_table(up, name=name or getattr(up, "name", None), max_rows=max_rows, personal=mode,
-                       salt=get_salt() if mode == "hash" else None)
+                       salt=get_salt() if mode == "hash" else None, member=member, sheet=sheet)
     st.session_state.setdefault(FOUND_KEY, {})[uid] = table.personal
     if MODE_KEY + uid in st.session_state:
         st.session_state[LAST_KEY] = mode

@@ -9,10 +9,12 @@ from core.credit.pipeline import FEATURE_ROLES, guess_target
 from core.credit.reasons import humanise
 from core.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles
 from core.errors import DataValidationError
+from core.outcome import choose_outcome_rows
 
 from ui.audit import kept_columns, leak_callout
-from ui.credit.base import K, UPLOAD_TYPES, fail, load_sample
-from ui.privacy import read_upload, upload_key
+from ui.credit.base import K, fail, load_sample
+from ui.outcome import pick_outcome_rows
+from ui.upload import FORMATS, TABLE_TYPES, read_table_upload
 
 
 def get_data() -> tuple[pd.DataFrame | None, str, list[str]]:
@@ -20,27 +22,22 @@ def get_data() -> tuple[pd.DataFrame | None, str, list[str]]:
                       key=K + "source")
     if choice.startswith("Bundled"):
         return load_sample(), "sample", []
-    up = st.file_uploader("Loan applications (CSV or Parquet, one row per application, with an outcome "
-                          "column)", type=UPLOAD_TYPES, key=K + "upload")
+    up = st.file_uploader(f"Loan applications ({FORMATS}; one row per application, with an outcome column)",
+                          type=TABLE_TYPES, key=K + "upload")
     if up is None:
         st.info("Upload a file to work on your own data, or switch back to the bundled sample.")
         return None, "", []
-    key = upload_key(up)  # personal data found in the file, and the choice to leave it out or hash it
-    if st.session_state.get(K + "upload_id") != key:
-        st.session_state[K + "upload_id"] = key
-        try:
-            table = read_upload(up)
-            st.session_state[K + "upload_data"] = (table.df, table.notices, None)
-        except DataValidationError as exc:
-            st.session_state[K + "upload_data"] = (None, [], exc)
-    df, notices, err = st.session_state[K + "upload_data"]
-    if err is not None:
-        fail(err)
+    # Personal data found in the file (left out or hashed), the table / sheet picks, and a failed
+    # upload keeping the file read before it.
+    got = read_table_upload(up, K + "upload.")
+    if got is None:
         return None, "", []
-    return df, f"upload:{key}", notices
+    return got.table.df, f"upload:{got.key}", got.table.notices
 
 
-def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, list[str]] | None:
+def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, list[str], list | None] | None:
+    """The outcome column, its positive value, the column roles, the sensitive columns and the
+    values that mean repaid (None: the outcome's other value); None until the choices are complete."""
     if st.session_state.get(K + "schema_key") != data_key:
         st.session_state[K + "schema_key"] = data_key
         st.session_state[K + "roles"] = infer_roles(df)
@@ -61,6 +58,9 @@ def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, l
     guess = guess_positive(values)
     positive = c2.selectbox("Value that means default (positive class)", values, index=values.index(guess),
                             key=K + f"positive:{data_key}:{target}", format_func=str)
+    # An outcome with more values (good / bad / unknown), or rows without one: what the others mean.
+    negatives = pick_outcome_rows(df, target, positive, key=K + f"rest:{data_key}:{target}",
+                                  event="default", non_event="repaid")
     # Columns the analyst chose to use as features despite a protected-looking name ("Use as a
     # feature" in the callout below); per upload, so a new file starts from the safe default.
     released = st.session_state.setdefault(K + f"released:{data_key}", [])
@@ -99,7 +99,9 @@ def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, l
             "numeric or categorical in the table above (or untick 'sensitive'), or upload a file with "
             "applicant attributes such as income, loan amount or debt ratio."))
         return None
-    return target, positive, new_roles, sensitive
+    if negatives is False:  # the analyst has not yet said what the other outcome values mean
+        return None
+    return target, positive, new_roles, sensitive, negatives
 
 
 def sensitive_callout(sensitive: list[str], data_key: str) -> None:
@@ -123,15 +125,36 @@ def sensitive_callout(sensitive: list[str], data_key: str) -> None:
                 st.rerun()
 
 
-def leak_check(df: pd.DataFrame, data_key: str, schema) -> list[str] | None:
+def outcome_rows(df: pd.DataFrame, data_key: str, schema) -> tuple | None:
+    """(the rows to train on, target, positive, roles, sensitive, notices, their key): the rows whose outcome
+    is the positive value or one picked as repaid (``core.outcome.choose_outcome_rows``), once per choice;
+    None, with the message shown, when they cannot be chosen."""
+    target, positive, roles, sensitive, negatives = schema
+    sig = (data_key, target, str(positive), None if negatives is None else tuple(map(str, negatives)))
+    if st.session_state.get(K + "outcome_sig") != sig:
+        try:
+            st.session_state[K + "outcome"] = (*choose_outcome_rows(df, target, positive=positive, negative=negatives),
+                                               None)
+        except DataValidationError as exc:
+            st.session_state[K + "outcome"] = (None, [], exc)
+        st.session_state[K + "outcome_sig"] = sig
+    rows, notices, err = st.session_state[K + "outcome"]
+    if err is not None:
+        fail(err)
+        return None
+    return rows, target, positive, roles, sensitive, notices, repr(sig[2:])
+
+
+def leak_check(df: pd.DataFrame, data_key: str, schema, *, rows_key: str = "") -> list[str] | None:
     """The leakage audit training will run (the form's default split), with one click to keep each suspect;
-    returns the columns kept, or None (with the message shown) when the data cannot be audited."""
+    returns the columns kept, or None (with the message shown) when the data cannot be audited. ``rows_key``
+    names the rows ``df`` holds (the outcome values kept), so a new choice is audited again."""
     from core.credit.pipeline import get_credit_audit
 
     target, positive, roles, sensitive = schema
     keep_key = K + f"keep_leaks:{data_key}"
     keep = [c for c in kept_columns(keep_key) if c in df.columns]
-    sig = (data_key, target, str(positive), tuple(sorted(roles.items())), tuple(sensitive), tuple(keep))
+    sig = (data_key, rows_key, target, str(positive), tuple(sorted(roles.items())), tuple(sensitive), tuple(keep))
     if st.session_state.get(K + "audit_sig") != sig:
         try:
             st.session_state[K + "audit"] = (get_credit_audit(df, target=target, positive=positive, roles=roles,

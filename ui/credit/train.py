@@ -51,7 +51,9 @@ def training_form() -> dict | None:
                 test_size=float(test_size), max_rows=int(max_rows), shap_rows=int(shap_rows))
 
 
-def train(df, target, positive, roles, sensitive, opts) -> None:
+def train(df, target, positive, roles, sensitive, opts, *, notices=()) -> None:
+    """Train on ``df`` with the page's choices; ``notices`` (rows left out for their outcome) are
+    shown with what was trained."""
     from core.credit.pipeline import default_credit_config
 
     if opts["max_rows"] and len(df) > opts["max_rows"]:
@@ -104,6 +106,7 @@ def train(df, target, positive, roles, sensitive, opts) -> None:
     for key in list(st.session_state):
         if key.startswith(K + "out:"):
             del st.session_state[key]
+    run.setup.notices[:0] = list(notices)
     st.session_state[K + "run"] = run
     st.session_state[K + "shap"] = shap
     st.session_state[K + "threshold"] = round(best["threshold"], 3)
