@@ -15,6 +15,7 @@ from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap
                                    score_with_run)
 from ui.common import ensure_router, money_label, plain_columns, show_error, show_notices
 from ui.privacy import read_upload
+from ui.upload import FORMATS, TABLE_TYPES, read_picked, show_picks
 from ui.workspace import pick_runs_dir
 
 ensure_router()
@@ -72,8 +73,8 @@ with st.expander("What the file must contain", expanded=False):
                     f"{expected['image_size']}×{expected['image_size']} px. Images in folders named after the "
                     f"training classes ({', '.join(expected['class_names'])}) are compared with their label.")
     else:
-        st.markdown("A **CSV or Parquet** file with these columns (same names); other columns are ignored and "
-                    "kept in the scored file.")
+        st.markdown(f"A table ({FORMATS}; any extension) with these columns (same names); other columns are "
+                    "ignored and kept in the scored file.")
         st.dataframe([{"Column": c, "Kind": k} for c, k in expected["columns"].items()], hide_index=True,
                      width="stretch")
         if contract is not None and contract.input_hint:
@@ -98,8 +99,8 @@ with st.form(K + "form"):
     if note or not controls:
         st.caption(note or "This run has no decision settings to change: it is scored as saved.")
     images = expected["kind"] == "images"
-    up = st.file_uploader("Images to score (zip)" if images else "File to score (CSV or Parquet)",
-                          type=["zip"] if images else ["csv", "gz", "parquet", "txt"], key=K + f"upload.{images}")
+    up = st.file_uploader("Images to score (zip)" if images else f"File to score ({FORMATS})",
+                          type=["zip"] if images else TABLE_TYPES, key=K + f"upload.{images}")
     c1, c2 = st.columns([1, 2])
     clicked = c1.form_submit_button("Score file", type="primary", icon=":material/batch_prediction:")
     spec = SCENARIOS.get(scenario)
@@ -116,7 +117,9 @@ if clicked or use_sample:
     else:
         bar = st.progress(0.0, text="Reading the file")
         try:
-            data = source[0] if images else read_upload(source[0], name=source[1], max_rows=None).df
+            # A zip's table and a workbook's sheet are the ones picked below the form (see show_picks).
+            data = source[0] if images else (read_upload(batch, name=batch.name, max_rows=None) if use_sample
+                                             else read_picked(up, K + "pick.", max_rows=None)).df
             result = score_with_run(meta["path"], data, settings=settings, max_rows=PAGE_MAX_ROWS,
                                     reason_rows=(contract.page_reason_rows if contract is not None
                                                  and contract.page_reason_rows else REASON_ROWS),
@@ -134,6 +137,8 @@ if clicked or use_sample:
             st.session_state[K + "failed"] = False
         finally:
             bar.empty()
+if not images and up is not None:
+    show_picks(K + "pick.", up)  # the tables of a zip, the sheets of a workbook: press Score file after a pick
 
 # ---------------------------------------------------------------- result
 held = st.session_state.get(K + "result")

@@ -13,7 +13,6 @@ from core.glossary import feature_label
 from ui.common import show_error
 
 K = "credit."  # namespace of this page's session state
-UPLOAD_TYPES = ["csv", "txt", "tsv", "gz", "parquet"]
 SHAP_ROWS = 300
 MAX_REASON_ROWS = 20_000  # reason codes on the page; the CLI explains every declined row
 

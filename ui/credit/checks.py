@@ -14,8 +14,9 @@ from core.errors import DataValidationError
 from core.glossary import feature_label
 from core.scenarios import SCENARIOS
 
-from ui.credit.base import K, UPLOAD_TYPES, fail, plain
+from ui.credit.base import K, fail, plain
 from ui.privacy import read_upload
+from ui.upload import FORMATS, TABLE_TYPES, get_picks, read_picked, show_picks
 
 
 def show_fairness(run, threshold: float) -> None:
@@ -54,8 +55,8 @@ def show_fairness(run, threshold: float) -> None:
 
 def show_drift(run) -> None:
     st.subheader("Has the applicant population shifted? (PSI)")
-    new = st.file_uploader("New applications (same columns; the outcome is not needed)", type=UPLOAD_TYPES,
-                           key=K + "psi_upload")
+    new = st.file_uploader(f"New applications ({FORMATS}; same columns, the outcome is not needed)",
+                           type=TABLE_TYPES, key=K + "psi_upload")
     batch = SCENARIOS["credit"].sample_batch_path
     if batch is not None:
         st.toggle(f"Use the sample batch instead ({batch.name}: the month after the sample, with mild drift)",
@@ -68,11 +69,12 @@ def show_drift(run) -> None:
     else:
         try:
             # Read and score the file once per upload (and per model); slider reruns reuse the result.
-            cache_key = (batch.name if use_batch else new.file_id, id(run))
+            picks = {} if use_batch else get_picks(K + "psi.", new)  # a zip's table, a workbook's sheet
+            cache_key = (batch.name if use_batch else new.file_id, id(run), tuple(picks.values()))
             if st.session_state.get(K + "psi_key") != cache_key:
                 st.session_state.pop(K + "psi_new", None)
                 st.session_state[K + "psi_key"] = cache_key
-                new_df = read_upload(batch if use_batch else new, name=batch.name if use_batch else new.name).df
+                new_df = (read_upload(batch, name=batch.name) if use_batch else read_picked(new, K + "psi.")).df
                 check_population(new_df, run.setup.features)
                 p_new = run.predict(new_df)
                 st.session_state[K + "psi_table"] = compute_psi_table(
@@ -92,3 +94,5 @@ def show_drift(run) -> None:
         except DataValidationError as exc:
             st.session_state[K + "psi_key"] = None
             fail(exc)
+        if not use_batch:
+            show_picks(K + "psi.", new)

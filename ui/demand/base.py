@@ -12,7 +12,6 @@ from ui.common import show_error
 
 K = "demand."  # namespace of this page's session state
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "demand_sales.csv"
-UPLOAD_TYPES = ["csv", "txt", "tsv", "gz", "parquet"]
 DEFAULT_H = {"daily": 28, "weekly": 8, "monthly": 12}
 # Series x periods kept on a cloud instance; older history is dropped. 500,000 keeps three years of
 # 3,000 weekly series (enough for a 39-week horizon after a year's input window and a backtest);

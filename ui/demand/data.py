@@ -11,8 +11,8 @@ from core.demand.data import GAP_FILLS, ColumnMap, load_sales
 from core.demand.roles import guess_roles
 from core.errors import DataValidationError
 
-from ui.demand.base import K, MAX_PERIODS, UPLOAD_TYPES, fail, load_sample
-from ui.privacy import read_upload, upload_key
+from ui.demand.base import K, MAX_PERIODS, fail, load_sample
+from ui.upload import FORMATS, TABLE_TYPES, read_table_upload
 
 
 def get_raw() -> tuple[pd.DataFrame | None, str]:
@@ -20,43 +20,32 @@ def get_raw() -> tuple[pd.DataFrame | None, str]:
                       horizontal=True, key=K + "source")
     if choice.startswith("Bundled"):
         return load_sample(), "sample"
-    up = st.file_uploader("Sales history (CSV or Parquet): a date column, a quantity column, optional series "
+    up = st.file_uploader(f"Sales history ({FORMATS}): a date column, a quantity column, optional series "
                           "columns (store, product) and known-in-advance covariates (price, promo, holiday)",
-                          type=UPLOAD_TYPES, key=K + "upload")
+                          type=TABLE_TYPES, key=K + "upload")
     if up is None:
         st.info("Upload a file to forecast your own sales, or switch back to the bundled sample.")
         return None, ""
-    # No row sampling here: load_sales caps by keeping recent history instead.
-    df = read_upload_once(up, "upload")
-    return (None, "") if df is None else (df, f"upload:{up.file_id}")
+    return read_upload_once(up, "upload")
 
 
-def read_upload_once(up, name: str) -> pd.DataFrame | None:
-    """The uploaded table, read once per file (reruns reuse it); None, with the message shown, when
-    the file cannot be read."""
-    key = upload_key(up)  # personal data found in the file, and the choice to leave it out or hash it
-    if st.session_state.get(K + f"{name}_id") != key:
-        st.session_state[K + f"{name}_id"] = key
-        try:
-            st.session_state[K + f"{name}_table"] = (read_upload(up, max_rows=None).df, None)
-        except DataValidationError as exc:
-            st.session_state[K + f"{name}_table"] = (None, exc)
-    df, err = st.session_state[K + f"{name}_table"]
-    if err is not None:
-        fail(err)
-    return df
+def read_upload_once(up, name: str) -> tuple[pd.DataFrame | None, str]:
+    """(the uploaded table, a key of what was read), read once per file, pick and personal-data choice
+    (reruns reuse it); (None, "") with the message shown when the file cannot be read and none was
+    before. No row sampling here: load_sales caps by keeping recent history instead."""
+    got = read_table_upload(up, K + f"{name}.", max_rows=None)
+    return (None, "") if got is None else (got.table.df, f"{name}:{got.key}")
 
 
 def get_covariates_file() -> tuple[pd.DataFrame | None, str]:
     """An optional second file of known-in-advance covariates (per store and date, say)."""
-    up = st.file_uploader("Covariates file (optional, CSV or Parquet): known-in-advance values per date, or per "
+    up = st.file_uploader(f"Covariates file (optional; {FORMATS}): known-in-advance values per date, or per "
                           "store and date (temperature, fuel price, markdowns, holiday flag), joined on the "
-                          "columns it shares with the sales file's date and series columns", type=UPLOAD_TYPES,
+                          "columns it shares with the sales file's date and series columns", type=TABLE_TYPES,
                           key=K + "cov_upload")
     if up is None:
         return None, ""
-    df = read_upload_once(up, "cov")
-    return (None, "") if df is None else (df, up.file_id)
+    return read_upload_once(up, "cov")
 
 
 def get_join(raw: pd.DataFrame, cov: pd.DataFrame, cmap: ColumnMap, key: str):

@@ -13,7 +13,7 @@ from core.fraud.split import split_by_time, suggest_split
 
 from ui.audit import kept_columns, leak_callout
 from ui.fraud.base import K, MAX_ROWS, NONE, fail, load_sample
-from ui.privacy import read_upload, upload_key
+from ui.upload import FORMATS, TABLE_TYPES, read_table_upload
 
 
 def get_data():
@@ -21,27 +21,23 @@ def get_data():
                       horizontal=True, key=K + "source")
     if choice.startswith("Bundled"):
         return load_sample(), "sample"
-    up = st.file_uploader("Transaction log (CSV or Parquet): timestamp, amount, customer/card id, "
-                          "terminal/merchant id, fraud label", type=["csv", "gz", "parquet", "txt"],
-                          key=K + "file")
-    key = upload_key(up) if up is not None else None  # personal data found, and the drop / hash choice
-    if up is not None and st.session_state.get(K + "upload_id") != key:
-        st.session_state[K + "upload_id"] = key
-        try:
-            table = read_upload(up, max_rows=None)
-            st.session_state[K + "upload"] = (table.df, up.name, None)
-        except DataValidationError as exc:
-            st.session_state[K + "upload"] = (None, up.name, exc)
+    up = st.file_uploader(f"Transaction log ({FORMATS}): timestamp, amount, customer/card id, "
+                          "terminal/merchant id, fraud label", type=TABLE_TYPES, key=K + "file")
+    if up is not None:
+        # Personal data found (left out or hashed), the table / sheet picks, and a failed upload
+        # keeping the log read before it.
+        got = read_table_upload(up, K + "upload.", max_rows=None)
+        if got is None:
+            return None, ""
+        if not got.kept:
+            st.session_state[K + "upload"] = (got.table.df, up.name, f"upload:{got.key}")
+        return got.table.df, f"upload:{got.key}"
     if K + "upload" not in st.session_state:
         st.info("Upload a transaction log, or switch back to the bundled sample.")
         return None, ""
-    df, name, err = st.session_state[K + "upload"]
-    if err is not None:
-        fail(err)
-        return None, ""
-    if up is None:
-        st.caption(f"Using the file uploaded earlier: {name}")
-    return df, f"upload:{name}"
+    df, name, key = st.session_state[K + "upload"]
+    st.caption(f"Using the file uploaded earlier: {name}")
+    return df, key or f"upload:{name}"
 
 
 def column_mapping(df: pd.DataFrame, key: str):

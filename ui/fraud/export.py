@@ -10,7 +10,7 @@ from core.safety import safe_csv_bytes
 
 from ui.common import get_currency, plain_columns
 from ui.fraud.base import K, SAMPLE, fail
-from ui.privacy import read_upload
+from ui.upload import FORMATS, TABLE_TYPES, get_picks, read_picked, show_picks
 from ui.workspace import save_to_workspace
 
 
@@ -20,10 +20,11 @@ def show_score_new_file(run, ex) -> None:
 
     st.markdown("Score transactions that arrived after training. Their features use the training log as "
                 "history, so they should follow it in time and use the same column names.")
-    new = st.file_uploader("New transactions (CSV or Parquet)", type=["csv", "gz", "parquet", "txt"], key=K + "new")
-    if new is not None and st.session_state.get(K + "scored_id") != new.file_id:
+    new = st.file_uploader(f"New transactions ({FORMATS})", type=TABLE_TYPES, key=K + "new")
+    picks = get_picks(K + "new.", new) if new is not None else {}  # a zip's table, a workbook's sheet
+    if new is not None and st.session_state.get(K + "scored_id") != (new.file_id, tuple(picks.values())):
         try:
-            new_df = read_upload(new, max_rows=None).df
+            new_df = read_picked(new, K + "new.", max_rows=None).df
             scored_new, X_new = score_new_file(run, new_df)
             top = min(50, len(scored_new))
             res_new = run.tabular.explain(X_new.iloc[:top])
@@ -32,7 +33,8 @@ def show_score_new_file(run, ex) -> None:
             st.session_state[K + "scored"] = scored_new
         except DataValidationError as exc:
             st.session_state[K + "scored"] = exc
-        st.session_state[K + "scored_id"] = new.file_id
+        st.session_state[K + "scored_id"] = (new.file_id, tuple(picks.values()))
+    show_picks(K + "new.", new)
     out = st.session_state.get(K + "scored")
     if isinstance(out, Exception):
         fail(out)
