@@ -44,6 +44,12 @@ def _add_table_choice(p: argparse.ArgumentParser) -> None:
                    "(default: the first sheet with data)")
 
 
+def negative_values(args) -> list[str] | None:
+    """``--negative good,unknown`` as ``["good", "unknown"]`` (None when not given)."""
+    raw = getattr(args, "negative", None)
+    return None if raw is None else [v.strip() for v in str(raw).split(",") if v.strip()]
+
+
 def _check_table_choice(args) -> None:
     """--member / --sheet name a table; a scenario that reads images has none to name."""
     contract = find_scenario(args.scenario)
@@ -64,6 +70,10 @@ def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
     p.add_argument("--test-data", help="evaluate on this file instead of a split of --data")
     p.add_argument("--target", help="target column")
     p.add_argument("--positive", help="value of the target that counts as the positive class")
+    p.add_argument("--negative", metavar="VALUE[,VALUE]",
+                   help="with --positive, for an outcome with more than two values (good / bad / unknown): the "
+                        "value(s) that mean the event did not happen; rows with any other value are left out "
+                        "(list every other value to count them all as negative)")
     p.add_argument("--imbalance", default=None, help="none, class_weight, oversample, undersample, smote, adasyn, smote_tomek")
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--seed", type=int, default=0)

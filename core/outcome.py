@@ -180,3 +180,26 @@ def choose_outcome_rows(df: pd.DataFrame, target: str, *, positive: Any = None,
     if len(negs) > 1:
         notices.append(f"{' and '.join(repr(n) for n in negs)} count as negative (not {pos!r}) in '{target}'.")
     return df, notices
+
+
+def as_binary_labels(df: pd.DataFrame, target: str, *, positive: Any = None,
+                     negative: list | None = None) -> tuple[pd.DataFrame, Any, list[str]]:
+    """(the rows kept, with ``target`` as 1 for ``positive`` and 0 for the negative values, the
+    positive value, notices), for a pipeline that reads 0/1 labels (fraud) from an outcome spelled
+    otherwise (+/-, Y/N, fraud/ok/pending). With two values and no ``positive``, the positive one is
+    guessed (``guess_positive``); rows are left out as ``choose_outcome_rows`` says."""
+    values = check_outcome_column(df, target)
+    if len(values) < 2:
+        raise DataValidationError(
+            f"Target column '{target}' has only one value ({short_list(values)}); a model needs both outcomes. "
+            "Fix: pick the column that says whether the event happened, or upload data with both.")
+    if positive is None and len(values) == 2:
+        positive = guess_positive(values)
+    pos = match_value(positive, values) if positive is not None else None
+    if negative is None and len(values) == 2 and pos is not None:
+        negative = [v for v in values if str(v) != str(pos)]
+    rows, notices = choose_outcome_rows(df, target, positive=positive, negative=negative)
+    event = rows[target].astype(str) == str(pos)
+    zero = sorted(rows.loc[~event, target].unique().tolist(), key=str)
+    rows = rows.assign(**{target: event.astype(int)})
+    return rows, pos, [f"'{target}': {pos!r} read as 1 (the event), {' / '.join(map(repr, zero))} as 0.", *notices]

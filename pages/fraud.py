@@ -10,7 +10,8 @@ from core.errors import DataValidationError
 from ui.common import ensure_router
 from ui.fraud.alerts import show_alert_policy, show_alert_queue
 from ui.fraud.base import K, fail
-from ui.fraud.data import column_mapping, get_data, keep_recent, leak_check, prepared, show_log, time_split
+from ui.fraud.data import (column_mapping, get_data, keep_recent, label_values, leak_check, prepared, show_log,
+                           time_split)
 from ui.fraud.explain import show_explanations
 from ui.fraud.export import save_panel, show_score_new_file
 from ui.fraud.results import show_imbalance_comparison, show_performance
@@ -29,7 +30,8 @@ run = st.session_state.get(K + "run")
 if df is not None:
     try:
         cols = column_mapping(df, data_key)
-        log = prepared(df, cols, data_key)
+        labelled, log_key = label_values(df, cols, data_key)  # a label spelled +/-, Y/N, or with more values
+        log = prepared(labelled, cols, log_key) if labelled is not None else None
     except DataValidationError as exc:
         fail(exc)
         log = None
@@ -38,7 +40,7 @@ if df is not None:
         fcfg = show_log(log, cols)
         split = time_split(log, cols, data_key)
         if split is not None:
-            keep = leak_check(log, cols, split, data_key)  # before training: columns that give fraud away
+            keep = leak_check(log, cols, split, log_key)  # before training: columns that give fraud away
             opts = training_form()
             # Drawn on every run, so that the training progress (only there on the run that trains)
             # does not move the tabs below: moved, Streamlit redraws them and the chosen tab is lost.

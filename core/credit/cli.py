@@ -23,10 +23,6 @@ SUPPORTS_SEARCH = True  # --search-budget (see core/search)
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Network options, the test share, sensitive columns, costs and scorecard scaling."""
     g = parser.add_argument_group("credit")
-    g.add_argument("--negative", default=None, metavar="VALUE[,VALUE]",
-                   help="with --positive, for an outcome with more than two values: the value(s) that mean "
-                        "repaid; rows with any other value are left out (list every other value to count them "
-                        "all as repaid)")
     g.add_argument("--width", type=int, default=None, help="units in the first hidden layer")
     g.add_argument("--depth", type=int, default=None, help="hidden layers")
     g.add_argument("--dropout", type=float, default=None)
@@ -91,6 +87,7 @@ def run_train(args) -> dict:
     from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
     from core.credit.scorecard import ScorecardConfig
     from core.datasets import read_table
+    from core.cli import negative_values
     from core.outcome import choose_outcome_rows
     from core.scale.sample import wants_sample
     from core.tablestream import choice_of
@@ -119,7 +116,7 @@ def run_train(args) -> dict:
             "Fix: pass --target COLUMN."
         )
     # An outcome with more than two values: --negative says which mean repaid, the rest are left out.
-    negative = None if args.negative is None else [v.strip() for v in str(args.negative).split(",") if v.strip()]
+    negative = negative_values(args)
     table.df, outcome_notices = choose_outcome_rows(table.df, target, positive=args.positive, negative=negative)
     table.notices = [*table.notices, *outcome_notices]
     if test_table is not None:

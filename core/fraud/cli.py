@@ -70,6 +70,25 @@ def build_config(args):
                        auto_batch=args.batch_size is None, keep_columns=keep_list(args))
 
 
+def _labels(df, cols, args):
+    """The log with its label as 0/1 when spelled otherwise (+/-, Y/N, fraud / ok / pending): the
+    value meaning fraud from --positive (guessed for two values), the others from --negative."""
+    from core.cli import negative_values
+    from core.fraud.columns import parse_labels
+    from core.outcome import as_binary_labels
+
+    if args.positive is None and args.negative is None:
+        try:
+            parse_labels(df[cols.target], cols.target)
+            return df, []
+        except DataValidationError:
+            pass  # spelled otherwise: read as an outcome below
+    df, _, notices = as_binary_labels(df, cols.target, positive=args.positive, negative=negative_values(args))
+    for notice in notices:
+        print(notice, file=sys.stderr, flush=True)
+    return df, notices
+
+
 def run_train(args) -> dict:
     """Train on --data with a time split and report metrics, baselines, decisions and timings."""
     from core.datasets import read_table
@@ -95,6 +114,9 @@ def run_train(args) -> dict:
     t_read = time.perf_counter() - t0
     cols = make_columns(table.df, time=args.time_col, amount=args.amount_col, target=args.target,
                         customer=args.customer_col, terminal=args.terminal_col)
+    if sample is None:
+        table.df, label_notices = _labels(table.df, cols, args)
+        table.notices = [*table.notices, *label_notices]
     search = None
     if getattr(args, "search_budget", None) is not None:
         from core.search.scenarios import print_trials, search_fraud

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.datasets import check_outcome_column, guess_positive
 from core.errors import DataValidationError
+from core.outcome import as_binary_labels
+from core.safety import escape_markdown
 from core.fraud.columns import ROLE_NAMES, detect_columns, extra_feature_columns, make_columns, prepare_log
 from core.fraud.features import FeatureConfig, compute_features
 from core.glossary import feature_label
@@ -13,6 +17,7 @@ from core.fraud.split import split_by_time, suggest_split
 
 from ui.audit import kept_columns, leak_callout
 from ui.fraud.base import K, MAX_ROWS, NONE, fail, load_sample
+from ui.outcome import pick_outcome_rows
 from ui.upload import FORMATS, TABLE_TYPES, read_table_upload
 
 
@@ -53,6 +58,40 @@ def column_mapping(df: pd.DataFrame, key: str):
                                      key=f"{K}map:{key}:{role}")
     chosen = {r: (None if v in (NONE, "(choose)") else v) for r, v in picks.items()}
     return make_columns(df, **chosen)
+
+
+def label_values(df: pd.DataFrame, cols, key: str) -> tuple[pd.DataFrame | None, str]:
+    """(the log, its key) with the fraud label as 0/1 when the file spells it otherwise (+/-, Y/N,
+    fraud / ok / pending …): the analyst picks the value that means fraud and, with more than two,
+    what the others mean; rows left out are said. The log as it is when the label reads as 0/1 or
+    yes/no already; (None, "") while the choice is not made."""
+    from core.fraud.columns import parse_labels
+
+    target = cols.target
+    if not target:
+        return df, key
+    try:
+        if not np.isnan(parse_labels(df[target], target)).any():
+            return df, key
+    except DataValidationError:
+        pass
+    values = check_outcome_column(df, target)
+    if len(values) < 2:
+        return df, key  # the log check says there is no fraud to learn from
+    positive = st.selectbox(f"Value of '{target}' that means fraud", values, key=f"{K}positive:{key}:{target}",
+                            index=values.index(guess_positive(values)), format_func=str)
+    negatives = pick_outcome_rows(df, target, positive, key=f"{K}rest:{key}:{target}", event="fraud",
+                                  non_event="legitimate")
+    if negatives is False:
+        return None, ""
+    sig = (key, target, str(positive), None if negatives is None else tuple(map(str, negatives)))
+    if st.session_state.get(K + "labels_sig") != sig:
+        st.session_state[K + "labels"] = as_binary_labels(df, target, positive=positive, negative=negatives)
+        st.session_state[K + "labels_sig"] = sig
+    rows, _, notices = st.session_state[K + "labels"]
+    for n in notices:
+        st.caption(escape_markdown(n))
+    return rows, f"{key}|{positive}|{sig[3]}"
 
 
 def prepared(df, cols, key):
