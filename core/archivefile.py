@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
@@ -129,6 +130,9 @@ def unzip_table(raw: bytes, name: str, *, member: str | None = None,
         info, notices = _checked(zf, name, member, limit)
         try:
             data = _read_capped(zf, info, replace(TABLE_LIMITS, max_member_bytes=limit))
+            if zlib.crc32(data) != info.CRC:
+                # A header that understates the size stops the read early without an error: the checksum tells.
+                raise CorruptMember(info.filename, f"{len(data):,} bytes read do not match its checksum")
         except CorruptMember as exc:
             raise DataValidationError(
                 f"'{info.filename}' in '{name}' is damaged and cannot be unpacked ({exc.reason}). Expected a "

@@ -149,7 +149,8 @@ def sniff_kind(raw: bytes) -> str:
         # An Office Open XML workbook is a zip whose first entries are its content types and the
         # workbook part; their names sit in the first local headers, near the start of the file.
         head = raw[:65536]
-        return "xlsx" if b"xl/workbook.xml" in head or (b"[Content_Types].xml" in head and b"xl/" in head) \
+        parts = (b"xl/workbook.", b"xl/worksheets/", b"xl/styles.xml", b"xl/theme/", b"xl/sharedStrings.xml")
+        return "xlsx" if any(p in head for p in parts) or (b"[Content_Types].xml" in head and b"xl/" in head) \
             else "zip"
     if raw[:8] == _OLE2:
         return "ole2"
