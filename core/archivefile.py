@@ -16,6 +16,7 @@ Nothing is ever written to disk.
 from __future__ import annotations
 
 import io
+import sys
 import zipfile
 import zlib
 from dataclasses import replace
@@ -26,10 +27,11 @@ from core.quality.archive import ArchiveLimits, CorruptMember, _read_capped, _sk
 from core.safety import short_list
 
 MB = 1024 * 1024
-# The image zips' entry limit; sizes are capped per call at the gzip limit. A table compresses far
-# better than an image (a column of zeros by 1,000:1), so the ratio alone does not make a bomb here:
-# the unpacked size does, as for gzip.
-TABLE_LIMITS = ArchiveLimits(max_ratio=float("inf"))
+# The image zips' entry limit; sizes are capped per call (``limit``: the gzip limit when the table is
+# held in memory, none when it is streamed). A table compresses far better than an image (a column
+# of zeros by 1,000:1), so the ratio alone does not make a bomb here: the unpacked size does, as for gzip.
+TABLE_LIMITS = ArchiveLimits(max_ratio=float("inf"), max_archive_bytes=sys.maxsize, max_total_bytes=sys.maxsize,
+                             max_member_bytes=sys.maxsize)
 # Files that travel with a table but are not one: documentation, pictures, code.
 _DOC_SUFFIXES = {".names", ".md", ".pdf", ".doc", ".docx", ".html", ".htm", ".rtf", ".xml", ".json", ".png",
                  ".jpg", ".jpeg", ".gif", ".svg", ".py", ".r", ".ipynb", ".sql", ".yml", ".yaml", ".log"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import zipfile
 import zlib
 from pathlib import Path
 from typing import Callable, Iterator
@@ -110,7 +111,7 @@ def _text_chunks(opener: Callable, name: str, chunk_size: int, notices: list[str
     try:
         with opener() as fh:
             head = fh.read(_HEAD)
-    except (OSError, EOFError, zlib.error) as exc:
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
         raise DataValidationError(
             f"'{name}' looks compressed but cannot be unpacked ({exc}). Expected a complete .gz or .zip file. "
             "Fix: compress the file again, or pass the CSV itself.") from exc
@@ -144,6 +145,10 @@ def _text_chunks(opener: Callable, name: str, chunk_size: int, notices: list[str
             f"Could not read '{name}' past row {n:,}: the text is not {encoding} throughout ({exc.reason}). "
             "Save the whole file again as CSV UTF-8."
         ) from exc
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise DataValidationError(
+            f"Could not read '{name}' past row {n:,}: the compressed data is damaged ({exc}). Expected a complete "
+            ".gz or .zip file. Fix: compress the file again, or pass the CSV itself.") from exc
     except (pd.errors.ParserError, ValueError, csv.Error, OverflowError, EOFError, zlib.error) as exc:
         raise DataValidationError(
             f"Could not split '{name}' into columns with delimiter {delimiter!r} after row {n:,}: "

@@ -208,6 +208,78 @@ TABLE_CASES: dict[str, Case] = {
 }
 
 
+# ---------------------------------------------------------------- files as exported: no header, zips, workbooks
+def _uci(df: pd.DataFrame) -> bytes:
+    """No header row, '?' for a few missing cells, the label written '+' / '-' (UCI's .data layout)."""
+    out = _with_text(df, _numeric_col(df), ["?", "?"]).astype(object)
+    last = out.columns[-1]
+    if set(pd.unique(out[last])) <= {0, 1}:
+        out[last] = out[last].map({1: "+", 0: "-"})
+    return _csv(out, header=False)
+
+
+def _workbook(sheets: dict[str, pd.DataFrame], *, title: bool = False) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(name)
+        if title:
+            ws.append([f"{name}: exported table"])
+            ws.append([])
+        ws.append(list(frame.columns))
+        for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+            ws.append(list(row))
+        if title:
+            ws.append([])
+            ws.append(["Source: the analyst's system"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _xls(df: pd.DataFrame) -> bytes:
+    import xlwt
+
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Data")
+    for j, c in enumerate(df.columns):
+        ws.write(0, j, str(c))
+    for i, row in enumerate(df.astype(object).itertuples(index=False), start=1):
+        for j, v in enumerate(row):
+            ws.write(i, j, v.item() if hasattr(v, "item") else v)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _declared_huge(raw: bytes) -> bytes:
+    """A zip whose central directory declares its entry unpacks to 3 GB (a bomb's header)."""
+    out = bytearray(raw)
+    at = bytes(out).rindex(b"PK\x01\x02")
+    out[at + 24:at + 28] = (3 * 1024 ** 3).to_bytes(4, "little")
+    return bytes(out)
+
+
+FORMAT_CASES: dict[str, Case] = {
+    "no header row, '?' missing, +/- label (UCI .data)": _uci,
+    "zip holding one table and a README": lambda df: _zip_bytes({"export/data.csv": _csv(df), "README.txt": b"about"}),
+    "zip holding several tables": lambda df: _zip_bytes({"a.csv": _csv(df), "b.csv": _csv(df.head(10))}),
+    "zip bomb (entry declares 3 GB)": lambda df: _declared_huge(_zip_bytes({"data.csv": _csv(df)})),
+    "zip entry leaving the archive (../)": lambda df: _zip_bytes({"../../data.csv": _csv(df)}),
+    "zip inside a zip": lambda df: _zip_bytes({"inner.zip": _zip_bytes({"data.csv": _csv(df)})}),
+    "gzip inside a zip": lambda df: _zip_bytes({"data.csv.gz": gzip.compress(_csv(df))}),
+    "xlsx with a title, a note and a second sheet": lambda df: _workbook({"Data": df, "Other": df.head(3)}, title=True),
+    "xlsx whose first sheet is empty": lambda df: _workbook({"Empty": df.head(0).iloc[:, :0], "Data": df}),
+    "xls workbook": _xls,
+    "xlsx saved with a password": lambda df: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512
+    + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 64,
+    "xlsx cut short": lambda df: _workbook({"Data": df})[:1500],
+}
+TABLE_CASES.update(FORMAT_CASES)
+
+
 # ---------------------------------------------------------------- scenario-specific classes
 def _set(df: pd.DataFrame, col: str, values) -> pd.DataFrame:
     out = df.copy()

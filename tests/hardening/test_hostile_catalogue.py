@@ -16,7 +16,9 @@ COVARIATE_CASES = {"utf-16 with BOM", "latin-1 accents", "semicolon + decimal co
                    "empty headers", "dates in several formats", "dates out of pandas range", "NaN / inf / -inf text",
                    "huge numbers", "every cell empty", "single row", "no header row", "JSON renamed .csv",
                    "HTML and formula text in headers and cells", "placeholder strings (NULL, NA, -, ?)",
-                   "control characters in cells", "numeric headers"}
+                   "control characters in cells", "numeric headers", "zip holding one table and a README",
+                   "zip holding several tables", "xlsx with a title, a note and a second sheet", "xls workbook",
+                   "no header row, '?' missing, +/- label (UCI .data)"}
 
 
 @pytest.fixture(scope="module")

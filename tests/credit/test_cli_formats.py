@@ -1,0 +1,98 @@
+"""The command line on files as analysts export them: a zip of several tables (--member), a
+workbook of several sheets (--sheet), an outcome with three values (--positive / --negative), and
+those flags where they do not apply. Files are generated from the sample's applications."""
+
+import io
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+
+from core.cli import main
+
+
+def _json(out: str) -> dict:
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """A workbook written by pandas through openpyxl, one sheet per frame."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        for name, df in sheets.items():
+            df.to_excel(xw, sheet_name=name, index=False)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, small_df):
+    """train/score files: a zip of two CSVs, a two-sheet workbook, a CSV with good / bad / unknown."""
+    d = tmp_path_factory.mktemp("formats")
+    df = small_df.head(800)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("2023/applications.csv", df.head(300).to_csv(index=False))
+        zf.writestr("2024/applications.csv", df.to_csv(index=False))
+    (d / "export.zip").write_bytes(buf.getvalue())
+    (d / "book.xlsx").write_bytes(_xlsx({"Notes": pd.DataFrame({"note": ["applications, May"]}),
+                                         "Applications": df}))
+    status = df["default"].map({1: "bad", 0: "good"}).where(df.index % 10 != 0, "unknown")
+    df.assign(default=status).to_csv(d / "three.csv", index=False)
+    return d
+
+
+def test_a_zip_of_several_tables_stops_listing_them_then_trains_on_the_member(files, capsys):
+    args = ["train", "--scenario", "credit", "--data", str(files / "export.zip"), "--epochs", "1", "--no-explain",
+            "--json"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "holds 2 tables: ['2023/applications.csv', '2024/applications.csv']" in err and "--member NAME" in err
+    assert main([*args, "--member", "2024/applications.csv"]) == 0
+    out = _json(capsys.readouterr().out)
+    assert out["data"]["rows"] == 800
+    assert "Read '2024/applications.csv' from the zip 'export.zip'." in out["data"]["notices"]
+
+
+def test_a_workbook_sheet_is_trained_on_and_scored(files, capsys, tmp_path):
+    code = main(["train", "--scenario", "credit", "--data", str(files / "book.xlsx"), "--sheet", "Applications",
+                 "--epochs", "1", "--no-explain", "--json", "--save", str(tmp_path / "run")])
+    assert code == 0, capsys.readouterr().err
+    assert _json(capsys.readouterr().out)["data"]["rows"] == 800
+    score = ["score", "--model", str(tmp_path / "run"), "--data", str(files / "book.xlsx"),
+             "--out", str(tmp_path / "scored.csv"), "--json", "--quiet"]
+    assert main(score) == 1  # the first sheet, a note, is not the applications
+    assert "The file does not match the model" in capsys.readouterr().err
+    assert main([*score, "--sheet", "applications"]) == 0
+    out = _json(capsys.readouterr().out)
+    assert out["rows"] == 800
+    assert len(pd.read_csv(tmp_path / "scored.csv")) == 800
+
+
+def test_three_outcome_values_need_the_negative_ones_named(files, capsys):
+    args = ["train", "--scenario", "credit", "--data", str(files / "three.csv"), "--target", "default",
+            "--positive", "bad", "--epochs", "1", "--no-explain", "--json"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "must have two values; got 3: 'bad' (" in err and "'unknown' (80)" in err and "--negative" in err
+    assert main([*args, "--negative", "good"]) == 0
+    captured = capsys.readouterr()
+    out = _json(captured.out)
+    assert out["data"]["rows"] == 720 and out["data"]["positive"] == "bad"
+    assert "Left out 80 row(s) whose 'default' is neither 'bad' (positive) nor 'good' (negative)" in captured.err
+    assert main([*args, "--negative", "good,unknown"]) == 0
+    assert _json(capsys.readouterr().out)["data"]["rows"] == 800
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--sheet", "Applications"], "'three.csv' is a text table; expected one of Excel workbooks. Fix: leave out --sheet"),
+    (["--member", "x.csv"], "expected one of zip archives. Fix: leave out --member"),
+])
+def test_member_and_sheet_where_they_do_not_apply(files, capsys, extra, match):
+    assert main(["train", "--scenario", "credit", "--data", str(files / "three.csv"), "--epochs", "1", *extra]) == 1
+    assert match in capsys.readouterr().err
+
+
+def test_member_and_sheet_are_refused_for_images(tmp_path, capsys):
+    assert main(["train", "--scenario", "quality", "--data", str(tmp_path), "--sheet", "x"]) == 1
+    assert "--sheet name a table in a zip or workbook, but the quality scenario reads images" in capsys.readouterr().err
