@@ -196,3 +196,29 @@ def test_quality_zip_gets_verdicts_and_a_bad_zip_an_error(runs_root, saved_demo_
     assert len(scored) == 5 and set(scored["verdict"]) <= {"pass", "reject"}
     at = _upload(at, "quality", "junk.zip", b"not a zip at all", "application/zip")
     assert at.error and "zip" in at.error[0].value.lower()
+
+
+def test_a_zip_of_tables_and_a_workbook_sheet_are_picked_then_scored(runs_root, saved_demo_runs):
+    """Generator: the credit sample's first 120 and 80 rows zipped as two CSVs; then the same rows as
+    a workbook whose first sheet holds a note."""
+    rows = pd.read_csv(SAMPLES["credit"]).drop(columns="default")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("may.csv", rows.iloc[:120].to_csv(index=False))
+        zf.writestr("june.csv", rows.iloc[120:200].to_csv(index=False))
+    at = _upload(_pick(_open(), saved_demo_runs, "credit"), "credit", "batch.zip", buf.getvalue(), "application/zip")
+    assert "holds 2 tables: ['may.csv', 'june.csv']" in at.error[0].value
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Table in the zip")).set_value("june.csv").run()
+    at.button(key="FormSubmitter:score.form-Score file").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.subheader[0].value == "Scored: batch.zip" and "Scored rows** (80" in _text(at)
+    book = io.BytesIO()
+    with pd.ExcelWriter(book, engine="openpyxl") as xw:
+        pd.DataFrame({"note": ["applicants of May", "scored monthly"]}).to_excel(xw, sheet_name="About", index=False)
+        rows.iloc[:50].to_excel(xw, sheet_name="Applicants", index=False)
+    at = _upload(at, "credit", "batch.xlsx", book.getvalue(), "application/octet-stream")
+    assert "does not match the model" in at.error[0].value  # the first sheet is read first
+    at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Sheet")).set_value("Applicants").run()
+    at.button(key="FormSubmitter:score.form-Score file").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert at.subheader[0].value == "Scored: batch.xlsx" and "Scored rows** (50" in _text(at)
