@@ -28,12 +28,12 @@ def pick_outcome_rows(df: pd.DataFrame, target: str, positive: Any, *, key: str,
         n = len(df)
         table = pd.DataFrame({"Value": [str(v) for v, _ in counts] + (["(no outcome)"] if missing else []),
                               "Rows": [c for _, c in counts] + ([missing] if missing else [])})
-        table["Share"] = table["Rows"] / max(n, 1)
+        table["Share"] = 100 * table["Rows"] / max(n, 1)
         st.markdown(f"**{len(counts)} outcome values in `{escape_markdown(short_text(target))}`**"
                     + (f" and {missing:,} rows without one" if missing else ""))
         st.dataframe(table, hide_index=True, width="content",
                      column_config={"Rows": st.column_config.NumberColumn(format="%,d"),
-                                    "Share": st.column_config.NumberColumn(format="percent")})
+                                    "Share": st.column_config.NumberColumn(format="%.1f %%")})
         if len(counts) > 2:
             shown = ", ".join(f"'{short_text(v)}'" for v in others)
             choice = st.radio(f"The values other than '{short_text(positive)}' ({shown}) mean", ["all", "some"],
