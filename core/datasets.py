@@ -124,7 +124,7 @@ def _not_for(option: str, kind: str, name: str) -> DataValidationError:
 
 
 _KIND_WORDS = {"parquet": "a Parquet file", "text": "a text table", "zip": "a zip archive", "xlsx": "an Excel workbook",
-               "ole2": "an Excel workbook"}
+               "ole2": "an Excel workbook", "gzip": "a gzip file"}
 
 
 def parse_table_bytes(raw: bytes, name: str, *, member: str | None = None, sheet: str | None = None,

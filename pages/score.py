@@ -137,8 +137,8 @@ if clicked or use_sample:
             st.session_state[K + "failed"] = False
         finally:
             bar.empty()
-if not images and up is not None:
-    show_picks(K + "pick.", up)  # the tables of a zip, the sheets of a workbook: press Score file after a pick
+if not images and up is not None and show_picks(K + "pick.", up):  # the tables of a zip, the sheets of a workbook
+    st.caption("Pick the table or sheet to read, then press **Score file** again.")
 
 # ---------------------------------------------------------------- result
 held = st.session_state.get(K + "result")

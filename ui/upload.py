@@ -48,8 +48,9 @@ def get_picks(ns: str, up: Any) -> dict:
 
 
 def draw_picks(ns: str, up: Any, *, members: list[str] | None = None, sheets: list[str] | None = None,
-               sheet: str | None = None) -> None:
-    """A pick of the table in a zip of several, and of the sheet of a workbook with several."""
+               sheet: str | None = None) -> bool:
+    """A pick of the table in a zip of several, and of the sheet of a workbook with several;
+    whether there was one to draw."""
     fid, picked = _fid(up), get_picks(ns, up)
     if members and len(members) > 1:
         st.selectbox("Table in the zip", members, key=f"{ns}member:{fid}", placeholder="Pick the table to read",
@@ -59,6 +60,7 @@ def draw_picks(ns: str, up: Any, *, members: list[str] | None = None, sheets: li
         current = picked["sheet"] if picked["sheet"] in sheets else sheet if sheet in sheets else sheets[0]
         st.selectbox("Sheet", sheets, index=sheets.index(current), key=f"{ns}sheet:{fid}",
                      help="The workbook has several sheets; the one picked here is read.")
+    return bool(members and len(members) > 1) or bool(sheets and len(sheets) > 1)
 
 
 def read_table_upload(up: Any, ns: str, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> Upload | None:
@@ -120,7 +122,7 @@ def read_picked(up: Any, ns: str, **kwargs) -> LoadedTable:
         st.session_state[f"{ns}options:{_fid(up)}"] = options
 
 
-def show_picks(ns: str, up: Any) -> None:
-    """The table / sheet picks of an upload read with ``read_picked`` (nothing before it was read)."""
-    if up is not None:
-        draw_picks(ns, up, **st.session_state.get(f"{ns}options:{_fid(up)}", {}))
+def show_picks(ns: str, up: Any) -> bool:
+    """The table / sheet picks of an upload read with ``read_picked`` (nothing before it was read);
+    whether there were any."""
+    return up is not None and draw_picks(ns, up, **st.session_state.get(f"{ns}options:{_fid(up)}", {}))
