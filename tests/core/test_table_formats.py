@@ -358,3 +358,61 @@ def test_block_reader_names_headerless_columns_as_the_whole_file_reader(tmp_path
     whole = read_table(p, max_rows=None).df
     pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole, check_dtype=False)
     assert "column_3" in block_notices(blocks[0])[0]
+
+
+# ---------------------------------------------------------------- the remaining refusals
+def test_a_zip_of_too_many_entries_and_a_workbook_over_the_size_limit(monkeypatch):
+    """Generator: a zip of 5 small CSVs read with an entry limit of 3; a workbook read with a
+    20 KB unpacked-size limit."""
+    from dataclasses import replace
+
+    import core.archivefile as af
+    import core.datasets as ds
+
+    monkeypatch.setattr(af, "TABLE_LIMITS", replace(af.TABLE_LIMITS, max_entries=3))
+    with pytest.raises(DataValidationError, match=r"has 5 entries; expected at most 3 in a zip of tables\. Fix: zip only"):
+        read_table(zipped({f"t{i}.csv": CSV for i in range(5)}), name="many.zip")
+    monkeypatch.setattr(ds, "MAX_UNPACKED_BYTES", 20_000)
+    raw = workbook({"S": [["a", "b"]] + [[i, f"text {i}"] for i in range(2000)]})
+    with pytest.raises(DataValidationError, match=r"'big\.xlsx' unpacks to \d+ MB .*expected a workbook of at most 0 MB"):
+        read_table(raw, name="big.xlsx")
+
+
+def test_a_sheet_of_names_only_and_a_workbook_without_worksheets(monkeypatch):
+    """Generator: a sheet holding a header row and nothing under it; a workbook reader that finds no
+    worksheet (what a workbook of chart sheets only gives)."""
+    import core.excel as ex
+
+    with pytest.raises(DataValidationError, match=r"The sheet 'S' of 'h\.xlsx' has column names but no data rows"):
+        read_table(workbook({"S": [["a", "b"]]}), name="h.xlsx")
+    monkeypatch.setattr(ex, "_xlsx", lambda raw, name, limit: ([], None))
+    with pytest.raises(DataValidationError, match=r"has no worksheets \(only charts, or none\).*Fix: add the data"):
+        read_table(workbook({"S": [["a"], [1]]}), name="charts.xlsx")
+
+
+def test_chunked_reader_refusals(tmp_path):
+    """Generator: a CSV streamed with a member or a sheet named; a stored zip whose CSV has the digits of 100 bytes past its first 64 KB changed."""
+    (tmp_path / "x.csv").write_bytes(CSV)
+    with pytest.raises(DataValidationError, match="'x.csv' is not a zip archive. Fix: leave out --member"):
+        list(iter_table_chunks(tmp_path / "x.csv", member="a.csv"))
+    with pytest.raises(DataValidationError, match="'x.csv' is not an Excel workbook. Fix: leave out --sheet"):
+        list(iter_table_chunks(tmp_path / "x.csv", sheet="S"))
+    noisy = "\n".join(f"{v:.6f},{v * 2:.6f}" for v in np.random.default_rng(0).random(40_000)).encode()
+    raw = bytearray(zipped({"n.csv": b"a,b\n" + noisy}, compression=zipfile.ZIP_STORED))
+    raw[300_000:300_100] = bytes(b if b in b",.\n" else ord("7") for b in raw[300_000:300_100])  # digits changed:
+    # the rows still parse, but the checksum at the end of the entry no longer matches
+    (tmp_path / "bad.zip").write_bytes(bytes(raw))
+    with pytest.raises(DataValidationError, match=r"(damaged|cannot be unpacked).*Fix: compress the file again"):
+        list(iter_table_chunks(tmp_path / "bad.zip", chunk_size=5000))
+
+
+def test_a_parquet_file_or_workbook_inside_a_zip_is_streamed_in_chunks(tmp_path):
+    """Generator: a 2,100-row frame written as Parquet and as a workbook, each zipped alone."""
+    df = pd.DataFrame({"x": np.arange(2100), "y": ["a", "b", "c"] * 700})
+    pq = io.BytesIO()
+    df.to_parquet(pq)
+    (tmp_path / "p.zip").write_bytes(zipped({"t.parquet": pq.getvalue()}))
+    (tmp_path / "w.zip").write_bytes(zipped({"t.xlsx": workbook({"S": [list(df.columns), *df.values.tolist()]})}))
+    for name in ("p.zip", "w.zip"):
+        chunks = list(iter_table_chunks(tmp_path / name, chunk_size=1000))
+        assert [len(c) for c in chunks] == [1000, 1000, 100] and pd.concat(chunks)["x"].sum() == df["x"].sum()
