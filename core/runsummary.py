@@ -148,8 +148,9 @@ def binary_verdict(y, p_model, baselines: dict, metric: str) -> dict | None:
 
 def envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality: list, impact: list,
              assumptions: list[str], input_: dict, profile: dict, curves: dict, decision: dict,
-             explain: dict, verdict: dict | None = None) -> dict:
-    """The whole ``"workspace"`` dict; intended use and limitations come from the scenario's hooks."""
+             explain: dict, verdict: dict | None = None, trust: list | None = None) -> dict:
+    """The whole ``"workspace"`` dict; intended use and limitations come from the scenario's hooks.
+    ``trust``: the flags of ``core.trust`` (``Trust.to_list()``), saved beside the verdict."""
     from core.scenarios import get_scenario
 
     name = (name or "").strip()
@@ -161,7 +162,7 @@ def envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality: 
     return jsonable({
         "name": name, "scenario": scenario, "dataset": dataset, "params": params,
         "headline": {"quality": quality, "impact": impact, "assumptions": assumptions,
-                     **({"verdict": verdict} if verdict else {})},
+                     **({"verdict": verdict} if verdict else {}), **({"trust": trust} if trust is not None else {})},
         "input": input_, "profile": profile, "curves": curves, "decision": decision, "explain": explain,
         "intended_use": spec.intended_use, "limitations": list(spec.limitations),
     })

@@ -161,3 +161,32 @@ def compare_losses(loss_model, baselines: Mapping[str, np.ndarray], *, metric: s
     names = names or {}
     return Verdict(metric, value, names.get(best, best), scores[best], value - scores[best], float(low),
                    float(high), False, level)
+
+
+def roc_auc_interval(y, scores, *, n_boot: int = N_BOOT, seed: int = 0,
+                     level: float = LEVEL) -> tuple[float, float, float]:
+    """The ROC-AUC of ``scores`` on the test rows and its bootstrap interval: ``(value, low, high)``.
+
+    The network's own interval (not a difference): ``core.trust`` asks whether it holds 0.5, what
+    random scores get. ``scores`` is one score per row for 0/1 labels ``y``, or one column of class
+    probabilities per class for class indices ``y`` (macro one-vs-rest ROC-AUC over the classes the
+    test rows hold alongside others, as ``core.quality.evaluate`` reports it)."""
+    y = np.asarray(y).astype(int).ravel()
+    s = np.asarray(scores, dtype=float)
+    if s.ndim == 1:
+        pairs = [(y, s)] if len(np.unique(y)) == 2 else []
+    else:
+        pairs = [((y == c).astype(int), s[:, c]) for c in range(s.shape[1]) if 0 < (y == c).sum() < len(y)]
+    if not pairs or len(s) != len(y):
+        raise DataValidationError(f"A ROC-AUC needs test rows of two or more classes and one score per row; got "
+                                  f"{len(y)} rows of {len(np.unique(y))} class(es) and {len(s)} scores.")
+
+    def macro(W):
+        return np.mean([_weighted_binary(yc, sc, W, "roc_auc") for yc, sc in pairs], axis=0)
+
+    value = float(macro(np.ones((1, len(y))))[0])
+    boot = np.concatenate([macro(W) for W in _bootstrap_weights(len(y), n_boot, seed)])
+    boot = boot[np.isfinite(boot)]
+    alpha = (1 - level) / 2
+    low, high = np.quantile(boot, [alpha, 1 - alpha]) if len(boot) else (np.nan, np.nan)
+    return value, float(low), float(high)

@@ -15,7 +15,7 @@ from ui.credit.checks import show_drift, show_fairness
 from ui.credit.data import get_data, leak_check, outcome_rows, schema_editor
 from ui.credit.explain import show_explanations, show_reason_codes, show_what_if
 from ui.credit.export import show_export
-from ui.credit.results import show_decision, show_performance, show_scorecard
+from ui.credit.results import show_credit_trust, show_decision, show_performance, show_scorecard
 from ui.credit.train import show_trained, train, training_form
 from ui.jobs import training_slot
 
@@ -25,6 +25,10 @@ st.title(":material/credit_score: Credit scoring")
 st.caption("Who will repay, and where should the approval line be? Train a Keras network against "
            "scikit-learn baselines, then set the decline threshold by profit, read scorecard grades, "
            "explain declines and check fairness and drift.")
+
+# Warnings that the trained model's figures must not be trusted, above the tabs (filled at the end,
+# once the decision tab has set the threshold and costs).
+trust_slot = st.container()
 
 st.session_state.setdefault(K + "loss", 5000.0)
 st.session_state.setdefault(K + "margin", 1000.0)
@@ -91,3 +95,4 @@ with tabs[8], timed("whatif"):
     show_what_if(run, threshold, scorecard)
 with tabs[9], timed("export"):
     show_export(run, shap, threshold, scorecard, loss, margin)
+show_credit_trust(run, threshold, loss, margin, trust_slot)

@@ -14,7 +14,7 @@ from ui.demand.data import column_mapping, data_report, get_covariates_file, get
 from ui.demand.explain import events, shap_panels
 from ui.demand.export import downloads, save_panel
 from ui.demand.inventory import inventory
-from ui.demand.results import forecast_tab, results
+from ui.demand.results import forecast_tab, results, show_demand_trust
 from ui.demand.train import train, training_form
 from ui.search import show_kept_search
 
@@ -58,6 +58,7 @@ if raw is not None:
 # ---------------------------------------------------------------- results
 run = st.session_state.get(K + "run")
 if run is not None:
+    show_demand_trust(run)  # warnings that the backtest's figures must not be trusted, above the tabs
     # One screen per question, like the other scenarios, instead of one very long page.
     tabs = st.tabs(["Forecast", "Backtest", "Inventory", "Explanations", "Export"])
     with tabs[0]:

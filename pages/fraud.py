@@ -14,7 +14,7 @@ from ui.fraud.data import (column_mapping, get_data, keep_recent, label_values, 
                            time_split)
 from ui.fraud.explain import show_explanations
 from ui.fraud.export import save_panel, show_score_new_file
-from ui.fraud.results import show_imbalance_comparison, show_performance
+from ui.fraud.results import show_fraud_trust, show_imbalance_comparison, show_performance
 from ui.fraud.train import show_trained, train, training_form
 from ui.jobs import training_slot
 
@@ -60,6 +60,7 @@ if run is None:
 # ---------------------------------------------------------------- results
 ex = st.session_state[K + "explain"]
 show_trained(run)
+trust_slot = st.container()  # filled after the tabs, once the alert policy tab has set the review line
 tabs = st.tabs(["Performance", "Imbalance comparison", "Alert policy", "Alert queue", "Explanations",
                 "Score a new file"])
 with tabs[0]:
@@ -74,5 +75,6 @@ with tabs[4]:
     show_explanations(run, ex)
 with tabs[5]:
     show_score_new_file(run, ex)
+show_fraud_trust(run, trust_slot)
 
 save_panel(run, ex, data_key)

@@ -11,6 +11,7 @@ from core.workspace.present import presenter_sentence
 from core.workspace.runs import get_headline
 from core.workspace.summary import format_figure, get_latest_runs
 from ui.common import ensure_router, fit_metric_values, show_device, show_error
+from ui.trust import show_saved_trust
 from ui.workspace import link_to_workspace_pages, session_runs_dir
 
 ensure_router()
@@ -42,6 +43,7 @@ def present() -> None:
     st.markdown(f"*{spec.question}*")
     if meta is not None:
         head = get_headline(meta)
+        show_saved_trust(head.get("trust"))
         for figs in (head["quality"][:2], head["impact"][:2]):
             if figs:
                 for col, fig in zip(st.columns(2), figs):
@@ -83,7 +85,7 @@ def run_demos() -> None:
         show_error(exc)
         return
     st.session_state[K + "demo_report"] = {"saved": {k: p.name for k, p in report.saved.items()},
-                                           "errors": dict(report.errors),
+                                           "errors": dict(report.errors), "trust": dict(report.trust),
                                            "seconds": time.perf_counter() - t0}
     st.rerun()  # redraw the cards with the runs just saved
 
@@ -105,6 +107,8 @@ with st.container(border=True):
             st.success(f"{len(report['saved'])} demo run(s) saved in {report['seconds']:.0f} s: "
                        + ", ".join(f"{SCENARIOS[k].title} (`{v}`)" for k, v in report["saved"].items()),
                        icon=":material/check_circle:")
+        for key, flags in report.get("trust", {}).items():
+            show_saved_trust(flags, prefix=f"{SCENARIOS[key].title} demo: ")
         for key, msg in report["errors"].items():
             st.error(f"{SCENARIOS[key].title} demo failed: {msg}", icon=":material/error:")
 
@@ -127,6 +131,7 @@ def show_latest(meta: dict | None) -> None:
     saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(meta.get("saved_at", 0))))
     st.markdown(f"**Latest run:** {ws.get('name') or meta.get('run_id')} · saved {saved}")
     head = ws.get("headline") or {}
+    show_saved_trust(head.get("trust"))  # before the figures: they must not be read as a result
     rows = [figs[:3] for figs in (head.get("quality") or [], head.get("impact") or []) if figs]
     if not rows:
         st.caption("Saved without headline figures (an older run, or saved before the workspace existed).")

@@ -13,7 +13,7 @@ from ui.quality.base import K, fail
 from ui.quality.data import get_data, pick_image_size, show_summary
 from ui.quality.explain import show_heatmaps
 from ui.quality.export import show_export
-from ui.quality.results import show_decision, show_errors_by_class, show_performance
+from ui.quality.results import show_decision, show_errors_by_class, show_performance, show_quality_trust
 from ui.quality.train import show_trained, train, training_form
 
 ensure_router()
@@ -27,6 +27,7 @@ st.caption("Which parts are defective, and why does the model think so? Train a 
 # every class is a defect type; its label follows the run on screen.
 shown = st.session_state.get(K + "run")
 third = "Decision & costs" if shown is None or shown.ok_class is not None else "Errors by class"
+trust_slot = st.container()  # warnings on the trained model's figures, filled once the tabs have run
 tabs = st.tabs(["Data & training", "Performance", third, "Heatmaps", "Export"])
 
 # ---------------------------------------------------------------- images, training
@@ -71,3 +72,4 @@ with tabs[3]:
     show_heatmaps(run)
 with tabs[4]:
     show_export(run, data)
+show_quality_trust(run, trust_slot)

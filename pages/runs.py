@@ -15,6 +15,7 @@ from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, f
 from core.scenarios import find_scenario
 from core.workspace.summary import SCENARIO_KEYS
 from ui.common import ensure_router, get_currency, show_error
+from ui.trust import show_saved_trust
 from ui.workspace import pick_runs_dir
 
 ensure_router()
@@ -85,8 +86,10 @@ def _text_column(label: str, records: list[dict], key: str):
 st.dataframe(
     # The data file is in the default run name and in the details below: left out here, so the run id
     # (what the command line's --model needs) fits whole on a laptop screen.
-    [{**{k: r[k] for k in ("name", "scenario", "saved", "quality", "impact", "rows", "run_id")},
+    [{**{k: r[k] for k in ("name", "scenario", "saved", "quality", "impact", "trust", "rows", "run_id")},
       "scenario": _title(r["scenario"]),
+      # Figures that must not be trusted (core.trust) carry a marker; "none": checked, nothing found.
+      "trust": r["trust"] if r["trust"] in ("none", NOT_RECORDED) else f"⚠ {r['trust']}",
       # A run saved without its data fingerprint: a dash, not the grid's "None".
       "rows": f"{r['rows']:,}" if isinstance(r["rows"], int) else "—"} for r in rows],
     hide_index=True, width="stretch",
@@ -94,6 +97,7 @@ st.dataframe(
     column_config={"name": _text_column("Run", rows, "name"), "scenario": _text_column("Scenario", [{"t": _title(r["scenario"])} for r in rows], "t"), "saved": "Saved",
                    "quality": _text_column("Model quality", rows, "quality"),
                    "impact": _text_column("Money", rows, "impact"),
+                   "trust": _text_column("Trust warnings", [{"t": f"⚠ {r['trust']}"} for r in rows], "t"),
                    "rows": st.column_config.TextColumn("Rows"),
                    "run_id": _text_column("Run id", rows, "run_id")})
 
@@ -197,6 +201,7 @@ head = get_headline(meta)
 if not ws:
     st.caption("This run was saved without the workspace summary (older version or command line): only its "
                "metrics and settings are shown.")
+show_saved_trust(head.get("trust"))  # before the figures: they must not be read as a result
 figs = [f for f in head["quality"] + head["impact"] if isinstance(f, dict)]
 if figs:
     cols = st.columns(min(len(figs), 5))

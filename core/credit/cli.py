@@ -159,6 +159,7 @@ def run_train(args) -> dict:
     kpis = compute_decision_kpis(run.y_test, run.p_test, threshold=best["threshold"],
                                  loss_default=args.loss_default, margin_good=args.margin_good)
     scorecard = ScorecardConfig(base_score=args.base_score, base_odds=args.base_odds, pdo=args.pdo)
+    verdict = _verdict(run, best["threshold"], args)
     result = {
         "scenario": "credit",
         "data": {"rows": int(len(table.df)), "train_rows": int(len(run.train_df)),
@@ -173,6 +174,7 @@ def run_train(args) -> dict:
         "baselines": {k: v for k, v in tab.metrics.items() if k != "network"},
         "decision": {"loss_default": args.loss_default, "margin_good": args.margin_good,
                      "optimal_threshold": best["threshold"], **{k: v for k, v in kpis.items() if k != "threshold"}},
+        "verdict": verdict,
     }
     if sample is not None:
         result["data"]["sample"] = sample
@@ -199,6 +201,23 @@ def run_train(args) -> dict:
     timings["total"] = time.perf_counter() - t_start
     result["timings"] = timings
     return result
+
+
+def _verdict(run, threshold: float, args) -> dict:
+    """The page's verdict (ROC-AUC against the best baseline) with the trust flags at the profit-optimal
+    threshold (``core.trust``); the flags also go to standard error."""
+    from core.credit.trust import credit_trust
+    from core.glossary import MODELS
+    from core.trust import verdict_json
+    from core.verdict import compare_binary
+
+    baselines = {k: v for k, v in run.tabular.proba.items() if k != "network"}
+    verdict = compare_binary(run.y_test, run.p_test, baselines, names=MODELS, seed=0) if baselines else None
+    trust = credit_trust(run.y_test, run.p_test, threshold=threshold, loss_default=args.loss_default,
+                         margin_good=args.margin_good)
+    for line in trust.notices():
+        print(line, file=sys.stderr, flush=True)
+    return verdict_json(verdict, trust)
 
 
 def score_credit_chunk(model, part, *, threshold: float, reasons: bool = True):

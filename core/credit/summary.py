@@ -23,6 +23,7 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
     """
     from core.audit import attach_to_fingerprint
     from core.credit.profit import compute_decision_kpis
+    from core.credit.trust import credit_trust
     from core.drift import build_profile
     from core.metrics import compute_binary_metrics
     y, p = np.asarray(run.y_test).astype(int), np.asarray(run.p_test, dtype=float)
@@ -59,4 +60,6 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
         curves=roc_pr_curves(y, p), decision=decision,
         explain=explain_section(shap, "Train with SHAP rows above 0 to record global importance."),
         verdict=binary_verdict(y, p, {k: v for k, v in run.tabular.proba.items() if k != "network"}, "roc_auc"),
+        trust=credit_trust(y, p, threshold=threshold, loss_default=loss_default, margin_good=margin_good,
+                           currency=currency).to_list(),
     )

@@ -143,7 +143,8 @@ def run_train(args) -> dict:
                     "column_roles": roles_with_audit(guess.roles(), audit)},
            "leakage": audit.to_dict(),
            "policy": {"params": params.__dict__, "units": {**describe_params(params, data.frequency), **days},
-                      "notes": policy_notes, **policy}, **run_summary(run)}
+                      "notes": policy_notes, **policy}, **run_summary(run),
+           "verdict": _verdict(run, searched=search is not None)}
     if mape_note(nn):
         out["metric_notes"] = [mape_note(nn)]
     if join is not None:
@@ -187,6 +188,22 @@ def _audit(data, join, args, *, hold: int):
     for notice in audit.notices():
         say(f"demand leakage audit: {notice}")
     return apply_audit(data, audit), audit
+
+
+def _verdict(run, *, searched: bool) -> dict:
+    """The page's verdict ((holiday-weighted) MAE against the best baseline) with the trust flags
+    (``core.trust``); the flags also go to standard error."""
+    from core.cli import say
+    from core.demand.trust import demand_trust
+    from core.demand.verdict import compare_demand
+    from core.trust import verdict_json
+
+    bt = run.backtest
+    verdict = compare_demand(run) if any(f"{m}_p50" in bt for m in ("seasonal_naive", "moving_average")) else None
+    trust = demand_trust(run, verdict=verdict, searched=searched)
+    for line in trust.notices():
+        say(line)
+    return verdict_json(verdict, trust, fmt=",.1f")
 
 
 def _search(data, cfg, test, args):

@@ -21,6 +21,8 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     from core.demand.forecast import get_naive_sd
     from core.demand.inventory import compute_policy_backtest, summarize_policy
     from core.audit import attach_to_fingerprint
+    from core.demand.trust import demand_trust
+    from core.verdict import Verdict
     from core.drift import build_profile
     H = run.wcfg.horizon
     agg = run.aggregate_scale(params.lead_time + params.review_period)
@@ -39,6 +41,7 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     freq = run.data.frequency
     unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(freq, "period")
     saved = s["cost_naive"] - s["cost_model"]
+    verdict = demand_verdict(run)
     return envelope(
         "demand", name=name,
         dataset=attach_to_fingerprint(get_fingerprint(data if data is not None else run.data.frame, name=dataset_name),
@@ -74,7 +77,8 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
                   "rule": "order up to the reorder point every review period"},
         explain=explain_section(None if shap is None else getattr(shap, "result", shap),
                                 "Press 'Compute overall importance' before saving to record global SHAP."),
-        verdict=demand_verdict(run),
+        verdict=verdict,
+        trust=demand_trust(run, verdict=None if verdict is None else Verdict.from_dict(verdict)).to_list(),
     )
 
 

@@ -17,11 +17,11 @@ BASELINES = {"seasonal_naive": "seasonal naive", "moving_average": "moving avera
 COVERAGE_TARGET = (70.0, 90.0)  # % of actuals inside P10–P90 (80 % ideal)
 
 
-def compare_demand(run, *, seed: int = 0) -> Verdict:
-    """Network vs the best baseline on (holiday-weighted) MAE over every backtest forecast point."""
+def compare_demand(run, *, seed: int = 0, baselines=tuple(BASELINES)) -> Verdict:
+    """Network vs the best of ``baselines`` on (holiday-weighted) MAE over every backtest forecast point."""
     bt = run.backtest
     errors = {m: (bt[f"{m}_p50"] - bt["y"]).abs().to_numpy(float)
-              for m in ("nn", *BASELINES) if f"{m}_p50" in bt}
+              for m in ("nn", *baselines) if f"{m}_p50" in bt}
     weights = None
     if getattr(run, "holiday_col", None) and "holiday" in bt:
         weights = np.where(bt["holiday"].to_numpy(float) > 0.5, 5.0, 1.0)

@@ -150,6 +150,7 @@ def run_train(args) -> dict:
         "metrics": run.metrics[NETWORK],
         "baselines": {k: v for k, v in run.metrics.items() if k != NETWORK},
         "cost_policy": {"review_fee": args.review_fee, **best},
+        "verdict": _verdict(run, min(best["threshold"], 1.0), args.review_fee),
     }
     if sample is not None:
         result["data"]["sample"] = sample.summary()
@@ -200,6 +201,27 @@ def run_train(args) -> dict:
     timings["total"] = time.perf_counter() - t0
     result["timings"] = timings
     return result
+
+
+def _verdict(run, review_threshold: float, review_fee: float) -> dict:
+    """The page's verdicts (PR-AUC, then ROC-AUC, against the best baseline) with the trust flags at
+    the cost-optimal review threshold (``core.trust``); the flags also go to standard error."""
+    from core.fraud.pipeline import NETWORK
+    from core.fraud.trust import fraud_trust
+    from core.glossary import MODELS
+    from core.trust import verdict_json
+    from core.verdict import compare_binary
+
+    test = run.test
+    y, p = test["label"].to_numpy(), test[f"score_{NETWORK}"].to_numpy()
+    baselines = {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != NETWORK}
+    verdicts = [compare_binary(y, p, baselines, metric=m, names=MODELS, seed=0)
+                for m in ("pr_auc", "roc_auc")] if baselines else [None]
+    trust = fraud_trust(y, p, test["amount"].to_numpy(float), review_threshold=review_threshold,
+                        review_fee=review_fee, pr_auc=run.metrics[NETWORK].get("pr_auc"))
+    for line in trust.notices():
+        print(line, file=sys.stderr, flush=True)
+    return verdict_json(verdicts[0], trust, more=verdicts[1:])
 
 
 def add_score_arguments(parser: argparse.ArgumentParser) -> None:

@@ -22,6 +22,7 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
     from core.drift import build_profile
     from core.fraud.decisions import compute_decision_bands
     from core.fraud.pipeline import NETWORK, run_summary
+    from core.fraud.trust import fraud_trust
     if review_fee < 0:
         raise DataValidationError(f"Expected a review fee of 0 or more; got {review_fee}. "
                                   "Fix: enter the cost of reviewing one alert, e.g. 5.")
@@ -69,4 +70,6 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
                   "rule": "review when risk >= review_threshold, block when risk >= block_threshold"},
         explain=explain_section(None if explanations is None else explanations.global_sample),
         verdict=binary_verdict(y, p, {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != NETWORK}, "pr_auc"),
+        trust=fraud_trust(y, p, a, review_threshold=float(review_threshold), review_fee=review_fee,
+                          pr_auc=net.get("pr_auc"), currency=currency).to_list(),
     )

@@ -61,13 +61,15 @@ def fit_baselines(X_train, y_train, X_test, n_classes: int) -> tuple[dict[str, n
     return proba, {"majority_class": 0.0, "logistic_16px": time.perf_counter() - t}
 
 
-def compute_baselines(X_train, y_train, X_test, y_test, class_names) -> dict:
+def compute_baselines(X_train, y_train, X_test, y_test, class_names, *, with_proba: bool = False):
     """Majority class, and logistic regression on 16x16 thumbnails (what a CNN must beat): their
-    test metrics, with the logistic regression's fitting time."""
+    test metrics, with the logistic regression's fitting time (and, ``with_proba``, their test
+    probabilities for ``compare_quality``: ``(metrics, proba)``)."""
     proba, seconds = fit_baselines(X_train, y_train, X_test, len(class_names))
-    return {"majority_class": compute_multiclass_metrics(y_test, proba["majority_class"], class_names),
-            "logistic_16px": {**compute_multiclass_metrics(y_test, proba["logistic_16px"], class_names),
-                              "train_s": round(seconds["logistic_16px"], 3)}}
+    metrics = {"majority_class": compute_multiclass_metrics(y_test, proba["majority_class"], class_names),
+               "logistic_16px": {**compute_multiclass_metrics(y_test, proba["logistic_16px"], class_names),
+                                 "train_s": round(seconds["logistic_16px"], 3)}}
+    return (metrics, proba) if with_proba else metrics
 
 
 def fit_baselines_for_run(data, run, config) -> dict[str, np.ndarray]:

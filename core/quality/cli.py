@@ -122,8 +122,9 @@ def run_train(args) -> dict:
         fit_idx = np.r_[tr, va]
     else:
         fit_idx = np.arange(len(data.labels))
-    result["baselines"] = _baselines(data.images[fit_idx], data.labels[fit_idx], run.test.images,
-                                     run.test.labels, run.class_names)
+    result["baselines"], baseline_proba = _baselines(data.images[fit_idx], data.labels[fit_idx], run.test.images,
+                                                     run.test.labels, run.class_names, with_proba=True)
+    result["verdict"] = _verdict(run, baseline_proba, args)
     result["timings"] = {"load_s": round(t_load, 3), **run.timings}
     if search is not None:
         from core.search.quality import quality_baseline_proba, quality_search_section
@@ -153,6 +154,23 @@ def run_train(args) -> dict:
                                                          "false_reject": args.cost_false_reject},
                                                   extra_metadata=workspace))
     return result
+
+
+def _verdict(run, baseline_proba, args) -> dict:
+    """The page's verdicts (defect ROC-AUC when there is a good class, then the error rate, against the
+    best baseline) with the trust flags at --threshold and the costs (``core.trust``); the flags also
+    go to standard error."""
+    from core.cli import say
+    from core.quality.baselines import compare_quality
+    from core.quality.trust import quality_trust
+    from core.trust import verdict_json
+
+    verdicts = compare_quality(run, baseline_proba)
+    trust = quality_trust(run, threshold=args.threshold, cost_escape=args.cost_escape,
+                          cost_false_reject=args.cost_false_reject)
+    for line in trust.notices():
+        say(line)
+    return verdict_json(verdicts[0], trust, model="The CNN", more=verdicts[1:])
 
 
 def _search(data, config, test, args, opts):

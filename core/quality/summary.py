@@ -30,6 +30,7 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
     """
     from core.quality.evaluate import (compute_cost_analysis, compute_defect_metrics, get_defect_labels,
                                        get_defect_scores)
+    from core.quality.trust import quality_trust
 
     m = run.metrics
     quality = [quality_figure("Accuracy", m["accuracy"], ".1%"), quality_figure("Macro F1", m["macro_f1"], ".3f")]
@@ -87,4 +88,6 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
          "per_class_recall": {c: v["recall"] for c, v in m["per_class"].items()}},
         explain=explain_section(None, "Image explanations are per image (Grad-CAM and SHAP heatmaps); no global "
                                       "importance is recorded."),
+        trust=quality_trust(run, threshold=threshold, cost_escape=cost_escape, cost_false_reject=cost_false_reject,
+                            currency=currency).to_list(),
     )

@@ -121,6 +121,12 @@ def attach_search(workspace: dict, section: dict) -> dict:
     parameters so the Runs page and the model card list it with the other settings."""
     ens = section.get("ensemble") or {}
     workspace["search"] = section
+    head = workspace.get("headline")
+    if isinstance(head, dict) and isinstance(head.get("trust"), list):
+        from core.trust import Trust
+
+        # A search run on purpose: the warnings that judge a first, plain training no longer apply.
+        head["trust"] = Trust.from_saved(head["trust"]).after_search().to_list()
     workspace.setdefault("params", {})["search"] = {
         "budget_seconds": section["budget_seconds"], "seconds": section["seconds"],
         "trials_run": section["trials_run"], "trials_complete": section["trials_complete"],

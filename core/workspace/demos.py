@@ -77,15 +77,29 @@ class DemoSettings:
 
 @dataclass
 class DemoReport:
-    """Where each demo run was saved, and the error of each demo that failed."""
+    """Where each demo run was saved, the error of each demo that failed, and the trust flags
+    (``core.trust``, as saved with the run) of each demo whose figures must not be trusted."""
 
     saved: dict[str, Path] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    trust: dict[str, list] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def _saved_trust(run_dir) -> list:
+    """The trust flags saved with a run (empty when none was raised or the run cannot be read)."""
+    from core.registry import read_metadata
+    from core.workspace.runs import get_trust
+
+    try:
+        trust = get_trust(read_metadata(run_dir))
+    except (OSError, ValueError, DataValidationError):
+        return []
+    return [] if trust is None else trust.to_list()
 
 
 def run_all_demos(root=None, *, settings: DemoSettings = DemoSettings(), scenarios: Iterable[str] | None = None,
@@ -120,6 +134,9 @@ def run_all_demos(root=None, *, settings: DemoSettings = DemoSettings(), scenari
         t0 = time.perf_counter()
         try:
             report.saved[key] = DEMOS[key](root, settings, step)
+            flags = _saved_trust(report.saved[key])
+            if flags:
+                report.trust[key] = flags
             step(1.0, "Saved")
         except Exception as exc:  # one failing demo is reported, the others still run
             msg = str(exc) if isinstance(exc, DataValidationError) else f"{type(exc).__name__}: {exc}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.trust import Trust
 from core.workspace.runs import format_figure, get_headline
 
 VERDICT_WORDS = {"better": "better than {b}, outside the noise", "on par": "on par with {b}",
@@ -19,7 +20,9 @@ def _verdict(d):
 
 def presenter_sentence(title: str, meta: dict | None) -> str:
     """``"Credit scoring: the network reaches ROC-AUC 0.781 (on par with logistic regression); loss
-    avoided €218,000."`` — from the run's saved headline, or what to do when there is no run."""
+    avoided €218,000."`` — from the run's saved headline, or what to do when there is no run. A run
+    whose figures must not be trusted (``core.trust``) ends with its warnings in bold:
+    ``"... Not a result to present: **No better than chance**."``"""
     if meta is None:
         return f"{title}: no saved run yet — run the demos or train and save a model on its page."
     head = get_headline(meta)
@@ -37,4 +40,7 @@ def presenter_sentence(title: str, meta: dict | None) -> str:
         parts.append(f"{str(impact[0].get('label', 'worth')).lower()} {format_figure(impact[0])}")
     if not parts:
         return f"{title}: the latest run was saved without headline figures."
-    return f"{title}: " + "; ".join(parts) + "."
+    trust = Trust.from_saved(head.get("trust"))
+    warning = "" if trust is None or trust.trusted else (
+        " Not a result to present: " + "; ".join(f"**{h}**" for h in trust.headlines()) + ".")
+    return f"{title}: " + "; ".join(parts) + "." + warning

@@ -74,6 +74,21 @@ def _escape_labels(names) -> list[str]:
     return [html.escape(str(n), quote=False) for n in names]
 
 
+def _trust_html(head: dict, *, short: bool = False) -> str:
+    """The run's trust flags (``core.trust``): a red box with each headline in bold and why, or
+    (``short``) one bold line of the headlines where the figures are; nothing when none was saved."""
+    from core.trust import Trust
+
+    trust = Trust.from_saved(head.get("trust"))
+    if trust is None or trust.trusted:
+        return ""
+    if short:
+        return ('<p class="trust-short">Not to be trusted: ' + "; ".join(f"<b>{_e(h)}</b>" for h in trust.headlines())
+                + " (see the warning at the top of this card).</p>")
+    items = "".join(f"<p><b>{_e(f.headline)}</b> — {_e(f.why)}</p>" for f in trust.flags)
+    return f'<div class="trust"><p class="trust-title">These figures must not be trusted</p>{items}</div>'
+
+
 # ---------------------------------------------------------------- sections
 def _section_data(meta: dict, ws: dict) -> str:
     ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else None
@@ -187,7 +202,7 @@ def _section_metrics(meta: dict, head: dict) -> str:
     from core.glossary import model_label
     from core.verdict import Verdict
 
-    out = _figures(head["quality"])
+    out = _trust_html(head, short=True) + _figures(head["quality"])
     verdict = head.get("verdict")
     if isinstance(verdict, dict):
         try:
@@ -206,7 +221,7 @@ def _section_metrics(meta: dict, head: dict) -> str:
 
 
 def _section_impact(meta: dict, ws: dict, head: dict) -> str:
-    out = _figures(head["impact"]) or _na("No money figures were recorded for this run.")
+    out = _trust_html(head, short=True) + (_figures(head["impact"]) or _na("No money figures were recorded for this run."))
     assumptions = [a for a in head["assumptions"] if isinstance(a, str)]
     out += "<h3>Assumptions</h3>"
     out += ("<ul>" + "".join(f"<li>{_e(a)}</li>" for a in assumptions) + "</ul>") if assumptions else _na(
@@ -259,6 +274,8 @@ h3{font-size:1rem;margin:20px 0 8px}.meta{color:#6b7280;font-size:.9rem}.small{f
 table{border-collapse:collapse;font-size:.88rem;margin:6px 0}th,td{padding:4px 10px;border-bottom:1px solid #eef0f3;text-align:left;vertical-align:top}
 table.kv th{color:#4b5563;font-weight:500;white-space:nowrap}table.grid thead th{background:#f3f4f6}
 .scroll{overflow-x:auto}footer{margin-top:40px;color:#6b7280;font-size:.8rem}
+.trust{border:2px solid #dc2626;background:#fef2f2;border-radius:8px;padding:4px 16px;margin:16px 0}
+.trust-title{font-weight:700;color:#b91c1c}.trust-short{color:#b91c1c}
 @media print{body{background:#fff}main{padding:0}}
 """
 
@@ -304,6 +321,7 @@ def build_report_html(run_dir) -> str:
     ident = (f"Run <code>{_e(meta.get('run_id', run_dir.name))}</code> · saved {_e(stamp)} · "
              f"AI Use-Case Studio {_e(__version__)} · report made {_e(dt.datetime.now().strftime('%Y-%m-%d %H:%M'))}")
     plotly_js = f"<script>{plotly.offline.get_plotlyjs()}</script>" if charts else ""
+    body = _trust_html(head) + body
     if not ws:
         body = _na("This run was saved without the workspace summary (older version or CLI): the sections "
                    "below show what its metadata holds and 'not recorded' for the rest.") + body

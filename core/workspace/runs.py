@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from core.errors import DataValidationError
 
 NOT_RECORDED = "not recorded"
+TRUST_ITEM = "Trust warnings"  # the comparison's first row: the headlines of core.trust's flags
 TRASH_PREFIX = ".trash-"
 _RUN_FILES = ("metadata.json", "model.keras")
 
@@ -53,15 +54,32 @@ def format_figure(fig: dict) -> str:
 
 
 def get_headline(meta: dict) -> dict:
-    """``{"quality": [...], "impact": [...], "assumptions": [...]}``, empty lists when not recorded, and
-    ``"verdict"`` (the network against the best baseline) when the run saved one."""
+    """``{"quality": [...], "impact": [...], "assumptions": [...]}``, empty lists when not recorded,
+    ``"verdict"`` (the network against the best baseline) when the run saved one, and ``"trust"`` (the
+    flags of ``core.trust``; an empty list when none was raised) when the run recorded them."""
     head = _ws(meta).get("headline")
     head = head if isinstance(head, dict) else {}
     out = {k: [x for x in head.get(k) or [] if isinstance(x, (dict, str))]
            for k in ("quality", "impact", "assumptions")}
     if isinstance(head.get("verdict"), dict):
         out["verdict"] = head["verdict"]
+    if isinstance(head.get("trust"), list):
+        out["trust"] = head["trust"]
     return out
+
+
+def get_trust(meta: dict):
+    """The run's saved trust flags (``core.trust.Trust``), or None when it was saved without them."""
+    from core.trust import Trust
+
+    return Trust.from_saved(get_headline(meta).get("trust"))
+
+
+def get_trust_text(meta: dict) -> str:
+    """The flags' headlines for a list or comparison cell: "none" when the run was checked and nothing
+    was found, "not recorded" when it was saved before the checks existed."""
+    trust = get_trust(meta)
+    return NOT_RECORDED if trust is None else (trust.summary() or "none")
 
 
 def _number(v: Any) -> float | None:
@@ -155,6 +173,7 @@ def get_run_row(meta: dict) -> dict:
         "rows": ds.get("rows") if isinstance(ds.get("rows"), int) else None,
         "quality": f"{q[0].get('label', '?')} {format_figure(q[0])}" if q else NOT_RECORDED,
         "impact": f"{i[0].get('label', '?')} {format_figure(i[0])}" if i else NOT_RECORDED,
+        "trust": get_trust_text(meta),
         "path": str(meta.get("path", "")),
     }
 
@@ -241,7 +260,7 @@ def _cell(v: Any) -> str:
 def compute_comparison(runs: list[dict]) -> pd.DataFrame:
     """Runs side by side: one column per run, rows grouped by ``section``, ``differs`` flags rows.
 
-    Sections: Headline (quality and money figures as shown on the overview), Metrics (the model's
+    Sections: Headline (trust warnings, quality and money figures as shown on the overview), Metrics (the model's
     own metrics), Decision (the saved decision settings), Parameters (training settings), Data
     (fingerprint). Cells are text; a field a run does not hold reads "not recorded".
     """
@@ -252,6 +271,7 @@ def compute_comparison(runs: list[dict]) -> pd.DataFrame:
         ws = _ws(meta)
         cells: dict[tuple[str, str], str] = {}
         head = get_headline(meta)
+        cells[("Headline", TRUST_ITEM)] = get_trust_text(meta)
         for f in head["quality"] + head["impact"]:
             if isinstance(f, dict):
                 cells[("Headline", str(f.get("label", "?")))] = format_figure(f)

@@ -15,10 +15,11 @@ from core.credit.scorecard import (
 from core.errors import DataValidationError
 from core.glossary import MODELS, metric_help, metric_label, model_label
 from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
-from core.verdict import compare_binary
+from core.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
 from ui.credit.base import K, cached_fig, fail, pct, plain
+from ui.trust import show_trust
 
 
 def use_best(value: float) -> None:
@@ -98,6 +99,21 @@ def show_decision(run, threshold: float) -> tuple[float, float, float]:
     except DataValidationError as exc:
         fail(exc)
     return threshold, loss, margin
+
+
+def show_credit_trust(run, threshold: float, loss: float, margin: float, container) -> None:
+    """The trust flags (``core.trust``) of the model and of the decline line as the sliders left it,
+    in ``container`` (the page's header, above the tabs). The ROC-AUC interval is kept per model."""
+    from core.credit.trust import credit_trust
+    from core.money import currency_symbol
+
+    interval = get_verdicts(K + "auc_interval", run, lambda: roc_auc_interval(run.y_test, run.p_test))
+    try:
+        trust = credit_trust(run.y_test, run.p_test, threshold=threshold, loss_default=loss, margin_good=margin,
+                             interval=interval, currency=currency_symbol(get_currency()).strip())
+    except DataValidationError:
+        return  # a cost out of range: the decision tab already says so
+    show_trust(trust, container)
 
 
 def show_scorecard(run, threshold: float) -> ScorecardConfig:

@@ -18,6 +18,7 @@ from ui.common import get_verdicts, show_verdict
 from ui.demand.audit import show_run_audit
 from ui.demand.base import K, METRIC_COLS
 from ui.demand.tables import backtest_table, series_table
+from ui.trust import show_trust
 
 
 def forecast_tab(run) -> None:
@@ -26,6 +27,17 @@ def forecast_tab(run) -> None:
                "backtest forecasts over the held-out tail.")
     sid = st.selectbox("Series", run.series_ids, key=K + "series_pick")
     st.plotly_chart(dc.plot_forecast(get_history(run, sid), run.backtest, run.future, sid), key=K + "forecast")
+
+
+def show_demand_trust(run) -> None:
+    """The trust flags (``core.trust``) of the backtest, computed once per model; a search kept with the
+    run (settings chosen on purpose) drops the first-try 'too good' check."""
+    from core.demand.trust import demand_trust
+
+    kept = st.session_state.get(K + "search")
+    searched = kept is not None and kept[0] is run
+    show_trust(get_verdicts(K + "trust", run, lambda: demand_trust(
+        run, verdict=get_verdicts(K + "verdicts", run, lambda: [compare_demand(run)])[0], searched=searched)))
 
 
 def results(run) -> None:

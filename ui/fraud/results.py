@@ -16,10 +16,11 @@ from core.fraud.decisions import compute_card_precision_at_k, compute_precision_
 from core.glossary import MODELS, metric_help, metric_label, rename_metrics
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_pr, compute_roc
-from core.verdict import compare_binary
+from core.verdict import compare_binary, roc_auc_interval
 
-from ui.common import get_verdicts, show_verdict
+from ui.common import get_currency, get_verdicts, show_verdict
 from ui.fraud.base import K, fail
+from ui.trust import show_trust
 
 
 def show_performance(run) -> None:
@@ -62,6 +63,21 @@ def show_performance(run) -> None:
                     key=K + "pr")
     c1.plotly_chart(plot_roc({MODELS[m]: compute_roc(y, test[f"score_{m}"]) for m in run.metrics},
                              {MODELS[m]: v["roc_auc"] for m, v in run.metrics.items()}), key=K + "roc")
+
+
+def show_fraud_trust(run, container) -> None:
+    """The trust flags (``core.trust``) of the model and of the review line as the alert policy tab left
+    it, in ``container`` (above the tabs). The ROC-AUC interval is kept per model."""
+    from core.fraud.trust import fraud_trust
+    from core.money import currency_symbol
+
+    test = run.test
+    y, p = test["label"].to_numpy(), test["score_network"].to_numpy()
+    interval = get_verdicts(K + "auc_interval", run, lambda: roc_auc_interval(y, p))
+    show_trust(fraud_trust(y, p, test["amount"].to_numpy(float), review_threshold=float(
+        st.session_state.get(K + "review_t", 0.5)), review_fee=float(st.session_state.get(K + "fee", 5.0)),
+        pr_auc=run.metrics["network"].get("pr_auc"), interval=interval,
+        currency=currency_symbol(get_currency()).strip()), container)
 
 
 def show_imbalance_comparison(run) -> None:

@@ -15,6 +15,7 @@ from core.quality.evaluate import (DEFECT_TYPING_NOTE, compute_cost_analysis, co
 
 from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
 from ui.quality.base import K, defect_scores, fail, pct, thumb
+from ui.trust import show_trust
 
 
 # Plain headers for the per-class tables (the data keeps its column names).
@@ -45,6 +46,22 @@ def show_performance(run) -> None:
     right.plotly_chart(plot_per_class_metrics(m["per_class"]), key=K + "per_class")
     table = pd.DataFrame(m["per_class"]).T.reset_index(names="class")
     st.dataframe(table.round(3), hide_index=True, width="stretch", column_config=PER_CLASS_HEADERS)
+
+
+def show_quality_trust(run, container) -> None:
+    """The trust flags (``core.trust``) of the test images and, with a good class, of the reject line as
+    the decision tab left it, in ``container`` (above the tabs)."""
+    from core.money import currency_symbol
+    from core.quality.trust import quality_trust
+
+    try:
+        trust = quality_trust(run, threshold=float(st.session_state.get(K + "threshold", run.config.threshold)),
+                              cost_escape=float(st.session_state.get(K + "cost_escape", 50.0)),
+                              cost_false_reject=float(st.session_state.get(K + "cost_fr", 2.0)),
+                              currency=currency_symbol(get_currency()).strip())
+    except DataValidationError:
+        return  # a setting out of range: the decision tab already says so
+    show_trust(trust, container)
 
 
 def show_baseline_verdicts(run) -> None:
