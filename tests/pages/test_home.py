@@ -90,3 +90,50 @@ def test_demo_button_saves_runs_and_reports_a_failed_demo(runs_dir, monkeypatch)
     text = _text(at)
     assert "credit demo run" in text and "quality demo run" in text
     assert text.count(NO_RUN) == 1  # fraud still has none
+
+
+FLAGS = [{"kind": "chance", "headline": "No better than chance", "first_try": False,
+          "why": "The network's ROC-AUC is 0.510, and its 95 % interval (0.470 to 0.550) holds 0.5."},
+         {"kind": "degenerate", "headline": "Declines 99.8 % of applicants", "first_try": False,
+          "why": "At the decline threshold 0.020 the decision declines almost all applicants."}]
+
+
+def test_card_and_presenter_mode_say_in_bold_that_figures_must_not_be_trusted(runs_dir):
+    ws = {**WORKSPACE, "headline": {**WORKSPACE["headline"], "trust": FLAGS}}
+    save_run(runs_dir, model=None, run_id="credit-shuffled", metadata={"scenario": "credit", "workspace": ws})
+    save_run(runs_dir, model=None, run_id="fraud-ok", metadata={"scenario": "fraud", "workspace": {
+        **WORKSPACE, "name": "fraud checked", "headline": {**WORKSPACE["headline"], "trust": []}}})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    # One red box per flag on the credit card, the headline in bold; the checked fraud run has none.
+    assert errors == ["**No better than chance** — The network's ROC-AUC is 0.510, and its 95 % interval "
+                      "(0.470 to 0.550) holds 0.5.",
+                      "**Declines 99.8 % of applicants** — At the decline threshold 0.020 the decision declines "
+                      "almost all applicants."]
+    at.toggle(key="home.present").set_value(True).run()
+    assert not at.exception
+    sentence = next(m.value for m in at.markdown if m.value.startswith("### "))
+    assert sentence.endswith("Not a result to present: **No better than chance**; **Declines 99.8 % of applicants**.")
+    assert [e.value for e in at.error] == errors
+
+
+def test_demo_result_names_the_demos_whose_figures_must_not_be_trusted(runs_dir, monkeypatch):
+    from core.workspace import demos
+
+    def fake(key):
+        def run(root, settings, progress):
+            head = {"quality": [{"label": "score", "value": 0.5, "fmt": ".2f"}], "impact": [], "assumptions": [],
+                    "trust": FLAGS[:1] if key == "credit" else []}
+            return save_run(root, model=None, run_id=f"{key}-demo",
+                            metadata={"scenario": key, "workspace": {"name": f"{key} demo run", "headline": head}})
+        return run
+
+    monkeypatch.setattr(demos, "DEMOS", {k: fake(k) for k in demos.DEMOS})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    next(b for b in at.button if b.label == "Run all four demos").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors[0] == ("Credit scoring demo: **No better than chance** — The network's ROC-AUC is 0.510, and its "
+                         "95 % interval (0.470 to 0.550) holds 0.5.")
+    assert len(errors) == 2  # the demo result's and the credit card's, nothing for the other demos

@@ -7,12 +7,17 @@ from pathlib import Path
 
 from core.registry import save_run
 
+# A flag as core.trust saves it (headline.trust): the figures of such a run must not be trusted.
+CHANCE_FLAG = {"kind": "chance", "headline": "No better than chance", "first_try": False,
+               "why": "The network's ROC-AUC is 0.510, and its 95 % interval (0.470 to 0.550) holds 0.5."}
+
 
 def workspace_meta(*, name: str, auc: float, imbalance: str = "none", loss_avoided: float = 1234.0,
-                   columns: list[str] | None = None, scenario: str = "credit") -> dict:
-    """A ``"workspace"`` dict in the schema of ``core.workspace`` with figures chosen by the test."""
+                   columns: list[str] | None = None, scenario: str = "credit", trust: list | None = None) -> dict:
+    """A ``"workspace"`` dict in the schema of ``core.workspace`` with figures chosen by the test;
+    ``trust``: its saved trust flags (None: saved before they were recorded)."""
     columns = columns or ["income", "age_band", "debt_ratio"]
-    return {
+    out = {
         "name": name, "scenario": scenario,
         "dataset": {"name": "applications.csv", "rows": 321, "columns": [*columns, "default"],
                     "sha256": "ab" * 32},
@@ -31,6 +36,9 @@ def workspace_meta(*, name: str, auc: float, imbalance: str = "none", loss_avoid
         "intended_use": "Rank test applications by risk.",
         "limitations": ["Made by hand for a test."],
     }
+    if trust is not None:
+        out["headline"]["trust"] = trust
+    return out
 
 
 def make_run(root, run_id: str, *, scenario: str = "credit", saved_at: float | None = None,
@@ -60,14 +68,16 @@ def make_damaged(root, run_id: str = "credit-damaged") -> Path:
 
 
 def populate(root) -> dict[str, Path]:
-    """Two credit runs (class weights vs SMOTE), an old credit run without workspace, a fraud run, a damaged one."""
+    """Two credit runs (class weights, whose figures are flagged no better than chance, vs SMOTE, checked and
+    not flagged), an old credit run without workspace, a fraud run saved before trust flags, a damaged one."""
     now = time.time()
     return {
         "a": make_run(root, "credit-a", saved_at=now - 3 * 86400,
-                      workspace=workspace_meta(name="credit weights", auc=0.71, imbalance="class_weight")),
+                      workspace=workspace_meta(name="credit weights", auc=0.71, imbalance="class_weight",
+                                               trust=[CHANCE_FLAG])),
         "b": make_run(root, "credit-b", saved_at=now - 86400,
                       workspace=workspace_meta(name="credit smote", auc=0.78, imbalance="smote",
-                                               loss_avoided=5678.0)),
+                                               loss_avoided=5678.0, trust=[])),
         "old": make_run(root, "credit-old", saved_at=now - 10 * 86400),
         "fraud": make_run(root, "fraud-x", scenario="fraud", saved_at=now,
                           workspace=workspace_meta(name="fraud first try", auc=0.9, scenario="fraud")),

@@ -135,3 +135,17 @@ def test_errors_and_filename(tmp_path):
     with pytest.raises(DataValidationError, match="saved in format 99"):
         build_report_html(tmp_path / "broken")
     assert get_report_filename({"run_id": "credit 2024/<x>"}) == "model-card-credit-2024-x.html"
+
+
+def test_a_run_flagged_untrusted_says_so_in_bold_at_the_top_and_by_its_figures(tmp_path):
+    from tests.workspace.run_factory import CHANCE_FLAG
+
+    flagged = build_report_html(make_run(tmp_path, "credit-chance", workspace=workspace_meta(
+        name="shuffled", auc=0.51, trust=[CHANCE_FLAG])))
+    body = flagged.split("<body>", 1)[1]
+    top = body.index('<div class="trust">')
+    assert top < body.index('id="intended-use"')  # above every section
+    assert "<b>No better than chance</b> — The network&#x27;s ROC-AUC is 0.510" in body
+    assert body.count('Not to be trusted: <b>No better than chance</b>') == 2  # Metrics and Business impact
+    clean = build_report_html(make_run(tmp_path, "credit-ok", workspace=workspace_meta(name="ok", auc=0.8, trust=[])))
+    assert 'class="trust' not in clean.split("<body>", 1)[1]

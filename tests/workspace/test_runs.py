@@ -103,6 +103,15 @@ def test_comparison_with_an_old_run_says_not_recorded(root):
     assert row.loc[("Metrics", "roc_auc"), cols[1]] == "0.7"  # the old run's own metrics still compare
 
 
+def test_comparison_leads_with_the_trust_warnings_of_each_run(root):
+    runs, _ = list_workspace_runs(root)
+    chosen = [m for m in runs if m["run_id"] in ("credit-a", "credit-b", "credit-old")]
+    table = compute_comparison(chosen)
+    first = table.iloc[0]
+    assert (first["section"], first["item"]) == ("Headline", "Trust warnings") and first["differs"]
+    assert [first[c] for c in table.columns[2:-1]] == ["none", "No better than chance", NOT_RECORDED]
+
+
 def test_comparison_needs_two_runs_of_one_scenario(root):
     runs, _ = list_workspace_runs(root)
     with pytest.raises(DataValidationError, match="needs two or more runs; got 1"):
