@@ -110,7 +110,8 @@ def test_bad_scorecard_and_bad_psi_upload_show_errors(trained_app):
     assert not at.exception
     ok = at.session_state["credit.run"].test_df.drop(columns=["default"]).to_csv(index=False).encode()
     at.file_uploader(key="credit.psi_upload").set_value(("new.csv", ok, "text/csv")).run()
-    assert not at.error and not at.exception
+    # Earlier tests moved the decline line: a trust warning (core.trust) on it may remain, no other error.
+    assert all(e.icon == ":material/report:" for e in at.error) and not at.exception, [e.value for e in at.error]
     psi = at.session_state["credit.psi_table"]
     assert psi["variable"].iloc[0] == "score" and (psi["status"] == "stable").all()
 

@@ -83,7 +83,8 @@ def test_policy_recomputes_without_retraining(trained):
     at.slider(key="fraud.block_t").set_value(0.2).run()
     assert any("block threshold at or above" in e.value for e in at.error)  # ...and bad bands say why
     at.slider(key="fraud.block_t").set_value(0.99).run()
-    assert not at.error
+    # The bands are fine again; what may remain is a trust warning on a review line at risk 0.95.
+    assert all(e.icon == ":material/report:" for e in at.error), [e.value for e in at.error]
 
 
 def test_imbalance_comparison_panel(trained):

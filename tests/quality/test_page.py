@@ -37,7 +37,9 @@ def test_trains_on_sample_and_shows_results(trained):
     for label in ("Accuracy", "Macro recall", "Macro F1", "ROC-AUC (one-vs-rest)", "Escape rate", "Optimal threshold"):
         assert label in m
     assert any("Model trained" in s.value for s in at.success)
-    assert not at.error
+    # Two epochs make no usable CNN: only the trust warnings (core.trust) may say so, no other error.
+    assert all(e.icon == ":material/report:" and e.value.startswith("**") for e in at.error), \
+        [e.value for e in at.error]
     figs = at.get("plotly_chart")
     assert len(figs) >= 5  # class bar, history, confusion, per-class, cost curve
 
