@@ -9,12 +9,12 @@ import numpy as np
 from core.runsummary import CURRENCY
 from core.trust import Trust, check_blanket, check_chance, check_degenerate, check_too_good, money_in
 
-# Fraud logs give PR-AUC (average precision) 0.65-0.90: the handbook's simulated log 0.66-0.68 with
-# the best published models and this project's network (bench/bench_fraud.py), the ULB card data
-# about 0.85. At 0.95 nearly every fraud ranks above every genuine transaction: an input recorded
-# after the fact (a chargeback, a fraud-scenario code) most likely tells the label.
+# The handbook's simulated card log gives PR-AUC (average precision) 0.65-0.68 with the best published
+# models and with this project's network and baselines (bench/bench_fraud.py). At 0.95 nearly every
+# fraud ranks above every genuine transaction: an input recorded after the fact (a chargeback, a
+# fraud-scenario code) most likely tells the label.
 TOO_GOOD_PR_AUC = 0.95
-USUAL = "fraud models reach PR-AUC 0.65–0.90 on real and simulated card logs"
+USUAL = "fraud models reach PR-AUC 0.65–0.68 on the handbook's card log"
 
 
 def fraud_trust(y, p, amounts, *, review_threshold: float, review_fee: float, pr_auc: float | None = None,

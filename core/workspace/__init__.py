@@ -15,6 +15,7 @@ its ``core/<name>/summary.py`` with ``core.runsummary``; see ``core.scenarios`` 
             "impact": [{"label": "Loss avoided", "value": 123456.0, "unit": "€", "fmt": ",.0f"}, ...],
             "assumptions": ["Loss per approved defaulter €5,000", ...],
             "verdict": {"metric": "ROC-AUC", "outcome": "on par", ...},  # vs the best baseline, when compared
+            "trust": [{"kind": "chance", "headline": "No better than chance", "why": "..."}],  # core.trust
         },
         "input": {"columns": [...], "numeric": [...], "categorical": [...],
                   "kind": "table" | "images"},            # what a file to score must contain
