@@ -177,9 +177,10 @@ def check_degenerate(share: float, prevalence: float, *, verb: str, rows: str, a
     ``NONE_SHARE`` and at most a tenth of the positives' share ``prevalence``."""
     if not _finite(share, prevalence):
         return None
-    if share >= ALL_SHARE and 1 - share <= (1 - prevalence) / 10:
+    # Rows of one outcome only leave nothing to tell apart on that side: acting on none of them is no flaw.
+    if share >= ALL_SHARE and 1 - share <= (1 - prevalence) / 10 and prevalence < 1:
         amount = "almost all"
-    elif share <= NONE_SHARE and share <= prevalence / 10:
+    elif share <= NONE_SHARE and share <= prevalence / 10 and prevalence > 0:
         amount = "almost no"
     else:
         return None

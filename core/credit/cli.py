@@ -204,20 +204,21 @@ def run_train(args) -> dict:
 
 
 def _verdict(run, threshold: float, args) -> dict:
-    """The page's verdict (ROC-AUC against the best baseline) with the trust flags at the profit-optimal
-    threshold (``core.trust``); the flags also go to standard error."""
+    """The page's verdicts (ROC-AUC, then PR-AUC, against the best baseline) with the trust flags at the
+    profit-optimal threshold (``core.trust``); the flags also go to standard error."""
     from core.credit.trust import credit_trust
     from core.glossary import MODELS
     from core.trust import verdict_json
     from core.verdict import compare_binary
 
     baselines = {k: v for k, v in run.tabular.proba.items() if k != "network"}
-    verdict = compare_binary(run.y_test, run.p_test, baselines, names=MODELS, seed=0) if baselines else None
+    verdicts = [compare_binary(run.y_test, run.p_test, baselines, metric=m, names=MODELS, seed=0)
+                for m in ("roc_auc", "pr_auc")] if baselines and len(np.unique(run.y_test)) == 2 else [None]
     trust = credit_trust(run.y_test, run.p_test, threshold=threshold, loss_default=args.loss_default,
                          margin_good=args.margin_good)
     for line in trust.notices():
         print(line, file=sys.stderr, flush=True)
-    return verdict_json(verdict, trust)
+    return verdict_json(verdicts[0], trust, more=verdicts[1:])
 
 
 def score_credit_chunk(model, part, *, threshold: float, reasons: bool = True):

@@ -216,7 +216,7 @@ def _verdict(run, review_threshold: float, review_fee: float) -> dict:
     y, p = test["label"].to_numpy(), test[f"score_{NETWORK}"].to_numpy()
     baselines = {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != NETWORK}
     verdicts = [compare_binary(y, p, baselines, metric=m, names=MODELS, seed=0)
-                for m in ("pr_auc", "roc_auc")] if baselines else [None]
+                for m in ("pr_auc", "roc_auc")] if baselines and len(set(y)) == 2 else [None]
     trust = fraud_trust(y, p, test["amount"].to_numpy(float), review_threshold=review_threshold,
                         review_fee=review_fee, pr_auc=run.metrics[NETWORK].get("pr_auc"))
     for line in trust.notices():

@@ -26,8 +26,9 @@ def fraud_trust(y, p, amounts, *, review_threshold: float, review_fee: float, pr
     from core.verdict import roc_auc_interval
 
     y, p, a = np.asarray(y).astype(int), np.asarray(p, dtype=float), np.asarray(amounts, dtype=float)
-    value, low, high = interval if interval is not None else roc_auc_interval(y, p)
-    if pr_auc is None:
+    both = len(np.unique(y)) == 2  # a test period without fraud has no ranking to judge
+    value, low, high = interval if interval is not None else roc_auc_interval(y, p) if both else (None,) * 3
+    if pr_auc is None and both:
         from sklearn.metrics import average_precision_score
 
         pr_auc = average_precision_score(y, p)
@@ -40,6 +41,6 @@ def fraud_trust(y, p, amounts, *, review_threshold: float, review_fee: float, pr
         check_blanket(net, {"reviewing no transaction": 0.0,
                             "reviewing every transaction": float(fraud_amount.sum() - review_fee * len(y))},
                       measure="net saving on the test period", at=at, money=money_in(currency)),
-        check_too_good(float(pr_auc), TOO_GOOD_PR_AUC, metric="PR-AUC", usual=USUAL),
+        None if pr_auc is None else check_too_good(float(pr_auc), TOO_GOOD_PR_AUC, metric="PR-AUC", usual=USUAL),
         check_degenerate(float(alert.mean()), float(y.mean()), verb="alerts on", rows="transactions", at=at),
     )

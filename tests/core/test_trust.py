@@ -131,6 +131,15 @@ def test_a_line_earning_less_than_declining_everyone_is_flagged_and_a_tie_is_not
     assert worse.headline == "Worse than passing every part"
 
 
+def test_a_test_set_of_one_outcome_is_judged_on_its_decision_only():
+    y, p = _credit()
+    none_default = y[y == 0], p[y == 0]  # no ranking to judge: no chance and no too-good flag, no error
+    # With no defaulter to catch, every decline costs a margin: the line loses to approving everyone.
+    assert kinds(credit_trust(*none_default, threshold=0.3, **COSTS)) == ["below_blanket"]
+    assert kinds(credit_trust(*none_default, threshold=0.0, **COSTS)) == ["below_blanket", "degenerate"]
+    assert fraud_trust(*none_default, np.ones(len(none_default[0])), review_threshold=1.0, review_fee=5.0).trusted
+
+
 def test_an_honest_credit_model_at_a_sensible_line_gets_no_flag():
     y, p = _credit()
     trust = credit_trust(y, p, threshold=0.3, **COSTS)
