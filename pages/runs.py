@@ -86,7 +86,8 @@ def _text_column(label: str, records: list[dict], key: str):
 st.dataframe(
     # The data file is in the default run name and in the details below: left out here, so the run id
     # (what the command line's --model needs) fits whole on a laptop screen.
-    [{**{k: r[k] for k in ("name", "scenario", "saved", "quality", "impact", "trust", "rows", "run_id")},
+    # Trust warnings right after the name: a flagged run's figures must not be read before the warning is.
+    [{**{k: r[k] for k in ("name", "trust", "scenario", "saved", "quality", "impact", "rows", "run_id")},
       "scenario": _title(r["scenario"]),
       # Figures that must not be trusted (core.trust) carry a marker; "none": checked, nothing found.
       "trust": r["trust"] if r["trust"] in ("none", NOT_RECORDED) else f"⚠ {r['trust']}",

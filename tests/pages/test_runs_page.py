@@ -49,7 +49,7 @@ def test_lists_runs_and_reports_the_damaged_one(runs_dir):
     assert table.loc["credit-b", "rows"] == "321" and table.loc["credit-old", "rows"] == "—"  # a dash, never None
     assert str(runs_dir) in at.text_input(key="workspace.dir_text").value
     # The run id is listed whole (the data file lives in the name and the details, not a column) ...
-    assert list(table.columns) == ["name", "scenario", "saved", "quality", "impact", "trust", "rows"]
+    assert list(table.columns) == ["name", "trust", "scenario", "saved", "quality", "impact", "rows"]
     # Figures that must not be trusted carry a marker; a run checked without a finding says so; one saved
     # before the checks existed says it was not recorded.
     assert table.loc["credit-a", "trust"] == "⚠ No better than chance"
