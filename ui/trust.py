@@ -13,8 +13,10 @@ ICON = ":material/report:"
 
 
 def trust_markdown(flag) -> str:
-    """``**No better than chance** — The network's ROC-AUC is ...`` (the why may quote class names)."""
-    return f"**{escape_markdown(flag.headline)}** — {escape_markdown(flag.why)}"
+    """``**No better than chance.** The network's ROC-AUC is ...``: the headline a bold sentence of its
+    own (one of them holds a dash already: "Too good to be true — check for leakage"); the why may
+    quote class names, so both are shown as typed."""
+    return f"**{escape_markdown(flag.headline)}.** {escape_markdown(flag.why)}"
 
 
 def show_trust(trust: Trust | None, container=None, *, prefix: str = "") -> None:

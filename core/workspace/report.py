@@ -85,7 +85,7 @@ def _trust_html(head: dict, *, short: bool = False) -> str:
     if short:
         return ('<p class="trust-short">Not to be trusted: ' + "; ".join(f"<b>{_e(h)}</b>" for h in trust.headlines())
                 + " (see the warning at the top of this card).</p>")
-    items = "".join(f"<p><b>{_e(f.headline)}</b> — {_e(f.why)}</p>" for f in trust.flags)
+    items = "".join(f"<p><b>{_e(f.headline)}.</b> {_e(f.why)}</p>" for f in trust.flags)
     return f'<div class="trust"><p class="trust-title">These figures must not be trusted</p>{items}</div>'
 
 

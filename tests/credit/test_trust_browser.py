@@ -30,7 +30,7 @@ def test_shuffled_outcome_is_flagged_on_the_page_the_overview_and_in_presenter_m
         # In the header, above the tabs, red and bold, whichever tab is open.
         box = page.locator("[data-testid='stAlertContentError']").filter(has_text=WARNING).first
         box.wait_for(timeout=60_000)
-        assert box.locator("strong").first.inner_text() == WARNING
+        assert box.locator("strong").first.inner_text() == f"{WARNING}."
         page.get_by_role("heading", name="Credit scoring").scroll_into_view_if_needed()
         page.screenshot(path=str(screenshot_dir / "trust_credit_header.png"))
         tabs_top = page.get_by_role("tab", name="Performance").bounding_box()["y"]

@@ -22,12 +22,12 @@ def test_shuffled_outcome_upload_is_flagged_above_the_tabs(small_df):
     next(b for b in at.button if b.label == "Train model").click().run()
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
-    assert errors and errors[0].startswith("**No better than chance** — The network's ROC-AUC is ")
+    assert errors and errors[0].startswith("**No better than chance.** The network's ROC-AUC is ")
     assert "holds 0.5, what random scores get" in errors[0]
     # Drawn in the page's header, above the tabs (whichever is open), not inside one of them.
     assert len(at.tabs) == 10 and all(errors[0] not in [e.value for e in tab.error] for tab in at.tabs)
     # Moving the decline line to 0 declines every applicant: the money then says nothing about the model.
     at.slider(key="credit.threshold").set_value(0.0).run()
     assert not at.exception
-    assert any(e.value.startswith("**Declines 100.0 % of applicants** — At the decline threshold 0.000")
+    assert any(e.value.startswith("**Declines 100.0 % of applicants.** At the decline threshold 0.000")
                for e in at.error)

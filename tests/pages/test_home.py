@@ -107,9 +107,9 @@ def test_card_and_presenter_mode_say_in_bold_that_figures_must_not_be_trusted(ru
     assert not at.exception
     errors = [e.value for e in at.error]
     # One red box per flag on the credit card, the headline in bold; the checked fraud run has none.
-    assert errors == ["**No better than chance** — The network's ROC-AUC is 0.510, and its 95 % interval "
+    assert errors == ["**No better than chance.** The network's ROC-AUC is 0.510, and its 95 % interval "
                       "(0.470 to 0.550) holds 0.5.",
-                      "**Declines 99.8 % of applicants** — At the decline threshold 0.020 the decision declines "
+                      "**Declines 99.8 % of applicants.** At the decline threshold 0.020 the decision declines "
                       "almost all applicants."]
     at.toggle(key="home.present").set_value(True).run()
     assert not at.exception
@@ -134,6 +134,6 @@ def test_demo_result_names_the_demos_whose_figures_must_not_be_trusted(runs_dir,
     next(b for b in at.button if b.label == "Run all four demos").click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert errors[0] == ("Credit scoring demo: **No better than chance** — The network's ROC-AUC is 0.510, and its "
+    assert errors[0] == ("Credit scoring demo: **No better than chance.** The network's ROC-AUC is 0.510, and its "
                          "95 % interval (0.470 to 0.550) holds 0.5.")
     assert len(errors) == 2  # the demo result's and the credit card's, nothing for the other demos

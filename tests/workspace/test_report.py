@@ -145,7 +145,7 @@ def test_a_run_flagged_untrusted_says_so_in_bold_at_the_top_and_by_its_figures(t
     body = flagged.split("<body>", 1)[1]
     top = body.index('<div class="trust">')
     assert top < body.index('id="intended-use"')  # above every section
-    assert "<b>No better than chance</b> — The network&#x27;s ROC-AUC is 0.510" in body
+    assert "<b>No better than chance.</b> The network&#x27;s ROC-AUC is 0.510" in body
     assert body.count('Not to be trusted: <b>No better than chance</b>') == 2  # Metrics and Business impact
     clean = build_report_html(make_run(tmp_path, "credit-ok", workspace=workspace_meta(name="ok", auc=0.8, trust=[])))
     assert 'class="trust' not in clean.split("<body>", 1)[1]
