@@ -175,6 +175,18 @@ def test_flags_round_trip_old_runs_show_nothing_and_a_search_drops_first_try_war
     assert trust.notices()[0] == f"Warning — {NO_BETTER_THAN_CHANCE}: why"
 
 
+def test_a_search_run_on_purpose_drops_the_first_try_warnings_of_the_saved_run():
+    from core.search.scenarios import attach_search
+
+    flags = [TrustFlag("too_good", TOO_GOOD, "MASE of 0.25", first_try=True).to_dict(),
+             TrustFlag("degenerate", "Declines 99.8 % of applicants", "why").to_dict()]
+    section = {k: 1 for k in ("budget_seconds", "seconds", "trials_run", "trials_complete", "best_trial", "seed",
+                              "best_validation_score", "recipe_validation_score")} | {"metric_label": "MAE"}
+    ws = attach_search({"headline": {"trust": flags}}, section)
+    assert [f["kind"] for f in ws["headline"]["trust"]] == ["degenerate"] and ws["search"] == section
+    assert "trust" not in attach_search({"headline": {}}, section)["headline"]  # an older summary stays as it was
+
+
 def test_verdict_json_holds_the_verdict_its_interval_and_the_flags():
     y, p = _credit(n=600, noise=1.5)
     verdict = compare_binary(y, p, {"lr": p + np.random.default_rng(0).normal(scale=0.2, size=len(p))})

@@ -36,6 +36,11 @@ def test_all_four_demos_are_saved_with_summaries(demo_result):
         assert meta["scenario"] == key and ws["name"].startswith(f"{key} demo")
         assert ws["headline"]["quality"] and ws["headline"]["impact"] and ws["headline"]["assumptions"]
         assert ws["input"]["kind"] == ("images" if key == "quality" else "table")
+        # The trust flags are saved with every run (one-epoch demos may well raise some), and the
+        # report names exactly the demos that raised any.
+        flags = ws["headline"]["trust"]
+        assert isinstance(flags, list) and all({"kind", "headline", "why"} <= set(f) for f in flags)
+        assert report.trust.get(key, []) == flags
     latest, skipped = get_latest_runs(root)
     assert set(latest) == set(report.saved) and not skipped
     # Shrunk samples are what the fingerprint records.

@@ -200,6 +200,7 @@ def test_each_scenario_save_stores_the_summary(tmp_path, credit_run, fraud_run, 
     for key, path in paths.items():
         meta = read_metadata(path)
         assert meta["scenario"] == key and meta["workspace"] == summaries[key]
+        assert isinstance(meta["workspace"]["headline"]["trust"], list)  # checked, flags or none
     assert load_credit_model(paths["credit"]).threshold == 0.3  # still loads as before
     latest, skipped = get_latest_runs(tmp_path)
     assert set(latest) == {"credit", "fraud", "demand", "quality"} and not skipped
