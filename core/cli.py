@@ -5,6 +5,8 @@
     python -m core score --model DIR --data FILE [--member NAME] [--sheet NAME] --out FILE
         [--personal-data drop|hash|keep]
         [--engine dask [--scheduler tcp://HOST:PORT] [--workers N] [--out-format csv|parquet]]
+    python -m core serve --model DIR [--model DIR ...] [--runtime keras|onnx] ...   (core/server/cli.py)
+    python -m core export --model DIR --format onnx [--out FILE]                   (core/runtime/cli.py)
 
 Each scenario package ``core/<name>/cli.py`` adds its own flags (``add_train_arguments``) and runs
 the work (``run_train(args) -> dict``); this module only parses and prints.
@@ -209,8 +211,14 @@ def _scenario_from_argv(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "serve":
+        from core.server.cli import main as serve_main
+
+        return serve_main(argv[1:])
+    if argv and argv[0] == "export":
+        return _export(argv[1:])
     if not argv or argv[0] not in ("train", "score"):
-        print("usage: python -m core {train,score} --help", file=sys.stderr)
+        print("usage: python -m core {train,score,serve,export} --help", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     try:
@@ -262,4 +270,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     _emit(result, getattr(args, "json", False))
+    return 0
+
+
+def _export(argv: Sequence[str]) -> int:
+    """``python -m core export``: the run's network as ONNX (``core.runtime.cli``)."""
+    from core.runtime.cli import export_parser, run_export
+
+    args = export_parser().parse_args(list(argv))
+    try:
+        with quiet_native_stderr(not args.verbose):
+            result = run_export(args)
+    except DataValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _emit(result, args.json)
     return 0

@@ -130,12 +130,13 @@ class LoadedCreditModel:
         return res.values, list(res.feature_names)
 
 
-def load_credit_model(path) -> LoadedCreditModel:
-    """Load a folder written by `save_credit_run` (Keras safe mode, JSON settings)."""
+def load_credit_model(path, *, runtime: str | None = None) -> LoadedCreditModel:
+    """Load a folder written by `save_credit_run` (Keras safe mode, JSON settings); ``runtime="onnx"``
+    runs the network on ONNX Runtime instead of TensorFlow (``core.runtime``)."""
     from core.preprocess import TabularPreprocessor
-    from core.registry import load_run
+    from core.runtime import load_run_model
 
-    run = load_run(path)
+    run = load_run_model(path, runtime=runtime)
     meta = run.metadata
     if meta.get("scenario") != "credit" or "credit" not in meta:
         raise DataValidationError(

@@ -10,6 +10,8 @@ from core.demand.forecast import DemandRun, run_summary
 from core.demand.inventory import PolicyParams, compute_policy_table
 from core.safety import escape_formula_cells
 
+FORECAST_FILE = "forecast.csv"
+
 
 def get_forecast_table(run: DemandRun, params: PolicyParams) -> pd.DataFrame:
     """One row per series and forecast date: P10/P50/P90, naive forecast, policy per series."""
@@ -46,7 +48,7 @@ def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None, *,
     if extra_metadata:
         meta["workspace"] = dict(extra_metadata)
     return save_run(root, model=run.model, metadata=meta, run_id=run_id,
-                    files={"forecast.csv": forecast_csv(run, params)})
+                    files={FORECAST_FILE: forecast_csv(run, params)})
 
 
 def model_bytes(run: DemandRun) -> bytes:
@@ -59,11 +61,12 @@ def model_bytes(run: DemandRun) -> bytes:
         return path.read_bytes()
 
 
-def forecast_with_saved(path, df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def forecast_with_saved(path, df: pd.DataFrame, *, loaded=None) -> tuple[pd.DataFrame, list[str]]:
     """Forecast the horizon after each series' last date in ``df`` with a saved demand run.
 
     Uses the saved column map, window configuration, covariate scales and interval calibration.
-    Returns the forecast table and notices (series skipped as too short).
+    Returns the forecast table and notices (series skipped as too short). ``loaded``: the run
+    already loaded (``core.runtime.load_run_model``, e.g. on ONNX Runtime), else it is read from ``path``.
     """
     import numpy as np
 
@@ -73,7 +76,7 @@ def forecast_with_saved(path, df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]
     from core.errors import DataValidationError
     from core.registry import load_run
 
-    run = load_run(path)
+    run = load_run(path) if loaded is None else loaded
     meta = run.metadata
     if meta.get("scenario") != "demand" or run.model is None:
         raise DataValidationError(f"'{path}' is not a saved demand run (scenario {meta.get('scenario')!r}). "

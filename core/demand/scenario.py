@@ -87,9 +87,10 @@ class DemandScenario(ScenarioBase):
         return Demo(sample=SAMPLE, weight=0.25, run=run_demo)
 
 
-def score_demand_batch(run_dir: Path, meta, df, s, progress):
+def score_demand_batch(run_dir: Path, meta, df, s, progress, *, loaded=None):
     """Forecast the horizon after each series' history with P10 / P50 / P90, and each series' safety
-    stock, reorder point (and order quantity with stock on hand) under the decision settings."""
+    stock, reorder point (and order quantity with stock on hand) under the decision settings.
+    ``loaded``: the run already loaded (a server keeps it), else it is read from ``run_dir``."""
     from core.batch import BatchResult
     from core.demand.export import forecast_with_saved
     from core.demand.inventory import PolicyParams, check_params, policy_from_quantiles
@@ -100,7 +101,7 @@ def score_demand_batch(run_dir: Path, meta, df, s, progress):
     horizon = int(meta["window"]["horizon"])
     check_params(params, horizon)
     progress(0.1, "Forecasting each series")
-    table, skipped = forecast_with_saved(run_dir, df)
+    table, skipped = forecast_with_saved(run_dir, df, loaded=loaded)
     progress(0.8, "Safety stock and reorder points")
     agg = float(s.get("aggregate_sigma_scale", 1.0))
     on_hand = stock_on_hand(df, meta)

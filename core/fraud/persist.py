@@ -92,12 +92,13 @@ class SavedFraudModel:
                                   extra_columns=self.extra_columns, predict_proba=self.predict_proba)
 
 
-def load_fraud_model(path) -> SavedFraudModel:
-    """Load a run saved by :func:`save_fraud_run`."""
+def load_fraud_model(path, *, runtime: str | None = None) -> SavedFraudModel:
+    """Load a run saved by :func:`save_fraud_run`; ``runtime="onnx"`` runs the network on ONNX
+    Runtime instead of TensorFlow (``core.runtime``)."""
     from core.preprocess import TabularPreprocessor
-    from core.registry import load_run
+    from core.runtime import load_run_model
 
-    run = load_run(path)
+    run = load_run_model(path, runtime=runtime)
     meta = run.metadata
     if meta.get("scenario") != "fraud":
         raise DataValidationError(f"Expected a saved fraud run; '{Path(path).name}' is a "

@@ -74,11 +74,12 @@ class SavedQualityModel:
         return get_predictions_frame(data.names, data.labels, proba, self.class_names, self.ok_class, self.threshold)
 
 
-def load_quality_model(path) -> SavedQualityModel:
-    """Load a run saved by :func:`save_quality_run`."""
-    from core.registry import load_run
+def load_quality_model(path, *, runtime: str | None = None) -> SavedQualityModel:
+    """Load a run saved by :func:`save_quality_run`; ``runtime="onnx"`` runs the network on ONNX
+    Runtime instead of TensorFlow (``core.runtime``)."""
+    from core.runtime import load_run_model
 
-    run = load_run(Path(path))
+    run = load_run_model(Path(path), runtime=runtime)
     meta = run.metadata
     if meta.get("scenario") != "quality" or run.model is None:
         raise DataValidationError(

@@ -1,0 +1,55 @@
+"""Which engine runs a saved run's network: Keras (TensorFlow) or ONNX Runtime.
+
+``load_run_model(path, runtime=...)`` is ``core.registry.load_run`` with the model picked by runtime:
+``"keras"`` loads the ``.keras`` file in safe mode (TensorFlow is imported); ``"onnx"`` loads the
+run's ONNX export (``core.runtime.onnx``: exported once, cached in the run folder with its SHA-256)
+into ONNX Runtime, and never imports TensorFlow. Both models answer the calls the scoring code makes
+(``predict_on_batch``, ``predict``, ``model(x, training=False)``), so every scenario's scorer runs on
+either without knowing which.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.errors import DataValidationError
+
+RUNTIMES = ("keras", "onnx")
+DEFAULT_RUNTIME = "keras"
+
+
+def check_runtime(runtime: str | None) -> str:
+    """``runtime`` when it is one of ``RUNTIMES`` (None: the default), else a clear error."""
+    runtime = DEFAULT_RUNTIME if runtime is None else str(runtime).strip().lower()
+    if runtime not in RUNTIMES:
+        raise DataValidationError(f"Expected a runtime of {' or '.join(RUNTIMES)}; got {runtime!r}. "
+                                  "Fix: pass --runtime keras (TensorFlow) or --runtime onnx (ONNX Runtime).")
+    return runtime
+
+
+def load_run_model(path, *, runtime: str | None = None):
+    """The saved run at ``path`` (``core.registry.Run``) with its network loaded by ``runtime``.
+
+    The ONNX runtime checks the run's files as the Keras load does (sizes and SHA-256 against the
+    saved list), and that the cached ONNX export was made from this run's own ``.keras`` file.
+    """
+    from core.registry import check_run_folder, load_run
+
+    runtime = check_runtime(runtime)
+    if runtime == "keras":
+        return load_run(path)
+    run = load_run(path, load_model=False)
+    problem = check_run_folder(Path(path), run.metadata, verify_hashes=True)
+    if problem is not None:
+        raise DataValidationError(problem.replace(" skipped:", " cannot be used:"))
+    from core.runtime.onnx import ensure_onnx, load_onnx
+
+    run.model = load_onnx(ensure_onnx(path))
+    return run
+
+
+def tensorflow_loaded() -> bool:
+    """Whether this process has imported TensorFlow or Keras (what the ONNX runtime avoids)."""
+    import sys
+
+    return "tensorflow" in sys.modules or "keras" in sys.modules
