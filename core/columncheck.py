@@ -138,7 +138,6 @@ class ColumnReport:
 
 def _unreadable(s: pd.Series, kind: str) -> pd.Series:
     """Mask of non-missing values that cannot be read as ``kind``."""
-    present = s.notna() & (s.astype(str).str.strip() != "")
     if kind == NUMBER:
         if pd.api.types.is_numeric_dtype(s):
             return pd.Series(False, index=s.index)
@@ -151,6 +150,8 @@ def _unreadable(s: pd.Series, kind: str) -> pd.Series:
         parsed = parse_datetimes(s, formats=("mixed",))
     else:
         return pd.Series(False, index=s.index)
+    # Computed only for columns that need parsing: a request of numbers skips this per-column string pass.
+    present = s.notna() & (s.astype(str).str.strip() != "")
     return present & parsed.isna()
 
 

@@ -230,8 +230,15 @@ class TabularPreprocessor:
         return len(self.numeric) + len(self.indicators) + sum(len(self.categories[c]) for c in self.categorical)
 
     def _fill_codes(self) -> np.ndarray:
-        """The code of each numeric column's training median (what a missing value is imputed with)."""
-        return np.array([self._scale(c, np.array([self.medians[c]]))[0] for c in self.numeric], dtype=np.float32)
+        """The code of each numeric column's training median (what a missing value is imputed with).
+        Kept while the medians and scaling stay the same: SHAP encodes thousands of rows a dozen times a row."""
+        key = (self.scaling, tuple((c, self.medians[c]) for c in self.numeric))
+        cached = self.__dict__.get("_fill_cache")
+        if cached is None or cached[0] != key:
+            cached = (key, np.array([self._scale(c, np.array([self.medians[c]]))[0] for c in self.numeric],
+                                    dtype=np.float32))
+            self.__dict__["_fill_cache"] = cached
+        return cached[1]
 
     def encode(self, codes: np.ndarray) -> np.ndarray:
         """Model-ready matrix from a code matrix: missing numeric codes imputed with the median's

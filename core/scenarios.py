@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
 
     from core.batch import BatchResult
     from core.columncheck import ColumnReport
+    from core.serving import Predictor
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILTIN_KEYS = ("credit", "fraud", "demand", "quality")
@@ -186,6 +187,11 @@ class Scenario(Protocol):
     def demo(self) -> "Demo | None":
         """How the overview's "Run all demos" trains this scenario on its sample, or None."""
 
+    def predictor(self, run_dir: Path, *, runtime: str = "keras") -> "Predictor":
+        """A saved run ready to answer prediction requests (``core.serving.Predictor``: ``expected_input``,
+        ``example_row``, ``predict(df)``, and ``snapshot`` / ``restore`` when it keeps state), on the
+        same functions ``python -m core score`` calls; ``runtime`` is ``"keras"`` or ``"onnx"``."""
+
 
 @dataclass(frozen=True)
 class Demo:
@@ -254,12 +260,28 @@ class ScenarioBase:
     def demo(self) -> Demo | None:
         return None
 
+    def predictor(self, run_dir, *, runtime: str = "keras"):
+        """``make_predictor(run_dir, runtime=...)`` of the package's ``serving`` module (``core/<name>/serving.py``)."""
+        from core.errors import DataValidationError
+        from core.runtime import check_runtime
+
+        runtime = check_runtime(runtime)
+        name = f"{type(self).__module__.rsplit('.', 1)[0]}.serving"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but something it imports is missing
+                raise
+            raise DataValidationError(f"Expected a scenario that can be served; the {self.key} scenario has no "
+                                      "prediction service yet. Fix: score its runs with python -m core score.") from exc
+        return module.make_predictor(Path(run_dir), runtime=runtime)
+
 
 # Every attribute and hook of ``Scenario``, checked when a scenario registers.
 SCENARIO_HOOKS = ("key", "title", "input_kind", "intended_use", "limitations", "model_text", "decision_words",
                   "imbalance_applies", "input_hint", "decisions_title", "page_reason_rows", "build_summary",
                   "expected_input", "training_profile", "decision_settings", "decision_controls", "decision_note",
-                  "input_notices", "score", "card_sections", "cli", "demo")
+                  "input_notices", "score", "card_sections", "cli", "demo", "predictor")
 
 
 # ---------------------------------------------------------------- the registry

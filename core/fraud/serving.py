@@ -1,0 +1,128 @@
+"""A saved fraud run as a predictor that keeps each card's and terminal's history between requests.
+
+Every request is scored as ``python -m core score`` scores one chunk of a file (``score_fraud_chunk``
+over the rolling history, then ``roll_history``): the saved labelled log to start with, then every
+transaction scored so far (labels unknown), trimmed to the longest window plus the label delay. So a
+stream of transactions posted in time order, one by one or in batches, gets exactly the risk and
+decision of scoring that stream as one file. A request older than that reach is scored with part of
+its history missing, as the file scorer does, and says so in a notice.
+
+Only the history rows that share a customer or a terminal with the request enter its window features
+(every other row is outside all of its windows), which keeps a one-row request fast on a long log.
+The state (history and latest time) is ``snapshot()`` / ``restore()``-d by the server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from core.serving import Predictor, RequestError
+
+UNORDERED = ("{n} transaction(s) are older than the service's history reaches (the longest window plus the "
+             "label delay before the latest transaction seen, {last}): they were scored with part of their "
+             "history missing. Post transactions in time order.")
+
+
+class FraudPredictor(Predictor):
+    stateful = True
+
+    def __init__(self, run_dir: Path, *, runtime: str):
+        from core.decisions import get_decision_settings
+        from core.fraud.cli import history_keep
+        from core.fraud.persist import load_fraud_model
+        from core.registry import read_metadata
+
+        meta = read_metadata(run_dir)
+        self.saved = load_fraud_model(run_dir, runtime=runtime)
+        super().__init__(run_dir, meta, runtime=runtime)
+        decided = get_decision_settings(meta)  # what `python -m core score` decides at
+        self.review = float(decided["review_threshold"])
+        self.block = max(float(decided["block_threshold"]), self.review)
+        self.keep = history_keep(self.saved.feature_config)
+        self.history, self.last_time = self.saved.history, None
+        self.scored = 0
+
+    def example_row(self) -> dict:
+        """The next transaction after the saved log: its last card and terminal, a typical amount."""
+        from core.serving import personal_columns
+
+        row = super().example_row()
+        cols, hist = self.saved.columns, self.saved.history
+        private = set(personal_columns(self.meta))
+        if len(hist):
+            last = hist.iloc[-1]
+            row[cols.time] = (pd.Timestamp(hist[cols.time].max()) + pd.Timedelta(minutes=5)).isoformat(sep=" ")
+            for c in (cols.customer, cols.terminal):
+                if c and c not in private:
+                    row[c] = str(last[c])
+            if cols.amount not in row:
+                row[cols.amount] = round(float(hist[cols.amount].median()), 2)
+        return {c: row[c] for c in self.columns() if c in row}
+
+    def _reach(self, new_log: pd.DataFrame) -> pd.DataFrame:
+        """The history rows the request's window features read: those of its customers and terminals."""
+        cols, hist = self.saved.columns, self.history
+        keys = [c for c in (cols.customer, cols.terminal) if c]
+        if not keys or not len(hist):
+            return hist
+        mask = None
+        for c in keys:
+            m = hist[c].isin(pd.unique(new_log[c]))
+            mask = m if mask is None else mask | m
+        return hist[mask].reset_index(drop=True)
+
+    def predict(self, df: pd.DataFrame, *, remember: bool = True) -> pd.DataFrame:
+        """Risk, approve / review / block and alert per transaction, in the request's order. With
+        ``remember=False`` (the Runs page's "Try it") the transactions do not join the history."""
+        from core.errors import DataValidationError
+        from core.fraud.cli import roll_history, score_fraud_chunk
+        from core.fraud.pipeline import prepare_new_transactions
+
+        part = self.check(df)
+        cols = self.saved.columns
+        try:
+            new_log = prepare_new_transactions(part, cols, self.saved.extra_columns)
+        except DataValidationError as exc:
+            raise RequestError("transactions with a readable time and amount", str(exc).split(";")[-1].strip(),
+                               "send times as ISO 8601 (2024-05-01 13:45:00) and amounts as numbers") from exc
+        with self.lock:
+            notices = []
+            if self.last_time is not None:
+                late = int((new_log[cols.time] < self.last_time - self.keep).sum())
+                if late:
+                    notices.append(UNORDERED.format(n=late, last=self.last_time))
+            scored = score_fraud_chunk(self.saved, part, new_log, self._reach(new_log), review=self.review,
+                                       block=self.block)
+            if remember:
+                self.history, self.last_time = roll_history(self.history, new_log, cols.time, self.last_time,
+                                                            self.keep)
+                self.scored += len(part)
+        out = scored[[c for c in scored.columns if c not in part.columns]].reset_index(drop=True)
+        out.attrs["notices"] = notices
+        return out
+
+    def snapshot(self) -> dict:
+        """The rolling history and the latest time seen (a consistent pair, taken under the lock)."""
+        with self.lock:
+            return {"history": self.history, "last_time": self.last_time, "scored": self.scored}
+
+    def restore(self, state: dict) -> None:
+        cols = self.saved.columns
+        history = state["history"]
+        missing = [c for c in self.saved.history.columns if c not in history.columns]
+        if missing:
+            raise RequestError(f"a saved state with the history columns {list(self.saved.history.columns)}",
+                               f"one without {missing}", "delete the state file; the service starts from the "
+                               "run's saved log")
+        history = history[list(self.saved.history.columns)]
+        history[cols.time] = pd.to_datetime(history[cols.time])
+        with self.lock:
+            self.history = history.reset_index(drop=True)
+            self.last_time = None if state.get("last_time") is None else pd.Timestamp(state["last_time"])
+            self.scored = int(state.get("scored") or 0)
+
+
+def make_predictor(run_dir: Path, *, runtime: str) -> FraudPredictor:
+    return FraudPredictor(run_dir, runtime=runtime)
