@@ -1,0 +1,159 @@
+"""The Starlette app: routes over a set of predictors (name -> ``core.serving.Predictor``).
+
+Scoring runs in Starlette's thread pool (the event loop keeps reading requests meanwhile); a stateful
+predictor serialises its own requests. The app never logs a request's body, and a prediction never
+holds the request's own columns (so personal data sent along is not echoed back).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Route
+
+from core.serving import RequestError, to_records
+from core.server.auth import require_key
+from core.server.errors import HANDLERS
+from core.server.limits import Limits, instances_from_json, read_body, rows_to_frame
+from core.server.openapi import build_openapi, docs_html
+
+WATCHED_MODULES = ("tensorflow", "keras", "onnxruntime", "shap", "sklearn")
+
+
+@dataclass
+class ServeSettings:
+    runtime: str = "keras"
+    keys: list[bytes] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    base_url: str = "http://127.0.0.1:8000"
+    state: object | None = None  # core.server.state.StateStore, for stateful models
+    say: object = print
+
+
+def _predictor(predictors: dict, name: str):
+    p = predictors.get(name)
+    if p is None:
+        names = ", ".join(sorted(predictors)) or "none"
+        raise RequestError(f"one of the served models: {names}", f"'{name}'",
+                           "use a name from GET /v1/models (each run is named by its folder)", status=404)
+    return p
+
+
+def output_kinds(df) -> dict[str, str]:
+    """Field -> kind of a prediction frame, for the OpenAPI document."""
+    import pandas as pd
+
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        out[str(c)] = ("boolean" if pd.api.types.is_bool_dtype(s) else "integer" if pd.api.types.is_integer_dtype(s)
+                       else "number" if pd.api.types.is_numeric_dtype(s) else "text")
+    return out
+
+
+def warm_up(predictors: dict) -> dict[str, dict[str, str]]:
+    """Score each model's own example once (without keeping state): the first request is then as
+    fast as the rest, the example is known to be valid, and the outputs' fields are known."""
+    return {name: output_kinds(p.predict(rows_to_frame(p.example_instances(), Limits(max_rows=10 ** 6)),
+                                         remember=False))
+            for name, p in predictors.items()}
+
+
+def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict[str, str]] | None = None) -> Starlette:
+    """The service's app over ``predictors``; ``outputs`` are their prediction fields (``warm_up``)."""
+    started = time.time()
+    outputs = outputs if outputs is not None else {}
+    keys, limits = settings.keys, settings.limits
+    openapi = build_openapi(predictors, outputs, max_rows=limits.max_rows, auth=bool(keys))
+
+    def health_body(full: bool) -> dict:
+        body = {"status": "ok"}
+        if full:
+            body.update(runtime=settings.runtime, pid=os.getpid(), uptime_s=round(time.time() - started, 1),
+                        models=[{"name": n, "scenario": p.scenario, "runtime": p.runtime, "stateful": p.stateful}
+                                for n, p in predictors.items()],
+                        modules={m: m in sys.modules for m in WATCHED_MODULES})
+        return body
+
+    async def health(request: Request):
+        try:
+            require_key(request.headers, keys)
+            full = True
+        except RequestError:
+            full = False  # open to probes, but only the status without a key
+        return JSONResponse(health_body(full))
+
+    async def models(request: Request):
+        require_key(request.headers, keys)
+        return JSONResponse({"models": [{"name": n, "scenario": p.scenario, "runtime": p.runtime}
+                                        for n, p in predictors.items()]})
+
+    async def model(request: Request):
+        require_key(request.headers, keys)
+        spec = request.path_params["spec"]
+        if request.method == "POST":
+            name, _, verb = spec.rpartition(":")
+            if verb != "predict" or not name:
+                raise RequestError("POST /v1/models/{name}:predict", f"POST /v1/models/{spec}",
+                                   "add ':predict' after the model's name", status=404)
+            return await predict(request, _predictor(predictors, name))
+        if ":" in spec:
+            raise RequestError("GET /v1/models/{name} (POST for :predict)", f"GET /v1/models/{spec}",
+                               "send predictions with POST", status=405)
+        p = _predictor(predictors, spec)
+        body = {"model_version_status": [{"version": "1", "state": "AVAILABLE",
+                                          "status": {"error_code": "OK", "error_message": ""}}],
+                **p.describe(), "outputs": outputs.get(spec, {})}
+        return JSONResponse(body)
+
+    async def predict(request: Request, p):
+        body = await read_body(request, limits)
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype == "multipart/form-data":
+            request._body = body  # Starlette parses the form from the body already read and checked
+            try:
+                form = await request.form(max_files=limits.max_rows, max_fields=limits.max_rows + 10)
+            except Exception as exc:  # the multipart parser's own errors
+                raise RequestError("a multipart/form-data upload", f"one that cannot be read ({str(exc)[:120]})",
+                                   "let the client build the upload (curl -F 'file=@part.png')") from exc
+            files = [(f.filename or f"file-{i + 1}", await f.read()) for i, (_, f) in enumerate(form.multi_items())
+                     if hasattr(f, "read")]
+            if not files:
+                raise RequestError("one or more files in the upload", "no file parts", "add -F 'file=@part.png'")
+            rows = p.instances_from_files(files)
+        else:
+            rows = instances_from_json(body, limits)
+        df = rows_to_frame(rows, limits)
+        out = await run_in_threadpool(p.predict, df)
+        notices = list(out.attrs.get("notices") or [])
+        return JSONResponse({"predictions": to_records(out), "model": p.name, **({"notices": notices} if notices else {})})
+
+    async def openapi_json(request: Request):
+        require_key(request.headers, keys)
+        return JSONResponse(openapi)
+
+    async def docs(request: Request):
+        require_key(request.headers, keys)
+        return HTMLResponse(docs_html(openapi, base_url=settings.base_url, auth=bool(keys)))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if settings.state is not None:
+            settings.state.start()
+        yield
+        if settings.state is not None:
+            for line in settings.state.stop():
+                settings.say(line)
+
+    routes = [Route("/health", health, methods=["GET"]), Route("/v1/models", models, methods=["GET"]),
+              Route("/v1/models/{spec}", model, methods=["GET", "POST"]),
+              Route("/openapi.json", openapi_json, methods=["GET"]), Route("/docs", docs, methods=["GET"])]
+    return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
