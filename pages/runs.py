@@ -16,6 +16,7 @@ from core.scenarios import find_scenario
 from core.workspace.summary import SCENARIO_KEYS
 from ui.common import ensure_router, get_currency, show_error
 from ui.trust import show_saved_trust
+from ui.deploy import render_deploy_panel
 from ui.workspace import pick_runs_dir
 
 ensure_router()
@@ -267,3 +268,6 @@ if st.session_state.get(K + "confirm") == rid:
         if n.button("Cancel", key=K + "confirm_no"):
             st.session_state.pop(K + "confirm", None)
             st.rerun()
+
+# ---------------------------------------------------------------- deploy: serve the run, try a request
+render_deploy_panel(meta)
