@@ -90,6 +90,9 @@ def check_request(meta: dict, df: pd.DataFrame, *, optional: tuple[str, ...] = (
     """
     from core.columncheck import check_columns, coerce_numbers
 
+    fast = _already_fits(meta, df, optional)
+    if fast is not None:
+        return fast
     report = check_columns(meta, df)
     extra = [c for c in report.extra if c not in optional]
     expected = ", ".join(f"{c} ({k})" for c, k in report.expected.items())
@@ -114,6 +117,24 @@ def check_request(meta: dict, df: pd.DataFrame, *, optional: tuple[str, ...] = (
                            "send numbers as JSON numbers (or digits), dates as YYYY-MM-DD or ISO 8601, and "
                            "null for a missing value", details=details)
     return coerce_numbers(df, report).reset_index(drop=True)
+
+
+def _already_fits(meta: dict, df: pd.DataFrame, optional: tuple[str, ...]) -> pd.DataFrame | None:
+    """``df`` itself when ``check_columns`` could only find it fine and ``coerce_numbers`` could only copy
+    it: every column there and no other, numbers already numeric, no dates to parse. Most JSON requests
+    are so, and skipping the per-column checks roughly halves a one-row request's time; anything else
+    (None) takes the full check and its messages."""
+    from core.columncheck import CATEGORY, NUMBER, get_expected_input
+
+    kinds = get_expected_input(meta).get("columns") or {}
+    if set(df.columns) - set(optional) != set(kinds):
+        return None
+    for c, kind in kinds.items():
+        if kind == NUMBER and not pd.api.types.is_numeric_dtype(df[c]):
+            return None
+        if kind not in (NUMBER, CATEGORY):
+            return None
+    return df.reset_index(drop=True)
 
 
 def profile_example(meta: dict, columns: dict[str, str]) -> dict:

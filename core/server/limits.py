@@ -81,6 +81,9 @@ def instances_from_json(body: bytes, limits: Limits) -> list[dict]:
     except json.JSONDecodeError as exc:
         raise RequestError("a JSON body", f"text that is not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
                            'send {"instances": [{"column": value, ...}]} with Content-Type: application/json')
+    except (RecursionError, ValueError) as exc:  # nesting thousands deep; an integer of thousands of digits
+        raise RequestError("a JSON body of rows of plain values", f"JSON Python cannot hold ({type(exc).__name__})",
+                           "send one object per row, each value a number, text, null or {\"b64\": ...}")
     if not isinstance(doc, dict) or "instances" not in doc:
         got = f"a JSON object with keys {sorted(doc)[:8]}" if isinstance(doc, dict) else f"a JSON {type(doc).__name__}"
         raise RequestError('a JSON object {"instances": [...]}', got,
