@@ -89,3 +89,15 @@ def test_several_workers_are_refused_for_a_stateful_model(onnx_ready, tmp_path):
                      "--state-dir", str(tmp_path)], log=tmp_path / "server.log")
     assert server.proc.wait(timeout=300) == 1
     assert "Expected --workers 1 for stateful models; got --workers 2 with fraud-1" in server.log.read_text()
+
+
+def test_several_workers_serve_a_stateless_model(onnx_ready, tmp_path):
+    import psutil
+
+    with serving(["--model", str(onnx_ready["credit"]), "--runtime", "onnx", "--workers", "2"],
+                 log=tmp_path / "server.log") as server:
+        workers = [p for p in psutil.Process(server.proc.pid).children(recursive=True)
+                   if "spawn_main" in " ".join(p.cmdline())]
+        assert len(workers) == 2
+        example = httpx.get(f"{server.url}/v1/models/credit-1").json()["input"]["example"]
+        assert all(post(server, "credit-1", example).status_code == 200 for _ in range(10))
