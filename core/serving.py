@@ -54,6 +54,8 @@ def error_parts(exc: Exception) -> dict:
     text = str(exc).strip()
     head, fix = (_FIX.split(text, maxsplit=1) if _FIX.search(text) else (text, ""))
     parts = _GOT.split(head, maxsplit=1)
+    if len(parts) == 1 and "; " in head:  # "Expected X; what came instead" without the word "got"
+        parts = head.split("; ", 1)
     expected = parts[0].strip().rstrip(".;")
     if expected.lower().startswith("expected "):
         expected = expected[9:]

@@ -85,7 +85,9 @@ class FraudPredictor(Predictor):
         try:
             new_log = prepare_new_transactions(part, cols, self.saved.extra_columns)
         except DataValidationError as exc:
-            raise RequestError("transactions with a readable time and amount", str(exc).split(";")[-1].strip(),
+            from core.serving import error_parts
+
+            raise RequestError("transactions with a readable time and amount", error_parts(exc)["got"],
                                "send times as ISO 8601 (2024-05-01 13:45:00) and amounts as numbers") from exc
         with self.lock:
             notices = []

@@ -23,6 +23,8 @@ def test_error_parts_split_the_engines_sentences():
                      "message": "Expected a decline threshold between 0 and 1; got 3.0. Fix: e.g. 0.3."}
     loose = error_parts(DataValidationError("There are no rows to explain; got an empty selection. Pick a row."))
     assert loose["expected"] == "There are no rows to explain" and loose["got"] == "an empty selection. Pick a row"
+    nogot = error_parts(DataValidationError("Expected timestamps in 'ts'; 1 of 1 rows could not be read. Fix: x."))
+    assert nogot["expected"] == "timestamps in 'ts'" and nogot["got"] == "1 of 1 rows could not be read"
     plain = error_parts(DataValidationError("Something odd happened"))
     assert plain["expected"] == "Something odd happened" and plain["got"] and plain["fix"]
     req = error_parts(RequestError("x", "y", "z", details={"missing": ["a"]}))
