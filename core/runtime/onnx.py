@@ -139,7 +139,12 @@ def export_onnx(run_dir, *, model=None) -> dict:
         raise DataValidationError(f"Expected a Keras model in run '{run_dir.name}'; got none. "
                                   "Fix: pick a run saved with its model.")
     keras_sha = _keras_sha(run_dir)
-    data = _convert(model)
+    try:
+        data = _convert(model)
+    except Exception as exc:  # tf2onnx raises its own errors for layers it cannot convert
+        raise DataValidationError(f"Expected the network of run '{run_dir.name}' to convert to ONNX; got "
+                                  f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}. "
+                                  "Fix: serve it with --runtime keras.") from exc
     diff = _check_against_keras(model, data)
     if not np.isfinite(diff) or diff > 1e-3:
         raise DataValidationError(f"Expected the ONNX export of run '{run_dir.name}' to give the Keras model's "

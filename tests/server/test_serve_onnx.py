@@ -158,3 +158,22 @@ def test_an_unknown_runtime_is_refused_clearly(runtime):
 
     with pytest.raises(DataValidationError, match=r"Expected a runtime of keras or onnx; got '.*'\. Fix: pass --runtime"):
         check_runtime(runtime)
+
+
+def test_a_network_that_cannot_be_converted_is_a_clear_message(onnx_ready, tmp_path, monkeypatch):
+    import shutil
+
+    import core.runtime.onnx as ro
+    from core.errors import DataValidationError
+
+    run = tmp_path / "credit-copy"
+    shutil.copytree(onnx_ready["credit"], run)
+    (run / "model.onnx").unlink()
+
+    def fail(model):
+        raise ValueError("Unsupported ops: Counter({'StatelessRandomUniformV2': 5})")
+
+    monkeypatch.setattr(ro, "_convert", fail)
+    with pytest.raises(DataValidationError, match=r"Expected the network of run 'credit-copy' to convert to ONNX; "
+                                                  r"got ValueError: Unsupported ops.*Fix: serve it with --runtime keras"):
+        ro.ensure_onnx(run, in_process=True)
