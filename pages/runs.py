@@ -15,8 +15,8 @@ from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, f
 from core.scenarios import find_scenario
 from core.workspace.summary import SCENARIO_KEYS
 from ui.common import ensure_router, get_currency, show_error
-from ui.trust import show_saved_trust
 from ui.deploy import render_deploy_panel
+from ui.trust import show_saved_trust
 from ui.workspace import pick_runs_dir
 
 ensure_router()
