@@ -177,3 +177,13 @@ def test_a_network_that_cannot_be_converted_is_a_clear_message(onnx_ready, tmp_p
     with pytest.raises(DataValidationError, match=r"Expected the network of run 'credit-copy' to convert to ONNX; "
                                                   r"got ValueError: Unsupported ops.*Fix: serve it with --runtime keras"):
         ro.ensure_onnx(run, in_process=True)
+
+
+def test_a_transaction_older_than_the_history_reaches_is_scored_with_a_notice(onnx_server):
+    """Run last in this module: it moves fraud-1's history on."""
+    row = httpx.get(f"{onnx_server.url}/v1/models/fraud-1").json()["input"]["example"]["instances"][0]
+    later = {**row, "timestamp": "2024-07-01 12:00:00"}
+    assert "notices" not in post(onnx_server, "fraud-1", {"instances": [later]}).json()
+    old = post(onnx_server, "fraud-1", {"instances": [{**row, "timestamp": "2024-05-01 12:00:00"}]})
+    assert old.status_code == 200 and old.json()["predictions"][0]["decision"] in ("approve", "review", "block")
+    assert "1 transaction(s) are older than the service's history reaches" in old.json()["notices"][0]
