@@ -81,6 +81,11 @@ class FraudPredictor(Predictor):
         from core.fraud.pipeline import prepare_new_transactions
 
         part = self.check(df)
+        keys = getattr(self.saved, "keys", None)
+        if keys is not None:
+            # A run whose card numbers are keyed pseudonyms: the request's are made alike with the run's secret,
+            # as the batch scorer does, so histories line up and no raw card number enters the kept state.
+            part = keys.apply(part)
         cols = self.saved.columns
         try:
             new_log = prepare_new_transactions(part, cols, self.saved.extra_columns)
