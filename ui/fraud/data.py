@@ -34,9 +34,9 @@ def get_data():
         got = read_table_upload(up, K + "upload.", max_rows=None)
         if got is None:
             return None, ""
-        if not got.kept:
-            st.session_state[K + "upload"] = (got.table.df, up.name, f"upload:{got.key}")
-        return got.table.df, f"upload:{got.key}"
+        if not got.kept or K + "upload" not in st.session_state:
+            st.session_state[K + "upload"] = (got.table.df, up.name, f"upload:{up.name}|{got.key}")
+        return got.table.df, st.session_state[K + "upload"][2]  # a kept earlier file keeps its own name
     if K + "upload" not in st.session_state:
         st.info("Upload a transaction log, or switch back to the bundled sample.")
         return None, ""

@@ -71,6 +71,6 @@ def save_panel(run, ex, data_key: str) -> None:
                     has_cards=bool(run.columns.customer))))
         return save_fraud_run(run, root, extra_metadata=summary)
 
-    fraud_dataset = SAMPLE.name if data_key == "sample" else (data_key.removeprefix("upload:") or None)
+    fraud_dataset = SAMPLE.name if data_key == "sample" else (data_key.removeprefix("upload:").split("|")[0] or None)
     st.divider()
     save_to_workspace("fraud", run, save_fraud, dataset_name=fraud_dataset)
