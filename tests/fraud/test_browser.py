@@ -37,7 +37,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, 
     assert clipped_texts(page) == []
     assert page.locator("[data-testid='stException']").count() == 0
     # The tiles come first; the comparison with the baselines is drawn after them.
-    page.get_by_text("Keras network").first.wait_for(timeout=120_000)
+    page.get_by_text("Keras network").first.wait_for(state="attached", timeout=120_000)
     assert page.get_by_text("Keras network").count() >= 1
 
     click_tab(page, "Alert policy")
