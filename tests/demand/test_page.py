@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.conftest import errors_besides_trust
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "demand.py")
 
@@ -32,7 +33,7 @@ def trained():
 
 def test_data_report_before_training():
     at = AppTest.from_file(PAGE, default_timeout=120).run()
-    assert not at.exception and not at.error
+    assert not at.exception and not errors_besides_trust(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Frequency"] == "daily" and metrics["Series"] == "23"
     assert any("2023-01-01 → 2025-12-31" in m.value for m in at.markdown)
@@ -40,7 +41,7 @@ def test_data_report_before_training():
 
 def test_training_shows_backtest_against_baselines(trained):
     at = trained
-    assert not at.error
+    assert not errors_besides_trust(at)
     run = at.session_state["demand.run"]
     assert run.wcfg.horizon == 7
     table = at.dataframe[1].value  # [0] is the data report's issues or none; metrics table next
@@ -94,14 +95,14 @@ def test_policy_error_shown(trained):
     assert any("must fit in the forecast horizon (7)" in e.value for e in at.error)
     at.number_input(key="demand.lead").set_value(3)
     at.number_input(key="demand.review").set_value(2).run()
-    assert not at.error
+    assert not errors_besides_trust(at)
 
 
 def test_events_and_shap_panels(trained):
     at = trained
     number(at, "Epochs").set_value(1)
     button(at, "Train event classifier").click().run()
-    assert not at.exception and not at.error
+    assert not at.exception and not errors_besides_trust(at)
     assert at.session_state["demand.events"] is not None
     ev_element = next(d for d in at.dataframe if "verdict" in getattr(d.value, "columns", []))
     ev_table = ev_element.value
@@ -111,7 +112,7 @@ def test_events_and_shap_panels(trained):
     chance = ev_table["verdict"] == "no better than chance"
     assert chance.sum() == sum("no better than chance; its alerts" in w.value for w in at.warning)
     button(at, "Explain this forecast").click().run()
-    assert not at.exception and not at.error
+    assert not at.exception and not errors_besides_trust(at)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert any("drivers of P50" in c["layout"].get("title", {}).get("text", "") for c in charts)
 
@@ -127,7 +128,7 @@ def test_bad_quantity_column_shows_error_and_keeps_results(trained):
 def test_upload_choice_without_a_file_asks_for_one():
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     at.radio(key="demand.source").set_value("Upload my file").run()
-    assert not at.exception and not at.error
+    assert not at.exception and not errors_besides_trust(at)
     assert "Upload a file to forecast your own sales" in at.info[0].value
 
 
@@ -143,7 +144,7 @@ def test_upload_shows_the_guessed_roles_and_why():
     from tests.demand.walmart_like import make_walmart_like
 
     at = _upload(make_walmart_like(stores=2, depts=3, weeks=60))
-    assert not at.error
+    assert not errors_besides_trust(at)
     roles = at.dataframe[0].value.set_index("column")
     assert roles.loc["Weekly_Sales", "role"] == "quantity" and "'sales'" in roles.loc["Weekly_Sales", "why"]
     assert roles.loc["Store", "role"] == "series" and roles.loc["Dept", "role"] == "series"

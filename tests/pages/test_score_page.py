@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.workspace.demos import SAMPLES
+from tests.conftest import errors_besides_trust
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "score.py")
@@ -68,7 +69,7 @@ def test_credit_file_is_scored_with_decisions_drift_and_download(runs_root, save
     assert "approve / decline" in _text(at)
     rows = pd.read_csv(SAMPLES["credit"]).iloc[:300]
     at = _upload(at, "credit", "applicants.csv", rows.to_csv(index=False).encode())
-    assert not at.error
+    assert not errors_besides_trust(at)
     assert at.subheader[0].value == "Scored: applicants.csv"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Applicants scored"] == "300"
@@ -103,7 +104,7 @@ def test_training_rows_in_the_file_are_flagged_and_the_sample_batch_is_not(runs_
     assert "ROC-AUC on this file (not a test figure)" in {m.label for m in at.metric}
     # The bundled next-month batch: one click, no upload, and none of its rows were trained on.
     at.button(key="FormSubmitter:score.form-Use the sample batch (credit_new_month.csv)").click().run()
-    assert not at.exception and not at.error
+    assert not at.exception and not errors_besides_trust(at)
     assert at.subheader[0].value == "Scored: credit_new_month.csv"
     assert not any("rows the model was trained on" in w.value for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Applicants scored"] == "1,500"
@@ -117,7 +118,7 @@ def test_training_rows_in_the_file_are_flagged_and_the_sample_batch_is_not(runs_
 def test_fraud_sample_batch_scores_the_next_month(runs_root, saved_demo_runs):
     at = _pick(_open(), saved_demo_runs, "fraud")
     at.button(key="FormSubmitter:score.form-Use the sample batch (fraud_new_month.csv.gz)").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not errors_besides_trust(at), errors_besides_trust(at)
     assert at.subheader[0].value == "Scored: fraud_new_month.csv.gz"
     assert len(_frame(at, "risk")) > 0
 
@@ -161,7 +162,7 @@ def test_fraud_file_gets_bands_with_the_chosen_thresholds(runs_root, saved_demo_
     at.slider(key=f"score.{rid}.block").set_value(0.5)
     tail = read_table(SAMPLES["fraud"], max_rows=None).df.tail(800)
     at = _upload(at, "fraud", "today.csv", tail.to_csv(index=False).encode())
-    assert not at.error
+    assert not errors_besides_trust(at)
     scored = _frame(at, "risk")
     expect = scored["risk"].map(lambda r: "block" if r >= 0.5 else "review" if r >= 0.1 else "approve")
     assert (scored["decision"] == expect).all()
@@ -178,7 +179,7 @@ def test_demand_history_gives_reorder_points(runs_root, saved_demo_runs):
     df = pd.read_csv(SAMPLES["demand"])
     keep = df[["store", "product"]].drop_duplicates().iloc[:2]
     at = _upload(at, "demand", "history.csv", df.merge(keep).to_csv(index=False).encode())
-    assert not at.error
+    assert not errors_besides_trust(at)
     policy = _frame(at, "Expected cost per period")
     assert len(policy) == 2 and (policy["Reorder point"] >= policy["Safety stock"]).all()
     assert "Order quantities need the stock on hand" in _text(at)
@@ -191,7 +192,7 @@ def test_quality_zip_gets_verdicts_and_a_bad_zip_an_error(runs_root, saved_demo_
         for p in sorted((SAMPLES["quality"] / "ok").iterdir())[:5]:
             zf.writestr(f"new/{p.name}", p.read_bytes())
     at = _upload(at, "quality", "parts.zip", buf.getvalue(), "application/zip")
-    assert not at.error
+    assert not errors_besides_trust(at)
     scored = _frame(at, "verdict")
     assert len(scored) == 5 and set(scored["verdict"]) <= {"pass", "reject"}
     at = _upload(at, "quality", "junk.zip", b"not a zip at all", "application/zip")
@@ -210,7 +211,7 @@ def test_a_zip_of_tables_and_a_workbook_sheet_are_picked_then_scored(runs_root, 
     assert "holds 2 tables: ['may.csv', 'june.csv']" in at.error[0].value
     at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Table in the zip")).set_value("june.csv").run()
     at.button(key="FormSubmitter:score.form-Score file").click().run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not errors_besides_trust(at), errors_besides_trust(at)
     assert at.subheader[0].value == "Scored: batch.zip" and "Scored rows** (80" in _text(at)
     book = io.BytesIO()
     with pd.ExcelWriter(book, engine="openpyxl") as xw:
@@ -220,5 +221,5 @@ def test_a_zip_of_tables_and_a_workbook_sheet_are_picked_then_scored(runs_root, 
     assert "does not match the model" in at.error[0].value  # the first sheet is read first
     at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Sheet")).set_value("Applicants").run()
     at.button(key="FormSubmitter:score.form-Score file").click().run()
-    assert not at.error, [e.value for e in at.error]
+    assert not errors_besides_trust(at), errors_besides_trust(at)
     assert at.subheader[0].value == "Scored: batch.xlsx" and "Scored rows** (50" in _text(at)
