@@ -125,6 +125,15 @@ def _finite(*values) -> bool:
     return all(v is not None and math.isfinite(float(v)) for v in values)
 
 
+def mid_sentence(name: str) -> str:
+    """A baseline's display name inside a sentence: "Majority class" reads "majority class"; a name
+    that starts with an acronym ("ARIMA", "HGB") or a brand keeps its capitals."""
+    name = str(name)
+    if len(name) > 1 and name[0].isupper() and name[1].islower():
+        return name[0].lower() + name[1:]
+    return name
+
+
 def money_in(unit: str) -> Callable[[float], str]:
     """Money as the saved headline writes it (``-€1,234``), in ``unit`` (a symbol such as "€")."""
     from core.runsummary import format_figure, money_figure
@@ -203,6 +212,7 @@ def check_blanket(value: float, blankets: Mapping[str, float], *, measure: str, 
     gap = (best - value) if higher_is_better else (value - best)
     if gap <= 1e-9 * max(1.0, abs(best)):
         return None
+    rule = mid_sentence(rule)
     return TrustFlag("below_blanket", f"Worse than {rule}",
                      f"At {at} the decision's {measure} is {money(value)}, against {money(best)} for {rule}: a "
                      "rule without any model does better. Use the optimal threshold, or check the costs and the "
@@ -217,5 +227,5 @@ def check_below_baseline(verdict, *, headline: str, advice: str, model: str = "T
         return None
     return TrustFlag("below_baseline", headline,
                      f"{model}'s {verdict.metric} is {verdict.value:{fmt}} against {verdict.baseline_value:{fmt}} "
-                     f"for {verdict.baseline}, worse outside the noise (95 % interval of the difference "
+                     f"for {mid_sentence(verdict.baseline)}, worse outside the noise (95 % interval of the difference "
                      f"{verdict.low:+{fmt}} to {verdict.high:+{fmt}}): {advice}")

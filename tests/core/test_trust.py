@@ -287,3 +287,15 @@ def test_quality_reject_line_on_every_part_is_degenerate_and_costs_more_than_pas
     assert kinds(everyone) == ["below_blanket", "degenerate"]
     assert everyone.flags[0].headline == "Worse than passing every part"
     assert everyone.flags[1].headline == "Rejects 100.0 % of parts"
+
+
+def test_a_baseline_named_inside_a_sentence_reads_in_lower_case_unless_it_starts_with_an_acronym():
+    from core.trust import check_below_baseline, mid_sentence
+    from core.verdict import Verdict
+
+    worse = Verdict("error rate", 0.955, "Majority class", 0.13, 0.825, 0.7, 0.9, higher_is_better=False)
+    flag = check_below_baseline(worse, headline="Worse than the majority class", advice="train longer.",
+                                model="The CNN", fmt=".1%")
+    assert "against 13.0% for majority class, worse outside the noise" in flag.why
+    assert mid_sentence("HGB on 16×16 thumbnails") == "HGB on 16×16 thumbnails"
+    assert mid_sentence("Logistic regression") == "logistic regression"
