@@ -73,7 +73,7 @@ def _to_bytes(source: Any) -> tuple[bytes, str]:
 
 
 def read_table(source: Any, *, name: str | None = None, max_rows: int | None = DEFAULT_MAX_ROWS,
-               seed: int = 0, personal: str | None = None, salt: bytes | None = None,
+               seed: int = 0, personal: str | None = None, salt: bytes | None = None, keys=None,
                member: str | None = None, sheet: str | None = None) -> LoadedTable:
     """Read a table file into a DataFrame, whatever its name says: CSV / text (a first row of values
     is data, with columns ``column_1`` …), gzip, a zip of tables (``member``: which one, when it
@@ -86,6 +86,7 @@ def read_table(source: Any, *, name: str | None = None, max_rows: int | None = D
     ``personal="drop"`` / ``"hash"`` (with the session's ``salt``) removes or hashes the columns
     that hold personal data (``core.privacy``) before the frame is returned; what was done is in
     ``LoadedTable.personal`` and ``df.attrs["personal_data"]`` (column names and kinds only).
+    ``keys`` (a ``core.pseudonym.KeyRule``) keeps personal columns that are keys as keyed pseudonyms.
     """
     raw, detected = _to_bytes(source)
     name = name or detected or "the file"
@@ -107,7 +108,7 @@ def read_table(source: Any, *, name: str | None = None, max_rows: int | None = D
     if personal is not None:
         from core.privacy import protect_personal_data
 
-        result = protect_personal_data(df, mode=personal, salt=salt)
+        result = protect_personal_data(df, mode=personal, salt=salt, keys=keys)
         df, excluded = result.df, result.excluded
         notices = [*result.notices, *notices]
         # Travels with the frame (copies and row subsets keep attrs) so a saved run's summary can list it.

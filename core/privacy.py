@@ -1,13 +1,16 @@
 """Personal data in uploads: find the columns that hold it, then drop or hash them.
 
 A shared demo server must not keep what identifies a person: e-mail addresses, phone numbers,
-card and account numbers, national id numbers or names. ``detect_personal_columns`` finds such
-columns from their values (a sample of each column; card numbers must pass the Luhn check and
-IBANs the mod-97 check, so an ordinary 16-digit id is not mistaken for a card) and, for names,
-from their headers. ``protect_personal_data`` then drops them (the default) or replaces each value
-with a salted SHA-256 digest, so a column can still group rows (a customer's transactions) without
-holding the original. The salt is made per session (``new_salt``) and kept only in memory: the
-same value hashes alike within a session and cannot be looked up from a saved digest.
+card and account numbers, national id numbers, names, street addresses or dates of birth.
+``detect_personal_columns`` finds such columns from their values (a sample of each column; card
+numbers must pass the Luhn check and IBANs the mod-97 check, so an ordinary 16-digit id is not
+mistaken for a card) and, for names, addresses and birth dates, from their headers.
+``protect_personal_data`` then drops them (the default) or replaces each value with a salted
+SHA-256 digest, so a column can still group rows (a customer's transactions) without holding the
+original. The salt is made per session (``new_salt``) and kept only in memory: the same value
+hashes alike within a session and cannot be looked up from a saved digest. A column that is a key
+(a card number that ties a customer's transactions together, chosen by a ``core.pseudonym.KeyRule``)
+is replaced by a keyed pseudonym instead, whatever the mode, so the scenario keeps its history.
 
 Nothing here logs or returns the original values: notices name the column and the kind of data only.
 """
@@ -38,6 +41,8 @@ KINDS = {
     "ssn": "national id numbers (US SSN)",
     "nino": "national id numbers (UK National Insurance)",
     "name": "people's names",
+    "address": "street addresses",
+    "birth": "dates of birth",
 }
 
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
@@ -58,6 +63,11 @@ _NAME_HEADERS = {
     ("account", "name"), ("forename",), ("maiden", "name"), ("first",), ("last",),
     ("user", "name"), ("username",), ("contact", "name"), ("person",), ("employee", "name"),
 }
+# Headers of street addresses and birth dates (tokens as for names): the values alone do not give them away.
+_ADDRESS_HEADERS = {("street",), ("address",), ("street", "address"), ("home", "address"), ("addr",),
+                    ("address", "line", "1"), ("address1",), ("street", "name")}
+_BIRTH_HEADERS = {("dob",), ("date", "of", "birth"), ("birth", "date"), ("birthdate",), ("birthday",),
+                  ("birth", "day"), ("born",)}
 _HEADER_HINTS = {  # headers that say what the values are, checked with a looser value share
     "email": ("email", "e_mail", "mail", "email_address"),
     "phone": ("phone", "telephone", "tel", "mobile", "cell", "phone_number", "mobile_number"),
@@ -83,28 +93,41 @@ class PersonalColumn:
 
 @dataclass
 class PrivacyResult:
-    """The frame with personal columns dropped or hashed, and a record of what was done."""
+    """The frame with personal columns dropped or hashed (key columns pseudonymised), and a record
+    of what was done."""
 
     df: pd.DataFrame
     mode: str
     columns: list[PersonalColumn] = field(default_factory=list)
+    keyed: list[str] = field(default_factory=list)  # columns kept as keys (core.pseudonym)
+    key_role: str = "key"
 
     @property
     def excluded(self) -> list[dict]:
-        """``[{"column", "kind", "action"}]``: safe to save (no values), for the run summary."""
+        """``[{"column", "kind", "action"}]`` (plus ``"key"`` for a key column): safe to save (no
+        values), for the run summary."""
+        from core.pseudonym import key_action
+
         action = "dropped" if self.mode == "drop" else "hashed (salted SHA-256)"
-        return [{"column": c.column, "kind": c.label, "action": action} for c in self.columns]
+        return [{"column": c.column, "kind": c.label, "action": key_action(self.key_role), "key": self.key_role}
+                if c.column in self.keyed else {"column": c.column, "kind": c.label, "action": action}
+                for c in self.columns]
 
     @property
     def notices(self) -> list[str]:
-        if not self.columns:
-            return []
-        names = ", ".join(f"'{c.column}' ({c.label})" for c in self.columns)
+        from core.pseudonym import key_notice
+
+        keys = [c for c in self.columns if c.column in self.keyed]
+        rest = [c for c in self.columns if c.column not in self.keyed]
+        out = [key_notice(keys, self.key_role)] if keys else []
+        if not rest:
+            return out
+        names = ", ".join(f"'{c.column}' ({c.label})" for c in rest)
         if self.mode == "drop":
-            return [f"Personal data left out: {names}. These columns were removed when the file was read, "
-                    "so no model, saved run, report or log sees them."]
-        return [f"Personal data hashed: {names}. Each value was replaced by a salted SHA-256 code kept for "
-                "this session only; equal values still match, the originals are not kept."]
+            return out + [f"Personal data left out: {names}. These columns were removed when the file was read, "
+                          "so no model, saved run, report or log sees them."]
+        return out + [f"Personal data hashed: {names}. Each value was replaced by a salted SHA-256 code kept for "
+                      "this session only; equal values still match, the originals are not kept."]
 
 
 def luhn_ok(digits: str) -> bool:
@@ -195,7 +218,8 @@ _HINTED = {h: k for k, hs in _HEADER_HINTS.items() for h in hs}
 
 def detect_personal_columns(df: pd.DataFrame) -> list[PersonalColumn]:
     """Columns of ``df`` that hold personal data, by their values (e-mail, phone, card with Luhn,
-    IBAN with mod-97, US SSN, UK NI number) or their header (names). Looks at a seeded sample of
+    IBAN with mod-97, US SSN, UK NI number) or their header (names, street addresses, dates of
+    birth). Looks at a seeded sample of
     up to 500 values per column."""
     found: list[PersonalColumn] = []
     for i, c in enumerate(df.columns):
@@ -220,6 +244,10 @@ def detect_personal_columns(df: pd.DataFrame) -> list[PersonalColumn]:
             letters = sum(1 for v in text if _WORDS.fullmatch(v)) / len(text)
             if letters >= 0.5:
                 hit = PersonalColumn(str(c), "name", f"the header '{c}' names a person and the values are words")
+        if hit is None and tokens in _ADDRESS_HEADERS and text and sum(1 for v in text if _WORDS.search(v)) >= 0.5 * len(text):
+            hit = PersonalColumn(str(c), "address", f"the header '{c}' names a street address and the values are text")
+        if hit is None and tokens in _BIRTH_HEADERS and text:
+            hit = PersonalColumn(str(c), "birth", f"the header '{c}' names a date of birth")
         if hit is None and joined in _HINTED and text and \
                 sum(1 for v in text if any(ch.isdigit() or ch == "@" for ch in v)) >= 0.5 * len(text):
             kind = _HINTED[joined]
@@ -252,17 +280,32 @@ def hash_values(s: pd.Series, salt: bytes) -> pd.Series:
     return s.map(one).astype(object)
 
 
+def _with_keys(df: pd.DataFrame, found: list[PersonalColumn], keys) -> tuple[list[PersonalColumn], list[str]]:
+    """(the personal columns, those of them ``keys`` keeps as keys). A fixed key column the values
+    did not give away (a short file) is still a key, and listed with the kind the run recorded."""
+    keyed = keys.key_columns(df, found) if keys is not None else []
+    kinds = dict(getattr(keys, "kinds", ()) or ())
+    known = {c.column for c in found}
+    extra = [PersonalColumn(c, kinds.get(c) if kinds.get(c) in KINDS else "card", "a key column of the run")
+             for c in keyed if c not in known]
+    return found + extra, keyed
+
+
 def protect_personal_data(df: pd.DataFrame, *, mode: str = DEFAULT_MODE, salt: bytes | None = None,
-                          columns: list[PersonalColumn] | None = None) -> PrivacyResult:
+                          columns: list[PersonalColumn] | None = None, keys=None) -> PrivacyResult:
     """Drop (``mode="drop"``, the default) or hash (``mode="hash"``, needs ``salt``) the personal
-    columns of ``df`` (found with ``detect_personal_columns`` unless given). Returns a new frame."""
+    columns of ``df`` (found with ``detect_personal_columns`` unless given). Columns that ``keys``
+    (a ``core.pseudonym.KeyRule``) keeps as keys are replaced by keyed pseudonyms instead, whatever
+    the mode. Returns a new frame."""
     if mode not in MODES:
         raise DataValidationError(f"Personal data handling must be one of {list(MODES)}; got {mode!r}. "
                                   "Fix: choose drop or hash.")
     found = detect_personal_columns(df) if columns is None else list(columns)
+    found, keyed = _with_keys(df, found, keys)
+    role = getattr(keys, "role", "key")
     if not found:
         return PrivacyResult(df, mode, [])
-    names = [c.column for c in found]
+    names = [c.column for c in found if c.column not in keyed]
     if mode == "drop":
         out = df.drop(columns=[c for c in df.columns if str(c) in names])
     else:
@@ -270,7 +313,9 @@ def protect_personal_data(df: pd.DataFrame, *, mode: str = DEFAULT_MODE, salt: b
         for i, c in enumerate(out.columns):
             if str(c) in names:
                 out.isetitem(i, hash_values(out.iloc[:, i], salt))
-    return PrivacyResult(out, mode, found)
+    if keyed:
+        out = keys.apply(out, keyed)
+    return PrivacyResult(out, mode, found, keyed=keyed, key_role=role)
 
 
 # ---------------------------------------------------------------- files read in chunks (command line)
@@ -296,16 +341,22 @@ class PersonalDataFilter:
     can be looked up afterwards. ``keep`` passes the columns through (and still names them).
     """
 
-    def __init__(self, mode: str = DEFAULT_OUTPUT_MODE):
+    def __init__(self, mode: str = DEFAULT_OUTPUT_MODE, *, keys=None):
         if mode not in OUTPUT_MODES:
             raise DataValidationError(f"Expected personal data handling {' / '.join(OUTPUT_MODES)}; got {mode!r}. "
                                       "Fix: pass --personal-data drop, hash or keep.")
         self.mode = mode
         self._salt = new_salt() if mode == "hash" else None
         self.columns: list[PersonalColumn] | None = None  # None until the first chunk is seen
+        self.keys = keys  # a core.pseudonym.KeyRule: a saved run's key columns, pseudonymised in every mode
+        self.keyed: list[str] = []
 
     def __repr__(self) -> str:  # never the salt
-        return f"PersonalDataFilter(mode={self.mode!r}, columns={self.names})"
+        return f"PersonalDataFilter(mode={self.mode!r}, columns={self.names}, keyed={self.keyed})"
+
+    def use_keys(self, keys) -> None:
+        """Pseudonymise ``keys``' columns (a saved run's) with its secret; set before the first chunk."""
+        self.keys = keys
 
     @property
     def names(self) -> list[str]:
@@ -314,12 +365,15 @@ class PersonalDataFilter:
     def detect(self, df: pd.DataFrame) -> list[PersonalColumn]:
         """The personal columns, found on the first frame given and fixed from then on."""
         if self.columns is None:
-            self.columns = detect_personal_columns(df)
+            self.columns, self.keyed = _with_keys(df, detect_personal_columns(df), self.keys)
         return self.columns
 
     def apply(self, df: pd.DataFrame) -> pd.DataFrame:
-        """``df`` with this run's personal columns dropped / hashed (a new frame), or as it is for keep."""
-        names = {c.column for c in self.detect(df)}
+        """``df`` with this run's personal columns dropped / hashed (a new frame), or as it is for keep;
+        key columns pseudonymised in every mode (the raw key never reaches the model or the output)."""
+        names = {c.column for c in self.detect(df)} - set(self.keyed)
+        if self.keyed:
+            df = self.keys.apply(df, self.keyed)
         if self.mode == "keep" or not names:
             return df
         if self.mode == "drop":
@@ -333,15 +387,26 @@ class PersonalDataFilter:
     @property
     def excluded(self) -> list[dict]:
         """``[{"column", "kind", "action"}]`` with no values, for the command's JSON."""
+        from core.pseudonym import key_action
+
         action = {"drop": "dropped", "hash": "hashed (salted SHA-256, salt not kept)", "keep": "kept"}[self.mode]
-        return [{"column": c.column, "kind": c.label, "action": action} for c in self.columns or []]
+        role = getattr(self.keys, "role", "key")
+        return [{"column": c.column, "kind": c.label,
+                 "action": key_action(role) if c.column in self.keyed else action} for c in self.columns or []]
 
     def notice(self) -> str | None:
         """One line for standard error naming the columns and what was done, or None."""
+        from core.pseudonym import key_notice
+
         if not self.columns:
             return None
-        names = ", ".join(f"'{c.column}' ({c.label})" for c in self.columns)
-        return {"drop": f"Personal data left out of the output: {names}. Pass --personal-data hash to keep them "
+        keys = [c for c in self.columns if c.column in self.keyed]
+        rest = [c for c in self.columns if c.column not in self.keyed]
+        first = key_notice(keys, getattr(self.keys, "role", "key")) if keys else ""
+        if not rest:
+            return first
+        names = ", ".join(f"'{c.column}' ({c.label})" for c in rest)
+        return (first + " " if first else "") + {"drop": f"Personal data left out of the output: {names}. Pass --personal-data hash to keep them "
                         "as salted codes.",
                 "hash": f"Personal data hashed in the output: {names} (salted SHA-256 with a salt made for this "
                         "run and not kept; equal values share a code within this run only).",

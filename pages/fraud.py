@@ -37,7 +37,7 @@ if df is not None:
         log = None
     if log is not None:
         log = keep_recent(log)
-        fcfg = show_log(log, cols)
+        fcfg = show_log(log, cols, data_key)
         split = time_split(log, cols, data_key)
         if split is not None:
             keep = leak_check(log, cols, split, log_key)  # before training: columns that give fraud away

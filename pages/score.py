@@ -13,6 +13,7 @@ from core.glossary import column_label, feature_label, is_money_setting
 from core.scenarios import SCENARIOS, find_scenario
 from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap, get_decision_settings,
                                    score_with_run)
+from core.pseudonym import run_key_rule
 from ui.common import ensure_router, money_label, plain_columns, show_error, show_notices
 from ui.privacy import read_upload
 from ui.upload import FORMATS, TABLE_TYPES, read_picked, show_picks
@@ -117,9 +118,12 @@ if clicked or use_sample:
     else:
         bar = st.progress(0.0, text="Reading the file")
         try:
-            # A zip's table and a workbook's sheet are the ones picked below the form (see show_picks).
-            data = source[0] if images else (read_upload(batch, name=batch.name, max_rows=None) if use_sample
-                                             else read_picked(up, K + "pick.", max_rows=None)).df
+            # A zip's table and a workbook's sheet are the ones picked below the form (see show_picks). A run
+            # that keeps a key (a card number) as keyed pseudonyms reads the file with its own secret.
+            keys = run_key_rule(meta["path"])
+            data = source[0] if images else (read_upload(batch, name=batch.name, max_rows=None, keys=keys)
+                                             if use_sample else read_picked(up, K + "pick.", max_rows=None,
+                                                                            keys=keys)).df
             result = score_with_run(meta["path"], data, settings=settings, max_rows=PAGE_MAX_ROWS,
                                     reason_rows=(contract.page_reason_rows if contract is not None
                                                  and contract.page_reason_rows else REASON_ROWS),

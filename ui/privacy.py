@@ -29,6 +29,7 @@ MODE_KEY = "privacy.mode."  # + upload id: "drop" or "hash" for that file
 LAST_KEY = "privacy.last"  # the choice made last in this session, for uploads without a choice of their own
 FOUND_KEY = "privacy.found"  # {upload id: [{"column", "kind", "action"}]}
 SALT_KEY = "privacy.salt"
+KEY_SECRET_KEY = "privacy.key_secret"
 SLOT_KEY = "privacy.slot"
 CHOICES = {"drop": "Leave them out (recommended)", "hash": "Keep them as hashed codes (salted SHA-256)"}
 
@@ -40,6 +41,24 @@ def get_salt() -> bytes:
     if SALT_KEY not in st.session_state:
         st.session_state[SALT_KEY] = new_salt()
     return st.session_state[SALT_KEY]
+
+
+def get_key_secret() -> bytes:
+    """This session's secret for keyed pseudonyms of key columns (a card number kept as the customer
+    key); memory only, written into a run folder only when a run made with it is saved."""
+    from core.pseudonym import new_secret
+
+    if KEY_SECRET_KEY not in st.session_state:
+        st.session_state[KEY_SECRET_KEY] = new_secret()
+    return st.session_state[KEY_SECRET_KEY]
+
+
+def session_key_rule(*, pick=None, columns=(), role: str = "key"):
+    """A ``core.pseudonym.KeyRule`` with this session's secret: ``pick`` chooses key columns in an
+    upload (training), ``columns`` fixes them (scoring with a run trained in this session)."""
+    from core.pseudonym import KeyRule
+
+    return KeyRule(get_key_secret(), tuple(columns), pick=pick, role=role)
 
 
 def _upload_id(source: Any) -> str:
@@ -58,11 +77,18 @@ def get_mode(source: Any) -> str:
 
 
 def _draw(slot, upload_id: str, found: list[dict]) -> None:
-    names = ", ".join(f"{f['column']} ({f['kind']})" for f in found)
+    names = ", ".join(f"{f['column']} ({f['kind']})" for f in found if not f.get("key"))
+    keys = "; ".join(f"{f['column']} ({f['kind']}): {f['action']}" for f in found if f.get("key"))
     with slot:
         with st.container(border=True):
             st.markdown(":material/privacy_tip: **Personal data found**")
-            st.caption(escape_markdown(f"{len(found)} column(s) hold personal data: {names}."))
+            if keys:  # a card number that is also the customer key: kept, as a keyed pseudonym
+                st.caption(escape_markdown(f"Kept as a key: {keys}. Equal values still match, so each customer's "
+                                           "history stays together; the secret is this session's and is never shown."))
+            if not names:
+                return
+            st.caption(escape_markdown(f"{sum(1 for f in found if not f.get('key'))} column(s) hold personal data: "
+                                       f"{names}."))
             current = str(st.session_state.get(MODE_KEY + upload_id) or st.session_state.get(LAST_KEY) or "drop")
             st.radio("What to do with these columns", list(CHOICES), format_func=CHOICES.get,
                      index=list(CHOICES).index(current), key=MODE_KEY + upload_id, horizontal=True,
@@ -86,14 +112,15 @@ def upload_key(up: Any) -> str:
 
 
 def read_upload(up: Any, *, name: str | None = None, max_rows: int | None = DEFAULT_MAX_ROWS,
-                member: str | None = None, sheet: str | None = None) -> LoadedTable:
+                member: str | None = None, sheet: str | None = None, keys=None) -> LoadedTable:
     """``read_table`` of an upload with this session's handling of personal data (left out by
     default, or hashed with the session's salt); remembers what was found for ``upload_key``.
-    ``member`` / ``sheet``: the table to read in a zip or a workbook (``ui.upload``'s picks)."""
+    ``member`` / ``sheet``: the table to read in a zip or a workbook (``ui.upload``'s picks);
+    ``keys`` (a ``core.pseudonym.KeyRule``) keeps key columns as keyed pseudonyms."""
     uid = _upload_id(up)
     mode = get_mode(up)
     table = read_table(up, name=name or getattr(up, "name", None), max_rows=max_rows, personal=mode,
-                       salt=get_salt() if mode == "hash" else None, member=member, sheet=sheet)
+                       salt=get_salt() if mode == "hash" else None, member=member, sheet=sheet, keys=keys)
     st.session_state.setdefault(FOUND_KEY, {})[uid] = table.personal
     if MODE_KEY + uid in st.session_state:
         st.session_state[LAST_KEY] = mode

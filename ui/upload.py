@@ -63,8 +63,9 @@ def draw_picks(ns: str, up: Any, *, members: list[str] | None = None, sheets: li
     return bool(members and len(members) > 1) or bool(sheets and len(sheets) > 1)
 
 
-def read_table_upload(up: Any, ns: str, *, max_rows: int | None = DEFAULT_MAX_ROWS) -> Upload | None:
-    """The table of ``up``, read once per file, pick and personal-data choice (reruns reuse it).
+def read_table_upload(up: Any, ns: str, *, max_rows: int | None = DEFAULT_MAX_ROWS, keys=None) -> Upload | None:
+    """The table of ``up``, read once per file, pick and personal-data choice (reruns reuse it);
+    ``keys`` (a ``core.pseudonym.KeyRule``) keeps key columns as keyed pseudonyms.
 
     Draws the personal-data choice, the table / sheet picks and any message. Returns None while a
     zip's table is not yet picked, or when the file cannot be read and no earlier file was; when
@@ -76,7 +77,7 @@ def read_table_upload(up: Any, ns: str, *, max_rows: int | None = DEFAULT_MAX_RO
     if state is None or state["key"] != key:
         state = {"key": key, "name": getattr(up, "name", "")}
         try:
-            state["table"] = read_upload(up, max_rows=max_rows, **picks)
+            state["table"] = read_upload(up, max_rows=max_rows, keys=keys, **picks)
             st.session_state[ns + "good"] = (key, state["table"], state["name"])
         except TableChoiceNeeded as exc:
             state["members"] = exc.options

@@ -23,12 +23,16 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Column mapping, split dates, label delay, k and network options."""
     g = parser.add_argument_group("fraud")
     g.add_argument("--time-col", help="timestamp column (default: detected, e.g. timestamp, TX_DATETIME)")
+    g.add_argument("--time-unit", choices=("auto", "seconds", "minutes", "hours", "days", "steps"), default="auto",
+                   help="a time column of numbers is elapsed time since the log's start in this unit (default auto: "
+                        "dates are read as dates, numbers get a guessed unit, said on standard error); "
+                        "--train-start / --test-start are then numbers in that unit")
     g.add_argument("--amount-col", help="amount column (default: detected)")
     g.add_argument("--customer-col", help="customer / card id column (default: detected)")
     g.add_argument("--terminal-col", help="terminal / merchant id column (default: detected)")
-    g.add_argument("--train-start", help="first day of the training period (YYYY-MM-DD); "
-                   "earlier rows are history for the features")
-    g.add_argument("--test-start", help="first day of the test period (YYYY-MM-DD)")
+    g.add_argument("--train-start", help="first day of the training period (YYYY-MM-DD, or a number in the "
+                   "--time-unit for elapsed time); earlier rows are history for the features")
+    g.add_argument("--test-start", help="first day of the test period (YYYY-MM-DD, or a number in the --time-unit)")
     g.add_argument("--gap-days", type=int, default=7, help="days between training and test (default 7)")
     g.add_argument("--delay-days", type=int, default=None,
                    help="label delay for terminal risk features (default: --gap-days)")
@@ -92,31 +96,41 @@ def _labels(df, cols, args):
 def run_train(args) -> dict:
     """Train on --data with a time split and report metrics, baselines, decisions and timings."""
     from core.datasets import read_table
-    from core.fraud.columns import make_columns
+    from core.fraud.columns import KEY_ROLE, customer_key_rule, keyed_customer, lost_key_notice, make_columns
     from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
+    from core.pseudonym import KeyRule, new_secret
     from core.fraud.pipeline import NETWORK, explain_run, run_fraud, run_summary
     from core.scale.sample import wants_sample
     from core.training import describe_epochs, summarize_epochs
 
     t0 = time.perf_counter()
     config, sample = build_config(args), None
+    # Personal data is left out as it is read, except a customer key (a card number): that becomes a keyed
+    # pseudonym made with this run's secret, kept in the saved run to score new files alike.
+    keys = KeyRule(new_secret(), pick=customer_key_rule(args.customer_col), role=KEY_ROLE)
     if wants_sample(args):  # a log larger than memory: the documented time-aware sample (core/scale/sample.py)
         from core.scale.sample import read_fraud_sample
 
-        table, sample = read_fraud_sample(args, config)
+        table, sample = read_fraud_sample(args, config, keys=keys)
         if sample.train_start is not None:
             config = replace(config, train_start=sample.train_start)
     else:
         # Never sample a log (windows need every row); personal data is left out as it is read.
         from core.tablestream import choice_of
 
-        table = read_table(args.data, max_rows=None, personal="drop", **choice_of(args))  # --member / --sheet
+        table = read_table(args.data, max_rows=None, personal="drop", keys=keys, **choice_of(args))  # --member / --sheet
     t_read = time.perf_counter() - t0
     cols = make_columns(table.df, time=args.time_col, amount=args.amount_col, target=args.target,
-                        customer=args.customer_col, terminal=args.terminal_col)
+                        customer=args.customer_col or keyed_customer(table.df), terminal=args.terminal_col,
+                        time_unit=getattr(args, "time_unit", None))
     if sample is None:
         table.df, label_notices = _labels(table.df, cols, args)
         table.notices = [*table.notices, *label_notices]
+    lost = lost_key_notice(table.df)
+    said = [n for n in table.notices if n.startswith("Personal data")]
+    for notice in [*said, lost, cols.time_notice]:
+        if notice:  # what was assumed about personal data and time, before the long work starts
+            print(notice, file=sys.stderr, flush=True)
     search = None
     if getattr(args, "search_budget", None) is not None:
         from core.search.scenarios import print_trials, search_fraud
@@ -143,7 +157,7 @@ def run_train(args) -> dict:
         "scenario": "fraud",
         "data": {"rows": int(len(table.df)), "fraud_rate": float(run.history[cols.target].mean()),
                  "train_rows": int(len(run.split.train_idx)), "test_rows": int(len(test)),
-                 "notices": [*table.notices, *run.notices]},
+                 "notices": [*table.notices, *([lost] if lost else []), *run.notices]},
         **run_summary(run),
         "leakage": run.features.leakage,
         **summarize_epochs(run.tabular.history, run.config.tabular.epochs),
@@ -197,7 +211,8 @@ def run_train(args) -> dict:
 
             attach_search(workspace, result["search"])
         target = Path(args.save)  # --save DIR: the run's own folder (core.registry.check_save_target)
-        result["saved_to"] = str(save_fraud_run(run, target.parent, run_id=target.name, extra_metadata=workspace))
+        result["saved_to"] = str(save_fraud_run(run, target.parent, run_id=target.name, extra_metadata=workspace,
+                                                secret=keys.secret if run.keyed else None))
     timings["total"] = time.perf_counter() - t0
     result["timings"] = timings
     return result
@@ -266,6 +281,18 @@ def roll_history(history, new_log, time_col: str, last, keep):
     return history[history[time_col] >= last - keep].reset_index(drop=True), last
 
 
+def with_run_keys(args, keys):
+    """The command's personal-data filter (``args.personal``, made here when absent) with the saved run's
+    key rule set, so key columns are pseudonymised with the run's secret in every chunk or block."""
+    from core.privacy import PersonalDataFilter
+
+    guard = getattr(args, "personal", None)
+    if guard is None:
+        guard = args.personal = PersonalDataFilter(getattr(args, "personal_data", None) or "drop")
+    guard.use_keys(keys)
+    return guard
+
+
 def run_score(args) -> dict:
     """Score --data with the saved run in --model; write the scored rows to --out.
 
@@ -318,10 +345,12 @@ def run_score(args) -> dict:
 
     from core.tablestream import choice_of
 
+    # --personal-data: drop (default), hash, keep; the run's key columns are pseudonymised with its secret in
+    # every mode, so histories line up and the scored file never holds a raw card number.
+    guard = with_run_keys(args, saved.keys)
     done = stream_score(meta, args.data, args.out, score_chunk,
                         chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress,
-                        personal=getattr(args, "personal", None),  # --personal-data: drop (default), hash, keep
-                        **choice_of(args))  # --member / --sheet
+                        personal=guard, **choice_of(args))  # --member / --sheet
     notices = list(done.notices)
     if state["unordered"]:
         notices.append("The file is not in time order: rows far older than the rows before them were scored "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -13,10 +13,11 @@ from core.safety import short_list
 # Names seen in public fraud data sets (handbook simulator, Kaggle sets, our sample), lower case.
 ALIASES = {
     "time": ("timestamp", "tx_datetime", "datetime", "transaction_time", "trans_date_trans_time",
-             "event_time", "time", "date"),
+             "event_time", "time", "date", "step"),
     "amount": ("amount", "tx_amount", "amt", "transaction_amount", "value"),
-    "customer": ("customer_id", "card_id", "cc_num", "card", "customer", "account_id", "user_id"),
-    "terminal": ("terminal_id", "merchant_id", "merchant", "terminal", "store_id"),
+    "customer": ("customer_id", "card_id", "cc_num", "card", "customer", "account_id", "user_id",
+                 "card_number", "cc_number", "pan", "account_number", "nameorig"),
+    "terminal": ("terminal_id", "merchant_id", "merchant", "terminal", "store_id", "namedest"),
     "target": ("is_fraud", "tx_fraud", "fraud", "isfraud", "label", "class"),
 }
 ROLE_NAMES = {"time": "timestamp", "amount": "amount", "customer": "customer / card",
@@ -25,19 +26,33 @@ ROLE_NAMES = {"time": "timestamp", "amount": "amount", "customer": "customer / c
 LEAKY = ("tx_fraud_scenario", "fraud_scenario", "pattern")
 
 
+# Personal data that can be a customer key, most specific first (core.privacy kinds).
+KEY_KINDS = ("card", "iban", "email", "phone")
+KEY_ROLE = "customer / card key"
+
+
 @dataclass(frozen=True)
 class FraudColumns:
-    """Which column plays which role. ``customer`` and ``terminal`` are optional."""
+    """Which column plays which role. ``customer`` and ``terminal`` are optional. ``time_unit`` is
+    None for dates and times, or the unit of elapsed time (``core.fraud.clock.UNITS``)."""
 
     time: str
     amount: str
     target: str | None = "is_fraud"
     customer: str | None = None
     terminal: str | None = None
+    time_unit: str | None = None
+    time_notice: str | None = field(default=None, compare=False)  # what was assumed about the unit
 
     def roles(self) -> dict[str, str]:
         """Role -> column, for the roles that are set."""
-        return {k: v for k, v in self.__dict__.items() if v}
+        return {k: getattr(self, k) for k in ROLE_NAMES if getattr(self, k)}
+
+    @property
+    def clock(self):
+        from core.fraud.clock import Clock
+
+        return Clock(self.time_unit)
 
 
 def detect_columns(df: pd.DataFrame) -> dict[str, str | None]:
@@ -50,8 +65,12 @@ def detect_columns(df: pd.DataFrame) -> dict[str, str | None]:
 
 
 def make_columns(df: pd.DataFrame, *, time=None, amount=None, target=None, customer=None,
-                 terminal=None, require_target: bool = True) -> FraudColumns:
-    """Fill unset roles from :func:`detect_columns` and check the result against ``df``."""
+                 terminal=None, require_target: bool = True, time_unit: str | None = None) -> FraudColumns:
+    """Fill unset roles from :func:`detect_columns` and check the result against ``df``.
+
+    ``time_unit`` None / "auto" reads dates, or guesses the unit of a numeric time column
+    (``core.fraud.clock``; the guess and its reason are in ``time_notice``); a unit reads the time
+    column as elapsed time in it."""
     guess = detect_columns(df)
     given = {"time": time, "amount": amount, "target": target, "customer": customer,
              "terminal": terminal}
@@ -75,7 +94,62 @@ def make_columns(df: pd.DataFrame, *, time=None, amount=None, target=None, custo
         raise DataValidationError(
             f"Expected a different column for each role; got '{dupes[0]}' in more than one role. "
             "Fix: map each of timestamp, amount, customer, terminal and label to its own column.")
-    return FraudColumns(**roles)
+    from core.fraud.clock import resolve_time_unit
+
+    unit, notice = resolve_time_unit(df[roles["time"]], roles["time"], time_unit)
+    return FraudColumns(**roles, time_unit=unit, time_notice=notice)
+
+
+def customer_key_rule(customer: str | None = None):
+    """Which personal column is kept as the customer key (``core.pseudonym.KeyRule.pick``).
+
+    A column holding personal data is a key when the analyst maps it as the customer / card
+    (``customer``); else when the column mapping would pick it by its name (cc_num, card_number,
+    ...) and its values repeat like a key's; else, when no column has a customer's name, the first
+    card, account, e-mail or phone column whose values repeat like a key's (``core.pseudonym.repeats_like_key``: most rows share their
+    value with another row). Names, addresses and birth dates are never keys: they do not identify
+    one customer. Everything else that is personal is dropped as usual.
+    """
+    from core.pseudonym import repeats_like_key
+
+    def pick(df: pd.DataFrame, found) -> list[str]:
+        personal = {c.column: c for c in found}
+        if customer:
+            return [customer] if customer in personal else []
+        guess = detect_columns(df)["customer"]
+        if guess:  # the mapping's pick by name; nothing else becomes the key beside it
+            return [guess] if guess in personal and repeats_like_key(df[guess]) else []
+        for kind in KEY_KINDS:
+            for c in found:
+                if c.kind == kind and repeats_like_key(df[c.column]):
+                    return [c.column]
+        return []
+
+    return pick
+
+
+def keyed_columns(df: pd.DataFrame) -> list[dict]:
+    """The personal columns kept as keys when ``df`` was read (``df.attrs["personal_data"]``)."""
+    return [p for p in df.attrs.get("personal_data") or [] if isinstance(p, dict) and p.get("key")]
+
+
+def keyed_customer(df: pd.DataFrame) -> str | None:
+    """The column kept as the customer key when ``df`` was read, or None."""
+    keyed = keyed_columns(df)
+    return str(keyed[0]["column"]) if keyed else None
+
+
+def lost_key_notice(df: pd.DataFrame) -> str | None:
+    """Why a left-out personal column named like a customer key takes the customer features with it."""
+    names = set(ALIASES["customer"])
+    lost = [p["column"] for p in df.attrs.get("personal_data") or []
+            if isinstance(p, dict) and not p.get("key") and str(p.get("column")).lower() in names]
+    if not lost:
+        return None
+    return (f"'{lost[0]}' holds personal data and was left out: its values do not repeat across rows the way a "
+            "customer key's do, so it could not group a customer's transactions. Without a customer column there "
+            "are no per-customer history features. Map a customer / card column (--customer-col) to keep it as a "
+            "key, replaced by a keyed pseudonym.")
 
 
 def extra_feature_columns(df: pd.DataFrame, cols: FraudColumns) -> list[str]:
@@ -87,8 +161,10 @@ def extra_feature_columns(df: pd.DataFrame, cols: FraudColumns) -> list[str]:
             continue
         s = df[c]
         if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
-            # A numeric column with a distinct value per row is a row number, not a feature.
-            if s.nunique() < 0.9 * len(s):
+            # Whole numbers with a distinct value per row are a row number or an id, not a feature;
+            # measurements (anonymised components V1..V28, coordinates) are distinct per row too.
+            whole = pd.api.types.is_integer_dtype(s) or bool((s.dropna() % 1 == 0).all())
+            if not whole or s.nunique() < 0.9 * len(s):
                 out.append(c)
         elif s.nunique() <= 30:
             out.append(c)
@@ -128,9 +204,23 @@ def prepare_log(df: pd.DataFrame, cols: FraudColumns, *, require_labels: bool = 
     # ISO 8601 is fast and covers most exports; "mixed" is slower but reads anything else. Mixed
     # time zones become UTC; years pandas cannot hold (9999) count as unreadable.
     from core.datasets import parse_datetimes
+    from core.fraud.clock import is_numeric_time, to_timestamps
 
-    t = parse_datetimes(raw_t)
+    if cols.time_unit:
+        t = to_timestamps(raw_t, cols.time_unit, cols.time)
+    elif is_numeric_time(raw_t):
+        v = pd.to_numeric(raw_t, errors="coerce")
+        raise DataValidationError(
+            f"Expected dates and times in '{cols.time}'; got numbers ({v.min():,.6g} .. {v.max():,.6g}), which read "
+            "as dates would all fall on 1970-01-01. Fix: read them as elapsed time with a time unit (--time-unit "
+            "auto|seconds|minutes|hours|days|steps, or the page's Time unit).")
+    else:
+        t = parse_datetimes(raw_t)
     bad = t.isna()
+    if bad.any() and cols.time_unit:
+        raise DataValidationError(
+            f"Expected a time in every row of '{cols.time}' ({cols.time_unit} since the log's start); {int(bad.sum())} "
+            f"of {len(df)} rows are empty. Fix: fill them or drop those rows.")
     if bad.any():
         examples = short_list(raw_t[bad].astype(str).head(3))
         raise DataValidationError(

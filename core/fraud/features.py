@@ -29,6 +29,7 @@ class FeatureConfig:
     windows: tuple[int, ...] = (1, 7, 30)
     delay_days: int = 7
     spending_ratios: bool = True  # amount and recent spending relative to the customer's usual
+    history: bool = True  # customer / terminal windows (off for a log too short for them)
 
 
 @dataclass
@@ -129,20 +130,26 @@ def compute_features(log: pd.DataFrame, cols: FraudColumns, *, config: FeatureCo
     amount = log[cols.amount].to_numpy(float)
     feats: dict[str, np.ndarray] = {"amount": amount}
     desc = {"amount": "Amount of this transaction."}
+    unit = getattr(cols, "time_unit", None)
     hour = times.dt.hour.to_numpy()
-    feats["tx_hour"] = (hour + times.dt.minute.to_numpy() / 60).astype(float)
-    desc["tx_hour"] = "Time of day of the transaction, in hours (0-24)."
-    feats["tx_during_night"] = (hour < NIGHT_END_HOUR).astype(float)
-    desc["tx_during_night"] = f"1 if the transaction happened between midnight and {NIGHT_END_HOUR} am."
-    feats["tx_during_weekend"] = (times.dt.dayofweek.to_numpy() >= 5).astype(float)
-    desc["tx_during_weekend"] = "1 if the transaction happened on a Saturday or Sunday."
-    if cols.customer:
+    if unit in (None, "seconds", "minutes", "hours"):
+        feats["tx_hour"] = (hour + times.dt.minute.to_numpy() / 60).astype(float)
+        desc["tx_hour"] = ("Time of day of the transaction, in hours (0-24)." if unit is None else
+                           "Hours since the start of the log's day (0-24): the time of day counted from the "
+                           "log's first instant, as the log has no clock time.")
+    if unit is None:  # no weekday or night for elapsed time: the log's clock time is unknown
+        feats["tx_during_night"] = (hour < NIGHT_END_HOUR).astype(float)
+        desc["tx_during_night"] = f"1 if the transaction happened between midnight and {NIGHT_END_HOUR} am."
+        feats["tx_during_weekend"] = (times.dt.dayofweek.to_numpy() >= 5).astype(float)
+        desc["tx_during_weekend"] = "1 if the transaction happened on a Saturday or Sunday."
+    word = "step" if unit == "steps" else "day"
+    if cols.customer and config.history:
         cust = customer_features(log[cols.customer], secs, amount, config.windows)
         w = max(config.windows)
         std = cust.pop(f"_std_{w}d")
         feats.update(cust)
         for w in config.windows:
-            span = "24 hours" if w == 1 else f"{w} days"
+            span = ("24 hours" if word == "day" else word) if w == 1 else f"{w} {word}s"
             desc[f"cust_nb_tx_{w}d"] = (f"Number of transactions by this customer/card in the last "
                                         f"{span}, this one included.")
             desc[f"cust_avg_amount_{w}d"] = (f"Average amount of this customer's transactions in "
@@ -153,26 +160,26 @@ def compute_features(log: pd.DataFrame, cols: FraudColumns, *, config: FeatureCo
             avg_w = np.maximum(feats[f"cust_avg_amount_{w}d"], 0.01)
             w1 = min(config.windows)
             feats[f"amount_to_cust_avg_{w}d"] = amount / avg_w
-            desc[f"amount_to_cust_avg_{w}d"] = (f"This amount divided by the customer's {w}-day "
+            desc[f"amount_to_cust_avg_{w}d"] = (f"This amount divided by the customer's {w}-{word} "
                                                 "average: far above 1 means unusual spending.")
             feats[f"amount_zscore_{w}d"] = (amount - avg_w) / np.maximum(std, 1.0)
             desc[f"amount_zscore_{w}d"] = (f"How many standard deviations this amount lies above "
-                                           f"the customer's {w}-day average.")
+                                           f"the customer's {w}-{word} average.")
             feats[f"cust_avg_{w1}d_to_{w}d"] = feats[f"cust_avg_amount_{w1}d"] / avg_w
             desc[f"cust_avg_{w1}d_to_{w}d"] = (f"The customer's average amount over the last "
-                                               f"{w1} day(s) divided by the {w}-day average.")
-    if cols.terminal:
+                                               f"{w1} {word}(s) divided by the {w}-{word} average.")
+    if cols.terminal and config.history:
         label = (log[cols.target].to_numpy(float) if cols.target and cols.target in log
                  else np.full(len(log), np.nan))
         feats.update(terminal_features(log[cols.terminal], secs, label, config.windows,
                                        config.delay_days))
         dl = config.delay_days
         for w in config.windows:
-            span = "day" if w == 1 else f"{w} days"
+            span = word if w == 1 else f"{w} {word}s"
             desc[f"term_nb_tx_{w}d"] = (f"Number of transactions at this terminal in the {span} "
-                                        f"ending {dl} days ago (labels arrive after {dl} days).")
+                                        f"ending {dl} {word}s ago (labels arrive after {dl} {word}s).")
             desc[f"term_risk_{w}d"] = (f"Share of fraudulent transactions at this terminal in the "
-                                       f"{span} ending {dl} days ago (known fraud only).")
+                                       f"{span} ending {dl} {word}s ago (known fraud only).")
     frame = pd.DataFrame(feats, index=log.index)
     numeric = list(feats)
     categorical = []

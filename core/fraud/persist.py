@@ -16,12 +16,21 @@ from core.fraud.features import FeatureConfig
 HISTORY_FILE = "history.parquet"
 
 
-def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str | None = None) -> Path:
+def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str | None = None,
+                   secret: bytes | None = None) -> Path:
     """Save a :class:`FraudRun` with the registry: Keras model, JSON metadata, history as Parquet.
 
     The history is needed to score new transactions: their window features look back up to
     30 days plus the label delay. ``extra_metadata`` (the workspace summary) goes under "workspace".
+    A run with key columns read as keyed pseudonyms (``run.keyed``) needs the ``secret`` they were
+    made with: it is kept in the run folder only, so files scored later get the same pseudonyms.
     """
+    from core.pseudonym import secret_file
+
+    if run.keyed and secret is None:
+        raise DataValidationError(
+            f"Expected the secret of the keyed pseudonyms in {[k['column'] for k in run.keyed]} to save this run; "
+            "got none. Fix: pass the secret the file was read with (the session's or the command's).")
     from core.fraud.alerts import get_typical_values
     from core.fraud.pipeline import NETWORK, run_summary
     from core.registry import save_run
@@ -49,8 +58,11 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
     hashed = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal) if c and c in run.history.columns]
     meta["row_hash_columns"] = hashed
     hashes = hashes_to_bytes(compute_row_hashes(run.history.iloc[run.split.train_idx], hashed))
-    return save_run(root, model=run.tabular.model, metadata=meta, run_id=run_id,
-                    files={HISTORY_FILE: buf.getvalue(), ROW_HASH_FILE: hashes})
+    files = {HISTORY_FILE: buf.getvalue(), ROW_HASH_FILE: hashes}
+    if run.keyed:
+        meta["pseudonymised"] = [dict(k) for k in run.keyed]  # names and kinds only; the secret is a file
+        files.update(secret_file(secret))
+    return save_run(root, model=run.tabular.model, metadata=meta, run_id=run_id, files=files)
 
 
 @dataclass
@@ -67,6 +79,10 @@ class SavedFraudModel:
     background: np.ndarray | None = None
     typical: dict | None = None
     seed: int = 0
+    keys: object = None  # core.pseudonym.KeyRule: the run's key columns and secret, or None
+
+    def __repr__(self) -> str:  # never the key rule's secret, nor the history
+        return f"SavedFraudModel(columns={self.columns}, keys={self.keys!r})"
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         from core.models import predict_batched
@@ -85,8 +101,12 @@ class SavedFraudModel:
         return get_reasons(res, self.typical or {}, k=k, currency=currency)
 
     def score(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Scored rows riskiest first and their features; key columns pseudonymised with the run's
+        secret first (values already pseudonymised stay as they are), so the raw key never comes back."""
         from core.fraud.pipeline import score_transactions
 
+        if self.keys is not None:
+            df = self.keys.apply(df)
         return score_transactions(df, history=self.history, cols=self.columns,
                                   feature_config=self.feature_config,
                                   extra_columns=self.extra_columns, predict_proba=self.predict_proba)
@@ -103,14 +123,27 @@ def load_fraud_model(path, *, runtime: str | None = None) -> SavedFraudModel:
     if meta.get("scenario") != "fraud":
         raise DataValidationError(f"Expected a saved fraud run; '{Path(path).name}' is a "
                                   f"{meta.get('scenario')} run. Fix: pick a fraud run.")
+    from core.pseudonym import run_key_rule
+
     cfg = meta["config"]["features"]
     return SavedFraudModel(
         model=run.model, preprocessor=TabularPreprocessor.from_dict(meta["preprocessor"]),
-        columns=FraudColumns(**meta["columns"]),
-        feature_config=FeatureConfig(windows=tuple(cfg["windows"]), delay_days=cfg["delay_days"],
-                                     spending_ratios=cfg["spending_ratios"]),
+        columns=FraudColumns(**meta["columns"], time_unit=meta.get("time_unit")),
+        feature_config=saved_feature_config(cfg),
         extra_columns=list(meta.get("extra_columns", [])),
         history=pd.read_parquet(io.BytesIO(run.read_file(HISTORY_FILE))),
         threshold=float(meta["threshold"]),
         background=np.asarray(meta["background"], dtype=np.float32) if meta.get("background") else None,
-        typical=meta.get("typical"), seed=int(meta["config"]["tabular"].get("seed", 0)))
+        typical=meta.get("typical"), seed=int(meta["config"]["tabular"].get("seed", 0)),
+        keys=run_key_rule(path, meta))
+
+
+def saved_feature_config(cfg: dict) -> FeatureConfig:
+    """The FeatureConfig a run was saved with (fields added later take their defaults)."""
+    from dataclasses import fields
+
+    known = {f.name for f in fields(FeatureConfig)}
+    got = {k: v for k, v in cfg.items() if k in known}
+    if "windows" in got:
+        got["windows"] = tuple(got["windows"])
+    return FeatureConfig(**got)

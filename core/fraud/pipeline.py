@@ -16,7 +16,7 @@ from core.safety import short_list
 from core.fraud.columns import FraudColumns, extra_feature_columns, prepare_log
 from core.fraud.decisions import compute_card_precision_at_k, compute_precision_at_k_per_day
 from core.fraud.features import FeatureConfig, FeatureSet, compute_features
-from core.fraud.split import TimeSplit, split_by_time
+from core.fraud.split import TimeSplit, fit_to_span, split_by_time
 from core.tabular import NETWORK, TabularConfig, TabularRun, train_tabular
 
 # Training defaults for transaction logs, chosen on the handbook's window (see bench/bench_fraud.py):
@@ -70,6 +70,8 @@ class FraudRun:
     notices: list[str] = field(default_factory=list)
     history: pd.DataFrame | None = None  # labelled log kept for scoring new files (needs the past)
     extra_columns: list[str] = field(default_factory=list)
+    # Personal columns kept as keys (keyed pseudonyms, core.pseudonym): [{"column", "kind", "role"}].
+    keyed: list[dict] = field(default_factory=list)
 
     @property
     def feature_frame_test(self) -> pd.DataFrame:
@@ -102,10 +104,14 @@ def prepare_fraud_inputs(df: pd.DataFrame, cols: FraudColumns, config: FraudConf
     """The checked log, the extra columns used as features, the history features, the time split and
     the 0/1 labels: what training and the model search both start from. ``features`` replaces
     ``compute_features`` (same arguments), e.g. features built on a Dask cluster (core/scale).
-    Returns (log, extra, feats, split, y)."""
+    A log shorter than the windows + label delay + a test week gets a fitted config
+    (``core.fraud.split.fit_to_span``). Returns (log, extra, feats, split, y, config, notices):
+    ``config`` as fitted, ``notices`` saying what was assumed about the time column and the span."""
     say = say or (lambda _m: None)
     say("Checking the transaction log")
     log = prepare_log(df, cols)
+    config, fitted = fit_to_span(log[cols.time], config, cols.clock, has_ids=bool(cols.customer or cols.terminal))
+    notices = [n for n in (cols.time_notice, fitted) if n]
     extra = extra_feature_columns(df, cols) if config.use_extra_columns else []
     say("Engineering features from each transaction's past")
     feats = (features or compute_features)(log, cols, config=config.features, extra=extra)
@@ -119,13 +125,14 @@ def prepare_fraud_inputs(df: pd.DataFrame, cols: FraudColumns, config: FraudConf
     gone = [c for c in feats.names if _source(c, cols) in out]
     feats = replace(feats, frame=feats.frame.drop(columns=gone), numeric=[c for c in feats.numeric if c not in gone],
                     categorical=[c for c in feats.categorical if c not in gone], leakage=audit.to_dict())
-    return log, [c for c in extra if c not in out], feats, split, y
+    return log, [c for c in extra if c not in out], feats, split, y, config, notices
 
 
 def get_fraud_audit(log: pd.DataFrame, cols: FraudColumns, config: FraudConfig = FraudConfig()):
     """The leakage audit ``run_fraud`` runs on this prepared log and split, before training (the page shows
     it under the time split). Returns a ``core.audit.LeakAudit``."""
     raw = log.drop(columns="_row", errors="ignore")
+    config, _ = fit_to_span(log[cols.time], config, cols.clock, has_ids=bool(cols.customer or cols.terminal))
     extra = extra_feature_columns(raw, cols) if config.use_extra_columns else []
     split = split_by_time(log, cols, train_start=config.train_start, test_start=config.test_start,
                           gap_days=config.gap_days, drop_known_cards=config.drop_known_cards)
@@ -169,7 +176,7 @@ def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = Fra
     say = status or (lambda _m: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    log, extra, feats, split, y = prepare_fraud_inputs(df, cols, config, say, features=features)
+    log, extra, feats, split, y, config, notices = prepare_fraud_inputs(df, cols, config, say, features=features)
     # Features and the split together: the split takes a fraction of the feature time.
     timings["features"] = time.perf_counter() - t0
     frame = feats.frame
@@ -191,11 +198,19 @@ def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = Fra
     timings["total"] = time.perf_counter() - t0
     from core.audit import LeakAudit
 
-    notices = [*LeakAudit.from_dict(feats.leakage).notices(), *tab.notices]
-    if not cols.customer:
+    notices += [*LeakAudit.from_dict(feats.leakage).notices(), *tab.notices]
+    if not cols.customer and not cols.terminal:
+        own = [str(c) for c in (cols.amount, *extra) if c in feats.names or c == cols.amount]
+        named = ", ".join(own[:6]) + (f" and {len(own) - 6} more" if len(own) > 6 else "")
+        notices.append(f"No customer / card or terminal / merchant column: the model trains on the log's own "
+                       f"columns ({named}) and "
+                       f"{'the time of day' if 'tx_hour' in feats.names else 'no time feature'}, with no history "
+                       "features, and card precision@k counts each transaction as its own card. Map a customer "
+                       "or terminal column if the file has one.")
+    elif not cols.customer:
         notices.append("No customer/card column: customer features are skipped and card "
                        "precision@k counts single transactions.")
-    if not cols.terminal:
+    elif not cols.terminal:
         notices.append("No terminal/merchant column: terminal risk features are skipped.")
     if split.n_dropped_known_cards:
         notices.append(f"{split.n_dropped_known_cards:,} test transactions of cards already known "
@@ -203,7 +218,17 @@ def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = Fra
     keep = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal, cols.target) if c]
     return FraudRun(columns=cols, config=config, features=feats, split=split, tabular=tab,
                     test=test, metrics=metrics, timings=timings, notices=notices,
-                    history=log[keep + extra], extra_columns=extra)
+                    history=log[keep + extra], extra_columns=extra, keyed=_keyed(df, keep + extra))
+
+
+def _keyed(df: pd.DataFrame, used: list[str]) -> list[dict]:
+    """The model's columns that were read as keyed pseudonyms: column, kind (core.privacy.KINDS key), role."""
+    from core.fraud.columns import keyed_columns
+    from core.privacy import KINDS
+
+    kinds = {label: kind for kind, label in KINDS.items()}
+    return [{"column": str(p["column"]), "kind": kinds.get(str(p.get("kind")), "card"), "role": str(p["key"])}
+            for p in keyed_columns(df) if str(p.get("column")) in set(map(str, used))]
 
 
 def _test_frame(log: pd.DataFrame, cols: FraudColumns, idx: np.ndarray, y: np.ndarray) -> pd.DataFrame:
@@ -269,7 +294,7 @@ def score_transactions(new_df: pd.DataFrame, *, history: pd.DataFrame, cols: Fra
 
 def run_summary(run: FraudRun) -> dict:
     """JSON-friendly description of a run (for the CLI and saved metadata)."""
-    return {"columns": run.columns.roles(), "split": run.split.summary(),
+    return {"columns": run.columns.roles(), "time_unit": run.columns.time_unit, "split": run.split.summary(),
             "features": run.features.names, "config": {
                 "gap_days": run.config.gap_days, "k": run.config.k,
                 "drop_known_cards": run.config.drop_known_cards,

@@ -46,7 +46,8 @@ class FraudScenario(ScenarioBase):
         inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
         numeric = set(inp.get("numeric", []))
         kinds: dict[str, str] = {}
-        for role, kind in (("time", DATE), ("amount", NUMBER), ("customer", CATEGORY), ("terminal", CATEGORY)):
+        time_kind = NUMBER if meta.get("time_unit") else DATE  # elapsed time is a number (core.fraud.clock)
+        for role, kind in (("time", time_kind), ("amount", NUMBER), ("customer", CATEGORY), ("terminal", CATEGORY)):
             if cols.get(role):
                 kinds[cols[role]] = kind
         kinds.update({c: NUMBER if c in numeric else CATEGORY for c in meta.get("extra_columns", [])})

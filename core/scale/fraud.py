@@ -168,6 +168,12 @@ def run_score_dask(args) -> dict:
     block_thr = max(decided["block_threshold"], review)
     cfg = meta["config"]["features"]
     keep = history_keep(FeatureConfig(windows=tuple(cfg["windows"]), delay_days=cfg["delay_days"]))
+    # The run's key columns (a card number kept as a keyed pseudonym) are pseudonymised with its secret as
+    # each block is read, as the single-process scorer does.
+    from core.fraud.cli import with_run_keys
+    from core.pseudonym import run_key_rule
+
+    with_run_keys(args, run_key_rule(args.model, meta))
     files, blocks, total, report, fmt, staged, progress = plan_job(args, meta, "transactions")
     profile = get_training_profile(meta)
     results: dict[int, dict] = {}

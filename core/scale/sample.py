@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -102,13 +103,16 @@ def _without(df: pd.DataFrame, drop) -> pd.DataFrame:
     return df.drop(columns=gone) if gone else df
 
 
-def block_rows_since(block, cols, since, drop=()) -> pd.DataFrame:
+def block_rows_since(block, cols, since, drop=(), keys=None) -> pd.DataFrame:
     """The block's rows (every column but the personal ones in ``drop``, in the file's order) from
-    ``since`` on; all of them when None."""
+    ``since`` on; all of them when None. ``keys`` (a ``core.pseudonym.KeyRule``) pseudonymises the
+    customer key column as the block is read."""
     from core.fraud.columns import prepare_log
     from core.scale.inputs import read_block
 
     df = _without(read_block(block), drop)
+    if keys is not None:
+        df = keys.apply(df)
     if since is None:
         return df
     log = prepare_log(df[_roles(cols)], cols)
@@ -195,20 +199,21 @@ def _files_and_chunk(args):
     return files, chunk
 
 
-def _personal_data(files, chunk: int, args=None):
+def _personal_data(files, chunk: int, args=None, keys=None):
     """(the first block with personal data left out, the ``PrivacyResult`` saying which columns,
     the notices of reading the file).
 
-    As the command line's ``read_table(..., personal="drop")`` does for a file that fits, the
-    columns are found from a sample of values (here of the first block) and dropped from every
-    block as it is read, so no personal value reaches the sample. Reading the file may notice the
-    table read from a zip or a sheet, or a first row of data."""
+    As the command line's ``read_table(..., personal="drop", keys=keys)`` does for a file that
+    fits, the columns are found from a sample of values (here of the first block) and dropped from
+    every block as it is read (a customer key chosen by ``keys`` pseudonymised instead), so no
+    personal value reaches the sample. Reading the file may notice the table read from a zip or a
+    sheet, or a first row of data."""
     from core.privacy import protect_personal_data
     from core.scale.inputs import block_notices, plan_blocks, read_block
     from core.tablestream import choice_of
 
     block = next(iter(plan_blocks(files[:1], chunk_size=min(chunk, 10_000), **choice_of(args))))
-    found = protect_personal_data(read_block(block), mode="drop")
+    found = protect_personal_data(read_block(block), mode="drop", keys=keys)
     return found.df, found, block_notices(block)
 
 
@@ -223,13 +228,14 @@ def _table_name(files) -> str:
     return ", ".join(f.name for f in files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
 
 
-def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None):
+def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None, keys=None):
     """(a ``LoadedTable`` holding the sample, the ``TimeSample`` saying which rows) for fraud training.
 
     ``config`` is the run's ``FraudConfig`` (its windows, label delay, gap and split dates). With
     ``--engine dask`` the sample's window features are built on the same cluster, in time
     partitions with the overlap the windows need (``core.scale.fraud.features_on_cluster``), and
-    handed to training as ``sample.features``.
+    handed to training as ``sample.features``. ``keys`` (a ``core.pseudonym.KeyRule``) keeps the
+    customer key as a keyed pseudonym (chosen on the first block, then fixed for every block).
     """
     from core.fraud.cli import history_keep
     from core.fraud.columns import make_columns
@@ -237,10 +243,15 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
     say = say or (lambda m: print(m, file=sys.stderr, flush=True))
     budget = sample_budget(args)
     files, chunk = _files_and_chunk(args)
-    first, found, read_notices = _personal_data(files, chunk, args)
-    drop = [c.column for c in found.columns]
+    first, found, read_notices = _personal_data(files, chunk, args, keys)
+    drop = [c.column for c in found.columns if c.column not in found.keyed]
+    fixed = keys.fixed(found.keyed) if found.keyed else None
     cols = make_columns(first, time=args.time_col, amount=args.amount_col, target=args.target,
-                        customer=args.customer_col, terminal=args.terminal_col)
+                        customer=args.customer_col or (found.keyed[0] if found.keyed else None),
+                        terminal=args.terminal_col, time_unit=getattr(args, "time_unit", None))
+    # Split points given as numbers of an elapsed-time unit become times here, as training reads them.
+    config = replace(config, **{k: cols.clock.parse(getattr(config, k), k.replace("_", "-"))
+                                for k in ("train_start", "test_start") if getattr(config, k) is not None})
     reach = history_keep(config.features)
     engine = getattr(args, "engine", "local")
     with _client(args) as client:
@@ -250,7 +261,7 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None)
         start, moved = choose_start(days, budget, reach, gap_days=config.gap_days,
                                     train_start=config.train_start, test_start=config.test_start)
         since = None if start is None else start - reach
-        parts = reader.map(block_rows_since, cols, since, drop, what="kept")
+        parts = reader.map(block_rows_since, cols, since, drop, fixed, what="kept")
         df = pd.concat(parts, ignore_index=True)
         built = None if client is None else _features_on(client, df, cols, config, reader.chunk)
     in_sample = days if start is None else days[days.index >= start]

@@ -63,7 +63,7 @@ def search_fraud(df: pd.DataFrame, cols, *, budget: float, config=None, n_trials
     from core.fraud.pipeline import FraudConfig, auto_batch_size, prepare_fraud_inputs
 
     config = config or FraudConfig()
-    log, _extra, feats, split, y = prepare_fraud_inputs(df, cols, config)
+    log, _extra, feats, split, y, _fitted, _notices = prepare_fraud_inputs(df, cols, config)
     idx = split.train_idx
     base = config.tabular
     if config.auto_batch:

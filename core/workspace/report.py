@@ -112,10 +112,16 @@ def _section_data(meta: dict, ws: dict) -> str:
         out += (f'<p class="excluded"><b>Kept out of the model (sensitive attributes):</b> '
                 f'{_e(", ".join(map(str, sensitive)))}. They are used only for the fairness check; a model '
                 "that used them could discriminate unlawfully.</p>")
-    personal = ds.get("personal_data")
-    if isinstance(personal, list) and personal:
-        found = "; ".join(f"{p.get('column')} ({p.get('kind')}, {p.get('action')})" for p in personal
-                          if isinstance(p, dict))
+    personal = [p for p in ds.get("personal_data") or [] if isinstance(p, dict)]
+    keys = [p for p in personal if p.get("key")]  # a card number that is the customer key (core.pseudonym)
+    if keys:
+        found = "; ".join(f"{p.get('column')} ({p.get('kind')}): {p.get('action')}" for p in keys)
+        out += (f'<p class="excluded"><b>Personal data kept as a key:</b> {_e(found)}. The secret of the pseudonyms '
+                "stays in the run folder and is never shown; the original values are in no model, saved run or "
+                "report.</p>")
+    personal = [p for p in personal if not p.get("key")]
+    if personal:
+        found = "; ".join(f"{p.get('column')} ({p.get('kind')}, {p.get('action')})" for p in personal)
         out += (f'<p class="excluded"><b>Personal data excluded:</b> {_e(found)}. Found when the file was read, '
                 "before anything else saw it; the original values are in no model, saved run or report.</p>")
     return out + _leakage(ds.get("leakage"))

@@ -106,14 +106,14 @@ def test_out_of_fold_rates_do_not_let_a_row_id_memorise_the_outcome():
 def test_fraud_post_hoc_column_is_left_out_and_keep_keeps_it():
     df = fraud_log()
     cols = make_columns(df)
-    log, extra, feats, split, y = prepare_fraud_inputs(df, cols, FraudConfig())
+    log, extra, feats, split, y, _config, _notices = prepare_fraud_inputs(df, cols, FraudConfig())
     audit = LeakAudit.from_dict(feats.leakage)
     assert [f.column for f in audit.findings] == ["case_outcome"]
     assert audit.findings[0].evidence.startswith("'case_outcome' alone separates fraud at ROC-AUC 0.9")
     assert audit.rows == len(split.train_idx)  # the training period only
     assert extra == ["channel"] and "case_outcome" not in feats.frame and "channel" in feats.categorical
     assert "amount" in feats.numeric
-    _, extra, feats, _, _ = prepare_fraud_inputs(df, cols, FraudConfig(keep_columns=("case_outcome",)))
+    _, extra, feats, *_ = prepare_fraud_inputs(df, cols, FraudConfig(keep_columns=("case_outcome",)))
     assert extra == ["channel", "case_outcome"] and "case_outcome" in feats.categorical
     assert feats.leakage["findings"][0]["action"] == KEPT
     with pytest.raises(DataValidationError, match=r"--keep-column must name columns of the log; \['outcome'\] is not"):

@@ -6,10 +6,12 @@ import streamlit as st
 
 from core.errors import DataValidationError
 from core.fraud.alerts import get_reasons
+from core.fraud.columns import KEY_ROLE
 from core.safety import safe_csv_bytes
 
 from ui.common import get_currency, plain_columns
 from ui.fraud.base import K, SAMPLE, fail
+from ui.privacy import get_key_secret, session_key_rule
 from ui.upload import FORMATS, TABLE_TYPES, get_picks, read_picked, show_picks
 from ui.workspace import save_to_workspace
 
@@ -24,7 +26,9 @@ def show_score_new_file(run, ex) -> None:
     picks = get_picks(K + "new.", new) if new is not None else {}  # a zip's table, a workbook's sheet
     if new is not None and st.session_state.get(K + "scored_id") != (new.file_id, tuple(picks.values())):
         try:
-            new_df = read_picked(new, K + "new.", max_rows=None).df
+            # The run's key columns (a card number) get the same keyed pseudonyms as in training.
+            keys = session_key_rule(columns=[k["column"] for k in run.keyed], role=KEY_ROLE) if run.keyed else None
+            new_df = read_picked(new, K + "new.", max_rows=None, keys=keys).df
             scored_new, X_new = score_new_file(run, new_df)
             top = min(50, len(scored_new))
             res_new = run.tabular.explain(X_new.iloc[:top])
@@ -69,7 +73,8 @@ def save_panel(run, ex, data_key: str) -> None:
                 searched[1], run.tabular, fraud_metrics=lambda p, m: compute_fraud_metrics(
                     run.test.assign(score_ensemble=p), "score_ensemble", m, k=run.config.k,
                     has_cards=bool(run.columns.customer))))
-        return save_fraud_run(run, root, extra_metadata=summary)
+        # A run with a keyed pseudonym keeps this session's secret in its folder, to score new files alike.
+        return save_fraud_run(run, root, extra_metadata=summary, secret=get_key_secret() if run.keyed else None)
 
     fraud_dataset = SAMPLE.name if data_key == "sample" else (data_key.removeprefix("upload:").split("|")[0] or None)
     st.divider()

@@ -40,8 +40,8 @@ def train(df, cols, fcfg, opts):
     tab = replace(FRAUD_TABULAR, imbalance=opts["imbalance"], epochs=opts["epochs"],
                   width=opts["width"], seed=opts["seed"])
     config = FraudConfig(train_start=opts["train_start"], test_start=opts["test_start"],
-                         gap_days=opts["gap"], features=fcfg, drop_known_cards=opts["drop_known"],
-                         tabular=tab, keep_columns=tuple(opts.get("keep", ())))
+                         gap_days=opts["gap"], features=opts.get("features") or fcfg,
+                         drop_known_cards=opts["drop_known"], tabular=tab, keep_columns=tuple(opts.get("keep", ())))
     search = None
     if opts["search"]["enabled"]:
         from core.search.scenarios import search_fraud
@@ -58,6 +58,8 @@ def train(df, cols, fcfg, opts):
                      f"{logs.get('loss', 0):.4f}, validation loss {logs.get('val_loss', 0):.4f}")
 
     run = run_fraud(df, cols, config=config, progress=on_epoch, status=lambda m: status.caption(m))
+    if opts.get("split_notice"):  # the settings were fitted to a short log on the page: the run says so too
+        run.notices.insert(0, opts["split_notice"])
     status.caption("Explaining the riskiest transactions with SHAP")
     explanations = explain_run(run, top_alerts=opts["explain"], global_rows=300, seed=opts["seed"],
                                currency=get_currency())
