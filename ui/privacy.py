@@ -78,7 +78,12 @@ def get_mode(source: Any) -> str:
 
 def _draw(slot, upload_id: str, found: list[dict]) -> None:
     names = ", ".join(f"{f['column']} ({f['kind']})" for f in found if not f.get("key"))
-    keys = "; ".join(f"{f['column']} ({f['kind']}): {f['action']}" for f in found if f.get("key"))
+    from core.privacy import KINDS
+    from core.pseudonym import VALUE_WORDS
+
+    kind_of = {label: kind for kind, label in KINDS.items()}
+    keys = "; ".join(f"{f['column']} ({f['kind']}): {VALUE_WORDS.get(kind_of.get(f['kind']), 'value')} "
+                     f"{f['action']}" for f in found if f.get("key"))
     with slot:
         with st.container(border=True):
             st.markdown(":material/privacy_tip: **Personal data found**")

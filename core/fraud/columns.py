@@ -206,7 +206,7 @@ def prepare_log(df: pd.DataFrame, cols: FraudColumns, *, require_labels: bool = 
     from core.datasets import parse_datetimes
     from core.fraud.clock import is_numeric_time, to_timestamps
 
-    if cols.time_unit:
+    if cols.time_unit and not pd.api.types.is_datetime64_any_dtype(raw_t):  # a prepared log stays as it is
         t = to_timestamps(raw_t, cols.time_unit, cols.time)
     elif is_numeric_time(raw_t):
         v = pd.to_numeric(raw_t, errors="coerce")
