@@ -148,6 +148,9 @@ def run_train(args) -> dict:
         print(f"fraud leakage audit: {notice}", file=sys.stderr, flush=True)
     print(describe_epochs(summarize_epochs(run.tabular.history, run.config.tabular.epochs)), file=sys.stderr,
           flush=True)
+    for notice in run.notices:  # a span fitted to a short log, no ids, known cards set aside, ...
+        if notice != cols.time_notice:
+            print(notice, file=sys.stderr, flush=True)
     timings = {"read": t_read, **run.timings}
     test = run.test
     curve = compute_cost_curve(test["label"], test[f"score_{NETWORK}"], test["amount"],

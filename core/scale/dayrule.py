@@ -48,30 +48,34 @@ class TimeSample:
     files: int
     moved_train_start: str | None = None  # the --train-start that was moved to train_start
     features: object = None  # with --engine dask: the window features built on the cluster (BuiltFeatures)
+    unit: str | None = None  # the log's elapsed-time unit (core.fraud.clock), None for dates
 
     @property
     def whole(self) -> bool:
         return self.train_start is None
 
     def notice(self) -> str:
+        def d(ts):  # a day in the log's own terms (a date, or "86,400 seconds (day 2)" for elapsed time)
+            return _day_text(ts, self.unit)
+
         if self.whole:
             return (f"The whole log fits --sample-rows {self.budget:,}: all {self.file_rows:,} transactions "
-                    f"({self.first_day.date()} .. {self.last_day.date()}) are read.")
+                    f"({d(self.first_day)} .. {d(self.last_day)}) are read.")
         left, left_frauds = self.file_rows - self.loaded_rows, self.older_frauds
         text = (f"Training on a time-aware sample of a log of {self.file_rows:,} transactions "
-                f"({self.first_day.date()} .. {self.last_day.date()}): the most recent whole days that fit "
+                f"({d(self.first_day)} .. {d(self.last_day)}): the most recent whole days that fit "
                 f"--sample-rows {self.budget:,}, i.e. {self.loaded_rows - self.history_rows:,} transactions from "
-                f"{self.train_start.date()} on ({self.sample_frauds:,} frauds, all kept) for the training, gap and "
+                f"{d(self.train_start)} on ({self.sample_frauds:,} frauds, all kept) for the training, gap and "
                 f"test periods, plus {self.history_rows:,} from the {self.reach_days} days before "
-                f"({self.history_from.date()} on) read as history for the window features only. "
+                f"({d(self.history_from)} on) read as history for the window features only. "
                 f"The {left:,} older transactions ({left_frauds:,} frauds) are not used; raise --sample-rows "
                 "to train on more.")
         if self.moved_train_start:
-            text += f" --train-start {self.moved_train_start} was moved to {self.train_start.date()}."
+            text += f" --train-start {self.moved_train_start} was moved to {d(self.train_start)}."
         return text
 
     def summary(self) -> dict:
-        day = (lambda d: None if d is None else str(pd.Timestamp(d).date()))
+        day = (lambda d: None if d is None else _day_text(d, self.unit))
         return {
             "rule": ("most recent whole days whose rows, with the rows of the window reach before them, fit the "
                      "budget; the reach is read as feature history only; every fraud inside is kept, none "
@@ -90,8 +94,15 @@ class TimeSample:
         }
 
 
+def _day_text(ts, unit: str | None) -> str:
+    """A day for messages and the JSON: its date, or the point in the log's elapsed-time unit."""
+    from core.fraud.clock import Clock
+
+    return str(pd.Timestamp(ts).date()) if unit is None else Clock(unit).point(ts)
+
+
 def choose_start(days: pd.DataFrame, budget: int, reach: pd.Timedelta, *, gap_days: int,
-                 train_start=None, test_start=None) -> tuple[pd.Timestamp | None, str | None]:
+                 train_start=None, test_start=None, unit: str | None = None) -> tuple[pd.Timestamp | None, str | None]:
     """(first training day of the sample or None when the whole log fits, the --train-start moved).
 
     ``days``: rows and frauds per day (index: days, ascending). Raises when the budget cannot hold
@@ -122,7 +133,7 @@ def choose_start(days: pd.DataFrame, budget: int, reach: pd.Timedelta, *, gap_da
         if asked >= start:
             start = asked
         else:
-            moved = str(asked.date())
+            moved = _day_text(asked, unit)
     first_read = index[index.searchsorted(start - reach, side="left")]
     if test_start is not None:
         test = _day(test_start, "test-start")
@@ -132,8 +143,8 @@ def choose_start(days: pd.DataFrame, budget: int, reach: pd.Timedelta, *, gap_da
         latest = test - pd.Timedelta(days=gap_days + 7)  # a week of training before the gap
         need = rows_from(latest - reach)
         raise DataValidationError(
-            f"Expected the sample to reach back before the test period from {test.date()} (minus the {gap_days}-day "
+            f"Expected the sample to reach back before the test period from {_day_text(test, unit)} (minus the {gap_days}-day "
             f"gap) so that some days are left to train on; got --sample-rows {budget:,}, which reaches back to "
-            f"{start.date()} only. Fix: --sample-rows {need:,} or more for a week of training"
+            f"{_day_text(start, unit)} only. Fix: --sample-rows {need:,} or more for a week of training"
             + (", or a later --test-start." if test_start is not None else ", or a smaller --gap-days."))
     return start, moved

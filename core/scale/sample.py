@@ -259,7 +259,8 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None,
         per_block = reader.map(block_days, cols, what="counted")
         days = pd.concat(per_block).groupby(level=0).sum().sort_index()
         start, moved = choose_start(days, budget, reach, gap_days=config.gap_days,
-                                    train_start=config.train_start, test_start=config.test_start)
+                                    train_start=config.train_start, test_start=config.test_start,
+                                    unit=cols.time_unit)
         since = None if start is None else start - reach
         parts = reader.map(block_rows_since, cols, since, drop, fixed, what="kept")
         df = pd.concat(parts, ignore_index=True)
@@ -273,7 +274,8 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None,
         sample_frauds=int(in_sample["frauds"].sum()),
         older_frauds=0 if start is None else int(days.loc[days.index < since, "frauds"].sum()),
         reach_days=int(math.ceil(reach / pd.Timedelta(days=1))),
-        engine=engine, partitions=reader.partitions, files=len(files), moved_train_start=moved, features=built)
+        engine=engine, partitions=reader.partitions, files=len(files), moved_train_start=moved, features=built,
+        unit=cols.time_unit)
     say(sample.notice())
     if built is not None:
         say(built.notice)

@@ -221,3 +221,15 @@ def test_stepped_log_counts_windows_in_steps():
     assert "tx_hour" not in run.features.names  # a step has no time of day
     assert "in the last 7 steps" in run.features.descriptions["cust_nb_tx_7d"]
     assert run.split.summary()["test"].startswith("step ")
+
+
+def test_the_samples_day_rule_speaks_in_the_logs_unit():
+    from core.scale.dayrule import choose_start
+
+    days = pd.DataFrame({"rows": [100] * 60, "frauds": [1] * 60},
+                        index=pd.date_range(ORIGIN, periods=60, freq="D"))
+    with pytest.raises(DataValidationError, match="test period from step 47 .*reaches back to step 57 only"):
+        choose_start(days, 1_100, pd.Timedelta(days=8), gap_days=7, test_start=ORIGIN + pd.Timedelta(days=47),
+                     unit="steps")
+    start, _ = choose_start(days, 3_000, pd.Timedelta(days=8), gap_days=7, unit="seconds")
+    assert Clock("seconds").point(start).endswith("(day 39)")
