@@ -5,9 +5,10 @@
     python bench/bench_fraud.py --part scale --sizes 100000,300000,1000000
 
 Quality: the raw log ``raw_transactions_2018-06-25_2018-08-14.csv.gz`` (only TX_DATETIME,
-CUSTOMER_ID, TERMINAL_ID, TX_AMOUNT, TX_FRAUD) goes through the project's own feature engineering;
-train 2018-07-25..07-31, 7-day delay, test 2018-08-08..08-14 with known compromised cards removed,
-as in the handbook's chapter 3.4. The network is compared with the published baselines (computed
+CUSTOMER_ID, TERMINAL_ID, TX_AMOUNT, TX_FRAUD) goes through the project's own feature engineering
+with the settings ``python -m core train`` builds from the README's command (``COMMAND``; only
+``--seed`` varies): train 2018-07-25..07-31, 7-day delay, test 2018-08-08..08-14 with known
+compromised cards removed, as in the handbook's chapter 3.4. The network is compared with the published baselines (computed
 there with the handbook's precomputed features) and, in the same run, with logistic regression
 and gradient boosting on the project's features.
 
@@ -45,20 +46,34 @@ NAMES = {"network": "Keras network", "logistic_regression": "Logistic regression
          "gradient_boosting": "Gradient boosting"}
 
 
+# The README's command, whose defaults the benchmark measures (only --seed varies).
+COMMAND = ["--scenario", "fraud", "--data", str(RAW), "--target", "TX_FRAUD", "--train-start", "2018-07-25",
+           "--test-start", "2018-08-08", "--gap-days", "7", "--json"]
+
+
+def cli_config(seed: int):
+    """The FraudConfig ``python -m core train`` builds from COMMAND and ``--seed``: the CLI's defaults."""
+    import core.fraud.cli as fraud_cli
+    from core.cli import _train_parser
+
+    return fraud_cli.build_config(_train_parser(fraud_cli).parse_args([*COMMAND, "--seed", str(seed)]))
+
+
 def quality(seeds: list[int]) -> None:
     import numpy as np
-    import pandas as pd
 
+    from core.datasets import read_table
     from core.fraud.columns import make_columns
-    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud
+    from core.fraud.pipeline import run_fraud
 
-    raw = pd.read_csv(RAW)
-    cols = make_columns(raw)
+    raw = read_table(RAW, max_rows=None, personal="drop").df  # read as the command reads it
+    cols = make_columns(raw, target="TX_FRAUD")
     rows, nets = [], []
     for i, seed in enumerate(seeds):
-        # Baselines are deterministic given the split: train them once, with the first seed.
-        tab = replace(FRAUD_TABULAR, seed=seed, baselines=FRAUD_TABULAR.baselines if i == 0 else ())
-        cfg = FraudConfig(train_start="2018-07-25", test_start="2018-08-08", gap_days=7, tabular=tab)
+        cfg = cli_config(seed)
+        # Baselines are trained once, with the first seed (the CLI trains them on every run).
+        if i > 0:
+            cfg = replace(cfg, tabular=replace(cfg.tabular, baselines=()))
         run = run_fraud(raw, cols, config=cfg)
         m = run.metrics["network"]
         nets.append((m["roc_auc"], m["pr_auc"], m["card_precision_at_100"], run.timings["train"],
@@ -87,8 +102,10 @@ def quality(seeds: list[int]) -> None:
     if len(seeds) > 1:
         print("\nPer seed (ROC-AUC / AP / CP@100): " + "; ".join(
             f"seed {s}: {r[0]:.3f} / {r[1]:.3f} / {r[2]:.3f}" for s, r in zip(seeds, nets)))
-    verdict = [f"{n} {'beats' if v > t else 'does NOT beat'} {t:.3f} ({v:.3f})"
-               for n, v, t in zip(("ROC-AUC", "AP", "CP@100"), a[:, :3].mean(axis=0), TARGET)]
+    # Ahead only when every seed is ahead: the seeds' spread is the noise of our own figure (the published
+    # figures were measured once, on the same test week).
+    verdict = [f"{n} {'ahead of' if (a[:, j] > t).all() else 'NOT ahead of'} {t:.3f} (mean {a[:, j].mean():.3f}, "
+               f"lowest seed {a[:, j].min():.3f})" for j, (n, t) in enumerate(zip(("ROC-AUC", "AP", "CP@100"), TARGET))]
     print("\nTargets (best published figure of each metric): " + "; ".join(verdict) + ".")
 
 

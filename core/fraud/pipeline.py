@@ -19,13 +19,18 @@ from core.fraud.features import FeatureConfig, FeatureSet, compute_features
 from core.fraud.split import TimeSplit, fit_to_span, split_by_time
 from core.tabular import NETWORK, TabularConfig, TabularRun, train_tabular
 
-# Training defaults for transaction logs, chosen on the handbook's window (see bench/bench_fraud.py):
+# Training defaults for transaction logs, chosen on the handbook's log (see bench/bench_fraud.py):
 # large batches (training periods hold tens of thousands of rows, and a 2,048-row batch still
 # holds ~15 frauds), a learning rate raised to match (2e-3 beat 1e-3 and 3e-3 there), and no
 # rebalancing: class weights or resampling inflate the scores and did not improve the ranking at
 # the top, which is what an alert queue uses (the page's imbalance comparison shows this on the
-# analyst's own data).
-FRAUD_TABULAR = TabularConfig(imbalance="none", width=128, depth=2, dropout=0.2, epochs=30,
+# analyst's own data). Three hidden layers (128, 64, 32): chosen on a validation protocol that ends
+# before the handbook's delay and test weeks (train 2018-07-11..17, test 07-25..31, log cut at
+# 08-01), where over three seeds they raised ROC-AUC from 0.860 to 0.875, average precision from
+# 0.638 to 0.673 and card precision@100 from 0.279 to 0.281 against two layers; width 256, a
+# fourth layer, other dropout, learning rate, batch size, validation share, more epochs, class
+# weights, quantile scaling, a wide skip and extra terminal / customer features did not beat it.
+FRAUD_TABULAR = TabularConfig(imbalance="none", width=128, depth=3, dropout=0.2, epochs=30,
                               batch_size=2048, learning_rate=2e-3, patience=5)
 
 
