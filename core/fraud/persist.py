@@ -57,7 +57,10 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
     cols = run.columns
     hashed = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal) if c and c in run.history.columns]
     meta["row_hash_columns"] = hashed
-    hashes = hashes_to_bytes(compute_row_hashes(run.history.iloc[run.split.train_idx], hashed))
+    trained = run.history.iloc[run.split.train_idx]
+    if cols.time_unit:  # elapsed time is hashed as the number the file holds, as a scored file is
+        trained = trained.assign(**{cols.time: trained[cols.time].map(cols.clock.value)})
+    hashes = hashes_to_bytes(compute_row_hashes(trained, hashed))
     files = {HISTORY_FILE: buf.getvalue(), ROW_HASH_FILE: hashes}
     if run.keyed:
         meta["pseudonymised"] = [dict(k) for k in run.keyed]  # names and kinds only; the secret is a file

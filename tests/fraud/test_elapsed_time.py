@@ -233,3 +233,20 @@ def test_the_samples_day_rule_speaks_in_the_logs_unit():
                      unit="steps")
     start, _ = choose_start(days, 3_000, pd.Timedelta(days=8), gap_days=7, unit="seconds")
     assert Clock("seconds").point(start).endswith("(day 39)")
+
+
+def test_a_saved_elapsed_run_recognises_its_training_rows_in_a_scored_file(tmp_path):
+    from core.batch import score_with_run
+    from core.fraud.persist import save_fraud_run
+    from core.fraud.summary import build_fraud_summary
+
+    cc = creditcard_like(n=3000, seed=6)
+    run = run_fraud(cc, make_columns(cc), config=FraudConfig(tabular=replace(FAST, baselines=())))
+    summary = build_fraud_summary(run, name="cc", review_threshold=0.5, review_fee=5.0, data=cc)
+    path = save_fraud_run(run, tmp_path, extra_metadata=summary)
+    # The log is in time order already, so the split's positions are the file's rows.
+    rows = cc.iloc[run.split.train_idx[:40]].drop(columns="Class")
+    result = score_with_run(path, rows, settings=None)
+    assert result.training_overlap == 40 and len(result.scored) == 40
+    later = cc.iloc[run.split.test_idx[:40]].drop(columns="Class")
+    assert score_with_run(path, later, settings=None).training_overlap == 0
