@@ -12,23 +12,19 @@ Generators (all seeded, a few thousand rows):
 """
 
 import json
-import subprocess
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from core.errors import DataValidationError
-from core.fraud.clock import ORIGIN, Clock, guess_time_unit, resolve_time_unit
+from core.fraud.clock import ORIGIN, Clock, guess_time_unit
 from core.fraud.columns import FraudColumns, make_columns, prepare_log
 from core.fraud.features import FeatureConfig
 from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud
 from core.fraud.split import fit_to_span, split_by_time
 
-ROOT = Path(__file__).resolve().parents[2]
 FAST = replace(FRAUD_TABULAR, epochs=2, baselines=("logistic_regression",))
 
 
@@ -182,35 +178,40 @@ def test_creditcard_style_log_trains_on_its_own_columns_and_says_so():
     assert 0 <= run.metrics["network"]["roc_auc"] <= 1 and run.metrics["network"]["card_precision_at_100"] >= 0
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+def _cli(capsys, *argv) -> tuple[int, dict | None, str]:
+    """``python -m core ...`` in this process (TensorFlow is loaded once): exit code, JSON, standard error."""
+    from core.cli import main
+
+    capsys.readouterr()
+    code = main([*argv, "--json"])
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()
+    return code, (json.loads(lines[-1]) if code == 0 and lines else None), out.err
 
 
-def test_cli_elapsed_seconds_train_save_and_score_a_continuation(tmp_path):
-    cc = creditcard_like(n=5000, seed=3)
-    train, later = cc.iloc[:4200], cc.iloc[4200:].drop(columns="Class")
+def test_cli_elapsed_seconds_train_save_and_score_a_continuation(tmp_path, capsys):
+    cc = creditcard_like(n=3000, seed=3)
+    train, later = cc.iloc[:2500], cc.iloc[2500:].drop(columns="Class")
     data, new = tmp_path / "creditcard.csv", tmp_path / "later.csv"
     train.to_csv(data, index=False)
     later.to_csv(new, index=False)
-    out = _cli("train", "--scenario", "fraud", "--data", str(data), "--epochs", "2", "--no-explain",
-               "--save", str(tmp_path / "run"), "--json")
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "'Time' holds numbers from" in out.stderr and "Traceback" not in out.stderr
-    res = json.loads(out.stdout)
-    assert res["time_unit"] == "seconds" and any("No customer / card" in n for n in res["data"]["notices"])
+    # The unit guessed and said; split points given as numbers of it.
+    code, res, err = _cli(capsys, "train", "--scenario", "fraud", "--data", str(data), "--epochs", "1", "--no-explain",
+                          "--train-start", "0", "--test-start", "100000", "--gap-days", "0",
+                          "--save", str(tmp_path / "run"))
+    assert code == 0, err[-2000:]
+    assert "'Time' holds numbers from" in err and "read as seconds since the log's start" in err
+    assert res["time_unit"] == "seconds" and res["split"]["test"].startswith("100,000 seconds (day 2)")
+    assert any("No customer / card" in n for n in res["data"]["notices"])
     scored = tmp_path / "scored.csv"
-    out = _cli("score", "--model", res["saved_to"], "--data", str(new), "--out", str(scored), "--json")
-    assert out.returncode == 0, out.stderr[-2000:]
+    code, summary, err = _cli(capsys, "score", "--model", res["saved_to"], "--data", str(new), "--out", str(scored))
+    assert code == 0, err[-2000:]
     got = pd.read_csv(scored)
     assert len(got) == len(later) and got["Time"].tolist() == later["Time"].tolist() and got["risk"].between(0, 1).all()
-    # The unit named, and split points in it; a bad unit is refused with a message.
-    out = _cli("train", "--scenario", "fraud", "--data", str(data), "--epochs", "1", "--no-explain", "--time-unit",
-               "seconds", "--train-start", "0", "--test-start", "100000", "--gap-days", "0", "--json")
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(out.stdout)["split"]["test"].startswith("100,000 seconds (day 2)")
-    out = _cli("train", "--scenario", "fraud", "--data", str(data), "--test-start", "2024-01-01", "--json")
-    assert out.returncode == 1 and "Expected test-start as a number of seconds" in out.stderr
-    assert "Traceback" not in out.stderr
+    # A date where the log counts seconds is refused with a message, never a traceback.
+    code, _, err = _cli(capsys, "train", "--scenario", "fraud", "--data", str(data), "--time-unit", "seconds",
+                        "--test-start", "2024-01-01")
+    assert code == 1 and "Expected test-start as a number of seconds" in err and "Traceback" not in err
 
 
 def test_stepped_log_counts_windows_in_steps():

@@ -26,7 +26,7 @@ def _texts(elements) -> str:
 
 
 def test_elapsed_seconds_upload_is_guessed_split_by_share_and_trains():
-    at = _upload(creditcard_like(n=3000, seed=4))
+    at = _upload(creditcard_like(n=1500, seed=4))
     unit = at.selectbox(key="fraud.unit:upload:creditcard.csv:Time")
     assert unit.value == "auto"
     infos = _texts(at.info)

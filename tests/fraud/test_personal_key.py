@@ -13,7 +13,6 @@ Generators:
 """
 
 import json
-import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -169,28 +168,26 @@ def test_chunk_filter_keeps_the_runs_key_in_every_mode(card_log):
     assert protect_personal_data(tiny, keys=rule).df["cc_num"].map(is_pseudonym).all()
 
 
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+def test_cli_train_and_chunked_score_line_up_and_write_no_card_number(card_log, tmp_path, capsys):
+    from tests.fraud.test_elapsed_time import _cli
 
-
-def test_cli_train_and_chunked_score_line_up_and_write_no_card_number(card_log, tmp_path):
     train, later = card_log.iloc[:-1200], card_log.iloc[-1200:].drop(columns="is_fraud")
     data, new = tmp_path / "cards.csv", tmp_path / "later.csv"
     train.to_csv(data, index=False)
     later.to_csv(new, index=False)
-    out = _cli("train", "--scenario", "fraud", "--data", str(data), "--epochs", "2", "--no-explain",
-               "--save", str(tmp_path / "run"), "--json")
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert "card number kept as the customer / card key, replaced by a keyed pseudonym" in out.stderr
-    res = json.loads(out.stdout)
+    code, res, err = _cli(capsys, "train", "--scenario", "fraud", "--data", str(data), "--epochs", "1", "--no-explain",
+                          "--save", str(tmp_path / "run"))
+    assert code == 0, err[-2000:]
+    assert "card number kept as the customer / card key, replaced by a keyed pseudonym" in err
     assert res["columns"]["customer"] == "cc_num" and "cust_nb_tx_30d" in res["features"]
     one, many = tmp_path / "one.csv", tmp_path / "many.csv"
-    out = _cli("score", "--model", res["saved_to"], "--data", str(new), "--out", str(one), "--json",
-               "--personal-data", "keep")
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(out.stdout)["personal_data"][0]["action"].startswith("kept as the customer / card key")
-    out = _cli("score", "--model", res["saved_to"], "--data", str(new), "--out", str(many), "--chunk-size", "500")
-    assert out.returncode == 0, out.stderr[-2000:]
+    code, summary, err = _cli(capsys, "score", "--model", res["saved_to"], "--data", str(new), "--out", str(one),
+                              "--personal-data", "keep")
+    assert code == 0, err[-2000:]
+    assert summary["personal_data"][0]["action"].startswith("kept as the customer / card key")
+    code, _, err = _cli(capsys, "score", "--model", res["saved_to"], "--data", str(new), "--out", str(many),
+                        "--chunk-size", "500")
+    assert code == 0, err[-2000:]
     a, b = pd.read_csv(one), pd.read_csv(many)
     assert np.allclose(a["risk"], b["risk"], atol=1e-6) and (a["cc_num"] == b["cc_num"]).all()
     hist = pd.read_parquet(Path(res["saved_to"]) / "history.parquet")
@@ -200,4 +197,4 @@ def test_cli_train_and_chunked_score_line_up_and_write_no_card_number(card_log, 
         if path.is_file() and path.name != "pseudonym.key":
             blob = path.read_bytes()
             assert not [v for v in raw if v.encode() in blob], path.name
-    assert not [v for v in raw if v in out.stdout + out.stderr]
+    assert not [v for v in raw if v in err + json.dumps(res) + json.dumps(summary)]
