@@ -50,10 +50,16 @@ class FraudPredictor(Predictor):
 
         row = super().example_row()
         cols, hist = self.saved.columns, self.saved.history
-        private = set(personal_columns(self.meta))
+        # A key kept as a keyed pseudonym (a card number) is shown as its pseudonym, which the run's secret
+        # leaves as it is; other personal columns are not shown.
+        keyed = set(getattr(self.saved.keys, "columns", ()) or ())
+        private = set(personal_columns(self.meta)) - keyed
         if len(hist):
             last = hist.iloc[-1]
-            row[cols.time] = (pd.Timestamp(hist[cols.time].max()) + pd.Timedelta(minutes=5)).isoformat(sep=" ")
+            after = pd.Timestamp(hist[cols.time].max()) + pd.Timedelta(minutes=5)
+            # A log timed in elapsed seconds, hours or steps (core.fraud.clock) takes a number in its unit.
+            row[cols.time] = (round(cols.clock.value(after), 3) if cols.time_unit
+                              else after.isoformat(sep=" "))
             for c in (cols.customer, cols.terminal):
                 if c and c not in private:
                     row[c] = str(last[c])
@@ -92,8 +98,10 @@ class FraudPredictor(Predictor):
         except DataValidationError as exc:
             from core.serving import error_parts
 
+            times = (f"times as numbers of {cols.time_unit} since the log's start" if cols.time_unit
+                     else "times as ISO 8601 (2024-05-01 13:45:00)")
             raise RequestError("transactions with a readable time and amount", error_parts(exc)["got"],
-                               "send times as ISO 8601 (2024-05-01 13:45:00) and amounts as numbers") from exc
+                               f"send {times} and amounts as numbers") from exc
         with self.lock:
             notices = []
             if self.last_time is not None:
