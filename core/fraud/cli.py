@@ -144,12 +144,13 @@ def run_train(args) -> dict:
     run = run_fraud(table.df, cols, config=config, features=getattr(sample, "features", None))
     from core.audit import LeakAudit
 
-    for notice in LeakAudit.from_dict(run.features.leakage).notices():
+    leaks = LeakAudit.from_dict(run.features.leakage).notices()
+    for notice in leaks:
         print(f"fraud leakage audit: {notice}", file=sys.stderr, flush=True)
     print(describe_epochs(summarize_epochs(run.tabular.history, run.config.tabular.epochs)), file=sys.stderr,
           flush=True)
     for notice in run.notices:  # a span fitted to a short log, no ids, known cards set aside, ...
-        if notice != cols.time_notice:
+        if notice != cols.time_notice and notice not in leaks:  # the audit's were said above
             print(notice, file=sys.stderr, flush=True)
     timings = {"read": t_read, **run.timings}
     test = run.test
