@@ -48,6 +48,30 @@ def test_extra_columns_skip_ids_and_row_numbers():
     assert extra_feature_columns(df, make_columns(df)) == ["channel", "score"]
 
 
+def test_extra_columns_keep_engineered_measurements_distinct_on_every_row():
+    """A log prepared with the handbook's features (CUSTOMER_ID_AVG_AMOUNT_*: averages, distinct on almost every
+    row) keeps them as features; only whole numbers distinct per row (a row number) are left out. The leakage
+    audit then checks them on the training rows like any other input."""
+    rng = np.random.default_rng(0)
+    n = 200
+    df = pd.DataFrame({"TX_DATETIME": pd.date_range("2024-01-01", periods=n, freq="h").astype(str),
+                       "CUSTOMER_ID": rng.integers(0, 20, n), "TERMINAL_ID": rng.integers(0, 30, n),
+                       "TX_AMOUNT": rng.gamma(2, 30, n).round(2), "TX_FRAUD": (rng.random(n) < 0.1).astype(int),
+                       "CUSTOMER_ID_AVG_AMOUNT_7DAY_WINDOW": rng.gamma(2, 30, n),
+                       "CUSTOMER_ID_NB_TX_7DAY_WINDOW": rng.integers(1, 9, n), "V1": rng.normal(size=n),
+                       "row_counter": np.arange(n)})
+    assert df["CUSTOMER_ID_AVG_AMOUNT_7DAY_WINDOW"].nunique() > 0.9 * n
+    cols = make_columns(df)
+    assert extra_feature_columns(df, cols) == ["CUSTOMER_ID_AVG_AMOUNT_7DAY_WINDOW", "CUSTOMER_ID_NB_TX_7DAY_WINDOW",
+                                               "V1"]
+    from core.fraud.pipeline import audit_fraud_inputs
+
+    log = prepare_log(df, cols)
+    audit = audit_fraud_inputs(log, cols, extra_feature_columns(df, cols), np.arange(n),
+                               log["TX_FRAUD"].to_numpy(int))
+    assert not audit.left_out
+
+
 def test_labels_accept_words():
     assert parse_labels(pd.Series(["yes", "No", "fraud", None]), "y").tolist()[:3] == [1, 0, 1]
     assert np.isnan(parse_labels(pd.Series(["yes", None]), "y")[1])
