@@ -168,7 +168,13 @@ class TabularPreprocessor:
             self.medians[c], self.means[c], self.stds[c] = med, float(x.mean()), std if std > 0 else 1.0
         for c in self.categorical:
             freq = self._as_category(df[c]).value_counts(normalize=True)
-            keep = freq[freq >= self.rare_min_frac].index.tolist()[: self.max_categories - 1]
+            # A blank is a category of its own however rare: an applicant who left the job empty
+            # is not one of the rare jobs grouped as (other), and blanks often carry risk.
+            blank = [MISSING] if MISSING in freq.index else []
+            common = [v for v in freq[freq >= self.rare_min_frac].index if v != MISSING]
+            keep = common[: self.max_categories - 1 - len(blank)] + blank
+            if blank:
+                self.missing_counts[c] = [int(df[c].isna().sum()), 0]
             self.grouped[c] = int(len(freq) - len(keep))
             self.categories[c] = [str(v) for v in keep] + [OTHER]
         return self
@@ -358,6 +364,11 @@ class TabularPreprocessor:
             elif n_missing:
                 notes.append(f"'{c}': {n_missing:,} training rows are missing; the model gets the median "
                              "plus a missing-value indicator.")
+        for c in self.categorical:
+            n_missing = self.missing_counts.get(c, [0, 0])[0]
+            if n_missing:
+                notes.append(f"'{c}': {n_missing:,} training rows are blank; the model sees the blanks as a "
+                             f"category of their own ('{MISSING}').")
         return notes + self.grouping_notices()
 
     def to_dict(self) -> dict:

@@ -174,3 +174,26 @@ def test_missing_values_travel_through_a_resampler_as_categories():
 def test_unknown_scaling_is_refused():
     with pytest.raises(DataValidationError, match=r"Numeric scaling must be one of \['standard', 'quantile'\]"):
         TabularPreprocessor(["x"], [], scaling="log")
+
+
+def test_categorical_blanks_are_a_category_of_their_own_however_rare():
+    """A blank job in 0.5 % of rows (below the 1 % rare cut) keeps its own one-hot column instead of
+    joining the rare jobs in '(other)', with a notice; a file without blanks gets no such column."""
+    jobs = ["Other"] * 600 + ["Office"] * 390 + ["Astronaut"] * 5 + [None] * 5
+    df = pd.DataFrame({"job": jobs, "x": np.arange(1000.0)})
+    pre = TabularPreprocessor(["x"], ["job"]).fit(df)
+    assert pre.categories["job"] == ["Other", "Office", "(missing)", OTHER]
+    assert pre.grouped["job"] == 1  # only 'Astronaut'
+    X = pre.transform(pd.DataFrame({"job": [None, "Astronaut", "Office"], "x": [1.0, 2.0, 3.0]}))
+    onehot = X[:, -4:]
+    assert onehot.argmax(axis=1).tolist() == [2, 3, 1]
+    assert "'job': 5 training rows are blank; the model sees the blanks as a category of their own " \
+           "('(missing)')." in pre.fit_notices()
+    again = TabularPreprocessor.from_dict(json.loads(json.dumps(pre.to_dict())))
+    assert again.fit_notices() == pre.fit_notices()
+    tidy = TabularPreprocessor(["x"], ["job"]).fit(df.fillna({"job": "Other"}))
+    assert "(missing)" not in tidy.categories["job"]
+    assert not any("blank" in n for n in tidy.fit_notices())
+    # With a category cap the blank still keeps its place; the surplus goes to '(other)'.
+    capped = TabularPreprocessor(["x"], ["job"], max_categories=3).fit(df)
+    assert capped.categories["job"] == ["Other", "(missing)", OTHER]
