@@ -53,6 +53,8 @@ SETTINGS: dict[str, str] = {
     "val_size": "Validation share", "test_size": "Test share", "patience": "Early-stopping patience",
     "baselines": "Baselines", "threshold_rule": "Threshold rule", "batch_norm": "Batch normalisation",
     "wide": "Wide & deep (linear skip)", "scaling": "Numeric scaling", "test_rows": "Test rows",
+    "bins": "Quantile bins per numeric column", "plateau_patience": "Epochs before halving the learning rate",
+    "n_models": "Networks averaged",
     "train_rows": "Training rows", "threshold": "Threshold", "review_threshold": "Review threshold",
     "block_threshold": "Block threshold", "review_fee": "Cost of a review", "loss_default": "Loss per default",
     "margin_good": "Margin per good loan", "base_score": "Base score", "base_odds": "Base odds",

@@ -46,6 +46,9 @@ class TabularConfig:
     batch_norm: bool = True  # BatchNormalization after each hidden layer
     wide: bool = False  # add a linear skip from the inputs to the logit ("wide & deep")
     scaling: str = "standard"  # numeric columns: "standard" or "quantile" (see core.preprocess)
+    bins: int = 0  # piecewise-linear encoding of numeric columns in up to this many quantile bins (0: none)
+    plateau_patience: int = 0  # halve the learning rate after this many epochs without improvement (0: never)
+    n_models: int = 1  # networks trained with seeds seed, seed + 1, ... and averaged
 
     def validate(self) -> "TabularConfig":
         if self.imbalance not in IMBALANCE_METHODS:
@@ -60,6 +63,10 @@ class TabularConfig:
             (self.batch_size is None or 1 <= self.batch_size <= 65536, "batch size",
              "between 1 and 65536 (or automatic)", self.batch_size),
             (0.05 <= self.val_fraction <= 0.5, "validation share", "between 0.05 and 0.5", self.val_fraction),
+            (self.bins == 0 or 2 <= self.bins <= 256, "bins", "0 (none) or between 2 and 256", self.bins),
+            (0 <= self.plateau_patience <= 100, "plateau patience", "between 0 (off) and 100",
+             self.plateau_patience),
+            (1 <= self.n_models <= 10, "number of averaged networks", "between 1 and 10", self.n_models),
         ]
         for ok, name, expected, got in checks:
             if not ok:
@@ -161,6 +168,19 @@ def auto_batch_size(n_rows: int, *, steps: int = 20, smallest: int = 32, largest
     return int(np.clip(2 ** int(np.floor(np.log2(target))), smallest, largest))
 
 
+def quantile_bin_edges(codes: np.ndarray, n_numeric: int, bins: int) -> list[list[float]]:
+    """Edges of up to ``bins`` quantile bins for each of the first ``n_numeric`` code columns, from
+    the training rows' observed (not missing) values. A count that is 0 for most rows gets fewer,
+    distinct edges; a constant column gets none."""
+    probs = np.linspace(0, 1, bins + 1)
+    edges = []
+    for j in range(n_numeric):
+        col = codes[:, j]
+        col = col[np.isfinite(col)]
+        edges.append([float(v) for v in np.unique(np.quantile(col, probs))] if len(col) else [])
+    return edges
+
+
 def _stratified_split(y: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.model_selection import train_test_split
 
@@ -211,6 +231,43 @@ def _fit_baseline(name: str, pre: TabularPreprocessor, Z: np.ndarray, X: np.ndar
     return m, "codes"
 
 
+def _network_progress(progress: ProgressFn | None, k: int, n: int) -> ProgressFn | None:
+    """The epoch report of network ``k`` (from 0) of ``n``: its logs say which (``network``,
+    ``networks``), so a progress bar can move on over all of them (``core.training.progress_share``)."""
+    if progress is None or n == 1:
+        return progress
+    return lambda epoch, epochs, logs: progress(epoch, epochs, {**logs, "network": k + 1, "networks": n})
+
+
+def _train_networks(X_fit, rb: RebalanceResult, X_val, y_val, config: TabularConfig, edges, progress, say):
+    """Train ``config.n_models`` networks (seeds seed, seed + 1, ...); with more than one, the
+    result's model averages their probabilities and its history is the first network's."""
+    from core.models import average_models, build_tabular_model
+    from core.training import train_keras
+
+    fits = []
+    for k in range(config.n_models):
+        if config.n_models > 1:
+            say(f"Training Keras network {k + 1} of {config.n_models}")
+        fits.append(train_keras(
+            lambda k=k: build_tabular_model(
+                X_fit.shape[1], width=config.width, depth=config.depth, dropout=config.dropout,
+                l2=config.l2, learning_rate=config.learning_rate, batch_norm=config.batch_norm,
+                wide=config.wide, bin_edges=edges,
+                name="tabular_network" if config.n_models == 1 else f"tabular_network_{k}",
+            ),
+            X_fit, rb.y, X_val, y_val, epochs=config.epochs, batch_size=config.batch_size,
+            class_weight=rb.class_weight, seed=config.seed + k, patience=config.patience,
+            progress=_network_progress(progress, k, config.n_models), validation_auc=True,
+            plateau_patience=config.plateau_patience or None,
+        ))
+    if len(fits) == 1:
+        return fits[0]
+    first = fits[0]
+    return replace(first, model=average_models([f.model for f in fits]), seconds=sum(f.seconds for f in fits),
+                   extra={"epochs_run": [f.epochs_run for f in fits], "best_epoch": [f.best_epoch for f in fits]})
+
+
 def train_tabular(
     train_df: pd.DataFrame,
     y_train: np.ndarray,
@@ -227,8 +284,7 @@ def train_tabular(
 
     ``status(message)`` is called between stages so a page can say what is happening.
     """
-    from core.models import build_tabular_model, predict_batched
-    from core.training import train_keras
+    from core.models import predict_batched
 
     config = config.validate()
     say = status or (lambda _m: None)
@@ -262,17 +318,12 @@ def train_tabular(
         # The run records the batch size really used, so a saved model says how it was trained.
         config = replace(config, batch_size=auto_batch_size(len(rb.y)))
     say("Training the Keras network")
-    fit = train_keras(
-        lambda: build_tabular_model(
-            X_fit.shape[1], width=config.width, depth=config.depth, dropout=config.dropout,
-            l2=config.l2, learning_rate=config.learning_rate, batch_norm=config.batch_norm,
-            wide=config.wide,
-        ),
-        X_fit, rb.y, X_val, y_val, epochs=config.epochs, batch_size=config.batch_size,
-        class_weight=rb.class_weight, seed=config.seed, patience=config.patience, progress=progress,
-        validation_auc=True,
-    )
+    edges = quantile_bin_edges(rb.X, len(pre.numeric), config.bins) if config.bins else None
+    cpu = time.process_time()
+    fit = _train_networks(X_fit, rb, X_val, y_val, config, edges, progress, say)
     timings["train"] = fit.seconds
+    # CPU seconds of the whole process (every thread): fairer than the wall clock on a shared machine.
+    timings["train_cpu"] = time.process_time() - cpu
     t0 = time.perf_counter()
     p_val = predict_batched(fit.model, X_val)
     threshold = choose_threshold(y_val, p_val, config.threshold_rule)
@@ -283,13 +334,14 @@ def train_tabular(
     models = {}
     for name in config.baselines:
         say(f"Training the {BASELINES[name].lower()} baseline")
-        t0 = time.perf_counter()
+        t0, cpu = time.perf_counter(), time.process_time()
         m, space = _fit_baseline(name, pre, rb.X, X_fit, rb.y, rb.class_weight, config.seed)
         val_in, test_in = (X_val, X_test) if space == "encoded" else (Z_val, Z_test)
         t_b = choose_threshold(y_val, m.predict_proba(val_in)[:, 1], config.threshold_rule)
         proba[name] = m.predict_proba(test_in)[:, 1]
         metrics[name] = compute_binary_metrics(y_test, proba[name], t_b)
         timings[f"baseline_{name}"] = time.perf_counter() - t0
+        timings[f"baseline_{name}_cpu"] = time.process_time() - cpu
         models[name] = m
 
     rng = np.random.default_rng(config.seed)

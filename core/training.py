@@ -205,6 +205,14 @@ def set_seed(seed: int) -> None:
         pass
 
 
+def progress_share(epoch: int, epochs: int, logs: dict | None = None) -> float:
+    """How far a training is (0 .. 1) at ``epoch`` of ``epochs``, over every network of a run that
+    averages several (``logs["network"]`` of ``logs["networks"]``, see ``core.tabular``)."""
+    logs = logs or {}
+    k, n = int(logs.get("network", 1)), max(int(logs.get("networks", 1)), 1)
+    return float(min(max((k - 1 + epoch / max(epochs, 1)) / n, 0.0), 1.0))
+
+
 def make_progress_callback(fn: ProgressFn, epochs: int):
     """A Keras callback that reports ``fn(epoch, epochs, logs)`` after every epoch."""
     import keras
@@ -296,6 +304,34 @@ def make_early_stopping(patience: int, *, min_rel_improvement: float = MIN_REL_I
     return _EarlyStopping()
 
 
+def make_plateau_callback(patience: int, *, factor: float = 0.5, min_lr: float = 1e-5,
+                          min_rel_improvement: float = MIN_REL_IMPROVEMENT):
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without an improvement of
+    ``val_fit_loss`` (the same rule early stopping uses), down to ``min_lr``. Set its patience below
+    early stopping's, so a plateau first gets smaller steps and only then ends training."""
+    import keras
+
+    class _Plateau(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.best, self.wait = np.inf, 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            current = (logs or {}).get(MONITOR)
+            if current is None or not np.isfinite(current):
+                return
+            lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            logs["learning_rate"] = lr
+            if current < self.best - min_rel_improvement * abs(self.best if np.isfinite(self.best) else current):
+                self.best, self.wait = float(current), 0
+                return
+            self.wait += 1
+            if self.wait >= patience and lr > min_lr:
+                self.model.optimizer.learning_rate.assign(max(lr * factor, min_lr))
+                self.wait = 0
+
+    return _Plateau()
+
+
 def summarize_epochs(history: dict, epochs: int | None = None) -> dict:
     """Epochs run, the best epoch (the weights kept) and whether early stopping ended training."""
     losses = history.get(MONITOR) or history.get("val_loss") or history.get("loss") or []
@@ -348,13 +384,16 @@ def train_keras(
     progress: ProgressFn | None = None,
     gpus: Sequence | None = None,
     validation_auc: bool = False,
+    plateau_patience: int | None = None,
 ) -> FitResult:
     """Build a model with ``build_fn`` and fit it with early stopping on the validation loss
     without the weight penalty (``val_fit_loss``).
 
     The best weights are restored. ``validation_auc`` adds validation ROC-AUC and PR-AUC per
-    epoch to the history (binary models only). Seeds and the precision policy are set here, inside the call,
-    because Keras keeps them per thread and every Streamlit rerun runs in a new thread.
+    epoch to the history (binary models only). ``plateau_patience`` halves the learning rate after
+    that many epochs without improvement (``make_plateau_callback``). Seeds and the precision policy
+    are set here, inside the call, because Keras keeps them per thread and every Streamlit rerun
+    runs in a new thread.
     """
     import keras
 
@@ -369,6 +408,8 @@ def train_keras(
     callbacks = [make_fit_loss_callback()]
     if validation_auc:
         callbacks.append(make_validation_auc_callback(X_val, y_val))
+    if plateau_patience:
+        callbacks.append(make_plateau_callback(plateau_patience))
     callbacks.append(make_early_stopping(patience))
     if progress is not None:
         callbacks.append(make_progress_callback(progress, epochs))

@@ -167,8 +167,10 @@ def run_train(args) -> dict:
                  "default_rate": float(np.mean(run.y_test)), "features": run.setup.features,
                  "sensitive": run.setup.sensitive, "notices": [*table.notices, *run.setup.notices, *tab.notices]},
         "leakage": run.setup.leakage,
-        "config": {k: getattr(config, k) for k in ("imbalance", "width", "depth", "dropout", "l2",
-                                                   "learning_rate", "epochs", "batch_size", "seed")},
+        # The settings the network was trained with (the automatic batch size and L2 resolved).
+        "config": {k: getattr(tab.config, k) for k in ("imbalance", "width", "depth", "dropout", "l2",
+                                                       "learning_rate", "epochs", "batch_size", "seed", "bins",
+                                                       "n_models")},
         **summarize_epochs(tab.history, config.epochs),
         "metrics": tab.metrics["network"],
         "baselines": {k: v for k, v in tab.metrics.items() if k != "network"},

@@ -34,3 +34,50 @@ def test_predict_batched_splits_into_batches_and_handles_no_rows():
     np.testing.assert_allclose(predict_batched(model, X), np.asarray(model(X.astype("float32"))).ravel(),
                                atol=1e-6)
     assert predict_batched(model, X[:0]).shape == (0,)
+
+
+def test_piecewise_linear_weights_place_a_value_inside_each_bin():
+    from core.models import piecewise_linear_weights
+
+    # Column 0: bins [0, 1] and [1, 3]; column 1: one bin [-1, 1]; column 2 (e.g. a one-hot
+    # column) gets none; repeated edges of a count that is mostly 0 give no empty bin.
+    kernel, bias = piecewise_linear_weights([[0.0, 1.0, 3.0], [-1.0, -1.0, 1.0]], 3)
+    assert kernel.shape == (3, 3) and bias.shape == (3,)
+    x = np.array([[-5.0, 0.0, 1.0], [0.5, 2.0, 0.0], [2.0, -1.0, 0.0], [9.0, 3.0, 0.0]], dtype=np.float32)
+    got = np.clip(x @ kernel + bias, 0, 1)
+    np.testing.assert_allclose(got, [[0, 0, 0.5], [0.5, 0, 1], [1, 0.5, 0], [1, 1, 1]], atol=1e-6)
+
+
+def test_binned_network_encodes_inputs_with_fixed_weights_and_loads_in_safe_mode(tmp_path):
+    import keras
+
+    edges = [[-1.0, 0.0, 1.0], [0.0, 2.0]]
+    model = build_tabular_model(4, width=8, depth=1, bin_edges=edges)
+    bins = model.get_layer("bins")
+    assert not bins.trainable and bins.kernel.shape == (4, 3)
+    assert all(not v.trainable for v in bins.weights)
+    # The deep tower sees the inputs and each bin's fill level (0 .. 1).
+    probe = keras.Model(model.input, model.get_layer("inputs_and_bins").output)
+    x = np.array([[0.5, 1.0, 7.0, -7.0]], dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(probe(x)), [[0.5, 1.0, 7.0, -7.0, 1.0, 0.5, 0.5]], atol=1e-6)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    X = np.random.default_rng(3).normal(size=(9, 4))
+    np.testing.assert_allclose(predict_batched(loaded, X), predict_batched(model, X), atol=1e-6)
+
+
+def test_averaged_networks_output_the_mean_probability_and_load_in_safe_mode(tmp_path):
+    import keras
+
+    from core.models import average_models
+
+    a = build_tabular_model(3, width=8, depth=1, name="tabular_network_0")
+    b = build_tabular_model(3, width=8, depth=1, name="tabular_network_1")
+    X = np.random.default_rng(4).normal(size=(11, 3))
+    avg = average_models([a, b])
+    expected = (predict_batched(a, X) + predict_batched(b, X)) / 2
+    np.testing.assert_allclose(predict_batched(avg, X), expected, atol=1e-6)
+    assert avg.output.dtype == "float32"
+    avg.save(tmp_path / "avg.keras")
+    loaded = keras.saving.load_model(tmp_path / "avg.keras", safe_mode=True)
+    np.testing.assert_allclose(predict_batched(loaded, X), expected, atol=1e-6)

@@ -206,3 +206,24 @@ def test_probe_does_not_import_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(Path(__file__).resolve().parents[2]), timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split()[-1] == "False"
+
+
+def test_plateau_schedule_halves_the_learning_rate_when_the_fit_stops_improving():
+    """Labels independent of the inputs: the validation data loss stops improving after the first
+    epochs, so the learning rate is halved every ``plateau_patience`` epochs without improvement,
+    and recorded per epoch; early stopping (longer patience) ends training later."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(600, 8)).astype(np.float32)
+    y = rng.integers(0, 2, size=600)
+    fit = training.train_keras(lambda: build_tabular_model(8, width=32, depth=1, learning_rate=4e-3),
+                               X[:400], y[:400], X[400:], y[400:], epochs=60, batch_size=64, seed=0, patience=7,
+                               plateau_patience=2)
+    lrs = fit.history["learning_rate"]
+    assert len(lrs) == fit.epochs_run and lrs[0] == pytest.approx(4e-3)
+    drops = [b / a for a, b in zip(lrs, lrs[1:]) if b != a]
+    assert drops and all(r == pytest.approx(0.5) for r in drops)
+    assert fit.epochs_run < 60
+    # Without the schedule the learning rate is not touched (nor logged).
+    plain = training.train_keras(lambda: build_tabular_model(8, width=32, depth=1, learning_rate=4e-3),
+                                 X[:400], y[:400], X[400:], y[400:], epochs=3, batch_size=64, seed=0)
+    assert "learning_rate" not in plain.history
