@@ -160,6 +160,7 @@ def run_demo(root: Path, s, progress) -> Path:
     from core.datasets import read_table
     from core.registry import new_run_id
     from core.runsummary import demo_run_name
+    from core.training import progress_share
 
     progress(0.0, "Reading the loan applications")
     df = read_table(SAMPLE).df
@@ -167,7 +168,8 @@ def run_demo(root: Path, s, progress) -> Path:
         df = df.sample(n=s.credit_rows, random_state=s.seed).reset_index(drop=True)
     config = default_credit_config(epochs=s.epochs, seed=s.seed)
     run = train_credit(df, target="default", config=config,
-                       progress=lambda e, n, _l: progress(0.1 + 0.6 * e / n, f"Epoch {e} of {n}"))
+                       progress=lambda e, n, logs: progress(0.1 + 0.6 * progress_share(e, n, logs),
+                                                            f"Epoch {e} of {n}"))
     progress(0.75, "Explaining test applicants with SHAP")
     shap = run.explain(run.test_df.iloc[: s.shap_rows]) if s.shap_rows else None
     best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=s.loss_default,

@@ -11,7 +11,7 @@ from core.charts import plot_class_counts, plot_training_history
 from core.credit.pipeline import CREDIT_DEFAULTS, train_credit
 from core.credit.profit import compute_profit_curve, find_optimal_threshold
 from core.imbalance import IMBALANCE_METHODS
-from core.training import describe_epochs, summarize_epochs
+from core.training import describe_epochs, progress_share, summarize_epochs
 
 from ui.credit.base import K, SHAP_ROWS
 from ui.search import SearchLive, search_options, show_search
@@ -67,12 +67,16 @@ def train(df, target, positive, roles, sensitive, opts, *, notices=()) -> None:
     history: dict[str, list[float]] = {}
 
     def on_epoch(epoch, epochs, logs):
+        if epoch == 1:
+            history.clear()  # each averaged network draws its own curve
         for k, v in logs.items():
             if "loss" in k:
                 history.setdefault(k, []).append(v)
-        bar.progress(min(epoch / epochs, 1.0), text=f"Epoch {epoch} of {epochs} — loss {logs.get('loss', 0):.4f}, "
-                                                    f"validation loss {logs.get('val_loss', 0):.4f}")
-        curve_slot.plotly_chart(plot_training_history(history), key=f"{K}live{epoch}")
+        which = f"Network {logs['network']:.0f} of {logs['networks']:.0f}, e" if "network" in logs else "E"
+        bar.progress(progress_share(epoch, epochs, logs),
+                     text=f"{which}poch {epoch} of {epochs} — loss {logs.get('loss', 0):.4f}, "
+                          f"validation loss {logs.get('val_loss', 0):.4f}")
+        curve_slot.plotly_chart(plot_training_history(history), key=f"{K}live{logs.get('network', 1):.0f}.{epoch}")
 
     t0 = time.perf_counter()
     search = None
