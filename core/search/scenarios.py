@@ -29,7 +29,8 @@ def search_credit(df: pd.DataFrame, *, target: str, budget: float, positive: Any
     same seed). Pass the returned ``.config`` to ``train_credit`` with the same arguments. The budget
     counts from this call, preparing the rows included."""
     started = time.perf_counter()
-    from core.credit.pipeline import audit_credit, credit_l2, default_credit_config, prepare_credit_data, split_rows
+    from core.credit.pipeline import (audit_credit, default_credit_config, prepare_credit_data,
+                                      resolve_credit_config, split_rows)
     from core.tabular import auto_batch_size
 
     recipe = config or default_credit_config()
@@ -43,9 +44,7 @@ def search_credit(df: pd.DataFrame, *, target: str, budget: float, positive: Any
     # Today's recipe, resolved for the search's fitting rows as train_credit resolves it for its own.
     vf = recipe.val_fraction
     n_fit = round(len(train_df) * (1 - vf) * (1 - vf))
-    base = recipe
-    if base.l2 is None:
-        base = replace(base, l2=credit_l2(n_fit))
+    base = resolve_credit_config(recipe, n_fit)
     if base.batch_size is None:
         base = replace(base, batch_size=auto_batch_size(n_fit))
     return search_tabular(train_df, y_train, numeric=setup.numeric, categorical=setup.categorical, base=base,

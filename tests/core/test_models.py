@@ -81,3 +81,14 @@ def test_averaged_networks_output_the_mean_probability_and_load_in_safe_mode(tmp
     avg.save(tmp_path / "avg.keras")
     loaded = keras.saving.load_model(tmp_path / "avg.keras", safe_mode=True)
     np.testing.assert_allclose(predict_batched(loaded, X), expected, atol=1e-6)
+
+
+def test_binned_averaged_network_exports_to_onnx_with_the_same_probabilities():
+    from core.models import average_models
+    from core.runtime.onnx import _check_against_keras, _convert
+
+    edges = [[-1.0, 0.0, 1.0], [0.0, 0.5, 2.0]]
+    nets = [build_tabular_model(5, width=8, depth=2, wide=True, batch_norm=False, bin_edges=edges,
+                                name=f"tabular_network_{k}") for k in range(2)]
+    model = average_models(nets)
+    assert _check_against_keras(model, _convert(model)) < 1e-5

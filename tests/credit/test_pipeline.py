@@ -87,3 +87,16 @@ def test_reasons_for_declined_rows_come_from_shap(credit_run):
     for r in rows:
         assert 1 <= len(reasons[r]) <= 4
         assert all(isinstance(s, str) and s for s in reasons[r])
+
+
+def test_automatic_bins_and_l2_follow_the_fitting_rows(credit_run):
+    from core.credit.pipeline import BINS_FROM_ROWS, credit_l2, default_credit_config, resolve_credit_config
+
+    auto = default_credit_config()
+    assert auto.bins is None and auto.l2 is None
+    big, small = resolve_credit_config(auto, BINS_FROM_ROWS), resolve_credit_config(auto, BINS_FROM_ROWS - 1)
+    assert big.bins == 16 and small.bins == 0
+    assert big.l2 == credit_l2(BINS_FROM_ROWS) and big.validate() is not None
+    # A value the user chose is kept; a small table's run records the resolved settings.
+    assert resolve_credit_config(default_credit_config(bins=8, l2=1e-3), 10).bins == 8
+    assert credit_run.tabular.config.bins == 0 and credit_run.tabular.config.l2 is not None
