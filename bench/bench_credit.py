@@ -5,6 +5,8 @@
     python bench/bench_credit.py --part timing          # sample data: seconds, memory
     python bench/bench_credit.py --part bureau-timing   # 150,000-row bureau file through the CLI defaults
     python bench/bench_credit.py --part ablation        # network variants on German (5-fold CV)
+    python bench/bench_credit.py --part gmsc            # Give Me Some Credit, README split, CLI defaults
+    python bench/bench_credit.py --part gmsc-variants   # network settings on GMSC validation rows
 
 Quality: every data set goes through the real pipeline (``core.credit.pipeline.train_credit`` with
 ``test_df``), which trains the project's network and its logistic regression and gradient
@@ -355,7 +357,8 @@ def memory_child() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--part", choices=["quality", "timing", "bureau-timing", "ablation", "all", "memory-child"],
+    ap.add_argument("--part", choices=["quality", "timing", "bureau-timing", "ablation", "gmsc", "gmsc-variants", "all",
+                             "memory-child"],
                     default="all")
     ap.add_argument("--datasets", default="sample,german,taiwan,bureau",
                     help="comma-separated: sample, german, taiwan, bureau (generated, 150,000 rows)")
@@ -369,6 +372,11 @@ def main() -> None:
         return memory_child()
     print(f"Credit benchmark · {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · "
           f"load average {os.getloadavg()[0]:.1f} at start")
+    if args.part in ("gmsc", "gmsc-variants"):
+        from gmsc import gmsc, gmsc_variants
+
+        which = None if args.variants is None else [int(v) for v in args.variants.split(",")]
+        return gmsc() if args.part == "gmsc" else gmsc_variants(which, seeds[0])
     if args.part == "ablation":
         which = None if args.variants is None else [int(v) for v in args.variants.split(",")]
         return ablation(datasets, args.folds, seeds, which)
@@ -378,6 +386,10 @@ def main() -> None:
         timing()
     if args.part in ("bureau-timing", "all"):
         bureau_timing()
+    if args.part == "all":
+        from gmsc import gmsc
+
+        gmsc()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,161 @@
+"""Give Me Some Credit (150,000 real applicants) for bench/bench_credit.py.
+
+``--part gmsc``: the split of ../shared/datasets/credit_scoring/give_me_some_credit/README.md
+(stratified 80/20, ``random_state=0``, the row-number column left out; ``age`` stays in the file and
+the studio keeps it out of the model as a sensitive attribute, as the README's reference does), written
+to two CSVs and trained with every default through ``python -m core train --scenario credit --data
+train.csv --test-data test.csv --json --no-explain`` in a fresh process under ``/usr/bin/time -v``
+(CPU seconds user + sys, peak memory). The README's reference, scikit-learn
+``HistGradientBoostingClassifier(random_state=0)`` on the raw columns, is trained on the same split.
+
+``--part gmsc-variants``: network settings compared on validation rows cut from the 80 % training
+split (stratified 80/20, ``random_state=1``), never on the test rows; one variant at a time, in this
+process, with the process's CPU seconds per variant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+GMSC = ROOT.parent / "shared" / "datasets" / "credit_scoring" / "give_me_some_credit" / "cs-training.csv.zip"
+TARGET = "SeriousDlqin2yrs"
+# Network settings to compare on validation rows (overrides of the credit defaults).
+VARIANTS = {
+    "defaults": {},
+    "epochs 200": dict(epochs=200),
+    "epochs 200, 16 quantile bins": dict(epochs=200, bins=16),
+    "epochs 200, 16 bins, LR halved after 3 flat epochs": dict(epochs=200, bins=16, plateau_patience=3),
+    "epochs 200, 32 bins, LR halved after 3 flat epochs": dict(epochs=200, bins=32, plateau_patience=3),
+    "epochs 200, 16 bins, LR halved, 3 seeds averaged": dict(epochs=200, bins=16, plateau_patience=3, n_models=3),
+    "epochs 200, LR halved after 3 flat epochs": dict(epochs=200, plateau_patience=3),
+    "epochs 200, 16 bins, 3 seeds averaged": dict(epochs=200, bins=16, n_models=3),
+    "epochs 200, 16 bins, batch 512": dict(epochs=200, bins=16, batch_size=512),
+    "epochs 200, 16 bins, width 128": dict(epochs=200, bins=16, width=128),
+    "epochs 200, 16 bins, dropout 0.1": dict(epochs=200, bins=16, dropout=0.1),
+    "epochs 200, 16 bins, patience 12, LR halved after 4 flat epochs": dict(epochs=200, bins=16, patience=12,
+                                                                           plateau_patience=4),
+    "epochs 200, 16 bins, LR 5e-4": dict(epochs=200, bins=16, learning_rate=5e-4),
+}
+
+
+def load_gmsc() -> pd.DataFrame:
+    """The zip read as an upload is (``read_table``), without the row-number column."""
+    from core.datasets import read_table
+
+    if not GMSC.exists():
+        raise SystemExit(f"{GMSC} not found (see ../shared/datasets/README.md)")
+    df = read_table(GMSC).df
+    return df.drop(columns=[c for c in df.columns if not str(c).strip() or str(c).startswith("Unnamed")])
+
+
+def readme_split(df: pd.DataFrame, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from sklearn.model_selection import train_test_split
+
+    tr, te = train_test_split(df, test_size=0.2, stratify=df[TARGET], random_state=seed)
+    return tr.reset_index(drop=True), te.reset_index(drop=True)
+
+
+def reference_hgb(train: pd.DataFrame, test: pd.DataFrame) -> dict:
+    """The README's reference: HistGradientBoosting on the raw columns, age left out."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    cols = [c for c in train.columns if c not in (TARGET, "age")]
+    t0, cpu = time.perf_counter(), time.process_time()
+    m = HistGradientBoostingClassifier(random_state=0).fit(train[cols], train[TARGET])
+    p = m.predict_proba(test[cols])[:, 1]
+    return {"roc_auc": roc_auc_score(test[TARGET], p), "pr_auc": average_precision_score(test[TARGET], p),
+            "seconds": time.perf_counter() - t0, "cpu": time.process_time() - cpu}
+
+
+def _time_v(stderr: str) -> dict:
+    def grab(label):
+        return re.search(label + r": (\S+)", stderr).group(1)
+
+    return {"wall": grab(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\)"),
+            "cpu": float(grab("User time \\(seconds\\)")) + float(grab("System time \\(seconds\\)")),
+            "peak_mb": int(grab(r"Maximum resident set size \(kbytes\)")) / 1024}
+
+
+def gmsc() -> None:
+    train, test = readme_split(load_gmsc())
+    ref = reference_hgb(train, test)
+    with tempfile.TemporaryDirectory() as tmp:
+        tr_path, te_path = Path(tmp) / "gmsc-train.csv", Path(tmp) / "gmsc-test.csv"
+        train.to_csv(tr_path, index=False)
+        test.to_csv(te_path, index=False)
+        load_before = os.getloadavg()[0]
+        proc = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "core", "train", "--scenario", "credit",
+                               "--data", str(tr_path), "--test-data", str(te_path), "--json", "--no-explain"],
+                              cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        load_after = os.getloadavg()[0]
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr[-3000:])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    tv, t, cfg = _time_v(proc.stderr), out["timings"], out["config"]
+    print(f"\n### Give Me Some Credit, README split ({len(train):,} training / {len(test):,} test rows, "
+          f"default rate {out['data']['default_rate']:.2%}); `python -m core train --scenario credit --data "
+          f"gmsc-train.csv --test-data gmsc-test.csv --json --no-explain` (defaults), fresh process; "
+          f"load average {load_before:.1f} before, {load_after:.1f} after, {os.cpu_count()} cores\n")
+    print(f"Network: width {cfg['width']}, depth {cfg['depth']}, batch {cfg['batch_size']}, L2 {cfg['l2']:.1e}, "
+          f"bins {cfg.get('bins', 0)}, networks averaged {cfg.get('n_models', 1)}; {out['epochs_run']} epochs "
+          f"run (best {out['best_epoch']}); sensitive left out: {out['data']['sensitive']}\n")
+    print("| model | ROC-AUC | PR-AUC (AP) | train s (wall) | train CPU s |")
+    print("|---|---|---|---|---|")
+    net = out["metrics"]
+    print(f"| Keras network (studio) | {net['roc_auc']:.4f} | {net['pr_auc']:.4f} | {t['train']:.1f} | "
+          f"{t.get('train_cpu', float('nan')):.1f} |")
+    names = {"logistic_regression": "Logistic regression (studio baseline)",
+             "gradient_boosting": "HistGradientBoosting (studio baseline)"}
+    for k, label in names.items():
+        b = out["baselines"].get(k)
+        if b:
+            print(f"| {label} | {b['roc_auc']:.4f} | {b['pr_auc']:.4f} | {t.get(f'baseline_{k}', float('nan')):.1f} | "
+                  f"{t.get(f'baseline_{k}_cpu', float('nan')):.1f} |")
+    print(f"| HistGradientBoosting(random_state=0), raw columns (README reference) | {ref['roc_auc']:.4f} | "
+          f"{ref['pr_auc']:.4f} | {ref['seconds']:.1f} | {ref['cpu']:.1f} |")
+    gap = net["roc_auc"] - ref["roc_auc"]
+    print(f"\nWhole command: {tv['wall']} wall, {tv['cpu']:.0f} CPU s (user + sys), peak {tv['peak_mb']:,.0f} MB. "
+          f"Network minus README reference: {gap:+.4f} ROC-AUC (target ≥ -0.002: "
+          f"{'met' if gap >= -0.002 else 'MISSED'}).")
+
+
+def gmsc_variants(which: list[int] | None = None, seed: int = 0) -> None:
+    from core.credit.pipeline import default_credit_config, train_credit
+
+    train, _ = readme_split(load_gmsc())
+    fit, val = readme_split(train, seed=1)
+    print(f"\n### Network variants on Give Me Some Credit: {len(fit):,} rows to train, {len(val):,} validation "
+          f"rows cut from the README's training split (the test split is not used); seed {seed}\n")
+    print("| variant | ROC-AUC | PR-AUC | epochs (best) | train s | train CPU s | load |")
+    print("|---|---|---|---|---|---|---|")
+    hgb = None
+    for i, (label, over) in enumerate(VARIANTS.items()):
+        if which is not None and i not in which:
+            continue
+        cfg = default_credit_config(seed=seed, **over)
+        if hgb is not None or i != 0:  # the baselines once, with the first row
+            from dataclasses import replace
+
+            cfg = replace(cfg, baselines=())
+        run = train_credit(fit, target=TARGET, positive=1, config=cfg, test_df=val)
+        m, t = run.tabular.metrics["network"], run.tabular.timings
+        hist = run.tabular.history.get("val_fit_loss") or run.tabular.history.get("loss", [])
+        best = int(np.argmin(hist)) + 1 if hist else 0
+        print(f"| {label} | {m['roc_auc']:.4f} | {m['pr_auc']:.4f} | {len(hist)} ({best}) | {t['train']:.0f} | "
+              f"{t['train_cpu']:.0f} | {os.getloadavg()[0]:.1f} |", flush=True)
+        if hgb is None and "gradient_boosting" in run.tabular.metrics:
+            hgb = run.tabular.metrics["gradient_boosting"]
+            print(f"| *HistGradientBoosting (studio baseline)* | {hgb['roc_auc']:.4f} | {hgb['pr_auc']:.4f} | | "
+                  f"{t['baseline_gradient_boosting']:.0f} | {t['baseline_gradient_boosting_cpu']:.0f} | |", flush=True)
