@@ -20,6 +20,11 @@ from core.quality.evaluate import (  # noqa: F401  (DEFECT_TYPING_NOTE, get_task
     get_task,
 )
 from core.quality.models import BACKBONES, BackboneUnavailable, build_cnn, build_pretrained
+from core.quality.patches import make_feeder
+from core.quality.sizing import TrainingView, choose_training_view
+
+# Pixels per prediction batch: activations of a 200-px image are ten times those of a 64-px one.
+PREDICT_PIXELS = 256 * 64 * 64
 
 # Synthetic minority images (SMOTE and friends) would be pixel blends of two defects, which are
 # not plausible parts, so images are rebalanced only by weighting or by repeating / dropping.
@@ -47,6 +52,9 @@ class QualityConfig:
     # The small CNN's convolution filters and dropout (the model search tunes them); today's.
     filters: tuple[int, ...] = (16, 32, 64, 96)
     dropout: float = 0.2
+    # Side of the CNN's training patches in pixels; None: the rule of core.quality.sizing
+    # (whole images, or 128-px patches of large texture images such as NEU's 200-px ones).
+    patch_size: int | None = None
 
     def validate(self) -> None:
         if self.backbone not in BACKBONES:
@@ -58,6 +66,9 @@ class QualityConfig:
                 f"For images the imbalance method must be one of {', '.join(QUALITY_IMBALANCE)}; got "
                 f"'{self.imbalance}'. Synthetic methods (SMOTE, ADASYN) blend pixels and are not offered."
             )
+        if self.patch_size is not None and not 16 <= int(self.patch_size) <= 256:
+            raise DataValidationError(f"The training patch must be 16 to 256 pixels; got {self.patch_size}. "
+                                      "Leave it unset to let the studio choose.")
         if not 1 <= int(self.epochs) <= 500:
             raise DataValidationError(f"Epochs must be between 1 and 500; got {self.epochs}. Use 10-30 to start.")
 
@@ -83,11 +94,12 @@ class QualityRun:
     counts_after: dict
     timings: dict
     notices: list[str] = field(default_factory=list)
+    view: TrainingView | None = None  # how the CNN read the training images (patches, first stride)
 
-    def predict_proba(self, images, *, batch_size: int = 256) -> np.ndarray:
+    def predict_proba(self, images, *, batch_size: int | None = None) -> np.ndarray:
         """Class probabilities for uint8 images of this run's size and channels (one batched call)."""
         images = check_images(images, self.image_size, self.channels)
-        return np.asarray(self.model.predict(images, batch_size=batch_size, verbose=0), dtype=float)
+        return predict_images(self.model, images, batch_size=batch_size)
 
     def metadata(self) -> dict:
         """JSON-serialisable description for the registry and the CLI."""
@@ -102,6 +114,7 @@ class QualityRun:
             "config": asdict(self.config),
             "metrics": self.metrics,
             "timings": self.timings,
+            "training_view": asdict(self.view) if self.view is not None else None,
             "device": self.device,
             "notices": list(self.notices),
         }
@@ -118,6 +131,26 @@ def check_images(images, image_size: int, channels: int) -> np.ndarray:
             "Load them with load_image_dataset / load_single_image using the model's image size."
         )
     return images
+
+
+def predict_images(model, images, *, batch_size: int | None = None) -> np.ndarray:
+    """Class probabilities for a batch of images in one ``predict`` call, in batches of at most a
+    million pixels (256 images of 64 px, 26 of 200 px), so scoring large images at full resolution
+    keeps the network's activations small."""
+    images = np.asarray(images)
+    if batch_size is None:
+        batch_size = int(np.clip(PREDICT_PIXELS // max(images.shape[1] * images.shape[2], 1), 1, 256))
+    return np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=float)
+
+
+def balanced_weights(y_train, y, n_classes: int) -> np.ndarray:
+    """Per-image weights for ``y`` that make every class count the same, from the class counts of
+    ``y_train`` (n / (k x n_c), as ``class_weight='balanced'`` weighs the training images)."""
+    counts = np.bincount(np.asarray(y_train, dtype=int), minlength=n_classes).astype(float)
+    present = counts > 0
+    w = np.ones(n_classes)
+    w[present] = counts.sum() / (present.sum() * counts[present])
+    return w[np.asarray(y, dtype=int)]
 
 
 def _class_weight_all(weights: dict | None, n_classes: int) -> dict | None:
@@ -152,36 +185,49 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
     # Rebalance positions rather than pixels: over-sampling repeats an image by index, so the
     # imbalance core works on a one-column array and no image is copied until batching.
     rb = rebalance(train_idx.reshape(-1, 1), y_train, method=config.imbalance, seed=config.seed)
-    fit_idx = rb.X.ravel()
-    X_train, y_fit = data.images[fit_idx], rb.y
+    fit_idx, y_fit = rb.X.ravel(), rb.y
     X_val, y_val = data.images[val_idx], data.labels[val_idx]
     k, size, ch = len(data.class_names), data.image_size, data.channels
+    view = choose_training_view(size, len(fit_idx), task=get_task(ok_class), patch=config.patch_size)
 
     # Cosine decay over the planned epochs (early stopping may end sooner).
     steps = int(np.ceil(len(y_fit) / config.batch_size)) * int(config.epochs)
 
     def cnn():
-        return build_cnn(size, ch, k, augment=config.augment, learning_rate=config.learning_rate,
-                         decay_steps=steps, seed=config.seed, filters=tuple(config.filters), dropout=config.dropout)
+        # Size-free input when the CNN trains on patches: it scores every image whole.
+        return build_cnn(None if not view.whole else size, ch, k, learning_rate=config.learning_rate,
+                         decay_steps=steps, seed=config.seed, filters=tuple(config.filters),
+                         dropout=config.dropout, stem_stride=view.stride)
 
     def pretrained():
         return build_pretrained(size, ch, k, augment=config.augment, learning_rate=config.learning_rate / 2,
                                 seed=config.seed, loader=backbone_loader)
 
+    # With rebalancing, every class counts the same in the validation loss too, so early stopping
+    # keeps the epoch that is best for the rare defects, not the one best for the majority class.
+    val_weight = balanced_weights(y_train, y_val, k) if config.imbalance != "none" else None
     common = dict(epochs=config.epochs, batch_size=config.batch_size,
-                  class_weight=_class_weight_all(rb.class_weight, k),
+                  class_weight=_class_weight_all(rb.class_weight, k), val_sample_weight=val_weight,
                   seed=config.seed, patience=config.patience, progress=progress)
+
+    def fit_cnn():
+        feeder = make_feeder(data.images, fit_idx, y_fit, patch=view.patch, batch_size=config.batch_size,
+                             seed=config.seed, augment=config.augment)
+        return train_keras(cnn, feeder, None, X_val, y_val, **common)
+
     backbone_used = config.backbone
     try:
-        fit = train_keras(pretrained if config.backbone == "mobilenetv2" else cnn,
-                          X_train, y_fit, X_val, y_val, **common)
+        fit = (train_keras(pretrained, data.images[fit_idx], y_fit, X_val, y_val, **common)
+               if config.backbone == "mobilenetv2" else fit_cnn())
     except BackboneUnavailable as exc:
         notices.append(str(exc))
         backbone_used = "cnn"
-        fit = train_keras(cnn, X_train, y_fit, X_val, y_val, **common)
+        fit = fit_cnn()
+    if backbone_used == "cnn" and (not view.whole or view.stride != 1):
+        notices.append(view.describe())
     t_train = time.perf_counter() - t0
     t1 = time.perf_counter()
-    proba = np.asarray(fit.model.predict(test_set.images, batch_size=256, verbose=0), dtype=float)
+    proba = predict_images(fit.model, test_set.images)
     t_pred = time.perf_counter() - t1
     metrics = compute_multiclass_metrics(test_set.labels, proba, data.class_names)
     metrics["task"] = get_task(ok_class)
@@ -204,5 +250,6 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
         timings={"train_s": round(t_train, 3), "predict_s": round(t_pred, 4),
                  "images_per_s": round(len(test_set.labels) / max(t_pred, 1e-9), 1),
                  "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch},
+        view=view if backbone_used == "cnn" else TrainingView(size, 1, size),
         notices=notices,
     )

@@ -86,7 +86,11 @@ def ensemble_model(model, ens: dict, train_images: np.ndarray, train_labels: np.
     _, Blend = _layers()
     baseline, weight = ens.get("baseline"), float(ens.get("weight", 0.5))
     k = int(model.output.shape[-1])
-    inputs = model.inputs[0]
+    channels = int(model.inputs[0].shape[-1])
+    # The baselines read images of the run's size; a CNN trained on patches takes any size, so the
+    # ensemble gets its own input of the run's size and calls the CNN on it.
+    inputs = keras.Input((image_size, image_size, channels), name="ensemble_image")
+    cnn_out = model(inputs)
     if baseline == "logistic_16px":
         base = thumbnail_logistic_layers(inputs, fit_thumbnail_logistic(train_images, train_labels),
                                          image_size=image_size, n_classes=k)
@@ -94,14 +98,14 @@ def ensemble_model(model, ens: dict, train_images: np.ndarray, train_labels: np.
         # A constant: a dense layer with no weights on a zeroed input, whose bias is the one-hot row.
         const = layers.Dense(k, name="majority_class", trainable=False)
         base = const(layers.Rescaling(0.0, name="zero")(layers.Flatten(name="majority_flat")(inputs)))
-        flat = int(np.prod(model.inputs[0].shape[1:]))
+        flat = int(image_size) * int(image_size) * channels
         one_hot = np.eye(k, dtype="float32")[int(np.bincount(np.asarray(train_labels), minlength=k).argmax())]
         const.set_weights([np.zeros((flat, k), dtype="float32"), one_hot])
     else:
         raise DataValidationError(f"The ensemble's baseline must be one of {list(BASELINE_NAMES)}; got {baseline!r}. "
                                   "Fix: run the search with the ensemble check again.")
-    out = Blend(weight, name="ensemble_blend")(model.output, base)
-    return keras.Model(model.inputs, out, name="quality_ensemble")
+    out = Blend(weight, name="ensemble_blend")(cnn_out, base)
+    return keras.Model(inputs, out, name="quality_ensemble")
 
 
 @dataclass(frozen=True)
@@ -122,11 +126,12 @@ def explain_quality_ensemble(run, ens: dict, train_images, train_labels, *, nsam
     else the image it is surest of); None when the search did not use the ensemble."""
     if not (ens or {}).get("use"):
         return None
+    from core.quality.engine import predict_images
     from core.quality.explain import compute_shap_maps
 
     model = ensemble_model(run.model, ens, train_images, train_labels, image_size=run.image_size)
     images = run.test.images
-    proba = np.asarray(model.predict(np.asarray(images, dtype="float32"), batch_size=256, verbose=0))
+    proba = predict_images(model, np.asarray(images, dtype="float32"))
     if run.ok_class is not None:
         score, target = 1.0 - proba[:, run.class_names.index(run.ok_class)], "defect"
     else:

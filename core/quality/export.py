@@ -63,10 +63,9 @@ class SavedQualityModel:
     threshold: float
 
     def predict_proba(self, images) -> np.ndarray:
-        from core.quality.engine import check_images
+        from core.quality.engine import check_images, predict_images
 
-        images = check_images(images, self.image_size, self.channels)
-        return np.asarray(self.model.predict(images, batch_size=256, verbose=0), dtype=float)
+        return predict_images(self.model, check_images(images, self.image_size, self.channels))
 
     def score(self, data: ImageDataset) -> pd.DataFrame:
         """Predictions for a loaded image set (labels are compared when the set has them)."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from core.errors import DataValidationError
+
 FEATURE_LAYER = "feature_maps"
 BACKBONES = {
     "cnn": "Small CNN trained from scratch (fast, works offline)",
@@ -39,28 +41,39 @@ def _augmentation(seed: int):
     )
 
 
-def build_cnn(image_size: int, channels: int, n_classes: int, *, augment: bool = True,
+def build_cnn(image_size: int | None, channels: int, n_classes: int, *,
               filters: tuple[int, ...] = (16, 32, 64, 96), dropout: float = 0.2,
-              learning_rate: float = 2e-3, decay_steps: int | None = None, seed: int = 0):
-    """Compact CNN: conv blocks (pooling after all but the last, so Grad-CAM keeps an 8x8 map at
-    64 px), then global max and average pooling side by side.  Max pooling is the evidence for a
-    small local defect (the strongest response anywhere); average pooling is the evidence for a
-    texture spread over the surface (how much crazing, how many pits), which multi-class defect
-    typing needs.  ``decay_steps`` (the number of training steps) turns on a cosine learning-rate
-    decay, which settles the weights at the end of training instead of leaving them jumping."""
+              learning_rate: float = 2e-3, decay_steps: int | None = None, seed: int = 0,
+              stem_stride: int = 1):
+    """Compact fully convolutional CNN: conv blocks (pooling after all but the last, so Grad-CAM
+    keeps an 8x8 map at 64 px), then global max and average pooling side by side.  Max pooling is
+    the evidence for a small local defect (the strongest response anywhere); average pooling is the
+    evidence for a texture spread over the surface (how much crazing, how many pits), which
+    multi-class defect typing needs.
+
+    ``image_size=None`` takes images of any size: the model trains on patches cut from the full
+    resolution images (``core.quality.patches``) and scores every image whole.  ``stem_stride=2``
+    lets the first convolution read every pixel of a large image and halves the resolution after
+    it, so the later layers cost what they cost on an image of half the side, without the detail a
+    resize to half the side would average away.  Augmentation (flips and quarter turns of each
+    patch) is done by the feeder, not in the model.  ``decay_steps`` (the number of training
+    steps) turns on a cosine learning-rate decay, which settles the weights at the end of training
+    instead of leaving them jumping."""
     import keras
     from keras import layers
 
+    if stem_stride not in (1, 2):
+        raise DataValidationError(f"The first convolution's stride must be 1 or 2; got {stem_stride}.")
     inputs = keras.Input((image_size, image_size, channels), name="image")
-    x = _augmentation(seed)(inputs) if augment else inputs
     # Per-image standardisation: surfaces differ in overall brightness and contrast from
     # part to part, while a defect is a local deviation from the image's own texture.
-    x = layers.LayerNormalization(axis=[1, 2, 3], center=False, scale=False, name="standardise")(x)
+    x = layers.LayerNormalization(axis=[1, 2, 3], center=False, scale=False, name="standardise")(inputs)
     for i, f in enumerate(filters):
         # Every layer named: Keras numbers unnamed layers from a process-wide counter that another
         # session's training resets (clear_session) while this model is being built, which gave
         # two layers the name "conv2d" when two trainings started at once on a shared server.
-        x = layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv_{i + 1}")(x)
+        x = layers.Conv2D(f, 3, strides=stem_stride if i == 0 else 1, padding="same", activation="relu",
+                          name=f"conv_{i + 1}")(x)
         if i < len(filters) - 1:
             x = layers.MaxPooling2D(name=f"pool_{i + 1}")(x)
     x = layers.Conv2D(filters[-1], 3, padding="same", activation="relu", name=FEATURE_LAYER)(x)

@@ -160,6 +160,6 @@ def test_the_cnn_builds_while_another_session_clears_keras(monkeypatch):
         real(self, *a, **kw)
 
     monkeypatch.setattr(keras.layers.MaxPooling2D, "__init__", clearing)
-    model = build_cnn(32, 3, 3, augment=True)
+    model = build_cnn(32, 3, 3)
     names = [layer.name for layer in model.layers]
     assert len(names) == len(set(names)) and "conv_1" in names and "conv_4" in names

@@ -36,8 +36,9 @@ def pct(v: float) -> str:
 
 def max_images(image_size) -> int:
     """Cap decoded pixels at ~150 MB (colour worst case) so one session fits a small cloud server;
-    the loader says so with a notice when it keeps a subset.  'auto' never decodes above 128 pixels
-    for more than ~600 images; 'native' is capped as if 256."""
+    the loader says so with a notice when it keeps a subset.  'auto' chooses its size by the number of
+    images (``core.quality.sizing.choose_image_size``): 3,000 images at 128 pixels, or up to 1,800 at
+    256 (118 megapixels, 118 MB grey and 354 MB in colour at most); 'native' is capped as if 256."""
     side = {"auto": 128, "native": 256}.get(image_size, image_size)
     return int(min(5_000, 150e6 // (side * side * 3)))
 

@@ -19,9 +19,10 @@ def pick_image_size():
     """The input size every image is resized to."""
     return st.selectbox("Input size (images are resized to a square)", list(SIZES), format_func=SIZES.get,
                         key=K + "image_size",
-                        help="Auto picks the largest of native, 128, 96 and 64 pixels that keeps training within "
-                             "a few minutes on 2 CPU cores; 64 is fast, 128 keeps finer texture, native the images' "
-                             "own size.")
+                        help="Auto keeps the images' own resolution (up to 256 pixels) when training can read them "
+                             "within a few minutes on 2 CPU cores — large texture images train on 128-pixel patches, "
+                             "large inspection images with a first convolution of stride 2 — and otherwise the "
+                             "largest of 128, 96 and 64; 64 is fastest, native the images' own size.")
 
 
 def get_data(image_size: int):
