@@ -35,7 +35,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         "or any N from 16 to 256 pixels")
     g.add_argument("--color", default="auto", choices=("auto", "grayscale", "rgb"))
     g.add_argument("--backbone", default="cnn", choices=("cnn", "mobilenetv2"))
-    g.add_argument("--no-augment", action="store_true", help="train without flips/rotations/contrast jitter")
+    g.add_argument("--no-augment", action="store_true", help="train without random flips and quarter turns of the images (the CNN) "
+                        "or flips, rotations and contrast jitter (MobileNetV2)")
     g.add_argument("--ok-class", default=None,
                    help="the 'no defect' class (default: the class whose name means it: ok, good, normal, free, "
                         "defect-free, ..., also with a prefix or suffix such as MT_Free or OK_parts)")

@@ -20,8 +20,8 @@ from core.quality.evaluate import (  # noqa: F401  (DEFECT_TYPING_NOTE, get_task
     get_task,
 )
 from core.quality.models import BACKBONES, BackboneUnavailable, build_cnn, build_pretrained
-from core.quality.patches import make_feeder
-from core.quality.sizing import TrainingView, choose_training_view
+from core.quality.feeder import make_feeder
+from core.quality.sizing import choose_stem_stride, stride_notice
 
 # Pixels per prediction batch: activations of a 200-px image are ten times those of a 64-px one.
 PREDICT_PIXELS = 256 * 64 * 64
@@ -52,9 +52,6 @@ class QualityConfig:
     # The small CNN's convolution filters and dropout (the model search tunes them); today's.
     filters: tuple[int, ...] = (16, 32, 64, 96)
     dropout: float = 0.2
-    # Side of the CNN's training patches in pixels; None: the rule of core.quality.sizing
-    # (whole images, or 128-px patches of large texture images such as NEU's 200-px ones).
-    patch_size: int | None = None
 
     def validate(self) -> None:
         if self.backbone not in BACKBONES:
@@ -66,9 +63,6 @@ class QualityConfig:
                 f"For images the imbalance method must be one of {', '.join(QUALITY_IMBALANCE)}; got "
                 f"'{self.imbalance}'. Synthetic methods (SMOTE, ADASYN) blend pixels and are not offered."
             )
-        if self.patch_size is not None and not 16 <= int(self.patch_size) <= 256:
-            raise DataValidationError(f"The training patch must be 16 to 256 pixels; got {self.patch_size}. "
-                                      "Leave it unset to let the studio choose.")
         if not 1 <= int(self.epochs) <= 500:
             raise DataValidationError(f"Epochs must be between 1 and 500; got {self.epochs}. Use 10-30 to start.")
 
@@ -94,7 +88,7 @@ class QualityRun:
     counts_after: dict
     timings: dict
     notices: list[str] = field(default_factory=list)
-    view: TrainingView | None = None  # how the CNN read the training images (patches, first stride)
+    stem_stride: int = 1  # the stride of the CNN's first convolution (2 for large images)
 
     def predict_proba(self, images, *, batch_size: int | None = None) -> np.ndarray:
         """Class probabilities for uint8 images of this run's size and channels (one batched call)."""
@@ -114,7 +108,7 @@ class QualityRun:
             "config": asdict(self.config),
             "metrics": self.metrics,
             "timings": self.timings,
-            "training_view": asdict(self.view) if self.view is not None else None,
+            "stem_stride": self.stem_stride,
             "device": self.device,
             "notices": list(self.notices),
         }
@@ -188,16 +182,14 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
     fit_idx, y_fit = rb.X.ravel(), rb.y
     X_val, y_val = data.images[val_idx], data.labels[val_idx]
     k, size, ch = len(data.class_names), data.image_size, data.channels
-    view = choose_training_view(size, len(fit_idx), task=get_task(ok_class), patch=config.patch_size)
+    stride = choose_stem_stride(size, len(fit_idx))
 
     # Cosine decay over the planned epochs (early stopping may end sooner).
     steps = int(np.ceil(len(y_fit) / config.batch_size)) * int(config.epochs)
 
     def cnn():
-        # Size-free input when the CNN trains on patches: it scores every image whole.
-        return build_cnn(None if not view.whole else size, ch, k, learning_rate=config.learning_rate,
-                         decay_steps=steps, seed=config.seed, filters=tuple(config.filters),
-                         dropout=config.dropout, stem_stride=view.stride)
+        return build_cnn(size, ch, k, learning_rate=config.learning_rate, decay_steps=steps, seed=config.seed,
+                         filters=tuple(config.filters), dropout=config.dropout, stem_stride=stride)
 
     def pretrained():
         return build_pretrained(size, ch, k, augment=config.augment, learning_rate=config.learning_rate / 2,
@@ -211,8 +203,8 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
                   seed=config.seed, patience=config.patience, progress=progress)
 
     def fit_cnn():
-        feeder = make_feeder(data.images, fit_idx, y_fit, patch=view.patch, batch_size=config.batch_size,
-                             seed=config.seed, augment=config.augment)
+        feeder = make_feeder(data.images, fit_idx, y_fit, batch_size=config.batch_size, seed=config.seed,
+                             augment=config.augment)
         return train_keras(cnn, feeder, None, X_val, y_val, **common)
 
     backbone_used = config.backbone
@@ -223,8 +215,8 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
         notices.append(str(exc))
         backbone_used = "cnn"
         fit = fit_cnn()
-    if backbone_used == "cnn" and (not view.whole or view.stride != 1):
-        notices.append(view.describe())
+    if backbone_used == "cnn" and stride != 1:
+        notices.append(stride_notice(size))
     t_train = time.perf_counter() - t0
     t1 = time.perf_counter()
     proba = predict_images(fit.model, test_set.images)
@@ -250,6 +242,6 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
         timings={"train_s": round(t_train, 3), "predict_s": round(t_pred, 4),
                  "images_per_s": round(len(test_set.labels) / max(t_pred, 1e-9), 1),
                  "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch},
-        view=view if backbone_used == "cnn" else TrainingView(size, 1, size),
+        stem_stride=stride if backbone_used == "cnn" else 1,
         notices=notices,
     )

@@ -86,11 +86,7 @@ def ensemble_model(model, ens: dict, train_images: np.ndarray, train_labels: np.
     _, Blend = _layers()
     baseline, weight = ens.get("baseline"), float(ens.get("weight", 0.5))
     k = int(model.output.shape[-1])
-    channels = int(model.inputs[0].shape[-1])
-    # The baselines read images of the run's size; a CNN trained on patches takes any size, so the
-    # ensemble gets its own input of the run's size and calls the CNN on it.
-    inputs = keras.Input((image_size, image_size, channels), name="ensemble_image")
-    cnn_out = model(inputs)
+    inputs = model.inputs[0]
     if baseline == "logistic_16px":
         base = thumbnail_logistic_layers(inputs, fit_thumbnail_logistic(train_images, train_labels),
                                          image_size=image_size, n_classes=k)
@@ -98,14 +94,14 @@ def ensemble_model(model, ens: dict, train_images: np.ndarray, train_labels: np.
         # A constant: a dense layer with no weights on a zeroed input, whose bias is the one-hot row.
         const = layers.Dense(k, name="majority_class", trainable=False)
         base = const(layers.Rescaling(0.0, name="zero")(layers.Flatten(name="majority_flat")(inputs)))
-        flat = int(image_size) * int(image_size) * channels
+        flat = int(np.prod(model.inputs[0].shape[1:]))
         one_hot = np.eye(k, dtype="float32")[int(np.bincount(np.asarray(train_labels), minlength=k).argmax())]
         const.set_weights([np.zeros((flat, k), dtype="float32"), one_hot])
     else:
         raise DataValidationError(f"The ensemble's baseline must be one of {list(BASELINE_NAMES)}; got {baseline!r}. "
                                   "Fix: run the search with the ensemble check again.")
-    out = Blend(weight, name="ensemble_blend")(cnn_out, base)
-    return keras.Model(inputs, out, name="quality_ensemble")
+    out = Blend(weight, name="ensemble_blend")(model.output, base)
+    return keras.Model(model.inputs, out, name="quality_ensemble")
 
 
 @dataclass(frozen=True)

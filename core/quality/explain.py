@@ -47,15 +47,12 @@ def _target_index(target, class_names, ok_class) -> tuple[int | None, str]:
     return int(target), f"P({class_names[int(target)]})"
 
 
-def _target_model(model, class_idx: int | None, ok_idx: int | None, image_shape: tuple[int, ...]):
-    """A model whose single output is the explained score (shap wants one output per call), on
-    inputs of ``image_shape``: shap needs a fixed input shape, and a CNN trained on patches takes
-    images of any size."""
+def _target_model(model, class_idx: int | None, ok_idx: int | None):
+    """A model whose single output is the explained score (shap wants one output per call)."""
     import keras
     from keras import layers
 
-    inputs = keras.Input(tuple(int(v) for v in image_shape), name="explained_image")
-    proba = model(inputs)
+    proba = model.output
     if class_idx is None:
         # 1 - P(ok) as a Dense layer with fixed weights keeps the graph free of Lambda layers.
         dense = layers.Dense(1, name="target_score", trainable=False)
@@ -69,7 +66,7 @@ def _target_model(model, class_idx: int | None, ok_idx: int | None, image_shape:
         w = np.zeros((proba.shape[-1], 1), dtype="float32")
         w[class_idx, 0] = 1.0
         dense.set_weights([w])
-    return keras.Model([inputs], score)
+    return keras.Model(model.inputs, score)
 
 
 def compute_gradcam(model, images, *, target="defect", class_names, ok_class=None) -> Heatmaps:
@@ -119,7 +116,7 @@ def compute_shap_maps(model, images, background, *, target="defect", class_names
         raise DataValidationError("SHAP needs background images from the training set; got none.")
     idx, label = _target_index(target, class_names, ok_class)
     ok_idx = list(class_names).index(ok_class) if ok_class is not None else None
-    target_model = _target_model(model, idx, ok_idx, images.shape[1:])
+    target_model = _target_model(model, idx, ok_idx)
     # Gradients of 64 images of 64 px at once; fewer for large images, whose activations are bigger.
     batch = int(np.clip(64 * 64 * 64 // (images.shape[1] * images.shape[2]), 4, 64))
     explainer = shap.GradientExplainer(target_model, background, batch_size=batch)

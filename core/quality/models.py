@@ -41,7 +41,7 @@ def _augmentation(seed: int):
     )
 
 
-def build_cnn(image_size: int | None, channels: int, n_classes: int, *,
+def build_cnn(image_size: int, channels: int, n_classes: int, *,
               filters: tuple[int, ...] = (16, 32, 64, 96), dropout: float = 0.2,
               learning_rate: float = 2e-3, decay_steps: int | None = None, seed: int = 0,
               stem_stride: int = 1):
@@ -51,12 +51,11 @@ def build_cnn(image_size: int | None, channels: int, n_classes: int, *,
     evidence for a texture spread over the surface (how much crazing, how many pits), which
     multi-class defect typing needs.
 
-    ``image_size=None`` takes images of any size: the model trains on patches cut from the full
-    resolution images (``core.quality.patches``) and scores every image whole.  ``stem_stride=2``
-    lets the first convolution read every pixel of a large image and halves the resolution after
-    it, so the later layers cost what they cost on an image of half the side, without the detail a
-    resize to half the side would average away.  Augmentation (flips and quarter turns of each
-    patch) is done by the feeder, not in the model.  ``decay_steps`` (the number of training
+    ``stem_stride=2`` lets the first convolution read every pixel of a large image and halves the
+    resolution after it, so the later layers cost what they cost on an image of half the side,
+    without the detail a resize to half the side would average away (``core.quality.sizing``).
+    Augmentation (flips and quarter turns) is done by the feeder (``core.quality.feeder``), not in
+    the model.  ``decay_steps`` (the number of training
     steps) turns on a cosine learning-rate decay, which settles the weights at the end of training
     instead of leaving them jumping."""
     import keras

@@ -164,7 +164,7 @@ def test_bad_image_size_is_refused_by_the_loader():
 def test_auto_size_fits_the_time_budget():
     assert choose_image_size(200, 1_800) == 200  # NEU-sized: 6 x 300 images of 200 x 200, at full resolution
     assert choose_image_size(200, 5_000) == 128  # many images: a smaller size
-    assert choose_image_size(200, 20_000) == 64  # very many: the smallest standard size
+    assert choose_image_size(100, 20_000) == 64  # very many: the smallest standard size
     assert choose_image_size(200, 100) == 200  # few: their own size
     assert choose_image_size(48, 5_000) == 48  # never larger than the images
     assert choose_image_size(1024, 50) == 256  # never beyond the loader's limit

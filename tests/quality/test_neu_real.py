@@ -1,5 +1,6 @@
 """The NEU steel surface-defect set as the benchmark reads it: the reader with the defaults, the
-reference split and the training view the defaults give (no training here: bench/bench_quality.py)."""
+reference split and the first convolution's stride the defaults give (no training here:
+bench/bench_quality.py)."""
 
 import importlib.util
 from collections import Counter
@@ -37,10 +38,10 @@ def test_neu_reads_at_full_resolution_with_the_defaults(neu):
     assert any("Input size 200×200 chosen automatically" in n for n in neu.notices)
 
 
-def test_reference_split_and_training_view(neu):
+def test_reference_split_and_stem_stride(neu):
     from core.quality.data import split_indices
     from core.quality.engine import QualityConfig
-    from core.quality.sizing import TrainingView, choose_training_view
+    from core.quality.sizing import choose_stem_stride
 
     train, test = _bench().reference_split(neu.names)
     assert len(train) == 1_440 and len(test) == 360 and not set(train) & set(test)
@@ -49,8 +50,8 @@ def test_reference_split_and_training_view(neu):
     assert sorted(neu.names[i] for i in train) == sorted(list(reversed(neu.names))[i] for i in again)
     per_class = Counter(neu.class_names[c] for c in neu.labels[test])
     assert set(per_class) == set(CLASSES) and 45 <= min(per_class.values()) and max(per_class.values()) <= 75
-    # What the studio trains on: 85 % of the training images, as 128-px patches at full resolution.
+    # What the studio trains on: 85 % of the training images, whole, read at stride 2 by the first convolution.
     cfg = QualityConfig()
     fit, val, _ = split_indices(neu.labels[train], test_size=0.0, val_size=cfg.val_size, seed=cfg.seed)
     assert len(fit) == 1_224 and len(val) == 216
-    assert choose_training_view(200, len(fit), task="defect_typing") == TrainingView(128, 1, 200)
+    assert choose_stem_stride(200, len(fit)) == 2

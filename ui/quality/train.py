@@ -23,7 +23,8 @@ def training_form(data) -> dict | None:
         imbalance = c2.selectbox("Class imbalance", list(IMBALANCE), format_func=IMBALANCE.get, key=K + "imbalance")
         epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 200, 60, key=K + "epochs")
         augment = c4.checkbox("Augment images", True, key=K + "augment",
-                              help="Random flips, rotations and contrast changes of the training images.")
+                              help="Random flips and quarter turns of the training images (and of each patch when large "
+                                   "texture images train on patches); MobileNetV2 also rotates and changes contrast.")
         c1, c2, c3, c4 = st.columns(4)
         names = list(data.class_names)
         guess = find_ok_class(names)
