@@ -167,3 +167,40 @@ def test_strided_run_is_explained_at_full_resolution(strided_run):
     shap_maps = compute_shap_maps(run.model, x, run.background[:4], target=run.class_names[1],
                                   class_names=run.class_names, nsamples=8)
     assert shap_maps.maps.shape == (2, 128, 128) and np.abs(shap_maps.maps).sum() > 0
+
+
+def _model_as_saved_before(image_size: int, channels: int, n_classes: int):
+    """The CNN as runs saved before the feeder hold it: augmentation layers inside the model."""
+    import keras
+    from keras import layers
+
+    from core.quality.models import FEATURE_LAYER, _augmentation
+
+    inputs = keras.Input((image_size, image_size, channels), name="image")
+    x = _augmentation(0)(inputs)
+    x = layers.LayerNormalization(axis=[1, 2, 3], center=False, scale=False, name="standardise")(x)
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name="conv_1")(x)
+    x = layers.MaxPooling2D(name="pool_1")(x)
+    x = layers.Conv2D(8, 3, padding="same", activation="relu", name=FEATURE_LAYER)(x)
+    x = layers.Concatenate(name="pooled")([layers.GlobalMaxPooling2D(name="global_max")(x),
+                                             layers.GlobalAveragePooling2D(name="global_average")(x)])
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="proba")(x)
+    return keras.Model(inputs, outputs, name="defect_cnn")
+
+
+def test_a_run_saved_with_augmentation_layers_still_loads_and_scores(tiny_run, small_zip, tmp_path, capsys):
+    from dataclasses import replace
+
+    from core.cli import main
+    from core.quality.export import load_quality_model, save_quality_run
+
+    old = _model_as_saved_before(tiny_run.image_size, tiny_run.channels, len(tiny_run.class_names))
+    run = replace(tiny_run, model=old)
+    path = save_quality_run(tmp_path, run, threshold=0.5)
+    saved = load_quality_model(path)
+    expected = old.predict(tiny_run.test.images, verbose=0)
+    assert np.allclose(saved.predict_proba(tiny_run.test.images), expected, atol=1e-5)
+    zip_path = tmp_path / "parts.zip"
+    zip_path.write_bytes(small_zip)
+    code = main(["score", "--model", str(path), "--data", str(zip_path), "--out", str(tmp_path / "s.csv"), "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["rows"] == 84
