@@ -385,7 +385,6 @@ def train_keras(
     gpus: Sequence | None = None,
     validation_auc: bool = False,
     plateau_patience: int | None = None,
-    val_sample_weight=None,
 ) -> FitResult:
     """Build a model with ``build_fn`` and fit it with early stopping on the validation loss
     without the weight penalty (``val_fit_loss``).
@@ -394,9 +393,8 @@ def train_keras(
     epoch to the history (binary models only). ``plateau_patience`` halves the learning rate after
     that many epochs without improvement (``make_plateau_callback``). ``X`` may be a
     ``keras.utils.PyDataset`` yielding (inputs, labels) batches, with ``y`` None (``batch_size`` is
-    then the dataset's own). ``val_sample_weight`` weighs the validation images in the validation
-    loss that early stopping watches. Seeds and the precision policy are set here, inside the call,
-    because Keras keeps them per thread and every Streamlit rerun runs in a new thread.
+    then the dataset's own). Seeds and the precision policy are set here, inside the call, because
+    Keras keeps them per thread and every Streamlit rerun runs in a new thread.
     """
     import keras
 
@@ -422,7 +420,7 @@ def train_keras(
     hist = model.fit(
         X,
         y,
-        validation_data=(X_val, y_val) if val_sample_weight is None else (X_val, y_val, val_sample_weight),
+        validation_data=(X_val, y_val),
         epochs=int(epochs),
         batch_size=int(batch_size),
         class_weight=class_weight,

@@ -171,3 +171,27 @@ def test_catalogue_as_downloaded_shows_the_masks_notice_and_the_good_class():
     assert not at.exception
     assert _metrics(at)["Images"] == f"{2 * n}"
     assert any("kept as photos, as asked" in w.value for w in at.warning)
+
+
+def test_large_texture_upload_keeps_its_resolution_and_trains_at_stride_two(monkeypatch):
+    """200-px steel textures stay at 200 px with 'auto'; when their pixels exceed the training budget
+    (made small here, so a few images are enough) the page says the first convolution reads them at
+    stride 2."""
+    from core.quality import sizing
+    from core.quality.synth_neu import neu_like_files
+
+    monkeypatch.setattr(sizing, "PIXEL_BUDGET", 600_000)
+    files = neu_like_files(per_class=8, size=200, seed=1)
+    at = AppTest.from_file(PAGE, default_timeout=300)
+    at.run()
+    at.radio(key="quality.source").set_value("Upload a zip").run()
+    at.file_uploader(key="quality.upload").set_value(("steel.zip", make_zip(files), "application/zip")).run()
+    assert not at.exception and not at.error
+    assert _metrics(at)["Size used"] == "200×200×1"
+    assert any("Input size 200×200 chosen automatically" in w.value for w in at.warning)
+    at.number_input(key="quality.epochs").set_value(1)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception, at.exception[0].value if at.exception else ""
+    assert any("200×200 images at stride 2, so the layers after it work at 100×100" in w.value for w in at.warning)
+    assert at.session_state["quality.run"].stem_stride == 2
