@@ -19,8 +19,8 @@ from core.quality.evaluate import (  # noqa: F401  (DEFECT_TYPING_NOTE, get_task
     get_defect_scores,
     get_task,
 )
-from core.quality.models import BACKBONES, BackboneUnavailable, build_cnn, build_pretrained
 from core.quality.feeder import make_feeder
+from core.quality.models import BACKBONES, BackboneUnavailable, build_cnn, build_pretrained
 from core.quality.sizing import choose_stem_stride, stride_notice
 
 # Pixels per prediction batch: activations of a 200-px image are ten times those of a 64-px one.

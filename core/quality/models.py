@@ -45,7 +45,7 @@ def build_cnn(image_size: int, channels: int, n_classes: int, *,
               filters: tuple[int, ...] = (16, 32, 64, 96), dropout: float = 0.2,
               learning_rate: float = 2e-3, decay_steps: int | None = None, seed: int = 0,
               stem_stride: int = 1):
-    """Compact fully convolutional CNN: conv blocks (pooling after all but the last, so Grad-CAM
+    """Compact CNN: conv blocks (pooling after all but the last, so Grad-CAM
     keeps an 8x8 map at 64 px), then global max and average pooling side by side.  Max pooling is
     the evidence for a small local defect (the strongest response anywhere); average pooling is the
     evidence for a texture spread over the surface (how much crazing, how many pits), which
@@ -55,9 +55,8 @@ def build_cnn(image_size: int, channels: int, n_classes: int, *,
     resolution after it, so the later layers cost what they cost on an image of half the side,
     without the detail a resize to half the side would average away (``core.quality.sizing``).
     Augmentation (flips and quarter turns) is done by the feeder (``core.quality.feeder``), not in
-    the model.  ``decay_steps`` (the number of training
-    steps) turns on a cosine learning-rate decay, which settles the weights at the end of training
-    instead of leaving them jumping."""
+    the model.  ``decay_steps`` (the number of training steps) turns on a cosine learning-rate
+    decay, which settles the weights at the end of training instead of leaving them jumping."""
     import keras
     from keras import layers
 
