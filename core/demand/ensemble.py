@@ -2,9 +2,10 @@
 
 The search's ensemble blends the network's forecast with a baseline's, in units:
 ``w * network + (1 - w) * baseline``. Both baselines are functions of the network's own inputs:
-the seasonal naive forecast is the reference input (log demand one season back, relative to the
-window's level) brought back to units, and the moving average is the mean of the window's last
-``season`` periods (every window the search tries holds at least one season). Written as one layer
+the seasonal naive forecast is the future input's last column (log demand one season back, relative
+to the window's level) brought back to units, and the moving average is the mean of the last
+``season`` periods: a history input of its own in version 2 windows, the mean of the window's last
+season in version 1 (whose windows hold at least one season). Written as one layer
 on the network's inputs and output, the ensemble's P50 in units is a single model, and expected
 gradients (``core.demand.explain``) attribute it to the same lags, calendar features and
 covariates as the network's. Values are in units of demand, not in the network's log space.
@@ -24,16 +25,18 @@ def _readout_layer():
         """(history, reference, quantiles) -> the blend's P50 in units, at one step or averaged."""
 
         def __init__(self, weight: float, baseline: str, season: int, input_len: int, horizon: int,
-                     step: int | None, **kw):
+                     step: int | None, version: int = 1, **kw):
             super().__init__(**kw)
             self.weight, self.baseline, self.season = float(weight), baseline, int(season)
-            self.input_len, self.horizon, self.step = int(input_len), int(horizon), step
+            self.input_len, self.horizon, self.step, self.version = int(input_len), int(horizon), step, int(version)
 
-        def call(self, hist, ref, quantiles):
+        def call(self, hist, fut, quantiles):
             level = 5.0 * hist[:, -1:]  # the history input's last value is the level / 5
             network = ops.relu(ops.expm1(quantiles[:, :, 1] + level))
-            if self.baseline == "seasonal_naive":
-                base = ops.expm1(ref[:, :, 0] + level)
+            if self.baseline == "seasonal_naive":  # the future input's last column is the seasonal naive value
+                base = ops.relu(ops.expm1(fut[:, :, -1] + level))
+            elif self.version >= 2:  # the moving average relative to the level, next to last in the history
+                base = ops.repeat(ops.expm1(hist[:, -2:-1] + level), self.horizon, axis=1)
             else:  # the mean of the last `season` periods, flat over the horizon
                 lags = hist[:, self.input_len - self.season:self.input_len]
                 base = ops.repeat(ops.mean(ops.expm1(lags + level), axis=1, keepdims=True), self.horizon, axis=1)
@@ -53,7 +56,7 @@ def ensemble_readout(run, ens: dict):
         raise DataValidationError(f"The ensemble's baseline must be one of {list(BASELINES)}; got {baseline!r}. "
                                   "Fix: run the search with the ensemble check again.")
     m, L = int(run.wcfg.season), int(run.wcfg.input_len)
-    if baseline == "moving_average" and L < m:
+    if baseline == "moving_average" and L < m and run.wcfg.version < 2:
         raise DataValidationError(
             f"The moving average reads the last {m} periods, but the network's window holds {L}; the ensemble "
             "cannot be explained as one model. Fix: train with a window of at least one season.")
@@ -61,9 +64,10 @@ def ensemble_readout(run, ens: dict):
     def readout(model, horizon: int, step: int | None):
         import keras
 
-        hist, _fut, ref = model.inputs
-        layer = _readout_layer()(float(ens.get("weight", 0.5)), baseline, m, L, horizon, step, name="ensemble_p50")
-        return keras.Model(model.inputs, layer(hist, ref, model.output), name="demand_ensemble_p50")
+        hist, fut, _ref = model.inputs
+        layer = _readout_layer()(float(ens.get("weight", 0.5)), baseline, m, L, horizon, step,
+                                 int(run.wcfg.version), name="ensemble_p50")
+        return keras.Model(model.inputs, layer(hist, fut, model.output), name="demand_ensemble_p50")
 
     return readout
 

@@ -62,17 +62,48 @@ def compute_levels(run: DemandRun, cfg: EventConfig) -> dict[str, float]:
     return {sid: float(cfg.value * max(np.mean(run.arrays[sid].y[:nt]), 1e-9)) for sid, nt in run.n_train.items()}
 
 
-def _features(run: DemandRun, origins: dict, levels: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
-    w = make_windows(run.arrays, run.wcfg, origins, with_target=False)
-    thr = np.array([math.log1p(levels[s]) for s in w.sid]) - w.level
-    X = np.concatenate([w.hist, w.fut[:, 0, :], thr[:, None]], axis=1).astype(np.float32)
-    y = np.array([run.arrays[s].y[t + 1] > levels[s] for s, t in zip(w.sid, w.origin)], dtype=int)
-    return X, y, thr, w
+CHUNK_WINDOWS = 4096  # windows built at a time: only their first step is kept
+
+
+def _chunks(origins: dict, size: int = CHUNK_WINDOWS):
+    """``origins`` split into dicts of about ``size`` windows each (whole series)."""
+    part, n = {}, 0
+    for sid, t in origins.items():
+        part[sid] = t
+        n += len(t)
+        if n >= size:
+            yield part
+            part, n = {}, 0
+    if part:
+        yield part
+
+
+def _features(run: DemandRun, origins: dict, levels: dict, *, quantiles: bool = False):
+    """(X, y, thr, sid, origin, step-1 quantiles in log space or None) for next-period events. Windows
+    are built a few thousand at a time and only their first step is kept: the full horizon of every
+    test period of thousands of series would take gigabytes."""
+    from core.demand.model import apply_spread, predict_quantiles
+
+    parts = {k: [] for k in ("X", "y", "thr", "sid", "origin", "q")}
+    for chunk in _chunks(origins):
+        w = make_windows(run.arrays, run.wcfg, chunk, with_target=False)
+        thr = np.array([math.log1p(levels[s]) for s in w.sid]) - w.level
+        parts["X"].append(np.concatenate([w.hist, w.fut[:, 0, :], thr[:, None]], axis=1).astype(np.float32))
+        parts["y"].append(np.array([run.arrays[s].y[t + 1] > levels[s] for s, t in zip(w.sid, w.origin)], dtype=int))
+        parts["thr"].append(thr)
+        parts["sid"].append(w.sid)
+        parts["origin"].append(w.origin)
+        if quantiles:
+            parts["q"].append(apply_spread(predict_quantiles(run.model, w.inputs()), run.spread_factor)[:, 0, :])
+    if not parts["X"]:
+        empty = np.zeros(0)
+        return np.zeros((0, 0), dtype=np.float32), empty.astype(int), empty, empty.astype(object), empty.astype(int), None
+    cat = {k: np.concatenate(v) for k, v in parts.items() if v}
+    return cat["X"], cat["y"], cat["thr"], cat["sid"], cat["origin"], cat.get("q")
 
 
 def train_events(run: DemandRun, cfg: EventConfig = EventConfig(), *, progress=None) -> EventRun:
     """Train the event classifier on training windows and score every held-out period."""
-    from core.demand.model import apply_spread, predict_quantiles
     from core.imbalance import rebalance
     from core.models import build_tabular_model
     from core.training import train_keras
@@ -80,16 +111,16 @@ def train_events(run: DemandRun, cfg: EventConfig = EventConfig(), *, progress=N
     t0 = time.perf_counter()
     levels = compute_levels(run, cfg)
     tr_o, va_o, _ = _training_origins(run.n_train, run.wcfg, run.config.max_windows)
-    Xtr, ytr, _, _ = _features(run, tr_o, levels)
+    Xtr, ytr, *_ = _features(run, tr_o, levels)
     if ytr.sum() == 0:
         raise DataValidationError(
             f"No demand events in the training periods at this level ({cfg.value:g}, {cfg.mode}); "
             "expected some periods above it. Lower the event level."
         )
     test_o = {sid: np.arange(nt - 1, run.arrays[sid].n - 1) for sid, nt in run.n_train.items()}
-    Xte, yte, thr, wte = _features(run, test_o, levels)
+    Xte, yte, thr, te_sid, te_origin, qz = _features(run, test_o, levels, quantiles=True)
     has_val = sum(len(v) for v in va_o.values()) > 0
-    Xva, yva, _, _ = _features(run, va_o, levels) if has_val else (Xtr, ytr, None, None)
+    Xva, yva = _features(run, va_o, levels)[:2] if has_val else (Xtr, ytr)
     mean, sd = Xtr.mean(axis=0), Xtr.std(axis=0) + 1e-6
     rb = rebalance((Xtr - mean) / sd, ytr, method=cfg.imbalance, seed=cfg.seed)
     fit = train_keras(lambda: build_tabular_model(Xtr.shape[1], width=32, dropout=0.1),
@@ -99,14 +130,13 @@ def train_events(run: DemandRun, cfg: EventConfig = EventConfig(), *, progress=N
 
     p_clf = predict_batched(fit.model, (Xte - mean) / sd)
     # P(demand > level) from the calibrated quantile forecast at step 1, normal in log space.
-    qz = apply_spread(predict_quantiles(run.model, wte.inputs()), run.spread_factor)[:, 0, :]
     sigma = np.maximum((qz[:, 2] - qz[:, 0]) / Z_WIDTH, 1e-6)
     zs = (thr - qz[:, 1]) / sigma
     p_q = 0.5 * (1 - np.vectorize(math.erf)(zs / math.sqrt(2)))
-    dates = [run.arrays[s].dates[t + 1] for s, t in zip(wte.sid, wte.origin)]
-    test = pd.DataFrame({"series": wte.sid, "date": dates,
-                         "y": [run.arrays[s].y[t + 1] for s, t in zip(wte.sid, wte.origin)],
-                         "level": [levels[s] for s in wte.sid], "event": yte,
+    dates = [run.arrays[s].dates[t + 1] for s, t in zip(te_sid, te_origin)]
+    test = pd.DataFrame({"series": te_sid, "date": dates,
+                         "y": [run.arrays[s].y[t + 1] for s, t in zip(te_sid, te_origin)],
+                         "level": [levels[s] for s in te_sid], "event": yte,
                          "p_classifier": p_clf, "p_quantile": p_q})
     return EventRun(cfg, levels, test, rb.counts_before, rb.counts_after, fit.history,
                     {"train": round(time.perf_counter() - t0, 3)})

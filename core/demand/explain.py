@@ -84,7 +84,9 @@ def compute_demand_shap(run: DemandRun, origins: dict[str, np.ndarray], *, step:
     np.add.at(vals.T, hgi, sv[0].reshape(n, -1).T)
     fut_sv = sv[1].reshape(n, H, -1)
     np.add.at(vals.T, fgi, fut_sv.sum(axis=1).T)
-    vals[:, names.index("seasonal naive reference")] += sv[2].reshape(n, -1).sum(axis=1)
+    # The reference input is what P50 corrects: the seasonal naive value (version 1), the smoothed one (2).
+    ref_group = "seasonal naive reference" if run.wcfg.version < 2 else "smoothed seasonal reference"
+    vals[:, names.index(ref_group)] += sv[2].reshape(n, -1).sum(axis=1)
     base = float(np.mean(np.asarray(wrap(bg))))
     preds = np.asarray(wrap(w.inputs())).reshape(-1)
     display = _display(run, w, names, step)
@@ -104,7 +106,10 @@ def _display(run: DemandRun, w, names: list[str], step: int | None) -> pd.DataFr
         for k in range(1, L + 1):
             d.loc[i, f"lag {k}"] = round(float(a.y[T - k + 1]), 2)
         d.loc[i, "recent level"] = round(float(np.expm1(w.level[i])), 2)
-        d.loc[i, "seasonal naive reference"] = round(float(a.y[T + s - ref_lag]), 2)
+        if T + s - ref_lag >= 0:  # version 2 windows early in a series have no reference yet
+            d.loc[i, "seasonal naive reference"] = round(float(a.y[T + s - ref_lag]), 2)
+        if run.wcfg.version >= 2:
+            _display_v2(d, i, a, T, s, m, L, w.level[i])
         date = a.dates[T + s]
         for g, v in (("day of week", date.day_name()), ("day of year", str(date.date())),
                      ("week of year", f"week {date.isocalendar().week}"), ("month", date.month_name()),
@@ -120,6 +125,25 @@ def _display(run: DemandRun, w, names: list[str], step: int | None) -> pd.DataFr
             if f"{c} (forecast period)" in d.columns:  # observed covariates are never read for the forecast period
                 d.loc[i, f"{c} (forecast period)"] = round(float(raw[T + s]), 4)
     return d
+
+
+def _display_v2(d: pd.DataFrame, i: int, a, T: int, s: int, m: int, L: int, level: float) -> None:
+    """Readable values of the version 2 inputs: the aligned and smoothed references in units, the
+    week either side, the moving average and the level change against a year before."""
+    lag = int(a.lags[T + s]) if a.lags is not None else m
+    r = T + s - lag if s <= lag else T + s - m * int(np.ceil(s / m))
+    if r >= 0:
+        d.loc[i, "aligned seasonal reference"] = f"{a.y[r]:.2f} ({a.dates[r].date()})"
+        if a.smooth is not None:
+            d.loc[i, "smoothed seasonal reference"] = round(float(np.expm1(a.smooth[r])), 2)
+        if r >= 1:
+            d.loc[i, "reference week before"] = round(float(a.y[r - 1]), 2)
+        if r + 1 <= T:
+            d.loc[i, "reference week after"] = round(float(a.y[r + 1]), 2)
+    d.loc[i, "moving average"] = round(float(a.y[max(0, T - m + 1):T + 1].mean()), 2)
+    if T - m - L + 1 >= 0:
+        change = np.expm1(level - a.logy[T - m - L + 1:T - m + 1].mean())
+        d.loc[i, "level change vs a year before"] = f"{change * 100:+.0f} %"
 
 
 def compute_global_shap(run: DemandRun, *, n_rows: int = 150, seed: int = 0, readout=None) -> DemandShap:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from core.demand.data import SERIES_COL, SalesData
+from core.demand.smoothing import low_rank_smooth, smooth_column
 from core.errors import DataValidationError
 
 MAX_HORIZON = 120
@@ -40,6 +41,9 @@ class WindowConfig:
     past: tuple[str, ...] | None = None  # covariates with past values in the history (None: all, as saved before)
     window_relative: bool = False  # continuous covariates of the forecast periods relative to the input window
     lagged: tuple[str, ...] = ()  # observed covariates: past values only, never read for a forecast period
+    version: int = 1  # 1: references inside the window (runs saved before); 2: core.demand.windows
+    smooth_by: str | None = None  # version 2: series column grouping the low-rank smoothing (core.demand.smoothing)
+    calendar: bool = True  # version 2: calendar features of the forecast periods (not for weekly data)
 
     def to_dict(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
@@ -50,30 +54,54 @@ class WindowConfig:
 
 
 def default_input_len(season: int, horizon: int, frequency: str) -> int:
-    """Long enough to hold the seasonal-naive reference for every horizon step."""
+    """Long enough to hold the seasonal-naive reference for every horizon step (version 1 windows)."""
     length = season * math.ceil(horizon / season)
     return max(length, 28) if frequency == "daily" else length
 
 
+def default_input_len_v2(season: int, horizon: int, frequency: str) -> int:
+    """Version 2 windows carry the recent level and shape only (references come from the whole history)."""
+    return WINDOW_V2.get(frequency, default_input_len(season, horizon, frequency))
+
+
+WINDOW_V2 = {"weekly": 13}  # a quarter; daily and monthly keep whole seasons covering the horizon
+
+
 def make_config(data: SalesData, horizon: int, input_len: int | None = None) -> WindowConfig:
-    """Window configuration for ``data``; checks the horizon and window length."""
+    """Window configuration for ``data`` (version 2); checks the horizon and window length."""
     if not isinstance(horizon, (int, np.integer)) or not 1 <= horizon <= MAX_HORIZON:
         raise DataValidationError(
             f"Horizon must be a whole number of periods between 1 and {MAX_HORIZON}; got {horizon}. "
             "Pick a shorter horizon."
         )
-    need = data.season * math.ceil(horizon / data.season)
-    L = default_input_len(data.season, int(horizon), data.frequency) if input_len is None else int(input_len)
-    if L < need:
+    L = default_input_len_v2(data.season, int(horizon), data.frequency) if input_len is None else int(input_len)
+    if not 1 <= L <= MAX_WINDOW:
         raise DataValidationError(
-            f"Input window must cover at least {need} periods for a {horizon}-period horizon "
-            f"(season {data.season}); got {L}. Use a longer window or a shorter horizon."
+            f"Input window must be between 1 and {MAX_WINDOW} periods; got {L}. Use a window of about one season."
         )
     lagged = tuple(c for c in data.covariates if c in getattr(data.columns, "lagged", ()))
     return WindowConfig(L, int(horizon), data.season, data.frequency, tuple(data.covariates),
                         tuple(data.binary_covariates), _group_columns(data, int(horizon)),
                         tuple(c for c in data.covariates if c in data.binary_covariates or c in lagged), True,
-                        lagged)
+                        lagged, version=2,
+                        smooth_by=smooth_column(data.columns.series if data.columns is not None else ()),
+                        calendar=data.frequency not in NO_CALENDAR)
+
+
+# Weekly references already carry the week of the year; a year or two of training targets cannot tell
+# a calendar effect from that year's own shocks, so weekly windows leave the calendar out.
+NO_CALENDAR = ("weekly",)
+
+
+MAX_WINDOW = 1000
+
+
+def history_needed(cfg: WindowConfig) -> int:
+    """Periods of history a series needs at its forecast origin: the window, and (version 2) a
+    seasonal reference for every step of the horizon."""
+    if cfg.version < 2:
+        return cfg.input_len
+    return max(cfg.input_len, cfg.season * math.ceil(cfg.horizon / cfg.season))
 
 
 GROUP_BYTES = 256 * 2 ** 20  # memory for the group references (groups x periods^2 floats)
@@ -131,6 +159,8 @@ class SeriesArrays:
     cal: np.ndarray  # (n + horizon, c)
     grp: tuple = ()  # per group column: (periods x periods) group reference [period, origin] of this series' group
     offset: int = 0  # this series' first period on the grid the ``grp`` matrices are indexed by
+    lags: np.ndarray | None = None  # (n + horizon,) lag of each period's seasonal reference (version 2)
+    smooth: np.ndarray | None = None  # (n + horizon,) log1p of the low-rank smoothed demand (version 2)
 
     @property
     def n(self) -> int:
@@ -179,10 +209,13 @@ def _ffill_rows(a: np.ndarray) -> np.ndarray:
 
 
 def series_arrays(data: SalesData, cfg: WindowConfig, scales: dict[str, list[float]],
-                  future_cov: pd.DataFrame | None = None) -> dict[str, SeriesArrays]:
+                  future_cov: pd.DataFrame | None = None, *, fit_until: dict[str, int] | None = None
+                  ) -> dict[str, SeriesArrays]:
     """Arrays for every series. Covariates of the periods after the history come from ``future_cov``
     (``series``, ``date`` and covariate columns) where it has them; periods it does not cover carry
-    the last known value forward, except 0/1 flags (promotion, holiday), which are assumed off."""
+    the last known value forward, except 0/1 flags (promotion, holiday), which are assumed off.
+    ``fit_until`` (series -> periods): the history the low-rank smoothing may learn from (version 2;
+    default: all of it)."""
     frame, H, covs = data.frame, cfg.horizon, list(cfg.covariates)
     # One date grid and one set of calendar features for all series: every series' dates lie on the
     # same frequency grid, so each series is a slice of it (thousands of series stay fast).
@@ -201,6 +234,11 @@ def series_arrays(data: SalesData, cfg: WindowConfig, scales: dict[str, list[flo
         fut_pos = grid.get_indexer(pd.DatetimeIndex(future_cov["date"]))
         fut_vals = future_cov[[covs[j] for j in fut_cols]].to_numpy(dtype=float)
     profiles = group_profiles(data, cfg, grid, pos, rows)
+    lag_for = _lag_lookup(cfg, grid)
+    smooth = {}
+    if cfg.version >= 2 and cfg.smooth_by and data.columns is not None and cfg.smooth_by in data.columns.series:
+        series = tuple(data.columns.series)
+        smooth = low_rank_smooth(frame, rows, series.index(cfg.smooth_by), len(series), fit_until=fit_until)
     out = {}
     for sid, idx in rows.items():
         n = len(idx)
@@ -225,8 +263,37 @@ def series_arrays(data: SalesData, cfg: WindowConfig, scales: dict[str, list[flo
         y = y_all[idx]
         logy = np.concatenate([np.log1p(y), np.full(H, np.nan)])
         grp = tuple(mats[code[sid]] for mats, code in profiles) if profiles and p0 >= 0 else ()
-        out[sid] = SeriesArrays(sid, dates, y, logy, full.astype(np.float32), cal, grp, max(p0, 0))
+        out[sid] = SeriesArrays(sid, dates, y, logy, full.astype(np.float32), cal, grp, max(p0, 0),
+                                lag_for(dates, full, p0))
+        if sid in smooth:
+            out[sid].smooth = np.concatenate([np.log1p(smooth[sid]), np.full(H, np.nan)])
     return out
+
+
+def _lag_lookup(cfg: WindowConfig, grid: pd.DatetimeIndex):
+    """``lags(dates, covariates, first grid period)`` of one series (version 2; None before): the
+    holiday-aligned lag of each period (``core.demand.seasonal.aligned_lags``), from the series' own
+    holiday flag where the data has one. Series with the same flags share one computation."""
+    if cfg.version < 2:
+        return lambda dates, full, p0: None
+    from core.demand.holidays import find_holiday_column
+    from core.demand.seasonal import aligned_lags
+
+    hol = find_holiday_column(cfg.covariates, cfg.binary)
+    j = None if hol is None else cfg.covariates.index(hol)
+    cache: dict = {}
+
+    def lags(dates, full, p0):
+        flags = None if j is None else (full[:, j] > 0.5)
+        key = (p0, len(dates), None if flags is None else flags.tobytes()) if p0 >= 0 else None
+        if key is not None and key in cache:
+            return cache[key]
+        got = aligned_lags(dates, cfg.season, cfg.frequency, flags)
+        if key is not None:
+            cache[key] = got
+        return got
+
+    return lags
 
 
 def group_profiles(data: SalesData, cfg: WindowConfig, grid: pd.DatetimeIndex, pos: np.ndarray,
@@ -279,6 +346,7 @@ class Windows:
     target: np.ndarray | None  # (N, H) scaled, or None
     sid: np.ndarray  # (N,) series id per window
     origin: np.ndarray  # (N,) index of the last observed period
+    weight: np.ndarray | None = None  # (N, H) loss weight per target (version 2; 0 = masked)
 
     def inputs(self) -> list[np.ndarray]:
         return [self.hist, self.fut, self.ref]
@@ -307,6 +375,10 @@ def same_period_covariates(cfg: WindowConfig) -> list[str]:
 
 def feature_names(cfg: WindowConfig) -> tuple[list[str], list[str]]:
     """Names of the flattened history inputs and of the per-step future inputs."""
+    if cfg.version >= 2:
+        from core.demand.windows import feature_names_v2
+
+        return feature_names_v2(cfg, history_covariates(cfg))
     hist = [f"lag {cfg.input_len - i}" for i in range(cfg.input_len)]
     for c in history_covariates(cfg):
         hist += [f"past {c} (lag {cfg.input_len - i})" for i in range(cfg.input_len)]
@@ -319,8 +391,15 @@ def feature_names(cfg: WindowConfig) -> tuple[list[str], list[str]]:
 
 
 def make_windows(arrs: dict[str, SeriesArrays], cfg: WindowConfig, origins: dict[str, np.ndarray],
-                 *, with_target: bool = True) -> Windows:
-    """Build windows ending at ``origins[sid]`` (indices of the last observed period)."""
+                 *, with_target: bool = True, **v2) -> Windows:
+    """Build windows ending at ``origins[sid]`` (indices of the last observed period).
+
+    Version 2 configurations go to ``core.demand.windows.make_windows_v2`` (``v2``: its target range
+    and holiday column)."""
+    if cfg.version >= 2:
+        from core.demand.windows import make_windows_v2
+
+        return make_windows_v2(arrs, cfg, origins, with_target=with_target, **v2)
     L, H, m = cfg.input_len, cfg.horizon, cfg.season
     steps = np.arange(1, H + 1)
     ref_off = steps - m * np.ceil(steps / m).astype(int)

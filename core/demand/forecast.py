@@ -17,8 +17,8 @@ import pandas as pd
 
 from core.demand import baselines as bl
 from core.demand.data import SERIES_COL, SalesData
-from core.demand.features import (SeriesArrays, WindowConfig, Windows, covariate_scales, make_config,
-                                  make_windows, series_arrays, to_units)
+from core.demand.features import (SeriesArrays, WindowConfig, Windows, covariate_scales, history_needed,
+                                  make_config, make_windows, series_arrays, to_units)
 from core.demand.fmetrics import compute_metrics_table, compute_per_series
 from core.demand.holidays import add_wmae, find_holiday_column
 from core.errors import DataValidationError
@@ -43,10 +43,17 @@ class DemandConfig:
     max_windows: int = 40_000  # cap on training windows (memory on small cloud instances)
     # Network and loss settings the model search tunes (core/search/demand.py); these are today's.
     depth: int = 2
-    dropout: float = 0.1
-    l2: float = 0.0
+    dropout: float = 0.3
+    l2: float = 1e-4
     tail_quantile: float = 0.1
     median_weight: float = 1.0
+    # Version 2 windows (core.demand.windows): validation periods held out at the end of the training
+    # history (None: 15 % of it, at most the horizon) and the loss weights' power of the series level
+    # (1: each target weighs its series' level in units, as the MAE in units does; 0: every series alike).
+    val_periods: int | None = None
+    scale_power: float = 1.0
+    refit: bool = False  # train again on the whole training history for the epochs validation chose
+    members: int = 3  # networks averaged into the model (core.demand.fitting)
 
 
 @dataclass
@@ -74,6 +81,10 @@ class DemandRun:
     val_actual: np.ndarray | None = None  # (N, H) units, validation windows
     val_quantiles: np.ndarray | None = None  # (N, H, 3) calibrated quantiles in units
     holiday_col: str | None = None  # the 0/1 holiday covariate behind the WMAE column, if any
+    # Validation windows (version 2): each target's weight (5 in holiday periods, 0 when masked) and
+    # the baselines' P50 in units, for the recommendation (core.demand.recommend).
+    val_weight: np.ndarray | None = None
+    val_baselines: dict | None = None
 
     def aggregate_scale(self, periods: int) -> float:
         """How much wider the demand spread over ``periods`` really is than the per-period spreads
@@ -140,16 +151,17 @@ def plan_split(data: SalesData, wcfg: WindowConfig, cfg: DemandConfig,
             f"origins and step {step}. Use origins >= 1."
         )
     hold = wcfg.horizon + (cfg.origins - 1) * step
+    need_hist = history_needed(wcfg)
     lengths = data.lengths()
     keep, origins, excluded = {}, {}, []
     for sid in data.series_ids:
         n = int(lengths[sid])
         nt = n_train[sid] if n_train else n - hold
-        if nt < wcfg.input_len:
-            need = wcfg.input_len + (hold if not n_train else 0)
+        if nt < need_hist:
+            need = need_hist + (hold if not n_train else 0)
             excluded.append({"series": sid, "periods": n, "reason":
-                             f"too short: {n} periods, needs at least {need} (input window "
-                             f"{wcfg.input_len} + held-out {hold})"})
+                             f"too short: {n} periods, needs at least {need} ({_history_words(wcfg)} "
+                             f"{need_hist} + held-out {hold})"})
             continue
         T = np.arange(nt - 1, n - wcfg.horizon, step)[: cfg.origins]
         if len(T) == 0:
@@ -158,14 +170,26 @@ def plan_split(data: SalesData, wcfg: WindowConfig, cfg: DemandConfig,
         keep[sid], origins[sid] = nt, T
     if not keep:
         raise DataValidationError(
-            f"No series is long enough to forecast: each needs at least {wcfg.input_len + hold} periods "
-            f"(input window {wcfg.input_len} + held-out {hold}); the longest has {int(lengths.max())}. "
+            f"No series is long enough to forecast: each needs at least {need_hist + hold} periods "
+            f"({_history_words(wcfg)} {need_hist} + held-out {hold}); the longest has {int(lengths.max())}. "
             "Choose a shorter horizon or fewer backtest origins, or upload more history."
         )
     return keep, origins, excluded
 
 
+def _history_words(wcfg: WindowConfig) -> str:
+    if wcfg.version >= 2 and history_needed(wcfg) > wcfg.input_len:
+        return "a season of history for the seasonal reference"
+    return "input window"
+
+
 def _training_origins(n_train: dict[str, int], wcfg: WindowConfig, cap: int) -> tuple[dict, dict, int]:
+    """Training and validation origins per series (SHAP backgrounds and demand events use them too)."""
+    if wcfg.version >= 2:
+        from core.demand.windows import default_val_periods, plan_origins_v2
+
+        tr, va, _, _, stride = plan_origins_v2(n_train, wcfg, cap, default_val_periods(n_train, wcfg))
+        return tr, va, stride
     L, H = wcfg.input_len, wcfg.horizon
     all_t = {sid: np.arange(L - 1, nt - H) for sid, nt in n_train.items()}
     total = sum(len(t) for t in all_t.values())
@@ -187,8 +211,7 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
     ``core.demand.covariates.horizon_covariates``) gives the known-in-advance covariates of the
     periods after each series' history, for the forward forecast. With a 0/1 holiday covariate
     (IsHoliday / holiday / is_holiday) the metrics include the holiday-weighted MAE (``wmae``)."""
-    from core.demand.model import apply_spread, build_quantile_model, calibrate_spread, predict_quantiles
-    from core.training import train_keras
+    from core.demand.model import apply_spread, calibrate_spread, predict_quantiles
 
     t0 = time.perf_counter()
     notices: list[str] = []
@@ -200,39 +223,47 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
     wcfg, dropped = screen_covariates(data, wcfg, n_train)
     notices += dropped
     scales = covariate_scales(data, wcfg, n_train)
-    arrays = series_arrays(data, wcfg, scales, future_covariates)
-    tr_o, va_o, stride = _training_origins(n_train, wcfg, cfg.max_windows)
+    arrays = series_arrays(data, wcfg, scales, future_covariates, fit_until=n_train)
+    from core.demand.windows import training_windows
+
+    holiday = find_holiday_column(wcfg.covariates, wcfg.binary)
+    train_w, val_w, y_train, y_val, stride, _ = training_windows(
+        arrays, wcfg, n_train, cap=cfg.max_windows, val_periods=cfg.val_periods,
+        holiday_idx=None if holiday is None else wcfg.covariates.index(holiday), scale_power=cfg.scale_power)
     if stride > 1:
         notices.append(f"Training used every {stride}th window (cap {cfg.max_windows:,}) to stay within memory.")
-    if sum(len(t) for t in tr_o.values()) == 0:
+    if train_w is None:
         raise DataValidationError(
-            f"No training windows: each series needs at least {wcfg.input_len + wcfg.horizon} periods "
-            f"before the test period (input window {wcfg.input_len} + horizon {wcfg.horizon}). "
+            f"No training windows: each series needs at least {history_needed(wcfg) + 1} periods "
+            f"before the test period ({_history_words(wcfg)} {history_needed(wcfg)} and a period to learn from). "
             "Choose a shorter horizon or upload more history."
         )
-    train_w = make_windows(arrays, wcfg, tr_o)
-    val_w = make_windows(arrays, wcfg, va_o) if sum(len(t) for t in va_o.values()) else train_w
     # Small data sets (one monthly series gives ~50 windows) need several gradient steps per epoch,
     # or early stopping ends training after a handful of updates and results swing with the seed.
     batch = int(min(cfg.batch_size, max(16, len(train_w) // 8)))
     t1 = time.perf_counter()
-    fit = train_keras(
-        lambda: build_quantile_model(train_w.hist.shape[1], wcfg.horizon, train_w.fut.shape[2],
-                                     width=cfg.width, learning_rate=cfg.learning_rate, depth=cfg.depth,
-                                     dropout=cfg.dropout, l2=cfg.l2, tail=cfg.tail_quantile,
-                                     median_weight=cfg.median_weight),
-        train_w.inputs(), train_w.target, val_w.inputs(), val_w.target,
-        epochs=cfg.epochs, batch_size=batch, seed=cfg.seed, patience=cfg.patience, progress=progress)
-    t2 = time.perf_counter()
-    val_qz = predict_quantiles(fit.model, val_w.inputs())
-    factor = calibrate_spread(val_qz, val_w.target)
+    from core.demand.fitting import fit_members
+
+    refit_data = None
+    if cfg.refit and val_w is not train_w:
+        full_w, _, y_full, _, _, _ = training_windows(
+            arrays, wcfg, n_train, cap=cfg.max_windows, val_periods=0,
+            holiday_idx=None if holiday is None else wcfg.covariates.index(holiday), scale_power=cfg.scale_power)
+        refit_data = (full_w, y_full)
+    fit, validated, _ = fit_members(train_w, val_w, y_train, y_val, wcfg, cfg, batch=batch, refit_data=refit_data,
+                                    progress=progress)
+    val_qz = predict_quantiles(validated, val_w.inputs())
+    val_t = np.where(y_val[..., 1] > 0, val_w.target, np.nan)  # masked targets stay out of the calibration
+    factor = calibrate_spread(val_qz, val_t)
     val_q = to_units(apply_spread(val_qz, factor), val_w.level)
-    val_y = to_units(val_w.target, val_w.level)
+    val_y = to_units(val_t, val_w.level)
+    if refit_data is not None:
+        train_w = refit_data[0]
+    t2 = time.perf_counter()
 
     def predict(model, inputs):
         return apply_spread(predict_quantiles(model, inputs), factor)
 
-    holiday = find_holiday_column(wcfg.covariates, wcfg.binary)
     backtest = _backtest(fit.model, arrays, wcfg, origins, n_train, predict,
                          None if holiday is None else wcfg.covariates.index(holiday))
     metrics = compute_metrics_table(backtest, METHODS)
@@ -247,7 +278,16 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
     timings = {"prepare": t1 - t0, "train": t2 - t1, "backtest": t3 - t2, "total": t3 - t0}
     return DemandRun(cfg, wcfg, data, fit.model, fit.history, arrays, n_train, scales, backtest, metrics,
                      per_series, future, excluded, {k: round(v, 3) for k, v in timings.items()}, notices,
-                     fit.device.label if fit.device else "", train_w, factor, val_y, val_q, holiday)
+                     fit.device.label if fit.device else "", train_w, factor, val_y, val_q, holiday,
+                     np.where(y_val[..., 1] > 0, val_w.weight[..., 1], 0.0), validation_baselines(val_w))
+
+
+def validation_baselines(w: Windows) -> dict[str, np.ndarray]:
+    """The baselines' P50 in units on version 2 windows: seasonal naive (the future input's last
+    column) and the moving average (the history input next to last), both relative to the level."""
+    level = np.asarray(w.level)[:, None]
+    return {"seasonal_naive": np.maximum(np.expm1(w.fut[..., -1] + level), 0.0),
+            "moving_average": np.repeat(np.maximum(np.expm1(w.hist[:, -2:-1] + level), 0.0), w.fut.shape[1], axis=1)}
 
 
 def screen_covariates(data: SalesData, wcfg: WindowConfig, n_train: dict) -> tuple[WindowConfig, list[str]]:

@@ -144,7 +144,7 @@ def aggregate_scale(actual: np.ndarray, q: np.ndarray, periods: int) -> float:
     P = max(1, min(int(periods), actual.shape[1]))
     r = actual[:, :P].sum(axis=1) - q[:, :P, 1].sum(axis=1)
     sd = np.sqrt((((q[:, :P, 2] - q[:, :P, 0]) / Z_WIDTH) ** 2).sum(axis=1))
-    ok = sd > 1e-9
+    ok = (sd > 1e-9) & np.isfinite(r) & np.isfinite(sd)  # windows with a masked target in the first periods: out
     if not ok.any():
         return 1.0
     return float(np.clip(np.sqrt(np.mean((r[ok] / sd[ok]) ** 2)), 0.5, 10.0))

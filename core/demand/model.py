@@ -78,6 +78,54 @@ def get_p50_error():
     return p50_error
 
 
+def get_weighted_quantile_loss(tail: float = 0.1, median_weight: float = 1.0):
+    """Pinball loss whose targets carry their own weights: ``y_true`` is (N, H, 3) — the target, the
+    weight of its P50 and the weight of its outer quantiles (0 for a masked target). Weighting P50 by
+    the series' level in units (and holiday periods by 5) makes the loss on log demand follow the
+    holiday-weighted MAE in units; the outer quantiles may be weighted differently, so the interval
+    is learnt for every series and not only the largest."""
+    if "weighted" not in _REGISTERED:
+        import keras
+        from keras import ops
+
+        @keras.saving.register_keras_serializable(package="demand", name="WeightedQuantileLoss")
+        class WeightedQuantileLoss(keras.losses.Loss):
+            def __init__(self, tail=0.1, median_weight=1.0, name="weighted_quantile_loss", **kwargs):
+                super().__init__(name=name, **kwargs)
+                self.tail, self.median_weight = float(tail), float(median_weight)
+
+            def call(self, y_true, y_pred):
+                q = ops.convert_to_tensor(np.array([self.tail, 0.5, 1 - self.tail], dtype="float32"))
+                target, w50, wtail = y_true[..., 0:1], y_true[..., 1:2], y_true[..., 2:3]
+                err = target - y_pred
+                loss = ops.maximum(q * err, (q - 1.0) * err)
+                w = ops.concatenate([wtail, self.median_weight * w50, wtail], axis=-1)
+                return ops.sum(w * loss) / ops.maximum(ops.sum(w), 1e-6) * 3.0
+
+            def get_config(self):
+                return {**super().get_config(), "tail": self.tail, "median_weight": self.median_weight}
+
+        _REGISTERED["weighted"] = WeightedQuantileLoss
+    return _REGISTERED["weighted"](tail=tail, median_weight=median_weight)
+
+
+def get_weighted_p50_error():
+    """Weighted mean absolute error of P50 (scaled units) for targets packed as in
+    ``get_weighted_quantile_loss``; logged as ``p50_error`` like the unweighted metric."""
+    if "wp50" in _REGISTERED:
+        return _REGISTERED["wp50"]
+    import keras
+    from keras import ops
+
+    def p50_error(y_true, y_pred):
+        w = y_true[..., 1]
+        return ops.sum(w * ops.abs(y_true[..., 0] - y_pred[..., 1])) / ops.maximum(ops.sum(w), 1e-6)
+
+    _REGISTERED["wp50"] = keras.saving.register_keras_serializable(package="demand", name="weighted_p50_error")(
+        p50_error)
+    return _REGISTERED["wp50"]
+
+
 def pinball_numpy(y: np.ndarray, qpred: np.ndarray) -> float:
     """The same loss in NumPy (tests and reports): y (...), qpred (..., 3)."""
     q = np.array(QUANTILES)
@@ -87,11 +135,13 @@ def pinball_numpy(y: np.ndarray, qpred: np.ndarray) -> float:
 
 def build_quantile_model(hist_dim: int, horizon: int, fut_dim: int, *, width: int = 64,
                          dropout: float = 0.1, learning_rate: float = 3e-3, depth: int = 2, l2: float = 0.0,
-                         tail: float = 0.1, median_weight: float = 1.0):
+                         tail: float = 0.1, median_weight: float = 1.0, weighted: bool = False,
+                         name: str = "demand_quantile_network"):
     """Direct multi-horizon model: inputs (history, future features, reference) -> (H, 3) quantiles.
 
     ``depth`` per-step layers of ``width``, ``width / 2``, ... units; ``l2`` weight penalty on the
-    dense layers; ``tail`` / ``median_weight`` the loss settings (``get_quantile_loss``)."""
+    dense layers; ``tail`` / ``median_weight`` the loss settings (``get_quantile_loss``); ``weighted``:
+    targets carry their weights (``get_weighted_quantile_loss``)."""
     import keras
     from keras import layers
 
@@ -122,9 +172,12 @@ def build_quantile_model(hist_dim: int, horizon: int, fut_dim: int, *, width: in
     p10 = layers.Subtract(name="p10", dtype="float32")([p50, low])
     p90 = layers.Add(name="p90", dtype="float32")([p50, high])
     out = layers.Concatenate(axis=-1, name="quantiles", dtype="float32")([p10, p50, p90])
-    model = keras.Model([hist, fut, ref], out, name="demand_quantile_network")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=get_quantile_loss(tail, median_weight),
-                  metrics=[get_p50_error()])
+    model = keras.Model([hist, fut, ref], out, name=name)
+    if weighted:
+        loss, metric = get_weighted_quantile_loss(tail, median_weight), get_weighted_p50_error()
+    else:
+        loss, metric = get_quantile_loss(tail, median_weight), get_p50_error()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=[metric])
     return model
 
 

@@ -27,8 +27,8 @@ TUNED = ("input_len", "tail_quantile", "median_weight", "depth", "width", "dropo
          "batch_size")
 BATCH_SIZES = (32, 64, 128, 256, 512)
 TAILS = (0.05, 0.1, 0.2, 0.25)
-# Today's network has no weight penalty; the search draws L2 on a log scale, whose floor stands for
-# "none" (trial 0 is today's recipe exactly, and a chosen floor trains without a penalty).
+# The search draws L2 on a log scale, whose floor stands for "none" (a chosen floor trains without a
+# penalty; trial 0 is today's recipe exactly, with its small penalty).
 L2_OFF = 1e-7
 BASELINES = ("seasonal_naive", "moving_average")  # the backtest's baseline prefixes, in the order tried
 BASELINE_NAMES = {"seasonal_naive": "seasonal naive", "moving_average": "moving average"}
@@ -129,7 +129,8 @@ class DemandObjective:
     def evaluate(self, params: dict, report: Callable[[int, float | None], None]):
         from core.demand import forecast
 
-        cfg = replace(self.config_for(params), origins=1, step=None)
+        # A trial trains one network; the final model averages ``members`` of the chosen settings.
+        cfg = replace(self.config_for(params), origins=1, step=None, members=1)
         run = forecast.train_demand(self.data, cfg,
                                     progress=lambda epoch, _epochs, logs: report(epoch, logs.get("val_p50_error")))
         bt = run.backtest

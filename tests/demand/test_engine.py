@@ -97,14 +97,37 @@ def tiny_sales(n=60, **extra):
 def test_windows_reference_is_the_seasonal_naive_forecast():
     s = tiny_sales(promo=[0, 1] * 30)
     cfg = make_config(s, 7)
-    assert cfg.input_len == 28  # daily windows are at least four weeks
+    assert (cfg.input_len, cfg.version, cfg.calendar) == (28, 2, True)  # daily windows are at least four weeks
     arrs = series_arrays(s, cfg, covariate_scales(s, cfg, {"all": 50}))
     w = make_windows(arrs, cfg, {"all": np.array([40])})
-    assert w.hist.shape == (1, 28 * 2 + 1) and w.fut.shape == (1, 7, 9 + 1 + 2 + 1)
+    # History: 28 lags, 28 past promo flags, level change, its flag, moving average, level / 5.
+    assert w.hist.shape == (1, 28 * 2 + 4)
+    # Future: 9 calendar, promo, position x2, then reference known, aligned, smoothed, week before / after, naive.
+    assert w.fut.shape == (1, 7, 9 + 1 + 2 + 6)
     y = arrs["all"].y
-    np.testing.assert_allclose(to_units(w.ref[..., 0], w.level)[0], bl.seasonal_naive(y, 40, 7, 7), rtol=1e-5)
+    naive = bl.seasonal_naive(y, 40, 7, 7)
+    np.testing.assert_allclose(to_units(w.ref[..., 0], w.level)[0], naive, rtol=1e-5)  # daily: no holiday shift
+    np.testing.assert_allclose(to_units(w.fut[..., -1], w.level)[0], naive, rtol=1e-5)
+    np.testing.assert_allclose(to_units(w.hist[:, -2:-1], w.level)[0, 0], bl.moving_average(y, 40, 1, 7)[0], rtol=1e-5)
     np.testing.assert_allclose(to_units(w.target, w.level)[0], y[41:48], rtol=1e-5)
     assert w.fut[0, :, 9].tolist() == [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0]  # promo on the forecast days
+
+
+def test_windows_saved_before_keep_their_inputs():
+    """A run saved with version 1 windows (references inside the window) still forecasts as trained."""
+    from core.demand.features import WindowConfig
+
+    s = tiny_sales(promo=[0, 1] * 30)
+    cfg = WindowConfig.from_dict({"input_len": 28, "horizon": 7, "season": 7, "frequency": "daily",
+                                  "covariates": ["promo"], "binary": ["promo"], "groups": [], "past": ["promo"],
+                                  "window_relative": True})
+    assert cfg.version == 1
+    arrs = series_arrays(s, cfg, covariate_scales(s, cfg, {"all": 50}))
+    assert arrs["all"].lags is None and arrs["all"].smooth is None
+    w = make_windows(arrs, cfg, {"all": np.array([40])})
+    assert w.hist.shape == (1, 28 * 2 + 1) and w.fut.shape == (1, 7, 9 + 1 + 2 + 1) and w.weight is None
+    np.testing.assert_allclose(to_units(w.ref[..., 0], w.level)[0], bl.seasonal_naive(arrs["all"].y, 40, 7, 7),
+                               rtol=1e-5)
 
 
 def test_future_binary_covariates_assumed_off():
@@ -118,8 +141,8 @@ def test_make_config_errors():
     s = tiny_sales()
     with pytest.raises(DataValidationError, match="Horizon must be a whole number of periods between 1 and 120; got 0"):
         make_config(s, 0)
-    with pytest.raises(DataValidationError, match="Input window must cover at least 14 periods"):
-        make_config(s, 10, input_len=7)
+    with pytest.raises(DataValidationError, match="Input window must be between 1 and 1000 periods; got 0"):
+        make_config(s, 10, input_len=0)
 
 
 def test_pinball_and_interval_calibration():
@@ -166,16 +189,25 @@ def test_policy_errors(kw, msg):
         check_params(PolicyParams(**{"lead_time": 1, "review_period": 1, **kw}), 7)
 
 
-def test_weekly_windows_cover_a_year_for_the_seasonal_reference():
-    dates = pd.date_range("2022-01-02", periods=120, freq="W-SUN").strftime("%Y-%m-%d")
-    s = load_sales(pd.DataFrame({"date": dates, "units": np.arange(120) % 52 + 1}), ColumnMap("date", "units"))
+def test_weekly_windows_read_the_reference_a_year_back_aligned_on_easter():
+    dates = pd.date_range("2022-01-02", periods=120, freq="W-SUN")
+    s = load_sales(pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), "units": np.arange(120) % 52 + 1}),
+                   ColumnMap("date", "units"))
     cfg = make_config(s, 8)
-    assert (s.frequency, s.freq, cfg.input_len) == ("weekly", "W-SUN", 52)
+    # A quarter of recent history; the season's reference comes from the whole history.
+    assert (s.frequency, s.freq, cfg.input_len, cfg.calendar) == ("weekly", "W-SUN", 13, False)
     arrs = series_arrays(s, cfg, covariate_scales(s, cfg, {"all": 100}))
-    w = make_windows(arrs, cfg, {"all": np.array([99])})
-    assert w.fut.shape == (1, 8, 2 + 2 + 1)  # week-of-year sin/cos, position x2, reference
-    np.testing.assert_allclose(to_units(w.ref[..., 0], w.level)[0], bl.seasonal_naive(arrs["all"].y, 99, 8, 52),
-                               rtol=1e-5)
+    a = arrs["all"]
+    w = make_windows(arrs, cfg, {"all": np.array([60, 63])})
+    assert w.fut.shape == (2, 8, 2 + 6)  # position x2 and the six reference inputs; no calendar
+    for i, T in enumerate((60, 63)):
+        np.testing.assert_allclose(to_units(w.fut[i, :, -1], w.level[i]), bl.seasonal_naive(a.y, T, 8, 52), rtol=1e-5)
+        lags = a.lags[T + 1:T + 9]
+        np.testing.assert_allclose(to_units(w.ref[i, :, 0], w.level[i]), a.y[np.arange(T + 1, T + 9) - lags], rtol=1e-5)
+    # Easter Sunday 2023 (9 April) is 52 weeks after 10 April 2022, a week after Easter 2022 (17 April):
+    # the reference of Easter 2023 is Easter 2022, and the week 52 weeks after Easter 2022 avoids it.
+    easter = dates.get_loc(pd.Timestamp("2023-04-09"))
+    assert a.lags[easter] == 51 and a.lags[dates.get_loc(pd.Timestamp("2023-04-16"))] == 53
 
 
 def test_aggregate_scale_measures_error_correlation():
