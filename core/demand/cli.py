@@ -147,6 +147,9 @@ def run_train(args) -> dict:
            "verdict": _verdict(run, searched=search is not None)}
     if mape_note(nn):
         out["metric_notes"] = [mape_note(nn)]
+    from core.demand.recommend import recommend_forecast
+
+    out["recommended"] = recommend_forecast(run)
     if join is not None:
         out["covariates_file"] = {"file": str(args.covariates_file), "summary": join.summary(), **join.to_dict()}
     if args.event_level and args.event_level > 0:
