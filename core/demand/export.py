@@ -71,7 +71,8 @@ def forecast_with_saved(path, df: pd.DataFrame, *, loaded=None) -> tuple[pd.Data
     import numpy as np
 
     from core.demand.data import ColumnMap, load_sales
-    from core.demand.features import WindowConfig, covariate_scales, make_windows, series_arrays, to_units
+    from core.demand.features import (WindowConfig, covariate_scales, history_needed, make_windows, series_arrays,
+                                      to_units)
     from core.demand.model import apply_spread, predict_quantiles
     from core.errors import DataValidationError
     from core.registry import load_run
@@ -90,11 +91,12 @@ def forecast_with_saved(path, df: pd.DataFrame, *, loaded=None) -> tuple[pd.Data
     lengths = data.lengths()
     scales = {**covariate_scales(data, wcfg, lengths.to_dict()), **meta.get("covariate_scales", {})}
     arrays = series_arrays(data, wcfg, scales)
-    ok = [s for s in data.series_ids if lengths[s] >= wcfg.input_len]
-    notices = [f"'{s}' skipped: {lengths[s]} periods, needs at least {wcfg.input_len}"
+    need = history_needed(wcfg)  # the window, and (version 2) a season back for the seasonal reference
+    ok = [s for s in data.series_ids if lengths[s] >= need]
+    notices = [f"'{s}' skipped: {lengths[s]} periods, needs at least {need}"
                for s in data.series_ids if s not in ok]
     if not ok:
-        raise DataValidationError(f"No series has the {wcfg.input_len} periods of history the model reads. "
+        raise DataValidationError(f"No series has the {need} periods of history the model reads. "
                                   "Upload a longer history.")
     w = make_windows(arrays, wcfg, {s: np.array([arrays[s].n - 1]) for s in ok}, with_target=False)
     factor = float(meta.get("interval_calibration_factor", 1.0))

@@ -35,7 +35,10 @@ def average_models(models: list, horizon: int):
 
     first = models[0]
     inputs = [keras.Input(shape=tuple(x.shape[1:]), name=x.name.split(":")[0]) for x in first.inputs]
-    out = layers.Average(name="member_average", dtype="float32")([m(inputs) for m in models])
+    # Each member rewrapped uncompiled (same layers and weights): a nested model keeps its compile
+    # settings in the saved file, and its custom loss would stop a fresh process loading the run.
+    members = [keras.Model(m.inputs, m.outputs[0] if len(m.outputs) == 1 else m.outputs, name=m.name) for m in models]
+    out = layers.Average(name="member_average", dtype="float32")([m(inputs) for m in members])
     return keras.Model(inputs, out, name="demand_quantile_network")
 
 

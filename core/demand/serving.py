@@ -32,7 +32,9 @@ class DemandPredictor(Predictor):
 
         base = self.example_row()
         cm, window = self.meta["column_map"], self.meta["window"]
-        n = int(window["input_len"])
+        from core.demand.features import WindowConfig, history_needed
+
+        n = history_needed(WindowConfig.from_dict(window))  # the window and, in newer runs, a season back
         try:
             fc = pd.read_csv(self.run_dir / FORECAST_FILE, nrows=1)
             first, series = pd.Timestamp(fc["date"].iloc[0]), str(fc["series"].iloc[0])

@@ -53,15 +53,15 @@ def test_ensemble_shap_is_in_units_and_adds_up_to_the_blend(small_run):
     # Units, not the network's log space: forecasts of a few units to dozens, not around zero.
     net = compute_global_shap(small_run, n_rows=40, seed=0).result
     assert np.median(res.predictions) > 1.0 and abs(np.median(net.predictions)) < 1.0
-    # With no weight on the network the blend is the moving average alone: only the last season's
-    # lags and the level can move it, so every other input gets exactly nothing.
+    # With no weight on the network the blend is the moving average alone: the network's own
+    # moving-average input (the mean of the last season, relative to the level) and the level can
+    # move it, so every other input, the window's lags included, gets exactly nothing.
     only = explain_demand_ensemble(small_run, {**ens, "weight": 0.0}, n_rows=20).result
-    m = small_run.wcfg.season
-    moving = {f"lag {k}" for k in range(1, m + 1)} | {"recent level"}
+    assert small_run.wcfg.version == 2
+    moving = {"moving average", "recent level"}
     totals = dict(zip(only.feature_names, np.abs(only.values).sum(axis=0)))
     assert all(v == 0 for k, v in totals.items() if k not in moving), totals
-    assert sum(totals[k] for k in moving) > 0
-    assert totals.get(f"lag {m + 1}", 0) == 0  # an older lag than the season
+    assert totals["moving average"] > 0 and totals["lag 1"] == 0
 
 
 def test_unknown_ensemble_baseline_is_a_clear_message(small_run):

@@ -130,3 +130,52 @@ def test_weighted_loss_matches_numpy():
     pin = np.maximum(q * err, (q - 1) * err)
     w = np.stack([wt, 2.0 * w50, wt], -1)
     assert got == pytest.approx(float((w * pin).sum() / w.sum() * 3), rel=1e-5)
+
+
+def test_averaged_members_load_in_a_fresh_process(tmp_path):
+    """The members' loss is custom: a saved average must still load where nothing registered it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from core.demand.fitting import average_models
+    from core.demand.model import build_quantile_model
+
+    members = [build_quantile_model(6, 3, 2, width=8, weighted=True, name=f"member_{k + 1}") for k in range(2)]
+    model = average_models(members, 3)
+    rng = np.random.default_rng(0)
+    x = [rng.random((4, 6)).astype("float32"), rng.random((4, 3, 2)).astype("float32"),
+         rng.random((4, 3, 1)).astype("float32")]
+    expect = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
+    np.testing.assert_allclose(model.predict(x, verbose=0), expect, rtol=1e-5, atol=1e-6)
+    model.save(tmp_path / "model.keras")
+    np.save(tmp_path / "x.npy", np.concatenate([x[0], x[1].reshape(4, -1), x[2].reshape(4, -1)], axis=1))
+    code = ("import keras, numpy as np, sys; m = keras.saving.load_model(sys.argv[1], compile=False, safe_mode=True); "
+            "a = np.load(sys.argv[2]); x = [a[:, :6], a[:, 6:12].reshape(4, 3, 2), a[:, 12:].reshape(4, 3, 1)]; "
+            "np.save(sys.argv[3], m.predict(x, verbose=0))")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "model.keras"), str(tmp_path / "x.npy"),
+                           str(tmp_path / "out.npy")], capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), expect, rtol=1e-5, atol=1e-6)
+
+
+def test_observed_covariates_enter_through_their_past_only():
+    """A covariate the leakage audit marks as observed (``ColumnMap.lagged``) has past values in the
+    history input and no forecast-period input; the season of history needed follows the horizon."""
+    from core.demand.features import feature_names, history_needed
+
+    df = _two_column_sales(weeks=100)
+    df["temperature"] = np.arange(len(df)) % 37 + 0.5
+    df["promo"] = (np.arange(len(df)) % 5 == 0).astype(int)
+    sales = load_sales(df, ColumnMap("date", "units", ("store", "dept"), lagged=("temperature",)))
+    cfg = make_config(sales, 8)
+    assert cfg.lagged == ("temperature",) and "temperature" in cfg.past
+    hist, fut = feature_names(cfg)
+    assert "temperature (forecast period)" not in fut and "promo (forecast period)" in fut
+    assert f"past temperature (lag {cfg.input_len})" in hist
+    n_train = {sid: 90 for sid in sales.series_ids}
+    arrs = series_arrays(sales, cfg, covariate_scales(sales, cfg, n_train), fit_until=n_train)
+    sid = sales.series_ids[0]
+    w = make_windows(arrs, cfg, {sid: np.array([60, 70])}, with_target=False)
+    assert w.hist.shape[1] == len(hist) and w.fut.shape[2] == len(fut)
+    assert (history_needed(cfg), history_needed(make_config(sales, 60))) == (52, 104)

@@ -194,7 +194,11 @@ def test_cli_budget_too_small_keeps_todays_recipe(tmp_path, capsys):
     assert any("too small for one trial" in n and "today's recipe" in n for n in s["notices"])
     assert "too small for one trial" in out.err
     cfg = result["config"]
-    assert (cfg["depth"], cfg["width"], cfg["l2"], cfg["tail_quantile"]) == (2, 64, 0.0, 0.1)
+    from core.demand.forecast import DemandConfig
+
+    today = DemandConfig()  # the recipe a user gets without a search
+    assert (cfg["depth"], cfg["width"], cfg["l2"], cfg["tail_quantile"]) == (today.depth, today.width, today.l2,
+                                                                             today.tail_quantile)
     from pathlib import Path
 
     meta = json.loads((Path(result["saved"]) / "metadata.json").read_text())
