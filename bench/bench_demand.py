@@ -2,7 +2,7 @@
 run in the same process on the same backtest. Prints a markdown table and the target checks.
 
     python bench/bench_demand.py [--epochs N] [--seed N] [--retail N] [--only walmart|retail|classic]
-        [--walmart PATH]
+        [--walmart PATH] [--lag-observed]
 
 Walmart (real data, ../shared/datasets/demand_forecasting/walmart_weekly): the command a planner
 runs, ``python -m core train --scenario demand --data train.csv.zip --covariates-file features.csv
@@ -139,15 +139,20 @@ def _run_child(argv: list[str]) -> tuple[dict, dict]:
                                                        "children": res}
 
 
-def walmart_case(path: Path, seed: int) -> list[str]:
-    """Markdown lines for the real Walmart file through the command line, with the defaults a user gets."""
+OBSERVED = ("Temperature", "Fuel_Price", "CPI", "Unemployment")  # measured with the sales, not planned
+
+
+def walmart_case(path: Path, seed: int, *, lag_observed: bool = False) -> list[str]:
+    """Markdown lines for the real Walmart file through the command line, with the defaults a user gets
+    (``lag_observed``: the observed covariates through their past values only, ``--lag-column``)."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="walmart-") as tmp:
         data = _walmart_sales(path, tmp)
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         out, info = _run_child(["train", "--scenario", "demand", "--data", str(data), "--covariates-file",
-                                str(WALMART / "features.csv"), "--horizon", "39", "--seed", str(seed), "--json"])
+                                str(WALMART / "features.csv"), "--horizon", "39", "--seed", str(seed), "--json",
+                                *(a for c in (OBSERVED if lag_observed else ()) for a in ("--lag-column", c))])
         cpu1 = info["children"]
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     peak = cpu1.ru_maxrss / 1024
@@ -159,7 +164,8 @@ def walmart_case(path: Path, seed: int) -> list[str]:
     sn = rows["seasonal naive (value 52 weeks before)"]["wmae"]
     lines = [f"Walmart weekly ({data.name}{' extracted from ' + path.name if data != path else ''}): "
              f"{out['data']['series']:,} store x department series, {out['n_series']:,} forecast, "
-             f"{len(out['excluded']):,} too short; last 39 weeks held out; the defaults a user gets (seed {seed}).",
+             f"{len(out['excluded']):,} too short; last 39 weeks held out; the defaults a user gets (seed {seed})"
+             + (f", with {', '.join(OBSERVED)} through their past values only (--lag-column)." if lag_observed else "."),
              "", "| method | WMAE (holiday weeks x5) | vs seasonal naive | bias | P10–P90 coverage | MASE | WAPE |",
              "|---|---|---|---|---|---|---|"]
     for name, m in rows.items():
@@ -174,6 +180,12 @@ def walmart_case(path: Path, seed: int) -> list[str]:
               f"({out.get('epochs_run', '?')} epochs); whole command {info['wall']:.1f} s; goal < 300 s",
               f"- child CPU {cpu:.0f} s (user + sys); peak memory (max RSS) {peak:,.0f} MB (goal < 2,048)",
               f"- load average (1 min) before / after: {info['load'][0]:.1f} / {info['load'][1]:.1f} on {os.cpu_count()} cores"]
+    roles = (out.get("leakage") or {}).get("roles") or []
+    if roles:  # which covariates the leakage audit let the network read for the forecast week itself
+        by = {}
+        for r in roles:
+            by.setdefault(r.get("role", "?"), []).append(str(r.get("column")))
+        lines.append("- covariates (leakage audit): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in by.items()))
     return lines
 
 
@@ -188,6 +200,8 @@ def main() -> int:
     ap.add_argument("--retail", type=int, default=3000, help="store x department series in the retail case (0: skip)")
     ap.add_argument("--only", choices=("walmart", "retail", "classic"), default=None, help="run one part only")
     ap.add_argument("--walmart", default=str(WALMART / "train.csv.zip"), help="the Walmart sales file (zip or CSV)")
+    ap.add_argument("--lag-observed", action="store_true",
+                    help="Walmart: temperature, fuel price, CPI and unemployment through their past values only")
     ap.add_argument("--retail-child", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.retail_child:
@@ -195,7 +209,7 @@ def main() -> int:
         return 0
     if args.only in (None, "walmart"):
         if Path(args.walmart).exists():
-            print("\n".join(walmart_case(Path(args.walmart), args.seed)))
+            print("\n".join(walmart_case(Path(args.walmart), args.seed, lag_observed=args.lag_observed)))
         else:
             print(f"(Walmart file not found at {args.walmart}; skipped)")
         print()
