@@ -22,6 +22,7 @@ import pandas as pd
 
 from core.demand.data import SERIES_COL, SalesData
 from core.demand.smoothing import low_rank_smooth, smooth_column
+from core.demand.windows import history_needed  # noqa: F401  (re-exported: forecast, export, serving)
 from core.errors import DataValidationError
 
 MAX_HORIZON = 120
@@ -91,17 +92,7 @@ def make_config(data: SalesData, horizon: int, input_len: int | None = None) -> 
 # Weekly references already carry the week of the year; a year or two of training targets cannot tell
 # a calendar effect from that year's own shocks, so weekly windows leave the calendar out.
 NO_CALENDAR = ("weekly",)
-
-
 MAX_WINDOW = 1000
-
-
-def history_needed(cfg: WindowConfig) -> int:
-    """Periods of history a series needs at its forecast origin: the window, and (version 2) a
-    seasonal reference for every step of the horizon."""
-    if cfg.version < 2:
-        return cfg.input_len
-    return max(cfg.input_len, cfg.season * math.ceil(cfg.horizon / cfg.season))
 
 
 GROUP_BYTES = 256 * 2 ** 20  # memory for the group references (groups x periods^2 floats)

@@ -49,6 +49,14 @@ HOLIDAY_WEIGHT = 5.0  # the WMAE's weight of a flagged holiday period
 HOLIDAY_WEIGHTED = ("weekly",)
 
 
+def history_needed(cfg) -> int:
+    """Periods of history a series needs at its forecast origin: the window, and (version 2) a
+    seasonal reference for every step of the horizon."""
+    if cfg.version < 2:
+        return cfg.input_len
+    return max(cfg.input_len, cfg.season * math.ceil(cfg.horizon / cfg.season))
+
+
 def feature_names_v2(cfg, hist_covariates: list[str]) -> tuple[list[str], list[str]]:
     """Names of the flattened history inputs and of the per-step future inputs (version 2)."""
     from core.demand.features import calendar_features
