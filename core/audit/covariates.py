@@ -13,10 +13,13 @@ rows only:
   covariates, with R² > 0.95 (the smallest set that reaches it, added one column at a time, is named).
   A shared trend is not a reconstruction: the fit must also explain the period-to-period changes
   within each series (R² > ``R2_CHANGES``).
-- **Observed with it, by name.** Weather actuals (temperature, rain, humidity, wind, ...), counts of
-  the same thing (riders, visitors, orders, ...) and sales of a component (units, volume, sales) —
-  unless the name also says it is planned (price, promotion, forecast, ...) or a covariates file
-  gives its values for the forecast horizon.
+- **Observed with it, by name.** Weather actuals (temperature, rain, humidity, wind, ...), economic
+  figures published after the period (fuel price, CPI, unemployment, ...), counts of the same thing
+  (riders, visitors, orders, ...) and sales of a component (units, volume, sales) — unless the name
+  says it is a forecast or a plan (``forecast_temp``, ``planned_orders``; for counts and sales also
+  price, promotion, ...). A covariates file that gives such a column for the forecast horizon does not
+  make it a forecast: a file of measured weather covering the test weeks holds what was measured
+  then, which nobody knows ahead (``keep`` reads it for the same period when it really is a forecast).
 """
 
 from __future__ import annotations
@@ -47,6 +50,9 @@ COUNTS = {"count", "cnt", "casual", "registered", "riders", "rides", "visitors",
           "footfall", "traffic", "transactions", "users", "sessions", "clicks", "views", "calls", "tickets",
           "bookings", "orders", "units", "unit", "quantity", "qty", "sold", "demand", "sales", "sale", "volume",
           "passengers", "revenue", "turnover"}
+ECONOMY = {"cpi", "unemployment", "unemployed", "inflation", "gdp", "fuel", "petrol", "gasoline", "diesel", "oil"}
+FORECAST = {"forecast", "forecasted", "forecasts", "predicted", "prediction", "expected", "outlook", "plan",
+            "planned", "scheduled"}
 PLANNED = {"price", "prices", "cost", "promo", "promotion", "promotions", "markdown", "discount", "holiday",
            "holidays", "event", "events", "calendar", "weekday", "workingday", "weekend", "day", "week", "month",
            "year", "yr", "mnth", "season", "quarter", "dow", "plan", "planned", "forecast", "forecasted",
@@ -63,9 +69,14 @@ def observed_word(name) -> str | None:
     """The word that marks a covariate as measured with the quantity ('temperature', 'visitors'), or None
     when there is none or the name also says it is planned ('forecast_temp', 'sales_price')."""
     tokens = words(name)
+    if any(t in FORECAST for t in tokens):
+        return None
+    measured = next((t for t in tokens if t in WEATHER or t in ECONOMY), None)
+    if measured is not None:  # 'Fuel_Price' is the market's price, measured, not the retailer's plan
+        return measured
     if any(t in PLANNED for t in tokens):
         return None
-    return next((t for t in tokens if t in WEATHER or t in COUNTS), None)
+    return next((t for t in tokens if t in COUNTS), None)
 
 
 def _r2(X: np.ndarray, y: np.ndarray) -> float:
@@ -188,10 +199,13 @@ def audit_covariates(frame: pd.DataFrame, *, covariates: Sequence[str], binary: 
                         evidence.setdefault(c, ("fit", text, level, tuple(x for x in subset if x != c)))
     for c in covariates:
         word = observed_word(c)
-        if c not in evidence and c not in known_ahead and word is not None:
-            what = "weather measured" if word in WEATHER else "a count or sales figure recorded"
+        if c not in evidence and word is not None:
+            what = ("weather measured" if word in WEATHER else "an economic figure measured" if word in ECONOMY
+                    else "a count or sales figure recorded")
+            given = (" (the covariates file's values for the forecast horizon are measurements too, unless they "
+                     "are a forecast: then keep it for the same period)" if c in known_ahead else "")
             evidence[c] = ("observed", f"'{c}' is named like {what} in the same period as '{quantity}' "
-                           f"('{word}'), not planned ahead", None, ())
+                           f"('{word}'), not planned ahead{given}", None, ())
     findings = [Finding(c, kind, text, KEPT if c in keep else PAST_ONLY, score, together)
                 for c, (kind, text, score, together) in evidence.items()]
     roles = [_role(c, evidence, binary, known_ahead, keep, lag) for c in covariates]

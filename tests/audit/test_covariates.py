@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.audit import KEPT, PAST_ONLY, audit_covariates
+from core.audit import KEPT, PAST_ONLY, audit_covariates, observed_word
 from core.demand.data import ColumnMap, load_sales
 from core.demand.features import feature_names, make_config, make_windows, series_arrays
 from core.demand.leakage import apply_audit, audit_sales, hold_periods, roles_with_audit, training_rows
@@ -117,17 +117,33 @@ def test_only_training_rows_are_measured():
     assert tail.findings[0].kind == "sum" and tail.findings[0].evidence == "'aux' equals 'q' on 100% of 40 training rows"
 
 
-def test_weather_given_for_the_forecast_horizon_is_known_in_advance():
+def test_measured_weather_enters_lagged_even_when_a_covariates_file_gives_the_horizon():
     rng = np.random.default_rng(1)
     frame = _frame(rng.poisson(50, 120).astype(float), {"Temperature": rng.normal(15, 5, 120)})
     train = np.ones(120, bool)
     assert _roles(audit_covariates(frame, covariates=["Temperature"], train=train, quantity="q"))["Temperature"] \
         == "past values only"
-    known = audit_covariates(frame, covariates=["Temperature"], train=train, quantity="q", known_ahead=["Temperature"])
-    assert known.findings == [] and "forecast horizon" in known.roles[0]["why"]
+    given = audit_covariates(frame, covariates=["Temperature"], train=train, quantity="q", known_ahead=["Temperature"])
+    assert [f.kind for f in given.findings] == ["observed"] and given.roles[0]["role"] == "past values only"
+    assert "values for the forecast horizon are measurements too" in given.roles[0]["why"]
+    kept = audit_covariates(frame, covariates=["Temperature"], train=train, quantity="q", known_ahead=["Temperature"],
+                            keep=["Temperature"])
+    assert kept.roles[0]["role"] == "same period"  # the analyst says the file holds a forecast
     forecast = audit_covariates(frame.rename(columns={"Temperature": "forecast_temp"}), covariates=["forecast_temp"],
-                                train=train, quantity="q")
-    assert forecast.findings == []  # named as planned ahead
+                                train=train, quantity="q", known_ahead=["forecast_temp"])
+    assert forecast.findings == [] and forecast.roles[0]["role"] == "same period"  # named as a forecast
+
+
+@pytest.mark.parametrize("name, word", [("Fuel_Price", "fuel"), ("CPI", "cpi"), ("Unemployment", "unemployment"),
+                                        ("temp_max", "temp"), ("visitors", "visitors")])
+def test_economic_figures_and_weather_are_named_as_measured(name, word):
+    assert observed_word(name) == word
+
+
+@pytest.mark.parametrize("name", ["unit_price", "promo_units", "forecast_temp", "MarkDown1", "IsHoliday",
+                                  "planned_orders"])
+def test_plans_and_forecasts_are_not_named_as_measured(name):
+    assert observed_word(name) is None
 
 
 def test_unknown_override_names_are_refused(bike):

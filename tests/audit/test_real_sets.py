@@ -74,14 +74,18 @@ def _demand_findings(df, hold, cov=None):
 
 
 @pytest.mark.realdata
-def test_walmart_with_its_features_file_has_no_suspected_leak(shared_data):
+def test_walmart_features_measured_in_the_week_enter_through_their_past_values(shared_data):
     """Stores 1-15 of 45 (every column, a third of the rows: loading all 421,570 rows takes most of a minute)."""
     folder = "demand_forecasting/walmart_weekly"
     sales = pd.read_csv(shared_data(f"{folder}/train.csv.zip"))
     data, audit = _demand_findings(sales[sales["Store"] <= 15], hold_periods(39),
                                    pd.read_csv(shared_data(f"{folder}/features.csv")))
     assert len(audit.checked) == 10 and "Temperature" in audit.checked  # measured weather, given for the horizon
-    assert audit.findings == [] and {r["role"] for r in audit.roles} == {"same period"}
+    measured = {"Temperature", "Fuel_Price", "CPI", "Unemployment"}  # known only once the week is over
+    assert {f.column for f in audit.findings} == measured and {f.kind for f in audit.findings} == {"observed"}
+    roles = {r["column"]: r["role"] for r in audit.roles}
+    assert {c for c, role in roles.items() if role == "past values only"} == measured
+    assert {c for c, role in roles.items() if role == "same period"} == set(audit.checked) - measured
 
 
 @pytest.mark.realdata
