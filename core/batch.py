@@ -45,12 +45,13 @@ def _noop(_f: float, _m: str) -> None:
 
 
 def score_with_run(run_dir, data: Any, *, settings: dict | None = None, max_rows: int = PAGE_MAX_ROWS,
-                   reason_rows: int = REASON_ROWS, progress: Progress | None = None) -> BatchResult:
+                   reason_rows: int = REASON_ROWS, progress: Progress | None = None, log=None) -> BatchResult:
     """Score ``data`` (a DataFrame, or an image zip / folder for an image model) with the run in ``run_dir``.
 
     ``settings`` override the saved decision settings (``core.decisions.get_decision_settings``).
     Tables longer than ``max_rows`` are scored on their first ``max_rows`` rows, with a notice.
-    Raises ``DataValidationError`` with expected / got / fix for anything that blocks scoring.
+    ``log`` (a ``core.monitor.record.PredictionRecorder``) records the scored rows in the run's
+    prediction log. Raises ``DataValidationError`` with expected / got / fix for anything that blocks scoring.
     """
     from core.decisions import get_decision_settings
     from core.registry import read_metadata
@@ -62,7 +63,8 @@ def score_with_run(run_dir, data: Any, *, settings: dict | None = None, max_rows
     scenario = get_scenario(meta.get("scenario"))
     progress = progress or _noop
     if scenario.input_kind != "table":
-        return scenario.score(run_dir, meta, data, chosen, progress=progress, reason_rows=reason_rows)
+        return _logged(scenario.score(run_dir, meta, data, chosen, progress=progress, reason_rows=reason_rows),
+                       None, log)
     if not isinstance(data, pd.DataFrame):
         raise DataValidationError(f"A {scenario.key} run scores a table; got {type(data).__name__}. "
                                   "Fix: upload a CSV or Parquet file.")
@@ -91,6 +93,20 @@ def score_with_run(run_dir, data: Any, *, settings: dict | None = None, max_rows
         result.figures = [(f"{label} (not a test figure)" if label.startswith("ROC-AUC") else label, value)
                           for label, value in result.figures]
     result.notices = notices + result.notices
+    return _logged(result, df, log)
+
+
+def _logged(result: BatchResult, inputs, log) -> BatchResult:
+    """Record the scored rows in the run's prediction log (ids returned in ``prediction_id`` when the
+    file had none), with the log's notice."""
+    if log is None:
+        return result
+    from core.monitor.record import attach_ids
+
+    result.scored = attach_ids(log, inputs, result.scored)
+    note = None if log.deferred else log.notice()  # a deferred (CLI) log reports once it is published
+    if note:
+        result.notices = [*result.notices, note]
     return result
 
 

@@ -5,8 +5,10 @@
     python -m core score --model DIR --data FILE [--member NAME] [--sheet NAME] --out FILE
         [--personal-data drop|hash|keep]
         [--engine dask [--scheduler tcp://HOST:PORT] [--workers N] [--out-format csv|parquet]]
+        [--no-log] [--retention-days N]
     python -m core serve --model DIR [--model DIR ...] [--runtime keras|onnx] ...   (core/server/cli.py)
     python -m core export --model DIR --format onnx [--out FILE]                   (core/runtime/cli.py)
+    python -m core feedback | monitor | retrain | promote ...   (the production loop: core/monitor/cli.py)
 
 Each scenario package ``core/<name>/cli.py`` adds its own flags (``add_train_arguments``) and runs
 the work (``run_train(args) -> dict``); this module only parses and prints.
@@ -124,6 +126,12 @@ def _score_parser(scenario_module=None) -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress lines on standard error")
     p.add_argument("--json", action="store_true")
     p.add_argument("--verbose", action="store_true", help="keep TensorFlow's own start-up and device log lines")
+    m = p.add_argument_group("prediction log (the Monitor page, python -m core monitor)")
+    m.add_argument("--no-log", action="store_true", help="do not record these predictions in the run's prediction "
+                   "log (e.g. re-scoring test files); recorded by default")
+    m.add_argument("--retention-days", type=float, default=None, metavar="N",
+                   help="keep the run's prediction log for N days (saved with the run; default 400, or "
+                        "$STUDIO_LOG_RETENTION_DAYS)")
     if scenario_module is not None and hasattr(scenario_module, "add_score_arguments"):
         scenario_module.add_score_arguments(p)
     return p
@@ -195,6 +203,21 @@ def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
         os.close(devnull)
 
 
+def _open_log(args):
+    """The run's prediction log for ``score`` (None with --no-log, or for the Dask engine)."""
+    from core.monitor.record import open_recorder
+    from core.monitor.store import set_retention
+
+    if args.retention_days is not None:
+        set_retention(args.model, args.retention_days)
+    if getattr(args, "engine", "local") == "dask":
+        if not args.no_log:
+            say("Note: scoring with --engine dask is not recorded in the run's prediction log (its partitions are "
+                "scored on workers that may not reach the run's folder); score with the default engine to monitor.")
+        return None
+    return open_recorder(args.model, source="cli", enabled=not args.no_log, deferred=True)
+
+
 def say(message: str) -> None:
     """One line for the user on standard error (stdout carries the result)."""
     print(message, file=sys.stderr, flush=True)
@@ -211,14 +234,20 @@ def _scenario_from_argv(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    from core.monitor.cli import COMMANDS as LOOP
+
     if argv and argv[0] == "serve":
         from core.server.cli import main as serve_main
 
         return serve_main(argv[1:])
     if argv and argv[0] == "export":
         return _export(argv[1:])
+    if argv and argv[0] in LOOP:
+        from core.monitor.cli import main as loop_main
+
+        return loop_main(argv)
     if not argv or argv[0] not in ("train", "score"):
-        print("usage: python -m core {train,score,serve,export} --help", file=sys.stderr)
+        print(f"usage: python -m core {{train,score,serve,export,{','.join(LOOP)}}} --help", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     try:
@@ -261,11 +290,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _check_table_choice(args)
                 # Found on the first rows read, then dropped / hashed the same way in every chunk or block.
                 args.personal = PersonalDataFilter(args.personal_data)
-                result = module.run_score(args)
+                log = args.prediction_log = _open_log(args)
+                try:
+                    result = module.run_score(args)
+                except BaseException:
+                    if log is not None:
+                        log.abort()  # nobody received these predictions: they are not logged
+                    raise
                 if args.personal.notice():
                     say(args.personal.notice())
                     if isinstance(result, dict):
                         result["personal_data"] = args.personal.excluded
+                if log is not None:
+                    log.commit()  # the output is in place: its predictions become visible to the monitor
+                    if log.notice():
+                        say(log.notice())
+                    if isinstance(result, dict):
+                        result["prediction_log"] = log.summary()
     except DataValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from core.batch import BatchResult
     from core.columncheck import ColumnReport
     from core.serving import Predictor
+    from core.monitor.spec import MonitorSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILTIN_KEYS = ("credit", "fraud", "demand", "quality")
@@ -192,6 +193,11 @@ class Scenario(Protocol):
         ``example_row``, ``predict(df)``, and ``snapshot`` / ``restore`` when it keeps state), on the
         same functions ``python -m core score`` calls; ``runtime`` is ``"keras"`` or ``"onnx"``."""
 
+    def monitor(self) -> "MonitorSpec | None":
+        """What the prediction log, feedback, the monitor and retraining need from this scenario
+        (``core.monitor.spec.MonitorSpec``: row ids, log rows, labels, metrics, challenger training),
+        or None when its runs are not monitored."""
+
 
 @dataclass(frozen=True)
 class Demo:
@@ -276,12 +282,23 @@ class ScenarioBase:
                                       "prediction service yet. Fix: score its runs with python -m core score.") from exc
         return module.make_predictor(Path(run_dir), runtime=runtime)
 
+    def monitor(self):
+        """The package's ``monitoring.MONITOR`` (``core/<name>/monitoring.py``), or None without one."""
+        name = f"{type(self).__module__.rsplit('.', 1)[0]}.monitoring"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but something it imports is missing
+                raise
+            return None
+        return getattr(module, "MONITOR", None)
+
 
 # Every attribute and hook of ``Scenario``, checked when a scenario registers.
 SCENARIO_HOOKS = ("key", "title", "input_kind", "intended_use", "limitations", "model_text", "decision_words",
                   "imbalance_applies", "input_hint", "decisions_title", "page_reason_rows", "build_summary",
                   "expected_input", "training_profile", "decision_settings", "decision_controls", "decision_note",
-                  "input_notices", "score", "card_sections", "cli", "demo", "predictor")
+                  "input_notices", "score", "card_sections", "cli", "demo", "predictor", "monitor")
 
 
 # ---------------------------------------------------------------- the registry

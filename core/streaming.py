@@ -99,15 +99,17 @@ def remove_stale_partials(out) -> list[Path]:
 
 def stream_score(meta: dict, data, out, score_chunk: Callable[[pd.DataFrame], pd.DataFrame], *,
                  chunk_size: int = 50_000, progress: Callable[[int], None] | None = None,
-                 personal=None, member: str | None = None, sheet: str | None = None) -> StreamResult:
+                 personal=None, member: str | None = None, sheet: str | None = None, log=None) -> StreamResult:
     """Score ``data`` chunk by chunk with ``score_chunk(part) -> scored rows`` and write them to ``out``.
 
     ``part`` has a fresh 0..n-1 index, personal data handled by ``personal`` (a
     ``core.privacy.PersonalDataFilter``, or its mode ``"drop"`` / ``"hash"`` / ``"keep"``; left out
     when not given) and numeric columns already coerced; ``progress(rows)`` is called after each
     chunk. ``member`` / ``sheet`` name the table to read in a zip or workbook (``--member`` /
-    ``--sheet``). Raises ``ColumnMismatchError`` (nothing written) when the file's columns do not fit
-    the model, and ``DataValidationError`` for unreadable files, a missing output folder or a full disk.
+    ``--sheet``); ``log`` (a ``core.monitor.record.PredictionRecorder``) records each scored chunk in
+    the run's prediction log, adding a ``prediction_id`` column when the file has no id column. Raises
+    ``ColumnMismatchError`` (nothing written) when the file's columns do not fit the model, and
+    ``DataValidationError`` for unreadable files, a missing output folder or a full disk.
     """
     from core.drift import DriftAccumulator
     from core.privacy import PersonalDataFilter
@@ -135,7 +137,12 @@ def stream_score(meta: dict, data, out, score_chunk: Callable[[pd.DataFrame], pd
                         notices += report.notices()
                     part = coerce_numbers(part, report).reset_index(drop=True)
                     # Text a spreadsheet would run as a formula (=, +, -, @) is written with a leading quote.
-                    escape_formula_cells(score_chunk(part)).to_csv(fh, header=rows == 0, index=False)
+                    scored = score_chunk(part)
+                    if log is not None:
+                        from core.monitor.record import attach_ids
+
+                        scored = attach_ids(log, part, scored)
+                    escape_formula_cells(scored).to_csv(fh, header=rows == 0, index=False)
                     if drift is not None:
                         drift.update(part)
                     rows += len(part)

@@ -277,6 +277,7 @@ def run_score(args) -> dict:
     done = stream_score(model.metadata, args.data, args.out, score_chunk,
                         chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress,
                         personal=getattr(args, "personal", None),  # --personal-data: drop (default), hash, keep
+                        log=getattr(args, "prediction_log", None),  # the run's prediction log (core.monitor)
                         **choice_of(args))  # --member / --sheet
     rows = done.rows
     result = {"rows": rows, "approved": rows - declined, "declined": declined,

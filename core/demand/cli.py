@@ -264,7 +264,8 @@ def run_score(args) -> dict:
     from core.tablestream import choice_of
 
     read = read_table(args.data, max_rows=None, **choice_of(args))  # --member / --sheet
-    result = score_with_run(args.model, guard.apply(read.df), max_rows=10 ** 12)
+    result = score_with_run(args.model, guard.apply(read.df), max_rows=10 ** 12,
+                            log=getattr(args, "prediction_log", None))  # the run's prediction log (core.monitor)
     table = result.scored
     from core.registry import write_atomic
 

@@ -354,7 +354,8 @@ def run_score(args) -> dict:
     guard = with_run_keys(args, saved.keys)
     done = stream_score(meta, args.data, args.out, score_chunk,
                         chunk_size=int(getattr(args, "chunk_size", 50_000) or 50_000), progress=progress,
-                        personal=guard, **choice_of(args))  # --member / --sheet
+                        personal=guard, log=getattr(args, "prediction_log", None),  # the run's prediction log
+                        **choice_of(args))  # --member / --sheet
     notices = list(done.notices)
     if state["unordered"]:
         notices.append("The file is not in time order: rows far older than the rows before them were scored "

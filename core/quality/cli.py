@@ -213,7 +213,8 @@ def run_score(args) -> dict:
     settings = {} if args.threshold is None else {"threshold": float(args.threshold)}
     if getattr(args, "keep_masks", False):
         settings["keep_masks"] = True
-    result = score_with_run(args.model, args.data, settings=settings)
+    result = score_with_run(args.model, args.data, settings=settings,
+                            log=getattr(args, "prediction_log", None))  # the run's prediction log (core.monitor)
     df = result.scored
     from core.registry import write_atomic
 

@@ -1,0 +1,189 @@
+"""Recording scored rows in a run's prediction log: one call per door.
+
+``PredictionRecorder(run_dir, source=...)`` is opened once by each door (``python -m core score``
+with ``source="cli"``, the Score page with ``"page"``, the HTTP service with ``"api"``) and called
+with each scored batch or chunk: ``ids = recorder.record(inputs, scored)``. The scenario's
+``monitor()`` hook turns the rows into log rows (id, event time, score, decision, the inputs as the
+model read them); the recorder adds the key, the time and the door, leaves personal data out, gives
+rows without an id a generated one (``prediction_id``, returned so outcomes can be matched later)
+and appends one Parquet file (``core.monitor.store``).
+
+Personal data never enters the log: an input column the run recorded as personal data (left out or
+pseudonymised when it was trained) or that looks like personal data in this batch
+(``core.privacy.detect_personal_columns``: e-mail, phone, card, IBAN, national id, names) is left
+out of the log, with a notice. A pseudonym (a keyed hash that replaced a card number) is logged as
+it is: it is what the model read.
+
+Logging never stops a scoring: if the log cannot be written, the rows are scored, the output is
+written, and a notice says that these rows are not monitored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+from core.monitor.store import INPUT_PREFIX, PREDICTIONS, apply_retention, utc_now, write_part
+
+ID_COLUMN = "prediction_id"  # the column a generated id is returned in
+LOG_ENV = "STUDIO_PREDICTION_LOG"  # "0" turns the log off for every door of this process
+SOURCES = ("cli", "page", "api")
+
+
+def logging_enabled() -> bool:
+    import os
+
+    return os.environ.get(LOG_ENV, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+class PredictionRecorder:
+    """Appends scored rows of one run to its prediction log (see the module docstring)."""
+
+    def __init__(self, run_dir, *, source: str, meta: dict | None = None, deferred: bool = False):
+        from core.registry import read_metadata
+        from core.scenarios import find_scenario
+
+        if source not in SOURCES:
+            raise DataValidationError(f"Expected the scoring door as one of {', '.join(SOURCES)}; got '{source}'. "
+                                      "Fix: pass source='cli', 'page' or 'api'.")
+        self.run_dir = Path(run_dir)
+        self.meta = meta if meta is not None else read_metadata(self.run_dir)
+        scenario = find_scenario(self.meta.get("scenario"))
+        spec = scenario.monitor() if scenario is not None and hasattr(scenario, "monitor") else None
+        self.spec = spec if spec is not None and not spec.unsupported(self.meta) else None
+        self.source = source
+        self.deferred = deferred  # parts stay hidden until commit() (the CLI: once its output is in place)
+        self._pending: list[Path] = []
+        self.rows = 0
+        self.generated = False  # whether any row got a generated id
+        # Whether the door's output carries ID_COLUMN: decided on the first batch (a CSV written chunk
+        # by chunk keeps the columns of its first chunk).
+        self.id_in_output: bool | None = None
+        self._unreturned = 0
+        self.notices: list[str] = []
+        self._left_out: set[str] = set()
+        self._failed = False
+        self._retention_checked = False
+
+    @property
+    def active(self) -> bool:
+        return self.spec is not None and not self._failed
+
+    def record(self, inputs: pd.DataFrame | None, scored: pd.DataFrame) -> pd.Series | None:
+        """Log the rows of ``scored`` (with ``inputs``, the rows the model read, when they align);
+        returns their ids in ``scored``'s order, or None when nothing was logged."""
+        if not self.active or scored is None or not len(scored):
+            return None
+        try:
+            frame = self.spec.log_frame(self.meta, inputs, scored)
+            frame = self._without_personal_data(frame)
+            batch = uuid.uuid4().hex[:12]
+            missing = frame["row_id"].isna().to_numpy()
+            if missing.any():
+                frame.loc[missing, "row_id"] = [f"p-{batch}-{i:06d}" for i in np.flatnonzero(missing)]
+                self.generated = True
+            frame["id_generated"] = missing
+            if self.id_in_output is None:
+                self.id_in_output = bool(missing.any())
+            elif not self.id_in_output:
+                self._unreturned += int(missing.sum())
+            now = utc_now()
+            frame.insert(0, "log_key", [f"{batch}-{i}" for i in range(len(frame))])
+            frame.insert(3, "scored_at", pd.Series([now] * len(frame), dtype="datetime64[us]").to_numpy())
+            frame.insert(4, "source", self.source)
+            path = write_part(self.run_dir, PREDICTIONS, frame, now=now, pending=self.deferred)
+            if self.deferred and path is not None:
+                self._pending.append(path)
+            if not self._retention_checked:  # once per door opening: old day folders go
+                self._retention_checked = True
+                apply_retention(self.run_dir)
+        except (DataValidationError, OSError, ValueError, KeyError) as exc:
+            self._failed = True
+            self.notices.append(f"These predictions were scored but not recorded in the run's prediction log "
+                                f"({exc}); they will not appear on the Monitor page.")
+            return None
+        self.rows += len(frame)
+        return pd.Series(frame["row_id"].to_numpy(), index=scored.index, name=ID_COLUMN)
+
+    def commit(self) -> None:
+        """Publish the parts logged with ``deferred`` (the scoring's output is complete)."""
+        from core.monitor.store import publish
+
+        try:
+            publish(self._pending)
+        except OSError as exc:
+            self.notices.append(f"The predictions were scored but not recorded in the run's prediction log ({exc}).")
+            self.rows = 0
+        self._pending = []
+
+    def abort(self) -> None:
+        """Drop the parts logged with ``deferred`` (the scoring failed: nobody received them)."""
+        from core.monitor.store import discard
+
+        discard(self._pending)
+        self._pending, self.rows = [], 0
+
+    def _without_personal_data(self, frame: pd.DataFrame) -> pd.DataFrame:
+        from core.privacy import detect_personal_columns
+
+        inputs = [c for c in frame.columns if c.startswith(INPUT_PREFIX)]
+        recorded = set(personal_columns(self.meta))
+        found = {p.column for p in detect_personal_columns(
+            frame[inputs].rename(columns=lambda c: c[len(INPUT_PREFIX):]).head(2_000))} if inputs else set()
+        drop = [c for c in inputs if c[len(INPUT_PREFIX):] in recorded | found]
+        new = sorted({c[len(INPUT_PREFIX):] for c in drop} - self._left_out)
+        if new:
+            self._left_out.update(new)
+            self.notices.append(f"Personal data is never logged: {', '.join(map(str, new))} "
+                                f"{'is' if len(new) == 1 else 'are'} left out of the prediction log.")
+        return frame.drop(columns=drop)
+
+    def summary(self) -> dict:
+        """What the door reports: rows logged, where, and whether ids were generated."""
+        from core.monitor.store import log_dir
+
+        return {"rows": self.rows, "location": str(log_dir(self.run_dir)), "source": self.source,
+                "generated_ids": bool(self.id_in_output), "notices": list(self.notices)}
+
+    def notice(self) -> str | None:
+        """One line for the user after scoring (None when nothing was logged and nothing went wrong)."""
+        if not self.rows:
+            return self.notices[-1] if self.notices else None
+        ids = (f" Rows without an id got a generated id in the '{ID_COLUMN}' column: send outcomes back "
+               "with it.") if self.id_in_output else ""
+        lost = (f" {self._unreturned:,} row(s) had an empty id and were logged under generated ids that are not in "
+                "the output: give every row an id to match their outcomes.") if self._unreturned else ""
+        return f"{self.rows:,} predictions recorded in the run's prediction log.{ids}{lost}"
+
+
+def personal_columns(meta: dict) -> list[str]:
+    """Columns the run recorded as personal data when it was trained (names only)."""
+    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+    found = (ws.get("dataset") or {}).get("personal_data") if isinstance(ws.get("dataset"), dict) else None
+    return [str(p.get("column")) for p in found or [] if isinstance(p, dict) and p.get("column") is not None]
+
+
+def open_recorder(run_dir, *, source: str, meta: dict | None = None, enabled: bool = True,
+                  deferred: bool = False) -> PredictionRecorder | None:
+    """A recorder for the run, or None when logging is off (``enabled=False``, e.g. ``--no-log``, or
+    ``STUDIO_PREDICTION_LOG=0``) or the run's scenario has no monitoring."""
+    if not enabled or not logging_enabled():
+        return None
+    recorder = PredictionRecorder(run_dir, source=source, meta=meta, deferred=deferred)
+    return recorder if recorder.spec is not None else None
+
+
+def attach_ids(recorder: PredictionRecorder | None, inputs, scored: pd.DataFrame) -> pd.DataFrame:
+    """Record ``scored`` and return it with the generated ids in ``prediction_id`` when rows had none
+    (the door's output then carries the id feedback needs)."""
+    if recorder is None:
+        return scored
+    ids = recorder.record(inputs, scored)
+    if ids is not None and recorder.id_in_output and ID_COLUMN not in scored.columns:
+        scored = scored.copy()
+        scored[ID_COLUMN] = ids.to_numpy()
+    return scored
