@@ -50,8 +50,10 @@ def build_metadata(run, *, threshold: float | None = None,
 
 
 def save_credit_run(run, path, *, threshold: float | None = None,
-                    scorecard: ScorecardConfig = ScorecardConfig(), extra_metadata: dict | None = None) -> Path:
-    """Save ``run`` so that its folder is exactly ``path`` (which must not exist yet)."""
+                    scorecard: ScorecardConfig = ScorecardConfig(), extra_metadata: dict | None = None,
+                    monitor: bool = True) -> Path:
+    """Save ``run`` so that its folder is exactly ``path`` (which must not exist yet); with ``monitor``
+    also its test rows and training rows for the monitor and retraining (``core.monitor.reference``)."""
     from core.registry import save_run
 
     path = Path(path)
@@ -66,8 +68,16 @@ def save_credit_run(run, path, *, threshold: float | None = None,
     # One hash per training row, so scoring can tell when a file repeats the training rows.
     meta["row_hash_columns"] = list(run.setup.features)
     hashes = hashes_to_bytes(compute_row_hashes(run.train_df, run.setup.features))
-    return save_run(path.parent, model=run.tabular.model, run_id=path.name, metadata=meta,
-                    files={ROW_HASH_FILE: hashes})
+    files = {ROW_HASH_FILE: hashes}
+    if monitor:
+        from core.monitor.reference import monitor_files
+
+        meta["monitor"], kept = monitor_files(
+            "credit", reference=pd.DataFrame({"score": np.asarray(run.p_test, float), "label": run.y_test}),
+            training=pd.concat([run.train_df, run.test_df], ignore_index=True),
+            fingerprint=(meta.get("workspace") or {}).get("dataset"))
+        files.update(kept)
+    return save_run(path.parent, model=run.tabular.model, run_id=path.name, metadata=meta, files=files)
 
 
 def export_model_zip(run, *, threshold: float | None = None,
@@ -75,7 +85,7 @@ def export_model_zip(run, *, threshold: float | None = None,
     """The saved run folder as zip bytes, for a download button."""
     tmp = Path(tempfile.mkdtemp(prefix="credit-export-"))
     try:
-        folder = save_credit_run(run, tmp / "credit_model", threshold=threshold, scorecard=scorecard)
+        folder = save_credit_run(run, tmp / "credit_model", threshold=threshold, scorecard=scorecard, monitor=False)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for f in sorted(folder.iterdir()):

@@ -65,7 +65,17 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
     if run.keyed:
         meta["pseudonymised"] = [dict(k) for k in run.keyed]  # names and kinds only; the secret is a file
         files.update(secret_file(secret))
-    return save_run(root, model=run.tabular.model, metadata=meta, run_id=run_id, files=files)
+    # The test period as the monitor reads it; the labelled history above is the training data.
+    from core.monitor.reference import monitor_files
+
+    test = run.test
+    reference = pd.DataFrame({"score": test[f"score_{NETWORK}"].to_numpy(float), "label": test["label"].to_numpy(float),
+                              "event_time": test["time"].to_numpy()})
+    if cols.customer:
+        reference[f"in.{cols.customer}"] = test["customer"].astype(str).to_numpy()
+    meta["monitor"], kept = monitor_files("fraud", reference=reference, training=None, fingerprint=None)
+    meta["monitor"]["training_source"] = {"kind": "run_file", "file": HISTORY_FILE}
+    return save_run(root, model=run.tabular.model, metadata=meta, run_id=run_id, files={**files, **kept})
 
 
 @dataclass
