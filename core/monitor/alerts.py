@@ -1,0 +1,81 @@
+"""Alerts: a figure of a period that crossed its threshold, with the reason in words.
+
+* **drift**: PSI above 0.25 ("shifted", ``core.drift``) on the score, against the test rows' scores,
+  or on one of the model's most important inputs, against the training rows;
+* **performance**: the realized headline figure outside what the test rows make plausible: a
+  ROC-AUC below the lower end of the test figure's 95 % bootstrap interval (with at least
+  ``MIN_LABELLED`` labelled rows of both classes), or a forecast error (WAPE) more than 25 % above
+  the backtest's;
+* **estimate**: the estimated ROC-AUC (CBPE) more than 0.05 below the test figure, before any label;
+* **decisions**: the share of a decision more than 10 points away from its share on the test rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+PSI_ALERT = 0.25
+ESTIMATE_DROP = 0.05
+MIX_SHIFT = 0.10
+ERROR_RISE = 0.25
+MIN_LABELLED = 50
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str  # drift, performance, estimate, decisions
+    subject: str  # the column, metric or decision it is about
+    value: float
+    threshold: float
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _fmt_share(v: float) -> str:
+    return f"{v:.0%}" if abs(v) >= 0.1 else f"{v:.1%}"
+
+
+def period_alerts(period, *, spec, test: dict, interval: tuple[float, float] | None, important: list[str],
+                  reference_mix: dict[str, float] | None, labels: dict[str, str]) -> list[Alert]:
+    """The alerts of one period (``core.monitor.report.Period``); ``labels`` give columns' plain names."""
+    out: list[Alert] = []
+    score = period.psi.get("score")
+    if score is not None and score > PSI_ALERT:
+        out.append(Alert("drift", "score", score, PSI_ALERT,
+                         f"The model's scores shifted: PSI {score:.2f} against the test rows' scores (above "
+                         f"{PSI_ALERT}). The model is scoring a different population than it was tested on."))
+    for col in important:
+        v = period.psi.get(col)
+        if v is not None and v > PSI_ALERT:
+            out.append(Alert("drift", col, v, PSI_ALERT,
+                             f"Input '{labels.get(col, col)}' shifted: PSI {v:.2f} against the training rows (above "
+                             f"{PSI_ALERT}); it is among the inputs the model relies on most."))
+    head = spec.headline
+    name = spec.realized_metrics.get(head, head)
+    value, n = period.realized.get(head), int(period.realized.get("labelled_rows") or 0)
+    if value is not None and head in spec.lower_is_better:
+        base = test.get(head)
+        if base and value > base * (1 + ERROR_RISE):
+            out.append(Alert("performance", head, value, base * (1 + ERROR_RISE),
+                             f"Realized {name} {value:.3f} on {n:,} labelled rows is more than {ERROR_RISE:.0%} above "
+                             f"the test figure {base:.3f}: the forecasts have become less accurate."))
+    elif value is not None and interval is not None and n >= MIN_LABELLED and value < interval[0]:
+        out.append(Alert("performance", head, value, interval[0],
+                         f"Realized {name} {value:.3f} on {n:,} labelled rows is below the test figure's 95% interval "
+                         f"({interval[0]:.3f} to {interval[1]:.3f}): the model ranks worse than when it was tested."))
+    est, base = period.estimated.get("roc_auc"), test.get("roc_auc")
+    if est is not None and base is not None and base - est > ESTIMATE_DROP:
+        out.append(Alert("estimate", "roc_auc", est, base - ESTIMATE_DROP,
+                         f"Estimated ROC-AUC {est:.3f} is {base - est:.3f} below the test figure {base:.3f} (more "
+                         f"than {ESTIMATE_DROP}), estimated from the scores before any label: expect the realized "
+                         "figure to drop once labels arrive."))
+    if reference_mix:
+        for decision in sorted(set(reference_mix) | set(period.decisions)):
+            was, now = reference_mix.get(decision, 0.0), period.decisions.get(decision, 0.0)
+            if abs(now - was) > MIX_SHIFT:
+                out.append(Alert("decisions", decision, now, MIX_SHIFT,
+                                 f"The share of '{decision}' decisions moved from {_fmt_share(was)} on the test rows "
+                                 f"to {_fmt_share(now)} (more than {MIX_SHIFT:.0%} points) at the same settings."))
+    return out

@@ -1,0 +1,175 @@
+"""Retraining: a challenger on the original data plus the newly labelled rows, judged against the
+champion on the latest labelled period, never on rows it learnt from.
+
+``retrain(run_dir, data=..., by="week")``:
+
+1. the labelled predictions of the log (each row id once: its latest prediction and latest label);
+2. the **comparison rows**: the later half of the latest period that has labels (in time order, whole
+   days when rows have an event time). Neither model has learnt from them: the champion scored them
+   before their labels existed, and the challenger never trains on them;
+3. the **new training rows**: every other labelled prediction (its logged inputs and label), and
+   the rows of ``data`` (a labelled file, e.g. next month's applications with their outcome) whose
+   ids are not comparison rows; a row in both counts once, from the file;
+4. the scenario trains the challenger on the run's original training rows plus the new ones, with
+   the champion's recipe (``MonitorSpec.retrain``), and saves it with its champion recorded;
+5. the verdict: the challenger's scores against the champion's logged scores on the same comparison
+   rows, with the paired bootstrap of ``core.verdict`` (better / on par / worse, outside the noise or
+   not). Nothing is promoted: ``promote`` does that on request (``core.monitor.lineage``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+from core.monitor.store import INPUT_PREFIX, open_log, utc_now
+
+MIN_COMPARISON_ROWS = 20
+OUTCOME_WORDS = {"better": "better than the champion, outside the noise: promote it if the team agrees",
+                 "on par": "on par with the champion: the difference is inside the noise, so keep the champion",
+                 "worse": "worse than the champion, outside the noise: keep the champion"}
+
+
+@dataclass
+class RetrainResult:
+    champion: str
+    challenger: Path
+    period: str
+    compared_rows: int
+    new_rows: int
+    file_rows: int
+    verdict: object  # core.verdict.Verdict (baseline = the champion)
+    notices: list[str] = field(default_factory=list)
+
+    def sentence(self) -> str:
+        v = self.verdict
+        return (f"The challenger's {v.metric} on {self.compared_rows:,} comparison rows of {self.period} is "
+                f"{v.value:.3f} against {v.baseline_value:.3f} for the champion: {v.diff:+.3f}, {v.level:.0%} interval "
+                f"{v.low:+.3f} to {v.high:+.3f} — {OUTCOME_WORDS[v.outcome]}.")
+
+    def to_dict(self) -> dict:
+        return {"champion": self.champion, "challenger": str(self.challenger), "challenger_id": self.challenger.name,
+                "comparison": {"period": self.period, "rows": self.compared_rows}, "new_rows": self.new_rows,
+                "file_rows": self.file_rows, "verdict": {**self.verdict.to_dict(), "sentence": self.sentence()},
+                "notices": list(self.notices)}
+
+
+def labelled_rows(run_dir, by: str) -> pd.DataFrame:
+    """Each labelled row id once: its latest logged prediction (inputs, score, decision) and latest label."""
+    with open_log(run_dir) as con:
+        return con.execute(f"""
+            WITH p AS (SELECT *, row_number() OVER (PARTITION BY row_id ORDER BY scored_at DESC, log_key DESC) AS rn
+                       FROM predictions),
+                 o AS (SELECT row_id, label, row_number() OVER (PARTITION BY row_id ORDER BY received_at DESC, seq DESC,
+                       label_key DESC) AS rn FROM labels)
+            SELECT p.* EXCLUDE (rn), o.label, date_trunc('{by}', coalesce(p.event_time, p.scored_at)) AS period
+            FROM p JOIN o ON p.row_id = o.row_id AND o.rn = 1 WHERE p.rn = 1
+            ORDER BY coalesce(p.event_time, p.scored_at), p.scored_at, p.log_key""").df()
+
+
+def comparison_mask(latest: pd.DataFrame) -> np.ndarray:
+    """The later half of a period's rows (already in time order); with event times the cut moves to
+    the start of its day, so whole days are compared (a time split trains on whole days)."""
+    n = len(latest)
+    cut = n // 2
+    if n and latest["event_time"].notna().all():
+        days = pd.to_datetime(latest["event_time"]).dt.normalize().to_numpy()
+        first = np.searchsorted(days, days[cut], side="left")
+        if 0 < first < n:
+            cut = int(first)
+    mask = np.zeros(n, dtype=bool)
+    mask[cut:] = True
+    return mask
+
+
+def _inputs(frame: pd.DataFrame) -> pd.DataFrame:
+    cols = [c for c in frame.columns if c.startswith(INPUT_PREFIX)]
+    out = frame[cols].rename(columns=lambda c: c[len(INPUT_PREFIX):]).reset_index(drop=True)
+    out["label"] = frame["label"].to_numpy(float)
+    return out
+
+
+def default_target(run_dir: Path) -> Path:
+    """``<runs folder>/<champion>-challenger-<n>``, the first free n."""
+    n = 1
+    while (run_dir.parent / f"{run_dir.name}-challenger-{n}").exists():
+        n += 1
+    return run_dir.parent / f"{run_dir.name}-challenger-{n}"
+
+
+def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
+            progress: Callable[[str], None] | None = None) -> RetrainResult:
+    """Train, save and judge a challenger of the run in ``run_dir`` (see the module docstring)."""
+    from core.datasets import read_table
+    from core.monitor.lineage import read_status, write_status
+    from core.monitor.report import check_period, monitored_spec
+    from core.monitor.spec import BINARY
+    from core.registry import check_save_target
+    from core.verdict import compare_binary
+
+    run_dir = Path(run_dir)
+    say = progress or (lambda _m: None)
+    meta, spec = monitored_spec(run_dir)
+    by = check_period(by)
+    if not spec.can_retrain:
+        raise DataValidationError(f"Expected a run whose scenario trains challengers from the monitor; got a "
+                                  f"{meta.get('scenario')} run. Fix: {spec.retrain_note}")
+    target = check_save_target(save if save is not None else default_target(run_dir), scenario=str(meta.get("scenario")))
+    rows = labelled_rows(run_dir, by)
+    if not len(rows):
+        raise DataValidationError(f"Expected labelled predictions of run '{run_dir.name}' to compare a challenger on; got "
+                                  "none. Fix: score new data with the run, then feed the outcomes back (python -m core "
+                                  f"feedback --model {run_dir} --data outcomes.csv, or the Monitor page).")
+    latest_period = rows["period"].max()
+    latest = rows[rows["period"] == latest_period].reset_index(drop=True)
+    mask = comparison_mask(latest)
+    holdout = latest[mask].reset_index(drop=True)
+    start = pd.Timestamp(latest_period).date()
+    period = f"the {by} from {start}"
+    y = holdout["label"].to_numpy(float)
+    if len(holdout) < MIN_COMPARISON_ROWS or (spec.task == BINARY and len(np.unique(y)) < 2):
+        raise DataValidationError(
+            f"Expected at least {MIN_COMPARISON_ROWS} comparison rows with both outcomes in the latest labelled period "
+            f"({period}); got {len(holdout):,} rows with {int(np.nansum(y)):,} positive. Fix: feed back more outcomes, "
+            "or compare over a longer period (--by month).")
+    held_ids = set(holdout["row_id"].astype(str))
+    extra, file_ids, notices = None, set(), []
+    if data is not None:
+        say("Reading the labelled file")
+        table = read_table(data, max_rows=None, personal="drop").df
+        ids = spec.ids_from_file(meta, table, None)
+        labels = [c for c in spec.label_candidates(meta) if c in table.columns]
+        if not labels:
+            raise DataValidationError(f"Expected the outcome column ({', '.join(spec.label_candidates(meta))}) in the "
+                                      f"labelled file; got columns {list(table.columns)[:12]}. Fix: pass a file with "
+                                      "the outcomes, or retrain from the fed-back outcomes alone (leave out --data).")
+        keep = (~ids.isin(held_ids)).to_numpy() & table[labels[0]].notna().to_numpy()
+        dropped = int((ids.isin(held_ids)).sum())
+        if dropped:
+            notices.append(f"{dropped:,} row(s) of the file are comparison rows: they are kept out of the challenger's "
+                           "training.")
+        extra = table[keep].reset_index(drop=True)
+        file_ids = set(ids[keep].astype(str))
+    others = rows[~rows["row_id"].astype(str).isin(held_ids | file_ids)].reset_index(drop=True)
+    lineage = {"champion": run_dir.name, "champion_path": str(run_dir.resolve()), "holdout_period": period,
+               "holdout_rows": int(len(holdout)), "new_rows": int(len(others) + (0 if extra is None else len(extra))),
+               "file_rows": 0 if extra is None else int(len(extra)), "by": by,
+               "trained_at": utc_now().isoformat(timespec="seconds")}
+    challenger = spec.retrain(run_dir, meta, _inputs(others), _inputs(holdout), save_to=target, extra_file=extra,
+                              train_data=train_data, lineage=lineage, progress=say)
+    notices += challenger.notices
+    p_new = np.asarray(challenger.scores, dtype=float)
+    ok = np.isfinite(p_new)
+    verdict = compare_binary(y[ok], p_new[ok], {"champion": holdout["score"].to_numpy(float)[ok]},
+                             metric=spec.verdict_metric, names={"champion": "the champion"}, seed=0)
+    result = RetrainResult(run_dir.name, Path(challenger.run_dir), period, int(ok.sum()), lineage["new_rows"],
+                           lineage["file_rows"], verdict, notices)
+    write_status(result.challenger, role="challenger", champion=run_dir.name,
+                 verdict={**verdict.to_dict(), "sentence": result.sentence()})
+    write_status(run_dir, challengers=[*read_status(run_dir).get("challengers", []), result.challenger.name])
+    return result
