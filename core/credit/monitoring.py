@@ -60,7 +60,7 @@ class CreditMonitor(MonitorSpec):
 
     def label_candidates(self, meta):
         target = (meta.get("credit") or {}).get("target")
-        return [c for c in (target, "default", "label", "outcome") if c]
+        return list(dict.fromkeys(c for c in (target, "default", "label", "outcome") if c))
 
     def read_labels(self, meta, values):
         return read_binary_labels(values, positive=(meta.get("credit") or {}).get("positive"), what="a default")

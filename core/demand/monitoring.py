@@ -53,7 +53,8 @@ class DemandMonitor(MonitorSpec):
                                        "step": scored["step"].to_numpy()})
 
     def label_candidates(self, meta):
-        return [c for c in (_cmap(meta).get("target"), "actual", "quantity", "units", "sales", "label") if c]
+        names = (_cmap(meta).get("target"), "actual", "quantity", "units", "sales", "label")
+        return list(dict.fromkeys(c for c in names if c))
 
     def read_labels(self, meta, values):
         s = pd.Series(values).reset_index(drop=True)

@@ -56,7 +56,7 @@ class FraudMonitor(MonitorSpec):
 
     def label_candidates(self, meta):
         target = _columns(meta).get("target")
-        return [c for c in (target, "is_fraud", "fraud", "label", "outcome") if c]
+        return list(dict.fromkeys(c for c in (target, "is_fraud", "fraud", "label", "outcome") if c))
 
     def read_labels(self, meta, values):
         from core.fraud.columns import parse_labels

@@ -77,5 +77,5 @@ def period_alerts(period, *, spec, test: dict, interval: tuple[float, float] | N
             if abs(now - was) > MIX_SHIFT:
                 out.append(Alert("decisions", decision, now, MIX_SHIFT,
                                  f"The share of '{decision}' decisions moved from {_fmt_share(was)} on the test rows "
-                                 f"to {_fmt_share(now)} (more than {MIX_SHIFT:.0%} points) at the same settings."))
+                                 f"to {_fmt_share(now)} (more than {MIX_SHIFT * 100:.0f} percentage points) at the same settings."))
     return out

@@ -9,9 +9,13 @@ overstate the positives. The check uses the run's test rows (``monitor_reference
   200 times as Bernoulli(score) and the 95th percentile of their ECE is the noise level.
 
 Scores whose ECE is within the noise are used as they are. Otherwise a calibrator is fitted on the
-test rows: isotonic regression when there are at least 1,000 rows with 50 of each class (flexible,
-needs data), else Platt scaling (a logistic curve on the score's log-odds, two parameters). It is
-saved as JSON in the run's monitor folder and reused, and every estimate says it was calibrated.
+test rows: isotonic regression (a step function, flexible) or Platt scaling (a logistic curve on the
+score's log-odds, two parameters), whichever predicts the test rows better out of fold (Brier score
+over a 5-fold stratified split; Platt when a class has fewer than 5 rows). With few positives the
+choice matters: on a fraud run with 15 frauds in 3,550 test rows, Platt's curve could not follow
+the few very high scores (expected ROC-AUC 0.69 against a realized 0.91) where isotonic did (0.93),
+and the out-of-fold Brier score picked isotonic. The calibrator is saved as JSON in the run's
+monitor folder and reused, and every estimate says it was calibrated.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import numpy as np
 CALIBRATION_FILE = "calibration.json"
 BINS = 10
 N_NOISE = 200
-ISOTONIC_MIN_ROWS, ISOTONIC_MIN_CLASS = 1_000, 50
+FOLDS = 5
 
 
 def expected_calibration_error(y, p, bins: int = BINS) -> float:
@@ -69,8 +73,7 @@ class Calibration:
         if self.method == "isotonic":
             return np.interp(p, self.params["x"], self.params["y"])
         if self.method == "platt":
-            z = np.log(np.clip(p, 1e-6, 1 - 1e-6) / np.clip(1 - p, 1e-6, 1.0))
-            return 1.0 / (1.0 + np.exp(-(self.params["a"] * z + self.params["b"])))
+            return 1.0 / (1.0 + np.exp(-(self.params["a"] * _logit(p) + self.params["b"])))
         return p
 
     def sentence(self) -> str:
@@ -83,7 +86,7 @@ class Calibration:
             return head + ": the scores are calibrated and are used as they are."
         name = "isotonic regression" if self.method == "isotonic" else "Platt scaling"
         return (head + f": they are not calibrated, so the estimates use scores calibrated with {name} fitted on "
-                f"those test rows (error {self.ece_after:.3f} after).")
+                f"those test rows (chosen by out-of-fold Brier score; error {self.ece_after:.3f} after).")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -96,22 +99,43 @@ def fit_calibration(y, p, *, seed: int = 0) -> Calibration:
     ece, noise = expected_calibration_error(y, p), noise_level(p, seed=seed)
     if ece <= noise or len(np.unique(y)) < 2:
         return Calibration("none", len(y), ece, noise, ece)
-    n_min = min(int(y.sum()), int(len(y) - y.sum()))
-    if len(y) >= ISOTONIC_MIN_ROWS and n_min >= ISOTONIC_MIN_CLASS:
+    method = _choose(y, p, seed=seed)
+    cal = Calibration(method, len(y), ece, noise, params=_fit(method, y, p))
+    cal.ece_after = expected_calibration_error(y, cal.apply(p))
+    return cal
+
+
+def _logit(p) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def _fit(method: str, y, p) -> dict:
+    if method == "isotonic":
         from sklearn.isotonic import IsotonicRegression
 
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, y)
-        cal = Calibration("isotonic", len(y), ece, noise,
-                          params={"x": [float(v) for v in iso.X_thresholds_],
-                                  "y": [float(v) for v in iso.y_thresholds_]})
-    else:
-        from sklearn.linear_model import LogisticRegression
+        return {"x": [float(v) for v in iso.X_thresholds_], "y": [float(v) for v in iso.y_thresholds_]}
+    from sklearn.linear_model import LogisticRegression
 
-        z = np.log(np.clip(p, 1e-6, 1 - 1e-6) / np.clip(1 - p, 1e-6, 1.0)).reshape(-1, 1)
-        lr = LogisticRegression(C=1e6, max_iter=1000).fit(z, y)
-        cal = Calibration("platt", len(y), ece, noise, params={"a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])})
-    cal.ece_after = expected_calibration_error(y, cal.apply(p))
-    return cal
+    lr = LogisticRegression(C=1e6, max_iter=1000).fit(_logit(p).reshape(-1, 1), y)
+    return {"a": float(lr.coef_[0, 0]), "b": float(lr.intercept_[0])}
+
+
+def _choose(y, p, *, seed: int) -> str:
+    """Isotonic or Platt: the lower out-of-fold Brier score on the test rows."""
+    from sklearn.model_selection import StratifiedKFold
+
+    n_min = min(int(y.sum()), int(len(y) - y.sum()))
+    if n_min < FOLDS:
+        return "platt"
+    brier = {}
+    for method in ("isotonic", "platt"):
+        oof = np.zeros(len(y))
+        for tr, te in StratifiedKFold(FOLDS, shuffle=True, random_state=seed).split(p, y):
+            oof[te] = Calibration(method, params=_fit(method, y[tr], p[tr])).apply(p[te])
+        brier[method] = float(np.mean((oof - y) ** 2))
+    return min(brier, key=brier.get)
 
 
 def get_calibration(folder, reference) -> Calibration:

@@ -95,15 +95,15 @@ def describe(meta: dict, status: dict | None = None) -> list[str]:
     lines = []
     lineage = get_lineage(meta)
     if lineage.get("champion"):
-        lines.append(f"Challenger of run `{lineage['champion']}`, trained on its data plus "
+        lines.append(f"Challenger of run “{lineage['champion']}”, trained on its data plus "
                      f"{int(lineage.get('new_rows', 0)):,} newly labelled rows and compared on "
                      f"{int(lineage.get('holdout_rows', 0)):,} rows of {lineage.get('holdout_period', 'the latest period')}.")
     if status.get("verdict", {}).get("sentence"):
         lines.append(status["verdict"]["sentence"])
     if status.get("challengers"):
-        lines.append("Challengers trained from this run: " + ", ".join(f"`{c}`" for c in status["challengers"]) + ".")
+        lines.append("Challengers trained from this run: " + ", ".join(f"“{c}”" for c in status["challengers"]) + ".")
     if status.get("role") == "champion" and status.get("replaces"):
-        lines.append(f"Promoted to champion on {status.get('promoted_at')}, replacing run `{status['replaces']}`.")
+        lines.append(f"Promoted to champion on {status.get('promoted_at')}, replacing run “{status['replaces']}”.")
     if status.get("role") == "retired":
-        lines.append(f"Retired on {status.get('retired_at')}: replaced by run `{status.get('replaced_by')}`.")
+        lines.append(f"Retired on {status.get('retired_at')}: replaced by run “{status.get('replaced_by')}”.")
     return lines

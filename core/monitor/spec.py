@@ -80,7 +80,7 @@ class MonitorSpec:
         """Column names a feedback file's label may have, most likely first."""
         ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
         target = (ws.get("input") or {}).get("target") if isinstance(ws.get("input"), dict) else None
-        return [c for c in (target, "label", "outcome", "actual", "y") if c]
+        return list(dict.fromkeys(c for c in (target, "label", "outcome", "actual", "y") if c))
 
     def read_labels(self, meta: dict, values: pd.Series) -> np.ndarray:
         """Labels as numbers (0 / 1 for a binary task); raises ``DataValidationError`` for values it

@@ -362,7 +362,7 @@ class LogSize:
 
     def sentence(self) -> str:
         if not self.predictions and not self.labels:
-            return "No predictions logged yet."
+            return f"No predictions logged yet; they will be kept {self.retention_days:,} days ({self.retention_from})."
         span = f" from {self.first_day} to {self.last_day}" if self.first_day else ""
         return (f"{self.predictions:,} predictions and {self.labels:,} outcomes{span}, {_size(self.bytes)} in "
                 f"{self.files:,} file(s); kept {self.retention_days:,} days ({self.retention_from}).")
@@ -394,3 +394,20 @@ def get_log_size(run_dir) -> LogSize:
     retention, source = get_retention(run_dir)
     return LogSize(str(log_dir(run_dir)), total, files, counts[PREDICTIONS], counts[LABELS],
                    min(days) if days else None, max(days) if days else None, retention, source)
+
+
+def log_signature(run_dir) -> tuple:
+    """A cheap fingerprint of the log's state (files, sizes, latest change): a page recomputes the
+    monitor only when it changed."""
+    from core.monitor.lineage import STATUS_FILE
+
+    root = log_dir(run_dir)
+    files, size, latest = 0, 0, 0.0
+    for table in (PREDICTIONS, LABELS):
+        for p in list_parts(run_dir, table):
+            with contextlib.suppress(OSError):
+                st = p.stat()
+                files, size, latest = files + 1, size + st.st_size, max(latest, st.st_mtime)
+    with contextlib.suppress(OSError):
+        latest = max(latest, (root / STATUS_FILE).stat().st_mtime)
+    return files, size, latest
