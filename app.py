@@ -27,9 +27,10 @@ pages += [
     for spec in SCENARIOS.values()
     if spec.available
 ]
-# Workspace pages: saved runs and batch scoring over every scenario.
+# Workspace pages: saved runs, batch scoring and monitoring over every scenario.
 for path, title, icon, url in (("pages/runs.py", "Runs", ":material/folder_open:", "runs"),
-                               ("pages/score.py", "Score", ":material/batch_prediction:", "score")):
+                               ("pages/score.py", "Score", ":material/batch_prediction:", "score"),
+                               ("pages/monitor.py", "Monitor", ":material/monitoring:", "monitor")):
     if (ROOT / path).exists():
         pages.append(st.Page(path, title=title, icon=icon, url_path=url))
 navigation = st.navigation(pages)

@@ -16,6 +16,7 @@ from core.scenarios import find_scenario
 from core.workspace.summary import SCENARIO_KEYS
 from ui.common import ensure_router, get_currency, show_error
 from ui.deploy import render_deploy_panel
+from ui.monitor import log_panel
 from ui.trust import show_saved_trust
 from ui.workspace import pick_runs_dir
 
@@ -228,6 +229,8 @@ with right:
     st.dataframe(params, hide_index=True, width="stretch", height=min(35 * (len(params) + 1) + 3, 320))
 if ws.get("intended_use"):
     st.markdown(f"**Intended use.** {ws['intended_use']}")
+with st.container(border=True):
+    log_panel(meta)  # the prediction log's size, location and retention; champion / challenger links
 
 
 def _report() -> str:

@@ -10,6 +10,7 @@ from core.safety import safe_csv_bytes
 from core.workspace.inputs import ColumnMismatchError, get_expected_input
 from core.workspace.runs import format_figure, get_headline, get_run_labels, list_workspace_runs
 from core.glossary import column_label, feature_label, is_money_setting
+from core.monitor.record import open_recorder
 from core.scenarios import SCENARIOS, find_scenario
 from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap, get_decision_settings,
                                    score_with_run)
@@ -102,6 +103,9 @@ with st.form(K + "form"):
     images = expected["kind"] == "images"
     up = st.file_uploader("Images to score (zip)" if images else f"File to score ({FORMATS})",
                           type=["zip"] if images else TABLE_TYPES, key=K + f"upload.{images}")
+    record = st.checkbox("Record these predictions in the run's prediction log", value=True, key=K + "log",
+                         help="Logged rows appear on the Monitor page, where their outcomes can be fed back. Leave "
+                              "unticked for files that are not production data (tests, training rows).")
     c1, c2 = st.columns([1, 2])
     clicked = c1.form_submit_button("Score file", type="primary", icon=":material/batch_prediction:")
     spec = SCENARIOS.get(scenario)
@@ -127,7 +131,8 @@ if clicked or use_sample:
             result = score_with_run(meta["path"], data, settings=settings, max_rows=PAGE_MAX_ROWS,
                                     reason_rows=(contract.page_reason_rows if contract is not None
                                                  and contract.page_reason_rows else REASON_ROWS),
-                                    progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                                    progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                                    log=open_recorder(meta["path"], source="page", enabled=record))
         except ColumnMismatchError as exc:
             show_error(exc)
             check = exc.report.table()

@@ -33,7 +33,7 @@ def test_pages_never_import_ml_libraries():
 def test_every_page_file_is_routed():
     from core.scenarios import SCENARIOS
 
-    routed = {"pages/home.py", "pages/runs.py", "pages/score.py"} | {s.page for s in SCENARIOS.values()}
+    routed = {"pages/home.py", "pages/runs.py", "pages/score.py", "pages/monitor.py"} | {s.page for s in SCENARIOS.values()}
     files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
     assert files <= routed, f"pages not in the navigation: {files - routed}"
 
@@ -88,7 +88,8 @@ def test_the_branch_detector_finds_branching_on_scenario_names(tmp_path):
 def test_workspace_never_branches_on_a_scenario_name():
     """The workspace and the Score page ask the scenario (``core.scenarios`` hooks: decision words,
     decision controls, input hints); adding a scenario edits no shared file."""
-    shared = [*sorted((ROOT / "core" / "workspace").glob("*.py")), ROOT / "pages" / "score.py"]
+    shared = [*sorted((ROOT / "core" / "workspace").glob("*.py")), ROOT / "pages" / "score.py",
+              *sorted((ROOT / "core" / "monitor").glob("*.py")), ROOT / "pages" / "monitor.py", ROOT / "ui" / "monitor.py"]
     offenders = [f for p in shared for f in _scenario_branches(p)]
     assert offenders == []
 
@@ -111,6 +112,7 @@ def test_scenario_packages_and_ground_floor_never_import_the_workspace():
     """Data flows one way: ground floor -> scenario packages -> workspace, never back up."""
     files = [p for name in SCENARIO_PACKAGES for p in (ROOT / "core" / name).rglob("*.py")]
     files += list((ROOT / "core").glob("*.py")) + list((ROOT / "core" / "scale").glob("*.py"))
+    files += list((ROOT / "core" / "monitor").glob("*.py"))
     offenders = {str(p.relative_to(ROOT)): sorted(m for m in _core_imports(p) if m.startswith("core.workspace"))
                  for p in files}
     assert {k: v for k, v in offenders.items() if v} == {}

@@ -1,0 +1,74 @@
+"""Monitor: a saved run in production — drift, decisions, realized and estimated performance, alerts,
+outcomes fed back, and a challenger trained and promoted on request."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import DataValidationError
+from core.scenarios import find_scenario
+from core.workspace.runs import get_run_labels, list_workspace_runs
+from ui.common import ensure_router, show_error, show_notices
+from ui.monitor import K, feedback_form, get_report, retrain_panel, show_alerts, show_charts, show_headline
+from ui.workspace import pick_runs_dir
+
+ensure_router()
+
+PERIODS = {"day": "Day", "week": "Week", "month": "Month"}
+
+
+def _title(key) -> str:
+    found = find_scenario(key)
+    return found.title if found is not None else str(key)
+
+
+st.title("Monitor")
+st.caption("Every prediction a saved run makes (Score page, `python -m core score`, the HTTP service) is logged. "
+           "Here: how many rows it scores, whether its inputs and scores drift, how its decisions move, how well it "
+           "does once outcomes come back — and how well it should do before they do — with alerts, and a "
+           "challenger to retrain and promote.")
+
+root = pick_runs_dir()
+runs, skipped = list_workspace_runs(root)
+if skipped:
+    st.warning(f"{len(skipped)} run folder(s) could not be read and are not offered below.", icon=":material/warning:")
+if not runs:
+    st.info("No saved runs yet in this folder. Train and save a model on a scenario page, score new data with it, "
+            "then come back here.", icon=":material/folder_open:")
+    st.stop()
+
+by_id = {m["run_id"]: m for m in runs}
+labels = dict(zip(by_id, (f"{lbl} ({_title(m.get('scenario'))})" for lbl, m in zip(get_run_labels(runs), runs))))
+if st.session_state.get(K + "run") not in by_id:
+    st.session_state[K + "run"] = next(iter(by_id))
+c1, c2 = st.columns([3, 1])
+rid = c1.selectbox("Saved run", list(by_id), key=K + "run", format_func=lambda r: labels[r])
+by = c2.segmented_control("Period", list(PERIODS), key=K + "by", default="week", format_func=PERIODS.get,
+                          selection_mode="single") or "week"
+meta = by_id[rid]
+run_dir = meta["path"]
+
+try:
+    report = get_report(run_dir, by)
+except DataValidationError as exc:
+    show_error(exc)
+    st.stop()
+
+if report.calibration is not None:
+    st.caption(report.calibration.sentence())
+if not report.periods:
+    show_notices(report.notices, title="Notes on this run's monitor")
+    st.info("No predictions logged yet. Score a file with this run on the Score page (or `python -m core score "
+            f"--model {run_dir} ...`) and its rows appear here.", icon=":material/monitoring:")
+else:
+    show_headline(report)
+    show_alerts(report)
+    show_notices(report.notices, title="Notes on this run's monitor")
+    show_charts(report)
+
+st.subheader("Close the loop")
+left, right = st.columns(2)
+with left:
+    feedback_form(run_dir)
+with right:
+    retrain_panel(run_dir, meta, report)

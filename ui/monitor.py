@@ -1,0 +1,229 @@
+"""The Monitor page's parts (and the Runs page's log panel): headline, alerts, charts, the outcomes
+upload, retraining and promotion. Everything shown comes from ``core.monitor``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from core.errors import DataValidationError
+from core.safety import escape_markdown, safe_csv_bytes
+from ui.common import plain_columns, show_error, show_notices
+
+K = "monitor."  # session-state namespace of the Monitor page
+
+
+def get_report(run_dir: str, by: str):
+    """The run's monitor, recomputed only when its log (or status) changed since the last rerun."""
+    from core.monitor.report import compute_monitor
+    from core.monitor.store import log_signature
+
+    key = (run_dir, by, log_signature(run_dir))
+    held = st.session_state.get(K + "report")
+    if held is not None and held[0] == key:
+        return held[1]
+    report = compute_monitor(run_dir, by=by)
+    st.session_state[K + "report"] = (key, report)
+    return report
+
+
+def _fmt(value, metric: str = "") -> str:
+    if value is None:
+        return "–"
+    if metric in ("bad_rate_approved", "default_rate", "fraud_rate", "alert_precision", "card_precision_at_k",
+                  "escape_rate", "false_reject_rate", "defect_rate"):
+        return f"{value:.1%}"
+    return f"{value:,.3f}"
+
+
+def show_headline(report) -> None:
+    """Tiles for the latest period: rows, outcomes, the headline realized and estimated, score drift, alerts."""
+    latest = report.periods[-1]
+    spec, head = report.spec, report.spec.headline
+    labels = report.metric_labels()
+    st.markdown(f"**Latest {report.by}: {latest.start.date()} to {latest.end.date()}**")
+    tiles = [("Rows scored", f"{latest.rows:,}"), ("With outcome", f"{int(latest.realized.get('labelled_rows') or 0):,}"),
+             (f"Realized {labels.get(head, head)}", _fmt(latest.realized.get(head), head))]
+    if spec.estimated_metrics:
+        tiles.append((f"Estimated {labels.get(head, head)}", _fmt(latest.estimated.get(head), head)))
+    tiles += [("PSI of the score", _fmt(latest.psi.get("score"))), ("Alerts", f"{len(latest.alerts):,}")]
+    for col, (label, value) in zip(st.columns(len(tiles)), tiles):
+        col.metric(label, value)
+    if report.test.get(head) is not None:
+        interval = (f" (95% interval {report.interval[0]:.3f} to {report.interval[1]:.3f})"
+                    if report.interval is not None else "")
+        st.caption(f"Test figure: {labels.get(head, head)} {report.test[head]:.3f}{interval}, on the run's test rows.")
+
+
+def show_alerts(report) -> None:
+    alerts = report.alerts
+    if not alerts:
+        st.success("No alerts: no figure crossed its threshold in any period.", icon=":material/check_circle:")
+        return
+    st.markdown(f"**Alerts ({len(alerts)})**")
+    for period, alert in sorted(alerts, key=lambda pa: pa[0].start, reverse=True)[:12]:
+        st.warning(f"**{period.start.date()}** — {escape_markdown(alert.reason)}", icon=":material/notifications:")
+    if len(alerts) > 12:
+        st.caption(f"{len(alerts) - 12} earlier alert(s) are in the table below and in the download.")
+
+
+def show_charts(report) -> None:
+    from core.monitor.charts import plot_monitor_decisions, plot_monitor_metric, plot_monitor_psi, plot_monitor_volume
+
+    names = ["Performance", "Drift", "Volume"] + (["Decisions"] if any(p.decisions for p in report.periods) else [])
+    names.append("Table")
+    tabs = dict(zip(names, st.tabs(names)))
+    table = report.table()
+    with tabs["Performance"]:
+        labels = report.metric_labels()
+        metrics = list(dict.fromkeys([report.spec.headline, *report.spec.realized_metrics,
+                                      *report.spec.estimated_metrics]))
+        metric = st.selectbox("Figure", metrics, key=K + "metric", format_func=lambda m: labels.get(m, m))
+        st.plotly_chart(plot_monitor_metric(report, metric), width="stretch", key=K + "metric_chart")
+        if report.spec.estimated_metrics:
+            st.caption("Estimated: expected from the calibrated scores of every row, before any outcome (CBPE). "
+                       "Realized: measured on the rows whose outcome came back.")
+    with tabs["Drift"]:
+        st.plotly_chart(plot_monitor_psi(report), width="stretch", key=K + "psi_chart")
+        st.caption("PSI below 0.1 stable, 0.1–0.25 watch, above 0.25 shifted. Inputs against the training rows, the "
+                   "model's score against its scores on the test rows.")
+    with tabs["Volume"]:
+        st.plotly_chart(plot_monitor_volume(report), width="stretch", key=K + "volume_chart")
+    if "Decisions" in tabs:
+        with tabs["Decisions"]:
+            st.plotly_chart(plot_monitor_decisions(report), width="stretch", key=K + "mix_chart")
+    with tabs["Table"]:
+        st.dataframe(table, hide_index=True, width="stretch", column_config=plain_columns(table.columns))
+        st.download_button("Download the table (CSV)", data=safe_csv_bytes(table),
+                           file_name=f"{report.run_id}_monitor_{report.by}.csv", mime="text/csv",
+                           icon=":material/download:", key=K + "download", on_click="ignore")
+
+
+def feedback_form(run_dir: str) -> None:
+    """Upload a file of outcomes, pick its id and label columns, record them."""
+    from core.datasets import read_table
+    from core.monitor.feedback import read_outcomes_file, record_feedback
+
+    with st.container(border=True):
+        st.markdown("**Outcomes came back** — upload a CSV or Parquet file with each row's id (as logged: the file's "
+                    "id column when it was scored, or the `prediction_id` given back) and its outcome.")
+        up = st.file_uploader("Outcomes file", type=["csv", "gz", "parquet", "txt"], key=K + "outcomes")
+        if up is None:
+            return
+        try:
+            df = read_table(up, name=up.name, max_rows=None, personal="drop").df
+        except DataValidationError as exc:
+            show_error(exc)
+            return
+        auto = "(detected)"
+        c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+        id_col = c1.selectbox("Id column", [auto, *map(str, df.columns)], key=K + "id_col")
+        label_col = c2.selectbox("Outcome column", [auto, *map(str, df.columns)], key=K + "label_col")
+        if c3.button("Record outcomes", type="primary", icon=":material/fact_check:", key=K + "record"):
+            try:
+                outcomes = read_outcomes_file(run_dir, df, id_column=None if id_col == auto else id_col,
+                                              label_column=None if label_col == auto else label_col)
+                result = record_feedback(run_dir, outcomes)
+            except DataValidationError as exc:
+                show_error(exc)
+                return
+            st.session_state[K + "fed"] = result
+        result = st.session_state.get(K + "fed")
+        if result is not None:
+            (st.success if not result.unmatched else st.warning)(result.sentence(), icon=":material/fact_check:")
+            show_notices(result.notices, title="Notes on these outcomes")
+
+
+def retrain_panel(run_dir: str, meta: dict, report) -> None:
+    """Train a challenger from the fed-back outcomes; promote a challenger on request."""
+    from core.monitor.lineage import describe, get_lineage, read_status
+
+    status = read_status(run_dir)
+    with st.container(border=True):
+        st.markdown("**Retrain** — a challenger trained on the run's original data plus the newly labelled rows, "
+                    "compared with this run on the later half of the latest labelled period (rows neither learnt "
+                    "from). Nothing is promoted until you press Promote.")
+        for line in describe(meta, status):
+            st.markdown(f"- {escape_markdown(line)}")
+        can = report.spec.can_retrain
+        labelled = sum(int(p.realized.get("labelled_rows") or 0) for p in report.periods)
+        reason = (report.spec.retrain_note if not can else
+                  "Feed outcomes back first: a challenger is compared on labelled rows." if not labelled else None)
+        c1, c2 = st.columns(2)
+        if c1.button("Train a challenger", icon=":material/model_training:", key=K + "retrain",
+                     disabled=reason is not None, width="stretch", help=reason):
+            _retrain(run_dir, meta, report.by)
+        lineage = get_lineage(meta)
+        if lineage.get("champion") and status.get("role") != "champion":
+            if c2.button("Promote this challenger", icon=":material/workspace_premium:", key=K + "promote",
+                         width="stretch", help=f"Make it the champion in place of run {lineage['champion']}."):
+                from core.monitor.lineage import promote
+
+                try:
+                    done = promote(run_dir)
+                except DataValidationError as exc:
+                    show_error(exc)
+                else:
+                    st.session_state[K + "promoted"] = done
+                    st.rerun()
+        done = st.session_state.pop(K + "promoted", None)
+        if done:
+            st.success(f"Promoted `{done['promoted']}`; `{done['retired']}` is retired.", icon=":material/workspace_premium:")
+        held = st.session_state.get(K + "retrained")
+        if held is not None and held[0] == run_dir:
+            box = {"better": st.success, "on par": st.info, "worse": st.warning}[held[1].verdict.outcome]
+            box(f"Challenger `{held[1].challenger.name}` saved. {held[1].sentence()}", icon=":material/compare_arrows:")
+            show_notices(held[1].notices, title="Notes on the challenger")
+            if st.button("Open the challenger here", key=K + "open_challenger"):
+                st.session_state[K + "run"] = held[1].challenger.name
+                st.rerun()
+
+
+def _retrain(run_dir: str, meta: dict, by: str) -> None:
+    from core.jobs import get_training_queue
+    from core.monitor.retrain import retrain
+
+    box = st.empty()
+    lines: list[str] = []
+
+    def say(message: str) -> None:
+        lines.append(message)
+        box.info(" · ".join(lines[-3:]), icon=":material/model_training:")
+
+    try:
+        with get_training_queue().slot(str(meta.get("scenario")), on_wait=lambda s: box.info(s.sentence()), poll=1.0):
+            result = retrain(run_dir, by=by, progress=say)
+    except DataValidationError as exc:
+        box.empty()
+        show_error(exc)
+        return
+    box.empty()
+    st.session_state[K + "retrained"] = (run_dir, result)
+
+
+def log_panel(meta: dict) -> None:
+    """The Runs page's view of a run's prediction log: where, how big, retention (editable), lineage."""
+    from core.monitor.lineage import describe
+    from core.monitor.store import check_retention, get_log_size, set_retention
+
+    run_dir = meta["path"]
+    size = get_log_size(run_dir)
+    st.markdown("**Prediction log**")
+    st.markdown(f"{size.sentence()}  \nLocation: `{size.location}`")
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    days = c1.number_input("Keep the log for (days)", min_value=1, max_value=36_500, step=1,
+                           value=int(size.retention_days), key=f"runs.retention.{meta.get('run_id')}",
+                           help="Older days of predictions and outcomes are deleted. Also: --retention-days, or "
+                                "STUDIO_LOG_RETENTION_DAYS for runs without their own setting.")
+    if c2.button("Save retention", key=f"runs.retention_save.{meta.get('run_id')}", width="stretch"):
+        try:
+            set_retention(run_dir, check_retention(days))
+        except DataValidationError as exc:
+            show_error(exc)
+        else:
+            st.success(f"The log keeps {int(days):,} days.", icon=":material/check_circle:")
+    for line in describe(meta):
+        st.markdown(f"- {escape_markdown(line)}")
+    if Path(run_dir).exists():
+        st.caption("Open the Monitor page for drift, decisions, realized and estimated figures and alerts.")
