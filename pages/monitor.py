@@ -43,8 +43,7 @@ if st.session_state.get(K + "run") not in by_id:
     st.session_state[K + "run"] = next(iter(by_id))
 c1, c2 = st.columns([3, 1])
 rid = c1.selectbox("Saved run", list(by_id), key=K + "run", format_func=lambda r: labels[r])
-by = c2.segmented_control("Period", list(PERIODS), key=K + "by", default="week", format_func=PERIODS.get,
-                          selection_mode="single") or "week"
+by = c2.radio("Period", list(PERIODS), index=1, key=K + "by", format_func=PERIODS.get, horizontal=True)
 meta = by_id[rid]
 run_dir = meta["path"]
 

@@ -101,8 +101,10 @@ def plot_monitor_decisions(report) -> go.Figure:
     if report.reference_mix:
         cumulative = 0.0
         for d in names:
-            cumulative += report.reference_mix.get(d, 0.0)
+            share = report.reference_mix.get(d, 0.0)
+            cumulative += share
             if 0 < cumulative < 0.999:
                 fig.add_hline(y=cumulative, line=dict(color="#111827", dash="dot", width=1),
-                              annotation_text=f"test: up to {d}", annotation_position="top right")
+                              annotation=dict(text=f"test rows: {d} {share:.0%}", bgcolor="rgba(255,255,255,0.85)",
+                                              font=dict(size=11)), annotation_position="top left")
     return _layout(fig, "Decision mix over time (dotted: on the test rows)", _axis_title(report), "Share of rows")

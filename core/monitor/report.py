@@ -40,11 +40,14 @@ class Period:
     estimated: dict = field(default_factory=dict)
     decisions: dict[str, float] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
+    interval: tuple[float, float] | None = None  # 95 % bootstrap interval of the realized headline figure
 
     def to_dict(self) -> dict:
         return {"start": self.start.date().isoformat(), "end": self.end.date().isoformat(), "rows": self.rows,
-                "psi": dict(self.psi), "realized": dict(self.realized), "estimated": dict(self.estimated),
-                "decisions": dict(self.decisions), "alerts": [a.to_dict() for a in self.alerts]}
+                "psi": dict(self.psi), "realized": dict(self.realized),
+                "realized_interval": None if self.interval is None else list(self.interval),
+                "estimated": dict(self.estimated), "decisions": dict(self.decisions),
+                "alerts": [a.to_dict() for a in self.alerts]}
 
 
 @dataclass
@@ -121,8 +124,9 @@ def check_period(by: str) -> str:
 
 
 def headline_interval(spec, reference: pd.DataFrame | None, *, seed: int = 0, n_boot: int = 300) -> tuple | None:
-    """95 % paired-bootstrap interval of the test ROC-AUC (``core.verdict``'s Poisson weights)."""
-    if reference is None or spec.headline != "roc_auc" or "label" not in reference:
+    """95 % bootstrap interval of the ROC-AUC of ``reference``'s rows (``core.verdict``'s Poisson
+    weights): the test rows', or a period's labelled rows'."""
+    if reference is None or spec.headline != "roc_auc" or "label" not in reference or not len(reference):
         return None
     from core.verdict import _bootstrap_weights, _weighted_binary
 
@@ -212,6 +216,7 @@ def compute_monitor(run_dir, *, by: str = "week", maintain: bool = True) -> Moni
             period.realized = {"labelled_rows": int(len(labelled))}
             if len(labelled):
                 period.realized.update(spec.realized(meta, labelled))
+                period.interval = headline_interval(spec, labelled)
             if calibration is not None:
                 p = calibration.apply(frame["score"].to_numpy(float))
                 period.estimated = spec.estimated(meta, frame, p)

@@ -66,13 +66,16 @@ def test_drift_decisions_and_a_worse_model_raise_alerts_with_reasons(run):
     _feed(run, flipped)
     report = compute_monitor(run, by="week")
     kinds = {(a.kind, a.subject) for _, a in report.alerts}
-    assert {("drift", "score"), ("drift", "x1"), ("performance", "roc_auc"), ("decisions", "decline"),
-            ("decisions", "approve")} <= kinds
+    assert {("drift", "score"), ("drift", "x1"), ("performance", "roc_auc")} <= kinds
+    assert sum(a.kind == "decisions" for _, a in report.alerts) == 1  # one alert for the mix, naming each move
     reasons = " ".join(a.reason for _, a in report.alerts)
     from core.glossary import feature_label
 
     assert f"Input '{feature_label('x1')}' shifted: PSI" in reasons
-    assert "below the test figure's 95% interval" in reasons and "share of 'decline' decisions moved" in reasons
+    assert "below the test figure's 95% interval" in reasons
+    last, ref = report.periods[-1], report.reference_mix
+    assert "The decision mix moved against the test rows:" in reasons
+    assert f"'decline' from {ref['decline']:.0%} to {last.decisions['decline']:.0%}" in reasons
     assert ("drift", "x2") not in kinds  # an input that did not move raises nothing
 
 
@@ -141,3 +144,19 @@ def test_an_empty_log_says_what_to_do(run):
 def test_an_unknown_period_is_refused(run):
     with pytest.raises(DataValidationError, match=r"period as one of day, week, month; got 'year'. Fix: e.g. --by week"):
         compute_monitor(run, by="year")
+
+
+def test_a_period_within_its_own_noise_raises_no_performance_alert():
+    from core.credit.monitoring import MONITOR
+    from core.monitor.alerts import period_alerts
+    from core.monitor.report import Period
+
+    start = pd.Timestamp("2024-05-06")
+    noisy = Period(start, start, 500, realized={"labelled_rows": 500, "roc_auc": 0.81}, interval=(0.77, 0.85))
+    worse = Period(start, start, 500, realized={"labelled_rows": 500, "roc_auc": 0.71}, interval=(0.67, 0.75))
+    few = Period(start, start, 20, realized={"labelled_rows": 20, "roc_auc": 0.5}, interval=(0.3, 0.7))
+    kw = dict(spec=MONITOR, test={"roc_auc": 0.837}, interval=(0.817, 0.857), important=[], reference_mix=None,
+              labels={})
+    assert period_alerts(noisy, **kw) == []  # below the test interval by chance: its own interval holds 0.837
+    assert [a.kind for a in period_alerts(worse, **kw)] == ["performance"]
+    assert period_alerts(few, **kw) == []  # too few outcomes to judge
