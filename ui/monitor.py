@@ -175,9 +175,9 @@ def retrain_panel(run_dir: str, meta: dict, report) -> None:
             box = {"better": st.success, "on par": st.info, "worse": st.warning}[held[1].verdict.outcome]
             box(f"Challenger `{held[1].challenger.name}` saved. {held[1].sentence()}", icon=":material/compare_arrows:")
             show_notices(held[1].notices, title="Notes on the challenger")
-            if st.button("Open the challenger here", key=K + "open_challenger"):
-                st.session_state[K + "run"] = held[1].challenger.name
-                st.rerun()
+            # Set in the button's callback: the run box above already exists in this rerun.
+            st.button("Open the challenger here", key=K + "open_challenger", on_click=st.session_state.update,
+                      args=({K + "run": held[1].challenger.name},))
 
 
 def _retrain(run_dir: str, meta: dict, by: str) -> None:

@@ -131,3 +131,20 @@ def test_the_monitor_and_runs_pages_show_the_run(loop, monkeypatch):
     assert not runs.exception, runs.exception
     text = " ".join(m.value for m in runs.markdown)
     assert "Prediction log" in text and "Challenger of run “credit-1”" in text and "Promoted to champion" in text
+
+
+def test_the_monitor_page_trains_a_challenger_and_refuses_a_stale_promotion(loop, monkeypatch):
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(loop["root"]))
+    at = AppTest.from_file(str(ROOT / "pages" / "monitor.py"), default_timeout=900).run()
+    at.selectbox(key="monitor.run").set_value("credit-1").run()
+    at.radio(key="monitor.by").set_value("month").run()
+    at.button(key="monitor.retrain").click().run()
+    assert not at.exception, at.exception
+    saved = [b.value for b in [*at.success, *at.info, *at.warning] if "Challenger `credit-1-challenger-2` saved" in b.value]
+    assert saved and "comparison rows" in saved[0] and "against" in saved[0]
+    at.button(key="monitor.open_challenger").click().run()
+    assert at.selectbox(key="monitor.run").value == "credit-1-challenger-2"
+    at.button(key="monitor.promote").click().run()
+    assert not at.exception, at.exception
+    # credit-1 was replaced by the first challenger already: promoting a challenger of it is refused.
+    assert at.error and "already replaced by 'credit-1-challenger-1'" in at.error[0].value
