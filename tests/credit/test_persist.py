@@ -14,8 +14,17 @@ def test_save_load_round_trip(credit_run, tmp_path):
     sc = ScorecardConfig(base_score=500, base_odds=20, pdo=40, grade_cuts=(450, 500))
     folder = save_credit_run(credit_run, tmp_path / "model", threshold=0.3, scorecard=sc)
     assert folder == tmp_path / "model"
-    assert sorted(f.name for f in folder.iterdir()) == ["metadata.json", "model.keras", "train_row_hashes.npy"]
+    assert sorted(f.name for f in folder.iterdir()) == ["metadata.json", "model.keras", "monitor_reference.parquet",
+                                                        "train_row_hashes.npy", "training_rows.parquet"]
     assert not any(f.suffix in (".pkl", ".pickle") for f in folder.iterdir())
+    # The monitor's reference is the test rows; the training rows are kept for a challenger.
+    import pandas as pd
+
+    ref = pd.read_parquet(folder / "monitor_reference.parquet")
+    np.testing.assert_allclose(ref["score"], credit_run.p_test)
+    np.testing.assert_array_equal(ref["label"], credit_run.y_test)
+    assert len(pd.read_parquet(folder / "training_rows.parquet")) == len(credit_run.train_df) + len(credit_run.test_df)
+    assert json.loads((folder / "metadata.json").read_text())["monitor"]["training_source"]["kind"] == "copy"
     loaded = load_credit_model(folder)
     assert loaded.threshold == 0.3 and loaded.scorecard == sc
     np.testing.assert_allclose(loaded.predict(credit_run.test_df), credit_run.p_test, atol=1e-6)
