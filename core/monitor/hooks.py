@@ -1,24 +1,28 @@
-"""The two calls the HTTP service (``python -m core serve``, ``core/server``) makes into the loop.
+"""The calls the HTTP service (``python -m core serve``, ``core/server/app.py``) makes into the loop.
 
 The service's ``:predict`` route logs what it answered, and its ``:feedback`` route hands the body
 over; both run in the service's thread pool (they write files)::
 
-    from core.monitor.hooks import SERVED_LOG, feedback_response
+    from core.monitor.hooks import SERVED_LOG, feedback_response, request_id_columns
 
-    # POST /v1/models/{name}:predict, after `out = p.predict(df)`:
+    # POST /v1/models/{name}:predict: a row id the client sends (an id-like column the model does
+    # not read, such as applicant_id or transaction_id) is kept for the log, not sent to the model.
+    ids = request_id_columns(p.meta, df)
+    out = await run_in_threadpool(p.predict, df.drop(columns=ids))
     out = await run_in_threadpool(SERVED_LOG.record, p.run_dir, df, out)
-    # -> the predictions with a "prediction_id" per row (the request's id column when the model's
-    #    scenario has one and the request sent it, else a generated id): the id feedback sends back.
+    # -> the predictions with a "prediction_id" per row (the request's id when it sent one, else a
+    #    generated id): the id feedback sends back.
 
     # POST /v1/models/{name}:feedback with {"outcomes": [{"id": ..., "label": ...}, ...]}:
-    status, body = await run_in_threadpool(feedback_response, p.run_dir, await request.body())
+    status, body = await run_in_threadpool(feedback_response, p.run_dir, body_bytes)
     return JSONResponse(body, status_code=status)
 
 ``feedback_response`` answers 200 with ``core.monitor.feedback.FeedbackResult`` as JSON
 (``received``, ``matched``, ``unmatched``, ``unmatched_examples``, ``repeated``, ``replaced``,
-``notices``), or 400 with ``{"error": {"message": ...}}`` for a body it cannot use (not JSON, no
-outcomes, an outcome without id or label, a label the scenario cannot read). Logging never fails a
-prediction: a log that cannot be written is reported in the response's ``notices`` instead.
+``notices``), or 400 in the service's refusal shape ``{"error": {"expected", "got", "fix",
+"message"}}`` for a body it cannot use (not JSON, no outcomes, an outcome without id or label, a label
+the scenario cannot read). Logging never fails a prediction: a log that cannot be written is
+reported in the response's ``notices`` instead.
 """
 
 from __future__ import annotations
@@ -71,6 +75,19 @@ class ServedLog:
 SERVED_LOG = ServedLog()
 
 
+def request_id_columns(meta: dict, df) -> list[str]:
+    """The request's row-id column (id-like name, a distinct value per row, not read by the model),
+    as a list of at most one name; [] when the run is not monitored or the request has none."""
+    from core.monitor.spec import find_id_column, input_columns
+    from core.scenarios import find_scenario
+
+    scenario = find_scenario(meta.get("scenario"))
+    if scenario is None or scenario.monitor() is None or not len(df.columns):
+        return []
+    col = find_id_column(df, exclude=input_columns(meta))
+    return [col] if col is not None and col in df.columns else []
+
+
 def feedback_response(run_dir, body) -> tuple[int, dict]:
     """(HTTP status, JSON body) for ``POST /v1/models/{name}:feedback`` (see the module docstring)."""
     from core.monitor.feedback import record_feedback
@@ -89,4 +106,6 @@ def feedback_response(run_dir, body) -> tuple[int, dict]:
                                       'Fix: send {"outcomes": [{"id": "A1", "label": 1}]}.')
         return 200, record_feedback(run_dir, body["outcomes"]).to_dict()
     except DataValidationError as exc:
-        return 400, {"error": {"message": str(exc)}}
+        from core.serving import error_parts
+
+        return 400, {"error": error_parts(exc)}

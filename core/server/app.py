@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from core.monitor.hooks import SERVED_LOG, feedback_response, request_id_columns
 from core.serving import RequestError, to_records
 from core.server.auth import require_key
 from core.server.errors import HANDLERS
@@ -36,6 +37,7 @@ class ServeSettings:
     base_url: str = "http://127.0.0.1:8000"
     state: object | None = None  # core.server.state.StateStore, for stateful models
     say: object = print
+    log: bool = True  # record each answered row in the run's prediction log (core/monitor; --no-log)
 
 
 def _predictor(predictors: dict, name: str):
@@ -71,6 +73,9 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
     """The service's app over ``predictors``; ``outputs`` are their prediction fields (``warm_up``)."""
     started = time.time()
     outputs = outputs if outputs is not None else {}
+    if settings.log:  # a logged run's predictions carry the id their outcomes come back with
+        outputs = {n: {**o, "prediction_id": "text"} if SERVED_LOG.recorder(predictors[n].run_dir) is not None else o
+                   for n, o in outputs.items()}
     keys, limits = settings.keys, settings.limits
     openapi = build_openapi(predictors, outputs, max_rows=limits.max_rows, auth=bool(keys))
 
@@ -101,9 +106,11 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
         spec = request.path_params["spec"]
         if request.method == "POST":
             name, _, verb = spec.rpartition(":")
-            if verb != "predict" or not name:
-                raise RequestError("POST /v1/models/{name}:predict", f"POST /v1/models/{spec}",
-                                   "add ':predict' after the model's name", status=404)
+            if verb not in ("predict", "feedback") or not name:
+                raise RequestError("POST /v1/models/{name}:predict or :feedback", f"POST /v1/models/{spec}",
+                                   "add ':predict' (or ':feedback' for outcomes) after the model's name", status=404)
+            if verb == "feedback":
+                return await feedback(request, _predictor(predictors, name))
             return await predict(request, _predictor(predictors, name))
         if ":" in spec:
             raise RequestError("GET /v1/models/{name} (POST for :predict)", f"GET /v1/models/{spec}",
@@ -132,9 +139,20 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
         else:
             rows = instances_from_json(body, limits)
         df = rows_to_frame(rows, limits)
-        out = await run_in_threadpool(p.predict, df)
+        if not settings.log:
+            out = await run_in_threadpool(p.predict, df)
+        else:  # a row id the client sent is for the log, not the model
+            ids = request_id_columns(p.meta, df)
+            out = await run_in_threadpool(p.predict, df.drop(columns=ids))
+            out = await run_in_threadpool(SERVED_LOG.record, p.run_dir, df, out)
         notices = list(out.attrs.get("notices") or [])
         return JSONResponse({"predictions": to_records(out), "model": p.name, **({"notices": notices} if notices else {})})
+
+    async def feedback(request: Request, p):
+        """Outcomes of logged predictions, matched by id (``core.monitor.hooks.feedback_response``)."""
+        body = await read_body(request, limits)
+        status, answer = await run_in_threadpool(feedback_response, p.run_dir, body)
+        return JSONResponse({**answer, "model": p.name} if status == 200 else answer, status_code=status)
 
     async def openapi_json(request: Request):
         require_key(request.headers, keys)

@@ -53,6 +53,8 @@ def serve_parser() -> argparse.ArgumentParser:
                    "their state across restarts (default: .serve-state beside the first run)")
     p.add_argument("--snapshot-every", type=float, default=60.0, metavar="SECONDS",
                    help="save stateful models' state this often when it changed (default 60; 0: only on shutdown)")
+    p.add_argument("--no-log", action="store_true", help="do not record the answered rows in each run's "
+                   "prediction log (recorded by default, for the Monitor page and python -m core monitor)")
     p.add_argument("--access-log", action="store_true", help="one line per request on standard error "
                    "(method, path, status; never the body)")
     p.add_argument("--verbose", action="store_true", help="keep TensorFlow's own start-up lines")
@@ -129,7 +131,7 @@ def build(args, keys: list[bytes]):
     host = f"[{args.host}]" if ":" in args.host else args.host
     settings = ServeSettings(runtime=args.runtime, keys=keys, base_url=f"http://{host}:{args.port}",
                              limits=Limits(max_bytes=int(args.max_body_mb * 1024 * 1024), max_rows=args.max_rows),
-                             state=state, say=say)
+                             state=state, say=say, log=not getattr(args, "no_log", False))
     return build_app(predictors, settings, outputs), predictors, settings
 
 

@@ -37,7 +37,7 @@ async def on_refusal(request: Request, exc: Exception) -> JSONResponse:
 async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
     if exc.status_code == 404:
         body = error_body("one of the service's paths: GET /health, GET /v1/models, GET /v1/models/{name}, "
-                          "POST /v1/models/{name}:predict, GET /docs, GET /openapi.json",
+                          "POST /v1/models/{name}:predict, POST /v1/models/{name}:feedback, GET /docs, GET /openapi.json",
                           f"{request.method} {request.url.path}", "see /docs for the paths and their requests")
     elif exc.status_code == 405:
         body = error_body("the method this path takes (GET to read, POST to predict)",

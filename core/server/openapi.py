@@ -63,6 +63,23 @@ def _predict_op(name: str, p, outputs: dict[str, str], max_rows: int) -> dict:
                       "404": {"description": "unknown model", "content": {"application/json": {"schema": ERROR_SCHEMA}}}}}}
 
 
+def _feedback_op(name: str) -> dict:
+    outcome = {"type": "object", "required": ["id", "label"], "properties": {
+        "id": {"type": ["string", "number"], "description": "a prediction's prediction_id"},
+        "label": {"type": ["string", "number", "boolean"], "description": "the outcome, in the run's own terms"}}}
+    body = {"type": "object", "required": ["outcomes"], "properties": {"outcomes": {"type": "array", "items": outcome}}}
+    return {"post": {
+        "summary": f"Outcomes of {name}'s logged predictions, matched by id", "operationId": f"feedback_{name}",
+        "description": "Each prediction is logged under its prediction_id (the request's own id column, such as "
+                       "applicant_id, when it sends one). Ids that match no logged prediction are counted and kept; "
+                       "an id sent again keeps the latest label.",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": body, "example": {"outcomes": [{"id": "A1", "label": 1}]}}}},
+        "responses": {"200": {"description": "received, matched, unmatched (with examples), repeated, replaced, notices"},
+                      "400": {"description": "a body that cannot be used",
+                              "content": {"application/json": {"schema": ERROR_SCHEMA}}}}}}
+
+
 def build_openapi(predictors: dict, outputs: dict[str, dict[str, str]], *, max_rows: int, auth: bool) -> dict:
     """The OpenAPI document of a service serving ``predictors`` (name -> Predictor)."""
     paths: dict = {
@@ -78,6 +95,8 @@ def build_openapi(predictors: dict, outputs: dict[str, dict[str, str]], *, max_r
                                   "content": {"application/json": {"example": {"name": name, "input": p.expected_input()}}}},
                           "404": {"description": "unknown model", "content": {"application/json": {"schema": ERROR_SCHEMA}}}}}}
         paths[f"/v1/models/{name}:predict"] = _predict_op(name, p, outputs.get(name, {}), max_rows)
+        if "prediction_id" in outputs.get(name, {}):  # the run's predictions are logged (core/monitor)
+            paths[f"/v1/models/{name}:feedback"] = _feedback_op(name)
     doc = {"openapi": "3.1.0",
            "info": {"title": "AI Use-Case Studio prediction service", "version": "1",
                     "description": "Saved runs served with TensorFlow Serving's REST convention. Errors are "

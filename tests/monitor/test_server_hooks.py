@@ -1,0 +1,113 @@
+"""The HTTP service's side of the loop, on the real app (``core.server.app.build_app``) over a tiny credit
+run's real predictor: ``:predict`` logs every answered row and returns its ``prediction_id`` (the id the
+client sent, else a generated one), ``:feedback`` matches outcomes by that id and reports the rest,
+a body it cannot use is a 400 in the service's refusal shape, and ``--no-log`` logs nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from starlette.testclient import TestClient
+
+from core.monitor import store
+
+ROOT = Path(__file__).resolve().parents[2]
+NEW = ROOT / "sample_data" / "credit_new_month.csv"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> Path:
+    from core.cli import main
+
+    folder = tmp_path_factory.mktemp("served") / "runs" / "credit-1"
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["train", "--scenario", "credit", "--data", str(ROOT / "sample_data" / "credit_applications.csv"),
+                     "--epochs", "1", "--no-explain", "--seed", "2", "--save", str(folder), "--json"]) == 0
+    return folder
+
+
+def client(run: Path, *, log: bool = True) -> TestClient:
+    from core.scenarios import get_scenario
+    from core.registry import read_metadata
+    from core.server.app import ServeSettings, build_app, warm_up
+
+    predictors = {run.name: get_scenario(read_metadata(run).get("scenario")).predictor(run, runtime="keras")}
+    return TestClient(build_app(predictors, ServeSettings(log=log), warm_up(predictors)))  # as `serve` builds it
+
+
+def body(run: Path, new: pd.DataFrame, *, ids: bool) -> dict:
+    from core.columncheck import get_expected_input
+    from core.registry import read_metadata
+
+    cols = list(get_expected_input(read_metadata(run))["columns"])
+    return {"instances": json.loads(new[(["applicant_id"] if ids else []) + cols].to_json(orient="records"))}
+
+
+def logged(run: Path) -> pd.DataFrame:
+    return store.read_table(run, store.PREDICTIONS) if store.list_parts(run, store.PREDICTIONS) else pd.DataFrame()
+
+
+def test_predict_logs_each_row_with_the_id_it_returns_and_feedback_matches_by_it(run):
+    api = client(run)
+    new = pd.read_csv(NEW)
+    first, second = new.iloc[:6].reset_index(drop=True), new.iloc[6:10].reset_index(drop=True)
+
+    r = api.post("/v1/models/credit-1:predict", json=body(run, first, ids=False))
+    assert r.status_code == 200, r.text
+    generated = [p["prediction_id"] for p in r.json()["predictions"]]
+    assert len(set(generated)) == 6 and not set(generated) & set(new["applicant_id"])
+
+    # The client's own id column is taken for the log (not refused as a column the model does not read).
+    r = api.post("/v1/models/credit-1:predict", json=body(run, second, ids=True))
+    assert r.status_code == 200, r.text
+    answered = r.json()["predictions"]
+    assert [p["prediction_id"] for p in answered] == second["applicant_id"].tolist()
+
+    log = logged(run)
+    assert len(log) == 10 and set(log["source"]) == {"api"}
+    assert set(log["row_id"]) == set(generated) | set(second["applicant_id"])
+    # The score logged is the score answered, row by row.
+    by_id = log.set_index("row_id")["score"]
+    for p in answered:
+        assert by_id[p["prediction_id"]] == pytest.approx(p["probability_of_default"], abs=1e-6)
+    assert not [c for c in log.columns if c in ("in.age", "in.sex", "in.applicant_id")]
+
+    outcomes = [{"id": generated[0], "label": 1}, {"id": "APP200006", "label": 0}, {"id": "NOPE-1", "label": 1}]
+    r = api.post("/v1/models/credit-1:feedback", json={"outcomes": outcomes})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["model"] == "credit-1" and got["received"] == 3 and got["matched"] == 2
+    assert got["unmatched"] == 1 and got["unmatched_examples"] == ["NOPE-1"]
+    # The service documents both: the id in each prediction and the feedback route.
+    doc = api.get("/openapi.json").json()
+    assert "/v1/models/credit-1:feedback" in doc["paths"]
+    item = doc["paths"]["/v1/models/credit-1:predict"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert "prediction_id" in item["schema"]["properties"]["predictions"]["items"]["properties"]
+
+
+@pytest.mark.parametrize("payload, match", [
+    (b"not json", "not JSON"),
+    (b'{"labels": []}', "outcomes"),
+    (b'{"outcomes": [{"id": "APP200000"}]}', "label"),
+])
+def test_feedback_a_body_it_cannot_use_is_a_400_in_the_refusal_shape(run, payload, match):
+    r = client(run).post("/v1/models/credit-1:feedback", content=payload,
+                         headers={"Content-Type": "application/json"})
+    assert r.status_code == 400, r.text
+    err = r.json()["error"]
+    assert {"expected", "got", "fix", "message"} <= set(err) and match in err["message"]
+
+
+def test_an_unknown_verb_names_both_routes_and_no_log_records_nothing(run):
+    api = client(run, log=False)
+    r = api.post("/v1/models/credit-1:explain", json={})
+    assert r.status_code == 404 and ":feedback" in r.json()["error"]["fix"]
+    before = len(logged(run))
+    r = api.post("/v1/models/credit-1:predict", json=body(run, pd.read_csv(NEW).iloc[20:23], ids=False))
+    assert r.status_code == 200, r.text
+    assert "prediction_id" not in r.json()["predictions"][0] and len(logged(run)) == before
