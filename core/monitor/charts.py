@@ -76,7 +76,8 @@ def plot_monitor_metric(report, metric: str) -> go.Figure:
     if any(v is not None for v in estimated):
         fig.add_trace(go.Scatter(x=x, y=estimated, name=f"Estimated {name} (before labels)", mode="lines+markers",
                                  line=dict(color=PALETTE[1], dash="dash")))
-    fig.update_xaxes(type="category")
+    # Half a period of room at each end, so the test line's label never sits on the first point.
+    fig.update_xaxes(type="category", range=[-0.5, len(x) - 0.5])
     shown = [v for v in [*realized, *estimated, report.test.get(metric)] if v is not None]
     if report.interval is not None and metric == report.spec.headline:
         shown += list(report.interval)
@@ -84,7 +85,8 @@ def plot_monitor_metric(report, metric: str) -> go.Figure:
         low, high = min(shown), max(shown)
         pad = max((high - low) * 0.15, 0.01)
         fig.update_yaxes(range=[low - pad, high + pad])
-    return _layout(fig, f"{name} over time", _axis_title(report), name)
+    fig = _layout(fig, f"{name} over time", _axis_title(report), name)
+    return fig.update_layout(showlegend=True)  # says which line is which even before any label came back
 
 
 def plot_monitor_decisions(report) -> go.Figure:

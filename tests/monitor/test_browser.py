@@ -29,6 +29,8 @@ def test_monitor_page_in_the_browser(tmp_path, browser, screenshot_dir):
         assert page.get_by_text("Latest week: 2024-05-20 to 2024-05-26").count() == 1
         assert page.get_by_text("calibrated with", exact=False).count() >= 1
         assert page.get_by_text("The model's scores shifted", exact=False).count() >= 1
+        page.locator("[data-testid=stPlotlyChart]").first.wait_for()  # the page is drawn to its end
+        page.get_by_role("button", name="Train a challenger").wait_for()
         page.screenshot(path=str(screenshot_dir / "monitor_before_outcomes.png"), full_page=True)
 
         page.locator("input[type=file]").first.set_input_files(str(outcomes))
@@ -41,7 +43,8 @@ def test_monitor_page_in_the_browser(tmp_path, browser, screenshot_dir):
         assert page.get_by_text("Realized ROC-AUC", exact=True).count() >= 1
         assert clipped_texts(page) == []
 
-        for tab, marker in (("Drift", "Drift over time"), ("Decisions", "Decision mix over time"),
+        for tab, marker in (("Drift", "Drift over time"), ("Volume", "Rows scored and outcomes received"),
+                            ("Decisions", "Decision mix over time"),
                             ("Table", "Download the table (CSV)")):
             click_tab(page, tab)
             page.get_by_text(marker).first.wait_for()

@@ -118,6 +118,8 @@ def test_month_periods_and_the_table_a_person_downloads(run):
         assert len(fig.data) >= 2
     perf = plot_monitor_metric(report, "roc_auc")
     assert [t.name for t in perf.data] == ["Estimated ROC-AUC (before labels)"]  # no outcome yet: no realized line
+    # Its legend still names the line, and each end keeps half a period of room for the test line's label.
+    assert perf.layout.showlegend is True and list(perf.layout.xaxis.range) == [-0.5, len(report.periods) - 0.5]
 
 
 def test_rows_without_an_event_time_fall_in_the_period_they_were_scored(run):
