@@ -10,6 +10,11 @@
   (WAPE) more than 25 % above the backtest's;
 * **estimate**: the estimated ROC-AUC (CBPE) more than 0.05 below the test figure, before any label;
 * **decisions**: the share of a decision more than 10 points away from its share on the test rows.
+
+Drift, estimate and decision-mix alerts need ``MIN_ROWS`` rows in the period: rows drawn from the
+bundled credit sample itself put PSI above 0.25 on 98 % of the inputs at 6 rows, 28 % at 50, 1 % at
+100 and none of 350 input draws at 200 (50 draws of 7 inputs each), so a smaller period would alert
+on noise.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ ESTIMATE_DROP = 0.05
 MIX_SHIFT = 0.10
 ERROR_RISE = 0.25
 MIN_LABELLED = 50
+MIN_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,13 @@ def period_alerts(period, *, spec, test: dict, interval: tuple[float, float] | N
                   reference_mix: dict[str, float] | None, labels: dict[str, str]) -> list[Alert]:
     """The alerts of one period (``core.monitor.report.Period``); ``labels`` give columns' plain names."""
     out: list[Alert] = []
-    score = period.psi.get("score")
+    enough = period.rows >= MIN_ROWS  # for the alerts on the population (drift, estimate, decisions)
+    score = period.psi.get("score") if enough else None
     if score is not None and score > PSI_ALERT:
         out.append(Alert("drift", "score", score, PSI_ALERT,
                          f"The model's scores shifted: PSI {score:.2f} against the test rows' scores (above "
                          f"{PSI_ALERT}). The model is scoring a different population than it was tested on."))
-    for col in important:
+    for col in important if enough else []:
         v = period.psi.get(col)
         if v is not None and v > PSI_ALERT:
             out.append(Alert("drift", col, v, PSI_ALERT,
@@ -72,13 +79,13 @@ def period_alerts(period, *, spec, test: dict, interval: tuple[float, float] | N
                          f"({interval[0]:.3f} to {interval[1]:.3f}), and this period's own interval ({period.interval[0]:.3f} "
                          f"to {period.interval[1]:.3f}) is below the test figure {test[head]:.3f}: the model ranks worse "
                          "than when it was tested."))
-    est, base = period.estimated.get("roc_auc"), test.get("roc_auc")
+    est, base = period.estimated.get("roc_auc") if enough else None, test.get("roc_auc")
     if est is not None and base is not None and base - est > ESTIMATE_DROP:
         out.append(Alert("estimate", "roc_auc", est, base - ESTIMATE_DROP,
                          f"Estimated ROC-AUC {est:.3f} is {base - est:.3f} below the test figure {base:.3f} (more "
                          f"than {ESTIMATE_DROP}), estimated from the scores before any label: expect the realized "
                          "figure to drop once labels arrive."))
-    if reference_mix:
+    if reference_mix and enough:
         names = sorted(set(reference_mix) | set(period.decisions))
         moves = {d: period.decisions.get(d, 0.0) - reference_mix.get(d, 0.0) for d in names}
         moved = [d for d in sorted(moves, key=lambda d: -abs(moves[d])) if abs(moves[d]) > MIX_SHIFT]

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.monitor.alerts import Alert, period_alerts
+from core.monitor.alerts import MIN_ROWS, Alert, period_alerts
 from core.monitor.calibration import Calibration, get_calibration
 from core.monitor.spec import BINARY
 from core.monitor.store import INPUT_PREFIX, apply_retention, compact, log_dir, open_log
@@ -223,6 +223,11 @@ def compute_monitor(run_dir, *, by: str = "week", maintain: bool = True) -> Moni
             period.alerts = period_alerts(period, spec=spec, test=test, interval=interval, important=important,
                                           reference_mix=ref_mix, labels=labels)
             periods.append(period)
+    small = sum(p.rows < MIN_ROWS for p in periods)
+    if small:
+        notices.append(f"{small} period(s) have fewer than {MIN_ROWS} rows: their drift, estimate and decision-mix "
+                       "figures are shown but raise no alert (over so few rows they move by chance). Choose a longer "
+                       "period to have them checked.")
     if profile is None and spec.task == BINARY:
         notices.append("This run was saved without a profile of its training data, so input drift is not shown.")
     if not periods:

@@ -162,3 +162,16 @@ def test_a_period_within_its_own_noise_raises_no_performance_alert():
     assert period_alerts(noisy, **kw) == []  # below the test interval by chance: its own interval holds 0.837
     assert [a.kind for a in period_alerts(worse, **kw)] == ["performance"]
     assert period_alerts(few, **kw) == []  # too few outcomes to judge
+
+
+def test_a_period_of_few_rows_raises_no_population_alert_and_says_why(tmp_path):
+    """Drift, estimate and decision-mix alerts need 200 rows: the same shifted population alerts at 400
+    rows and not at 40, where the page says why instead."""
+    run = make_run(tmp_path / "runs")
+    log_batch(run, applications(40, seed=21, shift=1.5, start="2024-06-03", days=7))
+    log_batch(run, applications(400, seed=22, shift=1.5, start="2024-06-10", days=7))
+    report = compute_monitor(run, by="week")
+    small, large = report.periods
+    assert small.rows == 40 and small.psi["x1"] > 0.25 and small.alerts == []
+    assert {"drift", "decisions"} <= {a.kind for a in large.alerts}
+    assert any("1 period(s) have fewer than 200 rows" in n for n in report.notices)
