@@ -97,6 +97,9 @@ def build_openapi(predictors: dict, outputs: dict[str, dict[str, str]], *, max_r
         paths[f"/v1/models/{name}:predict"] = _predict_op(name, p, outputs.get(name, {}), max_rows)
         if "prediction_id" in outputs.get(name, {}):  # the run's predictions are logged (core/monitor)
             paths[f"/v1/models/{name}:feedback"] = _feedback_op(name)
+            paths[f"/v1/models/{name}:predict"]["post"]["description"] += (
+                " Each prediction is logged under its prediction_id: an id-like column the model does not read "
+                "(such as applicant_id or transaction_id) may be sent for it, else an id is generated.")
     doc = {"openapi": "3.1.0",
            "info": {"title": "AI Use-Case Studio prediction service", "version": "1",
                     "description": "Saved runs served with TensorFlow Serving's REST convention. Errors are "
@@ -138,7 +141,7 @@ def docs_html(doc: dict, *, base_url: str = "http://127.0.0.1:8000", auth: bool 
             content = (op.get("requestBody") or {}).get("content") or {}
             js = content.get("application/json")
             if js:
-                row = js["schema"]["properties"]["instances"]["items"]
+                row = next(iter(js["schema"]["properties"].values()))["items"]  # instances (outcomes for :feedback)
                 cells = "".join(f"<tr><td><code>{e(c)}</code></td><td>{e(s.get('description', ''))}</td>"
                                 f"<td>{'required' if c in row['required'] else 'optional'}</td></tr>"
                                 for c, s in row["properties"].items())

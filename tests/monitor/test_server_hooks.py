@@ -88,6 +88,8 @@ def test_predict_logs_each_row_with_the_id_it_returns_and_feedback_matches_by_it
     assert "/v1/models/credit-1:feedback" in doc["paths"]
     item = doc["paths"]["/v1/models/credit-1:predict"]["post"]["responses"]["200"]["content"]["application/json"]
     assert "prediction_id" in item["schema"]["properties"]["predictions"]["items"]["properties"]
+    docs = api.get("/docs")
+    assert docs.status_code == 200 and "/v1/models/credit-1:feedback" in docs.text and "<code>label</code>" in docs.text
 
 
 @pytest.mark.parametrize("payload, match", [

@@ -259,7 +259,7 @@ def test_the_model_description_lists_columns_kinds_example_and_decision(keras_se
     assert info["model_version_status"][0]["state"] == "AVAILABLE" and info["scenario"] == "fraud"
     assert info["input"]["columns"]["timestamp"] == "date" and info["input"]["columns"]["amount"] == "number"
     assert set(info["decision"]) == {"review_threshold", "block_threshold"} and info["stateful"] is True
-    assert info["outputs"] == {"risk": "number", "decision": "text", "alert": "boolean"}
+    assert info["outputs"] == {"risk": "number", "decision": "text", "alert": "boolean", "prediction_id": "text"}
     assert post(keras_server, "fraud-1", info["input"]["example"]).status_code == 200  # the example is valid
     models = httpx.get(f"{keras_server.url}/v1/models").json()["models"]
     assert {m["name"] for m in models} == {"credit-1", "fraud-1", "fraud-stream", "demand-1", "quality-1"}
