@@ -50,6 +50,17 @@ class ServedLog:
                 self._recorders[key] = open_recorder(run_dir, source="api")
             return self._recorders[key]
 
+    def key_rule(self, run_dir, meta):
+        """The run's keyed-pseudonym rule (``core.pseudonym``), or None: a request holds raw card numbers
+        where the run's own files hold pseudonyms, and the log keeps only the pseudonyms."""
+        from core.pseudonym import run_key_rule
+
+        key = ("keys", str(Path(run_dir).resolve()))
+        with self._lock:
+            if key not in self._recorders:
+                self._recorders[key] = run_key_rule(run_dir, meta)
+            return self._recorders[key]
+
     def record(self, run_dir, inputs, predictions):
         """Log the answered rows; returns ``predictions`` with ``prediction_id`` (unchanged when the
         run is not monitored or logging is off with ``STUDIO_PREDICTION_LOG=0``)."""
@@ -58,6 +69,9 @@ class ServedLog:
         rec = self.recorder(run_dir)
         if rec is None:
             return predictions
+        rule = self.key_rule(run_dir, rec.meta)
+        if rule is not None and inputs is not None:  # the request's raw keys, made the pseudonyms the model read
+            inputs = rule.apply(inputs)
         before = len(rec.notices)
         ids = rec.record(inputs, predictions)
         out = predictions.copy()

@@ -113,3 +113,25 @@ def test_an_unknown_verb_names_both_routes_and_no_log_records_nothing(run):
     r = api.post("/v1/models/credit-1:predict", json=body(run, pd.read_csv(NEW).iloc[20:23], ids=False))
     assert r.status_code == 200, r.text
     assert "prediction_id" not in r.json()["predictions"][0] and len(logged(run)) == before
+
+
+def test_a_keyed_run_logs_the_pseudonym_of_a_requests_raw_key_never_the_raw_value(tmp_path):
+    """A run that keeps a key column as keyed pseudonyms: the request holds the raw values, the log the
+    pseudonyms the run's own files hold (made with the run's secret)."""
+    from core.monitor.hooks import ServedLog
+    from core.pseudonym import SECRET_FILE, pseudonymise
+    from core.registry import read_metadata
+    from tests.monitor.helpers import applications, make_run, scored_frame
+
+    run = make_run(tmp_path / "runs")
+    meta = read_metadata(run)
+    meta["pseudonymised"] = [{"column": "region", "kind": "name", "role": "customer key"}]
+    (run / "metadata.json").write_text(json.dumps(meta))
+    secret = b"s" * 32
+    (run / SECRET_FILE).write_bytes(secret)
+    rows = applications(30, seed=5, ids=False)
+    served = ServedLog().record(run, rows, scored_frame(rows)[["probability_of_default", "decision"]])
+    log = logged(run)
+    assert len(log) == 30 and served["prediction_id"].tolist() == log["row_id"].tolist()
+    assert not set(log["in.region"]) & set(rows["region"])
+    assert log["in.region"].tolist() == pseudonymise(rows["region"], secret).tolist()
