@@ -380,6 +380,8 @@ def list_runs(root) -> tuple[list[dict], list[str]]:
             continue
         if not p.is_dir():
             continue
+        if not (p / META_FILE).exists() and not (p / MODEL_FILE).exists():
+            continue  # not a run: a sub-folder of runs (core.workspace.runs.list_run_folders)
         try:
             problem = _check_links(p)
             if problem is not None:

@@ -12,7 +12,7 @@ from core.workspace.runs import get_headline
 from core.workspace.summary import format_figure, get_latest_runs
 from ui.common import ensure_router, fit_metric_values, show_device, show_error
 from ui.trust import show_saved_trust
-from ui.workspace import link_to_workspace_pages, session_runs_dir
+from ui.workspace import current_runs_dir, link_to_workspace_pages, runs_dir_label
 
 ensure_router()
 
@@ -22,7 +22,7 @@ PRESENT = K + "present"
 st.title("AI Use-Case Studio")
 st.toggle("Presenter mode", key=PRESENT, help="Hides the settings, enlarges the headline figures and walks "
           "the four scenarios in order, one sentence each.")
-runs_dir = session_runs_dir()
+runs_dir = current_runs_dir()  # the folder Runs and Score show, and the scenario pages save into
 latest, skipped = get_latest_runs(runs_dir)
 
 
@@ -159,7 +159,7 @@ for i, spec in enumerate(SCENARIOS.values()):
         else:
             st.info("Not built yet: this scenario is on the roadmap and has no page in this version.")
 
-st.caption(f"Saved runs are read from `{runs_dir}`"
+st.caption(f"Saved runs are read from {runs_dir_label(runs_dir)}"
            + (f"; {len(skipped)} damaged or incompatible run(s) skipped." if skipped else "."))
 link_to_workspace_pages()
 st.divider()

@@ -100,9 +100,15 @@ def run_app(workdir: Path, env: dict | None = None):
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app_workdir(tmp_path_factory) -> Path:
+    """The folder of the session's running app: its runs folder (STUDIO_RUNS_DIR) is ``runs`` in it."""
+    return tmp_path_factory.mktemp("streamlit")
+
+
+@pytest.fixture(scope="session")
+def app_url(app_workdir):
     """One running app for the whole test session (runs saved into a temporary folder)."""
-    with run_app(tmp_path_factory.mktemp("streamlit")) as url:
+    with run_app(app_workdir) as url:
         yield url
 
 

@@ -34,6 +34,33 @@ def session_runs_dir() -> Path:
     return root / f".session-{token}"
 
 
+def _per_session() -> bool:
+    return os.environ.get(PER_SESSION_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+FOLDER_KEY = "workspace.folder"  # the sub-folder of the session's runs folder picked on Runs / Score
+
+
+def current_runs_dir() -> Path:
+    """The runs folder this session works in — every page saves into it and lists it (scenario pages,
+    Overview and its demos, Runs, Score): ``session_runs_dir()``, or the sub-folder of it picked with
+    ``pick_runs_dir`` (only one that ``core.workspace.runs.list_run_folders`` offers; a visitor never
+    types a server path)."""
+    from core.workspace.runs import resolve_run_folder
+
+    return resolve_run_folder(session_runs_dir(), st.session_state.get(FOLDER_KEY))
+
+
+def runs_dir_label(path: Path | None = None) -> str:
+    """The folder as a visitor sees it, relative to the runs root, never the server path: "the main
+    runs folder", "“team-a”", "your private folder" (STUDIO_RUNS_PER_SESSION=1)."""
+    path = Path(path) if path is not None else current_runs_dir()
+    base = session_runs_dir()
+    top = "your private folder" if _per_session() else "the main runs folder"
+    return top if path == base else f"“{path.relative_to(base).as_posix()}”" + (
+        " in your private folder" if _per_session() else "")
+
+
 def link_to_workspace_pages() -> None:
     """Links to the Runs and Score pages when they exist (and are in the navigation)."""
     links = ((RUNS_PAGE, "Open the Runs page", ":material/folder_open:",
@@ -58,7 +85,7 @@ def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path]
     screen until another model is trained; a failure is shown as a message and keeps the model.
     """
     k = f"{scenario}.ws_"
-    root = session_runs_dir()
+    root = current_runs_dir()
     # A new model gets a fresh default name; the analyst's edits to the name are kept otherwise.
     if st.session_state.get(k + "for") is not run:
         st.session_state[k + "for"] = run
@@ -73,7 +100,8 @@ def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path]
                             disabled=bool(disabled_reason), width="stretch")
         if disabled_reason:
             st.caption(disabled_reason)
-        st.caption(f"Runs folder: `{root}` (set `STUDIO_RUNS_DIR` to change it).")
+        st.caption(f"Saved into {runs_dir_label(root)}"
+                   + (" (another can be picked on the Runs page)." if runs_folder_choices() else "."))
         if clicked:
             st.session_state.pop(k + "saved", None)  # the message below is about this click only
             try:
@@ -90,28 +118,30 @@ def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path]
     return None
 
 
+def runs_folder_choices() -> list[str]:
+    """The sub-folders of the session's runs folder a visitor may pick (none: only the folder itself)."""
+    from core.workspace.runs import list_run_folders
+
+    return list_run_folders(session_runs_dir())
+
+
 def pick_runs_dir() -> str:
-    """The runs folder this session browses (Runs and Score pages share it), with a box to change it.
-
-    Starts at the folder the scenario pages save into; a folder that cannot be used is reported and
-    the previous one stays in use.
-    """
-    from core.errors import DataValidationError
-    from core.workspace.runs import check_runs_dir
-
-    key = "workspace.dir"
-    if key not in st.session_state:
-        st.session_state[key] = str(session_runs_dir())
-    # Streamlit forgets a widget's value on pages that do not show it: restore it from the choice.
-    if key + "_text" not in st.session_state:
-        st.session_state[key + "_text"] = st.session_state[key]
-    with st.expander(f"Runs folder: `{st.session_state[key]}`"):
-        typed = st.text_input("Runs folder for this session", key=key + "_text",
-                              help="Scenario pages save into the folder set by STUDIO_RUNS_DIR (default: ./runs). "
-                                   "Change this to browse another folder of runs.")
-        try:
-            st.session_state[key] = str(check_runs_dir(typed))
-        except DataValidationError as exc:
-            show_error(exc)
-            st.caption(f"Still showing `{st.session_state[key]}`.")
-    return st.session_state[key]
+    """The runs folder this session browses (every page follows it), with a pick among the sub-folders
+    of the runs folder when there are any. Only the operator chooses where runs live
+    (``STUDIO_RUNS_DIR``, ``STUDIO_RUNS_PER_SESSION``, as environment variables or top-level secrets);
+    the page names folders relative to it and never shows the server path."""
+    choices = runs_folder_choices()
+    if st.session_state.get(FOLDER_KEY) not in choices:
+        st.session_state.pop(FOLDER_KEY, None)  # none picked, or removed since: the runs folder itself
+    if choices:
+        # The widget's own state is forgotten on pages that do not draw it (the Overview, the scenario
+        # pages): the choice lives under FOLDER_KEY and the box is set from it each time it is drawn.
+        st.session_state[FOLDER_KEY + "_pick"] = st.session_state.get(FOLDER_KEY, "")
+        st.selectbox("Runs folder", ["", *choices], key=FOLDER_KEY + "_pick",
+                     format_func=lambda name: name or runs_dir_label(session_runs_dir()).capitalize(),
+                     on_change=lambda: st.session_state.update({FOLDER_KEY: st.session_state[FOLDER_KEY + "_pick"]}),
+                     help="Sub-folders of the runs folder, set up by the server's operator. Scenario pages, the "
+                          "Overview and its demos save into the folder picked here.")
+    else:
+        st.caption(f"Runs folder: {runs_dir_label()}.")
+    return str(current_runs_dir())

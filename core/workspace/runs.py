@@ -189,12 +189,14 @@ def list_workspace_runs(root) -> tuple[list[dict], list[str]]:
 
     root = Path(root)
     if root.exists() and not root.is_dir():
-        return [], [f"The runs folder '{root}' is a file, not a folder. Fix: pick a folder."]
+        return [], ["The runs folder is a file, not a folder. Fix: the server's operator sets STUDIO_RUNS_DIR "
+                    "to a folder."]
     try:
         return list_runs(root)
     except OSError as exc:
-        return [], [f"The runs folder '{root}' cannot be read ({exc.strerror or exc}). "
-                    "Fix: check its permissions or pick another folder."]
+        # The server path stays out of the message: visitors see it on the Runs page.
+        return [], [f"The runs folder cannot be read ({exc.strerror or 'no permission'}). "
+                    "Fix: the server's operator checks its permissions or sets STUDIO_RUNS_DIR to another folder."]
 
 
 def filter_runs(runs: Iterable[dict], *, scenario: str | None = None, text: str | None = None,
@@ -341,30 +343,28 @@ def plot_run_curves(runs: list[dict], curve: str) -> go.Figure:
     return _layout(fig, title, x_label, y_label)
 
 
-# ---------------------------------------------------------------- runs folder and deletion
-def check_runs_dir(text: str | os.PathLike) -> Path:
-    """The runs folder the analyst typed, validated: a writable folder, or one that can be created."""
-    raw = str(text or "").strip()
-    if not raw:
-        raise DataValidationError("Expected a runs folder; got an empty path. Fix: type a folder path, e.g. 'runs'.")
-    path = Path(raw).expanduser().resolve()
-    if path.exists():
-        if not path.is_dir():
-            raise DataValidationError(
-                f"Expected a folder for the runs; got '{path}', which is a file. Fix: pick a folder.")
-        if not os.access(path, os.W_OK | os.X_OK):
-            raise DataValidationError(
-                f"Expected a runs folder the app can write to; '{path}' is not writable. "
-                "Fix: pick another folder or change its permissions.")
-        return path
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise DataValidationError(
-            f"The runs folder '{path}' does not exist and cannot be created: '{parent}' is not a writable "
-            "folder. Fix: pick an existing writable folder.")
-    return path
+# ---------------------------------------------------------------- runs folders and deletion
+def list_run_folders(base) -> list[str]:
+    """The sub-folders of the runs folder ``base`` a visitor may pick (names, sorted): direct child
+    folders that are not runs themselves, not hidden (a visitor's private folder, a deletion in
+    progress) and not links (a link could lead anywhere on the server). The operator makes them
+    (``mkdir runs/team-a``, or ``--save runs/team-a/RUN`` on the command line); a visitor cannot name
+    any other folder."""
+    base = Path(base)
+    try:
+        children = sorted(base.iterdir(), key=lambda p: p.name.lower()) if base.is_dir() else []
+    except OSError:
+        return []
+    return [p.name for p in children
+            if not p.name.startswith(".") and not p.is_symlink() and p.is_dir()
+            and not any((p / f).exists() for f in _RUN_FILES)]
+
+
+def resolve_run_folder(base, name: str | None) -> Path:
+    """``base`` or its sub-folder ``name`` when ``list_run_folders`` offers it; anything else (a path, a
+    hidden or linked folder, one deleted since) falls back to ``base``."""
+    base = Path(base)
+    return base / name if name and name in list_run_folders(base) else base
 
 
 def delete_run(root, run) -> None:
@@ -387,7 +387,7 @@ def delete_run(root, run) -> None:
         # A path was given: it must name exactly that child of the runs folder.
         if Path(raw).parent.resolve() != root_real:
             raise DataValidationError(
-                f"Only runs inside the runs folder '{root_real}' can be deleted; got '{raw}'. "
+                f"Only runs inside the runs folder can be deleted; got '{raw}'. "
                 "Fix: pick a run from the list.")
     if target.is_symlink() or target.resolve().parent != root_real:
         raise DataValidationError(
@@ -395,7 +395,7 @@ def delete_run(root, run) -> None:
             "Fix: remove the link by hand if it is not wanted.")
     if not target.is_dir():
         raise DataValidationError(
-            f"Expected a run folder '{name}' in '{root_real}'; there is none (already deleted?). "
+            f"Expected a run folder '{name}' in the runs folder; there is none (already deleted?). "
             "Fix: refresh the list.")
     if not any((target / f).exists() for f in _RUN_FILES):
         raise DataValidationError(

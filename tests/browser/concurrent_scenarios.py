@@ -48,7 +48,7 @@ class Session:
     waited: float | None = None
     trained_text: str = ""
     download_rows: int = 0
-    runs_dir: str = ""
+    run_id: str = ""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -452,8 +452,9 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
             for s in sessions:
                 try:
                     s.page.get_by_text("Saved as run").first.wait_for(timeout=_left(phase_end))
-                    m = re.search(r"Runs folder:\s*(\S+?)\s*\(set", _text(s.page, visible=False))
-                    s.runs_dir = m.group(1).strip("`") if m else ""
+                    # The page names the run it saved, never the server path of the folder.
+                    m = re.search(r"Saved as run\s*`?([A-Za-z0-9._-]+)", _text(s.page, visible=False))
+                    s.run_id = m.group(1) if m else ""
                     saved.append(s)
                 except Exception as exc:
                     s.errors.append(f"save failed: {_text(s.page)[-300:]!r} ({str(exc).splitlines()[0][:120]})")
@@ -469,8 +470,10 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
                     s.page.get_by_text("1 of 1 runs").wait_for(timeout=_left(phase_end))
                     text = _text(s.page, visible=False)
                     texts[s.index] += text
-                    if s.runs_dir and s.runs_dir not in text:
-                        s.errors.append(f"its Runs page lists another folder than {s.runs_dir}")
+                    if s.run_id and s.run_id not in text:
+                        s.errors.append(f"its Runs page does not list its run {s.run_id}")
+                    if "Runs folder: your private folder" not in text or str(shared_runs) in text:
+                        s.errors.append("its Runs page does not name its private folder, or shows a server path")
                 except Exception as exc:
                     s.errors.append(f"its Runs page does not list exactly its run: {str(exc).splitlines()[0][:150]}")
             timings["save_and_list_s"] = round(time.monotonic() - t_start - sum(timings.values()), 1)
@@ -523,10 +526,12 @@ def check_runs_folders(sessions: list[Session], shared: Path) -> int:
 
     folders = {}
     for s in sessions:
-        if not s.runs_dir:
-            s.errors.append("no runs folder shown after saving")
+        # The folder that holds the run the page said it saved (the page never shows the path).
+        found = [p for p in shared.glob(".session-*") if (p / s.run_id).is_dir()] if s.run_id else []
+        if len(found) != 1:
+            s.errors.append(f"its run {s.run_id or '(none named)'} is in {len(found)} private folders, expected 1")
             continue
-        folder = Path(s.runs_dir)
+        folder = found[0]
         if folder in folders.values():
             s.errors.append(f"shares its runs folder {folder} with another session")
         folders[s.index] = folder

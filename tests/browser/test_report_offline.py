@@ -47,15 +47,16 @@ def test_report_renders_offline(page, tmp_path, screenshot_dir):
 
 
 @pytest.mark.browser
-def test_runs_page_downloads_the_report(app_url, page, tmp_path, screenshot_dir):
-    root = tmp_path / "runs"
+def test_runs_page_downloads_the_report(app_url, app_workdir, page, tmp_path, screenshot_dir):
+    # A sub-folder of the app's runs folder (set up by the operator) is picked by name; no path is typed or shown.
+    folder = f"report-{tmp_path.name}"
+    root = app_workdir / "runs" / folder
     populate(root)
     page.goto(f"{app_url}/runs")
-    page.get_by_text("Runs folder:").click()
-    box = page.get_by_label("Runs folder for this session", exact=True)
-    box.fill(str(root))
-    box.press("Enter")
+    page.get_by_label("Runs folder", exact=True).click()
+    page.get_by_role("option", name=folder).click()
     page.get_by_text("4 of 4 runs").wait_for(timeout=60_000)
+    assert str(app_workdir) not in page.inner_text("body")
     page.get_by_text("1 run folder(s) could not be read").wait_for()
     with page.expect_download(timeout=60_000) as dl:
         page.get_by_role("button", name="Download report").click()

@@ -45,7 +45,7 @@ def test_home_lists_scenarios_and_device(runs_dir):
     # Nothing saved yet: every scenario says so plainly, and the demo button is offered.
     assert _text(at).count(NO_RUN) == len(SCENARIOS)
     assert any(b.label == "Run all four demos" for b in at.button)
-    assert str(runs_dir) in captions
+    assert "Saved runs are read from the main runs folder" in captions and str(runs_dir) not in captions
 
 
 def test_home_shows_the_latest_saved_run(runs_dir):
@@ -90,6 +90,35 @@ def test_demo_button_saves_runs_and_reports_a_failed_demo(runs_dir, monkeypatch)
     text = _text(at)
     assert "credit demo run" in text and "quality demo run" in text
     assert text.count(NO_RUN) == 1  # fraud still has none
+
+
+def test_overview_and_demos_follow_the_folder_picked_on_the_runs_page(runs_dir, monkeypatch):
+    from core.registry import list_runs
+    from core.workspace import demos
+
+    save_run(runs_dir, model=None, run_id="credit-top", metadata={"scenario": "credit", "workspace": {
+        **WORKSPACE, "name": "run in the main folder"}})
+    (runs_dir / "team-a").mkdir()
+    save_run(runs_dir / "team-a", model=None, run_id="credit-team", metadata={"scenario": "credit", "workspace": {
+        **WORKSPACE, "name": "run of team a"}})
+
+    def fake(key):
+        def run(root, settings, progress):
+            return save_run(root, model=None, run_id=f"{key}-demo", metadata={"scenario": key, "workspace": {
+                "name": f"{key} demo run", "headline": {"quality": [], "impact": [], "assumptions": []}}})
+        return run
+
+    monkeypatch.setattr(demos, "DEMOS", {k: fake(k) for k in demos.DEMOS})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.session_state["workspace.folder"] = "team-a"  # what the Runs page's folder pick leaves
+    at.run()
+    text = _text(at)
+    assert "run of team a" in text and "run in the main folder" not in text
+    assert "Saved runs are read from “team-a”" in text and str(runs_dir) not in text
+    next(b for b in at.button if b.label == "Run all four demos").click().run()
+    assert not at.exception
+    assert {r["run_id"] for r in list_runs(runs_dir / "team-a")[0]} >= {f"{k}-demo" for k in demos.DEMOS}
+    assert [r["run_id"] for r in list_runs(runs_dir)[0]] == ["credit-top"]  # nothing saved beside it
 
 
 FLAGS = [{"kind": "chance", "headline": "No better than chance", "first_try": False,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.workspace.run_factory import populate
+from tests.workspace.run_factory import make_run, populate, workspace_meta
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "runs.py")
@@ -47,7 +48,10 @@ def test_lists_runs_and_reports_the_damaged_one(runs_dir):
     assert table.loc["credit-b", "quality"] == "ROC-AUC 0.780"
     assert table.loc["credit-old", "impact"] == "not recorded"
     assert table.loc["credit-b", "rows"] == "321" and table.loc["credit-old", "rows"] == "—"  # a dash, never None
-    assert str(runs_dir) in at.text_input(key="workspace.dir_text").value
+    # The folder is named for a visitor, never by its server path; no box takes a path.
+    assert "Runs folder: the main runs folder." in _text(at)
+    assert str(runs_dir) not in _all_text(at)
+    assert [t.label for t in at.text_input] == ["Name contains"]
     # The run id is listed whole (the data file lives in the name and the details, not a column) ...
     assert list(table.columns) == ["name", "trust", "scenario", "saved", "quality", "impact", "rows"]
     # Figures that must not be trusted carry a marker; a run checked without a finding says so; one saved
@@ -137,18 +141,45 @@ def test_delete_needs_confirmation(runs_dir):
     assert at.selectbox(key="runs.detail").value == "credit-b"  # details move to the compared run
 
 
-def test_runs_folder_setting_is_validated(runs_dir, tmp_path):
+def _all_text(at) -> str:
+    """Every text a visitor can read on the page, widget labels and options included."""
+    parts = [_text(at), *(e.value for e in at.code), *(e.value for e in at.subheader)]
+    for box in at.selectbox:
+        parts += [box.label, *map(str, box.options)]
+    return " ".join(parts)
+
+
+def test_a_visitor_picks_among_sub_folders_only(runs_dir, tmp_path):
+    outside = tmp_path / "outside"
+    make_run(outside, "credit-outside", workspace=workspace_meta(name="outside run", auc=0.7))
+    (runs_dir / "team-a").mkdir()
+    make_run(runs_dir / "team-a", "credit-team", workspace=workspace_meta(name="team run", auc=0.7))
+    os.symlink(outside, runs_dir / "linked")
     at = _open()
-    not_a_dir = tmp_path / "file.csv"
-    not_a_dir.write_text("a,b\n")
-    at.text_input(key="workspace.dir_text").set_value(str(not_a_dir)).run()
+    box = at.selectbox(key="workspace.folder_pick")
+    assert list(box.options) == ["The main runs folder", "team-a"]  # the link to elsewhere is not offered
+    assert _listed(at)[0] == "fraud-x"
+    box.set_value("team-a").run()
     assert not at.exception
-    assert "which is a file" in at.error[0].value
-    assert _listed(at)[0] == "fraud-x"  # the previous folder's list stays
-    empty = tmp_path / "other"
-    empty.mkdir()
-    at.text_input(key="workspace.dir_text").set_value(str(empty)).run()
+    assert _listed(at) == ["credit-team"]
+    assert str(runs_dir) not in _all_text(at)
+    # The Score page follows the choice (the box's state is forgotten on pages without it; the choice is not).
+    assert at.session_state["workspace.folder"] == "team-a"
+    # A choice that is not offered (set by hand in the session) shows the runs folder itself, never that path.
+    at.session_state["workspace.folder"] = str(outside)
+    at.run()
+    assert "credit-outside" not in _listed(at) and _listed(at)[0] == "fraud-x"
+
+
+def test_a_private_folder_shows_no_other_folder(runs_dir, monkeypatch):
+    (runs_dir / "team-a").mkdir()
+    monkeypatch.setenv("STUDIO_RUNS_PER_SESSION", "1")
+    at = _open()
+    assert not at.exception
     assert "No saved runs yet" in at.info[0].value
+    assert not [b for b in at.selectbox if b.key == "workspace.folder_pick"]  # the shared folder's sub-folders are not offered
+    assert "Runs folder: your private folder." in _text(at)
+    assert str(runs_dir) not in _all_text(at)
 
 
 def test_report_download_is_offered(runs_dir):

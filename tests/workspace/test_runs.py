@@ -10,9 +10,9 @@ import pytest
 
 from core.errors import DataValidationError
 from core.registry import list_runs
-from core.workspace.runs import (NOT_RECORDED, TRASH_PREFIX, check_runs_dir, compute_comparison, delete_run,
+from core.workspace.runs import (NOT_RECORDED, TRASH_PREFIX, compute_comparison, delete_run,
                                  filter_runs, get_curve_names, get_metrics, get_metrics_table, get_run_row,
-                                 list_workspace_runs, plot_run_curves)
+                                 list_run_folders, list_workspace_runs, plot_run_curves, resolve_run_folder)
 from tests.workspace.run_factory import make_run, populate, workspace_meta
 
 
@@ -190,32 +190,32 @@ def test_crash_mid_delete_leaves_nothing_that_lists(root, monkeypatch):
     assert not [p for p in root.iterdir() if p.name.startswith(TRASH_PREFIX)]
 
 
-def test_check_runs_dir(tmp_path):
-    assert check_runs_dir(str(tmp_path)) == tmp_path.resolve()
-    assert check_runs_dir(str(tmp_path / "new" / "runs")) == (tmp_path / "new" / "runs").resolve()
-    f = tmp_path / "file.txt"
+def test_run_folders_a_visitor_may_pick(tmp_path):
+    root = tmp_path / "runs"
+    populate(root)
+    for name in ("team-b", "Team-a", ".session-abc", ".trash-x"):
+        (root / name).mkdir()
+    make_run(root / "team-b", "credit-in-b", workspace=workspace_meta(name="in b", auc=0.7))
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    os.symlink(outside, root / "linked")
+    (root / "notes.txt").write_text("x")
+    # Sub-folders only: never a run, a hidden folder (a visitor's private folder, a deletion), a link or a file.
+    assert list_run_folders(root) == ["Team-a", "team-b"]
+    assert list_run_folders(root / "missing") == []
+    # Anything but an offered name falls back to the runs folder itself.
+    assert resolve_run_folder(root, "team-b") == root / "team-b"
+    for name in (None, "", "linked", ".session-abc", "credit-a", "../elsewhere", str(outside), "team-b/../.."):
+        assert resolve_run_folder(root, name) == root, name
+    # A folder of runs is not a damaged run in its parent's listing; its runs list there.
+    runs, skipped = list_workspace_runs(root)
+    assert not any("team-b" in s or "Team-a" in s for s in skipped), skipped
+    assert _ids(list_workspace_runs(root / "team-b")[0]) == ["credit-in-b"]
+
+
+def test_unreadable_runs_folder_message_keeps_the_server_path_out(tmp_path):
+    f = tmp_path / "secret-server-path"
     f.write_text("x")
-    with pytest.raises(DataValidationError, match="which is a file. Fix: pick a folder"):
-        check_runs_dir(str(f))
-    with pytest.raises(DataValidationError, match="got an empty path"):
-        check_runs_dir("  ")
-    with pytest.raises(DataValidationError, match="cannot be created"):
-        check_runs_dir(str(f / "sub"))
-    if os.geteuid() != 0:  # root may write anywhere
-        ro = tmp_path / "ro"
-        ro.mkdir()
-        ro.chmod(0o500)
-        try:
-            with pytest.raises(DataValidationError, match="is not writable"):
-                check_runs_dir(str(ro))
-        finally:
-            ro.chmod(0o700)
-
-
-def test_not_writable_is_reported(tmp_path, monkeypatch):
-    # Runs as root here, so permissions cannot be relied on: make os.access say no.
-    monkeypatch.setattr(os, "access", lambda *a, **k: False)
-    with pytest.raises(DataValidationError, match="is not writable"):
-        check_runs_dir(str(tmp_path))
-    with pytest.raises(DataValidationError, match="cannot be created"):
-        check_runs_dir(str(Path(tmp_path) / "new"))
+    runs, skipped = list_workspace_runs(f)
+    assert runs == [] and "is a file, not a folder" in skipped[0] and "STUDIO_RUNS_DIR" in skipped[0]
+    assert str(tmp_path) not in skipped[0]
