@@ -9,6 +9,8 @@ the byte-level checks are in ``core.tablefile``, zips in ``core.archivefile``, w
 
 from __future__ import annotations
 
+import hashlib
+
 import csv
 import io
 import re
@@ -55,6 +57,7 @@ class LoadedTable:
     sheet: str | None = None
     members: list[str] = field(default_factory=list)
     member: str | None = None
+    sha256: str | None = None  # of the file's bytes as uploaded or read (a zip's or gzip's own bytes)
 
 
 def _to_bytes(source: Any) -> tuple[bytes, str]:
@@ -113,6 +116,9 @@ def read_table(source: Any, *, name: str | None = None, max_rows: int | None = D
         notices = [*result.notices, *notices]
         # Travels with the frame (copies and row subsets keep attrs) so a saved run's summary can list it.
         df.attrs["personal_data"] = excluded
+    # The file's bytes as uploaded (before unpacking a gzip or zip): what `sha256sum` of it prints. Travels
+    # with the frame and its row subsets, so a saved run records which file it was trained on.
+    df.attrs["source_sha256"] = table.sha256 = hashlib.sha256(raw).hexdigest()
     table.df, table.notices, table.name, table.personal = df, notices, name, excluded
     return table
 

@@ -24,12 +24,41 @@ CURRENCY = "€"  # the app takes costs as plain numbers; this is the unit they 
 CURRENCY_SYMBOLS = ("€", "$", "£", "¥", "₹")
 
 
+SOURCE_SHA256 = "source_sha256"  # df.attrs key: the SHA-256 of the file the frame was read from (core.datasets)
+
+
+def source_sha256(source, files: dict[str, bytes] | None = None) -> str | None:
+    """The SHA-256 of a file's bytes as uploaded or read — what ``sha256sum FILE`` prints — for a path,
+    bytes or an upload; for a folder, of its files (``files``: relative path -> bytes, else read here)
+    in name order, each as its path, a NUL byte and its own SHA-256. None for anything else."""
+    if isinstance(source, (str, Path)) and Path(source).is_dir():
+        if files is None:
+            files = {p.relative_to(source).as_posix(): p.read_bytes()
+                     for p in sorted(Path(source).rglob("*")) if p.is_file()}
+        h = hashlib.sha256()
+        for rel in sorted(files):
+            h.update(rel.encode("utf-8") + b"\0" + hashlib.sha256(files[rel]).digest())
+        return h.hexdigest()
+    if isinstance(source, (str, Path)):
+        h = hashlib.sha256()
+        with open(source, "rb") as fh:  # in blocks: a file to score or sample may be larger than memory
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+    if isinstance(source, (bytes, bytearray)):
+        return hashlib.sha256(source).hexdigest()
+    if hasattr(source, "getvalue"):  # Streamlit's UploadedFile, BytesIO
+        return hashlib.sha256(source.getvalue()).hexdigest()
+    return None
+
+
 def get_fingerprint(df: pd.DataFrame, *, name: str | None = None) -> dict:
-    """Row count, column names and a SHA-256 of the content (stable across runs and machines)."""
-    h = hashlib.sha256()
-    h.update("\x1f".join(map(str, df.columns)).encode("utf-8"))
-    h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    out = {"name": name, "rows": int(len(df)), "columns": [str(c) for c in df.columns], "sha256": h.hexdigest()}
+    """Row count, column names and the SHA-256 of the file the rows were read from, as uploaded or read
+    (``df.attrs["source_sha256"]``, set by ``core.datasets.read_table``): ``sha256sum`` of that file gives
+    the same, so anyone can check a file is the one trained on. None for rows that came from no file."""
+    sha = df.attrs.get(SOURCE_SHA256)
+    out = {"name": name, "rows": int(len(df)), "columns": [str(c) for c in df.columns],
+           "sha256": sha if isinstance(sha, str) and len(sha) == 64 else None, "sha256_of": "file as uploaded"}
     # Personal-data columns dropped or hashed as the file was read (core.privacy): names and kinds only.
     personal = df.attrs.get("personal_data")
     if personal:

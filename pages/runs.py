@@ -104,7 +104,7 @@ st.dataframe(
                    "rows": st.column_config.TextColumn("Rows"),
                    "run_id": _text_column("Run id", rows, "run_id")})
 
-DATA_ITEMS = {"name": "File", "rows": "Rows", "sha256": "SHA-256 (first 12 characters)"}
+DATA_ITEMS = {"name": "File", "rows": "Rows", "sha256": "SHA-256 of the file as uploaded (first 12 characters)"}
 
 
 def _item_label(section: str, item: str) -> str:
@@ -220,7 +220,7 @@ with left:
     st.markdown("**Data**")
     rows_text = f"{ds['rows']:,}" if isinstance(ds.get("rows"), int) else NOT_RECORDED
     st.markdown(f"- **File:** {ds.get('name') or NOT_RECORDED}\n- **Rows:** {rows_text}\n"
-                "- **SHA-256 of the content** (to check a file is the one trained on):")
+                "- **SHA-256 of the file as uploaded** (`sha256sum FILE` prints the same for the file trained on):")
     st.code(str(ds.get("sha256") or NOT_RECORDED), language=None, wrap_lines=True)
 with right:
     st.markdown("**Parameters**")

@@ -192,6 +192,7 @@ def join_covariates(sales: pd.DataFrame, covariates: pd.DataFrame, *, date_col: 
         notices.append(f"{unmatched:,} of {len(sales):,} sales rows had no covariates row for their "
                        f"{' + '.join(keys)}.")
         out = _fill_unmatched(out, joined, sales, series_cols, date_col, notices)
+    out.attrs["source_sha256"] = sales.attrs.get("source_sha256")  # the sales file's: the rows trained on
     return CovariateJoin(out, table.reset_index(drop=True), tuple(keys), tuple(joined), unmatched, len(sales),
                          cov[date_col].max(), notices)
 

@@ -256,6 +256,9 @@ def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpola
     # What the reader left out as personal data travels with the cleaned frame to the saved summary.
     if df.attrs.get("personal_data"):
         frame.attrs["personal_data"] = list(df.attrs["personal_data"])
+    # The sales file's SHA-256 as uploaded (core.datasets.read_table) stays with the cleaned rows: a saved
+    # run records which file it was trained on.
+    frame.attrs["source_sha256"] = df.attrs.get("source_sha256")
     return SalesData(frame, frequency, freq, SEASON[frequency], covs, binary, cmap, report)
 
 

@@ -70,6 +70,8 @@ class ImageDataset:
     layout: str = "folders"  # where the labels came from: "folders", "csv" or "filenames"
     # Masks / annotation images left out: (mask path, its photo's path or ""), for checking heatmaps later.
     masks: tuple[tuple[str, str], ...] = ()
+    # SHA-256 of the zip as uploaded, or of a folder's files (``core.runsummary.source_sha256``).
+    source_sha256: str | None = None
 
     @property
     def channels(self) -> int:
@@ -88,7 +90,8 @@ class ImageDataset:
         """The images at positions ``idx`` (same classes)."""
         idx = np.asarray(idx, dtype=int)
         return ImageDataset(self.images[idx], self.labels[idx], self.class_names,
-                            tuple(self.names[i] for i in idx), self.notices, self.layout, self.masks)
+                            tuple(self.names[i] for i in idx), self.notices, self.layout, self.masks,
+                            self.source_sha256)
 
 
 def decode_image(data: bytes, *, image_size: int) -> tuple[np.ndarray, tuple[int, int], bool]:
@@ -243,6 +246,9 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
             f"Colour mode must be 'auto', 'grayscale' or 'rgb'; got '{options.color}'. Pick one of those."
         )
     files, notices = read_files(source, limits=options.limits)
+    from core.runsummary import source_sha256
+
+    digest = source_sha256(source, files)  # the zip as uploaded, or the folder's files
     files, root = split_common_root(files)
     files, masks = leave_out_masks(files, keep=options.keep_masks)
     csv_names = sorted(p for p in files if PurePosixPath(p).suffix.lower() == ".csv")
@@ -326,6 +332,7 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
         notices=tuple(notices),
         layout=layout,
         masks=() if options.keep_masks else masks.pairs(),
+        source_sha256=digest,
     )
 
 

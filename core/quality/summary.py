@@ -3,21 +3,24 @@ costs (or per-class figures for defect typing), the image fingerprint and what s
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict
 
-import numpy as np
 import pandas as pd
 
 from core.runsummary import (CURRENCY, envelope, explain_section, get_fingerprint, money_figure, money_text,
                              quality_figure, roc_pr_curves)
 
 
+# What each image's class was read from (``ImageDataset.layout``): the card's "Target".
+TARGET_WORDS = {"folders": "the image's class, from its folder name", "csv": "the image's class, from the labels CSV",
+                "filenames": "the image's class, from its file name"}
+
+
 def image_fingerprint(data) -> dict:
-    """Fingerprint of an ``ImageDataset``: file names, labels and a hash of every image's pixels."""
-    digests = [hashlib.sha256(np.ascontiguousarray(img).tobytes()).hexdigest()[:16] for img in data.images]
-    frame = pd.DataFrame({"file": list(data.names), "label": [data.class_names[i] for i in data.labels],
-                          "pixels_sha": digests})
+    """Fingerprint of an ``ImageDataset``: how many images, the columns of its image list (file, label)
+    and the SHA-256 of the zip as uploaded (of the folder's files for a folder), when it was loaded from one."""
+    frame = pd.DataFrame({"file": list(data.names), "label": [data.class_names[i] for i in data.labels]})
+    frame.attrs["source_sha256"] = getattr(data, "source_sha256", None)
     return get_fingerprint(frame)
 
 
@@ -76,6 +79,8 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
                 "channels": run.channels},
         quality=quality, impact=impact, assumptions=assumptions,
         input_={"columns": [], "numeric": [], "categorical": [], "kind": "images", "image_size": run.image_size,
+                "target": TARGET_WORDS.get(getattr(data if data is not None else run.test, "layout", ""),
+                                           "the image's class"),
                 "channels": run.channels, "class_names": list(run.class_names), "ok_class": run.ok_class},
         # Images have no column profile; drift for images would need embeddings (not recorded).
         profile={"rows": int(sum(run.counts_before.values())), "columns": {}},

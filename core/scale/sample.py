@@ -221,6 +221,10 @@ def _loaded(df: pd.DataFrame, notices: list[str], files, found):
     from core.datasets import LoadedTable
 
     df.attrs["personal_data"] = found.excluded
+    if len(files) == 1:  # one file sampled: the run records which file (a glob of several has no one hash)
+        from core.runsummary import source_sha256
+
+        df.attrs["source_sha256"] = source_sha256(files[0])
     return LoadedTable(df=df, notices=[*found.notices, *notices], name=_table_name(files), personal=found.excluded)
 
 

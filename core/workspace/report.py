@@ -98,7 +98,7 @@ def _section_data(meta: dict, ws: dict) -> str:
                    "existed).")
     cols = ds.get("columns") or []
     items = [("File", ds.get("name") or NOT_RECORDED), ("Rows", f"{ds['rows']:,}" if isinstance(ds.get("rows"), int) else None),
-             ("Columns", len(cols) if cols else None), ("SHA-256 of the content", ds.get("sha256")),
+             ("Columns", len(cols) if cols else None), ("SHA-256 of the file as uploaded", ds.get("sha256")),
              ("Kind of input", inp.get("kind")), ("Target", inp.get("target"))]
     out = _kv_table(items)
     if cols:
