@@ -99,11 +99,11 @@ def _load(path: str, args, cmap=None, *, choice: dict | None = None):
 
 def run_train(args) -> dict:
     """Train, backtest against the baselines, cost the inventory policy; return a JSON-able dict."""
-    from core.demand.forecast import DemandConfig, get_naive_sd, run_summary, train_demand
+    from core.demand.forecast import DemandConfig, run_summary, train_demand
     from core.demand.fmetrics import clean_metrics, mape_note
     from core.demand.leakage import hold_periods, roles_with_audit
-    from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, compute_policy_backtest,
-                                       default_policy, describe_params, summarize_policy)
+    from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, default_policy,
+                                       describe_params, summarize_policy)
 
     t0 = time.perf_counter()
     from core.tablestream import choice_of
@@ -133,7 +133,10 @@ def run_train(args) -> dict:
             "review_days": DEFAULT_REVIEW_DAYS if args.review_days is None else args.review_days}
     params, policy_notes = default_policy(data.frequency, horizon, **days)
     agg = run.aggregate_scale(params.lead_time + params.review_period)
-    policy = summarize_policy(compute_policy_backtest(run.backtest, params, horizon, get_naive_sd(run), agg), params)
+    from core.demand.verdict import baseline_policy_backtest
+
+    bt, base = baseline_policy_backtest(run, params, agg)  # against the best baseline, as the verdict
+    policy = summarize_policy(bt, params, baseline=base)
     policy["aggregate_sigma_scale"] = round(agg, 4)
     out = {"scenario": "demand", "metrics": clean_metrics(nn), "baselines": baselines,
            "data": {"frequency": data.frequency, "series": data.report.n_series, "rows": data.report.n_rows,

@@ -5,8 +5,8 @@ over the protection interval P = lead time + review period. From the forecast, d
 mean mu = sum of P50 and spread sigma = sqrt(sum sigma_t^2), with sigma_t = (P90 - P10) / 2.563
 (the P10-P90 width of a normal distribution). Safety stock = z(service level) * sigma, reorder
 point (order-up-to level) S = mu + safety stock. Errors of neighbouring periods are correlated, so
-sigma is widened by ``agg_scale``, measured on the model's validation windows (``aggregate_scale``). The same policy on the seasonal-naive forecast
-uses its in-sample error spread. Cheap NumPy only: the page recomputes it on every slider move.
+sigma is widened by ``agg_scale``, measured on the model's validation windows (``aggregate_scale``). The same policy on a
+baseline forecast (the verdict's best baseline, ``core.demand.verdict``) uses its in-sample error spread. Cheap NumPy only: the page recomputes it on every slider move.
 """
 
 from __future__ import annotations
@@ -190,15 +190,19 @@ def compute_policy_table(future: pd.DataFrame, p: PolicyParams, horizon: int, ag
 
 
 def compute_policy_backtest(backtest: pd.DataFrame, p: PolicyParams, horizon: int,
-                            naive_sd: dict[str, float], agg_scale: float = 1.0) -> pd.DataFrame:
-    """Both policies set at each backtest origin, costed on the demand that really happened."""
+                            naive_sd: dict[str, float], agg_scale: float = 1.0, *,
+                            baseline: str = "seasonal_naive") -> pd.DataFrame:
+    """Both policies set at each backtest origin, costed on the demand that really happened: the network's
+    and the same policy on the ``baseline`` forecast (``naive_sd``: that baseline's in-sample error spread
+    per series; ``core.demand.verdict.baseline_policy_backtest`` passes the verdict's best baseline). The
+    baseline policy's columns keep the ``naive_`` prefix whichever baseline it is."""
     check_params(p, horizon)
     rows = []
     for (sid, origin), g in backtest.groupby(["series", "origin"], sort=False):
         g = g.sort_values("step")
         y = g["y"].to_numpy()
         nn = policy_from_quantiles(g[["nn_p10", "nn_p50", "nn_p90"]].to_numpy(), p, agg_scale)
-        nv = policy_from_point(g["seasonal_naive_p50"].to_numpy(), naive_sd.get(sid, 0.0), p)
+        nv = policy_from_point(g[f"{baseline}_p50"].to_numpy(), naive_sd.get(sid, 0.0), p)
         rn, rv = realized_cost(nn["reorder_point"], y, p), realized_cost(nv["reorder_point"], y, p)
         rows.append({"series": sid, "origin": origin, "actual_demand": rn["actual_demand"],
                      "reorder_point": nn["reorder_point"], "cost": rn["realized_cost"],
@@ -207,10 +211,12 @@ def compute_policy_backtest(backtest: pd.DataFrame, p: PolicyParams, horizon: in
     return pd.DataFrame(rows)
 
 
-def summarize_policy(bt: pd.DataFrame, params: PolicyParams | None = None, *, currency: str | None = None) -> dict:
+def summarize_policy(bt: pd.DataFrame, params: PolicyParams | None = None, *, currency: str | None = None,
+                     baseline: str = "naive") -> dict:
     """Totals over the backtest: cost, fill (share of cycles without a stock-out) and stock held per
     policy, stock-outs counted, and ``explanation``: why the network's policy holds more (or less)
-    stock than the naive one, in terms of stock-outs avoided and the service level reached."""
+    stock than the baseline's (``baseline``: its name in words; the ``*_naive`` keys are that policy's),
+    in terms of stock-outs avoided and the service level reached."""
     if bt.empty:
         return {}
     s = {"cost_model": float(bt["cost"].sum()), "cost_naive": float(bt["naive_cost"].sum()),
@@ -220,13 +226,25 @@ def summarize_policy(bt: pd.DataFrame, params: PolicyParams | None = None, *, cu
          "cycles": int(len(bt)), "stockouts_model": int(bt["stocked_out"].sum()),
          "stockouts_naive": int(bt["naive_stocked_out"].sum())}
     s["extra_stock_pct"] = (100 * (s["stock_model"] / s["stock_naive"] - 1)) if s["stock_naive"] > 0 else None
+    s["baseline"] = baseline
     s["explanation"] = explain_stock(s, None if params is None else params.service_level, currency=currency)
     return s
 
 
 def explain_stock(s: dict, service_level: float | None = None, *, currency: str | None = None) -> str:
-    """One sentence on the stock the network's policy holds against the naive one, and what it buys;
-    costs in ``currency`` when given (the page's), else as plain numbers."""
+    """One sentence on the stock the network's policy holds against the baseline's (``s["baseline"]``, the
+    naive one unless named), and what it buys; costs in ``currency`` when given (the page's), else as plain
+    numbers."""
+    text = explain_stock_naive(s, service_level, currency=currency)
+    name = s.get("baseline") or "naive"
+    if name == "naive":
+        return text
+    return (text.replace("than the naive one", f"than the {name} one").replace("the naive policy", f"the {name} policy")
+            .replace("(naive ", f"({name} ").replace("The naive policy", f"The {name} policy"))
+
+
+def explain_stock_naive(s: dict, service_level: float | None = None, *, currency: str | None = None) -> str:
+    """``explain_stock``'s sentence, worded for the naive policy."""
     if currency:
         from core.money import format_money
 

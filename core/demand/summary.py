@@ -1,5 +1,5 @@
 """The workspace summary of a demand run: forecast accuracy, the inventory policy's cost against the
-seasonal-naive policy, the verdict against the best baseline, the columns scoring needs and the training profile."""
+same policy on the best baseline (the verdict's), the verdict itself, the columns scoring needs and the training profile."""
 
 from __future__ import annotations
 
@@ -15,19 +15,26 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
                          dataset_name: str | None = None, shap=None, currency: str = CURRENCY) -> dict:
     """Workspace dict of a ``DemandRun`` with the inventory policy ``params`` (``PolicyParams``).
 
-    Money: stock-out plus holding cost of the network's policy on the backtest, against the same
-    policy built on the seasonal-naive forecast (``compute_policy_backtest`` / ``summarize_policy``).
+    Money: stock-out plus holding cost of the network's policy on the backtest, against the same policy
+    built on the best baseline's forecast, the one the verdict names (``core.demand.verdict``); the headline
+    ratio is the verdict's metric against that baseline too.
     """
-    from core.demand.forecast import get_naive_sd
-    from core.demand.inventory import compute_policy_backtest, summarize_policy
+    from core.demand.inventory import summarize_policy
+    from core.demand.verdict import baseline_policy_backtest, versus_best
     from core.audit import attach_to_fingerprint
     from core.demand.trust import demand_trust
     from core.verdict import Verdict
     from core.drift import build_profile
     H = run.wcfg.horizon
     agg = run.aggregate_scale(params.lead_time + params.review_period)
-    s = summarize_policy(compute_policy_backtest(run.backtest, params, H, get_naive_sd(run), agg), currency=currency)
-    nn, sn = run.metrics.iloc[0], run.metrics.loc["Seasonal naive"]
+    verdict = demand_verdict(run)
+    v = None if verdict is None else Verdict.from_dict(verdict)
+    # One comparison: the verdict's best baseline, for the headline ratio and the inventory policy's cost.
+    best = versus_best(run, v) if v is not None else None
+    base = "seasonal naive" if best is None else best["name"]
+    bt, base = baseline_policy_backtest(run, params, agg, v) if v is not None else (None, base)
+    s = summarize_policy(bt, currency=currency, baseline=base) if bt is not None else {}
+    nn = run.metrics.iloc[0]
     cm = run.data.columns
     target = cm.target
     covs = list(run.data.covariates)
@@ -36,12 +43,12 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     pos = frame.groupby("series", sort=False).cumcount().to_numpy()
     n_train = frame["series"].map(run.n_train).fillna(0).to_numpy()
     train_rows = frame[pos < n_train].rename(columns={"y": target})
-    bt = run.backtest.groupby("date", sort=True)[["y", "nn_p50", "seasonal_naive_p50"]].sum()
+    base_col = f"{best['key'] if best else 'seasonal_naive'}_p50"
+    bt = run.backtest.groupby("date", sort=True)[["y", "nn_p50", base_col]].sum()
     dates = [d.strftime("%Y-%m-%d") for d in pd.to_datetime(bt.index)]
     freq = run.data.frequency
     unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(freq, "period")
-    saved = s["cost_naive"] - s["cost_model"]
-    verdict = demand_verdict(run)
+    saved = s["cost_naive"] - s["cost_model"] if s else None
     return envelope(
         "demand", name=name,
         dataset=attach_to_fingerprint(get_fingerprint(data if data is not None else run.data.frame, name=dataset_name),
@@ -50,15 +57,17 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
                 "n_series": len(run.n_train), "interval_calibration_factor": round(run.spread_factor, 4)},
         quality=[quality_figure("WAPE", nn["wape"], ".1f") | {"unit": "%"},
                  quality_figure("MASE", nn["mase"], ".2f"),
-                 quality_figure("MAE vs seasonal naive", nn["mae"] / sn["mae"] if sn["mae"] else None, ".0%"),
+                 quality_figure(best["label"] if best else "MAE vs baseline",
+                                best["ratio"] if best else None, ".0%"),
                  quality_figure("P10–P90 coverage", nn["coverage_p10_p90"], ".0f") | {"unit": "%"},
-                 quality_figure("Cycles without stock-out", s["cycle_service_model"], ".0%")],
+                 quality_figure("Cycles without stock-out", s.get("cycle_service_model"), ".0%")],
         impact=[money_figure("Inventory cost saved", saved, currency),
-                money_figure("Cost, network policy", s["cost_model"], currency),
-                money_figure("Cost, naive policy", s["cost_naive"], currency)],
+                money_figure("Cost, network policy", s.get("cost_model"), currency),
+                money_figure(f"Cost, {base} policy", s.get("cost_naive"), currency)],
         assumptions=[f"Holding cost {money_text(params.holding_cost, currency)} per unit per {unit}",
                      f"Stock-out cost {money_text(params.stockout_cost, currency)} per unit short; cost "
-                     "saved = stock-out + holding cost of the seasonal-naive policy minus the network's",
+                     f"saved = stock-out + holding cost of the same policy on the {base} forecast (the best "
+                     "baseline, as in the verdict) minus the network's",
                      f"Service level {params.service_level:.1%}, lead time {params.lead_time} and review "
                      f"period {params.review_period} {unit}s",
                      f"Backtest over {len(run.n_train)} series × {run.config.origins} origin(s) of the held-out "
@@ -70,7 +79,7 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
         profile=build_profile(train_rows, numeric=[target, *covs]),
         curves={"backtest_actual": curve(dates, bt["y"], "Date", "Actual demand (all series)"),
                 "backtest_p50": curve(dates, bt["nn_p50"], "Date", "Forecast P50 (all series)"),
-                "backtest_naive": curve(dates, bt["seasonal_naive_p50"], "Date", "Seasonal naive (all series)")},
+                "backtest_baseline": curve(dates, bt[base_col], "Date", f"{base.capitalize()} (all series)")},
         decision={"service_level": params.service_level, "lead_time": params.lead_time,
                   "review_period": params.review_period, "holding_cost": params.holding_cost,
                   "stockout_cost": params.stockout_cost, "aggregate_sigma_scale": round(agg, 4),
@@ -78,7 +87,7 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
         explain=explain_section(None if shap is None else getattr(shap, "result", shap),
                                 "Press 'Compute overall importance' before saving to record global SHAP."),
         verdict=verdict,
-        trust=demand_trust(run, verdict=None if verdict is None else Verdict.from_dict(verdict)).to_list(),
+        trust=demand_trust(run, verdict=v).to_list(),
     )
 
 

@@ -1,5 +1,9 @@
 """The demand network against the best statistical baseline, and the warnings a planner needs.
 
+The verdict is the one comparison of a demand run: the page's tiles, the inventory policy's costs, the
+saved run's headline (the Overview, presenter mode, the model card) and the command line all set the
+network against the baseline it names (``best_baseline``), never against a fixed one.
+
 The same rule as every other scenario (``core.verdict``): a paired bootstrap interval of the
 difference in mean absolute error over the backtest's forecast points (holiday weeks weighted 5
 when the data has a holiday flag), "on par" when it contains zero. On top of that, two things a
@@ -48,3 +52,38 @@ def demand_warnings(metrics) -> list[str]:
                    f"{COVERAGE_TARGET[0]:.0f}–{COVERAGE_TARGET[1]:.0f} % target (80 % ideal): the intervals are too "
                    f"{too}, so safety stock built on them is {'too low' if too == 'narrow' else 'larger than needed'}.")
     return out
+
+
+def best_baseline(run, verdict: Verdict | None = None) -> str:
+    """The key (``seasonal_naive`` / ``moving_average``) of the baseline the verdict compares with."""
+    v = verdict if verdict is not None else compare_demand(run)
+    return next((k for k, name in BASELINES.items() if name == v.baseline), "seasonal_naive")
+
+
+def baseline_sd(run, kind: str) -> dict[str, float]:
+    """Per series: the spread of the baseline's in-sample one-step errors (its policy's uncertainty)."""
+    from core.demand import baselines as bl
+
+    return {sid: float(np.std(bl.in_sample_errors(run.arrays[sid].y, nt, kind, run.wcfg.season)))
+            for sid, nt in run.n_train.items()}
+
+
+def baseline_policy_backtest(run, params, agg_scale: float, verdict: Verdict | None = None):
+    """``compute_policy_backtest`` against the verdict's best baseline; returns (backtest, its name)."""
+    from core.demand.inventory import compute_policy_backtest
+
+    kind = best_baseline(run, verdict)
+    return (compute_policy_backtest(run.backtest, params, run.wcfg.horizon, baseline_sd(run, kind), agg_scale,
+                                    baseline=kind), BASELINES[kind])
+
+
+def versus_best(run, verdict: Verdict | None = None) -> dict:
+    """The headline comparison with the verdict's best baseline: its name and metrics row, and the
+    network's error on the verdict's metric as a share of the baseline's (``ratio``: below 1 is better), and
+    the headline's ``label`` for it ("MAE vs moving average")."""
+    v = verdict if verdict is not None else compare_demand(run)
+    kind = best_baseline(run, v)
+    row = run.metrics.loc[BASELINES[kind].capitalize()]
+    ratio = v.value / v.baseline_value if v.baseline_value else None
+    return {"key": kind, "name": BASELINES[kind], "row": row, "metric": v.metric, "ratio": ratio,
+            "label": f"{v.metric[:1].upper()}{v.metric[1:]} vs {BASELINES[kind]}"}

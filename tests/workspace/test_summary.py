@@ -125,21 +125,44 @@ def test_fraud_summary_rejects_negative_fee(fraud_run):
 
 
 # ---------------------------------------------------------------- demand
-def test_demand_summary_cost_saved_vs_seasonal_naive(demand_run, demand_small):
-    from core.demand.forecast import get_naive_sd
+def test_demand_summary_compares_with_the_verdicts_best_baseline_only(demand_run, demand_small):
+    import numpy as np
+
+    from core.demand import baselines as bl
     from core.demand.inventory import PolicyParams, compute_policy_backtest, summarize_policy
 
     params = PolicyParams(service_level=0.9, lead_time=3, review_period=7, holding_cost=0.2, stockout_cost=3.0)
     ws = build_demand_summary(demand_run, name="demand small", params=params, data=demand_small,
                               dataset_name="demand_sales.csv")
     check_schema(ws, "demand")
-    s = summarize_policy(compute_policy_backtest(demand_run.backtest, params, 14, get_naive_sd(demand_run),
-                                                 demand_run.aggregate_scale(10)))
+    # The best baseline by hand: the lower holiday-weighted mean absolute error of P50 over the backtest
+    # (the sample has a holiday flag: holiday periods weigh 5).
+    bt = demand_run.backtest
+    w = np.where(bt["holiday"].to_numpy(float) > 0.5, 5.0, 1.0)
+
+    def wmae(col):
+        return float(((bt[col] - bt["y"]).abs() * w).sum() / w.sum())
+
+    maes = {k: wmae(f"{k}_p50") for k in ("seasonal_naive", "moving_average")}
+    kind = min(maes, key=maes.get)
+    name = kind.replace("_", " ")
+    v = ws["headline"]["verdict"]
+    assert v["baseline"] == name and v["baseline_value"] == pytest.approx(maes[kind])
+    # Every comparison in the headline is with that baseline: the error ratio, the policy's cost, the wording.
+    assert figure(ws, f"Holiday-weighted MAE vs {name}") == pytest.approx(wmae("nn_p50") / maes[kind])
+    sd = {sid: float(np.std(bl.in_sample_errors(demand_run.arrays[sid].y, nt, kind, demand_run.wcfg.season)))
+          for sid, nt in demand_run.n_train.items()}
+    s = summarize_policy(compute_policy_backtest(bt, params, 14, sd, demand_run.aggregate_scale(10), baseline=kind))
     assert figure(ws, "Inventory cost saved") == pytest.approx(s["cost_naive"] - s["cost_model"])
     assert figure(ws, "Cost, network policy") == pytest.approx(s["cost_model"])
+    assert figure(ws, f"Cost, {name} policy") == pytest.approx(s["cost_naive"])
+    other = "seasonal naive" if kind == "moving_average" else "moving average"
+    labels = " ".join(f["label"] for f in ws["headline"]["quality"] + ws["headline"]["impact"])
+    assert other not in labels.lower() and other not in " ".join(ws["headline"]["assumptions"]).lower()
     assert ws["decision"]["service_level"] == 0.9 and ws["decision"]["lead_time"] == 3
     curves = ws["curves"]
-    assert set(curves) == {"backtest_actual", "backtest_p50", "backtest_naive"}
+    assert set(curves) == {"backtest_actual", "backtest_p50", "backtest_baseline"}
+    assert curves["backtest_baseline"]["y_label"] == f"{name.capitalize()} (all series)"
     # Two origins 14 days apart over 3 series: 28 dates, actuals summed over series.
     assert len(curves["backtest_actual"]["x"]) == demand_run.backtest["date"].nunique() == 28
     assert sum(curves["backtest_actual"]["y"]) == pytest.approx(demand_run.backtest["y"].sum(), rel=1e-5)

@@ -1,19 +1,20 @@
 """Demand page, inventory tab: the forecast's quantiles as safety stock and reorder points,
-backtested against the naive policy."""
+backtested against the same policy on the best baseline's forecast (the verdict's)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from core.demand import charts as dc
-from core.demand.forecast import get_naive_sd
 from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, PERIOD_DAYS, PERIOD_UNIT,
-                                   PolicyParams, compute_policy_backtest, compute_policy_table, default_policy,
+                                   PolicyParams, compute_policy_table, default_policy,
                                    describe_params, summarize_policy)
+from core.demand.verdict import baseline_policy_backtest
 from core.errors import DataValidationError
 
 from ui.common import get_currency, money, money_label
 from ui.demand.base import K, fail
+from ui.demand.results import demand_verdict
 from ui.demand.tables import policy_table
 
 
@@ -40,18 +41,19 @@ def inventory(run) -> PolicyParams | None:
     try:
         agg = run.aggregate_scale(params.lead_time + params.review_period)
         table = compute_policy_table(run.future, params, H, agg)
-        bt = compute_policy_backtest(run.backtest, params, H, get_naive_sd(run), agg)
+        # Against the same policy on the verdict's best baseline: the one comparison of the run.
+        bt, name = baseline_policy_backtest(run, params, agg, demand_verdict(run))
     except DataValidationError as exc:
         fail(exc)
         return None
-    s = summarize_policy(bt, params, currency=get_currency())
+    s = summarize_policy(bt, params, currency=get_currency(), baseline=name)
     m = st.columns(3)
     m[0].metric("Backtest cost — network policy", money(s["cost_model"]),
-                delta=f"{money(s['cost_model'] - s['cost_naive'])} vs naive", delta_color="inverse")
+                delta=f"{money(s['cost_model'] - s['cost_naive'])} vs {name}", delta_color="inverse")
     m[1].metric("Cycles without stock-out — network", f"{s['cycle_service_model']:.0%}",
-                delta=f"naive {s['cycle_service_naive']:.0%}", delta_color="off")
+                delta=f"{name} {s['cycle_service_naive']:.0%}", delta_color="off")
     m[2].metric("Stock held (sum of reorder points)", f"{s['stock_model']:,.0f}",
-                delta=f"naive {s['stock_naive']:,.0f}", delta_color="off")
+                delta=f"{name} {s['stock_naive']:,.0f}", delta_color="off")
     st.info(s["explanation"], icon=":material/inventory_2:")
     ratio = short / (short + hold) if short + hold else 0.0
     st.caption("Periodic review: order up to the reorder point every review period; stock covers lead time + "

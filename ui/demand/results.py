@@ -10,7 +10,7 @@ from core.charts import plot_training_history
 from core.demand import charts as dc
 from core.demand.fmetrics import mape_note
 from core.demand.forecast import get_history
-from core.demand.verdict import compare_demand, demand_warnings
+from core.demand.verdict import compare_demand, demand_warnings, versus_best
 from core.glossary import metric_help, metric_label
 from core.training import describe_epochs, summarize_epochs
 
@@ -36,29 +36,38 @@ def show_demand_trust(run) -> None:
 
     kept = st.session_state.get(K + "search")
     searched = kept is not None and kept[0] is run
-    show_trust(get_verdicts(K + "trust", run, lambda: demand_trust(
-        run, verdict=get_verdicts(K + "verdicts", run, lambda: [compare_demand(run)])[0], searched=searched)))
+    show_trust(get_verdicts(K + "trust", run, lambda: demand_trust(run, verdict=demand_verdict(run), searched=searched)))
+
+
+def demand_verdict(run):
+    """The verdict against the best baseline (``core.demand.verdict``), computed once per model."""
+    return get_verdicts(K + "verdicts", run, lambda: [compare_demand(run)])[0]
 
 
 def results(run) -> None:
     st.subheader("Backtest: network vs baselines")
-    nn, sn = run.metrics.iloc[0], run.metrics.loc["Seasonal naive"]
+    # One comparison, the verdict's: every tile sets the network against the best baseline it names.
+    verdict = demand_verdict(run)
+    best = versus_best(run, verdict)
+    nn, bb, name = run.metrics.iloc[0], best["row"], best["name"]
     t = st.columns(4)
-    t[0].metric("WAPE (error / total demand)", f"{nn['wape']:.1f} %", delta=f"naive {sn['wape']:.1f} %",
+    t[0].metric("WAPE (error / total demand)", f"{nn['wape']:.1f} %", delta=f"{name} {bb['wape']:.1f} %",
                 delta_color="off", help=metric_help("wape"))
-    t[1].metric("MASE (< 1 beats in-sample naive)", f"{nn['mase']:.2f}", delta=f"naive {sn['mase']:.2f}",
+    t[1].metric("MASE (< 1 beats in-sample naive)", f"{nn['mase']:.2f}", delta=f"{name} {bb['mase']:.2f}",
                 delta_color="off", help=metric_help("mase"))
-    t[2].metric("MAE vs seasonal naive", f"{nn['mae'] / sn['mae']:.0%}" if sn["mae"] else "—")
+    t[2].metric(best["label"], f"{best['ratio']:.0%}" if best["ratio"] is not None else "—",
+                help=f"The network's {best['metric']} as a share of the best baseline's ({name}): below 100 % "
+                     "is better. The verdict below says whether the difference is outside the noise.")
     t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", delta="target 80 %", delta_color="off",
                 help=metric_help("coverage"))
-    # The network against the best baseline (not only seasonal naive), and what a headline error hides.
-    show_verdict(get_verdicts(K + "verdicts", run, lambda: [compare_demand(run)])[0], fmt=",.1f")  # units
+    # The network against the best baseline, and what a headline error hides.
+    show_verdict(verdict, fmt=",.1f")  # units
     for note in demand_warnings(run.metrics):
         st.warning(note, icon=":material/warning:")
     # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
     shown = METRIC_COLS + (["wmae"] if "wmae" in run.metrics else [])
     st.dataframe(backtest_table(run.metrics, shown, run.holiday_col), width="stretch")
-    st.caption(f"MAE {nn['mae']:,.1f} vs seasonal naive {sn['mae']:,.1f} units · "
+    st.caption(f"MAE {nn['mae']:,.1f} vs {name} {bb['mae']:,.1f} units · "
                f"{mape_note(nn) or 'MAPE is given: no actual is near zero'} · {run.device} · trained in "
                f"{run.timings['train']:.1f} s · {describe_epochs(summarize_epochs(run.history, run.config.epochs))} "
                f"· interval calibration × {run.spread_factor:.2f}")
