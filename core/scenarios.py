@@ -83,6 +83,7 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             "the quantiles into safety stock and reorder points.",
             "CSV or Parquet: date, quantity, optional series ids (store, product) and covariates.",
             "pages/demand.py",
+            "sample_data/demand_next_quarter.csv",
         ),
         ScenarioSpec(
             "quality", "Quality inspection", ":material/center_focus_strong:",
@@ -91,6 +92,7 @@ SCENARIOS: dict[str, ScenarioSpec] = {
             "escapes versus false rejects, and shows Grad-CAM and SHAP heatmaps for every image.",
             "A zip with one folder per class, or images plus a labels CSV.",
             "pages/quality.py",
+            "sample_data/quality_new_batch.zip",
         ),
     )
 }

@@ -17,6 +17,7 @@ from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap
 from core.pseudonym import run_key_rule
 from ui.common import ensure_router, money_label, plain_columns, show_error, show_notices
 from ui.privacy import read_upload
+from ui.trust import show_saved_trust
 from ui.upload import FORMATS, TABLE_TYPES, read_picked, show_picks
 from ui.workspace import pick_runs_dir
 
@@ -55,6 +56,7 @@ meta = by_id[rid]
 scenario = str(meta.get("scenario"))
 contract = find_scenario(scenario)  # None for a run saved by a scenario that is no longer registered
 head = get_headline(meta)
+show_saved_trust(head.get("trust"))  # a run whose figures must not be trusted says so before it scores anything
 figs = [f for f in head["quality"] if isinstance(f, dict)][:4]
 if figs:
     cols = st.columns(len(figs))
@@ -112,8 +114,9 @@ with st.form(K + "form"):
     batch = spec.sample_batch_path if spec is not None else None
     use_sample = batch is not None and c2.form_submit_button(
         f"Use the sample batch ({batch.name})", icon=":material/science:",
-        help="A bundled file of the month after the sample data, with mild drift: shows scoring, reasons "
-             "and drift without bringing a file.")
+        help="Bundled new data made by the sample scripts: the month after the credit and fraud samples (with "
+             "mild drift), the quarter after the demand sample (with stock on hand), new parts for inspection. "
+             "Shows scoring without bringing a file.")
 
 if clicked or use_sample:
     source = (batch, batch.name) if use_sample else (up, up.name if up is not None else "")

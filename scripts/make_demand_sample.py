@@ -6,7 +6,12 @@ the app shows how such series are reported). Demand has a trend, weekly and year
 holidays (closed days and pre-holiday peaks), promotions with a price cut, price changes with
 price elasticity and stock-out runs of zero sales.
 
-Run: python scripts/make_demand_sample.py  (same output every time: fixed seed).
+Also writes sample_data/demand_next_quarter.csv: the quarter after the sample (2026-01-01 .. 2026-03-31)
+for the same series, with a stock-on-hand column, for the Score page's "Use the sample batch" (a
+forecast of the quarter after it, safety stock, reorder points and order quantities without bringing a
+file). It is drawn with its own seed, so the sample itself stays byte-identical.
+
+Run: python scripts/make_demand_sample.py  (same output every time: fixed seeds).
 """
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ import pandas as pd
 SEED = 20240601
 START, END = "2023-01-01", "2025-12-31"
 OUT = Path(__file__).resolve().parents[1] / "sample_data" / "demand_sales.csv"
+NEXT_OUT = OUT.with_name("demand_next_quarter.csv")
+NEXT_START, NEXT_END = "2026-01-01", "2026-03-31"
 
 STORES = {"S1": 1.0, "S2": 0.7, "S3": 1.4, "S4": 0.45}
 PRODUCTS = {  # name: (base units/day at store factor 1, base price, yearly phase in days, yearly amplitude)
@@ -81,18 +88,37 @@ def make_series(rng: np.random.Generator, dates: pd.DatetimeIndex, store: str, p
     })
 
 
-def make_sample(seed: int = SEED) -> pd.DataFrame:
-    """Build the whole sample table (deterministic for a given seed)."""
+def make_sample(seed: int = SEED, end: str = END) -> pd.DataFrame:
+    """Build the whole sample table (deterministic for a given seed), through ``end``."""
     rng = np.random.default_rng(seed)
-    all_dates = pd.date_range(START, END, freq="D")
+    all_dates = pd.date_range(START, end, freq="D")
     frames = []
     for store in STORES:
         for product, (base, price0, phase, amp) in PRODUCTS.items():
             frames.append(make_series(rng, all_dates, store, product, base, price0, phase, amp))
     for store, product, launch in NEW_PRODUCTS:
-        dates = pd.date_range(launch, END, freq="D")
+        dates = pd.date_range(launch, end, freq="D")
         frames.append(make_series(rng, dates, store, product, 20.0, 4.0, 200, 0.2))
     return pd.concat(frames, ignore_index=True)
+
+
+def make_next_quarter(seed: int = SEED + 1) -> pd.DataFrame:
+    """The quarter after the sample for the same series, with ``on_hand``: each series' stock at the end of
+    each day, from a seeded replenishment (an order up to about two weeks of its mean sales every Monday)."""
+    df = make_sample(seed, end=NEXT_END)
+    df = df[df["date"] >= NEXT_START].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    stock = []
+    for _, g in df.groupby(["store", "product"], sort=False):
+        level = float(rng.uniform(5, 15) * max(g["units"].mean(), 1.0))
+        on_hand, left = [], level
+        for day, sold in zip(pd.to_datetime(g["date"]), g["units"]):
+            if day.day_of_week == 0:
+                left = max(left, level)
+            left = max(left - sold, 0.0)
+            on_hand.append(int(round(left)))
+        stock.append(pd.Series(on_hand, index=g.index))
+    return df.assign(on_hand=pd.concat(stock).sort_index())
 
 
 def main() -> None:
@@ -100,6 +126,9 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(OUT, index=False)
     print(f"wrote {OUT} ({len(df):,} rows, {df.groupby(['store', 'product']).ngroups} series)")
+    nxt = make_next_quarter()
+    nxt.to_csv(NEXT_OUT, index=False)
+    print(f"wrote {NEXT_OUT} ({len(nxt):,} rows, {nxt.groupby(['store', 'product']).ngroups} series)")
 
 
 if __name__ == "__main__":
