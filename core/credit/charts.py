@@ -34,7 +34,7 @@ def plot_profit_curve(curve: pd.DataFrame, *, threshold: float, optimal: float,
 
 def plot_grade_table(table: pd.DataFrame) -> go.Figure:
     """Applicants per grade (bars, coloured by decision) and default rate per grade (line)."""
-    colors = table["decision"].map({"Approve": PALETTE[2], "Review": PALETTE[6], "Decline": POS_COLOR})
+    colors = table["decision"].map(lambda d: {"Approve": PALETTE[2], "Decline": POS_COLOR}.get(d, PALETTE[6]))
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_bar(x=table["grade"], y=table["count"], name="applicants", marker_color=colors,
                 text=table["decision"], secondary_y=False)

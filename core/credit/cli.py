@@ -231,7 +231,7 @@ def score_credit_chunk(model, part, *, threshold: float, reasons: bool = True):
     p = model.predict(part)
     bad = np.flatnonzero(p >= threshold)
     why = {} if not reasons or not len(bad) else compute_reasons_for_rows(
-        part, bad, explain_fn=model.explain_fn, references=model.references)
+        part, bad, explain_fn=model.explain_fn, references=model.references, **model.reason_filter)
     return build_scored_frame(part, p, threshold=threshold, config=model.scorecard, reasons=why), p
 
 

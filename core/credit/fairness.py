@@ -166,3 +166,45 @@ def summarise_fairness(table: pd.DataFrame) -> str:
         return f"No group falls below the four-fifths rule (lowest disparate-impact ratio {low:.2f})."
     return (f"{len(flagged)} group(s) fall below the four-fifths rule (approval rate under 80 % of the "
             f"best group's): {', '.join(flagged)}.")
+
+
+# The fairness table's columns as the page and the model card head them.
+FAIRNESS_HEADERS = {"count": "Applicants", "default_rate": "Default rate", "approval_rate": "Approval rate",
+                    "tpr": "Defaulters declined (TPR)", "fpr": "Good applicants declined (FPR)",
+                    "di_ratio": "DI ratio", "four_fifths": "Four-fifths rule"}
+
+
+def fairness_columns(run) -> list[str]:
+    """The columns the fairness tab offers to group by: the sensitive ones first, then the other
+    categorical columns of the test rows (at most 200 values)."""
+    df, setup = run.test_df, run.setup
+    others = [c for c in df.columns if c != setup.target and df[c].nunique() <= 200 and c not in setup.numeric]
+    return list(dict.fromkeys([*setup.sensitive, *others, *[c for c in setup.sensitive if c in setup.numeric]]))
+
+
+def proxy_features(run) -> list[str]:
+    """The model's features the fairness check flags as possible stand-ins for a protected attribute."""
+    found = find_proxy_features(run.train_df, list(run.setup.features), list(run.setup.sensitive))
+    return [str(f) for f in found.loc[found["flagged"], "feature"]]
+
+
+def fairness_section(run, threshold: float, *, proxies_out: bool = True) -> dict:
+    """What a saved credit run keeps of the fairness tab: the table by group (at the decline threshold) for
+    every sensitive attribute, the features flagged as possible proxies with why, and whether reason codes
+    leave them out or mark them. Plain JSON for the model card."""
+    from core.credit.reasons import PROXY_POLICIES
+
+    y, p = np.asarray(run.y_test).astype(int), np.asarray(run.p_test, dtype=float)
+    attributes = {}
+    for attr in [c for c in run.setup.sensitive if c in run.test_df.columns]:
+        table = compute_fairness_table(y, p, make_groups(run.test_df[attr].rename(attr)), threshold=threshold)
+        attributes[str(attr)] = {"rows": [{k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+                                           for k, v in r.items()} for r in table.to_dict("records")],
+                                 "summary": summarise_fairness(table),
+                                 "flagged": [str(g) for g in table.loc[table["four_fifths"] == "FLAG", "group"]]}
+    found = find_proxy_features(run.train_df, list(run.setup.features), list(run.setup.sensitive))
+    flagged = found[found["flagged"]]
+    return {"threshold": float(threshold), "attributes": attributes,
+            "proxies": [{"feature": str(r.feature), "attribute": None if r.attribute is None else str(r.attribute),
+                         "why": str(r.why)} for r in flagged.itertuples()],
+            "proxy_reasons": PROXY_POLICIES[bool(proxies_out)]}

@@ -122,6 +122,21 @@ class LoadedCreditModel:
     def references(self) -> dict[str, float]:
         return dict(self.credit.get("references", {}))
 
+    @property
+    def reason_filter(self) -> dict:
+        """``compute_reasons_for_rows``'s keywords for the proxy policy saved with the run: features flagged as
+        possible proxies for a protected attribute left out of reason codes, or marked (runs saved without
+        the fairness section: nothing filtered)."""
+        from core.credit.reasons import reason_filter
+
+        ws = self.metadata.get("workspace") if isinstance(self.metadata.get("workspace"), dict) else {}
+        fair = ws.get("fairness") if isinstance(ws.get("fairness"), dict) else {}
+        proxies = [str(f.get("feature")) for f in fair.get("proxies") or [] if isinstance(f, dict)]
+        if not proxies:
+            return {}
+        decision = ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
+        return reason_filter(proxies, keep_out=decision.get("proxy_reasons", "left out") != "marked")
+
     def predict_codes(self, Z: np.ndarray) -> np.ndarray:
         from core.tabular import predict_codes
 

@@ -9,7 +9,7 @@ number is "high" or "low" is judged against the training population's median.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -87,26 +87,45 @@ def describe_reason(feature: str, value, *, reference: float | None = None,
     return f"{label} is {level} ({format_value(value)})"
 
 
+# A reason citing a feature the fairness check flags as a possible proxy for a protected attribute: an
+# adverse-action reason may not rest on one, so it is either left out or marked with this note.
+PROXY_NOTE = "may stand in for a protected attribute"
+PROXY_POLICIES = {True: "left out", False: "marked"}  # keep proxies out of reason codes -> saved wording
+
+
+def reason_filter(proxies: Sequence[str], keep_out: bool = True) -> dict:
+    """``get_reason_codes``'s keywords for the run's proxy policy: proxies left out of the reasons (the
+    credit default), or kept and marked."""
+    return {"exclude": tuple(proxies)} if keep_out else {"flag": tuple(proxies)}
+
+
 def get_reason_codes(contributions: Sequence[float], feature_names: Sequence[str],
                      row: Mapping, *, k: int = 4, references: Mapping[str, float] | None = None,
-                     labels: Mapping[str, str] | None = None) -> list[str]:
+                     labels: Mapping[str, str] | None = None, exclude: Collection[str] = (),
+                     flag: Collection[str] = ()) -> list[str]:
     """Plain-words reasons for the ``k`` features that raised this applicant's risk the most.
 
     ``contributions`` are SHAP values for the probability of default, one per entry of
     ``feature_names`` (source columns, with one-hot columns already summed). Features that lowered
-    the risk are never given as reasons, so fewer than ``k`` may come back.
+    the risk are never given as reasons, so fewer than ``k`` may come back. Features in ``exclude``
+    (possible proxies for a protected attribute, ``reason_filter``) are never given, the next ones are;
+    those in ``flag`` are given with ``PROXY_NOTE``.
     """
     values = np.asarray(contributions, dtype=float).ravel()
     if len(values) != len(feature_names):
         raise ValueError(f"Got {len(values)} contributions for {len(feature_names)} features.")
     references = references or {}
     order = np.argsort(-values, kind="mergesort")
+    left_out, marked = set(map(str, exclude)), set(map(str, flag))
     reasons = []
-    for i in order[:k]:
-        if not values[i] > 0:
+    for i in order:
+        if len(reasons) == k or not values[i] > 0:
             break
         name = feature_names[i]
-        reasons.append(describe_reason(name, row.get(name), reference=references.get(name), labels=labels))
+        if str(name) in left_out:
+            continue
+        text = describe_reason(name, row.get(name), reference=references.get(name), labels=labels)
+        reasons.append(f"{text} ({PROXY_NOTE})" if str(name) in marked else text)
     return reasons
 
 

@@ -91,9 +91,19 @@ def score_credit_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     declined = np.flatnonzero(p >= thr)
     top = declined[np.argsort(-p[declined], kind="stable")][:reason_rows]
     progress(0.65, f"Reason codes for {len(top):,} declined applicants")
-    reasons = compute_reasons_for_rows(df, top.tolist(), explain_fn=model.explain_fn, references=model.references)
+    # The proxy policy saved with the run: features that may stand in for a protected attribute are left out
+    # of the reasons (or marked), as on the credit page.
+    reasons = compute_reasons_for_rows(df, top.tolist(), explain_fn=model.explain_fn, references=model.references,
+                                       **model.reason_filter)
     scored = build_scored_frame(df, p, threshold=thr, config=model.scorecard, reasons=reasons)
     notices = []
+    proxies = model.reason_filter.get("exclude") or model.reason_filter.get("flag")
+    if proxies:
+        names = ", ".join(map(str, proxies))
+        notices.append(f"Reason codes leave out {names}: flagged as possibly standing in for a protected attribute "
+                       "(saved with the run)." if "exclude" in model.reason_filter else
+                       f"Reasons citing {names} are marked: flagged as possibly standing in for a protected attribute "
+                       "(saved with the run).")
     if len(declined) > len(top):
         notices.append(f"Reason codes are given for the {len(top):,} riskiest of {len(declined):,} declined "
                        "applicants; the command line gives them for all.")
@@ -122,10 +132,13 @@ def score_credit_batch(run_dir: Path, meta, df, s, progress, reason_rows):
 
 
 def fairness_card(meta: dict, ws: dict) -> str:
-    """The model card's Fairness section: the sensitive attributes kept out and outcomes by group."""
+    """The model card's Fairness section: the sensitive attributes kept out, outcomes by group as the page's
+    fairness tab showed them (at the decline threshold), the features flagged as possible proxies and what
+    reason codes do with them."""
     from core.card import esc, frame_table, not_recorded
+    from core.credit.fairness import FAIRNESS_HEADERS
 
-    table = ws.get("fairness", meta.get("fairness"))
+    fair = ws.get("fairness", meta.get("fairness"))
     inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
     sensitive = inp.get("sensitive")
     if sensitive is None and isinstance(meta.get("credit"), dict):
@@ -136,17 +149,42 @@ def fairness_card(meta: dict, ws: dict) -> str:
                 "</b>. Correlated columns can still act as proxies.</p>")
     else:
         out += "<p>No sensitive attributes were declared for this run.</p>"
-    rows = table.get("rows") if isinstance(table, dict) and "rows" in table else table
-    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+    tables = fair.get("attributes") if isinstance(fair, dict) and isinstance(fair.get("attributes"), dict) else None
+    if tables is None and isinstance(fair, (dict, list)):  # an older run's one table
+        rows = fair.get("rows") if isinstance(fair, dict) else fair
+        tables = {"": {"rows": rows, "summary": fair.get("summary") if isinstance(fair, dict) else None}}
+    shown = False
+    for attr, t in (tables or {}).items():
+        rows = t.get("rows") if isinstance(t, dict) else None
+        if not (isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows)):
+            continue
         df = pd.DataFrame(rows)
-        df = df.set_index(df.columns[0])
-        out += "<h3>Outcomes by group</h3>" + frame_table(df)
-        if isinstance(table, dict) and table.get("summary"):
-            out += f"<p>{esc(table['summary'])}</p>"
-    else:
+        for col in ("default_rate", "approval_rate", "tpr", "fpr"):
+            if col in df:
+                df[col] = [None if pd.isna(v) else f"{float(v):.1%}" for v in df[col]]
+        if "di_ratio" in df:
+            df["di_ratio"] = [None if pd.isna(v) else f"{float(v):.2f}" for v in df["di_ratio"]]
+        df = df.set_index(df.columns[0]).rename(columns=FAIRNESS_HEADERS)
+        df.index.name = str(attr).replace("_", " ").capitalize() if attr else "Group"
+        at = f" at the decline threshold {float(fair['threshold']):.3f}" if isinstance(fair, dict) and \
+            isinstance(fair.get("threshold"), (int, float)) else ""
+        out += f"<h3>Outcomes by {esc(df.index.name.lower())}{esc(at)}</h3>" + frame_table(df)
+        if t.get("summary"):
+            out += f"<p>{esc(t['summary'])}</p>"
+        shown = True
+    if not shown:
         out += not_recorded("The fairness table (approval rate and four-fifths ratio by group) was not saved with "
                             "this run: open the credit page's fairness view on the training data to review it "
-                            "before use.")
+                            "before use." if not sensitive or tables is None else
+                            "No group table: the sensitive attributes are not in the test rows.")
+    proxies = [p for p in (fair.get("proxies") or [] if isinstance(fair, dict) else []) if isinstance(p, dict)]
+    if proxies:
+        policy = fair.get("proxy_reasons", "left out")
+        items = "".join(f"<li><b>{esc(p.get('feature'))}</b>: {esc(p.get('why'))}</li>" for p in proxies)
+        out += ("<h3>Features that may stand in for a protected attribute</h3><ul>" + items + "</ul>"
+                + ("<p>Reason codes leave these features out: a decline is never explained by them.</p>"
+                   if policy != "marked" else
+                   "<p>Reason codes citing these features are marked “may stand in for a protected attribute”.</p>"))
     return out
 
 

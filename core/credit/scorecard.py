@@ -3,7 +3,8 @@
 A credit score turns the probability of default into points on a log-odds scale: at ``base_score``
 points the odds of good to bad are ``base_odds`` : 1, and every ``pdo`` more points double those
 odds. Higher points mean lower risk. An applicant is declined when the probability of default is at
-or above the decision threshold, which is the same as the points falling below the threshold's score.
+or above the decision threshold, which is the same as the points falling below the threshold's score:
+one rule for the grade table, the what-if and the scored file (a grade the line falls in is split).
 """
 
 from __future__ import annotations
@@ -128,27 +129,51 @@ def _band_ranges(config: ScorecardConfig) -> list[tuple[str, float, float]]:
     return [(worst_first[i], cuts[i], cuts[i + 1]) for i in range(len(worst_first))][::-1]
 
 
+SPLIT = "Split"  # the grade the decline line falls in: its applicants above the line approved, below declined
+
+
+def grade_decision(low: float, high: float, cut_points: float) -> str:
+    """A grade's decision under the one credit rule (decline when P(default) ≥ threshold, i.e. below the
+    threshold's score): 'Approve' when the band lies above the line, 'Decline' below it, and
+    'Split at N points' for the band the line falls in, whose applicants are approved or declined by
+    their own score — the what-if and the scored file give each one's."""
+    if low >= cut_points:
+        return "Approve"
+    if high <= cut_points:
+        return "Decline"
+    return f"{SPLIT} at {cut_points:.0f} points"
+
+
+def describe_grade(grade: str, threshold: float, config: ScorecardConfig = ScorecardConfig()) -> str:
+    """One sentence on what the decline line means for a grade (the what-if's note under an applicant)."""
+    cut_points = threshold_to_points(threshold, config)
+    low, high = next((lo, hi) for g, lo, hi in _band_ranges(config) if g == grade)
+    decision = grade_decision(low, high, cut_points)
+    if decision.startswith(SPLIT):
+        return (f"Grade {grade} is split by the decline line at {cut_points:.0f} points: its applicants at or above "
+                "it are approved, those below declined.")
+    return f"Every applicant of grade {grade} is {'approved' if decision == 'Approve' else 'declined'}."
+
+
 def compute_grade_table(points, p_default, y=None, *, threshold: float,
                         config: ScorecardConfig = ScorecardConfig()) -> pd.DataFrame:
-    """One row per grade: score range, count, share, predicted and observed default rate, decision.
+    """One row per grade: score range, count, share, predicted and observed default rate, how many are
+    approved and declined, and the grade's decision (``grade_decision``).
 
-    The decision is 'Approve' when every score in the band is above the threshold's score,
-    'Decline' when every score is below it, and 'Review' when the threshold cuts through the band.
+    One rule everywhere: an applicant is declined when the probability of default is at or above the
+    threshold (the scored file, the what-if and the reason codes apply the same); a grade the line cuts
+    through is 'Split at N points', with its approved and declined counted by that rule.
     """
     points = np.asarray(points, dtype=float)
     p = np.asarray(p_default, dtype=float)
     grades = assign_grades(points, config)
     cut_points = threshold_to_points(threshold, config)
+    declined = p >= threshold
     rows = []
     for grade, low, high in _band_ranges(config):
         mask = grades == grade
         n = int(mask.sum())
-        if low >= cut_points:
-            decision = "Approve"
-        elif high <= cut_points:
-            decision = "Decline"
-        else:
-            decision = "Review"
+        decision = grade_decision(low, high, cut_points)
         row = {
             "grade": grade,
             "score_range": _format_range(low, high),
@@ -160,6 +185,8 @@ def compute_grade_table(points, p_default, y=None, *, threshold: float,
             y_arr = np.asarray(y, dtype=float)
             row["defaults"] = int(y_arr[mask].sum())
             row["default_rate"] = float(y_arr[mask].mean()) if n else float("nan")
+        row["approved"] = int((mask & ~declined).sum())
+        row["declined"] = int((mask & declined).sum())
         row["decision"] = decision
         rows.append(row)
     return pd.DataFrame(rows)

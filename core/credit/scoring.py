@@ -40,11 +40,14 @@ def decide(p_default, threshold: float) -> np.ndarray:
 
 def score_applicant(row: Mapping, *, predict_fn: PredictFn, threshold: float,
                     config: ScorecardConfig = ScorecardConfig(), explain_fn: ExplainFn | None = None,
-                    references: Mapping[str, float] | None = None, k: int = N_REASONS) -> ApplicantScore:
+                    references: Mapping[str, float] | None = None, k: int = N_REASONS,
+                    exclude: Sequence[str] = (), flag: Sequence[str] = ()) -> ApplicantScore:
     """Score one applicant given as a mapping of column -> value (the what-if editor's row).
 
     Reasons (the features that raised the risk most) are given whenever ``explain_fn`` is passed;
-    a page shows them as adverse-action reasons when the decision is 'decline'.
+    a page shows them as adverse-action reasons when the decision is 'decline'. ``exclude`` / ``flag``:
+    possible proxies for a protected attribute left out of the reasons or marked
+    (``core.credit.reasons.reason_filter``).
     """
     frame = pd.DataFrame([dict(row)])
     p = float(np.asarray(predict_fn(frame), dtype=float).ravel()[0])
@@ -52,7 +55,8 @@ def score_applicant(row: Mapping, *, predict_fn: PredictFn, threshold: float,
     reasons: list[str] = []
     if explain_fn is not None:
         values, names = explain_fn(frame)
-        reasons = get_reason_codes(np.asarray(values)[0], names, dict(row), k=k, references=references)
+        reasons = get_reason_codes(np.asarray(values)[0], names, dict(row), k=k, references=references,
+                                   exclude=exclude, flag=flag)
     return ApplicantScore(
         probability=p,
         points=points,
@@ -88,8 +92,10 @@ def build_scored_frame(df: pd.DataFrame, p_default, *, threshold: float,
 
 def compute_reasons_for_rows(df: pd.DataFrame, rows: Sequence[int], *, explain_fn: ExplainFn,
                              references: Mapping[str, float] | None = None,
-                             k: int = N_REASONS) -> dict[int, list[str]]:
-    """Reason codes for the given row positions of ``df``, explained in one batched call."""
+                             k: int = N_REASONS, exclude: Sequence[str] = (),
+                             flag: Sequence[str] = ()) -> dict[int, list[str]]:
+    """Reason codes for the given row positions of ``df``, explained in one batched call; ``exclude`` /
+    ``flag`` as in ``score_applicant``."""
     rows = list(rows)
     if not rows:
         return {}
@@ -98,6 +104,7 @@ def compute_reasons_for_rows(df: pd.DataFrame, rows: Sequence[int], *, explain_f
     values = np.asarray(values)
     records = part.to_dict("records")
     return {
-        r: get_reason_codes(values[i], names, records[i], k=k, references=references)
+        r: get_reason_codes(values[i], names, records[i], k=k, references=references, exclude=exclude,
+                            flag=flag)
         for i, r in enumerate(rows)
     }

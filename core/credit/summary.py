@@ -8,18 +8,21 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from core.runsummary import (CURRENCY, binary_verdict, envelope, explain_section, get_fingerprint, money_figure,
-                             money_text, quality_figure, roc_pr_curves)
+from core.runsummary import (CURRENCY, binary_verdict, decision_metrics, envelope, explain_section, get_fingerprint,
+                             jsonable, money_figure, money_text, quality_figure, roc_pr_curves)
 
 
 def build_credit_summary(run, *, name: str, threshold: float, loss_default: float, margin_good: float,
                          data: pd.DataFrame | None = None, dataset_name: str | None = None, shap=None,
-                         scorecard=None, currency: str = CURRENCY) -> dict:
+                         scorecard=None, currency: str = CURRENCY, proxies_out: bool = True) -> dict:
     """Workspace dict of a ``CreditRun`` at the chosen decline threshold and costs.
 
     Money: expected profit on the test applicants at the threshold, and the loss avoided against
     approving everyone (the same profit rule as the page: approved goods earn ``margin_good``,
-    approved defaulters lose ``loss_default``).
+    approved defaulters lose ``loss_default``). Fairness: the fairness tab's table for every sensitive
+    attribute and the features flagged as possible proxies (``core.credit.fairness.fairness_section``);
+    ``proxies_out`` (the credit default) keeps those out of reason codes wherever the run scores, else they
+    are marked.
     """
     from core.audit import attach_to_fingerprint
     from core.credit.profit import compute_decision_kpis
@@ -35,11 +38,16 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
     frame = data if data is not None else pd.concat([run.train_df, run.test_df], ignore_index=True)
     params = dict(run.tabular.save_metadata()["config"])
     params["test_rows"], params["train_rows"] = int(len(run.test_df)), int(len(run.train_df))
+    from core.credit.fairness import fairness_section
+    from core.credit.reasons import PROXY_POLICIES
+
+    fairness = fairness_section(run, threshold, proxies_out=proxies_out)
     decision = {"threshold": float(threshold), "rule": "decline when P(default) >= threshold",
-                "loss_default": float(loss_default), "margin_good": float(margin_good)}
+                "loss_default": float(loss_default), "margin_good": float(margin_good),
+                "proxy_reasons": PROXY_POLICIES[bool(proxies_out)]}
     if scorecard is not None:
         decision["scorecard"] = asdict(scorecard)
-    return envelope(
+    ws = envelope(
         "credit", name=name, dataset=attach_to_fingerprint(get_fingerprint(frame, name=dataset_name), setup.leakage),
         params=params,
         quality=[quality_figure("ROC-AUC", m["roc_auc"]), quality_figure("PR-AUC", m["pr_auc"]), quality_figure("Gini", m["gini"]),
@@ -62,4 +70,7 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
         verdict=binary_verdict(y, p, {k: v for k, v in run.tabular.proba.items() if k != "network"}, "roc_auc"),
         trust=credit_trust(y, p, threshold=threshold, loss_default=loss_default, margin_good=margin_good,
                            currency=currency).to_list(),
+        metrics=decision_metrics(y, run.tabular.proba, threshold),  # every model at the decline threshold
     )
+    ws["fairness"] = jsonable(fairness)
+    return ws

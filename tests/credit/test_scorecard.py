@@ -7,6 +7,7 @@ from core.credit.scorecard import (
     ScorecardConfig,
     assign_grades,
     compute_grade_table,
+    describe_grade,
     compute_score_points,
     parse_grade_cuts,
     score_to_probability,
@@ -91,7 +92,18 @@ def test_grade_table_counts_rates_and_decisions():
     assert list(table["count"]) == [2, 2, 2, 2]
     assert list(table["defaults"]) == [0, 1, 1, 2]
     assert table["default_rate"].tolist() == [0.0, 0.5, 0.5, 1.0]
-    assert list(table["decision"]) == ["Approve", "Approve", "Review", "Decline"]
+    assert list(table["decision"]) == ["Approve", "Approve", "Split at 530 points", "Decline"]
+    # The split grade's applicants follow the one rule (decline at P(default) >= threshold): 560 and 555 pass, 520
+    # and 510 are declined, as the scored file and the what-if decide them.
+    assert list(table["approved"]) == [2, 2, 0, 0] and list(table["declined"]) == [0, 0, 2, 2]
+    from core.credit.scoring import decide
+
+    for grade, row in table.set_index("grade").iterrows():
+        in_grade = assign_grades(points, cfg) == grade
+        assert (decide(p[in_grade], t) == "decline").sum() == row["declined"]
+    assert describe_grade("C", t, cfg).startswith("Grade C is split by the decline line at 530 points")
+    assert describe_grade("A", t, cfg) == "Every applicant of grade A is approved."
+    assert describe_grade("D", t, cfg) == "Every applicant of grade D is declined."
     assert math.isclose(table["share"].sum(), 1.0)
     assert table["score_range"].iloc[0] == ">= 600"
     assert table["score_range"].iloc[-1] == "< 500"

@@ -64,3 +64,19 @@ def plain(df: pd.DataFrame, names: dict[str, str], formats: dict[str, str] | Non
         fmt = fmts.pop(col)
         shown[col] = ["—" if pd.isna(v) else fmt.format(v) for v in shown[col]]
     return shown.style.format(fmts)
+
+
+def proxies(run) -> list[str]:
+    """The features the fairness check flags as possible stand-ins for a protected attribute (once per model)."""
+    from core.credit.fairness import proxy_features
+
+    return cached_fig(run, "proxies", lambda: proxy_features(run))
+
+
+def reason_policy(run) -> dict:
+    """Reason codes' keywords for the page's proxy choice ("Keep … out of reason codes", on by default):
+    flagged features left out, or marked (``core.credit.reasons.reason_filter``)."""
+    from core.credit.reasons import reason_filter
+
+    found = proxies(run)
+    return reason_filter(found, bool(st.session_state.get(K + "proxy_out", True))) if found else {}

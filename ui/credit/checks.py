@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.credit import charts as cc
-from core.credit.fairness import (PROXY_ASSOCIATION, compute_fairness_table, find_proxy_features, make_groups,
-                                  summarise_fairness)
+from core.credit.fairness import (FAIRNESS_HEADERS, PROXY_ASSOCIATION, compute_fairness_table, fairness_columns,
+                                  find_proxy_features, make_groups, summarise_fairness)
 from core.credit.psi import check_population, compute_psi_table
 from core.credit.reasons import humanise
 from core.errors import DataValidationError
@@ -22,17 +22,13 @@ from ui.upload import FORMATS, TABLE_TYPES, get_picks, read_picked, show_picks
 def show_fairness(run, threshold: float) -> None:
     y, p = run.y_test, run.p_test
     st.subheader("Fairness by sensitive group")
-    candidates = [c for c in run.test_df.columns if c != run.setup.target and run.test_df[c].nunique() <= 200
-                  and c not in run.setup.numeric] + [c for c in run.setup.sensitive if c in run.setup.numeric]
-    candidates = list(dict.fromkeys([*run.setup.sensitive, *candidates]))
+    candidates = fairness_columns(run)
     if not candidates:
         st.info("No column to group by: mark a sensitive column (sex, age band, ...) in the first tab and retrain.")
     else:
         attr = st.selectbox("Group by", candidates, key=K + "fair_attr", format_func=humanise)
         ft = compute_fairness_table(y, p, make_groups(run.test_df[attr].rename(attr)), threshold=threshold)
-        st.dataframe(plain(ft, {"group": humanise(attr), "count": "Applicants", "tpr": "Defaulters declined (TPR)",
-                                "fpr": "Good applicants declined (FPR)", "di_ratio": "DI ratio",
-                                "four_fifths": "Four-fifths rule"},
+        st.dataframe(plain(ft, {"group": humanise(attr), **FAIRNESS_HEADERS},
                            {"default_rate": "{:.1%}", "approval_rate": "{:.1%}", "tpr": "{:.1%}", "fpr": "{:.1%}",
                             "di_ratio": "{:.2f}"}),
                      hide_index=True, width="stretch", key=K + "fair")
@@ -40,17 +36,22 @@ def show_fairness(run, threshold: float) -> None:
         st.caption("TPR: share of actual defaulters declined; FPR: share of good applicants declined; DI ratio: "
                    "approval rate over the best group's (four-fifths rule flags < 0.80).")
         st.plotly_chart(cc.plot_fairness(ft), key=K + "fair_chart")
-    proxies = find_proxy_features(run.train_df, run.setup.features, run.setup.sensitive)
-    flagged = proxies[proxies["flagged"]]
+    found = find_proxy_features(run.train_df, run.setup.features, run.setup.sensitive)
+    flagged = found[found["flagged"]]
     if len(flagged):
+        kept_out = st.session_state.get(K + "proxy_out", True)
         st.warning("**Features that may stand in for a protected attribute.** Leaving a sensitive column out "
                    "does not stop the model from learning it through these:\n\n"
                    + "\n".join(f"- **{feature_label(r.feature)}** (`{r.feature}`): {r.why}."
-                                for r in flagged.itertuples()),
+                                for r in flagged.itertuples())
+                   + ("\n\nThey are kept out of reason codes (the Reason codes tab can mark them instead)." if kept_out
+                      else "\n\nReason codes citing them are marked (the Reason codes tab can keep them out)."),
                    icon=":material/visibility:")
     elif run.setup.sensitive:
         st.caption(f"No model feature is strongly associated with {', '.join(run.setup.sensitive)} "
                    f"(Cramér's V below {PROXY_ASSOCIATION}) or named like a place or a person's origin.")
+    st.caption("Saved with the run: this table for every sensitive attribute, at the decline threshold, and the "
+               "features flagged above; the model card shows them.")
 
 
 def show_drift(run) -> None:

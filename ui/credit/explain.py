@@ -9,12 +9,12 @@ import streamlit as st
 
 from core.charts import plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall
 from core.credit.pipeline import find_id_column
-from core.credit.reasons import get_reason_codes, humanise
-from core.credit.scorecard import compute_score_points
+from core.credit.reasons import PROXY_NOTE, get_reason_codes, humanise
+from core.credit.scorecard import compute_score_points, describe_grade, threshold_to_points
 from core.credit.scoring import score_applicant
 from core.errors import DataValidationError
 
-from ui.credit.base import MAX_REASON_ROWS, K, cached_fig, fail
+from ui.credit.base import MAX_REASON_ROWS, K, cached_fig, fail, proxies, reason_policy
 
 
 def show_explanations(run, shap) -> None:
@@ -61,6 +61,19 @@ def show_reason_codes(run, shap, threshold: float, scorecard) -> None:
     """The declined test applicants, riskiest first, each with the four features that raised its risk most."""
     p = run.p_test
     st.subheader("Reason codes for declined applicants")
+    flagged = proxies(run)
+    if flagged:
+        names = ", ".join(humanise(f) for f in flagged)
+        st.toggle(f"Keep features that may stand in for a protected attribute out of reason codes ({names})",
+                  key=K + "proxy_out",
+                  help="The Fairness tab flags these features. An adverse-action reason may not rest on a proxy for "
+                       "a protected attribute: left out, the next feature that raised the risk is given instead; "
+                       "kept, the reason is marked. Saved with the run; the Score page, the command line and the "
+                       "scored file follow it.")
+        st.caption("Left out of every reason (here, in the what-if and in the scored file)." if
+                   st.session_state.get(K + "proxy_out", True) else
+                   f"Reasons citing them are marked “{PROXY_NOTE}”.")
+    policy = reason_policy(run)
     declined = np.flatnonzero(p >= threshold)
     shown = declined[np.argsort(-p[declined], kind="stable")][:MAX_REASON_ROWS]
     st.caption(f"{len(declined):,} of the {len(p):,} test applicants are declined at threshold {threshold:.3f}, "
@@ -74,7 +87,7 @@ def show_reason_codes(run, shap, threshold: float, scorecard) -> None:
         rows = []
         for rec, i in zip(records, shown):
             values, prob = explained[int(i)]
-            reasons = get_reason_codes(values, shap.feature_names, rec, references=run.references)
+            reasons = get_reason_codes(values, shap.feature_names, rec, references=run.references, **policy)
             rows.append({"Applicant": rec[id_col] if id_col else int(i), "Probability of default": prob,
                          "Points": compute_score_points([prob], scorecard)[0],
                          **{f"Reason {k + 1}": (reasons[k] if k < len(reasons) else "") for k in range(4)}})
@@ -127,7 +140,7 @@ def what_if(run, threshold: float, scorecard):
 
     try:
         res = score_applicant(row, predict_fn=run.predict, threshold=threshold, config=scorecard,
-                              explain_fn=explain_once, references=run.references)
+                              explain_fn=explain_once, references=run.references, **reason_policy(run))
     except DataValidationError as exc:
         fail(exc)
         return
@@ -135,7 +148,10 @@ def what_if(run, threshold: float, scorecard):
     c1.metric("Probability of default", f"{res.probability:.3f}")
     c2.metric("Score points", f"{res.points:.0f}")
     c3.metric("Grade", res.grade)
-    c4.metric("Decision", res.decision.upper())
+    # The one credit rule, as in the grade table and the scored file: decline at P(default) >= the threshold.
+    c4.metric("Decision", res.decision.capitalize())
+    st.caption(f"{describe_grade(res.grade, threshold, scorecard)} The line: P(default) {threshold:.3f}, "
+               f"{threshold_to_points(threshold, scorecard):.0f} points; this applicant: {res.points:.0f} points.")
     if res.decision == "decline":
         st.markdown("**Reasons for decline**\n" + "\n".join(f"1. {r}" for r in res.reasons))
     elif res.reasons:

@@ -15,6 +15,7 @@ from core.credit.scorecard import (
 from core.errors import DataValidationError
 from core.glossary import MODELS, metric_help, metric_label, model_label
 from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
+from core.runsummary import decision_metrics
 from core.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
@@ -33,13 +34,14 @@ def show_performance(run, threshold: float) -> None:
     st.subheader("Network against the baselines (test rows)")
     rows = []
     keys = ("roc_auc", "pr_auc", "ks", "gini", "brier", "precision", "recall", "f1")
-    for name, m in run.tabular.metrics.items():
+    # One decision threshold for the run: every model's precision, recall and F1 at the decline threshold.
+    for name, m in decision_metrics(y, run.tabular.proba, threshold).items():
         rows.append({"Model": model_label(name), **{metric_label(k): m[k] for k in keys}})
     table = pd.DataFrame(rows)
     st.dataframe(table.style.format(precision=3), hide_index=True, width="stretch", key=K + "models",
                  column_config={metric_label(k): st.column_config.NumberColumn(help=metric_help(k)) for k in keys})
-    st.caption("Precision, recall and F1 are at each model's own threshold, chosen on validation rows for the "
-               "best F1; the tiles below are at the decline threshold set in 'Decision & profit'.")
+    st.caption(f"Precision, recall and F1 of every model at the decline threshold {threshold:.3f}, the one set in "
+               "'Decision & profit' (declined: a predicted default); the other figures do not depend on it.")
     baselines = {k: v for k, v in run.tabular.proba.items() if k != "network"}
     for verdict in get_verdicts(K + "verdicts", run, lambda: [
             compare_binary(run.y_test, run.p_test, baselines, metric=m, names=MODELS, seed=0)
@@ -136,7 +138,11 @@ def show_scorecard(run, threshold: float) -> ScorecardConfig:
     st.caption(f"{base_score:g} points = odds {base_odds:g}:1, +{pdo:g} points doubles the odds. The current "
                f"threshold {threshold:.3f} means declining below {cut_points:.0f} points.")
     grades = compute_grade_table(points, p, y, threshold=threshold, config=scorecard)
-    st.dataframe(plain(grades, {"count": "Applicants", "share": "Share of applicants"},
+    st.caption("One rule everywhere: an applicant is declined when the probability of default is at or above the "
+               "threshold. The grade the line falls in is split: its applicants above the line are approved, those "
+               "below declined (the what-if and the scored file give each one's decision).")
+    st.dataframe(plain(grades, {"count": "Applicants", "share": "Share of applicants", "approved": "Approved",
+                                "declined": "Declined"},
                        {"share": "{:.1%}", "predicted_default_rate": "{:.1%}", "default_rate": "{:.1%}"}),
                  hide_index=True, width="stretch", key=K + "grades")
     c1, c2 = st.columns(2)
