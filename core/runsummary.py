@@ -175,11 +175,32 @@ def binary_verdict(y, p_model, baselines: dict, metric: str) -> dict | None:
     return compare_binary(y, p_model, baselines, metric=metric, names=MODELS, seed=0).to_dict()
 
 
+# Metrics that depend on a decision threshold: a run reports them at its one decision threshold only.
+THRESHOLD_KEYS = ("threshold", "precision", "recall", "f1", "accuracy", "positive_rate", "tp", "fp", "tn", "fn",
+                  "defect_recall", "escape_rate", "false_reject_rate", "reject_rate", "defect_precision", "escapes",
+                  "false_rejects", "caught", "passed_ok")
+
+
+def decision_metrics(y, scores: dict, threshold: float, *, keep: dict | None = None) -> dict[str, dict]:
+    """Every model's metrics at the run's one decision threshold (``scores``: model -> probability of the
+    positive class on the test rows), so no table shows another threshold's precision or recall beside
+    the decision. ``keep``: model -> metrics that do not depend on it (card precision@k, ...), kept."""
+    from core.metrics import compute_binary_metrics
+
+    out = {}
+    for name, p in scores.items():
+        base = {k: v for k, v in (keep or {}).get(name, {}).items() if k not in THRESHOLD_KEYS}
+        out[str(name)] = {**base, **compute_binary_metrics(y, p, float(threshold))}
+    return out
+
+
 def envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality: list, impact: list,
              assumptions: list[str], input_: dict, profile: dict, curves: dict, decision: dict,
-             explain: dict, verdict: dict | None = None, trust: list | None = None) -> dict:
+             explain: dict, verdict: dict | None = None, trust: list | None = None,
+             metrics: dict | None = None) -> dict:
     """The whole ``"workspace"`` dict; intended use and limitations come from the scenario's hooks.
-    ``trust``: the flags of ``core.trust`` (``Trust.to_list()``), saved beside the verdict."""
+    ``trust``: the flags of ``core.trust`` (``Trust.to_list()``), saved beside the verdict. ``metrics``:
+    model -> metrics at the run's decision threshold (``decision_metrics``), what Runs and the card show."""
     from core.scenarios import get_scenario
 
     name = (name or "").strip()
@@ -193,6 +214,7 @@ def envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality: 
         "headline": {"quality": quality, "impact": impact, "assumptions": assumptions,
                      **({"verdict": verdict} if verdict else {}), **({"trust": trust} if trust is not None else {})},
         "input": input_, "profile": profile, "curves": curves, "decision": decision, "explain": explain,
+        **({"metrics": metrics} if metrics else {}),
         "intended_use": spec.intended_use, "limitations": list(spec.limitations),
     })
 

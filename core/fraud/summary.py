@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.runsummary import (CURRENCY, binary_verdict, envelope, explain_section, get_fingerprint, money_figure,
-                             money_text, period_text, quality_figure, roc_pr_curves)
+from core.runsummary import (CURRENCY, binary_verdict, decision_metrics, envelope, explain_section, get_fingerprint,
+                             money_figure, money_text, period_text, quality_figure, roc_pr_curves)
 
 
 def build_fraud_summary(run, *, name: str, review_threshold: float, block_threshold: float | None = None,
@@ -72,4 +72,7 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
         verdict=binary_verdict(y, p, {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != NETWORK}, "pr_auc"),
         trust=fraud_trust(y, p, a, review_threshold=float(review_threshold), review_fee=review_fee,
                           pr_auc=net.get("pr_auc"), currency=currency).to_list(),
+        # Every model at the review threshold (the alert line); card precision@k and the rest do not depend on it.
+        metrics=decision_metrics(y, {m: test[f"score_{m}"].to_numpy() for m in run.metrics}, float(review_threshold),
+                                 keep=run.metrics),
     )

@@ -217,10 +217,15 @@ def _section_metrics(meta: dict, head: dict) -> str:
             pass  # a verdict saved by another version: the figures above still stand
     table = get_metrics_table(meta)
     if table is not None:
-        keep = [c for c in table.columns if c not in ("tp", "fp", "tn", "fn")]
+        keep = [c for c in table.columns if c not in ("tp", "fp", "tn", "fn", "threshold")]
+        at = table["threshold"].dropna() if "threshold" in table else pd.Series(dtype=float)
         table = table[keep].rename(index=model_label)
         table.index.name = "Model"
         out += "<h3>All metrics on the held-out data</h3>" + _metrics_table(table)
+        if len(at):
+            out += (f'<p class="small">Precision, recall, F1 and the other figures that depend on a threshold are at '
+                    f"the run's one decision threshold, {_e(format(float(at.iloc[0]), '.3f'))} (see Decision settings), "
+                    "for every model.</p>")
     if not out:
         return _na()
     return out

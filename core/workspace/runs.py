@@ -88,13 +88,37 @@ def _number(v: Any) -> float | None:
     return float(v) if math.isfinite(float(v)) else None
 
 
+def _saved_metrics(meta: dict):
+    """The metrics a run reports: those its summary saved at its one decision threshold
+    (``workspace.metrics``), else the training's own, without the figures that depend on a threshold when
+    the run was decided at another one (an older run's best-F1 precision and recall beside its decision)."""
+    decided = _ws(meta).get("metrics")
+    if isinstance(decided, dict) and decided:
+        return decided
+    m = meta.get("metrics")
+    decision = _ws(meta).get("decision") if isinstance(_ws(meta).get("decision"), dict) else {}
+    if "threshold" not in decision:
+        return m
+    from core.runsummary import THRESHOLD_KEYS
+
+    def clean(d):
+        if not isinstance(d, dict) or _number(d.get("threshold")) == _number(decision["threshold"]):
+            return d
+        return {k: v for k, v in d.items() if k not in THRESHOLD_KEYS}
+
+    if isinstance(m, dict) and m and all(isinstance(v, dict) for v in m.values()):
+        return {k: clean(v) for k, v in m.items()}
+    return clean(m)
+
+
 def get_metrics(meta: dict) -> dict[str, float]:
-    """The saved model's own metrics as ``name -> number``, whatever the scenario's layout.
+    """The saved model's own metrics as ``name -> number``, whatever the scenario's layout, at the run's
+    decision threshold (``_saved_metrics``).
 
     Credit keeps ``{"network": {...}, "<baseline>": {...}}``; demand a list of rows per method with
     the network first; fraud and quality a flat dict (nested per-class tables are left out).
     """
-    m = meta.get("metrics")
+    m = _saved_metrics(meta)
     if isinstance(m, dict) and isinstance(m.get("network"), dict):
         m = m["network"]
     elif isinstance(m, list):
@@ -110,8 +134,9 @@ def get_metrics(meta: dict) -> dict[str, float]:
 
 
 def get_metrics_table(meta: dict) -> pd.DataFrame | None:
-    """All models' metrics, one row per model (network first), or None when nothing was saved."""
-    m = meta.get("metrics")
+    """All models' metrics, one row per model (network first), or None when nothing was saved; at the
+    run's decision threshold (``_saved_metrics``)."""
+    m = _saved_metrics(meta)
     rows: list[dict] = []
     if isinstance(m, dict) and m and all(isinstance(v, dict) for v in m.values()):
         rows = [{"model": str(k), **{str(a): _number(b) for a, b in v.items() if _number(b) is not None}}
@@ -278,7 +303,8 @@ def compute_comparison(runs: list[dict]) -> pd.DataFrame:
             if isinstance(f, dict):
                 cells[("Headline", str(f.get("label", "?")))] = format_figure(f)
         for k, v in get_metrics(meta).items():
-            cells[("Metrics", k)] = f"{v:.4g}"
+            if k != "threshold":  # the decision's, listed once under Decision
+                cells[("Metrics", k)] = f"{v:.4g}"
         decision = ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
         for k, v in _flatten(decision).items():
             if k != "rule":

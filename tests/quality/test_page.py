@@ -35,8 +35,14 @@ def test_trains_on_sample_and_shows_results(trained):
     m = _metrics(at)
     assert m["Images"] == "1,000" and m["Size used"] == "64×64×1"
     assert any("4 classes taken from the folder names" in i.value for i in at.info)
-    for label in ("Accuracy", "Macro recall", "Macro F1", "ROC-AUC (one-vs-rest)", "Escape rate", "Optimal threshold"):
+    for label in ("Accuracy", "Macro recall", "Macro F1", "Defect ROC-AUC", "Escape rate", "Optimal threshold"):
         assert label in m
+    # One ROC-AUC (the defect one: the reject decision's), one defect recall at the one reject threshold, which
+    # starts at its optimum.
+    assert "ROC-AUC (one-vs-rest)" not in m
+    recalls = {x.value for x in at.metric if x.label == "Defect recall"}
+    assert len([x for x in at.metric if x.label == "Defect recall"]) == 2 and len(recalls) == 1
+    assert at.slider(key="quality.threshold").value == pytest.approx(float(m["Optimal threshold"]), abs=0.006)
     assert any("Model trained" in s.value for s in at.success)
     # Two epochs make no usable CNN: only the trust warnings (core.trust) may say so, no other error.
     assert all(e.icon == ":material/report:" and e.value.startswith("**") for e in at.error), \

@@ -14,6 +14,21 @@ from ui.common import get_currency, money, money_label, plain_columns
 from ui.fraud.base import K, fail
 
 
+def optimal_review(run, fee: float) -> tuple:
+    """The savings curve over review thresholds at this review fee, and its optimum."""
+    test = run.test
+    curve = compute_cost_curve(test["label"].to_numpy(), test["score_network"].to_numpy(), test["amount"].to_numpy(),
+                               review_fee=fee)
+    return curve, get_optimal_threshold(curve)
+
+
+def start_at_optimum(run) -> None:
+    """A new model's review line starts at its optimum for the page's review fee (the 'Use the optimal
+    review threshold' button's value), so every tab reads the same line from the first view."""
+    best = optimal_review(run, float(st.session_state.get(K + "fee", 5.0)))[1]
+    st.session_state[K + "review_t"] = round(min(best["threshold"], 1.0), 3)
+
+
 def show_alert_policy(run) -> None:
     """Review fee, review and block thresholds, the savings curve and the decision bands."""
     test = run.test
@@ -21,8 +36,7 @@ def show_alert_policy(run) -> None:
     p = test["score_network"].to_numpy()
     fee = st.number_input(money_label("Review fee per alert"), 0.0, 1000.0, 5.0, 1.0, key=K + "fee", format="%.2f",
                           help="Each missed fraud costs its amount; each alert costs this fee.")
-    curve = compute_cost_curve(y, p, amounts, review_fee=fee)
-    best = get_optimal_threshold(curve)
+    curve, best = optimal_review(run, fee)
     st.session_state.setdefault(K + "review_t", round(min(best["threshold"], 1.0), 3))
     c1, c2 = st.columns(2)
     review_t = c1.slider("Review at or above risk", 0.0, 1.0, key=K + "review_t", step=0.005)

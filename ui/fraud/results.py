@@ -16,6 +16,7 @@ from core.fraud.decisions import compute_card_precision_at_k, compute_precision_
 from core.glossary import MODELS, metric_help, metric_label, rename_metrics
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_pr, compute_roc
+from core.runsummary import decision_metrics
 from core.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, show_verdict
@@ -28,11 +29,9 @@ def show_performance(run) -> None:
     test = run.test
     y, p = test["label"].to_numpy(), test["score_network"].to_numpy()
     net = run.metrics["network"]
-    per_day = len(test) / max(test["day"].nunique(), 1)
-    # One k for the tiles, the caption and the chart: the team's daily review capacity.
-    k = st.slider("k: alerts the team can review per day", 1, 500, int(min(100, max(5, per_day // 50))),
-                  key=K + "k", help="The tiles, the caption and the chart below use this k. The table keeps "
-                                    f"the run's k = {run.config.k}, named in its column headers.")
+    # One k everywhere: the run's, the daily review capacity chosen before training (tiles, table, caption,
+    # chart, the saved run and its model card).
+    k = int(run.config.k)
     days, cards = test["day"].to_numpy(), test["customer"].to_numpy()
     pk, cpk = {}, {}
     for m in run.metrics:
@@ -43,16 +42,24 @@ def show_performance(run) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("PR-AUC (headline)", f"{net['pr_auc']:.3f}", help=metric_help("pr_auc"))
     c2.metric("ROC-AUC", f"{net['roc_auc']:.3f}", help=metric_help("roc_auc"))
-    c3.metric(f"Card precision@{k} per day", f"{cpk[MODELS['network']]['card_precision_at_k'].mean():.3f}",
-              help=metric_help(f"card_precision_at_{k}_per_day"))
+    c3.metric(f"Card precision@{k} per day", f"{net[f'card_precision_at_{k}']:.3f}",
+              help=metric_help(f"card_precision_at_{k}_per_day") + f" k = {k}: the alerts the team reviews per "
+              "day, set before training.")
     c4.metric("Frauds in test period", f"{int(y.sum()):,}", f"of {len(y):,} transactions", delta_color="off")
     baselines = {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != "network"}
     for verdict in get_verdicts(K + "verdicts", run, lambda: [
             compare_binary(y, p, baselines, metric=m, names=MODELS, seed=0) for m in ("pr_auc", "roc_auc")]):
         show_verdict(verdict)
-    table = run.metrics_table()
+    # One decision threshold for the run: precision, recall and F1 of every model at the review threshold.
+    review = float(st.session_state.get(K + "review_t", 0.5))
+    decided = decision_metrics(y, {m: test[f"score_{m}"].to_numpy() for m in run.metrics}, review, keep=run.metrics)
+    keys = ["pr_auc", "roc_auc", f"card_precision_at_{k}", f"precision_at_{k}_per_day", "precision", "recall", "f1",
+            "brier"]
+    table = pd.DataFrame([{"model": MODELS[m], **{c: v.get(c) for c in keys}} for m, v in decided.items()])
     st.dataframe(table.rename(columns={"model": "Model", **rename_metrics(table.columns[1:])}).round(4),
                  hide_index=True, width="stretch")
+    st.caption(f"Precision, recall and F1 of every model at the review threshold {review:.3f}, the alert line set "
+               "in 'Alert policy'; the other figures do not depend on it.")
     st.caption(" · ".join(f"{m}: precision@{k} per day {d['precision_at_k'].mean():.3f}, card precision@{k} "
                           f"per day {cpk[m]['card_precision_at_k'].mean():.3f}" for m, d in pk.items()))
     c1, c2 = st.columns(2)

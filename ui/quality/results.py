@@ -33,11 +33,20 @@ def show_performance(run) -> None:
     c[0].metric("Accuracy", pct(m["accuracy"]))
     c[1].metric("Macro recall", pct(m["macro_recall"]))
     c[2].metric("Macro F1", pct(m["macro_f1"]))
-    c[3].metric("ROC-AUC (one-vs-rest)", f"{m['roc_auc']:.3f}")
     if has_ok:
-        c[4].metric("Defect recall at 0.5", pct(m["defect_recall"]),
-                    help=f"Escape rate {pct(m['escape_rate'])}: defective parts the model would pass.")
+        # One ROC-AUC and one defect recall, as the saved run and its model card report them: defective or
+        # not, at the reject threshold set in the decision tab.
+        y_def, p_def = defect_scores(run)
+        threshold = float(st.session_state.get(K + "threshold", run.config.threshold))
+        dm = compute_defect_metrics(y_def, p_def, threshold)
+        c[3].metric("Defect ROC-AUC", f"{dm['defect_roc_auc']:.3f}",
+                    help="How well P(defect) ranks defective parts above good ones, whatever the threshold.")
+        c[4].metric("Defect recall", pct(dm["defect_recall"]),
+                    help=f"At the reject threshold {threshold:.2f} (set in 'Decision & costs'); escape rate "
+                         f"{pct(dm['escape_rate'])}: defective parts the model would pass.")
     else:
+        c[3].metric("ROC-AUC (one-vs-rest)", f"{m['roc_auc']:.3f}",
+                    help="Each defect type against the others, averaged over the types.")
         weakest = min(m["per_class"], key=lambda name: m["per_class"][name]["recall"])
         c[4].metric("Lowest class recall", pct(m["per_class"][weakest]["recall"]), help=f"class {weakest}")
     show_baseline_verdicts(run)
