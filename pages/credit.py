@@ -18,6 +18,7 @@ from ui.credit.export import show_export
 from ui.credit.results import show_credit_trust, show_decision, show_performance, show_scorecard
 from ui.credit.train import show_trained, train, training_form
 from ui.jobs import training_slot
+from ui.origin import record_origin, show_origin
 
 ensure_router()
 
@@ -26,19 +27,21 @@ st.caption("Who will repay, and where should the approval line be? Train a Keras
            "scikit-learn baselines, then set the decline threshold by profit, read scorecard grades, "
            "explain declines and check fairness and drift.")
 
-# Warnings that the trained model's figures must not be trusted, above the tabs (filled at the end,
-# once the decision tab has set the threshold and costs).
+# Which data the results belong to, and warnings that the trained model's figures must not be trusted,
+# above the tabs (filled once the data is known, and at the end once the decision tab has set the line).
+origin_slot = st.container()
 trust_slot = st.container()
 
 st.session_state.setdefault(K + "loss", 5000.0)
 st.session_state.setdefault(K + "margin", 1000.0)
+st.session_state.setdefault(K + "proxy_out", True)  # possible proxies kept out of reason codes (Reason codes tab)
 
 tabs = st.tabs(["Data & training", "Performance", "Decision & profit", "Scorecard", "Explanations",
                 "Reason codes", "Fairness", "Drift (PSI)", "What-if", "Export"])
 
 # ---------------------------------------------------------------- data, columns, training
 with tabs[0], timed("data"):
-    df, data_key, notices = get_data()
+    df, data_key, data_name, notices = get_data()
     if df is not None:
         st.caption(f"{len(df):,} rows × {df.shape[1]} columns")
         for n in notices:
@@ -55,16 +58,22 @@ with tabs[0], timed("data"):
         if keep is not None:
             opts = training_form()
             if opts is not None:
+                before = st.session_state.get(K + "run")
                 try:
                     with training_slot("credit", rows, seed=opts["seed"], imbalance=opts["imbalance"],
                                        shap_rows=opts["shap_rows"]) as job:
                         train(job.data, target, positive, roles, sensitive, {**opts, "keep": keep}, notices=left_out)
                 except DataValidationError as exc:
                     fail(exc)
+                new = st.session_state.get(K + "run")
+                record_origin(K, before, key=data_key, name=data_name, unit="applications",
+                              rows=None if new is None else len(new.train_df) + len(new.test_df))
     run = st.session_state.get(K + "run")
     if run is not None:
         show_trained(run)
 
+with origin_slot:
+    show_origin(K, run, key=data_key if df is not None else None)
 if run is None:
     for tab in tabs[1:]:
         with tab:

@@ -9,14 +9,15 @@ from core.errors import DataValidationError
 
 from ui.common import ensure_router
 from ui.fraud.alerts import show_alert_policy, show_alert_queue
-from ui.fraud.base import K, fail
+from ui.fraud.base import K, SAMPLE, fail
 from ui.fraud.data import (column_mapping, get_data, keep_recent, label_values, leak_check, prepared, show_log,
                            time_split)
 from ui.fraud.explain import show_explanations
-from ui.fraud.export import save_panel, show_score_new_file
+from ui.fraud.export import save_panel, show_export, show_score_new_file
 from ui.fraud.results import show_fraud_trust, show_imbalance_comparison, show_performance
 from ui.fraud.train import show_trained, train, training_form
 from ui.jobs import training_slot
+from ui.origin import record_origin, show_origin
 
 ensure_router()
 
@@ -24,57 +25,73 @@ st.title(":material/policy: Fraud detection")
 st.caption("Which card transactions should the team review or block today? Features come from each "
            "transaction's past only; the model is trained on an earlier period and tested on a later one.")
 
-# ---------------------------------------------------------------- data, mapping, features, split
-df, data_key = get_data()
-run = st.session_state.get(K + "run")
-if df is not None:
-    try:
-        cols = column_mapping(df, data_key)
-        labelled, log_key = label_values(df, cols, data_key)  # a label spelled +/-, Y/N, or with more values
-        log = prepared(labelled, cols, log_key) if labelled is not None else None
-    except DataValidationError as exc:
-        fail(exc)
-        log = None
-    if log is not None:
-        log = keep_recent(log)
-        fcfg = show_log(log, cols, data_key)
-        split = time_split(log, cols, data_key)
-        if split is not None:
-            keep = leak_check(log, cols, split, log_key)  # before training: columns that give fraud away
-            opts = training_form()
-            # Drawn on every run, so that the training progress (only there on the run that trains)
-            # does not move the tabs below: moved, Streamlit redraws them and the chosen tab is lost.
-            progress_slot = st.container()
-            if opts is not None:
-                with progress_slot:
-                    try:
-                        with training_slot("fraud", log, imbalance=opts["imbalance"], shap_rows=opts["explain"] + 300):
-                            train(log.drop(columns="_row"), cols, fcfg, {**opts, **split, "keep": keep})
-                        run = st.session_state[K + "run"]
-                    except DataValidationError as exc:
-                        fail(exc)
+# Which data the results belong to, and warnings on the trained model's figures (filled after the tabs,
+# once the alert policy tab has set the review line), above the tabs.
+origin_slot = st.container()
+trust_slot = st.container()
+tabs = st.tabs(["Data & training", "Performance", "Imbalance comparison", "Alert policy", "Alert queue",
+                "Explanations", "Score a new file", "Export"])
 
+# ---------------------------------------------------------------- data, mapping, features, split, training
+with tabs[0]:
+    df, data_key = get_data()
+    # The file's name: the sample's, or the upload's (the earlier file's when a new one could not be read).
+    data_name = SAMPLE.name if data_key == "sample" else (st.session_state.get(K + "upload") or (None, None))[1]
+    if df is not None:
+        try:
+            cols = column_mapping(df, data_key)
+            labelled, log_key = label_values(df, cols, data_key)  # a label spelled +/-, Y/N, or with more values
+            log = prepared(labelled, cols, log_key) if labelled is not None else None
+        except DataValidationError as exc:
+            fail(exc)
+            log = None
+        if log is not None:
+            log = keep_recent(log)
+            fcfg = show_log(log, cols, data_key)
+            split = time_split(log, cols, data_key)
+            if split is not None:
+                keep = leak_check(log, cols, split, log_key)  # before training: columns that give fraud away
+                opts = training_form()
+                # Drawn on every run, so that the training progress (only there on the run that trains)
+                # does not move what follows it.
+                progress_slot = st.container()
+                if opts is not None:
+                    before = st.session_state.get(K + "run")
+                    with progress_slot:
+                        try:
+                            with training_slot("fraud", log, imbalance=opts["imbalance"],
+                                               shap_rows=opts["explain"] + 300):
+                                train(log.drop(columns="_row"), cols, fcfg, {**opts, **split, "keep": keep})
+                        except DataValidationError as exc:
+                            fail(exc)
+                    record_origin(K, before, key=data_key, name=data_name, rows=len(log), unit="transactions")
+    run = st.session_state.get(K + "run")
+    if run is not None:
+        show_trained(run)
+
+with origin_slot:
+    show_origin(K, run, key=data_key if df is not None else None)
 if run is None:
+    for tab in tabs[1:]:
+        with tab:
+            st.info("Train a model in the first tab to see this view.")
     st.stop()
 
 # ---------------------------------------------------------------- results
 ex = st.session_state[K + "explain"]
-show_trained(run)
-trust_slot = st.container()  # filled after the tabs, once the alert policy tab has set the review line
-tabs = st.tabs(["Performance", "Imbalance comparison", "Alert policy", "Alert queue", "Explanations",
-                "Score a new file"])
-with tabs[0]:
-    show_performance(run)
 with tabs[1]:
-    show_imbalance_comparison(run)
+    show_performance(run)
 with tabs[2]:
-    show_alert_policy(run)
+    show_imbalance_comparison(run)
 with tabs[3]:
-    show_alert_queue(run, ex)
+    show_alert_policy(run)
 with tabs[4]:
-    show_explanations(run, ex)
+    show_alert_queue(run, ex)
 with tabs[5]:
+    show_explanations(run, ex)
+with tabs[6]:
     show_score_new_file(run, ex)
+with tabs[7]:
+    show_export(run)
+    save_panel(run, ex)
 show_fraud_trust(run, trust_slot)
-
-save_panel(run, ex, data_key)

@@ -9,7 +9,8 @@ from core.errors import DataValidationError
 
 from ui.common import ensure_router
 from ui.jobs import training_slot
-from ui.quality.base import K, fail
+from ui.origin import record_origin, show_origin
+from ui.quality.base import K, SAMPLE_DIR, fail
 from ui.quality.data import get_data, pick_image_size, show_summary
 from ui.quality.explain import show_heatmaps
 from ui.quality.export import show_export
@@ -27,6 +28,7 @@ st.caption("Which parts are defective, and why does the model think so? Train a 
 # every class is a defect type; its label follows the run on screen.
 shown = st.session_state.get(K + "run")
 third = "Decision & costs" if shown is None or shown.ok_class is not None else "Errors by class"
+origin_slot = st.container()  # which images the results belong to
 trust_slot = st.container()  # warnings on the trained model's figures, filled once the tabs have run
 tabs = st.tabs(["Data & training", "Performance", third, "Heatmaps", "Export"])
 
@@ -38,15 +40,22 @@ with tabs[0]:
     except DataValidationError as exc:
         fail(exc)
         data = None
+    # The images on the page: the sample, or the zip uploaded (its key even when it could not be read).
+    up = st.session_state.get(K + "upload")
+    uploaded = str(st.session_state.get(K + "source", "")).startswith("Upload")
+    data_key = "sample" if not uploaded else (f"upload:{up.file_id}" if up is not None else "")
     if data is not None:
         show_summary(data)
         opts = training_form(data)
         if opts is not None:
+            before = st.session_state.get(K + "run")
             try:
                 with training_slot("quality", data):
                     train(data, opts)
             except Exception as exc:  # shown as a message; the previous run stays available
                 fail(exc)
+            record_origin(K, before, key=data_key, name=up.name if uploaded else SAMPLE_DIR.name,
+                          rows=len(data.labels), unit="images")
             new = st.session_state.get(K + "run")
             if new is not None and (new.ok_class is not None) != (third == "Decision & costs"):
                 st.rerun()  # redraw the tab bar for the new framing (decision vs. defect typing)
@@ -54,6 +63,8 @@ with tabs[0]:
     if run is not None:
         show_trained(run)
 
+with origin_slot:
+    matches = show_origin(K, run, key=data_key if data is not None else None)
 if run is None:
     for tab in tabs[1:]:
         with tab:
@@ -71,5 +82,5 @@ with tabs[2]:
 with tabs[3]:
     show_heatmaps(run)
 with tabs[4]:
-    show_export(run, data)
+    show_export(run, data if matches else None)  # the images loaded, when they are the ones trained on
 show_quality_trust(run, trust_slot)

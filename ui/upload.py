@@ -35,6 +35,7 @@ class Upload:
     table: LoadedTable
     key: str
     kept: bool = False
+    name: str = ""  # the file's name (the earlier file's, when it was kept)
 
 
 def _fid(up: Any) -> str:
@@ -93,7 +94,7 @@ def read_table_upload(up: Any, ns: str, *, max_rows: int | None = DEFAULT_MAX_RO
         st.info(f"This zip holds {len(state['members'])} tables: pick the one to read above.", icon=":material/folder_zip:")
         return None
     if table is not None:
-        return Upload(table, key)
+        return Upload(table, key, name=state["name"])
     show_error(state["error"])
     good = st.session_state.get(ns + "good")
     if good is None:
@@ -102,7 +103,14 @@ def read_table_upload(up: Any, ns: str, *, max_rows: int | None = DEFAULT_MAX_RO
     st.warning(escape_markdown(f"'{state['name']}' was not loaded. The page keeps using '{good[2]}' "
                                f"({len(earlier.df):,} rows) loaded before; upload a corrected file to replace it."),
                icon=":material/history:")
-    return Upload(earlier, good[0], kept=True)
+    return Upload(earlier, good[0], kept=True, name=good[2])
+
+
+def read_name(ns: str) -> str | None:
+    """The name of the last file ``read_table_upload`` read well under ``ns`` (the one a page keeps using
+    when a newer upload could not be read), or None."""
+    good = st.session_state.get(ns + "good")
+    return None if good is None else good[2]
 
 
 def read_picked(up: Any, ns: str, **kwargs) -> LoadedTable:

@@ -53,14 +53,24 @@ def test_training_shows_backtest_against_baselines(trained):
     assert "Backtest error by horizon step" in titles
     assert any(t.endswith("history, backtest and forecast") for t in titles)
     assert table is not None
+    # One comparison, the verdict's: every tile sets the network against the best baseline the verdict names.
+    verdict = at.session_state["demand.verdicts"][1][0]
     labels = [m.label for m in at.metric]
+    ratio = f"{verdict.metric[:1].upper()}{verdict.metric[1:]} vs {verdict.baseline}"
     assert labels.index("WAPE (error / total demand)") < labels.index("MASE (< 1 beats in-sample naive)") < \
-        labels.index("MAE vs seasonal naive")
+        labels.index(ratio)
+    tiles = {m.label: m for m in at.metric}
+    assert tiles[ratio].value == f"{verdict.value / verdict.baseline_value:.0%}"
+    assert tiles["WAPE (error / total demand)"].delta.startswith(verdict.baseline + " ")
+    other = "seasonal naive" if verdict.baseline == "moving average" else "moving average"
+    assert not any(other in f"{m.label} {m.delta or ''}" for m in at.metric)
     nn = run.metrics.iloc[0]
     note = "MAPE not shown" if nn["near_zero_actuals"] else "MAPE is given: no actual is near zero"
     assert any(note in c.value for c in at.caption)
     # Results in tabs like the other scenarios, and the network judged against the best baseline.
-    assert [t.label for t in at.tabs] == ["Forecast", "Backtest", "Inventory", "Explanations", "Export"]
+    assert [t.label for t in at.tabs] == ["Data & training", "Forecast", "Backtest", "Inventory", "Explanations",
+                                          "Export"]
+    assert any("Model trained" in s.value for s in at.success)
     verdicts = [b.value for b in [*at.success, *at.info, *at.warning] if "(the best baseline)" in b.value]
     assert len(verdicts) == 1 and verdicts[0].startswith("The network's ") and "95% interval" in verdicts[0]
     best = run.metrics.iloc[1:]["mae"].idxmin().lower()

@@ -39,18 +39,28 @@ def trained():
 
 def test_training_shows_metrics_baselines_and_queue(trained):
     at = trained
-    assert any("weights of epoch" in c.value and "epochs" in c.value for c in at.caption)
+    assert any("Model trained" in s.value and "weights of epoch" in s.value for s in at.success)
     pr = float(_metric(at, "PR-AUC (headline)").value)
     assert 0 < pr <= 1
     table = next(d.value for d in at.dataframe if "Model" in d.value.columns)
     assert list(table["Model"]) == ["Keras network", "Logistic regression", "Gradient boosting"]
     assert table["PR-AUC"].between(0, 1).all() and "Card precision@100" in table
-    # One k for the tile, the caption and the chart: the slider's.
-    k = at.slider(key="fraud.k").value
+    # One k everywhere: the run's (the form's, 100 by default) for the tile, the table, the caption and the chart.
+    run = at.session_state["fraud.run"]
+    assert run.config.k == 100 and not [s for s in at.slider if s.key == "fraud.k"]
     tile = _metric(at, "Card precision@")
-    assert tile.label == f"Card precision@{k} per day"
+    assert tile.label == "Card precision@100 per day"
+    assert f"{table['Card precision@100'].iloc[0]:.3f}" == tile.value
     caption = next(c.value for c in at.caption if c.value.startswith("Keras network: precision@"))
-    assert f"card precision@{k} per day {tile.value}" in caption
+    assert f"card precision@100 per day {tile.value}" in caption
+    # One decision threshold: the table's precision and recall are at the review line, which starts at its optimum.
+    review = at.slider(key="fraud.review_t").value
+    assert review == pytest.approx(float(_metric(at, "Optimal: alerts").delta.split()[-1]), abs=0.001)
+    assert "Threshold" not in table.columns
+    y, p = run.test["label"].to_numpy(), run.test["score_network"].to_numpy()
+    flagged = p >= review
+    assert table["Recall"].iloc[0] == pytest.approx(round((flagged & (y == 1)).sum() / y.sum(), 4), abs=1e-4)
+    assert any(f"at the review threshold {review:.3f}" in c.value for c in at.caption)
     # The network is judged against the best baseline with an interval on both ranking metrics.
     verdicts = [b.value for b in [*at.success, *at.info, *at.warning] if "(the best baseline)" in b.value]
     assert sorted(v.split("'s ")[1].split(" is ")[0] for v in verdicts) == ["PR-AUC", "ROC-AUC"]

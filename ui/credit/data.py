@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.credit.pipeline import FEATURE_ROLES, guess_target
+from core.credit.pipeline import FEATURE_ROLES, SAMPLE_PATH, guess_target
 from core.credit.reasons import humanise
 from core.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles
 from core.errors import DataValidationError
@@ -17,22 +17,24 @@ from ui.outcome import pick_outcome_rows
 from ui.upload import FORMATS, TABLE_TYPES, read_table_upload
 
 
-def get_data() -> tuple[pd.DataFrame | None, str, list[str]]:
+def get_data() -> tuple[pd.DataFrame | None, str, str, list[str]]:
+    """(the applications, the key of what was read, the file's name, notices); (None, "", "", []) until there
+    is data."""
     choice = st.radio("Data", ["Bundled sample (5,000 applications)", "Upload my file"], horizontal=True,
                       key=K + "source")
     if choice.startswith("Bundled"):
-        return load_sample(), "sample", []
+        return load_sample(), "sample", SAMPLE_PATH.name, []
     up = st.file_uploader(f"Loan applications ({FORMATS}; one row per application, with an outcome column)",
                           type=TABLE_TYPES, key=K + "upload")
     if up is None:
         st.info("Upload a file to work on your own data, or switch back to the bundled sample.")
-        return None, "", []
+        return None, "", "", []
     # Personal data found in the file (left out or hashed), the table / sheet picks, and a failed
     # upload keeping the file read before it.
     got = read_table_upload(up, K + "upload.")
     if got is None:
-        return None, "", []
-    return got.table.df, f"upload:{got.key}", got.table.notices
+        return None, "", "", []
+    return got.table.df, f"upload:{got.key}", got.name, got.table.notices
 
 
 def schema_editor(df: pd.DataFrame, data_key: str) -> tuple[str, object, dict, list[str], list | None] | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.credit.pipeline import SAMPLE_PATH
 from core.credit.scoring import build_scored_frame, compute_reasons_for_rows, decide
 from core.safety import safe_csv_bytes
 
-from ui.credit.base import K
+from ui.credit.base import K, reason_policy
+from ui.origin import trained_name
 from ui.workspace import save_to_workspace
 
 
@@ -19,12 +19,13 @@ def show_export(run, shap, threshold: float, scorecard, loss: float, margin: flo
     psi_new = st.session_state.get(K + "psi_new")
     sources = ["Test applicants"] + (["File uploaded in 'Drift (PSI)'"] if psi_new is not None else [])
     which = st.radio("Rows to score", sources, horizontal=True, key=K + "export_src")
-    signature = (which, threshold, scorecard)
+    policy = reason_policy(run)  # possible proxies left out of the reasons, or marked (Reason codes tab)
+    signature = (which, threshold, scorecard, repr(policy))
     if st.button("Prepare scored CSV (with reason codes for declines)", key=K + "prep_csv"):
         frame, probs = (run.test_df, p) if which == sources[0] else psi_new
         with st.spinner("Explaining declined applicants"):
             reasons = compute_reasons_for_rows(frame, np.flatnonzero(decide(probs, threshold) == "decline"),
-                                               explain_fn=run.explain_fn, references=run.references)
+                                               explain_fn=run.explain_fn, references=run.references, **policy)
         st.session_state[K + "out:csv"] = (signature, safe_csv_bytes(build_scored_frame(
             frame, probs, threshold=threshold, config=scorecard, reasons=reasons)))
     prepared = st.session_state.get(K + "out:csv")
@@ -32,7 +33,8 @@ def show_export(run, shap, threshold: float, scorecard, loss: float, margin: flo
         st.download_button("Download scored CSV", prepared[1], "credit_scored.csv", "text/csv", key=K + "dl_csv",
                            on_click="ignore")
     elif prepared is not None:
-        st.caption("The threshold, scorecard or rows changed since the file was prepared: prepare it again.")
+        st.caption("The threshold, scorecard, rows or reason codes changed since the file was prepared: prepare it "
+                   "again.")
     if st.button("Prepare model download", key=K + "prep_zip"):
         from core.credit.persist import export_model_zip
 
@@ -48,7 +50,8 @@ def show_export(run, shap, threshold: float, scorecard, loss: float, margin: flo
         from core.workspace.summary import build_credit_summary
 
         summary = build_credit_summary(run, name=name, threshold=threshold, loss_default=loss, margin_good=margin,
-                                       dataset_name=dataset_name, shap=shap, scorecard=scorecard)
+                                       dataset_name=dataset_name, shap=shap, scorecard=scorecard,
+                                       proxies_out=bool(st.session_state.get(K + "proxy_out", True)))
         searched = st.session_state.get(K + "search")
         if searched is not None and searched[0] is run:
             from core.search.scenarios import attach_search, search_section
@@ -57,7 +60,5 @@ def show_export(run, shap, threshold: float, scorecard, loss: float, margin: flo
         return save_credit_run(run, root / new_run_id("credit"), threshold=threshold, scorecard=scorecard,
                                extra_metadata=summary)
 
-    upload = st.session_state.get(K + "upload")
-    dataset_name = (SAMPLE_PATH.name if st.session_state.get(K + "source", "Bundled").startswith("Bundled")
-                    else getattr(upload, "name", None))
+    dataset_name = trained_name(K, run)  # the data the model was trained on, whatever the page shows now
     save_to_workspace("credit", run, save_credit, dataset_name=dataset_name)

@@ -9,6 +9,7 @@ from core.demand.inventory import PolicyParams
 
 from ui.demand.base import K
 from ui.demand.tables import forecast_table
+from ui.origin import trained_name
 from ui.workspace import save_to_workspace
 
 
@@ -27,7 +28,10 @@ def downloads(run, params: PolicyParams | None) -> None:
     st.dataframe(forecast_table(get_forecast_table(run, params).head(50)), hide_index=True, width="stretch")
 
 
-def save_panel(run, params: PolicyParams | None, dataset_name: str | None) -> None:
+def save_panel(run, params: PolicyParams | None) -> None:
+    """The "Save to workspace" control, with the inventory policy set in the Inventory tab."""
+    dataset_name = trained_name(K, run)  # the sales file the model was trained on, whatever the page shows now
+
     def save_demand(name, root):
         from core.demand.export import save_demand_run
         from core.workspace.summary import build_demand_summary

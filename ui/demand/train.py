@@ -74,3 +74,13 @@ def train(sales, join, opts: dict, slot) -> None:
         explained = explain_demand_ensemble(run, search.ensemble)
         st.session_state[K + "ensemble_shap"] = (run, explained.result, ENSEMBLE_NOTE)
         bar.progress(1.0, text=f"Done in {run.timings['total']:.1f} s")
+
+
+def show_trained(run) -> None:
+    """What was trained: the series, the horizon and the backtest, on which device, in how many epochs."""
+    from core.training import describe_epochs, summarize_epochs
+
+    st.success(f"Model trained: {len(run.n_train):,} series, forecasting {run.wcfg.horizon} periods ahead, "
+               f"backtested over {run.config.origins} origin(s) of the held-out tail, on {run.device}. "
+               f"{describe_epochs(summarize_epochs(run.history, run.config.epochs))} Open the other tabs for results.",
+               icon=":material/check_circle:")

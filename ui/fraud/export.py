@@ -1,4 +1,4 @@
-"""Fraud page, last tab and footer: scoring a file of newer transactions, and saving the run."""
+"""Fraud page, last tabs: scoring a file of newer transactions, the downloads and saving the run."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from core.fraud.columns import KEY_ROLE
 from core.safety import safe_csv_bytes
 
 from ui.common import get_currency, plain_columns
-from ui.fraud.base import K, SAMPLE, fail
+from ui.fraud.base import K, fail
 from ui.privacy import get_key_secret, session_key_rule
 from ui.upload import FORMATS, TABLE_TYPES, get_picks, read_picked, show_picks
+from ui.origin import trained_name
 from ui.workspace import save_to_workspace
 
 
@@ -52,7 +53,27 @@ def show_score_new_file(run, ex) -> None:
                            "text/csv", icon=":material/download:", on_click="ignore")
 
 
-def save_panel(run, ex, data_key: str) -> None:
+def show_export(run) -> None:
+    """Every test-period transaction with its risk and the band the alert policy puts it in."""
+    import numpy as np
+
+    from core.decisions import fraud_decisions
+
+    review = float(st.session_state.get(K + "review_t", 0.5))
+    block = max(float(st.session_state.get(K + "block_t", max(0.9, review))), review)
+    test = run.test
+    risk = test["score_network"].to_numpy()
+    scored = test[["time", "customer", "terminal", "amount", "label"]].assign(
+        risk=np.round(risk, 6), band=fraud_decisions(risk, review, block))
+    st.subheader("Downloads")
+    st.caption(f"Every transaction of the test period ({len(scored):,}) with its risk and band at the alert "
+               f"policy's lines: review at risk ≥ {review:.3f}, block at ≥ {block:.3f}. The CSV keeps the "
+               "machine column names (risk, label, band) for other tools.")
+    st.download_button("Download scored test period (CSV)", safe_csv_bytes(scored), "fraud_test_scored.csv",
+                       "text/csv", icon=":material/download:", key=K + "dl_test", on_click="ignore")
+
+
+def save_panel(run, ex) -> None:
     """The "Save to workspace" control, with the page's current alert policy."""
     searched = st.session_state.get(K + "search")
 
@@ -76,6 +97,5 @@ def save_panel(run, ex, data_key: str) -> None:
         # A run with a keyed pseudonym keeps this session's secret in its folder, to score new files alike.
         return save_fraud_run(run, root, extra_metadata=summary, secret=get_key_secret() if run.keyed else None)
 
-    fraud_dataset = SAMPLE.name if data_key == "sample" else (data_key.removeprefix("upload:").split("|")[0] or None)
-    st.divider()
+    fraud_dataset = trained_name(K, run)  # the log the model was trained on, whatever the page shows now
     save_to_workspace("fraud", run, save_fraud, dataset_name=fraud_dataset)

@@ -14,6 +14,10 @@ from ui.fraud.base import K
 from ui.search import SearchLive, search_options, show_search
 
 
+# Cards the team reviews per day: the k of every card precision@k of a run (FraudConfig.k, the CLI's --k).
+K_DEFAULT = 100
+
+
 def training_form() -> dict | None:
     """The training options; returned when the form is submitted, None otherwise."""
     with st.form(K + "train_form"):
@@ -26,12 +30,17 @@ def training_form() -> dict | None:
         width = c3.select_slider("Width", [32, 64, 128, 256], 128, key=K + "width")
         seed = c4.number_input("Seed", 0, 10_000, 0, key=K + "seed")
         n_explain = c5.number_input("Alerts explained (SHAP)", 20, 1000, 200, step=20, key=K + "n_explain")
+        k = st.number_input("Alerts the team reviews per day (k)", 1, 5_000, K_DEFAULT, step=10, key=K + "k",
+                            help="The k of card precision@k and precision@k per day, everywhere this run is shown "
+                                 "(tiles, tables, the saved run, its model card): the share of the day's k "
+                                 f"riskiest cards that are fraud. {K_DEFAULT} is the Fraud Detection Handbook's "
+                                 "daily capacity and the command line's --k default.")
         search_opts = search_options(K)
         go = st.form_submit_button("Train model", type="primary", icon=":material/model_training:")
     if not go:
         return None
     return dict(imbalance=imbalance, epochs=int(epochs), width=int(width), seed=int(seed), explain=int(n_explain),
-                search=search_opts)
+                k=int(k), search=search_opts)
 
 
 def train(df, cols, fcfg, opts):
@@ -41,7 +50,8 @@ def train(df, cols, fcfg, opts):
                   width=opts["width"], seed=opts["seed"])
     config = FraudConfig(train_start=opts["train_start"], test_start=opts["test_start"],
                          gap_days=opts["gap"], features=opts.get("features") or fcfg,
-                         drop_known_cards=opts["drop_known"], tabular=tab, keep_columns=tuple(opts.get("keep", ())))
+                         drop_known_cards=opts["drop_known"], tabular=tab, keep_columns=tuple(opts.get("keep", ())),
+                         k=int(opts.get("k", K_DEFAULT)))
     search = None
     if opts["search"]["enabled"]:
         from core.search.scenarios import search_fraud
@@ -70,6 +80,9 @@ def train(df, cols, fcfg, opts):
         del st.session_state[k]
     st.session_state[K + "run"] = run
     st.session_state[K + "explain"] = explanations
+    from ui.fraud.alerts import start_at_optimum
+
+    start_at_optimum(run)  # the review line every tab reads, at its optimum from the start
     if search is not None:
         from core.search.tabular import ensemble_report
 
@@ -79,10 +92,11 @@ def train(df, cols, fcfg, opts):
 
 
 def show_trained(run) -> None:
-    """Epochs run, the run's notices and the model search, above the result tabs."""
-    st.divider()
+    """What was trained (periods, epochs), the run's notices and the model search."""
     epochs = describe_epochs(summarize_epochs(run.tabular.history, run.config.tabular.epochs))
-    st.caption(f":material/model_training: {epochs}")
+    st.success(f"Model trained: {len(run.split.train_idx):,} transactions of the training period, tested on "
+               f"{len(run.test):,} of the test period, on {run.tabular.device or 'CPU'}. {epochs} Open the other "
+               "tabs for results.", icon=":material/check_circle:")
     for note in run.notices:
         st.caption(note)
     searched = st.session_state.get(K + "search")

@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.safety import safe_csv_bytes
 from ui.common import plain_columns
-from ui.quality.base import K, SAMPLE_DIR
+from ui.quality.base import K
+from ui.origin import trained_name
 from ui.workspace import save_to_workspace
 
 
@@ -52,7 +53,5 @@ def show_export(run, data) -> None:
         return save_quality_run(root, run, threshold=threshold, costs={"escape": ce, "false_reject": cf},
                                 extra_metadata=attach_kept_search(K, run, summary))
 
-    upload = st.session_state.get(K + "upload")
-    dataset_name = (SAMPLE_DIR.name if st.session_state.get(K + "source", "Bundled").startswith("Bundled")
-                    else getattr(upload, "name", None))
+    dataset_name = trained_name(K, run)  # the images the model was trained on, whatever the page shows now
     save_to_workspace("quality", run, save_quality, dataset_name=dataset_name)
