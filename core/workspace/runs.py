@@ -101,8 +101,8 @@ def _saved_metrics(meta: dict):
         return m
     from core.runsummary import THRESHOLD_KEYS
 
-    def clean(d):
-        if not isinstance(d, dict) or _number(d.get("threshold")) == _number(decision["threshold"]):
+    def clean(d):  # only what was measured at another, recorded threshold is left out
+        if not isinstance(d, dict) or _number(d.get("threshold")) in (None, _number(decision["threshold"])):
             return d
         return {k: v for k, v in d.items() if k not in THRESHOLD_KEYS}
 

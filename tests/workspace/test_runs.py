@@ -219,3 +219,25 @@ def test_unreadable_runs_folder_message_keeps_the_server_path_out(tmp_path):
     runs, skipped = list_workspace_runs(f)
     assert runs == [] and "is a file, not a folder" in skipped[0] and "STUDIO_RUNS_DIR" in skipped[0]
     assert str(tmp_path) not in skipped[0]
+
+
+def test_metrics_are_those_at_the_runs_one_decision_threshold(tmp_path):
+    # A run whose summary saved every model's metrics at its decision threshold reports those...
+    ws = workspace_meta(name="decided", auc=0.8)
+    ws["metrics"] = {"network": {"roc_auc": 0.8, "recall": 0.61, "threshold": 0.3},
+                     "logistic_regression": {"roc_auc": 0.78, "recall": 0.55, "threshold": 0.3}}
+    decided = make_run(tmp_path, "credit-decided", workspace=ws,
+                       extra={"metrics": {"network": {"roc_auc": 0.8, "recall": 0.9, "threshold": 0.12}}})
+    # ... and an older run's metrics measured at another threshold (best F1) lose the figures that depend on it.
+    older = make_run(tmp_path, "credit-older", workspace=workspace_meta(name="older", auc=0.7),
+                     extra={"metrics": {"network": {"roc_auc": 0.7, "recall": 0.9, "precision": 0.2,
+                                                    "threshold": 0.12}}})
+    runs = {m["run_id"]: m for m in list_workspace_runs(tmp_path)[0]}
+    assert get_metrics(runs["credit-decided"]) == {"roc_auc": 0.8, "recall": 0.61, "threshold": 0.3}
+    assert list(get_metrics_table(runs["credit-decided"]).index) == ["network", "logistic_regression"]
+    assert get_metrics(runs["credit-older"]) == {"roc_auc": 0.7}
+    table = compute_comparison([runs["credit-decided"], runs["credit-older"]])
+    metrics = table[table["section"] == "Metrics"]
+    assert "threshold" not in set(metrics["item"])  # the decision's, shown once under Decision
+    assert list(metrics.loc[metrics["item"] == "recall"].iloc[0, 2:4]) == ["0.61", NOT_RECORDED]
+    assert decided.is_dir() and older.is_dir()
