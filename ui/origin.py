@@ -44,7 +44,7 @@ class DataOrigin:
 
     def describe(self) -> str:
         size = f", {self.rows:,} {self.unit}" if isinstance(self.rows, int) else ""
-        return f"{self.shown}{size}"
+        return f"the bundled sample ({self.name}{size})" if self.key == "sample" else f"{self.name}{size}"
 
 
 def record_origin(ns: str, before: Any, *, key: str, name: str | None, rows: int | None = None,

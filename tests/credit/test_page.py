@@ -175,6 +175,97 @@ def test_exports(trained_app):
     assert at.session_state["credit.out:zip"][:2] == b"PK"
 
 
+def _reasons(at):
+    table = next(d.value for d in at.dataframe if "Reason 1" in d.value.columns)
+    return [r for k in range(1, 5) for r in table[f"Reason {k}"] if r]
+
+
+def test_one_decline_rule_for_grades_what_if_and_scored_file(trained_app):
+    at = trained_app
+    run, threshold = at.session_state["credit.run"], float(at.session_state["credit.threshold"])
+    grades = next(d.value for d in at.dataframe if "Grade" in d.value.columns and "Declined" in d.value.columns)
+    assert "Review" not in set(grades["Decision"])
+    assert int(grades["Declined"].sum()) == int((run.p_test >= threshold).sum())
+    split = grades[grades["Decision"].str.startswith("Split at")]
+    assert len(split) <= 1 and (split.empty or (split["Approved"] + split["Declined"] == split["Applicants"]).all())
+    decision = next(m.value for m in at.metric if m.label == "Decision")
+    assert decision in ("Approve", "Decline")  # as the grade table writes it, never APPROVE
+    assert any(c.value.startswith(("Grade ", "Every applicant of grade")) and "The line: P(default)" in c.value
+               for c in at.caption)
+
+
+def test_proxies_never_explain_a_decline_unless_marked_and_the_choice_is_saved(trained_app, tmp_path, monkeypatch):
+    from core.credit.cli import score_credit_chunk
+    from core.credit.fairness import proxy_features
+    from core.credit.persist import load_credit_model
+    from core.credit.reasons import PROXY_NOTE, humanise
+    from core.registry import list_runs
+    from core.workspace.report import build_report_html
+
+    at = trained_app
+    run = at.session_state["credit.run"]
+    proxies = proxy_features(run)
+    assert "region" in proxies  # the sample's region is flagged by its name (and the fairness tab says so)
+    names = tuple(humanise(f) for f in proxies)
+
+    def cites_proxy(reason: str) -> bool:
+        return reason.startswith(names)
+
+    at.slider(key="credit.threshold").set_value(0.1).run()
+    assert at.toggle(key="credit.proxy_out").value is True  # the credit default: proxies kept out
+    assert _reasons(at) and not [r for r in _reasons(at) if cites_proxy(r)]
+    at.toggle(key="credit.proxy_out").set_value(False).run()
+    marked = [r for r in _reasons(at) if cites_proxy(r)]
+    assert marked and all(r.endswith(f"({PROXY_NOTE})") for r in marked)
+    assert any(r.startswith("Region is") for r in marked)
+    assert not [r for r in _reasons(at) if PROXY_NOTE in r and not cites_proxy(r)]
+    # Saved with the run, both ways; the Score page and the command line score with the saved choice.
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path))
+    saved = {}
+    for keep_out in (False, True):
+        at.toggle(key="credit.proxy_out").set_value(keep_out).run()
+        at.button(key="credit.ws_save").click().run()
+        assert not at.exception
+        newest = max(list_runs(tmp_path)[0], key=lambda m: m["saved_at"])
+        saved[keep_out] = Path(newest["path"])
+    for keep_out, path in saved.items():
+        ws = load_credit_model(path).metadata["workspace"]
+        assert ws["decision"]["proxy_reasons"] == ("left out" if keep_out else "marked")
+        fair = ws["fairness"]
+        assert set(fair["attributes"]) == {"age", "sex"} and fair["threshold"] == pytest.approx(0.1)
+        assert [p["feature"] for p in fair["proxies"]] == proxies
+        scored, _ = score_credit_chunk(load_credit_model(path), run.test_df.head(300), threshold=0.1)
+        reasons = [r for k in range(1, 5) for r in scored[f"reason_{k}"] if r]
+        cited = [r for r in reasons if cites_proxy(r)]
+        assert (not cited) if keep_out else (cited and all(r.endswith(f"({PROXY_NOTE})") for r in cited))
+    # The model card shows the page's fairness table with plain headers, and no longer says it was not saved.
+    card = build_report_html(saved[True])
+    assert "Outcomes by age at the decline threshold 0.100" in card and "Outcomes by sex" in card
+    assert "Approval rate" in card and "Four-fifths rule" in card and "approval_rate" not in card
+    assert "was not saved" not in card and "Reason codes leave these features out" in card
+
+
+def test_results_say_which_data_they_belong_to(trained_app):
+    at = trained_app
+    assert any(c.value.startswith(":material/dataset: Results of the model trained on **the bundled sample "
+                                  "(credit_applications.csv, 1,200 applications)**") for c in at.caption)
+    # Other data on the page (a file that cannot be read, then a good one): the results say they are not for it.
+    at.radio(key="credit.source").set_value("Upload my file").run()
+    at.file_uploader(key="credit.upload").set_value(("broken.csv", b"", "text/csv")).run()
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "These results are not for the data on this page" in w.value)
+    assert "the bundled sample (credit_applications.csv, 1,200 applications)" in warning
+    assert "no data is loaded now" in warning
+    at.file_uploader(key="credit.upload").set_value(
+        ("mine.csv", b"income,debt,default\n" + b"".join(f"{i},{i % 7},{i % 2}\n".encode() for i in range(60)),
+         "text/csv")).run()
+    assert any("the data now loaded in 'Data & training' is other data" in w.value for w in at.warning)
+    # Back on the sample: the label again, and no warning.
+    at.radio(key="credit.source").set_value("Bundled sample (5,000 applications)").run()
+    assert not [w for w in at.warning if "These results are not for" in w.value]
+    assert any("Results of the model trained on" in c.value for c in at.caption)
+
+
 @pytest.mark.parametrize("content, match", [
     (b"", "is empty"),
     (b"a,b,default\n", "no data rows"),

@@ -50,7 +50,8 @@ def test_grades_fairness_and_drift_tables_have_plain_headers():
     assert not errors_besides_trust(at), errors_besides_trust(at)
     grades, fairness, psi = _frames(at)
     assert list(grades.columns) == ["Grade", "Score range", "Applicants", "Share of applicants",
-                                    "Predicted default rate", "Defaults", "Default rate", "Decision"]
+                                    "Predicted default rate", "Defaults", "Default rate", "Approved", "Declined",
+                                    "Decision"]
     assert list(fairness.columns) == ["Sex", "Applicants", "Default rate", "Approval rate", "Defaulters declined (TPR)",
                                       "Good applicants declined (FPR)", "DI ratio", "Four-fifths rule"]
     assert list(psi.columns)[:2] == ["Feature", "Column in the file"] and "PSI" in psi.columns
