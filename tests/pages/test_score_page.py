@@ -128,8 +128,8 @@ def test_missing_columns_are_listed_and_the_previous_result_is_kept(runs_root, s
     rows = pd.read_csv(SAMPLES["credit"]).iloc[:100]
     at = _upload(at, "credit", "good.csv", rows.to_csv(index=False).encode())
     at = _upload(at, "credit", "bad.csv", rows.drop(columns=["annual_income", "purpose"]).to_csv(index=False).encode())
-    assert "does not match the model" in at.error[0].value
-    assert "missing: ['annual_income', 'purpose']" in at.error[0].value
+    assert "does not match the model" in errors_besides_trust(at)[0]
+    assert "missing: ['annual_income', 'purpose']" in errors_besides_trust(at)[0]
     report = _frame(at, "status").set_index("column")
     assert report.loc["annual_income", "status"] == "missing" and report.loc["region", "status"] == "ok"
     assert "Showing the previous result" in _text(at)
@@ -144,13 +144,13 @@ def test_missing_columns_are_listed_and_the_previous_result_is_kept(runs_root, s
 def test_unreadable_uploads_show_an_error(runs_root, saved_demo_runs, content, match):
     at = _pick(_open(), saved_demo_runs, "credit")
     at = _upload(at, "credit", "bad.csv", content)
-    assert match in at.error[0].value
+    assert match in errors_besides_trust(at)[0]
 
 
 def test_pressing_score_without_a_file_says_so(runs_root, saved_demo_runs):
     at = _pick(_open(), saved_demo_runs, "credit")
     at.button(key="FormSubmitter:score.form-Score file").click().run()
-    assert "No file to score yet" in at.error[0].value
+    assert "No file to score yet" in errors_besides_trust(at)[0]
 
 
 def test_fraud_file_gets_bands_with_the_chosen_thresholds(runs_root, saved_demo_runs):
@@ -196,7 +196,7 @@ def test_quality_zip_gets_verdicts_and_a_bad_zip_an_error(runs_root, saved_demo_
     scored = _frame(at, "verdict")
     assert len(scored) == 5 and set(scored["verdict"]) <= {"pass", "reject"}
     at = _upload(at, "quality", "junk.zip", b"not a zip at all", "application/zip")
-    assert at.error and "zip" in at.error[0].value.lower()
+    assert errors_besides_trust(at) and "zip" in errors_besides_trust(at)[0].lower()
 
 
 def test_a_zip_of_tables_and_a_workbook_sheet_are_picked_then_scored(runs_root, saved_demo_runs):
@@ -208,7 +208,7 @@ def test_a_zip_of_tables_and_a_workbook_sheet_are_picked_then_scored(runs_root, 
         zf.writestr("may.csv", rows.iloc[:120].to_csv(index=False))
         zf.writestr("june.csv", rows.iloc[120:200].to_csv(index=False))
     at = _upload(_pick(_open(), saved_demo_runs, "credit"), "credit", "batch.zip", buf.getvalue(), "application/zip")
-    assert "holds 2 tables: ['may.csv', 'june.csv']" in at.error[0].value
+    assert "holds 2 tables: ['may.csv', 'june.csv']" in errors_besides_trust(at)[0]
     at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Table in the zip")).set_value("june.csv").run()
     at.button(key="FormSubmitter:score.form-Score file").click().run()
     assert not at.exception and not errors_besides_trust(at), errors_besides_trust(at)
@@ -218,8 +218,48 @@ def test_a_zip_of_tables_and_a_workbook_sheet_are_picked_then_scored(runs_root, 
         pd.DataFrame({"note": ["applicants of May", "scored monthly"]}).to_excel(xw, sheet_name="About", index=False)
         rows.iloc[:50].to_excel(xw, sheet_name="Applicants", index=False)
     at = _upload(at, "credit", "batch.xlsx", book.getvalue(), "application/octet-stream")
-    assert "does not match the model" in at.error[0].value  # the first sheet is read first
+    assert "does not match the model" in errors_besides_trust(at)[0]  # the first sheet is read first
     at.selectbox(key=next(s.key for s in at.selectbox if s.label == "Sheet")).set_value("Applicants").run()
     at.button(key="FormSubmitter:score.form-Score file").click().run()
     assert not errors_besides_trust(at), errors_besides_trust(at)
     assert at.subheader[0].value == "Scored: batch.xlsx" and "Scored rows** (50" in _text(at)
+
+
+def test_every_scenario_scores_its_bundled_sample_batch(runs_root, saved_demo_runs):
+    from core.scenarios import SCENARIOS
+
+    # Demand: the quarter after the sample, with stock on hand, gives order quantities for every series.
+    at = _pick(_open(), saved_demo_runs, "demand")
+    at.button(key="FormSubmitter:score.form-Use the sample batch (demand_next_quarter.csv)").click().run()
+    assert not at.exception and not errors_besides_trust(at), errors_besides_trust(at)
+    policy = _frame(at, "Expected cost per period")
+    batch = pd.read_csv(SCENARIOS["demand"].sample_batch_path)
+    assert "on_hand" in batch and batch["date"].min() > pd.read_csv(SAMPLES["demand"])["date"].max()
+    assert len(policy) == len(batch[["store", "product"]].drop_duplicates()) == 23
+    assert policy["Order quantity"].notna().all() and "Order quantities need" not in _text(at)
+    # Quality: new parts in class folders, each with a verdict and its label.
+    at = _pick(_open(), saved_demo_runs, "quality")
+    at.button(key="FormSubmitter:score.form-Use the sample batch (quality_new_batch.zip)").click().run()
+    assert not at.exception and not errors_besides_trust(at), errors_besides_trust(at)
+    scored = _frame(at, "verdict")
+    assert len(scored) == 80 and set(scored["actual"]) == {"ok", "scratch", "pit", "crack"}
+    assert set(scored["verdict"]) <= {"pass", "reject"}
+
+
+def test_a_run_whose_figures_must_not_be_trusted_says_so_before_scoring(tmp_path, monkeypatch):
+    from tests.workspace.run_factory import make_run, workspace_meta
+
+    flag = {"kind": "chance", "headline": "No better than chance", "first_try": False,
+            "why": "The network's ROC-AUC is 0.510, and its 95 % interval (0.470 to 0.550) holds 0.5."}
+    make_run(tmp_path, "credit-checked", saved_at=1_700_000_000, workspace=workspace_meta(name="checked", auc=0.8,
+                                                                                          trust=[]))
+    make_run(tmp_path, "credit-flagged", saved_at=1_700_000_100, workspace=workspace_meta(name="flagged", auc=0.51,
+                                                                                          trust=[flag]))
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path))
+    at = _open()
+    assert at.selectbox(key="score.run").value == "credit-flagged"  # the newest
+    boxes = [e.value for e in at.error if e.icon == ":material/report:"]
+    assert boxes == ["**No better than chance.** The network's ROC-AUC is 0.510, and its 95 % interval (0.470 to "
+                     "0.550) holds 0.5."]
+    at.selectbox(key="score.run").set_value("credit-checked").run()
+    assert not [e for e in at.error if e.icon == ":material/report:"]
