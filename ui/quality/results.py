@@ -37,7 +37,7 @@ def show_performance(run) -> None:
         # One ROC-AUC and one defect recall, as the saved run and its model card report them: defective or
         # not, at the reject threshold set in the decision tab.
         y_def, p_def = defect_scores(run)
-        threshold = float(st.session_state.get(K + "threshold", run.config.threshold))
+        threshold = float(st.session_state.get(K + "threshold", 0.5))  # set to its optimum when trained
         dm = compute_defect_metrics(y_def, p_def, threshold)
         c[3].metric("Defect ROC-AUC", f"{dm['defect_roc_auc']:.3f}",
                     help="How well P(defect) ranks defective parts above good ones, whatever the threshold.")
