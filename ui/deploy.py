@@ -33,8 +33,21 @@ def _predictor(path: str, saved_at: float):
     return get_scenario(read_metadata(path).get("scenario")).predictor(Path(path), runtime="onnx")
 
 
+def run_folder_for_command(path: str) -> str:
+    """The run's folder as the serve command names it: under the runs folder the operator set
+    (``$STUDIO_RUNS_DIR``, else ./runs beside the app), so the server's own path is never shown to a
+    visitor (a run outside that folder is named by its folder alone)."""
+    from core.workspace import DEFAULT_RUNS_DIR, RUNS_DIR_ENV, get_runs_dir
+
+    try:
+        rel = Path(path).resolve().relative_to(get_runs_dir())
+    except ValueError:
+        rel = Path(Path(path).name)
+    return f'"${{{RUNS_DIR_ENV}:-{DEFAULT_RUNS_DIR}}}"/{shlex.quote(rel.as_posix())}'
+
+
 def serve_command(path: str, *, network: bool = False) -> str:
-    base = f"python -m core serve --model {shlex.quote(path)} --runtime onnx"
+    base = f"python -m core serve --model {run_folder_for_command(path)} --runtime onnx"
     return base + (" \\\n  --host 0.0.0.0 --api-key-file api-keys.txt" if network else "")
 
 
@@ -73,7 +86,7 @@ def render_deploy_panel(meta: dict) -> None:
     body = {"instances": predictor.example_instances()}
     left, right = st.columns(2)
     with left:
-        st.markdown("**Start the service** (this machine only)")
+        st.markdown("**Start the service** (this machine only, from the studio's folder with its environment)")
         st.code(serve_command(path), language="bash", wrap_lines=True)
         st.markdown("**On a network** (clients send `Authorization: Bearer KEY`)")
         st.code(serve_command(path, network=True), language="bash", wrap_lines=True)

@@ -35,7 +35,9 @@ def test_the_panel_gives_the_command_and_a_request_from_the_runs_columns(runs_pa
 
     at = _open(runs_page, "credit-1")
     code = [c.value for c in at.code]
-    assert f"python -m core serve --model {onnx_ready['credit']} --runtime onnx" in code
+    # The run under the operator's runs folder, never the server's path (which a visitor does not see).
+    assert 'python -m core serve --model "${STUDIO_RUNS_DIR:-runs}"/credit-1 --runtime onnx' in code
+    assert not any(str(onnx_ready["credit"].parent) in c for c in code)
     assert any("--host 0.0.0.0 --api-key-file api-keys.txt" in c for c in code)
     curl = next(c for c in code if c.startswith("curl"))
     assert "http://127.0.0.1:8000/v1/models/credit-1:predict" in curl and '"annual_income"' in curl
