@@ -172,7 +172,7 @@ class Credit:
 
 
 class Fraud:
-    url, upload, train, done = "fraud", "Upload my file", "Train model", "PR-AUC (headline)"
+    url, upload, train, done = "fraud", "Upload my file", "Train model", "Model trained:"  # the data tab's line
 
     @staticmethod
     def loaded(s):
@@ -205,11 +205,11 @@ class Fraud:
 
     @staticmethod
     def to_save(page):
-        pass  # the save control is below the result tabs
+        click_tab(page, "Export")  # the save control is in the Export tab, as on every scenario page
 
 
 class Demand:
-    url, upload, train, done = "demand", "Upload my file", "Train forecast model", "P10 / P50 / P90 for the next"
+    url, upload, train, done = "demand", "Upload my file", "Train forecast model", "Model trained:"
 
     @staticmethod
     def loaded(s):
@@ -468,10 +468,13 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
             for s in saved:
                 try:
                     s.page.get_by_text("1 of 1 runs").wait_for(timeout=_left(phase_end))
+                    shown = s.page.get_by_role("combobox", name="Run", exact=True)  # Run details' pick
+                    shown.wait_for(timeout=_left(phase_end))
                     text = _text(s.page, visible=False)
                     texts[s.index] += text
-                    if s.run_id and s.run_id not in text:
-                        s.errors.append(f"its Runs page does not list its run {s.run_id}")
+                    # The run id is a column of the table, drawn on a canvas: the run is known by its name.
+                    if s.run_id and not shown.input_value().startswith(_saved_name(shared_runs, s.run_id) + " · "):
+                        s.errors.append(f"its Runs page does not list its run {s.run_id}: {shown.input_value()!r}")
                     if "Runs folder: your private folder" not in text or str(shared_runs) in text:
                         s.errors.append("its Runs page does not name its private folder, or shows a server path")
                 except Exception as exc:
@@ -515,6 +518,17 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
         "errors": {s.index + 1: s.errors for s in sessions if s.errors},
         "_sessions": sessions,
     }
+
+
+def _saved_name(shared: Path, run_id: str) -> str:
+    """The name of the run ``run_id`` saved in a session's private folder under ``shared``."""
+    from core.workspace.runs import get_run_name, list_workspace_runs
+
+    for folder in shared.glob(".session-*"):
+        for meta in list_workspace_runs(folder)[0]:
+            if meta.get("run_id") == run_id:
+                return get_run_name(meta)
+    return f"(no run {run_id} saved)"
 
 
 def check_runs_folders(sessions: list[Session], shared: Path) -> int:
