@@ -37,13 +37,10 @@ def run_folder_for_command(path: str) -> str:
     """The run's folder as the serve command names it: under the runs folder the operator set
     (``$STUDIO_RUNS_DIR``, else ./runs beside the app), so the server's own path is never shown to a
     visitor (a run outside that folder is named by its folder alone)."""
-    from core.workspace import DEFAULT_RUNS_DIR, RUNS_DIR_ENV, get_runs_dir
+    from core.workspace import DEFAULT_RUNS_DIR, RUNS_DIR_ENV
+    from ui.workspace import path_in_runs
 
-    try:
-        rel = Path(path).resolve().relative_to(get_runs_dir())
-    except ValueError:
-        rel = Path(Path(path).name)
-    return f'"${{{RUNS_DIR_ENV}:-{DEFAULT_RUNS_DIR}}}"/{shlex.quote(rel.as_posix())}'
+    return f'"${{{RUNS_DIR_ENV}:-{DEFAULT_RUNS_DIR}}}"/{shlex.quote(path_in_runs(path))}'
 
 
 def serve_command(path: str, *, network: bool = False) -> str:

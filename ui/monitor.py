@@ -10,6 +10,7 @@ import streamlit as st
 from core.errors import DataValidationError
 from core.safety import escape_markdown, safe_csv_bytes
 from ui.common import plain_columns, show_error, show_notices
+from ui.workspace import path_in_runs
 
 K = "monitor."  # session-state namespace of the Monitor page
 
@@ -210,7 +211,7 @@ def log_panel(meta: dict) -> None:
     run_dir = meta["path"]
     size = get_log_size(run_dir)
     st.markdown("**Prediction log**")
-    st.markdown(f"{size.sentence()}  \nLocation: `{size.location}`")
+    st.markdown(f"{size.sentence()}  \nLocation: `{path_in_runs(size.location)}` in the runs folder")
     c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     days = c1.number_input("Keep the log for (days)", min_value=1, max_value=36_500, step=1,
                            value=int(size.retention_days), key=f"runs.retention.{meta.get('run_id')}",

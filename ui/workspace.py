@@ -61,6 +61,15 @@ def runs_dir_label(path: Path | None = None) -> str:
         " in your private folder" if _per_session() else "")
 
 
+def path_in_runs(path) -> str:
+    """A file or folder of a run as a visitor may see it: relative to the runs folder the operator set
+    (``team-a/credit-1/monitor``), never the server's path (its last part alone when it is elsewhere)."""
+    try:
+        return Path(path).resolve().relative_to(get_runs_dir()).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
 def link_to_workspace_pages() -> None:
     """Links to the Runs and Score pages when they exist (and are in the navigation)."""
     links = ((RUNS_PAGE, "Open the Runs page", ":material/folder_open:",
