@@ -91,9 +91,10 @@ def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
                         "the best (off unless given)")
     s.add_argument("--search-trials", type=int, default=None, metavar="N",
                    help="stop the search after N trials (makes the best trial reproducible)")
-    s.add_argument("--ensemble", action="store_true",
-                   help="with --search-budget: average the network with the best baseline when that beats "
-                        "both on validation")
+    s.add_argument("--ensemble", action=argparse.BooleanOptionalAction, default=None,
+                   help="blend the network with the best baseline when the blend beats both on validation rows, "
+                        "and recommend (save, score, explain) that blend; on by default for credit and fraud "
+                        "(--no-ensemble: the network alone), with --search-budget for demand and quality")
     if scenario_module is not None:
         scenario_module.add_train_arguments(p)
     return p

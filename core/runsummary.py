@@ -197,10 +197,11 @@ def decision_metrics(y, scores: dict, threshold: float, *, keep: dict | None = N
 def envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality: list, impact: list,
              assumptions: list[str], input_: dict, profile: dict, curves: dict, decision: dict,
              explain: dict, verdict: dict | None = None, trust: list | None = None,
-             metrics: dict | None = None) -> dict:
+             metrics: dict | None = None, recommended: dict | None = None) -> dict:
     """The whole ``"workspace"`` dict; intended use and limitations come from the scenario's hooks.
     ``trust``: the flags of ``core.trust`` (``Trust.to_list()``), saved beside the verdict. ``metrics``:
-    model -> metrics at the run's decision threshold (``decision_metrics``), what Runs and the card show."""
+    model -> metrics at the run's decision threshold (``decision_metrics``), what Runs and the card show;
+    ``recommended``: ``{"model": "network" | "ensemble", "label", "metrics"}``, the model saved and scored."""
     from core.scenarios import get_scenario
 
     name = (name or "").strip()
@@ -212,7 +213,8 @@ def envelope(scenario: str, *, name: str, dataset: dict, params: dict, quality: 
     return jsonable({
         "name": name, "scenario": scenario, "dataset": dataset, "params": params,
         "headline": {"quality": quality, "impact": impact, "assumptions": assumptions,
-                     **({"verdict": verdict} if verdict else {}), **({"trust": trust} if trust is not None else {})},
+                     **({"verdict": verdict} if verdict else {}), **({"trust": trust} if trust is not None else {}),
+                     **({"recommended": recommended} if recommended else {})},
         "input": input_, "profile": profile, "curves": curves, "decision": decision, "explain": explain,
         **({"metrics": metrics} if metrics else {}),
         "intended_use": spec.intended_use, "limitations": list(spec.limitations),

@@ -24,6 +24,7 @@ BASELINES = {
     "gradient_boosting": "Gradient boosting",
 }
 NETWORK = "network"
+ENSEMBLE = "ensemble"
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class TabularConfig:
     bins: int = 0  # piecewise-linear encoding of numeric columns in up to this many quantile bins (0: none)
     plateau_patience: int = 0  # halve the learning rate after this many epochs without improvement (0: never)
     n_models: int = 1  # networks trained with seeds seed, seed + 1, ... and averaged
+    # Recommend the network blended with a baseline when the blend beats both on the validation rows
+    # (core.search.ensemble.choose_ensemble), scored by this metric; a few validation scores, no training.
+    ensemble: bool = True
+    ensemble_metric: str = "roc_auc"
 
     def validate(self) -> "TabularConfig":
         if self.imbalance not in IMBALANCE_METHODS:
@@ -71,6 +76,9 @@ class TabularConfig:
         for ok, name, expected, got in checks:
             if not ok:
                 raise DataValidationError(f"{name.capitalize()} must be {expected}; got {got}. Change the setting.")
+        if self.ensemble_metric not in ("roc_auc", "pr_auc"):
+            raise DataValidationError(f"The ensemble's validation metric must be 'roc_auc' or 'pr_auc'; got "
+                                      f"{self.ensemble_metric!r}. Change the setting.")
         if self.scaling not in SCALINGS:
             raise DataValidationError(f"Numeric scaling must be one of {list(SCALINGS)}; got {self.scaling!r}. "
                                       "Change the setting.")
@@ -88,14 +96,16 @@ def predict_codes(model, preprocessor: TabularPreprocessor, Z: np.ndarray) -> np
 
 
 def explain_rows(model, preprocessor: TabularPreprocessor, background: np.ndarray, df: pd.DataFrame, *,
-                 seed: int = 0):
-    """SHAP values of a tabular network for raw rows ``df``, one value per source column, against
-    code-space ``background`` rows. Serves a freshly trained run and every saved-model loader."""
+                 seed: int = 0, blend=None):
+    """SHAP values of a tabular network (blended with a baseline when ``blend``, a ``core.blend.Blend``)
+    for raw rows ``df``, one value per source column, against code-space ``background`` rows. Serves a
+    freshly trained run and every saved-model loader."""
+    from core.blend import recommended_codes
     from core.explain import compute_shap_tabular
 
-    return compute_shap_tabular(lambda Z: predict_codes(model, preprocessor, Z), background,
-                                preprocessor.transform_codes(df), preprocessor.columns, df[preprocessor.columns],
-                                seed=seed)
+    predict = recommended_codes(lambda Z: predict_codes(model, preprocessor, Z), preprocessor, blend)
+    return compute_shap_tabular(predict, background, preprocessor.transform_codes(df), preprocessor.columns,
+                                df[preprocessor.columns], seed=seed)
 
 
 @dataclass
@@ -116,23 +126,71 @@ class TabularRun:
     device: str = ""
     notices: list[str] = field(default_factory=list)
     baseline_models: dict[str, Any] = field(default_factory=dict)
+    y_val: np.ndarray | None = None  # the validation rows' labels (cut from the training split)
+    val_proba: dict[str, np.ndarray] = field(default_factory=dict)  # model name -> validation probabilities
+    # The ensemble check on the validation rows (core.search.ensemble.choose_ensemble, plus the blend's
+    # threshold, label and test metrics); {} when it was switched off.
+    ensemble: dict = field(default_factory=dict)
 
     @property
     def p_test(self) -> np.ndarray:
+        """The network's test probabilities (``p_recommended``: the recommended model's)."""
         return self.proba[NETWORK]
 
+    @property
+    def recommended(self) -> str:
+        """"ensemble" when the blend beat the network and the best baseline on validation, else "network"."""
+        return ENSEMBLE if self.ensemble.get("use") else NETWORK
+
+    @property
+    def blend(self):
+        """The recommended blend as a ``core.blend.Blend``, or None when the network is recommended."""
+        if self.recommended != ENSEMBLE:
+            return None
+        from core.blend import Blend
+
+        return Blend(self.ensemble["baseline"], float(self.ensemble["weight"]),
+                     self.baseline_models[self.ensemble["baseline"]])
+
+    @property
+    def p_recommended(self) -> np.ndarray:
+        """The recommended model's test probabilities."""
+        if self.recommended != ENSEMBLE:
+            return self.proba[NETWORK]
+        from core.search.ensemble import blend
+
+        return blend(self.proba[NETWORK], self.proba[self.ensemble["baseline"]], self.ensemble["weight"])
+
+    @property
+    def recommended_threshold(self) -> float:
+        """The default threshold of the recommended model, chosen on the validation rows."""
+        return float(self.ensemble["threshold"]) if self.recommended == ENSEMBLE else float(self.threshold)
+
     def predict_codes(self, Z: np.ndarray) -> np.ndarray:
-        """Network probabilities for a code-space matrix (what SHAP perturbs)."""
-        return predict_codes(self.model, self.preprocessor, Z)
+        """The recommended model's probabilities for a code-space matrix (what SHAP perturbs)."""
+        from core.blend import recommended_codes
+
+        return recommended_codes(lambda z: predict_codes(self.model, self.preprocessor, z), self.preprocessor,
+                                 self.blend)(Z)
 
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
-        """Network probabilities for raw rows with the training columns."""
+        """The recommended model's probabilities for raw rows with the training columns."""
         return self.predict_codes(self.preprocessor.transform_codes(df))
 
     def explain(self, df: pd.DataFrame, *, seed: int | None = None):
-        """SHAP values for raw rows ``df`` (one value per source column)."""
+        """SHAP values of the recommended model for raw rows ``df`` (one value per source column)."""
         return explain_rows(self.model, self.preprocessor, self.background, df,
-                            seed=self.config.seed if seed is None else seed)
+                            seed=self.config.seed if seed is None else seed, blend=self.blend)
+
+    def blend_files(self) -> tuple[dict[str, bytes], dict]:
+        """The files and metadata a saved run adds for its recommended blend: ({}, {}) for the network."""
+        b = self.blend
+        if b is None:
+            return {}, {}
+        from core.blend import BLEND_FILE, blend_file
+
+        data, meta = blend_file(b)
+        return {BLEND_FILE: data}, {"blend": meta}
 
     def threshold_grid(self, model: str = NETWORK) -> pd.DataFrame:
         return compute_threshold_grid(self.y_test, self.proba[model])
@@ -153,6 +211,7 @@ class TabularRun:
             "history": self.history,
             "counts_before": self.rebalance_info.counts_before,
             "counts_after": self.rebalance_info.counts_after,
+            "recommended": recommended_section(self),
         }
 
 
@@ -331,13 +390,14 @@ def train_tabular(
     timings["predict"] = time.perf_counter() - t0
     metrics = {NETWORK: compute_binary_metrics(y_test, proba[NETWORK], threshold)}
 
-    models = {}
+    models, val_proba = {}, {NETWORK: np.asarray(p_val, dtype=float).ravel()}
     for name in config.baselines:
         say(f"Training the {BASELINES[name].lower()} baseline")
         t0, cpu = time.perf_counter(), time.process_time()
         m, space = _fit_baseline(name, pre, rb.X, X_fit, rb.y, rb.class_weight, config.seed)
         val_in, test_in = (X_val, X_test) if space == "encoded" else (Z_val, Z_test)
-        t_b = choose_threshold(y_val, m.predict_proba(val_in)[:, 1], config.threshold_rule)
+        val_proba[name] = m.predict_proba(val_in)[:, 1]
+        t_b = choose_threshold(y_val, val_proba[name], config.threshold_rule)
         proba[name] = m.predict_proba(test_in)[:, 1]
         metrics[name] = compute_binary_metrics(y_test, proba[name], t_b)
         timings[f"baseline_{name}"] = time.perf_counter() - t0
@@ -346,9 +406,64 @@ def train_tabular(
 
     rng = np.random.default_rng(config.seed)
     bg = Z_fit[rng.choice(len(Z_fit), min(200, len(Z_fit)), replace=False)]
-    return TabularRun(
+    run = TabularRun(
         config=config, preprocessor=pre, model=fit.model, history=fit.history, rebalance_info=rb,
         y_test=y_test, proba=proba, threshold=threshold, metrics=metrics, timings=timings,
         background=bg, device=fit.device.label if fit.device else "",
-        notices=pre.fit_notices(), baseline_models=models,
+        notices=pre.fit_notices(), baseline_models=models, y_val=y_val, val_proba=val_proba,
     )
+    if config.ensemble and models:
+        t0 = time.perf_counter()
+        run.ensemble = check_blend(y_val, val_proba, y_test, proba, metric=config.ensemble_metric,
+                                   rule=config.threshold_rule)
+        timings["ensemble_check"] = time.perf_counter() - t0
+    return run
+
+
+def check_blend(y_val, val_proba: dict, y_test, test_proba: dict, *, metric: str, rule: str = "f1") -> dict:
+    """The ensemble check of a trained run: the blend of the network with each baseline, at each
+    weight, scored by ``metric`` on the validation rows only (``choose_ensemble``); when it beats the
+    network and the best baseline there, its threshold (chosen on the same validation rows) and its
+    test metrics at that threshold. The test rows never enter the choice."""
+    from core.search.ensemble import blend, choose_ensemble, ensemble_label
+
+    y_val = np.asarray(y_val).astype(int)
+    base = {k: v for k, v in val_proba.items() if k != NETWORK}
+    if len(np.unique(y_val)) < 2:
+        return {"checked": False, "use": False, "metric": metric,
+                "note": "The validation rows hold one class only, so no blend could be compared."}
+    ens = choose_ensemble(lambda p: float(compute_binary_metrics(y_val, p)[metric]), val_proba[NETWORK], base,
+                          direction="maximize")
+    ens = {**ens, "metric": metric, "label": ensemble_label(ens)} if ens["checked"] else ens
+    if ens.get("use"):
+        ens["threshold"] = choose_threshold(y_val, blend(val_proba[NETWORK], base[ens["baseline"]], ens["weight"]),
+                                            rule)
+        p = blend(test_proba[NETWORK], test_proba[ens["baseline"]], ens["weight"])
+        ens["test_metrics"] = compute_binary_metrics(np.asarray(y_test).astype(int), p, ens["threshold"])
+    return ens
+
+
+def recommended_line(tab) -> str:
+    """One line on standard error: which model is recommended (saved, scored, explained) and why."""
+    ens = tab.ensemble or {}
+    if tab.recommended == ENSEMBLE:
+        return (f"Recommended: {ens['label']} (it beats the network and the best baseline on the validation rows; "
+                "saved, scored and explained as one model).")
+    if not ens:
+        return "Recommended: the Keras network (the ensemble check is off)."
+    return f"Recommended: the Keras network ({ens.get('note') or 'no blend beats both on the validation rows'})."
+
+
+def recommended_name(run: TabularRun) -> str:
+    """How a verdict names the recommended model: "The ensemble" or "The network"."""
+    return "The ensemble" if run.recommended == ENSEMBLE else "The network"
+
+
+def recommended_section(run: TabularRun) -> dict:
+    """``{"model": "network" | "ensemble", "label", "metrics"}``: the recommended model and its test
+    metrics (the network's, or the blend's at its validation threshold), for the CLI's JSON and a saved run."""
+    from core.glossary import model_label
+
+    if run.recommended == ENSEMBLE:
+        return {"model": ENSEMBLE, "label": run.ensemble["label"], "metrics": dict(run.ensemble["test_metrics"])}
+    return {"model": NETWORK, "label": model_label(NETWORK), "metrics": dict(run.metrics[NETWORK])}

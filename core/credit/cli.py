@@ -77,7 +77,9 @@ def _config(args):
     overrides = {k: getattr(args, k) for k in ("width", "depth", "dropout", "l2", "learning_rate",
                                                "batch_size", "epochs", "imbalance")
                  if getattr(args, k, None) is not None}
-    return replace(default_credit_config(), seed=int(args.seed), **overrides)
+    # The ensemble check is on unless --no-ensemble: a few validation scores of models already trained.
+    return replace(default_credit_config(), seed=int(args.seed), ensemble=getattr(args, "ensemble", None) is not False,
+                   **overrides)
 
 
 def run_train(args) -> dict:
@@ -91,6 +93,7 @@ def run_train(args) -> dict:
     from core.outcome import choose_outcome_rows
     from core.scale.sample import wants_sample
     from core.tablestream import choice_of
+    from core.tabular import recommended_line, recommended_section
     from core.training import describe_epochs, summarize_epochs
 
     t_start = time.perf_counter()
@@ -133,7 +136,7 @@ def run_train(args) -> dict:
         search = search_credit(table.df, target=target, budget=args.search_budget, positive=args.positive,
                                sensitive=_sensitive(args.sensitive), config=config,
                                test_df=None if test_table is None else test_table.df, test_size=args.test_size,
-                               n_trials=args.search_trials, ensemble=args.ensemble, progress=print_trials,
+                               n_trials=args.search_trials, progress=print_trials,
                                keep_columns=keep_list(args))
         for notice in search.result.notices:
             print(notice, file=sys.stderr, flush=True)
@@ -147,6 +150,7 @@ def run_train(args) -> dict:
     if run.setup.sensitive:
         print(sensitive_notice(run.setup.sensitive, by_default=args.sensitive is None), file=sys.stderr, flush=True)
     print(describe_epochs(summarize_epochs(tab.history, config.epochs)), file=sys.stderr, flush=True)
+    print(recommended_line(tab), file=sys.stderr, flush=True)  # which model is saved, scored and explained
     timings = {"train": tab.timings["train"], **{k: v for k, v in tab.timings.items() if k != "train"}}
     shap = None
     if not args.no_explain:
@@ -177,6 +181,8 @@ def run_train(args) -> dict:
         "decision": {"loss_default": args.loss_default, "margin_good": args.margin_good,
                      "optimal_threshold": best["threshold"], **{k: v for k, v in kpis.items() if k != "threshold"}},
         "verdict": verdict,
+        # The model saved, scored and explained: the network, or its blend with a baseline (chosen on validation).
+        "recommended": recommended_section(tab),
     }
     if sample is not None:
         result["data"]["sample"] = sample
@@ -210,6 +216,7 @@ def _verdict(run, threshold: float, args) -> dict:
     profit-optimal threshold (``core.trust``); the flags also go to standard error."""
     from core.credit.trust import credit_trust
     from core.glossary import MODELS
+    from core.tabular import recommended_name
     from core.trust import verdict_json
     from core.verdict import compare_binary
 
@@ -220,7 +227,7 @@ def _verdict(run, threshold: float, args) -> dict:
                          margin_good=args.margin_good)
     for line in trust.notices():
         print(line, file=sys.stderr, flush=True)
-    return verdict_json(verdicts[0], trust, more=verdicts[1:])
+    return verdict_json(verdicts[0], trust, more=verdicts[1:], model=recommended_name(run.tabular))
 
 
 def score_credit_chunk(model, part, *, threshold: float, reasons: bool = True):

@@ -68,7 +68,9 @@ def save_credit_run(run, path, *, threshold: float | None = None,
     # One hash per training row, so scoring can tell when a file repeats the training rows.
     meta["row_hash_columns"] = list(run.setup.features)
     hashes = hashes_to_bytes(compute_row_hashes(run.train_df, run.setup.features))
-    files = {ROW_HASH_FILE: hashes}
+    blend_files, blend_meta = run.tabular.blend_files()  # the recommended blend's baseline, when it is one
+    meta.update(blend_meta)
+    files = {ROW_HASH_FILE: hashes, **blend_files}
     if monitor:
         from core.monitor.reference import monitor_files
 
@@ -102,6 +104,7 @@ class LoadedCreditModel:
     model: Any
     preprocessor: Any
     metadata: dict
+    blend: Any = None  # core.blend.Blend: the baseline the recommended model blends in (None: the network)
 
     @property
     def credit(self) -> dict:
@@ -138,20 +141,24 @@ class LoadedCreditModel:
         return reason_filter(proxies, keep_out=decision.get("proxy_reasons", "left out") != "marked")
 
     def predict_codes(self, Z: np.ndarray) -> np.ndarray:
+        """The recommended model's probabilities for code-space rows."""
+        from core.blend import recommended_codes
         from core.tabular import predict_codes
 
-        return predict_codes(self.model, self.preprocessor, Z)
+        return recommended_codes(lambda z: predict_codes(self.model, self.preprocessor, z), self.preprocessor,
+                                 self.blend)(Z)
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
-        """Probability of default for raw rows with the training columns."""
+        """The recommended model's probability of default for raw rows with the training columns."""
         return self.predict_codes(self.preprocessor.transform_codes(df))
 
     def explain_fn(self, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-        """SHAP values per source column, against the saved background sample."""
+        """SHAP values of the recommended model per source column, against the saved background sample."""
         from core.tabular import explain_rows
 
         res = explain_rows(self.model, self.preprocessor, np.asarray(self.credit["background"], dtype=np.float32),
-                           df.reset_index(drop=True), seed=int(self.metadata.get("config", {}).get("seed", 0)))
+                           df.reset_index(drop=True), seed=int(self.metadata.get("config", {}).get("seed", 0)),
+                           blend=self.blend)
         return res.values, list(res.feature_names)
 
 
@@ -168,5 +175,7 @@ def load_credit_model(path, *, runtime: str | None = None) -> LoadedCreditModel:
             f"'{path}' holds a {meta.get('scenario', 'unknown')!r} model, not a credit model. "
             "Fix: pass the folder saved by the credit scenario."
         )
+    from core.blend import load_blend
+
     return LoadedCreditModel(model=run.model, preprocessor=TabularPreprocessor.from_dict(meta["preprocessor"]),
-                             metadata=meta)
+                             metadata=meta, blend=load_blend(run.path, meta))

@@ -229,18 +229,20 @@ class CreditRun:
 
     @property
     def p_test(self) -> np.ndarray:
-        return self.tabular.p_test
+        """The recommended model's probabilities of default on the test rows (the network's, or its
+        blend with a baseline when that won on validation): what the decision is set on."""
+        return self.tabular.p_recommended
 
     @property
     def threshold(self) -> float:
-        return float(self.tabular.threshold)
+        return float(self.tabular.recommended_threshold)
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
-        """Probability of default for raw rows with the training columns."""
+        """The recommended model's probability of default for raw rows with the training columns."""
         return self.tabular.predict_proba(df)
 
     def explain(self, df: pd.DataFrame):
-        """SHAP values (probability of default) per source column for raw rows."""
+        """SHAP values (probability of default) of the recommended model per source column for raw rows."""
         return self.tabular.explain(df.reset_index(drop=True))
 
     def explain_fn(self, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:

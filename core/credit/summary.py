@@ -29,6 +29,9 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
     from core.credit.trust import credit_trust
     from core.drift import build_profile
     from core.metrics import compute_binary_metrics
+    from core.tabular import recommended_section
+
+    # The recommended model's probabilities (the network's, or its blend with a baseline when that won on validation).
     y, p = np.asarray(run.y_test).astype(int), np.asarray(run.p_test, dtype=float)
     kpi = compute_decision_kpis(y, p, threshold=threshold, loss_default=loss_default, margin_good=margin_good)
     bads = int(y.sum())
@@ -70,7 +73,10 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
         verdict=binary_verdict(y, p, {k: v for k, v in run.tabular.proba.items() if k != "network"}, "roc_auc"),
         trust=credit_trust(y, p, threshold=threshold, loss_default=loss_default, margin_good=margin_good,
                            currency=currency).to_list(),
-        metrics=decision_metrics(y, run.tabular.proba, threshold),  # every model at the decline threshold
+        # Every model at the decline threshold, the recommended blend among them when it is one.
+        metrics=decision_metrics(y, {**run.tabular.proba, **({"ensemble": p} if run.tabular.recommended == "ensemble"
+                                                             else {})}, threshold),
+        recommended=recommended_section(run.tabular),
     )
     ws["fairness"] = jsonable(fairness)
     return ws

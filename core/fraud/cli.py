@@ -64,7 +64,10 @@ def build_config(args):
 
     over = {k: getattr(args, k) for k in ("width", "batch_size", "learning_rate", "epochs", "imbalance")
             if getattr(args, k, None) is not None}
-    tab = replace(FRAUD_TABULAR, seed=int(getattr(args, "seed", 0) or 0), **over)
+    # The ensemble check is on unless --no-ensemble, scored by the search's metric (average precision by default).
+    tab = replace(FRAUD_TABULAR, seed=int(getattr(args, "seed", 0) or 0), ensemble=getattr(args, "ensemble", None)
+                  is not False, ensemble_metric=getattr(args, "search_metric", None) or FRAUD_TABULAR.ensemble_metric,
+                  **over)
     delay = args.gap_days if args.delay_days is None else args.delay_days
     if delay < 0:
         raise DataValidationError(f"Expected --delay-days of 0 or more; got {delay}. Fix: e.g. 7.")
@@ -137,7 +140,7 @@ def run_train(args) -> dict:
 
         search, config = search_fraud(table.df, cols, budget=args.search_budget, config=config,
                                       n_trials=args.search_trials, metric=args.search_metric,
-                                      ensemble=args.ensemble, progress=print_trials)
+                                      progress=print_trials)
         for notice in search.result.notices:
             print(notice, file=sys.stderr, flush=True)
     # With --engine dask the sample's window features were built on the cluster (core/scale/fraud.py).
@@ -152,9 +155,12 @@ def run_train(args) -> dict:
     for notice in run.notices:  # a span fitted to a short log, no ids, known cards set aside, ...
         if notice != cols.time_notice and notice not in leaks:  # the audit's were said above
             print(notice, file=sys.stderr, flush=True)
+    from core.tabular import recommended_line
+
+    print(recommended_line(run.tabular), file=sys.stderr, flush=True)
     timings = {"read": t_read, **run.timings}
     test = run.test
-    curve = compute_cost_curve(test["label"], test[f"score_{NETWORK}"], test["amount"],
+    curve = compute_cost_curve(test["label"], test[run.score_column], test["amount"],
                                review_fee=args.review_fee)
     best = get_optimal_threshold(curve)
     result = {
@@ -169,18 +175,15 @@ def run_train(args) -> dict:
         "baselines": {k: v for k, v in run.metrics.items() if k != NETWORK},
         "cost_policy": {"review_fee": args.review_fee, **best},
         "verdict": _verdict(run, min(best["threshold"], 1.0), args.review_fee),
+        # The model saved, scored and explained: the network, or its blend with a baseline (chosen on validation).
+        "recommended": run.recommended_section(),
     }
     if sample is not None:
         result["data"]["sample"] = sample.summary()
     if search is not None:
-        from core.fraud.pipeline import compute_fraud_metrics
         from core.search.scenarios import search_section
 
-        def fraud_metrics(p, base):
-            return compute_fraud_metrics(test.assign(score_ensemble=p), "score_ensemble", base, k=run.config.k,
-                                         has_cards=bool(cols.customer))
-
-        result["search"] = search_section(search, run.tabular, fraud_metrics=fraud_metrics)
+        result["search"] = search_section(search, run.tabular)
         timings["search"] = search.result.seconds
     if args.compare_imbalance:
         from core.fraud.compare import compare_imbalance, recommend_imbalance
@@ -196,7 +199,7 @@ def run_train(args) -> dict:
         timings["explain"] = ex.seconds
         result["top_alerts"] = [
             {"time": str(test["time"].iloc[i]), "customer": str(test["customer"].iloc[i]),
-             "amount": float(test["amount"].iloc[i]), "risk": float(test[f"score_{NETWORK}"].iloc[i]),
+             "amount": float(test["amount"].iloc[i]), "risk": float(test[run.score_column].iloc[i]),
              "fraud": int(test["label"].iloc[i]), "reasons": ex.reasons[i]}
             for i in ex.alert_positions[:10]]
         result["global_importance"] = ex.global_sample.importance().head(10).to_dict(orient="records")
@@ -232,15 +235,17 @@ def _verdict(run, review_threshold: float, review_fee: float) -> dict:
     from core.verdict import compare_binary
 
     test = run.test
-    y, p = test["label"].to_numpy(), test[f"score_{NETWORK}"].to_numpy()
+    y, p = test["label"].to_numpy(), test[run.score_column].to_numpy()
     baselines = {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != NETWORK}
     verdicts = [compare_binary(y, p, baselines, metric=m, names=MODELS, seed=0)
                 for m in ("pr_auc", "roc_auc")] if baselines and len(set(y)) == 2 else [None]
     trust = fraud_trust(y, p, test["amount"].to_numpy(float), review_threshold=review_threshold,
-                        review_fee=review_fee, pr_auc=run.metrics[NETWORK].get("pr_auc"))
+                        review_fee=review_fee, pr_auc=run.recommended_section()["metrics"].get("pr_auc"))
     for line in trust.notices():
         print(line, file=sys.stderr, flush=True)
-    return verdict_json(verdicts[0], trust, more=verdicts[1:])
+    from core.tabular import recommended_name
+
+    return verdict_json(verdicts[0], trust, more=verdicts[1:], model=recommended_name(run.tabular))
 
 
 def add_score_arguments(parser: argparse.ArgumentParser) -> None:

@@ -43,8 +43,9 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
         **run_summary(run),
         "extra_columns": run.extra_columns,
         "preprocessor": run.tabular.preprocessor.to_dict(),
-        "threshold": run.tabular.threshold,
+        "threshold": run.tabular.recommended_threshold,
         "metrics": run.metrics[NETWORK],
+        "recommended": run.recommended_section(),
         "descriptions": run.features.descriptions,
         # What a loaded model needs to give reasons for new alerts: SHAP background rows (code
         # space) and the typical value of each feature quoted beside it.
@@ -61,7 +62,9 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
     if cols.time_unit:  # elapsed time is hashed as the number the file holds, as a scored file is
         trained = trained.assign(**{cols.time: trained[cols.time].map(cols.clock.value)})
     hashes = hashes_to_bytes(compute_row_hashes(trained, hashed))
-    files = {HISTORY_FILE: buf.getvalue(), ROW_HASH_FILE: hashes}
+    blend_files, blend_meta = run.tabular.blend_files()  # the recommended blend's baseline, when it is one
+    meta.update(blend_meta)
+    files = {HISTORY_FILE: buf.getvalue(), ROW_HASH_FILE: hashes, **blend_files}
     if run.keyed:
         meta["pseudonymised"] = [dict(k) for k in run.keyed]  # names and kinds only; the secret is a file
         files.update(secret_file(secret))
@@ -93,14 +96,19 @@ class SavedFraudModel:
     typical: dict | None = None
     seed: int = 0
     keys: object = None  # core.pseudonym.KeyRule: the run's key columns and secret, or None
+    blend: object = None  # core.blend.Blend: the baseline the recommended model blends in (None: the network)
 
     def __repr__(self) -> str:  # never the key rule's secret, nor the history
         return f"SavedFraudModel(columns={self.columns}, keys={self.keys!r})"
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """The recommended model's risk for engineered feature rows ``X``."""
         from core.models import predict_batched
 
-        return predict_batched(self.model, self.preprocessor.transform(X))
+        if self.blend is None:
+            return predict_batched(self.model, self.preprocessor.transform(X))
+        Z = self.preprocessor.transform_codes(X)
+        return self.blend.mix(predict_batched(self.model, self.preprocessor.encode(Z)), self.preprocessor, Z)
 
     def get_reasons(self, X: pd.DataFrame, k: int = 3, *, currency: str | None = None) -> list[str] | None:
         """Plain-words SHAP reasons for engineered feature rows ``X``; None for runs saved without
@@ -110,7 +118,8 @@ class SavedFraudModel:
         from core.fraud.alerts import get_reasons
         from core.tabular import explain_rows
 
-        res = explain_rows(self.model, self.preprocessor, self.background, X.reset_index(drop=True), seed=self.seed)
+        res = explain_rows(self.model, self.preprocessor, self.background, X.reset_index(drop=True), seed=self.seed,
+                           blend=self.blend)
         return get_reasons(res, self.typical or {}, k=k, currency=currency)
 
     def score(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -128,6 +137,7 @@ class SavedFraudModel:
 def load_fraud_model(path, *, runtime: str | None = None) -> SavedFraudModel:
     """Load a run saved by :func:`save_fraud_run`; ``runtime="onnx"`` runs the network on ONNX
     Runtime instead of TensorFlow (``core.runtime``)."""
+    from core.blend import load_blend
     from core.preprocess import TabularPreprocessor
     from core.runtime import load_run_model
 
@@ -148,7 +158,7 @@ def load_fraud_model(path, *, runtime: str | None = None) -> SavedFraudModel:
         threshold=float(meta["threshold"]),
         background=np.asarray(meta["background"], dtype=np.float32) if meta.get("background") else None,
         typical=meta.get("typical"), seed=int(meta["config"]["tabular"].get("seed", 0)),
-        keys=run_key_rule(path, meta))
+        keys=run_key_rule(path, meta), blend=load_blend(run.path, meta))
 
 
 def saved_feature_config(cfg: dict) -> FeatureConfig:

@@ -17,7 +17,7 @@ from core.fraud.columns import FraudColumns, extra_feature_columns, prepare_log
 from core.fraud.decisions import compute_card_precision_at_k, compute_precision_at_k_per_day
 from core.fraud.features import FeatureConfig, FeatureSet, compute_features
 from core.fraud.split import TimeSplit, fit_to_span, split_by_time
-from core.tabular import NETWORK, TabularConfig, TabularRun, train_tabular
+from core.tabular import ENSEMBLE, NETWORK, TabularConfig, TabularRun, train_tabular
 
 # Training defaults for transaction logs, chosen on the handbook's log (see bench/bench_fraud.py):
 # large batches (training periods hold tens of thousands of rows, and a 2,048-row batch still
@@ -30,8 +30,9 @@ from core.tabular import NETWORK, TabularConfig, TabularRun, train_tabular
 # 0.638 to 0.673 and card precision@100 from 0.279 to 0.281 against two layers; width 256, a
 # fourth layer, other dropout, learning rate, batch size, validation share, more epochs, class
 # weights, quantile scaling, a wide skip and extra terminal / customer features did not beat it.
+# The ensemble check ranks blends by average precision on the validation rows, like the search.
 FRAUD_TABULAR = TabularConfig(imbalance="none", width=128, depth=3, dropout=0.2, epochs=30,
-                              batch_size=2048, learning_rate=2e-3, patience=5)
+                              batch_size=2048, learning_rate=2e-3, patience=5, ensemble_metric="pr_auc")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,20 @@ class FraudRun:
     extra_columns: list[str] = field(default_factory=list)
     # Personal columns kept as keys (keyed pseudonyms, core.pseudonym): [{"column", "kind", "role"}].
     keyed: list[dict] = field(default_factory=list)
+
+    @property
+    def score_column(self) -> str:
+        """The column of ``test`` holding the recommended model's risk: ``score_network`` or ``score_ensemble``."""
+        return f"score_{self.tabular.recommended}"
+
+    def recommended_section(self) -> dict:
+        """The recommended model and its test metrics (with the fraud ones), for the CLI's JSON and a saved run."""
+        from core.tabular import recommended_section
+
+        out = recommended_section(self.tabular)
+        if out["model"] == NETWORK:
+            out["metrics"] = dict(self.metrics[NETWORK])
+        return out
 
     @property
     def feature_frame_test(self) -> pd.DataFrame:
@@ -200,6 +215,10 @@ def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = Fra
     metrics = {name: compute_fraud_metrics(test, f"score_{name}", m, k=config.k,
                                            has_cards=bool(cols.customer))
                for name, m in tab.metrics.items()}
+    if tab.recommended == ENSEMBLE:  # the blend won on validation: its test risk and fraud metrics too
+        test[f"score_{ENSEMBLE}"] = tab.p_recommended
+        tab.ensemble["test_metrics"] = compute_fraud_metrics(test, f"score_{ENSEMBLE}", tab.ensemble["test_metrics"],
+                                                             k=config.k, has_cards=bool(cols.customer))
     timings["total"] = time.perf_counter() - t0
     from core.audit import LeakAudit
 
@@ -320,13 +339,13 @@ class RunExplanations:
 
 def explain_run(run: FraudRun, *, top_alerts: int = 200, global_rows: int = 300,
                 seed: int = 0, currency: str | None = None) -> RunExplanations:
-    """SHAP reasons for the ``top_alerts`` riskiest test rows plus a global sample."""
+    """SHAP reasons (of the recommended model) for the ``top_alerts`` riskiest test rows plus a global sample."""
     from core.fraud.alerts import get_reasons, get_typical_values
 
     t0 = time.perf_counter()
     X = run.feature_frame_test
     typical = get_typical_values(run.features.frame.iloc[run.split.train_idx])
-    top = np.argsort(-run.test[f"score_{NETWORK}"].to_numpy(), kind="stable")[:top_alerts]
+    top = np.argsort(-run.test[run.score_column].to_numpy(), kind="stable")[:top_alerts]
     shap_alerts = run.tabular.explain(X.iloc[top], seed=seed)
     reasons = dict(zip(top.tolist(), get_reasons(shap_alerts, typical, currency=currency)))
     rng = np.random.default_rng(seed)

@@ -136,7 +136,7 @@ def run_demo(root: Path, s, progress) -> Path:
     from core.fraud.columns import make_columns
     from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
     from core.fraud.persist import save_fraud_run
-    from core.fraud.pipeline import FRAUD_TABULAR, NETWORK, FraudConfig, explain_run, run_fraud
+    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
     from core.fraud.summary import build_fraud_summary
     from core.runsummary import demo_run_name
 
@@ -154,7 +154,7 @@ def run_demo(root: Path, s, progress) -> Path:
     progress(0.75, "Explaining the riskiest transactions with SHAP")
     ex = explain_run(run, top_alerts=20, global_rows=min(s.shap_rows, 100), seed=s.seed) if s.shap_rows else None
     test = run.test
-    curve = compute_cost_curve(test["label"], test[f"score_{NETWORK}"], test["amount"], review_fee=s.review_fee)
+    curve = compute_cost_curve(test["label"], test[run.score_column], test["amount"], review_fee=s.review_fee)
     review = round(float(min(get_optimal_threshold(curve)["threshold"], 1.0)), 3)
     summary = build_fraud_summary(run, name=demo_run_name("fraud"), review_threshold=review,
                                   block_threshold=max(0.9, review), review_fee=s.review_fee, data=df,

@@ -29,14 +29,17 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
     block = 1.0 if block_threshold is None else float(block_threshold)
     block = max(block, float(review_threshold))
     test = run.test
-    y, p, a = test["label"].to_numpy(), test[f"score_{NETWORK}"].to_numpy(), test["amount"].to_numpy(float)
+    # The recommended model's risk (the network's, or its blend with a baseline when that won on validation).
+    y, p, a = test["label"].to_numpy(), test[run.score_column].to_numpy(), test["amount"].to_numpy(float)
     bands = compute_decision_bands(y, p, a, review_threshold=float(review_threshold),
                                    block_threshold=block).set_index("band")
     flagged = bands.loc[["review", "block"]]
     alerts = int(flagged["transactions"].sum())
     caught = float(flagged["fraud_amount"].sum())
     review_cost = review_fee * alerts
-    net = run.metrics[NETWORK]
+    recommended = run.recommended_section()
+    net = recommended["metrics"]
+    models = [*run.metrics, *(["ensemble"] if recommended["model"] == "ensemble" else [])]
     k = run.config.k
     cols = run.columns
     raw = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal) if c] + list(run.extra_columns)
@@ -72,7 +75,9 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
         verdict=binary_verdict(y, p, {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != NETWORK}, "pr_auc"),
         trust=fraud_trust(y, p, a, review_threshold=float(review_threshold), review_fee=review_fee,
                           pr_auc=net.get("pr_auc"), currency=currency).to_list(),
-        # Every model at the review threshold (the alert line); card precision@k and the rest do not depend on it.
-        metrics=decision_metrics(y, {m: test[f"score_{m}"].to_numpy() for m in run.metrics}, float(review_threshold),
-                                 keep=run.metrics),
+        # Every model at the review threshold (the alert line), the recommended blend among them when it is one;
+        # card precision@k and the rest do not depend on it.
+        metrics=decision_metrics(y, {m: test[f"score_{m}"].to_numpy() for m in models}, float(review_threshold),
+                                 keep={**run.metrics, "ensemble": recommended["metrics"]}),
+        recommended=recommended,
     )

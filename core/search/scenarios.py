@@ -84,6 +84,12 @@ def search_section(search: TabularSearch, tab=None, *, fraud_metrics: Callable[[
 
     ``fraud_metrics(p, base_metrics)`` adds the scenario's own metrics to the ensemble's."""
     out = search.result.to_dict()
+    if tab is not None and getattr(tab, "ensemble", None) is not None:
+        # Credit and fraud: the final run's own ensemble check (validation rows of its training split), which
+        # decided the recommended model; the same record as the JSON's "recommended".
+        out["ensemble"] = dict(tab.ensemble) or {"checked": False, "use": False,
+                                                 "note": "The ensemble check was switched off."}
+        return out
     ens = dict(search.ensemble) if search.ensemble else None
     if ens is not None and tab is not None:
         m = ensemble_metrics(tab, ens)

@@ -1,0 +1,109 @@
+"""The recommended tabular model when it is a blend: the network's probabilities mixed with one sklearn
+baseline's, as chosen on validation rows (``core.search.ensemble.choose_ensemble``).
+
+A saved credit or fraud run whose recommended model is the blend keeps the baseline beside the Keras
+file as ``baseline.joblib`` and describes it under ``"blend"`` in its metadata (``BLEND_VERSION``).
+Every door that scores a saved run (``python -m core score``, the Score page, the Dask engine, the
+HTTP service on either runtime) loads it through ``load_blend`` and mixes it in with ``Blend.mix``;
+a run saved without one scores with its network alone, exactly as before.
+
+The file is unpickled only after its SHA-256 matches the one recorded when the run was saved (a
+file swapped by hand is refused), and only from a run folder the studio wrote.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from core.errors import DataValidationError
+
+BLEND_FILE = "baseline.joblib"
+BLEND_VERSION = 1
+# What each baseline reads: logistic regression the encoded (one-hot, scaled) matrix, gradient
+# boosting the code-space rows (categories as integer codes), as core.tabular trains them.
+INPUTS = {"logistic_regression": "encoded", "gradient_boosting": "codes"}
+
+
+@dataclass(frozen=True)
+class Blend:
+    """``weight`` of the network's probability plus the rest of ``baseline``'s."""
+
+    baseline: str
+    weight: float
+    model: Any  # the fitted sklearn classifier
+
+    def baseline_codes(self, preprocessor, Z: np.ndarray) -> np.ndarray:
+        """The baseline's probabilities for code-space rows ``Z``."""
+        X = preprocessor.encode(Z) if INPUTS.get(self.baseline) == "encoded" else Z
+        return np.asarray(self.model.predict_proba(X)[:, 1], dtype=float)
+
+    def mix(self, p_network, preprocessor, Z: np.ndarray) -> np.ndarray:
+        """The blend's probabilities from the network's for the same code-space rows ``Z``."""
+        from core.search.ensemble import blend
+
+        return blend(np.asarray(p_network, dtype=float).ravel(), self.baseline_codes(preprocessor, Z), self.weight)
+
+
+def recommended_codes(network_codes: Callable[[np.ndarray], np.ndarray], preprocessor,
+                      blend: Blend | None) -> Callable[[np.ndarray], np.ndarray]:
+    """A code-space predict function of the recommended model: the network's, blended when ``blend``."""
+    if blend is None:
+        return network_codes
+
+    def predict(Z: np.ndarray) -> np.ndarray:
+        return blend.mix(network_codes(Z), preprocessor, Z)
+
+    return predict
+
+
+def blend_file(blend: Blend) -> tuple[bytes, dict]:
+    """The baseline as joblib bytes and the metadata that describes the blend (saved under "blend")."""
+    import joblib
+    import sklearn
+
+    buf = io.BytesIO()
+    joblib.dump(blend.model, buf)
+    meta = {"version": BLEND_VERSION, "file": BLEND_FILE, "baseline": blend.baseline, "weight": float(blend.weight),
+            "input": INPUTS.get(blend.baseline, "codes"), "sklearn": sklearn.__version__}
+    return buf.getvalue(), meta
+
+
+def load_blend(run_dir, meta: dict) -> Blend | None:
+    """The blend saved with a run, or None for a run recommended as the network alone (and every run
+    saved before blends were saved)."""
+    spec = meta.get("blend")
+    if not spec:
+        return None
+    name = Path(run_dir).name
+    if not isinstance(spec, dict) or spec.get("version") != BLEND_VERSION or spec.get("baseline") not in INPUTS:
+        got = spec.get("version") if isinstance(spec, dict) else type(spec).__name__
+        raise DataValidationError(
+            f"Run '{name}' holds a blend saved in format {got}; this version reads format {BLEND_VERSION} with a "
+            f"baseline of {sorted(INPUTS)}. Fix: train the run again with this version.")
+    path = Path(run_dir) / str(spec.get("file", BLEND_FILE))
+    if path.name != path.parts[-1] or path.parent != Path(run_dir) or not path.is_file():
+        raise DataValidationError(
+            f"Run '{name}' recommends a blend with {spec['baseline'].replace('_', ' ')}, but its file "
+            f"'{path.name}' is missing. Fix: copy the file back from where the run came from, or train again.")
+    data = path.read_bytes()
+    recorded = ((meta.get("files") or {}).get(path.name) or {}).get("sha256")
+    if not recorded or hashlib.sha256(data).hexdigest() != recorded:
+        raise DataValidationError(
+            f"Run '{name}': its baseline file '{path.name}' is not the one saved with the run (its SHA-256 "
+            "differs or was not recorded), so it is not loaded. Fix: copy the run's own file back, or train again.")
+    import joblib
+
+    try:
+        model = joblib.load(io.BytesIO(data))
+    except Exception as exc:  # another scikit-learn that cannot read it, or a damaged file
+        raise DataValidationError(
+            f"Run '{name}': its baseline ({spec['baseline'].replace('_', ' ')}, saved with scikit-learn "
+            f"{spec.get('sklearn', '?')}) cannot be loaded here: {str(exc).splitlines()[0][:160]}. Fix: install "
+            f"scikit-learn {spec.get('sklearn', '')} or train the run again.") from exc
+    return Blend(baseline=spec["baseline"], weight=float(spec["weight"]), model=model)
