@@ -8,7 +8,7 @@ import streamlit as st
 from core.scenarios import SCENARIOS
 from core.verdict import Verdict
 from core.workspace.present import presenter_sentence
-from core.workspace.runs import get_headline
+from core.workspace.runs import get_headline, get_recommended_text
 from core.workspace.summary import format_figure, get_latest_runs
 from ui.common import ensure_router, fit_metric_values, show_device, show_error
 from ui.trust import show_saved_trust
@@ -139,6 +139,9 @@ def show_latest(meta: dict | None) -> None:
     for figs in rows:  # model quality on one row, money on the next
         for col, fig in zip(st.columns(3), figs):
             col.metric(fig.get("label", ""), format_figure(fig))
+    recommended = get_recommended_text(meta)
+    if recommended:
+        st.markdown(f"**Recommended model:** {recommended}")
     verdict = head.get("verdict")
     if isinstance(verdict, dict):
         st.markdown(verdict_line(verdict))

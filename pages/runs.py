@@ -10,8 +10,8 @@ from core.errors import DataValidationError
 from core.glossary import metric_label, metric_text, setting_label, setting_text
 from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
-                                 format_figure, get_curve_names, get_headline, get_params, get_run_labels,
-                                 get_run_row, list_workspace_runs, plot_run_curves)
+                                 format_figure, get_curve_names, get_headline, get_params, get_recommended_text,
+                                 get_run_labels, get_run_row, list_workspace_runs, plot_run_curves)
 from core.scenarios import find_scenario
 from core.workspace.summary import SCENARIO_KEYS
 from ui.common import ensure_router, get_currency, show_error
@@ -212,6 +212,9 @@ if figs:
         cols[i % len(cols)].metric(str(f.get("label", "?")), format_figure(f))
 else:
     st.caption(f"Headline figures: {NOT_RECORDED}.")
+recommended = get_recommended_text(meta)
+if recommended:
+    st.markdown(f"**Recommended model** (saved, scored and explained): {recommended}")
 if head["assumptions"]:
     st.markdown("**Assumptions**\n" + "\n".join(f"- {a}" for a in head["assumptions"]))
 left, right = st.columns(2)

@@ -46,11 +46,20 @@ def search_options(prefix: str, *, ensemble: bool = True, kind: str = "tabular")
                         f"{HELD_OUT_TEXT[kind]}")
     budget = c2.number_input("Search budget (seconds)", 5, 3600, int(DEFAULT_PAGE_BUDGET), step=15,
                              key=prefix + "search_budget")
-    ens = c3.checkbox("Try an ensemble", False,
-                      key=prefix + "search_ensemble", disabled=not ensemble,
-                      help=f"{ENSEMBLE_TEXT[kind]}, at a weight of 25, 50 or 75 % for the network, chosen on "
-                           "validation. Used only when the blend beats both on validation; labelled 'Ensemble' "
-                           "wherever it is shown.")
+    if kind == "tabular":
+        # Credit and fraud: on by default, with or without the search; the blend that wins on validation is the
+        # recommended model, the one saved, scored and explained.
+        ens = c3.checkbox("Blend with the best baseline", True, key=prefix + "search_ensemble", disabled=not ensemble,
+                          help=f"{ENSEMBLE_TEXT[kind]}, at a weight of 25, 50 or 75 % for the network, chosen on "
+                               "the validation rows (never the test rows). When the blend beats both there it is the "
+                               "recommended model: saved, scored, explained and decided on. Untick for the network "
+                               "alone.")
+    else:
+        ens = c3.checkbox("Try an ensemble", False,
+                          key=prefix + "search_ensemble", disabled=not ensemble,
+                          help=f"{ENSEMBLE_TEXT[kind]}, at a weight of 25, 50 or 75 % for the network, chosen on "
+                               "validation. Used only when the blend beats both on validation; labelled 'Ensemble' "
+                               "wherever it is shown.")
     return {"enabled": bool(on), "budget": float(budget), "ensemble": bool(ens and ensemble)}
 
 
@@ -214,10 +223,11 @@ def settings_frame(chosen: dict, recipe: dict) -> pd.DataFrame:
 
 
 def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble_shap=None,
-                ensemble_note: str | None = None) -> None:
+                ensemble_note: str | None = None, ensemble_shown: bool = False) -> None:
     """A finished search: headline figures, notices, chosen against today's settings, the ensemble
     check, both charts and every trial. ``ensemble_test`` are the ensemble's test metrics and
-    ``ensemble_shap`` its SHAP result when the ensemble is used (``ensemble_note`` under it)."""
+    ``ensemble_shap`` its SHAP result when the ensemble is used (``ensemble_note`` under it);
+    ``ensemble_shown``: the page shows the ensemble check as its recommended model (credit, fraud)."""
     res = search.result
     best = res.best
     with st.expander(f"Model search — {len(res.trials)} trial(s) in {res.seconds:.0f} s of {res.budget:.0f} s",
@@ -237,7 +247,7 @@ def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble
         chosen = res.best_params
         st.dataframe(settings_frame(chosen, res.default_params), hide_index=True, width="stretch",
                      key=key + ".settings")
-        ens = search.ensemble or {}
+        ens = {} if ensemble_shown else search.ensemble or {}
         if ens.get("checked"):
             (st.success if ens.get("use") else st.caption)(ensemble_text(ens, res.metric_label))
         if ensemble_test:
@@ -284,9 +294,30 @@ def _name(key: str) -> str:
     return key.replace("_", " ")
 
 
-def ensemble_text(ens: dict, metric_label: str) -> str:
+def show_recommended(tab, *, key: str) -> None:
+    """Which model a credit or fraud run recommends (the one saved, scored and explained), the ensemble
+    check's validation scores behind it, and the blend's test figures when it is the one."""
+    from core.search.tabular import METRIC_LABELS
+
+    ens = tab.ensemble or {}
+    if not ens:
+        st.caption("Recommended model: the Keras network (the blend with the best baseline was switched off).")
+        return
+    if not ens.get("checked"):
+        st.caption(f"Recommended model: the Keras network. {ens.get('note', '')}")
+        return
+    text = ensemble_text(ens, METRIC_LABELS.get(ens.get("metric"), ens.get("metric", "")), recommended=True)
+    if ens.get("use"):
+        st.success(f"{text} **On the {test_part(ens['test_metrics'])}** — {ensemble_test_text(ens['test_metrics'])}.",
+                   icon=":material/join:")
+    else:
+        st.caption(f"Recommended model: the Keras network. {text}")
+
+
+def ensemble_text(ens: dict, metric_label: str, *, recommended: bool = False) -> str:
     """One line on the ensemble check: used or not, the chosen blend, and the validation scores
-    of the network, the best baseline and the blend."""
+    of the network, the best baseline and the blend. ``recommended``: the blend, when used, is the
+    model saved and scored (credit and fraud), not figures beside the network."""
     sc = ens["validation_scores"]
     best = ens.get("best_baseline") or ens["baseline"]
     w = float(ens.get("weight", 0.5))
@@ -294,8 +325,10 @@ def ensemble_text(ens: dict, metric_label: str) -> str:
             f"{w:.0%} network + {1 - w:.0%} {_name(ens['baseline'])} {sc['ensemble']:.4f} ({metric_label})"
             ).replace("% ", " % ")
     if ens.get("use"):
+        saved = ("It is the recommended model: saved, scored, explained and decided on." if recommended else
+                 "The saved model file is the network; the ensemble's figures are recorded with the run.")
         return (f"**Ensemble used — {ens.get('label', 'Ensemble')}**: it beats both on validation — "
-                f"{line}. The saved model file is the network; the ensemble's figures are recorded with the run.")
+                f"{line}. {saved}")
     return f"Ensemble not used: no blend beats both on validation — {line}."
 
 

@@ -208,11 +208,17 @@ def _section_metrics(meta: dict, head: dict) -> str:
     from core.glossary import model_label
     from core.verdict import Verdict
 
+    from core.workspace.runs import get_recommended_text, recommended_verdict_name
+
     out = _trust_html(head, short=True) + _figures(head["quality"])
+    recommended = get_recommended_text(meta)
+    if recommended:
+        out += f'<p class="recommended"><b>Recommended model</b> (saved, scored and explained): {_e(recommended)}</p>'
     verdict = head.get("verdict")
     if isinstance(verdict, dict):
         try:
-            out += f'<p class="verdict"><b>Against the baselines:</b> {_e(Verdict.from_dict(verdict).sentence())}</p>'
+            sentence = Verdict.from_dict(verdict).sentence(recommended_verdict_name(meta))
+            out += f'<p class="verdict"><b>Against the baselines:</b> {_e(sentence)}</p>'
         except (TypeError, ValueError, KeyError):
             pass  # a verdict saved by another version: the figures above still stand
     table = get_metrics_table(meta)

@@ -65,7 +65,31 @@ def get_headline(meta: dict) -> dict:
         out["verdict"] = head["verdict"]
     if isinstance(head.get("trust"), list):
         out["trust"] = head["trust"]
+    if isinstance(head.get("recommended"), dict):
+        out["recommended"] = head["recommended"]
     return out
+
+
+RECOMMENDED_FIGURES = (("roc_auc", "ROC-AUC"), ("pr_auc", "PR-AUC"), ("mae", "MAE"), ("accuracy", "accuracy"))
+
+
+def get_recommended_text(meta: dict) -> str | None:
+    """The recommended model (the one saved and scored) and its test figures in words, e.g. "Ensemble:
+    Keras network averaged with logistic regression (ROC-AUC 0.781, PR-AUC 0.452 on the test rows)"; None
+    for a run saved before recommendations were recorded."""
+    rec = get_headline(meta).get("recommended")
+    if not rec:
+        return None
+    m = rec.get("metrics") if isinstance(rec.get("metrics"), dict) else {}
+    figs = [f"{label} {m[k]:.3f}" for k, label in RECOMMENDED_FIGURES if isinstance(m.get(k), (int, float))][:2]
+    label = str(rec.get("label") or rec.get("model") or NOT_RECORDED)
+    return label + (f" ({', '.join(figs)} on the test rows)" if figs else "")
+
+
+def recommended_verdict_name(meta: dict) -> str:
+    """How the saved verdict names the model it judged: "The ensemble" when a blend is recommended."""
+    rec = get_headline(meta).get("recommended") or {}
+    return "The ensemble" if rec.get("model") == "ensemble" else "The network"
 
 
 def get_trust(meta: dict):

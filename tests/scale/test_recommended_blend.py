@@ -125,7 +125,7 @@ def test_a_saved_blend_scores_the_same_on_every_door(credit_pair, capsys, tmp_pa
 
     for runtime in ("keras", "onnx"):
         predictor = make_predictor(blended, runtime=runtime)
-        served = predictor.predict(df.iloc[:50][predictor.columns()])
+        served = predictor.predict(df.iloc[:50][list(predictor.columns())])
         assert np.abs(served["probability_of_default"].to_numpy() - expected[:50]).max() <= TOL, runtime
         assert (served["decision"] == np.where(expected[:50] >= 0.3, "decline", "approve")).all()
 
@@ -165,7 +165,7 @@ def test_a_blend_file_swapped_or_missing_is_refused(credit_pair, tmp_path):
     with pytest.raises(DataValidationError, match="not the one saved with the run"):
         load_blend(copy, meta)
     (copy / "baseline.joblib").unlink()
-    with pytest.raises(DataValidationError, match="baseline file 'baseline.joblib' is missing"):
+    with pytest.raises(DataValidationError, match="recommends a blend with gradient boosting, but its file 'baseline.joblib' is missing"):
         load_blend(copy, meta)
     with pytest.raises(DataValidationError, match="blend saved in format 9; this version reads format 1"):
         load_blend(copy, {**meta, "blend": {**meta["blend"], "version": 9}})
@@ -214,5 +214,5 @@ def test_a_saved_fraud_blend_scores_the_same_on_every_door(tmp_path, capsys, sch
     check(pd.read_csv(tmp_path / "d.csv"), "dask")
     check(score_with_run(saved_dir, new, reason_rows=3).scored, "score page")
     predictor = make_predictor(saved_dir, runtime="onnx")
-    served = predictor.predict(new[predictor.columns()])
+    served = predictor.predict(new[list(predictor.columns())])
     check(served.assign(transaction_id=new["transaction_id"].to_numpy()), "service")

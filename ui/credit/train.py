@@ -14,7 +14,7 @@ from core.imbalance import IMBALANCE_METHODS
 from core.training import describe_epochs, progress_share, summarize_epochs
 
 from ui.credit.base import K, SHAP_ROWS
-from ui.search import SearchLive, search_options, show_search
+from ui.search import SearchLive, search_options, show_recommended, show_search
 
 
 def training_form() -> dict | None:
@@ -60,7 +60,8 @@ def train(df, target, positive, roles, sensitive, opts, *, notices=()) -> None:
         df = df.sample(n=opts["max_rows"], random_state=opts["seed"]).reset_index(drop=True)
         st.info(f"Training on a random sample of {opts['max_rows']:,} rows (seeded).")
     config = default_credit_config(**{k: opts[k] for k in ("imbalance", "width", "depth", "dropout", "l2",
-                                                           "learning_rate", "epochs", "batch_size", "seed")})
+                                                           "learning_rate", "epochs", "batch_size", "seed")},
+                                   ensemble=bool(opts["search"].get("ensemble", True)))
     bar = st.progress(0.0, text="Preparing the data")
     status = st.empty()
     curve_slot = st.empty()
@@ -86,7 +87,7 @@ def train(df, target, positive, roles, sensitive, opts, *, notices=()) -> None:
         live = SearchLive()
         search = search_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive,
                                config=config, test_size=opts["test_size"], budget=opts["search"]["budget"],
-                               ensemble=opts["search"]["ensemble"], progress=live, keep_columns=opts.get("keep", ()))
+                               progress=live, keep_columns=opts.get("keep", ()))
         live.clear()
         config = search.config
     run = train_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive, config=config,
@@ -95,11 +96,8 @@ def train(df, target, positive, roles, sensitive, opts, *, notices=()) -> None:
     status.caption("Explaining the test rows with SHAP")
     t1 = time.perf_counter()
     shap = run.explain(run.test_df.iloc[: opts["shap_rows"]])
-    if search is not None:
-        from core.search.tabular import ensemble_report
-
-        st.session_state[K + "search"] = (run, search, *ensemble_report(
-            run.tabular, search.ensemble, run.test_df.iloc[: opts["shap_rows"]], seed=opts["seed"]))
+    # The page's SHAP above explains the recommended model (the blend, when it won on validation).
+    st.session_state[K + "search"] = None if search is None else (run, search)
     run.timings["explain"] = time.perf_counter() - t1
     run.timings["total"] = time.perf_counter() - t0
     bar.progress(1.0, text=f"Done in {run.timings['total']:.1f} s")
@@ -131,9 +129,10 @@ def show_trained(run) -> None:
     for n in [*run.setup.notices, *run.tabular.notices]:
         if not n.startswith("Sensitive attribute(s)"):
             st.caption(n)
+    show_recommended(run.tabular, key=K + "recommended")
     searched = st.session_state.get(K + "search")
     if searched is not None and searched[0] is run:
-        show_search(searched[1], key=K + "search", ensemble_test=searched[2], ensemble_shap=searched[3])
+        show_search(searched[1], key=K + "search", ensemble_shown=True)
     c1, c2 = st.columns(2)
     c1.plotly_chart(plot_class_counts({f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_before.items()},
                                       {f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_after.items()}),

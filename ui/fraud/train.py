@@ -11,7 +11,7 @@ from core.training import describe_epochs, summarize_epochs
 
 from ui.common import get_currency
 from ui.fraud.base import K
-from ui.search import SearchLive, search_options, show_search
+from ui.search import SearchLive, search_options, show_recommended, show_search
 
 
 # Cards the team reviews per day: the k of every card precision@k of a run (FraudConfig.k, the CLI's --k).
@@ -47,7 +47,7 @@ def train(df, cols, fcfg, opts):
     from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
 
     tab = replace(FRAUD_TABULAR, imbalance=opts["imbalance"], epochs=opts["epochs"],
-                  width=opts["width"], seed=opts["seed"])
+                  width=opts["width"], seed=opts["seed"], ensemble=bool(opts["search"].get("ensemble", True)))
     config = FraudConfig(train_start=opts["train_start"], test_start=opts["test_start"],
                          gap_days=opts["gap"], features=opts.get("features") or fcfg,
                          drop_known_cards=opts["drop_known"], tabular=tab, keep_columns=tuple(opts.get("keep", ())),
@@ -57,8 +57,7 @@ def train(df, cols, fcfg, opts):
         from core.search.scenarios import search_fraud
 
         live = SearchLive()
-        search, config = search_fraud(df, cols, budget=opts["search"]["budget"], config=config,
-                                      ensemble=opts["search"]["ensemble"], progress=live)
+        search, config = search_fraud(df, cols, budget=opts["search"]["budget"], config=config, progress=live)
         live.clear()
     bar = st.progress(0.0, text="Preparing")
     status = st.empty()
@@ -83,12 +82,8 @@ def train(df, cols, fcfg, opts):
     from ui.fraud.alerts import start_at_optimum
 
     start_at_optimum(run)  # the review line every tab reads, at its optimum from the start
-    if search is not None:
-        from core.search.tabular import ensemble_report
-
-        top = run.feature_frame_test.iloc[explanations.alert_positions]
-        st.session_state[K + "search"] = (run, search, *ensemble_report(run.tabular, search.ensemble, top,
-                                                                        seed=opts["seed"]))
+    # The alert reasons and global SHAP explain the recommended model (the blend, when it won on validation).
+    st.session_state[K + "search"] = None if search is None else (run, search)
 
 
 def show_trained(run) -> None:
@@ -99,6 +94,7 @@ def show_trained(run) -> None:
                "tabs for results.", icon=":material/check_circle:")
     for note in run.notices:
         st.caption(note)
+    show_recommended(run.tabular, key=K + "recommended")
     searched = st.session_state.get(K + "search")
     if searched is not None and searched[0] is run:
-        show_search(searched[1], key=K + "search", ensemble_test=searched[2], ensemble_shap=searched[3])
+        show_search(searched[1], key=K + "search", ensemble_shown=True)
