@@ -98,14 +98,17 @@ class FraudRun:
         return self.features.frame.iloc[self.split.test_idx].reset_index(drop=True)
 
     def metrics_table(self) -> pd.DataFrame:
-        """One row per model: network first, then the baselines."""
+        """One row per model: network first, then the baselines (and the recommended blend, when it is one)."""
         names = {NETWORK: "Keras network", "logistic_regression": "Logistic regression",
                  "gradient_boosting": "Gradient boosting"}
         keys = ["pr_auc", "roc_auc", f"card_precision_at_{self.config.k}",
                 f"precision_at_{self.config.k}_per_day", "precision", "recall", "f1", "brier",
                 "threshold"]
-        return pd.DataFrame([{"model": names.get(m, m), **{k: v.get(k) for k in keys}}
-                             for m, v in self.metrics.items()])
+        rows = [{"model": names.get(m, m), **{k: v.get(k) for k in keys}} for m, v in self.metrics.items()]
+        if self.tabular.recommended == ENSEMBLE:  # the recommended blend, after the models it blends
+            rows.append({"model": self.tabular.ensemble["label"],
+                         **{k: self.tabular.ensemble["test_metrics"].get(k) for k in keys}})
+        return pd.DataFrame(rows)
 
 
 def compute_fraud_metrics(test: pd.DataFrame, score_col: str, base: dict, *, k: int,

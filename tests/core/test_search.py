@@ -465,6 +465,30 @@ def test_cli_credit_search_section(tmp_path, capsys):
     assert "<h3>Model search</h3>" in card and "Settings used" in card
     assert f"1 / {s['trials_complete']} / {s['trials_pruned']}" in card
     assert ("Ensemble: " in card) == ens["use"]
+    # The recommended model is the one the ensemble check chose; it is the one saved, with its test figures.
+    rec = result["recommended"]
+    assert rec["model"] == ("ensemble" if ens["use"] else "network")
+    assert rec["metrics"] == (ens["test_metrics"] if ens["use"] else result["metrics"])
+    assert ws["headline"]["recommended"] == rec
+    assert ("blend" in meta) == ens["use"] and ("baseline.joblib" in meta["files"]) == ens["use"]
+    assert f"<b>Recommended model</b> (saved, scored and explained): {rec['label']}" in card
+    assert "Recommended: " in out.err
+
+
+def test_cli_no_ensemble_recommends_the_network(tmp_path, capsys):
+    from core.cli import main
+
+    path = tmp_path / "credit.csv"
+    _credit_frame(240).to_csv(path, index=False)
+    code = main(["train", "--scenario", "credit", "--data", str(path), "--target", "default", "--epochs", "1",
+                 "--no-ensemble", "--no-explain", "--sensitive", "none", "--json", "--save", str(tmp_path / "run")])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    result = json.loads(out.out)
+    assert result["recommended"] == {"model": "network", "label": "Keras network", "metrics": result["metrics"]}
+    assert "the ensemble check is off" in out.err
+    meta = json.loads((tmp_path / "run" / "metadata.json").read_text())
+    assert "blend" not in meta and meta["config"]["ensemble"] is False
 
 
 def test_importing_the_search_loads_neither_optuna_nor_tensorflow():

@@ -77,11 +77,22 @@ def test_training_shows_metrics_and_charts(trained_app):
     # The network is judged against the best baseline with an interval, never a bare difference.
     verdicts = [b.value for b in [*at.success, *at.info, *at.warning] if "(the best baseline)" in b.value]
     assert len(verdicts) == 2 and all("95% interval" in v for v in verdicts)
-    assert any(v.startswith("The network's ROC-AUC") for v in verdicts)
+    # The verdict and the table name the recommended model: the network, or its blend when that won on validation.
+    tab = at.session_state["credit.run"].tabular
+    used = tab.recommended == "ensemble"
+    assert any(v.startswith("The ensemble's ROC-AUC" if used else "The network's ROC-AUC") for v in verdicts)
     assert not any("earns its place" in b.value for b in [*at.success, *at.info, *at.warning])
     models = next(d.value for d in at.dataframe if list(d.value.columns[:1]) == ["Model"])
     assert list(models.columns[:4]) == ["Model", "ROC-AUC", "PR-AUC", "KS statistic"]
-    assert list(models["Model"]) == ["Keras network", "Logistic regression", "Gradient boosting"]
+    assert list(models["Model"]) == ["Keras network", "Logistic regression", "Gradient boosting",
+                                     *([tab.ensemble["label"]] if used else [])]
+    assert tab.ensemble["checked"]  # the blend is tried by default, on the validation rows
+    shown = [b.value for b in [*at.success, *at.caption] if "Ensemble used" in b.value or "Ensemble not used" in b.value]
+    assert len(shown) == 1 and ("It is the recommended model" in shown[0]) == used
+    if used:
+        assert f"ROC-AUC {tab.ensemble['test_metrics']['roc_auc']:.3f}" in shown[0]
+    else:
+        assert shown[0].startswith("Recommended model: the Keras network.")
     charts = at.get("plotly_chart")
     assert len(charts) >= 12  # counts, history, confusion, ROC, PR, calibration, profit, grades, SHAP, ...
     state = at.session_state

@@ -16,6 +16,7 @@ from core.errors import DataValidationError
 from core.glossary import MODELS, metric_help, metric_label, model_label
 from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
 from core.runsummary import decision_metrics
+from core.tabular import recommended_name
 from core.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
@@ -37,6 +38,9 @@ def show_performance(run, threshold: float) -> None:
     # One decision threshold for the run: every model's precision, recall and F1 at the decline threshold.
     for name, m in decision_metrics(y, run.tabular.proba, threshold).items():
         rows.append({"Model": model_label(name), **{metric_label(k): m[k] for k in keys}})
+    ens = run.tabular.ensemble
+    if run.tabular.recommended == "ensemble":  # the recommended model: the blend that won on validation
+        rows.append({"Model": ens["label"], **{metric_label(k): ens["test_metrics"][k] for k in keys}})
     table = pd.DataFrame(rows)
     st.dataframe(table.style.format(precision=3), hide_index=True, width="stretch", key=K + "models",
                  column_config={metric_label(k): st.column_config.NumberColumn(help=metric_help(k)) for k in keys})
@@ -46,7 +50,7 @@ def show_performance(run, threshold: float) -> None:
     for verdict in get_verdicts(K + "verdicts", run, lambda: [
             compare_binary(run.y_test, run.p_test, baselines, metric=m, names=MODELS, seed=0)
             for m in ("roc_auc", "pr_auc")]):
-        show_verdict(verdict)
+        show_verdict(verdict, model=recommended_name(run.tabular))  # the recommended model's verdict
     m = compute_binary_metrics(y, p, threshold)
     cols = st.columns(6)
     for col, (label, key) in zip(cols, [("ROC-AUC", "roc_auc"), ("PR-AUC", "pr_auc"), ("KS statistic", "ks"),
@@ -57,7 +61,7 @@ def show_performance(run, threshold: float) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(plot_confusion(compute_confusion(y, p, threshold), labels=("repaid", "default")), key=K + "cm")
     c2.plotly_chart(plot_score_distribution(y, p, labels=("repaid", "default"), threshold=threshold), key=K + "dist")
-    proba = run.tabular.proba
+    proba = {**run.tabular.proba, **({"ensemble": run.p_test} if run.tabular.recommended == "ensemble" else {})}
     c1.plotly_chart(cached_fig(run, "roc", lambda: plot_roc(
         {MODELS[k]: compute_roc(y, v) for k, v in proba.items()},
         {MODELS[k]: run.tabular.metrics[k]["roc_auc"] for k in proba})), key=K + "roc")

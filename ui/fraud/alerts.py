@@ -33,7 +33,7 @@ def show_alert_policy(run) -> None:
     """Review fee, review and block thresholds, the savings curve and the decision bands."""
     test = run.test
     y, amounts = test["label"].to_numpy(), test["amount"].to_numpy()
-    p = test["score_network"].to_numpy()
+    p = test[run.score_column].to_numpy()  # the recommended model's risk
     fee = st.number_input(money_label("Review fee per alert"), 0.0, 1000.0, 5.0, 1.0, key=K + "fee", format="%.2f",
                           help="Each missed fraud costs its amount; each alert costs this fee.")
     curve, best = optimal_review(run, fee)
@@ -66,7 +66,7 @@ def show_alert_policy(run) -> None:
 def show_alert_queue(run, ex) -> None:
     """The transactions at or above the review threshold, filtered and downloadable."""
     test = run.test
-    p = test["score_network"].to_numpy()
+    p = test[run.score_column].to_numpy()  # the recommended model's risk
     threshold = st.session_state.get(K + "review_t", 0.5)
     scored = test[["time", "customer", "terminal", "amount", "label"]].assign(risk=p)
     queue = build_alert_queue(scored, threshold=threshold, reasons=ex.reasons)

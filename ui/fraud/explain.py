@@ -16,7 +16,7 @@ from ui.fraud.base import K
 
 def show_explanations(run, ex) -> None:
     test = run.test
-    p = test["score_network"].to_numpy()
+    p = test[run.score_column].to_numpy()  # the recommended model's risk
     g = ex.global_sample
     imp = g.importance()
     c1, c2 = st.columns(2)

@@ -87,13 +87,9 @@ def save_panel(run, ex) -> None:
                                       review_fee=float(st.session_state.get(K + "fee", 5.0)),
                                       dataset_name=fraud_dataset, explanations=ex)
         if searched is not None and searched[0] is run:
-            from core.fraud.pipeline import compute_fraud_metrics
             from core.search.scenarios import attach_search, search_section
 
-            attach_search(summary, search_section(
-                searched[1], run.tabular, fraud_metrics=lambda p, m: compute_fraud_metrics(
-                    run.test.assign(score_ensemble=p), "score_ensemble", m, k=run.config.k,
-                    has_cards=bool(run.columns.customer))))
+            attach_search(summary, search_section(searched[1], run.tabular))
         # A run with a keyed pseudonym keeps this session's secret in its folder, to score new files alike.
         return save_fraud_run(run, root, extra_metadata=summary, secret=get_key_secret() if run.keyed else None)
 

@@ -17,6 +17,7 @@ from core.glossary import MODELS, metric_help, metric_label, rename_metrics
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_pr, compute_roc
 from core.runsummary import decision_metrics
+from core.tabular import recommended_name
 from core.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, show_verdict
@@ -27,14 +28,16 @@ from ui.trust import show_trust
 def show_performance(run) -> None:
     """Tiles at one k, the verdict, the metrics table and the curves."""
     test = run.test
-    y, p = test["label"].to_numpy(), test["score_network"].to_numpy()
-    net = run.metrics["network"]
+    # The recommended model's risk and metrics: the network's, or its blend with a baseline when that won on validation.
+    y, p = test["label"].to_numpy(), test[run.score_column].to_numpy()
+    net = run.recommended_section()["metrics"]
+    models = [*run.metrics, *(["ensemble"] if run.tabular.recommended == "ensemble" else [])]
     # One k everywhere: the run's, the daily review capacity chosen before training (tiles, table, caption,
     # chart, the saved run and its model card).
     k = int(run.config.k)
     days, cards = test["day"].to_numpy(), test["customer"].to_numpy()
     pk, cpk = {}, {}
-    for m in run.metrics:
+    for m in models:
         s = test[f"score_{m}"].to_numpy()
         pk[MODELS[m]] = compute_precision_at_k_per_day(days, y, s, k)[1]
         cpk[MODELS[m]] = compute_card_precision_at_k(days, cards if run.columns.customer else np.arange(len(y)),
@@ -49,13 +52,15 @@ def show_performance(run) -> None:
     baselines = {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != "network"}
     for verdict in get_verdicts(K + "verdicts", run, lambda: [
             compare_binary(y, p, baselines, metric=m, names=MODELS, seed=0) for m in ("pr_auc", "roc_auc")]):
-        show_verdict(verdict)
+        show_verdict(verdict, model=recommended_name(run.tabular))  # the recommended model's verdict
     # One decision threshold for the run: precision, recall and F1 of every model at the review threshold.
     review = float(st.session_state.get(K + "review_t", 0.5))
-    decided = decision_metrics(y, {m: test[f"score_{m}"].to_numpy() for m in run.metrics}, review, keep=run.metrics)
+    decided = decision_metrics(y, {m: test[f"score_{m}"].to_numpy() for m in models}, review,
+                               keep={**run.metrics, "ensemble": net})
     keys = ["pr_auc", "roc_auc", f"card_precision_at_{k}", f"precision_at_{k}_per_day", "precision", "recall", "f1",
             "brier"]
-    table = pd.DataFrame([{"model": MODELS[m], **{c: v.get(c) for c in keys}} for m, v in decided.items()])
+    names = {**MODELS, **({"ensemble": run.tabular.ensemble["label"]} if "ensemble" in models else {})}
+    table = pd.DataFrame([{"model": names[m], **{c: v.get(c) for c in keys}} for m, v in decided.items()])
     st.dataframe(table.rename(columns={"model": "Model", **rename_metrics(table.columns[1:])}).round(4),
                  hide_index=True, width="stretch")
     st.caption(f"Precision, recall and F1 of every model at the review threshold {review:.3f}, the alert line set "
@@ -65,11 +70,12 @@ def show_performance(run) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(fc.plot_precision_per_day(cpk, "card_precision_at_k", f"Card precision@{k} per day"),
                     key=K + "cpk")
-    c2.plotly_chart(plot_pr({MODELS[m]: compute_pr(y, test[f"score_{m}"]) for m in run.metrics},
-                            {MODELS[m]: v["pr_auc"] for m, v in run.metrics.items()}, prevalence=y.mean()),
+    figures = {**run.metrics, **({"ensemble": net} if "ensemble" in models else {})}
+    c2.plotly_chart(plot_pr({MODELS[m]: compute_pr(y, test[f"score_{m}"]) for m in models},
+                            {MODELS[m]: v["pr_auc"] for m, v in figures.items()}, prevalence=y.mean()),
                     key=K + "pr")
-    c1.plotly_chart(plot_roc({MODELS[m]: compute_roc(y, test[f"score_{m}"]) for m in run.metrics},
-                             {MODELS[m]: v["roc_auc"] for m, v in run.metrics.items()}), key=K + "roc")
+    c1.plotly_chart(plot_roc({MODELS[m]: compute_roc(y, test[f"score_{m}"]) for m in models},
+                             {MODELS[m]: v["roc_auc"] for m, v in figures.items()}), key=K + "roc")
 
 
 def show_fraud_trust(run, container) -> None:
@@ -79,11 +85,11 @@ def show_fraud_trust(run, container) -> None:
     from core.money import currency_symbol
 
     test = run.test
-    y, p = test["label"].to_numpy(), test["score_network"].to_numpy()
+    y, p = test["label"].to_numpy(), test[run.score_column].to_numpy()
     interval = get_verdicts(K + "auc_interval", run, lambda: roc_auc_interval(y, p))
     show_trust(fraud_trust(y, p, test["amount"].to_numpy(float), review_threshold=float(
         st.session_state.get(K + "review_t", 0.5)), review_fee=float(st.session_state.get(K + "fee", 5.0)),
-        pr_auc=run.metrics["network"].get("pr_auc"), interval=interval,
+        pr_auc=run.recommended_section()["metrics"].get("pr_auc"), interval=interval,
         currency=currency_symbol(get_currency()).strip()), container)
 
 
