@@ -43,7 +43,13 @@ def test_training_shows_metrics_baselines_and_queue(trained):
     pr = float(_metric(at, "PR-AUC (headline)").value)
     assert 0 < pr <= 1
     table = next(d.value for d in at.dataframe if "Model" in d.value.columns)
-    assert list(table["Model"]) == ["Keras network", "Logistic regression", "Gradient boosting"]
+    tab = at.session_state["fraud.run"].tabular
+    used = tab.recommended == "ensemble"  # the blend with the best baseline is tried by default
+    assert tab.ensemble["checked"] and tab.ensemble["metric"] == "pr_auc"
+    assert list(table["Model"]) == ["Keras network", "Logistic regression", "Gradient boosting",
+                                    *([tab.ensemble["label"]] if used else [])]
+    recommended = at.session_state["fraud.run"].recommended_section()["metrics"]
+    assert pr == pytest.approx(recommended["pr_auc"], abs=5e-4)  # the headline tile is the recommended model's
     assert table["PR-AUC"].between(0, 1).all() and "Card precision@100" in table
     # One k everywhere: the run's (the form's, 100 by default) for the tile, the table, the caption and the chart.
     run = at.session_state["fraud.run"]

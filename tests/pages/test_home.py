@@ -166,3 +166,17 @@ def test_demo_result_names_the_demos_whose_figures_must_not_be_trusted(runs_dir,
     assert errors[0] == ("Credit scoring demo: **No better than chance.** The network's ROC-AUC is 0.510, and its "
                          "95 % interval (0.470 to 0.550) holds 0.5.")
     assert len(errors) == 2  # the demo result's and the credit card's, nothing for the other demos
+
+
+RECOMMENDED = {"model": "ensemble", "label": "Ensemble: 75 % Keras network + 25 % gradient boosting",
+               "metrics": {"roc_auc": 0.8123, "pr_auc": 0.4567, "threshold": 0.3}}
+
+
+def test_overview_names_the_recommended_model_with_its_figures(runs_dir):
+    head = {**WORKSPACE["headline"], "recommended": RECOMMENDED}
+    save_run(runs_dir, model=None, run_id="credit-blend", metadata={"scenario": "credit",
+                                                                    "workspace": {**WORKSPACE, "headline": head}})
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert ("**Recommended model:** Ensemble: 75 % Keras network + 25 % gradient boosting (ROC-AUC 0.812, "
+            "PR-AUC 0.457 on the test rows)") in [m.value for m in at.markdown]

@@ -201,3 +201,29 @@ def test_score_button_hands_the_run_to_the_score_page(runs_dir):
     assert at.session_state["score.run"] == rid
     # Outside the router (as here) the page cannot switch; it says where to go instead.
     assert "Open the Score page from the navigation" in _text(at)
+
+
+def test_details_and_card_name_the_recommended_model(runs_dir):
+    from core.workspace.report import build_report_html
+    from tests.workspace.run_factory import make_run, workspace_meta
+
+    ws = workspace_meta(name="blended", auc=0.8)
+    ws["headline"]["recommended"] = {"model": "ensemble", "label": "Ensemble: Keras network averaged with logistic "
+                                     "regression", "metrics": {"roc_auc": 0.8012, "pr_auc": 0.5}}
+    ws["headline"]["verdict"] = {"metric": "ROC-AUC", "value": 0.8012, "baseline": "Logistic regression",
+                                 "baseline_value": 0.79, "diff": 0.0112, "low": -0.01, "high": 0.03, "level": 0.95}
+    path = make_run(runs_dir, "credit-blend", saved_at=2e9, workspace=ws)
+    at = _open()
+    at.selectbox(key="runs.detail").set_value("credit-blend").run()
+    assert not at.exception
+    line = ("**Recommended model** (saved, scored and explained): Ensemble: Keras network averaged with logistic "
+            "regression (ROC-AUC 0.801, PR-AUC 0.500 on the test rows)")
+    assert line in [m.value for m in at.markdown]
+    card = build_report_html(path)
+    assert ("<b>Recommended model</b> (saved, scored and explained): Ensemble: Keras network averaged with "
+            "logistic regression (ROC-AUC 0.801, PR-AUC 0.500 on the test rows)") in card
+    assert "The ensemble&#x27;s ROC-AUC is 0.801" in card or "The ensemble's ROC-AUC is 0.801" in card
+    # A run saved before recommendations were recorded shows neither line.
+    at.selectbox(key="runs.detail").set_value("credit-b").run()
+    assert not any("Recommended model" in m.value for m in at.markdown)
+    assert "Recommended model" not in build_report_html(runs_dir / "credit-b")
