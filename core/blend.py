@@ -1,5 +1,7 @@
-"""The recommended tabular model when it is a blend: the network's probabilities mixed with one sklearn
-baseline's, as chosen on validation rows (``core.search.ensemble.choose_ensemble``).
+"""The recommended tabular model of credit and fraud: the network, or the network's probabilities mixed with
+one sklearn baseline's when that blend beats both on the validation rows (``check_blend``, by the one rule
+of ``core.search.ensemble.choose_ensemble``); ``recommended_section`` is the CLI's and the saved run's
+``"recommended"``.
 
 A saved credit or fraud run whose recommended model is the blend keeps the baseline beside the Keras
 file as ``baseline.joblib`` and describes it under ``"blend"`` in its metadata (``BLEND_VERSION``).
@@ -23,6 +25,7 @@ import numpy as np
 
 from core.errors import DataValidationError
 
+NETWORK, ENSEMBLE = "network", "ensemble"  # as core.tabular names them
 BLEND_FILE = "baseline.joblib"
 BLEND_VERSION = 1
 # What each baseline reads: logistic regression the encoded (one-hot, scaled) matrix, gradient
@@ -107,3 +110,65 @@ def load_blend(run_dir, meta: dict) -> Blend | None:
             f"{spec.get('sklearn', '?')}) cannot be loaded here: {str(exc).splitlines()[0][:160]}. Fix: install "
             f"scikit-learn {spec.get('sklearn', '')} or train the run again.") from exc
     return Blend(baseline=spec["baseline"], weight=float(spec["weight"]), model=model)
+
+
+# ---------------------------------------------------------------- the check and the recommendation
+def _metrics(y, p, threshold=0.5):
+    from core.metrics import compute_binary_metrics
+
+    return compute_binary_metrics(y, p, threshold)
+
+
+def _threshold(y, p, rule):
+    from core.tabular import choose_threshold
+
+    return choose_threshold(y, p, rule)
+
+
+def check_blend(y_val, val_proba: dict, y_test, test_proba: dict, *, metric: str, rule: str = "f1") -> dict:
+    """The ensemble check of a trained run: the blend of the network with each baseline, at each
+    weight, scored by ``metric`` on the validation rows only (``choose_ensemble``); when it beats the
+    network and the best baseline there, its threshold (chosen on the same validation rows) and its
+    test metrics at that threshold. The test rows never enter the choice."""
+    from core.search.ensemble import blend, choose_ensemble, ensemble_label
+
+    y_val = np.asarray(y_val).astype(int)
+    base = {k: v for k, v in val_proba.items() if k != NETWORK}
+    if len(np.unique(y_val)) < 2:
+        return {"checked": False, "use": False, "metric": metric,
+                "note": "The validation rows hold one class only, so no blend could be compared."}
+    ens = choose_ensemble(lambda p: float(_metrics(y_val, p)[metric]), val_proba[NETWORK], base,
+                          direction="maximize")
+    ens = {**ens, "metric": metric, "label": ensemble_label(ens)} if ens["checked"] else ens
+    if ens.get("use"):
+        ens["threshold"] = _threshold(y_val, blend(val_proba[NETWORK], base[ens["baseline"]], ens["weight"]),
+                                            rule)
+        p = blend(test_proba[NETWORK], test_proba[ens["baseline"]], ens["weight"])
+        ens["test_metrics"] = _metrics(np.asarray(y_test).astype(int), p, ens["threshold"])
+    return ens
+
+
+def recommended_line(tab) -> str:
+    """One line on standard error: which model is recommended (saved, scored, explained) and why."""
+    ens = tab.ensemble or {}
+    if tab.recommended == ENSEMBLE:
+        return (f"Recommended: {ens['label']} (it beats the network and the best baseline on the validation rows; "
+                "saved, scored and explained as one model).")
+    if not ens:
+        return "Recommended: the Keras network (the ensemble check is off)."
+    return f"Recommended: the Keras network ({ens.get('note') or 'no blend beats both on the validation rows'})."
+
+
+def recommended_name(run) -> str:
+    """How a verdict names the recommended model: "The ensemble" or "The network"."""
+    return "The ensemble" if run.recommended == ENSEMBLE else "The network"
+
+
+def recommended_section(run) -> dict:
+    """``{"model": "network" | "ensemble", "label", "metrics"}``: the recommended model and its test
+    metrics (the network's, or the blend's at its validation threshold), for the CLI's JSON and a saved run."""
+    from core.glossary import model_label
+
+    if run.recommended == ENSEMBLE:
+        return {"model": ENSEMBLE, "label": run.ensemble["label"], "metrics": dict(run.ensemble["test_metrics"])}
+    return {"model": NETWORK, "label": model_label(NETWORK), "metrics": dict(run.metrics[NETWORK])}

@@ -211,8 +211,14 @@ class TabularRun:
             "history": self.history,
             "counts_before": self.rebalance_info.counts_before,
             "counts_after": self.rebalance_info.counts_after,
-            "recommended": recommended_section(self),
+            "recommended": _recommended(self),
         }
+
+
+def _recommended(run) -> dict:
+    from core.blend import recommended_section
+
+    return recommended_section(run)
 
 
 def auto_batch_size(n_rows: int, *, steps: int = 20, smallest: int = 32, largest: int = 2048) -> int:
@@ -414,56 +420,9 @@ def train_tabular(
     )
     if config.ensemble and models:
         t0 = time.perf_counter()
+        from core.blend import check_blend
+
         run.ensemble = check_blend(y_val, val_proba, y_test, proba, metric=config.ensemble_metric,
                                    rule=config.threshold_rule)
         timings["ensemble_check"] = time.perf_counter() - t0
     return run
-
-
-def check_blend(y_val, val_proba: dict, y_test, test_proba: dict, *, metric: str, rule: str = "f1") -> dict:
-    """The ensemble check of a trained run: the blend of the network with each baseline, at each
-    weight, scored by ``metric`` on the validation rows only (``choose_ensemble``); when it beats the
-    network and the best baseline there, its threshold (chosen on the same validation rows) and its
-    test metrics at that threshold. The test rows never enter the choice."""
-    from core.search.ensemble import blend, choose_ensemble, ensemble_label
-
-    y_val = np.asarray(y_val).astype(int)
-    base = {k: v for k, v in val_proba.items() if k != NETWORK}
-    if len(np.unique(y_val)) < 2:
-        return {"checked": False, "use": False, "metric": metric,
-                "note": "The validation rows hold one class only, so no blend could be compared."}
-    ens = choose_ensemble(lambda p: float(compute_binary_metrics(y_val, p)[metric]), val_proba[NETWORK], base,
-                          direction="maximize")
-    ens = {**ens, "metric": metric, "label": ensemble_label(ens)} if ens["checked"] else ens
-    if ens.get("use"):
-        ens["threshold"] = choose_threshold(y_val, blend(val_proba[NETWORK], base[ens["baseline"]], ens["weight"]),
-                                            rule)
-        p = blend(test_proba[NETWORK], test_proba[ens["baseline"]], ens["weight"])
-        ens["test_metrics"] = compute_binary_metrics(np.asarray(y_test).astype(int), p, ens["threshold"])
-    return ens
-
-
-def recommended_line(tab) -> str:
-    """One line on standard error: which model is recommended (saved, scored, explained) and why."""
-    ens = tab.ensemble or {}
-    if tab.recommended == ENSEMBLE:
-        return (f"Recommended: {ens['label']} (it beats the network and the best baseline on the validation rows; "
-                "saved, scored and explained as one model).")
-    if not ens:
-        return "Recommended: the Keras network (the ensemble check is off)."
-    return f"Recommended: the Keras network ({ens.get('note') or 'no blend beats both on the validation rows'})."
-
-
-def recommended_name(run: TabularRun) -> str:
-    """How a verdict names the recommended model: "The ensemble" or "The network"."""
-    return "The ensemble" if run.recommended == ENSEMBLE else "The network"
-
-
-def recommended_section(run: TabularRun) -> dict:
-    """``{"model": "network" | "ensemble", "label", "metrics"}``: the recommended model and its test
-    metrics (the network's, or the blend's at its validation threshold), for the CLI's JSON and a saved run."""
-    from core.glossary import model_label
-
-    if run.recommended == ENSEMBLE:
-        return {"model": ENSEMBLE, "label": run.ensemble["label"], "metrics": dict(run.ensemble["test_metrics"])}
-    return {"model": NETWORK, "label": model_label(NETWORK), "metrics": dict(run.metrics[NETWORK])}

@@ -93,7 +93,7 @@ def run_train(args) -> dict:
     from core.outcome import choose_outcome_rows
     from core.scale.sample import wants_sample
     from core.tablestream import choice_of
-    from core.tabular import recommended_line, recommended_section
+    from core.blend import recommended_line, recommended_section
     from core.training import describe_epochs, summarize_epochs
 
     t_start = time.perf_counter()
@@ -216,7 +216,7 @@ def _verdict(run, threshold: float, args) -> dict:
     profit-optimal threshold (``core.trust``); the flags also go to standard error."""
     from core.credit.trust import credit_trust
     from core.glossary import MODELS
-    from core.tabular import recommended_name
+    from core.blend import recommended_name
     from core.trust import verdict_json
     from core.verdict import compare_binary
 

@@ -29,7 +29,7 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
     from core.credit.trust import credit_trust
     from core.drift import build_profile
     from core.metrics import compute_binary_metrics
-    from core.tabular import recommended_section
+    from core.blend import recommended_section
 
     # The recommended model's probabilities (the network's, or its blend with a baseline when that won on validation).
     y, p = np.asarray(run.y_test).astype(int), np.asarray(run.p_test, dtype=float)

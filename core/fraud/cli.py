@@ -155,7 +155,7 @@ def run_train(args) -> dict:
     for notice in run.notices:  # a span fitted to a short log, no ids, known cards set aside, ...
         if notice != cols.time_notice and notice not in leaks:  # the audit's were said above
             print(notice, file=sys.stderr, flush=True)
-    from core.tabular import recommended_line
+    from core.blend import recommended_line
 
     print(recommended_line(run.tabular), file=sys.stderr, flush=True)
     timings = {"read": t_read, **run.timings}
@@ -243,7 +243,7 @@ def _verdict(run, review_threshold: float, review_fee: float) -> dict:
                         review_fee=review_fee, pr_auc=run.recommended_section()["metrics"].get("pr_auc"))
     for line in trust.notices():
         print(line, file=sys.stderr, flush=True)
-    from core.tabular import recommended_name
+    from core.blend import recommended_name
 
     return verdict_json(verdicts[0], trust, more=verdicts[1:], model=recommended_name(run.tabular))
 

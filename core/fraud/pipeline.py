@@ -86,7 +86,7 @@ class FraudRun:
 
     def recommended_section(self) -> dict:
         """The recommended model and its test metrics (with the fraud ones), for the CLI's JSON and a saved run."""
-        from core.tabular import recommended_section
+        from core.blend import recommended_section
 
         out = recommended_section(self.tabular)
         if out["model"] == NETWORK:

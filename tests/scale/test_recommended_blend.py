@@ -29,7 +29,7 @@ def _probas(seed: int):
 
 
 def test_the_blend_is_chosen_on_validation_rows_only():
-    from core.tabular import check_blend
+    from core.blend import check_blend
 
     y_val, val = _probas(0)
     y_test, test = _probas(1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.blend import recommended_name
 from core.charts import plot_calibration, plot_confusion, plot_pr, plot_roc, plot_score_distribution
 from core.credit import charts as cc
 from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
@@ -16,7 +17,6 @@ from core.errors import DataValidationError
 from core.glossary import MODELS, metric_help, metric_label, model_label
 from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
 from core.runsummary import decision_metrics
-from core.tabular import recommended_name
 from core.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, money, money_label, show_verdict

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.blend import recommended_name
 from core.charts import plot_pr, plot_roc
 from core.errors import DataValidationError
 from core.fraud import charts as fc
@@ -17,7 +18,6 @@ from core.glossary import MODELS, metric_help, metric_label, rename_metrics
 from core.imbalance import IMBALANCE_METHODS
 from core.metrics import compute_pr, compute_roc
 from core.runsummary import decision_metrics
-from core.tabular import recommended_name
 from core.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, show_verdict
