@@ -28,8 +28,16 @@ def test_credit_page_trains_and_explains(app_url, page, screenshot_dir):
     callout = page.get_by_text("Kept out of the model: age, sex.")
     assert callout.is_visible()
     assert page.get_by_role("button", name="Use age as a feature").is_visible()
+    # The blend with the best baseline is tried by default; one click turns it off.
+    blend = page.get_by_role("checkbox", name="Blend with the best baseline")
+    assert blend.is_checked()
     page.get_by_role("button", name="Train model").click()
     page.get_by_text("Model trained").wait_for(timeout=240_000)
+    # Which model is recommended (saved, scored and explained) is said under what was trained.
+    recommended = page.get_by_text("Ensemble used").or_(page.get_by_text("Recommended model: the Keras network"))
+    recommended.first.wait_for()
+    recommended.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "credit_recommended.png"))
     trained = page.get_by_text("Model trained").inner_text()
     assert "of 2 epochs" in trained and "weights of epoch" in trained
     assert page.get_by_text("Kept out of this model: age, sex").is_visible()
