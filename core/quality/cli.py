@@ -134,6 +134,9 @@ def run_train(args) -> dict:
             search, run, quality_baseline_proba(data, run, config, test=test) if search.ensemble.get("use") else None)
         result["config"] = {**run.metadata()["config"], "image_size": run.image_size}
         result["timings"]["search_s"] = round(search.result.seconds, 3)
+    from core.search.scenarios import search_recommended
+
+    result["recommended"] = search_recommended(result.get("search"), result["metrics"])
     if getattr(args, "save", None):
         from pathlib import Path
 

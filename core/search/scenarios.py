@@ -102,6 +102,19 @@ def search_section(search: TabularSearch, tab=None, *, fraud_metrics: Callable[[
     return out
 
 
+def search_recommended(section: dict | None, network_metrics: dict) -> dict:
+    """Demand's and quality's ``recommended``: the ensemble, with its test figures, when the search's ensemble
+    check chose it on validation, else the network. Unlike credit and fraud, the saved model file and every
+    door that scores it are still the network's (``"saved": "network"``), which the note says."""
+    from core.glossary import model_label
+
+    ens = (section or {}).get("ensemble") or {}
+    if ens.get("use") and ens.get("test_metrics"):
+        return {"model": "ensemble", "label": ens.get("label") or ensemble_label(ens), "metrics": ens["test_metrics"],
+                "saved": "network", "note": "The blend won on validation; the saved and scored model is the network."}
+    return {"model": "network", "label": model_label("network"), "metrics": network_metrics, "saved": "network"}
+
+
 def describe_trial(p: SearchProgress) -> str | None:
     """One progress line per finished trial (the CLI prints it on standard error)."""
     if p.kind != "trial" or not p.trials:
