@@ -105,7 +105,8 @@ def test_fraud_summary_money_matches_hand_computation(fraud_run, fraud_small):
                              review_fee=5.0, data=fraud_small)
     check_schema(ws, "fraud")
     t = fraud_run.test
-    alert = t["score_network"].to_numpy() >= 0.3
+    # The money is counted on the recommended model's risk (the network's, or its blend when that won on validation).
+    alert = t[fraud_run.score_column].to_numpy() >= 0.3
     caught = float((t["amount"] * t["label"])[alert].sum())
     assert figure(ws, "Fraud caught") == pytest.approx(caught)
     assert figure(ws, "Review cost") == pytest.approx(5.0 * alert.sum())
@@ -117,6 +118,8 @@ def test_fraud_summary_money_matches_hand_computation(fraud_run, fraud_small):
     assert "amount" in ws["profile"]["columns"] and ws["dataset"]["rows"] == len(fraud_small)
     assert ws["explain"].get("importance") is None
     assert ws["headline"]["verdict"]["metric"] == "PR-AUC"
+    assert ws["headline"]["recommended"] == fraud_run.recommended_section()
+    assert fraud_run.score_column == f"score_{ws['headline']['recommended']['model']}"
 
 
 def test_fraud_summary_rejects_negative_fee(fraud_run):
