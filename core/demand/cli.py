@@ -161,9 +161,6 @@ def run_train(args) -> dict:
         from core.search.demand import demand_search_section
 
         out["search"] = demand_search_section(search, run)
-    from core.search.scenarios import search_recommended
-
-    out["recommended"] = search_recommended(out.get("search"), out["metrics"])
     if args.save:
         from pathlib import Path
 

@@ -103,9 +103,10 @@ def search_section(search: TabularSearch, tab=None, *, fraud_metrics: Callable[[
 
 
 def search_recommended(section: dict | None, network_metrics: dict) -> dict:
-    """Demand's and quality's ``recommended``: the ensemble, with its test figures, when the search's ensemble
-    check chose it on validation, else the network. Unlike credit and fraud, the saved model file and every
-    door that scores it are still the network's (``"saved": "network"``), which the note says."""
+    """Quality's ``recommended``: the ensemble, with its test figures, when the search's ensemble check chose
+    it on validation, else the network. Unlike credit and fraud, the saved model file and every door that
+    scores it are still the network's (``"saved": "network"``), which the note says. (Demand's is
+    ``core.demand.recommend.recommend_forecast``.)"""
     from core.glossary import model_label
 
     ens = (section or {}).get("ensemble") or {}

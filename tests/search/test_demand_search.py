@@ -193,8 +193,6 @@ def test_cli_budget_too_small_keeps_todays_recipe(tmp_path, capsys):
     assert s["best_trial"] is None and s["best_params"] == s["recipe_params"]
     assert any("too small for one trial" in n and "today's recipe" in n for n in s["notices"])
     assert "too small for one trial" in out.err
-    assert result["recommended"] == {"model": "network", "label": "Keras network", "metrics": result["metrics"],
-                                     "saved": "network"}
     cfg = result["config"]
     from core.demand.forecast import DemandConfig
 
