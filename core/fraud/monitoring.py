@@ -117,7 +117,7 @@ class FraudMonitor(MonitorSpec):
         from core.fraud.columns import FraudColumns
         from core.fraud.features import FeatureConfig
         from core.fraud.persist import HISTORY_FILE, save_fraud_run
-        from core.fraud.pipeline import NETWORK, FraudConfig, run_fraud
+        from core.fraud.pipeline import FraudConfig, run_fraud
         from core.fraud.summary import build_fraud_summary
         from core.tabular import TabularConfig
 
@@ -151,7 +151,7 @@ class FraudMonitor(MonitorSpec):
         scores = np.full(len(holdout), np.nan)
         pos = run.test["_row"].to_numpy(int) - offset
         inside = (pos >= 0) & (pos < len(holdout))
-        scores[pos[inside]] = run.test[f"score_{NETWORK}"].to_numpy(float)[inside]
+        scores[pos[inside]] = run.test[run.score_column].to_numpy(float)[inside]  # its recommended model
         decision = (meta.get("workspace") or {}).get("decision") or {}
         review = float(decision.get("review_threshold", meta.get("threshold", 0.5)))
         name = f"{(meta.get('workspace') or {}).get('name') or meta.get('run_id')} · challenger"

@@ -72,7 +72,7 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
     from core.monitor.reference import monitor_files
 
     test = run.test
-    reference = pd.DataFrame({"score": test[f"score_{NETWORK}"].to_numpy(float), "label": test["label"].to_numpy(float),
+    reference = pd.DataFrame({"score": test[run.score_column].to_numpy(float), "label": test["label"].to_numpy(float),
                               "event_time": test["time"].to_numpy()})
     if cols.customer:
         reference[f"in.{cols.customer}"] = test["customer"].astype(str).to_numpy()

@@ -17,7 +17,7 @@ from ui.fraud.base import K, fail
 def optimal_review(run, fee: float) -> tuple:
     """The savings curve over review thresholds at this review fee, and its optimum."""
     test = run.test
-    curve = compute_cost_curve(test["label"].to_numpy(), test["score_network"].to_numpy(), test["amount"].to_numpy(),
+    curve = compute_cost_curve(test["label"].to_numpy(), test[run.score_column].to_numpy(), test["amount"].to_numpy(),
                                review_fee=fee)
     return curve, get_optimal_threshold(curve)
 

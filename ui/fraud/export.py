@@ -62,7 +62,7 @@ def show_export(run) -> None:
     review = float(st.session_state.get(K + "review_t", 0.5))
     block = max(float(st.session_state.get(K + "block_t", max(0.9, review))), review)
     test = run.test
-    risk = test["score_network"].to_numpy()
+    risk = test[run.score_column].to_numpy()  # the recommended model's risk
     scored = test[["time", "customer", "terminal", "amount", "label"]].assign(
         risk=np.round(risk, 6), band=fraud_decisions(risk, review, block))
     st.subheader("Downloads")
