@@ -92,7 +92,7 @@ def test_the_budget_counts_from_when_the_search_was_asked_for():
 def test_budget_with_the_real_clock_ends_the_search():
     """The loop on the real clock (the fake-clock tests above check where it stops)."""
     res = run_search(QuadraticObjective(real_sleep=0.05, epochs=4), budget=1, seed=0)
-    assert res.seconds >= 1 and len(res.trials) >= 1
+    assert len(res.trials) >= 1  # it may end before the budget rather than start a trial it cannot finish
     assert res.trials[-1].state in {"stopped", "pruned", "complete"}
     assert all(t.state != "failed" for t in res.trials)
 

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
+from tests.conftest import errors_besides_trust
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "credit.py")
 
 # A trained run stand-in on the bundled sample (seeded scores): the tabs only read these fields.
+
 SCRIPT = """
 from types import SimpleNamespace
 
@@ -19,7 +21,6 @@ import pandas as pd
 from core.credit.pipeline import SAMPLE_PATH
 from ui.credit.checks import show_drift, show_fairness
 from ui.credit.results import show_scorecard
-from tests.conftest import errors_besides_trust
 
 df = pd.read_csv(SAMPLE_PATH)
 rng = np.random.default_rng(0)

@@ -7,9 +7,11 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from core.quality.baselines import BASELINE_NAMES, compare_quality, fit_baselines_for_run
+from tests.conftest import errors_besides_trust
 
 # A trained run stand-in (seeded): the CNN gets nearly every test image right, the logistic
 # baseline guesses; the performance tab reads only these fields.
+
 SCRIPT = """
 from types import SimpleNamespace
 
@@ -18,7 +20,6 @@ import streamlit as st
 
 from core.quality.evaluate import compute_multiclass_metrics
 from ui.quality.results import show_performance
-from tests.conftest import errors_besides_trust
 
 rng = np.random.default_rng(0)
 classes = ["crack", "ok", "pit", "scratch"]

@@ -25,7 +25,7 @@ def runs_dir(tmp_path, monkeypatch):
 
 
 def _open() -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = AppTest.from_file(PAGE, default_timeout=240).run()
     assert not at.exception, at.exception
     return at
 
