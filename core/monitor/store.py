@@ -36,6 +36,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.registry import _fsync_dir  # one durable-rename rule for runs and logs
+
 from core.errors import DataValidationError
 
 PREDICTIONS, LABELS = "predictions", "labels"
@@ -128,19 +130,6 @@ def discard(paths) -> None:
     for p in paths:
         with contextlib.suppress(OSError):
             Path(p).unlink()
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _remove_stale_tmp(folder: Path) -> None:
