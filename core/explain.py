@@ -77,26 +77,49 @@ def compute_permutation_shap(
     n, m = X.shape
     b = len(bg)
     rng = np.random.default_rng(seed)
-    base = float(np.mean(predict_fn(bg)))
+    orders = [rng.permutation(m) for _ in range(n_permutations)]
+    directions = [d for order in orders for d in (order, order[::-1])]
+    rows_per_call = max(1, max_batch_rows // ((m + 1) * b))
+    # Every (direction, block of rows) step, grouped so that one model call takes as many as fit in
+    # max_batch_rows: a single explained row's 2 x n_permutations walks (and the background's own
+    # predictions) go through the model in one call instead of one call each.
+    steps = [(d, start, min(start + rows_per_call, n)) for d in directions for start in range(0, n, rows_per_call)]
+    calls, rows_in_call = [[]], 0
+    for step in steps:
+        if rows_in_call + step[2] - step[1] > rows_per_call:
+            calls.append([])
+            rows_in_call = 0
+        calls[-1].append(step)
+        rows_in_call += step[2] - step[1]
     values = np.zeros((n, m), dtype=float)
-    rows_per_chunk = max(1, max_batch_rows // ((m + 1) * b))
-    for _ in range(n_permutations):
-        order = rng.permutation(m)
-        for direction in (order, order[::-1]):
-            for start in range(0, n, rows_per_chunk):
-                xs = X[start : start + rows_per_chunk]
-                k = len(xs)
-                # states[r, s, j, :]: row r with the first s features of ``direction`` switched on,
-                # the rest taken from background sample j.
-                states = np.empty((k, m + 1, b, m), dtype=np.float32)
-                switched = np.zeros(m, dtype=bool)
-                states[:, 0] = bg
-                for s in range(1, m + 1):
-                    switched[direction[s - 1]] = True
-                    states[:, s] = np.where(switched, xs[:, None, :], bg[None, :, :])
-                preds = np.asarray(predict_fn(states.reshape(-1, m)), dtype=float).reshape(k, m + 1, b).mean(axis=2)
-                values[start : start + k, direction] += np.diff(preds, axis=1)
+    base = None
+    for call in calls:
+        states = [_switch_states(X[start:stop], bg, direction) for direction, start, stop in call]
+        head = [bg] if base is None else []
+        preds = np.asarray(predict_fn(np.concatenate(head + [s.reshape(-1, m) for s in states])))
+        if base is None:
+            base, preds = float(np.mean(preds[:b])), preds[b:]
+        preds = preds.astype(float, copy=False)
+        at = 0
+        for (direction, start, stop), s in zip(call, states):
+            size = s.size // m
+            steps_mean = preds[at:at + size].reshape(stop - start, m + 1, b).mean(axis=2)
+            values[start:stop, direction] += np.diff(steps_mean, axis=1)
+            at += size
     return values / (2 * n_permutations), base
+
+
+def _switch_states(xs: np.ndarray, bg: np.ndarray, direction: np.ndarray) -> np.ndarray:
+    """``states[r, s, j, :]``: row r with the first s features of ``direction`` switched on, the rest
+    taken from background sample j."""
+    k, m = xs.shape
+    states = np.empty((k, m + 1, len(bg), m), dtype=np.float32)
+    switched = np.zeros(m, dtype=bool)
+    states[:, 0] = bg
+    for s in range(1, m + 1):
+        switched[direction[s - 1]] = True
+        states[:, s] = np.where(switched, xs[:, None, :], bg[None, :, :])
+    return states
 
 
 def compute_shap_tabular(

@@ -30,6 +30,26 @@ def test_values_add_up_and_agree_with_shap_library():
     assert np.abs(values - reference.values).max() < 0.02
 
 
+def test_batching_the_walks_in_fewer_model_calls_gives_the_same_values():
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=(6, 4))
+    bg, X = rng.normal(size=(12, 6)), rng.normal(size=(9, 6))
+    calls = []
+
+    def f(z):
+        calls.append(len(z))
+        return np.tanh(z @ w).sum(axis=1)
+
+    one_row = [compute_permutation_shap(f, bg, X[:1], n_permutations=5, seed=4, max_batch_rows=b) for b in (84, 10**6)]
+    assert calls == [12 + 84] + [84] * 9 + [12 + 10 * 84]  # each walk in its own call, then all in one
+    assert np.array_equal(one_row[0][0], one_row[1][0]) and one_row[0][1] == one_row[1][1]
+    calls.clear()
+    many = [compute_permutation_shap(f, bg, X, n_permutations=2, seed=4, max_batch_rows=b) for b in (84 * 4, 10**6)]
+    assert len(calls) == 4 * 3 + 1  # blocks of 4 rows (4, 4, 1) per walk, then everything at once
+    assert np.array_equal(many[0][0], many[1][0])
+    assert np.allclose(many[1][0].sum(axis=1), f(X) - f(bg).mean(), atol=1e-9)
+
+
 def test_result_helpers_and_errors():
     bg = np.zeros((5, 2))
     X = np.array([[1.0, -1.0], [1.0, 0.0]])
