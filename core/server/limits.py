@@ -117,5 +117,6 @@ def rows_to_frame(rows: list, limits: Limits) -> pd.DataFrame:
             raise RequestError("every instance with the same fields as the first",
                                f"instance {i} " + "; ".join([f"lacks {lacks}"] * bool(lacks) + [f"adds {more}"] * bool(more)),
                                "send every field in every row (null for a missing value)")
-    decoded = [{k: _decode_binary(v, f"instance {i}, field '{k}'") for k, v in r.items()} for i, r in enumerate(rows)]
-    return pd.DataFrame.from_records(decoded, columns=fields)
+    # Built column by column (the same types as DataFrame.from_records, at a fraction of its cost on one row).
+    return pd.DataFrame({k: [_decode_binary(r[k], f"instance {i}, field '{k}'") for i, r in enumerate(rows)]
+                         for k in fields}, columns=fields)

@@ -87,6 +87,21 @@ def test_records_are_json_ready():
     assert json.dumps(to_records(df)) == '[{"a": 1.5, "b": true, "c": "x"}, {"a": null, "b": false, "c": null}]'
 
 
+def test_records_are_json_ready_for_every_column_type():
+    import numpy as np
+
+    df = pd.DataFrame({"f32": np.array([0.25, -np.inf], dtype=np.float32), "u8": np.array([1, 2], dtype=np.uint8),
+                       "Int": pd.array([3, None], dtype="Int64"), "Bool": pd.array([None, True], dtype="boolean"),
+                       "t": pd.to_datetime(["2024-05-01 13:45", None]), "cat": pd.Categorical(["a", None]),
+                       "mixed": [1, "x"], 7: ["k", "l"]})
+    rows = to_records(df)
+    assert rows == [{"f32": 0.25, "u8": 1, "Int": 3, "Bool": None, "t": "2024-05-01T13:45:00", "cat": "a",
+                     "mixed": 1, "7": "k"},
+                    {"f32": None, "u8": 2, "Int": None, "Bool": True, "t": None, "cat": None, "mixed": "x", "7": "l"}]
+    assert [type(v) for v in rows[0].values()] == [float, int, int, type(None), str, str, int, str]
+    assert to_records(df.iloc[:0]) == []
+
+
 def test_a_scenario_without_a_serving_module_says_it_cannot_be_served(tmp_path):
     from core.scenarios import ScenarioBase
 
