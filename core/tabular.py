@@ -96,16 +96,17 @@ def predict_codes(model, preprocessor: TabularPreprocessor, Z: np.ndarray) -> np
 
 
 def explain_rows(model, preprocessor: TabularPreprocessor, background: np.ndarray, df: pd.DataFrame, *,
-                 seed: int = 0, blend=None):
+                 seed: int = 0, blend=None, codes: np.ndarray | None = None):
     """SHAP values of a tabular network (blended with a baseline when ``blend``, a ``core.blend.Blend``)
     for raw rows ``df``, one value per source column, against code-space ``background`` rows. Serves a
-    freshly trained run and every saved-model loader."""
+    freshly trained run and every saved-model loader. ``codes``: ``preprocessor.transform_codes(df)``
+    when the caller has it already (a scorer that just predicted these rows)."""
     from core.blend import recommended_codes
     from core.explain import compute_shap_tabular
 
     predict = recommended_codes(lambda Z: predict_codes(model, preprocessor, Z), preprocessor, blend)
-    return compute_shap_tabular(predict, background, preprocessor.transform_codes(df), preprocessor.columns,
-                                df[preprocessor.columns], seed=seed)
+    codes = preprocessor.transform_codes(df) if codes is None else codes
+    return compute_shap_tabular(predict, background, codes, preprocessor.columns, df[preprocessor.columns], seed=seed)
 
 
 @dataclass

@@ -7,6 +7,7 @@ The common flags (--data, --test-data, --target, --positive, --imbalance, --epoc
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from dataclasses import replace
@@ -230,15 +231,22 @@ def _verdict(run, threshold: float, args) -> dict:
     return verdict_json(verdicts[0], trust, more=verdicts[1:], model=recommended_name(run.tabular))
 
 
-def score_credit_chunk(model, part, *, threshold: float, reasons: bool = True):
+def score_credit_chunk(model, part, *, threshold: float, reasons: bool = True, with_input: bool = True):
     """One chunk's scored rows and probabilities of default: the single-process scorer's step,
-    which the Dask engine (``core.scale.credit``) runs on each partition too."""
-    from core.credit.scoring import build_scored_frame, compute_reasons_for_rows
+    which the Dask engine (``core.scale.credit``) runs on each partition too. ``with_input=False``
+    gives only the scored columns (the prediction service's answer)."""
+    from core.credit.scoring import build_scored_frame, compute_reasons_for_rows, scored_fields
 
-    p = model.predict(part)
+    codes = model.preprocessor.transform_codes(part)  # once, for the probabilities and the reason codes
+    p = model.predict_codes(codes)
     bad = np.flatnonzero(p >= threshold)
     why = {} if not reasons or not len(bad) else compute_reasons_for_rows(
-        part, bad, explain_fn=model.explain_fn, references=model.references, **model.reason_filter)
+        part, bad, explain_fn=functools.partial(model.explain_fn, codes=codes[bad]), references=model.references,
+        **model.reason_filter)
+    if not with_input:
+        import pandas as pd
+
+        return pd.DataFrame(scored_fields(p, threshold=threshold, config=model.scorecard, reasons=why)), p
     return build_scored_frame(part, p, threshold=threshold, config=model.scorecard, reasons=why), p
 
 

@@ -152,13 +152,14 @@ class LoadedCreditModel:
         """The recommended model's probability of default for raw rows with the training columns."""
         return self.predict_codes(self.preprocessor.transform_codes(df))
 
-    def explain_fn(self, df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-        """SHAP values of the recommended model per source column, against the saved background sample."""
+    def explain_fn(self, df: pd.DataFrame, *, codes: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
+        """SHAP values of the recommended model per source column, against the saved background sample
+        (``codes``: the rows' ``transform_codes``, when already computed)."""
         from core.tabular import explain_rows
 
         res = explain_rows(self.model, self.preprocessor, np.asarray(self.credit["background"], dtype=np.float32),
                            df.reset_index(drop=True), seed=int(self.metadata.get("config", {}).get("seed", 0)),
-                           blend=self.blend)
+                           blend=self.blend, codes=codes)
         return res.values, list(res.feature_names)
 
 

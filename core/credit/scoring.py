@@ -75,18 +75,23 @@ def build_scored_frame(df: pd.DataFrame, p_default, *, threshold: float,
     ``reasons`` maps a row position to its reason sentences (usually only declined rows have
     them); rows without reasons get empty strings, so the CSV keeps a fixed set of columns.
     """
-    p = np.asarray(p_default, dtype=float).ravel()
     out = df.reset_index(drop=True).copy()
+    for c, v in scored_fields(p_default, threshold=threshold, config=config, reasons=reasons, k=k).items():
+        out[c] = v
+    return out
+
+
+def scored_fields(p_default, *, threshold: float, config: ScorecardConfig = ScorecardConfig(),
+                  reasons: Mapping[int, Sequence[str]] | None = None, k: int = N_REASONS) -> dict:
+    """The columns ``build_scored_frame`` adds, as ``{name: values}`` (what the prediction service
+    answers, without copying the request's own columns first)."""
+    p = np.asarray(p_default, dtype=float).ravel()
     points = compute_score_points(p, config)
-    out["probability_of_default"] = np.round(p, 6)
-    out["score_points"] = points.astype(int)
-    out["grade"] = assign_grades(points, config)
-    out["decision"] = decide(p, threshold)
+    out = {"probability_of_default": np.round(p, 6), "score_points": points.astype(int),
+           "grade": assign_grades(points, config), "decision": decide(p, threshold)}
     reasons = reasons or {}
     for j in range(k):
-        out[f"reason_{j + 1}"] = [
-            reasons[i][j] if i in reasons and j < len(reasons[i]) else "" for i in range(len(out))
-        ]
+        out[f"reason_{j + 1}"] = [reasons[i][j] if i in reasons and j < len(reasons[i]) else "" for i in range(len(p))]
     return out
 
 

@@ -31,8 +31,8 @@ class CreditPredictor(Predictor):
         from core.credit.cli import score_credit_chunk
 
         part = self.check(df)
-        scored, _ = score_credit_chunk(self.model, part, threshold=self.threshold, reasons=True)
-        return scored[[c for c in scored.columns if c not in part.columns]]
+        scored, _ = score_credit_chunk(self.model, part, threshold=self.threshold, reasons=True, with_input=False)
+        return scored
 
 
 def make_predictor(run_dir: Path, *, runtime: str) -> CreditPredictor:
