@@ -8,8 +8,13 @@ decision of scoring that stream as one file. A request older than that reach is 
 its history missing, as the file scorer does, and says so in a notice.
 
 Only the history rows that share a customer or a terminal with the request enter its window features
-(every other row is outside all of its windows), which keeps a one-row request fast on a long log.
-The state (history and latest time) is ``snapshot()`` / ``restore()``-d by the server.
+(every other row is outside all of its windows), which keeps a one-row request fast on a long log:
+they are found through an index of the history's rows by customer and by terminal, and the rows scored
+since the index was built (a short tail) are searched directly. The tail joins the history
+(``roll_history``, the file scorer's step) every ``MERGE_ROWS`` rows, not on every request; until then
+rows older than the history's reach are left out of a request's rows by time, so the rows a request
+reads are the same as with a history rolled on every request. The state (history and latest time) is
+``snapshot()`` / ``restore()``-d by the server.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from core.serving import Predictor, RequestError
+
+MERGE_ROWS = 500  # scored rows kept as the history's tail before they are rolled into it
 
 UNORDERED = ("{n} transaction(s) are older than the service's history reaches (the longest window plus the "
              "label delay before the latest transaction seen, {last}): they were scored with part of their "
@@ -41,8 +48,22 @@ class FraudPredictor(Predictor):
         self.review = float(decided["review_threshold"])
         self.block = max(float(decided["block_threshold"]), self.review)
         self.keep = history_keep(self.saved.feature_config)
-        self.history, self.last_time = self.saved.history, None
+        self._set_history(self.saved.history, None)
         self.scored = 0
+
+    def _set_history(self, history: pd.DataFrame, last_time) -> None:
+        self.history, self.last_time = history, last_time
+        self._tail = history.iloc[:0]  # rows scored since the history was last rolled
+        self._index: dict[str, dict] = {}  # key column -> {key value: row positions in the history}
+
+    def _merge_tail(self) -> None:
+        """Roll the tail into the history as the file scorer rolls a chunk (old rows dropped)."""
+        from core.fraud.cli import roll_history
+
+        if len(self._tail):
+            history, last = roll_history(self.history, self._tail, self.saved.columns.time, self.last_time,
+                                         self.keep)
+            self._set_history(history, last)
 
     def example_row(self) -> dict:
         """The next transaction after the saved log: its last card and terminal, a typical amount."""
@@ -68,22 +89,45 @@ class FraudPredictor(Predictor):
         return {c: row[c] for c in self.columns() if c in row}
 
     def _reach(self, new_log: pd.DataFrame) -> pd.DataFrame:
-        """The history rows the request's window features read: those of its customers and terminals."""
-        cols, hist = self.saved.columns, self.history
+        """The history rows the request's window features read: those of its customers and terminals
+        (in the history's order, then the tail's), none older than the history's reach."""
+        import numpy as np
+
+        cols = self.saved.columns
         keys = [c for c in (cols.customer, cols.terminal) if c]
-        if not keys or not len(hist):
-            return hist
+        if not keys or any(new_log[c].isna().any() for c in keys):
+            self._merge_tail()  # no key to look up: every row
+            return self._filtered(self.history, keys, new_log)
+        hist = self.history
+        found = []
+        for c in keys:
+            if c not in self._index:
+                self._index[c] = hist.groupby(c, sort=False, dropna=True, observed=True).indices
+            found += [self._index[c].get(v) for v in pd.unique(new_log[c])]
+        found = [f for f in found if f is not None]
+        parts = [hist.take(np.unique(np.concatenate(found))) if found else hist.iloc[:0]]
+        if len(self._tail):
+            parts.append(self._filtered(self._tail, keys, new_log))
+        reach = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+        if self.last_time is not None:  # what rolling the history would have dropped by now
+            reach = reach[(reach[cols.time] >= self.last_time - self.keep).to_numpy()].reset_index(drop=True)
+        return reach
+
+    @staticmethod
+    def _filtered(frame: pd.DataFrame, keys: list[str], new_log: pd.DataFrame) -> pd.DataFrame:
+        if not keys or not len(frame):
+            return frame
         mask = None
         for c in keys:
-            m = hist[c].isin(pd.unique(new_log[c]))
+            m = frame[c].isin(pd.unique(new_log[c]))
             mask = m if mask is None else mask | m
-        return hist[mask].reset_index(drop=True)
+        return frame[mask].reset_index(drop=True)
 
     def predict(self, df: pd.DataFrame, *, remember: bool = True) -> pd.DataFrame:
         """Risk, approve / review / block and alert per transaction, in the request's order. With
         ``remember=False`` (the Runs page's "Try it") the transactions do not join the history."""
         from core.errors import DataValidationError
-        from core.fraud.cli import roll_history, score_fraud_chunk
+        from core.fraud.cli import score_fraud_chunk
         from core.fraud.pipeline import prepare_new_transactions
 
         part = self.check(df)
@@ -111,8 +155,11 @@ class FraudPredictor(Predictor):
             scored = score_fraud_chunk(self.saved, part, new_log, self._reach(new_log), review=self.review,
                                        block=self.block)
             if remember:
-                self.history, self.last_time = roll_history(self.history, new_log, cols.time, self.last_time,
-                                                            self.keep)
+                self._tail = pd.concat([self._tail, new_log.assign(_row=-1)[self.history.columns]], ignore_index=True)
+                latest = new_log[cols.time].max()
+                self.last_time = latest if self.last_time is None else max(self.last_time, latest)
+                if len(self._tail) >= MERGE_ROWS:
+                    self._merge_tail()
                 self.scored += len(part)
         out = scored[[c for c in scored.columns if c not in part.columns]].reset_index(drop=True)
         out.attrs["notices"] = notices
@@ -121,6 +168,7 @@ class FraudPredictor(Predictor):
     def snapshot(self) -> dict:
         """The rolling history and the latest time seen (a consistent pair, taken under the lock)."""
         with self.lock:
+            self._merge_tail()
             return {"history": self.history, "last_time": self.last_time, "scored": self.scored}
 
     def restore(self, state: dict) -> None:
@@ -134,8 +182,8 @@ class FraudPredictor(Predictor):
         history = history[list(self.saved.history.columns)]
         history[cols.time] = pd.to_datetime(history[cols.time])
         with self.lock:
-            self.history = history.reset_index(drop=True)
-            self.last_time = None if state.get("last_time") is None else pd.Timestamp(state["last_time"])
+            self._set_history(history.reset_index(drop=True),
+                              None if state.get("last_time") is None else pd.Timestamp(state["last_time"]))
             self.scored = int(state.get("scored") or 0)
 
 

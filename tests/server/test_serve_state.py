@@ -101,3 +101,30 @@ def test_several_workers_serve_a_stateless_model(onnx_ready, tmp_path):
         assert len(workers) == 2
         example = httpx.get(f"{server.url}/v1/models/credit-1").json()["input"]["example"]
         assert all(post(server, "credit-1", example).status_code == 200 for _ in range(10))
+
+
+def test_the_history_tail_rolled_in_late_reads_the_same_rows_as_rolling_every_request(onnx_ready, monkeypatch):
+    """The scored rows wait in a tail before joining the history (``MERGE_ROWS``); rolling them in after
+    every request (as the file scorer rolls each chunk) or only when the state is saved must give the same risks, including for a batch older than the latest
+    transaction and for rows scored without being remembered, and the same saved history."""
+    import core.fraud.serving as fs
+    from core.server.limits import Limits, rows_to_frame
+
+    cols = ["timestamp", "amount", "customer_id", "terminal_id", "channel"]
+    records = json.loads(fraud_rows(40)[cols].to_json(orient="records"))
+
+    def stream(merge_rows):
+        monkeypatch.setattr(fs, "MERGE_ROWS", merge_rows)
+        p = fs.make_predictor(onnx_ready["fraud"], runtime="onnx")
+        frame = lambda rows: rows_to_frame(rows, Limits())  # noqa: E731
+        outs = [p.predict(frame([rec])) for rec in records[:25]]
+        outs.append(p.predict(frame(records[25:32])))
+        late = p.predict(frame(records[:6]))  # older than the latest transaction seen
+        outs += [late, *(p.predict(frame([rec]), remember=i % 2 == 0) for i, rec in enumerate(records[32:]))]
+        return pd.concat(outs, ignore_index=True), p.snapshot(), late.attrs["notices"]
+
+    every, every_state, _ = stream(1)
+    never, never_state, _ = stream(10 ** 9)
+    pd.testing.assert_frame_equal(every, never)
+    pd.testing.assert_frame_equal(every_state["history"], never_state["history"])
+    assert every_state["last_time"] == never_state["last_time"] and every_state["scored"] == 25 + 7 + 6 + 4
