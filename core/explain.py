@@ -94,32 +94,37 @@ def compute_permutation_shap(
     values = np.zeros((n, m), dtype=float)
     base = None
     for call in calls:
-        states = [_switch_states(X[start:stop], bg, direction) for direction, start, stop in call]
-        head = [bg] if base is None else []
-        preds = np.asarray(predict_fn(np.concatenate(head + [s.reshape(-1, m) for s in states])))
+        # One matrix per call, each step's states written straight into it (no copies of a large batch).
+        head = b if base is None else 0
+        sizes = [(stop - start) * (m + 1) * b for _, start, stop in call]
+        batch = np.empty((head + sum(sizes), m), dtype=np.float32)
+        if head:
+            batch[:head] = bg
+        at = head
+        for (direction, start, stop), size in zip(call, sizes):
+            _switch_states(X[start:stop], bg, direction, out=batch[at:at + size].reshape(stop - start, m + 1, b, m))
+            at += size
+        preds = np.asarray(predict_fn(batch))
         if base is None:
             base, preds = float(np.mean(preds[:b])), preds[b:]
         preds = preds.astype(float, copy=False)
         at = 0
-        for (direction, start, stop), s in zip(call, states):
-            size = s.size // m
+        for (direction, start, stop), size in zip(call, sizes):
             steps_mean = preds[at:at + size].reshape(stop - start, m + 1, b).mean(axis=2)
             values[start:stop, direction] += np.diff(steps_mean, axis=1)
             at += size
     return values / (2 * n_permutations), base
 
 
-def _switch_states(xs: np.ndarray, bg: np.ndarray, direction: np.ndarray) -> np.ndarray:
-    """``states[r, s, j, :]``: row r with the first s features of ``direction`` switched on, the rest
+def _switch_states(xs: np.ndarray, bg: np.ndarray, direction: np.ndarray, *, out: np.ndarray) -> None:
+    """Fill ``out[r, s, j, :]``: row r with the first s features of ``direction`` switched on, the rest
     taken from background sample j."""
-    k, m = xs.shape
-    states = np.empty((k, m + 1, len(bg), m), dtype=np.float32)
+    m = xs.shape[1]
     switched = np.zeros(m, dtype=bool)
-    states[:, 0] = bg
+    out[:, 0] = bg
     for s in range(1, m + 1):
         switched[direction[s - 1]] = True
-        states[:, s] = np.where(switched, xs[:, None, :], bg[None, :, :])
-    return states
+        out[:, s] = np.where(switched, xs[:, None, :], bg[None, :, :])
 
 
 def compute_shap_tabular(
