@@ -132,8 +132,19 @@ def discard(paths) -> None:
             Path(p).unlink()
 
 
+_SWEPT: dict[str, float] = {}  # folder -> when this process last looked for stale temporaries in it
+SWEEP_EVERY_SECONDS = 600.0
+
+
 def _remove_stale_tmp(folder: Path) -> None:
+    """Remove temporaries and pending parts left by a killed writer, once per folder every
+    ``SWEEP_EVERY_SECONDS`` in a process: a day folder holds a file per append, so looking through
+    it on every append would cost more with every request a service answers."""
     now = time.time()
+    last = _SWEPT.get(str(folder))
+    if last is not None and now - last < SWEEP_EVERY_SECONDS:
+        return
+    _SWEPT[str(folder)] = now
     with contextlib.suppress(OSError):
         for p in folder.iterdir():
             age = STALE_TMP_SECONDS if p.name.endswith(".tmp") else STALE_PENDING_SECONDS

@@ -184,3 +184,25 @@ def test_the_log_can_live_outside_the_run_folder(run, monkeypatch, tmp_path):
     assert (tmp_path / "logs" / run.name / "predictions").is_dir() and not (run / "monitor").exists()
     assert store.get_log_size(run).predictions == 4
     assert os.fspath(tmp_path / "logs" / run.name) == store.get_log_size(run).location
+
+
+def test_a_killed_writers_temporaries_are_swept_once_per_interval_not_on_every_append(tmp_path, monkeypatch):
+    frame = pd.DataFrame({"log_key": ["a"], "x": [1.0]})
+    now = pd.Timestamp("2026-12-01 10:00", tz="UTC")
+    first = store.write_part(tmp_path, store.PREDICTIONS, frame, now=now)
+    folder = first.parent
+    old = folder / ".left-by-a-killed-writer.parquet.tmp"
+    old.write_bytes(b"partial")
+    os.utime(old, (0, 0))  # long stale
+    monkeypatch.setattr(store, "_SWEPT", {})
+    store.write_part(tmp_path, store.PREDICTIONS, frame, now=now)
+    assert not old.exists()  # the first append of the process looks and removes it
+    again = folder / ".another.parquet.tmp"
+    again.write_bytes(b"partial")
+    os.utime(again, (0, 0))
+    store.write_part(tmp_path, store.PREDICTIONS, frame, now=now)
+    assert again.exists()  # within the interval the folder is not looked through again
+    monkeypatch.setattr(store, "SWEEP_EVERY_SECONDS", 0.0)
+    store.write_part(tmp_path, store.PREDICTIONS, frame, now=now)
+    assert not again.exists()
+    assert len(store.list_parts(tmp_path, store.PREDICTIONS)) == 4
