@@ -338,6 +338,7 @@ class RunExplanations:
     global_sample: Any  # ShapResult for a seeded sample of test rows
     typical: dict
     seconds: float
+    global_positions: np.ndarray | None = None  # positions in ``run.test`` of ``global_sample``'s rows
 
 
 def explain_run(run: FraudRun, *, top_alerts: int = 200, global_rows: int = 300,
@@ -356,4 +357,4 @@ def explain_run(run: FraudRun, *, top_alerts: int = 200, global_rows: int = 300,
     shap_global = run.tabular.explain(X.iloc[sample], seed=seed)
     return RunExplanations(alerts=shap_alerts, alert_positions=top, reasons=reasons,
                            global_sample=shap_global, typical=typical,
-                           seconds=time.perf_counter() - t0)
+                           seconds=time.perf_counter() - t0, global_positions=sample)
