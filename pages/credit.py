@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataValidationError
+from core.glossary import MODELS
 from core.safety import escape_markdown
 
 from ui.common import ensure_router, plain_columns
@@ -17,6 +18,8 @@ from ui.credit.explain import show_explanations, show_reason_codes, show_what_if
 from ui.credit.export import show_export
 from ui.credit.results import show_credit_trust, show_decision, show_performance, show_scorecard
 from ui.credit.train import show_trained, train, training_form
+from ui.dependence import show_dependence
+from ui.lift import show_lift
 from ui.jobs import training_slot
 from ui.origin import record_origin, show_origin
 
@@ -88,12 +91,16 @@ shap = st.session_state[K + "shap"]
 
 with tabs[1], timed("performance"):
     show_performance(run, threshold)
+    show_lift(K, run.y_test, {MODELS[k]: v for k, v in run.tabular.proba.items()}, positives="defaulters",
+              action="declining", cases="applicants", file_name="credit-deciles.csv")
 with tabs[2], timed("decision"):
     threshold, loss, margin = show_decision(run, threshold)
 with tabs[3], timed("scorecard"):
     scorecard = show_scorecard(run, threshold)
 with tabs[4], timed("explanations"):
     show_explanations(run, shap)
+    show_dependence(K, run, shap, run.test_df[shap.feature_names], run.predict, outcome=run.y_test[:len(shap.values)],
+                    outcome_names=("repaid", "default"), what="Probability of default")
 with tabs[5], timed("reasons"):
     show_reason_codes(run, shap, threshold, scorecard)
 with tabs[6], timed("fairness"):

@@ -6,8 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataValidationError
+from core.glossary import MODELS
 
 from ui.common import ensure_router
+from ui.dependence import show_dependence
+from ui.lift import show_lift
 from ui.fraud.alerts import show_alert_policy, show_alert_queue
 from ui.fraud.base import K, SAMPLE, fail
 from ui.fraud.data import (column_mapping, get_data, keep_recent, label_values, leak_check, prepared, show_log,
@@ -81,6 +84,8 @@ if run is None:
 ex = st.session_state[K + "explain"]
 with tabs[1]:
     show_performance(run)
+    show_lift(K, run.test["label"].to_numpy(), {MODELS[m]: run.test[f"score_{m}"].to_numpy() for m in run.metrics},
+              positives="frauds", action="reviewing", cases="transactions", file_name="fraud-deciles.csv")
 with tabs[2]:
     show_imbalance_comparison(run)
 with tabs[3]:
@@ -89,6 +94,9 @@ with tabs[4]:
     show_alert_queue(run, ex)
 with tabs[5]:
     show_explanations(run, ex)
+    show_dependence(K, run, ex.global_sample, run.feature_frame_test[ex.global_sample.feature_names],
+                    run.tabular.predict_proba, what="Fraud risk", outcome_names=("genuine", "fraud"),
+                    outcome=None if ex.global_positions is None else run.test["label"].to_numpy()[ex.global_positions])
 with tabs[6]:
     show_score_new_file(run, ex)
 with tabs[7]:
