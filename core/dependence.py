@@ -130,7 +130,7 @@ def feature_grid(column: pd.Series, *, points: int = 20) -> tuple[list, bool]:
     present = column.dropna()
     num = _as_numbers(present) if len(present) else None
     if num is None:
-        cats = present.astype(str).value_counts().index[:MAX_CATEGORIES].tolist()
+        cats = sorted(present.astype(str).value_counts().index[:MAX_CATEGORIES].tolist())
         if len(cats) < 2:
             raise DataValidationError(
                 f"Partial dependence needs a feature with at least two values; '{short_text(str(column.name))}' "

@@ -100,7 +100,7 @@ def plot_cumulative_gains(curves: dict[str, pd.DataFrame], *, acted: str = "Shar
     fig = go.Figure()
     first = next(iter(curves.values()))
     fig.add_scatter(x=first["share_acted"], y=first["perfect"], mode="lines", name="perfect ranking",
-                    line=dict(color="#16a34a", dash="dash"))
+                    line=dict(color="#111827", dash="dash", width=1.5))
     for i, (name, c) in enumerate(curves.items()):
         fig.add_scatter(x=c["share_acted"], y=c["share_caught"], mode="lines", name=name,
                         line=dict(color=PALETTE[i % 7 if i else 0], width=3 if i == 0 else 2),

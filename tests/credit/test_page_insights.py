@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -85,3 +86,20 @@ def test_dependence_per_feature_in_its_units(trained):
     assert dep["layout"]["xaxis"]["title"]["text"] == "Credit utilisation (%)"
     assert sorted(d["name"] for d in dep["data"][:2]) == ["actual default", "actual repaid"]
     assert not at.exception and not errors_besides_trust(at)
+
+
+def test_what_would_flip_a_declined_applicant(trained):
+    at = trained
+    run = at.session_state["credit.run"]
+    threshold = float(at.session_state["credit.threshold"])
+    declined = np.flatnonzero(run.p_test >= threshold)
+    assert len(declined)
+    at.number_input(key="credit.wi_row").set_value(int(declined[0])).run()
+    assert not at.exception and not errors_besides_trust(at)
+    answer = next(b.value for b in [*at.success, *at.info] if "instead of" in b.value or b.value.startswith("No change"))
+    assert answer.startswith("Approve if"), answer
+    cf = next(iter(at.session_state["credit.flip_memo"].values()))
+    row = run.test_df.iloc[int(declined[0])].to_dict()
+    after = {**row, **{c.feature: c.after for c in cf.changes}}
+    assert run.predict(pd.DataFrame([after]))[0] < threshold  # the change really flips the network's decision
+    assert cf.changes and not {c.feature for c in cf.changes} & {"age", "sex"}

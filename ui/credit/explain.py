@@ -15,6 +15,7 @@ from core.credit.scoring import score_applicant
 from core.errors import DataValidationError
 
 from ui.credit.base import MAX_REASON_ROWS, K, cached_fig, fail, proxies, reason_policy
+from ui.credit.flip import show_flip
 
 
 def show_explanations(run, shap) -> None:
@@ -156,3 +157,4 @@ def what_if(run, threshold: float, scorecard):
         st.markdown("**Reasons for decline**\n" + "\n".join(f"1. {r}" for r in res.reasons))
     elif res.reasons:
         st.caption("Approved. Main risk factors: " + "; ".join(res.reasons))
+    show_flip(run, row, threshold)

@@ -1,0 +1,73 @@
+"""Credit page, what-if tab: what would flip this decision (the search is core.credit.counterfactual)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.credit.counterfactual import default_ranges, find_flip, protected_features
+from core.credit.fairness import find_proxy_features
+from core.errors import DataValidationError
+from core.credit.reasons import humanise
+from core.safety import escape_markdown
+
+from ui.common import get_currency
+from ui.credit.base import K, fail
+
+
+def _protected(run) -> list[str]:
+    """Age, protected attributes and the proxies the fairness tab flags, worked out once per model."""
+    held = st.session_state.get(K + "flip_protected")
+    if held is None or held[0] is not run:
+        setup = run.setup
+        proxies = find_proxy_features(run.train_df, setup.features, setup.sensitive) if setup.sensitive else None
+        flagged = [] if proxies is None else proxies.loc[proxies["flagged"], "feature"].tolist()
+        held = (run, protected_features(setup.features, setup.sensitive, flagged))
+        st.session_state[K + "flip_protected"] = held
+    return held[1]
+
+
+def _settings(run, protected: list[str]) -> pd.DataFrame:
+    numeric = [f for f in run.setup.numeric if f not in protected]
+    ranges = default_ranges(run.train_df, numeric, numeric)
+    return pd.DataFrame([{"feature": f, "Feature": humanise(f), "May change": True, "Lowest": r[0], "Highest": r[1]}
+                         for f, r in ranges.items()])
+
+
+def show_flip(run, row: dict, threshold: float) -> None:
+    """The features the analyst lets change and their ranges, and the smallest change found that moves
+    this applicant across the threshold."""
+    st.markdown("#### What would flip this decision")
+    protected = _protected(run)
+    if protected:
+        st.caption("Never changed: " + ", ".join(humanise(f) for f in protected)
+                   + " (age, protected attributes and proxies flagged on the Fairness tab).")
+    categories = [f for f in run.setup.categorical if f not in protected]
+    edited = st.data_editor(_settings(run, protected), key=K + "flip_settings", hide_index=True, width="stretch",
+                            disabled=["Feature"], column_order=["Feature", "May change", "Lowest", "Highest"],
+                            column_config={"May change": st.column_config.CheckboxColumn(
+                                help="Untick what the applicant cannot change (e.g. the length of the credit history)."),
+                                "Lowest": st.column_config.NumberColumn(help="Lowest value the search may try."),
+                                "Highest": st.column_config.NumberColumn(help="Highest value the search may try.")})
+    chosen = st.multiselect("Categories that may change (to any value seen in training)", categories,
+                            default=categories, format_func=humanise, key=K + "flip_categories") if categories else []
+    st.caption("Ranges start between the training rows' 1st and 99th percentile; edit them to what the applicant "
+               "could really do.")
+    memo = st.session_state.setdefault(K + "flip_memo", {})
+    try:
+        actionable = {rec["feature"]: (float(rec["Lowest"]), float(rec["Highest"]))
+                      for rec in edited.to_dict("records") if rec["May change"]}
+        actionable.update(default_ranges(run.train_df, chosen, []))
+        key = (id(run), tuple((c, str(v)) for c, v in row.items()), round(threshold, 6), repr(sorted(actionable.items())))
+        if key not in memo:
+            memo.clear()
+            memo[key] = find_flip(row, predict_fn=run.predict, threshold=threshold, train_df=run.train_df,
+                                  numeric=run.setup.numeric, categorical=run.setup.categorical,
+                                  actionable=actionable, protected=protected)
+    except (DataValidationError, TypeError, ValueError) as exc:
+        fail(exc if isinstance(exc, DataValidationError) else DataValidationError(
+            f"Every range needs a lowest and a highest number; got a blank or a word ({exc}). Fix: fill in both ends."))
+        return
+    cf = memo[key]
+    text = cf.sentence(run.train_df, get_currency())
+    (st.success if cf.found and cf.decision_before == "decline" else st.info)(escape_markdown(text), icon=":material/swap_horiz:")
