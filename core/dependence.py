@@ -125,7 +125,7 @@ def get_shap_dependence(shap, feature: str, *, color_by: str | None = "interacti
 
 
 def feature_grid(column: pd.Series, *, points: int = 20) -> tuple[list, bool]:
-    """The values a partial-dependence sweep takes: the column's quantiles from 5 % to 95 % (distinct
+    """The values a partial-dependence sweep takes: the column's quantiles from 1 % to 99 % (distinct
     values only; a column with few values takes each), or its most frequent categories."""
     present = column.dropna()
     num = _as_numbers(present) if len(present) else None
@@ -143,7 +143,7 @@ def feature_grid(column: pd.Series, *, points: int = 20) -> tuple[list, bool]:
             f"has {len(distinct)} in these rows. Fix: pick another feature.")
     if len(distinct) <= points:
         return distinct.tolist(), False
-    grid = np.unique(np.quantile(num[~np.isnan(num)], np.linspace(0.05, 0.95, points)))
+    grid = np.unique(np.quantile(num[~np.isnan(num)], np.linspace(0.01, 0.99, points)))
     whole = bool(np.all(distinct % 1 == 0))
     return (np.unique(np.round(grid)) if whole else grid).tolist(), False
 
