@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.errors import DataValidationError
 from core.glossary import metric_label, metric_text, setting_label, setting_text
+from core.workspace.pdf import build_message_pdf, build_report_pdf, get_pdf_filename
 from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
                                  format_figure, get_curve_names, get_headline, get_params, get_recommended_text,
@@ -244,10 +245,21 @@ def _report() -> str:
         return f"<!DOCTYPE html><meta charset='utf-8'><p>{html.escape(str(exc))}</p>"
 
 
-b1, b2, b3, _ = st.columns([1, 1, 1, 1])
+def _report_pdf() -> bytes:
+    """The same model card as PDF (its charts as tables or a pointer to the HTML card)."""
+    try:
+        return build_report_pdf(meta["path"])
+    except DataValidationError as exc:
+        return build_message_pdf("Model card", str(exc))
+
+
+b1, b4, b3, b2 = st.columns([1, 1, 1, 1])
 b1.download_button("Download report", data=_report, file_name=get_report_filename(meta), mime="text/html",
                    icon=":material/description:", key=K + "report", on_click="ignore", width="stretch",
                    help="A self-contained HTML model card: opens offline, charts stay interactive.")
+b4.download_button("Report as PDF", data=_report_pdf, file_name=get_pdf_filename(meta), mime="application/pdf",
+                   icon=":material/picture_as_pdf:", key=K + "report_pdf", on_click="ignore", width="stretch",
+                   help="The same model card as a PDF to file or print: sections, figures and tables.")
 if b3.button("Score new data…", icon=":material/batch_prediction:", key=K + "to_score", width="stretch",
              help="Open the Score page with this run selected."):
     st.session_state["score.run"] = rid

@@ -187,7 +187,7 @@ def test_report_download_is_offered(runs_dir):
     at.selectbox(key="runs.detail").set_value("credit-b").run()
     assert not at.exception
     buttons = at.get("download_button")
-    assert len(buttons) == 1 and buttons[0].proto.label == "Download report"
+    assert [b.proto.label for b in buttons] == ["Download report", "Report as PDF"]
     labels = [m.label for m in at.metric]
     assert labels == ["ROC-AUC", "Loss avoided"]
     assert "Loss per approved defaulter €4,321" in _text(at)
