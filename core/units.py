@@ -18,7 +18,7 @@ from core.money import DEFAULT_CURRENCY, format_money
 
 _MONEY = re.compile(r"income|salary|amount|amt|balance|price|spend|spent|payment|limit|loan_?value|revenue|"
                     r"wage|savings|debt_?amount|credit_?amount|value", re.I)
-_SHARE = re.compile(r"utili[sz]ation|ratio|rate|share|pct|percent|_to_|usage", re.I)
+_SHARE = re.compile(r"utili[sz]ation|ratio|rate|share|pct|percent|_to_|usage|risk", re.I)
 _NOT_MONEY = re.compile(r"_to_|ratio|rate|pct|share|count|nb_|number|zscore|months|years|days", re.I)
 
 
