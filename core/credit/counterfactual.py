@@ -74,7 +74,7 @@ class Counterfactual:
             kind = value_kind(c.feature, train_df[c.feature]) if train_df is not None and c.feature in train_df \
                 else value_kind(c.feature, [c.before, c.after])
             name = humanise(c.feature)
-            name = name if i == 0 else name[:1].lower() + name[1:] if not name[:2].isupper() else name
+            name = name if name[:2].isupper() else name[:1].lower() + name[1:]  # "DTI" stays, "Annual" does not
             verb = " were" if i == 0 else ""
             parts.append(f"{name}{verb} {value_text(c.after, kind, currency)} instead of "
                          f"{value_text(c.before, kind, currency)}")

@@ -49,7 +49,7 @@ def test_single_change_flips_a_decline_and_is_the_smallest():
     if len(closer):
         assert _predict(pd.DataFrame([{**row, "credit_utilisation": closer.min()}]))[0] >= 0.5
     text = cf.sentence(train, "EUR")
-    assert text.startswith("Approve if Credit utilisation were ") and "instead of 90%" in text
+    assert text.startswith("Approve if credit utilisation were ") and "instead of 90%" in text
 
 
 def test_two_changes_and_protected_features_never_move():
