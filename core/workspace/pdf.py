@@ -3,9 +3,9 @@ who file or print documents.
 
 The PDF is made from the HTML card itself (``build_report_html``), so the two never disagree: its
 headings, paragraphs, lists, figure tiles, tables and the trust warning are laid out with fpdf2
-(pure Python, imported only here). Interactive charts stay in the HTML card; in the PDF the
-explanations chart becomes its table (mean |SHAP| per column) and the curves are named with a
-pointer to the HTML card. Text is set in DejaVu Sans where the system has it (every character);
+(pure Python, imported only here). The recorded curves (ROC, precision-recall, backtest) are drawn
+as vector lines where the HTML card has them, the explanations chart becomes its table (mean |SHAP|
+per column), and any other chart points to the interactive HTML card. Text is set in DejaVu Sans where the system has it (every character);
 elsewhere in Helvetica, with the few characters it lacks written out (€ as EUR, → as ->).
 """
 
@@ -162,7 +162,7 @@ def _find_font() -> tuple[Path, Path] | None:
 class _Writer:
     """Lays the card's blocks out on A4 pages."""
 
-    def __init__(self, title: str, importance: dict | None):
+    def __init__(self, title: str, importance: dict | None, curves: list | None = None):
         from fpdf import FPDF
 
         self.pdf = FPDF(format="A4")
@@ -179,6 +179,7 @@ class _Writer:
         self.pdf.set_creator("AI Use-Case Studio")
         self.pdf.add_page()
         self.importance = importance
+        self.curves = list(curves or [])  # the HTML card's curve figures, in the order they appear
         self.section = ""
 
     def text(self, s: str) -> str:
@@ -240,12 +241,66 @@ class _Writer:
 
     def chart(self):
         imp = self.importance
-        if self.section == "Explanations" and imp:
+        if self.section != "Explanations" and self.curves:
+            self.line_chart(self.curves.pop(0))
+        elif self.section == "Explanations" and imp:
             top = sorted(imp.items(), key=lambda kv: -float(kv[1]))[:20]
             self.table([(["Input column", "Mean |SHAP value|"], True)] + [([str(k), f"{float(v):.4f}"], False)
                                                                           for k, v in top], widths=(3, 1))
         else:
             self.paragraph([("Chart: interactive in the HTML model card.", False)], "na")
+
+    def line_chart(self, fig, height: float = 58.0):
+        """A recorded curve (one of the HTML card's figures) drawn as vector lines: axes with their
+        titles, a few ticks, one line per trace and a legend under it."""
+        from html import unescape
+
+        pdf = self.pdf
+        traces = [t for t in fig.data if t.x is not None and t.y is not None and len(t.x)]
+        if not traces:
+            return
+        if pdf.get_y() + height + 24 > pdf.h - pdf.b_margin:
+            pdf.add_page()
+        self.font(9, bold=True)
+        pdf.cell(0, 5, self.text(unescape(fig.layout.title.text or "")), new_x="LMARGIN", new_y="NEXT")
+        dated = isinstance(traces[0].x[0], str)
+        dates = sorted({str(v) for t in traces for v in t.x}) if dated else []  # ISO dates sort in time order
+        at = {d: i for i, d in enumerate(dates)}
+        xs = [[at[str(v)] for v in t.x] if dated else [float(v) for v in t.x] for t in traces]
+        ys = [[float(v) for v in t.y] for t in traces]
+        x0, x1 = min(min(x) for x in xs), max(max(x) for x in xs)
+        y0, y1 = min(min(y) for y in ys), max(max(y) for y in ys)
+        x1, y1 = (x1 if x1 > x0 else x0 + 1), (y1 if y1 > y0 else y0 + 1)
+        left, top = pdf.l_margin + 14, pdf.get_y() + 2
+        width = pdf.w - pdf.r_margin - left - 4
+        sx = lambda v: left + (v - x0) / (x1 - x0) * width  # noqa: E731
+        sy = lambda v: top + height - (v - y0) / (y1 - y0) * height  # noqa: E731
+        pdf.set_draw_color(156, 163, 175)
+        pdf.set_line_width(0.2)
+        pdf.line(left, top + height, left + width, top + height)
+        pdf.line(left, top, left, top + height)
+        self.font(7, color=(107, 114, 128))
+        for k in range(5):
+            yv, xv = y0 + (y1 - y0) * k / 4, x0 + (x1 - x0) * k / 4
+            pdf.text(pdf.l_margin, sy(yv) + 1, f"{yv:.3g}")
+            label = dates[int(round(xv))] if dated else f"{xv:.3g}"
+            pdf.text(sx(xv) - 3, top + height + 4, self.text(label))
+        pdf.text(left + width / 2 - 10, top + height + 8, self.text(unescape(fig.layout.xaxis.title.text or "")))
+        with pdf.rotation(90, pdf.l_margin - 2, top + height / 2):
+            pdf.text(pdf.l_margin - 12, top + height / 2 - 1, self.text(unescape(fig.layout.yaxis.title.text or "")))
+        y_legend = top + height + 12
+        for i, (t, x, y) in enumerate(zip(traces, xs, ys)):
+            color = _rgb(t.line.color if t.line and t.line.color else "#2563eb")
+            pdf.set_draw_color(*color)
+            pdf.set_line_width(0.5 if t.line is None or t.line.dash in (None, "solid") else 0.25)
+            pdf.polyline([(sx(a), sy(b)) for a, b in zip(x, y)])
+            lx = pdf.l_margin + 14 + (i % 3) * 60
+            ly = y_legend + (i // 3) * 4.5
+            pdf.line(lx, ly - 1, lx + 6, ly - 1)
+            self.font(7.5)
+            pdf.text(lx + 8, ly, self.text(unescape(t.name or "")))
+        pdf.set_line_width(0.2)
+        pdf.set_y(y_legend + 4.5 * ((len(traces) + 2) // 3) + 2)
 
     def render(self, blocks) -> bytes:
         for b in blocks:
@@ -267,7 +322,7 @@ def build_report_pdf(run_dir) -> bytes:
     """The model card of the run saved in ``run_dir`` as PDF bytes: the HTML card's sections, figures,
     tables and texts (``build_report_html``), with the explanations chart as a table."""
     from core.registry import read_metadata
-    from core.workspace.report import build_report_html, strip_secrets
+    from core.workspace.report import _plot_own_curves, build_report_html, strip_secrets
 
     card = build_report_html(run_dir)  # checks the folder and reads the run as the HTML card does
     meta = strip_secrets(read_metadata(Path(run_dir)))
@@ -277,11 +332,22 @@ def build_report_pdf(run_dir) -> bytes:
     blocks = parse_card(card)
     title = next((b[1] for b in blocks if b[0] == "h1"), "Model card")
     try:
-        return _Writer(title, imp).render(blocks)
+        return _Writer(title, imp, _plot_own_curves(ws)).render(blocks)
     except ImportError as exc:
         raise DataValidationError(
             f"The PDF card needs the fpdf2 package; got {exc}. Fix: pip install -r requirements.txt "
             "(or download the HTML card).") from exc
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    """'#2563eb' -> (37, 99, 235); anything else (named colours) -> grey."""
+    c = str(color).lstrip("#")
+    if len(c) == 6:
+        try:
+            return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+        except ValueError:
+            pass
+    return (153, 153, 153)
 
 
 def build_message_pdf(title: str, message: str) -> bytes:

@@ -68,6 +68,20 @@ def test_pdf_holds_what_the_html_card_holds(credit_pdf):
     assert not missing, missing[:5]
 
 
+def test_recorded_curves_are_drawn(credit_pdf, tmp_path):
+    _, pdf = credit_pdf
+    text = _flat(_text(pdf))
+    metrics = text.split("Metrics", 1)[1].split("Business impact", 1)[0]
+    assert "ROC curve" in metrics and "False positive rate" in metrics and "chance" in metrics
+    assert "interactive in the HTML model card" not in text  # every chart of this card is in the PDF
+    ws = workspace_meta(name="demand run", auc=0.5, scenario="demand")
+    ws["curves"] = {k: {"x": ["2024-01-01", "2024-01-08", "2024-01-15"], "y": [3.0, v, 4.0], "x_label": "Date",
+                        "y_label": label} for k, v, label in (("backtest_actual", 5.0, "Actual demand"),
+                                                             ("backtest_p50", 4.0, "Forecast P50"))}
+    text = _flat(_text(build_report_pdf(make_run(tmp_path, "demand-1", scenario="demand", workspace=ws))))
+    assert "Backtest: actual against forecasts" in text and "2024-01-15" in text and "Forecast P50" in text
+
+
 def test_untrusted_run_says_so_in_the_pdf(tmp_path):
     pdf = build_report_pdf(make_run(tmp_path, "credit-chance", workspace=workspace_meta(
         name="shuffled", auc=0.51, trust=[CHANCE_FLAG])))
