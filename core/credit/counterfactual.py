@@ -109,6 +109,22 @@ def default_ranges(train_df: pd.DataFrame, features, numeric) -> dict[str, objec
     return out
 
 
+def read_ranges(rows) -> dict[str, tuple[float, float]]:
+    """The numeric features the analyst lets change, from the page's table (records with ``feature``,
+    ``Feature``, ``May change``, ``Lowest``, ``Highest``), as ``{feature: (low, high)}``."""
+    out = {}
+    for r in rows:
+        if not r.get("May change"):
+            continue
+        try:
+            out[r["feature"]] = (float(r["Lowest"]), float(r["Highest"]))
+        except (TypeError, ValueError):
+            raise DataValidationError(
+                f"The range of {r.get('Feature', r['feature'])} needs a lowest and a highest number; got "
+                f"{r.get('Lowest')!r} to {r.get('Highest')!r}. Fix: fill in both ends, or untick it.") from None
+    return out
+
+
 def _candidates(f, current, allowed, train_df, numeric):
     """(value, cost) of every value ``f`` may take but does not have now."""
     if f not in numeric:

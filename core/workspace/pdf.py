@@ -5,8 +5,9 @@ The PDF is made from the HTML card itself (``build_report_html``), so the two ne
 headings, paragraphs, lists, figure tiles, tables and the trust warning are laid out with fpdf2
 (pure Python, imported only here). The recorded curves (ROC, precision-recall, backtest) are drawn
 as vector lines where the HTML card has them, the explanations chart becomes its table (mean |SHAP|
-per column), and any other chart points to the interactive HTML card. Text is set in DejaVu Sans where the system has it (every character);
-elsewhere in Helvetica, with the few characters it lacks written out (€ as EUR, → as ->).
+per column), and any other chart points to the interactive HTML card. Text is set in DejaVu Sans
+where the system has it (every character); elsewhere in Helvetica, with the few characters it lacks
+written out (€ as EUR, → as ->).
 """
 
 from __future__ import annotations

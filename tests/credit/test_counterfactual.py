@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.credit.counterfactual import default_ranges, find_flip, protected_features
+from core.credit.counterfactual import default_ranges, find_flip, protected_features, read_ranges
 from core.errors import DataValidationError
 
 NUMERIC = ["annual_income", "credit_utilisation", "age"]
@@ -125,3 +125,13 @@ def test_flip_on_the_trained_network(credit_run):
             assert run.predict(pd.DataFrame([after]))[0] < threshold
             assert all(c.feature not in protected for c in cf.changes)
     assert found >= 1
+
+
+def test_ranges_from_the_page_table():
+    rows = [{"feature": "annual_income", "Feature": "Annual income", "May change": True, "Lowest": 20000, "Highest": 9e4},
+            {"feature": "open_accounts", "Feature": "Open accounts", "May change": False, "Lowest": None, "Highest": 3}]
+    assert read_ranges(rows) == {"annual_income": (20000.0, 90000.0)}
+    rows[1]["May change"] = True
+    with pytest.raises(DataValidationError, match="The range of Open accounts needs a lowest and a highest number; "
+                                                  "got None to 3"):
+        read_ranges(rows)

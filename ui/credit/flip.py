@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.credit.counterfactual import default_ranges, find_flip, protected_features
+from core.credit.counterfactual import default_ranges, find_flip, protected_features, read_ranges
 from core.credit.fairness import find_proxy_features
 from core.errors import DataValidationError
 from core.credit.reasons import humanise
@@ -55,19 +55,17 @@ def show_flip(run, row: dict, threshold: float) -> None:
                "could really do.")
     memo = st.session_state.setdefault(K + "flip_memo", {})
     try:
-        actionable = {rec["feature"]: (float(rec["Lowest"]), float(rec["Highest"]))
-                      for rec in edited.to_dict("records") if rec["May change"]}
-        actionable.update(default_ranges(run.train_df, chosen, []))
+        actionable = {**read_ranges(edited.to_dict("records")), **default_ranges(run.train_df, chosen, [])}
         key = (id(run), tuple((c, str(v)) for c, v in row.items()), round(threshold, 6), repr(sorted(actionable.items())))
         if key not in memo:
             memo.clear()
             memo[key] = find_flip(row, predict_fn=run.predict, threshold=threshold, train_df=run.train_df,
                                   numeric=run.setup.numeric, categorical=run.setup.categorical,
                                   actionable=actionable, protected=protected)
-    except (DataValidationError, TypeError, ValueError) as exc:
-        fail(exc if isinstance(exc, DataValidationError) else DataValidationError(
-            f"Every range needs a lowest and a highest number; got a blank or a word ({exc}). Fix: fill in both ends."))
+    except DataValidationError as exc:
+        fail(exc)
         return
     cf = memo[key]
     text = cf.sentence(run.train_df, get_currency())
-    (st.success if cf.found and cf.decision_before == "decline" else st.info)(escape_markdown(text), icon=":material/swap_horiz:")
+    show = st.success if cf.found and cf.decision_before == "decline" else st.info
+    show(escape_markdown(text), icon=":material/swap_horiz:")
