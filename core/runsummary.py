@@ -127,7 +127,11 @@ def period_text(text: str) -> str:
     return re.sub(r"\s*\(.*\)\s*$", "", str(text)).replace(" .. ", " to ")
 
 
-def roc_pr_curves(y, p) -> dict:
+def roc_pr_curves(y, p, *, gains: tuple[str, str] = ("Share of cases acted on", "Share of positives caught"),
+                  ) -> dict:
+    """The ROC, precision-recall and cumulative gains curves saved with a run; ``gains`` names the gains
+    chart's axes in the scenario's words ("Share of applicants declined", "Share of defaulters caught")."""
+    from core.lift import compute_gains_curve
     from core.metrics import compute_pr, compute_roc
 
     y = np.asarray(y).astype(int)
@@ -136,8 +140,10 @@ def roc_pr_curves(y, p) -> dict:
     roc, pr = compute_roc(y, p), compute_pr(y, p)
     # sklearn gives the PR curve from high to low recall; overlays read better left to right.
     pr = pr.iloc[::-1]
+    g = compute_gains_curve(y, p)
     return {"roc": curve(roc["fpr"], roc["tpr"], "False positive rate", "True positive rate"),
-            "pr": curve(pr["recall"], pr["precision"], "Recall", "Precision")}
+            "pr": curve(pr["recall"], pr["precision"], "Recall", "Precision"),
+            "gains": curve(g["share_acted"], g["share_caught"], *gains)}
 
 
 def shap_importance(shap_result) -> dict | None:

@@ -68,7 +68,7 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
                 "categorical": list(setup.categorical), "kind": "table", "target": setup.target,
                 "positive": str(setup.positive), "sensitive": list(setup.sensitive)},
         profile=build_profile(run.train_df, numeric=setup.numeric, categorical=setup.categorical),
-        curves=roc_pr_curves(y, p), decision=decision,
+        curves=roc_pr_curves(y, p, gains=("Share of applicants declined", "Share of defaulters caught")), decision=decision,
         explain=explain_section(shap, "Train with SHAP rows above 0 to record global importance."),
         verdict=binary_verdict(y, p, {k: v for k, v in run.tabular.proba.items() if k != "network"}, "roc_auc"),
         trust=credit_trust(y, p, threshold=threshold, loss_default=loss_default, margin_good=margin_good,

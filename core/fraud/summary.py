@@ -67,7 +67,7 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
                 "time": cols.time, "amount": cols.amount, "customer": cols.customer, "terminal": cols.terminal,
                 "target": cols.target},
         profile=build_profile(train_rows, numeric=numeric, categorical=categorical),
-        curves=roc_pr_curves(y, p),
+        curves=roc_pr_curves(y, p, gains=("Share of transactions reviewed", "Share of frauds caught")),
         decision={"threshold": float(review_threshold), "review_threshold": float(review_threshold),
                   "block_threshold": block, "review_fee": float(review_fee),
                   "rule": "review when risk >= review_threshold, block when risk >= block_threshold"},

@@ -63,7 +63,7 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
                        "per part); net saving = escapes prevented minus false-reject cost, against passing "
                        "every part",
                        f"{assumptions[0]}: {int(y_def.sum())} defective, {int(n - y_def.sum())} OK"]
-        curves = roc_pr_curves(y_def, p_def)
+        curves = roc_pr_curves(y_def, p_def, gains=("Share of parts rejected", "Share of defects caught"))
     else:
         decided = {k: v for k, v in m.items() if k not in THRESHOLD_KEYS}
         quality.insert(0, quality_figure("ROC-AUC (one-vs-rest)", m["roc_auc"]))

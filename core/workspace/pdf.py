@@ -180,6 +180,7 @@ class _Writer:
         self.pdf.set_creator("AI Use-Case Studio")
         self.pdf.add_page()
         self.importance = importance
+        self.table_size = 8.0
         self.curves = list(curves or [])  # the HTML card's curve figures, in the order they appear
         self.section = ""
 
@@ -228,7 +229,9 @@ class _Writer:
         width = max(len(cells) for cells, _ in rows)
         if widths is None and width == 2 and not rows[0][1]:
             widths = (2, 3)  # a label and its value
-        self.font(8)
+        elif widths is None and width > 3:
+            widths = self._word_widths(rows, width)
+        self.font(self.table_size if widths is not None and width > 3 else 8)
         with self.pdf.table(col_widths=widths, text_align="LEFT", line_height=4, padding=1,
                             first_row_as_headings=rows[0][1], borders_layout="HORIZONTAL_LINES") as t:
             for cells, _ in rows:
@@ -236,6 +239,27 @@ class _Writer:
                 for c in [*cells, *[""] * (width - len(cells))]:
                     r.cell(self.text(c))
         self.pdf.ln(2)
+
+    def _word_widths(self, rows, width: int) -> tuple[float, ...]:
+        """Column widths in which no word has to break (every metric of every model is one wide table):
+        the smallest type from 8 pt down to 5.5 pt at which each column's longest word fits, the rest of
+        the line shared out in proportion."""
+        room = self.pdf.w - self.pdf.l_margin - self.pdf.r_margin
+        def longest(i: int, size: float) -> float:
+            best = 0.0
+            for cells, head in rows:
+                self.font(size, bold=head)  # headings are set in bold, which is wider
+                for w in (cells[i].split() if i < len(cells) else []):
+                    best = max(best, self.pdf.get_string_width(self.text(w)))
+            return best + 2 * (1 + self.pdf.c_margin) + 0.5  # the cell's padding and fpdf2's own margin
+
+        for size in (8, 7.5, 7, 6.5, 6, 5.5):
+            need = [longest(i, size) for i in range(width)]
+            if sum(need) <= room:
+                break
+        self.table_size = size
+        extra = max(room - sum(need), 0)
+        return tuple(n + extra * n / sum(need) for n in need)
 
     def figs(self, items):
         self.table([([self.text(label), self.text(value)], False) for label, value in items], widths=(2, 1))

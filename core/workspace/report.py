@@ -374,7 +374,7 @@ def _plot_own_curves(ws: dict) -> list:
             fig.add_scatter(x=_escape_labels(c["x"]) if isinstance(c["x"][0], str) else c["x"], y=c["y"],
                             mode="lines", name=html.escape(label, quote=False), line=dict(color=PALETTE[i % 7]))
         first = curves[names[0]]
-        if key == "roc":
+        if key in ("roc", "gains"):  # acting at random: the diagonal
             fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(dash="dot", color="#999"))
         title = CURVE_TITLES.get(key, "Backtest: actual against forecasts" if all(
             k.startswith("backtest_") for k in names) else ", ".join(names))

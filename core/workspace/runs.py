@@ -367,7 +367,7 @@ def get_curve_names(runs: list[dict]) -> list[str]:
     return names
 
 
-CURVE_TITLES = {"roc": "ROC curve", "pr": "Precision–recall curve"}
+CURVE_TITLES = {"roc": "ROC curve", "pr": "Precision–recall curve", "gains": "Cumulative gains"}
 
 
 def plot_run_curves(runs: list[dict], curve: str) -> go.Figure:
@@ -385,7 +385,7 @@ def plot_run_curves(runs: list[dict], curve: str) -> go.Figure:
             continue
         x_label, y_label = c.get("x_label", x_label), c.get("y_label", y_label)
         fig.add_scatter(x=c["x"], y=c.get("y", []), mode="lines", name=label, line=dict(color=PALETTE[i % 7]))
-    if curve == "roc" and len(fig.data):
+    if curve in ("roc", "gains") and len(fig.data):
         fig.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(dash="dot", color="#999"))
     title = CURVE_TITLES.get(curve, curve.replace("_", " ").capitalize())
     if missing:

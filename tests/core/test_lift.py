@@ -70,3 +70,15 @@ def test_lift_errors():
         compute_decile_table([0, 1, 0], [0.1, 0.2, 0.3], groups=1)
     with pytest.raises(DataValidationError, match="leaves some empty"):
         compute_decile_table([0, 1, 0], [0.1, 0.2, 0.3])
+
+
+def test_the_saved_run_keeps_the_gains_curve_in_the_scenario_words():
+    from core.runsummary import roc_pr_curves
+
+    y, s = _data()
+    g = roc_pr_curves(y, s, gains=("Share of applicants declined", "Share of defaulters caught"))["gains"]
+    assert (g["x_label"], g["y_label"]) == ("Share of applicants declined", "Share of defaulters caught")
+    ranked = y[np.argsort(-s, kind="stable")]
+    for x, caught in zip(g["x"], g["y"]):
+        assert caught == pytest.approx(ranked[:round(x * len(y))].sum() / y.sum(), abs=1e-6)
+    assert g["x"][0] == 0 and g["x"][-1] == 1

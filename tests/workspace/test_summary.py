@@ -194,7 +194,7 @@ def test_quality_summary_escape_cost_prevented(quality_run, quality_data):
     assert figure(ws, "Net saving") == pytest.approx(50 * (y_def & reject).sum() - 2 * (~y_def & reject).sum())
     assert ws["dataset"]["rows"] == len(quality_data.labels) and ws["dataset"]["name"] == "quality_images"
     assert ws["input"]["image_size"] == 32 and ws["input"]["class_names"] == list(quality_run.class_names)
-    assert ws["profile"]["columns"] == {} and set(ws["curves"]) == {"roc", "pr"}
+    assert ws["profile"]["columns"] == {} and set(ws["curves"]) == {"roc", "pr", "gains"}
 
 
 def test_quality_summary_without_ok_class_has_no_money(quality_run):
