@@ -246,7 +246,7 @@ def _report() -> str:
 
 
 def _report_pdf() -> bytes:
-    """The same model card as PDF (its charts as tables or a pointer to the HTML card)."""
+    """The same model card as PDF (curves drawn as lines, the SHAP chart as a table)."""
     try:
         return build_report_pdf(meta["path"])
     except DataValidationError as exc:

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from core.errors import DataValidationError
-from core.workspace.pdf import build_report_pdf, get_pdf_filename, parse_card
+from core.workspace.pdf import build_message_pdf, build_report_pdf, get_pdf_filename, parse_card
 from core.workspace.report import SECTIONS, build_report_html
 from tests.workspace.run_factory import CHANCE_FLAG, make_run, workspace_meta
 
@@ -107,3 +107,12 @@ def test_errors_and_filename(tmp_path):
     with pytest.raises(DataValidationError, match="saved in format 99"):
         build_report_pdf(tmp_path / "broken")
     assert get_pdf_filename({"run_id": "credit 2024/<x>"}) == "model-card-credit-2024-x.pdf"
+
+
+def test_a_run_gone_since_the_list_was_read_gets_a_pdf_saying_so(tmp_path):
+    try:
+        build_report_pdf(tmp_path / "deleted")
+    except DataValidationError as exc:
+        pdf = build_message_pdf("Model card", str(exc))
+    text = _flat(_text(pdf))
+    assert text.startswith("Model card") and "is not a folder" in text and "Fix: pick a run from the Runs page" in text
