@@ -10,15 +10,13 @@ from tests.workspace.run_factory import populate
 
 
 @pytest.mark.browser
-def test_runs_page_downloads_the_pdf_card(app_url, page, tmp_path, screenshot_dir):
+def test_runs_page_downloads_the_pdf_card(app_url, app_workdir, page, tmp_path, screenshot_dir):
     pypdf = pytest.importorskip("pypdf")
-    root = tmp_path / "runs"
-    populate(root)
+    folder = f"pdf-{tmp_path.name}"  # a sub-folder of the app's runs folder, picked by name
+    populate(app_workdir / "runs" / folder)
     page.goto(f"{app_url}/runs")
-    page.get_by_text("Runs folder:").click()
-    box = page.get_by_label("Runs folder for this session", exact=True)
-    box.fill(str(root))
-    box.press("Enter")
+    page.get_by_label("Runs folder", exact=True).click()
+    page.get_by_role("option", name=folder).click()
     page.get_by_text("4 of 4 runs").wait_for(timeout=60_000)
     button = page.get_by_role("button", name="Report as PDF")
     button.scroll_into_view_if_needed()

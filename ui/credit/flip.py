@@ -6,25 +6,17 @@ import pandas as pd
 import streamlit as st
 
 from core.credit.counterfactual import default_ranges, find_flip, protected_features, read_ranges
-from core.credit.fairness import find_proxy_features
-from core.errors import DataValidationError
 from core.credit.reasons import humanise
+from core.errors import DataValidationError
 from core.safety import escape_markdown
 
 from ui.common import get_currency
-from ui.credit.base import K, fail
+from ui.credit.base import K, fail, proxies
 
 
 def _protected(run) -> list[str]:
-    """Age, protected attributes and the proxies the fairness tab flags, worked out once per model."""
-    held = st.session_state.get(K + "flip_protected")
-    if held is None or held[0] is not run:
-        setup = run.setup
-        proxies = find_proxy_features(run.train_df, setup.features, setup.sensitive) if setup.sensitive else None
-        flagged = [] if proxies is None else proxies.loc[proxies["flagged"], "feature"].tolist()
-        held = (run, protected_features(setup.features, setup.sensitive, flagged))
-        st.session_state[K + "flip_protected"] = held
-    return held[1]
+    """Age, protected attributes and the proxies the Fairness tab flags (the list reason codes use)."""
+    return protected_features(run.setup.features, run.setup.sensitive, proxies(run))
 
 
 def _settings(run, protected: list[str]) -> pd.DataFrame:
