@@ -20,7 +20,7 @@ def test_credit_lift_dependence_and_flip(app_url, page, screenshot_dir):
     page.get_by_label("Epochs (early stopping may end sooner)").fill("2")
     page.get_by_label("Use at most this many rows (0 = all)").fill("1200")
     page.get_by_role("button", name="Train model").click()
-    page.get_by_text("Model trained").wait_for(timeout=240_000)
+    page.get_by_text("Model trained").first.wait_for(timeout=240_000)
 
     click_tab(page, "Performance")
     gains = _chart(page, "Cumulative gains")
