@@ -32,16 +32,16 @@ def test_credit_page_trains_and_explains(app_url, page, screenshot_dir):
     blend = page.get_by_role("checkbox", name="Blend with the best baseline")
     assert blend.is_checked()
     page.get_by_role("button", name="Train model").click()
-    page.get_by_text("Model trained").wait_for(timeout=240_000)
+    page.get_by_text("Model trained").first.wait_for(timeout=240_000)
     # Which model is recommended (saved, scored and explained) is said under what was trained.
     recommended = page.get_by_text("Ensemble used").or_(page.get_by_text("Recommended model: the Keras network"))
     recommended.first.wait_for()
     recommended.first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "credit_recommended.png"))
-    trained = page.get_by_text("Model trained").inner_text()
+    trained = page.get_by_text("Model trained:").first.inner_text()
     assert "of 2 epochs" in trained and "weights of epoch" in trained
     assert page.get_by_text("Kept out of this model: age, sex").is_visible()
-    page.get_by_text("Model trained").scroll_into_view_if_needed()
+    page.get_by_text("Model trained").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "credit_trained.png"))
     assert clipped_texts(page) == []  # form labels and tiles are read whole
     click_tab(page, "Performance")

@@ -31,11 +31,14 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, page, screenshot_dir, 
     epochs.press("Tab")
     assert page.get_by_role("checkbox", name="Blend with the best baseline").is_checked()  # on by default
     page.get_by_role("button", name="Train model").click()
-    page.get_by_text("PR-AUC (headline)").wait_for(timeout=300_000)
+    page.get_by_text("Model trained:").first.wait_for(timeout=300_000)  # on the Data & training tab
     # Which model is recommended (saved, scored and explained) is said under what was trained.
     recommended = page.get_by_text("Ensemble used").or_(page.get_by_text("Recommended model: the Keras network"))
+    recommended.first.wait_for()
     recommended.first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_recommended.png"), full_page=False)
+    click_tab(page, "Performance")
+    page.get_by_text("PR-AUC (headline)").first.wait_for(timeout=120_000)
     page.wait_for_timeout(1500)
     page.get_by_text("PR-AUC (headline)").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_performance.png"), full_page=False)
