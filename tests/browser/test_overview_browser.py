@@ -81,6 +81,7 @@ def test_presenter_mode_walks_the_scenarios_in_large_figures(tmp_path, page, scr
         page.get_by_role("heading", name="AI Use-Case Studio").wait_for()
         page.get_by_text("Presenter mode").click()
         page.get_by_text("Scenario 1 of 4").wait_for()
+        page.get_by_text("No saved run yet").first.wait_for()  # drawn after the heading on a busy server
         assert page.get_by_text("No saved run yet").count() == 1  # credit has no run in this folder
         assert not page.get_by_test_id("stSidebar").is_visible()  # settings are hidden
         page.get_by_role("button", name="Next scenario").click()

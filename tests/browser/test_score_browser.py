@@ -32,7 +32,7 @@ def test_train_save_score_and_report(browser, tmp_path, screenshot_dir):
         page.get_by_label("Epochs (early stopping may end sooner)").fill("2")
         page.get_by_label("Use at most this many rows (0 = all)").fill("1200")
         page.get_by_role("button", name="Train model").click()
-        page.get_by_text("Model trained").wait_for(timeout=240_000)
+        page.get_by_text("Model trained").first.wait_for(timeout=240_000)
         click_tab(page, "Export")
         page.get_by_label("Run name").fill("credit for scoring")
         page.get_by_label("Run name").press("Enter")

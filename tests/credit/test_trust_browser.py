@@ -26,7 +26,7 @@ def test_shuffled_outcome_is_flagged_on_the_page_the_overview_and_in_presenter_m
         page.get_by_text("Training options").wait_for(timeout=90_000)
         page.get_by_label("Epochs (early stopping may end sooner)").fill("2")
         page.get_by_role("button", name="Train model").click()
-        page.get_by_text("Model trained").wait_for(timeout=240_000)
+        page.get_by_text("Model trained").first.wait_for(timeout=240_000)
         # In the header, above the tabs, red and bold, whichever tab is open.
         box = page.locator("[data-testid='stAlertContentError']").filter(has_text=WARNING).first
         box.wait_for(timeout=60_000)

@@ -19,11 +19,11 @@ def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path
         box.fill(value)
         box.press("Tab")
     page.get_by_role("button", name="Train forecast model").click()
-    page.get_by_role("tab", name="Forecast").wait_for(timeout=240_000)
+    page.get_by_text("Model trained:").first.wait_for(timeout=240_000)  # on the Data & training tab
+    click_tab(page, "Forecast")
     page.get_by_role("heading", name="Forecast", exact=True).wait_for()
     click_tab(page, "Backtest")
     page.get_by_role("heading", name="Backtest: network vs baselines").wait_for()
-    page.get_by_text("vs seasonal naive", exact=False).first.wait_for()  # tables are canvas: check the caption
     page.get_by_text("(the best baseline)", exact=False).first.wait_for()
     page.screenshot(path=str(screenshot_dir / "demand_backtest.png"))
     assert clipped_texts(page) == []
@@ -42,6 +42,7 @@ def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path
     weekly = (df[df["store"] == "S1"].groupby(["product", pd.Grouper(key="date", freq="W-SUN")])["units"].sum()
               .reset_index().rename(columns={"date": "Day", "units": "Qty", "product": "sku"}))
     weekly.to_csv(tmp_path / "weekly.csv", index=False)
+    click_tab(page, "Data & training")
     page.get_by_text("Upload my file").click()
     page.locator("input[type='file']").set_input_files(str(tmp_path / "weekly.csv"))
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clipped_texts
+from tests.conftest import click_tab, clipped_texts
 from tests.fraud.test_elapsed_time import creditcard_like
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,10 @@ def test_elapsed_seconds_log_notices_and_training(app_url, page, screenshot_dir,
     epochs.fill("2")
     epochs.press("Tab")
     page.get_by_role("button", name="Train model").click()
-    page.get_by_text("PR-AUC (headline)").wait_for(timeout=300_000)
+    page.get_by_text("Model trained:").first.wait_for(timeout=300_000)  # on the Data & training tab
+    click_tab(page, "Performance")
+    page.get_by_text("PR-AUC (headline)").first.wait_for(timeout=120_000)
+    click_tab(page, "Data & training")  # the notices sit with the training's summary
     page.wait_for_timeout(1500)
     page.get_by_text("trains on the log's own columns").last.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_elapsed_trained.png"), full_page=False)

@@ -34,7 +34,7 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     epochs.fill("3")
     epochs.press("Tab")
     page.get_by_role("button", name="Train model").click()
-    page.get_by_text("Model trained").wait_for(timeout=180_000)
+    page.get_by_text("Model trained").first.wait_for(timeout=180_000)
     page.screenshot(path="/tmp/quality_trained.png", full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
 
@@ -75,7 +75,7 @@ def test_defect_typing_upload_from_file_names(app_url, page, tmp_path):
     epochs.fill("4")
     epochs.press("Tab")
     page.get_by_role("button", name="Train model").click()
-    page.get_by_text("Model trained").wait_for(timeout=240_000)
+    page.get_by_text("Model trained").first.wait_for(timeout=240_000)
     click_tab(page, "Errors by class")
     gallery = page.get_by_text("Misclassified test images").first
     gallery.wait_for()

@@ -30,6 +30,11 @@ def show_flip(run, row: dict, threshold: float) -> None:
     """The features the analyst lets change and their ranges, and the smallest change found that moves
     this applicant across the threshold."""
     st.markdown("#### What would flip this decision")
+    if not 0 < threshold < 1:  # a line at 0 declines everyone (at 1, approves everyone): nothing flips
+        who = "declines every applicant" if threshold <= 0 else "approves every applicant"
+        st.info(f"At the decision threshold {threshold:.2f} the rule {who}, so no change to this applicant "
+                "flips it. Move the threshold in 'Decision & profit' to search for one.")
+        return
     protected = _protected(run)
     if protected:
         st.caption("Never changed: " + ", ".join(humanise(f) for f in protected)
