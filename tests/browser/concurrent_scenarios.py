@@ -84,7 +84,7 @@ def _fraud_file(s: Session, k: int) -> None:
     df = df.sort_values("timestamp")
     df.to_csv(s.file, index=False)
     s.facts = {"rows": len(df)}
-    s.own = [f"From {ts.min():%Y-%m-%d %H:%M} to {ts.max():%Y-%m-%d %H:%M}"]
+    s.own = [f"Transactions run from {ts.min():%Y-%m-%d %H:%M} to {ts.max():%Y-%m-%d %H:%M}"]
 
 
 def _demand_file(s: Session, k: int) -> None:

@@ -60,17 +60,25 @@ def test_deploy_panel_in_the_browser(browser, onnx_ready, tmp_path, screenshot_d
 
             # A fraud row with a time that is not a time: the same refusal as the service's 400.
             pick_run(page, "fraud_train")
-            page.get_by_text("Start the service").wait_for(timeout=240_000)
-            grid = page.locator("[data-testid='stDataFrame'], [data-testid='stDataEditor']").last
-            grid.scroll_into_view_if_needed()
-            box = grid.bounding_box()
+            page.get_by_text("/v1/models/fraud-1:predict").wait_for(timeout=240_000)  # the fraud run's panel is drawn
+            grids = page.locator("[data-testid='stDataFrame'], [data-testid='stDataEditor']")
+            # The request editor is the last grid before any Predict: the answer's grid comes after it.
+            grid = grids.nth(grids.count() - 1)
             alert = page.get_by_text("should hold dates")
             # An edit typed while a rerun is still drawing the page can be lost on a loaded machine:
-            # type it again (at most three times) until Predict answers with the refusal.
+            # type it again (at most three times) until Predict answers with the refusal. The grid is
+            # found afresh each time (a rerun may have moved it).
             for _ in range(3):
+                page.wait_for_timeout(1500)
+                grid.scroll_into_view_if_needed()
+                box = grid.bounding_box()
                 page.mouse.dblclick(box["x"] + 60, box["y"] + 35 + 17)
-                page.keyboard.press("Control+A")
-                page.keyboard.type("yesterday-ish")
+                editor = page.locator("textarea.gdg-input")  # the grid's cell editor, open after a double-click
+                try:
+                    editor.wait_for(timeout=10_000)
+                except Exception:
+                    continue
+                editor.fill("yesterday-ish")
                 page.keyboard.press("Enter")
                 page.wait_for_timeout(3000)
                 page.get_by_role("button", name="Predict").click()

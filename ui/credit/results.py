@@ -61,13 +61,16 @@ def show_performance(run, threshold: float) -> None:
     c1, c2 = st.columns(2)
     c1.plotly_chart(plot_confusion(compute_confusion(y, p, threshold), labels=("repaid", "default")), key=K + "cm")
     c2.plotly_chart(plot_score_distribution(y, p, labels=("repaid", "default"), threshold=threshold), key=K + "dist")
-    proba = {**run.tabular.proba, **({"ensemble": run.p_test} if run.tabular.recommended == "ensemble" else {})}
+    tab = run.tabular
+    proba = {**tab.proba, **({"ensemble": run.p_test} if tab.recommended == "ensemble" else {})}
+    # The blend's test metrics sit with its check (the per-model table holds the network and the baselines).
+    metrics = {**tab.metrics, **({"ensemble": tab.ensemble["test_metrics"]} if tab.recommended == "ensemble" else {})}
     c1.plotly_chart(cached_fig(run, "roc", lambda: plot_roc(
         {MODELS[k]: compute_roc(y, v) for k, v in proba.items()},
-        {MODELS[k]: run.tabular.metrics[k]["roc_auc"] for k in proba})), key=K + "roc")
+        {MODELS[k]: metrics[k]["roc_auc"] for k in proba})), key=K + "roc")
     c2.plotly_chart(cached_fig(run, "pr", lambda: plot_pr(
         {MODELS[k]: compute_pr(y, v) for k, v in proba.items()},
-        {MODELS[k]: run.tabular.metrics[k]["pr_auc"] for k in proba}, prevalence=float(y.mean()))), key=K + "pr")
+        {MODELS[k]: metrics[k]["pr_auc"] for k in proba}, prevalence=float(y.mean()))), key=K + "pr")
     c1.plotly_chart(cached_fig(run, "cal", lambda: plot_calibration(
         {MODELS[k]: compute_calibration(y, v) for k, v in proba.items()})), key=K + "cal")
 
