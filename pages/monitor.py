@@ -6,20 +6,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.scenarios import find_scenario
-from core.workspace.runs import get_run_labels, list_workspace_runs
 from ui.common import ensure_router, show_error, show_notices
 from ui.monitor import K, feedback_form, get_report, retrain_panel, show_alerts, show_charts, show_headline
-from ui.workspace import pick_runs_dir
+from ui.workspace import pick_saved_run
 
 ensure_router()
 
 PERIODS = {"day": "Day", "week": "Week", "month": "Month"}
-
-
-def _title(key) -> str:
-    found = find_scenario(key)
-    return found.title if found is not None else str(key)
 
 
 st.title("Monitor")
@@ -28,23 +21,11 @@ st.caption("Every prediction a saved run makes (Score page, `python -m core scor
            "does once outcomes come back — and how well it should do before they do — with alerts, and a "
            "challenger to retrain and promote.")
 
-root = pick_runs_dir()
-runs, skipped = list_workspace_runs(root)
-if skipped:
-    st.warning(f"{len(skipped)} run folder(s) could not be read and are not offered below.", icon=":material/warning:")
-if not runs:
-    st.info("No saved runs yet in this folder. Train and save a model on a scenario page, score new data with it, "
-            "then come back here.", icon=":material/folder_open:")
-    st.stop()
-
-by_id = {m["run_id"]: m for m in runs}
-labels = dict(zip(by_id, (f"{lbl} ({_title(m.get('scenario'))})" for lbl, m in zip(get_run_labels(runs), runs))))
-if st.session_state.get(K + "run") not in by_id:
-    st.session_state[K + "run"] = next(iter(by_id))
 c1, c2 = st.columns([3, 1])
-rid = c1.selectbox("Saved run", list(by_id), key=K + "run", format_func=lambda r: labels[r])
+with c1:
+    meta, _ = pick_saved_run(K + "run", empty="No saved runs yet in this folder. Train and save a model on a "
+                                              "scenario page, score new data with it, then come back here.")
 by = c2.radio("Period", list(PERIODS), index=1, key=K + "by", format_func=PERIODS.get, horizontal=True)
-meta = by_id[rid]
 run_dir = meta["path"]
 
 try:

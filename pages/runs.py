@@ -13,13 +13,12 @@ from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
                                  format_figure, get_curve_names, get_headline, get_params, get_recommended_text,
                                  get_run_labels, get_run_row, list_workspace_runs, plot_run_curves)
-from core.scenarios import find_scenario
 from core.workspace.summary import SCENARIO_KEYS
 from ui.common import ensure_router, get_currency, show_error
 from ui.deploy import render_deploy_panel
 from ui.monitor import log_panel
 from ui.trust import show_saved_trust
-from ui.workspace import pick_runs_dir
+from ui.workspace import pick_runs_dir, scenario_title
 
 ensure_router()
 
@@ -50,19 +49,11 @@ if not runs:
             icon=":material/folder_open:")
     st.stop()
 
-
-
-def _title(key) -> str:
-    """A scenario's title ("Credit scoring") for a run's key; the key itself for an unknown scenario."""
-    found = find_scenario(key)
-    return found.title if found is not None else str(key)
-
-
 # ---------------------------------------------------------------- filters and list
 c1, c2, c3, c4 = st.columns([1.2, 2, 1, 1])
 present = sorted({str(m.get("scenario")) for m in runs})
 choices = [ALL, *[s for s in SCENARIO_KEYS if s in present], *[s for s in present if s not in SCENARIO_KEYS]]
-scenario = c1.selectbox("Scenario", choices, key=K + "scenario", format_func=lambda s: s if s == ALL else _title(s))
+scenario = c1.selectbox("Scenario", choices, key=K + "scenario", format_func=lambda s: s if s == ALL else scenario_title(s))
 text = c2.text_input("Name contains", key=K + "text", placeholder="e.g. smote")
 date_from = c3.date_input("Saved from", value=None, key=K + "from")
 date_to = c4.date_input("Saved until", value=None, key=K + "to")
@@ -91,14 +82,14 @@ st.dataframe(
     # (what the command line's --model needs) fits whole on a laptop screen.
     # Trust warnings right after the name: a flagged run's figures must not be read before the warning is.
     [{**{k: r[k] for k in ("name", "trust", "scenario", "saved", "quality", "impact", "rows", "run_id")},
-      "scenario": _title(r["scenario"]),
+      "scenario": scenario_title(r["scenario"]),
       # Figures that must not be trusted (core.trust) carry a marker; "none": checked, nothing found.
       "trust": r["trust"] if r["trust"] in ("none", NOT_RECORDED) else f"⚠ {r['trust']}",
       # A run saved without its data fingerprint: a dash, not the grid's "None".
       "rows": f"{r['rows']:,}" if isinstance(r["rows"], int) else "—"} for r in rows],
     hide_index=True, width="stretch",
     # Widths from the longest entry, so ids and figures are read whole, not cut with an ellipsis.
-    column_config={"name": _text_column("Run", rows, "name"), "scenario": _text_column("Scenario", [{"t": _title(r["scenario"])} for r in rows], "t"), "saved": "Saved",
+    column_config={"name": _text_column("Run", rows, "name"), "scenario": _text_column("Scenario", [{"t": scenario_title(r["scenario"])} for r in rows], "t"), "saved": "Saved",
                    "quality": _text_column("Model quality", rows, "quality"),
                    "impact": _text_column("Money", rows, "impact"),
                    "trust": _text_column("Trust warnings", [{"t": f"⚠ {r['trust']}"} for r in rows], "t"),
@@ -141,7 +132,7 @@ def _metric_value(key: str, value: str) -> str:
 
 
 by_id = {r["run_id"]: m for r, m in zip(rows, shown)}
-label_of = dict(zip(by_id, (f"{lbl} ({_title(m.get('scenario'))})" for lbl, m in zip(get_run_labels(shown), shown))))
+label_of = dict(zip(by_id, (f"{lbl} ({scenario_title(m.get('scenario'))})" for lbl, m in zip(get_run_labels(shown), shown))))
 
 # ---------------------------------------------------------------- comparison
 st.subheader("Compare runs")

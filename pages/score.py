@@ -8,7 +8,7 @@ from core.credit.charts import plot_psi
 from core.errors import DataValidationError
 from core.safety import safe_csv_bytes
 from core.workspace.inputs import ColumnMismatchError, get_expected_input
-from core.workspace.runs import format_figure, get_headline, get_run_labels, list_workspace_runs
+from core.workspace.runs import format_figure, get_headline
 from core.glossary import column_label, feature_label, is_money_setting
 from core.monitor.record import open_recorder
 from core.scenarios import SCENARIOS, find_scenario
@@ -19,7 +19,7 @@ from ui.common import ensure_router, money_label, plain_columns, show_error, sho
 from ui.privacy import read_upload
 from ui.trust import show_saved_trust
 from ui.upload import FORMATS, TABLE_TYPES, read_picked, show_picks
-from ui.workspace import pick_runs_dir
+from ui.workspace import pick_saved_run
 
 ensure_router()
 
@@ -27,32 +27,14 @@ K = "score."  # session-state namespace of this page
 PREVIEW_ROWS = 1_000
 
 
-def _title(key) -> str:
-    """A scenario's title for a saved run's ``"scenario"`` (its key when no scenario is registered under it)."""
-    found = find_scenario(key)
-    return found.title if found is not None else str(key)
-
-
 st.title("Score")
 st.caption("Score new data with a saved run: predictions with the scenario's decision and reasons, a check of "
            "the columns against what the model reads, and drift against the training data. Download the "
            "result as CSV.")
 
-root = pick_runs_dir()
-runs, skipped = list_workspace_runs(root)
-if skipped:
-    st.warning(f"{len(skipped)} run folder(s) could not be read and are not offered below.", icon=":material/warning:")
-if not runs:
-    st.info("No saved runs yet in this folder. Train a model on a scenario page and press **Save to workspace**, "
-            "then come back here to score new files.", icon=":material/folder_open:")
-    st.stop()
-
-by_id = {m["run_id"]: m for m in runs}
-labels = dict(zip(by_id, (f"{lbl} ({_title(m.get('scenario'))})" for lbl, m in zip(get_run_labels(runs), runs))))
-if st.session_state.get(K + "run") not in by_id:
-    st.session_state[K + "run"] = next(iter(by_id))  # the newest run
-rid = st.selectbox("Saved run", list(by_id), key=K + "run", format_func=lambda r: labels[r])
-meta = by_id[rid]
+meta, labels = pick_saved_run(K + "run", empty="No saved runs yet in this folder. Train a model on a scenario page "
+                                              "and press **Save to workspace**, then come back here to score new files.")
+rid = meta["run_id"]
 scenario = str(meta.get("scenario"))
 contract = find_scenario(scenario)  # None for a run saved by a scenario that is no longer registered
 head = get_headline(meta)

@@ -154,3 +154,32 @@ def pick_runs_dir() -> str:
     else:
         st.caption(f"Runs folder: {runs_dir_label()}.")
     return str(current_runs_dir())
+
+
+def scenario_title(key) -> str:
+    """A scenario's title ("Credit scoring") for a run's key; the key itself for an unknown scenario."""
+    from core.scenarios import find_scenario
+
+    found = find_scenario(key)
+    return found.title if found is not None else str(key)
+
+
+def pick_saved_run(key: str, *, empty: str) -> tuple[dict, dict]:
+    """The runs folder pick, then a "Saved run" box over its runs (the newest first, each labelled with
+    its scenario); returns the picked run's metadata and every run's label by id. Folders that cannot be read are counted in a
+    warning; with no run at all, ``empty`` is shown and the page stops. ``key``: the box's session key."""
+    from core.workspace.runs import get_run_labels, list_workspace_runs
+
+    runs, skipped = list_workspace_runs(pick_runs_dir())
+    if skipped:
+        st.warning(f"{len(skipped)} run folder(s) could not be read and are not offered below.",
+                   icon=":material/warning:")
+    if not runs:
+        st.info(empty, icon=":material/folder_open:")
+        st.stop()
+    by_id = {m["run_id"]: m for m in runs}
+    labels = dict(zip(by_id, (f"{lbl} ({scenario_title(m.get('scenario'))})"
+                              for lbl, m in zip(get_run_labels(runs), runs))))
+    if st.session_state.get(key) not in by_id:
+        st.session_state[key] = next(iter(by_id))  # the newest run
+    return by_id[st.selectbox("Saved run", list(by_id), key=key, format_func=lambda r: labels[r])], labels

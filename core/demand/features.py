@@ -381,6 +381,14 @@ def feature_names(cfg: WindowConfig) -> tuple[list[str], list[str]]:
     return hist, fut
 
 
+def horizon_steps(horizon: int, season: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Steps 1..H, each step's offset to its seasonal reference period and its position features."""
+    steps = np.arange(1, horizon + 1)
+    ref_off = steps - season * np.ceil(steps / season).astype(int)
+    pos = np.stack([steps / horizon, np.ceil(steps / season) / math.ceil(horizon / season)], axis=1)
+    return steps, ref_off, pos.astype(np.float32)
+
+
 def make_windows(arrs: dict[str, SeriesArrays], cfg: WindowConfig, origins: dict[str, np.ndarray],
                  *, with_target: bool = True, **v2) -> Windows:
     """Build windows ending at ``origins[sid]`` (indices of the last observed period).
@@ -392,9 +400,7 @@ def make_windows(arrs: dict[str, SeriesArrays], cfg: WindowConfig, origins: dict
 
         return make_windows_v2(arrs, cfg, origins, with_target=with_target, **v2)
     L, H, m = cfg.input_len, cfg.horizon, cfg.season
-    steps = np.arange(1, H + 1)
-    ref_off = steps - m * np.ceil(steps / m).astype(int)
-    pos = np.stack([steps / H, np.ceil(steps / m) / math.ceil(H / m)], axis=1).astype(np.float32)
+    steps, ref_off, pos = horizon_steps(H, m)
     past = [cfg.covariates.index(c) for c in history_covariates(cfg)]
     now = [cfg.covariates.index(c) for c in same_period_covariates(cfg)]
     cont = [i for i, j in enumerate(now) if cfg.covariates[j] not in cfg.binary]  # positions within ``now``

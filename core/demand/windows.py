@@ -92,12 +92,10 @@ def make_windows_v2(arrs: dict, cfg, origins: dict[str, np.ndarray], *, with_tar
     target's series level in units (0 when masked) and its holiday factor (5 in a flagged holiday
     period, else 1); ``target_weights`` turns them into the loss's weights.
     """
-    from core.demand.features import Windows, history_covariates
+    from core.demand.features import Windows, history_covariates, horizon_steps
 
     L, H, m = cfg.input_len, cfg.horizon, cfg.season
-    steps = np.arange(1, H + 1)
-    raw_off = steps - m * np.ceil(steps / m).astype(int)
-    pos = np.stack([steps / H, np.ceil(steps / m) / math.ceil(H / m)], axis=1).astype(np.float32)
+    steps, raw_off, pos = horizon_steps(H, m)
     past = [cfg.covariates.index(c) for c in history_covariates(cfg)]
     fcols = [cfg.covariates.index(c) for c in planned_covariates(cfg)]
     cont = [k for k, j in enumerate(fcols) if cfg.covariates[j] not in cfg.binary]

@@ -4,6 +4,7 @@ realized figures equal those computed from the scored files directly."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,14 @@ from tests.monitor.test_loop_credit import run_cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _own_copy(run: Path, tmp_path: Path) -> Path:
+    """The demo run with a prediction log of its own: other tests on this worker score the same session
+    run, and their rows would count here."""
+    return Path(shutil.copytree(run, tmp_path / "run" / run.name, ignore=shutil.ignore_patterns("monitor")))
+
+
 def test_demand_forecasts_meet_their_actual_sales(saved_demo_runs, tmp_path):
-    run = saved_demo_runs["demand"]
+    run = _own_copy(saved_demo_runs["demand"], tmp_path)
     sales = pd.read_csv(ROOT / "sample_data" / "demand_sales.csv")
     out = tmp_path / "forecast.csv"
     done = run_cli("score", "--model", run, "--data", ROOT / "sample_data" / "demand_sales.csv", "--out", out, "--quiet")
@@ -47,7 +54,7 @@ def test_demand_forecasts_meet_their_actual_sales(saved_demo_runs, tmp_path):
 
 
 def test_quality_verdicts_meet_their_inspection(saved_demo_runs, tmp_path):
-    run = saved_demo_runs["quality"]
+    run = _own_copy(saved_demo_runs["quality"], tmp_path)
     out = tmp_path / "scored.csv"
     run_cli("score", "--model", run, "--data", ROOT / "sample_data" / "quality_images", "--out", out, "--quiet")
     scored = pd.read_csv(out)
