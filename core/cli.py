@@ -205,17 +205,13 @@ def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
 
 
 def _open_log(args):
-    """The run's prediction log for ``score`` (None with --no-log, or for the Dask engine)."""
+    """The run's prediction log for ``score`` (None with --no-log or STUDIO_PREDICTION_LOG=0); either
+    engine logs into it, and its parts are published once the output is in place."""
     from core.monitor.record import open_recorder
     from core.monitor.store import set_retention
 
     if args.retention_days is not None:
         set_retention(args.model, args.retention_days)
-    if getattr(args, "engine", "local") == "dask":
-        if not args.no_log:
-            say("Note: scoring with --engine dask is not recorded in the run's prediction log (its partitions are "
-                "scored on workers that may not reach the run's folder); score with the default engine to monitor.")
-        return None
     return open_recorder(args.model, source="cli", enabled=not args.no_log, deferred=True)
 
 

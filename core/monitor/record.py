@@ -79,35 +79,90 @@ class PredictionRecorder:
         if not self.active or scored is None or not len(scored):
             return None
         try:
-            frame = self.spec.log_frame(self.meta, inputs, scored)
-            frame = self._without_personal_data(frame)
             batch = uuid.uuid4().hex[:12]
-            missing = frame["row_id"].isna().to_numpy()
+            frame, missing = self.log_rows(inputs, scored, batch)
             if missing.any():
-                frame.loc[missing, "row_id"] = [f"p-{batch}-{i:06d}" for i in np.flatnonzero(missing)]
                 self.generated = True
-            frame["id_generated"] = missing
             if self.id_in_output is None:
                 self.id_in_output = bool(missing.any())
             elif not self.id_in_output:
                 self._unreturned += int(missing.sum())
-            now = utc_now()
-            frame.insert(0, "log_key", [f"{batch}-{i}" for i in range(len(frame))])
-            frame.insert(3, "scored_at", pd.Series([now] * len(frame), dtype="datetime64[us]").to_numpy())
-            frame.insert(4, "source", self.source)
-            path = write_part(self.run_dir, PREDICTIONS, frame, now=now, pending=self.deferred)
+            path = write_part(self.run_dir, PREDICTIONS, frame, now=frame["scored_at"].iloc[0], pending=self.deferred)
             if self.deferred and path is not None:
                 self._pending.append(path)
-            if not self._retention_checked:  # once per door opening: old day folders go
-                self._retention_checked = True
-                apply_retention(self.run_dir)
+            self._check_retention()
         except (DataValidationError, OSError, ValueError, KeyError) as exc:
-            self._failed = True
-            self.notices.append(f"These predictions were scored but not recorded in the run's prediction log "
-                                f"({exc}); they will not appear on the Monitor page.")
+            self._fail(exc)
             return None
         self.rows += len(frame)
         return pd.Series(frame["row_id"].to_numpy(), index=scored.index, name=ID_COLUMN)
+
+    def log_rows(self, inputs: pd.DataFrame | None, scored: pd.DataFrame, batch: str) -> tuple[pd.DataFrame, np.ndarray]:
+        """(the log rows of ``scored``, which of them got a generated id ``p-<batch>-<i>``), written
+        nowhere: ``record`` appends them, a Dask worker stages them (``core.scale.predlog``)."""
+        frame = self.spec.log_frame(self.meta, inputs, scored)
+        frame = self._without_personal_data(frame)
+        missing = frame["row_id"].isna().to_numpy()
+        if missing.any():
+            frame.loc[missing, "row_id"] = [f"p-{batch}-{i:06d}" for i in np.flatnonzero(missing)]
+        frame["id_generated"] = missing
+        now = utc_now()
+        frame.insert(0, "log_key", [f"{batch}-{i}" for i in range(len(frame))])
+        frame.insert(3, "scored_at", pd.Series([now] * len(frame), dtype="datetime64[us]").to_numpy())
+        frame.insert(4, "source", self.source)
+        return frame, missing
+
+    def decide_ids(self, rows: pd.DataFrame) -> bool:
+        """Decide, before any row is scored, whether the output carries ``prediction_id``: as ``record``
+        decides on its first batch, from ``rows`` (the first rows as the scorer keeps them): when they
+        have no id column, or an id missing. A scorer writing blocks in parallel needs this up front."""
+        cols = self.spec.id_columns(self.meta, rows) if self.active else []
+        cols = [c for c in cols if c in rows.columns]
+        self.id_in_output = not cols or bool(rows[cols].isna().any(axis=None))
+        return self.id_in_output
+
+    def adopt(self, frames, blocks: list[dict]) -> None:
+        """Append log rows built elsewhere (Dask workers, ``core.scale.predlog``): ``frames`` yields each
+        block's log rows in order, ``blocks`` are the workers' counts (rows, generated and unreturned
+        ids, personal columns left out, errors). All or nothing: if any block could not build its
+        rows, or the log cannot be written, none of them is logged and a notice says so."""
+        for b in blocks:
+            self._note_left_out(b.get("left_out") or [])
+        errors = [b["error"] for b in blocks if b.get("error")]
+        if errors:
+            self._fail(errors[0])
+            return
+        written: list[Path] = []
+        rows = 0
+        try:
+            for frame in frames:
+                path = write_part(self.run_dir, PREDICTIONS, frame, pending=self.deferred)
+                if path is not None:
+                    written.append(path)
+                    rows += len(frame)
+            self._check_retention()
+        except (DataValidationError, OSError, ValueError) as exc:
+            from core.monitor.store import discard
+
+            if self.deferred:
+                discard(written)
+            self._fail(exc)
+            return
+        if self.deferred:
+            self._pending += written
+        self.rows += rows
+        self.generated = self.generated or any(b.get("generated") for b in blocks)
+        self._unreturned += sum(int(b.get("unreturned") or 0) for b in blocks)
+
+    def _check_retention(self) -> None:
+        if not self._retention_checked:  # once per door opening: old day folders go
+            self._retention_checked = True
+            apply_retention(self.run_dir)
+
+    def _fail(self, exc) -> None:
+        self._failed = True
+        self.notices.append(f"These predictions were scored but not recorded in the run's prediction log "
+                            f"({exc}); they will not appear on the Monitor page.")
 
     def commit(self) -> None:
         """Publish the parts logged with ``deferred`` (the scoring's output is complete)."""
@@ -135,12 +190,20 @@ class PredictionRecorder:
         found = {p.column for p in detect_personal_columns(
             frame[inputs].rename(columns=lambda c: c[len(INPUT_PREFIX):]).head(2_000))} if inputs else set()
         drop = [c for c in inputs if c[len(INPUT_PREFIX):] in recorded | found]
-        new = sorted({c[len(INPUT_PREFIX):] for c in drop} - self._left_out)
+        self._note_left_out(c[len(INPUT_PREFIX):] for c in drop)
+        return frame.drop(columns=drop)
+
+    def _note_left_out(self, columns) -> None:
+        new = sorted(set(map(str, columns)) - self._left_out)
         if new:
             self._left_out.update(new)
-            self.notices.append(f"Personal data is never logged: {', '.join(map(str, new))} "
+            self.notices.append(f"Personal data is never logged: {', '.join(new)} "
                                 f"{'is' if len(new) == 1 else 'are'} left out of the prediction log.")
-        return frame.drop(columns=drop)
+
+    @property
+    def left_out(self) -> list[str]:
+        """The personal columns left out of the log so far."""
+        return sorted(self._left_out)
 
     def summary(self) -> dict:
         """What the door reports: rows logged, where, and whether ids were generated."""

@@ -215,6 +215,11 @@ def run_score_dask(args) -> dict:
         order = {sid: i for i, sid in enumerate(ids)}
         table = pd.concat([results[g]["table"] for g in range(n_groups)], ignore_index=True)
         table = table.iloc[np.argsort(table["series"].map(order).to_numpy(), kind="stable")].reset_index(drop=True)
+        # The whole forecast is here: logged as the single-process scorer logs it, before the output is in place
+        # (the command line publishes the log once it is).
+        from core.monitor.record import attach_ids
+
+        table = attach_ids(getattr(args, "prediction_log", None), None, table)
         cuts = np.linspace(0, len(table), n_groups + 1).round().astype(int)
         for g in range(n_groups):
             write_part(table.iloc[cuts[g]:cuts[g + 1]], str(staged.staging), g, fmt)

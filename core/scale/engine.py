@@ -23,12 +23,14 @@ LOADS: dict[str, int] = {}  # loads per run digest in this worker process (a tes
 
 
 def pack_run(run_dir) -> dict:
-    """Every file of a saved run as bytes, with a digest naming this exact run."""
+    """Every file of a saved run as bytes (its prediction log aside), with a digest naming this exact run."""
     root = Path(run_dir)
     if not (root / "metadata.json").exists():
         raise DataValidationError(f"Expected a saved run folder with metadata.json; got '{root}'. "
                                   "Fix: pass the folder written by --save or the Save button.")
-    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    # The run's prediction log (``monitor/``) stays here: workers never read it, and it grows with every scoring.
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+             if p.is_file() and p.relative_to(root).parts[0] != "monitor"}
     h = hashlib.sha256()
     for name, data in files.items():
         h.update(name.encode())

@@ -59,8 +59,9 @@ def past_within_reach(history: pd.DataFrame, earlier: list[dict], time_col: str,
 
 
 def score_fraud_block(prep: dict, earlier: list[dict], packed, staging: str, fmt: str, *, review: float,
-                      block: float, latest_before) -> dict:
-    """On a worker: score one prepared block with its history, write its part, return its counts.
+                      block: float, latest_before, log: dict | None = None) -> dict:
+    """On a worker: score one prepared block with its history, log it (``core.scale.predlog``), write
+    its part, return its counts.
 
     ``latest_before`` is the latest transaction time in all earlier blocks (None for the first
     block); ``earlier`` are the earlier blocks that reach back within the history window of it.
@@ -69,16 +70,18 @@ def score_fraud_block(prep: dict, earlier: list[dict], packed, staging: str, fmt
     from core.fraud.persist import load_fraud_model
     from core.scale.engine import load_shipped
     from core.scale.output import write_part
+    from core.scale.predlog import log_block
 
     saved = load_shipped(packed, load_fraud_model)
     keep, time_col = history_keep(saved.feature_config), saved.columns.time
     history = past_within_reach(saved.history, earlier, time_col, latest_before, keep)
     scored = score_fraud_chunk(saved, prep["part"], prep["new_log"], history, review=review, block=block)
+    scored, logged = log_block(log, packed, prep["part"], scored, staging, prep["index"])
     write_part(scored, staging, prep["index"], fmt)
     decision = scored["decision"].to_numpy()
     return {"rows": len(scored), "alerts": int((decision != "approve").sum()),
             "blocked": int((decision == "block").sum()), "drift": prep["drift"],
-            "unordered": latest_before is not None and bool(prep["tmin"] < latest_before - keep)}
+            "unordered": latest_before is not None and bool(prep["tmin"] < latest_before - keep), "log": logged}
 
 
 def run_time_partitions(client, blocks, prepare: Callable, process: Callable, *, keep, on_done: Callable) -> int:
@@ -153,6 +156,7 @@ def run_score_dask(args) -> dict:
     from core.registry import read_metadata
     from core.scale.cluster import open_client
     from core.scale.engine import ship_run
+    from core.scale.predlog import plan_log_for_blocks, publish_block_logs
     from core.scale.run import plan_job
     from core.scale.tables import merge_drift
 
@@ -176,8 +180,10 @@ def run_score_dask(args) -> dict:
     with_run_keys(args, run_key_rule(args.model, meta))
     files, blocks, total, report, fmt, staged, progress = plan_job(args, meta, "transactions")
     profile = get_training_profile(meta)
+    recorder = getattr(args, "prediction_log", None)  # the run's prediction log (core.monitor)
     results: dict[int, dict] = {}
     try:
+        plan, blocks = plan_log_for_blocks(recorder, blocks)
         with open_client(getattr(args, "scheduler", None), workers=getattr(args, "workers", None), say=say) as client:
             packed = ship_run(client, args.model)
 
@@ -186,13 +192,14 @@ def run_score_dask(args) -> dict:
 
             def process(pf, earlier, latest):
                 return client.submit(score_fraud_block, pf, earlier, packed, str(staged.staging), fmt,
-                                     review=review, block=block_thr, latest_before=latest, pure=False)
+                                     review=review, block=block_thr, latest_before=latest, log=plan, pure=False)
 
             def done(i, res):
                 results[i] = res
                 progress.update(res["rows"], total=total)
 
             k = run_time_partitions(client, blocks, prepare, process, keep=keep, on_done=done)
+        publish_block_logs(recorder, staged, [results[i].get("log") for i in range(k)])
         staged.finish(k)
     except BaseException:
         staged.abort()

@@ -146,9 +146,9 @@ def read_members(path, members: list[str]) -> tuple[dict[str, bytes], list[str]]
 
 
 def score_image_block(index: int, names: list[str], source: str, where: dict, labels: dict | None, packed,
-                      staging: str, fmt: str, *, threshold: float, drop=()) -> dict:
+                      staging: str, fmt: str, *, threshold: float, drop=(), log: dict | None = None) -> dict:
     """On a worker: read, decode and classify one block of images (less the two-valued images in
-    ``drop``); write its part. Returns its counts, the damaged archive members, the images that did
+    ``drop``); log it (``core.scale.predlog``) and write its part. Returns its counts, the damaged archive members, the images that did
     not decode and the two-valued images (for the notices and the mask rule)."""
     import numpy as np
 
@@ -157,6 +157,7 @@ def score_image_block(index: int, names: list[str], source: str, where: dict, la
     from core.quality.export import load_quality_model
     from core.scale.engine import load_shipped
     from core.scale.output import write_part
+    from core.scale.predlog import log_block
 
     saved = load_shipped(packed, load_quality_model)
     if Path(source).is_dir():
@@ -186,8 +187,9 @@ def score_image_block(index: int, names: list[str], source: str, where: dict, la
     else:
         proba = np.zeros((0, len(classes)), dtype=np.float32)
     scored = get_predictions_frame(decoded, y, proba, saved.class_names, saved.ok_class, threshold)
+    scored, logged = log_block(log, packed, None, scored, staging, index)
     write_part(scored, staging, index, fmt)
-    out = {"rows": len(scored), "damaged": damaged, "bad": bad, "two_valued": two_valued,
+    out = {"rows": len(scored), "damaged": damaged, "bad": bad, "two_valued": two_valued, "log": logged,
            "rejected": int((scored["verdict"] == "reject").sum()) if "verdict" in scored else None}
     if "actual" in scored:
         out["correct"] = int((scored["actual"] == scored["predicted"]).sum())
@@ -201,6 +203,9 @@ def run_score_dask(args) -> dict:
     from core.scale.cluster import open_client
     from core.scale.engine import Progress, run_ordered, ship_run
     from core.scale.output import StagedOutput, choose_format
+    import pandas as pd
+
+    from core.scale.predlog import plan_log, publish_block_logs
     from core.decisions import get_decision_settings
 
     t0 = time.perf_counter()
@@ -221,6 +226,9 @@ def run_score_dask(args) -> dict:
     fmt = choose_format(args.out, getattr(args, "out_format", None))
     staged = StagedOutput(args.out, fmt)
     progress = Progress(quiet=getattr(args, "quiet", False), what="images")
+    recorder = getattr(args, "prediction_log", None)  # the run's prediction log (core.monitor)
+    # Every scored row carries its image's file name (its id in the log), as the first block shows.
+    plan = plan_log(recorder, pd.DataFrame({"file": paths[:size]}))
     results = {}
     try:
         with open_client(getattr(args, "scheduler", None), workers=getattr(args, "workers", None), say=say) as client:
@@ -233,7 +241,7 @@ def run_score_dask(args) -> dict:
                 i, names = block
                 return client.submit(score_image_block, i, names, str(Path(args.data).resolve()), where_f, labels_f,
                                      packed, str(staged.staging), fmt, threshold=threshold,
-                                     drop=sorted(drop.intersection(names)), pure=False)
+                                     drop=sorted(drop.intersection(names)), log=plan, pure=False)
 
             def done(block, res):
                 results[block[0]] = res
@@ -250,6 +258,7 @@ def run_score_dask(args) -> dict:
             raise DataValidationError(  # the single-process message (core.quality.data._decode_all)
                 f"Expected readable images (PNG, JPEG, BMP, GIF, TIFF, WebP); got {bad} file(s), none "
                 "of which could be decoded. Check that the files are real images, not renamed documents.")
+        publish_block_logs(recorder, staged, [results[i].get("log") for i, _ in blocks])
         staged.finish(len(blocks))
     except BaseException:
         staged.abort()

@@ -85,17 +85,25 @@ def run_table_scoring(args, meta: dict, task: Callable, *, what: str = "rows", *
     """Score ``--data`` block by block with ``task(block, packed, report, staging, fmt, **task_kwargs)``.
 
     ``task`` runs on a worker, writes the block's part (``core.scale.output.write_part``) and
-    returns a dict with at least ``rows``. Raises before scoring anything when the columns do not
-    fit; leaves ``--out`` absent (or as it was) when any block fails.
+    returns a dict with at least ``rows``. With the run's prediction log open (``args.prediction_log``)
+    it also gets ``log``, a ``core.scale.predlog`` plan, stages its log rows (``log_block``) and returns
+    their counts under ``"log"``; they join the log before the output is put in place. Raises before
+    scoring anything when the columns do not fit; leaves ``--out`` absent (or as it was) and logs
+    nothing when any block fails.
     """
     from core.cli import say
     from core.scale.cluster import open_client
     from core.scale.engine import run_ordered, ship_run
+    from core.scale.predlog import plan_log_for_blocks, publish_block_logs
 
     t0 = time.perf_counter()
     files, blocks, total, report, fmt, staged, progress = plan_job(args, meta, what)
+    recorder = getattr(args, "prediction_log", None)
     results: dict[int, dict] = {}
     try:
+        plan, blocks = plan_log_for_blocks(recorder, blocks)
+        if plan is not None:
+            task_kwargs = {**task_kwargs, "log": plan}
         with open_client(getattr(args, "scheduler", None), workers=getattr(args, "workers", None), say=say) as client:
             packed = ship_run(client, args.model)
 
@@ -108,6 +116,7 @@ def run_table_scoring(args, meta: dict, task: Callable, *, what: str = "rows", *
                 progress.update(res["rows"], total=total)
 
             n = run_ordered(client, blocks, submit, done)
+        publish_block_logs(recorder, staged, [results[i].get("log") for i in range(n)])
         staged.finish(n)
     except BaseException:
         staged.abort()
