@@ -33,12 +33,23 @@ def card_run(work, pytestconfig):
 
 def test_keyed_card_numbers_score_alike_on_dask(capsys, tmp_path, card_run, scheduler):
     run, later, df = card_run
-    # --no-log: the file has no id column, so the default engine's logged output would carry generated
-    # prediction ids (new each scoring) that no second scoring can repeat byte for byte.
-    local, dask, a, b, err = both(capsys, tmp_path, run, later, scheduler, "--chunk-size", "400", "--no-log")
-    assert local.read_bytes() == dask.read_bytes() and b["engine"]["partitions"] == 4
+    # The file has no id column, so both outputs carry generated prediction ids (new each scoring, logged
+    # with the rows): the outputs are the same but for them.
+    local, dask, a, b, err = both(capsys, tmp_path, run, later, scheduler, "--chunk-size", "400")
+    x, scored = pd.read_csv(local), pd.read_csv(dask)
+    assert x["prediction_id"].is_unique and scored["prediction_id"].is_unique
+    assert x.drop(columns="prediction_id").to_csv(index=False) == scored.drop(columns="prediction_id").to_csv(index=False)
+    assert b["engine"]["partitions"] == 4 and b["prediction_log"]["rows"] == len(scored) == 1500
     same_summary(a, b)
-    scored = pd.read_csv(dask)
+    from core.monitor.store import read_table
+
+    logged = read_table(run, "predictions", "SELECT row_id FROM {t} WHERE row_id IN (SELECT unnest(?))",
+                        [list(scored["prediction_id"])])
+    assert len(logged) == 1500  # each Dask-scored row once, under the id its output row carries
+    # Without the log, the two outputs are the same byte for byte.
+    local, dask, *_ = both(capsys, tmp_path, run, later, scheduler, "--chunk-size", "400", "--no-log",
+                           name="nolog.csv")
+    assert local.read_bytes() == dask.read_bytes()
     hist = pd.read_parquet(run / "history.parquet")
     assert scored["cc_num"].str.startswith("p:").all() and scored["cc_num"].isin(set(hist["cc_num"])).mean() > 0.95
     blob = dask.read_bytes()

@@ -20,8 +20,8 @@ import pytest
 from core.cli import main
 from tests.scale.conftest import SAMPLES
 
-# The single process records its predictions in the run's prediction log; the Dask engine does not (it says so).
-SKIP = {"timings", "engine", "out", "prediction_log"}
+# Both engines record their predictions in the run's prediction log and report it alike ("prediction_log").
+SKIP = {"timings", "engine", "out"}
 
 
 def score(capsys, *argv) -> tuple[int, dict | None, str]:
@@ -152,6 +152,7 @@ def test_quality_identical_to_single_process(capsys, tmp_path, quality_model, sc
     assert local.read_bytes() == dask.read_bytes()
     assert b["engine"]["partitions"] == 4 and b["rows"] == 25 and "actual" in pd.read_csv(dask).columns
     same_summary(a, b)
+    assert b["prediction_log"]["rows"] == 25 and b["prediction_log"]["generated_ids"] is False  # file names are ids
 
 
 def test_quality_zip_identical_to_single_process(capsys, tmp_path, quality_model, scheduler):
