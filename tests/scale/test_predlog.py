@@ -132,3 +132,37 @@ def test_personal_data_is_never_logged(capsys, tmp_path, run, scheduler):
     raw = b"".join(p.read_bytes() for p in store.list_parts(run, "predictions"))
     assert b"example.com" not in raw
     assert "Personal data is never logged: housing is left out of the prediction log." in res["prediction_log"]["notices"]
+
+
+def test_a_log_that_cannot_be_written_leaves_the_output_and_says_so(capsys, tmp_path, run, scheduler, monkeypatch):
+    from core.errors import DataValidationError
+    from core.monitor import record
+
+    calls = []
+
+    def full_disk(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:  # the second block's part: the first is already appended, and must go again
+            raise DataValidationError("Expected to append to the prediction log in 'x'; got 'No space left on device'.")
+        return real(*a, **k)
+
+    real = record.write_part
+    monkeypatch.setattr(record, "write_part", full_disk)
+    out = tmp_path / "scored.csv"
+    code, res, err = dask(capsys, run, applicants(tmp_path, 500), out, scheduler)
+    assert code == 0, err
+    assert len(pd.read_csv(out)) == 500 and len(calls) == 2
+    assert "scored but not recorded in the run's prediction log" in err and "No space left on device" in err
+    assert res["prediction_log"]["rows"] == 0 and all_log_files(run) == []  # all or nothing
+
+
+def test_a_block_that_could_not_build_its_log_rows_logs_no_block(run):
+    from core.monitor.record import open_recorder
+
+    rec = open_recorder(run, source="cli", deferred=True)
+    frames = iter([pd.DataFrame({"row_id": ["a"]})])
+    rec.adopt(frames, [{"rows": 1, "left_out": ["phone"]}, {"rows": 0, "error": "KeyError: 'decision'"}])
+    rec.commit()
+    assert rec.rows == 0 and all_log_files(run) == [] and next(frames, None) is not None  # nothing read or written
+    assert any("not recorded in the run's prediction log (KeyError: 'decision')" in n for n in rec.notices)
+    assert "Personal data is never logged: phone is left out of the prediction log." in rec.notices
