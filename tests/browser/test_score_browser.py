@@ -60,6 +60,10 @@ def test_train_save_score_and_report(browser, tmp_path, screenshot_dir):
         # The run is offered under its scenario's title; decisions and scored rows read in plain headers
         # (the download keeps the machine names, as the caption says).
         assert chosen.input_value().endswith("(Credit scoring)")
+        # The scored rows' grid sits below the drift chart and draws its header cells once it is on screen.
+        page.get_by_text("The download keeps the file's own column names").scroll_into_view_if_needed()
+        page.locator("[data-testid='stDataFrame'] th[role=columnheader]").filter(has_text="Reason 1").first.wait_for(
+            state="attached", timeout=60_000)
         shown = headers(page)
         assert {"Decision", "Applicants", "Share", "Probability of default", "Score points", "Reason 1"} <= set(shown)
         assert "probability_of_default" not in shown and "score_points" not in shown
