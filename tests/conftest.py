@@ -152,6 +152,15 @@ def clipped_texts(page) -> list[str]:
     return sorted(set(page.evaluate(_CLIPPED_JS)))
 
 
+def plotly_chart(page, title: str):
+    """The first Plotly chart whose text holds ``title``, waited for (a training's charts draw late on a
+    loaded machine) and scrolled into view."""
+    chart = page.locator(".js-plotly-plot").filter(has_text=title)
+    chart.first.wait_for(timeout=120_000)
+    chart.first.scroll_into_view_if_needed()
+    return chart.first
+
+
 def click_tab(page, name: str) -> None:
     """Click a tab and make sure it stays selected. While a rerun redraws the page (after a
     download, say) the old and the new tab bar are briefly both there, and a click on the old one

@@ -347,7 +347,7 @@ def build_report_pdf(run_dir) -> bytes:
     """The model card of the run saved in ``run_dir`` as PDF bytes: the HTML card's sections, figures,
     tables and texts (``build_report_html``), with the explanations chart as a table."""
     from core.registry import read_metadata
-    from core.workspace.report import _plot_own_curves, build_report_html, strip_secrets
+    from core.workspace.report import plot_own_curves, build_report_html, strip_secrets
 
     card = build_report_html(run_dir)  # checks the folder and reads the run as the HTML card does
     meta = strip_secrets(read_metadata(Path(run_dir)))
@@ -357,7 +357,7 @@ def build_report_pdf(run_dir) -> bytes:
     blocks = parse_card(card)
     title = next((b[1] for b in blocks if b[0] == "h1"), "Model card")
     try:
-        return _Writer(title, imp, _plot_own_curves(ws)).render(blocks)
+        return _Writer(title, imp, plot_own_curves(ws)).render(blocks)
     except ImportError as exc:
         raise DataValidationError(
             f"The PDF card needs the fpdf2 package; got {exc}. Fix: pip install -r requirements.txt "

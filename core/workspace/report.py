@@ -316,7 +316,7 @@ def build_report_html(run_dir) -> str:
     name = get_run_name(meta)
     charts: list[str] = []
     curves = ""
-    for fig in _plot_own_curves(ws):
+    for fig in plot_own_curves(ws):
         charts.append(_chart(fig, len(charts)))
         curves += charts[-1]
     spec = find_scenario(meta.get("scenario"))
@@ -353,7 +353,7 @@ def build_report_html(run_dir) -> str:
     )
 
 
-def _plot_own_curves(ws: dict) -> list:
+def plot_own_curves(ws: dict) -> list:
     """The run's recorded curves: ROC and PR each on its own, the others grouped by their x axis
     (demand's actual, forecast and naive backtest lines share one date axis)."""
     import plotly.graph_objects as go

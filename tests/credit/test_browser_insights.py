@@ -3,14 +3,7 @@ credit page, drawn in Chromium."""
 
 import pytest
 
-from tests.conftest import click_tab
-
-
-def _chart(page, title):
-    chart = page.locator(".js-plotly-plot").filter(has_text=title)
-    chart.first.wait_for(timeout=120_000)
-    chart.first.scroll_into_view_if_needed()
-    return chart.first
+from tests.conftest import click_tab, plotly_chart as _chart
 
 
 @pytest.mark.browser
