@@ -3,17 +3,21 @@
 The service's ``:predict`` route logs what it answered, and its ``:feedback`` route hands the body
 over; both run in the service's thread pool (they write files)::
 
-    from core.monitor.hooks import SERVED_LOG, feedback_response, request_id_columns
+    from core.monitor.hooks import ServedLog, feedback_response, request_id_columns
+
+    served = ServedLog(flush_seconds=2.0)  # one per app; served.close() on shutdown writes what is buffered
 
     # POST /v1/models/{name}:predict: a row id the client sends (an id-like column the model does
     # not read, such as applicant_id or transaction_id) is kept for the log, not sent to the model.
     ids = request_id_columns(p.meta, df)
     out = await run_in_threadpool(p.predict, df.drop(columns=ids))
-    out = await run_in_threadpool(SERVED_LOG.record, p.run_dir, df, out)
+    out = await run_in_threadpool(served.record, p.run_dir, df, out)
     # -> the predictions with a "prediction_id" per row (the request's id when it sent one, else a
     #    generated id): the id feedback sends back.
 
-    # POST /v1/models/{name}:feedback with {"outcomes": [{"id": ..., "label": ...}, ...]}:
+    # POST /v1/models/{name}:feedback with {"outcomes": [{"id": ..., "label": ...}, ...]}: the run's
+    # buffered rows are written first, so an outcome sent right after its prediction matches it.
+    await run_in_threadpool(served.flush, p.run_dir)
     status, body = await run_in_threadpool(feedback_response, p.run_dir, body_bytes)
     return JSONResponse(body, status_code=status)
 
@@ -35,11 +39,22 @@ from core.errors import DataValidationError
 
 
 class ServedLog:
-    """One prediction recorder per served run (``source="api"``), shared by the service's threads."""
+    """One prediction recorder per served run (``source="api"``), shared by the service's threads.
 
-    def __init__(self):
+    With ``flush_seconds`` above 0 (the service's default, ``serve --log-flush-seconds``) a request's log
+    rows go to an in-memory buffer (``core.monitor.buffer.LogBuffer``) written by a background thread
+    every ``flush_seconds`` (or at 2,000 rows) and on ``close()``; the ids returned are the ids logged.
+    With 0 every request writes its own part before it is answered.
+    """
+
+    def __init__(self, flush_seconds: float = 0.0, *, say=None):
+        from core.monitor.buffer import LogBuffer
+
         self._recorders: dict[str, object] = {}
         self._lock = threading.Lock()
+        self._run_locks: dict[str, threading.Lock] = {}
+        self.flush_seconds = float(flush_seconds)
+        self.buffer = LogBuffer(seconds=self.flush_seconds, say=say) if self.flush_seconds > 0 else None
 
     def recorder(self, run_dir):
         from core.monitor.record import open_recorder
@@ -48,6 +63,7 @@ class ServedLog:
         with self._lock:
             if key not in self._recorders:
                 self._recorders[key] = open_recorder(run_dir, source="api")
+                self._run_locks.setdefault(key, threading.Lock())
             return self._recorders[key]
 
     def key_rule(self, run_dir, meta):
@@ -64,29 +80,58 @@ class ServedLog:
     def record(self, run_dir, inputs, predictions):
         """Log the answered rows; returns ``predictions`` with ``prediction_id`` (unchanged when the
         run is not monitored or logging is off with ``STUDIO_PREDICTION_LOG=0``)."""
-        from core.monitor.record import ID_COLUMN
+        from core.monitor.record import ID_COLUMN, LOG_ERRORS
 
         rec = self.recorder(run_dir)
         if rec is None:
             return predictions
+        key = str(Path(run_dir).resolve())
         rule = self.key_rule(run_dir, rec.meta)
         if rule is not None and inputs is not None:  # the request's raw keys, made the pseudonyms the model read
             inputs = rule.apply(inputs)
-        before = len(rec.notices)
-        ids = rec.record(inputs, predictions)
+        with self._run_locks[key]:  # the recorder's notices and id bookkeeping, one request at a time
+            before = len(rec.notices)
+            try:
+                frame = rec.prepare(inputs, predictions)
+            except LOG_ERRORS as exc:
+                frame = None
+                rec.fail(exc)
+            notes = rec.notices[before:]
+        if frame is not None and self.buffer is not None:
+            notes += self.buffer.add(key, run_dir, frame, rec.write)
+        elif frame is not None:
+            try:
+                rec.write(frame)
+            except LOG_ERRORS as exc:
+                frame = None
+                with self._run_locks[key]:
+                    rec.fail(exc)
+                    notes.append(rec.notices[-1])
         out = predictions.copy()
-        if ids is not None:
-            out[ID_COLUMN] = ids.to_numpy()
-        notes = rec.notices[before:]
+        if frame is not None:
+            out[ID_COLUMN] = frame["row_id"].to_numpy()
         if notes:
             out.attrs["notices"] = [*(predictions.attrs.get("notices") or []), *notes]
-        if ids is None and rec.notices:  # the log failed once: try again with a fresh recorder next time
+        if frame is None and rec.notices:  # the log failed once: try again with a fresh recorder next time
             with self._lock:
-                self._recorders.pop(str(Path(run_dir).resolve()), None)
+                self._recorders.pop(key, None)
         return out
 
+    def flush(self, run_dir=None) -> int:
+        """Write the buffered rows now (one run's, or all); the rows written (0 without a buffer)."""
+        if self.buffer is None:
+            return 0
+        return self.buffer.flush(None if run_dir is None else str(Path(run_dir).resolve()))
 
-SERVED_LOG = ServedLog()
+    def pending(self) -> int:
+        return 0 if self.buffer is None else self.buffer.pending()
+
+    def close(self) -> list[str]:
+        """Write everything buffered (the service's shutdown); lines about rows that could not be written."""
+        return [] if self.buffer is None else self.buffer.close()
+
+
+SERVED_LOG = ServedLog()  # writes each call at once; the service builds its own, buffered (core/server/app.py)
 
 
 def request_id_columns(meta: dict, df) -> list[str]:

@@ -32,6 +32,7 @@ from core.monitor.store import INPUT_PREFIX, PREDICTIONS, apply_retention, utc_n
 ID_COLUMN = "prediction_id"  # the column a generated id is returned in
 LOG_ENV = "STUDIO_PREDICTION_LOG"  # "0" turns the log off for every door of this process
 SOURCES = ("cli", "page", "api")
+LOG_ERRORS = (DataValidationError, OSError, ValueError, KeyError)  # what stops a log write, never a scoring
 
 
 def logging_enabled() -> bool:
@@ -76,26 +77,41 @@ class PredictionRecorder:
     def record(self, inputs: pd.DataFrame | None, scored: pd.DataFrame) -> pd.Series | None:
         """Log the rows of ``scored`` (with ``inputs``, the rows the model read, when they align);
         returns their ids in ``scored``'s order, or None when nothing was logged."""
+        try:
+            frame = self.prepare(inputs, scored)
+            if frame is None:
+                return None
+            self.write(frame)
+        except LOG_ERRORS as exc:
+            self.fail(exc)
+            return None
+        return pd.Series(frame["row_id"].to_numpy(), index=scored.index, name=ID_COLUMN)
+
+    def prepare(self, inputs: pd.DataFrame | None, scored: pd.DataFrame) -> pd.DataFrame | None:
+        """The log rows of ``scored`` (ids, key, time and door added, personal data left out), not yet
+        written; None when nothing is to be logged. Raises one of ``LOG_ERRORS`` for rows it cannot log.
+        The HTTP service buffers these and writes many requests' rows at once (``core.monitor.buffer``)."""
         if not self.active or scored is None or not len(scored):
             return None
-        try:
-            batch = uuid.uuid4().hex[:12]
-            frame, missing = self.log_rows(inputs, scored, batch)
-            if missing.any():
-                self.generated = True
-            if self.id_in_output is None:
-                self.id_in_output = bool(missing.any())
-            elif not self.id_in_output:
-                self._unreturned += int(missing.sum())
-            path = write_part(self.run_dir, PREDICTIONS, frame, now=frame["scored_at"].iloc[0], pending=self.deferred)
-            if self.deferred and path is not None:
-                self._pending.append(path)
-            self._check_retention()
-        except (DataValidationError, OSError, ValueError, KeyError) as exc:
-            self._fail(exc)
-            return None
+        batch = uuid.uuid4().hex[:12]
+        frame, missing = self.log_rows(inputs, scored, batch)
+        if missing.any():
+            self.generated = True
+        if self.id_in_output is None:
+            self.id_in_output = bool(missing.any())
+        elif not self.id_in_output:
+            self._unreturned += int(missing.sum())
+        return frame
+
+    def write(self, frame: pd.DataFrame, *, now: pd.Timestamp | None = None) -> None:
+        """Append prepared log rows (``prepare``) as one Parquet part; raises ``DataValidationError`` when
+        the log cannot be written. The part goes in the day folder of its latest ``scored_at``."""
+        now = now if now is not None else pd.Timestamp(frame["scored_at"].max())
+        path = write_part(self.run_dir, PREDICTIONS, frame, now=now, pending=self.deferred)
+        if self.deferred and path is not None:
+            self._pending.append(path)
+        self._check_retention()
         self.rows += len(frame)
-        return pd.Series(frame["row_id"].to_numpy(), index=scored.index, name=ID_COLUMN)
 
     def log_rows(self, inputs: pd.DataFrame | None, scored: pd.DataFrame, batch: str) -> tuple[pd.DataFrame, np.ndarray]:
         """(the log rows of ``scored``, which of them got a generated id ``p-<batch>-<i>``), written
@@ -130,7 +146,7 @@ class PredictionRecorder:
             self._note_left_out(b.get("left_out") or [])
         errors = [b["error"] for b in blocks if b.get("error")]
         if errors:
-            self._fail(errors[0])
+            self.fail(errors[0])
             return
         written: list[Path] = []
         rows = 0
@@ -146,7 +162,7 @@ class PredictionRecorder:
 
             if self.deferred:
                 discard(written)
-            self._fail(exc)
+            self.fail(exc)
             return
         if self.deferred:
             self._pending += written
@@ -159,7 +175,8 @@ class PredictionRecorder:
             self._retention_checked = True
             apply_retention(self.run_dir)
 
-    def _fail(self, exc) -> None:
+    def fail(self, exc) -> None:
+        """Stop logging with this recorder, with the notice the door shows."""
         self._failed = True
         self.notices.append(f"These predictions were scored but not recorded in the run's prediction log "
                             f"({exc}); they will not appear on the Monitor page.")

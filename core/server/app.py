@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from core.monitor.hooks import SERVED_LOG, feedback_response, request_id_columns
+from core.monitor.buffer import DEFAULT_FLUSH_SECONDS
+from core.monitor.hooks import ServedLog, feedback_response, request_id_columns
 from core.serving import RequestError, to_records
 from core.server.auth import require_key
 from core.server.errors import HANDLERS
@@ -38,6 +40,7 @@ class ServeSettings:
     state: object | None = None  # core.server.state.StateStore, for stateful models
     say: object = print
     log: bool = True  # record each answered row in the run's prediction log (core/monitor; --no-log)
+    log_flush_seconds: float = DEFAULT_FLUSH_SECONDS  # buffer the log this long (0: write per request)
 
 
 def _predictor(predictors: dict, name: str):
@@ -73,8 +76,10 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
     """The service's app over ``predictors``; ``outputs`` are their prediction fields (``warm_up``)."""
     started = time.time()
     outputs = outputs if outputs is not None else {}
-    if settings.log:  # a logged run's predictions carry the id their outcomes come back with
-        outputs = {n: {**o, "prediction_id": "text"} if SERVED_LOG.recorder(predictors[n].run_dir) is not None else o
+    served = ServedLog(settings.log_flush_seconds, say=settings.say) if settings.log else None
+    names = {str(Path(p.run_dir).resolve()): n for n, p in predictors.items()}
+    if served is not None:  # a logged run's predictions carry the id their outcomes come back with
+        outputs = {n: {**o, "prediction_id": "text"} if served.recorder(predictors[n].run_dir) is not None else o
                    for n, o in outputs.items()}
     keys, limits = settings.keys, settings.limits
     openapi = build_openapi(predictors, outputs, max_rows=limits.max_rows, auth=bool(keys))
@@ -86,6 +91,9 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
                         models=[{"name": n, "scenario": p.scenario, "runtime": p.runtime, "stateful": p.stateful}
                                 for n, p in predictors.items()],
                         modules={m: m in sys.modules for m in WATCHED_MODULES})
+            if served is not None:
+                body["prediction_log"] = {"flush_seconds": served.flush_seconds, "pending_rows": served.pending(),
+                                          "failing": sorted(names.get(k, k) for k in (served.buffer.failing() if served.buffer else {}))}
         return body
 
     async def health(request: Request):
@@ -139,18 +147,21 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
         else:
             rows = instances_from_json(body, limits)
         df = rows_to_frame(rows, limits)
-        if not settings.log:
+        if served is None:
             out = await run_in_threadpool(p.predict, df)
         else:  # a row id the client sent is for the log, not the model
             ids = request_id_columns(p.meta, df)
             out = await run_in_threadpool(p.predict, df.drop(columns=ids))
-            out = await run_in_threadpool(SERVED_LOG.record, p.run_dir, df, out)
+            out = await run_in_threadpool(served.record, p.run_dir, df, out)  # buffered: no disk write here
         notices = list(out.attrs.get("notices") or [])
         return JSONResponse({"predictions": to_records(out), "model": p.name, **({"notices": notices} if notices else {})})
 
     async def feedback(request: Request, p):
-        """Outcomes of logged predictions, matched by id (``core.monitor.hooks.feedback_response``)."""
+        """Outcomes of logged predictions, matched by id (``core.monitor.hooks.feedback_response``); the
+        run's buffered predictions are written first, so an outcome sent right after its answer matches."""
         body = await read_body(request, limits)
+        if served is not None:
+            await run_in_threadpool(served.flush, p.run_dir)
         status, answer = await run_in_threadpool(feedback_response, p.run_dir, body)
         return JSONResponse({**answer, "model": p.name} if status == 200 else answer, status_code=status)
 
@@ -170,8 +181,13 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
         if settings.state is not None:
             for line in settings.state.stop():
                 settings.say(line)
+        if served is not None:  # a clean stop loses no answered row
+            for line in served.close():
+                settings.say(line)
 
     routes = [Route("/health", health, methods=["GET"]), Route("/v1/models", models, methods=["GET"]),
               Route("/v1/models/{spec}", model, methods=["GET", "POST"]),
               Route("/openapi.json", openapi_json, methods=["GET"]), Route("/docs", docs, methods=["GET"])]
-    return Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    app = Starlette(routes=routes, exception_handlers=HANDLERS, lifespan=lifespan)
+    app.state.served_log = served  # the service's prediction-log buffer (None with --no-log)
+    return app

@@ -2,7 +2,7 @@
 
     python -m core serve --model runs/credit-1 [--model runs/fraud-1 ...] [--host 127.0.0.1] [--port 8000]
         [--runtime keras|onnx] [--api-key-file FILE] [--workers N] [--max-rows N] [--max-body-mb MB]
-        [--state-dir DIR] [--snapshot-every SECONDS] [--access-log]
+        [--state-dir DIR] [--snapshot-every SECONDS] [--log-flush-seconds S] [--no-log] [--access-log]
 
 Each run is served under its folder's name. Everything is checked before the port opens: the runs
 load (and, with ``--runtime onnx``, their ONNX export exists or is made in a child process, so no
@@ -28,6 +28,7 @@ CONFIG_ENV = "STUDIO_SERVE_CONFIG"  # the parsed flags, for each worker process 
 
 
 def serve_parser() -> argparse.ArgumentParser:
+    from core.monitor.buffer import DEFAULT_FLUSH_SECONDS, FLUSH_ROWS
     from core.runtime import RUNTIMES
     from core.server.limits import DEFAULT_MAX_BODY_MB, DEFAULT_MAX_ROWS
 
@@ -55,6 +56,12 @@ def serve_parser() -> argparse.ArgumentParser:
                    help="save stateful models' state this often when it changed (default 60; 0: only on shutdown)")
     p.add_argument("--no-log", action="store_true", help="do not record the answered rows in each run's "
                    "prediction log (recorded by default, for the Monitor page and python -m core monitor)")
+    p.add_argument("--log-flush-seconds", type=float, default=DEFAULT_FLUSH_SECONDS, metavar="S",
+                   help="hold answered rows in memory and write them to the prediction log every S seconds (or at "
+                        f"{FLUSH_ROWS:,} rows) and on shutdown, so a request never waits for a disk write (default "
+                        "%(default)s; 0: write each request before answering it). A clean stop (Ctrl-C, SIGTERM) "
+                        "loses nothing; a crash (kill -9) loses at most the last S seconds; each prediction_id "
+                        "returned is the id logged")
     p.add_argument("--access-log", action="store_true", help="one line per request on standard error "
                    "(method, path, status; never the body)")
     p.add_argument("--verbose", action="store_true", help="keep TensorFlow's own start-up lines")
@@ -76,6 +83,9 @@ def check_args(args) -> list[bytes]:
     if args.max_rows < 1 or args.max_body_mb <= 0:
         raise DataValidationError(f"Expected --max-rows of 1 or more and --max-body-mb above 0; got {args.max_rows} "
                                   f"and {args.max_body_mb}. Fix: e.g. --max-rows 10000 --max-body-mb 10.")
+    from core.monitor.buffer import DEFAULT_FLUSH_SECONDS, check_flush_seconds
+
+    args.log_flush_seconds = check_flush_seconds(getattr(args, "log_flush_seconds", DEFAULT_FLUSH_SECONDS))
     names = [Path(m).name for m in args.model]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -131,7 +141,8 @@ def build(args, keys: list[bytes]):
     host = f"[{args.host}]" if ":" in args.host else args.host
     settings = ServeSettings(runtime=args.runtime, keys=keys, base_url=f"http://{host}:{args.port}",
                              limits=Limits(max_bytes=int(args.max_body_mb * 1024 * 1024), max_rows=args.max_rows),
-                             state=state, say=say, log=not getattr(args, "no_log", False))
+                             state=state, say=say, log=not getattr(args, "no_log", False),
+                             log_flush_seconds=args.log_flush_seconds)
     return build_app(predictors, settings, outputs), predictors, settings
 
 

@@ -31,13 +31,17 @@ def run(tmp_path_factory) -> Path:
     return folder
 
 
-def client(run: Path, *, log: bool = True) -> TestClient:
+def app(run: Path, *, log: bool = True, flush: float = 2.0):
     from core.scenarios import get_scenario
     from core.registry import read_metadata
     from core.server.app import ServeSettings, build_app, warm_up
 
     predictors = {run.name: get_scenario(read_metadata(run).get("scenario")).predictor(run, runtime="keras")}
-    return TestClient(build_app(predictors, ServeSettings(log=log), warm_up(predictors)))  # as `serve` builds it
+    return build_app(predictors, ServeSettings(log=log, log_flush_seconds=flush), warm_up(predictors))  # as `serve`
+
+
+def client(run: Path, *, log: bool = True, flush: float = 2.0) -> TestClient:
+    return TestClient(app(run, log=log, flush=flush))
 
 
 def body(run: Path, new: pd.DataFrame, *, ids: bool) -> dict:
@@ -53,7 +57,7 @@ def logged(run: Path) -> pd.DataFrame:
 
 
 def test_predict_logs_each_row_with_the_id_it_returns_and_feedback_matches_by_it(run):
-    api = client(run)
+    api = client(run, flush=3600)  # nothing is written by time during the test: only the feedback's flush
     new = pd.read_csv(NEW)
     first, second = new.iloc[:6].reset_index(drop=True), new.iloc[6:10].reset_index(drop=True)
 
@@ -68,21 +72,30 @@ def test_predict_logs_each_row_with_the_id_it_returns_and_feedback_matches_by_it
     answered = r.json()["predictions"]
     assert [p["prediction_id"] for p in answered] == second["applicant_id"].tolist()
 
-    log = logged(run)
-    assert len(log) == 10 and set(log["source"]) == {"api"}
-    assert set(log["row_id"]) == set(generated) | set(second["applicant_id"])
-    # The score logged is the score answered, row by row.
-    by_id = log.set_index("row_id")["score"]
-    for p in answered:
-        assert by_id[p["prediction_id"]] == pytest.approx(p["probability_of_default"], abs=1e-6)
-    assert not [c for c in log.columns if c in ("in.age", "in.sex", "in.applicant_id")]
+    # Answered, not yet written: the rows wait in the service's buffer (a monitor in another process sees
+    # them after the next flush), and the service's health says how many.
+    assert len(logged(run)) == 0
+    assert api.get("/health").json()["prediction_log"] == {"flush_seconds": 3600.0, "pending_rows": 10, "failing": []}
 
+    # The feedback route writes the run's buffered rows before matching: an outcome sent right after its
+    # prediction matches it.
     outcomes = [{"id": generated[0], "label": 1}, {"id": "APP200006", "label": 0}, {"id": "NOPE-1", "label": 1}]
     r = api.post("/v1/models/credit-1:feedback", json={"outcomes": outcomes})
     assert r.status_code == 200, r.text
     got = r.json()
     assert got["model"] == "credit-1" and got["received"] == 3 and got["matched"] == 2
     assert got["unmatched"] == 1 and got["unmatched_examples"] == ["NOPE-1"]
+    assert api.get("/health").json()["prediction_log"]["pending_rows"] == 0
+
+    log = logged(run)
+    assert len(log) == 10 and set(log["source"]) == {"api"} and log["log_key"].is_unique
+    assert len(store.list_parts(run, store.PREDICTIONS)) == 1  # both requests in one part
+    assert set(log["row_id"]) == set(generated) | set(second["applicant_id"])
+    # The score logged is the score answered, row by row.
+    by_id = log.set_index("row_id")["score"]
+    for p in answered:
+        assert by_id[p["prediction_id"]] == pytest.approx(p["probability_of_default"], abs=1e-6)
+    assert not [c for c in log.columns if c in ("in.age", "in.sex", "in.applicant_id")]
     # The service documents both: the id in each prediction and the feedback route.
     doc = api.get("/openapi.json").json()
     assert "/v1/models/credit-1:feedback" in doc["paths"]
@@ -103,6 +116,22 @@ def test_feedback_a_body_it_cannot_use_is_a_400_in_the_refusal_shape(run, payloa
     assert r.status_code == 400, r.text
     err = r.json()["error"]
     assert {"expected", "got", "fix", "message"} <= set(err) and match in err["message"]
+
+
+def test_a_clean_shutdown_writes_every_buffered_row_and_flush_zero_writes_before_answering(run):
+    new = pd.read_csv(NEW).iloc[30:37].reset_index(drop=True)
+    before = len(logged(run))
+    with TestClient(app(run, flush=3600)) as api:  # entering and leaving runs the app's lifespan (uvicorn's too)
+        r = api.post("/v1/models/credit-1:predict", json=body(run, new, ids=True))
+        assert r.status_code == 200, r.text
+        assert len(logged(run)) == before
+    log = logged(run)
+    assert len(log) == before + 7 and set(new["applicant_id"]) <= set(log["row_id"])
+
+    api = client(run, flush=0)  # today's rule: each request is written before it is answered
+    r = api.post("/v1/models/credit-1:predict", json=body(run, pd.read_csv(NEW).iloc[40:42], ids=True))
+    assert r.status_code == 200 and len(logged(run)) == before + 9
+    assert api.get("/health").json()["prediction_log"]["pending_rows"] == 0
 
 
 def test_an_unknown_verb_names_both_routes_and_no_log_records_nothing(run):

@@ -1,0 +1,190 @@
+"""The HTTP service's buffered prediction log (``core.monitor.buffer``, ``ServedLog(flush_seconds=...)``): rows
+are held in memory and written by a flusher, once each with the ids the requests were answered with; a failing
+write is reported and retried while the service keeps answering; several runs keep their rows apart; threads
+answering at once lose and repeat nothing. No test times anything: flushes are asked for, or waited for."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from core.errors import DataValidationError
+from core.monitor import store
+from core.monitor.buffer import LogBuffer, check_flush_seconds
+from core.monitor.hooks import ServedLog
+from tests.monitor.helpers import applications, make_run, scored_frame
+
+
+def request(n: int, seed: int, *, ids: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = applications(n, seed=seed, ids=ids).drop(columns="default")
+    return rows, scored_frame(rows)[["probability_of_default", "decision"]]
+
+
+def logged(run) -> pd.DataFrame:
+    return store.read_table(run, store.PREDICTIONS) if store.list_parts(run, store.PREDICTIONS) else pd.DataFrame()
+
+
+def test_rows_wait_in_memory_and_a_flush_writes_each_once_with_the_id_answered(tmp_path):
+    run = make_run(tmp_path / "runs")
+    served = ServedLog(flush_seconds=3600)
+    answered = []
+    for seed in range(3):
+        rows, scores = request(4, seed)
+        out = served.record(run, rows, scores)
+        assert out["prediction_id"].is_unique and not out.attrs.get("notices")
+        answered += out["prediction_id"].tolist()
+    assert served.pending() == 12 and not store.list_parts(run, store.PREDICTIONS)  # no disk write per request
+    assert served.flush(run) == 12 and served.pending() == 0
+    log = logged(run)
+    assert sorted(log["row_id"]) == sorted(answered) and log["log_key"].is_unique
+    assert len(store.list_parts(run, store.PREDICTIONS)) == 1  # three requests, one part
+    assert served.flush(run) == 0  # nothing twice
+    served.close()
+    assert len(logged(run)) == 12
+
+
+def test_the_flusher_writes_by_itself_when_the_interval_passes(tmp_path):
+    run = make_run(tmp_path / "runs")
+    served = ServedLog(flush_seconds=0.05)
+    rows, scores = request(5, 1, ids=True)
+    out = served.record(run, rows, scores)
+    deadline = time.monotonic() + 60  # a wait for the thread, not a timing assertion
+    while served.pending() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert served.pending() == 0
+    assert set(logged(run)["row_id"]) == set(out["prediction_id"]) == set(rows["applicant_id"])
+    served.close()
+
+
+def test_a_full_buffer_is_written_before_its_interval():
+    written = []
+    buf = LogBuffer(seconds=3600, max_rows=6)
+    frame = pd.DataFrame({"row_id": ["a", "b", "c", "d"], "scored_at": pd.Timestamp("2026-01-02")})
+    buf.add("r", "run", frame, written.append)
+    buf.add("r", "run", frame.assign(row_id=list("efgh")), written.append)  # 8 rows >= 6: due now
+    deadline = time.monotonic() + 60
+    while not written and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(written) == 1 and written[0]["row_id"].tolist() == list("abcdefgh")
+    assert buf.close() == [] and buf.pending() == 0
+
+
+def test_a_failing_write_is_reported_held_and_retried_while_answering_goes_on(tmp_path, monkeypatch):
+    from core.monitor import record
+
+    run = make_run(tmp_path / "runs")
+    said = []
+    served = ServedLog(flush_seconds=3600, say=said.append)
+    real = record.write_part
+
+    def full_disk(*a, **kw):
+        raise DataValidationError("Expected to append to the prediction log; got 'No space left on device'.")
+
+    monkeypatch.setattr(record, "write_part", full_disk)
+    first = served.record(run, *request(3, 1))
+    assert first["prediction_id"].notna().all()
+    assert served.flush() == 0 and served.pending() == 3  # kept for the next try
+    assert said and "Could not write the prediction log" in said[0] and "No space left" in said[0]
+    second = served.record(run, *request(2, 2))  # still answered, with ids, and told why the log lags
+    notes = second.attrs["notices"]
+    assert second["prediction_id"].notna().all() and len(notes) == 1
+    assert "cannot be written" in notes[0] and "No space left" in notes[0] and "5 answered rows are held" in notes[0]
+
+    monkeypatch.setattr(record, "write_part", real)  # space again: the next flush writes all of them
+    assert served.flush() == 5
+    assert sorted(logged(run)["row_id"]) == sorted([*first["prediction_id"], *second["prediction_id"]])
+    assert "written again" in said[-1] and not served.buffer.failing()
+    assert not served.record(run, *request(1, 3)).attrs.get("notices")
+    served.close()
+
+
+def test_a_log_failing_for_long_keeps_memory_bounded_and_says_what_was_dropped():
+    def fail(frame):
+        raise DataValidationError("read-only file system")
+
+    buf = LogBuffer(seconds=3600, max_rows=2, hold_rows=4)
+    frame = pd.DataFrame({"row_id": ["a", "b"], "scored_at": pd.Timestamp("2026-01-02")})
+    buf.add("r", "run", frame, fail)
+    buf.flush()
+    for _ in range(3):
+        notes = buf.add("r", "run", frame, fail)
+    assert buf.pending() == 4 and "4 answered rows are held" in notes[0] and "4 older rows were dropped" in notes[0]
+    lines = buf.close()
+    assert len(lines) == 1 and "4 answered rows could not be written" in lines[0] and "read-only" in lines[0]
+
+
+def test_several_runs_served_at_once_keep_their_rows_apart(tmp_path):
+    runs = [make_run(tmp_path / "runs", name=f"credit-{i}", seed=i) for i in range(2)]
+    served = ServedLog(flush_seconds=3600)
+    ids = {str(r): [] for r in runs}
+    for k in range(6):
+        run = runs[k % 2]
+        ids[str(run)] += served.record(run, *request(3, k))["prediction_id"].tolist()
+    assert served.pending() == 18
+    served.close()
+    for run in runs:
+        assert sorted(logged(run)["row_id"]) == sorted(ids[str(run)])
+
+
+def test_threads_answering_at_once_log_every_row_once_while_the_flusher_runs(tmp_path):
+    run = make_run(tmp_path / "runs")
+    served = ServedLog(flush_seconds=0.01)  # flushes interleave with the requests
+    answered, errors = [], []
+
+    def client(k: int):
+        try:
+            for i in range(15):
+                out = served.record(run, *request(2, 100 * k + i))
+                answered.extend(out["prediction_id"].tolist())
+                if out.attrs.get("notices"):
+                    errors.append(out.attrs["notices"])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    served.close()
+    assert not errors and len(answered) == 180 and len(set(answered)) == 180
+    log = logged(run)
+    assert len(log) == 180 and log["log_key"].is_unique and sorted(log["row_id"]) == sorted(answered)
+
+
+def test_requests_with_different_columns_or_days_go_to_parts_that_read_together(tmp_path):
+    run = make_run(tmp_path / "runs")
+    served = ServedLog(flush_seconds=3600)
+    a = served.record(run, *request(3, 1, ids=True))  # the client's own ids
+    b = served.record(run, *request(2, 2, ids=False))  # generated ids
+    served.flush()
+    log = logged(run)
+    assert sorted(log["row_id"]) == sorted([*a["prediction_id"], *b["prediction_id"]])
+    assert log.set_index("row_id").loc[list(b["prediction_id"]), "id_generated"].all()
+
+    written = []
+    buf = LogBuffer(seconds=3600)
+    late, early = (pd.DataFrame({"row_id": ["x"], "scored_at": pd.Timestamp(d)}) for d in ("2026-01-02 00:00:01",
+                                                                                          "2026-01-01 23:59:59"))
+    buf.add("r", "run", early, written.append)
+    buf.add("r", "run", late, written.append)
+    buf.close()
+    assert [str(pd.Timestamp(f["scored_at"].max()).date()) for f in written] == ["2026-01-01", "2026-01-02"]
+
+
+@pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), "soon", 4000])
+def test_a_flush_interval_out_of_range_is_refused_with_the_fix(value):
+    with pytest.raises(DataValidationError, match=r"Expected --log-flush-seconds as a number of seconds from 0 to 3600"):
+        check_flush_seconds(value)
+    assert check_flush_seconds("0") == 0.0 and check_flush_seconds(2) == 2.0
+
+
+def test_serve_refuses_a_bad_flush_interval_before_loading_anything(tmp_path, capsys):
+    from core.server.cli import main
+
+    assert main(["--model", str(tmp_path / "missing"), "--log-flush-seconds", "-2"]) == 1
+    err = capsys.readouterr().err
+    assert "Expected --log-flush-seconds" in err and "got -2.0" in err and "Traceback" not in err
