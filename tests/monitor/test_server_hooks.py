@@ -89,7 +89,8 @@ def test_predict_logs_each_row_with_the_id_it_returns_and_feedback_matches_by_it
 
     log = logged(run)
     assert len(log) == 10 and set(log["source"]) == {"api"} and log["log_key"].is_unique
-    assert len(store.list_parts(run, store.PREDICTIONS)) == 1  # both requests in one part
+    # One part per column layout (a request with the client's ids, one with generated ids), not one per request.
+    assert len(store.list_parts(run, store.PREDICTIONS)) <= 2
     assert set(log["row_id"]) == set(generated) | set(second["applicant_id"])
     # The score logged is the score answered, row by row.
     by_id = log.set_index("row_id")["score"]
@@ -164,3 +165,22 @@ def test_a_keyed_run_logs_the_pseudonym_of_a_requests_raw_key_never_the_raw_valu
     assert len(log) == 30 and served["prediction_id"].tolist() == log["row_id"].tolist()
     assert not set(log["in.region"]) & set(rows["region"])
     assert log["in.region"].tolist() == pseudonymise(rows["region"], secret).tolist()
+
+
+def test_a_served_process_stopped_with_sigterm_writes_its_buffered_rows(run, tmp_path):
+    """``python -m core serve`` under uvicorn: rows wait in memory (a one-hour interval), and SIGTERM's
+    graceful shutdown writes them, with the ids the client was answered with."""
+    import httpx
+
+    from tests.server.conftest import serving
+
+    new = pd.read_csv(NEW).iloc[50:55].reset_index(drop=True)
+    before = len(logged(run))
+    with serving(["--model", str(run), "--log-flush-seconds", "3600"], log=tmp_path / "server.log") as server:
+        r = httpx.post(f"{server.url}/v1/models/credit-1:predict", json=body(run, new, ids=False), timeout=120)
+        assert r.status_code == 200, r.text
+        ids = [p["prediction_id"] for p in r.json()["predictions"]]
+        health = httpx.get(f"{server.url}/health", timeout=30).json()
+        assert health["prediction_log"]["pending_rows"] == 5 and len(logged(run)) == before
+    log = logged(run)
+    assert len(log) == before + 5 and set(ids) <= set(log["row_id"])
