@@ -15,6 +15,10 @@ starts the server as a user would (defaults: 127.0.0.1, one worker) in a fresh p
 - batched requests: ``--batches`` requests of ``--batch-rows`` applicants, rows per second;
 - load: ``--clients`` concurrent clients (httpx, asyncio) posting one-row credit requests for
   ``--seconds``; every request must be answered, and the table counts errors and 5xx answers;
+- the prediction log's cost: the same one-row requests through the app in this process (Starlette's
+  TestClient) with the log off (``--no-log``), written per request (``--log-flush-seconds 0``) and
+  buffered (the default), in alternating rounds; this process's CPU per request and the ratio to the
+  log off (``--log-cost-only`` runs just this table);
 - memory: the server process's peak resident memory (VmHWM); with ``--cloud-limits`` also the peak of
   its memory group under ``../shared/tools/cloud-limits`` (Community Cloud's 2.7 GB ceiling).
 
@@ -226,6 +230,70 @@ async def _load(url: str, name: str, rows: list[dict], clients: int, seconds: fl
             "p50": pct(lat, 50), "p90": pct(lat, 90), "p99": pct(lat, 99), "max": max(lat) if lat else float("nan")}
 
 
+LOG_MODES = {"off (--no-log)": {"log": False},
+             "a part per request (--log-flush-seconds 0)": {"log": True, "log_flush_seconds": 0.0},
+             "buffered (default, --log-flush-seconds 2)": {"log": True}}
+
+
+def log_cost(runs: dict[str, Path], rows: dict[str, list[dict]], runtime: str, rounds: int) -> list[dict]:
+    """CPU per one-row request of each log mode, in this process (client and app together), over the same
+    rows in alternating rounds (A B C A B C ...), so load changes touch every mode alike. A buffered round
+    ends by writing what it buffered (inside its own CPU window): no mode's disk work lands in another's."""
+    from starlette.testclient import TestClient
+
+    from core.registry import read_metadata
+    from core.scenarios import get_scenario
+    from core.server.app import ServeSettings, build_app, warm_up
+
+    out = []
+    for key, run in runs.items():
+        same = rows.get(key) or []
+        if not same:
+            continue
+        per = max(1, len(same) // rounds)
+        apps, clients = {}, {}
+        for mode, kw in LOG_MODES.items():
+            preds = {run.name: get_scenario(read_metadata(run).get("scenario")).predictor(run, runtime=runtime)}
+            apps[mode] = build_app(preds, ServeSettings(say=lambda *_: None, **kw), warm_up(preds))
+            clients[mode] = TestClient(apps[mode])
+        cpu, n, lds = dict.fromkeys(LOG_MODES, 0.0), dict.fromkeys(LOG_MODES, 0), []
+        for r in range(rounds):
+            chunk = same[r * per:(r + 1) * per]
+            lds.append(os.getloadavg()[0])
+            for mode, c in clients.items():
+                t = time.process_time()
+                for row in chunk:
+                    resp = c.post(f"/v1/models/{run.name}:predict", json={"instances": [row]})
+                    assert resp.status_code == 200, resp.text
+                served = apps[mode].state.served_log
+                if served is not None:
+                    served.flush()
+                cpu[mode] += time.process_time() - t
+                n[mode] += len(chunk)
+        for mode in LOG_MODES:
+            served = apps[mode].state.served_log
+            if served is not None:
+                served.close()
+            ms = cpu[mode] / n[mode] * 1000
+            out.append({"scenario": key, "mode": mode, "n": n[mode], "cpu_ms": ms,
+                        "load": f"{min(lds):.1f}-{max(lds):.1f}"})
+        off = next(o["cpu_ms"] for o in out if o["scenario"] == key and o["mode"] == "off (--no-log)")
+        for o in out:
+            if o["scenario"] == key:
+                o["ratio"], o["added"] = o["cpu_ms"] / off, o["cpu_ms"] - off
+    return out
+
+
+def print_log_cost(res: list[dict], runtime: str) -> None:
+    print(f"| prediction log ({runtime}, one-row requests, in one process) | mode | n | CPU ms / request | "
+          "added by the log, ms | × log off | load |")
+    print("|---|---|---|---|---|---|---|")
+    for o in res:
+        print(f"| {o['scenario']} | {o['mode']} | {o['n']} | {o['cpu_ms']:.1f} | {o['added']:+.1f} | "
+              f"{o['ratio']:.2f} | {o['load']} |")
+    print()
+
+
 def sample_rows(run: Path, data: Path, n: int, *, sort: str | None = None) -> list[dict]:
     import pandas as pd
 
@@ -249,6 +317,8 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--cloud-limits", action="store_true", help="run each server under ../shared/tools/cloud-limits")
+    p.add_argument("--log-rounds", type=int, default=6, help="alternating rounds of the log-cost table")
+    p.add_argument("--log-cost-only", action="store_true", help="only the prediction log's cost table")
     p.add_argument("--work", default=None, help="folder for the runs and logs (default: a temporary one)")
     args = p.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-serve-"))
@@ -259,7 +329,7 @@ def main() -> None:
     fraud = sample_rows(runs["fraud"], ROOT / "sample_data" / "fraud_new_month.csv.gz", args.requests,
                         sort="timestamp") if "fraud" in runs else []
     print(f"# bench_serve: {os.cpu_count()} cores, runs in {work}\n")
-    if "onnx" in args.runtimes:
+    if "onnx" in args.runtimes and not args.log_cost_only:
         print("| ONNX export (once per run, `python -m core export`) | wall s | CPU s | bytes | max abs diff vs Keras | load |")
         print("|---|---|---|---|---|---|")
         for key, run in runs.items():
@@ -270,6 +340,10 @@ def main() -> None:
             e = export(run)
             print(f"| {key} | {e['wall']:.1f} | {e['cpu']:.1f} | {e['bytes']:,} | {e['diff']:.1e} | {ld} |")
         print()
+    first = [r for r in args.runtimes.split(",") if r][0]
+    print_log_cost(log_cost(runs, {"credit": credit[: args.requests], "fraud": fraud}, first, args.log_rounds), first)
+    if args.log_cost_only:
+        return
     results = []
     for runtime in [r for r in args.runtimes.split(",") if r]:
         ld0 = load()
