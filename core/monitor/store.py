@@ -1,7 +1,7 @@
 """The prediction log of a saved run: Parquet files partitioned by day, read with DuckDB.
 
-Every append (a scored chunk of the CLI, a Score-page batch, one request of the HTTP service, a
-feedback upload) writes **one new Parquet file**, first under a hidden temporary name in its day's
+Every append (a scored chunk of the CLI, a Score-page batch, a flush of the HTTP service's buffer
+(``core.monitor.buffer``), a feedback upload) writes **one new Parquet file**, first under a hidden temporary name in its day's
 folder, flushed to disk and renamed into place. So any number of processes append at the same time
 without a lock and without a server: no two writers ever touch the same file, a reader never sees a
 half-written one, and a killed writer leaves only a hidden ``.tmp`` file that the next append of
@@ -12,7 +12,7 @@ Why not one DuckDB or SQLite database: DuckDB allows one writing process per dat
 SQLite's write-ahead log serialises writers through a lock that does not work on network file
 systems; one file per append needs neither. Parquet is columnar, so the monitor reads only the
 columns it needs (the score, one input at a time), and retention is deleting whole day folders.
-The price is many small files when the HTTP service logs one request at a time: closed days are
+The price is many small files when the HTTP service writes every few seconds: closed days are
 compacted into one file (``compact``), and readers skip rows a concurrent compaction already
 copied (each logged row has a unique ``log_key``).
 
@@ -291,7 +291,7 @@ def apply_retention(run_dir, *, days: int | None = None, today: dt.date | None =
 
 
 def compact(run_dir, *, today: dt.date | None = None, min_files: int = COMPACT_MIN_FILES) -> int:
-    """Merge each closed day's many small files into one (the HTTP service writes one per request).
+    """Merge each closed day's many small files into one (the HTTP service writes one per flush).
     Only one process compacts at a time (a lock file); returns the number of files merged away."""
     import duckdb
 

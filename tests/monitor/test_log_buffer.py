@@ -188,3 +188,22 @@ def test_serve_refuses_a_bad_flush_interval_before_loading_anything(tmp_path, ca
     assert main(["--model", str(tmp_path / "missing"), "--log-flush-seconds", "-2"]) == 1
     err = capsys.readouterr().err
     assert "Expected --log-flush-seconds" in err and "got -2.0" in err and "Traceback" not in err
+
+
+def test_buffered_parts_of_a_closed_day_are_compacted_and_read_once(tmp_path, monkeypatch):
+    from core.monitor import record
+
+    run = make_run(tmp_path / "runs")
+    yesterday = store.utc_now() - pd.Timedelta(days=1)
+    monkeypatch.setattr(record, "utc_now", lambda: yesterday)
+    served = ServedLog(flush_seconds=3600)
+    answered = []
+    for k in range(store.COMPACT_MIN_FILES + 2):  # a flush per request: more parts than compaction leaves alone
+        answered += served.record(run, *request(2, k))["prediction_id"].tolist()
+        served.flush()
+    served.close()
+    day = store.log_dir(run) / store.PREDICTIONS / f"day={yesterday.date().isoformat()}"
+    assert len(list(day.glob("*.parquet"))) == store.COMPACT_MIN_FILES + 2  # filed under the day they were scored
+    assert store.compact(run) == store.COMPACT_MIN_FILES + 2
+    assert [p.name.startswith("compact-") for p in store.list_parts(run, store.PREDICTIONS)] == [True]
+    assert sorted(logged(run)["row_id"]) == sorted(answered)
