@@ -257,6 +257,7 @@ def log_cost(runs: dict[str, Path], rows: dict[str, list[dict]], runtime: str, r
             apps[mode] = build_app(preds, ServeSettings(say=lambda *_: None, **kw), warm_up(preds))
             clients[mode] = TestClient(apps[mode])
         cpu, n, lds = dict.fromkeys(LOG_MODES, 0.0), dict.fromkeys(LOG_MODES, 0), []
+        each = {m: [] for m in LOG_MODES}  # CPU ms per request of each round: the spread is the noise
         for r in range(rounds):
             chunk = same[r * per:(r + 1) * per]
             lds.append(os.getloadavg()[0])
@@ -270,12 +271,13 @@ def log_cost(runs: dict[str, Path], rows: dict[str, list[dict]], runtime: str, r
                     served.flush()
                 cpu[mode] += time.process_time() - t
                 n[mode] += len(chunk)
+                each[mode].append((time.process_time() - t) / len(chunk) * 1000)
         for mode in LOG_MODES:
             served = apps[mode].state.served_log
             if served is not None:
                 served.close()
             ms = cpu[mode] / n[mode] * 1000
-            out.append({"scenario": key, "mode": mode, "n": n[mode], "cpu_ms": ms,
+            out.append({"scenario": key, "mode": mode, "n": n[mode], "cpu_ms": ms, "rounds": each[mode],
                         "load": f"{min(lds):.1f}-{max(lds):.1f}"})
         off = next(o["cpu_ms"] for o in out if o["scenario"] == key and o["mode"] == "off (--no-log)")
         for o in out:
@@ -286,11 +288,11 @@ def log_cost(runs: dict[str, Path], rows: dict[str, list[dict]], runtime: str, r
 
 def print_log_cost(res: list[dict], runtime: str) -> None:
     print(f"| prediction log ({runtime}, one-row requests, in one process) | mode | n | CPU ms / request | "
-          "added by the log, ms | × log off | load |")
-    print("|---|---|---|---|---|---|---|")
+          "rounds' range | added by the log, ms | × log off | load |")
+    print("|---|---|---|---|---|---|---|---|")
     for o in res:
-        print(f"| {o['scenario']} | {o['mode']} | {o['n']} | {o['cpu_ms']:.1f} | {o['added']:+.1f} | "
-              f"{o['ratio']:.2f} | {o['load']} |")
+        print(f"| {o['scenario']} | {o['mode']} | {o['n']} | {o['cpu_ms']:.1f} | {min(o['rounds']):.1f}-"
+              f"{max(o['rounds']):.1f} | {o['added']:+.1f} | {o['ratio']:.2f} | {o['load']} |")
     print()
 
 
