@@ -207,3 +207,11 @@ def test_buffered_parts_of_a_closed_day_are_compacted_and_read_once(tmp_path, mo
     assert store.compact(run) == store.COMPACT_MIN_FILES + 2
     assert [p.name.startswith("compact-") for p in store.list_parts(run, store.PREDICTIONS)] == [True]
     assert sorted(logged(run)["row_id"]) == sorted(answered)
+
+
+def test_serve_help_states_the_durability_rule():
+    from core.server.cli import serve_parser
+
+    text = " ".join(serve_parser().format_help().split())
+    assert "--log-flush-seconds S" in text and "(default 2.0; 0: write each request before answering it)" in text
+    assert "a crash (kill -9) loses at most the last S seconds" in text and "prediction_id returned is the id logged" in text
