@@ -49,6 +49,8 @@ class CreditMonitor(MonitorSpec):
     headline = verdict_metric = "roc_auc"
     can_retrain = True
 
+    batch_log = True  # log_frame's row_id is row_ids' (the request's id column)
+
     def log_frame(self, meta, inputs, scored):
         kinds = input_columns(meta)
         src = rows_with_inputs(inputs, scored, kinds)

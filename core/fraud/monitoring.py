@@ -44,6 +44,8 @@ class FraudMonitor(MonitorSpec):
     verdict_metric = "pr_auc"  # as the run's own verdict: the alert queue lives at the top of the ranking
     can_retrain = True
 
+    batch_log = True  # log_frame's row_id is row_ids' (the request's id column)
+
     def log_frame(self, meta, inputs, scored):
         kinds = input_columns(meta)
         src = rows_with_inputs(inputs, scored, kinds)

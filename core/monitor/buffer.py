@@ -1,11 +1,13 @@
 """Buffered prediction-log writes for the HTTP service: a request hands its log rows to memory, a
 background thread writes them.
 
-Writing one Parquet part (with two fsyncs) per request costs more CPU than scoring a one-row request.
-``LogBuffer`` keeps each run's prepared log rows (``PredictionRecorder.prepare``) in memory; a flusher
-thread writes a run's rows as one part when it holds ``max_rows`` rows or its oldest row is ``seconds``
-old, and ``close()`` (the service's shutdown) writes what is left. A request never waits for a disk
-write: it only appends to a list under a lock held for microseconds.
+Building a request's log rows and writing them as one Parquet part (with two fsyncs) cost more CPU
+than scoring a one-row request. ``LogBuffer`` keeps each run's waiting items in memory (a request's
+answered rows and the ids it was answered with, ``core.monitor.record.Request``; or, for scenarios
+whose log rows need the request alone, rows already built); a flusher thread hands a run's items to its
+writer when they hold ``max_rows`` rows or the oldest is ``seconds`` old, and ``close()`` (the
+service's shutdown) writes what is left. The writer builds the rows of many requests at once and
+writes one part. A request never waits for a disk write: it only appends to a list under a lock.
 
 Durability: on a clean stop nothing is lost; a process killed without warning (SIGKILL, power cut)
 loses the rows answered in the last ``seconds`` (they were answered, with their ids, but never
@@ -50,7 +52,7 @@ def check_flush_seconds(value) -> float:
 @dataclass
 class _Run:
     run_dir: object
-    write: object  # frame -> None, raising on failure (PredictionRecorder.write)
+    write: object  # items -> (items not written, error or None); see ServedLog in core.monitor.hooks
     frames: list = field(default_factory=list)
     rows: int = 0
     writing: int = 0  # rows taken by a flush in progress
@@ -75,9 +77,9 @@ class LogBuffer:
         self._closed = False
         self.written = 0  # rows written so far
 
-    def add(self, key: str, run_dir, frame: pd.DataFrame, write) -> list[str]:
-        """Queue ``frame`` (one request's log rows) for ``run_dir``; the notices the answer should carry
-        (only when this run's log is failing)."""
+    def add(self, key: str, run_dir, frame, write) -> list[str]:
+        """Queue ``frame`` (one request's item: ``len`` is its rows) for ``run_dir``; the notices the answer
+        should carry (only when this run's log is failing)."""
         with self._cond:
             run = self._runs.get(key)
             if run is None:
@@ -144,20 +146,14 @@ class LogBuffer:
                 frames, run.frames, run.writing, run.rows, run.since = run.frames, [], run.rows, 0, None
             if not frames:
                 return 0
-            written, left = 0, []
-            for group in _groups(frames):
-                if left:  # an earlier group failed: keep the rest for the next try
-                    left += group
-                    continue
-                try:
-                    run.write(group[0] if len(group) == 1 else pd.concat(group, ignore_index=True))
-                    written += sum(len(f) for f in group)
-                except Exception as exc:  # the log's own errors (full disk, permissions): keep and retry
-                    left += group
-                    first = self._note_failure(run, exc)
-                    if first and self.say is not None:
-                        self.say(f"Could not write the prediction log of {run.run_dir} ({exc}); "
-                                 "holding its rows in memory and retrying.")
+            try:
+                left, error = run.write(frames)
+            except Exception as exc:  # a writer's surprise: keep everything for the next try
+                left, error = frames, f"{type(exc).__name__}: {exc}"
+            written = sum(len(f) for f in frames) - sum(len(f) for f in left)
+            if error is not None and self._note_failure(run, error) and self.say is not None:
+                self.say(f"Could not write the prediction log of {run.run_dir} ({error}); "
+                         "holding its rows in memory and retrying.")
             with self._cond:
                 run.writing = 0
                 if left:
@@ -165,17 +161,17 @@ class LogBuffer:
                     run.rows += sum(len(f) for f in left)
                     run.since = time.monotonic()  # retry after another interval
                     self._drop_over_hold(run)
-                elif written:
+                elif error is None:
                     if run.error is not None and self.say is not None:
                         self.say(f"The prediction log of {run.run_dir} is written again.")
                     run.error, run.dropped = None, 0
                 self.written += written
         return written
 
-    def _note_failure(self, run: _Run, exc: Exception) -> bool:
+    def _note_failure(self, run: _Run, error: str) -> bool:
         with self._cond:
             first = run.error is None
-            run.error = str(exc)
+            run.error = str(error)
             return first
 
     def _due(self, now: float) -> tuple[list[str], float | None]:
@@ -221,13 +217,3 @@ class LogBuffer:
         with self._cond:
             return [f"{r.rows:,} answered rows could not be written to the prediction log of {r.run_dir} ({r.error})"
                     for r in self._runs.values() if r.rows]
-
-
-def _groups(frames: list[pd.DataFrame]) -> list[list[pd.DataFrame]]:
-    """Frames that can go in one Parquet part: the same day scored and the same columns and types (a
-    request that sent an extra id column, or a value read as another type, starts another part)."""
-    out: dict[tuple, list] = {}
-    for f in frames:
-        day = pd.Timestamp(f["scored_at"].max()).date() if "scored_at" in f else None
-        out.setdefault((day, tuple((str(c), str(t)) for c, t in f.dtypes.items())), []).append(f)
-    return list(out.values())

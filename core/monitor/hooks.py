@@ -53,6 +53,8 @@ class ServedLog:
         self._recorders: dict[str, object] = {}
         self._lock = threading.Lock()
         self._run_locks: dict[str, threading.Lock] = {}
+        self._late: dict[str, list[str]] = {}  # notices found while writing, for the run's next answer
+        self.say = say
         self.flush_seconds = float(flush_seconds)
         self.buffer = LogBuffer(seconds=self.flush_seconds, say=say) if self.flush_seconds > 0 else None
 
@@ -80,7 +82,7 @@ class ServedLog:
     def record(self, run_dir, inputs, predictions):
         """Log the answered rows; returns ``predictions`` with ``prediction_id`` (unchanged when the
         run is not monitored or logging is off with ``STUDIO_PREDICTION_LOG=0``)."""
-        from core.monitor.record import ID_COLUMN, LOG_ERRORS
+        from core.monitor.record import ID_COLUMN, LOG_ERRORS, Request
 
         rec = self.recorder(run_dir)
         if rec is None:
@@ -91,14 +93,15 @@ class ServedLog:
             inputs = rule.apply(inputs)
         with self._run_locks[key]:  # the recorder's notices and id bookkeeping, one request at a time
             before = len(rec.notices)
-            try:
-                frame = rec.prepare(inputs, predictions)
+            try:  # buffered, most scenarios: the ids now, the log rows of many requests built at flush
+                item = rec.request_ids(inputs, predictions) if self.buffer is not None else None
+                frame = item if item is not None else rec.prepare(inputs, predictions)
             except LOG_ERRORS as exc:
                 frame = None
                 rec.fail(exc)
-            notes = rec.notices[before:]
+            notes = rec.notices[before:] + self._late.pop(key, [])
         if frame is not None and self.buffer is not None:
-            notes += self.buffer.add(key, run_dir, frame, rec.write)
+            notes += self.buffer.add(key, run_dir, frame, lambda items: self._write(key, rec, items))
         elif frame is not None:
             try:
                 rec.write(frame)
@@ -109,13 +112,46 @@ class ServedLog:
                     notes.append(rec.notices[-1])
         out = predictions.copy()
         if frame is not None:
-            out[ID_COLUMN] = frame["row_id"].to_numpy()
+            out[ID_COLUMN] = frame.ids if isinstance(frame, Request) else frame["row_id"].to_numpy()
         if notes:
             out.attrs["notices"] = [*(predictions.attrs.get("notices") or []), *notes]
         if frame is None and rec.notices:  # the log failed once: try again with a fresh recorder next time
             with self._lock:
                 self._recorders.pop(key, None)
         return out
+
+    def _write(self, key: str, rec, items: list) -> tuple[list, str | None]:
+        """The buffer's writer for one run: build the waiting requests' log rows at once and append them;
+        (items not written, the write's error or None). Notices found while building (personal data left
+        out, rows that cannot be logged) go with the run's next answer and to standard error."""
+        import pandas as pd
+
+        from core.monitor.record import LOG_ERRORS, Request
+
+        requests = [i for i in items if isinstance(i, Request)]
+        parts = []
+        if requests:
+            with self._run_locks[key]:
+                before = len(rec.notices)
+                parts += rec.build_requests(requests)
+                late = rec.notices[before:]
+                if late:
+                    self._late.setdefault(key, []).extend(late)
+            for line in late:
+                if self.say is not None:
+                    self.say(line)
+        parts += [(g, g[0] if len(g) == 1 else pd.concat(g, ignore_index=True))
+                  for g in _groups([i for i in items if not isinstance(i, Request)])]
+        left, error = [], None
+        for done, frame in parts:
+            if error is None:
+                try:
+                    rec.write(frame)
+                except LOG_ERRORS as exc:  # a full disk, permissions: kept for the next flush
+                    error = str(exc)
+            if error is not None:
+                left += done
+        return left, error
 
     def flush(self, run_dir=None) -> int:
         """Write the buffered rows now (one run's, or all); the rows written (0 without a buffer)."""
@@ -129,6 +165,15 @@ class ServedLog:
     def close(self) -> list[str]:
         """Write everything buffered (the service's shutdown); lines about rows that could not be written."""
         return [] if self.buffer is None else self.buffer.close()
+
+
+def _groups(frames: list) -> list[list]:
+    """Built log rows that can go in one Parquet part: the same day scored, the same columns and types."""
+    out: dict[tuple, list] = {}
+    for f in frames:
+        day = f["scored_at"].max().date() if "scored_at" in f else None
+        out.setdefault((day, tuple((str(c), str(t)) for c, t in f.dtypes.items())), []).append(f)
+    return list(out.values())
 
 
 SERVED_LOG = ServedLog()  # writes each call at once; the service builds its own, buffered (core/server/app.py)

@@ -21,6 +21,7 @@ written, and a notice says that these rows are not monitored.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,59 @@ class PredictionRecorder:
             self.id_in_output = bool(missing.any())
         elif not self.id_in_output:
             self._unreturned += int(missing.sum())
+        return frame
+
+    def request_ids(self, inputs: pd.DataFrame | None, scored: pd.DataFrame) -> "Request | None":
+        """A request's ids now (its id column's values, else generated) and what to log later with
+        ``write_requests``; None when nothing is logged or the scenario's log rows need ``prepare``
+        (``MonitorSpec.batch_log``)."""
+        if not self.active or scored is None or not len(scored) or not getattr(self.spec, "batch_log", False):
+            return None
+        ids = pd.Series(self.spec.row_ids(self.meta, inputs, scored)).reset_index(drop=True).astype(object)
+        batch = uuid.uuid4().hex[:12]
+        missing = ids.isna().to_numpy()
+        if missing.any():
+            ids[missing] = [f"p-{batch}-{i:06d}" for i in np.flatnonzero(missing)]
+            self.generated = True
+        if self.id_in_output is None:
+            self.id_in_output = bool(missing.any())
+        elif not self.id_in_output:
+            self._unreturned += int(missing.sum())
+        return Request(inputs, scored, ids.to_numpy(), missing, batch, utc_now())
+
+    def build_requests(self, requests: list["Request"]) -> list[tuple[list["Request"], pd.DataFrame]]:
+        """The log rows of many requests built at once: one ``log_frame`` over the requests of a day with the
+        same columns, each row with the id it was answered with; (requests, rows) per part to write. A group
+        that cannot be built is built request by request, and a request that cannot be built alone is left
+        out with a notice (it would fail the same way on every try)."""
+        groups: dict[tuple, list[Request]] = {}
+        for r in requests:
+            key = (r.now.date(), None if r.inputs is None else tuple(map(str, r.inputs.columns)),
+                   tuple(map(str, r.scored.columns)))
+            groups.setdefault(key, []).append(r)
+        out = []
+        for same in groups.values():
+            try:
+                out.append((same, self._build(same)))
+            except LOG_ERRORS:
+                for r in same:
+                    try:
+                        out.append(([r], self._build([r])))
+                    except LOG_ERRORS as exc:
+                        self.notices.append(f"{len(r):,} answered row(s) were not recorded in the run's prediction "
+                                            f"log ({exc}); they will not appear on the Monitor page.")
+        return out
+
+    def _build(self, same: list["Request"]) -> pd.DataFrame:
+        inputs = None if same[0].inputs is None else pd.concat([r.inputs for r in same], ignore_index=True)
+        scored = pd.concat([r.scored for r in same], ignore_index=True)
+        frame = self._without_personal_data(self.spec.log_frame(self.meta, inputs, scored))
+        frame["row_id"] = np.concatenate([r.ids for r in same])
+        frame["id_generated"] = np.concatenate([r.missing for r in same])
+        frame.insert(0, "log_key", [f"{r.batch}-{i}" for r in same for i in range(len(r))])
+        frame.insert(3, "scored_at", pd.Series(np.repeat(np.array([r.now.to_datetime64() for r in same]),
+                                                         [len(r) for r in same]), dtype="datetime64[us]").to_numpy())
+        frame.insert(4, "source", self.source)
         return frame
 
     def write(self, frame: pd.DataFrame, *, now: pd.Timestamp | None = None) -> None:
@@ -238,6 +292,21 @@ class PredictionRecorder:
         lost = (f" {self._unreturned:,} row(s) had an empty id and were logged under generated ids that are not in "
                 "the output: give every row an id to match their outcomes.") if self._unreturned else ""
         return f"{self.rows:,} predictions recorded in the run's prediction log.{ids}{lost}"
+
+
+@dataclass
+class Request:
+    """One request's answered rows, waiting in the service's buffer (``PredictionRecorder.request_ids``)."""
+
+    inputs: pd.DataFrame | None
+    scored: pd.DataFrame
+    ids: np.ndarray
+    missing: np.ndarray
+    batch: str
+    now: pd.Timestamp
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 def personal_columns(meta: dict) -> list[str]:

@@ -75,6 +75,16 @@ class MonitorSpec:
         """One log row per scored row (``make_log_frame``), aligned with ``scored``."""
         raise NotImplementedError
 
+    # Whether ``row_ids`` gives, from one request's rows, the ids ``log_frame`` logs for them: the HTTP
+    # service then answers with those ids and builds the log rows of many requests at once, later.
+    batch_log = False
+
+    def row_ids(self, meta: dict, inputs: pd.DataFrame | None, scored: pd.DataFrame) -> pd.Series:
+        """The ids ``log_frame`` logs for these rows (None where a row has none), in ``scored``'s order."""
+        src = rows_with_inputs(inputs, scored, input_columns(meta))
+        ids = self.id_columns(meta, src)
+        return ids_as_text(src[ids[0]]) if ids else pd.Series([None] * len(scored), dtype=object)
+
     # ------------------------------------------------------------ labels
     def label_candidates(self, meta: dict) -> list[str]:
         """Column names a feedback file's label may have, most likely first."""

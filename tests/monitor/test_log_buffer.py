@@ -61,14 +61,19 @@ def test_the_flusher_writes_by_itself_when_the_interval_passes(tmp_path):
 
 def test_a_full_buffer_is_written_before_its_interval():
     written = []
+
+    def sink(items):
+        written.append(items)
+        return [], None
+
     buf = LogBuffer(seconds=3600, max_rows=6)
     frame = pd.DataFrame({"row_id": ["a", "b", "c", "d"], "scored_at": pd.Timestamp("2026-01-02")})
-    buf.add("r", "run", frame, written.append)
-    buf.add("r", "run", frame.assign(row_id=list("efgh")), written.append)  # 8 rows >= 6: due now
+    buf.add("r", "run", frame, sink)
+    buf.add("r", "run", frame.assign(row_id=list("efgh")), sink)  # 8 rows >= 6: due now
     deadline = time.monotonic() + 60
     while not written and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert len(written) == 1 and written[0]["row_id"].tolist() == list("abcdefgh")
+    assert len(written) == 1 and [f["row_id"].tolist() for f in written[0]] == [list("abcd"), list("efgh")]
     assert buf.close() == [] and buf.pending() == 0
 
 
@@ -102,8 +107,8 @@ def test_a_failing_write_is_reported_held_and_retried_while_answering_goes_on(tm
 
 
 def test_a_log_failing_for_long_keeps_memory_bounded_and_says_what_was_dropped():
-    def fail(frame):
-        raise DataValidationError("read-only file system")
+    def fail(items):
+        return items, "read-only file system"
 
     buf = LogBuffer(seconds=3600, max_rows=2, hold_rows=4)
     frame = pd.DataFrame({"row_id": ["a", "b"], "scored_at": pd.Timestamp("2026-01-02")})
@@ -155,7 +160,9 @@ def test_threads_answering_at_once_log_every_row_once_while_the_flusher_runs(tmp
     assert len(log) == 180 and log["log_key"].is_unique and sorted(log["row_id"]) == sorted(answered)
 
 
-def test_requests_with_different_columns_or_days_go_to_parts_that_read_together(tmp_path):
+def test_requests_with_different_columns_or_days_go_to_parts_that_read_together(tmp_path, monkeypatch):
+    from core.monitor import record
+
     run = make_run(tmp_path / "runs")
     served = ServedLog(flush_seconds=3600)
     a = served.record(run, *request(3, 1, ids=True))  # the client's own ids
@@ -165,14 +172,13 @@ def test_requests_with_different_columns_or_days_go_to_parts_that_read_together(
     assert sorted(log["row_id"]) == sorted([*a["prediction_id"], *b["prediction_id"]])
     assert log.set_index("row_id").loc[list(b["prediction_id"]), "id_generated"].all()
 
-    written = []
-    buf = LogBuffer(seconds=3600)
-    late, early = (pd.DataFrame({"row_id": ["x"], "scored_at": pd.Timestamp(d)}) for d in ("2026-01-02 00:00:01",
-                                                                                          "2026-01-01 23:59:59"))
-    buf.add("r", "run", early, written.append)
-    buf.add("r", "run", late, written.append)
-    buf.close()
-    assert [str(pd.Timestamp(f["scored_at"].max()).date()) for f in written] == ["2026-01-01", "2026-01-02"]
+    # A request answered just before midnight is filed under its own day, not the flush's.
+    monkeypatch.setattr(record, "utc_now", lambda: store.utc_now() - pd.Timedelta(days=1))
+    c = served.record(run, *request(2, 3, ids=True))
+    served.close()
+    days = sorted(p.parent.name for p in store.list_parts(run, store.PREDICTIONS))
+    assert len(set(days)) == 2 and sorted(logged(run)["row_id"]) == sorted([*a["prediction_id"], *b["prediction_id"],
+                                                                            *c["prediction_id"]])
 
 
 @pytest.mark.parametrize("value", [-1, float("nan"), float("inf"), "soon", 4000])
@@ -215,3 +221,20 @@ def test_serve_help_states_the_durability_rule():
     text = " ".join(serve_parser().format_help().split())
     assert "--log-flush-seconds S" in text and "(default 2.0; 0: write each request before answering it)" in text
     assert "a crash (kill -9) loses at most the last S seconds" in text and "prediction_id returned is the id logged" in text
+
+
+def test_personal_data_found_while_writing_is_left_out_and_told_with_the_next_answer(tmp_path):
+    run = make_run(tmp_path / "runs")
+    said = []
+    served = ServedLog(flush_seconds=3600, say=said.append)
+    rows, scores = request(3, 1)
+    rows["region"] = ["ann@example.com", "bob@example.org", "cy@example.net"]  # looks like e-mail addresses
+    first = served.record(run, rows, scores)
+    assert not first.attrs.get("notices")  # the rows are looked at when they are written
+    served.flush()
+    assert "in.region" not in logged(run).columns and sorted(logged(run)["row_id"]) == sorted(first["prediction_id"])
+    assert any("Personal data is never logged: region" in line for line in said)
+    notes = served.record(run, *request(1, 2)).attrs["notices"]
+    assert len(notes) == 1 and "Personal data is never logged: region" in notes[0]
+    assert not served.record(run, *request(1, 3)).attrs.get("notices")  # told once
+    served.close()
