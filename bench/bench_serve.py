@@ -251,6 +251,9 @@ def log_cost(runs: dict[str, Path], rows: dict[str, list[dict]], runtime: str, r
         if not same:
             continue
         per = max(1, len(same) // rounds)
+        from core.monitor.store import get_log_size
+
+        logged0 = get_log_size(run).predictions
         apps, clients = {}, {}
         for mode, kw in LOG_MODES.items():
             preds = {run.name: get_scenario(read_metadata(run).get("scenario")).predictor(run, runtime=runtime)}
@@ -279,6 +282,8 @@ def log_cost(runs: dict[str, Path], rows: dict[str, list[dict]], runtime: str, r
             ms = cpu[mode] / n[mode] * 1000
             out.append({"scenario": key, "mode": mode, "n": n[mode], "cpu_ms": ms, "rounds": each[mode],
                         "load": f"{min(lds):.1f}-{max(lds):.1f}"})
+        logged = get_log_size(run).predictions - logged0  # both logging modes, every row once
+        assert logged == 2 * per * rounds, f"{key}: {logged:,} rows logged for {2 * per * rounds:,} answered"
         off = next(o["cpu_ms"] for o in out if o["scenario"] == key and o["mode"] == "off (--no-log)")
         for o in out:
             if o["scenario"] == key:
