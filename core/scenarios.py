@@ -284,6 +284,18 @@ class ScenarioBase:
                                       "prediction service yet. Fix: score its runs with python -m core score.") from exc
         return module.make_predictor(Path(run_dir), runtime=runtime)
 
+    def pitch(self, meta: dict, run_dir):
+        """Presenter mode's screen of a saved run (``core.pitch.Pitch``): ``build_pitch(meta, run_dir)`` of the
+        package's ``pitch`` module (``core/<name>/pitch.py``), or None when the package has none."""
+        name = f"{type(self).__module__.rsplit('.', 1)[0]}.pitch"
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but something it imports is missing
+                raise
+            return None
+        return module.build_pitch(meta, run_dir)
+
     def monitor(self):
         """The package's ``monitoring.MONITOR`` (``core/<name>/monitoring.py``), or None without one."""
         name = f"{type(self).__module__.rsplit('.', 1)[0]}.monitoring"

@@ -1,5 +1,5 @@
 """Overview: the four scenarios, the headline figures of each one's latest saved run, a button that
-runs all four demos, and the device models train on."""
+runs all four demos, presenter mode over the demo runs (``ui/present.py``), and the device models train on."""
 
 import time
 
@@ -7,10 +7,10 @@ import streamlit as st
 
 from core.scenarios import SCENARIOS
 from core.verdict import Verdict
-from core.workspace.present import presenter_sentence
-from core.workspace.runs import get_headline, get_recommended_text
+from core.workspace.runs import get_recommended_text
 from core.workspace.summary import format_figure, get_latest_runs
-from ui.common import ensure_router, fit_metric_values, show_device, show_error
+from ui.common import ensure_router, fit_metric_values, show_device
+from ui.present import run_demos, show_presenter
 from ui.trust import show_saved_trust
 from ui.workspace import current_runs_dir, link_to_workspace_pages, runs_dir_label
 
@@ -20,45 +20,12 @@ K = "home."
 PRESENT = K + "present"
 
 st.title("AI Use-Case Studio")
-st.toggle("Presenter mode", key=PRESENT, help="Hides the settings, enlarges the headline figures and walks "
-          "the four scenarios in order, one sentence each.")
+st.toggle("Presenter mode", key=PRESENT, help="Hides the settings and walks the four demo runs, one screen "
+          "each: what the model is worth in money a year, the chart behind it and the honest verdict.")
 runs_dir = current_runs_dir()  # the folder Runs and Score show, and the scenario pages save into
 latest, skipped = get_latest_runs(runs_dir)
-
-
-def present() -> None:
-    """One scenario per screen: what the model found and what it is worth, in large figures."""
-    # Settings (sidebar, currency) are hidden while presenting; the toggle above brings them back.
-    st.html("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] {display: none;}"
-            "[data-testid='stMetricValue'] > div {font-size: 3.2rem;}"
-            "[data-testid='stMetricLabel'] p {font-size: 1.15rem;}</style>")
-    specs = [spec for spec in SCENARIOS.values() if spec.available]
-    step = int(st.session_state.get(K + "step", 0)) % len(specs)
-    spec = specs[step]
-    meta = latest.get(spec.key)
-    st.caption(f"Scenario {step + 1} of {len(specs)}")
-    st.header(f"{spec.icon} {spec.title}")
-    sentence = presenter_sentence(spec.title, meta).split(": ", 1)[1]
-    st.markdown(f"### {sentence[:1].upper()}{sentence[1:]}")
-    st.markdown(f"*{spec.question}*")
-    if meta is not None:
-        head = get_headline(meta)
-        show_saved_trust(head.get("trust"))
-        for figs in (head["quality"][:2], head["impact"][:2]):
-            if figs:
-                for col, fig in zip(st.columns(2), figs):
-                    col.metric(fig.get("label", ""), format_figure(fig))
-        if head["assumptions"]:
-            st.caption("Assumptions: " + " · ".join(head["assumptions"]))
-    prev, nxt = st.columns(2)
-    prev.button("Previous scenario", icon=":material/arrow_back:", width="stretch", disabled=step == 0,
-                on_click=lambda: st.session_state.update({K + "step": step - 1}))
-    nxt.button("Next scenario", icon=":material/arrow_forward:", width="stretch", disabled=step == len(specs) - 1,
-               on_click=lambda: st.session_state.update({K + "step": step + 1}))
-
-
 if st.session_state.get(PRESENT):
-    present()
+    show_presenter(runs_dir)
     st.stop()
 fit_metric_values()
 st.markdown(
@@ -66,29 +33,6 @@ st.markdown(
     "**business decision** it drives and an **explanation of every prediction** — in the browser, "
     "without code. Each scenario opens on bundled sample data; upload your own file to work on it."
 )
-
-def run_demos() -> None:
-    """Train every scenario on its sample and save it; the cards below show the new runs after."""
-    from core.workspace.demos import run_all_demos
-
-    bar = st.progress(0.0, text="Starting the demos (TensorFlow loads first, a few seconds)")
-    names = {k: s.title for k, s in SCENARIOS.items()}
-
-    def on_progress(scenario: str, fraction: float, message: str) -> None:
-        label = f"{names.get(scenario, 'Demos')}: {message}" if scenario else message
-        bar.progress(min(max(fraction, 0.0), 1.0), text=label)
-
-    t0 = time.perf_counter()
-    try:
-        report = run_all_demos(runs_dir, progress=on_progress)
-    except Exception as exc:  # shown as a message, never a traceback
-        show_error(exc)
-        return
-    st.session_state[K + "demo_report"] = {"saved": {k: p.name for k, p in report.saved.items()},
-                                           "errors": dict(report.errors), "trust": dict(report.trust),
-                                           "seconds": time.perf_counter() - t0}
-    st.rerun()  # redraw the cards with the runs just saved
-
 
 with st.container(border=True):
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
@@ -100,7 +44,7 @@ with st.container(border=True):
     c2.button("Run all four demos", key=K + "run_demos", type="primary", icon=":material/play_arrow:",
               width="stretch", on_click=lambda: st.session_state.update({K + "demos_requested": True}))
     if st.session_state.pop(K + "demos_requested", False):
-        run_demos()
+        run_demos(runs_dir)
     report = st.session_state.get(K + "demo_report")
     if report:
         if report["saved"]:

@@ -84,3 +84,14 @@ def plot_events(test: pd.DataFrame, sid: str) -> go.Figure:
     fig.update_layout(yaxis2=dict(overlaying="y", side="right", range=[0, 1], title="probability"))
     fig = _layout(fig, f"{sid}: demand events in the test periods", "date", "units", height=420)
     return fig.update_layout(legend=_LEGEND_BELOW)
+
+
+def plot_backtest_band(dates, actual, p10, p50, p90, *, title: str, y_label: str = "units") -> go.Figure:
+    """Demand that really followed against the forecast's P10–P90 band and median, over held-out periods."""
+    fig = go.Figure()
+    if p10 is not None and p90 is not None:
+        _band(fig, dates, p10, p90, "forecast range (P10–P90)", True, PALETTE[0])
+    fig.add_scatter(x=dates, y=p50, mode="lines", name="forecast", line=dict(color=PALETTE[0], width=3, dash="dot"))
+    fig.add_scatter(x=dates, y=actual, mode="lines+markers", name="actual demand", line=dict(color="#111", width=3))
+    fig = _layout(fig, title, "date", y_label, height=460)
+    return fig.update_layout(legend=_LEGEND_BELOW)

@@ -49,7 +49,7 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     freq = run.data.frequency
     unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(freq, "period")
     saved = s["cost_naive"] - s["cost_model"] if s else None
-    return envelope(
+    ws = envelope(
         "demand", name=name,
         dataset=attach_to_fingerprint(get_fingerprint(data if data is not None else run.data.frame, name=dataset_name),
                                       run.data.report.leakage),
@@ -89,6 +89,22 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
         verdict=verdict,
         trust=demand_trust(run, verdict=v).to_list(),
     )
+    ws["band"] = backtest_band(run.backtest)
+    return ws
+
+
+def backtest_band(backtest: pd.DataFrame) -> dict | None:
+    """The busiest series' last backtest origin: actual demand and the network's P10 / P50 / P90, for
+    presenter mode's forecast band (a few dozen numbers)."""
+    need = {"series", "origin", "date", "y", "nn_p10", "nn_p50", "nn_p90"}
+    if backtest is None or not need <= set(backtest.columns) or backtest.empty:
+        return None
+    sid = backtest.groupby("series")["y"].sum().idxmax()
+    b = backtest[backtest["series"] == sid]
+    b = b[b["origin"] == b["origin"].max()].sort_values("date")
+    r = lambda col: [round(float(v), 3) for v in b[col]]  # noqa: E731
+    return {"series": str(sid), "date": [d.strftime("%Y-%m-%d") for d in pd.to_datetime(b["date"])],
+            "y": r("y"), "p10": r("nn_p10"), "p50": r("nn_p50"), "p90": r("nn_p90")}
 
 
 def demand_verdict(run) -> dict | None:

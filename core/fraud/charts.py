@@ -62,3 +62,19 @@ def plot_imbalance_comparison(table: pd.DataFrame, recall_col: str) -> go.Figure
                 marker_color=PALETTE[1])
     fig.update_layout(barmode="group")
     return _layout(fig, "Imbalance strategies side by side", "Strategy", "Score", height=340)
+
+
+def plot_alert_capture(alerts_per_day, caught_share, *, current: float, what: str = "fraud amount") -> go.Figure:
+    """Share of ``what`` caught against alerts reviewed per day (riskiest first), with the model's
+    alert line at ``current`` alerts a day."""
+    fig = go.Figure()
+    fig.add_scatter(x=alerts_per_day, y=caught_share, mode="lines", name=f"share of {what} caught",
+                    line=dict(color=PALETTE[2], width=4),
+                    hovertemplate="%{x:,.0f} alerts a day<br>%{y:.0%} caught<extra></extra>")
+    fig.add_vline(x=current, line_dash="dash", line_color="#444", line_width=3,
+                  annotation_text="the model's alert line", annotation_position="bottom right")
+    right = max(4 * float(current), 10.0)
+    fig.update_xaxes(range=[0, min(right, float(max(alerts_per_day)) if len(alerts_per_day) else right)])
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    return _layout(fig, f"Share of {what} caught, by alerts reviewed per day", "Alerts reviewed per day (riskiest first)",
+                   f"Share of {what} caught")

@@ -73,7 +73,9 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
 
     test = run.test
     reference = pd.DataFrame({"score": test[run.score_column].to_numpy(float), "label": test["label"].to_numpy(float),
-                              "event_time": test["time"].to_numpy()})
+                              "event_time": test["time"].to_numpy(),
+                              # The amount at stake lets presenter mode show the share of fraud money caught.
+                              "amount": test["amount"].to_numpy(float)})
     if cols.customer:
         reference[f"in.{cols.customer}"] = test["customer"].astype(str).to_numpy()
     meta["monitor"], kept = monitor_files("fraud", reference=reference, training=None, fingerprint=None)

@@ -44,3 +44,74 @@ def presenter_sentence(title: str, meta: dict | None) -> str:
     warning = "" if trust is None or trust.trusted else (
         " Not a result to present: " + "; ".join(f"**{h}**" for h in trust.headlines()) + ".")
     return f"{title}: " + "; ".join(parts) + "." + warning
+
+
+# ---------------------------------------------------------------- presenter screens (one per scenario)
+PLAIN_VERDICT = {
+    "better": "Better than the best simple rule ({b}), outside the noise.",
+    "on par": "Not better than the best simple rule ({b}): the difference is within the noise — do not present "
+              "it as a win.",
+    "worse": "The simple rule ({b}) does better than the model — do not present it as a win.",
+}
+
+
+def get_demo_runs(root) -> tuple[dict[str, dict], list[str]]:
+    """The newest run "Run all four demos" saved for each scenario under ``root`` (by the demo's run name,
+    ``core.runsummary.demo_run_name``), and notes on skipped runs; runs the analyst saved are left out."""
+    from core.registry import list_runs
+    from core.runsummary import demo_run_name
+    from core.scenarios import scenario_keys
+    from core.workspace.runs import get_run_name
+
+    runs, skipped = list_runs(root)
+    demos: dict[str, dict] = {}
+    for meta in runs:  # newest first
+        key = str(meta.get("scenario"))
+        if key in scenario_keys() and get_run_name(meta) == demo_run_name(key):
+            demos.setdefault(key, meta)
+    return demos, skipped
+
+
+def plain_verdict(meta: dict) -> tuple[str, str]:
+    """The run's verdict in plain words and its tone (``"good"``, ``"warn"`` or ``"none"``): trust warnings
+    first ("Not a result to present: ..."), then the saved comparison with the best simple rule."""
+    head = get_headline(meta)
+    trust = Trust.from_saved(head.get("trust"))
+    if trust is not None and not trust.trusted:
+        return "Not a result to present: " + "; ".join(trust.headlines()) + ".", "warn"
+    verdict = _verdict(head.get("verdict"))
+    if verdict is None:
+        return ("No comparison with a simple rule was saved with this run, so it cannot be called better than "
+                "one.", "none")
+    return PLAIN_VERDICT[verdict.outcome].format(b=verdict.baseline.lower()), (
+        "good" if verdict.outcome == "better" else "warn")
+
+
+def analyst_note(meta: dict) -> str:
+    """The figures behind the screen for analysts, acronyms and all, in one small line."""
+    head = get_headline(meta)
+    figs = [f"{f.get('label')} {format_figure(f)}" for f in head["quality"][:3]
+            if isinstance(f, dict) and f.get("value") is not None]
+    verdict = _verdict(head.get("verdict"))
+    if verdict is not None:
+        figs.append(f"{verdict.metric} vs {verdict.baseline.lower()} {verdict.diff:+.3f} "
+                    f"({verdict.level:.0%} interval {verdict.low:+.3f} to {verdict.high:+.3f})")
+    return "For analysts: " + " · ".join(figs) if figs else ""
+
+
+def get_pitch(meta: dict):
+    """The scenario's presenter screen for a saved run (``core.pitch.Pitch``), through its ``pitch`` hook;
+    a plain 'cannot be stated' screen for a scenario without one."""
+    from pathlib import Path
+
+    from core.pitch import Pitch
+    from core.scenarios import get_scenario
+
+    spec = get_scenario(meta.get("scenario"))
+    hook = getattr(spec, "pitch", None)
+    run_dir = Path(meta["path"]) if meta.get("path") else None
+    pitch = hook(meta, run_dir) if callable(hook) else None
+    if pitch is None:
+        return Pitch(sentence=f"The {spec.title.lower()} scenario states no yearly value in presenter mode yet.",
+                     missing=["a presenter screen for this scenario"])
+    return pitch
