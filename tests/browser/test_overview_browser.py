@@ -7,6 +7,7 @@ import re
 import pytest
 
 from core.registry import save_run
+from core.scenarios import SCENARIOS
 
 WORKSPACE = {
     "name": "fraud pilot, October log",
@@ -71,29 +72,41 @@ def test_overview_shows_the_latest_saved_run(tmp_path, page, screenshot_dir):
 
 
 @pytest.mark.browser
-def test_presenter_mode_walks_the_scenarios_in_large_figures(tmp_path, page, screenshot_dir):
-    from tests.conftest import run_app
+def test_presenter_mode_walks_the_demo_runs_in_money_a_chart_and_a_verdict(tmp_path, page, saved_demo_runs,
+                                                                           screenshot_dir):
+    import shutil
 
+    from tests.conftest import clipped_texts, run_app
+
+    for run in saved_demo_runs.values():
+        shutil.copytree(run, tmp_path / "runs" / run.name)
+    # A run the analyst saved later is not what presenter mode shows.
     save_run(tmp_path / "runs", model=None, run_id="fraud-pilot", metadata={"scenario": "fraud", "workspace": WORKSPACE})
     with run_app(tmp_path) as url:
-        page.set_viewport_size({"width": 1400, "height": 900})
+        page.set_viewport_size({"width": 1440, "height": 900})
         page.goto(url)
         page.get_by_role("heading", name="AI Use-Case Studio").wait_for()
         page.get_by_text("Presenter mode").click()
-        page.get_by_text("Scenario 1 of 4").wait_for()
-        page.get_by_text("No saved run yet").first.wait_for()  # drawn after the heading on a busy server
-        assert page.get_by_text("No saved run yet").count() == 1  # credit has no run in this folder
-        assert not page.get_by_test_id("stSidebar").is_visible()  # settings are hidden
-        page.get_by_role("button", name="Next scenario").click()
-        page.get_by_text("Scenario 2 of 4").wait_for()
-        page.get_by_text("The model reaches PR-AUC 0.623; fraud caught €48,210.").wait_for()
-        size = page.locator('[data-testid="stMetricValue"] > div').first.evaluate(
-            "e => parseFloat(getComputedStyle(e).fontSize)")
-        clipped = page.evaluate(CLIPPED)
-        page.screenshot(path=str(screenshot_dir / "overview_presenter.png"))
-        page.get_by_role("button", name="Next scenario").click()
-        page.get_by_text("Scenario 3 of 4").wait_for()
+        for i, spec in enumerate(s for s in SCENARIOS.values() if s.available):
+            page.get_by_text(f"Scenario {i + 1} of 4").wait_for()
+            page.get_by_role("heading", name=spec.title).wait_for()
+            money = page.locator(".pitch-money")
+            money.wait_for()
+            chart = page.locator("[data-testid='stPlotlyChart'] .main-svg").first
+            chart.wait_for()
+            verdict = page.locator(".pitch-verdict").inner_text()
+            text = money.inner_text()
+            assert " a year " in text and "≈ €" in text, text
+            assert verdict.startswith("Verdict: "), verdict
+            assert "ROC-AUC" not in text + verdict and "PR-AUC" not in text + verdict
+            assert not page.get_by_test_id("stSidebar").is_visible()  # settings are hidden
+            assert "€48,210" not in page.locator("[data-testid='stMain']").inner_text()  # not the analyst's run
+            # The sentence is large and the whole screen fits a 1440 × 900 projector without clipping.
+            size = money.locator("p").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+            assert size >= 28 and clipped_texts(page) == []
+            page.screenshot(path=str(screenshot_dir / f"presenter_{spec.key}.png"))
+            if i < 3:
+                page.get_by_role("button", name="Next scenario").click()
         page.get_by_text("Presenter mode").click()  # off again: the settings come back
         page.get_by_text("Run all four demos").first.wait_for()
         assert page.get_by_test_id("stSidebar").is_visible()
-    assert size >= 48 and clipped == []

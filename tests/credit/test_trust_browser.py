@@ -1,5 +1,5 @@
 """Browser test: a credit model trained on a shuffled outcome is called no better than chance in bold
-in the page's header, on the Overview's card once saved, and in presenter mode."""
+in the page's header and on the Overview's card once saved; presenter mode does not present it."""
 
 import numpy as np
 import pandas as pd
@@ -47,11 +47,9 @@ def test_shuffled_outcome_is_flagged_on_the_page_the_overview_and_in_presenter_m
         card.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshot_dir / "trust_overview_card.png"))
 
+        # Presenter mode presents the demo runs only (its verdict line carries the same warnings,
+        # tests/pages/test_home.py): the run saved from the page is not offered to an audience.
         page.get_by_text("Presenter mode").click()
-        page.get_by_text("Scenario 1 of 4").wait_for()
-        page.get_by_role("button", name="Next scenario").wait_for()  # the screen is drawn whole
-        sentence = page.locator("h3").filter(has_text="Not a result to present")
-        sentence.wait_for()
-        assert sentence.locator("strong").first.inner_text() == WARNING
-        assert page.locator("[data-testid='stAlertContentError']").filter(has_text=WARNING).count() == 1
+        page.get_by_role("button", name="Run all four demos").wait_for()
+        assert page.locator("[data-testid='stAlertContentError']").filter(has_text=WARNING).count() == 0
         page.screenshot(path=str(screenshot_dir / "trust_presenter.png"))
