@@ -46,7 +46,7 @@ def build_pitch(meta: dict, run_dir) -> Pitch:
 
 def _profit_chart(run_dir, threshold: float, loss: float, margin: float, unit: str):
     from core.credit.charts import plot_profit_curve
-    from core.credit.profit import compute_profit_curve, find_optimal_threshold
+    from core.credit.profit import compute_profit_curve
     from core.monitor.reference import read_reference
 
     ref = None if run_dir is None else read_reference(run_dir)
@@ -54,14 +54,16 @@ def _profit_chart(run_dir, threshold: float, loss: float, margin: float, unit: s
         return None, "The profit curve needs the test scores, which this run did not keep."
     curve = compute_profit_curve(ref["label"].to_numpy(), ref["score"].to_numpy(), loss_default=loss,
                                  margin_good=margin)
-    best = find_optimal_threshold(curve)["threshold"]
-    fig = plot_profit_curve(curve, threshold=threshold, optimal=best, currency=unit)
-    # One line for an audience: the rates stay one click away in the legend.
-    for trace in fig.data[1:]:
-        trace.visible = "legendonly"
+    fig = plot_profit_curve(curve, threshold=threshold, optimal=threshold, currency=unit)
+    # One curve and one line for an audience: the approval and bad rates (second axis) and the
+    # profit-optimal marker are the analyst's page, not the pitch.
+    fig.data = fig.data[:1]
+    fig.layout.shapes = fig.layout.shapes[:1]
+    fig.layout.annotations = fig.layout.annotations[:1]
     fig.layout.shapes[0].line.width = 3
     fig.layout.annotations[0].text = "the model's decline line"
+    fig.update_yaxes(visible=False, secondary_y=True)
     fig.update_layout(title_text="Profit on the held-out applicants, by where the decline line sits",
-                      font=dict(size=16), height=460)
+                      font=dict(size=16), height=460, showlegend=False)
     return fig, ("Each point is the profit if every applicant at or above that risk were declined; the dashed "
                  "line is where the model draws it.")

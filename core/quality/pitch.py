@@ -73,4 +73,6 @@ def _confusion(preds, ok: str):
     fig.data[0].x = ["passed", "rejected"]
     fig.data[0].y = ["good part", "defective part"]
     fig.data[0].textfont = dict(size=28)
+    fig.update_xaxes(tickfont=dict(size=18))
+    fig.update_yaxes(tickfont=dict(size=18))
     return fig.update_layout(title_text="What the model did with held-out parts", font=dict(size=16), height=420)
