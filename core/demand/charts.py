@@ -93,5 +93,5 @@ def plot_backtest_band(dates, actual, p10, p50, p90, *, title: str, y_label: str
         _band(fig, dates, p10, p90, "forecast range (P10–P90)", True, PALETTE[0])
     fig.add_scatter(x=dates, y=p50, mode="lines", name="forecast", line=dict(color=PALETTE[0], width=3, dash="dot"))
     fig.add_scatter(x=dates, y=actual, mode="lines+markers", name="actual demand", line=dict(color="#111", width=3))
-    fig = _layout(fig, title, "date", y_label, height=460)
+    fig = _layout(fig, title, "date", y_label, height=400)
     return fig.update_layout(legend=_LEGEND_BELOW)

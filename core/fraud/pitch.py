@@ -64,4 +64,4 @@ def _capture_chart(ref, days: int, alerts_day: float):
     idx = np.unique(np.linspace(0, len(y), min(len(y) + 1, 400)).round().astype(int))
     return plot_alert_capture(idx / days, caught[idx] / total, current=alerts_day,
                               what="fraud money" if "amount" in ref.columns else "frauds"
-                              ).update_layout(font=dict(size=16), height=460)
+                              ).update_layout(font=dict(size=16), height=420)

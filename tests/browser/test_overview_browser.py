@@ -89,7 +89,9 @@ def test_presenter_mode_walks_the_demo_runs_in_money_a_chart_and_a_verdict(tmp_p
         page.get_by_text("Presenter mode").click()
         for i, spec in enumerate(s for s in SCENARIOS.values() if s.available):
             page.get_by_text(f"Scenario {i + 1} of 4").wait_for()
-            page.get_by_role("heading", name=spec.title).wait_for()
+            # The rerun has redrawn the page: no element of the screen before is left, shown faded.
+            page.wait_for_function("document.querySelectorAll('[data-stale=\"true\"]').length === 0")
+            page.locator("h2").filter(has_text=spec.title).wait_for()
             money = page.locator(".pitch-money")
             money.wait_for()
             chart = page.locator("[data-testid='stPlotlyChart'] .main-svg").first
