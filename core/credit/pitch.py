@@ -64,6 +64,6 @@ def _profit_chart(run_dir, threshold: float, loss: float, margin: float, unit: s
     fig.layout.annotations[0].text = "the model's decline line"
     fig.update_yaxes(visible=False, secondary_y=True)
     fig.update_layout(title_text="Profit on the held-out applicants, by where the decline line sits",
-                      font=dict(size=16), height=460, showlegend=False)
+                      font=dict(size=16), height=420, showlegend=False)
     return fig, ("Each point is the profit if every applicant at or above that risk were declined; the dashed "
                  "line is where the model draws it.")
