@@ -21,7 +21,8 @@ DAYS_A_YEAR = 365.0
 class Pitch:
     """One scenario's presenter screen: ``sentence`` (money per year, plain words), the
     ``assumptions`` behind it, the figures the run lacks (``missing``), the chart (a Plotly figure or
-    None) with its one-line ``chart_caption``, and ``per_year`` (the yearly amount, None when missing)."""
+    None; or ``gallery``, small image figures shown side by side) with its one-line ``chart_caption``, and
+    ``per_year`` (the yearly amount, None when missing)."""
 
     sentence: str
     assumptions: list[str] = field(default_factory=list)
@@ -29,6 +30,7 @@ class Pitch:
     figure: Any = None
     chart_caption: str = ""
     per_year: float | None = None
+    gallery: list = field(default_factory=list)
 
 
 def headline_value(meta: dict, key: str, label: str) -> float | None:

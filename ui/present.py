@@ -118,6 +118,10 @@ def _screen(spec, meta: dict) -> None:
         if pitch.figure is not None:
             st.plotly_chart(pitch.figure, width="stretch", config={"displayModeBar": False},
                             key=f"{K}pitch_chart.{spec.key}")
+        elif pitch.gallery:
+            for i, (col, fig) in enumerate(zip(st.columns(2) + st.columns(2), pitch.gallery)):
+                col.plotly_chart(fig, width="stretch", config={"displayModeBar": False},
+                                 key=f"{K}pitch_gallery.{spec.key}.{i}")
         if pitch.chart_caption:
             st.caption(escape_markdown(pitch.chart_caption))
     note = analyst_note(meta)

@@ -24,18 +24,55 @@ def get_test_predictions(run, threshold: float) -> pd.DataFrame:
                                  run.ok_class, threshold)
 
 
+GALLERY_FILE = "defect_gallery.npz"
+
+
+def gallery_bytes(run, threshold: float, *, k: int = 4) -> bytes | None:
+    """The ``k`` held-out defective parts the model rejects most surely, with their Grad-CAM maps (where it
+    looked), as a NumPy archive without pickled objects; None when the run has no OK class or catches none."""
+    import io
+
+    import numpy as np
+
+    from core.quality.evaluate import get_defect_labels, get_defect_scores
+    from core.quality.explain import compute_gradcam
+
+    if run.ok_class is None:
+        return None
+    y = get_defect_labels(run.test.labels, run.class_names, run.ok_class)
+    p = get_defect_scores(run.test_proba, run.class_names, run.ok_class)
+    caught = np.flatnonzero((y == 1) & (p >= threshold))
+    if not len(caught):
+        return None
+    pick = caught[np.argsort(-p[caught], kind="stable")][:k]
+    images = np.asarray(run.test.images)[pick]
+    maps = compute_gradcam(run.model, images, target="defect", class_names=run.class_names,
+                           ok_class=run.ok_class).maps
+    buf = io.BytesIO()
+    np.savez_compressed(buf, images=images.astype(np.uint8), maps=maps.astype(np.float16),
+                        classes=np.array([run.class_names[int(i)] for i in run.test.labels[pick]], dtype=str),
+                        p_defect=p[pick].astype(np.float32))
+    return buf.getvalue()
+
+
 def save_quality_run(root, run, *, threshold: float, costs: dict | None = None,
-                     extra_metadata: dict | None = None, run_id: str | None = None) -> Path:
+                     extra_metadata: dict | None = None, run_id: str | None = None,
+                     gallery: bool = False) -> Path:
     """Save the trained model, its metadata (classes, image size, threshold, costs) and the test
     predictions through the shared registry (atomic, JSON only, safe-mode Keras file).
-    ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace"."""
+    ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace"; with
+    ``gallery`` also a few caught defects and their Grad-CAM maps (``gallery_bytes``)."""
     from core.registry import save_run
 
     meta = {**run.metadata(), "threshold": float(threshold), "costs": costs or {}}
     if extra_metadata:
         meta["workspace"] = dict(extra_metadata)
     csv = get_test_predictions(run, threshold).to_csv(index=False).encode()
-    return save_run(root, model=run.model, metadata=meta, run_id=run_id, files={PREDICTIONS_FILE: csv})
+    files = {PREDICTIONS_FILE: csv}
+    kept = gallery_bytes(run, threshold) if gallery else None
+    if kept is not None:  # a few caught defects with heatmaps, for presenter mode
+        files[GALLERY_FILE] = kept
+    return save_run(root, model=run.model, metadata=meta, run_id=run_id, files=files)
 
 
 def get_model_zip(run, *, threshold: float, costs: dict | None = None) -> bytes:

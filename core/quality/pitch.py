@@ -2,8 +2,9 @@
 
 The saving is the run's own "Net saving" (escapes prevented minus good parts wrongly rejected, on the
 held-out images), scaled to a year by taking the sample's images as one year's inspected parts. The chart
-is the good / defect confusion of the held-out images from the predictions the run saved
-(``test_predictions.csv``); the demo saves no heatmaps, so there is no heatmap gallery to show.
+is a small gallery of caught defects with the heatmap of where the model looked, when the run saved one
+(``defect_gallery.npz``: the demo does), else the good / defect confusion of the held-out images from the
+predictions the run saved (``test_predictions.csv``).
 """
 
 from __future__ import annotations
@@ -41,10 +42,35 @@ def build_pitch(meta: dict, run_dir) -> Pitch:
         f"Measured on {n:,} held-out images: {money_text(net, unit)} (≈ {about(net / n, unit)} per part), scaled to "
         "the year's volume",
     ]
+    gallery = _gallery(run_dir)
+    if gallery:
+        return Pitch(sentence=sentence, assumptions=assumptions, gallery=gallery, per_year=per_year,
+                     chart_caption=f"The {len(gallery)} held-out defective parts the model rejects most surely; red "
+                                   "marks where it looked (Grad-CAM). Its mistakes (good parts wrongly rejected) are "
+                                   "counted in the money, not shown here.")
     figure = _confusion(preds, str(ok))
     return Pitch(sentence=sentence, assumptions=assumptions, figure=figure, per_year=per_year,
                  chart_caption="Held-out images the model never saw: defects caught and missed, good parts passed "
                                "and wrongly rejected. No heatmaps were saved with this run.")
+
+
+def _gallery(run_dir) -> list:
+    import numpy as np
+
+    from core.quality.charts import plot_image_heatmap
+    from core.quality.export import GALLERY_FILE
+
+    path = None if run_dir is None else Path(run_dir) / GALLERY_FILE
+    if path is None or not path.is_file():
+        return []
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            images, maps, classes, p = z["images"], z["maps"].astype(float), z["classes"], z["p_defect"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [plot_image_heatmap(img, m, title=f"{c} · {float(q):.0%} sure it is defective", height=230)
+            .update_traces(showscale=False, selector=dict(type="heatmap")).update_layout(font=dict(size=15))
+            for img, m, c, q in zip(images, maps, classes, p)]
 
 
 def _predictions(run_dir):

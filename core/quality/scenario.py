@@ -133,7 +133,7 @@ def run_demo(root: Path, s, progress) -> Path:
                                     dataset_name=SAMPLE.name)
     progress(0.95, "Saving the run")
     return save_quality_run(root, run, threshold=threshold, extra_metadata=summary,
-                            costs={"escape": s.cost_escape, "false_reject": s.cost_false_reject})
+                            costs={"escape": s.cost_escape, "false_reject": s.cost_false_reject}, gallery=True)
 
 
 SCENARIO = register(QualityScenario())

@@ -140,3 +140,23 @@ def test_demo_runs_are_the_newest_runs_saved_under_the_demo_name(tmp_path):
         "scenario": "credit", "saved_at": 3.0, "workspace": {"name": "my own run"}})
     demos, _ = get_demo_runs(tmp_path)
     assert list(demos) == ["credit"] and demos["credit"]["run_id"] == "credit-demo-new"
+
+
+def test_quality_shows_the_saved_gallery_of_caught_defects_instead_of_the_confusion(tmp_path):
+    from core.quality.export import GALLERY_FILE
+
+    run = tmp_path / "quality-2"
+    run.mkdir()
+    pd.DataFrame({"file": ["a", "b"], "actual": ["ok", "pit"], "verdict": ["pass", "reject"]}).to_csv(
+        run / "test_predictions.csv")
+    images = np.zeros((2, 8, 8, 1), np.uint8)
+    np.savez_compressed(run / GALLERY_FILE, images=images, maps=np.ones((2, 8, 8), np.float16),
+                        classes=np.array(["pit", "crack"]), p_defect=np.array([0.97, 0.9], np.float32))
+    meta = {"scenario": "quality", "path": str(run), "workspace": _ws(
+        [_money("Net saving", 50.0)], decision={"ok_class": "ok", "cost_escape": 50.0, "cost_false_reject": 2.0},
+        dataset={"rows": 600})}
+    pitch = get_pitch(meta)
+    assert pitch.figure is None
+    assert [f.layout.title.text for f in pitch.gallery] == ["pit · 97% sure it is defective",
+                                                           "crack · 90% sure it is defective"]
+    assert "2 held-out defective parts" in pitch.chart_caption
