@@ -74,7 +74,7 @@ def show_presenter(runs_dir) -> None:
     demos, _skipped = get_demo_runs(runs_dir)
     specs = [spec for spec in SCENARIOS.values() if spec.available]
     if not demos:
-        st.header("Four scenarios, one model each, in money a year")
+        st.header("Four scenarios, one model each, in money a year", anchor=False)
         st.markdown("Presenter mode shows the demo runs: every scenario trained on its sample data with fast "
                     "settings. None has been run in this runs folder yet; it takes a few minutes.")
         _run_button(runs_dir, "Run all four demos", K + "present_run")

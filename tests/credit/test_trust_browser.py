@@ -50,6 +50,8 @@ def test_shuffled_outcome_is_flagged_on_the_page_the_overview_and_in_presenter_m
         # Presenter mode presents the demo runs only (its verdict line carries the same warnings,
         # tests/pages/test_home.py): the run saved from the page is not offered to an audience.
         page.get_by_text("Presenter mode").click()
+        page.get_by_text("None has been run in this runs folder yet").wait_for()
+        page.wait_for_function("document.querySelectorAll('[data-stale=\"true\"]').length === 0")
         page.get_by_role("button", name="Run all four demos").wait_for()
         assert page.locator("[data-testid='stAlertContentError']").filter(has_text=WARNING).count() == 0
         page.screenshot(path=str(screenshot_dir / "trust_presenter.png"))
