@@ -68,7 +68,7 @@ def _gallery(run_dir) -> list:
             images, maps, classes, p = z["images"], z["maps"].astype(float), z["classes"], z["p_defect"]
     except (OSError, ValueError, KeyError):
         return []
-    return [plot_image_heatmap(img, m, title=f"{c} · {float(q):.0%} sure it is defective", height=230)
+    return [plot_image_heatmap(img, m, title=f"{c} · {float(q):.0%} sure it is defective", height=210)
             .update_traces(showscale=False, selector=dict(type="heatmap")).update_layout(font=dict(size=15))
             for img, m, c, q in zip(images, maps, classes, p)]
 
