@@ -169,38 +169,43 @@ def plot_cost_curve(curve: pd.DataFrame, *, threshold: float, best: float,
     return _layout(fig, f"{value_label} by threshold", "Threshold", value_label)
 
 
-def feature_labels(names) -> list[str]:
-    """Plain names for columns ("Credit utilisation"); a raw name is kept where two columns would
-    read the same, so no two bars or rows merge."""
+def feature_labels(names, labeller=None) -> list[str]:
+    """Plain names for columns ("Credit utilisation"; ``labeller(name)`` when given, a scenario's own
+    words for its engineered features); a raw name is kept where two columns would read the same, so
+    no two bars or rows merge."""
     from core.glossary import feature_label
 
     names = [str(n) for n in names]
-    labels = [feature_label(n) for n in names]
+    labels = [(labeller or feature_label)(n) for n in names]
     clash = {lab for lab in labels if labels.count(lab) > 1}
     return [n if lab in clash else lab for n, lab in zip(names, labels)]
 
 
-def plot_shap_bar(importance: pd.DataFrame, top: int = 15) -> go.Figure:
+def plot_shap_bar(importance: pd.DataFrame, top: int = 15, *, labeller=None) -> go.Figure:
     """Global importance: mean |SHAP| per feature (``feature``, ``importance`` columns)."""
     d = importance.head(top).iloc[::-1]
-    fig = go.Figure(go.Bar(x=d["importance"], y=feature_labels(d["feature"]), orientation="h",
+    fig = go.Figure(go.Bar(x=d["importance"], y=feature_labels(d["feature"], labeller), orientation="h",
                            marker_color=PALETTE[0], customdata=[str(f) for f in d["feature"]],
                            hovertemplate="%{y} (column %{customdata})<br>mean |SHAP| %{x:.4f}<extra></extra>"))
     return _layout(fig, "Global importance (mean |SHAP|)", "Mean |SHAP value|", "", height=120 + 24 * len(d))
 
 
 def plot_shap_beeswarm(values: np.ndarray, data: pd.DataFrame, feature_order: list[str],
-                       top: int = 15, seed: int = 0) -> go.Figure:
-    """Beeswarm: one dot per row and feature, x = SHAP value, colour = feature value (scaled)."""
+                       top: int = 15, seed: int = 0, *, labeller=None, currency: str | None = None) -> go.Figure:
+    """Beeswarm: one dot per row and feature, x = SHAP value, colour = feature value (scaled); the
+    hover reads each value in the feature's unit."""
+    from core.units import value_kind, value_text
+
     rng = np.random.default_rng(seed)
     feats = feature_order[:top][::-1]
     cols = list(data.columns)
     fig = go.Figure()
-    names = feature_labels(feats)
+    names = feature_labels(feats, labeller)
     for j, f in enumerate(feats):
         k = cols.index(f)
         sv = values[:, k]
         raw = pd.to_numeric(data[f], errors="coerce").to_numpy(dtype=float)
+        kind = value_kind(f, data[f])
         if np.all(np.isnan(raw)):  # categorical: colour by category code
             raw = pd.Series(data[f]).astype("category").cat.codes.to_numpy(dtype=float)
         lo, hi = np.nanpercentile(raw, 5), np.nanpercentile(raw, 95)
@@ -210,7 +215,7 @@ def plot_shap_beeswarm(values: np.ndarray, data: pd.DataFrame, feature_order: li
             marker=dict(size=5, color=np.nan_to_num(color, nan=0.5), colorscale="RdBu_r", cmin=0, cmax=1,
                         showscale=(j == len(feats) - 1),
                         colorbar=dict(title="feature value", tickvals=[0, 1], ticktext=["low", "high"])),
-            text=[f"{names[j]} = {v}" for v in data[f].astype(str)],
+            text=[f"{names[j]} = {value_text(v, kind, currency)}" for v in data[f]],
             hovertemplate=f"%{{text}}<br>SHAP %{{x:.4f}}<extra>column {html.escape(str(f))}</extra>",
         )
     fig.update_yaxes(tickvals=list(range(len(feats))), ticktext=names)
@@ -218,26 +223,73 @@ def plot_shap_beeswarm(values: np.ndarray, data: pd.DataFrame, feature_order: li
                    height=140 + 26 * len(feats))
 
 
+def _shown_value(name, value, currency) -> str:
+    """A waterfall label's value: text as given, numbers in the feature's unit, "" when blank."""
+    from core.glossary import is_blank
+    from core.units import value_kind, value_text
+
+    if is_blank(value):
+        return ""
+    if isinstance(value, str):
+        return value
+    return value_text(value, value_kind(name, [value]), currency)
+
+
+def _order_within(base: float, deltas: list[float], low: float, high: float) -> list[int]:
+    """The order to draw the pushes in: as given, unless the running total would leave [low, high] (a
+    probability below 0 or above 1 part-way); then one sign's pushes first, whichever keeps it inside."""
+    order = list(range(len(deltas)))
+    path = base + np.cumsum([deltas[i] for i in order])
+    if not len(path) or (path.min() >= low - 1e-9 and path.max() <= high + 1e-9):
+        return order
+    ups = [i for i in order if deltas[i] > 0]
+    downs = [i for i in order if deltas[i] <= 0]
+    for first in (ups + downs, downs + ups):
+        path = base + np.cumsum([deltas[i] for i in first])
+        if path.min() >= low - 1e-9 and path.max() <= high + 1e-9:
+            return first
+    return order
+
+
 def plot_shap_waterfall(base_value: float, contributions: pd.DataFrame, prediction: float,
-                        top: int = 12) -> go.Figure:
+                        top: int = 12, *, labeller=None, currency: str | None = None,
+                        x_title: str = "Predicted probability", probability: bool = True) -> go.Figure:
     """Local explanation: from the base value, each feature's push to the final prediction.
 
-    ``contributions`` has ``feature``, ``value`` (shown) and ``shap`` columns.
+    ``contributions`` has ``feature``, ``value`` (shown in the feature's unit; text as given) and
+    ``shap`` columns. On a ``probability`` axis the running total stays between 0 and 1 (pushes are
+    ordered so) and the axis spans only the path the bars take.
     """
     d = contributions.reindex(contributions["shap"].abs().sort_values(ascending=False).index)
     head, rest = d.head(top), d.iloc[top:]
-    labels = [f"{f} = {v}" for f, v in zip(feature_labels(head["feature"]), head["value"])]
-    deltas = list(head["shap"])
+    labels = []
+    for name, f, v in zip(head["feature"], feature_labels(head["feature"], labeller), head["value"]):
+        shown = _shown_value(name, v, currency)
+        labels.append(f"{f} = {shown}" if shown else f)
+    deltas = [float(x) for x in head["shap"]]
     if len(rest):
         labels.append(f"{len(rest)} other features")
         deltas.append(float(rest["shap"].sum()))
+    # Drawn from the bottom up: the base value, the smallest pushes, the largest just under the prediction.
+    labels, deltas = labels[::-1], deltas[::-1]
+    order = _order_within(float(base_value), deltas, 0.0, 1.0) if probability else list(range(len(deltas)))
+    labels, deltas = [labels[i] for i in order], [deltas[i] for i in order]
     fig = go.Figure(go.Waterfall(
-        orientation="h", y=["base value"] + labels[::-1] + ["prediction"],
-        x=[base_value] + deltas[::-1] + [0], measure=["absolute"] + ["relative"] * len(deltas) + ["total"],
+        orientation="h", y=["base value"] + labels + ["prediction"],
+        x=[base_value] + deltas + [0], measure=["absolute"] + ["relative"] * len(deltas) + ["total"],
         increasing=dict(marker=dict(color=POS_COLOR)), decreasing=dict(marker=dict(color=NEG_COLOR)),
         totals=dict(marker=dict(color="#444")),
     ))
-    return _layout(fig, f"Why this prediction ({prediction:.3f})", "Predicted probability", "",
+    # Plotly draws the first bar from 0 to the base value; the range covers that bar and the running
+    # total's path, with a margin, and never leaves 0–1 on a probability axis.
+    path = float(base_value) + np.concatenate([[0.0], np.cumsum(deltas)])
+    lo, hi = min(0.0, float(path.min())), max(0.0, float(path.max()))
+    pad = 0.05 * (hi - lo or 1.0)
+    lo, hi = lo - pad if lo < 0 else lo, hi + pad
+    if probability:
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
+    fig.update_xaxes(range=[lo, hi])
+    return _layout(fig, f"Why this prediction ({prediction:.3f})", x_title, "",
                    height=160 + 26 * (len(deltas) + 2))
 
 

@@ -11,6 +11,43 @@ from core.safety import escape_markdown
 
 CURRENCY_KEY = "studio.currency"
 
+# The network's own settings sit in one expander under the same label, right under the main training
+# options, on every scenario page: an analyst trains with the defaults and opens it only to tune.
+ADVANCED_LABEL = "Advanced settings"
+NETWORK_HELP = {
+    "width": "Units in each hidden layer: more can learn finer patterns, and overfit small data sooner.",
+    "depth": "Hidden layers stacked one after the other; two or three suit most tables.",
+    "dropout": "Share of units switched off at random in each training step, so the network cannot memorise rows.",
+    "l2": "Penalty on large weights, against overfitting; 'auto' scales it with the training rows.",
+    "learning_rate": "Size of each weight update: too high and training jumps about, too low and it crawls.",
+    "batch_size": "Rows per weight update; 'auto' scales it with the training rows. Larger is faster, smaller "
+                  "adds noise that can help small data.",
+}
+
+
+def change_delta(diff: float, text: str, *, inverse: bool = False, unit: float = 1.0) -> dict:
+    """``st.metric`` delta arguments for a difference that is a change: ``text`` with a coloured arrow
+    (green up for more, or for less with ``inverse``), and no delta at all when ``diff`` rounds to
+    nothing at ``unit`` (no arrow on a number that did not change)."""
+    if diff is None or not abs(float(diff)) >= unit / 2:
+        return {}
+    return dict(delta=text, delta_color="inverse" if inverse else "normal")
+
+
+def side_note(text: str) -> dict:
+    """``st.metric`` delta arguments for a figure shown beside the value for comparison (a baseline's,
+    a target): grey, without an arrow, since nothing went up or down."""
+    return dict(delta=text, delta_color="off", delta_arrow="off")
+
+
+def advanced_settings():
+    """The collapsed expander a training form keeps the network's settings in (width, depth, dropout,
+    L2, learning rate, batch size): ``with advanced_settings(): ...``."""
+    box = st.expander(ADVANCED_LABEL, expanded=False, icon=":material/tune:")
+    box.caption("The network's own settings. The defaults suit the sample and most uploads; the model search "
+                "below can tune them for you.")
+    return box
+
 
 def get_currency() -> str:
     """The session's currency code (the sidebar setting; EUR until changed)."""

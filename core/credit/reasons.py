@@ -72,19 +72,30 @@ def _is_missing(value) -> bool:
         return False
 
 
+def value_in_units(feature: str, value, reference=None, currency: str | None = None) -> str:
+    """``value`` in the feature's own unit (``core.units``): a utilisation of 0.89 as "89 %", an income
+    as "€73,600"; other numbers as ``format_value``."""
+    from core.units import value_kind, value_text
+
+    kind = value_kind(feature, [value] if _is_missing(reference) or reference is None else [value, reference])
+    return value_text(value, kind, currency) if kind in ("money", "percent") else format_value(value)
+
+
 def describe_reason(feature: str, value, *, reference: float | None = None,
-                    labels: Mapping[str, str] | None = None) -> str:
-    """One plain sentence for a feature that raised the risk of default."""
+                    labels: Mapping[str, str] | None = None, currency: str | None = None) -> str:
+    """One plain sentence for a feature that raised the risk of default, its value in the feature's
+    unit (money in ``currency``, default EUR)."""
     label = humanise(feature, labels)
     if _is_missing(value):
         return f"{label} is not reported"
     numeric = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     if not numeric:
         return f"{label} is {format_value(value)}"
+    shown = value_in_units(feature, value, reference, currency)
     if reference is None or _is_missing(reference) or float(value) == float(reference):
-        return f"{label} ({format_value(value)}) raises the risk"
+        return f"{label} ({shown}) raises the risk"
     level = "high" if float(value) > float(reference) else "low"
-    return f"{label} is {level} ({format_value(value)})"
+    return f"{label} is {level} ({shown})"
 
 
 # A reason citing a feature the fairness check flags as a possible proxy for a protected attribute: an
@@ -102,7 +113,7 @@ def reason_filter(proxies: Sequence[str], keep_out: bool = True) -> dict:
 def get_reason_codes(contributions: Sequence[float], feature_names: Sequence[str],
                      row: Mapping, *, k: int = 4, references: Mapping[str, float] | None = None,
                      labels: Mapping[str, str] | None = None, exclude: Collection[str] = (),
-                     flag: Collection[str] = ()) -> list[str]:
+                     flag: Collection[str] = (), currency: str | None = None) -> list[str]:
     """Plain-words reasons for the ``k`` features that raised this applicant's risk the most.
 
     ``contributions`` are SHAP values for the probability of default, one per entry of
@@ -124,7 +135,7 @@ def get_reason_codes(contributions: Sequence[float], feature_names: Sequence[str
         name = feature_names[i]
         if str(name) in left_out:
             continue
-        text = describe_reason(name, row.get(name), reference=references.get(name), labels=labels)
+        text = describe_reason(name, row.get(name), reference=references.get(name), labels=labels, currency=currency)
         reasons.append(f"{text} ({PROXY_NOTE})" if str(name) in marked else text)
     return reasons
 

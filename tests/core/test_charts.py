@@ -56,7 +56,28 @@ def test_feature_labels_are_plain_and_never_merge_two_columns():
     assert charts.feature_labels(["income_band", "IncomeBand", "age"]) == ["income_band", "IncomeBand", "Age"]
     wf = charts.plot_shap_waterfall(0.1, pd.DataFrame({"feature": ["debt_to_income"], "value": [0.4],
                                                        "shap": [0.2]}), 0.3)
-    assert "Debt to income = 0.4" in list(wf.data[0].y)
+    # Values read in the feature's unit: a debt-to-income ratio of 0.4 is 40 %.
+    assert "Debt to income = 40%" in list(wf.data[0].y)
+
+
+def test_waterfall_stays_on_the_probability_axis_and_names_features_plainly():
+    # A base of 0.05 and a first push of -0.2 would run to -0.15 on a probability axis: the pushes that
+    # keep the running total between 0 and 1 go first, and the axis spans only 0 to the path's top.
+    contrib = pd.DataFrame({"feature": ["amount_zscore_30d", "term_risk_30d", "lag 7", "blank"],
+                            "value": [3.2, 0.4, 12.0, ""], "shap": [-0.2, 0.5, 0.3, 0.01]})
+    wf = charts.plot_shap_waterfall(0.05, contrib, 0.66, labeller=lambda n: n.upper())
+    lo, hi = wf.layout.xaxis.range
+    assert lo == 0.0 and 0.85 <= hi <= 1.0
+    x = list(wf.data[0].x)
+    path = np.cumsum(x[:-1])
+    assert path.min() >= 0 and path.max() <= 1
+    # The labeller names the features; a blank value leaves no dangling "= ".
+    assert "BLANK" in wf.data[0].y and not any(str(y).endswith("= ") for y in wf.data[0].y)
+    assert "TERM_RISK_30D = 40%" in wf.data[0].y
+    # Not a probability (demand's pushes in log demand): the axis may go below 0, and still fits the path.
+    units = charts.plot_shap_waterfall(0.05, contrib, 0.66, probability=False, x_title="Push")
+    ulo, uhi = units.layout.xaxis.range
+    assert ulo < -0.15 + 0.05 and uhi < 0.9 and units.layout.xaxis.title.text == "Push"
 
 
 def test_percent_axis_has_round_ticks_and_never_goes_negative():

@@ -22,12 +22,19 @@ def test_format_value():
 
 
 def test_describe_reason_directions():
-    assert describe_reason("debt_to_income", 0.62, reference=0.3) == "Debt-to-income ratio is high (0.62)"
+    assert describe_reason("debt_to_income", 0.62, reference=0.3) == "Debt-to-income ratio is high (62%)"
     assert describe_reason("employment_years", 0.5, reference=4.0) == "Years in employment is low (0.50)"
     assert describe_reason("purpose", "business") == "Loan purpose is business"
     assert describe_reason("employment_years", np.nan, reference=4.0) == "Years in employment is not reported"
     assert describe_reason("my_col", 7) == "My col (7) raises the risk"
     assert humanise("x", {"x": "Custom"}) == "Custom"
+
+
+def test_describe_reason_says_values_in_their_units():
+    # A utilisation is a share, an income an amount of money (in the page's currency); counts stay counts.
+    assert describe_reason("credit_utilisation", 0.893, reference=0.4) == "Credit utilisation is high (89%)"
+    assert describe_reason("annual_income", 73600.0, reference=90000.0, currency="USD") == "Annual income is low ($73,600)"
+    assert describe_reason("open_accounts", 12.0, reference=5.0) == "Number of open accounts is high (12)"
 
 
 def test_reason_codes_pick_top_positive_contributions_in_order():
@@ -38,10 +45,10 @@ def test_reason_codes_pick_top_positive_contributions_in_order():
     refs = {"annual_income": 45000.0, "debt_to_income": 0.3, "past_delinquencies": 0, "age": 40}
     reasons = get_reason_codes(contrib, names, row, k=4, references=refs)
     assert reasons == [
-        "Debt-to-income ratio is high (0.62)",
+        "Debt-to-income ratio is high (62%)",
         "Past delinquencies is high (3)",
         "Loan purpose is business",
-        "Annual income is low (21,000)",
+        "Annual income is low (€21,000)",
     ]
 
 

@@ -25,7 +25,7 @@ def test_what_if_changes_decision_and_reasons():
     b = score_applicant(edited, predict_fn=predict_fn, threshold=0.4, explain_fn=explain_fn, references=refs)
     assert b.decision == "decline"
     assert b.points < a.points
-    assert b.reasons == ["Debt-to-income ratio is high (0.70)", "Annual income is low (20,000)"]
+    assert b.reasons == ["Debt-to-income ratio is high (70%)", "Annual income is low (€20,000)"]
     assert b.points == compute_score_points([0.7], ScorecardConfig())[0]
 
 

@@ -14,6 +14,7 @@ from core.credit.scorecard import compute_score_points, describe_grade, threshol
 from core.credit.scoring import score_applicant
 from core.errors import DataValidationError
 
+from ui.common import get_currency
 from ui.credit.base import MAX_REASON_ROWS, K, cached_fig, fail, proxies, reason_policy
 from ui.credit.flip import show_flip
 
@@ -24,9 +25,10 @@ def show_explanations(run, shap) -> None:
     st.caption(f"Computed on {len(shap.values):,} test applicants. Positive values push towards default.")
     imp = shap.importance()
     c1, c2 = st.columns(2)
-    c1.plotly_chart(cached_fig(run, "shap_bar", lambda: plot_shap_bar(imp)), key=K + "shap_bar")
+    c1.plotly_chart(cached_fig(run, "shap_bar", lambda: plot_shap_bar(imp, labeller=humanise)), key=K + "shap_bar")
     c2.plotly_chart(cached_fig(run, "beeswarm", lambda: plot_shap_beeswarm(shap.values, shap.data,
-                                                                          imp["feature"].tolist())),
+                                                                          imp["feature"].tolist(), labeller=humanise,
+                                                                          currency=get_currency())),
                     key=K + "beeswarm")
     local_view(run, shap)
 
@@ -38,7 +40,8 @@ def local_view(run, shap):
         res, j = shap, int(i)
     else:  # outside the explained sample: explain this one row now (a fraction of a second)
         res, j = run.explain(run.test_df.iloc[[int(i)]]), 0
-    st.plotly_chart(plot_shap_waterfall(res.base_value, res.contributions(j), float(res.predictions[j])),
+    st.plotly_chart(plot_shap_waterfall(res.base_value, res.contributions(j), float(res.predictions[j]),
+                                        labeller=humanise, currency=get_currency()),
                     key=K + "waterfall")
 
 
@@ -88,7 +91,8 @@ def show_reason_codes(run, shap, threshold: float, scorecard) -> None:
         rows = []
         for rec, i in zip(records, shown):
             values, prob = explained[int(i)]
-            reasons = get_reason_codes(values, shap.feature_names, rec, references=run.references, **policy)
+            reasons = get_reason_codes(values, shap.feature_names, rec, references=run.references,
+                                       currency=get_currency(), **policy)
             rows.append({"Applicant": rec[id_col] if id_col else int(i), "Probability of default": prob,
                          "Points": compute_score_points([prob], scorecard)[0],
                          **{f"Reason {k + 1}": (reasons[k] if k < len(reasons) else "") for k in range(4)}})

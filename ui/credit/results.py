@@ -19,7 +19,7 @@ from core.metrics import compute_binary_metrics, compute_calibration, compute_co
 from core.runsummary import decision_metrics
 from core.verdict import compare_binary, roc_auc_interval
 
-from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
+from ui.common import change_delta, get_currency, get_verdicts, money, money_label, show_verdict
 from ui.credit.base import K, cached_fig, fail, pct, plain
 from ui.trust import show_trust
 
@@ -98,7 +98,7 @@ def show_decision(run, threshold: float) -> tuple[float, float, float]:
         cols[0].metric("Approval rate", pct(kpi["approval_rate"]))
         cols[1].metric("Bad rate of approved", pct(kpi["bad_rate"]))
         cols[2].metric("Expected profit (test rows)", money(kpi["profit"]),
-                       delta=f"{money(kpi['profit'] - best['profit'])} vs optimal")
+                       **change_delta(kpi["profit"] - best["profit"], f"{money(kpi['profit'] - best['profit'])} vs optimal"))
         cols[3].metric("Defaults declined", pct(kpi["defaults_caught"]))
         cols[4].metric("Profit-optimal threshold", f"{best['threshold']:.3f}")
         st.plotly_chart(cc.plot_profit_curve(curve, threshold=threshold, optimal=best["threshold"],

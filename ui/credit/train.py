@@ -13,6 +13,7 @@ from core.credit.profit import compute_profit_curve, find_optimal_threshold
 from core.imbalance import IMBALANCE_METHODS
 from core.training import describe_epochs, progress_share, summarize_epochs
 
+from ui.common import NETWORK_HELP, advanced_settings
 from ui.credit.base import K, SHAP_ROWS
 from ui.search import SearchLive, search_options, show_recommended, show_search
 
@@ -27,21 +28,27 @@ def training_form() -> dict | None:
                                  format_func=lambda m: IMBALANCE_METHODS[m].split(":")[0],
                                  help="'None' keeps the network's probabilities calibrated, which scorecard "
                                       "points and the profit curve rely on.")
-        width = c2.number_input("Width (units in first layer)", 4, 1024, d["width"], step=8)
-        depth = c3.number_input("Depth (hidden layers)", 1, 6, d["depth"])
-        dropout = c4.slider("Dropout", 0.0, 0.7, float(d["dropout"]), 0.05)
-        c1, c2, c3, c4 = st.columns(4)
-        # "auto" scales L2 and the batch with the training rows (core.credit.pipeline.credit_l2,
-        # core.tabular.auto_batch_size): fixed values suit a few thousand rows, not 150,000.
-        l2 = c1.select_slider("L2 penalty", ["auto", 0.0, 1e-5, 1e-4, 1e-3, 1e-2], value="auto")
-        lr = c2.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=d["learning_rate"])
-        epochs = c3.number_input("Epochs (early stopping may end sooner)", 1, 500, d["epochs"])
-        batch = c4.select_slider("Batch size", ["auto", 32, 64, 128, 256, 512, 1024, 2048], value="auto")
-        c1, c2, c3, c4 = st.columns(4)
-        seed = c1.number_input("Seed", 0, 10_000, 0)
-        test_size = c2.slider("Test share", 0.1, 0.4, 0.25, 0.05)
-        max_rows = c3.number_input("Use at most this many rows (0 = all)", 0, 1_000_000, 0, step=500)
-        shap_rows = c4.number_input("Rows explained with SHAP", 50, 1000, SHAP_ROWS, step=50)
+        epochs = c2.number_input("Epochs (early stopping may end sooner)", 1, 500, d["epochs"])
+        seed = c3.number_input("Seed", 0, 10_000, 0)
+        test_size = c4.slider("Test share", 0.1, 0.4, 0.25, 0.05)
+        c1, c2, _, _ = st.columns(4)
+        max_rows = c1.number_input("Use at most this many rows (0 = all)", 0, 1_000_000, 0, step=500)
+        shap_rows = c2.number_input("Rows explained with SHAP", 50, 1000, SHAP_ROWS, step=50)
+        with advanced_settings():
+            c1, c2, c3 = st.columns(3)
+            width = c1.number_input("Width (units in first layer)", 4, 1024, d["width"], step=8,
+                                    help=NETWORK_HELP["width"])
+            depth = c2.number_input("Depth (hidden layers)", 1, 6, d["depth"], help=NETWORK_HELP["depth"])
+            dropout = c3.slider("Dropout", 0.0, 0.7, float(d["dropout"]), 0.05, help=NETWORK_HELP["dropout"])
+            c1, c2, c3 = st.columns(3)
+            # "auto" scales L2 and the batch with the training rows (core.credit.pipeline.credit_l2,
+            # core.tabular.auto_batch_size): fixed values suit a few thousand rows, not 150,000.
+            l2 = c1.select_slider("L2 penalty", ["auto", 0.0, 1e-5, 1e-4, 1e-3, 1e-2], value="auto",
+                                  help=NETWORK_HELP["l2"])
+            lr = c2.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=d["learning_rate"],
+                                  help=NETWORK_HELP["learning_rate"])
+            batch = c3.select_slider("Batch size", ["auto", 32, 64, 128, 256, 512, 1024, 2048], value="auto",
+                                     help=NETWORK_HELP["batch_size"])
         search = search_options(K)
         if not st.form_submit_button("Train model", type="primary", icon=":material/model_training:"):
             return None

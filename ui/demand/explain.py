@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.charts import plot_shap_bar, plot_shap_waterfall
+from core.demand.labels import SHAP_AXIS, demand_label
 from core.demand import charts as dc
 from core.demand.events import LEVEL_MODES, EventConfig, compute_event_metrics, event_note, train_events
 from core.demand.explain import compute_global_shap, compute_local_shap
@@ -76,7 +77,7 @@ def shap_panels(run) -> None:
             fail(exc)
     g = st.session_state.get(K + "shap_global")
     if g is not None:
-        st.plotly_chart(plot_shap_bar(g.result.importance()), key=K + "shap_bar")
+        st.plotly_chart(plot_shap_bar(g.result.importance(), labeller=demand_label), key=K + "shap_bar")
     c1, c2 = st.columns(2)
     sid = c1.selectbox("Series to explain", run.series_ids, key=K + "shap_sid")
     dates = list(run.future.loc[run.future["series"] == sid, "date"].dt.date)
@@ -89,8 +90,8 @@ def shap_panels(run) -> None:
     loc = st.session_state.get(K + "shap_local")
     if loc is not None:
         lsid, ldate, ls = loc
-        fig = plot_shap_waterfall(ls.result.base_value, ls.result.contributions(0), float(ls.result.predictions[0]))
+        fig = plot_shap_waterfall(ls.result.base_value, ls.result.contributions(0), float(ls.result.predictions[0]),
+                                  labeller=demand_label, x_title=SHAP_AXIS, probability=False)
         # The series id comes from the upload: escaped, as the chart builders escape theirs.
-        fig.update_layout(title=f"{escape_plotly_text(lsid)} on {ldate}: drivers of P50",
-                          xaxis_title="log demand vs recent level")
+        fig.update_layout(title=f"{escape_plotly_text(lsid)} on {ldate}: drivers of P50")
         st.plotly_chart(fig, key=K + "shap_waterfall")

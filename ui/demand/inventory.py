@@ -12,7 +12,7 @@ from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, 
 from core.demand.verdict import baseline_policy_backtest
 from core.errors import DataValidationError
 
-from ui.common import get_currency, money, money_label
+from ui.common import change_delta, get_currency, money, money_label, side_note
 from ui.demand.base import K, fail
 from ui.demand.results import demand_verdict
 from ui.demand.tables import policy_table
@@ -49,11 +49,12 @@ def inventory(run) -> PolicyParams | None:
     s = summarize_policy(bt, params, currency=get_currency(), baseline=name)
     m = st.columns(3)
     m[0].metric("Backtest cost — network policy", money(s["cost_model"]),
-                delta=f"{money(s['cost_model'] - s['cost_naive'])} vs {name}", delta_color="inverse")
+                **change_delta(s["cost_model"] - s["cost_naive"], f"{money(s['cost_model'] - s['cost_naive'])} vs {name}",
+                                  inverse=True))
     m[1].metric("Cycles without stock-out — network", f"{s['cycle_service_model']:.0%}",
-                delta=f"{name} {s['cycle_service_naive']:.0%}", delta_color="off")
+                **side_note(f"{name} {s['cycle_service_naive']:.0%}"))
     m[2].metric("Stock held (sum of reorder points)", f"{s['stock_model']:,.0f}",
-                delta=f"{name} {s['stock_naive']:,.0f}", delta_color="off")
+                **side_note(f"{name} {s['stock_naive']:,.0f}"))
     st.info(s["explanation"], icon=":material/inventory_2:")
     ratio = short / (short + hold) if short + hold else 0.0
     st.caption("Periodic review: order up to the reorder point every review period; stock covers lead time + "

@@ -14,7 +14,7 @@ from core.demand.verdict import compare_demand, demand_warnings, versus_best
 from core.glossary import metric_help, metric_label
 from core.training import describe_epochs, summarize_epochs
 
-from ui.common import get_verdicts, show_verdict
+from ui.common import get_verdicts, show_verdict, side_note
 from ui.demand.audit import show_run_audit
 from ui.demand.base import K, METRIC_COLS
 from ui.demand.tables import backtest_table, series_table
@@ -51,14 +51,14 @@ def results(run) -> None:
     best = versus_best(run, verdict)
     nn, bb, name = run.metrics.iloc[0], best["row"], best["name"]
     t = st.columns(4)
-    t[0].metric("WAPE (error / total demand)", f"{nn['wape']:.1f} %", delta=f"{name} {bb['wape']:.1f} %",
-                delta_color="off", help=metric_help("wape"))
-    t[1].metric("MASE (< 1 beats in-sample naive)", f"{nn['mase']:.2f}", delta=f"{name} {bb['mase']:.2f}",
-                delta_color="off", help=metric_help("mase"))
+    t[0].metric("WAPE (error / total demand)", f"{nn['wape']:.1f} %", **side_note(f"{name} {bb['wape']:.1f} %"),
+                help=metric_help("wape"))
+    t[1].metric("MASE (< 1 beats in-sample naive)", f"{nn['mase']:.2f}", **side_note(f"{name} {bb['mase']:.2f}"),
+                help=metric_help("mase"))
     t[2].metric(best["label"], f"{best['ratio']:.0%}" if best["ratio"] is not None else "—",
                 help=f"The network's {best['metric']} as a share of the best baseline's ({name}): below 100 % "
                      "is better. The verdict below says whether the difference is outside the noise.")
-    t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", delta="target 80 %", delta_color="off",
+    t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", **side_note("target 80 %"),
                 help=metric_help("coverage"))
     # The network against the best baseline, and what a headline error hides.
     show_verdict(verdict, fmt=",.1f")  # units

@@ -8,6 +8,7 @@ from core.demand.covariates import horizon_covariates
 from core.demand.forecast import DemandConfig, train_demand
 from core.errors import DataValidationError
 
+from ui.common import NETWORK_HELP, advanced_settings
 from ui.demand.audit import audited
 from ui.demand.base import DEFAULT_H, K, fail
 from ui.search import keep_search, run_demand_search, search_options
@@ -24,11 +25,31 @@ def training_form(sales) -> dict | None:
                                     "many origins, one horizon apart, in the held-out tail of every series.")
         epochs = c[2].number_input("Max epochs", 1, 200, 60, help="Early stopping on the most recent training windows.")
         seed = c[3].number_input("Seed", 0, 10_000, 0)
+        net = network_form(DemandConfig())
         search = search_options(K, kind="demand")
         submitted = st.form_submit_button("Train forecast model", type="primary", icon=":material/model_training:")
     if not submitted:
         return None
-    return dict(horizon=int(horizon), origins=int(origins), epochs=int(epochs), seed=int(seed), search=search)
+    return dict(horizon=int(horizon), origins=int(origins), epochs=int(epochs), seed=int(seed), search=search, **net)
+
+
+def network_form(d: DemandConfig) -> dict:
+    """The forecast network's settings in the Advanced settings expander, ``d``'s values as defaults."""
+    with advanced_settings():
+        c1, c2, c3 = st.columns(3)
+        width = c1.select_slider("Width", [16, 32, 64, 128, 256], d.width, key=K + "width", help=NETWORK_HELP["width"])
+        depth = c2.number_input("Depth (hidden layers)", 1, 6, d.depth, key=K + "depth", help=NETWORK_HELP["depth"])
+        dropout = c3.slider("Dropout", 0.0, 0.7, float(d.dropout), 0.05, key=K + "dropout", help=NETWORK_HELP["dropout"])
+        c1, c2, c3 = st.columns(3)
+        l2 = c1.select_slider("L2 penalty", [0.0, 1e-5, 1e-4, 1e-3, 1e-2], d.l2, key=K + "l2",
+                              help=NETWORK_HELP["l2"].split(";")[0] + ".")
+        lr = c2.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], d.learning_rate, key=K + "lr",
+                              help=NETWORK_HELP["learning_rate"])
+        batch = c3.select_slider("Batch size", [32, 64, 128, 256, 512, 1024], d.batch_size, key=K + "batch",
+                                 help=NETWORK_HELP["batch_size"].split("; ")[0] + ". " +
+                                 NETWORK_HELP["batch_size"].split(". ", 1)[1])
+    return dict(width=int(width), depth=int(depth), dropout=float(dropout), l2=float(l2), learning_rate=float(lr),
+                batch_size=int(batch))
 
 
 ENSEMBLE_NOTE = ("Ensemble SHAP: each input's push on the blended P50 forecast in units of demand, averaged over "

@@ -7,8 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.charts import plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall
-from core.fraud.alerts import format_value, get_reasons
-from core.glossary import feature_label
+from core.fraud.alerts import format_value, get_reasons, short_label
 
 from ui.common import get_currency, money
 from ui.fraud.base import K
@@ -20,8 +19,9 @@ def show_explanations(run, ex) -> None:
     g = ex.global_sample
     imp = g.importance()
     c1, c2 = st.columns(2)
-    c1.plotly_chart(plot_shap_bar(imp), key=K + "shap_bar")
-    c2.plotly_chart(plot_shap_beeswarm(g.values, g.data, imp["feature"].tolist()), key=K + "beeswarm")
+    c1.plotly_chart(plot_shap_bar(imp, labeller=short_label), key=K + "shap_bar")
+    c2.plotly_chart(plot_shap_beeswarm(g.values, g.data, imp["feature"].tolist(), labeller=short_label,
+                                       currency=get_currency()), key=K + "beeswarm")
     order = np.argsort(-p, kind="stable")
     pick = st.number_input("Explain the transaction ranked (1 = riskiest in the test period)", 1, len(p), 1,
                            key=K + "local_rank")
@@ -37,9 +37,9 @@ def show_explanations(run, ex) -> None:
     st.markdown("Top reasons: " + get_reasons(res, ex.typical, k=3, currency=get_currency())[0])
     contrib = res.contributions(0)
     contrib["value"] = [format_value(f, v, get_currency()) for f, v in zip(contrib["feature"], contrib["value"])]
-    st.plotly_chart(plot_shap_waterfall(res.base_value, contrib, float(res.predictions[0])),
+    st.plotly_chart(plot_shap_waterfall(res.base_value, contrib, float(res.predictions[0]), labeller=short_label),
                     key=K + "waterfall")
     with st.expander("What each feature means"):
         fs = run.features
-        st.dataframe(pd.DataFrame({"Feature": [feature_label(n) for n in fs.names], "Column": fs.names,
+        st.dataframe(pd.DataFrame({"Feature": [short_label(n) for n in fs.names], "Column": fs.names,
                               "What it measures": [fs.descriptions[n] for n in fs.names]}), hide_index=True, width="stretch")

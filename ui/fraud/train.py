@@ -9,7 +9,9 @@ import streamlit as st
 from core.imbalance import IMBALANCE_METHODS
 from core.training import describe_epochs, summarize_epochs
 
-from ui.common import get_currency
+from core.fraud.pipeline import FRAUD_TABULAR
+
+from ui.common import NETWORK_HELP, advanced_settings, get_currency
 from ui.fraud.base import K
 from ui.search import SearchLive, search_options, show_recommended, show_search
 
@@ -22,32 +24,51 @@ def training_form() -> dict | None:
     """The training options; returned when the form is submitted, None otherwise."""
     with st.form(K + "train_form"):
         st.markdown("**Training**")
-        c1, c2, c3, c4, c5 = st.columns(5)
+        c1, c2, c3, c4 = st.columns(4)
         methods = list(IMBALANCE_METHODS)
         imbalance = c1.selectbox("Imbalance handling", methods, index=0,
                                  format_func=lambda m: IMBALANCE_METHODS[m].split(":")[0], key=K + "imbalance")
-        epochs = c2.number_input("Epochs (early stopping)", 1, 200, 30, key=K + "epochs")
-        width = c3.select_slider("Width", [32, 64, 128, 256], 128, key=K + "width")
-        seed = c4.number_input("Seed", 0, 10_000, 0, key=K + "seed")
-        n_explain = c5.number_input("Alerts explained (SHAP)", 20, 1000, 200, step=20, key=K + "n_explain")
+        epochs = c2.number_input("Epochs (early stopping)", 1, 200, FRAUD_TABULAR.epochs, key=K + "epochs")
+        seed = c3.number_input("Seed", 0, 10_000, 0, key=K + "seed")
+        n_explain = c4.number_input("Alerts explained (SHAP)", 20, 1000, 200, step=20, key=K + "n_explain")
         k = st.number_input("Alerts the team reviews per day (k)", 1, 5_000, K_DEFAULT, step=10, key=K + "k",
                             help="The k of card precision@k and precision@k per day, everywhere this run is shown "
                                  "(tiles, tables, the saved run, its model card): the share of the day's k "
                                  f"riskiest cards that are fraud. {K_DEFAULT} is the Fraud Detection Handbook's "
                                  "daily capacity and the command line's --k default.")
+        net = network_form(FRAUD_TABULAR)
         search_opts = search_options(K)
         go = st.form_submit_button("Train model", type="primary", icon=":material/model_training:")
     if not go:
         return None
-    return dict(imbalance=imbalance, epochs=int(epochs), width=int(width), seed=int(seed), explain=int(n_explain),
-                k=int(k), search=search_opts)
+    return dict(imbalance=imbalance, epochs=int(epochs), seed=int(seed), explain=int(n_explain),
+                k=int(k), search=search_opts, **net)
+
+
+def network_form(d) -> dict:
+    """The network's settings in the Advanced settings expander, with ``d`` (a TabularConfig) as defaults."""
+    with advanced_settings():
+        c1, c2, c3 = st.columns(3)
+        width = c1.select_slider("Width", [32, 64, 128, 256], d.width, key=K + "width", help=NETWORK_HELP["width"])
+        depth = c2.number_input("Depth (hidden layers)", 1, 6, d.depth, key=K + "depth", help=NETWORK_HELP["depth"])
+        dropout = c3.slider("Dropout", 0.0, 0.7, float(d.dropout), 0.05, key=K + "dropout", help=NETWORK_HELP["dropout"])
+        c1, c2, c3 = st.columns(3)
+        l2 = c1.select_slider("L2 penalty", [0.0, 1e-5, 1e-4, 1e-3, 1e-2], d.l2, key=K + "l2", help=NETWORK_HELP["l2"]
+                              .replace("; 'auto' scales it with the training rows", ""))
+        lr = c2.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2], d.learning_rate, key=K + "lr",
+                              help=NETWORK_HELP["learning_rate"])
+        batch = c3.select_slider("Batch size", [64, 128, 256, 512, 1024, 2048, 4096], d.batch_size, key=K + "batch",
+                                 help=NETWORK_HELP["batch_size"].replace("'auto' scales it with the training rows. ", ""))
+    return dict(width=int(width), depth=int(depth), dropout=float(dropout), l2=float(l2), learning_rate=float(lr),
+                batch_size=int(batch))
 
 
 def train(df, cols, fcfg, opts):
     from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
 
-    tab = replace(FRAUD_TABULAR, imbalance=opts["imbalance"], epochs=opts["epochs"],
-                  width=opts["width"], seed=opts["seed"], ensemble=bool(opts["search"].get("ensemble", True)))
+    net = {k: opts[k] for k in ("width", "depth", "dropout", "l2", "learning_rate", "batch_size") if k in opts}
+    tab = replace(FRAUD_TABULAR, imbalance=opts["imbalance"], epochs=opts["epochs"], seed=opts["seed"],
+                  ensemble=bool(opts["search"].get("ensemble", True)), **net)
     config = FraudConfig(train_start=opts["train_start"], test_start=opts["test_start"],
                          gap_days=opts["gap"], features=opts.get("features") or fcfg,
                          drop_known_cards=opts["drop_known"], tabular=tab, keep_columns=tuple(opts.get("keep", ())),

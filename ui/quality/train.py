@@ -7,8 +7,10 @@ import streamlit as st
 
 from core.charts import plot_training_history
 from core.quality.data import find_ok_class
+from core.quality.engine import QualityConfig
 from core.quality.models import BACKBONES
 
+from ui.common import NETWORK_HELP, advanced_settings
 from ui.quality.base import IMBALANCE, K, SHORT_BACKBONES
 from ui.search import keep_search, run_quality_search, search_options, show_kept_search
 
@@ -25,20 +27,29 @@ def training_form(data) -> dict | None:
         augment = c4.checkbox("Augment images", True, key=K + "augment",
                               help="Random flips and quarter turns of the training images (and of each patch when large "
                                    "texture images train on patches); MobileNetV2 also rotates and changes contrast.")
-        c1, c2, c3, c4 = st.columns(4)
+        c1, c2, c4 = st.columns([2, 1, 1])
         names = list(data.class_names)
         guess = find_ok_class(names)
         ok_choice = c1.selectbox("'No defect' class", names + ["(none: defect types only)"],
                                  index=names.index(guess) if guess else len(names), key=K + "ok_class")
         test_size = c2.slider("Test share", 0.1, 0.4, 0.2, 0.05, key=K + "test_size")
-        batch = c3.select_slider("Batch size", [16, 32, 64, 128], value=32, key=K + "batch")
         seed = c4.number_input("Seed", 0, 10_000, 0, key=K + "seed")
+        d = QualityConfig()
+        with advanced_settings():
+            c1, c2, c3 = st.columns(3)
+            dropout = c1.slider("Dropout", 0.0, 0.7, float(d.dropout), 0.05, key=K + "dropout",
+                                help=NETWORK_HELP["dropout"])
+            lr = c2.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 1e-2], d.learning_rate,
+                                  key=K + "lr", help=NETWORK_HELP["learning_rate"])
+            batch = c3.select_slider("Batch size", [16, 32, 64, 128], value=d.batch_size, key=K + "batch",
+                                     help="Images per weight update. Larger is faster, smaller adds noise that can "
+                                          "help small data.")
         search = search_options(K, kind="quality")
         if not st.form_submit_button("Train model", type="primary", icon=":material/model_training:"):
             return None
     return dict(backbone=backbone, imbalance=imbalance, epochs=int(epochs), augment=bool(augment),
                 ok_class=ok_choice if ok_choice in names else None, test_size=float(test_size),
-                batch_size=int(batch), seed=int(seed), search=search)
+                batch_size=int(batch), seed=int(seed), search=search, dropout=float(dropout), learning_rate=float(lr))
 
 
 def train(data, opts) -> None:
@@ -89,7 +100,8 @@ def optimal_threshold(run) -> float:
     the training's own threshold when every class is a defect type (no reject decision)."""
     from core.quality.evaluate import compute_cost_analysis
 
-    from ui.quality.base import defect_scores
+    from ui.common import NETWORK_HELP, advanced_settings
+from ui.quality.base import defect_scores
 
     y_def, p_def = defect_scores(run)
     if y_def is None:

@@ -1,0 +1,58 @@
+"""Plain words for the forecasting network's inputs, as its SHAP charts show them.
+
+The network reads engineered inputs ("lag 7", "smoothed seasonal reference"); an analyst reads what
+they are: demand a number of periods before the forecast is made, last year's demand for the same
+period. ``demand_label`` is the one place those words live (charts take it as their ``labeller``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.glossary import feature_label
+
+_FIXED = {
+    "recent level": "Recent demand level",
+    "level change vs a year before": "Change in demand level vs a year before",
+    "level a year before known": "Level a year before is known",
+    "moving average": "Average demand over the last season",
+    "horizon step": "Periods ahead",
+    "horizon position": "Periods ahead",
+    "seasons back": "Seasons back to last year's value",
+    "reference known": "Last year's value is known",
+    "aligned seasonal reference": "Same period last year (holiday-aligned)",
+    "smoothed seasonal reference": "Same period last year, smoothed across stores",
+    "reference week before": "Period before last year's",
+    "reference week after": "Period after last year's",
+    "seasonal naive reference": "Same period last season",
+    "day of week": "Day of the week",
+    "day of year": "Time of year",
+    "week of year": "Week of the year",
+    "month": "Month",
+}
+
+# The axis of a demand SHAP chart: pushes in the network's own space, log demand against the
+# series' recent level, where a small number reads as a percentage.
+SHAP_AXIS = "Push on the forecast (+0.10 ≈ 10 % more demand)"
+
+
+def demand_label(name) -> str:
+    """``lag 7`` -> "Demand 7 periods before the forecast"; ``store group seasonal reference`` ->
+    "Same period last year, average over the store group"; covariates in words with when they are read."""
+    raw = str(name)
+    if raw in _FIXED:
+        return _FIXED[raw]
+    m = re.fullmatch(r"lag (\d+)", raw)
+    if m:
+        k = int(m.group(1))
+        return "Demand in the last period before the forecast" if k == 1 else f"Demand {k} periods before the forecast"
+    m = re.fullmatch(r"(.+) group seasonal reference", raw)
+    if m:
+        return f"Same period last year, average over the {feature_label(m.group(1)).lower()} group"
+    m = re.fullmatch(r"past (.+?)(?: \(lag \d+\))?", raw)
+    if m:
+        return f"{feature_label(m.group(1))} (past periods)"
+    m = re.fullmatch(r"(.+) \(forecast period\)", raw)
+    if m:
+        return f"{feature_label(m.group(1))} (forecast period)"
+    return feature_label(raw)
