@@ -43,6 +43,12 @@ METRICS: dict[str, tuple[str, str]] = {
     "smape": ("sMAPE", "Symmetric mean absolute percentage error."),
     "log_loss": ("Log loss", "Cross-entropy of the predicted probabilities (lower is better)."),
     "average_precision": ("Average precision", "Precision averaged over recall levels; same as PR-AUC here."),
+    "tpr": ("TPR", "True positive rate: share of actual defaulters the rule declines."),
+    "fpr": ("FPR", "False positive rate: share of good applicants the rule declines."),
+    "di_ratio": ("DI ratio", "Disparate impact: a group's approval rate over the best group's (below 0.80 fails the four-fifths rule)."),
+    "cramers_v": ("Cramér's V", "Strength of the link between two columns, 0 = none, 1 = one fixes the other."),
+    "pdo": ("PDO", "Points to double the odds: how many scorecard points make good : bad odds twice as high."),
+    "newsvendor": ("Newsvendor ratio", "Stock-out cost / (stock-out + holding cost): the service level that balances the two."),
 }
 
 # Training and decision settings as saved with a run -> the name a reader knows.

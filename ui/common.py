@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.glossary import column_help, column_kind, column_label, feature_label
+from core.glossary import column_help, column_kind, column_label, feature_label, metric_help
 from core.money import DEFAULT_CURRENCY, currency_symbol, format_money
 from core.safety import escape_markdown
 
@@ -38,6 +38,12 @@ def side_note(text: str) -> dict:
     """``st.metric`` delta arguments for a figure shown beside the value for comparison (a baseline's,
     a target): grey, without an arrow, since nothing went up or down."""
     return dict(delta=text, delta_color="off", delta_arrow="off")
+
+
+def metric_columns(names: dict) -> dict:
+    """``st.dataframe`` column settings giving each metric column (``{metric key: header shown}``) its
+    one-line meaning on hover."""
+    return {shown: st.column_config.Column(help=metric_help(key)) for key, shown in names.items() if metric_help(key)}
 
 
 def advanced_settings():

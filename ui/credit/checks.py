@@ -11,9 +11,10 @@ from core.credit.fairness import (FAIRNESS_HEADERS, PROXY_ASSOCIATION, compute_f
 from core.credit.psi import check_population, compute_psi_table
 from core.credit.reasons import humanise
 from core.errors import DataValidationError
-from core.glossary import feature_label
+from core.glossary import feature_label, metric_help, metric_label
 from core.scenarios import SCENARIOS
 
+from ui.common import metric_columns
 from ui.credit.base import K, fail, plain
 from ui.privacy import read_upload
 from ui.upload import FORMATS, TABLE_TYPES, get_picks, read_picked, show_picks
@@ -31,7 +32,8 @@ def show_fairness(run, threshold: float) -> None:
         st.dataframe(plain(ft, {"group": humanise(attr), **FAIRNESS_HEADERS},
                            {"default_rate": "{:.1%}", "approval_rate": "{:.1%}", "tpr": "{:.1%}", "fpr": "{:.1%}",
                             "di_ratio": "{:.2f}"}),
-                     hide_index=True, width="stretch", key=K + "fair")
+                     hide_index=True, width="stretch", key=K + "fair",
+                     column_config=metric_columns({k: FAIRNESS_HEADERS[k] for k in ("tpr", "fpr", "di_ratio")}))
         (st.warning if (ft["four_fifths"] == "FLAG").any() else st.success)(summarise_fairness(ft))
         st.caption("TPR: share of actual defaulters declined; FPR: share of good applicants declined; DI ratio: "
                    "approval rate over the best group's (four-fifths rule flags < 0.80).")
@@ -49,7 +51,8 @@ def show_fairness(run, threshold: float) -> None:
                    icon=":material/visibility:")
     elif run.setup.sensitive:
         st.caption(f"No model feature is strongly associated with {', '.join(run.setup.sensitive)} "
-                   f"(Cramér's V below {PROXY_ASSOCIATION}) or named like a place or a person's origin.")
+                   f"(Cramér's V below {PROXY_ASSOCIATION}) or named like a place or a person's origin. "
+                   f"{metric_label('cramers_v')}: {metric_help('cramers_v')}")
     st.caption("Saved with the run: this table for every sensitive attribute, at the decline threshold, and the "
                "features flagged above; the model card shows them.")
 

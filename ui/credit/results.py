@@ -132,7 +132,7 @@ def show_scorecard(run, threshold: float) -> ScorecardConfig:
     c1, c2, c3, c4 = st.columns(4)
     base_score = c1.number_input("Base score", 100.0, 2000.0, 600.0, step=10.0, key=K + "base_score")
     base_odds = c2.number_input("Base odds (good : bad)", 1.0, 1000.0, 50.0, step=1.0, key=K + "base_odds")
-    pdo = c3.number_input("Points to double the odds", 1.0, 200.0, 20.0, step=1.0, key=K + "pdo")
+    pdo = c3.number_input("Points to double the odds", 1.0, 200.0, 20.0, step=1.0, key=K + "pdo", help=metric_help("pdo"))
     cuts_text = c4.text_input("Grade cut points (blank = every PDO below the base)", key=K + "cuts")
     try:
         scorecard = ScorecardConfig(base_score=base_score, base_odds=base_odds, pdo=pdo,

@@ -12,6 +12,8 @@ from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, 
 from core.demand.verdict import baseline_policy_backtest
 from core.errors import DataValidationError
 
+from core.glossary import metric_help, metric_label
+
 from ui.common import change_delta, get_currency, money, money_label, side_note
 from ui.demand.base import K, fail
 from ui.demand.results import demand_verdict
@@ -61,7 +63,8 @@ def inventory(run) -> PolicyParams | None:
                "review period. Backtest cost = the policy set at each origin, costed on the demand that "
                f"really followed. The spread over lead time + review is widened × {agg:.2f} because errors of "
                "neighbouring periods move together (measured on validation windows). Newsvendor hint: a service "
-               f"level of about {ratio:.1%} balances these costs.")
+               f"level of about {ratio:.1%} balances these costs. "
+               f"{metric_label('newsvendor')}: {metric_help('newsvendor')}")
     st.plotly_chart(dc.plot_policy(table), key=K + "policy_chart")
     st.dataframe(policy_table(table), hide_index=True, width="stretch")
     return params

@@ -17,7 +17,7 @@ from core.training import describe_epochs, summarize_epochs
 from ui.common import get_verdicts, show_verdict, side_note
 from ui.demand.audit import show_run_audit
 from ui.demand.base import K, METRIC_COLS
-from ui.demand.tables import backtest_table, series_table
+from ui.demand.tables import backtest_table, metric_help_columns, series_table
 from ui.trust import show_trust
 
 
@@ -66,7 +66,8 @@ def results(run) -> None:
         st.warning(note, icon=":material/warning:")
     # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
     shown = METRIC_COLS + (["wmae"] if "wmae" in run.metrics else [])
-    st.dataframe(backtest_table(run.metrics, shown, run.holiday_col), width="stretch")
+    st.dataframe(backtest_table(run.metrics, shown, run.holiday_col), width="stretch",
+                 column_config=metric_help_columns(shown, run.holiday_col))
     st.caption(f"MAE {nn['mae']:,.1f} vs {name} {bb['mae']:,.1f} units · "
                f"{mape_note(nn) or 'MAPE is given: no actual is near zero'} · {run.device} · trained in "
                f"{run.timings['train']:.1f} s · {describe_epochs(summarize_epochs(run.history, run.config.epochs))} "
@@ -89,4 +90,5 @@ def results(run) -> None:
     st.plotly_chart(dc.plot_error_by_series(run.per_series, metric), key=K + "err_series")
     with st.expander("Metrics per series (table)"):
         cols = ["series", "method", *METRIC_COLS]
-        st.dataframe(series_table(run.per_series, cols), hide_index=True, width="stretch")
+        st.dataframe(series_table(run.per_series, cols), hide_index=True, width="stretch",
+                     column_config=metric_help_columns(cols))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.glossary import column_label, metric_label
-from ui.common import money
+from ui.common import metric_columns, money
 
 UNIT = "{:,.1f}"  # forecast and error in units: fractional demand is real (3.4 a day on average)
 WHOLE = "{:,.0f}"  # stock to hold or order: whole units
@@ -49,6 +49,12 @@ def backtest_table(metrics: pd.DataFrame, columns: list[str], holiday_col: str |
     table, formats = _dash_missing(metrics[columns].rename(columns=names), _metric_formats(names))
     table.index.name = "Method"
     return table.style.format(formats, na_rep="—")
+
+
+def metric_help_columns(columns: list[str], holiday_col: str | None = None) -> dict:
+    """Column settings giving each metric header of ``backtest_table`` / ``series_table`` its meaning on hover."""
+    names = _metric_names(columns, holiday_col)
+    return metric_columns({c: names[c] for c in columns})
 
 
 def series_table(per_series: pd.DataFrame, columns: list[str]):

@@ -20,7 +20,7 @@ from core.metrics import compute_pr, compute_roc
 from core.runsummary import decision_metrics
 from core.verdict import compare_binary, roc_auc_interval
 
-from ui.common import get_currency, get_verdicts, show_verdict
+from ui.common import get_currency, get_verdicts, metric_columns, show_verdict
 from ui.fraud.base import K, fail
 from ui.trust import show_trust
 
@@ -62,7 +62,7 @@ def show_performance(run) -> None:
     names = {**MODELS, **({"ensemble": run.tabular.ensemble["label"]} if "ensemble" in models else {})}
     table = pd.DataFrame([{"model": names[m], **{c: v.get(c) for c in keys}} for m, v in decided.items()])
     st.dataframe(table.rename(columns={"model": "Model", **rename_metrics(table.columns[1:])}).round(4),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", column_config=metric_columns(rename_metrics(keys)))
     st.caption(f"Precision, recall and F1 of every model at the review threshold {review:.3f}, the alert line set "
                "in 'Alert policy'; the other figures do not depend on it.")
     st.caption(" · ".join(f"{m}: precision@{k} per day {d['precision_at_k'].mean():.3f}, card precision@{k} "

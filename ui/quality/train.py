@@ -100,8 +100,7 @@ def optimal_threshold(run) -> float:
     the training's own threshold when every class is a defect type (no reject decision)."""
     from core.quality.evaluate import compute_cost_analysis
 
-    from ui.common import NETWORK_HELP, advanced_settings
-from ui.quality.base import defect_scores
+    from ui.quality.base import defect_scores
 
     y_def, p_def = defect_scores(run)
     if y_def is None:
