@@ -179,23 +179,28 @@ def compute_partial_dependence(predict_fn: Callable[[pd.DataFrame], np.ndarray],
 
 
 # ---------------------------------------------------------------- charts
-def _unit_axis(fig, name, values, currency):
+def _unit_axis(fig, name, values, currency, label=None):
     from core.units import axis_format, axis_title, value_kind
 
     kind = value_kind(name, values)
-    fig.update_xaxes(title=axis_title(name, kind, currency), **axis_format(kind))
+    title = axis_title(name, kind, currency)
+    if label is not None:  # a scenario's own words for the feature, with the unit the axis title adds
+        title = label + title[len(axis_title(name, "number", currency)):]
+    fig.update_xaxes(title=title, **axis_format(kind))
     return kind
 
 
 def plot_shap_dependence(dep: ShapDependence, *, currency: str | None = None, outcome_names=("no", "yes"),
-                         seed: int = 0):
-    """One dot per explained row: the feature's value (x, in its units) against its SHAP value (y)."""
+                         seed: int = 0, labeller=None):
+    """One dot per explained row: the feature's value (x, in its units) against its SHAP value (y);
+    ``labeller(name)`` names features (default ``core.glossary.feature_label``)."""
     import plotly.graph_objects as go
 
     from core.charts import NEG_COLOR, POS_COLOR, _layout
-    from core.glossary import feature_label
+    from core.glossary import feature_label as plain
     from core.units import value_kind, value_text
 
+    feature_label = labeller or plain
     x = _as_numbers(dep.values)
     kind = value_kind(dep.feature, dep.values)
     texts = [value_text(v, kind, currency) for v in dep.values]
@@ -233,12 +238,13 @@ def plot_shap_dependence(dep: ShapDependence, *, currency: str | None = None, ou
         cats = sorted(dep.values.astype(str).unique())
         fig.update_xaxes(tickvals=list(range(len(cats))), ticktext=[c.replace("_", " ") for c in cats], title=label)
     else:
-        _unit_axis(fig, dep.feature, dep.values, currency)
+        _unit_axis(fig, dep.feature, dep.values, currency, labeller and label)
     return fig
 
 
 def plot_partial_dependence(pd_: PartialDependence, *, currency: str | None = None,
-                            outcome: str = "Predicted probability", reference: pd.Series | None = None):
+                            outcome: str = "Predicted probability", reference: pd.Series | None = None,
+                            labeller=None):
     """The average prediction over the grid (thick line) with the ICE lines of single rows (thin);
     ``reference`` (the feature's values) names the unit."""
     import plotly.graph_objects as go
@@ -247,7 +253,7 @@ def plot_partial_dependence(pd_: PartialDependence, *, currency: str | None = No
     from core.glossary import feature_label
     from core.units import value_kind, value_text
 
-    label = feature_label(pd_.feature)
+    label = (labeller or feature_label)(pd_.feature)
     kind = "category" if pd_.categorical else value_kind(pd_.feature, reference if reference is not None
                                                           else pd.Series(pd_.grid))
     x = [str(g).replace("_", " ") for g in pd_.grid] if pd_.categorical else pd_.grid
@@ -262,5 +268,6 @@ def plot_partial_dependence(pd_: PartialDependence, *, currency: str | None = No
                     text=ticks, hovertemplate="%{text}: %{y:.3f}<extra>average</extra>")
     _layout(fig, f"Partial dependence: {label}", label, outcome)
     if not pd_.categorical:
-        _unit_axis(fig, pd_.feature, reference if reference is not None else pd.Series(pd_.grid), currency)
+        _unit_axis(fig, pd_.feature, reference if reference is not None else pd.Series(pd_.grid), currency,
+                   labeller and label)
     return fig

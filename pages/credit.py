@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataValidationError
+from core.credit.reasons import humanise
 from core.glossary import MODELS
 from core.safety import escape_markdown
 
@@ -100,7 +101,7 @@ with tabs[3], timed("scorecard"):
 with tabs[4], timed("explanations"):
     show_explanations(run, shap)
     show_dependence(K, run, shap, run.test_df[shap.feature_names], run.predict, outcome=run.y_test[:len(shap.values)],
-                    outcome_names=("repaid", "default"), what="Probability of default")
+                    outcome_names=("repaid", "default"), what="Probability of default", labeller=humanise)
 with tabs[5], timed("reasons"):
     show_reason_codes(run, shap, threshold, scorecard)
 with tabs[6], timed("fairness"):

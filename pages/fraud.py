@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DataValidationError
+from core.fraud.alerts import short_label
 from core.glossary import MODELS
 
 from ui.common import ensure_router
@@ -95,7 +96,7 @@ with tabs[4]:
 with tabs[5]:
     show_explanations(run, ex)
     show_dependence(K, run, ex.global_sample, run.feature_frame_test[ex.global_sample.feature_names],
-                    run.tabular.predict_proba, what="Fraud risk", outcome_names=("genuine", "fraud"),
+                    run.tabular.predict_proba, what="Fraud risk", outcome_names=("genuine", "fraud"), labeller=short_label,
                     outcome=None if ex.global_positions is None else run.test["label"].to_numpy()[ex.global_positions])
 with tabs[6]:
     show_score_new_file(run, ex)

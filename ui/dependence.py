@@ -11,7 +11,7 @@ import streamlit as st
 from core.dependence import (compute_partial_dependence, get_shap_dependence, plot_partial_dependence,
                              plot_shap_dependence)
 from core.errors import DataValidationError
-from core.glossary import feature_label
+from core.glossary import feature_label as plain_label
 
 from ui.common import get_currency, show_error
 
@@ -19,10 +19,12 @@ PDP_ROWS = 300
 
 
 def show_dependence(key: str, run, shap, rows: pd.DataFrame, predict_fn: Callable, *, outcome=None,
-                    outcome_names=("no", "yes"), what: str = "Predicted probability") -> None:
+                    outcome_names=("no", "yes"), what: str = "Predicted probability", labeller=None) -> None:
     """A feature picker, its SHAP dependence and its partial dependence. ``shap`` is the page's
     ``ShapResult``; ``rows`` the raw rows the partial dependence averages over (a seeded sample of
-    at most PDP_ROWS); ``outcome`` the actual labels of the explained rows (for colouring)."""
+    at most PDP_ROWS); ``outcome`` the actual labels of the explained rows (for colouring);
+    ``labeller(name)`` the scenario's words for its features (default ``core.glossary.feature_label``)."""
+    feature_label = labeller or plain_label
     st.subheader("How one feature moves the prediction")
     order = shap.importance()["feature"].tolist()
     c1, c2 = st.columns([2, 1])
@@ -38,9 +40,10 @@ def show_dependence(key: str, run, shap, rows: pd.DataFrame, predict_fn: Callabl
         show_error(exc)
         return
     c1, c2 = st.columns(2)
-    c1.plotly_chart(plot_shap_dependence(dep, currency=get_currency(), outcome_names=outcome_names),
+    c1.plotly_chart(plot_shap_dependence(dep, currency=get_currency(), outcome_names=outcome_names, labeller=labeller),
                     key=key + "dep_shap")
-    c2.plotly_chart(plot_partial_dependence(pdp, currency=get_currency(), outcome=what, reference=rows[feature]),
+    c2.plotly_chart(plot_partial_dependence(pdp, currency=get_currency(), outcome=what, reference=rows[feature],
+                                            labeller=labeller),
                     key=key + "dep_pdp")
     inter = f", coloured by {feature_label(dep.color_by)}, the feature that changes its effect most" \
         if dep.color_by not in (None, "outcome") else ""

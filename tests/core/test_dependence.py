@@ -106,3 +106,16 @@ def test_dependence_errors():
         compute_partial_dependence(_predict, rows.iloc[:0], "housing")
     with pytest.raises(DataValidationError, match="2–100 grid points"):
         compute_partial_dependence(_predict, rows, "housing", grid_points=1)
+
+
+def test_dependence_charts_take_the_scenarios_own_feature_names_with_units():
+    import numpy as np
+
+    from core.dependence import PartialDependence, plot_partial_dependence
+
+    pdp = PartialDependence(feature="term_risk_30d", grid=[0.0, 0.5, 1.0], average=np.array([0.1, 0.2, 0.3]),
+                            ice=np.zeros((2, 3)), categorical=False, n_rows=10, actual=np.array([0.2]))
+    fig = plot_partial_dependence(pdp, labeller=lambda n: "Terminal fraud rate, 30 days")
+    assert fig.layout.title.text == "Partial dependence: Terminal fraud rate, 30 days"
+    assert fig.layout.xaxis.title.text == "Terminal fraud rate, 30 days (%)"  # the unit stays with the plain name
+    assert plot_partial_dependence(pdp).layout.xaxis.title.text == "Term risk 30d (%)"

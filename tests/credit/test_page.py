@@ -100,6 +100,26 @@ def test_training_shows_metrics_and_charts(trained_app):
     assert len(state["credit.shap"].values) == 50
 
 
+def test_profit_tile_has_no_arrow_at_the_optimum_and_the_waterfall_reads_in_units(trained_app):
+    import json
+
+    at = trained_app
+    next(b for b in at.button if b.label == "Use the profit-optimal threshold").click().run()
+    tile = next(m for m in at.metric if m.label == "Expected profit (test rows)")
+    assert tile.proto.delta == ""  # nothing changed: no "↑ €0 vs optimal"
+    at.slider(key="credit.threshold").set_value(0.9).run()
+    tile = next(m for m in at.metric if m.label == "Expected profit (test rows)")
+    assert tile.proto.delta.startswith("-") and tile.proto.delta.endswith("vs optimal")
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    waterfall = next(s for s in specs if s["layout"]["title"]["text"].startswith("Why this prediction"))
+    labels = [str(y) for y in waterfall["data"][0]["y"]]
+    assert not any("_" in y for y in labels)  # plain names, never column names
+    assert any(y.startswith("Credit utilisation = ") and y.endswith("%") for y in labels)
+    assert all("€" in y for y in labels if y.startswith(("Annual income =", "Loan amount =")))
+    lo, hi = waterfall["layout"]["xaxis"]["range"]
+    assert 0 <= lo < hi <= 1
+
+
 def test_threshold_moves_kpis_without_retraining(trained_app):
     at = trained_app
     run_before = at.session_state["credit.run"]

@@ -41,3 +41,30 @@ def test_lift_and_dependence(trained):
     spec = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                 if json.loads(c.proto.spec)["layout"].get("title", {}).get("text") == "Partial dependence: Amount")
     assert spec["layout"]["xaxis"]["title"]["text"] == "Amount (EUR)"
+
+
+def test_shap_charts_name_features_plainly_and_keep_the_waterfall_on_the_probability_axis(trained):
+    from core.fraud.alerts import short_label
+
+    at = trained
+    specs = {json.loads(c.proto.spec)["layout"].get("title", {}).get("text", ""): json.loads(c.proto.spec)
+             for c in at.get("plotly_chart")}
+    bar = specs["Global importance (mean |SHAP|)"]
+    names = list(bar["data"][0]["y"])
+    raw = list(bar["data"][0]["customdata"])
+    # The engineered windows read as words ("Terminal fraud rate, 30 days"), never as "Term risk 30d".
+    assert names == [short_label(n) for n in raw]
+    assert not any(n.startswith(("Cust nb", "Term risk", "Amount zscore")) for n in names)
+    waterfall = next(s for t, s in specs.items() if t.startswith("Why this prediction"))
+    lo, hi = waterfall["layout"]["xaxis"]["range"]
+    assert 0 <= lo < hi <= 1
+    steps = waterfall["data"][0]["x"][:-1]  # base value, then the pushes; the running total stays a probability
+    running = [sum(steps[: i + 1]) for i in range(len(steps))]
+    assert min(running) >= -1e-9 and max(running) <= 1 + 1e-9
+    # The dependence picker and its charts use the same words.
+    assert not any(o.startswith(("Cust nb", "Term risk", "Amount zscore")) for o in at.selectbox(key="fraud.dep_feature").options)
+    assert any(t.startswith("SHAP dependence: ") for t in specs)
+    # The network's settings sit in the Advanced settings expander, with their defaults and keys.
+    box = next(e for e in at.expander if e.label == "Advanced settings")
+    assert {w.key for w in box.select_slider} >= {"fraud.width", "fraud.l2", "fraud.lr", "fraud.batch"}
+    assert at.select_slider(key="fraud.width").value == 128 and at.select_slider(key="fraud.batch").value == 2048
