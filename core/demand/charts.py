@@ -59,7 +59,12 @@ def plot_error_by_series(per_series: pd.DataFrame, metric: str = "wape") -> go.F
         fig.add_bar(y=g["series"], x=g[metric], name=method, orientation="h", marker_color=PALETTE[i])
     n = per_series["series"].nunique()
     fig.update_layout(barmode="group")
-    return _layout(fig, f"{metric.upper()} by series", metric, "", height=160 + 22 * n * 1.5)
+    from core.glossary import metric_label
+
+    name = metric_label("coverage" if metric == "coverage_p10_p90" else metric)
+    unit = " (%)" if metric in ("wape", "coverage_p10_p90", "smape", "mape", "bias_pct") else (
+        " (units)" if metric in ("mae", "rmse", "wmae") else "")
+    return _layout(fig, f"{name} by series", f"{name}{unit}", "", height=160 + 22 * n * 1.5)
 
 
 def plot_policy(table: pd.DataFrame) -> go.Figure:

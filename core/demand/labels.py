@@ -56,3 +56,28 @@ def demand_label(name) -> str:
     if m:
         return f"{feature_label(m.group(1))} (forecast period)"
     return feature_label(raw)
+
+
+_LEFT_OUT = {"too short": "too short for the input window plus the held-out periods",
+             "no test periods after the training data": "without test periods after the training data"}
+
+
+def describe_excluded(excluded) -> str:
+    """One sentence on the series the model left out (``DemandRun.excluded``: series, periods, reason),
+    grouped by kind of reason: "2 series left out of the model: both are too short for ..."."""
+    kinds: dict[str, int] = {}
+    for row in excluded:
+        kind = str(row["reason"]).split(":")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    total = sum(kinds.values())
+    if not total:
+        return ""
+    words = {k: _LEFT_OUT.get(k, k) for k in kinds}
+    if len(kinds) == 1:
+        (kind,) = kinds
+        who = "it is" if total == 1 else ("both are" if total == 2 else "all are")
+        why = f"{who} {words[kind]}"
+    else:
+        why = "; ".join(f"{n} {'is' if n == 1 else 'are'} {words[k]}" for k, n in kinds.items())
+    return (f"{total} series left out of the model: {why}. The table below gives each one's periods and what "
+            f"it needs; a shorter horizon or fewer backtest origins keeps more series in.")

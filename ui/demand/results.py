@@ -11,6 +11,7 @@ from core.demand import charts as dc
 from core.demand.fmetrics import mape_note
 from core.demand.forecast import get_history
 from core.demand.verdict import compare_demand, demand_warnings, versus_best
+from core.demand.labels import describe_excluded
 from core.glossary import metric_help, metric_label
 from core.training import describe_epochs, summarize_epochs
 
@@ -76,10 +77,7 @@ def results(run) -> None:
     for note in run.notices:
         st.info(note, icon=":material/info:")
     if run.excluded:
-        reasons = pd.DataFrame(run.excluded)["reason"].value_counts()
-        st.warning(f"{len(run.excluded)} series left out of the model: "
-                   + "; ".join(f"{n} {'has' if n == 1 else 'have'} {r}" for r, n in reasons.items())
-                   + ". They are listed below.", icon=":material/warning:")
+        st.warning(describe_excluded(run.excluded), icon=":material/warning:")
         st.dataframe(pd.DataFrame(run.excluded), hide_index=True, width="stretch",
                      column_config={"series": "Series", "periods": "Periods", "reason": "Reason"})
     c1, c2 = st.columns(2)
