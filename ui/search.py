@@ -9,7 +9,7 @@ import streamlit as st
 from core.glossary import BLANK, is_blank, setting_label, setting_text
 from core.search import DEFAULT_PAGE_BUDGET, SearchProgress
 from core.search.charts import plot_optimisation_history, plot_param_importance
-from ui.common import plain_columns
+from ui.common import plain_columns, side_note
 
 
 TUNED_TEXT = {
@@ -238,7 +238,7 @@ def show_search(search, *, key: str, ensemble_test: dict | None = None, ensemble
                  else f"{best.score - res.default_score:+.4f} vs recipe")
         c2.metric(f"Best {res.metric_label}", "–" if best is None else f"{best.score:.4f}", delta,
                   delta_color="inverse" if res.direction == "minimize" else "normal")  # lower error is better
-        c3.metric("Search time", f"{res.seconds:.0f} s", f"budget {res.budget:.0f} s", delta_color="off")
+        c3.metric("Search time", f"{res.seconds:.0f} s", **side_note(f"budget {res.budget:.0f} s"))
         chosen_trial = res.selected
         c4.metric("Model trained with", "today's recipe" if chosen_trial is None or chosen_trial.number == 0
                   else f"trial {chosen_trial.number}")

@@ -29,18 +29,36 @@ def plot_savings_curve(curve: pd.DataFrame, *, current_alerts: float, best_alert
     # The interesting part is the first few hundred alerts; show up to four times the optimum.
     right = min(float(curve["alerts"].max()), max(4 * float(best_alerts), 100.0, 1.5 * float(current_alerts)))
     fig.update_xaxes(range=[0, right])
+    # The y axis fits the lines where they are shown: past the right edge the cost of reviewing every
+    # transaction runs to hundreds of thousands, which would flatten the part on screen to a line at 0.
+    shown = curve[curve["alerts"] <= right]
+    low = min(float(shown["savings"].min()), float(shown["total_cost"].min()), 0.0)
+    high = max(float(shown["savings"].max()), float(shown["total_cost"].max()), 0.0)
+    pad = 0.08 * ((high - low) or 1.0)
+    fig.update_yaxes(range=[low - pad if low < 0 else 0.0, high + pad])
     return _layout(fig, "Cost and savings by number of alerts", "Alerts in the test period (riskiest first)",
                    f"Money {currency}".strip())
 
 
-def plot_decision_bands(bands: pd.DataFrame) -> go.Figure:
-    """Transactions and fraud amount per band (approve / review / block)."""
+def plot_decision_bands(bands: pd.DataFrame, currency: str | None = None) -> go.Figure:
+    """Genuine and fraud money per band (approve / review / block), side by side, each figure written on
+    its bar. The approve band holds nearly all the money, so the axis is logarithmic: review and block
+    bands stay visible instead of a single bar."""
+    import numpy as np
+
+    from core.money import format_money
+
     fig = go.Figure()
-    colors = [BAND_COLORS.get(b, PALETTE[0]) for b in bands["band"]]
-    fig.add_bar(x=bands["band"], y=bands["amount"], name="Money in band", marker_color=colors, opacity=0.35)
-    fig.add_bar(x=bands["band"], y=bands["fraud_amount"], name="Fraud money in band", marker_color=colors)
-    fig.update_layout(barmode="overlay")
-    return _layout(fig, "Money at stake per decision band", "Band", "Amount", height=320)
+    genuine = (bands["amount"] - bands["fraud_amount"]).clip(lower=0)
+    for name, values, color in (("Genuine money", genuine, "#94a3b8"), ("Fraud money", bands["fraud_amount"], PALETTE[4])):
+        v = values.astype(float).to_numpy()
+        fig.add_bar(x=bands["band"], y=np.where(v > 0, v, np.nan), name=name, marker_color=color,
+                    text=[format_money(x, currency) if x > 0 else "" for x in v], textposition="outside",
+                    cliponaxis=False)
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(type="log", tickformat="~s")
+    unit = f" ({str(currency).upper()}, log scale)" if currency else " (log scale)"
+    return _layout(fig, "Money at stake per decision band", "Band", f"Amount{unit}", height=320)
 
 
 def plot_precision_per_day(per_day: Mapping[str, pd.DataFrame], column: str, title: str) -> go.Figure:

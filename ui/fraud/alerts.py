@@ -10,7 +10,7 @@ from core.fraud.alerts import build_alert_queue, filter_alerts
 from core.fraud.decisions import compute_cost_curve, compute_decision_bands, get_optimal_threshold
 from core.safety import safe_csv_bytes
 
-from ui.common import get_currency, money, money_label, plain_columns
+from ui.common import get_currency, money, money_label, plain_columns, side_note
 from ui.fraud.base import K, fail
 
 
@@ -45,10 +45,10 @@ def show_alert_policy(run) -> None:
               on_click=lambda: st.session_state.update({K + "review_t": round(min(best["threshold"], 1.0), 3)}))
     alerts_now = int((p >= review_t).sum())
     c1, c2, c3 = st.columns(3)
-    c1.metric("Optimal: alerts", f"{best['alerts']:,.0f}", f"threshold {best['threshold']:.3f}", delta_color="off")
+    c1.metric("Optimal: alerts", f"{best['alerts']:,.0f}", **side_note(f"threshold {best['threshold']:.3f}"))
     c2.metric("Optimal: savings vs no model", money(best["savings"]))
     now = curve.iloc[(curve["alerts"] - alerts_now).abs().argmin()]
-    c3.metric("Your review threshold: savings", money(now["savings"]), f"{alerts_now:,} alerts", delta_color="off")
+    c3.metric("Your review threshold: savings", money(now["savings"]), **side_note(f"{alerts_now:,} alerts"))
     st.plotly_chart(fc.plot_savings_curve(curve, current_alerts=alerts_now, best_alerts=best["alerts"],
                                           currency=f"({get_currency()})"),
                     key=K + "savings")
@@ -58,7 +58,7 @@ def show_alert_policy(run) -> None:
             bands.columns, names={"band": "Band", "share": "Share of transactions", "fraud": "Frauds",
                                   "share_of_all_fraud": "Share of all fraud", "fraud_amount": "Fraud amount"},
             money=("amount", "fraud_amount"), percent=("share", "share_of_all_fraud"), whole=("transactions", "fraud")))
-        st.plotly_chart(fc.plot_decision_bands(bands), key=K + "bands")
+        st.plotly_chart(fc.plot_decision_bands(bands, currency=get_currency()), key=K + "bands")
     except DataValidationError as exc:
         fail(exc)
 

@@ -20,7 +20,7 @@ from core.metrics import compute_pr, compute_roc
 from core.runsummary import decision_metrics
 from core.verdict import compare_binary, roc_auc_interval
 
-from ui.common import get_currency, get_verdicts, metric_columns, show_verdict
+from ui.common import get_currency, get_verdicts, metric_columns, show_verdict, side_note
 from ui.fraud.base import K, fail
 from ui.trust import show_trust
 
@@ -48,7 +48,7 @@ def show_performance(run) -> None:
     c3.metric(f"Card precision@{k} per day", f"{net[f'card_precision_at_{k}']:.3f}",
               help=metric_help(f"card_precision_at_{k}_per_day") + f" k = {k}: the alerts the team reviews per "
               "day, set before training.")
-    c4.metric("Frauds in test period", f"{int(y.sum()):,}", f"of {len(y):,} transactions", delta_color="off")
+    c4.metric("Frauds in test period", f"{int(y.sum()):,}", **side_note(f"of {len(y):,} transactions"))
     baselines = {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != "network"}
     for verdict in get_verdicts(K + "verdicts", run, lambda: [
             compare_binary(y, p, baselines, metric=m, names=MODELS, seed=0) for m in ("pr_auc", "roc_auc")]):

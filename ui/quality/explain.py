@@ -21,6 +21,12 @@ def show_explanation(exp, key: str) -> None:
     probs = ", ".join(f"{c} {p:.2f}" for c, p in sorted(exp.proba.items(), key=lambda kv: -kv[1]))
     st.caption(f"Predicted **{exp.predicted}** ({probs}). Grad-CAM: where the last convolution layer's evidence "
                "sits. SHAP: each pixel's push on the score, red raising it, blue lowering it.")
+    if not float(exp.gradcam.maps[0].max()) > 0:
+        # Rectified Grad-CAM keeps only evidence for the target; with none anywhere the map is empty, which
+        # must not read as a chart that failed to draw.
+        st.info(f"Grad-CAM finds no region that raises {exp.gradcam.target} in this image: the last convolution "
+                "layer's evidence all points the other way, so its map is empty. SHAP on the right still shows each "
+                "pixel's push.", icon=":material/info:")
 
 
 def show_heatmaps(run) -> None:
