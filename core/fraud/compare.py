@@ -71,6 +71,21 @@ def compare_imbalance(run, methods=DEFAULT_METHODS, *, min_precision: float = 0.
     return pd.DataFrame(rows)
 
 
+def _strategy_name(method: str, *, start: bool = False) -> str:
+    """A strategy in words: "No rebalancing" for ``none``, "class weights" mid-sentence (SMOTE and ADASYN
+    keep their capitals)."""
+    name = "No rebalancing" if method == "none" else IMBALANCE_METHODS[method].split(":")[0]
+    return name if start or name[:2].isupper() else name[:1].lower() + name[1:]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.1f} s" if s < 10 else f"{s:.0f} s"
+
+
 def recommend_imbalance(table: pd.DataFrame) -> str:
     """A plain-words recommendation from :func:`compare_imbalance`'s table."""
     ok = table[table.get("error", "").fillna("") == ""] if "error" in table else table
@@ -80,19 +95,16 @@ def recommend_imbalance(table: pd.DataFrame) -> str:
     close = ok[(ok["pr_auc"] >= best["pr_auc"] - 0.01)]
     fastest = close.loc[close["train_seconds"].idxmin()]
     calib = close.loc[close["brier"].idxmin()]
-    text = (f"**{IMBALANCE_METHODS[best['method']].split(':')[0]}** ranks fraud best "
-            f"(PR-AUC {best['pr_auc']:.3f}).")
+    text = f"**{_strategy_name(best['method'], start=True)}** ranks fraud best (PR-AUC {best['pr_auc']:.3f})."
     if fastest["method"] != best["method"]:
-        text += (f" {IMBALANCE_METHODS[fastest['method']].split(':')[0]} is within 0.01 and "
-                 f"trains in {fastest['train_seconds']:.0f} s instead of {best['train_seconds']:.0f} s.")
+        text += (f" {_strategy_name(fastest['method'], start=True)} is within 0.01 of it and trains in "
+                 f"{_seconds(fastest['train_seconds'])} instead of {_seconds(best['train_seconds'])}.")
     if calib["method"] != best["method"]:
-        text += (f" {IMBALANCE_METHODS[calib['method']].split(':')[0]} gives the most honest "
+        text += (f" {_strategy_name(calib['method'], start=True)} gives the most honest "
                  f"probabilities (Brier {calib['brier']:.4f}).")
     inflated = ok[ok["mean_score_vs_fraud_rate"] > 3]
     if len(inflated):
-        plain = [IMBALANCE_METHODS[m].split(":")[0] for m in inflated["method"]]
-        # "class weights", but SMOTE and ADASYN keep their capitals
-        names = ", ".join(n if n[:2].isupper() else n[:1].lower() + n[1:] for n in plain)
-        text += (f" With {names} the scores run well above the real fraud rate: read them as a "
+        names = _and([_strategy_name(m) for m in inflated["method"]])
+        text += (f" With {names}, the scores run well above the real fraud rate: read them as a "
                  "ranking, and set thresholds from the cost curve, not at 0.5.")
     return text

@@ -205,5 +205,11 @@ def test_recommendation_names_inflated_strategies_in_plain_words():
                           "train_seconds": [9.0, 3.0, 2.0], "brier": [0.02, 0.03, 0.01],
                           "mean_score_vs_fraud_rate": [5.0, 4.0, 1.0]})
     text = recommend_imbalance(table)
-    assert "With SMOTE, class weights the scores run well above" in text
+    assert "With SMOTE and class weights, the scores run well above" in text
     assert "smote" not in text and "class_weight" not in text
+    calm = table.assign(pr_auc=[0.62, 0.615, 0.55], mean_score_vs_fraud_rate=1.0)
+    assert recommend_imbalance(calm) == ("**SMOTE** ranks fraud best (PR-AUC 0.620). Class weights is within 0.01 of "
+                                         "it and trains in 3.0 s instead of 9.0 s.")
+    # "No rebalancing", never "None gives the most honest probabilities".
+    plain = recommend_imbalance(table.assign(pr_auc=[0.62, 0.55, 0.615], mean_score_vs_fraud_rate=1.0))
+    assert "No rebalancing is within 0.01 of it" in plain and "None" not in plain
