@@ -55,8 +55,8 @@ def inventory(run) -> PolicyParams | None:
                                   inverse=True))
     m[1].metric("Cycles without stock-out — network", f"{s['cycle_service_model']:.0%}",
                 **side_note(f"{name} {s['cycle_service_naive']:.0%}"))
-    m[2].metric("Stock held (sum of reorder points)", f"{s['stock_model']:,.0f}",
-                **side_note(f"{name} {s['stock_naive']:,.0f}"))
+    m[2].metric("Stock held (sum of reorder points)", f"{s['stock_model']:,.0f} units",
+                **side_note(f"{name} {s['stock_naive']:,.0f} units"))
     st.info(s["explanation"], icon=":material/inventory_2:")
     ratio = short / (short + hold) if short + hold else 0.0
     st.caption("Periodic review: order up to the reorder point every review period; stock covers lead time + "
