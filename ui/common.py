@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from core.errors import DataValidationError
@@ -101,9 +103,15 @@ def plain_columns(columns, *, money=(), percent=(), whole=(), decimals: dict | N
             config[c] = st.column_config.NumberColumn(label, help=helptext, format=f"%.{int(decimals.get(c, 3))}f")
         elif kind == "risk":
             config[c] = st.column_config.ProgressColumn(label, help=helptext, min_value=0, max_value=1, format="%.3f")
+        elif kinds and _REASONS.fullmatch(str(c)):
+            # Reason codes are sentences ("Credit utilisation is high (89%)"): a wide column, not "Credit utili…".
+            config[c] = st.column_config.TextColumn(label, help=helptext, width="large")
         else:
             config[c] = st.column_config.Column(label, help=helptext)
     return config
+
+
+_REASONS = re.compile(r"reason_\d+|reasons?|top_reasons")
 
 
 @st.cache_resource(show_spinner=False)
