@@ -63,6 +63,9 @@ def show_alert_policy(run) -> None:
         fail(exc)
 
 
+REASON_ROW_HEIGHT = 72  # px: three lines of reasons in the alert queue
+
+
 def show_alert_queue(run, ex) -> None:
     """The transactions at or above the review threshold, filtered and downloadable."""
     test = run.test
@@ -78,15 +81,9 @@ def show_alert_queue(run, ex) -> None:
     st.caption(f"{len(shown):,} of {len(queue):,} alerts at risk ≥ {threshold:.3f} (the review threshold); "
                "'Fraud (true outcome)' is known here because this is the test period. The CSV keeps the "
                "machine column names (rank, risk, label, top_reasons) for other tools; hover a header to see it.")
+    # The reasons are the longest text: a wide column and rows tall enough for its three reasons to wrap
+    # onto three lines, so none is cut off behind an ellipsis.
     config = plain_columns(shown.columns, money=("amount",), whole=("rank",), risk=("risk",))
-    # The reasons are the longest text: wide enough for all three (about 7 px a character), the rank pinned
-    # so it stays in view when the table scrolls sideways to them.
-    longest = int(shown["top_reasons"].astype(str).str.len().max()) if len(shown) else 0
-    config["top_reasons"] = st.column_config.TextColumn(config["top_reasons"].get("label", "Top reasons"),
-                                                        help=config["top_reasons"].get("help"),
-                                                        width=max(300, min(7 * longest + 24, 1600)))
-    config["rank"] = {**config["rank"], "pinned": True}
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
-    st.caption("Scroll the table sideways for every reason; the rank stays in view.")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, row_height=REASON_ROW_HEIGHT)
     st.download_button("Download alert queue (CSV)", safe_csv_bytes(shown), "fraud_alerts.csv",
                        "text/csv", icon=":material/download:", on_click="ignore")
