@@ -231,7 +231,7 @@ def _shown_value(name, value, currency) -> str:
     if is_blank(value):
         return ""
     if isinstance(value, str):
-        return value
+        return value.replace("_", " ")  # a category ("home improvement"), or a value already in its unit
     return value_text(value, value_kind(name, [value]), currency)
 
 

@@ -74,6 +74,9 @@ def test_waterfall_stays_on_the_probability_axis_and_names_features_plainly():
     # The labeller names the features; a blank value leaves no dangling "= ".
     assert "BLANK" in wf.data[0].y and not any(str(y).endswith("= ") for y in wf.data[0].y)
     assert "TERM_RISK_30D = 40%" in wf.data[0].y
+    purpose = charts.plot_shap_waterfall(0.1, pd.DataFrame({"feature": ["purpose"], "value": ["home_improvement"],
+                                                            "shap": [0.05]}), 0.15)
+    assert "Purpose = home improvement" in purpose.data[0].y
     # Not a probability (demand's pushes in log demand): the axis may go below 0, and still fits the path.
     units = charts.plot_shap_waterfall(0.05, contrib, 0.66, probability=False, x_title="Push")
     ulo, uhi = units.layout.xaxis.range
