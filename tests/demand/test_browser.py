@@ -1,5 +1,6 @@
 """The demand page in Chromium: train on the sample, see the backtest, policy and a SHAP waterfall."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,11 @@ def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path
     page.get_by_text("drivers of P50").first.wait_for(timeout=120_000)
     page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot
     page.screenshot(path=str(screenshot_dir / "demand.png"), full_page=True)
+    # The waterfall names the network's inputs in words, its axis in plain units, no "= " left blank.
+    assert page.get_by_text("Push on the forecast (+0.10 ≈ 10 % more demand)").count() == 1
+    assert page.get_by_text("log demand vs recent level", exact=True).count() == 0
+    raw = re.compile(r"^(lag \d|Lag \d|recent level|smoothed seasonal reference)")
+    assert page.locator("svg text").filter(has_text=raw).count() == 0
     assert not page.get_by_text("Traceback").count()
     assert not page.locator("[data-testid='stException']").count()
     # Upload a weekly file with other column names: the mapping is guessed and the report shows it.

@@ -77,3 +77,4 @@ def test_alert_queue_reasons_have_room_to_wrap(trained):
     # A wide column and rows of three lines: the three reasons wrap instead of ending in "Terminal fraud ra…".
     assert config["top_reasons"]["width"] == "large"
     assert table.proto.row_height >= 3 * 19
+    assert list(table.proto.column_order)[:3] == ["rank", "risk", "top_reasons"]  # on screen, not past the edge

@@ -81,9 +81,11 @@ def show_alert_queue(run, ex) -> None:
     st.caption(f"{len(shown):,} of {len(queue):,} alerts at risk ≥ {threshold:.3f} (the review threshold); "
                "'Fraud (true outcome)' is known here because this is the test period. The CSV keeps the "
                "machine column names (rank, risk, label, top_reasons) for other tools; hover a header to see it.")
-    # The reasons are the longest text: a wide column and rows tall enough for its three reasons to wrap
-    # onto three lines, so none is cut off behind an ellipsis.
+    # The reasons are the longest text: a wide column next to the rank and risk (so it is on screen, not past
+    # the right edge) and rows tall enough for its three reasons to wrap, none cut off behind an ellipsis.
     config = plain_columns(shown.columns, money=("amount",), whole=("rank",), risk=("risk",))
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, row_height=REASON_ROW_HEIGHT)
+    first = [c for c in ("rank", "risk", "top_reasons") if c in shown.columns]
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, row_height=REASON_ROW_HEIGHT,
+                 column_order=first + [c for c in shown.columns if c not in first])
     st.download_button("Download alert queue (CSV)", safe_csv_bytes(shown), "fraud_alerts.csv",
                        "text/csv", icon=":material/download:", on_click="ignore")
