@@ -62,7 +62,8 @@ def test_training_shows_backtest_against_baselines(trained):
     tiles = {m.label: m for m in at.metric}
     # The tile's label stays short enough for a quarter-width column; the metric and baseline sit beside the value.
     assert tiles["Error vs best baseline"].value == f"{verdict.value / verdict.baseline_value:.0%}"
-    assert tiles["Error vs best baseline"].delta == ratio
+    assert tiles["Error vs best baseline"].delta == f"vs {verdict.baseline}"
+    assert tiles["Error vs best baseline"].help.startswith(ratio + ":")
     # Comparison notes are grey and carry no arrow: nothing went up or down.
     none = type(tiles["P10–P90 coverage"].proto).MetricDirection.Value("NONE")
     assert all(tiles[k].proto.direction == none for k in ("WAPE (error / total demand)", "P10–P90 coverage",

@@ -56,10 +56,10 @@ def results(run) -> None:
                 help=metric_help("wape"))
     t[1].metric("MASE (< 1 beats in-sample naive)", f"{nn['mase']:.2f}", **side_note(f"{name} {bb['mase']:.2f}"),
                 help=metric_help("mase"))
-    # A short label (a quarter-width tile cuts "Holiday-weighted MAE vs moving average" off); the metric and the
-    # baseline are beside the value and on hover.
+    # Short texts (a quarter-width tile cuts "Holiday-weighted MAE vs moving average" off): the baseline beside
+    # the value, the metric on hover.
     t[2].metric("Error vs best baseline", f"{best['ratio']:.0%}" if best["ratio"] is not None else "—",
-                **side_note(f"{best['label']}"),
+                **side_note(f"vs {name}"),
                 help=f"{best['label']}: the network's {best['metric']} as a share of the best baseline's ({name}): below 100 % "
                      "is better. The verdict below says whether the difference is outside the noise.")
     t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", **side_note("target 80 %"),
