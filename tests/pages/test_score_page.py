@@ -80,6 +80,9 @@ def test_credit_file_is_scored_with_decisions_drift_and_download(runs_root, save
     # Every declined applicant has its reasons, not only the riskiest few hundred.
     declined = scored[scored["decision"] == "decline"]
     assert len(declined) > 0 and declined["reason_1"].fillna("").str.len().gt(0).all()
+    # Reasons are sentences: wide columns, not "Credit utili…".
+    shown = next(d for d in at.dataframe if "reason_1" in d.value.columns)
+    assert json.loads(shown.proto.columns)["reason_1"]["width"] == "large"
     psi = [c for c in at.get("plotly_chart") if "Population stability" in c.proto.spec]
     assert psi, "the drift chart is shown"
     names = json.loads(psi[0].proto.spec)["data"][0]["y"]
