@@ -33,10 +33,18 @@ class Pitch:
     gallery: list = field(default_factory=list)
 
 
+def section(meta: dict, name: str | None = None) -> dict:
+    """The run's ``workspace`` metadata, or one of its sections (``"decision"``, ``"params"``, ...), as a
+    dict ({} when a run saved without it)."""
+    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+    if name is None:
+        return ws
+    return ws[name] if isinstance(ws.get(name), dict) else {}
+
+
 def headline_value(meta: dict, key: str, label: str) -> float | None:
     """The number of the saved headline figure named ``label`` in ``"quality"`` or ``"impact"``."""
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    head = ws.get("headline") if isinstance(ws.get("headline"), dict) else {}
+    head = section(meta, "headline")
     for fig in head.get(key) or []:
         if isinstance(fig, dict) and fig.get("label") == label and isinstance(fig.get("value"), (int, float)):
             return float(fig["value"])
@@ -45,8 +53,7 @@ def headline_value(meta: dict, key: str, label: str) -> float | None:
 
 def currency_of(meta: dict) -> str:
     """The currency the run's money figures were saved in (the first one that names it)."""
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    head = ws.get("headline") if isinstance(ws.get("headline"), dict) else {}
+    head = section(meta, "headline")
     for fig in head.get("impact") or []:
         if isinstance(fig, dict) and fig.get("unit"):
             return str(fig["unit"])

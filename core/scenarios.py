@@ -274,38 +274,33 @@ class ScenarioBase:
         from core.runtime import check_runtime
 
         runtime = check_runtime(runtime)
-        name = f"{type(self).__module__.rsplit('.', 1)[0]}.serving"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the module exists but something it imports is missing
-                raise
+        module = self.package_module("serving")
+        if module is None:
             raise DataValidationError(f"Expected a scenario that can be served; the {self.key} scenario has no "
-                                      "prediction service yet. Fix: score its runs with python -m core score.") from exc
+                                      "prediction service yet. Fix: score its runs with python -m core score.")
         return module.make_predictor(Path(run_dir), runtime=runtime)
+
+    def package_module(self, name: str):
+        """The module ``name`` of the scenario's package (``core/<package>/<name>.py``), or None when the
+        package has no such module (an import error inside an existing module is raised)."""
+        full = f"{type(self).__module__.rsplit('.', 1)[0]}.{name}"
+        try:
+            return importlib.import_module(full)
+        except ModuleNotFoundError as exc:
+            if exc.name != full:  # the module exists but something it imports is missing
+                raise
+            return None
 
     def pitch(self, meta: dict, run_dir):
         """Presenter mode's screen of a saved run (``core.pitch.Pitch``): ``build_pitch(meta, run_dir)`` of the
         package's ``pitch`` module (``core/<name>/pitch.py``), or None when the package has none."""
-        name = f"{type(self).__module__.rsplit('.', 1)[0]}.pitch"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the module exists but something it imports is missing
-                raise
-            return None
-        return module.build_pitch(meta, run_dir)
+        module = self.package_module("pitch")
+        return None if module is None else module.build_pitch(meta, run_dir)
 
     def monitor(self):
         """The package's ``monitoring.MONITOR`` (``core/<name>/monitoring.py``), or None without one."""
-        name = f"{type(self).__module__.rsplit('.', 1)[0]}.monitoring"
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # the module exists but something it imports is missing
-                raise
-            return None
-        return getattr(module, "MONITOR", None)
+        module = self.package_module("monitoring")
+        return None if module is None else getattr(module, "MONITOR", None)
 
 
 # Every attribute and hook of ``Scenario``, checked when a scenario registers.

@@ -8,14 +8,13 @@ for monitoring (``monitor_reference.parquet``) with the run's costs.
 
 from __future__ import annotations
 
-from core.pitch import Pitch, about, currency_of, gain_words, headline_value, missing_sentence, money_text
+from core.pitch import Pitch, about, currency_of, gain_words, headline_value, missing_sentence, money_text, section
 
 
 def build_pitch(meta: dict, run_dir) -> Pitch:
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    decision = ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
-    params = ws.get("params") if isinstance(ws.get("params"), dict) else {}
-    dataset = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else {}
+    decision = section(meta, "decision")
+    params = section(meta, "params")
+    dataset = section(meta, "dataset")
     unit = currency_of(meta)
     avoided = headline_value(meta, "impact", "Loss avoided")
     test_rows, rows = params.get("test_rows"), dataset.get("rows")

@@ -9,16 +9,16 @@ was kept show the total over all series, without a band.
 
 from __future__ import annotations
 
-from core.pitch import Pitch, currency_of, gain_words, headline_value, missing_sentence, money_text
+from core.pitch import Pitch, currency_of, gain_words, headline_value, missing_sentence, money_text, section
 
 PERIODS_A_YEAR = {"daily": (365, "day"), "weekly": (52, "week"), "monthly": (12, "month")}
 
 
 def build_pitch(meta: dict, run_dir) -> Pitch:
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    decision = ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
-    params = ws.get("params") if isinstance(ws.get("params"), dict) else {}
-    head = ws.get("headline") if isinstance(ws.get("headline"), dict) else {}
+    ws = section(meta)
+    decision = section(meta, "decision")
+    params = section(meta, "params")
+    head = section(meta, "headline")
     verdict = head.get("verdict") if isinstance(head.get("verdict"), dict) else {}
     unit = currency_of(meta)
     saved = headline_value(meta, "impact", "Inventory cost saved")

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.pitch import DAYS_A_YEAR, Pitch, currency_of, gain_words, headline_value, missing_sentence, money_text
+from core.pitch import (DAYS_A_YEAR, Pitch, currency_of, gain_words, headline_value, missing_sentence, money_text,
+                        section)
 
 
 def build_pitch(meta: dict, run_dir) -> Pitch:
     from core.monitor.reference import read_reference
 
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    decision = ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
+    decision = section(meta, "decision")
     unit = currency_of(meta)
     net = headline_value(meta, "impact", "Net saving")
     fee, review = decision.get("review_fee"), decision.get("review_threshold")

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.pitch import Pitch, about, currency_of, gain_words, headline_value, missing_sentence, money_text
+from core.pitch import Pitch, about, currency_of, gain_words, headline_value, missing_sentence, money_text, section
 
 
 def build_pitch(meta: dict, run_dir) -> Pitch:
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    decision = ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
-    dataset = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else {}
+    decision = section(meta, "decision")
+    dataset = section(meta, "dataset")
     unit = currency_of(meta)
     net = headline_value(meta, "impact", "Net saving")
     preds = _predictions(run_dir)
