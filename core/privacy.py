@@ -421,3 +421,13 @@ class PersonalDataFilter:
                 f"Expected the column(s) the model reads; {names} hold personal data and were left out "
                 "(--personal-data drop, the default). Fix: pass --personal-data hash to score them as salted "
                 "codes (new codes for every run), or --personal-data keep to read them as they are.")
+
+
+def with_run_keys(args, keys):
+    """The command's personal-data filter (``args.personal``, made here when absent) with the saved run's
+    key rule set, so key columns are pseudonymised with the run's secret in every chunk or block."""
+    guard = getattr(args, "personal", None)
+    if guard is None:
+        guard = args.personal = PersonalDataFilter(getattr(args, "personal_data", None) or "drop")
+    guard.use_keys(keys)
+    return guard

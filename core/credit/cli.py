@@ -7,7 +7,6 @@ The common flags (--data, --test-data, --target, --positive, --imbalance, --epoc
 from __future__ import annotations
 
 import argparse
-import functools
 import sys
 import time
 from dataclasses import replace
@@ -23,6 +22,8 @@ SUPPORTS_SEARCH = True  # --search-budget (see core/search)
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     """Network options, the test share, sensitive columns, costs and scorecard scaling."""
+    from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD
+
     g = parser.add_argument_group("credit")
     g.add_argument("--width", type=int, default=None, help="units in the first hidden layer")
     g.add_argument("--depth", type=int, default=None, help="hidden layers")
@@ -34,8 +35,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--sensitive", default=None,
                    help="comma-separated sensitive columns kept out of the features ('none' for none); "
                         "default: detected from the column names")
-    g.add_argument("--loss-default", type=float, default=5000.0, help="loss from approving a defaulter")
-    g.add_argument("--margin-good", type=float, default=1000.0, help="margin lost by rejecting a good applicant")
+    g.add_argument("--loss-default", type=float, default=LOSS_DEFAULT, help="loss from approving a defaulter")
+    g.add_argument("--margin-good", type=float, default=MARGIN_GOOD, help="margin lost by rejecting a good applicant")
     g.add_argument("--base-score", type=float, default=600.0)
     g.add_argument("--base-odds", type=float, default=50.0)
     g.add_argument("--pdo", type=float, default=20.0, help="points to double the odds")
@@ -231,25 +232,6 @@ def _verdict(run, threshold: float, args) -> dict:
     return verdict_json(verdicts[0], trust, more=verdicts[1:], model=recommended_name(run.tabular))
 
 
-def score_credit_chunk(model, part, *, threshold: float, reasons: bool = True, with_input: bool = True):
-    """One chunk's scored rows and probabilities of default: the single-process scorer's step,
-    which the Dask engine (``core.scale.credit``) runs on each partition too. ``with_input=False``
-    gives only the scored columns (the prediction service's answer)."""
-    from core.credit.scoring import build_scored_frame, compute_reasons_for_rows, scored_fields
-
-    codes = model.preprocessor.transform_codes(part)  # once, for the probabilities and the reason codes
-    p = model.predict_codes(codes)
-    bad = np.flatnonzero(p >= threshold)
-    why = {} if not reasons or not len(bad) else compute_reasons_for_rows(
-        part, bad, explain_fn=functools.partial(model.explain_fn, codes=codes[bad]), references=model.references,
-        **model.reason_filter)
-    if not with_input:
-        import pandas as pd
-
-        return pd.DataFrame(scored_fields(p, threshold=threshold, config=model.scorecard, reasons=why)), p
-    return build_scored_frame(part, p, threshold=threshold, config=model.scorecard, reasons=why), p
-
-
 def run_score(args) -> dict:
     """Score --data with the saved model in --model and write the scored CSV to --out.
 
@@ -264,6 +246,7 @@ def run_score(args) -> dict:
 
         return run_score_dask(args)
     from core.credit.persist import load_credit_model
+    from core.credit import service
     from core.streaming import stream_score
     from core.tablestream import choice_of
 
@@ -277,11 +260,11 @@ def run_score(args) -> dict:
 
     def score_chunk(part):
         nonlocal declined, p_sum
-        scored, p = score_credit_chunk(model, part, threshold=threshold, reasons=not args.no_reasons)
+        scored, p = service.score_chunk(model, part, threshold=threshold, reasons=not args.no_reasons)
         if target in part.columns:
             ys.append((part[target].astype(str) == positive).to_numpy(np.int8))
             ps.append(p.astype(np.float32))
-        declined += int((p >= threshold).sum())
+        declined += len(service.declined_rows(p, threshold))
         p_sum += float(p.sum())
         return scored
 

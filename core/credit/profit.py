@@ -16,6 +16,11 @@ import pandas as pd
 
 from core.errors import DataValidationError
 
+# The decision costs every door opens with (the credit page, ``--loss-default`` / ``--margin-good``, a
+# retrain of a run saved without them): approving a defaulter loses 5,000, declining a good applicant 1,000.
+LOSS_DEFAULT = 5000.0
+MARGIN_GOOD = 1000.0
+
 
 def _check_inputs(y, p, loss_default: float, margin_good: float) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(y).astype(int).ravel()

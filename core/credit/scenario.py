@@ -76,26 +76,19 @@ def score_credit_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     and the file's own ROC-AUC and bad rate when it holds the outcome."""
     from core.batch import BatchResult
     from core.credit.persist import load_credit_model
-    from core.credit.scoring import APPROVE, DECLINE, build_scored_frame, compute_reasons_for_rows
+    from core.credit.scoring import APPROVE, DECLINE
+    from core.credit.service import declined_rows, score_chunk
     from core.decisions import check_probability
 
     thr = check_probability("decline threshold", s["threshold"])
     progress(0.05, "Loading the model")
     model = load_credit_model(run_dir)
-    chunk = 20_000
-    parts = []
-    for i in range(0, len(df), chunk):
-        parts.append(model.predict(df.iloc[i:i + chunk]))
-        progress(0.1 + 0.5 * min(1.0, (i + chunk) / max(len(df), 1)), f"Scored {min(i + chunk, len(df)):,} rows")
-    p = np.concatenate(parts) if parts else np.zeros(0)
-    declined = np.flatnonzero(p >= thr)
-    top = declined[np.argsort(-p[declined], kind="stable")][:reason_rows]
-    progress(0.65, f"Reason codes for {len(top):,} declined applicants")
-    # The proxy policy saved with the run: features that may stand in for a protected attribute are left out
-    # of the reasons (or marked), as on the credit page.
-    reasons = compute_reasons_for_rows(df, top.tolist(), explain_fn=model.explain_fn, references=model.references,
-                                       **model.reason_filter)
-    scored = build_scored_frame(df, p, threshold=thr, config=model.scorecard, reasons=reasons)
+    # Reason codes for the riskiest declines only (the page's limit); the proxy policy saved with the run leaves
+    # features that may stand in for a protected attribute out of the reasons (or marks them), as on the page.
+    scored, p = score_chunk(model, df, threshold=thr, reason_rows=reason_rows,
+                            progress=lambda f, text: progress(0.1 + 0.6 * f, text))
+    declined = declined_rows(p, thr)
+    top = declined[:reason_rows]
     notices = []
     proxies = model.reason_filter.get("exclude") or model.reason_filter.get("flag")
     if proxies:

@@ -1,4 +1,4 @@
-"""A saved credit run as a predictor: the command-line scorer's step (``score_credit_chunk``) on each
+"""A saved credit run as a predictor: the command-line scorer's step (``core.credit.service.score_chunk``) on each
 request, so every applicant gets the probability of default, scorecard points, grade, approve / decline
 and, when declined, four reason codes (SHAP over the network, on either runtime), as in the scored file."""
 
@@ -28,10 +28,10 @@ class CreditPredictor(Predictor):
         return row
 
     def predict(self, df: pd.DataFrame, *, remember: bool = True) -> pd.DataFrame:
-        from core.credit.cli import score_credit_chunk
+        from core.credit.service import score_chunk
 
         part = self.check(df)
-        scored, _ = score_credit_chunk(self.model, part, threshold=self.threshold, reasons=True, with_input=False)
+        scored, _ = score_chunk(self.model, part, threshold=self.threshold, reasons=True, with_input=False)
         return scored
 
 

@@ -255,53 +255,6 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
                    help="alert at or above this risk (default: the threshold saved with the model)")
 
 
-def history_keep(feature_config):
-    """How far back scoring needs the log: the longest window plus the label delay, and a day."""
-    import pandas as pd
-
-    return pd.Timedelta(days=max(feature_config.windows) + feature_config.delay_days + 1)
-
-
-def score_fraud_chunk(saved, part, new_log, history, *, review: float, block: float):
-    """One chunk's scored rows in the file's order, their window features over ``history``: the
-    single-process scorer's step, which the Dask engine (``core.scale.fraud``) runs per partition."""
-    import numpy as np
-
-    from core.fraud.pipeline import score_transactions
-    from core.decisions import fraud_decisions
-
-    scored, _ = score_transactions(part.assign(_pos=np.arange(len(part))), history=history, cols=saved.columns,
-                                   feature_config=saved.feature_config, extra_columns=saved.extra_columns,
-                                   predict_proba=saved.predict_proba, prepared=new_log)
-    scored = scored.sort_values("_pos", kind="stable").drop(columns="_pos")
-    decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
-    scored.insert(1, "decision", decision)
-    scored.insert(2, "alert", decision != "approve")
-    return scored
-
-
-def roll_history(history, new_log, time_col: str, last, keep):
-    """(history with the scored rows appended, labels unknown, and rows older than ``keep`` before
-    the latest time dropped; that latest time)."""
-    import pandas as pd
-
-    history = pd.concat([history, new_log.assign(_row=-1)[history.columns]], ignore_index=True)
-    last = new_log[time_col].max() if last is None else max(last, new_log[time_col].max())
-    return history[history[time_col] >= last - keep].reset_index(drop=True), last
-
-
-def with_run_keys(args, keys):
-    """The command's personal-data filter (``args.personal``, made here when absent) with the saved run's
-    key rule set, so key columns are pseudonymised with the run's secret in every chunk or block."""
-    from core.privacy import PersonalDataFilter
-
-    guard = getattr(args, "personal", None)
-    if guard is None:
-        guard = args.personal = PersonalDataFilter(getattr(args, "personal_data", None) or "drop")
-    guard.use_keys(keys)
-    return guard
-
-
 def run_score(args) -> dict:
     """Score --data with the saved run in --model; write the scored rows to --out.
 
@@ -320,18 +273,15 @@ def run_score(args) -> dict:
         return run_score_dask(args)
     from core.fraud.persist import load_fraud_model
     from core.fraud.pipeline import prepare_new_transactions
+    from core.fraud.service import decision_thresholds, history_keep, roll_history, score_chunk as score_rows
+    from core.privacy import with_run_keys
     from core.registry import read_metadata
-    from core.decisions import get_decision_settings
     from core.streaming import stream_score
 
     t0 = time.perf_counter()
     meta = read_metadata(args.model)
     saved = load_fraud_model(args.model)
-    decided = get_decision_settings(meta)
-    review = decided["review_threshold"] if args.threshold is None else float(args.threshold)
-    if not 0 <= review <= 1:
-        raise DataValidationError(f"Expected --threshold between 0 and 1; got {review}. Fix: e.g. 0.3.")
-    block = max(decided["block_threshold"], review)
+    review, block = decision_thresholds(meta, args.threshold)
     cols, keep = saved.columns, history_keep(saved.feature_config)
     state = {"history": saved.history, "last_time": None, "alerts": 0, "blocked": 0, "unordered": False}
 
@@ -340,7 +290,7 @@ def run_score(args) -> dict:
         last = state["last_time"]
         if last is not None and new_log[cols.time].min() < last - keep:
             state["unordered"] = True
-        scored = score_fraud_chunk(saved, part, new_log, state["history"], review=review, block=block)
+        scored = score_rows(saved, part, new_log, state["history"], review=review, block=block)
         # The scored rows become history for the next chunk (their labels are unknown).
         state["history"], state["last_time"] = roll_history(state["history"], new_log, cols.time, last, keep)
         decision = scored["decision"].to_numpy()

@@ -76,8 +76,9 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     top reasons for the riskiest alerts and the amount at stake per band."""
     from core.batch import BatchResult
     from core.card import run_currency as run_currency_code
-    from core.decisions import check_probability, fraud_decisions
+    from core.decisions import check_probability
     from core.fraud.persist import load_fraud_model
+    from core.fraud.service import score_chunk
 
     review = check_probability("review threshold", s["review_threshold"])
     block = check_probability("block threshold", s["block_threshold"])
@@ -87,9 +88,11 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     progress(0.05, "Loading the model and its transaction history")
     saved = load_fraud_model(run_dir)
     progress(0.2, "Computing history features and risk")
-    scored, X = saved.score(df)
-    decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
-    scored.insert(1, "decision", decision)
+    # Key columns pseudonymised with the run's secret first (values already pseudonymised stay as they are).
+    part = df if saved.keys is None else saved.keys.apply(df)
+    scored, X = score_chunk(saved, part, review=review, block=block, riskiest_first=True, features=True)
+    scored = scored.drop(columns="alert")  # the page's table shows the decision itself
+    decision = scored["decision"].to_numpy()
     alerts = int((decision != "approve").sum())
     top = min(alerts, reason_rows)
     notices = []

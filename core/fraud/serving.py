@@ -1,6 +1,6 @@
 """A saved fraud run as a predictor that keeps each card's and terminal's history between requests.
 
-Every request is scored as ``python -m core score`` scores one chunk of a file (``score_fraud_chunk``
+Every request is scored as ``python -m core score`` scores one chunk of a file (``core.fraud.service.score_chunk``
 over the rolling history, then ``roll_history``): the saved labelled log to start with, then every
 transaction scored so far (labels unknown), trimmed to the longest window plus the label delay. So a
 stream of transactions posted in time order, one by one or in batches, gets exactly the risk and
@@ -36,17 +36,14 @@ class FraudPredictor(Predictor):
     stateful = True
 
     def __init__(self, run_dir: Path, *, runtime: str):
-        from core.decisions import get_decision_settings
-        from core.fraud.cli import history_keep
         from core.fraud.persist import load_fraud_model
+        from core.fraud.service import decision_thresholds, history_keep
         from core.registry import read_metadata
 
         meta = read_metadata(run_dir)
         self.saved = load_fraud_model(run_dir, runtime=runtime)
         super().__init__(run_dir, meta, runtime=runtime)
-        decided = get_decision_settings(meta)  # what `python -m core score` decides at
-        self.review = float(decided["review_threshold"])
-        self.block = max(float(decided["block_threshold"]), self.review)
+        self.review, self.block = decision_thresholds(meta)  # what `python -m core score` decides at
         self.keep = history_keep(self.saved.feature_config)
         self._set_history(self.saved.history, None)
         self.scored = 0
@@ -58,7 +55,7 @@ class FraudPredictor(Predictor):
 
     def _merge_tail(self) -> None:
         """Roll the tail into the history as the file scorer rolls a chunk (old rows dropped)."""
-        from core.fraud.cli import roll_history
+        from core.fraud.service import roll_history
 
         if len(self._tail):
             history, last = roll_history(self.history, self._tail, self.saved.columns.time, self.last_time,
@@ -127,7 +124,7 @@ class FraudPredictor(Predictor):
         """Risk, approve / review / block and alert per transaction, in the request's order. With
         ``remember=False`` (the Runs page's "Try it") the transactions do not join the history."""
         from core.errors import DataValidationError
-        from core.fraud.cli import score_fraud_chunk
+        from core.fraud.service import score_chunk
         from core.fraud.pipeline import prepare_new_transactions
 
         part = self.check(df)
@@ -152,8 +149,8 @@ class FraudPredictor(Predictor):
                 late = int((new_log[cols.time] < self.last_time - self.keep).sum())
                 if late:
                     notices.append(UNORDERED.format(n=late, last=self.last_time))
-            scored = score_fraud_chunk(self.saved, part, new_log, self._reach(new_log), review=self.review,
-                                       block=self.block)
+            scored = score_chunk(self.saved, part, new_log, self._reach(new_log), review=self.review,
+                                 block=self.block)
             if remember:
                 self._tail = pd.concat([self._tail, new_log.assign(_row=-1)[self.history.columns]], ignore_index=True)
                 latest = new_log[cols.time].max()

@@ -1,5 +1,5 @@
 """Credit on a Dask cluster: every block scored on its own (``map_partitions``-style), with the
-single-process scorer's own step (``core.credit.cli.score_credit_chunk``)."""
+single-process scorer's own step (``core.credit.service.score_chunk``)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ def score_block(block, packed, report, staging: str, fmt: str, *, threshold: flo
     """On a worker: read, check and score one block, log it (``core.scale.predlog``), write its part;
     return its counts."""
     from core.columncheck import get_training_profile
-    from core.credit.cli import score_credit_chunk
     from core.credit.persist import load_credit_model
+    from core.credit.service import declined_rows, score_chunk
     from core.scale.engine import load_shipped
     from core.scale.output import write_part
     from core.scale.predlog import log_block
@@ -24,12 +24,12 @@ def score_block(block, packed, report, staging: str, fmt: str, *, threshold: flo
 
     model = load_shipped(packed, load_credit_model)
     part, drift = prepare_block(block, get_training_profile(model.metadata), report)
-    scored, p = score_credit_chunk(model, part, threshold=threshold, reasons=reasons)
+    scored, p = score_chunk(model, part, threshold=threshold, reasons=reasons)
     scored, logged = log_block(log, packed, part, scored, staging, block.index)
     write_part(scored, staging, block.index, fmt)
     target, positive = model.credit["target"], model.credit["positive"]
     y = (part[target].astype(str) == positive).to_numpy(np.int8) if target in part.columns else None
-    return {"rows": len(part), "declined": int((p >= threshold).sum()), "p_sum": float(p.sum()), "drift": drift,
+    return {"rows": len(part), "declined": len(declined_rows(p, threshold)), "p_sum": float(p.sum()), "drift": drift,
             "y": y, "p": p.astype(np.float32) if y is not None else None, "log": logged}
 
 

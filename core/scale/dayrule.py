@@ -1,7 +1,7 @@
 """The fraud day rule: which whole days of a transaction log larger than memory training reads.
 
 With K = the longest feature window + the label delay + 1 day (the reach of every window
-feature, ``core.fraud.cli.history_keep``), given every day's transactions and frauds (the first
+feature, ``core.fraud.service.history_keep``), given every day's transactions and frauds (the first
 pass over the log, ``core.scale.sample.block_days``):
 
 - The sample is the most recent whole days whose rows, together with the rows of the K days

@@ -1,7 +1,7 @@
 """Fraud on a Dask cluster: blocks in time, each with the overlap of history its windows need.
 
 A transaction's features look back over its customer's and terminal's past: the longest window
-plus the label delay (``core.fraud.cli.history_keep``). The single-process scorer carries that
+plus the label delay (``core.fraud.service.history_keep``). The single-process scorer carries that
 past from chunk to chunk; here block ``k`` (the same rows as the single-process chunk ``k``) gets
 the saved run's labelled history and the rows of the earlier blocks whose times fall within that
 reach of the latest time before the block, in file order: exactly the history the single-process
@@ -66,7 +66,7 @@ def score_fraud_block(prep: dict, earlier: list[dict], packed, staging: str, fmt
     ``latest_before`` is the latest transaction time in all earlier blocks (None for the first
     block); ``earlier`` are the earlier blocks that reach back within the history window of it.
     """
-    from core.fraud.cli import history_keep, score_fraud_chunk
+    from core.fraud.service import history_keep, score_chunk
     from core.fraud.persist import load_fraud_model
     from core.scale.engine import load_shipped
     from core.scale.output import write_part
@@ -75,7 +75,7 @@ def score_fraud_block(prep: dict, earlier: list[dict], packed, staging: str, fmt
     saved = load_shipped(packed, load_fraud_model)
     keep, time_col = history_keep(saved.feature_config), saved.columns.time
     history = past_within_reach(saved.history, earlier, time_col, latest_before, keep)
-    scored = score_fraud_chunk(saved, prep["part"], prep["new_log"], history, review=review, block=block)
+    scored = score_chunk(saved, prep["part"], prep["new_log"], history, review=review, block=block)
     scored, logged = log_block(log, packed, prep["part"], scored, staging, prep["index"])
     write_part(scored, staging, prep["index"], fmt)
     decision = scored["decision"].to_numpy()
@@ -150,8 +150,7 @@ def run_score_dask(args) -> dict:
     single-process scorer with the same --chunk-size, plus the engine (partitions, output format)."""
     from core.cli import say
     from core.columncheck import get_training_profile
-    from core.decisions import get_decision_settings
-    from core.fraud.cli import history_keep
+    from core.fraud.service import decision_thresholds, history_keep
     from core.fraud.features import FeatureConfig
     from core.registry import read_metadata
     from core.scale.cluster import open_client
@@ -165,16 +164,12 @@ def run_score_dask(args) -> dict:
     if meta.get("scenario") != "fraud":
         raise DataValidationError(f"Expected a saved fraud run; '{args.model}' is a {meta.get('scenario')} run. "
                                   "Fix: pick a fraud run.")
-    decided = get_decision_settings(meta)
-    review = decided["review_threshold"] if args.threshold is None else float(args.threshold)
-    if not 0 <= review <= 1:
-        raise DataValidationError(f"Expected --threshold between 0 and 1; got {review}. Fix: e.g. 0.3.")
-    block_thr = max(decided["block_threshold"], review)
+    review, block_thr = decision_thresholds(meta, args.threshold)
     cfg = meta["config"]["features"]
     keep = history_keep(FeatureConfig(windows=tuple(cfg["windows"]), delay_days=cfg["delay_days"]))
     # The run's key columns (a card number kept as a keyed pseudonym) are pseudonymised with its secret as
     # each block is read, as the single-process scorer does.
-    from core.fraud.cli import with_run_keys
+    from core.privacy import with_run_keys
     from core.pseudonym import run_key_rule
 
     with_run_keys(args, run_key_rule(args.model, meta))
@@ -253,7 +248,7 @@ def features_on_cluster(client, log: pd.DataFrame, cols, *, config, extra: list[
     and ratios are equal up to floating-point rounding (window sums are differences of running
     sums that start at another row). Returns (a ``FeatureSet`` row-aligned with ``log``, details
     for the notice: partitions and overlap rows)."""
-    from core.fraud.cli import history_keep
+    from core.fraud.service import history_keep
     from core.fraud.features import FeatureSet
 
     keep = history_keep(config)

@@ -241,7 +241,7 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None,
     handed to training as ``sample.features``. ``keys`` (a ``core.pseudonym.KeyRule``) keeps the
     customer key as a keyed pseudonym (chosen on the first block, then fixed for every block).
     """
-    from core.fraud.cli import history_keep
+    from core.fraud.service import history_keep
     from core.fraud.columns import make_columns
 
     say = say or (lambda m: print(m, file=sys.stderr, flush=True))

@@ -226,7 +226,7 @@ def test_one_decline_rule_for_grades_what_if_and_scored_file(trained_app):
 
 
 def test_proxies_never_explain_a_decline_unless_marked_and_the_choice_is_saved(trained_app, tmp_path, monkeypatch):
-    from core.credit.cli import score_credit_chunk
+    from core.credit.service import score_chunk as score_credit_chunk
     from core.credit.fairness import proxy_features
     from core.credit.persist import load_credit_model
     from core.credit.reasons import PROXY_NOTE, humanise

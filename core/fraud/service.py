@@ -1,0 +1,65 @@
+"""Fraud's scoring step, written once for every door.
+
+The command-line scorer (``python -m core score``, chunk by chunk over a rolling history), the Dask
+engine (time partitions, ``core.scale.fraud``), the Score page (``core.fraud.scenario.score_fraud_batch``)
+and the prediction service (``core.fraud.serving``) all score transactions with :func:`score_chunk`,
+roll the history with :func:`roll_history`, reach back :func:`history_keep` and decide at
+:func:`decision_thresholds`; they only adapt input and output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError
+
+
+def history_keep(feature_config):
+    """How far back scoring needs the log: the longest window plus the label delay, and a day."""
+    return pd.Timedelta(days=max(feature_config.windows) + feature_config.delay_days + 1)
+
+
+def decision_thresholds(meta: dict, review: float | None = None) -> tuple[float, float]:
+    """(review, block) thresholds a saved run decides at: the saved settings, ``review`` (``--threshold``)
+    instead of the saved review threshold when given; block is never below review."""
+    from core.decisions import get_decision_settings
+
+    decided = get_decision_settings(meta)
+    review = float(decided["review_threshold"] if review is None else review)
+    if not 0 <= review <= 1:
+        raise DataValidationError(f"Expected --threshold between 0 and 1; got {review}. Fix: e.g. 0.3.")
+    return review, max(float(decided["block_threshold"]), review)
+
+
+def score_chunk(saved, part: pd.DataFrame, new_log: pd.DataFrame | None = None, history: pd.DataFrame | None = None,
+                *, review: float, block: float, riskiest_first: bool = False, features: bool = False):
+    """Scored transactions of ``part`` (``risk``, ``decision`` approve / review / block, ``alert``) with their
+    window features over ``history`` (the run's saved log when None); ``new_log`` is
+    ``prepare_new_transactions(part, ...)`` when the caller has it already.
+
+    Rows keep ``part``'s order, or come riskiest first with ``riskiest_first=True`` (the Score page's
+    table). ``features=True`` returns (scored, their engineered features in the same order) for reasons."""
+    from core.decisions import fraud_decisions
+    from core.fraud.pipeline import score_transactions
+
+    scored, X = score_transactions(part.assign(_pos=np.arange(len(part))),
+                                   history=saved.history if history is None else history, cols=saved.columns,
+                                   feature_config=saved.feature_config, extra_columns=saved.extra_columns,
+                                   predict_proba=saved.predict_proba, prepared=new_log)
+    if not riskiest_first:
+        order = np.argsort(scored["_pos"].to_numpy(), kind="stable")
+        scored, X = scored.iloc[order], X.iloc[order].reset_index(drop=True)
+    scored = scored.drop(columns="_pos")
+    decision = fraud_decisions(scored["risk"].to_numpy(), review, block)
+    scored.insert(1, "decision", decision)
+    scored.insert(2, "alert", decision != "approve")
+    return (scored, X) if features else scored
+
+
+def roll_history(history, new_log, time_col: str, last, keep):
+    """(history with the scored rows appended, labels unknown, and rows older than ``keep`` before
+    the latest time dropped; that latest time)."""
+    history = pd.concat([history, new_log.assign(_row=-1)[history.columns]], ignore_index=True)
+    last = new_log[time_col].max() if last is None else max(last, new_log[time_col].max())
+    return history[history[time_col] >= last - keep].reset_index(drop=True), last
