@@ -120,7 +120,7 @@ def _metrics(y, p, threshold=0.5):
 
 
 def _threshold(y, p, rule):
-    from core.tabular import choose_threshold
+    from core.metrics import choose_threshold
 
     return choose_threshold(y, p, rule)
 

@@ -34,7 +34,6 @@ from core.outcome import (  # noqa: F401  (the outcome helpers' old home)
     MAX_OUTCOME_NUMBERS, POSITIVE_HINTS, check_outcome_column, get_target_values, guess_positive,
     validate_binary_target,
 )
-from core.tablestream import iter_table_chunks  # noqa: F401  (the chunked reader's old home)
 
 ROLES = ("numeric", "categorical", "date", "identifier", "text")
 DEFAULT_MAX_ROWS = 200_000

@@ -191,3 +191,13 @@ def compute_recall_at_precision(y, p, min_precision: float) -> float:
     pr = compute_pr(y, p)
     ok = pr[pr["precision"] >= min_precision]
     return float(ok["recall"].max()) if len(ok) else 0.0
+
+
+def choose_threshold(y: np.ndarray, p: np.ndarray, rule: str = "f1") -> float:
+    """Default decision threshold from validation rows: the F1-best one, or 0.5."""
+    if rule != "f1" or y.sum() == 0:
+        return 0.5
+    grid = compute_threshold_grid(y, p, n=201)
+    prec, rec = grid["precision"].to_numpy(), grid["recall"].to_numpy()
+    f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0)
+    return float(grid["threshold"].iloc[int(np.argmax(f1))])

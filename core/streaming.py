@@ -25,7 +25,7 @@ from typing import Callable
 import pandas as pd
 
 from core.columncheck import ColumnMismatchError, check_columns, coerce_numbers, get_training_profile
-from core.datasets import iter_table_chunks
+from core.tablestream import iter_table_chunks
 from core.safety import escape_formula_cells
 
 try:  # POSIX: a partial file's writer holds an advisory lock on it until the output is in place

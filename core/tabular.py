@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS, RebalanceResult, check_method, rebalance
-from core.metrics import compute_binary_metrics, compute_threshold_grid
+from core.metrics import choose_threshold, compute_binary_metrics  # noqa: F401  (choose_threshold: its old home)
 from core.preprocess import SCALINGS, TabularPreprocessor
 from core.training import ProgressFn
 
@@ -254,16 +254,6 @@ def _stratified_split(y: np.ndarray, frac: float, seed: int) -> tuple[np.ndarray
     strat = y if np.bincount(y, minlength=2).min() >= 2 else None
     fit_idx, val_idx = train_test_split(idx, test_size=frac, random_state=seed, stratify=strat)
     return np.sort(fit_idx), np.sort(val_idx)
-
-
-def choose_threshold(y: np.ndarray, p: np.ndarray, rule: str = "f1") -> float:
-    """Default decision threshold from validation rows: the F1-best one, or 0.5."""
-    if rule != "f1" or y.sum() == 0:
-        return 0.5
-    grid = compute_threshold_grid(y, p, n=201)
-    prec, rec = grid["precision"].to_numpy(), grid["recall"].to_numpy()
-    f1 = np.where(prec + rec > 0, 2 * prec * rec / np.maximum(prec + rec, 1e-12), 0)
-    return float(grid["threshold"].iloc[int(np.argmax(f1))])
 
 
 def _rebalance_codes(pre: TabularPreprocessor, Z: np.ndarray, y: np.ndarray, config: TabularConfig

@@ -260,14 +260,3 @@ def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpola
     # run records which file it was trained on.
     frame.attrs["source_sha256"] = df.attrs.get("source_sha256")
     return SalesData(frame, frequency, freq, SEASON[frequency], covs, binary, cmap, report)
-
-
-def guess_columns(df: pd.DataFrame) -> ColumnMap:
-    """The guessed column roles of a raw upload (``core.demand.roles.guess_roles`` says why each).
-
-    Raises ``DataValidationError`` listing the candidate columns when no column is named like a
-    quantity: training on a guessed quantity would answer the wrong question without saying so.
-    """
-    from core.demand.roles import guess_roles
-
-    return guess_roles(df).to_columns()

@@ -225,3 +225,12 @@ def guess_roles(df: pd.DataFrame, *, date: str | None = None, target: str | None
                    f"Candidate columns: {list(candidates)}. Pass --target COLUMN on the command line, or pick the "
                    "quantity column on the page, instead of training on a guess.")
     return ColumnGuess(date, target, series, covs, why, candidates, problem)
+
+
+def guess_columns(df: pd.DataFrame) -> ColumnMap:
+    """The guessed column roles of a raw upload (``guess_roles`` says why each).
+
+    Raises ``DataValidationError`` listing the candidate columns when no column is named like a
+    quantity: training on a guessed quantity would answer the wrong question without saying so.
+    """
+    return guess_roles(df).to_columns()

@@ -155,7 +155,8 @@ def run_demo(root: Path, s, progress) -> Path:
     """Train on the bundled sales with the demo settings and a standard inventory policy, and save
     the run with its workspace summary."""
     from core.datasets import read_table
-    from core.demand.data import guess_columns, load_sales
+    from core.demand.data import load_sales
+    from core.demand.roles import guess_columns
     from core.demand.export import save_demand_run
     from core.demand.forecast import DemandConfig, train_demand
     from core.demand.inventory import PolicyParams

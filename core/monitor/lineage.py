@@ -16,9 +16,8 @@ import uuid
 from pathlib import Path
 
 from core.errors import DataValidationError
-from core.monitor.store import log_dir, utc_now
+from core.monitor.store import STATUS_FILE, log_dir, utc_now  # noqa: F401  (STATUS_FILE: its old home)
 
-STATUS_FILE = "status.json"
 
 
 def read_status(run_dir) -> dict:

@@ -46,6 +46,7 @@ RETENTION_ENV = "STUDIO_LOG_RETENTION_DAYS"
 # Credit outcomes (default or not) are known a year after the loan is granted: keep predictions longer.
 DEFAULT_RETENTION_DAYS = 400
 SETTINGS_FILE = "settings.json"
+STATUS_FILE = "status.json"  # a run's champion / challenger status (core.monitor.lineage)
 STALE_TMP_SECONDS = 3600
 STALE_PENDING_SECONDS = 7 * 86400  # a scoring killed before publishing its parts; a long one may take hours
 COMPACT_MIN_FILES = 20  # a closed day with more files than this is merged into one
@@ -399,7 +400,6 @@ def get_log_size(run_dir) -> LogSize:
 def log_signature(run_dir) -> tuple:
     """A cheap fingerprint of the log's state (files, sizes, latest change): a page recomputes the
     monitor only when it changed."""
-    from core.monitor.lineage import STATUS_FILE
 
     root = log_dir(run_dir)
     files, size, latest = 0, 0, 0.0

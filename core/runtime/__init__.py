@@ -46,10 +46,3 @@ def load_run_model(path, *, runtime: str | None = None):
 
     run.model = load_onnx(ensure_onnx(path))
     return run
-
-
-def tensorflow_loaded() -> bool:
-    """Whether this process has imported TensorFlow or Keras (what the ONNX runtime avoids)."""
-    import sys
-
-    return "tensorflow" in sys.modules or "keras" in sys.modules

@@ -187,7 +187,6 @@ def ensure_onnx(run_dir, *, in_process: bool | None = None) -> Path:
     TensorFlow already exports itself, and any other one runs ``python -m core export`` in a child
     process, so TensorFlow stays out of it.
     """
-    from core.runtime import tensorflow_loaded
 
     run_dir = Path(run_dir)
     found = cached_onnx(run_dir)
@@ -289,3 +288,10 @@ def load_onnx(path, *, threads: int | None = None) -> OnnxModel:
         raise DataValidationError(f"Expected a readable ONNX model at '{path}'; got: {str(exc).splitlines()[0][:200]}. "
                                   "Fix: delete model.onnx and model.onnx.sha256 in the run folder; the next "
                                   "start exports it again.") from exc
+
+
+def tensorflow_loaded() -> bool:
+    """Whether this process has imported TensorFlow or Keras (what the ONNX runtime avoids)."""
+    import sys
+
+    return "tensorflow" in sys.modules or "keras" in sys.modules

@@ -2,7 +2,7 @@
 
 ``--data`` may be one file, a glob (``logs/2024-*.csv``) or a Parquet folder. Each file is cut
 into blocks of ``chunk_size`` rows, the same blocks the single-process scorer reads one after the
-other (``core.datasets.iter_table_chunks``):
+other (``core.tablestream.iter_table_chunks``):
 
 - plain CSV: the byte offset where every ``chunk_size``-th record starts, found in one pass over
   the bytes that counts newlines outside quoted fields; a worker reads and parses its byte range
@@ -102,7 +102,7 @@ def _file_blocks(p: Path, chunk_size: int, member: str | None = None, sheet: str
     with open(p, "rb") as fh:
         kind = sniff_kind(fh.read(65536))
     if kind in ("gzip", "zip", "xlsx", "ole2") or member is not None or sheet is not None:
-        from core.datasets import iter_table_chunks
+        from core.tablestream import iter_table_chunks
 
         for chunk in iter_table_chunks(p, chunk_size=chunk_size, member=member, sheet=sheet):
             yield {"kind": "frame", "path": str(p), "frame": chunk.reset_index(drop=True)}

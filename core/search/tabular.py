@@ -186,7 +186,7 @@ def check_ensemble(objective: TabularObjective, params: dict, baselines: tuple[s
     Trains the best settings once more on the fitting rows, with the baselines, and tries every
     baseline at every weight of ``WEIGHTS`` on the validation rows (``choose_ensemble``). The
     ensemble is used only when its best blend beats the network and the best baseline."""
-    from core.tabular import choose_threshold
+    from core.metrics import choose_threshold
 
     t0 = time.perf_counter()
     run = objective.train(params, baselines=baselines)

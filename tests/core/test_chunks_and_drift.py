@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.datasets import iter_table_chunks, read_table
+from core.datasets import read_table
+from core.tablestream import iter_table_chunks
 from core.drift import DriftAccumulator, build_profile, compare_to_profile
 from core.errors import DataValidationError
 

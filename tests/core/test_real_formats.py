@@ -7,7 +7,8 @@ import json
 import pytest
 
 from core.cli import main
-from core.datasets import iter_table_chunks, read_table
+from core.datasets import read_table
+from core.tablestream import iter_table_chunks
 
 pytestmark = pytest.mark.realdata
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 
 from core.archivefile import TableChoiceNeeded
-from core.datasets import iter_table_chunks, read_table
+from core.datasets import read_table
+from core.tablestream import iter_table_chunks
 from core.errors import DataValidationError
 from core.tablefile import has_header
 

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.demand.data import ColumnMap, detect_frequency, guess_columns, load_sales
+from core.demand.data import ColumnMap, detect_frequency, load_sales
+from core.demand.roles import guess_columns
 from core.demand.roles import guess_roles, name_tokens
 from core.errors import DataValidationError
 from tests.demand.walmart_like import make_walmart_like

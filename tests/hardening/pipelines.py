@@ -119,7 +119,7 @@ def check_for_scoring(scenario: str):
 
 def stream_chunks(raw: bytes, name: str = "to_score.csv"):
     """CLI batch scoring: the streamed reader over a file on disk."""
-    from core.datasets import iter_table_chunks
+    from core.tablestream import iter_table_chunks
 
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / name

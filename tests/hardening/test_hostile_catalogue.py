@@ -82,7 +82,8 @@ def test_classic_mac_line_endings_are_rows():
 
 
 def test_too_many_columns_is_refused_with_the_limit():
-    from core.datasets import MAX_COLUMNS, iter_table_chunks, read_table
+    from core.datasets import MAX_COLUMNS, read_table
+    from core.tablestream import iter_table_chunks
     from core.errors import DataValidationError
 
     raw = C._wide(C.credit_frame(5), 10_000)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.datasets import iter_table_chunks
+from core.tablestream import iter_table_chunks
 from core.errors import DataValidationError
 from core.scale.cluster import check_scheduler_address, open_client
 from core.scale.inputs import find_input_files, plan_blocks, read_block, record_starts

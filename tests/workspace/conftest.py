@@ -51,7 +51,8 @@ def demand_small() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def demand_run(demand_small):
-    from core.demand.data import guess_columns, load_sales
+    from core.demand.data import load_sales
+    from core.demand.roles import guess_columns
     from core.demand.forecast import DemandConfig, train_demand
 
     sales = load_sales(demand_small, guess_columns(demand_small))
