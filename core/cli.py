@@ -17,14 +17,11 @@ the work (``run_train(args) -> dict``); this module only parses and prints.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import json
-import math
-import os
 import sys
-from typing import Iterator, Sequence
+from typing import Sequence
 
+from core.console import clean_json as _clean, quiet_native_stderr, say  # noqa: F401  (their old home)
 from core.errors import DataValidationError
 from core.scenarios import ScenarioKeys, find_scenario
 
@@ -138,22 +135,6 @@ def _score_parser(scenario_module=None) -> argparse.ArgumentParser:
     return p
 
 
-def _clean(o):
-    """JSON has no NaN: turn them into null so every consumer can parse the output."""
-    if isinstance(o, float):
-        return None if math.isnan(o) or math.isinf(o) else o
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    if hasattr(o, "item") and not isinstance(o, (str, bytes)):
-        try:
-            return _clean(o.item())
-        except (ValueError, AttributeError):
-            pass
-    return o
-
-
 def _emit(result: dict, as_json: bool) -> None:
     if as_json:
         print(json.dumps(_clean(result)))
@@ -167,43 +148,6 @@ def _emit(result: dict, as_json: bool) -> None:
             print(f"{section}: {value}")
 
 
-@contextlib.contextmanager
-def quiet_native_stderr(enabled: bool = True) -> Iterator[None]:
-    """Send what native libraries write to standard error to /dev/null; keep Python's own lines.
-
-    TensorFlow's C++ start-up chatter (absl's "All log messages before absl::InitializeLog()",
-    oneDNN, "Could not find cuda drivers", cuInit failures) is written straight to file
-    descriptor 2, before and regardless of ``TF_CPP_MIN_LOG_LEVEL``, so no environment variable
-    silences all of it. Descriptor 2 is pointed at /dev/null for the command's duration while
-    ``sys.stderr`` writes to a copy of the real one, so progress lines, notices, warnings and
-    errors from Python still reach the user. Only applies when ``sys.stderr`` is the process's
-    real standard error (not under a test runner's capture); ``--verbose`` turns it off.
-    """
-    try:
-        real = enabled and sys.stderr is not None and sys.stderr.fileno() == 2
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        real = False
-    if not real:
-        yield
-        return
-    sys.stderr.flush()
-    saved_fd = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    original = sys.stderr
-    sys.stderr = io.TextIOWrapper(os.fdopen(os.dup(saved_fd), "wb"), encoding=original.encoding,
-                                  errors="backslashreplace", line_buffering=True)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved_fd, 2)
-        sys.stderr.close()
-        sys.stderr = original
-        os.close(saved_fd)
-        os.close(devnull)
-
-
 def _open_log(args):
     """The run's prediction log for ``score`` (None with --no-log or STUDIO_PREDICTION_LOG=0); either
     engine logs into it, and its parts are published once the output is in place."""
@@ -213,11 +157,6 @@ def _open_log(args):
     if args.retention_days is not None:
         set_retention(args.model, args.retention_days)
     return open_recorder(args.model, source="cli", enabled=not args.no_log, deferred=True)
-
-
-def say(message: str) -> None:
-    """One line for the user on standard error (stdout carries the result)."""
-    print(message, file=sys.stderr, flush=True)
 
 
 def _scenario_from_argv(argv: Sequence[str]) -> str | None:

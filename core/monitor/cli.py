@@ -53,7 +53,7 @@ def _parser(command: str) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    from core.cli import _clean, quiet_native_stderr, say
+    from core.console import clean_json as _clean, quiet_native_stderr, say
     from core.errors import DataValidationError
 
     command, rest = argv[0], list(argv[1:])

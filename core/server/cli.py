@@ -183,7 +183,7 @@ def run(args) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    from core.cli import quiet_native_stderr
+    from core.console import quiet_native_stderr
 
     args = serve_parser().parse_args(list(argv))
     try:
