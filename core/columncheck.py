@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.saved import (  # noqa: F401  (read here by older callers)
+    CATEGORY, DATE, NUMBER, _ws, expected_from_summary, images_input, profile_from_summary,
+)
 
-NUMBER, DATE, CATEGORY = "number", "date", "category"
 # A column whose readable share falls below this is of the wrong kind, not merely untidy.
 WRONG_TYPE_SHARE = 0.5
 _TYPE_SAMPLE = 2_000
@@ -31,42 +33,12 @@ class ColumnMismatchError(DataValidationError):
         self.report = report
 
 
-def _ws(meta: dict) -> dict:
-    return meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-
-
-def profile_from_summary(meta: dict) -> dict | None:
-    """The drift profile saved in the run's workspace summary, or None."""
-    profile = _ws(meta).get("profile")
-    return profile if isinstance(profile, dict) and profile.get("columns") else None
-
-
 def get_training_profile(meta: dict) -> dict | None:
     """The drift profile of the training rows saved with a run (``core.drift``), or None."""
     from core.scenarios import find_scenario
 
     scenario = find_scenario(meta.get("scenario"))
     return scenario.training_profile(meta) if scenario is not None else profile_from_summary(meta)
-
-
-def images_input(meta: dict) -> dict:
-    """``{"kind": "images", ...}``: image size, channels and classes of an image model."""
-    inp = _ws(meta).get("input") if isinstance(_ws(meta).get("input"), dict) else {}
-    return {"kind": "images", "columns": {}, "image_size": meta.get("image_size", inp.get("image_size")),
-            "channels": meta.get("channels", inp.get("channels")),
-            "class_names": list(meta.get("class_names", inp.get("class_names", [])))}
-
-
-def expected_from_summary(meta: dict, kinds: dict[str, str] | None = None) -> dict:
-    """What a file to score must contain, read from the run's workspace summary (``input``), or
-    the column ``kinds`` a scenario read from its own metadata."""
-    inp = _ws(meta).get("input") if isinstance(_ws(meta).get("input"), dict) else {}
-    if inp.get("kind") == "images":
-        return images_input(meta)
-    if kinds is None:
-        numeric = set(inp.get("numeric", []))
-        kinds = {c: NUMBER if c in numeric else CATEGORY for c in inp.get("columns", [])}
-    return {"kind": "table", "columns": dict(kinds), "target": inp.get("target")}
 
 
 def get_expected_input(meta: dict) -> dict:

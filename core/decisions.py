@@ -11,12 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.errors import DataValidationError
-
-
-def saved_decision(meta: dict) -> dict:
-    """``workspace.decision`` of a saved run (empty when not recorded)."""
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    return ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
+from core.saved import saved_decision  # noqa: F401  (read here by older callers)
 
 
 def get_decision_settings(meta: dict) -> dict:

@@ -233,17 +233,17 @@ class ScenarioBase:
         raise NotImplementedError
 
     def expected_input(self, meta: dict) -> dict:
-        from core.columncheck import expected_from_summary
+        from core.saved import expected_from_summary
 
         return expected_from_summary(meta)
 
     def training_profile(self, meta: dict) -> dict | None:
-        from core.columncheck import profile_from_summary
+        from core.saved import profile_from_summary
 
         return profile_from_summary(meta)
 
     def decision_settings(self, meta: dict) -> dict:
-        from core.decisions import saved_decision
+        from core.saved import saved_decision
 
         return dict(saved_decision(meta))
 

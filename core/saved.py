@@ -1,0 +1,46 @@
+"""What a saved run's metadata says about its input and its decision, read as saved.
+
+These readers never ask the scenario (``core.scenarios``); the scenario contract's default hooks call
+them, and ``core.columncheck`` / ``core.decisions`` ask the scenario and fall back on them. Keeping them
+below both is what lets the registry and its callers import one way only.
+"""
+
+from __future__ import annotations
+
+NUMBER, DATE, CATEGORY = "number", "date", "category"
+
+
+def _ws(meta: dict) -> dict:
+    return meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+
+
+def profile_from_summary(meta: dict) -> dict | None:
+    """The drift profile saved in the run's workspace summary, or None."""
+    profile = _ws(meta).get("profile")
+    return profile if isinstance(profile, dict) and profile.get("columns") else None
+
+
+def images_input(meta: dict) -> dict:
+    """``{"kind": "images", ...}``: image size, channels and classes of an image model."""
+    inp = _ws(meta).get("input") if isinstance(_ws(meta).get("input"), dict) else {}
+    return {"kind": "images", "columns": {}, "image_size": meta.get("image_size", inp.get("image_size")),
+            "channels": meta.get("channels", inp.get("channels")),
+            "class_names": list(meta.get("class_names", inp.get("class_names", [])))}
+
+
+def expected_from_summary(meta: dict, kinds: dict[str, str] | None = None) -> dict:
+    """What a file to score must contain, read from the run's workspace summary (``input``), or
+    the column ``kinds`` a scenario read from its own metadata."""
+    inp = _ws(meta).get("input") if isinstance(_ws(meta).get("input"), dict) else {}
+    if inp.get("kind") == "images":
+        return images_input(meta)
+    if kinds is None:
+        numeric = set(inp.get("numeric", []))
+        kinds = {c: NUMBER if c in numeric else CATEGORY for c in inp.get("columns", [])}
+    return {"kind": "table", "columns": dict(kinds), "target": inp.get("target")}
+
+
+def saved_decision(meta: dict) -> dict:
+    """``workspace.decision`` of a saved run (empty when not recorded)."""
+    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+    return ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
