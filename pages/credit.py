@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD
 from core.errors import DataValidationError
 from core.credit.reasons import humanise
 from core.glossary import MODELS
@@ -36,8 +37,8 @@ st.caption("Who will repay, and where should the approval line be? Train a Keras
 origin_slot = st.container()
 trust_slot = st.container()
 
-st.session_state.setdefault(K + "loss", 5000.0)
-st.session_state.setdefault(K + "margin", 1000.0)
+st.session_state.setdefault(K + "loss", LOSS_DEFAULT)
+st.session_state.setdefault(K + "margin", MARGIN_GOOD)
 st.session_state.setdefault(K + "proxy_out", True)  # possible proxies kept out of reason codes (Reason codes tab)
 
 tabs = st.tabs(["Data & training", "Performance", "Decision & profit", "Scorecard", "Explanations",

@@ -102,7 +102,7 @@ class CreditMonitor(MonitorSpec):
 
         from core.credit.persist import save_credit_run
         from core.credit.pipeline import train_credit
-        from core.credit.profit import compute_profit_curve, find_optimal_threshold
+        from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD, compute_profit_curve, find_optimal_threshold
         from core.credit.summary import build_credit_summary
         from core.monitor.reference import load_training_rows
         from core.tabular import TabularConfig
@@ -127,7 +127,8 @@ class CreditMonitor(MonitorSpec):
                                                                                   if c in combined.columns],
                            config=config)
         decision = (meta.get("workspace") or {}).get("decision") or {}
-        loss, margin = float(decision.get("loss_default", 5000.0)), float(decision.get("margin_good", 1000.0))
+        loss = float(decision.get("loss_default", LOSS_DEFAULT))
+        margin = float(decision.get("margin_good", MARGIN_GOOD))
         best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=loss,
                                                            margin_good=margin))
         name = f"{(meta.get('workspace') or {}).get('name') or meta.get('run_id')} · challenger"
