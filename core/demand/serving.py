@@ -1,6 +1,6 @@
 """A saved demand run as a predictor: each request is a history of sales rows (one or more series,
 at least the model's input window each), forecast as ``python -m core score`` forecasts a file
-(``score_demand_batch``): P10 / P50 / P90 per series and date after its last date, with each series'
+(``core.demand.service.score_demand_batch``): P10 / P50 / P90 per series and date after its last date, with each series'
 safety stock and reorder point under the saved policy, and order quantities when the rows carry stock
 on hand."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.demand.scenario import ON_HAND_COLUMNS
+from core.demand.service import ON_HAND_COLUMNS
 from core.serving import Predictor
 
 
@@ -52,7 +52,7 @@ class DemandPredictor(Predictor):
         return rows
 
     def predict(self, df: pd.DataFrame, *, remember: bool = True) -> pd.DataFrame:
-        from core.demand.scenario import score_demand_batch
+        from core.demand.service import score_demand_batch
 
         part = self.check(df)
         result = score_demand_batch(self.run_dir, self.meta, part, self.settings, lambda *_: None, loaded=self.loaded)
