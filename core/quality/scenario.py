@@ -69,8 +69,8 @@ def score_quality_batch(run_dir: Path, meta, data, s, progress):
     from core.batch import BatchResult
     from core.decisions import check_probability
     from core.quality.data import load_images_for_scoring
-    from core.quality.evaluate import get_predictions_frame
     from core.quality.export import load_quality_model
+    from core.quality.service import score_images
 
     thr = check_probability("reject threshold", s["threshold"])
     progress(0.05, "Reading the images")
@@ -79,8 +79,7 @@ def score_quality_batch(run_dir: Path, meta, data, s, progress):
         data, image_size=saved.image_size, channels=saved.channels, class_names=saved.class_names,
         keep_masks=bool(s.get("keep_masks", False)))
     progress(0.4, f"Classifying {len(images):,} images")
-    proba = saved.predict_proba(images)
-    scored = get_predictions_frame(names, labels, proba, saved.class_names, saved.ok_class, thr)
+    scored = score_images(saved, images, names, labels, threshold=thr)
     figures = [("Images scored", f"{len(scored):,}")]
     if "verdict" in scored:
         rej = scored["verdict"] == "reject"

@@ -69,7 +69,7 @@ class QualityPredictor(Predictor):
     def predict(self, df: pd.DataFrame, *, remember: bool = True) -> pd.DataFrame:
         from core.errors import DataValidationError
         from core.quality.data import load_single_image
-        from core.quality.evaluate import get_predictions_frame
+        from core.quality.service import score_images
 
         part = self.check(df)
         s = self.saved
@@ -84,8 +84,7 @@ class QualityPredictor(Predictor):
                                    "send the original image file's bytes") from exc
         names = [str(n) if isinstance(n, str) and n else f"image-{i + 1}"
                  for i, n in enumerate(part[NAME] if NAME in part else [None] * len(part))]
-        proba = s.predict_proba(np.stack(images))
-        return get_predictions_frame(names, None, proba, s.class_names, s.ok_class, self.threshold)
+        return score_images(s, np.stack(images), names, threshold=self.threshold)
 
 
 def make_predictor(run_dir: Path, *, runtime: str) -> QualityPredictor:

@@ -153,8 +153,8 @@ def score_image_block(index: int, names: list[str], source: str, where: dict, la
     import numpy as np
 
     from core.quality.data import _to_channels, decode_with_levels
-    from core.quality.evaluate import get_predictions_frame
     from core.quality.export import load_quality_model
+    from core.quality.service import score_images
     from core.scale.engine import load_shipped
     from core.scale.output import write_part
     from core.scale.predlog import log_block
@@ -182,11 +182,8 @@ def score_image_block(index: int, names: list[str], source: str, where: dict, la
         pixels.append(_to_channels(arr, saved.channels))
     classes = list(saved.class_names)
     y = None if labels is None else np.asarray([classes.index(labels[n]) for n in decoded], dtype=int)
-    if pixels:
-        proba = saved.predict_proba(np.stack(pixels).astype(np.uint8))
-    else:
-        proba = np.zeros((0, len(classes)), dtype=np.float32)
-    scored = get_predictions_frame(decoded, y, proba, saved.class_names, saved.ok_class, threshold)
+    images = np.stack(pixels).astype(np.uint8) if pixels else np.zeros((0,), dtype=np.uint8)
+    scored = score_images(saved, images, decoded, y, threshold=threshold)
     scored, logged = log_block(log, packed, None, scored, staging, index)
     write_part(scored, staging, index, fmt)
     out = {"rows": len(scored), "damaged": damaged, "bad": bad, "two_valued": two_valued, "log": logged,
