@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.errors import DataValidationError
 from core.saved import (  # noqa: F401  (read here by older callers)
-    CATEGORY, DATE, NUMBER, _ws, expected_from_summary, images_input, profile_from_summary,
+    CATEGORY, DATE, NUMBER, expected_from_summary, images_input, profile_from_summary,
 )
 
 # A column whose readable share falls below this is of the wrong kind, not merely untidy.

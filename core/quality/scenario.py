@@ -33,7 +33,7 @@ class QualityScenario(ScenarioBase):
         return build_quality_summary(run, **settings)
 
     def expected_input(self, meta: dict) -> dict:
-        from core.columncheck import images_input
+        from core.saved import images_input
 
         return images_input(meta)
 
