@@ -198,12 +198,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 # Imports that still close a circle, each with why it stays for now. Removing an entry is the way to
 # break its circle; the test below fails when one is no longer there, so the list only shrinks.
-ALLOWED_CIRCLE_EDGES = {
-    # Demand's window builders: version 2 (windows.py) reuses version 1's calendar and covariate helpers and
-    # ``Windows`` from features.py, and features.py hands version-2 runs to windows.py (and re-exports
-    # ``history_needed``). Breaking it means moving the shared helpers into a module of their own.
-    ("core.demand.features", "core.demand.windows"),
-}
+ALLOWED_CIRCLE_EDGES: set[tuple[str, str]] = set()  # none today
 
 
 def test_the_circle_finder_sees_function_level_and_relative_imports(tmp_path):

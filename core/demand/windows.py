@@ -59,7 +59,7 @@ def history_needed(cfg) -> int:
 
 def feature_names_v2(cfg, hist_covariates: list[str]) -> tuple[list[str], list[str]]:
     """Names of the flattened history inputs and of the per-step future inputs (version 2)."""
-    from core.demand.features import calendar_features
+    from core.demand.windowparts import calendar_features
 
     L = cfg.input_len
     hist = [f"lag {L - i}" for i in range(L)]
@@ -77,8 +77,8 @@ def feature_names_v2(cfg, hist_covariates: list[str]) -> tuple[list[str], list[s
 
 def planned_covariates(cfg) -> list[str]:
     """Covariates whose forecast-period values the network reads: all but the observed ones the leakage
-    audit leaves to their past values (``core.demand.features.same_period_covariates``)."""
-    from core.demand.features import same_period_covariates
+    audit leaves to their past values (``core.demand.windowparts.same_period_covariates``)."""
+    from core.demand.windowparts import same_period_covariates
 
     return same_period_covariates(cfg)
 
@@ -92,7 +92,7 @@ def make_windows_v2(arrs: dict, cfg, origins: dict[str, np.ndarray], *, with_tar
     target's series level in units (0 when masked) and its holiday factor (5 in a flagged holiday
     period, else 1); ``target_weights`` turns them into the loss's weights.
     """
-    from core.demand.features import Windows, history_covariates, horizon_steps
+    from core.demand.windowparts import Windows, history_covariates, horizon_steps
 
     L, H, m = cfg.input_len, cfg.horizon, cfg.season
     steps, raw_off, pos = horizon_steps(H, m)
