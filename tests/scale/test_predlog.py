@@ -14,12 +14,14 @@ from tests.scale.conftest import SAMPLES
 from tests.scale.test_scenarios import score
 
 SCORE = "probability_of_default"
+NO_LOG = shutil.ignore_patterns("monitor")  # the run's prediction log folder (core.monitor.store.log_dir)
 
 
 @pytest.fixture
 def run(tmp_path, credit_model):
-    """A copy of the small credit run, so each test starts from an empty log."""
-    return shutil.copytree(credit_model, tmp_path / "run")
+    """A copy of the small credit run without its prediction log (other tests score the shared run), so
+    each test starts from an empty log."""
+    return shutil.copytree(credit_model, tmp_path / "run", ignore=NO_LOG)
 
 
 def applicants(tmp_path, n=600, *, with_id=False):
@@ -73,7 +75,7 @@ def test_ids_from_the_file_are_logged_and_the_parquet_output_has_no_id_column(ca
 
 def test_default_engine_and_dask_log_the_same_rows_and_scores(capsys, tmp_path, run, scheduler, credit_model):
     data = applicants(tmp_path)
-    other = shutil.copytree(credit_model, tmp_path / "run2")
+    other = shutil.copytree(credit_model, tmp_path / "run2", ignore=NO_LOG)
     local = tmp_path / "local.csv"
     code, a, err = score(capsys, "--model", str(other), "--data", str(data), "--out", str(local), "--quiet",
                          "--chunk-size", "200")
