@@ -1,6 +1,7 @@
 """Headless command line over the same engine the pages use.
 
-    python -m core train --scenario credit --data FILE [--member NAME] [--sheet NAME] [--test-data FILE]
+    python -m core train --scenario credit --data FILE [--member NAME] [--sheet NAME]
+        [--test-data FILE [--test-member NAME] [--test-sheet NAME]]
         [--target COL] [--positive VALUE] [--imbalance METHOD] [--epochs N] [--seed N] [--save DIR] --json
     python -m core score --model DIR --data FILE [--member NAME] [--sheet NAME] --out FILE
         [--personal-data drop|hash|keep]
@@ -52,14 +53,23 @@ def negative_values(args) -> list[str] | None:
 
 
 def _check_table_choice(args) -> None:
-    """--member / --sheet name a table; a scenario that reads images has none to name."""
+    """--member / --sheet (and --test-member ... for the other files) name a table; a scenario that
+    reads images has none to name, and a file that was not given has no table to pick."""
+    from core.tablestream import TABLE_FLAGS, _attr
+
     contract = find_scenario(args.scenario)
-    given = [f for f, v in (("--member", getattr(args, "member", None)), ("--sheet", getattr(args, "sheet", None)))
-             if v is not None]
+    given = [f for _, *flags in TABLE_FLAGS.values() for f in flags if getattr(args, _attr(f), None) is not None]
     if given and contract is not None and contract.input_kind != "table":
         raise DataValidationError(
             f"{' and '.join(given)} name a table in a zip or workbook, but the {contract.key} scenario reads "
             f"{contract.input_kind}. Expected them only with a table file. Fix: leave out {' and '.join(given)}.")
+    for path_flag, *flags in TABLE_FLAGS.values():
+        named = [f for f in flags if getattr(args, _attr(f), None) is not None]
+        if named and getattr(args, _attr(path_flag), None) is None:
+            raise DataValidationError(
+                f"{' and '.join(named)} name a table inside {path_flag}, but no {path_flag} was given. Expected "
+                f"{' and '.join(named)} only with {path_flag} FILE. Fix: add {path_flag} FILE, or leave out "
+                f"{' and '.join(named)}.")
 
 
 def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
@@ -69,6 +79,9 @@ def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
                    "Excel (.xlsx, .xls) or Parquet; images (a zip or folder) for quality")
     _add_table_choice(p)
     p.add_argument("--test-data", help="evaluate on this file instead of a split of --data")
+    p.add_argument("--test-member", metavar="NAME", help="the table to read when --test-data is a zip holding several")
+    p.add_argument("--test-sheet", metavar="NAME", help="the sheet to read when --test-data is an Excel workbook "
+                   "(default: the first sheet with data)")
     p.add_argument("--target", help="target column")
     p.add_argument("--positive", help="value of the target that counts as the positive class")
     p.add_argument("--negative", metavar="VALUE[,VALUE]",

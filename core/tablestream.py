@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -27,9 +28,66 @@ from core.tablefile import (MAX_COLUMNS, _check_unique, _decode, _detect_encodin
 _HEAD = 65536
 
 
-def choice_of(args) -> dict:
-    """The ``member`` / ``sheet`` options of a command line's ``--member`` / ``--sheet`` flags."""
-    return {"member": getattr(args, "member", None), "sheet": getattr(args, "sheet", None)}
+# Each table file a command reads, with the flags naming the table inside it (a zip's member, a workbook's sheet).
+TABLE_FLAGS = {"data": ("--data", "--member", "--sheet"),
+               "test": ("--test-data", "--test-member", "--test-sheet"),
+               "covariates": ("--covariates-file", "--covariates-member", "--covariates-sheet")}
+
+
+def _attr(flag: str) -> str:
+    return flag[2:].replace("-", "_")
+
+
+def choice_of(args, file: str = "data") -> dict:
+    """The ``member`` / ``sheet`` options of the flags naming the table inside ``file`` (a key of
+    ``TABLE_FLAGS``: ``--member`` / ``--sheet`` for --data, ``--test-member`` / ``--test-sheet`` ...)."""
+    _, member, sheet = TABLE_FLAGS[file]
+    return {"member": getattr(args, _attr(member), None), "sheet": getattr(args, _attr(sheet), None)}
+
+
+def _own_flags(text: str, file: str) -> str:
+    """``text`` (a message or notice written for --data) naming the member / sheet flags of ``file``."""
+    _, member, sheet = TABLE_FLAGS[file]
+    text = re.sub(r"(?<![\w-])--member\b", member, text)
+    return re.sub(r"(?<![\w-])--sheet\b", sheet, text)
+
+
+def read_file_of(args, file: str, **options):
+    """``read_table`` of the file given for ``file`` (``--test-data``, ``--covariates-file`` ...) with
+    the table its own flags name. Its messages and notices name that file and those flags, so an
+    analyst told that a test zip holds several tables reads ``--test-member NAME``, not ``--member``."""
+    from core.datasets import read_table
+
+    path_flag = TABLE_FLAGS[file][0]
+    try:
+        table = read_table(getattr(args, _attr(path_flag)), **options, **choice_of(args, file))
+    except DataValidationError as exc:
+        if file != "data":
+            exc.args = (f"{path_flag}: {_own_flags(str(exc), file)}", *exc.args[1:])
+        raise
+    if file != "data":
+        table.notices = [f"{path_flag}: {_own_flags(n, file)}" for n in table.notices]
+    return table
+
+
+def require_columns(table, file: str, columns) -> None:
+    """Stop when the table read for ``file`` lacks any of ``columns``; when it came from a workbook of
+    several sheets or a zip of several tables, say which one was read and which flag picks another."""
+    missing = [c for c in columns if c not in table.df.columns]
+    if not missing:
+        return
+    path_flag, member, sheet = TABLE_FLAGS[file]
+    found = [str(c) for c in table.df.columns]
+    where, fix = "", f"give {path_flag} a file with {'these columns' if len(missing) > 1 else 'this column'}"
+    if len(table.sheets) > 1:
+        where = f" from its sheet '{table.sheet}' (its sheets are {table.sheets})"
+        fix = f"name the sheet holding the data with {sheet} NAME, or {fix}"
+    elif len(table.members) > 1:
+        where = f" from '{table.member}' in the zip (its tables are {table.members})"
+        fix = f"name the table holding the data with {member} NAME, or {fix}"
+    raise DataValidationError(
+        f"{path_flag}: expected the column(s) {missing} of --data; the table read{where} has {found[:12]}"
+        f"{' ...' if len(found) > 12 else ''}. Fix: {fix}.")
 
 
 def iter_table_chunks(path, *, chunk_size: int = 50_000, member: str | None = None,

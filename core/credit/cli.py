@@ -94,7 +94,7 @@ def run_train(args) -> dict:
     from core.cli import negative_values
     from core.outcome import choose_outcome_rows
     from core.scale.sample import wants_sample
-    from core.tablestream import choice_of
+    from core.tablestream import choice_of, read_file_of
     from core.blend import recommended_line, recommended_section
     from core.training import describe_epochs, summarize_epochs
 
@@ -113,7 +113,8 @@ def run_train(args) -> dict:
     else:
         # Personal data (e-mail, phone, card numbers, ids, names) is left out as the file is read.
         table = read_table(args.data, personal="drop", **choice_of(args))  # --member / --sheet
-    test_table = read_table(args.test_data, personal="drop") if getattr(args, "test_data", None) else None
+    test_table = (read_file_of(args, "test", personal="drop")  # --test-member / --test-sheet
+                  if getattr(args, "test_data", None) else None)
     target = args.target or guess_target(table.df.columns)
     if target is None:
         raise DataValidationError(
@@ -125,9 +126,13 @@ def run_train(args) -> dict:
     table.df, outcome_notices = choose_outcome_rows(table.df, target, positive=args.positive, negative=negative)
     table.notices = [*table.notices, *outcome_notices]
     if test_table is not None:
+        from core.tablestream import require_columns
+
+        require_columns(test_table, "test", [target])  # e.g. a workbook's first sheet held notes
         test_table.df, test_notices = choose_outcome_rows(test_table.df, target, positive=args.positive,
                                                           negative=negative)
-        table.notices += [f"--test-data: {n}" for n in test_notices]
+        read = [n for n in test_table.notices if not n.startswith("--test-data: Personal data")]
+        table.notices += [*read, *(f"--test-data: {n}" for n in test_notices)]
     for notice in [n for n in table.notices if not n.startswith("Personal data")]:
         print(notice, file=sys.stderr, flush=True)
     config = _config(args)

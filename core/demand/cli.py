@@ -36,6 +36,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                    "('none' for none; default: every other numeric column)")
     g.add_argument("--covariates-file", default=None, help="second file of known-in-advance covariates "
                    "(e.g. Store, Date, Temperature, MarkDown1..5), joined on the shared date / series columns")
+    g.add_argument("--covariates-member", metavar="NAME", help="the table to read when --covariates-file is a zip "
+                   "holding several")
+    g.add_argument("--covariates-sheet", metavar="NAME", help="the sheet to read when --covariates-file is an Excel "
+                   "workbook (default: the first sheet with data)")
     g.add_argument("--horizon", type=int, default=None, help="periods to forecast (default 28 daily, 8 weekly, 12 monthly)")
     g.add_argument("--origins", type=int, default=1, help="rolling-origin backtest origins (default 1)")
     g.add_argument("--step", type=int, default=None, help="periods between origins (default: horizon)")
@@ -60,18 +64,28 @@ def _split_list(arg: str | None):
     return tuple(c.strip() for c in arg.split(",") if c.strip())
 
 
-def _load(path: str, args, cmap=None, *, choice: dict | None = None):
-    """Read and clean one file (``choice``: the --member / --sheet of --data). Without ``cmap`` the
-    column roles are guessed (flags win) and the guess, with the reason for each role, is printed
-    on standard error before anything trains."""
+def _personal_notice(notice: str) -> bool:
+    """The personal-data notice of a file read (said once, with the run's summary), whichever file it is of."""
+    return notice.startswith(("Personal data", "--test-data: Personal data", "--covariates-file: Personal data"))
+
+
+def _load(file: str, args, cmap=None):
+    """Read and clean --data or --test-data (``file``: "data" or "test", which names the flags
+    --member / --sheet or --test-member / --test-sheet). Without ``cmap`` the column roles are
+    guessed (flags win) and the guess, with the reason for each role, is printed on standard error
+    before anything trains."""
     import sys
 
-    from core.datasets import read_table
     from core.demand.data import ColumnMap, load_sales
     from core.demand.roles import guess_roles
+    from core.tablestream import read_file_of
 
-    table = read_table(path, max_rows=None, personal="drop", **(choice or {}))  # personal data left out as it is read
-    for notice in [n for n in table.notices if not n.startswith("Personal data")]:
+    table = read_file_of(args, file, max_rows=None, personal="drop")  # personal data left out as it is read
+    if cmap is not None:  # the test file: the columns found in --data
+        from core.tablestream import require_columns
+
+        require_columns(table, file, [cmap.date, cmap.target, *cmap.series])
+    for notice in [n for n in table.notices if not _personal_notice(n)]:
         print(notice, file=sys.stderr)
     guess = None
     if cmap is None:
@@ -90,8 +104,10 @@ def _load(path: str, args, cmap=None, *, choice: dict | None = None):
     if getattr(args, "covariates_file", None):
         from core.demand.covariates import join_covariates
 
-        join = join_covariates(df, read_table(args.covariates_file, max_rows=None, personal="drop").df, date_col=cmap.date,
-                               series_cols=cmap.series)
+        covariates = read_file_of(args, "covariates", max_rows=None, personal="drop")  # --covariates-member / -sheet
+        for notice in [n for n in covariates.notices if not _personal_notice(n)]:
+            print(notice, file=sys.stderr)
+        join = join_covariates(df, covariates.df, date_col=cmap.date, series_cols=cmap.series)
         df = join.frame
         print(f"demand covariates file: {join.summary()}", file=sys.stderr)
     return load_sales(df, cmap, fill_gaps=args.fill_gaps), cmap, guess, join
@@ -106,10 +122,8 @@ def run_train(args) -> dict:
                                        describe_params, summarize_policy)
 
     t0 = time.perf_counter()
-    from core.tablestream import choice_of
-
-    data, cmap, guess, join = _load(args.data, args, choice=choice_of(args))  # --member / --sheet
-    test = _load(args.test_data, args, cmap)[0] if args.test_data else None
+    data, cmap, guess, join = _load("data", args)  # --member / --sheet
+    test = _load("test", args, cmap)[0] if args.test_data else None  # --test-member / --test-sheet
     horizon = args.horizon or DEFAULT_HORIZON[data.frequency]
     data, audit = _audit(data, join, args, hold=0 if test is not None else hold_periods(horizon, args.origins, args.step))
     cfg = DemandConfig(horizon=horizon, input_len=args.input_len, origins=args.origins, step=args.step,

@@ -96,3 +96,39 @@ def test_member_and_sheet_where_they_do_not_apply(files, capsys, extra, match):
 def test_member_and_sheet_are_refused_for_images(tmp_path, capsys):
     assert main(["train", "--scenario", "quality", "--data", str(tmp_path), "--sheet", "x"]) == 1
     assert "--sheet name a table in a zip or workbook, but the quality scenario reads images" in capsys.readouterr().err
+
+
+def test_the_test_file_has_its_own_member_and_sheet_flags(files, capsys):
+    args = ["train", "--scenario", "credit", "--data", str(files / "book.xlsx"), "--sheet", "Applications",
+            "--epochs", "1", "--no-explain", "--json"]
+    assert main([*args, "--test-data", str(files / "export.zip")]) == 1
+    err = capsys.readouterr().err
+    assert "--test-data: 'export.zip' holds 2 tables" in err and "--test-member NAME" in err
+    assert "--member NAME" not in err
+    assert main([*args, "--test-data", str(files / "book.xlsx")]) == 1  # its first sheet holds a note
+    err = capsys.readouterr().err
+    assert "--test-data: expected the column(s) ['default'] of --data; the table read from its sheet 'Notes'" in err
+    assert "name the sheet holding the data with --test-sheet NAME" in err
+    assert main([*args, "--test-data", str(files / "export.zip"), "--test-member", "2023/applications.csv"]) == 0
+    captured = capsys.readouterr()
+    assert _json(captured.out)["data"]["test_rows"] == 300
+    assert "--test-data: Read '2023/applications.csv' from the zip 'export.zip'." in captured.err
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--test-member", "a.csv"], "--test-member name a table inside --test-data, but no --test-data was given"),
+    (["--test-data", "{d}/three.csv", "--test-sheet", "x"],
+     "--test-data: A sheet to read was named, but 'three.csv' is a text table; expected one of Excel workbooks. "
+     "Fix: leave out --test-sheet"),
+])
+def test_test_flags_where_they_do_not_apply(files, capsys, extra, match):
+    extra = [e.format(d=files) for e in extra]
+    assert main(["train", "--scenario", "credit", "--data", str(files / "three.csv"), "--epochs", "1", *extra]) == 1
+    assert match in capsys.readouterr().err
+
+
+def test_test_flags_are_refused_for_images(tmp_path, capsys):
+    assert main(["train", "--scenario", "quality", "--data", str(tmp_path), "--test-data", str(tmp_path),
+                 "--test-member", "x"]) == 1
+    assert "--test-member name a table in a zip or workbook, but the quality scenario reads images" in \
+        capsys.readouterr().err

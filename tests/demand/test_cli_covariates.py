@@ -59,3 +59,26 @@ def test_cli_bad_covariates_file_says_what_to_fix(files, capsys):
                        *FLAGS)
     assert code == 1
     assert "must have the sales file's date column 'Date' to join on" in out.err
+
+
+def test_cli_covariates_zip_of_several_tables_needs_its_own_member_flag(files, capsys):
+    import zipfile
+
+    with zipfile.ZipFile(files / "covariates.zip", "w") as zf:
+        zf.write(files / "features.csv", "features.csv")
+        zf.write(files / "no_date.csv", "no_date.csv")
+    args = ["--data", str(files / "train.csv"), "--covariates-file", str(files / "covariates.zip"), *FLAGS]
+    code, out = _train(capsys, *args)
+    assert code == 1
+    assert "--covariates-file: 'covariates.zip' holds 2 tables" in out.err and "--covariates-member NAME" in out.err
+    assert "--member NAME" not in out.err
+    code, out = _train(capsys, *args, "--covariates-member", "features.csv")
+    assert code == 0, out.err
+    assert json.loads(out.out.strip().splitlines()[-1])["covariates_file"]["keys"] == ["Date", "Store"]
+    assert "--covariates-file: Read 'features.csv' from the zip 'covariates.zip'." in out.err
+
+
+def test_cli_covariates_sheet_without_a_covariates_file_is_refused(files, capsys):
+    code, out = _train(capsys, "--data", str(files / "train.csv"), "--covariates-sheet", "Features", *FLAGS)
+    assert code == 1
+    assert "--covariates-sheet name a table inside --covariates-file, but no --covariates-file was given" in out.err
