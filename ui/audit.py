@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.audit import KEPT, NOT_INPUT, LeakAudit
+from core.audit import KEPT, MAPPED, NOT_INPUT, LeakAudit
 from core.safety import escape_markdown
 
 
@@ -16,7 +16,8 @@ def kept_columns(keep_key: str) -> list[str]:
 
 def leak_callout(audit: LeakAudit | None, keep_key: str, *, button_key: str) -> None:
     """Say which columns are left out as possible leaks and why, with a button to keep each (and to leave a
-    kept one out again); identifiers that encode the outcome are only reported (they are never inputs)."""
+    kept one out again); identifiers that encode the outcome are only reported (they are never inputs), and
+    a column mapped to a role (the fraud amount) stays an input with a warning."""
     if audit is None:
         return
     if not audit.findings:
@@ -24,13 +25,15 @@ def leak_callout(audit: LeakAudit | None, keep_key: str, *, button_key: str) -> 
                    f"columns checked on {audit.rows:,} training rows).")
         return
     with st.container(border=True):
-        left = [f for f in audit.findings if f.action not in (KEPT, NOT_INPUT)]
+        left = [f for f in audit.findings if f.action not in (KEPT, NOT_INPUT, MAPPED)]
         if left:
             st.markdown(":material/policy: **Left out of the model as possible leaks** — each gives the outcome "
                         "away on the training rows, so a model using it would look far better than it is on new "
                         "cases:\n\n" + "\n".join(f"- {escape_markdown(f.evidence)}." for f in left))
         for f in audit.findings:
-            if f.action == KEPT:
+            if f.action == MAPPED:  # a mapped role (the fraud amount) is never left out: a warning instead
+                st.warning(escape_markdown(f.mapped_warning()), icon=":material/warning:")
+            elif f.action == KEPT:
                 st.warning(f"Kept as a model input at your request: {escape_markdown(f.evidence)}. Keep it only if "
                            "it is known before the outcome; the figures may look better than they will be.",
                            icon=":material/warning:")
@@ -39,7 +42,7 @@ def leak_callout(audit: LeakAudit | None, keep_key: str, *, button_key: str) -> 
                         "input, but it encodes the "
                         "outcome. The file may have been put together from separate extracts per outcome; check "
                         "that the other columns were recorded the same way for every row.", icon=":material/badge:")
-        cols = [f for f in audit.findings if f.action != NOT_INPUT]
+        cols = [f for f in audit.findings if f.action not in (NOT_INPUT, MAPPED)]
         if not cols:
             return
         buttons = st.columns(min(len(cols), 4))

@@ -16,9 +16,10 @@ LEFT_OUT = "left_out"  # not a model input (credit, fraud)
 PAST_ONLY = "past_only"  # demand: enters only through its past values (lagged), never its same-period value
 KEPT = "kept"  # the analyst kept it as it was (--keep-column, or the page's keep control)
 NOT_INPUT = "not_an_input"  # an identifier that encodes the outcome; identifiers are never inputs anyway
+MAPPED = "kept_mapped"  # a column the analyst mapped to a role (fraud: the amount): kept, with a warning
 
 ACTION_WORDS = {LEFT_OUT: "left out", PAST_ONLY: "past values only", KEPT: "kept at your request",
-                NOT_INPUT: "not a model input (identifier)"}
+                NOT_INPUT: "not a model input (identifier)", MAPPED: "kept: you mapped it (check it)"}
 
 
 @dataclass(frozen=True)
@@ -35,16 +36,28 @@ class Finding:
     action: str
     score: float | None = None
     together: tuple[str, ...] = ()  # the other columns of the set the evidence is about (sum / fit)
+    role: str = ""  # the role the analyst mapped the column to (action ``kept_mapped``), e.g. "amount"
 
     def to_dict(self) -> dict:
-        return {"column": self.column, "kind": self.kind, "evidence": self.evidence, "action": self.action,
-                "score": None if self.score is None else round(float(self.score), 4),
-                "together": list(self.together)}
+        out = {"column": self.column, "kind": self.kind, "evidence": self.evidence, "action": self.action,
+               "score": None if self.score is None else round(float(self.score), 4),
+               "together": list(self.together)}
+        if self.role:
+            out["role"] = self.role
+        return out
 
     @classmethod
     def from_dict(cls, d: dict) -> "Finding":
         return cls(str(d["column"]), str(d.get("kind", "")), str(d.get("evidence", "")), str(d.get("action", "")),
-                   d.get("score"), tuple(d.get("together") or ()))
+                   d.get("score"), tuple(d.get("together") or ()), str(d.get("role") or ""))
+
+    def mapped_warning(self) -> str:
+        """The warning for a mapped column the audit suspects (kept: the analyst said what it is)."""
+        alone = ", almost perfectly on its own" if self.kind == "separates" else ""
+        return (f"Check the {self.role} column: {self.evidence}{alone}. Make sure it is not "
+                f"recorded after the outcome (a refund, a chargeback, an amount corrected once the case was known): "
+                f"if it is, the model's figures are far better than they will be on new cases. It stays a model "
+                f"input because it is mapped as the {self.role}.")
 
 
 @dataclass
@@ -70,15 +83,20 @@ class LeakAudit:
 
     @property
     def suspects(self) -> list[str]:
-        """Suspected columns the analyst can keep (identifiers are not inputs either way)."""
-        return [f.column for f in self.findings if f.action != NOT_INPUT]
+        """Suspected columns the analyst can keep (identifiers are not inputs either way, mapped columns stay)."""
+        return [f.column for f in self.findings if f.action not in (NOT_INPUT, MAPPED)]
+
+    def warnings(self) -> list[str]:
+        """One warning per suspected column that stays an input because the analyst mapped it to a role."""
+        return [f.mapped_warning() for f in self.findings if f.action == MAPPED]
 
     def notices(self) -> list[str]:
         """One plain sentence per piece of evidence (columns that sum together share one), e.g.
         "Possible leak, left out: 'x' alone separates default at ROC-AUC 0.999 on 750 training rows. ..."."""
         groups: dict[tuple[str, str], list[str]] = {}
         for f in self.findings:
-            groups.setdefault((f.evidence, f.action), []).append(f.column)
+            if f.action != MAPPED:  # said by warnings()
+                groups.setdefault((f.evidence, f.action), []).append(f.column)
         out = []
         for (evidence, action), cols in groups.items():
             flags = " ".join(f"--keep-column {shlex.quote(c)}" for c in cols)
@@ -96,7 +114,7 @@ class LeakAudit:
             else:
                 out.append(f"Possible leak, left out: {evidence}. If it is known before the outcome, keep it with "
                            f"{flags} (or one click on the page).")
-        return out
+        return [*out, *self.warnings()]
 
     def to_dict(self) -> dict:
         """The machine-readable audit: rows measured, columns checked, and per finding column, evidence, action."""

@@ -21,12 +21,12 @@ Measured on the training rows only, three rules:
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from core.audit.report import KEPT, LEFT_OUT, NOT_INPUT, Finding, LeakAudit
+from core.audit.report import KEPT, LEFT_OUT, MAPPED, NOT_INPUT, Finding, LeakAudit
 
 AUC_LEAK = 0.98  # ROC-AUC of one column alone at or above which it is a suspected leak
 CODE_VALUES = 50  # numbers with at most this many distinct values are also scored as categories
@@ -167,10 +167,13 @@ def _sample(frame: pd.DataFrame, y: np.ndarray, seed: int) -> tuple[pd.DataFrame
 
 def audit_outcome(frame: pd.DataFrame, y, *, numeric: Sequence[str], categorical: Sequence[str] = (),
                   others: Sequence[str] = (), keep: Sequence[str] = (), outcome: str = "the outcome",
-                  seed: int = 0) -> LeakAudit:
+                  seed: int = 0, mapped: Mapping[str, str] | None = None) -> LeakAudit:
     """Audit the model inputs (``numeric``, ``categorical``) of the training rows ``frame`` against the
     0/1 outcome ``y``; ``others`` are columns that are not inputs, checked only for an id that encodes
-    the outcome. Columns in ``keep`` are reported but stay inputs (action ``kept``)."""
+    the outcome. Columns in ``keep`` are reported but stay inputs (action ``kept``); so do the columns
+    of ``mapped`` (column -> the role the analyst mapped it to, e.g. the fraud amount): a mapped role is
+    never dropped, its finding is a warning (action ``kept_mapped``)."""
+    mapped = dict(mapped or {})
     y = np.asarray(y).astype(int)
     frame, y, note = _sample(frame, y, seed)
     folds = fold_of(len(frame), seed)
@@ -186,23 +189,24 @@ def audit_outcome(frame: pd.DataFrame, y, *, numeric: Sequence[str], categorical
                 score = max(score, category_separation(s, y, folds))
         else:
             score = category_separation(s, y, folds)
-        action = KEPT if c in keep else LEFT_OUT
+        action = MAPPED if c in mapped else KEPT if c in keep else LEFT_OUT
+        role = mapped.get(c, "")
         word = post_outcome_word(c)
         if score >= AUC_LEAK:
             how = "" if c in numeric and s.nunique(dropna=True) > CODE_VALUES else \
                 f" (each value scored by its {outcome} rate in the other folds)"
             findings.append(Finding(c, "separates", f"'{c}' alone separates {outcome} at ROC-AUC {score:.3f}{how} "
-                                    f"on {n}", action, score))
+                                    f"on {n}", action, score, role=role))
         elif word is not None:
             findings.append(Finding(c, "name", f"'{c}' is named like something recorded after the outcome "
                                     f"({word}); alone it separates {outcome} at ROC-AUC {score:.3f} on {n}", action,
-                                    score))
+                                    score, role=role))
         elif is_id_like(s):
             part_score, part = id_separation(s, y, folds)
             if part_score >= AUC_LEAK:
                 findings.append(Finding(c, "id", f"'{c}' looks like an identifier, and its {part} alone "
                                         f"separates {outcome} at ROC-AUC {part_score:.3f} on {n}", action,
-                                        part_score))
+                                        part_score, role=role))
     for c in others:
         if c in inputs or c not in frame.columns or not is_id_like(frame[c]):
             continue

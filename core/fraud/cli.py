@@ -147,7 +147,8 @@ def run_train(args) -> dict:
     run = run_fraud(table.df, cols, config=config, features=getattr(sample, "features", None))
     from core.audit import LeakAudit
 
-    leaks = LeakAudit.from_dict(run.features.leakage).notices()
+    audit = LeakAudit.from_dict(run.features.leakage)
+    leaks = audit.notices()  # with a warning per mapped column the audit suspects (kept: it is mapped)
     for notice in leaks:
         print(f"fraud leakage audit: {notice}", file=sys.stderr, flush=True)
     print(describe_epochs(summarize_epochs(run.tabular.history, run.config.tabular.epochs)), file=sys.stderr,
@@ -170,6 +171,7 @@ def run_train(args) -> dict:
                  "notices": [*table.notices, *([lost] if lost else []), *run.notices]},
         **run_summary(run),
         "leakage": run.features.leakage,
+        "warnings": audit.warnings(),  # e.g. the mapped amount separates fraud on its own: check when it is recorded
         **summarize_epochs(run.tabular.history, run.config.tabular.epochs),
         "metrics": run.metrics[NETWORK],
         "baselines": {k: v for k, v in run.metrics.items() if k != NETWORK},

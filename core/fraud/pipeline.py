@@ -188,8 +188,9 @@ def audit_fraud_inputs(log: pd.DataFrame, cols: FraudColumns, extra: list[str], 
                                or pd.api.types.is_bool_dtype(log[c])]
     taken = {*cols.roles().values(), *extra, "_row"}
     others = [c for c in log.columns if c not in taken and str(c).lower() not in LEAKY]
+    # The amount is a mapped role: a finding on it is a warning, the column stays (it is what the costs are of).
     return audit_outcome(frame, y[train_idx], numeric=numeric, categorical=[c for c in extra if c not in numeric],
-                         others=others, keep=keep, outcome="fraud", seed=seed)
+                         others=others, keep=keep, outcome="fraud", seed=seed, mapped={cols.amount: "amount"})
 
 
 def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = FraudConfig(),

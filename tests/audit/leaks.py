@@ -12,6 +12,8 @@
   for defaulters, and a ``loan_ref`` identifier (``D-``/``R-`` prefix per outcome, one per row).
 - ``fraud_log``: a transaction log with honest ``channel`` and ``amount``, and a ``case_outcome`` column
   filled in by the investigation afterwards ("confirmed" for 99 % of frauds, "none" otherwise).
+- ``fraud_log_leaky_amount``: the same log where every fraud's ``amount`` is above every genuine one (as an
+  amount corrected once the case was known would be): the mapped amount separates fraud on its own.
 """
 
 from __future__ import annotations
@@ -93,3 +95,9 @@ def fraud_log(days: int = 40, per_day: int = 400, seed: int = 0) -> pd.DataFrame
                          "customer_id": [f"C{c:05d}" for c in rng.integers(0, 2_000, n)],
                          "terminal_id": [f"T{c:04d}" for c in rng.integers(0, 500, n)], "amount": amount,
                          "channel": channel, "case_outcome": case, "is_fraud": fraud})
+
+
+def fraud_log_leaky_amount(days: int = 30, per_day: int = 200, seed: int = 0) -> pd.DataFrame:
+    df = fraud_log(days=days, per_day=per_day, seed=seed)
+    bump = np.random.default_rng(seed + 1).uniform(5_000, 9_000, len(df)).round(2)
+    return df.assign(amount=np.where(df["is_fraud"] == 1, bump, df["amount"].clip(upper=4_000)))

@@ -12,7 +12,7 @@ import pytest
 
 from core.registry import read_metadata
 from core.workspace.report import build_report_html
-from tests.audit.leaks import bike_rentals, credit_applications, fraud_log
+from tests.audit.leaks import bike_rentals, credit_applications, fraud_log, fraud_log_leaky_amount
 
 BIKE = ["--target", "cnt", "--horizon", "7", "--epochs", "15", "--event-level", "0", "--json"]
 
@@ -23,6 +23,7 @@ def files(tmp_path_factory):
     bike_rentals().to_csv(root / "bike.csv", index=False)
     credit_applications().to_csv(root / "credit.csv", index=False)
     fraud_log().to_csv(root / "fraud.csv", index=False)
+    fraud_log_leaky_amount().to_csv(root / "fraud_amount.csv", index=False)
     return root
 
 
@@ -89,3 +90,14 @@ def test_fraud_cli_leaves_the_post_hoc_column_out(files, capsys):
     assert res["leakage"]["findings"][0]["column"] == "case_outcome"
     assert "case_outcome" not in res["features"] and "channel" in res["features"]
     assert any(n.startswith("Possible leak, left out: 'case_outcome'") for n in res["data"]["notices"])
+
+
+def test_fraud_cli_keeps_a_mapped_amount_that_separates_and_warns(files, capsys):
+    res, err = _train(capsys, "fraud", "--data", str(files / "fraud_amount.csv"), "--amount-col", "amount",
+                      "--epochs", "1", "--no-explain", "--json")
+    (warning,) = res["warnings"]
+    assert warning.startswith("Check the amount column: 'amount' alone separates fraud at ROC-AUC 1.000")
+    assert f"fraud leakage audit: {warning}" in err
+    assert {f["column"]: f["action"] for f in res["leakage"]["findings"]} == {"amount": "kept_mapped",
+                                                                               "case_outcome": "left_out"}
+    assert "amount" in res["features"] and "case_outcome" not in res["features"]

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.audit import KEPT, LEFT_OUT, NOT_INPUT, LeakAudit, audit_outcome, post_outcome_word
+from core.audit import KEPT, LEFT_OUT, MAPPED, NOT_INPUT, LeakAudit, audit_outcome, post_outcome_word
 from core.audit.separation import fold_of, out_of_fold_rate, roc_auc, separation
 from core.credit.pipeline import audit_credit, get_credit_audit, prepare_credit_data, split_rows, train_credit
 from core.errors import DataValidationError
 from core.fraud.columns import make_columns
 from core.fraud.pipeline import FraudConfig, prepare_fraud_inputs
-from tests.audit.leaks import credit_applications, fraud_log
+from tests.audit.leaks import credit_applications, fraud_log, fraud_log_leaky_amount
 
 HONEST = ["annual_income", "debt_to_income", "credit_utilisation", "purpose"]
 
@@ -118,3 +118,22 @@ def test_fraud_post_hoc_column_is_left_out_and_keep_keeps_it():
     assert feats.leakage["findings"][0]["action"] == KEPT
     with pytest.raises(DataValidationError, match=r"--keep-column must name columns of the log; \['outcome'\] is not"):
         prepare_fraud_inputs(df, cols, FraudConfig(keep_columns=("outcome",)))
+
+
+def test_fraud_mapped_amount_that_separates_is_kept_with_a_warning():
+    df = fraud_log_leaky_amount()
+    cols = make_columns(df)
+    assert cols.amount == "amount"
+    _, extra, feats, *_ = prepare_fraud_inputs(df, cols, FraudConfig())
+    audit = LeakAudit.from_dict(feats.leakage)
+    found = {f.column: f for f in audit.findings}
+    assert found["amount"].action == MAPPED and found["amount"].role == "amount"
+    assert found["case_outcome"].action == LEFT_OUT  # an unmapped suspect is still left out
+    assert "amount" in feats.numeric and "case_outcome" not in feats.frame
+    assert audit.suspects == ["case_outcome"]  # nothing to keep: a mapped role is never left out
+    (warning,) = audit.warnings()
+    assert warning.startswith("Check the amount column: 'amount' alone separates fraud at ROC-AUC 1.000 on ")
+    assert "almost perfectly on its own. Make sure it is not recorded after the outcome" in warning
+    assert "It stays a model input because it is mapped as the amount." in warning
+    assert warning in audit.notices() and not any(n.startswith("Possible leak, left out: 'amount'")
+                                                   for n in audit.notices())

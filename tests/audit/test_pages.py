@@ -5,7 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.audit.leaks import bike_rentals, credit_applications, fraud_log
+from tests.audit.leaks import bike_rentals, credit_applications, fraud_log, fraud_log_leaky_amount
 from tests.conftest import errors_besides_trust
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
@@ -81,3 +81,13 @@ def test_fraud_notice_names_the_post_hoc_column_and_one_click_keeps_it():
     _button(at, "Leave case_outcome out").click().run()
     assert not [w for w in at.warning if "at your request" in w.value]
     assert [b for b in at.button if b.label == "Keep case_outcome as a feature"]
+
+
+def test_fraud_mapped_amount_that_separates_stays_with_a_warning_and_no_keep_button():
+    at = _upload("fraud.py", "fraud.source", "fraud.file", "log.csv", fraud_log_leaky_amount())
+    warning = next(w.value for w in at.warning if w.value.startswith("Check the amount column"))
+    assert "'amount' alone separates fraud at ROC-AUC 1.000" in warning and "mapped as the amount" in warning
+    callout = next(m.value for m in at.markdown if "Left out of the model as possible leaks" in m.value)
+    assert "case_outcome" in callout and "'amount'" not in callout
+    labels = [b.label for b in at.button]
+    assert "Keep case_outcome as a feature" in labels and "Keep amount as a feature" not in labels
