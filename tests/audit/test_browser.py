@@ -57,3 +57,23 @@ def test_credit_notice_and_one_click_keep(app_url, page, screenshot_dir, tmp_pat
     page.get_by_role("button", name="Leave chargeback_flag out").wait_for(timeout=60_000)
     page.get_by_text("Kept as a model input at your request", exact=False).wait_for(timeout=60_000)
     _no_exception(page)
+
+
+@pytest.mark.browser
+def test_fraud_mapped_amount_stays_with_a_warning(app_url, page, screenshot_dir, tmp_path):
+    from tests.audit.leaks import fraud_log_leaky_amount
+
+    fraud_log_leaky_amount().to_csv(tmp_path / "log.csv", index=False)
+    page.goto(f"{app_url}/fraud")
+    page.get_by_text("Upload my file").wait_for(timeout=120_000)
+    page.get_by_text("Upload my file").click()
+    page.locator("input[type='file']").first.set_input_files(str(tmp_path / "log.csv"))
+    warning = page.get_by_text("Check the amount column", exact=False)
+    warning.wait_for(timeout=120_000)
+    assert "mapped as the amount" in warning.inner_text()
+    page.get_by_role("button", name="Keep case_outcome as a feature").wait_for(timeout=60_000)
+    assert not page.get_by_role("button", name="Keep amount as a feature").count()
+    page.wait_for_timeout(1000)
+    warning.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "audit_fraud_mapped_amount.png"), full_page=False)
+    _no_exception(page)
