@@ -10,6 +10,7 @@ named, leaves the rest out and says how many rows that was.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -182,13 +183,31 @@ def choose_outcome_rows(df: pd.DataFrame, target: str, *, positive: Any = None,
     return df, notices
 
 
-def as_binary_labels(df: pd.DataFrame, target: str, *, positive: Any = None,
-                     negative: list | None = None) -> tuple[pd.DataFrame, Any, list[str]]:
-    """(the rows kept, with ``target`` as 1 for ``positive`` and 0 for the negative values, the
-    positive value, notices), for a pipeline that reads 0/1 labels (fraud) from an outcome spelled
-    otherwise (+/-, Y/N, fraud/ok/pending). With two values and no ``positive``, the positive one is
-    guessed (``guess_positive``); rows are left out as ``choose_outcome_rows`` says."""
-    values = check_outcome_column(df, target)
+@dataclass(frozen=True)
+class LabelRule:
+    """How an outcome spelled otherwise becomes 0/1 labels: ``positive`` is 1, ``negatives`` are 0,
+    rows with any other value (or none) are left out. Decided once (``label_rule``), it reads every
+    block of a file larger than memory the same way as a whole file."""
+
+    target: str
+    positive: Any
+    negatives: tuple
+
+    def apply(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df``'s rows with a positive or negative outcome, the outcome as 1 / 0 (in the same order)."""
+        text = df[self.target].astype(str).where(df[self.target].notna())
+        keep = text.isin({str(self.positive), *map(str, self.negatives)})
+        rows = df if keep.all() else df.loc[keep.to_numpy()].reset_index(drop=True)
+        return rows.assign(**{self.target: (text[keep].to_numpy() == str(self.positive)).astype(int)})
+
+
+def label_rule(counts: list[tuple[Any, int]], target: str, *, positive: Any = None, negative: list | None = None,
+               blank: int = 0) -> tuple[LabelRule, list[str]]:
+    """(the ``LabelRule``, notices) for an outcome whose values and rows are ``counts`` (as
+    ``outcome_counts`` gives them) and ``blank`` rows without one: with two values and no
+    ``positive`` the positive one is guessed (``guess_positive``); with more, the negative values
+    must be named, and rows with any other value are left out as ``choose_outcome_rows`` says."""
+    values = [v for v, _ in counts]
     if len(values) < 2:
         raise DataValidationError(
             f"Target column '{target}' has only one value ({short_list(values)}); a model needs both outcomes. "
@@ -196,10 +215,52 @@ def as_binary_labels(df: pd.DataFrame, target: str, *, positive: Any = None,
     if positive is None and len(values) == 2:
         positive = guess_positive(values)
     pos = match_value(positive, values) if positive is not None else None
+    if positive is not None and pos is None and negative is None:
+        raise DataValidationError(
+            f"Positive value {positive!r} does not occur in '{target}'; its values are "
+            f"{describe_counts(counts)}. Fix: pick one of them (--positive VALUE).")
     if negative is None and len(values) == 2 and pos is not None:
         negative = [v for v in values if str(v) != str(pos)]
-    rows, notices = choose_outcome_rows(df, target, positive=positive, negative=negative)
-    event = rows[target].astype(str) == str(pos)
-    zero = sorted(rows.loc[~event, target].unique().tolist(), key=str)
-    rows = rows.assign(**{target: event.astype(int)})
-    return rows, pos, [f"'{target}': {pos!r} read as 1 (the event), {' / '.join(map(repr, zero))} as 0.", *notices]
+    if negative is None:
+        raise DataValidationError(
+            f"Target column '{target}' must have two values; got {len(values)}: {describe_counts(counts)}. "
+            "Pick the positive value and say which values mean the event did not happen; rows with any other "
+            "value are then left out (command line: --positive VALUE --negative VALUE[,VALUE]).")
+    if positive is None:
+        raise DataValidationError(
+            f"Negative value(s) {short_list(negative)} were given for '{target}' but no positive value. Expected both. "
+            "Fix: also pass --positive VALUE (the value that means the event happened).")
+    negs = [match_value(v, values) for v in negative]
+    unknown = [v for v, m in zip([positive, *negative], [pos, *negs]) if m is None]
+    if unknown:
+        raise DataValidationError(
+            f"{short_list(unknown)} do(es) not occur in '{target}'; its values are "
+            f"{describe_counts(counts)}. Fix: use these values as written.")
+    if any(str(n) == str(pos) for n in negs):
+        raise DataValidationError(
+            f"{pos!r} was given as both the positive and a negative value of '{target}'. Expected different values. "
+            "Fix: name the value that means the event happened once, as the positive value.")
+    keep = {str(pos), *map(str, negs)}
+    rest = sorted([(str(v), n) for v, n in counts if str(v) not in keep] + ([("(no outcome)", blank)] if blank else []),
+                  key=lambda vn: -vn[1])
+    notices = [f"'{target}': {pos!r} read as 1 (the event), {' / '.join(map(repr, sorted(negs, key=str)))} as 0."]
+    if rest:
+        shown = ", ".join(f"{short_text(v)!r}: {n:,}" for v, n in rest)
+        kept = sum(n for v, n in counts if str(v) in keep)
+        notices.append(f"Left out {sum(n for _, n in rest):,} row(s) whose '{target}' is neither {pos!r} (positive) "
+                       f"nor {' / '.join(repr(n) for n in negs)} (negative) ({shown}); {kept:,} rows remain.")
+    if len(negs) > 1:
+        notices.append(f"{' and '.join(repr(n) for n in negs)} count as negative (not {pos!r}) in '{target}'.")
+    return LabelRule(target, pos, tuple(negs)), notices
+
+
+def as_binary_labels(df: pd.DataFrame, target: str, *, positive: Any = None,
+                     negative: list | None = None) -> tuple[pd.DataFrame, Any, list[str]]:
+    """(the rows kept, with ``target`` as 1 for ``positive`` and 0 for the negative values, the
+    positive value, notices), for a pipeline that reads 0/1 labels (fraud) from an outcome spelled
+    otherwise (+/-, Y/N, fraud/ok/pending): ``label_rule`` on the column's counts, the rule applied
+    to the rows (a file read block by block decides the rule from every block's counts alike)."""
+    check_outcome_column(df, target)
+    rule, notices = label_rule(outcome_counts(df, target), target, positive=positive, negative=negative,
+                               blank=int(df[target].isna().sum()))
+    return rule.apply(df), rule.positive, notices

@@ -86,15 +86,16 @@ def _missing_roles(df: pd.DataFrame, cols, block) -> None:
 
 
 def block_days(block, cols) -> pd.DataFrame:
-    """Transactions and frauds per day of one block (``rows``, ``frauds``, indexed by day)."""
+    """Transactions per day and label as written of one block (``rows``, indexed by day and label): the
+    label rule is decided on the whole file's counts (``core.scale.labels``)."""
     from core.fraud.columns import prepare_log
     from core.scale.inputs import read_block
+    from core.scale.labels import count_labels
 
     df = read_block(block)
     _missing_roles(df, cols, block)
-    log = prepare_log(df[_roles(cols)], cols)
-    day = log[cols.time].dt.normalize()
-    return log.groupby(day)[cols.target].agg(rows="size", frauds="sum")
+    log = prepare_log(df[_roles(cols)].assign(**{cols.target: 0}), cols)  # times and amounts checked here
+    return count_labels(df, log[cols.time].dt.normalize(), cols.target, log["_row"].to_numpy())
 
 
 def _without(df: pd.DataFrame, drop) -> pd.DataFrame:
@@ -103,14 +104,16 @@ def _without(df: pd.DataFrame, drop) -> pd.DataFrame:
     return df.drop(columns=gone) if gone else df
 
 
-def block_rows_since(block, cols, since, drop=(), keys=None) -> pd.DataFrame:
+def block_rows_since(block, cols, since, drop=(), keys=None, rule=None) -> pd.DataFrame:
     """The block's rows (every column but the personal ones in ``drop``, in the file's order) from
     ``since`` on; all of them when None. ``keys`` (a ``core.pseudonym.KeyRule``) pseudonymises the
-    customer key column as the block is read."""
+    customer key column as the block is read; ``rule`` (a ``core.outcome.LabelRule``) reads labels
+    spelled otherwise as 0/1 and leaves out the rows it does not count."""
     from core.fraud.columns import prepare_log
     from core.scale.inputs import read_block
+    from core.scale.labels import apply_rule
 
-    df = _without(read_block(block), drop)
+    df = apply_rule(_without(read_block(block), drop), rule)
     if keys is not None:
         df = keys.apply(df)
     if since is None:
@@ -155,7 +158,7 @@ class _Reader:
         def rows_of(res) -> int:
             if isinstance(res, int):
                 return res
-            return int(res["rows"].sum()) if "frauds" in getattr(res, "columns", []) else len(res)
+            return int(res["rows"].sum()) if "rows" in getattr(res, "columns", []) else len(res)
 
         def args_of(block) -> tuple:
             return fn_args if per_block is None else (*fn_args, per_block(block.index))
@@ -241,8 +244,10 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None,
     handed to training as ``sample.features``. ``keys`` (a ``core.pseudonym.KeyRule``) keeps the
     customer key as a keyed pseudonym (chosen on the first block, then fixed for every block).
     """
+    from core.cli import negative_values  # --negative as a list (core/cli.py imports no scenario)
     from core.fraud.service import history_keep
     from core.fraud.columns import make_columns
+    from core.scale.labels import decide
 
     say = say or (lambda m: print(m, file=sys.stderr, flush=True))
     budget = sample_budget(args)
@@ -261,12 +266,16 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None,
     with _client(args) as client:
         reader = _Reader(args, files, client, noun="transactions")
         per_block = reader.map(block_days, cols, what="counted")
-        days = pd.concat(per_block).groupby(level=0).sum().sort_index()
+        # Labels spelled otherwise (Y/N, fraud/ok/pending, --positive / --negative) read as a file that fits is.
+        rule, label_notices, days = decide(pd.concat(per_block), cols.target, positive=getattr(args, "positive", None),
+                                           negative=negative_values(args))
+        for notice in label_notices:
+            say(notice)
         start, moved = choose_start(days, budget, reach, gap_days=config.gap_days,
                                     train_start=config.train_start, test_start=config.test_start,
                                     unit=cols.time_unit)
         since = None if start is None else start - reach
-        parts = reader.map(block_rows_since, cols, since, drop, fixed, what="kept")
+        parts = reader.map(block_rows_since, cols, since, drop, fixed, rule, what="kept")
         df = pd.concat(parts, ignore_index=True)
         built = None if client is None else _features_on(client, df, cols, config, reader.chunk)
     in_sample = days if start is None else days[days.index >= start]
@@ -283,7 +292,7 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None,
     say(sample.notice())
     if built is not None:
         say(built.notice)
-    return _loaded(df, [*read_notices, sample.notice()], files, found), sample
+    return _loaded(df, [*read_notices, *label_notices, sample.notice()], files, found), sample
 
 
 def _features_on(client, df: pd.DataFrame, cols, config, chunk: int):
