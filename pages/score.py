@@ -87,6 +87,12 @@ with st.form(K + "form"):
     images = expected["kind"] == "images"
     up = st.file_uploader("Images to score (zip)" if images else f"File to score ({FORMATS})",
                           type=["zip"] if images else TABLE_TYPES, key=K + f"upload.{images}")
+    if images:  # as training and --keep-masks: masks beside the photos are left out unless kept (with a notice)
+        settings["keep_masks"] = st.checkbox(
+            "Keep mask-like images as photos", value=False, key=K + "keep_masks",
+            help="Images that look like masks or annotations (x.png beside x.jpg, a ground_truth/ folder, x_mask.png, "
+                 "two-valued images among photos) are left out of the scoring, with a notice naming them. Tick to "
+                 "score them as photos (only when they really are photos).")
     record = st.checkbox("Record these predictions in the run's prediction log", value=True, key=K + "log",
                          help="Logged rows appear on the Monitor page, where their outcomes can be fed back. Leave "
                               "unticked for files that are not production data (tests, training rows).")
