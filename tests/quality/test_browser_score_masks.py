@@ -1,0 +1,65 @@
+"""The Score page in Chromium for an image run: a zip with masks beside the photos is scored with the masks
+left out and a notice naming them; the 'Keep mask-like images as photos' box scores them too. Screenshots are
+kept in the screenshot folder for a person to look at."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+
+from core.workspace.demos import SAMPLES
+from tests.conftest import run_app
+
+
+@pytest.fixture(scope="module")
+def quality_app(tmp_path_factory):
+    from core.workspace.demos import DemoSettings, run_all_demos
+
+    root = tmp_path_factory.mktemp("score_masks")
+    report = run_all_demos(root / "runs", settings=DemoSettings(epochs=1, quality_images=110, image_size=32),
+                           scenarios=["quality"])
+    assert report.ok, report.errors
+    with run_app(root) as url:
+        yield url
+
+
+def _zip(path) -> None:
+    from PIL import Image
+
+    mask = np.zeros((32, 32), dtype=np.uint8)
+    mask[8:20, 8:20] = 255
+    png = io.BytesIO()
+    Image.fromarray(mask).save(png, format="PNG")
+    with zipfile.ZipFile(path, "w") as zf:
+        for p in sorted((SAMPLES["quality"] / "ok").iterdir())[:4]:
+            zf.writestr(f"new/{p.name}", p.read_bytes())
+        for i in range(2):
+            zf.writestr(f"new/part_{i}_mask.png", png.getvalue())
+
+
+@pytest.mark.browser
+def test_score_page_leaves_masks_out_and_the_box_keeps_them(quality_app, page, screenshot_dir, tmp_path):
+    _zip(tmp_path / "parts.zip")
+    page.goto(f"{quality_app}/score")
+    box = page.get_by_test_id("stForm").get_by_text("Keep mask-like images as photos")
+    box.wait_for(timeout=120_000)
+    page.locator("input[type='file']").first.set_input_files(str(tmp_path / "parts.zip"))
+    page.get_by_role("button", name="Score file").click()
+    notice = page.get_by_text("2 mask or annotation image(s) were left out", exact=False)
+    notice.wait_for(timeout=120_000)
+    page.wait_for_timeout(1000)
+    notice.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "score_masks_left_out.png"), full_page=False)
+    box.click()
+    page.get_by_role("button", name="Score file").click()
+    kept = page.get_by_text("kept as photos, as asked", exact=False)
+    kept.wait_for(timeout=120_000)
+    page.wait_for_timeout(1000)
+    box.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "score_masks_form.png"), full_page=False)
+    kept.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "score_masks_kept.png"), full_page=False)
+    assert not page.locator("[data-testid='stException']").count()
