@@ -78,7 +78,8 @@ def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="training data file: CSV or text of any extension, gzip, zip, "
                    "Excel (.xlsx, .xls) or Parquet; images (a zip or folder) for quality")
     _add_table_choice(p)
-    p.add_argument("--test-data", help="evaluate on this file instead of a split of --data")
+    p.add_argument("--test-data", help="evaluate on this file instead of a split of --data (credit, demand, quality; "
+                   "fraud evaluates on the later days of --data, see --test-start)")
     p.add_argument("--test-member", metavar="NAME", help="the table to read when --test-data is a zip holding several")
     p.add_argument("--test-sheet", metavar="NAME", help="the sheet to read when --test-data is an Excel workbook "
                    "(default: the first sheet with data)")

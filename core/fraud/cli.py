@@ -107,6 +107,12 @@ def run_train(args) -> dict:
     from core.training import describe_epochs, summarize_epochs
 
     t0 = time.perf_counter()
+    if getattr(args, "test_data", None):
+        # The test period is the later part of the log itself (its windows need the history before it).
+        raise DataValidationError(
+            f"The fraud scenario evaluates on the later days of --data, not on a separate file; got --test-data "
+            f"{args.test_data}. Fix: put the test days in the same log and choose where the test period starts "
+            "with --test-start DATE (and --gap-days).")
     config, sample = build_config(args), None
     # Personal data is left out as it is read, except a customer key (a card number): that becomes a keyed
     # pseudonym made with this run's secret, kept in the saved run to score new files alike.

@@ -101,3 +101,13 @@ def test_fraud_cli_keeps_a_mapped_amount_that_separates_and_warns(files, capsys)
     assert {f["column"]: f["action"] for f in res["leakage"]["findings"]} == {"amount": "kept_mapped",
                                                                                "case_outcome": "left_out"}
     assert "amount" in res["features"] and "case_outcome" not in res["features"]
+
+
+def test_fraud_cli_refuses_a_test_file_it_would_not_read(files, capsys):
+    from core.cli import main
+
+    assert main(["train", "--scenario", "fraud", "--data", str(files / "fraud.csv"), "--test-data",
+                 str(files / "fraud.csv"), "--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "The fraud scenario evaluates on the later days of --data, not on a separate file" in err
+    assert "--test-start DATE" in err

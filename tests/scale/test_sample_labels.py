@@ -65,15 +65,17 @@ def test_sample_with_a_third_value_seen_only_late_asks_for_the_negative_values(w
         _read(glob)
 
 
-def test_cli_trains_on_yes_no_letters_with_sample_rows(worded, tmp_path, capsys):
+@pytest.mark.parametrize("engine", [[], ["--engine", "dask", "--workers", "1"]], ids=["local", "dask"])
+def test_cli_trains_on_yes_no_letters_with_sample_rows(worded, tmp_path, capsys, engine):
     _, whole = worded
     path = tmp_path / "yn.csv"
     whole[whole["is_fraud"] != "pending"].assign(is_fraud=lambda d: d["is_fraud"].map({"fraud": "Y", "ok": "N"})) \
         .to_csv(path, index=False)
     code = main(["train", "--scenario", "fraud", "--data", str(path), "--sample-rows", "5000", "--epochs", "1",
-                 "--no-explain", "--no-ensemble", "--json"])
+                 "--no-explain", "--no-ensemble", "--json", *engine])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     out = json.loads(captured.out)
     assert "'is_fraud': 'Y' read as 1 (the event), 'N' as 0." in out["data"]["notices"]
     assert out["data"]["sample"]["file_frauds"] == int((whole["is_fraud"] == "fraud").sum()) > 0
+    assert out["data"]["sample"]["engine"] == ("dask" if engine else "local")
