@@ -105,6 +105,10 @@ def _load(file: str, args, cmap=None):
         from core.demand.covariates import join_covariates
 
         covariates = read_file_of(args, "covariates", max_rows=None, personal="drop")  # --covariates-member / -sheet
+        if len(covariates.sheets) > 1 or len(covariates.members) > 1:  # e.g. a first sheet of notes: say which
+            from core.tablestream import require_columns
+
+            require_columns(covariates, "covariates", [cmap.date])
         for notice in [n for n in covariates.notices if not _personal_notice(n)]:
             print(notice, file=sys.stderr)
         join = join_covariates(df, covariates.df, date_col=cmap.date, series_cols=cmap.series)

@@ -82,3 +82,17 @@ def test_cli_covariates_sheet_without_a_covariates_file_is_refused(files, capsys
     code, out = _train(capsys, "--data", str(files / "train.csv"), "--covariates-sheet", "Features", *FLAGS)
     assert code == 1
     assert "--covariates-sheet name a table inside --covariates-file, but no --covariates-file was given" in out.err
+
+
+def test_cli_covariates_workbook_names_the_sheet_read_and_its_flag(files, capsys):
+    import pandas as pd
+
+    with pd.ExcelWriter(files / "covariates.xlsx") as xw:
+        pd.DataFrame({"note": ["weekly store features"]}).to_excel(xw, sheet_name="Notes", index=False)
+        pd.read_csv(files / "features.csv").head(200).to_excel(xw, sheet_name="Features", index=False)
+    code, out = _train(capsys, "--data", str(files / "train.csv"), "--covariates-file", str(files / "covariates.xlsx"),
+                       *FLAGS)
+    assert code == 1
+    assert "--covariates-file: expected the column(s) ['Date'] of --data; the table read from its sheet 'Notes' " \
+           "(its sheets are ['Notes', 'Features'])" in out.err
+    assert "name the sheet holding the data with --covariates-sheet NAME" in out.err
