@@ -121,23 +121,37 @@ def plot_score_distribution(y, p, labels: tuple[str, str] = ("negative", "positi
     return _layout(fig, "Score distribution by class", "Predicted probability", "Share of class")
 
 
+# Keras history keys in words (a key not listed reads as its words: "p50_error" -> "P50 error").
+HISTORY_WORDS = {"loss": "Loss", "accuracy": "Accuracy", "auc": "ROC-AUC", "roc_auc": "ROC-AUC",
+                 "pr_auc": "PR-AUC", "p50_error": "Median forecast error", "mae": "Mean absolute error",
+                 "learning_rate": "Learning rate", "lr": "Learning rate"}
+
+
+def history_label(key: str) -> str:
+    """A training-history curve's legend: "Loss (training)", "Loss (validation)"."""
+    val = key.startswith("val_")
+    base = key[4:] if val else key
+    words = HISTORY_WORDS.get(base) or base.replace("_", " ").capitalize()
+    return f"{words} ({'validation' if val else 'training'})"
+
+
 def plot_training_history(history: Mapping[str, list[float]]) -> go.Figure:
-    """Loss and metric curves per epoch (training solid, validation dashed)."""
+    """Loss and metric curves per epoch (training solid, validation dashed), named in words."""
     fig = go.Figure()
     names = [k for k in history if not k.startswith("val_")]
     for i, k in enumerate(names):
         color = PALETTE[i % 7]
         epochs = list(range(1, len(history[k]) + 1))
-        fig.add_scatter(x=epochs, y=history[k], mode="lines+markers", name=k, line=dict(color=color))
+        fig.add_scatter(x=epochs, y=history[k], mode="lines+markers", name=history_label(k), line=dict(color=color))
         if f"val_{k}" in history:
-            fig.add_scatter(x=epochs, y=history[f"val_{k}"], mode="lines+markers", name=f"val_{k}",
+            fig.add_scatter(x=epochs, y=history[f"val_{k}"], mode="lines+markers", name=history_label(f"val_{k}"),
                             line=dict(color=color, dash="dash"))
     fit = history.get("val_fit_loss")
     if fit:
         # What early stopping watches (the validation loss without the weight penalty), and the
         # epoch whose weights were kept.
         epochs = list(range(1, len(fit) + 1))
-        fig.add_scatter(x=epochs, y=fit, mode="lines+markers", name="val_loss without penalty",
+        fig.add_scatter(x=epochs, y=fit, mode="lines+markers", name="Loss without penalty (validation)",
                         line=dict(color=PALETTE[len(names) % 7], dash="dot"))
         finite = [v if np.isfinite(v) else np.inf for v in fit]
         best = int(np.argmin(finite)) + 1

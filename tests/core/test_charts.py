@@ -37,13 +37,18 @@ def test_shap_figures():
     wf = charts.plot_shap_waterfall(0.1, contrib, 0.25)
     assert list(wf.data[0].x) == [0.1, -0.05, 0.2, 0]
     hist = charts.plot_training_history({"loss": [1, 0.5], "val_loss": [1.1, 0.7]})
-    assert [t.name for t in hist.data] == ["loss", "val_loss"]
+    assert [t.name for t in hist.data] == ["Loss (training)", "Loss (validation)"]
+    named = charts.plot_training_history({"p50_error": [3.0], "val_p50_error": [3.5], "val_pr_auc": [0.4]})
+    assert [t.name for t in named.data] == ["Median forecast error (training)", "Median forecast error (validation)"]
+    assert charts.history_label("val_pr_auc") == "PR-AUC (validation)"
+    assert charts.history_label("val_custom_rate") == "Custom rate (validation)"
 
 
 def test_training_history_marks_the_kept_epoch_and_the_early_stopping_curve():
     hist = charts.plot_training_history({"loss": [1, 0.5, 0.4], "val_loss": [1.1, 0.7, 0.6],
                                          "val_fit_loss": [0.5, 0.3, 0.35]})
-    assert [t.name for t in hist.data] == ["loss", "val_loss", "val_loss without penalty"]
+    assert [t.name for t in hist.data] == ["Loss (training)", "Loss (validation)",
+                                            "Loss without penalty (validation)"]
     marks = [s for s in hist.layout.shapes if s.type == "line"]
     assert len(marks) == 1 and marks[0].x0 == 2
     assert hist.layout.annotations[0].text == "best epoch 2 (kept)"
