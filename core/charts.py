@@ -157,7 +157,14 @@ def plot_training_history(history: Mapping[str, list[float]]) -> go.Figure:
         best = int(np.argmin(finite)) + 1
         fig.add_vline(x=best, line_dash="dash", line_color="#444",
                       annotation_text=f"best epoch {best} (kept)", annotation_position="top right")
-    return _layout(fig, "Training curves", "Epoch", "Value", height=320)
+    fig = _layout(fig, "Training curves", "Epoch", "Value", height=320)
+    # Training and validation of each figure make up to seven long legend entries: they go below the
+    # epoch axis, where their rows never run over the title. Epochs are whole numbers.
+    rows = (len(fig.data) + 1) // 2
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0),
+                      margin=dict(t=50, b=70 + 22 * rows), height=350 + 22 * rows)
+    fig.update_xaxes(dtick=1 if fig.data and len(fig.data[0].x or []) <= 20 else None)
+    return fig
 
 
 def plot_metric_curve(df: pd.DataFrame, x: str, ys: Mapping[str, str], title: str,

@@ -42,6 +42,7 @@ def test_shap_figures():
     assert [t.name for t in named.data] == ["Median forecast error (training)", "Median forecast error (validation)"]
     assert charts.history_label("val_pr_auc") == "PR-AUC (validation)"
     assert charts.history_label("val_custom_rate") == "Custom rate (validation)"
+    assert named.layout.legend.y < 0 and named.layout.xaxis.dtick == 1  # legend below the axis, whole epochs
 
 
 def test_training_history_marks_the_kept_epoch_and_the_early_stopping_curve():
