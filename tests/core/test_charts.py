@@ -99,9 +99,13 @@ def test_percent_axis_has_round_ticks_and_never_goes_negative():
 
 
 def test_legend_sits_below_the_title():
-    fig = charts.plot_training_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
+    df = pd.DataFrame({"x": [0, 1], "a": [1.0, 0.5], "b": [0.2, 0.4]})
+    fig = charts.plot_metric_curve(df, "x", {"A": "a", "B": "b"}, "Title", "x", "y")
     assert fig.layout.title.yanchor == "top" and fig.layout.legend.yanchor == "bottom"
     assert fig.layout.legend.y > 1 and fig.layout.margin.t >= 80
+    # Training curves carry up to seven long entries: their legend goes below the epoch axis instead.
+    hist = charts.plot_training_history({"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})
+    assert hist.layout.legend.yanchor == "top" and hist.layout.legend.y < 0 and hist.layout.margin.b >= 90
 
 
 def test_model_comparison_legends_sit_in_an_empty_corner_of_the_plot():
