@@ -19,7 +19,7 @@ def _page(cam_peak: float):
                 proba={"ok": 0.6, "scratch": 0.4}, predicted="ok")
         show_explanation(exp, "t.")
 
-    return AppTest.from_function(app, kwargs={"peak": cam_peak}).run()
+    return AppTest.from_function(app, kwargs={"peak": cam_peak}, default_timeout=120).run()
 
 
 def test_empty_gradcam_map_says_why_and_a_drawn_one_does_not():
