@@ -11,7 +11,7 @@ named, leaves the rest out and says how many rows that was.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -139,6 +139,28 @@ def validate_binary_target(df: pd.DataFrame, target: str, positive: Any = None) 
     return y, positive
 
 
+def _named_values(target: str, positive: Any, negative: list, values: list, counts: Callable[[], list]
+                  ) -> tuple[Any, list]:
+    """The positive value and the negative values as they are written in the column, checked: both
+    given, every one occurring (``counts()`` lists the column's values for the message), none both."""
+    if positive is None:
+        raise DataValidationError(
+            f"Negative value(s) {short_list(negative)} were given for '{target}' but no positive value. Expected both. "
+            "Fix: also pass --positive VALUE (the value that means the event happened).")
+    pos = match_value(positive, values)
+    negs = [match_value(v, values) for v in negative]
+    unknown = [v for v, m in zip([positive, *negative], [pos, *negs]) if m is None]
+    if unknown:
+        raise DataValidationError(
+            f"{short_list(unknown)} do(es) not occur in '{target}'; its values are "
+            f"{describe_counts(counts())}. Fix: use these values as written.")
+    if any(str(n) == str(pos) for n in negs):
+        raise DataValidationError(
+            f"{pos!r} was given as both the positive and a negative value of '{target}'. Expected different values. "
+            "Fix: name the value that means the event happened once, as the positive value.")
+    return pos, negs
+
+
 def choose_outcome_rows(df: pd.DataFrame, target: str, *, positive: Any = None,
                         negative: list | None = None) -> tuple[pd.DataFrame, list[str]]:
     """The rows a model learns from when the analyst has said what the outcome's values mean.
@@ -153,21 +175,7 @@ def choose_outcome_rows(df: pd.DataFrame, target: str, *, positive: Any = None,
         if len(values) > 2:
             raise _many_values(df, target, values)
         return df, []
-    if positive is None:
-        raise DataValidationError(
-            f"Negative value(s) {short_list(negative)} were given for '{target}' but no positive value. Expected both. "
-            "Fix: also pass --positive VALUE (the value that means the event happened).")
-    pos = match_value(positive, values)
-    negs = [match_value(v, values) for v in negative]
-    unknown = [v for v, m in zip([positive, *negative], [pos, *negs]) if m is None]
-    if unknown:
-        raise DataValidationError(
-            f"{short_list(unknown)} do(es) not occur in '{target}'; its values are "
-            f"{describe_counts(outcome_counts(df, target))}. Fix: use these values as written.")
-    if any(str(n) == str(pos) for n in negs):
-        raise DataValidationError(
-            f"{pos!r} was given as both the positive and a negative value of '{target}'. Expected different values. "
-            "Fix: name the value that means the event happened once, as the positive value.")
+    pos, negs = _named_values(target, positive, negative, values, lambda: outcome_counts(df, target))
     keep = {str(pos), *map(str, negs)}
     text = df[target].astype(str).where(df[target].notna())
     rest = ~text.isin(keep)
@@ -226,20 +234,7 @@ def label_rule(counts: list[tuple[Any, int]], target: str, *, positive: Any = No
             f"Target column '{target}' must have two values; got {len(values)}: {describe_counts(counts)}. "
             "Pick the positive value and say which values mean the event did not happen; rows with any other "
             "value are then left out (command line: --positive VALUE --negative VALUE[,VALUE]).")
-    if positive is None:
-        raise DataValidationError(
-            f"Negative value(s) {short_list(negative)} were given for '{target}' but no positive value. Expected both. "
-            "Fix: also pass --positive VALUE (the value that means the event happened).")
-    negs = [match_value(v, values) for v in negative]
-    unknown = [v for v, m in zip([positive, *negative], [pos, *negs]) if m is None]
-    if unknown:
-        raise DataValidationError(
-            f"{short_list(unknown)} do(es) not occur in '{target}'; its values are "
-            f"{describe_counts(counts)}. Fix: use these values as written.")
-    if any(str(n) == str(pos) for n in negs):
-        raise DataValidationError(
-            f"{pos!r} was given as both the positive and a negative value of '{target}'. Expected different values. "
-            "Fix: name the value that means the event happened once, as the positive value.")
+    pos, negs = _named_values(target, positive, negative, values, lambda: counts)
     keep = {str(pos), *map(str, negs)}
     rest = sorted([(str(v), n) for v, n in counts if str(v) not in keep] + ([("(no outcome)", blank)] if blank else []),
                   key=lambda vn: -vn[1])
