@@ -269,29 +269,19 @@ def test_a_run_whose_figures_must_not_be_trusted_says_so_before_scoring(tmp_path
 
 
 def test_quality_masks_are_left_out_with_a_notice_and_the_checkbox_keeps_them(runs_root, saved_demo_runs):
-    import numpy as np
-    from PIL import Image
+    from tests.quality.test_browser_score_masks import photos_with_masks
 
     at = _pick(_open(), saved_demo_runs, "quality")
     box = at.checkbox(key="score.keep_masks")
     assert box.label == "Keep mask-like images as photos" and box.value is False  # the default leaves masks out
-    buf = io.BytesIO()
-    mask = np.zeros((32, 32), dtype=np.uint8)
-    mask[8:20, 8:20] = 255
-    png = io.BytesIO()
-    Image.fromarray(mask).save(png, format="PNG")
-    with zipfile.ZipFile(buf, "w") as zf:
-        for p in sorted((SAMPLES["quality"] / "ok").iterdir())[:4]:
-            zf.writestr(f"new/{p.name}", p.read_bytes())
-        for i in range(2):
-            zf.writestr(f"new/part_{i}_mask.png", png.getvalue())
-    at = _upload(at, "quality", "parts.zip", buf.getvalue(), "application/zip")
+    parts = photos_with_masks()
+    at = _upload(at, "quality", "parts.zip", parts, "application/zip")
     assert not errors_besides_trust(at)
     assert len(_frame(at, "verdict")) == 4
     assert "2 mask or annotation image(s) were left out, not read as photos" in _text(at)
     assert "tick 'Keep mask-like images as photos' on the page" in _text(at)
     at.checkbox(key="score.keep_masks").check()
-    at = _upload(at, "quality", "parts.zip", buf.getvalue(), "application/zip")
+    at = _upload(at, "quality", "parts.zip", parts, "application/zip")
     assert not errors_besides_trust(at)
     assert len(_frame(at, "verdict")) == 6
     assert "2 image(s) look like masks or annotations" in _text(at) and "kept as photos, as asked" in _text(at)

@@ -26,23 +26,26 @@ def quality_app(tmp_path_factory):
         yield url
 
 
-def _zip(path) -> None:
+def photos_with_masks() -> bytes:
+    """A zip of four bundled photos of good parts and two mask images beside them (``part_<i>_mask.png``)."""
     from PIL import Image
 
     mask = np.zeros((32, 32), dtype=np.uint8)
     mask[8:20, 8:20] = 255
     png = io.BytesIO()
     Image.fromarray(mask).save(png, format="PNG")
-    with zipfile.ZipFile(path, "w") as zf:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
         for p in sorted((SAMPLES["quality"] / "ok").iterdir())[:4]:
             zf.writestr(f"new/{p.name}", p.read_bytes())
         for i in range(2):
             zf.writestr(f"new/part_{i}_mask.png", png.getvalue())
+    return buf.getvalue()
 
 
 @pytest.mark.browser
 def test_score_page_leaves_masks_out_and_the_box_keeps_them(quality_app, page, screenshot_dir, tmp_path):
-    _zip(tmp_path / "parts.zip")
+    (tmp_path / "parts.zip").write_bytes(photos_with_masks())
     page.goto(f"{quality_app}/score")
     box = page.get_by_test_id("stForm").get_by_text("Keep mask-like images as photos")
     box.wait_for(timeout=120_000)
