@@ -6,11 +6,14 @@ from core.money import CURRENCIES, DEFAULT_CURRENCY
 from core.scenarios import ROOT, SCENARIOS
 from ui.common import CURRENCY_KEY
 from ui.auth import require_sign_in
+from ui.jobs import browser_key
 
 st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insights:", layout="wide")
 
 # Sign-in first when the deployment configures it in its secrets; open otherwise.
 require_sign_in()
+# The browser's key (kept in the address) owns its trainings: a reload finds them again.
+browser_key()
 
 overview = st.Page("pages/home.py", title="Overview", icon=":material/home:", url_path="overview", default=True)
 

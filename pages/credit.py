@@ -19,11 +19,11 @@ from ui.credit.data import get_data, leak_check, outcome_rows, schema_editor
 from ui.credit.explain import show_explanations, show_reason_codes, show_what_if
 from ui.credit.export import show_export
 from ui.credit.results import show_credit_trust, show_decision, show_performance, show_scorecard
-from ui.credit.train import show_trained, train, training_form
+from ui.credit.train import collect, show_trained, train, training_form
 from ui.dependence import show_dependence
 from ui.lift import show_lift
-from ui.jobs import training_slot
-from ui.origin import record_origin, show_origin
+from ui.jobs import job_panel
+from ui.origin import show_origin
 
 ensure_router()
 
@@ -63,16 +63,12 @@ with tabs[0], timed("data"):
         if keep is not None:
             opts = training_form()
             if opts is not None:
-                before = st.session_state.get(K + "run")
                 try:
-                    with training_slot("credit", rows, seed=opts["seed"], imbalance=opts["imbalance"],
-                                       shap_rows=opts["shap_rows"]) as job:
-                        train(job.data, target, positive, roles, sensitive, {**opts, "keep": keep}, notices=left_out)
+                    train(rows, target, positive, roles, sensitive, {**opts, "keep": keep}, notices=left_out,
+                          data_key=data_key, data_name=data_name)
                 except DataValidationError as exc:
                     fail(exc)
-                new = st.session_state.get(K + "run")
-                record_origin(K, before, key=data_key, name=data_name, unit="applications",
-                              rows=None if new is None else len(new.train_df) + len(new.test_df))
+    job_panel(K, "credit", collect)
     run = st.session_state.get(K + "run")
     if run is not None:
         show_trained(run)

@@ -29,6 +29,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # trained hundreds of models holds far more than a fresh server, so the suite lifts the server's
 # default limit. Tests of the guard set their own limits.
 os.environ.setdefault("STUDIO_MEMORY_LIMIT_MB", "200000")
+# Page tests (AppTest) run a page's training job in the test's own thread, through the same job folder and
+# result files as a worker process; the browser tests start the app as a user gets it (worker processes).
+os.environ.setdefault("STUDIO_JOBS", "inline")
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
@@ -68,7 +71,7 @@ def run_app(workdir: Path, env: dict | None = None):
     """Start ``streamlit run app.py`` on a free localhost port; yield its URL; stop it after."""
     port = _free_port()
     log = workdir / f"server-{port}.log"
-    env = {**os.environ, "STUDIO_RUNS_DIR": str(workdir / "runs"), **(env or {})}
+    env = {**os.environ, "STUDIO_RUNS_DIR": str(workdir / "runs"), "STUDIO_JOBS": "process", **(env or {})}
     with open(log, "w") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),

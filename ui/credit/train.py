@@ -3,19 +3,17 @@ was trained."""
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from core.charts import plot_class_counts, plot_training_history
-from core.credit.pipeline import CREDIT_DEFAULTS, train_credit
+from core.credit.pipeline import CREDIT_DEFAULTS
 from core.credit.profit import compute_profit_curve, find_optimal_threshold
 from core.imbalance import IMBALANCE_METHODS
-from core.training import describe_epochs, progress_share, summarize_epochs
+from core.training import describe_epochs, summarize_epochs
 
 from ui.common import NETWORK_HELP, advanced_settings
 from ui.credit.base import K, SHAP_ROWS
-from ui.search import SearchLive, search_options, show_recommended, show_search
+from ui.search import search_options, show_recommended, show_search
 
 
 def training_form() -> dict | None:
@@ -58,67 +56,46 @@ def training_form() -> dict | None:
                 test_size=float(test_size), max_rows=int(max_rows), shap_rows=int(shap_rows))
 
 
-def train(df, target, positive, roles, sensitive, opts, *, notices=()) -> None:
-    """Train on ``df`` with the page's choices; ``notices`` (rows left out for their outcome) are
-    shown with what was trained."""
-    from core.credit.pipeline import default_credit_config
+TARGET = "core.credit.jobs:train_page"
+
+
+def train(df, target, positive, roles, sensitive, opts, *, notices=(), data_key: str = "", data_name: str = ""):
+    """Start the training on ``df`` with the page's choices as a job (a worker process); ``notices``
+    (rows left out for their outcome) are shown with what was trained. ``collect`` takes its result."""
+    from ui.jobs import start_job
 
     if opts["max_rows"] and len(df) > opts["max_rows"]:
         df = df.sample(n=opts["max_rows"], random_state=opts["seed"]).reset_index(drop=True)
         st.info(f"Training on a random sample of {opts['max_rows']:,} rows (seeded).")
-    config = default_credit_config(**{k: opts[k] for k in ("imbalance", "width", "depth", "dropout", "l2",
-                                                           "learning_rate", "epochs", "batch_size", "seed")},
-                                   ensemble=bool(opts["search"].get("ensemble", True)))
-    bar = st.progress(0.0, text="Preparing the data")
-    status = st.empty()
-    curve_slot = st.empty()
-    history: dict[str, list[float]] = {}
+    config_options = {k: opts[k] for k in ("imbalance", "width", "depth", "dropout", "l2", "learning_rate", "epochs",
+                                           "batch_size", "seed")}
+    start_job(K, "credit", TARGET,
+              dict(df=df, target=target, positive=positive, roles=roles, sensitive=sensitive,
+                   config_options=config_options, search=opts["search"], test_size=opts["test_size"],
+                   shap_rows=opts["shap_rows"], keep_columns=tuple(opts.get("keep", ()))),
+              data=df, seed=opts["seed"], imbalance=opts["imbalance"], shap_rows=opts["shap_rows"],
+              meta={"data_key": data_key, "data_name": data_name, "notices": list(notices)})
 
-    def on_epoch(epoch, epochs, logs):
-        if epoch == 1:
-            history.clear()  # each averaged network draws its own curve
-        for k, v in logs.items():
-            if "loss" in k:
-                history.setdefault(k, []).append(v)
-        which = f"Network {logs['network']:.0f} of {logs['networks']:.0f}, e" if "network" in logs else "E"
-        bar.progress(progress_share(epoch, epochs, logs),
-                     text=f"{which}poch {epoch} of {epochs} — loss {logs.get('loss', 0):.4f}, "
-                          f"validation loss {logs.get('val_loss', 0):.4f}")
-        curve_slot.plotly_chart(plot_training_history(history), key=f"{K}live{logs.get('network', 1):.0f}.{epoch}")
 
-    t0 = time.perf_counter()
-    search = None
-    if opts["search"]["enabled"]:
-        from core.search.scenarios import search_credit
+def collect(result: dict, job) -> None:
+    """A finished training job's result into the session: the run, its SHAP values, the search, and
+    the decline threshold at its profit optimum for the page's costs."""
+    from ui.origin import record_origin
 
-        live = SearchLive()
-        search = search_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive,
-                               config=config, test_size=opts["test_size"], budget=opts["search"]["budget"],
-                               progress=live, keep_columns=opts.get("keep", ()))
-        live.clear()
-        config = search.config
-    run = train_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive, config=config,
-                       test_size=opts["test_size"], progress=on_epoch, status=lambda m: status.caption(m),
-                       keep_columns=opts.get("keep", ()))
-    status.caption("Explaining the test rows with SHAP")
-    t1 = time.perf_counter()
-    shap = run.explain(run.test_df.iloc[: opts["shap_rows"]])
-    # The page's SHAP above explains the recommended model (the blend, when it won on validation).
-    st.session_state[K + "search"] = None if search is None else (run, search)
-    run.timings["explain"] = time.perf_counter() - t1
-    run.timings["total"] = time.perf_counter() - t0
-    bar.progress(1.0, text=f"Done in {run.timings['total']:.1f} s")
-    curve_slot.empty()
-    status.empty()
+    run, search = result["run"], result["search"]
+    before = st.session_state.get(K + "run")
     best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=st.session_state[K + "loss"],
                                                        margin_good=st.session_state[K + "margin"]))
     for key in list(st.session_state):
         if key.startswith(K + "out:"):
             del st.session_state[key]
-    run.setup.notices[:0] = list(notices)
+    run.setup.notices[:0] = list(job.meta.get("notices", ()))
+    st.session_state[K + "search"] = None if search is None else (run, search)
     st.session_state[K + "run"] = run
-    st.session_state[K + "shap"] = shap
+    st.session_state[K + "shap"] = result["shap"]
     st.session_state[K + "threshold"] = round(best["threshold"], 3)
+    record_origin(K, before, key=job.meta.get("data_key", ""), name=job.meta.get("data_name"), unit="applications",
+                  rows=len(run.train_df) + len(run.test_df))
 
 
 def show_trained(run) -> None:
