@@ -159,7 +159,7 @@ def show_failure(job: WorkerJob, noun: str = "training") -> None:
     if err.get("kind") == "data":
         st.error(err.get("message", ""), icon=":material/error:")
     elif err.get("kind") == "crash":
-        st.error(f"The {noun} stopped: {err.get('message', '')} Your data and any earlier results are unchanged.",
+        st.error(f"{err.get('message', '')} Your data and any earlier results are unchanged.",
                  icon=":material/report:")
     elif err.get("kind") == "memory":
         st.error(f"The {noun} ran out of memory. Fix: train on fewer rows or images, or try again when other "

@@ -90,7 +90,7 @@ class Job:
         return (self.ended or time.time()) - self.started
 
 
-def crash_reason(returncode: int, log_tail: str = "") -> str:
+def crash_reason(returncode: int, log_tail: str = "", noun: str = "training") -> str:
     """A worker that ended without writing a result or an error, in words."""
     if returncode < 0:
         try:
@@ -98,12 +98,12 @@ def crash_reason(returncode: int, log_tail: str = "") -> str:
         except ValueError:
             name = f"signal {-returncode}"
         if -returncode == signal.SIGKILL:
-            return (f"The training process was stopped by the system ({name}), most often because the server ran "
+            return (f"The {noun} process was stopped by the system ({name}), most often because the server ran "
                     "out of memory. Fix: train on fewer rows or images (or a smaller input size), or wait until "
                     "other trainings have finished.")
-        return f"The training process was stopped by the system ({name})."
+        return f"The {noun} process was stopped by the system ({name})."
     tail = f" Last output: {log_tail}" if log_tail else ""
-    return f"The training process ended unexpectedly (exit code {returncode}).{tail}"
+    return f"The {noun} process ended unexpectedly (exit code {returncode}).{tail}"
 
 
 class JobManager:
