@@ -12,13 +12,13 @@ from core.workspace.pdf import build_message_pdf, build_report_pdf, get_pdf_file
 from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
                                  format_figure, get_curve_names, get_headline, get_params, get_recommended_text,
-                                 get_run_labels, get_run_row, list_workspace_runs, plot_run_curves)
+                                 get_run_labels, get_run_name, get_run_row, list_workspace_runs, plot_run_curves)
 from core.workspace.summary import SCENARIO_KEYS
 from ui.common import ensure_router, get_currency, show_error
 from ui.deploy import render_deploy_panel
 from ui.monitor import log_panel
 from ui.trust import show_saved_trust
-from ui.workspace import pick_runs_dir, scenario_title
+from ui.workspace import pick_runs_dir, scenario_title, show_runs_list
 
 ensure_router()
 
@@ -71,30 +71,8 @@ if not shown:
 rows = [get_run_row(m) for m in shown]
 
 
-def _text_column(label: str, records: list[dict], key: str):
-    """A text column wide enough for its longest entry (about 7 px a character, at most 320 px)."""
-    longest = max([len(label), *(len(str(r.get(key) or "")) for r in records)])
-    return st.column_config.TextColumn(label, width=min(320, 20 + 7 * longest))
-
-
-st.dataframe(
-    # The data file is in the default run name and in the details below: left out here, so the run id
-    # (what the command line's --model needs) fits whole on a laptop screen.
-    # Trust warnings right after the name: a flagged run's figures must not be read before the warning is.
-    [{**{k: r[k] for k in ("name", "trust", "scenario", "saved", "quality", "impact", "rows", "run_id")},
-      "scenario": scenario_title(r["scenario"]),
-      # Figures that must not be trusted (core.trust) carry a marker; "none": checked, nothing found.
-      "trust": r["trust"] if r["trust"] in ("none", NOT_RECORDED) else f"⚠ {r['trust']}",
-      # A run saved without its data fingerprint: a dash, not the grid's "None".
-      "rows": f"{r['rows']:,}" if isinstance(r["rows"], int) else "—"} for r in rows],
-    hide_index=True, width="stretch",
-    # Widths from the longest entry, so ids and figures are read whole, not cut with an ellipsis.
-    column_config={"name": _text_column("Run", rows, "name"), "scenario": _text_column("Scenario", [{"t": scenario_title(r["scenario"])} for r in rows], "t"), "saved": "Saved",
-                   "quality": _text_column("Model quality", rows, "quality"),
-                   "impact": _text_column("Money", rows, "impact"),
-                   "trust": _text_column("Trust warnings", [{"t": f"⚠ {r['trust']}"} for r in rows], "t"),
-                   "rows": st.column_config.TextColumn("Rows"),
-                   "run_id": _text_column("Run id", rows, "run_id")})
+# One click on a row opens that run's details below (the id, the data and the model card are there).
+clicked = show_runs_list(rows, key=K + "list")
 
 DATA_ITEMS = {"name": "File", "rows": "Rows", "sha256": "SHA-256 of the file as uploaded (first 12 characters)"}
 
@@ -187,6 +165,9 @@ elif len(picked) >= 2:
 st.subheader("Run details")
 # A run filtered out or deleted gives way to the first compared run, else the newest listed one.
 # (Setting the value, rather than dropping it, keeps the box's text in step with what is shown.)
+if clicked in by_id and st.session_state.get(K + "clicked") != clicked:  # a new click, not a kept one
+    st.session_state[K + "detail"] = clicked
+st.session_state[K + "clicked"] = clicked
 if st.session_state.get(K + "detail") not in by_id:
     st.session_state[K + "detail"] = picked[0] if picked else next(iter(by_id))
 rid = st.selectbox("Run", list(by_id), key=K + "detail", format_func=lambda r: label_of[r])
@@ -196,6 +177,7 @@ head = get_headline(meta)
 if not ws:
     st.caption("This run was saved without the workspace summary (older version or command line): only its "
                "metrics and settings are shown.")
+st.markdown(f"**{html.escape(get_run_name(meta))}** · run id for the command line: `{rid}`")
 show_saved_trust(head.get("trust"))  # before the figures: they must not be read as a result
 figs = [f for f in head["quality"] + head["impact"] if isinstance(f, dict)]
 if figs:

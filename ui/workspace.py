@@ -183,3 +183,75 @@ def pick_saved_run(key: str, *, empty: str) -> tuple[dict, dict]:
     if st.session_state.get(key) not in by_id:
         st.session_state[key] = next(iter(by_id))  # the newest run
     return by_id[st.selectbox("Saved run", list(by_id), key=key, format_func=lambda r: labels[r])], labels
+
+
+# The runs list fits a 1280-px laptop window with the sidebar open (about 800 px of table; the grid cuts
+# text, it never wraps it): the scenario by its short name, the date without seconds or year, a trust
+# warning as a marker in front of the run's name, and a name too long for its column shortened in the
+# middle (its start and its file's end both stay). The run id, the full name, the trust warning's words and
+# the data are in the run's details below, opened by clicking its row.
+LIST_WIDTH = 800
+_PX_PER_CHAR, _PAD = 6.0, 20  # the grid's 14 px font (5.7 px a character measured), a cell's padding
+
+
+def _fit(texts, label: str, cap: int) -> int:
+    return int(min(cap, _PAD + _PX_PER_CHAR * max([len(label), *(len(str(t)) for t in texts)])))
+
+
+def shorten_middle(text: str, chars: int) -> str:
+    """``text`` whole when it has at most ``chars`` characters, else its start and end around "…"."""
+    text = str(text)
+    if len(text) <= chars:
+        return text
+    tail = max(1, (chars - 1) * 2 // 5)
+    return text[:chars - 1 - tail].rstrip() + "…" + text[-tail:].lstrip()
+
+
+def get_list_records(rows: list[dict]) -> tuple[list[dict], dict]:
+    """The runs list's lines (``core.workspace.runs.get_run_row``) as shown, and the grid's column
+    widths in px. ``run``: the name, marked "⚠" when its figures are flagged, shortened to its column;
+    ``trust``, ``rows`` and ``run_id`` ride along unseen (for the details and the selection)."""
+    import datetime as dt
+
+    from core.workspace.runs import NOT_RECORDED
+
+    def saved(text):
+        try:
+            return dt.datetime.strptime(str(text), "%Y-%m-%d %H:%M")
+        except ValueError:
+            return None  # not recorded: an empty cell, sorted last
+
+    flagged = [r["trust"] not in ("none", NOT_RECORDED) for r in rows]
+    widths = {"scenario": 74, "saved": 96,
+              "quality": _fit([r["quality"] for r in rows], "Model quality", 170),
+              "impact": _fit([r["impact"] for r in rows], "Money", 210)}
+    widths = {"run": max(200, LIST_WIDTH - 40 - sum(widths.values())), **widths}  # 40: the row's checkbox
+    chars = int((widths["run"] - _PAD) / _PX_PER_CHAR)
+    records = [{"run": shorten_middle(("⚠ " if f else "") + str(r["name"]), chars), "name": r["name"],
+                "scenario": scenario_title(r["scenario"]).split(" ")[0], "saved": saved(r["saved"]),
+                "quality": r["quality"], "impact": r["impact"],
+                "trust": f"⚠ {r['trust']}" if f else r["trust"],
+                "rows": f"{r['rows']:,}" if isinstance(r["rows"], int) else "—",  # a dash, not the grid's None
+                "run_id": r["run_id"]} for r, f in zip(rows, flagged)]
+    return records, widths
+
+
+def show_runs_list(rows: list[dict], *, key: str) -> str | None:
+    """The runs list as a table that fits the page; returns the run id of the row clicked, or None."""
+    records, widths = get_list_records(rows)
+    col = st.column_config
+    config = {"run": col.TextColumn("Run", width=widths["run"],
+                                    help="The run's name; ⚠: its figures are flagged (the run's details say why)."),
+              "scenario": col.TextColumn("Scenario", width=widths["scenario"]),
+              "saved": col.DatetimeColumn("Saved", width=widths["saved"], format="D MMM HH:mm"),
+              "quality": col.TextColumn("Model quality", width=widths["quality"]),
+              "impact": col.TextColumn("Money", width=widths["impact"])}
+    event = st.dataframe(records, hide_index=True, width="stretch", column_order=list(widths),
+                         column_config=config, key=key, on_select="rerun", selection_mode="single-row",
+                         height=min(35 * len(records) + 38, 35 * 10 + 38))
+    note = "Click a row to open its details below: the run id for the command line, its data and model card."
+    if any(r["trust"].startswith("⚠") for r in records):
+        note = "⚠: the run's figures are flagged and must not be trusted as they stand. " + note
+    st.caption(note)
+    picked = list(getattr(getattr(event, "selection", None), "rows", []) or [])
+    return records[picked[0]]["run_id"] if picked and picked[0] < len(records) else None

@@ -52,8 +52,12 @@ def test_lists_runs_and_reports_the_damaged_one(runs_dir):
     assert "Runs folder: the main runs folder." in _text(at)
     assert str(runs_dir) not in _all_text(at)
     assert [t.label for t in at.text_input] == ["Name contains"]
-    # The run id is listed whole (the data file lives in the name and the details, not a column) ...
-    assert list(table.columns) == ["name", "trust", "scenario", "saved", "quality", "impact", "rows"]
+    # Carried for the details and the selection; the grid shows run, scenario, saved, quality and money.
+    assert list(table.columns) == ["run", "name", "scenario", "saved", "quality", "impact", "trust", "rows"]
+    assert table.loc["credit-a", "run"] == "⚠ credit weights" and table.loc["credit-b", "run"] == "credit smote"
+    assert table.loc["credit-b", "scenario"] == "Credit"
+    # The details name the run and give its id for the command line.
+    assert "run id for the command line: `fraud-x`" in _text(at)
     # Figures that must not be trusted carry a marker; a run checked without a finding says so; one saved
     # before the checks existed says it was not recorded.
     assert table.loc["credit-a", "trust"] == "⚠ No better than chance"
