@@ -78,3 +78,25 @@ def test_alert_queue_reasons_have_room_to_wrap(trained):
     assert config["top_reasons"]["width"] == "large"
     assert table.proto.row_height >= 3 * 19
     assert list(table.proto.column_order)[:3] == ["rank", "risk", "top_reasons"]  # on screen, not past the edge
+
+
+def test_explanation_says_what_would_flip_the_alert(trained):
+    from core.fraud.alerts import short_label
+    from core.fraud.flip import find_alert_flip, get_flip_features
+
+    at = trained
+    run, res = at.session_state["fraud.run"], at.session_state["fraud.local_res"]
+    threshold = at.session_state["fraud.review_t"]
+    i = int(at.session_state["fraud.local_key"][1])
+    features = get_flip_features(res.contributions(0), run.features.numeric, 3)
+    expected = find_alert_flip(run.feature_frame_test.iloc[i], predict_fn=run.tabular.predict_proba,
+                               threshold=threshold, train_features=run.features.frame.iloc[run.split.train_idx],
+                               numeric=run.features.numeric, categorical=run.features.categorical, features=features)
+    shown = [e.value.replace("\\", "") for e in [*at.success, *at.info] if "alert threshold" in e.value]
+    assert shown == [expected.sentence("EUR")]  # the page shows core's answer for this transaction
+    caption = next(c.value for c in at.caption if c.value.startswith("Searched: "))
+    assert caption.startswith("Searched: " + "; ".join(short_label(f) for f in features) + ". ")
+    at.number_input(key="fraud.flip_k").set_value(1).run()  # fewer features: searched again, no retraining
+    assert not at.exception and not errors_besides_trust(at)
+    caption = next(c.value for c in at.caption if c.value.startswith("Searched: "))
+    assert caption.startswith("Searched: " + short_label(features[0]) + ". ")

@@ -11,6 +11,7 @@ from core.fraud.alerts import format_value, get_reasons, short_label
 
 from ui.common import get_currency, money
 from ui.fraud.base import K
+from ui.fraud.flip import show_alert_flip
 
 
 def show_explanations(run, ex) -> None:
@@ -39,6 +40,7 @@ def show_explanations(run, ex) -> None:
     contrib["value"] = [format_value(f, v, get_currency()) for f, v in zip(contrib["feature"], contrib["value"])]
     st.plotly_chart(plot_shap_waterfall(res.base_value, contrib, float(res.predictions[0]), labeller=short_label),
                     key=K + "waterfall")
+    show_alert_flip(run, res, i)
     with st.expander("What each feature means"):
         fs = run.features
         st.dataframe(pd.DataFrame({"Feature": [short_label(n) for n in fs.names], "Column": fs.names,
