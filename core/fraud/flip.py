@@ -1,11 +1,14 @@
 """What would flip one transaction's alert: the smallest change in its top features (by SHAP) that moves
 the recommended model's fraud risk across the alert threshold.
 
-The search is credit's (``core.credit.counterfactual.find_flip``: training quantiles in 5 % steps, a cost
-of how far a change moves the transaction through the training population, batched model calls, changes
-pulled back towards the transaction's own values); this module picks the features, keeps each inside the
-training rows' 1st to 99th percentile, and says the answer in the fraud page's words (alert / no alert,
-risk, feature names and values as the alert queue shows them).
+Each feature may take the training period's quantiles in 5 % steps inside its 1st to 99th percentile, and
+a change costs how far it moves the transaction through the training population (credit's candidates and
+costs, ``core.credit.counterfactual``). Credit's greedy search stalls here: the engineered windows pile up
+at zero (most terminals have no fraud), so cheap small steps use up its changes before a large one is
+tried. The few top features make an exhaustive search affordable instead: every single change, then every
+pair, then every triple (on a 10 % grid), each size scored in one batched call; the fewest features that
+flip the alert win, then the cheapest change. The answer is said in the fraud page's words (alert / no
+alert, risk, feature names and values as the alert queue shows them).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from core.credit.counterfactual import Counterfactual, default_ranges, find_flip
+from itertools import combinations, product
+
+from core.credit.counterfactual import Change, Counterfactual, _candidates, default_ranges
 from core.errors import DataValidationError
 
 
@@ -86,7 +91,33 @@ def find_alert_flip(row: pd.Series | dict, *, predict_fn: Callable[[pd.DataFrame
         raise DataValidationError(f"Only numeric features can move; {', '.join(map(str, wrong))} "
                                   f"{'is' if len(wrong) == 1 else 'are'} not. Fix: pick among the numeric ones.")
     row = dict(row)
+    columns = [*numeric, *categorical]
+    missing = [f for f in columns if f not in row]
+    if missing:
+        raise DataValidationError(f"The transaction lacks the model's feature(s) {', '.join(map(str, missing[:8]))}. "
+                                  "Fix: explain a transaction of the test period.")
     ranges = default_ranges(train_features, features, features)
-    cf = find_flip(row, predict_fn=predict_fn, threshold=float(threshold), train_df=train_features,
-                   numeric=list(numeric), categorical=list(categorical), actionable=ranges, max_changes=max_changes)
+    options = {f: _candidates(f, row[f], ranges[f], train_features, features) for f in features}
+    p0 = float(np.asarray(predict_fn(pd.DataFrame([row], columns=columns)), dtype=float)[0])
+    alerted = p0 >= threshold
+    for size in range(1, min(int(max_changes), len(features)) + 1):
+        moves = []  # (cost, {feature: value})
+        for subset in combinations(features, size):
+            # Triples on every other candidate (10 % steps, the extremes kept): a few thousand rows at most.
+            opts = [options[f] if size < 3 else options[f][::2] + options[f][-1:] for f in subset]
+            for choice in product(*opts):
+                moves.append((sum(c for _, c in choice), dict(zip(subset, (v for v, _ in choice)))))
+        if not moves:
+            continue
+        probs = np.asarray(predict_fn(pd.DataFrame([{**row, **m} for _, m in moves], columns=columns)), dtype=float)
+        hits = [k for k, p in enumerate(probs) if (p < threshold if alerted else p >= threshold)]
+        if hits:
+            k = min(hits, key=lambda k: (moves[k][0], -abs(probs[k] - threshold)))
+            cost, change = moves[k]
+            cf = Counterfactual(found=True, changes=[Change(f, row[f], change[f]) for f in features if f in change],
+                                probability_before=p0, probability_after=float(probs[k]), threshold=float(threshold),
+                                cost=float(cost), searched=features)
+            return AlertFlip(flip=cf, features=features)
+    cf = Counterfactual(found=False, changes=[], probability_before=p0, probability_after=p0,
+                        threshold=float(threshold), searched=features)
     return AlertFlip(flip=cf, features=features)

@@ -23,6 +23,11 @@ def test_fraud_lift_and_dependence(app_url, page, screenshot_dir):
     page.screenshot(path=str(screenshot_dir / "fraud_lift_section.png"), full_page=False)
 
     click_tab(page, "Explanations")
+    flip = page.get_by_text("What would flip this alert")
+    flip.wait_for()
+    flip.scroll_into_view_if_needed()
+    page.get_by_text("alert threshold").first.wait_for()  # core's answer for the riskiest transaction
+    page.screenshot(path=str(screenshot_dir / "fraud_flip.png"), full_page=False)
     page.get_by_text("How one feature moves the prediction").wait_for()
     assert _chart(page, "SHAP dependence:").is_visible()
     assert "single rows (ICE)" in _chart(page, "Partial dependence:").inner_text()

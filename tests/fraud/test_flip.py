@@ -75,3 +75,34 @@ def test_bad_input_is_explained():
         _search(row, [])
     with pytest.raises(DataValidationError, match="Only numeric features can move; channel is not"):
         _search(row, ["channel"])
+
+
+def test_features_piled_at_zero_are_moved_together():
+    """Most terminals have no fraud: three rates at zero in training, high on this terminal; only all
+    three back to zero lift the alert (a greedy search spends its changes on cheap small steps)."""
+    rng = np.random.default_rng(1)
+    n = 500
+    rates = {c: np.where(rng.random(n) < 0.9, 0.0, rng.beta(2, 5, n)) for c in ("term_risk_1d", "term_risk_7d", "term_risk_30d")}
+    train = pd.DataFrame({**rates, "amount": rng.gamma(2.0, 20.0, n)})
+    numeric = list(train.columns)
+
+    def risk(df):
+        z = -1.5 + 2.5 * (df["term_risk_1d"] > 0.05) + 2.5 * (df["term_risk_7d"] > 0.05) \
+            + 2.5 * (df["term_risk_30d"] > 0.05) + df["term_risk_30d"].astype(float)
+        return 1.0 / (1.0 + np.exp(-z.to_numpy(dtype=float)))
+
+    row = {"term_risk_1d": 1.0, "term_risk_7d": 1.0, "term_risk_30d": 0.52, "amount": 16.0}
+    out = find_alert_flip(row, predict_fn=risk, threshold=0.425, train_features=train, numeric=numeric,
+                          features=["term_risk_1d", "term_risk_7d", "term_risk_30d"])
+    assert out.flip.found and len(out.flip.changes) == 3
+    after = {**row, **{c.feature: c.after for c in out.flip.changes}}
+    assert risk(pd.DataFrame([after]))[0] < 0.425 <= risk(pd.DataFrame([row]))[0]
+    # A pair is not enough here, so the answer is the triple: fewer features are tried first.
+    two = find_alert_flip(row, predict_fn=risk, threshold=0.425, train_features=train, numeric=numeric,
+                          features=["term_risk_1d", "term_risk_7d", "term_risk_30d"], max_changes=2)
+    assert not two.flip.found
+
+
+def test_a_transaction_without_the_model_features_is_explained():
+    with pytest.raises(DataValidationError, match="lacks the model's feature.*term_risk_28d"):
+        _search({"amount": 240.0, "cust_nb_tx_1d": 3.0, "channel": "web"}, ["amount"])
