@@ -10,7 +10,7 @@ from core.verdict import Verdict
 from core.workspace.runs import get_recommended_text
 from core.workspace.summary import format_figure, get_latest_runs
 from ui.common import ensure_router, fit_metric_values, show_device
-from ui.present import run_demos, show_presenter
+from ui.present import demos_panel, run_demos, show_presenter
 from ui.trust import show_saved_trust
 from ui.workspace import current_runs_dir, link_to_workspace_pages, runs_dir_label
 
@@ -45,6 +45,7 @@ with st.container(border=True):
               width="stretch", on_click=lambda: st.session_state.update({K + "demos_requested": True}))
     if st.session_state.pop(K + "demos_requested", False):
         run_demos(runs_dir)
+    demos_panel()
     report = st.session_state.get(K + "demo_report")
     if report:
         if report["saved"]:

@@ -114,12 +114,13 @@ def start_job(ns: str, scenario: str, target: str, kwargs: dict, *, data: Any = 
                    f"{time.strftime('%H:%M:%S', time.localtime(running.created))}). Wait for it, or cancel it "
                    "below, before starting another.", icon=":material/pending:")
         return None
-    plan = plan_memory(estimate_job(scenario, data, **estimate))
-    if plan.sample and data is not None and hasattr(data, "sample"):
-        sampled = sample_rows(data, plan, seed=seed)
-        kwargs = {k: (sampled if v is data else v) for k, v in kwargs.items()}
-    for notice in plan.notices:
-        st.info(notice, icon=":material/memory:")
+    if data is not None:  # the memory check of a training on ``data`` (the demos use the bundled samples)
+        plan = plan_memory(estimate_job(scenario, data, **estimate))
+        if plan.sample and hasattr(data, "sample"):
+            sampled = sample_rows(data, plan, seed=seed)
+            kwargs = {k: (sampled if v is data else v) for k, v in kwargs.items()}
+        for notice in plan.notices:
+            st.info(notice, icon=":material/memory:")
     st.session_state.pop(ns + "job.seen", None)
     return manager.submit(browser_key(), scenario, target, kwargs, label=label, meta=meta)
 

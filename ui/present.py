@@ -8,8 +8,6 @@ small caption. The screens come from ``core.workspace.present`` (``get_demo_runs
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
 
 from core.safety import escape_markdown
@@ -34,27 +32,26 @@ PRESENT_CSS = """<style>
 
 
 def run_demos(runs_dir) -> None:
-    """Train every scenario on its sample and save it in ``runs_dir``, with a progress bar; the result is
-    kept in session state for the Overview and the page reruns to show the new runs."""
-    from core.workspace.demos import run_all_demos
+    """Train every scenario on its sample and save it in ``runs_dir``, as a job in a worker process (its
+    progress is drawn by ``demos_panel``); the visitor may leave the Overview and come back."""
+    from ui.jobs import start_job
 
-    bar = st.progress(0.0, text="Starting the demos (TensorFlow loads first, a few seconds)")
-    names = {k: s.title for k, s in SCENARIOS.items()}
-
-    def on_progress(scenario: str, fraction: float, message: str) -> None:
-        label = f"{names.get(scenario, 'Demos')}: {message}" if scenario else message
-        bar.progress(min(max(fraction, 0.0), 1.0), text=label)
-
-    t0 = time.perf_counter()
     try:
-        report = run_all_demos(runs_dir, progress=on_progress)
+        start_job(K, "demos", "core.workspace.demos:demos_job", {"root": str(runs_dir)}, label="demo training")
     except Exception as exc:  # shown as a message, never a traceback
         show_error(exc)
-        return
-    st.session_state[DEMO_REPORT] = {"saved": {k: p.name for k, p in report.saved.items()},
-                                     "errors": dict(report.errors), "trust": dict(report.trust),
-                                     "seconds": time.perf_counter() - t0}
-    st.rerun()  # redraw with the runs just saved
+
+
+def _collect_demos(result: dict, job) -> None:
+    st.session_state[DEMO_REPORT] = result
+    st.rerun()  # redraw with the runs just saved (the job is marked seen: this happens once)
+
+
+def demos_panel() -> None:
+    """The demos job of this browser: progress and Cancel while it runs, its report once it has finished."""
+    from ui.jobs import job_panel
+
+    job_panel(K, "demos", _collect_demos, noun="demo training")
 
 
 def _run_button(runs_dir, label: str, key: str) -> None:
@@ -63,6 +60,7 @@ def _run_button(runs_dir, label: str, key: str) -> None:
               on_click=lambda: st.session_state.update({key + ".requested": True}))
     if st.session_state.pop(key + ".requested", False):
         run_demos(runs_dir)
+    demos_panel()
 
 
 def show_presenter(runs_dir) -> None:

@@ -147,3 +147,19 @@ def run_all_demos(root=None, *, settings: DemoSettings = DemoSettings(), scenari
         done = start + share
     say("", 1.0, "All demos finished" if report.ok else f"{len(report.errors)} demo(s) failed")
     return report
+
+
+def demos_job(root: str, *, report) -> dict:
+    """``run_all_demos`` as a job (``core.jobs``): each demo's stage reported as the overall share done;
+    returns what the Overview shows: the saved run names, the errors and trust flags, the seconds."""
+    from core.scenarios import SCENARIOS
+
+    names = {k: s.title for k, s in SCENARIOS.items()}
+
+    def on_progress(scenario: str, fraction: float, message: str) -> None:
+        report.stage(fraction, f"{names.get(scenario, 'Demos')}: {message}" if scenario else message)
+
+    t0 = time.perf_counter()
+    done = run_all_demos(root, progress=on_progress)
+    return {"saved": {k: Path(p).name for k, p in done.saved.items()}, "errors": dict(done.errors),
+            "trust": dict(done.trust), "seconds": time.perf_counter() - t0}
