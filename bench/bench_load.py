@@ -1,6 +1,6 @@
 """Concurrent sessions on one app server: N browser contexts each upload their own file and train their own scenario at once.
 
-    python bench/bench_load.py [--sessions 6] [--limit 2] [--epochs 1] [--json-out FILE]
+    python bench/bench_load.py [--sessions 6] [--limit 2] [--epochs 1] [--settle S] [--cloud-limits] [--json-out FILE]
 
 One `streamlit run app.py` with STUDIO_MAX_CONCURRENT_TRAININGS=--limit and STUDIO_RUNS_PER_SESSION=1,
 one Chromium (Debian's, /usr/bin/chromium), one context per session (own cookies, own Streamlit
@@ -9,7 +9,11 @@ file of its own. Prints the server's resident memory at start and at its peak (s
 the server and its children), how many sessions showed the queue, each session's wait for a slot and
 time from "Train" to its result, the rows of each session's download, how many runs folders the saved
 runs landed in, whether any page, download or runs folder showed another session's data or an error,
-and the machine's load. Never part of the test run; tests/browser/test_concurrent_sessions.py runs
+and the machine's load. Trainings run as jobs in worker processes: the server process alone is
+measured too (at start, at its peak, after the trainings), and with ``--settle S`` again S seconds
+after every visitor has left. ``--cloud-limits`` starts the server (and so its workers) under
+../shared/tools/cloud-limits, Community Cloud's 2.7 GB ceiling (``CLOUD_MB``): its peak and any kill
+are in the server log's last line, printed at the end. Never part of the test run; tests/browser/test_concurrent_sessions.py runs
 the same with 6 sessions and asserts (the steps are in tests/browser/concurrent_scenarios.py).
 """
 
@@ -34,6 +38,10 @@ def main(argv=None) -> int:
     ap.add_argument("--sessions", type=int, default=6)
     ap.add_argument("--limit", type=int, default=2, help="STUDIO_MAX_CONCURRENT_TRAININGS for the server")
     ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--settle", type=float, default=0.0,
+                    help="seconds to wait after the visitors leave before reading the server's memory again")
+    ap.add_argument("--cloud-limits", action="store_true",
+                    help="run the server and its workers under ../shared/tools/cloud-limits (2.7 GB)")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
     from playwright.sync_api import sync_playwright
@@ -42,8 +50,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
+            prefix = [str(ROOT.parent / "shared" / "tools" / "cloud-limits")] if args.cloud_limits else None
             figures = run_sessions(browser, Path(tmp), n=args.sessions, limit=args.limit, epochs=args.epochs,
-                                   timeout=900)
+                                   timeout=900, settle=args.settle, prefix=prefix)
         finally:
             browser.close()
     figures.pop("_sessions")
@@ -62,6 +71,12 @@ def main(argv=None) -> int:
     for i, (sc, w, t, r) in enumerate(zip(figures["scenarios"], figures["waited_s"], figures["seconds_to_result"],
                                           figures["download_rows"]), 1):
         print(f"{i:>7} {sc:>8} {w:>8.0f} {'-' if t is None else f'{t:.1f}':>11} {r:>13}")
+    print()
+    print(f"{'server process MB:':<20} start {figures['server_process_start_mb']}, peak {figures['server_process_peak_mb']}, "
+          f"after the trainings {figures.get('server_after_training_mb')}, {args.settle:.0f} s after the visitors left "
+          f"{figures.get('server_after_leaving_mb', '-')} (server + workers then {figures.get('app_after_leaving_mb', '-')})")
+    if args.cloud_limits:
+        print(figures.get("cloud_limits", "cloud-limits: no line in the server log"))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2))
     return 0 if not figures["errors"] and figures["all_trained"] else 1

@@ -67,14 +67,15 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_app(workdir: Path, env: dict | None = None):
-    """Start ``streamlit run app.py`` on a free localhost port; yield its URL; stop it after."""
+def run_app(workdir: Path, env: dict | None = None, prefix: list[str] | None = None):
+    """Start ``streamlit run app.py`` on a free localhost port; yield its URL; stop it after.
+    ``prefix``: a command the server runs under (e.g. the cloud memory limit's wrapper)."""
     port = _free_port()
     log = workdir / f"server-{port}.log"
     env = {**os.environ, "STUDIO_RUNS_DIR": str(workdir / "runs"), "STUDIO_JOBS": "process", **(env or {})}
     with open(log, "w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+            [*(prefix or []), sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import threading
 import time
@@ -282,16 +283,21 @@ DRIVERS = {"credit": Credit, "fraud": Fraud, "demand": Demand, "quality": Qualit
 
 # ---------------------------------------------------------------- the server's memory
 class PeakMemory:
-    """Peak resident memory of the app server process (and its children), sampled every 0.2 s."""
+    """Peak resident memory of the app server process and its children (the training workers), and of
+    the server process alone, sampled every 0.2 s."""
 
     def __init__(self, port: int):
         import psutil
 
         me = psutil.Process()
+        # The Python process serving the port (not a wrapper such as cloud-limits that started it).
         self.proc = next(p for p in me.children(recursive=True)
-                         if "streamlit" in " ".join(p.cmdline()) and str(port) in p.cmdline())
+                         if "streamlit" in " ".join(p.cmdline()) and str(port) in p.cmdline()
+                         and "python" in os.path.basename(p.cmdline()[0]))
         self.start_mb = self._rss()
         self.peak_mb = self.start_mb
+        self.server_start_mb = self.server_mb()
+        self.server_peak_mb = self.server_start_mb
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -305,9 +311,44 @@ class PeakMemory:
                 pass
         return total / 2**20
 
+    def cloud_limits(self) -> str | None:
+        """The cloud-limits memory group's peak and kills so far, when the server runs under it."""
+        try:
+            lines = Path(f"/proc/{self.proc.pid}/cgroup").read_text().splitlines()
+        except OSError:
+            return None
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            if "cloud-limits" not in path:
+                continue
+            if controllers == "":  # cgroup v2
+                base = Path("/sys/fs/cgroup") / path.lstrip("/")
+                peak, events, limit = base / "memory.peak", base / "memory.events", base / "memory.max"
+            elif "memory" in controllers.split(","):
+                base = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
+                peak, events, limit = (base / "memory.max_usage_in_bytes", base / "memory.oom_control",
+                                       base / "memory.limit_in_bytes")
+            else:
+                continue
+            try:
+                kills = next((ln.split()[1] for ln in events.read_text().splitlines() if ln.startswith("oom_kill ")), "0")
+                return (f"cloud-limits: limit {int(limit.read_text()) // 2**20} MB, peak "
+                        f"{int(peak.read_text()) // 2**20} MB (server + workers), processes killed for memory: {kills}")
+            except (OSError, ValueError):
+                return None
+        return None
+
+    def server_mb(self) -> float:
+        """The server process alone (no workers)."""
+        try:
+            return self.proc.memory_info().rss / 2**20
+        except Exception:
+            return float("nan")
+
     def _run(self):
         while not self._stop.is_set():
             self.peak_mb = max(self.peak_mb, self._rss())
+            self.server_peak_mb = max(self.server_peak_mb, self.server_mb())
             time.sleep(0.2)
 
     def cpu_s(self) -> float:
@@ -347,16 +388,20 @@ def _read_csv(path: str) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- the scenario, end to end
 def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, epochs: int = 1,
-                 timeout: float = 300, shots: Path | None = None) -> dict:
+                 timeout: float = 300, shots: Path | None = None, settle: float = 0.0,
+                 prefix: list[str] | None = None) -> dict:
     """Drive ``n`` sessions against one fresh server; return the figures (and the sessions). With
-    ``shots``, the first page seen waiting in the queue and every page's result are saved there."""
+    ``shots``, the first page seen waiting in the queue and every page's result are saved there. With
+    ``settle``, the visitors leave at the end and the server's memory is read that many seconds later.
+    ``prefix`` starts the server under a wrapper (e.g. ``../shared/tools/cloud-limits``)."""
     sessions = make_uploads(workdir, n)
     env = {"STUDIO_MAX_CONCURRENT_TRAININGS": str(limit), "STUDIO_RUNS_PER_SESSION": "1"}
     contexts = []
     shared_runs = workdir / "runs"
     timings: dict[str, float] = {}
     t_start = time.monotonic()
-    with run_app(workdir, env=env) as url:
+    after: dict[str, float] = {}
+    with run_app(workdir, env=env, prefix=prefix) as url:
         memory = PeakMemory(int(url.rsplit(":", 1)[1]))
         timings["server_ready_s"] = round(time.monotonic() - t_start, 1)
         try:
@@ -393,6 +438,7 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
                         s.done = time.monotonic()
                 time.sleep(1.0)  # the browser's CPU is the server's: read the pages now and then
             timings["train_s"] = round(time.monotonic() - t_start - sum(timings.values()), 1)
+            after["server_after_training_mb"] = round(memory.server_mb())
             for s in sessions:
                 if s.done is None:
                     s.errors.append(f"no result within {timeout:.0f} s")
@@ -496,7 +542,15 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
                             s.errors.append(f"shows {other.name}'s '{u}'")
                 if s.tag in stranger_text:
                     s.errors.append("a visitor with no runs sees this session's run")
+            if settle:  # every visitor leaves; the server's memory a while later
+                after["server_before_leaving_mb"] = round(memory.server_mb())
+                while contexts:
+                    contexts.pop().close()
+                time.sleep(settle)
+                after["server_after_leaving_mb"] = round(memory.server_mb())
+                after["app_after_leaving_mb"] = round(memory._rss())
         finally:
+            after["cloud_limits"] = memory.cloud_limits()
             peak = memory.stop()
             cpu = memory.cpu_s()
             for ctx in contexts:
@@ -506,6 +560,8 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
     return {
         "sessions": n, "limit": limit, "scenarios": [s.scenario for s in sessions],
         "server_start_mb": round(memory.start_mb), "server_peak_mb": round(peak),
+        "server_process_start_mb": round(memory.server_start_mb), "server_process_peak_mb": round(memory.server_peak_mb),
+        **after, "settle_s": settle,
         "all_trained": all(s.trained_text for s in sessions),
         "saw_queue": sum(s.saw_queue for s in sessions),
         "waited_s": [s.waited for s in sessions],
