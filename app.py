@@ -1,5 +1,7 @@
 """AI Use-Case Studio: the router. Each screen lives in pages/."""
 
+import os
+
 import streamlit as st
 
 from core.money import CURRENCIES, DEFAULT_CURRENCY
@@ -7,6 +9,9 @@ from core.scenarios import ROOT, SCENARIOS
 from ui.common import CURRENCY_KEY
 from ui.auth import require_sign_in
 from ui.jobs import browser_key
+
+# Saved runs scored in this process (Score page) run on ONNX Runtime: TensorFlow stays in the training workers.
+os.environ.setdefault("STUDIO_RUNTIME", "onnx")
 
 st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insights:", layout="wide")
 

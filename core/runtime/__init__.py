@@ -16,11 +16,22 @@ from core.errors import DataValidationError
 
 RUNTIMES = ("keras", "onnx")
 DEFAULT_RUNTIME = "keras"
+# The runtime a process uses when none is asked for: the app's server sets "onnx", so scoring a saved run
+# on the Score page never brings TensorFlow into the process that serves every visitor.
+RUNTIME_ENV = "STUDIO_RUNTIME"
+
+
+def default_runtime() -> str:
+    """``STUDIO_RUNTIME`` when set (checked), else ``keras``."""
+    import os
+
+    raw = os.environ.get(RUNTIME_ENV, "").strip()
+    return check_runtime(raw) if raw else DEFAULT_RUNTIME
 
 
 def check_runtime(runtime: str | None) -> str:
     """``runtime`` when it is one of ``RUNTIMES`` (None: the default), else a clear error."""
-    runtime = DEFAULT_RUNTIME if runtime is None else str(runtime).strip().lower()
+    runtime = default_runtime() if runtime is None else str(runtime).strip().lower()
     if runtime not in RUNTIMES:
         raise DataValidationError(f"Expected a runtime of {' or '.join(RUNTIMES)}; got {runtime!r}. "
                                   "Fix: pass --runtime keras (TensorFlow) or --runtime onnx (ONNX Runtime).")
@@ -35,6 +46,7 @@ def load_run_model(path, *, runtime: str | None = None):
     """
     from core.registry import check_run_folder, load_run
 
+    chosen = runtime is not None
     runtime = check_runtime(runtime)
     if runtime == "keras":
         return load_run(path)
@@ -44,5 +56,10 @@ def load_run_model(path, *, runtime: str | None = None):
         raise DataValidationError(problem.replace(" skipped:", " cannot be used:"))
     from core.runtime.onnx import ensure_onnx, load_onnx
 
-    run.model = load_onnx(ensure_onnx(path))
+    try:
+        run.model = load_onnx(ensure_onnx(path))
+    except DataValidationError:
+        if chosen:  # asked for by name (serve --runtime onnx): say why it cannot be
+            raise
+        return load_run(path)  # the process's default only: a network ONNX cannot take is scored by Keras
     return run
