@@ -9,6 +9,7 @@
         [--no-log] [--retention-days N]
     python -m core serve --model DIR [--model DIR ...] [--runtime keras|onnx] ...   (core/server/cli.py)
     python -m core export --model DIR --format onnx [--out FILE]                   (core/runtime/cli.py)
+    python -m core report --model DIR [--format html|pdf] [--out FILE]       (core/workspace/report_cli.py)
     python -m core feedback | monitor | retrain | promote ...   (the production loop: core/monitor/cli.py)
 
 Each scenario package ``core/<name>/cli.py`` adds its own flags (``add_train_arguments``) and runs
@@ -192,12 +193,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(argv[1:])
     if argv and argv[0] == "export":
         return _export(argv[1:])
+    if argv and argv[0] == "report":
+        return _report(argv[1:])
     if argv and argv[0] in LOOP:
         from core.monitor.cli import main as loop_main
 
         return loop_main(argv)
     if not argv or argv[0] not in ("train", "score"):
-        print(f"usage: python -m core {{train,score,serve,export,{','.join(LOOP)}}} --help", file=sys.stderr)
+        print(f"usage: python -m core {{train,score,serve,export,report,{','.join(LOOP)}}} --help", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     try:
@@ -272,6 +275,20 @@ def _export(argv: Sequence[str]) -> int:
     try:
         with quiet_native_stderr(not args.verbose):
             result = run_export(args)
+    except DataValidationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _emit(result, args.json)
+    return 0
+
+
+def _report(argv: Sequence[str]) -> int:
+    """``python -m core report``: the run's model card as HTML or PDF (``core.workspace.report_cli``)."""
+    from core.workspace.report_cli import report_parser, run_report
+
+    args = report_parser().parse_args(list(argv))
+    try:
+        result = run_report(args)
     except DataValidationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
