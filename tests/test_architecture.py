@@ -108,12 +108,18 @@ def _core_imports(path: Path) -> set[str]:
     return out
 
 
+# The command line is a door like the pages: its router may start the workspace's own commands (imported
+# inside the function that runs them), and nothing else of the workspace.
+DOOR_COMMANDS = {"core/cli.py": {"core.workspace.report_cli"}}
+
+
 def test_scenario_packages_and_ground_floor_never_import_the_workspace():
     """Data flows one way: ground floor -> scenario packages -> workspace, never back up."""
     files = [p for name in SCENARIO_PACKAGES for p in (ROOT / "core" / name).rglob("*.py")]
     files += list((ROOT / "core").glob("*.py")) + list((ROOT / "core" / "scale").glob("*.py"))
     files += list((ROOT / "core" / "monitor").glob("*.py"))
-    offenders = {str(p.relative_to(ROOT)): sorted(m for m in _core_imports(p) if m.startswith("core.workspace"))
+    offenders = {str(p.relative_to(ROOT)): sorted(m for m in _core_imports(p) if m.startswith("core.workspace")
+                                                  and m not in DOOR_COMMANDS.get(str(p.relative_to(ROOT)), ()))
                  for p in files}
     assert {k: v for k, v in offenders.items() if v} == {}
     assert len(files) > 40  # the scan saw the packages
