@@ -65,7 +65,17 @@ def _as_numbers(s: pd.Series) -> np.ndarray | None:
     return num.to_numpy(dtype=float)
 
 
+def _categories(s: pd.Series) -> list[str]:
+    """The categories of ``s`` as the x axis lists them: an ordered category's order (weekdays), else sorted."""
+    if isinstance(s.dtype, pd.CategoricalDtype) and s.cat.ordered:
+        present = set(s.dropna().astype(str))
+        return [str(c) for c in s.cat.categories if str(c) in present]
+    return sorted(s.astype(str).unique())
+
+
 def _codes(s: pd.Series) -> np.ndarray:
+    if isinstance(s.dtype, pd.CategoricalDtype) and s.cat.ordered:  # low to high in the category's own order
+        return np.where(s.cat.codes.to_numpy() < 0, np.nan, s.cat.codes.to_numpy()).astype(float)
     num = _as_numbers(s)
     if num is not None:
         return num
@@ -205,7 +215,7 @@ def plot_shap_dependence(dep: ShapDependence, *, currency: str | None = None, ou
     kind = value_kind(dep.feature, dep.values)
     texts = [value_text(v, kind, currency) for v in dep.values]
     if x is None:  # categories: a little jitter around each category's position
-        cats = sorted(dep.values.astype(str).unique())
+        cats = _categories(dep.values)
         pos = dep.values.astype(str).map({c: i for i, c in enumerate(cats)}).to_numpy(dtype=float)
         x = pos + np.random.default_rng(seed).uniform(-0.25, 0.25, len(pos))
     fig = go.Figure()
@@ -235,7 +245,7 @@ def plot_shap_dependence(dep: ShapDependence, *, currency: str | None = None, ou
     label = feature_label(dep.feature)
     _layout(fig, f"SHAP dependence: {label}", label, f"SHAP value of {label}")
     if _as_numbers(dep.values) is None:
-        cats = sorted(dep.values.astype(str).unique())
+        cats = _categories(dep.values)
         fig.update_xaxes(tickvals=list(range(len(cats))), ticktext=[c.replace("_", " ") for c in cats], title=label)
     else:
         _unit_axis(fig, dep.feature, dep.values, currency, labeller and label)

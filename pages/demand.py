@@ -11,6 +11,7 @@ from ui.common import ensure_router
 from ui.demand.audit import covariate_audit
 from ui.demand.base import K, SAMPLE, fail
 from ui.demand.data import column_mapping, data_report, get_covariates_file, get_guess, get_join, get_raw, get_sales
+from ui.demand.dependence import show_dependence
 from ui.demand.explain import events, shap_panels
 from ui.demand.export import downloads, save_panel
 from ui.demand.inventory import inventory
@@ -89,6 +90,7 @@ with tabs[3]:
 with tabs[4]:
     events(run)
     shap_panels(run)
+    show_dependence()
 with tabs[5]:
     downloads(run, params)
     save_panel(run, params)
