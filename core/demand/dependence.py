@@ -4,7 +4,7 @@ Reuses the SHAP values the Explanations tab already holds (``core.demand.explain
 overall importance over a seeded sample of training windows): no model call, no Keras. Demand's
 readable values are text where a number carries a note ("14 of 28 periods", "mean 2.85",
 "+14 %", "58.00 (2025-03-18)", "week 12"); each is read back as the number it shows, weekdays and
-months as ordered categories, the forecast date as its day of the year. An input whose values do not
+months as ordered categories, a 0 / 1 covariate as no / yes, the forecast date as its day of the year. An input whose values do not
 vary in the explained windows (the horizon position of an overall importance, a reference a short
 history never has) has no dependence to show and is left out of the choice.
 """
@@ -52,7 +52,8 @@ def _number(v) -> float:
 
 def readable_values(name: str, column: pd.Series) -> pd.Series:
     """``column`` (one demand input's readable values) as numbers, or as an ordered category for
-    weekdays and months; missing where the window had no value."""
+    weekdays and months, or "no" / "yes" for a covariate that is 0 or 1 in the forecast period (promotion,
+    holiday); missing where the window had no value."""
     col = column.reset_index(drop=True)
     for names in (WEEKDAYS, MONTHS):
         present = col[col.astype(str).str.strip() != ""]
@@ -62,7 +63,11 @@ def readable_values(name: str, column: pd.Series) -> pd.Series:
     if name == "day of year":
         dates = pd.to_datetime(col.where(col.astype(str).str.strip() != ""), errors="coerce")
         return pd.Series(dates.dt.dayofyear.astype(float), name=name)
-    return pd.Series([_number(v) for v in col], name=name, dtype=float)
+    numbers = pd.Series([_number(v) for v in col], name=name, dtype=float)
+    if name.endswith("(forecast period)") and set(numbers.dropna()) == {0.0, 1.0}:  # a yes / no covariate
+        return pd.Series(pd.Categorical(numbers.map({0.0: "no", 1.0: "yes"}), categories=["no", "yes"], ordered=True),
+                         name=name)
+    return numbers
 
 
 def get_dependence_inputs(shap: ShapResult) -> tuple[ShapResult, list[str]]:

@@ -48,6 +48,9 @@ def test_readable_values_are_read_back_as_the_numbers_they_show():
     assert readable_values("day of year", pd.Series(["2025-02-01", ""])).tolist()[0] == 32.0
     days = readable_values("day of week", pd.Series(["Sunday", "Monday", ""]))
     assert days.cat.ordered and list(days.cat.categories[:2]) == ["Monday", "Tuesday"] and days.isna().tolist()[2]
+    promo = readable_values("promo (forecast period)", pd.Series([1.0, 0.0, ""]))
+    assert promo.astype(str).tolist()[:2] == ["yes", "no"] and promo.cat.ordered and promo.isna().tolist()[2]
+    assert readable_values("price (forecast period)", pd.Series([1.0, 2.5])).tolist() == [1.0, 2.5]
     months = readable_values("month", pd.Series(["March", "January"]))
     assert months.cat.codes.tolist() == [2, 0]
 

@@ -1,12 +1,15 @@
 """The demand page headless (AppTest): trains on the sample, shows results, recomputes the policy
 instantly, trains the event classifier, explains a forecast, and shows st.error for bad input."""
 
+import base64
 import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from tests.conftest import errors_besides_trust
+
+from core.demand.labels import SHAP_AXIS, demand_label
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "demand.py")
 
@@ -133,6 +136,35 @@ def test_events_and_shap_panels(trained):
     assert not at.exception and not errors_besides_trust(at)
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert any("drivers of P50" in c["layout"].get("title", {}).get("text", "") for c in charts)
+
+
+def test_dependence_of_one_input_from_the_overall_importance(trained):
+    at = trained
+    assert any("Compute the overall importance above" in c.value for c in at.caption)
+    assert not any(s.label == "Input" for s in at.selectbox)
+    button(at, "Compute overall importance").click().run()
+    assert not at.exception and not errors_besides_trust(at)
+    picker = next(s for s in at.selectbox if s.label == "Input")
+    shap = at.session_state["demand.shap_global"].result
+    assert picker.options[0] == demand_label(shap.importance()["feature"].iloc[0])  # the most important input first
+    assert "Periods ahead" not in picker.options  # the same for every window of an overall importance
+
+    def dependence_chart():
+        charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+        return next(c for c in charts if c["layout"].get("title", {}).get("text", "").startswith("SHAP dependence:"))
+
+    chart = dependence_chart()
+    assert chart["layout"]["yaxis"]["title"]["text"] == SHAP_AXIS
+    y = chart["data"][0]["y"]  # plotly sends long arrays as base64 doubles
+    assert (len(base64.b64decode(y["bdata"])) // 8 if isinstance(y, dict) else len(y)) == len(shap.values)
+    picker.set_value("day of week").run()
+    assert not at.exception and not errors_besides_trust(at)
+    chart = dependence_chart()
+    assert chart["layout"]["title"]["text"] == "SHAP dependence: Day of the week"
+    days = chart["layout"]["xaxis"]["ticktext"]
+    week = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    assert days == [d for d in week if d in days] and len(days) >= 2
+    assert any(c.value.startswith(f"Each of the {len(shap.values):,} training windows") for c in at.caption)
 
 
 def test_bad_quantity_column_shows_error_and_keeps_results(trained):
