@@ -3,7 +3,8 @@
 The same card the Runs page hands out (``build_report_html``, and ``build_report_pdf`` made from it),
 written atomically to ``--out`` (default ``model-card-<run id>.html`` or ``.pdf`` in the current
 folder). Without ``--format`` the format follows ``--out``'s extension, else HTML. Prints where the
-card went, its size and SHA-256, and the run's headline figures the card opens with.
+card went, its size and SHA-256, and the run's headline figures the card opens with; a run whose figures
+must not be trusted gets the card's warning as ``Warning — ...`` lines on standard error.
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ def check_run_folder(model: str) -> Path:
 
 def run_report(args) -> dict:
     """Write the model card of ``args.model``; return where it went and the headline figures it shows."""
+    from core.console import say
     from core.registry import read_metadata, write_atomic
+    from core.trust import Trust
     from core.workspace.report import get_report_filename, strip_secrets
     from core.workspace.runs import format_figure, get_headline, get_run_name
 
@@ -88,6 +91,13 @@ def run_report(args) -> dict:
     head = get_headline(meta)
     figures = {str(f.get("label", "?")): format_figure(f) for f in head["quality"] + head["impact"]
                if isinstance(f, dict)}
-    return {"out": str(out), "format": fmt, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-            "run_id": meta.get("run_id", run_dir.name), "name": get_run_name(meta),
-            "scenario": meta.get("scenario"), "headline": figures}
+    result = {"out": str(out), "format": fmt, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+              "run_id": meta.get("run_id", run_dir.name), "name": get_run_name(meta),
+              "scenario": meta.get("scenario"), "headline": figures}
+    trust = Trust.from_saved(head.get("trust"))
+    if trust is not None:  # the card opens with the same warning; the figures printed here carry it too
+        for line in trust.notices():
+            say(line)
+        result["trusted"] = trust.trusted
+        result["trust"] = trust.to_list()
+    return result

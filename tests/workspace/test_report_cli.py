@@ -11,7 +11,7 @@ import pytest
 from core.cli import main
 from core.errors import DataValidationError
 from core.workspace.report_cli import report_parser, resolve_format, run_report
-from tests.workspace.run_factory import make_run, workspace_meta
+from tests.workspace.run_factory import CHANCE_FLAG, make_run, workspace_meta
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -86,3 +86,19 @@ def test_missing_run_and_not_a_run_are_clear_messages(run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Run 'broken' is damaged" in err and "Traceback" not in err
     assert not (tmp_path / "b.pdf").exists()
+
+
+def test_untrusted_run_prints_the_cards_warning(tmp_path, capsys):
+    ws = workspace_meta(name="chance", auc=0.51, trust=[CHANCE_FLAG])
+    run = make_run(tmp_path / "runs", "credit-chance", workspace=ws)
+    out = tmp_path / "chance.pdf"
+    assert main(["report", "--model", str(run), "--out", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    assert printed["trusted"] is False and printed["trust"][0]["headline"] == "No better than chance"
+    assert "Warning — No better than chance" in captured.err
+    assert "These figures must not be trusted" in _pdf_text(out.read_bytes())
+    trusted = make_run(tmp_path / "runs", "credit-ok", workspace=workspace_meta(name="ok", auc=0.8, trust=[]))
+    assert main(["report", "--model", str(trusted), "--out", str(tmp_path / "ok.html"), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["trusted"] is True and "Warning" not in captured.err
