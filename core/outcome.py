@@ -23,6 +23,7 @@ POSITIVE_HINTS = ("1", "1.0", "+", "true", "t", "yes", "y", "bad", "default", "d
                   "positive")
 NEGATIVE_HINTS = ("0", "0.0", "-", "false", "f", "no", "n", "good", "repaid", "paid", "legit", "genuine", "ok",
                   "negative", "normal")
+RULE_ATTR = "label_rule"  # ``DataFrame.attrs`` key of the rule that made a frame's 0/1 labels
 MAX_OUTCOME_NUMBERS = 10  # a numeric column with more distinct values is a measurement, not an outcome
 
 
@@ -208,6 +209,39 @@ class LabelRule:
         rows = df if keep.all() else df.loc[keep.to_numpy()].reset_index(drop=True)
         return rows.assign(**{self.target: (text[keep].to_numpy() == str(self.positive)).astype(int)})
 
+    def to_dict(self) -> dict:
+        """The rule as JSON (saved with a run, so outcomes fed back later are read as in training)."""
+        return {"target": str(self.target), "positive": _plain(self.positive),
+                "negatives": [_plain(v) for v in self.negatives]}
+
+    @classmethod
+    def from_dict(cls, d) -> "LabelRule | None":
+        """The rule saved by ``to_dict``; None for a run saved without one (or a damaged entry)."""
+        if not isinstance(d, dict) or d.get("positive") is None or not isinstance(d.get("negatives"), list):
+            return None
+        return cls(str(d.get("target") or ""), d["positive"], tuple(d["negatives"]))
+
+    def read(self, values) -> np.ndarray:
+        """1 where a value is the positive one, 0 where it is a negative one, NaN for any other value
+        (left out, as in training). Matched as text, then ignoring case and spaces ('y' for 'Y')."""
+        text = pd.Series(values).reset_index(drop=True).astype("string").str.strip()
+        out = np.full(len(text), np.nan)
+        pos, negs = str(self.positive).strip(), [str(v).strip() for v in self.negatives]
+        for t, p, n in ((text, pos, negs), (text.str.lower(), pos.lower(), [v.lower() for v in negs])):
+            open_ = np.isnan(out)
+            out[(t == p).fillna(False).to_numpy(bool) & open_] = 1.0
+            out[t.isin(n).fillna(False).to_numpy(bool) & open_] = 0.0
+        return out
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON keeps it: numpy numbers as Python ones, anything else as text."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return value.item() if hasattr(value, "item") else value
+    return str(value)
+
 
 def label_rule(counts: list[tuple[Any, int]], target: str, *, positive: Any = None, negative: list | None = None,
                blank: int = 0) -> tuple[LabelRule, list[str]]:
@@ -258,4 +292,8 @@ def as_binary_labels(df: pd.DataFrame, target: str, *, positive: Any = None,
     check_outcome_column(df, target)
     rule, notices = label_rule(outcome_counts(df, target), target, positive=positive, negative=negative,
                                blank=int(df[target].isna().sum()))
-    return rule.apply(df), rule.positive, notices
+    rows = rule.apply(df)
+    # The rule travels with the rows to the run that is trained on them (``run_fraud`` keeps it and the
+    # saved run records it), so outcomes fed back later are read the same way.
+    rows.attrs[RULE_ATTR] = rule.to_dict()
+    return rows, rule.positive, notices

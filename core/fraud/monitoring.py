@@ -62,8 +62,13 @@ class FraudMonitor(MonitorSpec):
 
     def read_labels(self, meta, values):
         from core.fraud.columns import parse_labels
+        from core.outcome import LabelRule
 
-        y = parse_labels(pd.Series(values).reset_index(drop=True), "label")
+        values = pd.Series(values).reset_index(drop=True)
+        rule = LabelRule.from_dict(meta.get("label_rule"))
+        if rule is not None:
+            return _read_with_rule(rule, values)
+        y = parse_labels(values, "label")
         if np.isnan(y).any():
             raise DataValidationError(f"Expected a label on every outcome; got {int(np.isnan(y).sum()):,} empty one(s). "
                                       "Fix: leave out the transactions whose outcome is not known yet.")
@@ -130,6 +135,10 @@ class FraudMonitor(MonitorSpec):
                    else pd.read_parquet(Path(run_dir) / HISTORY_FILE))
         keep = [c for c in history.columns if c != "_row"]
         parts = [history[keep]]
+        if extra_file is not None and len(extra_file) and cols.target in extra_file.columns:
+            # The file's outcome as the run reads it (its label rule: Y / N, fraud / ok / pending ...).
+            y = self.read_labels(meta, extra_file[cols.target])
+            extra_file = extra_file.loc[np.isfinite(y)].assign(**{cols.target: y[np.isfinite(y)]})
         for rows in ([extra_file] if extra_file is not None and len(extra_file) else []) + [new_rows]:
             if len(rows):
                 parts.append(_log_rows(rows, cols, keep, parse_datetimes))
@@ -162,12 +171,34 @@ class FraudMonitor(MonitorSpec):
                                       review_fee=float(decision.get("review_fee", 5.0)), data=log,
                                       dataset_name="labelled log + newly labelled transactions")
         summary["lineage"] = dict(lineage or {})
+        run.label_rule = meta.get("label_rule")  # the log is 0/1 now; the challenger reads feedback as its champion
         say("Saving the challenger")
         target = Path(save_to)
         folder = save_fraud_run(run, target.parent, run_id=target.name, extra_metadata=summary)
         notes = [] if inside.all() else [f"{int((~inside).sum()):,} comparison transaction(s) were set aside by the "
                                          "split (cards already known to be compromised) and are not compared."]
         return Challenger(folder, scores, notes)
+
+
+def _read_with_rule(rule, values: pd.Series) -> np.ndarray:
+    """Labels read as the run's training read its outcome: the rule's positive value 1, its negative
+    values 0 (any case); 0 / 1 and true / false as the model's own labels; any other value (e.g.
+    'pending') NaN, left out as in training. None readable at all is refused: a wrong column."""
+    y = rule.read(values)
+    text = values.astype("string").str.strip().str.lower()
+    own = text.map({"1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0, "true": 1.0, "false": 0.0}).astype(float).to_numpy()
+    y = np.where(np.isnan(y), own, y)
+    if values.isna().any():
+        raise DataValidationError(f"Expected a label on every outcome; got {int(values.isna().sum()):,} empty one(s). "
+                                  "Fix: leave out the transactions whose outcome is not known yet.")
+    if len(y) and np.isnan(y).all():
+        examples = ", ".join(repr(v) for v in pd.unique(values.astype(str))[:5])
+        negatives = " / ".join(repr(v) for v in rule.negatives)
+        raise DataValidationError(
+            f"Expected the outcomes as this run's training read '{rule.target}': {rule.positive!r} for fraud, "
+            f"{negatives} for legitimate (or 1 / 0); got none of these, only values such as {examples}. Fix: pick the "
+            "column that holds the outcome (--label-column), written as in the training file.")
+    return y
 
 
 def _log_rows(rows: pd.DataFrame, cols, keep: list[str], parse_datetimes) -> pd.DataFrame:

@@ -54,6 +54,8 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
     }
     if extra_metadata:
         meta["workspace"] = dict(extra_metadata)
+    if run.label_rule:  # outcomes fed back later (core.monitor.feedback) are read with the training's rule
+        meta["label_rule"] = dict(run.label_rule)
     # One hash per training transaction, so scoring can tell when a file repeats the training rows.
     cols = run.columns
     hashed = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal) if c and c in run.history.columns]

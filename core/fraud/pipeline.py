@@ -78,6 +78,8 @@ class FraudRun:
     extra_columns: list[str] = field(default_factory=list)
     # Personal columns kept as keys (keyed pseudonyms, core.pseudonym): [{"column", "kind", "role"}].
     keyed: list[dict] = field(default_factory=list)
+    # How the log's outcome became 0/1 when spelled otherwise (core.outcome.LabelRule.to_dict), or None.
+    label_rule: dict | None = None
 
     @property
     def score_column(self) -> str:
@@ -246,7 +248,16 @@ def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = Fra
     keep = [c for c in (cols.time, cols.amount, cols.customer, cols.terminal, cols.target) if c]
     return FraudRun(columns=cols, config=config, features=feats, split=split, tabular=tab,
                     test=test, metrics=metrics, timings=timings, notices=notices,
-                    history=log[keep + extra], extra_columns=extra, keyed=_keyed(df, keep + extra))
+                    history=log[keep + extra], extra_columns=extra, keyed=_keyed(df, keep + extra),
+                    label_rule=_label_rule(df))
+
+
+def _label_rule(df: pd.DataFrame) -> dict | None:
+    """The rule that made the log's 0/1 labels (``core.outcome.as_binary_labels`` leaves it on the rows)."""
+    from core.outcome import RULE_ATTR
+
+    rule = df.attrs.get(RULE_ATTR)
+    return dict(rule) if isinstance(rule, dict) else None
 
 
 def _keyed(df: pd.DataFrame, used: list[str]) -> list[dict]:

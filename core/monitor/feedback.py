@@ -99,8 +99,14 @@ def record_feedback(run_dir, outcomes, *, now: pd.Timestamp | None = None) -> Fe
     if ids.isna().any():
         raise DataValidationError(f"Expected an id on every outcome; got {int(ids.isna().sum()):,} empty one(s). "
                                   "Fix: send the id each prediction was logged under.")
-    labels = spec.read_labels(meta, frame["label"])
+    labels = np.asarray(spec.read_labels(meta, frame["label"]), dtype=float)
     notices: list[str] = []
+    unread = np.isnan(labels)
+    if unread.any():  # values the run's label rule leaves out (e.g. 'pending'), as its training did
+        shown = ", ".join(f"{v!r}: {n:,}" for v, n in frame["label"][unread].astype(str).value_counts().head(EXAMPLES).items())
+        notices.append(f"{int(unread.sum()):,} outcome(s) were left out: their label is neither value this run was "
+                       f"trained to read as the outcome ({shown}), as rows like them were left out of training.")
+        ids, labels = ids[~unread].reset_index(drop=True), labels[~unread]
     repeated = int(ids[ids.duplicated(keep=False)].nunique())
     if repeated:
         notices.append(f"{repeated:,} id(s) were given more than once in this upload; the last label of each is kept.")
@@ -121,7 +127,7 @@ def record_feedback(run_dir, outcomes, *, now: pd.Timestamp | None = None) -> Fe
                          "received_at": pd.Series([now] * len(ids), dtype="datetime64[us]").to_numpy(),
                          "seq": np.arange(len(ids), dtype=np.int64)})
     write_part(run_dir, LABELS, part, now=now)
-    return FeedbackResult(received=int(len(ids)), matched=len(unique) - len(unmatched), unmatched=len(unmatched),
+    return FeedbackResult(received=int(len(frame)), matched=len(unique) - len(unmatched), unmatched=len(unmatched),
                           unmatched_examples=list(unmatched[:EXAMPLES]), repeated=repeated, replaced=len(had),
                           notices=notices)
 

@@ -277,6 +277,10 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None,
         since = None if start is None else start - reach
         parts = reader.map(block_rows_since, cols, since, drop, fixed, rule, what="kept")
         df = pd.concat(parts, ignore_index=True)
+        if rule is not None:  # saved with the run, so outcomes fed back later read alike (core.outcome.RULE_ATTR)
+            from core.outcome import RULE_ATTR
+
+            df.attrs[RULE_ATTR] = rule.to_dict()
         built = None if client is None else _features_on(client, df, cols, config, reader.chunk)
     in_sample = days if start is None else days[days.index >= start]
     sample = TimeSample(
