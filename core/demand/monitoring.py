@@ -12,6 +12,8 @@ history's quantities.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -40,8 +42,9 @@ class DemandMonitor(MonitorSpec):
     estimated_metrics: dict[str, str] = {}
     lower_is_better = ("mae", "wape")
     headline = verdict_metric = "wape"
-    retrain_note = ("train a demand run again on its page or with python -m core train --scenario demand, with the new "
-                    "sales appended to the history.")
+    can_retrain = True
+    retrain_note = ("pass the sales history with the new weeks appended (--data sales.csv, or the file on the Monitor "
+                    "page): a demand run keeps no copy of its history.")
 
     def id_columns(self, meta, df):
         return [c for c in (_cmap(meta).get("series") or [])] + [_cmap(meta).get("date")]
@@ -97,6 +100,20 @@ class DemandMonitor(MonitorSpec):
         net = next((r for r in rows if isinstance(r, dict) and r.get("method") == NETWORK), None)
         return {k: float(net[k]) for k in self.realized_metrics
                 if net and isinstance(net.get(k), (int, float)) and np.isfinite(net[k])}
+
+    def retrain(self, run_dir, meta, new_rows, holdout, *, save_to, extra_file=None, train_data=None,
+                lineage=None, progress=None):
+        # The file is the whole sales history (the new weeks appended), not rows to add: the challenger
+        # learns every sale before the champion's forecast origin (core.demand.retrain).
+        from core.demand.retrain import train_demand_challenger
+
+        sales = extra_file
+        if sales is None and train_data is not None:
+            from core.datasets import read_table
+
+            sales = read_table(train_data, max_rows=None, personal="drop").df
+        return train_demand_challenger(Path(run_dir), meta, holdout, sales=sales, save_to=save_to, lineage=lineage,
+                                       progress=progress)
 
     def score_reference(self, run_dir, meta, reference):
         return None

@@ -93,7 +93,12 @@ def describe(meta: dict, status: dict | None = None) -> list[str]:
     status = status if status is not None else read_status(meta.get("path", ""))
     lines = []
     lineage = get_lineage(meta)
-    if lineage.get("champion"):
+    if lineage.get("champion") and lineage.get("origin"):  # a forecast's challenger (core.demand.retrain)
+        lines.append(f"Challenger of run “{lineage['champion']}”, trained on the sales history before "
+                     f"{lineage['origin']} (the champion's forecast origin; {int(lineage.get('file_rows', 0)):,} rows "
+                     f"given) and compared on {int(lineage.get('holdout_rows', 0)):,} series-periods of "
+                     f"{lineage.get('holdout_period', 'the latest period')}.")
+    elif lineage.get("champion"):
         lines.append(f"Challenger of run “{lineage['champion']}”, trained on its data plus "
                      f"{int(lineage.get('new_rows', 0)):,} newly labelled rows and compared on "
                      f"{int(lineage.get('holdout_rows', 0)):,} rows of {lineage.get('holdout_period', 'the latest period')}.")

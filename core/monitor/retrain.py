@@ -15,6 +15,12 @@ champion on the latest labelled period, never on rows it learnt from.
 5. the verdict: the challenger's scores against the champion's logged scores on the same comparison
    rows, with the paired bootstrap of ``core.verdict`` (better / on par / worse, outside the noise or
    not). Nothing is promoted: ``promote`` does that on request (``core.monitor.lineage``).
+
+A forecast (demand) differs in three places: the comparison rows are the whole latest labelled period
+(the challenger learns only the sales before the champion's forecast origin, so it never saw any of
+them); ``data`` is the sales history with the new weeks appended, handed over whole; and the verdict
+is the paired bootstrap of the mean absolute error (holiday-weighted when the run has a holiday flag)
+over the compared series-periods (``core.verdict.compare_losses``).
 """
 
 from __future__ import annotations
@@ -94,6 +100,20 @@ def _inputs(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _verdict(spec, challenger, y, p_new, p_old, ok, forecast: bool):
+    """Challenger against champion on the same rows: ROC-AUC / PR-AUC for a probability, the (weighted)
+    mean absolute error for a forecast, each with the paired bootstrap of ``core.verdict``."""
+    from core.verdict import compare_binary, compare_losses
+
+    names = {"champion": "the champion"}
+    if not forecast:
+        return compare_binary(y[ok], p_new[ok], {"champion": p_old[ok]}, metric=spec.verdict_metric, names=names,
+                              seed=0)
+    weights = None if challenger.weights is None else np.asarray(challenger.weights, dtype=float)[ok]
+    return compare_losses(np.abs(p_new[ok] - y[ok]), {"champion": np.abs(p_old[ok] - y[ok])}, metric=challenger.metric,
+                          weights=weights, names=names, seed=0)
+
+
 def default_target(run_dir: Path) -> Path:
     """``<runs folder>/<champion>-challenger-<n>``, the first free n."""
     n = 1
@@ -108,9 +128,8 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
     from core.datasets import read_table
     from core.monitor.lineage import read_status, write_status
     from core.monitor.report import check_period, monitored_spec
-    from core.monitor.spec import BINARY
+    from core.monitor.spec import BINARY, FORECAST
     from core.registry import check_save_target
-    from core.verdict import compare_binary
 
     run_dir = Path(run_dir)
     say = progress or (lambda _m: None)
@@ -127,7 +146,8 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
                                   f"feedback --model {run_dir} --data outcomes.csv, or the Monitor page).")
     latest_period = rows["period"].max()
     latest = rows[rows["period"] == latest_period].reset_index(drop=True)
-    mask = comparison_mask(latest)
+    forecast = spec.task == FORECAST
+    mask = np.ones(len(latest), dtype=bool) if forecast else comparison_mask(latest)
     holdout = latest[mask].reset_index(drop=True)
     start = pd.Timestamp(latest_period).date()
     period = f"the {by} from {start}"
@@ -149,7 +169,9 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
                                       f"labelled file; got columns {list(table.columns)[:12]}. Fix: pass a file with "
                                       "the outcomes, or retrain from the fed-back outcomes alone (leave out --data).")
         keep = (~ids.isin(held_ids)).to_numpy() & table[labels[0]].notna().to_numpy()
-        dropped = int((ids.isin(held_ids)).sum())
+        if forecast:  # the whole history: the scenario cuts it before the champion's forecast origin
+            keep = np.ones(len(table), dtype=bool)
+        dropped = 0 if forecast else int((ids.isin(held_ids)).sum())
         if dropped:
             notices.append(f"{dropped:,} row(s) of the file are comparison rows: they are kept out of the challenger's "
                            "training.")
@@ -157,16 +179,23 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
         file_ids = set(ids[keep].astype(str))
     others = rows[~rows["row_id"].astype(str).isin(held_ids | file_ids)].reset_index(drop=True)
     lineage = {"champion": run_dir.name, "champion_path": str(run_dir.resolve()), "holdout_period": period,
-               "holdout_rows": int(len(holdout)), "new_rows": int(len(others) + (0 if extra is None else len(extra))),
+               "holdout_rows": int(len(holdout)),
+               # A forecast's file is the whole history, not rows added to it: its rows are counted once.
+               "new_rows": int((0 if forecast else len(others)) + (0 if extra is None else len(extra))),
                "file_rows": 0 if extra is None else int(len(extra)), "by": by,
                "trained_at": utc_now().isoformat(timespec="seconds")}
-    challenger = spec.retrain(run_dir, meta, _inputs(others), _inputs(holdout), save_to=target, extra_file=extra,
+    # A forecast's scenario needs the logged rows themselves (series and date, the champion's step).
+    compared = holdout if forecast else _inputs(holdout)
+    challenger = spec.retrain(run_dir, meta, _inputs(others), compared, save_to=target, extra_file=extra,
                               train_data=train_data, lineage=lineage, progress=say)
     notices += challenger.notices
     p_new = np.asarray(challenger.scores, dtype=float)
     ok = np.isfinite(p_new)
-    verdict = compare_binary(y[ok], p_new[ok], {"champion": holdout["score"].to_numpy(float)[ok]},
-                             metric=spec.verdict_metric, names={"champion": "the champion"}, seed=0)
+    if ok.sum() < MIN_COMPARISON_ROWS:
+        raise DataValidationError(f"Expected the challenger to score at least {MIN_COMPARISON_ROWS} comparison rows of "
+                                  f"{period}; got {int(ok.sum()):,} of {len(holdout):,}. Fix: compare over a longer "
+                                  "period (--by month) or feed back more outcomes.")
+    verdict = _verdict(spec, challenger, y, p_new, holdout["score"].to_numpy(float), ok, forecast)
     result = RetrainResult(run_dir.name, Path(challenger.run_dir), period, int(ok.sum()), lineage["new_rows"],
                            lineage["file_rows"], verdict, notices)
     write_status(result.challenger, role="challenger", champion=run_dir.name,

@@ -38,6 +38,9 @@ class Challenger:
     run_dir: Path
     scores: np.ndarray
     notices: list[str] = field(default_factory=list)
+    # A forecast's comparison (task "forecast"): each row's weight in the mean error and the error's name.
+    weights: np.ndarray | None = None
+    metric: str = "MAE"
 
 
 class MonitorSpec:
@@ -171,7 +174,9 @@ class MonitorSpec:
         """Train and save a challenger as ``save_to`` on the run's original training rows (``train_data``
         when given), ``new_rows`` (logged inputs with their ``label``) and ``extra_file`` (rows of a
         labelled file); the ``holdout`` rows (inputs and ``label``) are never trained on. Returns the
-        challenger's scores on ``holdout`` (NaN where it gives none). ``lineage`` is saved with it."""
+        challenger's scores on ``holdout`` (NaN where it gives none). ``lineage`` is saved with it. For a
+        forecast (``task == "forecast"``) ``holdout`` is the logged rows (``row_id``, ``event_time``,
+        ``out.step``, ``label``) and ``extra_file`` the whole sales history with the new periods appended."""
         raise DataValidationError("Expected a run whose scenario can train a challenger from the monitor; got one "
                                   f"that cannot. Fix: {self.retrain_note}")
 

@@ -1,0 +1,72 @@
+"""A demand challenger through the command line: the demo run forecasts two series, their next weeks of
+sales come back (fed back as actuals, and appended to the history), and ``retrain`` trains the
+champion's recipe on the history before the champion's forecast origin, forecasts the same dates and
+judges both on the mean absolute error over the same series-days."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.errors import DataValidationError
+from core.monitor.retrain import retrain
+from tests.monitor.test_loop_credit import run_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SERIES = [("S1", "P1"), ("S1", "P2")]
+
+
+@pytest.fixture(scope="module")
+def demand_loop(saved_demo_runs, tmp_path_factory):
+    work = tmp_path_factory.mktemp("demand-retrain")
+    run = Path(shutil.copytree(saved_demo_runs["demand"], work / "runs" / "demand-1",
+                               ignore=shutil.ignore_patterns("monitor")))
+    sales = pd.read_csv(ROOT / "sample_data" / "demand_sales.csv")
+    sales = sales[[(s, p) in SERIES for s, p in zip(sales["store"], sales["product"])]].reset_index(drop=True)
+    sales.to_csv(work / "history.csv", index=False)
+    run_cli("score", "--model", run, "--data", work / "history.csv", "--out", work / "forecast.csv", "--quiet")
+    forecast = pd.read_csv(work / "forecast.csv")
+    rng = np.random.default_rng(0)
+    stores, products = zip(*(s.split(" / ") for s in forecast["series"]))
+    new = pd.DataFrame({"date": forecast["date"], "store": stores, "product": products,
+                        "units": np.maximum(0, forecast["p50"] + rng.normal(0, 4, len(forecast))).round(),
+                        "price": 2.5, "promo": 0, "holiday": 0})
+    new[["date", "store", "product", "units"]].to_csv(work / "actual.csv", index=False)
+    run_cli("feedback", "--model", run, "--data", work / "actual.csv")
+    pd.concat([sales, new], ignore_index=True).to_csv(work / "history_new.csv", index=False)
+    return {"work": work, "run": run, "forecast": forecast, "new": new}
+
+
+def test_a_demand_run_without_its_history_says_to_pass_it(demand_loop, tmp_path):
+    with pytest.raises(DataValidationError, match="Expected the sales history with the new weeks appended"):
+        retrain(demand_loop["run"], by="month", save=tmp_path / "c")
+
+
+def test_a_demand_challenger_forecasts_the_latest_period_and_is_judged_on_mae(demand_loop):
+    out = run_cli("retrain", "--model", demand_loop["run"], "--data", demand_loop["work"] / "history_new.csv",
+                  "--by", "month")
+    forecast, new = demand_loop["forecast"], demand_loop["new"]
+    challenger = Path(out["challenger"])
+    meta = json.loads((challenger / "metadata.json").read_text())
+    lineage = meta["workspace"]["lineage"]
+    # The champion forecast from the end of the history: the challenger learnt nothing from that day on.
+    assert lineage["champion"] == "demand-1" and lineage["origin"] == forecast["date"].min()
+    months = pd.to_datetime(forecast["date"]).dt.to_period("M")
+    latest = (months == months.max()).to_numpy()
+    assert out["comparison"]["rows"] == latest.sum()
+    verdict = out["verdict"]
+    assert verdict["metric"] == ("holiday-weighted MAE" if "holiday" in meta["window"]["covariates"] else "MAE")
+    # No holiday among the new days, so every weight is 1: the champion's figure is its plain MAE there.
+    champion_mae = np.abs(forecast["p50"].to_numpy() - new["units"].to_numpy())[latest].mean()
+    assert verdict["baseline_value"] == pytest.approx(champion_mae, abs=2e-3)  # the scored file's p50 is rounded
+    assert verdict["low"] <= verdict["diff"] <= verdict["high"] and not verdict["higher_is_better"]
+    assert verdict["outcome"] in ("better", "on par", "worse") and "MAE" in verdict["sentence"]
+    status = json.loads((challenger / "monitor" / "status.json").read_text())
+    assert status["role"] == "challenger" and status["champion"] == "demand-1"
+    promoted = run_cli("promote", "--model", challenger)
+    assert promoted["promoted"] == challenger.name and promoted["retired"] == "demand-1"
