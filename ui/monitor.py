@@ -151,10 +151,13 @@ def retrain_panel(run_dir: str, meta: dict, report) -> None:
         labelled = sum(int(p.realized.get("labelled_rows") or 0) for p in report.periods)
         reason = (report.spec.retrain_note if not can else
                   "Feed outcomes back first: a challenger is compared on labelled rows." if not labelled else None)
+        history = _history_upload(report.spec) if can and labelled else None
+        if history is False:
+            reason = "Upload the sales history with the new weeks appended first: a demand run keeps no copy of it."
         c1, c2 = st.columns(2)
         if c1.button("Train a challenger", icon=":material/model_training:", key=K + "retrain",
                      disabled=reason is not None, width="stretch", help=reason):
-            _retrain(run_dir, meta, report.by)
+            _retrain(run_dir, meta, report.by, data=history)
         lineage = get_lineage(meta)
         if lineage.get("champion") and status.get("role") != "champion":
             if c2.button("Promote this challenger", icon=":material/workspace_premium:", key=K + "promote",
@@ -181,7 +184,29 @@ def retrain_panel(run_dir: str, meta: dict, report) -> None:
                       args=({K + "run": held[1].challenger.name},))
 
 
-def _retrain(run_dir: str, meta: dict, by: str) -> None:
+def _history_upload(spec):
+    """For a forecast: the sales history with the new periods appended, as a frame (False until it is
+    uploaded and read); None for other runs, which retrain from the fed-back outcomes."""
+    from core.monitor.spec import FORECAST
+
+    if spec.task != FORECAST:
+        return None
+    up = st.file_uploader("Sales history with the new weeks appended", type=["csv", "gz", "parquet", "xlsx", "txt"],
+                          key=K + "history", help="The file the run was trained on plus the sales since, in the same "
+                          "columns. The challenger learns every sale before the champion's forecast origin and "
+                          "forecasts the latest period with outcomes; nothing after that origin is learnt.")
+    if up is None:
+        return False
+    from core.datasets import read_table
+
+    try:
+        return read_table(up, name=up.name, max_rows=None, personal="drop").df
+    except DataValidationError as exc:
+        show_error(exc)
+        return False
+
+
+def _retrain(run_dir: str, meta: dict, by: str, data=None) -> None:
     from core.jobs import get_training_queue
     from core.monitor.retrain import retrain
 
@@ -194,7 +219,7 @@ def _retrain(run_dir: str, meta: dict, by: str) -> None:
 
     try:
         with get_training_queue().slot(str(meta.get("scenario")), on_wait=lambda s: box.info(s.sentence()), poll=1.0):
-            result = retrain(run_dir, by=by, progress=say)
+            result = retrain(run_dir, data=data, by=by, progress=say)
     except DataValidationError as exc:
         box.empty()
         show_error(exc)

@@ -152,6 +152,11 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
     start = pd.Timestamp(latest_period).date()
     period = f"the {by} from {start}"
     y = holdout["label"].to_numpy(float)
+    if forecast and len(holdout) < MIN_COMPARISON_ROWS:
+        raise DataValidationError(
+            f"Expected at least {MIN_COMPARISON_ROWS} forecasts with actual sales in the latest labelled period "
+            f"({period}); got {len(holdout):,}. Fix: compare over a longer period (--by month, or Month on the "
+            "Monitor page), or feed back the sales of more days.")
     if len(holdout) < MIN_COMPARISON_ROWS or (spec.task == BINARY and len(np.unique(y)) < 2):
         raise DataValidationError(
             f"Expected at least {MIN_COMPARISON_ROWS} comparison rows with both outcomes in the latest labelled period "
@@ -161,7 +166,7 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
     extra, file_ids, notices = None, set(), []
     if data is not None:
         say("Reading the labelled file")
-        table = read_table(data, max_rows=None, personal="drop").df
+        table = data if isinstance(data, pd.DataFrame) else read_table(data, max_rows=None, personal="drop").df
         ids = spec.ids_from_file(meta, table, None)
         labels = [c for c in spec.label_candidates(meta) if c in table.columns]
         if not labels:

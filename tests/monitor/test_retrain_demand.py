@@ -70,3 +70,31 @@ def test_a_demand_challenger_forecasts_the_latest_period_and_is_judged_on_mae(de
     assert status["role"] == "challenger" and status["champion"] == "demand-1"
     promoted = run_cli("promote", "--model", challenger)
     assert promoted["promoted"] == challenger.name and promoted["retired"] == "demand-1"
+
+
+def test_the_monitor_page_asks_for_the_history_then_trains_a_demand_challenger(demand_loop, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    root = tmp_path / "runs"
+    shutil.copytree(demand_loop["run"], root / "demand-page", ignore=shutil.ignore_patterns("status.json"))
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(root))
+    at = AppTest.from_file(str(ROOT / "pages" / "monitor.py"), default_timeout=300).run()
+    assert not at.exception, at.exception
+    assert at.button(key="monitor.retrain").disabled  # outcomes are in, the history is not
+    assert "Upload the sales history" in at.button(key="monitor.retrain").help
+    history = (demand_loop["work"] / "history_new.csv").read_bytes()
+    at.file_uploader(key="monitor.history").set_value(("history_new.csv", history, "text/csv")).run()
+    at.button(key="monitor.retrain").click().run()  # by week: the latest week has 3 days of 2 series
+    assert at.error and "Expected at least 20 forecasts with actual sales in the latest labelled period (the week " \
+                        "from 2026-01-26); got 6" in at.error[0].value
+    at.radio(key="monitor.by").set_value("month").run()
+    at.file_uploader(key="monitor.history").set_value(("bad.csv", b"when,what\n1,2\n", "text/csv")).run()
+    at.button(key="monitor.retrain").click().run()
+    assert not at.exception, at.exception
+    assert at.error and "Expected the sales file to name each row's series and date" in at.error[0].value
+    at.file_uploader(key="monitor.history").set_value(("history_new.csv", history, "text/csv")).run()
+    at.button(key="monitor.retrain").click().run()
+    assert not at.exception, at.exception
+    shown = " ".join(e.value for e in [*at.success, *at.info, *at.warning])
+    assert "Challenger `demand-page-challenger-1` saved" in shown and "MAE on 56 comparison rows" in shown
+    assert (root / "demand-page-challenger-1" / "metadata.json").is_file()
