@@ -181,6 +181,13 @@ def series_ids(df: pd.DataFrame, series) -> pd.Series:
     return ids
 
 
+def forecast_ids(series, dates) -> pd.Series:
+    """``"<series id>|YYYY-MM-DD"``: how a forecast and its actual sale find each other."""
+    days = pd.to_datetime(pd.Series(dates).reset_index(drop=True), errors="coerce", format="mixed")
+    ids = pd.Series(series).reset_index(drop=True).astype(str) + "|" + days.dt.strftime("%Y-%m-%d")
+    return ids.where(days.notna(), None)
+
+
 def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpolate",
                max_rows: int | None = None) -> SalesData:
     """Validate and clean raw sales rows into a regular ``SalesData``.

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.demand.data import forecast_ids  # noqa: F401  (its home before retraining needed it too)
 from core.monitor.spec import FORECAST, MonitorSpec, ids_as_text, make_log_frame
 
 NETWORK = "Keras quantile network"
@@ -25,13 +26,6 @@ NETWORK = "Keras quantile network"
 
 def _cmap(meta: dict) -> dict:
     return meta.get("column_map") if isinstance(meta.get("column_map"), dict) else {}
-
-
-def forecast_ids(series, dates) -> pd.Series:
-    """``"<series id>|YYYY-MM-DD"``: how a forecast and its actual sale find each other."""
-    days = pd.to_datetime(pd.Series(dates).reset_index(drop=True), errors="coerce", format="mixed")
-    ids = pd.Series(series).reset_index(drop=True).astype(str) + "|" + days.dt.strftime("%Y-%m-%d")
-    return ids.where(days.notna(), None)
 
 
 class DemandMonitor(MonitorSpec):

@@ -39,11 +39,10 @@ def train_demand_challenger(run_dir: Path, meta: dict, holdout: pd.DataFrame, *,
                             save_to: Path, lineage: dict | None = None, progress=None):
     """Train and save the challenger (see the module docstring); returns a ``core.monitor.spec.Challenger``
     with its P50 forecast of each ``holdout`` row (NaN beyond its horizon) and the rows' WMAE weights."""
-    from core.demand.data import ColumnMap, load_sales
+    from core.demand.data import ColumnMap, forecast_ids, load_sales
     from core.demand.export import save_demand_run
     from core.demand.forecast import DemandConfig, train_demand
     from core.demand.inventory import default_policy
-    from core.demand.monitoring import forecast_ids
     from core.demand.summary import build_demand_summary
     from core.monitor.spec import Challenger
 
