@@ -140,11 +140,19 @@ def retrain_panel(run_dir: str, meta: dict, report) -> None:
     """Train a challenger from the fed-back outcomes; promote a challenger on request."""
     from core.monitor.lineage import describe, get_lineage, read_status
 
+    from core.monitor.spec import FORECAST
+
     status = read_status(run_dir)
     with st.container(border=True):
-        st.markdown("**Retrain** — a challenger trained on the run's original data plus the newly labelled rows, "
-                    "compared with this run on the later half of the latest labelled period (rows neither learnt "
-                    "from). Nothing is promoted until you press Promote.")
+        if report.spec.task == FORECAST:
+            st.markdown("**Retrain** — a challenger trained on the sales history up to this run's forecast origin "
+                        "(the new weeks included), forecasting the latest period with actual sales, compared with "
+                        "this run's forecasts of the same days on the mean absolute error. Nothing is promoted until "
+                        "you press Promote.")
+        else:
+            st.markdown("**Retrain** — a challenger trained on the run's original data plus the newly labelled rows, "
+                        "compared with this run on the later half of the latest labelled period (rows neither learnt "
+                        "from). Nothing is promoted until you press Promote.")
         for line in describe(meta, status):
             st.markdown(f"- {escape_markdown(line)}")
         can = report.spec.can_retrain

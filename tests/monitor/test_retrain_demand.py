@@ -23,9 +23,13 @@ SERIES = [("S1", "P1"), ("S1", "P2")]
 
 @pytest.fixture(scope="module")
 def demand_loop(saved_demo_runs, tmp_path_factory):
-    work = tmp_path_factory.mktemp("demand-retrain")
-    run = Path(shutil.copytree(saved_demo_runs["demand"], work / "runs" / "demand-1",
-                               ignore=shutil.ignore_patterns("monitor")))
+    return forecasts_with_sales(saved_demo_runs["demand"], tmp_path_factory.mktemp("demand-retrain"))
+
+
+def forecasts_with_sales(demo_run: Path, work: Path, name: str = "demand-1") -> dict:
+    """A copy of the demo run in ``work/runs/<name>`` whose forecasts of two series were logged and
+    whose actual sales came back; ``work/history_new.csv`` is the history with those days appended."""
+    run = Path(shutil.copytree(demo_run, work / "runs" / name, ignore=shutil.ignore_patterns("monitor")))
     sales = pd.read_csv(ROOT / "sample_data" / "demand_sales.csv")
     sales = sales[[(s, p) in SERIES for s, p in zip(sales["store"], sales["product"])]].reset_index(drop=True)
     sales.to_csv(work / "history.csv", index=False)
@@ -82,6 +86,7 @@ def test_the_monitor_page_asks_for_the_history_then_trains_a_demand_challenger(d
     assert not at.exception, at.exception
     assert at.button(key="monitor.retrain").disabled  # outcomes are in, the history is not
     assert "Upload the sales history" in at.button(key="monitor.retrain").help
+    assert any("up to this run's forecast origin" in m.value for m in at.markdown)
     history = (demand_loop["work"] / "history_new.csv").read_bytes()
     at.file_uploader(key="monitor.history").set_value(("history_new.csv", history, "text/csv")).run()
     at.button(key="monitor.retrain").click().run()  # by week: the latest week has 3 days of 2 series
