@@ -90,3 +90,14 @@ def test_a_run_trained_on_y_n_labels_reads_y_n_feedback(yn_run):
     labels = store.read_table(yn_run["run"], "labels").set_index("row_id")["label"]
     expected = new.iloc[5:].set_index(new["transaction_id"].iloc[5:].astype(str))["is_fraud"].astype(float)
     assert labels.sort_index().tolist() == expected.sort_index().tolist()
+
+
+def test_the_rule_survives_the_pages_preparation_of_the_log():
+    """The Fraud page trains on ``prepare_log``'s copy of the labelled rows, without its ``_row`` column."""
+    from core.fraud.columns import make_columns, prepare_log
+
+    df = pd.read_csv(ROOT / "sample_data" / "fraud_transactions.csv.gz", nrows=2000)
+    df["is_fraud"] = np.where(df["is_fraud"] == 1, "Y", "N")
+    rows, _, _ = as_binary_labels(df, "is_fraud", positive="Y", negative=["N"])
+    log = prepare_log(rows, make_columns(rows)).drop(columns="_row")
+    assert log.attrs[RULE_ATTR] == RULE
