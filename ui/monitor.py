@@ -166,6 +166,9 @@ def retrain_panel(run_dir: str, meta: dict, report) -> None:
         if c1.button("Train a challenger", icon=":material/model_training:", key=K + "retrain",
                      disabled=reason is not None, width="stretch", help=reason):
             _retrain(run_dir, meta, report.by, data=history)
+        from ui.jobs import job_panel
+
+        job_panel(K, "retrain", _collect_retrain, noun="challenger training")
         lineage = get_lineage(meta)
         if lineage.get("champion") and status.get("role") != "champion":
             if c2.button("Promote this challenger", icon=":material/workspace_premium:", key=K + "promote",
@@ -215,25 +218,18 @@ def _history_upload(spec):
 
 
 def _retrain(run_dir: str, meta: dict, by: str, data=None) -> None:
-    from core.jobs import get_training_queue
-    from core.monitor.retrain import retrain
-
-    box = st.empty()
-    lines: list[str] = []
-
-    def say(message: str) -> None:
-        lines.append(message)
-        box.info(" · ".join(lines[-3:]), icon=":material/model_training:")
+    """Train the challenger as a job in a worker process (its progress, Cancel and result: ``retrain_panel``)."""
+    from ui.jobs import start_job
 
     try:
-        with get_training_queue().slot(str(meta.get("scenario")), on_wait=lambda s: box.info(s.sentence()), poll=1.0):
-            result = retrain(run_dir, data=data, by=by, progress=say)
+        start_job(K, "retrain", "core.monitor.retrain:retrain_job", {"run_dir": run_dir, "data": data, "by": by},
+                  label="challenger training", meta={"run_dir": run_dir})
     except DataValidationError as exc:
-        box.empty()
         show_error(exc)
-        return
-    box.empty()
-    st.session_state[K + "retrained"] = (run_dir, result)
+
+
+def _collect_retrain(result, job) -> None:
+    st.session_state[K + "retrained"] = (job.meta["run_dir"], result)
 
 
 def log_panel(meta: dict) -> None:

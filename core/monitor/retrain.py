@@ -207,3 +207,8 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
                  verdict={**verdict.to_dict(), "sentence": result.sentence()})
     write_status(run_dir, challengers=[*read_status(run_dir).get("challengers", []), result.challenger.name])
     return result
+
+
+def retrain_job(run_dir: str, *, data=None, by: str = "week", report) -> RetrainResult:
+    """``retrain`` as a job (``core.jobs``) from the Monitor page: its stage sentences reported as they come."""
+    return retrain(run_dir, data=data, by=by, progress=report.status)
