@@ -8,14 +8,14 @@ import streamlit as st
 from core.errors import DataValidationError
 
 from ui.common import ensure_router
-from ui.jobs import training_slot
-from ui.origin import record_origin, show_origin
+from ui.jobs import job_panel
+from ui.origin import show_origin
 from ui.quality.base import K, SAMPLE_DIR, fail
 from ui.quality.data import get_data, pick_image_size, show_summary
 from ui.quality.explain import show_heatmaps
 from ui.quality.export import show_export
 from ui.quality.results import show_decision, show_errors_by_class, show_performance, show_quality_trust
-from ui.quality.train import show_trained, train, training_form
+from ui.quality.train import collect, show_trained, train, training_form
 
 ensure_router()
 
@@ -48,17 +48,15 @@ with tabs[0]:
         show_summary(data)
         opts = training_form(data)
         if opts is not None:
-            before = st.session_state.get(K + "run")
-            try:
-                with training_slot("quality", data):
-                    train(data, opts)
+            try:  # settings found wrong here are refused before anything is submitted
+                train(data, opts, data_key=data_key, data_name=up.name if uploaded else SAMPLE_DIR.name)
             except Exception as exc:  # shown as a message; the previous run stays available
                 fail(exc)
-            record_origin(K, before, key=data_key, name=up.name if uploaded else SAMPLE_DIR.name,
-                          rows=len(data.labels), unit="images")
-            new = st.session_state.get(K + "run")
-            if new is not None and (new.ok_class is not None) != (third == "Decision & costs"):
-                st.rerun()  # redraw the tab bar for the new framing (decision vs. defect typing)
+    # The training job of this browser: its progress while it runs, its result once (kept by collect).
+    job_panel(K, "quality", collect)
+    new = st.session_state.get(K + "run")
+    if new is not None and new is not shown and (new.ok_class is not None) != (third == "Decision & costs"):
+        st.rerun()  # redraw the tab bar for the new framing (decision vs. defect typing)
     run = st.session_state.get(K + "run")
     if run is not None:
         show_trained(run)

@@ -151,16 +151,31 @@ def explain_image(run, image, *, threshold: float = 0.5, target="auto", nsamples
 
     ``target="auto"`` explains P(defect) when the run has an OK class, else the predicted class.
     """
+    from core.quality.engine import check_images
+
+    check_images(image, run.image_size, run.channels)
+    return explain_with(run.model, image, class_names=run.class_names, ok_class=run.ok_class,
+                        background=run.background, seed=run.config.seed, threshold=threshold, target=target,
+                        nsamples=nsamples)
+
+
+def explain_with(model, image, *, class_names, ok_class, background, seed: int = 0, threshold: float = 0.5,
+                 target="auto", nsamples: int = 64) -> ImageExplanation:
+    """:func:`explain_image` from the parts of a run it uses (the Keras network, its classes, the SHAP
+    background), so a worker can explain an image without the whole run."""
+    from core.quality.engine import predict_images
+
     x = np.asarray(image)
     x = x[None] if x.ndim == 3 else x
-    proba = run.predict_proba(x)[0]
-    predicted = run.class_names[int(proba.argmax())]
+    class_names = list(class_names)
+    proba = predict_images(model, x)[0]
+    predicted = class_names[int(proba.argmax())]
     if target == "auto":
-        target = "defect" if run.ok_class is not None else predicted
-    p_def = None if run.ok_class is None else float(1.0 - proba[run.class_names.index(run.ok_class)])
+        target = "defect" if ok_class is not None else predicted
+    p_def = None if ok_class is None else float(1.0 - proba[class_names.index(ok_class)])
     verdict = None if p_def is None else ("reject" if p_def >= threshold else "pass")
-    kw = dict(target=target, class_names=run.class_names, ok_class=run.ok_class)
-    cam = compute_gradcam(run.model, x, **kw)
-    shap_maps = compute_shap_maps(run.model, x, run.background, nsamples=nsamples, seed=run.config.seed, **kw)
-    return ImageExplanation(x[0], {c: float(p) for c, p in zip(run.class_names, proba)}, predicted, p_def,
+    kw = dict(target=target, class_names=tuple(class_names), ok_class=ok_class)
+    cam = compute_gradcam(model, x, **kw)
+    shap_maps = compute_shap_maps(model, x, background, nsamples=nsamples, seed=seed, **kw)
+    return ImageExplanation(x[0], {c: float(p) for c, p in zip(class_names, proba)}, predicted, p_def,
                             verdict, cam, shap_maps)

@@ -93,6 +93,46 @@ def test_export_offers_predictions_and_model(trained):
     assert any("predictions" in lab for lab in labels) and any("model" in lab for lab in labels)
 
 
+def test_every_tab_works_on_the_detached_network_without_keras(trained, tmp_path, monkeypatch):
+    """The training ran as a job: the page holds the network as a DetachedModel (ONNX Runtime), and
+    reading every tab, moving the decision, computing heatmaps (a job of their own), scoring an uploaded
+    image, preparing the download and saving the run never load it into Keras in this process."""
+    from core.jobs.manager import get_job_manager
+    from core.jobs.store import DetachedModel
+
+    at = trained
+    run = at.session_state["quality.run"]
+    assert isinstance(run.model, DetachedModel) and run.model.onnx is not None
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    loads = DetachedModel.keras_loads
+    at.run()
+    assert "Defect ROC-AUC" in _metrics(at) and at.get("plotly_chart")  # performance and decision tabs drawn
+    at.slider(key="quality.threshold").set_value(0.3).run()
+    at.number_input(key="quality.cost_escape").set_value(80.0).run()
+    at.button(key="quality.use_best").click().run()
+    at.selectbox(key="quality.target").set_value(run.class_names[0]).run()
+    assert not [c for c in at.get("plotly_chart") if c.key.startswith("quality.test_")]  # not computed yet
+    n_before = len(at.get("plotly_chart"))
+    at.button(key="quality.explain_btn").click().run()
+    assert len(at.get("plotly_chart")) == n_before + 3
+    owner = at.session_state["studio.browser"]
+    heat = get_job_manager().latest(owner, "quality-heatmaps")
+    assert heat is not None and heat.state == "done" and heat.meta["key"].endswith(f":{run.class_names[0]}")
+    img = np.round(np.random.default_rng(1).uniform(0, 255, (40, 40))).astype(np.uint8)
+    at.file_uploader(key="quality.single").set_value(("new.png", png_bytes(img), "image/png")).run()
+    assert any("Verdict" in e.value for e in [*at.error, *at.success])
+    assert get_job_manager().latest(owner, "quality-heatmaps-upload").state == "done"
+    assert len(at.get("plotly_chart")) == n_before + 6  # the uploaded image's three maps too
+    at.button(key="quality.prep_zip").click().run()
+    assert any("model" in b.proto.label for b in at.get("download_button"))
+    at.button(key="quality.ws_save").click().run()
+    assert any("Saved as run" in s.value for s in at.success)
+    saved = next((tmp_path / "runs").rglob("model.keras"))
+    assert saved.read_bytes() == run.model.keras_bytes  # the trained network, byte for byte
+    assert not at.exception
+    assert DetachedModel.keras_loads == loads, "a tab loaded the network into Keras in the server process"
+
+
 @pytest.mark.parametrize("entries, message", [
     ({"../evil/a.png": b"x"}, "points outside the archive"),
     ({**sample_entries({"ok": 8, "pit": 2}, size=16)}, "at least two classes"),

@@ -29,9 +29,38 @@ def show_explanation(exp, key: str) -> None:
                 "pixel's push.", icon=":material/info:")
 
 
+EXPLAIN_TARGET = "core.quality.jobs:explain_page"
+TEST_JOB, UPLOAD_JOB = "quality-heatmaps", "quality-heatmaps-upload"  # one job at a time of each
+
+
+def submit_heatmaps(ns: str, scenario: str, run, image, *, threshold: float, target="auto", key: str):
+    """Grad-CAM and SHAP for one image as a job (they need the Keras network, which only a worker loads);
+    ``collect_heatmaps`` keeps the explanation under ``key``. ``None`` while the previous one still runs."""
+    from core.jobs.manager import get_job_manager
+    from ui.jobs import browser_key
+
+    manager = get_job_manager()
+    running = manager.latest(browser_key(), scenario)
+    if running is not None and not running.finished:
+        st.warning("Heatmaps for another image are still being computed. Wait for them, or cancel them below, "
+                   "before asking for more.", icon=":material/pending:")
+        return None
+    return manager.submit(browser_key(), scenario, EXPLAIN_TARGET, dict(
+        model=run.model, image=np.asarray(image), class_names=list(run.class_names), ok_class=run.ok_class,
+        background=np.asarray(run.background), seed=int(run.config.seed), threshold=float(threshold), target=target),
+        label="heatmap computation", meta={"key": key, "run": id(run)})
+
+
+def collect_heatmaps(result, job) -> None:
+    """A finished heatmap job's explanation into the session, when it belongs to the model on the page."""
+    run = st.session_state.get(K + "run")
+    if run is not None and job.meta.get("run") == id(run):
+        st.session_state[job.meta["key"]] = result
+
+
 def show_heatmaps(run) -> None:
-    """Grad-CAM and SHAP for a test image, or for a new image the user uploads."""
-    from core.quality.explain import explain_image
+    """Grad-CAM and SHAP for a test image, or for a new image the user uploads (each computed by a job)."""
+    from ui.jobs import job_panel
 
     has_ok = run.ok_class is not None
     _, p_def = defect_scores(run)
@@ -47,11 +76,11 @@ def show_heatmaps(run) -> None:
     exp_key = f"{K}exp:{pick}:{target}"
     if st.button("Compute heatmaps", key=K + "explain_btn", icon=":material/visibility:"):
         try:
-            with st.spinner("Grad-CAM and SHAP"):
-                st.session_state[exp_key] = explain_image(run, run.test.images[int(pick)], threshold=threshold,
-                                                          target=target)
+            submit_heatmaps(K + "hm.", TEST_JOB, run, run.test.images[int(pick)], threshold=threshold,
+                            target=target, key=exp_key)
         except Exception as exc:  # shown as a message, never a traceback
             fail(exc)
+    job_panel(K + "hm.", TEST_JOB, collect_heatmaps, noun="heatmap computation")
     if exp_key in st.session_state:
         exp = st.session_state[exp_key]
         if exp.verdict:
@@ -61,20 +90,31 @@ def show_heatmaps(run) -> None:
 
     st.subheader("A new image")
     one = st.file_uploader("One product image", type=IMAGE_TYPES, key=K + "single")
-    if one is not None:
-        try:
-            x = load_single_image(one, image_size=run.image_size, channels=run.channels)
-            key = f"{K}exp:upload:{one.file_id}:{threshold}"
-            if key not in st.session_state:
-                with st.spinner("Scoring and explaining the image"):
-                    st.session_state[key] = explain_image(run, x[0], threshold=threshold)
-            exp = st.session_state[key]
-            if exp.verdict:
-                (st.error if exp.verdict == "reject" else st.success)(
-                    f"Verdict: {exp.verdict.upper()} — P(defect) {exp.p_defect:.2f} at threshold {threshold:.2f}; "
-                    f"most likely class: {exp.predicted}.")
-            else:
-                st.info(f"Most likely class: {exp.predicted}.")
-            show_explanation(exp, K + "upload_")
-        except Exception as exc:  # a bad image is a message; the trained model is kept
-            fail(exc)
+    if one is None:
+        return
+    try:
+        x = load_single_image(one, image_size=run.image_size, channels=run.channels)
+        key = f"{K}exp:upload:{one.file_id}:{threshold}"
+        if key not in st.session_state:
+            from core.jobs.manager import get_job_manager
+            from ui.jobs import browser_key
+
+            latest = get_job_manager().latest(browser_key(), UPLOAD_JOB)
+            if latest is None or latest.meta.get("key") != key or latest.meta.get("run") != id(run):
+                submit_heatmaps(K + "hm_up.", UPLOAD_JOB, run, x[0], threshold=threshold, key=key)
+        # The verdict at once (the network on ONNX Runtime); the heatmaps when their job has finished.
+        proba = run.predict_proba(x)[0]
+        predicted = run.class_names[int(proba.argmax())]
+        if run.ok_class is not None:
+            p_def = float(1.0 - proba[run.class_names.index(run.ok_class)])
+            verdict = "reject" if p_def >= threshold else "pass"
+            (st.error if verdict == "reject" else st.success)(
+                f"Verdict: {verdict.upper()} — P(defect) {p_def:.2f} at threshold {threshold:.2f}; "
+                f"most likely class: {predicted}.")
+        else:
+            st.info(f"Most likely class: {predicted}.")
+        job_panel(K + "hm_up.", UPLOAD_JOB, collect_heatmaps, noun="heatmap computation")
+        if key in st.session_state:
+            show_explanation(st.session_state[key], K + "upload_")
+    except Exception as exc:  # a bad image is a message; the trained model is kept
+        fail(exc)

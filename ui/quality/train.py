@@ -12,7 +12,7 @@ from core.quality.models import BACKBONES
 
 from ui.common import NETWORK_HELP, advanced_settings
 from ui.quality.base import IMBALANCE, K, SHORT_BACKBONES
-from ui.search import keep_search, run_quality_search, search_options, show_kept_search
+from ui.search import keep_search, search_options, show_kept_search
 
 
 def training_form(data) -> dict | None:
@@ -52,47 +52,39 @@ def training_form(data) -> dict | None:
                 batch_size=int(batch), seed=int(seed), search=search, dropout=float(dropout), learning_rate=float(lr))
 
 
-def train(data, opts) -> None:
-    from core.quality.baselines import fit_baselines_for_run
-    from core.quality.engine import QualityConfig, train_quality
+TARGET = "core.quality.jobs:train_page"
 
+
+def train(data, opts, *, data_key: str = "", data_name: str = "") -> None:
+    """Start the training on ``data`` with the form's choices as a job (a worker process); ``collect``
+    takes its result. Settings out of range are refused here, before anything is submitted."""
+    from ui.jobs import start_job
+
+    opts = dict(opts)
     ok_class = opts.pop("ok_class")
-    search_opts = opts.pop("search", None)
-    config = QualityConfig(**opts)
-    search, config, data = run_quality_search(data, config, search_opts, ok_class=ok_class)
-    bar = st.progress(0.0, text="Preparing the images")
-    history: dict[str, list[float]] = {}
-    slot = st.empty()
+    search = opts.pop("search", None)
+    QualityConfig(**opts).validate()
+    start_job(K, "quality", TARGET, dict(data=data, ok_class=ok_class, config_options=opts, search=search),
+              data=data, seed=opts["seed"], label="quality training",
+              meta={"data_key": data_key, "data_name": data_name, "rows": len(data.labels)})
 
-    def on_epoch(epoch, epochs, logs):
-        for k, v in logs.items():
-            history.setdefault(k, []).append(v)
-        bar.progress(min(epoch / epochs, 1.0), text=f"Epoch {epoch} of {epochs} — loss {logs.get('loss', 0):.3f}, "
-                                                    f"validation accuracy {logs.get('val_accuracy', 0):.3f}")
-        slot.plotly_chart(plot_training_history({k: v for k, v in history.items() if "loss" in k}),
-                          key=f"{K}live{epoch}")
 
-    run = train_quality(data, config=config, ok_class=ok_class, progress=on_epoch)
-    slot.empty()
-    # The baselines a CNN must beat, on the same training and test images, for the verdict.
-    bar.progress(1.0, text="Training the baselines (majority class, logistic regression on thumbnails)")
-    baselines = fit_baselines_for_run(data, run, config)
-    explained = None
-    if search is not None and (search.ensemble or {}).get("use"):
-        from core.quality.baselines import baseline_fit_images
-        from core.quality.ensemble import explain_quality_ensemble
+def collect(result: dict, job) -> None:
+    """A finished training job's result into the session: the run, its search, baselines and ensemble
+    SHAP, and the reject threshold at its optimum for the page's costs."""
+    from ui.origin import record_origin
 
-        bar.progress(1.0, text="Explaining the ensemble with SHAP")
-        explained = explain_quality_ensemble(run, search.ensemble, *baseline_fit_images(data, config))
-    bar.progress(1.0, text=f"Done in {run.timings['train_s']:.1f} s")
+    run = result["run"]
+    before = st.session_state.get(K + "run")
     for key in [k for k in st.session_state if k.startswith(K + "out:") or k.startswith(K + "exp:")]:
         del st.session_state[key]
     st.session_state[K + "run"] = run
-    keep_search(K, run, search)
-    st.session_state[K + "baselines"] = (run, baselines)
-    st.session_state[K + "ensemble_shap"] = (run, explained)
+    keep_search(K, run, result["search"])
+    st.session_state[K + "baselines"] = (run, result["baselines"])
+    st.session_state[K + "ensemble_shap"] = (run, result["ensemble_shap"])
     st.session_state[K + "threshold"] = optimal_threshold(run)  # the reject line starts at its optimum
-
+    record_origin(K, before, key=job.meta.get("data_key", ""), name=job.meta.get("data_name"),
+                  rows=job.meta.get("rows", len(run.test.labels)), unit="images")
 
 
 def optimal_threshold(run) -> float:
