@@ -133,6 +133,31 @@ def test_every_tab_works_on_the_detached_network_without_keras(trained, tmp_path
     assert DetachedModel.keras_loads == loads, "a tab loaded the network into Keras in the server process"
 
 
+def test_a_data_error_in_the_training_job_is_shown_as_its_message(monkeypatch):
+    """A DataValidationError raised in the job (here by the training) comes back as the job's error and is
+    shown as it is, never a traceback; no model appears and nothing stays running."""
+    import core.quality.engine
+    from core.errors import DataValidationError
+    from core.jobs.manager import get_job_manager
+
+    def refuse(*args, **kwargs):
+        raise DataValidationError("Expected at least 3 images of class 'pit' in the training split; got 1. "
+                                  "Fix: add images of that class.")
+
+    monkeypatch.setattr(core.quality.engine, "train_quality", refuse)
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.selectbox(key="quality.image_size").set_value(64).run()
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert not at.exception
+    assert any(e.value.startswith("Expected at least 3 images of class 'pit'") for e in at.error), \
+        [e.value for e in at.error]
+    job = get_job_manager().latest(at.session_state["studio.browser"], "quality")
+    assert job.state == "failed" and job.error["kind"] == "data"
+    assert "quality.run" not in at.session_state
+
+
 @pytest.mark.parametrize("entries, message", [
     ({"../evil/a.png": b"x"}, "points outside the archive"),
     ({**sample_entries({"ok": 8, "pit": 2}, size=16)}, "at least two classes"),
