@@ -81,20 +81,6 @@ def run_demand_search(sales, config, options: dict, *, test=None, container=None
     return search, search.config
 
 
-def run_quality_search(data, config, options: dict, *, ok_class=None, container=None):
-    """The quality search with live progress, when ``options`` turn it on. Returns (search or
-    None, the QualityConfig to train with, the images at the input size it chose)."""
-    if not options or not options.get("enabled"):
-        return None, config, data
-    from core.search.quality import resize_dataset, search_quality
-
-    live = SearchLive(container)
-    search = search_quality(data, config, budget=options["budget"], ok_class=ok_class,
-                            ensemble=bool(options.get("ensemble")), progress=live)
-    live.clear()
-    return search, search.config, resize_dataset(data, search.image_size)
-
-
 def keep_search(prefix: str, run, search) -> None:
     """Keep a finished search next to the run it chose the settings of (or forget an old one)."""
     if search is None:
