@@ -17,12 +17,14 @@ def test_training_job_shows_progress_survives_a_reload_and_cancels(app_url, page
     page.get_by_text("Upload a zip").click()
     page.locator("input[type=file]").first.set_input_files(str(zip_path))
     page.get_by_text("Examples per class").wait_for()
-    epochs = page.get_by_label("Epochs (early stopping may end sooner)")
-    epochs.fill("200")  # long enough to be caught running
-    epochs.press("Tab")
+    # A model search with a long budget runs for that long whatever early stopping does: caught running.
+    page.get_by_text("Search the network's settings first").click()
+    budget = page.get_by_label("Search budget (seconds)")
+    budget.fill("900")
+    budget.press("Tab")
     page.get_by_role("button", name="Train model").click()
     page.get_by_text(re.compile(r"Training running for \d+ s, in a separate process")).wait_for(timeout=120_000)
-    page.get_by_text(re.compile(r"Epoch \d+ of 200")).first.wait_for(timeout=180_000)
+    page.get_by_text(re.compile(r"Model search: .*trial\(s\) done")).first.wait_for(timeout=180_000)
     page.screenshot(path="/tmp/quality_job_running.png", full_page=True)
     assert page.get_by_role("button", name="Cancel").count() == 1
 
@@ -30,7 +32,7 @@ def test_training_job_shows_progress_survives_a_reload_and_cancels(app_url, page
     assert "s=" in page.url
     page.reload()
     page.get_by_text(re.compile(r"Training running for \d+ s")).wait_for(timeout=60_000)
-    page.get_by_text(re.compile(r"Epoch \d+ of 200")).first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Model search: .*trial\(s\) done")).first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("The training was cancelled; nothing of it was kept.").wait_for(timeout=30_000)
     page.screenshot(path="/tmp/quality_job_cancelled.png", full_page=True)
@@ -66,6 +68,8 @@ def test_after_training_every_tab_runs_without_tensorflow_in_the_server(page, tm
         epochs.fill("2")
         epochs.press("Tab")
         page.get_by_role("button", name="Train model").click()
+        # The worker needs seconds to load TensorFlow: the job's panel is drawn before the result.
+        page.get_by_text(re.compile(r"Training running for|Waiting for a free training slot")).first.wait_for()
         page.get_by_text("Model trained").first.wait_for(timeout=240_000)
         for tab, text in (("Performance", "Macro F1"), ("Decision & costs", "Expected inspection cost by threshold")):
             click_tab(page, tab)
