@@ -36,16 +36,9 @@ TEST_JOB, UPLOAD_JOB = "quality-heatmaps", "quality-heatmaps-upload"  # one job 
 def submit_heatmaps(ns: str, scenario: str, run, image, *, threshold: float, target="auto", key: str):
     """Grad-CAM and SHAP for one image as a job (they need the Keras network, which only a worker loads);
     ``collect_heatmaps`` keeps the explanation under ``key``. ``None`` while the previous one still runs."""
-    from core.jobs.manager import get_job_manager
-    from ui.jobs import browser_key
+    from ui.jobs import start_job
 
-    manager = get_job_manager()
-    running = manager.latest(browser_key(), scenario)
-    if running is not None and not running.finished:
-        st.warning("Heatmaps for another image are still being computed. Wait for them, or cancel them below, "
-                   "before asking for more.", icon=":material/pending:")
-        return None
-    return manager.submit(browser_key(), scenario, EXPLAIN_TARGET, dict(
+    return start_job(ns, scenario, EXPLAIN_TARGET, dict(
         model=run.model, image=np.asarray(image), class_names=list(run.class_names), ok_class=run.ok_class,
         background=np.asarray(run.background), seed=int(run.config.seed), threshold=float(threshold), target=target),
         label="heatmap computation", meta={"key": key, "run": id(run)})
