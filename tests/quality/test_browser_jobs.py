@@ -28,6 +28,13 @@ def test_training_job_shows_progress_survives_a_reload_and_cancels(app_url, page
     page.screenshot(path="/tmp/quality_job_running.png", full_page=True)
     assert page.get_by_role("button", name="Cancel").count() == 1
 
+    # Another page and back: the job went on without the page, which finds it again.
+    page.get_by_role("link", name="Credit scoring").click()
+    page.get_by_role("heading", name="Credit scoring").first.wait_for()
+    assert page.get_by_text(re.compile(r"Training running for")).count() == 0
+    page.get_by_role("link", name="Quality inspection").click()
+    page.get_by_text(re.compile(r"Training running for \d+ s")).wait_for(timeout=60_000)
+
     # A reload starts a new session: the browser's key in the address finds the running job again.
     assert "s=" in page.url
     page.reload()
