@@ -16,8 +16,9 @@ from ui.demand.explain import events, shap_panels
 from ui.demand.export import downloads, save_panel
 from ui.demand.inventory import inventory
 from ui.demand.results import forecast_tab, results, show_demand_trust
-from ui.demand.train import show_trained, train, training_form
-from ui.origin import record_origin, show_origin
+from ui.demand.train import collect, show_trained, train, training_form
+from ui.jobs import job_panel
+from ui.origin import show_origin
 from ui.search import show_kept_search
 from ui.upload import read_name
 
@@ -58,13 +59,12 @@ with tabs[0]:
                 data_report(sales)
                 choices = covariate_audit(sales, join, f"{key}|{cov_key}")  # before training: known in advance or not
                 opts = training_form(sales)
-                # Progress, the queue and memory notices draw into a container that exists on every run.
-                slot = st.container()
                 if opts is not None:
-                    before = st.session_state.get(K + "run")
-                    train(sales, join, {**opts, **choices}, slot)
-                    record_origin(K, before, key=data_key, unit="sales rows", rows=len(raw),
-                                  name=SAMPLE.name if key == "sample" else read_name(K + "upload."))
+                    train(sales, join, {**opts, **choices}, data_key=data_key, rows=len(raw),
+                          data_name=SAMPLE.name if key == "sample" else read_name(K + "upload."))
+    # The training job's live progress with Cancel, found again after a visit elsewhere or a reload;
+    # its result is taken into the session once it has finished.
+    job_panel(K, "demand", collect)
     run = st.session_state.get(K + "run")
     if run is not None:
         show_trained(run)

@@ -162,6 +162,13 @@ def compute_global_shap(run: DemandRun, *, n_rows: int = 150, seed: int = 0, rea
 
 def compute_local_shap(run: DemandRun, sid: str, date, *, seed: int = 0) -> DemandShap:
     """Why the forward forecast for ``sid`` on ``date`` is what it is."""
+    step = local_step(run, sid, date)
+    return compute_demand_shap(run, {sid: np.array([run.arrays[sid].n - 1])}, step=step, seed=seed)
+
+
+def local_step(run: DemandRun, sid: str, date) -> int:
+    """The horizon step of the forward forecast for ``sid`` on ``date``; a clear error when the series was
+    not forecast or the date is outside its horizon (checked before any explaining starts)."""
     if sid not in run.n_train:
         raise DataValidationError(f"Series '{sid}' was not forecast; pick one of the listed series.")
     f = run.future[run.future["series"] == sid]
@@ -171,5 +178,4 @@ def compute_local_shap(run: DemandRun, sid: str, date, *, seed: int = 0) -> Dema
             f"Date {pd.Timestamp(date).date()} is not in the forecast for '{sid}'; expected a date between "
             f"{f['date'].min().date()} and {f['date'].max().date()}. Pick a forecast date."
         )
-    step = int(hit["step"].iloc[0])
-    return compute_demand_shap(run, {sid: np.array([run.arrays[sid].n - 1])}, step=step, seed=seed)
+    return int(hit["step"].iloc[0])

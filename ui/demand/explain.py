@@ -8,14 +8,57 @@ import streamlit as st
 from core.charts import plot_shap_bar, plot_shap_waterfall
 from core.demand.labels import SHAP_AXIS, demand_label
 from core.demand import charts as dc
-from core.demand.events import LEVEL_MODES, EventConfig, compute_event_metrics, event_note, train_events
-from core.demand.explain import compute_global_shap, compute_local_shap
+from core.demand.events import LEVEL_MODES, EventConfig, compute_event_metrics, compute_levels, event_note
+from core.demand.explain import local_step
 from core.errors import DataValidationError
 from core.imbalance import IMBALANCE_METHODS
 from core.safety import escape_plotly_text
 
 from ui.common import plain_columns
 from ui.demand.base import K, fail
+from ui.jobs import job_panel
+
+
+# The tab's steps that need Keras itself, each a small job of its own (scenario, core.demand.jobs function):
+# the server process keeps the network as a DetachedModel and never imports TensorFlow for it.
+EVENTS = ("demand.events", "core.demand.jobs:events_page")
+GLOBAL = ("demand.shap", "core.demand.jobs:global_shap_page")
+LOCAL = ("demand.explain", "core.demand.jobs:local_shap_page")
+
+
+def ns(kind: tuple[str, str]) -> str:
+    """The session-state namespace of ``kind``'s job panel."""
+    return K + kind[0].split(".", 1)[1] + "."
+
+
+def submit(kind: tuple[str, str], run, *, label: str, **kwargs) -> None:
+    """Start ``kind``'s job on ``run`` with ``kwargs`` for this browser; refused (with a message) while
+    the previous one of its kind still runs. Its meta names the training job the run came from."""
+    from core.jobs.manager import get_job_manager
+    from ui.jobs import browser_key
+
+    scenario, target = kind
+    manager = get_job_manager()
+    running = manager.latest(browser_key(), scenario)
+    if running is not None and not running.finished:
+        st.warning(f"The {running.label} is still running: wait for it, or cancel it below, before starting "
+                   "another.", icon=":material/pending:")
+        return
+    st.session_state.pop(ns(kind) + "job.seen", None)
+    manager.submit(browser_key(), scenario, target, dict(run=run, **kwargs), label=label,
+                   meta={"run": st.session_state.get(K + "run_job"), **{k: v for k, v in kwargs.items()
+                                                                         if k in ("sid", "date")}})
+
+
+def keeper(key: str, wrap=lambda result, job: result):
+    """``collect`` for a small job: its result kept under ``key`` when it belongs to the model on the page."""
+    def collect(result, job) -> None:
+        if job.meta.get("run") != st.session_state.get(K + "run_job"):
+            st.info(f"The {job.label} finished for a model trained before the one on this page; it was not "
+                    "kept. Start it again for this model.", icon=":material/info:")
+            return
+        st.session_state[K + key] = wrap(result, job)
+    return collect
 
 
 def events(run) -> None:
@@ -32,10 +75,12 @@ def events(run) -> None:
         go = st.form_submit_button("Train event classifier", icon=":material/notifications_active:")
     if go:
         try:
-            with st.spinner("Training the event classifier"):
-                st.session_state[K + "events"] = train_events(run, EventConfig(mode, float(value), imb, int(ep)))
+            compute_levels(run, EventConfig(mode, float(value), imb, int(ep)))  # a bad level is said before submitting
+            submit(EVENTS, run, label="event classifier training", mode=mode, value=float(value), imbalance=imb,
+                   epochs=int(ep))
         except DataValidationError as exc:
             fail(exc)
+    job_panel(ns(EVENTS), EVENTS[0], keeper("events"), noun="event classifier training")
     ev = st.session_state.get(K + "events")
     if ev is None:
         return
@@ -70,11 +115,8 @@ def shap_panels(run) -> None:
     st.subheader("Why the model forecasts what it does (SHAP)")
     st.caption("Values are in log demand relative to the series' recent level: +0.10 ≈ 10 % more demand.")
     if st.button("Compute overall importance", key=K + "shap_go"):
-        try:
-            with st.spinner("Explaining 150 training windows"):
-                st.session_state[K + "shap_global"] = compute_global_shap(run, seed=0)
-        except DataValidationError as exc:
-            fail(exc)
+        submit(GLOBAL, run, label="SHAP overall importance", seed=0)
+    job_panel(ns(GLOBAL), GLOBAL[0], keeper("shap_global"), noun="explanation")
     g = st.session_state.get(K + "shap_global")
     if g is not None:
         st.plotly_chart(plot_shap_bar(g.result.importance(), labeller=demand_label), key=K + "shap_bar")
@@ -84,9 +126,12 @@ def shap_panels(run) -> None:
     date = c2.selectbox("Forecast date", dates, key=K + "shap_date")
     if st.button("Explain this forecast", key=K + "shap_local_go"):
         try:
-            st.session_state[K + "shap_local"] = (sid, date, compute_local_shap(run, sid, date))
+            local_step(run, sid, date)  # a series or date outside the forecast is said before submitting
+            submit(LOCAL, run, label="forecast explanation", sid=sid, date=date, seed=0)
         except DataValidationError as exc:
             fail(exc)
+    job_panel(ns(LOCAL), LOCAL[0], keeper("shap_local", lambda r, job: (job.meta["sid"], job.meta["date"], r)),
+              noun="explanation")
     loc = st.session_state.get(K + "shap_local")
     if loc is not None:
         lsid, ldate, ls = loc

@@ -1,18 +1,18 @@
-"""Demand page, training: the form and the training run with its progress."""
+"""Demand page, training: the form, the training submitted as a job, and its result kept for the page."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from core.demand.covariates import horizon_covariates
-from core.demand.forecast import DemandConfig, train_demand
+from core.demand.forecast import DemandConfig
+from core.demand.jobs import ENSEMBLE_NOTE
 from core.errors import DataValidationError
 
 from ui.common import NETWORK_HELP, advanced_settings
 from ui.demand.audit import audited
 from ui.demand.base import DEFAULT_H, K, fail
-from ui.search import keep_search, run_demand_search, search_options
-from ui.jobs import training_slot
+from ui.search import keep_search, search_options
 
 
 def training_form(sales) -> dict | None:
@@ -52,49 +52,45 @@ def network_form(d: DemandConfig) -> dict:
                 batch_size=int(batch))
 
 
-ENSEMBLE_NOTE = ("Ensemble SHAP: each input's push on the blended P50 forecast in units of demand, averaged over "
-                 "the horizon, for a sample of training windows. The network and the baseline are one model here: "
-                 "the seasonal naive forecast moves with the seasonal reference, the moving average with the "
-                 "last season's lags.")
+TARGET = "core.demand.jobs:train_page"
 
 
-def train(sales, join, opts: dict, slot) -> None:
-    """Train the forecast model, its progress drawn in ``slot``; the run is kept in the session."""
+def train(sales, join, opts: dict, *, data_key: str = "", data_name: str | None = None, rows: int | None = None) -> None:
+    """Start the training with the page's choices as a job (a worker process); ``collect`` takes its
+    result. The leakage audit, the settings and the horizon's covariates are checked here, before
+    submitting, so bad input is said at once."""
+    from ui.jobs import start_job
+
     search_opts = opts.pop("search", None)
     choices = {k: opts.pop(k, ()) for k in ("keep", "lag")}
     try:
         sales = audited(sales, join, {**opts, **choices})  # the leakage audit on this split's training rows
-        search, cfg = run_demand_search(sales, DemandConfig(**opts), search_opts, container=slot)
-    except DataValidationError as exc:
-        fail(exc)
-        return
-    bar = slot.progress(0.0, text="Preparing windows")
-
-    def on_epoch(epoch, total, logs):
-        bar.progress(min(epoch / total, 1.0), text=f"Epoch {epoch} of {total} — pinball loss "
-                     f"{logs.get('loss', 0):.4f}, validation {logs.get('val_loss', 0):.4f}")
-
-    try:
+        config = DemandConfig(**opts)
         future = None if join is None else horizon_covariates(join, sales.columns.series, sales)
-        with training_slot("demand", sales, horizon=opts["horizon"], container=slot):
-            run = train_demand(sales, cfg, future_covariates=future, progress=on_epoch)
+        start_job(K, "demand", TARGET, dict(sales=sales, config=config, search=search_opts, future=future),
+                  data=sales, seed=opts.get("seed", 0), horizon=opts["horizon"], label="demand training",
+                  meta={"data_key": data_key, "data_name": data_name, "rows": rows})
     except DataValidationError as exc:
-        bar.empty()
         fail(exc)
-        return
-    bar.progress(1.0, text=f"Done in {run.timings['total']:.1f} s")
-    for k in ("events", "shap_global", "shap_local", "model_bytes"):
+
+
+def collect(result: dict, job) -> None:
+    """A finished training job's result into the session: the run, the search that chose its settings
+    and the ensemble's SHAP; what was worked out for the previous model is dropped."""
+    from ui.origin import record_origin
+
+    run, search = result["run"], result["search"]
+    before = st.session_state.get(K + "run")
+    for k in ("events", "shap_global", "shap_local", "model_bytes", "ensemble_shap"):
         st.session_state.pop(K + k, None)
     st.session_state[K + "run"] = run
+    st.session_state[K + "run_job"] = job.id  # the Explanations tab's jobs name the model they explain
     keep_search(K, run, search)
-    st.session_state.pop(K + "ensemble_shap", None)
-    if search is not None and (search.ensemble or {}).get("use"):
-        from core.demand.ensemble import explain_demand_ensemble
-
-        bar.progress(1.0, text="Explaining the ensemble with SHAP")
-        explained = explain_demand_ensemble(run, search.ensemble)
-        st.session_state[K + "ensemble_shap"] = (run, explained.result, ENSEMBLE_NOTE)
-        bar.progress(1.0, text=f"Done in {run.timings['total']:.1f} s")
+    if result.get("ensemble_shap") is not None:
+        st.session_state[K + "ensemble_shap"] = (run, result["ensemble_shap"], ENSEMBLE_NOTE)
+    meta = job.meta
+    record_origin(K, before, key=meta.get("data_key", ""), unit="sales rows", rows=meta.get("rows"),
+                  name=meta.get("data_name"))
 
 
 def show_trained(run) -> None:
