@@ -36,7 +36,7 @@ def train_page(sales, *, config, search: dict | None, future=None, report) -> di
         found = search_demand(sales, config, budget=search["budget"], ensemble=bool(search.get("ensemble")),
                               progress=report.search)
         config = found.config
-    report.status("Preparing windows")
+    report.status("Training the forecast network on every series' windows")
     run = train_demand(sales, config, future_covariates=future, progress=report.epoch)
     explained = None
     if found is not None and (found.ensemble or {}).get("use"):
