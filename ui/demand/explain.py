@@ -20,7 +20,7 @@ from ui.jobs import job_panel
 
 
 # The tab's steps that need Keras itself, each a small job of its own (scenario, core.demand.jobs function):
-# the server process keeps the network as a DetachedModel and never imports TensorFlow for it.
+# the server process keeps the network as a DetachedModel and never loads it into Keras.
 EVENTS = ("demand.events", "core.demand.jobs:events_page")
 GLOBAL = ("demand.shap", "core.demand.jobs:global_shap_page")
 LOCAL = ("demand.explain", "core.demand.jobs:local_shap_page")
@@ -32,22 +32,13 @@ def ns(kind: tuple[str, str]) -> str:
 
 
 def submit(kind: tuple[str, str], run, *, label: str, **kwargs) -> None:
-    """Start ``kind``'s job on ``run`` with ``kwargs`` for this browser; refused (with a message) while
-    the previous one of its kind still runs. Its meta names the training job the run came from."""
-    from core.jobs.manager import get_job_manager
-    from ui.jobs import browser_key
+    """Start ``kind``'s job on ``run`` with ``kwargs`` for this browser (refused with a message while the
+    previous one of its kind still runs); its meta names the training job the run came from."""
+    from ui.jobs import start_job
 
-    scenario, target = kind
-    manager = get_job_manager()
-    running = manager.latest(browser_key(), scenario)
-    if running is not None and not running.finished:
-        st.warning(f"The {running.label} is still running: wait for it, or cancel it below, before starting "
-                   "another.", icon=":material/pending:")
-        return
-    st.session_state.pop(ns(kind) + "job.seen", None)
-    manager.submit(browser_key(), scenario, target, dict(run=run, **kwargs), label=label,
-                   meta={"run": st.session_state.get(K + "run_job"), **{k: v for k, v in kwargs.items()
-                                                                         if k in ("sid", "date")}})
+    start_job(ns(kind), kind[0], kind[1], dict(run=run, **kwargs), label=label,
+              meta={"run": st.session_state.get(K + "run_job"), **{k: v for k, v in kwargs.items()
+                                                                    if k in ("sid", "date")}})
 
 
 def keeper(key: str, wrap=lambda result, job: result):
