@@ -63,24 +63,6 @@ def search_options(prefix: str, *, ensemble: bool = True, kind: str = "tabular")
     return {"enabled": bool(on), "budget": float(budget), "ensemble": bool(ens and ensemble)}
 
 
-def run_demand_search(sales, config, options: dict, *, test=None, container=None):
-    """The demand search with live progress, when ``options`` (from ``search_options``) turn it on.
-    Returns (search or None, the DemandConfig to train with)."""
-    if not options or not options.get("enabled"):
-        return None, config
-    from core.search.demand import search_demand
-
-    from ui.jobs import training_slot
-
-    live = SearchLive(container)
-    # The search trains many networks: it waits for a training slot like the final fit.
-    with training_slot("demand", sales, horizon=config.horizon, container=container):
-        search = search_demand(sales, config, budget=options["budget"], test=test,
-                               ensemble=bool(options.get("ensemble")), progress=live)
-    live.clear()
-    return search, search.config
-
-
 def keep_search(prefix: str, run, search) -> None:
     """Keep a finished search next to the run it chose the settings of (or forget an old one)."""
     if search is None:
