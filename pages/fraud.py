@@ -19,9 +19,9 @@ from ui.fraud.data import (column_mapping, get_data, keep_recent, label_values, 
 from ui.fraud.explain import show_explanations
 from ui.fraud.export import save_panel, show_export, show_score_new_file
 from ui.fraud.results import show_fraud_trust, show_imbalance_comparison, show_performance
-from ui.fraud.train import show_trained, train, training_form
-from ui.jobs import training_slot
-from ui.origin import record_origin, show_origin
+from ui.fraud.train import collect, show_trained, train, training_form
+from ui.jobs import job_panel
+from ui.origin import show_origin
 
 ensure_router()
 
@@ -56,19 +56,13 @@ with tabs[0]:
             if split is not None:
                 keep = leak_check(log, cols, split, log_key)  # before training: columns that give fraud away
                 opts = training_form()
-                # Drawn on every run, so that the training progress (only there on the run that trains)
-                # does not move what follows it.
-                progress_slot = st.container()
                 if opts is not None:
-                    before = st.session_state.get(K + "run")
-                    with progress_slot:
-                        try:
-                            with training_slot("fraud", log, imbalance=opts["imbalance"],
-                                               shap_rows=opts["explain"] + 300):
-                                train(log.drop(columns="_row"), cols, fcfg, {**opts, **split, "keep": keep})
-                        except DataValidationError as exc:
-                            fail(exc)
-                    record_origin(K, before, key=data_key, name=data_name, rows=len(log), unit="transactions")
+                    try:
+                        train(log.drop(columns="_row"), cols, fcfg, {**opts, **split, "keep": keep},
+                              data_key=data_key, data_name=data_name)
+                    except DataValidationError as exc:
+                        fail(exc)
+    job_panel(K, "fraud", collect)  # the training's live progress, found again after leaving or a reload
     run = st.session_state.get(K + "run")
     if run is not None:
         show_trained(run)

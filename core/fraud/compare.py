@@ -15,6 +15,19 @@ from core.tabular import train_tabular
 DEFAULT_METHODS = ("none", "class_weight", "undersample", "smote")
 
 
+def check_methods(methods) -> list[str]:
+    """The strategies to compare, each once, in order; refused when none is given or one is unknown."""
+    methods = list(dict.fromkeys(methods))
+    if not methods:
+        raise DataValidationError("Expected at least one imbalance strategy to compare; got none. "
+                                  f"Fix: pick from {', '.join(IMBALANCE_METHODS)}.")
+    unknown = [m for m in methods if m not in IMBALANCE_METHODS]
+    if unknown:
+        raise DataValidationError(f"Expected strategies from {', '.join(IMBALANCE_METHODS)}; got "
+                                  f"{unknown}. Fix: pick from the list.")
+    return methods
+
+
 def compare_imbalance(run, methods=DEFAULT_METHODS, *, min_precision: float = 0.8,
                       epochs: int | None = None, progress=None) -> pd.DataFrame:
     """Train the run's network once per method; PR-AUC, recall at a precision, time, calibration.
@@ -25,14 +38,7 @@ def compare_imbalance(run, methods=DEFAULT_METHODS, *, min_precision: float = 0.
     from core.fraud.decisions import compute_card_precision_at_k, compute_recall_at_precision
     from core.metrics import compute_binary_metrics
 
-    methods = list(dict.fromkeys(methods))
-    if not methods:
-        raise DataValidationError("Expected at least one imbalance strategy to compare; got none. "
-                                  f"Fix: pick from {', '.join(IMBALANCE_METHODS)}.")
-    unknown = [m for m in methods if m not in IMBALANCE_METHODS]
-    if unknown:
-        raise DataValidationError(f"Expected strategies from {', '.join(IMBALANCE_METHODS)}; got "
-                                  f"{unknown}. Fix: pick from the list.")
+    methods = check_methods(methods)
     frame, split = run.features.frame, run.split
     y = run.history[run.columns.target].to_numpy(float).astype(int)
     test = run.test

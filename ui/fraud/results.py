@@ -22,6 +22,7 @@ from core.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, metric_columns, show_verdict, side_note
 from ui.fraud.base import K, fail
+from ui.jobs import job_panel
 from ui.trust import show_trust
 
 
@@ -105,16 +106,11 @@ def show_imbalance_comparison(run) -> None:
                                      key=K + "cmp_epochs")
         go_cmp = st.form_submit_button("Compare strategies", icon=":material/compare_arrows:")
     if go_cmp:
-        from core.fraud.compare import compare_imbalance, recommend_imbalance
-
-        bar = st.progress(0.0)
         try:
-            table = compare_imbalance(run, chosen, min_precision=min_prec, epochs=int(cmp_epochs),
-                                      progress=lambda i, n, m: bar.progress(i / n, text=f"Training with {m}"))
-            st.session_state[K + "compare"] = (table, recommend_imbalance(table))
+            start_comparison(run, chosen, min_precision=min_prec, epochs=int(cmp_epochs))
         except DataValidationError as exc:
             fail(exc)
-        bar.empty()
+    job_panel(K + "cmp.", COMPARE, collect_comparison, noun="comparison")
     if K + "compare" in st.session_state:
         table, advice = st.session_state[K + "compare"]
         st.success(advice, icon=":material/recommend:")
@@ -128,6 +124,42 @@ def show_imbalance_comparison(run) -> None:
 
 
 RATIO = "Score ÷ fraud rate"
+COMPARE = "fraud-compare"  # the comparison's jobs, kept apart from the page's training
+
+
+def start_comparison(run, methods, *, min_precision: float, epochs: int) -> None:
+    """Submit the comparison as this browser's job (a worker process trains the networks): the strategies
+    and the memory are checked first, here, and a comparison still running is not started twice."""
+    from core.fraud.compare import check_methods
+    from core.jobs.manager import get_job_manager
+    from core.memory_guard import estimate_job, plan_memory
+    from ui.jobs import browser_key
+
+    methods = check_methods(methods)
+    manager = get_job_manager()
+    running = manager.latest(browser_key(), COMPARE)
+    if running is not None and not running.finished:
+        st.warning("A comparison is already running for this page. Wait for it, or cancel it below, before "
+                   "starting another.", icon=":material/pending:")
+        return
+    for method in methods:  # each strategy is one training on the run's log
+        for notice in plan_memory(estimate_job("fraud", run.history, imbalance=method, shap_rows=0)).notices:
+            st.info(notice, icon=":material/memory:")
+    st.session_state.pop(K + "cmp.job.seen", None)
+    manager.submit(browser_key(), COMPARE, "core.fraud.jobs:compare_page",
+                   dict(run=run, methods=methods, min_precision=float(min_precision), epochs=int(epochs)),
+                   label="imbalance comparison", meta={"run_job": st.session_state.get(K + "run_job")})
+
+
+def collect_comparison(table: pd.DataFrame, job) -> None:
+    """A finished comparison into the session, with its recommendation, when it belongs to the model shown."""
+    from core.fraud.compare import recommend_imbalance
+
+    if job.meta.get("run_job") != st.session_state.get(K + "run_job"):
+        st.info("A comparison finished for an earlier model of this page; it is not shown with this one. "
+                "Press **Compare strategies** to compare on this model's data.", icon=":material/info:")
+        return
+    st.session_state[K + "compare"] = (table, recommend_imbalance(table))
 
 
 def plain_strategies(methods) -> list[str]:

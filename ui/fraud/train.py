@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import streamlit as st
 
 from core.imbalance import IMBALANCE_METHODS
@@ -13,7 +11,7 @@ from core.fraud.pipeline import FRAUD_TABULAR
 
 from ui.common import NETWORK_HELP, advanced_settings, get_currency
 from ui.fraud.base import K
-from ui.search import SearchLive, search_options, show_recommended, show_search
+from ui.search import search_options, show_recommended, show_search
 
 
 # Cards the team reviews per day: the k of every card precision@k of a run (FraudConfig.k, the CLI's --k).
@@ -63,48 +61,49 @@ def network_form(d) -> dict:
                 batch_size=int(batch))
 
 
-def train(df, cols, fcfg, opts):
-    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
+TARGET = "core.fraud.jobs:train_page"
 
-    net = {k: opts[k] for k in ("width", "depth", "dropout", "l2", "learning_rate", "batch_size") if k in opts}
-    tab = replace(FRAUD_TABULAR, imbalance=opts["imbalance"], epochs=opts["epochs"], seed=opts["seed"],
-                  ensemble=bool(opts["search"].get("ensemble", True)), **net)
-    config = FraudConfig(train_start=opts["train_start"], test_start=opts["test_start"],
-                         gap_days=opts["gap"], features=opts.get("features") or fcfg,
-                         drop_known_cards=opts["drop_known"], tabular=tab, keep_columns=tuple(opts.get("keep", ())),
-                         k=int(opts.get("k", K_DEFAULT)))
-    search = None
-    if opts["search"]["enabled"]:
-        from core.search.scenarios import search_fraud
 
-        live = SearchLive()
-        search, config = search_fraud(df, cols, budget=opts["search"]["budget"], config=config, progress=live)
-        live.clear()
-    bar = st.progress(0.0, text="Preparing")
-    status = st.empty()
+def train(df, cols, fcfg, opts, *, data_key: str = "", data_name: str | None = None) -> None:
+    """Start the training on the transaction log ``df`` with the page's choices as a job (a worker
+    process): the search, the network, its baselines and the SHAP reasons. ``collect`` takes its result."""
+    from ui.jobs import start_job
 
-    def on_epoch(epoch, epochs, logs):
-        bar.progress(min(epoch / epochs, 1.0), text=f"Epoch {epoch} of {epochs} — loss "
-                     f"{logs.get('loss', 0):.4f}, validation loss {logs.get('val_loss', 0):.4f}")
+    tabular = {k: opts[k] for k in ("imbalance", "epochs", "seed", "width", "depth", "dropout", "l2", "learning_rate",
+                                    "batch_size") if k in opts}
+    start_job(K, "fraud", TARGET,
+              dict(df=df, cols=cols, features=opts.get("features") or fcfg, train_start=opts["train_start"],
+                   test_start=opts["test_start"], gap_days=opts["gap"], drop_known=opts["drop_known"],
+                   tabular=tabular, k=int(opts.get("k", K_DEFAULT)), search=opts["search"], explain=opts["explain"],
+                   keep_columns=tuple(opts.get("keep", ())), split_notice=opts.get("split_notice"),
+                   currency=get_currency()),
+              data=df, seed=opts["seed"], imbalance=opts["imbalance"], shap_rows=opts["explain"] + 300,
+              meta={"data_key": data_key, "data_name": data_name, "rows": len(df)})
 
-    run = run_fraud(df, cols, config=config, progress=on_epoch, status=lambda m: status.caption(m))
-    if opts.get("split_notice"):  # the settings were fitted to a short log on the page: the run says so too
-        run.notices.insert(0, opts["split_notice"])
-    status.caption("Explaining the riskiest transactions with SHAP")
-    explanations = explain_run(run, top_alerts=opts["explain"], global_rows=300, seed=opts["seed"],
-                               currency=get_currency())
-    bar.progress(1.0, text=f"Done in {run.timings['total'] + explanations.seconds:.1f} s")
-    status.empty()
-    stale = (K + "compare", K + "scored", K + "review_t", K + "block_t", K + "q_risk", K + "local")
-    for k in [k for k in st.session_state if k.startswith(stale)]:
-        del st.session_state[k]
-    st.session_state[K + "run"] = run
-    st.session_state[K + "explain"] = explanations
+
+# What belongs to the previous run: its comparison, scored file, alert lines and one row's explanation.
+STALE = ("compare", "scored", "review_t", "block_t", "q_risk", "local")
+
+
+def collect(result: dict, job) -> None:
+    """A finished training job's result into the session: the run, its explanations and search, the
+    review line at its optimum for the page's fee; what belonged to the previous run is cleared."""
     from ui.fraud.alerts import start_at_optimum
+    from ui.origin import record_origin
 
+    run = result["run"]
+    before = st.session_state.get(K + "run")
+    stale = tuple(K + s for s in STALE)
+    for key in [key for key in st.session_state if key.startswith(stale)]:
+        del st.session_state[key]
+    st.session_state[K + "run"] = run
+    st.session_state[K + "run_job"] = job.id  # what a later imbalance comparison belongs to
+    st.session_state[K + "explain"] = result["explain"]
     start_at_optimum(run)  # the review line every tab reads, at its optimum from the start
     # The alert reasons and global SHAP explain the recommended model (the blend, when it won on validation).
-    st.session_state[K + "search"] = None if search is None else (run, search)
+    st.session_state[K + "search"] = None if result["search"] is None else (run, result["search"])
+    record_origin(K, before, key=job.meta.get("data_key", ""), name=job.meta.get("data_name"),
+                  rows=job.meta.get("rows"), unit="transactions")
 
 
 def show_trained(run) -> None:

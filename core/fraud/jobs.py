@@ -1,0 +1,46 @@
+"""The fraud page's heavy steps as jobs (``core.jobs``): run in a worker process, their progress
+reported as they go, their results handed back to the page as files. Nothing here draws."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pandas as pd
+
+
+def train_page(df: pd.DataFrame, *, cols, features, train_start, test_start, gap_days: int, drop_known: bool,
+               tabular: dict, k: int, search: dict, explain: int, keep_columns=(), split_notice: str | None = None,
+               currency: str | None = None, report) -> dict:
+    """The model search when asked, the network with its baselines, and SHAP reasons for the
+    ``explain`` riskiest test transactions plus a global sample (of the recommended model).
+
+    ``tabular``: the network's settings over ``FRAUD_TABULAR`` (imbalance, epochs, seed, width, ...).
+    Returns ``{"run", "explain", "search"}`` (``search`` is ``None`` without a model search);
+    ``report`` receives the search's trials, every epoch and each stage's sentence."""
+    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
+
+    tab = replace(FRAUD_TABULAR, **tabular, ensemble=bool(search.get("ensemble", True)))
+    config = FraudConfig(train_start=train_start, test_start=test_start, gap_days=gap_days, features=features,
+                         drop_known_cards=drop_known, tabular=tab, keep_columns=tuple(keep_columns), k=int(k))
+    found = None
+    if search.get("enabled"):
+        from core.search.scenarios import search_fraud
+
+        found, config = search_fraud(df, cols, budget=search["budget"], config=config, progress=report.search)
+    run = run_fraud(df, cols, config=config, progress=report.epoch, status=report.status)
+    if split_notice:  # the settings were fitted to a short log on the page: the run says so too
+        run.notices.insert(0, split_notice)
+    report.status("Explaining the riskiest transactions with SHAP")
+    explanations = explain_run(run, top_alerts=explain, global_rows=300, seed=tab.seed, currency=currency)
+    return {"run": run, "explain": explanations, "search": found}
+
+
+def compare_page(run, *, methods, min_precision: float, epochs: int, report) -> Any:
+    """The imbalance strategies compared on ``run``'s features and split (``compare_imbalance``), one
+    stage reported per strategy; returns the comparison table."""
+    from core.fraud.compare import compare_imbalance
+
+    methods = list(methods)
+    return compare_imbalance(run, methods, min_precision=min_precision, epochs=epochs,
+                             progress=lambda i, n, m: report.stage(i / n, f"Training with {m} ({i + 1} of {n})"))
