@@ -72,6 +72,9 @@ def test_training_job_result_is_detached_and_every_tab_works_without_keras(train
     assert not at.exception, at.exception
     assert at.session_state["fraud.local_res"] is not before
     assert any(m.value.startswith("Top reasons: ") for m in at.markdown)
+    at.number_input(key="fraud.flip_k").set_value(2).run()  # what would flip it: the network's risk again
+    assert not at.exception, at.exception
+    assert any(m.value == "#### What would flip this alert" for m in at.markdown)
     # Imbalance comparison: its own job; the result is shown with the model it was run on.
     at.multiselect(key="fraud.cmp_methods").set_value(["none", "class_weight"])
     at.number_input(key="fraud.cmp_epochs").set_value(1)

@@ -22,7 +22,7 @@ from core.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, metric_columns, show_verdict, side_note
 from ui.fraud.base import K, fail
-from ui.jobs import job_panel
+from ui.jobs import job_panel, start_job
 from ui.trust import show_trust
 
 
@@ -128,27 +128,18 @@ COMPARE = "fraud-compare"  # the comparison's jobs, kept apart from the page's t
 
 
 def start_comparison(run, methods, *, min_precision: float, epochs: int) -> None:
-    """Submit the comparison as this browser's job (a worker process trains the networks): the strategies
-    and the memory are checked first, here, and a comparison still running is not started twice."""
+    """Submit the comparison as this browser's job (a worker process trains the networks); the strategies
+    and the memory of each one's training on the run's log are checked first, here."""
     from core.fraud.compare import check_methods
-    from core.jobs.manager import get_job_manager
     from core.memory_guard import estimate_job, plan_memory
-    from ui.jobs import browser_key
 
     methods = check_methods(methods)
-    manager = get_job_manager()
-    running = manager.latest(browser_key(), COMPARE)
-    if running is not None and not running.finished:
-        st.warning("A comparison is already running for this page. Wait for it, or cancel it below, before "
-                   "starting another.", icon=":material/pending:")
-        return
-    for method in methods:  # each strategy is one training on the run's log
+    for method in methods:
         for notice in plan_memory(estimate_job("fraud", run.history, imbalance=method, shap_rows=0)).notices:
             st.info(notice, icon=":material/memory:")
-    st.session_state.pop(K + "cmp.job.seen", None)
-    manager.submit(browser_key(), COMPARE, "core.fraud.jobs:compare_page",
-                   dict(run=run, methods=methods, min_precision=float(min_precision), epochs=int(epochs)),
-                   label="imbalance comparison", meta={"run_job": st.session_state.get(K + "run_job")})
+    start_job(K + "cmp.", COMPARE, "core.fraud.jobs:compare_page",
+              dict(run=run, methods=methods, min_precision=float(min_precision), epochs=int(epochs)),
+              label="strategy comparison", meta={"run_job": st.session_state.get(K + "run_job")})
 
 
 def collect_comparison(table: pd.DataFrame, job) -> None:
