@@ -21,6 +21,8 @@ def _search_section(at, budget: int):
 
 
 def test_search_section_on_the_demand_page():
+    import keras  # noqa: F401  (a worker loads it before the job starts; here the job runs in this process)
+
     at = AppTest.from_file(str(PAGES / "demand.py"), default_timeout=600).run()
     assert at.number_input(key="demand.search_budget").value == 60
     next(n for n in at.number_input if n.label == "Horizon (periods to forecast)").set_value(7)
@@ -38,6 +40,8 @@ def test_search_section_on_the_demand_page():
 
 
 def test_search_section_on_the_quality_page():
+    import keras  # noqa: F401  (a worker loads it before the job starts; here the job runs in this process)
+
     at = AppTest.from_file(str(PAGES / "quality.py"), default_timeout=600).run()
     assert at.number_input(key="quality.search_budget").value == 60
     at.number_input(key="quality.epochs").set_value(1)
