@@ -22,15 +22,40 @@ _SHARE = re.compile(r"utili[sz]ation|ratio|rate|share|pct|percent|_to_|usage|ris
 _NOT_MONEY = re.compile(r"_to_|ratio|rate|pct|share|count|nb_|number|zscore|months|years|days", re.I)
 
 
+def _plain_numbers(values) -> list[float] | None:
+    """A short list or tuple of real numbers (no booleans) as floats, NaN left out; None for anything else."""
+    if not isinstance(values, (list, tuple)) or len(values) > 16:
+        return None
+    if not all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+               for v in values):
+        return None
+    try:
+        return [x for x in map(float, values) if x == x]
+    except OverflowError:  # an integer beyond float's range: pandas decides
+        return None
+
+
 def value_kind(name, values) -> str:
-    """"category", "money", "percent", "whole" or "number" for a column named ``name`` holding ``values``."""
+    """"category", "money", "percent", "whole" or "number" for a column named ``name`` holding ``values``.
+
+    A few plain numbers (a reason code's value and its reference, once per declined applicant) take a
+    path without pandas that gives the same kind; building two Series per value cost more CPU than the
+    applicant's SHAP values."""
+    few = _plain_numbers(values)
+    if few is not None:
+        return _numeric_kind(name, few)
     num = pd.to_numeric(pd.Series(values), errors="coerce")
     present = pd.Series(values).notna()
     if present.any() and num[present].isna().mean() > 0.5:
         return "category"
-    finite = num.dropna().to_numpy(dtype=float)
+    return _numeric_kind(name, num.dropna().to_numpy(dtype=float))
+
+
+def _numeric_kind(name, finite) -> str:
+    """The kind of a numeric column from its non-missing values (infinities included)."""
     if len(finite) == 0:
         return "number"
+    finite = np.asarray(finite, dtype=float)
     raw = str(name)
     if _SHARE.search(raw) and finite.min() >= 0 and finite.max() <= 1.5:
         return "percent"

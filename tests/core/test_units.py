@@ -28,3 +28,27 @@ def test_text_and_axes():
     assert axis_title("credit_utilisation", "percent") == "Credit utilisation (%)"
     assert axis_format("percent") == {"tickformat": ".0%"} and axis_format("category") == {}
     assert value_kind("x", pd.Series([1, 2, 3])) == "whole"
+
+
+def test_few_plain_numbers_get_the_kind_the_column_path_gives():
+    """A reason code's value and reference skip pandas; the kind must be the one a column of them gets."""
+    import numpy as np
+
+    from core import units
+
+    rng = np.random.default_rng(7)
+    pool = [0.0, 0.5, 1.0, 1.5, 1.51, -0.2, 3, 24, 73600.0, 0.893, float("nan"), float("inf"), -float("inf"),
+            np.float32(0.25), np.int64(12), np.float64(2.5), 10 ** 6]
+    names = ["credit_utilisation", "annual_income", "debt_to_income", "loan_term_months", "age", "x",
+             "terminal_risk_7d", "TX_AMOUNT"]
+    fast = 0
+    for _ in range(400):
+        values = [pool[i] for i in rng.integers(0, len(pool), size=int(rng.integers(1, 4)))]
+        name = names[int(rng.integers(0, len(names)))]
+        fast += units._plain_numbers(values) is not None
+        with np.errstate(invalid="ignore"):
+            assert value_kind(name, values) == value_kind(name, pd.Series(values, dtype=object)), (name, values)
+    assert fast == 400  # every case above took the path without pandas
+    assert units._plain_numbers([1.0, "2"]) is None and units._plain_numbers([True, 0.5]) is None
+    assert units._plain_numbers(list(range(40))) is None  # a whole column goes through pandas
+    assert value_kind("flag", [True, False]) == value_kind("flag", pd.Series([True, False]))
