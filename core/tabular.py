@@ -95,16 +95,25 @@ def predict_codes(model, preprocessor: TabularPreprocessor, Z: np.ndarray) -> np
     return predict_batched(model, preprocessor.encode(Z))
 
 
+def recommended_predict(model, preprocessor: TabularPreprocessor, blend=None):
+    """The recommended model's code-space predict function (the network, blended when ``blend``, a
+    ``core.blend.Blend``), each batch encoded once for the network and the baseline."""
+    from core.blend import recommended_codes
+    from core.models import predict_batched
+
+    return recommended_codes(lambda Z: predict_codes(model, preprocessor, Z), preprocessor, blend,
+                             network_encoded=lambda E: predict_batched(model, E))
+
+
 def explain_rows(model, preprocessor: TabularPreprocessor, background: np.ndarray, df: pd.DataFrame, *,
                  seed: int = 0, blend=None, codes: np.ndarray | None = None):
     """SHAP values of a tabular network (blended with a baseline when ``blend``, a ``core.blend.Blend``)
     for raw rows ``df``, one value per source column, against code-space ``background`` rows. Serves a
     freshly trained run and every saved-model loader. ``codes``: ``preprocessor.transform_codes(df)``
     when the caller has it already (a scorer that just predicted these rows)."""
-    from core.blend import recommended_codes
     from core.explain import compute_shap_tabular
 
-    predict = recommended_codes(lambda Z: predict_codes(model, preprocessor, Z), preprocessor, blend)
+    predict = recommended_predict(model, preprocessor, blend)
     codes = preprocessor.transform_codes(df) if codes is None else codes
     return compute_shap_tabular(predict, background, codes, preprocessor.columns, df[preprocessor.columns], seed=seed)
 
@@ -169,10 +178,7 @@ class TabularRun:
 
     def predict_codes(self, Z: np.ndarray) -> np.ndarray:
         """The recommended model's probabilities for a code-space matrix (what SHAP perturbs)."""
-        from core.blend import recommended_codes
-
-        return recommended_codes(lambda z: predict_codes(self.model, self.preprocessor, z), self.preprocessor,
-                                 self.blend)(Z)
+        return recommended_predict(self.model, self.preprocessor, self.blend)(Z)
 
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
         """The recommended model's probabilities for raw rows with the training columns."""

@@ -142,11 +142,9 @@ class LoadedCreditModel:
 
     def predict_codes(self, Z: np.ndarray) -> np.ndarray:
         """The recommended model's probabilities for code-space rows."""
-        from core.blend import recommended_codes
-        from core.tabular import predict_codes
+        from core.tabular import recommended_predict
 
-        return recommended_codes(lambda z: predict_codes(self.model, self.preprocessor, z), self.preprocessor,
-                                 self.blend)(Z)
+        return recommended_predict(self.model, self.preprocessor, self.blend)(Z)
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         """The recommended model's probability of default for raw rows with the training columns."""

@@ -112,7 +112,8 @@ class SavedFraudModel:
         if self.blend is None:
             return predict_batched(self.model, self.preprocessor.transform(X))
         Z = self.preprocessor.transform_codes(X)
-        return self.blend.mix(predict_batched(self.model, self.preprocessor.encode(Z)), self.preprocessor, Z)
+        E = self.preprocessor.encode(Z)  # once, for the network and a baseline reading encoded rows
+        return self.blend.mix(predict_batched(self.model, E), self.preprocessor, Z, encoded=E)
 
     def get_reasons(self, X: pd.DataFrame, k: int = 3, *, currency: str | None = None) -> list[str] | None:
         """Plain-words SHAP reasons for engineered feature rows ``X``; None for runs saved without

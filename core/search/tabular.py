@@ -208,12 +208,11 @@ def ensemble_proba(tab, ensemble: dict) -> np.ndarray:
 def ensemble_predict_codes(tab, baseline: str, weight: float = 0.5) -> Callable[[np.ndarray], np.ndarray]:
     """Probabilities of the network blended with ``baseline`` for code-space rows (what SHAP
     perturbs): logistic regression reads the encoded columns, gradient boosting the codes."""
-    from core.blend import Blend, recommended_codes
-    from core.tabular import predict_codes
+    from core.blend import Blend
+    from core.tabular import recommended_predict
 
-    pre = tab.preprocessor
-    return recommended_codes(lambda Z: predict_codes(tab.model, pre, Z), pre,
-                             Blend(baseline, float(weight), tab.baseline_models[baseline]))
+    return recommended_predict(tab.model, tab.preprocessor,
+                               Blend(baseline, float(weight), tab.baseline_models[baseline]))
 
 
 def explain_ensemble(tab, baseline: str, df: pd.DataFrame, *, seed: int = 0, weight: float = 0.5):
