@@ -54,14 +54,23 @@ class ServedLog:
         self._lock = threading.Lock()
         self._run_locks: dict[str, threading.Lock] = {}
         self._late: dict[str, list[str]] = {}  # notices found while writing, for the run's next answer
+        self._keys: dict[str, str] = {}  # run folder as given -> resolved
         self.say = say
         self.flush_seconds = float(flush_seconds)
         self.buffer = LogBuffer(seconds=self.flush_seconds, say=say) if self.flush_seconds > 0 else None
 
+    def key(self, run_dir) -> str:
+        """The run folder's resolved path (resolved once per folder: it touches the disk)."""
+        raw = str(run_dir)
+        found = self._keys.get(raw)
+        if found is None:
+            found = self._keys[raw] = str(Path(run_dir).resolve())
+        return found
+
     def recorder(self, run_dir):
         from core.monitor.record import open_recorder
 
-        key = str(Path(run_dir).resolve())
+        key = self.key(run_dir)
         with self._lock:
             if key not in self._recorders:
                 self._recorders[key] = open_recorder(run_dir, source="api")
@@ -73,7 +82,7 @@ class ServedLog:
         where the run's own files hold pseudonyms, and the log keeps only the pseudonyms."""
         from core.pseudonym import run_key_rule
 
-        key = ("keys", str(Path(run_dir).resolve()))
+        key = ("keys", self.key(run_dir))
         with self._lock:
             if key not in self._recorders:
                 self._recorders[key] = run_key_rule(run_dir, meta)
@@ -87,7 +96,7 @@ class ServedLog:
         rec = self.recorder(run_dir)
         if rec is None:
             return predictions
-        key = str(Path(run_dir).resolve())
+        key = self.key(run_dir)
         rule = self.key_rule(run_dir, rec.meta)
         if rule is not None and inputs is not None:  # the request's raw keys, made the pseudonyms the model read
             inputs = rule.apply(inputs)
@@ -157,7 +166,7 @@ class ServedLog:
         """Write the buffered rows now (one run's, or all); the rows written (0 without a buffer)."""
         if self.buffer is None:
             return 0
-        return self.buffer.flush(None if run_dir is None else str(Path(run_dir).resolve()))
+        return self.buffer.flush(None if run_dir is None else self.key(run_dir))
 
     def pending(self) -> int:
         return 0 if self.buffer is None else self.buffer.pending()

@@ -84,7 +84,12 @@ class MonitorSpec:
 
     def row_ids(self, meta: dict, inputs: pd.DataFrame | None, scored: pd.DataFrame) -> pd.Series:
         """The ids ``log_frame`` logs for these rows (None where a row has none), in ``scored``'s order."""
-        src = rows_with_inputs(inputs, scored, input_columns(meta))
+        kinds = input_columns(meta)
+        if type(self).id_columns is MonitorSpec.id_columns and not _id_named(kinds, inputs, scored):
+            # no column could be the id (find_id_column looks at names first): skip joining the frames,
+            # a third of logging a one-row request
+            return pd.Series([None] * len(scored), dtype=object)
+        src = rows_with_inputs(inputs, scored, kinds)
         ids = self.id_columns(meta, src)
         return ids_as_text(src[ids[0]]) if ids else pd.Series([None] * len(scored), dtype=object)
 
@@ -208,6 +213,13 @@ def ids_as_text(values: pd.Series) -> pd.Series:
             s = s.astype("Int64")
     out = s.astype("string").str.strip()
     return out.where(s.notna(), None).astype(object)
+
+
+def _id_named(kinds, *frames) -> bool:
+    """Whether any column of ``frames`` (None skipped) has an id-like name and is not a model input:
+    without one, ``find_id_column`` finds none."""
+    return any(str(c) not in kinds and _ID_NAME.search(str(c))
+               for f in frames if f is not None for c in f.columns)
 
 
 def find_id_column(df: pd.DataFrame, *, exclude=()) -> str | None:

@@ -129,6 +129,13 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
                 **p.describe(), "outputs": outputs.get(spec, {})}
         return JSONResponse(body)
 
+    def answer(p, df):
+        """The predictions for the request's rows, logged (buffered: no disk write here)."""
+        if served is None:
+            return p.predict(df)
+        ids = request_id_columns(p.meta, df)  # a row id the client sent is for the log, not the model
+        return served.record(p.run_dir, df, p.predict(df.drop(columns=ids) if ids else df))
+
     async def predict(request: Request, p):
         body = await read_body(request, limits)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -147,12 +154,7 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
         else:
             rows = instances_from_json(body, limits)
         df = rows_to_frame(rows, limits)
-        if served is None:
-            out = await run_in_threadpool(p.predict, df)
-        else:  # a row id the client sent is for the log, not the model
-            ids = request_id_columns(p.meta, df)
-            out = await run_in_threadpool(p.predict, df.drop(columns=ids))
-            out = await run_in_threadpool(served.record, p.run_dir, df, out)  # buffered: no disk write here
+        out = await run_in_threadpool(answer, p, df)  # one trip to the thread pool per request
         notices = list(out.attrs.get("notices") or [])
         return JSONResponse({"predictions": to_records(out), "model": p.name, **({"notices": notices} if notices else {})})
 

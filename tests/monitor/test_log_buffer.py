@@ -238,3 +238,26 @@ def test_personal_data_found_while_writing_is_left_out_and_told_with_the_next_an
     assert len(notes) == 1 and "Personal data is never logged: region" in notes[0]
     assert not served.record(run, *request(1, 3)).attrs.get("notices")  # told once
     served.close()
+
+
+def test_row_ids_without_an_id_like_column_skip_the_join_and_agree_with_it(tmp_path, monkeypatch):
+    """A request with no id-like column gets no ids without joining inputs and predictions; with one (or a
+    column whose name only looks like one) the ids are the joined frame's, as before."""
+    from core.monitor import spec as spec_mod
+    from core.registry import read_metadata
+    from core.scenarios import get_scenario
+
+    run = make_run(tmp_path / "runs")
+    meta = read_metadata(run)
+    spec = get_scenario("credit").monitor()
+    joins = []
+    join = spec_mod.rows_with_inputs
+    monkeypatch.setattr(spec_mod, "rows_with_inputs", lambda *a: joins.append(1) or join(*a))
+    rows, scores = request(5, 0)
+    ids = spec.row_ids(meta, rows, scores)
+    assert ids.isna().all() and len(ids) == 5 and joins == []
+    rows, scores = request(5, 1, ids=True)
+    ids = spec.row_ids(meta, rows, scores)
+    assert joins == [1] and ids.tolist() == [str(v) for v in rows["applicant_id"]]
+    named = rows.drop(columns="applicant_id").assign(ref=[1, 1, 1, 1, 2])  # id-like name, not distinct
+    assert spec.row_ids(meta, named, scores).isna().all() and joins == [1, 1]
