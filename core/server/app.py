@@ -8,6 +8,7 @@ holds the request's own columns (so personal data sent along is not echoed back)
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import time
@@ -90,7 +91,8 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
             body.update(runtime=settings.runtime, pid=os.getpid(), uptime_s=round(time.time() - started, 1),
                         models=[{"name": n, "scenario": p.scenario, "runtime": p.runtime, "stateful": p.stateful}
                                 for n, p in predictors.items()],
-                        modules={m: m in sys.modules for m in WATCHED_MODULES})
+                        modules={m: m in sys.modules for m in WATCHED_MODULES},
+                        startup_objects_frozen=gc.get_freeze_count())
             if served is not None:
                 body["prediction_log"] = {"flush_seconds": served.flush_seconds, "pending_rows": served.pending(),
                                           "failing": sorted(names.get(k, k) for k in (served.buffer.failing() if served.buffer else {}))}

@@ -286,3 +286,4 @@ def test_health_reports_the_runtime_and_the_models(keras_server):
     h = httpx.get(f"{keras_server.url}/health").json()
     assert h["status"] == "ok" and h["runtime"] == "keras" and h["modules"]["tensorflow"] is True
     assert {m["name"] for m in h["models"]} >= {"credit-1", "quality-1"}
+    assert h["startup_objects_frozen"] > 10_000  # python -m core serve froze its start-up objects
