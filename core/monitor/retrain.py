@@ -21,6 +21,10 @@ A forecast (demand) differs in three places: the comparison rows are the whole l
 them); ``data`` is the sales history with the new weeks appended, handed over whole; and the verdict
 is the paired bootstrap of the mean absolute error (holiday-weighted when the run has a holiday flag)
 over the compared series-periods (``core.verdict.compare_losses``).
+
+A scenario whose labelled data are files rather than logged rows (quality inspection: images) trains
+and judges its challenger whole in ``MonitorSpec.retrain_from_files`` (``core.quality.retrain``); the
+status and lineage are recorded here alike.
 """
 
 from __future__ import annotations
@@ -51,10 +55,12 @@ class RetrainResult:
     file_rows: int
     verdict: object  # core.verdict.Verdict (baseline = the champion)
     notices: list[str] = field(default_factory=list)
+    unit: str = "rows"  # what is compared ("images" for quality inspection)
+    more: dict = field(default_factory=dict)  # further figures of the comparison (e.g. defect recall)
 
     def sentence(self) -> str:
         v = self.verdict
-        return (f"The challenger's {v.metric} on {self.compared_rows:,} comparison rows of {self.period} is "
+        return (f"The challenger's {v.metric} on {self.compared_rows:,} comparison {self.unit} of {self.period} is "
                 f"{v.value:.3f} against {v.baseline_value:.3f} for the champion: {v.diff:+.3f}, {v.level:.0%} interval "
                 f"{v.low:+.3f} to {v.high:+.3f} — {OUTCOME_WORDS[v.outcome]}.")
 
@@ -62,7 +68,7 @@ class RetrainResult:
         return {"champion": self.champion, "challenger": str(self.challenger), "challenger_id": self.challenger.name,
                 "comparison": {"period": self.period, "rows": self.compared_rows}, "new_rows": self.new_rows,
                 "file_rows": self.file_rows, "verdict": {**self.verdict.to_dict(), "sentence": self.sentence()},
-                "notices": list(self.notices)}
+                "notices": list(self.notices), **self.more}
 
 
 def labelled_rows(run_dir, by: str) -> pd.DataFrame:
@@ -126,7 +132,6 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
             progress: Callable[[str], None] | None = None) -> RetrainResult:
     """Train, save and judge a challenger of the run in ``run_dir`` (see the module docstring)."""
     from core.datasets import read_table
-    from core.monitor.lineage import read_status, write_status
     from core.monitor.report import check_period, monitored_spec
     from core.monitor.spec import BINARY, FORECAST
     from core.registry import check_save_target
@@ -139,6 +144,9 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
         raise DataValidationError(f"Expected a run whose scenario trains challengers from the monitor; got a "
                                   f"{meta.get('scenario')} run. Fix: {spec.retrain_note}")
     target = check_save_target(save if save is not None else default_target(run_dir), scenario=str(meta.get("scenario")))
+    own = spec.retrain_from_files(run_dir, meta, data=data, train_data=train_data, save_to=target, progress=say)
+    if own is not None:
+        return _record(run_dir, own)
     rows = labelled_rows(run_dir, by)
     if not len(rows):
         raise DataValidationError(f"Expected labelled predictions of run '{run_dir.name}' to compare a challenger on; got "
@@ -203,12 +211,19 @@ def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
     verdict = _verdict(spec, challenger, y, p_new, holdout["score"].to_numpy(float), ok, forecast)
     result = RetrainResult(run_dir.name, Path(challenger.run_dir), period, int(ok.sum()), lineage["new_rows"],
                            lineage["file_rows"], verdict, notices)
+    return _record(run_dir, result)
+
+
+def _record(run_dir: Path, result: RetrainResult) -> RetrainResult:
+    """Link champion and challenger: the challenger's role and verdict, the champion's list of challengers."""
+    from core.monitor.lineage import read_status, write_status
+
     write_status(result.challenger, role="challenger", champion=run_dir.name,
-                 verdict={**verdict.to_dict(), "sentence": result.sentence()})
+                 verdict={**result.verdict.to_dict(), "sentence": result.sentence(), **result.more})
     write_status(run_dir, challengers=[*read_status(run_dir).get("challengers", []), result.challenger.name])
     return result
 
 
-def retrain_job(run_dir: str, *, data=None, by: str = "week", report) -> RetrainResult:
+def retrain_job(run_dir: str, *, data=None, train_data=None, by: str = "week", report) -> RetrainResult:
     """``retrain`` as a job (``core.jobs``) from the Monitor page: its stage sentences reported as they come."""
-    return retrain(run_dir, data=data, by=by, progress=report.status)
+    return retrain(run_dir, data=data, train_data=train_data, by=by, progress=report.status)

@@ -185,6 +185,17 @@ class MonitorSpec:
         raise DataValidationError("Expected a run whose scenario can train a challenger from the monitor; got one "
                                   f"that cannot. Fix: {self.retrain_note}")
 
+    # A scenario whose newly labelled data are files, not logged rows (images), trains and judges its
+    # challenger here whole; the others return None and go through ``retrain`` above.
+    retrain_uploads: tuple[str, ...] = ()  # what the Monitor page asks for: "train_data", "data"
+
+    def retrain_from_files(self, run_dir: Path, meta: dict, *, data, train_data, save_to: Path,
+                           progress: Callable[[str], None] | None = None):
+        """A ``core.monitor.retrain.RetrainResult`` for a challenger trained on ``train_data`` (the run's
+        original data) plus ``data`` (newly labelled files), or None for scenarios that retrain from
+        the log's labelled rows."""
+        return None
+
 
 # ---------------------------------------------------------------- shared helpers
 def input_columns(meta: dict) -> dict[str, str]:

@@ -233,12 +233,13 @@ def _decode_all(files: dict[str, bytes], paths, image_size: int) -> _Decoded:
 
 
 def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
-                       class_names: tuple[str, ...] | None = None) -> ImageDataset:
+                       class_names: tuple[str, ...] | None = None, what: str = "test images") -> ImageDataset:
     """Load a labelled image set from a zip (path / bytes / upload) or a folder.
 
     Damaged or non-image files are skipped with a notice; classes with fewer than
     ``options.min_per_class`` images are dropped with a notice while at least two classes
-    remain.  ``class_names`` fixes the class list (a test set must use the training classes).
+    remain.  ``class_names`` fixes the class list (a test set must use the training classes; ``what``
+    names the images in the message when they do not).
     """
     size_choice = check_image_size(options.image_size)
     if options.color not in ("auto", "grayscale", "rgb"):
@@ -319,7 +320,7 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
         unknown = sorted(set(counts) - set(class_names))
         if unknown:
             raise DataValidationError(
-                f"The test images use class(es) the model was not trained on: {', '.join(unknown)}; "
+                f"The {what} use class(es) the model was not trained on: {', '.join(unknown)}; "
                 f"expected only {', '.join(class_names)}. Use the same folder names as the training set."
             )
     index = {c: i for i, c in enumerate(class_names)}

@@ -28,8 +28,10 @@ class QualityMonitor(MonitorSpec):
     estimated_metrics = dict(realized_metrics)
     lower_is_better = ()
     headline = verdict_metric = "roc_auc"
-    retrain_note = ("train a quality run again on its page or with python -m core train --scenario quality on the "
-                    "image folder with the newly inspected images added.")
+    can_retrain = True
+    retrain_uploads = ("train_data", "data")
+    retrain_note = ("a quality run keeps none of its training images: pass them (--train-data ORIGINAL.zip) with the "
+                    "newly inspected images in class folders (--data NEW.zip).")
 
     def unsupported(self, meta):
         if not meta.get("ok_class"):
@@ -96,6 +98,11 @@ class QualityMonitor(MonitorSpec):
 
     def important_inputs(self, meta):
         return []
+
+    def retrain_from_files(self, run_dir, meta, *, data, train_data, save_to, progress=None):
+        from core.quality.retrain import retrain_quality
+
+        return retrain_quality(run_dir, meta, data=data, train_data=train_data, save_to=save_to, progress=progress)
 
 
 MONITOR = QualityMonitor()
