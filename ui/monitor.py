@@ -144,7 +144,13 @@ def retrain_panel(run_dir: str, meta: dict, report) -> None:
 
     status = read_status(run_dir)
     with st.container(border=True):
-        if report.spec.task == FORECAST:
+        uploads = report.spec.retrain_uploads
+        if uploads:
+            st.markdown("**Retrain** — a challenger trained with this run's settings on its original images plus the "
+                        "newly inspected ones, compared with this run on the inspected images it scored (matched by "
+                        "file name; the challenger never learns them) on the ROC-AUC of defect, with the defect "
+                        "recall at the run's threshold. Nothing is promoted until you press Promote.")
+        elif report.spec.task == FORECAST:
             st.markdown("**Retrain** — a challenger trained on the sales history up to this run's forecast origin "
                         "(the new weeks included), forecasting the latest period with actual sales, compared with "
                         "this run's forecasts of the same days on the mean absolute error. Nothing is promoted until "
@@ -157,15 +163,22 @@ def retrain_panel(run_dir: str, meta: dict, report) -> None:
             st.markdown(f"- {escape_markdown(line)}")
         can = report.spec.can_retrain
         labelled = sum(int(p.realized.get("labelled_rows") or 0) for p in report.periods)
+        scored = sum(int(p.rows or 0) for p in report.periods)
         reason = (report.spec.retrain_note if not can else
-                  "Feed outcomes back first: a challenger is compared on labelled rows." if not labelled else None)
-        history = _history_upload(report.spec) if can and labelled else None
+                  "Score images with this run first: a challenger is compared on images it scored." if uploads and
+                  not scored else
+                  "Feed outcomes back first: a challenger is compared on labelled rows." if not labelled and not uploads
+                  else None)
+        files = {}
+        if uploads and reason is None:
+            files, reason = _image_uploads()
+        history = _history_upload(report.spec) if can and labelled and not uploads else None
         if history is False:
             reason = "Upload the sales history with the new weeks appended first: a demand run keeps no copy of it."
         c1, c2 = st.columns(2)
         if c1.button("Train a challenger", icon=":material/model_training:", key=K + "retrain",
                      disabled=reason is not None, width="stretch", help=reason):
-            _retrain(run_dir, meta, report.by, data=history)
+            _retrain(run_dir, meta, report.by, **(files or {"data": history}))
         from ui.jobs import job_panel
 
         job_panel(K, "retrain", _collect_retrain, noun="challenger training")
@@ -217,12 +230,32 @@ def _history_upload(spec):
         return False
 
 
-def _retrain(run_dir: str, meta: dict, by: str, data=None) -> None:
+def _image_uploads() -> tuple[dict, str | None]:
+    """For a quality run: its original training images and the newly inspected ones (zips of class
+    folders), as bytes for the job; with the reason the button waits while one is missing."""
+    c1, c2 = st.columns(2)
+    original = c1.file_uploader("Original training images (zip)", type=["zip"], key=K + "train_images",
+                                help="The zip the run was trained on: a quality run keeps none of its training "
+                                     "images, and the challenger learns them again.")
+    new = c2.file_uploader("Newly inspected images (zip of class folders)", type=["zip"], key=K + "new_images",
+                           help="The inspected parts, one folder per class (ok/part_1.png, crack/part_2.png). Those "
+                                "this run scored (same file names) are compared on; the others are learnt from.")
+    if original is None or new is None:
+        missing = " and ".join(w for w, up in (("the original training images", original),
+                                               ("the newly inspected images", new)) if up is None)
+        return {}, f"Upload {missing} first: a quality run keeps no copy of its images."
+    return {"train_data": original.getvalue(), "data": new.getvalue()}, None
+
+
+def _retrain(run_dir: str, meta: dict, by: str, data=None, train_data=None) -> None:
     """Train the challenger as a job in a worker process (its progress, Cancel and result: ``retrain_panel``)."""
     from ui.jobs import start_job
 
+    kwargs = {"run_dir": run_dir, "data": data, "by": by}
+    if train_data is not None:
+        kwargs["train_data"] = train_data
     try:
-        start_job(K, "retrain", "core.monitor.retrain:retrain_job", {"run_dir": run_dir, "data": data, "by": by},
+        start_job(K, "retrain", "core.monitor.retrain:retrain_job", kwargs,
                   label="challenger training", meta={"run_dir": run_dir})
     except DataValidationError as exc:
         show_error(exc)

@@ -3,6 +3,7 @@
     python -m core feedback --model RUN --data labels.csv [--id-column C] [--label-column L] [--json]
     python -m core monitor  --model RUN [--by day|week|month] [--out table.csv] [--retention-days N] [--json]
     python -m core retrain  --model RUN [--data NEW.csv] [--train-data FILE] [--save DIR] [--by week] [--json]
+                            (quality: --train-data ORIGINAL.zip|DIR --data NEW.zip, images in class folders)
     python -m core promote  --model CHALLENGER [--json]
 
 Messages go to standard error; the result (text, or one JSON object with ``--json``) to standard output.
@@ -41,9 +42,10 @@ def _parser(command: str) -> argparse.ArgumentParser:
         p.description = ("Train a challenger on the original training data plus the newly labelled rows and compare it "
                          "with the champion on the latest labelled period.")
         p.add_argument("--data", default=None, help="a labelled file of new rows (with the outcome column) to train on "
-                       "too; rows that are comparison rows are kept out")
+                       "too; rows that are comparison rows are kept out (quality: a zip or folder of the newly "
+                       "inspected images in class folders; those the run scored are compared on, the rest learnt from)")
         p.add_argument("--train-data", default=None, help="the run's original training file, when the run did not keep "
-                       "a copy of it")
+                       "a copy of it (quality: the zip or folder of images the run was trained on; required)")
         p.add_argument("--save", default=None, metavar="DIR", help="save the challenger as this new folder "
                        "(default: <runs folder>/<run>-challenger-<n>)")
         p.add_argument("--by", choices=PERIODS, default="week", help="period whose latest labelled one is compared on")

@@ -110,3 +110,33 @@ def test_quality_retraining_says_what_is_missing(quality_loop, tmp_path):
     with pytest.raises(DataValidationError, match="original training images use class.*not trained on: dent"):
         retrain(run, train_data=tmp_path / "dent.zip", data=work / "inspected.zip", save=tmp_path / "e")
     assert not any((tmp_path / n).exists() for n in "abcde")
+
+
+def test_the_monitor_page_asks_for_both_image_zips_then_trains_a_quality_challenger(quality_loop, tmp_path,
+                                                                                    monkeypatch):
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    root = tmp_path / "runs"
+    shutil.copytree(quality_loop["run"], root / "quality-page", ignore=shutil.ignore_patterns("status.json"))
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(root))
+    at = AppTest.from_file(str(ROOT / "pages" / "monitor.py"), default_timeout=300).run()
+    assert not at.exception, at.exception
+    assert any("compared with this run on the inspected images it scored" in m.value for m in at.markdown)
+    button = at.button(key="monitor.retrain")
+    assert button.disabled and "Upload the original training images and the newly inspected images" in button.help
+    work = quality_loop["work"]
+    at.file_uploader(key="monitor.new_images").set_value(
+        ("inspected.zip", (work / "inspected.zip").read_bytes(), "application/zip")).run()
+    button = at.button(key="monitor.retrain")
+    assert button.disabled and button.help.startswith("Upload the original training images first")
+    at.file_uploader(key="monitor.train_images").set_value(
+        ("original.zip", (work / "original.zip").read_bytes(), "application/zip")).run()
+    assert not at.button(key="monitor.retrain").disabled
+    at.button(key="monitor.retrain").click().run()
+    assert not at.exception, at.exception
+    shown = " ".join(e.value for e in [*at.success, *at.info, *at.warning])
+    assert "Challenger `quality-page-challenger-1` saved" in shown and "ROC-AUC on 30 comparison images" in shown
+    assert any("Defect recall at the run's threshold 0.40" in m.value for m in at.markdown)
+    assert (root / "quality-page-challenger-1" / "metadata.json").is_file()
