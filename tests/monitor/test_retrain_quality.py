@@ -40,7 +40,12 @@ def image_zip(counts: dict, seed: int, *, folders: bool, prefix: str = "part", s
 
 @pytest.fixture(scope="module")
 def quality_loop(tmp_path_factory):
-    work = tmp_path_factory.mktemp("quality-retrain")
+    return scored_and_inspected(tmp_path_factory.mktemp("quality-retrain"))
+
+
+def scored_and_inspected(work: Path) -> dict:
+    """``work/runs/quality-1`` trained on ``work/original.zip``; 30 of 40 new parts scored flat
+    (``work/scored.zip``), all 40 inspected in class folders (``work/inspected.zip``)."""
     (work / "original.zip").write_bytes(image_zip({"ok": 30, "scratch": 8, "crack": 8}, 0, folders=True))
     run = work / "runs" / "quality-1"
     run_cli("train", "--scenario", "quality", "--data", work / "original.zip", "--image-size", str(SIZE),
