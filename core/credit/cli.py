@@ -99,12 +99,10 @@ def run_train(args) -> dict:
     from core.training import describe_epochs, summarize_epochs
 
     t_start = time.perf_counter()
-    if args.save and Path(args.save).exists():
-        # Checked before training, so nobody waits for a model that cannot be saved.
-        raise DataValidationError(
-            f"Cannot save the model to '{args.save}': that folder already exists. "
-            "Fix: choose a new folder name (the model is saved into a folder of its own)."
-        )
+    if args.save:  # checked before training, so nobody waits for a run that cannot be saved
+        from core.registry import check_save_target
+
+        check_save_target(args.save, scenario="credit")
     sample = None
     if wants_sample(args):  # a file larger than memory: a seeded sample read block by block (core/scale/sample.py)
         from core.scale.sample import read_uniform_sample

@@ -132,7 +132,7 @@ def test_cli_train_save_and_score(tmp_path, sample):
     sample[sample["customer_id"] < "C000250"].to_csv(small, index=False)
     out = _cli("train", "--scenario", "fraud", "--data", str(small), "--epochs", "2",
                "--train-start", "2024-04-01", "--test-start", "2024-04-22", "--gap-days", "7",
-               "--save", str(tmp_path / "runs"), "--json")
+               "--save", str(tmp_path / "runs" / "fraud-1"), "--json")
     assert out.returncode == 0, out.stderr[-2000:]
     res = json.loads(out.stdout)
     for key in ("roc_auc", "pr_auc", "precision", "recall", "f1", "card_precision_at_100"):

@@ -12,7 +12,8 @@ def test_train_with_test_data_save_and_score(tmp_path, capsys):
     train.write_bytes(make_zip(sample_entries({"ok": 30, "pit": 10, "crack": 10}, size=24, seed=1)))
     test.write_bytes(make_zip(sample_entries({"ok": 10, "pit": 3, "crack": 3}, size=24, seed=2)))
     code = main(["train", "--scenario", "quality", "--data", str(train), "--test-data", str(test),
-                 "--image-size", "24", "--epochs", "2", "--seed", "3", "--save", str(tmp_path / "runs"), "--json"])
+                 "--image-size", "24", "--epochs", "2", "--seed", "3", "--save", str(tmp_path / "runs" / "quality-1"),
+                 "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     m = out["metrics"]

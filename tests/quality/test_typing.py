@@ -75,7 +75,7 @@ def test_cli_trains_and_scores_a_file_name_layout_zip(typing_zip, tmp_path, caps
     data = tmp_path / "steel.zip"
     data.write_bytes(typing_zip)
     code = main(["train", "--scenario", "quality", "--data", str(data), "--image-size", "32", "--epochs", "2",
-                 "--seed", "1", "--save", str(tmp_path / "runs"), "--json"])
+                 "--seed", "1", "--save", str(tmp_path / "runs" / "quality-1"), "--json"])
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert code == 0

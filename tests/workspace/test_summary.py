@@ -281,9 +281,10 @@ def test_save_names_the_runs_own_folder_in_every_scenario(tmp_path, scenario, ca
     is not a run (e.g. the runs folder) or a file there is refused before any training starts."""
     from core.cli import main
 
+    for n in (1, 2):  # a runs folder holding two runs: the free name offered is the third
+        (tmp_path / "runs" / f"{scenario}-{n}").mkdir(parents=True)
+        (tmp_path / "runs" / f"{scenario}-{n}" / "metadata.json").write_text("{}")
     run = tmp_path / "runs" / f"{scenario}-1"
-    run.mkdir(parents=True)
-    (run / "metadata.json").write_text("{}")
     (tmp_path / "notes.txt").write_text("x")
     argv = ["train", "--scenario", scenario, "--data", str(tmp_path / "any.csv"), "--epochs", "1", "--json"]
     said = {}
@@ -293,9 +294,9 @@ def test_save_names_the_runs_own_folder_in_every_scenario(tmp_path, scenario, ca
         assert cap.out == "" and "Training on" not in cap.err  # refused before training
         said[name] = cap.err
     assert f"Cannot save the run as '{run}': that folder already exists and holds a saved run. Fix: choose a new " \
-           f"folder name, e.g. --save {tmp_path / 'runs' / f'{scenario}-2'}" in said["run"]
+           f"folder name, e.g. --save {tmp_path / 'runs' / f'{scenario}-3'}" in said["run"]
     assert f"'{tmp_path / 'runs'}': that folder already exists and is not a saved run. --save names the new run's " \
-           f"own folder; it does not save into a folder. Fix: --save {tmp_path / 'runs' / f'{scenario}-2'}" \
+           f"own folder; it does not save into a folder. Fix: --save {tmp_path / 'runs' / f'{scenario}-3'}" \
            in said["folder"]
     assert f"a file of that name already exists" in said["file"] and f"--save {tmp_path / f'{scenario}-1'}" \
         in said["file"]
