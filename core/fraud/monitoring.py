@@ -96,10 +96,10 @@ class FraudMonitor(MonitorSpec):
                 "alert_precision": rate(p[alert], alert[alert]), "fraud_rate": float(np.mean(p)) if len(p) else None}
 
     def decide(self, meta, scores):
-        from core.decisions import fraud_decisions, get_decision_settings
+        from core.decisions import fraud_decisions
+        from core.fraud.service import decision_thresholds
 
-        s = get_decision_settings(meta)
-        return fraud_decisions(scores, float(s["review_threshold"]), float(s["block_threshold"]))
+        return fraud_decisions(scores, *decision_thresholds(meta))  # what `python -m core score` decides
 
     def reference(self, run_dir, meta):
         from core.monitor.reference import read_reference

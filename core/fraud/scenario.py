@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.errors import DataValidationError
 from core.scenarios import ROOT, SCENARIOS, DecisionControl, Demo, ScenarioBase, register
 
 SAMPLE = ROOT / "sample_data" / "fraud_transactions.csv.gz"
@@ -76,15 +75,22 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     top reasons for the riskiest alerts and the amount at stake per band."""
     from core.batch import BatchResult
     from core.card import run_currency as run_currency_code
-    from core.decisions import check_probability
-    from core.fraud.persist import load_fraud_model
-    from core.fraud.service import score_chunk
+    from math import isclose
 
-    review = check_probability("review threshold", s["review_threshold"])
-    block = check_probability("block threshold", s["block_threshold"])
-    if block < review:
-        raise DataValidationError(f"The block threshold ({block}) must be at or above the review threshold "
-                                  f"({review}). Fix: raise the block threshold.")
+    from core.decisions import get_decision_settings
+    from core.fraud.persist import load_fraud_model
+    from core.fraud.service import decision_thresholds, score_chunk
+
+    # The command line's rule: a block threshold left as saved is raised to the review one when below it;
+    # one chosen here below the review threshold is refused.
+    saved_block = float(get_decision_settings(meta)["block_threshold"])
+    chosen = None if isclose(float(s["block_threshold"]), saved_block, abs_tol=1e-9) else s["block_threshold"]
+    review, block = decision_thresholds(meta, s["review_threshold"], chosen, review_name="the review threshold")
+    notices = []
+    if chosen is None and block > saved_block:
+        notices.append(f"The saved block threshold ({saved_block:.3f}) is below the review threshold "
+                       f"({review:.3f}), so every alert is blocked (block at risk ≥ {review:.3f}), as "
+                       "`python -m core score --threshold` decides.")
     progress(0.05, "Loading the model and its transaction history")
     saved = load_fraud_model(run_dir)
     progress(0.2, "Computing history features and risk")
@@ -95,7 +101,6 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     decision = scored["decision"].to_numpy()
     alerts = int((decision != "approve").sum())
     top = min(alerts, reason_rows)
-    notices = []
     progress(0.7, f"Reasons for the {top:,} riskiest alerts")
     reasons = saved.get_reasons(X.iloc[:top], currency=run_currency_code(meta)) if top else []
     if reasons is None:

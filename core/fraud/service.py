@@ -4,7 +4,7 @@ The command-line scorer (``python -m core score``, chunk by chunk over a rolling
 engine (time partitions, ``core.scale.fraud``), the Score page (``core.fraud.scenario.score_fraud_batch``)
 and the prediction service (``core.fraud.serving``) all score transactions with :func:`score_chunk`,
 roll the history with :func:`roll_history`, reach back :func:`history_keep` and decide at
-:func:`decision_thresholds`; they only adapt input and output.
+:func:`decision_thresholds` (the monitor too); they only adapt input and output.
 """
 
 from __future__ import annotations
@@ -20,16 +20,30 @@ def history_keep(feature_config):
     return pd.Timedelta(days=max(feature_config.windows) + feature_config.delay_days + 1)
 
 
-def decision_thresholds(meta: dict, review: float | None = None) -> tuple[float, float]:
-    """(review, block) thresholds a saved run decides at: the saved settings, ``review`` (``--threshold``)
-    instead of the saved review threshold when given; block is never below review."""
+def decision_thresholds(meta: dict, review: float | None = None, block: float | None = None, *,
+                        review_name: str = "--threshold") -> tuple[float, float]:
+    """(review, block) thresholds a saved run decides at: the one rule of every door (the command line, the
+    Dask engine, the prediction service, the Score page, the monitor).
+
+    The saved settings, or ``review`` (``--threshold``, the Score page's review control; ``review_name``
+    names it in the message) and ``block`` (the Score page's block control) when given. A block
+    threshold given here below the review one is refused; the saved one is raised to the review
+    threshold (block is never below review), so a review threshold above the saved block blocks every alert."""
     from core.decisions import get_decision_settings
 
     decided = get_decision_settings(meta)
     review = float(decided["review_threshold"] if review is None else review)
     if not 0 <= review <= 1:
-        raise DataValidationError(f"Expected --threshold between 0 and 1; got {review}. Fix: e.g. 0.3.")
-    return review, max(float(decided["block_threshold"]), review)
+        raise DataValidationError(f"Expected {review_name} between 0 and 1; got {review}. Fix: e.g. 0.3.")
+    if block is None:
+        return review, max(float(decided["block_threshold"]), review)
+    block = float(block)
+    if not 0 <= block <= 1:
+        raise DataValidationError(f"Expected the block threshold between 0 and 1; got {block}. Fix: e.g. 0.9.")
+    if block < review:
+        raise DataValidationError(f"The block threshold ({block}) must be at or above the review threshold "
+                                  f"({review}). Fix: raise the block threshold.")
+    return review, block
 
 
 def score_chunk(saved, part: pd.DataFrame, new_log: pd.DataFrame | None = None, history: pd.DataFrame | None = None,
