@@ -186,7 +186,7 @@ def run_demo(root: Path, s, progress) -> Path:
     (the page's "use the optimal threshold") and save the run with its workspace summary."""
     from core.credit.persist import save_credit_run
     from core.credit.pipeline import default_credit_config, train_credit
-    from core.credit.profit import compute_profit_curve, find_optimal_threshold
+    from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD, compute_profit_curve, find_optimal_threshold
     from core.credit.summary import build_credit_summary
     from core.datasets import read_table
     from core.registry import new_run_id
@@ -203,11 +203,13 @@ def run_demo(root: Path, s, progress) -> Path:
                                                             f"Epoch {e} of {n}"))
     progress(0.75, "Explaining test applicants with SHAP")
     shap = run.explain(run.test_df.iloc[: s.shap_rows]) if s.shap_rows else None
-    best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=s.loss_default,
-                                                       margin_good=s.margin_good))
+    # The page's and the CLI's cost defaults unless the demo settings name others.
+    loss = LOSS_DEFAULT if s.loss_default is None else float(s.loss_default)
+    margin = MARGIN_GOOD if s.margin_good is None else float(s.margin_good)
+    best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=loss, margin_good=margin))
     threshold = round(best["threshold"], 3)
     summary = build_credit_summary(run, name=demo_run_name("credit"), threshold=threshold,
-                                   loss_default=s.loss_default, margin_good=s.margin_good, data=df,
+                                   loss_default=loss, margin_good=margin, data=df,
                                    dataset_name=SAMPLE.name, shap=shap)
     progress(0.95, "Saving the run")
     return save_credit_run(run, root / new_run_id("credit"), threshold=threshold, extra_metadata=summary)

@@ -62,9 +62,10 @@ class DemoSettings:
     demand_series: int | None = None  # first N series kept
     quality_images: int | None = None  # images kept (stratified by class)
     image_size: int = 48
-    # Decision assumptions: the same defaults the scenario pages open with.
-    loss_default: float = 5000.0
-    margin_good: float = 1000.0
+    # Decision assumptions: the same defaults the scenario pages open with. None: the scenario's own
+    # defaults (those of its page and command line), read by its demo.
+    loss_default: float | None = None
+    margin_good: float | None = None
     review_fee: float = 5.0
     cost_escape: float = 50.0
     cost_false_reject: float = 2.0

@@ -91,3 +91,23 @@ def test_bad_demo_requests_are_refused(tmp_path):
         run_all_demos(tmp_path, scenarios=("weather",))
     with pytest.raises(DataValidationError, match="Demo epochs must be between 1 and 200"):
         run_all_demos(tmp_path, settings=DemoSettings(epochs=0))
+
+
+def test_the_credit_demo_decides_with_the_credit_pages_cost_defaults(tmp_path, monkeypatch):
+    """The demo has no cost figures of its own: it reads the credit scenario's (the page's and the
+    CLI's), so changing them there changes the demo's saved decision; settings naming costs still win."""
+    from core.credit import profit
+
+    assert DemoSettings().loss_default is None and DemoSettings().margin_good is None
+    monkeypatch.setattr(profit, "LOSS_DEFAULT", 1234.0)
+    monkeypatch.setattr(profit, "MARGIN_GOOD", 321.0)
+    tiny = DemoSettings(epochs=1, shap_rows=0, credit_rows=400)
+    report = run_all_demos(tmp_path / "own", settings=tiny, scenarios=["credit"])
+    assert report.ok, report.errors
+    decision = read_metadata(report.saved["credit"])["workspace"]["decision"]
+    assert (decision["loss_default"], decision["margin_good"]) == (1234.0, 321.0)
+    named = run_all_demos(tmp_path / "named", scenarios=["credit"],
+                          settings=DemoSettings(epochs=1, shap_rows=0, credit_rows=400, loss_default=50.0,
+                                                margin_good=5.0))
+    decision = read_metadata(named.saved["credit"])["workspace"]["decision"]
+    assert (decision["loss_default"], decision["margin_good"]) == (50.0, 5.0)
