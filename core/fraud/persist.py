@@ -127,17 +127,6 @@ class SavedFraudModel:
                            blend=self.blend)
         return get_reasons(res, self.typical or {}, k=k, currency=currency)
 
-    def score(self, df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Scored rows riskiest first and their features; key columns pseudonymised with the run's
-        secret first (values already pseudonymised stay as they are), so the raw key never comes back."""
-        from core.fraud.pipeline import score_transactions
-
-        if self.keys is not None:
-            df = self.keys.apply(df)
-        return score_transactions(df, history=self.history, cols=self.columns,
-                                  feature_config=self.feature_config,
-                                  extra_columns=self.extra_columns, predict_proba=self.predict_proba)
-
 
 def load_fraud_model(path, *, runtime: str | None = None) -> SavedFraudModel:
     """Load a run saved by :func:`save_fraud_run`; ``runtime="onnx"`` runs the network on ONNX

@@ -79,7 +79,7 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
 
     from core.decisions import get_decision_settings
     from core.fraud.persist import load_fraud_model
-    from core.fraud.service import decision_thresholds, score_chunk
+    from core.fraud.service import decision_thresholds, pseudonymise_keys, score_chunk
 
     # The command line's rule: a block threshold left as saved is raised to the review one when below it;
     # one chosen here below the review threshold is refused.
@@ -94,9 +94,8 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     progress(0.05, "Loading the model and its transaction history")
     saved = load_fraud_model(run_dir)
     progress(0.2, "Computing history features and risk")
-    # Key columns pseudonymised with the run's secret first (values already pseudonymised stay as they are).
-    part = df if saved.keys is None else saved.keys.apply(df)
-    scored, X = score_chunk(saved, part, review=review, block=block, riskiest_first=True, features=True)
+    scored, X = score_chunk(saved, pseudonymise_keys(saved, df), review=review, block=block, riskiest_first=True,
+                            features=True)
     scored = scored.drop(columns="alert")  # the page's table shows the decision itself
     decision = scored["decision"].to_numpy()
     alerts = int((decision != "approve").sum())

@@ -3,7 +3,8 @@
 The command-line scorer (``python -m core score``, chunk by chunk over a rolling history), the Dask
 engine (time partitions, ``core.scale.fraud``), the Score page (``core.fraud.scenario.score_fraud_batch``)
 and the prediction service (``core.fraud.serving``) all score transactions with :func:`score_chunk`,
-roll the history with :func:`roll_history`, reach back :func:`history_keep` and decide at
+roll the history with :func:`roll_history`, reach back :func:`history_keep`,
+pseudonymise key columns with :func:`pseudonymise_keys` and decide at
 :func:`decision_thresholds` (the monitor too); they only adapt input and output.
 """
 
@@ -44,6 +45,12 @@ def decision_thresholds(meta: dict, review: float | None = None, block: float | 
         raise DataValidationError(f"The block threshold ({block}) must be at or above the review threshold "
                                   f"({review}). Fix: raise the block threshold.")
     return review, block
+
+
+def pseudonymise_keys(saved, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its key columns (e.g. a card number) pseudonymised with the run's secret, as the saved
+    history holds them; values already pseudonymised stay as they are. ``df`` itself for a run without keys."""
+    return df if saved.keys is None else saved.keys.apply(df)
 
 
 def score_chunk(saved, part: pd.DataFrame, new_log: pd.DataFrame | None = None, history: pd.DataFrame | None = None,

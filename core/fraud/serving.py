@@ -124,15 +124,12 @@ class FraudPredictor(Predictor):
         """Risk, approve / review / block and alert per transaction, in the request's order. With
         ``remember=False`` (the Runs page's "Try it") the transactions do not join the history."""
         from core.errors import DataValidationError
-        from core.fraud.service import score_chunk
+        from core.fraud.service import pseudonymise_keys, score_chunk
         from core.fraud.pipeline import prepare_new_transactions
 
-        part = self.check(df)
-        keys = getattr(self.saved, "keys", None)
-        if keys is not None:
-            # A run whose card numbers are keyed pseudonyms: the request's are made alike with the run's secret,
-            # as the batch scorer does, so histories line up and no raw card number enters the kept state.
-            part = keys.apply(part)
+        # A run whose card numbers are keyed pseudonyms: the request's are made alike with the run's secret,
+        # as the batch scorer does, so histories line up and no raw card number enters the kept state.
+        part = pseudonymise_keys(self.saved, self.check(df))
         cols = self.saved.columns
         try:
             new_log = prepare_new_transactions(part, cols, self.saved.extra_columns)

@@ -178,6 +178,7 @@ def test_a_saved_fraud_blend_scores_the_same_on_every_door(tmp_path, capsys, sch
     from core.fraud.persist import load_fraud_model, save_fraud_run
     from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud
     from core.fraud.serving import make_predictor
+    from core.fraud.service import score_chunk
 
     df = pd.read_csv(SAMPLES / "fraud_transactions.csv.gz")
     train = df[df["customer_id"] < "C000120"].reset_index(drop=True)
@@ -195,10 +196,10 @@ def test_a_saved_fraud_blend_scores_the_same_on_every_door(tmp_path, capsys, sch
     data = tmp_path / "log.csv.gz"
     new.to_csv(data, index=False)
     saved = load_fraud_model(saved_dir)
-    expected, _ = saved.score(new)
+    expected = score_chunk(saved, new, review=0.5, block=0.9)
     expected = expected.set_index("transaction_id")["risk"]
     # The blend is what scores: the network alone gives other risks.
-    net_only = replace(saved, blend=None).score(new)[0].set_index("transaction_id")["risk"]
+    net_only = score_chunk(replace(saved, blend=None), new, review=0.5, block=0.9).set_index("transaction_id")["risk"]
     assert np.abs(net_only - expected.loc[net_only.index]).max() > 1e-4
 
     def check(frame, what):
