@@ -106,3 +106,28 @@ def test_a_block_threshold_chosen_below_review_is_refused(fraud_door):
         score_with_run(run, pd.read_csv(later), settings={"block_threshold": 1.5})
     with pytest.raises(DataValidationError, match=r"Expected the review threshold between 0 and 1; got -0\.1"):
         score_with_run(run, pd.read_csv(later), settings={"review_threshold": -0.1})
+
+
+def test_the_score_page_blocks_every_alert_above_the_saved_block_with_a_note(fraud_door, monkeypatch):
+    """On the page: the review slider moved above the saved block threshold scores (it used to stop
+    with an error) and says why there is no review band; the decisions are the command line's."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.server.conftest import ROOT
+
+    run, later, risk = fraud_door
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(run.parent))
+    at = AppTest.from_file(str(ROOT / "pages" / "score.py"), default_timeout=180).run()
+    at.selectbox(key="score.run").set_value(run.name).run()
+    review = round(float(np.quantile(risk, 0.95)), 3)
+    at.slider(key=f"score.{run.name}.review").set_value(review)
+    at.checkbox(key="score.log").uncheck()
+    at.file_uploader(key="score.upload.False").set_value(("later.csv", later.read_bytes(), "text/csv"))
+    at.button(key="FormSubmitter:score.form-Score file").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    scored = next(d.value for d in at.dataframe if hasattr(d.value, "columns") and "decision" in d.value.columns)
+    assert set(scored["decision"]) == {"approve", "block"}
+    assert (scored["risk"] >= review).sum() == (scored["decision"] == "block").sum()
+    notes = " ".join(m.value for m in at.markdown)
+    assert "is below the review threshold" in notes and "every alert is blocked" in notes
