@@ -4,6 +4,7 @@ import os
 
 import streamlit as st
 
+from core.memory_guard import start_memory_trimmer
 from core.money import CURRENCIES, DEFAULT_CURRENCY
 from core.scenarios import ROOT, SCENARIOS
 from ui.common import CURRENCY_KEY
@@ -12,6 +13,8 @@ from ui.jobs import browser_key
 
 # Saved runs scored in this process (Score page) run on ONNX Runtime: TensorFlow stays in the training workers.
 os.environ.setdefault("STUDIO_RUNTIME", "onnx")
+# Memory freed when visitors leave goes back to the system (every 30 s), not kept at the server's peak.
+start_memory_trimmer()
 
 st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insights:", layout="wide")
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 
 from core.errors import DataValidationError
@@ -304,3 +306,41 @@ def estimate_job(scenario: str, data, **opts) -> MemoryEstimate:
     raise DataValidationError(
         f"Expected a scenario among credit, fraud, demand, quality for the memory check; got {scenario!r}. "
         "Fix: pass one of those names.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Giving memory back. A session's results are freed when its visitor leaves, but the C allocator keeps the
+# freed pages for reuse, so the server's resident memory stays at its peak. ``start_memory_trimmer`` runs a
+# full garbage collection and glibc's ``malloc_trim(0)`` every ``interval`` seconds in a daemon thread, so
+# the server comes back down once visitors have gone (Linux; a no-op elsewhere).
+_TRIMMER: threading.Thread | None = None
+_TRIMMER_LOCK = threading.Lock()
+
+
+def trim_memory() -> bool:
+    """One collection and ``malloc_trim(0)``; ``False`` where the C library has no ``malloc_trim``."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0) or True)
+    except (OSError, AttributeError):
+        return False
+
+
+def start_memory_trimmer(interval: float = 30.0) -> bool:
+    """Start the process's trimming thread once; ``True`` when this call started it."""
+    global _TRIMMER
+    with _TRIMMER_LOCK:
+        if _TRIMMER is not None and _TRIMMER.is_alive():
+            return False
+
+        def loop() -> None:
+            while True:
+                time.sleep(interval)
+                trim_memory()
+
+        _TRIMMER = threading.Thread(target=loop, name="memory-trimmer", daemon=True)
+        _TRIMMER.start()
+        return True
