@@ -142,7 +142,9 @@ class DetachedModel:
             if self._onnx is None:
                 from core.runtime.onnx import OnnxModel
 
-                self._onnx = OnnxModel(self.onnx_bytes)
+                # Every core for one call (ONNX Runtime's own choice), as Keras does: a page's SHAP sends hundreds
+                # of thousands of perturbed rows at once. (The HTTP service keeps one thread per request.)
+                self._onnx = OnnxModel(self.onnx_bytes, threads=0)
             return self._onnx
 
     def __call__(self, x, training: bool = False):
