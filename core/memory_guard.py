@@ -275,37 +275,36 @@ def sample_rows(df, plan: MemoryPlan, *, seed: int = 0):
 
 
 # ------------------------------------------------------------------ one entry point for the pages
-# Features fraud builds from a transaction log (windows of counts, amounts and risks per card and
-# terminal); its raw columns are a handful.
-FRAUD_ENGINEERED_FEATURES = 30
-
-
 def estimate_job(scenario: str, data, **opts) -> MemoryEstimate:
-    """The estimate for one scenario's training on ``data`` (a DataFrame for credit and fraud, an
-    ``ImageDataset`` for quality, ``SalesData`` or its frame for demand). ``opts``: ``imbalance``,
-    ``shap_rows`` (tabular), ``horizon`` (demand), ``shap_images`` (quality)."""
-    if scenario in ("credit", "fraud"):
-        return estimate_tabular(data, scenario=scenario, imbalance=opts.get("imbalance"),
-                                shap_rows=int(opts.get("shap_rows") or 0),
-                                engineered_features=FRAUD_ENGINEERED_FEATURES if scenario == "fraud" else 0,
-                                # Sampling a transaction log would cut the card histories its features
-                                # are built from: fraud is refused instead.
-                                can_sample=scenario == "credit")
-    if scenario == "quality":
+    """The estimate for one scenario's training on ``data``, asked of the scenario (its ``memory_estimate``
+    hook, ``core.scenarios``): a DataFrame for the tabular ones, an ``ImageDataset`` for images, ``SalesData``
+    or its frame for forecasts. ``opts``: ``imbalance``, ``shap_rows`` (tabular), ``horizon`` (forecasts),
+    ``shap_images`` (images)."""
+    from core.scenarios import find_scenario, scenario_keys
+
+    found = find_scenario(scenario)
+    if found is None:
+        raise DataValidationError(
+            f"Expected a scenario among {', '.join(scenario_keys())} for the memory check; got {scenario!r}. "
+            "Fix: pass one of those names.")
+    own = found.memory_estimate(data, **opts)
+    return own if own is not None else estimate_by_kind(found.key, found.input_kind, data, **opts)
+
+
+def estimate_by_kind(scenario: str, input_kind: str, data, **opts) -> MemoryEstimate:
+    """The estimate of a scenario without its own: ``ImageDataset`` images for an ``"images"`` scenario,
+    else a table read as a tabular network's training that is refused, not sampled, when memory is short."""
+    if input_kind == "images" and hasattr(data, "images"):
         images = data.images
         return estimate_images(int(images.shape[0]), int(images.shape[1]),
-                               int(images.shape[-1]) if images.ndim == 4 else 1,
+                               int(images.shape[-1]) if images.ndim == 4 else 1, scenario=scenario,
                                shap_images=int(opts.get("shap_images") or 0))
-    if scenario == "demand":
-        frame = getattr(data, "frame", data)
-        season = int(getattr(data, "season", 0) or 7)
-        horizon = int(opts.get("horizon") or season)
-        input_len = max(season * math.ceil(horizon / season), 28 if getattr(data, "frequency", "") == "daily" else 1)
-        covariates = len(getattr(data, "covariates", []) or [])
-        return estimate_demand(int(len(frame)), input_len=input_len, horizon=horizon, covariates=covariates)
-    raise DataValidationError(
-        f"Expected a scenario among credit, fraud, demand, quality for the memory check; got {scenario!r}. "
-        "Fix: pass one of those names.")
+    if hasattr(data, "columns") and hasattr(data, "memory_usage"):
+        return estimate_tabular(data, scenario=scenario, imbalance=opts.get("imbalance"),
+                                shap_rows=int(opts.get("shap_rows") or 0), can_sample=False)
+    raise DataValidationError(f"Expected a table (DataFrame) or images for the {scenario} scenario's memory check; "
+                              f"got {type(data).__name__}. Fix: pass the loaded data, or give the scenario a "
+                              "memory_estimate hook.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from core.errors import DataValidationError
 
@@ -22,7 +22,36 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
 META_FILE = "metadata.json"
 # Every scenario saves a Keras model; its input layers say which kind of data it takes.
-MODEL_KINDS = {"credit": "table", "fraud": "table", "demand": "sequence", "quality": "image"}
+
+
+def get_scenario_model_kind(scenario: str) -> str | None:
+    """What a run of ``scenario`` keeps in its model file (the scenario's ``model_kind``: "table",
+    "sequence", "image"), or None for an unknown scenario or one whose runs keep no Keras model."""
+    from core.scenarios import find_scenario
+
+    found = find_scenario(scenario)
+    return getattr(found, "model_kind", None) if found is not None else None
+
+
+class _ModelKinds(Mapping):
+    """``scenario -> model kind`` over the registered scenarios that save a Keras model, asked of each."""
+
+    def __getitem__(self, key):
+        kind = get_scenario_model_kind(key)
+        if kind is None:
+            raise KeyError(key)
+        return kind
+
+    def __iter__(self):
+        from core.scenarios import scenario_keys
+
+        return iter([k for k in scenario_keys() if get_scenario_model_kind(k) is not None])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+MODEL_KINDS: Mapping[str, str] = _ModelKinds()
 KIND_NAMES = {"table": "a table of features", "sequence": "sales windows (demand)", "image": "images (quality)"}
 # Temporary folders and files left by a save or an output the process did not finish (killed, power
 # cut) are removed by the next save into the same folder once they are this old.
@@ -314,7 +343,8 @@ def check_run_folder(path, meta: dict | None = None, *, verify_hashes: bool = Fa
     scenario = str(meta.get("scenario", ""))
     manifest = meta.get("files") if isinstance(meta.get("files"), dict) else {}
     # Runs saved with a file list must hold every file in it; older runs at least their model.
-    expected = set(manifest) if "files" in meta else ({MODEL_FILE} if scenario in MODEL_KINDS else set())
+    model_kind = get_scenario_model_kind(scenario)
+    expected = set(manifest) if "files" in meta else ({MODEL_FILE} if model_kind is not None else set())
     for fname in sorted(expected):
         if not isinstance(fname, str) or Path(fname).name != fname or fname in ("", ".", ".."):
             return (f"Run '{name}' skipped: its {META_FILE} lists a file '{fname}' outside the run folder. "
@@ -322,14 +352,14 @@ def check_run_folder(path, meta: dict | None = None, *, verify_hashes: bool = Fa
         if not (path / fname).is_file():
             return (f"Run '{name}' skipped: its file '{fname}' is missing. Fix: copy the file back from where "
                     "the run came from, or delete the run and train again.")
-    if scenario in MODEL_KINDS and (path / MODEL_FILE).exists():
+    if model_kind is not None and (path / MODEL_FILE).exists():
         kind = get_model_kind(path / MODEL_FILE)
         if kind is None:
             return (f"Run '{name}' skipped: its {MODEL_FILE} is not a readable Keras model file. Fix: copy the "
                     "run's own model file back, or delete the run and train again.")
-        if kind != MODEL_KINDS[scenario]:
+        if kind != model_kind:
             return (f"Run '{name}' skipped: it is a {scenario} run, whose model takes "
-                    f"{KIND_NAMES[MODEL_KINDS[scenario]]}; its {MODEL_FILE} takes {KIND_NAMES[kind]} (a model "
+                    f"{KIND_NAMES[model_kind]}; its {MODEL_FILE} takes {KIND_NAMES[kind]} (a model "
                     "from another scenario). Fix: copy the run's own model file back, or delete the run.")
     for fname in sorted(expected):
         f, rec = path / fname, manifest.get(fname)

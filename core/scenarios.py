@@ -24,7 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover - types only
     from core.monitor.spec import MonitorSpec
 
 ROOT = Path(__file__).resolve().parent.parent
-BUILTIN_KEYS = ("credit", "fraud", "demand", "quality")
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,13 @@ class ScenarioSpec:
     # A bundled "next month" file (made by the sample script, with mild drift) that the Score page
     # and the drift view can use without the user bringing a file; None where there is none.
     sample_batch: str | None = None
+    # The importable package of the scenario's engine (its ``cli`` module); "" for ``core.<key>``.
+    package: str = ""
+
+    @property
+    def page_path(self) -> Path:
+        """The page file: ``page`` relative to the app's folder, or an absolute path (an extension package's page)."""
+        return ROOT / self.page
 
     @property
     def sample_batch_path(self) -> Path | None:
@@ -48,54 +54,15 @@ class ScenarioSpec:
 
     @property
     def available(self) -> bool:
-        """A scenario is offered once both its page and its engine package exist."""
-        return (ROOT / self.page).exists() and (ROOT / "core" / self.key / "cli.py").exists()
+        """A scenario is offered once both its page and its engine package (with a ``cli`` module) exist."""
+        from importlib.util import find_spec
 
-
-SCENARIOS: dict[str, ScenarioSpec] = {
-    s.key: s
-    for s in (
-        ScenarioSpec(
-            "credit", "Credit scoring", ":material/credit_score:",
-            "Which applicants will repay, and where should the approval line be?",
-            "Trains a Keras network against logistic regression and gradient boosting on loan "
-            "applications; turns scores into scorecard points, grades, a profit-optimal approval "
-            "threshold, reason codes for declines, fairness checks and drift (PSI).",
-            "CSV or Parquet, one row per application, a binary outcome column (e.g. default).",
-            "pages/credit.py",
-            "sample_data/credit_new_month.csv",
-        ),
-        ScenarioSpec(
-            "fraud", "Fraud detection", ":material/policy:",
-            "Which card transactions should the team review or block today?",
-            "Engineers customer and terminal history features from a raw transaction log without "
-            "leakage, compares imbalance strategies, sets an alert policy by capacity and cost, and "
-            "builds an explained alert queue.",
-            "CSV or Parquet transaction log: timestamp, amount, optional customer and terminal ids, fraud label.",
-            "pages/fraud.py",
-            "sample_data/fraud_new_month.csv.gz",
-        ),
-        ScenarioSpec(
-            "demand", "Demand forecasting", ":material/trending_up:",
-            "How much will each store sell, and when should it reorder?",
-            "One global Keras model forecasts every store × product series with P10/P50/P90 "
-            "intervals, backtested against seasonal-naive and moving-average baselines, and turns "
-            "the quantiles into safety stock and reorder points.",
-            "CSV or Parquet: date, quantity, optional series ids (store, product) and covariates.",
-            "pages/demand.py",
-            "sample_data/demand_next_quarter.csv",
-        ),
-        ScenarioSpec(
-            "quality", "Quality inspection", ":material/center_focus_strong:",
-            "Which parts coming off the line are defective, and why does the model think so?",
-            "Trains a CNN on labelled product images, sets the reject threshold by the cost of "
-            "escapes versus false rejects, and shows Grad-CAM and SHAP heatmaps for every image.",
-            "A zip with one folder per class, or images plus a labels CSV.",
-            "pages/quality.py",
-            "sample_data/quality_new_batch.zip",
-        ),
-    )
-}
+        if not self.page_path.exists():
+            return False
+        try:
+            return find_spec(f"{self.package or 'core.' + self.key}.cli") is not None
+        except ModuleNotFoundError:
+            return False
 
 
 # ---------------------------------------------------------------- the contract
@@ -142,6 +109,9 @@ class Scenario(Protocol):
 
     key: str
     title: str
+    order: int
+    spec: ScenarioSpec | None
+    model_kind: str | None
     input_kind: str
     intended_use: str
     limitations: tuple[str, ...]
@@ -151,6 +121,9 @@ class Scenario(Protocol):
     input_hint: str
     decisions_title: str
     page_reason_rows: int | None
+
+    def memory_estimate(self, data, **opts):
+        """The memory a training on ``data`` needs (``core.memory_guard.MemoryEstimate``), for the pages' check."""
 
     def build_summary(self, run, **settings) -> dict:
         """The run's ``"workspace"`` metadata (``core.runsummary.envelope``) at the chosen settings."""
@@ -219,6 +192,14 @@ class ScenarioBase:
 
     key = ""
     title = ""
+    # The scenario's place in every list (navigation, Runs, ``scenario_keys``): lower comes first.
+    order = 100
+    # Titles, question, data format and page file for the Overview and the navigation; None keeps the
+    # scenario out of them (a scenario used from the command line and the workspace only).
+    spec: ScenarioSpec | None = None
+    # What the saved ``model.keras`` takes ("table", "sequence", "image"; ``core.registry.KIND_NAMES``), checked
+    # when a run folder is read; None for a scenario whose runs keep no Keras model file.
+    model_kind: str | None = None
     input_kind = "table"
     intended_use = ""
     limitations: tuple[str, ...] = ()
@@ -263,7 +244,21 @@ class ScenarioBase:
         return {}
 
     def cli(self) -> ScenarioCli:
-        return importlib.import_module(f"core.{self.key}.cli")
+        """The package's ``cli`` module (``core/<name>/cli.py``)."""
+        module = self.package_module("cli")
+        if module is None:
+            from core.errors import DataValidationError
+
+            raise DataValidationError(f"Expected a command line for the {self.key} scenario (a cli.py beside its "
+                                      "scenario.py); found none. Fix: add cli.py with add_train_arguments and "
+                                      "run_train, or override the scenario's cli hook.")
+        return module
+
+    def memory_estimate(self, data, **opts):
+        """The memory a training on ``data`` needs (``core.memory_guard.MemoryEstimate``); ``opts`` as
+        ``core.memory_guard.estimate_job`` takes them. None (the default): the shared estimate by
+        ``input_kind`` (a tabular network's training that cannot be sampled, or images)."""
+        return None
 
     def demo(self) -> Demo | None:
         return None
@@ -271,7 +266,7 @@ class ScenarioBase:
     def predictor(self, run_dir, *, runtime: str = "keras"):
         """``make_predictor(run_dir, runtime=...)`` of the package's ``serving`` module (``core/<name>/serving.py``)."""
         from core.errors import DataValidationError
-        from core.runtime import check_runtime
+        from core.runtime.choice import check_runtime
 
         runtime = check_runtime(runtime)
         module = self.package_module("serving")
@@ -304,7 +299,7 @@ class ScenarioBase:
 
 
 # Every attribute and hook of ``Scenario``, checked when a scenario registers.
-SCENARIO_HOOKS = ("key", "title", "input_kind", "intended_use", "limitations", "model_text", "decision_words",
+SCENARIO_HOOKS = ("key", "title", "order", "spec", "model_kind", "memory_estimate", "input_kind", "intended_use", "limitations", "model_text", "decision_words",
                   "imbalance_applies", "input_hint", "decisions_title", "page_reason_rows", "build_summary",
                   "expected_input", "training_profile", "decision_settings", "decision_controls", "decision_note",
                   "input_notices", "score", "card_sections", "cli", "demo", "predictor", "monitor")
@@ -335,9 +330,71 @@ def unregister(key: str) -> None:
     _REGISTRY.pop(key, None)
 
 
+# ---------------------------------------------------------------- discovery
+# Scenarios are found, not listed: every ``core/<package>/scenario.py`` that registers one, and the
+# packages named in ``STUDIO_SCENARIOS`` (comma-separated importable names; each package's ``scenario``
+# module is imported, or the package itself when it has none).
+EXTENSIONS_ENV = "STUDIO_SCENARIOS"
+_BUILTINS_FOUND = False
+
+
+def _builtin_modules() -> list[str]:
+    return [f"core.{p.parent.name}.scenario" for p in sorted((ROOT / "core").glob("*/scenario.py"))]
+
+
+def _import_builtin(module: str) -> None:
+    importlib.import_module(module)
+
+
+def extension_packages() -> list[str]:
+    """The package names ``STUDIO_SCENARIOS`` holds, as written (blanks dropped)."""
+    import os
+
+    return [name.strip() for name in os.environ.get(EXTENSIONS_ENV, "").split(",") if name.strip()]
+
+
+def _import_extension(package: str) -> None:
+    from core.errors import DataValidationError
+
+    if not all(part.isidentifier() for part in package.split(".")):
+        raise DataValidationError(f"{EXTENSIONS_ENV} must hold importable package names separated by commas; got "
+                                  f"{package!r}. Fix: write e.g. {EXTENSIONS_ENV}=churn_scenario,other_scenario.")
+    for name in (f"{package}.scenario", package):
+        try:
+            importlib.import_module(name)
+            break
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):  # something the package imports is missing
+                raise
+    else:
+        raise DataValidationError(f"{EXTENSIONS_ENV} names the package '{package}', which Python cannot import. "
+                                  "Fix: put the folder that holds it on PYTHONPATH (or install it), or remove it "
+                                  f"from {EXTENSIONS_ENV}.")
+    if not any(type(s).__module__ == package or type(s).__module__.startswith(package + ".")
+               for s in _REGISTRY.values()):
+        raise DataValidationError(f"The package '{package}' in {EXTENSIONS_ENV} registers no scenario. Fix: call "
+                                  f"core.scenarios.register(YourScenario()) in {package}/scenario.py.")
+
+
+def discover() -> None:
+    """Import every scenario module (built-in packages once, then the ``STUDIO_SCENARIOS`` packages)."""
+    global _BUILTINS_FOUND
+    if not _BUILTINS_FOUND:
+        for module in _builtin_modules():
+            _import_builtin(module)
+        _BUILTINS_FOUND = True
+    for package in extension_packages():
+        _import_extension(package)
+
+
 def _load(key: str) -> None:
-    if key in BUILTIN_KEYS and key not in _REGISTRY:
-        importlib.import_module(f"core.{key}.scenario")
+    if key in _REGISTRY:
+        return
+    # The cheap way first: a built-in package of that name; else every scenario there is.
+    if key.isidentifier() and (ROOT / "core" / key / "scenario.py").exists():
+        _import_builtin(f"core.{key}.scenario")
+    if key not in _REGISTRY:
+        discover()
 
 
 def find_scenario(key: Any) -> Scenario | None:
@@ -359,14 +416,53 @@ def get_scenario(key: Any) -> Scenario:
 
 
 def scenario_keys() -> tuple[str, ...]:
-    """Every scenario's key: the built-in ones first, then registered ones in order."""
-    for key in BUILTIN_KEYS:
-        _load(key)
-    return tuple([k for k in BUILTIN_KEYS if k in _REGISTRY] + [k for k in _REGISTRY if k not in BUILTIN_KEYS])
+    """Every scenario's key, by each scenario's declared ``order`` (then the order they registered in)."""
+    discover()
+    ranked = sorted(enumerate(_REGISTRY.items()), key=lambda item: (getattr(item[1][1], "order", 100), item[0]))
+    return tuple(key for _, (key, _s) in ranked)
+
+
+def builtin_keys() -> tuple[str, ...]:
+    """The keys of the scenarios whose package is under ``core/``, in order."""
+    return tuple(k for k in scenario_keys() if type(_REGISTRY[k]).__module__.startswith("core."))
 
 
 def all_scenarios() -> list[Scenario]:
     return [_REGISTRY[k] for k in scenario_keys()]
+
+
+class _Specs(Mapping):
+    """``key -> ScenarioSpec`` of the registered scenarios that have one (their ``spec``), in order."""
+
+    def _specs(self) -> dict[str, ScenarioSpec]:
+        return {s.key: s.spec for s in all_scenarios() if getattr(s, "spec", None) is not None}
+
+    def __getitem__(self, key):
+        found = find_scenario(key)
+        spec = getattr(found, "spec", None)
+        if spec is None:
+            raise KeyError(key)
+        return spec
+
+    def __iter__(self):
+        return iter(self._specs())
+
+    def __len__(self) -> int:
+        return len(self._specs())
+
+    def __repr__(self) -> str:
+        return repr(self._specs())
+
+
+# What the app's navigation, the Overview and the pages read: each scenario's ``spec``.
+SCENARIOS: Mapping[str, ScenarioSpec] = _Specs()
+
+
+def __getattr__(name: str):
+    # ``BUILTIN_KEYS``, for code that imported the former constant: the built-in packages' keys, found.
+    if name == "BUILTIN_KEYS":
+        return builtin_keys()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ScenarioKeys:

@@ -8,12 +8,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.scenarios import ROOT, SCENARIOS, DecisionControl, Demo, ScenarioBase, register
+from core.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
+
+
+# Titles, question and page for the Overview and the navigation.
+SPEC = ScenarioSpec(
+    "credit", "Credit scoring", ":material/credit_score:",
+    "Which applicants will repay, and where should the approval line be?",
+    "Trains a Keras network against logistic regression and gradient boosting on loan "
+    "applications; turns scores into scorecard points, grades, a profit-optimal approval "
+    "threshold, reason codes for declines, fairness checks and drift (PSI).",
+    "CSV or Parquet, one row per application, a binary outcome column (e.g. default).",
+    "pages/credit.py",
+    "sample_data/credit_new_month.csv",
+)
 
 
 class CreditScenario(ScenarioBase):
     key = "credit"
-    title = SCENARIOS["credit"].title
+    title = SPEC.title
+    spec = SPEC
+    order = 10  # credit is listed first
+    model_kind = "table"
     input_kind = "table"
     imbalance_applies = True
     decision_words = "approve / decline with scorecard points, grade and reason codes"
@@ -32,6 +48,13 @@ class CreditScenario(ScenarioBase):
     )
     model_text = ("Keras feed-forward network on the application's numeric and one-hot categorical columns, "
                   "compared with logistic regression and gradient boosting baselines on the same held-out rows.")
+
+    def memory_estimate(self, data, **opts):
+        """A tabular training; credit rows may be sampled down (with a notice) when memory is short."""
+        from core.memory_guard import estimate_tabular
+
+        return estimate_tabular(data, scenario=self.key, imbalance=opts.get("imbalance"),
+                                shap_rows=int(opts.get("shap_rows") or 0), can_sample=True)
 
     def build_summary(self, run, **settings) -> dict:
         from core.credit.summary import build_credit_summary

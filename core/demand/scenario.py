@@ -7,14 +7,30 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.demand.service import ON_HAND_COLUMNS, score_demand_batch
-from core.scenarios import ROOT, SCENARIOS, DecisionControl, Demo, ScenarioBase, register
+from core.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
 
 SAMPLE = ROOT / "sample_data" / "demand_sales.csv"
 
 
+# Titles, question and page for the Overview and the navigation.
+SPEC = ScenarioSpec(
+    "demand", "Demand forecasting", ":material/trending_up:",
+    "How much will each store sell, and when should it reorder?",
+    "One global Keras model forecasts every store × product series with P10/P50/P90 "
+    "intervals, backtested against seasonal-naive and moving-average baselines, and turns "
+    "the quantiles into safety stock and reorder points.",
+    "CSV or Parquet: date, quantity, optional series ids (store, product) and covariates.",
+    "pages/demand.py",
+    "sample_data/demand_next_quarter.csv",
+)
+
+
 class DemandScenario(ScenarioBase):
     key = "demand"
-    title = SCENARIOS["demand"].title
+    title = SPEC.title
+    spec = SPEC
+    order = 30  # demand is listed third
+    model_kind = "sequence"
     input_kind = "table"
     decision_words = "P10 / P50 / P90 forecast, safety stock, reorder point (and order quantity with stock on hand)"
     input_hint = ("Give each series' recent history; the forecast starts after its last date. Add an `on_hand` "
@@ -30,6 +46,21 @@ class DemandScenario(ScenarioBase):
     )
     model_text = ("One global Keras sequence model for all series, giving P10 / P50 / P90 forecasts, backtested "
                   "over rolling origins against seasonal-naive and moving-average forecasts.")
+
+    def memory_estimate(self, data, **opts):
+        """One window (input plus horizon with covariates) per series and period of ``data`` (``SalesData``
+        or its frame); ``opts["horizon"]`` defaults to one season."""
+        import math
+
+        from core.memory_guard import estimate_demand
+
+        frame = getattr(data, "frame", data)
+        season = int(getattr(data, "season", 0) or 7)
+        horizon = int(opts.get("horizon") or season)
+        input_len = max(season * math.ceil(horizon / season), 28 if getattr(data, "frequency", "") == "daily" else 1)
+        covariates = len(getattr(data, "covariates", []) or [])
+        return estimate_demand(int(len(frame)), input_len=input_len, horizon=horizon, covariates=covariates,
+                               scenario=self.key)
 
     def build_summary(self, run, **settings) -> dict:
         from core.demand.summary import build_demand_summary

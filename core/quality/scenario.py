@@ -8,14 +8,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.scenarios import ROOT, SCENARIOS, DecisionControl, Demo, ScenarioBase, register
+from core.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
 
 SAMPLE = ROOT / "sample_data" / "quality_images"
 
 
+# Titles, question and page for the Overview and the navigation.
+SPEC = ScenarioSpec(
+    "quality", "Quality inspection", ":material/center_focus_strong:",
+    "Which parts coming off the line are defective, and why does the model think so?",
+    "Trains a CNN on labelled product images, sets the reject threshold by the cost of "
+    "escapes versus false rejects, and shows Grad-CAM and SHAP heatmaps for every image.",
+    "A zip with one folder per class, or images plus a labels CSV.",
+    "pages/quality.py",
+    "sample_data/quality_new_batch.zip",
+)
+
+
 class QualityScenario(ScenarioBase):
     key = "quality"
-    title = SCENARIOS["quality"].title
+    title = SPEC.title
+    spec = SPEC
+    order = 40  # quality is listed fourth
+    model_kind = "image"
     input_kind = "images"
     decision_words = "pass / reject per image with the class probabilities"
     intended_use = ("Flag product images that probably show a defect, so that an inspector checks or rejects "

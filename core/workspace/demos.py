@@ -153,9 +153,7 @@ def run_all_demos(root=None, *, settings: DemoSettings = DemoSettings(), scenari
 def demos_job(root: str, *, report) -> dict:
     """``run_all_demos`` as a job (``core.jobs``): each demo's stage reported as the overall share done;
     returns what the Overview shows: the saved run names, the errors and trust flags, the seconds."""
-    from core.scenarios import SCENARIOS
-
-    names = {k: s.title for k, s in SCENARIOS.items()}
+    names = {s.key: s.title for s in all_scenarios()}
 
     def on_progress(scenario: str, fraction: float, message: str) -> None:
         report.stage(fraction, f"{names.get(scenario, 'Demos')}: {message}" if scenario else message)

@@ -14,23 +14,30 @@ names pages import from here.
 
 from __future__ import annotations
 
-from core.credit.summary import build_credit_summary
-from core.demand.summary import build_demand_summary
-from core.fraud.summary import build_fraud_summary
-from core.quality.summary import build_quality_summary, image_fingerprint
 from core.runsummary import (CURRENCY, CURRENCY_SYMBOLS, MAX_CURVE_POINTS, default_run_name, format_figure,
                              get_fingerprint)
-from core.scenarios import BUILTIN_KEYS, ByScenario, get_scenario, scenario_keys
+from core.scenarios import ByScenario, ScenarioKeys, get_scenario, scenario_keys
 
-SCENARIO_KEYS = BUILTIN_KEYS
+SCENARIO_KEYS = ScenarioKeys()  # every scenario found, in order (live: a scenario found later is in it)
 INTENDED_USE = ByScenario("intended_use")
 LIMITATIONS = ByScenario("limitations", list)
 BUILDERS = ByScenario("build_summary")
 
 __all__ = ["BUILDERS", "CURRENCY", "CURRENCY_SYMBOLS", "INTENDED_USE", "LIMITATIONS", "MAX_CURVE_POINTS",
-           "SCENARIO_KEYS", "build_credit_summary", "build_demand_summary", "build_fraud_summary",
-           "build_quality_summary", "build_summary", "default_run_name", "format_figure", "get_fingerprint",
-           "get_latest_runs", "image_fingerprint"]
+           "SCENARIO_KEYS", "build_summary", "default_run_name", "format_figure", "get_fingerprint",
+           "get_latest_runs"]
+
+
+def __getattr__(name: str):
+    """The names of each scenario's ``summary`` module (``build_credit_summary``, ``image_fingerprint``...)
+    for code that imports them from here, found in the scenario packages rather than listed."""
+    from core.scenarios import all_scenarios
+
+    for scenario in all_scenarios():
+        module = scenario.package_module("summary") if hasattr(scenario, "package_module") else None
+        if module is not None and not name.startswith("_") and hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_summary(scenario: str, run, **settings) -> dict:
