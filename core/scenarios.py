@@ -11,7 +11,7 @@ this module stays cheap. A new scenario is one package plus one ``register(...)`
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol, runtime_checkable
 
@@ -176,12 +176,16 @@ class Scenario(Protocol):
 
 @dataclass(frozen=True)
 class Demo:
-    """A scenario's demo: its bundled sample, its share of the demos' time, and the runner
-    ``run(root, settings, progress) -> saved run folder`` (settings: ``core.workspace.demos.DemoSettings``)."""
+    """A scenario's demo: its bundled sample, its share of the demos' time, the runner
+    ``run(root, settings, progress) -> saved run folder`` (settings: ``core.workspace.demos.DemoSettings``)
+    and its own settings' defaults."""
 
     sample: Path
     weight: float
     run: Callable[[Path, Any, Callable[[float, str], None]], Path]
+    # The scenario's own demo settings and their defaults (e.g. a limit on its sample's size, the decision
+    # assumptions its page opens with), read by ``run`` as attributes of ``DemoSettings``.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 class ScenarioBase:

@@ -88,7 +88,10 @@ class CreditScenario(ScenarioBase):
         return {"Fairness": fairness_card(meta, ws)}
 
     def demo(self) -> Demo:
-        return Demo(sample=SAMPLE, weight=0.2, run=run_demo)
+        return Demo(sample=SAMPLE, weight=0.2, run=run_demo,
+                    settings={"credit_rows": None,  # applications kept (seeded sample)
+                              # Costs; None: the scenario's own (those its page and command line open with).
+                              "loss_default": None, "margin_good": None})
 
 
 SAMPLE = ROOT / "sample_data" / "credit_applications.csv"

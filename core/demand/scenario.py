@@ -113,7 +113,8 @@ class DemandScenario(ScenarioBase):
         return score_demand_batch(Path(run_dir), meta, df, s, progress)
 
     def demo(self) -> Demo:
-        return Demo(sample=SAMPLE, weight=0.25, run=run_demo)
+        return Demo(sample=SAMPLE, weight=0.25, run=run_demo,
+                    settings={"demand_series": None})  # demand_series: the first N series kept
 
 
 def run_demo(root: Path, s, progress) -> Path:

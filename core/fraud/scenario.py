@@ -96,7 +96,9 @@ class FraudScenario(ScenarioBase):
         return score_fraud_batch(Path(run_dir), meta, df, s, progress, reason_rows)
 
     def demo(self) -> Demo:
-        return Demo(sample=SAMPLE, weight=0.35, run=run_demo)
+        return Demo(sample=SAMPLE, weight=0.35, run=run_demo,
+                    settings={"fraud_customers": None,  # customers kept, with all their transactions
+                    "review_fee": 5.0})  # the review fee the fraud page opens with
 
 
 def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):

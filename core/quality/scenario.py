@@ -75,7 +75,11 @@ class QualityScenario(ScenarioBase):
         return score_quality_batch(Path(run_dir), meta, data, s, progress)
 
     def demo(self) -> Demo:
-        return Demo(sample=SAMPLE, weight=0.2, run=run_demo)
+        return Demo(sample=SAMPLE, weight=0.2, run=run_demo,
+                    settings={"quality_images": None,  # images kept (stratified by class)
+                    "image_size": 48,
+                    # The costs the quality page opens with.
+                    "cost_escape": 50.0, "cost_false_reject": 2.0})
 
 
 def score_quality_batch(run_dir: Path, meta, data, s, progress):

@@ -50,29 +50,59 @@ DEMOS = _DemoTable("run")  # run(root, settings, progress) -> saved run folder
 ProgressFn = Callable[[str, float, str], None]
 
 
-@dataclass(frozen=True)
-class DemoSettings:
-    """Fast demo settings. The ``*_limit`` fields shrink the samples (tests; tiny servers)."""
+def _own_defaults() -> dict:
+    """Every scenario's own demo settings with their defaults (``Demo.settings``), by name."""
+    own: dict = {}
+    for scenario in all_scenarios():
+        demo = scenario.demo()
+        if demo is not None:
+            own.update(demo.settings)
+    return own
 
-    epochs: int = 8
-    seed: int = 0
-    shap_rows: int = 150
-    credit_rows: int | None = None  # applications kept (seeded sample)
-    fraud_customers: int | None = None  # customers kept, with all their transactions
-    demand_series: int | None = None  # first N series kept
-    quality_images: int | None = None  # images kept (stratified by class)
-    image_size: int = 48
-    # Decision assumptions: the same defaults the scenario pages open with. None: the scenario's own
-    # defaults (those of its page and command line), read by its demo.
-    loss_default: float | None = None
-    margin_good: float | None = None
-    review_fee: float = 5.0
-    cost_escape: float = 50.0
-    cost_false_reject: float = 2.0
+
+class DemoSettings:
+    """Fast demo settings: the shared ones (``epochs``, ``seed``, ``shap_rows``) and, by name, any scenario's
+    own (its ``Demo.settings``: e.g. a limit that shrinks its sample for tests and tiny servers, or the decision
+    assumptions its page opens with), read as attributes; a name no scenario declares is refused by
+    ``validate``. Immutable, like the settings of one demo run."""
+
+    __slots__ = ("epochs", "seed", "shap_rows", "own")
+
+    def __init__(self, epochs: int = 8, seed: int = 0, shap_rows: int = 150, **own):
+        for name, value in (("epochs", epochs), ("seed", seed), ("shap_rows", shap_rows), ("own", dict(own))):
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        own = object.__getattribute__(self, "own")
+        if name in own:
+            return own[name]
+        defaults = _own_defaults()
+        if name in defaults:
+            return defaults[name]
+        raise AttributeError(f"No demo setting {name!r}")
+
+    def __setattr__(self, name, value):
+        raise AttributeError("DemoSettings are immutable")
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, DemoSettings) and (self.epochs, self.seed, self.shap_rows, self.own) == (
+            other.epochs, other.seed, other.shap_rows, other.own)
+
+    def __hash__(self) -> int:
+        return hash((self.epochs, self.seed, self.shap_rows, tuple(sorted(self.own.items()))))
+
+    def __repr__(self) -> str:
+        own = "".join(f", {k}={v!r}" for k, v in self.own.items())
+        return f"DemoSettings(epochs={self.epochs}, seed={self.seed}, shap_rows={self.shap_rows}{own})"
 
     def validate(self) -> "DemoSettings":
         if not 1 <= int(self.epochs) <= 200:
             raise DataValidationError(f"Demo epochs must be between 1 and 200; got {self.epochs}. Fix: use e.g. 8.")
+        known = _own_defaults()
+        unknown = sorted(set(self.own) - set(known))
+        if unknown:
+            raise DataValidationError(f"Demo settings must be epochs, seed, shap_rows or a scenario's own "
+                                      f"({', '.join(sorted(known))}); got {unknown}. Fix: check the spelling.")
         return self
 
 

@@ -91,6 +91,22 @@ def test_bad_demo_requests_are_refused(tmp_path):
         run_all_demos(tmp_path, scenarios=("weather",))
     with pytest.raises(DataValidationError, match="Demo epochs must be between 1 and 200"):
         run_all_demos(tmp_path, settings=DemoSettings(epochs=0))
+    with pytest.raises(DataValidationError, match=r"Demo settings must be epochs, seed, shap_rows or a scenario's "
+                                                  r"own \(.*credit_rows.*\); got \['credit_row'\]. Fix: check"):
+        run_all_demos(tmp_path, settings=DemoSettings(epochs=1, credit_row=700))
+
+
+def test_demo_settings_are_each_scenarios_own_with_its_defaults():
+    from core.scenarios import get_scenario
+
+    tiny = DemoSettings(epochs=1, credit_rows=700, review_fee=7.5)
+    assert tiny.credit_rows == 700 and tiny.review_fee == 7.5  # given
+    # Not given: the default the scenario declares with its demo, e.g. the costs its page opens with.
+    assert tiny.cost_escape == get_scenario("quality").demo().settings["cost_escape"] == 50.0
+    assert tiny.image_size == get_scenario("quality").demo().settings["image_size"] and tiny.quality_images is None
+    assert tiny == DemoSettings(epochs=1, credit_rows=700, review_fee=7.5) != DemoSettings(epochs=1)
+    with pytest.raises(AttributeError):
+        tiny.epochs = 3
 
 
 def test_the_credit_demo_decides_with_the_credit_pages_cost_defaults(tmp_path, monkeypatch):
