@@ -245,7 +245,7 @@ def run_score(args) -> dict:
     import sys
 
     if getattr(args, "engine", "local") == "dask":
-        from core.scale.credit import run_score_dask
+        from core.credit.scale import run_score_dask
 
         return run_score_dask(args)
     from core.credit.persist import load_credit_model

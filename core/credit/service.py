@@ -1,7 +1,7 @@
 """Credit's scoring step, written once for every door.
 
 The command-line scorer (``python -m core score``, chunk by chunk), the Dask engine (each partition,
-``core.scale.credit``), the Score page (``core.credit.scenario.score_credit_batch``) and the prediction
+``core.credit.scale``), the Score page (``core.credit.scenario.score_credit_batch``) and the prediction
 service (``core.credit.serving``) all score rows with :func:`score_chunk`; they only adapt its input
 and output. The decline rule is ``core.credit.scoring.decide``: decline at or above the threshold.
 """

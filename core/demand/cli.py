@@ -271,7 +271,7 @@ def run_score(args) -> dict:
     file has an ``on_hand`` column), columns checked first, drift against the training history.
     """
     if getattr(args, "engine", "local") == "dask":
-        from core.scale.demand import run_score_dask
+        from core.demand.scale import run_score_dask
 
         return run_score_dask(args)
     from core.datasets import read_table

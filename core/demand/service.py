@@ -1,7 +1,7 @@
 """Demand's scoring step, written once for every door.
 
 The Score page and ``python -m core score`` (through ``core.batch.score_with_run`` and the scenario's
-``score`` hook), the Dask engine (``core.scale.demand``, the same call per group of series) and the
+``score`` hook), the Dask engine (``core.demand.scale``, the same call per group of series) and the
 prediction service (``core.demand.serving``) all forecast with :func:`score_demand_batch`: P10 / P50 / P90
 per series and each series' safety stock and reorder point under the decision settings.
 """

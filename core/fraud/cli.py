@@ -49,11 +49,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--review-fee", type=float, default=5.0, help="cost of reviewing one alert")
     g.add_argument("--no-explain", action="store_true", help="skip SHAP reasons for the alert queue")
     from core.audit import add_keep_argument
+    from core.fraud.sample import TIME_RULE
     from core.scale.sample import add_sample_arguments
 
     add_keep_argument(parser)  # --keep-column: keep a column the leakage audit leaves out
 
-    add_sample_arguments(parser)  # --sample-rows, --engine dask: a log larger than memory
+    add_sample_arguments(parser, rule=TIME_RULE)  # --sample-rows, --engine dask: a log larger than memory
 
 
 def build_config(args):
@@ -117,8 +118,8 @@ def run_train(args) -> dict:
     # Personal data is left out as it is read, except a customer key (a card number): that becomes a keyed
     # pseudonym made with this run's secret, kept in the saved run to score new files alike.
     keys = KeyRule(new_secret(), pick=customer_key_rule(args.customer_col), role=KEY_ROLE)
-    if wants_sample(args):  # a log larger than memory: the documented time-aware sample (core/scale/sample.py)
-        from core.scale.sample import read_fraud_sample
+    if wants_sample(args):  # a log larger than memory: the documented time-aware sample (core/fraud/sample.py)
+        from core.fraud.sample import read_fraud_sample
 
         table, sample = read_fraud_sample(args, config, keys=keys)
         if sample.train_start is not None:
@@ -149,7 +150,7 @@ def run_train(args) -> dict:
                                       progress=print_trials)
         for notice in search.result.notices:
             print(notice, file=sys.stderr, flush=True)
-    # With --engine dask the sample's window features were built on the cluster (core/scale/fraud.py).
+    # With --engine dask the sample's window features were built on the cluster (core/fraud/scale.py).
     run = run_fraud(table.df, cols, config=config, features=getattr(sample, "features", None))
     from core.audit import LeakAudit
 
@@ -276,7 +277,7 @@ def run_score(args) -> dict:
     import sys
 
     if getattr(args, "engine", "local") == "dask":
-        from core.scale.fraud import run_score_dask
+        from core.fraud.scale import run_score_dask
 
         return run_score_dask(args)
     from core.fraud.persist import load_fraud_model

@@ -1,7 +1,7 @@
 """Fraud's scoring step, written once for every door.
 
 The command-line scorer (``python -m core score``, chunk by chunk over a rolling history), the Dask
-engine (time partitions, ``core.scale.fraud``), the Score page (``core.fraud.scenario.score_fraud_batch``)
+engine (time partitions, ``core.fraud.scale``), the Score page (``core.fraud.scenario.score_fraud_batch``)
 and the prediction service (``core.fraud.serving``) all score transactions with :func:`score_chunk`,
 roll the history with :func:`roll_history`, reach back :func:`history_keep`,
 pseudonymise key columns with :func:`pseudonymise_keys` and decide at

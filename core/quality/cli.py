@@ -207,7 +207,7 @@ def run_score(args) -> dict:
     which are then compared with their label. The same engine as the Score page.
     """
     if getattr(args, "engine", "local") == "dask":
-        from core.scale.quality import run_score_dask
+        from core.quality.scale import run_score_dask
 
         return run_score_dask(args)
     from core.batch import score_with_run

@@ -1,7 +1,7 @@
 """Quality inspection's scoring step, written once for every door.
 
 The Score page and ``python -m core score`` (``core.quality.scenario.score_quality_batch``), the Dask
-engine (``core.scale.quality.score_image_block``, per block of images) and the prediction service
+engine (``core.quality.scale.score_image_block``, per block of images) and the prediction service
 (``core.quality.serving``) decode images their own way (a folder or zip, an archive's members, base64)
 and classify them with :func:`score_images`: class probabilities, P(defect) and pass / reject at the
 threshold (``core.quality.evaluate.get_predictions_frame``).

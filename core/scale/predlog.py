@@ -67,7 +67,7 @@ def log_block(plan: dict | None, packed, inputs: pd.DataFrame | None, scored: pd
     folder = log_folder(staging)
     target = folder / part_name(index, "parquet")
     if scored is None or not len(scored):
-        target.unlink(missing_ok=True)  # a block scored again with no rows left (quality's masks)
+        target.unlink(missing_ok=True)  # a block scored again with no rows left (e.g. an image scorer's masks)
         return scored, {"rows": 0}
     try:
         recorder = PredictionRecorder(shipped_run_dir(packed), source=plan["source"])

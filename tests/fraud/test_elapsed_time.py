@@ -225,7 +225,7 @@ def test_stepped_log_counts_windows_in_steps():
 
 
 def test_the_samples_day_rule_speaks_in_the_logs_unit():
-    from core.scale.dayrule import choose_start
+    from core.fraud.dayrule import choose_start
 
     days = pd.DataFrame({"rows": [100] * 60, "frauds": [1] * 60},
                         index=pd.date_range(ORIGIN, periods=60, freq="D"))

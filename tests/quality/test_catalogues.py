@@ -241,7 +241,7 @@ def test_scoring_masks_only_is_refused_with_the_fix():
 
 
 def test_dask_listing_of_masks_only_is_refused_with_the_fix(tmp_path):
-    from core.scale.quality import list_images
+    from core.quality.scale import list_images
 
     for i in range(3):
         (tmp_path / "lot" / "gt").mkdir(parents=True, exist_ok=True)

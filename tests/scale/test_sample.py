@@ -1,4 +1,4 @@
-"""Fraud training on a log larger than memory: the documented time-aware sample (core/scale/sample.py).
+"""Fraud training on a log larger than memory: the documented time-aware sample (core/fraud/sample.py).
 
 The log is a glob of weekly Parquet files (the bundled sample's cards, four months). The tests
 recompute the documented rule with plain pandas on the whole log and check that the sample read is
@@ -55,7 +55,7 @@ def parse(*argv):
 def test_the_sample_is_the_documented_rows_with_the_whole_logs_features(weekly_log):
     from core.fraud.columns import make_columns, prepare_log
     from core.fraud.features import compute_features
-    from core.scale.sample import read_fraud_sample
+    from core.fraud.sample import read_fraud_sample
 
     glob, whole = weekly_log
     args, config = parse("--data", glob, "--sample-rows", str(BUDGET), "--chunk-size", "1500")
@@ -97,7 +97,7 @@ def test_window_features_built_on_the_workers_equal_the_in_process_ones(weekly_l
     one pass over the whole log."""
     from core.fraud.columns import extra_feature_columns, make_columns, prepare_log
     from core.fraud.features import FeatureConfig, compute_features
-    from core.scale.fraud import features_on_cluster
+    from core.fraud.scale import features_on_cluster
 
     _, whole = weekly_log
     cols, config = make_columns(whole), FeatureConfig()
@@ -153,7 +153,7 @@ def _days(counts: dict[str, int]) -> pd.DataFrame:
 
 
 def test_the_rule_and_its_messages():
-    from core.scale.sample import choose_start
+    from core.fraud.sample import choose_start
 
     days = _days({str(d.date()): 100 for d in pd.date_range("2024-01-01", periods=100)})
     reach = pd.Timedelta(days=10)
@@ -177,7 +177,7 @@ def test_the_rule_and_its_messages():
 
 
 def test_bad_sample_options_are_clear(weekly_log, tmp_path):
-    from core.scale.sample import read_fraud_sample
+    from core.fraud.sample import read_fraud_sample
 
     glob, _ = weekly_log
     args, config = parse("--data", glob, "--sample-rows", "0")

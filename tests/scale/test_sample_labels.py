@@ -1,6 +1,6 @@
 """Fraud labels spelled otherwise (Y/N, fraud / ok / pending) with --sample-rows: read as training reads a
 file that fits in memory (core.fraud.cli._labels), the rule decided on the whole log's counts, so a value
-first seen in a late file is read the same way (core/scale/labels.py)."""
+first seen in a late file is read the same way (core/fraud/blocklabels.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def worded(tmp_path_factory):
 def _read(glob, *extra):
     import core.fraud.cli as fraud_cli
     from core.cli import _train_parser
-    from core.scale.sample import read_fraud_sample
+    from core.fraud.sample import read_fraud_sample
 
     args = _train_parser(fraud_cli).parse_args(["--scenario", "fraud", "--data", glob, "--sample-rows", "5000",
                                                 "--chunk-size", "400", *extra])

@@ -198,7 +198,10 @@ def _saved(tmp_path, scenario: str, **meta) -> Path:
 
 
 def test_scenario_checks_before_any_cluster(tmp_path):
-    from core.scale import credit, demand, fraud, quality
+    from core.credit import scale as credit
+    from core.demand import scale as demand
+    from core.fraud import scale as fraud
+    from core.quality import scale as quality
 
     other = _saved(tmp_path, "quality")
     args = Namespace(model=str(other), data="x", out=str(tmp_path / "o.csv"), threshold=None, no_reasons=False)
@@ -236,7 +239,7 @@ def test_empty_input_is_refused():
 
 
 def test_series_are_split_freely_unless_a_covariate_scale_is_missing():
-    from core.scale.demand import pack_groups, series_sets
+    from core.demand.scale import pack_groups, series_sets
 
     ids = ["S1 / P1", "S1 / P2", "S2 / P2", "S3 / Q1", "S4 / Q2"]
     # Store and product profiles are shared with every worker: series sharing them need not stay together.
@@ -251,7 +254,7 @@ def test_series_are_split_freely_unless_a_covariate_scale_is_missing():
 def test_shared_profiles_are_cut_to_a_workers_date_grid():
     import numpy as np
 
-    from core.scale.demand import SharedProfiles
+    from core.demand.scale import SharedProfiles
 
     grid = pd.date_range("2024-01-01", periods=6, freq="D")
     mats = np.arange(3 * 36, dtype=np.float32).reshape(3, 6, 6)  # three stores

@@ -36,7 +36,7 @@ def count_labels(df: pd.DataFrame, day: pd.Series, target: str, rows: np.ndarray
 
 def decide(counts: pd.DataFrame, target: str, *, positive=None, negative=None):
     """(the ``LabelRule`` or None when the labels are read as they are, notices, the ``days`` frame of
-    ``core.scale.dayrule``: rows and frauds per day, rows the rule leaves out not counted)."""
+    ``core.fraud.dayrule``: rows and frauds per day, rows the rule leaves out not counted)."""
     from core.fraud.columns import parse_labels
     from core.outcome import label_rule
 

@@ -2,7 +2,7 @@
 
 With K = the longest feature window + the label delay + 1 day (the reach of every window
 feature, ``core.fraud.service.history_keep``), given every day's transactions and frauds (the first
-pass over the log, ``core.scale.sample.block_days``):
+pass over the log, ``core.fraud.sample.block_days``):
 
 - The sample is the most recent whole days whose rows, together with the rows of the K days
   before them, number at most ``--sample-rows`` (``choose_start``). The first of those days starts
