@@ -60,7 +60,7 @@ def credit_split(df: pd.DataFrame, target: str, positive, tr, te, *, budget: flo
                  n_trials: int | None) -> dict:
     """One evaluation split of a credit data set: recipe, baselines, search, tuned network."""
     from core.credit.pipeline import default_credit_config, train_credit
-    from core.search.scenarios import search_credit
+    from core.credit.search import search_credit
     from core.search.tabular import ensemble_metrics
 
     train, test = df.iloc[tr].reset_index(drop=True), df.iloc[te].reset_index(drop=True)
@@ -129,7 +129,7 @@ def run_fraud_set(name: str, *, budget: float, seed: int, n_trials: int | None):
 
     from core.fraud.columns import make_columns
     from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud
-    from core.search.scenarios import search_fraud
+    from core.fraud.search import search_fraud
     from core.search.tabular import ensemble_metrics
 
     raw = pd.read_csv(FRAUD_RAW if name == "fraud" else FRAUD_SAMPLE)
@@ -163,7 +163,7 @@ def run_demand_set(name: str, *, budget: float, seed: int, n_trials: int | None)
     seasonal-naive and moving-average baselines (lower MAE is better)."""
     from core.demand.data import ColumnMap, load_sales
     from core.demand.forecast import DemandConfig, train_demand
-    from core.search.demand import search_demand
+    from core.demand.search import search_demand
 
     path, (date, target, series), horizon, origins = DEMAND[name]
     data = load_sales(pd.read_csv(path), ColumnMap(date, target, series))
@@ -172,7 +172,7 @@ def run_demand_set(name: str, *, budget: float, seed: int, n_trials: int | None)
     t0 = time.perf_counter()
     recipe = train_demand(data, cfg)
     t_recipe = time.perf_counter() - t0
-    from core.search.demand import demand_ensemble_metrics
+    from core.demand.search import demand_ensemble_metrics
 
     search = search_demand(data, cfg, budget=budget, n_trials=n_trials, ensemble=True)
     t0 = time.perf_counter()
@@ -204,7 +204,7 @@ def run_quality_set(name: str, *, budget: float, seed: int, n_trials: int | None
     from core.quality.cli import _baselines
     from core.quality.data import LoadOptions, load_image_dataset, split_indices
     from core.quality.engine import QualityConfig, train_quality
-    from core.search.quality import resize_dataset, search_quality
+    from core.quality.search import resize_dataset, search_quality
 
     data = load_image_dataset(ROOT / "sample_data" / "quality_images", options=LoadOptions(image_size=64))
     cfg = QualityConfig(seed=seed)
@@ -221,7 +221,7 @@ def run_quality_set(name: str, *, budget: float, seed: int, n_trials: int | None
     base = _baselines(data.images[fit], data.labels[fit], recipe.test.images, recipe.test.labels, data.class_names)
     pick = ("accuracy", "macro_f1", "roc_auc")
     res = search.result
-    from core.search.quality import quality_baseline_proba, quality_ensemble_metrics
+    from core.quality.search import quality_baseline_proba, quality_ensemble_metrics
 
     ens = None
     if search.ensemble.get("use"):

@@ -84,10 +84,10 @@ def kept_search_section(prefix: str, run) -> dict | None:
         return None
     search = kept[1]
     if hasattr(search, "image_size"):
-        from core.search.quality import quality_search_section
+        from core.quality.search import quality_search_section
 
         return quality_search_section(search, run, _kept_baselines(prefix, run))
-    from core.search.demand import demand_search_section
+    from core.demand.search import demand_search_section
 
     return demand_search_section(search, run)
 

@@ -136,7 +136,8 @@ def run_train(args) -> dict:
     config = _config(args)
     search = None
     if getattr(args, "search_budget", None) is not None:
-        from core.search.scenarios import print_trials, search_credit
+        from core.credit.search import search_credit
+        from core.search.scenarios import print_trials
 
         search = search_credit(table.df, target=target, budget=args.search_budget, positive=args.positive,
                                sensitive=_sensitive(args.sensitive), config=config,

@@ -21,7 +21,7 @@ def train_page(df: pd.DataFrame, *, target: str, positive: Any, roles: dict, sen
     t0 = time.perf_counter()
     found = None
     if search.get("enabled"):
-        from core.search.scenarios import search_credit
+        from core.credit.search import search_credit
 
         found = search_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive, config=config,
                               test_size=test_size, budget=search["budget"], progress=report.search,

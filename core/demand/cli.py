@@ -23,7 +23,7 @@ from core.errors import DataValidationError
 from core.safety import escape_formula_cells
 
 DEFAULT_HORIZON = {"daily": 28, "weekly": 8, "monthly": 12}
-SUPPORTS_SEARCH = True  # --search-budget (see core/search/demand.py)
+SUPPORTS_SEARCH = True  # --search-budget (see core/demand/search.py)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -176,7 +176,7 @@ def run_train(args) -> dict:
     if args.event_level and args.event_level > 0:
         out["events"] = _events(run, args)
     if search is not None:
-        from core.search.demand import demand_search_section
+        from core.demand.search import demand_search_section
 
         out["search"] = demand_search_section(search, run)
     if args.save:
@@ -234,7 +234,7 @@ def _search(data, cfg, test, args):
     """--search-budget: search the network's settings on the training history (test periods left
     out), print a line per trial, and return the search and the config to train the final model."""
     from core.cli import say
-    from core.search.demand import search_demand
+    from core.demand.search import search_demand
     from core.search.scenarios import print_trials
 
     search = search_demand(data, cfg, budget=args.search_budget, test=test, n_trials=args.search_trials,

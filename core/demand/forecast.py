@@ -41,7 +41,7 @@ class DemandConfig:
     patience: int = 6
     seed: int = 0
     max_windows: int = 40_000  # cap on training windows (memory on small cloud instances)
-    # Network and loss settings the model search tunes (core/search/demand.py); these are today's.
+    # Network and loss settings the model search tunes (core/demand/search.py); these are today's.
     depth: int = 2
     dropout: float = 0.3
     l2: float = 1e-4

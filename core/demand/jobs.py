@@ -31,7 +31,7 @@ def train_page(sales, *, config, search: dict | None, future=None, report) -> di
     t0 = time.perf_counter()
     found = None
     if search and search.get("enabled"):
-        from core.search.demand import search_demand
+        from core.demand.search import search_demand
 
         found = search_demand(sales, config, budget=search["budget"], ensemble=bool(search.get("ensemble")),
                               progress=report.search)

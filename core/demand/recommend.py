@@ -41,7 +41,7 @@ def recommend_forecast(run) -> dict:
     out = {"checked": True, "choice": pick, "use": pick != "nn", "metric": "wmae" if run.holiday_col else "mae",
            "validation_scores": {k: round(v, 4) for k, v in scores.items()}}
     if pick == "ensemble":
-        from core.search.demand import demand_ensemble_metrics
+        from core.demand.search import demand_ensemble_metrics
 
         label = ensemble_label(ens, network=NAMES["nn"], names={k: v.lower() for k, v in NAMES.items()})
         out.update(baseline=ens["baseline"], weight=ens["weight"], label=label,

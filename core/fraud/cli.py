@@ -143,7 +143,8 @@ def run_train(args) -> dict:
             print(notice, file=sys.stderr, flush=True)
     search = None
     if getattr(args, "search_budget", None) is not None:
-        from core.search.scenarios import print_trials, search_fraud
+        from core.fraud.search import search_fraud
+        from core.search.scenarios import print_trials
 
         search, config = search_fraud(table.df, cols, budget=args.search_budget, config=config,
                                       n_trials=args.search_trials, metric=args.search_metric,

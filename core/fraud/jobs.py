@@ -25,7 +25,7 @@ def train_page(df: pd.DataFrame, *, cols, features, train_start, test_start, gap
                          drop_known_cards=drop_known, tabular=tab, keep_columns=tuple(keep_columns), k=int(k))
     found = None
     if search.get("enabled"):
-        from core.search.scenarios import search_fraud
+        from core.fraud.search import search_fraud
 
         found, config = search_fraud(df, cols, budget=search["budget"], config=config, progress=report.search)
     run = run_fraud(df, cols, config=config, progress=report.epoch, status=report.status)

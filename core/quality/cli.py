@@ -24,7 +24,7 @@ from core.quality.engine import QualityConfig, train_quality
 from core.quality.evaluate import compute_multiclass_metrics
 from core.safety import escape_formula_cells
 
-SUPPORTS_SEARCH = True  # --search-budget (see core/search/quality.py)
+SUPPORTS_SEARCH = True  # --search-budget (see core/quality/search.py)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,7 +128,7 @@ def run_train(args) -> dict:
     result["verdict"] = _verdict(run, baseline_proba, args)
     result["timings"] = {"load_s": round(t_load, 3), **run.timings}
     if search is not None:
-        from core.search.quality import quality_baseline_proba, quality_search_section
+        from core.quality.search import quality_baseline_proba, quality_search_section
 
         result["search"] = quality_search_section(
             search, run, quality_baseline_proba(data, run, config, test=test) if search.ensemble.get("use") else None)
@@ -182,7 +182,7 @@ def _search(data, config, test, args, opts):
     print a line per trial; returns the search, the config, and the data (and test set) read again
     at the chosen input size when the search picked another one."""
     from core.cli import say
-    from core.search.quality import search_quality
+    from core.quality.search import search_quality
     from core.search.scenarios import print_trials
 
     search = search_quality(data, config, budget=args.search_budget, test=test, ok_class=args.ok_class,

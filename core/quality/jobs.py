@@ -27,7 +27,7 @@ def train_page(data, *, ok_class, config_options: dict, search: dict | None, rep
     config = QualityConfig(**config_options)
     found = None
     if search and search.get("enabled"):
-        from core.search.quality import resize_dataset, search_quality
+        from core.quality.search import resize_dataset, search_quality
 
         found = search_quality(data, config, budget=search["budget"], ok_class=ok_class,
                                ensemble=bool(search.get("ensemble")), progress=report.search)

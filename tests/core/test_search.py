@@ -300,7 +300,7 @@ def _recording_train_tabular(calls):
 def test_credit_search_never_touches_the_test_rows(monkeypatch):
     import core.tabular
     from core.credit.pipeline import prepare_credit_data, split_rows
-    from core.search.scenarios import search_credit
+    from core.credit.search import search_credit
 
     calls = []
     monkeypatch.setattr(core.tabular, "train_tabular", _recording_train_tabular(calls))
@@ -330,7 +330,7 @@ def test_fraud_search_validates_on_the_latest_training_days_only(monkeypatch):
     import core.tabular
     from core.fraud.columns import make_columns, prepare_log
     from core.fraud.split import split_by_time
-    from core.search.scenarios import search_fraud
+    from core.fraud.search import search_fraud
 
     import core.fraud.pipeline  # noqa: F401  imported before the patch, so it keeps the real train_tabular
 
@@ -353,7 +353,7 @@ def test_fraud_search_validates_on_the_latest_training_days_only(monkeypatch):
 
 def test_tabular_search_is_deterministic_for_the_same_seed():
     from core.credit.pipeline import default_credit_config
-    from core.search.scenarios import search_credit
+    from core.credit.search import search_credit
 
     df = _credit_frame(240)
     cfg = default_credit_config(epochs=2)
@@ -496,7 +496,7 @@ def test_importing_the_search_loads_neither_optuna_nor_tensorflow():
     import sys
 
     code = ("import sys, core.search, core.search.charts, core.search.scenarios, core.search.tabular, "
-            "core.search.demand, core.search.quality; "
+            "core.demand.search, core.quality.search; "
             "print(sorted(m for m in ('optuna', 'tensorflow', 'keras', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -83,7 +83,7 @@ def test_the_search_section_shows_the_ensembles_importance_in_units(small_run):
     from streamlit.testing.v1 import AppTest
 
     from core.demand.ensemble import explain_demand_ensemble
-    from core.search.demand import DemandSearch
+    from core.demand.search import DemandSearch
     from core.search.engine import run_search
     from tests.core.test_search import FakeClock, QuadraticObjective
     from ui.demand.train import ENSEMBLE_NOTE

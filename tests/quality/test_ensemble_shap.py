@@ -118,7 +118,7 @@ def test_the_search_section_shows_the_ensembles_shap_map(tiny_run, fitted):
 
     from core.quality.ensemble import explain_quality_ensemble
     from core.search.engine import run_search
-    from core.search.quality import QualitySearch
+    from core.quality.search import QualitySearch
     from tests.core.test_search import FakeClock, QuadraticObjective
 
     ens = {"checked": True, "use": True, "baseline": "logistic_16px", "weight": 0.75, "best_baseline": "logistic_16px",

@@ -70,7 +70,7 @@ def _recording_train_demand(calls, clock=None, epoch_seconds=1.0):
 
 def test_search_sees_only_the_training_history_of_each_series(sales, monkeypatch):
     import core.demand.forecast
-    from core.search.demand import search_demand
+    from core.demand.search import search_demand
 
     calls = []
     monkeypatch.setattr(core.demand.forecast, "train_demand", _recording_train_demand(calls))
@@ -102,7 +102,7 @@ def test_search_sees_only_the_training_history_of_each_series(sales, monkeypatch
 
 
 def test_ensemble_metrics_on_the_final_backtest():
-    from core.search.demand import demand_ensemble_metrics, demand_search_section
+    from core.demand.search import demand_ensemble_metrics, demand_search_section
 
     bt = pd.DataFrame({"series": ["a"] * 4, "date": pd.date_range("2025-01-01", periods=4), "y": [10.0] * 4,
                        "scale": [1.0] * 4, **_quantiles("nn", 12.0), **_quantiles("moving_average", 9.0),
@@ -119,7 +119,7 @@ def test_ensemble_metrics_on_the_final_backtest():
 
 def test_same_seed_gives_the_same_trials_and_best_trial(sales, monkeypatch):
     import core.demand.forecast
-    from core.search.demand import search_demand
+    from core.demand.search import search_demand
 
     monkeypatch.setattr(core.demand.forecast, "train_demand", _recording_train_demand([]))
     sa, sb = (search_demand(sales, _config(), budget=600, n_trials=8, ensemble=True) for _ in range(2))
@@ -133,7 +133,7 @@ def test_same_seed_gives_the_same_trials_and_best_trial(sales, monkeypatch):
 
 def test_budget_is_honoured_a_trial_stops_at_the_first_epoch_past_it(sales, monkeypatch):
     import core.demand.forecast
-    from core.search.demand import search_demand
+    from core.demand.search import search_demand
 
     clock = FakeClock()
     monkeypatch.setattr(core.demand.forecast, "train_demand", _recording_train_demand([], clock, 2.0))
@@ -144,7 +144,7 @@ def test_budget_is_honoured_a_trial_stops_at_the_first_epoch_past_it(sales, monk
 
 
 def test_budget_is_honoured_with_real_training(sales):
-    from core.search.demand import search_demand
+    from core.demand.search import search_demand
 
     res = search_demand(sales, _config(epochs=500, patience=500), budget=3).result
     # The trial still training when the budget runs out is stopped by the budget, long before its
@@ -158,7 +158,7 @@ def test_real_training_of_a_trial_is_repeatable(sales):
     """Real training scores the same settings identically (the sampled settings' order is
     checked above): two searches with the same seed give trial 0 the same validation MAE."""
     from core.search.engine import wait_for_stopped_trials
-    from core.search.demand import search_demand
+    from core.demand.search import search_demand
 
     # A trial an earlier test's search left to stop in the background would share the seeds and cores.
     assert wait_for_stopped_trials(120)
@@ -170,7 +170,7 @@ def test_real_training_of_a_trial_is_repeatable(sales):
 
 
 def test_history_too_short_for_a_validation_forecast(sales):
-    from core.search.demand import search_demand
+    from core.demand.search import search_demand
 
     with pytest.raises(DataValidationError, match="model search needs a series with at least"):
         search_demand(sales, _config(horizon=60, input_len=120, origins=1), budget=30)

@@ -63,7 +63,7 @@ def _recording_train_quality(calls, clock=None, epoch_seconds=1.0):
 def test_search_never_sees_the_test_images(parts, monkeypatch):
     import core.quality.engine
     from core.quality.data import split_indices
-    from core.search.quality import search_quality
+    from core.quality.search import search_quality
 
     import core.quality.baselines
 
@@ -101,7 +101,7 @@ def test_search_never_sees_the_test_images(parts, monkeypatch):
 
 def test_budget_is_honoured_and_the_same_seed_gives_the_same_best_trial(parts, monkeypatch):
     import core.quality.engine
-    from core.search.quality import search_quality
+    from core.quality.search import search_quality
 
     clock = FakeClock()
     monkeypatch.setattr(core.quality.engine, "train_quality", _recording_train_quality([], clock, 2.0))
@@ -116,7 +116,7 @@ def test_budget_is_honoured_and_the_same_seed_gives_the_same_best_trial(parts, m
 
 
 def test_budget_is_honoured_with_real_training(parts):
-    from core.search.quality import search_quality
+    from core.quality.search import search_quality
 
     res = search_quality(parts, _config(epochs=500, patience=500), budget=3).result
     # The trial still training when the budget runs out is stopped by the budget, long before its
@@ -128,7 +128,7 @@ def test_budget_is_honoured_with_real_training(parts):
 
 def test_real_training_of_a_trial_is_repeatable(parts):
     from core.search.engine import wait_for_stopped_trials
-    from core.search.quality import search_quality
+    from core.quality.search import search_quality
 
     # A trial an earlier test's search left to stop in the background would share the seeds and cores.
     assert wait_for_stopped_trials(120)
@@ -140,7 +140,7 @@ def test_real_training_of_a_trial_is_repeatable(parts):
 
 
 def test_search_errors(parts):
-    from core.search.quality import search_quality
+    from core.quality.search import search_quality
 
     with pytest.raises(DataValidationError, match="model search tunes the small CNN; got backbone 'mobilenetv2'"):
         search_quality(parts, _config(backbone="mobilenetv2"), budget=30)
@@ -172,7 +172,7 @@ def test_cli_budget_too_small_keeps_todays_recipe(parts_zip, tmp_path, capsys):
 
 
 def test_resize_images_keeps_shape_and_mean():
-    from core.search.quality import resize_images
+    from core.quality.search import resize_images
 
     img = np.zeros((2, 32, 32, 1), np.uint8)
     img[:, :, 16:] = 200
@@ -182,7 +182,7 @@ def test_resize_images_keeps_shape_and_mean():
 
 
 def test_quality_ensemble_metrics_blend_the_test_probabilities():
-    from core.search.quality import quality_ensemble_metrics, quality_search_section
+    from core.quality.search import quality_ensemble_metrics, quality_search_section
 
     labels = np.array([0, 1, 1, 0])
     net = np.array([[0.6, 0.4], [0.4, 0.6], [0.6, 0.4], [0.9, 0.1]])
