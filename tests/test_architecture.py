@@ -94,6 +94,40 @@ def test_workspace_never_branches_on_a_scenario_name():
     assert offenders == []
 
 
+def _scenario_literals(path: Path) -> list[str]:
+    """String constants that are a scenario's name (docstrings aside): a shared module that says "credit"
+    is one that knows it."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    return [f"{path.name}:{n.lineno} {n.value!r}" for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and n.value in SCENARIO_PACKAGES and id(n) not in docs]
+
+
+# The shared engine a new scenario plugs into: it neither imports a scenario package nor names one.
+SHARED_ENGINE = ("core/scale", "core/search", "core/workspace", "core/scenarios.py", "core/registry.py",
+                 "core/memory_guard.py")
+
+
+def test_the_shared_engine_names_no_scenario():
+    """A fifth scenario edits none of these (each asks the scenario through its hooks: ``order``, ``spec``,
+    ``model_kind``, ``memory_estimate``, ``demo``...); the scenario-specific parts of scaling and search
+    live in the scenario's package (``core/<name>/scale.py``, ``search.py``)."""
+    files = [p for part in SHARED_ENGINE for p in ((ROOT / part).glob("*.py") if (ROOT / part).is_dir()
+                                                   else [ROOT / part])]
+    assert len(files) > 25  # the scan saw the engine
+    imports = {str(p.relative_to(ROOT)): sorted(m for m in _core_imports(p)
+                                                if m.split(".")[1:2] and m.split(".")[1] in SCENARIO_PACKAGES)
+               for p in files}
+    assert {k: v for k, v in imports.items() if v} == {}
+    assert [hit for p in files for hit in _scenario_branches(p)] == []
+    # Scaling, search and the registry do not even spell a name (the workspace's run summaries have a
+    # "quality" figure list, and the memory estimates keep the scenario they were measured on as defaults).
+    spelled = [p for p in files if p.parent.name in ("scale", "search") or p.name in ("scenarios.py", "registry.py")]
+    assert [hit for p in spelled for hit in _scenario_literals(p)] == []
+
+
 def _core_imports(path: Path) -> set[str]:
     """Full module names of every ``core...`` import in a file (function-level imports too)."""
     out = set()
