@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.memory_guard import start_memory_trimmer
 from core.money import CURRENCIES, DEFAULT_CURRENCY
-from core.scenarios import ROOT, SCENARIOS
+from core.scenarios import ROOT, SCENARIOS, discover, extension_problems
 from ui.common import CURRENCY_KEY
 from ui.auth import require_sign_in
 from ui.jobs import browser_key
@@ -22,6 +22,12 @@ st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insight
 require_sign_in()
 # The browser's key (kept in the address) owns its trainings: a reload finds them again.
 browser_key()
+
+# Scenario packages named in STUDIO_SCENARIOS that could not be loaded are left out, saying why; the
+# others (the built-in ones at least) stay usable.
+discover()
+for problem in extension_problems():
+    st.error(problem, icon=":material/extension_off:")
 
 overview = st.Page("pages/home.py", title="Overview", icon=":material/home:", url_path="overview", default=True)
 

@@ -25,7 +25,7 @@ from typing import Sequence
 
 from core.console import clean_json as _clean, quiet_native_stderr, say  # noqa: F401  (their old home)
 from core.errors import DataValidationError
-from core.scenarios import ScenarioKeys, find_scenario
+from core.scenarios import ScenarioKeys, discover, extension_packages, find_scenario
 
 PERSONAL_DATA_MODES = ("drop", "hash", "keep")  # core.privacy.OUTPUT_MODES, without importing pandas here
 
@@ -204,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     try:
+        if extension_packages():  # a package named in STUDIO_SCENARIOS that is not there stops here, with its fix
+            discover(strict=True)
         scenario = _scenario_from_argv(rest)
         if command == "score" and scenario is None and "--model" in rest:
             from core.registry import read_metadata

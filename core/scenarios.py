@@ -380,15 +380,37 @@ def _import_extension(package: str) -> None:
                                   f"core.scenarios.register(YourScenario()) in {package}/scenario.py.")
 
 
-def discover() -> None:
-    """Import every scenario module (built-in packages once, then the ``STUDIO_SCENARIOS`` packages)."""
+_PROBLEMS: dict[str, str] = {}  # package named in STUDIO_SCENARIOS -> why it was not loaded
+
+
+def discover(*, strict: bool = False) -> None:
+    """Import every scenario module (built-in packages once, then the ``STUDIO_SCENARIOS`` packages).
+
+    A named package that cannot be imported or registers nothing is left out and its message kept
+    (``extension_problems``, shown by the app and in ``get_scenario``'s error), so the other scenarios
+    stay usable; ``strict`` raises it instead (the command line)."""
     global _BUILTINS_FOUND
     if not _BUILTINS_FOUND:
         for module in _builtin_modules():
             _import_builtin(module)
         _BUILTINS_FOUND = True
+    from core.errors import DataValidationError
+
     for package in extension_packages():
-        _import_extension(package)
+        if package in _PROBLEMS:
+            continue
+        try:
+            _import_extension(package)
+        except DataValidationError as exc:
+            _PROBLEMS[package] = str(exc)
+    problems = extension_problems()
+    if strict and problems:
+        raise DataValidationError(" ".join(problems))
+
+
+def extension_problems() -> list[str]:
+    """Why packages named in ``STUDIO_SCENARIOS`` were left out (empty when all of them registered)."""
+    return [_PROBLEMS[p] for p in extension_packages() if p in _PROBLEMS]
 
 
 def _load(key: str) -> None:
@@ -414,7 +436,8 @@ def get_scenario(key: Any) -> Scenario:
     if found is None:
         from core.errors import DataValidationError
 
-        raise DataValidationError(f"Scenario must be one of {', '.join(scenario_keys())}; got '{key}'. "
+        left_out = "".join(f" ({p})" for p in extension_problems())
+        raise DataValidationError(f"Scenario must be one of {', '.join(scenario_keys())}; got '{key}'.{left_out} "
                                   "Fix: pass the key of a scenario (or pick a run saved by one).")
     return found
 

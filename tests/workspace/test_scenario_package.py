@@ -224,6 +224,15 @@ seen.update(page_exception=[str(e.value) for e in at.exception], titles=[t.value
 print(json.dumps(seen))
 '''
 
+APP_ERRORS = '''
+import json, sys
+from streamlit.testing.v1 import AppTest
+
+at = AppTest.from_file(sys.argv[1], default_timeout=120).run()
+print(json.dumps({"exception": [str(e.value) for e in at.exception], "errors": [e.value for e in at.error],
+                  "subheaders": [h.value for h in at.subheader]}))
+'''
+
 
 def make_customers(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
@@ -300,15 +309,20 @@ def test_the_app_offers_the_package_in_its_navigation(package, tmp_path):
 
 def test_a_wrong_package_setting_says_how_to_fix_it(tmp_path, monkeypatch):
     from core.errors import DataValidationError
-    from core.scenarios import discover
+    from core.scenarios import discover, extension_problems, get_scenario, scenario_keys
 
     monkeypatch.setenv("STUDIO_SCENARIOS", "no_such_scenario_pkg")
     with pytest.raises(DataValidationError, match="names the package 'no_such_scenario_pkg', which Python cannot "
                                                   "import. Fix: put the folder"):
-        discover()
+        discover(strict=True)
+    # Left out, not in the way: the built-in scenarios still answer, and asking for a missing one says why.
+    assert scenario_keys() == ("credit", "fraud", "demand", "quality") and len(extension_problems()) == 1
+    with pytest.raises(DataValidationError, match=r"got 'churn'. \(STUDIO_SCENARIOS names the package "
+                                                  r"'no_such_scenario_pkg'.*\) Fix: pass the key"):
+        get_scenario("churn")
     monkeypatch.setenv("STUDIO_SCENARIOS", "churn scenario")
     with pytest.raises(DataValidationError, match="importable package names.*got 'churn scenario'.*Fix"):
-        discover()
+        discover(strict=True)
     empty = tmp_path / "ext" / "empty_scenario_pkg"
     empty.mkdir(parents=True)
     (empty / "__init__.py").write_text("")
@@ -316,6 +330,20 @@ def test_a_wrong_package_setting_says_how_to_fix_it(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_SCENARIOS", "empty_scenario_pkg")
     with pytest.raises(DataValidationError, match="'empty_scenario_pkg' in STUDIO_SCENARIOS registers no scenario. "
                                                   "Fix: call core.scenarios.register"):
-        discover()
+        discover(strict=True)
     monkeypatch.delenv("STUDIO_SCENARIOS")
-    discover()  # nothing named: the built-in scenarios only
+    discover(strict=True)  # nothing named: the built-in scenarios only
+    assert extension_problems() == []
+
+
+def test_the_command_line_and_the_app_say_what_is_wrong_with_the_setting(tmp_path):
+    env = {**os.environ, "STUDIO_SCENARIOS": "no_such_scenario_pkg", "STUDIO_RUNS_DIR": str(tmp_path / "runs")}
+    done = _run(["-m", "core", "train", "--scenario", "credit", "--data", str(tmp_path / "x.csv")], env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "STUDIO_SCENARIOS names the package 'no_such_scenario_pkg', which Python cannot import." in done.stderr
+    (tmp_path / "app_check.py").write_text(APP_ERRORS)
+    done = _run([str(tmp_path / "app_check.py"), str(ROOT / "app.py")], env)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["exception"] == [] and len(seen["errors"]) == 1 and "'no_such_scenario_pkg'" in seen["errors"][0]
+    assert any("Credit scoring" in h for h in seen["subheaders"])  # the built-in scenarios are still offered
