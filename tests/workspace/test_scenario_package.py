@@ -243,15 +243,19 @@ def make_customers(n: int, seed: int) -> pd.DataFrame:
     return df
 
 
-@pytest.fixture
-def package(tmp_path):
-    """The churn package in a folder of its own, outside the repository."""
-    folder = tmp_path / "ext" / PACKAGE
+def write_package(parent: Path) -> Path:
+    """The churn package written into ``parent`` (a folder outside the repository); returns its folder."""
+    folder = parent / PACKAGE
     folder.mkdir(parents=True)
     for name, text in {"__init__.py": "", "engine.py": ENGINE, "cli.py": CLI, "scenario.py": SCENARIO,
                        "page.py": PAGE}.items():
         (folder / name).write_text(textwrap.dedent(text).lstrip())
     return folder
+
+
+@pytest.fixture
+def package(tmp_path):
+    return write_package(tmp_path / "ext")
 
 
 def _env(tmp_path, package_dir: Path, **extra) -> dict:
