@@ -86,7 +86,8 @@ def _import_extension(package: str) -> None:
             importlib.import_module(name)
             break
         except ModuleNotFoundError as exc:
-            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):  # something the package imports is missing
+            # Something the package itself imports is missing: that error is the package's own.
+            if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
                 raise
     else:
         raise DataValidationError(f"{EXTENSIONS_ENV} names the package '{package}', which Python cannot import. "
