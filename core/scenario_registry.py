@@ -86,9 +86,12 @@ def _import_extension(package: str) -> None:
             importlib.import_module(name)
             break
         except ModuleNotFoundError as exc:
-            # Something the package itself imports is missing: that error is the package's own.
             if exc.name is None or not (name == exc.name or name.startswith(exc.name + ".")):
-                raise
+                raise _failed(package, name, exc) from exc  # something the package itself imports is missing
+        except DataValidationError:
+            raise
+        except Exception as exc:  # the package's own code failed while it was imported
+            raise _failed(package, name, exc) from exc
     else:
         raise DataValidationError(f"{EXTENSIONS_ENV} names the package '{package}', which Python cannot import. "
                                   "Fix: put the folder that holds it on PYTHONPATH (or install it), or remove it "
@@ -97,6 +100,14 @@ def _import_extension(package: str) -> None:
                for s in _REGISTRY.values()):
         raise DataValidationError(f"The package '{package}' in {EXTENSIONS_ENV} registers no scenario. Fix: call "
                                   f"core.scenarios.register(YourScenario()) in {package}/scenario.py.")
+
+
+def _failed(package: str, module: str, exc: Exception):
+    from core.errors import DataValidationError
+
+    return DataValidationError(f"The package '{package}' in {EXTENSIONS_ENV} failed while '{module}' was imported: "
+                               f"{type(exc).__name__}: {exc}. Fix: install what it needs or correct it, or remove it "
+                               f"from {EXTENSIONS_ENV}.")
 
 
 _PROBLEMS: dict[str, str] = {}  # package named in STUDIO_SCENARIOS -> why it was not loaded

@@ -335,6 +335,15 @@ def test_a_wrong_package_setting_says_how_to_fix_it(tmp_path, monkeypatch):
     with pytest.raises(DataValidationError, match="'empty_scenario_pkg' in STUDIO_SCENARIOS registers no scenario. "
                                                   "Fix: call core.scenarios.register"):
         discover(strict=True)
+    broken = tmp_path / "ext" / "broken_scenario_pkg"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("")
+    (broken / "scenario.py").write_text("import not_installed_anywhere_pkg\n")
+    monkeypatch.setenv("STUDIO_SCENARIOS", "broken_scenario_pkg")
+    with pytest.raises(DataValidationError, match="'broken_scenario_pkg' in STUDIO_SCENARIOS failed while "
+                                                  "'broken_scenario_pkg.scenario' was imported: ModuleNotFoundError: "
+                                                  ".*not_installed_anywhere_pkg.*Fix: install what it needs"):
+        discover(strict=True)
     monkeypatch.delenv("STUDIO_SCENARIOS")
     discover(strict=True)  # nothing named: the built-in scenarios only
     assert extension_problems() == []
