@@ -49,6 +49,12 @@ class ScenarioSpec:
     sample_batch: str | None = None
     # The importable package of the scenario's engine (its ``cli`` module); "" for ``core.<key>``.
     package: str = ""
+    # A one-word name where space is short (the Runs list's scenario column); the title when not given.
+    short_title: str = ""
+
+    @property
+    def short(self) -> str:
+        return self.short_title or self.title
 
     @property
     def page_path(self) -> Path:

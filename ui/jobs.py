@@ -77,7 +77,12 @@ def job_panel(ns: str, scenario: str, collect: Callable[[Any, WorkerJob], None],
 
     manager = get_job_manager()
     job = manager.latest(browser_key(), scenario)
-    if job is None or st.session_state.get(ns + "job.seen") == job.id:
+    if job is None:
+        return None
+    if st.session_state.get(ns + "job.seen") == job.id:
+        waited = (job.started or job.created) - job.created
+        if job.state == "done" and waited >= 1:
+            st.caption(f":material/hourglass_bottom: Waited {waited:.0f} s for a training slot.")
         return job
     if not job.finished:
         _live(ns, job.id, noun)

@@ -164,6 +164,17 @@ def scenario_title(key) -> str:
     return found.title if found is not None else str(key)
 
 
+def scenario_short(key) -> str:
+    """A scenario's short name ("Credit") for a run's key (its spec's ``short``); the key for an unknown one."""
+    from core.scenarios import find_scenario
+
+    found = find_scenario(key)
+    if found is None:
+        return str(key)
+    spec = getattr(found, "spec", None)
+    return spec.short if spec is not None else found.title
+
+
 def pick_saved_run(key: str, *, empty: str) -> tuple[dict, dict]:
     """The runs folder pick, then a "Saved run" box over its runs (the newest first, each labelled with
     its scenario); returns the picked run's metadata and every run's label by id. Folders that cannot be read are counted in a
@@ -228,7 +239,7 @@ def get_list_records(rows: list[dict]) -> tuple[list[dict], dict]:
     widths = {"run": max(200, LIST_WIDTH - 40 - sum(widths.values())), **widths}  # 40: the row's checkbox
     chars = int((widths["run"] - _PAD) / _PX_PER_CHAR)
     records = [{"run": shorten_middle(("⚠ " if f else "") + str(r["name"]), chars), "name": r["name"],
-                "scenario": scenario_title(r["scenario"]).split(" ")[0], "saved": saved(r["saved"]),
+                "scenario": scenario_short(r["scenario"]), "saved": saved(r["saved"]),
                 "quality": r["quality"], "impact": r["impact"],
                 "trust": f"⚠ {r['trust']}" if f else r["trust"],
                 "rows": f"{r['rows']:,}" if isinstance(r["rows"], int) else "—",  # a dash, not the grid's None

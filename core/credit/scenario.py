@@ -21,6 +21,7 @@ SPEC = ScenarioSpec(
     "CSV or Parquet, one row per application, a binary outcome column (e.g. default).",
     "pages/credit.py",
     "sample_data/credit_new_month.csv",
+    short_title="Credit",
 )
 
 

@@ -22,6 +22,7 @@ SPEC = ScenarioSpec(
     "CSV or Parquet: date, quantity, optional series ids (store, product) and covariates.",
     "pages/demand.py",
     "sample_data/demand_next_quarter.csv",
+    short_title="Demand",
 )
 
 

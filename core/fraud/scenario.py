@@ -27,6 +27,7 @@ SPEC = ScenarioSpec(
     "CSV or Parquet transaction log: timestamp, amount, optional customer and terminal ids, fraud label.",
     "pages/fraud.py",
     "sample_data/fraud_new_month.csv.gz",
+    short_title="Fraud",
 )
 
 

@@ -22,6 +22,7 @@ SPEC = ScenarioSpec(
     "A zip with one folder per class, or images plus a labels CSV.",
     "pages/quality.py",
     "sample_data/quality_new_batch.zip",
+    short_title="Quality",
 )
 
 
