@@ -80,9 +80,7 @@ def job_panel(ns: str, scenario: str, collect: Callable[[Any, WorkerJob], None],
     if job is None:
         return None
     if st.session_state.get(ns + "job.seen") == job.id:
-        waited = (job.started or job.created) - job.created
-        if job.state == "done" and waited >= 1:
-            st.caption(f":material/hourglass_bottom: Waited {waited:.0f} s for a training slot.")
+        _show_wait(job)
         return job
     if not job.finished:
         _live(ns, job.id, noun)
@@ -95,12 +93,19 @@ def job_panel(ns: str, scenario: str, collect: Callable[[Any, WorkerJob], None],
             st.error(str(exc), icon=":material/error:")
             return job
         collect(result, job)
+        _show_wait(job)
     elif job.state == "cancelled":
         st.info(f"The {noun} was cancelled; nothing of it was kept. Whatever was trained before is unchanged.",
                 icon=":material/cancel:")
     else:
         show_failure(job, noun)
     return job
+
+
+def _show_wait(job: WorkerJob) -> None:
+    waited = (job.started or job.created) - job.created
+    if job.state == "done" and waited >= 1:
+        st.caption(f":material/hourglass_bottom: Waited {waited:.0f} s for a training slot.")
 
 
 def show_failure(job: WorkerJob, noun: str = "training") -> None:
