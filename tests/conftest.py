@@ -40,6 +40,18 @@ def _require(env: str) -> bool:
     return os.environ.get(env, "") == "1"
 
 
+@pytest.fixture(autouse=True)
+def _runtime_default_restored():
+    """The app's router sets STUDIO_RUNTIME=onnx for its process; an AppTest of app.py runs it in the test's
+    process, so the setting is put back after each test (scoring in later tests keeps the default engine)."""
+    before = os.environ.get("STUDIO_RUNTIME")
+    yield
+    if before is None:
+        os.environ.pop("STUDIO_RUNTIME", None)
+    else:
+        os.environ["STUDIO_RUNTIME"] = before
+
+
 @pytest.fixture(scope="session")
 def shared_data():
     """Path of a file or folder in ../shared/datasets.
