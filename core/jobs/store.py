@@ -52,15 +52,14 @@ class _Pickler(pickle.Pickler):
 
 def _write_model(model, stem: Path) -> None:
     """``stem.keras`` always; ``stem.onnx`` when the graph converts and agrees with Keras."""
-    from core.runtime.onnx import _check_against_keras, _convert
+    from core.runtime.onnx import convert_checked
 
     model.save(stem.with_suffix(".keras"))
     try:
-        data = _convert(model)
-        if _check_against_keras(model, data) <= ONNX_TOLERANCE:
-            stem.with_suffix(".onnx").write_bytes(data)
+        data, _ = convert_checked(model, name=stem.name, tolerance=ONNX_TOLERANCE)
     except Exception:  # a layer tf2onnx cannot convert: the Keras file serves instead (slower, same answers)
-        pass
+        return
+    stem.with_suffix(".onnx").write_bytes(data)
 
 
 class _Unpickler(pickle.Unpickler):
@@ -74,7 +73,7 @@ class _Unpickler(pickle.Unpickler):
         if kind != "model":
             raise pickle.UnpicklingError(f"unknown stored object {kind!r}")
         if name not in self.models:
-            self.models[name] = DetachedModel(self.folder / f"{name}.keras")
+            self.models[name] = DetachedModel.from_files(self.folder / name)
         return self.models[name]
 
 
@@ -107,23 +106,26 @@ class DetachedModel:
     keras_loads = 0  # networks loaded into Keras in this process (paths that still need TensorFlow)
     _count_lock = threading.Lock()
 
-    def __init__(self, keras_path, *, keras_bytes: bytes | None = None, onnx_bytes: bytes | None = None):
-        keras_path = Path(keras_path)
-        self.name = keras_path.stem
-        self.keras_bytes = keras_bytes if keras_bytes is not None else keras_path.read_bytes()
-        onnx_path = keras_path.with_suffix(".onnx")
-        if onnx_bytes is None and keras_bytes is None and onnx_path.exists():
-            onnx_bytes = onnx_path.read_bytes()
+    def __init__(self, name: str, keras_bytes: bytes, onnx_bytes: bytes | None = None):
+        self.name = name
+        self.keras_bytes = keras_bytes
         self.onnx_bytes = onnx_bytes
         self._onnx = None
         self._keras = None
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_files(cls, stem) -> DetachedModel:
+        """The network ``dump_result`` wrote as ``stem.keras`` (and ``stem.onnx`` when it converted)."""
+        stem = Path(stem)
+        onnx = stem.with_suffix(".onnx")
+        return cls(stem.name, stem.with_suffix(".keras").read_bytes(), onnx.read_bytes() if onnx.exists() else None)
+
     def __getstate__(self):
         return {"name": self.name, "keras_bytes": self.keras_bytes, "onnx_bytes": self.onnx_bytes}
 
     def __setstate__(self, state):
-        self.__init__(Path(f"{state['name']}.keras"), keras_bytes=state["keras_bytes"], onnx_bytes=state["onnx_bytes"])
+        self.__init__(**state)
 
     def __deepcopy__(self, memo):
         return self  # read-only: copies of a run share their network

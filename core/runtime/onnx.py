@@ -124,6 +124,24 @@ def _check_against_keras(model, onnx_bytes: bytes, *, rows: int = 64, seed: int 
     return float(np.max(np.abs(keras_out - session(xs[0] if len(xs) == 1 else xs))))
 
 
+def convert_checked(model, *, name: str, tolerance: float = 1e-3) -> tuple[bytes, float]:
+    """The ONNX graph of ``model`` and its largest difference from Keras on seeded inputs (imports TensorFlow).
+
+    ``DataValidationError`` when tf2onnx cannot convert it, or when the graph's outputs differ from Keras
+    by more than ``tolerance``; ``name`` is the run the messages speak of."""
+    try:
+        data = _convert(model)
+    except Exception as exc:  # tf2onnx raises its own errors for layers it cannot convert
+        raise DataValidationError(f"Expected the network of run '{name}' to convert to ONNX; got "
+                                  f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}. "
+                                  "Fix: serve it with --runtime keras.") from exc
+    diff = _check_against_keras(model, data)
+    if not np.isfinite(diff) or diff > tolerance:
+        raise DataValidationError(f"Expected the ONNX export of run '{name}' to give the Keras model's "
+                                  f"outputs; got a difference of {diff:.3g}. Fix: serve it with --runtime keras.")
+    return data, diff
+
+
 def export_onnx(run_dir, *, model=None) -> dict:
     """Export the run's network to ONNX and cache it beside the run (see the module docstring).
 
@@ -139,16 +157,7 @@ def export_onnx(run_dir, *, model=None) -> dict:
         raise DataValidationError(f"Expected a Keras model in run '{run_dir.name}'; got none. "
                                   "Fix: pick a run saved with its model.")
     keras_sha = _keras_sha(run_dir)
-    try:
-        data = _convert(model)
-    except Exception as exc:  # tf2onnx raises its own errors for layers it cannot convert
-        raise DataValidationError(f"Expected the network of run '{run_dir.name}' to convert to ONNX; got "
-                                  f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}. "
-                                  "Fix: serve it with --runtime keras.") from exc
-    diff = _check_against_keras(model, data)
-    if not np.isfinite(diff) or diff > 1e-3:
-        raise DataValidationError(f"Expected the ONNX export of run '{run_dir.name}' to give the Keras model's "
-                                  f"outputs; got a difference of {diff:.3g}. Fix: serve it with --runtime keras.")
+    data, diff = convert_checked(model, name=run_dir.name)
     onnx_sha = hashlib.sha256(data).hexdigest()
     side = f"{onnx_sha}  {ONNX_FILE}\n{keras_sha}  {MODEL_FILE}\n"
     folder = run_dir
