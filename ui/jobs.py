@@ -103,9 +103,8 @@ def job_panel(ns: str, scenario: str, collect: Callable[[Any, WorkerJob], None],
 
 
 def _show_wait(job: WorkerJob) -> None:
-    waited = (job.started or job.created) - job.created
-    if job.state == "done" and waited >= 1:
-        st.caption(f":material/hourglass_bottom: Waited {waited:.0f} s for a training slot.")
+    if job.state == "done" and job.ticket is not None and job.ticket.waited >= 1:
+        st.caption(f":material/hourglass_bottom: Waited {job.ticket.waited:.0f} s for a training slot.")
 
 
 def show_failure(job: WorkerJob, noun: str = "training") -> None:
@@ -135,11 +134,8 @@ def _live(ns: str, job_id: str, noun: str) -> None:
     with st.container(border=True):
         c1, c2 = st.columns([5, 1])
         if job.state == "queued":
-            state = job.queue
-            ahead = "" if state is None else (" — you are next" if state.ahead == 0 else
-                                              f" — {state.ahead} ahead of you")
-            c1.info(f"Waiting for a free training slot{ahead} ({manager.queue.running()} of "
-                    f"{manager.queue.limit} running). It starts by itself: you can leave this page and come back.",
+            # The queue's own sentence (place, trainings running, wait so far), once the queue has told the job.
+            c1.info(job.queue.sentence() if job.queue is not None else "Waiting for a free training slot.",
                     icon=":material/hourglass_top:")
         else:
             c1.caption(f":material/model_training: {noun.capitalize()} running for {job.elapsed():.0f} s, in a "

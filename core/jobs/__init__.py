@@ -72,7 +72,7 @@ class QueueState:
         where = ("you are next" if self.ahead == 0 else
                  f"{self.ahead} training{'' if self.ahead == 1 else 's'} ahead of you")
         return (f"Waiting for a free training slot: {where} ({self.running} of {self.limit} running now, "
-                f"waited {self.waited:.0f} s). Your training starts by itself; keep this page open.")
+                f"waited {self.waited:.0f} s). It starts by itself: you can leave this page and come back.")
 
 
 class TrainingQueue:
