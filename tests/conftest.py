@@ -177,6 +177,15 @@ def plotly_chart(page, title: str):
     return chart.first
 
 
+def pick(page, label: str, text: str) -> None:
+    """Choose ``text`` in the select box ``label`` by typing it (the option list is virtual)."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(1500)
+
+
 def click_tab(page, name: str) -> None:
     """Click a tab and make sure it stays selected. While a rerun redraws the page (after a
     download, say) the old and the new tab bar are briefly both there, and a click on the old one

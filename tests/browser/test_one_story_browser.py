@@ -12,7 +12,7 @@ import pytest
 
 from core.registry import read_metadata
 from core.scenarios import SCENARIOS
-from tests.conftest import click_tab, clipped_texts, run_app
+from tests.conftest import click_tab, clipped_texts, pick, run_app
 
 
 def body(page) -> str:
@@ -23,14 +23,6 @@ def settle(page) -> None:
     """Wait until the rerun has redrawn the page (no element left over from before it, shown faded)."""
     page.wait_for_function("document.querySelectorAll('[data-stale=\"true\"]').length === 0", timeout=120_000)
     page.wait_for_timeout(500)
-
-
-def pick(page, label: str, text: str) -> None:
-    box = page.get_by_role("combobox", name=label, exact=True)
-    box.click()
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(1500)
 
 
 @pytest.mark.browser

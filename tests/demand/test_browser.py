@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import click_tab, clipped_texts
+from tests.demand.page_steps import fill_small_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,10 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path):
     page.goto(f"{app_url}/demand")
     page.get_by_role("heading", name="Data report").wait_for(timeout=120_000)
-    for label, value in (("Horizon (periods to forecast)", "7"), ("Backtest origins", "1"), ("Max epochs", "2")):
-        box = page.get_by_role("spinbutton", name=label)
-        box.fill(value)
-        box.press("Tab")
+    fill_small_settings(page)
     page.get_by_role("button", name="Train forecast model").click()
     page.get_by_text("Model trained:").first.wait_for(timeout=240_000)  # on the Data & training tab
     click_tab(page, "Forecast")

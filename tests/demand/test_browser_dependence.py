@@ -4,25 +4,15 @@ import re
 
 import pytest
 
-from tests.conftest import click_tab, clipped_texts
-
-
-def pick(page, label: str, text: str) -> None:
-    box = page.get_by_role("combobox", name=label, exact=True)
-    box.click()
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(1500)
+from tests.conftest import click_tab, clipped_texts, pick
+from tests.demand.page_steps import fill_small_settings
 
 
 @pytest.mark.browser
 def test_demand_dependence_of_one_input(app_url, page, screenshot_dir):
     page.goto(f"{app_url}/demand")
     page.get_by_role("heading", name="Data report").wait_for(timeout=120_000)
-    for label, value in (("Horizon (periods to forecast)", "7"), ("Backtest origins", "1"), ("Max epochs", "2")):
-        box = page.get_by_role("spinbutton", name=label)
-        box.fill(value)
-        box.press("Tab")
+    fill_small_settings(page)
     page.get_by_role("button", name="Train forecast model").click()
     page.get_by_text("Model trained:").first.wait_for(timeout=240_000)
     click_tab(page, "Explanations")

@@ -6,21 +6,14 @@ import re
 import pytest
 
 from tests.conftest import click_tab
-
-
-def _fill(page, epochs: int) -> None:
-    for label, value in (("Horizon (periods to forecast)", "7"), ("Backtest origins", "1"),
-                         ("Max epochs", str(epochs))):
-        box = page.get_by_role("spinbutton", name=label)
-        box.fill(value)
-        box.press("Tab")
+from tests.demand.page_steps import fill_small_settings
 
 
 @pytest.mark.browser
 def test_demand_training_job_progress_cancel_and_reload(app_url, page, screenshot_dir):
     page.goto(f"{app_url}/demand")
     page.get_by_role("heading", name="Data report").wait_for(timeout=120_000)
-    _fill(page, 200)
+    fill_small_settings(page, 200)
     page.get_by_role("button", name="Train forecast model").click()
     page.get_by_text("Training running for").first.wait_for(timeout=120_000)
     epoch = page.get_by_text(re.compile(r"^Epoch \d+ of \d+ — loss \d"))  # epochs of every averaged network
@@ -35,7 +28,7 @@ def test_demand_training_job_progress_cancel_and_reload(app_url, page, screensho
     page.screenshot(path=str(screenshot_dir / "demand_job_cancelled.png"), full_page=True)
 
     # A reload while a training runs starts a new session: the browser's key in the address finds the job.
-    _fill(page, 2)
+    fill_small_settings(page, 2)
     page.get_by_role("button", name="Train forecast model").click()
     page.get_by_text("Training running for").first.wait_for(timeout=120_000)
     assert "s=" in page.url

@@ -3,7 +3,6 @@ instantly, trains the event classifier, explains a forecast, and shows st.error 
 
 import base64
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -11,27 +10,12 @@ from tests.conftest import errors_besides_trust
 
 from core.demand.labels import SHAP_AXIS, demand_label
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "demand.py")
-
-
-def button(at, label):
-    return next(b for b in at.button if b.label == label)
-
-
-def number(at, label):
-    return next(n for n in at.number_input if n.label == label)
+from tests.demand.page_steps import PAGE, button, number, train_small
 
 
 @pytest.fixture(scope="module")
 def trained():
-    at = AppTest.from_file(PAGE, default_timeout=300).run()
-    assert not at.exception
-    number(at, "Horizon (periods to forecast)").set_value(7)
-    number(at, "Backtest origins").set_value(1)
-    number(at, "Max epochs").set_value(2)
-    button(at, "Train forecast model").click().run()
-    assert not at.exception, at.exception
-    return at
+    return train_small()
 
 
 def test_data_report_before_training():

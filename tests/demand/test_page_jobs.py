@@ -2,23 +2,13 @@
 with the network as a ``DetachedModel`` on ONNX Runtime, the steps that need Keras itself (the event
 classifier, SHAP) run as jobs of their own, and a data error raised in a job is shown as it is."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from tests.conftest import errors_besides_trust
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "demand.py")
-
-
-def button(at, label):
-    return next(b for b in at.button if b.label == label)
-
-
-def number(at, label):
-    return next(n for n in at.number_input if n.label == label)
+from tests.demand.page_steps import button, number, train_small
 
 
 @pytest.fixture
@@ -42,22 +32,12 @@ def keras_in_jobs(monkeypatch):
     return loads
 
 
-def _trained():
-    at = AppTest.from_file(PAGE, default_timeout=300).run()
-    number(at, "Horizon (periods to forecast)").set_value(7)
-    number(at, "Backtest origins").set_value(1)
-    number(at, "Max epochs").set_value(2)
-    button(at, "Train forecast model").click().run()
-    assert not at.exception, at.exception
-    return at
-
-
 def test_every_tab_works_without_loading_keras_in_the_server(keras_in_jobs, monkeypatch, tmp_path):
     from core.jobs.manager import get_job_manager
     from core.jobs.store import DetachedModel
 
     monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    at = _trained()
+    at = train_small()
     assert not errors_besides_trust(at)
     run = at.session_state["demand.run"]
     assert isinstance(run.model, DetachedModel) and run.model.onnx_bytes is not None  # predicts on ONNX Runtime
@@ -107,7 +87,7 @@ def test_event_level_errors_before_submitting_and_from_the_job_are_shown_and_the
     from core.jobs.manager import get_job_manager
     from ui.jobs import BROWSER_KEY
 
-    at = _trained()
+    at = train_small()
     run = at.session_state["demand.run"]
     # A level of 0 is refused on the page before any job starts.
     with pytest.raises(DataValidationError, match="The event level must be a positive number; got 0.0"):

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from pathlib import Path
 from tests.conftest import errors_besides_trust
+from tests.fraud.page_steps import open_with_upload
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "fraud.py")
 
@@ -116,15 +117,6 @@ def test_imbalance_comparison_panel(trained):
     assert any("PR-AUC" in s.value for s in at.success)
 
 
-def _upload(df):
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.session_state["fraud.upload"] = (df, "mine.csv", None)
-    at.run()
-    at.radio(key="fraud.source").set_value("Upload my file").run()
-    assert not at.exception, at.exception
-    return at
-
-
 def _log(n_days=40, fraud_every=5, start="2024-01-01"):
     rng = np.random.default_rng(0)
     t = pd.Timestamp(start) + pd.to_timedelta(np.sort(rng.integers(0, n_days * 86400, 2000)), unit="s")
@@ -139,11 +131,11 @@ def _log(n_days=40, fraud_every=5, start="2024-01-01"):
     (_log().assign(is_fraud=0), "fraud cases in the training period"),
 ])
 def test_bad_uploads_show_errors(df, match):
-    at = _upload(df)
+    at = open_with_upload(df, timeout=120)
     assert any(match in e.value for e in at.error), [e.value for e in at.error]
 
 
 def test_empty_test_period_shows_error():
-    at = _upload(_log())
+    at = open_with_upload(_log(), timeout=120)
     at.date_input(key="fraud.test_start:upload:mine.csv").set_value(pd.Timestamp("2024-06-01").date()).run()
     assert any("transactions in the test period" in e.value for e in at.error)

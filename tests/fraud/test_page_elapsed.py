@@ -3,22 +3,8 @@ generator of tests/fraud/test_elapsed_time.py: two days, V1..V28, Amount, Class,
 is guessed and said, the split is a share of the span, the page says there are no history features,
 training works, and choosing another unit changes the split's inputs. Nothing raises."""
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
+from tests.fraud.page_steps import open_with_upload
 from tests.fraud.test_elapsed_time import creditcard_like, short_log
-
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "fraud.py")
-
-
-def _upload(df, name="creditcard.csv"):
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.session_state["fraud.upload"] = (df, name, None)
-    at.run()
-    at.radio(key="fraud.source").set_value("Upload my file").run()
-    assert not at.exception, at.exception
-    return at
 
 
 def _texts(elements) -> str:
@@ -26,7 +12,7 @@ def _texts(elements) -> str:
 
 
 def test_elapsed_seconds_upload_is_guessed_split_by_share_and_trains():
-    at = _upload(creditcard_like(n=1500, seed=4))
+    at = open_with_upload(creditcard_like(n=1500, seed=4), "creditcard.csv")
     unit = at.selectbox(key="fraud.unit:upload:creditcard.csv:Time")
     assert unit.value == "auto"
     infos = _texts(at.info)
@@ -52,7 +38,7 @@ def test_elapsed_seconds_upload_is_guessed_split_by_share_and_trains():
 
 
 def test_short_dated_log_says_its_windows_shrink():
-    at = _upload(short_log(days=20, n=3000), name="short.csv")
+    at = open_with_upload(short_log(days=20, n=3000), name="short.csv")
     infos = _texts(at.info)
     assert "The log spans 20.0 days, less than the 30-day history windows" in infos
     assert "history windows shrink to 1/3/14 days" in infos

@@ -4,17 +4,13 @@ the network comes back detached from TensorFlow, and every tab — performance, 
 the run — works without loading it into Keras. A failure in the job shows its message; a comparison
 with no strategy is refused before it is submitted."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core.jobs.store import DetachedModel
 from tests.conftest import errors_besides_trust
-
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "fraud.py")
+from tests.fraud.page_steps import open_with_upload
 
 
 def _log(n=2400, days=40, seed=0):
@@ -31,18 +27,9 @@ def _button(at, label):
     return next(b for b in at.button if b.label.startswith(label))
 
 
-def _upload(df, name="mine.csv"):
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    at.session_state["fraud.upload"] = (df, name, None)
-    at.run()
-    at.radio(key="fraud.source").set_value("Upload my file").run()
-    assert not at.exception, at.exception
-    return at
-
-
 @pytest.fixture(scope="module")
 def trained():
-    at = _upload(_log())
+    at = open_with_upload(_log())
     at.number_input(key="fraud.epochs").set_value(2)
     at.number_input(key="fraud.n_explain").set_value(20)
     _button(at, "Train model").click().run()
