@@ -60,20 +60,30 @@ def _own_defaults() -> dict:
     return own
 
 
+@dataclass(frozen=True, init=False)
 class DemoSettings:
     """Fast demo settings: the shared ones (``epochs``, ``seed``, ``shap_rows``) and, by name, any scenario's
     own (its ``Demo.settings``: e.g. a limit that shrinks its sample for tests and tiny servers, or the decision
     assumptions its page opens with), read as attributes; a name no scenario declares is refused by
-    ``validate``. Immutable, like the settings of one demo run."""
+    ``validate``. A frozen dataclass, like the settings of one demo run: compared, hashed, copied, pickled into
+    a worker and changed with ``dataclasses.replace`` (``own=`` or a scenario's setting by name)."""
 
-    __slots__ = ("epochs", "seed", "shap_rows", "own")
+    epochs: int = 8
+    seed: int = 0
+    shap_rows: int = 150
+    own: tuple = ()  # (name, value) pairs of the scenarios' own settings given, sorted by name
 
-    def __init__(self, epochs: int = 8, seed: int = 0, shap_rows: int = 150, **own):
-        for name, value in (("epochs", epochs), ("seed", seed), ("shap_rows", shap_rows), ("own", dict(own))):
+    def __init__(self, epochs: int = 8, seed: int = 0, shap_rows: int = 150, own=(), **named):
+        given = {**dict(own), **named}
+        for name, value in (("epochs", epochs), ("seed", seed), ("shap_rows", shap_rows),
+                            ("own", tuple(sorted(given.items())))):
             object.__setattr__(self, name, value)
 
     def __getattr__(self, name: str):
-        own = object.__getattribute__(self, "own")
+        # Only called for names that are not fields; dunder look-ups (pickle, copy) must not reach the defaults.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        own = dict(self.__dict__.get("own", ()))
         if name in own:
             return own[name]
         defaults = _own_defaults()
@@ -81,25 +91,11 @@ class DemoSettings:
             return defaults[name]
         raise AttributeError(f"No demo setting {name!r}")
 
-    def __setattr__(self, name, value):
-        raise AttributeError("DemoSettings are immutable")
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, DemoSettings) and (self.epochs, self.seed, self.shap_rows, self.own) == (
-            other.epochs, other.seed, other.shap_rows, other.own)
-
-    def __hash__(self) -> int:
-        return hash((self.epochs, self.seed, self.shap_rows, tuple(sorted(self.own.items()))))
-
-    def __repr__(self) -> str:
-        own = "".join(f", {k}={v!r}" for k, v in self.own.items())
-        return f"DemoSettings(epochs={self.epochs}, seed={self.seed}, shap_rows={self.shap_rows}{own})"
-
     def validate(self) -> "DemoSettings":
         if not 1 <= int(self.epochs) <= 200:
             raise DataValidationError(f"Demo epochs must be between 1 and 200; got {self.epochs}. Fix: use e.g. 8.")
         known = _own_defaults()
-        unknown = sorted(set(self.own) - set(known))
+        unknown = sorted(set(dict(self.own)) - set(known))
         if unknown:
             raise DataValidationError(f"Demo settings must be epochs, seed, shap_rows or a scenario's own "
                                       f"({', '.join(sorted(known))}); got {unknown}. Fix: check the spelling.")

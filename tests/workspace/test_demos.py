@@ -109,6 +109,27 @@ def test_demo_settings_are_each_scenarios_own_with_its_defaults():
         tiny.epochs = 3
 
 
+def test_demo_settings_are_a_frozen_dataclass_a_worker_can_receive():
+    """Settings travel to the demos' worker process and are varied with ``dataclasses.replace``."""
+    import copy
+    import dataclasses
+    import pickle
+
+    tiny = DemoSettings(epochs=1, credit_rows=700, review_fee=7.5)
+    assert dataclasses.is_dataclass(tiny) and [f.name for f in dataclasses.fields(tiny)] == [
+        "epochs", "seed", "shap_rows", "own"]
+    assert pickle.loads(pickle.dumps(tiny)) == tiny and copy.deepcopy(tiny) == tiny
+    assert pickle.loads(pickle.dumps(tiny)).credit_rows == 700
+    more = dataclasses.replace(tiny, epochs=3)
+    assert (more.epochs, more.credit_rows, more.review_fee) == (3, 700, 7.5) and tiny.epochs == 1
+    assert dataclasses.replace(tiny, credit_rows=900).credit_rows == 900
+    assert hash(tiny) == hash(DemoSettings(review_fee=7.5, credit_rows=700, epochs=1))  # the order given is no matter
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        tiny.seed = 2
+    with pytest.raises(AttributeError, match="No demo setting 'credit_row'"):
+        tiny.credit_row
+
+
 def test_the_credit_demo_decides_with_the_credit_pages_cost_defaults(tmp_path, monkeypatch):
     """The demo has no cost figures of its own: it reads the credit scenario's (the page's and the
     CLI's), so changing them there changes the demo's saved decision; settings naming costs still win."""
