@@ -125,6 +125,7 @@ class FraudMonitor(MonitorSpec):
         from core.fraud.features import FeatureConfig
         from core.fraud.persist import HISTORY_FILE, save_fraud_run
         from core.fraud.pipeline import FraudConfig, run_fraud
+        from core.fraud.service import decision_thresholds
         from core.fraud.summary import build_fraud_summary
         from core.tabular import TabularConfig
 
@@ -164,10 +165,9 @@ class FraudMonitor(MonitorSpec):
         inside = (pos >= 0) & (pos < len(holdout))
         scores[pos[inside]] = run.test[run.score_column].to_numpy(float)[inside]  # its recommended model
         decision = (meta.get("workspace") or {}).get("decision") or {}
-        review = float(decision.get("review_threshold", meta.get("threshold", 0.5)))
+        review, block = decision_thresholds(meta)  # the champion's, as every door reads them
         name = f"{(meta.get('workspace') or {}).get('name') or meta.get('run_id')} · challenger"
-        summary = build_fraud_summary(run, name=name, review_threshold=review,
-                                      block_threshold=float(decision.get("block_threshold", max(0.9, review))),
+        summary = build_fraud_summary(run, name=name, review_threshold=review, block_threshold=block,
                                       review_fee=float(decision.get("review_fee", 5.0)), data=log,
                                       dataset_name="labelled log + newly labelled transactions")
         summary["lineage"] = dict(lineage or {})

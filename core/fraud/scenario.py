@@ -84,10 +84,11 @@ class FraudScenario(ScenarioBase):
 
     def decision_settings(self, meta: dict) -> dict:
         from core.decisions import saved_decision
+        from core.fraud.service import default_block
 
         dec = saved_decision(meta)
         review = float(dec.get("review_threshold", meta.get("threshold", 0.5)))
-        return {"review_threshold": review, "block_threshold": float(dec.get("block_threshold", max(0.9, review)))}
+        return {"review_threshold": review, "block_threshold": float(dec.get("block_threshold", default_block(review)))}
 
     def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
         return (DecisionControl("review_threshold", "Review when risk is at or above", 0.0, 1.0, 0.005, key="review"),
@@ -176,6 +177,7 @@ def run_demo(root: Path, s, progress) -> Path:
     from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
     from core.fraud.persist import save_fraud_run
     from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
+    from core.fraud.service import default_block
     from core.fraud.summary import build_fraud_summary
     from core.runsummary import demo_run_name
 
@@ -196,7 +198,7 @@ def run_demo(root: Path, s, progress) -> Path:
     curve = compute_cost_curve(test["label"], test[run.score_column], test["amount"], review_fee=s.review_fee)
     review = round(float(min(get_optimal_threshold(curve)["threshold"], 1.0)), 3)
     summary = build_fraud_summary(run, name=demo_run_name("fraud"), review_threshold=review,
-                                  block_threshold=max(0.9, review), review_fee=s.review_fee, data=df,
+                                  block_threshold=default_block(review), review_fee=s.review_fee, data=df,
                                   dataset_name=SAMPLE.name, explanations=ex)
     progress(0.95, "Saving the run")
     return save_fraud_run(run, root, extra_metadata=summary)

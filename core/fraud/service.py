@@ -5,7 +5,8 @@ engine (time partitions, ``core.fraud.scale``), the Score page (``core.fraud.sce
 and the prediction service (``core.fraud.serving``) all score transactions with :func:`score_chunk`,
 roll the history with :func:`roll_history`, reach back :func:`history_keep`,
 pseudonymise key columns with :func:`pseudonymise_keys` and decide at
-:func:`decision_thresholds` (the monitor too); they only adapt input and output.
+:func:`decision_thresholds` (the monitor and the fraud page too); they only adapt input and output. A run or
+page without a chosen block threshold blocks at :func:`default_block`.
 """
 
 from __future__ import annotations
@@ -21,26 +22,43 @@ def history_keep(feature_config):
     return pd.Timedelta(days=max(feature_config.windows) + feature_config.delay_days + 1)
 
 
-def decision_thresholds(meta: dict, review: float | None = None, block: float | None = None, *,
+DEFAULT_BLOCK = 0.9  # block at this risk unless the analyst chose otherwise (never below the review line)
+
+
+def default_block(review: float) -> float:
+    """The block threshold when none was chosen: :data:`DEFAULT_BLOCK`, or the review threshold when higher."""
+    return max(DEFAULT_BLOCK, float(review))
+
+
+def decision_thresholds(meta: dict | None, review: float | None = None, block: float | None = None, *,
                         review_name: str = "--threshold") -> tuple[float, float]:
     """(review, block) thresholds a saved run decides at: the one rule of every door (the command line, the
-    Dask engine, the prediction service, the Score page, the monitor).
+    Dask engine, the prediction service, the Score page, the monitor, the fraud page).
 
     The saved settings, or ``review`` (``--threshold``, the Score page's review control; ``review_name``
     names it in the message) and ``block`` (the Score page's block control) when given. A block
     threshold given here below the review one is refused; the saved one is raised to the review
-    threshold (block is never below review), so a review threshold above the saved block blocks every alert."""
-    from core.decisions import get_decision_settings
+    threshold (block is never below review), so a review threshold above the saved block blocks every alert.
+    ``meta=None`` is a model not saved yet (the fraud page): ``review`` is then needed, and without ``block``
+    the run blocks at :func:`default_block`."""
+    if meta is None:
+        if review is None:
+            raise TypeError("decision_thresholds needs the review threshold for a model not saved yet")
+        saved_review, saved_block = review, None
+    else:
+        from core.decisions import get_decision_settings
 
-    decided = get_decision_settings(meta)
-    review = float(decided["review_threshold"] if review is None else review)
+        decided = get_decision_settings(meta)
+        saved_review, saved_block = decided["review_threshold"], float(decided["block_threshold"])
+    review = float(saved_review if review is None else review)
     if not 0 <= review <= 1:
         raise DataValidationError(f"Expected {review_name} between 0 and 1; got {review}. Fix: e.g. 0.3.")
     if block is None:
-        return review, max(float(decided["block_threshold"]), review)
+        return review, default_block(review) if saved_block is None else max(saved_block, review)
     block = float(block)
     if not 0 <= block <= 1:
-        raise DataValidationError(f"Expected the block threshold between 0 and 1; got {block}. Fix: e.g. 0.9.")
+        raise DataValidationError(f"Expected the block threshold between 0 and 1; got {block}. "
+                                  f"Fix: e.g. {DEFAULT_BLOCK}.")
     if block < review:
         raise DataValidationError(f"The block threshold ({block}) must be at or above the review threshold "
                                   f"({review}). Fix: raise the block threshold.")

@@ -99,10 +99,15 @@ def test_policy_recomputes_without_retraining(trained):
     assert bands["transactions"].sum() > 0
     at.slider(key="fraud.review_t").set_value(0.95)
     at.slider(key="fraud.block_t").set_value(0.2).run()
-    assert any("block threshold at or above" in e.value for e in at.error)  # ...and bad bands say why
+    # ...and bad bands say why; the export is refused by the same rule (core.fraud.service.decision_thresholds)
+    # rather than quietly raising the block line to the review one.
+    refusals = [e.value for e in at.error if "must be at or above the review threshold" in e.value]
+    assert len(refusals) == 2 and all("block threshold (0.2)" in r for r in refusals), [e.value for e in at.error]
+    assert not any(c.value.startswith("Every transaction of the test period") for c in at.caption)
     at.slider(key="fraud.block_t").set_value(0.99).run()
     # The bands are fine again; what may remain is a trust warning on a review line at risk 0.95.
     assert all(e.icon == ":material/report:" for e in at.error), [e.value for e in at.error]
+    assert any("review at risk ≥ 0.950, block at ≥ 0.990" in c.value for c in at.caption)
 
 
 def test_imbalance_comparison_panel(trained):

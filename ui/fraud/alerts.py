@@ -8,6 +8,7 @@ from core.errors import DataValidationError
 from core.fraud import charts as fc
 from core.fraud.alerts import build_alert_queue, filter_alerts
 from core.fraud.decisions import compute_cost_curve, compute_decision_bands, get_optimal_threshold
+from core.fraud.service import decision_thresholds, default_block
 from core.safety import safe_csv_bytes
 
 from ui.common import get_currency, money, money_label, plain_columns, side_note
@@ -40,7 +41,7 @@ def show_alert_policy(run) -> None:
     st.session_state.setdefault(K + "review_t", round(min(best["threshold"], 1.0), 3))
     c1, c2 = st.columns(2)
     review_t = c1.slider("Review at or above risk", 0.0, 1.0, key=K + "review_t", step=0.005)
-    block_t = c2.slider("Block at or above risk", 0.0, 1.0, max(0.9, review_t), step=0.005, key=K + "block_t")
+    block_t = c2.slider("Block at or above risk", 0.0, 1.0, default_block(review_t), step=0.005, key=K + "block_t")
     st.button(f"Use the optimal review threshold ({best['threshold']:.3f})",
               on_click=lambda: st.session_state.update({K + "review_t": round(min(best["threshold"], 1.0), 3)}))
     alerts_now = int((p >= review_t).sum())
@@ -53,6 +54,7 @@ def show_alert_policy(run) -> None:
                                           currency=f"({get_currency()})"),
                     key=K + "savings")
     try:
+        review_t, block_t = decision_thresholds(None, review_t, block_t, review_name="the review threshold")
         bands = compute_decision_bands(y, p, amounts, review_threshold=review_t, block_threshold=block_t)
         st.dataframe(bands, hide_index=True, width="stretch", column_config=plain_columns(
             bands.columns, names={"band": "Band", "share": "Share of transactions", "fraud": "Frauds",

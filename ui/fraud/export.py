@@ -53,19 +53,32 @@ def show_score_new_file(run, ex) -> None:
                            "text/csv", icon=":material/download:", on_click="ignore")
 
 
+def page_thresholds() -> tuple[float, float]:
+    """(review, block) of the page's alert policy, by the rule every door decides with
+    (``core.fraud.service.decision_thresholds``): a block line below the review line is refused."""
+    from core.fraud.service import decision_thresholds
+
+    block = st.session_state.get(K + "block_t")
+    return decision_thresholds(None, float(st.session_state.get(K + "review_t", 0.5)),
+                               None if block is None else float(block), review_name="the review threshold")
+
+
 def show_export(run) -> None:
     """Every test-period transaction with its risk and the band the alert policy puts it in."""
     import numpy as np
 
     from core.decisions import fraud_decisions
 
-    review = float(st.session_state.get(K + "review_t", 0.5))
-    block = max(float(st.session_state.get(K + "block_t", max(0.9, review))), review)
+    st.subheader("Downloads")
+    try:
+        review, block = page_thresholds()
+    except DataValidationError as exc:
+        fail(exc)
+        return
     test = run.test
     risk = test[run.score_column].to_numpy()  # the recommended model's risk
     scored = test[["time", "customer", "terminal", "amount", "label"]].assign(
         risk=np.round(risk, 6), band=fraud_decisions(risk, review, block))
-    st.subheader("Downloads")
     st.caption(f"Every transaction of the test period ({len(scored):,}) with its risk and band at the alert "
                f"policy's lines: review at risk ≥ {review:.3f}, block at ≥ {block:.3f}. The CSV keeps the "
                "machine column names (risk, label, band) for other tools.")
@@ -81,9 +94,8 @@ def save_panel(run, ex) -> None:
         from core.fraud.persist import save_fraud_run
         from core.workspace.summary import build_fraud_summary
 
-        review = float(st.session_state.get(K + "review_t", 0.5))
-        summary = build_fraud_summary(run, name=name, review_threshold=review,
-                                      block_threshold=float(st.session_state.get(K + "block_t", max(0.9, review))),
+        review, block = page_thresholds()
+        summary = build_fraud_summary(run, name=name, review_threshold=review, block_threshold=block,
                                       review_fee=float(st.session_state.get(K + "fee", 5.0)),
                                       dataset_name=fraud_dataset, explanations=ex)
         if searched is not None and searched[0] is run:
