@@ -1,5 +1,6 @@
-"""Overview: the four scenarios, the headline figures of each one's latest saved run, a button that
-runs all four demos, presenter mode over the demo runs (``ui/present.py``), and the device models train on."""
+"""Overview: the scenarios found (counted and named by ``core.workspace.overview``), the headline figures of
+each one's latest saved run, a button that runs every demo, presenter mode over the demo runs
+(``ui/present.py``), and the device models train on."""
 
 import time
 
@@ -7,6 +8,7 @@ import streamlit as st
 
 from core.scenarios import SCENARIOS
 from core.verdict import Verdict
+from core.workspace.overview import demo_keys, demo_runs_phrase, demos_scope, run_demos_label, scenarios_sentence
 from core.workspace.runs import get_recommended_text
 from core.workspace.summary import format_figure, get_latest_runs
 from ui.common import ensure_router, fit_metric_values, show_device
@@ -20,7 +22,7 @@ K = "home."
 PRESENT = K + "present"
 
 st.title("AI Use-Case Studio")
-st.toggle("Presenter mode", key=PRESENT, help="Hides the settings and walks the four demo runs, one screen "
+st.toggle("Presenter mode", key=PRESENT, help=f"Hides the settings and walks {demo_runs_phrase()}, one screen "
           "each: what the model is worth in money a year, the chart behind it and the honest verdict.")
 runs_dir = current_runs_dir()  # the folder Runs and Score show, and the scenario pages save into
 latest, skipped = get_latest_runs(runs_dir)
@@ -31,17 +33,18 @@ fit_metric_values()
 st.markdown(
     "Take an industry scenario from **raw data** to a **trained Keras model**, its **metrics**, the "
     "**business decision** it drives and an **explanation of every prediction** — in the browser, "
-    "without code. Each scenario opens on bundled sample data; upload your own file to work on it."
+    f"without code. {scenarios_sentence()} A scenario with bundled sample data opens on it; upload your own "
+    "file to work on yours."
 )
 
 with st.container(border=True):
     c1, c2 = st.columns([3, 1], vertical_alignment="center")
-    c1.markdown("**Run all four demos** — trains every scenario on its sample data with fast demo settings "
+    c1.markdown(f"**{run_demos_label()}** — trains {demos_scope()} on its sample data with fast demo settings "
                 "(a few epochs each) and saves each as a run, so the figures below fill in. Under a minute "
                 "on a laptop, a few minutes on a small cloud server.")
     # The click only leaves a request in session state; the script then runs the demos here, under
     # the button, with a progress bar (a rerun between click and body cannot lose the request).
-    c2.button("Run all four demos", key=K + "run_demos", type="primary", icon=":material/play_arrow:",
+    c2.button(run_demos_label(), key=K + "run_demos", type="primary", icon=":material/play_arrow:",
               width="stretch", on_click=lambda: st.session_state.update({K + "demos_requested": True}))
     if st.session_state.pop(K + "demos_requested", False):
         run_demos(runs_dir)
@@ -66,11 +69,12 @@ def verdict_line(verdict: dict) -> str:
             "test rows)")
 
 
-def show_latest(meta: dict | None) -> None:
-    """The headline of a scenario's newest saved run, or a plain 'no run yet'."""
+def show_latest(meta: dict | None, has_demo: bool = True) -> None:
+    """The headline of a scenario's newest saved run, or a plain 'no run yet' (and the demo button, when the
+    scenario has a demo)."""
     if meta is None:
-        st.markdown("**Latest run:** no run yet. Train on the scenario page and press *Save to "
-                    "workspace*, or run all four demos above.")
+        st.markdown("**Latest run:** no run yet. Train on the scenario page and press *Save to workspace*"
+                    + (f", or *{run_demos_label()}* above." if has_demo else "."))
         return
     ws = meta.get("workspace") or {}
     saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(meta.get("saved_at", 0))))
@@ -95,13 +99,14 @@ def show_latest(meta: dict | None) -> None:
 
 
 cols = st.columns(2)
+with_demo = set(demo_keys())
 for i, spec in enumerate(SCENARIOS.values()):
     with cols[i % 2].container(border=True):
         st.subheader(f"{spec.icon} {spec.title}")
         st.markdown(f"*{spec.question}*")
         st.markdown(spec.summary)
         st.caption(f"Data: {spec.data_format}")
-        show_latest(latest.get(spec.key))
+        show_latest(latest.get(spec.key), spec.key in with_demo)
         if spec.available:
             st.page_link(spec.page, label=f"Open {spec.title.lower()}", icon=":material/arrow_forward:")
         else:

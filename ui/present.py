@@ -1,4 +1,4 @@
-"""Presenter mode of the Overview: one screen per scenario for the runs "Run all four demos" saved.
+"""Presenter mode of the Overview: one screen per scenario for the runs the demo button saved.
 
 Each screen says what the model is worth in money a year (with the assumptions in a caption), shows the
 one chart behind it and the honest verdict in plain words; the metric names analysts use stay in one
@@ -66,16 +66,18 @@ def _run_button(runs_dir, label: str, key: str) -> None:
 def show_presenter(runs_dir) -> None:
     """The presenter screens for the demo runs in ``runs_dir``; one button that runs the demos when there
     are none yet."""
+    from core.workspace.overview import count_word, demo_keys, run_demos_label
     from core.workspace.present import get_demo_runs
 
     st.html(PRESENT_CSS)
     demos, _skipped = get_demo_runs(runs_dir)
     specs = [spec for spec in SCENARIOS.values() if spec.available]
     if not demos:
-        st.header("Four scenarios, one model each, in money a year", anchor=False)
+        n = count_word(len(demo_keys()))
+        st.header(f"{n[:1].upper() + n[1:]} scenarios, one model each, in money a year", anchor=False)
         st.markdown("Presenter mode shows the demo runs: every scenario trained on its sample data with fast "
                     "settings. None has been run in this runs folder yet; it takes a few minutes.")
-        _run_button(runs_dir, "Run all four demos", K + "present_run")
+        _run_button(runs_dir, run_demos_label(), K + "present_run")
         return
     step = int(st.session_state.get(STEP, 0)) % len(specs)
     spec = specs[step]
@@ -86,7 +88,7 @@ def show_presenter(runs_dir) -> None:
     if meta is None:
         st.warning(f"No demo run of {spec.title.lower()} in this runs folder: its demo failed or was deleted. "
                    "Run the demos again to present it.", icon=":material/warning:")
-        _run_button(runs_dir, "Run all four demos again", K + "present_rerun")
+        _run_button(runs_dir, run_demos_label(again=True), K + "present_rerun")
     else:
         _screen(spec, meta)
     prev, nxt = st.columns(2)

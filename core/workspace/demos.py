@@ -1,6 +1,6 @@
-"""Run all four demos: train every scenario on its bundled sample with fast settings and save it.
+"""Run all demos: train every scenario with a demo on its bundled sample with fast settings and save it.
 
-``run_all_demos`` is what the overview's "Run all four demos" button calls. Each scenario's ``demo``
+``run_all_demos`` is what the overview's demo button ("Run all four demos") calls. Each scenario's ``demo``
 hook (``core.scenarios.Demo``, e.g. ``core.credit.scenario.run_demo``) trains on its sample data
 with few epochs, picks its decision the way the page's "use the optimal ..." button would
 (profit-optimal threshold, cost-optimal review threshold, cheapest reject threshold, a standard

@@ -28,7 +28,7 @@ PLAIN_VERDICT = {
 
 
 def get_demo_runs(root) -> tuple[dict[str, dict], list[str]]:
-    """The newest run "Run all four demos" saved for each scenario under ``root`` (by the demo's run name,
+    """The newest run the demo button saved for each scenario under ``root`` (by the demo's run name,
     ``core.runsummary.demo_run_name``), and notes on skipped runs; runs the analyst saved are left out."""
     from core.registry import list_runs
     from core.runsummary import demo_run_name

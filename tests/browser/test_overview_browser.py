@@ -112,3 +112,33 @@ def test_presenter_mode_walks_the_demo_runs_in_money_a_chart_and_a_verdict(tmp_p
         page.get_by_text("Presenter mode").click()  # off again: the settings come back
         page.get_by_text("Run all four demos").first.wait_for()
         assert page.get_by_test_id("stSidebar").is_visible()
+
+
+@pytest.mark.browser
+def test_overview_counts_and_names_an_extension_packages_scenario(tmp_path, page, screenshot_dir):
+    """With the churn package named in STUDIO_SCENARIOS (tests/workspace/test_scenario_package.py), the Overview
+    says five scenarios and names them, while the demo button still counts the four demos there are."""
+    import os
+
+    from tests.conftest import ROOT, run_app
+    from tests.workspace.test_scenario_package import PACKAGE, write_package
+
+    package = write_package(tmp_path / "ext")
+    env = {"PYTHONPATH": os.pathsep.join([str(package.parent), str(ROOT)]), "STUDIO_SCENARIOS": PACKAGE}
+    with run_app(tmp_path, env=env) as url:
+        page.set_viewport_size({"width": 1440, "height": 1300})
+        page.goto(url)
+        page.get_by_role("heading", name="AI Use-Case Studio").wait_for()
+        page.get_by_role("heading", name="Customer churn").wait_for()
+        page.get_by_role("button", name="Run all four demos").wait_for()
+        page.get_by_text("Presenter mode").wait_for()
+        body = page.inner_text("body")
+        page.screenshot(path=str(screenshot_dir / "overview_five_scenarios.png"), full_page=True)
+    assert ("Five scenarios: credit scoring, fraud detection, demand forecasting, quality inspection and customer "
+            "churn.") in body
+    assert "trains each scenario with a demo (credit scoring, fraud detection, demand forecasting and quality " \
+           "inspection)" in body
+    assert "Run all four demos" in body and "Traceback" not in body
+    # The churn card, without a demo, does not point at the demo button; the four built-in cards do.
+    assert body.count("Save to workspace, or Run all four demos above.") == 4
+    assert body.count("Save to workspace.") == 1

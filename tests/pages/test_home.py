@@ -46,6 +46,10 @@ def test_home_lists_scenarios_and_device(runs_dir):
     # Nothing saved yet: every scenario says so plainly, and the demo button is offered.
     assert _text(at).count(NO_RUN) == len(SCENARIOS)
     assert any(b.label == "Run all four demos" for b in at.button)
+    # Counted and named from the registry, not written out.
+    text = _text(at)
+    assert "Four scenarios: credit scoring, fraud detection, demand forecasting and quality inspection." in text
+    assert "**Run all four demos** — trains every scenario on its sample data" in text
     assert "Saved runs are read from the main runs folder" in captions and str(runs_dir) not in captions
 
 

@@ -217,7 +217,8 @@ import json, sys
 from streamlit.testing.v1 import AppTest
 
 at = AppTest.from_file(sys.argv[1], default_timeout=120).run()
-seen = {"exception": [str(e.value) for e in at.exception], "subheaders": [h.value for h in at.subheader]}
+seen = {"exception": [str(e.value) for e in at.exception], "subheaders": [h.value for h in at.subheader],
+        "markdown": [m.value for m in at.markdown], "buttons": [b.label for b in at.button]}
 at.switch_page(sys.argv[2]).run()  # the package's page, through the app's navigation
 seen.update(page_exception=[str(e.value) for e in at.exception], titles=[t.value for t in at.title],
             uploads=[u.label for u in at.get("file_uploader")])
@@ -307,6 +308,15 @@ def test_the_app_offers_the_package_in_its_navigation(package, tmp_path):
     assert seen["exception"] == []
     assert any("Customer churn" in h for h in seen["subheaders"])
     assert sum(any(t in h for h in seen["subheaders"]) for t in ("Credit scoring", "Quality inspection")) == 2
+    # The Overview counts and names the scenarios found, the package's too; the demo button counts the demos
+    # (the package brings none) and says which scenarios it trains.
+    text = " ".join(seen["markdown"])
+    assert ("Five scenarios: credit scoring, fraud detection, demand forecasting, quality inspection and customer "
+            "churn.") in text
+    assert "Run all four demos" in seen["buttons"]
+    assert ("trains each scenario with a demo (credit scoring, fraud detection, demand forecasting and quality "
+            "inspection)") in text
+    assert text.count("or *Run all four demos* above") == 4 and text.count("press *Save to workspace*.") == 1
     assert seen["page_exception"] == [] and seen["titles"] == ["Customer churn"]
     assert seen["uploads"] == ["Subscribers (CSV)"]
 
