@@ -1,54 +1,32 @@
 """What would flip this decision: the smallest change to features an applicant can act on that moves
 the network's probability of default across the decline threshold.
 
-The search is small and deterministic. Each numeric feature may take the training column's
-quantiles (in 5 % steps) inside the analyst's range; each categorical one the allowed categories.
-A change costs how far it moves the applicant through the training population (the difference in
-quantile, so "income from the 30th to the 45th percentile" costs 0.15) and a change of category
-costs CATEGORY_COST. Every candidate of one step is scored in a single batched call of the network:
-
-1. all single changes; the cheapest that flips the decision is the answer;
-2. otherwise greedily take the change with the most progress towards the threshold per unit of cost
-   and search again from there, changing at most ``max_changes`` features;
-3. each change found is then pulled back towards the applicant's own value as far as the decision
-   stays flipped, and dropped when the others flip it alone.
+The search is the one every scenario shares (``core.flipsearch``: candidates at the training column's
+quantiles inside the analyst's range, costs as moves through the training population, every single change,
+then every pair, then every triple, each size in one batched call); each change found is then pulled back
+towards the applicant's own value as far as the decision stays flipped. This module checks what the analyst
+allows and says the answer in credit's words (approve / decline, probability of default).
 
 Age, protected attributes and the features the fairness check flags as their proxies never move.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.flipsearch import CATEGORY_COST, STEPS, Change, Flip, candidates, default_ranges, search_flip  # noqa: F401
 from core.safety import short_text
 
-CATEGORY_COST = 0.25
-STEPS = 21  # quantiles 0 %, 5 %, ..., 100 %
-
 
 @dataclass(frozen=True)
-class Change:
-    feature: str
-    before: object
-    after: object
-
-
-@dataclass(frozen=True)
-class Counterfactual:
-    """The search's answer: ``found`` and the ``changes`` (empty when nothing within the ranges flips it)."""
-
-    found: bool
-    changes: list[Change]
-    probability_before: float
-    probability_after: float
-    threshold: float
-    cost: float = 0.0
-    searched: list[str] = field(default_factory=list)
+class Counterfactual(Flip):
+    """The search's answer (``core.flipsearch.Flip``) in credit's words: ``found`` and the ``changes`` (empty
+    when nothing within the ranges flips it), the decisions before and after."""
 
     @property
     def decision_before(self) -> str:
@@ -94,21 +72,6 @@ def protected_features(features, sensitive=(), proxies=()) -> list[str]:
     return [f for f in features if f in named | by_age | set(sensitive) | set(proxies)]
 
 
-def default_ranges(train_df: pd.DataFrame, features, numeric) -> dict[str, object]:
-    """Each feature's allowed values: numbers between the training column's 1st and 99th percentile
-    (to three significant digits), categories as seen in training."""
-    out: dict[str, object] = {}
-    for f in features:
-        col = train_df[f].dropna()
-        if f in numeric:
-            num = pd.to_numeric(col, errors="coerce").dropna()
-            # Three significant digits: a range an analyst reads at a glance (€16,400, not €16,376).
-            out[f] = (float(f"{num.quantile(0.01):.3g}"), float(f"{num.quantile(0.99):.3g}")) if len(num) else (0.0, 0.0)
-        else:
-            out[f] = sorted(col.astype(str).unique().tolist())
-    return out
-
-
 def read_ranges(rows) -> dict[str, tuple[float, float]]:
     """The numeric features the analyst lets change, from the page's table (records with ``feature``,
     ``Feature``, ``May change``, ``Lowest``, ``Highest``), as ``{feature: (low, high)}``."""
@@ -123,20 +86,6 @@ def read_ranges(rows) -> dict[str, tuple[float, float]]:
                 f"The range of {r.get('Feature', r['feature'])} needs a lowest and a highest number; got "
                 f"{r.get('Lowest')!r} to {r.get('Highest')!r}. Fix: fill in both ends, or untick it.") from None
     return out
-
-
-def _candidates(f, current, allowed, train_df, numeric):
-    """(value, cost) of every value ``f`` may take but does not have now."""
-    if f not in numeric:
-        return [(v, CATEGORY_COST) for v in allowed if str(v) != str(current)]
-    lo, hi = allowed
-    col = np.sort(pd.to_numeric(train_df[f], errors="coerce").dropna().to_numpy(dtype=float))
-    values = np.unique(np.clip(np.quantile(col, np.linspace(0, 1, STEPS)), lo, hi).tolist() + [lo, hi])
-    if len(col) and np.all(col % 1 == 0):
-        values = np.unique(np.round(values))
-    cur = float(current) if pd.notna(current) else float(np.median(col))
-    rank = lambda v: np.searchsorted(col, v, side="right") / max(len(col), 1)  # noqa: E731
-    return [(float(v), abs(rank(v) - rank(cur))) for v in values if v != cur]
 
 
 def _names(cols) -> str:
@@ -185,49 +134,7 @@ def find_flip(row: Mapping, *, predict_fn: Callable[[pd.DataFrame], np.ndarray],
     features = [*numeric, *categorical]
     _check(row, actionable, features, numeric, protected, threshold)
     base = {f: row[f] for f in features}
-    p0 = float(np.asarray(predict_fn(pd.DataFrame([base])), dtype=float)[0])
-    declined = p0 >= threshold
-    flips = (lambda p: p < threshold) if declined else (lambda p: p >= threshold)
-    gap = (lambda p: p - threshold) if declined else (lambda p: threshold - p)
-    frame = lambda rows: pd.DataFrame(rows, columns=features)  # noqa: E731
-    state, changed, cost, p_state = dict(base), {}, 0.0, p0
-    options = {f: _candidates(f, base[f], actionable[f], train_df, numeric) for f in actionable}
-    for _ in range(max_changes):
-        moves = [(f, v, c) for f in options if f not in changed for v, c in options[f]]
-        if not moves:
-            break
-        probs = np.asarray(predict_fn(frame([{**state, f: v} for f, v, _ in moves])), dtype=float)
-        hits = [k for k, p in enumerate(probs) if flips(p)]
-        if hits:
-            k = min(hits, key=lambda k: (moves[k][2], gap(probs[k])))
-            f, v, c = moves[k]
-            state[f], changed[f], cost, p_state = v, c, cost + c, float(probs[k])
-            break
-        progress = [(gap(p_state) - gap(p)) / (c + 1e-3) for (_, _, c), p in zip(moves, probs)]
-        k = int(np.argmax(progress))
-        if progress[k] <= 0:
-            break
-        f, v, c = moves[k]
-        state[f], changed[f], cost, p_state = v, c, cost + c, float(probs[k])
-    if not flips(p_state):
-        return Counterfactual(found=False, changes=[], probability_before=p0, probability_after=p0,
-                              threshold=threshold, searched=list(actionable))
-    state, p_state = _pull_back(state, base, changed, options, predict_fn, frame, flips, p_state)
-    changes = [Change(f, base[f], state[f]) for f in features if str(state[f]) != str(base[f])]
-    cost = sum(next((c for v, c in options[ch.feature] if str(v) == str(ch.after)), 0.0) for ch in changes)
-    return Counterfactual(found=True, changes=changes, probability_before=p0, probability_after=p_state,
-                          threshold=threshold, cost=float(cost), searched=list(actionable))
-
-
-def _pull_back(state, base, changed, options, predict_fn, frame, flips, p_state):
-    """Each change, in turn, set back to the applicant's own value if the rest still flip the decision,
-    else to the candidate closest to it that still does (one batched call per feature)."""
-    for f in list(changed):
-        cheaper = [(base[f], 0.0)] + sorted((vc for vc in options[f] if vc[1] < changed[f]), key=lambda vc: vc[1])
-        probs = np.asarray(predict_fn(frame([{**state, f: v} for v, _ in cheaper])), dtype=float)
-        for (v, c), p in zip(cheaper, probs):
-            if flips(p):
-                state, p_state = {**state, f: v}, float(p)
-                changed[f] = c
-                break
-    return state, p_state
+    options = {f: candidates(f, base[f], actionable[f], train_df, numeric) for f in features if f in actionable}
+    flip = search_flip(base, predict_fn=predict_fn, threshold=threshold, columns=features, options=options,
+                       max_changes=max_changes, refine=True)
+    return Counterfactual(**{f.name: getattr(flip, f.name) for f in fields(Flip)})

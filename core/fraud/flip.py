@@ -2,13 +2,12 @@
 the recommended model's fraud risk across the alert threshold.
 
 Each feature may take the training period's quantiles in 5 % steps inside its 1st to 99th percentile, and
-a change costs how far it moves the transaction through the training population (credit's candidates and
-costs, ``core.credit.counterfactual``). Credit's greedy search stalls here: the engineered windows pile up
-at zero (most terminals have no fraud), so cheap small steps use up its changes before a large one is
-tried. The few top features make an exhaustive search affordable instead: every single change, then every
-pair, then every triple (on a 10 % grid), each size scored in one batched call; the fewest features that
-flip the alert win, then the cheapest change. The answer is said in the fraud page's words (alert / no
-alert, risk, feature names and values as the alert queue shows them).
+a change costs how far it moves the transaction through the training population. The search is the one
+every scenario shares (``core.flipsearch``: every single change, then every pair, then every triple on a
+10 % grid, each size scored in one batched call; the fewest features that flip the alert win, then the
+cheapest change), which does not stall on the engineered windows piled up at zero (most terminals have no
+fraud) as a greedy search does. The answer is said in the fraud page's words (alert / no alert, risk,
+feature names and values as the alert queue shows them).
 """
 
 from __future__ import annotations
@@ -19,17 +18,15 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from itertools import combinations, product
-
-from core.credit.counterfactual import Change, Counterfactual, _candidates, default_ranges
 from core.errors import DataValidationError
+from core.flipsearch import Flip, candidates, default_ranges, search_flip
 
 
 @dataclass(frozen=True)
 class AlertFlip:
     """The search's answer for one transaction and the features it was allowed to move."""
 
-    flip: Counterfactual
+    flip: Flip
     features: list[str]
 
     @property
@@ -97,27 +94,7 @@ def find_alert_flip(row: pd.Series | dict, *, predict_fn: Callable[[pd.DataFrame
         raise DataValidationError(f"The transaction lacks the model's feature(s) {', '.join(map(str, missing[:8]))}. "
                                   "Fix: explain a transaction of the test period.")
     ranges = default_ranges(train_features, features, features)
-    options = {f: _candidates(f, row[f], ranges[f], train_features, features) for f in features}
-    p0 = float(np.asarray(predict_fn(pd.DataFrame([row], columns=columns)), dtype=float)[0])
-    alerted = p0 >= threshold
-    for size in range(1, min(int(max_changes), len(features)) + 1):
-        moves = []  # (cost, {feature: value})
-        for subset in combinations(features, size):
-            # Triples on every other candidate (10 % steps, the extremes kept): a few thousand rows at most.
-            opts = [options[f] if size < 3 else options[f][::2] + options[f][-1:] for f in subset]
-            for choice in product(*opts):
-                moves.append((sum(c for _, c in choice), dict(zip(subset, (v for v, _ in choice)))))
-        if not moves:
-            continue
-        probs = np.asarray(predict_fn(pd.DataFrame([{**row, **m} for _, m in moves], columns=columns)), dtype=float)
-        hits = [k for k, p in enumerate(probs) if (p < threshold if alerted else p >= threshold)]
-        if hits:
-            k = min(hits, key=lambda k: (moves[k][0], -abs(probs[k] - threshold)))
-            cost, change = moves[k]
-            cf = Counterfactual(found=True, changes=[Change(f, row[f], change[f]) for f in features if f in change],
-                                probability_before=p0, probability_after=float(probs[k]), threshold=float(threshold),
-                                cost=float(cost), searched=features)
-            return AlertFlip(flip=cf, features=features)
-    cf = Counterfactual(found=False, changes=[], probability_before=p0, probability_after=p0,
-                        threshold=float(threshold), searched=features)
-    return AlertFlip(flip=cf, features=features)
+    options = {f: candidates(f, row[f], ranges[f], train_features, features) for f in features}
+    flip = search_flip(row, predict_fn=predict_fn, threshold=float(threshold), columns=columns, options=options,
+                       max_changes=max_changes)
+    return AlertFlip(flip=flip, features=features)

@@ -135,3 +135,59 @@ def test_ranges_from_the_page_table():
     with pytest.raises(DataValidationError, match="The range of Open accounts needs a lowest and a highest number; "
                                                   "got None to 3"):
         read_ranges(rows)
+
+
+def _skewed(n=1000, seed=0):
+    """Counts piled at zero with a long tail, beside two ratios spread evenly."""
+    rng = np.random.default_rng(seed)
+    skew = lambda: np.where(rng.random(n) < 0.8, 0.0, rng.exponential(2.0, n)).round(2)  # noqa: E731
+    return pd.DataFrame({"missed_payments": skew(), "recent_inquiries": skew(), "collections": skew(),
+                         "credit_utilisation": rng.uniform(0, 1, n).round(3),
+                         "debt_to_income": rng.uniform(0, 1, n).round(3)})
+
+
+def _skewed_risk(df):
+    # Declined unless both ratios fall low together; each count raises the risk a little.
+    z = (3.0 - 2.5 * (df["credit_utilisation"].to_numpy(float) < 0.3) - 2.5 * (df["debt_to_income"].to_numpy(float) < 0.3)
+         + 2 * (df["missed_payments"].to_numpy(float) + df["recent_inquiries"].to_numpy(float)
+                + df["collections"].to_numpy(float)))
+    return 1 / (1 + np.exp(-z))
+
+
+@pytest.mark.parametrize("exhaustive_rows", [None, 500])  # 500: fewer than the 1,251 pairs
+def test_counts_piled_at_zero_do_not_use_up_the_changes(monkeypatch, exhaustive_rows):
+    """Moving a count just off its pile at zero costs almost nothing, so a greedy search spends its three changes
+    there and finds nothing; the pair of ratios that flips the decline is found (also when the pairs are too many
+    to try exhaustively and the search extends the closest single changes)."""
+    from core import flipsearch
+
+    if exhaustive_rows is not None:
+        monkeypatch.setattr(flipsearch, "EXHAUSTIVE_ROWS", exhaustive_rows)
+    train = _skewed()
+    numeric = list(train.columns)
+    row = {"missed_payments": 0.1, "recent_inquiries": 0.1, "collections": 0.1, "credit_utilisation": 0.8,
+           "debt_to_income": 0.8}
+    cf = find_flip(row, predict_fn=_skewed_risk, threshold=0.5, train_df=train, numeric=numeric, categorical=[],
+                   actionable=default_ranges(train, numeric, numeric))
+    assert cf.decision_before == "decline" and cf.found
+    after = {**row, **{c.feature: c.after for c in cf.changes}}
+    assert _skewed_risk(pd.DataFrame([after]))[0] < 0.5 and cf.decision_after == "approve"
+    assert {"credit_utilisation", "debt_to_income"} <= {c.feature for c in cf.changes}
+    assert len(cf.changes) <= 3
+
+
+def test_one_flip_search_for_credit_and_fraud():
+    """Credit and fraud share core.flipsearch; neither reaches into the other scenario for it."""
+    import ast
+    from pathlib import Path
+
+    from core import flipsearch
+    from core.credit import counterfactual
+    from core.fraud import flip
+
+    root = Path(__file__).resolve().parents[2]
+    fraud_imports = {n.module for n in ast.walk(ast.parse((root / "core/fraud/flip.py").read_text()))
+                     if isinstance(n, ast.ImportFrom)}
+    assert not any(m and m.startswith("core.credit") for m in fraud_imports), fraud_imports
+    assert flip.search_flip is counterfactual.search_flip is flipsearch.search_flip
+    assert counterfactual.default_ranges is flipsearch.default_ranges
