@@ -328,8 +328,21 @@ def trim_memory() -> bool:
         return False
 
 
-def start_memory_trimmer(interval: float = 30.0) -> bool:
-    """Start the process's trimming thread once; ``True`` when this call started it."""
+def trim_round(before=None) -> bool:
+    """One round of the trimmer: ``before()`` (its errors ignored: the trimming goes on), then
+    :func:`trim_memory`."""
+    if before is not None:
+        try:
+            before()
+        except Exception:
+            pass
+    return trim_memory()
+
+
+def start_memory_trimmer(interval: float = 30.0, before=None) -> bool:
+    """Start the process's trimming thread once; ``True`` when this call started it. ``before``: called
+    first in each round (the app releases the sessions of visitors who left, ``ui.memory``); an error in
+    it never stops the thread."""
     global _TRIMMER
     with _TRIMMER_LOCK:
         if _TRIMMER is not None and _TRIMMER.is_alive():
@@ -338,7 +351,7 @@ def start_memory_trimmer(interval: float = 30.0) -> bool:
         def loop() -> None:
             while True:
                 time.sleep(interval)
-                trim_memory()
+                trim_round(before)
 
         _TRIMMER = threading.Thread(target=loop, name="memory-trimmer", daemon=True)
         _TRIMMER.start()

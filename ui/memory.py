@@ -1,0 +1,95 @@
+"""Sessions of visitors who left, released: their state, their downloads and their media files.
+
+Streamlit keeps a disconnected session for ``server.disconnectedSessionTTL`` seconds so a visitor whose
+network blinked gets it back. Past that time the session is only *marked* expired: its storage drops it at
+the next write (the next visitor who leaves), and even then without shutting it down, so the bytes of its
+download buttons and images stay in the media file manager for good. After the last visitor of a demo left,
+nobody writes, and every session they had (data, results, ONNX sessions, charts) stayed in memory.
+
+``release_expired_sessions`` removes the expired sessions from the storage and shuts each one down, as
+Streamlit does for a session it closes; the memory trimmer (``core.memory_guard``) calls it before each
+collection. Trainings are not lost: they are jobs kept on disk that a returning visitor finds again.
+
+``STUDIO_MEMORY_DEBUG=FILE`` adds one JSON line per trimming round to FILE: the process's memory, the
+sessions held, the media files, the modules loaded and the most numerous Python objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+
+DEBUG_ENV = "STUDIO_MEMORY_DEBUG"
+
+
+def _session_storage():
+    """The runtime's session manager, its storage's cache and its lock (``None`` when not available)."""
+    from streamlit import runtime
+
+    if not runtime.exists():
+        return None
+    manager = getattr(runtime.get_instance(), "_session_mgr", None)
+    cache = getattr(getattr(manager, "_session_storage", None), "_cache", None)
+    if cache is None or not hasattr(cache, "expire"):
+        return None
+    return manager, cache, getattr(manager, "_storage_lock", None) or contextlib.nullcontext()
+
+
+def release_expired_sessions() -> int:
+    """Shut down the disconnected sessions whose time to come back has passed; returns how many."""
+    found = _session_storage()
+    if found is None:
+        return 0
+    _manager, cache, lock = found
+    with lock:
+        removed = cache.expire()
+    for _sid, info in removed:
+        session = getattr(info, "session", None)
+        if session is not None:
+            with contextlib.suppress(Exception):  # a session already shut down: nothing more to free
+                session.shutdown()
+    return len(removed)
+
+
+def memory_report() -> dict:
+    """What the server holds now (``STUDIO_MEMORY_DEBUG``)."""
+    import gc
+    from collections import Counter
+
+    report: dict = {"time": round(time.time(), 1)}
+    with contextlib.suppress(OSError):
+        with open("/proc/self/smaps_rollup", encoding="ascii") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key in ("Rss", "Anonymous", "Private_Dirty", "Shared_Clean", "Private_Clean"):
+                    report[key.lower() + "_mb"] = round(int(value.split()[0]) / 1024, 1)
+    found = _session_storage()
+    if found is not None:
+        manager, cache, _lock = found
+        report["sessions_active"] = len(getattr(manager, "_active_session_info_by_id", {}))
+        report["sessions_stored"] = len(getattr(cache, "_data", {}))  # expired ones included
+        from streamlit import runtime
+
+        media = getattr(runtime.get_instance().media_file_mgr, "_storage", None)
+        files = getattr(media, "_files_by_id", {})
+        report["media_files"] = len(files)
+        report["media_mb"] = round(sum(len(getattr(f, "content", b"")) for f in files.values()) / 2**20, 1)
+    report["modules"] = len(sys.modules)
+    report["heavy_modules"] = sorted(m for m in ("pandas", "plotly", "sklearn", "scipy", "shap", "onnxruntime",
+                                                 "numba", "tensorflow", "keras", "PIL", "pyarrow") if m in sys.modules)
+    counts = Counter(type(o).__name__ for o in gc.get_objects())
+    report["objects"] = dict(counts.most_common(12))
+    return report
+
+
+def release_and_report() -> None:
+    """The trimmer's round: release expired sessions, and with ``STUDIO_MEMORY_DEBUG`` write the report."""
+    released = release_expired_sessions()
+    path = os.environ.get(DEBUG_ENV, "").strip()
+    if path:
+        with contextlib.suppress(OSError):
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"released_sessions": released, **memory_report()}) + "\n")
