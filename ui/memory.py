@@ -11,7 +11,8 @@ Streamlit does for a session it closes; the memory trimmer (``core.memory_guard`
 collection. Trainings are not lost: they are jobs kept on disk that a returning visitor finds again.
 
 ``STUDIO_MEMORY_DEBUG=FILE`` adds one JSON line per trimming round to FILE: the process's memory, the
-sessions held, the media files, the modules loaded and the most numerous Python objects.
+sessions held, the media files, the modules loaded and the most numerous Python objects (with
+``PYTHONTRACEMALLOC=1``, the Python heap by file too); FILE.modules lists the modules loaded.
 """
 
 from __future__ import annotations
@@ -82,6 +83,12 @@ def memory_report() -> dict:
                                                  "numba", "tensorflow", "keras", "PIL", "pyarrow") if m in sys.modules)
     counts = Counter(type(o).__name__ for o in gc.get_objects())
     report["objects"] = dict(counts.most_common(12))
+    import tracemalloc
+
+    if tracemalloc.is_tracing():  # PYTHONTRACEMALLOC=1 in the server's environment
+        stats = tracemalloc.take_snapshot().statistics("filename")
+        report["python_heap_mb"] = round(sum(s.size for s in stats) / 2**20, 1)
+        report["python_heap_top"] = {s.traceback[0].filename[-70:]: round(s.size / 2**20, 2) for s in stats[:15]}
     return report
 
 
@@ -93,3 +100,5 @@ def release_and_report() -> None:
         with contextlib.suppress(OSError):
             with open(path, "a", encoding="utf-8") as fh:
                 fh.write(json.dumps({"released_sessions": released, **memory_report()}) + "\n")
+            with open(path + ".modules", "w", encoding="utf-8") as fh:  # to rebuild the library floor elsewhere
+                fh.write("\n".join(sorted(sys.modules)) + "\n")
