@@ -308,50 +308,70 @@ def estimate_by_kind(scenario: str, input_kind: str, data, **opts) -> MemoryEsti
 
 
 # ---------------------------------------------------------------------------------------------
-# Giving memory back. A session's results are freed when its visitor leaves, but the C allocator keeps the
-# freed pages for reuse, so the server's resident memory stays at its peak. ``start_memory_trimmer`` runs a
-# full garbage collection and glibc's ``malloc_trim(0)`` every ``interval`` seconds in a daemon thread, so
-# the server comes back down once visitors have gone (Linux; a no-op elsewhere).
+# Giving memory back. A session's results are freed when its visitor leaves, but the allocators keep the
+# freed memory for reuse, so the server's resident memory stays at its peak: glibc's heap, and Arrow's own
+# pool (mimalloc), which holds what every table Streamlit sent to a browser once took. ``start_memory_trimmer``
+# runs a full garbage collection, Arrow's ``release_unused`` and glibc's ``malloc_trim(0)`` every ``interval``
+# seconds in a daemon thread, so the server comes back down once visitors have gone (Linux; the C library's
+# part is a no-op elsewhere).
 _TRIMMER: threading.Thread | None = None
 _TRIMMER_LOCK = threading.Lock()
+CHECK_SECONDS = 10.0  # how often the ``before`` hook runs (cheap); a full trim follows when it freed something
 
 
 def trim_memory() -> bool:
-    """One collection and ``malloc_trim(0)``; ``False`` where the C library has no ``malloc_trim``."""
+    """One collection, Arrow's pool emptied of freed blocks (when pyarrow is loaded) and ``malloc_trim(0)``;
+    ``False`` where the C library has no ``malloc_trim``."""
     import ctypes
     import gc
 
     gc.collect()
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        try:
+            arrow.default_memory_pool().release_unused()
+        except Exception:  # an older pyarrow without it, or another pool: glibc's part still runs
+            pass
     try:
         return bool(ctypes.CDLL("libc.so.6").malloc_trim(0) or True)
     except (OSError, AttributeError):
         return False
 
 
-def trim_round(before=None) -> bool:
+def trim_round(before=None, *, force: bool = True) -> bool:
     """One round of the trimmer: ``before()`` (its errors ignored: the trimming goes on), then
-    :func:`trim_memory`."""
+    :func:`trim_memory` when ``force`` or when ``before`` returned something true (it freed something);
+    returns whether it trimmed."""
+    freed = False
     if before is not None:
         try:
-            before()
+            freed = bool(before())
         except Exception:
             pass
-    return trim_memory()
+    if force or freed:
+        trim_memory()
+        return True
+    return False
 
 
-def start_memory_trimmer(interval: float = 30.0, before=None) -> bool:
+def start_memory_trimmer(interval: float = 30.0, before=None, check: float = CHECK_SECONDS) -> bool:
     """Start the process's trimming thread once; ``True`` when this call started it. ``before``: called
-    first in each round (the app releases the sessions of visitors who left, ``ui.memory``); an error in
-    it never stops the thread."""
+    every ``check`` seconds (the app releases the sessions of visitors who left, ``ui.memory``); when it
+    returns something true the trim follows at once, else every ``interval`` seconds. An error in it
+    never stops the thread."""
     global _TRIMMER
     with _TRIMMER_LOCK:
         if _TRIMMER is not None and _TRIMMER.is_alive():
             return False
 
         def loop() -> None:
+            step = min(float(check), float(interval)) if before is not None else float(interval)
+            due = time.monotonic() + interval
             while True:
-                time.sleep(interval)
-                trim_round(before)
+                time.sleep(step)
+                force = time.monotonic() >= due
+                if trim_round(before, force=force) and force:
+                    due = time.monotonic() + interval
 
         _TRIMMER = threading.Thread(target=loop, name="memory-trimmer", daemon=True)
         _TRIMMER.start()

@@ -7,10 +7,11 @@ download buttons and images stay in the media file manager for good. After the l
 nobody writes, and every session they had (data, results, ONNX sessions, charts) stayed in memory.
 
 ``release_expired_sessions`` removes the expired sessions from the storage and shuts each one down, as
-Streamlit does for a session it closes; the memory trimmer (``core.memory_guard``) calls it before each
-collection. Trainings are not lost: they are jobs kept on disk that a returning visitor finds again.
+Streamlit does for a session it closes; the memory trimmer (``core.memory_guard``) calls it every 10 s and
+gives the memory back as soon as a session was released. Trainings are not lost: they are jobs kept on disk
+that a returning visitor finds again.
 
-``STUDIO_MEMORY_DEBUG=FILE`` adds one JSON line per trimming round to FILE: the process's memory, the
+``STUDIO_MEMORY_DEBUG=FILE`` adds one JSON line per check to FILE: the process's memory, the
 sessions held, the media files, the modules loaded and the most numerous Python objects (with
 ``PYTHONTRACEMALLOC=1``, the Python heap by file too); FILE.modules lists the modules loaded.
 """
@@ -92,8 +93,9 @@ def memory_report() -> dict:
     return report
 
 
-def release_and_report() -> None:
-    """The trimmer's round: release expired sessions, and with ``STUDIO_MEMORY_DEBUG`` write the report."""
+def release_and_report() -> int:
+    """The trimmer's check: release expired sessions (how many is returned: the trimmer then gives the memory
+    back at once), and with ``STUDIO_MEMORY_DEBUG`` write the report."""
     released = release_expired_sessions()
     path = os.environ.get(DEBUG_ENV, "").strip()
     if path:
@@ -102,3 +104,4 @@ def release_and_report() -> None:
                 fh.write(json.dumps({"released_sessions": released, **memory_report()}) + "\n")
             with open(path + ".modules", "w", encoding="utf-8") as fh:  # to rebuild the library floor elsewhere
                 fh.write("\n".join(sorted(sys.modules)) + "\n")
+    return released

@@ -75,7 +75,7 @@ def test_the_trimmers_round_releases_sessions(storage):
     assert session.shut_down == 1 and not store._cache._data
 
 
-def test_a_failing_hook_does_not_stop_the_trimming():
+def test_a_failing_check_does_not_stop_the_trimming():
     def broken():
         raise RuntimeError("boom")
 
