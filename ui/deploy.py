@@ -19,6 +19,7 @@ import streamlit as st
 
 from core.errors import DataValidationError
 from ui.common import show_error, show_notices
+from ui.memory import release_when_empty
 
 K = "deploy."
 INLINE_LIMIT = 1_200  # characters of JSON shown inside the curl command; longer bodies go in a file
@@ -31,6 +32,10 @@ def _predictor(path: str, saved_at: float):
     from core.scenarios import get_scenario
 
     return get_scenario(read_metadata(path).get("scenario")).predictor(Path(path), runtime="onnx")
+
+
+# The predictors (their ONNX sessions) go when the last visitor has gone: the next one loads them again.
+release_when_empty(_predictor.clear)
 
 
 def run_folder_for_command(path: str) -> str:

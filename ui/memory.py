@@ -9,7 +9,8 @@ nobody writes, and every session they had (data, results, ONNX sessions, charts)
 ``release_expired_sessions`` removes the expired sessions from the storage and shuts each one down, as
 Streamlit does for a session it closes; the memory trimmer (``core.memory_guard``) calls it every 10 s and
 gives the memory back as soon as a session was released. Trainings are not lost: they are jobs kept on disk
-that a returning visitor finds again.
+that a returning visitor finds again. Once the last visitor's session is released, the process-wide caches
+registered with ``release_when_empty`` are cleared too.
 
 ``STUDIO_MEMORY_DEBUG=FILE`` adds one JSON line per check to FILE: the process's memory, the
 sessions held, the media files, the modules loaded and the most numerous Python objects (with
@@ -25,6 +26,16 @@ import sys
 import time
 
 DEBUG_ENV = "STUDIO_MEMORY_DEBUG"
+_WHEN_EMPTY: list = []
+
+
+def release_when_empty(clear):
+    """Register ``clear()`` to run when the last visitor's session has been released: for process-wide caches
+    of objects visitors asked for (the Runs page's ONNX predictors), which no one needs once every visitor
+    has gone. Returns ``clear``."""
+    if clear not in _WHEN_EMPTY:
+        _WHEN_EMPTY.append(clear)
+    return clear
 
 
 def _session_storage():
@@ -53,6 +64,10 @@ def release_expired_sessions() -> int:
         if session is not None:
             with contextlib.suppress(Exception):  # a session already shut down: nothing more to free
                 session.shutdown()
+    if removed and not getattr(_manager, "_active_session_info_by_id", None) and not getattr(cache, "_data", None):
+        for clear in list(_WHEN_EMPTY):  # the last visitor has gone
+            with contextlib.suppress(Exception):
+                clear()
     return len(removed)
 
 

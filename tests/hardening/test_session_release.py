@@ -67,6 +67,27 @@ def test_a_session_past_its_time_is_shut_down_and_dropped(storage):
     assert memory.release_expired_sessions() == 0  # nothing is shut down twice
 
 
+def test_process_wide_caches_are_cleared_when_the_last_visitor_has_gone(storage, monkeypatch):
+    store, clock = storage
+    cleared = []
+    monkeypatch.setattr(memory, "_WHEN_EMPTY", [])
+    memory.release_when_empty(lambda: cleared.append(1))
+    _leave(store, "first")
+    clock[0] += 30
+    _leave(store, "second")
+    clock[0] += 31
+    assert memory.release_expired_sessions() == 1 and cleared == []  # "second" may still come back
+    clock[0] += 30
+    assert memory.release_expired_sessions() == 1 and cleared == [1]
+    assert memory.release_expired_sessions() == 0 and cleared == [1]  # once, when the last one went
+
+
+def test_the_runs_pages_predictors_are_dropped_with_the_last_visitor():
+    from ui import deploy
+
+    assert deploy._predictor.clear in memory._WHEN_EMPTY
+
+
 def test_the_trimmers_round_releases_sessions(storage):
     store, clock = storage
     session = _leave(store, "s1")
