@@ -46,14 +46,15 @@ def search_options(prefix: str, *, ensemble: bool = True, kind: str = "tabular")
                         f"{HELD_OUT_TEXT[kind]}")
     budget = c2.number_input("Search budget (seconds)", 5, 3600, int(DEFAULT_PAGE_BUDGET), step=15,
                              key=prefix + "search_budget")
-    if kind == "tabular":
-        # Credit and fraud: on by default, with or without the search; the blend that wins on validation is the
-        # recommended model, the one saved, scored and explained.
+    if kind in ("tabular", "quality"):
+        # Credit, fraud and quality: on by default, with or without the search; the blend that wins on validation
+        # is the recommended model, the one saved, scored and explained.
+        rows = "images" if kind == "quality" else "rows"
         ens = c3.checkbox("Blend with the best baseline", True, key=prefix + "search_ensemble", disabled=not ensemble,
                           help=f"{ENSEMBLE_TEXT[kind]}, at a weight of 25, 50 or 75 % for the network, chosen on "
-                               "the validation rows (never the test rows). When the blend beats both there it is the "
-                               "recommended model: saved, scored, explained and decided on. Untick for the network "
-                               "alone.")
+                               f"the validation {rows} (never the test {rows}). When the blend beats both there it is "
+                               "the recommended model: saved, scored, explained and decided on. Untick for the "
+                               "network alone.")
     else:
         ens = c3.checkbox("Try an ensemble", False,
                           key=prefix + "search_ensemble", disabled=not ensemble,

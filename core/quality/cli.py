@@ -94,7 +94,13 @@ def run_train(args) -> dict:
     if getattr(args, "search_budget", None) is not None:
         search, config, data, test = _search(data, config, test, args, opts)
     run = train_quality(data, config=config, test=test, ok_class=args.ok_class)
-    m = run.metrics
+    # The blend with the best baseline, unless --no-ensemble: chosen on the validation images, and when it
+    # wins it is the run's model from here on (decision, verdict, saved file).
+    from core.quality.recommend import recommend_quality, recommended_line, recommended_section
+
+    recommend_quality(run, data, config, test=test, ensemble=getattr(args, "ensemble", None) is not False)
+    say(recommended_line(run))
+    m = run.network_metrics or run.metrics  # "metrics": the CNN's own, as before; "recommended": the saved model's
     result = {
         "scenario": "quality",
         "data": {"images": int(len(data.labels)), "classes": data.counts(), "layout": data.layout,
@@ -103,7 +109,7 @@ def run_train(args) -> dict:
                  "notices": list(data.notices)},
         "task": m["task"],
         "metrics": {k: v for k, v in m.items() if k not in ("confusion",)},
-        "per_class_recall": {c: v["recall"] for c, v in m["per_class"].items()},
+        "per_class_recall": {c: v["recall"] for c, v in m["per_class"].items()},  # the CNN's
         "confusion": m["confusion"],
         "backbone": run.backbone_used,
         "device": run.device,
@@ -128,15 +134,12 @@ def run_train(args) -> dict:
     result["verdict"] = _verdict(run, baseline_proba, args)
     result["timings"] = {"load_s": round(t_load, 3), **run.timings}
     if search is not None:
-        from core.quality.search import quality_baseline_proba, quality_search_section
+        from core.quality.search import quality_search_section
 
-        result["search"] = quality_search_section(
-            search, run, quality_baseline_proba(data, run, config, test=test) if search.ensemble.get("use") else None)
+        result["search"] = quality_search_section(search, run)
         result["config"] = {**run.metadata()["config"], "image_size": run.image_size}
         result["timings"]["search_s"] = round(search.result.seconds, 3)
-    from core.search.scenarios import search_recommended
-
-    result["recommended"] = search_recommended(result.get("search"), result["metrics"])
+    result["recommended"] = recommended_section(run)
     if getattr(args, "save", None):
         from pathlib import Path
 
@@ -174,7 +177,9 @@ def _verdict(run, baseline_proba, args) -> dict:
                           cost_false_reject=args.cost_false_reject)
     for line in trust.notices():
         say(line)
-    return verdict_json(verdicts[0], trust, model="The CNN", more=verdicts[1:])
+    from core.quality.recommend import model_name
+
+    return verdict_json(verdicts[0], trust, model=model_name(run), more=verdicts[1:])
 
 
 def _search(data, config, test, args, opts):
@@ -186,8 +191,7 @@ def _search(data, config, test, args, opts):
     from core.search.scenarios import print_trials
 
     search = search_quality(data, config, budget=args.search_budget, test=test, ok_class=args.ok_class,
-                            n_trials=args.search_trials, ensemble=bool(getattr(args, "ensemble", False)),
-                            progress=print_trials)
+                            n_trials=args.search_trials, progress=print_trials)  # the blend: after training
     for notice in search.result.notices:
         say(f"search: {notice}")
     if search.image_size != data.image_size:

@@ -89,6 +89,14 @@ class QualityRun:
     timings: dict
     notices: list[str] = field(default_factory=list)
     stem_stride: int = 1  # the stride of the CNN's first convolution (2 for large images)
+    # The recommended model (core.quality.recommend): "network", or "ensemble" when the blend of the CNN
+    # with a baseline won on the validation images; then ``model``, ``test_proba`` and ``metrics`` are the
+    # blend's (one Keras model: what is saved, scored, explained and decided on) and the CNN's own are kept
+    # in ``network`` and ``network_metrics``. ``ensemble``: the check's record ({} when switched off).
+    recommended: str = "network"
+    ensemble: dict = field(default_factory=dict)
+    network: Any = None
+    network_metrics: dict | None = None
 
     def predict_proba(self, images, *, batch_size: int | None = None) -> np.ndarray:
         """Class probabilities for uint8 images of this run's size and channels (one batched call)."""
@@ -111,6 +119,8 @@ class QualityRun:
             "stem_stride": self.stem_stride,
             "device": self.device,
             "notices": list(self.notices),
+            "recommended": self.recommended,
+            "ensemble": dict(self.ensemble),
         }
 
 
@@ -135,6 +145,17 @@ def predict_images(model, images, *, batch_size: int | None = None) -> np.ndarra
     if batch_size is None:
         batch_size = int(np.clip(PREDICT_PIXELS // max(images.shape[1] * images.shape[2], 1), 1, 256))
     return np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=float)
+
+
+def score_metrics(labels, proba, class_names, ok_class, threshold: float) -> dict:
+    """A run's test metrics from its class probabilities: per class, and the reject decision's at
+    ``threshold`` when a class means 'no defect'."""
+    metrics = compute_multiclass_metrics(labels, proba, class_names)
+    metrics["task"] = get_task(ok_class)
+    if ok_class is not None:
+        metrics.update(compute_defect_metrics(get_defect_labels(labels, class_names, ok_class),
+                                              get_defect_scores(proba, class_names, ok_class), threshold))
+    return metrics
 
 
 def _class_weight_all(weights: dict | None, n_classes: int) -> dict | None:
@@ -214,13 +235,8 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
     t1 = time.perf_counter()
     proba = predict_images(fit.model, test_set.images)
     t_pred = time.perf_counter() - t1
-    metrics = compute_multiclass_metrics(test_set.labels, proba, data.class_names)
-    metrics["task"] = get_task(ok_class)
-    if ok_class is not None:
-        metrics.update(compute_defect_metrics(get_defect_labels(test_set.labels, data.class_names, ok_class),
-                                              get_defect_scores(proba, data.class_names, ok_class),
-                                              config.threshold))
-    else:
+    metrics = score_metrics(test_set.labels, proba, data.class_names, ok_class, config.threshold)
+    if ok_class is None:
         notices.append(DEFECT_TYPING_NOTE)
     rng = np.random.default_rng(config.seed)
     background = data.images[rng.choice(train_idx, size=min(32, len(train_idx)), replace=False)]

@@ -2,7 +2,8 @@
 reported as they go, their results handed back to the page as files.
 
 ``train_page`` is everything the training button does besides drawing: the model search when asked,
-the CNN, the baselines it must beat and, when the search chose the ensemble, the ensemble's SHAP map.
+the CNN, its blend with the best baseline when that wins on validation (``core.quality.recommend``:
+then the run's model, saved and explained, is the blend) and the baselines it must beat.
 ``explain_page`` is one image's Grad-CAM and SHAP maps (the heatmaps tab), which need the Keras
 network itself (gradients, a readout layer on its output): the page holds the network only as a
 ``core.jobs.store.DetachedModel`` served by ONNX Runtime, so it asks a worker.
@@ -10,17 +11,17 @@ network itself (gradients, a readout layer on its output): the page holds the ne
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 
 def train_page(data, *, ok_class, config_options: dict, search: dict | None, report) -> dict:
-    """Search (when ``search`` turns it on), train, fit the baselines, explain the ensemble.
+    """Search (when ``search`` turns it on), train, check the blend (unless ``search["ensemble"]`` is
+    false), fit the baselines.
 
-    Returns ``{"run", "search", "baselines", "ensemble_shap"}`` (``search`` and ``ensemble_shap`` are
-    ``None`` without a search or without the ensemble); ``report`` receives the search's trials, every
-    epoch and each stage's sentence."""
+    Returns ``{"run", "search", "baselines", "ensemble_shap"}`` (``search`` is ``None`` without a
+    search; ``ensemble_shap`` is ``None``: a recommended blend is the run's model, so the page's own
+    heatmaps are the blend's); ``report`` receives the search's trials, every epoch and each stage's
+    sentence."""
     from core.quality.baselines import fit_baselines_for_run
     from core.quality.engine import QualityConfig, train_quality
 
@@ -30,23 +31,18 @@ def train_page(data, *, ok_class, config_options: dict, search: dict | None, rep
         from core.quality.search import resize_dataset, search_quality
 
         found = search_quality(data, config, budget=search["budget"], ok_class=ok_class,
-                               ensemble=bool(search.get("ensemble")), progress=report.search)
+                               progress=report.search)
         config, data = found.config, resize_dataset(data, found.image_size)
     report.stage(0.0, "Preparing the images")
     run = train_quality(data, config=config, ok_class=ok_class, progress=report.epoch)
+    from core.quality.recommend import recommend_quality
+
+    report.stage(1.0, "Blending with the best baseline, if it wins on the validation images")
+    recommend_quality(run, data, config, ensemble=(search or {}).get("ensemble", True) is not False)
     # The baselines a CNN must beat, on the same training and test images, for the verdict.
     report.stage(1.0, "Training the baselines (majority class, logistic regression on thumbnails)")
     baselines = fit_baselines_for_run(data, run, config)
-    explained = None
-    if found is not None and (found.ensemble or {}).get("use"):
-        from core.quality.baselines import baseline_fit_images
-        from core.quality.ensemble import explain_quality_ensemble
-
-        report.stage(1.0, "Explaining the ensemble with SHAP")
-        t0 = time.perf_counter()
-        explained = explain_quality_ensemble(run, found.ensemble, *baseline_fit_images(data, config))
-        run.timings["ensemble_shap_s"] = time.perf_counter() - t0
-    return {"run": run, "search": found, "baselines": baselines, "ensemble_shap": explained}
+    return {"run": run, "search": found, "baselines": baselines, "ensemble_shap": None}
 
 
 def keras_network(model):

@@ -33,6 +33,7 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
     """
     from core.quality.evaluate import (compute_cost_analysis, compute_defect_metrics, get_defect_labels,
                                        get_defect_scores)
+    from core.quality.recommend import recommended_section
     from core.quality.trust import quality_trust
 
     m = run.metrics
@@ -99,5 +100,8 @@ def build_quality_summary(run, *, name: str, threshold: float, cost_escape: floa
                                       "importance is recorded."),
         trust=quality_trust(run, threshold=threshold, cost_escape=cost_escape, cost_false_reject=cost_false_reject,
                             currency=currency).to_list(),
-        metrics={"network": {k: v for k, v in decided.items() if not isinstance(v, (dict, list, str))}},
+        # The recommended model's (the one saved): the CNN, or its blend with a baseline (core.quality.recommend).
+        metrics={getattr(run, "recommended", "network"): {k: v for k, v in decided.items()
+                                                          if not isinstance(v, (dict, list, str))}},
+        recommended=recommended_section(run),
     )

@@ -1,5 +1,5 @@
 """What every scenario's search shares around the engine: ``search_section`` (the JSON the CLI prints
-and a saved run records), ``search_recommended``, ``print_trials`` and ``attach_search``.
+and a saved run records), ``print_trials`` and ``attach_search``.
 
 Each scenario's own search, on the same rows its training uses with the test rows left out, is in
 its package: ``core/<name>/search.py`` (``search_credit``, ``search_fraud``, ``search_demand``,
@@ -40,20 +40,6 @@ def search_section(search: TabularSearch, tab=None, *, extra_metrics: Callable[[
             ens["label"] = ensemble_label(ens)
         out["ensemble"] = ens
     return out
-
-
-def search_recommended(section: dict | None, network_metrics: dict) -> dict:
-    """Quality's ``recommended``: the ensemble, with its test figures, when the search's ensemble check chose
-    it on validation, else the network. Unlike credit and fraud, the saved model file and every door that
-    scores it are still the network's (``"saved": "network"``), which the note says. (Demand's is
-    ``core.demand.recommend.recommend_forecast``.)"""
-    from core.glossary import model_label
-
-    ens = (section or {}).get("ensemble") or {}
-    if ens.get("use") and ens.get("test_metrics"):
-        return {"model": "ensemble", "label": ens.get("label") or ensemble_label(ens), "metrics": ens["test_metrics"],
-                "saved": "network", "note": "The blend won on validation; the saved and scored model is the network."}
-    return {"model": "network", "label": model_label("network"), "metrics": network_metrics, "saved": "network"}
 
 
 def describe_trial(p: SearchProgress) -> str | None:

@@ -143,7 +143,10 @@ def get_metrics(meta: dict) -> dict[str, float]:
     the network first; fraud and quality a flat dict (nested per-class tables are left out).
     """
     m = _saved_metrics(meta)
-    if isinstance(m, dict) and isinstance(m.get("network"), dict):
+    rec = (get_headline(meta).get("recommended") or {}).get("model")
+    if isinstance(m, dict) and rec == "ensemble" and isinstance(m.get(rec), dict):
+        m = m[rec]  # a quality run whose saved model is the blend
+    elif isinstance(m, dict) and isinstance(m.get("network"), dict):
         m = m["network"]
     elif isinstance(m, list):
         m = m[0] if m and isinstance(m[0], dict) else {}

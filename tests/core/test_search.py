@@ -564,16 +564,3 @@ def test_smote_is_offered_only_when_it_has_few_rows_to_make():
     assert "smote" in choices(300, 100)
     big = choices(MAX_SYNTHETIC_ROWS + 200, 100)
     assert "smote" not in big and {"class_weight", "undersample", "none"} <= set(big)
-
-
-def test_demand_and_quality_recommend_the_ensemble_the_search_chose_but_save_the_network():
-    from core.search.scenarios import search_recommended
-
-    net = {"mae": 9.0}
-    ens = {"checked": True, "use": True, "baseline": "moving_average", "weight": 0.75, "test_metrics": {"mae": 8.1}}
-    rec = search_recommended({"ensemble": ens}, net)
-    assert rec["model"] == "ensemble" and rec["metrics"] == {"mae": 8.1} and rec["saved"] == "network"
-    assert rec["label"] == "Ensemble: 75 % Keras network + 25 % moving average" and "scored model is the network" in rec["note"]
-    for section in (None, {"ensemble": {**ens, "use": False}}, {"search": 1}):
-        assert search_recommended(section, net) == {"model": "network", "label": "Keras network", "metrics": net,
-                                                    "saved": "network"}

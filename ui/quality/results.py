@@ -12,6 +12,7 @@ from core.quality.baselines import compare_quality
 from core.quality.charts import plot_inspection_cost, plot_multiclass_confusion, plot_per_class_metrics
 from core.quality.evaluate import (DEFECT_TYPING_NOTE, compute_cost_analysis, compute_defect_metrics,
                                    get_error_gallery, get_misclassified)
+from core.quality.recommend import model_name
 
 from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
 from ui.quality.base import K, defect_scores, fail, pct, thumb
@@ -85,7 +86,7 @@ def show_baseline_verdicts(run) -> None:
         fail(exc)
         return
     for verdict in verdicts:
-        show_verdict(verdict, model="The CNN")
+        show_verdict(verdict, model=model_name(run))  # the recommended model: the CNN or its blend
 
 
 def show_errors_by_class(run) -> None:

@@ -110,5 +110,29 @@ def show_trained(run) -> None:
                "images. Open the other tabs for results.", icon=":material/check_circle:")
     for note in run.notices:
         st.warning(note, icon=":material/info:")
+    show_recommended(run)
     st.plotly_chart(plot_training_history(run.history), key=K + "history")
     show_kept_search(K, run)
+
+
+def show_recommended(run) -> None:
+    """Which model the run recommends (the one saved, scored, explained and decided on): the CNN, or its
+    blend with the best baseline when that won on the validation images."""
+    from ui.search import ensemble_text
+
+    ens = getattr(run, "ensemble", None) or {}
+    if not ens:
+        st.caption("Recommended model: the CNN (the blend with the best baseline was switched off).")
+        return
+    if not ens.get("checked"):
+        st.caption(f"Recommended model: the CNN. {ens.get('note', '')}")
+        return
+    text = ensemble_text(ens, "validation log loss", recommended=True)
+    if run.recommended == "ensemble":
+        net = run.network_metrics or {}
+        st.success(f"{text} **On the {len(run.test.labels)} test images** — accuracy {run.metrics['accuracy']:.1%} "
+                   f"(the CNN alone {net.get('accuracy', float('nan')):.1%}), macro F1 {run.metrics['macro_f1']:.3f}. "
+                   "Grad-CAM shows where its CNN part looked (the thumbnail regression has no convolution); "
+                   "SHAP explains the whole blend.", icon=":material/join:")
+    else:
+        st.caption(f"Recommended model: the CNN. {text}")
