@@ -30,6 +30,8 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     assert page.get_by_text("not images and were skipped").count() >= 1
     page.get_by_text("Augment images").wait_for()
     assert clipped_texts(page) == []  # the training form's labels fit their columns
+    blend = page.get_by_role("checkbox", name="Blend with the best baseline")  # on by default, as credit's
+    assert blend.is_checked()
     epochs = page.get_by_label("Epochs (early stopping may end sooner)")
     epochs.fill("3")
     epochs.press("Tab")
@@ -37,6 +39,9 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     page.get_by_text("Model trained").first.wait_for(timeout=180_000)
     page.screenshot(path="/tmp/quality_trained.png", full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
+    # The blend was checked on the validation images, and the page says which model is recommended.
+    assert (page.get_by_text("Recommended model: the CNN.").count()
+            + page.get_by_text("Ensemble used").count()) == 1
 
     click_tab(page, "Decision & costs")
     page.get_by_text("Expected inspection cost by threshold").first.wait_for()

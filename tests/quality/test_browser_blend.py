@@ -1,0 +1,42 @@
+"""The Runs page's details of a quality run whose recommended model is the blend, in Chromium."""
+
+import pytest
+
+from tests.conftest import run_app
+from tests.quality.conftest import make_zip, sample_entries
+
+pytestmark = pytest.mark.browser
+
+
+def test_runs_page_names_a_saved_blend_as_the_recommended_model(tmp_path, browser, screenshot_dir):
+    from core.quality.data import LoadOptions, load_image_dataset
+    from core.quality.engine import QualityConfig, train_quality
+    from core.quality.export import save_quality_run
+    from core.quality.recommend import apply_blend
+    from core.quality.summary import build_quality_summary
+
+    path = tmp_path / "parts.zip"
+    path.write_bytes(make_zip(sample_entries({"ok": 30, "pit": 10, "crack": 10}, size=24, seed=1)))
+    data = load_image_dataset(path, options=LoadOptions(image_size=24))
+    config = QualityConfig(epochs=1, batch_size=16, seed=2)
+    run = train_quality(data, config=config)
+    apply_blend(run, data, config, {"use": True, "baseline": "logistic_16px", "weight": 0.75,
+                                    "label": "Ensemble: 75 % CNN + 25 % logistic regression on 16×16 thumbnails"})
+    ws = build_quality_summary(run, name="parts, blended", threshold=0.5, cost_escape=50, cost_false_reject=2,
+                               data=data)
+    save_quality_run(tmp_path / "runs", run, threshold=0.5, extra_metadata=ws, run_id="blended")
+    context = browser.new_context(viewport={"width": 1440, "height": 2000})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    with run_app(tmp_path) as url:
+        page.goto(f"{url}/runs")
+        page.get_by_text("1 of 1 runs").wait_for()
+        line = page.get_by_text("Recommended model", exact=False).first
+        line.wait_for()
+        line.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir / "runs_quality_blend.png"), full_page=True)
+        text = line.inner_text()
+        assert "Ensemble: 75 % CNN + 25 % logistic regression on 16×16 thumbnails" in text, text
+        assert f"accuracy {run.metrics['accuracy']:.3f}" in text, text
+        assert page.locator("[data-testid=stException]").count() == 0
+    context.close()
