@@ -34,17 +34,27 @@ def _split(data, config, test) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(tr), np.asarray(va)
 
 
-def check_run_blend(run, data, config, *, test=None) -> dict:
-    """The ensemble check of a trained run on its validation images (see the module's docstring)."""
+def check_run_blend(run, data, config, *, test=None) -> tuple[dict, object]:
+    """The ensemble check of a trained run on its validation images (see the module's docstring), and
+    the thumbnail regression it fitted (None when there was nothing to compare)."""
+    from core.quality.baselines import _thumbs, fit_thumbnail_logistic
     from core.quality.engine import predict_images
     from core.quality.search import check_quality_ensemble
 
     tr, va = _split(data, config, test)
     if len(va) < 2 or len(np.unique(data.labels[va])) < 2:
         return {"checked": False, "use": False,
-                "note": f"The validation images ({len(va)}) hold fewer than 2 classes, so no blend could be compared."}
+                "note": f"The validation images ({len(va)}) hold fewer than 2 classes, so no blend could be "
+                        "compared."}, None
     val_proba = predict_images(run.model, data.images[va])
-    return check_quality_ensemble(data.subset(tr), data.subset(va), val_proba)
+    k = val_proba.shape[1]
+    # The baselines fitted once on the training images: the regression is the one a blend keeps.
+    lr = fit_thumbnail_logistic(data.images[tr], data.labels[tr])
+    p = np.zeros((len(va), k))
+    p[:, lr.classes_] = lr.predict_proba(_thumbs(data.images[va]))
+    majority = np.eye(k)[np.full(len(va), np.bincount(data.labels[tr], minlength=k).argmax())]
+    proba = {"majority_class": majority, "logistic_16px": p}
+    return check_quality_ensemble(data.subset(tr), data.subset(va), val_proba, proba=proba), lr
 
 
 def recommend_quality(run, data, config, *, test=None, ensemble: bool = True):
@@ -55,9 +65,9 @@ def recommend_quality(run, data, config, *, test=None, ensemble: bool = True):
         run.ensemble, run.recommended = {}, NETWORK
         return run
     t0 = time.perf_counter()
-    ens = check_run_blend(run, data, config, test=test)
+    ens, lr = check_run_blend(run, data, config, test=test)
     if ens.get("use"):
-        apply_blend(run, data, config, ens, test=test)
+        apply_blend(run, data, config, ens, test=test, lr=lr)
     else:
         run.recommended = NETWORK
         run.ensemble = {k: v for k, v in ens.items() if k != "candidates"}
@@ -65,14 +75,15 @@ def recommend_quality(run, data, config, *, test=None, ensemble: bool = True):
     return run
 
 
-def apply_blend(run, data, config, ens: dict, *, test=None):
+def apply_blend(run, data, config, ens: dict, *, test=None, lr=None):
     """Make the blend ``ens`` (``{"baseline", "weight", ...}``) ``run``'s model: one Keras model with the
-    thumbnail regression fitted on the run's training images, its test probabilities and metrics."""
+    thumbnail regression fitted on the run's training images (``lr``, when fitted already), its test
+    probabilities and metrics."""
     from core.quality.engine import predict_images, score_metrics
     from core.quality.ensemble import ensemble_model
 
     tr, _ = _split(data, config, test)
-    blended = ensemble_model(run.model, ens, data.images[tr], data.labels[tr], image_size=run.image_size)
+    blended = ensemble_model(run.model, ens, data.images[tr], data.labels[tr], image_size=run.image_size, lr=lr)
     run.network, run.network_metrics = run.model, run.metrics
     run.model = blended
     run.test_proba = predict_images(blended, run.test.images)

@@ -168,14 +168,16 @@ class QualitySearch:
 NETWORK = "CNN"
 
 
-def check_quality_ensemble(fit, val, val_proba: np.ndarray) -> dict:
+def check_quality_ensemble(fit, val, val_proba: np.ndarray, *, proba: dict | None = None) -> dict:
     """Whether the CNN's class probabilities blended with a baseline's (majority class, or logistic
     regression on 16x16 thumbnails, fitted on the fitting images) beat both on the validation
-    images, by validation log loss (the search's own score)."""
+    images, by validation log loss (the search's own score). ``proba``: the baselines' validation
+    probabilities when the caller has them already."""
     from core.quality.baselines import BASELINE_NAMES, fit_baselines
     from core.search.ensemble import choose_ensemble, ensemble_label
 
-    proba, _ = fit_baselines(fit.images, fit.labels, val.images, val_proba.shape[1])
+    if proba is None:
+        proba, _ = fit_baselines(fit.images, fit.labels, val.images, val_proba.shape[1])
     labels = np.asarray(val.labels)
     ens = choose_ensemble(lambda p: float(log_losses(labels, p).mean()), val_proba,
                           {b: proba[b] for b in BASELINE_NAMES if b in proba}, direction="minimize")
