@@ -31,7 +31,7 @@ def test_runs_page_names_a_saved_blend_as_the_recommended_model(tmp_path, browse
     with run_app(tmp_path) as url:
         page.goto(f"{url}/runs")
         page.get_by_text("1 of 1 runs").wait_for()
-        line = page.get_by_text("Recommended model", exact=False).first
+        line = page.locator("p", has_text="Recommended model").first
         line.wait_for()
         line.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshot_dir / "runs_quality_blend.png"), full_page=True)
