@@ -155,7 +155,8 @@ def test_cli_budget_too_small_keeps_todays_recipe(parts_zip, tmp_path, capsys):
     path = tmp_path / "parts.zip"
     path.write_bytes(parts_zip)
     code = main(["train", "--scenario", "quality", "--data", str(path), "--image-size", "32", "--epochs", "1",
-                 "--batch-size", "16", "--search-budget", "1", "--json", "--save", str(tmp_path / "runs" / "quality-1")])
+                 "--batch-size", "16", "--search-budget", "1", "--no-ensemble", "--json",
+                 "--save", str(tmp_path / "runs" / "quality-1")])
     out = capsys.readouterr()
     assert code == 0, out.err
     result = json.loads(out.out)
