@@ -4,7 +4,9 @@ A job is a folder (input, progress events, result) and a worker process started 
 ``python -m core.jobs.worker FOLDER`` once the training queue (``core.jobs.TrainingQueue``, its
 size ``STUDIO_MAX_CONCURRENT_TRAININGS``) gives it a slot. TensorFlow is imported in the worker,
 never in the server: the result comes back as files (``core.jobs.store``) and the process exits,
-so its memory goes back to the system. A job belongs to an *owner* (the browser's key), so a page
+so its memory goes back to the system. A short job need not wait for that import: the job is handed
+to a spare worker that has loaded Keras already when one is waiting (``core.jobs.warm``,
+``STUDIO_WARM_WORKERS``), which runs that one job and exits like a cold worker. A job belongs to an *owner* (the browser's key), so a page
 that was left, or reloaded, finds its job again; another visitor's jobs are never listed.
 
 ``cancel`` stops a job within seconds (its whole process group) and keeps nothing of it; a worker
@@ -32,6 +34,7 @@ from core.errors import DataValidationError
 from core.jobs import QueueState, Ticket, TrainingQueue, get_training_queue
 from core.jobs.worker import ERROR_FILE, EVENTS_FILE, LOG_FILE, read_events, run_job, write_input
 from core.jobs.store import RESULT_FILE, load_result
+from core.jobs.warm import WarmPool
 
 MODE_ENV = "STUDIO_JOBS"
 DIR_ENV = "STUDIO_JOBS_DIR"
@@ -75,6 +78,7 @@ class Job:
     process: Any = None
     cancel_requested: bool = False
     queue: QueueState | None = None
+    warm: bool = False  # it ran on a spare worker that had loaded Keras before the job came
 
     @property
     def finished(self) -> bool:
@@ -109,7 +113,8 @@ def crash_reason(returncode: int, log_tail: str = "", noun: str = "training") ->
 class JobManager:
     """The process's jobs: submit, look up by owner, cancel, load results."""
 
-    def __init__(self, root=None, *, mode: str | None = None, queue: TrainingQueue | None = None):
+    def __init__(self, root=None, *, mode: str | None = None, queue: TrainingQueue | None = None,
+                 warm: int | None = None, warm_idle_s: float | None = None):
         self.root = Path(root or os.environ.get(DIR_ENV) or Path(tempfile.gettempdir()) / "studio-jobs") / str(os.getpid())
         self.root.mkdir(parents=True, exist_ok=True)
         self.mode = mode or get_job_mode()
@@ -117,6 +122,8 @@ class JobManager:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        # Spare workers (none inline); the first starts at the first job.
+        self.warm = WarmPool(self.root, size=0 if self.mode == "inline" else warm, idle_s=warm_idle_s)
 
     @property
     def queue(self) -> TrainingQueue:
@@ -170,9 +177,15 @@ class JobManager:
         from core.scenarios import ROOT
 
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        with open(job.folder / LOG_FILE, "ab") as log:
-            job.process = subprocess.Popen([sys.executable, "-m", "core.jobs.worker", str(job.folder)], cwd=str(ROOT),
-                                           env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        spare = self.warm.take(env, job.folder) if not job.cancel_requested else None
+        if spare is not None:
+            job.process, job.warm = spare, True
+        else:
+            with open(job.folder / LOG_FILE, "ab") as log:
+                job.process = subprocess.Popen([sys.executable, "-m", "core.jobs.worker", str(job.folder)],
+                                               cwd=str(ROOT), env=env, stdout=log, stderr=subprocess.STDOUT,
+                                               start_new_session=True)
+        self.warm.refill(env)  # the next job's spare loads Keras while this one runs
         if job.cancel_requested:  # cancelled while the process was starting
             self._kill(job)
         return job.process.wait()
@@ -281,7 +294,8 @@ class JobManager:
         return len(old)
 
     def shutdown(self) -> None:
-        """Cancel every job (server stop, tests)."""
+        """Cancel every job and stop the spare workers (server stop, tests)."""
+        self.warm.close()
         with self._lock:
             running = [j for j in self._jobs.values() if not j.finished]
         for j in running:
@@ -297,5 +311,7 @@ def get_job_manager() -> JobManager:
     global _MANAGER
     with _MANAGER_LOCK:
         if _MANAGER is None or _MANAGER.mode != get_job_mode():
+            if _MANAGER is not None:
+                _MANAGER.warm.close()  # its jobs finish as they are; its spares would wait for nothing
             _MANAGER = JobManager()
         return _MANAGER

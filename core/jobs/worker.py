@@ -116,8 +116,35 @@ def run_job(folder) -> int:
     return 1
 
 
+def serve_warm(stdin=None, stdout=None) -> int:
+    """A spare worker (``python -m core.jobs.worker --warm``, see ``core.jobs.warm``): load Keras, say
+    ``ready``, wait for ONE job folder on stdin, run it with its output in the job's log, and exit.
+    End of file on stdin (idle time over, server stopped) exits without a job."""
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    import keras  # noqa: F401
+
+    stdout.write("ready\n")
+    stdout.flush()
+    line = stdin.readline().strip()
+    if not line:
+        return 0
+    folder = Path(line)
+    # From here on this is the job's process: its output goes to the job's log, as a cold worker's does
+    # (and the pool's watcher sees the end of the spare's stdout).
+    fd = os.open(folder / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    Reporter(folder / EVENTS_FILE).stage(0.0, "Starting (TensorFlow already loaded)")
+    return run_job(folder)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--warm":
+        return serve_warm()
     # Every job of the app trains or explains a network: load Keras before the job's clock starts, so a
     # model search's time budget is spent on trials, not on the library's few seconds of start-up.
     Reporter(Path(argv[0]) / EVENTS_FILE).stage(0.0, "Starting (loading TensorFlow in the worker)")
@@ -126,5 +153,16 @@ def main(argv=None) -> int:
     return run_job(argv[0])
 
 
+def _exit_now(code: int) -> None:
+    """Leave without the interpreter's clean-up: the result and events are on disk already, and a
+    process holding TensorFlow spends seconds tearing it down, which the page would wait for."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    _exit_now(main())
