@@ -173,10 +173,17 @@ class JobManager:
         finally:
             self.queue.release(ticket)
 
+    @staticmethod
+    def worker_env() -> dict:
+        """The environment a worker process runs with: the server's, with this project importable."""
+        from core.scenarios import ROOT
+
+        return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
     def _run_process(self, job: Job) -> int:
         from core.scenarios import ROOT
 
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        env = self.worker_env()
         spare = self.warm.take(env, job.folder) if not job.cancel_requested else None
         if spare is not None:
             job.process, job.warm = spare, True

@@ -71,6 +71,11 @@ def get_warm_idle(env: dict | None = None) -> float:
     return value
 
 
+def _settings(env: dict) -> dict:
+    """The environment a job runs with, less what changes by itself (pytest names its current test there)."""
+    return {k: v for k, v in env.items() if k != "PYTEST_CURRENT_TEST"}
+
+
 @dataclass(eq=False)
 class Spare:
     """One spare worker process and what the pool knows of it."""
@@ -133,7 +138,7 @@ class WarmPool:
                 spare = (ready or self._spares)[0]
                 self._spares.remove(spare)
                 spare.taken = True
-            if spare.env != env:  # the server's settings changed since it started: it would run the old ones
+            if _settings(spare.env) != _settings(env):  # changed since it started: it would run the old ones
                 threading.Thread(target=self._retire, args=(spare,), daemon=True).start()
                 continue
             try:
