@@ -2,7 +2,7 @@
 
 A cold job worker spends its first seconds importing TensorFlow/Keras before its work; for a short
 job (a Grad-CAM or SHAP heatmap, the fraud strategy comparison) that is most of the click-to-result
-time. ``WarmPool`` keeps ``STUDIO_WARM_WORKERS`` spares (``python -m core.jobs.worker --warm``):
+time. ``WarmPool`` keeps ``STUDIO_WARM_WORKERS`` spares (``python -m core.jobs.worker --warm JOBS_ROOT``):
 each imports Keras, says ``ready`` on its stdout and waits for a job folder on its stdin. The job
 manager hands a job's folder to a spare when it has one (ready or still loading: either is ahead of
 a cold start) and otherwise starts a cold worker as before; a new spare is started in the background
@@ -170,7 +170,9 @@ class WarmPool:
         spares.mkdir(parents=True, exist_ok=True)
         log = spares / f"spare-{os.getpid()}-{self.started + 1}.log"
         with open(log, "ab") as err:
-            proc = subprocess.Popen([sys.executable, "-m", "core.jobs.worker", "--warm"], cwd=str(ROOT), env=env,
+            # The jobs folder on its command line tells which server's spare it is (``ps``, tests).
+            proc = subprocess.Popen([sys.executable, "-m", "core.jobs.worker", "--warm", str(self.root)],
+                                    cwd=str(ROOT), env=env,
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
                                     start_new_session=True)
         self.started += 1

@@ -1,4 +1,5 @@
-"""One job, run in its own process: ``python -m core.jobs.worker JOB_FOLDER``.
+"""One job, run in its own process: ``python -m core.jobs.worker JOB_FOLDER``, or handed to a spare
+that has loaded Keras already (``python -m core.jobs.worker --warm JOBS_ROOT``, ``core.jobs.warm``).
 
 The folder holds ``input.pkl`` (which function of ``core`` to call, with which arguments). The
 function is called with those arguments plus ``report``, a :class:`Reporter` that appends progress
@@ -117,7 +118,7 @@ def run_job(folder) -> int:
 
 
 def serve_warm(stdin=None, stdout=None) -> int:
-    """A spare worker (``python -m core.jobs.worker --warm``, see ``core.jobs.warm``): load Keras, say
+    """A spare worker (``python -m core.jobs.worker --warm JOBS_ROOT``, see ``core.jobs.warm``): load Keras, say
     ``ready``, wait for ONE job folder on stdin, run it with its output in the job's log, and exit.
     End of file on stdin (idle time over, server stopped) exits without a job."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout

@@ -16,9 +16,39 @@ from tests.conftest import run_app
 RUNNING = "in a separate process"
 
 
-def _worker_pids(jobs_dir) -> list[int]:
-    out = subprocess.run(["pgrep", "-f", f"core.jobs.worker {jobs_dir}"], capture_output=True, text=True)
+def _pids(pattern: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
     return [int(p) for p in out.stdout.split()]
+
+
+def _worker_pids(jobs_dir) -> list[int]:
+    """Workers running a job of this server: a cold one, or a spare that took a job (then its output,
+    like a cold worker's, goes to the job's log), not a spare waiting for one."""
+    found = []
+    for pid in _pids("core.jobs.worker"):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/1").startswith(str(jobs_dir)):
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def _job_workers(jobs_dir, timeout: float = 30.0) -> list[int]:
+    """The job's worker, once it has started (or been handed its job)."""
+    deadline = time.monotonic() + timeout
+    while not _worker_pids(jobs_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return _worker_pids(jobs_dir)
+
+
+def _spare_pids(jobs_dir) -> list[int]:
+    return _pids(f"core.jobs.worker --warm {jobs_dir}")
+
+
+def _cmdline(pid: int) -> str:
+    with open(f"/proc/{pid}/cmdline", "rb") as fh:
+        return fh.read().replace(b"\0", b" ").decode()
 
 
 def _start(page, *, epochs: str, rows: str) -> None:
@@ -38,7 +68,7 @@ def test_a_training_job_survives_navigation_and_reload_and_can_be_cancelled(brow
         a.get_by_text("Training options").wait_for(timeout=90_000)
         assert re.search(r"[?&]s=[A-Za-z0-9_-]{16,}", a.url), a.url  # the browser's key is in the address
         _start(a, epochs="3", rows="1500")
-        assert _worker_pids(jobs_dir), "the training runs in a worker process"
+        assert _job_workers(jobs_dir), "the training runs in a worker process"
         a.get_by_text(re.compile(r"Epoch \d+ of 3")).or_(a.get_by_text("Model trained")).first.wait_for(timeout=120_000)
         a.screenshot(path=str(screenshot_dir / "job_running.png"))
         # Leave for the overview, come back: the job is still there (running or finished).
@@ -60,8 +90,12 @@ def test_a_training_job_survives_navigation_and_reload_and_can_be_cancelled(brow
         assert b.get_by_text("Model trained").count() == 0 and b.get_by_text(RUNNING).count() == 0
         b.close()
 
-        # Cancel: stopped within seconds, nothing kept, the model trained before stays.
+        # Cancel: stopped within seconds, nothing kept, the model trained before stays. The first job
+        # started the server's spare worker (Keras loaded, waiting): this one runs on it.
+        assert _spare_pids(jobs_dir), "a spare worker waits for the next job"
         _start(a, epochs="400", rows="0")
+        on = _job_workers(jobs_dir)
+        assert on and all("--warm" in _cmdline(pid) for pid in on), [_cmdline(pid) for pid in on]
         started = time.monotonic()
         a.get_by_role("button", name="Cancel").click()
         a.get_by_text("The training was cancelled").wait_for(timeout=30_000)
@@ -74,10 +108,15 @@ def test_a_training_job_survives_navigation_and_reload_and_can_be_cancelled(brow
 
         # A worker killed by the system: the reason on the page, the session goes on.
         _start(a, epochs="400", rows="0")
-        for pid in _worker_pids(jobs_dir):
+        for pid in _job_workers(jobs_dir):
             os.kill(pid, signal.SIGKILL)
         a.get_by_text("stopped by the system (SIGKILL)").wait_for(timeout=60_000)
         a.get_by_text("stopped by the system (SIGKILL)").scroll_into_view_if_needed()
         a.screenshot(path=str(screenshot_dir / "job_crashed.png"))
         assert a.get_by_text("Model trained").first.is_visible()
         assert a.get_by_role("button", name="Train model").is_enabled()
+    # The server stopped: its spare workers leave too (end of file on their stdin).
+    deadline = time.monotonic() + 120
+    while _spare_pids(jobs_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _spare_pids(jobs_dir)
