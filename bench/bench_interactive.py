@@ -45,7 +45,7 @@ def main(argv=None) -> int:
     df = pd.read_csv(ROOT / "sample_data" / "credit_applications.csv")
     options = {"epochs": args.epochs or CREDIT_DEFAULTS["epochs"], "seed": 0}
     with tempfile.TemporaryDirectory() as tmp:
-        manager = JobManager(tmp, mode="process", queue=TrainingQueue(1))
+        manager = JobManager(tmp, mode="process", queue=TrainingQueue(1), warm=0)  # one job: no spare
         t0 = time.perf_counter()
         job = manager.wait(manager.submit("bench", "credit", "core.credit.jobs:train_page", dict(
             df=df, target="default", positive=None, roles=None, sensitive=None, config_options=options,
