@@ -2,6 +2,7 @@
 
     python bench/bench_warm.py                 # 5 rounds of a trivial job
     python bench/bench_warm.py --job network --rounds 3
+    python bench/bench_warm.py --job heatmap --rounds 3    # trains a small quality model first
 
 Two job managers in this process: one without spares (``STUDIO_WARM_WORKERS=0``: every job starts
 ``python -m core.jobs.worker``, which loads Keras first) and one with the default spare. Rounds are
@@ -29,7 +30,29 @@ from core.jobs.manager import JobManager  # noqa: E402
 JOBS = {
     "trivial": ("tests.jobs.jobfuncs:count", {"n": 1}, "a trivial job (3 progress events)"),
     "network": ("tests.jobs.jobfuncs:tiny_network", {}, "build a small Keras network, save it as .keras and ONNX"),
+    "heatmap": ("core.quality.jobs:explain_page", None,
+                "the quality page's Grad-CAM + SHAP heatmaps of one test image (sample images, 3-epoch model)"),
 }
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def heatmap_kwargs(manager: JobManager) -> dict:
+    """Train a quality model on the bundled sample images (a job, as the page does; 3 epochs: the heatmap's
+    cost does not depend on how good the model is) and return what the page's "Compute heatmaps" submits."""
+    import numpy as np
+
+    from core.quality.data import LoadOptions, find_ok_class, load_image_dataset
+
+    data = load_image_dataset(ROOT / "sample_data" / "quality_images", options=LoadOptions())
+    job = manager.wait(manager.submit("bench", "quality", "core.quality.jobs:train_page", dict(
+        data=data, ok_class=find_ok_class(data.class_names), config_options={"epochs": 3, "seed": 0},
+        search=None)), timeout=1800)
+    if job.state != "done":
+        raise SystemExit(f"the quality training {job.state}: {job.error}")
+    run = manager.result(job)["run"]
+    return dict(model=run.model, image=np.asarray(run.test.images[0]), class_names=list(run.class_names),
+                ok_class=run.ok_class, background=np.asarray(run.background), seed=int(run.config.seed),
+                threshold=0.5, target="auto")
 
 
 def rss_mb(pid: int) -> tuple[float, float, float]:
@@ -50,7 +73,7 @@ def load() -> float:
 
 def click_to_result(manager: JobManager, target: str, kwargs: dict) -> tuple[float, bool]:
     t0 = time.perf_counter()
-    job = manager.wait(manager.submit("bench", "credit", target, kwargs), timeout=600, poll=0.02)
+    job = manager.wait(manager.submit("bench", "bench", target, kwargs), timeout=600, poll=0.02)
     if job.state != "done":
         raise SystemExit(f"job {job.state}: {job.error}")
     manager.result(job)
@@ -70,6 +93,8 @@ def main(argv=None) -> int:
     times: dict[str, list[float]] = {"cold": [], "warm": []}
     loads, rss = [load()], []
     try:
+        if kwargs is None:
+            kwargs = heatmap_kwargs(cold)
         warm.warm.refill(warm.worker_env())  # as after the server's first job
         for r in range(args.rounds):
             for mode in (("cold", "warm") if r % 2 == 0 else ("warm", "cold")):
