@@ -159,7 +159,11 @@ class WarmPool:
             with self._lock:
                 if not self.enabled or len(self._spares) >= self.size:
                     return
-                spare = self._start(env)
+                try:
+                    spare = self._start(env)
+                except OSError:  # no process to be had now (limits, memory): jobs start cold meanwhile
+                    self._failures += 1
+                    return
                 self._spares.append(spare)
             threading.Thread(target=self._watch, args=(spare,), name=f"warm-spare-{spare.pid}", daemon=True).start()
 
@@ -183,7 +187,9 @@ class WarmPool:
         """Mark the spare ready, retire it after the idle time, replace it when it dies idle."""
         out = spare.process.stdout
         line = out.readline()
-        if line.strip() == READY.encode():
+        while line and line.strip() != READY.encode():  # anything a library printed while loading
+            line = out.readline()
+        if line:
             spare.ready.set()
             while True:  # end of file: it took a job (its output goes to the job's log now) or it died
                 ready, _, _ = select.select([out], [], [], self.idle_s)

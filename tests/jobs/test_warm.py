@@ -132,3 +132,28 @@ def test_the_warm_settings_are_checked():
         get_warm_idle({"STUDIO_WARM_IDLE_S": "-1"})
     with pytest.raises(DataValidationError, match="STUDIO_WARM_IDLE_S .* got 'nan'"):
         get_warm_idle({"STUDIO_WARM_IDLE_S": "nan"})
+
+
+def test_spares_that_keep_dying_are_given_up_and_jobs_start_cold(tmp_path):
+    import subprocess
+    import sys
+
+    from core.jobs.warm import MAX_FAILURES, Spare, WarmPool
+
+    pool = WarmPool(tmp_path, size=1, idle_s=60)
+    made = []
+
+    def broken_start(env):  # a spare that dies before it is ready (a broken install, killed at once)
+        proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, start_new_session=True)
+        made.append(proc)
+        return Spare(process=proc, env=dict(env), log=tmp_path / f"spare-{len(made)}.log")
+
+    pool._start = broken_start
+    pool.refill({"A": "1"})
+    _until(lambda: not pool.enabled, timeout=60)
+    time.sleep(0.5)
+    assert len(made) == MAX_FAILURES and [p.wait() for p in made] == [3] * MAX_FAILURES
+    assert pool.spares() == [] and pool.take({"A": "1"}, tmp_path) is None
+    pool.refill({"A": "1"})
+    assert len(made) == MAX_FAILURES  # no more attempts
