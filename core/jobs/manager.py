@@ -181,9 +181,16 @@ class JobManager:
         return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
     def _run_process(self, job: Job) -> int:
+        env = self.worker_env()
+        self.warm.job_started()
+        try:
+            return self._start_and_wait(job, env)
+        finally:
+            self.warm.job_ended()
+
+    def _start_and_wait(self, job: Job, env: dict) -> int:
         from core.scenarios import ROOT
 
-        env = self.worker_env()
         spare = self.warm.take(env, job.folder) if not job.cancel_requested else None
         if spare is not None:
             job.process, job.warm = spare, True

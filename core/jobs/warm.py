@@ -9,9 +9,10 @@ a cold start) and otherwise starts a cold worker as before; a new spare is start
 after one is taken. A spare runs ONE job and exits, so one job's memory never reaches the next, and
 it is a job's process like any other: its own process group, SIGTERM then SIGKILL on cancel.
 
-The first spare starts at the first job, not with the server, and a spare left idle for
-``STUDIO_WARM_IDLE_S`` is told to exit (its stdin is closed), so an idle server gives its memory
-back. A spare that dies while idle is replaced, never reported as a job's crash; after
+The first spare starts at the first job, not with the server, and once no job has run for
+``STUDIO_WARM_IDLE_S`` (default 60 s: a spare stays while jobs run, so the heatmaps after a long
+training still find one) the spare is told to exit (its stdin is closed), so a server whose visitors
+left gives its memory back within about a minute. A spare that dies while idle is replaced, never reported as a job's crash; after
 ``MAX_FAILURES`` deaths in a row without a job handed over the pool stops warming (cold starts only).
 A spare also exits when the server dies (its stdin reaches end of file).
 """
@@ -34,7 +35,7 @@ WORKERS_ENV = "STUDIO_WARM_WORKERS"
 IDLE_ENV = "STUDIO_WARM_IDLE_S"
 DEFAULT_WORKERS = 1
 MAX_WORKERS = 8
-DEFAULT_IDLE_S = 600.0
+DEFAULT_IDLE_S = 60.0  # after the last job ended
 MAX_FAILURES = 3  # spares dead in a row before any job took one: stop warming, start cold
 READY = "ready"
 
@@ -56,7 +57,7 @@ def get_warm_workers(env: dict | None = None) -> int:
 
 
 def get_warm_idle(env: dict | None = None) -> float:
-    """Seconds a spare may wait for a job before it exits: ``STUDIO_WARM_IDLE_S`` (default 600), > 0."""
+    """Seconds after the last job ended before spares exit: ``STUDIO_WARM_IDLE_S`` (default 60), > 0."""
     raw = str((os.environ if env is None else env).get(IDLE_ENV, "") or "").strip()
     if raw == "":
         return DEFAULT_IDLE_S
@@ -107,6 +108,26 @@ class WarmPool:
         self.started = 0  # spares started since the pool was made (tests, benchmark)
         self.handed = 0  # jobs handed to a spare
         self.idle_exits = 0  # spares retired after their idle time
+        self._running = 0  # jobs running now (any worker): a spare is not idle while one runs
+        self._last_end = time.monotonic()  # when the last job ended (or the pool was made)
+
+    def job_started(self) -> None:
+        """A job began (on a spare or cold): spares stay while it runs."""
+        with self._lock:
+            self._running += 1
+
+    def job_ended(self) -> None:
+        """A job ended: the idle time of every spare counts from now."""
+        with self._lock:
+            self._running = max(0, self._running - 1)
+            self._last_end = time.monotonic()
+
+    def _idle_left(self) -> float:
+        """Seconds before spares should leave: ``idle_s`` after the last job ended, never while one runs."""
+        with self._lock:
+            if self._running:
+                return self.idle_s
+            return self.idle_s - (time.monotonic() - self._last_end)
 
     @property
     def enabled(self) -> bool:
@@ -192,9 +213,11 @@ class WarmPool:
         if line:
             spare.ready.set()
             while True:  # end of file: it took a job (its output goes to the job's log now) or it died
-                ready, _, _ = select.select([out], [], [], self.idle_s)
+                ready, _, _ = select.select([out], [], [], max(0.05, self._idle_left()))
                 if ready:
                     break
+                if self._idle_left() > 0:  # a job ran or ended meanwhile: wait on
+                    continue
                 with self._lock:
                     idle = spare in self._spares
                     if idle:

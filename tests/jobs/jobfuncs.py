@@ -19,6 +19,14 @@ def count(n: int, *, delay: float = 0.0, report) -> dict:
     return {"n": n, "pid": os.getpid()}
 
 
+def hold(path: str, *, report) -> dict:
+    """Run until the file ``path`` exists (the test decides when the job ends)."""
+    report.status("holding")
+    while not os.path.exists(path):
+        time.sleep(0.05)
+    return {"pid": os.getpid()}
+
+
 def refuse(*, report) -> None:
     raise DataValidationError("Expected a column 'default'; got none. Fix: pick the outcome column.")
 

@@ -93,6 +93,25 @@ def test_an_idle_spare_exits_after_its_idle_time(tmp_path):
         m.shutdown()
 
 
+def test_a_spare_stays_while_a_job_runs_and_leaves_its_idle_time_after_the_last_job(tmp_path):
+    m = JobManager(tmp_path / "jobs", mode="process", queue=TrainingQueue(2), warm=1, warm_idle_s=1.0)
+    release = tmp_path / "release"
+    try:
+        job = m.submit("alice", "credit", "tests.jobs.jobfuncs:hold", {"path": str(release)})
+        _until(lambda: job.state == "running" and job.process is not None)
+        spare = m.warm.wait_ready(120)  # started beside the running job
+        assert spare is not None
+        time.sleep(3.0)  # three idle times, but a job runs: the spare waits on
+        assert spare.process.poll() is None and m.warm.spares() == [spare] and m.warm.idle_exits == 0
+        release.touch()
+        assert m.wait(job, timeout=120).state == "done"
+        _until(lambda: spare.process.poll() is not None, timeout=30)  # about one idle time after the job ended
+        assert spare.process.returncode == 0 and m.warm.idle_exits == 1 and m.warm.spares() == []
+    finally:
+        release.touch()
+        m.shutdown()
+
+
 def test_no_spares_with_the_setting_at_0(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_WARM_WORKERS", "0")
     m = JobManager(tmp_path / "jobs", mode="process", queue=TrainingQueue(1))
@@ -121,7 +140,7 @@ def test_inline_jobs_start_no_spares(tmp_path):
 
 def test_the_warm_settings_are_checked():
     assert get_warm_workers({}) == 1 and get_warm_workers({"STUDIO_WARM_WORKERS": "0"}) == 0
-    assert get_warm_idle({}) == 600 and get_warm_idle({"STUDIO_WARM_IDLE_S": "30"}) == 30
+    assert get_warm_idle({}) == 60 and get_warm_idle({"STUDIO_WARM_IDLE_S": "30"}) == 30
     with pytest.raises(DataValidationError, match=r"STUDIO_WARM_WORKERS must be a whole number .* from 0 to 8; "
                                                   r"got 'two'\. Fix: set it to 0"):
         get_warm_workers({"STUDIO_WARM_WORKERS": "two"})
