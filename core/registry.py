@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from core.errors import DataValidationError
+from core.runmeta import SCHEMA_KEY, SCHEMA_VERSION, RunMeta, migrate
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
@@ -190,7 +191,7 @@ def save_run(root, *, model: Any, metadata: dict, files: dict[str, bytes] | None
             _fsync_file(p)
             manifest[p.name] = {"bytes": p.stat().st_size, "sha256": _sha256(p)}
         meta = {"format_version": FORMAT_VERSION, "run_id": run_id, "saved_at": time.time(), **metadata,
-                "files": manifest}
+                SCHEMA_KEY: SCHEMA_VERSION, "files": manifest}
         with open(tmp / META_FILE, "w", encoding="utf-8") as fh:
             json.dump(meta, fh, indent=2, default=_json_default)
             fh.flush()
@@ -263,12 +264,19 @@ class Run:
     metadata: dict
     model: Any = None
 
+    @property
+    def info(self) -> RunMeta:
+        """The metadata, typed (``core.runmeta.RunMeta``)."""
+        return RunMeta.from_dict(self.metadata, name=self.path.name)
+
     def read_file(self, name: str) -> bytes:
         return (self.path / name).read_bytes()
 
 
 def read_metadata(path) -> dict:
-    """Metadata of a saved run; raises ``DataValidationError`` if damaged or incompatible."""
+    """Metadata of a saved run in today's shape (``core.runmeta.migrate``: older runs migrated once, so
+    readers take its sections as they are); raises ``DataValidationError`` if damaged or incompatible
+    (another format, or a run metadata schema newer than this version reads)."""
     path = Path(path)
     try:
         meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
@@ -280,7 +288,7 @@ def read_metadata(path) -> dict:
             f"Run '{path.name}' was saved in format {got}; this version reads format {FORMAT_VERSION}. "
             "Retrain the model to save it again."
         )
-    return meta
+    return migrate(meta, name=path.name)
 
 
 def get_model_kind(model_file) -> str | None:

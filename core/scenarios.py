@@ -250,6 +250,11 @@ class ScenarioBase:
     def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
         return ()
 
+    def upgrade_metadata(self, meta: dict, version: int) -> dict:
+        """``meta`` of schema ``version`` with this scenario's own older layout moved to today's
+        (``core.runmeta.migrate`` calls it after the shared step); as it is by default."""
+        return meta
+
     def decision_note(self, meta: dict) -> str:
         return ""
 

@@ -26,7 +26,9 @@ def build_metadata(run, *, threshold: float | None = None,
                    scorecard: ScorecardConfig = ScorecardConfig(), extra_metadata: dict | None = None) -> dict:
     """JSON-ready description of a `CreditRun` (everything but the Keras weights).
 
-    ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace".
+    ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace". The
+    decision record (the decline threshold scored with and the scorecard) is saved once, in
+    ``workspace.decision`` (``core.runmeta``), also for a run saved without the summary.
     """
     tab = run.tabular
     meta = {
@@ -38,14 +40,14 @@ def build_metadata(run, *, threshold: float | None = None,
             "numeric": run.setup.numeric,
             "categorical": run.setup.categorical,
             "sensitive": run.setup.sensitive,
-            "threshold": float(run.threshold if threshold is None else threshold),
-            "scorecard": asdict(scorecard),
             "references": run.references,
             "background": np.asarray(tab.background, dtype=float).round(6).tolist(),
         },
     }
-    if extra_metadata:
-        meta["workspace"] = {**meta.get("workspace", {}), **extra_metadata}
+    ws = dict(extra_metadata or {})
+    ws["decision"] = {**(ws.get("decision") or {}), "threshold": float(run.threshold if threshold is None else threshold),
+                      "scorecard": asdict(scorecard)}
+    meta["workspace"] = ws
     return meta
 
 
@@ -77,7 +79,7 @@ def save_credit_run(run, path, *, threshold: float | None = None,
         meta["monitor"], kept = monitor_files(
             "credit", reference=pd.DataFrame({"score": np.asarray(run.p_test, float), "label": run.y_test}),
             training=pd.concat([run.train_df, run.test_df], ignore_index=True),
-            fingerprint=(meta.get("workspace") or {}).get("dataset"))
+            fingerprint=meta["workspace"].get("dataset"))
         files.update(kept)
     return save_run(path.parent, model=run.tabular.model, run_id=path.name, metadata=meta, files=files)
 
@@ -111,12 +113,19 @@ class LoadedCreditModel:
         return self.metadata["credit"]
 
     @property
+    def decision(self) -> dict:
+        """The run's decision record (``workspace.decision``: threshold, scorecard, costs)."""
+        from core.runmeta import decision
+
+        return decision(self.metadata)
+
+    @property
     def threshold(self) -> float:
-        return float(self.credit["threshold"])
+        return float(self.decision["threshold"])
 
     @property
     def scorecard(self) -> ScorecardConfig:
-        sc = dict(self.credit["scorecard"])
+        sc = dict(self.decision["scorecard"])
         if sc.get("grade_cuts") is not None:
             sc["grade_cuts"] = tuple(sc["grade_cuts"])
         return ScorecardConfig(**sc)
@@ -132,13 +141,14 @@ class LoadedCreditModel:
         the fairness section: nothing filtered)."""
         from core.credit.reasons import reason_filter
 
-        ws = self.metadata.get("workspace") if isinstance(self.metadata.get("workspace"), dict) else {}
-        fair = ws.get("fairness") if isinstance(ws.get("fairness"), dict) else {}
+        from core.runmeta import section
+
+        fair = section(self.metadata, "fairness")
+        fair = fair if isinstance(fair, dict) else {}  # a credit section: its shape is not checked on reading
         proxies = [str(f.get("feature")) for f in fair.get("proxies") or [] if isinstance(f, dict)]
         if not proxies:
             return {}
-        decision = ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
-        return reason_filter(proxies, keep_out=decision.get("proxy_reasons", "left out") != "marked")
+        return reason_filter(proxies, keep_out=self.decision.get("proxy_reasons", "left out") != "marked")
 
     def predict_codes(self, Z: np.ndarray) -> np.ndarray:
         """The recommended model's probabilities for code-space rows."""

@@ -37,6 +37,7 @@ def run_score_dask(args) -> dict:
     """``python -m core score`` for a credit run with ``--engine dask``: the same JSON as the
     single-process scorer, plus the engine (partitions, output format)."""
     from core.registry import read_metadata
+    from core.runmeta import decision
     from core.scale.run import run_table_scoring
 
     t0 = time.perf_counter()
@@ -44,7 +45,7 @@ def run_score_dask(args) -> dict:
     if meta.get("scenario") != "credit" or "credit" not in meta:
         raise DataValidationError(f"'{args.model}' holds a {meta.get('scenario', 'unknown')!r} model, not a credit "
                                   "model. Fix: pass the folder saved by the credit scenario.")
-    threshold = float(meta["credit"]["threshold"]) if args.threshold is None else float(args.threshold)
+    threshold = float(decision(meta)["threshold"]) if args.threshold is None else float(args.threshold)
     if not 0 <= threshold <= 1:
         raise DataValidationError(f"--threshold must be between 0 and 1; got {threshold}. Fix: pass e.g. 0.2.")
     run = run_table_scoring(args, meta, score_block, threshold=threshold, reasons=not args.no_reasons)

@@ -76,8 +76,15 @@ class CreditScenario(ScenarioBase):
         from core.decisions import saved_decision
 
         dec = saved_decision(meta)
-        thr = dec.get("threshold", (meta.get("credit") or {}).get("threshold", meta.get("threshold", 0.5)))
+        thr = dec.get("threshold", meta.get("threshold", 0.5))
         return {"threshold": float(thr)}
+
+    def upgrade_metadata(self, meta: dict, version: int) -> dict:
+        """Runs saved before schema 1 kept the decline threshold and the scorecard in ``credit`` as well as
+        in ``workspace.decision``: the one record is ``workspace.decision`` (``core.runmeta.migrate``)."""
+        from core.runmeta import move_to_decision
+
+        return move_to_decision(meta, "credit", ("threshold", "scorecard")) if version < 1 else meta
 
     def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
         return (DecisionControl("threshold", "Decline when P(default) is at or above", 0.0, 1.0, 0.005, key="thr"),)

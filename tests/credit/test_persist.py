@@ -32,6 +32,20 @@ def test_save_load_round_trip(credit_run, tmp_path):
     assert values.shape == (2, len(names)) and names == credit_run.tabular.preprocessor.columns
 
 
+def test_today_credit_save_writes_the_decision_record_once(credit_run, tmp_path):
+    from core import registry
+    from core.runmeta import SCHEMA_KEY, SCHEMA_VERSION
+
+    sc = ScorecardConfig(base_score=500, pdo=40)
+    folder = save_credit_run(credit_run, tmp_path / "c", threshold=0.4, scorecard=sc, monitor=False)
+    saved = json.loads((folder / registry.META_FILE).read_text())
+    assert saved[SCHEMA_KEY] == SCHEMA_VERSION
+    assert "threshold" not in saved["credit"] and "scorecard" not in saved["credit"]
+    assert saved["workspace"]["decision"]["threshold"] == 0.4
+    loaded = load_credit_model(folder)
+    assert loaded.threshold == 0.4 and loaded.scorecard == sc
+
+
 def test_save_refuses_existing_folder(credit_run, tmp_path):
     (tmp_path / "taken").mkdir()
     with pytest.raises(DataValidationError, match="already exists"):

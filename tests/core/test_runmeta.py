@@ -1,0 +1,153 @@
+"""Typed, versioned run metadata: the round trip, the one migration of older runs, a newer schema refused.
+
+``data/runmeta_v0/*.json.gz`` are ``metadata.json`` files as the four scenarios saved them before the schema
+version existed (tiny trained runs of tests/workspace/conftest.py, saved with a workspace summary; credit
+also without one), so the migration is tested on what users have on disk.
+"""
+
+from __future__ import annotations
+
+import copy
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from core import registry
+from core.errors import DataValidationError
+from core.runmeta import (SCHEMA_KEY, SCHEMA_VERSION, Headline, RunMeta, Workspace, decision, has_summary, headline,
+                          migrate, section, workspace)
+
+V0 = Path(__file__).parent / "data" / "runmeta_v0"
+NAMES = ("credit", "credit_plain", "fraud", "demand", "quality")
+
+
+def _v0(name: str) -> dict:
+    return json.loads(gzip.decompress((V0 / f"{name}.json.gz").read_bytes()))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_saved_runs_of_every_scenario_were_schema_0(name):
+    meta = _v0(name)
+    assert SCHEMA_KEY not in meta and meta["scenario"] == name.split("_")[0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_round_trip_of_every_scenario(name):
+    meta = migrate(_v0(name))
+    typed = RunMeta.from_dict(meta)
+    assert typed.to_dict() == meta
+    assert RunMeta.from_dict(_v0(name)) == typed  # an older dict is migrated on the way in
+    assert typed.scenario == name.split("_")[0] and typed.schema_version == SCHEMA_VERSION
+    assert typed.model_kind == {"credit": "table", "fraud": "table", "demand": "sequence",
+                                "quality": "image"}[typed.scenario]
+
+
+@pytest.mark.parametrize("name", ("fraud", "demand", "quality"))
+def test_migration_of_a_well_formed_run_only_adds_the_version(name):
+    old = _v0(name)
+    assert migrate(old) == {**old, SCHEMA_KEY: SCHEMA_VERSION}
+    assert SCHEMA_KEY not in old  # the caller's dict is left as it was
+
+
+def test_credit_decision_record_is_kept_once():
+    old = _v0("credit")
+    assert old["credit"]["threshold"] == old["workspace"]["decision"]["threshold"] == 0.3  # saved twice before
+    meta = migrate(old)
+    assert "threshold" not in meta["credit"] and "scorecard" not in meta["credit"]
+    assert decision(meta) == {**old["workspace"]["decision"], "scorecard": old["credit"]["scorecard"]}
+    others = {k: v for k, v in meta["workspace"].items() if k != "decision"}
+    assert others == {k: v for k, v in old["workspace"].items() if k != "decision"}
+    assert has_summary(meta) and RunMeta.from_dict(meta).has_summary
+
+
+def test_credit_run_saved_without_summary_gets_its_decision_record():
+    old = _v0("credit_plain")
+    assert "workspace" not in old
+    meta = migrate(old)
+    assert meta["workspace"] == {"decision": {"threshold": 0.25, "scorecard": old["credit"]["scorecard"]}}
+    assert not has_summary(meta) and not RunMeta.from_dict(meta).has_summary
+    from core.credit.persist import LoadedCreditModel
+    from core.credit.scorecard import ScorecardConfig
+
+    loaded = LoadedCreditModel(model=None, preprocessor=None, metadata=meta)
+    assert loaded.threshold == 0.25 and loaded.scorecard == ScorecardConfig()
+    from core.decisions import get_decision_settings
+
+    assert get_decision_settings(meta)["threshold"] == 0.25
+
+
+def test_minimal_hand_written_v0_run():
+    meta = migrate({"format_version": 1, "scenario": "fraud", "run_id": "old"})
+    assert meta == {"format_version": 1, "scenario": "fraud", "run_id": "old", SCHEMA_KEY: SCHEMA_VERSION}
+    typed = RunMeta.from_dict(meta)
+    assert typed.workspace is None and typed.files is None and typed.title == "old" and typed.decision == {}
+    assert workspace(meta) == {} and headline(meta) == {} and decision(meta) == {} and not has_summary(meta)
+    assert typed.to_dict() == meta
+
+
+def test_sections_of_another_shape_are_left_out():
+    old = {"format_version": 1, "scenario": "demand", "run_id": "x", "workspace": {
+        "name": "kept", "decision": ["not", "a", "record"], "profile": None, "input": "columns",
+        "headline": {"quality": [{"label": "MAE", "value": 1.0}, "junk", 3], "impact": "none",
+                     "assumptions": ["A", {"b": 1}], "verdict": "better", "trust": []},
+        "custom": {"kept": True}}}
+    meta = migrate(old)
+    ws = meta["workspace"]
+    assert set(ws) == {"name", "headline", "custom"} and decision(meta) == {} and section(meta, "input") == {}
+    assert ws["headline"] == {"quality": [{"label": "MAE", "value": 1.0}], "impact": [], "assumptions": ["A"],
+                              "trust": []}
+    assert migrate({**old, "workspace": "damaged"}) == {**{k: v for k, v in old.items() if k != "workspace"},
+                                                         SCHEMA_KEY: SCHEMA_VERSION}
+    typed = RunMeta.from_dict(meta)
+    assert typed.workspace.extra == {"custom": {"kept": True}} and typed.to_dict() == meta
+    assert isinstance(typed.workspace.headline, Headline) and typed.workspace.headline.trust == ()
+
+
+def test_typed_parts_build_and_read():
+    head = Headline(quality=({"label": "ROC-AUC", "value": 0.8, "fmt": ".3f"},),
+                    verdict={"metric": "ROC-AUC", "outcome": "on par"})
+    ws = Workspace(name="run a", decision={"threshold": 0.3}, headline=head, limitations=("small",))
+    meta = RunMeta(scenario="credit", run_id="r", saved_at=1.0, workspace=ws, scenario_data={"credit": {"x": 1}})
+    d = meta.to_dict()
+    assert d["workspace"]["headline"]["quality"][0]["value"] == 0.8 and d["workspace"]["limitations"] == ["small"]
+    assert head.outcome == "on par" and meta.title == "run a" and meta.decision == {"threshold": 0.3}
+    assert RunMeta.from_dict(d) == meta and d[SCHEMA_KEY] == SCHEMA_VERSION and d["credit"] == {"x": 1}
+
+
+def test_newer_schema_is_refused_with_expected_got_fix():
+    with pytest.raises(DataValidationError, match=r"Run 'r9' was saved by a newer version of the studio \(run "
+                                                  r"metadata schema 2\); this version reads schema 1 and older\. Fix:"):
+        migrate({"scenario": "credit", SCHEMA_KEY: SCHEMA_VERSION + 1}, name="r9")
+    with pytest.raises(DataValidationError, match=r"expected a whole schema_version from 0 to 1 .* got 'one'"):
+        migrate({"scenario": "credit", SCHEMA_KEY: "one"})
+    with pytest.raises(DataValidationError, match="expected a JSON object in its metadata.json; got list"):
+        migrate([1, 2])
+
+
+def _write(folder: Path, meta: dict) -> Path:
+    folder.mkdir(parents=True)
+    (folder / registry.META_FILE).write_text(json.dumps(meta))
+    return folder
+
+
+def test_registry_writes_the_version_and_migrates_on_reading(tmp_path):
+    path = registry.save_run(tmp_path, model=None, metadata={"scenario": "quality", SCHEMA_KEY: 0}, run_id="new")
+    assert json.loads((path / registry.META_FILE).read_text())[SCHEMA_KEY] == SCHEMA_VERSION
+    old = copy.deepcopy(_v0("credit_plain"))
+    old.pop("files")  # listed files are not in this folder; an older run without a file list needs only its model
+    folder = _write(tmp_path / "old-credit", old)
+    assert registry.read_metadata(folder) == migrate(old)
+    assert registry.Run(path=folder, metadata=registry.read_metadata(folder)).info.decision["threshold"] == 0.25
+
+
+def test_a_run_of_a_newer_schema_is_listed_as_unreadable(tmp_path):
+    registry.save_run(tmp_path, model=None, metadata={"scenario": "quality"}, run_id="ok")
+    _write(tmp_path / "future", {"format_version": registry.FORMAT_VERSION, "scenario": "quality",
+                                 SCHEMA_KEY: SCHEMA_VERSION + 1})
+    with pytest.raises(DataValidationError, match="Run 'future' was saved by a newer version"):
+        registry.load_run(tmp_path / "future", load_model=False)
+    runs, skipped = registry.list_runs(tmp_path)
+    assert [r["run_id"] for r in runs] == ["ok"]
+    assert len(skipped) == 1 and "Run 'future' was saved by a newer version of the studio" in skipped[0]
