@@ -76,14 +76,14 @@ def run_currency(meta: dict) -> str:
     else the studio's default."""
     from core.money import CURRENCIES, DEFAULT_CURRENCY
 
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    code = ws.get("currency")
-    if isinstance(code, str) and code.strip().upper() in CURRENCIES:
+    from core.runmeta import headline, workspace
+
+    code = workspace(meta).get("currency")
+    if code and code.strip().upper() in CURRENCIES:
         return code.strip().upper()
-    head = ws.get("headline") if isinstance(ws.get("headline"), dict) else {}
     by_symbol = {sym.strip(): c for c, sym in CURRENCIES.items()}
-    for fig in head.get("impact") or []:
-        unit = str(fig.get("unit") or "").strip() if isinstance(fig, dict) else ""
+    for fig in headline(meta).get("impact") or []:
+        unit = str(fig.get("unit") or "").strip()
         if unit.upper() in CURRENCIES:
             return unit.upper()
         if unit in by_symbol:

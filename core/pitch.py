@@ -36,10 +36,12 @@ class Pitch:
 def section(meta: dict, name: str | None = None) -> dict:
     """The run's ``workspace`` metadata, or one of its sections (``"decision"``, ``"params"``, ...), as a
     dict ({} when a run saved without it)."""
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+    from core.runmeta import section as saved_section, workspace
+
     if name is None:
-        return ws
-    return ws[name] if isinstance(ws.get(name), dict) else {}
+        return workspace(meta)
+    found = saved_section(meta, name)
+    return found if isinstance(found, dict) else {}  # a scenario's own section is not checked on reading
 
 
 def headline_value(meta: dict, key: str, label: str) -> float | None:

@@ -157,8 +157,9 @@ def profile_example(meta: dict, columns: dict[str, str]) -> dict:
     (they were left out before training). Columns the profile lacks are left for the scenario."""
     from core.columncheck import CATEGORY, NUMBER
 
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    prof = (ws.get("profile") or {}).get("columns") or {}
+    from core.runmeta import section
+
+    prof = section(meta, "profile").get("columns") or {}
     out: dict[str, Any] = {}
     for c, kind in columns.items():
         p = prof.get(c) or {}
@@ -173,8 +174,9 @@ def profile_example(meta: dict, columns: dict[str, str]) -> dict:
 
 def personal_columns(meta: dict) -> list[str]:
     """The columns the run recorded as personal data (left out or pseudonymised when it was trained)."""
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    found = ((ws.get("dataset") or {}).get("personal_data") or [])
+    from core.runmeta import section
+
+    found = section(meta, "dataset").get("personal_data") or []
     return [str(p.get("column")) for p in found if isinstance(p, dict) and p.get("column") is not None]
 
 
@@ -239,9 +241,10 @@ class Predictor:
         """What ``GET /v1/models/{name}`` reports."""
         from core.decisions import get_decision_settings
 
-        ws = self.meta.get("workspace") if isinstance(self.meta.get("workspace"), dict) else {}
+        from core.runmeta import workspace
+
         return {"name": self.name, "scenario": self.scenario, "runtime": self.runtime,
-                "run_id": self.meta.get("run_id"), "title": ws.get("name"), "stateful": self.stateful,
+                "run_id": self.meta.get("run_id"), "title": workspace(self.meta).get("name"), "stateful": self.stateful,
                 "decision": get_decision_settings(self.meta), "input": self.expected_input()}
 
     def snapshot(self) -> Any:

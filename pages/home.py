@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from core.scenarios import SCENARIOS
+from core.runmeta import headline, workspace
 from core.verdict import Verdict
 from core.workspace.overview import demo_keys, demo_runs_phrase, demos_scope, run_demos_label, scenarios_sentence
 from core.workspace.runs import get_recommended_text
@@ -76,10 +77,10 @@ def show_latest(meta: dict | None, has_demo: bool = True) -> None:
         st.markdown("**Latest run:** no run yet. Train on the scenario page and press *Save to workspace*"
                     + (f", or *{run_demos_label()}* above." if has_demo else "."))
         return
-    ws = meta.get("workspace") or {}
+    ws = workspace(meta)
     saved = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(meta.get("saved_at", 0))))
     st.markdown(f"**Latest run:** {ws.get('name') or meta.get('run_id')} · saved {saved}")
-    head = ws.get("headline") or {}
+    head = headline(meta)
     show_saved_trust(head.get("trust"))  # before the figures: they must not be read as a result
     rows = [figs[:3] for figs in (head.get("quality") or [], head.get("impact") or []) if figs]
     if not rows:

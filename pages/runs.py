@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.errors import DataValidationError
 from core.glossary import metric_label, metric_text, setting_label, setting_text
+from core.runmeta import has_summary, section, workspace
 from core.workspace.pdf import build_message_pdf, build_report_pdf, get_pdf_filename
 from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,
@@ -172,14 +173,14 @@ if st.session_state.get(K + "detail") not in by_id:
     st.session_state[K + "detail"] = picked[0] if picked else next(iter(by_id))
 rid = st.selectbox("Run", list(by_id), key=K + "detail", format_func=lambda r: label_of[r])
 meta = by_id[rid]
-ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+ws = workspace(meta)
 head = get_headline(meta)
-if not ws:
+if not has_summary(meta):
     st.caption("This run was saved without the workspace summary (older version or command line): only its "
                "metrics and settings are shown.")
 st.markdown(f"**{html.escape(get_run_name(meta))}** · run id for the command line: `{rid}`")
 show_saved_trust(head.get("trust"))  # before the figures: they must not be read as a result
-figs = [f for f in head["quality"] + head["impact"] if isinstance(f, dict)]
+figs = head["quality"] + head["impact"]
 if figs:
     cols = st.columns(min(len(figs), 5))
     for i, f in enumerate(figs):
@@ -192,7 +193,7 @@ if recommended:
 if head["assumptions"]:
     st.markdown("**Assumptions**\n" + "\n".join(f"- {a}" for a in head["assumptions"]))
 left, right = st.columns(2)
-ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else {}
+ds = section(meta, "dataset")
 with left:
     st.markdown("**Data**")
     rows_text = f"{ds['rows']:,}" if isinstance(ds.get("rows"), int) else NOT_RECORDED

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.runmeta import decision as saved_decision
+from core.runmeta import workspace
 from core.monitor.spec import (Challenger, MonitorSpec, input_columns, make_log_frame, rate, read_binary_labels,
                                roc_auc, rows_with_inputs)
 
@@ -126,12 +128,12 @@ class CreditMonitor(MonitorSpec):
         run = train_credit(combined, target=target, positive=positive, sensitive=[c for c in cr.get("sensitive", [])
                                                                                   if c in combined.columns],
                            config=config)
-        decision = (meta.get("workspace") or {}).get("decision") or {}
+        decision = saved_decision(meta)
         loss = float(decision.get("loss_default", LOSS_DEFAULT))
         margin = float(decision.get("margin_good", MARGIN_GOOD))
         best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=loss,
                                                            margin_good=margin))
-        name = f"{(meta.get('workspace') or {}).get('name') or meta.get('run_id')} · challenger"
+        name = f"{workspace(meta).get('name') or meta.get('run_id')} · challenger"
         summary = build_credit_summary(run, name=name, threshold=best["threshold"], loss_default=loss,
                                        margin_good=margin, data=combined, dataset_name="original + newly labelled rows")
         summary["lineage"] = dict(lineage or {})

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.runmeta import decision as saved_decision
+from core.runmeta import workspace
 from core.monitor.spec import (Challenger, MonitorSpec, input_columns, make_log_frame, rate, roc_auc,
                                rows_with_inputs)
 
@@ -164,9 +166,9 @@ class FraudMonitor(MonitorSpec):
         pos = run.test["_row"].to_numpy(int) - offset
         inside = (pos >= 0) & (pos < len(holdout))
         scores[pos[inside]] = run.test[run.score_column].to_numpy(float)[inside]  # its recommended model
-        decision = (meta.get("workspace") or {}).get("decision") or {}
+        decision = saved_decision(meta)
         review, block = decision_thresholds(meta)  # the champion's, as every door reads them
-        name = f"{(meta.get('workspace') or {}).get('name') or meta.get('run_id')} · challenger"
+        name = f"{workspace(meta).get('name') or meta.get('run_id')} · challenger"
         summary = build_fraud_summary(run, name=name, review_threshold=review, block_threshold=block,
                                       review_fee=float(decision.get("review_fee", 5.0)), data=log,
                                       dataset_name="labelled log + newly labelled transactions")

@@ -71,8 +71,9 @@ class FraudScenario(ScenarioBase):
         cols = meta.get("columns")
         if not isinstance(cols, dict):
             return expected_from_summary(meta)
-        ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-        inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
+        from core.runmeta import section
+
+        inp = section(meta, "input")
         numeric = set(inp.get("numeric", []))
         kinds: dict[str, str] = {}
         time_kind = NUMBER if meta.get("time_unit") else DATE  # elapsed time is a number (core.fraud.clock)
@@ -164,8 +165,9 @@ def run_currency(meta: dict) -> str:
     """The currency symbol the run's money figures were saved in (the studio's default when none was)."""
     from core.runsummary import CURRENCY
 
-    head = ((meta.get("workspace") or {}).get("headline") or {}) if isinstance(meta.get("workspace"), dict) else {}
-    units = [f.get("unit") for f in head.get("impact", []) if isinstance(f, dict) and f.get("unit")]
+    from core.runmeta import headline
+
+    units = [f.get("unit") for f in headline(meta).get("impact", []) if f.get("unit")]
     return str(units[0]) if units else CURRENCY
 
 

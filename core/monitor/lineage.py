@@ -45,8 +45,9 @@ def write_status(run_dir, **changes) -> dict:
 
 def get_lineage(meta: dict) -> dict:
     """What a challenger recorded about its champion when it was saved (empty for other runs)."""
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    lineage = ws.get("lineage")
+    from core.runmeta import workspace
+
+    lineage = workspace(meta).get("lineage")
     return lineage if isinstance(lineage, dict) else {}
 
 

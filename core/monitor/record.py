@@ -311,8 +311,9 @@ class Request:
 
 def personal_columns(meta: dict) -> list[str]:
     """Columns the run recorded as personal data when it was trained (names only)."""
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    found = (ws.get("dataset") or {}).get("personal_data") if isinstance(ws.get("dataset"), dict) else None
+    from core.runmeta import section
+
+    found = section(meta, "dataset").get("personal_data")
     return [str(p.get("column")) for p in found or [] if isinstance(p, dict) and p.get("column") is not None]
 
 

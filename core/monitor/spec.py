@@ -96,8 +96,9 @@ class MonitorSpec:
     # ------------------------------------------------------------ labels
     def label_candidates(self, meta: dict) -> list[str]:
         """Column names a feedback file's label may have, most likely first."""
-        ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-        target = (ws.get("input") or {}).get("target") if isinstance(ws.get("input"), dict) else None
+        from core.runmeta import section
+
+        target = section(meta, "input").get("target")
         return list(dict.fromkeys(c for c in (target, "label", "outcome", "actual", "y") if c))
 
     def read_labels(self, meta: dict, values: pd.Series) -> np.ndarray:
@@ -167,8 +168,9 @@ class MonitorSpec:
         from core.columncheck import get_training_profile
 
         profiled = list(((get_training_profile(meta) or {}).get("columns") or {}))
-        ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-        imp = ((ws.get("explain") or {}).get("importance") or {}) if isinstance(ws.get("explain"), dict) else {}
+        from core.runmeta import section
+
+        imp = section(meta, "explain").get("importance") or {}
         ranked = [c for c, _ in sorted(imp.items(), key=lambda kv: -float(kv[1] or 0)) if c in profiled]
         return ranked[:5] or profiled
 

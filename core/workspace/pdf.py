@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from core.errors import DataValidationError
+from core.runmeta import section, workspace
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF",
              "/usr/local/share/fonts", "/Library/Fonts", "C:/Windows/Fonts")
@@ -351,9 +352,9 @@ def build_report_pdf(run_dir) -> bytes:
 
     card = build_report_html(run_dir)  # checks the folder and reads the run as the HTML card does
     meta = strip_secrets(read_metadata(Path(run_dir)))
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
-    exp = ws.get("explain") if isinstance(ws.get("explain"), dict) else {}
-    imp = exp.get("importance") if isinstance(exp.get("importance"), dict) else None
+    ws = workspace(meta)
+    imp = section(meta, "explain").get("importance")
+    imp = imp if isinstance(imp, dict) else None
     blocks = parse_card(card)
     title = next((b[1] for b in blocks if b[0] == "h1"), "Model card")
     try:

@@ -30,6 +30,7 @@ from core.card import not_recorded as _na
 from core.card import run_currency, settings_table
 from core.card import text as _text
 from core.errors import DataValidationError
+from core.runmeta import has_summary, workspace
 from core.scenarios import ByScenario, find_scenario
 from core.workspace.runs import (CURVE_TITLES, NOT_RECORDED, format_figure, get_headline, get_metrics_table,
                                  get_params, get_run_name, get_saved_at)
@@ -56,7 +57,7 @@ def _figures(figs: list[dict]) -> str:
     if not figs:
         return ""
     cards = "".join(f'<div class="fig"><div class="label">{_e(f.get("label", "?"))}</div>'
-                    f'<div class="value">{_e(format_figure(f))}</div></div>' for f in figs if isinstance(f, dict))
+                    f'<div class="value">{_e(format_figure(f))}</div></div>' for f in figs)
     return f'<div class="figs">{cards}</div>'
 
 
@@ -91,8 +92,7 @@ def _trust_html(head: dict, *, short: bool = False) -> str:
 
 # ---------------------------------------------------------------- sections
 def _section_data(meta: dict, ws: dict) -> str:
-    ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else None
-    inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
+    ds, inp = ws.get("dataset"), ws.get("input") or {}  # as migrated (core.runmeta): of their type or absent
     if not ds:
         return _na("The data fingerprint was not recorded for this run (saved before the workspace summary "
                    "existed).")
@@ -239,12 +239,12 @@ def _section_metrics(meta: dict, head: dict) -> str:
 
 def _section_impact(meta: dict, ws: dict, head: dict) -> str:
     out = _trust_html(head, short=True) + (_figures(head["impact"]) or _na("No money figures were recorded for this run."))
-    assumptions = [a for a in head["assumptions"] if isinstance(a, str)]
+    assumptions = head["assumptions"]
     out += "<h3>Assumptions</h3>"
     out += ("<ul>" + "".join(f"<li>{_e(a)}</li>" for a in assumptions) + "</ul>") if assumptions else _na(
         "The assumptions behind the figures were not recorded.")
     decision = ws.get("decision")
-    if isinstance(decision, dict) and decision:
+    if decision:
         out += "<h3>Decision settings</h3>" + settings_table(
             {k: v for k, v in decision.items() if not isinstance(v, (dict, list))}, currency=run_currency(meta))
     return out
@@ -253,7 +253,7 @@ def _section_impact(meta: dict, ws: dict, head: dict) -> str:
 def _section_explain(ws: dict, charts: list[str]) -> str:
     from core.charts import plot_shap_bar
 
-    exp = ws.get("explain") if isinstance(ws.get("explain"), dict) else {}
+    exp = ws.get("explain") or {}
     imp = exp.get("importance")
     if isinstance(imp, dict) and imp:
         df = pd.DataFrame({"feature": _escape_labels(imp), "importance": [float(v) for v in imp.values()]})
@@ -309,7 +309,7 @@ def build_report_html(run_dir) -> str:
         raise DataValidationError(f"Expected a saved run folder; '{run_dir}' is not a folder. "
                                   "Fix: pick a run from the Runs page.")
     meta = strip_secrets(read_metadata(run_dir))
-    ws = meta.get("workspace") if isinstance(meta.get("workspace"), dict) else {}
+    ws = workspace(meta)
     head = get_headline(meta)
     scenario = str(meta.get("scenario") or "unknown")
     saved = get_saved_at(meta)
@@ -339,7 +339,7 @@ def build_report_html(run_dir) -> str:
              f"AI Use-Case Studio {_e(__version__)} · report made {_e(dt.datetime.now().strftime('%Y-%m-%d %H:%M'))}")
     plotly_js = f"<script>{plotly.offline.get_plotlyjs()}</script>" if charts else ""
     body = _trust_html(head) + body
-    if not ws:
+    if not has_summary(meta):
         body = _na("This run was saved without the workspace summary (older version or CLI): the sections "
                    "below show what its metadata holds and 'not recorded' for the rest.") + body
     return (
@@ -360,8 +360,7 @@ def plot_own_curves(ws: dict) -> list:
 
     from core.charts import PALETTE, _layout
 
-    curves = ws.get("curves") if isinstance(ws.get("curves"), dict) else {}
-    curves = {k: c for k, c in curves.items() if isinstance(c, dict) and c.get("x") and c.get("y")}
+    curves = {k: c for k, c in (ws.get("curves") or {}).items() if isinstance(c, dict) and c.get("x") and c.get("y")}
     groups: dict[str, list[str]] = {}
     for k, c in curves.items():
         groups.setdefault(k if k in CURVE_TITLES else "x:" + str(c.get("x_label", "")), []).append(k)

@@ -19,6 +19,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.errors import DataValidationError
+from core.runmeta import decision as saved_decision
+from core.runmeta import headline, section, workspace
 
 NOT_RECORDED = "not recorded"
 TRUST_ITEM = "Trust warnings"  # the comparison's first row: the headlines of core.trust's flags
@@ -28,8 +30,8 @@ _RUN_FILES = ("metadata.json", "model.keras")
 
 # ---------------------------------------------------------------- reading one run's metadata
 def _ws(meta: dict) -> dict:
-    ws = meta.get("workspace")
-    return ws if isinstance(ws, dict) else {}
+    """The run's workspace summary, as ``core.registry.read_metadata`` migrated it (``core.runmeta``)."""
+    return workspace(meta)
 
 
 def get_saved_at(meta: dict) -> dt.datetime | None:
@@ -57,16 +59,9 @@ def get_headline(meta: dict) -> dict:
     """``{"quality": [...], "impact": [...], "assumptions": [...]}``, empty lists when not recorded,
     ``"verdict"`` (the network against the best baseline) when the run saved one, and ``"trust"`` (the
     flags of ``core.trust``; an empty list when none was raised) when the run recorded them."""
-    head = _ws(meta).get("headline")
-    head = head if isinstance(head, dict) else {}
-    out = {k: [x for x in head.get(k) or [] if isinstance(x, (dict, str))]
-           for k in ("quality", "impact", "assumptions")}
-    if isinstance(head.get("verdict"), dict):
-        out["verdict"] = head["verdict"]
-    if isinstance(head.get("trust"), list):
-        out["trust"] = head["trust"]
-    if isinstance(head.get("recommended"), dict):
-        out["recommended"] = head["recommended"]
+    head = headline(meta)
+    out = {k: list(head.get(k) or []) for k in ("quality", "impact", "assumptions")}
+    out.update({k: head[k] for k in ("verdict", "trust", "recommended") if k in head})
     return out
 
 
@@ -120,7 +115,7 @@ def _saved_metrics(meta: dict):
     if isinstance(decided, dict) and decided:
         return decided
     m = meta.get("metrics")
-    decision = _ws(meta).get("decision") if isinstance(_ws(meta).get("decision"), dict) else {}
+    decision = saved_decision(meta)
     if "threshold" not in decision:
         return m
     from core.runsummary import THRESHOLD_KEYS
@@ -183,9 +178,8 @@ def get_metrics_table(meta: dict) -> pd.DataFrame | None:
 
 def get_params(meta: dict) -> dict[str, Any]:
     """Training settings, flattened to ``"a.b" -> value`` (workspace params, else the saved config)."""
-    params = _ws(meta).get("params")
-    if not isinstance(params, dict):
-        params = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    params = section(meta, "params") if "params" in _ws(meta) else meta.get("config")
+    params = params if isinstance(params, dict) else {}  # ``config`` is the scenario's own: not checked
     return _flatten(params)
 
 
@@ -209,11 +203,9 @@ def get_run_id(meta: dict) -> str:
 
 def get_run_row(meta: dict) -> dict:
     """One line of the runs list: id, name, scenario, date, data, first quality and money figure."""
-    ws = _ws(meta)
-    ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else {}
+    ds = section(meta, "dataset")
     head = get_headline(meta)
-    q = [f for f in head["quality"] if isinstance(f, dict)]
-    i = [f for f in head["impact"] if isinstance(f, dict)]
+    q, i = head["quality"], head["impact"]
     saved = get_saved_at(meta)
     return {
         # The folder name identifies a run on disk (a copied folder keeps its old id inside).
@@ -322,23 +314,20 @@ def compute_comparison(runs: list[dict]) -> pd.DataFrame:
     labels = get_run_labels(runs)
     per_run: list[dict[tuple[str, str], str]] = []
     for meta in runs:
-        ws = _ws(meta)
         cells: dict[tuple[str, str], str] = {}
         head = get_headline(meta)
         cells[("Headline", TRUST_ITEM)] = get_trust_text(meta)
         for f in head["quality"] + head["impact"]:
-            if isinstance(f, dict):
-                cells[("Headline", str(f.get("label", "?")))] = format_figure(f)
+            cells[("Headline", str(f.get("label", "?")))] = format_figure(f)
         for k, v in get_metrics(meta).items():
             if k != "threshold":  # the decision's, listed once under Decision
                 cells[("Metrics", k)] = f"{v:.4g}"
-        decision = ws.get("decision") if isinstance(ws.get("decision"), dict) else {}
-        for k, v in _flatten(decision).items():
+        for k, v in _flatten(saved_decision(meta)).items():
             if k != "rule":
                 cells[("Decision", k)] = _cell(v)
         for k, v in get_params(meta).items():
             cells[("Parameters", k)] = _cell(v)
-        ds = ws.get("dataset") if isinstance(ws.get("dataset"), dict) else {}
+        ds = section(meta, "dataset")
         for k in ("name", "rows", "sha256"):
             if ds.get(k) is not None:
                 v = ds[k]
@@ -363,8 +352,7 @@ def get_curve_names(runs: list[dict]) -> list[str]:
     """Curve keys (``roc``, ``pr``, ``backtest_p50``, ...) recorded by at least one of the runs."""
     names: list[str] = []
     for meta in runs:
-        curves = _ws(meta).get("curves")
-        for k, c in (curves.items() if isinstance(curves, dict) else []):
+        for k, c in section(meta, "curves").items():
             if isinstance(c, dict) and c.get("x") and k not in names:
                 names.append(k)
     return names
@@ -381,8 +369,7 @@ def plot_run_curves(runs: list[dict], curve: str) -> go.Figure:
     labels = get_run_labels(runs)
     missing, x_label, y_label = [], "", ""
     for i, (meta, label) in enumerate(zip(runs, labels)):
-        curves = _ws(meta).get("curves")
-        c = curves.get(curve) if isinstance(curves, dict) else None
+        c = section(meta, "curves").get(curve)
         if not isinstance(c, dict) or not c.get("x"):
             missing.append(label)
             continue

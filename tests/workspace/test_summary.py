@@ -225,6 +225,12 @@ def test_each_scenario_save_stores_the_summary(tmp_path, credit_run, fraud_run, 
         "demand": save_demand_run(demand_run, tmp_path, params, extra_metadata=summaries["demand"]),
         "quality": save_quality_run(tmp_path, quality_run, threshold=0.5, extra_metadata=summaries["quality"]),
     }
+    # Credit's decision record is saved once, in the summary's decision, with the scorecard it scores with.
+    from dataclasses import asdict
+
+    from core.credit.scorecard import ScorecardConfig
+
+    summaries["credit"]["decision"]["scorecard"] = asdict(ScorecardConfig())
     for key, path in paths.items():
         meta = read_metadata(path)
         assert meta["scenario"] == key and meta["workspace"] == summaries[key]
