@@ -95,7 +95,7 @@ def _v0_to_v1(meta: dict) -> dict:
 def _find(key):
     if not isinstance(key, str):
         return None
-    from core.scenarios import find_scenario
+    from core.scenario_registry import find_scenario  # below core.scenarios, which reads through core.saved
 
     return find_scenario(key)
 
@@ -254,9 +254,7 @@ class RunMeta:
     @property
     def model_kind(self) -> str | None:
         """What the run's model file takes ("table", "sequence", "image"), from its scenario."""
-        from core.registry import get_scenario_model_kind
-
-        return get_scenario_model_kind(self.scenario)
+        return getattr(_find(self.scenario), "model_kind", None)
 
     @property
     def title(self) -> str:

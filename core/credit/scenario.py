@@ -166,8 +166,7 @@ def fairness_card(meta: dict, ws: dict) -> str:
     from core.credit.fairness import FAIRNESS_HEADERS
 
     fair = ws.get("fairness", meta.get("fairness"))
-    inp = ws.get("input") if isinstance(ws.get("input"), dict) else {}
-    sensitive = inp.get("sensitive")
+    sensitive = (ws.get("input") or {}).get("sensitive")  # the model card's ``ws``: migrated (core.runmeta)
     if sensitive is None and isinstance(meta.get("credit"), dict):
         sensitive = meta["credit"].get("sensitive")
     out = ""

@@ -28,7 +28,9 @@ its ``core/<name>/summary.py`` with ``core.runsummary``; see ``core.scenarios`` 
     }
 
 Runs saved before this key existed, or by the CLI without it, still list and load; the pages show
-"not recorded" where a field is absent.
+"not recorded" where a field is absent. The shape is typed and versioned in ``core.runmeta`` (``RunMeta``,
+``Workspace``, ``Headline``; ``migrate`` brings an older run to it when it is read), and ``"decision"`` is the
+run's one decision record, saved even when the rest of the summary is not.
 """
 
 from __future__ import annotations

@@ -67,6 +67,20 @@ def test_lists_runs_and_reports_the_damaged_one(runs_dir):
     assert sha and all(len(v) == 64 for v in sha if v != "not recorded")
 
 
+def test_a_run_saved_by_a_newer_version_is_listed_as_unreadable(runs_dir):
+    from core.registry import FORMAT_VERSION, META_FILE
+    from core.runmeta import SCHEMA_KEY, SCHEMA_VERSION
+
+    (runs_dir / "credit-future").mkdir()
+    (runs_dir / "credit-future" / META_FILE).write_text(json.dumps(
+        {"format_version": FORMAT_VERSION, "scenario": "credit", SCHEMA_KEY: SCHEMA_VERSION + 1}))
+    at = _open()
+    assert _listed(at) == ["fraud-x", "credit-b", "credit-a", "credit-old"]
+    assert "2 run folder(s) could not be read" in at.warning[0].value
+    assert (f"Run 'credit-future' was saved by a newer version of the studio (run metadata schema "
+            f"{SCHEMA_VERSION + 1}); this version reads schema {SCHEMA_VERSION} and older.") in _text(at)
+
+
 def test_filters(runs_dir):
     at = _open()
     assert at.selectbox(key="runs.detail").value == "fraud-x"
