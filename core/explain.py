@@ -16,6 +16,11 @@ import pandas as pd
 
 from core.errors import DataValidationError
 
+# Rows per prediction call inside the SHAP walks: large enough that per-call costs vanish, small enough
+# that the model's working copies of a call stay a few MB (a 1,000-row credit request with 300 declined
+# applicants sent 211,000 rows in one call, and the service's resident memory rose by 120 MB).
+PREDICT_ROWS = 16_384
+
 
 @dataclass(frozen=True)
 class ShapResult:
@@ -61,6 +66,7 @@ def compute_permutation_shap(
     n_permutations: int = 1,
     seed: int = 0,
     max_batch_rows: int = 400_000,
+    predict_rows: int | None = None,
 ) -> tuple[np.ndarray, float]:
     """Antithetic permutation estimate of interventional SHAP values, vectorised over rows.
 
@@ -71,6 +77,11 @@ def compute_permutation_shap(
     step and background sample here goes through the model in a few large batches, which is
     what makes 500 rows take seconds instead of minutes. Values add up exactly to
     ``f(x) - mean(f(background))`` for every row.
+
+    ``predict_fn`` is handed at most ``predict_rows`` rows at a time (default ``PREDICT_ROWS``) (a call's batch in slices): its own
+    working copies (encoded rows, a baseline's float64 copy, ONNX Runtime's buffers) then stay small
+    while the batch can be large; each row's prediction does not depend on its neighbours, so the
+    values are the same.
     """
     X = np.asarray(X, dtype=np.float32)
     bg = np.asarray(background, dtype=np.float32)
@@ -104,7 +115,7 @@ def compute_permutation_shap(
         for (direction, start, stop), size in zip(call, sizes):
             _switch_states(X[start:stop], bg, direction, out=batch[at:at + size].reshape(stop - start, m + 1, b, m))
             at += size
-        preds = np.asarray(predict_fn(batch))
+        preds = _predict_in_slices(predict_fn, batch, PREDICT_ROWS if predict_rows is None else predict_rows)
         if base is None:
             base, preds = float(np.mean(preds[:b])), preds[b:]
         preds = preds.astype(float, copy=False)
@@ -114,6 +125,14 @@ def compute_permutation_shap(
             values[start:stop, direction] += np.diff(steps_mean, axis=1)
             at += size
     return values / (2 * n_permutations), base
+
+
+def _predict_in_slices(predict_fn, batch: np.ndarray, rows: int) -> np.ndarray:
+    """``predict_fn(batch)`` as one flat array, asked ``rows`` rows at a time."""
+    rows = max(1, int(rows))
+    if len(batch) <= rows:
+        return np.asarray(predict_fn(batch)).reshape(-1)
+    return np.concatenate([np.asarray(predict_fn(batch[i:i + rows])).reshape(-1) for i in range(0, len(batch), rows)])
 
 
 def _switch_states(xs: np.ndarray, bg: np.ndarray, direction: np.ndarray, *, out: np.ndarray) -> None:

@@ -50,6 +50,25 @@ def test_batching_the_walks_in_fewer_model_calls_gives_the_same_values():
     assert np.allclose(many[1][0].sum(axis=1), f(X) - f(bg).mean(), atol=1e-9)
 
 
+def test_the_model_is_asked_a_few_rows_at_a_time_and_the_values_stay_the_same():
+    """A call's batch goes to the model in slices of ``predict_rows`` (its working copies stay small)."""
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(5, 3))
+    bg, X = rng.normal(size=(10, 5)), rng.normal(size=(7, 5))
+    calls = []
+
+    def f(z):
+        calls.append(len(z))
+        return np.tanh(z @ w).sum(axis=1)
+
+    whole = compute_permutation_shap(f, bg, X, n_permutations=2, seed=1, predict_rows=10**6)
+    assert max(calls) > 100
+    calls.clear()
+    sliced = compute_permutation_shap(f, bg, X, n_permutations=2, seed=1, predict_rows=37)
+    assert max(calls) == 37 and len(calls) > 10
+    assert np.array_equal(whole[0], sliced[0]) and whole[1] == sliced[1]
+
+
 def test_result_helpers_and_errors():
     bg = np.zeros((5, 2))
     X = np.array([[1.0, -1.0], [1.0, 0.0]])

@@ -143,6 +143,24 @@ def test_the_onnx_model_answers_the_keras_calls(onnx_ready):
         assert om(empty).shape == (0, *km.output_shape[1:])
 
 
+def test_a_large_input_runs_in_slices_with_the_same_outputs(onnx_ready, monkeypatch):
+    """Inputs over ``RUN_ROWS`` rows go to ONNX Runtime a slice at a time (its arena keeps the largest
+    call's buffers), with the outputs of one call, on a model with three inputs (demand)."""
+    import core.runtime.onnx as onnx_runtime
+
+    om = onnx_runtime.load_onnx(onnx_ready["demand"] / "model.onnx")
+    rng = np.random.default_rng(1)
+    xs = [rng.normal(size=(11, *[d if isinstance(d, int) else 1 for d in i.shape[1:]])).astype("float32") for i in om.session.get_inputs()]
+    whole = om(xs)
+    seen = []
+    run = om.session.run
+    monkeypatch.setattr(om, "session", type("S", (), {"run": lambda self, out, feed: (
+        seen.append(len(next(iter(feed.values())))), run(out, feed))[1]})())
+    monkeypatch.setattr(onnx_runtime, "RUN_ROWS", 4)
+    assert np.array_equal(om(xs), whole)
+    assert seen == [4, 4, 3]
+
+
 def test_an_onnx_predictor_in_a_fresh_process_loads_no_tensorflow(onnx_ready):
     code = ("import sys, pandas as pd; from core.scenarios import get_scenario; "
             f"p = get_scenario('credit').predictor({str(onnx_ready['credit'])!r}, runtime='onnx'); "
