@@ -140,11 +140,13 @@ class ServedLog:
         requests = [i for i in items if isinstance(i, Request)]
         parts = []
         if requests:
-            with self._run_locks[key]:
-                before = len(rec.notices)
-                parts += rec.build_requests(requests)
-                late = rec.notices[before:]
-                if late:
+            # Built without the run's lock: a request answered meanwhile takes that lock for its ids only,
+            # and no longer waits for the rows of the many requests before it to be built.
+            late: list[str] = []
+            parts += rec.build_requests(requests, notices=late)
+            if late:
+                with self._run_locks[key]:
+                    rec.notices.extend(late)
                     self._late.setdefault(key, []).extend(late)
             for line in late:
                 if self.say is not None:

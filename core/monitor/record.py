@@ -122,11 +122,15 @@ class PredictionRecorder:
             self._unreturned += int(missing.sum())
         return Request(inputs, scored, ids.to_numpy(), missing, batch, utc_now())
 
-    def build_requests(self, requests: list["Request"]) -> list[tuple[list["Request"], pd.DataFrame]]:
+    def build_requests(self, requests: list["Request"], *, notices: list[str] | None = None
+                       ) -> list[tuple[list["Request"], pd.DataFrame]]:
         """The log rows of many requests built at once: one ``log_frame`` over the requests of a day with the
         same columns, each row with the id it was answered with; (requests, rows) per part to write. A group
         that cannot be built is built request by request, and a request that cannot be built alone is left
-        out with a notice (it would fail the same way on every try)."""
+        out with a notice (it would fail the same way on every try). Notices go to ``notices`` when given
+        (the service's writer thread builds without the lock its requests take; it hands them on itself),
+        else to ``self.notices``."""
+        sink = self.notices if notices is None else notices
         groups: dict[tuple, list[Request]] = {}
         for r in requests:
             key = (r.now.date(), None if r.inputs is None else tuple(map(str, r.inputs.columns)),
@@ -135,20 +139,20 @@ class PredictionRecorder:
         out = []
         for same in groups.values():
             try:
-                out.append((same, self._build(same)))
+                out.append((same, self._build(same, sink)))
             except LOG_ERRORS:
                 for r in same:
                     try:
-                        out.append(([r], self._build([r])))
+                        out.append(([r], self._build([r], sink)))
                     except LOG_ERRORS as exc:
-                        self.notices.append(f"{len(r):,} answered row(s) were not recorded in the run's prediction "
+                        sink.append(f"{len(r):,} answered row(s) were not recorded in the run's prediction "
                                             f"log ({exc}); they will not appear on the Monitor page.")
         return out
 
-    def _build(self, same: list["Request"]) -> pd.DataFrame:
+    def _build(self, same: list["Request"], notices: list[str]) -> pd.DataFrame:
         inputs = None if same[0].inputs is None else pd.concat([r.inputs for r in same], ignore_index=True)
         scored = pd.concat([r.scored for r in same], ignore_index=True)
-        frame = self._without_personal_data(self.spec.log_frame(self.meta, inputs, scored))
+        frame = self._without_personal_data(self.spec.log_frame(self.meta, inputs, scored), notices)
         frame["row_id"] = np.concatenate([r.ids for r in same])
         frame["id_generated"] = np.concatenate([r.missing for r in same])
         frame.insert(0, "log_key", [f"{r.batch}-{i}" for r in same for i in range(len(r))])
@@ -253,7 +257,7 @@ class PredictionRecorder:
         discard(self._pending)
         self._pending, self.rows = [], 0
 
-    def _without_personal_data(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def _without_personal_data(self, frame: pd.DataFrame, notices: list[str] | None = None) -> pd.DataFrame:
         from core.privacy import detect_personal_columns
 
         inputs = [c for c in frame.columns if c.startswith(INPUT_PREFIX)]
@@ -261,14 +265,14 @@ class PredictionRecorder:
         found = {p.column for p in detect_personal_columns(
             frame[inputs].rename(columns=lambda c: c[len(INPUT_PREFIX):]).head(2_000))} if inputs else set()
         drop = [c for c in inputs if c[len(INPUT_PREFIX):] in recorded | found]
-        self._note_left_out(c[len(INPUT_PREFIX):] for c in drop)
+        self._note_left_out((c[len(INPUT_PREFIX):] for c in drop), notices)
         return frame.drop(columns=drop)
 
-    def _note_left_out(self, columns) -> None:
+    def _note_left_out(self, columns, notices: list[str] | None = None) -> None:
         new = sorted(set(map(str, columns)) - self._left_out)
         if new:
             self._left_out.update(new)
-            self.notices.append(f"Personal data is never logged: {', '.join(new)} "
+            (self.notices if notices is None else notices).append(f"Personal data is never logged: {', '.join(new)} "
                                 f"{'is' if len(new) == 1 else 'are'} left out of the prediction log.")
 
     @property
