@@ -28,6 +28,7 @@ from core.server.auth import require_key
 from core.server.errors import HANDLERS
 from core.server.limits import Limits, instances_from_json, read_body, rows_to_frame
 from core.server.openapi import build_openapi, docs_html
+from core.server.process import state as process_state
 
 WATCHED_MODULES = ("tensorflow", "keras", "onnxruntime", "shap", "sklearn")
 
@@ -92,7 +93,8 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
                         models=[{"name": n, "scenario": p.scenario, "runtime": p.runtime, "stateful": p.stateful}
                                 for n, p in predictors.items()],
                         modules={m: m in sys.modules for m in WATCHED_MODULES},
-                        startup_objects_frozen=gc.get_freeze_count())
+                        startup_objects_frozen=gc.get_freeze_count(),
+                        **{k: v for k, v in process_state.items() if k != "startup_objects_frozen"})
             if served is not None:
                 body["prediction_log"] = {"flush_seconds": served.flush_seconds, "pending_rows": served.pending(),
                                           "failing": sorted(names.get(k, k) for k in (served.buffer.failing() if served.buffer else {}))}

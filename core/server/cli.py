@@ -146,21 +146,13 @@ def build(args, keys: list[bytes]):
     return build_app(predictors, settings, outputs), predictors, settings
 
 
-def freeze_startup_objects() -> int:
-    """Move everything the start-up made (modules, models, preprocessors) out of the garbage collector's
-    reach (``gc.freeze``, after a collection): a full collection otherwise walked all of it, about 95 ms of
-    CPU that landed on whichever request was answering, three times in 500 one-row requests. Objects
-    freed later are still freed; the number frozen is returned (``/health`` reports it)."""
-    gc.collect()
-    gc.freeze()
-    return gc.get_freeze_count()
-
-
 def create_app():
     """The app of one worker process of ``--workers N`` (flags from the parent in ``STUDIO_SERVE_CONFIG``)."""
     args = argparse.Namespace(**json.loads(os.environ[CONFIG_ENV]))
+    from core.server.process import settle
+
     app, _, _ = build(args, check_args(args))
-    freeze_startup_objects()
+    settle()
     return app
 
 
@@ -189,7 +181,9 @@ def run(args) -> int:
         uvicorn.run("core.server.cli:create_app", factory=True, host=args.host, port=args.port,
                     workers=args.workers, timeout_graceful_shutdown=10, **log)
     else:
-        freeze_startup_objects()
+        from core.server.process import settle
+
+        settle()
         uvicorn.run(app, host=args.host, port=args.port, timeout_graceful_shutdown=10, **log)
     return 0
 

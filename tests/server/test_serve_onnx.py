@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -25,6 +26,18 @@ def test_the_onnx_server_never_imports_tensorflow(onnx_server):
     assert h["modules"]["tensorflow"] is False and h["modules"]["keras"] is False
     # what start-up made is out of the collector's reach: a full collection no longer walks it mid-request
     assert h["startup_objects_frozen"] > 10_000
+    # settled for small requests on few cores (core.server.process): one BLAS thread, two malloc arenas
+    assert h["blas_threads"] == 1 and h["malloc_arenas"] == 2
+
+
+def test_settling_the_process_holds_blas_to_one_thread_and_freezes_start_up():
+    code = ("import gc, numpy, threadpoolctl; from core.server.process import settle; s = settle(); "
+            "print(s['blas_threads'], s['malloc_arenas'], s['startup_objects_frozen'] == gc.get_freeze_count() > 0, "
+            "sorted({i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas'}))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "STUDIO_BLAS_THREADS": ""})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "2", "True", "[1]"]
 
 
 def test_onnx_predictions_are_within_1e_5_of_keras_with_the_same_reason_codes(onnx_server, runs, tmp_path):
