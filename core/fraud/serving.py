@@ -19,6 +19,7 @@ reads are the same as with a history rolled on every request. The state (history
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -45,8 +46,13 @@ class FraudPredictor(Predictor):
         super().__init__(run_dir, meta, runtime=runtime)
         self.review, self.block = decision_thresholds(meta)  # what `python -m core score` decides at
         self.keep = history_keep(self.saved.feature_config)
+        self._example = None
         self._set_history(self.saved.history, None)
         self.scored = 0
+        self._example = self.example_row()  # from the saved log, before the predictor lets go of it
+        # The saved log lives on as the rolling history only: it was held twice, and the first roll left
+        # the old frame in memory for good. What else reads it (a restored state's columns) keeps its columns.
+        self.saved = dataclasses.replace(self.saved, history=self.saved.history.iloc[:0])
 
     def _set_history(self, history: pd.DataFrame, last_time) -> None:
         self.history, self.last_time = history, last_time
@@ -63,9 +69,12 @@ class FraudPredictor(Predictor):
             self._set_history(history, last)
 
     def example_row(self) -> dict:
-        """The next transaction after the saved log: its last card and terminal, a typical amount."""
+        """The next transaction after the saved log: its last card and terminal, a typical amount (made once,
+        when the predictor is built)."""
         from core.serving import personal_columns
 
+        if self._example is not None:
+            return dict(self._example)
         row = super().example_row()
         cols, hist = self.saved.columns, self.saved.history
         # A key kept as a keyed pseudonym (a card number) is shown as its pseudonym, which the run's secret

@@ -128,3 +128,24 @@ def test_the_history_tail_rolled_in_late_reads_the_same_rows_as_rolling_every_re
     pd.testing.assert_frame_equal(every, never)
     pd.testing.assert_frame_equal(every_state["history"], never_state["history"])
     assert every_state["last_time"] == never_state["last_time"] and every_state["scored"] == 25 + 7 + 6 + 4
+
+
+def test_the_predictor_holds_the_saved_log_once_and_keeps_its_example(onnx_ready, monkeypatch):
+    """The saved log is the rolling history's start, not a second frame beside it: once rows are rolled in,
+    only the rolled history is held. The example row (GET /v1/models/{name}) stays the one the saved log gave."""
+    import gc
+    import weakref
+
+    import core.fraud.serving as fs
+    from core.server.limits import Limits, rows_to_frame
+
+    monkeypatch.setattr(fs, "MERGE_ROWS", 1)
+    p = fs.make_predictor(onnx_ready["fraud"], runtime="onnx")
+    example, columns = p.example_row(), list(p.history.columns)
+    assert len(p.saved.history) == 0 and list(p.saved.history.columns) == columns
+    start = weakref.ref(p.history)
+    cols = ["timestamp", "amount", "customer_id", "terminal_id", "channel"]
+    p.predict(rows_to_frame(json.loads(fraud_rows(1)[cols].to_json(orient="records")), Limits()))
+    gc.collect()
+    assert start() is None and len(p.history) > 0
+    assert p.example_row() == example and p.describe()["input"]["example"]["instances"] == [example]
