@@ -78,10 +78,10 @@ def compute_permutation_shap(
     what makes 500 rows take seconds instead of minutes. Values add up exactly to
     ``f(x) - mean(f(background))`` for every row.
 
-    ``predict_fn`` is handed at most ``predict_rows`` rows at a time (default ``PREDICT_ROWS``) (a call's batch in slices): its own
-    working copies (encoded rows, a baseline's float64 copy, ONNX Runtime's buffers) then stay small
-    while the batch can be large; each row's prediction does not depend on its neighbours, so the
-    values are the same.
+    ``predict_fn`` is handed a call's batch in slices of at most ``predict_rows`` rows (default
+    ``PREDICT_ROWS``): its own working copies (encoded rows, a baseline's float64 copy, ONNX Runtime's
+    buffers) then stay small while the batch can be large; each row's prediction does not depend on
+    its neighbours, so the values are the same.
     """
     X = np.asarray(X, dtype=np.float32)
     bg = np.asarray(background, dtype=np.float32)

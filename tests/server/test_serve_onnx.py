@@ -163,7 +163,8 @@ def test_a_large_input_runs_in_slices_with_the_same_outputs(onnx_ready, monkeypa
 
     om = onnx_runtime.load_onnx(onnx_ready["demand"] / "model.onnx")
     rng = np.random.default_rng(1)
-    xs = [rng.normal(size=(11, *[d if isinstance(d, int) else 1 for d in i.shape[1:]])).astype("float32") for i in om.session.get_inputs()]
+    xs = [rng.normal(size=(11, *[d if isinstance(d, int) else 1 for d in i.shape[1:]])).astype("float32")
+          for i in om.session.get_inputs()]
     whole = om(xs)
     seen = []
     run = om.session.run
