@@ -141,6 +141,7 @@ def run_train(args) -> dict:
     if getattr(args, "search_budget", None) is not None:
         search, cfg = _search(data, cfg, test, args)
     run = train_demand(data, cfg, test=test, future_covariates=future)
+    recommended = _recommend(run, enabled=getattr(args, "ensemble", None) is not False)
     table = run.metrics
     nn = table.loc["Keras quantile network"].to_dict()
     sn = table.loc["Seasonal naive"].to_dict()
@@ -168,9 +169,7 @@ def run_train(args) -> dict:
            "verdict": _verdict(run, searched=search is not None)}
     if mape_note(nn):
         out["metric_notes"] = [mape_note(nn)]
-    from core.demand.recommend import recommend_forecast
-
-    out["recommended"] = recommend_forecast(run)
+    out["recommended"] = recommended
     if join is not None:
         out["covariates_file"] = {"file": str(args.covariates_file), "summary": join.summary(), **join.to_dict()}
     if args.event_level and args.event_level > 0:
@@ -198,6 +197,22 @@ def run_train(args) -> dict:
     out["timings"] = {**run.timings, **({"search": round(search.result.seconds, 3)} if search else {}),
                       "cli_total": round(time.perf_counter() - t0, 3)}
     return out
+
+
+def _recommend(run, *, enabled: bool) -> dict:
+    """The recommended forecast, chosen on the validation periods, made the run's saved one
+    (``core.demand.blend``); which it is, and why, goes to standard error."""
+    from core.cli import say
+    from core.demand.blend import apply_recommendation
+    from core.demand.recommend import recommend_forecast
+
+    rec = apply_recommendation(run, recommend_forecast(run), enabled=enabled)
+    if rec.get("checked"):
+        say(f"demand recommended forecast (saved and scored): {rec['label'] if rec['model'] == 'ensemble' else 'Keras quantile network'}"
+            f" — chosen on the validation periods by {rec['metric'].upper()}")
+    for line in [rec.get("note")] if rec.get("note") else []:
+        say(f"demand recommended forecast: {line}")
+    return rec
 
 
 def _audit(data, join, args, *, hold: int):

@@ -45,6 +45,8 @@ def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None, *,
         "date": run.data.columns.date, "target": run.data.columns.target, "series": list(run.data.columns.series),
         "covariates": run.data.covariates}, "covariate_scales": run.scales,
         "metrics": run.metrics.reset_index().to_dict(orient="records")}
+    if run.blend is not None:  # the recommended blend: every door that scores the run applies it
+        meta["blend"] = dict(run.blend)
     if extra_metadata:
         meta["workspace"] = dict(extra_metadata)
     return save_run(root, model=run.model, metadata=meta, run_id=run_id,
@@ -101,6 +103,11 @@ def forecast_with_saved(path, df: pd.DataFrame, *, loaded=None) -> tuple[pd.Data
     w = make_windows(arrays, wcfg, {s: np.array([arrays[s].n - 1]) for s in ok}, with_target=False)
     factor = float(meta.get("interval_calibration_factor", 1.0))
     q = to_units(apply_spread(predict_quantiles(run.model, w.inputs()), factor), w.level)
+    if meta.get("blend") is not None:  # the recommended blend with a baseline (core.demand.blend)
+        from core.demand.blend import blend_quantiles, check_blend, window_baseline
+
+        kind, weight = check_blend(meta["blend"], meta["window"])
+        q = blend_quantiles(q, window_baseline(w, kind), weight)
     H = wcfg.horizon
     out = pd.concat([pd.DataFrame({
         "series": s, "date": arrays[s].dates[arrays[s].n:arrays[s].n + H].strftime("%Y-%m-%d"),

@@ -85,6 +85,10 @@ class DemandRun:
     # the baselines' P50 in units, for the recommendation (core.demand.recommend).
     val_weight: np.ndarray | None = None
     val_baselines: dict | None = None
+    # The recommended forecast when it is the network's blend with a baseline (core.demand.blend):
+    # saved as "blend", and ``future`` holds its forecast.
+    blend: dict | None = None
+    recommended: dict | None = None  # the JSON's "recommended" (core.demand.blend.apply_recommendation)
 
     def aggregate_scale(self, periods: int) -> float:
         """How much wider the demand spread over ``periods`` really is than the per-period spreads
@@ -94,7 +98,12 @@ class DemandRun:
 
         if self.val_actual is None or self.val_quantiles is None:
             return 1.0
-        return aggregate_scale(self.val_actual, self.val_quantiles, periods)
+        q = self.val_quantiles
+        if self.blend is not None and self.val_baselines is not None:  # the saved forecast's residuals
+            from core.demand.blend import blend_quantiles
+
+            q = blend_quantiles(q, self.val_baselines[self.blend["baseline"]], self.blend["weight"])
+        return aggregate_scale(self.val_actual, q, periods)
 
     def predict(self, w: Windows) -> np.ndarray:
         """Calibrated quantiles in units, (N, H, 3), for windows ``w``."""

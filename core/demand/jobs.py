@@ -38,6 +38,10 @@ def train_page(sales, *, config, search: dict | None, future=None, report) -> di
         config = found.config
     report.status("Training the forecast network on every series' windows")
     run = train_demand(sales, config, future_covariates=future, progress=report.epoch)
+    from core.demand.blend import apply_recommendation
+    from core.demand.recommend import recommend_forecast
+
+    apply_recommendation(run, recommend_forecast(run))  # the recommended forecast is the one saved
     explained = None
     if found is not None and (found.ensemble or {}).get("use"):
         from core.demand.ensemble import explain_demand_ensemble

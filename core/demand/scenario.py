@@ -140,6 +140,10 @@ def run_demo(root: Path, s, progress) -> Path:
     horizon = {"daily": 28, "weekly": 8, "monthly": 12}[sales.frequency]
     run = train_demand(sales, DemandConfig(horizon=horizon, origins=1, epochs=s.epochs, seed=s.seed),
                        progress=lambda e, n, _l: progress(0.1 + 0.75 * e / n, f"Epoch {e} of {n}"))
+    from core.demand.blend import apply_recommendation
+    from core.demand.recommend import recommend_forecast
+
+    apply_recommendation(run, recommend_forecast(run))  # the recommended forecast is the one saved
     lead = min(7, max(0, horizon - 1))
     params = PolicyParams(lead_time=lead, review_period=max(1, min(7, horizon - lead)))
     summary = build_demand_summary(run, name=demo_run_name("demand"), params=params, data=df,

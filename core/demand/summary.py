@@ -88,9 +88,20 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
                                 "Press 'Compute overall importance' before saving to record global SHAP."),
         verdict=verdict,
         trust=demand_trust(run, verdict=v).to_list(),
+        recommended=recommended_headline(run),
     )
     ws["band"] = backtest_band(run.backtest)
     return ws
+
+
+def recommended_headline(run) -> dict | None:
+    """``{"model": "network" | "ensemble", "label", "metrics"}``: the saved forecast and its test figures,
+    for Runs, the Overview and the model card; None when nothing was recommended."""
+    rec = getattr(run, "recommended", None)
+    if not rec or not rec.get("checked"):
+        return None
+    label = rec["label"] if rec.get("model") == "ensemble" else "Keras quantile network"
+    return {"model": rec["model"], "label": label, "metrics": rec.get("test_metrics") or {}}
 
 
 def backtest_band(backtest: pd.DataFrame) -> dict | None:

@@ -22,10 +22,16 @@ COVERAGE_TARGET = (70.0, 90.0)  # % of actuals inside P10–P90 (80 % ideal)
 
 
 def compare_demand(run, *, seed: int = 0, baselines=tuple(BASELINES)) -> Verdict:
-    """Network vs the best of ``baselines`` on (holiday-weighted) MAE over every backtest forecast point."""
+    """The saved forecast (the network, or its recommended blend: ``run.blend``) vs the best of
+    ``baselines`` on (holiday-weighted) MAE over every backtest forecast point."""
     bt = run.backtest
     errors = {m: (bt[f"{m}_p50"] - bt["y"]).abs().to_numpy(float)
               for m in ("nn", *baselines) if f"{m}_p50" in bt}
+    blend = getattr(run, "blend", None)
+    if blend is not None:  # the verdict judges the forecast that is saved and scored
+        from core.demand.blend import blend_backtest
+
+        errors["nn"] = (blend_backtest(bt, blend["baseline"], blend["weight"])["ensemble_p50"] - bt["y"]).abs().to_numpy(float)
     weights = None
     if getattr(run, "holiday_col", None) and "holiday" in bt:
         weights = np.where(bt["holiday"].to_numpy(float) > 0.5, 5.0, 1.0)

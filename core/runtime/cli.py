@@ -44,4 +44,15 @@ def run_export(args) -> dict:
         write_atomic(args.out, Path(result["path"]).read_bytes(), what="Writing the ONNX file")
         result["out"] = str(args.out)
     result["format"] = args.format
+    meta = load_run(run_dir, load_model=False).metadata
+    blend = meta.get("blend") if meta.get("scenario") == "demand" else None
+    if blend is not None:
+        from core.cli import say
+
+        # The blend's baseline is numpy on the request's history, not a layer of the file.
+        result["blend"] = {**{k: blend.get(k) for k in ("baseline", "weight", "label")}, "in_file": False, "note": (
+            f"The file holds the network alone. The run's recommended forecast is {blend.get('label')}: "
+            "python -m core score / serve apply the blend outside the file (P50 = weight x network + "
+            "(1 - weight) x baseline, computed from the history sent).")}
+        say(f"export: {result['blend']['note']}")
     return result

@@ -1,0 +1,147 @@
+"""The recommended demand forecast saved with the run: the network, or its blend with a baseline.
+
+When ``core.demand.recommend`` picks the blend on the validation periods, the run keeps it under
+``"blend"`` in its metadata (baseline, weight, the validation scores it was chosen on, the test
+figures) and every door that forecasts with the saved run (``python -m core score``, the Score page,
+Dask, ``python -m core serve`` on Keras or ONNX Runtime, the page's export) gives
+
+    P50 = w * network P50 + (1 - w) * baseline,
+
+with the baseline computed in numpy from the same history windows the network reads (seasonal naive:
+the future input's last column; moving average: the history input next to last; version 2 windows).
+P10 and P90 are the network's, shifted by the same offset as P50 (never below zero), so the interval
+keeps the network's calibrated width and the safety stock and reorder point are built around the
+saved P50. A run saved without ``"blend"`` forecasts with its network, as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.demand.baselines import BASELINES
+from core.errors import DataValidationError
+
+BLEND_VERSION = 1
+INTERVALS = "the network's P10 and P90 shifted by the blend's change to P50 (never below zero)"
+
+
+def blend_quantiles(q: np.ndarray, base: np.ndarray, weight: float) -> np.ndarray:
+    """(..., 3) P10 / P50 / P90 in units with P50 = ``weight`` · network + (1 − ``weight``) · ``base``
+    and P10 / P90 moved by the same offset (clipped at zero)."""
+    q = np.asarray(q, dtype=float)
+    shift = (1.0 - float(weight)) * (np.asarray(base, dtype=float) - q[..., 1])
+    return np.maximum(q + shift[..., None], 0.0)
+
+
+def check_blend(blend: dict, window: dict) -> tuple[str, float]:
+    """The saved record's baseline and weight, or a clear error for a record this version cannot apply."""
+    kind = blend.get("baseline") if isinstance(blend, dict) else None
+    weight = blend.get("weight") if isinstance(blend, dict) else None
+    if kind not in BASELINES or not isinstance(weight, (int, float)) or not 0.0 <= float(weight) <= 1.0:
+        raise DataValidationError(
+            f"The run's saved blend must name a baseline in {list(BASELINES)} and a network weight between 0 and 1; "
+            f"got baseline {kind!r}, weight {weight!r}. Fix: train and save the run again.")
+    if int(window.get("version", 1)) < 2:
+        raise DataValidationError(
+            f"The run's saved blend needs version 2 windows; this run's are version {window.get('version', 1)}. "
+            "Fix: train and save the run again.")
+    return str(kind), float(weight)
+
+
+def window_baseline(w, kind: str) -> np.ndarray:
+    """(N, H) the baseline's P50 in units on version 2 windows ``w`` (what validation chose with)."""
+    from core.demand.forecast import validation_baselines
+
+    return validation_baselines(w)[kind]
+
+
+def blend_backtest(backtest, kind: str, weight: float):
+    """The backtest with the saved forecast's columns ``ensemble_p10/p50/p90`` (the same rule)."""
+    bt = backtest.copy()
+    q = blend_quantiles(bt[["nn_p10", "nn_p50", "nn_p90"]].to_numpy(float), bt[f"{kind}_p50"].to_numpy(float), weight)
+    for j, name in enumerate(("p10", "p50", "p90")):
+        bt[f"ensemble_{name}"] = q[:, j]
+    return bt
+
+
+def blend_test_metrics(run, kind: str, weight: float) -> dict:
+    """The saved blend's test figures (the network's metrics, on the backtest's held-out periods)."""
+    import math
+
+    from core.demand.fmetrics import compute_metrics_table
+
+    bt = blend_backtest(run.backtest, kind, weight)
+    table = compute_metrics_table(bt, {"ensemble": "ensemble"})
+    if "holiday" in bt and getattr(run, "holiday_col", None) is not None:
+        from core.demand.holidays import add_wmae
+
+        table = add_wmae(table, bt, {"ensemble": "ensemble"})
+    return {k: (None if v is None or (isinstance(v, float) and not math.isfinite(v)) else float(v))
+            for k, v in table.loc["ensemble"].items()}
+
+
+def apply_recommendation(run, rec: dict, *, enabled: bool = True) -> dict:
+    """Make ``rec`` (``recommend_forecast(run)``) the run's saved forecast and return the JSON's
+    ``recommended`` with ``"model"`` and ``"saved"``.
+
+    The blend: ``run.blend`` is set (saved as ``"blend"`` by ``save_demand_run``) and ``run.future``,
+    the forecast table, the policy and the export, becomes the blend's. A baseline alone: the network
+    is saved and a note says plainly that the baseline did better on validation. ``enabled=False``
+    (``--no-ensemble``): the network is recommended and saved."""
+    out = _decide(run, rec, enabled)
+    if out.get("test_metrics") is not None:
+        out["metrics"] = out["test_metrics"]  # the key credit, fraud and quality use
+    run.recommended = out
+    return out
+
+
+def _decide(run, rec: dict, enabled: bool) -> dict:
+    out = {**rec, "model": "network", "saved": "network"}
+    if not rec.get("checked"):
+        return out
+    choice = rec["choice"]
+    if not enabled and choice == "ensemble":
+        out.update(model="network", label="Keras quantile network", note=(
+            f"The blend ({rec['label']}) did better on validation, but the blend was switched off "
+            "(--no-ensemble): the network alone is recommended and saved."))
+        out["test_metrics"] = _network_metrics(run)
+        return out
+    if choice == "ensemble":
+        kind, weight = rec["baseline"], float(rec["weight"])
+        metrics = blend_test_metrics(run, kind, weight)
+        run.blend = {"version": BLEND_VERSION, "model": "ensemble", "baseline": kind, "weight": weight,
+                     "label": rec["label"], "chosen_on": "validation periods", "metric": rec["metric"],
+                     "validation_scores": rec["validation_scores"], "intervals": INTERVALS,
+                     "test_metrics": metrics}
+        run.future = blend_future(run, kind, weight)
+        out.update(model="ensemble", saved="ensemble", test_metrics=metrics, intervals=INTERVALS)
+        return out
+    if choice != "nn":
+        out["note"] = (f"{rec['label']} alone did better than the network and its blend on the validation periods "
+                       f"({rec['metric'].upper()} {rec['validation_scores'][choice]:,.1f} against the network's "
+                       f"{rec['validation_scores']['network']:,.1f}); the saved forecast is still the network, "
+                       f"so compare with {rec['label'].lower()} before ordering on it.")
+    return out
+
+
+def _network_metrics(run) -> dict:
+    import math
+
+    row = run.metrics.iloc[0].to_dict()
+    return {k: None if isinstance(v, float) and not math.isfinite(v) else float(v) for k, v in row.items()}
+
+
+def blend_future(run, kind: str, weight: float):
+    """``run.future`` with P10 / P50 / P90 of the blend (the baseline from the last windows' inputs)."""
+    from core.demand.features import make_windows
+
+    origins = {sid: np.array([run.arrays[sid].n - 1]) for sid in run.n_train}
+    w = make_windows(run.arrays, run.wcfg, origins, with_target=False)
+    order = {sid: i for i, sid in enumerate(w.sid)}
+    fut = run.future.copy()
+    idx = fut["series"].map(order).to_numpy(int)
+    step = fut["step"].to_numpy(int) - 1
+    base = window_baseline(w, kind)[idx, step]
+    q = blend_quantiles(fut[["p10", "p50", "p90"]].to_numpy(float), base, weight)
+    fut["p10"], fut["p50"], fut["p90"] = q[:, 0], q[:, 1], q[:, 2]
+    return fut
