@@ -180,6 +180,12 @@ def walmart_case(path: Path, seed: int, *, lag_observed: bool = False) -> list[s
               f"({out.get('epochs_run', '?')} epochs); whole command {info['wall']:.1f} s; goal < 300 s",
               f"- child CPU {cpu:.0f} s (user + sys); peak memory (max RSS) {peak:,.0f} MB (goal < 2,048)",
               f"- load average (1 min) before / after: {info['load'][0]:.1f} / {info['load'][1]:.1f} on {os.cpu_count()} cores"]
+    if rec and rec.get("saved") == "ensemble" and rec.get("validation_coverage_p10_p90"):
+        vc = rec["validation_coverage_p10_p90"]  # intervals of the saved blend: the network's, shifted with P50
+        lines.append(f"- saved forecast: {rec['label']}; P10–P90 coverage on the validation weeks: network "
+                     f"{vc['network']:.1f} %, saved blend {vc['ensemble']:.1f} %; on the test weeks: network "
+                     f"{rows['Keras quantile network']['coverage_p10_p90']:.1f} %, saved blend "
+                     f"{rec['test_metrics']['coverage_p10_p90']:.1f} %")
     roles = (out.get("leakage") or {}).get("roles") or []
     if roles:  # which covariates the leakage audit let the network read for the forecast week itself
         by = {}

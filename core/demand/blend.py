@@ -109,12 +109,14 @@ def _decide(run, rec: dict, enabled: bool) -> dict:
     if choice == "ensemble":
         kind, weight = rec["baseline"], float(rec["weight"])
         metrics = blend_test_metrics(run, kind, weight)
+        coverage = validation_coverage(run, kind, weight)
         run.blend = {"version": BLEND_VERSION, "model": "ensemble", "baseline": kind, "weight": weight,
                      "label": rec["label"], "chosen_on": "validation periods", "metric": rec["metric"],
                      "validation_scores": rec["validation_scores"], "intervals": INTERVALS,
-                     "test_metrics": metrics}
+                     "validation_coverage_p10_p90": coverage, "test_metrics": metrics}
         run.future = blend_future(run, kind, weight)
-        out.update(model="ensemble", saved="ensemble", test_metrics=metrics, intervals=INTERVALS)
+        out.update(model="ensemble", saved="ensemble", test_metrics=metrics, intervals=INTERVALS,
+                   validation_coverage_p10_p90=coverage)
         return out
     if choice != "nn":
         out["note"] = (f"{rec['label']} alone did better than the network and its blend on the validation periods "
@@ -122,6 +124,22 @@ def _decide(run, rec: dict, enabled: bool) -> dict:
                        f"{rec['validation_scores']['network']:,.1f}); the saved forecast is still the network, "
                        f"so compare with {rec['label'].lower()} before ordering on it.")
     return out
+
+
+def validation_coverage(run, kind: str, weight: float) -> dict | None:
+    """% of validation actuals inside P10–P90, the network's and the blend's (intervals shifted):
+    what the blend does to coverage, seen before the test periods."""
+    y, q = run.val_actual, run.val_quantiles
+    if y is None or q is None or run.val_baselines is None:
+        return None
+    ok = np.isfinite(y)
+    if not ok.any():
+        return None
+
+    def cover(qq) -> float:
+        return round(float(100.0 * ((y[ok] >= qq[..., 0][ok]) & (y[ok] <= qq[..., 2][ok])).mean()), 2)
+
+    return {"network": cover(q), "ensemble": cover(blend_quantiles(q, run.val_baselines[kind], weight))}
 
 
 def _network_metrics(run) -> dict:
@@ -145,3 +163,27 @@ def blend_future(run, kind: str, weight: float):
     q = blend_quantiles(fut[["p10", "p50", "p90"]].to_numpy(float), base, weight)
     fut["p10"], fut["p50"], fut["p90"] = q[:, 0], q[:, 1], q[:, 2]
     return fut
+
+
+def recommended_text(rec: dict | None) -> tuple[str, str] | None:
+    """``(level, sentence)`` naming the saved forecast for the page: ``"info"`` for the network or the blend,
+    ``"warning"`` when a baseline alone did better on validation; None before a recommendation."""
+    if not rec or not rec.get("checked"):
+        return None
+    scores, metric = rec.get("validation_scores") or {}, str(rec.get("metric", "mae")).upper()
+    test = rec.get("test_metrics") or {}
+    figures = ", ".join(f"{name} {test[k]:,.1f}" for k, name in (("wmae", "WMAE"), ("mae", "MAE"))
+                        if isinstance(test.get(k), (int, float)))
+    if isinstance(test.get("coverage_p10_p90"), (int, float)):
+        figures += f", P10–P90 coverage {test['coverage_p10_p90']:.0f} %"
+    if rec.get("model") == "ensemble":
+        return "info", (f"**Recommended forecast (saved, scored and used for the inventory policy):** {rec['label']}, "
+                        f"chosen on the validation periods ({metric} {scores.get('ensemble', float('nan')):,.1f} against "
+                        f"the network's {scores.get('network', float('nan')):,.1f}); on the test periods {figures}. "
+                        f"Its P10 and P90 are {INTERVALS}. The model file holds the network; the blend is applied "
+                        "when the run forecasts.")
+    if rec.get("note"):
+        return "warning", f"**Recommended forecast:** {rec['note']}"
+    return "info", (f"**Recommended forecast (saved, scored and used for the inventory policy):** the Keras quantile "
+                    f"network, chosen on the validation periods ({metric} {scores.get('network', float('nan')):,.1f}; "
+                    "no blend with a baseline did better there).")

@@ -242,7 +242,7 @@ def _verdict(run, *, searched: bool) -> dict:
     trust = demand_trust(run, verdict=verdict, searched=searched)
     for line in trust.notices():
         say(line)
-    return verdict_json(verdict, trust, fmt=",.1f")
+    return verdict_json(verdict, trust, fmt=",.1f", model="The recommended blend" if run.blend else "The network")
 
 
 def _search(data, cfg, test, args):

@@ -47,7 +47,7 @@ def run_export(args) -> dict:
     meta = load_run(run_dir, load_model=False).metadata
     blend = meta.get("blend") if meta.get("scenario") == "demand" else None
     if blend is not None:
-        from core.cli import say
+        from core.console import say
 
         # The blend's baseline is numpy on the request's history, not a layer of the file.
         result["blend"] = {**{k: blend.get(k) for k in ("baseline", "weight", "label")}, "in_file": False, "note": (

@@ -66,7 +66,12 @@ def test_training_shows_backtest_against_baselines(trained):
                                           "Export"]
     assert any("Model trained" in s.value for s in at.success)
     verdicts = [b.value for b in [*at.success, *at.info, *at.warning] if "(the best baseline)" in b.value]
-    assert len(verdicts) == 1 and verdicts[0].startswith("The network's ") and "95% interval" in verdicts[0]
+    judged = "The recommended blend's " if run.blend else "The network's "  # the verdict judges the saved forecast
+    assert len(verdicts) == 1 and verdicts[0].startswith(judged) and "95% interval" in verdicts[0]
+    # Which forecast is saved and scored, chosen on the validation periods, said beside the verdict.
+    said = [b.value for b in [*at.info, *at.warning] if b.value.startswith("**Recommended forecast")]
+    assert run.recommended["checked"] and len(said) == 1
+    assert (run.recommended["label"] in said[0]) == (run.recommended["model"] == "ensemble")
     best = run.metrics.iloc[1:]["mae"].idxmin().lower()
     if "wmae" not in run.metrics:
         assert f"for {best} (the best baseline)" in verdicts[0]

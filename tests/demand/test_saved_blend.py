@@ -77,6 +77,8 @@ def test_the_blend_replaces_the_runs_forecast_with_shifted_intervals(small_run):
     # The test figures are the saved forecast's, on the held-out periods.
     assert rec["test_metrics"]["mae"] != pytest.approx(float(small_run.metrics.iloc[0]["mae"]))
     assert small_run.blend is None  # the network's own run is untouched
+    cov = run.blend["validation_coverage_p10_p90"]
+    assert set(cov) == {"network", "ensemble"} and all(0 <= v <= 100 for v in cov.values())
 
 
 def test_a_baseline_alone_is_said_plainly_and_the_network_is_saved(small_run):
@@ -158,3 +160,18 @@ def test_cli_train_saves_the_recommended_blend_and_no_ensemble_the_network(small
     assert code == 0, err
     assert json.loads(out.strip().splitlines()[-1])["recommended"]["saved"] == "network"
     assert "blend" not in json.loads((tmp_path / "net" / "metadata.json").read_text())
+
+
+def test_the_page_names_the_saved_forecast(small_run):
+    from core.demand.blend import recommended_text
+
+    _run, rec = _blended(small_run)
+    level, text = recommended_text(rec)
+    assert level == "info" and rec["label"] in text and "MAE 1.5 against the network's 2.0" in text
+    assert "P10 and P90 are the network's P10 and P90 shifted" in text
+    base = {**_rec(), "choice": "seasonal_naive", "label": "Seasonal naive"}
+    from core.demand.blend import apply_recommendation
+
+    level, text = recommended_text(apply_recommendation(copy.copy(small_run), base))
+    assert level == "warning" and "Seasonal naive alone did better than the network" in text
+    assert recommended_text({"checked": False}) is None

@@ -218,3 +218,40 @@ def test_a_saved_fraud_blend_scores_the_same_on_every_door(tmp_path, capsys, sch
     predictor = make_predictor(saved_dir, runtime="onnx")
     served = predictor.predict(new[list(predictor.columns())])
     check(served.assign(transaction_id=new["transaction_id"].to_numpy()), "service")
+
+
+# ---------------------------------------------------------------- saved demand run with a blend
+def test_a_saved_demand_blend_forecasts_the_same_locally_and_on_dask(capsys, tmp_path, scheduler):
+    """Demand's recommended blend (seasonal naive, 25 % network) is applied by the Dask engine as by
+    the single-process scorer: P50 = 0.25 · network + 0.75 · seasonal naive."""
+    from core.demand.blend import apply_recommendation
+    from core.demand.data import ColumnMap, load_sales
+    from core.demand.export import save_demand_run
+    from core.demand.forecast import DemandConfig, train_demand
+
+    df = pd.read_csv(SAMPLES / "demand_sales.csv")
+    df = df[df["store"].isin(["S1", "S2"]) & df["product"].isin(["P1", "P2"]) & (df["date"] >= "2025-03-01")]
+    df = df.reset_index(drop=True)
+    run = train_demand(load_sales(df, ColumnMap("date", "units", ("store", "product"))),
+                       DemandConfig(horizon=7, epochs=2, seed=0))
+    plain = save_demand_run(run, tmp_path / "runs")
+    rec = {"checked": True, "choice": "ensemble", "metric": "mae", "baseline": "seasonal_naive", "weight": 0.25,
+           "label": "Ensemble: 25 % network + 75 % seasonal naive",
+           "validation_scores": {"network": 2.0, "seasonal_naive": 2.5, "moving_average": 3.0, "ensemble": 1.5}}
+    apply_recommendation(run, rec)
+    blended = save_demand_run(run, tmp_path / "runs")
+    hist = tmp_path / "history.csv"
+    df.to_csv(hist, index=False)
+    local, dask, _a, _b, _err = both(capsys, tmp_path, blended, hist, scheduler)
+    net, _c, _d, _e, _f = both(capsys, tmp_path, plain, hist, scheduler, name="plain.csv")
+    key = ["series", "date"]
+    lo = pd.read_csv(local).sort_values(key).reset_index(drop=True)
+    dk = pd.read_parquet(dask) if dask.is_dir() else pd.read_csv(dask)
+    dk = dk.sort_values(key).reset_index(drop=True)
+    for q in ("p10", "p50", "p90", "reorder_point"):
+        np.testing.assert_allclose(dk[q].to_numpy(float), lo[q].to_numpy(float), atol=1e-6)
+    nn = pd.read_csv(net).sort_values(key).reset_index(drop=True)
+    fut = run.future.assign(date=pd.to_datetime(run.future["date"]).dt.strftime("%Y-%m-%d")).sort_values(key)
+    naive = fut["naive_p50"].to_numpy()
+    np.testing.assert_allclose(lo["p50"], 0.25 * nn["p50"] + 0.75 * naive, atol=2e-3)
+    assert not np.allclose(lo["p50"], nn["p50"], atol=1e-2)

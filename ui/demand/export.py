@@ -26,6 +26,9 @@ def downloads(run, params: PolicyParams | None) -> None:
         c2.download_button("Trained model (.keras)", st.session_state[K + "model_bytes"], "demand_model.keras",
                            key=K + "dl_model", icon=":material/download:", on_click="ignore")
     st.dataframe(forecast_table(get_forecast_table(run, params).head(50)), hide_index=True, width="stretch")
+    if getattr(run, "blend", None):
+        st.caption(f"The forecast table is the recommended forecast, {run.blend['label']}; the model file is the "
+                   "network alone (a saved run applies the blend when it forecasts).")
 
 
 def save_panel(run, params: PolicyParams | None) -> None:

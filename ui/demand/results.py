@@ -10,6 +10,7 @@ from core.charts import plot_training_history
 from core.demand import charts as dc
 from core.demand.fmetrics import mape_note
 from core.demand.forecast import get_history
+from core.demand.blend import recommended_text
 from core.demand.verdict import compare_demand, demand_warnings, versus_best
 from core.demand.labels import describe_excluded
 from core.glossary import metric_help, metric_label
@@ -65,7 +66,11 @@ def results(run) -> None:
     t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", **side_note("target 80 %"),
                 help=metric_help("coverage"))
     # The network against the best baseline, and what a headline error hides.
-    show_verdict(verdict, fmt=",.1f")  # units
+    # The verdict judges the saved forecast: the blend, when validation recommended it.
+    show_verdict(verdict, model="The recommended blend" if getattr(run, "blend", None) else "The network", fmt=",.1f")
+    said = recommended_text(getattr(run, "recommended", None))
+    if said is not None:  # which forecast is saved and scored, chosen on the validation periods
+        (st.warning if said[0] == "warning" else st.info)(said[1], icon=":material/recommend:")
     for note in demand_warnings(run.metrics):
         st.warning(note, icon=":material/warning:")
     # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
