@@ -48,11 +48,18 @@ def check_blend(blend: dict, window: dict) -> tuple[str, float]:
     return str(kind), float(weight)
 
 
-def window_baseline(w, kind: str) -> np.ndarray:
-    """(N, H) the baseline's P50 in units on version 2 windows ``w`` (what validation chose with)."""
-    from core.demand.forecast import validation_baselines
+def window_baselines(w) -> dict[str, np.ndarray]:
+    """The baselines' P50 in units on version 2 windows: seasonal naive (the future input's last
+    column) and the moving average (the history input next to last), both relative to the level.
+    The recommendation chooses with them on the validation windows; the saved blend applies them."""
+    level = np.asarray(w.level)[:, None]
+    return {"seasonal_naive": np.maximum(np.expm1(w.fut[..., -1] + level), 0.0),
+            "moving_average": np.repeat(np.maximum(np.expm1(w.hist[:, -2:-1] + level), 0.0), w.fut.shape[1], axis=1)}
 
-    return validation_baselines(w)[kind]
+
+def window_baseline(w, kind: str) -> np.ndarray:
+    """(N, H) the baseline ``kind``'s P50 in units on version 2 windows ``w``."""
+    return window_baselines(w)[kind]
 
 
 def blend_backtest(backtest, kind: str, weight: float):

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.demand import baselines as bl
+from core.demand.blend import window_baselines
 from core.demand.data import SERIES_COL, SalesData
 from core.demand.features import (SeriesArrays, WindowConfig, Windows, covariate_scales, history_needed,
                                   make_config, make_windows, series_arrays, to_units)
@@ -288,15 +289,7 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
     return DemandRun(cfg, wcfg, data, fit.model, fit.history, arrays, n_train, scales, backtest, metrics,
                      per_series, future, excluded, {k: round(v, 3) for k, v in timings.items()}, notices,
                      fit.device.label if fit.device else "", train_w, factor, val_y, val_q, holiday,
-                     np.where(y_val[..., 1] > 0, val_w.weight[..., 1], 0.0), validation_baselines(val_w))
-
-
-def validation_baselines(w: Windows) -> dict[str, np.ndarray]:
-    """The baselines' P50 in units on version 2 windows: seasonal naive (the future input's last
-    column) and the moving average (the history input next to last), both relative to the level."""
-    level = np.asarray(w.level)[:, None]
-    return {"seasonal_naive": np.maximum(np.expm1(w.fut[..., -1] + level), 0.0),
-            "moving_average": np.repeat(np.maximum(np.expm1(w.hist[:, -2:-1] + level), 0.0), w.fut.shape[1], axis=1)}
+                     np.where(y_val[..., 1] > 0, val_w.weight[..., 1], 0.0), window_baselines(val_w))
 
 
 def screen_covariates(data: SalesData, wcfg: WindowConfig, n_train: dict) -> tuple[WindowConfig, list[str]]:
