@@ -24,6 +24,7 @@ def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path
     click_tab(page, "Backtest")
     page.get_by_role("heading", name="Backtest: network vs baselines").wait_for()
     page.get_by_text("(the best baseline)", exact=False).first.wait_for()
+    page.get_by_text("Recommended forecast", exact=False).first.wait_for()  # the saved forecast, named
     page.screenshot(path=str(screenshot_dir / "demand_backtest.png"))
     assert clipped_texts(page) == []
     click_tab(page, "Inventory")

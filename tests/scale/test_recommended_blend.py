@@ -14,7 +14,7 @@ import pytest
 
 from core.errors import DataValidationError
 from tests.scale.conftest import SAMPLES
-from tests.scale.test_scenarios import score
+from tests.scale.test_scenarios import both, score
 
 TOL = 1e-6
 
