@@ -2,7 +2,7 @@
 reported as they go, their results handed back to the page as files.
 
 ``train_page`` is the training (the model search when asked, the network and its baselines, the
-ensemble's SHAP when the search chose the ensemble). The Explanations tab's steps depend on the
+recommended forecast, the ensemble's SHAP when the saved forecast or the search is the ensemble). The Explanations tab's steps depend on the
 analyst's choices and need Keras itself (gradients through a read-out layer built on the network,
 a classifier to train), so each is a small job of its own taking the trained run: ``events_page``,
 ``global_shap_page`` and ``local_shap_page``. In the worker the run's network comes as a
@@ -43,11 +43,13 @@ def train_page(sales, *, config, search: dict | None, future=None, report) -> di
 
     apply_recommendation(run, recommend_forecast(run))  # the recommended forecast is the one saved
     explained = None
-    if found is not None and (found.ensemble or {}).get("use"):
+    # The saved blend is the one explained; without it, the blend the search chose (shown, not saved).
+    ens = {**run.blend, "use": True} if run.blend else (found.ensemble if found is not None else None)
+    if (ens or {}).get("use"):
         from core.demand.ensemble import explain_demand_ensemble
 
         report.status("Explaining the ensemble with SHAP")
-        explained = explain_demand_ensemble(run, found.ensemble).result
+        explained = explain_demand_ensemble(run, ens).result
     run.timings["job"] = time.perf_counter() - t0
     return {"run": run, "search": found, "ensemble_shap": explained}
 

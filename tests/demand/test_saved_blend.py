@@ -175,3 +175,22 @@ def test_the_page_names_the_saved_forecast(small_run):
     level, text = recommended_text(apply_recommendation(copy.copy(small_run), base))
     assert level == "warning" and "Seasonal naive alone did better than the network" in text
     assert recommended_text({"checked": False}) is None
+
+
+def test_the_page_job_saves_and_explains_the_recommended_blend(small_sales, monkeypatch):
+    import core.demand.recommend as recommend
+    from core.demand.forecast import DemandConfig
+    from core.demand.jobs import train_page
+
+    class Quiet:
+        def status(self, text):
+            pass
+
+        def epoch(self, *a, **k):
+            pass
+
+    monkeypatch.setattr(recommend, "recommend_forecast", lambda run: _rec("seasonal_naive", 0.5))
+    out = train_page(small_sales, config=DemandConfig(horizon=7, epochs=1, seed=0), search=None, report=Quiet())
+    run = out["run"]
+    assert run.blend["baseline"] == "seasonal_naive" and run.recommended["saved"] == "ensemble"
+    assert out["ensemble_shap"] is not None  # SHAP of the saved blend, in units, as the search's ensemble
