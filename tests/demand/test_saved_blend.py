@@ -156,6 +156,11 @@ def test_cli_train_saves_the_recommended_blend_and_no_ensemble_the_network(small
     from core.workspace.runs import get_recommended_text
 
     assert get_recommended_text(meta).startswith(rec["label"] + " (MAE ")
+    from core.workspace.report import build_report_html
+
+    card = build_report_html(tmp_path / "blend")  # the model card names it, and its verdict judges it
+    assert f"<b>Recommended model</b> (saved, scored and explained): {rec['label']} (MAE " in card
+    assert "The ensemble" in card
     code, out, err = _cli([*base, "--no-ensemble", "--save", str(tmp_path / "net")])
     assert code == 0, err
     assert json.loads(out.strip().splitlines()[-1])["recommended"]["saved"] == "network"
