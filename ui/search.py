@@ -46,21 +46,14 @@ def search_options(prefix: str, *, ensemble: bool = True, kind: str = "tabular")
                         f"{HELD_OUT_TEXT[kind]}")
     budget = c2.number_input("Search budget (seconds)", 5, 3600, int(DEFAULT_PAGE_BUDGET), step=15,
                              key=prefix + "search_budget")
-    if kind in ("tabular", "quality"):
-        # Credit, fraud and quality: on by default, with or without the search; the blend that wins on validation
-        # is the recommended model, the one saved, scored and explained.
-        rows = "images" if kind == "quality" else "rows"
-        ens = c3.checkbox("Blend with the best baseline", True, key=prefix + "search_ensemble", disabled=not ensemble,
-                          help=f"{ENSEMBLE_TEXT[kind]}, at a weight of 25, 50 or 75 % for the network, chosen on "
-                               f"the validation {rows} (never the test {rows}). When the blend beats both there it is "
-                               "the recommended model: saved, scored, explained and decided on. Untick for the "
-                               "network alone.")
-    else:
-        ens = c3.checkbox("Try an ensemble", False,
-                          key=prefix + "search_ensemble", disabled=not ensemble,
-                          help=f"{ENSEMBLE_TEXT[kind]}, at a weight of 25, 50 or 75 % for the network, chosen on "
-                               "validation. Used only when the blend beats both on validation; labelled 'Ensemble' "
-                               "wherever it is shown.")
+    # On by default, with or without the search: the blend that wins on validation is the recommended model,
+    # the one saved, scored and explained.
+    rows = {"quality": "images", "demand": "periods"}.get(kind, "rows")
+    ens = c3.checkbox("Blend with the best baseline", True, key=prefix + "search_ensemble", disabled=not ensemble,
+                      help=f"{ENSEMBLE_TEXT[kind]}, at a weight of 25, 50 or 75 % for the network, chosen on "
+                           f"the validation {rows} (never the test {rows}). When the blend beats both there it is "
+                           "the recommended model: saved, scored, explained and decided on. Untick for the "
+                           "network alone.")
     return {"enabled": bool(on), "budget": float(budget), "ensemble": bool(ens and ensemble)}
 
 

@@ -41,7 +41,8 @@ def train_page(sales, *, config, search: dict | None, future=None, report) -> di
     from core.demand.blend import apply_recommendation
     from core.demand.recommend import recommend_forecast
 
-    apply_recommendation(run, recommend_forecast(run))  # the recommended forecast is the one saved
+    # the recommended forecast is the one saved, unless the page's "Blend with the best baseline" is unticked
+    apply_recommendation(run, recommend_forecast(run), enabled=bool((search or {}).get("ensemble", True)))
     explained = None
     # The saved blend is the one explained; without it, the blend the search chose (shown, not saved).
     ens = {**run.blend, "use": True} if run.blend else (found.ensemble if found is not None else None)

@@ -24,6 +24,8 @@ def test_data_report_before_training():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Frequency"] == "daily" and metrics["Series"] == "23"
     assert any("2023-01-01 → 2025-12-31" in m.value for m in at.markdown)
+    blend = [c for c in at.checkbox if c.label == "Blend with the best baseline"]
+    assert len(blend) == 1 and blend[0].value is True  # the recommended forecast, saved, unless unticked
 
 
 def test_training_shows_backtest_against_baselines(trained):

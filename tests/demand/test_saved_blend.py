@@ -199,3 +199,23 @@ def test_the_page_job_saves_and_explains_the_recommended_blend(small_sales, monk
     run = out["run"]
     assert run.blend["baseline"] == "seasonal_naive" and run.recommended["saved"] == "ensemble"
     assert out["ensemble_shap"] is not None  # SHAP of the saved blend, in units, as the search's ensemble
+
+
+def test_the_page_job_saves_the_network_when_the_blend_is_unticked(small_sales, monkeypatch):
+    """The page's "Blend with the best baseline" unticked (``search["ensemble"]`` False): the network is saved."""
+    import core.demand.recommend as recommend
+    from core.demand.forecast import DemandConfig
+    from core.demand.jobs import train_page
+
+    class Quiet:
+        def status(self, text):
+            pass
+
+        def epoch(self, *a, **k):
+            pass
+
+    monkeypatch.setattr(recommend, "recommend_forecast", lambda run: _rec("seasonal_naive", 0.5))
+    out = train_page(small_sales, config=DemandConfig(horizon=7, epochs=1, seed=0),
+                     search={"enabled": False, "budget": 30.0, "ensemble": False}, report=Quiet())
+    run = out["run"]
+    assert not run.blend and run.recommended["saved"] == "network" and out["ensemble_shap"] is None
