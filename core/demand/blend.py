@@ -71,6 +71,44 @@ def blend_backtest(backtest, kind: str, weight: float):
     return bt
 
 
+def saved_backtest(run):
+    """``(backtest, prefix, name)`` of the saved forecast: the backtest with the blend's ``ensemble_p10/p50/p90``
+    (prefix ``"ensemble"``, name ``"recommended blend"``) when the run has one, else the network's own
+    (``"nn"``, ``"network"``). The policy costs, the workspace's figures and the page's tiles read it."""
+    blend = getattr(run, "blend", None)
+    if not blend:
+        return run.backtest, "nn", saved_name(run)
+    return blend_backtest(run.backtest, blend["baseline"], blend["weight"]), "ensemble", saved_name(run)
+
+
+def saved_name(run) -> str:
+    """The saved forecast in words: ``"recommended blend"`` or ``"network"``."""
+    return "recommended blend" if getattr(run, "blend", None) else "network"
+
+
+def saved_metrics(run) -> dict:
+    """The saved forecast's test figures (WAPE, MASE, coverage, MAE, ...): the blend's when the run has one
+    (None where undefined), else the network's row of ``run.metrics``."""
+    blend = getattr(run, "blend", None)
+    if blend:
+        return dict(blend.get("test_metrics") or blend_test_metrics(run, blend["baseline"], blend["weight"]))
+    return run.metrics.iloc[0].to_dict()
+
+
+def saved_metrics_table(run):
+    """``run.metrics`` with the saved blend's row first, named ``"Recommended: <label>"`` (the network keeps
+    its own row, "Keras quantile network"); ``run.metrics`` itself without a blend."""
+    import pandas as pd
+
+    blend = getattr(run, "blend", None)
+    if not blend:
+        return run.metrics
+    row = pd.DataFrame([saved_metrics(run)], index=[f"Recommended: {blend['label']}"]).astype(float)
+    table = pd.concat([row.reindex(columns=run.metrics.columns), run.metrics])
+    table.index.name = run.metrics.index.name
+    return table
+
+
 def blend_test_metrics(run, kind: str, weight: float) -> dict:
     """The saved blend's test figures (the network's metrics, on the backtest's held-out periods)."""
     import math

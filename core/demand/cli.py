@@ -155,7 +155,9 @@ def run_train(args) -> dict:
     from core.demand.verdict import baseline_policy_backtest
 
     bt, base = baseline_policy_backtest(run, params, agg)  # against the best baseline, as the verdict
-    policy = summarize_policy(bt, params, baseline=base)
+    from core.demand.blend import saved_name
+
+    policy = summarize_policy(bt, params, baseline=base, model=saved_name(run))  # the saved forecast's policy
     policy["aggregate_sigma_scale"] = round(agg, 4)
     out = {"scenario": "demand", "metrics": clean_metrics(nn), "baselines": baselines,
            "data": {"frequency": data.frequency, "series": data.report.n_series, "rows": data.report.n_rows,

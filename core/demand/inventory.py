@@ -191,17 +191,18 @@ def compute_policy_table(future: pd.DataFrame, p: PolicyParams, horizon: int, ag
 
 def compute_policy_backtest(backtest: pd.DataFrame, p: PolicyParams, horizon: int,
                             naive_sd: dict[str, float], agg_scale: float = 1.0, *,
-                            baseline: str = "seasonal_naive") -> pd.DataFrame:
+                            baseline: str = "seasonal_naive", model: str = "nn") -> pd.DataFrame:
     """Both policies set at each backtest origin, costed on the demand that really happened: the network's
     and the same policy on the ``baseline`` forecast (``naive_sd``: that baseline's in-sample error spread
     per series; ``core.demand.verdict.baseline_policy_backtest`` passes the verdict's best baseline). The
-    baseline policy's columns keep the ``naive_`` prefix whichever baseline it is."""
+    baseline policy's columns keep the ``naive_`` prefix whichever baseline it is. ``model``: the column prefix
+    of the forecast the model's policy is built on (``"ensemble"`` for a saved blend, ``core.demand.blend``)."""
     check_params(p, horizon)
     rows = []
     for (sid, origin), g in backtest.groupby(["series", "origin"], sort=False):
         g = g.sort_values("step")
         y = g["y"].to_numpy()
-        nn = policy_from_quantiles(g[["nn_p10", "nn_p50", "nn_p90"]].to_numpy(), p, agg_scale)
+        nn = policy_from_quantiles(g[[f"{model}_p10", f"{model}_p50", f"{model}_p90"]].to_numpy(), p, agg_scale)
         nv = policy_from_point(g[f"{baseline}_p50"].to_numpy(), naive_sd.get(sid, 0.0), p)
         rn, rv = realized_cost(nn["reorder_point"], y, p), realized_cost(nv["reorder_point"], y, p)
         rows.append({"series": sid, "origin": origin, "actual_demand": rn["actual_demand"],
@@ -212,11 +213,12 @@ def compute_policy_backtest(backtest: pd.DataFrame, p: PolicyParams, horizon: in
 
 
 def summarize_policy(bt: pd.DataFrame, params: PolicyParams | None = None, *, currency: str | None = None,
-                     baseline: str = "naive") -> dict:
+                     baseline: str = "naive", model: str = "network") -> dict:
     """Totals over the backtest: cost, fill (share of cycles without a stock-out) and stock held per
     policy, stock-outs counted, and ``explanation``: why the network's policy holds more (or less)
     stock than the baseline's (``baseline``: its name in words; the ``*_naive`` keys are that policy's),
-    in terms of stock-outs avoided and the service level reached."""
+    in terms of stock-outs avoided and the service level reached. ``model``: the forecast's name in words
+    ("recommended blend" for a saved blend)."""
     if bt.empty:
         return {}
     s = {"cost_model": float(bt["cost"].sum()), "cost_naive": float(bt["naive_cost"].sum()),
@@ -226,7 +228,7 @@ def summarize_policy(bt: pd.DataFrame, params: PolicyParams | None = None, *, cu
          "cycles": int(len(bt)), "stockouts_model": int(bt["stocked_out"].sum()),
          "stockouts_naive": int(bt["naive_stocked_out"].sum())}
     s["extra_stock_pct"] = (100 * (s["stock_model"] / s["stock_naive"] - 1)) if s["stock_naive"] > 0 else None
-    s["baseline"] = baseline
+    s["baseline"], s["model"] = baseline, model
     s["explanation"] = explain_stock(s, None if params is None else params.service_level, currency=currency)
     return s
 
@@ -236,6 +238,10 @@ def explain_stock(s: dict, service_level: float | None = None, *, currency: str 
     naive one unless named), and what it buys; costs in ``currency`` when given (the page's), else as plain
     numbers."""
     text = explain_stock_naive(s, service_level, currency=currency)
+    model = s.get("model") or "network"
+    if model != "network":
+        text = text.replace("The network's policy", f"The {model}'s policy").replace("the network's policy",
+                                                                                      f"the {model}'s policy")
     name = s.get("baseline") or "naive"
     if name == "naive":
         return text

@@ -15,10 +15,12 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
                          dataset_name: str | None = None, shap=None, currency: str = CURRENCY) -> dict:
     """Workspace dict of a ``DemandRun`` with the inventory policy ``params`` (``PolicyParams``).
 
-    Money: stock-out plus holding cost of the network's policy on the backtest, against the same policy
+    Every figure of "the model" is the saved forecast's (``core.demand.blend``: the recommended blend when the
+    run has one, else the network). Money: stock-out plus holding cost of its policy on the backtest, against the same policy
     built on the best baseline's forecast, the one the verdict names (``core.demand.verdict``); the headline
     ratio is the verdict's metric against that baseline too.
     """
+    from core.demand.blend import saved_backtest, saved_metrics
     from core.demand.inventory import summarize_policy
     from core.demand.verdict import baseline_policy_backtest, versus_best
     from core.audit import attach_to_fingerprint
@@ -33,8 +35,9 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     best = versus_best(run, v) if v is not None else None
     base = "seasonal naive" if best is None else best["name"]
     bt, base = baseline_policy_backtest(run, params, agg, v) if v is not None else (None, base)
-    s = summarize_policy(bt, currency=currency, baseline=base) if bt is not None else {}
-    nn = run.metrics.iloc[0]
+    saved_bt, prefix, model = saved_backtest(run)
+    s = summarize_policy(bt, currency=currency, baseline=base, model=model) if bt is not None else {}
+    nn = saved_metrics(run)
     cm = run.data.columns
     target = cm.target
     covs = list(run.data.covariates)
@@ -44,7 +47,7 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     n_train = frame["series"].map(run.n_train).fillna(0).to_numpy()
     train_rows = frame[pos < n_train].rename(columns={"y": target})
     base_col = f"{best['key'] if best else 'seasonal_naive'}_p50"
-    bt = run.backtest.groupby("date", sort=True)[["y", "nn_p50", base_col]].sum()
+    bt = saved_bt.groupby("date", sort=True)[["y", f"{prefix}_p50", base_col]].sum()
     dates = [d.strftime("%Y-%m-%d") for d in pd.to_datetime(bt.index)]
     freq = run.data.frequency
     unit = {"daily": "day", "weekly": "week", "monthly": "month"}.get(freq, "period")
@@ -62,12 +65,12 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
                  quality_figure("P10–P90 coverage", nn["coverage_p10_p90"], ".0f") | {"unit": "%"},
                  quality_figure("Cycles without stock-out", s.get("cycle_service_model"), ".0%")],
         impact=[money_figure("Inventory cost saved", saved, currency),
-                money_figure("Cost, network policy", s.get("cost_model"), currency),
+                money_figure(f"Cost, {model} policy", s.get("cost_model"), currency),
                 money_figure(f"Cost, {base} policy", s.get("cost_naive"), currency)],
         assumptions=[f"Holding cost {money_text(params.holding_cost, currency)} per unit per {unit}",
                      f"Stock-out cost {money_text(params.stockout_cost, currency)} per unit short; cost "
                      f"saved = stock-out + holding cost of the same policy on the {base} forecast (the best "
-                     "baseline, as in the verdict) minus the network's",
+                     f"baseline, as in the verdict) minus the {model}'s",
                      f"Service level {params.service_level:.1%}, lead time {params.lead_time} and review "
                      f"period {params.review_period} {unit}s",
                      f"Backtest over {len(run.n_train)} series × {run.config.origins} origin(s) of the held-out "
@@ -78,7 +81,9 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
                 "series": list(cm.series), "covariates": covs, "frequency": freq},
         profile=build_profile(train_rows, numeric=[target, *covs]),
         curves={"backtest_actual": curve(dates, bt["y"], "Date", "Actual demand (all series)"),
-                "backtest_p50": curve(dates, bt["nn_p50"], "Date", "Forecast P50 (all series)"),
+                "backtest_p50": curve(dates, bt[f"{prefix}_p50"], "Date",
+                                       "Forecast P50 (all series)" if model == "network"
+                                       else f"Forecast P50, {model} (all series)"),
                 "backtest_baseline": curve(dates, bt[base_col], "Date", f"{base.capitalize()} (all series)")},
         decision={"service_level": params.service_level, "lead_time": params.lead_time,
                   "review_period": params.review_period, "holding_cost": params.holding_cost,
@@ -90,7 +95,7 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
         trust=demand_trust(run, verdict=v).to_list(),
         recommended=recommended_headline(run),
     )
-    ws["band"] = backtest_band(run.backtest)
+    ws["band"] = backtest_band(saved_bt, prefix)
     return ws
 
 
@@ -104,10 +109,11 @@ def recommended_headline(run) -> dict | None:
     return {"model": rec["model"], "label": label, "metrics": rec.get("test_metrics") or {}}
 
 
-def backtest_band(backtest: pd.DataFrame) -> dict | None:
-    """The busiest series' last backtest origin: actual demand and the network's P10 / P50 / P90, for
-    presenter mode's forecast band (a few dozen numbers)."""
-    need = {"series", "origin", "date", "y", "nn_p10", "nn_p50", "nn_p90"}
+def backtest_band(backtest: pd.DataFrame, prefix: str = "nn") -> dict | None:
+    """The busiest series' last backtest origin: actual demand and the saved forecast's P10 / P50 / P90
+    (columns ``prefix``\_p10 ...: ``nn`` the network's, ``ensemble`` a saved blend's), for presenter mode's
+    forecast band (a few dozen numbers)."""
+    need = {"series", "origin", "date", "y", f"{prefix}_p10", f"{prefix}_p50", f"{prefix}_p90"}
     if backtest is None or not need <= set(backtest.columns) or backtest.empty:
         return None
     sid = backtest.groupby("series")["y"].sum().idxmax()
@@ -115,7 +121,8 @@ def backtest_band(backtest: pd.DataFrame) -> dict | None:
     b = b[b["origin"] == b["origin"].max()].sort_values("date")
     r = lambda col: [round(float(v), 3) for v in b[col]]  # noqa: E731
     return {"series": str(sid), "date": [d.strftime("%Y-%m-%d") for d in pd.to_datetime(b["date"])],
-            "y": r("y"), "p10": r("nn_p10"), "p50": r("nn_p50"), "p90": r("nn_p90")}
+            "y": r("y"), "p10": r(f"{prefix}_p10"),
+            "p50": r(f"{prefix}_p50"), "p90": r(f"{prefix}_p90")}
 
 
 def demand_verdict(run) -> dict | None:

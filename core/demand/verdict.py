@@ -75,12 +75,15 @@ def baseline_sd(run, kind: str) -> dict[str, float]:
 
 
 def baseline_policy_backtest(run, params, agg_scale: float, verdict: Verdict | None = None):
-    """``compute_policy_backtest`` against the verdict's best baseline; returns (backtest, its name)."""
+    """``compute_policy_backtest`` of the saved forecast (the recommended blend when the run has one) against
+    the verdict's best baseline; returns (backtest, the baseline's name)."""
+    from core.demand.blend import saved_backtest
     from core.demand.inventory import compute_policy_backtest
 
     kind = best_baseline(run, verdict)
-    return (compute_policy_backtest(run.backtest, params, run.wcfg.horizon, baseline_sd(run, kind), agg_scale,
-                                    baseline=kind), BASELINES[kind])
+    bt, prefix, _name = saved_backtest(run)
+    return (compute_policy_backtest(bt, params, run.wcfg.horizon, baseline_sd(run, kind), agg_scale,
+                                    baseline=kind, model=prefix), BASELINES[kind])
 
 
 def versus_best(run, verdict: Verdict | None = None) -> dict:

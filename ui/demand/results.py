@@ -10,7 +10,7 @@ from core.charts import plot_training_history
 from core.demand import charts as dc
 from core.demand.fmetrics import mape_note
 from core.demand.forecast import get_history
-from core.demand.blend import recommended_text
+from core.demand.blend import recommended_text, saved_metrics, saved_metrics_table
 from core.demand.verdict import compare_demand, demand_warnings, versus_best
 from core.demand.labels import describe_excluded
 from core.glossary import metric_help, metric_label
@@ -46,24 +46,34 @@ def demand_verdict(run):
     return get_verdicts(K + "verdicts", run, lambda: [compare_demand(run)])[0]
 
 
+def _fmt(v, spec: str, unit: str = "") -> str:
+    return "—" if v is None or pd.isna(v) else f"{v:{spec}}{unit}"
+
+
 def results(run) -> None:
-    st.subheader("Backtest: network vs baselines")
-    # One comparison, the verdict's: every tile sets the network against the best baseline it names.
+    blend = getattr(run, "blend", None)
+    # Every tile is the saved forecast's: the recommended blend when validation chose it, else the network.
+    st.subheader(f"Backtest: {'recommended blend' if blend else 'network'} vs baselines")
+    if blend:
+        st.caption(f"The tiles are the saved forecast's, **{blend['label']}**; the network's own figures are its row "
+                   "in the table below.")
+    # One comparison, the verdict's: every tile sets the saved forecast against the best baseline it names.
     verdict = demand_verdict(run)
     best = versus_best(run, verdict)
-    nn, bb, name = run.metrics.iloc[0], best["row"], best["name"]
+    nn, bb, name = saved_metrics(run), best["row"], best["name"]
+    who = "the recommended blend's" if blend else "the network's"
     t = st.columns(4)
-    t[0].metric("WAPE (error / total demand)", f"{nn['wape']:.1f} %", **side_note(f"{name} {bb['wape']:.1f} %"),
+    t[0].metric("WAPE (error / total demand)", _fmt(nn.get("wape"), ".1f", " %"), **side_note(f"{name} {bb['wape']:.1f} %"),
                 help=metric_help("wape"))
-    t[1].metric("MASE (< 1 beats in-sample naive)", f"{nn['mase']:.2f}", **side_note(f"{name} {bb['mase']:.2f}"),
+    t[1].metric("MASE (< 1 beats in-sample naive)", _fmt(nn.get("mase"), ".2f"), **side_note(f"{name} {bb['mase']:.2f}"),
                 help=metric_help("mase"))
     # Short texts (a quarter-width tile cuts "Holiday-weighted MAE vs moving average" off): the baseline beside
     # the value, the metric on hover.
     t[2].metric("Error vs best baseline", f"{best['ratio']:.0%}" if best["ratio"] is not None else "—",
                 **side_note(f"vs {name}"),
-                help=f"{best['label']}: the network's {best['metric']} as a share of the best baseline's ({name}): below 100 % "
+                help=f"{best['label']}: {who} {best['metric']} as a share of the best baseline's ({name}): below 100 % "
                      "is better. The verdict below says whether the difference is outside the noise.")
-    t[3].metric("P10–P90 coverage", f"{nn['coverage_p10_p90']:.0f} %", **side_note("target 80 %"),
+    t[3].metric("P10–P90 coverage", _fmt(nn.get("coverage_p10_p90"), ".0f", " %"), **side_note("target 80 %"),
                 help=metric_help("coverage"))
     # The network against the best baseline, and what a headline error hides.
     # The verdict judges the saved forecast: the blend, when validation recommended it.
@@ -75,9 +85,9 @@ def results(run) -> None:
         st.warning(note, icon=":material/warning:")
     # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
     shown = METRIC_COLS + (["wmae"] if "wmae" in run.metrics else [])
-    st.dataframe(backtest_table(run.metrics, shown, run.holiday_col), width="stretch",
+    st.dataframe(backtest_table(saved_metrics_table(run), shown, run.holiday_col), width="stretch",
                  column_config=metric_help_columns(shown, run.holiday_col))
-    st.caption(f"MAE {nn['mae']:,.1f} vs {name} {bb['mae']:,.1f} units · "
+    st.caption(f"MAE {_fmt(nn.get('mae'), ',.1f')} vs {name} {bb['mae']:,.1f} units · "
                f"{mape_note(nn) or 'MAPE is given: no actual is near zero'} · {run.device} · trained in "
                f"{run.timings['train']:.1f} s · {describe_epochs(summarize_epochs(run.history, run.config.epochs))} "
                f"· interval calibration × {run.spread_factor:.2f}")
