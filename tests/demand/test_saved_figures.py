@@ -102,7 +102,9 @@ def test_page_backtest_tiles_are_the_saved_blends_and_name_it(small_run):
     assert any(rec["label"] in c.value and "the network's own figures" in c.value for c in at.caption)
     table = next(d.value for d in at.dataframe if f"Recommended: {rec['label']}" in d.value.index)
     assert "Keras quantile network" in table.index  # the network's own figures, labelled as the network's
+    assert "Backtest cost — recommended blend policy" in tiles  # the Inventory tab's policy is the blend's too
     net = _page(copy.copy(small_run))
     tiles = {t.label: t.value for t in net.metric}
+    assert "Backtest cost — network policy" in tiles
     assert tiles["WAPE (error / total demand)"] == f"{small_run.metrics.iloc[0]['wape']:.1f} %"
     assert "Backtest: network vs baselines" in [s.value for s in net.subheader]

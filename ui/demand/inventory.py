@@ -9,6 +9,7 @@ from core.demand import charts as dc
 from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, PERIOD_DAYS, PERIOD_UNIT,
                                    PolicyParams, compute_policy_table, default_policy,
                                    describe_params, summarize_policy)
+from core.demand.blend import saved_name
 from core.demand.verdict import baseline_policy_backtest
 from core.errors import DataValidationError
 
@@ -48,12 +49,13 @@ def inventory(run) -> PolicyParams | None:
     except DataValidationError as exc:
         fail(exc)
         return None
-    s = summarize_policy(bt, params, currency=get_currency(), baseline=name)
+    model = saved_name(run)  # the policy is the saved forecast's: the recommended blend when the run has one
+    s = summarize_policy(bt, params, currency=get_currency(), baseline=name, model=model)
     m = st.columns(3)
-    m[0].metric("Backtest cost — network policy", money(s["cost_model"]),
+    m[0].metric(f"Backtest cost — {model} policy", money(s["cost_model"]),
                 **change_delta(s["cost_model"] - s["cost_naive"], f"{money(s['cost_model'] - s['cost_naive'])} vs {name}",
                                   inverse=True))
-    m[1].metric("Cycles without stock-out — network", f"{s['cycle_service_model']:.0%}",
+    m[1].metric(f"Cycles without stock-out — {model}", f"{s['cycle_service_model']:.0%}",
                 **side_note(f"{name} {s['cycle_service_naive']:.0%}"))
     m[2].metric("Stock held (sum of reorder points)", f"{s['stock_model']:,.0f} units",
                 **side_note(f"{name} {s['stock_naive']:,.0f} units"))
