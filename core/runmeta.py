@@ -9,7 +9,7 @@ section of another shape (a hand edit, an older release), credit kept its decisi
 - ``workspace`` is a dict or absent; each of its known sections is of its type or absent
   (``WORKSPACE_SECTIONS``), the headline's lists hold only figures (dicts) or sentences (strings);
 - the decision record is ``workspace.decision``, saved once (a scenario moves an older run's own copy
-  there with its ``upgrade_metadata`` hook; credit's threshold and scorecard);
+  there with its ``upgrade_metadata`` hook; credit's threshold and scorecard, quality's top-level threshold);
 - a run saved by a newer release (a higher ``schema_version``) is refused with a ``DataValidationError``
   (the Runs list shows it as unreadable, with the message).
 
@@ -100,11 +100,11 @@ def _find(key):
     return find_scenario(key)
 
 
-def move_to_decision(meta: dict, part: str, keys: tuple[str, ...]) -> dict:
-    """For a scenario's ``upgrade_metadata``: move ``keys`` of its own section ``meta[part]`` (an older
-    run's copy of the decision record) into ``workspace.decision``, the one place it is kept. The own
-    section's values win: they are what the run scored with."""
-    own = meta.get(part)
+def move_to_decision(meta: dict, part: str | None, keys: tuple[str, ...]) -> dict:
+    """For a scenario's ``upgrade_metadata``: move ``keys`` of its own section ``meta[part]`` (of ``meta``
+    itself when ``part`` is None: an older run's top-level copy of the decision record) into
+    ``workspace.decision``, the one place it is kept. The moved values win: they are what the run scored with."""
+    own = meta if part is None else meta.get(part)
     if not isinstance(own, dict) or not any(k in own for k in keys):
         return meta
     ws = meta.setdefault("workspace", {})

@@ -58,15 +58,20 @@ def gallery_bytes(run, threshold: float, *, k: int = 4) -> bytes | None:
 def save_quality_run(root, run, *, threshold: float, costs: dict | None = None,
                      extra_metadata: dict | None = None, run_id: str | None = None,
                      gallery: bool = False) -> Path:
-    """Save the trained model, its metadata (classes, image size, threshold, costs) and the test
-    predictions through the shared registry (atomic, JSON only, safe-mode Keras file).
-    ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace"; with
-    ``gallery`` also a few caught defects and their Grad-CAM maps (``gallery_bytes``)."""
+    """Save the trained model, its metadata (classes, image size, costs) and the test predictions
+    through the shared registry (atomic, JSON only, safe-mode Keras file).
+    ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace". The
+    reject threshold scored with is saved once, in ``workspace.decision`` (``core.runmeta``), also for a
+    run saved without the summary (a defect-typing run has none). With ``gallery`` also a few caught
+    defects and their Grad-CAM maps (``gallery_bytes``)."""
     from core.registry import save_run
 
-    meta = {**run.metadata(), "threshold": float(threshold), "costs": costs or {}}
-    if extra_metadata:
-        meta["workspace"] = dict(extra_metadata)
+    meta = {**run.metadata(), "costs": costs or {}}
+    ws = dict(extra_metadata or {})
+    if run.ok_class is not None:  # defect typing rejects nothing: its record has no threshold
+        ws["decision"] = {**(ws.get("decision") or {}), "threshold": float(threshold)}
+    if ws:
+        meta["workspace"] = ws
     csv = get_test_predictions(run, threshold).to_csv(index=False).encode()
     files = {PREDICTIONS_FILE: csv}
     kept = gallery_bytes(run, threshold) if gallery else None
@@ -113,6 +118,7 @@ class SavedQualityModel:
 def load_quality_model(path, *, runtime: str | None = None) -> SavedQualityModel:
     """Load a run saved by :func:`save_quality_run`; ``runtime="onnx"`` runs the network on ONNX
     Runtime instead of TensorFlow (``core.runtime``)."""
+    from core.decisions import get_decision_settings
     from core.runtime import load_run_model
 
     run = load_run_model(Path(path), runtime=runtime)
@@ -123,4 +129,5 @@ def load_quality_model(path, *, runtime: str | None = None) -> SavedQualityModel
             "Point --model to a folder written by the quality page or CLI."
         )
     return SavedQualityModel(run.model, tuple(meta["class_names"]), meta.get("ok_class"),
-                             int(meta["image_size"]), int(meta["channels"]), float(meta.get("threshold", 0.5)))
+                             int(meta["image_size"]), int(meta["channels"]),
+                             float(get_decision_settings(meta)["threshold"]))

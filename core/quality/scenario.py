@@ -56,7 +56,21 @@ class QualityScenario(ScenarioBase):
     def decision_settings(self, meta: dict) -> dict:
         from core.decisions import saved_decision
 
-        return {"threshold": float(saved_decision(meta).get("threshold", meta.get("threshold", 0.5)))}
+        return {"threshold": float(saved_decision(meta).get("threshold", 0.5))}
+
+    def upgrade_metadata(self, meta: dict, version: int) -> dict:
+        """Runs saved before schema 1 kept the reject threshold at the top of the metadata as well as in
+        ``workspace.decision``: the one record is ``workspace.decision`` (``core.runmeta.migrate``). A
+        defect-typing run (no good-part class) rejects nothing, so its top-level threshold, which nothing
+        read, is dropped rather than shown as a decision."""
+        from core.runmeta import move_to_decision
+
+        if version >= 1:
+            return meta
+        if meta.get("ok_class") is None:
+            meta.pop("threshold", None)
+            return meta
+        return move_to_decision(meta, None, ("threshold",))
 
     def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
         if meta.get("task") == "defect_typing":

@@ -44,11 +44,36 @@ def test_round_trip_of_every_scenario(name):
                                 "quality": "image"}[typed.scenario]
 
 
-@pytest.mark.parametrize("name", ("fraud", "demand", "quality"))
+@pytest.mark.parametrize("name", ("fraud", "demand"))
 def test_migration_of_a_well_formed_run_only_adds_the_version(name):
     old = _v0(name)
     assert migrate(old) == {**old, SCHEMA_KEY: SCHEMA_VERSION}
     assert SCHEMA_KEY not in old  # the caller's dict is left as it was
+
+
+def test_quality_reject_threshold_is_kept_once():
+    old = _v0("quality")
+    assert old["threshold"] == old["workspace"]["decision"]["threshold"] == 0.5  # saved twice before
+    meta = migrate(old)
+    assert "threshold" not in meta and decision(meta) == old["workspace"]["decision"]
+    rest = {k: v for k, v in old.items() if k not in ("threshold", "workspace")}
+    assert {k: v for k, v in meta.items() if k not in ("workspace", SCHEMA_KEY)} == rest
+    assert "threshold" in old  # the caller's dict is left as it was
+
+
+def test_quality_run_saved_without_summary_reads_its_threshold_from_the_record():
+    from core.decisions import get_decision_settings
+
+    old = {"scenario": "quality", "ok_class": "ok", "class_names": ["ok", "pit"], "threshold": 0.35, "costs": {}}
+    meta = migrate(old)
+    assert meta["workspace"] == {"decision": {"threshold": 0.35}} and "threshold" not in meta
+    assert not has_summary(meta) and get_decision_settings(meta)["threshold"] == 0.35
+    # Both copies saved and different: the top-level value is what the run scored with.
+    both = migrate({**old, "workspace": {"name": "q", "decision": {"threshold": 0.5, "cost_escape": 50.0}}})
+    assert decision(both) == {"threshold": 0.35, "cost_escape": 50.0}
+    # Defect typing rejects nothing: its unread top-level threshold is not turned into a decision.
+    typing = migrate({**old, "ok_class": None, "workspace": {"name": "t", "decision": {"task": "defect_typing"}}})
+    assert "threshold" not in typing and decision(typing) == {"task": "defect_typing"}
 
 
 def test_credit_decision_record_is_kept_once():

@@ -87,7 +87,8 @@ def test_a_quality_challenger_is_judged_on_the_inspected_images_the_champion_sco
     challenger = Path(out["challenger"])
     meta = json.loads((challenger / "metadata.json").read_text())
     champion = json.loads((run / "metadata.json").read_text())
-    assert meta["config"] == champion["config"] and meta["image_size"] == SIZE and meta["threshold"] == 0.4
+    assert meta["config"] == champion["config"] and meta["image_size"] == SIZE
+    assert meta["workspace"]["decision"]["threshold"] == 0.4 and "threshold" not in meta  # the one record
     lineage = meta["workspace"]["lineage"]
     assert lineage["champion"] == "quality-1" and lineage["holdout_rows"] == 30 and lineage["original_images"] == 46
     status = json.loads((challenger / "monitor" / "status.json").read_text())
