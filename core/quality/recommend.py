@@ -98,14 +98,16 @@ def _plain(metrics: dict) -> dict:
 
 
 def recommended_section(run) -> dict:
-    """The CLI's and the saved run's ``"recommended"``: ``{"model", "label", "metrics", "saved"}``, the
-    recommended model's test metrics; ``saved`` is the model the run's file holds (the same one)."""
+    """The CLI's and the saved run's ``"recommended"``: ``{"model", "label", "name", "metrics", "saved"}``,
+    the recommended model's test metrics; ``saved`` is the model the run's file holds (the same one),
+    ``name`` how the saved verdict names it (``model_name``)."""
     from core.glossary import model_label
 
     if run.recommended == ENSEMBLE:
-        return {"model": ENSEMBLE, "label": run.ensemble.get("label", "Ensemble"), "metrics": _plain(run.metrics),
-                "saved": ENSEMBLE}
-    return {"model": NETWORK, "label": model_label(NETWORK), "metrics": _plain(run.metrics), "saved": NETWORK}
+        return {"model": ENSEMBLE, "label": run.ensemble.get("label", "Ensemble"), "name": model_name(run),
+                "metrics": _plain(run.metrics), "saved": ENSEMBLE}
+    return {"model": NETWORK, "label": model_label(NETWORK), "name": model_name(run), "metrics": _plain(run.metrics),
+            "saved": NETWORK}
 
 
 def recommended_line(run) -> str:
@@ -119,6 +121,14 @@ def recommended_line(run) -> str:
     return f"Recommended: the CNN ({ens.get('note') or 'no blend beats both on the validation images'})."
 
 
+# How a sentence names the baseline a saved blend mixes in ("The blend of the CNN with ...").
+BLEND_PARTNERS = {"majority_class": "the majority class", "logistic_16px": "the thumbnail regression"}
+
+
 def model_name(run) -> str:
-    """How a verdict names the recommended model."""
-    return "The ensemble" if getattr(run, "recommended", NETWORK) == ENSEMBLE else "The CNN"
+    """How a verdict or a trust flag names the recommended model, the one saved: "The CNN", or "The blend
+    of the CNN with the thumbnail regression" (with the baseline the blend mixes in)."""
+    if getattr(run, "recommended", NETWORK) != ENSEMBLE:
+        return "The CNN"
+    base = str((getattr(run, "ensemble", None) or {}).get("baseline") or "")
+    return f"The blend of the CNN with {BLEND_PARTNERS.get(base, base.replace('_', ' ') or 'the best baseline')}"

@@ -52,13 +52,16 @@ def _majority(run) -> int:
 
 def quality_trust(run, *, threshold: float | None = None, cost_escape: float | None = None,
                   cost_false_reject: float | None = None, interval=None, currency: str = CURRENCY) -> Trust:
-    """The flags of a ``QualityRun``'s test images; with a 'good part' class and ``threshold`` and
-    costs given, of its reject decision too. ``interval``: ``(value, low, high)`` of the defect
-    ROC-AUC (macro one-vs-rest for defect typing), computed here when not given."""
+    """The flags of a ``QualityRun``'s test images, naming the saved model (``model_name``: the CNN or its
+    blend); with a 'good part' class and ``threshold`` and costs given, of its reject decision too.
+    ``interval``: ``(value, low, high)`` of the defect ROC-AUC (macro one-vs-rest for defect typing),
+    computed here when not given."""
     from core.quality.baselines import BASELINE_NAMES
     from core.quality.evaluate import compute_cost_analysis, get_defect_labels, get_defect_scores
+    from core.quality.recommend import model_name
     from core.verdict import compare_losses, roc_auc_interval
 
+    name = model_name(run)  # the saved model the figures are of: the CNN or its blend with a baseline
     y = np.asarray(run.test.labels).astype(int)
     proba = np.asarray(run.test_proba, dtype=float)
     names = [str(c) for c in run.class_names]
@@ -72,18 +75,18 @@ def quality_trust(run, *, threshold: float | None = None, cost_escape: float | N
         interval = roc_auc_interval(y_def, p_def) if y_def is not None else roc_auc_interval(y, proba)
     if interval is not None:
         metric = "defect ROC-AUC" if y_def is not None else "ROC-AUC (one-vs-rest)"
-        flags.append(check_chance(*interval, metric=metric, model="The CNN"))
+        flags.append(check_chance(*interval, metric=metric, model=name))
     errors, majority_errors = (pred != y).astype(float), (y != majority).astype(float)
     worse = check_below_baseline(
         compare_losses(errors, {"majority_class": majority_errors}, metric="error rate", names=BASELINE_NAMES),
-        headline="Worse than the majority class", model="The CNN", fmt=".1%",
+        headline="Worse than the majority class", model=name, fmt=".1%",
         advice=f"always answering '{names[majority]}' is right more often. Train longer, check the labels, or add "
                "images of the rarer classes.")
     present = np.unique(y)
     balanced = float(np.mean([np.mean(pred[y == c] == c) for c in present]))
     if worse is None and balanced <= 1.0 / len(present) + 1e-9:
         worse = TrustFlag("below_baseline", "No better than the majority class",
-                          f"The CNN's balanced accuracy (mean recall over the classes) is {balanced:.1%}, what always "
+                          f"{name}'s balanced accuracy (mean recall over the classes) is {balanced:.1%}, what always "
                           f"answering '{names[majority]}' gets ({1 / len(present):.1%}): it does not tell the classes "
                           "apart. Train longer, check the labels, or add images of the rarer classes.")
     flags.append(worse)
@@ -93,7 +96,7 @@ def quality_trust(run, *, threshold: float | None = None, cost_escape: float | N
         usual = (f"{USUAL}; on {len(y):,} test images even the low end of this score's "
                  f"{CONFIDENCE:.0%} interval, {low:.2%}, is above that")
         flags.append(check_too_good(n_right / len(y), TOO_GOOD_ACCURACY, metric="accuracy", usual=usual,
-                                    fmt=".1%", model="The CNN", cause=IMAGE_CAUSE))
+                                    fmt=".1%", model=name, cause=IMAGE_CAUSE))
     if y_def is not None and threshold is not None and cost_escape is not None and cost_false_reject is not None:
         cost = compute_cost_analysis(y_def, p_def, cost_escape=cost_escape, cost_false_reject=cost_false_reject,
                                      threshold=threshold).cost_at_threshold

@@ -82,8 +82,11 @@ def get_recommended_text(meta: dict) -> str | None:
 
 
 def recommended_verdict_name(meta: dict) -> str:
-    """How the saved verdict names the model it judged: "The ensemble" when a blend is recommended."""
+    """How the saved verdict names the model it judged: the name the run saved with its recommendation
+    (quality: "The CNN", "The blend of the CNN with ..."), else "The ensemble" when a blend is recommended."""
     rec = get_headline(meta).get("recommended") or {}
+    if isinstance(rec.get("name"), str) and rec["name"]:
+        return rec["name"]
     return "The ensemble" if rec.get("model") == "ensemble" else "The network"
 
 

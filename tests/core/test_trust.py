@@ -303,6 +303,22 @@ def test_quality_always_the_majority_class_and_random_answers():
     assert quality_trust(_quality_run(y, noise)).flags[1].headline == "Worse than the majority class"
 
 
+def test_quality_flags_name_the_saved_model_the_cnn_or_its_blend():
+    from core.quality.trust import quality_trust
+
+    y = _labels(300, seed=1)
+    noise = np.random.default_rng(4).dirichlet(np.ones(3), len(y))
+    cnn = quality_trust(_quality_run(y, noise))
+    assert kinds(cnn)[:2] == ["chance", "below_baseline"]
+    assert all(f.why.startswith("The CNN's ") for f in cnn.flags[:2])
+    blend = _quality_run(y, noise)
+    blend.recommended, blend.ensemble = "ensemble", {"baseline": "logistic_16px", "weight": 0.75}
+    named = quality_trust(blend)
+    assert kinds(named) == kinds(cnn)
+    assert all(f.why.startswith("The blend of the CNN with the thumbnail regression's ") for f in named.flags[:2])
+    assert not any("The CNN's" in f.why for f in named.flags)
+
+
 def test_quality_reject_line_on_every_part_is_degenerate_and_costs_more_than_passing_all():
     from core.quality.trust import quality_trust
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from core.cli import main
+from core.runmeta import SCHEMA_KEY
 from tests.quality.conftest import make_zip, sample_entries
 
 
@@ -154,11 +155,42 @@ def test_a_run_saved_before_recommendations_loads_and_scores_as_before(blended, 
 
     old = replace(run, model=run.network, test_proba=network_proba, metrics=run.network_metrics,
                   recommended="network", ensemble={}, network=None, network_metrics=None)
-    path = save_quality_run(tmp_path, old, threshold=0.5, run_id="old")
+    path = save_quality_run(tmp_path, old, threshold=0.4, run_id="old")
     meta = json.loads((path / "metadata.json").read_text())
-    for key in ("recommended", "ensemble"):
-        meta.pop(key)  # as written before the blend was saved
+    assert meta["workspace"] == {"decision": {"threshold": 0.4}} and "threshold" not in meta  # written once
+    for key in ("recommended", "ensemble", SCHEMA_KEY):
+        meta.pop(key)  # as written before the blend was saved, and before the schema version
+    meta["threshold"] = meta.pop("workspace")["decision"]["threshold"]  # and before the one decision record
     (path / "metadata.json").write_text(json.dumps(meta))
-    np.testing.assert_allclose(load_quality_model(path).predict_proba(run.test.images), network_proba, atol=1e-5)
+    loaded = load_quality_model(path)
+    np.testing.assert_allclose(loaded.predict_proba(run.test.images), network_proba, atol=1e-5)
+    assert loaded.threshold == 0.4  # the old run's top-level threshold, read through the record
+    scored = loaded.score(run.test)
+    assert (scored["verdict"] == np.where(scored["p_defect"] >= 0.4, "reject", "pass")).all()
     assert get_recommended_text(meta) is None
     assert get_metrics({"workspace": {"metrics": {"network": {"accuracy": 0.5}}}}) == {"accuracy": 0.5}
+
+
+def test_a_saved_blend_is_named_in_its_trust_flags_and_card_and_keeps_its_threshold_once(blended, tmp_path,
+                                                                                        monkeypatch):
+    import core.verdict
+    from core.quality.export import save_quality_run
+    from core.quality.summary import build_quality_summary
+    from core.registry import load_run
+    from core.workspace.report import build_report_html
+    from core.workspace.runs import get_trust, recommended_verdict_name
+
+    run, data, _, saved = blended
+    meta = json.loads((saved / "metadata.json").read_text())
+    assert "threshold" not in meta and meta["workspace"]["decision"]["threshold"] == 0.5
+    name = "The blend of the CNN with the thumbnail regression"
+    assert recommended_verdict_name(load_run(saved, load_model=False).metadata) == name
+    # A defect ROC-AUC interval holding 0.5 is flagged as chance, on the saved model: the blend.
+    monkeypatch.setattr(core.verdict, "roc_auc_interval", lambda *a, **k: (0.52, 0.41, 0.63))
+    ws = build_quality_summary(run, name="blend", threshold=0.3, cost_escape=50, cost_false_reject=2, data=data)
+    path = save_quality_run(tmp_path, run, threshold=0.3, extra_metadata=ws, run_id="flagged")
+    flags = get_trust(load_run(path, load_model=False).metadata).flags
+    assert flags[0].kind == "chance" and flags[0].why.startswith(f"{name}'s defect ROC-AUC is 0.520")
+    card = build_report_html(path)
+    assert f"{name}&#x27;s defect ROC-AUC" in card and "The CNN&#x27;s" not in card
+    assert json.loads((path / "metadata.json").read_text())["workspace"]["decision"]["threshold"] == 0.3
