@@ -35,8 +35,12 @@ show_performance(run)
 """
 
 
-def _verdicts(ok_class):
-    at = AppTest.from_string(SCRIPT.replace("OK", repr(ok_class)), default_timeout=120)
+def _verdicts(ok_class, blend=False):
+    script = SCRIPT.replace("OK", repr(ok_class))
+    if blend:  # the run's saved model is the blend of the CNN with the thumbnail regression
+        script = script.replace("show_performance(run)", "run.recommended, run.ensemble = 'ensemble', "
+                                "{'baseline': 'logistic_16px', 'weight': 0.75}\nshow_performance(run)")
+    at = AppTest.from_string(script, default_timeout=120)
     at.run()
     assert not at.exception, at.exception[0].value if at.exception else ""
     assert not errors_besides_trust(at), errors_besides_trust(at)
@@ -78,3 +82,9 @@ def test_baselines_are_fitted_on_the_training_images_and_score_the_test_images()
     verdicts = compare_quality(run, proba)
     assert [v.metric for v in verdicts] == ["defect ROC-AUC", "error rate"]
     assert verdicts[1].baseline in BASELINE_NAMES.values()
+
+
+def test_a_blended_run_is_judged_under_the_blends_name():
+    verdicts = _verdicts("ok", blend=True)
+    assert len(verdicts) == 2, verdicts
+    assert all(v.startswith("The blend of the CNN with the thumbnail regression's ") for v in verdicts), verdicts
