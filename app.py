@@ -4,9 +4,9 @@ import os
 
 import streamlit as st
 
-from core.memory_guard import start_memory_trimmer
-from core.money import CURRENCIES, DEFAULT_CURRENCY
-from core.scenarios import ROOT, SCENARIOS, discover, extension_problems
+from core.store.memory_guard import start_memory_trimmer
+from core.present.money import CURRENCIES, DEFAULT_CURRENCY
+from core.store.scenarios import ROOT, SCENARIOS, discover, extension_problems
 from ui.common import CURRENCY_KEY
 from ui.auth import require_sign_in
 from ui.jobs import browser_key

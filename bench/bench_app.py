@@ -82,7 +82,7 @@ def main() -> None:
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
-    from core.scenarios import SCENARIOS
+    from core.store.scenarios import SCENARIOS
 
     questions = ["AI Use-Case Studio", *[s.question for s in SCENARIOS.values()]]
     with tempfile.TemporaryDirectory() as tmp:

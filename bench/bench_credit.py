@@ -91,7 +91,7 @@ def load_bureau(n_rows: int = BUREAU_ROWS, seed: int = 0) -> pd.DataFrame:
     sys.path.insert(0, str(ROOT / "scripts"))
     from make_bureau_credit import write_bureau_credit
 
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     with tempfile.TemporaryDirectory() as tmp:
         return read_table(write_bureau_credit(Path(tmp) / "cs-training.csv", n_rows, seed)).df
@@ -152,7 +152,7 @@ def evaluate(name: str, n_folds: int, seeds: list[int], overrides: dict | None =
              plain: bool = True, baselines: bool = True) -> tuple[pd.DataFrame, dict]:
     """One row per (evaluation, model) with the threshold-free metrics and training seconds."""
     from core.credit.pipeline import default_credit_config, train_credit
-    from core.metrics import compute_binary_metrics
+    from core.ml.metrics import compute_binary_metrics
 
     df, target, positive = load(name)
     rows, info = [], {}

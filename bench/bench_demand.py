@@ -106,7 +106,7 @@ def retail_case(n_series: int, seed: int) -> list[str]:
 
 def _walmart_sales(path: Path, tmp: str) -> Path:
     """The sales file to pass: the zip itself when the table reader reads it, else its CSV extracted to ``tmp``."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.errors import DataValidationError
 
     if path.suffix.lower() != ".zip":

@@ -3,7 +3,7 @@
     python bench/bench_faults.py [--trials 50] [--seed 0] [--kinds save,score,train,cli-save,cli-score]
 
 Kinds:
-  save       core.registry.save_run with a 4 MB stub model, killed at a random point of the save
+  save       core.store.registry.save_run with a 4 MB stub model, killed at a random point of the save
   score      the chunked scoring loop (stream_score) on 30,000 rows, killed at a random point
   train      the real `python -m core train --scenario credit --save DIR`, killed uniformly over its life
   cli-save   the same command killed at a random point after its hidden save folder appears

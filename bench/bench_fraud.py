@@ -62,7 +62,7 @@ def cli_config(seed: int):
 def quality(seeds: list[int]) -> None:
     import numpy as np
 
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.fraud.columns import make_columns
     from core.fraud.pipeline import run_fraud
 

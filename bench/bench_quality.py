@@ -126,7 +126,7 @@ def run_plain(seed: int) -> dict:
     from core.quality.data import LoadOptions, find_ok_class, load_image_dataset, split_indices
     from core.quality.evaluate import compute_defect_metrics, get_defect_labels, get_defect_scores
     from core.quality.models import build_plain_cnn
-    from core.training import set_seed
+    from core.ml.training import set_seed
 
     data = load_image_dataset(SAMPLE_DIR, options=LoadOptions())
     keras.backend.clear_session()

@@ -48,7 +48,7 @@ def _child(mode: str, model: str, data: str, out: str, reasons: bool) -> None:
 
         from core.credit.persist import load_credit_model
         from core.credit.scoring import build_scored_frame
-        from core.datasets import read_table
+        from core.data.datasets import read_table
 
         m = load_credit_model(model)
         df = read_table(data, max_rows=None).df

@@ -301,9 +301,9 @@ def summarise(name: str, rows: list[dict]) -> str:
 
 def noise_verdict(rows: list[dict], metric: str) -> str:
     """The product against the best baseline on every split's test rows pooled (each row is a test
-    row once across the folds), with the app's own rule (core.verdict: a 95 % paired bootstrap
+    row once across the folds), with the app's own rule (core.ml.verdict: a 95 % paired bootstrap
     interval of the difference): better / on par / worse."""
-    from core.verdict import compare_binary
+    from core.ml.verdict import compare_binary
 
     tests = [r["_test"] for r in rows if r.get("_test")]
     if not tests:

@@ -241,8 +241,8 @@ def log_cost(runs: dict[str, Path], rows: dict[str, list[dict]], runtime: str, r
     ends by writing what it buffered (inside its own CPU window): no mode's disk work lands in another's."""
     from starlette.testclient import TestClient
 
-    from core.registry import read_metadata
-    from core.scenarios import get_scenario
+    from core.store.registry import read_metadata
+    from core.store.scenarios import get_scenario
     from core.server.app import ServeSettings, build_app, warm_up
 
     out = []
@@ -304,8 +304,8 @@ def print_log_cost(res: list[dict], runtime: str) -> None:
 def sample_rows(run: Path, data: Path, n: int, *, sort: str | None = None) -> list[dict]:
     import pandas as pd
 
-    from core.columncheck import get_expected_input
-    from core.registry import read_metadata
+    from core.data.columncheck import get_expected_input
+    from core.store.registry import read_metadata
 
     cols = list(get_expected_input(read_metadata(run))["columns"])
     df = pd.read_csv(data)

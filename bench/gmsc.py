@@ -51,7 +51,7 @@ VARIANTS = {
 
 def load_gmsc() -> pd.DataFrame:
     """The zip read as an upload is (``read_table``), without the row-number column."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     if not GMSC.exists():
         raise SystemExit(f"{GMSC} not found (see ../shared/datasets/README.md)")

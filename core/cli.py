@@ -23,13 +23,13 @@ import json
 import sys
 from typing import Sequence
 
-from core.console import clean_json as _clean, quiet_native_stderr, say  # noqa: F401  (their old home)
+from core.present.console import clean_json as _clean, quiet_native_stderr, say  # noqa: F401  (their old home)
 from core.errors import DataValidationError
-from core.scenarios import ScenarioKeys, discover, extension_packages, find_scenario
+from core.store.scenarios import ScenarioKeys, discover, extension_packages, find_scenario
 
-PERSONAL_DATA_MODES = ("drop", "hash", "keep")  # core.privacy.OUTPUT_MODES, without importing pandas here
+PERSONAL_DATA_MODES = ("drop", "hash", "keep")  # core.data.privacy.OUTPUT_MODES, without importing pandas here
 
-SCENARIOS = ScenarioKeys()  # every registered scenario (core.scenarios), read when the parser is built
+SCENARIOS = ScenarioKeys()  # every registered scenario (core.store.scenarios), read when the parser is built
 
 
 def _scenario_module(name: str):
@@ -56,7 +56,7 @@ def negative_values(args) -> list[str] | None:
 def _check_table_choice(args) -> None:
     """--member / --sheet (and --test-member ... for the other files) name a table; a scenario that
     reads images has none to name, and a file that was not given has no table to pick."""
-    from core.tablestream import TABLE_FLAGS, _attr
+    from core.data.tablestream import TABLE_FLAGS, _attr
 
     contract = find_scenario(args.scenario)
     given = [f for _, *flags in TABLE_FLAGS.values() for f in flags if getattr(args, _attr(f), None) is not None]
@@ -208,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             discover(strict=True)
         scenario = _scenario_from_argv(rest)
         if command == "score" and scenario is None and "--model" in rest:
-            from core.registry import read_metadata
+            from core.store.registry import read_metadata
 
             scenario = read_metadata(rest[rest.index("--model") + 1]).get("scenario")
         module = _scenario_module(scenario) if scenario in SCENARIOS else None
@@ -225,12 +225,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"--search-budget is not available for the {args.scenario} scenario yet; got "
                     f"--search-budget {args.search_budget:g}. Fix: train without it.")
         if command == "train" and getattr(args, "save", None):
-            from core.registry import check_save_target
+            from core.store.registry import check_save_target
 
             check_save_target(args.save, scenario=args.scenario)  # before training: the run must be savable
         with quiet_native_stderr(not args.verbose):
             if command == "train":
-                from core.training import probe_device_info
+                from core.ml.training import probe_device_info
 
                 # One line naming the device, in place of TensorFlow's own start-up lines.
                 _check_table_choice(args)
@@ -239,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 if not hasattr(module, "run_score"):
                     raise DataValidationError(f"Scenario '{scenario}' has no batch scoring from the command line yet.")
-                from core.privacy import PersonalDataFilter
+                from core.data.privacy import PersonalDataFilter
 
                 args.scenario = scenario
                 _check_table_choice(args)

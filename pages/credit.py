@@ -9,8 +9,8 @@ import streamlit as st
 from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD
 from core.errors import DataValidationError
 from core.credit.reasons import humanise
-from core.glossary import MODELS
-from core.safety import escape_markdown
+from core.present.glossary import MODELS
+from core.data.safety import escape_markdown
 
 from ui.common import ensure_router, plain_columns
 from ui.credit.base import K, fail, timed

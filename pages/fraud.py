@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.errors import DataValidationError
 from core.fraud.alerts import short_label
-from core.glossary import MODELS
+from core.present.glossary import MODELS
 
 from ui.common import ensure_router
 from ui.dependence import show_dependence

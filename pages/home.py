@@ -6,9 +6,9 @@ import time
 
 import streamlit as st
 
-from core.scenarios import SCENARIOS
-from core.runmeta import headline, workspace
-from core.verdict import Verdict
+from core.store.scenarios import SCENARIOS
+from core.store.runmeta import headline, workspace
+from core.ml.verdict import Verdict
 from core.workspace.overview import demo_keys, demo_runs_phrase, demos_scope, run_demos_label, scenarios_sentence
 from core.workspace.runs import get_recommended_text
 from core.workspace.summary import format_figure, get_latest_runs

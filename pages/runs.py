@@ -7,8 +7,8 @@ import html
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.glossary import metric_label, metric_text, setting_label, setting_text
-from core.runmeta import has_summary, section, workspace
+from core.present.glossary import metric_label, metric_text, setting_label, setting_text
+from core.store.runmeta import has_summary, section, workspace
 from core.workspace.pdf import build_message_pdf, build_report_pdf, get_pdf_filename
 from core.workspace.report import build_report_html, get_report_filename
 from core.workspace.runs import (NOT_RECORDED, compute_comparison, delete_run, filter_runs,

@@ -6,15 +6,15 @@ import streamlit as st
 
 from core.credit.charts import plot_psi
 from core.errors import DataValidationError
-from core.safety import safe_csv_bytes
+from core.data.safety import safe_csv_bytes
 from core.workspace.inputs import ColumnMismatchError, get_expected_input
 from core.workspace.runs import format_figure, get_headline
-from core.glossary import column_label, feature_label, is_money_setting
+from core.present.glossary import column_label, feature_label, is_money_setting
 from core.monitor.record import open_recorder
-from core.scenarios import SCENARIOS, find_scenario
+from core.store.scenarios import SCENARIOS, find_scenario
 from core.workspace.scoring import (PAGE_MAX_ROWS, REASON_ROWS, describe_overlap, get_decision_settings,
                                    score_with_run)
-from core.pseudonym import run_key_rule
+from core.data.pseudonym import run_key_rule
 from ui.common import ensure_router, money_label, plain_columns, show_error, show_notices
 from ui.privacy import read_upload
 from ui.trust import show_saved_trust

@@ -8,8 +8,8 @@ import re
 
 import pandas as pd
 
-from core.card import frame_table, metrics_table, run_currency, settings_table
-from core.glossary import metric_text, setting_text
+from core.present.card import frame_table, metrics_table, run_currency, settings_table
+from core.present.glossary import metric_text, setting_text
 from core.workspace.report import build_report_html
 from tests.workspace.run_factory import make_run, workspace_meta
 

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from core.glossary import image_size_text, setting_text
+from core.present.glossary import image_size_text, setting_text
 from core.quality.charts import plot_inspection_cost
 
 

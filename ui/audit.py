@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.audit import KEPT, MAPPED, NOT_INPUT, LeakAudit
-from core.safety import escape_markdown
+from core.data.safety import escape_markdown
 
 
 def kept_columns(keep_key: str) -> list[str]:

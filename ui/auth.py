@@ -1,4 +1,4 @@
-"""Sign-in gate for the whole app, run by app.py before any page (see core.access)."""
+"""Sign-in gate for the whole app, run by app.py before any page (see core.serve.access)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from core.access import OIDC, OPEN, PASSWORD, check_password, get_access_mode
+from core.serve.access import OIDC, OPEN, PASSWORD, check_password, get_access_mode
 from core.errors import DataValidationError
 
 K = "auth."

@@ -7,9 +7,9 @@ import re
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.glossary import column_help, column_kind, column_label, feature_label, metric_help
-from core.money import DEFAULT_CURRENCY, currency_symbol, format_money
-from core.safety import escape_markdown
+from core.present.glossary import column_help, column_kind, column_label, feature_label, metric_help
+from core.present.money import DEFAULT_CURRENCY, currency_symbol, format_money
+from core.data.safety import escape_markdown
 
 CURRENCY_KEY = "studio.currency"
 
@@ -75,7 +75,7 @@ def money_label(what: str) -> str:
 def plain_columns(columns, *, money=(), percent=(), whole=(), decimals: dict | None = None,
                   names: dict | None = None, risk=(), kinds: bool = True) -> dict:
     """``st.dataframe`` column settings that show every column under its plain name
-    (``core.glossary.column_label``) with its meaning and raw name on hover; the data (and any CSV
+    (``core.present.glossary.column_label``) with its meaning and raw name on hover; the data (and any CSV
     built from it) keeps the machine names. ``money`` columns carry the session's currency in the
     header, ``percent`` columns are shares shown as %, ``whole`` columns integers with separators,
     ``decimals`` ``{column: n}`` fixed decimals, ``risk`` columns a 0–1 bar. The studio's own
@@ -116,7 +116,7 @@ _REASONS = re.compile(r"reason_\d+|reasons?|top_reasons")
 
 @st.cache_resource(show_spinner=False)
 def _device_label(tensorflow_loaded: bool) -> str:
-    from core.training import probe_device_info
+    from core.ml.training import probe_device_info
 
     return probe_device_info().label
 

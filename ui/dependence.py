@@ -1,5 +1,5 @@
 """Per-feature dependence on the credit and fraud pages: SHAP dependence beside partial dependence
-with ICE lines, for the feature the analyst picks (the work is in core.dependence)."""
+with ICE lines, for the feature the analyst picks (the work is in core.ml.dependence)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Callable
 import pandas as pd
 import streamlit as st
 
-from core.dependence import (compute_partial_dependence, get_shap_dependence, plot_partial_dependence,
+from core.ml.dependence import (compute_partial_dependence, get_shap_dependence, plot_partial_dependence,
                              plot_shap_dependence)
 from core.errors import DataValidationError
-from core.glossary import feature_label as plain_label
+from core.present.glossary import feature_label as plain_label
 
 from ui.common import get_currency, show_error
 
@@ -23,7 +23,7 @@ def show_dependence(key: str, run, shap, rows: pd.DataFrame, predict_fn: Callabl
     """A feature picker, its SHAP dependence and its partial dependence. ``shap`` is the page's
     ``ShapResult``; ``rows`` the raw rows the partial dependence averages over (a seeded sample of
     at most PDP_ROWS); ``outcome`` the actual labels of the explained rows (for colouring);
-    ``labeller(name)`` the scenario's words for its features (default ``core.glossary.feature_label``)."""
+    ``labeller(name)`` the scenario's words for its features (default ``core.present.glossary.feature_label``)."""
     feature_label = labeller or plain_label
     st.subheader("How one feature moves the prediction")
     order = shap.importance()["feature"].tolist()

@@ -28,8 +28,8 @@ INLINE_LIMIT = 1_200  # characters of JSON shown inside the curl command; longer
 @st.cache_resource(max_entries=4, show_spinner=False)
 def _predictor(path: str, saved_at: float):
     """The run's predictor on ONNX Runtime, shared by every visitor: read-only here (``remember=False``)."""
-    from core.registry import read_metadata
-    from core.scenarios import get_scenario
+    from core.store.registry import read_metadata
+    from core.store.scenarios import get_scenario
 
     return get_scenario(read_metadata(path).get("scenario")).predictor(Path(path), runtime="onnx")
 
@@ -131,7 +131,7 @@ def _try_it(predictor, body: dict, *, images: bool, name: str) -> None:
     if out is not None:
         st.dataframe(out, hide_index=True, width="stretch")
         show_notices(list(out.attrs.get("notices") or []), title="Notes")
-        from core.serving import to_records
+        from core.serve.serving import to_records
 
         st.caption("What the service answers to this request:")
         st.code(json.dumps({"predictions": to_records(out)}, indent=1)[:4000], language="json")

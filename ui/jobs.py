@@ -21,7 +21,7 @@ import streamlit as st
 
 from core.errors import DataValidationError
 from core.jobs.manager import Job as WorkerJob
-from core.memory_guard import estimate_job, plan_memory, sample_rows
+from core.store.memory_guard import estimate_job, plan_memory, sample_rows
 
 BROWSER_KEY = "studio.browser"
 BROWSER_PARAM = "s"
@@ -149,8 +149,8 @@ def _live(ns: str, job_id: str, noun: str) -> None:
 
 def draw_progress(events: list, ns: str) -> None:
     """The progress a job reported so far: the model search, the epochs with the training curve, the stage."""
-    from core.charts import plot_training_history
-    from core.training import progress_share
+    from core.present.charts import plot_training_history
+    from core.ml.training import progress_share
 
     history: dict[str, list[float]] = {}
     last_epoch = status = search = stage = None

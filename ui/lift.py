@@ -1,4 +1,4 @@
-"""Lift and cumulative gains on the credit and fraud performance tabs (the work is in core.lift)."""
+"""Lift and cumulative gains on the credit and fraud performance tabs (the work is in core.ml.lift)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.lift import compute_decile_table, compute_gains_curve, plain_decile_table, plot_cumulative_gains, plot_lift
+from core.ml.lift import compute_decile_table, compute_gains_curve, plain_decile_table, plot_cumulative_gains, plot_lift
 
 from ui.common import show_error
 

@@ -7,7 +7,7 @@ download buttons and images stay in the media file manager for good. After the l
 nobody writes, and every session they had (data, results, ONNX sessions, charts) stayed in memory.
 
 ``release_expired_sessions`` removes the expired sessions from the storage and shuts each one down, as
-Streamlit does for a session it closes; the memory trimmer (``core.memory_guard``) calls it every 10 s and
+Streamlit does for a session it closes; the memory trimmer (``core.store.memory_guard``) calls it every 10 s and
 gives the memory back as soon as a session was released. Trainings are not lost: they are jobs kept on disk
 that a returning visitor finds again. Once the last visitor's session is released, the process-wide caches
 registered with ``release_when_empty`` are cleared too.

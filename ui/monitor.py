@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import DataValidationError
-from core.safety import escape_markdown, safe_csv_bytes
+from core.data.safety import escape_markdown, safe_csv_bytes
 from ui.common import plain_columns, show_error, show_notices
 from ui.workspace import path_in_runs
 
@@ -103,7 +103,7 @@ def show_charts(report) -> None:
 
 def feedback_form(run_dir: str) -> None:
     """Upload a file of outcomes, pick its id and label columns, record them."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.monitor.feedback import read_outcomes_file, record_feedback
 
     with st.container(border=True):
@@ -221,7 +221,7 @@ def _history_upload(spec):
                           "forecasts the latest period with outcomes; nothing after that origin is learnt.")
     if up is None:
         return False
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     try:
         return read_table(up, name=up.name, max_rows=None, personal="drop").df

@@ -23,7 +23,7 @@ from typing import Any
 
 import streamlit as st
 
-from core.safety import escape_markdown
+from core.data.safety import escape_markdown
 
 ORIGIN = "origin"  # session-state key in the page's namespace: (run, DataOrigin)
 

@@ -10,13 +10,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from core.outcome import guess_negative, outcome_counts
-from core.safety import escape_markdown, short_text
+from core.data.outcome import guess_negative, outcome_counts
+from core.data.safety import escape_markdown, short_text
 
 
 def pick_outcome_rows(df: pd.DataFrame, target: str, positive: Any, *, key: str, event: str,
                       non_event: str) -> list | None | bool:
-    """The values that mean ``non_event`` (for ``core.outcome.choose_outcome_rows``); None for an
+    """The values that mean ``non_event`` (for ``core.data.outcome.choose_outcome_rows``); None for an
     outcome of two values and no missing ones (nothing to ask); False while the analyst has not
     said what the other values mean (training waits)."""
     counts = outcome_counts(df, target)

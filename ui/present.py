@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.safety import escape_markdown
-from core.scenarios import SCENARIOS
+from core.data.safety import escape_markdown
+from core.store.scenarios import SCENARIOS
 from ui.common import show_error
 
 K = "home."

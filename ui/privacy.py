@@ -22,8 +22,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.datasets import DEFAULT_MAX_ROWS, LoadedTable, read_table
-from core.safety import escape_markdown
+from core.data.datasets import DEFAULT_MAX_ROWS, LoadedTable, read_table
+from core.data.safety import escape_markdown
 
 MODE_KEY = "privacy.mode."  # + upload id: "drop" or "hash" for that file
 LAST_KEY = "privacy.last"  # the choice made last in this session, for uploads without a choice of their own
@@ -36,7 +36,7 @@ CHOICES = {"drop": "Leave them out (recommended)", "hash": "Keep them as hashed 
 
 def get_salt() -> bytes:
     """This session's random salt for hashing personal data (memory only, never saved)."""
-    from core.privacy import new_salt
+    from core.data.privacy import new_salt
 
     if SALT_KEY not in st.session_state:
         st.session_state[SALT_KEY] = new_salt()
@@ -46,7 +46,7 @@ def get_salt() -> bytes:
 def get_key_secret() -> bytes:
     """This session's secret for keyed pseudonyms of key columns (a card number kept as the customer
     key); memory only, written into a run folder only when a run made with it is saved."""
-    from core.pseudonym import new_secret
+    from core.data.pseudonym import new_secret
 
     if KEY_SECRET_KEY not in st.session_state:
         st.session_state[KEY_SECRET_KEY] = new_secret()
@@ -54,9 +54,9 @@ def get_key_secret() -> bytes:
 
 
 def session_key_rule(*, pick=None, columns=(), role: str = "key"):
-    """A ``core.pseudonym.KeyRule`` with this session's secret: ``pick`` chooses key columns in an
+    """A ``core.data.pseudonym.KeyRule`` with this session's secret: ``pick`` chooses key columns in an
     upload (training), ``columns`` fixes them (scoring with a run trained in this session)."""
-    from core.pseudonym import KeyRule
+    from core.data.pseudonym import KeyRule
 
     return KeyRule(get_key_secret(), tuple(columns), pick=pick, role=role)
 
@@ -78,8 +78,8 @@ def get_mode(source: Any) -> str:
 
 def _draw(slot, upload_id: str, found: list[dict]) -> None:
     names = ", ".join(f"{f['column']} ({f['kind']})" for f in found if not f.get("key"))
-    from core.privacy import KINDS
-    from core.pseudonym import VALUE_WORDS
+    from core.data.privacy import KINDS
+    from core.data.pseudonym import VALUE_WORDS
 
     kind_of = {label: kind for kind, label in KINDS.items()}
     keys = "; ".join(f"{f['column']} ({f['kind']}): {VALUE_WORDS.get(kind_of.get(f['kind']), 'value')} "
@@ -121,7 +121,7 @@ def read_upload(up: Any, *, name: str | None = None, max_rows: int | None = DEFA
     """``read_table`` of an upload with this session's handling of personal data (left out by
     default, or hashed with the session's salt); remembers what was found for ``upload_key``.
     ``member`` / ``sheet``: the table to read in a zip or a workbook (``ui.upload``'s picks);
-    ``keys`` (a ``core.pseudonym.KeyRule``) keeps key columns as keyed pseudonyms."""
+    ``keys`` (a ``core.data.pseudonym.KeyRule``) keeps key columns as keyed pseudonyms."""
     uid = _upload_id(up)
     mode = get_mode(up)
     table = read_table(up, name=name or getattr(up, "name", None), max_rows=max_rows, personal=mode,

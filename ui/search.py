@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.glossary import BLANK, is_blank, setting_label, setting_text
+from core.present.glossary import BLANK, is_blank, setting_label, setting_text
 from core.search import DEFAULT_PAGE_BUDGET, SearchProgress
 from core.search.charts import plot_optimisation_history, plot_param_importance
 from ui.common import plain_columns, side_note
@@ -230,7 +230,7 @@ def show_ensemble_shap(explained, *, key: str) -> None:
     """The ensemble's SHAP: global importance for credit and fraud (a ``ShapResult``), or the map
     of one test image for quality (``core.quality.ensemble.EnsembleExplanation``)."""
     if hasattr(explained, "importance"):
-        from core.charts import plot_shap_bar
+        from core.present.charts import plot_shap_bar
 
         st.plotly_chart(plot_shap_bar(explained.importance()).update_layout(
             title="Ensemble: global importance (mean |SHAP|)"), key=key)

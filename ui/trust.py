@@ -1,4 +1,4 @@
-"""The flags of ``core.trust`` on a page: one red box per flag, its headline in bold, then why and
+"""The flags of ``core.report.trust`` on a page: one red box per flag, its headline in bold, then why and
 what to do. The scenario pages, the Overview (cards, presenter mode, the demos' result) and the Runs
 page all draw them here, so a result that must not be trusted reads the same everywhere."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.safety import escape_markdown
-from core.trust import Trust
+from core.data.safety import escape_markdown
+from core.report.trust import Trust
 
 ICON = ":material/report:"
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import streamlit as st
 
-from core.archivefile import TableChoiceNeeded
-from core.datasets import DEFAULT_MAX_ROWS, LoadedTable
+from core.data.archivefile import TableChoiceNeeded
+from core.data.datasets import DEFAULT_MAX_ROWS, LoadedTable
 from core.errors import DataValidationError
-from core.safety import escape_markdown
+from core.data.safety import escape_markdown
 from ui.common import show_error
 from ui.privacy import read_upload, upload_key
 
@@ -66,7 +66,7 @@ def draw_picks(ns: str, up: Any, *, members: list[str] | None = None, sheets: li
 
 def read_table_upload(up: Any, ns: str, *, max_rows: int | None = DEFAULT_MAX_ROWS, keys=None) -> Upload | None:
     """The table of ``up``, read once per file, pick and personal-data choice (reruns reuse it);
-    ``keys`` (a ``core.pseudonym.KeyRule``) keeps key columns as keyed pseudonyms.
+    ``keys`` (a ``core.data.pseudonym.KeyRule``) keeps key columns as keyed pseudonyms.
 
     Draws the personal-data choice, the table / sheet picks and any message. Returns None while a
     zip's table is not yet picked, or when the file cannot be read and no earlier file was; when

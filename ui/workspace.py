@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
-from core.scenarios import ROOT
+from core.store.scenarios import ROOT
 from core.workspace import get_runs_dir
 from core.workspace.summary import default_run_name
 from ui.common import show_error
@@ -158,7 +158,7 @@ def pick_runs_dir() -> str:
 
 def scenario_title(key) -> str:
     """A scenario's title ("Credit scoring") for a run's key; the key itself for an unknown scenario."""
-    from core.scenarios import find_scenario
+    from core.store.scenarios import find_scenario
 
     found = find_scenario(key)
     return found.title if found is not None else str(key)
@@ -166,7 +166,7 @@ def scenario_title(key) -> str:
 
 def scenario_short(key) -> str:
     """A scenario's short name ("Credit") for a run's key (its spec's ``short``); the key for an unknown one."""
-    from core.scenarios import find_scenario
+    from core.store.scenarios import find_scenario
 
     found = find_scenario(key)
     if found is None:

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts import NEG_COLOR, PALETTE, POS_COLOR, _layout, percent_axis
+from core.present.charts import NEG_COLOR, PALETTE, POS_COLOR, _layout, percent_axis
 
 STATUS_COLORS = {"stable": "#16a34a", "watch": "#ca8a04", "shifted": "#dc2626"}
 

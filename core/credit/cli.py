@@ -90,17 +90,17 @@ def run_train(args) -> dict:
     from core.credit.pipeline import guess_target, train_credit
     from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
     from core.credit.scorecard import ScorecardConfig
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.cli import negative_values
-    from core.outcome import choose_outcome_rows
+    from core.data.outcome import choose_outcome_rows
     from core.scale.sample import wants_sample
-    from core.tablestream import choice_of, read_file_of
-    from core.blend import recommended_line, recommended_section
-    from core.training import describe_epochs, summarize_epochs
+    from core.data.tablestream import choice_of, read_file_of
+    from core.ml.blend import recommended_line, recommended_section
+    from core.ml.training import describe_epochs, summarize_epochs
 
     t_start = time.perf_counter()
     if args.save:  # checked before training, so nobody waits for a run that cannot be saved
-        from core.registry import check_save_target
+        from core.store.registry import check_save_target
 
         check_save_target(args.save, scenario="credit")
     sample = None
@@ -124,7 +124,7 @@ def run_train(args) -> dict:
     table.df, outcome_notices = choose_outcome_rows(table.df, target, positive=args.positive, negative=negative)
     table.notices = [*table.notices, *outcome_notices]
     if test_table is not None:
-        from core.tablestream import require_columns
+        from core.data.tablestream import require_columns
 
         require_columns(test_table, "test", [target])  # e.g. a workbook's first sheet held notes
         test_table.df, test_notices = choose_outcome_rows(test_table.df, target, positive=args.positive,
@@ -200,7 +200,7 @@ def run_train(args) -> dict:
     if args.save:
         from core.credit.persist import save_credit_run
         from core.credit.summary import build_credit_summary
-        from core.runsummary import default_run_name
+        from core.report.runsummary import default_run_name
 
         workspace = build_credit_summary(
             run, name=default_run_name("credit", args.data), threshold=best["threshold"],
@@ -219,12 +219,12 @@ def run_train(args) -> dict:
 
 def _verdict(run, threshold: float, args) -> dict:
     """The page's verdicts (ROC-AUC, then PR-AUC, against the best baseline) with the trust flags at the
-    profit-optimal threshold (``core.trust``); the flags also go to standard error."""
+    profit-optimal threshold (``core.report.trust``); the flags also go to standard error."""
     from core.credit.trust import credit_trust
-    from core.glossary import MODELS
-    from core.blend import recommended_name
-    from core.trust import verdict_json
-    from core.verdict import compare_binary
+    from core.present.glossary import MODELS
+    from core.ml.blend import recommended_name
+    from core.report.trust import verdict_json
+    from core.ml.verdict import compare_binary
 
     baselines = {k: v for k, v in run.tabular.proba.items() if k != "network"}
     verdicts = [compare_binary(run.y_test, run.p_test, baselines, metric=m, names=MODELS, seed=0)
@@ -251,8 +251,8 @@ def run_score(args) -> dict:
         return run_score_dask(args)
     from core.credit.persist import load_credit_model
     from core.credit import service
-    from core.streaming import stream_score
-    from core.tablestream import choice_of
+    from core.serve.streaming import stream_score
+    from core.data.tablestream import choice_of
 
     t0 = time.perf_counter()
     model = load_credit_model(args.model)
@@ -291,7 +291,7 @@ def run_score(args) -> dict:
     if ys:
         y, p = np.concatenate(ys), np.concatenate(ps)
         if 0 < y.sum() < len(y):
-            from core.metrics import compute_binary_metrics
+            from core.ml.metrics import compute_binary_metrics
 
             result["metrics"] = compute_binary_metrics(y, p.astype(float), threshold)
     return result

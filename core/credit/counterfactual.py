@@ -1,7 +1,7 @@
 """What would flip this decision: the smallest change to features an applicant can act on that moves
 the network's probability of default across the decline threshold.
 
-The search is the one every scenario shares (``core.flipsearch``: candidates at the training column's
+The search is the one every scenario shares (``core.ml.flipsearch``: candidates at the training column's
 quantiles inside the analyst's range, costs as moves through the training population, every single change,
 then every pair, then every triple, each size in one batched call); each change found is then pulled back
 towards the applicant's own value as far as the decision stays flipped. This module checks what the analyst
@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.flipsearch import CATEGORY_COST, STEPS, Change, Flip, candidates, default_ranges, search_flip  # noqa: F401
-from core.safety import short_text
+from core.ml.flipsearch import CATEGORY_COST, STEPS, Change, Flip, candidates, default_ranges, search_flip  # noqa: F401
+from core.data.safety import short_text
 
 
 @dataclass(frozen=True)
 class Counterfactual(Flip):
-    """The search's answer (``core.flipsearch.Flip``) in credit's words: ``found`` and the ``changes`` (empty
+    """The search's answer (``core.ml.flipsearch.Flip``) in credit's words: ``found`` and the ``changes`` (empty
     when nothing within the ranges flips it), the decisions before and after."""
 
     @property
@@ -40,7 +40,7 @@ class Counterfactual(Flip):
         """"Approve if annual income were €85,000 instead of €62,000 and credit utilisation 35 % instead
         of 89 %", or what no change within the ranges does. ``train_df`` gives each feature's unit."""
         from core.credit.reasons import humanise
-        from core.units import value_kind, value_text
+        from core.present.units import value_kind, value_text
 
         flip = "approve" if self.decision_before == "decline" else "decline"
         if not self.found:
@@ -64,7 +64,7 @@ class Counterfactual(Flip):
 def protected_features(features, sensitive=(), proxies=()) -> list[str]:
     """Features that never move: age, protected attributes by name, the analyst's sensitive columns
     and the proxies flagged by the fairness check."""
-    from core.datasets import detect_sensitive
+    from core.data.datasets import detect_sensitive
 
     named = set(detect_sensitive(features))
     by_age = {f for f in features if str(f).lower() in {"age", "age_years", "applicant_age", "birth_year"}

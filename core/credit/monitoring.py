@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.runmeta import decision as saved_decision
-from core.runmeta import workspace
+from core.store.runmeta import decision as saved_decision
+from core.store.runmeta import workspace
 from core.monitor.spec import (Challenger, MonitorSpec, input_columns, make_log_frame, rate, read_binary_labels,
                                roc_auc, rows_with_inputs)
 
@@ -27,7 +27,7 @@ APPROVE = "approve"
 
 def find_time_column(df: pd.DataFrame, *, exclude=()) -> str | None:
     """A column of dates named like one (``application_date``, ``created_at``) that is not an input."""
-    from core.datasets import parse_datetimes
+    from core.data.datasets import parse_datetimes
 
     skip = {str(c) for c in exclude}
     for c in df.columns:
@@ -85,7 +85,7 @@ class CreditMonitor(MonitorSpec):
 
     def decide(self, meta, scores):
         from core.credit.scoring import decide
-        from core.decisions import get_decision_settings
+        from core.serve.decisions import get_decision_settings
 
         return decide(scores, float(get_decision_settings(meta)["threshold"]))
 
@@ -107,7 +107,7 @@ class CreditMonitor(MonitorSpec):
         from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD, compute_profit_curve, find_optimal_threshold
         from core.credit.summary import build_credit_summary
         from core.monitor.reference import load_training_rows
-        from core.tabular import TabularConfig
+        from core.ml.tabular import TabularConfig
 
         say = progress or (lambda _m: None)
         cr = meta["credit"]

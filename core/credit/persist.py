@@ -1,6 +1,6 @@
 """Saving a credit run and loading it back to score new files, without pickle.
 
-The run folder (written atomically by `core.registry`) holds the Keras file and one JSON with the
+The run folder (written atomically by `core.store.registry`) holds the Keras file and one JSON with the
 preprocessor, the decision threshold, scorecard settings, training medians for reason codes and a
 small code-space background sample, so a loaded model can still give SHAP reason codes.
 """
@@ -28,7 +28,7 @@ def build_metadata(run, *, threshold: float | None = None,
 
     ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace". The
     decision record (the decline threshold scored with and the scorecard) is saved once, in
-    ``workspace.decision`` (``core.runmeta``), also for a run saved without the summary.
+    ``workspace.decision`` (``core.store.runmeta``), also for a run saved without the summary.
     """
     tab = run.tabular
     meta = {
@@ -56,7 +56,7 @@ def save_credit_run(run, path, *, threshold: float | None = None,
                     monitor: bool = True) -> Path:
     """Save ``run`` so that its folder is exactly ``path`` (which must not exist yet); with ``monitor``
     also its test rows and training rows for the monitor and retraining (``core.monitor.reference``)."""
-    from core.registry import save_run
+    from core.store.registry import save_run
 
     path = Path(path)
     if path.exists():
@@ -64,7 +64,7 @@ def save_credit_run(run, path, *, threshold: float | None = None,
             f"Cannot save the model to '{path}': that folder already exists. "
             "Fix: choose a new folder name (the model is saved into a folder of its own)."
         )
-    from core.rowhash import ROW_HASH_FILE, compute_row_hashes, hashes_to_bytes
+    from core.data.rowhash import ROW_HASH_FILE, compute_row_hashes, hashes_to_bytes
 
     meta = build_metadata(run, threshold=threshold, scorecard=scorecard, extra_metadata=extra_metadata)
     # One hash per training row, so scoring can tell when a file repeats the training rows.
@@ -106,7 +106,7 @@ class LoadedCreditModel:
     model: Any
     preprocessor: Any
     metadata: dict
-    blend: Any = None  # core.blend.Blend: the baseline the recommended model blends in (None: the network)
+    blend: Any = None  # core.ml.blend.Blend: the baseline the recommended model blends in (None: the network)
 
     @property
     def credit(self) -> dict:
@@ -115,7 +115,7 @@ class LoadedCreditModel:
     @property
     def decision(self) -> dict:
         """The run's decision record (``workspace.decision``: threshold, scorecard, costs)."""
-        from core.runmeta import decision
+        from core.store.runmeta import decision
 
         return decision(self.metadata)
 
@@ -141,7 +141,7 @@ class LoadedCreditModel:
         the fairness section: nothing filtered)."""
         from core.credit.reasons import reason_filter
 
-        from core.runmeta import section
+        from core.store.runmeta import section
 
         fair = section(self.metadata, "fairness")
         fair = fair if isinstance(fair, dict) else {}  # a credit section: its shape is not checked on reading
@@ -152,7 +152,7 @@ class LoadedCreditModel:
 
     def predict_codes(self, Z: np.ndarray) -> np.ndarray:
         """The recommended model's probabilities for code-space rows."""
-        from core.tabular import recommended_predict
+        from core.ml.tabular import recommended_predict
 
         return recommended_predict(self.model, self.preprocessor, self.blend)(Z)
 
@@ -163,7 +163,7 @@ class LoadedCreditModel:
     def explain_fn(self, df: pd.DataFrame, *, codes: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
         """SHAP values of the recommended model per source column, against the saved background sample
         (``codes``: the rows' ``transform_codes``, when already computed)."""
-        from core.tabular import explain_rows
+        from core.ml.tabular import explain_rows
 
         res = explain_rows(self.model, self.preprocessor, np.asarray(self.credit["background"], dtype=np.float32),
                            df.reset_index(drop=True), seed=int(self.metadata.get("config", {}).get("seed", 0)),
@@ -174,7 +174,7 @@ class LoadedCreditModel:
 def load_credit_model(path, *, runtime: str | None = None) -> LoadedCreditModel:
     """Load a folder written by `save_credit_run` (Keras safe mode, JSON settings); ``runtime="onnx"``
     runs the network on ONNX Runtime instead of TensorFlow (``core.runtime``)."""
-    from core.preprocess import TabularPreprocessor
+    from core.data.preprocess import TabularPreprocessor
     from core.runtime import load_run_model
 
     run = load_run_model(path, runtime=runtime)
@@ -184,7 +184,7 @@ def load_credit_model(path, *, runtime: str | None = None) -> LoadedCreditModel:
             f"'{path}' holds a {meta.get('scenario', 'unknown')!r} model, not a credit model. "
             "Fix: pass the folder saved by the credit scenario."
         )
-    from core.blend import load_blend
+    from core.ml.blend import load_blend
 
     return LoadedCreditModel(model=run.model, preprocessor=TabularPreprocessor.from_dict(meta["preprocessor"]),
                              metadata=meta, blend=load_blend(run.path, meta))

@@ -1,4 +1,4 @@
-"""The credit scenario end to end: choose columns, split, train (via core.tabular), explain, save.
+"""The credit scenario end to end: choose columns, split, train (via core.ml.tabular), explain, save.
 
 `train_credit` is what the page, the CLI and the benchmark call, so all three see exactly the same
 model. The raw training and test rows are kept on the run (with the sensitive columns, which are
@@ -16,7 +16,7 @@ import pandas as pd
 
 from core.credit.reasons import compute_reference_values
 from core.errors import DataValidationError
-from core.safety import short_list, short_text
+from core.data.safety import short_list, short_text
 
 SAMPLE_PATH = Path(__file__).resolve().parents[2] / "sample_data" / "credit_applications.csv"
 FEATURE_ROLES = ("numeric", "categorical")
@@ -29,7 +29,7 @@ def default_credit_config(**overrides):
 
     The batch size, the L2 penalty and the quantile bins scale with the training rows unless given
     (see CREDIT_DEFAULTS, ``credit_l2`` and ``credit_bins``; ``resolve_credit_config``)."""
-    from core.tabular import TabularConfig
+    from core.ml.tabular import TabularConfig
 
     return TabularConfig(**{**CREDIT_DEFAULTS, "batch_size": None, "l2": None, "bins": None, **overrides})
 
@@ -70,7 +70,7 @@ def credit_l2(n_fit: int) -> float:
 # split, 3-fold CV on Taiwan): BatchNormalization off (it cost German 0.005 ROC-AUC), a linear skip
 # to the logit ("wide & deep") and L2 1e-2, which took the network from 0.769 to 0.783 on German
 # and from 0.759 to 0.781 on the sample, level with or above logistic regression on both.
-# Quantile scaling of numeric columns (core.preprocess) then took the generated 150,000-row bureau
+# Quantile scaling of numeric columns (core.data.preprocess) then took the generated 150,000-row bureau
 # file from 0.728 to 0.855 (gradient boosting 0.856), Taiwan from 0.774 to 0.778 (5-fold CV) and
 # German to 0.785, with the sample at 0.784: ranks instead of raw values, so a debt ratio in the
 # thousands no longer squeezes every ordinary ratio into one point.
@@ -163,7 +163,7 @@ def prepare_credit_data(df: pd.DataFrame, *, target: str, positive: Any = None,
     kept in the frame for the fairness view but excluded from the features. Identifier, date and
     free-text columns are never features. Returns (cleaned frame, 0/1 labels, setup).
     """
-    from core.datasets import (clean_features, detect_sensitive, infer_roles, row_number_notices,
+    from core.data.datasets import (clean_features, detect_sensitive, infer_roles, row_number_notices,
                                validate_binary_target)
 
     if target not in df.columns:
@@ -217,7 +217,7 @@ def get_credit_audit(df: pd.DataFrame, *, target: str, positive: Any = None, rol
 class CreditRun:
     """A trained credit model with the raw rows it was trained and tested on."""
 
-    tabular: Any  # core.tabular.TabularRun
+    tabular: Any  # core.ml.tabular.TabularRun
     setup: CreditSetup
     train_df: pd.DataFrame
     test_df: pd.DataFrame
@@ -277,7 +277,7 @@ def train_credit(df: pd.DataFrame, *, target: str, positive: Any = None,
     The leakage audit runs on the training rows first (``audit_credit``); ``keep_columns`` keeps suspects."""
     import time
 
-    from core.tabular import train_tabular
+    from core.ml.tabular import train_tabular
 
     config = config or default_credit_config()
     data, y, setup = prepare_credit_data(df, target=target, positive=positive, roles=roles, sensitive=sensitive)

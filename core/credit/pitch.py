@@ -8,7 +8,7 @@ for monitoring (``monitor_reference.parquet``) with the run's costs.
 
 from __future__ import annotations
 
-from core.pitch import Pitch, about, currency_of, gain_words, headline_value, missing_sentence, money_text, section
+from core.report.pitch import Pitch, about, currency_of, gain_words, headline_value, missing_sentence, money_text, section
 
 
 def build_pitch(meta: dict, run_dir) -> Pitch:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from core.drift import SHIFTED, STABLE, WATCH, psi_from_counts as _psi_from_counts, psi_status  # noqa: F401
+from core.data.drift import SHIFTED, STABLE, WATCH, psi_from_counts as _psi_from_counts, psi_status  # noqa: F401
 from core.errors import DataValidationError
 
 

@@ -38,11 +38,11 @@ FEATURE_LABELS: dict[str, str] = {
 
 def humanise(name: str, labels: Mapping[str, str] | None = None) -> str:
     """'credit_history_years' -> 'Credit history years', 'NumberOfDependents' -> 'Number of dependents'
-    (``core.glossary``), unless a label is known."""
+    (``core.present.glossary``), unless a label is known."""
     labels = FEATURE_LABELS if labels is None else {**FEATURE_LABELS, **labels}
     if name in labels:
         return labels[name]
-    from core.glossary import feature_label
+    from core.present.glossary import feature_label
 
     return feature_label(name) or str(name)
 
@@ -73,9 +73,9 @@ def _is_missing(value) -> bool:
 
 
 def value_in_units(feature: str, value, reference=None, currency: str | None = None) -> str:
-    """``value`` in the feature's own unit (``core.units``): a utilisation of 0.89 as "89 %", an income
+    """``value`` in the feature's own unit (``core.present.units``): a utilisation of 0.89 as "89 %", an income
     as "€73,600"; other numbers as ``format_value``."""
-    from core.units import value_kind, value_text
+    from core.present.units import value_kind, value_text
 
     kind = value_kind(feature, [value] if _is_missing(reference) or reference is None else [value, reference])
     return value_text(value, kind, currency) if kind in ("money", "percent") else format_value(value)

@@ -14,7 +14,7 @@ def score_block(block, packed, report, staging: str, fmt: str, *, threshold: flo
                 log: dict | None = None) -> dict:
     """On a worker: read, check and score one block, log it (``core.scale.predlog``), write its part;
     return its counts."""
-    from core.columncheck import get_training_profile
+    from core.data.columncheck import get_training_profile
     from core.credit.persist import load_credit_model
     from core.credit.service import declined_rows, score_chunk
     from core.scale.engine import load_shipped
@@ -36,8 +36,8 @@ def score_block(block, packed, report, staging: str, fmt: str, *, threshold: flo
 def run_score_dask(args) -> dict:
     """``python -m core score`` for a credit run with ``--engine dask``: the same JSON as the
     single-process scorer, plus the engine (partitions, output format)."""
-    from core.registry import read_metadata
-    from core.runmeta import decision
+    from core.store.registry import read_metadata
+    from core.store.runmeta import decision
     from core.scale.run import run_table_scoring
 
     t0 = time.perf_counter()
@@ -62,7 +62,7 @@ def run_score_dask(args) -> dict:
     if parts and all(r["y"] is not None for r in parts):
         y, p = np.concatenate([r["y"] for r in parts]), np.concatenate([r["p"] for r in parts])
         if 0 < y.sum() < len(y):
-            from core.metrics import compute_binary_metrics
+            from core.ml.metrics import compute_binary_metrics
 
             result["metrics"] = compute_binary_metrics(y, p.astype(float), threshold)
     return result

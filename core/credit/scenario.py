@@ -1,4 +1,4 @@
-"""Credit scoring as the workspace sees it: the ``Scenario`` hooks (``core.scenarios``) for saved
+"""Credit scoring as the workspace sees it: the ``Scenario`` hooks (``core.store.scenarios``) for saved
 runs, batch scoring, the model card, the command line and the demo."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
+from core.store.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
 
 
 # Titles, question and page for the Overview and the navigation.
@@ -52,7 +52,7 @@ class CreditScenario(ScenarioBase):
 
     def memory_estimate(self, data, **opts):
         """A tabular training; credit rows may be sampled down (with a notice) when memory is short."""
-        from core.memory_guard import estimate_tabular
+        from core.store.memory_guard import estimate_tabular
 
         return estimate_tabular(data, scenario=self.key, imbalance=opts.get("imbalance"),
                                 shap_rows=int(opts.get("shap_rows") or 0), can_sample=True)
@@ -63,7 +63,7 @@ class CreditScenario(ScenarioBase):
         return build_credit_summary(run, **settings)
 
     def expected_input(self, meta: dict) -> dict:
-        from core.columncheck import CATEGORY, NUMBER, expected_from_summary
+        from core.data.columncheck import CATEGORY, NUMBER, expected_from_summary
 
         cr = meta.get("credit")
         if not isinstance(cr, dict):
@@ -73,7 +73,7 @@ class CreditScenario(ScenarioBase):
         return expected_from_summary(meta, kinds)
 
     def decision_settings(self, meta: dict) -> dict:
-        from core.decisions import saved_decision
+        from core.serve.decisions import saved_decision
 
         dec = saved_decision(meta)
         thr = dec.get("threshold", meta.get("threshold", 0.5))
@@ -81,8 +81,8 @@ class CreditScenario(ScenarioBase):
 
     def upgrade_metadata(self, meta: dict, version: int) -> dict:
         """Runs saved before schema 1 kept the decline threshold and the scorecard in ``credit`` as well as
-        in ``workspace.decision``: the one record is ``workspace.decision`` (``core.runmeta.migrate``)."""
-        from core.runmeta import move_to_decision
+        in ``workspace.decision``: the one record is ``workspace.decision`` (``core.store.runmeta.migrate``)."""
+        from core.store.runmeta import move_to_decision
 
         return move_to_decision(meta, "credit", ("threshold", "scorecard")) if version < 1 else meta
 
@@ -108,11 +108,11 @@ SAMPLE = ROOT / "sample_data" / "credit_applications.csv"
 def score_credit_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     """Approve / decline every applicant at the threshold, reason codes for the riskiest declines,
     and the file's own ROC-AUC and bad rate when it holds the outcome."""
-    from core.batch import BatchResult
+    from core.serve.batch import BatchResult
     from core.credit.persist import load_credit_model
     from core.credit.scoring import APPROVE, DECLINE
     from core.credit.service import declined_rows, score_chunk
-    from core.decisions import check_probability
+    from core.serve.decisions import check_probability
 
     thr = check_probability("decline threshold", s["threshold"])
     progress(0.05, "Loading the model")
@@ -146,7 +146,7 @@ def score_credit_batch(run_dir: Path, meta, df, s, progress, reason_rows):
                ("Mean P(default)", f"{p.mean():.3f}" if len(p) else "–")]
     target, positive = meta["credit"]["target"], meta["credit"]["positive"]
     if target in df.columns and df[target].nunique() == 2:
-        from core.metrics import compute_binary_metrics
+        from core.ml.metrics import compute_binary_metrics
 
         y = (df[target].astype(str) == str(positive)).to_numpy().astype(int)
         if 0 < y.sum() < len(y):
@@ -162,11 +162,11 @@ def fairness_card(meta: dict, ws: dict) -> str:
     """The model card's Fairness section: the sensitive attributes kept out, outcomes by group as the page's
     fairness tab showed them (at the decline threshold), the features flagged as possible proxies and what
     reason codes do with them."""
-    from core.card import esc, frame_table, not_recorded
+    from core.present.card import esc, frame_table, not_recorded
     from core.credit.fairness import FAIRNESS_HEADERS
 
     fair = ws.get("fairness", meta.get("fairness"))
-    sensitive = (ws.get("input") or {}).get("sensitive")  # the model card's ``ws``: migrated (core.runmeta)
+    sensitive = (ws.get("input") or {}).get("sensitive")  # the model card's ``ws``: migrated (core.store.runmeta)
     if sensitive is None and isinstance(meta.get("credit"), dict):
         sensitive = meta["credit"].get("sensitive")
     out = ""
@@ -221,10 +221,10 @@ def run_demo(root: Path, s, progress) -> Path:
     from core.credit.pipeline import default_credit_config, train_credit
     from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD, compute_profit_curve, find_optimal_threshold
     from core.credit.summary import build_credit_summary
-    from core.datasets import read_table
-    from core.registry import new_run_id
-    from core.runsummary import demo_run_name
-    from core.training import progress_share
+    from core.data.datasets import read_table
+    from core.store.registry import new_run_id
+    from core.report.runsummary import demo_run_name
+    from core.ml.training import progress_share
 
     progress(0.0, "Reading the loan applications")
     df = read_table(SAMPLE).df

@@ -24,7 +24,7 @@ def search_credit(df: pd.DataFrame, *, target: str, budget: float, positive: Any
     started = time.perf_counter()
     from core.credit.pipeline import (audit_credit, default_credit_config, prepare_credit_data,
                                       resolve_credit_config, split_rows)
-    from core.tabular import auto_batch_size
+    from core.ml.tabular import auto_batch_size
 
     recipe = config or default_credit_config()
     data, y, setup = prepare_credit_data(df, target=target, positive=positive, roles=roles, sensitive=sensitive)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.serving import Predictor
+from core.serve.serving import Predictor
 
 
 class CreditPredictor(Predictor):

@@ -8,7 +8,7 @@ from dataclasses import asdict
 import numpy as np
 import pandas as pd
 
-from core.runsummary import (CURRENCY, binary_verdict, decision_metrics, envelope, explain_section, get_fingerprint,
+from core.report.runsummary import (CURRENCY, binary_verdict, decision_metrics, envelope, explain_section, get_fingerprint,
                              jsonable, money_figure, money_text, quality_figure, roc_pr_curves)
 
 
@@ -27,9 +27,9 @@ def build_credit_summary(run, *, name: str, threshold: float, loss_default: floa
     from core.audit import attach_to_fingerprint
     from core.credit.profit import compute_decision_kpis
     from core.credit.trust import credit_trust
-    from core.drift import build_profile
-    from core.metrics import compute_binary_metrics
-    from core.blend import recommended_section
+    from core.data.drift import build_profile
+    from core.ml.metrics import compute_binary_metrics
+    from core.ml.blend import recommended_section
 
     # The recommended model's probabilities (the network's, or its blend with a baseline when that won on validation).
     y, p = np.asarray(run.y_test).astype(int), np.asarray(run.p_test, dtype=float)

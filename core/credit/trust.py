@@ -1,4 +1,4 @@
-"""When a credit model's figures must not be trusted (``core.trust``): chance-level ranking, a
+"""When a credit model's figures must not be trusted (``core.report.trust``): chance-level ranking, a
 decline line that earns less than approving or declining everyone, a ROC-AUC no credit data gives,
 or a line that declines (almost) everyone or no one."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.runsummary import CURRENCY
-from core.trust import Trust, check_blanket, check_chance, check_degenerate, check_too_good, money_in
+from core.report.runsummary import CURRENCY
+from core.report.trust import Trust, check_blanket, check_chance, check_degenerate, check_too_good, money_in
 
 # Every model in bench/bench_credit.py gets ROC-AUC 0.73-0.86 (German credit 0.78, Taiwan default 0.78, the
 # Give-Me-Some-Credit-like bureau file 0.86): repayment depends on things no application records. At
@@ -20,10 +20,10 @@ def credit_trust(y, p, *, threshold: float, loss_default: float, margin_good: fl
                  currency: str = CURRENCY) -> Trust:
     """The flags of a credit model's test figures at the decline ``threshold`` and costs.
 
-    ``interval``: ``(value, low, high)`` of the network's ROC-AUC (``core.verdict.roc_auc_interval``),
+    ``interval``: ``(value, low, high)`` of the network's ROC-AUC (``core.ml.verdict.roc_auc_interval``),
     computed here when not given (pages keep it per trained model, since only the threshold moves)."""
     from core.credit.profit import compute_decision_kpis
-    from core.verdict import roc_auc_interval
+    from core.ml.verdict import roc_auc_interval
 
     y, p = np.asarray(y).astype(int), np.asarray(p, dtype=float)
     both = len(np.unique(y)) == 2  # a test file of one outcome has no ROC-AUC to judge

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts import PALETTE, _layout
+from core.present.charts import PALETTE, _layout
 
 _LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0)
 _NAMES = {"nn": "Keras network", "seasonal_naive": "Seasonal naive", "moving_average": "Moving average"}
@@ -59,7 +59,7 @@ def plot_error_by_series(per_series: pd.DataFrame, metric: str = "wape") -> go.F
         fig.add_bar(y=g["series"], x=g[metric], name=method, orientation="h", marker_color=PALETTE[i])
     n = per_series["series"].nunique()
     fig.update_layout(barmode="group")
-    from core.glossary import metric_label
+    from core.present.glossary import metric_label
 
     name = metric_label("coverage" if metric == "coverage_p10_p90" else metric)
     unit = " (%)" if metric in ("wape", "coverage_p10_p90", "smape", "mape", "bias_pct") else (

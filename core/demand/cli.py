@@ -20,7 +20,7 @@ import argparse
 import time
 
 from core.errors import DataValidationError
-from core.safety import escape_formula_cells
+from core.data.safety import escape_formula_cells
 
 DEFAULT_HORIZON = {"daily": 28, "weekly": 8, "monthly": 12}
 SUPPORTS_SEARCH = True  # --search-budget (see core/demand/search.py)
@@ -78,11 +78,11 @@ def _load(file: str, args, cmap=None):
 
     from core.demand.data import ColumnMap, load_sales
     from core.demand.roles import guess_roles
-    from core.tablestream import read_file_of
+    from core.data.tablestream import read_file_of
 
     table = read_file_of(args, file, max_rows=None, personal="drop")  # personal data left out as it is read
     if cmap is not None:  # the test file: the columns found in --data
-        from core.tablestream import require_columns
+        from core.data.tablestream import require_columns
 
         require_columns(table, file, [cmap.date, cmap.target, *cmap.series])
     for notice in [n for n in table.notices if not _personal_notice(n)]:
@@ -106,7 +106,7 @@ def _load(file: str, args, cmap=None):
 
         covariates = read_file_of(args, "covariates", max_rows=None, personal="drop")  # --covariates-member / -sheet
         if len(covariates.sheets) > 1 or len(covariates.members) > 1:  # e.g. a first sheet of notes: say which
-            from core.tablestream import require_columns
+            from core.data.tablestream import require_columns
 
             require_columns(covariates, "covariates", [cmap.date])
         for notice in [n for n in covariates.notices if not _personal_notice(n)]:
@@ -185,7 +185,7 @@ def run_train(args) -> dict:
 
         from core.demand.export import save_demand_run
         from core.demand.summary import build_demand_summary
-        from core.runsummary import default_run_name
+        from core.report.runsummary import default_run_name
 
         workspace = build_demand_summary(run, name=default_run_name("demand", args.data), params=params,
                                          dataset_name=Path(args.data).name)
@@ -193,7 +193,7 @@ def run_train(args) -> dict:
             from core.search.scenarios import attach_search
 
             attach_search(workspace, out["search"])
-        target = Path(args.save)  # --save DIR: the run's own folder (core.registry.check_save_target)
+        target = Path(args.save)  # --save DIR: the run's own folder (core.store.registry.check_save_target)
         out["saved_to"] = out["saved"] = str(save_demand_run(run, target.parent, params, run_id=target.name,
                                                              extra_metadata=workspace))
     out["timings"] = {**run.timings, **({"search": round(search.result.seconds, 3)} if search else {}),
@@ -233,11 +233,11 @@ def _audit(data, join, args, *, hold: int):
 
 def _verdict(run, *, searched: bool) -> dict:
     """The page's verdict ((holiday-weighted) MAE against the best baseline) with the trust flags
-    (``core.trust``); the flags also go to standard error."""
+    (``core.report.trust``); the flags also go to standard error."""
     from core.cli import say
     from core.demand.trust import demand_trust
     from core.demand.verdict import compare_demand
-    from core.trust import verdict_json
+    from core.report.trust import verdict_json
 
     bt = run.backtest
     verdict = compare_demand(run) if any(f"{m}_p50" in bt for m in ("seasonal_naive", "moving_average")) else None
@@ -291,21 +291,21 @@ def run_score(args) -> dict:
         from core.demand.scale import run_score_dask
 
         return run_score_dask(args)
-    from core.datasets import read_table
-    from core.batch import score_with_run
+    from core.data.datasets import read_table
+    from core.serve.batch import score_with_run
 
     t0 = time.perf_counter()
-    from core.privacy import PersonalDataFilter
+    from core.data.privacy import PersonalDataFilter
 
     # --personal-data: personal columns left out (default), hashed or kept before anything reads them.
     guard = getattr(args, "personal", None) or PersonalDataFilter()
-    from core.tablestream import choice_of
+    from core.data.tablestream import choice_of
 
     read = read_table(args.data, max_rows=None, **choice_of(args))  # --member / --sheet
     result = score_with_run(args.model, guard.apply(read.df), max_rows=10 ** 12,
                             log=getattr(args, "prediction_log", None))  # the run's prediction log (core.monitor)
     table = result.scored
-    from core.registry import write_atomic
+    from core.store.registry import write_atomic
 
     # Complete or absent under its name, even if the process is killed while writing.
     write_atomic(args.out, escape_formula_cells(table).to_csv(index=False), what="Writing the forecast")

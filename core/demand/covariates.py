@@ -51,13 +51,13 @@ class CovariateJoin:
 
 
 def _dates(s: pd.Series, col: str, what: str) -> pd.Series:
-    from core.datasets import parse_datetimes
+    from core.data.datasets import parse_datetimes
 
     # Mixed time zones and years pandas cannot hold (9999) must not escape as exceptions.
     parsed = parse_datetimes(s if pd.api.types.is_datetime64_any_dtype(s) else s.astype(str).str.strip(),
                              formats=("mixed",), local=True)
     if parsed.notna().mean() < 0.95:
-        from core.safety import short_list
+        from core.data.safety import short_list
 
         bad = short_list(s[parsed.isna()].astype(str).unique(), limit=3)
         raise DataValidationError(
@@ -200,7 +200,7 @@ def join_covariates(sales: pd.DataFrame, covariates: pd.DataFrame, *, date_col: 
 def _fill_unmatched(out: pd.DataFrame, joined: list[str], sales: pd.DataFrame, series_cols: Sequence[str],
                     date_col: str, notices: list[str]) -> pd.DataFrame:
     """Covariates of unmatched sales rows: the same series' nearest matched period, else the median."""
-    from core.datasets import parse_datetimes
+    from core.data.datasets import parse_datetimes
 
     order = parse_datetimes(sales[date_col].astype(str), formats=("mixed",), local=True)
     work = out.assign(__order=order).sort_values("__order", kind="stable")

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.safety import short_list
+from core.data.safety import short_list
 
 SERIES_COL = "series"
 # Seasonal period used by seasonal naive, MASE and the input window, per detected frequency.
@@ -132,7 +132,7 @@ def _snap(dates: pd.Series, frequency: str, freq: str) -> pd.Series:
 
 def _parse_dates(df: pd.DataFrame, col: str, report: DataReport) -> pd.Series:
     raw = df[col]
-    from core.datasets import parse_datetimes
+    from core.data.datasets import parse_datetimes
 
     # Mixed time zones become UTC and years pandas cannot hold (9999) count as unreadable.
     parsed = parse_datetimes(raw if pd.api.types.is_datetime64_any_dtype(raw) else raw.astype(str).str.strip(),
@@ -263,7 +263,7 @@ def load_sales(df: pd.DataFrame, cmap: ColumnMap, *, fill_gaps: str = "interpola
     # What the reader left out as personal data travels with the cleaned frame to the saved summary.
     if df.attrs.get("personal_data"):
         frame.attrs["personal_data"] = list(df.attrs["personal_data"])
-    # The sales file's SHA-256 as uploaded (core.datasets.read_table) stays with the cleaned rows: a saved
+    # The sales file's SHA-256 as uploaded (core.data.datasets.read_table) stays with the cleaned rows: a saved
     # run records which file it was trained on.
     frame.attrs["source_sha256"] = df.attrs.get("source_sha256")
     return SalesData(frame, frequency, freq, SEASON[frequency], covs, binary, cmap, report)

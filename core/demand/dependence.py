@@ -16,10 +16,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from core.dependence import ShapDependence, get_shap_dependence, plot_shap_dependence
+from core.ml.dependence import ShapDependence, get_shap_dependence, plot_shap_dependence
 from core.errors import DataValidationError
-from core.explain import ShapResult
-from core.safety import short_list, short_text
+from core.ml.explain import ShapResult
+from core.data.safety import short_list, short_text
 
 MIN_ROWS = 5  # explained windows an input needs a value in before its dependence is drawn
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -108,7 +108,7 @@ def get_demand_dependence(shap: ShapResult, feature: str, *, color_by: str | Non
 
 
 def plot_demand_dependence(dep: ShapDependence, *, axis: str, labeller, currency: str | None = None):
-    """``core.dependence.plot_shap_dependence`` in demand's words: the input's plain name and unit on x,
+    """``core.ml.dependence.plot_shap_dependence`` in demand's words: the input's plain name and unit on x,
     the push on the forecast (``axis``) on y."""
     fig = plot_shap_dependence(dep, currency=currency, labeller=labeller)
     unit = UNITS.get(dep.feature)

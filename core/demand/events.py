@@ -1,8 +1,8 @@
 """Demand events: will next period's demand exceed a level the planner sets (e.g. shelf capacity)?
 
 A rare yes/no question, so it runs through the shared imbalanced-classification core:
-``core.imbalance.rebalance`` on the training windows, ``core.models.build_tabular_model`` +
-``core.training.train_keras``, scored with ``core.metrics.compute_binary_metrics``. The quantile
+``core.data.imbalance.rebalance`` on the training windows, ``core.ml.models.build_tabular_model`` +
+``core.ml.training.train_keras``, scored with ``core.ml.metrics.compute_binary_metrics``. The quantile
 forecast gives a second opinion for free: P(demand > level) read from its P10/P50/P90.
 """
 
@@ -104,9 +104,9 @@ def _features(run: DemandRun, origins: dict, levels: dict, *, quantiles: bool = 
 
 def train_events(run: DemandRun, cfg: EventConfig = EventConfig(), *, progress=None) -> EventRun:
     """Train the event classifier on training windows and score every held-out period."""
-    from core.imbalance import rebalance
-    from core.models import build_tabular_model
-    from core.training import train_keras
+    from core.data.imbalance import rebalance
+    from core.ml.models import build_tabular_model
+    from core.ml.training import train_keras
 
     t0 = time.perf_counter()
     levels = compute_levels(run, cfg)
@@ -126,7 +126,7 @@ def train_events(run: DemandRun, cfg: EventConfig = EventConfig(), *, progress=N
     fit = train_keras(lambda: build_tabular_model(Xtr.shape[1], width=32, dropout=0.1),
                       rb.X, rb.y, (Xva - mean) / sd, yva, epochs=cfg.epochs, batch_size=256,
                       class_weight=rb.class_weight, seed=cfg.seed, patience=4, progress=progress)
-    from core.models import predict_batched
+    from core.ml.models import predict_batched
 
     p_clf = predict_batched(fit.model, (Xte - mean) / sd)
     # P(demand > level) from the calibrated quantile forecast at step 1, normal in log space.
@@ -187,7 +187,7 @@ def compute_event_metrics(ev: EventRun, threshold: float = 0.5) -> pd.DataFrame:
     """Precision, recall, F1, ROC-AUC with its 95 % bootstrap interval, PR-AUC, for the classifier
     and the quantile forecast. ``verdict`` is "no better than chance" when the interval holds 0.5:
     then precision, recall and F1 at any threshold say nothing about next period's demand."""
-    from core.metrics import compute_binary_metrics
+    from core.ml.metrics import compute_binary_metrics
 
     t = ev.test
     if t["event"].nunique() < 2:

@@ -18,7 +18,7 @@ import pandas as pd
 from core.demand.features import calendar_group, feature_names, make_windows, unsquash
 from core.demand.forecast import DemandRun, _training_origins
 from core.errors import DataValidationError
-from core.explain import ShapResult
+from core.ml.explain import ShapResult
 
 
 @dataclass

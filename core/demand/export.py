@@ -1,4 +1,4 @@
-"""Exports: forecast table CSV (intervals + reorder points) and the trained run via core.registry."""
+"""Exports: forecast table CSV (intervals + reorder points) and the trained run via core.store.registry."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 
 from core.demand.forecast import DemandRun, run_summary
 from core.demand.inventory import PolicyParams, compute_policy_table
-from core.safety import escape_formula_cells
+from core.data.safety import escape_formula_cells
 
 FORECAST_FILE = "forecast.csv"
 
@@ -33,11 +33,11 @@ def forecast_csv(run: DemandRun, params: PolicyParams) -> bytes:
 
 def save_demand_run(run: DemandRun, root, params: PolicyParams | None = None, *,
                     extra_metadata: dict | None = None, run_id: str | None = None) -> Path:
-    """Save the model, its window configuration and the forecast table atomically (core.registry).
+    """Save the model, its window configuration and the forecast table atomically (core.store.registry).
 
     ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace".
     """
-    from core.registry import save_run
+    from core.store.registry import save_run
 
     params = params or PolicyParams(lead_time=min(7, run.wcfg.horizon // 2),
                                     review_period=max(1, min(7, run.wcfg.horizon // 2)))
@@ -77,7 +77,7 @@ def forecast_with_saved(path, df: pd.DataFrame, *, loaded=None) -> tuple[pd.Data
                                       to_units)
     from core.demand.model import apply_spread, predict_quantiles
     from core.errors import DataValidationError
-    from core.registry import load_run
+    from core.store.registry import load_run
 
     run = load_run(path) if loaded is None else loaded
     meta = run.metadata

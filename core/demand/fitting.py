@@ -49,7 +49,7 @@ def fit_members(train_w, val_w, y_train, y_val, wcfg, cfg, *, batch: int, refit_
     each again on them for its best epoch count. Returns (the first member's ``FitResult`` with the
     averaged final model, the averaged validated model — before the refit, the one the interval is
     calibrated with — and the best epoch of every member)."""
-    from core.training import summarize_epochs, train_keras
+    from core.ml.training import summarize_epochs, train_keras
 
     k_all = max(1, int(cfg.members))
     total = cfg.epochs * k_all

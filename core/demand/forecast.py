@@ -412,7 +412,7 @@ def get_history(run: DemandRun, sid: str) -> pd.DataFrame:
 
 def run_summary(run: DemandRun) -> dict:
     """JSON-serialisable summary (configuration, window shape, timings, exclusions)."""
-    from core.training import summarize_epochs
+    from core.ml.training import summarize_epochs
 
     return {"config": asdict(run.config), "window": run.wcfg.to_dict(), "timings": run.timings,
             "excluded": run.excluded, "notices": run.notices, "device": run.device,

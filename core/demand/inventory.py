@@ -252,7 +252,7 @@ def explain_stock(s: dict, service_level: float | None = None, *, currency: str 
 def explain_stock_naive(s: dict, service_level: float | None = None, *, currency: str | None = None) -> str:
     """``explain_stock``'s sentence, worded for the naive policy."""
     if currency:
-        from core.money import format_money
+        from core.present.money import format_money
 
         cost_model, cost_naive = format_money(s["cost_model"], currency), format_money(s["cost_naive"], currency)
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from core.glossary import feature_label
+from core.present.glossary import feature_label
 
 _FIXED = {
     "recent level": "Recent demand level",

@@ -18,7 +18,7 @@ import numpy as np
 from core.audit import LeakAudit, audit_covariates
 from core.demand.data import SERIES_COL, SalesData
 from core.errors import DataValidationError
-from core.safety import short_list
+from core.data.safety import short_list
 
 
 def hold_periods(horizon: int, origins: int = 1, step: int | None = None) -> int:

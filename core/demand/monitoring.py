@@ -103,7 +103,7 @@ class DemandMonitor(MonitorSpec):
 
         sales = extra_file
         if sales is None and train_data is not None:
-            from core.datasets import read_table
+            from core.data.datasets import read_table
 
             sales = read_table(train_data, max_rows=None, personal="drop").df
         return train_demand_challenger(Path(run_dir), meta, holdout, sales=sales, save_to=save_to, lineage=lineage,
@@ -114,7 +114,7 @@ class DemandMonitor(MonitorSpec):
 
     def score_profile(self, meta, scores):
         # Forecasts are compared with the quantities of the training history (same units).
-        from core.columncheck import get_training_profile
+        from core.data.columncheck import get_training_profile
 
         target = _cmap(meta).get("target")
         column = ((get_training_profile(meta) or {}).get("columns") or {}).get(target)

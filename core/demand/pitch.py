@@ -9,7 +9,7 @@ was kept show the total over all series, without a band.
 
 from __future__ import annotations
 
-from core.pitch import Pitch, currency_of, gain_words, headline_value, missing_sentence, money_text, section
+from core.report.pitch import Pitch, currency_of, gain_words, headline_value, missing_sentence, money_text, section
 
 PERIODS_A_YEAR = {"daily": (365, "day"), "weekly": (52, "week"), "monthly": (12, "month")}
 
@@ -57,7 +57,7 @@ def _band_chart(ws: dict):
         return fig.update_layout(font=dict(size=16)), (
             "Periods the model never saw: the shaded range is where it expected demand to fall, the black "
             "line is what customers really bought.")
-    curves = ws.get("curves") or {}  # as migrated (core.runmeta): a dict or absent
+    curves = ws.get("curves") or {}  # as migrated (core.store.runmeta): a dict or absent
     actual, p50 = curves.get("backtest_actual"), curves.get("backtest_p50")
     if not (isinstance(actual, dict) and isinstance(p50, dict) and actual.get("x")):
         return None, "The forecast chart needs the backtest, which this run did not save."

@@ -16,7 +16,7 @@ import pandas as pd
 
 from core.demand.data import ColumnMap
 from core.errors import DataValidationError
-from core.safety import short_list
+from core.data.safety import short_list
 
 # Name tokens that mark the quantity to forecast, best first.
 QUANTITY_TOKENS = ("units", "unit", "quantity", "qty", "sold", "demand", "sales", "sale", "volume",
@@ -53,7 +53,7 @@ def _reads_as_dates(s: pd.Series) -> bool:
     head = s.dropna().astype(str).head(50)
     if head.empty:
         return False
-    from core.datasets import parse_datetimes
+    from core.data.datasets import parse_datetimes
 
     return bool(parse_datetimes(head, formats=("mixed",)).notna().mean() > 0.9)
 

@@ -7,7 +7,7 @@ single-process engine's own code (the scorer is run up to ``group_profiles`` and
 and sent to every worker. The series are then split into one group per worker, balanced by count,
 whatever stores and products they share; each group's rows (in file order) are forecast with the
 single-process
-engine (``core.batch.score_with_run``), and the tables are put back in the
+engine (``core.serve.batch.score_with_run``), and the tables are put back in the
 single-process order (sorted series ids). On a worker the engine's ``group_profiles`` returns the
 shared profiles (cut to that worker's date grid, the same numbers) instead of the profiles of the
 worker's own series: safety stock and reorder points come out as in one process.
@@ -134,7 +134,7 @@ def forecast_group(pieces: list, group: int | None, packed, settings: dict | Non
     profiles. With ``group`` None, ``pieces`` are all blocks' rows and the scorer only computes
     the profiles (a ``SharedProfiles``)."""
     from core.scale.engine import shipped_run_dir
-    from core.batch import score_with_run
+    from core.serve.batch import score_with_run
 
     _install_profile_hook()
     if group is None:
@@ -166,8 +166,8 @@ def run_score_dask(args) -> dict:
     from distributed import as_completed
 
     from core.cli import say
-    from core.columncheck import get_training_profile
-    from core.registry import read_metadata
+    from core.data.columncheck import get_training_profile
+    from core.store.registry import read_metadata
     from core.scale.cluster import open_client
     from core.scale.engine import n_workers, ship_run
     from core.scale.output import write_part

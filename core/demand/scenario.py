@@ -1,4 +1,4 @@
-"""Demand forecasting as the workspace sees it: the ``Scenario`` hooks (``core.scenarios``) for saved
+"""Demand forecasting as the workspace sees it: the ``Scenario`` hooks (``core.store.scenarios``) for saved
 runs, batch scoring (``core.demand.service``: a forecast and an inventory policy per series), the command
 line and the demo."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.demand.service import ON_HAND_COLUMNS, score_demand_batch
-from core.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
+from core.store.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
 
 SAMPLE = ROOT / "sample_data" / "demand_sales.csv"
 
@@ -53,7 +53,7 @@ class DemandScenario(ScenarioBase):
         or its frame); ``opts["horizon"]`` defaults to one season."""
         import math
 
-        from core.memory_guard import estimate_demand
+        from core.store.memory_guard import estimate_demand
 
         frame = getattr(data, "frame", data)
         season = int(getattr(data, "season", 0) or 7)
@@ -69,7 +69,7 @@ class DemandScenario(ScenarioBase):
         return build_demand_summary(run, **settings)
 
     def expected_input(self, meta: dict) -> dict:
-        from core.columncheck import CATEGORY, DATE, NUMBER, expected_from_summary
+        from core.data.columncheck import CATEGORY, DATE, NUMBER, expected_from_summary
 
         cm = meta.get("column_map")
         if not isinstance(cm, dict):
@@ -80,7 +80,7 @@ class DemandScenario(ScenarioBase):
         return expected_from_summary(meta, kinds)
 
     def decision_settings(self, meta: dict) -> dict:
-        from core.decisions import saved_decision
+        from core.serve.decisions import saved_decision
 
         dec = saved_decision(meta)
         horizon = int((meta.get("window") or {}).get("horizon", 14))
@@ -121,14 +121,14 @@ class DemandScenario(ScenarioBase):
 def run_demo(root: Path, s, progress) -> Path:
     """Train on the bundled sales with the demo settings and a standard inventory policy, and save
     the run with its workspace summary."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.demand.data import load_sales
     from core.demand.roles import guess_columns
     from core.demand.export import save_demand_run
     from core.demand.forecast import DemandConfig, train_demand
     from core.demand.inventory import PolicyParams
     from core.demand.summary import build_demand_summary
-    from core.runsummary import demo_run_name
+    from core.report.runsummary import demo_run_name
 
     progress(0.0, "Reading the sales history")
     df = read_table(SAMPLE).df

@@ -148,7 +148,7 @@ class DemandObjective:
         paired bootstrap interval of the difference in (weighted) MAE on the validation forecast
         points is below zero, at a level widened for the ``comparisons`` trials the best one was picked
         from. Trials that forecast different points are not compared."""
-        from core.verdict import compare_losses
+        from core.ml.verdict import compare_losses
 
         level = confirm_level(comparisons)
         (kb, eb, w, *_), (kr, er, *_) = best, recipe

@@ -1,6 +1,6 @@
 """Demand's scoring step, written once for every door.
 
-The Score page and ``python -m core score`` (through ``core.batch.score_with_run`` and the scenario's
+The Score page and ``python -m core score`` (through ``core.serve.batch.score_with_run`` and the scenario's
 ``score`` hook), the Dask engine (``core.demand.scale``, the same call per group of series) and the
 prediction service (``core.demand.serving``) all forecast with :func:`score_demand_batch`: P10 / P50 / P90
 per series and each series' safety stock and reorder point under the decision settings.
@@ -20,7 +20,7 @@ def score_demand_batch(run_dir: Path, meta, df, s, progress, *, loaded=None):
     """Forecast the horizon after each series' history with P10 / P50 / P90, and each series' safety
     stock, reorder point (and order quantity with stock on hand) under the decision settings.
     ``loaded``: the run already loaded (a server keeps it), else it is read from ``run_dir``."""
-    from core.batch import BatchResult
+    from core.serve.batch import BatchResult
     from core.demand.export import forecast_with_saved
     from core.demand.inventory import PolicyParams, check_params, policy_from_quantiles
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pandas as pd
 
 from core.demand.service import ON_HAND_COLUMNS
-from core.serving import Predictor
+from core.serve.serving import Predictor
 
 
 class DemandPredictor(Predictor):
     optional = ON_HAND_COLUMNS
 
     def __init__(self, run_dir: Path, *, runtime: str):
-        from core.decisions import get_decision_settings
+        from core.serve.decisions import get_decision_settings
         from core.runtime import load_run_model
 
         self.loaded = load_run_model(run_dir, runtime=runtime)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from core.runsummary import (CURRENCY, curve, envelope, explain_section, get_fingerprint, money_figure,
+from core.report.runsummary import (CURRENCY, curve, envelope, explain_section, get_fingerprint, money_figure,
                              money_text, quality_figure)
 
 
@@ -25,8 +25,8 @@ def build_demand_summary(run, *, name: str, params, data: pd.DataFrame | None = 
     from core.demand.verdict import baseline_policy_backtest, versus_best
     from core.audit import attach_to_fingerprint
     from core.demand.trust import demand_trust
-    from core.verdict import Verdict
-    from core.drift import build_profile
+    from core.ml.verdict import Verdict
+    from core.data.drift import build_profile
     H = run.wcfg.horizon
     agg = run.aggregate_scale(params.lead_time + params.review_period)
     verdict = demand_verdict(run)

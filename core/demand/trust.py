@@ -1,11 +1,11 @@
-"""When a demand forecast's figures must not be trusted (``core.trust``): no better than the naive
+"""When a demand forecast's figures must not be trusted (``core.report.trust``): no better than the naive
 forecast, worse than a naive forecast, or an error so small that an input must hold the answer."""
 
 from __future__ import annotations
 
 import math
 
-from core.trust import Trust, TrustFlag, check_below_baseline, check_too_good
+from core.report.trust import Trust, TrustFlag, check_below_baseline, check_too_good
 
 # This project's network reaches MASE 0.67-0.79 against the in-sample seasonal naive (0.74 on the sample,
 # 0.67 on air passengers, 0.79 on a weekly retail chain; bench/bench_demand.py). 0.3

@@ -4,7 +4,7 @@ The verdict is the one comparison of a demand run: the page's tiles, the invento
 saved run's headline (the Overview, presenter mode, the model card) and the command line all set the
 network against the baseline it names (``best_baseline``), never against a fixed one.
 
-The same rule as every other scenario (``core.verdict``): a paired bootstrap interval of the
+The same rule as every other scenario (``core.ml.verdict``): a paired bootstrap interval of the
 difference in mean absolute error over the backtest's forecast points (holiday weeks weighted 5
 when the data has a holiday flag), "on par" when it contains zero. On top of that, two things a
 headline error hides: the network having the worst bias of all methods, and its P10–P90 interval
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.verdict import Verdict, compare_losses
+from core.ml.verdict import Verdict, compare_losses
 
 BASELINES = {"seasonal_naive": "seasonal naive", "moving_average": "moving average"}
 COVERAGE_TARGET = (70.0, 90.0)  # % of actuals inside P10–P90 (80 % ideal)

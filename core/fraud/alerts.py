@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.money import DEFAULT_CURRENCY, format_money
+from core.present.money import DEFAULT_CURRENCY, format_money
 
 _LABELS = {
     "amount": "Amount",
@@ -37,7 +37,7 @@ def short_label(name: str) -> str:
     m = re.fullmatch(r"cust_avg_(\d+)d_to_(\d+)d", name)
     if m:
         return f"Customer's {m.group(1)}-day vs {m.group(2)}-day average amount"
-    from core.glossary import feature_label
+    from core.present.glossary import feature_label
 
     return feature_label(name)  # a column of the analyst's own file: its name in words
 

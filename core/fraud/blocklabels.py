@@ -4,7 +4,7 @@ reads a file that fits in memory (``core.fraud.cli._labels``).
 The first pass counts every day's rows per label value as written; the label rule is decided once from
 the whole file's counts: labels ``core.fraud.columns.parse_labels`` knows (0/1, yes/no, true/false,
 fraud/legit) are read as they are unless ``--positive`` / ``--negative`` are given; any other spelling
-(Y/N, +/-, fraud/ok/pending) goes through ``core.outcome.label_rule``, the rule the default path uses,
+(Y/N, +/-, fraud/ok/pending) goes through ``core.data.outcome.label_rule``, the rule the default path uses,
 so a value that turns up only in a late block is read the same way as in the first, and rows left out
 are counted over the whole file. The second pass applies the rule to every block it keeps.
 """
@@ -38,7 +38,7 @@ def decide(counts: pd.DataFrame, target: str, *, positive=None, negative=None):
     """(the ``LabelRule`` or None when the labels are read as they are, notices, the ``days`` frame of
     ``core.fraud.dayrule``: rows and frauds per day, rows the rule leaves out not counted)."""
     from core.fraud.columns import parse_labels
-    from core.outcome import label_rule
+    from core.data.outcome import label_rule
 
     by_label = counts["rows"].groupby(level="label", dropna=False).sum()
     blank = int(by_label[by_label.index.isna()].sum())

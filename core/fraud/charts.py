@@ -7,7 +7,7 @@ from typing import Mapping
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.charts import PALETTE, _layout
+from core.present.charts import PALETTE, _layout
 
 BAND_COLORS = {"approve": "#16a34a", "review": "#f59e0b", "block": "#dc2626"}
 
@@ -46,7 +46,7 @@ def plot_decision_bands(bands: pd.DataFrame, currency: str | None = None) -> go.
     bands stay visible instead of a single bar."""
     import numpy as np
 
-    from core.money import format_money
+    from core.present.money import format_money
 
     fig = go.Figure()
     genuine = (bands["amount"] - bands["fraud_amount"]).clip(lower=0)

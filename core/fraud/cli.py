@@ -83,7 +83,7 @@ def _labels(df, cols, args):
     value meaning fraud from --positive (guessed for two values), the others from --negative."""
     from core.cli import negative_values
     from core.fraud.columns import parse_labels
-    from core.outcome import as_binary_labels
+    from core.data.outcome import as_binary_labels
 
     if args.positive is None and args.negative is None:
         try:
@@ -99,13 +99,13 @@ def _labels(df, cols, args):
 
 def run_train(args) -> dict:
     """Train on --data with a time split and report metrics, baselines, decisions and timings."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.fraud.columns import KEY_ROLE, customer_key_rule, keyed_customer, lost_key_notice, make_columns
     from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
-    from core.pseudonym import KeyRule, new_secret
+    from core.data.pseudonym import KeyRule, new_secret
     from core.fraud.pipeline import NETWORK, explain_run, run_fraud, run_summary
     from core.scale.sample import wants_sample
-    from core.training import describe_epochs, summarize_epochs
+    from core.ml.training import describe_epochs, summarize_epochs
 
     t0 = time.perf_counter()
     if getattr(args, "test_data", None):
@@ -126,7 +126,7 @@ def run_train(args) -> dict:
             config = replace(config, train_start=sample.train_start)
     else:
         # Never sample a log (windows need every row); personal data is left out as it is read.
-        from core.tablestream import choice_of
+        from core.data.tablestream import choice_of
 
         table = read_table(args.data, max_rows=None, personal="drop", keys=keys, **choice_of(args))  # --member / --sheet
     t_read = time.perf_counter() - t0
@@ -164,7 +164,7 @@ def run_train(args) -> dict:
     for notice in run.notices:  # a span fitted to a short log, no ids, known cards set aside, ...
         if notice != cols.time_notice and notice not in leaks:  # the audit's were said above
             print(notice, file=sys.stderr, flush=True)
-    from core.blend import recommended_line
+    from core.ml.blend import recommended_line
 
     print(recommended_line(run.tabular), file=sys.stderr, flush=True)
     timings = {"read": t_read, **run.timings}
@@ -218,7 +218,7 @@ def run_train(args) -> dict:
 
         from core.fraud.persist import save_fraud_run
         from core.fraud.summary import build_fraud_summary
-        from core.runsummary import default_run_name
+        from core.report.runsummary import default_run_name
 
         workspace = build_fraud_summary(
             run, name=default_run_name("fraud", args.data), review_threshold=min(best["threshold"], 1.0),
@@ -227,7 +227,7 @@ def run_train(args) -> dict:
             from core.search.scenarios import attach_search
 
             attach_search(workspace, result["search"])
-        target = Path(args.save)  # --save DIR: the run's own folder (core.registry.check_save_target)
+        target = Path(args.save)  # --save DIR: the run's own folder (core.store.registry.check_save_target)
         result["saved_to"] = str(save_fraud_run(run, target.parent, run_id=target.name, extra_metadata=workspace,
                                                 secret=keys.secret if run.keyed else None))
     timings["total"] = time.perf_counter() - t0
@@ -237,12 +237,12 @@ def run_train(args) -> dict:
 
 def _verdict(run, review_threshold: float, review_fee: float) -> dict:
     """The page's verdicts (PR-AUC, then ROC-AUC, against the best baseline) with the trust flags at
-    the cost-optimal review threshold (``core.trust``); the flags also go to standard error."""
+    the cost-optimal review threshold (``core.report.trust``); the flags also go to standard error."""
     from core.fraud.pipeline import NETWORK
     from core.fraud.trust import fraud_trust
-    from core.glossary import MODELS
-    from core.trust import verdict_json
-    from core.verdict import compare_binary
+    from core.present.glossary import MODELS
+    from core.report.trust import verdict_json
+    from core.ml.verdict import compare_binary
 
     test = run.test
     y, p = test["label"].to_numpy(), test[run.score_column].to_numpy()
@@ -253,7 +253,7 @@ def _verdict(run, review_threshold: float, review_fee: float) -> dict:
                         review_fee=review_fee, pr_auc=run.recommended_section()["metrics"].get("pr_auc"))
     for line in trust.notices():
         print(line, file=sys.stderr, flush=True)
-    from core.blend import recommended_name
+    from core.ml.blend import recommended_name
 
     return verdict_json(verdicts[0], trust, more=verdicts[1:], model=recommended_name(run.tabular))
 
@@ -284,9 +284,9 @@ def run_score(args) -> dict:
     from core.fraud.persist import load_fraud_model
     from core.fraud.pipeline import prepare_new_transactions
     from core.fraud.service import decision_thresholds, history_keep, roll_history, score_chunk as score_rows
-    from core.privacy import with_run_keys
-    from core.registry import read_metadata
-    from core.streaming import stream_score
+    from core.data.privacy import with_run_keys
+    from core.store.registry import read_metadata
+    from core.serve.streaming import stream_score
 
     t0 = time.perf_counter()
     meta = read_metadata(args.model)
@@ -312,7 +312,7 @@ def run_score(args) -> dict:
         if not getattr(args, "quiet", False):
             print(f"scored {rows:,} transactions ({time.perf_counter() - t0:.1f} s)", file=sys.stderr, flush=True)
 
-    from core.tablestream import choice_of
+    from core.data.tablestream import choice_of
 
     # --personal-data: drop (default), hash, keep; the run's key columns are pseudonymised with its secret in
     # every mode, so histories line up and the scored file never holds a raw card number.

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.safety import short_list
+from core.data.safety import short_list
 
 # Names seen in public fraud data sets (handbook simulator, Kaggle sets, our sample), lower case.
 ALIASES = {
@@ -26,7 +26,7 @@ ROLE_NAMES = {"time": "timestamp", "amount": "amount", "customer": "customer / c
 LEAKY = ("tx_fraud_scenario", "fraud_scenario", "pattern")
 
 
-# Personal data that can be a customer key, most specific first (core.privacy kinds).
+# Personal data that can be a customer key, most specific first (core.data.privacy kinds).
 KEY_KINDS = ("card", "iban", "email", "phone")
 KEY_ROLE = "customer / card key"
 
@@ -101,16 +101,16 @@ def make_columns(df: pd.DataFrame, *, time=None, amount=None, target=None, custo
 
 
 def customer_key_rule(customer: str | None = None):
-    """Which personal column is kept as the customer key (``core.pseudonym.KeyRule.pick``).
+    """Which personal column is kept as the customer key (``core.data.pseudonym.KeyRule.pick``).
 
     A column holding personal data is a key when the analyst maps it as the customer / card
     (``customer``); else when the column mapping would pick it by its name (cc_num, card_number,
     ...) and its values repeat like a key's; else, when no column has a customer's name, the first
-    card, account, e-mail or phone column whose values repeat like a key's (``core.pseudonym.repeats_like_key``: most rows share their
+    card, account, e-mail or phone column whose values repeat like a key's (``core.data.pseudonym.repeats_like_key``: most rows share their
     value with another row). Names, addresses and birth dates are never keys: they do not identify
     one customer. Everything else that is personal is dropped as usual.
     """
-    from core.pseudonym import repeats_like_key
+    from core.data.pseudonym import repeats_like_key
 
     def pick(df: pd.DataFrame, found) -> list[str]:
         personal = {c.column: c for c in found}
@@ -203,7 +203,7 @@ def prepare_log(df: pd.DataFrame, cols: FraudColumns, *, require_labels: bool = 
     raw_t = df[cols.time]
     # ISO 8601 is fast and covers most exports; "mixed" is slower but reads anything else. Mixed
     # time zones become UTC; years pandas cannot hold (9999) count as unreadable.
-    from core.datasets import parse_datetimes
+    from core.data.datasets import parse_datetimes
     from core.fraud.clock import is_numeric_time, to_timestamps
 
     if cols.time_unit and not pd.api.types.is_datetime64_any_dtype(raw_t):  # a prepared log stays as it is

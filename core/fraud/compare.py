@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.imbalance import IMBALANCE_METHODS
-from core.tabular import train_tabular
+from core.data.imbalance import IMBALANCE_METHODS
+from core.ml.tabular import train_tabular
 
 DEFAULT_METHODS = ("none", "class_weight", "undersample", "smote")
 
@@ -36,7 +36,7 @@ def compare_imbalance(run, methods=DEFAULT_METHODS, *, min_precision: float = 0.
     only the rebalancing differs. ``progress(i, n, method)`` is called before each method.
     """
     from core.fraud.decisions import compute_card_precision_at_k, compute_recall_at_precision
-    from core.metrics import compute_binary_metrics
+    from core.ml.metrics import compute_binary_metrics
 
     methods = check_methods(methods)
     frame, split = run.features.frame, run.split

@@ -3,7 +3,7 @@ the recommended model's fraud risk across the alert threshold.
 
 Each feature may take the training period's quantiles in 5 % steps inside its 1st to 99th percentile, and
 a change costs how far it moves the transaction through the training population. The search is the one
-every scenario shares (``core.flipsearch``: every single change, then every pair, then every triple on a
+every scenario shares (``core.ml.flipsearch``: every single change, then every pair, then every triple on a
 10 % grid, each size scored in one batched call; the fewest features that flip the alert win, then the
 cheapest change), which does not stall on the engineered windows piled up at zero (most terminals have no
 fraud) as a greedy search does. The answer is said in the fraud page's words (alert / no alert, risk,
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.flipsearch import Flip, candidates, default_ranges, search_flip
+from core.ml.flipsearch import Flip, candidates, default_ranges, search_flip
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _lower(name: str) -> str:
 
 def get_flip_features(contributions: pd.DataFrame, numeric: Sequence[str], k: int = 3) -> list[str]:
     """The ``k`` numeric features with the largest SHAP push (either way) on this transaction; ``contributions``
-    as ``core.explain.ShapResult.contributions`` returns it (feature, value, shap)."""
+    as ``core.ml.explain.ShapResult.contributions`` returns it (feature, value, shap)."""
     if not 1 <= int(k) <= 10:
         raise DataValidationError(f"The search may move 1 to 10 features; got {k}. Fix: pick a number in that range.")
     order = contributions.reindex(contributions["shap"].abs().sort_values(ascending=False, kind="stable").index)

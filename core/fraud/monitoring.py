@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.runmeta import decision as saved_decision
-from core.runmeta import workspace
+from core.store.runmeta import decision as saved_decision
+from core.store.runmeta import workspace
 from core.monitor.spec import (Challenger, MonitorSpec, input_columns, make_log_frame, rate, roc_auc,
                                rows_with_inputs)
 
@@ -64,7 +64,7 @@ class FraudMonitor(MonitorSpec):
 
     def read_labels(self, meta, values):
         from core.fraud.columns import parse_labels
-        from core.outcome import LabelRule
+        from core.data.outcome import LabelRule
 
         values = pd.Series(values).reset_index(drop=True)
         rule = LabelRule.from_dict(meta.get("label_rule"))
@@ -98,7 +98,7 @@ class FraudMonitor(MonitorSpec):
                 "alert_precision": rate(p[alert], alert[alert]), "fraud_rate": float(np.mean(p)) if len(p) else None}
 
     def decide(self, meta, scores):
-        from core.decisions import fraud_decisions
+        from core.serve.decisions import fraud_decisions
         from core.fraud.service import decision_thresholds
 
         return fraud_decisions(scores, *decision_thresholds(meta))  # what `python -m core score` decides
@@ -113,7 +113,7 @@ class FraudMonitor(MonitorSpec):
 
     def important_inputs(self, meta):
         # The model reads history features built from these columns; every profiled one is watched.
-        from core.columncheck import get_training_profile
+        from core.data.columncheck import get_training_profile
 
         return list(((get_training_profile(meta) or {}).get("columns") or {}))
 
@@ -122,14 +122,14 @@ class FraudMonitor(MonitorSpec):
                 lineage=None, progress=None):
         from dataclasses import fields, replace
 
-        from core.datasets import parse_datetimes, read_table
+        from core.data.datasets import parse_datetimes, read_table
         from core.fraud.columns import FraudColumns
         from core.fraud.features import FeatureConfig
         from core.fraud.persist import HISTORY_FILE, save_fraud_run
         from core.fraud.pipeline import FraudConfig, run_fraud
         from core.fraud.service import decision_thresholds
         from core.fraud.summary import build_fraud_summary
-        from core.tabular import TabularConfig
+        from core.ml.tabular import TabularConfig
 
         say = progress or (lambda _m: None)
         cols = FraudColumns(**_columns(meta))

@@ -25,7 +25,7 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
     A run with key columns read as keyed pseudonyms (``run.keyed``) needs the ``secret`` they were
     made with: it is kept in the run folder only, so files scored later get the same pseudonyms.
     """
-    from core.pseudonym import secret_file
+    from core.data.pseudonym import secret_file
 
     if run.keyed and secret is None:
         raise DataValidationError(
@@ -33,8 +33,8 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
             "got none. Fix: pass the secret the file was read with (the session's or the command's).")
     from core.fraud.alerts import get_typical_values
     from core.fraud.pipeline import NETWORK, run_summary
-    from core.registry import save_run
-    from core.rowhash import ROW_HASH_FILE, compute_row_hashes, hashes_to_bytes
+    from core.store.registry import save_run
+    from core.data.rowhash import ROW_HASH_FILE, compute_row_hashes, hashes_to_bytes
 
     buf = io.BytesIO()
     run.history.to_parquet(buf, index=False)
@@ -99,15 +99,15 @@ class SavedFraudModel:
     background: np.ndarray | None = None
     typical: dict | None = None
     seed: int = 0
-    keys: object = None  # core.pseudonym.KeyRule: the run's key columns and secret, or None
-    blend: object = None  # core.blend.Blend: the baseline the recommended model blends in (None: the network)
+    keys: object = None  # core.data.pseudonym.KeyRule: the run's key columns and secret, or None
+    blend: object = None  # core.ml.blend.Blend: the baseline the recommended model blends in (None: the network)
 
     def __repr__(self) -> str:  # never the key rule's secret, nor the history
         return f"SavedFraudModel(columns={self.columns}, keys={self.keys!r})"
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """The recommended model's risk for engineered feature rows ``X``."""
-        from core.models import predict_batched
+        from core.ml.models import predict_batched
 
         if self.blend is None:
             return predict_batched(self.model, self.preprocessor.transform(X))
@@ -121,7 +121,7 @@ class SavedFraudModel:
         if self.background is None or len(X) == 0:
             return None if self.background is None else []
         from core.fraud.alerts import get_reasons
-        from core.tabular import explain_rows
+        from core.ml.tabular import explain_rows
 
         res = explain_rows(self.model, self.preprocessor, self.background, X.reset_index(drop=True), seed=self.seed,
                            blend=self.blend)
@@ -131,8 +131,8 @@ class SavedFraudModel:
 def load_fraud_model(path, *, runtime: str | None = None) -> SavedFraudModel:
     """Load a run saved by :func:`save_fraud_run`; ``runtime="onnx"`` runs the network on ONNX
     Runtime instead of TensorFlow (``core.runtime``)."""
-    from core.blend import load_blend
-    from core.preprocess import TabularPreprocessor
+    from core.ml.blend import load_blend
+    from core.data.preprocess import TabularPreprocessor
     from core.runtime import load_run_model
 
     run = load_run_model(path, runtime=runtime)
@@ -140,7 +140,7 @@ def load_fraud_model(path, *, runtime: str | None = None) -> SavedFraudModel:
     if meta.get("scenario") != "fraud":
         raise DataValidationError(f"Expected a saved fraud run; '{Path(path).name}' is a "
                                   f"{meta.get('scenario')} run. Fix: pick a fraud run.")
-    from core.pseudonym import run_key_rule
+    from core.data.pseudonym import run_key_rule
 
     cfg = meta["config"]["features"]
     return SavedFraudModel(

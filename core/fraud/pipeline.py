@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.safety import short_list
+from core.data.safety import short_list
 from core.fraud.columns import FraudColumns, extra_feature_columns, prepare_log
 from core.fraud.decisions import compute_card_precision_at_k, compute_precision_at_k_per_day
 from core.fraud.features import FeatureConfig, FeatureSet, compute_features
 from core.fraud.split import TimeSplit, fit_to_span, split_by_time
-from core.tabular import ENSEMBLE, NETWORK, TabularConfig, TabularRun, train_tabular
+from core.ml.tabular import ENSEMBLE, NETWORK, TabularConfig, TabularRun, train_tabular
 
 # Training defaults for transaction logs, chosen on the handbook's log (see bench/bench_fraud.py):
 # large batches (training periods hold tens of thousands of rows, and a 2,048-row batch still
@@ -76,9 +76,9 @@ class FraudRun:
     notices: list[str] = field(default_factory=list)
     history: pd.DataFrame | None = None  # labelled log kept for scoring new files (needs the past)
     extra_columns: list[str] = field(default_factory=list)
-    # Personal columns kept as keys (keyed pseudonyms, core.pseudonym): [{"column", "kind", "role"}].
+    # Personal columns kept as keys (keyed pseudonyms, core.data.pseudonym): [{"column", "kind", "role"}].
     keyed: list[dict] = field(default_factory=list)
-    # How the log's outcome became 0/1 when spelled otherwise (core.outcome.LabelRule.to_dict), or None.
+    # How the log's outcome became 0/1 when spelled otherwise (core.data.outcome.LabelRule.to_dict), or None.
     label_rule: dict | None = None
 
     @property
@@ -88,7 +88,7 @@ class FraudRun:
 
     def recommended_section(self) -> dict:
         """The recommended model and its test metrics (with the fraud ones), for the CLI's JSON and a saved run."""
-        from core.blend import recommended_section
+        from core.ml.blend import recommended_section
 
         out = recommended_section(self.tabular)
         if out["model"] == NETWORK:
@@ -253,17 +253,17 @@ def run_fraud(df: pd.DataFrame, cols: FraudColumns, *, config: FraudConfig = Fra
 
 
 def _label_rule(df: pd.DataFrame) -> dict | None:
-    """The rule that made the log's 0/1 labels (``core.outcome.as_binary_labels`` leaves it on the rows)."""
-    from core.outcome import RULE_ATTR
+    """The rule that made the log's 0/1 labels (``core.data.outcome.as_binary_labels`` leaves it on the rows)."""
+    from core.data.outcome import RULE_ATTR
 
     rule = df.attrs.get(RULE_ATTR)
     return dict(rule) if isinstance(rule, dict) else None
 
 
 def _keyed(df: pd.DataFrame, used: list[str]) -> list[dict]:
-    """The model's columns that were read as keyed pseudonyms: column, kind (core.privacy.KINDS key), role."""
+    """The model's columns that were read as keyed pseudonyms: column, kind (core.data.privacy.KINDS key), role."""
     from core.fraud.columns import keyed_columns
-    from core.privacy import KINDS
+    from core.data.privacy import KINDS
 
     kinds = {label: kind for kind, label in KINDS.items()}
     return [{"column": str(p["column"]), "kind": kinds.get(str(p.get("kind")), "card"), "role": str(p["key"])}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.pitch import (DAYS_A_YEAR, Pitch, currency_of, gain_words, headline_value, missing_sentence, money_text,
+from core.report.pitch import (DAYS_A_YEAR, Pitch, currency_of, gain_words, headline_value, missing_sentence, money_text,
                         section)
 
 

@@ -58,8 +58,8 @@ def block_days(block, cols) -> pd.DataFrame:
 
 def block_rows_since(block, cols, since, drop=(), keys=None, rule=None) -> pd.DataFrame:
     """The block's rows (every column but the personal ones in ``drop``, in the file's order) from
-    ``since`` on; all of them when None. ``keys`` (a ``core.pseudonym.KeyRule``) pseudonymises the
-    customer key column as the block is read; ``rule`` (a ``core.outcome.LabelRule``) reads labels
+    ``since`` on; all of them when None. ``keys`` (a ``core.data.pseudonym.KeyRule``) pseudonymises the
+    customer key column as the block is read; ``rule`` (a ``core.data.outcome.LabelRule``) reads labels
     spelled otherwise as 0/1 and leaves out the rows it does not count."""
     from core.fraud.columns import prepare_log
     from core.scale.inputs import read_block
@@ -82,7 +82,7 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None,
     ``config`` is the run's ``FraudConfig`` (its windows, label delay, gap and split dates). With
     ``--engine dask`` the sample's window features are built on the same cluster, in time
     partitions with the overlap the windows need (``core.fraud.scale.features_on_cluster``), and
-    handed to training as ``sample.features``. ``keys`` (a ``core.pseudonym.KeyRule``) keeps the
+    handed to training as ``sample.features``. ``keys`` (a ``core.data.pseudonym.KeyRule``) keeps the
     customer key as a keyed pseudonym (chosen on the first block, then fixed for every block).
     """
     from core.cli import negative_values  # --negative as a list (core/cli.py imports no scenario)
@@ -118,8 +118,8 @@ def read_fraud_sample(args, config, *, say: Callable[[str], None] | None = None,
         since = None if start is None else start - reach
         parts = reader.map(block_rows_since, cols, since, drop, fixed, rule, what="kept")
         df = pd.concat(parts, ignore_index=True)
-        if rule is not None:  # saved with the run, so outcomes fed back later read alike (core.outcome.RULE_ATTR)
-            from core.outcome import RULE_ATTR
+        if rule is not None:  # saved with the run, so outcomes fed back later read alike (core.data.outcome.RULE_ATTR)
+            from core.data.outcome import RULE_ATTR
 
             df.attrs[RULE_ATTR] = rule.to_dict()
         built = None if client is None else _features_on(client, df, cols, config, reader.chunk)

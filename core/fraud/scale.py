@@ -149,10 +149,10 @@ def run_score_dask(args) -> dict:
     """``python -m core score`` for a fraud run with ``--engine dask``: the same rows and JSON as the
     single-process scorer with the same --chunk-size, plus the engine (partitions, output format)."""
     from core.cli import say
-    from core.columncheck import get_training_profile
+    from core.data.columncheck import get_training_profile
     from core.fraud.service import decision_thresholds, history_keep
     from core.fraud.features import FeatureConfig
-    from core.registry import read_metadata
+    from core.store.registry import read_metadata
     from core.scale.cluster import open_client
     from core.scale.engine import ship_run
     from core.scale.predlog import plan_log_for_blocks, publish_block_logs
@@ -169,8 +169,8 @@ def run_score_dask(args) -> dict:
     keep = history_keep(FeatureConfig(windows=tuple(cfg["windows"]), delay_days=cfg["delay_days"]))
     # The run's key columns (a card number kept as a keyed pseudonym) are pseudonymised with its secret as
     # each block is read, as the single-process scorer does.
-    from core.privacy import with_run_keys
-    from core.pseudonym import run_key_rule
+    from core.data.privacy import with_run_keys
+    from core.data.pseudonym import run_key_rule
 
     with_run_keys(args, run_key_rule(args.model, meta))
     files, blocks, total, report, fmt, staged, progress = plan_job(args, meta, "transactions")

@@ -1,4 +1,4 @@
-"""Fraud detection as the workspace sees it: the ``Scenario`` hooks (``core.scenarios``) for saved
+"""Fraud detection as the workspace sees it: the ``Scenario`` hooks (``core.store.scenarios``) for saved
 runs, batch scoring, the model card, the command line and the demo."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
+from core.store.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
 
 SAMPLE = ROOT / "sample_data" / "fraud_transactions.csv.gz"
 
@@ -54,7 +54,7 @@ class FraudScenario(ScenarioBase):
     def memory_estimate(self, data, **opts):
         """A tabular training with the features built from the log; sampling a transaction log would cut
         the card histories those features are built from, so a fraud training is refused instead."""
-        from core.memory_guard import estimate_tabular
+        from core.store.memory_guard import estimate_tabular
 
         return estimate_tabular(data, scenario=self.key, imbalance=opts.get("imbalance"),
                                 shap_rows=int(opts.get("shap_rows") or 0),
@@ -66,12 +66,12 @@ class FraudScenario(ScenarioBase):
         return build_fraud_summary(run, **settings)
 
     def expected_input(self, meta: dict) -> dict:
-        from core.columncheck import CATEGORY, DATE, NUMBER, expected_from_summary
+        from core.data.columncheck import CATEGORY, DATE, NUMBER, expected_from_summary
 
         cols = meta.get("columns")
         if not isinstance(cols, dict):
             return expected_from_summary(meta)
-        from core.runmeta import section
+        from core.store.runmeta import section
 
         inp = section(meta, "input")
         numeric = set(inp.get("numeric", []))
@@ -84,7 +84,7 @@ class FraudScenario(ScenarioBase):
         return expected_from_summary(meta, kinds)
 
     def decision_settings(self, meta: dict) -> dict:
-        from core.decisions import saved_decision
+        from core.serve.decisions import saved_decision
         from core.fraud.service import default_block
 
         dec = saved_decision(meta)
@@ -107,11 +107,11 @@ class FraudScenario(ScenarioBase):
 def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
     """Approve / review / block every transaction (history features over the saved log), with the
     top reasons for the riskiest alerts and the amount at stake per band."""
-    from core.batch import BatchResult
-    from core.card import run_currency as run_currency_code
+    from core.serve.batch import BatchResult
+    from core.present.card import run_currency as run_currency_code
     from math import isclose
 
-    from core.decisions import get_decision_settings
+    from core.serve.decisions import get_decision_settings
     from core.fraud.persist import load_fraud_model
     from core.fraud.service import decision_thresholds, pseudonymise_keys, score_chunk
 
@@ -163,9 +163,9 @@ def score_fraud_batch(run_dir: Path, meta, df, s, progress, reason_rows):
 
 def run_currency(meta: dict) -> str:
     """The currency symbol the run's money figures were saved in (the studio's default when none was)."""
-    from core.runsummary import CURRENCY
+    from core.report.runsummary import CURRENCY
 
-    from core.runmeta import headline
+    from core.store.runmeta import headline
 
     units = [f.get("unit") for f in headline(meta).get("impact", []) if f.get("unit")]
     return str(units[0]) if units else CURRENCY
@@ -174,14 +174,14 @@ def run_currency(meta: dict) -> str:
 def run_demo(root: Path, s, progress) -> Path:
     """Train on the bundled log with the demo settings (whole customers when shrunk), pick the
     cost-optimal review threshold and save the run with its workspace summary."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.fraud.columns import make_columns
     from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
     from core.fraud.persist import save_fraud_run
     from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
     from core.fraud.service import default_block
     from core.fraud.summary import build_fraud_summary
-    from core.runsummary import demo_run_name
+    from core.report.runsummary import demo_run_name
 
     progress(0.0, "Reading the transaction log")
     df = read_table(SAMPLE, max_rows=None).df

@@ -46,7 +46,7 @@ def decision_thresholds(meta: dict | None, review: float | None = None, block: f
             raise TypeError("decision_thresholds needs the review threshold for a model not saved yet")
         saved_review, saved_block = review, None
     else:
-        from core.decisions import get_decision_settings
+        from core.serve.decisions import get_decision_settings
 
         decided = get_decision_settings(meta)
         saved_review, saved_block = decided["review_threshold"], float(decided["block_threshold"])
@@ -79,7 +79,7 @@ def score_chunk(saved, part: pd.DataFrame, new_log: pd.DataFrame | None = None, 
 
     Rows keep ``part``'s order, or come riskiest first with ``riskiest_first=True`` (the Score page's
     table). ``features=True`` returns (scored, their engineered features in the same order) for reasons."""
-    from core.decisions import fraud_decisions
+    from core.serve.decisions import fraud_decisions
     from core.fraud.pipeline import score_transactions
 
     scored, X = score_transactions(part.assign(_pos=np.arange(len(part))),

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.serving import Predictor, RequestError
+from core.serve.serving import Predictor, RequestError
 
 MERGE_ROWS = 500  # scored rows kept as the history's tail before they are rolled into it
 
@@ -39,7 +39,7 @@ class FraudPredictor(Predictor):
     def __init__(self, run_dir: Path, *, runtime: str):
         from core.fraud.persist import load_fraud_model
         from core.fraud.service import decision_thresholds, history_keep
-        from core.registry import read_metadata
+        from core.store.registry import read_metadata
 
         meta = read_metadata(run_dir)
         self.saved = load_fraud_model(run_dir, runtime=runtime)
@@ -71,7 +71,7 @@ class FraudPredictor(Predictor):
     def example_row(self) -> dict:
         """The next transaction after the saved log: its last card and terminal, a typical amount (made once,
         when the predictor is built)."""
-        from core.serving import personal_columns
+        from core.serve.serving import personal_columns
 
         if self._example is not None:
             return dict(self._example)
@@ -143,7 +143,7 @@ class FraudPredictor(Predictor):
         try:
             new_log = prepare_new_transactions(part, cols, self.saved.extra_columns)
         except DataValidationError as exc:
-            from core.serving import error_parts
+            from core.serve.serving import error_parts
 
             times = (f"times as numbers of {cols.time_unit} since the log's start" if cols.time_unit
                      else "times as ISO 8601 (2024-05-01 13:45:00)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.runsummary import (CURRENCY, binary_verdict, decision_metrics, envelope, explain_section, get_fingerprint,
+from core.report.runsummary import (CURRENCY, binary_verdict, decision_metrics, envelope, explain_section, get_fingerprint,
                              money_figure, money_text, period_text, quality_figure, roc_pr_curves)
 
 
@@ -19,7 +19,7 @@ def build_fraud_summary(run, *, name: str, review_threshold: float, block_thresh
     reviewing every alert, on the test period; net = caught minus review cost (savings vs no model).
     """
     from core.audit import attach_to_fingerprint
-    from core.drift import build_profile
+    from core.data.drift import build_profile
     from core.fraud.decisions import compute_decision_bands
     from core.fraud.pipeline import NETWORK, run_summary
     from core.fraud.trust import fraud_trust

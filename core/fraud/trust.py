@@ -1,4 +1,4 @@
-"""When a fraud model's figures must not be trusted (``core.trust``): chance-level ranking, an alert
+"""When a fraud model's figures must not be trusted (``core.report.trust``): chance-level ranking, an alert
 policy that saves less than reviewing no or every transaction, an average precision no fraud log
 gives, or a review line that alerts on (almost) every transaction or none."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.runsummary import CURRENCY
-from core.trust import Trust, check_blanket, check_chance, check_degenerate, check_too_good, money_in
+from core.report.runsummary import CURRENCY
+from core.report.trust import Trust, check_blanket, check_chance, check_degenerate, check_too_good, money_in
 
 # The handbook's simulated card log gives PR-AUC (average precision) 0.65-0.68 with the best published
 # models and with this project's network and baselines (bench/bench_fraud.py). At 0.95 nearly every
@@ -21,9 +21,9 @@ def fraud_trust(y, p, amounts, *, review_threshold: float, review_fee: float, pr
                 interval=None, currency: str = CURRENCY) -> Trust:
     """The flags of a fraud model's test period at the review threshold and fee.
 
-    ``interval``: ``(value, low, high)`` of the network's ROC-AUC (``core.verdict.roc_auc_interval``),
+    ``interval``: ``(value, low, high)`` of the network's ROC-AUC (``core.ml.verdict.roc_auc_interval``),
     computed here when not given; ``pr_auc``: its average precision (the headline metric)."""
-    from core.verdict import roc_auc_interval
+    from core.ml.verdict import roc_auc_interval
 
     y, p, a = np.asarray(y).astype(int), np.asarray(p, dtype=float), np.asarray(amounts, dtype=float)
     both = len(np.unique(y)) == 2  # a test period without fraud has no ranking to judge

@@ -176,7 +176,7 @@ class JobManager:
     @staticmethod
     def worker_env() -> dict:
         """The environment a worker process runs with: the server's, with this project importable."""
-        from core.scenarios import ROOT
+        from core.store.scenarios import ROOT
 
         return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
@@ -189,7 +189,7 @@ class JobManager:
             self.warm.job_ended()
 
     def _start_and_wait(self, job: Job, env: dict) -> int:
-        from core.scenarios import ROOT
+        from core.store.scenarios import ROOT
 
         spare = self.warm.take(env, job.folder) if not job.cancel_requested else None
         if spare is not None:

@@ -68,6 +68,12 @@ class _Unpickler(pickle.Unpickler):
         self.folder = folder
         self.models: dict[str, DetachedModel] = {}
 
+    def find_class(self, module, name):
+        """Classes pickled under a module's former name (core/renamed.py) resolve to where it lives now."""
+        from core.renamed import current_module
+
+        return super().find_class(current_module(module), name)
+
     def persistent_load(self, pid):
         kind, name = pid
         if kind != "model":

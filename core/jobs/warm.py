@@ -189,7 +189,7 @@ class WarmPool:
             threading.Thread(target=self._watch, args=(spare,), name=f"warm-spare-{spare.pid}", daemon=True).start()
 
     def _start(self, env: dict) -> Spare:
-        from core.scenarios import ROOT
+        from core.store.scenarios import ROOT
 
         spares = self.root / ".spares"
         spares.mkdir(parents=True, exist_ok=True)

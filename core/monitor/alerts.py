@@ -1,6 +1,6 @@
 """Alerts: a figure of a period that crossed its threshold, with the reason in words.
 
-* **drift**: PSI above 0.25 ("shifted", ``core.drift``) on the score, against the test rows' scores,
+* **drift**: PSI above 0.25 ("shifted", ``core.data.drift``) on the score, against the test rows' scores,
   or on one of the model's most important inputs, against the training rows;
 * **performance**: the realized headline figure outside what the test rows make plausible: a
   ROC-AUC below the lower end of the test figure's 95 % bootstrap interval, with at least

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from core.charts import PALETTE, _layout
+from core.present.charts import PALETTE, _layout
 from core.monitor.alerts import PSI_ALERT
 
-WATCH = 0.1  # core.drift.psi_status: below 0.1 stable, 0.1 to 0.25 watch, above 0.25 shifted
+WATCH = 0.1  # core.data.drift.psi_status: below 0.1 stable, 0.1 to 0.25 watch, above 0.25 shifted
 
 
 def _x(report) -> list[str]:
@@ -33,7 +33,7 @@ def plot_monitor_volume(report) -> go.Figure:
 
 def plot_monitor_psi(report, *, top: int = 6) -> go.Figure:
     """PSI per period of the score and of the inputs that drifted most, with the 0.1 / 0.25 bands."""
-    from core.glossary import feature_label
+    from core.present.glossary import feature_label
 
     x = _x(report)
     names = sorted({k for p in report.periods for k in p.psi if k != "score"},

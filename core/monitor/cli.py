@@ -55,13 +55,13 @@ def _parser(command: str) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
-    from core.console import clean_json as _clean, quiet_native_stderr, say
+    from core.present.console import clean_json as _clean, quiet_native_stderr, say
     from core.errors import DataValidationError
 
     command, rest = argv[0], list(argv[1:])
     args = _parser(command).parse_args(rest)
     try:
-        from core.registry import read_metadata
+        from core.store.registry import read_metadata
 
         read_metadata(args.model)  # a clear message for a folder that is not a saved run
         with quiet_native_stderr(not args.verbose):
@@ -74,7 +74,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def run_feedback(args, say):
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.monitor.feedback import read_outcomes_file, record_feedback
     from core.monitor.store import set_retention
 
@@ -99,8 +99,8 @@ def run_monitor(args, say):
         say(notice)
     table = report.table()
     if args.out:
-        from core.registry import write_atomic
-        from core.safety import escape_formula_cells
+        from core.store.registry import write_atomic
+        from core.data.safety import escape_formula_cells
 
         write_atomic(args.out, escape_formula_cells(table).to_csv(index=False), what="Writing the monitor table")
     lines = [f"run {report.run_id} ({report.scenario}), by {report.by}: {len(report.periods)} period(s)"]

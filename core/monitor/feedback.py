@@ -54,8 +54,8 @@ class FeedbackResult:
 
 
 def _spec(run_dir) -> tuple[dict, object]:
-    from core.registry import read_metadata
-    from core.scenarios import find_scenario
+    from core.store.registry import read_metadata
+    from core.store.scenarios import find_scenario
 
     meta = read_metadata(run_dir)
     scenario = find_scenario(meta.get("scenario"))

@@ -78,9 +78,9 @@ class ServedLog:
             return self._recorders[key]
 
     def key_rule(self, run_dir, meta):
-        """The run's keyed-pseudonym rule (``core.pseudonym``), or None: a request holds raw card numbers
+        """The run's keyed-pseudonym rule (``core.data.pseudonym``), or None: a request holds raw card numbers
         where the run's own files hold pseudonyms, and the log keeps only the pseudonyms."""
-        from core.pseudonym import run_key_rule
+        from core.data.pseudonym import run_key_rule
 
         key = ("keys", self.key(run_dir))
         with self._lock:
@@ -194,7 +194,7 @@ def request_id_columns(meta: dict, df) -> list[str]:
     """The request's row-id column (id-like name, a distinct value per row, not read by the model),
     as a list of at most one name; [] when the run is not monitored or the request has none."""
     from core.monitor.spec import find_id_column, input_columns
-    from core.scenarios import find_scenario
+    from core.store.scenarios import find_scenario
 
     scenario = find_scenario(meta.get("scenario"))
     if scenario is None or scenario.monitor() is None or not len(df.columns):
@@ -221,6 +221,6 @@ def feedback_response(run_dir, body) -> tuple[int, dict]:
                                       'Fix: send {"outcomes": [{"id": "A1", "label": 1}]}.')
         return 200, record_feedback(run_dir, body["outcomes"]).to_dict()
     except DataValidationError as exc:
-        from core.serving import error_parts
+        from core.serve.serving import error_parts
 
         return 400, {"error": error_parts(exc)}

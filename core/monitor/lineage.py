@@ -45,7 +45,7 @@ def write_status(run_dir, **changes) -> dict:
 
 def get_lineage(meta: dict) -> dict:
     """What a challenger recorded about its champion when it was saved (empty for other runs)."""
-    from core.runmeta import workspace
+    from core.store.runmeta import workspace
 
     lineage = workspace(meta).get("lineage")
     return lineage if isinstance(lineage, dict) else {}
@@ -62,7 +62,7 @@ def _champion_dir(challenger_dir: Path, lineage: dict) -> Path:
 def promote(challenger_dir) -> dict:
     """Make a challenger the champion and retire its champion. Returns what was done, including the
     verdict recorded when the challenger was compared (``better`` / ``on par`` / ``worse``)."""
-    from core.registry import read_metadata
+    from core.store.registry import read_metadata
 
     challenger_dir = Path(challenger_dir)
     meta = read_metadata(challenger_dir)

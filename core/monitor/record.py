@@ -10,7 +10,7 @@ and appends one Parquet file (``core.monitor.store``).
 
 Personal data never enters the log: an input column the run recorded as personal data (left out or
 pseudonymised when it was trained) or that looks like personal data in this batch
-(``core.privacy.detect_personal_columns``: e-mail, phone, card, IBAN, national id, names) is left
+(``core.data.privacy.detect_personal_columns``: e-mail, phone, card, IBAN, national id, names) is left
 out of the log, with a notice. A pseudonym (a keyed hash that replaced a card number) is logged as
 it is: it is what the model read.
 
@@ -46,8 +46,8 @@ class PredictionRecorder:
     """Appends scored rows of one run to its prediction log (see the module docstring)."""
 
     def __init__(self, run_dir, *, source: str, meta: dict | None = None, deferred: bool = False):
-        from core.registry import read_metadata
-        from core.scenarios import find_scenario
+        from core.store.registry import read_metadata
+        from core.store.scenarios import find_scenario
 
         if source not in SOURCES:
             raise DataValidationError(f"Expected the scoring door as one of {', '.join(SOURCES)}; got '{source}'. "
@@ -258,7 +258,7 @@ class PredictionRecorder:
         self._pending, self.rows = [], 0
 
     def _without_personal_data(self, frame: pd.DataFrame, notices: list[str] | None = None) -> pd.DataFrame:
-        from core.privacy import detect_personal_columns
+        from core.data.privacy import detect_personal_columns
 
         inputs = [c for c in frame.columns if c.startswith(INPUT_PREFIX)]
         recorded = set(personal_columns(self.meta))
@@ -315,7 +315,7 @@ class Request:
 
 def personal_columns(meta: dict) -> list[str]:
     """Columns the run recorded as personal data when it was trained (names only)."""
-    from core.runmeta import section
+    from core.store.runmeta import section
 
     found = section(meta, "dataset").get("personal_data")
     return [str(p.get("column")) for p in found or [] if isinstance(p, dict) and p.get("column") is not None]

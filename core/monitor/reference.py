@@ -59,14 +59,14 @@ def copy_cap_bytes() -> int:
 
 def _bundled_sample(scenario: str, sha256: str | None) -> str | None:
     """The bundled sample's path (relative to the project) when the run's data fingerprint is its content."""
-    from core.runsummary import get_fingerprint
-    from core.scenarios import ROOT, find_scenario
+    from core.report.runsummary import get_fingerprint
+    from core.store.scenarios import ROOT, find_scenario
 
     found = find_scenario(scenario)
     demo = found.demo() if found is not None else None
     if demo is None or not sha256 or not Path(demo.sample).is_file():
         return None
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     for personal in ("drop", None):
         try:
@@ -112,8 +112,8 @@ def monitor_files(scenario: str, *, reference: pd.DataFrame, training: pd.DataFr
 def load_training_rows(run_dir, meta: dict, train_data=None) -> pd.DataFrame:
     """The run's original training rows: ``train_data`` when given (``--train-data``), else the bundled
     sample or the copy saved with the run. Raises ``DataValidationError`` when none is at hand."""
-    from core.datasets import read_table
-    from core.scenarios import ROOT
+    from core.data.datasets import read_table
+    from core.store.scenarios import ROOT
 
     if train_data is not None:
         return read_table(train_data, max_rows=None, personal="drop").df
@@ -124,7 +124,7 @@ def load_training_rows(run_dir, meta: dict, train_data=None) -> pd.DataFrame:
     if kind == "sample":
         path = ROOT / source["path"]
         if path.is_file():
-            from core.runsummary import get_fingerprint
+            from core.report.runsummary import get_fingerprint
 
             for personal in ("drop", None):
                 df = read_table(path, max_rows=None, personal=personal).df

@@ -6,7 +6,7 @@ date) or, for rows without one, the time they were scored. For each period:
 
 * **rows** scored and the **decision mix** (share of each decision);
 * **PSI** of every logged input against the training profile saved with the run, and of the score
-  against the run's test rows' scores, with ``core.drift`` (the same PSI as the Score page);
+  against the run's test rows' scores, with ``core.data.drift`` (the same PSI as the Score page);
 * **realized** figures on the rows whose labels came back (the scenario's metrics; a row scored
   twice counts once, with its latest prediction);
 * **estimated** figures from the calibrated scores of every row (CBPE, ``core.monitor.cbpe``);
@@ -104,8 +104,8 @@ class MonitorReport:
 def monitored_spec(run_dir, meta: dict | None = None):
     """(metadata, the scenario's ``MonitorSpec``) of a run; raises ``DataValidationError`` when its
     predictions cannot be monitored."""
-    from core.registry import read_metadata
-    from core.scenarios import find_scenario
+    from core.store.registry import read_metadata
+    from core.store.scenarios import find_scenario
 
     meta = meta if meta is not None else read_metadata(run_dir)
     scenario = find_scenario(meta.get("scenario"))
@@ -124,11 +124,11 @@ def check_period(by: str) -> str:
 
 
 def headline_interval(spec, reference: pd.DataFrame | None, *, seed: int = 0, n_boot: int = 300) -> tuple | None:
-    """95 % bootstrap interval of the ROC-AUC of ``reference``'s rows (``core.verdict``'s Poisson
+    """95 % bootstrap interval of the ROC-AUC of ``reference``'s rows (``core.ml.verdict``'s Poisson
     weights): the test rows', or a period's labelled rows'."""
     if reference is None or spec.headline != "roc_auc" or "label" not in reference or not len(reference):
         return None
-    from core.verdict import _bootstrap_weights, _weighted_binary
+    from core.ml.verdict import _bootstrap_weights, _weighted_binary
 
     y, p = reference["label"].to_numpy(float).astype(int), reference["score"].to_numpy(float)
     if len(np.unique(y)) < 2:
@@ -166,9 +166,9 @@ def _period_end(start: pd.Timestamp, by: str) -> pd.Timestamp:
 
 def compute_monitor(run_dir, *, by: str = "week", maintain: bool = True) -> MonitorReport:
     """The monitor of the run in ``run_dir`` by ``by`` (day, week or month); see the module docstring."""
-    from core.columncheck import get_training_profile
-    from core.drift import DriftAccumulator
-    from core.glossary import feature_label
+    from core.data.columncheck import get_training_profile
+    from core.data.drift import DriftAccumulator
+    from core.present.glossary import feature_label
 
     run_dir = Path(run_dir)
     meta, spec = monitored_spec(run_dir)

@@ -13,14 +13,14 @@ champion on the latest labelled period, never on rows it learnt from.
 4. the scenario trains the challenger on the run's original training rows plus the new ones, with
    the champion's recipe (``MonitorSpec.retrain``), and saves it with its champion recorded;
 5. the verdict: the challenger's scores against the champion's logged scores on the same comparison
-   rows, with the paired bootstrap of ``core.verdict`` (better / on par / worse, outside the noise or
+   rows, with the paired bootstrap of ``core.ml.verdict`` (better / on par / worse, outside the noise or
    not). Nothing is promoted: ``promote`` does that on request (``core.monitor.lineage``).
 
 A forecast (demand) differs in three places: the comparison rows are the whole latest labelled period
 (the challenger learns only the sales before the champion's forecast origin, so it never saw any of
 them); ``data`` is the sales history with the new weeks appended, handed over whole; and the verdict
 is the paired bootstrap of the mean absolute error (holiday-weighted when the run has a holiday flag)
-over the compared series-periods (``core.verdict.compare_losses``).
+over the compared series-periods (``core.ml.verdict.compare_losses``).
 
 A scenario whose labelled data are files rather than logged rows (quality inspection: images) trains
 and judges its challenger whole in ``MonitorSpec.retrain_from_files`` (``core.quality.retrain``); the
@@ -53,7 +53,7 @@ class RetrainResult:
     compared_rows: int
     new_rows: int
     file_rows: int
-    verdict: object  # core.verdict.Verdict (baseline = the champion)
+    verdict: object  # core.ml.verdict.Verdict (baseline = the champion)
     notices: list[str] = field(default_factory=list)
     unit: str = "rows"  # what is compared ("images" for quality inspection)
     more: dict = field(default_factory=dict)  # further figures of the comparison (e.g. defect recall)
@@ -108,8 +108,8 @@ def _inputs(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _verdict(spec, challenger, y, p_new, p_old, ok, forecast: bool):
     """Challenger against champion on the same rows: ROC-AUC / PR-AUC for a probability, the (weighted)
-    mean absolute error for a forecast, each with the paired bootstrap of ``core.verdict``."""
-    from core.verdict import compare_binary, compare_losses
+    mean absolute error for a forecast, each with the paired bootstrap of ``core.ml.verdict``."""
+    from core.ml.verdict import compare_binary, compare_losses
 
     names = {"champion": "the champion"}
     if not forecast:
@@ -131,10 +131,10 @@ def default_target(run_dir: Path) -> Path:
 def retrain(run_dir, *, data=None, train_data=None, save=None, by: str = "week",
             progress: Callable[[str], None] | None = None) -> RetrainResult:
     """Train, save and judge a challenger of the run in ``run_dir`` (see the module docstring)."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.monitor.report import check_period, monitored_spec
     from core.monitor.spec import BINARY, FORECAST
-    from core.registry import check_save_target
+    from core.store.registry import check_save_target
 
     run_dir = Path(run_dir)
     say = progress or (lambda _m: None)

@@ -96,7 +96,7 @@ class MonitorSpec:
     # ------------------------------------------------------------ labels
     def label_candidates(self, meta: dict) -> list[str]:
         """Column names a feedback file's label may have, most likely first."""
-        from core.runmeta import section
+        from core.store.runmeta import section
 
         target = section(meta, "input").get("target")
         return list(dict.fromkeys(c for c in (target, "label", "outcome", "actual", "y") if c))
@@ -147,10 +147,10 @@ class MonitorSpec:
         return None if reference is None else reference["score"].to_numpy(float)
 
     def score_profile(self, meta: dict, scores: np.ndarray | None) -> dict | None:
-        """The ``core.drift`` profile each period's scores are compared with (one column, ``score``)."""
+        """The ``core.data.drift`` profile each period's scores are compared with (one column, ``score``)."""
         if scores is None or not len(scores):
             return None
-        from core.drift import build_profile
+        from core.data.drift import build_profile
 
         return build_profile(pd.DataFrame({"score": np.asarray(scores, dtype=float)}), numeric=["score"])
 
@@ -165,10 +165,10 @@ class MonitorSpec:
     def important_inputs(self, meta: dict) -> list[str]:
         """Inputs whose drift raises an alert: the five most important by the run's saved SHAP
         importance, or every profiled input when none was saved."""
-        from core.columncheck import get_training_profile
+        from core.data.columncheck import get_training_profile
 
         profiled = list(((get_training_profile(meta) or {}).get("columns") or {}))
-        from core.runmeta import section
+        from core.store.runmeta import section
 
         imp = section(meta, "explain").get("importance") or {}
         ranked = [c for c, _ in sorted(imp.items(), key=lambda kv: -float(kv[1] or 0)) if c in profiled]
@@ -201,8 +201,8 @@ class MonitorSpec:
 
 # ---------------------------------------------------------------- shared helpers
 def input_columns(meta: dict) -> dict[str, str]:
-    """The columns the run's model reads and their kinds (``core.columncheck``)."""
-    from core.columncheck import get_expected_input
+    """The columns the run's model reads and their kinds (``core.data.columncheck``)."""
+    from core.data.columncheck import get_expected_input
 
     return dict(get_expected_input(meta).get("columns") or {})
 
@@ -257,7 +257,7 @@ def make_log_frame(*, row_id, event_time, score, decision, inputs: pd.DataFrame 
     """The scenario's part of a log row, with fixed types so every file of a run reads alike:
     inputs ``in.<column>`` (numbers as floats, dates as timestamps, categories as text) and extra
     outputs ``out.<name>`` as floats."""
-    from core.columncheck import DATE, NUMBER
+    from core.data.columncheck import DATE, NUMBER
 
     n = len(score)
     out = pd.DataFrame({

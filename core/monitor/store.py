@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.registry import _fsync_dir  # one durable-rename rule for runs and logs
+from core.store.registry import _fsync_dir  # one durable-rename rule for runs and logs
 
 from core.errors import DataValidationError
 

@@ -1,6 +1,6 @@
 """What a CNN must beat on the same images: the majority class, and logistic regression on 16x16
 thumbnails. Used by the CLI (their metrics in the JSON) and the page (the verdict of
-``core.verdict``: the network against the best baseline, with a paired bootstrap interval).
+``core.ml.verdict``: the network against the best baseline, with a paired bootstrap interval).
 
 scikit-learn is imported inside the functions that fit, never at module import.
 """
@@ -84,7 +84,7 @@ def compare_quality(run, baseline_proba: dict[str, np.ndarray], *, seed: int = 0
     """Verdicts of the network against the best baseline on the test images: defect ROC-AUC (when a
     class means 'good part' and the test images hold both), then the error rate (share of test images
     given the wrong class; lower is better)."""
-    from core.verdict import compare_binary, compare_losses
+    from core.ml.verdict import compare_binary, compare_losses
 
     if not baseline_proba:
         raise DataValidationError("A verdict needs at least one baseline to compare with; got none.")

@@ -9,9 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.charts import PALETTE, _layout, percent_axis
-from core.money import DEFAULT_CURRENCY, currency_symbol, money_axis_title
-from core.safety import escape_figure_text
+from core.present.charts import PALETTE, _layout, percent_axis
+from core.present.money import DEFAULT_CURRENCY, currency_symbol, money_axis_title
+from core.data.safety import escape_figure_text
 
 
 HEAT_SCALE = [[0.0, "rgba(255,230,0,0)"], [0.25, "rgba(255,200,0,0.1)"], [0.6, "rgba(255,110,0,0.6)"],

@@ -22,7 +22,7 @@ from core.quality.baselines import compute_baselines as _baselines
 from core.quality.data import LoadOptions, load_image_dataset
 from core.quality.engine import QualityConfig, train_quality
 from core.quality.evaluate import compute_multiclass_metrics
-from core.safety import escape_formula_cells
+from core.data.safety import escape_formula_cells
 
 SUPPORTS_SEARCH = True  # --search-budget (see core/quality/search.py)
 
@@ -145,7 +145,7 @@ def run_train(args) -> dict:
 
         from core.quality.export import save_quality_run
         from core.quality.summary import build_quality_summary
-        from core.runsummary import default_run_name
+        from core.report.runsummary import default_run_name
 
         workspace = build_quality_summary(
             run, name=default_run_name("quality", args.data), threshold=args.threshold,
@@ -155,7 +155,7 @@ def run_train(args) -> dict:
             from core.search.scenarios import attach_search
 
             attach_search(workspace, result["search"])
-        target = Path(args.save)  # --save DIR: the run's own folder (core.registry.check_save_target)
+        target = Path(args.save)  # --save DIR: the run's own folder (core.store.registry.check_save_target)
         result["saved_to"] = str(save_quality_run(target.parent, run, run_id=target.name, threshold=args.threshold,
                                                   costs={"escape": args.cost_escape,
                                                          "false_reject": args.cost_false_reject},
@@ -165,12 +165,12 @@ def run_train(args) -> dict:
 
 def _verdict(run, baseline_proba, args) -> dict:
     """The page's verdicts (defect ROC-AUC when there is a good class, then the error rate, against the
-    best baseline) with the trust flags at --threshold and the costs (``core.trust``); the flags also
+    best baseline) with the trust flags at --threshold and the costs (``core.report.trust``); the flags also
     go to standard error."""
     from core.cli import say
     from core.quality.baselines import compare_quality
     from core.quality.trust import quality_trust
-    from core.trust import verdict_json
+    from core.report.trust import verdict_json
 
     verdicts = compare_quality(run, baseline_proba)
     trust = quality_trust(run, threshold=args.threshold, cost_escape=args.cost_escape,
@@ -214,7 +214,7 @@ def run_score(args) -> dict:
         from core.quality.scale import run_score_dask
 
         return run_score_dask(args)
-    from core.batch import score_with_run
+    from core.serve.batch import score_with_run
 
     t0 = time.perf_counter()
     settings = {} if args.threshold is None else {"threshold": float(args.threshold)}
@@ -223,7 +223,7 @@ def run_score(args) -> dict:
     result = score_with_run(args.model, args.data, settings=settings,
                             log=getattr(args, "prediction_log", None))  # the run's prediction log (core.monitor)
     df = result.scored
-    from core.registry import write_atomic
+    from core.store.registry import write_atomic
 
     # Complete or absent under its name, even if the process is killed while writing.
     write_atomic(args.out, escape_formula_cells(df).to_csv(index=False), what="Writing the scored file")

@@ -70,7 +70,7 @@ class ImageDataset:
     layout: str = "folders"  # where the labels came from: "folders", "csv" or "filenames"
     # Masks / annotation images left out: (mask path, its photo's path or ""), for checking heatmaps later.
     masks: tuple[tuple[str, str], ...] = ()
-    # SHA-256 of the zip as uploaded, or of a folder's files (``core.runsummary.source_sha256``).
+    # SHA-256 of the zip as uploaded, or of a folder's files (``core.report.runsummary.source_sha256``).
     source_sha256: str | None = None
 
     @property
@@ -247,7 +247,7 @@ def load_image_dataset(source, *, options: LoadOptions = LoadOptions(),
             f"Colour mode must be 'auto', 'grayscale' or 'rgb'; got '{options.color}'. Pick one of those."
         )
     files, notices = read_files(source, limits=options.limits)
-    from core.runsummary import source_sha256
+    from core.report.runsummary import source_sha256
 
     digest = source_sha256(source, files)  # the zip as uploaded, or the folder's files
     files, root = split_common_root(files)

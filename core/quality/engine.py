@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import DataValidationError
-from core.imbalance import IMBALANCE_METHODS, rebalance
+from core.data.imbalance import IMBALANCE_METHODS, rebalance
 from core.quality.data import ImageDataset, find_ok_class, split_indices
 from core.quality.evaluate import (  # noqa: F401  (DEFECT_TYPING_NOTE, get_task: the engine's framing)
     DEFECT_TYPING_NOTE,
@@ -169,7 +169,7 @@ def train_quality(data: ImageDataset, *, config: QualityConfig = QualityConfig()
                   test: ImageDataset | None = None, ok_class: str | None = None,
                   progress=None, backbone_loader=None) -> QualityRun:
     """Split (unless ``test`` is given), rebalance the training split, train, score the test set."""
-    from core.training import train_keras
+    from core.ml.training import train_keras
 
     config.validate()
     notices: list[str] = []

@@ -3,7 +3,7 @@
 Class-level quality (per-class precision / recall / F1, macro averages, one-vs-rest ROC-AUC,
 confusion matrix) comes from the arg-max class.  When one class means 'good part', the business
 decision is binary: reject a part when P(defect) = 1 - P(ok) reaches a threshold; it reuses the
-shared threshold grid and cost curve from ``core.metrics`` so the page can move the threshold
+shared threshold grid and cost curve from ``core.ml.metrics`` so the page can move the threshold
 without retraining.  When every class is a defect type (multi-class defect typing) there is no
 such decision: per-class figures, the confusion matrix and the misclassified images
 (``get_misclassified``) are the whole story.
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.metrics import compute_binary_metrics, compute_cost_curve, compute_threshold_grid
+from core.ml.metrics import compute_binary_metrics, compute_cost_curve, compute_threshold_grid
 
 
 TASKS = {

@@ -61,10 +61,10 @@ def save_quality_run(root, run, *, threshold: float, costs: dict | None = None,
     """Save the trained model, its metadata (classes, image size, costs) and the test predictions
     through the shared registry (atomic, JSON only, safe-mode Keras file).
     ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace". The
-    reject threshold scored with is saved once, in ``workspace.decision`` (``core.runmeta``), also for a
+    reject threshold scored with is saved once, in ``workspace.decision`` (``core.store.runmeta``), also for a
     run saved without the summary (a defect-typing run has none). With ``gallery`` also a few caught
     defects and their Grad-CAM maps (``gallery_bytes``)."""
-    from core.registry import save_run
+    from core.store.registry import save_run
 
     meta = {**run.metadata(), "costs": costs or {}}
     ws = dict(extra_metadata or {})
@@ -118,7 +118,7 @@ class SavedQualityModel:
 def load_quality_model(path, *, runtime: str | None = None) -> SavedQualityModel:
     """Load a run saved by :func:`save_quality_run`; ``runtime="onnx"`` runs the network on ONNX
     Runtime instead of TensorFlow (``core.runtime``)."""
-    from core.decisions import get_decision_settings
+    from core.serve.decisions import get_decision_settings
     from core.runtime import load_run_model
 
     run = load_run_model(Path(path), runtime=runtime)

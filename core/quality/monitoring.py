@@ -76,7 +76,7 @@ class QualityMonitor(MonitorSpec):
                 "defect_rate": float(np.mean(p)) if len(p) else None}
 
     def decide(self, meta, scores):
-        from core.decisions import get_decision_settings
+        from core.serve.decisions import get_decision_settings
 
         return np.where(np.asarray(scores, float) >= float(get_decision_settings(meta)["threshold"]), "reject", "pass")
 

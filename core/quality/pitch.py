@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.pitch import Pitch, about, currency_of, gain_words, headline_value, missing_sentence, money_text, section
+from core.report.pitch import Pitch, about, currency_of, gain_words, headline_value, missing_sentence, money_text, section
 
 
 def build_pitch(meta: dict, run_dir) -> Pitch:
@@ -88,7 +88,7 @@ def _predictions(run_dir):
 
 
 def _confusion(preds, ok: str):
-    from core.charts import plot_confusion
+    from core.present.charts import plot_confusion
 
     defect = preds["actual"].astype(str) != ok
     rejected = preds["verdict"].astype(str) == "reject"

@@ -1,5 +1,5 @@
 """Quality's recommended model: the CNN, or its blend with the best cheap baseline when that blend wins
-on the validation images, as credit and fraud recommend theirs (``core.blend``).
+on the validation images, as credit and fraud recommend theirs (``core.ml.blend``).
 
 ``recommend_quality`` runs the check after training, by default: on the run's own validation images
 (the ones early stopping watched; the test images never enter the choice), the CNN's class
@@ -101,7 +101,7 @@ def recommended_section(run) -> dict:
     """The CLI's and the saved run's ``"recommended"``: ``{"model", "label", "name", "metrics", "saved"}``,
     the recommended model's test metrics; ``saved`` is the model the run's file holds (the same one),
     ``name`` how the saved verdict names it (``model_name``)."""
-    from core.glossary import model_label
+    from core.present.glossary import model_label
 
     if run.recommended == ENSEMBLE:
         return {"model": ENSEMBLE, "label": run.ensemble.get("label", "Ensemble"), "name": model_name(run),

@@ -12,7 +12,7 @@ CSV or class names in the file names, as training reads them) are split by the p
   with the champion's saved settings (network, epochs, imbalance handling, seed, input size, colours).
 
 The verdict: ROC-AUC of "defect" on the comparison images, the challenger's scores against the
-champion's logged ones, with the paired bootstrap of ``core.verdict``; beside it the defect recall of
+champion's logged ones, with the paired bootstrap of ``core.ml.verdict``; beside it the defect recall of
 each at the run's reject threshold (with the paired bootstrap interval of its difference). The
 challenger keeps the run's threshold and costs.
 """
@@ -88,7 +88,7 @@ def recall_sentence(r: dict) -> str:
 def retrain_quality(run_dir: Path, meta: dict, *, data, train_data, save_to: Path, progress=None):
     """Train, save and judge a quality challenger (see the module docstring); returns a
     ``core.monitor.retrain.RetrainResult`` (its status is recorded by the caller)."""
-    from core.decisions import get_decision_settings
+    from core.serve.decisions import get_decision_settings
     from core.monitor.retrain import MIN_COMPARISON_ROWS, RetrainResult
     from core.monitor.store import utc_now
     from core.quality.data import LoadOptions, load_image_dataset
@@ -96,7 +96,7 @@ def retrain_quality(run_dir: Path, meta: dict, *, data, train_data, save_to: Pat
     from core.quality.evaluate import get_defect_labels, get_defect_scores
     from core.quality.export import save_quality_run
     from core.quality.summary import build_quality_summary
-    from core.verdict import compare_binary
+    from core.ml.verdict import compare_binary
 
     say = progress or (lambda _m: None)
     run_dir = Path(run_dir)

@@ -196,14 +196,14 @@ def score_image_block(index: int, names: list[str], source: str, where: dict, la
 def run_score_dask(args) -> dict:
     """``python -m core score`` for a quality run with ``--engine dask`` over a folder of images."""
     from core.cli import say
-    from core.registry import read_metadata
+    from core.store.registry import read_metadata
     from core.scale.cluster import open_client
     from core.scale.engine import Progress, run_ordered, ship_run
     from core.scale.output import StagedOutput, choose_format
     import pandas as pd
 
     from core.scale.predlog import plan_log, publish_block_logs
-    from core.decisions import get_decision_settings
+    from core.serve.decisions import get_decision_settings
 
     t0 = time.perf_counter()
     meta = read_metadata(args.model)

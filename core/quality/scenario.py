@@ -1,4 +1,4 @@
-"""Quality inspection as the workspace sees it: the ``Scenario`` hooks (``core.scenarios``) for saved
+"""Quality inspection as the workspace sees it: the ``Scenario`` hooks (``core.store.scenarios``) for saved
 runs, batch scoring of images, the command line and the demo."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
+from core.store.scenarios import ROOT, DecisionControl, Demo, ScenarioBase, ScenarioSpec, register
 
 SAMPLE = ROOT / "sample_data" / "quality_images"
 
@@ -49,21 +49,21 @@ class QualityScenario(ScenarioBase):
         return build_quality_summary(run, **settings)
 
     def expected_input(self, meta: dict) -> dict:
-        from core.saved import images_input
+        from core.store.saved import images_input
 
         return images_input(meta)
 
     def decision_settings(self, meta: dict) -> dict:
-        from core.decisions import saved_decision
+        from core.serve.decisions import saved_decision
 
         return {"threshold": float(saved_decision(meta).get("threshold", 0.5))}
 
     def upgrade_metadata(self, meta: dict, version: int) -> dict:
         """Runs saved before schema 1 kept the reject threshold at the top of the metadata as well as in
-        ``workspace.decision``: the one record is ``workspace.decision`` (``core.runmeta.migrate``). A
+        ``workspace.decision``: the one record is ``workspace.decision`` (``core.store.runmeta.migrate``). A
         defect-typing run (no good-part class) rejects nothing, so its top-level threshold, which nothing
         read, is dropped rather than shown as a decision."""
-        from core.runmeta import move_to_decision
+        from core.store.runmeta import move_to_decision
 
         if version >= 1:
             return meta
@@ -100,8 +100,8 @@ class QualityScenario(ScenarioBase):
 def score_quality_batch(run_dir: Path, meta, data, s, progress):
     """Pass / reject every image at the threshold (or its most likely defect type), with the class
     probabilities, and accuracy when the images are sorted into class folders."""
-    from core.batch import BatchResult
-    from core.decisions import check_probability
+    from core.serve.batch import BatchResult
+    from core.serve.decisions import check_probability
     from core.quality.data import load_images_for_scoring
     from core.quality.export import load_quality_model
     from core.quality.service import score_images
@@ -143,7 +143,7 @@ def run_demo(root: Path, s, progress) -> Path:
     from core.quality.evaluate import compute_cost_analysis, get_defect_labels, get_defect_scores
     from core.quality.export import save_quality_run
     from core.quality.summary import build_quality_summary
-    from core.runsummary import demo_run_name
+    from core.report.runsummary import demo_run_name
 
     progress(0.0, "Loading the sample images")
     data = load_image_dataset(SAMPLE, options=LoadOptions(image_size=s.image_size))

@@ -146,7 +146,7 @@ class QualityObjective:
         """Keep the best trial only when its lower log loss is outside the noise of the validation
         images: the upper end of a paired bootstrap interval of the difference is below zero, at a
         level widened for the ``comparisons`` trials the best one was picked from."""
-        from core.verdict import compare_losses
+        from core.ml.verdict import compare_losses
 
         level = confirm_level(comparisons)
         best, recipe = best[0], recipe[0]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.serving import Predictor, RequestError
+from core.serve.serving import Predictor, RequestError
 
 IMAGE, NAME = "image", "name"
 
@@ -23,9 +23,9 @@ class QualityPredictor(Predictor):
     optional = (NAME,)
 
     def __init__(self, run_dir: Path, *, runtime: str):
-        from core.decisions import get_decision_settings
+        from core.serve.decisions import get_decision_settings
         from core.quality.export import load_quality_model
-        from core.registry import read_metadata
+        from core.store.registry import read_metadata
 
         meta = read_metadata(run_dir)
         self.saved = load_quality_model(run_dir, runtime=runtime)

@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 import pandas as pd
 
-from core.runsummary import (CURRENCY, THRESHOLD_KEYS, envelope, explain_section, get_fingerprint, money_figure,
+from core.report.runsummary import (CURRENCY, THRESHOLD_KEYS, envelope, explain_section, get_fingerprint, money_figure,
                              money_text, quality_figure, roc_pr_curves)
 
 

@@ -1,4 +1,4 @@
-"""When an inspection model's figures must not be trusted (``core.trust``): chance-level ranking,
+"""When an inspection model's figures must not be trusted (``core.report.trust``): chance-level ranking,
 answers no better than always naming the most common class, a score shown above what image
 classifiers genuinely reach, or a reject line that costs more than passing or rejecting every part, or that
 rejects (almost) every part or none."""
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.runsummary import CURRENCY
-from core.trust import (Trust, TrustFlag, check_below_baseline, check_blanket, check_chance, check_degenerate,
+from core.report.runsummary import CURRENCY
+from core.report.trust import (Trust, TrustFlag, check_below_baseline, check_blanket, check_chance, check_degenerate,
                         check_too_good, money_in)
 
 # This project's CNN reaches 99.2-99.7 % on the real NEU steel set (360 test images, three seeds,
@@ -59,7 +59,7 @@ def quality_trust(run, *, threshold: float | None = None, cost_escape: float | N
     from core.quality.baselines import BASELINE_NAMES
     from core.quality.evaluate import compute_cost_analysis, get_defect_labels, get_defect_scores
     from core.quality.recommend import model_name
-    from core.verdict import compare_losses, roc_auc_interval
+    from core.ml.verdict import compare_losses, roc_auc_interval
 
     name = model_name(run)  # the saved model the figures are of: the CNN or its blend with a baseline
     y = np.asarray(run.test.labels).astype(int)

@@ -1,6 +1,6 @@
 """Which engine runs a saved run's network: Keras (TensorFlow) or ONNX Runtime.
 
-``load_run_model(path, runtime=...)`` is ``core.registry.load_run`` with the model picked by runtime:
+``load_run_model(path, runtime=...)`` is ``core.store.registry.load_run`` with the model picked by runtime:
 ``"keras"`` loads the ``.keras`` file in safe mode (TensorFlow is imported); ``"onnx"`` loads the
 run's ONNX export (``core.runtime.onnx``: exported once, cached in the run folder with its SHA-256)
 into ONNX Runtime, and never imports TensorFlow. Both models answer the calls the scoring code makes
@@ -20,12 +20,12 @@ __all__ = ["DEFAULT_RUNTIME", "RUNTIME_ENV", "RUNTIMES", "check_runtime", "defau
 
 
 def load_run_model(path, *, runtime: str | None = None):
-    """The saved run at ``path`` (``core.registry.Run``) with its network loaded by ``runtime``.
+    """The saved run at ``path`` (``core.store.registry.Run``) with its network loaded by ``runtime``.
 
     The ONNX runtime checks the run's files as the Keras load does (sizes and SHA-256 against the
     saved list), and that the cached ONNX export was made from this run's own ``.keras`` file.
     """
-    from core.registry import check_run_folder, load_run
+    from core.store.registry import check_run_folder, load_run
 
     chosen = runtime is not None
     runtime = check_runtime(runtime)

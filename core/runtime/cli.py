@@ -27,7 +27,7 @@ def export_parser() -> argparse.ArgumentParser:
 
 def run_export(args) -> dict:
     """Export (or find the cached export of) ``args.model``; copy it to ``args.out`` when given."""
-    from core.registry import load_run, write_atomic
+    from core.store.registry import load_run, write_atomic
     from core.runtime.onnx import _check_against_keras, cached_onnx, export_onnx
 
     run_dir = Path(args.model)
@@ -47,7 +47,7 @@ def run_export(args) -> dict:
     meta = load_run(run_dir, load_model=False).metadata
     blend = meta.get("blend") if meta.get("scenario") == "demand" else None
     if blend is not None:
-        from core.console import say
+        from core.present.console import say
 
         # The blend's baseline is numpy on the request's history, not a layer of the file.
         result["blend"] = {**{k: blend.get(k) for k in ("baseline", "weight", "label")}, "in_file": False, "note": (

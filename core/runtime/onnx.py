@@ -56,7 +56,7 @@ def _sha256(path: Path) -> str:
 
 def _keras_sha(run_dir: Path) -> str:
     """The SHA-256 of the run's ``.keras`` file as saved (the run's file list), else as it is on disk."""
-    from core.registry import MODEL_FILE, read_metadata
+    from core.store.registry import MODEL_FILE, read_metadata
 
     rec = (read_metadata(run_dir).get("files") or {}).get(MODEL_FILE)
     if isinstance(rec, dict) and rec.get("sha256"):
@@ -84,7 +84,7 @@ def _read_side(side: Path) -> dict[str, str]:
 
 def cached_onnx(run_dir) -> Path | None:
     """The run's cached ONNX export when it is complete and made from the run's current model, else None."""
-    from core.registry import MODEL_FILE
+    from core.store.registry import MODEL_FILE
 
     run_dir = Path(run_dir)
     keras_sha = _keras_sha(run_dir)
@@ -152,7 +152,7 @@ def export_onnx(run_dir, *, model=None) -> dict:
     Imports TensorFlow. Returns ``{"path", "sha256", "bytes", "max_abs_diff"}``: the cached file and
     the largest difference from Keras on 64 seeded random inputs, checked before the file is kept.
     """
-    from core.registry import MODEL_FILE, load_run, write_atomic
+    from core.store.registry import MODEL_FILE, load_run, write_atomic
 
     run_dir = Path(run_dir)
     if model is None:

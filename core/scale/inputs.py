@@ -2,7 +2,7 @@
 
 ``--data`` may be one file, a glob (``logs/2024-*.csv``) or a Parquet folder. Each file is cut
 into blocks of ``chunk_size`` rows, the same blocks the single-process scorer reads one after the
-other (``core.tablestream.iter_table_chunks``):
+other (``core.data.tablestream.iter_table_chunks``):
 
 - plain CSV: the byte offset where every ``chunk_size``-th record starts, found in one pass over
   the bytes that counts newlines outside quoted fields; a worker reads and parses its byte range
@@ -49,7 +49,7 @@ class Block:
     encoding: str = "utf-8"
     frame: Any = None
     names: tuple | None = None  # the column names of a CSV without a header row (its first row is data)
-    # The run's core.privacy.PersonalDataFilter (columns found on the first block), applied as the block is read.
+    # The run's core.data.privacy.PersonalDataFilter (columns found on the first block), applied as the block is read.
     personal: Any = None
 
 
@@ -97,12 +97,12 @@ def plan_blocks(files: list[Path], *, chunk_size: int, member: str | None = None
 
 
 def _file_blocks(p: Path, chunk_size: int, member: str | None = None, sheet: str | None = None) -> Iterator[dict]:
-    from core.tablefile import sniff_kind
+    from core.data.tablefile import sniff_kind
 
     with open(p, "rb") as fh:
         kind = sniff_kind(fh.read(65536))
     if kind in ("gzip", "zip", "xlsx", "ole2") or member is not None or sheet is not None:
-        from core.tablestream import iter_table_chunks
+        from core.data.tablestream import iter_table_chunks
 
         for chunk in iter_table_chunks(p, chunk_size=chunk_size, member=member, sheet=sheet):
             yield {"kind": "frame", "path": str(p), "frame": chunk.reset_index(drop=True)}
@@ -123,9 +123,9 @@ def _file_blocks(p: Path, chunk_size: int, member: str | None = None, sheet: str
 
 
 def _csv_format(p: Path):
-    """The encoding and ``core.tablefile.TextLayout`` (delimiter, header or column names)
+    """The encoding and ``core.data.tablefile.TextLayout`` (delimiter, header or column names)
     ``iter_table_chunks`` would use (same checks, same errors)."""
-    from core.tablefile import _detect_encoding, text_layout
+    from core.data.tablefile import _detect_encoding, text_layout
 
     with open(p, "rb") as fh:
         head = fh.read(65536)
@@ -227,7 +227,7 @@ def read_block(block: Block) -> pd.DataFrame:
                 "number of fields.") from exc
     df.columns = [str(c).strip() for c in df.columns]
     if block.kind != "frame":  # a frame block was read by iter_table_chunks, which does this itself
-        from core.tablefile import read_missing_markers
+        from core.data.tablefile import read_missing_markers
 
         df, _ = read_missing_markers(df)
     if block.personal is not None:
@@ -256,7 +256,7 @@ def block_notices(block: Block) -> list[str]:
     if block.kind == "frame":
         return list(getattr(block.frame, "attrs", {}).get("read_notices", []))
     if block.kind == "csv" and block.names is not None:
-        from core.tablefile import headerless_notice
+        from core.data.tablefile import headerless_notice
 
         return [headerless_notice(Path(block.path).name, len(block.names))]
     return []
@@ -265,7 +265,7 @@ def block_notices(block: Block) -> list[str]:
 def read_here(path) -> bool:
     """Whether the file's blocks are read in this process (gzip, a zip, a workbook): its blocks
     cannot be counted before they are read."""
-    from core.tablefile import sniff_kind
+    from core.data.tablefile import sniff_kind
 
     with open(path, "rb") as fh:
         return sniff_kind(fh.read(65536)) in ("gzip", "zip", "xlsx", "ole2")

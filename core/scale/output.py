@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.safety import escape_formula_cells
+from core.data.safety import escape_formula_cells
 
 FORMATS = ("csv", "parquet")
 
@@ -80,7 +80,7 @@ class StagedOutput:
                 f"Expected {n_parts} scored parts; {len(missing)} are missing (e.g. part {missing[0]}), so nothing "
                 f"was written to '{self.out}'. Fix: check that --out is on storage every worker can write to, "
                 "then run again.")
-        from core.registry import _fsync_dir, _fsync_file, atomic_output
+        from core.store.registry import _fsync_dir, _fsync_file, atomic_output
 
         if self.fmt == "csv":
             # The joined file is flushed to disk before its rename and the folder after (the same

@@ -58,7 +58,7 @@ def plan_job(args, meta: dict, what: str) -> Job:
     from core.scale.engine import Progress
     from core.scale.output import StagedOutput, choose_format
     from core.scale.tables import check_first_block
-    from core.tablestream import choice_of
+    from core.data.tablestream import choice_of
 
     chunk = int(getattr(args, "chunk_size", 50_000) or 50_000)
     files, blocks, total = plan_input(args.data, chunk, **choice_of(args))  # --member / --sheet

@@ -80,7 +80,7 @@ class Reader:
     def blocks(self):
         from core.scale.inputs import plan_blocks
 
-        from core.tablestream import choice_of
+        from core.data.tablestream import choice_of
 
         return plan_blocks(self.files, chunk_size=self.chunk, **choice_of(self.args))  # --member / --sheet
 
@@ -153,9 +153,9 @@ def personal_data_block(files, chunk: int, args=None, keys=None):
     every block as it is read (a customer key chosen by ``keys`` pseudonymised instead), so no
     personal value reaches the sample. Reading the file may notice the table read from a zip or a
     sheet, or a first row of data."""
-    from core.privacy import protect_personal_data
+    from core.data.privacy import protect_personal_data
     from core.scale.inputs import block_notices, plan_blocks, read_block
-    from core.tablestream import choice_of
+    from core.data.tablestream import choice_of
 
     block = next(iter(plan_blocks(files[:1], chunk_size=min(chunk, 10_000), **choice_of(args))))
     found = protect_personal_data(read_block(block), mode="drop", keys=keys)
@@ -163,11 +163,11 @@ def personal_data_block(files, chunk: int, args=None, keys=None):
 
 
 def loaded_table(df: pd.DataFrame, notices: list[str], files, found):
-    from core.datasets import LoadedTable
+    from core.data.datasets import LoadedTable
 
     df.attrs["personal_data"] = found.excluded
     if len(files) == 1:  # one file sampled: the run records which file (a glob of several has no one hash)
-        from core.runsummary import source_sha256
+        from core.report.runsummary import source_sha256
 
         df.attrs["source_sha256"] = source_sha256(files[0])
     return LoadedTable(df=df, notices=[*found.notices, *notices], name=table_name(files), personal=found.excluded)

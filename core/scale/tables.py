@@ -20,12 +20,12 @@ def check_first_block(meta: dict, blocks: Iterator[Block], personal=None):
     """(column report, the blocks again) after checking the first block; raises
     ``ColumnMismatchError`` before anything is scored when the file does not fit the model.
 
-    ``personal`` (a ``core.privacy.PersonalDataFilter``) finds the personal columns on the first
+    ``personal`` (a ``core.data.privacy.PersonalDataFilter``) finds the personal columns on the first
     block; every block returned carries it, so each worker drops / hashes the same columns with the
     same salt as it reads its block."""
     import dataclasses
 
-    from core.columncheck import ColumnMismatchError, check_columns
+    from core.data.columncheck import ColumnMismatchError, check_columns
 
     blocks = iter(blocks)
     first = next(blocks, None)
@@ -47,8 +47,8 @@ def check_first_block(meta: dict, blocks: Iterator[Block], personal=None):
 def prepare_block(block: Block, profile: dict | None, report) -> tuple[pd.DataFrame, object]:
     """(the block's rows with numbers coerced and a fresh index, its drift counts against the
     training ``profile`` or None)."""
-    from core.drift import DriftAccumulator
-    from core.columncheck import coerce_numbers
+    from core.data.drift import DriftAccumulator
+    from core.data.columncheck import coerce_numbers
 
     part = coerce_numbers(read_block(block), report).reset_index(drop=True)
     drift = None

@@ -10,7 +10,7 @@ STATE_COLOURS = {"complete": "#1f77b4", "pruned": "#bbbbbb", "stopped": "#ff7f0e
 
 
 def _params_text(params: dict) -> str:
-    from core.glossary import setting_label, setting_text
+    from core.present.glossary import setting_label, setting_text
 
     return "<br>".join(f"{setting_label(k)}: {setting_text(k, v)}" for k, v in params.items())
 
@@ -48,7 +48,7 @@ def plot_optimisation_history(result: SearchResult | SearchProgress) -> go.Figur
 def plot_param_importance(result: SearchResult) -> go.Figure:
     """How much each setting explains the spread of validation scores (fANOVA over completed
     trials), largest at the top; an empty chart says why when there are too few trials."""
-    from core.glossary import setting_label
+    from core.present.glossary import setting_label
 
     items = sorted(result.importances.items(), key=lambda kv: kv[1])
     # Settings under their plain names ("Learning rate"), the raw name in the hover text.

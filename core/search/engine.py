@@ -146,7 +146,7 @@ def confirm_level(comparisons: int, level: float = CONFIRM_LEVEL) -> float:
 
 def confirm_boots(level: float) -> int:
     """Bootstrap resamples for an interval at ``level``: about 10 beyond each end, at least 300."""
-    from core.verdict import N_BOOT
+    from core.ml.verdict import N_BOOT
 
     return int(min(max(N_BOOT, math.ceil(10 / ((1 - level) / 2))), CONFIRM_MAX_BOOT))
 
@@ -157,7 +157,7 @@ def level_text(level: float) -> str:
 
 
 def confirm_details(v) -> dict:
-    """What an objective's ``confirm`` reports of its verdict ``v`` (``core.verdict.Verdict``):
+    """What an objective's ``confirm`` reports of its verdict ``v`` (``core.ml.verdict.Verdict``):
     the difference, its interval and level, and the sentence the notice quotes."""
     return {"difference": v.diff, "low": v.low, "high": v.high, "level": v.level,
             "sentence": f"{level_text(v.level)} interval of the difference {v.low:+.4f} to {v.high:+.4f}"}
@@ -295,7 +295,7 @@ def run_search(objective: SearchObjective, *, budget: float, seed: int = 0, n_tr
                                   "for no cap, or give e.g. 20.")
     import optuna
 
-    from core.training import TrainingDeadlineExceeded, training_deadline
+    from core.ml.training import TrainingDeadlineExceeded, training_deadline
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(

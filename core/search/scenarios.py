@@ -68,7 +68,7 @@ def attach_search(workspace: dict, section: dict) -> dict:
     workspace["search"] = section
     head = workspace.get("headline")
     if isinstance(head, dict) and isinstance(head.get("trust"), list):
-        from core.trust import Trust
+        from core.report.trust import Trust
 
         # A search run on purpose: the warnings that judge a first, plain training no longer apply.
         head["trust"] = Trust.from_saved(head["trust"]).after_search().to_list()

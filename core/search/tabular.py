@@ -67,7 +67,7 @@ class TabularObjective:
     y_val: np.ndarray
     numeric: list[str]
     categorical: list[str]
-    base: Any  # core.tabular.TabularConfig: today's recipe; the search changes only TUNED fields
+    base: Any  # core.ml.tabular.TabularConfig: today's recipe; the search changes only TUNED fields
     metric: str = "roc_auc"
     name: str = "tabular network"
     direction: str = "maximize"
@@ -77,7 +77,7 @@ class TabularObjective:
         if self.metric not in METRIC_LABELS:
             raise DataValidationError(f"The search metric must be one of {list(METRIC_LABELS)}; got "
                                       f"{self.metric!r}. Fix: pick one of them.")
-        from core.imbalance import check_method
+        from core.data.imbalance import check_method
 
         usable = []
         counts = np.bincount(np.asarray(self.y_fit).astype(int), minlength=2)
@@ -98,7 +98,7 @@ class TabularObjective:
         return METRIC_LABELS[self.metric]
 
     def _batch_default(self) -> int:
-        from core.tabular import auto_batch_size
+        from core.ml.tabular import auto_batch_size
 
         if self.base.batch_size is not None:
             return int(self.base.batch_size)
@@ -139,7 +139,7 @@ class TabularObjective:
         # mistake; it is expected here.
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
-        from core.training import get_device_info
+        from core.ml.training import get_device_info
 
         get_device_info()
 
@@ -148,7 +148,7 @@ class TabularObjective:
 
     def train(self, params: dict, *, baselines: tuple[str, ...] = (), progress=None):
         """Train on the fitting rows with ``params`` and score the validation rows."""
-        from core.tabular import train_tabular
+        from core.ml.tabular import train_tabular
 
         return train_tabular(self.fit_df, self.y_fit, self.val_df, self.y_val, numeric=self.numeric,
                              categorical=self.categorical, config=self.config_for(params, baselines=baselines),
@@ -166,7 +166,7 @@ class TabularObjective:
         (``core.search.engine.confirm_level``). On a few hundred validation rows a lead of 0.01
         ROC-AUC is often chance, and a tuned network that only looked better would do worse on the
         test rows than the recipe."""
-        from core.verdict import compare_binary
+        from core.ml.verdict import compare_binary
 
         level = confirm_level(comparisons)
         v = compare_binary(self.y_val, p_best, {"recipe": p_recipe}, metric=self.metric, seed=self.base.seed,
@@ -175,7 +175,7 @@ class TabularObjective:
 
 
 def _score(y, p, metric: str) -> float:
-    from core.metrics import compute_binary_metrics
+    from core.ml.metrics import compute_binary_metrics
 
     return float(compute_binary_metrics(y, p)[metric])
 
@@ -186,7 +186,7 @@ def check_ensemble(objective: TabularObjective, params: dict, baselines: tuple[s
     Trains the best settings once more on the fitting rows, with the baselines, and tries every
     baseline at every weight of ``WEIGHTS`` on the validation rows (``choose_ensemble``). The
     ensemble is used only when its best blend beats the network and the best baseline."""
-    from core.metrics import choose_threshold
+    from core.ml.metrics import choose_threshold
 
     t0 = time.perf_counter()
     run = objective.train(params, baselines=baselines)
@@ -208,8 +208,8 @@ def ensemble_proba(tab, ensemble: dict) -> np.ndarray:
 def ensemble_predict_codes(tab, baseline: str, weight: float = 0.5) -> Callable[[np.ndarray], np.ndarray]:
     """Probabilities of the network blended with ``baseline`` for code-space rows (what SHAP
     perturbs): logistic regression reads the encoded columns, gradient boosting the codes."""
-    from core.blend import Blend
-    from core.tabular import recommended_predict
+    from core.ml.blend import Blend
+    from core.ml.tabular import recommended_predict
 
     return recommended_predict(tab.model, tab.preprocessor,
                                Blend(baseline, float(weight), tab.baseline_models[baseline]))
@@ -217,7 +217,7 @@ def ensemble_predict_codes(tab, baseline: str, weight: float = 0.5) -> Callable[
 
 def explain_ensemble(tab, baseline: str, df: pd.DataFrame, *, seed: int = 0, weight: float = 0.5):
     """SHAP values of the ensemble for raw rows, one per source column, like the network's."""
-    from core.explain import compute_shap_tabular
+    from core.ml.explain import compute_shap_tabular
 
     pre = tab.preprocessor
     return compute_shap_tabular(ensemble_predict_codes(tab, baseline, weight), tab.background,
@@ -227,7 +227,7 @@ def explain_ensemble(tab, baseline: str, df: pd.DataFrame, *, seed: int = 0, wei
 def ensemble_metrics(tab, ensemble: dict) -> dict | None:
     """Test metrics of the ensemble from a final run's probabilities, at the threshold chosen on
     validation; None when the ensemble is not used."""
-    from core.metrics import compute_binary_metrics
+    from core.ml.metrics import compute_binary_metrics
 
     if not ensemble.get("use") or ensemble.get("baseline") not in tab.proba:
         return None
@@ -239,7 +239,7 @@ class TabularSearch:
     """A finished search: its result and the training config built from the best settings."""
 
     result: SearchResult
-    config: Any  # core.tabular.TabularConfig with the best settings (or today's recipe)
+    config: Any  # core.ml.tabular.TabularConfig with the best settings (or today's recipe)
     ensemble: dict = field(default_factory=dict)
 
 

@@ -1,4 +1,4 @@
-"""The Starlette app: routes over a set of predictors (name -> ``core.serving.Predictor``).
+"""The Starlette app: routes over a set of predictors (name -> ``core.serve.serving.Predictor``).
 
 Scoring runs in Starlette's thread pool (the event loop keeps reading requests meanwhile); a stateful
 predictor serialises its own requests. The app never logs a request's body, and a prediction never
@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from core.monitor.buffer import DEFAULT_FLUSH_SECONDS
 from core.monitor.hooks import ServedLog, feedback_response, request_id_columns
-from core.serving import RequestError, to_records
+from core.serve.serving import RequestError, to_records
 from core.server.auth import require_key
 from core.server.errors import HANDLERS
 from core.server.limits import Limits, instances_from_json, read_body, rows_to_frame

@@ -15,7 +15,7 @@ import ipaddress
 from pathlib import Path
 
 from core.errors import DataValidationError
-from core.serving import RequestError
+from core.serve.serving import RequestError
 
 MIN_KEY_LENGTH = 16
 NEW_KEY = "python -c \"import secrets; print(secrets.token_urlsafe(32))\" > api-keys.txt"

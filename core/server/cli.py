@@ -109,8 +109,8 @@ def check_port(host: str, port: int) -> None:
 
 def load_predictors(args) -> dict:
     """Every --model as a warmed-up predictor (name -> Predictor)."""
-    from core.registry import read_metadata
-    from core.scenarios import get_scenario
+    from core.store.registry import read_metadata
+    from core.store.scenarios import get_scenario
 
     predictors = {}
     for run in args.model:
@@ -189,7 +189,7 @@ def run(args) -> int:
 
 
 def main(argv: Sequence[str]) -> int:
-    from core.console import quiet_native_stderr
+    from core.present.console import quiet_native_stderr
 
     args = serve_parser().parse_args(list(argv))
     try:

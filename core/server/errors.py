@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from core.errors import DataValidationError
-from core.serving import RequestError, error_parts
+from core.serve.serving import RequestError, error_parts
 
 
 def error_body(expected: str, got: str, fix: str, **extra) -> dict:

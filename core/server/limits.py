@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.serving import RequestError
+from core.serve.serving import RequestError
 
 DEFAULT_MAX_BODY_MB = 10.0
 DEFAULT_MAX_ROWS = 10_000

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import json
 
-from core.columncheck import CATEGORY, DATE, NUMBER
+from core.data.columncheck import CATEGORY, DATE, NUMBER
 
 ERROR_SCHEMA = {
     "type": "object", "required": ["error"],

@@ -21,7 +21,7 @@ _KEY = b"studio_state"
 
 
 def _identity(p) -> dict:
-    from core.registry import MODEL_FILE
+    from core.store.registry import MODEL_FILE
 
     rec = (p.meta.get("files") or {}).get(MODEL_FILE) or {}
     return {"run_id": str(p.meta.get("run_id")), "model_sha256": rec.get("sha256")}
@@ -47,7 +47,7 @@ class StateStore:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from core.registry import write_atomic
+        from core.store.registry import write_atomic
 
         p = self.predictors[name]
         state = p.snapshot()

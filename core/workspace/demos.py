@@ -1,7 +1,7 @@
 """Run all demos: train every scenario with a demo on its bundled sample with fast settings and save it.
 
 ``run_all_demos`` is what the overview's demo button ("Run all four demos") calls. Each scenario's ``demo``
-hook (``core.scenarios.Demo``, e.g. ``core.credit.scenario.run_demo``) trains on its sample data
+hook (``core.store.scenarios.Demo``, e.g. ``core.credit.scenario.run_demo``) trains on its sample data
 with few epochs, picks its decision the way the page's "use the optimal ..." button would
 (profit-optimal threshold, cost-optimal review threshold, cheapest reject threshold, a standard
 inventory policy), and saves a run with the workspace summary, reading the fields of
@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 from core.errors import DataValidationError
-from core.scenarios import all_scenarios
+from core.store.scenarios import all_scenarios
 
 
 class _DemoTable(Mapping):
-    """``scenario key -> one field of its Demo`` (``core.scenarios.Demo``), live over the registered
+    """``scenario key -> one field of its Demo`` (``core.store.scenarios.Demo``), live over the registered
     scenarios that have a demo (their ``demo`` hook), in the registry's order."""
 
     def __init__(self, field_name: str):
@@ -105,7 +105,7 @@ class DemoSettings:
 @dataclass
 class DemoReport:
     """Where each demo run was saved, the error of each demo that failed, and the trust flags
-    (``core.trust``, as saved with the run) of each demo whose figures must not be trusted."""
+    (``core.report.trust``, as saved with the run) of each demo whose figures must not be trusted."""
 
     saved: dict[str, Path] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
@@ -119,7 +119,7 @@ class DemoReport:
 
 def _saved_trust(run_dir) -> list:
     """The trust flags saved with a run (empty when none was raised or the run cannot be read)."""
-    from core.registry import read_metadata
+    from core.store.registry import read_metadata
     from core.workspace.runs import get_trust
 
     try:

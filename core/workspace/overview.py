@@ -1,13 +1,13 @@
 """The Overview's and presenter mode's words for the scenarios, worded from the registry.
 
-Scenarios are found, not listed (``core.scenario_registry``): an extension package named in
+Scenarios are found, not listed (``core.store.scenario_registry``): an extension package named in
 ``STUDIO_SCENARIOS`` adds a fifth, and not every scenario has a demo. So the texts that count or name them
 ("Five scenarios: ...", "Run all four demos") are built here from what was found, never written out.
 """
 
 from __future__ import annotations
 
-from core.scenarios import SCENARIOS
+from core.store.scenarios import SCENARIOS
 
 _WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
 

@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 from core.errors import DataValidationError
-from core.runmeta import section, workspace
+from core.store.runmeta import section, workspace
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF",
              "/usr/local/share/fonts", "/Library/Fonts", "C:/Windows/Fonts")
@@ -347,7 +347,7 @@ class _Writer:
 def build_report_pdf(run_dir) -> bytes:
     """The model card of the run saved in ``run_dir`` as PDF bytes: the HTML card's sections, figures,
     tables and texts (``build_report_html``), with the explanations chart as a table."""
-    from core.registry import read_metadata
+    from core.store.registry import read_metadata
     from core.workspace.report import plot_own_curves, build_report_html, strip_secrets
 
     card = build_report_html(run_dir)  # checks the folder and reads the run as the HTML card does

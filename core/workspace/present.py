@@ -6,12 +6,12 @@ The scenario's own ``pitch`` hook (``core/<name>/pitch.py``) builds the money se
 
 from __future__ import annotations
 
-from core.trust import Trust
+from core.report.trust import Trust
 from core.workspace.runs import format_figure, get_headline
 
 
 def _verdict(d):
-    from core.verdict import Verdict
+    from core.ml.verdict import Verdict
 
     try:
         return Verdict.from_dict(d) if isinstance(d, dict) else None
@@ -29,10 +29,10 @@ PLAIN_VERDICT = {
 
 def get_demo_runs(root) -> tuple[dict[str, dict], list[str]]:
     """The newest run the demo button saved for each scenario under ``root`` (by the demo's run name,
-    ``core.runsummary.demo_run_name``), and notes on skipped runs; runs the analyst saved are left out."""
-    from core.registry import list_runs
-    from core.runsummary import demo_run_name
-    from core.scenarios import scenario_keys
+    ``core.report.runsummary.demo_run_name``), and notes on skipped runs; runs the analyst saved are left out."""
+    from core.store.registry import list_runs
+    from core.report.runsummary import demo_run_name
+    from core.store.scenarios import scenario_keys
     from core.workspace.runs import get_run_name
 
     runs, skipped = list_runs(root)
@@ -72,12 +72,12 @@ def analyst_note(meta: dict) -> str:
 
 
 def get_pitch(meta: dict):
-    """The scenario's presenter screen for a saved run (``core.pitch.Pitch``), through its ``pitch`` hook;
+    """The scenario's presenter screen for a saved run (``core.report.pitch.Pitch``), through its ``pitch`` hook;
     a plain 'cannot be stated' screen for a scenario without one."""
     from pathlib import Path
 
-    from core.pitch import Pitch
-    from core.scenarios import get_scenario
+    from core.report.pitch import Pitch
+    from core.store.scenarios import get_scenario
 
     spec = get_scenario(meta.get("scenario"))
     hook = getattr(spec, "pitch", None)

@@ -5,7 +5,7 @@ charts stay interactive, there is no external URL (no CDN, web font or remote im
 data summary, method, metrics, business impact with its assumptions, explanations, fairness,
 limitations and intended use, with the run id, save date and app version. The scenario supplies its
 title, method paragraph and the sections only it can fill (credit's fairness table) through its
-hooks (``core.scenarios``); the card's other sections read the saved summary the same way for all.
+hooks (``core.store.scenarios``); the card's other sections read the saved summary the same way for all.
 
 Everything read from the run is treated as untrusted text (column names come from user files):
 every string is HTML-escaped, chart labels too, and metadata keys that look like secrets are
@@ -22,16 +22,16 @@ from typing import Any
 
 import pandas as pd
 
-from core.card import esc as _e
-from core.card import frame_table as _frame_table
-from core.card import kv_table as _kv_table
-from core.card import metrics_table as _metrics_table
-from core.card import not_recorded as _na
-from core.card import run_currency, settings_table
-from core.card import text as _text
+from core.present.card import esc as _e
+from core.present.card import frame_table as _frame_table
+from core.present.card import kv_table as _kv_table
+from core.present.card import metrics_table as _metrics_table
+from core.present.card import not_recorded as _na
+from core.present.card import run_currency, settings_table
+from core.present.card import text as _text
 from core.errors import DataValidationError
-from core.runmeta import has_summary, workspace
-from core.scenarios import ByScenario, find_scenario
+from core.store.runmeta import has_summary, workspace
+from core.store.scenarios import ByScenario, find_scenario
 from core.workspace.runs import (CURVE_TITLES, NOT_RECORDED, format_figure, get_headline, get_metrics_table,
                                  get_params, get_run_name, get_saved_at)
 
@@ -76,9 +76,9 @@ def _escape_labels(names) -> list[str]:
 
 
 def _trust_html(head: dict, *, short: bool = False) -> str:
-    """The run's trust flags (``core.trust``): a red box with each headline in bold and why, or
+    """The run's trust flags (``core.report.trust``): a red box with each headline in bold and why, or
     (``short``) one bold line of the headlines where the figures are; nothing when none was saved."""
-    from core.trust import Trust
+    from core.report.trust import Trust
 
     trust = Trust.from_saved(head.get("trust"))
     if trust is None or trust.trusted:
@@ -92,7 +92,7 @@ def _trust_html(head: dict, *, short: bool = False) -> str:
 
 # ---------------------------------------------------------------- sections
 def _section_data(meta: dict, ws: dict) -> str:
-    ds, inp = ws.get("dataset"), ws.get("input") or {}  # as migrated (core.runmeta): of their type or absent
+    ds, inp = ws.get("dataset"), ws.get("input") or {}  # as migrated (core.store.runmeta): of their type or absent
     if not ds:
         return _na("The data fingerprint was not recorded for this run (saved before the workspace summary "
                    "existed).")
@@ -113,7 +113,7 @@ def _section_data(meta: dict, ws: dict) -> str:
                 f'{_e(", ".join(map(str, sensitive)))}. They are used only for the fairness check; a model '
                 "that used them could discriminate unlawfully.</p>")
     personal = [p for p in ds.get("personal_data") or [] if isinstance(p, dict)]
-    keys = [p for p in personal if p.get("key")]  # a card number that is the customer key (core.pseudonym)
+    keys = [p for p in personal if p.get("key")]  # a card number that is the customer key (core.data.pseudonym)
     if keys:
         found = "; ".join(f"{p.get('column')} ({p.get('kind')}): {p.get('action')}" for p in keys)
         out += (f'<p class="excluded"><b>Personal data kept as a key:</b> {_e(found)}. The secret of the pseudonyms '
@@ -157,7 +157,7 @@ def _section_method(meta: dict, ws: dict) -> str:
     out = f"<p>{_e(spec.model_text if spec is not None else 'Keras model.')}</p>"
     imbalance = _find_imbalance(meta, params)
     applies = spec is not None and spec.imbalance_applies
-    from core.glossary import imbalance_label, setting_label
+    from core.present.glossary import imbalance_label, setting_label
 
     shown_imbalance = imbalance_label(imbalance) if imbalance else NOT_RECORDED
     items = [("Imbalance handling", shown_imbalance)] if imbalance or applies else []
@@ -195,7 +195,7 @@ def _search_table(search: Any) -> str:
               else f"trial {search.get('selected_trial')}"),
              ("Ensemble", ens.get("label", "not used") if ens.get("use") else "not used")]
     best, recipe = search.get("best_params") or {}, search.get("recipe_params") or {}
-    from core.glossary import setting_label, setting_text
+    from core.present.glossary import setting_label, setting_text
 
     rows = pd.DataFrame({"Today's recipe": [setting_text(k, recipe.get(k)) for k in best],
                          "Used": [setting_text(k, v) for k, v in best.items()]},
@@ -205,8 +205,8 @@ def _search_table(search: Any) -> str:
 
 
 def _section_metrics(meta: dict, head: dict) -> str:
-    from core.glossary import model_label
-    from core.verdict import Verdict
+    from core.present.glossary import model_label
+    from core.ml.verdict import Verdict
 
     from core.workspace.runs import get_recommended_text, recommended_verdict_name
 
@@ -251,7 +251,7 @@ def _section_impact(meta: dict, ws: dict, head: dict) -> str:
 
 
 def _section_explain(ws: dict, charts: list[str]) -> str:
-    from core.charts import plot_shap_bar
+    from core.present.charts import plot_shap_bar
 
     exp = ws.get("explain") or {}
     imp = exp.get("importance")
@@ -302,7 +302,7 @@ def build_report_html(run_dir) -> str:
     import plotly.offline
 
     from core import __version__
-    from core.registry import read_metadata
+    from core.store.registry import read_metadata
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -358,7 +358,7 @@ def plot_own_curves(ws: dict) -> list:
     (demand's actual, forecast and naive backtest lines share one date axis)."""
     import plotly.graph_objects as go
 
-    from core.charts import PALETTE, _layout
+    from core.present.charts import PALETTE, _layout
 
     curves = {k: c for k, c in (ws.get("curves") or {}).items() if isinstance(c, dict) and c.get("x") and c.get("y")}
     groups: dict[str, list[str]] = {}

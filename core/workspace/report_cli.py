@@ -67,9 +67,9 @@ def check_run_folder(model: str) -> Path:
 
 def run_report(args) -> dict:
     """Write the model card of ``args.model``; return where it went and the headline figures it shows."""
-    from core.console import say
-    from core.registry import read_metadata, write_atomic
-    from core.trust import Trust
+    from core.present.console import say
+    from core.store.registry import read_metadata, write_atomic
+    from core.report.trust import Trust
     from core.workspace.report import get_report_filename, strip_secrets
     from core.workspace.runs import format_figure, get_headline, get_run_name
 

@@ -1,6 +1,6 @@
 """Saved runs for the Runs page: listing with filters, side-by-side comparison, curve overlays, deletion.
 
-Everything here reads the JSON metadata only (``core.registry.list_runs``), never a Keras file, so a
+Everything here reads the JSON metadata only (``core.store.registry.list_runs``), never a Keras file, so a
 folder of hundreds of runs lists in a blink. Runs saved without the ``"workspace"`` summary (older
 runs, the CLI) still list, compare and delete; absent fields read "not recorded".
 """
@@ -19,18 +19,18 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.errors import DataValidationError
-from core.runmeta import decision as saved_decision
-from core.runmeta import headline, section, workspace
+from core.store.runmeta import decision as saved_decision
+from core.store.runmeta import headline, section, workspace
 
 NOT_RECORDED = "not recorded"
-TRUST_ITEM = "Trust warnings"  # the comparison's first row: the headlines of core.trust's flags
+TRUST_ITEM = "Trust warnings"  # the comparison's first row: the headlines of core.report.trust's flags
 TRASH_PREFIX = ".trash-"
 _RUN_FILES = ("metadata.json", "model.keras")
 
 
 # ---------------------------------------------------------------- reading one run's metadata
 def _ws(meta: dict) -> dict:
-    """The run's workspace summary, as ``core.registry.read_metadata`` migrated it (``core.runmeta``)."""
+    """The run's workspace summary, as ``core.store.registry.read_metadata`` migrated it (``core.store.runmeta``)."""
     return workspace(meta)
 
 
@@ -58,7 +58,7 @@ def format_figure(fig: dict) -> str:
 def get_headline(meta: dict) -> dict:
     """``{"quality": [...], "impact": [...], "assumptions": [...]}``, empty lists when not recorded,
     ``"verdict"`` (the network against the best baseline) when the run saved one, and ``"trust"`` (the
-    flags of ``core.trust``; an empty list when none was raised) when the run recorded them."""
+    flags of ``core.report.trust``; an empty list when none was raised) when the run recorded them."""
     head = headline(meta)
     out = {k: list(head.get(k) or []) for k in ("quality", "impact", "assumptions")}
     out.update({k: head[k] for k in ("verdict", "trust", "recommended") if k in head})
@@ -91,8 +91,8 @@ def recommended_verdict_name(meta: dict) -> str:
 
 
 def get_trust(meta: dict):
-    """The run's saved trust flags (``core.trust.Trust``), or None when it was saved without them."""
-    from core.trust import Trust
+    """The run's saved trust flags (``core.report.trust.Trust``), or None when it was saved without them."""
+    from core.report.trust import Trust
 
     return Trust.from_saved(get_headline(meta).get("trust"))
 
@@ -121,7 +121,7 @@ def _saved_metrics(meta: dict):
     decision = saved_decision(meta)
     if "threshold" not in decision:
         return m
-    from core.runsummary import THRESHOLD_KEYS
+    from core.report.runsummary import THRESHOLD_KEYS
 
     def clean(d):  # only what was measured at another, recorded threshold is left out
         if not isinstance(d, dict) or _number(d.get("threshold")) in (None, _number(decision["threshold"])):
@@ -229,10 +229,10 @@ def get_run_row(meta: dict) -> dict:
 def list_workspace_runs(root) -> tuple[list[dict], list[str]]:
     """Metadata of every readable run under ``root`` (newest first) and notes on skipped runs.
 
-    Damaged or incompatible runs are skipped with a note (``core.registry.list_runs``); a runs
+    Damaged or incompatible runs are skipped with a note (``core.store.registry.list_runs``); a runs
     folder that is not a folder is reported the same way instead of failing.
     """
-    from core.registry import list_runs
+    from core.store.registry import list_runs
 
     root = Path(root)
     if root.exists() and not root.is_dir():
@@ -366,7 +366,7 @@ CURVE_TITLES = {"roc": "ROC curve", "pr": "Precision–recall curve", "gains": "
 
 def plot_run_curves(runs: list[dict], curve: str) -> go.Figure:
     """One curve of several runs overlaid (a line per run); runs without it are named in the title."""
-    from core.charts import PALETTE, _layout
+    from core.present.charts import PALETTE, _layout
 
     fig = go.Figure()
     labels = get_run_labels(runs)

@@ -1,8 +1,8 @@
 """The ``"workspace"`` part of a saved run's metadata, built from a trained run of any scenario.
 
 Each scenario builds its own (``core/<name>/summary.py``, reached through its ``build_summary``
-hook, ``core.scenarios``) from the trained run and the decision settings the analyst chose
-(threshold, costs, policy), with the shared pieces of ``core.runsummary``: headline quality and
+hook, ``core.store.scenarios``) from the trained run and the decision settings the analyst chose
+(threshold, costs, policy), with the shared pieces of ``core.report.runsummary``: headline quality and
 money figures with the assumptions behind them, data fingerprint, parameters, input columns,
 training profile for drift, curves for overlays, decision settings, the verdict against the best
 baseline, global SHAP importance when computed, intended use and limitations. Money figures reuse
@@ -14,9 +14,9 @@ names pages import from here.
 
 from __future__ import annotations
 
-from core.runsummary import (CURRENCY, CURRENCY_SYMBOLS, MAX_CURVE_POINTS, default_run_name, format_figure,
+from core.report.runsummary import (CURRENCY, CURRENCY_SYMBOLS, MAX_CURVE_POINTS, default_run_name, format_figure,
                              get_fingerprint)
-from core.scenarios import ByScenario, ScenarioKeys, get_scenario, scenario_keys
+from core.store.scenarios import ByScenario, ScenarioKeys, get_scenario, scenario_keys
 
 SCENARIO_KEYS = ScenarioKeys()  # every scenario found, in order (live: a scenario found later is in it)
 INTENDED_USE = ByScenario("intended_use")
@@ -31,7 +31,7 @@ __all__ = ["BUILDERS", "CURRENCY", "CURRENCY_SYMBOLS", "INTENDED_USE", "LIMITATI
 def __getattr__(name: str):
     """The names of each scenario's ``summary`` module (``build_credit_summary``, ``image_fingerprint``...)
     for code that imports them from here, found in the scenario packages rather than listed."""
-    from core.scenarios import all_scenarios
+    from core.store.scenarios import all_scenarios
 
     for scenario in all_scenarios():
         module = scenario.package_module("summary") if hasattr(scenario, "package_module") else None
@@ -51,7 +51,7 @@ def get_latest_runs(root) -> tuple[dict[str, dict], list[str]]:
 
     Reads JSON only (no Keras import), so the overview stays fast.
     """
-    from core.registry import list_runs
+    from core.store.registry import list_runs
 
     runs, skipped = list_runs(root)
     latest: dict[str, dict] = {}

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from core.registry import read_metadata
+from core.store.registry import read_metadata
 from core.workspace.report import build_report_html
 from tests.audit.leaks import bike_rentals, credit_applications, fraud_log, fraud_log_leaky_amount
 

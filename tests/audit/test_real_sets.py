@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.credit.pipeline import get_credit_audit, guess_target
-from core.datasets import read_table
+from core.data.datasets import read_table
 from core.demand.covariates import join_covariates
 from core.demand.data import ColumnMap, load_sales
 from core.demand.leakage import audit_sales, hold_periods, known_ahead

@@ -592,7 +592,7 @@ def check_runs_folders(sessions: list[Session], shared: Path) -> int:
     shared listing shows none of them); returns how many distinct folders hold runs."""
     import json
 
-    from core.registry import list_runs, read_metadata
+    from core.store.registry import list_runs, read_metadata
 
     folders = {}
     for s in sessions:

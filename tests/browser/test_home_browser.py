@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from core.scenarios import SCENARIOS
+from core.store.scenarios import SCENARIOS
 
 
 @pytest.mark.browser

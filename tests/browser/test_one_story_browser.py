@@ -10,8 +10,8 @@ import shutil
 
 import pytest
 
-from core.registry import read_metadata
-from core.scenarios import SCENARIOS
+from core.store.registry import read_metadata
+from core.store.scenarios import SCENARIOS
 from tests.conftest import click_tab, clipped_texts, pick, run_app
 
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from core.registry import save_run
-from core.scenarios import SCENARIOS
+from core.store.registry import save_run
+from core.store.scenarios import SCENARIOS
 
 WORKSPACE = {
     "name": "fraud pilot, October log",

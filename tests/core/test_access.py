@@ -2,7 +2,7 @@ import hashlib
 
 import pytest
 
-from core.access import OIDC, OPEN, PASSWORD, check_password, get_access_mode
+from core.serve.access import OIDC, OPEN, PASSWORD, check_password, get_access_mode
 from core.errors import DataValidationError
 
 OIDC_OK = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "c" * 32,

@@ -1,13 +1,13 @@
-"""The recommended model's code-space predictions (core.tabular.recommended_predict): a blend with a
+"""The recommended model's code-space predictions (core.ml.tabular.recommended_predict): a blend with a
 baseline that reads encoded rows encodes each batch once, with the same probabilities as encoding it twice."""
 
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-from core.blend import Blend, recommended_codes
-from core.preprocess import TabularPreprocessor
-from core.tabular import predict_codes, recommended_predict
+from core.ml.blend import Blend, recommended_codes
+from core.data.preprocess import TabularPreprocessor
+from core.ml.tabular import predict_codes, recommended_predict
 
 
 class _Net:

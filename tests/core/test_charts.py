@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from core import charts
-from core.metrics import compute_calibration, compute_pr, compute_roc, compute_threshold_grid, compute_cost_curve
+from core.present import charts
+from core.ml.metrics import compute_calibration, compute_pr, compute_roc, compute_threshold_grid, compute_cost_curve
 
 
 def test_figures_carry_the_data():

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.datasets import read_table
-from core.tablestream import iter_table_chunks
-from core.drift import DriftAccumulator, build_profile, compare_to_profile
+from core.data.datasets import read_table
+from core.data.tablestream import iter_table_chunks
+from core.data.drift import DriftAccumulator, build_profile, compare_to_profile
 from core.errors import DataValidationError
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.datasets import (
+from core.data.datasets import (
     clean_features,
     detect_sensitive,
     infer_roles,
@@ -164,7 +164,7 @@ def test_plain_row_number_sequences_are_identifiers_and_measurements_are_not():
 def test_numeric_column_with_many_values_is_no_outcome():
     import pandas as pd
 
-    from core.datasets import check_outcome_column, validate_binary_target
+    from core.data.datasets import check_outcome_column, validate_binary_target
 
     df = pd.DataFrame({"income": [1000.0 + 17 * i for i in range(30)], "grade": [i % 5 for i in range(30)]})
     with pytest.raises(DataValidationError, match=r"holds numbers with 30 different values .*Fix: pick the column"):

@@ -1,13 +1,13 @@
-"""SHAP dependence and partial dependence (core.dependence) on hand-made data and a known model."""
+"""SHAP dependence and partial dependence (core.ml.dependence) on hand-made data and a known model."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from core.dependence import (compute_partial_dependence, feature_grid, find_interaction, get_shap_dependence,
+from core.ml.dependence import (compute_partial_dependence, feature_grid, find_interaction, get_shap_dependence,
                              plot_partial_dependence, plot_shap_dependence)
 from core.errors import DataValidationError
-from core.explain import compute_shap_tabular
+from core.ml.explain import compute_shap_tabular
 
 
 def _rows(n=200, seed=0):
@@ -111,7 +111,7 @@ def test_dependence_errors():
 def test_dependence_charts_take_the_scenarios_own_feature_names_with_units():
     import numpy as np
 
-    from core.dependence import PartialDependence, plot_partial_dependence
+    from core.ml.dependence import PartialDependence, plot_partial_dependence
 
     pdp = PartialDependence(feature="term_risk_30d", grid=[0.0, 0.5, 1.0], average=np.array([0.1, 0.2, 0.3]),
                             ice=np.zeros((2, 3)), categorical=False, n_rows=10, actual=np.array([0.2]))

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataValidationError
-from core.explain import compute_permutation_shap, compute_shap_tabular
+from core.ml.explain import compute_permutation_shap, compute_shap_tabular
 
 
 def test_linear_model_gets_exact_shap_values():

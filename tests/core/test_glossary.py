@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.glossary import feature_label, metric_help, metric_label, model_label, rename_metrics
+from core.present.glossary import feature_label, metric_help, metric_label, model_label, rename_metrics
 
 
 @pytest.mark.parametrize("raw,plain", [

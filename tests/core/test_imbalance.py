@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from core.errors import DataValidationError
-from core.imbalance import IMBALANCE_METHODS, compute_class_weight, rebalance
+from core.data.imbalance import IMBALANCE_METHODS, compute_class_weight, rebalance
 
 
 def _data(n_pos=20, n_neg=180, seed=0):

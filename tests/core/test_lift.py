@@ -1,11 +1,11 @@
-"""Lift and cumulative gains (core.lift) against a direct count."""
+"""Lift and cumulative gains (core.ml.lift) against a direct count."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from core.errors import DataValidationError
-from core.lift import (compute_decile_table, compute_gains_curve, plain_decile_table, plot_cumulative_gains,
+from core.ml.lift import (compute_decile_table, compute_gains_curve, plain_decile_table, plot_cumulative_gains,
                        plot_lift)
 
 
@@ -73,7 +73,7 @@ def test_lift_errors():
 
 
 def test_the_saved_run_keeps_the_gains_curve_in_the_scenario_words():
-    from core.runsummary import roc_pr_curves
+    from core.report.runsummary import roc_pr_curves
 
     y, s = _data()
     g = roc_pr_curves(y, s, gains=("Share of applicants declined", "Share of defaulters caught"))["gains"]

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataValidationError
-from core.metrics import (
+from core.ml.metrics import (
     compute_binary_metrics,
     compute_calibration,
     compute_confusion,

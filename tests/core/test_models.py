@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from core.models import build_tabular_model, predict_batched
+from core.ml.models import build_tabular_model, predict_batched
 
 
 @pytest.mark.parametrize("batch_norm, wide", [(True, False), (False, False), (False, True), (True, True)])
@@ -37,7 +37,7 @@ def test_predict_batched_splits_into_batches_and_handles_no_rows():
 
 
 def test_piecewise_linear_weights_place_a_value_inside_each_bin():
-    from core.models import piecewise_linear_weights
+    from core.ml.models import piecewise_linear_weights
 
     # Column 0: bins [0, 1] and [1, 3]; column 1: one bin [-1, 1]; column 2 (e.g. a one-hot
     # column) gets none; repeated edges of a count that is mostly 0 give no empty bin.
@@ -69,7 +69,7 @@ def test_binned_network_encodes_inputs_with_fixed_weights_and_loads_in_safe_mode
 def test_averaged_networks_output_the_mean_probability_and_load_in_safe_mode(tmp_path):
     import keras
 
-    from core.models import average_models
+    from core.ml.models import average_models
 
     a = build_tabular_model(3, width=8, depth=1, name="tabular_network_0")
     b = build_tabular_model(3, width=8, depth=1, name="tabular_network_1")
@@ -84,7 +84,7 @@ def test_averaged_networks_output_the_mean_probability_and_load_in_safe_mode(tmp
 
 
 def test_binned_averaged_network_exports_to_onnx_with_the_same_probabilities():
-    from core.models import average_models
+    from core.ml.models import average_models
     from core.runtime.onnx import _check_against_keras, _convert
 
     edges = [[-1.0, 0.0, 1.0], [0.0, 0.5, 2.0]]

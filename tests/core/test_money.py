@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from core.money import currency_symbol, format_money, money_axis_title
+from core.present.money import currency_symbol, format_money, money_axis_title
 
 
 @pytest.mark.parametrize("value,currency,kwargs,text", [

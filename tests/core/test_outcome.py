@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.datasets import read_table
+from core.data.datasets import read_table
 from core.errors import DataValidationError
-from core.outcome import (as_binary_labels, choose_outcome_rows, describe_counts, guess_negative, guess_positive,
+from core.data.outcome import (as_binary_labels, choose_outcome_rows, describe_counts, guess_negative, guess_positive,
                           match_value, outcome_counts, validate_binary_target)
 
 

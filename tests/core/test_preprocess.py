@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataValidationError
-from core.preprocess import OTHER, TabularPreprocessor, find_sentinels, is_sentinel_code
+from core.data.preprocess import OTHER, TabularPreprocessor, find_sentinels, is_sentinel_code
 
 
 def _df():

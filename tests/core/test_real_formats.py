@@ -7,8 +7,8 @@ import json
 import pytest
 
 from core.cli import main
-from core.datasets import read_table
-from core.tablestream import iter_table_chunks
+from core.data.datasets import read_table
+from core.data.tablestream import iter_table_chunks
 
 pytestmark = pytest.mark.realdata
 

@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
-from core import registry
+from core.store import registry
 from core.errors import DataValidationError
-from core.models import build_tabular_model, predict_batched
+from core.ml.models import build_tabular_model, predict_batched
 
 
 def test_save_and_load_round_trip(tmp_path):
@@ -83,7 +83,7 @@ def test_process_killed_mid_save_leaves_no_run(tmp_path):
     script = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(registry.Path(registry.__file__).resolve().parents[1])!r})
-        from core import registry
+        from core.store import registry
 
         class SlowModel:
             def save(self, path):

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from core.rowhash import compute_row_hashes, count_overlap, hashes_to_bytes, load_hashes
+from core.data.rowhash import compute_row_hashes, count_overlap, hashes_to_bytes, load_hashes
 
 
 def test_same_rows_hash_alike_whatever_their_types(tmp_path):

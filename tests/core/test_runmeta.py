@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from core import registry
+from core.store import registry
 from core.errors import DataValidationError
-from core.runmeta import (SCHEMA_KEY, SCHEMA_VERSION, Headline, RunMeta, Workspace, decision, has_summary, headline,
+from core.store.runmeta import (SCHEMA_KEY, SCHEMA_VERSION, Headline, RunMeta, Workspace, decision, has_summary, headline,
                           migrate, section, workspace)
 
 V0 = Path(__file__).parent / "data" / "runmeta_v0"
@@ -62,7 +62,7 @@ def test_quality_reject_threshold_is_kept_once():
 
 
 def test_quality_run_saved_without_summary_reads_its_threshold_from_the_record():
-    from core.decisions import get_decision_settings
+    from core.serve.decisions import get_decision_settings
 
     old = {"scenario": "quality", "ok_class": "ok", "class_names": ["ok", "pit"], "threshold": 0.35, "costs": {}}
     meta = migrate(old)
@@ -98,7 +98,7 @@ def test_credit_run_saved_without_summary_gets_its_decision_record():
 
     loaded = LoadedCreditModel(model=None, preprocessor=None, metadata=meta)
     assert loaded.threshold == 0.25 and loaded.scorecard == ScorecardConfig()
-    from core.decisions import get_decision_settings
+    from core.serve.decisions import get_decision_settings
 
     assert get_decision_settings(meta)["threshold"] == 0.25
 

@@ -199,7 +199,7 @@ def test_split_for_search_needs_both_outcomes():
 
 
 def test_unknown_search_metric():
-    from core.tabular import TabularConfig
+    from core.ml.tabular import TabularConfig
 
     df = _credit_frame(40)
     with pytest.raises(DataValidationError, match="search metric must be one of"):
@@ -208,7 +208,7 @@ def test_unknown_search_metric():
 
 
 def test_best_trial_replaces_the_recipe_only_outside_the_noise():
-    from core.tabular import TabularConfig
+    from core.ml.tabular import TabularConfig
 
     rng = np.random.default_rng(0)
     y = np.r_[np.zeros(150, int), np.ones(50, int)]
@@ -233,7 +233,7 @@ def test_the_check_is_stricter_for_the_best_of_many_trials():
     """The best of 11 settings must lead by more than one setting alone: the interval widens from
     90 % to 1 - 0.1 / 11 (99.1 %), so a lead that passes for one comparison can fail for eleven."""
     from core.search.engine import confirm_boots, confirm_level
-    from core.tabular import TabularConfig
+    from core.ml.tabular import TabularConfig
 
     assert confirm_level(1) == pytest.approx(0.9) and confirm_level(11) == pytest.approx(1 - 0.1 / 11)
     assert confirm_boots(0.9) == 300 and confirm_boots(confirm_level(11)) == 2000
@@ -280,7 +280,7 @@ def test_recipe_kept_when_the_best_lead_is_noise():
 
 
 def _recording_train_tabular(calls):
-    """Stands in for core.tabular.train_tabular: records the rows it gets, scores by a formula."""
+    """Stands in for core.ml.tabular.train_tabular: records the rows it gets, scores by a formula."""
 
     def fake(train_df, y_train, test_df, y_test, *, numeric, categorical, config, progress=None, status=None):
         calls.append((train_df.index.to_numpy(), test_df.index.to_numpy()))
@@ -298,12 +298,12 @@ def _recording_train_tabular(calls):
 
 
 def test_credit_search_never_touches_the_test_rows(monkeypatch):
-    import core.tabular
+    import core.ml.tabular
     from core.credit.pipeline import prepare_credit_data, split_rows
     from core.credit.search import search_credit
 
     calls = []
-    monkeypatch.setattr(core.tabular, "train_tabular", _recording_train_tabular(calls))
+    monkeypatch.setattr(core.ml.tabular, "train_tabular", _recording_train_tabular(calls))
     df = _credit_frame(400)
     search = search_credit(df, target="default", budget=600, n_trials=6, test_size=0.25, ensemble=True)
     _, y, _ = prepare_credit_data(df, target="default")
@@ -327,7 +327,7 @@ def test_credit_search_never_touches_the_test_rows(monkeypatch):
 
 
 def test_fraud_search_validates_on_the_latest_training_days_only(monkeypatch):
-    import core.tabular
+    import core.ml.tabular
     from core.fraud.columns import make_columns, prepare_log
     from core.fraud.split import split_by_time
     from core.fraud.search import search_fraud
@@ -335,7 +335,7 @@ def test_fraud_search_validates_on_the_latest_training_days_only(monkeypatch):
     import core.fraud.pipeline  # noqa: F401  imported before the patch, so it keeps the real train_tabular
 
     calls = []
-    monkeypatch.setattr(core.tabular, "train_tabular", _recording_train_tabular(calls))
+    monkeypatch.setattr(core.ml.tabular, "train_tabular", _recording_train_tabular(calls))
     raw = pd.read_csv("sample_data/fraud_transactions.csv.gz")
     cols = make_columns(raw)
     search, config = search_fraud(raw, cols, budget=600, n_trials=3)
@@ -505,7 +505,7 @@ def test_importing_the_search_loads_neither_optuna_nor_tensorflow():
 def test_a_trial_is_stopped_mid_epoch_when_a_batch_ends_past_the_budget():
     """An objective whose one long 'epoch' raises from inside (as a Keras fit does under
     training_deadline) is recorded as stopped, and the search ends within the budget."""
-    from core.training import TrainingDeadlineExceeded, _DEADLINE
+    from core.ml.training import TrainingDeadlineExceeded, _DEADLINE
 
     clock = FakeClock()
 
@@ -528,7 +528,7 @@ def test_a_trial_is_stopped_mid_epoch_when_a_batch_ends_past_the_budget():
 def test_keras_fit_stops_at_the_first_batch_past_the_deadline():
     import time as _time
 
-    from core.training import TrainingDeadlineExceeded, train_keras, training_deadline
+    from core.ml.training import TrainingDeadlineExceeded, train_keras, training_deadline
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(2000, 4)).astype("float32"), (rng.random(2000) < 0.3).astype("float32")
@@ -554,7 +554,7 @@ def test_keras_fit_stops_at_the_first_batch_past_the_deadline():
 
 def test_smote_is_offered_only_when_it_has_few_rows_to_make():
     from core.search.tabular import MAX_SYNTHETIC_ROWS
-    from core.tabular import TabularConfig
+    from core.ml.tabular import TabularConfig
 
     def choices(n_major, n_minor):
         y = np.r_[np.zeros(n_major, int), np.ones(n_minor, int)]

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.archivefile import TableChoiceNeeded
-from core.datasets import read_table
-from core.tablestream import iter_table_chunks
+from core.data.archivefile import TableChoiceNeeded
+from core.data.datasets import read_table
+from core.data.tablestream import iter_table_chunks
 from core.errors import DataValidationError
-from core.tablefile import has_header
+from core.data.tablefile import has_header
 
 
 def uci_rows(n: int = 60, seed: int = 0) -> str:
@@ -159,7 +159,7 @@ def test_bad_zips_are_refused_with_the_reason(entries, match):
 
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(monkeypatch):
     """Generator: 4 MB of one repeated CSV line deflated to a few KB, read under a 1 MB limit."""
-    import core.datasets as ds
+    import core.data.datasets as ds
 
     monkeypatch.setattr(ds, "MAX_UNPACKED_BYTES", 1024 * 1024)
     bomb = zipped({"big.csv": b"a,b\n" + b"0,0\n" * 1_000_000})
@@ -367,8 +367,8 @@ def test_a_zip_of_too_many_entries_and_a_workbook_over_the_size_limit(monkeypatc
     20 KB unpacked-size limit."""
     from dataclasses import replace
 
-    import core.archivefile as af
-    import core.datasets as ds
+    import core.data.archivefile as af
+    import core.data.datasets as ds
 
     monkeypatch.setattr(af, "TABLE_LIMITS", replace(af.TABLE_LIMITS, max_entries=3))
     with pytest.raises(DataValidationError, match=r"has 5 entries; expected at most 3 in a zip of tables\. Fix: zip only"):
@@ -382,7 +382,7 @@ def test_a_zip_of_too_many_entries_and_a_workbook_over_the_size_limit(monkeypatc
 def test_a_sheet_of_names_only_and_a_workbook_without_worksheets(monkeypatch):
     """Generator: a sheet holding a header row and nothing under it; a workbook reader that finds no
     worksheet (what a workbook of chart sheets only gives)."""
-    import core.excel as ex
+    import core.data.excel as ex
 
     with pytest.raises(DataValidationError, match=r"The sheet 'S' of 'h\.xlsx' has column names but no data rows"):
         read_table(workbook({"S": [["a", "b"]]}), name="h.xlsx")

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataValidationError
-from core.tabular import NETWORK, TabularConfig, choose_threshold, train_tabular
+from core.ml.tabular import NETWORK, TabularConfig, choose_threshold, train_tabular
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def test_empty_test_set(data):
 
 
 def test_auto_batch_size_scales_with_rows():
-    from core.tabular import auto_batch_size
+    from core.ml.tabular import auto_batch_size
 
     assert auto_batch_size(640) == 32  # German credit's fitting rows: 20 steps per epoch
     assert auto_batch_size(3000) == 128

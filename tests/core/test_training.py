@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core import training
-from core.models import build_tabular_model, predict_batched
+from core.ml import training
+from core.ml.models import build_tabular_model, predict_batched
 
 
 class FakeGPU:
@@ -110,7 +110,7 @@ def test_training_is_seeded_reproducible_and_reports_progress():
     assert len(a.history["val_roc_auc"]) == 4 and 0 <= a.history["val_pr_auc"][-1] <= 1
     assert 0 < a.seconds
     # The network learns the rule.
-    from core.metrics import compute_binary_metrics
+    from core.ml.metrics import compute_binary_metrics
 
     assert compute_binary_metrics(y[300:], predict_batched(a.model, X[300:]))["roc_auc"] > 0.9
 
@@ -171,7 +171,7 @@ class _Done:
 
 
 def test_probe_names_gpus_from_the_driver_without_tensorflow():
-    from core.training import probe_device_info
+    from core.ml.training import probe_device_info
 
     calls = []
 
@@ -201,7 +201,7 @@ def test_probe_does_not_import_tensorflow():
     import sys
     from pathlib import Path
 
-    code = ("import sys; from core.training import probe_device_info; info = probe_device_info(); "
+    code = ("import sys; from core.ml.training import probe_device_info; info = probe_device_info(); "
             "print(info.kind, 'tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(Path(__file__).resolve().parents[2]), timeout=120)
     assert out.returncode == 0, out.stderr

@@ -1,4 +1,4 @@
-"""The trust rule (core.trust and each scenario's core/<name>/trust.py) on hand-made scores: random
+"""The trust rule (core.report.trust and each scenario's core/<name>/trust.py) on hand-made scores: random
 scores are no better than chance, perfect ones too good to be true, a line that declines everyone
 degenerate, a forecast worse than repeating last season worse than a naive forecast; honest results
 get no flag, and each threshold is checked on both sides of its boundary."""
@@ -13,9 +13,9 @@ from sklearn.metrics import roc_auc_score
 from core.credit.trust import TOO_GOOD_ROC_AUC, credit_trust
 from core.errors import DataValidationError
 from core.fraud.trust import fraud_trust
-from core.trust import (NO_BETTER_THAN_CHANCE, TOO_GOOD, WORSE_THAN_CHANCE, Trust, TrustFlag, check_blanket,
+from core.report.trust import (NO_BETTER_THAN_CHANCE, TOO_GOOD, WORSE_THAN_CHANCE, Trust, TrustFlag, check_blanket,
                         check_chance, check_degenerate, check_too_good, share_text, verdict_json)
-from core.verdict import compare_binary, roc_auc_interval
+from core.ml.verdict import compare_binary, roc_auc_interval
 
 COSTS = dict(loss_default=5000.0, margin_good=1000.0)
 
@@ -334,8 +334,8 @@ def test_quality_reject_line_on_every_part_is_degenerate_and_costs_more_than_pas
 
 
 def test_a_baseline_named_inside_a_sentence_reads_in_lower_case_unless_it_starts_with_an_acronym():
-    from core.trust import check_below_baseline, mid_sentence
-    from core.verdict import Verdict
+    from core.report.trust import check_below_baseline, mid_sentence
+    from core.ml.verdict import Verdict
 
     worse = Verdict("error rate", 0.955, "Majority class", 0.13, 0.825, 0.7, 0.9, higher_is_better=False)
     flag = check_below_baseline(worse, headline="Worse than the majority class", advice="train longer.",

@@ -1,5 +1,5 @@
 """Every scenario's ``train --json`` has a top-level ``verdict``: the page's verdict against the best
-baseline with its interval, and the trust flags (core.trust), which also go to standard error. A
+baseline with its interval, and the trust flags (core.report.trust), which also go to standard error. A
 deliberately useless model (a shuffled target) shows the chance flag; tiny settings keep it quick."""
 
 from __future__ import annotations

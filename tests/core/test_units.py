@@ -1,8 +1,8 @@
-"""A feature's values in its own units (core.units)."""
+"""A feature's values in its own units (core.present.units)."""
 
 import pandas as pd
 
-from core.units import axis_format, axis_title, value_kind, value_text
+from core.present.units import axis_format, axis_title, value_kind, value_text
 
 
 def test_kind_from_name_and_values():
@@ -34,7 +34,7 @@ def test_few_plain_numbers_get_the_kind_the_column_path_gives():
     """A reason code's value and reference skip pandas; the kind must be the one a column of them gets."""
     import numpy as np
 
-    from core import units
+    from core.present import units
 
     rng = np.random.default_rng(7)
     pool = [0.0, 0.5, 1.0, 1.5, 1.51, -0.2, 3, 24, 73600.0, 0.893, float("nan"), float("inf"), -float("inf"),

@@ -6,7 +6,7 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from core.errors import DataValidationError
-from core.verdict import Verdict, _weighted_binary, compare_binary, compare_losses
+from core.ml.verdict import Verdict, _weighted_binary, compare_binary, compare_losses
 
 
 def _data(n=1500, seed=0):

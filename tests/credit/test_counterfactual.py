@@ -159,7 +159,7 @@ def test_counts_piled_at_zero_do_not_use_up_the_changes(monkeypatch, exhaustive_
     """Moving a count just off its pile at zero costs almost nothing, so a greedy search spends its three changes
     there and finds nothing; the pair of ratios that flips the decline is found (also when the pairs are too many
     to try exhaustively and the search extends the closest single changes)."""
-    from core import flipsearch
+    from core.ml import flipsearch
 
     if exhaustive_rows is not None:
         monkeypatch.setattr(flipsearch, "EXHAUSTIVE_ROWS", exhaustive_rows)
@@ -177,11 +177,11 @@ def test_counts_piled_at_zero_do_not_use_up_the_changes(monkeypatch, exhaustive_
 
 
 def test_one_flip_search_for_credit_and_fraud():
-    """Credit and fraud share core.flipsearch; neither reaches into the other scenario for it."""
+    """Credit and fraud share core.ml.flipsearch; neither reaches into the other scenario for it."""
     import ast
     from pathlib import Path
 
-    from core import flipsearch
+    from core.ml import flipsearch
     from core.credit import counterfactual
     from core.fraud import flip
 

@@ -142,7 +142,7 @@ def test_bad_scorecard_and_bad_psi_upload_show_errors(trained_app):
     assert not at.exception
     ok = at.session_state["credit.run"].test_df.drop(columns=["default"]).to_csv(index=False).encode()
     at.file_uploader(key="credit.psi_upload").set_value(("new.csv", ok, "text/csv")).run()
-    # Earlier tests moved the decline line: a trust warning (core.trust) on it may remain, no other error.
+    # Earlier tests moved the decline line: a trust warning (core.report.trust) on it may remain, no other error.
     assert all(e.icon == ":material/report:" for e in at.error) and not at.exception, [e.value for e in at.error]
     psi = at.session_state["credit.psi_table"]
     assert psi["variable"].iloc[0] == "score" and (psi["status"] == "stable").all()
@@ -230,7 +230,7 @@ def test_proxies_never_explain_a_decline_unless_marked_and_the_choice_is_saved(t
     from core.credit.fairness import proxy_features
     from core.credit.persist import load_credit_model
     from core.credit.reasons import PROXY_NOTE, humanise
-    from core.registry import list_runs
+    from core.store.registry import list_runs
     from core.workspace.report import build_report_html
 
     at = trained_app

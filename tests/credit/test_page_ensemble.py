@@ -8,7 +8,7 @@ import re
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from core.blend import _metrics
+from core.ml.blend import _metrics
 from core.search.ensemble import blend, ensemble_label
 from ui.credit.results import MODELS
 

@@ -40,7 +40,7 @@ def test_every_tab_works_on_the_detached_network(tmp_path, monkeypatch):
     assert any(s.value.startswith("Saved as run") for s in at.success)
     assert DetachedModel.keras_loads == loads  # no tab needed Keras in this process
     # The saved run holds the network the worker trained: Keras reads it and predicts what ONNX Runtime did.
-    from core.registry import load_run
+    from core.store.registry import load_run
 
     saved = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
     keras_model = load_run(saved).model

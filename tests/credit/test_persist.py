@@ -33,8 +33,8 @@ def test_save_load_round_trip(credit_run, tmp_path):
 
 
 def test_today_credit_save_writes_the_decision_record_once(credit_run, tmp_path):
-    from core import registry
-    from core.runmeta import SCHEMA_KEY, SCHEMA_VERSION
+    from core.store import registry
+    from core.store.runmeta import SCHEMA_KEY, SCHEMA_VERSION
 
     sc = ScorecardConfig(base_score=500, pdo=40)
     folder = save_credit_run(credit_run, tmp_path / "c", threshold=0.4, scorecard=sc, monitor=False)

@@ -11,7 +11,7 @@ from core.demand.dependence import (get_demand_dependence, get_dependence_inputs
                                     readable_values)
 from core.demand.labels import SHAP_AXIS, demand_label
 from core.errors import DataValidationError
-from core.explain import ShapResult
+from core.ml.explain import ShapResult
 
 N = 40
 

@@ -121,7 +121,7 @@ def test_global_shap_ranks_groups(small_run):
 def test_export_table_and_saved_model_round_trip(small_run, tmp_path):
     from core.demand.export import get_forecast_table, save_demand_run
     from core.demand.model import predict_quantiles
-    from core.registry import load_run
+    from core.store.registry import load_run
 
     t = get_forecast_table(small_run, PolicyParams(lead_time=3, review_period=2))
     assert list(t.columns[:6]) == ["series", "date", "step", "p10", "p50", "p90"] and "reorder_point" in t

@@ -1,5 +1,5 @@
 """One approve / review / block rule for a saved fraud run, whichever door scores: the Score page's path
-(``core.batch.score_with_run`` → ``core.fraud.scenario.score_fraud_batch``), ``python -m core score`` and the
+(``core.serve.batch.score_with_run`` → ``core.fraud.scenario.score_fraud_batch``), ``python -m core score`` and the
 monitor all decide at ``core.fraud.service.decision_thresholds``.
 
 A tiny run (one epoch on the bundled log's first customers) scores its later transactions; the saved
@@ -23,7 +23,7 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 @pytest.fixture(scope="module")
 def fraud_door(tmp_path_factory):
     """(run folder, later transactions as CSV, the risks the run gives them)."""
-    from core.batch import score_with_run
+    from core.serve.batch import score_with_run
 
     work = tmp_path_factory.mktemp("fraud_doors")
     log = pd.read_csv(SAMPLES / "fraud_transactions.csv.gz")
@@ -47,7 +47,7 @@ def _decisions(scored: pd.DataFrame) -> pd.Series:
 
 
 def _page_and_cli(fraud_door, tmp_path, settings: dict, flags: list[str]):
-    from core.batch import score_with_run
+    from core.serve.batch import score_with_run
 
     run, later, _ = fraud_door
     page = score_with_run(run, pd.read_csv(later), settings=settings, reason_rows=0)
@@ -81,7 +81,7 @@ def test_the_monitor_decides_as_the_cli_even_with_a_saved_block_below_review(fra
     import shutil
 
     from core.fraud.monitoring import MONITOR
-    from core.registry import read_metadata
+    from core.store.registry import read_metadata
 
     run, later, risk = fraud_door
     odd = shutil.copytree(run, tmp_path / "fraud-odd")
@@ -96,7 +96,7 @@ def test_the_monitor_decides_as_the_cli_even_with_a_saved_block_below_review(fra
 
 
 def test_a_block_threshold_chosen_below_review_is_refused(fraud_door):
-    from core.batch import score_with_run
+    from core.serve.batch import score_with_run
 
     run, later, _ = fraud_door
     with pytest.raises(DataValidationError, match=r"block threshold \(0\.2\) must be at or above the review "

@@ -237,7 +237,7 @@ def test_the_samples_day_rule_speaks_in_the_logs_unit():
 
 
 def test_a_saved_elapsed_run_recognises_its_training_rows_in_a_scored_file(tmp_path):
-    from core.batch import score_with_run
+    from core.serve.batch import score_with_run
     from core.fraud.persist import save_fraud_run
     from core.fraud.summary import build_fraud_summary
 

@@ -14,7 +14,7 @@ import pytest
 from core.errors import DataValidationError
 from core.fraud.monitoring import MONITOR
 from core.monitor import store
-from core.outcome import RULE_ATTR, LabelRule, as_binary_labels
+from core.data.outcome import RULE_ATTR, LabelRule, as_binary_labels
 from tests.monitor.test_loop_credit import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.lift import compute_decile_table
+from core.ml.lift import compute_decile_table
 from tests.conftest import errors_besides_trust
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "fraud.py")

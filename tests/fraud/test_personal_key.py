@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.datasets import read_table
+from core.data.datasets import read_table
 from core.errors import DataValidationError
 from core.fraud.columns import KEY_ROLE, customer_key_rule, keyed_customer, lost_key_notice, make_columns
 from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud
-from core.privacy import PersonalDataFilter, detect_personal_columns, protect_personal_data
-from core.pseudonym import KeyRule, is_pseudonym, new_secret, pseudonymise, repeats_like_key, run_key_rule
+from core.data.privacy import PersonalDataFilter, detect_personal_columns, protect_personal_data
+from core.data.pseudonym import KeyRule, is_pseudonym, new_secret, pseudonymise, repeats_like_key, run_key_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -148,7 +148,7 @@ def test_training_and_scoring_pseudonymise_alike_and_never_echo_the_number(card_
 
 
 def test_model_card_and_saved_summary_say_the_card_number_is_a_keyed_pseudonym(card_log):
-    from core.runsummary import get_fingerprint
+    from core.report.runsummary import get_fingerprint
 
     table = _read(card_log, _keys())
     fp = get_fingerprint(table.df, name="cards.csv")

@@ -183,7 +183,7 @@ def test_cli_train_save_and_score(tmp_path, sample):
 
 def test_loading_another_scenarios_run_is_refused(tmp_path):
     from core.fraud.persist import load_fraud_model
-    from core.registry import save_run
+    from core.store.registry import save_run
 
     path = save_run(tmp_path, model=None, metadata={"scenario": "credit"})
     with pytest.raises(DataValidationError, match="Expected a saved fraud run"):

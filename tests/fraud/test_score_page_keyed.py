@@ -1,4 +1,4 @@
-"""The Score page with a fraud run whose card number is the customer key (a keyed pseudonym, core/pseudonym.py):
+"""The Score page with a fraud run whose card number is the customer key (a keyed pseudonym, core/data/pseudonym.py):
 an uploaded file's raw card numbers are pseudonymised with the run's secret, so the page gives the risks of
 ``python -m core score`` on the same file, and no raw number is on the page.
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from core.pseudonym import is_pseudonym
+from core.data.pseudonym import is_pseudonym
 from tests.server.conftest import cli_score, train
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -38,7 +38,7 @@ def test_one_default_block_threshold_for_every_door(monkeypatch):
     """A run or page with no block threshold chosen blocks at ``default_block``: the saved run's settings (Score
     page, CLI, Dask, service, monitor) and the page's unsaved model read the same constant."""
     from core.fraud import service
-    from core.scenarios import get_scenario
+    from core.store.scenarios import get_scenario
 
     monkeypatch.setattr(service, "DEFAULT_BLOCK", 0.8)
     unsaved = {"scenario": "fraud", "workspace": {"decision": {"review_threshold": 0.3}}}

@@ -126,7 +126,7 @@ def measure_window(cmd: list[str], ready: Callable[[], bool], finished: Callable
 
 def check_runs(root: Path, run_id: str, counts: TrialCounts) -> None:
     """The runs listing loads, lists no damaged run, and ``run_id`` is complete or absent."""
-    from core.registry import check_run_folder, list_runs
+    from core.store.registry import check_run_folder, list_runs
 
     try:
         runs, skipped = list_runs(root)
@@ -175,7 +175,7 @@ def check_output(out: Path, rows: int, counts: TrialCounts) -> None:
 # ------------------------------------------------------------------ light trials (no TensorFlow)
 SAVE_SCRIPT = textwrap.dedent("""
     import os, sys, time
-    from core import registry
+    from core.store import registry
 
     class Model:
         # Writes a model file of a few MB in pieces, flushing each, like a real model's weights.
@@ -206,7 +206,7 @@ SCORE_SCRIPT = textwrap.dedent("""
 
 
 def save_trials(work: Path, n: int, *, seed: int = 0) -> TrialCounts:
-    """``n`` processes killed at random points of ``core.registry.save_run`` (a stub model file of 4 MB)."""
+    """``n`` processes killed at random points of ``core.store.registry.save_run`` (a stub model file of 4 MB)."""
     rng = random.Random(seed)
     counts = TrialCounts("save (registry, stub model)")
     root = work / "runs"

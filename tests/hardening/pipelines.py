@@ -22,7 +22,7 @@ MAX_MESSAGE = 2_500  # a message longer than this is a wall of text, not a clear
 def load_credit(raw: bytes, name: str = "upload.csv"):
     """Credit page: read, roles, target guess and outcome check, then the training-data preparation."""
     from core.credit.pipeline import guess_target, prepare_credit_data
-    from core.datasets import check_outcome_column, detect_sensitive, infer_roles, read_table
+    from core.data.datasets import check_outcome_column, detect_sensitive, infer_roles, read_table
 
     df = read_table(raw, name=name, personal="drop").df
     infer_roles(df)
@@ -34,7 +34,7 @@ def load_credit(raw: bytes, name: str = "upload.csv"):
 
 def load_fraud(raw: bytes, name: str = "upload.csv"):
     """Fraud page: read the whole log, map the columns, validate and sort it, pick extra features."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.fraud.columns import extra_feature_columns, make_columns, prepare_log
 
     df = read_table(raw, name=name, max_rows=None, personal="drop").df
@@ -46,7 +46,7 @@ def load_fraud(raw: bytes, name: str = "upload.csv"):
 
 def load_demand(raw: bytes, name: str = "upload.csv"):
     """Demand page / CLI: read, guess the roles, then load and regularise the sales history."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.demand.data import load_sales
     from core.demand.roles import guess_roles
 
@@ -59,7 +59,7 @@ def load_demand(raw: bytes, name: str = "upload.csv"):
 
 def load_demand_covariates(raw: bytes, name: str = "covariates.csv"):
     """Demand page's second upload: a covariates file joined onto a good sales file."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.demand.covariates import join_covariates
 
     from tests.hardening.catalogue import demand_frame
@@ -103,7 +103,7 @@ def check_for_scoring(scenario: str):
     """Score page: read the file, compare its columns with the run's, coerce the numbers."""
 
     def run(raw: bytes, name: str = "to_score.csv"):
-        from core.datasets import read_table
+        from core.data.datasets import read_table
         from core.workspace.inputs import check_columns, coerce_numbers
 
         df = read_table(raw, name=name, max_rows=None).df
@@ -119,7 +119,7 @@ def check_for_scoring(scenario: str):
 
 def stream_chunks(raw: bytes, name: str = "to_score.csv"):
     """CLI batch scoring: the streamed reader over a file on disk."""
-    from core.tablestream import iter_table_chunks
+    from core.data.tablestream import iter_table_chunks
 
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp) / name

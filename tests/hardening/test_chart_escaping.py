@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.safety import escape_figure_text, escape_plotly_text
+from core.data.safety import escape_figure_text, escape_plotly_text
 
 IMG = "<img src=x onerror=alert(1)>"
 BOLD = "<b>x</b>"
@@ -48,7 +48,7 @@ def _rng():
 
 def _figures() -> dict:
     """label -> (figure, how many escaped texts at least) for every builder fed names from uploads."""
-    from core import charts
+    from core.present import charts
     from core.credit import charts as cc
     from core.demand import charts as dc
     from core.fraud import charts as fc

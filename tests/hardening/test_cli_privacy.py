@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.privacy import PersonalDataFilter
+from core.data.privacy import PersonalDataFilter
 from tests.hardening.pipelines import SCORE_META
 from tests.hardening.test_privacy import _needles, personal_values
 
@@ -43,7 +43,7 @@ def _small_file(tmp_path) -> tuple[Path, dict[str, list[str]]]:
 
 
 def _stream(data: Path, out: Path, mode: str, meta=None):
-    from core.streaming import stream_score
+    from core.serve.streaming import stream_score
 
     return stream_score(meta or SCORE_META["credit"], data, out, lambda part: part.assign(score=0.5),
                         chunk_size=50, personal=mode)

@@ -58,7 +58,7 @@ def test_catalogue_counts_reach_the_goal():
 # ---------------------------------------------------------------- what the fixes guarantee
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig", "latin-1"])
 def test_text_encodings_are_read_with_their_values(encoding):
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     df = pd.DataFrame({"city": ["Zürich", "Málaga"], "amount": [1.5, -2.0]})
     got = read_table(df.to_csv(index=False).encode(encoding), name="x.csv").df
@@ -67,7 +67,7 @@ def test_text_encodings_are_read_with_their_values(encoding):
 
 
 def test_semicolon_file_with_decimal_commas_keeps_the_decimals():
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     raw = b"income;region\n38896,74;North\n1200,5;South\n"
     got = read_table(raw, name="eu.csv").df
@@ -75,15 +75,15 @@ def test_semicolon_file_with_decimal_commas_keeps_the_decimals():
 
 
 def test_classic_mac_line_endings_are_rows():
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     got = read_table(b"a,b\r1,2\r3,4\r", name="mac.csv").df
     assert got.shape == (2, 2) and got["b"].tolist() == [2, 4]
 
 
 def test_too_many_columns_is_refused_with_the_limit():
-    from core.datasets import MAX_COLUMNS, read_table
-    from core.tablestream import iter_table_chunks
+    from core.data.datasets import MAX_COLUMNS, read_table
+    from core.data.tablestream import iter_table_chunks
     from core.errors import DataValidationError
 
     raw = C._wide(C.credit_frame(5), 10_000)
@@ -96,7 +96,7 @@ def test_too_many_columns_is_refused_with_the_limit():
 def test_gzip_bomb_is_refused_before_it_is_unpacked(monkeypatch):
     import gzip
 
-    import core.datasets as ds
+    import core.data.datasets as ds
     from core.errors import DataValidationError
 
     monkeypatch.setattr(ds, "MAX_UNPACKED_BYTES", 2 * 1024 * 1024)
@@ -109,7 +109,7 @@ def test_gzip_bomb_is_refused_before_it_is_unpacked(monkeypatch):
 @pytest.mark.parametrize("raw", [b"a,b\n" + b"1,2\n" * 2000 + b"\x00\x00" * 3 + b"3,4\n", b"\x1f\x8b\x08\x00broken"],
                          ids=["zero bytes on line 2,002", "broken gzip"])
 def test_nul_bytes_and_broken_gzip_are_refused(raw):
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.errors import DataValidationError
 
     with pytest.raises(DataValidationError, match=r"(line 2,002 holds binary zero bytes|cannot be unpacked).*Fix: (export|compress)"):
@@ -117,7 +117,7 @@ def test_nul_bytes_and_broken_gzip_are_refused(raw):
 
 
 def test_mixed_time_zones_and_far_dates_are_read_or_marked_missing():
-    from core.datasets import parse_datetimes
+    from core.data.datasets import parse_datetimes
 
     s = pd.Series(["2024-03-01T10:00:00+02:00", "2024-03-01T08:00:00Z", "9999-12-31", "not a date"])
     t = parse_datetimes(s)

@@ -89,7 +89,7 @@ def test_random_csv_uploads_are_read_or_refused_clearly(scenario):
 
 
 def test_a_table_that_is_read_has_usable_columns():
-    from core.datasets import MAX_COLUMNS, read_table
+    from core.data.datasets import MAX_COLUMNS, read_table
     from core.errors import DataValidationError
 
     seen = {"ok": 0, "refused": 0}

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.safety import escape_formula_cells, escape_markdown, safe_csv_bytes, short_list
+from core.data.safety import escape_formula_cells, escape_markdown, safe_csv_bytes, short_list
 
 FORMULA = '=HYPERLINK("http://x","y")'
 IMG = "<img src=x onerror=alert(1)>"
@@ -78,7 +78,7 @@ def test_scaled_scoring_parts_are_escaped(tmp_path):
 
 
 def test_command_line_scored_file_is_escaped(tmp_path):
-    from core.streaming import stream_score
+    from core.serve.streaming import stream_score
 
     from tests.hardening.pipelines import SCORE_META
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from core.errors import DataValidationError
-from core.memory_guard import (LIMIT_ENV, MIN_SAMPLE_ROWS, MemoryBudget, estimate_demand, estimate_images,
+from core.store.memory_guard import (LIMIT_ENV, MIN_SAMPLE_ROWS, MemoryBudget, estimate_demand, estimate_images,
                                estimate_job, estimate_tabular, get_memory_budget, get_memory_limit_mb, plan_memory,
                                read_available_mb, sample_rows)
 

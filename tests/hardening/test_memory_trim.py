@@ -1,4 +1,4 @@
-"""Memory freed by a session goes back to the system (``core.memory_guard.trim_memory``)."""
+"""Memory freed by a session goes back to the system (``core.store.memory_guard.trim_memory``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from core.memory_guard import start_memory_trimmer, trim_memory
+from core.store.memory_guard import start_memory_trimmer, trim_memory
 
 
 def _rss_mb() -> float:
@@ -30,7 +30,7 @@ def test_freed_holes_in_the_heap_are_given_back():
 
 
 def test_the_trimmer_starts_once_per_process(monkeypatch):
-    import core.memory_guard as mg
+    import core.store.memory_guard as mg
 
     monkeypatch.setattr(mg, "_TRIMMER", None)
     assert start_memory_trimmer(interval=3600) is True
@@ -61,7 +61,7 @@ def test_arrow_pool_gives_back_what_tables_sent_to_the_browser_took():
 
 
 def test_a_round_trims_when_forced_or_when_the_check_freed_something():
-    from core.memory_guard import trim_round
+    from core.store.memory_guard import trim_round
 
     calls = []
     assert trim_round(lambda: calls.append(1) or 0, force=False) is False  # nothing freed, not due: no trim

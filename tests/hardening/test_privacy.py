@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.privacy import (detect_personal_columns, hash_values, iban_ok, luhn_ok, new_salt,
+from core.data.privacy import (detect_personal_columns, hash_values, iban_ok, luhn_ok, new_salt,
                           protect_personal_data)
 from tests.conftest import errors_besides_trust
 
@@ -95,7 +95,7 @@ def test_hashing_is_salted_stable_and_keeps_missing_values():
 
 
 def test_read_table_drops_or_hashes_and_records_only_names():
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     df, values = credit_with_personal_data(80)
     raw = df.to_csv(index=False).encode()
@@ -129,11 +129,11 @@ def test_a_trained_saved_and_reported_run_holds_no_personal_value(tmp_path, caps
     """Train and save with the command line, print the model card, score the same file as the Score
     page does and download it: nothing written or logged holds an e-mail, phone, card, IBAN, SSN or
     surname of the upload."""
-    from core.batch import score_with_run
+    from core.serve.batch import score_with_run
     from core.cli import main
-    from core.datasets import read_table
-    from core.registry import read_metadata
-    from core.safety import safe_csv_bytes
+    from core.data.datasets import read_table
+    from core.store.registry import read_metadata
+    from core.data.safety import safe_csv_bytes
     from core.workspace.report import build_report_html
 
     caplog.set_level(logging.DEBUG)
@@ -164,10 +164,10 @@ def test_a_trained_saved_and_reported_run_holds_no_personal_value(tmp_path, caps
 
 
 def test_exclusions_reach_each_scenarios_data_fingerprint():
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.demand.data import ColumnMap, load_sales
     from core.fraud.columns import make_columns, prepare_log
-    from core.runsummary import get_fingerprint
+    from core.report.runsummary import get_fingerprint
 
     from tests.hardening.catalogue import demand_frame, fraud_frame
 

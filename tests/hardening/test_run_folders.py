@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core import registry
+from core.store import registry
 from core.errors import DataValidationError
 from core.workspace.runs import list_workspace_runs
 

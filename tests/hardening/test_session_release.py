@@ -13,7 +13,7 @@ from streamlit import runtime
 from streamlit.runtime.memory_session_storage import MemorySessionStorage
 from streamlit.runtime.session_manager import SessionInfo
 
-from core.memory_guard import trim_round
+from core.store.memory_guard import trim_round
 from ui import memory
 
 

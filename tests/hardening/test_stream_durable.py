@@ -10,7 +10,7 @@ import stat
 
 import pandas as pd
 
-from core.streaming import remove_stale_partials, stream_score
+from core.serve.streaming import remove_stale_partials, stream_score
 from tests.hardening import faults
 
 ROWS, CHUNK = 2_000, 500
@@ -25,7 +25,7 @@ def _hidden(folder) -> list[str]:
 
 
 def test_a_killed_runs_partial_is_removed_by_the_next_run_and_the_output_is_whole(tmp_path):
-    from core.streaming import _lock
+    from core.serve.streaming import _lock
 
     data = faults.write_credit_file(tmp_path / "to_score.csv", ROWS, seed=3)
     out = tmp_path / "scored.csv"
@@ -46,7 +46,7 @@ def test_a_killed_runs_partial_is_removed_by_the_next_run_and_the_output_is_whol
 
 
 def test_a_partial_a_live_run_is_writing_is_left_alone(tmp_path):
-    from core.streaming import _lock
+    from core.serve.streaming import _lock
 
     data = faults.write_credit_file(tmp_path / "to_score.csv", 300, seed=4)
     out = tmp_path / "scored.csv"

@@ -65,7 +65,7 @@ def test_refused_when_memory_is_short(monkeypatch):
 
 
 def test_credit_rows_sampled_with_a_notice(monkeypatch):
-    import core.memory_guard as mg
+    import core.store.memory_guard as mg
 
     # The machine reports just enough room for the fixed part and about 5,000 of the 20,000 rows.
     est = mg.estimate_job("credit", __import__("pandas").DataFrame({"x": range(20_000), "y": [0, 1] * 10_000}))

@@ -129,7 +129,7 @@ def test_a_network_comes_back_detached_from_tensorflow(manager):
     code = ("import sys, numpy as np; from core.jobs.store import load_result; r = load_result(sys.argv[1]); "
             "d = float(np.max(np.abs(r['model'].predict(r['x']) - r['p']))); "
             "print(d, r['same'][0] is r['same'][1] is r['model'], 'tensorflow' in sys.modules)")
-    from core.scenarios import ROOT
+    from core.store.scenarios import ROOT
 
     out = subprocess.run([sys.executable, "-c", code, str(job.folder)], capture_output=True, text=True, timeout=120,
                          cwd=str(ROOT))

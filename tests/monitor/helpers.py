@@ -47,10 +47,10 @@ def scored_frame(df: pd.DataFrame, **kw) -> pd.DataFrame:
 def make_run(root, name: str = "credit-fake", *, seed: int = 0, n_train: int = 3000, n_test: int = 1500,
              sharpen: float = 1.0, reference: bool = True) -> Path:
     """A saved credit run (no Keras file) with its training profile, test rows and decision threshold."""
-    from core.drift import build_profile
+    from core.data.drift import build_profile
     from core.monitor.reference import REFERENCE_FILE, reference_bytes
-    from core.registry import save_run
-    from core.runsummary import get_fingerprint
+    from core.store.registry import save_run
+    from core.report.runsummary import get_fingerprint
 
     train = applications(n_train, seed)
     test = applications(n_test, seed + 1)

@@ -17,7 +17,7 @@ import pytest
 from core.monitor.calibration import expected_calibration_error, fit_calibration, get_calibration
 from core.monitor.cbpe import expected_confusion, expected_rates, expected_roc_auc
 from core.monitor.spec import roc_auc
-from core.verdict import _bootstrap_weights, _weighted_binary
+from core.ml.verdict import _bootstrap_weights, _weighted_binary
 
 N = 3000
 

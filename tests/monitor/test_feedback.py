@@ -128,7 +128,7 @@ def test_the_predict_route_logs_answers_and_returns_their_ids(tmp_path):
 
 
 def test_a_run_without_monitoring_is_refused(tmp_path):
-    from core.registry import save_run
+    from core.store.registry import save_run
 
     other = save_run(tmp_path / "runs", model=None, metadata={"scenario": "nobody"}, run_id="x")
     with pytest.raises(DataValidationError, match=r"Expected a run whose predictions are monitored; got run 'x'"):

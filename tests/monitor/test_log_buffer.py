@@ -244,8 +244,8 @@ def test_row_ids_without_an_id_like_column_skip_the_join_and_agree_with_it(tmp_p
     """A request with no id-like column gets no ids without joining inputs and predictions; with one (or a
     column whose name only looks like one) the ids are the joined frame's, as before."""
     from core.monitor import spec as spec_mod
-    from core.registry import read_metadata
-    from core.scenarios import get_scenario
+    from core.store.registry import read_metadata
+    from core.store.scenarios import get_scenario
 
     run = make_run(tmp_path / "runs")
     meta = read_metadata(run)

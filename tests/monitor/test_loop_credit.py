@@ -1,6 +1,6 @@
 """The loop end to end on credit: a run trained tiny on the bundled sample, the bundled next month
 scored through ``python -m core score`` (the log fills), its outcomes fed back with ``python -m core
-feedback``, the monitor's figures checked against sklearn and ``core.drift`` on the same rows, a
+feedback``, the monitor's figures checked against sklearn and ``core.data.drift`` on the same rows, a
 challenger retrained and promoted, and the Score, Monitor and Runs pages over the same run."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score
 from streamlit.testing.v1 import AppTest
 
 from core.cli import main
-from core.drift import compare_to_profile
+from core.data.drift import compare_to_profile
 from core.monitor import store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """The loop end to end on fraud: a run trained tiny on 150 customers of the bundled log, their next
 month (``fraud_new_month.csv.gz``) scored chunk by chunk through the command line, the labels fed
-back, each week's figures checked against sklearn, ``core.drift`` and the card precision@k of
+back, each week's figures checked against sklearn, ``core.data.drift`` and the card precision@k of
 ``core.fraud`` on the same transactions, and a challenger whose test period is the comparison days."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from core.drift import compare_to_profile
+from core.data.drift import compare_to_profile
 from core.fraud.decisions import compute_card_precision_at_k
 from core.monitor import store
 from tests.monitor.test_loop_credit import run_cli

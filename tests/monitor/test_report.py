@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from core.drift import DriftAccumulator, build_profile, compare_to_profile
+from core.data.drift import DriftAccumulator, build_profile, compare_to_profile
 from core.errors import DataValidationError
 from core.monitor.charts import plot_monitor_decisions, plot_monitor_metric, plot_monitor_psi, plot_monitor_volume
 from core.monitor.feedback import read_outcomes_file, record_feedback
@@ -69,7 +69,7 @@ def test_drift_decisions_and_a_worse_model_raise_alerts_with_reasons(run):
     assert {("drift", "score"), ("drift", "x1"), ("performance", "roc_auc")} <= kinds
     assert sum(a.kind == "decisions" for _, a in report.alerts) == 1  # one alert for the mix, naming each move
     reasons = " ".join(a.reason for _, a in report.alerts)
-    from core.glossary import feature_label
+    from core.present.glossary import feature_label
 
     assert f"Input '{feature_label('x1')}' shifted: PSI" in reasons
     assert "below the test figure's 95% interval" in reasons

@@ -32,8 +32,8 @@ def run(tmp_path_factory) -> Path:
 
 
 def app(run: Path, *, log: bool = True, flush: float = 2.0):
-    from core.scenarios import get_scenario
-    from core.registry import read_metadata
+    from core.store.scenarios import get_scenario
+    from core.store.registry import read_metadata
     from core.server.app import ServeSettings, build_app, warm_up
 
     predictors = {run.name: get_scenario(read_metadata(run).get("scenario")).predictor(run, runtime="keras")}
@@ -45,8 +45,8 @@ def client(run: Path, *, log: bool = True, flush: float = 2.0) -> TestClient:
 
 
 def body(run: Path, new: pd.DataFrame, *, ids: bool) -> dict:
-    from core.columncheck import get_expected_input
-    from core.registry import read_metadata
+    from core.data.columncheck import get_expected_input
+    from core.store.registry import read_metadata
 
     cols = list(get_expected_input(read_metadata(run))["columns"])
     return {"instances": json.loads(new[(["applicant_id"] if ids else []) + cols].to_json(orient="records"))}
@@ -149,8 +149,8 @@ def test_a_keyed_run_logs_the_pseudonym_of_a_requests_raw_key_never_the_raw_valu
     """A run that keeps a key column as keyed pseudonyms: the request holds the raw values, the log the
     pseudonyms the run's own files hold (made with the run's secret)."""
     from core.monitor.hooks import ServedLog
-    from core.pseudonym import SECRET_FILE, pseudonymise
-    from core.registry import read_metadata
+    from core.data.pseudonym import SECRET_FILE, pseudonymise
+    from core.store.registry import read_metadata
     from tests.monitor.helpers import applications, make_run, scored_frame
 
     run = make_run(tmp_path / "runs")

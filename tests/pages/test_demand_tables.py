@@ -15,7 +15,7 @@ THREE_DECIMALS = re.compile(r"\d\.\d{3}(?!\d)")
 @pytest.fixture(scope="module")
 def page():
     """The page on the bundled sample with a small model trained on it (seeded, one epoch)."""
-    from core.datasets import read_table
+    from core.data.datasets import read_table
     from core.demand.data import ColumnMap, load_sales
     from core.demand.forecast import DemandConfig, train_demand
     from core.demand.roles import guess_roles

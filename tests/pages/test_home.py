@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.registry import save_run
-from core.runsummary import demo_run_name
-from core.scenarios import SCENARIOS
+from core.store.registry import save_run
+from core.report.runsummary import demo_run_name
+from core.store.scenarios import SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_RUN = "no run yet"
@@ -98,7 +98,7 @@ def test_demo_button_saves_runs_and_reports_a_failed_demo(runs_dir, monkeypatch)
 
 
 def test_overview_and_demos_follow_the_folder_picked_on_the_runs_page(runs_dir, monkeypatch):
-    from core.registry import list_runs
+    from core.store.registry import list_runs
     from core.workspace import demos
 
     save_run(runs_dir, model=None, run_id="credit-top", metadata={"scenario": "credit", "workspace": {

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.registry import save_run
-from core.runsummary import demo_run_name
+from core.store.registry import save_run
+from core.report.runsummary import demo_run_name
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -68,8 +68,8 @@ def test_lists_runs_and_reports_the_damaged_one(runs_dir):
 
 
 def test_a_run_saved_by_a_newer_version_is_listed_as_unreadable(runs_dir):
-    from core.registry import FORMAT_VERSION, META_FILE
-    from core.runmeta import SCHEMA_KEY, SCHEMA_VERSION
+    from core.store.registry import FORMAT_VERSION, META_FILE
+    from core.store.runmeta import SCHEMA_KEY, SCHEMA_VERSION
 
     (runs_dir / "credit-future").mkdir()
     (runs_dir / "credit-future" / META_FILE).write_text(json.dumps(

@@ -92,7 +92,7 @@ def test_credit_file_is_scored_with_decisions_drift_and_download(runs_root, save
 
 def test_training_rows_in_the_file_are_flagged_and_the_sample_batch_is_not(runs_root, saved_demo_runs):
     from core.credit.persist import load_credit_model
-    from core.rowhash import ROW_HASH_FILE, compute_row_hashes, load_hashes
+    from core.data.rowhash import ROW_HASH_FILE, compute_row_hashes, load_hashes
 
     at = _pick(_open(), saved_demo_runs, "credit")
     sample = pd.read_csv(SAMPLES["credit"])
@@ -157,7 +157,7 @@ def test_pressing_score_without_a_file_says_so(runs_root, saved_demo_runs):
 
 
 def test_fraud_file_gets_bands_with_the_chosen_thresholds(runs_root, saved_demo_runs):
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     at = _pick(_open(), saved_demo_runs, "fraud")
     rid = saved_demo_runs["fraud"].name
@@ -229,7 +229,7 @@ def test_a_zip_of_tables_and_a_workbook_sheet_are_picked_then_scored(runs_root, 
 
 
 def test_every_scenario_scores_its_bundled_sample_batch(runs_root, saved_demo_runs):
-    from core.scenarios import SCENARIOS
+    from core.store.scenarios import SCENARIOS
 
     # Demand: the quarter after the sample, with stock on hand, gives order quantities for every series.
     at = _pick(_open(), saved_demo_runs, "demand")

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_runs_page_names_a_saved_blend_as_the_recommended_model(tmp_path, browser, screenshot_dir, monkeypatch):
-    import core.verdict
+    import core.ml.verdict
     from core.quality.data import LoadOptions, load_image_dataset
     from core.quality.engine import QualityConfig, train_quality
     from core.quality.export import save_quality_run
@@ -25,7 +25,7 @@ def test_runs_page_names_a_saved_blend_as_the_recommended_model(tmp_path, browse
     apply_blend(run, data, config, {"use": True, "baseline": "logistic_16px", "weight": 0.75,
                                     "label": "Ensemble: 75 % CNN + 25 % logistic regression on 16×16 thumbnails"})
     # A defect ROC-AUC interval holding 0.5: the run is flagged as chance, under the saved model's name.
-    monkeypatch.setattr(core.verdict, "roc_auc_interval", lambda *a, **k: (0.52, 0.41, 0.63))
+    monkeypatch.setattr(core.ml.verdict, "roc_auc_interval", lambda *a, **k: (0.52, 0.41, 0.63))
     ws = build_quality_summary(run, name="parts, blended", threshold=0.5, cost_escape=50, cost_false_reject=2,
                                data=data)
     save_quality_run(tmp_path / "runs", run, threshold=0.5, extra_metadata=ws, run_id="blended")

@@ -90,7 +90,7 @@ def test_magnetic_tile_lookalike_through_the_cli(mt_files, tmp_path, capsys):
     assert res["data"]["images"] == n and res["data"]["masks_left_out"] == n
     assert "Good-part class: MT_Free (recognised by its name" in err
     assert f"{n} mask or annotation image(s) left out" in err
-    from core.registry import read_metadata
+    from core.store.registry import read_metadata
 
     masks = read_metadata(tmp_path / "run")["workspace"]["dataset"]["masks"]
     assert masks["left_out"] == n and len(masks["by_photo"]) == n and masks["without_photo"] == []

@@ -44,7 +44,7 @@ def test_trains_on_sample_and_shows_results(trained):
     assert len([x for x in at.metric if x.label == "Defect recall"]) == 2 and len(recalls) == 1
     assert at.slider(key="quality.threshold").value == pytest.approx(float(m["Optimal threshold"]), abs=0.006)
     assert any("Model trained" in s.value for s in at.success)
-    # Two epochs make no usable CNN: only the trust warnings (core.trust) may say so, no other error.
+    # Two epochs make no usable CNN: only the trust warnings (core.report.trust) may say so, no other error.
     assert all(e.icon == ":material/report:" and e.value.startswith("**") for e in at.error), \
         [e.value for e in at.error]
     figs = at.get("plotly_chart")

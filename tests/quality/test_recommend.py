@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from core.runmeta import SCHEMA_KEY
+from core.store.runmeta import SCHEMA_KEY
 from tests.quality.conftest import make_zip, sample_entries
 
 
@@ -31,7 +31,7 @@ def _train(parts_zip, tmp_path, capsys, *more):
 
 
 def _layers(run_dir):
-    from core.registry import load_run
+    from core.store.registry import load_run
 
     return {layer.name for layer in load_run(run_dir).model.layers}
 
@@ -119,7 +119,7 @@ def test_a_saved_blend_scores_the_same_through_every_door(blended, runtime):
 def test_a_saved_blend_exports_to_one_onnx_graph_and_its_card_names_it(blended):
     import onnx
 
-    from core.registry import load_run
+    from core.store.registry import load_run
     from core.runtime.onnx import export_onnx
     from core.workspace.runs import get_metrics, get_recommended_text
 
@@ -173,10 +173,10 @@ def test_a_run_saved_before_recommendations_loads_and_scores_as_before(blended, 
 
 def test_a_saved_blend_is_named_in_its_trust_flags_and_card_and_keeps_its_threshold_once(blended, tmp_path,
                                                                                         monkeypatch):
-    import core.verdict
+    import core.ml.verdict
     from core.quality.export import save_quality_run
     from core.quality.summary import build_quality_summary
-    from core.registry import load_run
+    from core.store.registry import load_run
     from core.workspace.report import build_report_html
     from core.workspace.runs import get_trust, recommended_verdict_name
 
@@ -186,7 +186,7 @@ def test_a_saved_blend_is_named_in_its_trust_flags_and_card_and_keeps_its_thresh
     name = "The blend of the CNN with the thumbnail regression"
     assert recommended_verdict_name(load_run(saved, load_model=False).metadata) == name
     # A defect ROC-AUC interval holding 0.5 is flagged as chance, on the saved model: the blend.
-    monkeypatch.setattr(core.verdict, "roc_auc_interval", lambda *a, **k: (0.52, 0.41, 0.63))
+    monkeypatch.setattr(core.ml.verdict, "roc_auc_interval", lambda *a, **k: (0.52, 0.41, 0.63))
     ws = build_quality_summary(run, name="blend", threshold=0.3, cost_escape=50, cost_false_reject=2, data=data)
     path = save_quality_run(tmp_path, run, threshold=0.3, extra_metadata=ws, run_id="flagged")
     flags = get_trust(load_run(path, load_model=False).metadata).flags

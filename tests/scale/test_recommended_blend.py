@@ -29,7 +29,7 @@ def _probas(seed: int):
 
 
 def test_the_blend_is_chosen_on_validation_rows_only():
-    from core.blend import check_blend
+    from core.ml.blend import check_blend
 
     y_val, val = _probas(0)
     y_test, test = _probas(1)
@@ -50,7 +50,7 @@ def test_the_blend_is_chosen_on_validation_rows_only():
 
 
 def test_the_ensemble_metric_is_checked():
-    from core.tabular import TabularConfig
+    from core.ml.tabular import TabularConfig
 
     with pytest.raises(DataValidationError, match="ensemble's validation metric must be 'roc_auc' or 'pr_auc'"):
         TabularConfig(ensemble_metric="accuracy").validate()
@@ -59,7 +59,7 @@ def test_the_ensemble_metric_is_checked():
 # ---------------------------------------------------------------- saved credit run with a blend
 def _force_blend(tab, baseline: str, weight: float = 0.25) -> None:
     """Make the blend the recommended model of a small run (a few epochs rarely win the check on their own)."""
-    from core.metrics import compute_binary_metrics
+    from core.ml.metrics import compute_binary_metrics
     from core.search.ensemble import blend, ensemble_label
 
     ens = {"checked": True, "use": True, "baseline": baseline, "weight": weight, "best_baseline": baseline,
@@ -93,7 +93,7 @@ def credit_pair(tmp_path_factory):
 
 
 def test_a_saved_blend_scores_the_same_on_every_door(credit_pair, capsys, tmp_path, scheduler):
-    from core.batch import score_with_run
+    from core.serve.batch import score_with_run
     from core.credit.serving import make_predictor
 
     run, blended, plain, new = credit_pair
@@ -104,7 +104,7 @@ def test_a_saved_blend_scores_the_same_on_every_door(credit_pair, capsys, tmp_pa
     assert head["model"] == "ensemble" and head["label"] == run.tabular.ensemble["label"]
     df = pd.read_csv(new)
     expected = run.predict(df)  # the trained run's recommended model, in memory
-    from core.tabular import predict_codes
+    from core.ml.tabular import predict_codes
 
     pre = run.tabular.preprocessor
     assert np.abs(expected - predict_codes(run.tabular.model, pre, pre.transform_codes(df))).max() > 1e-4
@@ -142,7 +142,7 @@ def test_a_run_saved_without_a_blend_scores_with_the_network_alone(credit_pair, 
     assert model.blend is None
     df = pd.read_csv(new)
     network = run.tabular.preprocessor
-    from core.tabular import predict_codes
+    from core.ml.tabular import predict_codes
 
     p_net = predict_codes(run.tabular.model, network, network.transform_codes(df))
     assert np.abs(model.predict(df) - p_net).max() <= TOL
@@ -152,7 +152,7 @@ def test_a_run_saved_without_a_blend_scores_with_the_network_alone(credit_pair, 
 
 
 def test_a_blend_file_swapped_or_missing_is_refused(credit_pair, tmp_path):
-    from core.blend import load_blend
+    from core.ml.blend import load_blend
     from core.credit.persist import load_credit_model
 
     _run, blended, _plain, _new = credit_pair
@@ -173,7 +173,7 @@ def test_a_blend_file_swapped_or_missing_is_refused(credit_pair, tmp_path):
 
 # ---------------------------------------------------------------- fraud
 def test_a_saved_fraud_blend_scores_the_same_on_every_door(tmp_path, capsys, scheduler):
-    from core.batch import score_with_run
+    from core.serve.batch import score_with_run
     from core.fraud.columns import make_columns
     from core.fraud.persist import load_fraud_model, save_fraud_run
     from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.tablestream import iter_table_chunks
+from core.data.tablestream import iter_table_chunks
 from core.errors import DataValidationError
 from core.scale.cluster import check_scheduler_address, open_client
 from core.scale.inputs import find_input_files, plan_blocks, read_block, record_starts
@@ -192,7 +192,7 @@ def test_pack_run_needs_a_saved_run(tmp_path):
 
 
 def _saved(tmp_path, scenario: str, **meta) -> Path:
-    from core.registry import save_run
+    from core.store.registry import save_run
 
     return save_run(tmp_path, model=None, metadata={"scenario": scenario, **meta}, run_id=f"{scenario}-x")
 

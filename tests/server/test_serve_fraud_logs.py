@@ -1,6 +1,6 @@
 """Fraud logs as they are published, served over HTTP.
 
-A fraud run whose card number is the customer key (kept as a keyed pseudonym, see core/pseudonym.py),
+A fraud run whose card number is the customer key (kept as a keyed pseudonym, see core/data/pseudonym.py),
 served over HTTP: the request's raw card numbers are pseudonymised with the run's secret before scoring, so
 each prediction equals ``python -m core score`` on the same rows (the histories line up), and no raw number
 comes back in a response, the model description, the server's log or the saved state.
@@ -24,7 +24,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from core.pseudonym import is_pseudonym
+from core.data.pseudonym import is_pseudonym
 from tests.server.conftest import ROOT, cli_score, serving, train
 from tests.server.test_serve_keras import assert_same, expected_columns, post
 

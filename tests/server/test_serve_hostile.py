@@ -32,8 +32,8 @@ def _instances(columns: list[str], rng, n: int) -> list[dict]:
 
 @pytest.mark.parametrize("key", ["credit", "fraud", "demand", "quality"])
 def test_random_hostile_instances_are_answered_or_refused(onnx_ready, key):
-    from core.registry import read_metadata
-    from core.scenarios import get_scenario
+    from core.store.registry import read_metadata
+    from core.store.scenarios import get_scenario
 
     p = get_scenario(read_metadata(onnx_ready[key])["scenario"]).predictor(onnx_ready[key], runtime="onnx")
     example = p.example_instances()

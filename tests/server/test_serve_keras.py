@@ -156,7 +156,7 @@ def test_a_missing_column_is_a_400_with_the_scorers_message(keras_server):
     row.pop("annual_income")
     err = error_of(post(keras_server, "credit-1", {"instances": [row]}), 400)
     assert "1 missing column(s): ['annual_income']" in err["got"]
-    assert err["message"].startswith("The file does not match the model.")  # core.columncheck's own words
+    assert err["message"].startswith("The file does not match the model.")  # core.data.columncheck's own words
     assert err["details"]["missing"] == ["annual_income"]
 
 

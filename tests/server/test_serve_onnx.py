@@ -176,7 +176,7 @@ def test_a_large_input_runs_in_slices_with_the_same_outputs(onnx_ready, monkeypa
 
 
 def test_an_onnx_predictor_in_a_fresh_process_loads_no_tensorflow(onnx_ready):
-    code = ("import sys, pandas as pd; from core.scenarios import get_scenario; "
+    code = ("import sys, pandas as pd; from core.store.scenarios import get_scenario; "
             f"p = get_scenario('credit').predictor({str(onnx_ready['credit'])!r}, runtime='onnx'); "
             "p.predict(pd.DataFrame(p.example_instances())); "
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")

@@ -12,7 +12,7 @@ import pytest
 
 from core.errors import DataValidationError
 from core.server.limits import Limits, instances_from_json, rows_to_frame
-from core.serving import RequestError, check_request, error_parts, profile_example, to_records
+from core.serve.serving import RequestError, check_request, error_parts, profile_example, to_records
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,7 +103,7 @@ def test_records_are_json_ready_for_every_column_type():
 
 
 def test_a_scenario_without_a_serving_module_says_it_cannot_be_served(tmp_path):
-    from core.scenarios import ScenarioBase
+    from core.store.scenarios import ScenarioBase
 
     class Toy(ScenarioBase):
         key = "toy"
@@ -118,7 +118,7 @@ def test_the_http_layer_names_no_scenario():
     """core/server is the same for every scenario: no scenario's name appears in its code."""
     import ast
 
-    from core.scenarios import BUILTIN_KEYS
+    from core.store.scenarios import BUILTIN_KEYS
 
     found = []
     for path in sorted((ROOT / "core" / "server").glob("*.py")):

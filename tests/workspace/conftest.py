@@ -26,7 +26,7 @@ def credit_run(credit_small):
 
 @pytest.fixture(scope="session")
 def fraud_small() -> pd.DataFrame:
-    from core.datasets import read_table
+    from core.data.datasets import read_table
 
     df = read_table(SAMPLES["fraud"], max_rows=None).df
     customers = df["customer_id"].drop_duplicates().sample(n=150, random_state=0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from core.registry import save_run
+from core.store.registry import save_run
 
-# A flag as core.trust saves it (headline.trust): the figures of such a run must not be trusted.
+# A flag as core.report.trust saves it (headline.trust): the figures of such a run must not be trusted.
 CHANCE_FLAG = {"kind": "chance", "headline": "No better than chance", "first_try": False,
                "why": "The network's ROC-AUC is 0.510, and its 95 % interval (0.470 to 0.550) holds 0.5."}
 

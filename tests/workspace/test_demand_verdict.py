@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.registry import read_metadata, save_run
-from core.verdict import Verdict
+from core.store.registry import read_metadata, save_run
+from core.ml.verdict import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import DataValidationError
-from core.registry import load_run, read_metadata
+from core.store.registry import load_run, read_metadata
 from core.workspace import demos
 from core.workspace.demos import DemoSettings, run_all_demos
 from core.workspace.summary import get_latest_runs
@@ -97,7 +97,7 @@ def test_bad_demo_requests_are_refused(tmp_path):
 
 
 def test_demo_settings_are_each_scenarios_own_with_its_defaults():
-    from core.scenarios import get_scenario
+    from core.store.scenarios import get_scenario
 
     tiny = DemoSettings(epochs=1, credit_rows=700, review_fee=7.5)
     assert tiny.credit_rows == 700 and tiny.review_fee == 7.5  # given

@@ -11,9 +11,9 @@ import zipfile
 import pandas as pd
 import pytest
 
-from core.datasets import read_table
-from core.registry import read_metadata
-from core.runsummary import get_fingerprint, source_sha256
+from core.data.datasets import read_table
+from core.store.registry import read_metadata
+from core.report.runsummary import get_fingerprint, source_sha256
 from core.workspace.demos import SAMPLES
 
 

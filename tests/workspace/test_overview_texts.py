@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.scenarios import ScenarioBase, ScenarioSpec, register, unregister
+from core.store.scenarios import ScenarioBase, ScenarioSpec, register, unregister
 from core.workspace.overview import (count_word, demo_runs_phrase, demos_scope, join_names, run_demos_label,
                                      scenarios_sentence)
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from core.monitor.reference import REFERENCE_FILE
-from core.registry import save_run
-from core.runsummary import demo_run_name
+from core.store.registry import save_run
+from core.report.runsummary import demo_run_name
 from core.workspace.present import get_demo_runs, get_pitch, plain_verdict
 
 VERDICT = {"metric": "ROC-AUC", "value": 0.78, "baseline": "Logistic regression", "baseline_value": 0.70,

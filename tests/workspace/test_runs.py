@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import DataValidationError
-from core.registry import list_runs
+from core.store.registry import list_runs
 from core.workspace.runs import (NOT_RECORDED, TRASH_PREFIX, compute_comparison, delete_run,
                                  filter_runs, get_curve_names, get_metrics, get_metrics_table, get_run_row,
                                  list_run_folders, list_workspace_runs, plot_run_curves, resolve_run_folder)

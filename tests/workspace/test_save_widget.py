@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.registry import list_runs
+from core.store.registry import list_runs
 from tests.conftest import errors_besides_trust
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"

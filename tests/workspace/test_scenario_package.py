@@ -2,7 +2,7 @@
 
 The test writes a small customer-churn package (engine, command line, ``Scenario`` and a page) into a
 temporary folder, names it in ``STUDIO_SCENARIOS`` and, in fresh processes, trains and scores it with
-``python -m core``, lists it with the Runs code, scores it with ``core.batch.score_with_run``, writes its
+``python -m core``, lists it with the Runs code, scores it with ``core.serve.batch.score_with_run``, writes its
 model card and opens the app, whose navigation and Overview offer it.
 """
 
@@ -56,7 +56,7 @@ def load_weights(run_dir):
 
 
 def save(run, folder, workspace):
-    from core.registry import save_run
+    from core.store.registry import save_run
 
     folder = Path(folder)
     return save_run(folder.parent, run_id=folder.name, model=None,
@@ -76,9 +76,9 @@ def add_train_arguments(parser):
 
 
 def run_train(args):
-    from core.datasets import read_table
-    from core.runsummary import default_run_name
-    from core.scenarios import get_scenario
+    from core.data.datasets import read_table
+    from core.report.runsummary import default_run_name
+    from core.store.scenarios import get_scenario
 
     df = read_table(args.data).df
     run = engine.train(df, seed=args.seed)
@@ -96,9 +96,9 @@ def add_score_arguments(parser):
 
 
 def run_score(args):
-    from core.registry import read_metadata
-    from core.scenarios import get_scenario
-    from core.streaming import stream_score
+    from core.store.registry import read_metadata
+    from core.store.scenarios import get_scenario
+    from core.serve.streaming import stream_score
 
     meta = read_metadata(args.model)
     weights = engine.load_weights(args.model)
@@ -115,7 +115,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.scenarios import DecisionControl, ScenarioBase, ScenarioSpec, register
+from core.store.scenarios import DecisionControl, ScenarioBase, ScenarioSpec, register
 from churn_scenario import engine
 
 SPEC = ScenarioSpec("churn", "Customer churn", ":material/person_remove:",
@@ -136,9 +136,9 @@ class ChurnScenario(ScenarioBase):
     decision_words = "offer / no offer per customer"
 
     def build_summary(self, run, *, name, threshold, offer_cost=20.0, data=None, dataset_name=None):
-        from core.drift import build_profile
-        from core.metrics import compute_binary_metrics
-        from core.runsummary import envelope, get_fingerprint, money_figure, quality_figure, roc_pr_curves
+        from core.data.drift import build_profile
+        from core.ml.metrics import compute_binary_metrics
+        from core.report.runsummary import envelope, get_fingerprint, money_figure, quality_figure, roc_pr_curves
 
         y, p = run["y_test"], run["p_test"]
         offered = p >= threshold
@@ -158,7 +158,7 @@ class ChurnScenario(ScenarioBase):
         return (DecisionControl("threshold", "Offer when P(leave) is at or above", 0.0, 1.0, 0.01, key="thr"),)
 
     def score(self, run_dir, meta, df, s, *, progress, reason_rows):
-        from core.batch import BatchResult
+        from core.serve.batch import BatchResult
 
         thr = float(s["threshold"])
         p = engine.predict(engine.load_weights(run_dir), df)
@@ -169,7 +169,7 @@ class ChurnScenario(ScenarioBase):
                            decisions, {"threshold": thr})
 
     def card_sections(self, meta, ws):
-        from core.card import esc
+        from core.present.card import esc
 
         return {"Retention offer": f"<p>Offer cost {esc(ws['decision']['offer_cost'])} per customer.</p>"}
 
@@ -193,11 +193,11 @@ from pathlib import Path
 import pandas as pd
 
 root, new = Path(sys.argv[1]), sys.argv[2]
-from core.scenarios import SCENARIOS, scenario_keys
+from core.store.scenarios import SCENARIOS, scenario_keys
 from core.workspace.runs import list_workspace_runs
-from core.batch import score_with_run
+from core.serve.batch import score_with_run
 from core.workspace.report import build_report_html
-from core.registry import check_run_folder
+from core.store.registry import check_run_folder
 
 runs, skipped = list_workspace_runs(root)
 result = score_with_run(root / "churn-1", pd.read_csv(new), settings={"threshold": 0.5})
@@ -323,7 +323,7 @@ def test_the_app_offers_the_package_in_its_navigation(package, tmp_path):
 
 def test_a_wrong_package_setting_says_how_to_fix_it(tmp_path, monkeypatch):
     from core.errors import DataValidationError
-    from core.scenarios import discover, extension_problems, get_scenario, scenario_keys
+    from core.store.scenarios import discover, extension_problems, get_scenario, scenario_keys
 
     monkeypatch.setenv("STUDIO_SCENARIOS", "no_such_scenario_pkg")
     with pytest.raises(DataValidationError, match="names the package 'no_such_scenario_pkg', which Python cannot "
@@ -343,7 +343,7 @@ def test_a_wrong_package_setting_says_how_to_fix_it(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(empty.parent))
     monkeypatch.setenv("STUDIO_SCENARIOS", "empty_scenario_pkg")
     with pytest.raises(DataValidationError, match="'empty_scenario_pkg' in STUDIO_SCENARIOS registers no scenario. "
-                                                  "Fix: call core.scenarios.register"):
+                                                  "Fix: call core.store.scenarios.register"):
         discover(strict=True)
     broken = tmp_path / "ext" / "broken_scenario_pkg"
     broken.mkdir()

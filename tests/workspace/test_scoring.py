@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.datasets import read_table
+from core.data.datasets import read_table
 from core.errors import DataValidationError
 from core.workspace.demos import SAMPLES
 from core.workspace.inputs import ColumnMismatchError

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.drift import compare_to_profile
+from core.data.drift import compare_to_profile
 from core.errors import DataValidationError
-from core.registry import list_runs, read_metadata, save_run
+from core.store.registry import list_runs, read_metadata, save_run
 from core.workspace.summary import (
     LIMITATIONS, MAX_CURVE_POINTS, build_credit_summary, build_demand_summary, build_fraud_summary,
     build_quality_summary, build_summary, default_run_name, format_figure, get_latest_runs,

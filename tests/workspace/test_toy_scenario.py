@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.batch import BatchResult
-from core.columncheck import ColumnMismatchError
-from core.decisions import check_probability, saved_decision
-from core.scenarios import DecisionControl, ScenarioBase, register, scenario_keys, unregister
+from core.serve.batch import BatchResult
+from core.data.columncheck import ColumnMismatchError
+from core.serve.decisions import check_probability, saved_decision
+from core.store.scenarios import DecisionControl, ScenarioBase, register, scenario_keys, unregister
 
 ROOT = Path(__file__).resolve().parents[2]
 FEATURES = ["tenure_months", "monthly_charges", "support_calls"]
@@ -52,7 +52,7 @@ def predict(weights: dict, df: pd.DataFrame) -> np.ndarray:
 
 
 def save_churn(run: dict, folder, workspace: dict) -> Path:
-    from core.registry import save_run
+    from core.store.registry import save_run
 
     folder = Path(folder)
     return save_run(folder.parent, run_id=folder.name, model=None,
@@ -69,8 +69,8 @@ class ChurnCli:
 
     @staticmethod
     def run_train(args) -> dict:
-        from core.datasets import read_table
-        from core.runsummary import default_run_name
+        from core.data.datasets import read_table
+        from core.report.runsummary import default_run_name
 
         df = read_table(args.data).df
         run = train_churn(df, seed=args.seed)
@@ -87,8 +87,8 @@ class ChurnCli:
 
     @staticmethod
     def run_score(args) -> dict:
-        from core.registry import read_metadata
-        from core.streaming import stream_score
+        from core.store.registry import read_metadata
+        from core.serve.streaming import stream_score
 
         meta = read_metadata(args.model)
         weights = json.loads((Path(args.model) / "weights.json").read_text())
@@ -110,9 +110,9 @@ class ChurnScenario(ScenarioBase):
 
     def build_summary(self, run, *, name, threshold, offer_cost=20.0, customer_value=200.0, data=None,
                       dataset_name=None) -> dict:
-        from core.drift import build_profile
-        from core.metrics import compute_binary_metrics
-        from core.runsummary import envelope, get_fingerprint, money_figure, quality_figure, roc_pr_curves
+        from core.data.drift import build_profile
+        from core.ml.metrics import compute_binary_metrics
+        from core.report.runsummary import envelope, get_fingerprint, money_figure, quality_figure, roc_pr_curves
 
         y, p = run["y_test"], run["p_test"]
         offered = p >= threshold
@@ -143,7 +143,7 @@ class ChurnScenario(ScenarioBase):
                            ("Offers", f"{int((p >= thr).sum()):,}")], decisions, {"threshold": thr})
 
     def card_sections(self, meta: dict, ws: dict) -> dict[str, str]:
-        from core.card import esc
+        from core.present.card import esc
 
         return {"Retention offer": f"<p>Offer cost {esc(ws['decision']['offer_cost'])} per contacted customer.</p>"}
 
@@ -278,7 +278,7 @@ def test_model_card_has_the_toy_texts_and_its_own_section(trained):
 
 def test_registering_or_asking_for_a_scenario_wrongly_says_how_to_fix_it():
     from core.errors import DataValidationError
-    from core.scenarios import get_scenario
+    from core.store.scenarios import get_scenario
 
     class NoKey(ChurnScenario):
         key = "customer churn"

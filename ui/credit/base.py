@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.credit.pipeline import SAMPLE_PATH
-from core.datasets import read_table
-from core.glossary import feature_label
+from core.data.datasets import read_table
+from core.present.glossary import feature_label
 from ui.common import show_error
 
 K = "credit."  # namespace of this page's session state

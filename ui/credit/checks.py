@@ -11,8 +11,8 @@ from core.credit.fairness import (FAIRNESS_HEADERS, PROXY_ASSOCIATION, compute_f
 from core.credit.psi import check_population, compute_psi_table
 from core.credit.reasons import humanise
 from core.errors import DataValidationError
-from core.glossary import feature_label, metric_help, metric_label
-from core.scenarios import SCENARIOS
+from core.present.glossary import feature_label, metric_help, metric_label
+from core.store.scenarios import SCENARIOS
 
 from ui.common import metric_columns
 from ui.credit.base import K, fail, plain

@@ -7,9 +7,9 @@ import streamlit as st
 
 from core.credit.pipeline import FEATURE_ROLES, SAMPLE_PATH, guess_target
 from core.credit.reasons import humanise
-from core.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles
+from core.data.datasets import ROLES, check_outcome_column, detect_sensitive, guess_positive, infer_roles
 from core.errors import DataValidationError
-from core.outcome import choose_outcome_rows
+from core.data.outcome import choose_outcome_rows
 
 from ui.audit import kept_columns, leak_callout
 from ui.credit.base import K, fail, load_sample
@@ -129,7 +129,7 @@ def sensitive_callout(sensitive: list[str], data_key: str) -> None:
 
 def outcome_rows(df: pd.DataFrame, data_key: str, schema) -> tuple | None:
     """(the rows to train on, target, positive, roles, sensitive, notices, their key): the rows whose outcome
-    is the positive value or one picked as repaid (``core.outcome.choose_outcome_rows``), once per choice;
+    is the positive value or one picked as repaid (``core.data.outcome.choose_outcome_rows``), once per choice;
     None, with the message shown, when they cannot be chosen."""
     target, positive, roles, sensitive, negatives = schema
     sig = (data_key, target, str(positive), None if negatives is None else tuple(map(str, negatives)))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.charts import plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall
+from core.present.charts import plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall
 from core.credit.pipeline import find_id_column
 from core.credit.reasons import PROXY_NOTE, get_reason_codes, humanise
 from core.credit.scorecard import compute_score_points, describe_grade, threshold_to_points

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from core.credit.scoring import build_scored_frame, compute_reasons_for_rows, decide
-from core.safety import safe_csv_bytes
+from core.data.safety import safe_csv_bytes
 
 from ui.credit.base import K, reason_policy
 from ui.origin import trained_name
@@ -46,7 +46,7 @@ def show_export(run, shap, threshold: float, scorecard, loss: float, margin: flo
 
     def save_credit(name, root):
         from core.credit.persist import save_credit_run
-        from core.registry import new_run_id
+        from core.store.registry import new_run_id
         from core.workspace.summary import build_credit_summary
 
         summary = build_credit_summary(run, name=name, threshold=threshold, loss_default=loss, margin_good=margin,

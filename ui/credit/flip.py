@@ -8,7 +8,7 @@ import streamlit as st
 from core.credit.counterfactual import default_ranges, find_flip, protected_features, read_ranges
 from core.credit.reasons import humanise
 from core.errors import DataValidationError
-from core.safety import escape_markdown
+from core.data.safety import escape_markdown
 
 from ui.common import get_currency
 from ui.credit.base import K, fail, proxies

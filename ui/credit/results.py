@@ -6,18 +6,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.blend import recommended_name
-from core.charts import plot_calibration, plot_confusion, plot_pr, plot_roc, plot_score_distribution
+from core.ml.blend import recommended_name
+from core.present.charts import plot_calibration, plot_confusion, plot_pr, plot_roc, plot_score_distribution
 from core.credit import charts as cc
 from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
 from core.credit.scorecard import (
     ScorecardConfig, compute_grade_table, compute_score_points, parse_grade_cuts, threshold_to_points,
 )
 from core.errors import DataValidationError
-from core.glossary import MODELS, metric_help, metric_label, model_label
-from core.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
-from core.runsummary import decision_metrics
-from core.verdict import compare_binary, roc_auc_interval
+from core.present.glossary import MODELS, metric_help, metric_label, model_label
+from core.ml.metrics import compute_binary_metrics, compute_calibration, compute_confusion, compute_pr, compute_roc
+from core.report.runsummary import decision_metrics
+from core.ml.verdict import compare_binary, roc_auc_interval
 
 from ui.common import change_delta, get_currency, get_verdicts, money, money_label, show_verdict
 from ui.credit.base import K, cached_fig, fail, pct, plain
@@ -111,10 +111,10 @@ def show_decision(run, threshold: float) -> tuple[float, float, float]:
 
 
 def show_credit_trust(run, threshold: float, loss: float, margin: float, container) -> None:
-    """The trust flags (``core.trust``) of the model and of the decline line as the sliders left it,
+    """The trust flags (``core.report.trust``) of the model and of the decline line as the sliders left it,
     in ``container`` (the page's header, above the tabs). The ROC-AUC interval is kept per model."""
     from core.credit.trust import credit_trust
-    from core.money import currency_symbol
+    from core.present.money import currency_symbol
 
     interval = get_verdicts(K + "auc_interval", run, lambda: roc_auc_interval(run.y_test, run.p_test))
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.charts import plot_class_counts, plot_training_history
+from core.present.charts import plot_class_counts, plot_training_history
 from core.credit.pipeline import CREDIT_DEFAULTS
 from core.credit.profit import compute_profit_curve, find_optimal_threshold
-from core.imbalance import IMBALANCE_METHODS
-from core.training import describe_epochs, summarize_epochs
+from core.data.imbalance import IMBALANCE_METHODS
+from core.ml.training import describe_epochs, summarize_epochs
 
 from ui.common import NETWORK_HELP, advanced_settings
 from ui.credit.base import K, SHAP_ROWS
@@ -40,7 +40,7 @@ def training_form() -> dict | None:
             dropout = c3.slider("Dropout", 0.0, 0.7, float(d["dropout"]), 0.05, help=NETWORK_HELP["dropout"])
             c1, c2, c3 = st.columns(3)
             # "auto" scales L2 and the batch with the training rows (core.credit.pipeline.credit_l2,
-            # core.tabular.auto_batch_size): fixed values suit a few thousand rows, not 150,000.
+            # core.ml.tabular.auto_batch_size): fixed values suit a few thousand rows, not 150,000.
             l2 = c1.select_slider("L2 penalty", ["auto", 0.0, 1e-5, 1e-4, 1e-3, 1e-2], value="auto",
                                   help=NETWORK_HELP["l2"])
             lr = c2.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=d["learning_rate"],

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.audit import KEPT, LeakAudit
 from core.demand.leakage import apply_audit, audit_sales, hold_periods, known_ahead
-from core.safety import escape_markdown
+from core.data.safety import escape_markdown
 
 from ui.demand.base import DEFAULT_H, K
 

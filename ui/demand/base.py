@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.datasets import read_table
+from core.data.datasets import read_table
 from ui.common import show_error
 
 K = "demand."  # namespace of this page's session state

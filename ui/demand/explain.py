@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.charts import plot_shap_bar, plot_shap_waterfall
+from core.present.charts import plot_shap_bar, plot_shap_waterfall
 from core.demand.labels import SHAP_AXIS, demand_label
 from core.demand import charts as dc
 from core.demand.events import LEVEL_MODES, EventConfig, compute_event_metrics, compute_levels, event_note
 from core.demand.explain import local_step
 from core.errors import DataValidationError
-from core.imbalance import IMBALANCE_METHODS
-from core.safety import escape_plotly_text
+from core.data.imbalance import IMBALANCE_METHODS
+from core.data.safety import escape_plotly_text
 
 from ui.common import plain_columns
 from ui.demand.base import K, fail

@@ -13,7 +13,7 @@ from core.demand.blend import saved_name
 from core.demand.verdict import baseline_policy_backtest
 from core.errors import DataValidationError
 
-from core.glossary import metric_help, metric_label
+from core.present.glossary import metric_help, metric_label
 
 from ui.common import change_delta, get_currency, money, money_label, side_note
 from ui.demand.base import K, fail

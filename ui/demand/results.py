@@ -6,15 +6,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.charts import plot_training_history
+from core.present.charts import plot_training_history
 from core.demand import charts as dc
 from core.demand.fmetrics import mape_note
 from core.demand.forecast import get_history
 from core.demand.blend import recommended_text, saved_metrics, saved_metrics_table
 from core.demand.verdict import compare_demand, demand_warnings, versus_best
 from core.demand.labels import describe_excluded
-from core.glossary import metric_help, metric_label
-from core.training import describe_epochs, summarize_epochs
+from core.present.glossary import metric_help, metric_label
+from core.ml.training import describe_epochs, summarize_epochs
 
 from ui.common import get_verdicts, show_verdict, side_note
 from ui.demand.audit import show_run_audit
@@ -32,7 +32,7 @@ def forecast_tab(run) -> None:
 
 
 def show_demand_trust(run) -> None:
-    """The trust flags (``core.trust``) of the backtest, computed once per model; a search kept with the
+    """The trust flags (``core.report.trust``) of the backtest, computed once per model; a search kept with the
     run (settings chosen on purpose) drops the first-try 'too good' check."""
     from core.demand.trust import demand_trust
 

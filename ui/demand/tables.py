@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.glossary import column_label, metric_label
+from core.present.glossary import column_label, metric_label
 from ui.common import metric_columns, money
 
 UNIT = "{:,.1f}"  # forecast and error in units: fractional demand is real (3.4 a day on average)
@@ -64,7 +64,7 @@ def series_table(per_series: pd.DataFrame, columns: list[str]):
     return table.style.format(formats, na_rep="—")
 
 
-# Headers come from the glossary (core.glossary.COLUMNS); only the formats are the page's own.
+# Headers come from the glossary (core.present.glossary.COLUMNS); only the formats are the page's own.
 POLICY_FORMATS = {"demand_protection": UNIT, "sigma_protection": UNIT, "safety_stock": WHOLE, "reorder_point": WHOLE,
                   "expected_short": UNIT, "expected_cost": _money, "naive_safety_stock": WHOLE,
                   "naive_reorder_point": WHOLE, "naive_expected_cost": _money}

@@ -95,7 +95,7 @@ def collect(result: dict, job) -> None:
 
 def show_trained(run) -> None:
     """What was trained: the series, the horizon and the backtest, on which device, in how many epochs."""
-    from core.training import describe_epochs, summarize_epochs
+    from core.ml.training import describe_epochs, summarize_epochs
 
     st.success(f"Model trained: {len(run.n_train):,} series, forecasting {run.wcfg.horizon} periods ahead, "
                f"backtested over {run.config.origins} origin(s) of the held-out tail, on {run.device}. "

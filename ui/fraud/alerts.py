@@ -9,7 +9,7 @@ from core.fraud import charts as fc
 from core.fraud.alerts import build_alert_queue, filter_alerts
 from core.fraud.decisions import compute_cost_curve, compute_decision_bands, get_optimal_threshold
 from core.fraud.service import decision_thresholds, default_block
-from core.safety import safe_csv_bytes
+from core.data.safety import safe_csv_bytes
 
 from ui.common import get_currency, money, money_label, plain_columns, side_note
 from ui.fraud.base import K, fail

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.datasets import check_outcome_column, guess_positive
+from core.data.datasets import check_outcome_column, guess_positive
 from core.errors import DataValidationError
-from core.outcome import as_binary_labels
-from core.safety import escape_markdown
+from core.data.outcome import as_binary_labels
+from core.data.safety import escape_markdown
 from core.fraud.clock import CHOICES, is_numeric_time
 from core.fraud.columns import (KEY_ROLE, ROLE_NAMES, customer_key_rule, detect_columns, extra_feature_columns,
                                 lost_key_notice, make_columns, prepare_log)
 from core.fraud.features import FeatureConfig, compute_features
-from core.glossary import feature_label
+from core.present.glossary import feature_label
 from core.fraud.split import SHORT_DAYS, fit_to_span, split_by_time, suggest_split
 
 from ui.audit import kept_columns, leak_callout

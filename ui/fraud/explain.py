@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.charts import plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall
+from core.present.charts import plot_shap_bar, plot_shap_beeswarm, plot_shap_waterfall
 from core.fraud.alerts import format_value, get_reasons, short_label
 
 from ui.common import get_currency, money

@@ -7,7 +7,7 @@ import streamlit as st
 from core.errors import DataValidationError
 from core.fraud.alerts import get_reasons
 from core.fraud.columns import KEY_ROLE
-from core.safety import safe_csv_bytes
+from core.data.safety import safe_csv_bytes
 
 from ui.common import get_currency, plain_columns
 from ui.fraud.base import K, fail
@@ -67,7 +67,7 @@ def show_export(run) -> None:
     """Every test-period transaction with its risk and the band the alert policy puts it in."""
     import numpy as np
 
-    from core.decisions import fraud_decisions
+    from core.serve.decisions import fraud_decisions
 
     st.subheader("Downloads")
     try:

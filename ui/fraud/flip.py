@@ -7,7 +7,7 @@ import streamlit as st
 from core.errors import DataValidationError
 from core.fraud.alerts import short_label
 from core.fraud.flip import find_alert_flip, get_flip_features
-from core.safety import escape_markdown
+from core.data.safety import escape_markdown
 
 from ui.common import get_currency, show_error
 from ui.fraud.base import K

@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.blend import recommended_name
-from core.charts import plot_pr, plot_roc
+from core.ml.blend import recommended_name
+from core.present.charts import plot_pr, plot_roc
 from core.errors import DataValidationError
 from core.fraud import charts as fc
 from core.fraud.decisions import compute_card_precision_at_k, compute_precision_at_k_per_day
-from core.glossary import MODELS, metric_help, metric_label, rename_metrics
-from core.imbalance import IMBALANCE_METHODS
-from core.metrics import compute_pr, compute_roc
-from core.runsummary import decision_metrics
-from core.verdict import compare_binary, roc_auc_interval
+from core.present.glossary import MODELS, metric_help, metric_label, rename_metrics
+from core.data.imbalance import IMBALANCE_METHODS
+from core.ml.metrics import compute_pr, compute_roc
+from core.report.runsummary import decision_metrics
+from core.ml.verdict import compare_binary, roc_auc_interval
 
 from ui.common import get_currency, get_verdicts, metric_columns, show_verdict, side_note
 from ui.fraud.base import K, fail
@@ -80,10 +80,10 @@ def show_performance(run) -> None:
 
 
 def show_fraud_trust(run, container) -> None:
-    """The trust flags (``core.trust``) of the model and of the review line as the alert policy tab left
+    """The trust flags (``core.report.trust``) of the model and of the review line as the alert policy tab left
     it, in ``container`` (above the tabs). The ROC-AUC interval is kept per model."""
     from core.fraud.trust import fraud_trust
-    from core.money import currency_symbol
+    from core.present.money import currency_symbol
 
     test = run.test
     y, p = test["label"].to_numpy(), test[run.score_column].to_numpy()
@@ -131,7 +131,7 @@ def start_comparison(run, methods, *, min_precision: float, epochs: int) -> None
     """Submit the comparison as this browser's job (a worker process trains the networks); the strategies
     and the memory of each one's training on the run's log are checked first, here."""
     from core.fraud.compare import check_methods
-    from core.memory_guard import estimate_job, plan_memory
+    from core.store.memory_guard import estimate_job, plan_memory
 
     methods = check_methods(methods)
     for method in methods:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.imbalance import IMBALANCE_METHODS
-from core.training import describe_epochs, summarize_epochs
+from core.data.imbalance import IMBALANCE_METHODS
+from core.ml.training import describe_epochs, summarize_epochs
 
 from core.fraud.pipeline import FRAUD_TABULAR
 

@@ -10,7 +10,7 @@ from core.quality.charts import plot_class_bar
 from core.quality.data import LoadOptions, find_ok_class, load_image_dataset
 from core.quality.evaluate import DEFECT_TYPING_NOTE
 from core.quality.labels import describe_layout
-from core.safety import escape_markdown
+from core.data.safety import escape_markdown
 
 from ui.quality.base import K, SIZES, fail, load_sample, max_images, pct, thumb
 

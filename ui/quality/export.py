@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.safety import safe_csv_bytes
+from core.data.safety import safe_csv_bytes
 from ui.common import plain_columns
 from ui.quality.base import K
 from ui.origin import trained_name

@@ -59,9 +59,9 @@ def show_performance(run) -> None:
 
 
 def show_quality_trust(run, container) -> None:
-    """The trust flags (``core.trust``) of the test images and, with a good class, of the reject line as
+    """The trust flags (``core.report.trust``) of the test images and, with a good class, of the reject line as
     the decision tab left it, in ``container`` (above the tabs)."""
-    from core.money import currency_symbol
+    from core.present.money import currency_symbol
     from core.quality.trust import quality_trust
 
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.charts import plot_training_history
+from core.present.charts import plot_training_history
 from core.quality.data import find_ok_class
 from core.quality.engine import QualityConfig
 from core.quality.models import BACKBONES
