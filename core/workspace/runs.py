@@ -1,4 +1,5 @@
-"""Saved runs for the Runs page: listing with filters, side-by-side comparison, curve overlays, deletion.
+"""Saved runs for the Runs page: listing with filters, side-by-side comparison, curve overlays (the
+runs folder's sub-folders and deleting a run: ``core.workspace.folders``).
 
 Everything here reads the JSON metadata only (``core.store.registry.list_runs``), never a Keras file, so a
 folder of hundreds of runs lists in a blink. Runs saved without the ``"workspace"`` summary (older
@@ -9,9 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import shutil
-import uuid
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -21,11 +19,13 @@ import plotly.graph_objects as go
 from core.errors import DataValidationError
 from core.store.runmeta import decision as saved_decision
 from core.store.runmeta import headline, section, workspace
+# The runs folder itself (listing its sub-folders, deleting a run) lives in core.workspace.folders;
+# the Runs page and the session's folder picker import these names from here.
+from core.workspace.folders import (TRASH_PREFIX, delete_run, list_run_folders,  # noqa: F401
+                                    resolve_run_folder)
 
 NOT_RECORDED = "not recorded"
 TRUST_ITEM = "Trust warnings"  # the comparison's first row: the headlines of core.report.trust's flags
-TRASH_PREFIX = ".trash-"
-_RUN_FILES = ("metadata.json", "model.keras")
 
 
 # ---------------------------------------------------------------- reading one run's metadata
@@ -384,74 +384,3 @@ def plot_run_curves(runs: list[dict], curve: str) -> go.Figure:
     if missing:
         title += f" (not recorded for {len(missing)} run{'s' if len(missing) > 1 else ''})"
     return _layout(fig, title, x_label, y_label)
-
-
-# ---------------------------------------------------------------- runs folders and deletion
-def list_run_folders(base) -> list[str]:
-    """The sub-folders of the runs folder ``base`` a visitor may pick (names, sorted): direct child
-    folders that are not runs themselves, not hidden (a visitor's private folder, a deletion in
-    progress) and not links (a link could lead anywhere on the server). The operator makes them
-    (``mkdir runs/team-a``, or ``--save runs/team-a/RUN`` on the command line); a visitor cannot name
-    any other folder."""
-    base = Path(base)
-    try:
-        children = sorted(base.iterdir(), key=lambda p: p.name.lower()) if base.is_dir() else []
-    except OSError:
-        return []
-    return [p.name for p in children
-            if not p.name.startswith(".") and not p.is_symlink() and p.is_dir()
-            and not any((p / f).exists() for f in _RUN_FILES)]
-
-
-def resolve_run_folder(base, name: str | None) -> Path:
-    """``base`` or its sub-folder ``name`` when ``list_run_folders`` offers it; anything else (a path, a
-    hidden or linked folder, one deleted since) falls back to ``base``."""
-    base = Path(base)
-    return base / name if name and name in list_run_folders(base) else base
-
-
-def delete_run(root, run) -> None:
-    """Delete one run folder, atomically and only inside ``root``.
-
-    ``run`` is a run id or a path. Only a direct child folder of ``root`` that holds run files is
-    deleted; ``..``, symbolic links and anything outside ``root`` are refused. The folder is first
-    renamed to a hidden trash name (one atomic step: the run stops listing at once) and then removed,
-    so a crash can leave only a hidden folder that ``list_runs`` ignores and the next delete clears.
-    """
-    root_path = Path(root)
-    raw = str(run).strip()
-    name = Path(raw).name
-    if not raw or ".." in Path(raw).parts or name in ("", ".", "..") or name.startswith("."):
-        raise DataValidationError(
-            f"Expected the id of a run in the runs folder; got '{raw}'. Fix: pick a run from the list.")
-    root_real = root_path.resolve()
-    target = root_path / name
-    if Path(raw).is_absolute() or len(Path(raw).parts) > 1:
-        # A path was given: it must name exactly that child of the runs folder.
-        if Path(raw).parent.resolve() != root_real:
-            raise DataValidationError(
-                f"Only runs inside the runs folder can be deleted; got '{raw}'. "
-                "Fix: pick a run from the list.")
-    if target.is_symlink() or target.resolve().parent != root_real:
-        raise DataValidationError(
-            f"Run '{name}' is a link to another place, not a run folder; it was not deleted. "
-            "Fix: remove the link by hand if it is not wanted.")
-    if not target.is_dir():
-        raise DataValidationError(
-            f"Expected a run folder '{name}' in the runs folder; there is none (already deleted?). "
-            "Fix: refresh the list.")
-    if not any((target / f).exists() for f in _RUN_FILES):
-        raise DataValidationError(
-            f"Folder '{name}' holds no saved run ({' or '.join(_RUN_FILES)}); it was not deleted. "
-            "Fix: pick a run from the list.")
-    _purge_trash(root_real)
-    trash = root_real / f"{TRASH_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
-    os.rename(target, trash)
-    shutil.rmtree(trash, ignore_errors=True)
-
-
-def _purge_trash(root: Path) -> None:
-    """Finish deletions a crash interrupted (hidden trash folders of this module only)."""
-    for p in root.iterdir():
-        if p.name.startswith(TRASH_PREFIX) and p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
