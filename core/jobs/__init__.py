@@ -26,20 +26,27 @@ DEFAULT_LIMIT = 2
 MAX_LIMIT = 64
 
 
-def get_training_limit(env: dict | None = None) -> int:
-    """Trainings allowed at once: ``STUDIO_MAX_CONCURRENT_TRAININGS`` (default 2), a whole number >= 1."""
-    raw = (os.environ if env is None else env).get(LIMIT_ENV, "")
-    if str(raw).strip() == "":
-        return DEFAULT_LIMIT
+def env_setting(name: str, default, *, parse, valid, message, env: dict | None = None):
+    """A server setting read from the environment: ``default`` when unset or blank, else ``parse`` of the
+    value, refused with ``message(raw)`` (expected / got / fix) when it does not parse or is not ``valid``."""
+    raw = str((os.environ if env is None else env).get(name, "") or "").strip()
+    if raw == "":
+        return default
     try:
-        value = int(str(raw).strip())
+        value = parse(raw)
     except ValueError:
         value = None
-    if value is None or not 1 <= value <= MAX_LIMIT:
-        raise DataValidationError(
-            f"{LIMIT_ENV} must be a whole number of trainings from 1 to {MAX_LIMIT}; got {raw!r}. "
-            f"Fix: set it to e.g. {DEFAULT_LIMIT}, or unset it for the default of {DEFAULT_LIMIT}.")
+    if value is None or not valid(value):
+        raise DataValidationError(message(raw))
     return value
+
+
+def get_training_limit(env: dict | None = None) -> int:
+    """Trainings allowed at once: ``STUDIO_MAX_CONCURRENT_TRAININGS`` (default 2), a whole number >= 1."""
+    return env_setting(
+        LIMIT_ENV, DEFAULT_LIMIT, env=env, parse=int, valid=lambda v: 1 <= v <= MAX_LIMIT,
+        message=lambda raw: f"{LIMIT_ENV} must be a whole number of trainings from 1 to {MAX_LIMIT}; got {raw!r}. "
+                            f"Fix: set it to e.g. {DEFAULT_LIMIT}, or unset it for the default of {DEFAULT_LIMIT}.")
 
 
 @dataclass(eq=False)

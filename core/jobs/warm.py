@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import DataValidationError
+from core.jobs import env_setting
 
 WORKERS_ENV = "STUDIO_WARM_WORKERS"
 IDLE_ENV = "STUDIO_WARM_IDLE_S"
@@ -42,34 +42,18 @@ READY = "ready"
 
 def get_warm_workers(env: dict | None = None) -> int:
     """Spare workers to keep: ``STUDIO_WARM_WORKERS`` (default 1), a whole number from 0 (none) to 8."""
-    raw = str((os.environ if env is None else env).get(WORKERS_ENV, "") or "").strip()
-    if raw == "":
-        return DEFAULT_WORKERS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not 0 <= value <= MAX_WORKERS:
-        raise DataValidationError(
-            f"{WORKERS_ENV} must be a whole number of spare workers from 0 to {MAX_WORKERS}; got {raw!r}. "
-            f"Fix: set it to 0 (every job starts its own worker), 1 (the default) or more.")
-    return value
+    return env_setting(
+        WORKERS_ENV, DEFAULT_WORKERS, env=env, parse=int, valid=lambda v: 0 <= v <= MAX_WORKERS,
+        message=lambda raw: f"{WORKERS_ENV} must be a whole number of spare workers from 0 to {MAX_WORKERS}; got "
+                            f"{raw!r}. Fix: set it to 0 (every job starts its own worker), 1 (the default) or more.")
 
 
 def get_warm_idle(env: dict | None = None) -> float:
     """Seconds after the last job ended before spares exit: ``STUDIO_WARM_IDLE_S`` (default 60), > 0."""
-    raw = str((os.environ if env is None else env).get(IDLE_ENV, "") or "").strip()
-    if raw == "":
-        return DEFAULT_IDLE_S
-    try:
-        value = float(raw)
-    except ValueError:
-        value = None
-    if value is None or not value > 0 or value != value:
-        raise DataValidationError(
-            f"{IDLE_ENV} must be a number of seconds above 0; got {raw!r}. Fix: set it to e.g. "
-            f"{DEFAULT_IDLE_S:.0f}, or unset it for the default.")
-    return value
+    return env_setting(
+        IDLE_ENV, DEFAULT_IDLE_S, env=env, parse=float, valid=lambda v: v > 0,  # NaN is not above 0 either
+        message=lambda raw: f"{IDLE_ENV} must be a number of seconds above 0; got {raw!r}. Fix: set it to e.g. "
+                            f"{DEFAULT_IDLE_S:.0f}, or unset it for the default.")
 
 
 def _settings(env: dict) -> dict:

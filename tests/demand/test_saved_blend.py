@@ -182,20 +182,28 @@ def test_the_page_names_the_saved_forecast(small_run):
     assert recommended_text({"checked": False}) is None
 
 
-def test_the_page_job_saves_and_explains_the_recommended_blend(small_sales, monkeypatch):
+class _Quiet:
+    """A job reporter that keeps nothing (the page job's progress is not under test here)."""
+
+    def status(self, text):
+        pass
+
+    def epoch(self, *a, **k):
+        pass
+
+
+def _page_job(small_sales, monkeypatch, search):
+    """The demand page's training job with the recommendation fixed to a 50/50 blend with seasonal naive."""
     import core.demand.recommend as recommend
     from core.demand.forecast import DemandConfig
     from core.demand.jobs import train_page
 
-    class Quiet:
-        def status(self, text):
-            pass
-
-        def epoch(self, *a, **k):
-            pass
-
     monkeypatch.setattr(recommend, "recommend_forecast", lambda run: _rec("seasonal_naive", 0.5))
-    out = train_page(small_sales, config=DemandConfig(horizon=7, epochs=1, seed=0), search=None, report=Quiet())
+    return train_page(small_sales, config=DemandConfig(horizon=7, epochs=1, seed=0), search=search, report=_Quiet())
+
+
+def test_the_page_job_saves_and_explains_the_recommended_blend(small_sales, monkeypatch):
+    out = _page_job(small_sales, monkeypatch, None)
     run = out["run"]
     assert run.blend["baseline"] == "seasonal_naive" and run.recommended["saved"] == "ensemble"
     assert out["ensemble_shap"] is not None  # SHAP of the saved blend, in units, as the search's ensemble
@@ -203,19 +211,6 @@ def test_the_page_job_saves_and_explains_the_recommended_blend(small_sales, monk
 
 def test_the_page_job_saves_the_network_when_the_blend_is_unticked(small_sales, monkeypatch):
     """The page's "Blend with the best baseline" unticked (``search["ensemble"]`` False): the network is saved."""
-    import core.demand.recommend as recommend
-    from core.demand.forecast import DemandConfig
-    from core.demand.jobs import train_page
-
-    class Quiet:
-        def status(self, text):
-            pass
-
-        def epoch(self, *a, **k):
-            pass
-
-    monkeypatch.setattr(recommend, "recommend_forecast", lambda run: _rec("seasonal_naive", 0.5))
-    out = train_page(small_sales, config=DemandConfig(horizon=7, epochs=1, seed=0),
-                     search={"enabled": False, "budget": 30.0, "ensemble": False}, report=Quiet())
+    out = _page_job(small_sales, monkeypatch, {"enabled": False, "budget": 30.0, "ensemble": False})
     run = out["run"]
     assert not run.blend and run.recommended["saved"] == "network" and out["ensemble_shap"] is None
