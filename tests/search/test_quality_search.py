@@ -164,8 +164,8 @@ def test_cli_budget_too_small_keeps_todays_recipe(parts_zip, tmp_path, capsys):
     assert s["best_trial"] is None and s["best_params"] == s["recipe_params"]
     assert any("too small for one trial" in n and "today's recipe" in n for n in s["notices"])
     assert "too small for one trial" in out.err
-    assert result["recommended"] == {"model": "network", "label": "Keras network", "metrics": result["metrics"],
-                                     "saved": "network"}
+    assert result["recommended"] == {"model": "network", "label": "Keras network", "name": "The CNN",
+                                     "metrics": result["metrics"], "saved": "network"}
     assert result["config"]["filters"] == [16, 32, 64, 96] and result["config"]["image_size"] == 32
     meta = json.loads((Path(result["saved_to"]) / "metadata.json").read_text())
     ws = meta.get("workspace", meta)
