@@ -40,11 +40,9 @@ def source_sha256(source, files: dict[str, bytes] | None = None) -> str | None:
             h.update(rel.encode("utf-8") + b"\0" + hashlib.sha256(files[rel]).digest())
         return h.hexdigest()
     if isinstance(source, (str, Path)):
-        h = hashlib.sha256()
-        with open(source, "rb") as fh:  # in blocks: a file to score or sample may be larger than memory
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
+        from core.store.registry import file_sha256
+
+        return file_sha256(source)
     if isinstance(source, (bytes, bytearray)):
         return hashlib.sha256(source).hexdigest()
     if hasattr(source, "getvalue"):  # Streamlit's UploadedFile, BytesIO

@@ -46,17 +46,9 @@ RUN_ROWS = 16_384
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _keras_sha(run_dir: Path) -> str:
     """The SHA-256 of the run's ``.keras`` file as saved (the run's file list), else as it is on disk."""
-    from core.store.registry import MODEL_FILE, read_metadata
+    from core.store.registry import MODEL_FILE, file_sha256, read_metadata
 
     rec = (read_metadata(run_dir).get("files") or {}).get(MODEL_FILE)
     if isinstance(rec, dict) and rec.get("sha256"):
@@ -65,7 +57,7 @@ def _keras_sha(run_dir: Path) -> str:
     if not path.is_file():
         raise DataValidationError(f"Expected a Keras model file in run '{run_dir.name}'; got none. "
                                   "Fix: pick a run saved with its model, or train it again.")
-    return _sha256(path)
+    return file_sha256(path)
 
 
 def _fallback_dir(run_dir: Path, keras_sha: str) -> Path:
@@ -84,7 +76,7 @@ def _read_side(side: Path) -> dict[str, str]:
 
 def cached_onnx(run_dir) -> Path | None:
     """The run's cached ONNX export when it is complete and made from the run's current model, else None."""
-    from core.store.registry import MODEL_FILE
+    from core.store.registry import MODEL_FILE, file_sha256
 
     run_dir = Path(run_dir)
     keras_sha = _keras_sha(run_dir)
@@ -93,7 +85,7 @@ def cached_onnx(run_dir) -> Path | None:
         if not (onnx.is_file() and side.is_file()) or onnx.is_symlink():
             continue
         sums = _read_side(side)
-        if sums.get(MODEL_FILE) == keras_sha and sums.get(ONNX_FILE) == _sha256(onnx):
+        if sums.get(MODEL_FILE) == keras_sha and sums.get(ONNX_FILE) == file_sha256(onnx):
             return onnx
     return None
 

@@ -78,7 +78,9 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's bytes (what ``sha256sum FILE`` prints), read in blocks: a run's files and a
+    file to score may be larger than memory."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -189,7 +191,7 @@ def save_run(root, *, model: Any, metadata: dict, files: dict[str, bytes] | None
         manifest = {}
         for p in sorted(tmp.iterdir()):
             _fsync_file(p)
-            manifest[p.name] = {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+            manifest[p.name] = {"bytes": p.stat().st_size, "sha256": file_sha256(p)}
         meta = {"format_version": FORMAT_VERSION, "run_id": run_id, "saved_at": time.time(), **metadata,
                 SCHEMA_KEY: SCHEMA_VERSION, "files": manifest}
         with open(tmp / META_FILE, "w", encoding="utf-8") as fh:
@@ -375,7 +377,7 @@ def check_run_folder(path, meta: dict | None = None, *, verify_hashes: bool = Fa
             return (f"Run '{name}' skipped: its file '{fname}' has {f.stat().st_size:,} bytes, expected "
                     f"{rec['bytes']:,} as saved; it was replaced or cut short. Fix: copy the run's own file "
                     "back, or delete the run and train again.")
-        if verify_hashes and isinstance(rec, dict) and rec.get("sha256") and _sha256(f) != rec["sha256"]:
+        if verify_hashes and isinstance(rec, dict) and rec.get("sha256") and file_sha256(f) != rec["sha256"]:
             return (f"Run '{name}' skipped: its file '{fname}' is not the one saved with the run (its "
                     "SHA-256 differs). Fix: copy the run's own file back, or delete the run and train again.")
     return None
