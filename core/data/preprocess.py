@@ -190,15 +190,26 @@ class TabularPreprocessor:
     def _scale(self, c: str, x: np.ndarray) -> np.ndarray:
         """Training-fitted scaling of one numeric column's raw values (NaN stays NaN)."""
         if self.scaling == "quantile" and c in self.quantiles:
-            q = np.asarray(self.quantiles[c], dtype=float)
+            q, p, q_rev, p_rev = self._quantile_arrays(c)
             if len(q) < 2 or q[0] == q[-1]:
                 return np.where(np.isnan(x), np.nan, 0.0)
-            p = np.linspace(0, 1, len(q))
             # Averaging the interpolation from below and from above gives tied values (a count
             # that is 0 for most rows) the middle of their rank range, as scikit-learn does.
-            u = 0.5 * (np.interp(x, q, p) - np.interp(-x, -q[::-1], -p[::-1]))
+            u = 0.5 * (np.interp(x, q, p) - np.interp(-x, q_rev, p_rev))
             return _ndtri(np.clip(u, TAIL, 1 - TAIL))
         return (x - self.means[c]) / self.stds[c]
+
+    def _quantile_arrays(self, c: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Column ``c``'s fitted quantiles as arrays (q, their probabilities, and both negated and reversed),
+        made once per fitted list: converting the stored list on every call was most of scoring one row."""
+        stored = self.quantiles[c]
+        cache = self.__dict__.setdefault("_quantile_cache", {})
+        hit = cache.get(c)
+        if hit is None or hit[0] is not stored:
+            q = np.asarray(stored, dtype=float)
+            p = np.linspace(0, 1, len(q))
+            hit = cache[c] = (stored, (q, p, -q[::-1], -p[::-1]))
+        return hit[1]
 
     def _unscale(self, c: str, z: np.ndarray) -> np.ndarray:
         if self.scaling == "quantile" and c in self.quantiles:
@@ -226,22 +237,41 @@ class TabularPreprocessor:
         self._check_columns(df)
         out = np.empty((len(df), len(self.columns)), dtype=np.float32)
         keep_nan = set(self.indicators)
+        small = len(df) <= SMALL_FRAME
+        raw, block = self._small_blocks(df) if small else (None, None)
         for j, c in enumerate(self.numeric):
-            x = self._raw_numeric(df, c)
+            x = raw[:, j] if raw is not None else self._raw_numeric(df, c)
+            if raw is not None and self.sentinels.get(c):
+                x = np.where(np.isin(x, self.sentinels[c]), np.nan, x)
             if c not in keep_nan:
                 x = np.where(np.isnan(x), self.medians[c], x)
             out[:, j] = self._scale(c, x)
-        for j, c in enumerate(self.categorical, start=len(self.numeric)):
+        for k, c in enumerate(self.categorical):
+            j = len(self.numeric) + k
             cats = self.categories[c]
             lookup = {v: i for i, v in enumerate(cats)}
             other = len(cats) - 1
-            if len(df) <= SMALL_FRAME:
-                # A few rows (a prediction request): the same labels as _as_category, looked up one by one,
-                # instead of pandas' per-call overhead three times over (0.4 ms a column for one row).
-                out[:, j] = [lookup.get(MISSING if pd.isna(v) else str(v), other) for v in df[c].astype("object")]
+            if small:
+                # A few rows (a prediction request): the same labels as _as_category, looked up one by one
+                # instead of pandas' per-call overhead three times over.
+                out[:, j] = [lookup.get(MISSING if pd.isna(v) else str(v), other) for v in block[:, k]]
             else:
                 out[:, j] = self._as_category(df[c]).map(lookup).fillna(other).to_numpy()
         return out
+
+    def _small_blocks(self, df: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray]:
+        """A few rows' numeric columns as one float block (missing as NaN; None when one of them does not
+        hold plain numpy numbers, which ``_raw_numeric`` then parses column by column) and categorical
+        columns as one object block, from one conversion of the frame: a pandas lookup per column (and
+        selecting columns by a list of names) was most of the time of a one-row request."""
+        names = df.columns.tolist()
+        dtypes = df.dtypes.tolist()
+        pos = {n: i for i, n in enumerate(names)}
+        values = df.to_numpy(dtype=object)
+        num = [pos[c] for c in self.numeric]
+        plain = all(isinstance(dtypes[i], np.dtype) and dtypes[i].kind in "biuf" for i in num)
+        raw = values[:, num].astype(float) if plain and num else None
+        return raw, values[:, [pos[c] for c in self.categorical]]
 
     @property
     def n_encoded(self) -> int:

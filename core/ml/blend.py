@@ -48,6 +48,9 @@ class Blend:
             X = preprocessor.encode(Z) if encoded is None else encoded
         else:
             X = Z
+        fast = _logistic_proba(self.model, X)
+        if fast is not None:
+            return fast
         return np.asarray(self.model.predict_proba(X)[:, 1], dtype=float)
 
     def mix(self, p_network, preprocessor, Z: np.ndarray, encoded: np.ndarray | None = None) -> np.ndarray:
@@ -56,6 +59,23 @@ class Blend:
 
         return blend(np.asarray(p_network, dtype=float).ravel(), self.baseline_codes(preprocessor, Z, encoded),
                      self.weight)
+
+
+def _logistic_proba(model, X) -> np.ndarray | None:
+    """A binary scikit-learn logistic regression's ``predict_proba(X)[:, 1]`` by its own arithmetic (the same
+    operations in the same order, so the same bits), without its input checks: those took 0.7 ms of a
+    one-row request. None for any other model or input (the caller then asks the model)."""
+    if type(model).__name__ != "LogisticRegression" or not type(model).__module__.startswith("sklearn."):
+        return None
+    coef = getattr(model, "coef_", None)
+    if coef is None or coef.ndim != 2 or coef.shape[0] != 1 or len(getattr(model, "classes_", ())) != 2:
+        return None
+    if not isinstance(X, np.ndarray) or X.ndim != 2 or X.dtype.kind != "f" or X.shape[1] != coef.shape[1]:
+        return None
+    from scipy.special import expit
+
+    scores = (X @ coef.T + model.intercept_).reshape(-1)
+    return np.asarray(expit(scores), dtype=float)
 
 
 def recommended_codes(network_codes: Callable[[np.ndarray], np.ndarray], preprocessor,

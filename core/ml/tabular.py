@@ -115,7 +115,8 @@ def explain_rows(model, preprocessor: TabularPreprocessor, background: np.ndarra
 
     predict = recommended_predict(model, preprocessor, blend)
     codes = preprocessor.transform_codes(df) if codes is None else codes
-    return compute_shap_tabular(predict, background, codes, preprocessor.columns, df[preprocessor.columns], seed=seed)
+    shown = df if df.columns.tolist() == preprocessor.columns else df[preprocessor.columns]
+    return compute_shap_tabular(predict, background, codes, preprocessor.columns, shown, seed=seed)
 
 
 @dataclass

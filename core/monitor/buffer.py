@@ -20,16 +20,17 @@ memory stays bounded.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
 
-import pandas as pd
 
 DEFAULT_FLUSH_SECONDS = 2.0
 FLUSH_ROWS = 2_000  # a run's rows are written once this many wait, whatever their age
 HOLD_ROWS = 200_000  # rows kept for a log that cannot be written, beyond which the oldest are dropped
 MAX_FLUSH_SECONDS = 3600.0
+PAUSE_LIMIT_SECONDS = 0.05  # the longest a flush waits for the answers in progress before its next slice
 
 
 def check_flush_seconds(value) -> float:
@@ -76,6 +77,30 @@ class LogBuffer:
         self._thread: threading.Thread | None = None
         self._closed = False
         self.written = 0  # rows written so far
+        self._answering = 0  # requests being answered now (``answering``)
+        self._answering_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def answering(self):
+        """Held by the service while it answers a request: a flush in progress waits for it between slices."""
+        with self._answering_lock:
+            self._answering += 1
+        try:
+            yield
+        finally:
+            with self._answering_lock:
+                self._answering -= 1
+
+    def pause(self, limit: float = PAUSE_LIMIT_SECONDS) -> None:
+        """Wait while requests are being answered, at most ``limit`` seconds. The writer calls it between
+        slices of its work: building the rows of many requests holds Python's interpreter lock, and a
+        request that arrived during one long build waited for all of it (the tail of one-row latency);
+        in slices, answers run between them and a flush takes longer, not the requests."""
+        if not self._answering:
+            return
+        end = time.monotonic() + limit
+        while self._answering and time.monotonic() < end:
+            time.sleep(0.0005)
 
     def add(self, key: str, run_dir, frame, write) -> list[str]:
         """Queue ``frame`` (one request's item: ``len`` is its rows) for ``run_dir``; the notices the answer

@@ -31,6 +31,7 @@ reported in the response's ``notices`` instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -143,7 +144,7 @@ class ServedLog:
             # Built without the run's lock: a request answered meanwhile takes that lock for its ids only,
             # and no longer waits for the rows of the many requests before it to be built.
             late: list[str] = []
-            parts += rec.build_requests(requests, notices=late)
+            parts += rec.build_requests(requests, notices=late, pause=self.pause)
             if late:
                 with self._run_locks[key]:
                     rec.notices.extend(late)
@@ -157,12 +158,21 @@ class ServedLog:
         for done, frame in parts:
             if error is None:
                 try:
+                    self.pause()
                     rec.write(frame)
                 except LOG_ERRORS as exc:  # a full disk, permissions: kept for the next flush
                     error = str(exc)
             if error is not None:
                 left += done
         return left, error
+
+    def answering(self):
+        """A context the service holds while it answers a request (a flush in progress yields to it)."""
+        return contextlib.nullcontext() if self.buffer is None else self.buffer.answering()
+
+    def pause(self) -> None:
+        if self.buffer is not None:
+            self.buffer.pause()
 
     def flush(self, run_dir=None) -> int:
         """Write the buffered rows now (one run's, or all); the rows written (0 without a buffer)."""

@@ -141,10 +141,12 @@ def _already_fits(meta: dict, df: pd.DataFrame, optional: tuple[str, ...]) -> pd
     from core.data.columncheck import CATEGORY, NUMBER, get_expected_input
 
     kinds = get_expected_input(meta).get("columns") or {}
-    if set(df.columns) - set(optional) != set(kinds):
+    # Column labels and types as plain lists: pandas' per-column lookups were most of this check's time.
+    dtypes = dict(zip(df.columns.tolist(), df.dtypes.tolist()))
+    if set(dtypes) - set(optional) != set(kinds):
         return None
     for c, kind in kinds.items():
-        if kind == NUMBER and not pd.api.types.is_numeric_dtype(df[c]):
+        if kind == NUMBER and not pd.api.types.is_numeric_dtype(dtypes[c]):
             return None
         if kind not in (NUMBER, CATEGORY):
             return None

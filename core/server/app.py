@@ -141,6 +141,11 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
         return served.record(p.run_dir, df, p.predict(df.drop(columns=ids) if ids else df))
 
     async def predict(request: Request, p):
+        # While a request is answered, the prediction log's flush (another thread) waits between slices.
+        with served.answering() if served is not None else contextlib.nullcontext():
+            return await answer_request(request, p)
+
+    async def answer_request(request: Request, p):
         body = await read_body(request, limits)
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype == "multipart/form-data":

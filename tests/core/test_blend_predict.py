@@ -50,3 +50,27 @@ def test_network_alone_and_code_reading_baselines_predict_as_before():
     pre, Z, net, blend = _setup("gradient_boosting")  # reads the codes: nothing to share
     np.testing.assert_array_equal(recommended_predict(net, pre, blend)(np.nan_to_num(Z)),
                                   recommended_codes(lambda z: predict_codes(net, pre, z), pre, blend)(np.nan_to_num(Z)))
+
+
+def test_logistic_regression_probabilities_are_the_models_own_to_the_bit():
+    """The blend computes a binary logistic regression's probabilities itself (a one-row request spent most
+    of its baseline time in scikit-learn's input checks): they must equal predict_proba exactly, and any
+    other model or input goes to the model."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from core.ml.blend import _logistic_proba
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6))
+    y = (X[:, 0] + rng.normal(size=300) > 0).astype(int)
+    lr = LogisticRegression(max_iter=500).fit(X, y)
+    for rows in (X, X.astype(np.float32), X[:1].astype(np.float32)):
+        got = _logistic_proba(lr, rows)
+        np.testing.assert_array_equal(got, lr.predict_proba(rows)[:, 1])
+    three = LogisticRegression(max_iter=500).fit(X, np.digitize(X[:, 1], [-0.5, 0.5]))
+    assert _logistic_proba(three, X) is None  # three classes: the model's own softmax
+    assert _logistic_proba(lr, X[:, :5]) is None  # a wrong width reaches the model (and its error)
+    assert _logistic_proba(HistGradientBoostingClassifier(max_iter=5).fit(X, y), X) is None
+    blend = Blend("logistic_regression", 0.5, lr)
+    pre = type("Pre", (), {"encode": staticmethod(lambda Z: Z)})()
+    np.testing.assert_array_equal(blend.baseline_codes(pre, X), lr.predict_proba(X)[:, 1])

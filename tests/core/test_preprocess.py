@@ -197,3 +197,25 @@ def test_categorical_blanks_are_a_category_of_their_own_however_rare():
     # With a category cap the blank still keeps its place; the surplus goes to '(other)'.
     capped = TabularPreprocessor(["x"], ["job"], max_categories=3).fit(df)
     assert capped.categories["job"] == ["Other", "(missing)", OTHER]
+
+
+@pytest.mark.parametrize("scaling", ["quantile", "standard"])
+def test_a_few_rows_get_the_same_codes_as_a_large_frame(scaling):
+    """A prediction request's few rows take a faster path (one conversion of the frame); every value must
+    match the column-by-column path a file of many rows takes: sentinels, blanks, ints, text numbers,
+    unseen and missing categories, columns in another order."""
+    rng = np.random.default_rng(3)
+    train = _bureau_like(600).assign(kind=rng.choice(["a", "b", "c"], 600), grade=rng.choice([1, 2, 3], 600))
+    train.loc[:20, "kind"] = None
+    pre = TabularPreprocessor(["late", "ratio", "income"], ["kind", "grade"], scaling=scaling).fit(train)
+    new = _bureau_like(400, seed=9).assign(kind=rng.choice(["a", "b", "zz", None], 400),
+                                           grade=rng.choice([1, 2, 3, 7], 400), extra="x")
+    new["late"] = new["late"].fillna(0).astype(int)  # an int column, with the 96 / 98 codes in it
+    new = new[["extra", "grade", "income", "kind", "ratio", "late"]]
+    whole = pre.transform_codes(new)  # more rows than SMALL_FRAME: the column-by-column path
+    parts = np.vstack([pre.transform_codes(new.iloc[i:i + 7]) for i in range(0, len(new), 7)])
+    np.testing.assert_array_equal(parts, whole)
+    assert np.isnan(whole[:, 0]).any() and (whole[:, 3] == len(pre.categories["kind"]) - 1).any()
+    # numbers sent as text (a column that is not numeric) still parse, through the column-by-column path
+    text = new.head(5).assign(ratio=new["ratio"].head(5).map(repr))
+    np.testing.assert_array_equal(pre.transform_codes(text), whole[:5])

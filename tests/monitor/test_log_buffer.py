@@ -261,3 +261,60 @@ def test_row_ids_without_an_id_like_column_skip_the_join_and_agree_with_it(tmp_p
     assert joins == [1] and ids.tolist() == [str(v) for v in rows["applicant_id"]]
     named = rows.drop(columns="applicant_id").assign(ref=[1, 1, 1, 1, 2])  # id-like name, not distinct
     assert spec.row_ids(meta, named, scores).isna().all() and joins == [1, 1]
+
+
+def test_a_flush_yields_to_requests_being_answered_and_writes_the_same_rows(tmp_path, monkeypatch):
+    """The writer builds many requests' rows in slices and, between slices, waits while a request is being
+    answered: the rows written are the same as one build's, and the flush does not finish while an answer
+    is in progress (until the pause's limit)."""
+    from core.monitor import buffer, record
+
+    runs = {k: make_run(tmp_path / k) for k in ("sliced", "whole")}
+    logs = {k: ServedLog(flush_seconds=3600) for k in runs}
+    sent = [request(1 + i % 3, seed=i, ids=True) for i in range(23)]
+    for k, served in logs.items():
+        for rows, scores in sent:
+            served.record(runs[k], rows, scores)
+    monkeypatch.setattr(record, "CONCAT_SLICE", 10_000)  # "whole": one join, as before slices
+    assert logs["whole"].flush() == sum(len(r) for r, _ in sent)
+
+    monkeypatch.setattr(record, "CONCAT_SLICE", 4)
+    monkeypatch.setattr(buffer, "PAUSE_LIMIT_SECONDS", 3600.0)  # only the answer's end lets the flush go on
+    served = logs["sliced"]
+    waits = []
+    answer = served.answering()
+    answer.__enter__()  # a request in progress
+
+    def sleep(seconds):  # the pause's wait: the answer ends after a few of them
+        waits.append(seconds)
+        if len(waits) == 5:
+            answer.__exit__(None, None, None)
+
+    monkeypatch.setattr(buffer.time, "sleep", sleep)
+    assert served.flush() == sum(len(r) for r, _ in sent)
+    assert len(waits) == 5 and served.buffer._answering == 0  # it waited for the answer, then went on
+    cols = ["row_id", "event_time", "score", "decision", "in.x1", "in.x2", "in.region", "id_generated"]
+    got, want = (logged(runs[k]).sort_values("row_id")[cols].reset_index(drop=True) for k in ("sliced", "whole"))
+    pd.testing.assert_frame_equal(got, want)
+    assert list(logged(runs["sliced"]).columns) == list(logged(runs["whole"]).columns)
+
+
+def test_pause_waits_only_while_a_request_is_answered_and_never_beyond_its_limit(monkeypatch):
+    from core.monitor import buffer
+
+    buf = LogBuffer(seconds=3600)
+    clock, waits = [0.0], []
+    monkeypatch.setattr(buffer.time, "monotonic", lambda: clock[0])
+
+    def sleep(seconds):
+        waits.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(buffer.time, "sleep", sleep)
+    buf.pause(limit=5)
+    assert waits == []  # nothing answered: no wait
+    with buf.answering(), buf.answering():
+        assert buf._answering == 2
+        buf.pause(limit=0.01)
+    assert buf._answering == 0
+    assert len(waits) >= 2 and 0.01 <= sum(waits) < 0.011  # waited while answering, up to the limit, no longer
