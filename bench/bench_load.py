@@ -1,6 +1,7 @@
 """Concurrent sessions on one app server: N browser contexts each upload their own file and train their own scenario at once.
 
-    python bench/bench_load.py [--sessions 6] [--limit 2] [--epochs 1] [--settle S] [--cloud-limits] [--json-out FILE]
+    python bench/bench_load.py [--sessions 6] [--limit 2] [--epochs 1] [--settle S] [--browse-first]
+                               [--cloud-limits] [--memory-log FILE] [--json-out FILE]
 
 One `streamlit run app.py` with STUDIO_MAX_CONCURRENT_TRAININGS=--limit and STUDIO_RUNS_PER_SESSION=1,
 one Chromium (Debian's, /usr/bin/chromium), one context per session (own cookies, own Streamlit
@@ -11,7 +12,11 @@ time from "Train" to its result, the rows of each session's download, how many r
 runs landed in, whether any page, download or runs folder showed another session's data or an error,
 and the machine's load. Trainings run as jobs in worker processes: the server process alone is
 measured too (at start, at its peak, after the trainings), and with ``--settle S`` again S seconds
-after every visitor has left. ``--cloud-limits`` starts the server (and so its workers) under
+after every visitor has left. ``--browse-first`` has one visitor open every page and tab first (nothing
+trained) and leave; ``--settle`` seconds later the server process is read again: the libraries the pages
+import, loaded for good (Python does not unload modules), which is the figure the server should come back
+near once the trainers have left too. ``--memory-log FILE`` starts the server with STUDIO_MEMORY_DEBUG=FILE
+(ui/memory.py: sessions, media files, modules and objects every 10 s). ``--cloud-limits`` starts the server (and so its workers) under
 ../shared/tools/cloud-limits, Community Cloud's 2.7 GB ceiling (``CLOUD_MB``): its peak and any kill
 are in the server log's last line, printed at the end. Never part of the test run; tests/browser/test_concurrent_sessions.py runs
 the same with 6 sessions and asserts (the steps are in tests/browser/concurrent_scenarios.py).
@@ -24,11 +29,13 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.browser.browse_pages import browse_every_page  # noqa: E402
 from tests.browser.concurrent_scenarios import run_sessions  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
@@ -42,8 +49,15 @@ def main(argv=None) -> int:
                     help="seconds to wait after the visitors leave before reading the server's memory again")
     ap.add_argument("--cloud-limits", action="store_true",
                     help="run the server and its workers under ../shared/tools/cloud-limits (2.7 GB)")
+    ap.add_argument("--browse-first", action="store_true",
+                    help="one visitor opens every page and tab, trains nothing and leaves; the server is read "
+                         "--settle seconds later (the libraries loaded) before the trainings start")
+    ap.add_argument("--memory-log", help="the server's STUDIO_MEMORY_DEBUG file (ui/memory.py)")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
+    if args.browse_first and args.settle <= 0:
+        ap.error("--browse-first needs --settle S: the browsing visitor's session is released only S seconds "
+                 "after they leave (.streamlit/config.toml disconnectedSessionTTL, 60, plus up to 10 s)")
     from playwright.sync_api import sync_playwright
 
     load0 = os.getloadavg()[0]
@@ -51,8 +65,19 @@ def main(argv=None) -> int:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             prefix = [str(ROOT.parent / "shared" / "tools" / "cloud-limits")] if args.cloud_limits else None
+
+            def browse(url, memory):
+                seen = browse_every_page(browser, url)
+                out = {"browse_errors": seen["errors"], "browse_tabs": seen["tabs"],
+                       "server_after_browsing_mb": round(memory.server_mb())}
+                time.sleep(args.settle)
+                out["server_libraries_loaded_mb"] = round(memory.server_mb())
+                return out
+
+            env = {"STUDIO_MEMORY_DEBUG": str(Path(args.memory_log).resolve())} if args.memory_log else None
             figures = run_sessions(browser, Path(tmp), n=args.sessions, limit=args.limit, epochs=args.epochs,
-                                   timeout=900, settle=args.settle, prefix=prefix)
+                                   timeout=900, settle=args.settle, prefix=prefix,
+                                   before=browse if args.browse_first else None, env=env)
         finally:
             browser.close()
     figures.pop("_sessions")
@@ -75,11 +100,27 @@ def main(argv=None) -> int:
     print(f"{'server process MB:':<20} start {figures['server_process_start_mb']}, peak {figures['server_process_peak_mb']}, "
           f"after the trainings {figures.get('server_after_training_mb')}, {args.settle:.0f} s after the visitors left "
           f"{figures.get('server_after_leaving_mb', '-')} (server + workers then {figures.get('app_after_leaving_mb', '-')})")
+    if args.browse_first:
+        floor, left = figures.get("server_libraries_loaded_mb"), figures.get("server_after_leaving_mb")
+        if floor is not None and left is not None:
+            figures["left_behind_mb"] = left - floor
+        print()
+        print("server process MB (same process, same run):")
+        for label, value in (("start (nothing imported yet)", figures["server_process_start_mb"]),
+                             ("one visitor browsed every page", figures.get("server_after_browsing_mb")),
+                             (f"libraries loaded ({args.settle:.0f} s after they left)", floor),
+                             ("peak", figures["server_process_peak_mb"]),
+                             ("after the trainings", figures.get("server_after_training_mb")),
+                             (f"after leaving ({args.settle:.0f} s after the trainers left)", left),
+                             ("after leaving - libraries loaded", figures.get("left_behind_mb"))):
+            print(f"  {label:<45} {'-' if value is None else value:>6}")
+        if figures.get("browse_errors"):
+            print("browsing errors:", figures["browse_errors"])
     if args.cloud_limits:
         print(figures.get("cloud_limits", "cloud-limits: no line in the server log"))
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(figures, indent=2))
-    return 0 if not figures["errors"] and figures["all_trained"] else 1
+    return 0 if not figures["errors"] and not figures.get("browse_errors") and figures["all_trained"] else 1
 
 
 if __name__ == "__main__":

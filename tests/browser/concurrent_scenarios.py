@@ -389,13 +389,15 @@ def _read_csv(path: str) -> pd.DataFrame:
 # ---------------------------------------------------------------- the scenario, end to end
 def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, epochs: int = 1,
                  timeout: float = 300, shots: Path | None = None, settle: float = 0.0,
-                 prefix: list[str] | None = None) -> dict:
+                 prefix: list[str] | None = None, before=None, env: dict | None = None) -> dict:
     """Drive ``n`` sessions against one fresh server; return the figures (and the sessions). With
     ``shots``, the first page seen waiting in the queue and every page's result are saved there. With
     ``settle``, the visitors leave at the end and the server's memory is read that many seconds later.
-    ``prefix`` starts the server under a wrapper (e.g. ``../shared/tools/cloud-limits``)."""
+    ``prefix`` starts the server under a wrapper (e.g. ``../shared/tools/cloud-limits``). ``before(url,
+    memory)`` runs once the server is up and before the sessions open; the dict it returns joins the
+    figures. ``env`` adds to the server's environment."""
     sessions = make_uploads(workdir, n)
-    env = {"STUDIO_MAX_CONCURRENT_TRAININGS": str(limit), "STUDIO_RUNS_PER_SESSION": "1"}
+    env = {"STUDIO_MAX_CONCURRENT_TRAININGS": str(limit), "STUDIO_RUNS_PER_SESSION": "1", **(env or {})}
     contexts = []
     shared_runs = workdir / "runs"
     timings: dict[str, float] = {}
@@ -405,6 +407,9 @@ def run_sessions(browser, workdir: Path, *, n: int = len(MIX), limit: int = 2, e
         memory = PeakMemory(int(url.rsplit(":", 1)[1]))
         timings["server_ready_s"] = round(time.monotonic() - t_start, 1)
         try:
+            if before is not None:
+                after.update(before(url, memory))
+                timings["before_s"] = round(time.monotonic() - t_start - sum(timings.values()), 1)
             for s in sessions:
                 ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
                 contexts.append(ctx)
