@@ -27,6 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,6 +40,28 @@ sys.path.insert(0, str(ROOT))
 from tests.browser.browse_pages import browse_every_page  # noqa: E402
 from tests.browser.concurrent_scenarios import run_sessions  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+
+FRESH_IMPORT = """
+import contextlib, importlib, io, sys
+sys.path.insert(0, ".")
+for name in open(sys.argv[1]).read().split():
+    if name != "__main__" and name not in sys.modules:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                importlib.import_module(name)
+        except BaseException:  # a module of another process's making (__mp_main__, a built-in's alias)
+            pass
+print(len(sys.modules), next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmRSS")))
+"""
+
+
+def fresh_import(modules_file: Path) -> tuple[int, int]:
+    """Modules loaded and resident MB of a fresh Python that imports the modules listed in ``modules_file``
+    (the server's, written by STUDIO_MEMORY_DEBUG): what those libraries weigh with no visitor's data."""
+    out = subprocess.run([sys.executable, "-c", FRESH_IMPORT, str(modules_file)], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "STUDIO_RUNTIME": "onnx"}, check=True).stdout.split()
+    return int(out[0]), round(int(out[1]) / 1024)
 
 
 def main(argv=None) -> int:
@@ -72,6 +96,8 @@ def main(argv=None) -> int:
                        "server_after_browsing_mb": round(memory.server_mb())}
                 time.sleep(args.settle)
                 out["server_libraries_loaded_mb"] = round(memory.server_mb())
+                if args.memory_log and Path(args.memory_log + ".modules").exists():  # the modules loaded by now
+                    shutil.copyfile(args.memory_log + ".modules", args.memory_log + ".floor.modules")
                 return out
 
             env = {"STUDIO_MEMORY_DEBUG": str(Path(args.memory_log).resolve())} if args.memory_log else None
@@ -114,6 +140,13 @@ def main(argv=None) -> int:
                              (f"after leaving ({args.settle:.0f} s after the trainers left)", left),
                              ("after leaving - libraries loaded", figures.get("left_behind_mb"))):
             print(f"  {label:<45} {'-' if value is None else value:>6}")
+        lists = [Path(f"{args.memory_log}{x}.modules") for x in (".floor", "")] if args.memory_log else []
+        if lists and all(p.exists() for p in lists):
+            (n0, mb0), (n1, mb1) = (fresh_import(p) for p in lists)
+            figures["fresh_import_mb"] = {"libraries loaded": [n0, mb0], "after leaving": [n1, mb1]}
+            print(f"  {'a fresh Python importing the same modules:':<45} {mb0:>6} ({n0:,} modules) at "
+                  f"libraries loaded, {mb1} ({n1:,}) after leaving: the trainings' pages imported "
+                  f"{mb1 - mb0} MB of libraries more")
         if figures.get("browse_errors"):
             print("browsing errors:", figures["browse_errors"])
     if args.cloud_limits:
