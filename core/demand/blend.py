@@ -103,10 +103,31 @@ def saved_metrics_table(run):
     blend = getattr(run, "blend", None)
     if not blend:
         return run.metrics
-    row = pd.DataFrame([saved_metrics(run)], index=[f"Recommended: {blend['label']}"]).astype(float)
+    row = pd.DataFrame([saved_metrics(run)], index=[saved_row_name(run)]).astype(float)
     table = pd.concat([row.reindex(columns=run.metrics.columns), run.metrics])
     table.index.name = run.metrics.index.name
     return table
+
+
+def saved_row_name(run) -> str:
+    """The saved forecast's row in the page's tables and charts: ``"Recommended: <label>"`` with a blend, else the
+    network's own row name, ``"Keras quantile network"``."""
+    blend = getattr(run, "blend", None)
+    return f"Recommended: {blend['label']}" if blend else str(run.metrics.index[0])
+
+
+def saved_per_series(run):
+    """``run.per_series`` (metrics per series and method) with the saved blend's rows first, named as in
+    ``saved_metrics_table``; the network keeps its own rows. ``run.per_series`` itself without a blend."""
+    import pandas as pd
+
+    from core.demand.fmetrics import compute_per_series
+
+    blend = getattr(run, "blend", None)
+    if not blend:
+        return run.per_series
+    rows = compute_per_series(blend_backtest(run.backtest, blend["baseline"], blend["weight"]), "ensemble")
+    return pd.concat([rows.assign(method=saved_row_name(run)), run.per_series], ignore_index=True)
 
 
 def blend_test_metrics(run, kind: str, weight: float) -> dict:

@@ -12,21 +12,29 @@ _NAMES = {"nn": "Keras network", "seasonal_naive": "Seasonal naive", "moving_ave
 
 
 def plot_forecast(history: pd.DataFrame, backtest: pd.DataFrame, future: pd.DataFrame, sid: str,
-                  *, last: int | None = 180) -> go.Figure:
-    """History, backtest forecasts and the forward forecast with P10-P90 bands for one series."""
+                  *, last: int | None = 180, prefix: str = "nn", model: str = "network") -> go.Figure:
+    """History, backtest forecasts and the forward forecast with P10-P90 bands for one series.
+
+    ``prefix`` / ``model``: the saved forecast's backtest columns and name (``core.demand.blend.saved_backtest``);
+    with a saved blend (``"ensemble"``) its band and P50 are named after it and the network's own backtest
+    P50 is kept as a thin line, "network alone"."""
     fig = go.Figure()
     h = history if last is None else history.tail(last)
     fig.add_scatter(x=h["date"], y=h["y"], mode="lines", name="actual", line=dict(color="#444", width=1.5))
     b = backtest[backtest["series"] == sid]
+    tag = "" if prefix == "nn" else f", {model}"
     for k, (origin, g) in enumerate(b.groupby("origin")):
-        _band(fig, g["date"], g["nn_p10"], g["nn_p90"], "P10-P90 (backtest)", k == 0, PALETTE[0])
-        fig.add_scatter(x=g["date"], y=g["nn_p50"], mode="lines", name="P50 (backtest)", showlegend=k == 0,
-                        line=dict(color=PALETTE[0], dash="dot"))
+        _band(fig, g["date"], g[f"{prefix}_p10"], g[f"{prefix}_p90"], f"P10-P90 (backtest{tag})", k == 0, PALETTE[0])
+        fig.add_scatter(x=g["date"], y=g[f"{prefix}_p50"], mode="lines", name=f"P50 (backtest{tag})",
+                        showlegend=k == 0, line=dict(color=PALETTE[0], dash="dot"))
+        if prefix != "nn":
+            fig.add_scatter(x=g["date"], y=g["nn_p50"], mode="lines", name="P50 (backtest, network alone)",
+                            showlegend=k == 0, line=dict(color=PALETTE[3], width=1, dash="dot"))
         fig.add_scatter(x=g["date"], y=g["seasonal_naive_p50"], mode="lines", name="seasonal naive",
                         showlegend=k == 0, line=dict(color=PALETTE[1], width=1, dash="dash"))
     f = future[future["series"] == sid]
-    _band(fig, f["date"], f["p10"], f["p90"], "P10-P90 (forecast)", True, PALETTE[2])
-    fig.add_scatter(x=f["date"], y=f["p50"], mode="lines", name="P50 (forecast)", line=dict(color=PALETTE[2]))
+    _band(fig, f["date"], f["p10"], f["p90"], f"P10-P90 (forecast{tag})", True, PALETTE[2])
+    fig.add_scatter(x=f["date"], y=f["p50"], mode="lines", name=f"P50 (forecast{tag})", line=dict(color=PALETTE[2]))
     fig = _layout(fig, f"{sid}: history, backtest and forecast", "date", "units", height=460)
     return fig.update_layout(legend=_LEGEND_BELOW)
 
@@ -42,21 +50,33 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
 
 
-def plot_error_by_step(backtest: pd.DataFrame) -> go.Figure:
-    """Backtest mean absolute error by horizon step, network vs baselines."""
+def plot_error_by_step(backtest: pd.DataFrame, *, prefix: str = "nn", model: str | None = None) -> go.Figure:
+    """Backtest mean absolute error by horizon step, the saved forecast vs the baselines.
+
+    ``prefix`` / ``model``: the saved forecast's column prefix and trace name (``core.demand.blend.saved_backtest``
+    and ``saved_row_name``); with a saved blend (``"ensemble"``) the network's own error stays as a
+    dashed trace, "Keras network alone". Colours by role, as in ``plot_error_by_series``."""
+    traces = [(prefix, model or _NAMES["nn"], PALETTE[0], None)] if prefix != "nn" else []
+    traces += [("nn", _NAMES["nn"] if prefix == "nn" else "Keras network alone",
+                PALETTE[0] if prefix == "nn" else PALETTE[3], None if prefix == "nn" else "dash"),
+               ("seasonal_naive", _NAMES["seasonal_naive"], PALETTE[1], None),
+               ("moving_average", _NAMES["moving_average"], PALETTE[2], None)]
     fig = go.Figure()
-    for i, (p, name) in enumerate(_NAMES.items()):
+    for p, name, color, dash in traces:
         err = (backtest[f"{p}_p50"] - backtest["y"]).abs().groupby(backtest["step"]).mean()
-        fig.add_scatter(x=err.index, y=err.values, mode="lines+markers", name=name, line=dict(color=PALETTE[i]))
+        fig.add_scatter(x=err.index, y=err.values, mode="lines+markers", name=name, line=dict(color=color, dash=dash))
     fig = _layout(fig, "Backtest error by horizon step", "periods ahead", "mean absolute error (units)", height=420)
     return fig.update_layout(legend=_LEGEND_BELOW)
 
 
 def plot_error_by_series(per_series: pd.DataFrame, metric: str = "wape") -> go.Figure:
-    """A metric per series (rows) for every method (bars side by side)."""
+    """A metric per series (rows) for every method (bars side by side). The first method is the saved forecast
+    (``core.demand.blend.saved_per_series``), drawn in the first colour; the baselines keep theirs."""
     fig = go.Figure()
+    roles = {"Seasonal naive": PALETTE[1], "Moving average": PALETTE[2]}
     for i, (method, g) in enumerate(per_series.groupby("method", sort=False)):
-        fig.add_bar(y=g["series"], x=g[metric], name=method, orientation="h", marker_color=PALETTE[i])
+        color = PALETTE[0] if i == 0 else roles.get(method, PALETTE[3])
+        fig.add_bar(y=g["series"], x=g[metric], name=method, orientation="h", marker_color=color)
     n = per_series["series"].nunique()
     fig.update_layout(barmode="group")
     from core.present.glossary import metric_label

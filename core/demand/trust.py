@@ -21,6 +21,7 @@ def demand_trust(run, *, verdict=None, searched: bool = False) -> Trust:
     """The flags of a ``DemandRun``'s backtest. ``verdict``: the page's verdict against the best baseline
     (``core.demand.verdict.compare_demand``), computed here when not given; ``searched``: the settings
     came from a model search, which drops the first-try "too good" check."""
+    from core.demand.blend import saved_metrics, saved_name
     from core.demand.verdict import compare_demand
 
     bt = run.backtest
@@ -29,24 +30,27 @@ def demand_trust(run, *, verdict=None, searched: bool = False) -> Trust:
     if verdict is None and any(f"{m}_p50" in bt for m in ("seasonal_naive", "moving_average")):
         verdict = compare_demand(run)
     naive = compare_demand(run, baselines=("seasonal_naive",)) if "seasonal_naive_p50" in bt else None
-    mase = float(run.metrics.iloc[0].get("mase", math.nan))
+    # The saved forecast's figures, named: the recommended blend when the run has one (the verdicts judge it too).
+    mase = saved_metrics(run).get("mase")
+    mase = math.nan if mase is None else float(mase)
+    model = f"The {saved_name(run)}"
     advice = "forecast with it instead, or check the data (gaps, a changed unit, shifted dates)."
-    below = (check_below_baseline(verdict, headline="Worse than a naive forecast", advice=advice, fmt=FMT)
-             or check_below_baseline(naive, headline="Worse than a naive forecast", advice=advice, fmt=FMT))
+    below = (check_below_baseline(verdict, headline="Worse than a naive forecast", advice=advice, model=model, fmt=FMT)
+             or check_below_baseline(naive, headline="Worse than a naive forecast", advice=advice, model=model, fmt=FMT))
     if below is None and naive is not None and naive.outcome != "better" and mase >= 1:
         below = TrustFlag("below_baseline", "Worse than a naive forecast",
-                          f"The network's MASE is {mase:.2f}: its errors are larger than those of repeating the last "
+                          f"{model}'s MASE is {mase:.2f}: its errors are larger than those of repeating the last "
                           "season on the training history, and on the backtest it does not beat the seasonal naive "
                           f"forecast outside the noise ({naive.metric} {naive.value:{FMT}} against "
                           f"{naive.baseline_value:{FMT}}). Keep the naive forecast, or check the data.")
     chance = None
     if below is None and naive is not None and naive.outcome != "better":
         chance = TrustFlag("chance", "No better than the naive forecast",
-                           f"The network's {naive.metric} is {naive.value:{FMT}} against {naive.baseline_value:{FMT}} "
+                           f"{model}'s {naive.metric} is {naive.value:{FMT}} against {naive.baseline_value:{FMT}} "
                            f"for the seasonal naive forecast (the same period last season), and the 95 % interval of "
                            f"the difference ({naive.low:+{FMT}} to {naive.high:+{FMT}}) holds 0: it adds nothing "
                            "repeating last season does not give. Add history or covariates, or keep the naive "
                            "forecast.")
     too_good = None if searched else check_too_good(mase, TOO_GOOD_MASE, metric="MASE", usual=USUAL,
-                                                    higher_is_better=False, fmt=".2f", first_try=True)
+                                                    higher_is_better=False, fmt=".2f", model=model, first_try=True)
     return Trust.of(chance, below, too_good)

@@ -39,25 +39,39 @@ def compare_demand(run, *, seed: int = 0, baselines=tuple(BASELINES)) -> Verdict
                           weights=weights, names=BASELINES, seed=seed)
 
 
-def demand_warnings(metrics) -> list[str]:
-    """Plain warnings from the backtest metrics table (index: method names, network first)."""
+def demand_warnings(metrics, *, model: str = "The network") -> list[str]:
+    """Plain warnings from the backtest metrics table (index: method names, the saved forecast first:
+    ``core.demand.blend.saved_metrics_table``); ``model`` names that first row in the sentences."""
     out = []
     nn = metrics.iloc[0]
     if "bias_pct" in metrics and metrics["bias_pct"].notna().all():
         worst = metrics["bias_pct"].abs().idxmax()
         if worst == metrics.index[0] and abs(nn["bias_pct"]) >= 1.0:
             side = "over" if nn["bias_pct"] > 0 else "under"
-            others = ", ".join(f"{m.lower()} {b:+.1f} %" for m, b in metrics["bias_pct"].iloc[1:].items())
-            out.append(f"The network has the largest bias of all methods: it {side}-forecasts by "
+            others = ", ".join(f"{_lower(m)} {b:+.1f} %" for m, b in metrics["bias_pct"].iloc[1:].items())
+            out.append(f"{model} has the largest bias of all methods: it {side}-forecasts by "
                        f"{abs(nn['bias_pct']):.1f} % on the backtest ({others}). Orders built on it will "
                        f"{'carry too much stock' if side == 'over' else 'run short'} unless the bias is corrected.")
     cov = nn.get("coverage_p10_p90") if hasattr(nn, "get") else None
     if cov is not None and np.isfinite(cov) and not COVERAGE_TARGET[0] <= cov <= COVERAGE_TARGET[1]:
         too = "narrow" if cov < COVERAGE_TARGET[0] else "wide"
-        out.append(f"The network's P10–P90 interval holds {cov:.0f} % of the actuals, outside its "
+        out.append(f"{model}'s P10–P90 interval holds {cov:.0f} % of the actuals, outside its "
                    f"{COVERAGE_TARGET[0]:.0f}–{COVERAGE_TARGET[1]:.0f} % target (80 % ideal): the intervals are too "
                    f"{too}, so safety stock built on them is {'too low' if too == 'narrow' else 'larger than needed'}.")
     return out
+
+
+def saved_warnings(run) -> list[str]:
+    """``demand_warnings`` of the saved forecast (the recommended blend when the run has one, named so; the
+    network alone is then one of the methods it is compared with)."""
+    from core.demand.blend import saved_metrics_table, saved_name
+
+    return demand_warnings(saved_metrics_table(run), model=f"The {saved_name(run)}")
+
+
+def _lower(method: str) -> str:
+    """A method's row name mid-sentence: "seasonal naive", "the network alone" (not "keras quantile network")."""
+    return "the network alone" if method == "Keras quantile network" else method[:1].lower() + method[1:]
 
 
 def best_baseline(run, verdict: Verdict | None = None) -> str:

@@ -6,6 +6,7 @@ they are the network's as before."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -103,8 +104,24 @@ def test_page_backtest_tiles_are_the_saved_blends_and_name_it(small_run):
     table = next(d.value for d in at.dataframe if f"Recommended: {rec['label']}" in d.value.index)
     assert "Keras quantile network" in table.index  # the network's own figures, labelled as the network's
     assert "Backtest cost — recommended blend policy" in tiles  # the Inventory tab's policy is the blend's too
+    # The warnings, trust flags and charts describe the blend, named; the network alone stays labelled.
+    from core.demand.verdict import saved_warnings
+
+    boxes = [b.value for b in [*at.warning, *at.error, *at.info]]
+    assert [n for n in saved_warnings(run) if n in boxes] == saved_warnings(run)
+    assert not any("The network's" in b or "The network has" in b for b in boxes)
+    specs = {c.key: c.proto.spec for c in at.get("plotly_chart")}
+    step = json.loads(specs["demand.err_step"])["data"]
+    assert [t["name"] for t in step] == [f"Recommended: {rec['label']}", "Keras network alone", "Seasonal naive",
+                                         "Moving average"]
+    bars = [t["name"] for t in json.loads(specs["demand.err_series"])["data"]]
+    assert bars == [f"Recommended: {rec['label']}", "Keras quantile network", "Seasonal naive", "Moving average"]
+    series = {t.get("name") for t in json.loads(specs["demand.forecast"])["data"]}
+    assert {"P50 (backtest, recommended blend)", "P50 (backtest, network alone)"} <= series
     net = _page(copy.copy(small_run))
     tiles = {t.label: t.value for t in net.metric}
     assert "Backtest cost — network policy" in tiles
     assert tiles["WAPE (error / total demand)"] == f"{small_run.metrics.iloc[0]['wape']:.1f} %"
     assert "Backtest: network vs baselines" in [s.value for s in net.subheader]
+    step = json.loads(next(c.proto.spec for c in net.get("plotly_chart") if c.key == "demand.err_step"))["data"]
+    assert [t["name"] for t in step] == ["Keras network", "Seasonal naive", "Moving average"]

@@ -10,8 +10,9 @@ from core.present.charts import plot_training_history
 from core.demand import charts as dc
 from core.demand.fmetrics import mape_note
 from core.demand.forecast import get_history
-from core.demand.blend import recommended_text, saved_metrics, saved_metrics_table
-from core.demand.verdict import compare_demand, demand_warnings, versus_best
+from core.demand.blend import (recommended_text, saved_backtest, saved_metrics, saved_metrics_table, saved_per_series,
+                                saved_row_name)
+from core.demand.verdict import compare_demand, saved_warnings, versus_best
 from core.demand.labels import describe_excluded
 from core.present.glossary import metric_help, metric_label
 from core.ml.training import describe_epochs, summarize_epochs
@@ -28,7 +29,9 @@ def forecast_tab(run) -> None:
     st.caption(f"P10 / P50 / P90 for the next {run.wcfg.horizon} periods after each series' history, with the "
                "backtest forecasts over the held-out tail.")
     sid = st.selectbox("Series", run.series_ids, key=K + "series_pick")
-    st.plotly_chart(dc.plot_forecast(get_history(run, sid), run.backtest, run.future, sid), key=K + "forecast")
+    bt, prefix, model = saved_backtest(run)  # the saved forecast's backtest: the recommended blend's when it is saved
+    st.plotly_chart(dc.plot_forecast(get_history(run, sid), bt, run.future, sid, prefix=prefix, model=model),
+                    key=K + "forecast")
 
 
 def show_demand_trust(run) -> None:
@@ -56,7 +59,7 @@ def results(run) -> None:
     st.subheader(f"Backtest: {'recommended blend' if blend else 'network'} vs baselines")
     if blend:
         st.caption(f"The tiles are the saved forecast's, **{blend['label']}**; the network's own figures are its row "
-                   "in the table below.")
+                   "in the table and charts below, labelled \"Keras quantile network\" or \"network alone\".")
     # One comparison, the verdict's: every tile sets the saved forecast against the best baseline it names.
     verdict = demand_verdict(run)
     best = versus_best(run, verdict)
@@ -81,7 +84,7 @@ def results(run) -> None:
     said = recommended_text(getattr(run, "recommended", None))
     if said is not None:  # which forecast is saved and scored, chosen on the validation periods
         (st.warning if said[0] == "warning" else st.info)(said[1], icon=":material/recommend:")
-    for note in demand_warnings(run.metrics):
+    for note in saved_warnings(run):  # the saved forecast's bias and coverage, named
         st.warning(note, icon=":material/warning:")
     # WMAE (holiday weeks weigh 5) when the data has a holiday flag, as retail planners score forecasts.
     shown = METRIC_COLS + (["wmae"] if "wmae" in run.metrics else [])
@@ -99,12 +102,14 @@ def results(run) -> None:
         st.dataframe(pd.DataFrame(run.excluded), hide_index=True, width="stretch",
                      column_config={"series": "Series", "periods": "Periods", "reason": "Reason"})
     c1, c2 = st.columns(2)
-    c1.plotly_chart(dc.plot_error_by_step(run.backtest), key=K + "err_step")
+    bt, prefix, _model = saved_backtest(run)
+    c1.plotly_chart(dc.plot_error_by_step(bt, prefix=prefix, model=saved_row_name(run)), key=K + "err_step")
     c2.plotly_chart(plot_training_history(run.history), key=K + "history")
     metric = st.radio("Error by series", ["wape", "mase", "mae", "coverage_p10_p90"], horizontal=True, key=K + "metric",
                       format_func=lambda m: metric_label("coverage" if m == "coverage_p10_p90" else m))
-    st.plotly_chart(dc.plot_error_by_series(run.per_series, metric), key=K + "err_series")
+    per_series = saved_per_series(run)  # the saved blend's rows first, the network's own rows labelled
+    st.plotly_chart(dc.plot_error_by_series(per_series, metric), key=K + "err_series")
     with st.expander("Metrics per series (table)"):
         cols = ["series", "method", *METRIC_COLS]
-        st.dataframe(series_table(run.per_series, cols), hide_index=True, width="stretch",
+        st.dataframe(series_table(per_series, cols), hide_index=True, width="stretch",
                      column_config=metric_help_columns(cols))
