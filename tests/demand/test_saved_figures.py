@@ -38,6 +38,10 @@ def test_workspace_headline_money_and_curves_are_the_saved_blends(small_run):
     assert ws["curves"]["backtest_p50"]["y_label"] == "Forecast P50, recommended blend (all series)"
     assert net["curves"]["backtest_p50"]["y_label"] == "Forecast P50 (all series)"
     assert ws["band"]["p50"] != net["band"]["p50"]
+    # The trust flags saved for the Overview and the model card name the saved blend, never "the network".
+    why = [f["why"] for f in ws["headline"].get("trust", [])]
+    assert not any("The network" in w for w in why)
+    assert all(w.startswith("The recommended blend") for w in why if w.startswith("The "))
 
 
 def test_the_policy_cost_is_computed_from_the_blends_backtest(small_run):
