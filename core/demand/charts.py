@@ -87,10 +87,11 @@ def plot_error_by_series(per_series: pd.DataFrame, metric: str = "wape") -> go.F
     return _layout(fig, f"{name} by series", f"{name}{unit}", "", height=160 + 22 * n * 1.5)
 
 
-def plot_policy(table: pd.DataFrame) -> go.Figure:
-    """Reorder point per series: network quantiles vs naive forecast."""
+def plot_policy(table: pd.DataFrame, *, model: str = "network") -> go.Figure:
+    """Reorder point per series: the saved forecast's quantiles (``model``: ``core.demand.blend.saved_name``) vs
+    the naive forecast."""
     fig = go.Figure()
-    fig.add_bar(x=table["series"], y=table["reorder_point"], name="from network quantiles", marker_color=PALETTE[0])
+    fig.add_bar(x=table["series"], y=table["reorder_point"], name=f"from {model} quantiles", marker_color=PALETTE[0])
     fig.add_bar(x=table["series"], y=table["naive_reorder_point"], name="from seasonal naive", marker_color=PALETTE[1])
     fig.update_layout(barmode="group")
     return _layout(fig, "Reorder point (order-up-to level) per series", "series", "units")

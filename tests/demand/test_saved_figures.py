@@ -122,6 +122,7 @@ def test_page_backtest_tiles_are_the_saved_blends_and_name_it(small_run):
     assert bars == [f"Recommended: {rec['label']}", "Keras quantile network", "Seasonal naive", "Moving average"]
     series = {t.get("name") for t in json.loads(specs["demand.forecast"])["data"]}
     assert {"P50 (backtest, recommended blend)", "P50 (backtest, network alone)"} <= series
+    assert [t["name"] for t in json.loads(specs["demand.policy_chart"])["data"]][0] == "from recommended blend quantiles"
     net = _page(copy.copy(small_run))
     tiles = {t.label: t.value for t in net.metric}
     assert "Backtest cost — network policy" in tiles
@@ -129,3 +130,5 @@ def test_page_backtest_tiles_are_the_saved_blends_and_name_it(small_run):
     assert "Backtest: network vs baselines" in [s.value for s in net.subheader]
     step = json.loads(next(c.proto.spec for c in net.get("plotly_chart") if c.key == "demand.err_step"))["data"]
     assert [t["name"] for t in step] == ["Keras network", "Seasonal naive", "Moving average"]
+    policy = json.loads(next(c.proto.spec for c in net.get("plotly_chart") if c.key == "demand.policy_chart"))["data"]
+    assert policy[0]["name"] == "from network quantiles"

@@ -67,6 +67,6 @@ def inventory(run) -> PolicyParams | None:
                "neighbouring periods move together (measured on validation windows). Newsvendor hint: a service "
                f"level of about {ratio:.1%} balances these costs. "
                f"{metric_label('newsvendor')}: {metric_help('newsvendor')}")
-    st.plotly_chart(dc.plot_policy(table), key=K + "policy_chart")
+    st.plotly_chart(dc.plot_policy(table, model=model), key=K + "policy_chart")
     st.dataframe(policy_table(table), hide_index=True, width="stretch")
     return params
