@@ -16,7 +16,6 @@ import numpy as np
 
 from core.errors import DataValidationError
 
-EXPLAIN_ROWS = 500
 SUPPORTS_SEARCH = True  # --search-budget (see core/search)
 
 
@@ -87,9 +86,9 @@ def _config(args):
 def run_train(args) -> dict:
     """Train on --data, evaluate on a split or --test-data, and report metrics, baselines, timings."""
     from core.audit import LeakAudit, keep_list
-    from core.credit.pipeline import guess_target, train_credit
-    from core.credit.profit import compute_decision_kpis, compute_profit_curve, find_optimal_threshold
+    from core.credit.pipeline import guess_target
     from core.credit.scorecard import ScorecardConfig
+    from core.credit.service import EXPLAIN_ROWS, save, train_and_decide
     from core.data.datasets import read_table
     from core.cli import negative_values
     from core.data.outcome import choose_outcome_rows
@@ -134,22 +133,20 @@ def run_train(args) -> dict:
     for notice in [n for n in table.notices if not n.startswith("Personal data")]:
         print(notice, file=sys.stderr, flush=True)
     config = _config(args)
-    search = None
+    search_progress = None
     if getattr(args, "search_budget", None) is not None:
-        from core.credit.search import search_credit
         from core.search.scenarios import print_trials
 
-        search = search_credit(table.df, target=target, budget=args.search_budget, positive=args.positive,
-                               sensitive=_sensitive(args.sensitive), config=config,
-                               test_df=None if test_table is None else test_table.df, test_size=args.test_size,
-                               n_trials=args.search_trials, progress=print_trials,
-                               keep_columns=keep_list(args))
-        for notice in search.result.notices:
-            print(notice, file=sys.stderr, flush=True)
-        config = search.config
-    run = train_credit(table.df, target=target, positive=args.positive, sensitive=_sensitive(args.sensitive),
-                       config=config, test_df=None if test_table is None else test_table.df,
-                       test_size=args.test_size, keep_columns=keep_list(args))
+        search_progress = print_trials
+    outcome = train_and_decide(table.df, target=target, positive=args.positive, sensitive=_sensitive(args.sensitive),
+                               config=config, test_df=None if test_table is None else test_table.df,
+                               test_size=args.test_size, keep_columns=keep_list(args),
+                               search_budget=getattr(args, "search_budget", None),
+                               search_trials=getattr(args, "search_trials", None),
+                               shap_rows=0 if args.no_explain else EXPLAIN_ROWS, loss_default=args.loss_default,
+                               margin_good=args.margin_good, verdict=True, search_progress=search_progress,
+                               notice=lambda line: print(line, file=sys.stderr, flush=True))
+    run, search, decision = outcome.run, outcome.search, outcome.decision
     tab = run.tabular
     for notice in LeakAudit.from_dict(run.setup.leakage).notices():
         print(f"credit leakage audit: {notice}", file=sys.stderr, flush=True)
@@ -157,19 +154,12 @@ def run_train(args) -> dict:
         print(sensitive_notice(run.setup.sensitive, by_default=args.sensitive is None), file=sys.stderr, flush=True)
     print(describe_epochs(summarize_epochs(tab.history, config.epochs)), file=sys.stderr, flush=True)
     print(recommended_line(tab), file=sys.stderr, flush=True)  # which model is saved, scored and explained
+    for line in outcome.trust.notices():  # the trust flags at the profit-optimal threshold
+        print(line, file=sys.stderr, flush=True)
     timings = {"train": tab.timings["train"], **{k: v for k, v in tab.timings.items() if k != "train"}}
-    shap = None
-    if not args.no_explain:
-        t0 = time.perf_counter()
-        shap = run.explain(run.test_df.iloc[:EXPLAIN_ROWS])
-        timings["explain"] = time.perf_counter() - t0
-    curve = compute_profit_curve(run.y_test, run.p_test, loss_default=args.loss_default,
-                                 margin_good=args.margin_good)
-    best = find_optimal_threshold(curve)
-    kpis = compute_decision_kpis(run.y_test, run.p_test, threshold=best["threshold"],
-                                 loss_default=args.loss_default, margin_good=args.margin_good)
+    if "explain" in outcome.timings:
+        timings["explain"] = outcome.timings["explain"]
     scorecard = ScorecardConfig(base_score=args.base_score, base_odds=args.base_odds, pdo=args.pdo)
-    verdict = _verdict(run, best["threshold"], args)
     result = {
         "scenario": "credit",
         "data": {"rows": int(len(table.df)), "train_rows": int(len(run.train_df)),
@@ -184,9 +174,10 @@ def run_train(args) -> dict:
         **summarize_epochs(tab.history, config.epochs),
         "metrics": tab.metrics["network"],
         "baselines": {k: v for k, v in tab.metrics.items() if k != "network"},
-        "decision": {"loss_default": args.loss_default, "margin_good": args.margin_good,
-                     "optimal_threshold": best["threshold"], **{k: v for k, v in kpis.items() if k != "threshold"}},
-        "verdict": verdict,
+        "decision": {"loss_default": decision.loss_default, "margin_good": decision.margin_good,
+                     "optimal_threshold": decision.threshold,
+                     **{k: v for k, v in decision.kpis.items() if k != "threshold"}},
+        "verdict": outcome.verdict,
         # The model saved, scored and explained: the network, or its blend with a baseline (chosen on validation).
         "recommended": recommended_section(tab),
     }
@@ -198,42 +189,13 @@ def run_train(args) -> dict:
         result["search"] = search_section(search, tab)
         timings["search"] = search.result.seconds
     if args.save:
-        from core.credit.persist import save_credit_run
-        from core.credit.summary import build_credit_summary
         from core.report.runsummary import default_run_name
 
-        workspace = build_credit_summary(
-            run, name=default_run_name("credit", args.data), threshold=best["threshold"],
-            loss_default=args.loss_default, margin_good=args.margin_good, data=table.df,
-            dataset_name=Path(args.data).name, shap=shap, scorecard=scorecard)
-        if search is not None:
-            from core.search.scenarios import attach_search
-
-            attach_search(workspace, result["search"])
-        result["saved_to"] = str(save_credit_run(run, args.save, threshold=best["threshold"], scorecard=scorecard,
-                                                 extra_metadata=workspace))
+        result["saved_to"] = str(save(outcome, args.save, name=default_run_name("credit", args.data), data=table.df,
+                                      dataset_name=Path(args.data).name, scorecard=scorecard))
     timings["total"] = time.perf_counter() - t_start
     result["timings"] = timings
     return result
-
-
-def _verdict(run, threshold: float, args) -> dict:
-    """The page's verdicts (ROC-AUC, then PR-AUC, against the best baseline) with the trust flags at the
-    profit-optimal threshold (``core.report.trust``); the flags also go to standard error."""
-    from core.credit.trust import credit_trust
-    from core.present.glossary import MODELS
-    from core.ml.blend import recommended_name
-    from core.report.trust import verdict_json
-    from core.ml.verdict import compare_binary
-
-    baselines = {k: v for k, v in run.tabular.proba.items() if k != "network"}
-    verdicts = [compare_binary(run.y_test, run.p_test, baselines, metric=m, names=MODELS, seed=0)
-                for m in ("roc_auc", "pr_auc")] if baselines and len(np.unique(run.y_test)) == 2 else [None]
-    trust = credit_trust(run.y_test, run.p_test, threshold=threshold, loss_default=args.loss_default,
-                         margin_good=args.margin_good)
-    for line in trust.notices():
-        print(line, file=sys.stderr, flush=True)
-    return verdict_json(verdicts[0], trust, more=verdicts[1:], model=recommended_name(run.tabular))
 
 
 def run_score(args) -> dict:

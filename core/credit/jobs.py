@@ -1,9 +1,9 @@
 """The credit page's training as a job (``core.jobs``): run in a worker process, its progress
-reported as it goes, its result handed back to the page as files."""
+reported as it goes, its result handed back to the page as files. The training is the service's
+(``core.credit.service.train_and_decide``); this adapts the page's options and its report."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pandas as pd
@@ -14,25 +14,16 @@ def train_page(df: pd.DataFrame, *, target: str, positive: Any, roles: dict, sen
     """The model search when asked, the network and its baselines, SHAP on the first ``shap_rows`` test rows.
 
     Returns ``{"run", "shap", "search"}`` (``search`` is ``None`` without a model search); ``report``
-    receives the search's trials, every epoch and each stage's sentence."""
-    from core.credit.pipeline import default_credit_config, train_credit
+    receives the search's trials, every epoch and each stage's sentence. The page sets the decline
+    threshold itself, at its own costs (``core.credit.service.decide``)."""
+    from core.credit.pipeline import default_credit_config
+    from core.credit.service import train_and_decide
 
     config = default_credit_config(**config_options, ensemble=bool(search.get("ensemble", True)))
-    t0 = time.perf_counter()
-    found = None
-    if search.get("enabled"):
-        from core.credit.search import search_credit
-
-        found = search_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive, config=config,
-                              test_size=test_size, budget=search["budget"], progress=report.search,
-                              keep_columns=keep_columns)
-        config = found.config
-    run = train_credit(df, target=target, positive=positive, roles=roles, sensitive=sensitive, config=config,
-                       test_size=test_size, progress=report.epoch, status=report.status, keep_columns=keep_columns)
-    report.status("Explaining the test rows with SHAP")
-    t1 = time.perf_counter()
-    # SHAP explains the recommended model (the blend, when it won on validation).
-    shap = run.explain(run.test_df.iloc[:shap_rows])
-    run.timings["explain"] = time.perf_counter() - t1
-    run.timings["total"] = time.perf_counter() - t0
-    return {"run": run, "shap": shap, "search": found}
+    outcome = train_and_decide(df, target=target, positive=positive, roles=roles, sensitive=sensitive, config=config,
+                               test_size=test_size, keep_columns=keep_columns,
+                               search_budget=search["budget"] if search.get("enabled") else None,
+                               shap_rows=shap_rows, progress=report.epoch, status=report.status,
+                               search_progress=report.search)
+    outcome.run.timings.update(outcome.timings)  # the Performance tab's caption: training and SHAP seconds
+    return {"run": outcome.run, "shap": outcome.shap, "search": outcome.search}

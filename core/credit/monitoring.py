@@ -102,10 +102,7 @@ class CreditMonitor(MonitorSpec):
                 lineage=None, progress=None):
         from dataclasses import fields
 
-        from core.credit.persist import save_credit_run
-        from core.credit.pipeline import train_credit
-        from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD, compute_profit_curve, find_optimal_threshold
-        from core.credit.summary import build_credit_summary
+        from core.credit import service
         from core.monitor.reference import load_training_rows
         from core.ml.tabular import TabularConfig
 
@@ -125,20 +122,17 @@ class CreditMonitor(MonitorSpec):
         names = {f.name for f in fields(TabularConfig)}
         config = TabularConfig(**{k: (tuple(v) if k == "baselines" else v) for k, v in saved.items() if k in names})
         say(f"Training the challenger on {len(combined):,} applications ({len(combined) - len(original):,} new)")
-        run = train_credit(combined, target=target, positive=positive, sensitive=[c for c in cr.get("sensitive", [])
-                                                                                  if c in combined.columns],
-                           config=config)
         decision = saved_decision(meta)
-        loss = float(decision.get("loss_default", LOSS_DEFAULT))
-        margin = float(decision.get("margin_good", MARGIN_GOOD))
-        best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=loss,
-                                                           margin_good=margin))
+        # The parent's costs decide the challenger's threshold; no SHAP (the monitor compares scores only).
+        outcome = service.train_and_decide(
+            combined, target=target, positive=positive, config=config, shap_rows=0,
+            sensitive=[c for c in cr.get("sensitive", []) if c in combined.columns],
+            loss_default=decision.get("loss_default"), margin_good=decision.get("margin_good"))
+        run = outcome.run
         name = f"{workspace(meta).get('name') or meta.get('run_id')} · challenger"
-        summary = build_credit_summary(run, name=name, threshold=best["threshold"], loss_default=loss,
-                                       margin_good=margin, data=combined, dataset_name="original + newly labelled rows")
-        summary["lineage"] = dict(lineage or {})
         say("Saving the challenger")
-        folder = save_credit_run(run, Path(save_to), threshold=best["threshold"], extra_metadata=summary)
+        folder = service.save(outcome, Path(save_to), name=name, data=combined,
+                              dataset_name="original + newly labelled rows", lineage=lineage or {})
         scores = run.predict(holdout) if len(holdout) else np.zeros(0)
         return Challenger(folder, np.asarray(scores, dtype=float))
 

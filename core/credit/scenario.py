@@ -217,35 +217,26 @@ def fairness_card(meta: dict, ws: dict) -> str:
 def run_demo(root: Path, s, progress) -> Path:
     """Train on the bundled applications with the demo settings, pick the profit-optimal threshold
     (the page's "use the optimal threshold") and save the run with its workspace summary."""
-    from core.credit.persist import save_credit_run
-    from core.credit.pipeline import default_credit_config, train_credit
-    from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD, compute_profit_curve, find_optimal_threshold
-    from core.credit.summary import build_credit_summary
+    from core.credit import service
+    from core.credit.pipeline import default_credit_config
     from core.data.datasets import read_table
-    from core.store.registry import new_run_id
-    from core.report.runsummary import demo_run_name
     from core.ml.training import progress_share
+    from core.report.runsummary import demo_run_name
+    from core.store.registry import new_run_id
 
     progress(0.0, "Reading the loan applications")
     df = read_table(SAMPLE).df
     if s.credit_rows and len(df) > s.credit_rows:
         df = df.sample(n=s.credit_rows, random_state=s.seed).reset_index(drop=True)
-    config = default_credit_config(epochs=s.epochs, seed=s.seed)
-    run = train_credit(df, target="default", config=config,
-                       progress=lambda e, n, logs: progress(0.1 + 0.6 * progress_share(e, n, logs),
-                                                            f"Epoch {e} of {n}"))
-    progress(0.75, "Explaining test applicants with SHAP")
-    shap = run.explain(run.test_df.iloc[: s.shap_rows]) if s.shap_rows else None
-    # The page's and the CLI's cost defaults unless the demo settings name others.
-    loss = LOSS_DEFAULT if s.loss_default is None else float(s.loss_default)
-    margin = MARGIN_GOOD if s.margin_good is None else float(s.margin_good)
-    best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=loss, margin_good=margin))
-    threshold = round(best["threshold"], 3)
-    summary = build_credit_summary(run, name=demo_run_name("credit"), threshold=threshold,
-                                   loss_default=loss, margin_good=margin, data=df,
-                                   dataset_name=SAMPLE.name, shap=shap)
+    # The page's and the CLI's cost defaults unless the demo settings name others; the page's rounding.
+    outcome = service.train_and_decide(
+        df, target="default", config=default_credit_config(epochs=s.epochs, seed=s.seed),
+        shap_rows=s.shap_rows or 0, loss_default=s.loss_default, margin_good=s.margin_good, digits=3,
+        progress=lambda e, n, logs: progress(0.1 + 0.6 * progress_share(e, n, logs), f"Epoch {e} of {n}"),
+        status=lambda text: text == service.EXPLAINING and progress(0.75, "Explaining test applicants with SHAP"))
     progress(0.95, "Saving the run")
-    return save_credit_run(run, root / new_run_id("credit"), threshold=threshold, extra_metadata=summary)
+    return service.save(outcome, root / new_run_id("credit"), name=demo_run_name("credit"), data=df,
+                        dataset_name=SAMPLE.name)
 
 
 SCENARIO = register(CreditScenario())

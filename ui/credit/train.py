@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.present.charts import plot_class_counts, plot_training_history
 from core.credit.pipeline import CREDIT_DEFAULTS
-from core.credit.profit import compute_profit_curve, find_optimal_threshold
+from core.credit.service import decide
 from core.data.imbalance import IMBALANCE_METHODS
 from core.ml.training import describe_epochs, summarize_epochs
 
@@ -84,8 +84,7 @@ def collect(result: dict, job) -> None:
 
     run, search = result["run"], result["search"]
     before = st.session_state.get(K + "run")
-    best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=st.session_state[K + "loss"],
-                                                       margin_good=st.session_state[K + "margin"]))
+    best = decide(run, loss_default=st.session_state[K + "loss"], margin_good=st.session_state[K + "margin"], digits=3)
     for key in list(st.session_state):
         if key.startswith(K + "out:"):
             del st.session_state[key]
@@ -93,7 +92,7 @@ def collect(result: dict, job) -> None:
     st.session_state[K + "search"] = None if search is None else (run, search)
     st.session_state[K + "run"] = run
     st.session_state[K + "shap"] = result["shap"]
-    st.session_state[K + "threshold"] = round(best["threshold"], 3)
+    st.session_state[K + "threshold"] = best.threshold
     record_origin(K, before, key=job.meta.get("data_key", ""), name=job.meta.get("data_name"), unit="applications",
                   rows=len(run.train_df) + len(run.test_df))
 
