@@ -101,9 +101,9 @@ def run_train(args) -> dict:
     """Train on --data with a time split and report metrics, baselines, decisions and timings."""
     from core.data.datasets import read_table
     from core.fraud.columns import KEY_ROLE, customer_key_rule, keyed_customer, lost_key_notice, make_columns
-    from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
     from core.data.pseudonym import KeyRule, new_secret
-    from core.fraud.pipeline import NETWORK, explain_run, run_fraud, run_summary
+    from core.fraud.pipeline import NETWORK, run_summary
+    from core.fraud.service import save, train_and_decide
     from core.scale.sample import wants_sample
     from core.ml.training import describe_epochs, summarize_epochs
 
@@ -141,18 +141,20 @@ def run_train(args) -> dict:
     for notice in [*said, lost, cols.time_notice]:
         if notice:  # what was assumed about personal data and time, before the long work starts
             print(notice, file=sys.stderr, flush=True)
-    search = None
+    search_progress = None
     if getattr(args, "search_budget", None) is not None:
-        from core.fraud.search import search_fraud
         from core.search.scenarios import print_trials
 
-        search, config = search_fraud(table.df, cols, budget=args.search_budget, config=config,
-                                      n_trials=args.search_trials, metric=args.search_metric,
-                                      progress=print_trials)
-        for notice in search.result.notices:
-            print(notice, file=sys.stderr, flush=True)
+        search_progress = print_trials
     # With --engine dask the sample's window features were built on the cluster (core/fraud/scale.py).
-    run = run_fraud(table.df, cols, config=config, features=getattr(sample, "features", None))
+    outcome = train_and_decide(table.df, cols, config=config, features=getattr(sample, "features", None),
+                               search_budget=getattr(args, "search_budget", None),
+                               search_trials=getattr(args, "search_trials", None),
+                               search_metric=getattr(args, "search_metric", None) or "pr_auc",
+                               review_fee=args.review_fee, explain_global=0 if args.no_explain else 200,
+                               verdict=True, search_progress=search_progress,
+                               notice=lambda line: print(line, file=sys.stderr, flush=True))
+    run, search, decision = outcome.run, outcome.search, outcome.decision
     from core.audit import LeakAudit
 
     audit = LeakAudit.from_dict(run.features.leakage)
@@ -167,11 +169,10 @@ def run_train(args) -> dict:
     from core.ml.blend import recommended_line
 
     print(recommended_line(run.tabular), file=sys.stderr, flush=True)
+    for line in outcome.trust.notices():  # the trust flags at the cost-optimal review threshold
+        print(line, file=sys.stderr, flush=True)
     timings = {"read": t_read, **run.timings}
     test = run.test
-    curve = compute_cost_curve(test["label"], test[run.score_column], test["amount"],
-                               review_fee=args.review_fee)
-    best = get_optimal_threshold(curve)
     result = {
         "scenario": "fraud",
         "data": {"rows": int(len(table.df)), "fraud_rate": float(run.history[cols.target].mean()),
@@ -183,8 +184,8 @@ def run_train(args) -> dict:
         **summarize_epochs(run.tabular.history, run.config.tabular.epochs),
         "metrics": run.metrics[NETWORK],
         "baselines": {k: v for k, v in run.metrics.items() if k != NETWORK},
-        "cost_policy": {"review_fee": args.review_fee, **best},
-        "verdict": _verdict(run, min(best["threshold"], 1.0), args.review_fee),
+        "cost_policy": {"review_fee": args.review_fee, **decision.policy},
+        "verdict": outcome.verdict,
         # The model saved, scored and explained: the network, or its blend with a baseline (chosen on validation).
         "recommended": run.recommended_section(),
     }
@@ -203,9 +204,8 @@ def run_train(args) -> dict:
         result["imbalance_comparison"] = table_cmp.to_dict(orient="records")
         result["imbalance_recommendation"] = recommend_imbalance(table_cmp)
         timings["compare_imbalance"] = time.perf_counter() - t1
-    ex = None
-    if not args.no_explain:
-        ex = explain_run(run, top_alerts=20, global_rows=200)
+    ex = outcome.explanations
+    if ex is not None:
         timings["explain"] = ex.seconds
         result["top_alerts"] = [
             {"time": str(test["time"].iloc[i]), "customer": str(test["customer"].iloc[i]),
@@ -216,46 +216,14 @@ def run_train(args) -> dict:
     if getattr(args, "save", None):
         from pathlib import Path
 
-        from core.fraud.persist import save_fraud_run
-        from core.fraud.summary import build_fraud_summary
         from core.report.runsummary import default_run_name
 
-        workspace = build_fraud_summary(
-            run, name=default_run_name("fraud", args.data), review_threshold=min(best["threshold"], 1.0),
-            review_fee=args.review_fee, data=table.df, dataset_name=Path(args.data).name, explanations=ex)
-        if search is not None:
-            from core.search.scenarios import attach_search
-
-            attach_search(workspace, result["search"])
-        target = Path(args.save)  # --save DIR: the run's own folder (core.store.registry.check_save_target)
-        result["saved_to"] = str(save_fraud_run(run, target.parent, run_id=target.name, extra_metadata=workspace,
-                                                secret=keys.secret if run.keyed else None))
+        # --save DIR: the run's own folder (core.store.registry.check_save_target)
+        result["saved_to"] = str(save(outcome, args.save, name=default_run_name("fraud", args.data), data=table.df,
+                                      dataset_name=Path(args.data).name, secret=keys.secret if run.keyed else None))
     timings["total"] = time.perf_counter() - t0
     result["timings"] = timings
     return result
-
-
-def _verdict(run, review_threshold: float, review_fee: float) -> dict:
-    """The page's verdicts (PR-AUC, then ROC-AUC, against the best baseline) with the trust flags at
-    the cost-optimal review threshold (``core.report.trust``); the flags also go to standard error."""
-    from core.fraud.pipeline import NETWORK
-    from core.fraud.trust import fraud_trust
-    from core.present.glossary import MODELS
-    from core.report.trust import verdict_json
-    from core.ml.verdict import compare_binary
-
-    test = run.test
-    y, p = test["label"].to_numpy(), test[run.score_column].to_numpy()
-    baselines = {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != NETWORK}
-    verdicts = [compare_binary(y, p, baselines, metric=m, names=MODELS, seed=0)
-                for m in ("pr_auc", "roc_auc")] if baselines and len(set(y)) == 2 else [None]
-    trust = fraud_trust(y, p, test["amount"].to_numpy(float), review_threshold=review_threshold,
-                        review_fee=review_fee, pr_auc=run.recommended_section()["metrics"].get("pr_auc"))
-    for line in trust.notices():
-        print(line, file=sys.stderr, flush=True)
-    from core.ml.blend import recommended_name
-
-    return verdict_json(verdicts[0], trust, more=verdicts[1:], model=recommended_name(run.tabular))
 
 
 def add_score_arguments(parser: argparse.ArgumentParser) -> None:

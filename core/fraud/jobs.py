@@ -18,22 +18,21 @@ def train_page(df: pd.DataFrame, *, cols, features, train_start, test_start, gap
     ``tabular``: the network's settings over ``FRAUD_TABULAR`` (imbalance, epochs, seed, width, ...).
     Returns ``{"run", "explain", "search"}`` (``search`` is ``None`` without a model search);
     ``report`` receives the search's trials, every epoch and each stage's sentence."""
-    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
+    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig
+    from core.fraud.service import train_and_decide
 
     tab = replace(FRAUD_TABULAR, **tabular, ensemble=bool(search.get("ensemble", True)))
     config = FraudConfig(train_start=train_start, test_start=test_start, gap_days=gap_days, features=features,
                          drop_known_cards=drop_known, tabular=tab, keep_columns=tuple(keep_columns), k=int(k))
-    found = None
-    if search.get("enabled"):
-        from core.fraud.search import search_fraud
-
-        found, config = search_fraud(df, cols, budget=search["budget"], config=config, progress=report.search)
-    run = run_fraud(df, cols, config=config, progress=report.epoch, status=report.status)
+    # The page sets the review and block thresholds itself, at its own review fee (ui/fraud/alerts.py).
+    outcome = train_and_decide(df, cols, config=config,
+                               search_budget=search["budget"] if search.get("enabled") else None,
+                               explain_alerts=explain, explain_global=300, explain_seed=tab.seed, currency=currency,
+                               progress=report.epoch, status=report.status, search_progress=report.search)
+    run = outcome.run
     if split_notice:  # the settings were fitted to a short log on the page: the run says so too
         run.notices.insert(0, split_notice)
-    report.status("Explaining the riskiest transactions with SHAP")
-    explanations = explain_run(run, top_alerts=explain, global_rows=300, seed=tab.seed, currency=currency)
-    return {"run": run, "explain": explanations, "search": found}
+    return {"run": run, "explain": outcome.explanations, "search": outcome.search}
 
 
 def compare_page(run, *, methods, min_precision: float, epochs: int, report) -> Any:

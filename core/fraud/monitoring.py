@@ -125,10 +125,9 @@ class FraudMonitor(MonitorSpec):
         from core.data.datasets import parse_datetimes, read_table
         from core.fraud.columns import FraudColumns
         from core.fraud.features import FeatureConfig
-        from core.fraud.persist import HISTORY_FILE, save_fraud_run
-        from core.fraud.pipeline import FraudConfig, run_fraud
-        from core.fraud.service import decision_thresholds
-        from core.fraud.summary import build_fraud_summary
+        from core.fraud import service
+        from core.fraud.persist import HISTORY_FILE
+        from core.fraud.pipeline import FraudConfig
         from core.ml.tabular import TabularConfig
 
         say = progress or (lambda _m: None)
@@ -161,22 +160,22 @@ class FraudMonitor(MonitorSpec):
                              drop_known_cards=bool(cfg.get("drop_known_cards", True)), k=_k(meta), tabular=tab,
                              auto_batch=False)
         say(f"Training the challenger on {len(log):,} transactions, tested from {test_start.date()}")
-        run = run_fraud(log, cols, config=replace(config), status=say)
+        decision = saved_decision(meta)
+        fee = float(decision.get("review_fee", 5.0))
+        outcome = service.train_and_decide(log, cols, config=replace(config), review_fee=fee, explain_global=0,
+                                           status=say)
+        run = outcome.run
         scores = np.full(len(holdout), np.nan)
         pos = run.test["_row"].to_numpy(int) - offset
         inside = (pos >= 0) & (pos < len(holdout))
         scores[pos[inside]] = run.test[run.score_column].to_numpy(float)[inside]  # its recommended model
-        decision = saved_decision(meta)
-        review, block = decision_thresholds(meta)  # the champion's, as every door reads them
+        review, block = service.decision_thresholds(meta)  # the champion's, as every door reads them
+        outcome = replace(outcome, decision=service.FraudDecision(review, block, fee, outcome.decision.policy))
         name = f"{workspace(meta).get('name') or meta.get('run_id')} · challenger"
-        summary = build_fraud_summary(run, name=name, review_threshold=review, block_threshold=block,
-                                      review_fee=float(decision.get("review_fee", 5.0)), data=log,
-                                      dataset_name="labelled log + newly labelled transactions")
-        summary["lineage"] = dict(lineage or {})
         run.label_rule = meta.get("label_rule")  # the log is 0/1 now; the challenger reads feedback as its champion
         say("Saving the challenger")
-        target = Path(save_to)
-        folder = save_fraud_run(run, target.parent, run_id=target.name, extra_metadata=summary)
+        folder = service.save(outcome, Path(save_to), name=name, data=log,
+                              dataset_name="labelled log + newly labelled transactions", lineage=lineage or {})
         notes = [] if inside.all() else [f"{int((~inside).sum()):,} comparison transaction(s) were set aside by the "
                                          "split (cards already known to be compromised) and are not compared."]
         return Challenger(folder, scores, notes)

@@ -175,13 +175,11 @@ def run_demo(root: Path, s, progress) -> Path:
     """Train on the bundled log with the demo settings (whole customers when shrunk), pick the
     cost-optimal review threshold and save the run with its workspace summary."""
     from core.data.datasets import read_table
+    from core.fraud import service
     from core.fraud.columns import make_columns
-    from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
-    from core.fraud.persist import save_fraud_run
-    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, explain_run, run_fraud
-    from core.fraud.service import default_block
-    from core.fraud.summary import build_fraud_summary
+    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig
     from core.report.runsummary import demo_run_name
+    from core.store.registry import new_run_id
 
     progress(0.0, "Reading the transaction log")
     df = read_table(SAMPLE, max_rows=None).df
@@ -191,19 +189,15 @@ def run_demo(root: Path, s, progress) -> Path:
         keep = df[cols.customer].drop_duplicates().sample(frac=1.0, random_state=s.seed).iloc[: s.fraud_customers]
         df = df[df[cols.customer].isin(set(keep))].reset_index(drop=True)
     config = FraudConfig(tabular=replace(FRAUD_TABULAR, epochs=s.epochs, seed=s.seed))
-    run = run_fraud(df, cols, config=config,
-                    progress=lambda e, n, _l: progress(0.2 + 0.5 * e / n, f"Epoch {e} of {n}"),
-                    status=lambda m: progress(0.1, m))
-    progress(0.75, "Explaining the riskiest transactions with SHAP")
-    ex = explain_run(run, top_alerts=20, global_rows=min(s.shap_rows, 100), seed=s.seed) if s.shap_rows else None
-    test = run.test
-    curve = compute_cost_curve(test["label"], test[run.score_column], test["amount"], review_fee=s.review_fee)
-    review = round(float(min(get_optimal_threshold(curve)["threshold"], 1.0)), 3)
-    summary = build_fraud_summary(run, name=demo_run_name("fraud"), review_threshold=review,
-                                  block_threshold=default_block(review), review_fee=s.review_fee, data=df,
-                                  dataset_name=SAMPLE.name, explanations=ex)
+    # The page's rounding of the review threshold and its default block line.
+    outcome = service.train_and_decide(
+        df, cols, config=config, review_fee=s.review_fee, digits=3, block=service.default_block,
+        explain_global=min(s.shap_rows, 100) if s.shap_rows else 0, explain_seed=s.seed,
+        progress=lambda e, n, _l: progress(0.2 + 0.5 * e / n, f"Epoch {e} of {n}"),
+        status=lambda m: progress(0.75, m) if m == service.EXPLAINING else progress(0.1, m))
     progress(0.95, "Saving the run")
-    return save_fraud_run(run, root, extra_metadata=summary)
+    return service.save(outcome, root / new_run_id("fraud"), name=demo_run_name("fraud"), data=df,
+                        dataset_name=SAMPLE.name)
 
 
 SCENARIO = register(FraudScenario())

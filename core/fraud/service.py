@@ -1,4 +1,10 @@
-"""Fraud's scoring step, written once for every door.
+"""Fraud's steps, written once for every door: train and decide, save, load, score.
+
+:func:`train_and_decide` is the training every door runs (the page's job ``core.fraud.jobs``, the command
+line ``core.fraud.cli`` and the Overview's demo): the model search when asked, the network and its
+baselines on the time split, the cost-optimal review threshold at the review fee (:func:`decide`), SHAP
+reasons for the riskiest test transactions and, when asked, the verdict with its trust flags.
+:func:`save` writes a :class:`FraudOutcome` with its workspace summary; :func:`load` reads it back.
 
 The command-line scorer (``python -m core score``, chunk by chunk over a rolling history), the Dask
 engine (time partitions, ``core.fraud.scale``), the Score page (``core.fraud.scenario.score_fraud_batch``)
@@ -11,10 +17,151 @@ page without a chosen block threshold blocks at :func:`default_block`.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+
+REVIEW_FEE = 5.0  # cost of reviewing one alert unless the analyst names another (the CLI's --review-fee)
+EXPLAINING = "Explaining the riskiest transactions with SHAP"  # the stage told ``status`` before SHAP
+
+
+@dataclass(frozen=True)
+class FraudDecision:
+    """The review threshold at the lowest total cost for the review fee (``review``: at most 1), the block
+    threshold (None: the summary's own, block nothing beyond review) and the cost curve's row there
+    (``policy``: threshold, total cost ...; ``core.fraud.decisions.get_optimal_threshold``)."""
+
+    review: float
+    block: float | None
+    review_fee: float
+    policy: dict
+
+
+@dataclass(frozen=True)
+class FraudOutcome:
+    """One training's result: the run, its decision, the SHAP reasons (``core.fraud.pipeline.RunExplanations``,
+    None when not asked), the model search (None without one), the verdict with its trust flags (None when not
+    asked) and the seconds of the service's own steps (``explain``, ``total``)."""
+
+    run: Any  # core.fraud.pipeline.FraudRun
+    decision: FraudDecision
+    explanations: Any = None
+    search: Any = None
+    verdict: dict | None = None
+    trust: Any = None
+    timings: dict = field(default_factory=dict)
+
+
+def decide(run, *, review_fee: float = REVIEW_FEE, digits: int | None = None,
+           block: Callable[[float], float] | None = None) -> FraudDecision:
+    """The review threshold with the lowest total cost on ``run``'s test period (fraud missed plus reviews at
+    ``review_fee``), at most 1, rounded to ``digits`` when given; ``block(review)`` gives the block threshold
+    (e.g. :func:`default_block`; None leaves it to the summary)."""
+    from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
+
+    test = run.test
+    best = get_optimal_threshold(compute_cost_curve(test["label"], test[run.score_column], test["amount"],
+                                                    review_fee=review_fee))
+    review = min(best["threshold"], 1.0)
+    if digits is not None:
+        review = round(float(review), digits)
+    return FraudDecision(review, None if block is None else block(review), float(review_fee), best)
+
+
+def judge(run, decision: FraudDecision):
+    """(the verdicts against the best baseline, PR-AUC then ROC-AUC, with the trust flags at the review
+    threshold, as the CLI's ``verdict``; the ``Trust``)."""
+    from core.fraud.pipeline import NETWORK
+    from core.fraud.trust import fraud_trust
+    from core.ml.blend import recommended_name
+    from core.ml.verdict import compare_binary
+    from core.present.glossary import MODELS
+    from core.report.trust import verdict_json
+
+    test = run.test
+    y, p = test["label"].to_numpy(), test[run.score_column].to_numpy()
+    baselines = {m: test[f"score_{m}"].to_numpy() for m in run.metrics if m != NETWORK}
+    verdicts = [compare_binary(y, p, baselines, metric=m, names=MODELS, seed=0)
+                for m in ("pr_auc", "roc_auc")] if baselines and len(set(y)) == 2 else [None]
+    trust = fraud_trust(y, p, test["amount"].to_numpy(float), review_threshold=decision.review,
+                        review_fee=decision.review_fee, pr_auc=run.recommended_section()["metrics"].get("pr_auc"))
+    return verdict_json(verdicts[0], trust, more=verdicts[1:], model=recommended_name(run.tabular)), trust
+
+
+def train_and_decide(df: pd.DataFrame, cols, *, config, features=None, search_budget: float | None = None,
+                     search_trials: int | None = None, search_metric: str = "pr_auc", review_fee: float = REVIEW_FEE,
+                     digits: int | None = None, block: Callable[[float], float] | None = None,
+                     explain_alerts: int = 20, explain_global: int = 200, explain_seed: int = 0,
+                     currency: str | None = None, verdict: bool = False, progress=None,
+                     status: Callable[[str], None] | None = None, search_progress=None,
+                     notice: Callable[[str], None] | None = None) -> FraudOutcome:
+    """Search (``search_budget`` seconds, when given), train on the time split (``core.fraud.pipeline.run_fraud``;
+    ``features``: window features built elsewhere, e.g. on a Dask cluster), decide (:func:`decide`), explain the
+    ``explain_alerts`` riskiest test transactions and ``explain_global`` sampled ones (none with ``explain_global``
+    at 0) and, when ``verdict``, judge.
+
+    ``progress(epoch, epochs, logs)`` hears every epoch, ``status(text)`` each stage, ``search_progress`` the
+    search's trials and ``notice(text)`` the search's notes."""
+    from core.fraud.pipeline import explain_run, run_fraud
+
+    t0 = time.perf_counter()
+    found = None
+    if search_budget is not None:
+        from core.fraud.search import search_fraud
+
+        found, config = search_fraud(df, cols, budget=search_budget, config=config, n_trials=search_trials,
+                                     metric=search_metric, progress=search_progress)
+        for line in found.result.notices if notice is not None else ():
+            notice(line)
+    run = run_fraud(df, cols, config=config, progress=progress, status=status, features=features)
+    decision = decide(run, review_fee=review_fee, digits=digits, block=block)
+    judged, trust = judge(run, decision) if verdict else (None, None)
+    timings, ex = {}, None
+    if explain_global:
+        if status is not None:
+            status(EXPLAINING)
+        ex = explain_run(run, top_alerts=explain_alerts, global_rows=explain_global, seed=explain_seed,
+                         currency=currency)
+        timings["explain"] = ex.seconds
+    timings["total"] = time.perf_counter() - t0
+    return FraudOutcome(run, decision, explanations=ex, search=found, verdict=judged, trust=trust, timings=timings)
+
+
+def save(outcome: FraudOutcome, run_dir, *, name: str, data: pd.DataFrame | None = None,
+         dataset_name: str | None = None, secret: bytes | None = None, lineage: dict | None = None) -> Path:
+    """Save the run as the folder ``run_dir`` with its workspace summary (``core.fraud.summary``) at the outcome's
+    decision, the model search when there was one and ``lineage`` (a challenger's parent); ``secret``: the key
+    the run's customer pseudonyms were made with (``core.fraud.persist.save_fraud_run``)."""
+    from core.fraud.persist import save_fraud_run
+    from core.fraud.summary import build_fraud_summary
+
+    d = outcome.decision
+    summary = build_fraud_summary(outcome.run, name=name, review_threshold=d.review, block_threshold=d.block,
+                                  review_fee=d.review_fee, data=data, dataset_name=dataset_name,
+                                  explanations=outcome.explanations)
+    if outcome.search is not None:
+        from core.search.scenarios import attach_search, search_section
+
+        attach_search(summary, search_section(outcome.search, outcome.run.tabular))
+    if lineage is not None:
+        summary["lineage"] = dict(lineage)
+    run_dir = Path(run_dir)
+    return save_fraud_run(outcome.run, run_dir.parent, run_id=run_dir.name, extra_metadata=summary, secret=secret)
+
+
+def load(run_dir, *, runtime: str | None = None):
+    """A saved fraud run, ready to score with :func:`score_chunk` (``core.fraud.persist.SavedFraudModel``: model,
+    history, columns); ``runtime="onnx"`` runs the network on ONNX Runtime."""
+    from core.fraud.persist import load_fraud_model
+
+    return load_fraud_model(run_dir, runtime=runtime)
 
 
 def history_keep(feature_config):

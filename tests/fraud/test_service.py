@@ -67,3 +67,60 @@ def test_the_default_block_rule_is_written_once():
     copies = [str(p.relative_to(root)) for folder in ("core", "ui", "pages") for p in (root / folder).rglob("*.py")
               if re.search(r"max\(\s*0\.9\s*,", p.read_text(encoding="utf-8"))]
     assert copies == [], copies
+
+
+def test_train_and_decide_save_load_round_trip(tmp_path):
+    """One service call trains, decides at the review fee and explains; the saved run decides with that record
+    and loads back to score the test transactions as the run did."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    import numpy as np
+
+    from core.fraud import service
+    from core.fraud.columns import make_columns
+    from core.fraud.decisions import compute_cost_curve
+    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig
+    from core.store.registry import read_metadata
+
+    df = pd.read_csv(Path(__file__).resolve().parents[2] / "sample_data" / "fraud_transactions.csv.gz")
+    cols = make_columns(df)
+    keep = df[cols.customer].drop_duplicates().sample(frac=1.0, random_state=0).iloc[:400]
+    df = df[df[cols.customer].isin(set(keep))].reset_index(drop=True)
+    config = FraudConfig(tabular=replace(FRAUD_TABULAR, epochs=1, seed=0, baselines=("logistic_regression",)))
+    stages = []
+    out = service.train_and_decide(df, cols, config=config, review_fee=7.0, digits=3, block=service.default_block,
+                                   explain_alerts=5, explain_global=20, verdict=True, status=stages.append)
+    test = out.run.test
+    curve = compute_cost_curve(test["label"], test[out.run.score_column], test["amount"], review_fee=7.0)
+    assert out.decision.policy["total_cost"] == pytest.approx(curve["total_cost"].min())
+    assert out.decision.review == round(min(out.decision.policy["threshold"], 1.0), 3)
+    assert out.decision.block == service.default_block(out.decision.review)
+    assert service.EXPLAINING in stages and len(out.explanations.alert_positions) == 5
+    assert out.verdict is not None and "trust" in out.verdict and out.timings["total"] >= out.timings["explain"]
+    folder = service.save(out, tmp_path / "fraud_run", name="service test", data=df)
+    assert folder == tmp_path / "fraud_run"
+    meta = read_metadata(folder)
+    assert service.decision_thresholds(meta) == (out.decision.review, out.decision.block)
+    assert meta["workspace"]["decision"]["review_fee"] == 7.0
+    saved = service.load(folder)
+    assert np.allclose(saved.predict_proba(out.run.feature_frame_test.iloc[:5]),
+                       test[out.run.score_column].to_numpy()[:5], atol=1e-5)
+
+
+def test_train_and_decide_without_shap_explains_nothing():
+    from dataclasses import replace
+    from pathlib import Path
+
+    from core.fraud import service
+    from core.fraud.columns import make_columns
+    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig
+
+    df = pd.read_csv(Path(__file__).resolve().parents[2] / "sample_data" / "fraud_transactions.csv.gz")
+    cols = make_columns(df)
+    keep = df[cols.customer].drop_duplicates().sample(frac=1.0, random_state=1).iloc[:300]
+    df = df[df[cols.customer].isin(set(keep))].reset_index(drop=True)
+    config = FraudConfig(tabular=replace(FRAUD_TABULAR, epochs=1, seed=0, baselines=("logistic_regression",)))
+    out = service.train_and_decide(df, cols, config=config, explain_global=0)
+    assert out.explanations is None and "explain" not in out.timings and out.verdict is None
+    assert out.decision.block is None and out.decision.review_fee == service.REVIEW_FEE
