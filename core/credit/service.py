@@ -61,15 +61,22 @@ def decide(run, *, loss_default: float | None = None, margin_good: float | None 
     """The profit-optimal decline threshold on ``run``'s test rows at the costs (the scenario's defaults,
     ``core.credit.profit.LOSS_DEFAULT`` and ``MARGIN_GOOD``, when None), rounded to ``digits`` when given
     (the page's and the demo's three)."""
-    from core.credit.profit import (LOSS_DEFAULT, MARGIN_GOOD, compute_decision_kpis, compute_profit_curve,
-                                    find_optimal_threshold)
+    from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD, compute_profit_curve, find_optimal_threshold
 
     loss = LOSS_DEFAULT if loss_default is None else float(loss_default)
     margin = MARGIN_GOOD if margin_good is None else float(margin_good)
     best = find_optimal_threshold(compute_profit_curve(run.y_test, run.p_test, loss_default=loss, margin_good=margin))
     threshold = best["threshold"] if digits is None else round(best["threshold"], digits)
-    kpis = compute_decision_kpis(run.y_test, run.p_test, threshold=threshold, loss_default=loss, margin_good=margin)
-    return CreditDecision(threshold, loss, margin, kpis)
+    return decision_at(run, threshold, loss_default=loss, margin_good=margin)
+
+
+def decision_at(run, threshold: float, *, loss_default: float, margin_good: float) -> CreditDecision:
+    """The decision at a threshold the analyst chose (the page's slider), with its figures on the test rows."""
+    from core.credit.profit import compute_decision_kpis
+
+    kpis = compute_decision_kpis(run.y_test, run.p_test, threshold=threshold, loss_default=loss_default,
+                                 margin_good=margin_good)
+    return CreditDecision(threshold, float(loss_default), float(margin_good), kpis)
 
 
 def judge(run, decision: CreditDecision):
@@ -132,17 +139,19 @@ def train_and_decide(df: pd.DataFrame, *, target: str, config=None, positive: An
 
 
 def save(outcome: CreditOutcome, run_dir, *, name: str, data: pd.DataFrame | None = None,
-         dataset_name: str | None = None, scorecard=None, lineage: dict | None = None) -> Path:
+         dataset_name: str | None = None, scorecard=None, proxies_out: bool = True,
+         lineage: dict | None = None) -> Path:
     """Save the run as the folder ``run_dir`` with its workspace summary (``core.credit.summary``) at the
     outcome's decision, the model search when there was one and ``lineage`` (a challenger's parent); the
-    decision record (threshold, costs, scorecard) is written once, in ``workspace.decision``."""
+    decision record (threshold, costs, scorecard) is written once, in ``workspace.decision``. ``proxies_out``:
+    reason codes leave out features flagged as possible proxies (else they are marked)."""
     from core.credit.persist import save_credit_run
     from core.credit.summary import build_credit_summary
 
     d = outcome.decision
     summary = build_credit_summary(outcome.run, name=name, threshold=d.threshold, loss_default=d.loss_default,
                                    margin_good=d.margin_good, data=data, dataset_name=dataset_name,
-                                   shap=outcome.shap, scorecard=scorecard)
+                                   shap=outcome.shap, scorecard=scorecard, proxies_out=proxies_out)
     if outcome.search is not None:
         from core.search.scenarios import attach_search, search_section
 

@@ -38,6 +38,12 @@ def test_every_tab_works_on_the_detached_network(tmp_path, monkeypatch):
     next(b for b in at.button if b.label == "Save to workspace").click().run()
     assert not at.exception and not errors_besides_trust(at)
     assert any(s.value.startswith("Saved as run") for s in at.success)
+    # The run decides with the page's threshold and costs, saved once in its decision record.
+    from core.store.registry import read_metadata
+
+    dec = read_metadata(next(p for p in (tmp_path / "runs").iterdir() if p.is_dir()))["workspace"]["decision"]
+    assert (dec["threshold"], dec["loss_default"], dec["margin_good"]) == (
+        at.session_state["credit.threshold"], at.session_state["credit.loss"], at.session_state["credit.margin"])
     assert DetachedModel.keras_loads == loads  # no tab needed Keras in this process
     # The saved run holds the network the worker trained: Keras reads it and predicts what ONNX Runtime did.
     from core.store.registry import load_run

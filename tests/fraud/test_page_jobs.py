@@ -77,6 +77,14 @@ def test_training_job_result_is_detached_and_every_tab_works_without_keras(train
     assert not at.exception, at.exception
     saved = list((tmp_path / "runs").rglob("model.keras"))
     assert len(saved) == 1 and saved[0].read_bytes() == run.tabular.model.keras_bytes
+    # The run decides with the page's alert policy: its review line and fee, saved once.
+    from core.fraud.service import decision_thresholds
+    from core.store.registry import read_metadata
+
+    meta = read_metadata(saved[0].parent)
+    review = float(at.session_state["fraud.review_t"])
+    assert decision_thresholds(meta)[0] == review and meta["workspace"]["decision"]["review_fee"] == float(
+        at.session_state["fraud.fee"] if "fraud.fee" in at.session_state else 5.0)
     # Scoring a new file (the tab's code path: features from the training history, reasons by SHAP).
     from core.fraud.pipeline import score_new_file
 

@@ -45,20 +45,16 @@ def show_export(run, shap, threshold: float, scorecard, loss: float, margin: flo
         st.caption("Score new files headless with `python -m core score --model credit_model --data FILE --out FILE`.")
 
     def save_credit(name, root):
-        from core.credit.persist import save_credit_run
+        from core.credit import service
         from core.store.registry import new_run_id
-        from core.workspace.summary import build_credit_summary
 
-        summary = build_credit_summary(run, name=name, threshold=threshold, loss_default=loss, margin_good=margin,
-                                       dataset_name=dataset_name, shap=shap, scorecard=scorecard,
-                                       proxies_out=bool(st.session_state.get(K + "proxy_out", True)))
+        # The page's own decision (the threshold and costs the analyst set), saved by the service as every door.
         searched = st.session_state.get(K + "search")
-        if searched is not None and searched[0] is run:
-            from core.search.scenarios import attach_search, search_section
-
-            attach_search(summary, search_section(searched[1], run.tabular))
-        return save_credit_run(run, root / new_run_id("credit"), threshold=threshold, scorecard=scorecard,
-                               extra_metadata=summary)
+        outcome = service.CreditOutcome(run, service.decision_at(run, threshold, loss_default=loss, margin_good=margin),
+                                        shap=shap, search=searched[1] if searched is not None and searched[0] is run
+                                        else None)
+        return service.save(outcome, root / new_run_id("credit"), name=name, dataset_name=dataset_name,
+                            scorecard=scorecard, proxies_out=bool(st.session_state.get(K + "proxy_out", True)))
 
     dataset_name = trained_name(K, run)  # the data the model was trained on, whatever the page shows now
     save_to_workspace("credit", run, save_credit, dataset_name=dataset_name)

@@ -91,19 +91,17 @@ def save_panel(run, ex) -> None:
     searched = st.session_state.get(K + "search")
 
     def save_fraud(name, root):
-        from core.fraud.persist import save_fraud_run
-        from core.workspace.summary import build_fraud_summary
+        from core.fraud import service
+        from core.store.registry import new_run_id
 
+        # The page's own alert policy (review and block thresholds, review fee), saved by the service as every door.
         review, block = page_thresholds()
-        summary = build_fraud_summary(run, name=name, review_threshold=review, block_threshold=block,
-                                      review_fee=float(st.session_state.get(K + "fee", 5.0)),
-                                      dataset_name=fraud_dataset, explanations=ex)
-        if searched is not None and searched[0] is run:
-            from core.search.scenarios import attach_search, search_section
-
-            attach_search(summary, search_section(searched[1], run.tabular))
+        decision = service.FraudDecision(review, block, float(st.session_state.get(K + "fee", 5.0)), {})
+        outcome = service.FraudOutcome(run, decision, explanations=ex,
+                                       search=searched[1] if searched is not None and searched[0] is run else None)
         # A run with a keyed pseudonym keeps this session's secret in its folder, to score new files alike.
-        return save_fraud_run(run, root, extra_metadata=summary, secret=get_key_secret() if run.keyed else None)
+        return service.save(outcome, root / new_run_id("fraud"), name=name, dataset_name=fraud_dataset,
+                            secret=get_key_secret() if run.keyed else None)
 
     fraud_dataset = trained_name(K, run)  # the log the model was trained on, whatever the page shows now
     save_to_workspace("fraud", run, save_fraud, dataset_name=fraud_dataset)
