@@ -36,6 +36,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Files with browser tests run first. The two xdist workers take whole files (``--dist loadfile``)
+    in this order (``--no-loadscope-reorder`` in pytest.ini; xdist would otherwise hand out the files with
+    the most tests first, which puts the long one-test browser files at the end of the run, where one
+    left for a single worker keeps the other idle). A file's tests keep their order."""
+    browser_files = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("browser")}
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in browser_files)  # a stable sort
+
+
 def _require(env: str) -> bool:
     return os.environ.get(env, "") == "1"
 
