@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,30 @@ def page(browser):
     pg.set_default_timeout(60_000)
     yield pg
     context.close()
+
+
+@dataclass
+class SharedPage:
+    """A browser page the tests of one module share, so that they read one training instead of each
+    training its own; ``trained`` says whether that training is on it (done by the first test that
+    trains, or by the module's fixture when that test did not run or failed before its result);
+    ``done`` names other steps a test completed on it, which a later test may continue from."""
+
+    page: object
+    trained: bool = False
+    done: set = field(default_factory=set)
+
+
+@contextlib.contextmanager
+def shared_page(browser):
+    """A page like ``page`` (own cookies and session, laptop-sized), kept for a whole module."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    try:
+        yield SharedPage(pg)
+    finally:
+        context.close()
 
 
 # Text cut off in its box (an ellipsis instead of the end of a figure or a label): metric tiles,
