@@ -1,4 +1,13 @@
-"""The demand page in Chromium: train on the sample, see the backtest, policy and a SHAP waterfall."""
+"""The demand page in Chromium, on one small training its tests share (one page for the module):
+
+* the training as a job in a worker process: live progress with Cancel, a cancelled training keeps
+  nothing, and a reload during a training finds it again and shows its result; that result is the
+  training the other tests read (the module's fixture trains it when that test did not get so far).
+  The job mechanics every page shares (another page and back, a second visitor, the spare worker, a
+  killed worker) are tested once, on the credit page, in tests/browser/test_jobs_browser.py;
+* the backtest, the policy and a SHAP waterfall in words;
+* one input's SHAP dependence in plain words, after the overall importance;
+* last, a weekly upload with other column names: the mapping is guessed and the report shows it."""
 
 import re
 from pathlib import Path
@@ -6,19 +15,69 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import click_tab, clipped_texts
+from tests.conftest import click_tab, clipped_texts, pick, shared_page
 from tests.demand.page_steps import fill_small_settings
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.browser
 
 
-@pytest.mark.browser
-def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path):
+@pytest.fixture(scope="module")
+def shared(browser):
+    with shared_page(browser) as s:
+        yield s
+
+
+@pytest.fixture
+def trained(shared, app_url):
+    """The shared page with the small training's result on it."""
+    page = shared.page
+    if not shared.trained:
+        page.goto(f"{app_url}/demand")
+        page.get_by_role("heading", name="Data report").wait_for(timeout=120_000)
+        fill_small_settings(page)
+        page.get_by_role("button", name="Train forecast model").click()
+        page.get_by_text("Model trained:").first.wait_for(timeout=240_000)  # on the Data & training tab
+        shared.trained = True
+    return page
+
+
+def test_demand_training_job_progress_cancel_and_reload(app_url, shared, screenshot_dir):
+    page = shared.page
     page.goto(f"{app_url}/demand")
     page.get_by_role("heading", name="Data report").wait_for(timeout=120_000)
-    fill_small_settings(page)
+    fill_small_settings(page, 200)
     page.get_by_role("button", name="Train forecast model").click()
-    page.get_by_text("Model trained:").first.wait_for(timeout=240_000)  # on the Data & training tab
+    page.get_by_text("Training running for").first.wait_for(timeout=120_000)
+    epoch = page.get_by_text(re.compile(r"^Epoch \d+ of \d+ — loss \d"))  # epochs of every averaged network
+    epoch.first.wait_for(timeout=180_000)  # the worker reports its epochs, polled by the page
+    epoch.first.evaluate("e => e.scrollIntoView({block: 'start'})")  # the panel and its curve on screen
+    page.wait_for_timeout(2500)  # a poll or two: the training curve is drawn
+    page.screenshot(path=str(screenshot_dir / "demand_job_running.png"), full_page=True)
+    assert page.get_by_role("button", name="Cancel").count() == 1
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("The training was cancelled; nothing of it was kept").wait_for(timeout=30_000)
+    assert page.get_by_text("Model trained:").count() == 0
+    page.screenshot(path=str(screenshot_dir / "demand_job_cancelled.png"), full_page=True)
+
+    # A reload while a training runs starts a new session: the browser's key in the address finds the job.
+    fill_small_settings(page, 2)
+    page.get_by_role("button", name="Train forecast model").click()
+    page.get_by_text("Training running for").first.wait_for(timeout=120_000)
+    assert "s=" in page.url
+    page.reload()
+    page.get_by_role("heading", name="Data report").wait_for(timeout=120_000)
+    page.get_by_text("Model trained:").first.wait_for(timeout=300_000)
+    shared.trained = True  # the small training the next tests read
+    click_tab(page, "Backtest")
+    page.get_by_role("heading", name="Backtest: network vs baselines").wait_for()
+    page.screenshot(path=str(screenshot_dir / "demand_job_after_reload.png"), full_page=True)
+    assert not page.get_by_text("Traceback").count()
+    assert not page.locator("[data-testid='stException']").count()
+
+
+def test_demand_page_trains_and_explains(trained, screenshot_dir):
+    page = trained
     click_tab(page, "Forecast")
     page.get_by_role("heading", name="Forecast", exact=True).wait_for()
     click_tab(page, "Backtest")
@@ -42,7 +101,42 @@ def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path
     assert page.locator("svg text").filter(has_text=raw).count() == 0
     assert not page.get_by_text("Traceback").count()
     assert not page.locator("[data-testid='stException']").count()
-    # Upload a weekly file with other column names: the mapping is guessed and the report shows it.
+
+
+def test_demand_dependence_of_one_input(trained, screenshot_dir):
+    page = trained
+    click_tab(page, "Explanations")
+    page.get_by_role("heading", name="How one input moves the forecast").wait_for()
+    page.get_by_text("Compute the overall importance above").wait_for()
+    page.get_by_role("button", name="Compute overall importance").click()
+    page.get_by_text("SHAP dependence:").first.wait_for(timeout=180_000)
+    page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot
+    first = page.locator("[data-testid='stPlotlyChart']").filter(has_text="SHAP dependence:")
+    first.scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshot_dir / "demand_dependence.png"))
+    first.screenshot(path=str(screenshot_dir / "demand_dependence_chart.png"))
+    assert page.get_by_text(re.compile(r"^Each of the 150 training windows explained above")).count() == 1
+    pick(page, "Input", "Day of the week")
+    page.get_by_text("SHAP dependence: Day of the week").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="SHAP dependence: Day of the week")
+    chart.scroll_into_view_if_needed()
+    chart.screenshot(path=str(screenshot_dir / "demand_dependence_weekday.png"))
+    # Weekdays in the week's order along the axis, the axes in words, no engineered name left raw.
+    ticks = [t for t in chart.locator("g.xtick text").all_text_contents() if t]
+    week = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    assert len(ticks) >= 2 and ticks == [d for d in week if d in ticks]
+    assert chart.get_by_text("Push on the forecast (+0.10 ≈ 10 % more demand)").count() == 1
+    raw = re.compile(r"^(lag \d|recent level|smoothed seasonal reference|past promo|day of week)")
+    assert chart.locator("svg text").filter(has_text=raw).count() == 0
+    assert clipped_texts(page) == []
+    assert not page.get_by_text("Traceback").count()
+    assert not page.locator("[data-testid='stException']").count()
+
+
+def test_weekly_upload_with_other_names_after_a_training(trained, screenshot_dir, tmp_path):
+    """Upload a weekly file with other column names: the mapping is guessed and the report shows it."""
+    page = trained
     df = pd.read_csv(ROOT / "sample_data" / "demand_sales.csv", parse_dates=["date"])
     weekly = (df[df["store"] == "S1"].groupby(["product", pd.Grouper(key="date", freq="W-SUN")])["units"].sum()
               .reset_index().rename(columns={"date": "Day", "units": "Qty", "product": "sku"}))
@@ -54,7 +148,6 @@ def test_demand_page_trains_and_explains(app_url, page, screenshot_dir, tmp_path
         page.get_by_text("weekly", exact=True).wait_for(timeout=60_000)
     finally:
         page.screenshot(path=str(screenshot_dir / "demand_upload.png"))
-    page.screenshot(path=str(screenshot_dir / "demand_upload.png"))
     assert not page.locator("[data-testid='stException']").count()
     # On this weekly file the validation weeks pick the network's blend with the moving average (CLI, same
     # settings: MAE 41.4 against the network's 43.8): the warnings and the charts describe the blend, named.
