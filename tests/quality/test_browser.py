@@ -1,8 +1,12 @@
-"""Drive the quality page in Chromium: upload a zip, train, move to heatmaps."""
+"""Drive the quality page in Chromium: upload a zip, train, move to heatmaps; then, on the same
+training and its own server, every tab without TensorFlow in the server; defect typing from file
+names; a catalogue as downloaded."""
+
+import re
 
 import pytest
 
-from tests.conftest import click_tab, clipped_texts
+from tests.conftest import click_tab, clipped_texts, run_app, shared_page
 from tests.quality.conftest import make_zip, sample_entries
 
 pytestmark = pytest.mark.browser
@@ -16,13 +20,54 @@ def headers(page) -> list[str]:
     return cells.all_text_contents()
 
 
-def test_upload_zip_train_and_explain(app_url, page, tmp_path):
-    zip_path = tmp_path / "parts.zip"
-    zip_path.write_bytes(make_zip(sample_entries({"ok": 40, "pit": 12, "scratch": 12}, size=64, prefix="line3/")
-                                  | {"line3/readme.txt": b"not an image"}))
-    page.goto(f"{app_url}/quality")
+ENTRIES = sample_entries({"ok": 40, "pit": 12, "scratch": 12}, size=64, prefix="line3/")
+
+
+@pytest.fixture(scope="module")
+def own_url(tmp_path_factory):
+    """A server of its own for the shared training, so that no other page has loaded anything into it
+    when the tests read its memory maps."""
+    with run_app(tmp_path_factory.mktemp("quality_app")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def shared(browser):
+    with shared_page(browser) as s:
+        yield s
+
+
+def _upload(page, url, zip_path) -> None:
+    zip_path.write_bytes(make_zip(ENTRIES | {"line3/readme.txt": b"not an image"}))
+    page.goto(f"{url}/quality")
     page.get_by_text("Upload a zip").click()
     page.locator("input[type=file]").first.set_input_files(str(zip_path))
+
+
+def _train(shared) -> None:
+    epochs = shared.page.get_by_label("Epochs (early stopping may end sooner)")
+    epochs.fill("3")
+    epochs.press("Tab")
+    shared.page.get_by_role("button", name="Train model").click()
+    # The worker needs seconds to load TensorFlow: the job's panel is drawn before the result.
+    shared.page.get_by_text(re.compile(r"Training running for|Waiting for a free training slot")).first.wait_for()
+    shared.page.get_by_text("Model trained").first.wait_for(timeout=180_000)
+    shared.trained = True
+
+
+@pytest.fixture
+def trained(shared, own_url, tmp_path):
+    """The shared page with the training on it (trained here when the first test did not get so far)."""
+    if not shared.trained:
+        _upload(shared.page, own_url, tmp_path / "parts.zip")
+        shared.page.get_by_text("Examples per class").wait_for()
+        _train(shared)
+    return shared.page
+
+
+def test_upload_zip_train_and_explain(own_url, shared, tmp_path):
+    page = shared.page
+    _upload(page, own_url, tmp_path / "parts.zip")
     try:
         page.get_by_text("Examples per class").wait_for()
     finally:
@@ -32,11 +77,7 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     assert clipped_texts(page) == []  # the training form's labels fit their columns
     blend = page.get_by_role("checkbox", name="Blend with the best baseline")  # on by default, as credit's
     assert blend.is_checked()
-    epochs = page.get_by_label("Epochs (early stopping may end sooner)")
-    epochs.fill("3")
-    epochs.press("Tab")
-    page.get_by_role("button", name="Train model").click()
-    page.get_by_text("Model trained").first.wait_for(timeout=180_000)
+    _train(shared)
     page.screenshot(path="/tmp/quality_trained.png", full_page=True)
     assert page.locator("[data-testid=stException]").count() == 0
     # The blend was checked on the validation images, and the page says which model is recommended.
@@ -60,6 +101,47 @@ def test_upload_zip_train_and_explain(app_url, page, tmp_path):
     shown = headers(page.get_by_role("tabpanel", name="Export"))
     assert {"File", "Actual class", "Predicted class", "Confidence", "P(ok)"} <= set(shown), shown
     assert not [h for h in shown if "_" in h], shown
+
+
+def _server(url: str):
+    """The streamlit server process answering ``url`` (a child of this test process)."""
+    import psutil
+
+    port = url.rsplit(":", 1)[1]
+    return next(p for p in psutil.Process().children() if "streamlit" in " ".join(p.cmdline()) and port in p.cmdline())
+
+
+def test_after_training_every_tab_runs_without_tensorflow_in_the_server(own_url, trained, tmp_path):
+    """On the server of its own, after the first test trained there and computed a test image's heatmaps
+    (jobs): read every tab, a new image's verdict and heatmaps (a job), prepare the model download; the
+    server process never maps TensorFlow, and serves the network with ONNX Runtime."""
+    page = trained
+    one = tmp_path / "new_part.png"
+    one.write_bytes(next(data for name, data in ENTRIES.items() if "pit" in name))
+    for tab, text in (("Performance", "Macro F1"), ("Decision & costs", "Expected inspection cost by threshold")):
+        click_tab(page, tab)
+        # exact: the training tab's recommendation line also names the macro F1, hidden behind this tab
+        page.get_by_text(text, exact=True).first.wait_for()
+    click_tab(page, "Heatmaps")
+    cam = page.get_by_text("Grad-CAM ·")
+    if cam.count() == 0:  # the first test computed a test image's heatmaps on this server, unless it did not run
+        page.get_by_role("button", name="Compute heatmaps").click()
+    cam.first.wait_for(timeout=180_000)
+    shown = cam.count()
+    # A new image: its verdict comes from the network on ONNX Runtime, its maps from a job.
+    page.get_by_role("tabpanel", name="Heatmaps").locator("input[type=file]").set_input_files(str(one))
+    page.get_by_text("Verdict:").first.wait_for(timeout=60_000)
+    cam.nth(shown).wait_for(timeout=180_000)  # the new image's maps, besides the test image's
+    page.get_by_text("Verdict:").first.scroll_into_view_if_needed()
+    page.screenshot(path="/tmp/quality_job_heatmaps.png")
+    click_tab(page, "Export")
+    page.get_by_role("button", name="Prepare model download").click()
+    page.get_by_role("button", name="Download model (zip: Keras file + JSON settings + predictions)").wait_for()
+    page.screenshot(path="/tmp/quality_job_export.png", full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    mapped = {m.path for m in _server(own_url).memory_maps()}
+    assert any("onnxruntime" in path for path in mapped)
+    assert not [path for path in mapped if "tensorflow" in path.lower()]
 
 
 def test_defect_typing_upload_from_file_names(app_url, page, tmp_path):
