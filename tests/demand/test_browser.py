@@ -7,7 +7,8 @@
   killed worker) are tested once, on the credit page, in tests/browser/test_jobs_browser.py;
 * the backtest, the policy and a SHAP waterfall in words;
 * one input's SHAP dependence in plain words, after the overall importance;
-* last, a weekly upload with other column names: the mapping is guessed and the report shows it."""
+* last, a weekly upload with other column names: the mapping is guessed and the report shows it; a
+  model trained on it is the recommended blend, which the warnings and charts name."""
 
 import re
 from pathlib import Path
@@ -135,7 +136,8 @@ def test_demand_dependence_of_one_input(trained, screenshot_dir):
 
 
 def test_weekly_upload_with_other_names_after_a_training(trained, screenshot_dir, tmp_path):
-    """Upload a weekly file with other column names: the mapping is guessed and the report shows it."""
+    """Upload a weekly file with other column names: the mapping is guessed and the report shows it; then
+    a model trained on it."""
     page = trained
     df = pd.read_csv(ROOT / "sample_data" / "demand_sales.csv", parse_dates=["date"])
     weekly = (df[df["store"] == "S1"].groupby(["product", pd.Grouper(key="date", freq="W-SUN")])["units"].sum()
