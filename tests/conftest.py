@@ -188,6 +188,13 @@ def shared_page(browser):
         context.close()
 
 
+@pytest.fixture(scope="module")
+def shared(browser):
+    """One ``SharedPage`` per test module (a module's tests read one training on it)."""
+    with shared_page(browser) as s:
+        yield s
+
+
 # Text cut off in its box (an ellipsis instead of the end of a figure or a label): metric tiles,
 # widget labels and the values shown in select boxes.
 _CLIPPED_JS = """() => [...document.querySelectorAll(

@@ -6,7 +6,7 @@ Save button in the Export tab."""
 
 import pytest
 
-from tests.conftest import click_tab, clipped_texts, plotly_chart as _chart, shared_page
+from tests.conftest import click_tab, clipped_texts, plotly_chart as _chart
 
 pytestmark = pytest.mark.browser
 
@@ -41,12 +41,6 @@ def _train(shared) -> None:
     shared.page.get_by_role("button", name="Train model").click()
     shared.page.get_by_text("Model trained").first.wait_for(timeout=240_000)
     shared.trained = True
-
-
-@pytest.fixture(scope="module")
-def shared(browser):
-    with shared_page(browser) as s:
-        yield s
 
 
 @pytest.fixture

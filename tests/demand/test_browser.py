@@ -16,17 +16,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import click_tab, clipped_texts, pick, shared_page
+from tests.conftest import click_tab, clipped_texts, pick
 from tests.demand.page_steps import fill_small_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def shared(browser):
-    with shared_page(browser) as s:
-        yield s
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import click_tab, clipped_texts, plotly_chart as _chart, shared_page
+from tests.conftest import click_tab, clipped_texts, plotly_chart as _chart
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "fraud_transactions.csv.gz"
 pytestmark = pytest.mark.browser
@@ -44,12 +44,6 @@ def _train(shared) -> None:
     shared.page.get_by_role("button", name="Train model").click()
     shared.page.get_by_text("Model trained:").first.wait_for(timeout=300_000)  # on the Data & training tab
     shared.trained = True
-
-
-@pytest.fixture(scope="module")
-def shared(browser):
-    with shared_page(browser) as s:
-        yield s
 
 
 @pytest.fixture
