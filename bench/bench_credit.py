@@ -376,7 +376,7 @@ def main() -> None:
         from gmsc import gmsc, gmsc_variants
 
         which = None if args.variants is None else [int(v) for v in args.variants.split(",")]
-        return gmsc() if args.part == "gmsc" else gmsc_variants(which, seeds[0])
+        return gmsc() if args.part == "gmsc" else gmsc_variants(which, seeds)
     if args.part == "ablation":
         which = None if args.variants is None else [int(v) for v in args.variants.split(",")]
         return ablation(datasets, args.folds, seeds, which)

@@ -46,6 +46,11 @@ VARIANTS = {
     "epochs 200, 16 bins, patience 12, LR halved after 4 flat epochs": dict(epochs=200, bins=16, patience=12,
                                                                            plateau_patience=4),
     "epochs 200, 16 bins, LR 5e-4": dict(epochs=200, bins=16, learning_rate=5e-4),
+    "16 bins, 2 seeds averaged": dict(bins=16, n_models=2),
+    "16 bins, 2 seeds averaged, LR halved after 3 flat epochs": dict(bins=16, n_models=2, plateau_patience=3),
+    "16 bins, weights of the last 3 epochs to the best averaged": dict(bins=16, snapshots=3),
+    "16 bins, weights of the last 6 epochs to the best averaged": dict(bins=16, snapshots=6),
+    "16 bins, 2 seeds averaged, each over its last 6 epochs": dict(bins=16, n_models=2, snapshots=6),
 }
 
 
@@ -137,31 +142,50 @@ def gmsc() -> None:
           f"{'met' if best - ref['roc_auc'] >= -0.002 else 'MISSED'}).")
 
 
-def gmsc_variants(which: list[int] | None = None, seed: int = 0) -> None:
+def gmsc_variants(which: list[int] | None = None, seeds: list[int] | tuple[int, ...] = (0,)) -> None:
+    """Each chosen variant for each seed on the validation rows, then each variant's mean and spread
+    over the seeds (and its difference from the defaults on the same seeds)."""
     from core.credit.pipeline import default_credit_config, train_credit
 
     train, _ = readme_split(load_gmsc())
     fit, val = readme_split(train, seed=1)
     print(f"\n### Network variants on Give Me Some Credit: {len(fit):,} rows to train, {len(val):,} validation "
-          f"rows cut from the README's training split (the test split is not used); seed {seed}\n")
-    print("| variant | ROC-AUC | PR-AUC | epochs (best) | train s | train CPU s | load |")
-    print("|---|---|---|---|---|---|---|")
-    hgb = None
-    for i, (label, over) in enumerate(VARIANTS.items()):
-        if which is not None and i not in which:
-            continue
-        cfg = default_credit_config(seed=seed, **over)
-        if hgb is not None or i != 0:  # the baselines once, with the first row
-            from dataclasses import replace
-
-            cfg = replace(cfg, baselines=())
-        run = train_credit(fit, target=TARGET, positive=1, config=cfg, test_df=val)
-        m, t = run.tabular.metrics["network"], run.tabular.timings
-        hist = run.tabular.history.get("val_fit_loss") or run.tabular.history.get("loss", [])
-        best = int(np.argmin(hist)) + 1 if hist else 0
-        print(f"| {label} | {m['roc_auc']:.4f} | {m['pr_auc']:.4f} | {len(hist)} ({best}) | {t['train']:.0f} | "
-              f"{t['train_cpu']:.0f} | {os.getloadavg()[0]:.1f} |", flush=True)
-        if hgb is None and "gradient_boosting" in run.tabular.metrics:
-            hgb = run.tabular.metrics["gradient_boosting"]
-            print(f"| *HistGradientBoosting (studio baseline)* | {hgb['roc_auc']:.4f} | {hgb['pr_auc']:.4f} | | "
-                  f"{t['baseline_gradient_boosting']:.0f} | {t['baseline_gradient_boosting_cpu']:.0f} | |", flush=True)
+          f"rows cut from the README's training split (the test split is not used); seeds {list(seeds)}\n")
+    print("| variant | seed | ROC-AUC | PR-AUC | epochs (best) | train s | train CPU s | load |")
+    print("|---|---|---|---|---|---|---|---|")
+    scores: dict[str, dict[int, float]] = {}
+    cpus: dict[str, list[float]] = {}
+    for seed in seeds:
+        hgb = None
+        for i, (label, over) in enumerate(VARIANTS.items()):
+            if which is not None and i not in which:
+                continue
+            # Gradient boosting once per seed, with the first variant; no logistic regression.
+            cfg = default_credit_config(seed=seed, baselines=() if hgb is not None else ("gradient_boosting",),
+                                        ensemble=False, **over)
+            run = train_credit(fit, target=TARGET, positive=1, config=cfg, test_df=val)
+            m, t = run.tabular.metrics["network"], run.tabular.timings
+            hist = run.tabular.history.get("val_fit_loss") or run.tabular.history.get("loss", [])
+            best = int(np.argmin(hist)) + 1 if hist else 0
+            scores.setdefault(label, {})[seed] = m["roc_auc"]
+            cpus.setdefault(label, []).append(t["train_cpu"])
+            print(f"| {label} | {seed} | {m['roc_auc']:.4f} | {m['pr_auc']:.4f} | {len(hist)} ({best}) | "
+                  f"{t['train']:.0f} | {t['train_cpu']:.0f} | {os.getloadavg()[0]:.1f} |", flush=True)
+            if hgb is None and "gradient_boosting" in run.tabular.metrics:
+                hgb = run.tabular.metrics["gradient_boosting"]
+                scores.setdefault("*HistGradientBoosting (studio baseline)*", {})[seed] = hgb["roc_auc"]
+                print(f"| *HistGradientBoosting (studio baseline)* | {seed} | {hgb['roc_auc']:.4f} | "
+                      f"{hgb['pr_auc']:.4f} | | {t['baseline_gradient_boosting']:.0f} | "
+                      f"{t['baseline_gradient_boosting_cpu']:.0f} | |", flush=True)
+    if len(seeds) < 2:
+        return
+    ref = scores.get("defaults")
+    print(f"\n| variant | ROC-AUC mean ± spread (half the range) over seeds {list(seeds)} | minus defaults, per seed "
+          "| mean train CPU s |")
+    print("|---|---|---|---|")
+    for label, by_seed in scores.items():
+        v = np.array(list(by_seed.values()))
+        diff = (", ".join(f"{by_seed[s] - ref[s]:+.4f}" for s in by_seed if s in ref)
+                if ref and label != "defaults" else "")
+        cpu = f"{np.mean(cpus[label]):.0f}" if label in cpus else ""
+        print(f"| {label} | {v.mean():.4f} ± {(v.max() - v.min()) / 2:.4f} | {diff} | {cpu} |", flush=True)
