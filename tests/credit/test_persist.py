@@ -81,3 +81,28 @@ def test_binned_network_saves_loads_and_scores_the_same(small_df, tmp_path):
     np.testing.assert_allclose(loaded.predict(run.test_df), run.p_test, atol=1e-6)
     values, names = loaded.explain_fn(run.test_df.iloc[:2])
     assert values.shape == (2, len(names))
+
+
+def test_averaged_networks_save_as_one_model_that_loads_explains_and_exports_to_onnx(small_df, tmp_path):
+    """Two averaged networks (the default from ``BINS_FROM_ROWS`` fitting rows, forced here on a small
+    table) are one Keras model: saved, loaded, scored and explained as one, and its ONNX export gives
+    the same probabilities within 1e-5."""
+    from core.credit.pipeline import default_credit_config, train_credit
+    from core.runtime.onnx import OnnxModel, export_onnx
+
+    run = train_credit(small_df, target="default", config=default_credit_config(
+        epochs=2, seed=0, bins=4, n_models=2, baselines=("logistic_regression",)))
+    assert run.tabular.config.n_models == 2
+    names = {layer.name for layer in run.tabular.model.layers}
+    assert {"tabular_network_0", "tabular_network_1"} <= names
+    folder = save_credit_run(run, tmp_path / "averaged", threshold=0.5)
+    assert sorted(f.name for f in folder.iterdir() if f.suffix == ".keras") == ["model.keras"]
+    loaded = load_credit_model(folder)
+    np.testing.assert_allclose(loaded.predict(run.test_df), run.p_test, atol=1e-6)
+    values, cols = loaded.explain_fn(run.test_df.iloc[:2])
+    assert values.shape == (2, len(cols)) and np.isfinite(values).all()
+    out = export_onnx(folder)
+    assert out["max_abs_diff"] <= 1e-5
+    X = run.tabular.preprocessor.encode(run.tabular.preprocessor.transform_codes(run.test_df)).astype(np.float32)
+    np.testing.assert_allclose(OnnxModel(out["path"])(X).ravel(), run.tabular.proba["network"],
+                               atol=1e-5)
