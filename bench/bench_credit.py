@@ -5,8 +5,8 @@
     python bench/bench_credit.py --part timing          # sample data: seconds, memory
     python bench/bench_credit.py --part bureau-timing   # 150,000-row bureau file through the CLI defaults
     python bench/bench_credit.py --part ablation        # network variants on German (5-fold CV)
-    python bench/bench_credit.py --part gmsc            # Give Me Some Credit, README split, CLI defaults
-    python bench/bench_credit.py --part gmsc-variants   # network settings on GMSC validation rows
+    python bench/bench_credit.py --part gmsc --seeds 0,1,2           # Give Me Some Credit, README split, CLI defaults
+    python bench/bench_credit.py --part gmsc-variants --seeds 0,1,2  # network settings on GMSC validation rows
 
 Quality: every data set goes through the real pipeline (``core.credit.pipeline.train_credit`` with
 ``test_df``), which trains the project's network and its logistic regression and gradient
@@ -376,7 +376,7 @@ def main() -> None:
         from gmsc import gmsc, gmsc_variants
 
         which = None if args.variants is None else [int(v) for v in args.variants.split(",")]
-        return gmsc() if args.part == "gmsc" else gmsc_variants(which, seeds)
+        return gmsc(seeds) if args.part == "gmsc" else gmsc_variants(which, seeds)
     if args.part == "ablation":
         which = None if args.variants is None else [int(v) for v in args.variants.split(",")]
         return ablation(datasets, args.folds, seeds, which)
