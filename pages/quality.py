@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.errors import DataValidationError
 
-from ui.common import ensure_router
+from ui.common import ensure_router, guarded_view
 from ui.jobs import job_panel
 from ui.origin import show_origin
 from ui.quality.base import K, SAMPLE_DIR, fail
@@ -70,15 +70,18 @@ if run is None:
     st.stop()
 
 # ---------------------------------------------------------------- results of the trained model
-with tabs[1]:
+# Each view is guarded: an error in one is a message in its place, and the tabs after it still run, so a
+# click on the Export tab's buttons ("Save to workspace") is never lost with a traceback drawn above it.
+with tabs[1], guarded_view("The Performance tab"):
     show_performance(run)
-with tabs[2]:
+with tabs[2], guarded_view(f"The {third} tab"):
     if run.ok_class is None:
         show_errors_by_class(run)
     else:
         show_decision(run)
-with tabs[3]:
+with tabs[3], guarded_view("The Heatmaps tab"):
     show_heatmaps(run)
-with tabs[4]:
+with tabs[4], guarded_view("The Export tab"):
     show_export(run, data if matches else None)  # the images loaded, when they are the ones trained on
-show_quality_trust(run, trust_slot)
+with guarded_view("The warnings on the model's figures"):
+    show_quality_trust(run, trust_slot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import streamlit as st
@@ -151,6 +152,25 @@ def show_error(exc: Exception) -> None:
         st.error(escape_markdown(exc), icon=":material/error:")
     else:
         st.error(f"Something went wrong: {escape_markdown(exc)}", icon=":material/error:")
+
+
+@contextlib.contextmanager
+def guarded_view(what: str):
+    """Draw one view of a trained model (a tab, a panel) so that an error in it stays in it: the view
+    shows a message saying what could not be drawn and what to do, and the rest of the page runs on.
+    The trained model stays in the session, and a button pressed further down (the Export tab's
+    downloads, "Save to workspace") still does its work in the same rerun instead of being lost with
+    a traceback. Streamlit's own stop and rerun signals pass through untouched (they are not
+    ``Exception``s)."""
+    try:
+        yield
+    except DataValidationError as exc:
+        show_error(exc)
+    except Exception as exc:  # an unexpected failure: a message in place of the view, never a traceback
+        st.error(f"**{escape_markdown(what)} could not be drawn** ({type(exc).__name__}: {escape_markdown(exc)}). "
+                 "The trained model is kept and the other tabs still work, including the Export tab's downloads "
+                 "and Save to workspace. Open this tab again, or change a setting, to redraw it.",
+                 icon=":material/error:")
 
 
 def ensure_router() -> None:

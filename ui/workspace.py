@@ -9,10 +9,11 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from core.data.safety import escape_markdown
+from core.errors import DataValidationError
 from core.store.scenarios import ROOT
 from core.workspace import get_runs_dir
 from core.workspace.summary import default_run_name
-from ui.common import show_error
 
 RUNS_PAGE = "pages/runs.py"
 SCORE_PAGE = "pages/score.py"
@@ -118,13 +119,25 @@ def save_to_workspace(scenario: str, run: Any, save: Callable[[str, Path], Path]
                     path = Path(save(st.session_state[k + "name"], root))
                 st.session_state[k + "saved"] = (path.name, st.session_state[k + "name"])
             except Exception as exc:  # shown as a message; the trained model stays on the page
-                show_error(exc)
+                show_save_error(exc)
         saved = st.session_state.get(k + "saved")
         if saved is not None:
             st.success(f"Saved as run `{saved[0]}` — “{saved[1]}”.", icon=":material/check_circle:")
             link_to_workspace_pages()
             return root / saved[0]
     return None
+
+
+SAVE_FAILED = ("The trained model is still on this page: press **Save to workspace** again (nothing needs retraining). If it fails again, take the model and "
+               "its predictions with the download buttons of this tab.")
+
+
+def show_save_error(exc: Exception) -> None:
+    """Why a save failed and what to do, as a message (never a traceback): a ``DataValidationError``
+    says what was expected and found itself; any other error is named with its type."""
+    reason = (escape_markdown(exc) if isinstance(exc, DataValidationError) else
+              f"Saving stopped on an unexpected error ({type(exc).__name__}: {escape_markdown(exc)}).")
+    st.error(f"**The run was not saved.** {reason} {SAVE_FAILED}", icon=":material/error:")
 
 
 def runs_folder_choices() -> list[str]:
