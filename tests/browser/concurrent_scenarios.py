@@ -371,7 +371,8 @@ def _text(page, visible: bool = True) -> str:
 
 
 def _error_on(text: str) -> str | None:
-    for marker in ("Something went wrong", "Traceback"):
+    # A view that failed to draw and a failed save are messages now, not tracebacks: still errors here.
+    for marker in ("Something went wrong", "Traceback", "could not be drawn", "The run was not saved"):
         if marker in text:
             return text[text.find(marker):][:300]
     return None
