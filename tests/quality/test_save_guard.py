@@ -104,3 +104,20 @@ def test_a_tab_that_fails_to_draw_does_not_lose_the_save_click(trained, runs_dir
     at.run()
     assert not at.exception and not [e for e in at.error if "could not be drawn" in e.value]
     assert any(m.label == "Defect recall" for m in at.metric)
+
+
+def test_the_guard_lets_streamlit_stop_the_script():
+    """``st.stop()`` inside a guarded view stops the script as it should (it is no error to show)."""
+    def script():
+        import streamlit as st
+
+        from ui.common import guarded_view
+
+        with guarded_view("The view"):
+            st.write("before")
+            st.stop()
+        st.write("after")
+
+    at = AppTest.from_function(script).run()
+    assert not at.exception and not at.error
+    assert [m.value for m in at.markdown] == ["before"]
