@@ -63,7 +63,9 @@ def test_deploy_panel_in_the_browser(browser, onnx_ready, tmp_path, screenshot_d
             page.get_by_text("/v1/models/fraud-1:predict").wait_for(timeout=240_000)  # the fraud run's panel is drawn
             grids = page.locator("[data-testid='stDataFrame'], [data-testid='stDataEditor']")
             # The request editor is the last grid before any Predict: the answer's grid comes after it.
-            grid = grids.nth(grids.count() - 1)
+            # ``last`` is resolved at each action: a count taken once could name a grid of the credit panel
+            # that a rerun has since removed.
+            grid = grids.last
             alert = page.get_by_text("should hold dates")
             # An edit typed while a rerun is still drawing the page can be lost on a loaded machine:
             # type it again (at most three times) until Predict answers with the refusal. The grid is
