@@ -189,6 +189,16 @@ def shared_page(browser):
 
 
 @pytest.fixture(scope="module")
+def module_runs_dir(tmp_path_factory):
+    """A workspace folder (``STUDIO_RUNS_DIR``) for the whole test module, so its tests can share a save."""
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("ws") / "runs"
+    mp.setenv("STUDIO_RUNS_DIR", str(root))
+    yield root
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
 def shared(browser):
     """One ``SharedPage`` per test module (a module's tests read one training on it)."""
     with shared_page(browser) as s:

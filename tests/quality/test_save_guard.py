@@ -17,16 +17,7 @@ PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "quality.py")
 
 
 @pytest.fixture(scope="module")
-def runs_dir(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("ws") / "runs"
-    mp.setenv("STUDIO_RUNS_DIR", str(root))
-    yield root
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def trained(runs_dir):
+def trained(module_runs_dir):
     """The page trained for one epoch on a small upload (three classes, one of them 'ok')."""
     entries = sample_entries({"ok": 24, "scratch": 8, "pit": 8}, size=32, seed=2, prefix="parts/")
     at = AppTest.from_file(PAGE, default_timeout=300).run()
@@ -40,7 +31,7 @@ def trained(runs_dir):
     return at
 
 
-def test_a_failed_save_is_a_message_and_the_model_stays(trained, runs_dir, monkeypatch):
+def test_a_failed_save_is_a_message_and_the_model_stays(trained, module_runs_dir, monkeypatch):
     at = trained
     run = at.session_state["quality.run"]
 
@@ -55,7 +46,7 @@ def test_a_failed_save_is_a_message_and_the_model_stays(trained, runs_dir, monke
     assert "RuntimeError: the disk went away" in failed[0]
     assert "press **Save to workspace** again (nothing needs retraining)" in failed[0]
     assert not any("Saved as run" in s.value for s in at.success)
-    assert list_runs(runs_dir)[0] == []
+    assert list_runs(module_runs_dir)[0] == []
     # Nothing is lost: the same trained model, its results and the downloads are still there.
     assert at.session_state["quality.run"] is run
     assert any(b.label == "Download test predictions (CSV)" for b in at.get("download_button"))
@@ -65,7 +56,7 @@ def test_a_failed_save_is_a_message_and_the_model_stays(trained, runs_dir, monke
     at.button(key="quality.ws_save").click().run()
     assert not at.exception and not errors_besides_trust(at)
     assert any(s.value.startswith("Saved as run") for s in at.success)
-    assert len(list_runs(runs_dir)[0]) == 1
+    assert len(list_runs(module_runs_dir)[0]) == 1
 
 
 def test_a_validation_error_keeps_its_own_words(trained, monkeypatch):
@@ -81,11 +72,11 @@ def test_a_validation_error_keeps_its_own_words(trained, monkeypatch):
                                   "free some space.") for e in trained.error)
 
 
-def test_a_tab_that_fails_to_draw_does_not_lose_the_save_click(trained, runs_dir, monkeypatch):
+def test_a_tab_that_fails_to_draw_does_not_lose_the_save_click(trained, module_runs_dir, monkeypatch):
     """An error in the Performance tab (drawn before the Export tab on every rerun) used to end the
     rerun with a traceback, so the Save click of that rerun did nothing."""
     at = trained
-    before = len(list_runs(runs_dir)[0])
+    before = len(list_runs(module_runs_dir)[0])
 
     def broken_metrics(*args, **kwargs):
         raise TypeError("'<' not supported between instances of 'str' and 'int'")
@@ -99,7 +90,7 @@ def test_a_tab_that_fails_to_draw_does_not_lose_the_save_click(trained, runs_dir
     assert all("(TypeError: '<' not supported" in d and "the Export tab's downloads and Save to workspace" in d
                for d in drawn)
     assert any(s.value.startswith("Saved as run") for s in at.success)
-    assert len(list_runs(runs_dir)[0]) == before + 1
+    assert len(list_runs(module_runs_dir)[0]) == before + 1
     monkeypatch.undo()
     at.run()
     assert not at.exception and not [e for e in at.error if "could not be drawn" in e.value]

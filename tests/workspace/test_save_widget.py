@@ -15,16 +15,7 @@ PAGES = Path(__file__).resolve().parents[2] / "pages"
 
 
 @pytest.fixture(scope="module")
-def runs_dir(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    root = tmp_path_factory.mktemp("ws") / "runs"
-    mp.setenv("STUDIO_RUNS_DIR", str(root))
-    yield root
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def trained_credit(runs_dir):
+def trained_credit(module_runs_dir):
     at = AppTest.from_file(str(PAGES / "credit.py"), default_timeout=300).run()
     ni = {w.label: w for w in at.number_input}
     ni["Epochs (early stopping may end sooner)"].set_value(2)
@@ -35,7 +26,7 @@ def trained_credit(runs_dir):
     return at
 
 
-def test_credit_page_saves_the_run_with_its_decision(trained_credit, runs_dir):
+def test_credit_page_saves_the_run_with_its_decision(trained_credit, module_runs_dir):
     at = trained_credit
     name = at.text_input(key="credit.ws_name")
     assert name.value == "credit · credit_applications.csv"
@@ -43,7 +34,7 @@ def test_credit_page_saves_the_run_with_its_decision(trained_credit, runs_dir):
     at.text_input(key="credit.ws_name").set_value("credit demo for the board").run()
     at.button(key="credit.ws_save").click().run()
     assert not at.exception and not errors_besides_trust(at)
-    runs, _ = list_runs(runs_dir)
+    runs, _ = list_runs(module_runs_dir)
     assert len(runs) == 1
     ws = runs[0]["workspace"]
     assert ws["name"] == "credit demo for the board" and ws["decision"]["threshold"] == 0.25
@@ -51,13 +42,13 @@ def test_credit_page_saves_the_run_with_its_decision(trained_credit, runs_dir):
     assert any(runs[0]["run_id"] in s.value and "credit demo for the board" in s.value for s in at.success)
 
 
-def test_empty_name_is_a_message_and_the_model_stays(trained_credit, runs_dir):
+def test_empty_name_is_a_message_and_the_model_stays(trained_credit, module_runs_dir):
     at = trained_credit
-    before = len(list_runs(runs_dir)[0])
+    before = len(list_runs(module_runs_dir)[0])
     at.text_input(key="credit.ws_name").set_value("   ").run()
     at.button(key="credit.ws_save").click().run()
     assert not at.exception
     assert any("needs a name" in e.value for e in at.error)
     assert not any("Saved as run" in s.value for s in at.success)
-    assert len(list_runs(runs_dir)[0]) == before
+    assert len(list_runs(module_runs_dir)[0]) == before
     assert at.session_state["credit.run"] is not None
