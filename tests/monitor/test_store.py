@@ -46,13 +46,15 @@ def test_rows_without_an_id_get_a_generated_one_returned_with_the_output(run):
 
 
 def test_several_processes_appending_at_once_lose_no_row(run):
+    import faulthandler
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = mp.get_context("spawn")  # fresh interpreters: no state shared with this process
     workers, batches, rows = 4, 6, 25
     # An executor, not a Pool: a worker that dies fails the test (BrokenProcessPool) instead of leaving
     # the Pool waiting for its task forever.
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    # faulthandler in each worker: a worker that crashes prints where, beside the BrokenProcessPool.
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=faulthandler.enable) as pool:
         done = list(pool.map(append_many, [str(run)] * workers, range(workers), [batches] * workers,
                              [rows] * workers, timeout=600))
     assert sum(done) == workers * batches * rows
