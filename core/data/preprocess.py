@@ -213,10 +213,10 @@ class TabularPreprocessor:
 
     def _unscale(self, c: str, z: np.ndarray) -> np.ndarray:
         if self.scaling == "quantile" and c in self.quantiles:
-            q = np.asarray(self.quantiles[c], dtype=float)
+            q, p, _, _ = self._quantile_arrays(c)
             if len(q) < 2:
                 return np.full(len(z), q[0] if len(q) else self.medians[c])
-            return np.interp(_ndtr(z), np.linspace(0, 1, len(q)), q)
+            return np.interp(_ndtr(z), p, q)
         return z * self.stds[c] + self.means[c]
 
     def _raw_numeric(self, df: pd.DataFrame, c: str) -> np.ndarray:
