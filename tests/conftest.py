@@ -50,6 +50,21 @@ def _require(env: str) -> bool:
     return os.environ.get(env, "") == "1"
 
 
+# The process's own ``__main__`` (pytest's, or an xdist worker's), put back before each test: see below.
+_SESSION_MAIN = sys.modules.get("__main__")
+
+
+@pytest.fixture(autouse=True)
+def _session_main_restored():
+    """Streamlit's AppTest (the page tests) leaves ``sys.modules["__main__"]`` pointing at the last page
+    script it ran. A process started with multiprocessing's spawn re-runs the parent's ``__main__`` script,
+    so a later test's worker processes would run that page in bare mode and die (BrokenProcessPool) or hang.
+    Each test starts with the process's own ``__main__``, which spawn never re-runs."""
+    if _SESSION_MAIN is not None:
+        sys.modules["__main__"] = _SESSION_MAIN
+    yield
+
+
 @pytest.fixture(autouse=True)
 def _runtime_default_restored():
     """The app's router sets STUDIO_RUNTIME=onnx for its process; an AppTest of app.py runs it in the test's

@@ -22,10 +22,9 @@ def plain_main():
     """Worker processes start with multiprocessing's spawn, which re-runs the parent's ``__main__``
     script in the child. Streamlit's AppTest (the page tests) leaves ``sys.modules["__main__"]``
     pointing at the last page script, so a worker would run a page in bare mode and fail to start.
-    A plain ``__main__`` (what ``python -m core`` gives the real CLI, whose package ``__main__``
-    spawn never re-runs) is put in place while workers may start. With several pytest workers a
-    page test can run between two of these tests on the same process, so the swap is made for each
-    test and around the cluster's start, never once for the session."""
+    Each test starts with the process's own ``__main__`` (tests/conftest.py); the session's cluster
+    may start before that fixture runs, so a plain ``__main__`` (what ``python -m core`` gives the
+    real CLI, whose package ``__main__`` spawn never re-runs) is put in place around its start."""
     import sys
     import types
 
@@ -36,12 +35,6 @@ def plain_main():
     finally:
         if saved is not None:
             sys.modules["__main__"] = saved
-
-
-@pytest.fixture(autouse=True)
-def plain_main_module():
-    with plain_main():
-        yield
 
 
 @pytest.fixture(scope="session")
