@@ -9,10 +9,11 @@ import streamlit as st
 from core.credit.profit import LOSS_DEFAULT, MARGIN_GOOD
 from core.errors import DataValidationError
 from core.credit.reasons import humanise
+from core.credit.scorecard import ScorecardConfig
 from core.present.glossary import MODELS
 from core.data.safety import escape_markdown
 
-from ui.common import ensure_router, plain_columns
+from ui.common import ensure_router, guarded_view, plain_columns
 from ui.credit.base import K, fail, timed
 from ui.credit.checks import show_drift, show_fairness
 from ui.credit.data import get_data, leak_check, outcome_rows, schema_editor
@@ -87,26 +88,31 @@ st.session_state.setdefault(K + "threshold", round(run.threshold, 3))
 threshold = float(st.session_state[K + "threshold"])
 shap = st.session_state[K + "shap"]
 
-with tabs[1], timed("performance"):
+# Each view is guarded: an error in one is a message in its place, and the tabs after it still run (with the
+# costs and scorecard the session holds), so a click on the Export tab's buttons is never lost to a traceback.
+loss, margin = float(st.session_state[K + "loss"]), float(st.session_state[K + "margin"])
+scorecard = ScorecardConfig()
+with tabs[1], timed("performance"), guarded_view("The Performance tab"):
     show_performance(run, threshold)
     show_lift(K, run.y_test, {MODELS[k]: v for k, v in run.tabular.proba.items()}, positives="defaulters",
               action="declining", cases="applicants", file_name="credit-deciles.csv")
-with tabs[2], timed("decision"):
+with tabs[2], timed("decision"), guarded_view("The Decision & profit tab"):
     threshold, loss, margin = show_decision(run, threshold)
-with tabs[3], timed("scorecard"):
+with tabs[3], timed("scorecard"), guarded_view("The Scorecard tab"):
     scorecard = show_scorecard(run, threshold)
-with tabs[4], timed("explanations"):
+with tabs[4], timed("explanations"), guarded_view("The Explanations tab"):
     show_explanations(run, shap)
     show_dependence(K, run, shap, run.test_df[shap.feature_names], run.predict, outcome=run.y_test[:len(shap.values)],
                     outcome_names=("repaid", "default"), what="Probability of default", labeller=humanise)
-with tabs[5], timed("reasons"):
+with tabs[5], timed("reasons"), guarded_view("The Reason codes tab"):
     show_reason_codes(run, shap, threshold, scorecard)
-with tabs[6], timed("fairness"):
+with tabs[6], timed("fairness"), guarded_view("The Fairness tab"):
     show_fairness(run, threshold)
-with tabs[7], timed("psi"):
+with tabs[7], timed("psi"), guarded_view("The Drift (PSI) tab"):
     show_drift(run)
-with tabs[8], timed("whatif"):
+with tabs[8], timed("whatif"), guarded_view("The What-if tab"):
     show_what_if(run, threshold, scorecard)
-with tabs[9], timed("export"):
+with tabs[9], timed("export"), guarded_view("The Export tab"):
     show_export(run, shap, threshold, scorecard, loss, margin)
-show_credit_trust(run, threshold, loss, margin, trust_slot)
+with guarded_view("The warnings on the model's figures"):
+    show_credit_trust(run, threshold, loss, margin, trust_slot)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.demand.data import ColumnMap
 
-from ui.common import ensure_router
+from ui.common import ensure_router, guarded_view
 from ui.demand.audit import covariate_audit
 from ui.demand.base import K, SAMPLE, fail
 from ui.demand.data import column_mapping, data_report, get_covariates_file, get_guess, get_join, get_raw, get_sales
@@ -78,19 +78,22 @@ if run is None:
     st.stop()
 
 # ---------------------------------------------------------------- results
-with trust_slot:
+# Each view is guarded: an error in one is a message in its place, and the tabs after it still run, so a
+# click on the Export tab's buttons ("Save to workspace") is never lost to a traceback drawn above it.
+params = None  # the Inventory tab's policy; None (the saved defaults) if that tab could not be drawn
+with trust_slot, guarded_view("The warnings on the backtest's figures"):
     show_demand_trust(run)  # warnings that the backtest's figures must not be trusted, above the tabs
-with tabs[1]:
+with tabs[1], guarded_view("The Forecast tab"):
     forecast_tab(run)
-with tabs[2]:
+with tabs[2], guarded_view("The Backtest tab"):
     results(run)
     show_kept_search(K, run)
-with tabs[3]:
+with tabs[3], guarded_view("The Inventory tab"):
     params = inventory(run)
-with tabs[4]:
+with tabs[4], guarded_view("The Explanations tab"):
     events(run)
     shap_panels(run)
     show_dependence()
-with tabs[5]:
+with tabs[5], guarded_view("The Export tab"):
     downloads(run, params)
     save_panel(run, params)

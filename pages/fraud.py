@@ -9,7 +9,7 @@ from core.errors import DataValidationError
 from core.fraud.alerts import short_label
 from core.present.glossary import MODELS
 
-from ui.common import ensure_router
+from ui.common import ensure_router, guarded_view
 from ui.dependence import show_dependence
 from ui.lift import show_lift
 from ui.fraud.alerts import show_alert_policy, show_alert_queue
@@ -76,25 +76,28 @@ if run is None:
     st.stop()
 
 # ---------------------------------------------------------------- results
+# Each view is guarded: an error in one is a message in its place, and the tabs after it still run, so a
+# click on the Export tab's buttons ("Save to workspace") is never lost to a traceback drawn above it.
 ex = st.session_state[K + "explain"]
-with tabs[1]:
+with tabs[1], guarded_view("The Performance tab"):
     show_performance(run)
     show_lift(K, run.test["label"].to_numpy(), {MODELS[m]: run.test[f"score_{m}"].to_numpy() for m in run.metrics},
               positives="frauds", action="reviewing", cases="transactions", file_name="fraud-deciles.csv")
-with tabs[2]:
+with tabs[2], guarded_view("The Imbalance comparison tab"):
     show_imbalance_comparison(run)
-with tabs[3]:
+with tabs[3], guarded_view("The Alert policy tab"):
     show_alert_policy(run)
-with tabs[4]:
+with tabs[4], guarded_view("The Alert queue tab"):
     show_alert_queue(run, ex)
-with tabs[5]:
+with tabs[5], guarded_view("The Explanations tab"):
     show_explanations(run, ex)
     show_dependence(K, run, ex.global_sample, run.feature_frame_test[ex.global_sample.feature_names],
                     run.tabular.predict_proba, what="Fraud risk", outcome_names=("genuine", "fraud"), labeller=short_label,
                     outcome=None if ex.global_positions is None else run.test["label"].to_numpy()[ex.global_positions])
-with tabs[6]:
+with tabs[6], guarded_view("The Score a new file tab"):
     show_score_new_file(run, ex)
-with tabs[7]:
+with tabs[7], guarded_view("The Export tab"):
     show_export(run)
     save_panel(run, ex)
-show_fraud_trust(run, trust_slot)
+with guarded_view("The warnings on the model's figures"):
+    show_fraud_trust(run, trust_slot)

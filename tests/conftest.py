@@ -300,3 +300,27 @@ def errors_besides_trust(at) -> list[str]:
     one epoch is rightly flagged as no better than chance; a test of another path checks that
     nothing else went wrong, and the trust flags have tests of their own)."""
     return [e.value for e in at.error if e.icon != TRUST_ICON]
+
+
+def a_failing_tab_keeps_the_save(at, scenario: str, target: str, tab: str, monkeypatch, runs_dir) -> None:
+    """On a trained page: the view ``target`` (a ``module.function`` a result tab calls) raises; the page shows
+    one message in that tab's place naming it, the other tabs still draw, and a Save click in the same rerun
+    saves the run. With the view mended the message is gone."""
+    from core.store.registry import list_runs
+
+    def broken(*args, **kwargs):
+        raise TypeError("'<' not supported between instances of 'str' and 'int'")
+
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(runs_dir))
+    before = len(list_runs(runs_dir)[0])
+    monkeypatch.setattr(target, broken)
+    at.button(key=f"{scenario}.ws_save").click().run()
+    assert not at.exception
+    drawn = [e.value for e in at.error if "could not be drawn" in e.value]
+    assert [d.split(" could not")[0] for d in drawn] == [f"**The {tab} tab"], drawn
+    assert "(TypeError: '<' not supported" in drawn[0] and "Save to workspace" in drawn[0]
+    assert any(s.value.startswith("Saved as run") for s in at.success)
+    assert len(list_runs(runs_dir)[0]) == before + 1
+    monkeypatch.undo()
+    at.run()
+    assert not at.exception and not [e for e in at.error if "could not be drawn" in e.value]

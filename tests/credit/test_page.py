@@ -351,3 +351,11 @@ def test_good_upload_offers_target_and_positive_value(small_df):
     positive = next(s for s in at.selectbox if s.label.startswith("Value that means default"))
     assert target.value == "default" and positive.value == "bad"
     assert sorted(positive.options) == ["bad", "good"]
+
+
+def test_a_tab_that_fails_to_draw_is_a_message_and_the_save_click_still_saves(trained_app, tmp_path, monkeypatch):
+    from tests.conftest import a_failing_tab_keeps_the_save
+
+    a_failing_tab_keeps_the_save(trained_app, "credit", "ui.credit.results.show_performance", "Performance",
+                                 monkeypatch, tmp_path)
+    assert any(m.label == "ROC-AUC" for m in trained_app.metric)  # the Performance tab draws again

@@ -208,3 +208,10 @@ def test_upload_without_a_quantity_name_asks_to_pick_it():
     quantity.set_value("Amount").run()
     assert not at.exception and not any("Could not tell" in w.value for w in at.warning)
     assert {m.label: m.value for m in at.metric}["Series"] == "6"
+
+
+def test_a_tab_that_fails_to_draw_is_a_message_and_the_save_click_still_saves(trained, tmp_path, monkeypatch):
+    from tests.conftest import a_failing_tab_keeps_the_save
+
+    a_failing_tab_keeps_the_save(trained, "demand", "ui.demand.results.forecast_tab", "Forecast",
+                                 monkeypatch, tmp_path)

@@ -144,3 +144,10 @@ def test_empty_test_period_shows_error():
     at = open_with_upload(_log(), timeout=120)
     at.date_input(key="fraud.test_start:upload:mine.csv").set_value(pd.Timestamp("2024-06-01").date()).run()
     assert any("transactions in the test period" in e.value for e in at.error)
+
+
+def test_a_tab_that_fails_to_draw_is_a_message_and_the_save_click_still_saves(trained, tmp_path, monkeypatch):
+    from tests.conftest import a_failing_tab_keeps_the_save
+
+    a_failing_tab_keeps_the_save(trained, "fraud", "ui.fraud.alerts.show_alert_queue", "Alert queue",
+                                 monkeypatch, tmp_path)
