@@ -49,7 +49,7 @@ def fit_members(train_w, val_w, y_train, y_val, wcfg, cfg, *, batch: int, refit_
     each again on them for its best epoch count. Returns (the first member's ``FitResult`` with the
     averaged final model, the averaged validated model — before the refit, the one the interval is
     calibrated with — and the best epoch of every member)."""
-    from core.ml.training import summarize_epochs, train_keras
+    from core.ml.training import lowest_loss_epoch, train_keras
 
     k_all = max(1, int(cfg.members))
     total = cfg.epochs * k_all
@@ -61,7 +61,8 @@ def fit_members(train_w, val_w, y_train, y_val, wcfg, cfg, *, batch: int, refit_
         fit = train_keras(lambda: _build(cfg, train_w.hist.shape[1], wcfg.horizon, train_w.fut.shape[2], name),
                           train_w.inputs(), y_train, val_w.inputs(), y_val, epochs=cfg.epochs,
                           batch_size=batch, seed=cfg.seed + k, patience=cfg.patience, progress=report)
-        epochs = max(1, int(summarize_epochs(fit.history, cfg.epochs).get("best_epoch") or 1))
+        # The refit on all rows runs as many epochs as reached the lowest validation loss.
+        epochs = max(1, lowest_loss_epoch(fit.history))
         best.append(epochs)
         validated.append(fit.model)
         if refit_data is not None:

@@ -274,6 +274,21 @@ def make_fit_loss_callback():
     return _FitLoss()
 
 
+def improves(current: float, best: float, min_rel_improvement: float = MIN_REL_IMPROVEMENT) -> bool:
+    """Early stopping's rule: ``current`` beats ``best`` by at least ``min_rel_improvement`` of it."""
+    return bool(current < best - min_rel_improvement * abs(best if np.isfinite(best) else current))
+
+
+def kept_epoch(losses, min_rel_improvement: float = MIN_REL_IMPROVEMENT) -> int:
+    """The epoch (from 1) whose weights early stopping keeps: the last one that improved the monitored
+    loss by the rule of :func:`improves`. A later epoch that is lower by less does not replace it."""
+    best, kept = np.inf, 0
+    for epoch, current in enumerate(losses, start=1):
+        if current is not None and np.isfinite(current) and improves(current, best, min_rel_improvement):
+            best, kept = float(current), epoch
+    return kept
+
+
 def make_early_stopping(patience: int, *, min_rel_improvement: float = MIN_REL_IMPROVEMENT):
     """Early stopping on ``val_fit_loss``: stop after ``patience`` epochs without an improvement
     of at least ``min_rel_improvement`` of the best loss so far, and restore the best weights."""
@@ -288,7 +303,7 @@ def make_early_stopping(patience: int, *, min_rel_improvement: float = MIN_REL_I
             current = (logs or {}).get(MONITOR)
             if current is None or not np.isfinite(current):
                 return
-            if current < self.best - min_rel_improvement * abs(self.best if np.isfinite(self.best) else current):
+            if improves(current, self.best, min_rel_improvement):
                 self.best, self.best_epoch, self.wait = float(current), epoch + 1, 0
                 self.best_weights = self.model.get_weights()
                 return
@@ -332,27 +347,43 @@ def make_plateau_callback(patience: int, *, factor: float = 0.5, min_lr: float =
     return _Plateau()
 
 
-def summarize_epochs(history: dict, epochs: int | None = None) -> dict:
-    """Epochs run, the best epoch (the weights kept) and whether early stopping ended training."""
+def lowest_loss_epoch(history: dict) -> int:
+    """The epoch (from 1) with the lowest monitored validation loss, however small its lead (0 if none)."""
     losses = history.get(MONITOR) or history.get("val_loss") or history.get("loss") or []
     finite = [v if np.isfinite(v) else np.inf for v in losses]
-    out = {"epochs_run": len(losses), "best_epoch": int(np.argmin(finite)) + 1 if finite else 0}
+    return int(np.argmin(finite)) + 1 if finite else 0
+
+
+def summarize_epochs(history: dict, epochs: int | None = None) -> dict:
+    """Epochs run, the best epoch (the weights kept) and whether early stopping ended training.
+    With early stopping's loss in the history, the best epoch is the one it keeps (:func:`kept_epoch`);
+    otherwise the epoch with the lowest loss."""
+    if history.get(MONITOR):
+        losses = history[MONITOR]
+        best = kept_epoch(losses)
+    else:
+        losses = history.get("val_loss") or history.get("loss") or []
+        best = lowest_loss_epoch(history)
+    out = {"epochs_run": len(losses), "best_epoch": best}
     if epochs is not None:
         out["epochs_max"] = int(epochs)
         out["stopped_early"] = bool(len(losses) < int(epochs))
     return out
 
 
+_KEPT = f"the last to lower the validation loss by {MIN_REL_IMPROVEMENT * 100:g} % or more"
+
+
 def describe_epochs(summary: dict) -> str:
     """One sentence for the CLI and the pages, e.g. 'Early stopping ended training after 40 of 120
-    epochs; the weights of epoch 34 (the best on validation) are kept.'"""
+    epochs; the weights of epoch 34 (the last to lower the validation loss by 0.1 % or more) are kept.'"""
     run, best = summary.get("epochs_run", 0), summary.get("best_epoch", 0)
     if summary.get("stopped_early"):
         return (f"Early stopping ended training after {run} of {summary['epochs_max']} epochs; the weights "
-                f"of epoch {best} (the best on validation) are kept.")
+                f"of epoch {best} ({_KEPT}) are kept.")
     limit = f" of {summary['epochs_max']}" if "epochs_max" in summary else ""
     return (f"Trained all {run}{limit} epochs (still improving on validation: more epochs may help); "
-            f"the weights of epoch {best} (the best on validation) are kept.")
+            f"the weights of epoch {best} ({_KEPT}) are kept.")
 
 
 @dataclass

@@ -120,7 +120,7 @@ def test_early_stopping_restores_best_weights():
     fit = training.train_keras(lambda: build_tabular_model(3, width=8, depth=1, learning_rate=0.5),
                                X[:300], y[:300], X[300:], y[300:], epochs=30, batch_size=32, seed=0, patience=2)
     assert fit.epochs_run < 30
-    assert fit.best_epoch == int(np.argmin(fit.history["val_fit_loss"])) + 1
+    assert fit.best_epoch == training.kept_epoch(fit.history["val_fit_loss"])
 
 
 def _bce(y, p):
@@ -163,6 +163,32 @@ def test_summarize_epochs_reports_best_epoch_and_early_stop():
         "epochs_run": 5, "best_epoch": 2, "epochs_max": 40, "stopped_early": True}
     assert training.summarize_epochs({"loss": [1.0, 0.5]}, epochs=2) == {
         "epochs_run": 2, "best_epoch": 2, "epochs_max": 2, "stopped_early": False}
+
+
+def test_the_best_epoch_reported_is_the_one_early_stopping_keeps():
+    """Epoch 4 is the lowest, but by less than 0.1 % of epoch 2's loss: early stopping keeps epoch 2's
+    weights, and the summary and its sentence say epoch 2, not the lowest epoch."""
+    history = {"val_fit_loss": [1.0, 0.8, 0.7995, 0.79949, 0.9]}
+    assert training.kept_epoch(history["val_fit_loss"]) == 2
+    assert training.lowest_loss_epoch(history) == 4
+    summary = training.summarize_epochs(history, epochs=10)
+    assert summary["best_epoch"] == 2 and summary["stopped_early"]
+    assert training.describe_epochs(summary) == (
+        "Early stopping ended training after 5 of 10 epochs; the weights of epoch 2 (the last to lower the "
+        "validation loss by 0.1 % or more) are kept.")
+    # A clear improvement later is kept; a loss that is not a number is never kept.
+    assert training.kept_epoch([1.0, 0.8, float("nan"), 0.5]) == 4
+    assert training.kept_epoch([float("nan")]) == 0
+
+
+def test_the_kept_epoch_matches_the_weights_early_stopping_restored():
+    X, y = _toy()
+    fit = training.train_keras(lambda: build_tabular_model(3, width=8, depth=1, learning_rate=0.05),
+                               X[:300], y[:300], X[300:], y[300:], epochs=12, batch_size=32, seed=0, patience=3)
+    kept = training.summarize_epochs(fit.history)["best_epoch"]
+    assert fit.best_epoch == kept
+    assert _bce(y[300:], predict_batched(fit.model, X[300:])) == pytest.approx(
+        fit.history["val_fit_loss"][kept - 1], abs=1e-4)
 
 
 class _Done:
