@@ -10,7 +10,10 @@ with the settings ``python -m core train`` builds from the README's command (``C
 ``--seed`` varies): train 2018-07-25..07-31, 7-day delay, test 2018-08-08..08-14 with known
 compromised cards removed, as in the handbook's chapter 3.4. The network is compared with the published baselines (computed
 there with the handbook's precomputed features) and, in the same run, with logistic regression
-and gradient boosting on the project's features.
+and gradient boosting on the project's features. Each seed trains the baselines too, as the command
+does, since the ensemble check blends them: the recommended model's row (the network, or its blend with
+a baseline when that beats both on the validation rows) is read from ``run.recommended_section()``,
+the very section the command's JSON prints as ``recommended``.
 
 Scale: logs of each size from scripts/make_fraud_sample.py, each trained in a fresh subprocess
 (default settings: features, network, both baselines) so peak memory is that run's own.
@@ -27,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +61,22 @@ def cli_config(seed: int):
     return fraud_cli.build_config(_train_parser(fraud_cli).parse_args([*COMMAND, "--seed", str(seed)]))
 
 
-def quality(seeds: list[int]) -> None:
+def save_scores(run, seed: int, folder: Path) -> Path:
+    """Each model's validation and test probabilities of one seed, with the labels and the test rows' days and
+    cards, as ``seed_<n>.npz``: enough to study the ensemble check's choice again without training."""
+    import numpy as np
+
+    tab, test = run.tabular, run.test
+    arrays = {"y_val": tab.y_val, "y_test": tab.y_test, "day": test["day"].to_numpy(),
+              "card": test["customer"].astype(str).to_numpy(dtype=str)}
+    arrays.update({f"val_{k}": v for k, v in tab.val_proba.items()})
+    arrays.update({f"test_{k}": v for k, v in tab.proba.items()})
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(folder / f"seed_{seed}.npz", **arrays)
+    return folder / f"seed_{seed}.npz"
+
+
+def quality(seeds: list[int], scores_dir: Path | None = None) -> None:
     import numpy as np
 
     from core.data.datasets import read_table
@@ -68,13 +85,13 @@ def quality(seeds: list[int]) -> None:
 
     raw = read_table(RAW, max_rows=None, personal="drop").df  # read as the command reads it
     cols = make_columns(raw, target="TX_FRAUD")
-    rows, nets = [], []
+    rows, nets, recs = [], [], []
     for i, seed in enumerate(seeds):
-        cfg = cli_config(seed)
-        # Baselines are trained once, with the first seed (the CLI trains them on every run).
-        if i > 0:
-            cfg = replace(cfg, tabular=replace(cfg.tabular, baselines=()))
-        run = run_fraud(raw, cols, config=cfg)
+        # Every seed trains the baselines, as the command does: the ensemble check blends them.
+        run = run_fraud(raw, cols, config=cli_config(seed))
+        recs.append(recommended_entry(seed, run))
+        if scores_dir is not None:
+            save_scores(run, seed, scores_dir)
         m = run.metrics["network"]
         nets.append((m["roc_auc"], m["pr_auc"], m["card_precision_at_100"], run.timings["train"],
                      len(run.tabular.history["loss"])))
@@ -99,6 +116,8 @@ def quality(seeds: list[int]) -> None:
           f"**{a[:, 2].mean():.3f}** ± {sd[2]:.3f} | {a[:, 3].mean():.1f} ({a[:, 4].mean():.0f} epochs) |")
     for name, roc, ap, cp, secs in rows:
         print(f"| {name} | {roc:.3f} | {ap:.3f} | {cp:.3f} | {secs} |")
+    for line in recommended_rows(recs):
+        print(line)
     if len(seeds) > 1:
         print("\nPer seed (ROC-AUC / AP / CP@100): " + "; ".join(
             f"seed {s}: {r[0]:.3f} / {r[1]:.3f} / {r[2]:.3f}" for s, r in zip(seeds, nets)))
@@ -106,7 +125,60 @@ def quality(seeds: list[int]) -> None:
     # figures were measured once, on the same test week).
     verdict = [f"{n} {'ahead of' if (a[:, j] > t).all() else 'NOT ahead of'} {t:.3f} (mean {a[:, j].mean():.3f}, "
                f"lowest seed {a[:, j].min():.3f})" for j, (n, t) in enumerate(zip(("ROC-AUC", "AP", "CP@100"), TARGET))]
-    print("\nTargets (best published figure of each metric): " + "; ".join(verdict) + ".")
+    print("\nTargets (best published figure of each metric), the network alone: " + "; ".join(verdict) + ".")
+    for line in recommended_verdict(recs):
+        print(line)
+
+
+METRICS = ("roc_auc", "pr_auc", "card_precision_at_100")
+
+
+def recommended_entry(seed: int, run) -> dict:
+    """One seed's recommended model as the command's JSON reports it (``run.recommended_section()``), with
+    the ensemble check's validation scores and the baselines' test figures beside it."""
+    section = run.recommended_section()
+    ens = run.tabular.ensemble or {}
+    keys = {"roc_auc": "roc_auc", "pr_auc": "pr_auc", "card_precision_at_100": f"card_precision_at_{run.config.k}"}
+    return {"seed": seed, "model": section["model"], "label": section["label"],
+            "metrics": {name: float(section["metrics"][key]) for name, key in keys.items()},
+            "check_metric": ens.get("metric"), "validation": dict(ens.get("validation_scores") or {}),
+            "blend": {"baseline": ens.get("baseline"), "weight": ens.get("weight")} if ens.get("checked") else None,
+            "baselines": {name: {m: float(v[key]) for m, key in keys.items()}
+                          for name, v in run.metrics.items() if name != "network"}}
+
+
+def recommended_rows(entries: list[dict]) -> list[str]:
+    """The recommended model's table rows, one per seed: which model, ROC-AUC, AP and card precision@100."""
+    out = []
+    for e in entries:
+        m = e["metrics"]
+        out.append(f"| **Recommended, seed {e['seed']}: {e['label']}** | {m['roc_auc']:.3f} | {m['pr_auc']:.3f} | "
+                   f"{m['card_precision_at_100']:.3f} | – |")
+    return out
+
+
+def recommended_verdict(entries: list[dict], target=TARGET) -> list[str]:
+    """The recommended model against each target, "ahead" only when every seed is, then each seed's ensemble
+    check: the validation scores it chose by, and the baselines' test figures beside the recommended model's."""
+    if not entries:
+        return []
+    parts = []
+    for name, key, t in zip(("ROC-AUC", "AP", "CP@100"), METRICS, target):
+        vals = [e["metrics"][key] for e in entries]
+        parts.append(f"{name} {'ahead of' if min(vals) > t else 'NOT ahead of'} {t:.3f} "
+                     f"({' / '.join(f'{v:.3f}' for v in vals)})")
+    models = sorted({e["model"] for e in entries})
+    lines = [f"\nTargets, the recommended model ({' / '.join(models)}) on seeds "
+             f"{', '.join(str(e['seed']) for e in entries)}: " + "; ".join(parts) + "."]
+    for e in entries:
+        val = ", ".join(f"{k} {v:.4f}" for k, v in e["validation"].items())
+        pick = (f"best blend {e['blend']['weight']:.2f} network + {e['blend']['baseline']}"
+                if e["blend"] else "no blend checked")
+        test = ", ".join(f"{k} {v['roc_auc']:.3f} / {v['pr_auc']:.3f}" for k, v in e["baselines"].items())
+        lines.append(f"- seed {e['seed']}: recommended {e['model']}; ensemble check on validation "
+                     f"{e['check_metric'] or '-'}: {val or '-'} ({pick}); test ROC-AUC / AP of the baselines: "
+                     f"{test or '-'}.")
+    return lines
 
 
 def scale_one(path: str) -> None:
@@ -160,6 +232,8 @@ def main() -> None:
     ap.add_argument("--part", choices=("quality", "scale", "all"), default="all")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--sizes", default="100000,300000,1000000")
+    ap.add_argument("--scores-dir", type=Path, help="quality part: also write each seed's validation and test "
+                    "probabilities there (seed_<n>.npz), to study the ensemble check's choice without training")
     ap.add_argument("--scale-one", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.scale_one:
@@ -169,7 +243,7 @@ def main() -> None:
         if not RAW.exists():
             print(f"Skipping the quality part: {RAW} not found (see ../shared/datasets/README.md).")
         else:
-            quality([int(s) for s in args.seeds.split(",")])
+            quality([int(s) for s in args.seeds.split(",")], args.scores_dir)
     if args.part in ("scale", "all"):
         scale([int(s) for s in args.sizes.split(",")])
 

@@ -1,0 +1,74 @@
+"""bench/bench_fraud.py's recommended-model rows: read from the run's ``recommended_section()`` (what the
+command's JSON prints), and "ahead" only when every seed is."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from bench.bench_fraud import TARGET, recommended_entry, recommended_rows, recommended_verdict, save_scores
+
+
+def fake_run(model: str, roc: float, ap: float, cp: float, *, network_roc: float = 0.5, k: int = 100):
+    """A run whose recommended section and network metrics differ, so a row that read the network's is caught."""
+    rec = {"roc_auc": roc, "pr_auc": ap, f"card_precision_at_{k}": cp}
+    label = "Ensemble: 75 % Keras network + 25 % gradient boosting" if model == "ensemble" else "Keras network"
+    ens = {"checked": True, "use": model == "ensemble", "metric": "pr_auc", "baseline": "gradient_boosting",
+           "weight": 0.75, "validation_scores": {"network": 0.61, "gradient_boosting": 0.58, "ensemble": 0.63}}
+    return SimpleNamespace(
+        recommended_section=lambda: {"model": model, "label": label, "metrics": dict(rec)},
+        tabular=SimpleNamespace(ensemble=ens), config=SimpleNamespace(k=k),
+        metrics={"network": {"roc_auc": network_roc, "pr_auc": 0.1, f"card_precision_at_{k}": 0.1},
+                 "gradient_boosting": {"roc_auc": 0.884, "pr_auc": 0.647, f"card_precision_at_{k}": 0.29}})
+
+
+def test_rows_carry_the_recommended_section_of_each_seed_not_the_network():
+    entries = [recommended_entry(0, fake_run("ensemble", 0.8812, 0.6904, 0.3014)),
+               recommended_entry(1, fake_run("network", 0.8744, 0.6811, 0.2971))]
+    rows = recommended_rows(entries)
+    assert len(rows) == 2
+    assert rows[0].startswith("| **Recommended, seed 0: Ensemble: 75 % Keras network + 25 % gradient boosting** |")
+    assert "| 0.881 | 0.690 | 0.301 |" in rows[0]
+    assert "seed 1: Keras network" in rows[1] and "| 0.874 | 0.681 | 0.297 |" in rows[1]
+    assert "0.500" not in "".join(rows)  # the network's own figures are not the recommended model's
+    assert entries[0]["baselines"]["gradient_boosting"]["roc_auc"] == 0.884
+    assert "network" not in entries[0]["baselines"]
+
+
+def test_card_precision_follows_the_runs_k():
+    e = recommended_entry(2, fake_run("network", 0.9, 0.7, 0.42, k=50))
+    assert e["metrics"]["card_precision_at_100"] == 0.42  # the column of the run's own k
+
+
+def test_ahead_only_when_every_seed_is_ahead():
+    roc_t, ap_t, cp_t = TARGET
+    entries = [recommended_entry(0, fake_run("ensemble", roc_t + 0.01, ap_t + 0.02, cp_t + 0.01)),
+               recommended_entry(1, fake_run("network", roc_t - 0.002, ap_t + 0.03, cp_t + 0.005))]
+    head, *per_seed = recommended_verdict(entries)
+    assert f"ROC-AUC NOT ahead of {roc_t:.3f}" in head
+    assert f"AP ahead of {ap_t:.3f}" in head and f"CP@100 ahead of {cp_t:.3f}" in head
+    assert "(ensemble / network)" in head
+    assert len(per_seed) == 2 and "seed 0: recommended ensemble" in per_seed[0]
+    assert "network 0.6100, gradient_boosting 0.5800, ensemble 0.6300" in per_seed[0]
+    assert "best blend 0.75 network + gradient_boosting" in per_seed[0]
+    # A figure level with the target is not ahead of it.
+    level = recommended_verdict([recommended_entry(0, fake_run("network", roc_t, ap_t + 0.1, cp_t + 0.1))])[0]
+    assert f"ROC-AUC NOT ahead of {roc_t:.3f}" in level
+    assert recommended_verdict([]) == []
+
+
+def test_saved_scores_hold_each_models_validation_and_test_probabilities(tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    tab = SimpleNamespace(y_val=rng.integers(0, 2, 20), y_test=rng.integers(0, 2, 8),
+                          val_proba={"network": rng.random(20), "gradient_boosting": rng.random(20)},
+                          proba={"network": rng.random(8), "gradient_boosting": rng.random(8)})
+    test = pd.DataFrame({"day": pd.date_range("2018-08-08", periods=8).normalize(), "customer": range(8)})
+    path = save_scores(SimpleNamespace(tabular=tab, test=test), 3, tmp_path / "scores")
+    assert path.name == "seed_3.npz"
+    with np.load(path) as z:
+        assert np.array_equal(z["val_gradient_boosting"], tab.val_proba["gradient_boosting"])
+        assert np.array_equal(z["test_network"], tab.proba["network"])
+        assert np.array_equal(z["y_val"], tab.y_val) and list(z["card"]) == [str(i) for i in range(8)]
