@@ -3,6 +3,8 @@
     python bench/bench_fraud.py                  # both parts
     python bench/bench_fraud.py --part quality --seeds 0,1,2
     python bench/bench_fraud.py --part scale --sizes 100000,300000,1000000
+    python bench/bench_fraud.py --part quality --seeds 0,1,2 --scores-dir /tmp/fraud_scores
+    python bench/bench_fraud.py --part check --scores-dir /tmp/fraud_scores   # no training
 
 Quality: the raw log ``raw_transactions_2018-06-25_2018-08-14.csv.gz`` (only TX_DATETIME,
 CUSTOMER_ID, TERMINAL_ID, TX_AMOUNT, TX_FRAUD) goes through the project's own feature engineering
@@ -181,6 +183,58 @@ def recommended_verdict(entries: list[dict], target=TARGET) -> list[str]:
     return lines
 
 
+def check_rows(scores: dict) -> tuple[list[str], dict]:
+    """Every candidate of the ensemble check (each model and each blend of the network with a baseline) on the
+    validation and the test rows of one seed's saved probabilities (``save_scores``), and what the check
+    (``core.search.ensemble.choose_ensemble``, the command's rule) picks when it scores by each metric."""
+    from core.fraud.decisions import compute_card_precision_at_k
+    from core.ml.metrics import compute_binary_metrics
+    from core.search.ensemble import WEIGHTS, blend, choose_ensemble
+
+    y_val, y_test = scores["y_val"].astype(int), scores["y_test"].astype(int)
+    names = [k[4:] for k in scores if k.startswith("val_")]
+    cands = {n: (scores[f"val_{n}"], scores[f"test_{n}"]) for n in names}
+    for n in names:
+        if n != "network":
+            for w in WEIGHTS:
+                cands[f"{w:.0%} network + {n}"] = (blend(scores["val_network"], scores[f"val_{n}"], w),
+                                                   blend(scores["test_network"], scores[f"test_{n}"], w))
+    rows = []
+    for n, (pv, pt) in cands.items():
+        v, t = compute_binary_metrics(y_val, pv), compute_binary_metrics(y_test, pt)
+        cp = compute_card_precision_at_k(scores["day"], scores["card"], y_test, pt, 100)[0]
+        rows.append(f"| {n} | {v['roc_auc']:.4f} | {v['pr_auc']:.4f} | {t['roc_auc']:.4f} | {t['pr_auc']:.4f} | "
+                    f"{cp:.4f} |")
+    base = {n: scores[f"val_{n}"] for n in names if n != "network"}
+    picks = {}
+    for metric in ("pr_auc", "roc_auc"):
+        ens = choose_ensemble(lambda p: float(compute_binary_metrics(y_val, p)[metric]), scores["val_network"], base,
+                              direction="maximize")
+        picks[metric] = f"{ens['weight']:.0%} network + {ens['baseline']}" if ens.get("use") else "network"
+    return rows, picks
+
+
+def check(folder: Path) -> None:
+    """The ensemble check studied again from ``--scores-dir``'s saved probabilities, no training."""
+    import numpy as np
+
+    files = sorted(folder.glob("seed_*.npz"))
+    if not files:
+        print(f"No seed_<n>.npz in {folder}: run the quality part with --scores-dir {folder} first.")
+        return
+    for path in files:
+        with np.load(path) as z:
+            scores = {k: z[k] for k in z.files}
+        rows, picks = check_rows(scores)
+        print(f"\n### Ensemble check, {path.stem}: validation {len(scores['y_val']):,} rows "
+              f"({int(scores['y_val'].sum())} frauds), test {len(scores['y_test']):,} rows\n")
+        print("| candidate | validation ROC-AUC | validation AP | test ROC-AUC | test AP | test card precision@100 |")
+        print("|---|---|---|---|---|---|")
+        print("\n".join(rows))
+        print(f"\nPicked when the check scores by average precision (the default): {picks['pr_auc']}; "
+              f"by ROC-AUC (--search-metric roc_auc): {picks['roc_auc']}.")
+
+
 def scale_one(path: str) -> None:
     """Child process: train with default settings on one log, print JSON timings and peak RSS."""
     import pandas as pd
@@ -227,17 +281,23 @@ def scale(sizes: list[int]) -> None:
           f"({'under' if big['peak_mb'] < 2560 else 'OVER'} the 2.5 GB target).")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--part", choices=("quality", "scale", "all"), default="all")
+    ap.add_argument("--part", choices=("quality", "scale", "check", "all"), default="all",
+                    help="check: the ensemble check per seed from --scores-dir's saved probabilities, no training")
     ap.add_argument("--seeds", default="0,1,2")
     ap.add_argument("--sizes", default="100000,300000,1000000")
     ap.add_argument("--scores-dir", type=Path, help="quality part: also write each seed's validation and test "
                     "probabilities there (seed_<n>.npz), to study the ensemble check's choice without training")
     ap.add_argument("--scale-one", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.scale_one:
         scale_one(args.scale_one)
+        return
+    if args.part == "check":
+        if args.scores_dir is None:
+            ap.error("--part check reads the probabilities the quality part saved: give --scores-dir DIR")
+        check(args.scores_dir)
         return
     if args.part in ("quality", "all"):
         if not RAW.exists():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from bench.bench_fraud import TARGET, recommended_entry, recommended_rows, recommended_verdict, save_scores
 
@@ -72,3 +73,54 @@ def test_saved_scores_hold_each_models_validation_and_test_probabilities(tmp_pat
         assert np.array_equal(z["val_gradient_boosting"], tab.val_proba["gradient_boosting"])
         assert np.array_equal(z["test_network"], tab.proba["network"])
         assert np.array_equal(z["y_val"], tab.y_val) and list(z["card"]) == [str(i) for i in range(8)]
+
+
+def noisy_scores(seed: int, *, perfect_baseline: bool) -> dict:
+    """Saved probabilities of one seed: a network and a gradient boosting with independent errors (their
+    average ranks better than either), or a gradient boosting that ranks the validation rows perfectly."""
+    rng = np.random.default_rng(seed)
+
+    def probs(y, noise):
+        return 1 / (1 + np.exp(-(2.0 * y - 1 + noise * rng.standard_normal(len(y)))))
+
+    y_val, y_test = (rng.random(2000) < 0.1).astype(int), (rng.random(600) < 0.1).astype(int)
+    gb_val = y_val * 0.9 + 0.05 if perfect_baseline else probs(y_val, 1.5)
+    return {"y_val": y_val, "y_test": y_test, "day": np.repeat(np.arange(6), 100), "card": np.arange(600).astype(str),
+            "val_network": probs(y_val, 1.5), "test_network": probs(y_test, 1.5),
+            "val_gradient_boosting": gb_val, "test_gradient_boosting": probs(y_test, 1.5)}
+
+
+def test_check_rows_list_every_candidate_and_the_pick_of_each_metric():
+    from core.ml.metrics import compute_binary_metrics
+
+    from bench.bench_fraud import check_rows
+
+    scores = noisy_scores(0, perfect_baseline=False)
+    rows, picks = check_rows(scores)
+    assert len(rows) == 2 + 3  # the network, the baseline and three blends of the two
+    net = compute_binary_metrics(scores["y_val"], scores["val_network"])
+    assert rows[0].startswith(f"| network | {net['roc_auc']:.4f} | {net['pr_auc']:.4f} |")
+    assert any(r.startswith("| 50% network + gradient_boosting |") for r in rows)
+    # Independent errors: a blend beats both models on the validation rows, by either metric.
+    assert picks["pr_auc"].endswith("network + gradient_boosting") and picks["roc_auc"] != "network"
+    # A baseline no blend can beat on validation: the check keeps the network, as the command does.
+    _, kept = check_rows(noisy_scores(1, perfect_baseline=True))
+    assert kept == {"pr_auc": "network", "roc_auc": "network"}
+
+
+def test_check_part_reads_saved_seeds_and_says_what_is_missing(tmp_path, capsys):
+    from bench.bench_fraud import main
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    main(["--part", "check", "--scores-dir", str(empty)])
+    assert f"No seed_<n>.npz in {empty}: run the quality part with --scores-dir" in capsys.readouterr().out
+    np.savez_compressed(tmp_path / "seed_4.npz", **noisy_scores(2, perfect_baseline=False))
+    main(["--part", "check", "--scores-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "### Ensemble check, seed_4: validation 2,000 rows" in out
+    assert "Picked when the check scores by average precision (the default):" in out
+    with pytest.raises(SystemExit):
+        main(["--part", "check"])
+    assert "--part check reads the probabilities the quality part saved: give --scores-dir DIR" in \
+        capsys.readouterr().err
