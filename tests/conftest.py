@@ -280,14 +280,24 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def saved_demo_runs(tmp_path_factory) -> dict:
-    """Tiny saved runs of all four scenarios (one epoch on small samples): scenario -> run folder."""
+def demo_runs_report(tmp_path_factory) -> tuple[Path, object, list]:
+    """``run_all_demos`` once per test process on tiny settings (one epoch on small samples): the runs
+    folder, the report and the progress events it gave. tests/workspace/test_demos.py checks the report
+    and the progress of this very call; ``saved_demo_runs`` hands its runs to the other tests."""
     from core.workspace.demos import DemoSettings, run_all_demos
 
     root = tmp_path_factory.mktemp("demo_runs")
     tiny = DemoSettings(epochs=1, shap_rows=20, credit_rows=700, fraud_customers=120, demand_series=2,
                         quality_images=110, image_size=32)
-    report = run_all_demos(root, settings=tiny)
+    events: list = []
+    report = run_all_demos(root, settings=tiny, progress=lambda *e: events.append(e))
+    return root, report, events
+
+
+@pytest.fixture(scope="session")
+def saved_demo_runs(demo_runs_report) -> dict:
+    """Tiny saved runs of all four scenarios (one epoch on small samples): scenario -> run folder."""
+    _, report, _ = demo_runs_report
     assert report.ok, report.errors
     return {k: Path(v) for k, v in report.saved.items()}
 

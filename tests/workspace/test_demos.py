@@ -13,16 +13,12 @@ from core.workspace import demos
 from core.workspace.demos import DemoSettings, run_all_demos
 from core.workspace.summary import get_latest_runs
 
-TINY = DemoSettings(epochs=1, shap_rows=20, credit_rows=700, fraud_customers=120, demand_series=2,
-                    quality_images=110, image_size=32)
-
 
 @pytest.fixture(scope="module")
-def demo_result(tmp_path_factory):
-    root = tmp_path_factory.mktemp("runs")
-    events = []
-    report = run_all_demos(root, settings=TINY, progress=lambda *e: events.append(e))
-    return root, report, events
+def demo_result(demo_runs_report):
+    """The session's tiny demo runs (tests/conftest.py), which the scoring, page and monitor tests read
+    too: one ``run_all_demos`` call per test process, its report and progress checked here."""
+    return demo_runs_report
 
 
 def test_all_four_demos_are_saved_with_summaries(demo_result):
