@@ -19,7 +19,7 @@ near once the trainers have left too. ``--memory-log FILE`` starts the server wi
 (ui/memory.py: sessions, media files, modules and objects every 10 s). ``--cloud-limits`` starts the server (and so its workers) under
 ../shared/tools/cloud-limits, Community Cloud's 2.7 GB ceiling (``CLOUD_MB``): its peak and any kill
 are in the server log's last line, printed at the end. Never part of the test run; tests/browser/test_concurrent_sessions.py runs
-the same with 6 sessions and asserts (the steps are in tests/browser/concurrent_scenarios.py).
+the same with the first 5 sessions (every scenario, credit twice) and asserts (the steps are in tests/browser/concurrent_scenarios.py).
 """
 
 from __future__ import annotations
