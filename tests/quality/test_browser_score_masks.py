@@ -5,6 +5,7 @@ kept in the screenshot folder for a person to look at."""
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 
 import numpy as np
@@ -15,13 +16,11 @@ from tests.conftest import run_app
 
 
 @pytest.fixture(scope="module")
-def quality_app(tmp_path_factory):
-    from core.workspace.demos import DemoSettings, run_all_demos
-
+def quality_app(tmp_path_factory, saved_demo_runs):
+    """The app over a runs folder holding a copy of the session's tiny quality demo run (one epoch,
+    110 images at 32 px), the Score page's only run."""
     root = tmp_path_factory.mktemp("score_masks")
-    report = run_all_demos(root / "runs", settings=DemoSettings(epochs=1, quality_images=110, image_size=32),
-                           scenarios=["quality"])
-    assert report.ok, report.errors
+    shutil.copytree(saved_demo_runs["quality"], root / "runs" / saved_demo_runs["quality"].name)
     with run_app(root) as url:
         yield url
 
