@@ -53,14 +53,14 @@ class CreditMonitor(MonitorSpec):
 
     batch_log = True  # log_frame's row_id is row_ids' (the request's id column)
 
-    def log_frame(self, meta, inputs, scored):
+    def log_frame(self, meta, inputs, scored, pause=None):
         kinds = input_columns(meta)
         src = rows_with_inputs(inputs, scored, kinds)
         ids = self.id_columns(meta, src)
         when = find_time_column(src, exclude=kinds)
         return make_log_frame(row_id=src[ids[0]] if ids else None, event_time=src[when] if when else None,
                               score=scored[SCORE].to_numpy(), decision=scored[DECISION].to_numpy(),
-                              inputs=src, kinds=kinds)
+                              inputs=src, kinds=kinds, pause=pause)
 
     def label_candidates(self, meta):
         target = (meta.get("credit") or {}).get("target")

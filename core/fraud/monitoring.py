@@ -48,7 +48,7 @@ class FraudMonitor(MonitorSpec):
 
     batch_log = True  # log_frame's row_id is row_ids' (the request's id column)
 
-    def log_frame(self, meta, inputs, scored):
+    def log_frame(self, meta, inputs, scored, pause=None):
         kinds = input_columns(meta)
         src = rows_with_inputs(inputs, scored, kinds)
         ids = self.id_columns(meta, src)
@@ -56,7 +56,7 @@ class FraudMonitor(MonitorSpec):
         return make_log_frame(row_id=src[ids[0]] if ids else None,
                               event_time=src[time_col] if time_col in src.columns else None,
                               score=src[SCORE].to_numpy(), decision=src["decision"].to_numpy(),
-                              inputs=src, kinds=kinds)
+                              inputs=src, kinds=kinds, pause=pause)
 
     def label_candidates(self, meta):
         target = _columns(meta).get("target")

@@ -31,6 +31,11 @@ FLUSH_ROWS = 2_000  # a run's rows are written once this many wait, whatever the
 HOLD_ROWS = 200_000  # rows kept for a log that cannot be written, beyond which the oldest are dropped
 MAX_FLUSH_SECONDS = 3600.0
 PAUSE_LIMIT_SECONDS = 0.05  # the longest a flush waits for the answers in progress before its next slice
+# Every pause lets go of the interpreter lock this long, answering or not: a request that has just arrived
+# waits for the lock before it can say it is being answered, and Python takes the lock from a busy thread
+# only after its switch interval (5 ms).
+YIELD_SECONDS = 0.0001
+RELEASE_SLICE = 32  # written requests let go of at a time between pauses (``LogBuffer._release``)
 
 
 def check_flush_seconds(value) -> float:
@@ -96,6 +101,7 @@ class LogBuffer:
         slices of its work: building the rows of many requests holds Python's interpreter lock, and a
         request that arrived during one long build waited for all of it (the tail of one-row latency);
         in slices, answers run between them and a flush takes longer, not the requests."""
+        time.sleep(YIELD_SECONDS)  # let go of the lock: a thread waiting for it runs now, not at the forced switch
         if not self._answering:
             return
         end = time.monotonic() + limit
@@ -172,10 +178,12 @@ class LogBuffer:
             if not frames:
                 return 0
             try:
-                left, error = run.write(frames)
+                left, error = run.write(list(frames))  # a copy: ``frames`` is let go of in slices below
             except Exception as exc:  # a writer's surprise: keep everything for the next try
                 left, error = frames, f"{type(exc).__name__}: {exc}"
             written = sum(len(f) for f in frames) - sum(len(f) for f in left)
+            if not left:
+                self._release(frames)
             if error is not None and self._note_failure(run, error) and self.say is not None:
                 self.say(f"Could not write the prediction log of {run.run_dir} ({error}); "
                          "holding its rows in memory and retrying.")
@@ -192,6 +200,13 @@ class LogBuffer:
                     run.error, run.dropped = None, 0
                 self.written += written
         return written
+
+    def _release(self, items: list) -> None:
+        """Let go of written items ``RELEASE_SLICE`` at a time with a ``pause()`` between: freeing the small
+        frames of hundreds of requests in one step held the interpreter lock longer than building them."""
+        while items:
+            del items[-RELEASE_SLICE:]
+            self.pause()
 
     def _note_failure(self, run: _Run, error: str) -> bool:
         with self._cond:

@@ -135,7 +135,9 @@ class PredictionRecorder:
         buffer: it waits while requests are being answered)."""
         sink = self.notices if notices is None else notices
         groups: dict[tuple, list[Request]] = {}
-        for r in requests:
+        for k, r in enumerate(requests):
+            if pause is not None and k and not k % (4 * CONCAT_SLICE):
+                pause()
             # ``tolist()``: iterating pandas' Arrow-backed column labels one by one cost 0.5 ms a request
             key = (r.now.date(), None if r.inputs is None else tuple(map(str, r.inputs.columns.tolist())),
                    tuple(map(str, r.scored.columns.tolist())))
@@ -154,11 +156,14 @@ class PredictionRecorder:
         return out
 
     def _build(self, same: list["Request"], notices: list[str], pause=None) -> pd.DataFrame:
-        inputs = None if same[0].inputs is None else _concat([r.inputs for r in same], pause)
-        scored = _concat([r.scored for r in same], pause)
+        if pause is None:
+            inputs = None if same[0].inputs is None else _concat([r.inputs for r in same])
+            frame = self.spec.log_frame(self.meta, inputs, _concat([r.scored for r in same]))
+        else:  # in slices, each short, with ``pause()`` between them (see ``build_requests``)
+            frame = self.spec.log_frame(self.meta, None, self._rows(same, pause), pause=pause)
+        frame = self._without_personal_data(frame, notices, pause)
         if pause is not None:
             pause()
-        frame = self._without_personal_data(self.spec.log_frame(self.meta, inputs, scored), notices)
         frame["row_id"] = np.concatenate([r.ids for r in same])
         frame["id_generated"] = np.concatenate([r.missing for r in same])
         frame.insert(0, "log_key", [f"{r.batch}-{i}" for r in same for i in range(len(r))])
@@ -166,6 +171,27 @@ class PredictionRecorder:
                                                          [len(r) for r in same]), dtype="datetime64[us]").to_numpy())
         frame.insert(4, "source", self.source)
         return frame
+
+    def _rows(self, same: list["Request"], pause) -> pd.DataFrame:
+        """The requests' answered rows with the inputs the model read beside them (``rows_with_inputs``, what
+        a ``batch_log`` spec's ``log_frame`` reads), joined ``CONCAT_SLICE`` requests at a time with ``pause()``
+        between the steps: the same frame as joining all inputs, all answers, then the two."""
+        from core.monitor.spec import input_columns, rows_with_inputs
+
+        kinds = input_columns(self.meta)
+        parts = []
+        for i in range(0, len(same), CONCAT_SLICE):
+            chunk = same[i:i + CONCAT_SLICE]
+            if i:
+                pause()
+            scored = pd.concat([r.scored for r in chunk], ignore_index=True)
+            if chunk[0].inputs is not None:
+                pause()
+                inputs = pd.concat([r.inputs for r in chunk], ignore_index=True)
+                pause()
+                scored = rows_with_inputs(inputs, scored, kinds)
+            parts.append(scored)
+        return _concat(parts, pause)
 
     def write(self, frame: pd.DataFrame, *, now: pd.Timestamp | None = None) -> None:
         """Append prepared log rows (``prepare``) as one Parquet part; raises ``DataValidationError`` when
@@ -263,13 +289,24 @@ class PredictionRecorder:
         discard(self._pending)
         self._pending, self.rows = [], 0
 
-    def _without_personal_data(self, frame: pd.DataFrame, notices: list[str] | None = None) -> pd.DataFrame:
+    def _without_personal_data(self, frame: pd.DataFrame, notices: list[str] | None = None,
+                               pause=None) -> pd.DataFrame:
+        """``frame`` without the input columns that are personal data: the run's recorded ones, and those whose
+        values in the first 2,000 rows look like it (a column is left out of every row or of none). With
+        ``pause``, the columns are looked at one by one with ``pause()`` between them (the same verdicts:
+        each column is judged on its own values)."""
         from core.data.privacy import detect_personal_columns
 
         inputs = [c for c in frame.columns if c.startswith(INPUT_PREFIX)]
         recorded = set(personal_columns(self.meta))
-        found = {p.column for p in detect_personal_columns(
-            frame[inputs].rename(columns=lambda c: c[len(INPUT_PREFIX):]).head(2_000))} if inputs else set()
+        sample = frame[inputs].head(2_000).rename(columns=lambda c: c[len(INPUT_PREFIX):])
+        found: set[str] = set()
+        if inputs and pause is None:
+            found = {p.column for p in detect_personal_columns(sample)}
+        elif inputs:
+            for i in range(len(inputs)):
+                pause()
+                found |= {p.column for p in detect_personal_columns(sample.iloc[:, [i]])}
         drop = [c for c in inputs if c[len(INPUT_PREFIX):] in recorded | found]
         self._note_left_out((c[len(INPUT_PREFIX):] for c in drop), notices)
         return frame.drop(columns=drop)
@@ -324,17 +361,18 @@ CONCAT_SLICE = 16  # requests' frames joined at a time between pauses (see ``_co
 
 def _concat(frames: list[pd.DataFrame], pause=None) -> pd.DataFrame:
     """``pd.concat(frames, ignore_index=True)``; with ``pause``, joined ``CONCAT_SLICE`` frames at a time with a
-    ``pause()`` between slices, then the slices joined (the same columns and types: pandas promotes a
-    column's type the same way in one step or two)."""
+    ``pause()`` between joins, level by level (the joined slices are joined the same way until one frame is
+    left: no single join of hundreds of frames). The same columns and types: pandas promotes a column's type
+    the same way in one step or several."""
     if pause is None or len(frames) <= CONCAT_SLICE:
         return pd.concat(frames, ignore_index=True)
-    parts = []
-    for i in range(0, len(frames), CONCAT_SLICE):
-        if i:
+    while len(frames) > 1:
+        parts = []
+        for i in range(0, len(frames), CONCAT_SLICE):
             pause()
-        parts.append(pd.concat(frames[i:i + CONCAT_SLICE], ignore_index=True))
-    pause()
-    return pd.concat(parts, ignore_index=True)
+            parts.append(pd.concat(frames[i:i + CONCAT_SLICE], ignore_index=True))
+        frames = parts
+    return frames[0]
 
 
 def personal_columns(meta: dict) -> list[str]:

@@ -79,7 +79,9 @@ class MonitorSpec:
         raise NotImplementedError
 
     # Whether ``row_ids`` gives, from one request's rows, the ids ``log_frame`` logs for them: the HTTP
-    # service then answers with those ids and builds the log rows of many requests at once, later.
+    # service then answers with those ids and builds the log rows of many requests at once, later, with
+    # ``log_frame(meta, None, rows_with_inputs(inputs, scored, kinds), pause=...)`` (so such a spec's
+    # ``log_frame`` reads its rows through ``rows_with_inputs`` and passes ``pause`` to ``make_log_frame``).
     batch_log = False
 
     def row_ids(self, meta: dict, inputs: pd.DataFrame | None, scored: pd.DataFrame) -> pd.Series:
@@ -253,22 +255,28 @@ def find_id_column(df: pd.DataFrame, *, exclude=()) -> str | None:
 
 
 def make_log_frame(*, row_id, event_time, score, decision, inputs: pd.DataFrame | None = None,
-                   kinds: dict[str, str] | None = None, outputs: dict[str, Any] | None = None) -> pd.DataFrame:
+                   kinds: dict[str, str] | None = None, outputs: dict[str, Any] | None = None,
+                   pause=None) -> pd.DataFrame:
     """The scenario's part of a log row, with fixed types so every file of a run reads alike:
     inputs ``in.<column>`` (numbers as floats, dates as timestamps, categories as text) and extra
-    outputs ``out.<name>`` as floats."""
+    outputs ``out.<name>`` as floats. ``pause()``, when given, is called between columns (the service's
+    log writer: it lets requests being answered run; each column is built over all rows, as without it)."""
     from core.data.columncheck import DATE, NUMBER
 
+    pause = pause if pause is not None else _no_pause
     n = len(score)
-    out = pd.DataFrame({
-        "row_id": [None] * n if row_id is None else list(ids_as_text(pd.Series(row_id))),
-        "event_time": _timestamps(event_time, n),
-        "score": pd.to_numeric(pd.Series(np.asarray(score)), errors="coerce").astype(float).to_numpy(),
-        "decision": [None] * n if decision is None else pd.Series(decision).astype("string").astype(object).to_numpy(),
-    })
+    base = {"row_id": [None] * n if row_id is None else list(ids_as_text(pd.Series(row_id)))}
+    pause()
+    base["event_time"] = _timestamps(event_time, n)
+    pause()
+    base["score"] = pd.to_numeric(pd.Series(np.asarray(score)), errors="coerce").astype(float).to_numpy()
+    base["decision"] = ([None] * n if decision is None
+                        else pd.Series(decision).astype("string").astype(object).to_numpy())
+    out = pd.DataFrame(base)
     for c, kind in (kinds or {}).items():
         if inputs is None or c not in inputs.columns:
             continue
+        pause()
         s = inputs[c].reset_index(drop=True)
         if kind == NUMBER:
             out[INPUT_PREFIX + c] = pd.to_numeric(s, errors="coerce").astype(float).to_numpy()
@@ -277,8 +285,13 @@ def make_log_frame(*, row_id, event_time, score, decision, inputs: pd.DataFrame 
         else:
             out[INPUT_PREFIX + c] = s.astype("string").astype(object).where(s.notna(), None).to_numpy()
     for name, values in (outputs or {}).items():
+        pause()
         out[OUTPUT_PREFIX + name] = pd.to_numeric(pd.Series(np.asarray(values)), errors="coerce").astype(float).to_numpy()
     return out
+
+
+def _no_pause() -> None:
+    return None
 
 
 def _timestamps(values, n: int) -> np.ndarray:

@@ -281,11 +281,14 @@ def test_a_flush_yields_to_requests_being_answered_and_writes_the_same_rows(tmp_
     monkeypatch.setattr(record, "CONCAT_SLICE", 4)
     monkeypatch.setattr(buffer, "PAUSE_LIMIT_SECONDS", 3600.0)  # only the answer's end lets the flush go on
     served = logs["sliced"]
-    waits = []
+    waits, yields = [], []
     answer = served.answering()
     answer.__enter__()  # a request in progress
 
     def sleep(seconds):  # the pause's wait: the answer ends after a few of them
+        if seconds == buffer.YIELD_SECONDS:  # every pause first lets go of the interpreter lock
+            yields.append(seconds)
+            return
         waits.append(seconds)
         if len(waits) == 5:
             answer.__exit__(None, None, None)
@@ -293,6 +296,7 @@ def test_a_flush_yields_to_requests_being_answered_and_writes_the_same_rows(tmp_
     monkeypatch.setattr(buffer.time, "sleep", sleep)
     assert served.flush() == sum(len(r) for r, _ in sent)
     assert len(waits) == 5 and served.buffer._answering == 0  # it waited for the answer, then went on
+    assert len(yields) > 23 // 4  # and paused between slices, with or without an answer in progress
     cols = ["row_id", "event_time", "score", "decision", "in.x1", "in.x2", "in.region", "id_generated"]
     got, want = (logged(runs[k]).sort_values("row_id")[cols].reset_index(drop=True) for k in ("sliced", "whole"))
     pd.testing.assert_frame_equal(got, want)
@@ -312,9 +316,12 @@ def test_pause_waits_only_while_a_request_is_answered_and_never_beyond_its_limit
 
     monkeypatch.setattr(buffer.time, "sleep", sleep)
     buf.pause(limit=5)
-    assert waits == []  # nothing answered: no wait
+    assert waits == [buffer.YIELD_SECONDS]  # nothing answered: the lock let go of for an instant, no wait
+    waits.clear()
     with buf.answering(), buf.answering():
         assert buf._answering == 2
         buf.pause(limit=0.01)
     assert buf._answering == 0
+    assert waits[0] == buffer.YIELD_SECONDS
+    waits = waits[1:]
     assert len(waits) >= 2 and 0.01 <= sum(waits) < 0.011  # waited while answering, up to the limit, no longer
