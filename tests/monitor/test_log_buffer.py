@@ -325,3 +325,71 @@ def test_pause_waits_only_while_a_request_is_answered_and_never_beyond_its_limit
     assert waits[0] == buffer.YIELD_SECONDS
     waits = waits[1:]
     assert len(waits) >= 2 and 0.01 <= sum(waits) < 0.011  # waited while answering, up to the limit, no longer
+
+
+def test_a_sliced_build_writes_the_rows_of_a_one_shot_build(monkeypatch, tmp_path):
+    """The flush builds in slices (rows joined a few requests at a time and level by level, the log frame column
+    by column, personal data judged column by column) and gets the one-shot build's frames exactly: requests with
+    and without their own ids and dates, a number sent as an integer by some and as a decimal by others, a
+    category missing in a run of requests, and e-mail addresses in a column of only some requests (that
+    column is left out of every row of their part, and kept in the others)."""
+    from core.monitor import record
+    from core.monitor.record import PredictionRecorder
+
+    monkeypatch.setattr(record, "CONCAT_SLICE", 3)  # several levels of joins with a few requests
+    run = make_run(tmp_path / "runs")
+    maker = PredictionRecorder(run, source="api")
+    requests = []
+    for i in range(40):
+        own = i % 2 == 0
+        rows, scores = request(1 + i % 3, seed=i, ids=own)
+        if own:
+            rows["application_date"] = f"2026-03-{1 + i % 28:02d}"
+            if i % 8 == 0:
+                rows["x1"] = [int(v * 10) for v in range(len(rows))]  # integers here, decimals elsewhere
+            if 10 <= i < 20:
+                rows["region"] = None
+        else:
+            rows["region"] = [f"client{i}-{k}@example.com" for k in range(len(rows))]
+        requests.append(maker.request_ids(rows, scores))
+    pauses = []
+    whole, whole_notes = PredictionRecorder(run, source="api"), []
+    sliced, sliced_notes = PredictionRecorder(run, source="api"), []
+    want = whole.build_requests(requests, notices=whole_notes)
+    got = sliced.build_requests(requests, notices=sliced_notes, pause=lambda: pauses.append(1))
+    assert len(got) == len(want) == 2 and len(pauses) > 40
+    for (g_reqs, g), (w_reqs, w) in zip(got, want):
+        assert g_reqs == w_reqs
+        pd.testing.assert_frame_equal(g, w)
+    assert sliced_notes == whole_notes and len(whole_notes) == 1 and "region" in whole_notes[0]
+    given, generated = (w for _, w in want)
+    assert "in.region" in given.columns and "in.region" not in generated.columns
+    assert not given["id_generated"].any() and generated["id_generated"].all()
+    missing = sum(len(r) for i, r in enumerate(requests) if i % 2 == 0 and 10 <= i < 20)
+    assert given["event_time"].notna().all() and given["in.region"].isna().sum() == missing
+
+
+def test_written_items_are_let_go_of_in_slices_and_a_writer_may_keep_its_list(monkeypatch):
+    import weakref
+
+    from core.monitor import buffer
+
+    kept, pauses = [], []
+
+    def sink(items):  # keeps its own list of the items' sizes, not the items
+        kept.append([len(f) for f in items])
+        return [], None
+
+    buf = LogBuffer(seconds=3600)
+    monkeypatch.setattr(buf, "pause", lambda: pauses.append(len(refs) - sum(r() is None for r in refs)))
+    refs = []
+    for i in range(2 * buffer.RELEASE_SLICE + 1):
+        frame = pd.DataFrame({"row_id": [f"r{i}"], "scored_at": pd.Timestamp("2026-01-02")})
+        refs.append(weakref.ref(frame))
+        buf.add("r", "run", frame, sink)
+        del frame
+    assert buf.flush() == 2 * buffer.RELEASE_SLICE + 1
+    assert kept == [[1] * (2 * buffer.RELEASE_SLICE + 1)]  # the writer saw every item
+    assert all(r() is None for r in refs)  # none is held after the flush
+    assert pauses == [buffer.RELEASE_SLICE + 1, 1, 0]  # alive at each pause: freed a slice at a time
+    buf.close()
