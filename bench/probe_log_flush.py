@@ -5,14 +5,24 @@
 
 A request that arrives while the service's flusher thread builds and writes the log waits for the interpreter
 lock until the flusher lets go of it: the longest such hold is what a flush adds to one-row latency. This probe
-measures it in one process, independently of the machine's load as far as possible: it saves a credit run
-(metadata only: the log needs no model) with the bundled applications' columns, answers ``--requests`` one-row
-requests through ``ServedLog`` with the service's default buffered log (the predictions are the service's
-columns, made up: the log reads the score and the decision), then flushes them while a ticker thread wakes
-every 0.2 ms and records the gaps between its wake-ups. The longest gap is the longest hold (the ticker cannot
-run while another thread holds the lock). ``--where`` also prints what the flusher was doing at the end of
-the longest gaps. Prints a markdown table with the 1-minute load average; CPU seconds are the flusher's own
-(thread time), which the load does not inflate.
+measures it in one process: it saves a credit run (metadata only: the log needs no model) with the bundled
+applications' columns, answers ``--requests`` one-row requests through ``ServedLog`` with the service's default
+buffered log (made-up predictions with the service's columns: the log reads the score and the decision; after
+a warm-up flush, start-up's objects are frozen out of the garbage collector's reach as the service freezes
+them), then flushes them, and reports:
+
+- the longest stretch of the flusher's own CPU time between two of its pauses (``LogBuffer.pause``, where it
+  lets go of the lock): an upper bound on its longest hold that the machine's load hardly changes (thread CPU
+  time; code inside a stretch that releases the lock itself, such as the Parquet write, only shortens a hold);
+- a ticker thread that wakes every 0.2 ms: the flusher's CPU time within each gap between its wake-ups (the
+  hold it waited for) and the gaps themselves (wall time: on a loaded machine these include waiting for a
+  core);
+- the garbage collector's longest pause during the flush (any thread's: a full pass lands on whichever thread
+  allocates).
+
+``--where`` prints where the longest stretches began and what the flusher was doing when the ticker's longest
+waits ended. ``--code DIR`` measures another checkout's code with this probe (e.g. the main branch's, to
+compare). Prints markdown tables with the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -83,16 +93,18 @@ class Ticker(threading.Thread):
             now = time.perf_counter()
             gap = now - last - self.step
             self.gaps.append(gap)
+            held = 0.0
             if self.clock is not None:
                 with contextlib.suppress(OSError):  # the watched thread ended
                     used = time.clock_gettime(self.clock)
-                    self.held.append(0.0 if cpu is None else used - cpu)
+                    held = 0.0 if cpu is None else used - cpu
+                    self.held.append(held)
                     cpu = used
-            if self.watch is not None and gap > 0.002:
+            if self.watch is not None and held > 0.0015:
                 frame = sys._current_frames().get(self.watch)
                 if frame is not None:
                     stack = [f"{Path(f.filename).name}:{f.name}" for f in traceback.extract_stack(frame)[-6:]]
-                    self.where.append((gap, " < ".join(reversed(stack))))
+                    self.where.append((held, " < ".join(reversed(stack))))
             last = time.perf_counter()
 
 
@@ -156,7 +168,8 @@ def one_flush(served, run: Path, data, n: int, *, where: bool) -> dict:
     held = np.array(ticker.held or [0.0]) * 1000
     stretches = (np.array(marks[1::2]) - np.array(marks[0::2])) * 1000  # CPU between pauses
     longest = int(stretches.argmax())
-    return {"gc_ms": 1000 * max(collections, default=0.0), "stretch_ms": float(stretches.max()), "stretch_from": places[longest], "pauses": len(marks) // 2 - 1,
+    top = sorted(zip(stretches.tolist(), places), reverse=True)[:6]
+    return {"top": top, "gc_ms": 1000 * max(collections, default=0.0), "stretch_ms": float(stretches.max()), "stretch_from": places[longest], "pauses": len(marks) // 2 - 1,
             "held_ms": float(held.max()), "held2": int((held > 2).sum()),
             "rows": result["rows"], "cpu_ms": result["cpu"] * 1000, "wall_ms": wall * 1000,
             "max_ms": float(gaps.max()), "p99_ms": float(np.percentile(gaps, 99)),
@@ -170,8 +183,8 @@ def main(argv=None) -> int:
     ap.add_argument("--where", action="store_true", help="print what the flusher did at the end of long holds")
     ap.add_argument("--code", type=Path, default=ROOT, help="the checkout whose code is measured (default: this "
                                                                 "one; e.g. another branch's worktree to compare)")
-    ap.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after the warm-up (objects made so far "
-                                                                 "are left out of the collector's full passes)")
+    ap.add_argument("--no-gc-freeze", action="store_true", help="leave out the service's gc.freeze() after the "
+                                                                    "warm-up (core.server.process)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(args.code.resolve()))
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,20 +193,21 @@ def main(argv=None) -> int:
 
         served = ServedLog(flush_seconds=3600)  # as the service's, but the probe flushes (never its thread)
         one_flush(served, run, data, args.requests, where=False)  # warm-up: imports, the day folder, retention
-        if args.gc_freeze:
-            import gc
+        if not args.no_gc_freeze:  # as the service does once its models are loaded
+            from core.server.process import freeze_startup_objects
 
-            gc.freeze()
+            freeze_startup_objects()
         print(f"Flush of {args.requests} buffered one-row credit requests, code of {args.code.resolve()} "
               f"(Python's switch interval {sys.getswitchinterval() * 1000:g} ms)\n")
         print("| flush | rows | flusher CPU ms | pauses | longest CPU between pauses ms | wall ms | "
               "longest gap, flusher CPU ms | gaps > 2 ms CPU | longest gap ms | p99 gap ms | gaps > 2 ms | "
               "longest GC ms | load |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-        worst, starts = [], []
+        worst, starts, tops = [], [], []
         for k in range(args.repeats):
             r = one_flush(served, run, data, args.requests, where=args.where)
             worst += r["where"]
+            tops += r["top"]
             starts.append(f"{r['stretch_ms']:.2f} ms after {r['stretch_from']}")
             print(f"| {k + 1} | {r['rows']} | {r['cpu_ms']:.1f} | {r['pauses']} | {r['stretch_ms']:.2f} | "
                   f"{r['wall_ms']:.1f} | {r['held_ms']:.2f} | "
@@ -203,7 +217,10 @@ def main(argv=None) -> int:
                   f"{os.getloadavg()[0]:.2f} |")
         print("\nThe longest stretch between pauses of each flush began at:", "; ".join(starts))
         if args.where:
-            print("\nLongest holds, and where the flusher was when each ended (innermost first):")
+            print("\nLongest stretches between pauses (flusher CPU), and where each began:")
+            for ms, place in sorted(tops, reverse=True)[:12]:
+                print(f"- {ms:.2f} ms after {place}")
+            print("\nLongest gaps by the flusher's CPU in them, and where it was when each ended (innermost first):")
             for gap, stack in sorted(worst, reverse=True)[:10]:
                 print(f"- {gap * 1000:.2f} ms: {stack}")
         served.close()
