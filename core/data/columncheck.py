@@ -122,9 +122,13 @@ def _unreadable(s: pd.Series, kind: str) -> pd.Series:
         parsed = parse_datetimes(s, formats=("mixed",))
     else:
         return pd.Series(False, index=s.index)
-    # Computed only for columns that need parsing: a request of numbers skips this per-column string pass.
+    missed = parsed.isna()
+    if not missed.any():  # every value read: nothing unreadable, whatever is blank (a request's usual case)
+        return pd.Series(False, index=s.index)
+    # Computed only for columns with values not read: a request of numbers or readable dates skips this
+    # per-column string pass.
     present = s.notna() & (s.astype(str).str.strip() != "")
-    return present & parsed.isna()
+    return present & missed
 
 
 def _examples(values: pd.Series) -> str:
