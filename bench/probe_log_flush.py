@@ -192,6 +192,7 @@ def main(argv=None) -> int:
         from core.monitor.hooks import ServedLog
 
         served = ServedLog(flush_seconds=3600)  # as the service's, but the probe flushes (never its thread)
+        served.buffer.max_rows = served.buffer.hold_rows = args.requests + 1  # (not even a full buffer)
         one_flush(served, run, data, args.requests, where=False)  # warm-up: imports, the day folder, retention
         if not args.no_gc_freeze:  # as the service does once its models are loaded
             from core.server.process import freeze_startup_objects
