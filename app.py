@@ -10,12 +10,13 @@ from core.store.scenarios import ROOT, SCENARIOS, discover, extension_problems
 from ui.common import CURRENCY_KEY
 from ui.auth import require_sign_in
 from ui.jobs import browser_key
-from ui.memory import release_and_report
+from ui.memory import release_and_report, trace_if_asked
 
 # Saved runs scored in this process (Score page) run on ONNX Runtime: TensorFlow stays in the training workers.
 os.environ.setdefault("STUDIO_RUNTIME", "onnx")
 # Memory freed when visitors leave goes back to the system (every 30 s), not kept at the server's peak; the
 # sessions of visitors gone longer than disconnectedSessionTTL are shut down first (Streamlit only marks them).
+trace_if_asked()  # STUDIO_MEMORY_TRACE: tracemalloc in the server, for STUDIO_MEMORY_DEBUG's snapshots
 start_memory_trimmer(before=release_and_report)
 
 st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insights:", layout="wide")

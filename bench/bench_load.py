@@ -1,7 +1,7 @@
 """Concurrent sessions on one app server: N browser contexts each upload their own file and train their own scenario at once.
 
     python bench/bench_load.py [--sessions 6] [--limit 2] [--epochs 1] [--settle S] [--browse-first]
-                               [--cloud-limits] [--memory-log FILE] [--json-out FILE]
+                               [--cloud-limits] [--memory-log FILE [--trace]] [--json-out FILE]
 
 One `streamlit run app.py` with STUDIO_MAX_CONCURRENT_TRAININGS=--limit and STUDIO_RUNS_PER_SESSION=1,
 one Chromium (Debian's, /usr/bin/chromium), one context per session (own cookies, own Streamlit
@@ -16,7 +16,9 @@ after every visitor has left. ``--browse-first`` has one visitor open every page
 trained) and leave; ``--settle`` seconds later the server process is read again: the libraries the pages
 import, loaded for good (Python does not unload modules), which is the figure the server should come back
 near once the trainers have left too. ``--memory-log FILE`` starts the server with STUDIO_MEMORY_DEBUG=FILE
-(ui/memory.py: sessions, media files, modules and objects every 10 s). ``--cloud-limits`` starts the server (and so its workers) under
+(ui/memory.py: sessions, media files, modules and objects every 10 s); with ``--trace`` the server (not its
+workers) runs tracemalloc too, and FILE.floor.snap / FILE.floor.types.json keep the libraries-loaded moment
+for ``python bench/memory_diff.py FILE.floor.snap FILE.snap``. ``--cloud-limits`` starts the server (and so its workers) under
 ../shared/tools/cloud-limits, Community Cloud's 2.7 GB ceiling (``CLOUD_MB``): its peak and any kill
 are in the server log's last line, printed at the end. Never part of the test run; tests/browser/test_concurrent_sessions.py runs
 the same with the first 5 sessions (every scenario, credit twice) and asserts (the steps are in tests/browser/concurrent_scenarios.py).
@@ -77,11 +79,15 @@ def main(argv=None) -> int:
                     help="one visitor opens every page and tab, trains nothing and leaves; the server is read "
                          "--settle seconds later (the libraries loaded) before the trainings start")
     ap.add_argument("--memory-log", help="the server's STUDIO_MEMORY_DEBUG file (ui/memory.py)")
+    ap.add_argument("--trace", action="store_true",
+                    help="with --memory-log: tracemalloc in the server (slower), snapshots to diff by file:line")
     ap.add_argument("--json-out")
     args = ap.parse_args(argv)
     if args.browse_first and args.settle <= 0:
         ap.error("--browse-first needs --settle S: the browsing visitor's session is released only S seconds "
                  "after they leave (.streamlit/config.toml disconnectedSessionTTL, 60, plus up to 10 s)")
+    if args.trace and not args.memory_log:
+        ap.error("--trace needs --memory-log FILE: the snapshots are written next to it")
     from playwright.sync_api import sync_playwright
 
     load0 = os.getloadavg()[0]
@@ -96,11 +102,14 @@ def main(argv=None) -> int:
                        "server_after_browsing_mb": round(memory.server_mb())}
                 time.sleep(args.settle)
                 out["server_libraries_loaded_mb"] = round(memory.server_mb())
-                if args.memory_log and Path(args.memory_log + ".modules").exists():  # the modules loaded by now
-                    shutil.copyfile(args.memory_log + ".modules", args.memory_log + ".floor.modules")
+                for kept in (".modules", ".types.json", ".snap") if args.memory_log else ():  # as loaded by now
+                    if Path(args.memory_log + kept).exists():
+                        shutil.copyfile(args.memory_log + kept, args.memory_log + ".floor" + kept)
                 return out
 
             env = {"STUDIO_MEMORY_DEBUG": str(Path(args.memory_log).resolve())} if args.memory_log else None
+            if args.trace:
+                env["STUDIO_MEMORY_TRACE"] = "1"
             figures = run_sessions(browser, Path(tmp), n=args.sessions, limit=args.limit, epochs=args.epochs,
                                    timeout=900, settle=args.settle, prefix=prefix,
                                    before=browse if args.browse_first else None, env=env)

@@ -14,7 +14,10 @@ registered with ``release_when_empty`` are cleared too.
 
 ``STUDIO_MEMORY_DEBUG=FILE`` adds one JSON line per check to FILE: the process's memory, the
 sessions held, the media files, the modules loaded and the most numerous Python objects (with
-``PYTHONTRACEMALLOC=1``, the Python heap by file too); FILE.modules lists the modules loaded.
+``PYTHONTRACEMALLOC=1`` or ``STUDIO_MEMORY_TRACE=1``, the Python heap by file too); FILE.modules lists the
+modules loaded, FILE.types.json every Python type's count and, when tracing, FILE.snap the tracemalloc snapshot
+(``python bench/memory_diff.py OLD NEW`` compares two by file:line and by type). The report also counts what is
+not Python objects: glibc's heap (``mallinfo2``), Arrow's pool and Streamlit's own caches (its stats).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import sys
 import time
 
 DEBUG_ENV = "STUDIO_MEMORY_DEBUG"
+TRACE_ENV = "STUDIO_MEMORY_TRACE"
 _WHEN_EMPTY: list = []
 
 
@@ -36,6 +40,53 @@ def release_when_empty(clear):
     if clear not in _WHEN_EMPTY:
         _WHEN_EMPTY.append(clear)
     return clear
+
+
+def trace_if_asked() -> bool:
+    """Start tracemalloc in this process (the server only, not its workers) when ``STUDIO_MEMORY_TRACE`` is a
+    number of frames (``1``: file:line); returns whether it traces."""
+    import tracemalloc
+
+    raw = os.environ.get(TRACE_ENV, "").strip()
+    if raw and not tracemalloc.is_tracing():
+        with contextlib.suppress(ValueError):
+            tracemalloc.start(max(1, int(raw)))
+    return tracemalloc.is_tracing()
+
+
+def native_memory() -> dict:
+    """What is not Python objects, in MB: glibc's heap (in use, free but kept, mmapped blocks), Arrow's pool,
+    and Streamlit's own caches by family (st.cache_data / cache_resource entries, session state, media files,
+    uploads), as its stats manager counts them."""
+    import ctypes
+
+    out: dict = {}
+
+    class _Mallinfo2(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                   "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _Mallinfo2
+        info = libc.mallinfo2()
+        out["malloc_mb"] = {"heap": round(info.arena / 2**20, 1), "in_use": round(info.uordblks / 2**20, 1),
+                            "free_kept": round(info.fordblks / 2**20, 1), "mmapped": round(info.hblkhd / 2**20, 1)}
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        with contextlib.suppress(Exception):
+            out["arrow_pool_mb"] = round(arrow.default_memory_pool().bytes_allocated() / 2**20, 1)
+    with contextlib.suppress(Exception):
+        from streamlit import runtime
+
+        if runtime.exists():
+            families: dict = {}
+            for family, stats in runtime.get_instance().stats_mgr.get_stats().items():
+                size = sum(getattr(s, "byte_length", 0) or 0 for s in stats)
+                if size:
+                    families[family] = [len(stats), round(size / 2**20, 2)]
+            out["streamlit_caches"] = families  # family: [entries, MB]
+    return out
 
 
 def _session_storage():
@@ -97,12 +148,16 @@ def memory_report() -> dict:
     report["modules"] = len(sys.modules)
     report["heavy_modules"] = sorted(m for m in ("pandas", "plotly", "sklearn", "scipy", "shap", "onnxruntime",
                                                  "numba", "tensorflow", "keras", "PIL", "pyarrow") if m in sys.modules)
-    counts = Counter(type(o).__name__ for o in gc.get_objects())
+    report.update(native_memory())
+    counts = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
     report["objects"] = dict(counts.most_common(12))
+    report["_types"] = dict(counts)
     import tracemalloc
 
     if tracemalloc.is_tracing():  # PYTHONTRACEMALLOC=1 in the server's environment
-        stats = tracemalloc.take_snapshot().statistics("filename")
+        snapshot = tracemalloc.take_snapshot()
+        report["_snapshot"] = snapshot
+        stats = snapshot.statistics("filename")
         report["python_heap_mb"] = round(sum(s.size for s in stats) / 2**20, 1)
         report["python_heap_top"] = {s.traceback[0].filename[-70:]: round(s.size / 2**20, 2) for s in stats[:15]}
     return report
@@ -115,8 +170,16 @@ def release_and_report() -> int:
     path = os.environ.get(DEBUG_ENV, "").strip()
     if path:
         with contextlib.suppress(OSError):
+            report = memory_report()
+            types, snapshot = report.pop("_types"), report.pop("_snapshot", None)
             with open(path, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"released_sessions": released, **memory_report()}) + "\n")
+                fh.write(json.dumps({"released_sessions": released, **report}) + "\n")
+            with open(path + ".types.json.part", "w", encoding="utf-8") as fh:
+                json.dump(types, fh)
+            os.replace(path + ".types.json.part", path + ".types.json")  # whole, for a reader copying it
+            if snapshot is not None:
+                snapshot.dump(path + ".snap.part")
+                os.replace(path + ".snap.part", path + ".snap")
             with open(path + ".modules", "w", encoding="utf-8") as fh:  # to rebuild the library floor elsewhere
                 fh.write("\n".join(sorted(sys.modules)) + "\n")
     return released

@@ -127,3 +127,42 @@ def test_the_debug_report_names_what_the_server_holds(storage, tmp_path, monkeyp
 
     assert line["rss_mb"] > 0 and line["modules"] > 100 and line["objects"]
     assert line["heavy_modules"] and all(m in sys.modules for m in line["heavy_modules"])
+
+
+def test_the_debug_report_counts_what_is_not_python_objects_and_writes_the_snapshot(storage, tmp_path, monkeypatch):
+    import json
+    import tracemalloc
+
+    store, _clock = storage
+    out = tmp_path / "memory.jsonl"
+    monkeypatch.setenv(memory.DEBUG_ENV, str(out))
+    monkeypatch.setenv(memory.TRACE_ENV, "1")
+    stats = SimpleNamespace(get_stats=lambda: {"st_cache_resource": [SimpleNamespace(byte_length=3 * 2**20)] * 2,
+                                               "st_session_state": []})
+    monkeypatch.setattr(runtime, "get_instance", lambda: SimpleNamespace(
+        _session_mgr=SimpleNamespace(_session_storage=store, _storage_lock=threading.Lock(),
+                                     _active_session_info_by_id={}),
+        media_file_mgr=SimpleNamespace(), stats_mgr=stats))
+    was_tracing = tracemalloc.is_tracing()
+    try:
+        assert memory.trace_if_asked() is True
+        memory.release_and_report()
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+    line = json.loads(out.read_text().splitlines()[-1])
+    assert line["streamlit_caches"] == {"st_cache_resource": [2, 6.0]}  # an empty family is left out
+    assert line["malloc_mb"]["in_use"] > 0 and line["malloc_mb"]["heap"] >= line["malloc_mb"]["in_use"]
+    assert line["python_heap_mb"] > 0
+    assert tracemalloc.Snapshot.load(str(out) + ".snap").traces
+    types = json.loads((tmp_path / "memory.jsonl.types.json").read_text())
+    assert types["builtins.dict"] > 100 and not (tmp_path / "memory.jsonl.snap.part").exists()
+
+
+def test_no_tracing_unless_asked(monkeypatch):
+    import tracemalloc
+
+    monkeypatch.delenv(memory.TRACE_ENV, raising=False)
+    assert memory.trace_if_asked() is tracemalloc.is_tracing()
+    monkeypatch.setenv(memory.TRACE_ENV, "frames")  # not a number: left off, no error
+    assert memory.trace_if_asked() is tracemalloc.is_tracing()
