@@ -4,7 +4,7 @@ import os
 
 import streamlit as st
 
-from core.store.memory_guard import start_memory_trimmer
+from core.store.memory_guard import configure_allocator, start_memory_trimmer
 from core.present.money import CURRENCIES, DEFAULT_CURRENCY
 from core.store.scenarios import ROOT, SCENARIOS, discover, extension_problems
 from ui.common import CURRENCY_KEY
@@ -17,7 +17,8 @@ os.environ.setdefault("STUDIO_RUNTIME", "onnx")
 # Memory freed when visitors leave goes back to the system (every 30 s), not kept at the server's peak; the
 # sessions of visitors gone longer than disconnectedSessionTTL are shut down first (Streamlit only marks them).
 trace_if_asked()  # STUDIO_MEMORY_TRACE: tracemalloc in the server, for STUDIO_MEMORY_DEBUG's snapshots
-start_memory_trimmer(before=release_and_report)
+if start_memory_trimmer(before=release_and_report):  # once per server process
+    configure_allocator()  # freed blocks of 128 KB and more go straight back to the system (STUDIO_MALLOC)
 
 st.set_page_config(page_title="AI Use-Case Studio", page_icon=":material/insights:", layout="wide")
 

@@ -68,3 +68,58 @@ def test_a_round_trims_when_forced_or_when_the_check_freed_something():
     assert trim_round(lambda: calls.append(1) or 2, force=False) is True  # sessions released: trim at once
     assert trim_round(lambda: 1 / 0, force=True) is True  # a failing check never stops the trimming
     assert calls == [1, 1]
+
+
+ALLOCATOR_CHILD = """
+import ctypes, json, sys, threading
+import numpy as np
+from core.store.memory_guard import configure_allocator
+
+applied = configure_allocator({"STUDIO_MALLOC": sys.argv[1]})
+
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                               "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+rss = lambda: int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+big = np.ones(2**20); del big  # a freed 8 MB block: glibc then raises its mapping threshold to 8 MB
+block = np.ones(2**17)  # 1 MB
+mapped = libc.mallinfo2().hblkhd
+del block
+base = rss()
+
+def visitor(seed):  # a script thread's frames and arrays of 100-900 KB, all freed when it ends
+    rng = np.random.default_rng(seed)
+    arrays = [np.ones(int(rng.integers(100_000, 900_000)) // 8) for _ in range(150)]
+    del arrays
+
+threads = [threading.Thread(target=visitor, args=(i,)) for i in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(json.dumps({"applied": applied, "mapped_mb": mapped / 2**20, "kept_mb": rss() - base}))
+"""
+
+
+def _allocator_child(setting: str) -> dict:
+    import json
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", ALLOCATOR_CHILD, setting], cwd=root, capture_output=True, text=True,
+                         check=True, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root)})
+    return json.loads(out.stdout)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux only")
+def test_the_allocator_gives_large_freed_blocks_back_without_a_trim():
+    default, configured = _allocator_child("off"), _allocator_child("")
+    assert default["applied"] == {}
+    assert configured["applied"] == {"mmap_threshold": 128 * 1024, "trim_threshold": 128 * 1024}
+    # glibc's own behaviour: after one large free, a 1 MB block lives in its heap, and what the threads freed
+    # stays with the process until malloc_trim
+    assert default["mapped_mb"] < 1 and default["kept_mb"] > 50, default
+    # configured: the 1 MB block has its own mapping, and the threads' freed blocks went back as they were freed
+    assert configured["mapped_mb"] >= 1 and configured["kept_mb"] < 20, configured
