@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from core.data.safety import escape_markdown
 from core.errors import DataValidationError
 from core.jobs.manager import Job as WorkerJob
 from core.store.memory_guard import estimate_job, plan_memory, sample_rows
@@ -188,4 +189,10 @@ def draw_progress(events: list, ns: str) -> None:
     if status:
         st.caption(status)
     if history:
-        st.plotly_chart(plot_training_history(history), key=f"{ns}job.curve")
+        try:
+            curve = plot_training_history(history)
+        except Exception as exc:  # the curve is a view of the training, never a reason to stop showing it
+            st.caption(f"The training curve could not be drawn at this update ({type(exc).__name__}: "
+                       f"{escape_markdown(exc)}); the training goes on, and the next update draws it again.")
+        else:
+            st.plotly_chart(curve, key=f"{ns}job.curve")

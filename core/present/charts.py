@@ -10,6 +10,33 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.data.safety import escape_figure_text
+from core.ml.training import kept_epoch
+
+TEMPLATES = ("plotly", "plotly_white")  # Plotly's default, put on every new figure, and the one ``_layout`` sets
+
+
+def warm_templates(names=TEMPLATES) -> None:
+    """Build every part of the figure templates the charts use, once, before any session draws.
+
+    Plotly builds a template's parts the first time they are read, without a lock; two sessions drawing
+    their first figures at the same moment (one thread each) can both build the same part, and the one
+    that lost the race then holds a part its template no longer has: a traceback ("Invalid value") in
+    place of a chart (plotly/plotly.py#3441). Built here, at this module's import (which Python runs
+    once, other threads waiting), the parts are only read afterwards."""
+    import plotly.io as pio
+    from plotly.basedatatypes import BasePlotlyType
+
+    def build(obj) -> None:
+        for prop in obj.to_plotly_json():
+            for part in (lambda v: v if isinstance(v, tuple) else (v,))(obj[prop]):
+                if isinstance(part, BasePlotlyType):
+                    build(part)
+
+    for name in names:
+        build(pio.templates[name])
+
+
+warm_templates()
 
 PALETTE = ["#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2", "#ca8a04"]
 POS_COLOR, NEG_COLOR = "#dc2626", "#2563eb"
@@ -153,10 +180,10 @@ def plot_training_history(history: Mapping[str, list[float]]) -> go.Figure:
         epochs = list(range(1, len(fit) + 1))
         fig.add_scatter(x=epochs, y=fit, mode="lines+markers", name="Loss without penalty (validation)",
                         line=dict(color=PALETTE[len(names) % 7], dash="dot"))
-        finite = [v if np.isfinite(v) else np.inf for v in fit]
-        best = int(np.argmin(finite)) + 1
-        fig.add_vline(x=best, line_dash="dash", line_color="#444",
-                      annotation_text=f"best epoch {best} (kept)", annotation_position="top right")
+        best = kept_epoch(fit)
+        if best:
+            fig.add_vline(x=best, line_dash="dash", line_color="#444",
+                          annotation_text=f"best epoch {best} (kept)", annotation_position="top right")
     fig = _layout(fig, "Training curves", "Epoch", "Value", height=320)
     # Training and validation of each figure make up to seven long legend entries: they go below the
     # epoch axis, where their rows never run over the title. Epochs are whole numbers.

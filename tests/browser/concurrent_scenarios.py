@@ -374,7 +374,10 @@ def _error_on(text: str) -> str | None:
     # A view that failed to draw and a failed save are messages now, not tracebacks: still errors here.
     for marker in ("Something went wrong", "Traceback", "could not be drawn", "The run was not saved"):
         if marker in text:
-            return text[text.find(marker):][:300]
+            at = text.find(marker)
+            # A traceback's exception type and message are the lines just above it.
+            before = "\n".join(text[:at].splitlines()[-2:]) + "\n" if marker == "Traceback" else ""
+            return before + text[at:][:600]
     return None
 
 
