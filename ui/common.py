@@ -216,3 +216,11 @@ def fit_metric_values(font_rem: float = 1.6) -> None:
     """Smaller metric values on pages that put three tiles in a half-width card, so a seven-figure
     sum ("-€1,527,609") is shown whole instead of cut with an ellipsis."""
     st.html(f"<style>[data-testid='stMetricValue'] > div {{font-size: {font_rem}rem;}}</style>")
+
+
+def training_curve(history: dict):
+    """The training curve of a network, with the epoch whose weights early stopping kept marked."""
+    from core.ml.training import MONITOR, kept_epoch
+    from core.present.charts import plot_training_history
+
+    return plot_training_history(history, kept=kept_epoch(history.get(MONITOR) or []))

@@ -23,6 +23,7 @@ from core.data.safety import escape_markdown
 from core.errors import DataValidationError
 from core.jobs.manager import Job as WorkerJob
 from core.store.memory_guard import estimate_job, plan_memory, sample_rows
+from ui.common import training_curve
 
 BROWSER_KEY = "studio.browser"
 BROWSER_PARAM = "s"
@@ -150,7 +151,6 @@ def _live(ns: str, job_id: str, noun: str) -> None:
 
 def draw_progress(events: list, ns: str) -> None:
     """The progress a job reported so far: the model search, the epochs with the training curve, the stage."""
-    from core.present.charts import plot_training_history
     from core.ml.training import progress_share
 
     history: dict[str, list[float]] = {}
@@ -190,7 +190,7 @@ def draw_progress(events: list, ns: str) -> None:
         st.caption(status)
     if history:
         try:
-            curve = plot_training_history(history)
+            curve = training_curve(history)
         except Exception as exc:  # the curve is a view of the training, never a reason to stop showing it
             st.caption(f"The training curve could not be drawn at this update ({type(exc).__name__}: "
                        f"{escape_markdown(exc)}); the training goes on, and the next update draws it again.")

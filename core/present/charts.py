@@ -10,7 +10,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.data.safety import escape_figure_text
-from core.ml.training import kept_epoch
 
 TEMPLATES = ("plotly", "plotly_white")  # Plotly's default, put on every new figure, and the one ``_layout`` sets
 
@@ -162,8 +161,9 @@ def history_label(key: str) -> str:
     return f"{words} ({'validation' if val else 'training'})"
 
 
-def plot_training_history(history: Mapping[str, list[float]]) -> go.Figure:
-    """Loss and metric curves per epoch (training solid, validation dashed), named in words."""
+def plot_training_history(history: Mapping[str, list[float]], kept: int | None = None) -> go.Figure:
+    """Loss and metric curves per epoch (training solid, validation dashed), named in words; ``kept``: the
+    epoch whose weights early stopping kept, marked on the curve (``core.ml.training.kept_epoch``)."""
     fig = go.Figure()
     names = [k for k in history if not k.startswith("val_")]
     for i, k in enumerate(names):
@@ -180,10 +180,9 @@ def plot_training_history(history: Mapping[str, list[float]]) -> go.Figure:
         epochs = list(range(1, len(fit) + 1))
         fig.add_scatter(x=epochs, y=fit, mode="lines+markers", name="Loss without penalty (validation)",
                         line=dict(color=PALETTE[len(names) % 7], dash="dot"))
-        best = kept_epoch(fit)
-        if best:
-            fig.add_vline(x=best, line_dash="dash", line_color="#444",
-                          annotation_text=f"best epoch {best} (kept)", annotation_position="top right")
+    if fit and kept:
+        fig.add_vline(x=kept, line_dash="dash", line_color="#444",
+                      annotation_text=f"best epoch {kept} (kept)", annotation_position="top right")
     fig = _layout(fig, "Training curves", "Epoch", "Value", height=320)
     # Training and validation of each figure make up to seven long legend entries: they go below the
     # epoch axis, where their rows never run over the title. Epochs are whole numbers.

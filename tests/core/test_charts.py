@@ -47,7 +47,7 @@ def test_shap_figures():
 
 def test_training_history_marks_the_kept_epoch_and_the_early_stopping_curve():
     hist = charts.plot_training_history({"loss": [1, 0.5, 0.4], "val_loss": [1.1, 0.7, 0.6],
-                                         "val_fit_loss": [0.5, 0.3, 0.35]})
+                                         "val_fit_loss": [0.5, 0.3, 0.35]}, kept=2)
     assert [t.name for t in hist.data] == ["Loss (training)", "Loss (validation)",
                                             "Loss without penalty (validation)"]
     marks = [s for s in hist.layout.shapes if s.type == "line"]

@@ -29,7 +29,7 @@ def _panel():
 
 
 def test_a_curve_that_fails_to_draw_is_a_line_of_text_and_the_panel_goes_on(monkeypatch):
-    def fail(history):
+    def fail(history, kept=None):
         raise ValueError("Invalid value")
 
     monkeypatch.setattr("core.present.charts.plot_training_history", fail)
@@ -47,15 +47,15 @@ def test_a_curve_that_fails_to_draw_is_a_line_of_text_and_the_panel_goes_on(monk
 
 
 def test_the_curve_marks_the_epoch_whose_weights_are_kept():
-    from core.present.charts import plot_training_history
+    from ui.common import training_curve
 
     history = {"loss": [1.0, 0.8, 0.7, 0.65], "val_loss": [1.0, 0.8, 0.7995, 0.79949],
                "val_fit_loss": [1.0, 0.8, 0.7995, 0.79949]}
-    fig = plot_training_history(history)
+    fig = training_curve(history)
     marks = [a.text for a in fig.layout.annotations]
     assert marks == ["best epoch 2 (kept)"]  # epoch 4 is lower by less than 0.1 %: its weights are not kept
     # A missing or broken loss value draws no mark instead of failing.
-    fig = plot_training_history({"loss": [1.0, 0.9], "val_fit_loss": [None, float("nan")]})
+    fig = training_curve({"loss": [1.0, 0.9], "val_fit_loss": [None, float("nan")]})
     assert not fig.layout.annotations
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.present.charts import plot_class_counts, plot_training_history
+from core.present.charts import plot_class_counts
 from core.credit.pipeline import CREDIT_DEFAULTS
 from core.credit.service import decide
 from core.data.imbalance import IMBALANCE_METHODS
 from core.ml.training import describe_epochs, summarize_epochs
 
-from ui.common import NETWORK_HELP, advanced_settings
+from ui.common import NETWORK_HELP, advanced_settings, training_curve
 from ui.credit.base import K, SHAP_ROWS
 from ui.search import search_options, show_recommended, show_search
 
@@ -120,4 +120,4 @@ def show_trained(run) -> None:
     c1.plotly_chart(plot_class_counts({f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_before.items()},
                                       {f"{k} ({'default' if k else 'repaid'})": v for k, v in rb.counts_after.items()}),
                     key=K + "counts")
-    c2.plotly_chart(plot_training_history(run.tabular.history), key=K + "history")
+    c2.plotly_chart(training_curve(run.tabular.history), key=K + "history")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.present.charts import plot_training_history
 from core.demand import charts as dc
 from core.demand.fmetrics import mape_note
 from core.demand.forecast import get_history
@@ -17,7 +16,7 @@ from core.demand.labels import describe_excluded
 from core.present.glossary import metric_help, metric_label
 from core.ml.training import describe_epochs, summarize_epochs
 
-from ui.common import get_verdicts, show_verdict, side_note
+from ui.common import get_verdicts, show_verdict, side_note, training_curve
 from ui.demand.audit import show_run_audit
 from ui.demand.base import K, METRIC_COLS
 from ui.demand.tables import backtest_table, metric_help_columns, series_table
@@ -104,7 +103,7 @@ def results(run) -> None:
     c1, c2 = st.columns(2)
     bt, prefix, _model = saved_backtest(run)
     c1.plotly_chart(dc.plot_error_by_step(bt, prefix=prefix, model=saved_row_name(run)), key=K + "err_step")
-    c2.plotly_chart(plot_training_history(run.history), key=K + "history")
+    c2.plotly_chart(training_curve(run.history), key=K + "history")
     metric = st.radio("Error by series", ["wape", "mase", "mae", "coverage_p10_p90"], horizontal=True, key=K + "metric",
                       format_func=lambda m: metric_label("coverage" if m == "coverage_p10_p90" else m))
     per_series = saved_per_series(run)  # the saved blend's rows first, the network's own rows labelled

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.present.charts import plot_training_history
 from core.quality.data import find_ok_class
 from core.quality.engine import QualityConfig
 from core.quality.models import BACKBONES
 
-from ui.common import NETWORK_HELP, advanced_settings
+from ui.common import NETWORK_HELP, advanced_settings, training_curve
 from ui.quality.base import IMBALANCE, K, SHORT_BACKBONES
 from ui.search import keep_search, search_options, show_kept_search
 
@@ -111,7 +110,7 @@ def show_trained(run) -> None:
     for note in run.notices:
         st.warning(note, icon=":material/info:")
     show_recommended(run)
-    st.plotly_chart(plot_training_history(run.history), key=K + "history")
+    st.plotly_chart(training_curve(run.history), key=K + "history")
     show_kept_search(K, run)
 
 
