@@ -110,12 +110,40 @@ def crash_reason(returncode: int, log_tail: str = "", noun: str = "training") ->
     return f"The {noun} process ended unexpectedly (exit code {returncode}).{tail}"
 
 
+def sweep_dead_servers(base: Path) -> list[str]:
+    """Remove the job folders of servers that are no longer running (``base/<pid>`` whose process is gone):
+    a server stopped without warning (killed, a restarted container) leaves its jobs' files behind, and
+    over many restarts they fill the disk. A folder whose process still runs, or may (another user's, a
+    name that is not a process id), is kept. Returns the names removed."""
+    removed = []
+    try:
+        names = [p.name for p in base.iterdir() if p.is_dir() and p.name.isdigit()]
+    except OSError:  # no folder yet, or not readable: nothing to sweep
+        return removed
+    for name in names:
+        pid = int(name)
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # running (or another user's process): keep
+        except ProcessLookupError:
+            pass
+        except (PermissionError, OverflowError, OSError):
+            continue
+        shutil.rmtree(base / name, ignore_errors=True)
+        removed.append(name)
+    return removed
+
+
 class JobManager:
     """The process's jobs: submit, look up by owner, cancel, load results."""
 
     def __init__(self, root=None, *, mode: str | None = None, queue: TrainingQueue | None = None,
                  warm: int | None = None, warm_idle_s: float | None = None):
-        self.root = Path(root or os.environ.get(DIR_ENV) or Path(tempfile.gettempdir()) / "studio-jobs") / str(os.getpid())
+        base = Path(root or os.environ.get(DIR_ENV) or Path(tempfile.gettempdir()) / "studio-jobs")
+        sweep_dead_servers(base)
+        self.root = base / str(os.getpid())
         self.root.mkdir(parents=True, exist_ok=True)
         self.mode = mode or get_job_mode()
         self._queue = queue

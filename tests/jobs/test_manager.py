@@ -112,6 +112,22 @@ def test_finished_jobs_are_forgotten_after_the_keep_time(manager, monkeypatch):
     assert manager.latest("alice", "credit") is None and not job.folder.exists()
 
 
+def test_a_new_server_removes_the_job_folders_of_servers_that_are_gone(tmp_path):
+    import os
+    import subprocess
+
+    base = tmp_path / "jobs"
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = str(int(gone.stdout))  # a process that has ended
+    for name in (dead, str(os.getppid()), "notes"):
+        (base / name / "credit-1").mkdir(parents=True)
+        (base / name / "credit-1" / "result.pkl").write_bytes(b"x" * 1000)
+    m = JobManager(base, mode="inline", queue=TrainingQueue(1))
+    assert m.root == base / str(os.getpid()) and m.root.is_dir()
+    # The ended server's files are gone; a running process's folder and a folder not named by a process stay.
+    assert sorted(p.name for p in base.iterdir()) == sorted([str(os.getpid()), str(os.getppid()), "notes"])
+
+
 def test_inline_jobs_go_through_the_same_files(tmp_path):
     m = JobManager(tmp_path / "inline", mode="inline", queue=TrainingQueue(1))
     job = m.submit("alice", "credit", "tests.jobs.jobfuncs:count", {"n": 2})
