@@ -30,6 +30,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--l2", type=float, default=None)
     g.add_argument("--learning-rate", type=float, default=None)
     g.add_argument("--batch-size", type=int, default=None)
+    g.add_argument("--refit", choices=("auto", "off", "epochs", "scaled"), default="auto",
+                   help="after early stopping, train the network again on every training row (validation rows "
+                        "too) for the kept epochs ('epochs') or that many times the rows' ratio ('scaled'); "
+                        "auto: scaled from 50,000 fitting rows, else off")
     g.add_argument("--test-size", type=float, default=0.25, help="held-out share when --test-data is not given")
     g.add_argument("--sensitive", default=None,
                    help="comma-separated sensitive columns kept out of the features ('none' for none); "
@@ -78,6 +82,8 @@ def _config(args):
     overrides = {k: getattr(args, k) for k in ("width", "depth", "dropout", "l2", "learning_rate",
                                                "batch_size", "epochs", "imbalance")
                  if getattr(args, k, None) is not None}
+    if getattr(args, "refit", "auto") not in (None, "auto"):
+        overrides["refit"] = args.refit
     # The ensemble check is on unless --no-ensemble: a few validation scores of models already trained.
     return replace(default_credit_config(), seed=int(args.seed), ensemble=getattr(args, "ensemble", None) is not False,
                    **overrides)
@@ -95,6 +101,7 @@ def run_train(args) -> dict:
     from core.scale.sample import wants_sample
     from core.data.tablestream import choice_of, read_file_of
     from core.ml.blend import recommended_line, recommended_section
+    from core.ml.tabular_fit import describe_refit
     from core.ml.training import describe_epochs, summarize_epochs
 
     t_start = time.perf_counter()
@@ -153,6 +160,8 @@ def run_train(args) -> dict:
     if run.setup.sensitive:
         print(sensitive_notice(run.setup.sensitive, by_default=args.sensitive is None), file=sys.stderr, flush=True)
     print(describe_epochs(summarize_epochs(tab.history, config.epochs)), file=sys.stderr, flush=True)
+    if describe_refit(tab.history):
+        print(describe_refit(tab.history), file=sys.stderr, flush=True)
     print(recommended_line(tab), file=sys.stderr, flush=True)  # which model is saved, scored and explained
     for line in outcome.trust.notices():  # the trust flags at the profit-optimal threshold
         print(line, file=sys.stderr, flush=True)
@@ -170,8 +179,9 @@ def run_train(args) -> dict:
         # The settings the network was trained with (the automatic batch size and L2 resolved).
         "config": {k: getattr(tab.config, k) for k in ("imbalance", "width", "depth", "dropout", "l2",
                                                        "learning_rate", "epochs", "batch_size", "seed", "bins",
-                                                       "n_models")},
+                                                       "n_models", "refit")},
         **summarize_epochs(tab.history, config.epochs),
+        "refit_epochs": len(tab.history.get("refit_loss") or []),  # 0: the validated network is the one saved
         "metrics": tab.metrics["network"],
         "baselines": {k: v for k, v in tab.metrics.items() if k != "network"},
         "decision": {"loss_default": decision.loss_default, "margin_good": decision.margin_good,

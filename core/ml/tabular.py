@@ -24,6 +24,7 @@ BASELINES = {
     "gradient_boosting": "Gradient boosting",
 }
 NETWORK = "network"
+REFITS = ("off", "epochs", "scaled")
 ENSEMBLE = "ensemble"
 
 
@@ -50,6 +51,9 @@ class TabularConfig:
     bins: int = 0  # piecewise-linear encoding of numeric columns in up to this many quantile bins (0: none)
     plateau_patience: int = 0  # halve the learning rate after this many epochs without improvement (0: never)
     n_models: int = 1  # networks trained with seeds seed, seed + 1, ... and averaged
+    # After early stopping on the validation rows, train each network again on every training row (fit +
+    # validation): "off", "epochs" (as many epochs as were kept) or "scaled" (that many times the rows' ratio).
+    refit: str = "off"
     # Recommend the network blended with a baseline when the blend beats both on the validation rows
     # (core.search.ensemble.choose_ensemble), scored by this metric; a few validation scores, no training.
     ensemble: bool = True
@@ -76,6 +80,8 @@ class TabularConfig:
         for ok, name, expected, got in checks:
             if not ok:
                 raise DataValidationError(f"{name.capitalize()} must be {expected}; got {got}. Change the setting.")
+        if self.refit not in REFITS:
+            raise DataValidationError(f"Refit must be one of {list(REFITS)}; got {self.refit!r}. Change the setting.")
         if self.ensemble_metric not in ("roc_auc", "pr_auc"):
             raise DataValidationError(f"The ensemble's validation metric must be 'roc_auc' or 'pr_auc'; got "
                                       f"{self.ensemble_metric!r}. Change the setting.")
@@ -294,43 +300,6 @@ def _fit_baseline(name: str, pre: TabularPreprocessor, Z: np.ndarray, X: np.ndar
     return m, "codes"
 
 
-def _network_progress(progress: ProgressFn | None, k: int, n: int) -> ProgressFn | None:
-    """The epoch report of network ``k`` (from 0) of ``n``: its logs say which (``network``,
-    ``networks``), so a progress bar can move on over all of them (``core.ml.training.progress_share``)."""
-    if progress is None or n == 1:
-        return progress
-    return lambda epoch, epochs, logs: progress(epoch, epochs, {**logs, "network": k + 1, "networks": n})
-
-
-def _train_networks(X_fit, rb: RebalanceResult, X_val, y_val, config: TabularConfig, edges, progress, say):
-    """Train ``config.n_models`` networks (seeds seed, seed + 1, ...); with more than one, the
-    result's model averages their probabilities and its history is the first network's."""
-    from core.ml.models import average_models, build_tabular_model
-    from core.ml.training import train_keras
-
-    fits = []
-    for k in range(config.n_models):
-        if config.n_models > 1:
-            say(f"Training Keras network {k + 1} of {config.n_models}")
-        fits.append(train_keras(
-            lambda k=k: build_tabular_model(
-                X_fit.shape[1], width=config.width, depth=config.depth, dropout=config.dropout,
-                l2=config.l2, learning_rate=config.learning_rate, batch_norm=config.batch_norm,
-                wide=config.wide, bin_edges=edges,
-                name="tabular_network" if config.n_models == 1 else f"tabular_network_{k}",
-            ),
-            X_fit, rb.y, X_val, y_val, epochs=config.epochs, batch_size=config.batch_size,
-            class_weight=rb.class_weight, seed=config.seed + k, patience=config.patience,
-            progress=_network_progress(progress, k, config.n_models), validation_auc=True,
-            plateau_patience=config.plateau_patience or None,
-        ))
-    if len(fits) == 1:
-        return fits[0]
-    first = fits[0]
-    return replace(first, model=average_models([f.model for f in fits]), seconds=sum(f.seconds for f in fits),
-                   extra={"epochs_run": [f.epochs_run for f in fits], "best_epoch": [f.best_epoch for f in fits]})
-
-
 def train_tabular(
     train_df: pd.DataFrame,
     y_train: np.ndarray,
@@ -348,6 +317,7 @@ def train_tabular(
     ``status(message)`` is called between stages so a page can say what is happening.
     """
     from core.ml.models import predict_batched
+    from core.ml.tabular_fit import train_networks
 
     config = config.validate()
     say = status or (lambda _m: None)
@@ -383,12 +353,17 @@ def train_tabular(
     say("Training the Keras network")
     edges = quantile_bin_edges(rb.X, len(pre.numeric), config.bins) if config.bins else None
     cpu = time.process_time()
-    fit = _train_networks(X_fit, rb, X_val, y_val, config, edges, progress, say)
+    refit_rows = None
+    if config.refit != "off":
+        rb_all = _rebalance_codes(pre, np.vstack([Z_fit, Z_val]), np.concatenate([y_fit, y_val]), config)
+        refit_rows = (pre.encode(rb_all.X), rb_all)
+    fit, validated = train_networks(X_fit, rb, X_val, y_val, config, edges, progress, say, refit_rows)
     timings["train"] = fit.seconds
     # CPU seconds of the whole process (every thread): fairer than the wall clock on a shared machine.
     timings["train_cpu"] = time.process_time() - cpu
     t0 = time.perf_counter()
-    p_val = predict_batched(fit.model, X_val)
+    # The threshold and the blend are chosen on the validated network, which never saw these rows.
+    p_val = predict_batched(validated, X_val)
     threshold = choose_threshold(y_val, p_val, config.threshold_rule)
     proba = {NETWORK: predict_batched(fit.model, X_test)}
     timings["predict"] = time.perf_counter() - t0
@@ -402,6 +377,11 @@ def train_tabular(
         val_in, test_in = (X_val, X_test) if space == "encoded" else (Z_val, Z_test)
         val_proba[name] = m.predict_proba(val_in)[:, 1]
         t_b = choose_threshold(y_val, val_proba[name], config.threshold_rule)
+        if refit_rows is not None:
+            # Learns from the same rows as the refit network, so the test table compares like with like;
+            # its validation probabilities (for the threshold and the blend) stay the validated model's.
+            m, _ = _fit_baseline(name, pre, refit_rows[1].X, refit_rows[0], refit_rows[1].y,
+                                 refit_rows[1].class_weight, config.seed)
         proba[name] = m.predict_proba(test_in)[:, 1]
         metrics[name] = compute_binary_metrics(y_test, proba[name], t_b)
         timings[f"baseline_{name}"] = time.perf_counter() - t0

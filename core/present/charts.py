@@ -150,7 +150,7 @@ def plot_score_distribution(y, p, labels: tuple[str, str] = ("negative", "positi
 # Keras history keys in words (a key not listed reads as its words: "p50_error" -> "P50 error").
 HISTORY_WORDS = {"loss": "Loss", "accuracy": "Accuracy", "auc": "ROC-AUC", "roc_auc": "ROC-AUC",
                  "pr_auc": "PR-AUC", "p50_error": "Median forecast error", "mae": "Mean absolute error",
-                 "learning_rate": "Learning rate", "lr": "Learning rate"}
+                 "learning_rate": "Learning rate", "lr": "Learning rate", "refit_loss": "Loss, refit on every row"}
 
 
 def history_label(key: str) -> str:

@@ -32,6 +32,8 @@ def test_train_save_and_score(trained, capsys):
         assert REQUIRED <= set(m) and 0.5 < m["roc_auc"] <= 1
     assert out["timings"]["train"] > 0 and out["epochs_run"] <= 2
     assert out["config"]["seed"] == 3 and out["data"]["sensitive"] == ["age", "sex"]
+    # Far below REFIT_FROM_ROWS fitting rows: the validated network is the one saved.
+    assert out["config"]["refit"] == "off" and out["refit_epochs"] == 0
     assert 0 <= out["decision"]["optimal_threshold"] <= 1
     assert out["saved_to"] == str(d / "model")
 
@@ -54,9 +56,14 @@ def test_train_with_test_data_and_positive_label(trained, capsys, small_df):
     df.iloc[:1000].to_csv(d / "a.csv", index=False)
     df.iloc[1000:].to_csv(d / "b.csv", index=False)
     code = main(["train", "--scenario", "credit", "--data", str(d / "a.csv"), "--test-data", str(d / "b.csv"),
-                 "--positive", "bad", "--epochs", "1", "--json", "--no-explain", "--imbalance", "class_weight"])
+                 "--positive", "bad", "--epochs", "1", "--json", "--no-explain", "--imbalance", "class_weight",
+                 "--refit", "epochs"])
     assert code == 0
-    out = _json(capsys)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out.strip().splitlines()[-1])
+    # --refit epochs: trained again on every training row for the one epoch early stopping kept.
+    assert out["config"]["refit"] == "epochs" and out["refit_epochs"] == out["best_epoch"] == 1
+    assert "trained again from scratch on every training row (validation rows too) for 1 epoch:" in captured.err
     assert out["data"]["test_rows"] == 500 and out["data"]["positive"] == "bad"
     assert out["config"]["imbalance"] == "class_weight"
     assert out["data"]["default_rate"] == pytest.approx((df.iloc[1000:]["default"] == "bad").mean())

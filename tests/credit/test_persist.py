@@ -106,3 +106,34 @@ def test_averaged_networks_save_as_one_model_that_loads_explains_and_exports_to_
     X = run.tabular.preprocessor.encode(run.tabular.preprocessor.transform_codes(run.test_df)).astype(np.float32)
     np.testing.assert_allclose(OnnxModel(out["path"])(X).ravel(), run.tabular.proba["network"],
                                atol=1e-5)
+
+
+def test_refit_network_is_saved_scored_explained_and_exported_while_choices_stay_validated(small_df, tmp_path):
+    """With a refit, the network saved (and scored, explained, exported) is the one trained again on every
+    training row; the threshold and the blend are chosen on the validated network's validation scores,
+    which are those of the same run without the refit."""
+    from core.credit.pipeline import default_credit_config, train_credit
+    from core.ml.tabular_fit import refit_epochs
+    from core.ml.training import kept_epoch
+    from core.runtime.onnx import OnnxModel, export_onnx
+
+    cfg = dict(epochs=3, seed=0, bins=4, baselines=("logistic_regression",))
+    plain = train_credit(small_df, target="default", config=default_credit_config(refit="off", **cfg))
+    run = train_credit(small_df, target="default", config=default_credit_config(refit="scaled", **cfg))
+    tab = run.tabular
+    n_val = len(tab.y_val)
+    n_fit = len(small_df) - len(run.test_df) - n_val
+    kept = kept_epoch(tab.history["val_fit_loss"])
+    assert len(tab.history["refit_loss"]) == refit_epochs(kept, n_fit, n_fit + n_val, "scaled") >= 1
+    np.testing.assert_allclose(tab.val_proba["network"], plain.tabular.val_proba["network"], atol=1e-5)
+    assert tab.threshold == pytest.approx(plain.tabular.threshold)
+    assert np.abs(run.p_test - plain.p_test).max() > 1e-4  # the refit network is a different model
+    folder = save_credit_run(run, tmp_path / "refit", threshold=0.5)
+    loaded = load_credit_model(folder)
+    np.testing.assert_allclose(loaded.predict(run.test_df), run.p_test, atol=1e-6)
+    values, cols = loaded.explain_fn(run.test_df.iloc[:2])
+    assert values.shape == (2, len(cols)) and np.isfinite(values).all()
+    out = export_onnx(folder)
+    assert out["max_abs_diff"] <= 1e-5
+    X = tab.preprocessor.encode(tab.preprocessor.transform_codes(run.test_df)).astype(np.float32)
+    np.testing.assert_allclose(OnnxModel(out["path"])(X).ravel(), tab.proba["network"], atol=1e-5)

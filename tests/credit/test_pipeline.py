@@ -100,3 +100,21 @@ def test_automatic_bins_and_l2_follow_the_fitting_rows(credit_run):
     # A value the user chose is kept; a small table's run records the resolved settings.
     assert resolve_credit_config(default_credit_config(bins=8, l2=1e-3), 10).bins == 8
     assert credit_run.tabular.config.bins == 0 and credit_run.tabular.config.l2 is not None
+
+
+def test_refit_follows_the_fitting_rows_and_its_epochs_the_rows_ratio():
+    from core.credit.pipeline import REFIT_FROM_ROWS, credit_refit, default_credit_config, resolve_credit_config
+    from core.ml.tabular import TabularConfig
+    from core.ml.tabular_fit import refit_epochs
+
+    assert default_credit_config().refit is None
+    assert credit_refit(REFIT_FROM_ROWS) == "scaled" and credit_refit(REFIT_FROM_ROWS - 1) == "off"
+    assert resolve_credit_config(default_credit_config(), REFIT_FROM_ROWS).refit == "scaled"
+    assert resolve_credit_config(default_credit_config(refit="epochs"), 10).refit == "epochs"  # the user's choice
+    # 24 kept epochs on 96,000 fitting rows: 24 again, or 30 on all 120,000 rows when scaled.
+    assert refit_epochs(24, 96_000, 120_000, "epochs") == 24
+    assert refit_epochs(24, 96_000, 120_000, "scaled") == 30
+    assert refit_epochs(0, 100, 125, "scaled") == 1  # at least one epoch
+    assert TabularConfig().refit == "off"  # fraud and the plain tabular pipeline: no refit unless asked
+    with pytest.raises(DataValidationError, match=r"Refit must be one of \['off', 'epochs', 'scaled'\]; got 'twice'"):
+        TabularConfig(refit="twice").validate()
