@@ -52,6 +52,9 @@ VARIANTS = {
     "16 bins, 2 seeds averaged, LR halved after 3 flat epochs": dict(bins=16, n_models=2, plateau_patience=3),
     "16 bins, 10 % of the rows for early stopping (not 20 %)": dict(bins=16, val_fraction=0.1),
     "16 bins, 10 % for early stopping, 2 seeds averaged": dict(bins=16, val_fraction=0.1, n_models=2),
+    "no refit (the validated network is kept)": dict(refit="off"),
+    "refit on every training row for the kept epochs": dict(refit="epochs"),
+    "refit on every training row for the kept epochs x the rows' ratio": dict(refit="scaled"),
 }
 
 
@@ -135,13 +138,15 @@ def _gmsc_cli(tr_path: Path, te_path: Path, seed: int, ref: dict, n_train: int, 
         raise SystemExit(proc.stderr[-3000:])
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     tv, t, cfg = _time_v(proc.stderr), out["timings"], out["config"]
+    refit = f" ({out['refit_epochs']} epochs)" if out.get("refit_epochs") else ""
     print(f"\n### Give Me Some Credit, README split ({n_train:,} training / {n_test:,} test rows, "
           f"default rate {out['data']['default_rate']:.2%}); `python -m core train --scenario credit --data "
           f"gmsc-train.csv --test-data gmsc-test.csv --json --no-explain --seed {seed}` (defaults), fresh process; "
           f"load average {load_before:.1f} before, {load_after:.1f} after, {os.cpu_count()} cores\n")
     print(f"Network: width {cfg['width']}, depth {cfg['depth']}, batch {cfg['batch_size']}, L2 {cfg['l2']:.1e}, "
           f"bins {cfg.get('bins', 0)}, networks averaged {cfg.get('n_models', 1)}; {out['epochs_run']} epochs "
-          f"run (best {out['best_epoch']}); sensitive left out: {out['data']['sensitive']}\n")
+          f"run (best {out['best_epoch']}); refit on every training row: {cfg.get('refit', 'off')}{refit}; "
+          f"sensitive left out: {out['data']['sensitive']}\n")
     print("| model | ROC-AUC | PR-AUC (AP) | train s (wall) | train CPU s |")
     print("|---|---|---|---|---|")
     net = out["metrics"]

@@ -37,7 +37,9 @@ def search_credit(df: pd.DataFrame, *, target: str, budget: float, positive: Any
     # Today's recipe, resolved for the search's fitting rows as train_credit resolves it for its own.
     vf = recipe.val_fraction
     n_fit = round(len(train_df) * (1 - vf) * (1 - vf))
-    base = resolve_credit_config(recipe, n_fit)
+    # Trials compare settings on their validation rows without the refit on every row (it would double each
+    # trial's training); the run trained with the winning settings refits as train_credit's rule says.
+    base = replace(resolve_credit_config(recipe, n_fit), refit="off")
     if base.batch_size is None:
         base = replace(base, batch_size=auto_batch_size(n_fit))
     return search_tabular(train_df, y_train, numeric=setup.numeric, categorical=setup.categorical, base=base,
