@@ -6,6 +6,7 @@
     python bench/bench_credit.py --part bureau-timing   # 150,000-row bureau file through the CLI defaults
     python bench/bench_credit.py --part ablation        # network variants on German (5-fold CV)
     python bench/bench_credit.py --part gmsc --seeds 0,1,2           # Give Me Some Credit, README split, CLI defaults
+    python bench/bench_credit.py --part gmsc --seeds 0,1,2 --cli-args "--refit scaled"  # the same with an option
     python bench/bench_credit.py --part gmsc-variants --seeds 0,1,2  # network settings on GMSC validation rows
 
 Quality: every data set goes through the real pipeline (``core.credit.pipeline.train_credit`` with
@@ -365,6 +366,8 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5, help="cross-validation folds (German, Taiwan)")
     ap.add_argument("--seeds", default="0", help="comma-separated seeds (network seed and CV shuffle)")
     ap.add_argument("--variants", default=None, help="ablation: comma-separated variant numbers (default all)")
+    ap.add_argument("--cli-args", default="", help="gmsc: extra CLI options for every run, e.g. '--refit scaled' "
+                    "(default: none, every default)")
     args = ap.parse_args()
     datasets = [d.strip() for d in args.datasets.split(",") if d.strip()]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -376,7 +379,7 @@ def main() -> None:
         from gmsc import gmsc, gmsc_variants
 
         which = None if args.variants is None else [int(v) for v in args.variants.split(",")]
-        return gmsc(seeds) if args.part == "gmsc" else gmsc_variants(which, seeds)
+        return gmsc(seeds, args.cli_args.split()) if args.part == "gmsc" else gmsc_variants(which, seeds)
     if args.part == "ablation":
         which = None if args.variants is None else [int(v) for v in args.variants.split(",")]
         return ablation(datasets, args.folds, seeds, which)

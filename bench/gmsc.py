@@ -97,9 +97,9 @@ def _time_v(stderr: str) -> dict:
             "peak_mb": int(grab(r"Maximum resident set size \(kbytes\)")) / 1024}
 
 
-def gmsc(seeds: list[int] | tuple[int, ...] = (0,)) -> None:
-    """The CLI with every default on the README split, once per seed (``--seed``; 0 is the default),
-    then, for several seeds, each model's mean and spread against the README's reference."""
+def gmsc(seeds: list[int] | tuple[int, ...] = (0,), cli_args: list[str] | tuple[str, ...] = ()) -> None:
+    """The CLI with every default (but ``cli_args``) on the README split, once per seed (``--seed``; 0 is
+    the default), then, for several seeds, each model's mean and spread against the README's reference."""
     train, test = readme_split(load_gmsc())
     ref = reference_hgb(train, test)
     summary: dict[str, list[float]] = {}
@@ -108,11 +108,12 @@ def gmsc(seeds: list[int] | tuple[int, ...] = (0,)) -> None:
         train.to_csv(tr_path, index=False)
         test.to_csv(te_path, index=False)
         for seed in seeds:
-            for k, v in _gmsc_cli(tr_path, te_path, seed, ref, len(train), len(test)).items():
+            for k, v in _gmsc_cli(tr_path, te_path, seed, ref, len(train), len(test), cli_args).items():
                 summary.setdefault(k, []).append(v)
     if len(seeds) < 2:
         return
-    print(f"\n### Give Me Some Credit, README split, CLI defaults, seeds {list(seeds)}: ROC-AUC mean ± spread "
+    print(f"\n### Give Me Some Credit, README split, CLI defaults{' with ' + ' '.join(cli_args) if cli_args else ''}, "
+          f"seeds {list(seeds)}: ROC-AUC mean ± spread "
           "(half the range)\n")
     print("| model | ROC-AUC | minus README reference | per seed | training CPU s (network) |")
     print("|---|---|---|---|---|")
@@ -126,12 +127,14 @@ def gmsc(seeds: list[int] | tuple[int, ...] = (0,)) -> None:
     print(f"| HistGradientBoosting(random_state=0), raw columns (README reference) | {ref['roc_auc']:.4f} | | | |")
 
 
-def _gmsc_cli(tr_path: Path, te_path: Path, seed: int, ref: dict, n_train: int, n_test: int) -> dict[str, float]:
-    """One CLI run with every default but ``--seed``; prints its table, returns each model's ROC-AUC."""
+def _gmsc_cli(tr_path: Path, te_path: Path, seed: int, ref: dict, n_train: int, n_test: int,
+              cli_args=()) -> dict[str, float]:
+    """One CLI run with every default but ``--seed`` and ``cli_args``; prints its table, returns each model's
+    ROC-AUC."""
     load_before = os.getloadavg()[0]
     proc = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-m", "core", "train", "--scenario", "credit",
                            "--data", str(tr_path), "--test-data", str(te_path), "--json", "--no-explain",
-                           "--seed", str(seed)],
+                           "--seed", str(seed), *cli_args],
                           cwd=ROOT, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     load_after = os.getloadavg()[0]
     if proc.returncode != 0:
@@ -141,7 +144,7 @@ def _gmsc_cli(tr_path: Path, te_path: Path, seed: int, ref: dict, n_train: int, 
     refit = f" ({out['refit_epochs']} epochs)" if out.get("refit_epochs") else ""
     print(f"\n### Give Me Some Credit, README split ({n_train:,} training / {n_test:,} test rows, "
           f"default rate {out['data']['default_rate']:.2%}); `python -m core train --scenario credit --data "
-          f"gmsc-train.csv --test-data gmsc-test.csv --json --no-explain --seed {seed}` (defaults), fresh process; "
+          f"gmsc-train.csv --test-data gmsc-test.csv --json --no-explain --seed {seed}{''.join(' ' + a for a in cli_args)}` (defaults), fresh process; "
           f"load average {load_before:.1f} before, {load_after:.1f} after, {os.cpu_count()} cores\n")
     print(f"Network: width {cfg['width']}, depth {cfg['depth']}, batch {cfg['batch_size']}, L2 {cfg['l2']:.1e}, "
           f"bins {cfg.get('bins', 0)}, networks averaged {cfg.get('n_models', 1)}; {out['epochs_run']} epochs "

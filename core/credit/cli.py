@@ -30,10 +30,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--l2", type=float, default=None)
     g.add_argument("--learning-rate", type=float, default=None)
     g.add_argument("--batch-size", type=int, default=None)
-    g.add_argument("--refit", choices=("auto", "off", "epochs", "scaled"), default="auto",
-                   help="after early stopping, train the network again on every training row (validation rows "
-                        "too) for the kept epochs ('epochs') or that many times the rows' ratio ('scaled'); "
-                        "auto: scaled from 50,000 fitting rows, else off")
+    g.add_argument("--refit", choices=("off", "epochs", "scaled"), default=None,
+                   help="after early stopping, train the network (and the baselines) again on every training row, "
+                        "validation rows too, for the kept epochs ('epochs') or that many times the rows' ratio "
+                        "('scaled'); the threshold and the blend stay chosen on the validated models (default: off)")
     g.add_argument("--test-size", type=float, default=0.25, help="held-out share when --test-data is not given")
     g.add_argument("--sensitive", default=None,
                    help="comma-separated sensitive columns kept out of the features ('none' for none); "
@@ -80,10 +80,8 @@ def _config(args):
     from core.credit.pipeline import default_credit_config
 
     overrides = {k: getattr(args, k) for k in ("width", "depth", "dropout", "l2", "learning_rate",
-                                               "batch_size", "epochs", "imbalance")
+                                               "batch_size", "epochs", "imbalance", "refit")
                  if getattr(args, k, None) is not None}
-    if getattr(args, "refit", "auto") not in (None, "auto"):
-        overrides["refit"] = args.refit
     # The ensemble check is on unless --no-ensemble: a few validation scores of models already trained.
     return replace(default_credit_config(), seed=int(args.seed), ensemble=getattr(args, "ensemble", None) is not False,
                    **overrides)

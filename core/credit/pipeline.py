@@ -27,22 +27,19 @@ def default_credit_config(**overrides):
     """Training defaults for credit: no rebalancing, so the network's probabilities stay
     calibrated probabilities of default, which scorecard points and the profit curve rely on.
 
-    The batch size, the L2 penalty, the quantile bins and the refit scale with the training rows unless
-    given (see CREDIT_DEFAULTS, ``credit_l2``, ``credit_bins`` and ``credit_refit``; ``resolve_credit_config``)."""
+    The batch size, the L2 penalty and the quantile bins scale with the training rows unless given
+    (see CREDIT_DEFAULTS, ``credit_l2`` and ``credit_bins``; ``resolve_credit_config``)."""
     from core.ml.tabular import TabularConfig
 
-    return TabularConfig(**{**CREDIT_DEFAULTS, "batch_size": None, "l2": None, "bins": None, "refit": None,
-                            **overrides})
+    return TabularConfig(**{**CREDIT_DEFAULTS, "batch_size": None, "l2": None, "bins": None, **overrides})
 
 
 def resolve_credit_config(config, n_fit: int):
-    """``config`` with the automatic L2, quantile bins and refit (``None``) set for ``n_fit`` fitting rows."""
+    """``config`` with the automatic L2 and quantile bins (``None``) set for ``n_fit`` fitting rows."""
     if config.l2 is None:
         config = replace(config, l2=credit_l2(n_fit))
     if config.bins is None:
         config = replace(config, bins=credit_bins(n_fit))
-    if config.refit is None:
-        config = replace(config, refit=credit_refit(n_fit))
     return config
 
 
@@ -57,18 +54,6 @@ def credit_bins(n_fit: int) -> int:
     it was; on the bundled sample (3,000) they cost 0.012 (bench/bench_credit.py): a few thousand rows
     are too few to fit a step per bin."""
     return 16 if n_fit >= BINS_FROM_ROWS else 0
-
-
-# Fitting rows from which the network is trained again on every training row after early stopping.
-REFIT_FROM_ROWS = 50_000
-
-
-def credit_refit(n_fit: int) -> str:
-    """How the network is refit on every training row (fit + validation) for ``n_fit`` fitting rows:
-    "scaled" (the kept epochs times the rows' ratio) from ``REFIT_FROM_ROWS`` on, else "off".
-
-    REFIT_NOTE"""
-    return "scaled" if n_fit >= REFIT_FROM_ROWS else "off"
 
 
 def credit_l2(n_fit: int) -> float:

@@ -102,19 +102,18 @@ def test_automatic_bins_and_l2_follow_the_fitting_rows(credit_run):
     assert credit_run.tabular.config.bins == 0 and credit_run.tabular.config.l2 is not None
 
 
-def test_refit_follows_the_fitting_rows_and_its_epochs_the_rows_ratio():
-    from core.credit.pipeline import REFIT_FROM_ROWS, credit_refit, default_credit_config, resolve_credit_config
+def test_refit_epochs_follow_the_rows_ratio_and_the_setting_is_checked():
+    from core.credit.pipeline import default_credit_config, resolve_credit_config
     from core.ml.tabular import TabularConfig
     from core.ml.tabular_fit import refit_epochs
 
-    assert default_credit_config().refit is None
-    assert credit_refit(REFIT_FROM_ROWS) == "scaled" and credit_refit(REFIT_FROM_ROWS - 1) == "off"
-    assert resolve_credit_config(default_credit_config(), REFIT_FROM_ROWS).refit == "scaled"
-    assert resolve_credit_config(default_credit_config(refit="epochs"), 10).refit == "epochs"  # the user's choice
+    # Off unless asked, for credit (even on 150,000 rows) and for the plain tabular pipeline (fraud).
+    assert default_credit_config().refit == "off" and TabularConfig().refit == "off"
+    assert resolve_credit_config(default_credit_config(), 10**6).refit == "off"
+    assert resolve_credit_config(default_credit_config(refit="scaled"), 10).refit == "scaled"  # the user's choice
     # 24 kept epochs on 96,000 fitting rows: 24 again, or 30 on all 120,000 rows when scaled.
     assert refit_epochs(24, 96_000, 120_000, "epochs") == 24
     assert refit_epochs(24, 96_000, 120_000, "scaled") == 30
     assert refit_epochs(0, 100, 125, "scaled") == 1  # at least one epoch
-    assert TabularConfig().refit == "off"  # fraud and the plain tabular pipeline: no refit unless asked
     with pytest.raises(DataValidationError, match=r"Refit must be one of \['off', 'epochs', 'scaled'\]; got 'twice'"):
         TabularConfig(refit="twice").validate()
