@@ -142,9 +142,11 @@ def _gmsc_cli(tr_path: Path, te_path: Path, seed: int, ref: dict, n_train: int, 
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     tv, t, cfg = _time_v(proc.stderr), out["timings"], out["config"]
     refit = f" ({out['refit_epochs']} epochs)" if out.get("refit_epochs") else ""
+    extra = "".join(" " + a for a in cli_args)
     print(f"\n### Give Me Some Credit, README split ({n_train:,} training / {n_test:,} test rows, "
           f"default rate {out['data']['default_rate']:.2%}); `python -m core train --scenario credit --data "
-          f"gmsc-train.csv --test-data gmsc-test.csv --json --no-explain --seed {seed}{''.join(' ' + a for a in cli_args)}` (defaults), fresh process; "
+          f"gmsc-train.csv --test-data gmsc-test.csv --json --no-explain --seed {seed}{extra}` (defaults), "
+          "fresh process; "
           f"load average {load_before:.1f} before, {load_after:.1f} after, {os.cpu_count()} cores\n")
     print(f"Network: width {cfg['width']}, depth {cfg['depth']}, batch {cfg['batch_size']}, L2 {cfg['l2']:.1e}, "
           f"bins {cfg.get('bins', 0)}, networks averaged {cfg.get('n_models', 1)}; {out['epochs_run']} epochs "

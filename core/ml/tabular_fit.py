@@ -21,7 +21,8 @@ def describe_refit(history: dict) -> str:
     n = len(history.get("refit_loss") or [])
     if not n:
         return ""
-    return (f"Then trained again from scratch on every training row (validation rows too) for {n} epoch{'s' if n != 1 else ''}: that "
+    epochs = f"{n} epoch{'s' if n != 1 else ''}"
+    return (f"Then trained again from scratch on every training row (validation rows too) for {epochs}: that "
             "network is the one saved and scored; its threshold and any blend were chosen with the validated one.")
 
 
