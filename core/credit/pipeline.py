@@ -89,7 +89,7 @@ def credit_l2(n_fit: int) -> float:
 # 0.0003 on the README's test split (inside the seeds' spread), for twice the CPU: left off too.
 # Refitting the network on every training row for the kept epochs x the rows' ratio (``refit="scaled"``)
 # gained 0.0003 to 0.0008 on validation rows and +0.0015 / -0.0001 / +0.0003 on the README's test split over
-# seeds 0-2 (0.8629 against 0.8624 on average), for 1.6x the network's CPU: inside the seeds' spread, so off
+# seeds 0-2 (0.8629 against 0.8623 on average), for twice the network's CPU: inside the seeds' spread, so off
 # (``--refit`` in the CLI).
 CREDIT_DEFAULTS = dict(imbalance="none", width=64, depth=2, dropout=0.2, l2=1e-2, learning_rate=1e-3,
                        epochs=200, batch_size=128, batch_norm=False, wide=True, scaling="quantile", bins=0)
