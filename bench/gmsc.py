@@ -6,8 +6,9 @@ the studio keeps it out of the model as a sensitive attribute, as the README's r
 to two CSVs and trained with every default through ``python -m core train --scenario credit --data
 train.csv --test-data test.csv --json --no-explain`` in a fresh process under ``/usr/bin/time -v``
 (CPU seconds user + sys, peak memory), once per ``--seeds`` seed (``--seed``), with each model's mean
-and spread over the seeds. The README's reference, scikit-learn
-``HistGradientBoostingClassifier(random_state=0)`` on the raw columns, is trained on the same split.
+and spread over the seeds; ``--cli-args "--refit scaled"`` adds options to every run. The README's
+reference, scikit-learn ``HistGradientBoostingClassifier(random_state=0)`` on the raw columns, is trained
+on the same split.
 
 ``--part gmsc-variants``: network settings compared on validation rows cut from the 80 % training
 split (stratified 80/20, ``random_state=1``), never on the test rows; one variant at a time, in this
