@@ -65,22 +65,28 @@ def keep_search(prefix: str, run, search) -> None:
         st.session_state[prefix + "search"] = (run, search)
 
 
-def _kept_baselines(prefix: str, run):
+def kept_baselines(prefix: str, run):
+    """The baselines' test probabilities kept with ``run`` (None when another run's, or none)."""
     kept = st.session_state.get(prefix + "baselines")
     return kept[1] if isinstance(kept, tuple) and len(kept) == 2 and kept[0] is run else None
+
+
+def kept_search(prefix: str, run):
+    """The search kept with ``run`` (None when no search chose its settings)."""
+    kept = st.session_state.get(prefix + "search")
+    return None if kept is None or kept[0] is not run else kept[1]
 
 
 def kept_search_section(prefix: str, run) -> dict | None:
     """The search section (with the ensemble's test figures when used) of the demand or quality
     search kept with ``run``, to save with the run; None when no search chose its settings."""
-    kept = st.session_state.get(prefix + "search")
-    if kept is None or kept[0] is not run:
+    search = kept_search(prefix, run)
+    if search is None:
         return None
-    search = kept[1]
     if hasattr(search, "image_size"):
         from core.quality.search import quality_search_section
 
-        return quality_search_section(search, run, _kept_baselines(prefix, run))
+        return quality_search_section(search, run, kept_baselines(prefix, run))
     from core.demand.search import demand_search_section
 
     return demand_search_section(search, run)

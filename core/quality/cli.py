@@ -16,12 +16,10 @@ import argparse
 import time
 from dataclasses import replace
 
-import numpy as np
 
-from core.quality.baselines import compute_baselines as _baselines
 from core.quality.data import LoadOptions, load_image_dataset
-from core.quality.engine import QualityConfig, train_quality
-from core.quality.evaluate import compute_multiclass_metrics
+from core.quality.engine import QualityConfig
+from core.quality.service import COST_ESCAPE, COST_FALSE_REJECT
 from core.data.safety import escape_formula_cells
 
 SUPPORTS_SEARCH = True  # --search-budget (see core/quality/search.py)
@@ -49,8 +47,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--min-per-class", type=int, default=5)
     g.add_argument("--max-images", type=int, default=20_000)
     g.add_argument("--threshold", type=float, default=0.5, help="reject when P(defect) reaches this")
-    g.add_argument("--cost-escape", type=float, default=50.0, help="cost of a defect that passes")
-    g.add_argument("--cost-false-reject", type=float, default=2.0, help="cost of rejecting a good part")
+    g.add_argument("--cost-escape", type=float, default=COST_ESCAPE, help="cost of a defect that passes")
+    g.add_argument("--cost-false-reject", type=float, default=COST_FALSE_REJECT, help="cost of rejecting a good part")
 
 
 def add_score_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,10 +61,8 @@ def add_score_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_train(args) -> dict:
     """Load --data (and --test-data), train, and report metrics, baselines and timings."""
-    from core.quality.data import split_indices
-    from core.quality.evaluate import compute_cost_analysis, get_defect_labels, get_defect_scores
-
     from core.cli import say
+    from core.search.scenarios import print_trials
     from core.quality.data import check_image_size
     from core.quality.labels import describe_layout, describe_ok_class
 
@@ -90,15 +86,21 @@ def run_train(args) -> dict:
                            **{k: v for k, v in {"epochs": args.epochs, "imbalance": args.imbalance,
                                                 "batch_size": args.batch_size,
                                                 "learning_rate": args.learning_rate}.items() if v is not None})
-    search = None
-    if getattr(args, "search_budget", None) is not None:
-        search, config, data, test = _search(data, config, test, args, opts)
-    run = train_quality(data, config=config, test=test, ok_class=args.ok_class)
+    from core.quality import service
+
+    searching = getattr(args, "search_budget", None) is not None
+    outcome = service.train_and_decide(
+        data, config=config, test=test, ok_class=args.ok_class,
+        search_budget=args.search_budget if searching else None, search_trials=getattr(args, "search_trials", None),
+        resize=lambda size: _read_at(size, args, opts), search_progress=print_trials if searching else None,
+        notice=lambda line: say(f"search: {line}"), ensemble=getattr(args, "ensemble", None) is not False,
+        cost_escape=args.cost_escape, cost_false_reject=args.cost_false_reject, threshold=args.threshold,
+        verdict=True)
+    run, data, search, decision = outcome.run, outcome.data, outcome.search, outcome.decision
     # The blend with the best baseline, unless --no-ensemble: chosen on the validation images, and when it
     # wins it is the run's model from here on (decision, verdict, saved file).
-    from core.quality.recommend import recommend_quality, recommended_line, recommended_section
+    from core.quality.recommend import recommended_line, recommended_section
 
-    recommend_quality(run, data, config, test=test, ensemble=getattr(args, "ensemble", None) is not False)
     say(recommended_line(run))
     m = run.network_metrics or run.metrics  # "metrics": the CNN's own, as before; "recommended": the saved model's
     result = {
@@ -115,23 +117,16 @@ def run_train(args) -> dict:
         "device": run.device,
         "notices": run.notices,
     }
-    if run.ok_class is not None:
-        y_def = get_defect_labels(run.test.labels, run.class_names, run.ok_class)
-        p_def = get_defect_scores(run.test_proba, run.class_names, run.ok_class)
-        cost = compute_cost_analysis(y_def, p_def, cost_escape=args.cost_escape,
-                                     cost_false_reject=args.cost_false_reject, threshold=args.threshold)
+    if decision.cost is not None:
         result["decision"] = {"ok_class": run.ok_class, "threshold": args.threshold,
-                              "cost_per_part": cost.cost_at_threshold, "best_threshold": cost.best_threshold,
-                              "best_cost_per_part": cost.best_cost}
+                              "cost_per_part": decision.cost.cost_at_threshold,
+                              "best_threshold": decision.cost.best_threshold,
+                              "best_cost_per_part": decision.cost.best_cost}
     # Baselines see the same training images (train + validation) and the same test images.
-    if test is None:
-        tr, va, _ = split_indices(data.labels, test_size=config.test_size, val_size=config.val_size, seed=config.seed)
-        fit_idx = np.r_[tr, va]
-    else:
-        fit_idx = np.arange(len(data.labels))
-    result["baselines"], baseline_proba = _baselines(data.images[fit_idx], data.labels[fit_idx], run.test.images,
-                                                     run.test.labels, run.class_names, with_proba=True)
-    result["verdict"] = _verdict(run, baseline_proba, args)
+    result["baselines"] = outcome.baseline_metrics
+    for line in outcome.trust.notices():  # the trust flags at --threshold and the costs, also on standard error
+        say(line)
+    result["verdict"] = outcome.verdict
     result["timings"] = {"load_s": round(t_load, 3), **run.timings}
     if search is not None:
         from core.quality.search import quality_search_section
@@ -143,65 +138,25 @@ def run_train(args) -> dict:
     if getattr(args, "save", None):
         from pathlib import Path
 
-        from core.quality.export import save_quality_run
-        from core.quality.summary import build_quality_summary
         from core.report.runsummary import default_run_name
 
-        workspace = build_quality_summary(
-            run, name=default_run_name("quality", args.data), threshold=args.threshold,
-            cost_escape=args.cost_escape, cost_false_reject=args.cost_false_reject, data=data,
-            dataset_name=Path(args.data).name)
-        if search is not None:
-            from core.search.scenarios import attach_search
-
-            attach_search(workspace, result["search"])
-        target = Path(args.save)  # --save DIR: the run's own folder (core.store.registry.check_save_target)
-        result["saved_to"] = str(save_quality_run(target.parent, run, run_id=target.name, threshold=args.threshold,
-                                                  costs={"escape": args.cost_escape,
-                                                         "false_reject": args.cost_false_reject},
-                                                  extra_metadata=workspace))
+        # --save DIR: the run's own folder (core.store.registry.check_save_target)
+        result["saved_to"] = str(service.save(outcome, Path(args.save), name=default_run_name("quality", args.data),
+                                              dataset_name=Path(args.data).name))
     return result
 
 
-def _verdict(run, baseline_proba, args) -> dict:
-    """The page's verdicts (defect ROC-AUC when there is a good class, then the error rate, against the
-    best baseline) with the trust flags at --threshold and the costs (``core.report.trust``); the flags also
-    go to standard error."""
+def _read_at(size: int, args, opts):
+    """--search-budget picked another input size: --data (and --test-data) read again at it."""
     from core.cli import say
-    from core.quality.baselines import compare_quality
-    from core.quality.trust import quality_trust
-    from core.report.trust import verdict_json
 
-    verdicts = compare_quality(run, baseline_proba)
-    trust = quality_trust(run, threshold=args.threshold, cost_escape=args.cost_escape,
-                          cost_false_reject=args.cost_false_reject)
-    for line in trust.notices():
-        say(line)
-    from core.quality.recommend import model_name
-
-    return verdict_json(verdicts[0], trust, model=model_name(run), more=verdicts[1:])
-
-
-def _search(data, config, test, args, opts):
-    """--search-budget: search the CNN's settings on the training images (test images left out),
-    print a line per trial; returns the search, the config, and the data (and test set) read again
-    at the chosen input size when the search picked another one."""
-    from core.cli import say
-    from core.quality.search import search_quality
-    from core.search.scenarios import print_trials
-
-    search = search_quality(data, config, budget=args.search_budget, test=test, ok_class=args.ok_class,
-                            n_trials=args.search_trials, progress=print_trials)  # the blend: after training
-    for notice in search.result.notices:
-        say(f"search: {notice}")
-    if search.image_size != data.image_size:
-        size = search.image_size
-        say(f"Input {size}×{size} (chosen by the search)")
-        data = load_image_dataset(args.data, options=replace(opts, image_size=size))
-        if test is not None:
-            test = load_image_dataset(args.test_data, options=replace(opts, min_per_class=1, image_size=size),
-                                      class_names=data.class_names)
-    return search, search.config, data, test
+    say(f"Input {size}×{size} (chosen by the search)")
+    data = load_image_dataset(args.data, options=replace(opts, image_size=size))
+    test = None
+    if getattr(args, "test_data", None):
+        test = load_image_dataset(args.test_data, options=replace(opts, min_per_class=1, image_size=size),
+                                  class_names=data.class_names)
+    return data, test
 
 
 def run_score(args) -> dict:

@@ -91,11 +91,9 @@ def retrain_quality(run_dir: Path, meta: dict, *, data, train_data, save_to: Pat
     from core.serve.decisions import get_decision_settings
     from core.monitor.retrain import MIN_COMPARISON_ROWS, RetrainResult
     from core.monitor.store import utc_now
+    from core.quality import service
     from core.quality.data import LoadOptions, load_image_dataset
-    from core.quality.engine import train_quality
     from core.quality.evaluate import get_defect_labels, get_defect_scores
-    from core.quality.export import save_quality_run
-    from core.quality.summary import build_quality_summary
     from core.ml.verdict import compare_binary
 
     say = progress or (lambda _m: None)
@@ -148,26 +146,27 @@ def retrain_quality(run_dir: Path, meta: dict, *, data, train_data, save_to: Pat
     config = _config(meta)
     say(f"Training the challenger on {len(original.labels):,} original and {len(extra.labels):,} new image(s), "
         f"{config.epochs} epoch(s) at most")
-    run = train_quality(combined, config=config, ok_class=ok,
-                        progress=lambda e, n, _l: say(f"Epoch {e} of {n}"))
+    costs = meta.get("costs") if isinstance(meta.get("costs"), dict) else {}
+    # The CNN alone (no blend check, no baselines: the champion is what it is compared with), at the
+    # champion's reject threshold and costs.
+    outcome = service.train_and_decide(
+        combined, config=config, ok_class=ok, ensemble=False, baselines=False,
+        threshold=float(get_decision_settings(meta)["threshold"]),
+        cost_escape=float(costs.get("escape", service.COST_ESCAPE)),
+        cost_false_reject=float(costs.get("false_reject", service.COST_FALSE_REJECT)),
+        progress=lambda e, n, _l: say(f"Epoch {e} of {n}"))
+    run, threshold = outcome.run, outcome.decision.threshold
     p_new = get_defect_scores(run.predict_proba(new.images[scored]), classes, ok)
-    threshold = float(get_decision_settings(meta)["threshold"])
     verdict = compare_binary(y, p_new, {"champion": p_old[scored]}, metric="roc_auc",
                              names={"champion": "the champion"}, seed=0)
     recall = _recall_interval(y, p_new, p_old[scored], threshold)
     lineage = {"champion": run_dir.name, "champion_path": str(run_dir.resolve()), "holdout_period": PERIOD,
                "holdout_rows": int(scored.sum()), "new_rows": int(len(extra.labels)), "file_rows": int(len(new.labels)),
                "original_images": int(len(original.labels)), "trained_at": utc_now().isoformat(timespec="seconds")}
-    costs = meta.get("costs") if isinstance(meta.get("costs"), dict) else {}
     name = f"{(meta.get('workspace') or {}).get('name') or meta.get('run_id') or run_dir.name} · challenger"
-    summary = build_quality_summary(run, name=name, threshold=threshold, cost_escape=float(costs.get("escape", 50.0)),
-                                    cost_false_reject=float(costs.get("false_reject", 2.0)), data=combined,
-                                    dataset_name="original images + newly inspected images")
-    summary["lineage"] = lineage
     say("Saving the challenger")
-    target = Path(save_to)
-    folder = save_quality_run(target.parent, run, run_id=target.name, threshold=threshold, costs=costs,
-                              extra_metadata=summary)
+    folder = service.save(outcome, Path(save_to), name=name, dataset_name="original images + newly inspected images",
+                          lineage=lineage)
     notices = [recall_sentence(recall)]
     if extra.labels.size == 0:
         notices.append("Every new image is a comparison image, so the challenger learnt from the original images "

@@ -103,12 +103,11 @@ def score_quality_batch(run_dir: Path, meta, data, s, progress):
     from core.serve.batch import BatchResult
     from core.serve.decisions import check_probability
     from core.quality.data import load_images_for_scoring
-    from core.quality.export import load_quality_model
-    from core.quality.service import score_images
+    from core.quality.service import load, score_images
 
     thr = check_probability("reject threshold", s["threshold"])
     progress(0.05, "Reading the images")
-    saved = load_quality_model(run_dir)
+    saved = load(run_dir)
     images, names, labels, notices = load_images_for_scoring(
         data, image_size=saved.image_size, channels=saved.channels, class_names=saved.class_names,
         keep_masks=bool(s.get("keep_masks", False)))
@@ -138,12 +137,11 @@ def score_quality_batch(run_dir: Path, meta, data, s, progress):
 def run_demo(root: Path, s, progress) -> Path:
     """Train on the bundled images with the demo settings (stratified when shrunk), pick the
     cheapest reject threshold and save the run with its workspace summary."""
+    from core.quality import service
     from core.quality.data import LoadOptions, load_image_dataset
-    from core.quality.engine import QualityConfig, train_quality
-    from core.quality.evaluate import compute_cost_analysis, get_defect_labels, get_defect_scores
-    from core.quality.export import save_quality_run
-    from core.quality.summary import build_quality_summary
+    from core.quality.engine import QualityConfig
     from core.report.runsummary import demo_run_name
+    from core.store.registry import new_run_id
 
     progress(0.0, "Loading the sample images")
     data = load_image_dataset(SAMPLE, options=LoadOptions(image_size=s.image_size))
@@ -153,20 +151,14 @@ def run_demo(root: Path, s, progress) -> Path:
         idx = np.concatenate([rng.permutation(np.flatnonzero(data.labels == c))[: max(8, round(frac * n))]
                               for c, n in enumerate(np.bincount(data.labels))])
         data = data.subset(np.sort(idx))
-    run = train_quality(data, config=QualityConfig(epochs=s.epochs, seed=s.seed),
-                        progress=lambda e, n, _l: progress(0.1 + 0.8 * e / n, f"Epoch {e} of {n}"))
-    threshold = 0.5
-    if run.ok_class is not None:
-        cost = compute_cost_analysis(get_defect_labels(run.test.labels, run.class_names, run.ok_class),
-                                     get_defect_scores(run.test_proba, run.class_names, run.ok_class),
-                                     cost_escape=s.cost_escape, cost_false_reject=s.cost_false_reject)
-        threshold = round(cost.best_threshold, 2)
-    summary = build_quality_summary(run, name=demo_run_name("quality"), threshold=threshold,
-                                    cost_escape=s.cost_escape, cost_false_reject=s.cost_false_reject, data=data,
-                                    dataset_name=SAMPLE.name)
+    # The CNN alone (no blend check, no baselines), at the cheapest reject threshold for the demo's costs.
+    outcome = service.train_and_decide(data, config=QualityConfig(epochs=s.epochs, seed=s.seed), ensemble=False,
+                                       baselines=False, cost_escape=s.cost_escape,
+                                       cost_false_reject=s.cost_false_reject, digits=2,
+                                       progress=lambda e, n, _l: progress(0.1 + 0.8 * e / n, f"Epoch {e} of {n}"))
     progress(0.95, "Saving the run")
-    return save_quality_run(root, run, threshold=threshold, extra_metadata=summary,
-                            costs={"escape": s.cost_escape, "false_reject": s.cost_false_reject}, gallery=True)
+    return service.save(outcome, root / new_run_id("quality"), name=demo_run_name("quality"),
+                        dataset_name=SAMPLE.name, gallery=True)
 
 
 SCENARIO = register(QualityScenario())

@@ -9,7 +9,6 @@ import numpy as np
 import streamlit as st
 
 from core.quality.data import LoadOptions, load_image_dataset
-from core.quality.evaluate import get_defect_labels, get_defect_scores
 from ui.common import show_error
 
 K = "quality."  # namespace of this page's session state
@@ -48,9 +47,3 @@ def thumb(img: np.ndarray) -> np.ndarray:
     return img[..., 0] if img.shape[-1] == 1 else img
 
 
-def defect_scores(run) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Test labels as defect yes / no and P(defect), when a class means 'good part'; (None, None) otherwise."""
-    if run.ok_class is None:
-        return None, None
-    return (get_defect_labels(run.test.labels, run.class_names, run.ok_class),
-            get_defect_scores(run.test_proba, run.class_names, run.ok_class))

@@ -8,7 +8,8 @@ import streamlit as st
 from core.quality.charts import plot_image_heatmap
 from core.quality.data import load_single_image
 
-from ui.quality.base import IMAGE_TYPES, K, defect_scores, fail
+from core.quality.service import defect_scores
+from ui.quality.base import IMAGE_TYPES, K, fail
 
 
 def show_explanation(exp, key: str) -> None:

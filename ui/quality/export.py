@@ -38,20 +38,20 @@ def show_export(run, data) -> None:
                    "--out scored.csv`.")
 
     def save_quality(name, root):
-        from core.quality.export import save_quality_run
-        from core.workspace.summary import build_quality_summary
+        from core.quality import service
+        from core.store.registry import new_run_id
+        from ui.search import kept_baselines, kept_search
 
-        ce = float(st.session_state.get(K + "cost_escape") or 50.0)
-        cf = float(st.session_state.get(K + "cost_fr") or 2.0)
+        ce = float(st.session_state.get(K + "cost_escape") or service.COST_ESCAPE)
+        cf = float(st.session_state.get(K + "cost_fr") or service.COST_FALSE_REJECT)
         # Fingerprint the image set the model was trained on (the one still loaded, if it matches).
         same = data is not None and tuple(data.class_names) == tuple(run.class_names) and \
             data.image_size == run.image_size
-        summary = build_quality_summary(run, name=name, threshold=threshold, cost_escape=ce, cost_false_reject=cf,
-                                        data=data if same else None, dataset_name=dataset_name)
-        from ui.search import attach_kept_search
-
-        return save_quality_run(root, run, threshold=threshold, costs={"escape": ce, "false_reject": cf},
-                                extra_metadata=attach_kept_search(K, run, summary))
+        # The page's own decision (the threshold and costs the analyst set), saved by the service as every door.
+        outcome = service.QualityOutcome(run, service.decision_at(run, threshold, cost_escape=ce, cost_false_reject=cf),
+                                         data=data if same else None, baselines=kept_baselines(K, run) or {},
+                                         search=kept_search(K, run))
+        return service.save(outcome, root / new_run_id("quality"), name=name, dataset_name=dataset_name)
 
     dataset_name = trained_name(K, run)  # the images the model was trained on, whatever the page shows now
     save_to_workspace("quality", run, save_quality, dataset_name=dataset_name)

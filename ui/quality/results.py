@@ -15,7 +15,8 @@ from core.quality.evaluate import (DEFECT_TYPING_NOTE, compute_cost_analysis, co
 from core.quality.recommend import model_name
 
 from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
-from ui.quality.base import K, defect_scores, fail, pct, thumb
+from core.quality.service import defect_scores
+from ui.quality.base import K, fail, pct, thumb
 from ui.trust import show_trust
 
 

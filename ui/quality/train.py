@@ -89,17 +89,11 @@ def collect(result: dict, job) -> None:
 def optimal_threshold(run) -> float:
     """The cheapest reject threshold at the page's costs (the 'Use the optimal threshold' button's value);
     the training's own threshold when every class is a defect type (no reject decision)."""
-    from core.quality.evaluate import compute_cost_analysis
+    from core.quality import service
 
-    from ui.quality.base import defect_scores
-
-    y_def, p_def = defect_scores(run)
-    if y_def is None:
-        return float(run.config.threshold)
-    cost = compute_cost_analysis(y_def, p_def, cost_escape=float(st.session_state.get(K + "cost_escape", 50.0)),
-                                 cost_false_reject=float(st.session_state.get(K + "cost_fr", 2.0)),
-                                 threshold=float(run.config.threshold))
-    return round(float(cost.best_threshold), 2)
+    return service.decide(run, cost_escape=float(st.session_state.get(K + "cost_escape", service.COST_ESCAPE)),
+                          cost_false_reject=float(st.session_state.get(K + "cost_fr", service.COST_FALSE_REJECT)),
+                          digits=2).threshold
 
 
 def show_trained(run) -> None:
