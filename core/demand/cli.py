@@ -119,11 +119,10 @@ def _load(file: str, args, cmap=None):
 
 def run_train(args) -> dict:
     """Train, backtest against the baselines, cost the inventory policy; return a JSON-able dict."""
-    from core.demand.forecast import DemandConfig, run_summary, train_demand
+    from core.demand.forecast import DemandConfig, run_summary
     from core.demand.fmetrics import clean_metrics, mape_note
     from core.demand.leakage import hold_periods, roles_with_audit
-    from core.demand.inventory import (DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, default_policy,
-                                       describe_params, summarize_policy)
+    from core.demand.inventory import DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, describe_params
 
     t0 = time.perf_counter()
     data, cmap, guess, join = _load("data", args)  # --member / --sheet
@@ -137,11 +136,19 @@ def run_train(args) -> dict:
         from core.demand.covariates import horizon_covariates
 
         future = horizon_covariates(join, cmap.series, data)
-    search = None
-    if getattr(args, "search_budget", None) is not None:
-        search, cfg = _search(data, cfg, test, args)
-    run = train_demand(data, cfg, test=test, future_covariates=future)
-    recommended = _recommend(run, enabled=getattr(args, "ensemble", None) is not False)
+    from core.cli import say
+    from core.demand import service
+    from core.search.scenarios import print_trials
+
+    searching = getattr(args, "search_budget", None) is not None
+    outcome = service.train_and_decide(
+        data, config=cfg, test=test, future=future, search_budget=args.search_budget if searching else None,
+        search_trials=getattr(args, "search_trials", None), search_ensemble=bool(getattr(args, "ensemble", False)),
+        search_progress=print_trials if searching else None, notice=lambda line: say(f"search: {line}"),
+        ensemble=getattr(args, "ensemble", None) is not False, lead_time_days=args.lead_time_days,
+        review_days=args.review_days, policy=True, verdict=True)
+    run, search, decision = outcome.run, outcome.search, outcome.decision
+    recommended = _recommended(decision.recommended)
     table = run.metrics
     nn = table.loc["Keras quantile network"].to_dict()
     sn = table.loc["Seasonal naive"].to_dict()
@@ -150,15 +157,10 @@ def run_train(args) -> dict:
                  "moving_average": clean_metrics(table.loc["Moving average"].to_dict())}
     days = {"lead_time_days": DEFAULT_LEAD_TIME_DAYS if args.lead_time_days is None else args.lead_time_days,
             "review_days": DEFAULT_REVIEW_DAYS if args.review_days is None else args.review_days}
-    params, policy_notes = default_policy(data.frequency, horizon, **days)
-    agg = run.aggregate_scale(params.lead_time + params.review_period)
-    from core.demand.verdict import baseline_policy_backtest
-
-    bt, base = baseline_policy_backtest(run, params, agg)  # against the best baseline, as the verdict
-    from core.demand.blend import saved_name
-
-    policy = summarize_policy(bt, params, baseline=base, model=saved_name(run))  # the saved forecast's policy
-    policy["aggregate_sigma_scale"] = round(agg, 4)
+    params = decision.params
+    policy = {**decision.policy, "aggregate_sigma_scale": round(decision.aggregate_sigma_scale, 4)}
+    for line in outcome.trust.notices():  # the trust flags, also on standard error
+        say(line)
     out = {"scenario": "demand", "metrics": clean_metrics(nn), "baselines": baselines,
            "data": {"frequency": data.frequency, "series": data.report.n_series, "rows": data.report.n_rows,
                     "start": data.report.start, "end": data.report.end, "issues": data.report.issues,
@@ -167,8 +169,8 @@ def run_train(args) -> dict:
                     "column_roles": roles_with_audit(guess.roles(), audit)},
            "leakage": audit.to_dict(),
            "policy": {"params": params.__dict__, "units": {**describe_params(params, data.frequency), **days},
-                      "notes": policy_notes, **policy}, **run_summary(run),
-           "verdict": _verdict(run, searched=search is not None)}
+                      "notes": list(decision.notes), **policy}, **run_summary(run),
+           "verdict": outcome.verdict}
     if mape_note(nn):
         out["metric_notes"] = [mape_note(nn)]
     out["recommended"] = recommended
@@ -183,32 +185,22 @@ def run_train(args) -> dict:
     if args.save:
         from pathlib import Path
 
-        from core.demand.export import save_demand_run
-        from core.demand.summary import build_demand_summary
         from core.report.runsummary import default_run_name
 
-        workspace = build_demand_summary(run, name=default_run_name("demand", args.data), params=params,
-                                         dataset_name=Path(args.data).name)
-        if search is not None:
-            from core.search.scenarios import attach_search
-
-            attach_search(workspace, out["search"])
-        target = Path(args.save)  # --save DIR: the run's own folder (core.store.registry.check_save_target)
-        out["saved_to"] = out["saved"] = str(save_demand_run(run, target.parent, params, run_id=target.name,
-                                                             extra_metadata=workspace))
+        # --save DIR: the run's own folder (core.store.registry.check_save_target)
+        out["saved_to"] = out["saved"] = str(service.save(outcome, Path(args.save),
+                                                          name=default_run_name("demand", args.data),
+                                                          dataset_name=Path(args.data).name))
     out["timings"] = {**run.timings, **({"search": round(search.result.seconds, 3)} if search else {}),
                       "cli_total": round(time.perf_counter() - t0, 3)}
     return out
 
 
-def _recommend(run, *, enabled: bool) -> dict:
-    """The recommended forecast, chosen on the validation periods, made the run's saved one
-    (``core.demand.blend``); which it is, and why, goes to standard error."""
+def _recommended(rec: dict) -> dict:
+    """The recommended forecast, chosen on the validation periods and made the run's saved one
+    (``core.demand.blend``): which it is, and why, to standard error."""
     from core.cli import say
-    from core.demand.blend import apply_recommendation
-    from core.demand.recommend import recommend_forecast
 
-    rec = apply_recommendation(run, recommend_forecast(run), enabled=enabled)
     if rec.get("checked"):
         say(f"demand recommended forecast (saved and scored): {rec['label'] if rec['model'] == 'ensemble' else 'Keras quantile network'}"
             f" — chosen on the validation periods by {rec['metric'].upper()}")
@@ -229,36 +221,6 @@ def _audit(data, join, args, *, hold: int):
     for notice in audit.notices():
         say(f"demand leakage audit: {notice}")
     return apply_audit(data, audit), audit
-
-
-def _verdict(run, *, searched: bool) -> dict:
-    """The page's verdict ((holiday-weighted) MAE against the best baseline) with the trust flags
-    (``core.report.trust``); the flags also go to standard error."""
-    from core.cli import say
-    from core.demand.trust import demand_trust
-    from core.demand.verdict import compare_demand
-    from core.report.trust import verdict_json
-
-    bt = run.backtest
-    verdict = compare_demand(run) if any(f"{m}_p50" in bt for m in ("seasonal_naive", "moving_average")) else None
-    trust = demand_trust(run, verdict=verdict, searched=searched)
-    for line in trust.notices():
-        say(line)
-    return verdict_json(verdict, trust, fmt=",.1f", model="The recommended blend" if run.blend else "The network")
-
-
-def _search(data, cfg, test, args):
-    """--search-budget: search the network's settings on the training history (test periods left
-    out), print a line per trial, and return the search and the config to train the final model."""
-    from core.cli import say
-    from core.demand.search import search_demand
-    from core.search.scenarios import print_trials
-
-    search = search_demand(data, cfg, budget=args.search_budget, test=test, n_trials=args.search_trials,
-                           ensemble=bool(getattr(args, "ensemble", False)), progress=print_trials)
-    for notice in search.result.notices:
-        say(f"search: {notice}")
-    return search, search.config
 
 
 def _events(run, args) -> dict:

@@ -39,11 +39,9 @@ def train_demand_challenger(run_dir: Path, meta: dict, holdout: pd.DataFrame, *,
                             save_to: Path, lineage: dict | None = None, progress=None):
     """Train and save the challenger (see the module docstring); returns a ``core.monitor.spec.Challenger``
     with its P50 forecast of each ``holdout`` row (NaN beyond its horizon) and the rows' WMAE weights."""
+    from core.demand import service
     from core.demand.data import ColumnMap, forecast_ids, load_sales
-    from core.demand.export import save_demand_run
-    from core.demand.forecast import DemandConfig, train_demand
-    from core.demand.inventory import default_policy
-    from core.demand.summary import build_demand_summary
+    from core.demand.forecast import DemandConfig
     from core.monitor.spec import Challenger
 
     say = progress or (lambda _m: None)
@@ -72,7 +70,9 @@ def train_demand_challenger(run_dir: Path, meta: dict, holdout: pd.DataFrame, *,
     cfg = DemandConfig(**{f.name: saved[f.name] for f in fields(DemandConfig) if f.name in saved})
     say(f"Training the challenger on {int(past.sum()):,} series-periods of sales before {origin.date()}, "
         f"{len(history.series_ids):,} series")
-    run = train_demand(history, cfg, future_covariates=future)
+    # The network as trained on the champion's settings (no recommended blend), planned with the default policy.
+    outcome = service.train_and_decide(history, config=cfg, future=future, recommend=False)
+    run = outcome.run
     ids = forecast_ids(run.future["series"], run.future["date"])
     p50 = pd.Series(run.future["p50"].to_numpy(float), index=ids.to_numpy())
     p50 = p50[~p50.index.duplicated()]
@@ -83,13 +83,10 @@ def train_demand_challenger(run_dir: Path, meta: dict, holdout: pd.DataFrame, *,
         flag = flags.set_index("_id")[run.holiday_col]
         flag = flag[~flag.index.duplicated()].reindex(holdout["row_id"].astype(str).to_numpy()).fillna(0).to_numpy(float)
         weights = np.where(flag > 0.5, HOLIDAY_WEIGHT, 1.0)
-    params, _ = default_policy(data.frequency, run.wcfg.horizon)
     name = f"{(meta.get('workspace') or {}).get('name') or meta.get('run_id')} · challenger"
-    summary = build_demand_summary(run, name=name, params=params, dataset_name="sales history + new weeks")
-    summary["lineage"] = {**dict(lineage or {}), "origin": str(origin.date())}
     say("Saving the challenger")
-    target = Path(save_to)
-    folder = save_demand_run(run, target.parent, params, run_id=target.name, extra_metadata=summary)
+    folder = service.save(outcome, Path(save_to), name=name, dataset_name="sales history + new weeks",
+                          lineage={**dict(lineage or {}), "origin": str(origin.date())})
     notes = []
     beyond = int(np.isnan(scores).sum())
     if beyond:

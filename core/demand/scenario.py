@@ -122,13 +122,13 @@ def run_demo(root: Path, s, progress) -> Path:
     """Train on the bundled sales with the demo settings and a standard inventory policy, and save
     the run with its workspace summary."""
     from core.data.datasets import read_table
+    from core.demand import service
     from core.demand.data import load_sales
     from core.demand.roles import guess_columns
-    from core.demand.export import save_demand_run
-    from core.demand.forecast import DemandConfig, train_demand
+    from core.demand.forecast import DemandConfig
     from core.demand.inventory import PolicyParams
-    from core.demand.summary import build_demand_summary
     from core.report.runsummary import demo_run_name
+    from core.store.registry import new_run_id
 
     progress(0.0, "Reading the sales history")
     df = read_table(SAMPLE).df
@@ -138,18 +138,15 @@ def run_demo(root: Path, s, progress) -> Path:
         df = df.merge(ids, on=list(cmap.series)).reset_index(drop=True)
     sales = load_sales(df, cmap)
     horizon = {"daily": 28, "weekly": 8, "monthly": 12}[sales.frequency]
-    run = train_demand(sales, DemandConfig(horizon=horizon, origins=1, epochs=s.epochs, seed=s.seed),
-                       progress=lambda e, n, _l: progress(0.1 + 0.75 * e / n, f"Epoch {e} of {n}"))
-    from core.demand.blend import apply_recommendation
-    from core.demand.recommend import recommend_forecast
-
-    apply_recommendation(run, recommend_forecast(run))  # the recommended forecast is the one saved
     lead = min(7, max(0, horizon - 1))
-    params = PolicyParams(lead_time=lead, review_period=max(1, min(7, horizon - lead)))
-    summary = build_demand_summary(run, name=demo_run_name("demand"), params=params, data=df,
-                                   dataset_name=SAMPLE.name)
+    # The recommended forecast is the one saved, planned with a standard policy that fits the horizon.
+    outcome = service.train_and_decide(
+        sales, config=DemandConfig(horizon=horizon, origins=1, epochs=s.epochs, seed=s.seed),
+        params=PolicyParams(lead_time=lead, review_period=max(1, min(7, horizon - lead))),
+        progress=lambda e, n, _l: progress(0.1 + 0.75 * e / n, f"Epoch {e} of {n}"))
     progress(0.95, "Saving the run")
-    return save_demand_run(run, root, params, extra_metadata=summary)
+    return service.save(outcome, root / new_run_id("demand"), name=demo_run_name("demand"), data=df,
+                        dataset_name=SAMPLE.name)
 
 
 SCENARIO = register(DemandScenario())

@@ -1,4 +1,12 @@
-"""Demand's scoring step, written once for every door.
+"""Demand's steps, written once for every door: train and decide, save, load, explain, score.
+
+:func:`train_and_decide` is the training every door runs (the page's job ``core.demand.jobs``, the command
+line ``core.demand.cli``, the Overview's demo and the monitor's challenger ``core.demand.retrain``): the model
+search when asked, the quantile network and its baselines on the backtest, the recommended forecast (the
+network or its blend with the best baseline, chosen on the validation periods: ``core.demand.blend``), the
+inventory policy it is planned with (:func:`decide`), the ensemble's SHAP when asked and, when asked, the
+verdict with its trust flags. :func:`save` writes a :class:`DemandOutcome` with its workspace summary;
+:func:`load` reads it back and :func:`explain` explains a trained run's P50 with SHAP.
 
 The Score page and ``python -m core score`` (through ``core.serve.batch.score_with_run`` and the scenario's
 ``score`` hook), the Dask engine (``core.demand.scale``, the same call per group of series) and the
@@ -8,10 +16,182 @@ per series and each series' safety stock and reorder point under the decision se
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+TRAINING = "Training the forecast network on every series' windows"  # the stages told ``status``
+EXPLAINING = "Explaining the ensemble with SHAP"
+
+
+@dataclass(frozen=True)
+class DemandDecision:
+    """The inventory policy the run is planned with (``core.demand.inventory.PolicyParams``, in periods of the
+    data; ``notes``: why the default was shortened to fit the horizon), the spread scale of the forecast summed
+    over lead time and review (``aggregate_sigma_scale``), the recommended forecast (``recommended``: the JSON's
+    ``recommended``, ``core.demand.blend.apply_recommendation``; None when not checked) and, when asked, the
+    policy's totals on the backtest against the best baseline's (``policy``, ``summarize_policy``)."""
+
+    params: Any
+    notes: tuple[str, ...] = ()
+    aggregate_sigma_scale: float = 1.0
+    recommended: dict | None = None
+    policy: dict | None = None
+
+
+@dataclass(frozen=True)
+class DemandOutcome:
+    """One training's result: the run, its decision, the model search (None without one), the ensemble's SHAP
+    (``core.ml.explain.ShapResult``, None when not asked or no blend), the verdict with its trust flags (None
+    when not asked) and the seconds of the service's own steps (``explain``, ``total``)."""
+
+    run: Any  # core.demand.forecast.DemandRun
+    decision: DemandDecision
+    search: Any = None
+    ensemble_shap: Any = None
+    verdict: dict | None = None
+    trust: Any = None
+    timings: dict = field(default_factory=dict)
+
+
+def decide(run, params=None, *, lead_time_days: float | None = None, review_days: float | None = None,
+           recommended: dict | None = None, policy: bool = False) -> DemandDecision:
+    """The inventory decision for ``run``: ``params`` as given (the page's Inventory tab, the demo's), else the
+    default policy for lead time and review in days (``core.demand.inventory.default_policy``: 7 and 7 unless
+    given) in whole periods of the data; with ``policy`` its totals on the backtest against the best baseline's
+    policy (``core.demand.verdict.baseline_policy_backtest``)."""
+    from core.demand.inventory import DEFAULT_LEAD_TIME_DAYS, DEFAULT_REVIEW_DAYS, default_policy
+
+    notes: list[str] = []
+    if params is None:
+        params, notes = default_policy(
+            run.data.frequency, run.wcfg.horizon,
+            lead_time_days=DEFAULT_LEAD_TIME_DAYS if lead_time_days is None else lead_time_days,
+            review_days=DEFAULT_REVIEW_DAYS if review_days is None else review_days)
+    agg = float(run.aggregate_scale(params.lead_time + params.review_period))
+    totals = None
+    if policy:
+        from core.demand.blend import saved_name
+        from core.demand.inventory import summarize_policy
+        from core.demand.verdict import baseline_policy_backtest
+
+        bt, base = baseline_policy_backtest(run, params, agg)  # against the best baseline, as the verdict
+        totals = summarize_policy(bt, params, baseline=base, model=saved_name(run))  # the saved forecast's
+    return DemandDecision(params, tuple(notes), agg, recommended, totals)
+
+
+def judge(run, *, searched: bool = False):
+    """(the verdict of the saved forecast against the best baseline, (holiday-weighted) MAE, with the trust
+    flags, as the CLI's ``verdict``; the ``Trust``). ``searched``: the settings came from a model search."""
+    from core.demand.trust import demand_trust
+    from core.demand.verdict import compare_demand
+    from core.report.trust import verdict_json
+
+    bt = run.backtest
+    verdict = compare_demand(run) if any(f"{m}_p50" in bt for m in ("seasonal_naive", "moving_average")) else None
+    trust = demand_trust(run, verdict=verdict, searched=searched)
+    return verdict_json(verdict, trust, fmt=",.1f", model="The recommended blend" if run.blend else "The network"), trust
+
+
+def train_and_decide(sales, *, config, test=None, future=None, search_budget: float | None = None,
+                     search_trials: int | None = None, search_ensemble: bool = False, recommend: bool = True,
+                     ensemble: bool = True, params=None, lead_time_days: float | None = None,
+                     review_days: float | None = None, policy: bool = False, explain_ensemble: bool = False,
+                     verdict: bool = False, progress=None, status: Callable[[str], None] | None = None,
+                     search_progress=None, notice: Callable[[str], None] | None = None) -> DemandOutcome:
+    """Search (``search_budget`` seconds, when given; ``search_ensemble``: the search checks the blend too),
+    train (``core.demand.forecast.train_demand`` on ``sales``, tested on ``test`` when given, else on the last
+    periods; ``future``: the horizon's known-in-advance covariates), make the recommended forecast the saved one
+    (unless ``recommend`` is false: the network as trained; ``ensemble=False`` keeps the network even when the
+    blend wins), decide (:func:`decide` with ``params`` or the default policy), explain the ensemble with SHAP
+    when ``explain_ensemble`` (the saved blend, else the one the search chose) and, when ``verdict``, judge.
+
+    ``progress(epoch, epochs, logs)`` hears every epoch, ``status(text)`` each stage, ``search_progress`` the
+    search's trials and ``notice(text)`` the search's notes."""
+    from core.demand.forecast import train_demand
+
+    t0 = time.perf_counter()
+    found = None
+    if search_budget is not None:
+        from core.demand.search import search_demand
+
+        found = search_demand(sales, config, budget=search_budget, test=test, n_trials=search_trials,
+                              ensemble=search_ensemble, progress=search_progress)
+        for line in found.result.notices if notice is not None else ():
+            notice(line)
+        config = found.config
+    if status is not None:
+        status(TRAINING)
+    run = train_demand(sales, config, test=test, future_covariates=future, progress=progress)
+    recommended = None
+    if recommend:
+        from core.demand.blend import apply_recommendation
+        from core.demand.recommend import recommend_forecast
+
+        recommended = apply_recommendation(run, recommend_forecast(run), enabled=ensemble)
+    decision = decide(run, params, lead_time_days=lead_time_days, review_days=review_days, recommended=recommended,
+                      policy=policy)
+    timings, explained = {}, None
+    # The saved blend is the one explained; without it, the blend the search chose (shown, not saved).
+    ens = {**run.blend, "use": True} if run.blend else (found.ensemble if found is not None else None)
+    if explain_ensemble and (ens or {}).get("use"):
+        from core.demand.ensemble import explain_demand_ensemble
+
+        if status is not None:
+            status(EXPLAINING)
+        t1 = time.perf_counter()
+        explained = explain_demand_ensemble(run, ens).result
+        timings["explain"] = time.perf_counter() - t1
+    judged, trust = judge(run, searched=found is not None) if verdict else (None, None)
+    timings["total"] = time.perf_counter() - t0
+    return DemandOutcome(run, decision, search=found, ensemble_shap=explained, verdict=judged, trust=trust,
+                         timings=timings)
+
+
+def save(outcome: DemandOutcome, run_dir, *, name: str, data: pd.DataFrame | None = None,
+         dataset_name: str | None = None, shap=None, lineage: dict | None = None) -> Path:
+    """Save the run as the folder ``run_dir`` with its workspace summary (``core.demand.summary``) under the
+    outcome's policy, the model search when there was one and ``lineage`` (a challenger's parent); ``data``: the
+    sales table to fingerprint, ``shap``: the network's overall SHAP importance when computed (the page's)."""
+    from core.demand.export import save_demand_run
+    from core.demand.summary import build_demand_summary
+
+    run, params = outcome.run, outcome.decision.params
+    summary = build_demand_summary(run, name=name, params=params, data=data, dataset_name=dataset_name, shap=shap)
+    if outcome.search is not None:
+        from core.demand.search import demand_search_section
+        from core.search.scenarios import attach_search
+
+        attach_search(summary, demand_search_section(outcome.search, run))
+    if lineage is not None:
+        summary["lineage"] = dict(lineage)
+    run_dir = Path(run_dir)
+    return save_demand_run(run, run_dir.parent, params, run_id=run_dir.name, extra_metadata=summary)
+
+
+def load(run_dir, *, runtime: str | None = None):
+    """A saved demand run, ready to forecast with :func:`score_demand_batch` (its ``loaded``;
+    ``core.runtime.load_run_model``: the network and the metadata); ``runtime="onnx"`` runs the network on
+    ONNX Runtime."""
+    from core.runtime import load_run_model
+
+    return load_run_model(Path(run_dir), runtime=runtime)
+
+
+def explain(run, *, sid: str | None = None, date=None, seed: int = 0):
+    """SHAP of a trained run's P50 (``core.demand.explain.DemandShap``): overall, on a seeded sample of training
+    windows, or, with ``sid`` and ``date``, of that series' forward forecast for that date."""
+    from core.demand.explain import compute_global_shap, compute_local_shap
+
+    if sid is None:
+        return compute_global_shap(run, seed=seed)
+    return compute_local_shap(run, sid, date, seed=seed)
+
 
 ON_HAND_COLUMNS = ("on_hand", "stock_on_hand", "inventory_on_hand", "stock")
 

@@ -36,14 +36,14 @@ def save_panel(run, params: PolicyParams | None) -> None:
     dataset_name = trained_name(K, run)  # the sales file the model was trained on, whatever the page shows now
 
     def save_demand(name, root):
-        from core.demand.export import save_demand_run
-        from core.workspace.summary import build_demand_summary
+        from core.demand import service
+        from core.store.registry import new_run_id
+        from ui.search import kept_search
 
-        summary = build_demand_summary(run, name=name, params=params, dataset_name=dataset_name,
-                                       shap=st.session_state.get(K + "shap_global"))
-        from ui.search import attach_kept_search
-
-        return save_demand_run(run, root, params, extra_metadata=attach_kept_search(K, run, summary))
+        # The page's own decision (the policy set in the Inventory tab), saved by the service as every door.
+        outcome = service.DemandOutcome(run, service.decide(run, params), search=kept_search(K, run))
+        return service.save(outcome, root / new_run_id("demand"), name=name, dataset_name=dataset_name,
+                            shap=st.session_state.get(K + "shap_global"))
 
     save_to_workspace("demand", run, save_demand, dataset_name=dataset_name,
                       disabled_reason=None if params is not None else
