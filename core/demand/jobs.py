@@ -35,7 +35,8 @@ def train_page(sales, *, config, search: dict | None, future=None, report) -> di
     outcome = train_and_decide(sales, config=config, future=future, search_budget=search["budget"] if searching
                                else None, search_ensemble=bool((search or {}).get("ensemble")),
                                ensemble=bool((search or {}).get("ensemble", True)), explain_ensemble=True,
-                               progress=report.epoch, status=report.status, search_progress=report.search)
+                               progress=report.epoch, status=report.status,
+                               search_progress=report.search if searching else None)
     outcome.run.timings["job"] = outcome.timings["total"]
     return {"run": outcome.run, "search": outcome.search, "ensemble_shap": outcome.ensemble_shap}
 

@@ -30,7 +30,7 @@ def train_page(data, *, ok_class, config_options: dict, search: dict | None, rep
     outcome = service.train_and_decide(
         data, config=QualityConfig(**config_options), ok_class=ok_class,
         search_budget=search["budget"] if searching else None, ensemble=(search or {}).get("ensemble", True) is not False,
-        progress=report.epoch, search_progress=report.search,
+        progress=report.epoch, search_progress=report.search if searching else None,
         status=lambda text: report.stage(0.0 if text == service.PREPARING else 1.0, text))
     return {"run": outcome.run, "search": outcome.search, "baselines": outcome.baselines, "ensemble_shap": None}
 
