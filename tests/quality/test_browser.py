@@ -24,10 +24,15 @@ ENTRIES = sample_entries({"ok": 40, "pit": 12, "scratch": 12}, size=64, prefix="
 
 
 @pytest.fixture(scope="module")
-def own_url(tmp_path_factory):
+def own_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("quality_app")
+
+
+@pytest.fixture(scope="module")
+def own_url(own_dir):
     """A server of its own for the shared training, so that no other page has loaded anything into it
     when the tests read its memory maps."""
-    with run_app(tmp_path_factory.mktemp("quality_app")) as url:
+    with run_app(own_dir) as url:
         yield url
 
 
@@ -111,10 +116,11 @@ def _server(url: str):
     return next(p for p in psutil.Process().children() if "streamlit" in " ".join(p.cmdline()) and port in p.cmdline())
 
 
-def test_after_training_every_tab_runs_without_tensorflow_in_the_server(own_url, trained, tmp_path):
+def test_after_training_every_tab_runs_without_tensorflow_in_the_server(own_url, own_dir, trained, tmp_path):
     """On the server of its own, after the first test trained there and computed a test image's heatmaps
     (jobs): read every tab, a new image's verdict and heatmaps (a job), prepare the model download; the
-    server process never maps TensorFlow, and serves the network with ONNX Runtime."""
+    server process never maps TensorFlow, and serves the network with ONNX Runtime. Then the run saves to
+    the workspace with the page's decision (its reject line and costs)."""
     page = trained
     one = tmp_path / "new_part.png"
     one.write_bytes(next(data for name, data in ENTRIES.items() if "pit" in name))
@@ -142,6 +148,17 @@ def test_after_training_every_tab_runs_without_tensorflow_in_the_server(own_url,
     mapped = {m.path for m in _server(own_url).memory_maps()}
     assert any("onnxruntime" in path for path in mapped)
     assert not [path for path in mapped if "tensorflow" in path.lower()]
+    from core.store.registry import read_metadata
+
+    page.get_by_role("button", name="Save to workspace").click()
+    try:
+        page.get_by_text(re.compile(r"Saved as run quality-")).first.wait_for(timeout=60_000)
+    finally:
+        page.screenshot(path="/tmp/quality_job_saved.png", full_page=True)
+    (folder,) = [p for p in (own_dir / "runs").glob("quality-*") if p.is_dir()]
+    meta = read_metadata(folder)
+    assert meta["costs"] == {"escape": 50.0, "false_reject": 2.0}  # the page's costs, untouched here
+    assert 0 <= meta["workspace"]["decision"]["threshold"] <= 1 and meta["workspace"]["name"]
 
 
 def test_defect_typing_upload_from_file_names(app_url, page, tmp_path):
