@@ -21,7 +21,8 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
     """Save a :class:`FraudRun` with the registry: Keras model, JSON metadata, history as Parquet.
 
     The history is needed to score new transactions: their window features look back up to
-    30 days plus the label delay. ``extra_metadata`` (the workspace summary) goes under "workspace".
+    30 days plus the label delay. ``extra_metadata`` (the workspace summary) goes under "workspace"; the
+    model's own threshold is saved once, as ``model_threshold`` in its decision record (``core.store.runmeta``).
     A run with key columns read as keyed pseudonyms (``run.keyed``) needs the ``secret`` they were
     made with: it is kept in the run folder only, so files scored later get the same pseudonyms.
     """
@@ -43,7 +44,6 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
         **run_summary(run),
         "extra_columns": run.extra_columns,
         "preprocessor": run.tabular.preprocessor.to_dict(),
-        "threshold": run.tabular.recommended_threshold,
         "metrics": run.metrics[NETWORK],
         "recommended": run.recommended_section(),
         "descriptions": run.features.descriptions,
@@ -52,8 +52,11 @@ def save_fraud_run(run, root, *, extra_metadata: dict | None = None, run_id: str
         "background": np.asarray(run.tabular.background, dtype=float).round(6).tolist(),
         "typical": get_typical_values(run.features.frame.iloc[run.split.train_idx]),
     }
-    if extra_metadata:
-        meta["workspace"] = dict(extra_metadata)
+    # The workspace summary, with the recommended model's own alert line (its threshold rule on the validation
+    # rows) in the one decision record beside the review and block thresholds chosen for it.
+    ws = dict(extra_metadata or {})
+    ws["decision"] = {**(ws.get("decision") or {}), "model_threshold": float(run.tabular.recommended_threshold)}
+    meta["workspace"] = ws
     if run.label_rule:  # outcomes fed back later (core.monitor.feedback) are read with the training's rule
         meta["label_rule"] = dict(run.label_rule)
     # One hash per training transaction, so scoring can tell when a file repeats the training rows.
@@ -141,6 +144,7 @@ def load_fraud_model(path, *, runtime: str | None = None) -> SavedFraudModel:
         raise DataValidationError(f"Expected a saved fraud run; '{Path(path).name}' is a "
                                   f"{meta.get('scenario')} run. Fix: pick a fraud run.")
     from core.data.pseudonym import run_key_rule
+    from core.store.runmeta import decision
 
     cfg = meta["config"]["features"]
     return SavedFraudModel(
@@ -149,7 +153,7 @@ def load_fraud_model(path, *, runtime: str | None = None) -> SavedFraudModel:
         feature_config=saved_feature_config(cfg),
         extra_columns=list(meta.get("extra_columns", [])),
         history=pd.read_parquet(io.BytesIO(run.read_file(HISTORY_FILE))),
-        threshold=float(meta["threshold"]),
+        threshold=float(decision(meta).get("model_threshold", 0.5)),
         background=np.asarray(meta["background"], dtype=np.float32) if meta.get("background") else None,
         typical=meta.get("typical"), seed=int(meta["config"]["tabular"].get("seed", 0)),
         keys=run_key_rule(path, meta), blend=load_blend(run.path, meta))

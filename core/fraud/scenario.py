@@ -87,9 +87,18 @@ class FraudScenario(ScenarioBase):
         from core.serve.decisions import saved_decision
         from core.fraud.service import default_block
 
-        dec = saved_decision(meta)
-        review = float(dec.get("review_threshold", meta.get("threshold", 0.5)))
+        dec = saved_decision(meta)  # a run saved without a chosen review threshold reviews at the model's own
+        review = float(dec.get("review_threshold", dec.get("model_threshold", 0.5)))
         return {"review_threshold": review, "block_threshold": float(dec.get("block_threshold", default_block(review)))}
+
+    def upgrade_metadata(self, meta: dict, version: int) -> dict:
+        """Runs saved before schema 2 kept the recommended model's own threshold at the top of the metadata,
+        beside a decision record that names a different (the chosen review) threshold: it moves into the one
+        record as ``model_threshold`` (``core.store.runmeta.migrate``)."""
+        from core.store.runmeta import move_to_decision
+
+        return move_to_decision(meta, None, ("threshold",), names={"threshold": "model_threshold"}) \
+            if version == 1 else meta
 
     def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
         return (DecisionControl("review_threshold", "Review when risk is at or above", 0.0, 1.0, 0.005, key="review"),

@@ -59,16 +59,24 @@ class FraudOutcome:
     timings: dict = field(default_factory=dict)
 
 
-def decide(run, *, review_fee: float = REVIEW_FEE, digits: int | None = None,
-           block: Callable[[float], float] | None = None) -> FraudDecision:
-    """The review threshold with the lowest total cost on ``run``'s test period (fraud missed plus reviews at
-    ``review_fee``), at most 1, rounded to ``digits`` when given; ``block(review)`` gives the block threshold
-    (e.g. :func:`default_block`; None leaves it to the summary)."""
-    from core.fraud.decisions import compute_cost_curve, get_optimal_threshold
+def cost_curve(run, review_fee: float = REVIEW_FEE) -> pd.DataFrame:
+    """The total cost and savings over review thresholds on ``run``'s test period: fraud missed plus reviews
+    at ``review_fee`` (``core.fraud.decisions.compute_cost_curve``)."""
+    from core.fraud.decisions import compute_cost_curve
 
     test = run.test
-    best = get_optimal_threshold(compute_cost_curve(test["label"], test[run.score_column], test["amount"],
-                                                    review_fee=review_fee))
+    return compute_cost_curve(test["label"], test[run.score_column], test["amount"], review_fee=review_fee)
+
+
+def decide(run, *, review_fee: float = REVIEW_FEE, digits: int | None = None,
+           block: Callable[[float], float] | None = None, curve: pd.DataFrame | None = None) -> FraudDecision:
+    """The review threshold with the lowest total cost on ``run``'s test period (fraud missed plus reviews at
+    ``review_fee``), at most 1, rounded to ``digits`` when given; ``block(review)`` gives the block threshold
+    (e.g. :func:`default_block`; None leaves it to the summary). ``curve``: :func:`cost_curve` at ``review_fee``
+    when the caller has it already (the fraud page draws it)."""
+    from core.fraud.decisions import get_optimal_threshold
+
+    best = get_optimal_threshold(cost_curve(run, review_fee) if curve is None else curve)
     review = min(best["threshold"], 1.0)
     if digits is not None:
         review = round(float(review), digits)

@@ -58,18 +58,19 @@ def gallery_bytes(run, threshold: float, *, k: int = 4) -> bytes | None:
 def save_quality_run(root, run, *, threshold: float, costs: dict | None = None,
                      extra_metadata: dict | None = None, run_id: str | None = None,
                      gallery: bool = False) -> Path:
-    """Save the trained model, its metadata (classes, image size, costs) and the test predictions
+    """Save the trained model, its metadata (classes, image size) and the test predictions
     through the shared registry (atomic, JSON only, safe-mode Keras file).
     ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace". The
-    reject threshold scored with is saved once, in ``workspace.decision`` (``core.store.runmeta``), also for a
-    run saved without the summary (a defect-typing run has none). With ``gallery`` also a few caught
-    defects and their Grad-CAM maps (``gallery_bytes``)."""
+    reject threshold scored with and the ``costs`` (``{"escape": ..., "false_reject": ...}``) are saved once,
+    in ``workspace.decision`` (``core.store.runmeta``: ``cost_escape``, ``cost_false_reject``), also for a
+    run saved without the summary (a defect-typing run has none: it rejects nothing). With ``gallery`` also a
+    few caught defects and their Grad-CAM maps (``gallery_bytes``)."""
     from core.store.registry import save_run
 
-    meta = {**run.metadata(), "costs": costs or {}}
+    meta = run.metadata()
     ws = dict(extra_metadata or {})
-    if run.ok_class is not None:  # defect typing rejects nothing: its record has no threshold
-        ws["decision"] = {**(ws.get("decision") or {}), "threshold": float(threshold)}
+    if run.ok_class is not None:  # defect typing rejects nothing: its record has no threshold nor costs
+        ws["decision"] = {**(ws.get("decision") or {}), "threshold": float(threshold), **decision_costs(costs)}
     if ws:
         meta["workspace"] = ws
     csv = get_test_predictions(run, threshold).to_csv(index=False).encode()
@@ -78,6 +79,16 @@ def save_quality_run(root, run, *, threshold: float, costs: dict | None = None,
     if kept is not None:  # a few caught defects with heatmaps, for presenter mode
         files[GALLERY_FILE] = kept
     return save_run(root, model=run.model, metadata=meta, run_id=run_id, files=files)
+
+
+COST_KEYS = {"escape": "cost_escape", "false_reject": "cost_false_reject"}  # costs -> the decision record's names
+
+
+def decision_costs(costs: dict | None) -> dict:
+    """``costs`` (``{"escape": ..., "false_reject": ...}``) as the decision record's ``cost_escape`` /
+    ``cost_false_reject``; a cost not set (None, or not a number in an older run's metadata) is left out."""
+    return {COST_KEYS[k]: float(v) for k, v in (costs or {}).items()
+            if k in COST_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 def get_model_zip(run, *, threshold: float, costs: dict | None = None) -> bytes:

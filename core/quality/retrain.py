@@ -95,6 +95,7 @@ def retrain_quality(run_dir: Path, meta: dict, *, data, train_data, save_to: Pat
     from core.quality.data import LoadOptions, load_image_dataset
     from core.quality.evaluate import get_defect_labels, get_defect_scores
     from core.ml.verdict import compare_binary
+    from core.store.runmeta import decision, workspace
 
     say = progress or (lambda _m: None)
     run_dir = Path(run_dir)
@@ -146,14 +147,14 @@ def retrain_quality(run_dir: Path, meta: dict, *, data, train_data, save_to: Pat
     config = _config(meta)
     say(f"Training the challenger on {len(original.labels):,} original and {len(extra.labels):,} new image(s), "
         f"{config.epochs} epoch(s) at most")
-    costs = meta.get("costs") if isinstance(meta.get("costs"), dict) else {}
+    record = decision(meta)  # the champion's costs, from its one decision record
     # The CNN alone (no blend check, no baselines: the champion is what it is compared with), at the
     # champion's reject threshold and costs.
     outcome = service.train_and_decide(
         combined, config=config, ok_class=ok, ensemble=False, baselines=False,
         threshold=float(get_decision_settings(meta)["threshold"]),
-        cost_escape=float(costs.get("escape", service.COST_ESCAPE)),
-        cost_false_reject=float(costs.get("false_reject", service.COST_FALSE_REJECT)),
+        cost_escape=float(record.get("cost_escape", service.COST_ESCAPE)),
+        cost_false_reject=float(record.get("cost_false_reject", service.COST_FALSE_REJECT)),
         progress=lambda e, n, _l: say(f"Epoch {e} of {n}"))
     run, threshold = outcome.run, outcome.decision.threshold
     p_new = get_defect_scores(run.predict_proba(new.images[scored]), classes, ok)
@@ -163,7 +164,7 @@ def retrain_quality(run_dir: Path, meta: dict, *, data, train_data, save_to: Pat
     lineage = {"champion": run_dir.name, "champion_path": str(run_dir.resolve()), "holdout_period": PERIOD,
                "holdout_rows": int(scored.sum()), "new_rows": int(len(extra.labels)), "file_rows": int(len(new.labels)),
                "original_images": int(len(original.labels)), "trained_at": utc_now().isoformat(timespec="seconds")}
-    name = f"{(meta.get('workspace') or {}).get('name') or meta.get('run_id') or run_dir.name} · challenger"
+    name = f"{workspace(meta).get('name') or meta.get('run_id') or run_dir.name} · challenger"
     say("Saving the challenger")
     folder = service.save(outcome, Path(save_to), name=name, dataset_name="original images + newly inspected images",
                           lineage=lineage)

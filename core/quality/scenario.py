@@ -60,17 +60,23 @@ class QualityScenario(ScenarioBase):
 
     def upgrade_metadata(self, meta: dict, version: int) -> dict:
         """Runs saved before schema 1 kept the reject threshold at the top of the metadata as well as in
-        ``workspace.decision``: the one record is ``workspace.decision`` (``core.store.runmeta.migrate``). A
-        defect-typing run (no good-part class) rejects nothing, so its top-level threshold, which nothing
-        read, is dropped rather than shown as a decision."""
-        from core.store.runmeta import move_to_decision
+        ``workspace.decision``, runs saved before schema 2 the costs (``costs``: escape, false_reject): the one
+        record is ``workspace.decision`` (``core.store.runmeta.migrate``; ``cost_escape``, ``cost_false_reject``).
+        A defect-typing run (no good-part class) rejects nothing, so its top-level threshold and costs, which
+        no decision used, are dropped rather than shown as a decision."""
+        from core.quality.export import decision_costs
+        from core.store.runmeta import decision_record, move_to_decision
 
-        if version >= 1:
+        key = {0: "threshold", 1: "costs"}.get(version)
+        if key is None or key not in meta:
             return meta
         if meta.get("ok_class") is None:
-            meta.pop("threshold", None)
-            return meta
-        return move_to_decision(meta, None, ("threshold",))
+            meta.pop(key)
+        elif key == "threshold":
+            move_to_decision(meta, None, ("threshold",))
+        elif moved := decision_costs(c if isinstance(c := meta.pop(key), dict) else None):
+            decision_record(meta).update(moved)  # the moved costs win, as the moved threshold does
+        return meta
 
     def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
         if meta.get("task") == "defect_typing":

@@ -9,7 +9,8 @@ section of another shape (a hand edit, an older release), credit kept its decisi
 - ``workspace`` is a dict or absent; each of its known sections is of its type or absent
   (``WORKSPACE_SECTIONS``), the headline's lists hold only figures (dicts) or sentences (strings);
 - the decision record is ``workspace.decision``, saved once (a scenario moves an older run's own copy
-  there with its ``upgrade_metadata`` hook; credit's threshold and scorecard, quality's top-level threshold);
+  there with its ``upgrade_metadata`` hook: schema 0 to 1, credit's threshold and scorecard and quality's
+  top-level threshold; 1 to 2, fraud's top-level model threshold and quality's top-level costs);
 - a run saved by a newer release (a higher ``schema_version``) is refused with a ``DataValidationError``
   (the Runs list shows it as unreadable, with the message).
 
@@ -26,7 +27,7 @@ from typing import Any, Mapping
 
 from core.errors import DataValidationError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_KEY = "schema_version"
 # The known sections of the workspace summary (core.report.runsummary.envelope) and the type each must have.
 WORKSPACE_SECTIONS: dict[str, type | tuple[type, ...]] = {
@@ -64,10 +65,16 @@ def migrate(meta: Mapping, *, name: str = "run") -> dict:
             f"{type(meta).__name__}. Fix: restore the run's own metadata.json, or delete the run and train again.")
     version = schema_version_of(meta, name=name)
     out = copy.deepcopy(dict(meta))
-    if version < 1:
-        out = _v0_to_v1(out)
+    for step in _STEPS[version:]:
+        out = step(out)
     out[SCHEMA_KEY] = SCHEMA_VERSION
     return out
+
+
+def _upgrade(meta: dict, version: int) -> dict:
+    """``meta`` after its scenario's own step from schema ``version`` to the next (``upgrade_metadata``)."""
+    upgrade = getattr(_find(meta.get("scenario")), "upgrade_metadata", None)
+    return upgrade(meta, version) if callable(upgrade) else meta
 
 
 def _v0_to_v1(meta: dict) -> dict:
@@ -87,9 +94,16 @@ def _v0_to_v1(meta: dict) -> dict:
             for key, kind in HEADLINE_PARTS.items():
                 if key in head and not isinstance(head[key], kind):
                     del head[key]
-    scenario = _find(meta.get("scenario"))
-    upgrade = getattr(scenario, "upgrade_metadata", None)
-    return upgrade(meta, 0) if callable(upgrade) else meta
+    return _upgrade(meta, 0)
+
+
+def _v1_to_v2(meta: dict) -> dict:
+    """Schema 1 to 2: the values a scenario still kept beside its decision record as well (fraud's model
+    threshold, quality's costs) moved into it, so each is saved once."""
+    return _upgrade(meta, 1)
+
+
+_STEPS = (_v0_to_v1, _v1_to_v2)  # _STEPS[v] brings schema v to v + 1; one more step per new SCHEMA_VERSION
 
 
 def _find(key):
@@ -100,19 +114,25 @@ def _find(key):
     return find_scenario(key)
 
 
-def move_to_decision(meta: dict, part: str | None, keys: tuple[str, ...]) -> dict:
+def move_to_decision(meta: dict, part: str | None, keys: tuple[str, ...], *,
+                     names: Mapping[str, str] | None = None) -> dict:
     """For a scenario's ``upgrade_metadata``: move ``keys`` of its own section ``meta[part]`` (of ``meta``
     itself when ``part`` is None: an older run's top-level copy of the decision record) into
-    ``workspace.decision``, the one place it is kept. The moved values win: they are what the run scored with."""
+    ``workspace.decision``, the one place it is kept, under ``names[key]`` when given (else ``key``).
+    The moved values win: they are what the run scored with."""
     own = meta if part is None else meta.get(part)
     if not isinstance(own, dict) or not any(k in own for k in keys):
         return meta
-    ws = meta.setdefault("workspace", {})
-    record = ws.setdefault("decision", {})
+    record = decision_record(meta)
     for k in keys:
         if k in own:
-            record[k] = own.pop(k)
+            record[(names or {}).get(k, k)] = own.pop(k)
     return meta
+
+
+def decision_record(meta: dict) -> dict:
+    """``meta``'s ``workspace.decision`` to write into, made (with the workspace) when absent."""
+    return meta.setdefault("workspace", {}).setdefault("decision", {})
 
 
 # ---------------------------------------------------------------- reading a migrated dict in place

@@ -251,8 +251,9 @@ class ScenarioBase:
         return ()
 
     def upgrade_metadata(self, meta: dict, version: int) -> dict:
-        """``meta`` of schema ``version`` with this scenario's own older layout moved to today's
-        (``core.store.runmeta.migrate`` calls it after the shared step); as it is by default."""
+        """``meta`` of schema ``version`` with this scenario's own layout of that schema moved to the next
+        one's (``core.store.runmeta.migrate`` calls it once per step, after the shared part of the step, so a
+        schema-0 run hears 0, then 1 ...); as it is by default."""
         return meta
 
     def decision_note(self, meta: dict) -> str:

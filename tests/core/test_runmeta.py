@@ -2,7 +2,9 @@
 
 ``data/runmeta_v0/*.json.gz`` are ``metadata.json`` files as the four scenarios saved them before the schema
 version existed (tiny trained runs of tests/workspace/conftest.py, saved with a workspace summary; credit
-also without one), so the migration is tested on what users have on disk.
+also without one), ``data/runmeta_v1/*.json.gz`` fraud and quality runs as saved at schema 1 (fraud by its
+service, quality as its page saves: with the summary and its costs), so the migration is tested on what
+users have on disk.
 """
 
 from __future__ import annotations
@@ -20,11 +22,16 @@ from core.store.runmeta import (SCHEMA_KEY, SCHEMA_VERSION, Headline, RunMeta, W
                           migrate, section, workspace)
 
 V0 = Path(__file__).parent / "data" / "runmeta_v0"
+V1 = Path(__file__).parent / "data" / "runmeta_v1"
 NAMES = ("credit", "credit_plain", "fraud", "demand", "quality")
 
 
 def _v0(name: str) -> dict:
     return json.loads(gzip.decompress((V0 / f"{name}.json.gz").read_bytes()))
+
+
+def _v1(name: str) -> dict:
+    return json.loads(gzip.decompress((V1 / f"{name}.json.gz").read_bytes()))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -44,11 +51,75 @@ def test_round_trip_of_every_scenario(name):
                                 "quality": "image"}[typed.scenario]
 
 
-@pytest.mark.parametrize("name", ("fraud", "demand"))
-def test_migration_of_a_well_formed_run_only_adds_the_version(name):
-    old = _v0(name)
+def test_migration_of_a_well_formed_run_only_adds_the_version():
+    old = _v0("demand")
     assert migrate(old) == {**old, SCHEMA_KEY: SCHEMA_VERSION}
     assert SCHEMA_KEY not in old  # the caller's dict is left as it was
+
+
+def test_one_migration_step_per_schema_version():
+    from core.store import runmeta
+
+    assert len(runmeta._STEPS) == SCHEMA_VERSION == 2
+
+
+@pytest.mark.parametrize("old", (_v0("fraud"), _v1("fraud")), ids=("v0", "v1"))
+def test_fraud_model_threshold_is_kept_once_in_the_record(old):
+    from core.serve.decisions import get_decision_settings
+
+    record = old["workspace"]["decision"]
+    assert old["threshold"] == 0.37 != record["review_threshold"]  # the model's own line beside the chosen one
+    meta = migrate(old)
+    assert "threshold" not in meta and decision(meta) == {**record, "model_threshold": 0.37}
+    assert {k: v for k, v in meta.items() if k not in ("workspace", SCHEMA_KEY)} == \
+        {k: v for k, v in old.items() if k not in ("threshold", "workspace", SCHEMA_KEY)}
+    # The same decision as before the move: the chosen review and block lines, not the model's own.
+    assert get_decision_settings(meta) == {"review_threshold": record["review_threshold"],
+                                           "block_threshold": record["block_threshold"]}
+    assert "threshold" in old  # the caller's dict is left as it was
+
+
+def test_fraud_run_saved_without_a_review_threshold_reviews_at_the_model_threshold():
+    from core.serve.decisions import get_decision_settings
+
+    meta = migrate({"scenario": "fraud", "run_id": "plain", SCHEMA_KEY: 1, "threshold": 0.42})
+    assert meta["workspace"] == {"decision": {"model_threshold": 0.42}} and not has_summary(meta)
+    assert get_decision_settings(meta) == {"review_threshold": 0.42, "block_threshold": 0.9}
+
+
+def test_quality_costs_are_kept_once_in_the_record():
+    from core.serve.decisions import get_decision_settings
+
+    old = _v1("quality")
+    assert old[SCHEMA_KEY] == 1 and "threshold" not in old  # schema 1 kept the threshold once already
+    record = old["workspace"]["decision"]
+    assert old["costs"] == {"escape": 80.0, "false_reject": 3.0}
+    assert (record["cost_escape"], record["cost_false_reject"]) == (80.0, 3.0)  # ... and its costs twice
+    meta = migrate(old)
+    assert "costs" not in meta and decision(meta) == record
+    assert get_decision_settings(meta) == get_decision_settings({**old, SCHEMA_KEY: 2}) == {"threshold": 0.4}
+    assert {k: v for k, v in meta.items() if k not in ("workspace", SCHEMA_KEY)} == \
+        {k: v for k, v in old.items() if k not in ("costs", "workspace", SCHEMA_KEY)}
+
+
+def test_quality_costs_of_an_older_run_move_into_its_record():
+    base = {"scenario": "quality", "ok_class": "ok", "class_names": ["ok", "pit"], SCHEMA_KEY: 1}
+    # Saved without the summary (the page's model download): the costs become the record's.
+    plain = migrate({**base, "workspace": {"decision": {"threshold": 0.3}},
+                     "costs": {"escape": 40.0, "false_reject": None}})
+    assert plain["workspace"] == {"decision": {"threshold": 0.3, "cost_escape": 40.0}} and "costs" not in plain
+    # Both saved and different: the top-level costs win, as the moved threshold does.
+    both = migrate({**base, "workspace": {"decision": {"threshold": 0.3, "cost_escape": 50.0, "cost_false_reject": 2.0}},
+                    "costs": {"escape": 60.0, "false_reject": 1.0, "other": 5.0}})
+    assert decision(both) == {"threshold": 0.3, "cost_escape": 60.0, "cost_false_reject": 1.0}
+    # None set, or not numbers: nothing is moved and nothing is made up.
+    for costs in ({}, None, "cheap", {"escape": "high"}):
+        empty = migrate({**base, "costs": costs})
+        assert "costs" not in empty and "workspace" not in empty
+    # Defect typing rejects nothing: its costs are not turned into a decision.
+    typing = migrate({**base, "ok_class": None, "costs": {"escape": 40.0},
+                      "workspace": {"decision": {"task": "defect_typing"}}})
+    assert "costs" not in typing and decision(typing) == {"task": "defect_typing"}
 
 
 def test_quality_reject_threshold_is_kept_once():
@@ -56,7 +127,8 @@ def test_quality_reject_threshold_is_kept_once():
     assert old["threshold"] == old["workspace"]["decision"]["threshold"] == 0.5  # saved twice before
     meta = migrate(old)
     assert "threshold" not in meta and decision(meta) == old["workspace"]["decision"]
-    rest = {k: v for k, v in old.items() if k not in ("threshold", "workspace")}
+    assert old["costs"] == {} and "costs" not in meta  # no costs were set: nothing to move
+    rest = {k: v for k, v in old.items() if k not in ("threshold", "costs", "workspace")}
     assert {k: v for k, v in meta.items() if k not in ("workspace", SCHEMA_KEY)} == rest
     assert "threshold" in old  # the caller's dict is left as it was
 
@@ -143,9 +215,9 @@ def test_typed_parts_build_and_read():
 
 def test_newer_schema_is_refused_with_expected_got_fix():
     with pytest.raises(DataValidationError, match=r"Run 'r9' was saved by a newer version of the studio \(run "
-                                                  r"metadata schema 2\); this version reads schema 1 and older\. Fix:"):
+                                                  r"metadata schema 3\); this version reads schema 2 and older\. Fix:"):
         migrate({"scenario": "credit", SCHEMA_KEY: SCHEMA_VERSION + 1}, name="r9")
-    with pytest.raises(DataValidationError, match=r"expected a whole schema_version from 0 to 1 .* got 'one'"):
+    with pytest.raises(DataValidationError, match=r"expected a whole schema_version from 0 to 2 .* got 'one'"):
         migrate({"scenario": "credit", SCHEMA_KEY: "one"})
     with pytest.raises(DataValidationError, match="expected a JSON object in its metadata.json; got list"):
         migrate([1, 2])

@@ -7,27 +7,28 @@ import streamlit as st
 from core.errors import DataValidationError
 from core.fraud import charts as fc
 from core.fraud.alerts import build_alert_queue, filter_alerts
-from core.fraud.decisions import compute_cost_curve, compute_decision_bands, get_optimal_threshold
-from core.fraud.service import decision_thresholds, default_block
+from core.fraud.decisions import compute_decision_bands
+from core.fraud.service import cost_curve, decide, decision_thresholds, default_block
 from core.data.safety import safe_csv_bytes
 
 from ui.common import get_currency, money, money_label, plain_columns, side_note
 from ui.fraud.base import K, fail
 
 
+REVIEW_DIGITS = 3  # the page's review line is rounded to this many decimals
+
+
 def optimal_review(run, fee: float) -> tuple:
-    """The savings curve over review thresholds at this review fee, and its optimum."""
-    test = run.test
-    curve = compute_cost_curve(test["label"].to_numpy(), test[run.score_column].to_numpy(), test["amount"].to_numpy(),
-                               review_fee=fee)
-    return curve, get_optimal_threshold(curve)
+    """The savings curve over review thresholds at this review fee, and the service's decision on it
+    (``core.fraud.service.decide``: the review line, and the curve's optimum as ``policy``)."""
+    curve = cost_curve(run, fee)
+    return curve, decide(run, review_fee=fee, digits=REVIEW_DIGITS, curve=curve)
 
 
 def start_at_optimum(run) -> None:
     """A new model's review line starts at its optimum for the page's review fee (the 'Use the optimal
     review threshold' button's value), so every tab reads the same line from the first view."""
-    best = optimal_review(run, float(st.session_state.get(K + "fee", 5.0)))[1]
-    st.session_state[K + "review_t"] = round(min(best["threshold"], 1.0), 3)
+    st.session_state[K + "review_t"] = optimal_review(run, float(st.session_state.get(K + "fee", 5.0)))[1].review
 
 
 def show_alert_policy(run) -> None:
@@ -37,13 +38,14 @@ def show_alert_policy(run) -> None:
     p = test[run.score_column].to_numpy()  # the recommended model's risk
     fee = st.number_input(money_label("Review fee per alert"), 0.0, 1000.0, 5.0, 1.0, key=K + "fee", format="%.2f",
                           help="Each missed fraud costs its amount; each alert costs this fee.")
-    curve, best = optimal_review(run, fee)
-    st.session_state.setdefault(K + "review_t", round(min(best["threshold"], 1.0), 3))
+    curve, decided = optimal_review(run, fee)
+    best = decided.policy
+    st.session_state.setdefault(K + "review_t", decided.review)
     c1, c2 = st.columns(2)
     review_t = c1.slider("Review at or above risk", 0.0, 1.0, key=K + "review_t", step=0.005)
     block_t = c2.slider("Block at or above risk", 0.0, 1.0, default_block(review_t), step=0.005, key=K + "block_t")
     st.button(f"Use the optimal review threshold ({best['threshold']:.3f})",
-              on_click=lambda: st.session_state.update({K + "review_t": round(min(best["threshold"], 1.0), 3)}))
+              on_click=lambda: st.session_state.update({K + "review_t": decided.review}))
     alerts_now = int((p >= review_t).sum())
     c1, c2, c3 = st.columns(3)
     c1.metric("Optimal: alerts", f"{best['alerts']:,.0f}", **side_note(f"threshold {best['threshold']:.3f}"))
