@@ -49,7 +49,7 @@ def scored_and_inspected(work: Path) -> dict:
     (work / "original.zip").write_bytes(image_zip({"ok": 30, "scratch": 8, "crack": 8}, 0, folders=True))
     run = work / "runs" / "quality-1"
     run_cli("train", "--scenario", "quality", "--data", work / "original.zip", "--image-size", str(SIZE),
-            "--epochs", "1", "--threshold", "0.4", "--save", run)
+            "--epochs", "1", "--threshold", "0.4", "--cost-escape", "70", "--save", run)
     # The batch the run scores: parts 0..29 (of 40 inspected later), flat and unlabelled, as on the line.
     batch = {"ok": 20, "scratch": 10, "crack": 10}
     flat = zipfile.ZipFile(io.BytesIO(image_zip(batch, 5, folders=False)))
@@ -89,6 +89,9 @@ def test_a_quality_challenger_is_judged_on_the_inspected_images_the_champion_sco
     champion = json.loads((run / "metadata.json").read_text())
     assert meta["config"] == champion["config"] and meta["image_size"] == SIZE
     assert meta["workspace"]["decision"]["threshold"] == 0.4 and "threshold" not in meta  # the one record
+    # ... with the champion's costs, read from its record and saved there once
+    assert (meta["workspace"]["decision"]["cost_escape"], meta["workspace"]["decision"]["cost_false_reject"]) == \
+        (70.0, 2.0) and "costs" not in meta and "costs" not in champion
     lineage = meta["workspace"]["lineage"]
     assert lineage["champion"] == "quality-1" and lineage["holdout_rows"] == 30 and lineage["original_images"] == 46
     status = json.loads((challenger / "monitor" / "status.json").read_text())
