@@ -63,6 +63,9 @@ def test_training_shows_metrics_baselines_and_queue(trained):
     # One decision threshold: the table's precision and recall are at the review line, which starts at its optimum.
     review = at.slider(key="fraud.review_t").value
     assert review == pytest.approx(float(_metric(at, "Optimal: alerts").delta.split()[-1]), abs=0.001)
+    from core.fraud import service
+
+    assert review == service.decide(run, review_fee=5.0, digits=3).review  # the service's rule, written once
     assert "Threshold" not in table.columns
     y, p = run.test["label"].to_numpy(), run.test["score_network"].to_numpy()
     flagged = p >= review
@@ -97,6 +100,11 @@ def test_policy_recomputes_without_retraining(trained):
     assert at.number_input(key="fraud.fee").label == "Review fee per alert (€)"
     bands = next(d.value for d in at.dataframe if "band" in d.value.columns)
     assert bands["transactions"].sum() > 0
+    _button(at, "Use the optimal review threshold").click().run()  # the optimum at the dearer review fee
+    from core.fraud import service
+
+    assert at.slider(key="fraud.review_t").value == \
+        service.decide(at.session_state["fraud.run"], review_fee=200.0, digits=3).review
     at.slider(key="fraud.review_t").set_value(0.95)
     at.slider(key="fraud.block_t").set_value(0.2).run()
     # ...and bad bands say why; the export is refused by the same rule (core.fraud.service.decision_thresholds)
