@@ -231,6 +231,8 @@ def test_each_scenario_save_stores_the_summary(tmp_path, credit_run, fraud_run, 
     from core.credit.scorecard import ScorecardConfig
 
     summaries["credit"]["decision"]["scorecard"] = asdict(ScorecardConfig())
+    # Fraud's, with the recommended model's own threshold beside the chosen review and block lines.
+    summaries["fraud"]["decision"]["model_threshold"] = float(fraud_run.tabular.recommended_threshold)
     for key, path in paths.items():
         meta = read_metadata(path)
         assert meta["scenario"] == key and meta["workspace"] == summaries[key]
