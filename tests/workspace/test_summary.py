@@ -240,9 +240,12 @@ def test_each_scenario_save_stores_the_summary(tmp_path, credit_run, fraud_run, 
     assert load_credit_model(paths["credit"]).threshold == 0.3  # still loads as before
     latest, skipped = get_latest_runs(tmp_path)
     assert set(latest) == {"credit", "fraud", "demand", "quality"} and not skipped
-    # Without extra metadata nothing is added (older callers keep working).
-    plain = save_fraud_run(fraud_run, tmp_path / "plain")
-    assert "workspace" not in read_metadata(plain)
+    # Without extra metadata no summary is added (older callers keep working): only the decision record,
+    # which keeps the model's own threshold, as credit's and quality's record is kept without a summary.
+    from core.store.runmeta import has_summary
+
+    plain = read_metadata(save_fraud_run(fraud_run, tmp_path / "plain"))
+    assert not has_summary(plain) and set(plain["workspace"]) == {"decision"}
 
 
 def test_cli_save_writes_the_workspace_summary(tmp_path, credit_small):
