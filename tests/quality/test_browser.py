@@ -157,7 +157,8 @@ def test_after_training_every_tab_runs_without_tensorflow_in_the_server(own_url,
         page.screenshot(path="/tmp/quality_job_saved.png", full_page=True)
     (folder,) = [p for p in (own_dir / "runs").glob("quality-*") if p.is_dir()]
     meta = read_metadata(folder)
-    assert meta["costs"] == {"escape": 50.0, "false_reject": 2.0}  # the page's costs, untouched here
+    record = meta["workspace"]["decision"]  # the page's costs, untouched here, saved once in the decision record
+    assert (record["cost_escape"], record["cost_false_reject"]) == (50.0, 2.0) and "costs" not in meta
     assert 0 <= meta["workspace"]["decision"]["threshold"] <= 1 and meta["workspace"]["name"]
 
 

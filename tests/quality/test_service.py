@@ -90,7 +90,8 @@ def test_train_and_decide_save_load_explain_round_trip(small_data, tmp_path):
     meta = read_metadata(folder)
     assert meta["workspace"]["decision"]["threshold"] == out.decision.threshold
     assert meta["workspace"]["name"] == "service test"
-    assert meta["costs"] == {"escape": 40.0, "false_reject": 4.0}
+    record = meta["workspace"]["decision"]  # the costs, saved once in the decision record
+    assert (record["cost_escape"], record["cost_false_reject"]) == (40.0, 4.0) and "costs" not in meta
     loaded = service.load(folder)
     images = out.run.test.images[:5]
     assert np.allclose(loaded.predict_proba(images), out.run.predict_proba(images), atol=1e-5)
