@@ -27,13 +27,16 @@ def build_metadata(run, *, threshold: float | None = None,
     """JSON-ready description of a `CreditRun` (everything but the Keras weights).
 
     ``extra_metadata`` (the workspace summary, see ``core.workspace``) is stored under "workspace". The
-    decision record (the decline threshold scored with and the scorecard) is saved once, in
-    ``workspace.decision`` (``core.store.runmeta``), also for a run saved without the summary.
+    decision record (the decline threshold scored with, the scorecard and the network's own threshold,
+    ``model_threshold``) is saved once, in ``workspace.decision`` (``core.store.runmeta``), also for a run
+    saved without the summary.
     """
     tab = run.tabular
+    own = tab.save_metadata()
+    model_threshold = own.pop("threshold")  # the network's own line (its rule on the validation rows): in the record
     meta = {
         "scenario": "credit",
-        **tab.save_metadata(),
+        **own,
         "credit": {
             "target": run.setup.target,
             "positive": str(run.setup.positive),
@@ -46,7 +49,7 @@ def build_metadata(run, *, threshold: float | None = None,
     }
     ws = dict(extra_metadata or {})
     ws["decision"] = {**(ws.get("decision") or {}), "threshold": float(run.threshold if threshold is None else threshold),
-                      "scorecard": asdict(scorecard)}
+                      "scorecard": asdict(scorecard), "model_threshold": float(model_threshold)}
     meta["workspace"] = ws
     return meta
 

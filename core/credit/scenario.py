@@ -76,15 +76,22 @@ class CreditScenario(ScenarioBase):
         from core.serve.decisions import saved_decision
 
         dec = saved_decision(meta)
-        thr = dec.get("threshold", meta.get("threshold", 0.5))
+        thr = dec.get("threshold", dec.get("model_threshold", 0.5))
         return {"threshold": float(thr)}
 
     def upgrade_metadata(self, meta: dict, version: int) -> dict:
         """Runs saved before schema 1 kept the decline threshold and the scorecard in ``credit`` as well as
-        in ``workspace.decision``: the one record is ``workspace.decision`` (``core.store.runmeta.migrate``)."""
+        in ``workspace.decision``; runs saved before schema 2 kept the network's own threshold at the top of
+        the metadata, beside a record that names a different (the decline) threshold. The one record is
+        ``workspace.decision``, the network's threshold in it as ``model_threshold``
+        (``core.store.runmeta.migrate``, one step per version)."""
         from core.store.runmeta import move_to_decision
 
-        return move_to_decision(meta, "credit", ("threshold", "scorecard")) if version < 1 else meta
+        if version == 0:
+            return move_to_decision(meta, "credit", ("threshold", "scorecard"))
+        if version == 1:
+            return move_to_decision(meta, None, ("threshold",), names={"threshold": "model_threshold"})
+        return meta
 
     def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
         return (DecisionControl("threshold", "Decline when P(default) is at or above", 0.0, 1.0, 0.005, key="thr"),)

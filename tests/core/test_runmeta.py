@@ -151,9 +151,15 @@ def test_quality_run_saved_without_summary_reads_its_threshold_from_the_record()
 def test_credit_decision_record_is_kept_once():
     old = _v0("credit")
     assert old["credit"]["threshold"] == old["workspace"]["decision"]["threshold"] == 0.3  # saved twice before
+    network_own = old["threshold"]  # the network's own line, a different value at the top
+    assert network_own != 0.3
     meta = migrate(old)
-    assert "threshold" not in meta["credit"] and "scorecard" not in meta["credit"]
-    assert decision(meta) == {**old["workspace"]["decision"], "scorecard": old["credit"]["scorecard"]}
+    assert "threshold" not in meta["credit"] and "scorecard" not in meta["credit"] and "threshold" not in meta
+    assert decision(meta) == {**old["workspace"]["decision"], "scorecard": old["credit"]["scorecard"],
+                              "model_threshold": network_own}
+    from core.serve.decisions import get_decision_settings
+
+    assert get_decision_settings(meta)["threshold"] == 0.3  # the decline line scored with is unchanged
     others = {k: v for k, v in meta["workspace"].items() if k != "decision"}
     assert others == {k: v for k, v in old["workspace"].items() if k != "decision"}
     assert has_summary(meta) and RunMeta.from_dict(meta).has_summary
@@ -163,7 +169,9 @@ def test_credit_run_saved_without_summary_gets_its_decision_record():
     old = _v0("credit_plain")
     assert "workspace" not in old
     meta = migrate(old)
-    assert meta["workspace"] == {"decision": {"threshold": 0.25, "scorecard": old["credit"]["scorecard"]}}
+    assert meta["workspace"] == {"decision": {"threshold": 0.25, "scorecard": old["credit"]["scorecard"],
+                                              "model_threshold": old["threshold"]}}
+    assert "threshold" not in meta
     assert not has_summary(meta) and not RunMeta.from_dict(meta).has_summary
     from core.credit.persist import LoadedCreditModel
     from core.credit.scorecard import ScorecardConfig

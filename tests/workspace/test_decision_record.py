@@ -68,3 +68,19 @@ def test_quality_run_saves_its_threshold_and_costs_once_and_reads_them_back(qual
     plain = read_metadata(save_quality_run(tmp_path, quality_run, threshold=0.5,
                                            costs={"escape": 60.0, "false_reject": None}, run_id="quality-b"))
     assert "costs" not in plain and plain["workspace"] == {"decision": {"threshold": 0.5, "cost_escape": 60.0}}
+
+
+def test_credit_run_saves_its_decision_once_and_reads_it_back(saved_demo_runs):
+    from core.credit.persist import load_credit_model
+
+    path = saved_demo_runs["credit"]
+    saved = _on_disk(path)
+    assert saved[SCHEMA_KEY] == SCHEMA_VERSION and "threshold" not in saved
+    assert "threshold" not in saved["credit"] and "scorecard" not in saved["credit"]
+    record = saved["workspace"]["decision"]
+    assert {"threshold", "scorecard", "model_threshold"} <= set(record)
+    assert 0 < record["model_threshold"] < 1
+    meta = read_metadata(path)
+    assert meta == saved == migrate(saved) and RunMeta.from_dict(meta).decision == record
+    assert get_decision_settings(meta) == {"threshold": record["threshold"]}
+    assert load_credit_model(path).threshold == record["threshold"]

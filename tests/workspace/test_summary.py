@@ -225,12 +225,14 @@ def test_each_scenario_save_stores_the_summary(tmp_path, credit_run, fraud_run, 
         "demand": save_demand_run(demand_run, tmp_path, params, extra_metadata=summaries["demand"]),
         "quality": save_quality_run(tmp_path, quality_run, threshold=0.5, extra_metadata=summaries["quality"]),
     }
-    # Credit's decision record is saved once, in the summary's decision, with the scorecard it scores with.
+    # Credit's decision record is saved once, in the summary's decision, with the scorecard it scores with and
+    # the network's own threshold (its rule on the validation rows) beside the decline line.
     from dataclasses import asdict
 
     from core.credit.scorecard import ScorecardConfig
 
     summaries["credit"]["decision"]["scorecard"] = asdict(ScorecardConfig())
+    summaries["credit"]["decision"]["model_threshold"] = float(credit_run.threshold)
     # Fraud's, with the recommended model's own threshold beside the chosen review and block lines.
     summaries["fraud"]["decision"]["model_threshold"] = float(fraud_run.tabular.recommended_threshold)
     for key, path in paths.items():
