@@ -88,7 +88,6 @@ def test_averaged_networks_save_as_one_model_that_loads_explains_and_exports_to_
     table) are one Keras model: saved, loaded, scored and explained as one, and its ONNX export gives
     the same probabilities within 1e-5."""
     from core.credit.pipeline import default_credit_config, train_credit
-    from core.runtime.onnx import OnnxModel, export_onnx
 
     run = train_credit(small_df, target="default", config=default_credit_config(
         epochs=2, seed=0, bins=4, n_models=2, baselines=("logistic_regression",)))
@@ -97,6 +96,14 @@ def test_averaged_networks_save_as_one_model_that_loads_explains_and_exports_to_
     assert {"tabular_network_0", "tabular_network_1"} <= names
     folder = save_credit_run(run, tmp_path / "averaged", threshold=0.5)
     assert sorted(f.name for f in folder.iterdir() if f.suffix == ".keras") == ["model.keras"]
+    _scores_explains_and_exports_as_trained(run, folder)
+
+
+def _scores_explains_and_exports_as_trained(run, folder) -> None:
+    """The saved run predicts the trained network's probabilities, explains rows, and its ONNX export gives
+    the same probabilities within 1e-5."""
+    from core.runtime.onnx import OnnxModel, export_onnx
+
     loaded = load_credit_model(folder)
     np.testing.assert_allclose(loaded.predict(run.test_df), run.p_test, atol=1e-6)
     values, cols = loaded.explain_fn(run.test_df.iloc[:2])
@@ -104,8 +111,7 @@ def test_averaged_networks_save_as_one_model_that_loads_explains_and_exports_to_
     out = export_onnx(folder)
     assert out["max_abs_diff"] <= 1e-5
     X = run.tabular.preprocessor.encode(run.tabular.preprocessor.transform_codes(run.test_df)).astype(np.float32)
-    np.testing.assert_allclose(OnnxModel(out["path"])(X).ravel(), run.tabular.proba["network"],
-                               atol=1e-5)
+    np.testing.assert_allclose(OnnxModel(out["path"])(X).ravel(), run.tabular.proba["network"], atol=1e-5)
 
 
 def test_refit_network_is_saved_scored_explained_and_exported_while_choices_stay_validated(small_df, tmp_path):
@@ -115,7 +121,6 @@ def test_refit_network_is_saved_scored_explained_and_exported_while_choices_stay
     from core.credit.pipeline import default_credit_config, train_credit
     from core.ml.tabular_fit import refit_epochs
     from core.ml.training import kept_epoch
-    from core.runtime.onnx import OnnxModel, export_onnx
 
     cfg = dict(epochs=3, seed=0, bins=4, baselines=("logistic_regression",))
     plain = train_credit(small_df, target="default", config=default_credit_config(refit="off", **cfg))
@@ -128,12 +133,4 @@ def test_refit_network_is_saved_scored_explained_and_exported_while_choices_stay
     np.testing.assert_allclose(tab.val_proba["network"], plain.tabular.val_proba["network"], atol=1e-5)
     assert tab.threshold == pytest.approx(plain.tabular.threshold)
     assert np.abs(run.p_test - plain.p_test).max() > 1e-4  # the refit network is a different model
-    folder = save_credit_run(run, tmp_path / "refit", threshold=0.5)
-    loaded = load_credit_model(folder)
-    np.testing.assert_allclose(loaded.predict(run.test_df), run.p_test, atol=1e-6)
-    values, cols = loaded.explain_fn(run.test_df.iloc[:2])
-    assert values.shape == (2, len(cols)) and np.isfinite(values).all()
-    out = export_onnx(folder)
-    assert out["max_abs_diff"] <= 1e-5
-    X = tab.preprocessor.encode(tab.preprocessor.transform_codes(run.test_df)).astype(np.float32)
-    np.testing.assert_allclose(OnnxModel(out["path"])(X).ravel(), tab.proba["network"], atol=1e-5)
+    _scores_explains_and_exports_as_trained(run, save_credit_run(run, tmp_path / "refit", threshold=0.5))
