@@ -358,12 +358,8 @@ def summarize_epochs(history: dict, epochs: int | None = None) -> dict:
     """Epochs run, the best epoch (the weights kept) and whether early stopping ended training.
     With early stopping's loss in the history, the best epoch is the one it keeps (:func:`kept_epoch`);
     otherwise the epoch with the lowest loss."""
-    if history.get(MONITOR):
-        losses = history[MONITOR]
-        best = kept_epoch(losses)
-    else:
-        losses = history.get("val_loss") or history.get("loss") or []
-        best = lowest_loss_epoch(history)
+    losses = history.get(MONITOR) or history.get("val_loss") or history.get("loss") or []
+    best = kept_epoch(losses) if history.get(MONITOR) else lowest_loss_epoch(history)
     out = {"epochs_run": len(losses), "best_epoch": best}
     if epochs is not None:
         out["epochs_max"] = int(epochs)

@@ -27,7 +27,8 @@ def warm_templates(names=TEMPLATES) -> None:
 
     def build(obj) -> None:
         for prop in obj.to_plotly_json():
-            for part in (lambda v: v if isinstance(v, tuple) else (v,))(obj[prop]):
+            value = obj[prop]  # reading a part builds it
+            for part in value if isinstance(value, tuple) else (value,):
                 if isinstance(part, BasePlotlyType):
                     build(part)
 
