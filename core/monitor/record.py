@@ -292,21 +292,18 @@ class PredictionRecorder:
     def _without_personal_data(self, frame: pd.DataFrame, notices: list[str] | None = None,
                                pause=None) -> pd.DataFrame:
         """``frame`` without the input columns that are personal data: the run's recorded ones, and those whose
-        values in the first 2,000 rows look like it (a column is left out of every row or of none). With
-        ``pause``, the columns are looked at one by one with ``pause()`` between them (the same verdicts:
-        each column is judged on its own values)."""
+        values in the first 2,000 rows look like it (a column is left out of every row or of none). The columns
+        are looked at one by one, with ``pause()`` between them when given."""
         from core.data.privacy import detect_personal_columns
 
         inputs = [c for c in frame.columns if c.startswith(INPUT_PREFIX)]
         recorded = set(personal_columns(self.meta))
         sample = frame[inputs].head(2_000).rename(columns=lambda c: c[len(INPUT_PREFIX):])
         found: set[str] = set()
-        if inputs and pause is None:
-            found = {p.column for p in detect_personal_columns(sample)}
-        elif inputs:
-            for i in range(len(inputs)):
+        for i in range(len(inputs)):  # one column at a time: each is judged on its own values
+            if pause is not None:
                 pause()
-                found |= {p.column for p in detect_personal_columns(sample.iloc[:, [i]])}
+            found |= {p.column for p in detect_personal_columns(sample.iloc[:, [i]])}
         drop = [c for c in inputs if c[len(INPUT_PREFIX):] in recorded | found]
         self._note_left_out((c[len(INPUT_PREFIX):] for c in drop), notices)
         return frame.drop(columns=drop)

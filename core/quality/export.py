@@ -84,10 +84,13 @@ def save_quality_run(root, run, *, threshold: float, costs: dict | None = None,
 COST_KEYS = {"escape": "cost_escape", "false_reject": "cost_false_reject"}  # costs -> the decision record's names
 
 
-def decision_costs(costs: dict | None) -> dict:
+def decision_costs(costs) -> dict:
     """``costs`` (``{"escape": ..., "false_reject": ...}``) as the decision record's ``cost_escape`` /
-    ``cost_false_reject``; a cost not set (None, or not a number in an older run's metadata) is left out."""
-    return {COST_KEYS[k]: float(v) for k, v in (costs or {}).items()
+    ``cost_false_reject``; a cost not set (None, or not a number in an older run's metadata) is left out,
+    and costs of another shape than a dict give none."""
+    if not isinstance(costs, dict):
+        return {}
+    return {COST_KEYS[k]: float(v) for k, v in costs.items()
             if k in COST_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 

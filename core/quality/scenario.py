@@ -74,8 +74,10 @@ class QualityScenario(ScenarioBase):
             meta.pop(key)
         elif key == "threshold":
             move_to_decision(meta, None, ("threshold",))
-        elif moved := decision_costs(c if isinstance(c := meta.pop(key), dict) else None):
-            decision_record(meta).update(moved)  # the moved costs win, as the moved threshold does
+        else:
+            moved = decision_costs(meta.pop(key))
+            if moved:
+                decision_record(meta).update(moved)  # the moved costs win, as the moved threshold does
         return meta
 
     def decision_controls(self, meta: dict) -> tuple[DecisionControl, ...]:
