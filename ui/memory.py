@@ -66,8 +66,10 @@ def native_memory() -> dict:
         _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
                                                    "fsmblks", "uordblks", "fordblks", "keepcost")]
 
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6")
+    from core.store.memory_guard import glibc
+
+    with contextlib.suppress(AttributeError):  # not glibc, or one older than mallinfo2 (2.33)
+        libc = glibc()
         libc.mallinfo2.restype = _Mallinfo2
         info = libc.mallinfo2()
         out["malloc_mb"] = {"heap": round(info.arena / 2**20, 1), "in_use": round(info.uordblks / 2**20, 1),

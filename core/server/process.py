@@ -29,15 +29,6 @@ _M_ARENA_MAX = -8  # glibc's mallopt parameter
 state: dict = {}
 
 
-def _libc():
-    import ctypes
-
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc (macOS, Windows, musl): nothing to set
-        return None
-
-
 def freeze_startup_objects() -> int:
     """Collect once, then freeze what is left (``gc.freeze``); the number of objects frozen."""
     gc.collect()
@@ -58,7 +49,9 @@ def limit_blas_threads() -> int | None:
 
 def settle() -> dict:
     """Freeze, limit and trim as the module docstring says; what was done (also kept in ``state``)."""
-    libc = _libc()
+    from core.store.memory_guard import glibc
+
+    libc = glibc()
     arenas = None
     if libc is not None and hasattr(libc, "mallopt") and libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS) == 1:
         arenas = MALLOC_ARENAS

@@ -319,10 +319,20 @@ _TRIMMER_LOCK = threading.Lock()
 CHECK_SECONDS = 10.0  # how often the ``before`` hook runs (cheap); a full trim follows when it freed something
 
 
+def glibc():
+    """The C library when it is glibc (``malloc_trim``, ``mallopt``, ``mallinfo2``), else None (macOS, Windows,
+    musl: nothing of glibc's to set or read)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
 def trim_memory() -> bool:
     """One collection, Arrow's pool emptied of freed blocks (when pyarrow is loaded) and ``malloc_trim(0)``;
     ``False`` where the C library has no ``malloc_trim``."""
-    import ctypes
     import gc
 
     gc.collect()
@@ -332,10 +342,11 @@ def trim_memory() -> bool:
             arrow.default_memory_pool().release_unused()
         except Exception:  # an older pyarrow without it, or another pool: glibc's part still runs
             pass
-    try:
-        return bool(ctypes.CDLL("libc.so.6").malloc_trim(0) or True)
-    except (OSError, AttributeError):
+    trim = getattr(glibc(), "malloc_trim", None)
+    if trim is None:
         return False
+    trim(0)
+    return True
 
 
 MALLOC_ENV = "STUDIO_MALLOC"
@@ -354,11 +365,8 @@ def configure_allocator(env: dict | None = None) -> dict:
     raw = str((os.environ if env is None else env).get(MALLOC_ENV, "")).strip().lower()
     if raw in ("off", "0", "no", "false", "default"):
         return {}
-    import ctypes
-
-    try:
-        mallopt = ctypes.CDLL("libc.so.6").mallopt
-    except (OSError, AttributeError):
+    mallopt = getattr(glibc(), "mallopt", None)
+    if mallopt is None:
         return {}
     wanted = {"mmap_threshold": (M_MMAP_THRESHOLD, MMAP_THRESHOLD), "trim_threshold": (M_TRIM_THRESHOLD,
                                                                                       MMAP_THRESHOLD)}
