@@ -7,8 +7,8 @@ import streamlit as st
 
 from core.quality.charts import plot_image_heatmap
 from core.quality.data import load_single_image
-
 from core.quality.service import defect_scores
+
 from ui.quality.base import IMAGE_TYPES, K, fail
 
 

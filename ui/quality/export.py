@@ -48,7 +48,7 @@ def show_export(run, data) -> None:
         same = data is not None and tuple(data.class_names) == tuple(run.class_names) and \
             data.image_size == run.image_size
         # The page's own decision (the threshold and costs the analyst set), saved by the service as every door.
-        outcome = service.QualityOutcome(run, service.decision_at(run, threshold, cost_escape=ce, cost_false_reject=cf),
+        outcome = service.QualityOutcome(run, service.QualityDecision(float(threshold), ce, cf),
                                          data=data if same else None, baselines=kept_baselines(K, run) or {},
                                          search=kept_search(K, run))
         return service.save(outcome, root / new_run_id("quality"), name=name, dataset_name=dataset_name)

@@ -13,9 +13,9 @@ from core.quality.charts import plot_inspection_cost, plot_multiclass_confusion,
 from core.quality.evaluate import (DEFECT_TYPING_NOTE, compute_cost_analysis, compute_defect_metrics,
                                    get_error_gallery, get_misclassified)
 from core.quality.recommend import model_name
+from core.quality.service import defect_scores
 
 from ui.common import get_currency, get_verdicts, money, money_label, show_verdict
-from core.quality.service import defect_scores
 from ui.quality.base import K, fail, pct, thumb
 from ui.trust import show_trust
 
