@@ -32,11 +32,9 @@ def build_metadata(run, *, threshold: float | None = None,
     saved without the summary.
     """
     tab = run.tabular
-    own = tab.save_metadata()
-    model_threshold = own.pop("threshold")  # the network's own line (its rule on the validation rows): in the record
     meta = {
         "scenario": "credit",
-        **own,
+        **tab.save_metadata(),
         "credit": {
             "target": run.setup.target,
             "positive": str(run.setup.positive),
@@ -49,7 +47,9 @@ def build_metadata(run, *, threshold: float | None = None,
     }
     ws = dict(extra_metadata or {})
     ws["decision"] = {**(ws.get("decision") or {}), "threshold": float(run.threshold if threshold is None else threshold),
-                      "scorecard": asdict(scorecard), "model_threshold": float(model_threshold)}
+                      "scorecard": asdict(scorecard),
+                      # the network's own line (its rule on the validation rows), beside the decline threshold
+                      "model_threshold": float(tab.threshold)}
     meta["workspace"] = ws
     return meta
 

@@ -216,10 +216,11 @@ class TabularRun:
         return pd.DataFrame(rows)
 
     def save_metadata(self) -> dict:
+        """The run's own part of a saved run's metadata; its threshold is the scenario's to record, in the
+        run's one decision record (``core.store.runmeta``)."""
         return {
             "config": asdict(self.config),
             "preprocessor": self.preprocessor.to_dict(),
-            "threshold": self.threshold,
             "metrics": self.metrics,
             "timings": self.timings,
             "history": self.history,
