@@ -206,9 +206,6 @@ class TabularRun:
         data, meta = blend_file(b)
         return {BLEND_FILE: data}, {"blend": meta}
 
-    def threshold_grid(self, model: str = NETWORK) -> pd.DataFrame:
-        return compute_threshold_grid(self.y_test, self.proba[model])
-
     def metrics_table(self) -> pd.DataFrame:
         """One row per model with the headline metrics at each model's threshold."""
         names = {NETWORK: "Keras network", **BASELINES}
