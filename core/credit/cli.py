@@ -33,7 +33,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--refit", choices=("off", "epochs", "scaled"), default=None,
                    help="after early stopping, train the network (and the baselines) again on every training row, "
                         "validation rows too, for the kept epochs ('epochs') or that many times the rows' ratio "
-                        "('scaled'); the threshold and the blend stay chosen on the validated models (default: off)")
+                        "('scaled'); the threshold and the blend stay chosen on the validated models "
+                        "(default: 'scaled' from 50,000 fitting rows on, else off)")
     g.add_argument("--test-size", type=float, default=0.25, help="held-out share when --test-data is not given")
     g.add_argument("--sensitive", default=None,
                    help="comma-separated sensitive columns kept out of the features ('none' for none); "

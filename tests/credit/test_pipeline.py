@@ -107,10 +107,15 @@ def test_refit_epochs_follow_the_rows_ratio_and_the_setting_is_checked():
     from core.ml.tabular import TabularConfig
     from core.ml.tabular_fit import refit_epochs
 
-    # Off unless asked, for credit (even on 150,000 rows) and for the plain tabular pipeline (fraud).
-    assert default_credit_config().refit == "off" and TabularConfig().refit == "off"
-    assert resolve_credit_config(default_credit_config(), 10**6).refit == "off"
-    assert resolve_credit_config(default_credit_config(refit="scaled"), 10).refit == "scaled"  # the user's choice
+    # Credit refits (scaled) from BINS_FROM_ROWS fitting rows on and not below; the plain tabular pipeline
+    # (fraud) never unless asked; a value the user chose is kept either way.
+    from core.credit.pipeline import BINS_FROM_ROWS
+
+    assert default_credit_config().refit is None and TabularConfig().refit == "off"
+    assert resolve_credit_config(default_credit_config(), BINS_FROM_ROWS).refit == "scaled"
+    assert resolve_credit_config(default_credit_config(), BINS_FROM_ROWS - 1).refit == "off"
+    assert resolve_credit_config(default_credit_config(refit="scaled"), 10).refit == "scaled"
+    assert resolve_credit_config(default_credit_config(refit="off"), 10**6).refit == "off"
     # 24 kept epochs on 96,000 fitting rows: 24 again, or 30 on all 120,000 rows when scaled.
     assert refit_epochs(24, 96_000, 120_000, "epochs") == 24
     assert refit_epochs(24, 96_000, 120_000, "scaled") == 30

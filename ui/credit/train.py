@@ -9,6 +9,7 @@ from core.present.charts import plot_class_counts
 from core.credit.pipeline import CREDIT_DEFAULTS
 from core.credit.service import decide
 from core.data.imbalance import IMBALANCE_METHODS
+from core.ml.tabular_fit import describe_refit
 from core.ml.training import describe_epochs, summarize_epochs
 
 from ui.common import NETWORK_HELP, advanced_settings, training_curve
@@ -103,7 +104,8 @@ def show_trained(run) -> None:
     st.success(f"Model trained: {len(run.train_df):,} training and {len(run.test_df):,} test applicants, "
                f"{len(run.setup.features)} features, on {run.tabular.device or 'CPU'}. "
                f"{describe_epochs(summarize_epochs(run.tabular.history, run.tabular.config.epochs))} "
-               "Open the other tabs for results.", icon=":material/check_circle:")
+               f"{describe_refit(run.tabular.history)} Open the other tabs for results.".replace("  ", " "),
+               icon=":material/check_circle:")
     if run.setup.sensitive:
         st.info(f"Kept out of this model: {', '.join(f'`{c}`' for c in run.setup.sensitive)} (sensitive "
                 "attribute, used only for the fairness check). To use one as a feature, press its "
