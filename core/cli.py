@@ -104,7 +104,7 @@ def _train_parser(scenario_module=None) -> argparse.ArgumentParser:
     s.add_argument("--search-trials", type=int, default=None, metavar="N",
                    help="stop the search after N trials (makes the best trial reproducible)")
     s.add_argument("--ensemble", action=argparse.BooleanOptionalAction, default=None,
-                   help="blend the network with the best baseline when the blend beats both on validation rows, "
+                   help="blend the network with the best baseline when the blend beats the network on validation rows, "
                         "and recommend (save, score, explain) that blend; on by default for credit, fraud and quality "
                         "(--no-ensemble: the network alone), with --search-budget for demand")
     if scenario_module is not None:

@@ -51,8 +51,8 @@ def search_options(prefix: str, *, ensemble: bool = True, kind: str = "tabular")
     rows = {"quality": "images", "demand": "periods"}.get(kind, "rows")
     ens = c3.checkbox("Blend with the best baseline", True, key=prefix + "search_ensemble", disabled=not ensemble,
                       help=f"{ENSEMBLE_TEXT[kind]}, at a weight of 25, 50 or 75 % for the network, chosen on "
-                           f"the validation {rows} (never the test {rows}). When the blend beats both there it is "
-                           "the recommended model: saved, scored, explained and decided on. Untick for the "
+                           f"the validation {rows} (never the test {rows}). When the blend beats the network there "
+                           "it is the recommended model: saved, scored, explained and decided on. Untick for the "
                            "network alone.")
     return {"enabled": bool(on), "budget": float(budget), "ensemble": bool(ens and ensemble)}
 
@@ -295,9 +295,10 @@ def ensemble_text(ens: dict, metric_label: str, *, recommended: bool = False) ->
     if ens.get("use"):
         saved = ("It is the recommended model: saved, scored, explained and decided on." if recommended else
                  "The saved model file is the network; the ensemble's figures are recorded with the run.")
-        return (f"**Ensemble used — {ens.get('label', 'Ensemble')}**: it beats both on validation — "
-                f"{line}. {saved}")
-    return f"Ensemble not used: no blend beats both on validation — {line}."
+        reason = ("it beats both on validation" if ens.get("beats_baseline", True) else
+                  f"it beats the network on validation, though {_name(best)} alone scored higher there")
+        return f"**Ensemble used — {ens.get('label', 'Ensemble')}**: {reason} — {line}. {saved}"
+    return f"Ensemble not used: no blend beats the network on validation — {line}."
 
 
 ENSEMBLE_METRICS = {"roc_auc": ("ROC-AUC", 3), "pr_auc": ("PR-AUC", 3), "mae": ("MAE of P50", 2),

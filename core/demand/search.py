@@ -174,7 +174,7 @@ class DemandSearch:
 
 def check_demand_ensemble(payload, *, holiday: bool = False) -> dict:
     """Whether the network's forecast blended with a baseline's (seasonal naive or moving average)
-    beats both on the validation forecast of the training history, by the search's own score (MAE
+    beats the network on the validation forecast of the training history, by the search's own score (MAE
     of P50, holiday weeks weighted 5 where flagged). ``payload`` is the selected trial's
     validation forecasts (``DemandObjective.evaluate``); every quantile is blended with the same
     weight, so the ensemble has P10 / P50 / P90 like the network."""

@@ -1,5 +1,5 @@
 """The recommended tabular model of credit and fraud: the network, or the network's probabilities mixed with
-one sklearn baseline's when that blend beats both on the validation rows (``check_blend``, by the one rule
+one sklearn baseline's when that blend beats the network on the validation rows (``check_blend``, by the one rule
 of ``core.search.ensemble.choose_ensemble``); ``recommended_section`` is the CLI's and the saved run's
 ``"recommended"``.
 
@@ -164,7 +164,7 @@ def _threshold(y, p, rule):
 def check_blend(y_val, val_proba: dict, y_test, test_proba: dict, *, metric: str, rule: str = "f1") -> dict:
     """The ensemble check of a trained run: the blend of the network with each baseline, at each
     weight, scored by ``metric`` on the validation rows only (``choose_ensemble``); when it beats the
-    network and the best baseline there, its threshold (chosen on the same validation rows) and its
+    network there, its threshold (chosen on the same validation rows) and its
     test metrics at that threshold. The test rows never enter the choice."""
     from core.search.ensemble import blend, choose_ensemble, ensemble_label
 
@@ -188,11 +188,12 @@ def recommended_line(tab) -> str:
     """One line on standard error: which model is recommended (saved, scored, explained) and why."""
     ens = tab.ensemble or {}
     if tab.recommended == ENSEMBLE:
-        return (f"Recommended: {ens['label']} (it beats the network and the best baseline on the validation rows; "
-                "saved, scored and explained as one model).")
+        from core.search.ensemble import ensemble_reason
+
+        return f"Recommended: {ens['label']} ({ensemble_reason(ens)}; saved, scored and explained as one model)."
     if not ens:
         return "Recommended: the Keras network (the ensemble check is off)."
-    return f"Recommended: the Keras network ({ens.get('note') or 'no blend beats both on the validation rows'})."
+    return f"Recommended: the Keras network ({ens.get('note') or 'no blend beats it on the validation rows'})."
 
 
 def recommended_name(run) -> str:
@@ -206,5 +207,7 @@ def recommended_section(run) -> dict:
     from core.present.glossary import model_label
 
     if run.recommended == ENSEMBLE:
-        return {"model": ENSEMBLE, "label": run.ensemble["label"], "metrics": dict(run.ensemble["test_metrics"])}
+        # False when a baseline alone scored higher than the blend on the validation rows (the verdict says so).
+        return {"model": ENSEMBLE, "label": run.ensemble["label"], "metrics": dict(run.ensemble["test_metrics"]),
+                "beats_baseline": bool(run.ensemble.get("beats_baseline", True))}
     return {"model": NETWORK, "label": model_label(NETWORK), "metrics": dict(run.metrics[NETWORK])}

@@ -54,7 +54,7 @@ class TabularConfig:
     # After early stopping on the validation rows, train each network again on every training row (fit +
     # validation): "off", "epochs" (as many epochs as were kept) or "scaled" (that many times the rows' ratio).
     refit: str = "off"
-    # Recommend the network blended with a baseline when the blend beats both on the validation rows
+    # Recommend the network blended with a baseline when the blend beats the network on the validation rows
     # (core.search.ensemble.choose_ensemble), scored by this metric; a few validation scores, no training.
     ensemble: bool = True
     ensemble_metric: str = "roc_auc"
@@ -156,7 +156,7 @@ class TabularRun:
 
     @property
     def recommended(self) -> str:
-        """"ensemble" when the blend beat the network and the best baseline on validation, else "network"."""
+        """"ensemble" when the blend beat the network on validation, else "network"."""
         return ENSEMBLE if self.ensemble.get("use") else NETWORK
 
     @property

@@ -6,7 +6,7 @@ on the validation images, as credit and fraud recommend theirs (``core.ml.blend`
 probabilities are blended with the majority class's and with those of logistic regression on 16x16
 thumbnails (fitted on the training images only) at 25 / 50 / 75 % network, scored by log loss
 (``core.quality.search.check_quality_ensemble``, the rule of ``core.search.ensemble.choose_ensemble``).
-The blend is recommended only when it beats both the CNN and the best baseline there.
+The blend is recommended when it beats the CNN there (the line says when a baseline alone scored higher).
 
 A recommended blend is written as ONE Keras model (``core.quality.ensemble.ensemble_model``: the CNN,
 the regression as Keras layers, the weight), which replaces the run's model: it is what is saved, and
@@ -114,11 +114,13 @@ def recommended_line(run) -> str:
     """One line: which model is recommended (saved, scored, explained) and why."""
     ens = run.ensemble or {}
     if run.recommended == ENSEMBLE:
-        return (f"Recommended: {ens.get('label', 'the ensemble')} (it beats the CNN and the best baseline on the "
-                "validation images; saved, scored and explained as one model).")
+        from core.search.ensemble import ensemble_reason
+
+        reason = ensemble_reason(ens, network="the CNN", rows="images", names=BLEND_PARTNERS)
+        return f"Recommended: {ens.get('label', 'the ensemble')} ({reason}; saved, scored and explained as one model)."
     if not ens:
         return f"Recommended: the CNN ({OFF_NOTE[0].lower() + OFF_NOTE[1:-1]})."
-    return f"Recommended: the CNN ({ens.get('note') or 'no blend beats both on the validation images'})."
+    return f"Recommended: the CNN ({ens.get('note') or 'no blend beats it on the validation images'})."
 
 
 # How a sentence names the baseline a saved blend mixes in ("The blend of the CNN with ...").

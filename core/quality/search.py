@@ -170,7 +170,7 @@ NETWORK = "CNN"
 
 def check_quality_ensemble(fit, val, val_proba: np.ndarray, *, proba: dict | None = None) -> dict:
     """Whether the CNN's class probabilities blended with a baseline's (majority class, or logistic
-    regression on 16x16 thumbnails, fitted on the fitting images) beat both on the validation
+    regression on 16x16 thumbnails, fitted on the fitting images) beat the CNN on the validation
     images, by validation log loss (the search's own score). ``proba``: the baselines' validation
     probabilities when the caller has them already."""
     from core.quality.baselines import BASELINE_NAMES, fit_baselines

@@ -2,7 +2,9 @@
 
 The same rule for credit, fraud, demand and quality: on the validation rows of the training split
 (never the test rows), the network's predictions are blended with each baseline's at a few weights;
-the best blend is used only when it beats both the network and the best baseline on validation.
+the best blend is used when it beats the network on validation (strictly), and the result says whether it
+beats the best baseline there too: the studio recommends the better of the network and its blend, and
+says plainly when a baseline alone scored higher.
 Which baseline and what weight are chosen on validation as well, from a small fixed grid, so a
 search repeated with the same seed gives the same ensemble.
 """
@@ -32,8 +34,8 @@ def _better(a: float, b: float, direction: str) -> bool:
 def choose_ensemble(score: Callable[[np.ndarray], float], network, baselines: dict, *, direction: str,
                     weights: tuple[float, ...] = WEIGHTS) -> dict:
     """The best blend of the network with one of ``baselines`` (name -> validation predictions),
-    scored by ``score`` on the validation rows; ``use`` is true only when it beats the network and
-    the best baseline (strictly).
+    scored by ``score`` on the validation rows; ``use`` is true when it beats the network (strictly),
+    ``beats_baseline`` when it beats the best baseline too.
 
     Candidates are tried baseline by baseline (in the order given), weight by weight, and a tie
     keeps the earlier one, so the choice is deterministic."""
@@ -54,10 +56,22 @@ def choose_ensemble(score: Callable[[np.ndarray], float], network, baselines: di
             if pick is None or _better(s, pick["score"], direction):
                 pick = candidates[-1]
     scores[ENSEMBLE] = pick["score"]
-    use = _better(pick["score"], scores["network"], direction) and _better(pick["score"], scores[best_base],
-                                                                          direction)
-    return {"checked": True, "use": bool(use), "baseline": pick["baseline"], "weight": pick["weight"],
-            "best_baseline": best_base, "validation_scores": scores, "candidates": candidates}
+    use = _better(pick["score"], scores["network"], direction)
+    return {"checked": True, "use": bool(use), "beats_baseline": _better(pick["score"], scores[best_base], direction),
+            "baseline": pick["baseline"], "weight": pick["weight"], "best_baseline": best_base,
+            "validation_scores": scores, "candidates": candidates}
+
+
+def ensemble_reason(ens: dict, *, network: str = "the network", rows: str = "rows",
+                    names: dict | None = None) -> str:
+    """Why a used blend is recommended, e.g. "it beats the network and the best baseline on the validation
+    rows", or, when a baseline alone scored higher, "it beats the network on the validation rows, though
+    gradient boosting alone scored higher there"."""
+    if ens.get("beats_baseline", True):
+        return f"it beats {network} and the best baseline on the validation {rows}"
+    best = ens.get("best_baseline") or ens.get("baseline", "")
+    name = (names or {}).get(best, best.replace("_", " "))
+    return f"it beats {network} on the validation {rows}, though {name} alone scored higher there"
 
 
 def ensemble_label(ens: dict, *, network: str = "Keras network", names: dict | None = None) -> str:

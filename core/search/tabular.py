@@ -181,11 +181,11 @@ def _score(y, p, metric: str) -> float:
 
 
 def check_ensemble(objective: TabularObjective, params: dict, baselines: tuple[str, ...]) -> dict:
-    """Whether the network blended with a baseline beats both on the validation rows.
+    """Whether the network blended with a baseline beats the network on the validation rows.
 
     Trains the best settings once more on the fitting rows, with the baselines, and tries every
     baseline at every weight of ``WEIGHTS`` on the validation rows (``choose_ensemble``). The
-    ensemble is used only when its best blend beats the network and the best baseline."""
+    ensemble is used when its best blend beats the network (``beats_baseline``: the best baseline too)."""
     from core.ml.metrics import choose_threshold
 
     t0 = time.perf_counter()

@@ -372,7 +372,11 @@ def _auc(y):
     return lambda p: float(roc_auc_score(y, p))
 
 
-def test_ensemble_is_used_only_when_it_beats_both_on_validation():
+def sc_net_below(ens) -> bool:
+    return ens["validation_scores"]["network"] < ens["validation_scores"]["ensemble"]
+
+
+def test_ensemble_is_used_when_it_beats_the_network_on_validation_and_says_whether_it_beats_the_baseline():
     from core.search.ensemble import choose_ensemble
 
     y = np.tile([0, 1], 100)
@@ -381,12 +385,15 @@ def test_ensemble_is_used_only_when_it_beats_both_on_validation():
     good = y + np.random.default_rng(2).normal(0, 0.8, len(y))
     ens = choose_ensemble(_auc(y), net, {"weak": weak, "good": good}, direction="maximize")
     sc = ens["validation_scores"]
-    assert ens["use"] and ens["best_baseline"] == "good" and ens["baseline"] == "good"
+    assert ens["use"] and ens["beats_baseline"] and ens["best_baseline"] == "good" and ens["baseline"] == "good"
     assert sc["ensemble"] == max(c["score"] for c in ens["candidates"]) > max(sc["network"], sc["good"])
     assert ens == choose_ensemble(_auc(y), net, {"weak": weak, "good": good}, direction="maximize")
-    # A baseline that ranks every row right cannot be beaten: no ensemble.
-    assert not choose_ensemble(_auc(y), net, {"perfect": y + 0.0}, direction="maximize")["use"]
-    # Nor can a network that does (a tie is not a win).
+    # A baseline that ranks every row right cannot be beaten, but a blend with it beats the network: the blend
+    # is used (the better of network and blend), and the result says the baseline alone scored higher.
+    perfect = choose_ensemble(_auc(y), net, {"perfect": y + 0.0}, direction="maximize")
+    assert perfect["use"] and not perfect["beats_baseline"]
+    assert sc_net_below(perfect) and perfect["validation_scores"]["ensemble"] <= perfect["validation_scores"]["perfect"]
+    # A network that ranks every row right cannot be beaten (a tie is not a win): no ensemble.
     assert not choose_ensemble(_auc(y), y + 0.0, {"weak": weak}, direction="maximize")["use"]
     # Lower is better for errors; a tie between weights keeps the plain average.
     mae = lambda p: float(np.abs(p - 10).mean())  # noqa: E731
@@ -420,7 +427,10 @@ def test_ensemble_lines_on_the_page():
     line = ensemble_text(ens, "validation MAE of P50")
     assert line.startswith("**Ensemble used — Ensemble: 25 % Keras network's forecast + 75 % seasonal naive**")
     assert "best baseline (moving average) 8.0000" in line and "25 % network + 75 % seasonal naive 7.0000" in line
-    assert ensemble_text({**ens, "use": False}, "x").startswith("Ensemble not used: no blend beats both")
+    assert "it beats both on validation" in line
+    assert ensemble_text({**ens, "use": False}, "x").startswith("Ensemble not used: no blend beats the network")
+    behind = ensemble_text({**ens, "beats_baseline": False}, "x")
+    assert "it beats the network on validation, though moving average alone scored higher there" in behind
     assert ensemble_test_text({"mae": 7.126, "mase": 0.7, "n": 4}) == "MAE of P50 7.13, MASE 0.700"
 
 

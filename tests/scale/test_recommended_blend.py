@@ -28,6 +28,14 @@ def _probas(seed: int):
     return y, {"network": net, "logistic_regression": base}
 
 
+def _line(ens) -> str:
+    from types import SimpleNamespace
+
+    from core.ml.blend import recommended_line
+
+    return recommended_line(SimpleNamespace(ensemble=ens, recommended="ensemble" if ens.get("use") else "network"))
+
+
 def test_the_blend_is_chosen_on_validation_rows_only():
     from core.ml.blend import check_blend
 
@@ -42,9 +50,22 @@ def test_the_blend_is_chosen_on_validation_rows_only():
     assert {k: other[k] for k in ("use", "baseline", "weight", "threshold", "validation_scores")} == \
            {k: ens[k] for k in ("use", "baseline", "weight", "threshold", "validation_scores")}
     assert other["test_metrics"]["roc_auc"] != ens["test_metrics"]["roc_auc"]
-    # A baseline that wins on validation alone is not blended: the network stays recommended.
-    lost = check_blend(y_val, {**val, "logistic_regression": y_val + 0.0}, y_test, test, metric="roc_auc")
-    assert lost["checked"] and not lost["use"]
+    assert ens["beats_baseline"] and "beats the network and the best baseline" in _line(ens)
+    # A baseline that wins on validation alone: its blend with the network still beats the network, so the blend is
+    # recommended, and the line says plainly that the baseline alone scored higher.
+    behind = check_blend(y_val, {**val, "logistic_regression": y_val + 0.0}, y_test, test, metric="roc_auc")
+    assert behind["use"] and not behind["beats_baseline"] and "test_metrics" in behind
+    assert "though logistic regression alone scored higher there" in _line(behind)
+    from types import SimpleNamespace
+
+    from core.ml.blend import recommended_section
+
+    rec = recommended_section(SimpleNamespace(ensemble=behind, recommended="ensemble"))
+    assert rec["model"] == "ensemble" and rec["beats_baseline"] is False
+    assert recommended_section(SimpleNamespace(ensemble=ens, recommended="ensemble"))["beats_baseline"] is True
+    # A network no blend can beat on validation stays recommended.
+    lost = check_blend(y_val, {**val, "network": y_val + 0.0}, y_test, test, metric="roc_auc")
+    assert lost["checked"] and not lost["use"] and "no blend beats it" in _line(lost)
     one_class = check_blend(np.zeros(10), {k: v[:10] for k, v in val.items()}, y_test, test, metric="roc_auc")
     assert not one_class["use"] and "one class" in one_class["note"]
 
