@@ -39,12 +39,12 @@ def train_networks(X_fit, rb, X_val, y_val, config, edges, progress, say, refit_
     result's model averages their probabilities and its history is the first network's.
 
     With ``refit_rows`` (encoded inputs and the ``RebalanceResult`` of every training row), each
-    network is trained again from scratch, same seed, on those rows for the epochs early stopping
-    chose (``refit_epochs``). Returns (the fit, whose model is the refit one when refitting, and the
+    network is trained again from scratch, same seed, on those rows for the epochs up to its lowest
+    validation loss (``refit_epochs``). Returns (the fit, whose model is the refit one when refitting, and the
     validated model, which never saw the validation rows: the one the threshold and the blend are
     chosen with)."""
     from core.ml.models import average_models, build_tabular_model
-    from core.ml.training import train_keras
+    from core.ml.training import lowest_loss_epoch, train_keras
 
     def build(k):
         return lambda: build_tabular_model(
@@ -67,7 +67,11 @@ def train_networks(X_fit, rb, X_val, y_val, config, edges, progress, say, refit_
         validated.append(fit.model)
         if refit_rows is not None:
             X_all, rb_all = refit_rows
-            epochs = refit_epochs(fit.best_epoch, len(rb.y), len(rb_all.y), config.refit)
+            # The epoch count is that of the lowest validation loss, however small its lead: the refit has no
+            # early stopping, so it trains up to where validation was best (the weights early stopping keeps
+            # may be a few epochs earlier, the last to lower the loss by 0.1 %).
+            epochs = refit_epochs(lowest_loss_epoch(fit.history) or fit.best_epoch, len(rb.y), len(rb_all.y),
+                                  config.refit)
             say(f"Training the Keras network again on all {len(rb_all.y):,} training rows for {epochs} epochs")
             # No early stopping: the epoch count is the validated one (patience beyond it); the loss
             # monitored is on rows this network learns from, so the weights kept are (near) the last.

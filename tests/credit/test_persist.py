@@ -120,7 +120,7 @@ def test_refit_network_is_saved_scored_explained_and_exported_while_choices_stay
     which are those of the same run without the refit."""
     from core.credit.pipeline import default_credit_config, train_credit
     from core.ml.tabular_fit import refit_epochs
-    from core.ml.training import kept_epoch
+    from core.ml.training import lowest_loss_epoch
 
     cfg = dict(epochs=3, seed=0, bins=4, baselines=("logistic_regression",))
     plain = train_credit(small_df, target="default", config=default_credit_config(refit="off", **cfg))
@@ -128,8 +128,8 @@ def test_refit_network_is_saved_scored_explained_and_exported_while_choices_stay
     tab = run.tabular
     n_val = len(tab.y_val)
     n_fit = len(small_df) - len(run.test_df) - n_val
-    kept = kept_epoch(tab.history["val_fit_loss"])
-    assert len(tab.history["refit_loss"]) == refit_epochs(kept, n_fit, n_fit + n_val, "scaled") >= 1
+    lowest = lowest_loss_epoch(tab.history)
+    assert len(tab.history["refit_loss"]) == refit_epochs(lowest, n_fit, n_fit + n_val, "scaled") >= 1
     np.testing.assert_allclose(tab.val_proba["network"], plain.tabular.val_proba["network"], atol=1e-5)
     assert tab.threshold == pytest.approx(plain.tabular.threshold)
     assert np.abs(run.p_test - plain.p_test).max() > 1e-4  # the refit network is a different model

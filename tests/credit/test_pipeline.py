@@ -122,3 +122,29 @@ def test_refit_epochs_follow_the_rows_ratio_and_the_setting_is_checked():
     assert refit_epochs(0, 100, 125, "scaled") == 1  # at least one epoch
     with pytest.raises(DataValidationError, match=r"Refit must be one of \['off', 'epochs', 'scaled'\]; got 'twice'"):
         TabularConfig(refit="twice").validate()
+
+
+def test_the_refit_trains_up_to_the_lowest_validation_loss_not_the_kept_epoch(monkeypatch):
+    """Early stopping keeps the last epoch to lower the validation loss by 0.1 % (here 2); the refit, which has
+    no early stopping, trains as far as the lowest validation loss went (here epoch 4), times the rows' ratio."""
+    from types import SimpleNamespace
+
+    import core.ml.training as training
+    from core.ml.tabular import TabularConfig
+    from core.ml.tabular_fit import refit_epochs, train_networks
+
+    calls = []
+
+    def fake_train_keras(build, X, y, X_val, y_val, *, epochs, **kw):
+        calls.append(epochs)
+        history = {"val_fit_loss": [1.0, 0.9, 0.8995, 0.8994, 0.95]} if len(calls) == 1 else {"loss": [0.5] * epochs}
+        return training.FitResult(model=f"model {len(calls)}", history=history, epochs_run=len(history.get(
+            "val_fit_loss", [])), best_epoch=training.kept_epoch(history.get("val_fit_loss", [])), seconds=1.0)
+
+    monkeypatch.setattr(training, "train_keras", fake_train_keras)
+    rb, rb_all = SimpleNamespace(y=np.zeros(80), class_weight=None), SimpleNamespace(y=np.zeros(100), class_weight=None)
+    config = TabularConfig(refit="scaled", epochs=50)
+    fit, validated = train_networks(np.zeros((80, 2)), rb, np.zeros((20, 2)), np.zeros(20), config, None,
+                                    None, lambda _m: None, refit_rows=(np.zeros((100, 2)), rb_all))
+    assert fit.best_epoch == 2 and calls == [50, refit_epochs(4, 80, 100, "scaled")] and calls[1] == 5
+    assert fit.model == "model 2" and validated == "model 1" and len(fit.history["refit_loss"]) == 5
