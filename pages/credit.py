@@ -22,7 +22,7 @@ from ui.credit.export import show_export
 from ui.credit.results import show_credit_trust, show_decision, show_performance, show_scorecard
 from ui.credit.train import collect, show_trained, train, training_form
 from ui.dependence import show_dependence
-from ui.lift import show_lift
+from ui.lift import recommended_first, show_lift
 from ui.jobs import job_panel
 from ui.origin import show_origin
 
@@ -94,8 +94,9 @@ loss, margin = float(st.session_state[K + "loss"]), float(st.session_state[K + "
 scorecard = ScorecardConfig()
 with tabs[1], timed("performance"), guarded_view("The Performance tab"):
     show_performance(run, threshold)
-    show_lift(K, run.y_test, {MODELS[k]: v for k, v in run.tabular.proba.items()}, positives="defaulters",
-              action="declining", cases="applicants", file_name="credit-deciles.csv")
+    show_lift(K, run.y_test,
+              recommended_first(run.tabular, run.p_test, {MODELS[k]: v for k, v in run.tabular.proba.items()}),
+              positives="defaulters", action="declining", cases="applicants", file_name="credit-deciles.csv")
 with tabs[2], timed("decision"), guarded_view("The Decision & profit tab"):
     threshold, loss, margin = show_decision(run, threshold)
 with tabs[3], timed("scorecard"), guarded_view("The Scorecard tab"):

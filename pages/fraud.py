@@ -11,7 +11,7 @@ from core.present.glossary import MODELS
 
 from ui.common import ensure_router, guarded_view
 from ui.dependence import show_dependence
-from ui.lift import show_lift
+from ui.lift import recommended_first, show_lift
 from ui.fraud.alerts import show_alert_policy, show_alert_queue
 from ui.fraud.base import K, SAMPLE, fail
 from ui.fraud.data import (column_mapping, get_data, keep_recent, label_values, leak_check, prepared, show_log,
@@ -81,7 +81,9 @@ if run is None:
 ex = st.session_state[K + "explain"]
 with tabs[1], guarded_view("The Performance tab"):
     show_performance(run)
-    show_lift(K, run.test["label"].to_numpy(), {MODELS[m]: run.test[f"score_{m}"].to_numpy() for m in run.metrics},
+    show_lift(K, run.test["label"].to_numpy(),
+              recommended_first(run.tabular, run.test[run.score_column].to_numpy(),
+                                {MODELS[m]: run.test[f"score_{m}"].to_numpy() for m in run.metrics}),
               positives="frauds", action="reviewing", cases="transactions", file_name="fraud-deciles.csv")
 with tabs[2], guarded_view("The Imbalance comparison tab"):
     show_imbalance_comparison(run)

@@ -11,9 +11,17 @@ from core.ml.lift import compute_decile_table, compute_gains_curve, plain_decile
 from ui.common import show_error
 
 
+def recommended_first(tab, p_recommended, scores: dict) -> dict:
+    """``scores`` (model name -> test scores, the network first) with the recommended blend first when the run
+    recommends one, so the decile table, the lift chart and the sentence are those of the model decided on."""
+    if getattr(tab, "recommended", "network") != "ensemble":
+        return scores
+    return {tab.ensemble.get("label", "Ensemble"): p_recommended, **scores}
+
+
 def show_lift(key: str, y, scores: dict, *, positives: str, action: str, cases: str, file_name: str) -> None:
-    """The gains chart of every model in ``scores`` (name -> test scores, the network first), the
-    network's lift by decile and its decile table with a CSV download. ``action`` / ``cases`` say
+    """The gains chart of every model in ``scores`` (name -> test scores, the recommended model first), the
+    first model's lift by decile and its decile table with a CSV download. ``action`` / ``cases`` say
     what acting on the riskiest rows means ("declining", "applicants"; "reviewing", "transactions")."""
     st.subheader("Lift and cumulative gains")
     try:
@@ -42,7 +50,8 @@ def show_lift(key: str, y, scores: dict, *, positives: str, action: str, cases: 
                  hide_index=True, width="stretch", key=key + "deciles")
     st.download_button("Download the decile table (CSV)", shown.to_csv(index=False).encode(), file_name=file_name,
                        mime="text/csv", key=key + "deciles_csv")
-    st.caption(f"Test {cases} ranked by the network's score and cut into ten equal groups; lift is a group's share "
+    st.caption(f"Test {cases} ranked by the score of {network} (the model decided on) and cut into ten equal "
+               f"groups; lift is a group's share "
                f"of {positives} over the share in all test {cases} (1 = no better than random).")
 
 

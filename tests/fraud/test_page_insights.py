@@ -28,7 +28,8 @@ def test_lift_and_dependence(trained):
     at = trained
     run = at.session_state["fraud.run"]
     table = next(d.value for d in at.dataframe if "Cumulative lift" in d.value.columns)
-    expected = compute_decile_table(run.test["label"].to_numpy(), run.test["score_network"].to_numpy())
+    # The decile table is the recommended model's (the one the alerts are set on).
+    expected = compute_decile_table(run.test["label"].to_numpy(), run.test[run.score_column].to_numpy())
     assert table["Frauds"].tolist() == expected["positives"].tolist()
     assert any(m.value.startswith("**Reviewing the riskiest 20% of transactions catches") for m in at.markdown)
     ex = at.session_state["fraud.explain"]

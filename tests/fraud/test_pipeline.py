@@ -60,7 +60,9 @@ def test_run_metrics_split_and_features(run):
     assert run.metrics["network"]["roc_auc"] > 0.8
     assert "channel" in run.features.categorical
     assert run.config.tabular.batch_size == auto_batch_size(len(s.train_idx)) == 512
-    assert list(run.metrics_table()["model"]) == ["Keras network", "Logistic regression"]
+    used = run.tabular.recommended == "ensemble"  # the blend is listed when it is the recommended model
+    assert list(run.metrics_table()["model"]) == ["Keras network", "Logistic regression",
+                                                  *([run.tabular.ensemble["label"]] if used else [])]
 
 
 def test_explanations_give_plain_reasons(run):
@@ -68,7 +70,7 @@ def test_explanations_give_plain_reasons(run):
     assert len(ex.reasons) == 10 and set(ex.reasons) == set(ex.alert_positions.tolist())
     assert all("typical" in r or r == "no feature raises the risk" for r in ex.reasons.values())
     assert ex.global_sample.values.shape == (30, len(run.features.names))
-    scored = run.test.assign(risk=run.test["score_network"])
+    scored = run.test.assign(risk=run.test[run.score_column])  # the alerts are the recommended model's
     q = build_alert_queue(scored, threshold=0.0, max_alerts=25, reasons=ex.reasons)
     assert q["rank"].tolist() == list(range(1, 26)) and q["risk"].is_monotonic_decreasing
     assert q["top_reasons"].iloc[0] == ex.reasons[int(ex.alert_positions[0])]

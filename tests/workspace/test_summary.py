@@ -232,7 +232,7 @@ def test_each_scenario_save_stores_the_summary(tmp_path, credit_run, fraud_run, 
     from core.credit.scorecard import ScorecardConfig
 
     summaries["credit"]["decision"]["scorecard"] = asdict(ScorecardConfig())
-    summaries["credit"]["decision"]["model_threshold"] = float(credit_run.threshold)
+    summaries["credit"]["decision"]["model_threshold"] = float(credit_run.tabular.threshold)
     # Fraud's, with the recommended model's own threshold beside the chosen review and block lines.
     summaries["fraud"]["decision"]["model_threshold"] = float(fraud_run.tabular.recommended_threshold)
     for key, path in paths.items():
