@@ -86,6 +86,10 @@ class DemandRun:
     # the baselines' P50 in units, for the recommendation (core.demand.recommend).
     val_weight: np.ndarray | None = None
     val_baselines: dict | None = None
+    # Each validation window's series and origin (the last observed period), so the recommendation can
+    # resample whole series and weeks when it asks whether the blend's gain is outside the noise.
+    val_sid: np.ndarray | None = None
+    val_origin: np.ndarray | None = None
     # The recommended forecast when it is the network's blend with a baseline (core.demand.blend):
     # saved as "blend", and ``future`` holds its forecast.
     blend: dict | None = None
@@ -289,7 +293,8 @@ def train_demand(data: SalesData, cfg: DemandConfig = DemandConfig(), *, test: S
     return DemandRun(cfg, wcfg, data, fit.model, fit.history, arrays, n_train, scales, backtest, metrics,
                      per_series, future, excluded, {k: round(v, 3) for k, v in timings.items()}, notices,
                      fit.device.label if fit.device else "", train_w, factor, val_y, val_q, holiday,
-                     np.where(y_val[..., 1] > 0, val_w.weight[..., 1], 0.0), window_baselines(val_w))
+                     np.where(y_val[..., 1] > 0, val_w.weight[..., 1], 0.0), window_baselines(val_w),
+                     val_sid=np.asarray(val_w.sid), val_origin=np.asarray(val_w.origin))
 
 
 def screen_covariates(data: SalesData, wcfg: WindowConfig, n_train: dict) -> tuple[WindowConfig, list[str]]:
