@@ -1,8 +1,10 @@
 """Demand forecasting benchmark: the Keras quantile network vs seasonal naive and moving average,
 run in the same process on the same backtest. Prints a markdown table and the target checks.
 
-    python bench/bench_demand.py [--epochs N] [--seed N] [--retail N] [--only walmart|retail|classic]
-        [--walmart PATH] [--lag-observed]
+    python bench/bench_demand.py [--epochs N] [--seed N] [--seeds N] [--retail N]
+        [--only walmart|retail|classic] [--walmart PATH] [--lag-observed] [--runs-dir DIR]
+    python bench/bench_demand.py --only walmart --seeds 3 --runs-dir /tmp/walmart_runs   # seeds 0, 1, 2
+    python bench/bench_demand.py --replay --runs-dir /tmp/walmart_runs   # the recommendation again, no training
 
 Walmart (real data, ../shared/datasets/demand_forecasting/walmart_weekly): the command a planner
 runs, ``python -m core train --scenario demand --data train.csv.zip --covariates-file features.csv
@@ -123,39 +125,76 @@ def _walmart_sales(path: Path, tmp: str) -> Path:
         return Path(tmp) / name
 
 
-def _run_child(argv: list[str]) -> tuple[dict, dict]:
-    """Run ``python -m core ...`` in a child process; its JSON and its own resource use (CPU, peak memory)."""
+def _run_child(argv: list[str], dump: Path | None = None) -> tuple[dict, dict]:
+    """Run ``python -m core ...`` in a child process; its JSON and its own resource use (CPU, peak memory).
+    With ``dump``, the child is the same command line in this file's ``--walmart-child`` mode, which also
+    writes the run's validation and test forecasts to ``dump`` (``replay`` re-reads them)."""
     before = os.getloadavg()
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "core", *argv], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    cmd = ([sys.executable, "-m", "core", *argv] if dump is None
+           else [sys.executable, __file__, "--walmart-child", str(dump), "--", *argv])
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate()
     wall = time.perf_counter() - t0
     if proc.returncode:
         raise SystemExit(f"{' '.join(argv)} failed ({proc.returncode}):\n{err[-3000:]}")
     res = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # Children's resource use so far: this child is the first the benchmark waits for, so the peak is its own.
+    # Children's resource use so far: the peak is the largest child's (one run at a time).
     return json.loads(out.strip().splitlines()[-1]), {"wall": wall, "load": (before[0], os.getloadavg()[0]),
                                                        "children": res}
+
+
+# What the recommendation reads from a run (core.demand.recommend) and what scores a blend on the test weeks.
+RUN_FIELDS = ("val_actual", "val_quantiles", "val_weight", "val_baselines", "val_sid", "val_origin", "n_train",
+              "holiday_col", "backtest", "metrics")
+
+
+def walmart_child(dump: Path, argv: list[str]) -> int:
+    """``python -m core <argv>`` in this process, writing the trained run's validation and test forecasts
+    (``RUN_FIELDS``) to ``dump`` (a pickle) as soon as ``train_and_decide`` returns."""
+    import pickle
+
+    from core.cli import main as cli_main
+    from core.demand import service
+
+    trained = service.train_and_decide
+
+    def keep(*a, **k):
+        outcome = trained(*a, **k)
+        with open(dump, "wb") as f:
+            pickle.dump({name: getattr(outcome.run, name, None) for name in RUN_FIELDS}, f)
+        return outcome
+
+    service.train_and_decide = keep
+    return cli_main(argv)
 
 
 OBSERVED = ("Temperature", "Fuel_Price", "CPI", "Unemployment")  # measured with the sales, not planned
 
 
-def walmart_case(path: Path, seed: int, *, lag_observed: bool = False) -> list[str]:
+def walmart_case(path: Path, seed: int, *, lag_observed: bool = False, runs_dir: Path | None = None) -> list[str]:
     """Markdown lines for the real Walmart file through the command line, with the defaults a user gets
-    (``lag_observed``: the observed covariates through their past values only, ``--lag-column``)."""
+    (``lag_observed``: the observed covariates through their past values only, ``--lag-column``).
+    ``runs_dir``: also write ``seed_<n>.json`` (the command's JSON with the run's CPU, wall, load and peak)
+    and ``seed_<n>.pkl`` (its validation and test forecasts, for ``--replay``)."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="walmart-") as tmp:
         data = _walmart_sales(path, tmp)
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if runs_dir is not None:
+            runs_dir.mkdir(parents=True, exist_ok=True)
         out, info = _run_child(["train", "--scenario", "demand", "--data", str(data), "--covariates-file",
                                 str(WALMART / "features.csv"), "--horizon", "39", "--seed", str(seed), "--json",
-                                *(a for c in (OBSERVED if lag_observed else ()) for a in ("--lag-column", c))])
+                                *(a for c in (OBSERVED if lag_observed else ()) for a in ("--lag-column", c))],
+                               dump=None if runs_dir is None else runs_dir / f"seed_{seed}.pkl")
         cpu1 = info["children"]
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     peak = cpu1.ru_maxrss / 1024
+    if runs_dir is not None:
+        (runs_dir / f"seed_{seed}.json").write_text(json.dumps(
+            {"seed": seed, "cpu_s": round(cpu, 1), "wall_s": round(info["wall"], 1), "load": info["load"],
+             "peak_rss_mb": round(peak), "cores": os.cpu_count(), "out": out}, default=str))
     rows = {"Keras quantile network": out["metrics"], "seasonal naive (value 52 weeks before)":
             out["baselines"]["seasonal_naive"], "moving average": out["baselines"]["moving_average"]}
     rec = out.get("recommended")
@@ -202,20 +241,39 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--seeds", type=int, default=1, help="also train with this many extra seeds and report the spread")
+    ap.add_argument("--seeds", type=int, default=1, help="train with this many seeds from --seed (Walmart: one run "
+                    "each; the classic cases report the spread)")
     ap.add_argument("--retail", type=int, default=3000, help="store x department series in the retail case (0: skip)")
     ap.add_argument("--only", choices=("walmart", "retail", "classic"), default=None, help="run one part only")
     ap.add_argument("--walmart", default=str(WALMART / "train.csv.zip"), help="the Walmart sales file (zip or CSV)")
     ap.add_argument("--lag-observed", action="store_true",
                     help="Walmart: temperature, fuel price, CPI and unemployment through their past values only")
+    ap.add_argument("--runs-dir", type=Path, default=None, help="Walmart: write each seed's JSON and its validation "
+                    "and test forecasts here (seed_<n>.json, seed_<n>.pkl), for --replay")
+    ap.add_argument("--replay", action="store_true", help="Walmart: the recommendation of each seed in --runs-dir "
+                    "chosen again from its saved forecasts, no training")
     ap.add_argument("--retail-child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--walmart-child", type=Path, default=None, help=argparse.SUPPRESS)
+    if "--walmart-child" in sys.argv:  # python bench_demand.py --walmart-child DUMP -- <python -m core argv>
+        cut = sys.argv.index("--")
+        return walmart_child(Path(sys.argv[sys.argv.index("--walmart-child") + 1]), sys.argv[cut + 1:])
     args = ap.parse_args()
+    if args.replay:
+        if args.runs_dir is None:
+            raise SystemExit("--replay reads the runs saved with --runs-dir DIR: pass the same --runs-dir.")
+        from bench.demand_replay import replay
+
+        print("\n".join(replay(args.runs_dir)))
+        return 0
     if args.retail_child:
         print(json.dumps(retail_child(args.retail_child, args.seed)))
         return 0
     if args.only in (None, "walmart"):
         if Path(args.walmart).exists():
-            print("\n".join(walmart_case(Path(args.walmart), args.seed, lag_observed=args.lag_observed)))
+            for seed in range(args.seed, args.seed + args.seeds):
+                print("\n".join(walmart_case(Path(args.walmart), seed, lag_observed=args.lag_observed,
+                                             runs_dir=args.runs_dir)), flush=True)
+                print()
         else:
             print(f"(Walmart file not found at {args.walmart}; skipped)")
         print()
