@@ -219,6 +219,12 @@ def walmart_case(path: Path, seed: int, *, lag_observed: bool = False, runs_dir:
               f"({out.get('epochs_run', '?')} epochs); whole command {info['wall']:.1f} s; goal < 300 s",
               f"- child CPU {cpu:.0f} s (user + sys); peak memory (max RSS) {peak:,.0f} MB (goal < 2,048)",
               f"- load average (1 min) before / after: {info['load'][0]:.1f} / {info['load'][1]:.1f} on {os.cpu_count()} cores"]
+    noise = (rec or {}).get("noise")
+    if noise:  # the challenger on the validation weeks, and whether its gain was outside the noise
+        lines.append(f"- recommended (saved): {rec.get('label')}; validation {rec['metric'].upper()} {noise['challenger']} "
+                     f"minus network {noise['difference']:+,.1f}, 95 % interval {noise['low']:+,.1f} to "
+                     f"{noise['high']:+,.1f} (series and weeks redrawn): {'outside' if noise['outside'] else 'inside'} "
+                     "the noise")
     if rec and rec.get("saved") == "ensemble" and rec.get("validation_coverage_p10_p90"):
         vc = rec["validation_coverage_p10_p90"]  # intervals of the saved blend: the network's, shifted with P50
         lines.append(f"- saved forecast: {rec['label']}; P10–P90 coverage on the validation weeks: network "
