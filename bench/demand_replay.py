@@ -5,7 +5,7 @@
 ``bench_demand.py --only walmart --seeds N --runs-dir DIR`` writes each seed's command JSON
 (``seed_<n>.json``) and the run's validation and test forecasts (``seed_<n>.pkl``). This replays
 the recommendation on them: the rule before (the lowest validation WMAE wins, the blend saved) and
-the rule now (``core.demand.recommend``: the gain must be outside the validation noise), with each
+the rule now (``core.demand.recommend``: the lowest of the gains outside the validation noise), with each
 one's WMAE on the test weeks against seasonal naive. The choice reads validation weeks only; the
 test weeks only score it.
 """
@@ -28,15 +28,13 @@ def _saved_wmae(run, rec: dict) -> tuple[str, float]:
     return "network", float(run.metrics.loc["Keras quantile network", "wmae"])
 
 
-def _before(run, rec: dict) -> dict:
-    """The rule before the noise check: the challenger (lowest validation WMAE), whatever its margin."""
-    noise = rec.get("noise")
-    if not noise:
+def _before(rec: dict) -> dict:
+    """The rule before the noise check: the lowest validation score wins, whatever its margin."""
+    low = rec.get("lowest")
+    if not low:
         return rec
-    if noise["challenger"] != "ensemble":
-        return {**rec, "choice": noise["challenger"]}
-    return {**rec, "choice": "ensemble", "baseline": noise["baseline"], "weight": noise["weight"],
-            "label": f"blend {noise['weight']:.0%} network + {1 - noise['weight']:.0%} {noise['baseline']}"}
+    return {**rec, "choice": low["candidate"], "baseline": low.get("baseline"), "weight": low.get("weight"),
+            "label": low["label"]}
 
 
 def replay(folder: Path) -> list[str]:
@@ -45,7 +43,7 @@ def replay(folder: Path) -> list[str]:
     files = sorted(Path(folder).glob("seed_*.pkl"), key=lambda p: int(p.stem.split("_")[1]))
     if not files:
         return [f"No seed_<n>.pkl in {folder}: run `python bench/bench_demand.py --only walmart --runs-dir {folder}` first."]
-    lines = ["| seed | network | rule before: saved | rule now: saved | seasonal naive | validation: challenger − network "
+    lines = ["| seed | network | rule before: saved | rule now: saved | seasonal naive | validation: candidate − network "
              "(95 % interval, series × weeks) | CPU s | wall s | load (1 min) |", "|---|---|---|---|---|---|---|---|---|"]
     now_all, before_all, nn_all = [], [], []
     for f in files:
@@ -54,11 +52,11 @@ def replay(folder: Path) -> list[str]:
         sn = float(run.metrics.loc["Seasonal naive", "wmae"])
         nn = float(run.metrics.loc["Keras quantile network", "wmae"])
         rec = recommend_forecast(run)
-        b_name, b_wmae = _saved_wmae(run, _before(run, rec))
+        b_name, b_wmae = _saved_wmae(run, _before(rec))
         n_name, n_wmae = _saved_wmae(run, rec)
-        noise = rec.get("noise")
-        gap = (f"{noise['challenger']}: {noise['difference']:+,.1f} ({noise['low']:+,.1f} to {noise['high']:+,.1f})"
-               f"{' outside' if noise['outside'] else ' inside'} the noise" if noise else "network lowest")
+        gap = "; ".join(f"{c['label']}: {c['score'] - rec['validation_scores']['network']:+,.1f} ({c['low']:+,.1f} to "
+                        f"{c['high']:+,.1f}){' outside' if c['outside'] else ''}" for c in rec["candidates_checked"]
+                        ) or "network lowest"
         load = meta.get("load", [float("nan")] * 2)
         lines.append(f"| {f.stem.split('_')[1]} | {nn:,.0f} ({nn / sn - 1:+.1%}) | {b_name} {b_wmae:,.0f} "
                      f"({b_wmae / sn - 1:+.1%}) | {n_name} {n_wmae:,.0f} ({n_wmae / sn - 1:+.1%}) | {sn:,.0f} | {gap} "

@@ -3,12 +3,13 @@
 The candidates are the network, each baseline (seasonal naive, moving average) and the network
 blended with a baseline at 25, 50 or 75 % (``core.search.ensemble``, the ensemble rule of every
 scenario). They are scored by the (holiday-weighted) MAE of P50 on the validation periods — the last
-periods of the training history, forecast by the network validated before its refit. The lowest
-wins only when its gain over the network is outside the validation noise: a paired bootstrap that
+periods of the training history, forecast by the network validated before its refit. A candidate
+replaces the network only when its gain is outside the validation noise: a paired bootstrap that
 redraws whole series and whole validation periods together (``validation_noise``), because a few
-validation weeks are all one season and the same weeks recur in every series' windows. A gain
-inside the noise keeps the network, as does a tie. The test periods only report the choice's
-figures, so the recommendation is a forecast a planner could have picked before seeing them.
+validation weeks are all one season and the same weeks recur in every series' windows (one holiday
+week can make a blend look better). Of the candidates whose gain is outside the noise, the lowest
+validation score wins; when none is, the network is kept, as on a tie. The test periods only report
+the choice's figures, so the recommendation is a forecast a planner could have picked before seeing them.
 """
 
 from __future__ import annotations
@@ -85,36 +86,50 @@ def recommend_forecast(run) -> dict:
     network = run.val_quantiles[..., 1]
     ens = choose_ensemble(score, network, dict(run.val_baselines), direction="minimize")
     scores = ens["validation_scores"]
-    best_base = ens["best_baseline"]
-    best = min((("nn", scores["network"]), (best_base, scores[best_base]), ("ensemble", scores["ensemble"])),
-               key=lambda kv: kv[1])[0]
     metric = "wmae" if run.holiday_col else "mae"
-    noise = None
-    if best != "nn":  # the challenger's gain over the network, against the validation noise
-        other = (blend(network, run.val_baselines[ens["baseline"]], ens["weight"]) if best == "ensemble"
-                 else run.val_baselines[best])
-        noise = validation_noise(np.abs(np.nan_to_num(network) - y0), np.abs(np.nan_to_num(other) - y0), w,
-                                 *_groups(run, y))
-        noise["challenger"] = best
-        if best == "ensemble":
-            noise.update(baseline=ens["baseline"], weight=ens["weight"])
-    pick = best if noise is not None and noise["outside"] else "nn"
+    names = {k: v.lower() for k, v in NAMES.items()}
+    # Every candidate that scored lower than the network on validation, lowest first (ties: baselines, then
+    # the blends in choose_ensemble's order), with its gain against the validation noise.
+    cands = [{"candidate": k, "score": scores[k]} for k in run.val_baselines]
+    cands += [{"candidate": "ensemble", "baseline": c["baseline"], "weight": c["weight"], "score": c["score"]}
+              for c in ens["candidates"]]
+    cands = sorted((c for c in cands if c["score"] < scores["network"]), key=lambda c: c["score"])
+    err_nn = np.abs(np.nan_to_num(network) - y0)
+    groups = _groups(run, y) if cands else None
+    for c in cands:
+        other = (blend(network, run.val_baselines[c["baseline"]], c["weight"]) if c["candidate"] == "ensemble"
+                 else run.val_baselines[c["candidate"]])
+        c["noise"] = validation_noise(err_nn, np.abs(np.nan_to_num(other) - y0), w, *groups)
+        c["label"] = ensemble_label(c, network=NAMES["nn"], names=names) if c["candidate"] == "ensemble" \
+            else NAMES[c["candidate"]]
+    safe = [c for c in cands if c["noise"]["outside"]]
+    chosen = safe[0] if safe else None  # the lowest validation score among the gains outside the noise
+    pick = chosen["candidate"] if chosen else "nn"
+    shown = chosen or (cands[0] if cands else None)
+    noise = None if shown is None else {**shown["noise"], "challenger": shown["candidate"],
+                                        **({"baseline": shown["baseline"], "weight": shown["weight"]}
+                                           if shown["candidate"] == "ensemble" else {})}
+    if chosen and pick == "ensemble":
+        scores = {**scores, "ensemble": chosen["score"]}  # the saved blend's own validation score
     out = {"checked": True, "choice": pick, "use": pick != "nn", "metric": metric,
-           "validation_scores": {k: round(v, 4) for k, v in scores.items()}, "noise": noise}
-    if noise is not None and pick == "nn":
-        name = (ensemble_label(ens, network=NAMES["nn"], names={k: v.lower() for k, v in NAMES.items()})
-                if best == "ensemble" else NAMES[best])
+           "validation_scores": {k: round(v, 4) for k, v in scores.items()}, "noise": noise,
+           "lowest": None if not cands else {k: cands[0][k] for k in ("candidate", "baseline", "weight", "score", "label")
+                                             if k in cands[0]},
+           "candidates_checked": [{"label": c["label"], "score": round(c["score"], 4), "low": c["noise"]["low"],
+                                   "high": c["noise"]["high"], "outside": c["noise"]["outside"]} for c in cands]}
+    if cands and pick == "nn":
+        c = cands[0]
         out["noise_note"] = (
-            f"{name} scored lower on the validation periods ({metric.upper()} {scores[best]:,.1f} "
+            f"{c['label']} scored lower on the validation periods ({metric.upper()} {c['score']:,.1f} "
             f"against the network's {scores['network']:,.1f}), but inside the noise ({noise['level'] * 100:.0f} % interval "
-            f"of the difference {noise['low']:+,.1f} to {noise['high']:+,.1f}, redrawing series and periods): "
-            "the network is kept.")
+            f"of the difference {noise['low']:+,.1f} to {noise['high']:+,.1f}, redrawing series and periods), as "
+            "was every other candidate's gain: the network is kept.")
     if pick == "ensemble":
         from core.demand.search import demand_ensemble_metrics
 
-        label = ensemble_label(ens, network=NAMES["nn"], names={k: v.lower() for k, v in NAMES.items()})
-        out.update(baseline=ens["baseline"], weight=ens["weight"], label=label,
-                   test_metrics=demand_ensemble_metrics(run, {**ens, "use": True}))
+        out.update(baseline=chosen["baseline"], weight=chosen["weight"], label=chosen["label"],
+                   test_metrics=demand_ensemble_metrics(run, {"baseline": chosen["baseline"],
+                                                              "weight": chosen["weight"], "use": True}))
     else:
         row = run.metrics.loc[NAMES[pick]].to_dict()
         out.update(label=NAMES[pick], test_metrics={k: None if isinstance(v, float) and not math.isfinite(v)

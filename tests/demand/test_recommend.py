@@ -5,6 +5,7 @@ baseline that wins by one lucky week, or one lucky series, leaves the network sa
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -57,6 +58,31 @@ def test_the_interval_is_the_same_every_time():
     rng = np.random.default_rng(1)
     a, b = rng.random(s.size), rng.random(s.size)
     assert validation_noise(a, b, np.ones(s.size), s, p) == validation_noise(a, b, np.ones(s.size), s, p)
+
+
+def _made_up_run(n=30, h=10):
+    """Validation windows with each window its own series and each step its own period (no series ids)."""
+    import pandas as pd
+
+    from core.demand.recommend import NAMES
+
+    y = np.full((n, h), 100.0)
+    net = y + 10.0
+    ma = np.where(np.arange(h) == 0, 100.0, 110.0) * np.ones((n, 1))  # far better in one period only
+    sn = y + 9.5  # a little better everywhere
+    metrics = pd.DataFrame({"wmae": [1.0, 2.0, 3.0], "mae": [1.0, 2.0, 3.0]}, index=list(NAMES.values()))
+    return SimpleNamespace(val_actual=y, val_quantiles=np.stack([net - 5, net, net + 5], axis=2),
+                           val_weight=np.ones((n, h)), val_baselines={"seasonal_naive": sn, "moving_average": ma},
+                           val_sid=None, val_origin=None, holiday_col=None, metrics=metrics)
+
+
+def test_the_lowest_gain_outside_the_noise_wins_over_a_lower_one_inside_it():
+    rec = recommend_forecast(_made_up_run())
+    assert rec["lowest"]["candidate"] == "moving_average"  # 9.0 against 9.5: the plain comparison's pick
+    checked = {c["label"]: c for c in rec["candidates_checked"]}
+    assert not checked["Moving average"]["outside"] and checked["Seasonal naive"]["outside"]
+    assert rec["choice"] == "seasonal_naive" and rec["noise"]["challenger"] == "seasonal_naive"
+    assert rec["validation_scores"]["seasonal_naive"] == pytest.approx(9.5)
 
 
 def _with_network(run, p50):
