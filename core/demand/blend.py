@@ -252,7 +252,7 @@ def recommended_text(rec: dict | None) -> tuple[str, str] | None:
         return "warning", f"**Recommended forecast:** {rec['note']}"
     if rec.get("noise_note"):  # a blend or baseline scored lower, but by less than the validation noise
         return "info", ("**Recommended forecast (saved, scored and used for the inventory policy):** the Keras quantile "
-                        f"network. {rec['noise_note']}")
+                        f"network, chosen on the validation periods: {rec['noise_note']}")
     return "info", (f"**Recommended forecast (saved, scored and used for the inventory policy):** the Keras quantile "
                     f"network, chosen on the validation periods ({metric} {scores.get('network', float('nan')):,.1f}; "
                     "no blend with a baseline did better there).")

@@ -123,7 +123,7 @@ def test_a_baseline_that_wins_by_one_period_leaves_the_network(small_run):
     out = apply_recommendation(copy.copy(run), rec)
     assert out["saved"] == "network"
     level, text = recommended_text(out)
-    assert level == "info" and "inside the noise" in text
+    assert level == "info" and "inside the noise" in text and "the Keras quantile network, chosen on the validation" in text
 
 
 def test_a_run_whose_network_is_best_on_validation_has_no_noise_check(small_run):
