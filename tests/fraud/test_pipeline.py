@@ -128,15 +128,28 @@ def _cli(*args):
                           timeout=600)
 
 
-def test_cli_train_save_and_score(tmp_path, sample):
-    # A third of the customers keeps the subprocess quick; every pattern is still there.
+def _main(capfd, *args) -> tuple[int, str, str]:
+    """``python -m core ...`` in this process, where TensorFlow is loaded already (a new process spends
+    about 5 CPU seconds importing it): exit code, standard output and standard error, read at the file
+    descriptors like a subprocess's."""
+    from core.cli import main
+
+    capfd.readouterr()
+    code = main(list(args))
+    out = capfd.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_train_save_and_score(tmp_path, sample, capfd):
+    # A third of the customers keeps the training quick; every pattern is still there. The first scoring
+    # runs in a process of its own (``python -m core`` as a user runs it); the others in this one.
     small = tmp_path / "small.csv.gz"
     sample[sample["customer_id"] < "C000250"].to_csv(small, index=False)
-    out = _cli("train", "--scenario", "fraud", "--data", str(small), "--epochs", "2",
-               "--train-start", "2024-04-01", "--test-start", "2024-04-22", "--gap-days", "7",
-               "--save", str(tmp_path / "runs" / "fraud-1"), "--json")
-    assert out.returncode == 0, out.stderr[-2000:]
-    res = json.loads(out.stdout)
+    code, stdout, stderr = _main(capfd, "train", "--scenario", "fraud", "--data", str(small), "--epochs", "2",
+                                 "--train-start", "2024-04-01", "--test-start", "2024-04-22", "--gap-days", "7",
+                                 "--save", str(tmp_path / "runs" / "fraud-1"), "--json")
+    assert code == 0, stderr[-2000:]
+    res = json.loads(stdout)
     for key in ("roc_auc", "pr_auc", "precision", "recall", "f1", "card_precision_at_100"):
         assert 0 <= res["metrics"][key] <= 1
         assert set(res["baselines"]) == {"logistic_regression", "gradient_boosting"}
@@ -159,12 +172,12 @@ def test_cli_train_save_and_score(tmp_path, sample):
     more = tmp_path / "more.csv"
     sample.tail(1500).drop(columns="is_fraud").to_csv(more, index=False)
     one, many = tmp_path / "one.csv", tmp_path / "many.csv"
-    assert _cli("score", "--model", res["saved_to"], "--data", str(more), "--out", str(one), "--quiet",
-                "--json").returncode == 0
-    out = _cli("score", "--model", res["saved_to"], "--data", str(more), "--out", str(many),
-               "--chunk-size", "400", "--json")
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stderr.count("scored ") == 4
+    assert _main(capfd, "score", "--model", res["saved_to"], "--data", str(more), "--out", str(one), "--quiet",
+                 "--json")[0] == 0
+    code, _, stderr = _main(capfd, "score", "--model", res["saved_to"], "--data", str(more), "--out", str(many),
+                            "--chunk-size", "400", "--json")
+    assert code == 0, stderr[-2000:]
+    assert stderr.count("scored ") == 4
     a, b = pd.read_csv(one), pd.read_csv(many)
     assert list(a["transaction_id"]) == list(b["transaction_id"])
     assert np.allclose(a["risk"], b["risk"], atol=1e-6)
@@ -172,8 +185,9 @@ def test_cli_train_save_and_score(tmp_path, sample):
 
     missing = tmp_path / "missing.csv"
     sample.tail(50).drop(columns=["is_fraud", "terminal_id"]).to_csv(missing, index=False)
-    out = _cli("score", "--model", res["saved_to"], "--data", str(missing), "--out", str(tmp_path / "x.csv"))
-    assert out.returncode == 1 and "missing: ['terminal_id']" in out.stderr and "Traceback" not in out.stderr
+    code, _, stderr = _main(capfd, "score", "--model", res["saved_to"], "--data", str(missing),
+                            "--out", str(tmp_path / "x.csv"))
+    assert code == 1 and "missing: ['terminal_id']" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "x.csv").exists()
     from argparse import Namespace
 
