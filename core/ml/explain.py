@@ -22,6 +22,15 @@ from core.errors import DataValidationError
 PREDICT_ROWS = 16_384
 
 
+def plain_index(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the index 0 .. n - 1: itself when it has it already (a prediction request's rows), else
+    ``reset_index(drop=True)``; the copy of a one-row frame cost as much as a tenth of its reason codes."""
+    idx = df.index
+    if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:
+        return df
+    return df.reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class ShapResult:
     """SHAP values for ``len(data)`` rows: ``values[i, j]`` is feature j's push on row i."""
@@ -83,6 +92,19 @@ def compute_permutation_shap(
     buffers) then stay small while the batch can be large; each row's prediction does not depend on
     its neighbours, so the values are the same.
     """
+    return _permutation_shap(predict_fn, background, X, n_permutations=n_permutations, seed=seed,
+                             max_batch_rows=max_batch_rows, predict_rows=predict_rows)[:2]
+
+
+def _permutation_shap(predict_fn, background, X, *, n_permutations: int, seed: int, max_batch_rows: int,
+                      predict_rows: int | None) -> tuple[np.ndarray, float, np.ndarray]:
+    """``compute_permutation_shap``'s (values, base value) and the rows' own predictions ``f(X)``.
+
+    Every walk starts from the background alone (all features off) and ends at the row alone (all on),
+    whatever the order: those two states are predicted once, the background's b rows for all rows and
+    each row once for all its walks, instead of b rows per walk and row (a one-row request's 10 walks of
+    a 13-feature credit model sent 7,050 rows to the model, now 6,051). Only the states in between, where
+    the background does matter, are sent per walk."""
     X = np.asarray(X, dtype=np.float32)
     bg = np.asarray(background, dtype=np.float32)
     n, m = X.shape
@@ -90,10 +112,11 @@ def compute_permutation_shap(
     rng = np.random.default_rng(seed)
     orders = [rng.permutation(m) for _ in range(n_permutations)]
     directions = [d for order in orders for d in (order, order[::-1])]
-    rows_per_call = max(1, max_batch_rows // ((m + 1) * b))
+    inner = (m - 1) * b  # rows of one explained row's walk between its ends
+    rows_per_call = max(1, max_batch_rows // max(inner, 1))
     # Every (direction, block of rows) step, grouped so that one model call takes as many as fit in
-    # max_batch_rows: a single explained row's 2 x n_permutations walks (and the background's own
-    # predictions) go through the model in one call instead of one call each.
+    # max_batch_rows: a single explained row's 2 x n_permutations walks (and the background's and the
+    # row's own predictions) go through the model in one call instead of one call each.
     steps = [(d, start, min(start + rows_per_call, n)) for d in directions for start in range(0, n, rows_per_call)]
     calls, rows_in_call = [[]], 0
     for step in steps:
@@ -103,28 +126,31 @@ def compute_permutation_shap(
         calls[-1].append(step)
         rows_in_call += step[2] - step[1]
     values = np.zeros((n, m), dtype=float)
-    base = None
+    base = fx = None
     for call in calls:
         # One matrix per call, each step's states written straight into it (no copies of a large batch).
-        head = b if base is None else 0
-        sizes = [(stop - start) * (m + 1) * b for _, start, stop in call]
+        head = b + n if base is None else 0
+        sizes = [(stop - start) * inner for _, start, stop in call]
         batch = np.empty((head + sum(sizes), m), dtype=np.float32)
         if head:
-            batch[:head] = bg
+            batch[:b], batch[b:head] = bg, X
         at = head
-        for (direction, start, stop), size in zip(call, sizes):
-            _switch_states(X[start:stop], bg, direction, out=batch[at:at + size].reshape(stop - start, m + 1, b, m))
+        for start, stop, walks in _same_rows(call):
+            size = len(walks) * (stop - start) * inner
+            _switch_states(X[start:stop], bg, walks, out=batch[at:at + size].reshape(len(walks), stop - start, m - 1, b, m))
             at += size
         preds = _predict_in_slices(predict_fn, batch, PREDICT_ROWS if predict_rows is None else predict_rows)
-        if base is None:
-            base, preds = float(np.mean(preds[:b])), preds[b:]
         preds = preds.astype(float, copy=False)
+        if base is None:
+            base, fx, preds = float(np.mean(preds[:b])), preds[b:head], preds[head:]
         at = 0
         for (direction, start, stop), size in zip(call, sizes):
-            steps_mean = preds[at:at + size].reshape(stop - start, m + 1, b).mean(axis=2)
-            values[start:stop, direction] += np.diff(steps_mean, axis=1)
+            walk = np.empty((stop - start, m + 1))
+            walk[:, 0], walk[:, m] = base, fx[start:stop]
+            walk[:, 1:m] = preds[at:at + size].reshape(stop - start, m - 1, b).mean(axis=2)
+            values[start:stop, direction] += np.diff(walk, axis=1)
             at += size
-    return values / (2 * n_permutations), base
+    return values / (2 * n_permutations), base, fx
 
 
 def _predict_in_slices(predict_fn, batch: np.ndarray, rows: int) -> np.ndarray:
@@ -135,15 +161,29 @@ def _predict_in_slices(predict_fn, batch: np.ndarray, rows: int) -> np.ndarray:
     return np.concatenate([np.asarray(predict_fn(batch[i:i + rows])).reshape(-1) for i in range(0, len(batch), rows)])
 
 
-def _switch_states(xs: np.ndarray, bg: np.ndarray, direction: np.ndarray, *, out: np.ndarray) -> None:
-    """Fill ``out[r, s, j, :]``: row r with the first s features of ``direction`` switched on, the rest
-    taken from background sample j."""
+def _same_rows(call: list) -> list[tuple[int, int, list]]:
+    """A call's consecutive steps that walk the same block of rows, as (start, stop, their directions):
+    their states are written by one ``_switch_states``."""
+    groups = []
+    for direction, start, stop in call:
+        if groups and groups[-1][:2] == (start, stop):
+            groups[-1][2].append(direction)
+        else:
+            groups.append((start, stop, [direction]))
+    return groups
+
+
+def _switch_states(xs: np.ndarray, bg: np.ndarray, directions: list, *, out: np.ndarray) -> None:
+    """Fill ``out[w, r, s - 1, j, :]`` for s in 1 .. m - 1: row r with the first s features of walk w's
+    direction switched on, the rest taken from background sample j (the walk's ends, s = 0 and s = m, are
+    not written: they are the background and the row themselves). One ``np.where`` for all the walks (a
+    one-row request's 10 walks of 12 states each were 120 calls, a fifth of its reason codes' CPU)."""
     m = xs.shape[1]
-    switched = np.zeros(m, dtype=bool)
-    out[:, 0] = bg
-    for s in range(1, m + 1):
-        switched[direction[s - 1]] = True
-        out[:, s] = np.where(switched, xs[:, None, :], bg[None, :, :])
+    rank = np.empty((len(directions), m), dtype=np.intp)
+    for w, direction in enumerate(directions):
+        rank[w, direction] = np.arange(m)
+    switched = rank[:, None, :] < np.arange(1, m)[None, :, None]  # (walk, state, feature)
+    np.copyto(out, np.where(switched[:, None, :, None, :], xs[None, :, None, None, :], bg[None, None, None, :, :]))
 
 
 def compute_shap_tabular(
@@ -177,7 +217,8 @@ def compute_shap_tabular(
         background = background[rng.choice(len(background), max_background, replace=False)]
     if n_permutations is None:
         n_permutations = 5 if len(X) <= 10 else 1
-    values, base = compute_permutation_shap(predict_fn, background, X, n_permutations=n_permutations, seed=seed)
-    preds = np.asarray(predict_fn(X), dtype=float).reshape(-1)
-    return ShapResult(values=values, base_value=base, data=display.reset_index(drop=True),
+    # The rows' own predictions come from the walks' batch (every walk ends at the row): no call of their own.
+    values, base, preds = _permutation_shap(predict_fn, background, X, n_permutations=n_permutations, seed=seed,
+                                            max_batch_rows=400_000, predict_rows=None)
+    return ShapResult(values=values, base_value=base, data=plain_index(display),
                       feature_names=list(feature_names), predictions=preds)
