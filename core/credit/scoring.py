@@ -101,11 +101,13 @@ def compute_reasons_for_rows(df: pd.DataFrame, rows: Sequence[int], *, explain_f
                              flag: Sequence[str] = ()) -> dict[int, list[str]]:
     """Reason codes for the given row positions of ``df``, explained in one batched call; ``exclude`` /
     ``flag`` as in ``score_applicant``."""
+    from core.ml.explain import plain_index
+
     rows = list(rows)
     if not rows:
         return {}
     whole = rows == list(range(len(df)))  # a prediction request's declined applicant: every row, in order
-    part = df.reset_index(drop=True) if whole else df.iloc[rows].reset_index(drop=True)
+    part = plain_index(df) if whole else df.iloc[rows].reset_index(drop=True)
     values, names = explain_fn(part)
     values = np.asarray(values)
     # The rows as plain dicts from one object block (``to_dict("records")`` took longer than the SHAP walk of

@@ -68,6 +68,29 @@ def test_credit_predictions_equal_the_scored_file(keras_server, runs, tmp_path):
     assert declined.any() and (served.loc[declined, "reason_1"] != "").all()  # reason codes for every decline
 
 
+def one_row_requests_equal_the_scored_file(server, runs, tmp_path, *, tol: float, applicants: int = 3) -> None:
+    """Declined applicants posted one request each (the reason codes' walks of a lone row: the service's usual
+    request) get what ``python -m core score`` writes for a file of that one row, reason codes included."""
+    rows = credit_rows(server)
+    whole = pd.DataFrame(post(server, "credit-1", {"instances": json.loads(rows.to_json(orient="records"))}
+                              ).json()["predictions"])
+    declined = whole.index[whole["decision"] == "decline"][:applicants]
+    assert len(declined) == applicants
+    for i in declined:
+        row = rows.iloc[[i]]
+        row.to_csv(tmp_path / f"row{i}.csv", index=False)
+        r = post(server, "credit-1", {"instances": json.loads(row.to_json(orient="records"))})
+        assert r.status_code == 200, r.text
+        served = pd.DataFrame(r.json()["predictions"])
+        scored = cli_score(runs["credit"], tmp_path / f"row{i}.csv", tmp_path / f"scored{i}.csv")
+        assert served.loc[0, "decision"] == "decline" and served.loc[0, "reason_1"] != ""
+        assert_same(served, scored, tol=tol)
+
+
+def test_one_row_credit_requests_equal_the_scored_one_row_file(keras_server, runs, tmp_path):
+    one_row_requests_equal_the_scored_file(keras_server, runs, tmp_path, tol=1e-6)
+
+
 def test_fraud_predictions_equal_the_scored_file(keras_server, runs, tmp_path):
     rows = fraud_rows(50)
     cols = expected_columns(keras_server, "fraud-1")

@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from tests.server.conftest import ROOT, cli_score
-from tests.server.test_serve_keras import assert_same, credit_rows, fraud_rows, post
+from tests.server.test_serve_keras import (assert_same, credit_rows, fraud_rows, one_row_requests_equal_the_scored_file,
+                                          post)
 
 
 def test_the_onnx_server_never_imports_tensorflow(onnx_server):
@@ -28,6 +29,8 @@ def test_the_onnx_server_never_imports_tensorflow(onnx_server):
     assert h["startup_objects_frozen"] > 10_000
     # settled for small requests on few cores (core.server.process): one BLAS thread, two malloc arenas
     assert h["blas_threads"] == 1 and h["malloc_arenas"] == 2
+    # freed blocks of 128 KB and more go back to the system (core.store.memory_guard.configure_allocator)
+    assert h["allocator"] == {"mmap_threshold": 131072, "trim_threshold": 131072}
 
 
 def test_settling_the_process_holds_blas_to_one_thread_and_freezes_start_up():
@@ -50,6 +53,10 @@ def test_onnx_predictions_are_within_1e_5_of_keras_with_the_same_reason_codes(on
     # Probabilities are written rounded to 6 decimals: 1e-5 covers the model's difference and the rounding.
     assert_same(served, keras, tol=1e-5)
     assert (served["decision"] == "decline").sum() >= 3  # the reasons compared above include real ones
+
+
+def test_one_row_onnx_requests_have_the_reason_codes_of_the_scored_one_row_file(onnx_server, runs, tmp_path):
+    one_row_requests_equal_the_scored_file(onnx_server, runs, tmp_path, tol=1e-5)
 
 
 def test_onnx_fraud_demand_and_quality_match_keras(onnx_server, runs, tmp_path):
