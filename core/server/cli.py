@@ -128,8 +128,10 @@ def build(args, keys: list[bytes]):
     """The app and what it serves (predictors loaded, warmed up, state restored)."""
     from core.server.app import ServeSettings, build_app, warm_up
     from core.server.limits import Limits
+    from core.server.process import prepare
     from core.server.state import StateStore, default_state_dir
 
+    prepare()  # before the models load: their large blocks go back to the system when freed
     predictors = load_predictors(args)
     outputs = warm_up(predictors)
     state = None

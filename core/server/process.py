@@ -14,6 +14,11 @@ of ``--workers N``):
   a request;
 - the memory start-up freed goes back to the system (``malloc_trim``).
 
+``prepare()`` runs before the models are loaded (in the parent and in each worker): glibc's allocator as the
+app sets it (``core.store.memory_guard.configure_allocator``): blocks of 128 KB and more (the reason codes'
+walks, a batch's frames, ONNX Runtime's buffers) get their own mapping and go back to the system when freed,
+instead of staying in the heaps after the first large free raised glibc's threshold.
+
 ``state`` holds what was done, for ``GET /health``. Nothing here changes an answer.
 """
 
@@ -45,6 +50,15 @@ def limit_blas_threads() -> int | None:
     threads = max(1, int(os.environ.get(BLAS_THREADS_ENV, "1") or 1))
     threadpool_limits(limits=threads, user_api="blas")
     return threads
+
+
+def prepare() -> dict:
+    """Set the allocator as the module docstring says, before start-up allocates; the settings applied (also
+    kept in ``state["allocator"]``; empty off glibc or with ``STUDIO_MALLOC=off``)."""
+    from core.store.memory_guard import configure_allocator
+
+    state["allocator"] = configure_allocator()
+    return dict(state["allocator"])
 
 
 def settle() -> dict:
