@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.monitor.columns import Columns, join
 from core.monitor.store import INPUT_PREFIX, PREDICTIONS, apply_retention, utc_now, write_part
 
 ID_COLUMN = "prediction_id"  # the column a generated id is returned in
@@ -122,7 +123,8 @@ class PredictionRecorder:
             self.id_in_output = bool(missing.any())
         elif not self.id_in_output:
             self._unreturned += int(missing.sum())
-        return Request(inputs, scored, ids, missing, batch, utc_now())
+        return Request(None if inputs is None else Columns.of(inputs), Columns.of(scored), ids, missing, batch,
+                       utc_now())
 
     def build_requests(self, requests: list["Request"], *, notices: list[str] | None = None, pause=None
                        ) -> list[tuple[list["Request"], pd.DataFrame]]:
@@ -139,8 +141,8 @@ class PredictionRecorder:
             if pause is not None and k and not k % (4 * CONCAT_SLICE):
                 pause()
             # ``tolist()``: iterating pandas' Arrow-backed column labels one by one cost 0.5 ms a request
-            key = (r.now.date(), None if r.inputs is None else tuple(map(str, r.inputs.columns.tolist())),
-                   tuple(map(str, r.scored.columns.tolist())))
+            key = (r.now.date(), None if r.inputs is None else tuple(map(str, r.inputs.names)),
+                   tuple(map(str, r.scored.names)))
             groups.setdefault(key, []).append(r)
         out = []
         for same in groups.values():
@@ -157,8 +159,8 @@ class PredictionRecorder:
 
     def _build(self, same: list["Request"], notices: list[str], pause=None) -> pd.DataFrame:
         if pause is None:
-            inputs = None if same[0].inputs is None else _concat([r.inputs for r in same])
-            frame = self.spec.log_frame(self.meta, inputs, _concat([r.scored for r in same]))
+            inputs = None if same[0].inputs is None else join([r.inputs for r in same])
+            frame = self.spec.log_frame(self.meta, inputs, join([r.scored for r in same]))
         else:  # in slices, each short, with ``pause()`` between them (see ``build_requests``)
             frame = self.spec.log_frame(self.meta, None, self._rows(same, pause), pause=pause)
         frame = self._without_personal_data(frame, notices, pause)
@@ -184,10 +186,10 @@ class PredictionRecorder:
             chunk = same[i:i + CONCAT_SLICE]
             if i:
                 pause()
-            scored = pd.concat([r.scored for r in chunk], ignore_index=True)
+            scored = join([r.scored for r in chunk])
             if chunk[0].inputs is not None:
                 pause()
-                inputs = pd.concat([r.inputs for r in chunk], ignore_index=True)
+                inputs = join([r.inputs for r in chunk])
                 pause()
                 scored = rows_with_inputs(inputs, scored, kinds)
             parts.append(scored)
@@ -340,10 +342,11 @@ class PredictionRecorder:
 
 @dataclass
 class Request:
-    """One request's answered rows, waiting in the service's buffer (``PredictionRecorder.request_ids``)."""
+    """One request's answered rows, waiting in the service's buffer (``PredictionRecorder.request_ids``): its
+    inputs and answer as plain column arrays (``core.monitor.columns``), not DataFrames."""
 
-    inputs: pd.DataFrame | None
-    scored: pd.DataFrame
+    inputs: Columns | None
+    scored: Columns
     ids: np.ndarray
     missing: np.ndarray
     batch: str

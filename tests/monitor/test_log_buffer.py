@@ -393,3 +393,48 @@ def test_written_items_are_let_go_of_in_slices_and_a_writer_may_keep_its_list(mo
     assert all(r() is None for r in refs)  # none is held after the flush
     assert pauses == [buffer.RELEASE_SLICE + 1, 1, 0]  # alive at each pause: freed a slice at a time
     buf.close()
+
+
+def test_buffered_requests_as_column_arrays_log_the_rows_and_types_written_one_request_at_a_time(tmp_path):
+    """A buffered request keeps its inputs and answer as column arrays (``core.monitor.columns``), not frames:
+    the log it writes holds every row, value and type that writing each request as it was answered holds."""
+    buffered, direct = make_run(tmp_path / "a"), make_run(tmp_path / "b")
+    later, now = ServedLog(flush_seconds=3600), ServedLog(flush_seconds=0)
+    for i in range(12):
+        rows, scores = request(1 + i % 3, seed=i, ids=True)
+        if i % 4 == 1:
+            rows["x1"] = [int(v * 10) for v in range(len(rows))]  # integers here, decimals elsewhere
+        later.record(buffered, rows, scores)
+        now.record(direct, rows, scores)
+    assert later.pending() == sum(1 + i % 3 for i in range(12))
+    later.close()
+    now.close()
+    a, b = (logged(r).drop(columns=["log_key", "scored_at"]).sort_values("row_id", ignore_index=True)
+            for r in (buffered, direct))
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_a_table_kept_as_column_arrays_joins_into_the_frame_pandas_joins():
+    import gc
+
+    from core.monitor.columns import Columns, join
+
+    frames = []
+    for i in range(9):
+        rows, scores = request(1 + i % 2, seed=i, ids=i % 3 == 0)
+        if i == 4:
+            rows["region"] = None  # a missing text value
+        frames.append(rows)
+    odd = frames[2].assign(x1=lambda d: (d["x1"] * 10).round().astype(int))  # another type: joined by pandas
+    for group in (frames, [*frames, odd], frames[:1]):
+        tables = [Columns.of(f) for f in group]
+        pd.testing.assert_frame_equal(join(tables), pd.concat(group, ignore_index=True), check_exact=True)
+    pd.testing.assert_frame_equal(Columns.of(frames[4]).frame(), frames[4].reset_index(drop=True), check_exact=True)
+    # Far fewer objects for the collector to walk than the frame it was made from.
+    gc.collect()
+    before = len(gc.get_objects())
+    kept = [Columns.of(frames[0]) for _ in range(200)]
+    tables = len(gc.get_objects()) - before
+    copies = [frames[0].copy() for _ in range(200)]
+    as_frames = len(gc.get_objects()) - before - tables
+    assert len(kept) == len(copies) == 200 and tables * 3 < as_frames
