@@ -2,10 +2,10 @@
 
 A buffered request (``core.monitor.record.Request``) used to keep its inputs and its answer as two small
 DataFrames: each held a few dozen objects the garbage collector tracks and some 17 KB, so a full buffer of
-2,000 one-row requests held 34 MB and a quarter of a million tracked objects that every full collection walked
+2,000 one-row requests held 46 MB and a third of a million tracked objects that every full collection walked
 (on whichever request was answering). ``Columns`` keeps the column labels and types (one shared copy per shape
 of request) and the values as one object array, taken from the frame in one conversion: about 1 KB and two
-tracked objects a table (2.2 MB and 4,600 objects for 2,000 one-row credit requests).
+tracked objects a table (3.3 MB and 6,100 objects for 2,000 one-row credit requests, ``bench/bench_log_tables.py``).
 
 ``join(tables)`` is ``pd.concat`` of the frames they were made from (``ignore_index=True``): the same
 columns, types and values. Tables of one shape (the usual case: the same columns with the same types) are
