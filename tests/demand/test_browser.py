@@ -131,7 +131,7 @@ def test_demand_dependence_of_one_input(trained, screenshot_dir):
 
 def test_weekly_upload_with_other_names_after_a_training(trained, screenshot_dir, tmp_path):
     """Upload a weekly file with other column names: the mapping is guessed and the report shows it; then
-    a model trained on it."""
+    a model trained on it, the network kept where the blend's lead on validation is inside the noise."""
     page = trained
     df = pd.read_csv(ROOT / "sample_data" / "demand_sales.csv", parse_dates=["date"])
     weekly = (df[df["store"] == "S1"].groupby(["product", pd.Grouper(key="date", freq="W-SUN")])["units"].sum()
@@ -145,37 +145,30 @@ def test_weekly_upload_with_other_names_after_a_training(trained, screenshot_dir
     finally:
         page.screenshot(path=str(screenshot_dir / "demand_upload.png"))
     assert not page.locator("[data-testid='stException']").count()
-    # On this weekly file the validation weeks pick the network's blend with the moving average (CLI, same
-    # settings: MAE 41.4 against the network's 43.8): the warnings and the charts describe the blend, named.
+    # On this weekly file the blend with the moving average scores lower on the validation weeks (CLI, same
+    # settings: MAE 41.4 against the network's 43.8), but inside the noise of redrawing series and weeks: the
+    # network is kept, and the page says why. (The saved blend's page is covered by test_saved_figures.py.)
     fill_small_settings(page)
     page.get_by_role("button", name="Train forecast model").click()
     # The sample's results stay on screen until the weekly file's model has trained: wait for its name.
     page.get_by_text(re.compile(r"Results of the model trained on weekly\.csv")).wait_for(timeout=300_000)
     click_tab(page, "Backtest")
     try:
-        page.get_by_role("heading", name="Backtest: recommended blend vs baselines").wait_for()
+        page.get_by_role("heading", name="Backtest: network vs baselines").wait_for()
     finally:
         page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot
-        page.screenshot(path=str(screenshot_dir / "demand_blend_backtest.png"))
-    # The warnings and trust flags name the blend ("The network's own settings" of the training form may stay).
-    assert page.get_by_text(re.compile(r"The network( has the largest bias|'s P10–P90|'s MASE|'s (holiday-weighted )?MAE)")
-                            ).count() == 0
-    assert page.get_by_text(re.compile(r"^The recommended blend's P10–P90 interval|^The recommended blend's MAE")).count()
-    charts = page.locator("[data-testid='stPlotlyChart']:visible")
-    charts.first.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(screenshot_dir / "demand_blend_by_step.png"))
-    charts.last.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(screenshot_dir / "demand_blend_by_series.png"))
+        page.screenshot(path=str(screenshot_dir / "demand_weekly_backtest.png"))
+    line = page.get_by_text(re.compile(r"scored lower on the validation periods .* but inside the noise"))
+    assert line.count() == 1 and "the network is kept" in line.inner_text()
+    # The warnings and the charts name the network, the model saved; no blend is shown as recommended.
+    assert page.get_by_text(re.compile(r"^The network's P10–P90 interval")).count() == 1
+    assert page.get_by_text(re.compile(r"^The recommended blend's")).count() == 0
     legend = page.locator(".legendtext")
-    assert legend.filter(has_text=re.compile(r"^Recommended: Ensemble")).count() >= 2  # by step and by series
-    assert legend.filter(has_text="Keras network alone").count() == 1
+    assert legend.filter(has_text=re.compile(r"^Recommended: Ensemble")).count() == 0
     click_tab(page, "Forecast")
     page.wait_for_timeout(1500)
-    assert legend.filter(has_text="P50 (backtest, recommended blend)").count() == 1
-    assert legend.filter(has_text="P50 (backtest, network alone)").count() == 1
-    charts.first.scroll_into_view_if_needed()
+    assert legend.filter(has_text="P50 (backtest, recommended blend)").count() == 0
+    page.locator("[data-testid='stPlotlyChart']:visible").first.scroll_into_view_if_needed()
     page.wait_for_timeout(500)
-    page.screenshot(path=str(screenshot_dir / "demand_blend_forecast.png"))
+    page.screenshot(path=str(screenshot_dir / "demand_weekly_forecast.png"))
     assert not page.locator("[data-testid='stException']").count()
