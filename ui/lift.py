@@ -14,7 +14,7 @@ from ui.common import show_error
 def recommended_first(tab, p_recommended, scores: dict) -> dict:
     """``scores`` (model name -> test scores, the network first) with the recommended blend first when the run
     recommends one, so the decile table, the lift chart and the sentence are those of the model decided on."""
-    if getattr(tab, "recommended", "network") != "ensemble":
+    if tab.recommended != "ensemble":
         return scores
     return {tab.ensemble.get("label", "Ensemble"): p_recommended, **scores}
 

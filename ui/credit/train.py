@@ -101,11 +101,11 @@ def collect(result: dict, job) -> None:
 def show_trained(run) -> None:
     """What was trained: rows, features, epochs, the columns kept out, the search and the class balance."""
     rb = run.tabular.rebalance_info
+    said = (describe_epochs(summarize_epochs(run.tabular.history, run.tabular.config.epochs)),
+            describe_refit(run.tabular.history), "Open the other tabs for results.")  # the refit's: "" if none
     st.success(f"Model trained: {len(run.train_df):,} training and {len(run.test_df):,} test applicants, "
                f"{len(run.setup.features)} features, on {run.tabular.device or 'CPU'}. "
-               f"{describe_epochs(summarize_epochs(run.tabular.history, run.tabular.config.epochs))} "
-               f"{describe_refit(run.tabular.history)} Open the other tabs for results.".replace("  ", " "),
-               icon=":material/check_circle:")
+               + " ".join(part for part in said if part), icon=":material/check_circle:")
     if run.setup.sensitive:
         st.info(f"Kept out of this model: {', '.join(f'`{c}`' for c in run.setup.sensitive)} (sensitive "
                 "attribute, used only for the fairness check). To use one as a feature, press its "
