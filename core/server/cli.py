@@ -131,7 +131,7 @@ def build(args, keys: list[bytes]):
     from core.server.process import prepare
     from core.server.state import StateStore, default_state_dir
 
-    prepare()  # before the models load: their large blocks go back to the system when freed
+    prepare()  # before the models load: glibc's allocator as core.server.process says
     predictors = load_predictors(args)
     outputs = warm_up(predictors)
     state = None

@@ -354,16 +354,17 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 MMAP_THRESHOLD = 128 * 1024  # glibc's own starting value, kept fixed
 
 
-def configure_allocator(env: dict | None = None) -> dict:
+def configure_allocator(env: dict | None = None, *, default: bool = True) -> dict:
     """Set glibc's allocator so what a visitor's session freed can go back to the system: blocks of 128 KB and
     more (frames, arrays, Arrow buffers) always get their own mapping, returned when freed (glibc otherwise
     raises that threshold up to 32 MB after the first large free and keeps such blocks in its heaps until the
     next trim), and the heaps' free tops are trimmed past 128 KB. (The number of heaps cannot be capped here:
     glibc fixes it when the first thread needs its own, before the app runs; ``MALLOC_ARENA_MAX`` in the
-    server's environment does it.) ``STUDIO_MALLOC=off`` leaves glibc's defaults. Returns the settings
-    applied (empty off Linux / glibc, or when switched off)."""
+    server's environment does it.) ``STUDIO_MALLOC=off`` leaves glibc's defaults, ``STUDIO_MALLOC=on`` sets
+    them; unset, ``default`` decides (the app: on; ``serve``: off, see ``core.server.process``). Returns the
+    settings applied (empty off Linux / glibc, or when switched off)."""
     raw = str((os.environ if env is None else env).get(MALLOC_ENV, "")).strip().lower()
-    if raw in ("off", "0", "no", "false", "default"):
+    if raw in ("off", "0", "no", "false", "default") or (not raw and not default):
         return {}
     mallopt = getattr(glibc(), "mallopt", None)
     if mallopt is None:

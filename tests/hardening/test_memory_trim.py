@@ -123,3 +123,19 @@ def test_the_allocator_gives_large_freed_blocks_back_without_a_trim():
     assert default["mapped_mb"] < 1 and default["kept_mb"] > 50, default
     # configured: the 1 MB block has its own mapping, and the threads' freed blocks went back as they were freed
     assert configured["mapped_mb"] >= 1 and configured["kept_mb"] < 20, configured
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt is Linux only")
+def test_the_service_keeps_glibcs_defaults_unless_asked():
+    import json
+    import subprocess
+    from pathlib import Path
+
+    # serve (core.server.process.prepare) passes default=False: unset leaves glibc alone, "on" applies the setting
+    code = ("import json; from core.store.memory_guard import configure_allocator as c; print(json.dumps("
+            "[c({}, default=False), c({'STUDIO_MALLOC': 'on'}, default=False), c({'STUDIO_MALLOC': 'off'})]))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                         text=True, check=True)
+    unset, asked, off = json.loads(out.stdout)
+    assert unset == {} and off == {}
+    assert asked == {"mmap_threshold": 128 * 1024, "trim_threshold": 128 * 1024}
