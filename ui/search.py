@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.present.glossary import BLANK, is_blank, setting_label, setting_text
 from core.search import DEFAULT_PAGE_BUDGET, SearchProgress
+from core.search.ensemble import ensemble_reason
 from core.search.charts import plot_optimisation_history, plot_param_importance
 from ui.common import plain_columns, side_note
 
@@ -295,8 +296,7 @@ def ensemble_text(ens: dict, metric_label: str, *, recommended: bool = False) ->
     if ens.get("use"):
         saved = ("It is the recommended model: saved, scored, explained and decided on." if recommended else
                  "The saved model file is the network; the ensemble's figures are recorded with the run.")
-        reason = ("it beats both on validation" if ens.get("beats_baseline", True) else
-                  f"it beats the network on validation, though {_name(best)} alone scored higher there")
+        reason = ensemble_reason(ens, rows="data", names={best: _name(best)})
         return f"**Ensemble used — {ens.get('label', 'Ensemble')}**: {reason} — {line}. {saved}"
     return f"Ensemble not used: no blend beats the network on validation — {line}."
 

@@ -427,10 +427,10 @@ def test_ensemble_lines_on_the_page():
     line = ensemble_text(ens, "validation MAE of P50")
     assert line.startswith("**Ensemble used — Ensemble: 25 % Keras network's forecast + 75 % seasonal naive**")
     assert "best baseline (moving average) 8.0000" in line and "25 % network + 75 % seasonal naive 7.0000" in line
-    assert "it beats both on validation" in line
+    assert "it beats the network and the best baseline on the validation data" in line
     assert ensemble_text({**ens, "use": False}, "x").startswith("Ensemble not used: no blend beats the network")
     behind = ensemble_text({**ens, "beats_baseline": False}, "x")
-    assert "it beats the network on validation, though moving average alone scored higher there" in behind
+    assert "it beats the network on the validation data, though moving average alone scored higher there" in behind
     assert ensemble_test_text({"mae": 7.126, "mase": 0.7, "n": 4}) == "MAE of P50 7.13, MASE 0.700"
 
 
