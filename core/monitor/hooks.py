@@ -92,11 +92,27 @@ class ServedLog:
     def record(self, run_dir, inputs, predictions):
         """Log the answered rows; returns ``predictions`` with ``prediction_id`` (unchanged when the
         run is not monitored or logging is off with ``STUDIO_PREDICTION_LOG=0``)."""
-        from core.monitor.record import ID_COLUMN, LOG_ERRORS, Request
+        from core.monitor.record import ID_COLUMN
+
+        ids, notes = self.record_ids(run_dir, inputs, predictions)
+        if ids is None and not notes:
+            return predictions
+        out = predictions.copy()
+        if ids is not None:
+            out[ID_COLUMN] = ids
+        if notes:
+            out.attrs["notices"] = [*(predictions.attrs.get("notices") or []), *notes]
+        return out
+
+    def record_ids(self, run_dir, inputs, predictions) -> tuple:
+        """Log the answered rows without touching ``predictions``: (their ``prediction_id`` values in order,
+        or None when nothing was logged; the notices the answer should carry). The service adds both to
+        its JSON answer itself: copying a one-row frame to add one column cost more than logging it."""
+        from core.monitor.record import LOG_ERRORS, Request
 
         rec = self.recorder(run_dir)
         if rec is None:
-            return predictions
+            return None, []
         key = self.key(run_dir)
         rule = self.key_rule(run_dir, rec.meta)
         if rule is not None and inputs is not None:  # the request's raw keys, made the pseudonyms the model read
@@ -120,15 +136,11 @@ class ServedLog:
                 with self._run_locks[key]:
                     rec.fail(exc)
                     notes.append(rec.notices[-1])
-        out = predictions.copy()
-        if frame is not None:
-            out[ID_COLUMN] = frame.ids if isinstance(frame, Request) else frame["row_id"].to_numpy()
-        if notes:
-            out.attrs["notices"] = [*(predictions.attrs.get("notices") or []), *notes]
         if frame is None and rec.notices:  # the log failed once: try again with a fresh recorder next time
             with self._lock:
                 self._recorders.pop(key, None)
-        return out
+        ids = None if frame is None else frame.ids if isinstance(frame, Request) else frame["row_id"].to_numpy()
+        return ids, notes
 
     def _write(self, key: str, rec, items: list) -> tuple[list, str | None]:
         """The buffer's writer for one run: build the waiting requests' log rows at once and append them;

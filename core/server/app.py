@@ -23,7 +23,8 @@ from starlette.routing import Route
 
 from core.monitor.buffer import DEFAULT_FLUSH_SECONDS
 from core.monitor.hooks import ServedLog, feedback_response, request_id_columns
-from core.serve.serving import RequestError, to_records
+from core.monitor.record import ID_COLUMN
+from core.serve.serving import RequestError, json_values, to_records
 from core.server.auth import require_key
 from core.server.errors import HANDLERS
 from core.server.limits import Limits, instances_from_json, read_body, rows_to_frame
@@ -134,11 +135,13 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
         return JSONResponse(body)
 
     def answer(p, df):
-        """The predictions for the request's rows, logged (buffered: no disk write here)."""
+        """The predictions for the request's rows, logged (buffered: no disk write here): (predictions,
+        their prediction ids or None, the log's notices)."""
         if served is None:
-            return p.predict(df)
+            return p.predict(df), None, []
         ids = request_id_columns(p.meta, df)  # a row id the client sent is for the log, not the model
-        return served.record(p.run_dir, df, p.predict(df.drop(columns=ids) if ids else df))
+        out = p.predict(df.drop(columns=ids) if ids else df)
+        return (out, *served.record_ids(p.run_dir, df, out))
 
     async def predict(request: Request, p):
         # While a request is answered, the prediction log's flush (another thread) waits between slices.
@@ -163,9 +166,13 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
         else:
             rows = instances_from_json(body, limits)
         df = rows_to_frame(rows, limits)
-        out = await run_in_threadpool(answer, p, df)  # one trip to the thread pool per request
-        notices = list(out.attrs.get("notices") or [])
-        return JSONResponse({"predictions": to_records(out), "model": p.name, **({"notices": notices} if notices else {})})
+        out, ids, notes = await run_in_threadpool(answer, p, df)  # one trip to the thread pool per request
+        records = to_records(out)
+        if ids is not None:  # each row's id last, as a column added to the frame would be
+            for rec, id_ in zip(records, json_values(ids)):
+                rec[ID_COLUMN] = id_
+        notices = [*(out.attrs.get("notices") or []), *notes]
+        return JSONResponse({"predictions": records, "model": p.name, **({"notices": notices} if notices else {})})
 
     async def feedback(request: Request, p):
         """Outcomes of logged predictions, matched by id (``core.monitor.hooks.feedback_response``); the

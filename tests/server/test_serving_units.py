@@ -130,3 +130,22 @@ def test_the_http_layer_names_no_scenario():
                 found += [f"{path.name}:{node.lineno} imports {n}" for n in names
                           if any(n.startswith(f"core.{k}") for k in BUILTIN_KEYS)]
     assert found == []
+
+
+def test_a_null_number_takes_the_quick_check_and_gets_the_full_checks_answer(monkeypatch):
+    """A JSON null in a one-row request makes a column of None; the quick check turns it into the missing
+    number the full check makes of it, and text in a number column still takes the full check's refusal."""
+    import core.serve.serving as serving
+
+    df = rows_to_frame([{"income": None, "age": 30, "region": None}], Limits())
+    assert df["income"].dtype == object and serving._already_fits(META, df, ()) is not None
+    quick = check_request(META, df)
+    monkeypatch.setattr(serving, "_already_fits", lambda *a: None)
+    full = check_request(META, df)
+    pd.testing.assert_frame_equal(quick, full, check_exact=True)
+    assert quick["income"].dtype == "float64" and pd.isna(quick["income"].iloc[0])
+    monkeypatch.undo()
+    text = rows_to_frame([{"income": "abc", "age": 30, "region": "N"}], Limits())
+    assert serving._already_fits(META, text, ()) is None
+    with pytest.raises(RequestError, match=r"'income' should hold numbers"):
+        check_request(META, text)
