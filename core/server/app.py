@@ -1,8 +1,10 @@
 """The Starlette app: routes over a set of predictors (name -> ``core.serve.serving.Predictor``).
 
-Scoring runs in Starlette's thread pool (the event loop keeps reading requests meanwhile); a stateful
-predictor serialises its own requests. The app never logs a request's body, and a prediction never
-holds the request's own columns (so personal data sent along is not echoed back).
+Scoring runs in Starlette's thread pool (the event loop keeps reading requests meanwhile), except a
+one-row request to a stateless table model, answered on the event loop (``INLINE_ROWS``: the pool's round
+trip cost more than the row's own steps); a stateful predictor serialises its own requests. The app never
+logs a request's body, and a prediction never holds the request's own columns (so personal data sent along
+is not echoed back).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from core.server.openapi import build_openapi, docs_html
 from core.server.process import state as process_state
 
 WATCHED_MODULES = ("tensorflow", "keras", "onnxruntime", "shap", "sklearn")
+# Requests of at most this many rows to a stateless table model are answered on the event loop itself.
+INLINE_ROWS = 1
 
 
 @dataclass
@@ -166,7 +170,12 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
         else:
             rows = instances_from_json(body, limits)
         df = rows_to_frame(rows, limits)
-        out, ids, notes = await run_in_threadpool(answer, p, df)  # one trip to the thread pool per request
+        if len(df) <= INLINE_ROWS and p.input_kind == "table" and not p.stateful:
+            # Answered on the event loop: the trip to the thread pool and back (two threads woken, the
+            # interpreter lock handed over twice) cost more than a one-row prediction's own Python steps.
+            out, ids, notes = answer(p, df)
+        else:
+            out, ids, notes = await run_in_threadpool(answer, p, df)  # one trip to the thread pool per request
         records = to_records(out)
         if ids is not None:  # each row's id last, as a column added to the frame would be
             for rec, id_ in zip(records, json_values(ids)):

@@ -117,6 +117,12 @@ def rows_to_frame(rows: list, limits: Limits) -> pd.DataFrame:
             raise RequestError("every instance with the same fields as the first",
                                f"instance {i} " + "; ".join([f"lacks {lacks}"] * bool(lacks) + [f"adds {more}"] * bool(more)),
                                "send every field in every row (null for a missing value)")
-    # Built column by column (the same types as DataFrame.from_records, at a fraction of its cost on one row).
-    return pd.DataFrame({k: [_decode_binary(r[k], f"instance {i}, field '{k}'") for i, r in enumerate(rows)]
-                         for k in fields}, columns=fields)
+    # Built column by column (the same types as DataFrame.from_records, at a fraction of its cost on one row);
+    # the columns in the dict's order, not through ``columns=``, which reindexed them (a third of the cost).
+    columns = {}
+    for k in fields:
+        values = [r[k] for r in rows]
+        if any(isinstance(v, (dict, list)) for v in values):  # binary values to decode, or refusals to word
+            values = [_decode_binary(r[k], f"instance {i}, field '{k}'") for i, r in enumerate(rows)]
+        columns[k] = values
+    return pd.DataFrame(columns)

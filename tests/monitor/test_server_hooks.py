@@ -216,3 +216,29 @@ def test_the_writer_builds_the_rows_without_the_lock_requests_take_and_writes_ea
     added = log[~log["log_key"].isin(before["log_key"] if len(before) else [])]
     assert len(added) == 6 and added["log_key"].is_unique
     assert sorted(added["row_id"]) == sorted(new["applicant_id"])
+
+
+def test_one_row_requests_skip_the_thread_pool_and_answer_as_a_batch_does(run, monkeypatch):
+    """One row of a stateless table model is answered on the event loop (the thread pool's round trip cost
+    more than the row's own steps); larger requests still go to the pool. The answer has the same fields in
+    the same order either way, the id the client sent last."""
+    import core.server.app as app_module
+
+    trips, real = [], app_module.run_in_threadpool
+
+    async def counted(fn, *args, **kw):
+        trips.append(fn.__name__)
+        return await real(fn, *args, **kw)
+
+    monkeypatch.setattr(app_module, "run_in_threadpool", counted)
+    new = pd.read_csv(NEW).iloc[60:62].reset_index(drop=True)
+    with TestClient(app(run, flush=3600)) as api:
+        one = [api.post("/v1/models/credit-1:predict", json=body(run, new.iloc[[i]], ids=True)).json()["predictions"][0]
+               for i in range(2)]
+        both = api.post("/v1/models/credit-1:predict", json=body(run, new, ids=True)).json()["predictions"]
+    assert trips == ["answer"]  # only the two-row request went to the pool
+    assert [list(r) for r in one] == [list(r) for r in both] and list(one[0])[-1] == "prediction_id"
+    assert [r["prediction_id"] for r in one] == [r["prediction_id"] for r in both] == new["applicant_id"].tolist()
+    assert [r["decision"] for r in one] == [r["decision"] for r in both]
+    assert [r["probability_of_default"] for r in one] == pytest.approx([r["probability_of_default"] for r in both],
+                                                                      abs=1e-6)
