@@ -19,6 +19,11 @@ its own defaults here, unlike the app (``core.store.memory_guard.configure_alloc
 applies the app's setting): with every block of 128 KB and more given its own mapping, each array of a
 1,000-row request was mapped and unmapped page by page, about 18 ms more server CPU per such request
 (6,186 against 4,951 batched rows/s in ``bench/bench_serve.py``) for no resident memory shown saved.
+It also holds OpenMP (scikit-learn's gradient boosting) to ``STUDIO_OMP_THREADS`` threads (default 1) through
+``OMP_NUM_THREADS``, unless that is set: OpenMP reads it once, when scikit-learn first loads, and a limit set
+later by ``threadpoolctl`` reaches only the thread that set it, not the request threads. A gradient-boosting
+blend's batch woke a second thread per tree that spun beside the request threads (1,000 rows: 488 ms of CPU
+against 6 ms with one thread, load 7.7); rows above ``core.ml.treewalk.WALK_ROWS`` go to scikit-learn.
 
 ``state`` holds what was done, for ``GET /health``. Nothing here changes an answer.
 """
@@ -29,6 +34,7 @@ import gc
 import os
 
 BLAS_THREADS_ENV = "STUDIO_BLAS_THREADS"
+OMP_THREADS_ENV = "STUDIO_OMP_THREADS"
 MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # glibc's mallopt parameter
 
@@ -54,11 +60,15 @@ def limit_blas_threads() -> int | None:
 
 
 def prepare() -> dict:
-    """Set the allocator as the module docstring says, before start-up allocates; the settings applied (also
-    kept in ``state["allocator"]``; empty unless ``STUDIO_MALLOC=on``)."""
+    """Set the allocator and OpenMP's threads as the module docstring says, before start-up allocates or loads
+    scikit-learn; the allocator settings applied (also kept in ``state["allocator"]``; empty unless
+    ``STUDIO_MALLOC=on``); OpenMP's threads in ``state["openmp_threads"]``."""
     from core.store.memory_guard import configure_allocator
 
     state["allocator"] = configure_allocator(default=False)
+    wanted = str(os.environ.get(OMP_THREADS_ENV, "1")).strip()
+    value = os.environ.setdefault("OMP_NUM_THREADS", wanted if wanted.isdigit() and int(wanted) > 0 else "1")
+    state["openmp_threads"] = int(value) if value.isdigit() else value
     return dict(state["allocator"])
 
 

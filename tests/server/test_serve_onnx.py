@@ -33,6 +33,22 @@ def test_the_onnx_server_never_imports_tensorflow(onnx_server):
     assert h["allocator"] == {}
 
 
+def test_preparing_the_process_holds_openmp_to_one_thread_in_every_thread():
+    # set before scikit-learn loads, the limit reaches the request threads too (threadpoolctl's would not)
+    code = ("import threading, threadpoolctl; from core.server.process import prepare, state; prepare(); "
+            "import numpy as np; from sklearn.ensemble import HistGradientBoostingClassifier as H; "
+            "H(max_iter=3).fit(np.arange(40.0).reshape(-1, 1), np.arange(40) % 2); out = []; "
+            "t = threading.Thread(target=lambda: out.extend(i['num_threads'] for i in threadpoolctl.threadpool_info()"
+            " if i['user_api'] == 'openmp')); t.start(); t.join(); print(state['openmp_threads'], sorted(set(out)))")
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "STUDIO_OMP_THREADS")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["1", "[1]"]
+    off = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**env, "OMP_NUM_THREADS": "2"})
+    assert off.stdout.split() == ["2", "[2]"], off.stderr[-2000:]  # a user's own setting is kept
+
+
 def test_settling_the_process_holds_blas_to_one_thread_and_freezes_start_up():
     code = ("import gc, numpy, threadpoolctl; from core.server.process import settle; s = settle(); "
             "print(s['blas_threads'], s['malloc_arenas'], s['startup_objects_frozen'] == gc.get_freeze_count() > 0, "
