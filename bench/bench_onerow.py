@@ -21,13 +21,12 @@ sample_data/credit_applications.csv --epochs 5 --no-explain --save RUN``. Prints
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_reasons import alternate, checkout_args  # noqa: E402
 
 CHILD = r"""
 import asyncio, hashlib, json, os, sys, time
@@ -96,23 +95,10 @@ asyncio.run(main())
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--run", type=Path, required=True, help="a saved credit run folder (its prediction log grows)")
-    ap.add_argument("--code", type=Path, action="append", help="a checkout whose code is measured (repeatable; "
-                                                              "default: this one)")
-    ap.add_argument("--runtime", default="onnx")
-    ap.add_argument("--requests", type=int, default=300, help="approved and declined requests timed per round")
-    ap.add_argument("--rounds", type=int, default=4)
+    checkout_args(ap, run_help="a saved credit run folder (its prediction log grows)", count="--requests",
+                  count_default=300, count_help="approved and declined requests timed per round", rounds=4)
     args = ap.parse_args()
-    codes = [c.resolve() for c in (args.code or [ROOT])]
-    results: dict[Path, list[dict]] = {c: [] for c in codes}
-    for _ in range(args.rounds):
-        for code in codes:
-            done = subprocess.run([sys.executable, "-c", CHILD, str(code), str(args.run.resolve()), args.runtime,
-                                   str(args.requests), str(ROOT)], capture_output=True, text=True,
-                                  env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-            if done.returncode != 0:
-                sys.exit(f"error: the round with the code of {code} failed:\n{done.stderr[-2000:]}")
-            results[code].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    results = alternate(CHILD, args.code, args.run, args.runtime, args.requests, args.rounds)
     print(f"| code | one-row request through the app ({args.runtime}) | n | CPU ms / request, median | rounds' range | "
           "predictor alone, median | the rest | load |")
     print("|---|---|---|---|---|---|---|---|")

@@ -51,25 +51,41 @@ print(json.dumps(out))
 """
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--run", type=Path, required=True, help="a saved credit run folder")
+def checkout_args(ap: argparse.ArgumentParser, *, run_help: str, count: str, count_default: int, count_help: str,
+                  rounds: int) -> None:
+    """The options every alternating-checkout benchmark takes: ``--run``, ``--code`` (repeatable),
+    ``--runtime``, the count per round (``count``) and ``--rounds``."""
+    ap.add_argument("--run", type=Path, required=True, help=run_help)
     ap.add_argument("--code", type=Path, action="append", help="a checkout whose code is measured (repeatable; "
                                                               "default: this one)")
     ap.add_argument("--runtime", default="onnx")
-    ap.add_argument("--rows", type=int, default=150, help="declined and approved applicants timed per round")
-    ap.add_argument("--rounds", type=int, default=3)
-    args = ap.parse_args()
-    codes = [c.resolve() for c in (args.code or [ROOT])]
+    ap.add_argument(count, type=int, default=count_default, help=count_help)
+    ap.add_argument("--rounds", type=int, default=rounds)
+
+
+def alternate(child: str, codes: list[Path] | None, run: Path, runtime: str, count: int,
+              rounds: int) -> dict[Path, list[dict]]:
+    """Run ``child`` (a script taking: checkout, run, runtime, count, this checkout) in a fresh process per
+    checkout and round, the checkouts alternately; each round's last JSON line, per checkout."""
+    codes = [c.resolve() for c in (codes or [ROOT])]
     results: dict[Path, list[dict]] = {c: [] for c in codes}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for code in codes:
-            done = subprocess.run([sys.executable, "-c", CHILD, str(code), str(args.run.resolve()), args.runtime,
-                                   str(args.rows), str(ROOT)], capture_output=True, text=True,
+            done = subprocess.run([sys.executable, "-c", child, str(code), str(run.resolve()), runtime, str(count),
+                                   str(ROOT)], capture_output=True, text=True,
                                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
             if done.returncode != 0:
                 sys.exit(f"error: the round with the code of {code} failed:\n{done.stderr[-2000:]}")
             results[code].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    checkout_args(ap, run_help="a saved credit run folder", count="--rows", count_default=150,
+                  count_help="declined and approved applicants timed per round", rounds=3)
+    args = ap.parse_args()
+    results = alternate(CHILD, args.code, args.run, args.runtime, args.rows, args.rounds)
     print(f"| code | one-row predict ({args.runtime}) | n | CPU ms / request, median | rounds' range | load |")
     print("|---|---|---|---|---|---|")
     for code, runs in results.items():
