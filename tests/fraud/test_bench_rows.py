@@ -37,6 +37,28 @@ def test_rows_carry_the_recommended_section_of_each_seed_not_the_network():
     assert "network" not in entries[0]["baselines"]
 
 
+def test_gap_to_the_best_baseline_is_judged_on_every_seed():
+    from bench.bench_fraud import baseline_gap
+
+    # fake_run's best baseline is gradient boosting at 0.884: 0.8812 trails it by 0.0028, 0.8780 by 0.0060.
+    near = recommended_entry(0, fake_run("ensemble", 0.8812, 0.69, 0.30))
+    far = recommended_entry(1, fake_run("ensemble", 0.8780, 0.69, 0.30))
+    assert baseline_gap([near]).startswith("Recommended ROC-AUC against the best baseline's, within 0.005 on every seed")
+    assert "seed 0: 0.8812 vs gradient_boosting 0.8840 (-0.0028)" in baseline_gap([near])
+    line = baseline_gap([near, far])
+    assert "NOT within 0.005" in line and "seed 1: 0.8780 vs gradient_boosting 0.8840 (-0.0060)" in line
+    assert "NOT within" in baseline_gap([])
+
+
+def test_weeks_set_the_commands_dates():
+    from bench.bench_fraud import cli_config
+
+    handbook, early = cli_config(1), cli_config(1, "early")
+    assert str(handbook.train_start) == "2018-07-25" and str(handbook.test_start) == "2018-08-08"
+    assert str(early.train_start) == "2018-07-11" and str(early.test_start) == "2018-07-25"
+    assert early.tabular.seed == 1 and early.tabular.ensemble_metric == handbook.tabular.ensemble_metric
+
+
 def test_card_precision_follows_the_runs_k():
     e = recommended_entry(2, fake_run("network", 0.9, 0.7, 0.42, k=50))
     assert e["metrics"]["card_precision_at_100"] == 0.42  # the column of the run's own k
@@ -124,7 +146,13 @@ def test_check_part_reads_saved_seeds_and_says_what_is_missing(tmp_path, capsys)
     main(["--part", "check", "--scores-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert "### Ensemble check, seed_4: validation 2,000 rows" in out
-    assert "Picked when the check scores by average precision (the default):" in out
+    from core.fraud.pipeline import FRAUD_TABULAR
+
+    # Each metric's pick, the command's default named as such and the other by the flag that asks for it.
+    roc, ap = (" (the default)" if FRAUD_TABULAR.ensemble_metric == m else f" (--search-metric {m})"
+               for m in ("roc_auc", "pr_auc"))
+    assert f"Picked when the check scores by ROC-AUC{roc}:" in out and f"; by average precision{ap}:" in out
+    assert roc != ap
     with pytest.raises(SystemExit):
         main(["--part", "check"])
     assert "--part check reads the probabilities the quality part saved: give --scores-dir DIR" in \
