@@ -11,27 +11,18 @@ import numpy as np
 import pandas as pd
 
 from tests.scale.conftest import SAMPLES
-from tests.scale.test_recommended_blend import _force_blend
+from tests.scale.test_recommended_blend import saved_fraud_blend
 
 TOL = 1e-6  # the network on one row against a batch (the blend's baseline part is equal to the bit)
 
 
 def test_a_gradient_boosting_blend_served_row_by_row_scores_as_the_file_does(tmp_path):
-    from core.fraud.columns import make_columns
-    from core.fraud.persist import load_fraud_model, save_fraud_run
-    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud
+    from core.fraud.persist import load_fraud_model
     from core.fraud.service import score_chunk
     from core.fraud.serving import make_predictor
     from core.ml.blend import Blend
 
-    df = pd.read_csv(SAMPLES / "fraud_transactions.csv.gz")
-    train = df[df["customer_id"] < "C000120"].reset_index(drop=True)
-    cfg = FraudConfig(train_start="2024-04-01", test_start="2024-04-22",
-                      tabular=replace(FRAUD_TABULAR, epochs=2, baselines=("gradient_boosting",)))
-    run = run_fraud(train, make_columns(train), config=cfg)
-    _force_blend(run.tabular, "gradient_boosting", weight=0.25)
-    run.test["score_ensemble"] = run.tabular.p_recommended
-    saved_dir = save_fraud_run(run, tmp_path, run_id="fraud_gb")
+    saved_dir = saved_fraud_blend(tmp_path, "gradient_boosting", 0.25, "fraud_gb")
     assert json.loads((saved_dir / "metadata.json").read_text())["blend"]["baseline"] == "gradient_boosting"
 
     new = (pd.read_csv(SAMPLES / "fraud_new_month.csv.gz").sort_values("timestamp", kind="stable")

@@ -91,6 +91,23 @@ def _force_blend(tab, baseline: str, weight: float = 0.25) -> None:
     tab.ensemble = ens
 
 
+def saved_fraud_blend(folder, baseline: str, weight: float, run_id: str):
+    """A small fraud run on the bundled log, its blend with ``baseline`` made the recommended model, saved in
+    ``folder``; the saved run's folder."""
+    from core.fraud.columns import make_columns
+    from core.fraud.persist import save_fraud_run
+    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud
+
+    df = pd.read_csv(SAMPLES / "fraud_transactions.csv.gz")
+    train = df[df["customer_id"] < "C000120"].reset_index(drop=True)
+    cfg = FraudConfig(train_start="2024-04-01", test_start="2024-04-22",
+                      tabular=replace(FRAUD_TABULAR, epochs=2, baselines=(baseline,)))
+    run = run_fraud(train, make_columns(train), config=cfg)
+    _force_blend(run.tabular, baseline, weight=weight)
+    run.test["score_ensemble"] = run.tabular.p_recommended  # as run_fraud adds it when the check picks the blend
+    return save_fraud_run(run, folder, run_id=run_id)
+
+
 @pytest.fixture(scope="module")
 def credit_pair(tmp_path_factory):
     """One small credit run saved twice: recommended as a blend, and as the network alone (an older run)."""
@@ -195,20 +212,12 @@ def test_a_blend_file_swapped_or_missing_is_refused(credit_pair, tmp_path):
 # ---------------------------------------------------------------- fraud
 def test_a_saved_fraud_blend_scores_the_same_on_every_door(tmp_path, capsys, scheduler):
     from core.serve.batch import score_with_run
-    from core.fraud.columns import make_columns
-    from core.fraud.persist import load_fraud_model, save_fraud_run
-    from core.fraud.pipeline import FRAUD_TABULAR, FraudConfig, run_fraud
+    from core.fraud.persist import load_fraud_model
     from core.fraud.serving import make_predictor
     from core.fraud.service import score_chunk
 
     df = pd.read_csv(SAMPLES / "fraud_transactions.csv.gz")
-    train = df[df["customer_id"] < "C000120"].reset_index(drop=True)
-    cfg = FraudConfig(train_start="2024-04-01", test_start="2024-04-22",
-                      tabular=replace(FRAUD_TABULAR, epochs=2, baselines=("logistic_regression",)))
-    run = run_fraud(train, make_columns(train), config=cfg)
-    _force_blend(run.tabular, "logistic_regression", weight=0.5)
-    run.test["score_ensemble"] = run.tabular.p_recommended  # as run_fraud adds it when the check picks the blend
-    saved_dir = save_fraud_run(run, tmp_path, run_id="fraud_blend")
+    saved_dir = saved_fraud_blend(tmp_path, "logistic_regression", 0.5, "fraud_blend")
     meta = json.loads((saved_dir / "metadata.json").read_text())
     assert meta["blend"]["baseline"] == "logistic_regression" and meta["recommended"]["model"] == "ensemble"
     # The model's own threshold is the blend's, chosen on validation, saved once in the decision record.
