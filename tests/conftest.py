@@ -38,12 +38,38 @@ if str(ROOT) not in sys.path:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Files with browser tests run first. The two xdist workers take whole files (``--dist loadfile``)
-    in this order (``--no-loadscope-reorder`` in pytest.ini; xdist would otherwise hand out the files with
-    the most tests first, which puts the long one-test browser files at the end of the run, where one
+    """Files with browser tests run first, then the units of files that share a folder's trained session
+    fixtures (tests/work_units.py). The two xdist workers take whole files (``--dist loadfile``), or those
+    units, in this order (``--no-loadscope-reorder`` in pytest.ini; xdist would otherwise hand out the files
+    with the most tests first, which puts the long one-test browser files at the end of the run, where one
     left for a single worker keeps the other idle). A file's tests keep their order."""
+    from tests.work_units import grouped_files
+
     browser_files = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("browser")}
-    items.sort(key=lambda item: item.nodeid.split("::")[0] not in browser_files)  # a stable sort
+    grouped = grouped_files()
+
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0]
+        return 0 if path in browser_files else 1 if path in grouped else 2
+
+    items.sort(key=rank)  # a stable sort
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, with the files that read one folder's trained session fixtures (a trained run,
+    the server's runs) as one unit: one worker builds those fixtures instead of both."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    from tests.work_units import work_unit
+
+    class SharedFixtureScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return SharedFixtureScheduling(config, log)
 
 
 def _require(env: str) -> bool:
