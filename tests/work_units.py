@@ -1,5 +1,5 @@
 """How the two xdist workers share out the suite: whole files (``--dist loadfile``), except the files that read
-one of the session fixtures that train a model (``small_run``, the server's ``runs``, the tiny demo runs...),
+one of the session fixtures that train a model (``small_run``, the workspace runs, the tiny demo runs...),
 which go to one worker together, one unit per conftest that defines such fixtures (a file reading two
 conftests' fixtures joins their units). A session fixture is built once per worker that needs it; split file
 by file, both workers trained each of these runs (a 10-50 s setup each on a loaded machine).
@@ -15,14 +15,15 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 
 # Where the fixtures are defined ("" for tests/conftest.py, whose fixtures every folder sees) -> the session
-# fixtures there that train or start something.
+# fixtures there that train or start something. Not tests/server's ``runs``: with its files on one worker,
+# test_serve_onnx.py's demand forecasts from ONNX and Keras differed by 0.002 (tolerance 0.001) after the
+# deploy browser test, twice in two runs; the server files stay split by file until that is understood.
 TRAINED_SESSION_FIXTURES = {
     "": ("demo_runs_report", "saved_demo_runs"),
     "credit": ("credit_run",),
     "demand": ("small_sales", "small_run"),
     "quality": ("tiny_run", "typing_run"),
     "scale": ("cluster", "scheduler", "credit_model", "fraud_model", "demand_model", "quality_model"),
-    "server": ("runs", "onnx_ready"),
     "workspace": ("credit_run", "fraud_run", "demand_run", "quality_run"),
 }
 
