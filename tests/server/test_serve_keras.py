@@ -30,8 +30,9 @@ def expected_columns(server, name: str) -> list[str]:
     return list(httpx.get(f"{server.url}/v1/models/{name}", timeout=30).json()["input"]["columns"])
 
 
-def assert_same(served: pd.DataFrame, scored: pd.DataFrame, *, tol: float) -> None:
-    """Every served field equals the scored file's column of the same name, row by row."""
+def assert_same(served: pd.DataFrame, scored: pd.DataFrame, *, tol: float, rtol: float = 0.0) -> None:
+    """Every served field equals the scored file's column of the same name, row by row (within ``tol``, plus
+    ``rtol`` of the scored value for quantities in units)."""
     assert len(served) == len(scored) and len(served) > 0
     for c in served.columns:
         if c == "prediction_id":  # the id each door logged the row under (tests/monitor/test_server_hooks.py)
@@ -41,7 +42,7 @@ def assert_same(served: pd.DataFrame, scored: pd.DataFrame, *, tol: float) -> No
         if c in TEXT:
             assert a.fillna("").astype(str).tolist() == b.fillna("").astype(str).tolist(), c
         else:
-            np.testing.assert_allclose(a.astype(float), b.astype(float), atol=tol, rtol=0, err_msg=c)
+            np.testing.assert_allclose(a.astype(float), b.astype(float), atol=tol, rtol=rtol, err_msg=c)
 
 
 def credit_rows(server) -> pd.DataFrame:
