@@ -15,9 +15,19 @@ from core.jobs.store import DetachedModel, dump_result, load_result
 
 
 @pytest.fixture
-def manager(tmp_path):
+def manager(tmp_path, light_workers):
     m = JobManager(tmp_path / "jobs", mode="process", queue=TrainingQueue(1))
     yield m
+    m.shutdown()
+
+
+@pytest.fixture(scope="module")
+def network_job(tmp_path_factory):
+    """One job that trains a tiny network in a worker with the real Keras, for the tests of its result
+    (no spare: the tests read the result, and a spare would load TensorFlow for nothing)."""
+    m = JobManager(tmp_path_factory.mktemp("network") / "jobs", mode="process", queue=TrainingQueue(1), warm=0)
+    job = m.wait(m.submit("alice", "credit", "tests.jobs.jobfuncs:tiny_network", {}), timeout=300)
+    yield m, job
     m.shutdown()
 
 
@@ -134,10 +144,10 @@ def test_inline_jobs_go_through_the_same_files(tmp_path):
     assert job.state == "done" and (job.folder / "result.pkl").exists() and m.result(job)["n"] == 2
 
 
-def test_a_network_comes_back_detached_from_tensorflow(manager):
+def test_a_network_comes_back_detached_from_tensorflow(network_job):
     """The worker's Keras network answers through ONNX Runtime here, within 1e-5 of Keras, and one
     network referenced twice comes back as one object."""
-    job = manager.wait(manager.submit("alice", "credit", "tests.jobs.jobfuncs:tiny_network", {}), timeout=300)
+    _, job = network_job
     assert job.state == "done", job.error
     import subprocess
 
@@ -153,8 +163,8 @@ def test_a_network_comes_back_detached_from_tensorflow(manager):
     assert float(diff) < 1e-5 and same == "True" and tf == "False", out.stderr[-2000:]
 
 
-def test_a_detached_network_saves_the_trained_keras_file(manager, tmp_path):
-    job = manager.wait(manager.submit("alice", "credit", "tests.jobs.jobfuncs:tiny_network", {}), timeout=300)
+def test_a_detached_network_saves_the_trained_keras_file(network_job, tmp_path):
+    manager, job = network_job
     result = manager.result(job)
     model = result["model"]
     assert isinstance(model, DetachedModel)

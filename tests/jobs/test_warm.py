@@ -27,7 +27,7 @@ def _until(check, timeout: float = 120.0):
 
 
 @pytest.fixture
-def warm(tmp_path):
+def warm(tmp_path, light_workers):
     """A manager with one spare loading (as after its first job: test_an_idle_spare_exits_after_its_idle_time)."""
     m = JobManager(tmp_path / "jobs", mode="process", queue=TrainingQueue(1), warm=1)
     assert m.warm.spares() == []  # nothing started with the server
@@ -36,16 +36,23 @@ def warm(tmp_path):
     m.shutdown()
 
 
-def test_a_job_runs_on_the_ready_spare_and_a_new_spare_follows(warm):
-    spare = warm.warm.wait_ready(120)
-    assert spare is not None
-    job = warm.wait(warm.submit("alice", "credit", COUNT, {"n": 2}), timeout=120)
-    assert job.state == "done" and job.warm is True
-    assert warm.result(job)["pid"] == spare.pid == job.process.pid
-    assert job.process.returncode == 0  # one job, then it exits
-    nxt = _until(lambda: [s for s in warm.warm.spares() if s.pid != spare.pid])
-    assert len(nxt) == 1 and len(warm.warm.spares()) == 1
-    assert [k for k, _, _ in job.events()][:2] == ["stage", "epoch"]
+def test_a_job_runs_on_the_ready_spare_and_a_new_spare_follows(tmp_path):
+    """The one test here whose spares load the real Keras (the others use ``light_workers``)."""
+    warm = JobManager(tmp_path / "jobs", mode="process", queue=TrainingQueue(1), warm=1)
+    try:
+        assert warm.warm.spares() == []
+        warm.warm.refill(warm.worker_env())
+        spare = warm.warm.wait_ready(120)
+        assert spare is not None
+        job = warm.wait(warm.submit("alice", "credit", COUNT, {"n": 2}), timeout=120)
+        assert job.state == "done" and job.warm is True
+        assert warm.result(job)["pid"] == spare.pid == job.process.pid
+        assert job.process.returncode == 0  # one job, then it exits
+        nxt = _until(lambda: [s for s in warm.warm.spares() if s.pid != spare.pid])
+        assert len(nxt) == 1 and len(warm.warm.spares()) == 1
+        assert [k for k, _, _ in job.events()][:2] == ["stage", "epoch"]
+    finally:
+        warm.shutdown()
 
 
 def test_a_job_on_a_spare_is_cancelled_and_keeps_nothing(warm):
@@ -74,7 +81,7 @@ def test_a_spare_killed_during_its_job_is_reported_as_a_crash(warm):
     assert "SIGKILL" in job.error["message"]
 
 
-def test_an_idle_spare_exits_after_its_idle_time(tmp_path):
+def test_an_idle_spare_exits_after_its_idle_time(tmp_path, light_workers):
     m = JobManager(tmp_path / "jobs", mode="process", queue=TrainingQueue(1), warm=1, warm_idle_s=0.5)
     made, start = [], m.warm._start
     m.warm._start = lambda env: made.append(start(env)) or made[-1]
@@ -93,15 +100,15 @@ def test_an_idle_spare_exits_after_its_idle_time(tmp_path):
         m.shutdown()
 
 
-def test_a_spare_stays_while_a_job_runs_and_leaves_its_idle_time_after_the_last_job(tmp_path):
-    m = JobManager(tmp_path / "jobs", mode="process", queue=TrainingQueue(2), warm=1, warm_idle_s=1.0)
+def test_a_spare_stays_while_a_job_runs_and_leaves_its_idle_time_after_the_last_job(tmp_path, light_workers):
+    m = JobManager(tmp_path / "jobs", mode="process", queue=TrainingQueue(2), warm=1, warm_idle_s=0.5)
     release = tmp_path / "release"
     try:
         job = m.submit("alice", "credit", "tests.jobs.jobfuncs:hold", {"path": str(release)})
         _until(lambda: job.state == "running" and job.process is not None)
         spare = m.warm.wait_ready(120)  # started beside the running job
         assert spare is not None
-        time.sleep(3.0)  # three idle times, but a job runs: the spare waits on
+        time.sleep(1.5)  # three idle times, but a job runs: the spare waits on
         assert spare.process.poll() is None and m.warm.spares() == [spare] and m.warm.idle_exits == 0
         release.touch()
         assert m.wait(job, timeout=120).state == "done"
@@ -112,7 +119,7 @@ def test_a_spare_stays_while_a_job_runs_and_leaves_its_idle_time_after_the_last_
         m.shutdown()
 
 
-def test_no_spares_with_the_setting_at_0(tmp_path, monkeypatch):
+def test_no_spares_with_the_setting_at_0(tmp_path, light_workers, monkeypatch):
     monkeypatch.setenv("STUDIO_WARM_WORKERS", "0")
     m = JobManager(tmp_path / "jobs", mode="process", queue=TrainingQueue(1))
     try:
