@@ -1,9 +1,19 @@
-"""AppTest tests of the credit page: it opens, trains on a small sample, shows results and errors."""
+"""AppTest tests of the credit page trained once for the module on a small sample: metrics and charts, the
+network detached from TensorFlow (every tab, the export and the save work without loading Keras in the server),
+lift and gains, dependence, what would flip a decline, the threshold, scorecard, fairness, drift, what-if,
+exports and saving, and which data the results belong to. The page before training: test_page_data.py."""
 
+import base64
+import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from core.jobs.store import DetachedModel
+from core.ml.lift import compute_decile_table
 from tests.conftest import errors_besides_trust
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "credit.py")
@@ -26,36 +36,21 @@ def trained_app():
     return at
 
 
-def test_opens_on_sample_with_schema_and_nothing_trained():
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    assert not at.exception and not errors_besides_trust(at)
-    assert any("5,000 rows" in c.value for c in at.caption)
-    assert at.selectbox(key="credit.target:sample").value == "default"
-    schema = at.dataframe(key="credit.schema:sample").value.set_index("column")
-    assert schema.loc["debt_to_income", "role"] == "numeric"
-    assert schema.loc["purpose", "role"] == "categorical"
-    assert schema.loc["applicant_id", "role"] == "identifier"
-    assert schema.loc["sex", "sensitive"] and not schema.loc["income" if "income" in schema.index else "purpose", "sensitive"]
-    assert any("Train a model" in i.value for i in at.info)
+
+def _values(v) -> list:
+    """A figure's array as a list (Plotly writes NumPy arrays as base64 ``bdata``)."""
+    if isinstance(v, dict) and "bdata" in v:
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).tolist()
+    return list(v)
 
 
-def _callout(at):
-    return [m.value for m in at.markdown if "Kept out of the model" in m.value]
+def _chart_titled(at, title):
+    for c in at.get("plotly_chart"):
+        spec = json.loads(c.proto.spec)
+        if spec["layout"].get("title", {}).get("text", "").startswith(title):
+            return spec
+    raise AssertionError(f"no chart titled {title}")
 
-
-def test_sensitive_columns_are_called_out_and_one_click_makes_one_a_feature():
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    callout = _callout(at)
-    assert len(callout) == 1 and "`age`" in callout[0] and "`sex`" in callout[0]
-    next(b for b in at.button if b.label == "Use age as a feature").click().run()
-    assert not at.exception and not errors_besides_trust(at)
-    callout = _callout(at)
-    assert len(callout) == 1 and "`age`" not in callout[0] and "`sex`" in callout[0]
-    schema = at.dataframe(key="credit.schema:sample:age").value.set_index("column")
-    assert not schema.loc["age", "sensitive"] and schema.loc["sex", "sensitive"]
-    assert not [b for b in at.button if b.label == "Use age as a feature"]
 
 
 def test_training_shows_metrics_and_charts(trained_app):
@@ -100,6 +95,113 @@ def test_training_shows_metrics_and_charts(trained_app):
     state = at.session_state
     assert state["credit.run"].setup.sensitive == ["age", "sex"]
     assert len(state["credit.shap"].values) == 50
+
+
+
+def test_every_tab_works_on_the_detached_network(trained_app, tmp_path, monkeypatch):
+    """The training ran as a job: the result comes back with its network detached from TensorFlow, and every
+    tab (what-if, export, save) works without loading Keras in the server. First on the trained page, before
+    the other tests use its network."""
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    at = trained_app
+    assert not at.exception and not errors_besides_trust(at)
+    run = at.session_state["credit.run"]
+    assert isinstance(run.tabular.model, DetachedModel) and run.tabular.model.onnx is not None
+    loads = DetachedModel.keras_loads
+    # What-if: an edited applicant is scored and explained again.
+    income = next(w for w in at.number_input if w.key and w.key.startswith("credit.wi:0:"))
+    original = income.value
+    income.set_value(float(income.value) * 3 + 1).run()
+    assert not at.exception
+    for label in ("Prepare scored CSV (with reason codes for declines)", "Prepare model download"):
+        next(b for b in at.button if b.label == label).click().run()
+        assert not at.exception and not errors_besides_trust(at)
+    next(b for b in at.button if b.label == "Save to workspace").click().run()
+    assert not at.exception and not errors_besides_trust(at)
+    assert any(s.value.startswith("Saved as run") for s in at.success)
+    # The run decides with the page's threshold and costs, saved once in its decision record.
+    from core.store.registry import read_metadata
+
+    dec = read_metadata(next(p for p in (tmp_path / "runs").iterdir() if p.is_dir()))["workspace"]["decision"]
+    assert (dec["threshold"], dec["loss_default"], dec["margin_good"]) == (
+        at.session_state["credit.threshold"], at.session_state["credit.loss"], at.session_state["credit.margin"])
+    assert DetachedModel.keras_loads == loads  # no tab needed Keras in this process
+    # The saved run holds the network the worker trained: Keras reads it and predicts what ONNX Runtime did.
+    from core.store.registry import load_run
+
+    saved = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
+    keras_model = load_run(saved).model
+    x = np.random.default_rng(0).normal(size=(16, keras_model.inputs[0].shape[1])).astype("float32")
+    assert np.allclose(np.asarray(keras_model(x)), run.tabular.model(x), atol=1e-5)
+    # The applicant as it was, for the tests below that read the what-if.
+    next(w for w in at.number_input if w.key == income.key).set_value(original).run()
+    assert not at.exception
+
+
+# The Performance tab's lift and gains, the Explanations tab's dependence and what would flip a decline, read
+# at the threshold the training set (the tests below move it).
+def test_lift_and_gains_on_the_performance_tab(trained_app):
+    at = trained_app
+    run = at.session_state["credit.run"]
+    table = next(d.value for d in at.dataframe if "Cumulative lift" in d.value.columns)
+    expected = compute_decile_table(run.y_test, run.p_test)
+    assert table["Defaulters"].tolist() == expected["positives"].tolist()
+    assert table["Lift"].to_numpy() == pytest.approx(expected["lift"].to_numpy())
+    assert table["Share of all defaulters caught"].iloc[-1] == pytest.approx(1.0)
+    gains = _chart_titled(at, "Cumulative gains")
+    names = [d["name"] for d in gains["data"]]
+    # The recommended model first (the one decided on): the network, or its blend when that won on validation.
+    first = run.tabular.ensemble["label"] if run.tabular.recommended == "ensemble" else "Keras network"
+    assert names[0] == "perfect ranking" and names[1] == first and names[-1] == "random"
+    assert "Keras network" in names
+    ranked = run.y_test[np.argsort(-run.p_test, kind="stable")]
+    n = len(ranked)
+    k = round(0.2 * n)
+    sentence = next(m.value for m in at.markdown if m.value.startswith("**Declining the riskiest 20%"))
+    assert f"catches {ranked[:k].sum() / ranked.sum():.0%} of the defaulters" in sentence
+    assert any(b.label == "Download the decile table (CSV)" for b in at.get("download_button"))
+    at.slider(key="credit.lift_share").set_value(50).run()
+    sentence = next(m.value for m in at.markdown if m.value.startswith("**Declining the riskiest 50%"))
+    assert f"catches {ranked[:round(0.5 * n)].sum() / ranked.sum():.0%}" in sentence
+
+
+def test_dependence_per_feature_in_its_units(trained_app):
+    at = trained_app
+    shap = at.session_state["credit.shap"]
+    pick = at.selectbox(key="credit.dep_feature")
+    assert pick.value == shap.importance()["feature"].iloc[0]
+    pick.set_value("annual_income").run()
+    assert not at.exception and not errors_besides_trust(at)
+    dep = _chart_titled(at, "SHAP dependence: Annual income")
+    assert dep["layout"]["xaxis"]["title"]["text"] == "Annual income (EUR)"
+    j = shap.feature_names.index("annual_income")
+    assert _values(dep["data"][0]["y"]) == pytest.approx(shap.values[:, j].tolist())
+    pdp = _chart_titled(at, "Partial dependence: Annual income")
+    assert pdp["data"][-1]["name"].startswith("average over") and len(pdp["data"]) == 11
+    assert pdp["data"][-1]["text"][0].startswith("€")
+    at.selectbox(key="credit.dep_feature").set_value("credit_utilisation").run()
+    at.radio(key="credit.dep_colour").set_value("the actual outcome").run()
+    dep = _chart_titled(at, "SHAP dependence: Credit utilisation")
+    assert dep["layout"]["xaxis"]["title"]["text"] == "Credit utilisation (%)"
+    assert sorted(d["name"] for d in dep["data"][:2]) == ["actual default", "actual repaid"]
+    assert not at.exception and not errors_besides_trust(at)
+
+
+def test_what_would_flip_a_declined_applicant(trained_app):
+    at = trained_app
+    run = at.session_state["credit.run"]
+    threshold = float(at.session_state["credit.threshold"])
+    declined = np.flatnonzero(run.p_test >= threshold)
+    assert len(declined)
+    at.number_input(key="credit.wi_row").set_value(int(declined[0])).run()
+    assert not at.exception and not errors_besides_trust(at)
+    answer = next(b.value for b in [*at.success, *at.info] if "instead of" in b.value or b.value.startswith("No change"))
+    assert answer.startswith("Approve if"), answer
+    cf = next(iter(at.session_state["credit.flip_memo"].values()))
+    row = run.test_df.iloc[int(declined[0])].to_dict()
+    after = {**row, **{c.feature: c.after for c in cf.changes}}
+    assert run.predict(pd.DataFrame([after]))[0] < threshold  # the change really flips the network's decision
+    assert cf.changes and not {c.feature for c in cf.changes} & {"age", "sex"}
 
 
 def test_profit_tile_has_no_arrow_at_the_optimum_and_the_waterfall_reads_in_units(trained_app):
@@ -297,62 +399,6 @@ def test_results_say_which_data_they_belong_to(trained_app):
     at.radio(key="credit.source").set_value("Bundled sample (5,000 applications)").run()
     assert not [w for w in at.warning if "These results are not for" in w.value]
     assert any("Results of the model trained on" in c.value for c in at.caption)
-
-
-@pytest.mark.parametrize("content, match", [
-    (b"", "is empty"),
-    (b"a,b,default\n", "no data rows"),
-    (b"income,default\n1,0\n2,0\n3,0\n", "only one"),
-])
-def test_bad_upload_shows_error(content, match):
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    at.radio(key="credit.source").set_value("Upload my file").run()
-    at.file_uploader(key="credit.upload").set_value(("bad.csv", content, "text/csv")).run()
-    assert not at.exception
-    assert any(match in e.value for e in at.error), [e.value for e in at.error]
-
-
-def _upload(content: bytes) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    at.radio(key="credit.source").set_value("Upload my file").run()
-    at.file_uploader(key="credit.upload").set_value(("mine.csv", content, "text/csv")).run()
-    assert not at.exception
-    return at
-
-
-def test_a_numeric_column_with_many_values_is_not_taken_as_the_outcome():
-    rows = "\n".join(f"{20000 + 137 * i},{i % 7},{'north' if i % 2 else 'south'}" for i in range(60))
-    at = _upload(f"income,dependants,region\n{rows}\n".encode())
-    # No column is named like an outcome: the last one is offered; pick the income instead.
-    at.selectbox(key="credit.target:upload:" + at.session_state["credit.schema_key"].split(":", 1)[1]).set_value(
-        "income").run()
-    err = [e.value for e in at.error]
-    assert any("holds numbers with 60 different values" in e and "Fix: pick the column" in e for e in err), err
-    assert not [b for b in at.button if b.label == "Train model"]  # nothing to train on a measurement
-
-
-def test_a_file_with_no_usable_feature_is_refused_at_upload():
-    rows = "\n".join(f"APP{i},2024-01-{1 + i % 28:02d},{i % 2}" for i in range(40))
-    at = _upload(f"applicant_id,applied_on,default\n{rows}\n".encode())
-    err = [e.value for e in at.error]
-    assert any("No column is left for the model to learn from" in e and "Fix: set the role" in e for e in err), err
-    assert not [b for b in at.button if b.label == "Train model"]
-
-
-def test_good_upload_offers_target_and_positive_value(small_df):
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    at.radio(key="credit.source").set_value("Upload my file").run()
-    df = small_df.head(300).assign(default=small_df.head(300)["default"].map({1: "bad", 0: "good"}))
-    at.file_uploader(key="credit.upload").set_value(("mine.csv", df.to_csv(index=False).encode(), "text/csv")).run()
-    assert not at.exception and not errors_besides_trust(at)
-    assert any("300 rows" in c.value for c in at.caption)
-    target = next(s for s in at.selectbox if s.label.startswith("Outcome column"))
-    positive = next(s for s in at.selectbox if s.label.startswith("Value that means default"))
-    assert target.value == "default" and positive.value == "bad"
-    assert sorted(positive.options) == ["bad", "good"]
 
 
 def test_a_tab_that_fails_to_draw_is_a_message_and_the_save_click_still_saves(trained_app, tmp_path, monkeypatch):
