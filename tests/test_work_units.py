@@ -47,6 +47,6 @@ def test_every_named_fixture_is_a_session_fixture_of_its_conftest():
 
 def test_the_suites_slow_setups_share_a_unit_and_other_files_stay_alone():
     assert work_unit("tests/quality/test_typing.py::t") == work_unit("tests/quality/test_gallery.py::t")
-    assert work_unit("tests/demand/test_page_jobs.py::t") == work_unit("tests/demand/test_service.py::t")
+    assert work_unit("tests/demand/test_page.py::t") == work_unit("tests/demand/test_service.py::t")
     assert work_unit("tests/workspace/test_demos.py::t") == work_unit("tests/browser/test_one_story_browser.py::t")
     assert work_unit("tests/core/test_money.py::test_x[1]") == "tests/core/test_money.py"
