@@ -1,6 +1,10 @@
 """AppTest of pages/fraud.py: trains on the sample once for the module, shows results (the lift and gains, the
 SHAP charts and dependence, what would flip an alert), recomputes the policy instantly, compares imbalance
-strategies, and shows st.error (never an exception) for bad uploads."""
+strategies, and shows st.error (never an exception) for bad uploads. The training runs as a job (inline here,
+through the same result files as a worker): the network comes back detached from TensorFlow, and every tab —
+performance, the imbalance comparison (its own job), the alert policy, the queue, one transaction's explanation,
+scoring a new file, saving the run — works without loading it into Keras. A failure in the job shows its
+message; a comparison with no strategy is refused before it is submitted."""
 
 import json
 import re
@@ -11,6 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pathlib import Path
+from core.jobs.store import DetachedModel
 from tests.conftest import errors_besides_trust
 from tests.fraud.page_steps import open_with_upload
 
@@ -244,3 +249,90 @@ def test_a_tab_that_fails_to_draw_is_a_message_and_the_save_click_still_saves(tr
 
     a_failing_tab_keeps_the_save(trained, "fraud", "ui.fraud.alerts.show_alert_queue", "Alert queue",
                                  monkeypatch, tmp_path)
+
+
+# The training as a job, read last: the tests above leave the page with its network never loaded into Keras.
+def test_training_job_result_is_detached_and_every_tab_works_without_keras(trained, tmp_path, monkeypatch):
+    at = trained
+    run = at.session_state["fraud.run"]
+    assert isinstance(run.tabular.model, DetachedModel) and run.tabular.model.onnx is not None
+    assert str(at.session_state["fraud.run_job"]).startswith("fraud-")
+    assert any("Model trained" in s.value for s in at.success)
+    ex = at.session_state["fraud.explain"]
+    assert len(ex.alert_positions) == 20 and len(ex.reasons) == 20
+    # The tests above used the page's tabs too: none of them loaded its network into Keras, so a load here counts.
+    assert run.tabular.model._keras is None
+    loads = DetachedModel.keras_loads
+    # Performance, alert policy and queue are drawn on every run; change the fee and the review line.
+    at.number_input(key="fraud.fee").set_value(50.0).run()
+    at.slider(key="fraud.review_t").set_value(0.6).run()
+    assert not at.exception, at.exception
+    assert any("at the review threshold 0.600" in c.value for c in at.caption)
+    assert next(d.value for d in at.dataframe if "top_reasons" in d.value.columns)["risk"].is_monotonic_decreasing
+    # Explanations: another transaction's reasons (SHAP through the network's ONNX graph).
+    before = at.session_state["fraud.local_res"]
+    at.number_input(key="fraud.local_rank").set_value(3).run()
+    assert not at.exception, at.exception
+    assert at.session_state["fraud.local_res"] is not before
+    assert any(m.value.startswith("Top reasons: ") for m in at.markdown)
+    at.number_input(key="fraud.flip_k").set_value(2).run()  # what would flip it: the network's risk again
+    assert not at.exception, at.exception
+    assert any(m.value == "#### What would flip this alert" for m in at.markdown)
+    # Imbalance comparison: its own job; the result is shown with the model it was run on.
+    at.multiselect(key="fraud.cmp_methods").set_value(["none", "class_weight"])
+    at.number_input(key="fraud.cmp_epochs").set_value(1)
+    _button(at, "Compare strategies").click().run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "Strategy" in d.value.columns)
+    assert list(table["Strategy"]) == ["None", "Class weights"] and table["PR-AUC"].between(0, 1).all()
+    assert at.session_state["fraud.run"] is run  # the comparison leaves the trained model as it was
+    # Save to workspace: the network's .keras file is copied as it is.
+    monkeypatch.setenv("STUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    at.text_input(key="fraud.ws_name").set_value("job run")
+    at.button(key="fraud.ws_save").click().run()
+    assert not at.exception, at.exception
+    saved = list((tmp_path / "runs").rglob("model.keras"))
+    assert len(saved) == 1 and saved[0].read_bytes() == run.tabular.model.keras_bytes
+    # The run decides with the page's alert policy: its review line and fee, saved once.
+    from core.fraud.service import decision_thresholds
+    from core.store.registry import read_metadata
+
+    meta = read_metadata(saved[0].parent)
+    review = float(at.session_state["fraud.review_t"])
+    assert decision_thresholds(meta)[0] == review and meta["workspace"]["decision"]["review_fee"] == float(
+        at.session_state["fraud.fee"] if "fraud.fee" in at.session_state else 5.0)
+    # Scoring a new file (the tab's code path: features from the training history, reasons by SHAP).
+    from core.fraud.pipeline import score_new_file
+
+    new = pd.read_csv(Path(PAGE).parents[1] / "sample_data" / "fraud_new_month.csv.gz", nrows=200)  # the next days
+    scored, X_new = score_new_file(run, new.drop(columns="is_fraud"))
+    assert scored["risk"].between(0, 1).all()
+    assert len(run.tabular.explain(X_new.iloc[:5]).values) == 5
+    assert DetachedModel.keras_loads == loads, "a tab loaded the network into Keras in the server process"
+
+
+def test_a_comparison_without_strategies_is_refused_before_submitting(trained):
+    from core.jobs.manager import get_job_manager
+
+    at = trained
+    submitted = len(get_job_manager().jobs(at.session_state["studio.browser"]))
+    at.multiselect(key="fraud.cmp_methods").set_value([])
+    _button(at, "Compare strategies").click().run()
+    assert any("at least one imbalance strategy" in e.value for e in at.error), [e.value for e in at.error]
+    assert len(get_job_manager().jobs(at.session_state["studio.browser"])) == submitted
+
+
+def test_a_data_error_in_the_job_is_shown_and_the_earlier_model_kept(trained, monkeypatch):
+    from core.errors import DataValidationError
+    import core.fraud.pipeline as pipeline
+
+    def refuse(*_a, **_k):
+        raise DataValidationError("Expected something the worker checks; got nothing. Fix: test it.")
+
+    at = trained
+    run = at.session_state["fraud.run"]
+    monkeypatch.setattr(pipeline, "run_fraud", refuse)  # the inline job runs in this process
+    _button(at, "Train model").click().run()
+    assert not at.exception, at.exception
+    assert any("Expected something the worker checks" in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state["fraud.run"] is run
