@@ -4,8 +4,8 @@
   page and after a reload, and Cancel, which stops it and keeps nothing; the job mechanics every page
   shares (a second visitor, the spare worker, a killed worker) are tested once, on the credit page, in
   tests/browser/test_jobs_browser.py;
-* then, in the same session, the training the other tests read (4 epochs on the sample; the module's
-  fixture trains it when that test did not get so far): the results, the alert queue, a transaction
+* then, in the same session, the training the other tests read (2 epochs on the sample, 20 alerts explained;
+  the module's fixture trains it when that test did not get so far): the results, the alert queue, a transaction
   explained and a newly uploaded file scored;
 * lift and gains on the Performance tab and per-feature dependence on the Explanations tab;
 * last, the imbalance comparison, a job of its own on the trained run."""
@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import click_tab, clipped_texts, plotly_chart as _chart
+from tests.drawn import drawn
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "fraud_transactions.csv.gz"
 pytestmark = pytest.mark.browser
@@ -30,14 +31,20 @@ def headers(page) -> list[str]:
     return cells.all_text_contents()
 
 
+def _small_settings(page) -> None:
+    """A small training: these tests check what the page shows of it, not how good the model is."""
+    for label, value in (("Epochs (early stopping)", "2"), ("Alerts explained (SHAP)", "20")):
+        box = page.get_by_label(label)
+        box.fill(value)
+        box.press("Tab")
+
+
 def _open_and_set(page, app_url) -> None:
     page.goto(f"{app_url}/fraud")
     page.get_by_text("Column mapping").wait_for(timeout=90_000)
     page.get_by_text("Fraud rate").wait_for(timeout=60_000)
     page.get_by_role("button", name="Train model").wait_for()
-    epochs = page.get_by_label("Epochs (early stopping)")
-    epochs.fill("4")
-    epochs.press("Tab")
+    _small_settings(page)
 
 
 def _train(shared) -> None:
@@ -67,7 +74,6 @@ def test_fraud_training_progress_survives_reload_and_cancels(app_url, shared, sc
     running = page.get_by_text("Training running for")
     running.wait_for(timeout=120_000)
     page.get_by_text(re.compile(r"Epoch \d+ of 200")).wait_for(timeout=300_000)  # the worker's epochs, polled
-    page.wait_for_timeout(1500)
     running.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_job_running.png"), full_page=False)
     assert page.get_by_role("button", name="Cancel").count() == 1
@@ -81,7 +87,7 @@ def test_fraud_training_progress_survives_reload_and_cancels(app_url, shared, sc
     page.get_by_text("Training running for").wait_for(timeout=120_000)
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text("The training was cancelled; nothing of it was kept.").wait_for(timeout=30_000)
-    page.wait_for_timeout(1000)
+    drawn(page)
     page.get_by_text("The training was cancelled").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_job_cancelled.png"), full_page=False)
     assert page.get_by_text("Model trained:").count() == 0
@@ -96,9 +102,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, shared, screenshot_dir
     if "cancelled" in shared.done and not shared.trained:
         page.get_by_text("Column mapping").wait_for(timeout=90_000)
         page.get_by_text("Fraud rate").wait_for(timeout=60_000)
-        epochs = page.get_by_label("Epochs (early stopping)")
-        epochs.fill("4")
-        epochs.press("Tab")
+        _small_settings(page)
     else:
         _open_and_set(page, app_url)
     page.screenshot(path=str(screenshot_dir / "fraud_setup.png"), full_page=False)
@@ -111,7 +115,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, shared, screenshot_dir
     page.screenshot(path=str(screenshot_dir / "fraud_recommended.png"), full_page=False)
     click_tab(page, "Performance")
     page.get_by_text("PR-AUC (headline)").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(1500)
+    drawn(page)
     page.get_by_text("PR-AUC (headline)").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_performance.png"), full_page=False)
     assert clipped_texts(page) == []
@@ -122,7 +126,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, shared, screenshot_dir
 
     click_tab(page, "Alert policy")
     page.get_by_text("Optimal: savings vs no model").wait_for()
-    page.wait_for_timeout(1000)
+    drawn(page)
     page.get_by_text("Review fee per alert").first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_policy.png"), full_page=False)
     assert clipped_texts(page) == []
@@ -131,7 +135,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, shared, screenshot_dir
 
     click_tab(page, "Alert queue")
     page.get_by_role("button", name="Download alert queue (CSV)").wait_for()
-    page.wait_for_timeout(1000)
+    drawn(page)
     page.screenshot(path=str(screenshot_dir / "fraud_queue.png"), full_page=False)
     # Plain headers on screen (money with its currency); the CSV below keeps the machine names.
     shown = headers(page.get_by_role("tabpanel", name="Alert queue"))
@@ -146,7 +150,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, shared, screenshot_dir
     click_tab(page, "Explanations")
     reasons = page.get_by_role("tabpanel", name="Explanations").get_by_text("Top reasons:")
     reasons.wait_for()
-    page.wait_for_timeout(1000)
+    drawn(page)
     reasons.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_explain.png"), full_page=False)
     assert page.locator("[data-testid='stException']").count() == 0
@@ -156,7 +160,7 @@ def test_fraud_page_trains_and_shows_alert_queue(app_url, shared, screenshot_dir
     click_tab(page, "Score a new file")
     page.locator("[data-testid='stFileUploaderDropzoneInput']").last.set_input_files(str(new))
     page.get_by_role("button", name="Download scored file (CSV)").wait_for(timeout=120_000)
-    page.wait_for_timeout(1000)
+    drawn(page)
     page.get_by_role("tabpanel", name="Score a new file").get_by_text("reasons for the 50 riskiest") \
         .scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_score_new.png"))
@@ -195,7 +199,7 @@ def test_imbalance_comparison_is_a_job_on_the_trained_run(trained, screenshot_di
     panel.get_by_label("Epochs per strategy").press("Tab")
     panel.get_by_role("button", name="Compare strategies").click()
     panel.get_by_text("ranks fraud best").wait_for(timeout=300_000)  # the recommendation, from the worker's table
-    page.wait_for_timeout(1000)
+    drawn(page)
     panel.get_by_text("ranks fraud best").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_job_comparison.png"), full_page=False)
     assert page.locator("[data-testid='stException']").count() == 0
