@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import click_tab, clipped_texts
+from tests.drawn import drawn
 from tests.fraud.test_elapsed_time import creditcard_like
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,25 +35,26 @@ def test_elapsed_seconds_log_notices_and_training(app_url, page, screenshot_dir,
     page.get_by_text("read as seconds since the log's start").first.wait_for(timeout=120_000)
     page.get_by_text("it is split in time order").first.wait_for()
     page.get_by_text("Time unit").first.scroll_into_view_if_needed()
-    page.wait_for_timeout(1500)
+    drawn(page)
     page.screenshot(path=str(screenshot_dir / "fraud_elapsed_notices.png"), full_page=True)
     page.get_by_text("Share of the span tested").first.scroll_into_view_if_needed()
-    page.wait_for_timeout(800)
     page.screenshot(path=str(screenshot_dir / "fraud_elapsed_split.png"), full_page=False)
     text = page.inner_text("body")
     assert "'Time' holds numbers from" in text and "No customer / card or terminal / merchant column" in text
     assert "Share of the span tested" in text and "1970" not in text
     assert page.locator("[data-testid='stException']").count() == 0
     assert clipped_texts(page) == []
-    epochs = page.get_by_label("Epochs (early stopping)")
-    epochs.fill("2")
-    epochs.press("Tab")
+    # A small training (the notices are the subject here, not the model): one epoch, the fewest alerts explained.
+    for label, value in (("Epochs (early stopping)", "1"), ("Alerts explained (SHAP)", "20")):
+        box = page.get_by_label(label)
+        box.fill(value)
+        box.press("Tab")
     page.get_by_role("button", name="Train model").click()
     page.get_by_text("Model trained:").first.wait_for(timeout=300_000)  # on the Data & training tab
     click_tab(page, "Performance")
     page.get_by_text("PR-AUC (headline)").first.wait_for(timeout=120_000)
     click_tab(page, "Data & training")  # the notices sit with the training's summary
-    page.wait_for_timeout(1500)
+    drawn(page)
     page.get_by_text("trains on the log's own columns").last.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_elapsed_trained.png"), full_page=False)
     assert page.locator("[data-testid='stException']").count() == 0
@@ -71,7 +73,7 @@ def test_card_number_kept_as_keyed_pseudonym_on_the_page(app_url, page, screensh
     page.get_by_text("Kept as a key").wait_for(timeout=120_000)
     page.get_by_text("Column mapping").wait_for(timeout=60_000)
     page.get_by_text("Fraud rate").wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)
+    drawn(page)
     page.get_by_text("Kept as a key").scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "fraud_card_key.png"), full_page=False)
     text = page.inner_text("body")
