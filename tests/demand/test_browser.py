@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import click_tab, clipped_texts, pick
 from tests.demand.page_steps import fill_small_settings
+from tests.drawn import drawn
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.browser
@@ -47,7 +48,8 @@ def test_demand_training_job_progress_cancel_and_reload(app_url, shared, screens
     epoch = page.get_by_text(re.compile(r"^Epoch \d+ of \d+ — loss \d"))  # epochs of every averaged network
     epoch.first.wait_for(timeout=180_000)  # the worker reports its epochs, polled by the page
     epoch.first.evaluate("e => e.scrollIntoView({block: 'start'})")  # the panel and its curve on screen
-    page.wait_for_timeout(2500)  # a poll or two: the training curve is drawn
+    curve = page.locator("[data-testid='stPlotlyChart']").filter(has_text=re.compile("loss", re.I))
+    curve.locator(".main-svg").first.wait_for()  # the training curve, drawn at a poll
     page.screenshot(path=str(screenshot_dir / "demand_job_running.png"), full_page=True)
     assert page.get_by_role("button", name="Cancel").count() == 1
     page.get_by_role("button", name="Cancel").click()
@@ -87,7 +89,7 @@ def test_demand_page_trains_and_explains(trained, screenshot_dir):
     click_tab(page, "Explanations")
     page.get_by_role("button", name="Explain this forecast").click()
     page.get_by_text("drivers of P50").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot
+    drawn(page)  # Plotly has drawn before the screenshot
     page.screenshot(path=str(screenshot_dir / "demand.png"), full_page=True)
     # The waterfall names the network's inputs in words, its axis in plain units, no "= " left blank.
     assert page.get_by_text("Push on the forecast (+0.10 ≈ 10 % more demand)").count() == 1
@@ -105,7 +107,7 @@ def test_demand_dependence_of_one_input(trained, screenshot_dir):
     page.get_by_text("Compute the overall importance above").wait_for()
     page.get_by_role("button", name="Compute overall importance").click()
     page.get_by_text("SHAP dependence:").first.wait_for(timeout=180_000)
-    page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot
+    drawn(page)  # Plotly has drawn before the screenshot
     first = page.locator("[data-testid='stPlotlyChart']").filter(has_text="SHAP dependence:")
     first.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_dir / "demand_dependence.png"))
@@ -113,7 +115,7 @@ def test_demand_dependence_of_one_input(trained, screenshot_dir):
     assert page.get_by_text(re.compile(r"^Each of the 150 training windows explained above")).count() == 1
     pick(page, "Input", "Day of the week")
     page.get_by_text("SHAP dependence: Day of the week").wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)
+    drawn(page)
     chart = page.locator("[data-testid='stPlotlyChart']").filter(has_text="SHAP dependence: Day of the week")
     chart.scroll_into_view_if_needed()
     chart.screenshot(path=str(screenshot_dir / "demand_dependence_weekday.png"))
@@ -156,7 +158,7 @@ def test_weekly_upload_with_other_names_after_a_training(trained, screenshot_dir
     try:
         page.get_by_role("heading", name="Backtest: network vs baselines").wait_for()
     finally:
-        page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot
+        drawn(page)  # Plotly has drawn before the screenshot
         page.screenshot(path=str(screenshot_dir / "demand_weekly_backtest.png"))
     line = page.get_by_text(re.compile(r"scored lower on the validation periods .* but inside the noise"))
     assert line.count() == 1 and "the network is kept" in line.inner_text()
@@ -166,9 +168,9 @@ def test_weekly_upload_with_other_names_after_a_training(trained, screenshot_dir
     legend = page.locator(".legendtext")
     assert legend.filter(has_text=re.compile(r"^Recommended: Ensemble")).count() == 0
     click_tab(page, "Forecast")
-    page.wait_for_timeout(1500)
+    drawn(page)
     assert legend.filter(has_text="P50 (backtest, recommended blend)").count() == 0
     page.locator("[data-testid='stPlotlyChart']:visible").first.scroll_into_view_if_needed()
-    page.wait_for_timeout(500)
+    drawn(page)
     page.screenshot(path=str(screenshot_dir / "demand_weekly_forecast.png"))
     assert not page.locator("[data-testid='stException']").count()
