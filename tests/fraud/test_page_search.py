@@ -12,7 +12,7 @@ PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "fraud.py")
 def test_search_section_on_the_fraud_page():
     at = AppTest.from_file(PAGE, default_timeout=900)
     at.run()
-    at.number_input(key="fraud.epochs").set_value(3)
+    at.number_input(key="fraud.epochs").set_value(1)
     at.number_input(key="fraud.n_explain").set_value(20)
     at.toggle(key="fraud.search_on").set_value(True)
     at.number_input(key="fraud.search_budget").set_value(20)
