@@ -15,12 +15,15 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "runs.py")
 
 
-@pytest.fixture
-def runs_page(onnx_ready, monkeypatch):
-    monkeypatch.setenv("STUDIO_RUNS_DIR", str(onnx_ready["credit"].parent))
+@pytest.fixture(scope="module")
+def runs_page(onnx_ready):
+    """One Runs page over the four runs for the module's tests: each opens the run it checks on it."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("STUDIO_RUNS_DIR", str(onnx_ready["credit"].parent))
     at = AppTest.from_file(PAGE, default_timeout=300).run()
     assert not at.exception, at.exception
-    return at
+    yield at
+    mp.undo()
 
 
 def _open(at, run: str) -> AppTest:
