@@ -22,6 +22,12 @@ starts the server as a user would (defaults: 127.0.0.1, one worker) in a fresh p
 - memory: the server process's peak resident memory (VmHWM); with ``--cloud-limits`` also the peak of
   its memory group under ``../shared/tools/cloud-limits`` (Community Cloud's 2.7 GB ceiling).
 
+The one-row table is followed by this (client) process's own garbage collections while it timed the
+requests, and how many of the requests at p99 or slower held one of 1 ms or more: the bench process keeps what
+training and the log-cost app loaded, so by default (``--client-gc freeze``) those objects are frozen out of
+its collector before the servers are timed, as in a client that only sends requests. ``--serve-arg`` passes
+more arguments to ``serve`` (e.g. ``--serve-arg=--no-log`` to time the service without its prediction log).
+
 Every row carries the 1-minute load average when it was measured (``os.getloadavg``): on a shared
 machine the figures are pessimistic. Prints markdown tables.
 """
@@ -31,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import io
 import json
 import os
@@ -99,7 +106,7 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, runs: dict[str, Path], runtime: str, work: Path, cloud: bool):
+    def __init__(self, runs: dict[str, Path], runtime: str, work: Path, cloud: bool, extra: list[str] = ()):
         import psutil
 
         self.port = free_port()
@@ -107,7 +114,7 @@ class Server:
         self.log = work / f"server-{runtime}.log"
         cmd = [sys.executable, "-m", "core", "serve", "--runtime", runtime, "--port", str(self.port),
                "--state-dir", str(work / f"state-{runtime}-{time.time_ns()}")]
-        cmd += [a for run in runs.values() for a in ("--model", str(run))]
+        cmd += [a for run in runs.values() for a in ("--model", str(run))] + list(extra)
         if cloud:
             cmd = [str(CLOUD_LIMITS), *cmd]
         self.t0 = time.perf_counter()
@@ -159,23 +166,50 @@ class Server:
         return None
 
 
+class ClientCollections:
+    """This (client) process's own garbage collections while a loop is timed (``gc.callbacks``): each one's
+    milliseconds, so a slow request can be told apart from a collection in the client that timed it."""
+
+    def __init__(self):
+        self.ms: list[float] = []
+        self._t = None
+
+    def _seen(self, phase, info):
+        if phase == "start":
+            self._t = time.perf_counter()
+        elif self._t is not None:
+            self.ms.append((time.perf_counter() - self._t) * 1000)
+            self._t = None
+
+    def __enter__(self):
+        gc.callbacks.append(self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self._seen)
+
+
 def one_row(server: Server, name: str, rows: list[dict], key: str | None = None) -> dict:
     import httpx
 
-    lat, groups = [], {}
+    lat, groups, in_client = [], {}, []
     cpu0 = server.cpu()
-    with httpx.Client(base_url=server.url, timeout=60) as c:
+    with httpx.Client(base_url=server.url, timeout=60) as c, ClientCollections() as col:
         for row in rows:
+            seen = len(col.ms)
             t = time.perf_counter()
             r = c.post(f"/v1/models/{name}:predict", json={"instances": [row]})
             ms = (time.perf_counter() - t) * 1000
             assert r.status_code == 200, r.text
             lat.append(ms)
+            in_client.append(sum(col.ms[seen:]))
             if key:
                 groups.setdefault(r.json()["predictions"][0][key], []).append(ms)
     cpu = (server.cpu() - cpu0) / len(rows) * 1000
+    slow = [i for i, ms in enumerate(lat) if ms >= pct(lat, 99)]
     out = {"n": len(rows), "p50": pct(lat, 50), "p90": pct(lat, 90), "p99": pct(lat, 99), "max": max(lat),
-           "cpu_ms": cpu, "groups": {k: [len(v), pct(v, 50), pct(v, 99), float("nan")] for k, v in groups.items()}}
+           "cpu_ms": cpu, "client_gc": (len(col.ms), sum(col.ms), max(col.ms, default=0.0),
+                                        sum(1 for i in slow if in_client[i] >= 1.0), len(slow)), "groups": {k: [len(v), pct(v, 50), pct(v, 99), float("nan")] for k, v in groups.items()}}
     if key:  # the server's CPU per request of each kind: one pass over each kind's rows (CPU clocks tick in 10 ms)
         kinds = {}
         with httpx.Client(base_url=server.url, timeout=60) as c:
@@ -326,6 +360,12 @@ def main() -> None:
     p.add_argument("--cloud-limits", action="store_true", help="run each server under ../shared/tools/cloud-limits")
     p.add_argument("--log-rounds", type=int, default=6, help="alternating rounds of the log-cost table")
     p.add_argument("--log-cost-only", action="store_true", help="only the prediction log's cost table")
+    p.add_argument("--client-gc", choices=("freeze", "keep"), default="freeze",
+                   help="freeze: before the servers are timed, this process's objects (TensorFlow from training, "
+                        "the log-cost app) are kept out of its collector's reach (gc.freeze), as in a client that "
+                        "only sends requests; keep: leave them")
+    p.add_argument("--serve-arg", action="append", default=[],
+                   help="one more argument for `python -m core serve` (repeatable), e.g. --serve-arg=--no-log")
     p.add_argument("--work", default=None, help="folder for the runs and logs (default: a temporary one)")
     args = p.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-serve-"))
@@ -351,10 +391,13 @@ def main() -> None:
     print_log_cost(log_cost(runs, {"credit": credit[: args.requests], "fraud": fraud}, first, args.log_rounds), first)
     if args.log_cost_only:
         return
+    if args.client_gc == "freeze":
+        gc.collect()
+        gc.freeze()
     results = []
     for runtime in [r for r in args.runtimes.split(",") if r]:
         ld0 = load()
-        server = Server(runs, runtime, work, args.cloud_limits)
+        server = Server(runs, runtime, work, args.cloud_limits, args.serve_arg)
         res = {"runtime": runtime, "start_s": server.started, "start_load": ld0}
         res["credit"] = one_row(server, "credit-bench", credit[: args.requests], key="decision")
         res["credit_load"] = load()
@@ -391,6 +434,15 @@ def main() -> None:
             f = r["fraud"]
             print(f"| {r['runtime']} | fraud (history kept, time order) | {f['n']} | {f['p50']:.1f} | {f['p90']:.1f} | "
                   f"{f['p99']:.1f} | {f['max']:.1f} | {f['cpu_ms']:.1f} | {r['fraud_load']} |")
+    print()
+    print(f"| runtime | the client's own collections while timing one-row requests (--client-gc {args.client_gc}) | "
+          "collections | ms in all | longest ms | requests at p99 or slower with >= 1 ms of them |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        for what in ("credit", "fraud"):
+            if what in r:
+                n, total, longest, hit, slow = r[what]["client_gc"]
+                print(f"| {r['runtime']} | {what} | {n} | {total:.1f} | {longest:.1f} | {hit} of {slow} |")
     print()
     print("| runtime | batched credit requests | rows | seconds | rows/s | server CPU s | load |")
     print("|---|---|---|---|---|---|---|")
