@@ -25,7 +25,7 @@ def _panel():
         draw_progress(events, "test.")
         st.write("after the panel")
 
-    return AppTest.from_function(script, args=(EVENTS,)).run()
+    return AppTest.from_function(script, args=(EVENTS,), default_timeout=60).run()
 
 
 def test_a_curve_that_fails_to_draw_is_a_line_of_text_and_the_panel_goes_on(monkeypatch):

@@ -109,6 +109,6 @@ def test_the_guard_lets_streamlit_stop_the_script():
             st.stop()
         st.write("after")
 
-    at = AppTest.from_function(script).run()
+    at = AppTest.from_function(script, default_timeout=60).run()
     assert not at.exception and not at.error
     assert [m.value for m in at.markdown] == ["before"]
