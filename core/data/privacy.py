@@ -216,13 +216,15 @@ def _could_be_card(s: pd.Series) -> bool:
 _HINTED = {h: k for k, hs in _HEADER_HINTS.items() for h in hs}
 
 
-def detect_personal_columns(df: pd.DataFrame) -> list[PersonalColumn]:
+def detect_personal_columns(df: pd.DataFrame, *, pause=None) -> list[PersonalColumn]:
     """Columns of ``df`` that hold personal data, by their values (e-mail, phone, card with Luhn,
     IBAN with mod-97, US SSN, UK NI number) or their header (names, street addresses, dates of
-    birth). Looks at a seeded sample of
-    up to 500 values per column."""
+    birth). Looks at a seeded sample of up to 500 values per column; each column is judged on its own
+    values. ``pause()``, when given, is called between columns (the HTTP service's log writer)."""
     found: list[PersonalColumn] = []
     for i, c in enumerate(df.columns):
+        if pause is not None and i:
+            pause()
         s = df.iloc[:, i]
         tokens = _tokens(c)
         joined = "_".join(tokens)

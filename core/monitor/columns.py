@@ -61,9 +61,11 @@ class Columns:
         return self.frame_ if self.values is None else _frame(self.names, self.dtypes, self.values)
 
 
-def _frame(names: tuple, dtypes: tuple, values: np.ndarray) -> pd.DataFrame:
+def _frame(names: tuple, dtypes: tuple, values: np.ndarray, pause=None) -> pd.DataFrame:
     columns = {}
     for j, dtype in enumerate(dtypes):
+        if pause is not None and j:
+            pause()
         col = values[:, j]
         if isinstance(dtype, pd.StringDtype):
             columns[j] = pd.Series(pd.array(col, dtype=dtype))
@@ -76,19 +78,27 @@ def _frame(names: tuple, dtypes: tuple, values: np.ndarray) -> pd.DataFrame:
     return out
 
 
-def join(tables: list[Columns]) -> pd.DataFrame:
+def plain(tables: list[Columns]) -> bool:
+    """Whether every table keeps its values as a block (``join`` then never joins hundreds of frames)."""
+    return all(t.values is not None for t in tables)
+
+
+def join(tables: list[Columns], pause=None) -> pd.DataFrame:
     """``pd.concat([t.frame() for t in tables], ignore_index=True)``: the tables of each shape joined as one block,
     the shapes' frames joined by pandas (which gives a column the type it gives when joining every table: a
     number column that was empty in one request's JSON is an object column there), then the rows put back in
-    the tables' order."""
+    the tables' order. ``pause()``, when given, is called between the columns a frame is built of (the
+    service's log writer: see ``core.monitor.buffer``)."""
     shapes: dict = {}
     for i, t in enumerate(tables):
         shapes.setdefault((t.names, t.dtypes) if t.values is not None else i, []).append(i)
     parts = []
     for members in shapes.values():
         first = tables[members[0]]
+        if pause is not None and parts:
+            pause()
         parts.append(first.frame_ if first.values is None else
-                     _frame(first.names, first.dtypes, np.concatenate([tables[i].values for i in members])))
+                     _frame(first.names, first.dtypes, np.concatenate([tables[i].values for i in members]), pause))
     if len(parts) == 1:
         return parts[0] if tables[0].values is not None else parts[0].copy()
     joined = pd.concat(parts, ignore_index=True)

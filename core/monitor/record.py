@@ -176,20 +176,26 @@ class PredictionRecorder:
 
     def _rows(self, same: list["Request"], pause) -> pd.DataFrame:
         """The requests' answered rows with the inputs the model read beside them (``rows_with_inputs``, what
-        a ``batch_log`` spec's ``log_frame`` reads), joined ``CONCAT_SLICE`` requests at a time with ``pause()``
-        between the steps: the same frame as joining all inputs, all answers, then the two."""
+        a ``batch_log`` spec's ``log_frame`` reads), with ``pause()`` between the steps: the same frame as
+        joining all inputs, all answers, then the two. Requests that keep their values as blocks (the usual
+        case: ``core.monitor.columns``) are joined all at once, column by column: one frame of all the rows,
+        where joining them ``CONCAT_SLICE`` requests at a time built and joined dozens of small frames (most
+        of a flush's CPU). Others are joined ``CONCAT_SLICE`` requests at a time."""
+        from core.monitor.columns import plain
         from core.monitor.spec import input_columns, rows_with_inputs
 
         kinds = input_columns(self.meta)
+        step = len(same) if plain([r.scored for r in same] + [r.inputs for r in same if r.inputs is not None]) \
+            else CONCAT_SLICE
         parts = []
-        for i in range(0, len(same), CONCAT_SLICE):
-            chunk = same[i:i + CONCAT_SLICE]
+        for i in range(0, len(same), step):
+            chunk = same[i:i + step]
             if i:
                 pause()
-            scored = join([r.scored for r in chunk])
+            scored = join([r.scored for r in chunk], pause)
             if chunk[0].inputs is not None:
                 pause()
-                inputs = join([r.inputs for r in chunk])
+                inputs = join([r.inputs for r in chunk], pause)
                 pause()
                 scored = rows_with_inputs(inputs, scored, kinds)
             parts.append(scored)
@@ -301,11 +307,9 @@ class PredictionRecorder:
         inputs = [c for c in frame.columns if c.startswith(INPUT_PREFIX)]
         recorded = set(personal_columns(self.meta))
         sample = frame[inputs].head(2_000).rename(columns=lambda c: c[len(INPUT_PREFIX):])
-        found: set[str] = set()
-        for i in range(len(inputs)):  # one column at a time: each is judged on its own values
-            if pause is not None:
-                pause()
-            found |= {p.column for p in detect_personal_columns(sample.iloc[:, [i]])}
+        if pause is not None:
+            pause()
+        found = {p.column for p in detect_personal_columns(sample, pause=pause)}
         drop = [c for c in inputs if c[len(INPUT_PREFIX):] in recorded | found]
         self._note_left_out((c[len(INPUT_PREFIX):] for c in drop), notices)
         return frame.drop(columns=drop)

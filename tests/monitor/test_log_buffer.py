@@ -240,9 +240,10 @@ def test_personal_data_found_while_writing_is_left_out_and_told_with_the_next_an
     served.close()
 
 
-def test_row_ids_without_an_id_like_column_skip_the_join_and_agree_with_it(tmp_path, monkeypatch):
-    """A request with no id-like column gets no ids without joining inputs and predictions; with one (or a
-    column whose name only looks like one) the ids are the joined frame's, as before."""
+def test_row_ids_join_only_the_id_like_columns_and_agree_with_the_joined_frame(tmp_path, monkeypatch):
+    """A request's ids come from its id-like columns alone (inputs and predictions are never joined whole for
+    them), and are the ids the joined frame gives: none without an id-like column, the id column's values as
+    text with one, none for a column whose name only looks like an id."""
     from core.monitor import spec as spec_mod
     from core.store.registry import read_metadata
     from core.store.scenarios import get_scenario
@@ -250,17 +251,27 @@ def test_row_ids_without_an_id_like_column_skip_the_join_and_agree_with_it(tmp_p
     run = make_run(tmp_path / "runs")
     meta = read_metadata(run)
     spec = get_scenario("credit").monitor()
-    joins = []
+    kinds = spec_mod.input_columns(meta)
     join = spec_mod.rows_with_inputs
+
+    def joined_ids(rows, scores):  # the ids of the whole joined frame, as the log's rows are built
+        src = join(rows, scores, kinds)
+        found = spec.id_columns(meta, src)
+        return [None] * len(scores) if not found else spec_mod.ids_as_text(src[found[0]]).tolist()
+
+    joins = []
     monkeypatch.setattr(spec_mod, "rows_with_inputs", lambda *a: joins.append(1) or join(*a))
     rows, scores = request(5, 0)
     ids = spec.row_ids(meta, rows, scores)
-    assert ids.isna().all() and len(ids) == 5 and joins == []
+    assert ids.isna().all() and len(ids) == 5
     rows, scores = request(5, 1, ids=True)
     ids = spec.row_ids(meta, rows, scores)
-    assert joins == [1] and ids.tolist() == [str(v) for v in rows["applicant_id"]]
+    assert ids.tolist() == [str(v) for v in rows["applicant_id"]] == joined_ids(rows, scores)
     named = rows.drop(columns="applicant_id").assign(ref=[1, 1, 1, 1, 2])  # id-like name, not distinct
-    assert spec.row_ids(meta, named, scores).isna().all() and joins == [1, 1]
+    assert spec.row_ids(meta, named, scores).isna().all() and joined_ids(named, scores) == [None] * 5
+    answered = scores.assign(application_ref=[f"a{i}" for i in range(5)])  # the id in the predictions
+    assert spec.row_ids(meta, named, answered).tolist() == joined_ids(named, answered) == [f"a{i}" for i in range(5)]
+    assert joins == []  # row_ids itself joined nothing (joined_ids called the original)
 
 
 def test_a_flush_yields_to_requests_being_answered_and_writes_the_same_rows(tmp_path, monkeypatch):
