@@ -1,5 +1,6 @@
 """AI Use-Case Studio: the router. Each screen lives in pages/."""
 
+import gc
 import os
 
 import streamlit as st
@@ -59,4 +60,9 @@ navigation = st.navigation(pages)
 st.sidebar.selectbox("Currency", list(CURRENCIES), key=CURRENCY_KEY,
                      index=list(CURRENCIES).index(DEFAULT_CURRENCY),
                      help="Costs and gains are typed and shown in this currency (no conversion).")
-navigation.run()
+try:
+    navigation.run()
+finally:
+    # After the whole page's run, as Streamlit's runner.postScriptGC did after every run (switched off in
+    # .streamlit/config.toml: it also ran after each of the progress fragment's once-a-second runs).
+    gc.collect()

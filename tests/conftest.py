@@ -130,9 +130,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def run_app(workdir: Path, env: dict | None = None, prefix: list[str] | None = None):
+def run_app(workdir: Path, env: dict | None = None, prefix: list[str] | None = None,
+            extra_args: list[str] | None = None):
     """Start ``streamlit run app.py`` on a free localhost port; yield its URL; stop it after.
-    ``prefix``: a command the server runs under (e.g. the cloud memory limit's wrapper)."""
+    ``prefix``: a command the server runs under (e.g. the cloud memory limit's wrapper); ``extra_args``:
+    more ``streamlit run`` options (e.g. ``["--runner.postScriptGC", "true"]``)."""
     port = _free_port()
     log = workdir / f"server-{port}.log"
     env = {**os.environ, "STUDIO_RUNS_DIR": str(workdir / "runs"), "STUDIO_JOBS": "process", **(env or {})}
@@ -140,7 +142,7 @@ def run_app(workdir: Path, env: dict | None = None, prefix: list[str] | None = N
         proc = subprocess.Popen(
             [*(prefix or []), sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *(extra_args or [])],
             cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, env=env,
         )
     url = f"http://127.0.0.1:{port}"
