@@ -225,6 +225,9 @@ def rows_with_inputs(inputs: pd.DataFrame | None, scored: pd.DataFrame, kinds: d
 def ids_as_text(values: pd.Series) -> pd.Series:
     """Ids as text, the same however the file was read: 10000001, 10000001.0 and "10000001" agree."""
     s = pd.Series(values).reset_index(drop=True)
+    if isinstance(s.dtype, pd.StringDtype) or s.dtype == object and all(isinstance(v, str) for v in s.tolist()):
+        # text already (a request's ids, most often): stripped as they are, at a fraction of the cost
+        return pd.Series([v.strip() if isinstance(v, str) else pd.NA for v in s.tolist()], dtype=object)
     if pd.api.types.is_float_dtype(s):
         whole = s.dropna()
         if len(whole) and bool((whole % 1 == 0).all()):
@@ -264,10 +267,21 @@ def find_id_column(df: pd.DataFrame, *, exclude=()) -> str | None:
         s = df[c].dropna()
         if not len(s):
             continue
-        ratio = s.nunique() / len(df)
+        ratio = _distinct(s) / len(df)
         if ratio >= 0.99 and ratio > best_ratio:
             best, best_ratio = str(c), ratio
     return best
+
+
+def _distinct(s: pd.Series) -> int:
+    """``s.nunique()`` (``s`` has no empty values); a few values are counted as a set (a request's ids: pandas'
+    count cost more than the rest of finding the id column)."""
+    if len(s) <= 64:
+        try:
+            return len(set(s.tolist()))
+        except TypeError:  # values that cannot be hashed: pandas says what it does with them
+            pass
+    return int(s.nunique())
 
 
 def make_log_frame(*, row_id, event_time, score, decision, inputs: pd.DataFrame | None = None,
