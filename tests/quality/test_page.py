@@ -158,25 +158,31 @@ def test_a_data_error_in_the_training_job_is_shown_as_its_message(monkeypatch):
     assert "quality.run" not in at.session_state
 
 
+@pytest.fixture(scope="module")
+def upload_page():
+    """One session with the zip upload chosen, shared by the tests that each upload a zip and read the page's
+    answer to it (every upload replaces the one before, and the page reads it from scratch); none of them trains."""
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.run()
+    at.radio(key="quality.source").set_value("Upload a zip").run()
+    return at
+
+
 @pytest.mark.parametrize("entries, message", [
     ({"../evil/a.png": b"x"}, "points outside the archive"),
     ({**sample_entries({"ok": 8, "pit": 2}, size=16)}, "at least two classes"),
     ({"ok/a.png": b"junk", "nok/b.png": b"junk"}, "none of which could be decoded"),
 ])
-def test_bad_uploads_show_clear_errors(entries, message):
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    at.radio(key="quality.source").set_value("Upload a zip").run()
+def test_bad_uploads_show_clear_errors(upload_page, entries, message):
+    at = upload_page
     at.file_uploader(key="quality.upload").set_value(("bad.zip", make_zip(entries), "application/zip")).run()
     assert not at.exception
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
 
 
-def test_upload_with_corrupt_file_still_loads_the_rest():
+def test_upload_with_corrupt_file_still_loads_the_rest(upload_page):
     entries = sample_entries({"ok": 8, "pit": 8}, size=16) | {"pit/broken.png": b"\x89PNG junk"}
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    at.radio(key="quality.source").set_value("Upload a zip").run()
+    at = upload_page
     at.file_uploader(key="quality.upload").set_value(("parts.zip", make_zip(entries), "application/zip")).run()
     assert not at.exception and not errors_besides_trust(at)
     assert _metrics(at)["Images"] == "16"
@@ -219,7 +225,7 @@ def test_defect_typing_upload_confirms_classes_and_skips_the_reject_decision(typ
     assert not [s for s in at.slider if s.key == "quality.threshold"]  # no cost threshold without a good class
 
 
-def test_catalogue_as_downloaded_shows_the_masks_notice_and_the_good_class():
+def test_catalogue_as_downloaded_shows_the_masks_notice_and_the_good_class(upload_page):
     """The magnetic-tile look-alike (a mask beside every photo, MT_ prefixes, Imgs/ levels): the page
     counts the photos once, says how many masks it left out and how, names MT_Free as the good class
     and preselects it for training; the analyst can keep the masks as photos."""
@@ -227,9 +233,7 @@ def test_catalogue_as_downloaded_shows_the_masks_notice_and_the_good_class():
 
     files = magnetic_tile_files(seed=0)
     n = photo_count(files)
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.run()
-    at.radio(key="quality.source").set_value("Upload a zip").run()
+    at = upload_page
     at.file_uploader(key="quality.upload").set_value(("mt.zip", make_zip(files), "application/zip")).run()
     assert not at.exception and not errors_besides_trust(at)
     m = _metrics(at)
@@ -252,7 +256,7 @@ def test_large_texture_upload_keeps_its_resolution_and_trains_at_stride_two(monk
     from core.quality.synth_neu import neu_like_files
 
     monkeypatch.setattr(sizing, "PIXEL_BUDGET", 600_000)
-    files = neu_like_files(per_class=8, size=200, seed=1)
+    files = neu_like_files(per_class=6, size=200, seed=1)  # 36 images: 4 of each class train, past the budget
     at = AppTest.from_file(PAGE, default_timeout=300)
     at.run()
     at.radio(key="quality.source").set_value("Upload a zip").run()
