@@ -21,6 +21,11 @@ def files(tmp_path_factory):
     return root
 
 
+@pytest.fixture(autouse=True)
+def _one_network(one_network):
+    """The covariates' join and reports are under test here, not the averaged network: one network trains."""
+
+
 def _train(capsys, *args):
     from core.cli import main
 
