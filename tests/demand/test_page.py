@@ -6,12 +6,14 @@ their own, and a data error raised in a job is shown as it is."""
 
 import base64
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from tests.conftest import errors_besides_trust
 
+from core.demand.forecast import DemandConfig
 from core.demand.labels import SHAP_AXIS, demand_label
 
 from tests.demand.page_steps import PAGE, button, number, train_small
@@ -38,11 +40,26 @@ def keras_in_jobs(monkeypatch):
     return loads
 
 
+@dataclass(frozen=True)
+class TwoNetworks(DemandConfig):
+    """The page's settings with two networks averaged (a class of the module: the job's input is pickled)."""
+
+    members: int = 2
+
+
 @pytest.fixture(scope="module")
 def trained():
     """The page trained small once for the module: the tests below read it in turn (the job tests go through
-    every tab on it, then start event classifier trainings that fail on the same page)."""
-    return train_small()
+    every tab on it, then start event classifier trainings that fail on the same page). Its model averages two
+    networks instead of the default three: still the averaged model the page detaches, explains and saves, for
+    two thirds of the training and of every SHAP computation on it."""
+    import ui.demand.train
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ui.demand.train, "DemandConfig", TwoNetworks)
+        at = train_small()
+    assert at.session_state["demand.run"].config.members == 2
+    return at
 
 
 def test_data_report_before_training():
