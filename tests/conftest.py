@@ -271,13 +271,15 @@ def plotly_chart(page, title: str):
     return chart.first
 
 
-def pick(page, label: str, text: str) -> None:
-    """Choose ``text`` in the select box ``label`` by typing it (the option list is virtual)."""
+def pick(page, label: str, text: str, *, wait_ms: int = 1500) -> None:
+    """Choose ``text`` in the select box ``label`` by typing it (the option list is virtual), then give the
+    rerun ``wait_ms`` to start; 0 when the caller next waits for something only the new choice shows."""
     box = page.get_by_role("combobox", name=label, exact=True)
     box.click()
     page.keyboard.type(text)
     page.keyboard.press("Enter")
-    page.wait_for_timeout(1500)
+    if wait_ms:
+        page.wait_for_timeout(wait_ms)
 
 
 def click_tab(page, name: str) -> None:

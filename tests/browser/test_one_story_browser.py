@@ -41,8 +41,9 @@ def test_runs_folder_and_score_page_tell_one_story(browser, tmp_path, saved_demo
         # No box to type a server path: a pick among the runs root's sub-folders, named relative to it.
         assert page.get_by_label("Runs folder for this session").count() == 0
         assert page.get_by_text("4 of 4 runs").count() == 1
-        pick(page, "Runs folder", "team-a")
+        pick(page, "Runs folder", "team-a", wait_ms=0)  # only the picked folder's listing says 1 of 1
         page.get_by_text("1 of 1 runs").wait_for()
+        settle(page)
         page.screenshot(path=str(screenshot_dir / "story_runs_folder.png"))
         assert str(tmp_path) not in body(page)
         # The run's details say what its SHA-256 is of.
@@ -62,7 +63,7 @@ def test_runs_folder_and_score_page_tell_one_story(browser, tmp_path, saved_demo
         assert str(tmp_path) not in body(page)
         page.goto(f"{url}/runs")
         page.get_by_text("Run details").wait_for(timeout=120_000)
-        pick(page, "Runs folder", "main runs folder")
+        pick(page, "Runs folder", "main runs folder", wait_ms=0)
         page.get_by_text("4 of 4 runs").wait_for()
         page.get_by_role("link", name="Score", exact=True).first.click()
         page.get_by_role("combobox", name="Saved run").wait_for(timeout=120_000)
@@ -71,7 +72,10 @@ def test_runs_folder_and_score_page_tell_one_story(browser, tmp_path, saved_demo
         for scenario, batch, done in (("demand", "demand_next_quarter.csv", "Order quantity"),
                                       ("quality", "quality_new_batch.zip", "verdict")):
             run = saved_demo_runs[scenario]
-            pick(page, "Saved run", f"({SCENARIOS[scenario].title})")
+            pick(page, "Saved run", f"({SCENARIOS[scenario].title})", wait_ms=0)
+            # Only this run offers its own batch: once its button is drawn, so are the warnings above it.
+            sample = page.get_by_role("button", name=f"Use the sample batch ({batch})")
+            sample.wait_for(timeout=120_000)
             flags = read_metadata(run)["workspace"].get("trust") or []
             for flag in flags:  # the run's trust warnings, before anything is scored
                 page.get_by_text(flag["headline"]).first.wait_for()
@@ -79,7 +83,7 @@ def test_runs_folder_and_score_page_tell_one_story(browser, tmp_path, saved_demo
                 settle(page)
                 page.get_by_text(flags[0]["headline"]).first.scroll_into_view_if_needed()
                 page.screenshot(path=str(screenshot_dir / f"story_score_{scenario}_trust.png"))
-            page.get_by_role("button", name=f"Use the sample batch ({batch})").click()
+            sample.click()
             page.get_by_text(f"Scored: {batch}").wait_for(timeout=180_000)
             page.locator("[data-testid='stDataFrame'] th[role=columnheader]").filter(has_text=done).first.wait_for(
                 state="attached")
