@@ -171,7 +171,7 @@ class ServedLog:
             if error is None:
                 try:
                     self.pause()
-                    rec.write(frame)
+                    rec.write(frame, pause=self.pause)
                 except LOG_ERRORS as exc:  # a full disk, permissions: kept for the next flush
                     error = str(exc)
             if error is not None:

@@ -164,13 +164,16 @@ class PredictionRecorder:
         else:  # in slices, each short, with ``pause()`` between them (see ``build_requests``)
             frame = self.spec.log_frame(self.meta, None, self._rows(same, pause), pause=pause)
         frame = self._without_personal_data(frame, notices, pause)
-        if pause is not None:
-            pause()
+        step = pause if pause is not None else _no_pause  # a pause before each added column
+        step()
         frame["row_id"] = np.concatenate([r.ids for r in same])
         frame["id_generated"] = np.concatenate([r.missing for r in same])
+        step()
         frame.insert(0, "log_key", [f"{r.batch}-{i}" for r in same for i in range(len(r))])
+        step()
         frame.insert(3, "scored_at", pd.Series(np.repeat(np.array([r.now.to_datetime64() for r in same]),
                                                          [len(r) for r in same]), dtype="datetime64[us]").to_numpy())
+        step()
         frame.insert(4, "source", self.source)
         return frame
 
@@ -201,11 +204,12 @@ class PredictionRecorder:
             parts.append(scored)
         return _concat(parts, pause)
 
-    def write(self, frame: pd.DataFrame, *, now: pd.Timestamp | None = None) -> None:
+    def write(self, frame: pd.DataFrame, *, now: pd.Timestamp | None = None, pause=None) -> None:
         """Append prepared log rows (``prepare``) as one Parquet part; raises ``DataValidationError`` when
-        the log cannot be written. The part goes in the day folder of its latest ``scored_at``."""
+        the log cannot be written. The part goes in the day folder of its latest ``scored_at``. ``pause()``,
+        when given, is called between the write's steps (``write_part``)."""
         now = now if now is not None else pd.Timestamp(frame["scored_at"].max())
-        path = write_part(self.run_dir, PREDICTIONS, frame, now=now, pending=self.deferred)
+        path = write_part(self.run_dir, PREDICTIONS, frame, now=now, pending=self.deferred, pause=pause)
         if self.deferred and path is not None:
             self._pending.append(path)
         self._check_retention()
@@ -377,6 +381,10 @@ def _concat(frames: list[pd.DataFrame], pause=None) -> pd.DataFrame:
             parts.append(pd.concat(frames[i:i + CONCAT_SLICE], ignore_index=True))
         frames = parts
     return frames[0]
+
+
+def _no_pause() -> None:
+    return None
 
 
 def personal_columns(meta: dict) -> list[str]:

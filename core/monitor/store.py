@@ -80,7 +80,7 @@ def utc_now() -> pd.Timestamp:
 
 
 def write_part(run_dir, table: str, frame: pd.DataFrame, *, now: pd.Timestamp | None = None,
-               pending: bool = False) -> Path | None:
+               pending: bool = False, pause=None) -> Path | None:
     """Append ``frame`` to the log's ``table`` (``predictions`` or ``labels``) as one new Parquet file
     in today's folder, atomically. Returns its path (None for an empty frame).
 
@@ -89,6 +89,8 @@ def write_part(run_dir, table: str, frame: pd.DataFrame, *, now: pd.Timestamp | 
     in place, so a failed or killed scoring leaves no predictions that nobody received.
 
     Raises ``DataValidationError`` when the log folder cannot be written (full disk, permissions).
+    ``pause()``, when given, is called between the steps (the table built, written; the HTTP service's log
+    writer lets the requests being answered run there).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -102,7 +104,13 @@ def write_part(run_dir, table: str, frame: pd.DataFrame, *, now: pd.Timestamp | 
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _remove_stale_tmp(folder)
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd")
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        if pause is not None:
+            pause()
+        pq.write_table(arrow, tmp, compression="zstd")
+        del arrow
+        if pause is not None:
+            pause()
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         final = folder / (f".{name}.pending" if pending else name)
