@@ -164,7 +164,7 @@ class PredictionRecorder:
         else:  # in slices, each short, with ``pause()`` between them (see ``build_requests``)
             frame = self.spec.log_frame(self.meta, None, self._rows(same, pause), pause=pause)
         frame = self._without_personal_data(frame, notices, pause)
-        step = pause if pause is not None else _no_pause  # a pause before each added column
+        step = pause if pause is not None else (lambda: None)  # a pause before each added column
         step()
         frame["row_id"] = np.concatenate([r.ids for r in same])
         frame["id_generated"] = np.concatenate([r.missing for r in same])
@@ -381,10 +381,6 @@ def _concat(frames: list[pd.DataFrame], pause=None) -> pd.DataFrame:
             parts.append(pd.concat(frames[i:i + CONCAT_SLICE], ignore_index=True))
         frames = parts
     return frames[0]
-
-
-def _no_pause() -> None:
-    return None
 
 
 def personal_columns(meta: dict) -> list[str]:
