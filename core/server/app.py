@@ -141,10 +141,10 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
     def answer(p, df):
         """The predictions for the request's rows, logged (buffered: no disk write here): (predictions,
         their prediction ids or None, the log's notices)."""
-        if served is None:
-            return p.predict(df), None, []
         ids = request_id_columns(p.meta, df)  # a row id the client sent is for the log, not the model
         out = p.predict(df.drop(columns=ids) if ids else df)
+        if served is None:  # --no-log: the id is still accepted, so a client works the same with the log off
+            return out, None, []
         return (out, *served.record_ids(p.run_dir, df, out))
 
     async def predict(request: Request, p):

@@ -135,7 +135,7 @@ def test_a_clean_shutdown_writes_every_buffered_row_and_flush_zero_writes_before
     assert api.get("/health").json()["prediction_log"]["pending_rows"] == 0
 
 
-def test_an_unknown_verb_names_both_routes_and_no_log_records_nothing(run):
+def test_an_unknown_verb_names_both_routes_and_no_log_records_nothing_but_takes_the_row_id(run):
     api = client(run, log=False)
     r = api.post("/v1/models/credit-1:explain", json={})
     assert r.status_code == 404 and ":feedback" in r.json()["error"]["fix"]
@@ -143,6 +143,10 @@ def test_an_unknown_verb_names_both_routes_and_no_log_records_nothing(run):
     r = api.post("/v1/models/credit-1:predict", json=body(run, pd.read_csv(NEW).iloc[20:23], ids=False))
     assert r.status_code == 200, r.text
     assert "prediction_id" not in r.json()["predictions"][0] and len(logged(run)) == before
+    # The client's row id is accepted with the log off too (the same client works either way), not sent to the model.
+    with_ids = api.post("/v1/models/credit-1:predict", json=body(run, pd.read_csv(NEW).iloc[20:23], ids=True))
+    assert with_ids.status_code == 200, with_ids.text
+    assert with_ids.json()["predictions"] == r.json()["predictions"] and len(logged(run)) == before
 
 
 def test_a_keyed_run_logs_the_pseudonym_of_a_requests_raw_key_never_the_raw_value(tmp_path):
