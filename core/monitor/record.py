@@ -111,8 +111,9 @@ class PredictionRecorder:
         (``MonitorSpec.batch_log``)."""
         if not self.active or scored is None or not len(scored) or not getattr(self.spec, "batch_log", False):
             return None
+        tables = (None if inputs is None else Columns.of(inputs), Columns.of(scored))
         # A plain object array: a pandas Series's masked assignment cost half a millisecond a request.
-        ids = np.array(pd.Series(self.spec.row_ids(self.meta, inputs, scored)).to_numpy(dtype=object), dtype=object)
+        ids = self.spec.row_id_values(self.meta, inputs, scored, tables)
         batch = uuid.uuid4().hex[:12]
         missing = pd.isna(ids)
         if missing.any():
@@ -123,8 +124,7 @@ class PredictionRecorder:
             self.id_in_output = bool(missing.any())
         elif not self.id_in_output:
             self._unreturned += int(missing.sum())
-        return Request(None if inputs is None else Columns.of(inputs), Columns.of(scored), ids, missing, batch,
-                       utc_now())
+        return Request(*tables, ids, missing, batch, utc_now())
 
     def build_requests(self, requests: list["Request"], *, notices: list[str] | None = None, pause=None
                        ) -> list[tuple[list["Request"], pd.DataFrame]]:

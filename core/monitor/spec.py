@@ -26,6 +26,7 @@ from core.monitor.store import INPUT_PREFIX, OUTPUT_PREFIX
 BINARY, FORECAST = "binary", "forecast"
 _ID_NAME = re.compile(r"(^|[_\s-])(id|uuid|key|ref|reference)$|^id([_\s-]|$)|_id_|number$|^transaction$",
                       re.IGNORECASE)
+SMALL_ROWS = 64  # a request this small has its id column found on plain lists of values
 _TRUE = {"1", "1.0", "true", "yes", "y", "t"}
 _FALSE = {"0", "0.0", "false", "no", "n", "f"}
 
@@ -97,6 +98,17 @@ class MonitorSpec:
             src = rows_with_inputs(inputs, scored, kinds)
         ids = self.id_columns(meta, src)
         return ids_as_text(src[ids[0]]) if ids else pd.Series([None] * len(scored), dtype=object)
+
+    def row_id_values(self, meta: dict, inputs: pd.DataFrame | None, scored: pd.DataFrame, tables=None) -> np.ndarray:
+        """``row_ids`` as an object array. ``tables``, when given, is the same rows as ``core.monitor.columns``
+        tables ``(inputs or None, scored)``: a small request's id is then found in their values, as plain
+        lists (``_small_row_ids``: the same ids; pandas' steps cost more than the rest of logging a
+        one-row request)."""
+        if tables is not None and type(self).id_columns is MonitorSpec.id_columns:
+            found = _small_row_ids(*tables, input_columns(meta))
+            if found is not None:
+                return found
+        return np.array(pd.Series(self.row_ids(meta, inputs, scored)).to_numpy(dtype=object), dtype=object)
 
     # ------------------------------------------------------------ labels
     def label_candidates(self, meta: dict) -> list[str]:
@@ -260,6 +272,12 @@ def find_id_column(df: pd.DataFrame, *, exclude=()) -> str | None:
     """The column that names each row: an id-like name (``applicant_id``, ``transaction_id``, ``id``,
     ``ref``) with a distinct value in at least 99 % of the rows, not one of the model's inputs."""
     skip = {str(c) for c in exclude}
+    labels = df.columns.tolist()
+    picked = [(j, str(c)) for j, c in enumerate(labels) if str(c) not in skip and _ID_NAME.search(str(c))]
+    if not picked:
+        return None
+    if len(df) <= SMALL_ROWS and len(set(map(str, labels))) == len(labels):  # a request: plain lists
+        return _choose_id([(c, df.iloc[:, j].tolist()) for j, c in picked], len(df))
     best, best_ratio = None, 0.0
     for c in df.columns:
         if str(c) in skip or not _ID_NAME.search(str(c)):
@@ -271,6 +289,61 @@ def find_id_column(df: pd.DataFrame, *, exclude=()) -> str | None:
         if ratio >= 0.99 and ratio > best_ratio:
             best, best_ratio = str(c), ratio
     return best
+
+
+def _choose_id(columns: list[tuple[str, list]], n: int) -> str | None:
+    """``find_id_column``'s choice among id-like columns given as (label, values as a list) of ``n`` rows."""
+    best, best_ratio = None, 0.0
+    for label, values in columns:
+        # [None] added then dropped: values that are tuples stay one object each, not a second dimension
+        gone = pd.isna(np.array(values + [None], dtype=object))[:-1]
+        present = [v for v, g in zip(values, gone) if not g]
+        if not present:
+            continue
+        try:
+            distinct = len(set(present))
+        except TypeError:  # values that cannot be hashed: pandas says what it does with them
+            distinct = int(pd.Series(present, dtype=object).nunique())
+        ratio = distinct / n
+        if ratio >= 0.99 and ratio > best_ratio:
+            best, best_ratio = label, ratio
+    return best
+
+
+def _small_row_ids(inputs, scored, kinds) -> np.ndarray | None:
+    """``MonitorSpec.row_ids`` (the default ``id_columns``) for a request of at most ``SMALL_ROWS`` rows given
+    as ``core.monitor.columns.Columns`` tables, as an object array: the columns ``_id_candidates`` would pick,
+    judged as ``find_id_column`` judges them, the chosen one as ``ids_as_text`` gives it. None when the
+    tables are not small plain blocks or repeat a candidate's label (pandas' path then decides)."""
+    n = len(scored)
+    if n > SMALL_ROWS or scored.values is None or inputs is not None and inputs.values is None:
+        return None
+    names = scored.names
+    if inputs is None or set(kinds) <= set(map(str, names)) or len(inputs) != n:
+        tables = [(scored, range(len(names)))]
+    else:
+        answered = set(names)
+        tables = [(inputs, [j for j, c in enumerate(inputs.names) if c not in answered]), (scored, range(len(names)))]
+    picked = {}
+    for t, positions in tables:
+        for j in positions:
+            label = str(t.names[j])
+            if label not in kinds and _ID_NAME.search(label):
+                if label in picked:
+                    return None
+                picked[label] = (t.dtypes[j], t.values[:, j].tolist())
+    chosen = _choose_id([(c, v) for c, (_, v) in picked.items()], n) if picked else None
+    out = np.empty(n, dtype=object)
+    if chosen is None:
+        out[:] = None
+        return out
+    dtype, values = picked[chosen]
+    if isinstance(dtype, pd.StringDtype) or dtype == object and all(isinstance(v, str) for v in values):
+        out[:] = [v.strip() if isinstance(v, str) else pd.NA for v in values]  # as ids_as_text's text path
+        return out
+    column = pd.Series(values, dtype=object) if dtype == object else pd.Series(np.array(values, dtype=object).astype(dtype))
+    out[:] = ids_as_text(column).tolist()
+    return out
 
 
 def _distinct(s: pd.Series) -> int:

@@ -274,6 +274,56 @@ def test_row_ids_join_only_the_id_like_columns_and_agree_with_the_joined_frame(t
     assert joins == []  # row_ids itself joined nothing (joined_ids called the original)
 
 
+def test_a_small_requests_ids_found_on_plain_lists_are_the_ids_pandas_finds(tmp_path, monkeypatch):
+    """Requests of up to 64 rows have their id column found on the values of their log tables, not through
+    pandas: the same ids as ``row_ids`` in every case (none, text ids with spaces, blanks, numbers, whole
+    floats, ids that repeat, an id in the predictions, two id-like columns), and the same column as
+    ``find_id_column``'s pandas path; repeated candidate labels and larger requests are left to pandas."""
+    import numpy as np
+
+    from core.monitor import spec as spec_mod
+    from core.monitor.columns import Columns
+    from core.store.registry import read_metadata
+    from core.store.scenarios import get_scenario
+
+    meta = read_metadata(make_run(tmp_path / "runs"))
+    spec = get_scenario("credit").monitor()
+    kinds = spec_mod.input_columns(meta)
+    rows, scores = request(6, 3, ids=True)
+    plain = rows.drop(columns="applicant_id")
+    cases = {
+        "no id": (plain, scores),
+        "text ids": (rows, scores),
+        "spaces": (rows.assign(applicant_id=[" a1", "a2 ", "a3", "a4", "a5", "a6"]), scores),
+        "blank text ids": (rows.assign(applicant_id=pd.array(["x1", None, "x3", "x4", "x5", "x6"], dtype="str")), scores),
+        "numbers": (plain.assign(customer_id=[10000001 + i for i in range(6)]), scores),
+        "whole floats": (plain.assign(customer_id=[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), scores),
+        "a blank float": (plain.assign(customer_id=[1.0, 2.0, 3.0, np.nan, 5.0, 6.0]), scores),
+        "repeats": (plain.assign(ref=[1, 1, 2, 2, 3, 3]), scores),
+        "in the predictions": (plain, scores.assign(application_ref=[f"r{i}" for i in range(6)])),
+        "two id-like columns": (plain.assign(batch_id=[7] * 6, loan_number=[f"L{i}" for i in range(6)]), scores),
+        "no inputs": (None, scores.assign(application_ref=[f"r{i}" for i in range(6)])),
+    }
+    nonempty = 0
+    for name, (inputs, answered) in cases.items():
+        tables = (None if inputs is None else Columns.of(inputs), Columns.of(answered))
+        fast = spec_mod._small_row_ids(*tables, kinds)
+        slow = spec.row_ids(meta, inputs, answered).tolist()
+        assert fast is not None and len(fast) == len(slow), name
+        assert [None if pd.isna(v) else v for v in fast] == [None if pd.isna(v) else v for v in slow], name
+        assert spec.row_id_values(meta, inputs, answered, tables).tolist() == fast.tolist(), name
+        nonempty += any(not pd.isna(v) for v in fast)
+        if inputs is not None:
+            small = spec_mod.find_id_column(inputs, exclude=kinds)
+            monkeypatch.setattr(spec_mod, "SMALL_ROWS", 0)  # pandas' loop over the same rows
+            assert spec_mod.find_id_column(inputs, exclude=kinds) == small, name
+            monkeypatch.setattr(spec_mod, "SMALL_ROWS", 64)
+    assert nonempty == 7  # the cases with an id found an id
+    assert spec_mod._small_row_ids(*(Columns.of(r) for r in request(65, 1, ids=True)), kinds) is None  # larger
+    twice = pd.concat([scores, rows[["applicant_id"]], rows[["applicant_id"]]], axis=1)  # a label given twice
+    assert spec_mod._small_row_ids(Columns.of(plain), Columns.of(twice), kinds) is None
+
+
 def test_a_flush_yields_to_requests_being_answered_and_writes_the_same_rows(tmp_path, monkeypatch):
     """The writer builds many requests' rows in slices and, between slices, waits while a request is being
     answered: the rows written are the same as one build's, and the flush does not finish while an answer
