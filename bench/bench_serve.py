@@ -336,14 +336,19 @@ def print_log_cost(res: list[dict], runtime: str) -> None:
     print()
 
 
-def sample_rows(run: Path, data: Path, n: int, *, sort: str | None = None) -> list[dict]:
+def sample_rows(run: Path, data: Path, n: int, *, sort: str | None = None, ids: bool = False) -> list[dict]:
+    """The first ``n`` rows of ``data`` as JSON instances: the columns the run's model reads, and with ``ids``
+    the file's id column too (a client that sends outcomes back sends each row's id)."""
     import pandas as pd
 
     from core.data.columncheck import get_expected_input
+    from core.monitor.spec import find_id_column
     from core.store.registry import read_metadata
 
     cols = list(get_expected_input(read_metadata(run))["columns"])
     df = pd.read_csv(data)
+    if ids and find_id_column(df, exclude=cols):
+        cols = [find_id_column(df, exclude=cols), *cols]
     if sort:
         df = df.sort_values(sort, kind="stable")
     return json.loads(df[cols].head(n).to_json(orient="records"))
@@ -367,13 +372,15 @@ def main() -> None:
                         "only sends requests; keep: leave them")
     p.add_argument("--serve-arg", action="append", default=[],
                    help="one more argument for `python -m core serve` (repeatable), e.g. --serve-arg=--no-log")
+    p.add_argument("--ids", action="store_true",
+                   help="credit requests carry the file's id column (applicant_id), as a client that sends outcomes back")
     p.add_argument("--work", default=None, help="folder for the runs and logs (default: a temporary one)")
     args = p.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="bench-serve-"))
     work.mkdir(parents=True, exist_ok=True)
     scenarios = [s for s in args.scenarios.split(",") if s]
     runs = {k: v for k, v in train(work).items() if k in set(scenarios) | {"credit"}}
-    credit = sample_rows(runs["credit"], ROOT / "sample_data" / "credit_new_month.csv", 1500)
+    credit = sample_rows(runs["credit"], ROOT / "sample_data" / "credit_new_month.csv", 1500, ids=args.ids)
     fraud = sample_rows(runs["fraud"], ROOT / "sample_data" / "fraud_new_month.csv.gz", args.requests,
                         sort="timestamp") if "fraud" in runs else []
     print(f"# bench_serve: {os.cpu_count()} cores, runs in {work}\n")
