@@ -212,16 +212,21 @@ def _groups(frames: list) -> list[list]:
 SERVED_LOG = ServedLog()  # writes each call at once; the service builds its own, buffered (core/server/app.py)
 
 
-def request_id_columns(meta: dict, df) -> list[str]:
+def request_id_columns(meta: dict, df, rows: list | None = None) -> list[str]:
     """The request's row-id column (id-like name, a distinct value per row, not read by the model),
-    as a list of at most one name; [] when the run is not monitored or the request has none."""
-    from core.monitor.spec import find_id_column, input_columns
+    as a list of at most one name; [] when the run is not monitored or the request has none. ``rows``:
+    the JSON instances ``df`` was built from (dicts of field -> value), whose values are read instead of
+    the frame's when the request is small (``core.monitor.spec.find_id_in_rows``: the same choice)."""
+    from core.monitor.spec import find_id_column, find_id_in_rows, input_columns
     from core.store.scenarios import find_scenario
 
     scenario = find_scenario(meta.get("scenario"))
     if scenario is None or scenario.monitor() is None or not len(df.columns):
         return []
-    col = find_id_column(df, exclude=input_columns(meta))
+    kinds = input_columns(meta)
+    col = find_id_in_rows(rows, exclude=kinds) if rows is not None else NotImplemented
+    if col is NotImplemented:
+        col = find_id_column(df, exclude=kinds)
     return [col] if col is not None and col in df.columns else []
 
 

@@ -291,13 +291,38 @@ def find_id_column(df: pd.DataFrame, *, exclude=()) -> str | None:
     return best
 
 
+def find_id_in_rows(rows: list, *, exclude=()):
+    """``find_id_column`` of the frame built from ``rows`` (a request's JSON instances: dicts with the same
+    fields), read from the dicts themselves; ``NotImplemented`` when the request is larger than
+    ``SMALL_ROWS`` or a candidate holds values other than JSON scalars (the frame's path then decides)."""
+    if not rows or len(rows) > SMALL_ROWS or not isinstance(rows[0], dict):
+        return NotImplemented
+    skip = {str(c) for c in exclude}
+    columns = []
+    for c in rows[0]:
+        if str(c) in skip or not _ID_NAME.search(str(c)):
+            continue
+        values = [r[c] for r in rows]
+        if not all(v is None or isinstance(v, (str, int, float)) for v in values):
+            return NotImplemented
+        columns.append((str(c), [v for v in values if v is not None and v == v]))  # JSON's blanks: null, NaN
+    return _choose_present(columns, len(rows)) if columns else None
+
+
 def _choose_id(columns: list[tuple[str, list]], n: int) -> str | None:
     """``find_id_column``'s choice among id-like columns given as (label, values as a list) of ``n`` rows."""
-    best, best_ratio = None, 0.0
+    present = []
     for label, values in columns:
         # [None] added then dropped: values that are tuples stay one object each, not a second dimension
         gone = pd.isna(np.array(values + [None], dtype=object))[:-1]
-        present = [v for v, g in zip(values, gone) if not g]
+        present.append((label, [v for v, g in zip(values, gone) if not g]))
+    return _choose_present(present, n)
+
+
+def _choose_present(columns: list[tuple[str, list]], n: int) -> str | None:
+    """``_choose_id`` of columns given with their blanks left out."""
+    best, best_ratio = None, 0.0
+    for label, present in columns:
         if not present:
             continue
         try:

@@ -138,11 +138,12 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
                 **p.describe(), "outputs": outputs.get(spec, {})}
         return JSONResponse(body)
 
-    def answer(p, df):
-        """The predictions for the request's rows, logged (buffered: no disk write here): (predictions,
-        their prediction ids or None, the log's notices)."""
-        ids = request_id_columns(p.meta, df)  # a row id the client sent is for the log, not the model
-        out = p.predict(df.drop(columns=ids) if ids else df)
+    def answer(p, df, rows=None):
+        """The predictions for the request's rows (``rows``: the JSON instances they were read from, if any),
+        logged (buffered: no disk write here): (predictions, their prediction ids or None, the log's notices)."""
+        ids = request_id_columns(p.meta, df, rows)  # a row id the client sent is for the log, not the model
+        # ``take`` of the other columns: ``drop(columns=...)`` cost a one-row request about 0.25 ms
+        out = p.predict(df.take([j for j, c in enumerate(df.columns.tolist()) if c not in ids], axis=1) if ids else df)
         if served is None:  # --no-log: the id is still accepted, so a client works the same with the log off
             return out, None, []
         return (out, *served.record_ids(p.run_dir, df, out))
@@ -167,15 +168,16 @@ def build_app(predictors: dict, settings: ServeSettings, outputs: dict[str, dict
             if not files:
                 raise RequestError("one or more files in the upload", "no file parts", "add -F 'file=@part.png'")
             rows = p.instances_from_files(files)
+            sent = None
         else:
-            rows = instances_from_json(body, limits)
+            rows = sent = instances_from_json(body, limits)
         df = rows_to_frame(rows, limits)
         if len(df) <= INLINE_ROWS and p.input_kind == "table" and not p.stateful:
             # Answered on the event loop: the trip to the thread pool and back (two threads woken, the
             # interpreter lock handed over twice) cost more than a one-row prediction's own Python steps.
-            out, ids, notes = answer(p, df)
+            out, ids, notes = answer(p, df, sent)
         else:
-            out, ids, notes = await run_in_threadpool(answer, p, df)  # one trip to the thread pool per request
+            out, ids, notes = await run_in_threadpool(answer, p, df, sent)  # one trip to the thread pool per request
         records = to_records(out)
         if ids is not None:  # each row's id last, as a column added to the frame would be
             for rec, id_ in zip(records, json_values(ids)):

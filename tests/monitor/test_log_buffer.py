@@ -5,6 +5,7 @@ answering at once lose and repeat nothing. No test times anything: flushes are a
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -278,11 +279,13 @@ def test_a_small_requests_ids_found_on_plain_lists_are_the_ids_pandas_finds(tmp_
     """Requests of up to 64 rows have their id column found on the values of their log tables, not through
     pandas: the same ids as ``row_ids`` in every case (none, text ids with spaces, blanks, numbers, whole
     floats, ids that repeat, an id in the predictions, two id-like columns), and the same column as
-    ``find_id_column``'s pandas path; repeated candidate labels and larger requests are left to pandas."""
+    ``find_id_column``'s pandas path and as ``find_id_in_rows`` on the JSON instances the service reads; repeated
+    candidate labels, larger requests and values the service decodes are left to pandas."""
     import numpy as np
 
     from core.monitor import spec as spec_mod
     from core.monitor.columns import Columns
+    from core.server.limits import Limits, rows_to_frame
     from core.store.registry import read_metadata
     from core.store.scenarios import get_scenario
 
@@ -318,7 +321,14 @@ def test_a_small_requests_ids_found_on_plain_lists_are_the_ids_pandas_finds(tmp_
             monkeypatch.setattr(spec_mod, "SMALL_ROWS", 0)  # pandas' loop over the same rows
             assert spec_mod.find_id_column(inputs, exclude=kinds) == small, name
             monkeypatch.setattr(spec_mod, "SMALL_ROWS", 64)
+            sent = json.loads(inputs.to_json(orient="records"))  # the service's JSON instances of these rows
+            assert spec_mod.find_id_in_rows(sent, exclude=kinds) == spec_mod.find_id_column(
+                rows_to_frame(sent, Limits()), exclude=kinds) == small, name
     assert nonempty == 7  # the cases with an id found an id
+    larger = json.loads(request(65, 1, ids=True)[0].to_json(orient="records"))
+    assert spec_mod.find_id_in_rows(larger, exclude=kinds) is NotImplemented  # the frame's path decides
+    binary = [{"image_id": {"b64": "AA=="}, "x1": 1.0}]  # a value the service decodes: the frame's path
+    assert spec_mod.find_id_in_rows(binary, exclude=kinds) is NotImplemented
     assert spec_mod._small_row_ids(*(Columns.of(r) for r in request(65, 1, ids=True)), kinds) is None  # larger
     twice = pd.concat([scores, rows[["applicant_id"]], rows[["applicant_id"]]], axis=1)  # a label given twice
     assert spec_mod._small_row_ids(Columns.of(plain), Columns.of(twice), kinds) is None
