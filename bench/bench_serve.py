@@ -342,7 +342,7 @@ def sample_rows(run: Path, data: Path, n: int, *, sort: str | None = None, ids: 
     import pandas as pd
 
     from core.data.columncheck import get_expected_input
-    from core.monitor.spec import find_id_column
+    from core.monitor.ids import find_id_column
     from core.store.registry import read_metadata
 
     cols = list(get_expected_input(read_metadata(run))["columns"])

@@ -19,7 +19,8 @@ import pandas as pd
 
 from core.errors import DataValidationError
 from core.demand.data import forecast_ids  # noqa: F401  (its home before retraining needed it too)
-from core.monitor.spec import FORECAST, MonitorSpec, ids_as_text, make_log_frame
+from core.monitor.ids import ids_as_text
+from core.monitor.spec import FORECAST, MonitorSpec, make_log_frame
 
 NETWORK = "Keras quantile network"
 

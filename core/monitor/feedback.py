@@ -91,7 +91,7 @@ def _as_frame(outcomes) -> pd.DataFrame:
 def record_feedback(run_dir, outcomes, *, now: pd.Timestamp | None = None) -> FeedbackResult:
     """Append ``outcomes`` (``[{"id": ..., "label": ...}]``, ``{"outcomes": [...]}`` or a frame with
     ``id`` and ``label``) to the run's label log and match them with its logged predictions."""
-    from core.monitor.spec import ids_as_text
+    from core.monitor.ids import ids_as_text
 
     meta, spec = _spec(run_dir)
     frame = _as_frame(outcomes)

@@ -245,6 +245,7 @@ def test_row_ids_join_only_the_id_like_columns_and_agree_with_the_joined_frame(t
     """A request's ids come from its id-like columns alone (inputs and predictions are never joined whole for
     them), and are the ids the joined frame gives: none without an id-like column, the id column's values as
     text with one, none for a column whose name only looks like an id."""
+    from core.monitor import ids as ids_mod
     from core.monitor import spec as spec_mod
     from core.store.registry import read_metadata
     from core.store.scenarios import get_scenario
@@ -258,7 +259,7 @@ def test_row_ids_join_only_the_id_like_columns_and_agree_with_the_joined_frame(t
     def joined_ids(rows, scores):  # the ids of the whole joined frame, as the log's rows are built
         src = join(rows, scores, kinds)
         found = spec.id_columns(meta, src)
-        return [None] * len(scores) if not found else spec_mod.ids_as_text(src[found[0]]).tolist()
+        return [None] * len(scores) if not found else ids_mod.ids_as_text(src[found[0]]).tolist()
 
     joins = []
     monkeypatch.setattr(spec_mod, "rows_with_inputs", lambda *a: joins.append(1) or join(*a))
@@ -283,6 +284,7 @@ def test_a_small_requests_ids_found_on_plain_lists_are_the_ids_pandas_finds(tmp_
     candidate labels, larger requests and values the service decodes are left to pandas."""
     import numpy as np
 
+    from core.monitor import ids as ids_mod
     from core.monitor import spec as spec_mod
     from core.monitor.columns import Columns
     from core.server.limits import Limits, rows_to_frame
@@ -310,28 +312,28 @@ def test_a_small_requests_ids_found_on_plain_lists_are_the_ids_pandas_finds(tmp_
     nonempty = 0
     for name, (inputs, answered) in cases.items():
         tables = (None if inputs is None else Columns.of(inputs), Columns.of(answered))
-        fast = spec_mod._small_row_ids(*tables, kinds)
+        fast = ids_mod._small_row_ids(*tables, kinds)
         slow = spec.row_ids(meta, inputs, answered).tolist()
         assert fast is not None and len(fast) == len(slow), name
         assert [None if pd.isna(v) else v for v in fast] == [None if pd.isna(v) else v for v in slow], name
         assert spec.row_id_values(meta, inputs, answered, tables).tolist() == fast.tolist(), name
         nonempty += any(not pd.isna(v) for v in fast)
         if inputs is not None:
-            small = spec_mod.find_id_column(inputs, exclude=kinds)
-            monkeypatch.setattr(spec_mod, "SMALL_ROWS", 0)  # pandas' loop over the same rows
-            assert spec_mod.find_id_column(inputs, exclude=kinds) == small, name
-            monkeypatch.setattr(spec_mod, "SMALL_ROWS", 64)
+            small = ids_mod.find_id_column(inputs, exclude=kinds)
+            monkeypatch.setattr(ids_mod, "SMALL_ROWS", 0)  # pandas' loop over the same rows
+            assert ids_mod.find_id_column(inputs, exclude=kinds) == small, name
+            monkeypatch.setattr(ids_mod, "SMALL_ROWS", 64)
             sent = json.loads(inputs.to_json(orient="records"))  # the service's JSON instances of these rows
-            assert spec_mod.find_id_in_rows(sent, exclude=kinds) == spec_mod.find_id_column(
+            assert ids_mod.find_id_in_rows(sent, exclude=kinds) == ids_mod.find_id_column(
                 rows_to_frame(sent, Limits()), exclude=kinds) == small, name
     assert nonempty == 7  # the cases with an id found an id
     larger = json.loads(request(65, 1, ids=True)[0].to_json(orient="records"))
-    assert spec_mod.find_id_in_rows(larger, exclude=kinds) is NotImplemented  # the frame's path decides
+    assert ids_mod.find_id_in_rows(larger, exclude=kinds) is NotImplemented  # the frame's path decides
     binary = [{"image_id": {"b64": "AA=="}, "x1": 1.0}]  # a value the service decodes: the frame's path
-    assert spec_mod.find_id_in_rows(binary, exclude=kinds) is NotImplemented
-    assert spec_mod._small_row_ids(*(Columns.of(r) for r in request(65, 1, ids=True)), kinds) is None  # larger
+    assert ids_mod.find_id_in_rows(binary, exclude=kinds) is NotImplemented
+    assert ids_mod._small_row_ids(*(Columns.of(r) for r in request(65, 1, ids=True)), kinds) is None  # larger
     twice = pd.concat([scores, rows[["applicant_id"]], rows[["applicant_id"]]], axis=1)  # a label given twice
-    assert spec_mod._small_row_ids(Columns.of(plain), Columns.of(twice), kinds) is None
+    assert ids_mod._small_row_ids(Columns.of(plain), Columns.of(twice), kinds) is None
 
 
 def test_a_flush_yields_to_requests_being_answered_and_writes_the_same_rows(tmp_path, monkeypatch):
