@@ -235,7 +235,7 @@ def test_every_tab_works_without_loading_keras_in_the_server(trained, keras_in_j
     button(at, "Compute overall importance").click().run()
     button(at, "Explain this forecast").click().run()
     assert not at.exception and not errors_besides_trust(at), errors_besides_trust(at)
-    g, (sid, date, local) = at.session_state["demand.shap_global"], at.session_state["demand.shap_local"]
+    g, (sid, _, local) = at.session_state["demand.shap_global"], at.session_state["demand.shap_local"]
     assert g.result.values.shape[0] > 0 and np.isfinite(g.result.values).all()
     assert sid == at.selectbox(key="demand.shap_sid").value and local.result.values.shape[0] == 1
     titles = [c.proto.spec for c in at.get("plotly_chart")]
