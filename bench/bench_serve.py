@@ -347,8 +347,9 @@ def sample_rows(run: Path, data: Path, n: int, *, sort: str | None = None, ids: 
 
     cols = list(get_expected_input(read_metadata(run))["columns"])
     df = pd.read_csv(data)
-    if ids and find_id_column(df, exclude=cols):
-        cols = [find_id_column(df, exclude=cols), *cols]
+    id_column = find_id_column(df, exclude=cols) if ids else None
+    if id_column:
+        cols = [id_column, *cols]
     if sort:
         df = df.sort_values(sort, kind="stable")
     return json.loads(df[cols].head(n).to_json(orient="records"))

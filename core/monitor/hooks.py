@@ -216,7 +216,7 @@ def request_id_columns(meta: dict, df, rows: list | None = None) -> list[str]:
     """The request's row-id column (id-like name, a distinct value per row, not read by the model),
     as a list of at most one name; [] when the run is not monitored or the request has none. ``rows``:
     the JSON instances ``df`` was built from (dicts of field -> value), whose values are read instead of
-    the frame's when the request is small (``core.monitor.spec.find_id_in_rows``: the same choice)."""
+    the frame's when the request is small (``core.monitor.ids.find_id_in_rows``: the same choice)."""
     from core.monitor.ids import find_id_column, find_id_in_rows
     from core.monitor.spec import input_columns
     from core.store.scenarios import find_scenario

@@ -64,17 +64,7 @@ def find_id_column(df: pd.DataFrame, *, exclude=()) -> str | None:
         return None
     if len(df) <= SMALL_ROWS and len(set(map(str, labels))) == len(labels):  # a request: plain lists
         return _choose_id([(c, df.iloc[:, j].tolist()) for j, c in picked], len(df))
-    best, best_ratio = None, 0.0
-    for c in df.columns:
-        if str(c) in skip or not _ID_NAME.search(str(c)):
-            continue
-        s = df[c].dropna()
-        if not len(s):
-            continue
-        ratio = _distinct(s) / len(df)
-        if ratio >= 0.99 and ratio > best_ratio:
-            best, best_ratio = str(c), ratio
-    return best
+    return _best(((c, int(df[labels[j]].dropna().nunique())) for j, c in picked), len(df))
 
 
 def find_id_in_rows(rows: list, *, exclude=()):
@@ -107,18 +97,29 @@ def _choose_id(columns: list[tuple[str, list]], n: int) -> str | None:
 
 def _choose_present(columns: list[tuple[str, list]], n: int) -> str | None:
     """``_choose_id`` of columns given with their blanks left out."""
+    return _best(((label, _distinct(present)) for label, present in columns), n)
+
+
+def _best(counts, n: int) -> str | None:
+    """The label with the most distinct values among (label, distinct non-blank values) of ``n`` rows, if
+    they are at least 99 % of the rows (the first such label on a tie); None otherwise."""
     best, best_ratio = None, 0.0
-    for label, present in columns:
-        if not present:
+    for label, distinct in counts:
+        if not distinct:
             continue
-        try:
-            distinct = len(set(present))
-        except TypeError:  # values that cannot be hashed: pandas says what it does with them
-            distinct = int(pd.Series(present, dtype=object).nunique())
         ratio = distinct / n
         if ratio >= 0.99 and ratio > best_ratio:
             best, best_ratio = label, ratio
     return best
+
+
+def _distinct(values: list) -> int:
+    """How many distinct values (no blanks among them): as a set (a request's ids: pandas' count cost more than
+    the rest of finding the id column), or as pandas counts values that cannot be hashed."""
+    try:
+        return len(set(values))
+    except TypeError:
+        return int(pd.Series(values, dtype=object).nunique())
 
 
 def _small_row_ids(inputs, scored, kinds) -> np.ndarray | None:
@@ -155,14 +156,3 @@ def _small_row_ids(inputs, scored, kinds) -> np.ndarray | None:
     column = pd.Series(values, dtype=object) if dtype == object else pd.Series(np.array(values, dtype=object).astype(dtype))
     out[:] = ids_as_text(column).tolist()
     return out
-
-
-def _distinct(s: pd.Series) -> int:
-    """``s.nunique()`` (``s`` has no empty values); a few values are counted as a set (a request's ids: pandas'
-    count cost more than the rest of finding the id column)."""
-    if len(s) <= 64:
-        try:
-            return len(set(s.tolist()))
-        except TypeError:  # values that cannot be hashed: pandas says what it does with them
-            pass
-    return int(s.nunique())
